@@ -1,0 +1,26 @@
+#!/bin/sh
+# Install the Debian packages stockpipe needs to build, test and run its demo.
+# Checks each package with dpkg -s first, so a machine that has them all is not
+# touched; runs apt-get update once, only when something is missing.
+# Usage: ops/install-deps.sh [build|test]   (test adds the SFTP test server)
+set -eu
+pkgs="build-essential pkg-config libarchive-dev libxml2-dev libcsv-dev libssh2-1-dev
+libsqlite3-dev libyaml-dev libssl-dev"
+if [ "${1:-build}" = test ]; then
+    pkgs="$pkgs openssh-server openssh-client sqlite3 python3 zip unzip time"
+fi
+missing=""
+for p in $pkgs; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing:$missing" >&2
+if [ "$(id -u)" != 0 ]; then
+    SUDO=sudo
+else
+    SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

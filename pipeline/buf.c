@@ -1,0 +1,178 @@
+/* buf.c - see buf.h. */
+#include "buf.h"
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char buf_slop[1];
+
+void buf_init(struct buf *b, size_t max)
+{
+	b->ptr = buf_slop;
+	b->len = 0;
+	b->cap = 0;
+	b->max = max;
+	b->err = 0;
+}
+
+int buf_grow(struct buf *b, size_t extra)
+{
+	size_t want, ncap;
+	char *p;
+
+	if (b->err)
+		return -1;
+	if (extra > b->max || b->len > b->max - extra) {
+		b->err = E_TOOBIG;
+		return -1;
+	}
+	want = b->len + extra + 1;
+	if (want <= b->cap)
+		return 0;
+	ncap = b->cap ? b->cap : 64;
+	while (ncap < want)
+		ncap = ncap < ((size_t)-1) / 2 ? ncap * 2 : want;
+	p = realloc(b->cap ? b->ptr : NULL, ncap);
+	if (!p) {
+		b->err = E_NOMEM;
+		return -1;
+	}
+	if (!b->cap)
+		p[0] = '\0';
+	b->ptr = p;
+	b->cap = ncap;
+	return 0;
+}
+
+int buf_add(struct buf *b, const void *p, size_t n)
+{
+	if (buf_grow(b, n) < 0)
+		return -1;
+	if (n)
+		memcpy(b->ptr + b->len, p, n);
+	b->len += n;
+	b->ptr[b->len] = '\0';
+	return 0;
+}
+
+int buf_adds(struct buf *b, const char *s)
+{
+	return buf_add(b, s, strlen(s));
+}
+
+int buf_addc(struct buf *b, char c)
+{
+	if (b->len + 1 < b->cap && !b->err) {
+		b->ptr[b->len++] = c;
+		b->ptr[b->len] = '\0';
+		return 0;
+	}
+	return buf_add(b, &c, 1);
+}
+
+int buf_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->err)
+		return -1;
+	va_start(ap, fmt);
+	n = vsnprintf(b->cap ? b->ptr + b->len : NULL,
+		      b->cap ? b->cap - b->len : 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->err = E_INTERNAL;
+		return -1;
+	}
+	if (b->cap && (size_t)n < b->cap - b->len) {
+		if (b->len + (size_t)n > b->max) {
+			b->ptr[b->len] = '\0';
+			b->err = E_TOOBIG;
+			return -1;
+		}
+		b->len += (size_t)n;
+		return 0;
+	}
+	if (buf_grow(b, (size_t)n) < 0)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(b->ptr + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int buf_add_json_str(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, run = 0;
+
+	buf_addc(b, '"');
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[7];
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_add(b, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': buf_add(b, "\\\"", 2); break;
+		case '\\': buf_add(b, "\\\\", 2); break;
+		case '\n': buf_add(b, "\\n", 2); break;
+		case '\r': buf_add(b, "\\r", 2); break;
+		case '\t': buf_add(b, "\\t", 2); break;
+		default:
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			buf_add(b, esc, 6);
+		}
+	}
+	buf_add(b, s + run, n - run);
+	return buf_addc(b, '"');
+}
+
+void buf_setlen(struct buf *b, size_t len)
+{
+	if (!b->cap)
+		return;
+	b->len = len < b->cap ? len : b->cap - 1;
+	b->ptr[b->len] = '\0';
+}
+
+void buf_reset(struct buf *b)
+{
+	b->len = 0;
+	b->err = 0;
+	if (b->cap)
+		b->ptr[0] = '\0';
+}
+
+void buf_release(struct buf *b)
+{
+	if (b->cap)
+		free(b->ptr);
+	buf_init(b, b->max);
+}
+
+char *buf_detach(struct buf *b, size_t *len)
+{
+	char *p;
+
+	if (!b->cap) {
+		p = malloc(1);
+		if (p)
+			p[0] = '\0';
+	} else {
+		p = b->ptr;
+	}
+	if (len)
+		*len = b->len;
+	buf_init(b, b->max);
+	return p;
+}

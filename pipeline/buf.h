@@ -1,0 +1,47 @@
+/* buf.h - growable byte buffer with a mandatory size cap.
+ *
+ * Shape of git's strbuf with curl dynbuf's cap and SQLite's sticky error:
+ * ptr is never NULL and always NUL-terminated; once an append fails (out of
+ * memory, or it would pass max) b->err is set, later appends do nothing and
+ * the caller checks once. Every buffer that holds untrusted input gets its
+ * max from configuration, which is how line, field and segment sizes are
+ * bounded.
+ */
+#ifndef STOCKPIPE_BUF_H
+#define STOCKPIPE_BUF_H
+
+#include <stddef.h>
+
+extern char buf_slop[1];
+
+struct buf {
+	char *ptr;   /* contents, NUL-terminated; buf_slop when nothing allocated */
+	size_t len;  /* bytes used, excluding the NUL */
+	size_t cap;  /* bytes allocated (0 while ptr == buf_slop) */
+	size_t max;  /* hard cap on len; appends past it set err */
+	int err;     /* 0, E_NOMEM or E_TOOBIG (enum err_code) */
+};
+
+#define BUF_INIT(maxlen) { buf_slop, 0, 0, (maxlen), 0 }
+
+void buf_init(struct buf *b, size_t max);
+/* Ensures room for extra more bytes plus the NUL. Returns 0 or -1 (err set). */
+int buf_grow(struct buf *b, size_t extra);
+int buf_add(struct buf *b, const void *p, size_t n);
+int buf_adds(struct buf *b, const char *s);
+int buf_addc(struct buf *b, char c);
+int buf_addf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Appends s as a JSON string literal, quotes included. */
+int buf_add_json_str(struct buf *b, const char *s, size_t n);
+/* Sets len after writing directly into ptr (len must be <= cap). */
+void buf_setlen(struct buf *b, size_t len);
+/* len = 0 and err cleared; memory kept for reuse. */
+void buf_reset(struct buf *b);
+/* Frees the memory; back to the BUF_INIT state with the same max. */
+void buf_release(struct buf *b);
+/* Hands the memory to the caller, who frees it with free(). Never NULL
+ * unless allocation fails. The buffer is left released. */
+char *buf_detach(struct buf *b, size_t *len);
+
+#endif

@@ -1,0 +1,156 @@
+/* err.c - see err.h. */
+#include "err.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static void set_reason(struct err *e, const char *fmt, va_list ap)
+{
+	vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
+}
+
+int err_set(struct err *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e || e->code != E_NONE)
+		return -1;
+	e->code = code;
+	va_start(ap, fmt);
+	set_reason(e, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int err_sys(struct err *e, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+	size_t n;
+
+	if (!e || e->code != E_NONE)
+		return -1;
+	e->code = (saved == ENOSPC || saved == EDQUOT) ? E_NOSPACE : E_IO;
+	e->os_code = saved;
+	va_start(ap, fmt);
+	set_reason(e, fmt, ap);
+	va_end(ap);
+	n = strlen(e->reason);
+	snprintf(e->reason + n, sizeof(e->reason) - n, ": %s", strerror(saved));
+	return -1;
+}
+
+int err_at(struct err *e, int code, const char *file, unsigned long line,
+	   unsigned col, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!e || e->code != E_NONE)
+		return -1;
+	e->code = code;
+	if (file)
+		snprintf(e->file, sizeof(e->file), "%s", file);
+	e->line = line;
+	e->col = col;
+	va_start(ap, fmt);
+	set_reason(e, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void err_locate(struct err *e, const char *file, unsigned long line,
+		unsigned col, const char *field)
+{
+	if (!e)
+		return;
+	if (file && !e->file[0])
+		snprintf(e->file, sizeof(e->file), "%s", file);
+	if (line && !e->line) {
+		e->line = line;
+		if (col && !e->col)
+			e->col = col;
+	}
+	if (field && !e->field[0])
+		snprintf(e->field, sizeof(e->field), "%s", field);
+}
+
+void err_clear(struct err *e)
+{
+	if (e)
+		memset(e, 0, sizeof(*e));
+}
+
+void err_format(const struct err *e, char *out, size_t n)
+{
+	size_t len = 0;
+
+#define ADD(...)                                                              \
+	do {                                                                  \
+		if (len < n)                                                  \
+			len += (size_t)snprintf(out + len, n - len, __VA_ARGS__); \
+	} while (0)
+	if (!n)
+		return;
+	out[0] = '\0';
+	if (e->file[0]) {
+		ADD("%s", e->file);
+		if (e->line) {
+			ADD(":%lu", e->line);
+			if (e->col)
+				ADD(":%u", e->col);
+		}
+		ADD(": ");
+	}
+	if (e->field[0])
+		ADD("%s: ", e->field);
+	ADD("%s", e->reason[0] ? e->reason : err_code_name(e->code));
+#undef ADD
+}
+
+int err_exit_code(const struct err *e)
+{
+	switch (e->code) {
+	case E_NONE:
+		return EXIT_DONE;
+	case E_PARSE:
+	case E_MAP:
+	case E_VALIDATE:
+	case E_TOOBIG:
+		return EXIT_REJECTS;
+	case E_CONFIG:
+	case E_AUTH:
+	case E_NOTFOUND:
+		return EXIT_CONFIG;
+	case E_USAGE:
+		return EXIT_USAGE;
+	case E_NOMEM:
+	case E_IO:
+	case E_NOSPACE:
+	case E_BUSY:
+	case E_NET:
+	case E_INTERRUPT:
+	case E_EXISTS:
+		return EXIT_TEMPFAIL;
+	default:
+		return EXIT_INTERNAL;
+	}
+}
+
+int err_is_temporary(const struct err *e)
+{
+	return err_exit_code(e) == EXIT_TEMPFAIL;
+}
+
+const char *err_code_name(int code)
+{
+	static const char *names[] = {
+		"none", "nomem", "toobig", "io", "nospace", "busy",
+		"parse", "map", "validate", "config", "usage", "notfound",
+		"exists", "net", "auth", "interrupt", "internal"};
+
+	if (code < 0 || (size_t)code >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[code];
+}

@@ -1,0 +1,407 @@
+/* fsutil.c - see fsutil.h. */
+#include "fsutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FSU_BUF (64 * 1024)
+
+void fsu_crash_point(const char *what)
+{
+#ifdef STOCKPIPE_TEST_HOOKS
+	static long count = 0, crash_at = -1;
+	static const char *log_path;
+	static int init;
+
+	if (!init) {
+		const char *s = getenv("STOCKPIPE_CRASH_AT");
+
+		crash_at = s ? atol(s) : -1;
+		log_path = getenv("STOCKPIPE_CRASH_LOG");
+		init = 1;
+	}
+	count++;
+	if (log_path) {
+		FILE *f = fopen(log_path, "a");
+
+		if (f) {
+			fprintf(f, "%ld %s\n", count, what);
+			fclose(f);
+		}
+	}
+	if (count == crash_at)
+		raise(SIGKILL);
+#else
+	(void)what;
+#endif
+}
+
+int sha256_init(struct sha256 *s, struct err *err)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	s->ctx = c;
+	if (!c || !EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(c);
+		s->ctx = NULL;
+		return err_set(err, E_NOMEM, "cannot start SHA-256");
+	}
+	return 0;
+}
+
+void sha256_update(struct sha256 *s, const void *p, size_t n)
+{
+	if (s->ctx && n)
+		EVP_DigestUpdate(s->ctx, p, n);
+}
+
+void sha256_final(struct sha256 *s, char hex[SHA256_HEX_LEN])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned n = 0, i;
+
+	if (s->ctx)
+		EVP_DigestFinal_ex(s->ctx, md, &n);
+	for (i = 0; i < 32; i++) {
+		hex[2 * i] = digits[i < n ? md[i] >> 4 : 0];
+		hex[2 * i + 1] = digits[i < n ? md[i] & 15 : 0];
+	}
+	hex[64] = '\0';
+	sha256_release(s);
+}
+
+void sha256_release(struct sha256 *s)
+{
+	EVP_MD_CTX_free(s->ctx);
+	s->ctx = NULL;
+}
+
+void sha256_hex_of(const void *p, size_t n, char hex[SHA256_HEX_LEN])
+{
+	struct sha256 s;
+
+	if (sha256_init(&s, NULL) < 0) {
+		memset(hex, '0', 64);
+		hex[64] = '\0';
+		return;
+	}
+	sha256_update(&s, p, n);
+	sha256_final(&s, hex);
+}
+
+int sha256_file(const char *path, char hex[SHA256_HEX_LEN], uint64_t *size,
+		struct err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned char *b;
+	struct sha256 s;
+	uint64_t total = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return err_sys(err, "cannot open '%s'", path);
+	if (!(b = malloc(FSU_BUF))) {
+		close(fd);
+		return err_set(err, E_NOMEM, "out of memory");
+	}
+	if (sha256_init(&s, err) < 0) {
+		free(b);
+		close(fd);
+		return -1;
+	}
+	while ((n = read(fd, b, FSU_BUF)) > 0) {
+		sha256_update(&s, b, (size_t)n);
+		total += (uint64_t)n;
+	}
+	free(b);
+	if (n < 0) {
+		err_sys(err, "cannot read '%s'", path);
+		sha256_release(&s);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	sha256_final(&s, hex);
+	if (size)
+		*size = total;
+	return 0;
+}
+
+int fsu_mkdirs(const char *path, struct err *err)
+{
+	char tmp[4096];
+	size_t i, n = strlen(path);
+
+	if (n >= sizeof(tmp))
+		return err_set(err, E_IO, "path too long: '%s'", path);
+	memcpy(tmp, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (tmp[i] != '/' && tmp[i] != '\0')
+			continue;
+		tmp[i] = '\0';
+		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+			return err_sys(err, "cannot create directory '%s'",
+				       tmp);
+		tmp[i] = path[i];
+	}
+	return 0;
+}
+
+int fsu_fsync_dir(const char *dir, struct err *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_sys(err, "cannot open directory '%s'", dir);
+	fsu_crash_point("fsync-dir");
+	if (fsync(fd) < 0 && errno != EINVAL) {
+		err_sys(err, "cannot fsync directory '%s'", dir);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+int fsu_fsync_parent(const char *path, struct err *err)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (!slash)
+		return fsu_fsync_dir(".", err);
+	n = (size_t)(slash - path);
+	if (n == 0)
+		n = 1;
+	if (n >= sizeof(dir))
+		return err_set(err, E_IO, "path too long: '%s'", path);
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return fsu_fsync_dir(dir, err);
+}
+
+int fsu_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+int fsu_rename(const char *from, const char *to, struct err *err)
+{
+	fsu_crash_point("rename");
+	if (rename(from, to) < 0)
+		return err_sys(err, "cannot rename '%s' to '%s'", from, to);
+	return fsu_fsync_parent(to, err);
+}
+
+int fsu_atomic_open(struct fsu_atomic *a, const char *final_path,
+		    struct err *err)
+{
+	char dir[4096];
+	const char *slash;
+	int n;
+
+	memset(a, 0, sizeof(*a));
+	a->fd = -1;
+	n = snprintf(a->final, sizeof(a->final), "%s", final_path);
+	if (n < 0 || (size_t)n >= sizeof(a->final))
+		return err_set(err, E_IO, "path too long: '%s'", final_path);
+	n = snprintf(a->tmp, sizeof(a->tmp), "%s.tmp.%ld", final_path,
+		     (long)getpid());
+	if (n < 0 || (size_t)n >= sizeof(a->tmp))
+		return err_set(err, E_IO, "path too long: '%s'", final_path);
+	slash = strrchr(final_path, '/');
+	if (slash && slash != final_path) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - final_path),
+			 final_path);
+		if (fsu_mkdirs(dir, err) < 0)
+			return -1;
+	}
+	if (!(a->buf = malloc(FSU_BUF)))
+		return err_set(err, E_NOMEM, "out of memory");
+	if (sha256_init(&a->sha, err) < 0) {
+		free(a->buf);
+		a->buf = NULL;
+		return -1;
+	}
+	a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (a->fd < 0) {
+		err_sys(err, "cannot create '%s'", a->tmp);
+		fsu_atomic_abort(a);
+		return -1;
+	}
+	return 0;
+}
+
+static int flush_pending(struct fsu_atomic *a, struct err *err)
+{
+	size_t off = 0;
+
+	if (!a->pending)
+		return 0;
+	fsu_crash_point("write");
+	while (off < a->pending) {
+		ssize_t w = write(a->fd, a->buf + off, a->pending - off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			a->failed = 1;
+			return err_sys(err, "cannot write '%s'", a->tmp);
+		}
+		off += (size_t)w;
+	}
+	a->pending = 0;
+	return 0;
+}
+
+int fsu_atomic_write(struct fsu_atomic *a, const void *p, size_t n,
+		     struct err *err)
+{
+	const unsigned char *s = p;
+
+	if (a->failed || a->fd < 0)
+		return err_set(err, E_IO, "write after failure on '%s'",
+			       a->tmp);
+	sha256_update(&a->sha, p, n);
+	a->bytes += n;
+	while (n) {
+		size_t room = FSU_BUF - a->pending;
+		size_t k = n < room ? n : room;
+
+		memcpy(a->buf + a->pending, s, k);
+		a->pending += k;
+		s += k;
+		n -= k;
+		if (a->pending == FSU_BUF && flush_pending(a, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int fsu_atomic_commit(struct fsu_atomic *a, char *sha_hex, struct err *err)
+{
+	char hex[SHA256_HEX_LEN];
+
+	if (a->failed || a->fd < 0) {
+		err_set(err, E_IO, "cannot commit '%s' after a failed write",
+			a->final);
+		goto fail;
+	}
+	if (flush_pending(a, err) < 0)
+		goto fail;
+	fsu_crash_point("fsync");
+	if (fsync(a->fd) < 0) {
+		err_sys(err, "cannot fsync '%s'", a->tmp);
+		goto fail;
+	}
+	if (close(a->fd) < 0) {
+		a->fd = -1;
+		err_sys(err, "cannot close '%s'", a->tmp);
+		goto fail;
+	}
+	a->fd = -1;
+	sha256_final(&a->sha, hex);
+	if (sha_hex)
+		memcpy(sha_hex, hex, SHA256_HEX_LEN);
+	if (fsu_rename(a->tmp, a->final, err) < 0)
+		goto fail;
+	a->tmp[0] = '\0';
+	free(a->buf);
+	a->buf = NULL;
+	return 0;
+fail:
+	fsu_atomic_abort(a);
+	return -1;
+}
+
+void fsu_atomic_abort(struct fsu_atomic *a)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	if (a->tmp[0])
+		unlink(a->tmp);
+	a->tmp[0] = '\0';
+	sha256_release(&a->sha);
+	free(a->buf);
+	a->buf = NULL;
+}
+
+int fsu_write_file(const char *path, const void *p, size_t n, char *sha_hex,
+		   struct err *err)
+{
+	struct fsu_atomic a;
+
+	if (fsu_atomic_open(&a, path, err) < 0)
+		return -1;
+	if (fsu_atomic_write(&a, p, n, err) < 0) {
+		fsu_atomic_abort(&a);
+		return -1;
+	}
+	return fsu_atomic_commit(&a, sha_hex, err);
+}
+
+int fsu_copy(const char *src, const char *dst, char *sha_hex, uint64_t *size,
+	     struct err *err)
+{
+	struct fsu_atomic a;
+	unsigned char *b;
+	int fd;
+	ssize_t n;
+
+	if ((fd = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+		return err_sys(err, "cannot open '%s'", src);
+	if (!(b = malloc(FSU_BUF))) {
+		close(fd);
+		return err_set(err, E_NOMEM, "out of memory");
+	}
+	if (fsu_atomic_open(&a, dst, err) < 0)
+		goto fail;
+	while ((n = read(fd, b, FSU_BUF)) > 0)
+		if (fsu_atomic_write(&a, b, (size_t)n, err) < 0)
+			goto fail_abort;
+	if (n < 0) {
+		err_sys(err, "cannot read '%s'", src);
+		goto fail_abort;
+	}
+	if (size)
+		*size = a.bytes;
+	free(b);
+	close(fd);
+	return fsu_atomic_commit(&a, sha_hex, err);
+fail_abort:
+	fsu_atomic_abort(&a);
+fail:
+	free(b);
+	close(fd);
+	return -1;
+}
+
+void fsu_clean_tmp(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[4096];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (!strstr(e->d_name, ".tmp."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}

@@ -1,0 +1,308 @@
+/* ytree.c - see ytree.h. */
+#include "ytree.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+/* Config and mapping files are hand-written; anything larger is a mistake
+ * or an attack. */
+#define YTREE_MAX_FILE (8u << 20)
+#define YTREE_MAX_DEPTH 64
+
+struct builder {
+	struct ytree *t;
+	yaml_parser_t p;
+	struct err *err;
+};
+
+static int parse_err(struct builder *b, const yaml_mark_t *m, const char *why)
+{
+	return err_at(b->err, E_CONFIG, b->t->path, m->line + 1,
+		      (unsigned)m->column + 1, "%s", why);
+}
+
+static struct ynode *new_node(struct builder *b, enum ynode_type type,
+			      const yaml_mark_t *m)
+{
+	struct ynode *n = arena_alloc(&b->t->arena, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	memset(n, 0, sizeof(*n));
+	n->type = type;
+	n->line = m->line + 1;
+	n->col = (unsigned)m->column + 1;
+	return n;
+}
+
+static int push(struct builder *b, struct ynode *parent, struct ynode *child,
+		size_t *cap)
+{
+	if (parent->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8;
+		struct ynode **items =
+			arena_alloc(&b->t->arena, ncap * sizeof(*items));
+
+		if (!items)
+			return err_set(b->err, E_NOMEM, "out of memory");
+		if (parent->n)
+			memcpy(items, parent->items,
+			       parent->n * sizeof(*items));
+		parent->items = items;
+		*cap = ncap;
+	}
+	parent->items[parent->n++] = child;
+	return 0;
+}
+
+/* Builds the node that starts with event ev (already taken). */
+static int build(struct builder *b, yaml_event_t *ev, int depth,
+		 struct ynode **out)
+{
+	struct ynode *n = NULL;
+	size_t cap = 0;
+	int rc = -1;
+
+	if (depth > YTREE_MAX_DEPTH)
+		return parse_err(b, &ev->start_mark, "nesting too deep");
+	switch (ev->type) {
+	case YAML_ALIAS_EVENT:
+		return parse_err(b, &ev->start_mark,
+				 "aliases (*name) are not supported");
+	case YAML_SCALAR_EVENT:
+		if (ev->data.scalar.anchor)
+			return parse_err(b, &ev->start_mark,
+					 "anchors (&name) are not supported");
+		if (!(n = new_node(b, Y_SCALAR, &ev->start_mark)))
+			return err_set(b->err, E_NOMEM, "out of memory");
+		n->len = ev->data.scalar.length;
+		n->value = arena_strndup(&b->t->arena,
+					 (const char *)ev->data.scalar.value,
+					 n->len);
+		if (!n->value)
+			return err_set(b->err, E_NOMEM, "out of memory");
+		n->quoted = ev->data.scalar.style ==
+				    YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+			    ev->data.scalar.style ==
+				    YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+		*out = n;
+		return 0;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT: {
+		int is_map = ev->type == YAML_MAPPING_START_EVENT;
+		yaml_event_type_t end = is_map ? YAML_MAPPING_END_EVENT
+					       : YAML_SEQUENCE_END_EVENT;
+
+		if ((is_map && ev->data.mapping_start.anchor) ||
+		    (!is_map && ev->data.sequence_start.anchor))
+			return parse_err(b, &ev->start_mark,
+					 "anchors (&name) are not supported");
+		if (!(n = new_node(b, is_map ? Y_MAP : Y_SEQ, &ev->start_mark)))
+			return err_set(b->err, E_NOMEM, "out of memory");
+		for (;;) {
+			yaml_event_t cev;
+			struct ynode *child = NULL;
+
+			if (!yaml_parser_parse(&b->p, &cev))
+				return parse_err(b, &b->p.problem_mark,
+						 b->p.problem ? b->p.problem
+							      : "syntax error");
+			if (cev.type == end) {
+				yaml_event_delete(&cev);
+				break;
+			}
+			rc = build(b, &cev, depth + 1, &child);
+			yaml_event_delete(&cev);
+			if (rc < 0)
+				return rc;
+			if (is_map && (n->n % 2) == 0 &&
+			    child->type != Y_SCALAR)
+				return err_at(b->err, E_CONFIG, b->t->path,
+					      child->line, child->col,
+					      "a key must be plain text");
+			if (is_map && (n->n % 2) == 0 &&
+			    ynode_get(n, child->value))
+				return err_at(b->err, E_CONFIG, b->t->path,
+					      child->line, child->col,
+					      "duplicate key '%s'",
+					      child->value);
+			if (push(b, n, child, &cap) < 0)
+				return -1;
+		}
+		*out = n;
+		return 0;
+	}
+	default:
+		return parse_err(b, &ev->start_mark, "unexpected YAML event");
+	}
+}
+
+int ytree_load_mem(const char *name, const char *data, size_t n,
+		   struct ytree **out, struct err *err)
+{
+	struct builder b;
+	struct ytree *t;
+	yaml_event_t ev;
+	int rc = -1, done = 0;
+
+	*out = NULL;
+	if (!(t = calloc(1, sizeof(*t))))
+		return err_set(err, E_NOMEM, "out of memory");
+	arena_init(&t->arena, 8192, 0);
+	if (!(t->path = strdup(name))) {
+		free(t);
+		return err_set(err, E_NOMEM, "out of memory");
+	}
+	memset(&b, 0, sizeof(b));
+	b.t = t;
+	b.err = err;
+	if (!yaml_parser_initialize(&b.p)) {
+		err_set(err, E_NOMEM, "out of memory");
+		goto out;
+	}
+	yaml_parser_set_input_string(&b.p, (const unsigned char *)data, n);
+	while (!done) {
+		if (!yaml_parser_parse(&b.p, &ev)) {
+			parse_err(&b, &b.p.problem_mark,
+				  b.p.problem ? b.p.problem : "syntax error");
+			goto out_parser;
+		}
+		switch (ev.type) {
+		case YAML_STREAM_START_EVENT:
+		case YAML_DOCUMENT_START_EVENT:
+			break;
+		case YAML_DOCUMENT_END_EVENT:
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		default:
+			if (t->root) {
+				parse_err(&b, &ev.start_mark,
+					  "more than one document");
+				yaml_event_delete(&ev);
+				goto out_parser;
+			}
+			if (build(&b, &ev, 0, &t->root) < 0) {
+				yaml_event_delete(&ev);
+				goto out_parser;
+			}
+		}
+		yaml_event_delete(&ev);
+	}
+	rc = 0;
+	*out = t;
+out_parser:
+	yaml_parser_delete(&b.p);
+out:
+	if (rc < 0)
+		ytree_free(t);
+	return rc;
+}
+
+int ytree_load_file(const char *path, struct ytree **out, struct err *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *data = NULL;
+	size_t n = 0, cap = 0, got;
+	int rc;
+
+	*out = NULL;
+	if (!f) {
+		err_sys(err, "cannot open '%s'", path);
+		/* A missing config or mapping is a configuration error: a
+		 * retry will not make it appear. */
+		err->code = E_CONFIG;
+		return -1;
+	}
+	for (;;) {
+		if (n == cap) {
+			char *p;
+
+			cap = cap ? cap * 2 : 65536;
+			if (cap > YTREE_MAX_FILE + 1)
+				cap = YTREE_MAX_FILE + 1;
+			if (!(p = realloc(data, cap))) {
+				free(data);
+				fclose(f);
+				return err_set(err, E_NOMEM, "out of memory");
+			}
+			data = p;
+		}
+		got = fread(data + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+		if (n > YTREE_MAX_FILE) {
+			free(data);
+			fclose(f);
+			return err_at(err, E_CONFIG, path, 0, 0,
+				      "file larger than %u bytes",
+				      YTREE_MAX_FILE);
+		}
+	}
+	if (ferror(f)) {
+		free(data);
+		fclose(f);
+		return err_sys(err, "cannot read '%s'", path);
+	}
+	fclose(f);
+	rc = ytree_load_mem(path, data ? data : "", n, out, err);
+	free(data);
+	return rc;
+}
+
+void ytree_free(struct ytree *t)
+{
+	if (!t)
+		return;
+	arena_release(&t->arena);
+	free(t->path);
+	free(t);
+}
+
+struct ynode *ynode_key(const struct ynode *m, const char *key)
+{
+	size_t i;
+
+	if (!m || m->type != Y_MAP)
+		return NULL;
+	for (i = 0; i < m->n; i += 2)
+		if (!strcmp(m->items[i]->value, key))
+			return m->items[i];
+	return NULL;
+}
+
+struct ynode *ynode_get(const struct ynode *m, const char *key)
+{
+	size_t i;
+
+	if (!m || m->type != Y_MAP)
+		return NULL;
+	for (i = 0; i + 1 < m->n; i += 2)
+		if (!strcmp(m->items[i]->value, key))
+			return m->items[i + 1];
+	return NULL;
+}
+
+const char *ynode_str(const struct ynode *m, const char *key, const char *def)
+{
+	struct ynode *v = ynode_get(m, key);
+
+	return v && v->type == Y_SCALAR ? v->value : def;
+}
+
+int ynode_err(const struct ytree *t, const struct ynode *n, struct err *err,
+	      int code, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[512];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return err_at(err, code, t->path, n ? n->line : 0, n ? n->col : 0,
+		      "%s", msg);
+}

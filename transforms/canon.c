@@ -1,0 +1,364 @@
+/* canon.c - see canon.h. */
+#include "canon.h"
+#include "dec.h"
+#include "dt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct canon_field item_fields[] = {
+	{"sku", CT_TEXT, CF_REQUIRED | CF_KEY, NULL, NULL},
+	{"gtin", CT_TEXT, 0, NULL, NULL},
+	{"description", CT_TEXT, 0, NULL, NULL},
+	{"brand", CT_TEXT, 0, NULL, NULL},
+	{"category", CT_TEXT, 0, NULL, NULL},
+	{"base_uom", CT_TEXT, 0, NULL, "EA"},
+	{"pack_size", CT_DECIMAL, CF_NONNEG, NULL, "1"},
+	{"status", CT_ENUM, 0, "active|inactive|discontinued", "active"},
+	{"supplier_id", CT_TEXT, 0, NULL, NULL},
+	{"supplier_sku", CT_TEXT, 0, NULL, NULL},
+	{"as_of", CT_DATETIME, 0, NULL, NULL},
+	{"txn_id", CT_TEXT, 0, NULL, NULL},
+};
+
+static const struct canon_field location_fields[] = {
+	{"location_id", CT_TEXT, CF_REQUIRED | CF_KEY, NULL, NULL},
+	{"type", CT_ENUM, 0, "store|dc|supplier|virtual", "store"},
+	{"name", CT_TEXT, 0, NULL, NULL},
+	{"region", CT_TEXT, 0, NULL, NULL},
+	{"timezone", CT_TEXT, 0, NULL, NULL},
+	{"as_of", CT_DATETIME, 0, NULL, NULL},
+	{"txn_id", CT_TEXT, 0, NULL, NULL},
+};
+
+static const struct canon_field price_fields[] = {
+	{"sku", CT_TEXT, CF_REQUIRED | CF_KEY, NULL, NULL},
+	{"price_list", CT_TEXT, CF_KEY, NULL, "default"},
+	{"currency", CT_TEXT, CF_REQUIRED | CF_KEY, NULL, NULL},
+	{"amount", CT_DECIMAL, CF_REQUIRED | CF_NONNEG, NULL, NULL},
+	{"valid_from", CT_DATETIME, CF_KEY, NULL, NULL},
+	{"valid_to", CT_DATETIME, 0, NULL, NULL},
+	{"kind", CT_ENUM, CF_KEY, "regular|promo", "regular"},
+	{"as_of", CT_DATETIME, 0, NULL, NULL},
+	{"txn_id", CT_TEXT, 0, NULL, NULL},
+};
+
+static const struct canon_field stock_fields[] = {
+	{"sku", CT_TEXT, CF_REQUIRED | CF_KEY, NULL, NULL},
+	{"location", CT_TEXT, CF_REQUIRED | CF_KEY, NULL, NULL},
+	{"state", CT_ENUM, CF_REQUIRED | CF_KEY, CANON_STATES, NULL},
+	{"quantity", CT_DECIMAL, CF_REQUIRED, NULL, NULL},
+	{"mode", CT_ENUM, 0, "snapshot|delta", "snapshot"},
+	{"as_of", CT_DATETIME, CF_REQUIRED, NULL, NULL},
+	{"txn_id", CT_TEXT, 0, NULL, NULL},
+	{"uom", CT_TEXT, 0, NULL, NULL},
+};
+
+static const struct {
+	const char *name;
+	const struct canon_field *fields;
+	size_t n;
+} kinds[CANON_NKINDS] = {
+	{"item", item_fields, sizeof(item_fields) / sizeof(item_fields[0])},
+	{"location", location_fields,
+	 sizeof(location_fields) / sizeof(location_fields[0])},
+	{"price", price_fields, sizeof(price_fields) / sizeof(price_fields[0])},
+	{"stock", stock_fields, sizeof(stock_fields) / sizeof(stock_fields[0])},
+};
+
+const char *canon_kind_name(enum canon_kind k)
+{
+	return (unsigned)k < CANON_NKINDS ? kinds[k].name : "?";
+}
+
+int canon_kind_from_name(const char *name)
+{
+	int k;
+
+	for (k = 0; k < CANON_NKINDS; k++)
+		if (!strcmp(kinds[k].name, name))
+			return k;
+	return -1;
+}
+
+const struct canon_field *canon_fields(enum canon_kind k, size_t *n)
+{
+	*n = kinds[k].n;
+	return kinds[k].fields;
+}
+
+int canon_field_index(enum canon_kind k, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < kinds[k].n; i++)
+		if (!strcmp(kinds[k].fields[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+int canon_txn_field(enum canon_kind k)
+{
+	return canon_field_index(k, "txn_id");
+}
+
+int canon_as_of_field(enum canon_kind k)
+{
+	return canon_field_index(k, "as_of");
+}
+
+static int enum_has(const char *values, const char *v)
+{
+	size_t n = strlen(v);
+	const char *p = values;
+
+	while (p && *p) {
+		const char *bar = strchr(p, '|');
+		size_t len = bar ? (size_t)(bar - p) : strlen(p);
+
+		if (len == n && !memcmp(p, v, n))
+			return 1;
+		p = bar ? bar + 1 : NULL;
+	}
+	return 0;
+}
+
+int canon_validate(struct canon_record *r, struct arena *a, struct err *err)
+{
+	size_t n, i;
+	const struct canon_field *f = canon_fields(r->kind, &n);
+
+	for (i = 0; i < n; i++) {
+		const char *v = r->v[i];
+
+		if (v && !*v)
+			v = NULL; /* an empty value is an absent value */
+		if (!v)
+			v = f[i].def;
+		r->v[i] = v;
+		if (!v) {
+			if (f[i].flags & CF_REQUIRED)
+				goto bad_missing;
+			continue;
+		}
+		switch (f[i].type) {
+		case CT_TEXT:
+			break;
+		case CT_ENUM:
+			if (!enum_has(f[i].enum_values, v)) {
+				err_set(err, E_VALIDATE,
+					"'%s' is not one of %s", v,
+					f[i].enum_values);
+				goto bad;
+			}
+			break;
+		case CT_DECIMAL: {
+			dec d;
+			char out[32];
+
+			if (dec_parse(v, strlen(v), '.', 0, &d)) {
+				err_set(err, E_VALIDATE, "not a number: '%s'",
+					v);
+				goto bad;
+			}
+			if ((f[i].flags & CF_NONNEG) && d < 0) {
+				err_set(err, E_VALIDATE,
+					"must not be negative: '%s'", v);
+				goto bad;
+			}
+			dec_format(d, out);
+			if (strcmp(out, v) && !(r->v[i] = arena_strdup(a, out)))
+				return err_set(err, E_NOMEM, "out of memory");
+			break;
+		}
+		case CT_DATETIME: {
+			int64_t t;
+			char out[DT_ISO_LEN];
+
+			if (dt_parse_iso(v, strlen(v), &t)) {
+				err_set(err, E_VALIDATE,
+					"not an ISO 8601 date/time: '%s'", v);
+				goto bad;
+			}
+			dt_format_iso(t, out);
+			if (strcmp(out, v) && !(r->v[i] = arena_strdup(a, out)))
+				return err_set(err, E_NOMEM, "out of memory");
+			break;
+		}
+		}
+	}
+	return 0;
+bad_missing:
+	err_set(err, E_VALIDATE, "required field is missing");
+bad:
+	if (err && !err->field[0])
+		snprintf(err->field, sizeof(err->field), "%s", f[i].name);
+	return -1;
+}
+
+int canon_to_jsonl(const struct canon_record *r, struct buf *out)
+{
+	size_t n, i;
+	const struct canon_field *f = canon_fields(r->kind, &n);
+
+	buf_adds(out, "{\"kind\":\"");
+	buf_adds(out, canon_kind_name(r->kind));
+	buf_addc(out, '"');
+	for (i = 0; i < n; i++) {
+		if (!r->v[i])
+			continue;
+		buf_addc(out, ',');
+		buf_add_json_str(out, f[i].name, strlen(f[i].name));
+		buf_addc(out, ':');
+		buf_add_json_str(out, r->v[i], strlen(r->v[i]));
+	}
+	buf_adds(out, ",\"_source\":");
+	buf_add_json_str(out, r->lin.source ? r->lin.source : "",
+			 r->lin.source ? strlen(r->lin.source) : 0);
+	buf_adds(out, ",\"_file\":");
+	buf_add_json_str(out, r->lin.file ? r->lin.file : "",
+			 r->lin.file ? strlen(r->lin.file) : 0);
+	buf_addf(out, ",\"_line\":%lu", r->lin.line);
+	if (r->lin.where && *r->lin.where) {
+		buf_adds(out, ",\"_where\":");
+		buf_add_json_str(out, r->lin.where, strlen(r->lin.where));
+	}
+	return buf_adds(out, "}\n");
+}
+
+/* A minimal reader for the flat objects canon_to_jsonl writes: string
+ * values and one unsigned integer (_line). It is not a general JSON
+ * parser and does not need to be: canonical files are ours. */
+static const char *parse_str(const char *p, const char *end, struct arena *a,
+			     char **out)
+{
+	struct buf b = BUF_INIT(1 << 20);
+	char *s;
+
+	if (p >= end || *p != '"')
+		return NULL;
+	p++;
+	while (p < end && *p != '"') {
+		if (*p == '\\') {
+			if (++p >= end)
+				goto fail;
+			switch (*p) {
+			case 'n': buf_addc(&b, '\n'); break;
+			case 'r': buf_addc(&b, '\r'); break;
+			case 't': buf_addc(&b, '\t'); break;
+			case 'u': {
+				unsigned v = 0;
+				int i;
+
+				if (end - p < 5)
+					goto fail;
+				for (i = 1; i <= 4; i++) {
+					char c = p[i];
+
+					v <<= 4;
+					if (c >= '0' && c <= '9')
+						v |= (unsigned)(c - '0');
+					else if (c >= 'a' && c <= 'f')
+						v |= (unsigned)(c - 'a' + 10);
+					else if (c >= 'A' && c <= 'F')
+						v |= (unsigned)(c - 'A' + 10);
+					else
+						goto fail;
+				}
+				if (v >= 0x80)
+					goto fail; /* we only escape controls */
+				buf_addc(&b, (char)v);
+				p += 4;
+				break;
+			}
+			default: buf_addc(&b, *p);
+			}
+			p++;
+		} else {
+			const char *q = p;
+
+			while (q < end && *q != '"' && *q != '\\')
+				q++;
+			buf_add(&b, p, (size_t)(q - p));
+			p = q;
+		}
+	}
+	if (p >= end || b.err)
+		goto fail;
+	s = arena_strndup(a, b.ptr, b.len);
+	buf_release(&b);
+	if (!s)
+		return NULL;
+	*out = s;
+	return p + 1;
+fail:
+	buf_release(&b);
+	return NULL;
+}
+
+int canon_from_jsonl(const char *line, size_t n, struct canon_record *r,
+		     struct arena *a, struct err *err)
+{
+	const char *p = line, *end = line + n;
+	int have_kind = 0;
+
+	memset(r, 0, sizeof(*r));
+	while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	if (p >= end || *p++ != '{')
+		return err_set(err, E_PARSE, "canonical line is not an object");
+	while (p < end && *p != '}') {
+		char *key, *val = NULL;
+		unsigned long num = 0;
+
+		if (*p == ',')
+			p++;
+		if (!(p = parse_str(p, end, a, &key)) || p >= end || *p++ != ':')
+			return err_set(err, E_PARSE, "bad canonical key");
+		if (p < end && *p == '"') {
+			if (!(p = parse_str(p, end, a, &val)))
+				return err_set(err, E_PARSE,
+					       "bad canonical value for '%s'",
+					       key);
+		} else {
+			char *q;
+
+			num = strtoul(p, &q, 10);
+			if (q == p)
+				return err_set(err, E_PARSE,
+					       "bad number for '%s'", key);
+			p = q;
+		}
+		if (!strcmp(key, "kind")) {
+			int k = val ? canon_kind_from_name(val) : -1;
+
+			if (k < 0)
+				return err_set(err, E_PARSE,
+					       "unknown canonical kind");
+			r->kind = (enum canon_kind)k;
+			have_kind = 1;
+		} else if (!have_kind) {
+			return err_set(err, E_PARSE, "kind must come first");
+		} else if (!strcmp(key, "_source")) {
+			r->lin.source = val;
+		} else if (!strcmp(key, "_file")) {
+			r->lin.file = val;
+		} else if (!strcmp(key, "_line")) {
+			r->lin.line = num;
+		} else if (!strcmp(key, "_where")) {
+			r->lin.where = val;
+		} else {
+			int i = canon_field_index(r->kind, key);
+
+			if (i < 0 || !val)
+				return err_set(err, E_PARSE,
+					       "unknown field '%s' for %s", key,
+					       canon_kind_name(r->kind));
+			r->v[i] = val;
+		}
+	}
+	if (p >= end || !have_kind)
+		return err_set(err, E_PARSE, "truncated canonical line");
+	return 0;
+}

@@ -1,0 +1,86 @@
+/* mapping.h - declarative mapping files: the analysts' language.
+ *
+ * A mapping file (YAML, see docs/mapping.md) says which records of an input
+ * document (CSV rows; later X12/EDIFACT segments and XML elements) become
+ * which canonical records, with paths, context, lookups, value maps,
+ * conversions, defaults, filters and validation rules. mapping_load()
+ * compiles the file once and reports every mistake at file:line:column
+ * before any data is read; mapping_run() then streams one document through
+ * it in memory bounded by one record plus its context.
+ */
+#ifndef STOCKPIPE_MAPPING_H
+#define STOCKPIPE_MAPPING_H
+
+#include <stddef.h>
+
+#include "../pipeline/err.h"
+#include "canon.h"
+
+struct mapping;
+
+/* Compiles the mapping at path. Lookup tables named in it are loaded from
+ * paths relative to the mapping file's directory. Returns 0, or -1 with err
+ * (code E_CONFIG) at file:line:col. Caller frees with mapping_free(). */
+int mapping_load(const char *path, struct mapping **out, struct err *err);
+void mapping_free(struct mapping *m);
+
+/* The mapping's name (the `mapping:` key, or the file name). */
+const char *mapping_name(const struct mapping *m);
+/* The input format: "csv", "x12", "edifact" or "xml". */
+const char *mapping_format(const struct mapping *m);
+/* Calls cb for the mapping file and each lookup table it loaded, with the
+ * SHA-256 of the bytes that were compiled, so a run records exactly what it
+ * used. */
+void mapping_each_dep(const struct mapping *m,
+		      void (*cb)(void *ud, const char *path,
+				 const char *sha256_hex),
+		      void *ud);
+
+/* One input document to map. */
+struct mapping_doc {
+	const char *source;  /* source name for lineage ("" in map try) */
+	const char *name;    /* document name for lineage and messages */
+	const char *path;    /* local file to read */
+	const char *sha256;  /* content hash (hex); the base of default txn_ids */
+};
+
+/* A record that could not be mapped. All strings are borrowed for the
+ * duration of the callback. */
+struct mapping_reject {
+	const char *file;     /* document name */
+	unsigned long line;   /* 1-based line (or segment number) */
+	unsigned col;         /* 1-based column/element, 0 if unknown */
+	const char *field;    /* canonical field or input column, "" if none */
+	const char *reason;   /* lowercase, no final period */
+	const char *raw;      /* the input record as read, for the reject file */
+	size_t raw_len;
+};
+
+struct mapping_sink {
+	/* A valid, normalised canonical record (canon_validate passed). The
+	 * record and its strings are only valid during the call. Return 0 or
+	 * -1 with err set to stop the document. */
+	int (*record)(void *ud, const struct canon_record *r, struct err *err);
+	/* A rejected input record; the document goes on. */
+	int (*reject)(void *ud, const struct mapping_reject *rj,
+		      struct err *err);
+	void *ud;
+};
+
+struct mapping_stats {
+	unsigned long input_records;  /* rows/segment groups/elements read */
+	unsigned long records_out;    /* canonical records emitted */
+	unsigned long rejects;        /* input records rejected */
+	unsigned long filtered;       /* dropped by a `when:` filter */
+};
+
+/* Streams doc through m. Returns 0 when the document was read to the end
+ * (rejects are normal), or -1 when the document as a whole cannot be read
+ * (unreadable, undecodable encoding, a line past the size bound, broken
+ * structure) with err located at file:line; the caller then quarantines it
+ * (E_PARSE/E_TOOBIG) or retries later (E_IO/E_NOMEM). stats may be NULL. */
+int mapping_run(const struct mapping *m, const struct mapping_doc *doc,
+		const struct mapping_sink *sink, struct mapping_stats *stats,
+		struct err *err);
+
+#endif

@@ -1,0 +1,46 @@
+/* outbound.h - outbound mappings: which canonical values go where in a
+ * target's file (CSV columns or JSON Lines keys).
+ *
+ * The same expression language and functions as inbound mappings (see
+ * docs/mapping.md), read in reverse: each column is an expression over the
+ * fields of one published row. The renderer (pipeline/render.c) supplies
+ * rows; this module turns a row into bytes.
+ *
+ * Row fields a stock snapshot provides:
+ *   sku, location ("" when the target sums over locations), available,
+ *   on_hand, reserved, in_transit, as_of, gtin, description, brand, category
+ * Row fields an item master provides:
+ *   every canonical item field, plus price, currency (regular price of the
+ *   "default" price list, when known)
+ */
+#ifndef STOCKPIPE_OUTBOUND_H
+#define STOCKPIPE_OUTBOUND_H
+
+#include "../pipeline/arena.h"
+#include "../pipeline/buf.h"
+#include "../pipeline/err.h"
+
+struct outbound;
+
+/* Compiles the outbound mapping at path; errors at file:line:col with
+ * code E_CONFIG (unknown function, unknown row field for its kind, bad
+ * format). Caller frees with outbound_free(). */
+int outbound_load(const char *path, struct outbound **out, struct err *err);
+void outbound_free(struct outbound *o);
+/* "stock" or "item". */
+const char *outbound_kind(const struct outbound *o);
+/* "csv" or "jsonl". */
+const char *outbound_format(const struct outbound *o);
+/* SHA-256 (hex) of the file as compiled. */
+const char *outbound_sha256(const struct outbound *o);
+/* Appends the CSV header line (when the mapping wants one) to out. */
+int outbound_header(const struct outbound *o, struct buf *out,
+		    struct err *err);
+/* Appends one rendered row (with its line end) to out. get() returns the
+ * value of a row field or NULL when absent; temporaries come from a, which
+ * the caller resets per row. */
+int outbound_row(const struct outbound *o,
+		 const char *(*get)(void *ud, const char *name), void *ud,
+		 struct arena *a, struct buf *out, struct err *err);
+
+#endif
