@@ -142,8 +142,29 @@ void dt_format_iso(int64_t t, char *out)
 	int y, mo, d, h, mi, s;
 
 	dt_to_civil(t, &y, &mo, &d, &h, &mi, &s);
-	snprintf(out, DT_ISO_LEN, "%04d-%02d-%02dT%02d:%02d:%02dZ", y % 10000,
-		 mo, d, h, mi, s);
+	/* Fixed-width digits by hand: every field is range-bound here. */
+	y = ((y % 10000) + 10000) % 10000;
+	out[0] = (char)('0' + y / 1000);
+	out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10);
+	out[3] = (char)('0' + y % 10);
+	out[4] = '-';
+	out[5] = (char)('0' + mo / 10);
+	out[6] = (char)('0' + mo % 10);
+	out[7] = '-';
+	out[8] = (char)('0' + d / 10);
+	out[9] = (char)('0' + d % 10);
+	out[10] = 'T';
+	out[11] = (char)('0' + h / 10);
+	out[12] = (char)('0' + h % 10);
+	out[13] = ':';
+	out[14] = (char)('0' + mi / 10);
+	out[15] = (char)('0' + mi % 10);
+	out[16] = ':';
+	out[17] = (char)('0' + s / 10);
+	out[18] = (char)('0' + s % 10);
+	out[19] = 'Z';
+	out[20] = '\0';
 }
 
 int dt_format(int64_t t, const char *fmt, char *out, size_t n)
