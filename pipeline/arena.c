@@ -33,13 +33,14 @@ void *arena_alloc(struct arena *a, size_t n)
 
 	if (n == 0)
 		need = ALIGN;
-	if (need < n)
+	if (need < n || need > SIZE_MAX - sizeof(struct arena_block))
 		return NULL;
 	if (!b || b->size - b->used < need) {
 		if (!a->block_size)
 			a->block_size = 16384;
 		size = need > a->block_size ? need : a->block_size;
-		if (a->max_total && a->total + size > a->max_total)
+		if (a->max_total && (size > a->max_total ||
+				     a->total > a->max_total - size))
 			return NULL;
 		b = malloc(sizeof(*b) + size);
 		if (!b)
@@ -57,7 +58,7 @@ void *arena_alloc(struct arena *a, size_t n)
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
-	char *p = arena_alloc(a, n + 1);
+	char *p = n < SIZE_MAX ? arena_alloc(a, n + 1) : NULL;
 
 	if (!p)
 		return NULL;

@@ -25,7 +25,9 @@ int buf_grow(struct buf *b, size_t extra)
 
 	if (b->err)
 		return -1;
-	if (extra > b->max || b->len > b->max - extra) {
+	/* len + extra + 1 must not wrap around either. */
+	if (extra > b->max || b->len > b->max - extra ||
+	    b->len + extra == (size_t)-1) {
 		b->err = E_TOOBIG;
 		return -1;
 	}
@@ -65,7 +67,7 @@ int buf_adds(struct buf *b, const char *s)
 
 int buf_addc(struct buf *b, char c)
 {
-	if (b->len + 1 < b->cap && !b->err) {
+	if (b->len + 1 < b->cap && b->len < b->max && !b->err) {
 		b->ptr[b->len++] = c;
 		b->ptr[b->len] = '\0';
 		return 0;

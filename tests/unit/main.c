@@ -13,6 +13,7 @@ int t_failed;
 const char *t_name;
 char t_dir[4096];
 
+#undef T_TEST
 #define T_TEST(name) void t_##name(void);
 #include "list.h"
 #undef T_TEST

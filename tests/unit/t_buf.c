@@ -1,0 +1,262 @@
+/* t_buf.c - growable buffer: cap, sticky error, JSON strings, detach. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../pipeline/buf.h"
+#include "../../pipeline/err.h"
+#include "t.h"
+
+T_TEST(buf_starts_empty_and_terminated)
+{
+	struct buf b = BUF_INIT(100);
+
+	T_ASSERT(b.ptr == buf_slop);
+	T_EQ_STR(b.ptr, "");
+	T_EQ_INT(b.len, 0);
+	T_EQ_INT(b.cap, 0);
+	buf_release(&b); /* nothing allocated: still fine */
+	T_ASSERT(b.ptr == buf_slop);
+	T_EQ_INT(b.max, 100);
+}
+
+T_TEST(buf_appends)
+{
+	struct buf b;
+	int i;
+
+	buf_init(&b, 1 << 20);
+	T_EQ_INT(buf_adds(&b, "sku"), 0);
+	T_EQ_INT(buf_addc(&b, ','), 0);
+	T_EQ_INT(buf_add(&b, "12345", 3), 0);
+	T_EQ_INT(buf_addf(&b, ",%d,%s", -7, "on_hand"), 0);
+	T_EQ_INT(buf_add(&b, NULL, 0), 0);
+	T_EQ_STR(b.ptr, "sku,123,-7,on_hand");
+	T_EQ_INT(b.len, strlen("sku,123,-7,on_hand"));
+	/* Growth across many reallocations keeps content and the NUL. */
+	for (i = 0; i < 10000; i++)
+		T_EQ_INT(buf_addc(&b, (char)('a' + i % 26)), 0);
+	T_EQ_INT(b.len, 18 + 10000);
+	T_EQ_INT(b.ptr[b.len], '\0');
+	T_EQ_INT(b.ptr[18], 'a');
+	T_EQ_INT(b.ptr[18 + 9999], 'a' + 9999 % 26);
+	T_ASSERT(b.cap > b.len);
+	buf_release(&b);
+	T_ASSERT(b.ptr == buf_slop);
+	T_EQ_INT(b.len, 0);
+}
+
+T_TEST(buf_addf_grows)
+{
+	struct buf b = BUF_INIT(1 << 20);
+
+	/* First addf on an empty buffer, then one too big for the room. */
+	T_EQ_INT(buf_addf(&b, "%s", "x"), 0);
+	T_EQ_INT(buf_addf(&b, "%5000d", 1), 0);
+	T_EQ_INT(b.len, 5001);
+	T_EQ_INT(b.ptr[5000], '1');
+	T_EQ_INT(b.ptr[5001], '\0');
+	T_EQ_INT(strlen(b.ptr), 5001);
+	buf_release(&b);
+}
+
+T_TEST(buf_cap_is_enforced)
+{
+	struct buf b = BUF_INIT(5);
+
+	T_EQ_INT(buf_adds(&b, "hello"), 0);
+	T_EQ_INT(b.err, 0);
+	T_EQ_INT(buf_addc(&b, '!'), -1);
+	T_EQ_INT(b.err, E_TOOBIG);
+	T_EQ_STR(b.ptr, "hello");
+	T_EQ_INT(b.len, 5);
+	buf_release(&b);
+
+	/* One append past the cap in one go. */
+	buf_init(&b, 5);
+	T_EQ_INT(buf_adds(&b, "hello!"), -1);
+	T_EQ_INT(b.err, E_TOOBIG);
+	T_EQ_INT(b.len, 0);
+	buf_release(&b);
+}
+
+T_TEST(buf_addc_respects_cap_below_capacity)
+{
+	/* The first allocation is larger than max; single-byte appends
+	 * must still stop at max. */
+	struct buf b = BUF_INIT(3);
+	int i, ok = 0;
+
+	for (i = 0; i < 20; i++)
+		if (buf_addc(&b, 'x') == 0)
+			ok++;
+	T_EQ_INT(ok, 3);
+	T_EQ_INT(b.len, 3);
+	T_EQ_INT(b.err, E_TOOBIG);
+	T_EQ_STR(b.ptr, "xxx");
+	buf_release(&b);
+}
+
+T_TEST(buf_addf_respects_cap)
+{
+	struct buf b = BUF_INIT(10);
+
+	T_EQ_INT(buf_adds(&b, "1234"), 0);
+	T_ASSERT(b.cap > 10); /* room in memory, but not under the cap */
+	T_EQ_INT(buf_addf(&b, "%s", "5678901"), -1);
+	T_EQ_INT(b.err, E_TOOBIG);
+	T_EQ_STR(b.ptr, "1234");
+	T_EQ_INT(b.len, 4);
+	buf_release(&b);
+
+	buf_init(&b, 10);
+	T_EQ_INT(buf_addf(&b, "%d", 1234567890), 0);
+	T_EQ_STR(b.ptr, "1234567890");
+	T_EQ_INT(buf_addf(&b, "%d", 1), -1);
+	T_EQ_STR(b.ptr, "1234567890");
+	buf_release(&b);
+
+	/* Needs to grow and would pass the cap. */
+	buf_init(&b, 100);
+	T_EQ_INT(buf_addf(&b, "%200d", 1), -1);
+	T_EQ_INT(b.err, E_TOOBIG);
+	T_EQ_INT(b.len, 0);
+	buf_release(&b);
+}
+
+T_TEST(buf_error_is_sticky_until_reset)
+{
+	struct buf b = BUF_INIT(4);
+
+	T_EQ_INT(buf_adds(&b, "abcde"), -1);
+	T_EQ_INT(b.err, E_TOOBIG);
+	/* Later appends that would fit still do nothing. */
+	T_EQ_INT(buf_adds(&b, "a"), -1);
+	T_EQ_INT(buf_addc(&b, 'a'), -1);
+	T_EQ_INT(buf_addf(&b, "%d", 1), -1);
+	T_EQ_INT(buf_add_json_str(&b, "a", 1), -1);
+	T_EQ_INT(b.len, 0);
+	T_EQ_STR(b.ptr, "");
+	T_EQ_INT(b.err, E_TOOBIG);
+	buf_reset(&b);
+	T_EQ_INT(b.err, 0);
+	T_EQ_INT(buf_adds(&b, "abcd"), 0);
+	T_EQ_STR(b.ptr, "abcd");
+	buf_reset(&b);
+	T_EQ_STR(b.ptr, "");
+	T_EQ_INT(b.len, 0);
+	T_ASSERT(b.cap > 0); /* memory kept */
+	buf_release(&b);
+}
+
+T_TEST(buf_grow_overflow)
+{
+	struct buf b = BUF_INIT(SIZE_MAX);
+
+	/* len + extra + 1 wraps to 0; must not be taken as "fits". */
+	T_EQ_INT(buf_grow(&b, SIZE_MAX), -1);
+	T_ASSERT(b.err != 0);
+	buf_release(&b);
+	buf_init(&b, SIZE_MAX);
+	T_EQ_INT(buf_adds(&b, "ab"), 0);
+	T_EQ_INT(buf_grow(&b, SIZE_MAX - 2), -1);
+	T_EQ_INT(buf_grow(&b, SIZE_MAX - 1), -1);
+	T_EQ_STR(b.ptr, "ab");
+	buf_release(&b);
+}
+
+static int json_is(const char *in, size_t n, const char *want)
+{
+	struct buf b = BUF_INIT(1 << 16);
+	int rc = buf_add_json_str(&b, in, n);
+
+	if (rc != 0 || b.len != strlen(want) || strcmp(b.ptr, want)) {
+		fprintf(stderr, "    json: got [%s], want [%s]\n", b.ptr, want);
+		rc = -1;
+	}
+	buf_release(&b);
+	return rc;
+}
+
+T_TEST(buf_json_escaping)
+{
+	T_EQ_INT(json_is("", 0, "\"\""), 0);
+	T_EQ_INT(json_is("plain", 5, "\"plain\""), 0);
+	T_EQ_INT(json_is("a\"b", 3, "\"a\\\"b\""), 0);
+	T_EQ_INT(json_is("back\\slash", 10, "\"back\\\\slash\""), 0);
+	T_EQ_INT(json_is("l1\nl2\r\tx", 8, "\"l1\\nl2\\r\\tx\""), 0);
+	T_EQ_INT(json_is("\x01\x1f", 2, "\"\\u0001\\u001f\""), 0);
+	/* An embedded NUL is data, not the end. */
+	T_EQ_INT(json_is("a\0b", 3, "\"a\\u0000b\""), 0);
+	/* Only n bytes are read. */
+	T_EQ_INT(json_is("abcdef", 2, "\"ab\""), 0);
+	/* UTF-8 and DEL pass through unchanged; '/' needs no escape. */
+	T_EQ_INT(json_is("K\xc3\xb8" "benhavn/\x7f", 12,
+			 "\"K\xc3\xb8" "benhavn/\x7f\""),
+		 0);
+	/* Escapes at both ends and adjacent. */
+	T_EQ_INT(json_is("\"\"\n", 3, "\"\\\"\\\"\\n\""), 0);
+}
+
+T_TEST(buf_json_appends_and_respects_cap)
+{
+	struct buf b = BUF_INIT(8);
+
+	T_EQ_INT(buf_adds(&b, "{"), 0);
+	T_EQ_INT(buf_add_json_str(&b, "ab", 2), 0);
+	T_EQ_STR(b.ptr, "{\"ab\"");
+	/* "\n" becomes 4 bytes with quotes: 5 + 4 > 8. */
+	T_EQ_INT(buf_add_json_str(&b, "\n", 1), -1);
+	T_EQ_INT(b.err, E_TOOBIG);
+	T_ASSERT(b.len <= 8);
+	buf_release(&b);
+}
+
+T_TEST(buf_detach_hands_over_memory)
+{
+	struct buf b = BUF_INIT(64);
+	size_t len = 99;
+	char *p;
+
+	buf_adds(&b, "detached");
+	p = buf_detach(&b, &len);
+	T_ASSERT(p != NULL);
+	T_EQ_STR(p, "detached");
+	T_EQ_INT(len, 8);
+	T_ASSERT(b.ptr == buf_slop);
+	T_EQ_INT(b.len, 0);
+	T_EQ_INT(b.cap, 0);
+	T_EQ_INT(b.max, 64);
+	/* The buffer is reusable and independent of p. */
+	buf_adds(&b, "new");
+	T_EQ_STR(p, "detached");
+	free(p);
+	buf_release(&b);
+
+	/* Detaching an empty buffer gives a freeable "". */
+	p = buf_detach(&b, &len);
+	T_ASSERT(p != NULL && p != buf_slop);
+	T_EQ_STR(p, "");
+	T_EQ_INT(len, 0);
+	free(p);
+	p = buf_detach(&b, NULL);
+	T_ASSERT(p != NULL);
+	free(p);
+}
+
+T_TEST(buf_setlen_truncates)
+{
+	struct buf b = BUF_INIT(100);
+
+	buf_setlen(&b, 5); /* nothing allocated: ignored */
+	T_EQ_INT(b.len, 0);
+	T_ASSERT(b.ptr == buf_slop);
+	T_EQ_INT(buf_grow(&b, 20), 0);
+	memcpy(b.ptr, "0123456789", 10);
+	buf_setlen(&b, 10);
+	T_EQ_STR(b.ptr, "0123456789");
+	buf_setlen(&b, 4);
+	T_EQ_STR(b.ptr, "0123");
+	T_EQ_INT(b.len, 4);
+	buf_release(&b);
+}
