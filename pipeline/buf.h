@@ -44,4 +44,9 @@ void buf_release(struct buf *b);
  * unless allocation fails. The buffer is left released. */
 char *buf_detach(struct buf *b, size_t *len);
 
+/* Copies src into dst of size n. Returns 0, or -1 when src does not fit
+ * (dst then holds a truncated copy): callers decide, nothing is silently
+ * cut. */
+int str_copy(char *dst, size_t n, const char *src);
+
 #endif

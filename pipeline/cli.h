@@ -10,6 +10,7 @@
 struct cli_global {
 	const char *config_path;  /* -c PATH, default "stockpipe.yaml" */
 	int config_given;         /* -c was given explicitly */
+	const char *state_dir;    /* --state-dir DIR, or NULL */
 	int verbose;              /* -v */
 	int quiet;                /* -q: no human summary */
 	int skip_exit_code;       /* --skip-exit-code N; 0 = off */

@@ -1,0 +1,180 @@
+/* conn_local.c - the file:// connector: a local (or mounted) folder.
+ *
+ * Used for drop folders that partners reach by other means and for the
+ * demo. Files are published with the same temp + fsync + rename discipline
+ * as everything else, so a consumer polling the folder never picks up a
+ * half-written snapshot.
+ */
+#include "connector.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../pipeline/fsutil.h"
+
+struct local_state {
+	char dir[4096];
+};
+
+static int local_path(struct conn *c, const char *name, char *out, size_t n,
+		      struct err *err)
+{
+	struct local_state *s = c->state;
+
+	if (!conn_name_ok(name))
+		return err_set(err, E_PARSE, "refusing unsafe file name '%s'",
+			       name);
+	if ((size_t)snprintf(out, n, "%s/%s", s->dir, name) >= n)
+		return err_set(err, E_IO, "path too long for '%s'", name);
+	return 0;
+}
+
+static int local_open(struct conn *c, const char *url, struct err *err)
+{
+	struct local_state *s = c->state;
+	struct stat st;
+
+	snprintf(s->dir, sizeof(s->dir), "%s", url + strlen("file://"));
+	if (stat(s->dir, &st) < 0) {
+		err_sys(err, "cannot open folder '%s'", s->dir);
+		if (errno == ENOENT)
+			err->code = E_CONFIG;
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return err_set(err, E_CONFIG, "'%s' is not a folder", s->dir);
+	return 0;
+}
+
+static int local_list(struct conn *c,
+		      int (*each)(void *ud, const struct conn_entry *e),
+		      void *ud, struct err *err)
+{
+	struct local_state *s = c->state;
+	DIR *d = opendir(s->dir);
+	struct dirent *de;
+	int rc = 0;
+
+	if (!d)
+		return err_sys(err, "cannot list '%s'", s->dir);
+	while ((de = readdir(d))) {
+		struct conn_entry e;
+		struct stat st;
+		char path[4352];
+
+		if (de->d_name[0] == '.' || !conn_name_ok(de->d_name) ||
+		    strstr(de->d_name, ".tmp."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", s->dir, de->d_name);
+		/* lstat: a symlink in a drop folder is not followed; it could
+		 * point anywhere on this machine. */
+		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		memset(&e, 0, sizeof(e));
+		snprintf(e.name, sizeof(e.name), "%s", de->d_name);
+		e.size = (uint64_t)st.st_size;
+		e.mtime = (int64_t)st.st_mtime;
+		if ((rc = each(ud, &e)) != 0)
+			break;
+	}
+	closedir(d);
+	return rc < 0 ? -1 : 0;
+}
+
+static int local_fetch(struct conn *c, const char *name,
+		       const char *local_file, char *sha_hex, uint64_t *size,
+		       struct err *err)
+{
+	char path[4352];
+
+	if (local_path(c, name, path, sizeof(path), err) < 0)
+		return -1;
+	return fsu_copy(path, local_file, sha_hex, size, err);
+}
+
+static int local_put(struct conn *c, const char *local_file, const char *name,
+		     struct err *err)
+{
+	char path[4352];
+
+	if (local_path(c, name, path, sizeof(path), err) < 0)
+		return -1;
+	return fsu_copy(local_file, path, NULL, NULL, err);
+}
+
+static int local_move(struct conn *c, const char *name, const char *subdir,
+		      struct err *err)
+{
+	struct local_state *s = c->state;
+	char from[4352], dir[4352], to[4608];
+
+	if (local_path(c, name, from, sizeof(from), err) < 0)
+		return -1;
+	snprintf(dir, sizeof(dir), "%s/%s", s->dir, subdir);
+	if (fsu_mkdirs(dir, err) < 0)
+		return -1;
+	snprintf(to, sizeof(to), "%s/%s", dir, name);
+	if (fsu_rename(from, to, err) < 0)
+		return -1;
+	return fsu_fsync_dir(s->dir, err);
+}
+
+static int local_remove(struct conn *c, const char *name, struct err *err)
+{
+	struct local_state *s = c->state;
+	char path[4352];
+
+	if (local_path(c, name, path, sizeof(path), err) < 0)
+		return -1;
+	fsu_crash_point("remove");
+	if (unlink(path) < 0 && errno != ENOENT)
+		return err_sys(err, "cannot remove '%s'", path);
+	return fsu_fsync_dir(s->dir, err);
+}
+
+static int local_stat(struct conn *c, const char *name, struct conn_entry *out,
+		      struct err *err)
+{
+	char path[4352];
+	struct stat st;
+
+	if (local_path(c, name, path, sizeof(path), err) < 0)
+		return -1;
+	if (stat(path, &st) < 0) {
+		err_sys(err, "cannot stat '%s'", path);
+		if (errno == ENOENT)
+			err->code = E_NOTFOUND;
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", name);
+	out->size = (uint64_t)st.st_size;
+	out->mtime = (int64_t)st.st_mtime;
+	return 0;
+}
+
+static void local_close(struct conn *c)
+{
+	(void)c;
+}
+
+static const struct conn_ops local_ops = {
+	local_open,   /* open */
+	local_list,   /* list */
+	local_fetch,  /* fetch */
+	local_put,    /* put */
+	local_move,   /* move */
+	local_remove, /* remove */
+	local_stat,   /* stat */
+	local_close,  /* close */
+};
+
+const struct conn_scheme conn_scheme_file = {
+	"file",                      /* scheme */
+	&local_ops,                  /* ops */
+	sizeof(struct local_state),  /* state_size */
+};

@@ -1,0 +1,639 @@
+/* config.c - see config.h. */
+#include "config.h"
+#include "fsutil.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../transforms/canon.h"
+
+#define DEFAULT_STATE_DIR "stockpipe-state"
+
+struct loader {
+	struct config *c;
+	struct ytree *t;
+	struct err *err;
+};
+
+static char *adup(struct loader *l, const char *s)
+{
+	return arena_strdup(&l->t->arena, s);
+}
+
+/* Replaces ${VAR} and ${VAR:-default} in one scalar. */
+static int interpolate(struct loader *l, struct ynode *n)
+{
+	struct buf b = BUF_INIT(1 << 16);
+	const char *p = n->value, *q;
+	int rc = -1;
+
+	if (!strstr(p, "${"))
+		return 0;
+	while ((q = strstr(p, "${"))) {
+		const char *close = strchr(q, '}'), *dflt, *val;
+		char name[256];
+		size_t nlen;
+
+		buf_add(&b, p, (size_t)(q - p));
+		if (!close) {
+			ynode_err(l->t, n, l->err, E_CONFIG,
+				  "unterminated '${' in value");
+			goto out;
+		}
+		dflt = strstr(q, ":-");
+		if (dflt && dflt > close)
+			dflt = NULL;
+		nlen = (size_t)((dflt ? dflt : close) - (q + 2));
+		if (nlen == 0 || nlen >= sizeof(name)) {
+			ynode_err(l->t, n, l->err, E_CONFIG,
+				  "bad variable name in '%s'", n->value);
+			goto out;
+		}
+		memcpy(name, q + 2, nlen);
+		name[nlen] = '\0';
+		val = getenv(name);
+		if (val && *val) {
+			buf_adds(&b, val);
+		} else if (dflt) {
+			buf_add(&b, dflt + 2, (size_t)(close - dflt - 2));
+		} else {
+			ynode_err(l->t, n, l->err, E_CONFIG,
+				  "environment variable '%s' is not set",
+				  name);
+			goto out;
+		}
+		p = close + 1;
+	}
+	buf_adds(&b, p);
+	if (b.err) {
+		ynode_err(l->t, n, l->err, E_CONFIG, "value too long");
+		goto out;
+	}
+	n->value = arena_strndup(&l->t->arena, b.ptr, b.len);
+	n->len = b.len;
+	rc = n->value ? 0 : err_set(l->err, E_NOMEM, "out of memory");
+out:
+	buf_release(&b);
+	return rc;
+}
+
+static int interpolate_tree(struct loader *l, struct ynode *n)
+{
+	size_t i;
+
+	if (!n)
+		return 0;
+	if (n->type == Y_SCALAR)
+		return interpolate(l, n);
+	for (i = 0; i < n->n; i++)
+		if (interpolate_tree(l, n->items[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* Absolute path for p relative to the config directory. */
+static const char *resolve(struct loader *l, const char *p)
+{
+	if (p[0] == '/')
+		return adup(l, p);
+	return arena_printf(&l->t->arena, "%s/%s", l->c->dir, p);
+}
+
+static const char *resolve_url(struct loader *l, const struct ynode *n)
+{
+	const char *v = n->value;
+
+	if (!strncmp(v, "file://", 7)) {
+		v += 7;
+		return arena_printf(&l->t->arena, "file://%s",
+				    resolve(l, v));
+	}
+	if (strstr(v, "://"))
+		return adup(l, v); /* other schemes: the connector checks */
+	return arena_printf(&l->t->arena, "file://%s", resolve(l, v));
+}
+
+static int want_scalar(struct loader *l, const struct ynode *m,
+		       const char *key, int required, const char **out)
+{
+	struct ynode *v = ynode_get(m, key);
+
+	if (!v) {
+		if (required)
+			return ynode_err(l->t, m, l->err, E_CONFIG,
+					 "missing required key '%s'", key);
+		return 0;
+	}
+	if (v->type != Y_SCALAR)
+		return ynode_err(l->t, v, l->err, E_CONFIG,
+				 "'%s' must be a single value", key);
+	*out = v->value;
+	return 0;
+}
+
+/* Parses "15m", "2h", "30s", "1d", "90" (seconds). */
+static int parse_duration(const char *s, int64_t *out)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	int64_t mul = 1;
+
+	if (end == s || v < 0)
+		return -1;
+	if (*end == 's')
+		end++;
+	else if (*end == 'm')
+		mul = 60, end++;
+	else if (*end == 'h')
+		mul = 3600, end++;
+	else if (*end == 'd')
+		mul = 86400, end++;
+	if (*end)
+		return -1;
+	*out = (int64_t)v * mul;
+	return 0;
+}
+
+static int parse_pct(const char *s, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (end == s || (*end && strcmp(end, "%")) || v < 0 || v > 100)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+/* A list value: a sequence of scalars, or one scalar. */
+static int string_list(struct loader *l, const struct ynode *v,
+		       const char ***out, size_t *n)
+{
+	size_t i;
+	const char **a;
+
+	*out = NULL;
+	*n = 0;
+	if (!v)
+		return 0;
+	if (v->type == Y_SCALAR) {
+		a = arena_alloc(&l->t->arena, sizeof(*a));
+		if (!a)
+			return err_set(l->err, E_NOMEM, "out of memory");
+		a[0] = v->value;
+		*out = a;
+		*n = 1;
+		return 0;
+	}
+	if (v->type != Y_SEQ)
+		return ynode_err(l->t, v, l->err, E_CONFIG,
+				 "expected a list of values");
+	a = arena_alloc(&l->t->arena, (v->n ? v->n : 1) * sizeof(*a));
+	if (!a)
+		return err_set(l->err, E_NOMEM, "out of memory");
+	for (i = 0; i < v->n; i++) {
+		if (v->items[i]->type != Y_SCALAR)
+			return ynode_err(l->t, v->items[i], l->err, E_CONFIG,
+					 "expected a plain value");
+		a[i] = v->items[i]->value;
+	}
+	*out = a;
+	*n = v->n;
+	return 0;
+}
+
+static int check_keys(struct loader *l, const struct ynode *m,
+		      const char *const *allowed)
+{
+	size_t i, j;
+
+	for (i = 0; i < m->n; i += 2) {
+		const struct ynode *k = m->items[i];
+
+		for (j = 0; allowed[j]; j++)
+			if (!strcmp(allowed[j], k->value))
+				break;
+		if (!allowed[j])
+			return ynode_err(l->t, k, l->err, E_CONFIG,
+					 "unknown key '%s'", k->value);
+	}
+	return 0;
+}
+
+static int check_name(struct loader *l, const struct ynode *m,
+		      const char *name)
+{
+	const char *p;
+
+	for (p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+			return ynode_err(l->t, ynode_get(m, "name"), l->err,
+					 E_CONFIG,
+					 "name '%s' may only use letters, "
+					 "digits, '_' and '-'",
+					 name);
+	if (!*name)
+		return ynode_err(l->t, m, l->err, E_CONFIG, "empty name");
+	return 0;
+}
+
+static int load_source(struct loader *l, const struct ynode *m,
+		       struct cfg_source *s)
+{
+	static const char *const keys[] = {
+		"name", "url", "path", "pattern", "patterns", "mapping",
+		"after_load", "processed_dir", "reject_threshold", "min_age",
+		NULL};
+	const char *url = NULL, *path = NULL, *mapping = NULL, *v = NULL;
+	const struct ynode *un;
+
+	if (m->type != Y_MAP)
+		return ynode_err(l->t, m, l->err, E_CONFIG,
+				 "a source must be a map of settings");
+	if (check_keys(l, m, keys) < 0 ||
+	    want_scalar(l, m, "name", 1, &s->name) < 0 ||
+	    check_name(l, m, s->name) < 0 ||
+	    want_scalar(l, m, "url", 0, &url) < 0 ||
+	    want_scalar(l, m, "path", 0, &path) < 0 ||
+	    want_scalar(l, m, "mapping", 1, &mapping) < 0)
+		return -1;
+	s->node = m;
+	if (!url && !path)
+		return ynode_err(l->t, m, l->err, E_CONFIG,
+				 "source '%s' needs a 'url' or 'path'",
+				 s->name);
+	un = ynode_get(m, url ? "url" : "path");
+	if (!(s->url = resolve_url(l, un)) || !(s->mapping = resolve(l, mapping)))
+		return err_set(l->err, E_NOMEM, "out of memory");
+	if (string_list(l, ynode_get(m, "patterns") ? ynode_get(m, "patterns")
+						      : ynode_get(m, "pattern"),
+			&s->patterns, &s->npatterns) < 0)
+		return -1;
+	if (!s->npatterns) {
+		static const char *star[] = {"*"};
+
+		s->patterns = star;
+		s->npatterns = 1;
+	}
+	s->after_load = CFG_AFTER_LEAVE;
+	if (want_scalar(l, m, "after_load", 0, &v) < 0)
+		return -1;
+	if (v) {
+		if (!strcmp(v, "leave"))
+			s->after_load = CFG_AFTER_LEAVE;
+		else if (!strcmp(v, "move"))
+			s->after_load = CFG_AFTER_MOVE;
+		else if (!strcmp(v, "delete"))
+			s->after_load = CFG_AFTER_DELETE;
+		else
+			return ynode_err(l->t, ynode_get(m, "after_load"),
+					 l->err, E_CONFIG,
+					 "after_load must be leave, move or "
+					 "delete, not '%s'",
+					 v);
+	}
+	s->processed_dir = "processed";
+	if (want_scalar(l, m, "processed_dir", 0, &s->processed_dir) < 0)
+		return -1;
+	s->reject_threshold_pct = l->c->reject_threshold_pct;
+	v = NULL;
+	if (want_scalar(l, m, "reject_threshold", 0, &v) < 0)
+		return -1;
+	if (v && parse_pct(v, &s->reject_threshold_pct) < 0)
+		return ynode_err(l->t, ynode_get(m, "reject_threshold"),
+				 l->err, E_CONFIG,
+				 "reject_threshold must be a percentage "
+				 "0-100, like 20%%");
+	v = NULL;
+	if (want_scalar(l, m, "min_age", 0, &v) < 0)
+		return -1;
+	if (v && parse_duration(v, &s->min_age) < 0)
+		return ynode_err(l->t, ynode_get(m, "min_age"), l->err,
+				 E_CONFIG,
+				 "min_age must be a duration like 30s, 5m");
+	return 0;
+}
+
+int config_state_index(const char *name)
+{
+	const char *p = CANON_STATES;
+	size_t n = strlen(name);
+	int i = 0;
+
+	while (*p) {
+		const char *bar = strchr(p, '|');
+		size_t len = bar ? (size_t)(bar - p) : strlen(p);
+
+		if (len == n && !memcmp(p, name, n))
+			return i;
+		if (!bar)
+			break;
+		p = bar + 1;
+		i++;
+	}
+	return -1;
+}
+
+static int state_mask(struct loader *l, const struct ynode *m, const char *key,
+		      unsigned def, unsigned *out)
+{
+	const char **names;
+	size_t n, i;
+	const struct ynode *v = ynode_get(m, key);
+
+	*out = def;
+	if (!v)
+		return 0;
+	if (string_list(l, v, &names, &n) < 0)
+		return -1;
+	*out = 0;
+	for (i = 0; i < n; i++) {
+		int s = config_state_index(names[i]);
+
+		if (s < 0)
+			return ynode_err(l->t, v, l->err, E_CONFIG,
+					 "'%s' is not a stock state (%s)",
+					 names[i], CANON_STATES);
+		*out |= 1u << s;
+	}
+	return 0;
+}
+
+static int load_target(struct loader *l, const struct ynode *m,
+		       struct cfg_target *t)
+{
+	static const char *const keys[] = {
+		"name", "url", "path", "mapping", "filename", "schedule",
+		"locations", "location_types", "per_location", "sellable",
+		"subtract", "safety_stock", "allocation", NULL};
+	const char *url = NULL, *path = NULL, *mapping = NULL, *v = NULL;
+	int on_hand = config_state_index("on_hand");
+	int reserved = config_state_index("reserved");
+	unsigned never;
+
+	if (m->type != Y_MAP)
+		return ynode_err(l->t, m, l->err, E_CONFIG,
+				 "a target must be a map of settings");
+	if (check_keys(l, m, keys) < 0 ||
+	    want_scalar(l, m, "name", 1, &t->name) < 0 ||
+	    check_name(l, m, t->name) < 0 ||
+	    want_scalar(l, m, "url", 0, &url) < 0 ||
+	    want_scalar(l, m, "path", 0, &path) < 0 ||
+	    want_scalar(l, m, "mapping", 1, &mapping) < 0)
+		return -1;
+	t->node = m;
+	if (!url && !path)
+		return ynode_err(l->t, m, l->err, E_CONFIG,
+				 "target '%s' needs a 'url' or 'path'",
+				 t->name);
+	if (!(t->url = resolve_url(l, ynode_get(m, url ? "url" : "path"))) ||
+	    !(t->mapping = resolve(l, mapping)))
+		return err_set(l->err, E_NOMEM, "out of memory");
+	t->filename = "{target}_{run_id}_{utc:%Y%m%dT%H%M%SZ}.{ext}";
+	if (want_scalar(l, m, "filename", 0, &t->filename) < 0)
+		return -1;
+	if (strchr(t->filename, '/'))
+		return ynode_err(l->t, ynode_get(m, "filename"), l->err,
+				 E_CONFIG, "filename must not contain '/'");
+	t->schedule = CFG_SCHED_ALWAYS;
+	if (want_scalar(l, m, "schedule", 0, &v) < 0)
+		return -1;
+	if (v && strcmp(v, "always")) {
+		if (strncmp(v, "every ", 6) ||
+		    parse_duration(v + 6, &t->every) < 0 || t->every <= 0)
+			return ynode_err(l->t, ynode_get(m, "schedule"),
+					 l->err, E_CONFIG,
+					 "schedule must be 'always' or "
+					 "'every DURATION' (e.g. every 15m)");
+		t->schedule = CFG_SCHED_EVERY;
+	}
+	if (string_list(l, ynode_get(m, "locations"), &t->locations,
+			&t->nlocations) < 0 ||
+	    string_list(l, ynode_get(m, "location_types"), &t->location_types,
+			&t->nlocation_types) < 0)
+		return -1;
+	v = NULL;
+	if (want_scalar(l, m, "per_location", 0, &v) < 0)
+		return -1;
+	if (v && strcmp(v, "true") && strcmp(v, "false"))
+		return ynode_err(l->t, ynode_get(m, "per_location"), l->err,
+				 E_CONFIG, "per_location must be true or false");
+	t->per_location = v && !strcmp(v, "true");
+	if (state_mask(l, m, "sellable", 1u << on_hand, &t->sellable_mask) < 0 ||
+	    state_mask(l, m, "subtract", 1u << reserved, &t->subtract_mask) < 0)
+		return -1;
+	/* Damaged, quarantined and returned stock is never sellable, whatever
+	 * a target's config says: publishing it is how retailers oversell. */
+	never = (1u << config_state_index("damaged")) |
+		(1u << config_state_index("quarantined")) |
+		(1u << config_state_index("return_pending"));
+	if (t->sellable_mask & never)
+		return ynode_err(l->t, ynode_get(m, "sellable"), l->err,
+				 E_CONFIG,
+				 "damaged, quarantined and return_pending "
+				 "stock can never be sellable");
+	v = NULL;
+	if (want_scalar(l, m, "safety_stock", 0, &v) < 0)
+		return -1;
+	if (v) {
+		size_t n = strlen(v);
+
+		if (n && v[n - 1] == '%') {
+			if (parse_pct(v, &t->safety_pct) < 0)
+				goto bad_safety;
+		} else if (dec_parse(v, n, '.', 0, &t->safety_abs) < 0 ||
+			   t->safety_abs < 0) {
+			goto bad_safety;
+		}
+	}
+	t->allocation_pct = 100;
+	v = NULL;
+	if (want_scalar(l, m, "allocation", 0, &v) < 0)
+		return -1;
+	if (v && parse_pct(v, &t->allocation_pct) < 0)
+		return ynode_err(l->t, ynode_get(m, "allocation"), l->err,
+				 E_CONFIG,
+				 "allocation must be a percentage 0-100");
+	return 0;
+bad_safety:
+	return ynode_err(l->t, ynode_get(m, "safety_stock"), l->err, E_CONFIG,
+			 "safety_stock must be a number of units (2) or a "
+			 "percentage (10%%)");
+}
+
+static int dir_of(const char *path, char *out, size_t n)
+{
+	char tmp[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(tmp, sizeof(tmp), ".");
+	else if (slash == path)
+		snprintf(tmp, sizeof(tmp), "/");
+	else
+		snprintf(tmp, sizeof(tmp), "%.*s", (int)(slash - path), path);
+	if (!realpath(tmp, out))
+		return -1;
+	(void)n;
+	return 0;
+}
+
+int config_load(const char *path, const char *state_dir_override,
+		struct config **out, struct err *err)
+{
+	static const char *const keys[] = {"state_dir", "reject_threshold",
+					    "sources", "targets", NULL};
+	struct loader l;
+	struct config *c;
+	char dir[PATH_MAX];
+	const struct ynode *root, *v;
+	const char *s = NULL, *env;
+	size_t i, j;
+
+	*out = NULL;
+	if (!(c = calloc(1, sizeof(*c))))
+		return err_set(err, E_NOMEM, "out of memory");
+	l.c = c;
+	l.err = err;
+	if (ytree_load_file(path, &c->tree, err) < 0)
+		goto fail;
+	l.t = c->tree;
+	if (sha256_file(path, c->sha256, NULL, err) < 0)
+		goto fail;
+	c->path = adup(&l, path);
+	if (dir_of(path, dir, sizeof(dir)) < 0) {
+		err_sys(err, "cannot resolve directory of '%s'", path);
+		goto fail;
+	}
+	c->dir = adup(&l, dir);
+	root = c->tree->root;
+	if (!root || root->type != Y_MAP) {
+		err_at(err, E_CONFIG, path, root ? root->line : 1,
+		       root ? root->col : 1,
+		       "the config must be a map with sources and targets");
+		goto fail;
+	}
+	if (interpolate_tree(&l, c->tree->root) < 0 ||
+	    check_keys(&l, root, keys) < 0)
+		goto fail;
+	c->reject_threshold_pct = 20;
+	if (want_scalar(&l, root, "reject_threshold", 0, &s) < 0)
+		goto fail;
+	if (s && parse_pct(s, &c->reject_threshold_pct) < 0) {
+		ynode_err(l.t, ynode_get(root, "reject_threshold"), err,
+			  E_CONFIG, "reject_threshold must be a percentage");
+		goto fail;
+	}
+	s = NULL;
+	if (want_scalar(&l, root, "state_dir", 0, &s) < 0)
+		goto fail;
+	env = getenv("STOCKPIPE_STATE_DIR");
+	if (state_dir_override)
+		s = state_dir_override;
+	else if (env && *env)
+		s = env;
+	else if (!s)
+		s = DEFAULT_STATE_DIR;
+	/* A state dir given on the command line or in the environment is
+	 * relative to the working directory; one in the file to the file. */
+	if ((state_dir_override || (env && *env)) && s[0] != '/') {
+		char cwd[PATH_MAX];
+
+		if (!getcwd(cwd, sizeof(cwd))) {
+			err_sys(err, "cannot get working directory");
+			goto fail;
+		}
+		c->state_dir = arena_printf(&l.t->arena, "%s/%s", cwd, s);
+	} else {
+		c->state_dir = resolve(&l, s);
+	}
+	v = ynode_get(root, "sources");
+	if (!v || v->type != Y_SEQ || v->n == 0) {
+		ynode_err(l.t, v ? v : root, err, E_CONFIG,
+			  "'sources' must be a non-empty list");
+		goto fail;
+	}
+	c->nsources = v->n;
+	c->sources = arena_alloc(&l.t->arena, v->n * sizeof(*c->sources));
+	if (!c->sources)
+		goto nomem;
+	memset(c->sources, 0, v->n * sizeof(*c->sources));
+	for (i = 0; i < v->n; i++) {
+		if (load_source(&l, v->items[i], &c->sources[i]) < 0)
+			goto fail;
+		for (j = 0; j < i; j++)
+			if (!strcmp(c->sources[j].name, c->sources[i].name)) {
+				ynode_err(l.t, v->items[i], err, E_CONFIG,
+					  "duplicate source name '%s'",
+					  c->sources[i].name);
+				goto fail;
+			}
+	}
+	v = ynode_get(root, "targets");
+	if (v && v->type != Y_SEQ) {
+		ynode_err(l.t, v, err, E_CONFIG, "'targets' must be a list");
+		goto fail;
+	}
+	c->ntargets = v ? v->n : 0;
+	if (c->ntargets) {
+		c->targets = arena_alloc(&l.t->arena,
+					 v->n * sizeof(*c->targets));
+		if (!c->targets)
+			goto nomem;
+		memset(c->targets, 0, v->n * sizeof(*c->targets));
+	}
+	for (i = 0; i < c->ntargets; i++) {
+		if (load_target(&l, v->items[i], &c->targets[i]) < 0)
+			goto fail;
+		for (j = 0; j < i; j++)
+			if (!strcmp(c->targets[j].name, c->targets[i].name)) {
+				ynode_err(l.t, v->items[i], err, E_CONFIG,
+					  "duplicate target name '%s'",
+					  c->targets[i].name);
+				goto fail;
+			}
+	}
+	if (!c->state_dir)
+		goto nomem;
+	*out = c;
+	return 0;
+nomem:
+	err_set(err, E_NOMEM, "out of memory");
+fail:
+	config_free(c);
+	return -1;
+}
+
+void config_free(struct config *c)
+{
+	if (!c)
+		return;
+	ytree_free(c->tree);
+	free(c);
+}
+
+const struct cfg_source *config_source(const struct config *c,
+				       const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nsources; i++)
+		if (!strcmp(c->sources[i].name, name))
+			return &c->sources[i];
+	return NULL;
+}
+
+const struct cfg_target *config_target(const struct config *c,
+				       const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->ntargets; i++)
+		if (!strcmp(c->targets[i].name, name))
+			return &c->targets[i];
+	return NULL;
+}

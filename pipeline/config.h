@@ -1,0 +1,85 @@
+/* config.h - the pipeline configuration (stockpipe.yaml).
+ *
+ * Read once per command into plain structs; every value keeps the node it
+ * came from so later checks can still say file:line:col. ${VAR} and
+ * ${VAR:-default} in any scalar are replaced from the environment, so
+ * passwords and hosts stay out of the file. Relative paths are resolved
+ * against the directory of the config file, not the working directory, so
+ * cron and Airflow can run stockpipe from anywhere. See docs/configuration.md.
+ */
+#ifndef STOCKPIPE_CONFIG_H
+#define STOCKPIPE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../transforms/dec.h"
+#include "err.h"
+#include "ytree.h"
+
+enum cfg_after_load { CFG_AFTER_LEAVE, CFG_AFTER_MOVE, CFG_AFTER_DELETE };
+
+struct cfg_source {
+	const char *name;
+	const char *url;          /* "file:///abs/dir" after resolution */
+	const char **patterns;    /* glob patterns on file names */
+	size_t npatterns;
+	const char *mapping;      /* absolute path of the inbound mapping */
+	enum cfg_after_load after_load;
+	const char *processed_dir; /* for CFG_AFTER_MOVE, relative to url */
+	int reject_threshold_pct; /* quarantine a document past this % */
+	int64_t min_age;          /* seconds a file must be unchanged */
+	const struct ynode *node; /* where it was declared */
+};
+
+enum cfg_schedule { CFG_SCHED_ALWAYS, CFG_SCHED_EVERY };
+
+struct cfg_target {
+	const char *name;
+	const char *url;          /* delivery endpoint */
+	const char *mapping;      /* absolute path of the outbound mapping */
+	const char *filename;     /* name template */
+	enum cfg_schedule schedule;
+	int64_t every;            /* seconds, for CFG_SCHED_EVERY */
+	const char **locations;   /* published locations; none = all */
+	size_t nlocations;
+	const char **location_types; /* store, dc, ...; none = all */
+	size_t nlocation_types;
+	int per_location;         /* one row per (sku, location) */
+	unsigned sellable_mask;   /* states added (bit = enum state index) */
+	unsigned subtract_mask;   /* states subtracted */
+	dec safety_abs;           /* units held back per row */
+	int safety_pct;           /* percent held back per row */
+	int allocation_pct;       /* share of what is left, 0..100 */
+	const struct ynode *node;
+};
+
+struct config {
+	struct ytree *tree;       /* owns every string below */
+	const char *path;         /* config file as given */
+	const char *dir;          /* its directory (absolute) */
+	const char *state_dir;    /* absolute */
+	char sha256[65];          /* of the config file bytes */
+	struct cfg_source *sources;
+	size_t nsources;
+	struct cfg_target *targets;
+	size_t ntargets;
+	int reject_threshold_pct; /* default for sources */
+};
+
+/* Loads and validates path. state_dir_override (may be NULL) wins over the
+ * file and over $STOCKPIPE_STATE_DIR. Returns 0 or -1 with err (E_CONFIG
+ * at file:line:col). Free with config_free(). */
+int config_load(const char *path, const char *state_dir_override,
+		struct config **out, struct err *err);
+void config_free(struct config *c);
+
+const struct cfg_source *config_source(const struct config *c,
+				       const char *name);
+const struct cfg_target *config_target(const struct config *c,
+				       const char *name);
+
+/* Index of a stock state name in CANON_STATES order, or -1. */
+int config_state_index(const char *name);
+
+#endif

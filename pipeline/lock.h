@@ -1,0 +1,17 @@
+/* lock.h - one run per state directory.
+ *
+ * flock() on state_dir/lock: the kernel drops it when the process dies,
+ * even by SIGKILL, so a crashed run never leaves a stale lock for an
+ * operator to clean up, and a second overlapping run fails at once.
+ */
+#ifndef STOCKPIPE_LOCK_H
+#define STOCKPIPE_LOCK_H
+
+#include "err.h"
+
+/* Returns an fd holding the lock, or -1 with E_BUSY (held by another
+ * process, whose pid is in the message when known) or E_IO. */
+int lock_acquire(const char *state_dir, struct err *err);
+void lock_release(int fd);
+
+#endif

@@ -1,0 +1,241 @@
+/* render.c - see render.h. */
+#include "render.h"
+#include "fsutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../transforms/dt.h"
+
+#define NSTATES 7
+
+struct row {
+	char sku[512];
+	char location[512];
+	dec by_state[NSTATES];
+	int64_t as_of;
+	int has;
+};
+
+struct rctx {
+	struct state *st;
+	const struct cfg_target *t;
+	const struct outbound *ob;
+	struct fsu_atomic out;
+	struct buf line;
+	struct arena a;
+	struct row cur;
+	struct render_stats *rs;
+	struct err *err;
+	/* values exposed to the outbound mapping for the current row */
+	char available[32], on_hand[32], reserved[32], in_transit[32];
+	char as_of[DT_ISO_LEN];
+	const char *item[ITEM_NFIELDS];
+	int item_found;
+};
+
+dec render_atp(const struct cfg_target *t, const dec *by_state,
+	       int *was_negative)
+{
+	dec v = 0, held;
+	int i;
+
+	for (i = 0; i < NSTATES; i++) {
+		if (t->sellable_mask & (1u << i))
+			v += by_state[i];
+		if (t->subtract_mask & (1u << i))
+			v -= by_state[i];
+	}
+	*was_negative = v < 0;
+	if (v <= 0)
+		return 0;
+	held = t->safety_abs;
+	if (t->safety_pct)
+		held += v * t->safety_pct / 100;
+	v -= held;
+	if (v <= 0)
+		return 0;
+	v = v * t->allocation_pct / 100;
+	/* Whole units only: a channel cannot sell 0.4 of a shoe. */
+	return dec_floor_to(v, DEC_SCALE);
+}
+
+static int location_wanted(const struct cfg_target *t,
+			   const struct state_position *p)
+{
+	size_t i;
+
+	if (t->nlocations) {
+		for (i = 0; i < t->nlocations; i++)
+			if (!strcmp(t->locations[i], p->location))
+				break;
+		if (i == t->nlocations)
+			return 0;
+	}
+	if (t->nlocation_types) {
+		for (i = 0; i < t->nlocation_types; i++)
+			if (!strcmp(t->location_types[i], p->location_type))
+				break;
+		if (i == t->nlocation_types)
+			return 0;
+	}
+	return 1;
+}
+
+static const char *stock_get(void *ud, const char *name)
+{
+	struct rctx *c = ud;
+	int i;
+
+	if (!strcmp(name, "sku"))
+		return c->cur.sku;
+	if (!strcmp(name, "location"))
+		return c->cur.location;
+	if (!strcmp(name, "available"))
+		return c->available;
+	if (!strcmp(name, "on_hand"))
+		return c->on_hand;
+	if (!strcmp(name, "reserved"))
+		return c->reserved;
+	if (!strcmp(name, "in_transit"))
+		return c->in_transit;
+	if (!strcmp(name, "as_of"))
+		return c->as_of;
+	if (!c->item_found)
+		return NULL;
+	i = canon_field_index(CANON_ITEM, name);
+	return i >= 0 ? c->item[i] : NULL;
+}
+
+static int flush_row(struct rctx *c)
+{
+	int neg;
+	dec atp;
+
+	if (!c->cur.has)
+		return 0;
+	atp = render_atp(c->t, c->cur.by_state, &neg);
+	if (neg)
+		c->rs->negative++;
+	dec_format(atp, c->available);
+	dec_format(c->cur.by_state[0], c->on_hand);
+	dec_format(c->cur.by_state[1], c->reserved);
+	dec_format(c->cur.by_state[2], c->in_transit);
+	dt_format_iso(c->cur.as_of, c->as_of);
+	if (state_item_get(c->st, c->cur.sku, c->item, &c->item_found,
+			   c->err) < 0)
+		return -1;
+	buf_reset(&c->line);
+	arena_reset(&c->a);
+	if (outbound_row(c->ob, stock_get, c, &c->a, &c->line, c->err) < 0)
+		return -1;
+	if (c->line.err)
+		return err_set(c->err, E_TOOBIG, "rendered row too long");
+	if (fsu_atomic_write(&c->out, c->line.ptr, c->line.len, c->err) < 0)
+		return -1;
+	c->rs->rows++;
+	memset(&c->cur, 0, sizeof(c->cur));
+	return 0;
+}
+
+static int on_position(void *ud, const struct state_position *p)
+{
+	struct rctx *c = ud;
+	const char *loc = c->t->per_location ? p->location : "";
+
+	if (!location_wanted(c->t, p))
+		return 0;
+	if (c->cur.has &&
+	    (strcmp(c->cur.sku, p->sku) || strcmp(c->cur.location, loc)))
+		if (flush_row(c) < 0)
+			return -1;
+	if (!c->cur.has) {
+		snprintf(c->cur.sku, sizeof(c->cur.sku), "%s", p->sku);
+		snprintf(c->cur.location, sizeof(c->cur.location), "%s", loc);
+		c->cur.has = 1;
+	}
+	if (p->state >= 0 && p->state < NSTATES)
+		c->cur.by_state[p->state] += p->qty;
+	if (p->as_of > c->cur.as_of)
+		c->cur.as_of = p->as_of;
+	return 0;
+}
+
+static const char *item_get(void *ud, const char *name)
+{
+	struct rctx *c = ud;
+	int i;
+
+	if (!strcmp(name, "price"))
+		return c->available[0] ? c->available : NULL;
+	if (!strcmp(name, "currency"))
+		return c->on_hand[0] ? c->on_hand : NULL;
+	i = canon_field_index(CANON_ITEM, name);
+	return i >= 0 ? c->item[i] : NULL;
+}
+
+static int on_item(void *ud, const char *const *item, const char *price,
+		   const char *currency)
+{
+	struct rctx *c = ud;
+	int i;
+
+	for (i = 0; i < ITEM_NFIELDS; i++)
+		c->item[i] = item[i];
+	/* Reuse the fixed row buffers for price and currency. */
+	snprintf(c->available, sizeof(c->available), "%s", price ? price : "");
+	snprintf(c->on_hand, sizeof(c->on_hand), "%s",
+		 currency ? currency : "");
+	buf_reset(&c->line);
+	arena_reset(&c->a);
+	if (outbound_row(c->ob, item_get, c, &c->a, &c->line, c->err) < 0)
+		return -1;
+	if (fsu_atomic_write(&c->out, c->line.ptr, c->line.len, c->err) < 0)
+		return -1;
+	c->rs->rows++;
+	return 0;
+}
+
+int render_target(struct state *st, const struct cfg_target *t,
+		  const struct outbound *ob, const char *out_path,
+		  char *sha_hex, struct render_stats *rs, struct err *err)
+{
+	struct rctx *c;
+	int rc = -1;
+	static struct rctx zero;
+
+	memset(rs, 0, sizeof(*rs));
+	if (!(c = malloc(sizeof(*c))))
+		return err_set(err, E_NOMEM, "out of memory");
+	*c = zero;
+	c->st = st;
+	c->t = t;
+	c->ob = ob;
+	c->rs = rs;
+	c->err = err;
+	buf_init(&c->line, 1 << 20);
+	arena_init(&c->a, 8192, 1 << 20);
+	if (fsu_atomic_open(&c->out, out_path, err) < 0)
+		goto out;
+	if (outbound_header(ob, &c->line, err) < 0 ||
+	    fsu_atomic_write(&c->out, c->line.ptr, c->line.len, err) < 0)
+		goto abort;
+	if (!strcmp(outbound_kind(ob), "item")) {
+		if (state_items_each(st, on_item, c, err) < 0)
+			goto abort;
+	} else {
+		if (state_positions_each(st, on_position, c, err) < 0 ||
+		    flush_row(c) < 0)
+			goto abort;
+	}
+	rc = fsu_atomic_commit(&c->out, sha_hex, err);
+	goto out;
+abort:
+	fsu_atomic_abort(&c->out);
+out:
+	buf_release(&c->line);
+	arena_release(&c->a);
+	free(c);
+	return rc;
+}

@@ -1,0 +1,189 @@
+/* report.c - see report.h. */
+#include "report.h"
+#include "fsutil.h"
+
+#include <string.h>
+
+static const char *const stage_names[REPORT_NSTAGES] = {
+	"fetch", "unpack", "map", "load", "render", "deliver"};
+
+struct bctx {
+	struct report *rep;
+	int stage;
+};
+
+static void note_unit(struct report *rep, const struct state_unit *u)
+{
+	struct buf *j = &rep->json_units;
+
+	if (j->len)
+		buf_addc(j, ',');
+	buf_addf(j, "{\"id\":%lld,\"stage\":", (long long)u->id);
+	buf_add_json_str(j, u->stage, strlen(u->stage));
+	buf_adds(j, ",\"scope\":");
+	buf_add_json_str(j, u->scope, strlen(u->scope));
+	buf_adds(j, ",\"unit\":");
+	buf_add_json_str(j, u->ukey, strlen(u->ukey));
+	buf_addf(j, ",\"state\":\"%s\",\"attempts\":%d",
+		 unit_state_name(u->state), u->attempts);
+	if (u->error[0]) {
+		buf_adds(j, ",\"error\":");
+		buf_add_json_str(j, u->error, strlen(u->error));
+	}
+	if (u->detail[0]) {
+		buf_adds(j, ",\"detail\":");
+		buf_add_json_str(j, u->detail, strlen(u->detail));
+	}
+	if (u->output_path[0]) {
+		buf_adds(j, ",\"output\":");
+		buf_add_json_str(j, u->output_path, strlen(u->output_path));
+	}
+	buf_addf(j, ",\"records_in\":%lld,\"records_out\":%lld,"
+		    "\"rejects\":%lld,\"duplicates\":%lld,\"stale\":%lld}",
+		 (long long)u->records_in, (long long)u->records_out,
+		 (long long)u->rejects, (long long)u->dupes,
+		 (long long)u->stale);
+}
+
+static int on_unit(void *ud, struct state_unit *u)
+{
+	struct bctx *b = ud;
+	struct report *rep = b->rep;
+	struct report_stage *s = &rep->stage[b->stage];
+
+	if (u->state >= 0 && u->state < 6)
+		s->units[u->state]++;
+	s->records_in += u->records_in;
+	s->records_out += u->records_out;
+	s->rejects += u->rejects;
+	s->dupes += u->dupes;
+	s->stale += u->stale;
+	if (u->finished_ms > u->started_ms)
+		s->ms += u->finished_ms - u->started_ms;
+	if (u->state == US_FAILED) {
+		rep->failed++;
+		buf_addf(&rep->notes, "  FAILED %s %s '%s': %s\n", u->stage,
+			 u->scope, u->ukey, u->error);
+	} else if (u->state == US_QUARANTINED) {
+		rep->quarantined++;
+		buf_addf(&rep->notes, "  QUARANTINED %s '%s': %s\n", u->scope,
+			 u->ukey, u->error);
+	} else if (b->stage == 2 && u->rejects) {
+		const char *f = strstr(u->detail, "rejects: ");
+
+		buf_addf(&rep->notes, "  rejects %s '%s': %lld, see %s\n",
+			 u->scope, u->ukey, (long long)u->rejects,
+			 f ? f + 9 : "the rejects folder");
+	} else if (b->stage == 5 && u->state == US_DONE &&
+		   !strncmp(u->detail, "delivered", 9)) {
+		rep->delivered++;
+		buf_addf(&rep->notes, "  %s %s\n", u->scope, u->detail);
+	} else if (b->stage == 0 && u->state == US_SKIPPED) {
+		buf_addf(&rep->notes, "  skipped %s '%s': %s\n", u->scope,
+			 u->ukey, u->detail);
+	}
+	if (u->state != US_DONE || u->rejects || b->stage >= 4 ||
+	    b->stage == 0)
+		note_unit(rep, u);
+	return 0;
+}
+
+int report_build(struct state *st, int64_t run_id, struct report *rep,
+		 struct err *err)
+{
+	struct bctx b;
+	int i;
+
+	memset(rep, 0, sizeof(*rep));
+	rep->run_id = run_id;
+	buf_init(&rep->notes, 1 << 20);
+	buf_init(&rep->json_units, 8 << 20);
+	b.rep = rep;
+	for (i = 0; i < REPORT_NSTAGES; i++) {
+		b.stage = i;
+		if (state_units_each(st, run_id, stage_names[i], NULL, on_unit,
+				     &b, err) < 0)
+			return -1;
+	}
+	rep->rejects = rep->stage[2].rejects;
+	rep->dupes = rep->stage[3].dupes + rep->stage[0].dupes;
+	rep->stale = rep->stage[3].stale;
+	rep->nothing_to_do = rep->stage[0].units[US_DONE] == 0 &&
+			     rep->delivered == 0 && rep->failed == 0;
+	return 0;
+}
+
+int report_write(const struct report *rep, const char *state_dir,
+		 struct err *err)
+{
+	struct buf j = BUF_INIT(16 << 20);
+	char path[4200];
+	int i, s, rc;
+
+	buf_addf(&j, "{\"run_id\":%lld,\"status\":\"%s\",\"exit_code\":%d,"
+		     "\"rejects\":%lld,\"quarantined\":%lld,"
+		     "\"duplicates_skipped\":%lld,\"stale_skipped\":%lld,"
+		     "\"failed_units\":%lld,\"delivered\":%lld,\"stages\":{",
+		 (long long)rep->run_id, rep->status, rep->exit_code,
+		 (long long)rep->rejects, (long long)rep->quarantined,
+		 (long long)rep->dupes, (long long)rep->stale,
+		 (long long)rep->failed, (long long)rep->delivered);
+	for (i = 0; i < REPORT_NSTAGES; i++) {
+		const struct report_stage *st = &rep->stage[i];
+
+		buf_addf(&j, "%s\"%s\":{\"units\":{", i ? "," : "",
+			 stage_names[i]);
+		for (s = 0; s < 6; s++)
+			buf_addf(&j, "%s\"%s\":%lld", s ? "," : "",
+				 unit_state_name(s), (long long)st->units[s]);
+		buf_addf(&j, "},\"records_in\":%lld,\"records_out\":%lld,"
+			     "\"rejects\":%lld,\"duplicates\":%lld,"
+			     "\"stale\":%lld,\"duration_ms\":%lld}",
+			 (long long)st->records_in, (long long)st->records_out,
+			 (long long)st->rejects, (long long)st->dupes,
+			 (long long)st->stale, (long long)st->ms);
+	}
+	buf_adds(&j, "},\"units\":[");
+	buf_add(&j, rep->json_units.ptr, rep->json_units.len);
+	buf_adds(&j, "]}\n");
+	if (j.err) {
+		buf_release(&j);
+		return err_set(err, E_TOOBIG, "run report too large");
+	}
+	snprintf(path, sizeof(path), "%s/reports/run-%lld.json", state_dir,
+		 (long long)rep->run_id);
+	rc = fsu_write_file(path, j.ptr, j.len, NULL, err);
+	buf_release(&j);
+	return rc;
+}
+
+void report_print(const struct report *rep, FILE *out)
+{
+	int i;
+
+	fprintf(out, "run %lld %s (exit %d)\n", (long long)rep->run_id,
+		rep->status, rep->exit_code);
+	fprintf(out, "  %-8s %6s %6s %6s %6s %10s %10s %8s %6s\n", "stage",
+		"done", "failed", "quar", "skip", "in", "out", "rejects",
+		"dupes");
+	for (i = 0; i < REPORT_NSTAGES; i++) {
+		const struct report_stage *s = &rep->stage[i];
+
+		fprintf(out, "  %-8s %6lld %6lld %6lld %6lld %10lld %10lld "
+			     "%8lld %6lld\n",
+			stage_names[i], (long long)s->units[US_DONE],
+			(long long)s->units[US_FAILED],
+			(long long)s->units[US_QUARANTINED],
+			(long long)s->units[US_SKIPPED],
+			(long long)s->records_in, (long long)s->records_out,
+			(long long)s->rejects, (long long)s->dupes);
+	}
+	if (rep->notes.len)
+		fputs(rep->notes.ptr, out);
+}
+
+void report_release(struct report *rep)
+{
+	buf_release(&rep->notes);
+	buf_release(&rep->json_units);
+}

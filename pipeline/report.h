@@ -1,0 +1,44 @@
+/* report.h - what a run did, for people (stderr) and machines (JSON).
+ *
+ * Built from the unit rows of the state store, not from counters kept in
+ * memory, so a resumed run reports the whole run, including what the
+ * crashed process did before it died.
+ */
+#ifndef STOCKPIPE_REPORT_H
+#define STOCKPIPE_REPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "err.h"
+#include "state.h"
+
+#define REPORT_NSTAGES 6
+
+struct report_stage {
+	int64_t units[6];        /* by enum unit_state */
+	int64_t records_in, records_out, rejects, dupes, stale;
+	int64_t ms;              /* summed unit durations */
+};
+
+struct report {
+	int64_t run_id;
+	char status[16];
+	int exit_code;
+	struct report_stage stage[REPORT_NSTAGES];
+	int64_t rejects, quarantined, dupes, stale, failed, delivered;
+	int nothing_to_do;       /* no new input and nothing delivered */
+	struct buf notes;        /* human lines: failures, quarantine, files */
+	struct buf json_units;   /* JSON array body of notable units */
+};
+
+int report_build(struct state *st, int64_t run_id, struct report *rep,
+		 struct err *err);
+/* Writes state_dir/reports/run-ID.json atomically. */
+int report_write(const struct report *rep, const char *state_dir,
+		 struct err *err);
+void report_print(const struct report *rep, FILE *out);
+void report_release(struct report *rep);
+
+#endif

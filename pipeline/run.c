@@ -1,0 +1,1232 @@
+/* run.c - the stage engine; see run.h for the crash-safety rules. */
+#include "run.h"
+#include "config.h"
+#include "fsutil.h"
+#include "lock.h"
+#include "render.h"
+#include "report.h"
+#include "state.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../connectors/connector.h"
+#include "../transforms/dt.h"
+#include "../transforms/mapping.h"
+#include "../transforms/outbound.h"
+
+static const char *const stages[] = {"fetch",  "unpack", "map",
+				     "load",   "render", "deliver"};
+enum { ST_FETCH, ST_UNPACK, ST_MAP, ST_LOAD, ST_RENDER, ST_DELIVER };
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+int run_stage_index(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
+		if (!strcmp(stages[i], name))
+			return (int)i;
+	return -1;
+}
+
+struct run {
+	const struct cli_global *g;
+	const struct run_opts *o;
+	struct config *cfg;
+	struct state *st;
+	int64_t run_id;
+	int64_t now;              /* run clock, seconds (STOCKPIPE_NOW) */
+	int failed_units;         /* units that failed in this invocation */
+	struct err first;         /* the first unit failure */
+	int interrupted;
+};
+
+static int64_t now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static int64_t run_clock(void)
+{
+	const char *s = getenv("STOCKPIPE_NOW");
+	int64_t t;
+
+	/* Tests pin the clock so file names and schedules are repeatable. */
+	if (s && *s && dt_parse_iso(s, strlen(s), &t) == 0)
+		return t;
+	return (int64_t)time(NULL);
+}
+
+static void say(const struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void say(const struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->g->quiet)
+		return;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Formats an informational note (unit detail); a note that does not fit
+ * ends in "..." so a reader knows it was cut. */
+static void notef(char *dst, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void notef(char *dst, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	va_start(ap, fmt);
+	w = vsnprintf(dst, n, fmt, ap);
+	va_end(ap);
+	if (w >= 0 && (size_t)w >= n && n > 4)
+		memcpy(dst + n - 4, "...", 4);
+}
+
+static void path_in(const struct run *r, char *out, size_t n, const char *area,
+		    const char *scope, const char *name)
+{
+	snprintf(out, n, "%s/%s/%s/%s", r->cfg->state_dir, area, scope, name);
+}
+
+/* Marks u running and counts the attempt, in its own transaction, so that
+ * `runs`/`show` tell which unit a dead process was working on. */
+static int unit_begin(struct run *r, struct state_unit *u, struct err *err)
+{
+	u->state = US_RUNNING;
+	u->attempts++;
+	u->started_ms = now_ms();
+	u->error[0] = '\0';
+	if (state_begin(r->st, err) < 0)
+		return -1;
+	if (state_unit_save(r->st, u, err) < 0) {
+		state_rollback(r->st);
+		return -1;
+	}
+	return state_commit(r->st, err);
+}
+
+/* Records a unit failure; the run goes on with other scopes. */
+static int unit_fail(struct run *r, struct state_unit *u,
+		     const struct err *e, int quarantine)
+{
+	struct err ignore = ERR_INIT;
+	char msg[1100];
+
+	err_format(e, msg, sizeof(msg));
+	str_copy(u->error, sizeof(u->error), msg);
+	u->state = quarantine ? US_QUARANTINED : US_FAILED;
+	u->finished_ms = now_ms();
+	if (!quarantine) {
+		r->failed_units++;
+		if (r->first.code == E_NONE)
+			r->first = *e;
+	}
+	fprintf(stderr, "stockpipe: %s %s '%s': %s\n", u->stage, u->scope,
+		u->ukey, msg);
+	if (state_begin(r->st, &ignore) == 0) {
+		if (state_unit_save(r->st, u, &ignore) == 0)
+			state_commit(r->st, &ignore);
+		else
+			state_rollback(r->st);
+	}
+	return quarantine ? 0 : -1;
+}
+
+/* Marks u done and creates its successor (next may be NULL) in one
+ * transaction. */
+static int unit_done(struct run *r, struct state_unit *u,
+		     struct state_unit *next, struct err *err)
+{
+	u->state = US_DONE;
+	u->finished_ms = now_ms();
+	if (state_begin(r->st, err) < 0)
+		return -1;
+	if (state_unit_save(r->st, u, err) < 0)
+		goto fail;
+	if (next) {
+		int keep_state = next->state;
+
+		if (state_unit_add(r->st, next, err) < 0)
+			goto fail;
+		/* The successor may exist from an earlier attempt or a rerun:
+		 * point it at the new input and make it pending again. */
+		next->state = keep_state;
+		next->error[0] = '\0';
+		if (state_unit_save(r->st, next, err) < 0)
+			goto fail;
+	}
+	return state_commit(r->st, err);
+fail:
+	state_rollback(r->st);
+	return -1;
+}
+
+static void unit_init(struct state_unit *u, const struct run *r, int stage,
+		      const char *scope, const char *ukey)
+{
+	memset(u, 0, sizeof(*u));
+	u->run_id = r->run_id;
+	str_copy(u->stage, sizeof(u->stage), stages[stage]);
+	str_copy(u->scope, sizeof(u->scope), scope);
+	str_copy(u->ukey, sizeof(u->ukey), ukey);
+	u->state = US_PENDING;
+}
+
+/* ---- fetch ------------------------------------------------------------ */
+
+struct plan_ctx {
+	struct run *r;
+	const struct cfg_source *src;
+	struct err *err;
+	int added;
+};
+
+static int plan_entry(void *ud, const struct conn_entry *e)
+{
+	struct plan_ctx *p = ud;
+	struct state_unit u;
+	size_t i;
+	int known;
+	char key[512];
+
+	for (i = 0; i < p->src->npatterns; i++)
+		if (conn_glob_match(p->src->patterns[i], e->name))
+			break;
+	if (i == p->src->npatterns)
+		return 0;
+	/* A file still being written changes size/mtime; wait until it has
+	 * been quiet for min_age before taking it. */
+	if (p->src->min_age && p->r->now - e->mtime < p->src->min_age)
+		return 0;
+	if (state_file_known(p->r->st, p->src->name, e->name, e->size,
+			     e->mtime, &known, p->err) < 0)
+		return -1;
+	if (known)
+		return 0;
+	str_copy(key, sizeof(key), e->name);
+	unit_init(&u, p->r, ST_FETCH, p->src->name, key);
+	snprintf(u.detail, sizeof(u.detail), "%llu %lld",
+		 (unsigned long long)e->size, (long long)e->mtime);
+	if (state_unit_add(p->r->st, &u, p->err) < 0 ||
+	    state_unit_save(p->r->st, &u, p->err) < 0)
+		return -1;
+	p->added++;
+	return 0;
+}
+
+static int plan_fetch(struct run *r, const struct cfg_source *src,
+		      struct conn *c, struct err *err)
+{
+	struct plan_ctx p = {r, src, err, 0};
+	int done;
+
+	if (state_plan_done(r->st, r->run_id, "fetch", src->name, &done,
+			    err) < 0)
+		return -1;
+	if (done)
+		return 0;
+	/* Listing and recording the plan in one transaction: a crash while
+	 * listing leaves no half plan behind. */
+	if (state_begin(r->st, err) < 0)
+		return -1;
+	if (c->scheme->ops->list(c, plan_entry, &p, err) < 0 ||
+	    state_plan_mark(r->st, r->run_id, "fetch", src->name, err) < 0) {
+		state_rollback(r->st);
+		return -1;
+	}
+	if (state_commit(r->st, err) < 0)
+		return -1;
+	say(r, "  %s: %d new file%s", src->name, p.added,
+	    p.added == 1 ? "" : "s");
+	return 0;
+}
+
+static int parse_size_mtime(const struct state_unit *u, uint64_t *size,
+			    int64_t *mtime)
+{
+	unsigned long long s;
+	long long m;
+
+	if (sscanf(u->detail, "%llu %lld", &s, &m) != 2)
+		return -1;
+	*size = s;
+	*mtime = m;
+	return 0;
+}
+
+struct src_ctx {
+	struct run *r;
+	const struct cfg_source *src;
+	struct conn *conn;
+	struct mapping *map;
+	struct err *err;
+};
+
+static int do_fetch(void *ud, struct state_unit *u)
+{
+	struct src_ctx *sc = ud;
+	struct run *r = sc->r;
+	struct err e = ERR_INIT;
+	struct state_unit next;
+	char path[4096], sha[SHA256_HEX_LEN], prev[512];
+	uint64_t size, got;
+	int64_t mtime;
+
+	if (u->state == US_DONE || u->state == US_SKIPPED)
+		return 0;
+	if (stop_requested)
+		return r->interrupted = 1, 1;
+	if (parse_size_mtime(u, &size, &mtime) < 0) {
+		err_set(&e, E_INTERNAL, "fetch unit without size/mtime");
+		return unit_fail(r, u, &e, 0), 0;
+	}
+	if (unit_begin(r, u, sc->err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/inbox/%s/%lld_%s", r->cfg->state_dir,
+		 sc->src->name, (long long)u->id, u->ukey);
+	if (sc->conn->scheme->ops->fetch(sc->conn, u->ukey, path, sha, &got,
+					 &e) < 0)
+		return unit_fail(r, u, &e, 0), 0;
+	if (got != size) {
+		/* Changed while we read it: the partner is still writing.
+		 * Temporary; the next attempt sees the final file. */
+		err_set(&e, E_IO,
+			"'%s' changed while being fetched (%llu bytes, "
+			"expected %llu)",
+			u->ukey, (unsigned long long)got,
+			(unsigned long long)size);
+		unlink(path);
+		return unit_fail(r, u, &e, 0), 0;
+	}
+	str_copy(u->output_path, sizeof(u->output_path), path);
+	str_copy(u->output_sha, sizeof(u->output_sha), sha);
+	u->records_in = 1;
+	if (state_file_same_content(r->st, sc->src->name, sha, prev,
+				    sizeof(prev), &e) < 0)
+		return unit_fail(r, u, &e, 0), 0;
+	if (prev[0] && strcmp(prev, u->ukey)) {
+		/* The same bytes again under another name: loading it would
+		 * only produce duplicate transactions. Record it in the ledger
+		 * (so it is not fetched again) and go no further. */
+		u->state = US_SKIPPED;
+		u->dupes = 1;
+		notef(u->detail + strlen(u->detail),
+		      sizeof(u->detail) - strlen(u->detail),
+		      " same content as '%s'", prev);
+		u->finished_ms = now_ms();
+		if (state_begin(r->st, &e) < 0 ||
+		    state_file_add(r->st, sc->src->name, u->ukey, size, mtime,
+				   sha, r->run_id, "pending", &e) < 0 ||
+		    state_unit_save(r->st, u, &e) < 0 ||
+		    state_commit(r->st, &e) < 0) {
+			state_rollback(r->st);
+			return unit_fail(r, u, &e, 0), 0;
+		}
+		unlink(path);
+		say(r, "  %s: '%s' skipped: same content as '%s'",
+		    sc->src->name, u->ukey, prev);
+		return 0;
+	}
+	unit_init(&next, r, ST_UNPACK, sc->src->name, u->ukey);
+	next.parent = u->id;
+	str_copy(next.input_path, sizeof(next.input_path), path);
+	str_copy(next.input_sha, sizeof(next.input_sha), sha);
+	/* ledger row, unit done and the unpack unit commit together */
+	u->state = US_DONE;
+	u->finished_ms = now_ms();
+	if (state_begin(r->st, &e) < 0 ||
+	    state_file_add(r->st, sc->src->name, u->ukey, size, mtime, sha,
+			   r->run_id, "pending", &e) < 0 ||
+	    state_unit_save(r->st, u, &e) < 0 ||
+	    state_unit_add(r->st, &next, &e) < 0 ||
+	    state_unit_save(r->st, &next, &e) < 0 ||
+	    state_commit(r->st, &e) < 0) {
+		state_rollback(r->st);
+		return unit_fail(r, u, &e, 0), 0;
+	}
+	return 0;
+}
+
+/* ---- unpack ----------------------------------------------------------- */
+
+static int do_unpack(void *ud, struct state_unit *u)
+{
+	struct src_ctx *sc = ud;
+	struct run *r = sc->r;
+	struct err e = ERR_INIT;
+	struct state_unit next;
+
+	if (u->state == US_DONE)
+		return 0;
+	if (stop_requested)
+		return r->interrupted = 1, 1;
+	if (unit_begin(r, u, sc->err) < 0)
+		return -1;
+	/* Archives (zip, tar) are split into members here once the archive
+	 * reader lands; a plain file is its own single document. */
+	str_copy(u->output_path, sizeof(u->output_path), u->input_path);
+	str_copy(u->output_sha, sizeof(u->output_sha), u->input_sha);
+	notef(u->detail, sizeof(u->detail), "plain file");
+	u->records_in = u->records_out = 1;
+	unit_init(&next, r, ST_MAP, sc->src->name, u->ukey);
+	next.parent = u->id;
+	str_copy(next.input_path, sizeof(next.input_path), u->input_path);
+	str_copy(next.input_sha, sizeof(next.input_sha), u->input_sha);
+	if (unit_done(r, u, &next, &e) < 0)
+		return unit_fail(r, u, &e, 0), 0;
+	return 0;
+}
+
+/* ---- map -------------------------------------------------------------- */
+
+struct map_out {
+	struct fsu_atomic canon, rejects;
+	struct buf line;
+	int64_t records, rejected;
+};
+
+static int sink_record(void *ud, const struct canon_record *rec,
+		       struct err *err)
+{
+	struct map_out *m = ud;
+
+	buf_reset(&m->line);
+	if (canon_to_jsonl(rec, &m->line) < 0 || m->line.err)
+		return err_set(err, E_TOOBIG, "canonical record too large");
+	m->records++;
+	return fsu_atomic_write(&m->canon, m->line.ptr, m->line.len, err);
+}
+
+static int sink_reject(void *ud, const struct mapping_reject *rj,
+		       struct err *err)
+{
+	struct map_out *m = ud;
+
+	buf_reset(&m->line);
+	buf_adds(&m->line, "{\"file\":");
+	buf_add_json_str(&m->line, rj->file, strlen(rj->file));
+	buf_addf(&m->line, ",\"line\":%lu,\"col\":%u,\"field\":", rj->line,
+		 rj->col);
+	buf_add_json_str(&m->line, rj->field ? rj->field : "",
+			 rj->field ? strlen(rj->field) : 0);
+	buf_adds(&m->line, ",\"reason\":");
+	buf_add_json_str(&m->line, rj->reason, strlen(rj->reason));
+	buf_adds(&m->line, ",\"raw\":");
+	buf_add_json_str(&m->line, rj->raw ? rj->raw : "",
+			 rj->raw ? rj->raw_len : 0);
+	buf_adds(&m->line, "}\n");
+	if (m->line.err)
+		return err_set(err, E_TOOBIG, "reject line too large");
+	m->rejected++;
+	return fsu_atomic_write(&m->rejects, m->line.ptr, m->line.len, err);
+}
+
+static void dep_cb(void *ud, const char *path, const char *sha)
+{
+	struct run *r = ud;
+	struct err e = ERR_INIT;
+
+	state_run_dep_add(r->st, r->run_id, path, sha, &e);
+}
+
+static int quarantine(struct run *r, struct state_unit *u,
+		      const struct err *why)
+{
+	char path[4096];
+	struct err e = ERR_INIT;
+
+	path_in(r, path, sizeof(path), "quarantine", u->scope, u->ukey);
+	if (fsu_copy(u->input_path, path, NULL, NULL, &e) < 0)
+		return unit_fail(r, u, &e, 0);
+	str_copy(u->output_path, sizeof(u->output_path), path);
+	fprintf(stderr, "stockpipe: quarantined '%s' of %s -> %s\n", u->ukey,
+		u->scope, path);
+	return unit_fail(r, u, why, 1);
+}
+
+static int do_map(void *ud, struct state_unit *u)
+{
+	struct src_ctx *sc = ud;
+	struct run *r = sc->r;
+	struct err e = ERR_INIT;
+	struct state_unit next;
+	struct map_out m;
+	struct mapping_stats ms;
+	struct mapping_doc doc;
+	struct mapping_sink sink;
+	char cpath[4096], rpath[4096], name[300];
+	int rc;
+
+	if (u->state == US_DONE || u->state == US_QUARANTINED)
+		return 0;
+	if (stop_requested)
+		return r->interrupted = 1, 1;
+	if (unit_begin(r, u, sc->err) < 0)
+		return -1;
+	if (!sc->map) {
+		if (mapping_load(sc->src->mapping, &sc->map, &e) < 0)
+			return unit_fail(r, u, &e, 0), 0;
+		if (state_begin(r->st, &e) == 0) {
+			mapping_each_dep(sc->map, dep_cb, r);
+			state_commit(r->st, &e);
+		}
+	}
+	memset(&m, 0, sizeof(m));
+	buf_init(&m.line, 1 << 22);
+	snprintf(name, sizeof(name), "%lld.jsonl", (long long)u->id);
+	snprintf(cpath, sizeof(cpath), "%s/canonical/%lld/%s/%s",
+		 r->cfg->state_dir, (long long)r->run_id, u->scope, name);
+	snprintf(rpath, sizeof(rpath), "%s/rejects/%lld/%s/%s",
+		 r->cfg->state_dir, (long long)r->run_id, u->scope, name);
+	if (fsu_atomic_open(&m.canon, cpath, &e) < 0) {
+		buf_release(&m.line);
+		return unit_fail(r, u, &e, 0), 0;
+	}
+	if (fsu_atomic_open(&m.rejects, rpath, &e) < 0) {
+		fsu_atomic_abort(&m.canon);
+		buf_release(&m.line);
+		return unit_fail(r, u, &e, 0), 0;
+	}
+	doc.source = sc->src->name;
+	doc.name = u->ukey;
+	doc.path = u->input_path;
+	doc.sha256 = u->input_sha;
+	sink.record = sink_record;
+	sink.reject = sink_reject;
+	sink.ud = &m;
+	memset(&ms, 0, sizeof(ms));
+	rc = mapping_run(sc->map, &doc, &sink, &ms, &e);
+	buf_release(&m.line);
+	u->records_in = (int64_t)ms.input_records;
+	u->records_out = m.records;
+	u->rejects = m.rejected;
+	if (rc < 0) {
+		fsu_atomic_abort(&m.canon);
+		fsu_atomic_abort(&m.rejects);
+		err_locate(&e, u->ukey, 0, 0, NULL);
+		if (e.code == E_PARSE || e.code == E_TOOBIG ||
+		    e.code == E_VALIDATE || e.code == E_MAP)
+			return quarantine(r, u, &e), 0;
+		return unit_fail(r, u, &e, 0), 0;
+	}
+	if (fsu_atomic_commit(&m.canon, u->output_sha, &e) < 0) {
+		fsu_atomic_abort(&m.rejects);
+		return unit_fail(r, u, &e, 0), 0;
+	}
+	if (fsu_atomic_commit(&m.rejects, NULL, &e) < 0)
+		return unit_fail(r, u, &e, 0), 0;
+	str_copy(u->output_path, sizeof(u->output_path), cpath);
+	notef(u->detail, sizeof(u->detail), "rejects: %s", rpath);
+	if (ms.input_records &&
+	    (int64_t)m.rejected * 100 >
+		    (int64_t)sc->src->reject_threshold_pct *
+			    (int64_t)ms.input_records) {
+		err_set(&e, E_VALIDATE,
+			"%lld of %lu records rejected, more than the %d%% "
+			"threshold; see %s",
+			(long long)m.rejected, ms.input_records,
+			sc->src->reject_threshold_pct, rpath);
+		err_locate(&e, u->ukey, 0, 0, NULL);
+		return quarantine(r, u, &e), 0;
+	}
+	unit_init(&next, r, ST_LOAD, sc->src->name, u->ukey);
+	next.parent = u->id;
+	str_copy(next.input_path, sizeof(next.input_path), cpath);
+	str_copy(next.input_sha, sizeof(next.input_sha), u->output_sha);
+	if (unit_done(r, u, &next, &e) < 0)
+		return unit_fail(r, u, &e, 0), 0;
+	if (m.rejected)
+		say(r, "  %s: '%s': %lld record%s rejected, see %s", u->scope,
+		    u->ukey, (long long)m.rejected,
+		    m.rejected == 1 ? "" : "s", rpath);
+	return 0;
+}
+
+/* ---- load ------------------------------------------------------------- */
+
+static int load_file(struct run *r, struct state_unit *u,
+		     struct load_stats *ls, struct err *err)
+{
+	FILE *f = fopen(u->input_path, "rb");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned long lineno = 0;
+	struct arena a;
+	struct canon_record rec;
+	int rc = 0;
+
+	if (!f)
+		return err_sys(err, "cannot open '%s'", u->input_path);
+	arena_init(&a, 16384, 0);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		arena_reset(&a);
+		if (canon_from_jsonl(line, (size_t)n, &rec, &a, err) < 0 ||
+		    state_load_record(r->st, u->parent, &rec, ls, err) < 0) {
+			err_locate(err, u->input_path, lineno, 0, NULL);
+			rc = -1;
+			break;
+		}
+		u->records_in++;
+	}
+	if (!rc && ferror(f))
+		rc = err_sys(err, "cannot read '%s'", u->input_path);
+	free(line);
+	arena_release(&a);
+	fclose(f);
+	return rc;
+}
+
+static int do_load(void *ud, struct state_unit *u)
+{
+	struct src_ctx *sc = ud;
+	struct run *r = sc->r;
+	struct err e = ERR_INIT;
+	struct load_stats ls;
+
+	if (u->state == US_DONE)
+		return 0;
+	if (stop_requested)
+		return r->interrupted = 1, 1;
+	if (unit_begin(r, u, sc->err) < 0)
+		return -1;
+	memset(&ls, 0, sizeof(ls));
+	u->records_in = 0;
+	/* One document, one transaction: its records and the unit's "done"
+	 * commit together, after taking back an earlier load of the same
+	 * document (a rerun after a mapping fix). */
+	if (state_begin(r->st, &e) < 0)
+		return unit_fail(r, u, &e, 0), 0;
+	if (state_unload_doc(r->st, u->parent, &e) < 0 ||
+	    load_file(r, u, &ls, &e) < 0) {
+		state_rollback(r->st);
+		return unit_fail(r, u, &e, 0), 0;
+	}
+	u->records_out = ls.applied;
+	u->dupes = ls.dupes;
+	u->stale = ls.stale;
+	u->state = US_DONE;
+	u->finished_ms = now_ms();
+	if (ls.negative)
+		notef(u->detail, sizeof(u->detail),
+			 "%lld position(s) below zero", (long long)ls.negative);
+	if (state_unit_save(r->st, u, &e) < 0) {
+		state_rollback(r->st);
+		return unit_fail(r, u, &e, 0), 0;
+	}
+	if (state_commit(r->st, &e) < 0)
+		return unit_fail(r, u, &e, 0), 0;
+	return 0;
+}
+
+/* ---- after load: the source's files --------------------------------- */
+
+static int do_post(void *ud, struct state_unit *u)
+{
+	struct src_ctx *sc = ud;
+	struct run *r = sc->r;
+	struct err e = ERR_INIT;
+	struct conn_entry ce;
+	uint64_t size;
+	int64_t mtime;
+	int rc = 0;
+
+	if ((u->state != US_DONE && u->state != US_SKIPPED) ||
+	    strstr(u->detail, " posted"))
+		return 0;
+	if (parse_size_mtime(u, &size, &mtime) < 0)
+		return 0;
+	if (sc->src->after_load != CFG_AFTER_LEAVE) {
+		/* Already gone means a crash hit after the move/delete but
+		 * before we recorded it. */
+		if (sc->conn->scheme->ops->stat(sc->conn, u->ukey, &ce, &e) ==
+		    0) {
+			if (sc->src->after_load == CFG_AFTER_MOVE)
+				rc = sc->conn->scheme->ops->move(
+					sc->conn, u->ukey,
+					sc->src->processed_dir, &e);
+			else
+				rc = sc->conn->scheme->ops->remove(
+					sc->conn, u->ukey, &e);
+		} else if (e.code != E_NOTFOUND) {
+			rc = -1;
+		}
+		if (rc < 0)
+			return unit_fail(r, u, &e, 0), 0;
+	}
+	err_clear(&e);
+	strncat(u->detail, " posted", sizeof(u->detail) - strlen(u->detail) - 1);
+	if (state_begin(r->st, &e) < 0 ||
+	    state_file_post_set(r->st, sc->src->name, u->ukey, size, mtime,
+				"done", &e) < 0 ||
+	    state_unit_save(r->st, u, &e) < 0 || state_commit(r->st, &e) < 0) {
+		state_rollback(r->st);
+		return unit_fail(r, u, &e, 0), 0;
+	}
+	return 0;
+}
+
+struct count_ctx {
+	int pending, failed;
+};
+
+static int count_open(void *ud, struct state_unit *u)
+{
+	struct count_ctx *c = ud;
+
+	if (u->state == US_FAILED)
+		c->failed++;
+	else if (u->state == US_PENDING || u->state == US_RUNNING)
+		c->pending++;
+	return 0;
+}
+
+static int run_source(struct run *r, const struct cfg_source *src,
+		      struct err *err)
+{
+	struct src_ctx sc = {r, src, NULL, NULL, err};
+	struct err e = ERR_INIT;
+	struct count_ctx cc = {0, 0};
+	int s, rc = -1;
+
+	if (conn_open(src->url, &sc.conn, &e) < 0) {
+		struct state_unit u;
+
+		/* No unit exists yet: record the failure on a plan unit so
+		 * the run report shows it. */
+		unit_init(&u, r, ST_FETCH, src->name, "(list)");
+		if (state_unit_add(r->st, &u, err) < 0)
+			return -1;
+		unit_fail(r, &u, &e, 0);
+		return 0;
+	}
+	if (plan_fetch(r, src, sc.conn, &e) < 0) {
+		struct state_unit u;
+
+		unit_init(&u, r, ST_FETCH, src->name, "(list)");
+		if (state_unit_add(r->st, &u, err) == 0)
+			unit_fail(r, &u, &e, 0);
+		rc = 0;
+		goto out;
+	}
+	if (state_units_each(r->st, r->run_id, "fetch", src->name, do_fetch,
+			     &sc, err) < 0 ||
+	    state_units_each(r->st, r->run_id, "unpack", src->name, do_unpack,
+			     &sc, err) < 0 ||
+	    state_units_each(r->st, r->run_id, "map", src->name, do_map, &sc,
+			     err) < 0 ||
+	    state_units_each(r->st, r->run_id, "load", src->name, do_load, &sc,
+			     err) < 0)
+		goto out;
+	/* Post-process the partner's files only when every document of this
+	 * source is loaded (or deliberately set aside): never before. */
+	for (s = ST_FETCH; s <= ST_LOAD; s++)
+		if (state_units_each(r->st, r->run_id, stages[s], src->name,
+				     count_open, &cc, err) < 0)
+			goto out;
+	if (!cc.failed && !cc.pending && !r->interrupted &&
+	    state_units_each(r->st, r->run_id, "fetch", src->name, do_post, &sc,
+			     err) < 0)
+		goto out;
+	rc = 0;
+out:
+	mapping_free(sc.map);
+	conn_close(sc.conn);
+	return rc;
+}
+
+/* ---- render and deliver ------------------------------------------------ */
+
+static int expand_name(const struct run *r, const struct cfg_target *t,
+		       const char *ext, char *out, size_t n, struct err *err)
+{
+	const char *p = t->filename;
+	size_t len = 0;
+
+	while (*p) {
+		const char *close;
+		char tmp[256];
+		int w;
+
+		if (*p != '{') {
+			if (len + 1 >= n)
+				goto toolong;
+			out[len++] = *p++;
+			continue;
+		}
+		if (!(close = strchr(p, '}')))
+			return err_set(err, E_CONFIG,
+				       "target '%s': unclosed '{' in filename",
+				       t->name);
+		if (!strncmp(p, "{target}", 8))
+			w = snprintf(out + len, n - len, "%s", t->name);
+		else if (!strncmp(p, "{run_id}", 8))
+			w = snprintf(out + len, n - len, "%lld",
+				     (long long)r->run_id);
+		else if (!strncmp(p, "{ext}", 5))
+			w = snprintf(out + len, n - len, "%s", ext);
+		else if (!strncmp(p, "{utc:", 5)) {
+			char fmt[128];
+
+			snprintf(fmt, sizeof(fmt), "%.*s", (int)(close - p - 5),
+				 p + 5);
+			if (dt_format(r->now, fmt, tmp, sizeof(tmp)) < 0)
+				return err_set(err, E_CONFIG,
+					       "target '%s': bad time format "
+					       "'%s' in filename",
+					       t->name, fmt);
+			w = snprintf(out + len, n - len, "%s", tmp);
+		} else {
+			return err_set(err, E_CONFIG,
+				       "target '%s': unknown placeholder "
+				       "'%.*s' in filename (use {target}, "
+				       "{run_id}, {utc:FORMAT}, {ext})",
+				       t->name, (int)(close - p + 1), p);
+		}
+		if (w < 0 || (size_t)w >= n - len)
+			goto toolong;
+		len += (size_t)w;
+		p = close + 1;
+	}
+	out[len] = '\0';
+	if (!conn_name_ok(out))
+		return err_set(err, E_CONFIG, "target '%s': bad file name '%s'",
+			       t->name, out);
+	return 0;
+toolong:
+	return err_set(err, E_CONFIG, "target '%s': file name too long",
+		       t->name);
+}
+
+struct tgt_ctx {
+	struct run *r;
+	const struct cfg_target *t;
+	struct err *err;
+};
+
+static int do_render(void *ud, struct state_unit *u)
+{
+	struct tgt_ctx *tc = ud;
+	struct run *r = tc->r;
+	struct err e = ERR_INIT;
+	struct outbound *ob = NULL;
+	struct render_stats rs;
+	struct state_unit next;
+	char name[256], path[4096], sha[SHA256_HEX_LEN], prev[256];
+	int found;
+
+	if (u->state == US_DONE)
+		return 0;
+	if (stop_requested)
+		return r->interrupted = 1, 1;
+	if (unit_begin(r, u, tc->err) < 0)
+		return -1;
+	if (outbound_load(tc->t->mapping, &ob, &e) < 0)
+		return unit_fail(r, u, &e, 0), 0;
+	if (state_begin(r->st, &e) == 0) {
+		state_run_dep_add(r->st, r->run_id, tc->t->mapping,
+				  outbound_sha256(ob), &e);
+		state_commit(r->st, &e);
+	}
+	if (expand_name(r, tc->t, outbound_format(ob), name, sizeof(name),
+			&e) < 0)
+		goto fail;
+	path_in(r, path, sizeof(path), "outbox", tc->t->name, name);
+	/* The read transaction makes the snapshot consistent: no load can
+	 * commit halfway through it (and none runs: we hold the lock). */
+	if (render_target(r->st, tc->t, ob, path, sha, &rs, &e) < 0)
+		goto fail;
+	outbound_free(ob);
+	ob = NULL;
+	u->records_out = rs.rows;
+	str_copy(u->output_path, sizeof(u->output_path), path);
+	str_copy(u->output_sha, sizeof(u->output_sha), sha);
+	if (state_delivery_find(r->st, tc->t->name, sha, prev, sizeof(prev),
+				&found, &e) < 0)
+		goto fail;
+	if (found) {
+		/* Same content as a file the target already has: sending it
+		 * again would be a duplicate delivery. */
+		unlink(path);
+		u->output_path[0] = '\0';
+		notef(u->detail, sizeof(u->detail),
+			 "unchanged: same as delivered '%s'", prev);
+		if (unit_done(r, u, NULL, &e) < 0)
+			goto fail;
+		say(r, "  %s: unchanged since '%s', nothing to deliver",
+		    tc->t->name, prev);
+		return 0;
+	}
+	notef(u->detail, sizeof(u->detail), "%lld rows", (long long)rs.rows);
+	unit_init(&next, r, ST_DELIVER, tc->t->name, "delivery");
+	next.parent = u->id;
+	str_copy(next.input_path, sizeof(next.input_path), path);
+	str_copy(next.input_sha, sizeof(next.input_sha), sha);
+	if (unit_done(r, u, &next, &e) < 0)
+		goto fail;
+	return 0;
+fail:
+	outbound_free(ob);
+	return unit_fail(r, u, &e, 0), 0;
+}
+
+static int do_deliver(void *ud, struct state_unit *u)
+{
+	struct tgt_ctx *tc = ud;
+	struct run *r = tc->r;
+	struct err e = ERR_INIT;
+	struct conn *c = NULL;
+	const char *name;
+	char prev[256];
+	int found;
+
+	if (u->state == US_DONE)
+		return 0;
+	if (stop_requested)
+		return r->interrupted = 1, 1;
+	if (unit_begin(r, u, tc->err) < 0)
+		return -1;
+	name = strrchr(u->input_path, '/');
+	name = name ? name + 1 : u->input_path;
+	if (state_delivery_find(r->st, tc->t->name, u->input_sha, prev,
+				sizeof(prev), &found, &e) < 0)
+		return unit_fail(r, u, &e, 0), 0;
+	if (found) {
+		notef(u->detail, sizeof(u->detail),
+			 "already delivered as '%s'", prev);
+		if (unit_done(r, u, NULL, &e) < 0)
+			return unit_fail(r, u, &e, 0), 0;
+		return 0;
+	}
+	if (conn_open(tc->t->url, &c, &e) < 0 ||
+	    c->scheme->ops->put(c, u->input_path, name, &e) < 0) {
+		conn_close(c);
+		return unit_fail(r, u, &e, 0), 0;
+	}
+	conn_close(c);
+	notef(u->output_path, sizeof(u->output_path), "%s/%s", tc->t->url,
+	      name);
+	str_copy(u->output_sha, sizeof(u->output_sha), u->input_sha);
+	notef(u->detail, sizeof(u->detail), "delivered '%s'", name);
+	u->state = US_DONE;
+	u->finished_ms = now_ms();
+	/* If we die between the rename on the far side and this commit, the
+	 * resumed unit puts the same bytes under the same name again: an
+	 * overwrite, not a second file. */
+	if (state_begin(r->st, &e) < 0 ||
+	    state_delivery_add(r->st, tc->t->name, u->input_sha, r->run_id,
+			       name, r->now, &e) < 0 ||
+	    state_unit_save(r->st, u, &e) < 0 || state_commit(r->st, &e) < 0) {
+		state_rollback(r->st);
+		return unit_fail(r, u, &e, 0), 0;
+	}
+	say(r, "  %s: delivered '%s'", tc->t->name, name);
+	return 0;
+}
+
+static int target_due(struct run *r, const struct cfg_target *t, int *due,
+		      struct err *err)
+{
+	int64_t last;
+
+	*due = 1;
+	if (t->schedule == CFG_SCHED_ALWAYS ||
+	    (r->o->mode == RUN_RERUN))
+		return 0;
+	if (state_delivery_last(r->st, t->name, &last, err) < 0)
+		return -1;
+	*due = !last || r->now - last >= t->every;
+	return 0;
+}
+
+static int run_target(struct run *r, const struct cfg_target *t,
+		      struct err *err)
+{
+	struct tgt_ctx tc = {r, t, err};
+	struct state_unit u;
+	int planned, due;
+
+	if (state_plan_done(r->st, r->run_id, "render", t->name, &planned,
+			    err) < 0)
+		return -1;
+	if (!planned) {
+		if (target_due(r, t, &due, err) < 0)
+			return -1;
+		if (state_begin(r->st, err) < 0)
+			return -1;
+		unit_init(&u, r, ST_RENDER, t->name, "snapshot");
+		if ((due && (state_unit_add(r->st, &u, err) < 0 ||
+			     state_unit_save(r->st, &u, err) < 0)) ||
+		    state_plan_mark(r->st, r->run_id, "render", t->name, err) <
+			    0) {
+			state_rollback(r->st);
+			return -1;
+		}
+		if (state_commit(r->st, err) < 0)
+			return -1;
+		if (!due)
+			say(r, "  %s: not due yet", t->name);
+	}
+	if (state_units_each(r->st, r->run_id, "render", t->name, do_render,
+			     &tc, err) < 0 ||
+	    state_units_each(r->st, r->run_id, "deliver", t->name, do_deliver,
+			     &tc, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- rerun ------------------------------------------------------------ */
+
+static int prepare_rerun(struct run *r, struct err *err)
+{
+	int from = run_stage_index(r->o->from_stage);
+	size_t i;
+	int s;
+
+	if (from < ST_UNPACK)
+		return err_set(err, E_USAGE,
+			       "--from must be unpack, map, load, render or "
+			       "deliver (a rerun never fetches again)");
+	if (state_begin(r->st, err) < 0)
+		return -1;
+	for (i = 0; i < r->cfg->nsources && from <= ST_LOAD; i++) {
+		const char *name = r->cfg->sources[i].name;
+
+		if (r->o->only_source && strcmp(r->o->only_source, name))
+			continue;
+		for (s = from; s <= ST_LOAD; s++)
+			if (state_units_reset(r->st, r->run_id, stages[s], name,
+					      err) < 0)
+				goto fail;
+	}
+	for (i = 0; i < r->cfg->ntargets; i++) {
+		const char *name = r->cfg->targets[i].name;
+
+		if (r->o->only_target && strcmp(r->o->only_target, name))
+			continue;
+		/* Every rerun renders the targets again: the data changed. */
+		if (state_plan_clear(r->st, r->run_id, "render", name, err) <
+			    0 ||
+		    state_units_reset(r->st, r->run_id, "render", name, err) <
+			    0 ||
+		    (from >= ST_DELIVER &&
+		     state_units_reset(r->st, r->run_id, "deliver", name,
+				       err) < 0))
+			goto fail;
+	}
+	if (state_run_reopen(r->st, r->run_id, err) < 0)
+		goto fail;
+	return state_commit(r->st, err);
+fail:
+	state_rollback(r->st);
+	return -1;
+}
+
+/* ---- the run ---------------------------------------------------------- */
+
+static int execute(struct run *r, struct err *err)
+{
+	size_t i;
+
+	for (i = 0; i < r->cfg->nsources && !r->interrupted; i++) {
+		const struct cfg_source *src = &r->cfg->sources[i];
+
+		if (r->o->mode == RUN_RERUN && r->o->only_source &&
+		    strcmp(r->o->only_source, src->name))
+			continue;
+		say(r, "source %s", src->name);
+		if (run_source(r, src, err) < 0)
+			return -1;
+	}
+	if (r->interrupted)
+		return 0;
+	if (r->failed_units) {
+		/* Publishing a snapshot without a failed source's data would
+		 * send targets a wrong truth; hold them until resume. */
+		say(r, "targets held: %d unit%s failed", r->failed_units,
+		    r->failed_units == 1 ? "" : "s");
+		return 0;
+	}
+	for (i = 0; i < r->cfg->ntargets && !r->interrupted; i++) {
+		const struct cfg_target *t = &r->cfg->targets[i];
+
+		if (r->o->mode == RUN_RERUN && r->o->only_target &&
+		    strcmp(r->o->only_target, t->name))
+			continue;
+		say(r, "target %s", t->name);
+		if (run_target(r, t, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const char *now_iso(char *buf)
+{
+	dt_format_iso((int64_t)time(NULL), buf);
+	return buf;
+}
+
+int run_pipeline(const struct cli_global *g, const struct run_opts *o)
+{
+	struct run r;
+	struct err err = ERR_INIT;
+	struct report rep;
+	struct sigaction sa;
+	char iso[DT_ISO_LEN], dir[4200];
+	int lock_fd = -1, code = EXIT_INTERNAL;
+	const char *areas[] = {"inbox", "canonical", "rejects", "quarantine",
+			       "outbox", "reports"};
+	size_t i;
+
+	memset(&r, 0, sizeof(r));
+	r.g = g;
+	r.o = o;
+	r.now = run_clock();
+	if (config_load(g->config_path, g->state_dir, &r.cfg, &err) < 0)
+		goto report_err;
+	if ((lock_fd = lock_acquire(r.cfg->state_dir, &err)) < 0)
+		goto report_err;
+	if (state_open(r.cfg->state_dir, &r.st, &err) < 0)
+		goto report_err;
+	for (i = 0; i < sizeof(areas) / sizeof(areas[0]); i++) {
+		snprintf(dir, sizeof(dir), "%s/%s", r.cfg->state_dir, areas[i]);
+		if (fsu_mkdirs(dir, &err) < 0)
+			goto report_err;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	if (o->mode == RUN_NEW || o->mode == RUN_RESUME) {
+		int64_t open_run = 0;
+
+		if (o->mode == RUN_RESUME && o->run_id) {
+			struct state_run sr;
+
+			if (state_run_get(r.st, o->run_id, &sr, &err) < 0)
+				goto report_err;
+			open_run = o->run_id;
+		} else if (state_run_unfinished(r.st, &open_run, &err) < 0) {
+			goto report_err;
+		}
+		if (open_run) {
+			r.run_id = open_run;
+			say(&r, "resuming run %lld", (long long)open_run);
+			if (state_begin(r.st, &err) < 0 ||
+			    state_run_reopen(r.st, open_run, &err) < 0 ||
+			    state_commit(r.st, &err) < 0)
+				goto report_err;
+		} else if (o->mode == RUN_RESUME) {
+			say(&r, "nothing to resume: every run is done");
+			code = g->skip_exit_code ? g->skip_exit_code
+						 : EXIT_DONE;
+			goto out;
+		} else {
+			if (state_begin(r.st, &err) < 0 ||
+			    state_run_create(r.st, now_iso(iso),
+					     r.cfg->sha256, &r.run_id,
+					     &err) < 0 ||
+			    state_commit(r.st, &err) < 0) {
+				state_rollback(r.st);
+				goto report_err;
+			}
+			say(&r, "run %lld", (long long)r.run_id);
+		}
+	} else {
+		struct state_run sr;
+
+		r.run_id = o->run_id;
+		if (state_run_get(r.st, r.run_id, &sr, &err) < 0)
+			goto report_err;
+		if (o->only_source && !config_source(r.cfg, o->only_source)) {
+			err_set(&err, E_USAGE, "no source named '%s'",
+				o->only_source);
+			goto report_err;
+		}
+		if (o->only_target && !config_target(r.cfg, o->only_target)) {
+			err_set(&err, E_USAGE, "no target named '%s'",
+				o->only_target);
+			goto report_err;
+		}
+		if (prepare_rerun(&r, &err) < 0)
+			goto report_err;
+		say(&r, "rerun %lld from %s", (long long)r.run_id,
+		    o->from_stage);
+	}
+	if (execute(&r, &err) < 0)
+		goto report_err;
+	if (r.interrupted)
+		err_set(&r.first, E_INTERRUPT,
+			"stopped by a signal at a safe point; run "
+			"'stockpipe resume' to finish");
+	if (report_build(r.st, r.run_id, &rep, &err) < 0)
+		goto report_err;
+	if (r.first.code != E_NONE) {
+		code = err_exit_code(&r.first);
+		if (code == EXIT_REJECTS || code == EXIT_DONE)
+			code = EXIT_TEMPFAIL;
+	} else if (rep.rejects || rep.quarantined) {
+		code = EXIT_REJECTS;
+	} else if (rep.nothing_to_do && g->skip_exit_code) {
+		code = g->skip_exit_code;
+	} else {
+		code = EXIT_DONE;
+	}
+	if (state_begin(r.st, &err) < 0 ||
+	    state_run_finish(r.st, r.run_id,
+			     r.first.code == E_NONE ? "done" : "failed", code,
+			     now_iso(iso), &err) < 0 ||
+	    state_commit(r.st, &err) < 0) {
+		state_rollback(r.st);
+		goto report_err;
+	}
+	rep.exit_code = code;
+	snprintf(rep.status, sizeof(rep.status), "%s",
+		 r.first.code == E_NONE ? "done" : "failed");
+	if (report_write(&rep, r.cfg->state_dir, &err) < 0)
+		goto report_err;
+	if (!g->quiet)
+		report_print(&rep, stderr);
+	report_release(&rep);
+	goto out;
+report_err: {
+	char msg[1200];
+
+	err_format(&err, msg, sizeof(msg));
+	fprintf(stderr, "stockpipe: %s\n", msg);
+	code = err_exit_code(&err);
+	if (code == EXIT_REJECTS || code == EXIT_DONE)
+		code = EXIT_INTERNAL;
+}
+out:
+	state_close(r.st);
+	lock_release(lock_fd);
+	config_free(r.cfg);
+	return code;
+}

@@ -1,0 +1,38 @@
+/* run.h - the stage engine: fetch -> unpack -> map -> load -> render ->
+ * deliver, one unit at a time, every unit checkpointed in the state store.
+ *
+ * The rules that make a crash at any instant harmless:
+ *  - a unit's outputs are published (tmp + fsync + rename) before the
+ *    transaction that marks it done, and that transaction also creates the
+ *    next stage's unit, so the chain never has a gap;
+ *  - a unit found "running" belonged to a dead process and is redone; its
+ *    outputs have deterministic names, so redoing overwrites, not adds;
+ *  - load applies a document and marks it done in one transaction, and
+ *    takes back an earlier load of the same document first;
+ *  - delivery consults the delivery ledger (target, content hash) first.
+ */
+#ifndef STOCKPIPE_RUN_H
+#define STOCKPIPE_RUN_H
+
+#include <stdint.h>
+
+#include "cli.h"
+
+enum run_mode { RUN_NEW, RUN_RESUME, RUN_RERUN };
+
+struct run_opts {
+	enum run_mode mode;
+	int64_t run_id;           /* for resume/rerun; 0 = latest unfinished */
+	const char *from_stage;   /* rerun: unpack map load render deliver */
+	const char *only_source;  /* rerun: limit to one source */
+	const char *only_target;  /* rerun: limit to one target */
+};
+
+/* Runs the pipeline as o says and returns the process exit code. Prints
+ * the human summary on stderr and writes the JSON report. */
+int run_pipeline(const struct cli_global *g, const struct run_opts *o);
+
+/* Index of a stage name, or -1. */
+int run_stage_index(const char *name);
+
+#endif

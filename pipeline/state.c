@@ -1,0 +1,1333 @@
+/* state.c - the SQLite state store; see state.h.
+ *
+ * WAL mode with synchronous=FULL: a commit is on disk when it returns, so a
+ * unit marked done is never lost by a crash or power cut. Statements are
+ * prepared once per process and reused (the load stage runs several per
+ * record). Every write happens inside a transaction the stage engine
+ * opened with BEGIN IMMEDIATE, so writers never deadlock on upgrade.
+ */
+#include "state.h"
+#include "fsutil.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../transforms/dt.h"
+
+#define SCHEMA_VERSION 1
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
+	"CREATE TABLE IF NOT EXISTS runs(run_id INTEGER PRIMARY KEY,"
+	" started_at TEXT NOT NULL, finished_at TEXT, status TEXT NOT NULL,"
+	" exit_code INTEGER, config_sha TEXT);"
+	"CREATE TABLE IF NOT EXISTS plans(run_id INTEGER, stage TEXT,"
+	" scope TEXT, PRIMARY KEY(run_id, stage, scope));"
+	"CREATE TABLE IF NOT EXISTS units(id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL, stage TEXT NOT NULL, scope TEXT NOT NULL,"
+	" ukey TEXT NOT NULL, parent INTEGER, state INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0, input_path TEXT,"
+	" input_sha TEXT, output_path TEXT, output_sha TEXT,"
+	" records_in INTEGER DEFAULT 0, records_out INTEGER DEFAULT 0,"
+	" rejects INTEGER DEFAULT 0, dupes INTEGER DEFAULT 0,"
+	" stale INTEGER DEFAULT 0, started_ms INTEGER DEFAULT 0,"
+	" finished_ms INTEGER DEFAULT 0, error TEXT, detail TEXT,"
+	" UNIQUE(run_id, stage, scope, ukey));"
+	"CREATE TABLE IF NOT EXISTS files(source TEXT NOT NULL,"
+	" name TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL,"
+	" sha256 TEXT NOT NULL, run_id INTEGER, post_state TEXT,"
+	" PRIMARY KEY(source, name, size, mtime));"
+	"CREATE INDEX IF NOT EXISTS files_sha ON files(source, sha256);"
+	"CREATE TABLE IF NOT EXISTS run_deps(run_id INTEGER, path TEXT,"
+	" sha256 TEXT, PRIMARY KEY(run_id, path));"
+	"CREATE TABLE IF NOT EXISTS items(sku TEXT PRIMARY KEY, gtin TEXT,"
+	" description TEXT, brand TEXT, category TEXT, base_uom TEXT,"
+	" pack_size TEXT, status TEXT, supplier_id TEXT, supplier_sku TEXT,"
+	" as_of TEXT, txn_id TEXT, doc INTEGER);"
+	"CREATE TABLE IF NOT EXISTS locations(location_id TEXT PRIMARY KEY,"
+	" type TEXT, name TEXT, region TEXT, timezone TEXT, as_of TEXT,"
+	" txn_id TEXT, doc INTEGER);"
+	"CREATE TABLE IF NOT EXISTS prices(sku TEXT, price_list TEXT,"
+	" currency TEXT, amount TEXT, valid_from TEXT, valid_to TEXT,"
+	" kind TEXT, as_of TEXT, txn_id TEXT, doc INTEGER,"
+	" PRIMARY KEY(sku, price_list, currency, valid_from, kind));"
+	"CREATE TABLE IF NOT EXISTS stock_events(id INTEGER PRIMARY KEY,"
+	" doc INTEGER NOT NULL, sku TEXT NOT NULL, location TEXT NOT NULL,"
+	" state INTEGER NOT NULL, qty INTEGER NOT NULL, delta INTEGER NOT NULL,"
+	" as_of INTEGER NOT NULL, txn_id TEXT NOT NULL UNIQUE,"
+	" source TEXT, file TEXT, line INTEGER);"
+	"CREATE INDEX IF NOT EXISTS stock_events_key"
+	" ON stock_events(sku, location, state, as_of);"
+	"CREATE INDEX IF NOT EXISTS stock_events_doc ON stock_events(doc);"
+	"CREATE TABLE IF NOT EXISTS positions(sku TEXT, location TEXT,"
+	" state INTEGER, qty INTEGER NOT NULL, snap_as_of INTEGER,"
+	" snap_txn TEXT, last_as_of INTEGER NOT NULL,"
+	" PRIMARY KEY(sku, location, state)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS deliveries(target TEXT, sha256 TEXT,"
+	" run_id INTEGER, file_name TEXT, delivered_at INTEGER,"
+	" PRIMARY KEY(target, sha256));";
+
+enum stmt_id {
+	S_RUN_CREATE, S_RUN_UNFINISHED, S_RUN_GET, S_RUN_FINISH, S_RUN_REOPEN,
+	S_RUNS, S_DEP_ADD, S_DEPS,
+	S_PLAN_GET, S_PLAN_SET, S_PLAN_DEL,
+	S_UNIT_INS, S_UNIT_FIND, S_UNIT_SAVE, S_UNIT_GET, S_UNITS, S_UNITS_ALL,
+	S_UNITS_RESET, S_UNITS_RESET_ALL, S_UNITS_DEL, S_UNITS_DEL_ALL,
+	S_FILE_KNOWN, S_FILE_SAME, S_FILE_ADD, S_FILE_POST,
+	S_ITEM_UPSERT, S_LOC_UPSERT, S_PRICE_UPSERT,
+	S_EV_INS, S_POS_GET, S_POS_PUT, S_DELTA_SUM, S_SNAP_LATEST,
+	S_EV_DOC_KEYS, S_EV_DOC_DEL, S_POS_DEL, S_LAST_AS_OF,
+	S_POSITIONS, S_ITEMS, S_ITEM_GET,
+	S_DELIV_FIND, S_DELIV_ADD, S_DELIV_LAST,
+	S_NSTMTS
+};
+
+static const char *const sql[S_NSTMTS] = {
+	[S_RUN_CREATE] = "INSERT INTO runs(started_at, status, config_sha)"
+			 " VALUES(?, 'running', ?)",
+	[S_RUN_UNFINISHED] = "SELECT run_id FROM runs WHERE status != 'done'"
+			     " ORDER BY run_id DESC LIMIT 1",
+	[S_RUN_GET] = "SELECT run_id, started_at, finished_at, status,"
+		      " exit_code, config_sha FROM runs WHERE run_id = ?",
+	[S_RUN_FINISH] = "UPDATE runs SET status = ?, exit_code = ?,"
+			 " finished_at = ? WHERE run_id = ?",
+	[S_RUN_REOPEN] = "UPDATE runs SET status = 'running',"
+			 " finished_at = NULL WHERE run_id = ?",
+	[S_RUNS] = "SELECT run_id, started_at, finished_at, status, exit_code,"
+		   " config_sha FROM runs ORDER BY run_id DESC LIMIT ?",
+	[S_DEP_ADD] = "INSERT OR REPLACE INTO run_deps VALUES(?, ?, ?)",
+	[S_DEPS] = "SELECT path, sha256 FROM run_deps WHERE run_id = ?"
+		   " ORDER BY path",
+	[S_PLAN_GET] = "SELECT 1 FROM plans WHERE run_id = ? AND stage = ?"
+		       " AND scope = ?",
+	[S_PLAN_SET] = "INSERT OR IGNORE INTO plans VALUES(?, ?, ?)",
+	[S_PLAN_DEL] = "DELETE FROM plans WHERE run_id = ? AND stage = ?"
+		       " AND scope = ?",
+	[S_UNIT_INS] = "INSERT OR IGNORE INTO units(run_id, stage, scope, ukey,"
+		       " parent, state, input_path, input_sha)"
+		       " VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+	[S_UNIT_FIND] = "SELECT id FROM units WHERE run_id = ? AND stage = ?"
+			" AND scope = ? AND ukey = ?",
+	[S_UNIT_SAVE] = "UPDATE units SET state = ?, attempts = ?,"
+			" input_path = ?, input_sha = ?, output_path = ?,"
+			" output_sha = ?, records_in = ?, records_out = ?,"
+			" rejects = ?, dupes = ?, stale = ?, started_ms = ?,"
+			" finished_ms = ?, error = ?, detail = ?, parent = ?"
+			" WHERE id = ?",
+	[S_UNIT_GET] = "SELECT id, run_id, parent, stage, scope, ukey, state,"
+		       " attempts, input_path, input_sha, output_path,"
+		       " output_sha, records_in, records_out, rejects, dupes,"
+		       " stale, started_ms, finished_ms, error, detail"
+		       " FROM units WHERE id = ?",
+	[S_UNITS] = "SELECT id FROM units WHERE run_id = ? AND stage = ?"
+		    " AND scope = ? ORDER BY id",
+	[S_UNITS_ALL] = "SELECT id FROM units WHERE run_id = ? AND stage = ?"
+			" ORDER BY id",
+	[S_UNITS_RESET] = "UPDATE units SET state = 0, error = NULL"
+			  " WHERE run_id = ? AND stage = ? AND scope = ?",
+	[S_UNITS_RESET_ALL] = "UPDATE units SET state = 0, error = NULL"
+			      " WHERE run_id = ? AND stage = ?",
+	[S_UNITS_DEL] = "DELETE FROM units WHERE run_id = ? AND stage = ?"
+			" AND scope = ?",
+	[S_UNITS_DEL_ALL] = "DELETE FROM units WHERE run_id = ? AND stage = ?",
+	[S_FILE_KNOWN] = "SELECT 1 FROM files WHERE source = ? AND name = ?"
+			 " AND size = ? AND mtime = ?",
+	[S_FILE_SAME] = "SELECT name FROM files WHERE source = ? AND sha256 = ?"
+			" LIMIT 1",
+	[S_FILE_ADD] = "INSERT OR IGNORE INTO files VALUES(?, ?, ?, ?, ?, ?, ?)",
+	[S_FILE_POST] = "UPDATE files SET post_state = ? WHERE source = ?"
+			" AND name = ? AND size = ? AND mtime = ?",
+	/* Master data: the newer as_of wins; without as_of, the later load
+	 * wins. A stale update is simply not applied. */
+	[S_ITEM_UPSERT] =
+		"INSERT INTO items VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+		" ON CONFLICT(sku) DO UPDATE SET gtin=excluded.gtin,"
+		" description=excluded.description, brand=excluded.brand,"
+		" category=excluded.category, base_uom=excluded.base_uom,"
+		" pack_size=excluded.pack_size, status=excluded.status,"
+		" supplier_id=excluded.supplier_id,"
+		" supplier_sku=excluded.supplier_sku, as_of=excluded.as_of,"
+		" txn_id=excluded.txn_id, doc=excluded.doc"
+		" WHERE items.as_of IS NULL OR excluded.as_of IS NULL"
+		" OR excluded.as_of >= items.as_of",
+	[S_LOC_UPSERT] =
+		"INSERT INTO locations VALUES(?,?,?,?,?,?,?,?)"
+		" ON CONFLICT(location_id) DO UPDATE SET type=excluded.type,"
+		" name=excluded.name, region=excluded.region,"
+		" timezone=excluded.timezone, as_of=excluded.as_of,"
+		" txn_id=excluded.txn_id, doc=excluded.doc"
+		" WHERE locations.as_of IS NULL OR excluded.as_of IS NULL"
+		" OR excluded.as_of >= locations.as_of",
+	[S_PRICE_UPSERT] =
+		"INSERT INTO prices VALUES(?,?,?,?,?,?,?,?,?,?)"
+		" ON CONFLICT(sku, price_list, currency, valid_from, kind)"
+		" DO UPDATE SET amount=excluded.amount,"
+		" valid_to=excluded.valid_to, as_of=excluded.as_of,"
+		" txn_id=excluded.txn_id, doc=excluded.doc"
+		" WHERE prices.as_of IS NULL OR excluded.as_of IS NULL"
+		" OR excluded.as_of >= prices.as_of",
+	[S_EV_INS] = "INSERT OR IGNORE INTO stock_events(doc, sku, location,"
+		     " state, qty, delta, as_of, txn_id, source, file, line)"
+		     " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+	[S_POS_GET] = "SELECT qty, snap_as_of, snap_txn, last_as_of"
+		      " FROM positions WHERE sku = ? AND location = ?"
+		      " AND state = ?",
+	[S_POS_PUT] = "INSERT OR REPLACE INTO positions VALUES(?,?,?,?,?,?,?)",
+	[S_DELTA_SUM] = "SELECT coalesce(sum(qty), 0) FROM stock_events"
+			" WHERE sku = ? AND location = ? AND state = ?"
+			" AND delta = 1 AND as_of > ?",
+	[S_SNAP_LATEST] = "SELECT qty, as_of, txn_id FROM stock_events"
+			  " WHERE sku = ? AND location = ? AND state = ?"
+			  " AND delta = 0 ORDER BY as_of DESC, txn_id DESC"
+			  " LIMIT 1",
+	[S_EV_DOC_KEYS] = "SELECT DISTINCT sku, location, state"
+			  " FROM stock_events WHERE doc = ?",
+	[S_EV_DOC_DEL] = "DELETE FROM stock_events WHERE doc = ?",
+	[S_POS_DEL] = "DELETE FROM positions WHERE sku = ? AND location = ?"
+		      " AND state = ?",
+	[S_LAST_AS_OF] = "SELECT max(as_of), count(*) FROM stock_events"
+			 " WHERE sku = ? AND location = ? AND state = ?",
+	[S_POSITIONS] = "SELECT p.sku, p.location, coalesce(l.type, ''),"
+			" p.state, p.qty, p.last_as_of FROM positions p"
+			" LEFT JOIN locations l ON l.location_id = p.location"
+			" ORDER BY p.sku, p.location, p.state",
+	[S_ITEMS] = "SELECT i.sku, i.gtin, i.description, i.brand,"
+		    " i.category, i.base_uom, i.pack_size, i.status,"
+		    " i.supplier_id, i.supplier_sku, i.as_of, i.txn_id,"
+		    " (SELECT amount FROM prices p WHERE p.sku = i.sku"
+		    "  AND p.price_list = 'default' AND p.kind = 'regular'"
+		    "  ORDER BY p.valid_from DESC LIMIT 1),"
+		    " (SELECT currency FROM prices p WHERE p.sku = i.sku"
+		    "  AND p.price_list = 'default' AND p.kind = 'regular'"
+		    "  ORDER BY p.valid_from DESC LIMIT 1)"
+		    " FROM items i ORDER BY i.sku",
+	[S_ITEM_GET] = "SELECT sku, gtin, description, brand, category,"
+		       " base_uom, pack_size, status, supplier_id,"
+		       " supplier_sku, as_of, txn_id FROM items WHERE sku = ?",
+	[S_DELIV_FIND] = "SELECT file_name FROM deliveries WHERE target = ?"
+			 " AND sha256 = ?",
+	[S_DELIV_ADD] = "INSERT OR IGNORE INTO deliveries VALUES(?,?,?,?,?)",
+	[S_DELIV_LAST] = "SELECT coalesce(max(delivered_at), 0)"
+			 " FROM deliveries WHERE target = ?",
+};
+
+struct state {
+	sqlite3 *db;
+	sqlite3_stmt *st[S_NSTMTS];
+	char item_buf[ITEM_NFIELDS][512];
+};
+
+static int db_err(struct state *s, struct err *err, const char *what)
+{
+	int code = sqlite3_errcode(s->db);
+
+	err_set(err,
+		code == SQLITE_BUSY || code == SQLITE_LOCKED ? E_BUSY
+		: code == SQLITE_FULL			      ? E_NOSPACE
+		: code == SQLITE_IOERR || code == SQLITE_CANTOPEN ? E_IO
+		: code == SQLITE_CORRUPT || code == SQLITE_NOTADB
+			? E_INTERNAL
+			: E_IO,
+		"state store: %s: %s", what, sqlite3_errmsg(s->db));
+	if (err)
+		err->os_code = sqlite3_extended_errcode(s->db);
+	return -1;
+}
+
+/* Returns the prepared, reset statement id. */
+static sqlite3_stmt *stmt(struct state *s, enum stmt_id id, struct err *err)
+{
+	sqlite3_stmt *p = s->st[id];
+
+	if (!p) {
+		if (sqlite3_prepare_v3(s->db, sql[id], -1,
+				       SQLITE_PREPARE_PERSISTENT, &p,
+				       NULL) != SQLITE_OK) {
+			db_err(s, err, "prepare");
+			return NULL;
+		}
+		s->st[id] = p;
+	} else {
+		sqlite3_reset(p);
+		sqlite3_clear_bindings(p);
+	}
+	return p;
+}
+
+static void bind_text(sqlite3_stmt *p, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(p, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(p, i);
+}
+
+/* Runs a statement that returns no rows. */
+static int step_done(struct state *s, sqlite3_stmt *p, struct err *err,
+		     const char *what)
+{
+	int rc = sqlite3_step(p);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_err(s, err, what);
+	sqlite3_reset(p);
+	return 0;
+}
+
+static int exec(struct state *s, const char *q, struct err *err)
+{
+	if (sqlite3_exec(s->db, q, NULL, NULL, NULL) != SQLITE_OK)
+		return db_err(s, err, q);
+	return 0;
+}
+
+int state_open(const char *state_dir, struct state **out, struct err *err)
+{
+	struct state *s;
+	char path[4200];
+	sqlite3_stmt *p = NULL;
+	int version = 0;
+
+	*out = NULL;
+	if (fsu_mkdirs(state_dir, err) < 0)
+		return -1;
+	if (!(s = calloc(1, sizeof(*s))))
+		return err_set(err, E_NOMEM, "out of memory");
+	snprintf(path, sizeof(path), "%s/state.db", state_dir);
+	if (sqlite3_open_v2(path, &s->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				    SQLITE_OPEN_NOFOLLOW,
+			    NULL) != SQLITE_OK) {
+		db_err(s, err, "open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_extended_result_codes(s->db, 1);
+	if (exec(s, "PRAGMA journal_mode=WAL", err) < 0 ||
+	    exec(s, "PRAGMA synchronous=FULL", err) < 0 ||
+	    exec(s, "PRAGMA foreign_keys=OFF", err) < 0 ||
+	    exec(s, "BEGIN IMMEDIATE", err) < 0)
+		goto fail;
+	if (exec(s, schema, err) < 0)
+		goto fail_tx;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT value FROM meta WHERE key='schema'", -1,
+			       &p, NULL) != SQLITE_OK) {
+		db_err(s, err, "read schema version");
+		goto fail_tx;
+	}
+	if (sqlite3_step(p) == SQLITE_ROW)
+		version = sqlite3_column_int(p, 0);
+	sqlite3_finalize(p);
+	if (version > SCHEMA_VERSION) {
+		err_set(err, E_CONFIG,
+			"state store '%s' has schema %d; this stockpipe "
+			"knows up to %d",
+			path, version, SCHEMA_VERSION);
+		goto fail_tx;
+	}
+	if (version < SCHEMA_VERSION &&
+	    exec(s, "INSERT OR REPLACE INTO meta VALUES('schema', '1')", err) <
+		    0)
+		goto fail_tx;
+	if (exec(s, "COMMIT", err) < 0)
+		goto fail_tx;
+	*out = s;
+	return 0;
+fail_tx:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+fail:
+	state_close(s);
+	return -1;
+}
+
+void state_close(struct state *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	for (i = 0; i < S_NSTMTS; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+int state_begin(struct state *s, struct err *err)
+{
+	return exec(s, "BEGIN IMMEDIATE", err);
+}
+
+int state_commit(struct state *s, struct err *err)
+{
+	fsu_crash_point("state-commit");
+	if (exec(s, "COMMIT", err) < 0) {
+		state_rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+void state_rollback(struct state *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+const char *unit_state_name(int st)
+{
+	static const char *names[] = {"pending", "running", "done",
+				      "failed", "skipped", "quarantined"};
+
+	return st >= 0 && st <= US_QUARANTINED ? names[st] : "?";
+}
+
+static void col_copy(sqlite3_stmt *p, int i, char *out, size_t n)
+{
+	const unsigned char *v = sqlite3_column_text(p, i);
+
+	snprintf(out, n, "%s", v ? (const char *)v : "");
+}
+
+int state_run_create(struct state *s, const char *now_iso,
+		     const char *config_sha, int64_t *run_id, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_RUN_CREATE, err);
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, now_iso);
+	bind_text(p, 2, config_sha);
+	if (step_done(s, p, err, "create run") < 0)
+		return -1;
+	*run_id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+int state_run_unfinished(struct state *s, int64_t *run_id, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_RUN_UNFINISHED, err);
+	int rc;
+
+	if (!p)
+		return -1;
+	*run_id = 0;
+	rc = sqlite3_step(p);
+	if (rc == SQLITE_ROW)
+		*run_id = sqlite3_column_int64(p, 0);
+	else if (rc != SQLITE_DONE)
+		return db_err(s, err, "find unfinished run");
+	sqlite3_reset(p);
+	return 0;
+}
+
+static void read_run(sqlite3_stmt *p, struct state_run *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->run_id = sqlite3_column_int64(p, 0);
+	col_copy(p, 1, r->started_at, sizeof(r->started_at));
+	col_copy(p, 2, r->finished_at, sizeof(r->finished_at));
+	col_copy(p, 3, r->status, sizeof(r->status));
+	r->exit_code = sqlite3_column_int(p, 4);
+	col_copy(p, 5, r->config_sha, sizeof(r->config_sha));
+}
+
+int state_run_get(struct state *s, int64_t run_id, struct state_run *out,
+		  struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_RUN_GET, err);
+	int rc;
+
+	if (!p)
+		return -1;
+	sqlite3_bind_int64(p, 1, run_id);
+	rc = sqlite3_step(p);
+	if (rc == SQLITE_ROW) {
+		read_run(p, out);
+		sqlite3_reset(p);
+		return 0;
+	}
+	sqlite3_reset(p);
+	if (rc != SQLITE_DONE)
+		return db_err(s, err, "read run");
+	return err_set(err, E_NOTFOUND, "no run %lld", (long long)run_id);
+}
+
+int state_run_finish(struct state *s, int64_t run_id, const char *status,
+		     int exit_code, const char *now_iso, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_RUN_FINISH, err);
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, status);
+	sqlite3_bind_int(p, 2, exit_code);
+	bind_text(p, 3, now_iso);
+	sqlite3_bind_int64(p, 4, run_id);
+	return step_done(s, p, err, "finish run");
+}
+
+int state_run_reopen(struct state *s, int64_t run_id, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_RUN_REOPEN, err);
+
+	if (!p)
+		return -1;
+	sqlite3_bind_int64(p, 1, run_id);
+	return step_done(s, p, err, "reopen run");
+}
+
+int state_runs_each(struct state *s, int limit,
+		    int (*cb)(void *ud, const struct state_run *r), void *ud,
+		    struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_RUNS, err);
+	struct state_run r;
+	int rc;
+
+	if (!p)
+		return -1;
+	sqlite3_bind_int(p, 1, limit);
+	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+		read_run(p, &r);
+		if (cb(ud, &r))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "list runs");
+	sqlite3_reset(p);
+	return 0;
+}
+
+int state_run_dep_add(struct state *s, int64_t run_id, const char *path,
+		      const char *sha, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_DEP_ADD, err);
+
+	if (!p)
+		return -1;
+	sqlite3_bind_int64(p, 1, run_id);
+	bind_text(p, 2, path);
+	bind_text(p, 3, sha);
+	return step_done(s, p, err, "record mapping hash");
+}
+
+int state_run_deps_each(struct state *s, int64_t run_id,
+			int (*cb)(void *ud, const char *path, const char *sha),
+			void *ud, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_DEPS, err);
+	int rc;
+
+	if (!p)
+		return -1;
+	sqlite3_bind_int64(p, 1, run_id);
+	while ((rc = sqlite3_step(p)) == SQLITE_ROW)
+		if (cb(ud, (const char *)sqlite3_column_text(p, 0),
+		       (const char *)sqlite3_column_text(p, 1)))
+			break;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "list mapping hashes");
+	sqlite3_reset(p);
+	return 0;
+}
+
+static int plan_op(struct state *s, enum stmt_id id, int64_t run_id,
+		   const char *stage, const char *scope, int *found,
+		   struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, id, err);
+	int rc;
+
+	if (!p)
+		return -1;
+	sqlite3_bind_int64(p, 1, run_id);
+	bind_text(p, 2, stage);
+	bind_text(p, 3, scope);
+	rc = sqlite3_step(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "plan");
+	if (found)
+		*found = rc == SQLITE_ROW;
+	sqlite3_reset(p);
+	return 0;
+}
+
+int state_plan_done(struct state *s, int64_t run_id, const char *stage,
+		    const char *scope, int *done, struct err *err)
+{
+	return plan_op(s, S_PLAN_GET, run_id, stage, scope, done, err);
+}
+
+int state_plan_mark(struct state *s, int64_t run_id, const char *stage,
+		    const char *scope, struct err *err)
+{
+	return plan_op(s, S_PLAN_SET, run_id, stage, scope, NULL, err);
+}
+
+int state_plan_clear(struct state *s, int64_t run_id, const char *stage,
+		     const char *scope, struct err *err)
+{
+	return plan_op(s, S_PLAN_DEL, run_id, stage, scope, NULL, err);
+}
+
+int state_unit_add(struct state *s, struct state_unit *u, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_UNIT_INS, err);
+	int rc;
+
+	if (!p)
+		return -1;
+	sqlite3_bind_int64(p, 1, u->run_id);
+	bind_text(p, 2, u->stage);
+	bind_text(p, 3, u->scope);
+	bind_text(p, 4, u->ukey);
+	sqlite3_bind_int64(p, 5, u->parent);
+	sqlite3_bind_int(p, 6, u->state);
+	bind_text(p, 7, u->input_path);
+	bind_text(p, 8, u->input_sha);
+	if (step_done(s, p, err, "add unit") < 0)
+		return -1;
+	if (!(p = stmt(s, S_UNIT_FIND, err)))
+		return -1;
+	sqlite3_bind_int64(p, 1, u->run_id);
+	bind_text(p, 2, u->stage);
+	bind_text(p, 3, u->scope);
+	bind_text(p, 4, u->ukey);
+	rc = sqlite3_step(p);
+	if (rc != SQLITE_ROW)
+		return db_err(s, err, "find unit");
+	u->id = sqlite3_column_int64(p, 0);
+	sqlite3_reset(p);
+	return 0;
+}
+
+int state_unit_save(struct state *s, const struct state_unit *u,
+		    struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_UNIT_SAVE, err);
+
+	if (!p)
+		return -1;
+	sqlite3_bind_int(p, 1, u->state);
+	sqlite3_bind_int(p, 2, u->attempts);
+	bind_text(p, 3, u->input_path);
+	bind_text(p, 4, u->input_sha);
+	bind_text(p, 5, u->output_path);
+	bind_text(p, 6, u->output_sha);
+	sqlite3_bind_int64(p, 7, u->records_in);
+	sqlite3_bind_int64(p, 8, u->records_out);
+	sqlite3_bind_int64(p, 9, u->rejects);
+	sqlite3_bind_int64(p, 10, u->dupes);
+	sqlite3_bind_int64(p, 11, u->stale);
+	sqlite3_bind_int64(p, 12, u->started_ms);
+	sqlite3_bind_int64(p, 13, u->finished_ms);
+	bind_text(p, 14, u->error[0] ? u->error : NULL);
+	bind_text(p, 15, u->detail[0] ? u->detail : NULL);
+	sqlite3_bind_int64(p, 16, u->parent);
+	sqlite3_bind_int64(p, 17, u->id);
+	return step_done(s, p, err, "save unit");
+}
+
+int state_unit_get(struct state *s, int64_t id, struct state_unit *u,
+		   struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_UNIT_GET, err);
+	int rc;
+
+	if (!p)
+		return -1;
+	sqlite3_bind_int64(p, 1, id);
+	rc = sqlite3_step(p);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(p);
+		if (rc == SQLITE_DONE)
+			return err_set(err, E_NOTFOUND, "no unit %lld",
+				       (long long)id);
+		return db_err(s, err, "read unit");
+	}
+	memset(u, 0, sizeof(*u));
+	u->id = sqlite3_column_int64(p, 0);
+	u->run_id = sqlite3_column_int64(p, 1);
+	u->parent = sqlite3_column_int64(p, 2);
+	col_copy(p, 3, u->stage, sizeof(u->stage));
+	col_copy(p, 4, u->scope, sizeof(u->scope));
+	col_copy(p, 5, u->ukey, sizeof(u->ukey));
+	u->state = sqlite3_column_int(p, 6);
+	u->attempts = sqlite3_column_int(p, 7);
+	col_copy(p, 8, u->input_path, sizeof(u->input_path));
+	col_copy(p, 9, u->input_sha, sizeof(u->input_sha));
+	col_copy(p, 10, u->output_path, sizeof(u->output_path));
+	col_copy(p, 11, u->output_sha, sizeof(u->output_sha));
+	u->records_in = sqlite3_column_int64(p, 12);
+	u->records_out = sqlite3_column_int64(p, 13);
+	u->rejects = sqlite3_column_int64(p, 14);
+	u->dupes = sqlite3_column_int64(p, 15);
+	u->stale = sqlite3_column_int64(p, 16);
+	u->started_ms = sqlite3_column_int64(p, 17);
+	u->finished_ms = sqlite3_column_int64(p, 18);
+	col_copy(p, 19, u->error, sizeof(u->error));
+	col_copy(p, 20, u->detail, sizeof(u->detail));
+	sqlite3_reset(p);
+	return 0;
+}
+
+int state_units_each(struct state *s, int64_t run_id, const char *stage,
+		     const char *scope,
+		     int (*cb)(void *ud, struct state_unit *u), void *ud,
+		     struct err *err)
+{
+	sqlite3_stmt *p;
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0, i;
+	int rc, ret = 0;
+	struct state_unit *u;
+
+	/* Collect ids first: the callback may write units (and reuse the
+	 * prepared statements) while we iterate. */
+	if (!(p = stmt(s, scope ? S_UNITS : S_UNITS_ALL, err)))
+		return -1;
+	sqlite3_bind_int64(p, 1, run_id);
+	bind_text(p, 2, stage);
+	if (scope)
+		bind_text(p, 3, scope);
+	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+		if (n == cap) {
+			int64_t *nids;
+
+			cap = cap ? cap * 2 : 64;
+			if (!(nids = realloc(ids, cap * sizeof(*ids)))) {
+				free(ids);
+				sqlite3_reset(p);
+				return err_set(err, E_NOMEM, "out of memory");
+			}
+			ids = nids;
+		}
+		ids[n++] = sqlite3_column_int64(p, 0);
+	}
+	sqlite3_reset(p);
+	if (rc != SQLITE_DONE) {
+		free(ids);
+		return db_err(s, err, "list units");
+	}
+	if (!(u = malloc(sizeof(*u)))) {
+		free(ids);
+		return err_set(err, E_NOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		if (state_unit_get(s, ids[i], u, err) < 0) {
+			ret = -1;
+			break;
+		}
+		if ((rc = cb(ud, u)) != 0) {
+			ret = rc < 0 ? -1 : 0;
+			break;
+		}
+	}
+	free(u);
+	free(ids);
+	return ret;
+}
+
+static int units_op(struct state *s, enum stmt_id one, enum stmt_id all,
+		    int64_t run_id, const char *stage, const char *scope,
+		    struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, scope ? one : all, err);
+
+	if (!p)
+		return -1;
+	sqlite3_bind_int64(p, 1, run_id);
+	bind_text(p, 2, stage);
+	if (scope)
+		bind_text(p, 3, scope);
+	return step_done(s, p, err, "update units");
+}
+
+int state_units_reset(struct state *s, int64_t run_id, const char *stage,
+		      const char *scope, struct err *err)
+{
+	return units_op(s, S_UNITS_RESET, S_UNITS_RESET_ALL, run_id, stage,
+			scope, err);
+}
+
+int state_units_delete(struct state *s, int64_t run_id, const char *stage,
+		       const char *scope, struct err *err)
+{
+	return units_op(s, S_UNITS_DEL, S_UNITS_DEL_ALL, run_id, stage, scope,
+			err);
+}
+
+int state_file_known(struct state *s, const char *source, const char *name,
+		     uint64_t size, int64_t mtime, int *known,
+		     struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_FILE_KNOWN, err);
+	int rc;
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, source);
+	bind_text(p, 2, name);
+	sqlite3_bind_int64(p, 3, (int64_t)size);
+	sqlite3_bind_int64(p, 4, mtime);
+	rc = sqlite3_step(p);
+	sqlite3_reset(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "file ledger");
+	*known = rc == SQLITE_ROW;
+	return 0;
+}
+
+int state_file_same_content(struct state *s, const char *source,
+			    const char *sha, char *prev, size_t n,
+			    struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_FILE_SAME, err);
+	int rc;
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, source);
+	bind_text(p, 2, sha);
+	prev[0] = '\0';
+	rc = sqlite3_step(p);
+	if (rc == SQLITE_ROW)
+		col_copy(p, 0, prev, n);
+	sqlite3_reset(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "file ledger");
+	return 0;
+}
+
+int state_file_add(struct state *s, const char *source, const char *name,
+		   uint64_t size, int64_t mtime, const char *sha,
+		   int64_t run_id, const char *post_state, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_FILE_ADD, err);
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, source);
+	bind_text(p, 2, name);
+	sqlite3_bind_int64(p, 3, (int64_t)size);
+	sqlite3_bind_int64(p, 4, mtime);
+	bind_text(p, 5, sha);
+	sqlite3_bind_int64(p, 6, run_id);
+	bind_text(p, 7, post_state);
+	return step_done(s, p, err, "file ledger add");
+}
+
+int state_file_post_set(struct state *s, const char *source,
+			const char *name, uint64_t size, int64_t mtime,
+			const char *post_state, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_FILE_POST, err);
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, post_state);
+	bind_text(p, 2, source);
+	bind_text(p, 3, name);
+	sqlite3_bind_int64(p, 4, (int64_t)size);
+	sqlite3_bind_int64(p, 5, mtime);
+	return step_done(s, p, err, "file ledger update");
+}
+
+static int upsert(struct state *s, enum stmt_id id, int64_t doc,
+		  const struct canon_record *r, size_t nfields,
+		  struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, id, err);
+	size_t i;
+
+	if (!p)
+		return -1;
+	for (i = 0; i < nfields; i++)
+		bind_text(p, (int)i + 1, r->v[i]);
+	sqlite3_bind_int64(p, (int)nfields + 1, doc);
+	return step_done(s, p, err, "load master data");
+}
+
+static int upsert_price(struct state *s, int64_t doc,
+			const struct canon_record *r, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_PRICE_UPSERT, err);
+
+	if (!p)
+		return -1;
+	/* Column order of the prices table differs from the field table. */
+	bind_text(p, 1, r->v[PRICE_SKU]);
+	bind_text(p, 2, r->v[PRICE_PRICE_LIST]);
+	bind_text(p, 3, r->v[PRICE_CURRENCY]);
+	bind_text(p, 4, r->v[PRICE_AMOUNT]);
+	/* NULL never equals NULL in a key; store "" for "always valid". */
+	bind_text(p, 5, r->v[PRICE_VALID_FROM] ? r->v[PRICE_VALID_FROM] : "");
+	bind_text(p, 6, r->v[PRICE_VALID_TO]);
+	bind_text(p, 7, r->v[PRICE_KIND]);
+	bind_text(p, 8, r->v[PRICE_AS_OF]);
+	bind_text(p, 9, r->v[PRICE_TXN_ID]);
+	sqlite3_bind_int64(p, 10, doc);
+	return step_done(s, p, err, "load price");
+}
+
+struct pos {
+	int found;
+	dec qty;
+	int64_t snap_as_of; /* INT64_MIN when no snapshot */
+	char snap_txn[256];
+	int64_t last_as_of;
+};
+
+static int pos_get(struct state *s, const char *sku, const char *loc, int st,
+		   struct pos *out, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_POS_GET, err);
+	int rc;
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, sku);
+	bind_text(p, 2, loc);
+	sqlite3_bind_int(p, 3, st);
+	memset(out, 0, sizeof(*out));
+	out->snap_as_of = INT64_MIN;
+	rc = sqlite3_step(p);
+	if (rc == SQLITE_ROW) {
+		out->found = 1;
+		out->qty = sqlite3_column_int64(p, 0);
+		if (sqlite3_column_type(p, 1) != SQLITE_NULL)
+			out->snap_as_of = sqlite3_column_int64(p, 1);
+		col_copy(p, 2, out->snap_txn, sizeof(out->snap_txn));
+		out->last_as_of = sqlite3_column_int64(p, 3);
+	}
+	sqlite3_reset(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "read position");
+	return 0;
+}
+
+static int pos_put(struct state *s, const char *sku, const char *loc, int st,
+		   const struct pos *v, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_POS_PUT, err);
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, sku);
+	bind_text(p, 2, loc);
+	sqlite3_bind_int(p, 3, st);
+	sqlite3_bind_int64(p, 4, v->qty);
+	if (v->snap_as_of == INT64_MIN)
+		sqlite3_bind_null(p, 5);
+	else
+		sqlite3_bind_int64(p, 5, v->snap_as_of);
+	bind_text(p, 6, v->snap_as_of == INT64_MIN ? NULL : v->snap_txn);
+	sqlite3_bind_int64(p, 7, v->last_as_of);
+	return step_done(s, p, err, "write position");
+}
+
+static int delta_sum_after(struct state *s, const char *sku, const char *loc,
+			   int st, int64_t after, dec *sum, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_DELTA_SUM, err);
+	int rc;
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, sku);
+	bind_text(p, 2, loc);
+	sqlite3_bind_int(p, 3, st);
+	sqlite3_bind_int64(p, 4, after);
+	rc = sqlite3_step(p);
+	*sum = rc == SQLITE_ROW ? sqlite3_column_int64(p, 0) : 0;
+	sqlite3_reset(p);
+	if (rc != SQLITE_ROW)
+		return db_err(s, err, "sum deltas");
+	return 0;
+}
+
+/* A position is, by definition, its latest snapshot (greatest as_of, then
+ * greatest txn_id, so equal-time snapshots resolve the same way in any
+ * arrival order) plus every delta after that snapshot. The incremental
+ * update in load_stock and the full recompute here agree on that rule. */
+static int recompute(struct state *s, const char *sku, const char *loc,
+		     int st, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_SNAP_LATEST, err);
+	struct pos v;
+	dec sum;
+	int rc;
+
+	if (!p)
+		return -1;
+	memset(&v, 0, sizeof(v));
+	v.snap_as_of = INT64_MIN;
+	bind_text(p, 1, sku);
+	bind_text(p, 2, loc);
+	sqlite3_bind_int(p, 3, st);
+	rc = sqlite3_step(p);
+	if (rc == SQLITE_ROW) {
+		v.qty = sqlite3_column_int64(p, 0);
+		v.snap_as_of = sqlite3_column_int64(p, 1);
+		col_copy(p, 2, v.snap_txn, sizeof(v.snap_txn));
+	}
+	sqlite3_reset(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "latest snapshot");
+	if (delta_sum_after(s, sku, loc, st, v.snap_as_of, &sum, err) < 0)
+		return -1;
+	v.qty += sum;
+	if (!(p = stmt(s, S_LAST_AS_OF, err)))
+		return -1;
+	bind_text(p, 1, sku);
+	bind_text(p, 2, loc);
+	sqlite3_bind_int(p, 3, st);
+	rc = sqlite3_step(p);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(p);
+		return db_err(s, err, "last event");
+	}
+	if (sqlite3_column_int64(p, 1) == 0) {
+		sqlite3_reset(p);
+		/* No events left: the position never existed. */
+		if (!(p = stmt(s, S_POS_DEL, err)))
+			return -1;
+		bind_text(p, 1, sku);
+		bind_text(p, 2, loc);
+		sqlite3_bind_int(p, 3, st);
+		return step_done(s, p, err, "delete position");
+	}
+	v.last_as_of = sqlite3_column_int64(p, 0);
+	sqlite3_reset(p);
+	return pos_put(s, sku, loc, st, &v, err);
+}
+
+static int load_stock(struct state *s, int64_t doc,
+		      const struct canon_record *r, struct load_stats *stats,
+		      struct err *err)
+{
+	const char *sku = r->v[STOCK_SKU], *loc = r->v[STOCK_LOCATION];
+	int st = -1, is_delta = r->v[STOCK_MODE] &&
+				!strcmp(r->v[STOCK_MODE], "delta");
+	sqlite3_stmt *p;
+	struct pos cur;
+	dec q, sum;
+	int64_t as_of;
+	const char *states = CANON_STATES, *c;
+	size_t n = strlen(r->v[STOCK_STATE]);
+	int i = 0;
+
+	for (c = states; *c; i++) {
+		const char *bar = strchr(c, '|');
+		size_t len = bar ? (size_t)(bar - c) : strlen(c);
+
+		if (len == n && !memcmp(c, r->v[STOCK_STATE], n)) {
+			st = i;
+			break;
+		}
+		if (!bar)
+			break;
+		c = bar + 1;
+	}
+	if (st < 0 || dec_parse(r->v[STOCK_QUANTITY],
+				strlen(r->v[STOCK_QUANTITY]), '.', 0, &q) ||
+	    dt_parse_iso(r->v[STOCK_AS_OF], strlen(r->v[STOCK_AS_OF]),
+			 &as_of) ||
+	    !r->v[STOCK_TXN_ID])
+		return err_set(err, E_VALIDATE,
+			       "stock record not in canonical form");
+	if (!(p = stmt(s, S_EV_INS, err)))
+		return -1;
+	sqlite3_bind_int64(p, 1, doc);
+	bind_text(p, 2, sku);
+	bind_text(p, 3, loc);
+	sqlite3_bind_int(p, 4, st);
+	sqlite3_bind_int64(p, 5, q);
+	sqlite3_bind_int(p, 6, is_delta);
+	sqlite3_bind_int64(p, 7, as_of);
+	bind_text(p, 8, r->v[STOCK_TXN_ID]);
+	bind_text(p, 9, r->lin.source);
+	bind_text(p, 10, r->lin.file);
+	sqlite3_bind_int64(p, 11, (int64_t)r->lin.line);
+	if (step_done(s, p, err, "record stock event") < 0)
+		return -1;
+	if (sqlite3_changes(s->db) == 0) {
+		/* This txn_id was loaded before: a replay never counts twice. */
+		stats->dupes++;
+		return 0;
+	}
+	if (pos_get(s, sku, loc, st, &cur, err) < 0)
+		return -1;
+	if (is_delta) {
+		if (cur.found && as_of <= cur.snap_as_of) {
+			stats->stale++;
+			return 0;
+		}
+		if (!cur.found)
+			cur.snap_as_of = INT64_MIN;
+		if (dec_add(cur.qty, q, &cur.qty) < 0)
+			return err_set(err, E_VALIDATE, "quantity overflow");
+	} else {
+		if (cur.found && cur.snap_as_of != INT64_MIN &&
+		    (as_of < cur.snap_as_of ||
+		     (as_of == cur.snap_as_of &&
+		      strcmp(r->v[STOCK_TXN_ID], cur.snap_txn) < 0))) {
+			stats->stale++;
+			return 0;
+		}
+		if (delta_sum_after(s, sku, loc, st, as_of, &sum, err) < 0)
+			return -1;
+		cur.qty = q + sum;
+		cur.snap_as_of = as_of;
+		snprintf(cur.snap_txn, sizeof(cur.snap_txn), "%s",
+			 r->v[STOCK_TXN_ID]);
+	}
+	if (as_of > cur.last_as_of || !cur.found)
+		cur.last_as_of = as_of;
+	if (cur.qty < 0)
+		stats->negative++;
+	stats->applied++;
+	return pos_put(s, sku, loc, st, &cur, err);
+}
+
+int state_load_record(struct state *s, int64_t doc,
+		      const struct canon_record *r, struct load_stats *st,
+		      struct err *err)
+{
+	switch (r->kind) {
+	case CANON_ITEM:
+		if (upsert(s, S_ITEM_UPSERT, doc, r, ITEM_NFIELDS, err) < 0)
+			return -1;
+		break;
+	case CANON_LOCATION:
+		if (upsert(s, S_LOC_UPSERT, doc, r, LOC_NFIELDS, err) < 0)
+			return -1;
+		break;
+	case CANON_PRICE:
+		if (upsert_price(s, doc, r, err) < 0)
+			return -1;
+		break;
+	case CANON_STOCK:
+		return load_stock(s, doc, r, st, err);
+	default:
+		return err_set(err, E_INTERNAL, "unknown record kind");
+	}
+	if (sqlite3_changes(s->db))
+		st->applied++;
+	else
+		st->stale++;
+	return 0;
+}
+
+int state_unload_doc(struct state *s, int64_t doc, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_EV_DOC_KEYS, err);
+	struct key {
+		char *sku, *loc;
+		int st;
+	} *keys = NULL;
+	size_t n = 0, cap = 0, i;
+	int rc, ret = -1;
+
+	if (!p)
+		return -1;
+	sqlite3_bind_int64(p, 1, doc);
+	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+		if (n == cap) {
+			struct key *nk;
+
+			cap = cap ? cap * 2 : 64;
+			if (!(nk = realloc(keys, cap * sizeof(*keys))))
+				goto nomem;
+			keys = nk;
+		}
+		keys[n].sku = strdup((const char *)sqlite3_column_text(p, 0));
+		keys[n].loc = strdup((const char *)sqlite3_column_text(p, 1));
+		keys[n].st = sqlite3_column_int(p, 2);
+		n++;
+		if (!keys[n - 1].sku || !keys[n - 1].loc)
+			goto nomem;
+	}
+	sqlite3_reset(p);
+	if (rc != SQLITE_DONE) {
+		db_err(s, err, "list document events");
+		goto out;
+	}
+	if (!(p = stmt(s, S_EV_DOC_DEL, err)))
+		goto out;
+	sqlite3_bind_int64(p, 1, doc);
+	if (step_done(s, p, err, "delete document events") < 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (recompute(s, keys[i].sku, keys[i].loc, keys[i].st, err) <
+		    0)
+			goto out;
+	ret = 0;
+	goto out;
+nomem:
+	sqlite3_reset(p);
+	err_set(err, E_NOMEM, "out of memory");
+out:
+	for (i = 0; i < n; i++) {
+		free(keys[i].sku);
+		free(keys[i].loc);
+	}
+	free(keys);
+	return ret;
+}
+
+int state_positions_each(struct state *s,
+			 int (*cb)(void *ud, const struct state_position *p),
+			 void *ud, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_POSITIONS, err);
+	struct state_position pos;
+	int rc, cbrc = 0;
+
+	if (!p)
+		return -1;
+	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+		pos.sku = (const char *)sqlite3_column_text(p, 0);
+		pos.location = (const char *)sqlite3_column_text(p, 1);
+		pos.location_type = (const char *)sqlite3_column_text(p, 2);
+		pos.state = sqlite3_column_int(p, 3);
+		pos.qty = sqlite3_column_int64(p, 4);
+		pos.as_of = sqlite3_column_int64(p, 5);
+		if ((cbrc = cb(ud, &pos)) != 0)
+			break;
+	}
+	sqlite3_reset(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "read positions");
+	return cbrc < 0 ? -1 : 0;
+}
+
+int state_items_each(struct state *s,
+		     int (*cb)(void *ud, const char *const *item,
+			       const char *price, const char *currency),
+		     void *ud, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_ITEMS, err);
+	const char *v[ITEM_NFIELDS];
+	int rc, i, cbrc = 0;
+
+	if (!p)
+		return -1;
+	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+		for (i = 0; i < ITEM_NFIELDS; i++)
+			v[i] = (const char *)sqlite3_column_text(p, i);
+		if ((cbrc = cb(ud, v,
+			       (const char *)sqlite3_column_text(p, ITEM_NFIELDS),
+			       (const char *)sqlite3_column_text(
+				       p, ITEM_NFIELDS + 1))) != 0)
+			break;
+	}
+	sqlite3_reset(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "read items");
+	return cbrc < 0 ? -1 : 0;
+}
+
+int state_item_get(struct state *s, const char *sku, const char **fields,
+		   int *found, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_ITEM_GET, err);
+	int rc, i;
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, sku);
+	rc = sqlite3_step(p);
+	*found = rc == SQLITE_ROW;
+	for (i = 0; i < ITEM_NFIELDS; i++) {
+		const unsigned char *v =
+			*found ? sqlite3_column_text(p, i) : NULL;
+
+		if (v) {
+			snprintf(s->item_buf[i], sizeof(s->item_buf[i]), "%s",
+				 (const char *)v);
+			fields[i] = s->item_buf[i];
+		} else {
+			fields[i] = NULL;
+		}
+	}
+	sqlite3_reset(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "read item");
+	return 0;
+}
+
+int state_delivery_find(struct state *s, const char *target, const char *sha,
+			char *file_name, size_t n, int *found,
+			struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_DELIV_FIND, err);
+	int rc;
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, target);
+	bind_text(p, 2, sha);
+	rc = sqlite3_step(p);
+	*found = rc == SQLITE_ROW;
+	if (file_name && n) {
+		file_name[0] = '\0';
+		if (*found)
+			col_copy(p, 0, file_name, n);
+	}
+	sqlite3_reset(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "delivery ledger");
+	return 0;
+}
+
+int state_delivery_add(struct state *s, const char *target, const char *sha,
+		       int64_t run_id, const char *file_name,
+		       int64_t delivered_at, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_DELIV_ADD, err);
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, target);
+	bind_text(p, 2, sha);
+	sqlite3_bind_int64(p, 3, run_id);
+	bind_text(p, 4, file_name);
+	sqlite3_bind_int64(p, 5, delivered_at);
+	return step_done(s, p, err, "delivery ledger add");
+}
+
+int state_delivery_last(struct state *s, const char *target, int64_t *at,
+			struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_DELIV_LAST, err);
+	int rc;
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, target);
+	rc = sqlite3_step(p);
+	*at = rc == SQLITE_ROW ? sqlite3_column_int64(p, 0) : 0;
+	sqlite3_reset(p);
+	if (rc != SQLITE_ROW)
+		return db_err(s, err, "delivery ledger");
+	return 0;
+}
+
+int state_integrity(struct state *s, int *ok, struct err *err)
+{
+	sqlite3_stmt *p;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &p,
+			       NULL) != SQLITE_OK)
+		return db_err(s, err, "integrity check");
+	rc = sqlite3_step(p);
+	*ok = rc == SQLITE_ROW &&
+	      !strcmp((const char *)sqlite3_column_text(p, 0), "ok");
+	sqlite3_finalize(p);
+	return 0;
+}

@@ -1,0 +1,179 @@
+/* state.h - the state store: every row stockpipe must remember.
+ *
+ * All SQL lives behind this interface (SQLite today; a PostgreSQL backend
+ * can implement the same functions). Tables: runs, units (stage
+ * checkpoints), plans, the file ledger, run dependencies (mapping hashes),
+ * the canonical tables (items, locations, prices, stock events and
+ * positions) and the delivery ledger.
+ *
+ * Transactions are explicit: the stage engine calls state_begin() and
+ * state_commit() around a unit's effects and the row that marks it done,
+ * so "done" and "what it did" are always committed together.
+ */
+#ifndef STOCKPIPE_STATE_H
+#define STOCKPIPE_STATE_H
+
+#include <stdint.h>
+
+#include "../transforms/canon.h"
+#include "../transforms/dec.h"
+#include "err.h"
+
+struct state;
+
+enum unit_state { US_PENDING, US_RUNNING, US_DONE, US_FAILED, US_SKIPPED,
+		  US_QUARANTINED };
+
+struct state_unit {
+	int64_t id;
+	int64_t run_id;
+	int64_t parent;          /* upstream unit id, 0 if none */
+	char stage[16];          /* fetch unpack map load render deliver */
+	char scope[128];         /* source or target name */
+	char ukey[512];          /* identity within (run, stage, scope) */
+	int state;               /* enum unit_state */
+	int attempts;
+	char input_path[4096];
+	char input_sha[65];
+	char output_path[4096];
+	char output_sha[65];
+	int64_t records_in, records_out, rejects, dupes, stale;
+	int64_t started_ms, finished_ms;
+	char error[1024];
+	char detail[1024];       /* stage-specific note, e.g. "unchanged" */
+};
+
+struct state_run {
+	int64_t run_id;
+	char started_at[32];
+	char finished_at[32];
+	char status[16];         /* running done failed */
+	int exit_code;
+	char config_sha[65];
+};
+
+/* Opens (creating if needed) state_dir/state.db in WAL mode. */
+int state_open(const char *state_dir, struct state **out, struct err *err);
+void state_close(struct state *s);
+
+int state_begin(struct state *s, struct err *err);    /* BEGIN IMMEDIATE */
+int state_commit(struct state *s, struct err *err);   /* a crash point */
+void state_rollback(struct state *s);
+
+const char *unit_state_name(int st);
+
+/* Runs. */
+int state_run_create(struct state *s, const char *now_iso,
+		     const char *config_sha, int64_t *run_id, struct err *err);
+/* *run_id = newest run not done (running or failed), 0 if none. */
+int state_run_unfinished(struct state *s, int64_t *run_id, struct err *err);
+int state_run_get(struct state *s, int64_t run_id, struct state_run *out,
+		  struct err *err);
+int state_run_finish(struct state *s, int64_t run_id, const char *status,
+		     int exit_code, const char *now_iso, struct err *err);
+int state_run_reopen(struct state *s, int64_t run_id, struct err *err);
+int state_runs_each(struct state *s, int limit,
+		    int (*cb)(void *ud, const struct state_run *r), void *ud,
+		    struct err *err);
+int state_run_dep_add(struct state *s, int64_t run_id, const char *path,
+		      const char *sha, struct err *err);
+int state_run_deps_each(struct state *s, int64_t run_id,
+			int (*cb)(void *ud, const char *path, const char *sha),
+			void *ud, struct err *err);
+
+/* Plans: whether a stage's list of units for a scope has been made. */
+int state_plan_done(struct state *s, int64_t run_id, const char *stage,
+		    const char *scope, int *done, struct err *err);
+int state_plan_mark(struct state *s, int64_t run_id, const char *stage,
+		    const char *scope, struct err *err);
+int state_plan_clear(struct state *s, int64_t run_id, const char *stage,
+		     const char *scope, struct err *err);
+
+/* Units. state_unit_add inserts (or finds, when the key exists) and sets
+ * u->id. state_unit_save writes every mutable column of u. */
+int state_unit_add(struct state *s, struct state_unit *u, struct err *err);
+int state_unit_save(struct state *s, const struct state_unit *u,
+		    struct err *err);
+int state_unit_get(struct state *s, int64_t id, struct state_unit *u,
+		   struct err *err);
+/* Units of run/stage, scope NULL = all scopes, in creation order. The
+ * callback gets a copy it may modify; stop with a non-zero return. */
+int state_units_each(struct state *s, int64_t run_id, const char *stage,
+		     const char *scope,
+		     int (*cb)(void *ud, struct state_unit *u), void *ud,
+		     struct err *err);
+/* Sets units of run/stage/scope back to pending (clears error). */
+int state_units_reset(struct state *s, int64_t run_id, const char *stage,
+		      const char *scope, struct err *err);
+int state_units_delete(struct state *s, int64_t run_id, const char *stage,
+		       const char *scope, struct err *err);
+
+/* File ledger. */
+int state_file_known(struct state *s, const char *source, const char *name,
+		     uint64_t size, int64_t mtime, int *known,
+		     struct err *err);
+/* Name of an earlier file of source with this content, or "" if none. */
+int state_file_same_content(struct state *s, const char *source,
+			    const char *sha, char *prev, size_t n,
+			    struct err *err);
+int state_file_add(struct state *s, const char *source, const char *name,
+		   uint64_t size, int64_t mtime, const char *sha,
+		   int64_t run_id, const char *post_state, struct err *err);
+int state_file_post_set(struct state *s, const char *source,
+			const char *name, uint64_t size, int64_t mtime,
+			const char *post_state, struct err *err);
+
+/* Loading canonical records. doc identifies the document (its map unit
+ * id) so a rerun can take back exactly what it loaded. */
+struct load_stats {
+	int64_t applied;    /* records that changed state */
+	int64_t dupes;      /* txn_id seen before: skipped */
+	int64_t stale;      /* older than the position's snapshot */
+	int64_t negative;   /* positions driven below zero */
+};
+int state_load_record(struct state *s, int64_t doc,
+		      const struct canon_record *r, struct load_stats *st,
+		      struct err *err);
+/* Removes the stock events a document loaded and recomputes the positions
+ * they touched from the remaining events. */
+int state_unload_doc(struct state *s, int64_t doc, struct err *err);
+
+/* Positions for rendering, ordered by sku, location, state. Quantities
+ * are scaled decimals; as_of is epoch seconds of the newest event. */
+struct state_position {
+	const char *sku;
+	const char *location;
+	const char *location_type;  /* "" when the location is unknown */
+	int state;                  /* index in CANON_STATES */
+	dec qty;
+	int64_t as_of;
+};
+int state_positions_each(struct state *s,
+			 int (*cb)(void *ud, const struct state_position *p),
+			 void *ud, struct err *err);
+/* Item master rows joined with the default regular price; values are
+ * indexed like the item field table, price and currency appended. */
+int state_items_each(struct state *s,
+		     int (*cb)(void *ud, const char *const *item,
+			       const char *price, const char *currency),
+		     void *ud, struct err *err);
+/* Item fields for one sku (for joining into stock rows); *found = 0 when
+ * unknown. Values are valid until the next call. */
+int state_item_get(struct state *s, const char *sku, const char **fields,
+		   int *found, struct err *err);
+
+/* Delivery ledger. */
+int state_delivery_find(struct state *s, const char *target, const char *sha,
+			char *file_name, size_t n, int *found,
+			struct err *err);
+int state_delivery_add(struct state *s, const char *target, const char *sha,
+		       int64_t run_id, const char *file_name,
+		       int64_t delivered_at, struct err *err);
+/* Time of the last delivery to target, 0 if never. */
+int state_delivery_last(struct state *s, const char *target, int64_t *at,
+			struct err *err);
+
+/* PRAGMA integrity_check; *ok = 1 when it says "ok". */
+int state_integrity(struct state *s, int *ok, struct err *err);
+
+#endif
