@@ -140,6 +140,7 @@ int fsu_mkdirs(const char *path, struct err *err)
 {
 	char tmp[4096];
 	size_t i, n = strlen(path);
+	struct stat st;
 
 	if (n >= sizeof(tmp))
 		return err_set(err, E_IO, "path too long: '%s'", path);
@@ -152,6 +153,13 @@ int fsu_mkdirs(const char *path, struct err *err)
 			return err_sys(err, "cannot create directory '%s'",
 				       tmp);
 		tmp[i] = path[i];
+	}
+	/* mkdir's EEXIST also covers a regular file of that name. */
+	if (stat(path, &st) < 0)
+		return err_sys(err, "cannot create directory '%s'", path);
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return err_sys(err, "cannot create directory '%s'", path);
 	}
 	return 0;
 }
