@@ -1,0 +1,41 @@
+/* cmd_resume.c - `stockpipe resume [RUN_ID]`. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "err.h"
+#include "run.h"
+
+int cmd_resume(int argc, char **argv, const struct cli_global *g)
+{
+	struct run_opts o;
+	char *end;
+
+	if (cli_wants_help(argc, argv)) {
+		printf("usage: stockpipe [-c CONFIG] resume [RUN_ID]\n"
+		       "\n"
+		       "Finishes a failed or killed run (default: the newest "
+		       "unfinished one).\n"
+		       "Units already done are skipped; a unit left running by "
+		       "a dead process\n"
+		       "is redone. Nothing is fetched or delivered twice.\n");
+		return EXIT_DONE;
+	}
+	memset(&o, 0, sizeof(o));
+	o.mode = RUN_RESUME;
+	if (argc > 2) {
+		fprintf(stderr, "stockpipe resume: too many arguments\n");
+		return EXIT_USAGE;
+	}
+	if (argc == 2) {
+		o.run_id = strtoll(argv[1], &end, 10);
+		if (*end || o.run_id <= 0) {
+			fprintf(stderr,
+				"stockpipe resume: '%s' is not a run id\n",
+				argv[1]);
+			return EXIT_USAGE;
+		}
+	}
+	return run_pipeline(g, &o);
+}

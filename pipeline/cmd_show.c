@@ -1,0 +1,124 @@
+/* cmd_show.c - `stockpipe show RUN_ID`: one run's report and units. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "err.h"
+#include "report.h"
+#include "state.h"
+
+static int print_unit(void *ud, struct state_unit *u)
+{
+	(void)ud;
+	printf("  %-7s %-14s %-9s %3d %8lld %8lld %7lld  %s%s%s\n", u->stage,
+	       u->scope, unit_state_name(u->state), u->attempts,
+	       (long long)u->records_in, (long long)u->records_out,
+	       (long long)u->rejects, u->ukey,
+	       u->error[0] ? "\n          error: " : "", u->error);
+	if (u->detail[0] && u->state != US_FAILED)
+		printf("          %s\n", u->detail);
+	return 0;
+}
+
+static int print_dep(void *ud, const char *path, const char *sha)
+{
+	(void)ud;
+	printf("  %.16s  %s\n", sha, path);
+	return 0;
+}
+
+int cmd_show(int argc, char **argv, const struct cli_global *g)
+{
+	static const char *const stages[] = {"fetch",  "unpack", "map",
+					     "load",   "render", "deliver"};
+	struct config *cfg = NULL;
+	struct state *st = NULL;
+	struct err err = ERR_INIT;
+	struct state_run run;
+	struct report rep;
+	long long id = 0;
+	int json = 0, rc = EXIT_DONE, i;
+	char msg[1200], *end;
+
+	if (cli_wants_help(argc, argv)) {
+		printf("usage: stockpipe [-c CONFIG] show RUN_ID [--json]\n"
+		       "\n"
+		       "Prints a run's summary, every unit with its state, "
+		       "attempts, records and\n"
+		       "errors, and the SHA-256 of each mapping the run used. "
+		       "--json prints the\n"
+		       "saved JSON report instead.\n");
+		return EXIT_DONE;
+	}
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else if (!id) {
+			id = strtoll(argv[i], &end, 10);
+			if (*end || id <= 0) {
+				fprintf(stderr,
+					"stockpipe show: '%s' is not a run "
+					"id\n",
+					argv[i]);
+				return EXIT_USAGE;
+			}
+		} else {
+			fprintf(stderr, "stockpipe show: unexpected '%s'\n",
+				argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (!id) {
+		fprintf(stderr, "usage: stockpipe show RUN_ID [--json]\n");
+		return EXIT_USAGE;
+	}
+	if (config_load(g->config_path, g->state_dir, &cfg, &err) < 0 ||
+	    state_open(cfg->state_dir, &st, &err) < 0 ||
+	    state_run_get(st, id, &run, &err) < 0)
+		goto fail;
+	if (json) {
+		char path[4200];
+		FILE *f;
+		size_t n;
+
+		snprintf(path, sizeof(path), "%s/reports/run-%lld.json",
+			 cfg->state_dir, id);
+		if (!(f = fopen(path, "rb"))) {
+			err_sys(&err, "cannot open '%s'", path);
+			goto fail;
+		}
+		while ((n = fread(msg, 1, sizeof(msg), f)) > 0)
+			fwrite(msg, 1, n, stdout);
+		fclose(f);
+		goto out;
+	}
+	if (report_build(st, id, &rep, &err) < 0)
+		goto fail;
+	rep.exit_code = run.exit_code;
+	snprintf(rep.status, sizeof(rep.status), "%s", run.status);
+	printf("started %s, finished %s\n", run.started_at,
+	       run.finished_at[0] ? run.finished_at : "-");
+	report_print(&rep, stdout);
+	report_release(&rep);
+	printf("\nunits:\n  %-7s %-14s %-9s %3s %8s %8s %7s  %s\n", "stage",
+	       "scope", "state", "try", "in", "out", "rejects", "unit");
+	for (i = 0; i < 6; i++)
+		if (state_units_each(st, id, stages[i], NULL,
+				     print_unit,
+				     NULL, &err) < 0)
+			goto fail;
+	printf("\nmappings used (sha256):\n");
+	if (state_run_deps_each(st, id, print_dep, NULL, &err) < 0)
+		goto fail;
+	goto out;
+fail:
+	err_format(&err, msg, sizeof(msg));
+	fprintf(stderr, "stockpipe show: %s\n", msg);
+	rc = err_exit_code(&err);
+out:
+	state_close(st);
+	config_free(cfg);
+	return rc;
+}
