@@ -151,7 +151,8 @@ static int parse_duration(const char *s, int64_t *out)
 		mul = 3600, end++;
 	else if (*end == 'd')
 		mul = 86400, end++;
-	if (*end)
+	/* v == LLONG_MAX also catches strtoll's ERANGE saturation. */
+	if (*end || v == LLONG_MAX || v > INT64_MAX / mul)
 		return -1;
 	*out = (int64_t)v * mul;
 	return 0;

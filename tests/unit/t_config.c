@@ -1,0 +1,529 @@
+/* t_config.c - stockpipe.yaml: a full valid config, every refusal at
+ * file:line:col, ${VAR} interpolation, paths relative to the config. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../pipeline/config.h"
+#include "../../pipeline/fsutil.h"
+#include "t.h"
+
+static const char full[] =
+	"state_dir: ./state\n"                          /* 1 */
+	"reject_threshold: 15%\n"                       /* 2 */
+	"sources:\n"                                    /* 3 */
+	"  - name: stores\n"                            /* 4 */
+	"    path: drop/stores\n"                       /* 5 */
+	"    pattern: \"*.csv\"\n"                      /* 6 */
+	"    mapping: mappings/store_stock_csv.yaml\n"  /* 7 */
+	"    after_load: move\n"                        /* 8 */
+	"    processed_dir: done\n"                     /* 9 */
+	"    min_age: 5m\n"                             /* 10 */
+	"  - name: dc-1\n"                              /* 11 */
+	"    url: file:///srv/dc\n"                     /* 12 */
+	"    patterns: [\"*.xml\", \"*.edi\"]\n"        /* 13 */
+	"    mapping: /abs/m.yaml\n"                    /* 14 */
+	"    reject_threshold: 5\n"                     /* 15 */
+	"    after_load: delete\n"                      /* 16 */
+	"targets:\n"                                    /* 17 */
+	"  - name: webshop\n"                           /* 18 */
+	"    path: out/webshop\n"                       /* 19 */
+	"    mapping: mappings/webshop_stock.yaml\n"    /* 20 */
+	"    filename: \"{target}_{run_id}.csv\"\n"     /* 21 */
+	"    schedule: every 15m\n"                     /* 22 */
+	"    locations: [S001, S002]\n"                 /* 23 */
+	"    location_types: store\n"                   /* 24 */
+	"    per_location: true\n"                      /* 25 */
+	"    sellable: [on_hand, in_transit]\n"         /* 26 */
+	"    subtract: [reserved]\n"                    /* 27 */
+	"    safety_stock: 2\n"                         /* 28 */
+	"    allocation: 80%\n"                         /* 29 */
+	"  - name: market_place\n"                      /* 30 */
+	"    url: file://rel/market\n"                  /* 31 */
+	"    mapping: m.yaml\n"                         /* 32 */
+	"    safety_stock: 10%\n";                      /* 33 */
+
+static int bit(const char *state)
+{
+	return 1 << config_state_index(state);
+}
+
+T_TEST(config_full_valid)
+{
+	struct config *c = NULL;
+	struct err e = ERR_INIT;
+	const struct cfg_source *s;
+	const struct cfg_target *t;
+	char dir[PATH_MAX], want[PATH_MAX + 100], hex[SHA256_HEX_LEN];
+	char real[PATH_MAX];
+
+	unsetenv("STOCKPIPE_STATE_DIR");
+	T_ASSERT(realpath(".", dir) != NULL);
+	T_ASSERT(t_write_file("stockpipe.yaml", full) == 0);
+	T_OK(config_load("stockpipe.yaml", NULL, &c, &e), &e);
+	T_EQ_STR(c->path, "stockpipe.yaml");
+	T_EQ_STR(c->dir, dir);
+	T_OK(sha256_file("stockpipe.yaml", hex, NULL, &e), &e);
+	T_EQ_STR(c->sha256, hex);
+	T_ASSERT(mkdir("state", 0755) == 0);
+	T_ASSERT(realpath(c->state_dir, real) != NULL);
+	snprintf(want, sizeof(want), "%s/state", dir);
+	T_EQ_STR(real, want);
+	T_EQ_INT(c->reject_threshold_pct, 15);
+
+	T_EQ_INT(c->nsources, 2);
+	s = &c->sources[0];
+	T_EQ_STR(s->name, "stores");
+	snprintf(want, sizeof(want), "file://%s/drop/stores", dir);
+	T_EQ_STR(s->url, want);
+	snprintf(want, sizeof(want), "%s/mappings/store_stock_csv.yaml", dir);
+	T_EQ_STR(s->mapping, want);
+	T_EQ_INT(s->npatterns, 1);
+	T_EQ_STR(s->patterns[0], "*.csv");
+	T_EQ_INT(s->after_load, CFG_AFTER_MOVE);
+	T_EQ_STR(s->processed_dir, "done");
+	T_EQ_INT(s->min_age, 300);
+	T_EQ_INT(s->reject_threshold_pct, 15); /* inherited */
+	T_EQ_INT(s->node->line, 4);
+	s = config_source(c, "dc-1");
+	T_ASSERT(s == &c->sources[1]);
+	T_EQ_STR(s->url, "file:///srv/dc");
+	T_EQ_STR(s->mapping, "/abs/m.yaml");
+	T_EQ_INT(s->npatterns, 2);
+	T_EQ_STR(s->patterns[1], "*.edi");
+	T_EQ_INT(s->reject_threshold_pct, 5);
+	T_EQ_INT(s->after_load, CFG_AFTER_DELETE);
+	T_EQ_INT(s->min_age, 0);
+	T_ASSERT(config_source(c, "nope") == NULL);
+
+	T_EQ_INT(c->ntargets, 2);
+	t = config_target(c, "webshop");
+	T_ASSERT(t == &c->targets[0]);
+	snprintf(want, sizeof(want), "file://%s/out/webshop", dir);
+	T_EQ_STR(t->url, want);
+	snprintf(want, sizeof(want), "%s/mappings/webshop_stock.yaml", dir);
+	T_EQ_STR(t->mapping, want);
+	T_EQ_STR(t->filename, "{target}_{run_id}.csv");
+	T_EQ_INT(t->schedule, CFG_SCHED_EVERY);
+	T_EQ_INT(t->every, 900);
+	T_EQ_INT(t->nlocations, 2);
+	T_EQ_STR(t->locations[1], "S002");
+	T_EQ_INT(t->nlocation_types, 1);
+	T_EQ_STR(t->location_types[0], "store");
+	T_EQ_INT(t->per_location, 1);
+	T_EQ_INT(t->sellable_mask, bit("on_hand") | bit("in_transit"));
+	T_EQ_INT(t->subtract_mask, bit("reserved"));
+	T_EQ_INT(t->safety_abs, DEC_FROM_INT(2));
+	T_EQ_INT(t->safety_pct, 0);
+	T_EQ_INT(t->allocation_pct, 80);
+
+	t = config_target(c, "market_place");
+	T_ASSERT(t != NULL);
+	snprintf(want, sizeof(want), "file://%s/rel/market", dir);
+	T_EQ_STR(t->url, want);
+	T_EQ_INT(t->safety_pct, 10);
+	T_EQ_INT(t->safety_abs, 0);
+	/* Defaults. */
+	T_EQ_INT(t->schedule, CFG_SCHED_ALWAYS);
+	T_EQ_INT(t->allocation_pct, 100);
+	T_EQ_INT(t->per_location, 0);
+	T_EQ_INT(t->nlocations, 0);
+	T_EQ_INT(t->sellable_mask, bit("on_hand"));
+	T_EQ_INT(t->subtract_mask, bit("reserved"));
+	T_ASSERT(strstr(t->filename, "{target}") != NULL);
+	T_ASSERT(config_target(c, "webshop2") == NULL);
+	config_free(c);
+	config_free(NULL);
+}
+
+T_TEST(config_minimal_defaults)
+{
+	struct config *c = NULL;
+	struct err e = ERR_INIT;
+	const struct cfg_source *s;
+	char dir[PATH_MAX], want[PATH_MAX + 100];
+
+	unsetenv("STOCKPIPE_STATE_DIR");
+	T_ASSERT(realpath(".", dir) != NULL);
+	T_ASSERT(t_write_file("c.yaml", "sources:\n"
+					"  - name: a\n"
+					"    path: in\n"
+					"    mapping: m.yaml\n") == 0);
+	T_OK(config_load("c.yaml", NULL, &c, &e), &e);
+	snprintf(want, sizeof(want), "%s/stockpipe-state", dir);
+	T_EQ_STR(c->state_dir, want);
+	T_EQ_INT(c->reject_threshold_pct, 20);
+	T_EQ_INT(c->ntargets, 0);
+	s = &c->sources[0];
+	T_EQ_INT(s->npatterns, 1);
+	T_EQ_STR(s->patterns[0], "*");
+	T_EQ_INT(s->after_load, CFG_AFTER_LEAVE);
+	T_EQ_STR(s->processed_dir, "processed");
+	T_EQ_INT(s->reject_threshold_pct, 20);
+	config_free(c);
+}
+
+T_TEST(config_paths_relative_to_config_file)
+{
+	struct config *c = NULL;
+	struct err e = ERR_INIT;
+	char dir[PATH_MAX], want[PATH_MAX + 100];
+
+	unsetenv("STOCKPIPE_STATE_DIR");
+	T_ASSERT(mkdir("etc", 0755) == 0 && mkdir("etc/sp", 0755) == 0);
+	T_ASSERT(mkdir("elsewhere", 0755) == 0);
+	T_ASSERT(t_write_file("etc/sp/stockpipe.yaml",
+			      "state_dir: st\n"
+			      "sources:\n"
+			      "  - name: a\n"
+			      "    url: file://drop\n"
+			      "    mapping: maps/a.yaml\n"
+			      "targets:\n"
+			      "  - name: t\n"
+			      "    url: file:///abs/out\n"
+			      "    mapping: ../shared/t.yaml\n") == 0);
+	T_ASSERT(realpath("etc/sp", dir) != NULL);
+	/* Loaded from another working directory. */
+	T_ASSERT(chdir("elsewhere") == 0);
+	T_OK(config_load("../etc/sp/stockpipe.yaml", NULL, &c, &e), &e);
+	T_ASSERT(chdir(t_dir) == 0);
+	T_EQ_STR(c->dir, dir);
+	snprintf(want, sizeof(want), "%s/st", dir);
+	T_EQ_STR(c->state_dir, want);
+	snprintf(want, sizeof(want), "file://%s/drop", dir);
+	T_EQ_STR(c->sources[0].url, want);
+	snprintf(want, sizeof(want), "%s/maps/a.yaml", dir);
+	T_EQ_STR(c->sources[0].mapping, want);
+	T_EQ_STR(c->targets[0].url, "file:///abs/out");
+	snprintf(want, sizeof(want), "%s/../shared/t.yaml", dir);
+	T_EQ_STR(c->targets[0].mapping, want);
+	config_free(c);
+}
+
+T_TEST(config_state_dir_precedence)
+{
+	static const char y[] = "state_dir: from-file\n"
+				"sources:\n"
+				"  - {name: a, path: in, mapping: m.yaml}\n";
+	struct config *c = NULL;
+	struct err e = ERR_INIT;
+	char cwd[PATH_MAX], cdir[PATH_MAX], want[PATH_MAX + 100];
+
+	T_ASSERT(getcwd(cwd, sizeof(cwd)) != NULL);
+	T_ASSERT(mkdir("conf", 0755) == 0);
+	T_ASSERT(t_write_file("conf/c.yaml", y) == 0);
+	T_ASSERT(realpath("conf", cdir) != NULL);
+
+	unsetenv("STOCKPIPE_STATE_DIR");
+	T_OK(config_load("conf/c.yaml", NULL, &c, &e), &e);
+	snprintf(want, sizeof(want), "%s/from-file", cdir);
+	T_EQ_STR(c->state_dir, want); /* file: relative to the file */
+	config_free(c);
+
+	setenv("STOCKPIPE_STATE_DIR", "from-env", 1);
+	T_OK(config_load("conf/c.yaml", NULL, &c, &e), &e);
+	snprintf(want, sizeof(want), "%s/from-env", cwd);
+	T_EQ_STR(c->state_dir, want); /* env: relative to the cwd */
+	config_free(c);
+
+	/* The command line wins over both. */
+	T_OK(config_load("conf/c.yaml", "from-cli", &c, &e), &e);
+	snprintf(want, sizeof(want), "%s/from-cli", cwd);
+	T_EQ_STR(c->state_dir, want);
+	config_free(c);
+	T_OK(config_load("conf/c.yaml", "/abs/state", &c, &e), &e);
+	T_EQ_STR(c->state_dir, "/abs/state");
+	config_free(c);
+
+	/* An empty variable counts as unset. */
+	setenv("STOCKPIPE_STATE_DIR", "", 1);
+	T_OK(config_load("conf/c.yaml", NULL, &c, &e), &e);
+	snprintf(want, sizeof(want), "%s/from-file", cdir);
+	T_EQ_STR(c->state_dir, want);
+	config_free(c);
+	unsetenv("STOCKPIPE_STATE_DIR");
+}
+
+T_TEST(config_env_interpolation)
+{
+	struct config *c = NULL;
+	struct err e = ERR_INIT;
+
+	unsetenv("STOCKPIPE_STATE_DIR");
+	setenv("SP_T_DROP", "/data/drop", 1);
+	setenv("SP_T_SUB", "stores", 1);
+	unsetenv("SP_T_UNSET");
+	setenv("SP_T_EMPTY", "", 1);
+	T_ASSERT(t_write_file("c.yaml",
+			      "sources:\n"
+			      "  - name: a\n"
+			      "    path: ${SP_T_DROP}/${SP_T_SUB}/in\n"
+			      "    pattern: \"${SP_T_UNSET:-*.csv}\"\n"
+			      "    mapping: /m/${SP_T_EMPTY:-x}.yaml\n"
+			      "    processed_dir: \"${SP_T_UNSET:-}done\"\n"
+			      "    min_age: ${SP_T_UNSET:-30s}\n") == 0);
+	T_OK(config_load("c.yaml", NULL, &c, &e), &e);
+	T_EQ_STR(c->sources[0].url, "file:///data/drop/stores/in");
+	T_EQ_STR(c->sources[0].patterns[0], "*.csv");
+	T_EQ_STR(c->sources[0].mapping, "/m/x.yaml");
+	T_EQ_STR(c->sources[0].processed_dir, "done");
+	T_EQ_INT(c->sources[0].min_age, 30);
+	config_free(c);
+	unsetenv("SP_T_DROP");
+	unsetenv("SP_T_SUB");
+	unsetenv("SP_T_EMPTY");
+}
+
+/* Writes text as stockpipe.yaml, loads it and checks the refusal:
+ * E_CONFIG at stockpipe.yaml:line:col with why in the reason. */
+static int refused(const char *text, unsigned long line, unsigned col,
+		   const char *why)
+{
+	struct config *c = NULL;
+	struct err e = ERR_INIT;
+	char msg[1200];
+	int rc;
+
+	if (t_write_file("stockpipe.yaml", text) < 0)
+		return -1;
+	rc = config_load("stockpipe.yaml", NULL, &c, &e);
+	err_format(&e, msg, sizeof(msg));
+	if (rc != -1 || c || e.code != E_CONFIG ||
+	    strcmp(e.file, "stockpipe.yaml") || e.line != line ||
+	    e.col != col || !strstr(e.reason, why)) {
+		fprintf(stderr,
+			"    ---\n%s    --- rc %d, code %s, got '%s'\n"
+			"    want stockpipe.yaml:%lu:%u: ...%s...\n",
+			text, rc, err_code_name(e.code), msg, line, col, why);
+		config_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+#define SRC "sources:\n  - name: a\n    path: in\n    mapping: m.yaml\n"
+
+T_TEST(config_missing_variable)
+{
+	unsetenv("SP_T_UNSET");
+	setenv("SP_T_EMPTY", "", 1);
+	T_EQ_INT(refused(SRC "targets:\n"
+			     "  - name: t\n"
+			     "    url: sftp://${SP_T_UNSET}/out\n"
+			     "    mapping: m.yaml\n",
+			 7, 10, "environment variable 'SP_T_UNSET' is not set"),
+		 0);
+	T_EQ_INT(refused("state_dir: ${SP_T_EMPTY}\n" SRC, 1, 12,
+			 "'SP_T_EMPTY' is not set"),
+		 0);
+	T_EQ_INT(refused("state_dir: \"${SP_T_UNSET\"\n" SRC, 1, 12,
+			 "unterminated"),
+		 0);
+	T_EQ_INT(refused("state_dir: x${}\n" SRC, 1, 12, "bad variable name"),
+		 0);
+	T_EQ_INT(refused("state_dir: x${:-d}\n" SRC, 1, 12,
+			 "bad variable name"),
+		 0);
+	unsetenv("SP_T_EMPTY");
+}
+
+T_TEST(config_document_errors)
+{
+	struct config *c = NULL;
+	struct err e = ERR_INIT;
+
+	T_EQ_INT(refused("", 1, 1, "must be a map"), 0);
+	T_EQ_INT(refused("- a\n- b\n", 1, 1, "must be a map"), 0);
+	T_EQ_INT(refused("\njust text\n", 2, 1, "must be a map"), 0);
+	T_EQ_INT(refused(SRC "sourcez: []\n", 5, 1, "unknown key 'sourcez'"),
+		 0);
+	T_EQ_INT(refused(SRC "sources: []\n", 5, 1, "duplicate key"), 0);
+	T_EQ_INT(refused("a: [\n", 2, 1, ""), 0); /* YAML syntax */
+	T_EQ_INT(refused("x: &a 1\n" SRC, 1, 4, "anchors"), 0);
+	T_EQ_INT(refused("reject_threshold: 120%\n" SRC, 1, 19,
+			 "reject_threshold"),
+		 0);
+	T_EQ_INT(refused("state_dir: [a]\n" SRC, 1, 12,
+			 "'state_dir' must be a single value"),
+		 0);
+	/* A missing file is a config error too. */
+	T_EQ_INT(config_load("missing.yaml", NULL, &c, &e), -1);
+	T_ASSERT(c == NULL);
+	T_EQ_INT(e.code, E_CONFIG);
+	T_ASSERT(strstr(e.reason, "missing.yaml") != NULL);
+}
+
+T_TEST(config_source_errors)
+{
+	T_EQ_INT(refused("state_dir: s\n", 1, 1,
+			 "'sources' must be a non-empty list"),
+		 0);
+	T_EQ_INT(refused("sources: []\n", 1, 10, "non-empty list"), 0);
+	T_EQ_INT(refused("sources: here\n", 1, 10, "non-empty list"), 0);
+	T_EQ_INT(refused("sources:\n  - stores\n", 2, 5,
+			 "a source must be a map"),
+		 0);
+	T_EQ_INT(refused("sources:\n  - path: in\n    mapping: m.yaml\n", 2, 5,
+			 "missing required key 'name'"),
+		 0);
+	T_EQ_INT(refused("sources:\n  - name: a\n    path: in\n", 2, 5,
+			 "missing required key 'mapping'"),
+		 0);
+	T_EQ_INT(refused("sources:\n  - name: a\n    mapping: m.yaml\n", 2, 5,
+			 "source 'a' needs a 'url' or 'path'"),
+		 0);
+	T_EQ_INT(refused("sources:\n  - name: a b\n    path: in\n"
+			 "    mapping: m.yaml\n",
+			 2, 11, "may only use letters"),
+		 0);
+	T_EQ_INT(refused("sources:\n  - name: ../x\n    path: in\n"
+			 "    mapping: m.yaml\n",
+			 2, 11, "may only use letters"),
+		 0);
+	T_EQ_INT(refused("sources:\n  - name: \"\"\n    path: in\n"
+			 "    mapping: m.yaml\n",
+			 2, 5, "empty name"),
+		 0);
+	T_EQ_INT(refused("sources:\n  - name: [a]\n    path: in\n"
+			 "    mapping: m.yaml\n",
+			 2, 11, "'name' must be a single value"),
+		 0);
+	T_EQ_INT(refused(SRC "    patern: \"*.csv\"\n", 5, 5,
+			 "unknown key 'patern'"),
+		 0);
+	T_EQ_INT(refused(SRC "    path: again\n", 5, 5, "duplicate key 'path'"),
+		 0);
+	T_EQ_INT(refused(SRC "    after_load: archive\n", 5, 17,
+			 "after_load must be leave, move or delete"),
+		 0);
+	T_EQ_INT(refused(SRC "    reject_threshold: 101%\n", 5, 23,
+			 "reject_threshold must be a percentage"),
+		 0);
+	T_EQ_INT(refused(SRC "    reject_threshold: -1\n", 5, 23,
+			 "reject_threshold"),
+		 0);
+	T_EQ_INT(refused(SRC "    min_age: 5 minutes\n", 5, 14,
+			 "min_age must be a duration"),
+		 0);
+	T_EQ_INT(refused(SRC "    min_age: -5s\n", 5, 14, "min_age"), 0);
+	T_EQ_INT(refused(SRC "    min_age: 99999999999999999999d\n", 5, 14,
+			 "min_age"),
+		 0);
+	T_EQ_INT(refused(SRC "    min_age: 9999999999999999d\n", 5, 14,
+			 "min_age"),
+		 0);
+	T_EQ_INT(refused(SRC "    patterns: [\"*.csv\", [x]]\n", 5, 25,
+			 "expected a plain value"),
+		 0);
+	T_EQ_INT(refused(SRC "    patterns: {a: b}\n", 5, 15,
+			 "expected a list"),
+		 0);
+	T_EQ_INT(refused(SRC "  - name: a\n    path: in2\n    mapping: m.yaml\n",
+			 5, 5, "duplicate source name 'a'"),
+		 0);
+}
+
+#define TGT "targets:\n  - name: t\n    path: out\n    mapping: m.yaml\n"
+
+T_TEST(config_target_errors)
+{
+	/* SRC is lines 1-4, TGT starts at 5; a key added after TGT is 9. */
+	T_EQ_INT(refused(SRC "targets: webshop\n", 5, 10,
+			 "'targets' must be a list"),
+		 0);
+	T_EQ_INT(refused(SRC "targets:\n  - webshop\n", 6, 5,
+			 "a target must be a map"),
+		 0);
+	T_EQ_INT(refused(SRC "targets:\n  - name: t\n    mapping: m.yaml\n", 6,
+			 5, "target 't' needs a 'url' or 'path'"),
+		 0);
+	T_EQ_INT(refused(SRC "targets:\n  - name: t\n    path: out\n", 6, 5,
+			 "missing required key 'mapping'"),
+		 0);
+	T_EQ_INT(refused(SRC TGT "    colour: red\n", 9, 5,
+			 "unknown key 'colour'"),
+		 0);
+	T_EQ_INT(refused(SRC TGT "    filename: ../x.csv\n", 9, 15,
+			 "filename must not contain '/'"),
+		 0);
+	T_EQ_INT(refused(SRC TGT "    schedule: hourly\n", 9, 15,
+			 "schedule must be"),
+		 0);
+	T_EQ_INT(refused(SRC TGT "    schedule: every 0s\n", 9, 15,
+			 "schedule must be"),
+		 0);
+	T_EQ_INT(refused(SRC TGT "    schedule: every\n", 9, 15,
+			 "schedule must be"),
+		 0);
+	T_EQ_INT(refused(SRC TGT "    per_location: yes\n", 9, 19,
+			 "per_location must be true or false"),
+		 0);
+	T_EQ_INT(refused(SRC TGT "    sellable: [on_hand, bogus]\n", 9, 15,
+			 "'bogus' is not a stock state"),
+		 0);
+	T_EQ_INT(refused(SRC TGT "    subtract: nothing\n", 9, 15,
+			 "'nothing' is not a stock state"),
+		 0);
+	T_EQ_INT(refused(SRC TGT "    safety_stock: -1\n", 9, 19,
+			 "safety_stock must be"),
+		 0);
+	T_EQ_INT(refused(SRC TGT "    safety_stock: lots\n", 9, 19,
+			 "safety_stock must be"),
+		 0);
+	T_EQ_INT(refused(SRC TGT "    safety_stock: 150%\n", 9, 19,
+			 "safety_stock must be"),
+		 0);
+	T_EQ_INT(refused(SRC TGT "    allocation: 101%\n", 9, 17,
+			 "allocation must be a percentage"),
+		 0);
+	T_EQ_INT(refused(SRC TGT "    locations: {a: b}\n", 9, 16,
+			 "expected a list"),
+		 0);
+	T_EQ_INT(refused(SRC TGT "  - name: t\n    path: o2\n    mapping: m\n",
+			 9, 5, "duplicate target name 't'"),
+		 0);
+}
+
+T_TEST(config_unsellable_states_refused)
+{
+	static const char *const never[] = {"damaged", "quarantined",
+					    "return_pending"};
+	char y[600];
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(y, sizeof(y), SRC TGT "    sellable: %s\n", never[i]);
+		T_EQ_INT(refused(y, 9, 15, "can never be sellable"), 0);
+		snprintf(y, sizeof(y),
+			 SRC TGT "    sellable: [on_hand, in_transit, %s]\n",
+			 never[i]);
+		T_EQ_INT(refused(y, 9, 15, "can never be sellable"), 0);
+	}
+	/* Subtracting them is fine. */
+	{
+		struct config *c = NULL;
+		struct err e = ERR_INIT;
+
+		T_ASSERT(t_write_file("ok.yaml",
+				      SRC TGT "    subtract: [reserved, damaged]\n"
+					      "    sellable: available\n") == 0);
+		T_OK(config_load("ok.yaml", NULL, &c, &e), &e);
+		T_EQ_INT(c->targets[0].subtract_mask,
+			 bit("reserved") | bit("damaged"));
+		T_EQ_INT(c->targets[0].sellable_mask, bit("available"));
+		config_free(c);
+	}
+}
+
+T_TEST(config_state_names)
+{
+	T_EQ_INT(config_state_index("on_hand"), 0);
+	T_EQ_INT(config_state_index("reserved"), 1);
+	T_EQ_INT(config_state_index("available"), 6);
+	T_EQ_INT(config_state_index("on_han"), -1);
+	T_EQ_INT(config_state_index("on_hand|reserved"), -1);
+	T_EQ_INT(config_state_index(""), -1);
+	T_EQ_INT(config_state_index("ON_HAND"), -1);
+}
