@@ -1,0 +1,223 @@
+#!/bin/bash
+# End-to-end tests of the pipeline core on the bundled samples, with the
+# real binary, real files and a real SQLite state store:
+#   run, second run (nothing new), overlapping run (lock), rejects content,
+#   golden deliveries byte for byte, check/map try/map test, rerun after a
+#   mapping fix, and a crash sweep (SIGKILL before every durable operation,
+#   then resume) when the binary has test hooks.
+# usage: tests/e2e/core.sh BINARY      prints "N passed, N failed, N skipped"
+set -u
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+GOLD=$SRC/tests/e2e/golden
+pass=0 fail=0 skipped=0
+ok()   { pass=$((pass + 1)); echo "ok   $*"; }
+bad()  { fail=$((fail + 1)); echo "FAIL $*"; }
+skip() { skipped=$((skipped + 1)); echo "skip $*"; }
+# Any sanitizer report in a command's stderr fails the test that ran it.
+san_clean() { ! grep -qE 'runtime error:|AddressSanitizer|LeakSanitizer' "$1"; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sp-e2e.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+export STOCKPIPE_NOW=2026-11-20T06:00:00Z
+unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG STOCKPIPE_CONFIG
+
+# A fresh copy of samples + mappings in $1; outputs under $1/out.
+setup() {
+	rm -rf "$1"
+	mkdir -p "$1/out/webshop" "$1/out/marketplace"
+	cp -R "$SRC/samples" "$1/samples"
+	cp -R "$SRC/mappings" "$1/mappings"
+}
+sp() { # sp DIR ARGS... : run stockpipe on the copy in DIR
+	local d=$1
+	shift
+	STOCKPIPE_STATE_DIR="$d/state" STOCKPIPE_OUT="$d/out" \
+		"$BIN" -c "$d/samples/stockpipe.yaml" "$@"
+}
+outputs() { (cd "$1/out" && find . -type f | sort); }
+
+# ---- first run ------------------------------------------------------------
+A=$TMP/a
+setup "$A"
+sp "$A" check >"$TMP/check.out" 2>&1
+rc=$?
+[ $rc = 0 ] && ok "check accepts the sample config" || { bad "check exit $rc"; cat "$TMP/check.out"; }
+sp "$A" run >"$TMP/run1.out" 2>&1
+rc=$?
+[ $rc = 1 ] && ok "first run exits 1 (samples hold bad rows)" || { bad "first run exit $rc, expected 1"; cat "$TMP/run1.out"; }
+san_clean "$TMP/run1.out" && ok "first run sanitizer clean" || bad "sanitizer report in first run"
+n=$(outputs "$A" | wc -l)
+[ "$n" = 3 ] && ok "three target files delivered" || { bad "expected 3 delivered files, got $n"; outputs "$A"; }
+
+# Golden deliveries, byte for byte. Names carry run id 1 and the pinned
+# clock; the content must not depend on anything but the inputs.
+for f in webshop/webshop_stock_1_20261120T060000Z.csv \
+	marketplace/marketplace_1_20261120T060000Z.jsonl \
+	webshop/items_1_20261120T060000Z.csv; do
+	g=$GOLD/$(basename "$f")
+	if [ ! -f "$A/out/$f" ]; then
+		bad "missing delivery $f"
+	elif cmp -s "$A/out/$f" "$g"; then
+		ok "delivery $f matches golden"
+	else
+		bad "delivery $f differs from golden"
+		diff -u "$g" "$A/out/$f" | head -20
+	fi
+done
+
+# Rejects name file, line, field and reason.
+rej=$(cat "$A"/state/rejects/1/*/*.jsonl 2>/dev/null)
+if echo "$rej" | grep -q '"line":[0-9]' && echo "$rej" | grep -q '"field":"[a-z_]' &&
+	echo "$rej" | grep -q '"reason":"[a-z]'; then
+	ok "reject files carry line, field and reason"
+else
+	bad "reject files lack line/field/reason"
+	echo "$rej" | head -5
+fi
+grep -q 'rejects' "$TMP/run1.out" && ok "summary lists rejects" || bad "summary does not list rejects"
+
+# ---- second run on the same drop ------------------------------------------
+before=$(outputs "$A")
+sp "$A" run >"$TMP/run2.out" 2>&1
+rc=$?
+[ $rc = 0 ] && ok "second run exits 0" || { bad "second run exit $rc"; cat "$TMP/run2.out"; }
+[ "$(outputs "$A")" = "$before" ] && ok "second run delivers nothing new" || bad "second run delivered files"
+grep -q ': 0 new files' "$TMP/run2.out" && ! grep -qE ': [1-9][0-9]* new file' "$TMP/run2.out" &&
+	ok "second run fetches nothing new" || bad "second run fetched files"
+sp "$A" --skip-exit-code 99 run >/dev/null 2>&1
+rc=$?
+[ $rc = 99 ] && ok "--skip-exit-code when there is nothing to do" || bad "--skip-exit-code gave $rc"
+
+# ---- overlapping run -------------------------------------------------------
+if command -v flock >/dev/null; then
+	flock "$A/state/lock" sleep 3 &
+	holder=$!
+	sleep 0.5
+	start=$(date +%s)
+	sp "$A" run >"$TMP/overlap.out" 2>&1
+	rc=$?
+	end=$(date +%s)
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+	[ $rc = 75 ] && [ $((end - start)) -lt 3 ] && grep -q 'holds the lock' "$TMP/overlap.out" &&
+		ok "overlapping run exits 75 at once" || { bad "overlapping run: exit $rc"; cat "$TMP/overlap.out"; }
+else
+	skip "flock(1) not installed: overlapping-run test"
+fi
+
+# ---- runs / show -------------------------------------------------------------
+sp "$A" runs >"$TMP/runs.out" 2>&1 && grep -q 'done' "$TMP/runs.out" && ok "runs lists runs" || bad "runs"
+sp "$A" show 1 >"$TMP/show.out" 2>&1 && grep -q 'deliver' "$TMP/show.out" && grep -q 'sha256' "$TMP/show.out" &&
+	ok "show prints units and mapping hashes" || { bad "show"; head "$TMP/show.out"; }
+
+# ---- analyst tools ----------------------------------------------------------
+M=$A/mappings/stores/store_stock_csv.yaml
+IN=$(ls "$A"/samples/drop/stores/*.csv | head -1)
+"$BIN" map try --mapping "$M" --input "$IN" >"$TMP/try.out" 2>"$TMP/try.err"
+rc=$?
+{ [ $rc = 0 ] || [ $rc = 1 ]; } && grep -q '"kind":"stock"' "$TMP/try.out" &&
+	ok "map try prints canonical records" || { bad "map try exit $rc"; head "$TMP/try.err"; }
+(cd "$A" && "$BIN" map test >"$TMP/mt.out" 2>&1)
+rc=$?
+[ $rc = 0 ] && ok "map test passes on the shipped mappings" || { bad "map test exit $rc"; tail "$TMP/mt.out"; }
+exp=$(ls "$A"/mappings/stores/tests/*.jsonl 2>/dev/null | head -1)
+if [ -n "$exp" ]; then
+	sed -i '1s/"quantity":"[0-9.]*"/"quantity":"999"/' "$exp"
+	(cd "$A" && "$BIN" map test >"$TMP/mt2.out" 2>&1)
+	rc=$?
+	[ $rc = 1 ] && grep -q '999' "$TMP/mt2.out" && ok "map test shows a diff after a deliberate change" ||
+		{ bad "map test after change: exit $rc"; tail "$TMP/mt2.out"; }
+	cp "$SRC/mappings/stores/tests/$(basename "$exp")" "$exp"
+else
+	bad "no golden test file under mappings/stores/tests"
+fi
+printf 'mapping: broken\ninput: { format: csv, header: true }\nrecords:\n  - kind: stock\n    fields:\n      sku: col(sku) | no_such_function\n' >"$TMP/broken.yaml"
+sp "$A" map check "$TMP/broken.yaml" >"$TMP/broken.out" 2>&1
+rc=$?
+[ $rc = 78 ] && grep -qE 'broken.yaml:[0-9]+:[0-9]+:' "$TMP/broken.out" &&
+	ok "a broken mapping is reported at file:line:column" || { bad "broken mapping: exit $rc"; cat "$TMP/broken.out"; }
+
+# ---- rerun after a mapping fix ------------------------------------------------
+# The analyst decides store status RES means on_hand after all (the
+# partner's reserved stock is counted in on_hand). Rerunning run 1 from map
+# must: fetch nothing, deliver a corrected webshop snapshot exactly once.
+B=$TMP/b
+setup "$B"
+sp "$B" run >/dev/null 2>&1
+inbox_before=$(find "$B/state/inbox" -type f | wc -l)
+web_before=$(ls "$B/out/webshop" | wc -l)
+sed -i 's/RES: *reserved/RES: on_hand/' "$B/mappings/stores/store_stock_csv.yaml"
+if cmp -s "$B/mappings/stores/store_stock_csv.yaml" "$SRC/mappings/stores/store_stock_csv.yaml"; then
+	bad "could not edit the store mapping (no 'RES: reserved')"
+else
+	sp "$B" rerun 1 --from map --source stores >"$TMP/rerun.out" 2>&1
+	rc=$?
+	{ [ $rc = 0 ] || [ $rc = 1 ]; } && ok "rerun --from map exits $rc" || { bad "rerun exit $rc"; cat "$TMP/rerun.out"; }
+	[ "$(find "$B/state/inbox" -type f | wc -l)" = "$inbox_before" ] && ok "rerun fetched nothing" || bad "rerun fetched"
+	web_after=$(ls "$B/out/webshop" | wc -l)
+	[ "$web_after" = $((web_before + 1)) ] && ok "rerun delivered one corrected webshop snapshot" ||
+		{ bad "webshop files before $web_before after $web_after"; ls "$B/out/webshop"; }
+	new=$(ls -t "$B"/out/webshop/webshop_stock_* | head -1)
+	old=$(ls -tr "$B"/out/webshop/webshop_stock_* | head -1)
+	cmp -s "$new" "$old" && bad "corrected snapshot equals the old one" || ok "corrected snapshot differs from the first"
+	sp "$B" rerun 1 --from map --source stores >/dev/null 2>&1
+	[ "$(ls "$B/out/webshop" | wc -l)" = "$web_after" ] && ok "a second identical rerun delivers nothing" || bad "second rerun delivered again"
+fi
+
+# ---- crash sweep -----------------------------------------------------------
+C=$TMP/c
+setup "$C"
+STOCKPIPE_CRASH_LOG=$TMP/points sp "$C" run >/dev/null 2>&1
+if [ ! -s "$TMP/points" ]; then
+	skip "crash sweep: binary built without test hooks"
+else
+	total=$(wc -l <"$TMP/points")
+	ok "a clean run has $total durable operations (crash points)"
+	crash_bad=0
+	for n in $(seq 1 "$total"); do
+		D=$TMP/crash
+		setup "$D"
+		STOCKPIPE_CRASH_AT=$n sp "$D" run >/dev/null 2>"$TMP/crash.err"
+		rc=$?
+		if [ $rc != 137 ] && [ $rc != 1 ]; then
+			echo "  crash point $n: first run exit $rc"; crash_bad=$((crash_bad + 1)); continue
+		fi
+		tries=0
+		while :; do
+			sp "$D" resume >/dev/null 2>"$TMP/resume.err"
+			rc=$?
+			tries=$((tries + 1))
+			[ $rc -le 1 ] && break
+			[ $tries -ge 3 ] && break
+		done
+		san_clean "$TMP/resume.err" || { echo "  crash point $n: sanitizer"; crash_bad=$((crash_bad + 1)); }
+		if [ $rc -gt 1 ]; then
+			echo "  crash point $n: resume exit $rc"; sed 's/^/    /' "$TMP/resume.err" | tail -5
+			crash_bad=$((crash_bad + 1)); continue
+		fi
+		# Byte-identical deliveries, no duplicates, no temp files.
+		if [ "$(outputs "$D")" != "$(outputs "$C")" ]; then
+			echo "  crash point $n: delivered files differ"; outputs "$D" | sed 's/^/    /'
+			crash_bad=$((crash_bad + 1)); continue
+		fi
+		for f in $(outputs "$C"); do
+			cmp -s "$C/out/$f" "$D/out/$f" || { echo "  crash point $n: $f differs"; crash_bad=$((crash_bad + 1)); }
+		done
+		if find "$D/out" "$D/state" -name '*.tmp.*' | grep -q .; then
+			echo "  crash point $n: temp files left"; crash_bad=$((crash_bad + 1))
+		fi
+		dups=$(sqlite3 "$D/state/state.db" "select count(*) - count(distinct target || file_name) from deliveries" 2>/dev/null)
+		[ "${dups:-x}" = 0 ] || { echo "  crash point $n: duplicate deliveries ($dups)"; crash_bad=$((crash_bad + 1)); }
+		ic=$(sqlite3 "$D/state/state.db" "pragma integrity_check" 2>/dev/null)
+		[ "$ic" = ok ] || { echo "  crash point $n: integrity_check $ic"; crash_bad=$((crash_bad + 1)); }
+		ev=$(sqlite3 "$D/state/state.db" "select count(*) from stock_events" 2>/dev/null)
+		ev0=$(sqlite3 "$C/state/state.db" "select count(*) from stock_events" 2>/dev/null)
+		[ "$ev" = "$ev0" ] || { echo "  crash point $n: $ev stock events, expected $ev0"; crash_bad=$((crash_bad + 1)); }
+	done
+	[ $crash_bad = 0 ] && ok "crash sweep: $total crash points, every resume byte-identical, no duplicates" ||
+		bad "crash sweep: $crash_bad problems over $total crash points"
+fi
+
+echo "$pass passed, $fail failed, $skipped skipped"
+[ $fail = 0 ]
