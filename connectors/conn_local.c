@@ -90,9 +90,17 @@ static int local_fetch(struct conn *c, const char *name,
 		       struct err *err)
 {
 	char path[4352];
+	struct stat st;
 
 	if (local_path(c, name, path, sizeof(path), err) < 0)
 		return -1;
+	/* As in list: a symlink (or fifo, device) is never followed, even
+	 * when its name comes from somewhere other than list. */
+	if (lstat(path, &st) < 0)
+		return err_sys(err, "cannot stat '%s'", path);
+	if (!S_ISREG(st.st_mode))
+		return err_set(err, E_PARSE,
+			       "refusing '%s': not a regular file", name);
 	return fsu_copy(path, local_file, sha_hex, size, err);
 }
 

@@ -260,3 +260,21 @@ T_TEST(buf_setlen_truncates)
 	T_EQ_INT(b.len, 4);
 	buf_release(&b);
 }
+
+T_TEST(buf_str_copy)
+{
+	char d[6];
+
+	T_EQ_INT(str_copy(d, sizeof(d), "abc"), 0);
+	T_EQ_STR(d, "abc");
+	T_EQ_INT(str_copy(d, sizeof(d), "abcde"), 0); /* exactly fits */
+	T_EQ_STR(d, "abcde");
+	memset(d, '#', sizeof(d));
+	T_EQ_INT(str_copy(d, sizeof(d), "abcdef"), -1);
+	T_EQ_STR(d, "abcde"); /* truncated but terminated */
+	d[0] = '#';
+	T_EQ_INT(str_copy(d, 0, "a"), -1);
+	T_EQ_INT(d[0], '#'); /* n == 0: nothing written */
+	T_EQ_INT(str_copy(d, 1, "a"), -1);
+	T_EQ_STR(d, "");
+}
