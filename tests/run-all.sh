@@ -46,7 +46,7 @@ suite() {
 	rc=$?
 	# Passing lines are noise at this level; failures, skips and
 	# anything else (diagnostics, sanitizer reports) are shown.
-	grep -v '^ok ' "$out" | sed 's/^/  /'
+	grep -vE '^ok |^[0-9]+ passed, [0-9]+ failed' "$out" | sed 's/^/  /'
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' \
 		"$out" | tail -n 1)
 	if [ -z "$line" ]; then
