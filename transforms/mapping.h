@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 
+#include "../pipeline/buf.h"
 #include "../pipeline/err.h"
 #include "canon.h"
 
@@ -82,5 +83,30 @@ struct mapping_stats {
 int mapping_run(const struct mapping *m, const struct mapping_doc *doc,
 		const struct mapping_sink *sink, struct mapping_stats *stats,
 		struct err *err);
+
+/* Compile-checks one mapping file without reading data: an inbound
+ * mapping (mapping_load) or, when the file has a top-level `outbound:`
+ * key, an outbound mapping (outbound_load). Returns 0 or -1 with err at
+ * file:line:col (E_CONFIG). This is what `stockpipe check` and
+ * `stockpipe map check` call. */
+int mapping_check(const char *path, struct err *err);
+
+/* Golden tests declared under `tests:` in the mapping file; paths are
+ * already resolved against the mapping file's directory. */
+struct mapping_test {
+	const char *input;    /* sample input document */
+	const char *expect;   /* expected JSONL (records and rejects) */
+	const char *source;   /* source name for lineage, "" by default */
+	unsigned long line;   /* where the test is declared */
+};
+size_t mapping_ntests(const struct mapping *m);
+const struct mapping_test *mapping_get_test(const struct mapping *m,
+					    size_t i);
+
+/* Appends a reject as one JSON line (see docs/mapping.md):
+ * {"kind":"reject","_file":F,"_line":L,"_col":C,"field":X,"reason":R,
+ *  "raw":RAW}  with _col and field left out when unknown. */
+int mapping_reject_to_jsonl(const struct mapping_reject *rj,
+			    struct buf *out);
 
 #endif

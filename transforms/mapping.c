@@ -1,0 +1,1452 @@
+/* mapping.c - see mapping.h; the language is documented in docs/mapping.md.
+ *
+ * Compile once, stream many: mapping_load() turns the YAML into expression
+ * trees (expr.c), loads lookup tables, and checks everything that can be
+ * checked without data. mapping_run() then reads one document row by row;
+ * all per-row values live in an arena that is reset for every row, so the
+ * steady state allocates nothing.
+ *
+ * A row is all-or-nothing: when any record it produces fails (a field, the
+ * canonical validation or a rule), the row is rejected once and none of
+ * its records is emitted. A partner row is one fact; half of it loaded
+ * would be harder to repair than none (replaying the fixed row then yields
+ * the same txn_ids for every record).
+ */
+#include "mapping.h"
+
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../pipeline/arena.h"
+#include "../pipeline/buf.h"
+#include "../pipeline/fsutil.h"
+#include "../pipeline/ytree.h"
+#include "csv_reader.h"
+#include "expr.h"
+#include "lookup.h"
+#include "outbound.h"
+
+#define MAP_MAX_RECORDS 16
+#define MAP_MAX_RULES 32
+#define MAP_MAX_VARS 64
+
+/* Built-in variables; context variables follow. */
+enum { VAR_FILE, VAR_SOURCE, VAR_LINE, VAR_ROW, VAR_NBUILTIN };
+static const char *const builtin_vars[] = {"file", "source", "line", "row"};
+
+enum path_kind { P_COL_INDEX, P_COL_NAME, P_PREAMBLE };
+
+struct map_path {
+	enum path_kind kind;
+	int index;              /* 0-based column, or preamble line */
+	const char *name;       /* P_COL_NAME */
+	unsigned long line;     /* where it is used (for header errors) */
+	unsigned col;
+};
+
+struct map_rule {
+	struct expr_cond *cond;
+	const char *text;
+	const char *message;
+};
+
+struct map_record {
+	enum canon_kind kind;
+	struct expr *fields[CANON_MAX_FIELDS];
+	unsigned fcol[CANON_MAX_FIELDS];
+	struct expr_cond *when;
+	struct map_rule rules[MAP_MAX_RULES];
+	size_t nrules;
+};
+
+struct map_dep {
+	char *path;
+	char sha[SHA256_HEX_LEN];
+};
+
+struct mapping {
+	char *path;
+	char *dir;
+	char *name;
+	const char *format;
+	char sha[SHA256_HEX_LEN];
+	struct ytree *yt;
+	struct expr_pool pool;
+
+	struct csv_reader_opts csv;
+	int ragged_allow;
+	const char **columns;   /* headerless column names */
+	size_t ncolumns;
+
+	struct lookup *lookups[32];
+	size_t nlookups;
+
+	const char *vars[MAP_MAX_VARS];   /* context names */
+	struct expr *var_e[MAP_MAX_VARS];
+	size_t nvars;
+
+	struct map_path *paths;
+	size_t npaths, cappaths;
+
+	struct map_record recs[MAP_MAX_RECORDS];
+	size_t nrecs;
+
+	struct mapping_test *tests;
+	size_t ntests;
+
+	/* compile state */
+	int in_context;         /* compiling context: no columns, no $line */
+	size_t cur_nvars;       /* context variables visible so far */
+	enum canon_kind cur_kind;
+	unsigned long cur_line; /* line of the expression being compiled */
+	unsigned cur_col;
+};
+
+/* ------------------------------------------------------------------ */
+/* Compile-time scope hooks                                             */
+
+static int add_path(struct mapping *m, const struct map_path *p)
+{
+	size_t i;
+
+	for (i = 0; i < m->npaths; i++) {
+		const struct map_path *q = &m->paths[i];
+
+		if (q->kind == p->kind && q->index == p->index &&
+		    (!p->name || (q->name && !strcmp(q->name, p->name))))
+			return (int)i;
+	}
+	if (m->npaths == m->cappaths) {
+		size_t cap = m->cappaths ? m->cappaths * 2 : 16;
+		struct map_path *n = realloc(m->paths, cap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		m->paths = n;
+		m->cappaths = cap;
+	}
+	m->paths[m->npaths] = *p;
+	return (int)m->npaths++;
+}
+
+/* CSV paths: col("Name"), col(Name), col(3), preamble(1). */
+static int csv_path(void *ud, const char *s, size_t n, int *id, char *msg,
+		    size_t msgn)
+{
+	struct mapping *m = ud;
+	struct map_path p = {P_COL_INDEX, 0, NULL, m->cur_line, m->cur_col};
+	size_t i, k, a, b;
+	int pre = 0;
+
+	if (n >= 4 && !memcmp(s, "col(", 4))
+		k = 4;
+	else if (n >= 9 && !memcmp(s, "preamble(", 9))
+		k = 9, pre = 1;
+	else
+		return 0;
+	for (i = k; i < n && s[i] != ')'; i++)
+		if (s[i] == '"' || s[i] == '\'') {
+			char q = s[i++];
+
+			while (i < n && s[i] != q)
+				i++;
+		}
+	if (i >= n) {
+		snprintf(msg, msgn, "missing ')' after %s(", pre ? "preamble" : "col");
+		return -1;
+	}
+	a = k;
+	b = i;
+	while (a < b && s[a] == ' ')
+		a++;
+	while (b > a && s[b - 1] == ' ')
+		b--;
+	if (a < b && (s[a] == '"' || s[a] == '\'') && s[b - 1] == s[a] &&
+	    b - a >= 2) {
+		a++;
+		b--;
+		p.kind = P_COL_NAME;
+	} else if (a < b && s[a] >= '0' && s[a] <= '9') {
+		size_t j;
+		long v = 0;
+
+		for (j = a; j < b; j++) {
+			if (s[j] < '0' || s[j] > '9' || v > 100000) {
+				snprintf(msg, msgn, "bad column number '%.*s'",
+					 (int)(b - a), s + a);
+				return -1;
+			}
+			v = v * 10 + (s[j] - '0');
+		}
+		if (v < 1) {
+			snprintf(msg, msgn, "columns are counted from 1");
+			return -1;
+		}
+		p.index = (int)v - 1;
+	} else {
+		p.kind = P_COL_NAME;
+	}
+	if (a == b) {
+		snprintf(msg, msgn, "%s() needs a column name or number",
+			 pre ? "preamble" : "col");
+		return -1;
+	}
+	if (pre) {
+		if (p.kind != P_COL_INDEX ||
+		    (unsigned)p.index >= m->csv.skip_lines) {
+			snprintf(msg, msgn,
+				 "preamble(N) reads one of the %u line(s) declared by input.skip_lines",
+				 m->csv.skip_lines);
+			return -1;
+		}
+		p.kind = P_PREAMBLE;
+	} else if (m->in_context) {
+		snprintf(msg, msgn,
+			 "col() cannot be used in context: context is evaluated once per document, before the first row (use it in fields)");
+		return -1;
+	}
+	if (p.kind == P_COL_NAME) {
+		char *name = arena_strndup(&m->pool.arena, s + a, b - a);
+
+		if (!name) {
+			snprintf(msg, msgn, "out of memory");
+			return -1;
+		}
+		p.name = name;
+		if (!m->csv.header) {
+			/* Headerless: names come from input.columns. */
+			size_t j;
+
+			for (j = 0; j < m->ncolumns; j++)
+				if (!strcmp(m->columns[j], name))
+					break;
+			if (j == m->ncolumns) {
+				snprintf(msg, msgn,
+					 m->ncolumns ? "no column '%s' in input.columns"
+						     : "col(\"%s\") needs a header row (input.header: true) or input.columns; or use col(N)",
+					 name);
+				return -1;
+			}
+			p.kind = P_COL_INDEX;
+			p.index = (int)j;
+			p.name = NULL;
+		}
+	}
+	*id = add_path(m, &p);
+	if (*id < 0) {
+		snprintf(msg, msgn, "out of memory");
+		return -1;
+	}
+	return (int)i + 1;
+}
+
+static int scope_var(void *ud, const char *name, int *id)
+{
+	struct mapping *m = ud;
+	size_t i;
+
+	for (i = 0; i < VAR_NBUILTIN; i++)
+		if (!strcmp(builtin_vars[i], name)) {
+			if (m->in_context && (i == VAR_LINE || i == VAR_ROW))
+				return 0;
+			*id = (int)i;
+			return 1;
+		}
+	for (i = 0; i < m->cur_nvars; i++)
+		if (!strcmp(m->vars[i], name)) {
+			*id = (int)(VAR_NBUILTIN + i);
+			return 1;
+		}
+	return 0;
+}
+
+static struct lookup *scope_lookup(void *ud, const char *name)
+{
+	struct mapping *m = ud;
+	size_t i;
+
+	for (i = 0; i < m->nlookups; i++)
+		if (!strcmp(lookup_name(m->lookups[i]), name))
+			return m->lookups[i];
+	return NULL;
+}
+
+static int scope_field(void *ud, const char *name, int *id)
+{
+	struct mapping *m = ud;
+	int i = canon_field_index(m->cur_kind, name);
+
+	if (i < 0)
+		return 0;
+	*id = i;
+	return 1;
+}
+
+static void scope_at(struct mapping *m, struct expr_scope *sc,
+		     const struct ynode *n)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->path = csv_path;
+	sc->var = scope_var;
+	sc->lookup = scope_lookup;
+	sc->ud = m;
+	sc->bare_const = 1;
+	sc->file = m->path;
+	sc->line = n->line;
+	/* A quoted scalar's text starts after its quote. */
+	sc->col = n->col + (n->quoted ? 1 : 0);
+	m->cur_line = n->line;
+	m->cur_col = n->col;
+}
+
+/* ------------------------------------------------------------------ */
+/* Compile                                                              */
+
+static int check_keys(struct mapping *m, const struct ynode *map,
+		      const char *allowed, const char *what, struct err *err)
+{
+	size_t i;
+
+	for (i = 0; i < map->n; i += 2) {
+		char pat[96];
+		const struct ynode *k = map->items[i];
+
+		snprintf(pat, sizeof(pat), ",%s,", k->value ? k->value : "");
+		if (!k->value || !strstr(allowed, pat)) {
+			char list[256];
+			size_t j, o = 0;
+
+			/* ",a,b," -> "a, b" */
+			for (j = 1; allowed[j] && o + 3 < sizeof(list); j++) {
+				if (allowed[j] == ',') {
+					if (allowed[j + 1]) {
+						list[o++] = ',';
+						list[o++] = ' ';
+					}
+				} else {
+					list[o++] = allowed[j];
+				}
+			}
+			list[o] = '\0';
+			return ynode_err(m->yt, k, err, E_CONFIG,
+					 "unknown key '%s' in %s (known: %s)",
+					 k->value ? k->value : "?", what, list);
+		}
+	}
+	return 0;
+}
+
+static const char *scalar(struct mapping *m, const struct ynode *map,
+			  const char *key, const char *def, struct err *err,
+			  int *bad_out)
+{
+	const struct ynode *n = ynode_get(map, key);
+
+	*bad_out = 0;
+	if (!n)
+		return def;
+	if (n->type != Y_SCALAR) {
+		*bad_out = 1;
+		ynode_err(m->yt, n, err, E_CONFIG, "'%s' must be a single value",
+			  key);
+		return NULL;
+	}
+	return n->value;
+}
+
+static int parse_char(struct mapping *m, const struct ynode *in,
+		      const char *key, char *out, struct err *err)
+{
+	const struct ynode *n = ynode_get(in, key);
+
+	if (!n)
+		return 0;
+	if (n->type == Y_SCALAR && (!strcmp(n->value, "tab") ||
+				    !strcmp(n->value, "\\t"))) {
+		*out = '\t';
+		return 0;
+	}
+	if (n->type != Y_SCALAR || n->len != 1)
+		return ynode_err(m->yt, n, err, E_CONFIG,
+				 "'%s' is one character (or \"tab\")", key);
+	*out = n->value[0];
+	return 0;
+}
+
+static int parse_uint(struct mapping *m, const struct ynode *in,
+		      const char *key, unsigned long max, unsigned long *out,
+		      struct err *err)
+{
+	const struct ynode *n = ynode_get(in, key);
+	char *end;
+
+	if (!n)
+		return 0;
+	if (n->type == Y_SCALAR) {
+		unsigned long v = strtoul(n->value, &end, 10);
+
+		if (*n->value && !*end && v <= max) {
+			*out = v;
+			return 0;
+		}
+	}
+	return ynode_err(m->yt, n, err, E_CONFIG,
+			 "'%s' is a whole number up to %lu", key, max);
+}
+
+static int parse_bool(struct mapping *m, const struct ynode *in,
+		      const char *key, int *out, struct err *err)
+{
+	const struct ynode *n = ynode_get(in, key);
+
+	if (!n)
+		return 0;
+	if (n->type == Y_SCALAR && (!strcmp(n->value, "true") ||
+				    !strcmp(n->value, "yes"))) {
+		*out = 1;
+		return 0;
+	}
+	if (n->type == Y_SCALAR && (!strcmp(n->value, "false") ||
+				    !strcmp(n->value, "no"))) {
+		*out = 0;
+		return 0;
+	}
+	return ynode_err(m->yt, n, err, E_CONFIG, "'%s' is true or false",
+			 key);
+}
+
+static int compile_input(struct mapping *m, struct err *err)
+{
+	const struct ynode *in = ynode_get(m->yt->root, "input");
+	const struct ynode *f, *cols;
+	unsigned long v;
+	int b;
+
+	if (!in)
+		return ynode_err(m->yt, m->yt->root, err, E_CONFIG,
+				 "missing 'input:' (at least input: { format: csv })");
+	if (in->type != Y_MAP)
+		return ynode_err(m->yt, in, err, E_CONFIG, "'input' must be a map");
+	f = ynode_get(in, "format");
+	if (!f || f->type != Y_SCALAR)
+		return ynode_err(m->yt, f ? f : in, err, E_CONFIG,
+				 "input needs 'format: csv' (or x12, edifact, xml)");
+	if (!strcmp(f->value, "x12") || !strcmp(f->value, "edifact") ||
+	    !strcmp(f->value, "xml"))
+		return ynode_err(m->yt, f, err, E_CONFIG,
+				 "format '%s' is not supported by this build yet (only csv)",
+				 f->value);
+	if (strcmp(f->value, "csv"))
+		return ynode_err(m->yt, f, err, E_CONFIG,
+				 "unknown format '%s' (csv, x12, edifact or xml)",
+				 f->value);
+	m->format = "csv";
+	if (check_keys(m, in,
+		       ",format,header,columns,delimiter,quote,encoding,trim,comment,skip_lines,max_record,max_field,ragged,",
+		       "input", err))
+		return -1;
+	csv_reader_opts_init(&m->csv);
+	m->csv.max_record = 1u << 20;
+	if (parse_bool(m, in, "header", &m->csv.header, err) ||
+	    parse_char(m, in, "delimiter", &m->csv.delimiter, err) ||
+	    parse_char(m, in, "quote", &m->csv.quote, err) ||
+	    parse_char(m, in, "comment", &m->csv.comment, err) ||
+	    parse_bool(m, in, "trim", &m->csv.trim, err))
+		return -1;
+	m->csv.encoding = scalar(m, in, "encoding", NULL, err, &b);
+	if (b)
+		return -1;
+	if (m->csv.encoding) {
+		/* Fail at load, not on the first document. */
+		struct csv_reader *r;
+		struct err e2 = ERR_INIT;
+		struct csv_reader_opts o = m->csv;
+
+		o.header = 0;
+		if (csv_reader_open(&r, "/dev/null", "/dev/null", &o, &e2)) {
+			if (e2.code == E_CONFIG)
+				return ynode_err(m->yt, ynode_get(in, "encoding"),
+						 err, E_CONFIG,
+						 "unknown encoding '%s'",
+						 m->csv.encoding);
+		} else {
+			csv_reader_free(r);
+		}
+	}
+	v = 0;
+	if (parse_uint(m, in, "skip_lines", 1000, &v, err))
+		return -1;
+	m->csv.skip_lines = (unsigned)v;
+	v = m->csv.max_record;
+	if (parse_uint(m, in, "max_record", 1ul << 30, &v, err))
+		return -1;
+	m->csv.max_record = v ? v : 1u << 20;
+	v = 0;
+	if (parse_uint(m, in, "max_field", 1ul << 30, &v, err))
+		return -1;
+	m->csv.max_field = v;
+	{
+		const char *r = scalar(m, in, "ragged", "reject", err, &b);
+
+		if (b)
+			return -1;
+		if (!strcmp(r, "allow"))
+			m->ragged_allow = 1;
+		else if (strcmp(r, "reject"))
+			return ynode_err(m->yt, ynode_get(in, "ragged"), err,
+					 E_CONFIG, "ragged: is reject or allow");
+	}
+	cols = ynode_get(in, "columns");
+	if (cols) {
+		size_t i;
+
+		if (cols->type != Y_SEQ || !cols->n)
+			return ynode_err(m->yt, cols, err, E_CONFIG,
+					 "columns: is a list of column names");
+		if (m->csv.header)
+			return ynode_err(m->yt, cols, err, E_CONFIG,
+					 "columns: names a headerless file's columns; set header: false");
+		m->columns = arena_alloc(&m->pool.arena,
+					 cols->n * sizeof(*m->columns));
+		if (!m->columns)
+			return err_set(err, E_NOMEM, "out of memory");
+		for (i = 0; i < cols->n; i++) {
+			if (cols->items[i]->type != Y_SCALAR)
+				return ynode_err(m->yt, cols->items[i], err,
+						 E_CONFIG, "column names are text");
+			m->columns[i] = cols->items[i]->value;
+		}
+		m->ncolumns = cols->n;
+	}
+	return 0;
+}
+
+static char *join_dir(struct mapping *m, const char *rel)
+{
+	char *p;
+
+	if (rel[0] == '/')
+		return arena_strdup(&m->pool.arena, rel);
+	p = arena_printf(&m->pool.arena, "%s/%s", m->dir, rel);
+	return p;
+}
+
+static int compile_lookups(struct mapping *m, struct err *err)
+{
+	const struct ynode *ls = ynode_get(m->yt->root, "lookups");
+	size_t i;
+
+	if (!ls)
+		return 0;
+	if (ls->type != Y_MAP)
+		return ynode_err(m->yt, ls, err, E_CONFIG,
+				 "lookups: maps names to { file:, key:, value: }");
+	for (i = 0; i < ls->n; i += 2) {
+		const struct ynode *k = ls->items[i], *d = ls->items[i + 1];
+		struct lookup_opts o = {0};
+		const char *file, *miss;
+		struct lookup *l;
+		char *path;
+		int b;
+
+		if (m->nlookups == sizeof(m->lookups) / sizeof(m->lookups[0]))
+			return ynode_err(m->yt, k, err, E_CONFIG,
+					 "too many lookups (32)");
+		if (d->type != Y_MAP)
+			return ynode_err(m->yt, d, err, E_CONFIG,
+					 "lookup '%s' needs { file:, key:, value: }",
+					 k->value);
+		if (check_keys(m, d,
+			       ",file,key,value,missing,delimiter,encoding,ignore_case,",
+			       "a lookup", err))
+			return -1;
+		file = scalar(m, d, "file", NULL, err, &b);
+		if (b)
+			return -1;
+		o.key = scalar(m, d, "key", NULL, err, &b);
+		if (b)
+			return -1;
+		o.value = scalar(m, d, "value", NULL, err, &b);
+		if (b)
+			return -1;
+		o.encoding = scalar(m, d, "encoding", NULL, err, &b);
+		if (b)
+			return -1;
+		if (!file || !o.key || !o.value)
+			return ynode_err(m->yt, d, err, E_CONFIG,
+					 "lookup '%s' needs file:, key: and value:",
+					 k->value);
+		if (parse_char(m, d, "delimiter", &o.delimiter, err) ||
+		    parse_bool(m, d, "ignore_case", &o.ignore_case, err))
+			return -1;
+		if (!(path = join_dir(m, file)))
+			return err_set(err, E_NOMEM, "out of memory");
+		if (!fsu_exists(path))
+			return ynode_err(m->yt, ynode_get(d, "file"), err,
+					 E_CONFIG, "lookup file '%s' not found",
+					 path);
+		if (lookup_load(path, k->value, &o, &l, err))
+			return -1;
+		m->lookups[m->nlookups++] = l;
+		miss = scalar(m, d, "missing", "reject", err, &b);
+		if (b)
+			return -1;
+		if (!strcmp(miss, "reject")) {
+			lookup_set_missing(l, LOOKUP_REJECT, NULL);
+		} else if (!strcmp(miss, "keep")) {
+			lookup_set_missing(l, LOOKUP_KEEP, NULL);
+		} else if (!strncmp(miss, "default(", 8) &&
+			   miss[strlen(miss) - 1] == ')') {
+			char v[256];
+			size_t n = strlen(miss) - 9;
+
+			if (n >= sizeof(v))
+				n = sizeof(v) - 1;
+			memcpy(v, miss + 8, n);
+			v[n] = '\0';
+			if (n >= 2 && (v[0] == '"' || v[0] == '\'') &&
+			    v[n - 1] == v[0]) {
+				memmove(v, v + 1, n - 2);
+				v[n - 2] = '\0';
+			}
+			if (lookup_set_missing(l, LOOKUP_DEFAULT, v))
+				return err_set(err, E_NOMEM, "out of memory");
+		} else {
+			return ynode_err(m->yt, ynode_get(d, "missing"), err,
+					 E_CONFIG,
+					 "missing: is reject, keep or default(\"value\")");
+		}
+	}
+	return 0;
+}
+
+static int compile_context(struct mapping *m, struct err *err)
+{
+	const struct ynode *c = ynode_get(m->yt->root, "context");
+	size_t i, j;
+
+	if (!c)
+		return 0;
+	if (c->type != Y_MAP)
+		return ynode_err(m->yt, c, err, E_CONFIG,
+				 "context: maps variable names to expressions");
+	m->in_context = 1;
+	for (i = 0; i < c->n; i += 2) {
+		const struct ynode *k = c->items[i], *v = c->items[i + 1];
+		struct expr_scope sc;
+
+		if (m->nvars == MAP_MAX_VARS)
+			return ynode_err(m->yt, k, err, E_CONFIG,
+					 "too many context variables");
+		for (j = 0; j < VAR_NBUILTIN; j++)
+			if (!strcmp(k->value, builtin_vars[j]))
+				return ynode_err(m->yt, k, err, E_CONFIG,
+						 "'%s' is a built-in variable",
+						 k->value);
+		for (j = 0; j < m->nvars; j++)
+			if (!strcmp(k->value, m->vars[j]))
+				return ynode_err(m->yt, k, err, E_CONFIG,
+						 "context variable '%s' is defined twice",
+						 k->value);
+		if (v->type != Y_SCALAR)
+			return ynode_err(m->yt, v, err, E_CONFIG,
+					 "a context value is one expression");
+		m->cur_nvars = m->nvars; /* earlier variables only */
+		scope_at(m, &sc, v);
+		if (expr_compile(&m->pool, &sc, v->value, v->len, v->quoted,
+				 &m->var_e[m->nvars], err))
+			return -1;
+		m->vars[m->nvars++] = k->value;
+	}
+	m->in_context = 0;
+	m->cur_nvars = m->nvars;
+	return 0;
+}
+
+struct enum_check {
+	struct mapping *m;
+	const struct canon_field *f;
+	const struct ynode *n;
+	struct err *err;
+};
+
+static int enum_cb(void *ud, const char *v, unsigned col)
+{
+	struct enum_check *ec = ud;
+	const char *p = ec->f->enum_values;
+	size_t n = strlen(v);
+
+	while (p && *p) {
+		const char *bar = strchr(p, '|');
+		size_t len = bar ? (size_t)(bar - p) : strlen(p);
+
+		if (len == n && !memcmp(p, v, n))
+			return 0;
+		p = bar ? bar + 1 : NULL;
+	}
+	err_at(ec->err, E_CONFIG, ec->m->path, ec->n->line, col,
+	       "'%s' is not a valid %s (one of %s)", v, ec->f->name,
+	       ec->f->enum_values);
+	return 1;
+}
+
+static int compile_cond(struct mapping *m, const struct ynode *n,
+			struct expr_cond **out, struct err *err)
+{
+	struct expr_scope sc;
+	char what[64];
+
+	if (n->type != Y_SCALAR)
+		return ynode_err(m->yt, n, err, E_CONFIG,
+				 "a condition is one line of text");
+	scope_at(m, &sc, n);
+	sc.bare = scope_field;
+	sc.bare_const = 0;
+	snprintf(what, sizeof(what), "field of kind %s",
+		 canon_kind_name(m->cur_kind));
+	sc.bare_what = what;
+	return expr_cond_compile(&m->pool, &sc, n->value, n->len, out, err);
+}
+
+static int compile_record(struct mapping *m, const struct ynode *rn,
+			  struct map_record *r, struct err *err)
+{
+	const struct ynode *kn, *fn, *en, *wn, *rl;
+	const struct canon_field *cf;
+	size_t nf, i, j;
+	int kind;
+
+	if (rn->type != Y_MAP)
+		return ynode_err(m->yt, rn, err, E_CONFIG,
+				 "a record is a map with kind: and fields:");
+	if (check_keys(m, rn, ",kind,each,when,fields,rules,", "a record",
+		       err))
+		return -1;
+	kn = ynode_get(rn, "kind");
+	if (!kn || kn->type != Y_SCALAR)
+		return ynode_err(m->yt, kn ? kn : rn, err, E_CONFIG,
+				 "record needs kind: item, location, price or stock");
+	kind = canon_kind_from_name(kn->value);
+	if (kind < 0)
+		return ynode_err(m->yt, kn, err, E_CONFIG,
+				 "unknown kind '%s' (item, location, price or stock)",
+				 kn->value);
+	r->kind = (enum canon_kind)kind;
+	m->cur_kind = r->kind;
+	en = ynode_get(rn, "each");
+	if (en && (en->type != Y_SCALAR || strcmp(en->value, "row")))
+		return ynode_err(m->yt, en, err, E_CONFIG,
+				 "for csv input each: is 'row' (one scope per row)");
+	fn = ynode_get(rn, "fields");
+	if (!fn || fn->type != Y_MAP)
+		return ynode_err(m->yt, fn ? fn : rn, err, E_CONFIG,
+				 "record needs fields: (canonical field: expression)");
+	cf = canon_fields(r->kind, &nf);
+	for (i = 0; i < fn->n; i += 2) {
+		const struct ynode *k = fn->items[i], *v = fn->items[i + 1];
+		int idx = canon_field_index(r->kind, k->value);
+		struct expr_scope sc;
+		struct enum_check ec = {m, NULL, v, err};
+
+		if (idx < 0) {
+			char list[300];
+			size_t o = 0;
+
+			for (j = 0; j < nf && o + 40 < sizeof(list); j++)
+				o += (size_t)snprintf(list + o, sizeof(list) - o,
+						      "%s%s", j ? ", " : "",
+						      cf[j].name);
+			return ynode_err(m->yt, k, err, E_CONFIG,
+					 "kind '%s' has no field '%s' (fields: %s)",
+					 canon_kind_name(r->kind), k->value,
+					 list);
+		}
+		if (r->fields[idx])
+			return ynode_err(m->yt, k, err, E_CONFIG,
+					 "field '%s' is mapped twice", k->value);
+		if (v->type != Y_SCALAR)
+			return ynode_err(m->yt, v, err, E_CONFIG,
+					 "field '%s' takes one expression",
+					 k->value);
+		scope_at(m, &sc, v);
+		if (expr_compile(&m->pool, &sc, v->value, v->len, v->quoted,
+				 &r->fields[idx], err))
+			return -1;
+		r->fcol[idx] = v->col;
+		if (cf[idx].type == CT_ENUM) {
+			ec.f = &cf[idx];
+			if (expr_each_output(r->fields[idx], enum_cb, &ec) &&
+			    err->code)
+				return -1;
+		}
+	}
+	for (i = 0; i < nf; i++)
+		if ((cf[i].flags & CF_REQUIRED) && !cf[i].def && !r->fields[i])
+			return ynode_err(m->yt, ynode_key(rn, "fields"), err,
+					 E_CONFIG,
+					 "kind '%s' needs field '%s' (map it, or set a constant)",
+					 canon_kind_name(r->kind), cf[i].name);
+	wn = ynode_get(rn, "when");
+	if (wn && compile_cond(m, wn, &r->when, err))
+		return -1;
+	rl = ynode_get(rn, "rules");
+	if (rl) {
+		if (rl->type != Y_SEQ)
+			return ynode_err(m->yt, rl, err, E_CONFIG,
+					 "rules: is a list of { check:, message: }");
+		for (i = 0; i < rl->n; i++) {
+			const struct ynode *it = rl->items[i], *ck = it;
+			struct map_rule *ru;
+
+			if (r->nrules == MAP_MAX_RULES)
+				return ynode_err(m->yt, it, err, E_CONFIG,
+						 "too many rules");
+			ru = &r->rules[r->nrules];
+			if (it->type == Y_MAP) {
+				int b;
+
+				if (check_keys(m, it, ",check,message,",
+					       "a rule", err))
+					return -1;
+				ck = ynode_get(it, "check");
+				if (!ck)
+					return ynode_err(m->yt, it, err,
+							 E_CONFIG,
+							 "a rule needs check:");
+				ru->message = scalar(m, it, "message", NULL,
+						     err, &b);
+				if (b)
+					return -1;
+			}
+			if (compile_cond(m, ck, &ru->cond, err))
+				return -1;
+			ru->text = ck->value;
+			r->nrules++;
+		}
+	}
+	return 0;
+}
+
+static int compile_tests(struct mapping *m, struct err *err)
+{
+	const struct ynode *t = ynode_get(m->yt->root, "tests");
+	size_t i;
+
+	if (!t)
+		return 0;
+	if (t->type != Y_SEQ)
+		return ynode_err(m->yt, t, err, E_CONFIG,
+				 "tests: is a list of { input:, expect: }");
+	m->tests = arena_alloc(&m->pool.arena, (t->n + 1) * sizeof(*m->tests));
+	if (!m->tests)
+		return err_set(err, E_NOMEM, "out of memory");
+	for (i = 0; i < t->n; i++) {
+		const struct ynode *it = t->items[i];
+		const char *in, *ex, *src;
+		int b1, b2, b3;
+
+		if (it->type != Y_MAP)
+			return ynode_err(m->yt, it, err, E_CONFIG,
+					 "a test is { input: FILE, expect: FILE }");
+		if (check_keys(m, it, ",input,expect,source,", "a test", err))
+			return -1;
+		in = scalar(m, it, "input", NULL, err, &b1);
+		ex = scalar(m, it, "expect", NULL, err, &b2);
+		src = scalar(m, it, "source", "", err, &b3);
+		if (b1 || b2 || b3)
+			return -1;
+		if (!in || !ex)
+			return ynode_err(m->yt, it, err, E_CONFIG,
+					 "a test needs input: and expect:");
+		m->tests[i].input = join_dir(m, in);
+		m->tests[i].expect = join_dir(m, ex);
+		m->tests[i].source = src;
+		m->tests[i].line = it->line;
+		if (!m->tests[i].input || !m->tests[i].expect)
+			return err_set(err, E_NOMEM, "out of memory");
+	}
+	m->ntests = t->n;
+	return 0;
+}
+
+static void add_hint(struct err *err)
+{
+	/* libyaml's message for `decimal(comma: true)` in a plain value. */
+	if (strstr(err->reason, "mapping values are not allowed")) {
+		size_t n = strlen(err->reason);
+
+		snprintf(err->reason + n, sizeof(err->reason) - n, "%s",
+			 " (inside an expression write name:value without a space, e.g. decimal(comma:true), or quote the whole expression with '...')");
+	}
+}
+
+int mapping_load(const char *path, struct mapping **out, struct err *err)
+{
+	struct mapping *m = calloc(1, sizeof(*m));
+	const struct ynode *root, *recs, *nm;
+	char *tmp;
+	size_t i;
+	int rc = -1;
+
+	*out = NULL;
+	if (!m)
+		return err_set(err, E_NOMEM, "out of memory");
+	expr_pool_init(&m->pool);
+	m->path = strdup(path);
+	tmp = strdup(path);
+	if (!m->path || !tmp) {
+		free(tmp);
+		err_set(err, E_NOMEM, "out of memory");
+		goto cleanup;
+	}
+	m->dir = strdup(dirname(tmp));
+	free(tmp);
+	if (!m->dir) {
+		err_set(err, E_NOMEM, "out of memory");
+		goto cleanup;
+	}
+	if (sha256_file(path, m->sha, NULL, err))
+		goto cleanup;
+	if (ytree_load_file(path, &m->yt, err)) {
+		add_hint(err);
+		goto cleanup;
+	}
+	root = m->yt->root;
+	if (!root || root->type != Y_MAP) {
+		err_at(err, E_CONFIG, path, 1, 1,
+		       "a mapping file is a map (mapping:, input:, records:)");
+		goto cleanup;
+	}
+	if (ynode_get(root, "outbound")) {
+		ynode_err(m->yt, ynode_key(root, "outbound"), err, E_CONFIG,
+			  "this is an outbound mapping, not an inbound one");
+		goto cleanup;
+	}
+	if (check_keys(m, root,
+		       ",mapping,description,input,lookups,context,records,tests,",
+		       "the mapping", err))
+		goto cleanup;
+	nm = ynode_get(root, "mapping");
+	if (nm && nm->type == Y_SCALAR) {
+		m->name = strdup(nm->value);
+	} else {
+		const char *b = strrchr(path, '/');
+
+		m->name = strdup(b ? b + 1 : path);
+		if (m->name && strrchr(m->name, '.'))
+			*strrchr(m->name, '.') = '\0';
+	}
+	if (!m->name) {
+		err_set(err, E_NOMEM, "out of memory");
+		goto cleanup;
+	}
+	if (compile_input(m, err) || compile_lookups(m, err) ||
+	    compile_context(m, err))
+		goto cleanup;
+	recs = ynode_get(root, "records");
+	if (!recs || recs->type != Y_SEQ || !recs->n) {
+		ynode_err(m->yt, recs ? recs : root, err, E_CONFIG,
+			  "records: is a list with at least one record");
+		goto cleanup;
+	}
+	if (recs->n > MAP_MAX_RECORDS) {
+		ynode_err(m->yt, recs, err, E_CONFIG,
+			  "at most %d records per mapping", MAP_MAX_RECORDS);
+		goto cleanup;
+	}
+	for (i = 0; i < recs->n; i++)
+		if (compile_record(m, recs->items[i], &m->recs[i], err))
+			goto cleanup;
+	m->nrecs = recs->n;
+	if (compile_tests(m, err))
+		goto cleanup;
+	*out = m;
+	m = NULL;
+	rc = 0;
+cleanup:
+	mapping_free(m);
+	return rc;
+}
+
+void mapping_free(struct mapping *m)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	for (i = 0; i < m->nlookups; i++)
+		lookup_free(m->lookups[i]);
+	expr_pool_release(&m->pool);
+	ytree_free(m->yt);
+	free(m->paths);
+	free(m->path);
+	free(m->dir);
+	free(m->name);
+	free(m);
+}
+
+const char *mapping_name(const struct mapping *m)
+{
+	return m->name;
+}
+
+const char *mapping_format(const struct mapping *m)
+{
+	return m->format;
+}
+
+void mapping_each_dep(const struct mapping *m,
+		      void (*cb)(void *ud, const char *path,
+				 const char *sha256_hex),
+		      void *ud)
+{
+	size_t i;
+
+	cb(ud, m->path, m->sha);
+	for (i = 0; i < m->nlookups; i++)
+		cb(ud, lookup_path(m->lookups[i]),
+		   lookup_sha256(m->lookups[i]));
+}
+
+size_t mapping_ntests(const struct mapping *m)
+{
+	return m->ntests;
+}
+
+const struct mapping_test *mapping_get_test(const struct mapping *m,
+					    size_t i)
+{
+	return i < m->ntests ? &m->tests[i] : NULL;
+}
+
+int mapping_check(const char *path, struct err *err)
+{
+	struct ytree *t = NULL;
+	int outbound;
+
+	if (ytree_load_file(path, &t, err)) {
+		add_hint(err);
+		return -1;
+	}
+	outbound = t->root && ynode_get(t->root, "outbound") != NULL;
+	ytree_free(t);
+	if (outbound) {
+		struct outbound *o;
+
+		if (outbound_load(path, &o, err))
+			return -1;
+		outbound_free(o);
+	} else {
+		struct mapping *m;
+
+		if (mapping_load(path, &m, err))
+			return -1;
+		mapping_free(m);
+	}
+	return 0;
+}
+
+int mapping_reject_to_jsonl(const struct mapping_reject *rj, struct buf *out)
+{
+	buf_adds(out, "{\"kind\":\"reject\",\"_file\":");
+	buf_add_json_str(out, rj->file ? rj->file : "",
+			 rj->file ? strlen(rj->file) : 0);
+	buf_addf(out, ",\"_line\":%lu", rj->line);
+	if (rj->col)
+		buf_addf(out, ",\"_col\":%u", rj->col);
+	if (rj->field && *rj->field) {
+		buf_adds(out, ",\"field\":");
+		buf_add_json_str(out, rj->field, strlen(rj->field));
+	}
+	buf_adds(out, ",\"reason\":");
+	buf_add_json_str(out, rj->reason ? rj->reason : "",
+			 rj->reason ? strlen(rj->reason) : 0);
+	buf_adds(out, ",\"raw\":");
+	buf_add_json_str(out, rj->raw ? rj->raw : "", rj->raw ? rj->raw_len : 0);
+	return buf_adds(out, "}\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* Run                                                                  */
+
+struct run {
+	const struct mapping *m;
+	const struct mapping_doc *doc;
+	struct csv_reader *r;
+	const struct csv_row *row;
+	int *colidx;                 /* per path: resolved column, -1 */
+	struct expr_val vars[VAR_NBUILTIN + MAP_MAX_VARS];
+	char linebuf[24], rowbuf[24];
+	struct arena doc_arena;
+	struct arena row_arena;
+	/* the record being built */
+	const struct map_record *rec;
+	struct expr_val fv[CANON_MAX_FIELDS];
+	unsigned fcol[CANON_MAX_FIELDS];
+	unsigned char fstate[CANON_MAX_FIELDS]; /* 0 todo, 1 busy, 2 done */
+	const struct canon_record *validated;   /* rules read this */
+	int fail_field;
+	unsigned fail_col;
+};
+
+static int rt_path(void *ud, int id, struct expr_val *out, unsigned *col,
+		   struct err *err)
+{
+	struct run *run = ud;
+	const struct map_path *p = &run->m->paths[id];
+	int c;
+
+	(void)err;
+	if (p->kind == P_PREAMBLE) {
+		out->s = csv_reader_preamble(run->r, (unsigned)p->index + 1);
+		out->n = strlen(out->s);
+		return 0;
+	}
+	c = run->colidx[id];
+	*col = (unsigned)c + 1;
+	if (!run->row || c < 0 || (size_t)c >= run->row->n) {
+		out->s = NULL; /* a short row (ragged: allow) reads absent */
+		out->n = 0;
+		return 0;
+	}
+	out->s = run->row->f[c];
+	out->n = run->row->len[c];
+	return 0;
+}
+
+static int rt_var(void *ud, int id, struct expr_val *out, struct err *err)
+{
+	struct run *run = ud;
+
+	(void)err;
+	*out = run->vars[id];
+	return 0;
+}
+
+static int eval_field(struct run *run, int idx, struct err *err);
+
+static int rt_field(void *ud, int id, struct expr_val *out, struct err *err)
+{
+	struct run *run = ud;
+
+	if (run->validated) {
+		const char *v = run->validated->v[id];
+
+		out->s = v;
+		out->n = v ? strlen(v) : 0;
+		return 0;
+	}
+	if (eval_field(run, id, err))
+		return -1;
+	*out = run->fv[id];
+	return 0;
+}
+
+static void rt_init(struct run *run, struct expr_rt *rt, struct arena *a)
+{
+	memset(rt, 0, sizeof(*rt));
+	rt->path = rt_path;
+	rt->var = rt_var;
+	rt->bare = rt_field;
+	rt->ud = run;
+	rt->a = a;
+	rt->last_bare = -1;
+}
+
+static int eval_field(struct run *run, int idx, struct err *err)
+{
+	struct expr_rt rt;
+
+	if (run->fstate[idx] == 2)
+		return 0;
+	run->fstate[idx] = 1;
+	run->fv[idx].s = NULL;
+	run->fv[idx].n = 0;
+	if (run->rec->fields[idx]) {
+		rt_init(run, &rt, &run->row_arena);
+		if (expr_eval(run->rec->fields[idx], &rt, &run->fv[idx],
+			      err)) {
+			if (run->fail_field < 0) {
+				run->fail_field = idx;
+				run->fail_col = rt.col;
+			}
+			return -1;
+		}
+		run->fcol[idx] = rt.col;
+	}
+	run->fstate[idx] = 2;
+	return 0;
+}
+
+static int do_reject(struct run *run, const struct mapping_sink *sink,
+		     unsigned col, const char *field, const char *reason,
+		     struct err *err)
+{
+	struct mapping_reject rj;
+
+	rj.file = run->doc->name;
+	rj.line = run->row ? run->row->line : 0;
+	rj.col = col;
+	rj.field = field ? field : "";
+	rj.reason = reason;
+	rj.raw = run->row ? run->row->raw : "";
+	rj.raw_len = run->row ? run->row->raw_len : 0;
+	return sink->reject(sink->ud, &rj, err);
+}
+
+/* Maps one record entry for the current row. Returns 1 emitted into *out,
+ * 0 filtered, -1 rejected (e describes why; fail_field names the field). */
+static int map_one(struct run *run, size_t ri, struct canon_record *out,
+		   struct err *e)
+{
+	const struct map_record *rec = &run->m->recs[ri];
+	struct expr_rt rt;
+	size_t nf, i;
+	int yes, txn;
+
+	run->rec = rec;
+	run->validated = NULL;
+	run->fail_field = -1;
+	run->fail_col = 0;
+	memset(run->fstate, 0, sizeof(run->fstate));
+	canon_fields(rec->kind, &nf);
+	if (rec->when) {
+		rt_init(run, &rt, &run->row_arena);
+		if (expr_cond_eval(rec->when, &rt, &yes, e))
+			return -1;
+		if (!yes)
+			return 0;
+	}
+	memset(out, 0, sizeof(*out));
+	out->kind = rec->kind;
+	for (i = 0; i < nf; i++) {
+		if (eval_field(run, (int)i, e))
+			return -1;
+		if (run->fv[i].s) {
+			out->v[i] = arena_strndup(&run->row_arena,
+						  run->fv[i].s, run->fv[i].n);
+			if (!out->v[i])
+				return err_set(e, E_NOMEM, "out of memory");
+		}
+	}
+	txn = canon_txn_field(rec->kind);
+	if (txn >= 0 && !rec->fields[txn]) {
+		out->v[txn] = arena_printf(&run->row_arena, "%.16s:%lu:%zu",
+					   run->doc->sha256, run->row->line,
+					   ri);
+		if (!out->v[txn])
+			return err_set(e, E_NOMEM, "out of memory");
+	}
+	out->lin.source = run->doc->source ? run->doc->source : "";
+	out->lin.file = run->doc->name;
+	out->lin.line = run->row->line;
+	if (canon_validate(out, &run->row_arena, e)) {
+		int fi = canon_field_index(rec->kind, e->field);
+
+		if (fi >= 0) {
+			run->fail_field = fi;
+			run->fail_col = run->fcol[fi];
+		}
+		return -1;
+	}
+	run->validated = out;
+	for (i = 0; i < rec->nrules; i++) {
+		rt_init(run, &rt, &run->row_arena);
+		if (expr_cond_eval(rec->rules[i].cond, &rt, &yes, e)) {
+			if (rt.last_bare >= 0)
+				run->fail_field = rt.last_bare;
+			return -1;
+		}
+		if (!yes) {
+			if (rt.last_bare >= 0) {
+				run->fail_field = rt.last_bare;
+				run->fail_col = run->fcol[rt.last_bare];
+			}
+			if (rec->rules[i].message)
+				return err_set(e, E_VALIDATE, "%s (rule: %s)",
+					       rec->rules[i].message,
+					       rec->rules[i].text);
+			return err_set(e, E_VALIDATE, "rule failed: %s",
+				       rec->rules[i].text);
+		}
+	}
+	return 1;
+}
+
+static int resolve_columns(struct run *run, struct err *err)
+{
+	const struct mapping *m = run->m;
+	size_t i;
+
+	run->colidx = calloc(m->npaths + 1, sizeof(*run->colidx));
+	if (!run->colidx)
+		return err_set(err, E_NOMEM, "out of memory");
+	for (i = 0; i < m->npaths; i++) {
+		const struct map_path *p = &m->paths[i];
+
+		run->colidx[i] = p->index;
+		if (p->kind != P_COL_NAME)
+			continue;
+		run->colidx[i] = csv_reader_column(run->r, p->name);
+		if (run->colidx[i] < 0) {
+			const struct csv_row *h = csv_reader_header(run->r);
+			char list[300];
+			size_t j, o = 0;
+
+			list[0] = '\0';
+			for (j = 0; h && j < h->n && o + 40 < sizeof(list); j++)
+				o += (size_t)snprintf(list + o, sizeof(list) - o,
+						      "%s'%s'", j ? ", " : "",
+						      h->f[j]);
+			return err_at(err, E_PARSE, run->doc->name, h ? h->line : 1, 0,
+				      "column '%s' (used at %s:%lu) is not in the header (columns: %s)",
+				      p->name, m->path, p->line, list);
+		}
+	}
+	return 0;
+}
+
+static int eval_context(struct run *run, struct err *err)
+{
+	const struct mapping *m = run->m;
+	struct expr_rt rt;
+	size_t i;
+
+	run->vars[VAR_FILE].s = run->doc->name;
+	run->vars[VAR_FILE].n = strlen(run->doc->name);
+	run->vars[VAR_SOURCE].s = run->doc->source ? run->doc->source : "";
+	run->vars[VAR_SOURCE].n = strlen(run->vars[VAR_SOURCE].s);
+	for (i = 0; i < m->nvars; i++) {
+		struct expr_val v;
+
+		rt_init(run, &rt, &run->doc_arena);
+		if (expr_eval(m->var_e[i], &rt, &v, err)) {
+			char f[160];
+
+			snprintf(f, sizeof(f), "context '%s'", m->vars[i]);
+			err_locate(err, run->doc->name, 1, 0, f);
+			return -1;
+		}
+		if (v.s && !(v.s = arena_strndup(&run->doc_arena, v.s, v.n)))
+			return err_set(err, E_NOMEM, "out of memory");
+		run->vars[VAR_NBUILTIN + i] = v;
+	}
+	return 0;
+}
+
+int mapping_run(const struct mapping *m, const struct mapping_doc *doc,
+		const struct mapping_sink *sink, struct mapping_stats *stats,
+		struct err *err)
+{
+	struct run run;
+	struct mapping_stats st = {0, 0, 0, 0};
+	struct canon_record outs[MAP_MAX_RECORDS];
+	char sha[SHA256_HEX_LEN];
+	struct mapping_doc d = *doc;
+	size_t expect_cols = 0;
+	int rc = -1, n;
+
+	memset(&run, 0, sizeof(run));
+	run.m = m;
+	run.doc = &d;
+	arena_init(&run.doc_arena, 4096, 0);
+	arena_init(&run.row_arena, 16384, 0);
+	if (!d.name)
+		d.name = d.path;
+	if (!d.sha256 || strlen(d.sha256) < 16) {
+		if (sha256_file(d.path, sha, NULL, err))
+			goto cleanup;
+		d.sha256 = sha;
+	}
+	if (csv_reader_open(&run.r, d.path, d.name, &m->csv, err))
+		goto cleanup;
+	if (resolve_columns(&run, err) || eval_context(&run, err))
+		goto cleanup;
+	if (m->csv.header && csv_reader_header(run.r))
+		expect_cols = csv_reader_header(run.r)->n;
+	else if (m->ncolumns)
+		expect_cols = m->ncolumns;
+	while ((n = csv_reader_next(run.r, &run.row, err)) == 1) {
+		size_t ri, nout = 0;
+		int failed = 0;
+		struct err e = ERR_INIT;
+
+		arena_reset(&run.row_arena);
+		st.input_records++;
+		snprintf(run.linebuf, sizeof(run.linebuf), "%lu", run.row->line);
+		snprintf(run.rowbuf, sizeof(run.rowbuf), "%lu", run.row->index);
+		run.vars[VAR_LINE].s = run.linebuf;
+		run.vars[VAR_LINE].n = strlen(run.linebuf);
+		run.vars[VAR_ROW].s = run.rowbuf;
+		run.vars[VAR_ROW].n = strlen(run.rowbuf);
+		if (run.row->bad) {
+			st.rejects++;
+			if (do_reject(&run, sink, 0, "", run.row->bad, err))
+				goto cleanup;
+			continue;
+		}
+		if (expect_cols && run.row->n != expect_cols && !m->ragged_allow) {
+			char why[120];
+
+			snprintf(why, sizeof(why), "row has %zu fields, expected %zu",
+				 run.row->n, expect_cols);
+			st.rejects++;
+			if (do_reject(&run, sink, 0, "", why, err))
+				goto cleanup;
+			continue;
+		}
+		for (ri = 0; ri < m->nrecs; ri++) {
+			int r = map_one(&run, ri, &outs[nout], &e);
+
+			if (r < 0) {
+				failed = 1;
+				break;
+			}
+			if (r == 0)
+				st.filtered++;
+			else
+				nout++;
+		}
+		if (failed) {
+			char why[700];
+			const char *field = "";
+			size_t nf;
+
+			if (e.code == E_NOMEM || e.code == E_INTERNAL) {
+				*err = e;
+				goto cleanup;
+			}
+			if (run.fail_field >= 0)
+				field = canon_fields(m->recs[ri].kind, &nf)[run.fail_field].name;
+			if (*field)
+				snprintf(why, sizeof(why), "field '%s': %s", field,
+					 e.reason);
+			else
+				snprintf(why, sizeof(why), "%s", e.reason);
+			st.rejects++;
+			if (do_reject(&run, sink, run.fail_col, field, why, err))
+				goto cleanup;
+			continue;
+		}
+		for (ri = 0; ri < nout; ri++) {
+			if (sink->record(sink->ud, &outs[ri], err))
+				goto cleanup;
+			st.records_out++;
+		}
+	}
+	if (n < 0)
+		goto cleanup;
+	rc = 0;
+cleanup:
+	if (rc && !err->file[0])
+		err_locate(err, d.name, run.row ? run.row->line : 0, 0, NULL);
+	if (stats)
+		*stats = st;
+	csv_reader_free(run.r);
+	free(run.colidx);
+	arena_release(&run.doc_arena);
+	arena_release(&run.row_arena);
+	return rc;
+}
