@@ -66,8 +66,9 @@ static int local_list(struct conn *c,
 		struct stat st;
 		char path[4352];
 
-		if (de->d_name[0] == '.' || !conn_name_ok(de->d_name) ||
-		    strstr(de->d_name, ".tmp."))
+		/* Dot files are hidden: ours are temporary (".NAME.tmp"),
+		 * and partners use them for uploads in progress. */
+		if (de->d_name[0] == '.' || !conn_name_ok(de->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", s->dir, de->d_name);
 		/* lstat: a symlink in a drop folder is not followed; it could

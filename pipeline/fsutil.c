@@ -225,11 +225,19 @@ int fsu_atomic_open(struct fsu_atomic *a, const char *final_path,
 	n = snprintf(a->final, sizeof(a->final), "%s", final_path);
 	if (n < 0 || (size_t)n >= sizeof(a->final))
 		return err_set(err, E_IO, "path too long: '%s'", final_path);
-	n = snprintf(a->tmp, sizeof(a->tmp), "%s.tmp.%ld", final_path,
-		     (long)getpid());
+	/* A fixed, hidden temporary name beside the final one: a process
+	 * killed mid-write leaves ".NAME.tmp", which pollers ignore (dot
+	 * file) and which the redone unit overwrites and renames, so nothing
+	 * is left behind once the work is finished. One run per state
+	 * directory (lock.c) means no two writers share a name. */
+	slash = strrchr(final_path, '/');
+	if (slash)
+		n = snprintf(a->tmp, sizeof(a->tmp), "%.*s/.%s.tmp",
+			     (int)(slash - final_path), final_path, slash + 1);
+	else
+		n = snprintf(a->tmp, sizeof(a->tmp), ".%s.tmp", final_path);
 	if (n < 0 || (size_t)n >= sizeof(a->tmp))
 		return err_set(err, E_IO, "path too long: '%s'", final_path);
-	slash = strrchr(final_path, '/');
 	if (slash && slash != final_path) {
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - final_path),
 			 final_path);
@@ -406,7 +414,10 @@ void fsu_clean_tmp(const char *dir)
 	if (!d)
 		return;
 	while ((e = readdir(d))) {
-		if (!strstr(e->d_name, ".tmp."))
+		size_t n = strlen(e->d_name);
+
+		if (e->d_name[0] != '.' || n < 5 ||
+		    strcmp(e->d_name + n - 4, ".tmp"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		unlink(path);

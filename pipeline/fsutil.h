@@ -52,7 +52,7 @@ int fsu_rename(const char *from, const char *to, struct err *err);
  * syscall until 64 KiB are pending. Hashes the content as it goes. */
 struct fsu_atomic {
 	int fd;
-	char tmp[4096];     /* temporary path, same directory as final */
+	char tmp[4096];     /* ".NAME.tmp" in the directory of final */
 	char final[4096];
 	struct sha256 sha;
 	uint64_t bytes;     /* bytes appended so far */
@@ -62,7 +62,7 @@ struct fsu_atomic {
 };
 
 /* Creates final's directory if needed and opens a temporary file beside
- * it ("final.tmp.PID"). On success the caller must call commit or abort. */
+ * it (".NAME.tmp"). On success the caller must call commit or abort. */
 int fsu_atomic_open(struct fsu_atomic *a, const char *final_path,
 		    struct err *err);
 int fsu_atomic_write(struct fsu_atomic *a, const void *p, size_t n,
@@ -78,7 +78,7 @@ int fsu_write_file(const char *path, const void *p, size_t n,
 /* Copies src to dst atomically, hashing on the way. */
 int fsu_copy(const char *src, const char *dst, char *sha_hex,
 	     uint64_t *size, struct err *err);
-/* Removes leftover "*.tmp.*" files in dir (from a killed process). */
+/* Removes leftover ".*.tmp" files in dir (from a killed process). */
 void fsu_clean_tmp(const char *dir);
 
 #endif

@@ -185,8 +185,14 @@ else
 		fi
 		tries=0
 		while :; do
+			# Killed before the run was recorded: nothing to resume,
+			# and the scheduler's next `run` does the work.
 			sp "$D" resume >/dev/null 2>"$TMP/resume.err"
 			rc=$?
+			if grep -q 'nothing to resume' "$TMP/resume.err"; then
+				sp "$D" run >/dev/null 2>"$TMP/resume.err"
+				rc=$?
+			fi
 			tries=$((tries + 1))
 			[ $rc -le 1 ] && break
 			[ $tries -ge 3 ] && break
@@ -204,7 +210,7 @@ else
 		for f in $(outputs "$C"); do
 			cmp -s "$C/out/$f" "$D/out/$f" || { echo "  crash point $n: $f differs"; crash_bad=$((crash_bad + 1)); }
 		done
-		if find "$D/out" "$D/state" -name '*.tmp.*' | grep -q .; then
+		if find "$D/out" "$D/state" -name '.*.tmp' | grep -q .; then
 			echo "  crash point $n: temp files left"; crash_bad=$((crash_bad + 1))
 		fi
 		dups=$(sqlite3 "$D/state/state.db" "select count(*) - count(distinct target || file_name) from deliveries" 2>/dev/null)

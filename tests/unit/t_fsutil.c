@@ -30,7 +30,7 @@ static unsigned char *pattern(void)
 	return p;
 }
 
-/* Number of entries in dir whose name contains ".tmp.". */
+/* Number of temporary files (".NAME.tmp") in dir. */
 static int count_tmp(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -39,9 +39,13 @@ static int count_tmp(const char *dir)
 
 	if (!d)
 		return -1;
-	while ((e = readdir(d)))
-		if (strstr(e->d_name, ".tmp."))
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+
+		if (e->d_name[0] == '.' && len > 4 &&
+		    !strcmp(e->d_name + len - 4, ".tmp"))
 			n++;
+	}
 	closedir(d);
 	return n;
 }
@@ -161,7 +165,7 @@ T_TEST(fsutil_atomic_large_in_pieces)
 	/* While open: a temporary beside the final name, no final file. */
 	T_EQ_INT(count_tmp("out"), 1);
 	T_ASSERT(!fsu_exists("out/big.bin"));
-	T_ASSERT(strncmp(a.tmp, "out/big.bin.tmp.", 16) == 0);
+	T_EQ_STR(a.tmp, "out/.big.bin.tmp");
 	for (i = 0; i < PATTERN_LEN; i += k) {
 		k = (i % 3 == 0) ? 70000 : 1; /* bigger than the buffer, and tiny */
 		if (k > PATTERN_LEN - i)
@@ -302,18 +306,20 @@ T_TEST(fsutil_clean_tmp)
 {
 	T_ASSERT(mkdir("d", 0755) == 0);
 	T_ASSERT(t_write_file("d/out.csv", "keep") == 0);
-	T_ASSERT(t_write_file("d/out.csv.tmp.1234", "partial") == 0);
-	T_ASSERT(t_write_file("d/x.tmp.9", "partial") == 0);
-	T_ASSERT(t_write_file("d/notes.tmp", "keep") == 0);
+	T_ASSERT(t_write_file("d/.out.csv.tmp", "partial") == 0);
+	T_ASSERT(t_write_file("d/.x.tmp", "partial") == 0);
+	T_ASSERT(t_write_file("d/notes.tmp", "keep") == 0); /* not hidden */
+	T_ASSERT(t_write_file("d/.hidden", "keep") == 0);
 	T_ASSERT(t_write_file("d/tmpfile", "keep") == 0);
 	T_ASSERT(mkdir("d/sub", 0755) == 0);
-	T_ASSERT(t_write_file("d/sub/y.tmp.1", "other folder") == 0);
+	T_ASSERT(t_write_file("d/sub/.y.tmp", "other folder") == 0);
 	fsu_clean_tmp("d");
 	T_EQ_INT(count_tmp("d"), 0);
 	T_ASSERT(fsu_exists("d/out.csv"));
 	T_ASSERT(fsu_exists("d/notes.tmp"));
 	T_ASSERT(fsu_exists("d/tmpfile"));
-	T_ASSERT(fsu_exists("d/sub/y.tmp.1")); /* not recursive */
+	T_ASSERT(fsu_exists("d/.hidden"));
+	T_ASSERT(fsu_exists("d/sub/.y.tmp")); /* not recursive */
 	fsu_clean_tmp("no-such-dir"); /* harmless */
 }
 
