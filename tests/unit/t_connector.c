@@ -121,7 +121,7 @@ T_TEST(conn_local_list)
 	T_ASSERT(t_write_file("drop/b.csv", "") == 0);
 	T_ASSERT(t_write_file("drop/c.txt", "hello") == 0);
 	T_ASSERT(t_write_file("drop/.hidden.csv", "x") == 0);
-	T_ASSERT(t_write_file("drop/d.csv.tmp.123", "partial") == 0);
+	T_ASSERT(t_write_file("drop/.d.csv.tmp", "partial") == 0);
 	T_ASSERT(mkdir("drop/subdir", 0755) == 0);
 	T_ASSERT(t_write_file("drop/subdir/inner.csv", "x") == 0);
 	T_ASSERT(t_write_file("secret", "outside") == 0);
