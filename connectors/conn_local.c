@@ -108,10 +108,25 @@ static int local_fetch(struct conn *c, const char *name,
 static int local_put(struct conn *c, const char *local_file, const char *name,
 		     struct err *err)
 {
-	char path[4352];
+	char path[4352], have[SHA256_HEX_LEN], want[SHA256_HEX_LEN];
 
 	if (local_path(c, name, path, sizeof(path), err) < 0)
 		return -1;
+	/* The final name exists: either we renamed it there before a crash
+	 * and are redoing the delivery (same bytes: done), or something else
+	 * wrote it (different bytes: refuse; never overwrite a target's
+	 * file silently). */
+	if (fsu_exists(path)) {
+		if (sha256_file(path, have, NULL, err) < 0 ||
+		    sha256_file(local_file, want, NULL, err) < 0)
+			return -1;
+		if (!strcmp(have, want))
+			return 0;
+		return err_set(err, E_EXISTS,
+			       "'%s' already exists in the target folder "
+			       "with different content; not overwritten",
+			       name);
+	}
 	return fsu_copy(local_file, path, NULL, NULL, err);
 }
 
