@@ -259,7 +259,7 @@ static void show_diff(const struct buf *exp, const struct buf *act,
 				printf("     %zu: %.*s\n", i + 1, (int)a.len[i], a.p[i]);
 			i++;
 			j++;
-		} else if (j < b.n && (i == a.n || t[i * w + j + 1] >= t[(i + 1) * w + j])) {
+		} else if (j < b.n && (i == a.n || t[i * w + j + 1] > t[(i + 1) * w + j])) {
 			printf("    +%zu: %.*s\n", j + 1, (int)b.len[j], b.p[j]);
 			j++;
 		} else {

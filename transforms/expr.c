@@ -2060,7 +2060,8 @@ int expr_eval(const struct expr *e, struct expr_rt *rt, struct expr_val *out,
 			return -1;
 		break;
 	case N_BARE:
-		rt->last_bare = e->id;
+		if (rt->first_bare < 0)
+			rt->first_bare = e->id;
 		if (rt->bare(rt->ud, e->id, &v, err))
 			return -1;
 		break;

@@ -87,11 +87,12 @@ struct expr_rt {
 	void *ud;
 	struct arena *a;        /* temporaries; reset by the caller */
 	unsigned col;
-	int last_bare;          /* id of the last bare word read, or -1 */
+	int first_bare;         /* id of the first bare word read, or -1 */
 };
 
-/* Compiles text (n bytes). literal: the text was a quoted YAML scalar and
- * is a constant as it stands. Returns 0 or -1 with err (E_CONFIG) at
+/* Compiles text (n bytes). literal: take text as a constant as it stands
+ * (mapping files do not use this: YAML quoting only escapes YAML, the
+ * expression inside is parsed either way, see docs/mapping.md). Returns 0 or -1 with err (E_CONFIG) at
  * sc->file:line:col+offset. The expression lives in pool. */
 int expr_compile(struct expr_pool *pool, const struct expr_scope *sc,
 		 const char *text, size_t n, int literal, struct expr **out,

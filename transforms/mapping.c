@@ -655,7 +655,7 @@ static int compile_context(struct mapping *m, struct err *err)
 					 "a context value is one expression");
 		m->cur_nvars = m->nvars; /* earlier variables only */
 		scope_at(m, &sc, v);
-		if (expr_compile(&m->pool, &sc, v->value, v->len, v->quoted,
+		if (expr_compile(&m->pool, &sc, v->value, v->len, 0,
 				 &m->var_e[m->nvars], err))
 			return -1;
 		m->vars[m->nvars++] = k->value;
@@ -771,7 +771,7 @@ static int compile_record(struct mapping *m, const struct ynode *rn,
 					 "field '%s' takes one expression",
 					 k->value);
 		scope_at(m, &sc, v);
-		if (expr_compile(&m->pool, &sc, v->value, v->len, v->quoted,
+		if (expr_compile(&m->pool, &sc, v->value, v->len, 0,
 				 &r->fields[idx], err))
 			return -1;
 		r->fcol[idx] = v->col;
@@ -1152,7 +1152,7 @@ static void rt_init(struct run *run, struct expr_rt *rt, struct arena *a)
 	rt->bare = rt_field;
 	rt->ud = run;
 	rt->a = a;
-	rt->last_bare = -1;
+	rt->first_bare = -1;
 }
 
 static int eval_field(struct run *run, int idx, struct err *err)
@@ -1255,14 +1255,14 @@ static int map_one(struct run *run, size_t ri, struct canon_record *out,
 	for (i = 0; i < rec->nrules; i++) {
 		rt_init(run, &rt, &run->row_arena);
 		if (expr_cond_eval(rec->rules[i].cond, &rt, &yes, e)) {
-			if (rt.last_bare >= 0)
-				run->fail_field = rt.last_bare;
+			if (rt.first_bare >= 0)
+				run->fail_field = rt.first_bare;
 			return -1;
 		}
 		if (!yes) {
-			if (rt.last_bare >= 0) {
-				run->fail_field = rt.last_bare;
-				run->fail_col = run->fcol[rt.last_bare];
+			if (rt.first_bare >= 0) {
+				run->fail_field = rt.first_bare;
+				run->fail_col = run->fcol[rt.first_bare];
 			}
 			if (rec->rules[i].message)
 				return err_set(e, E_VALIDATE, "%s (rule: %s)",

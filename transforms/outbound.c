@@ -293,7 +293,7 @@ int outbound_load(const char *path, struct outbound **out, struct err *err)
 		sc.file = path;
 		sc.line = v->line;
 		sc.col = v->col + (v->quoted ? 1 : 0);
-		if (expr_compile(&o->pool, &sc, v->value, v->len, v->quoted,
+		if (expr_compile(&o->pool, &sc, v->value, v->len, 0,
 				 &o->cols[i].e, err))
 			goto cleanup;
 		o->ncols++;
@@ -386,7 +386,7 @@ int outbound_row(const struct outbound *o,
 	rt.bare = ob_rt_bare;
 	rt.ud = &row;
 	rt.a = a;
-	rt.last_bare = -1;
+	rt.first_bare = -1;
 	if (o->jsonl)
 		buf_addc(out, '{');
 	for (i = 0; i < o->ncols; i++) {
