@@ -2,11 +2,13 @@
  *
  *   gen_stock_csv ROWS [SEED [STORES]] > stock.csv
  *
- * Writes a header and ROWS records in the store stock count format
+ * Writes a UTF-8 byte order mark, a header and ROWS records in the POS
+ * store stock export format of mappings/stores/store_stock_csv.yaml,
  * `store,sku,qty,status,counted_at`: STORES stores (default 50, codes
- * S001..), each with ROWS/STORES distinct SKUs, mostly on_hand counts with
- * some reserved and damaged rows. About one row in eight quotes its SKU and
- * one in twenty quotes the timestamp, so the CSV reader's quoted path is
+ * F001.., which the bench's stores lookup maps), each with ROWS/STORES
+ * distinct SKUs, status OK (90%), RES (7%) or DMG (3%), counted_at in
+ * local "YYYY-MM-DD HH:MM". About one row in eight quotes its SKU and one
+ * in twenty quotes the timestamp, so the CSV reader's quoted path is
  * exercised. The same arguments always give the same bytes (splitmix64).
  */
 #include <inttypes.h>
@@ -50,7 +52,7 @@ int main(int argc, char **argv)
 	skus = per_store < 1000 ? 1000 : per_store;
 	if (skus % 7919 == 0)
 		skus++;
-	fputs("store,sku,qty,status,counted_at\n", stdout);
+	fputs("\xef\xbb\xbfstore,sku,qty,status,counted_at\n", stdout);
 	for (i = 0; i < rows; i++) {
 		uint64_t store = i / per_store + 1;
 		uint64_t k = i % per_store;
@@ -58,19 +60,18 @@ int main(int argc, char **argv)
 		uint64_t r = next();
 		unsigned qty = (unsigned)(r % 500);
 		unsigned pick = (unsigned)((r >> 16) % 100);
-		const char *status = pick < 90 ? "on_hand"
-				     : pick < 97 ? "reserved" : "damaged";
-		unsigned min = (unsigned)((r >> 24) % 60);
-		unsigned sec = (unsigned)((r >> 32) % 60);
+		const char *status = pick < 90 ? "OK" : pick < 97 ? "RES" : "DMG";
+		unsigned hour = 6 + (unsigned)((r >> 24) % 4);
+		unsigned min = (unsigned)((r >> 32) % 60);
 		int qsku = ((r >> 40) % 8) == 0;
 		int qts = ((r >> 44) % 20) == 0;
 
 		if (pick >= 90)
 			qty %= 20;
-		printf("S%03" PRIu64 ",%sSKU-%07" PRIu64 "%s,%u,%s,"
-		       "%s2026-11-20T05:%02u:%02uZ%s\n",
+		printf("F%03" PRIu64 ",%sKW-%07" PRIu64 "%s,%u,%s,"
+		       "%s2026-11-20 %02u:%02u%s\n",
 		       store, qsku ? "\"" : "", sku, qsku ? "\"" : "", qty,
-		       status, qts ? "\"" : "", min, sec, qts ? "\"" : "");
+		       status, qts ? "\"" : "", hour, min, qts ? "\"" : "");
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		perror("gen_stock_csv");
