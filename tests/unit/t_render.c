@@ -1,0 +1,63 @@
+/* t_render.c - available-to-sell arithmetic per target. */
+#include <string.h>
+
+#include "../../pipeline/config.h"
+#include "../../pipeline/render.h"
+#include "t.h"
+
+static struct cfg_target target(void)
+{
+	struct cfg_target t;
+
+	memset(&t, 0, sizeof(t));
+	t.sellable_mask = 1u << 0; /* on_hand */
+	t.subtract_mask = 1u << 1; /* reserved */
+	t.allocation_pct = 100;
+	return t;
+}
+
+T_TEST(render_atp_rules)
+{
+	struct cfg_target t = target();
+	dec s[7] = {0};
+	int neg;
+
+	s[0] = DEC_FROM_INT(10);    /* on_hand */
+	s[1] = DEC_FROM_INT(3);     /* reserved */
+	s[2] = DEC_FROM_INT(50);    /* in_transit: not sellable by default */
+	s[3] = DEC_FROM_INT(40);    /* damaged: never */
+	s[4] = DEC_FROM_INT(40);    /* quarantined: never */
+	s[5] = DEC_FROM_INT(40);    /* return_pending: never */
+	T_EQ_INT(render_atp(&t, s, &neg), DEC_FROM_INT(7));
+	T_EQ_INT(neg, 0);
+	t.safety_abs = DEC_FROM_INT(2);
+	T_EQ_INT(render_atp(&t, s, &neg), DEC_FROM_INT(5));
+	t.safety_abs = DEC_FROM_INT(20); /* never below zero */
+	T_EQ_INT(render_atp(&t, s, &neg), 0);
+	t.safety_abs = 0;
+	t.safety_pct = 10; /* 7 - 0.7 = 6.3 -> 6 whole units */
+	T_EQ_INT(render_atp(&t, s, &neg), DEC_FROM_INT(6));
+	t.safety_pct = 0;
+	t.allocation_pct = 50; /* 3.5 -> 3 */
+	T_EQ_INT(render_atp(&t, s, &neg), DEC_FROM_INT(3));
+	t.allocation_pct = 100;
+	t.sellable_mask |= 1u << 2; /* opt in to in_transit */
+	T_EQ_INT(render_atp(&t, s, &neg), DEC_FROM_INT(57));
+}
+
+T_TEST(render_atp_negative_publishes_zero)
+{
+	struct cfg_target t = target();
+	dec s[7] = {0};
+	int neg;
+
+	s[0] = DEC_FROM_INT(-4);
+	T_EQ_INT(render_atp(&t, s, &neg), 0);
+	T_EQ_INT(neg, 1);
+	s[0] = DEC_FROM_INT(2);
+	s[1] = DEC_FROM_INT(5); /* more reserved than on hand */
+	T_EQ_INT(render_atp(&t, s, &neg), 0);
+	s[0] = 2500000; /* 2.5 units on hand, nothing reserved */
+	s[1] = 0;
+	T_EQ_INT(render_atp(&t, s, &neg), DEC_FROM_INT(2));
+}
