@@ -248,6 +248,8 @@ static int row_build(struct csv_reader *r, struct err *err)
 	n = r->raw.len;
 	while (n && (r->raw.ptr[n - 1] == '\n' || r->raw.ptr[n - 1] == '\r'))
 		n--;
+	if (r->raw.len)
+		r->raw.ptr[n] = '\0'; /* raw is a C string too */
 	r->row.n = r->nf;
 	r->row.f = r->ptrs;
 	r->row.len = r->lens;

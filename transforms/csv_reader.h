@@ -44,7 +44,7 @@ struct csv_row {
 	const size_t *len;       /* field lengths */
 	unsigned long line;      /* physical line where the record starts */
 	unsigned long index;     /* 1-based data record number (header excluded) */
-	const char *raw;         /* raw decoded bytes, line end excluded */
+	const char *raw;         /* raw decoded bytes, line end excluded, NUL-terminated */
 	size_t raw_len;
 	const char *bad;         /* NULL, or why the record is unusable */
 };

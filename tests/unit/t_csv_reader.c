@@ -1,0 +1,377 @@
+/* t_csv_reader.c - streaming CSV: encodings, BOM, line numbers of records
+ * that span lines, bounds, ragged rows, strict-mode resynchronisation, and
+ * the shared real-world files when they are present. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../transforms/csv_reader.h"
+#include "t.h"
+
+static int write_bytes(const char *path, const char *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	int rc;
+
+	if (!f)
+		return -1;
+	rc = fwrite(p, 1, n, f) == n ? 0 : -1;
+	if (fclose(f))
+		rc = -1;
+	return rc;
+}
+
+static struct csv_reader *open_csv(const char *path, int header,
+				   const char *enc, char delim,
+				   struct err *e)
+{
+	struct csv_reader_opts o;
+	struct csv_reader *r = NULL;
+
+	csv_reader_opts_init(&o);
+	o.header = header;
+	o.encoding = enc;
+	if (delim)
+		o.delimiter = delim;
+	if (csv_reader_open(&r, path, path, &o, e))
+		return NULL;
+	return r;
+}
+
+T_TEST(csv_bom_crlf_and_header)
+{
+	static const char data[] = "\xEF\xBB\xBFsku,qty\r\nA1,3\r\n\r\nB2,4\r\n";
+	struct err e = ERR_INIT;
+	struct csv_reader *r;
+	const struct csv_row *row, *h;
+
+	T_ASSERT(write_bytes("in.csv", data, sizeof(data) - 1) == 0);
+	r = open_csv("in.csv", 1, NULL, 0, &e);
+	T_ASSERT(r != NULL);
+	h = csv_reader_header(r);
+	T_ASSERT(h != NULL);
+	T_EQ_INT(h->n, 2);
+	T_EQ_STR(h->f[0], "sku"); /* the BOM is gone */
+	T_EQ_INT(csv_reader_column(r, "qty"), 1);
+	T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+	T_EQ_STR(row->f[0], "A1");
+	T_EQ_INT(row->line, 2);
+	T_EQ_INT(row->raw_len, 4);
+	T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+	T_EQ_STR(row->f[1], "4");
+	T_EQ_INT(row->line, 4); /* the blank line is skipped but counted */
+	T_EQ_INT(row->index, 2);
+	T_EQ_INT(csv_reader_next(r, &row, &e), 0);
+	csv_reader_free(r);
+}
+
+T_TEST(csv_quoted_newlines_keep_start_lines)
+{
+	static const char data[] =
+		"id,text\n"
+		"1,\"two\nlines\"\n"
+		"2,\"three\r\nline\r\nfield\"\n"
+		"3,plain\n";
+	struct err e = ERR_INIT;
+	struct csv_reader *r;
+	const struct csv_row *row;
+
+	T_ASSERT(write_bytes("q.csv", data, sizeof(data) - 1) == 0);
+	r = open_csv("q.csv", 1, NULL, 0, &e);
+	T_ASSERT(r != NULL);
+	T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+	T_EQ_INT(row->line, 2);
+	T_EQ_STR(row->f[1], "two\nlines");
+	T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+	T_EQ_INT(row->line, 4);
+	T_EQ_STR(row->f[1], "three\r\nline\r\nfield");
+	T_ASSERT(row->raw_len == strlen("2,\"three\r\nline\r\nfield\""));
+	T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+	T_EQ_INT(row->line, 7);
+	T_EQ_STR(row->f[1], "plain");
+	T_EQ_INT(csv_reader_next(r, &row, &e), 0);
+	csv_reader_free(r);
+}
+
+T_TEST(csv_windows1252_to_utf8)
+{
+	/* "Käse" with 0xE4, the euro sign 0x80, "crêpe" with 0xEA. */
+	static const char data[] = "name;price\r\nK\xE4se;3\x80\r\ncr\xEApe;2\r\n";
+	struct err e = ERR_INIT;
+	struct csv_reader *r;
+	const struct csv_row *row;
+
+	T_ASSERT(write_bytes("w.csv", data, sizeof(data) - 1) == 0);
+	r = open_csv("w.csv", 1, "windows-1252", ';', &e);
+	T_ASSERT(r != NULL);
+	T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+	T_EQ_STR(row->f[0], "K\xC3\xA4se");
+	T_EQ_STR(row->f[1], "3\xE2\x82\xAC");
+	T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+	T_EQ_STR(row->f[0], "cr\xC3\xAApe");
+	csv_reader_free(r);
+}
+
+T_TEST(csv_invalid_bytes_name_the_line)
+{
+	static const char bad_utf8[] = "a,b\n1,2\n3,\xFF\n4,5\n";
+	static const char bad_1252[] = "a;b\n1;2\n3;4\n5;\x81\n";
+	struct err e = ERR_INIT;
+	struct csv_reader *r;
+	const struct csv_row *row;
+	int rc;
+
+	T_ASSERT(write_bytes("u.csv", bad_utf8, sizeof(bad_utf8) - 1) == 0);
+	r = open_csv("u.csv", 1, NULL, 0, &e);
+	T_ASSERT(r != NULL);
+	T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+	rc = csv_reader_next(r, &row, &e);
+	T_EQ_INT(rc, -1);
+	T_EQ_INT(e.code, E_PARSE);
+	T_EQ_INT(e.line, 3);
+	T_ASSERT(strstr(e.reason, "UTF-8") != NULL);
+	csv_reader_free(r);
+
+	err_clear(&e);
+	T_ASSERT(write_bytes("c.csv", bad_1252, sizeof(bad_1252) - 1) == 0);
+	r = open_csv("c.csv", 1, "windows-1252", ';', &e);
+	T_ASSERT(r != NULL);
+	while ((rc = csv_reader_next(r, &row, &e)) == 1)
+		;
+	T_EQ_INT(rc, -1);
+	T_EQ_INT(e.line, 4);
+	csv_reader_free(r);
+}
+
+T_TEST(csv_unknown_encoding_is_config_error)
+{
+	struct err e = ERR_INIT;
+
+	T_ASSERT(t_write_file("x.csv", "a\n1\n") == 0);
+	T_ASSERT(open_csv("x.csv", 1, "klingon-8", 0, &e) == NULL);
+	T_EQ_INT(e.code, E_CONFIG);
+}
+
+T_TEST(csv_record_bound_names_the_line)
+{
+	struct csv_reader_opts o;
+	struct csv_reader *r = NULL;
+	const struct csv_row *row;
+	struct err e = ERR_INIT;
+	char big[400];
+	FILE *f = fopen("big.csv", "wb");
+	int rc;
+
+	T_ASSERT(f != NULL);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	fprintf(f, "a,b\n1,2\n3,\"%s\"\n", big);
+	fclose(f);
+	csv_reader_opts_init(&o);
+	o.max_record = 100;
+	T_OK(csv_reader_open(&r, "big.csv", "big.csv", &o, &e), &e);
+	T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+	rc = csv_reader_next(r, &row, &e);
+	T_EQ_INT(rc, -1);
+	T_EQ_INT(e.code, E_TOOBIG);
+	T_EQ_INT(e.line, 3);
+	csv_reader_free(r);
+}
+
+T_TEST(csv_ragged_rows_are_not_file_errors)
+{
+	struct err e = ERR_INIT;
+	struct csv_reader *r;
+	const struct csv_row *row;
+
+	T_ASSERT(t_write_file("r.csv", "a,b,c\n1,2,3,4\n5\n6,7,8\n") == 0);
+	r = open_csv("r.csv", 1, NULL, 0, &e);
+	T_ASSERT(r != NULL);
+	T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+	T_EQ_INT(row->n, 4);
+	T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+	T_EQ_INT(row->n, 1);
+	T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+	T_EQ_INT(row->n, 3);
+	T_ASSERT(row->bad == NULL);
+	csv_reader_free(r);
+}
+
+T_TEST(csv_strict_error_resynchronises)
+{
+	struct err e = ERR_INIT;
+	struct csv_reader *r;
+	const struct csv_row *row;
+
+	T_ASSERT(t_write_file("s.csv",
+			      "a,b\n1,12\" pizza\n2,\"ok\"x\n3,fine\n") == 0);
+	r = open_csv("s.csv", 1, NULL, 0, &e);
+	T_ASSERT(r != NULL);
+	T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+	T_EQ_INT(row->line, 2);
+	T_ASSERT(row->bad != NULL);
+	T_EQ_STR(row->raw, "1,12\" pizza");
+	T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+	T_EQ_INT(row->line, 3);
+	T_ASSERT(row->bad != NULL);
+	T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+	T_EQ_INT(row->line, 4);
+	T_ASSERT(row->bad == NULL);
+	T_EQ_STR(row->f[1], "fine");
+	csv_reader_free(r);
+}
+
+T_TEST(csv_unterminated_quote_fails_the_file)
+{
+	struct err e = ERR_INIT;
+	struct csv_reader *r;
+	const struct csv_row *row;
+
+	T_ASSERT(t_write_file("t.csv", "a,b\n1,2\n3,\"open\nstill open\n") == 0);
+	r = open_csv("t.csv", 1, NULL, 0, &e);
+	T_ASSERT(r != NULL);
+	T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+	T_EQ_INT(csv_reader_next(r, &row, &e), -1);
+	T_EQ_INT(e.code, E_PARSE);
+	T_EQ_INT(e.line, 3);
+	csv_reader_free(r);
+}
+
+T_TEST(csv_comments_preamble_and_nul)
+{
+	static const char data[] = "Stand: 20.11.2026\r\nFiliale 12\r\n"
+				   "a,b\r\n# a comment\r\n1,2\r\nx\0y,3\r\n";
+	struct csv_reader_opts o;
+	struct csv_reader *r = NULL;
+	const struct csv_row *row;
+	struct err e = ERR_INIT;
+
+	T_ASSERT(write_bytes("p.csv", data, sizeof(data) - 1) == 0);
+	csv_reader_opts_init(&o);
+	o.comment = '#';
+	o.skip_lines = 2;
+	T_OK(csv_reader_open(&r, "p.csv", "p.csv", &o, &e), &e);
+	T_EQ_STR(csv_reader_preamble(r, 1), "Stand: 20.11.2026");
+	T_EQ_STR(csv_reader_preamble(r, 2), "Filiale 12");
+	T_EQ_STR(csv_reader_preamble(r, 3), "");
+	T_EQ_INT(csv_reader_header(r)->line, 3);
+	T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+	T_EQ_INT(row->line, 5);
+	T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+	T_EQ_INT(row->line, 6);
+	T_ASSERT(row->bad != NULL && strstr(row->bad, "NUL"));
+	csv_reader_free(r);
+}
+
+/* A file several read buffers long, with a multibyte character on every
+ * line, so characters and records straddle buffer boundaries. */
+T_TEST(csv_large_file_streams)
+{
+	FILE *f = fopen("l.csv", "wb");
+	struct err e = ERR_INIT;
+	struct csv_reader *r;
+	const struct csv_row *row;
+	unsigned long n = 0, i, bad = 0;
+	int rc;
+
+	T_ASSERT(f != NULL);
+	fputs("sku,name\n", f);
+	for (i = 0; i < 60000; i++)
+		fprintf(f, "S%06lu,\"M\xC3\xBChle %lu\"\n", i, i);
+	fclose(f);
+	r = open_csv("l.csv", 1, NULL, 0, &e);
+	T_ASSERT(r != NULL);
+	while ((rc = csv_reader_next(r, &row, &e)) == 1) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "S%06lu", n);
+		if (strcmp(row->f[0], want) || row->line != n + 2 ||
+		    strncmp(row->f[1], "M\xC3\xBChle ", 7))
+			bad++;
+		n++;
+	}
+	T_EQ_INT(rc, 0);
+	T_EQ_INT(n, 60000);
+	T_EQ_INT(bad, 0);
+	csv_reader_free(r);
+}
+
+/* The shared real-world files, when this checkout has them. */
+static int shared(const char *rel, char *out, size_t n)
+{
+	const char *src = getenv("STOCKPIPE_SRCDIR");
+
+	snprintf(out, n, "%s/../shared/data/%s", src ? src : ".", rel);
+	if (access(out, R_OK)) {
+		printf("  skip: %s not present\n", rel);
+		return -1;
+	}
+	return 0;
+}
+
+T_TEST(csv_shared_real_files)
+{
+	char p[4096];
+	struct err e = ERR_INIT;
+	struct csv_reader *r;
+	const struct csv_row *row;
+	int rc;
+
+	if (!shared("csv/encoding/csvkit_test_utf8_bom.csv", p, sizeof(p))) {
+		r = open_csv(p, 1, NULL, 0, &e);
+		T_ASSERT(r != NULL);
+		T_EQ_STR(csv_reader_header(r)->f[0], "foo");
+		T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+		T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+		T_EQ_STR(row->f[2], "\xCA\xA4"); /* U+02A4 */
+		csv_reader_free(r);
+	}
+	if (!shared("csv/encoding/csvkit_test_latin1.csv", p, sizeof(p))) {
+		/* Read as UTF-8 it must fail at line 3; as latin-1 it is ©. */
+		r = open_csv(p, 1, NULL, 0, &e);
+		T_ASSERT(r != NULL);
+		while ((rc = csv_reader_next(r, &row, &e)) == 1)
+			;
+		T_EQ_INT(rc, -1);
+		T_EQ_INT(e.line, 3);
+		csv_reader_free(r);
+		err_clear(&e);
+		r = open_csv(p, 1, "iso-8859-1", 0, &e);
+		T_ASSERT(r != NULL);
+		T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+		T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+		T_EQ_STR(row->f[2], "\xC2\xA9");
+		csv_reader_free(r);
+	}
+	if (!shared("csv/errors/csvkit_bad_ragged_rows.csv", p, sizeof(p))) {
+		size_t counts[3];
+		int k = 0;
+
+		r = open_csv(p, 1, NULL, 0, &e);
+		T_ASSERT(r != NULL);
+		while ((rc = csv_reader_next(r, &row, &e)) == 1 && k < 3)
+			counts[k++] = row->n;
+		T_EQ_INT(k, 3);
+		T_EQ_INT(counts[0], 4); /* longer than the header */
+		T_EQ_INT(counts[1], 2); /* shorter */
+		T_EQ_INT(counts[2], 3);
+		csv_reader_free(r);
+	}
+	if (!shared("csv/item-master/magento_products_gear_watches_qty_embedded-newline.csv",
+		    p, sizeof(p))) {
+		unsigned long prev = 0;
+		int monotonic = 1, n = 0;
+
+		r = open_csv(p, 1, NULL, 0, &e);
+		T_ASSERT(r != NULL);
+		while ((rc = csv_reader_next(r, &row, &e)) == 1) {
+			monotonic &= row->line > prev;
+			prev = row->line;
+			n++;
+		}
+		T_EQ_INT(rc, 0);
+		T_ASSERT(n > 0 && monotonic);
+		csv_reader_free(r);
+	}
+}
