@@ -330,7 +330,9 @@ int canon_from_jsonl(const char *line, size_t n, struct canon_record *r,
 					       "bad number for '%s'", key);
 			p = q;
 		}
-		if (!strcmp(key, "kind")) {
+		/* The record's kind is always the first key; a later "kind"
+		 * is the price field of that name (regular/promo). */
+		if (!have_kind && !strcmp(key, "kind")) {
 			int k = val ? canon_kind_from_name(val) : -1;
 
 			if (k < 0)

@@ -7,7 +7,9 @@
  * two mappings that mean the same thing produce byte-identical records.
  *
  * On disk (canonical/ artifacts, `map try`, goldens) a record is one JSON
- * object per line with its fields in table order and the lineage last.
+ * object per line: "kind" first (the record kind), then its fields in table
+ * order (a price's own "kind" field comes later), then the lineage keys
+ * "_source", "_file", "_line" and optionally "_where".
  */
 #ifndef STOCKPIPE_CANON_H
 #define STOCKPIPE_CANON_H
