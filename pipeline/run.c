@@ -823,6 +823,46 @@ toolong:
 		       t->name);
 }
 
+/* A rerun (or a template without the time) can expand to a name the
+ * target already received with other content. Never reuse it: the target
+ * would see a file change under a name it has processed. Add "_2", "_3"...
+ * before the extension instead; deterministic, so a resumed render picks
+ * the same name again. */
+static int unique_name(struct run *r, const struct cfg_target *t, char *name,
+		       size_t n, struct err *err)
+{
+	char base[256], alt[300];
+	const char *dot;
+	int used, i;
+
+	if (state_delivery_name_used(r->st, t->name, name, &used, err) < 0)
+		return -1;
+	if (!used)
+		return 0;
+	str_copy(base, sizeof(base), name);
+	dot = strrchr(base, '.');
+	for (i = 2; i < 10000; i++) {
+		if (dot)
+			snprintf(alt, sizeof(alt), "%.*s_%d%s",
+				 (int)(dot - base), base, i, dot);
+		else
+			snprintf(alt, sizeof(alt), "%s_%d", base, i);
+		if (state_delivery_name_used(r->st, t->name, alt, &used,
+					     err) < 0)
+			return -1;
+		if (!used) {
+			if (str_copy(name, n, alt) < 0)
+				return err_set(err, E_CONFIG,
+					       "target '%s': file name too "
+					       "long",
+					       t->name);
+			return 0;
+		}
+	}
+	return err_set(err, E_INTERNAL, "target '%s': no free file name",
+		       t->name);
+}
+
 struct tgt_ctx {
 	struct run *r;
 	const struct cfg_target *t;
@@ -854,7 +894,8 @@ static int do_render(void *ud, struct state_unit *u)
 		state_commit(r->st, &e);
 	}
 	if (expand_name(r, tc->t, outbound_format(ob), name, sizeof(name),
-			&e) < 0)
+			&e) < 0 ||
+	    unique_name(r, tc->t, name, sizeof(name), &e) < 0)
 		goto fail;
 	path_in(r, path, sizeof(path), "outbox", tc->t->name, name);
 	/* The read transaction makes the snapshot consistent: no load can

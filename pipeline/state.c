@@ -80,7 +80,7 @@ enum stmt_id {
 	S_EV_INS, S_POS_GET, S_POS_PUT, S_DELTA_SUM, S_SNAP_LATEST,
 	S_EV_DOC_KEYS, S_EV_DOC_DEL, S_POS_DEL, S_LAST_AS_OF,
 	S_POSITIONS, S_ITEMS, S_ITEM_GET,
-	S_DELIV_FIND, S_DELIV_ADD, S_DELIV_LAST,
+	S_DELIV_FIND, S_DELIV_ADD, S_DELIV_LAST, S_DELIV_NAME,
 	S_NSTMTS
 };
 
@@ -209,6 +209,8 @@ static const char *const sql[S_NSTMTS] = {
 	[S_DELIV_FIND] = "SELECT file_name FROM deliveries WHERE target = ?"
 			 " AND sha256 = ?",
 	[S_DELIV_ADD] = "INSERT OR IGNORE INTO deliveries VALUES(?,?,?,?,?)",
+	[S_DELIV_NAME] = "SELECT 1 FROM deliveries WHERE target = ?"
+			 " AND file_name = ?",
 	[S_DELIV_LAST] = "SELECT coalesce(max(delivered_at), 0)"
 			 " FROM deliveries WHERE target = ?",
 };
@@ -1298,6 +1300,25 @@ int state_delivery_add(struct state *s, const char *target, const char *sha,
 	bind_text(p, 4, file_name);
 	sqlite3_bind_int64(p, 5, delivered_at);
 	return step_done(s, p, err, "delivery ledger add");
+}
+
+int state_delivery_name_used(struct state *s, const char *target,
+			     const char *file_name, int *used,
+			     struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_DELIV_NAME, err);
+	int rc;
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, target);
+	bind_text(p, 2, file_name);
+	rc = sqlite3_step(p);
+	*used = rc == SQLITE_ROW;
+	sqlite3_reset(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "delivery ledger");
+	return 0;
 }
 
 int state_delivery_last(struct state *s, const char *target, int64_t *at,

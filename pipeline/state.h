@@ -169,6 +169,10 @@ int state_delivery_find(struct state *s, const char *target, const char *sha,
 int state_delivery_add(struct state *s, const char *target, const char *sha,
 		       int64_t run_id, const char *file_name,
 		       int64_t delivered_at, struct err *err);
+/* *used = 1 when target already received a file named file_name. */
+int state_delivery_name_used(struct state *s, const char *target,
+			     const char *file_name, int *used,
+			     struct err *err);
 /* Time of the last delivery to target, 0 if never. */
 int state_delivery_last(struct state *s, const char *target, int64_t *at,
 			struct err *err);
