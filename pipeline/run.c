@@ -1239,19 +1239,21 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 	} else {
 		code = EXIT_DONE;
 	}
-	if (state_begin(r.st, &err) < 0 ||
-	    state_run_finish(r.st, r.run_id,
-			     r.first.code == E_NONE ? "done" : "failed", code,
-			     now_iso(iso), &err) < 0 ||
-	    state_commit(r.st, &err) < 0) {
-		state_rollback(r.st);
-		goto report_err;
-	}
 	rep.exit_code = code;
 	snprintf(rep.status, sizeof(rep.status), "%s",
 		 r.first.code == E_NONE ? "done" : "failed");
-	if (report_write(&rep, r.cfg->state_dir, &err) < 0)
+	/* The report first, then the run's final state: a crash in between
+	 * leaves the run unfinished, and its resume writes the report again
+	 * under the same name, so no half-done run ever lacks one. */
+	if (report_write(&rep, r.cfg->state_dir, &err) < 0 ||
+	    state_begin(r.st, &err) < 0 ||
+	    state_run_finish(r.st, r.run_id, rep.status, code, now_iso(iso),
+			     &err) < 0 ||
+	    state_commit(r.st, &err) < 0) {
+		state_rollback(r.st);
+		report_release(&rep);
 		goto report_err;
+	}
 	if (!g->quiet)
 		report_print(&rep, stderr);
 	report_release(&rep);

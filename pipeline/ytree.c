@@ -172,9 +172,18 @@ int ytree_load_mem(const char *name, const char *data, size_t n,
 		}
 		switch (ev.type) {
 		case YAML_STREAM_START_EVENT:
-		case YAML_DOCUMENT_START_EVENT:
-			break;
 		case YAML_DOCUMENT_END_EVENT:
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			/* A stray "---" would otherwise hide everything after
+			 * it: one file, one document. */
+			if (t->root) {
+				parse_err(&b, &ev.start_mark,
+					  "more than one document");
+				yaml_event_delete(&ev);
+				goto out_parser;
+			}
+			break;
 		case YAML_STREAM_END_EVENT:
 			done = 1;
 			break;
