@@ -403,10 +403,14 @@ static int do_unpack(void *ud, struct state_unit *u)
 
 /* ---- map -------------------------------------------------------------- */
 
+/* Rejects shown on stderr per document; the rest are in the reject file. */
+#define REJECTS_SHOWN 5
+
 struct map_out {
 	struct fsu_atomic canon, rejects;
 	struct buf line;
 	int64_t records, rejected;
+	int quiet;
 };
 
 static int sink_record(void *ud, const struct canon_record *rec,
@@ -442,6 +446,9 @@ static int sink_reject(void *ud, const struct mapping_reject *rj,
 	if (m->line.err)
 		return err_set(err, E_TOOBIG, "reject line too large");
 	m->rejected++;
+	if (!m->quiet && m->rejected <= REJECTS_SHOWN)
+		fprintf(stderr, "    %s:%lu:%u: %s\n", rj->file, rj->line,
+			rj->col, rj->reason);
 	return fsu_atomic_write(&m->rejects, m->line.ptr, m->line.len, err);
 }
 
@@ -496,6 +503,7 @@ static int do_map(void *ud, struct state_unit *u)
 		}
 	}
 	memset(&m, 0, sizeof(m));
+	m.quiet = r->g->quiet;
 	buf_init(&m.line, 1 << 22);
 	snprintf(name, sizeof(name), "%lld.jsonl", (long long)u->id);
 	snprintf(cpath, sizeof(cpath), "%s/canonical/%lld/%s/%s",
@@ -560,9 +568,11 @@ static int do_map(void *ud, struct state_unit *u)
 	if (unit_done(r, u, &next, &e) < 0)
 		return unit_fail(r, u, &e, 0), 0;
 	if (m.rejected)
-		say(r, "  %s: '%s': %lld record%s rejected, see %s", u->scope,
+		say(r, "  %s: '%s': %lld record%s rejected%s, see %s", u->scope,
 		    u->ukey, (long long)m.rejected,
-		    m.rejected == 1 ? "" : "s", rpath);
+		    m.rejected == 1 ? "" : "s",
+		    m.rejected > REJECTS_SHOWN ? " (first shown above)" : "",
+		    rpath);
 	return 0;
 }
 

@@ -76,6 +76,16 @@ else
 	echo "$rej" | head -5
 fi
 grep -q 'rejects' "$TMP/run1.out" && ok "summary lists rejects" || bad "summary does not list rejects"
+# The sample store file has 'zwölf' as a quantity on line 9: named with
+# file:line:column, field and reason on stderr and in the reject file, the
+# row's raw text kept; the good rows of that file are loaded.
+grep -q "stock_F012_20261120.csv:9:3: field 'quantity': not a number: 'zwölf'" "$TMP/run1.out" &&
+	ok "stderr names the bad row: file:line:col, field, reason" ||
+	{ bad "stderr lacks the F012 line 9 reject"; grep -i 'zw' "$TMP/run1.out"; }
+grep -q '"file":"stock_F012_20261120.csv","line":9,"col":3,"field":"quantity","reason":"field '"'"'quantity'"'"': not a number: '"'"'zwölf'"'"'","raw":"F012,KW-10006,zwölf,OK,2026-11-20 06:00"' "$A"/state/rejects/1/stores/*.jsonl &&
+	ok "reject file holds location, field, reason and the raw row" || bad "reject file content for F012 line 9"
+good=$(sqlite3 "$A/state/state.db" "select count(*) from stock_events where file = 'stock_F012_20261120.csv'" 2>/dev/null)
+[ "${good:-0}" -gt 5 ] && ok "the good rows of the file with bad rows are loaded ($good)" || bad "good rows of F012 not loaded ($good)"
 
 # ---- second run on the same drop ------------------------------------------
 before=$(outputs "$A")
