@@ -66,6 +66,7 @@ struct csv_reader {
 	unsigned long index;
 
 	struct csv_row row;
+	int pending;             /* 0 none, 1 a row read ahead, 2 EOF ahead */
 	int have_header;
 	struct csv_row hdr;
 	struct buf hdr_bytes;
@@ -412,7 +413,14 @@ emit:
 int csv_reader_next(struct csv_reader *r, const struct csv_row **row,
 		    struct err *err)
 {
-	int rc = next_record(r, err);
+	int rc;
+
+	if (r->pending) {
+		rc = r->pending == 1 ? 1 : 0;
+		r->pending = 0;
+	} else {
+		rc = next_record(r, err);
+	}
 
 	if (rc == 1) {
 		r->row.index = ++r->index;
@@ -502,6 +510,15 @@ int csv_reader_open_fd(struct csv_reader **out, int fd, const char *name,
 		goto fail;
 	if (r->o.header && read_header(r, err) < 0)
 		goto fail;
+	if (!r->o.header && r->o.skip_lines) {
+		/* Read ahead one record so the preamble is there for context
+		 * before the first row is asked for. */
+		int rc = next_record(r, err);
+
+		if (rc < 0)
+			goto fail;
+		r->pending = rc == 1 ? 1 : 2;
+	}
 	*out = r;
 	return 0;
 fail:

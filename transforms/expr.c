@@ -283,11 +283,14 @@ static struct expr *parse_term(struct cc *cc)
 			return e;
 		}
 	}
-	if ((c >= '0' && c <= '9') || c == '-' || c == '+') {
+	if ((c >= '0' && c <= '9') ||
+	    ((c == '-' || c == '+') && at + 1 < cc->n &&
+	     cc->s[at + 1] >= '0' && cc->s[at + 1] <= '9')) {
+		/* A number, or a word starting with a digit such as a date
+		 * 2026-11-20 or a code 4711-A: a constant either way. */
 		size_t i = at + 1;
 
-		while (i < cc->n && ((cc->s[i] >= '0' && cc->s[i] <= '9') ||
-				     cc->s[i] == '.'))
+		while (i < cc->n && is_id((unsigned char)cc->s[i]))
 			i++;
 		if (!(e = new_expr(cc, N_CONST, at)) ||
 		    !(e->s = cc_strndup(cc, cc->s + at, i - at)))
@@ -2238,6 +2241,42 @@ int expr_each_output(const struct expr *e,
 }
 
 static int cond_uses(const struct expr_cond *c);
+
+static int uses_bare(const struct expr *e, int id);
+
+static int cond_uses_bare(const struct expr_cond *c, int id)
+{
+	if (!c)
+		return 0;
+	if (c->l || c->r)
+		return cond_uses_bare(c->l, id) || cond_uses_bare(c->r, id);
+	return (c->a && uses_bare(c->a, id)) || (c->b && uses_bare(c->b, id));
+}
+
+static int uses_bare(const struct expr *e, int id)
+{
+	size_t i, j;
+
+	if (e->kind == N_BARE && e->id == id)
+		return 1;
+	if (e->kind == N_IF)
+		return cond_uses_bare(e->cond, id) || uses_bare(e->then_e, id) ||
+		       uses_bare(e->else_e, id);
+	if (e->kind == N_CALL)
+		for (i = 0; i < e->term_call->nargs; i++)
+			if (uses_bare(e->term_call->args[i], id))
+				return 1;
+	for (i = 0; i < e->nstages; i++)
+		for (j = 0; j < e->stages[i]->nargs; j++)
+			if (uses_bare(e->stages[i]->args[j], id))
+				return 1;
+	return 0;
+}
+
+int expr_cond_uses_bare(const struct expr_cond *c, int id)
+{
+	return cond_uses_bare(c, id);
+}
 
 int expr_uses_input(const struct expr *e)
 {

@@ -117,6 +117,8 @@ int expr_is_const(const struct expr *e, const char **s);
 int expr_each_output(const struct expr *e,
 		     int (*cb)(void *ud, const char *v, unsigned col),
 		     void *ud);
+/* True when condition c reads bare word id (a field) somewhere. */
+int expr_cond_uses_bare(const struct expr_cond *c, int id);
 /* True when e reads a path or a bare word somewhere. */
 int expr_uses_input(const struct expr *e);
 

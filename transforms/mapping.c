@@ -748,7 +748,6 @@ static int compile_record(struct mapping *m, const struct ynode *rn,
 		const struct ynode *k = fn->items[i], *v = fn->items[i + 1];
 		int idx = canon_field_index(r->kind, k->value);
 		struct expr_scope sc;
-		struct enum_check ec = {m, NULL, v, err};
 
 		if (idx < 0) {
 			char list[300];
@@ -775,12 +774,24 @@ static int compile_record(struct mapping *m, const struct ynode *rn,
 				 &r->fields[idx], err))
 			return -1;
 		r->fcol[idx] = v->col;
-		if (cf[idx].type == CT_ENUM) {
-			ec.f = &cf[idx];
-			if (expr_each_output(r->fields[idx], enum_cb, &ec) &&
-			    err->code)
-				return -1;
-		}
+	}
+	wn = ynode_get(rn, "when");
+	if (wn && compile_cond(m, wn, &r->when, err))
+		return -1;
+	/* Enum fields with a closed set of values (constants, map results)
+	 * are checked now, unless when: looks at the field: then a value
+	 * outside the enum is how the analyst marks rows to filter out
+	 * (map(QP: on_order_ignored) + when: state != "on_order_ignored"). */
+	for (i = 0; i < fn->n; i += 2) {
+		const struct ynode *v = fn->items[i + 1];
+		int idx = canon_field_index(r->kind, fn->items[i]->value);
+		struct enum_check ec = {m, &cf[idx], v, err};
+
+		if (cf[idx].type != CT_ENUM ||
+		    (r->when && expr_cond_uses_bare(r->when, idx)))
+			continue;
+		if (expr_each_output(r->fields[idx], enum_cb, &ec) && err->code)
+			return -1;
 	}
 	for (i = 0; i < nf; i++)
 		if ((cf[i].flags & CF_REQUIRED) && !cf[i].def && !r->fields[i])
@@ -788,9 +799,6 @@ static int compile_record(struct mapping *m, const struct ynode *rn,
 					 E_CONFIG,
 					 "kind '%s' needs field '%s' (map it, or set a constant)",
 					 canon_kind_name(r->kind), cf[i].name);
-	wn = ynode_get(rn, "when");
-	if (wn && compile_cond(m, wn, &r->when, err))
-		return -1;
 	rl = ynode_get(rn, "rules");
 	if (rl) {
 		if (rl->type != Y_SEQ)
