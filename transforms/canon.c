@@ -229,72 +229,65 @@ int canon_to_jsonl(const struct canon_record *r, struct buf *out)
 
 /* A minimal reader for the flat objects canon_to_jsonl writes: string
  * values and one unsigned integer (_line). It is not a general JSON
- * parser and does not need to be: canonical files are ours. */
+ * parser and does not need to be: canonical files are ours. Strings are
+ * unescaped straight into the arena (the unescaped text is never longer
+ * than the escaped one), so a record costs no malloc. */
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 static const char *parse_str(const char *p, const char *end, struct arena *a,
 			     char **out)
 {
-	struct buf b = BUF_INIT(1 << 20);
-	char *s;
+	const char *q;
+	char *s, *w;
 
 	if (p >= end || *p != '"')
 		return NULL;
 	p++;
-	while (p < end && *p != '"') {
-		if (*p == '\\') {
-			if (++p >= end)
-				goto fail;
-			switch (*p) {
-			case 'n': buf_addc(&b, '\n'); break;
-			case 'r': buf_addc(&b, '\r'); break;
-			case 't': buf_addc(&b, '\t'); break;
-			case 'u': {
-				unsigned v = 0;
-				int i;
+	for (q = p; q < end && *q != '"'; q++)
+		if (*q == '\\' && ++q >= end)
+			return NULL;
+	if (q >= end || !(s = arena_alloc(a, (size_t)(q - p) + 1)))
+		return NULL;
+	for (w = s; p < q; p++) {
+		if (*p != '\\') {
+			*w++ = *p;
+			continue;
+		}
+		switch (*++p) {
+		case 'n': *w++ = '\n'; break;
+		case 'r': *w++ = '\r'; break;
+		case 't': *w++ = '\t'; break;
+		case 'u': {
+			int i, h, v = 0;
 
-				if (end - p < 5)
-					goto fail;
-				for (i = 1; i <= 4; i++) {
-					char c = p[i];
-
-					v <<= 4;
-					if (c >= '0' && c <= '9')
-						v |= (unsigned)(c - '0');
-					else if (c >= 'a' && c <= 'f')
-						v |= (unsigned)(c - 'a' + 10);
-					else if (c >= 'A' && c <= 'F')
-						v |= (unsigned)(c - 'A' + 10);
-					else
-						goto fail;
-				}
-				if (v >= 0x80)
-					goto fail; /* we only escape controls */
-				buf_addc(&b, (char)v);
-				p += 4;
-				break;
+			if (q - p < 5)
+				return NULL;
+			for (i = 1; i <= 4; i++) {
+				if ((h = hexval(p[i])) < 0)
+					return NULL;
+				v = v << 4 | h;
 			}
-			default: buf_addc(&b, *p);
-			}
-			p++;
-		} else {
-			const char *q = p;
-
-			while (q < end && *q != '"' && *q != '\\')
-				q++;
-			buf_add(&b, p, (size_t)(q - p));
-			p = q;
+			if (v >= 0x80)
+				return NULL; /* we only escape controls */
+			*w++ = (char)v;
+			p += 4;
+			break;
+		}
+		default: *w++ = *p;
 		}
 	}
-	if (p >= end || b.err)
-		goto fail;
-	s = arena_strndup(a, b.ptr, b.len);
-	buf_release(&b);
-	if (!s)
-		return NULL;
+	*w = '\0';
 	*out = s;
-	return p + 1;
-fail:
-	buf_release(&b);
-	return NULL;
+	return q + 1;
 }
 
 int canon_from_jsonl(const char *line, size_t n, struct canon_record *r,

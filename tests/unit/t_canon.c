@@ -1,0 +1,122 @@
+/* t_canon.c - the canonical model: validation, normalisation and the
+ * JSON Lines form the map and load stages exchange. */
+#include <string.h>
+
+#include "../../transforms/canon.h"
+#include "t.h"
+
+T_TEST(canon_validate_normalises)
+{
+	struct arena a;
+	struct err e = ERR_INIT;
+	struct canon_record r;
+
+	arena_init(&a, 4096, 0);
+	memset(&r, 0, sizeof(r));
+	r.kind = CANON_STOCK;
+	r.v[STOCK_SKU] = "A-1";
+	r.v[STOCK_LOCATION] = "L";
+	r.v[STOCK_STATE] = "on_hand";
+	r.v[STOCK_QUANTITY] = "012.500";
+	r.v[STOCK_AS_OF] = "2026-11-20T07:30:00+01:00";
+	T_OK(canon_validate(&r, &a, &e), &e);
+	T_EQ_STR(r.v[STOCK_QUANTITY], "12.5");
+	T_EQ_STR(r.v[STOCK_AS_OF], "2026-11-20T06:30:00Z");
+	T_EQ_STR(r.v[STOCK_MODE], "snapshot"); /* default */
+	r.v[STOCK_STATE] = "sellable";
+	T_ASSERT(canon_validate(&r, &a, &e) < 0);
+	T_EQ_INT(e.code, E_VALIDATE);
+	T_EQ_STR(e.field, "state");
+	err_clear(&e);
+	r.v[STOCK_STATE] = "damaged";
+	r.v[STOCK_SKU] = "";
+	T_ASSERT(canon_validate(&r, &a, &e) < 0);
+	T_EQ_STR(e.field, "sku");
+	T_ASSERT(strstr(e.reason, "required") != NULL);
+	err_clear(&e);
+	r.v[STOCK_SKU] = "A";
+	r.v[STOCK_AS_OF] = "20.11.2026";
+	T_ASSERT(canon_validate(&r, &a, &e) < 0);
+	T_EQ_STR(e.field, "as_of");
+	arena_release(&a);
+}
+
+T_TEST(canon_validate_price_rules)
+{
+	struct arena a;
+	struct err e = ERR_INIT;
+	struct canon_record r;
+
+	arena_init(&a, 4096, 0);
+	memset(&r, 0, sizeof(r));
+	r.kind = CANON_PRICE;
+	r.v[PRICE_SKU] = "A";
+	r.v[PRICE_CURRENCY] = "EUR";
+	r.v[PRICE_AMOUNT] = "-1";
+	T_ASSERT(canon_validate(&r, &a, &e) < 0);
+	T_EQ_STR(e.field, "amount");
+	err_clear(&e);
+	r.v[PRICE_AMOUNT] = "1.10";
+	T_OK(canon_validate(&r, &a, &e), &e);
+	T_EQ_STR(r.v[PRICE_AMOUNT], "1.1");
+	T_EQ_STR(r.v[PRICE_KIND], "regular");
+	T_EQ_STR(r.v[PRICE_PRICE_LIST], "default");
+	arena_release(&a);
+}
+
+T_TEST(canon_jsonl_round_trip)
+{
+	struct arena a;
+	struct err e = ERR_INIT;
+	struct canon_record r, back;
+	struct buf b = BUF_INIT(1 << 16), b2 = BUF_INIT(1 << 16);
+
+	arena_init(&a, 4096, 0);
+	memset(&r, 0, sizeof(r));
+	r.kind = CANON_PRICE;
+	r.v[PRICE_SKU] = "quote\" back\\slash\nnew\tline\x01 Käse";
+	r.v[PRICE_CURRENCY] = "EUR";
+	r.v[PRICE_AMOUNT] = "2.5";
+	r.v[PRICE_KIND] = "promo";
+	r.lin.source = "erp";
+	r.lin.file = "p.csv";
+	r.lin.line = 42;
+	T_OK(canon_to_jsonl(&r, &b), &e);
+	T_ASSERT(strstr(b.ptr, "\\u0001") != NULL);
+	T_ASSERT(b.ptr[b.len - 1] == '\n');
+	/* the record kind comes first, the price's own kind later */
+	T_ASSERT(!strncmp(b.ptr, "{\"kind\":\"price\"", 15));
+	T_OK(canon_from_jsonl(b.ptr, b.len, &back, &a, &e), &e);
+	T_EQ_INT(back.kind, CANON_PRICE);
+	T_EQ_STR(back.v[PRICE_SKU], r.v[PRICE_SKU]);
+	T_EQ_STR(back.v[PRICE_KIND], "promo");
+	T_EQ_STR(back.lin.file, "p.csv");
+	T_EQ_INT(back.lin.line, 42);
+	T_OK(canon_to_jsonl(&back, &b2), &e);
+	T_EQ_STR(b2.ptr, b.ptr);
+	buf_release(&b);
+	buf_release(&b2);
+	arena_release(&a);
+}
+
+T_TEST(canon_jsonl_refuses_garbage)
+{
+	struct arena a;
+	struct err e = ERR_INIT;
+	struct canon_record r;
+	static const char *bad[] = {
+		"", "[]", "{\"sku\":\"A\"}", "{\"kind\":\"widget\"}",
+		"{\"kind\":\"stock\",\"colour\":\"red\"}",
+		"{\"kind\":\"stock\",\"sku\":\"A", "{\"kind\":\"stock\",\"sku\":\"\\u0",
+		"{\"kind\":\"stock\",\"sku\":\"\\u00e9\"}", NULL};
+	int i;
+
+	arena_init(&a, 4096, 0);
+	for (i = 0; bad[i]; i++) {
+		err_clear(&e);
+		if (canon_from_jsonl(bad[i], strlen(bad[i]), &r, &a, &e) == 0)
+			T_FAIL("accepted: %s", bad[i]);
+		T_EQ_INT(e.code, E_PARSE);
+	}
+	arena_release(&a);
+}
