@@ -299,6 +299,20 @@ T_TEST(mapping_compile_errors_at_file_line_col)
 			       "needs a header row"), 0);
 }
 
+T_TEST(mapping_rule_shorthand_and_check)
+{
+	struct err e = ERR_INIT;
+
+	T_ASSERT(t_write_file("r.yaml", HEAD OKF "    rules:\n      - quantity >= 0\n") == 0);
+	T_OK(mapping_check("r.yaml", &e), &e);
+	T_ASSERT(t_write_file("r.yaml", HEAD OKF "    rules:\n      - quantity >== 0\n") == 0);
+	T_EQ_INT(mapping_check("r.yaml", &e), -1);
+	T_EQ_INT(e.line, 11);
+	T_ASSERT(t_write_file("o.yaml", "outbound: x\nkind: stock\ncolumns:\n  - { name: a, value: sku }\n") == 0);
+	err_clear(&e);
+	T_OK(mapping_check("o.yaml", &e), &e);
+}
+
 struct collect {
 	struct buf out;
 	int records, rejects;
