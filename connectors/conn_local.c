@@ -33,11 +33,13 @@ static int local_path(struct conn *c, const char *name, char *out, size_t n,
 	return 0;
 }
 
-static int local_open(struct conn *c, const char *url, struct err *err)
+static int local_open(struct conn *c, const char *url,
+		      const struct conn_opts *opts, struct err *err)
 {
 	struct local_state *s = c->state;
 	struct stat st;
 
+	(void)opts; /* done_suffix is read from c->opts where it is used */
 	snprintf(s->dir, sizeof(s->dir), "%s", url + strlen("file://"));
 	if (stat(s->dir, &st) < 0) {
 		err_sys(err, "cannot open folder '%s'", s->dir);
@@ -75,6 +77,19 @@ static int local_list(struct conn *c,
 		 * point anywhere on this machine. */
 		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
 			continue;
+		if (c->opts.done_suffix) {
+			struct stat mst;
+			char marker[4608];
+
+			/* done_suffix: a marker is never data itself, and a
+			 * file without its marker is still being written. */
+			if (conn_is_marker(de->d_name, c->opts.done_suffix))
+				continue;
+			snprintf(marker, sizeof(marker), "%s%s", path,
+				 c->opts.done_suffix);
+			if (lstat(marker, &mst) < 0 || !S_ISREG(mst.st_mode))
+				continue;
+		}
 		memset(&e, 0, sizeof(e));
 		snprintf(e.name, sizeof(e.name), "%s", de->d_name);
 		e.size = (uint64_t)st.st_size;
@@ -130,6 +145,18 @@ static int local_put(struct conn *c, const char *local_file, const char *name,
 	return fsu_copy(local_file, path, NULL, NULL, err);
 }
 
+/* With done_suffix, the marker goes with its file: left behind it would
+ * release the next file of the same name before that one is complete. */
+static void drop_marker(struct conn *c, const char *path)
+{
+	char marker[4608];
+
+	if (!c->opts.done_suffix)
+		return;
+	snprintf(marker, sizeof(marker), "%s%s", path, c->opts.done_suffix);
+	unlink(marker);
+}
+
 static int local_move(struct conn *c, const char *name, const char *subdir,
 		      struct err *err)
 {
@@ -144,6 +171,7 @@ static int local_move(struct conn *c, const char *name, const char *subdir,
 	snprintf(to, sizeof(to), "%s/%s", dir, name);
 	if (fsu_rename(from, to, err) < 0)
 		return -1;
+	drop_marker(c, from);
 	return fsu_fsync_dir(s->dir, err);
 }
 
@@ -157,6 +185,7 @@ static int local_remove(struct conn *c, const char *name, struct err *err)
 	fsu_crash_point("remove");
 	if (unlink(path) < 0 && errno != ENOENT)
 		return err_sys(err, "cannot remove '%s'", path);
+	drop_marker(c, path);
 	return fsu_fsync_dir(s->dir, err);
 }
 

@@ -8,7 +8,18 @@
 
 static const struct conn_scheme *const schemes[] = {
 	&conn_scheme_file,
+	&conn_scheme_sftp,
 };
+
+void conn_opts_init(struct conn_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->timeout_ms = CONN_TIMEOUT_MS;
+	o->connect_timeout_ms = CONN_CONNECT_TIMEOUT_MS;
+	o->keepalive_s = CONN_KEEPALIVE_S;
+	o->retries = CONN_RETRIES;
+	o->retry_time_ms = CONN_RETRY_TIME_MS;
+}
 
 const struct conn_scheme *conn_find(const char *url)
 {
@@ -25,7 +36,8 @@ const struct conn_scheme *conn_find(const char *url)
 	return NULL;
 }
 
-int conn_open(const char *url, struct conn **out, struct err *err)
+int conn_open(const char *url, const struct conn_opts *opts,
+	      struct conn **out, struct err *err)
 {
 	const struct conn_scheme *s = conn_find(url);
 	struct conn *c;
@@ -34,17 +46,21 @@ int conn_open(const char *url, struct conn **out, struct err *err)
 	if (!s)
 		return err_set(err, E_CONFIG,
 			       "no connector for '%s' (this build knows: "
-			       "file://)",
+			       "file://, sftp://)",
 			       url);
 	if (!(c = calloc(1, sizeof(*c))))
 		return err_set(err, E_NOMEM, "out of memory");
 	c->scheme = s;
 	snprintf(c->url, sizeof(c->url), "%s", url);
+	if (opts)
+		c->opts = *opts;
+	else
+		conn_opts_init(&c->opts);
 	if (s->state_size && !(c->state = calloc(1, s->state_size))) {
 		free(c);
 		return err_set(err, E_NOMEM, "out of memory");
 	}
-	if (s->ops->open(c, url, err) < 0) {
+	if (s->ops->open(c, url, &c->opts, err) < 0) {
 		conn_close(c);
 		return -1;
 	}
@@ -66,6 +82,44 @@ int conn_name_ok(const char *name)
 	return name[0] && strcmp(name, ".") && strcmp(name, "..") &&
 	       !strchr(name, '/') && !strchr(name, '\\') &&
 	       strlen(name) < 256;
+}
+
+const char *conn_name_refusal(const char *name)
+{
+	const unsigned char *p;
+
+	if (strlen(name) >= 256)
+		return "name too long";
+	for (p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return "control character in name";
+	if (!conn_name_ok(name))
+		return "not a plain file name";
+	return NULL;
+}
+
+void conn_name_escape(const char *name, char *out, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	size_t len = 0;
+
+	if (!n)
+		return;
+	for (; *p && len + 5 < n; p++) {
+		if (*p < 0x20 || *p >= 0x7f || *p == '\\')
+			len += (size_t)snprintf(out + len, n - len, "\\x%02x",
+						*p);
+		else
+			out[len++] = (char)*p;
+	}
+	out[len] = '\0';
+}
+
+int conn_is_marker(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = suffix ? strlen(suffix) : 0;
+
+	return k && n > k && !strcmp(name + n - k, suffix);
 }
 
 int conn_glob_match(const char *pattern, const char *name)

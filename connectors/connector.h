@@ -26,9 +26,40 @@ struct conn_entry {
 
 struct conn;
 
+/* Per-endpoint options from the config (the `ssh:` map and `done_suffix`).
+ * Every pointer is borrowed: it must outlive the connection (the config's
+ * tree owns them). A connector ignores what does not apply to it; file://
+ * uses only done_suffix. Secrets never appear here, only the names of the
+ * environment variables that hold them. */
+struct conn_opts {
+	const char *key_file;         /* private key file; NULL = no key */
+	const char *passphrase_env;   /* env var with the key's passphrase */
+	const char *password_env;     /* env var with the login password */
+	const char *known_hosts;      /* OpenSSH known_hosts file */
+	const char *host_fingerprint; /* pinned "SHA256:base64" host key */
+	int64_t timeout_ms;           /* per blocking operation (> 0) */
+	int64_t connect_timeout_ms;   /* TCP connect + banner (> 0) */
+	int64_t keepalive_s;          /* SSH keepalive interval, 0 = off */
+	int retries;                  /* extra attempts on network errors */
+	int64_t retry_time_ms;        /* no new attempt after this long */
+	const char *done_suffix;      /* list X only when X<suffix> exists */
+};
+
+/* The defaults config.c applies, and conn_open() when opts is NULL. */
+#define CONN_TIMEOUT_MS 30000
+#define CONN_CONNECT_TIMEOUT_MS 10000
+#define CONN_KEEPALIVE_S 15
+#define CONN_RETRIES 2
+#define CONN_RETRY_TIME_MS 60000
+
+/* Sets every field of o to its default (no key, no host key source). */
+void conn_opts_init(struct conn_opts *o);
+
 struct conn_ops {
-	/* Opens the endpoint of url (scheme included). */
-	int (*open)(struct conn *c, const char *url, struct err *err);
+	/* Opens the endpoint of url (scheme included) with opts (never
+	 * NULL here: conn_open passes defaults). */
+	int (*open)(struct conn *c, const char *url,
+		    const struct conn_opts *opts, struct err *err);
 	/* Calls each() for every regular file directly in the directory. */
 	int (*list)(struct conn *c,
 		    int (*each)(void *ud, const struct conn_entry *e),
@@ -60,19 +91,52 @@ struct conn_scheme {
 struct conn {
 	const struct conn_scheme *scheme;
 	char url[1024];
+	struct conn_opts opts;       /* copy of the options it was opened with */
 	void *state;
 };
 
 const struct conn_scheme *conn_find(const char *url);
-/* Opens a connection for url; E_CONFIG when the scheme is unknown. The
- * caller frees with conn_close(). */
-int conn_open(const char *url, struct conn **out, struct err *err);
+/* Opens a connection for url with opts (NULL = defaults; the strings it
+ * points to are borrowed for the connection's lifetime); E_CONFIG when the
+ * scheme is unknown. The caller frees with conn_close(). */
+int conn_open(const char *url, const struct conn_opts *opts,
+	      struct conn **out, struct err *err);
 void conn_close(struct conn *c);
 int conn_name_ok(const char *name);
+
+/* Why a name from a remote listing is refused, or NULL when it is safe:
+ * conn_name_ok() plus no control characters (C0, DEL). */
+const char *conn_name_refusal(const char *name);
+
+/* Writes name with control and non-ASCII bytes as \xNN escapes, for
+ * warnings about hostile names (out is always NUL-terminated). */
+void conn_name_escape(const char *name, char *out, size_t n);
+
+/* done_suffix convention: true when name is itself a marker (ends with
+ * suffix and is longer than it). */
+int conn_is_marker(const char *name, const char *suffix);
 
 /* Shell-style glob match on a file name (* ? [..]). */
 int conn_glob_match(const char *pattern, const char *name);
 
 extern const struct conn_scheme conn_scheme_file;
+extern const struct conn_scheme conn_scheme_sftp;
+
+/* Parts of sftp://[user@]host[:port]/path (exposed for the unit tests).
+ * "/~/dir" is relative to the login directory; "/~" is that directory. */
+struct sftp_url {
+	char user[128];
+	char host[256];
+	unsigned port;     /* 22 when not given */
+	char path[2048];   /* "/abs/dir" or "rel/dir" ("" = login directory) */
+};
+/* E_CONFIG for a malformed URL, a missing user or a password in it. */
+int sftp_url_parse(const char *url, struct sftp_url *u, struct err *err);
+
+/* Compares a pinned host key fingerprint ("SHA256:" optional, base64 with
+ * or without '=' padding) with the raw 32-byte SHA-256 of the key; 1 when
+ * equal. b64 receives the unpadded base64 of raw (for messages). */
+int sftp_fingerprint_match(const char *pin, const unsigned char raw[32],
+			   char b64[48]);
 
 #endif

@@ -242,13 +242,125 @@ static int check_name(struct loader *l, const struct ynode *m,
 	return 0;
 }
 
+/* The `ssh:` map of an sftp:// source or target. Secrets are never in the
+ * file: only the names of the environment variables that hold them. The
+ * host key must be pinned or listed: there is no "trust on first use". */
+static int load_ssh(struct loader *l, const struct ynode *m, const char *what,
+		    const char *name, const char *url, struct conn_opts *o)
+{
+	static const char *const keys[] = {
+		"key_file", "passphrase_env", "password_env", "known_hosts",
+		"host_fingerprint", "timeout", "connect_timeout", "keepalive",
+		"retries", "retry_time", NULL};
+	const struct ynode *v = ynode_get(m, "ssh");
+	const char *s;
+	int is_sftp = !strncmp(url, "sftp://", 7);
+	struct sftp_url u;
+	struct err ue = ERR_INIT;
+	const char *durations[] = {"timeout", "connect_timeout", "keepalive",
+				   "retry_time"};
+	int64_t *dfields[4];
+	size_t i;
+
+	conn_opts_init(o);
+	dfields[0] = &o->timeout_ms;
+	dfields[1] = &o->connect_timeout_ms;
+	dfields[2] = &o->keepalive_s;
+	dfields[3] = &o->retry_time_ms;
+	if (!v) {
+		if (!is_sftp)
+			return 0;
+		return ynode_err(l->t, m, l->err, E_CONFIG,
+				 "%s '%s' uses sftp:// and needs an 'ssh' map "
+				 "(key_file or password_env, and known_hosts "
+				 "or host_fingerprint)",
+				 what, name);
+	}
+	if (!is_sftp)
+		return ynode_err(l->t, v, l->err, E_CONFIG,
+				 "'ssh' settings need an sftp:// url");
+	if (v->type != Y_MAP)
+		return ynode_err(l->t, v, l->err, E_CONFIG,
+				 "'ssh' must be a map of settings");
+	if (check_keys(l, v, keys) < 0 ||
+	    want_scalar(l, v, "key_file", 0, &o->key_file) < 0 ||
+	    want_scalar(l, v, "passphrase_env", 0, &o->passphrase_env) < 0 ||
+	    want_scalar(l, v, "password_env", 0, &o->password_env) < 0 ||
+	    want_scalar(l, v, "known_hosts", 0, &o->known_hosts) < 0 ||
+	    want_scalar(l, v, "host_fingerprint", 0, &o->host_fingerprint) < 0)
+		return -1;
+	if ((o->key_file && !(o->key_file = resolve(l, o->key_file))) ||
+	    (o->known_hosts && !(o->known_hosts = resolve(l, o->known_hosts))))
+		return err_set(l->err, E_NOMEM, "out of memory");
+	for (i = 0; i < 4; i++) {
+		int64_t secs;
+
+		s = NULL;
+		if (want_scalar(l, v, durations[i], 0, &s) < 0)
+			return -1;
+		if (!s)
+			continue;
+		/* keepalive may be 0 (off); the timeouts may not. */
+		if (parse_duration(s, &secs) < 0 || secs > 86400 ||
+		    (secs == 0 && i != 2))
+			return ynode_err(l->t, ynode_get(v, durations[i]),
+					 l->err, E_CONFIG,
+					 "%s must be a duration like 30s or 2m "
+					 "(at most 1d%s)",
+					 durations[i],
+					 i == 2 ? "" : ", not 0");
+		*dfields[i] = i == 2 ? secs : secs * 1000;
+	}
+	s = NULL;
+	if (want_scalar(l, v, "retries", 0, &s) < 0)
+		return -1;
+	if (s) {
+		char *end;
+		long n = strtol(s, &end, 10);
+
+		if (end == s || *end || n < 0 || n > 20)
+			return ynode_err(l->t, ynode_get(v, "retries"), l->err,
+					 E_CONFIG,
+					 "retries must be a number 0-20");
+		o->retries = (int)n;
+	}
+	if (!o->key_file && !o->password_env)
+		return ynode_err(l->t, v, l->err, E_CONFIG,
+				 "'ssh' needs key_file or password_env");
+	if (o->passphrase_env && !o->key_file)
+		return ynode_err(l->t, ynode_get(v, "passphrase_env"), l->err,
+				 E_CONFIG, "passphrase_env needs key_file");
+	if (!o->known_hosts && !o->host_fingerprint)
+		return ynode_err(l->t, v, l->err, E_CONFIG,
+				 "'ssh' needs known_hosts or host_fingerprint: "
+				 "an unknown host key is never trusted");
+	if (o->host_fingerprint) {
+		const char *p = o->host_fingerprint;
+
+		if (!strncmp(p, "SHA256:", 7))
+			p += 7;
+		if (strlen(p) < 43 || strlen(p) > 44 ||
+		    strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			      "0123456789+/=") != strlen(p))
+			return ynode_err(l->t, ynode_get(v, "host_fingerprint"),
+					 l->err, E_CONFIG,
+					 "host_fingerprint must be a SHA256 "
+					 "fingerprint as `ssh-keygen -l -E "
+					 "sha256` prints it (SHA256:...)");
+	}
+	if (sftp_url_parse(url, &u, &ue) < 0)
+		return ynode_err(l->t, ynode_get(m, "url"), l->err, E_CONFIG,
+				 "%s", ue.reason);
+	return 0;
+}
+
 static int load_source(struct loader *l, const struct ynode *m,
 		       struct cfg_source *s)
 {
 	static const char *const keys[] = {
 		"name", "url", "path", "pattern", "patterns", "mapping",
 		"after_load", "processed_dir", "reject_threshold", "min_age",
-		NULL};
+		"ssh", "done_suffix", NULL};
 	const char *url = NULL, *path = NULL, *mapping = NULL, *v = NULL;
 	const struct ynode *un;
 
@@ -316,6 +428,15 @@ static int load_source(struct loader *l, const struct ynode *m,
 		return ynode_err(l->t, ynode_get(m, "min_age"), l->err,
 				 E_CONFIG,
 				 "min_age must be a duration like 30s, 5m");
+	if (load_ssh(l, m, "source", s->name, s->url, &s->conn) < 0 ||
+	    want_scalar(l, m, "done_suffix", 0, &s->conn.done_suffix) < 0)
+		return -1;
+	if (s->conn.done_suffix && (!*s->conn.done_suffix ||
+				    strchr(s->conn.done_suffix, '/')))
+		return ynode_err(l->t, ynode_get(m, "done_suffix"), l->err,
+				 E_CONFIG,
+				 "done_suffix must be a non-empty name "
+				 "suffix like .done");
 	return 0;
 }
 
@@ -370,7 +491,7 @@ static int load_target(struct loader *l, const struct ynode *m,
 	static const char *const keys[] = {
 		"name", "url", "path", "mapping", "filename", "schedule",
 		"locations", "location_types", "per_location", "sellable",
-		"subtract", "safety_stock", "allocation", NULL};
+		"subtract", "safety_stock", "allocation", "ssh", NULL};
 	const char *url = NULL, *path = NULL, *mapping = NULL, *v = NULL;
 	int on_hand = config_state_index("on_hand");
 	int reserved = config_state_index("reserved");
@@ -394,6 +515,8 @@ static int load_target(struct loader *l, const struct ynode *m,
 	if (!(t->url = resolve_url(l, ynode_get(m, url ? "url" : "path"))) ||
 	    !(t->mapping = resolve(l, mapping)))
 		return err_set(l->err, E_NOMEM, "out of memory");
+	if (load_ssh(l, m, "target", t->name, t->url, &t->conn) < 0)
+		return -1;
 	t->filename = "{target}_{run_id}_{utc:%Y%m%dT%H%M%SZ}.{ext}";
 	if (want_scalar(l, m, "filename", 0, &t->filename) < 0)
 		return -1;

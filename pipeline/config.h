@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../connectors/connector.h"
 #include "../transforms/dec.h"
 #include "err.h"
 #include "ytree.h"
@@ -29,6 +30,7 @@ struct cfg_source {
 	const char *processed_dir; /* for CFG_AFTER_MOVE, relative to url */
 	int reject_threshold_pct; /* quarantine a document past this % */
 	int64_t min_age;          /* seconds a file must be unchanged */
+	struct conn_opts conn;    /* `ssh:` map and done_suffix */
 	const struct ynode *node; /* where it was declared */
 };
 
@@ -51,6 +53,7 @@ struct cfg_target {
 	dec safety_abs;           /* units held back per row */
 	int safety_pct;           /* percent held back per row */
 	int allocation_pct;       /* share of what is left, 0..100 */
+	struct conn_opts conn;    /* `ssh:` map */
 	const struct ynode *node;
 };
 

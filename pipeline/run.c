@@ -724,7 +724,7 @@ static int run_source(struct run *r, const struct cfg_source *src,
 	struct count_ctx cc = {0, 0};
 	int s, rc = -1;
 
-	if (conn_open(src->url, &sc.conn, &e) < 0) {
+	if (conn_open(src->url, &src->conn, &sc.conn, &e) < 0) {
 		struct state_unit u;
 
 		/* No unit exists yet: record the failure on a plan unit so
@@ -974,7 +974,7 @@ static int do_deliver(void *ud, struct state_unit *u)
 			return unit_fail(r, u, &e, 0), 0;
 		return 0;
 	}
-	if (conn_open(tc->t->url, &c, &e) < 0 ||
+	if (conn_open(tc->t->url, &tc->t->conn, &c, &e) < 0 ||
 	    c->scheme->ops->put(c, u->input_path, name, &e) < 0) {
 		conn_close(c);
 		return unit_fail(r, u, &e, 0), 0;

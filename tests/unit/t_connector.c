@@ -61,7 +61,7 @@ static int open_dir(const char *sub, struct conn **c, struct err *e)
 	char url[1024];
 
 	snprintf(url, sizeof(url), "file://%s/%s", t_dir, sub);
-	return conn_open(url, c, e);
+	return conn_open(url, NULL, c, e);
 }
 
 T_TEST(conn_find_and_open_errors)
@@ -75,7 +75,7 @@ T_TEST(conn_find_and_open_errors)
 	T_ASSERT(conn_find("fil://x") == NULL);
 	T_ASSERT(conn_find("files://x") == NULL);
 	T_ASSERT(conn_find("/plain/path") == NULL);
-	T_EQ_INT(conn_open("gopher://x/y", &c, &e), -1);
+	T_EQ_INT(conn_open("gopher://x/y", NULL, &c, &e), -1);
 	T_ASSERT(c == NULL);
 	T_EQ_INT(e.code, E_CONFIG);
 	/* A missing folder is a config error, a file is not a folder. */
