@@ -27,6 +27,7 @@
  * in reverse order of creation.
  */
 #include "connector.h"
+#include "../pipeline/buf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -770,7 +771,8 @@ static int op_list(struct conn *c, struct entry_list *l, struct err *err)
 		}
 		e = &l->a[l->n++];
 		memset(e, 0, sizeof(*e));
-		snprintf(e->name, sizeof(e->name), "%s", name);
+		/* conn_name_refusal() above bounds the length. */
+		str_copy(e->name, sizeof(e->name), name);
 		e->size = (at.flags & LIBSSH2_SFTP_ATTR_SIZE) ? at.filesize : 0;
 		e->mtime = (at.flags & LIBSSH2_SFTP_ATTR_ACMODTIME)
 				   ? (int64_t)at.mtime
