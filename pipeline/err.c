@@ -7,6 +7,9 @@
 #include <string.h>
 
 static void set_reason(struct err *e, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void set_reason(struct err *e, const char *fmt, va_list ap)
 {
 	vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
 }

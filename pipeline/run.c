@@ -431,18 +431,8 @@ static int sink_reject(void *ud, const struct mapping_reject *rj,
 	struct map_out *m = ud;
 
 	buf_reset(&m->line);
-	buf_adds(&m->line, "{\"file\":");
-	buf_add_json_str(&m->line, rj->file, strlen(rj->file));
-	buf_addf(&m->line, ",\"line\":%lu,\"col\":%u,\"field\":", rj->line,
-		 rj->col);
-	buf_add_json_str(&m->line, rj->field ? rj->field : "",
-			 rj->field ? strlen(rj->field) : 0);
-	buf_adds(&m->line, ",\"reason\":");
-	buf_add_json_str(&m->line, rj->reason, strlen(rj->reason));
-	buf_adds(&m->line, ",\"raw\":");
-	buf_add_json_str(&m->line, rj->raw ? rj->raw : "",
-			 rj->raw ? rj->raw_len : 0);
-	buf_adds(&m->line, "}\n");
+	/* The same line format `map test` goldens use. */
+	mapping_reject_to_jsonl(rj, &m->line);
 	if (m->line.err)
 		return err_set(err, E_TOOBIG, "reject line too large");
 	m->rejected++;

@@ -68,7 +68,7 @@ done
 
 # Rejects name file, line, field and reason.
 rej=$(cat "$A"/state/rejects/1/*/*.jsonl 2>/dev/null)
-if echo "$rej" | grep -q '"line":[0-9]' && echo "$rej" | grep -q '"field":"[a-z_]' &&
+if echo "$rej" | grep -q '"_line":[0-9]' && echo "$rej" | grep -q '"field":"[a-z_]' &&
 	echo "$rej" | grep -q '"reason":"[a-z]'; then
 	ok "reject files carry line, field and reason"
 else
@@ -82,7 +82,7 @@ grep -q 'rejects' "$TMP/run1.out" && ok "summary lists rejects" || bad "summary 
 grep -q "stock_F012_20261120.csv:9:3: field 'quantity': not a number: 'zwölf'" "$TMP/run1.out" &&
 	ok "stderr names the bad row: file:line:col, field, reason" ||
 	{ bad "stderr lacks the F012 line 9 reject"; grep -i 'zw' "$TMP/run1.out"; }
-grep -q '"file":"stock_F012_20261120.csv","line":9,"col":3,"field":"quantity","reason":"field '"'"'quantity'"'"': not a number: '"'"'zwölf'"'"'","raw":"F012,KW-10006,zwölf,OK,2026-11-20 06:00"' "$A"/state/rejects/1/stores/*.jsonl &&
+grep -q '"_file":"stock_F012_20261120.csv","_line":9,"_col":3,"field":"quantity","reason":"field '"'"'quantity'"'"': not a number: '"'"'zwölf'"'"'","raw":"F012,KW-10006,zwölf,OK,2026-11-20 06:00"' "$A"/state/rejects/1/stores/*.jsonl &&
 	ok "reject file holds location, field, reason and the raw row" || bad "reject file content for F012 line 9"
 good=$(sqlite3 "$A/state/state.db" "select count(*) from stock_events where file = 'stock_F012_20261120.csv'" 2>/dev/null)
 [ "${good:-0}" -gt 5 ] && ok "the good rows of the file with bad rows are loaded ($good)" || bad "good rows of F012 not loaded ($good)"
