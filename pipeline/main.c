@@ -25,6 +25,7 @@ static const struct {
 	{"show", cmd_show, "show one run's report and units"},
 	{"map", cmd_map, "try, test and check mapping files"},
 	{"check", cmd_check, "validate the config and every mapping"},
+	{"inspect", cmd_inspect, "detect and validate EDI/CSV/XML files"},
 };
 
 static void usage(FILE *out)

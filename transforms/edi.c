@@ -1,0 +1,889 @@
+/* edi.c - segment access, sniffing, issues, charsets and the scanner core
+ * shared by the X12 and EDIFACT readers. See edi.h and edi_core.h. */
+#include "edi.h"
+#include "edi_core.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- segment access ---------------------------------------------------- */
+
+const char *edi_seg_value_len(const struct edi_seg *s, unsigned e,
+			      unsigned r, unsigned c, size_t *len)
+{
+	size_t i, end;
+
+	if (!s || e > s->nelem || r == 0 || c == 0)
+		return NULL;
+	end = s->elem_first[e + 1];
+	for (i = s->elem_first[e]; i < end; i++) {
+		const struct edi_tok *t = &s->tok[i];
+
+		if (t->rep == r && t->comp == c) {
+			if (len)
+				*len = t->len;
+			return s->data + t->off;
+		}
+		if (t->rep > r)
+			break;
+	}
+	return NULL;
+}
+
+const char *edi_seg_value(const struct edi_seg *s, unsigned e, unsigned r,
+			  unsigned c)
+{
+	return edi_seg_value_len(s, e, r, c, NULL);
+}
+
+const char *edi_seg_str(const struct edi_seg *s, unsigned e)
+{
+	const char *v = edi_seg_value(s, e, 1, 1);
+
+	return v ? v : "";
+}
+
+unsigned edi_seg_nrep(const struct edi_seg *s, unsigned e)
+{
+	if (!s || e > s->nelem)
+		return 0;
+	/* Tokens of an element are in (rep, comp) order: the last has the
+	 * highest repeat. */
+	return s->tok[s->elem_first[e + 1] - 1].rep;
+}
+
+unsigned edi_seg_ncomp(const struct edi_seg *s, unsigned e, unsigned r)
+{
+	size_t i;
+	unsigned n = 0;
+
+	if (!s || e > s->nelem)
+		return 0;
+	for (i = s->elem_first[e]; i < s->elem_first[e + 1]; i++)
+		if (s->tok[i].rep == r)
+			n = s->tok[i].comp;
+	return n;
+}
+
+/* ---- sniffing ---------------------------------------------------------- */
+
+static int is_upper(int ch)
+{
+	return ch >= 'A' && ch <= 'Z';
+}
+
+static int is_alnum(int ch)
+{
+	return is_upper(ch) || (ch >= '0' && ch <= '9') ||
+	       (ch >= 'a' && ch <= 'z');
+}
+
+/* A CSV guess: the first (up to 5) lines split into the same number (>1)
+ * of fields on one of , ; TAB |. */
+static int looks_csv(const unsigned char *p, size_t n)
+{
+	static const char delims[] = ",;\t|";
+	size_t d;
+
+	for (d = 0; d < sizeof(delims) - 1; d++) {
+		size_t i, lines = 0;
+		long first = -1, cnt = 0;
+		int same = 1;
+
+		for (i = 0; i < n && lines < 5; i++) {
+			if (p[i] == (unsigned char)delims[d])
+				cnt++;
+			if (p[i] == '\n') {
+				if (first < 0)
+					first = cnt;
+				else if (cnt != first)
+					same = 0;
+				cnt = 0;
+				lines++;
+			}
+		}
+		if (first > 0 && same)
+			return 1;
+	}
+	return 0;
+}
+
+static int find_tag(const unsigned char *p, size_t n, const char *tag,
+		    int need_sep)
+{
+	size_t i;
+
+	for (i = 0; i + 4 <= n; i++)
+		if ((i == 0 || p[i - 1] == '\n' || p[i - 1] == '\'' ||
+		     p[i - 1] == '~') &&
+		    !memcmp(p + i, tag, 3) &&
+		    (!need_sep || !is_alnum(p[i + 3])))
+			return 1;
+	return 0;
+}
+
+int edi_sniff(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
+		i = 3;
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' ||
+			 p[i] == '\n'))
+		i++;
+	if (i == n)
+		return EDI_FMT_EMPTY;
+	p += i;
+	n -= i;
+	if (n >= 4 && (!memcmp(p, "ISA", 3) || !memcmp(p, "DXS", 3)))
+		return EDI_FMT_X12;
+	if (n >= 3 && p[0] == 0xC9 && p[1] == 0xE2 && p[2] == 0xC1)
+		return EDI_FMT_X12; /* "ISA" in EBCDIC */
+	if (n >= 4 && (!memcmp(p, "UNA", 3) || !memcmp(p, "UNB", 3) ||
+		       !memcmp(p, "UNH", 3)))
+		return EDI_FMT_EDIFACT;
+	if (p[0] == '<')
+		return EDI_FMT_XML;
+	if (find_tag(p, n, "ISA", 1))
+		return EDI_FMT_X12;
+	if (find_tag(p, n, "UNB", 1) || find_tag(p, n, "UNA", 1))
+		return EDI_FMT_EDIFACT;
+	/* Bare EDIFACT segments ("BGM+380+...'"): a message body without
+	 * envelope. The reader then reports it as such. */
+	if (n >= 5 && is_upper(p[0]) && is_upper(p[1]) && is_alnum(p[2]) &&
+	    p[3] == '+' && memchr(p, '\'', n))
+		return EDI_FMT_EDIFACT;
+	if (looks_csv(p, n))
+		return EDI_FMT_CSV;
+	return EDI_FMT_UNKNOWN;
+}
+
+const char *edi_format_name(int fmt)
+{
+	switch (fmt) {
+	case EDI_FMT_X12:
+		return "x12";
+	case EDI_FMT_EDIFACT:
+		return "edifact";
+	case EDI_FMT_XML:
+		return "xml";
+	case EDI_FMT_CSV:
+		return "csv";
+	case EDI_FMT_EMPTY:
+		return "empty";
+	default:
+		return "unknown";
+	}
+}
+
+/* ---- issues ------------------------------------------------------------ */
+
+const char *edi_issue_name(int code)
+{
+	static const char *const names[] = {
+		"?",          "bad-header", "unreadable", "outside",
+		"no-interchange", "no-terminator", "missing-trailer",
+		"missing-header", "count", "control", "padding",
+		"unexpected", "bad-tag", "wrapped", "charset", "trailing",
+		"duplicate", "note"};
+
+	if (code < 0 || (size_t)code >= sizeof(names) / sizeof(names[0]))
+		return "?";
+	return names[code];
+}
+
+void edi_issue_format(const struct edi_issue *is, const char *file,
+		      char *out, size_t n)
+{
+	char where[200] = "", elem[32] = "";
+
+	if (is->seg_in_file && is->seg_in_set)
+		snprintf(where, sizeof(where),
+			 ", segment %lu (%s, #%lu in interchange, #%lu in set "
+			 "%s)",
+			 is->seg_in_file, is->seg_id, is->seg_in_ic,
+			 is->seg_in_set, is->set_control);
+	else if (is->seg_in_file)
+		snprintf(where, sizeof(where),
+			 ", segment %lu (%s, #%lu in interchange)",
+			 is->seg_in_file, is->seg_id, is->seg_in_ic);
+	else if (is->code == EDI_I_OUTSIDE)
+		snprintf(where, sizeof(where), ", between interchanges");
+	else
+		snprintf(where, sizeof(where), ", end of data");
+	if (is->elem)
+		snprintf(elem, sizeof(elem), ", element %s%02u", is->seg_id,
+			 is->elem);
+	snprintf(out, n, "%s: interchange %lu%s%s%s%s, line %lu%s: %s: %s",
+		 file ? file : "-", is->ic_index, is->ic_control[0] ? " (" : "",
+		 is->ic_control, is->ic_control[0] ? ")" : "", where,
+		 is->line, elem,
+		 is->severity == EDI_ERROR ? "error" : "warning", is->reason);
+}
+
+void edi_issue_to_err(const struct edi_issue *is, const char *file,
+		      struct err *e)
+{
+	err_at(e, E_PARSE, file, is->seg_in_file, 0, "interchange %lu: %s",
+	       is->ic_index, is->reason);
+	if (is->elem)
+		snprintf(e->field, sizeof(e->field), "%s%02u", is->seg_id,
+			 is->elem);
+	else if (is->seg_id[0])
+		snprintf(e->field, sizeof(e->field), "%s", is->seg_id);
+}
+
+/* ---- charsets ---------------------------------------------------------- */
+
+const char *edi_charset_iconv(const char *id, int *utf8)
+{
+	static const struct {
+		const char *id, *iconv;
+		int utf8;
+	} tab[] = {
+		{"UNOA", "ASCII", 1},       {"UNOB", "ASCII", 1},
+		{"UNOC", "ISO-8859-1", 0},  {"UNOD", "ISO-8859-2", 0},
+		{"UNOE", "ISO-8859-5", 0},  {"UNOF", "ISO-8859-7", 0},
+		{"UNOG", "ISO-8859-3", 0},  {"UNOH", "ISO-8859-4", 0},
+		{"UNOI", "ISO-8859-6", 0},  {"UNOJ", "ISO-8859-8", 0},
+		{"UNOK", "ISO-8859-9", 0},  {"UNOL", "ISO-8859-15", 0},
+		{"UNOM", "ISO-8859-10", 0}, {"UNOW", "UTF-8", 1},
+		{"UNOY", "UTF-8", 1},       {"UNOX", "ISO-2022", 1},
+		{"KECA", "EUC-KR", 0},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (id && !strcmp(id, tab[i].id)) {
+			if (utf8)
+				*utf8 = tab[i].utf8;
+			return tab[i].iconv;
+		}
+	return NULL;
+}
+
+/* ---- core: setup ------------------------------------------------------- */
+
+int core_init(struct edi_core *c, int fd, const char *name,
+	      const struct edi_opts *o, struct err *err)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->name = name ? name : "-";
+	if (o)
+		c->opts = *o;
+	if (!c->opts.max_segment)
+		c->opts.max_segment = EDI_DEFAULT_MAX_SEGMENT;
+	if (c->opts.max_segment > ((size_t)1 << 30))
+		return err_set(err, E_CONFIG, "max segment size too large");
+	c->smax = c->opts.max_segment;
+	/* Each token but the first needs one delimiter byte. */
+	c->tokmax = c->smax + 2;
+	c->tokcap = 256;
+	c->line = 1;
+	c->rb = malloc(EDI_RBUF);
+	c->sb = malloc(c->smax + 1);
+	c->tok = malloc(c->tokcap * sizeof(*c->tok));
+	c->ef = malloc((c->tokcap + 1) * sizeof(*c->ef));
+	c->q = calloc(EDI_QMAX, sizeof(*c->q));
+	if (!c->rb || !c->sb || !c->tok || !c->ef || !c->q) {
+		core_release(c);
+		return err_set(err, E_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+void core_release(struct edi_core *c)
+{
+	if (c->hashing)
+		sha256_release(&c->sha);
+	c->hashing = 0;
+	free(c->rb);
+	free(c->sb);
+	free(c->tok);
+	free(c->ef);
+	free(c->q);
+	c->rb = NULL;
+	c->sb = NULL;
+	c->tok = NULL;
+	c->ef = NULL;
+	c->q = NULL;
+}
+
+/* ---- core: input ------------------------------------------------------- */
+
+long core_fill(struct edi_core *c, size_t need, struct err *err)
+{
+	size_t avail = c->rlen - c->rpos;
+
+	if (avail >= need || c->eof)
+		return (long)avail;
+	/* Bytes already consumed are hashed before they move away. */
+	if (c->hashing && c->rpos > c->hash_from) {
+		sha256_update(&c->sha, c->rb + c->hash_from,
+			      c->rpos - c->hash_from);
+		c->hash_bytes += c->rpos - c->hash_from;
+	}
+	memmove(c->rb, c->rb + c->rpos, avail);
+	c->roff += c->rpos;
+	c->rlen = avail;
+	c->rpos = 0;
+	c->hash_from = 0;
+	while (c->rlen < need && !c->eof) {
+		ssize_t n = read(c->fd, c->rb + c->rlen, EDI_RBUF - c->rlen);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err_sys(err, "cannot read '%s'", c->name);
+			return -1;
+		}
+		if (n == 0) {
+			c->eof = 1;
+			break;
+		}
+		if (c->ebcdic) {
+			unsigned char *p = c->rb + c->rlen;
+			ssize_t i;
+
+			for (i = 0; i < n; i++)
+				p[i] = c->xlat[p[i]];
+		}
+		c->rlen += (size_t)n;
+	}
+	return (long)(c->rlen - c->rpos);
+}
+
+int core_getc(struct edi_core *c, struct err *err)
+{
+	long n = core_fill(c, 1, err);
+
+	if (n < 0)
+		return -2;
+	if (n == 0)
+		return -1;
+	return c->rb[c->rpos++];
+}
+
+int core_skip_ws(struct edi_core *c, struct err *err)
+{
+	for (;;) {
+		long n = core_fill(c, 1, err);
+		const unsigned char *p, *end;
+
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		p = c->rb + c->rpos;
+		end = c->rb + c->rlen;
+		while (p < end && c->ws[*p]) {
+			if (*p == '\n')
+				c->line++;
+			if (c->ws[*p] == 2)
+				c->junk = 1;
+			p++;
+		}
+		c->rpos = (size_t)(p - c->rb);
+		if (p < end)
+			return 1;
+	}
+}
+
+void core_set_delims(struct edi_core *c, const struct edi_delims *d)
+{
+	unsigned i;
+
+	memset(c->cls, C_DATA, sizeof(c->cls));
+	for (i = 0x80; i < 256; i++)
+		c->cls[i] = C_NOTE;
+	c->cls['\r'] = C_NL;
+	c->cls['\n'] = C_NL;
+	if (d->elem >= 0)
+		c->cls[d->elem] = C_ELEM;
+	if (d->comp >= 0)
+		c->cls[d->comp] = C_COMP;
+	if (d->rep >= 0)
+		c->cls[d->rep] = C_REP;
+	if (d->rel >= 0)
+		c->cls[d->rel] = C_REL;
+	if (d->seg >= 0)
+		c->cls[d->seg] = C_TERM;
+	memset(c->ws, 0, sizeof(c->ws));
+	c->ws[' '] = c->ws['\t'] = c->ws['\r'] = c->ws['\n'] = 1;
+	c->ws[0] = c->ws[0x1A] = 2;
+	/* The rest of a multi-byte terminator is skipped like whitespace. */
+	for (i = 0; i < d->nseg_tail; i++)
+		c->ws[d->seg_tail[i]] = 1;
+	/* An EBCDIC NL (0x85 after translation) ends records. */
+	if (c->ebcdic)
+		c->ws[0x85] = 1;
+}
+
+/* ---- core: tokenizer --------------------------------------------------- */
+
+static int tok_grow(struct edi_core *c)
+{
+	size_t ncap = c->tokcap * 2;
+	struct edi_tok *t;
+	uint32_t *ef;
+
+	if (c->tokcap >= c->tokmax)
+		return -1;
+	if (ncap > c->tokmax)
+		ncap = c->tokmax;
+	t = realloc(c->tok, ncap * sizeof(*t));
+	if (!t)
+		return -1;
+	c->tok = t;
+	ef = realloc(c->ef, (ncap + 1) * sizeof(*ef));
+	if (!ef)
+		return -1;
+	c->ef = ef;
+	c->tokcap = ncap;
+	return 0;
+}
+
+void core_seg_begin(struct edi_core *c)
+{
+	c->slen = 0;
+	c->ntok = 1;
+	c->tok[0].off = 0;
+	c->tok[0].elem = 0;
+	c->tok[0].rep = 1;
+	c->tok[0].comp = 1;
+	c->ef[0] = 0;
+	c->cur_elem = 0;
+	c->cur_rep = 1;
+	c->cur_comp = 1;
+	c->in_rel = 0;
+	c->seg_wrapped = 0;
+	c->seg_note = 0;
+	c->seg_line = c->line;
+	c->seg_off = c->roff + c->rpos;
+}
+
+/* Ends the current token at slen and starts the next one. */
+static inline int tok_next(struct edi_core *c, unsigned elem, unsigned rep,
+			   unsigned comp)
+{
+	struct edi_tok *t;
+
+	if (c->ntok == c->tokcap && tok_grow(c) < 0)
+		return -1;
+	if (elem > 0xFFFF || rep > 0xFFFF || comp > 0xFFFF)
+		return -1;
+	c->tok[c->ntok - 1].len = (uint32_t)(c->slen - c->tok[c->ntok - 1].off);
+	c->sb[c->slen++] = '\0';
+	t = &c->tok[c->ntok++];
+	t->off = (uint32_t)c->slen;
+	t->elem = (uint16_t)elem;
+	t->rep = (uint16_t)rep;
+	t->comp = (uint16_t)comp;
+	return 0;
+}
+
+int core_seg_feed(struct edi_core *c, const unsigned char **pp,
+		  const unsigned char *end)
+{
+	const unsigned char *p = *pp;
+	const unsigned char *cls = c->cls;
+	char *sb = c->sb;
+	int rc = 0;
+
+	if (c->in_rel && p < end) {
+		if (c->slen >= c->smax)
+			goto toobig;
+		sb[c->slen++] = (char)*p++;
+		c->in_rel = 0;
+	}
+	while (p < end) {
+		const unsigned char *q = p;
+		size_t n;
+
+		/* The hot path: a run of plain data bytes. */
+		while (p < end && cls[*p] == C_DATA)
+			p++;
+		n = (size_t)(p - q);
+		if (n) {
+			if (n > c->smax - c->slen)
+				goto toobig;
+			memcpy(sb + c->slen, q, n);
+			c->slen += n;
+			if (p == end)
+				break;
+		}
+		/* Room for a delimiter's NUL (or one more data byte). */
+		if (c->slen >= c->smax && cls[*p] != C_TERM &&
+		    cls[*p] != C_NL)
+			goto toobig;
+		switch (cls[*p]) {
+		case C_NOTE:
+			c->seg_note = 1;
+			sb[c->slen++] = (char)*p++;
+			break;
+		case C_ELEM:
+			p++;
+			c->cur_elem++;
+			c->cur_rep = c->cur_comp = 1;
+			if (tok_next(c, c->cur_elem, 1, 1) < 0)
+				goto toobig;
+			c->ef[c->cur_elem] = (uint32_t)(c->ntok - 1);
+			break;
+		case C_COMP:
+			p++;
+			if (tok_next(c, c->cur_elem, c->cur_rep,
+				     ++c->cur_comp) < 0)
+				goto toobig;
+			break;
+		case C_REP:
+			p++;
+			c->cur_comp = 1;
+			if (tok_next(c, c->cur_elem, ++c->cur_rep, 1) < 0)
+				goto toobig;
+			break;
+		case C_REL:
+			p++;
+			if (p == end) {
+				c->in_rel = 1;
+				break;
+			}
+			if (*p == '\n')
+				c->line++;
+			sb[c->slen++] = (char)*p++;
+			break;
+		case C_NL:
+			if (*p == '\n')
+				c->line++;
+			p++;
+			c->seg_wrapped = 1;
+			break;
+		default: /* C_TERM */
+			if (*p == '\n')
+				c->line++;
+			p++;
+			rc = 1;
+			goto out;
+		}
+	}
+out:
+	*pp = p;
+	return rc;
+toobig:
+	*pp = p;
+	return -1;
+}
+
+void core_seg_end(struct edi_core *c, int truncated)
+{
+	struct edi_seg *s = &c->seg;
+	size_t tl;
+
+	c->tok[c->ntok - 1].len = (uint32_t)(c->slen - c->tok[c->ntok - 1].off);
+	c->sb[c->slen] = '\0';
+	c->ef[c->cur_elem + 1] = (uint32_t)c->ntok;
+	s->data = c->sb;
+	s->tok = c->tok;
+	s->ntok = c->ntok;
+	s->elem_first = c->ef;
+	s->nelem = c->cur_elem;
+	s->truncated = truncated;
+	s->line = c->seg_line;
+	s->offset = c->seg_off;
+	tl = c->tok[0].len;
+	if (tl > sizeof(s->tag) - 1)
+		tl = sizeof(s->tag) - 1;
+	memcpy(s->tag, c->sb, tl);
+	s->tag[tl] = '\0';
+}
+
+void core_seg_drop_last_empty(struct edi_core *c)
+{
+	struct edi_tok *t = &c->tok[c->ntok - 1];
+
+	if (c->ntok > 1 && t->len == 0 && t->comp > 1) {
+		char tag[8];
+
+		memcpy(tag, c->seg.tag, sizeof(tag));
+		c->ntok--;
+		c->slen = t->off - 1;
+		c->cur_comp--;
+		core_seg_end(c, c->seg.truncated);
+		memcpy(c->seg.tag, tag, sizeof(tag));
+	}
+}
+
+int core_read_segment(struct edi_core *c, struct err *err)
+{
+	core_seg_begin(c);
+	for (;;) {
+		const unsigned char *p;
+		int rc;
+
+		if (c->rpos == c->rlen) {
+			long n = core_fill(c, 1, err);
+
+			if (n < 0)
+				return -1;
+			if (n == 0) {
+				core_seg_end(c, 1);
+				return 2;
+			}
+		}
+		p = c->rb + c->rpos;
+		rc = core_seg_feed(c, &p, c->rb + c->rlen);
+		c->rpos = (size_t)(p - c->rb);
+		if (rc == 1) {
+			core_seg_end(c, 0);
+			return 1;
+		}
+		if (rc < 0) {
+			char tag[8] = "";
+
+			if (c->ntok > 1 && c->tok[0].len < 8)
+				memcpy(tag, c->sb, c->tok[0].len);
+			return err_at(err, E_TOOBIG, c->name, c->seg_line, 0,
+				      "segment %lu%s%s%s is longer than %zu "
+				      "bytes (or has too many elements)",
+				      c->ctx.seg_in_file + 1, tag[0] ? " (" : "",
+				      tag, tag[0] ? ")" : "", c->smax);
+		}
+	}
+}
+
+int core_resync(struct edi_core *c, const char *tags, struct err *err)
+{
+	if (c->rpos < c->rlen)
+		c->rpos++; /* progress: the byte at rpos started the junk */
+	for (;;) {
+		long n = core_fill(c, 3, err);
+		const unsigned char *p, *end;
+
+		if (n < 0)
+			return -1;
+		p = c->rb + c->rpos;
+		if (n < 3) {
+			for (; p < c->rb + c->rlen; p++)
+				if (*p == '\n')
+					c->line++;
+			c->rpos = c->rlen;
+			return 0;
+		}
+		end = c->rb + c->rlen - 2;
+		for (; p < end; p++) {
+			const char *t;
+
+			if (*p == '\n') {
+				c->line++;
+				continue;
+			}
+			for (t = tags; *t; t += 4)
+				if (p[0] == (unsigned char)t[0] &&
+				    p[1] == (unsigned char)t[1] &&
+				    p[2] == (unsigned char)t[2]) {
+					c->rpos = (size_t)(p - c->rb);
+					return 1;
+				}
+		}
+		c->rpos = (size_t)(p - c->rb);
+	}
+}
+
+/* ---- core: hashing ----------------------------------------------------- */
+
+void core_hash_begin(struct edi_core *c, size_t pos, const void *prefix,
+		     size_t nprefix, struct err *err)
+{
+	struct err e2 = ERR_INIT;
+
+	(void)err;
+	if (c->opts.no_hash)
+		return;
+	if (c->hashing)
+		sha256_release(&c->sha);
+	c->hashing = 0;
+	if (sha256_init(&c->sha, &e2) < 0)
+		return; /* no hash: ctx.ic_sha256 stays "" */
+	c->hashing = 1;
+	c->hash_from = pos;
+	c->hash_bytes = 0;
+	if (nprefix) {
+		sha256_update(&c->sha, prefix, nprefix);
+		c->hash_bytes = nprefix;
+	}
+}
+
+void core_hash_end(struct edi_core *c)
+{
+	if (!c->hashing) {
+		c->ctx.ic_sha256[0] = '\0';
+		c->ctx.ic_bytes = 0;
+		return;
+	}
+	if (c->rpos > c->hash_from) {
+		sha256_update(&c->sha, c->rb + c->hash_from,
+			      c->rpos - c->hash_from);
+		c->hash_bytes += c->rpos - c->hash_from;
+	}
+	sha256_final(&c->sha, c->ctx.ic_sha256);
+	c->ctx.ic_bytes = c->hash_bytes;
+	c->hashing = 0;
+}
+
+/* ---- core: events ------------------------------------------------------ */
+
+static struct edi_qslot *q_push(struct edi_core *c)
+{
+	struct edi_qslot *s;
+
+	if (c->qlen == EDI_QMAX)
+		return NULL;
+	s = &c->q[(c->qhead + c->qlen) % EDI_QMAX];
+	c->qlen++;
+	memset(&s->ev, 0, sizeof(s->ev));
+	return s;
+}
+
+void core_issue(struct edi_core *c, int severity, int code,
+		const char *seg_id, unsigned elem, const char *fmt, ...)
+{
+	struct edi_qslot *s;
+	struct edi_issue *is;
+	va_list ap;
+
+	c->nissues++;
+	if (severity == EDI_ERROR) {
+		c->nerrors++;
+		if (c->ctx.set_open)
+			c->ctx.set_errors++;
+		if (c->ctx.grp_open)
+			c->ctx.grp_errors++;
+		if (c->ctx.ic_open)
+			c->ctx.ic_errors++;
+	}
+	/* Keep room for the segment and end events that may follow. */
+	if (c->qlen >= EDI_QMAX - 6 || !(s = q_push(c))) {
+		c->ndropped++;
+		return;
+	}
+	is = &s->issue;
+	memset(is, 0, sizeof(*is));
+	is->severity = severity;
+	is->code = code;
+	is->ic_index = c->ctx.ic_index;
+	core_cpy(is->ic_control, sizeof(is->ic_control), c->ctx.ic_control);
+	if (c->ctx.set_open)
+		core_cpy(is->set_control, sizeof(is->set_control),
+			 c->ctx.set_control);
+	is->seg_in_file = c->ctx.seg_in_file;
+	is->seg_in_ic = c->ctx.seg_in_ic;
+	is->seg_in_set = c->ctx.set_open ? c->ctx.seg_in_set : 0;
+	core_cpy(is->seg_id, sizeof(is->seg_id), seg_id ? seg_id : c->seg.tag);
+	is->elem = elem;
+	is->line = c->seg_line;
+	is->offset = c->seg_off;
+	va_start(ap, fmt);
+	vsnprintf(is->reason, sizeof(is->reason), fmt, ap);
+	va_end(ap);
+	s->ctx = c->ctx;
+	s->ev.kind = EDI_EV_ISSUE;
+	s->ev.issue = is;
+	s->ev.ctx = &s->ctx;
+}
+
+void core_push_seg(struct edi_core *c)
+{
+	struct edi_qslot *s = q_push(c);
+
+	c->seg.num = c->ctx.seg_in_file;
+	c->seg.num_in_ic = c->ctx.seg_in_ic;
+	c->seg.num_in_set = c->ctx.set_open ? c->ctx.seg_in_set : 0;
+	if (!s)
+		return; /* cannot happen: issues leave room */
+	s->ev.kind = EDI_EV_SEGMENT;
+	s->ev.seg = &c->seg;
+	/* The segment is the last event of its batch: the live context is
+	 * right for it, but a snapshot keeps it stable for the consumer. */
+	s->ctx = c->ctx;
+	s->ev.ctx = &s->ctx;
+}
+
+void core_push_end(struct edi_core *c, int kind, int ok)
+{
+	struct edi_qslot *s = q_push(c);
+
+	if (!s)
+		return;
+	s->ev.kind = kind;
+	s->ev.ok = ok;
+	s->ctx = c->ctx;
+	s->ev.ctx = &s->ctx;
+}
+
+int core_pop(struct edi_core *c, struct edi_event *ev)
+{
+	struct edi_qslot *s;
+
+	if (!c->qlen)
+		return 0;
+	s = &c->q[c->qhead];
+	c->qhead = (c->qhead + 1) % EDI_QMAX;
+	c->qlen--;
+	*ev = s->ev;
+	return 1;
+}
+
+/* ---- core: helpers ----------------------------------------------------- */
+
+static int all_digits(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+int core_ctl_cmp(const char *t, const char *h)
+{
+	if (!strcmp(t, h))
+		return 0;
+	if (all_digits(t) && all_digits(h)) {
+		while (*t == '0' && t[1])
+			t++;
+		while (*h == '0' && h[1])
+			h++;
+		if (!strcmp(t, h))
+			return 1;
+	}
+	return 2;
+}
+
+long long core_count(const char *s)
+{
+	long long v = 0;
+
+	if (!s || !all_digits(s) || strlen(s) > 15)
+		return -1;
+	for (; *s; s++)
+		v = v * 10 + (*s - '0');
+	return v;
+}
+
+void core_cpy(char *dst, size_t n, const char *s)
+{
+	size_t l;
+
+	if (!s)
+		s = "";
+	l = strlen(s);
+	if (l >= n)
+		l = n - 1;
+	memcpy(dst, s, l);
+	dst[l] = '\0';
+}

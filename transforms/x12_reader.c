@@ -1,0 +1,840 @@
+/* x12_reader.c - see x12_reader.h. */
+#include "x12_reader.h"
+#include "edi_core.h"
+
+#include <iconv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ISA_MAX 160 /* raw ISA bytes we accept before giving up */
+
+struct x12_reader {
+	struct edi_core c;
+	int in_garbage;            /* OUTSIDE reported for this junk run */
+	int hdr_bad;               /* the current ISA was bad */
+	int isa16_check;           /* next segment decides "ISA16 missing" */
+	int wrap_warned;           /* WRAPPED reported in this interchange */
+	unsigned long isa_seg;     /* seg_in_file of the current ISA */
+	unsigned long isa_line;
+	uint64_t isa_off;
+	unsigned long ngroups, nsets; /* in the file */
+};
+
+static const unsigned char isa_width[17] = {
+	3, 2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1};
+
+static int x_alnum(int ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	       (ch >= '0' && ch <= '9');
+}
+
+/* Copies value v with trailing spaces trimmed. */
+static void cpy_trim(char *dst, size_t n, const char *v)
+{
+	size_t l;
+
+	core_cpy(dst, n, v);
+	l = strlen(dst);
+	while (l && dst[l - 1] == ' ')
+		dst[--l] = '\0';
+}
+
+/* The byte of the file for a (translated) delimiter value. */
+static int file_byte(const struct edi_core *c, int v)
+{
+	int i;
+
+	if (v < 0 || !c->ebcdic)
+		return v;
+	for (i = 0; i < 256; i++)
+		if (c->xlat[i] == v)
+			return i;
+	return v;
+}
+
+static void ctx_reset_ic(struct edi_core *c)
+{
+	struct edi_ctx *x = &c->ctx;
+	unsigned long idx = x->ic_index, sf = x->seg_in_file;
+	unsigned long si = x->set_index;
+	int dex = x->dex, ebc = x->ebcdic;
+
+	memset(x, 0, sizeof(*x));
+	x->format = EDI_FMT_X12;
+	x->ic_index = idx;
+	x->seg_in_file = sf;
+	x->set_index = si;
+	x->dex = dex;
+	x->ebcdic = ebc;
+}
+
+/* ---- set/group/interchange closing ------------------------------------- */
+
+static void close_set_missing(struct x12_reader *r)
+{
+	struct edi_core *c = &r->c;
+
+	core_issue(c, EDI_ERROR, EDI_I_MISSING_TRAILER, NULL, 0,
+		   "missing SE (ST02=%s still open)", c->ctx.set_control);
+	core_push_end(c, EDI_EV_SET_END, 0);
+	c->ctx.set_open = 0;
+	c->ctx.seg_in_set = 0;
+}
+
+static void close_group_missing(struct x12_reader *r)
+{
+	struct edi_core *c = &r->c;
+
+	core_issue(c, EDI_ERROR, EDI_I_MISSING_TRAILER, NULL, 0,
+		   "missing GE (GS06=%s still open)", c->ctx.grp_control);
+	core_push_end(c, EDI_EV_GROUP_END, 0);
+	c->ctx.grp_open = 0;
+}
+
+/* Closes whatever is open; why = "before the next ISA" or "at end of
+ * data". */
+static void close_all_missing(struct x12_reader *r, const char *why)
+{
+	struct edi_core *c = &r->c;
+
+	if (c->ctx.set_open)
+		close_set_missing(r);
+	if (c->ctx.grp_open)
+		close_group_missing(r);
+	if (c->ctx.ic_open) {
+		core_issue(c, EDI_ERROR, EDI_I_MISSING_TRAILER, NULL, 0,
+			   "missing %s %s (end of data inside interchange "
+			   "%lu)",
+			   c->ctx.dex ? "DXE" : "IEA", why, c->ctx.ic_index);
+		core_hash_end(c);
+		core_push_end(c, EDI_EV_IC_END, 0);
+		c->ctx.ic_open = 0;
+	}
+}
+
+/* ---- headers ----------------------------------------------------------- */
+
+/* Reports an unusable header, closes the interchange it opened and skips
+ * to the next one. */
+static int header_unreadable(struct x12_reader *r, const char *what,
+			     struct err *err)
+{
+	struct edi_core *c = &r->c;
+
+	core_issue(c, EDI_ERROR, EDI_I_UNREADABLE, NULL, 0,
+		   "unreadable %s (cannot determine delimiters): interchange "
+		   "skipped",
+		   what);
+	c->ctx.ic_open = 1; /* so the end event counts it as broken */
+	core_hash_end(c);
+	core_push_end(c, EDI_EV_IC_END, 0);
+	c->ctx.ic_open = 0;
+	r->in_garbage = 1;
+	return core_resync(c, "ISA\0DXS\0", err) < 0 ? -1 : 0;
+}
+
+/* Starts the context of a new interchange at the current position. */
+static void begin_ic(struct x12_reader *r)
+{
+	struct edi_core *c = &r->c;
+
+	if (c->ctx.ic_open)
+		close_all_missing(r, "before the next interchange");
+	ctx_reset_ic(c);
+	c->ctx.ic_index++;
+	c->ctx.seg_in_file++;
+	c->ctx.seg_in_ic = 1;
+	c->ctx.ic_offset = c->roff + c->rpos;
+	r->isa_seg = c->ctx.seg_in_file;
+	r->isa_line = c->line;
+	r->isa_off = c->ctx.ic_offset;
+	r->hdr_bad = 0;
+	r->isa16_check = 0;
+	r->wrap_warned = 0;
+	r->in_garbage = 0;
+	core_hash_begin(c, c->rpos, NULL, 0, NULL);
+	c->seg.tag[0] = '\0';
+	c->seg_line = c->line;
+	c->seg_off = c->ctx.ic_offset;
+}
+
+/* Tokenizes the raw header bytes raw[0..n) (without terminator) as a
+ * segment with element separator es only, then appends tail as data. */
+static void tokenize_raw(struct x12_reader *r, const unsigned char *raw,
+			 size_t n, int es, int tail, unsigned long line,
+			 uint64_t off)
+{
+	struct edi_core *c = &r->c;
+	struct edi_delims d = {-1, -1, -1, -1, -1, -1, {0}, 0};
+	const unsigned char *p = raw;
+
+	d.elem = es;
+	core_set_delims(c, &d);
+	core_seg_begin(c);
+	core_seg_feed(c, &p, raw + n);
+	if (tail >= 0)
+		c->sb[c->slen++] = (char)tail;
+	core_seg_end(c, 0);
+	c->seg.line = c->seg_line = line;
+	c->seg.offset = c->seg_off = off;
+}
+
+static int read_isa(struct x12_reader *r, struct err *err)
+{
+	struct edi_core *c = &r->c;
+	struct edi_ctx *x = &c->ctx;
+	unsigned char raw[ISA_MAX];
+	size_t n = 0, epos[18];
+	unsigned nsep = 0, i;
+	int es, comp, term, ch, wrapped = 0, rep = -1;
+	char bad[80] = "";
+	struct edi_delims d = {-1, -1, -1, -1, -1, -1, {0}, 0};
+	unsigned long line;
+	uint64_t off;
+
+	begin_ic(r);
+	line = c->line;
+	off = x->ic_offset;
+	c->seg.tag[0] = 'I';
+	c->seg.tag[1] = 'S';
+	c->seg.tag[2] = 'A';
+	c->seg.tag[3] = '\0';
+	if (core_fill(c, 4, err) < 0)
+		return -1;
+	es = c->rlen - c->rpos >= 4 ? c->rb[c->rpos + 3] : -1;
+	if (es < 0 || x_alnum(es) || es == ' ' || es == '\r' || es == '\n' ||
+	    es == '\t' || es == 0) {
+		char shown[8];
+
+		if (es < 0)
+			snprintf(shown, sizeof(shown), "EOF");
+		else if (es >= 0x21 && es < 0x7F)
+			snprintf(shown, sizeof(shown), "'%c'", es);
+		else
+			snprintf(shown, sizeof(shown), "0x%02X", es);
+		core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "ISA", 0,
+			   "bad ISA: element separator (byte 4) is %s",
+			   shown);
+		return header_unreadable(r, "ISA", err);
+	}
+	c->rpos += 4;
+	memcpy(raw, "ISA", 3);
+	raw[3] = (unsigned char)es;
+	n = 4;
+	epos[0] = 0;
+	epos[1] = 4;
+	nsep = 1;
+	/* Up to the 16th separator CR/LF are line wrapping, not data. */
+	while (nsep < 16) {
+		ch = core_getc(c, err);
+		if (ch == -2)
+			return -1;
+		if (ch < 0) {
+			core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "ISA", 0,
+				   "bad ISA: shorter than 106 characters "
+				   "before end of data");
+			return header_unreadable(r, "ISA", err);
+		}
+		if (ch == '\r' || ch == '\n') {
+			if (ch == '\n')
+				c->line++;
+			wrapped = 1;
+			continue;
+		}
+		if (n == sizeof(raw)) {
+			core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "ISA", 0,
+				   "bad ISA: no 16 elements within %zu bytes",
+				   sizeof(raw));
+			return header_unreadable(r, "ISA", err);
+		}
+		raw[n++] = (unsigned char)ch;
+		if (ch == es)
+			epos[++nsep] = n;
+	}
+	comp = core_getc(c, err);
+	term = comp >= 0 ? core_getc(c, err) : comp;
+	if (comp == -2 || term == -2)
+		return -1;
+	if (comp < 0 || term < 0) {
+		core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "ISA", 0,
+			   "bad ISA: shorter than 106 characters before end "
+			   "of data");
+		return header_unreadable(r, "ISA", err);
+	}
+	if (term == '\n')
+		c->line++;
+	if (x_alnum(term) || term == ' ' || term == es || term == comp) {
+		core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "ISA", 0,
+			   "bad ISA: segment terminator (byte 106) is '%c'",
+			   term >= 0x20 && term < 0x7F ? term : '?');
+		return header_unreadable(r, "ISA", err);
+	}
+	if (x_alnum(comp) || comp == es) {
+		core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "ISA", 16,
+			   "bad ISA: component separator ISA16 is '%c'",
+			   comp >= 0x20 && comp < 0x7F ? comp : '?');
+		r->hdr_bad = 1;
+	}
+	/* A UTF-8 character as terminator: its continuation bytes follow. */
+	if (!c->ebcdic && term >= 0xC2 && term <= 0xF4) {
+		unsigned want = term >= 0xF0 ? 3 : term >= 0xE0 ? 2 : 1, k;
+		long av = core_fill(c, want, err);
+
+		if (av < 0)
+			return -1;
+		for (k = 0; k < want && (long)k < av; k++)
+			if ((c->rb[c->rpos + k] & 0xC0) != 0x80)
+				break;
+		if (k == want) {
+			memcpy(d.seg_tail, c->rb + c->rpos, want);
+			d.nseg_tail = want;
+			c->rpos += want;
+		}
+	}
+	epos[17] = n + 1; /* ISA16 would start at n; one past its end */
+	/* Widths: ISA01..ISA15 between separators, ISA16 is one byte. */
+	for (i = 1; i <= 15; i++) {
+		size_t w = epos[i + 1] - 1 - epos[i];
+
+		if (w != isa_width[i]) {
+			size_t l = strlen(bad);
+
+			snprintf(bad + l, sizeof(bad) - l, "%sISA%02u", l ? "," : "",
+				 i);
+		}
+	}
+	/* Repetition separator: ISA11 from 00402 on, when not alphanumeric. */
+	{
+		const unsigned char *v11 = raw + epos[11];
+		size_t w11 = epos[12] - 1 - epos[11];
+		char ver[6] = "";
+		size_t w12 = epos[13] - 1 - epos[12];
+
+		if (w12 >= 5)
+			memcpy(ver, raw + epos[12], 5);
+		if (w11 == 1 && strcmp(ver, "00402") >= 0) {
+			if (!x_alnum(*v11) && *v11 != ' ' && *v11 != es &&
+			    *v11 != comp && *v11 != term)
+				rep = *v11;
+			else
+				core_issue(c, EDI_WARNING, EDI_I_NOTE, "ISA", 11,
+					   "ISA12 is %s but ISA11 is '%c': no "
+					   "repetition separator",
+					   ver, *v11);
+		}
+	}
+	tokenize_raw(r, raw, n, es, comp, line, off);
+	if (bad[0]) {
+		core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "ISA", 0,
+			   "bad ISA: element width wrong for %s", bad);
+		r->hdr_bad = 1;
+	}
+	if (wrapped)
+		core_issue(c, EDI_WARNING, EDI_I_WRAPPED, "ISA", 0,
+			   "ISA split by line breaks (removed)");
+	d.elem = es;
+	d.comp = comp;
+	d.rep = rep;
+	d.seg = term;
+	core_set_delims(c, &d);
+	x->delims = d;
+	x->delims.elem = file_byte(c, es);
+	x->delims.comp = file_byte(c, comp);
+	x->delims.rep = file_byte(c, rep);
+	x->delims.seg = file_byte(c, term);
+	x->ic_open = 1;
+	core_cpy(x->ic_sender_qual, sizeof(x->ic_sender_qual),
+		 edi_seg_str(&c->seg, 5));
+	cpy_trim(x->ic_sender, sizeof(x->ic_sender), edi_seg_str(&c->seg, 6));
+	core_cpy(x->ic_receiver_qual, sizeof(x->ic_receiver_qual),
+		 edi_seg_str(&c->seg, 7));
+	cpy_trim(x->ic_receiver, sizeof(x->ic_receiver),
+		 edi_seg_str(&c->seg, 8));
+	core_cpy(x->ic_date, sizeof(x->ic_date), edi_seg_str(&c->seg, 9));
+	core_cpy(x->ic_time, sizeof(x->ic_time), edi_seg_str(&c->seg, 10));
+	core_cpy(x->ic_version, sizeof(x->ic_version),
+		 edi_seg_str(&c->seg, 12));
+	core_cpy(x->ic_control, sizeof(x->ic_control),
+		 edi_seg_str(&c->seg, 13));
+	core_cpy(x->ic_test, sizeof(x->ic_test), edi_seg_str(&c->seg, 15));
+	/* "...*P*~" then LF: the '~' may be the terminator with ISA16
+	 * missing; the next segment tells (it would end in '~' too). */
+	r->isa16_check = term == '\r' || term == '\n';
+	core_push_seg(c);
+	return 0;
+}
+
+/* DXS*supplier*DX*version*control*receiver<terminator>: the UCS/DEX
+ * envelope. The terminator is the first byte after the tag that is not a
+ * letter, digit, space or the element separator. */
+static int read_dxs(struct x12_reader *r, struct err *err)
+{
+	struct edi_core *c = &r->c;
+	struct edi_ctx *x = &c->ctx;
+	unsigned char raw[ISA_MAX];
+	size_t n = 4;
+	int es, ch;
+	struct edi_delims d = {-1, -1, -1, -1, -1, -1, {0}, 0};
+	unsigned long line;
+	uint64_t off;
+
+	begin_ic(r);
+	x->dex = 1;
+	line = c->line;
+	off = x->ic_offset;
+	memcpy(c->seg.tag, "DXS", 4);
+	es = c->rb[c->rpos + 3];
+	if (x_alnum(es) || es == ' ' || es == '\r' || es == '\n') {
+		core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "DXS", 0,
+			   "bad DXS: no element separator after the tag");
+		return header_unreadable(r, "DXS", err);
+	}
+	memcpy(raw, c->rb + c->rpos, 4);
+	c->rpos += 4;
+	for (;;) {
+		ch = core_getc(c, err);
+		if (ch == -2)
+			return -1;
+		if (ch < 0 || n == sizeof(raw)) {
+			core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "DXS", 0,
+				   "bad DXS: no segment terminator");
+			return header_unreadable(r, "DXS", err);
+		}
+		if (x_alnum(ch) || ch == ' ' || ch == es) {
+			raw[n++] = (unsigned char)ch;
+			continue;
+		}
+		break;
+	}
+	if (ch == '\n')
+		c->line++;
+	tokenize_raw(r, raw, n, es, -1, line, off);
+	d.elem = es;
+	d.seg = ch;
+	core_set_delims(c, &d);
+	x->delims = d;
+	x->ic_open = 1;
+	cpy_trim(x->ic_sender, sizeof(x->ic_sender), edi_seg_str(&c->seg, 1));
+	core_cpy(x->ic_version, sizeof(x->ic_version),
+		 edi_seg_str(&c->seg, 3));
+	core_cpy(x->ic_control, sizeof(x->ic_control),
+		 edi_seg_str(&c->seg, 4));
+	cpy_trim(x->ic_receiver, sizeof(x->ic_receiver),
+		 edi_seg_str(&c->seg, 5));
+	core_push_seg(c);
+	return 0;
+}
+
+/* ---- segments inside an interchange ------------------------------------ */
+
+static void check_count(struct edi_core *c, unsigned elem, unsigned long n,
+			const char *what)
+{
+	const char *v = edi_seg_str(&c->seg, elem);
+	long long k = core_count(v);
+
+	if (k < 0)
+		core_issue(c, EDI_ERROR, EDI_I_COUNT, NULL, elem,
+			   "%s%02u %s is not a number: '%s'", c->seg.tag, elem,
+			   what, v);
+	else if ((unsigned long long)k != n)
+		core_issue(c, EDI_ERROR, EDI_I_COUNT, NULL, elem,
+			   "%s%02u %s mismatch (says %s, actual %lu)",
+			   c->seg.tag, elem, what, v, n);
+}
+
+static void check_ctl(struct edi_core *c, unsigned elem, const char *hdr,
+		      const char *hdr_name)
+{
+	const char *v = edi_seg_str(&c->seg, elem);
+	int k = core_ctl_cmp(v, hdr);
+
+	if (k == 1)
+		core_issue(c, EDI_WARNING, EDI_I_PADDING, NULL, elem,
+			   "%s%02u != %s (numerically equal, padding differs: "
+			   "'%s' vs '%s')",
+			   c->seg.tag, elem, hdr_name, v, hdr);
+	else if (k == 2)
+		core_issue(c, EDI_ERROR, EDI_I_CONTROL, NULL, elem,
+			   "%s%02u != %s ('%s' vs header '%s')", c->seg.tag,
+			   elem, hdr_name, v, hdr);
+}
+
+/* 2 alphanumeric tag of the standard's length, 1 other length, 0 empty or
+ * not alphanumeric. */
+static int tag_ok(const struct edi_seg *s)
+{
+	size_t l = s->tok[0].len, i;
+
+	if (l == 0)
+		return 0;
+	for (i = 0; i < l; i++)
+		if (!x_alnum((unsigned char)s->data[i]))
+			return 0;
+	return l >= 2 && l <= 3 ? 2 : 1;
+}
+
+static void process(struct x12_reader *r, int truncated)
+{
+	struct edi_core *c = &r->c;
+	struct edi_ctx *x = &c->ctx;
+	const char *tag = c->seg.tag;
+	int k;
+
+	x->seg_in_file++;
+	x->seg_in_ic++;
+	if (r->isa16_check) {
+		const struct edi_tok *t = &c->tok[c->ntok - 1];
+
+		r->isa16_check = 0;
+		if (c->ntok > 1 && t->len == 0 && t->comp > 1) {
+			struct edi_delims d = x->delims;
+			unsigned long sf = x->seg_in_file, si = x->seg_in_ic;
+			unsigned long sl = c->seg_line;
+			uint64_t so = c->seg_off;
+			char cur[8];
+
+			/* Report on the ISA, then go on with '~' as the
+			 * terminator and no component separator. */
+			memcpy(cur, c->seg.tag, sizeof(cur));
+			x->seg_in_file = r->isa_seg;
+			x->seg_in_ic = 1;
+			c->seg_line = r->isa_line;
+			c->seg_off = r->isa_off;
+			core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "ISA", 16,
+				   "bad ISA: ISA16 missing ('%c' ends the ISA "
+				   "and the following segments: it is the "
+				   "segment terminator)",
+				   d.comp >= 0x20 && d.comp < 0x7F ? d.comp
+								   : '?');
+			x->seg_in_file = sf;
+			x->seg_in_ic = si;
+			c->seg_line = sl;
+			c->seg_off = so;
+			r->hdr_bad = 1;
+			d.seg = d.comp;
+			d.comp = -1;
+			core_set_delims(c, &d);
+			x->delims = d;
+			core_seg_drop_last_empty(c);
+			memcpy(c->seg.tag, cur, sizeof(cur));
+		}
+	}
+	k = tag_ok(&c->seg);
+	if (k == 0)
+		core_issue(c, EDI_ERROR, EDI_I_BAD_TAG, NULL, 0,
+			   "bad segment tag '%.8s'", c->seg.data);
+	else if (k == 1)
+		core_issue(c, EDI_WARNING, EDI_I_BAD_TAG, NULL, 0,
+			   "segment tag '%.8s' is not 2-3 characters long",
+			   c->seg.data);
+	if (c->seg_wrapped && !r->wrap_warned) {
+		r->wrap_warned = 1;
+		core_issue(c, EDI_WARNING, EDI_I_WRAPPED, NULL, 0,
+			   "line break inside segment (wrapped lines) "
+			   "removed");
+	}
+	if (truncated) {
+		if (!strcmp(tag, "IEA") || !strcmp(tag, "DXE"))
+			core_issue(c, EDI_WARNING, EDI_I_TRAILING, NULL, 0,
+				   "final segment lacks its terminator");
+		else
+			core_issue(c, EDI_ERROR, EDI_I_NO_TERMINATOR, NULL, 0,
+				   "no segment terminator found (segment runs "
+				   "to end of data)");
+	}
+
+	if (!strcmp(tag, "GS")) {
+		if (x->set_open)
+			close_set_missing(r);
+		if (x->grp_open)
+			close_group_missing(r);
+		x->grp_open = 1;
+		x->grp_index = ++x->ic_ngroups;
+		r->ngroups++;
+		x->grp_nsets = 0;
+		x->grp_errors = 0;
+		core_cpy(x->grp_id, sizeof(x->grp_id), edi_seg_str(&c->seg, 1));
+		core_cpy(x->grp_sender, sizeof(x->grp_sender),
+			 edi_seg_str(&c->seg, 2));
+		core_cpy(x->grp_receiver, sizeof(x->grp_receiver),
+			 edi_seg_str(&c->seg, 3));
+		core_cpy(x->grp_date, sizeof(x->grp_date),
+			 edi_seg_str(&c->seg, 4));
+		core_cpy(x->grp_time, sizeof(x->grp_time),
+			 edi_seg_str(&c->seg, 5));
+		core_cpy(x->grp_control, sizeof(x->grp_control),
+			 edi_seg_str(&c->seg, 6));
+		core_cpy(x->grp_version, sizeof(x->grp_version),
+			 edi_seg_str(&c->seg, 8));
+		if (x->dex)
+			core_issue(c, EDI_ERROR, EDI_I_UNEXPECTED, NULL, 0,
+				   "GS inside a DXS/DXE envelope");
+		core_push_seg(c);
+	} else if (!strcmp(tag, "GE")) {
+		if (x->set_open)
+			close_set_missing(r);
+		if (!x->grp_open) {
+			core_issue(c, EDI_ERROR, EDI_I_MISSING_HEADER, NULL, 0,
+				   "GE without GS");
+			core_push_seg(c);
+			return;
+		}
+		check_count(c, 1, x->grp_nsets, "set count");
+		check_ctl(c, 2, x->grp_control, "GS06");
+		core_push_seg(c);
+		core_push_end(c, EDI_EV_GROUP_END,
+			      x->grp_errors == 0 && !r->hdr_bad);
+		x->grp_open = 0;
+	} else if (!strcmp(tag, "ST")) {
+		if (x->set_open)
+			close_set_missing(r);
+		x->set_open = 1;
+		x->seg_in_set = 1;
+		x->set_errors = 0;
+		x->set_index++;
+		r->nsets++;
+		x->ic_nsets++;
+		if (x->grp_open)
+			x->grp_nsets++;
+		core_cpy(x->set_type, sizeof(x->set_type),
+			 edi_seg_str(&c->seg, 1));
+		core_cpy(x->set_control, sizeof(x->set_control),
+			 edi_seg_str(&c->seg, 2));
+		core_cpy(x->set_version, sizeof(x->set_version),
+			 edi_seg_str(&c->seg, 3));
+		if (!x->grp_open && !x->dex)
+			core_issue(c, EDI_ERROR, EDI_I_MISSING_HEADER, NULL, 0,
+				   "ST outside a functional group (no GS)");
+		core_push_seg(c);
+	} else if (!strcmp(tag, "SE")) {
+		if (!x->set_open) {
+			core_issue(c, EDI_ERROR, EDI_I_MISSING_HEADER, NULL, 0,
+				   "SE without ST");
+			core_push_seg(c);
+			return;
+		}
+		x->seg_in_set++;
+		check_count(c, 1, x->seg_in_set, "segment count");
+		check_ctl(c, 2, x->set_control, "ST02");
+		core_push_seg(c);
+		core_push_end(c, EDI_EV_SET_END,
+			      x->set_errors == 0 && !r->hdr_bad);
+		x->set_open = 0;
+		x->seg_in_set = 0;
+	} else if ((!strcmp(tag, "IEA") && !x->dex) ||
+		   (!strcmp(tag, "DXE") && x->dex)) {
+		if (x->set_open)
+			close_set_missing(r);
+		if (x->grp_open)
+			close_group_missing(r);
+		if (x->dex) {
+			check_ctl(c, 1, x->ic_control, "DXS04");
+			check_count(c, 2, x->ic_nsets, "set count");
+		} else {
+			check_count(c, 1, x->ic_ngroups, "group count");
+			check_ctl(c, 2, x->ic_control, "ISA13");
+		}
+		core_push_seg(c);
+		core_hash_end(c);
+		core_push_end(c, EDI_EV_IC_END, x->ic_errors == 0);
+		x->ic_open = 0;
+	} else if (x->set_open) {
+		x->seg_in_set++;
+		core_push_seg(c);
+	} else {
+		if (x->grp_open || (strcmp(tag, "TA1") && strcmp(tag, "ISB") &&
+				    strcmp(tag, "ISE")))
+			core_issue(c, EDI_ERROR, EDI_I_UNEXPECTED, NULL, 0,
+				   "segment %s outside a transaction set",
+				   tag);
+		core_push_seg(c);
+	}
+}
+
+/* ---- driver ------------------------------------------------------------ */
+
+static void finish(struct x12_reader *r)
+{
+	struct edi_core *c = &r->c;
+
+	c->ctx.seg_in_file = 0;
+	c->ctx.seg_in_ic = 0;
+	c->seg.tag[0] = '\0';
+	c->seg_line = c->line;
+	c->seg_off = c->roff + c->rpos;
+	close_all_missing(r, "at end of data");
+	if (!c->ctx.ic_index) {
+		if (c->roff + c->rpos == 0 || !r->in_garbage)
+			core_issue(c, EDI_ERROR, EDI_I_NO_INTERCHANGE, "", 0,
+				   "empty file");
+		else
+			core_issue(c, EDI_ERROR, EDI_I_NO_INTERCHANGE, "", 0,
+				   "not X12: no ISA or DXS found");
+	}
+	if (c->junk)
+		core_issue(c, EDI_WARNING, EDI_I_TRAILING, "", 0,
+			   "NUL or ^Z bytes between segments or after the "
+			   "last interchange");
+	c->done = 1;
+}
+
+static int step(struct x12_reader *r, struct err *err)
+{
+	struct edi_core *c = &r->c;
+	const unsigned char *p;
+	long n;
+	int rc;
+
+	rc = core_skip_ws(c, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 0) {
+		finish(r);
+		return 0;
+	}
+	if ((n = core_fill(c, 3, err)) < 0)
+		return -1;
+	p = c->rb + c->rpos;
+	if (n >= 3 && p[0] == 'I' && p[1] == 'S' && p[2] == 'A')
+		return read_isa(r, err);
+	if (n >= 4 && p[0] == 'D' && p[1] == 'X' && p[2] == 'S' &&
+	    (!c->ctx.ic_open || c->ctx.dex))
+		return read_dxs(r, err);
+	if (!c->ctx.ic_open) {
+		if (!r->in_garbage) {
+			c->seg_line = c->line;
+			c->seg_off = c->roff + c->rpos;
+			c->seg.tag[0] = '\0';
+			if (c->ctx.ic_index)
+				core_issue(c, EDI_ERROR, EDI_I_OUTSIDE, "", 0,
+					   "data outside interchange (after "
+					   "interchange %lu)",
+					   c->ctx.ic_index);
+			else
+				core_issue(c, EDI_ERROR, EDI_I_OUTSIDE, "", 0,
+					   "data outside interchange (before "
+					   "the first interchange header)");
+			r->in_garbage = 1;
+		}
+		return core_resync(c, "ISA\0DXS\0", err) < 0 ? -1 : 0;
+	}
+	rc = core_read_segment(c, err);
+	if (rc < 0)
+		return -1;
+	process(r, rc == 2);
+	return 0;
+}
+
+/* EBCDIC input: the ISA is C9 E2 C1. Builds the CP037 -> Latin-1 table
+ * with iconv and translates what is already buffered. */
+static int setup_ebcdic(struct edi_core *c, struct err *err)
+{
+	iconv_t cd = iconv_open("ISO-8859-1", "CP037");
+	unsigned i;
+
+	if (cd == (iconv_t)-1)
+		return err_set(err, E_CONFIG,
+			       "'%s' is EBCDIC but iconv has no CP037", c->name);
+	for (i = 0; i < 256; i++) {
+		char in = (char)i, out[4];
+		char *ip = &in, *op = out;
+		size_t il = 1, ol = sizeof(out);
+
+		if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1 || ol != 3)
+			c->xlat[i] = '?';
+		else
+			c->xlat[i] = (unsigned char)out[0];
+		iconv(cd, NULL, NULL, NULL, NULL);
+	}
+	iconv_close(cd);
+	c->ebcdic = 1;
+	c->ctx.ebcdic = 1;
+	for (i = (unsigned)c->rpos; i < c->rlen; i++)
+		c->rb[i] = c->xlat[c->rb[i]];
+	return 0;
+}
+
+int x12_reader_open_fd(struct x12_reader **out, int fd, const char *name,
+		       const struct edi_opts *opts, struct err *err)
+{
+	struct x12_reader *r = calloc(1, sizeof(*r));
+	struct edi_delims none = {-1, -1, -1, -1, -1, -1, {0}, 0};
+	struct edi_opts o = {0, 0};
+	long n;
+
+	*out = NULL;
+	if (!r)
+		return err_set(err, E_NOMEM, "out of memory");
+	if (opts)
+		o = *opts;
+	if (o.max_segment && o.max_segment < 256)
+		o.max_segment = 256; /* an ISA must fit */
+	if (core_init(&r->c, fd, name, &o, err) < 0) {
+		free(r);
+		return -1;
+	}
+	r->c.ctx.format = EDI_FMT_X12;
+	core_set_delims(&r->c, &none);
+	n = core_fill(&r->c, 3, err);
+	if (n < 0)
+		goto fail;
+	if (n >= 3 && !memcmp(r->c.rb, "\xEF\xBB\xBF", 3))
+		r->c.rpos = 3;
+	if (core_skip_ws(&r->c, err) < 0 || core_fill(&r->c, 3, err) < 0)
+		goto fail;
+	if (r->c.rlen - r->c.rpos >= 3 &&
+	    !memcmp(r->c.rb + r->c.rpos, "\xC9\xE2\xC1", 3) &&
+	    setup_ebcdic(&r->c, err) < 0)
+		goto fail;
+	*out = r;
+	return 0;
+fail:
+	core_release(&r->c);
+	free(r);
+	return -1;
+}
+
+int x12_reader_next(struct x12_reader *r, struct edi_event *ev,
+		    struct err *err)
+{
+	for (;;) {
+		if (core_pop(&r->c, ev))
+			return 1;
+		if (r->c.done)
+			return 0;
+		if (step(r, err) < 0)
+			return -1;
+	}
+}
+
+const struct edi_ctx *x12_reader_ctx(const struct x12_reader *r)
+{
+	return &r->c.ctx;
+}
+
+void x12_reader_stats(const struct x12_reader *r, unsigned long *nissues,
+		      unsigned long *nerrors, unsigned long *nic,
+		      unsigned long *ngroups, unsigned long *nsets)
+{
+	if (nissues)
+		*nissues = r->c.nissues;
+	if (nerrors)
+		*nerrors = r->c.nerrors;
+	if (nic)
+		*nic = r->c.ctx.ic_index;
+	if (ngroups)
+		*ngroups = r->ngroups;
+	if (nsets)
+		*nsets = r->nsets;
+}
+
+void x12_reader_free(struct x12_reader *r)
+{
+	if (!r)
+		return;
+	core_release(&r->c);
+	free(r);
+}
