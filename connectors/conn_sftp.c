@@ -60,7 +60,7 @@ struct sftp_state {
 	int lib_init;                /* libssh2_init() succeeded */
 	int dead;                    /* connection failed: drop, reconnect */
 	size_t chunk;                /* transfer chunk size */
-	long slow_ms;                /* test hook: pause per chunk */
+	long slow_ms;                /* test hook: pause per upload chunk */
 	unsigned char *buf;          /* chunk bytes */
 };
 
@@ -313,6 +313,10 @@ static int close_handle(struct sftp_state *st)
 
 	if (!st->handle)
 		return 0;
+	/* On a dead connection the FXP_CLOSE would wait out the timeout a
+	 * second time; a shut socket makes it fail (and free) at once. */
+	if (st->dead && st->sock >= 0)
+		shutdown(st->sock, SHUT_RDWR);
 	rc = libssh2_sftp_close_handle(st->handle);
 	if (rc == LIBSSH2_ERROR_TIMEOUT || rc == LIBSSH2_ERROR_EAGAIN) {
 		/* A timed-out wait leaves the handle with libssh2, half
@@ -695,6 +699,11 @@ static void slow_down(const struct sftp_state *st)
 		sleep_ms(st->slow_ms);
 }
 
+static size_t put_chunk(const struct sftp_state *st)
+{
+	return st->slow_ms > 0 ? 16 * 1024 : st->chunk;
+}
+
 /* ---- operations (one attempt each; run_op retries) -------------------- */
 
 struct entry_list {
@@ -804,7 +813,6 @@ static int read_all(struct sftp_state *st, const char *what,
 		if (sha)
 			sha256_update(sha, st->buf, (size_t)got);
 		*bytes += (uint64_t)got;
-		slow_down(st);
 	}
 	if (got < 0)
 		return ssh_fail(st, (int)got, err, "cannot read '%s'", what);
@@ -937,7 +945,7 @@ static int write_all(struct sftp_state *st, const char *local,
 	*sent = 0;
 	if (!f)
 		return err_sys(err, "cannot open '%s'", local);
-	while ((n = fread(st->buf, 1, st->chunk, f)) > 0) {
+	while ((n = fread(st->buf, 1, put_chunk(st), f)) > 0) {
 		size_t off = 0;
 
 		/* A short write leaves the rest in flight: send the rest,
@@ -1276,16 +1284,14 @@ static int s_open(struct conn *c, const char *url,
 		return -1;
 	st->chunk = IO_CHUNK;
 #ifdef STOCKPIPE_TEST_HOOKS
-	/* Test builds: STOCKPIPE_SFTP_SLOW_MS=N pauses N ms after every
-	 * 16 KiB transferred, so a test can stop or kill the server while a
+	/* Test builds: STOCKPIPE_SFTP_SLOW_PUT_MS=N uploads in 16 KiB chunks
+	 * and pauses N ms after each, so a test can kill the server while a
 	 * small file is in flight. */
 	{
-		const char *slow = getenv("STOCKPIPE_SFTP_SLOW_MS");
+		const char *slow = getenv("STOCKPIPE_SFTP_SLOW_PUT_MS");
 
-		if (slow && *slow) {
+		if (slow && *slow)
 			st->slow_ms = strtol(slow, NULL, 10);
-			st->chunk = 16 * 1024;
-		}
 	}
 #endif
 	if (!(st->buf = malloc(IO_CHUNK)))
