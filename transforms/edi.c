@@ -655,32 +655,44 @@ int core_read_segment(struct edi_core *c, struct err *err)
 	}
 }
 
+static int res_alnum(int ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	       (ch >= '0' && ch <= '9');
+}
+
 int core_resync(struct edi_core *c, const char *tags, struct err *err)
 {
+	int prev = 'x';
+
 	if (c->rpos < c->rlen)
-		c->rpos++; /* progress: the byte at rpos started the junk */
+		prev = c->rb[c->rpos++]; /* progress: it started the junk */
 	for (;;) {
-		long n = core_fill(c, 3, err);
+		long n = core_fill(c, 4, err);
 		const unsigned char *p, *end;
 
 		if (n < 0)
 			return -1;
 		p = c->rb + c->rpos;
-		if (n < 3) {
+		if (n < 4) {
 			for (; p < c->rb + c->rlen; p++)
 				if (*p == '\n')
 					c->line++;
 			c->rpos = c->rlen;
 			return 0;
 		}
-		end = c->rb + c->rlen - 2;
-		for (; p < end; p++) {
+		/* A tag counts only as a word of its own: "ISA*", not the
+		 * "ISA" inside base64 or a name. */
+		end = c->rb + c->rlen - 3;
+		for (; p < end; prev = *p++) {
 			const char *t;
 
 			if (*p == '\n') {
 				c->line++;
 				continue;
 			}
+			if (res_alnum(prev) || res_alnum(p[3]))
+				continue;
 			for (t = tags; *t; t += 4)
 				if (p[0] == (unsigned char)t[0] &&
 				    p[1] == (unsigned char)t[1] &&

@@ -64,6 +64,8 @@ static void ctx_reset_ic(struct edi_core *c)
 	memset(x, 0, sizeof(*x));
 	x->format = EDI_FMT_X12;
 	x->ic_index = idx;
+	x->delims.elem = x->delims.comp = x->delims.rep = -1;
+	x->delims.seg = x->delims.rel = x->delims.dec = -1;
 	x->seg_in_file = sf;
 	x->set_index = si;
 	x->dex = dex;
