@@ -4,6 +4,7 @@
 #   make test       install missing packages, build plain and ASan+UBSan, run
 #                   unit and end-to-end tests under both; ends "N passed, N failed"
 #   make demo       run the pipeline on samples/ in a fresh state directory
+#   make demo-sftp  the same through a private sshd on 127.0.0.1 (SFTP in/out)
 #   make bench      throughput and peak memory (not part of make test)
 #   make install    install the binary (PREFIX=/usr/local)
 #   make clean
@@ -29,7 +30,7 @@ TEST_SRC := $(sort $(wildcard tests/unit/t_*.c))
 OBJ      := $(LIB_SRC:%.c=build/%.o)
 SOBJ     := $(LIB_SRC:%.c=build-san/%.o)
 
-.PHONY: all deps test-deps test unit e2e demo bench install clean format san
+.PHONY: all deps test-deps test unit e2e demo demo-sftp bench install clean format san
 
 all: deps build/stockpipe
 
@@ -78,6 +79,9 @@ unit: build/unit
 
 demo: all
 	@sh samples/demo.sh build/stockpipe
+
+demo-sftp: all
+	@bash samples/demo-sftp.sh build/stockpipe
 
 bench: all
 	@sh tests/bench/bench.sh build/stockpipe
