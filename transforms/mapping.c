@@ -26,14 +26,9 @@
 #include "csv_reader.h"
 #include "expr.h"
 #include "lookup.h"
+#include "mapping_int.h"
 #include "outbound.h"
 
-#define MAP_MAX_RECORDS 16
-#define MAP_MAX_RULES 32
-#define MAP_MAX_VARS 64
-
-/* Built-in variables; context variables follow. */
-enum { VAR_FILE, VAR_SOURCE, VAR_LINE, VAR_ROW, VAR_NBUILTIN };
 static const char *const builtin_vars[] = {"file", "source", "line", "row"};
 
 enum path_kind { P_COL_INDEX, P_COL_NAME, P_PREAMBLE };
@@ -46,63 +41,7 @@ struct map_path {
 	unsigned col;
 };
 
-struct map_rule {
-	struct expr_cond *cond;
-	const char *text;
-	const char *message;
-};
-
-struct map_record {
-	enum canon_kind kind;
-	struct expr *fields[CANON_MAX_FIELDS];
-	unsigned fcol[CANON_MAX_FIELDS];
-	struct expr_cond *when;
-	struct map_rule rules[MAP_MAX_RULES];
-	size_t nrules;
-};
-
-struct map_dep {
-	char *path;
-	char sha[SHA256_HEX_LEN];
-};
-
-struct mapping {
-	char *path;
-	char *dir;
-	char *name;
-	const char *format;
-	char sha[SHA256_HEX_LEN];
-	struct ytree *yt;
-	struct expr_pool pool;
-
-	struct csv_reader_opts csv;
-	int ragged_allow;
-	const char **columns;   /* headerless column names */
-	size_t ncolumns;
-
-	struct lookup *lookups[32];
-	size_t nlookups;
-
-	const char *vars[MAP_MAX_VARS];   /* context names */
-	struct expr *var_e[MAP_MAX_VARS];
-	size_t nvars;
-
-	struct map_path *paths;
-	size_t npaths, cappaths;
-
-	struct map_record recs[MAP_MAX_RECORDS];
-	size_t nrecs;
-
-	struct mapping_test *tests;
-	size_t ntests;
-
-	/* compile state */
-	int in_context;         /* compiling context: no columns, no $line */
-	size_t cur_nvars;       /* context variables visible so far */
-	enum canon_kind cur_kind;
-	unsigned long cur_line; /* line of the expression being compiled */
-	unsigned cur_col;
-};
+static const struct map_driver map_driver_csv;
 
 /* ------------------------------------------------------------------ */
 /* Compile-time scope hooks                                             */
@@ -288,7 +227,7 @@ static void scope_at(struct mapping *m, struct expr_scope *sc,
 		     const struct ynode *n)
 {
 	memset(sc, 0, sizeof(*sc));
-	sc->path = csv_path;
+	sc->path = m->drv_ops ? m->drv_ops->path : csv_path;
 	sc->var = scope_var;
 	sc->lookup = scope_lookup;
 	sc->ud = m;
@@ -417,6 +356,47 @@ static int parse_bool(struct mapping *m, const struct ynode *in,
 			 key);
 }
 
+/* The drivers other than csv (which compile_input() handles itself). */
+static const struct map_driver *map_driver_find(const char *format)
+{
+	static const struct map_driver *const drivers[] = {NULL};
+	size_t i;
+
+	for (i = 0; drivers[i]; i++)
+		if (!strcmp(drivers[i]->format, format))
+			return drivers[i];
+	return NULL;
+}
+
+int map_check_keys(struct mapping *m, const struct ynode *map,
+		   const char *allowed, const char *what, struct err *err)
+{
+	return check_keys(m, map, allowed, what, err);
+}
+
+int map_parse_uint(struct mapping *m, const struct ynode *in,
+		   const char *key, unsigned long max, unsigned long *out,
+		   struct err *err)
+{
+	return parse_uint(m, in, key, max, out, err);
+}
+
+int map_parse_bool(struct mapping *m, const struct ynode *in,
+		   const char *key, int *out, struct err *err)
+{
+	return parse_bool(m, in, key, out, err);
+}
+
+static int csv_each(struct mapping *m, const struct ynode *en, int *anchor,
+		    struct err *err)
+{
+	*anchor = 0;
+	if (en && (en->type != Y_SCALAR || strcmp(en->value, "row")))
+		return ynode_err(m->yt, en, err, E_CONFIG,
+				 "for csv input each: is 'row' (one scope per row)");
+	return 0;
+}
+
 static int compile_input(struct mapping *m, struct err *err)
 {
 	const struct ynode *in = ynode_get(m->yt->root, "input");
@@ -433,6 +413,12 @@ static int compile_input(struct mapping *m, struct err *err)
 	if (!f || f->type != Y_SCALAR)
 		return ynode_err(m->yt, f ? f : in, err, E_CONFIG,
 				 "input needs 'format: csv' (or x12, edifact, xml)");
+	if ((m->drv_ops = map_driver_find(f->value)) != NULL) {
+		m->format = m->drv_ops->format;
+		if (check_keys(m, in, m->drv_ops->input_keys, "input", err))
+			return -1;
+		return m->drv_ops->compile_input(m, in, err);
+	}
 	if (!strcmp(f->value, "x12") || !strcmp(f->value, "edifact") ||
 	    !strcmp(f->value, "xml"))
 		return ynode_err(m->yt, f, err, E_CONFIG,
@@ -442,6 +428,7 @@ static int compile_input(struct mapping *m, struct err *err)
 		return ynode_err(m->yt, f, err, E_CONFIG,
 				 "unknown format '%s' (csv, x12, edifact or xml)",
 				 f->value);
+	m->drv_ops = &map_driver_csv;
 	m->format = "csv";
 	if (check_keys(m, in,
 		       ",format,header,columns,delimiter,quote,encoding,trim,comment,skip_lines,max_record,max_field,ragged,",
@@ -736,9 +723,8 @@ static int compile_record(struct mapping *m, const struct ynode *rn,
 	r->kind = (enum canon_kind)kind;
 	m->cur_kind = r->kind;
 	en = ynode_get(rn, "each");
-	if (en && (en->type != Y_SCALAR || strcmp(en->value, "row")))
-		return ynode_err(m->yt, en, err, E_CONFIG,
-				 "for csv input each: is 'row' (one scope per row)");
+	if (m->drv_ops->compile_each(m, en, &r->anchor, err))
+		return -1;
 	fn = ynode_get(rn, "fields");
 	if (!fn || fn->type != Y_MAP)
 		return ynode_err(m->yt, fn ? fn : rn, err, E_CONFIG,
@@ -968,6 +954,8 @@ int mapping_load(const char *path, struct mapping **out, struct err *err)
 		if (compile_record(m, recs->items[i], &m->recs[i], err))
 			goto cleanup;
 	m->nrecs = recs->n;
+	if (m->drv_ops->finish && m->drv_ops->finish(m, err))
+		goto cleanup;
 	if (compile_tests(m, err))
 		goto cleanup;
 	*out = m;
@@ -984,6 +972,8 @@ void mapping_free(struct mapping *m)
 
 	if (!m)
 		return;
+	if (m->drv_ops && m->drv_ops->free)
+		m->drv_ops->free(m);
 	for (i = 0; i < m->nlookups; i++)
 		lookup_free(m->lookups[i]);
 	expr_pool_release(&m->pool);
@@ -1077,67 +1067,30 @@ int mapping_reject_to_jsonl(const struct mapping_reject *rj, struct buf *out)
 }
 
 /* ------------------------------------------------------------------ */
-/* Run                                                                  */
-
-struct run {
-	const struct mapping *m;
-	const struct mapping_doc *doc;
-	struct csv_reader *r;
-	const struct csv_row *row;
-	int *colidx;                 /* per path: resolved column, -1 */
-	struct expr_val vars[VAR_NBUILTIN + MAP_MAX_VARS];
-	char linebuf[24], rowbuf[24];
-	struct arena doc_arena;
-	struct arena row_arena;
-	/* the record being built */
-	const struct map_record *rec;
-	struct expr_val fv[CANON_MAX_FIELDS];
-	unsigned fcol[CANON_MAX_FIELDS];
-	unsigned char fstate[CANON_MAX_FIELDS]; /* 0 todo, 1 busy, 2 done */
-	const struct canon_record *validated;   /* rules read this */
-	int fail_field;
-	unsigned fail_col;
-};
+/* Run: the format-independent core                                     */
 
 static int rt_path(void *ud, int id, struct expr_val *out, unsigned *col,
 		   struct err *err)
 {
-	struct run *run = ud;
-	const struct map_path *p = &run->m->paths[id];
-	int c;
+	struct map_run *run = ud;
 
-	(void)err;
-	if (p->kind == P_PREAMBLE) {
-		out->s = csv_reader_preamble(run->r, (unsigned)p->index + 1);
-		out->n = strlen(out->s);
-		return 0;
-	}
-	c = run->colidx[id];
-	*col = (unsigned)c + 1;
-	if (!run->row || c < 0 || (size_t)c >= run->row->n) {
-		out->s = NULL; /* a short row (ragged: allow) reads absent */
-		out->n = 0;
-		return 0;
-	}
-	out->s = run->row->f[c];
-	out->n = run->row->len[c];
-	return 0;
+	return run->path(run, id, out, col, err);
 }
 
 static int rt_var(void *ud, int id, struct expr_val *out, struct err *err)
 {
-	struct run *run = ud;
+	struct map_run *run = ud;
 
 	(void)err;
 	*out = run->vars[id];
 	return 0;
 }
 
-static int eval_field(struct run *run, int idx, struct err *err);
+static int eval_field(struct map_run *run, int idx, struct err *err);
 
 static int rt_field(void *ud, int id, struct expr_val *out, struct err *err)
 {
-	struct run *run = ud;
+	struct map_run *run = ud;
 
 	if (run->validated) {
 		const char *v = run->validated->v[id];
@@ -1152,7 +1105,7 @@ static int rt_field(void *ud, int id, struct expr_val *out, struct err *err)
 	return 0;
 }
 
-static void rt_init(struct run *run, struct expr_rt *rt, struct arena *a)
+static void rt_init(struct map_run *run, struct expr_rt *rt, struct arena *a)
 {
 	memset(rt, 0, sizeof(*rt));
 	rt->path = rt_path;
@@ -1163,7 +1116,7 @@ static void rt_init(struct run *run, struct expr_rt *rt, struct arena *a)
 	rt->first_bare = -1;
 }
 
-static int eval_field(struct run *run, int idx, struct err *err)
+static int eval_field(struct map_run *run, int idx, struct err *err)
 {
 	struct expr_rt rt;
 
@@ -1188,25 +1141,36 @@ static int eval_field(struct run *run, int idx, struct err *err)
 	return 0;
 }
 
-static int do_reject(struct run *run, const struct mapping_sink *sink,
-		     unsigned col, const char *field, const char *reason,
-		     struct err *err)
+int map_reject(struct map_run *run, unsigned col, const char *field,
+	       const char *reason, struct err *err)
 {
 	struct mapping_reject rj;
 
 	rj.file = run->doc->name;
-	rj.line = run->row ? run->row->line : 0;
+	rj.line = run->have_scope ? run->scope.line : 0;
 	rj.col = col;
 	rj.field = field ? field : "";
 	rj.reason = reason;
-	rj.raw = run->row ? run->row->raw : "";
-	rj.raw_len = run->row ? run->row->raw_len : 0;
-	return sink->reject(sink->ud, &rj, err);
+	rj.raw = "";
+	rj.raw_len = 0;
+	if (run->have_scope && run->scope.raw) {
+		rj.raw = run->scope.raw;
+		rj.raw_len = run->scope.raw_len;
+	} else if (run->have_scope && run->scope.raw_fn) {
+		rj.raw = run->scope.raw_fn(run, &rj.raw_len);
+		if (!rj.raw) {
+			rj.raw = "";
+			rj.raw_len = 0;
+		}
+	}
+	run->st.rejects++;
+	return run->sink->reject(run->sink->ud, &rj, err);
 }
 
-/* Maps one record entry for the current row. Returns 1 emitted into *out,
- * 0 filtered, -1 rejected (e describes why; fail_field names the field). */
-static int map_one(struct run *run, size_t ri, struct canon_record *out,
+/* Maps one record entry for the current scope. Returns 1 emitted into
+ * *out, 0 filtered, -1 rejected (e describes why; fail_field names the
+ * field). */
+static int map_one(struct map_run *run, size_t ri, struct canon_record *out,
 		   struct err *e)
 {
 	const struct map_record *rec = &run->m->recs[ri];
@@ -1242,14 +1206,14 @@ static int map_one(struct run *run, size_t ri, struct canon_record *out,
 	txn = canon_txn_field(rec->kind);
 	if (txn >= 0 && !rec->fields[txn]) {
 		out->v[txn] = arena_printf(&run->row_arena, "%.16s:%lu:%zu",
-					   run->doc->sha256, run->row->line,
+					   run->doc->sha256, run->scope.seq,
 					   ri);
 		if (!out->v[txn])
 			return err_set(e, E_NOMEM, "out of memory");
 	}
 	out->lin.source = run->doc->source ? run->doc->source : "";
 	out->lin.file = run->doc->name;
-	out->lin.line = run->row->line;
+	out->lin.line = run->scope.line;
 	if (canon_validate(out, &run->row_arena, e)) {
 		int fi = canon_field_index(rec->kind, e->field);
 
@@ -1283,23 +1247,183 @@ static int map_one(struct run *run, size_t ri, struct canon_record *out,
 	return 1;
 }
 
-static int resolve_columns(struct run *run, struct err *err)
+int map_eval_context(struct map_run *run, struct arena *a, struct err *err)
+{
+	const struct mapping *m = run->m;
+	struct expr_rt rt;
+	size_t i;
+
+	for (i = 0; i < m->nvars; i++) {
+		struct expr_val v;
+
+		rt_init(run, &rt, a);
+		if (expr_eval(m->var_e[i], &rt, &v, err)) {
+			char f[160];
+
+			snprintf(f, sizeof(f), "context '%s'", m->vars[i]);
+			err_locate(err, run->doc->name,
+				   run->have_scope ? run->scope.line : 1, 0, f);
+			return -1;
+		}
+		if (v.s && !(v.s = arena_strndup(a, v.s, v.n)))
+			return err_set(err, E_NOMEM, "out of memory");
+		run->vars[VAR_NBUILTIN + i] = v;
+	}
+	return 0;
+}
+
+int map_scope(struct map_run *run, int anchor, int ctx, struct err *err)
+{
+	const struct mapping *m = run->m;
+	struct canon_record outs[MAP_MAX_RECORDS];
+	size_t ri, nout = 0;
+	int failed = 0;
+	struct err e = ERR_INIT;
+
+	arena_reset(&run->row_arena);
+	run->have_scope = 1;
+	run->st.input_records++;
+	snprintf(run->linebuf, sizeof(run->linebuf), "%lu", run->scope.line);
+	snprintf(run->rowbuf, sizeof(run->rowbuf), "%lu", run->scope.index);
+	run->vars[VAR_LINE].s = run->linebuf;
+	run->vars[VAR_LINE].n = strlen(run->linebuf);
+	run->vars[VAR_ROW].s = run->rowbuf;
+	run->vars[VAR_ROW].n = strlen(run->rowbuf);
+	if (ctx && map_eval_context(run, &run->row_arena, err))
+		return -1;
+	for (ri = 0; ri < m->nrecs; ri++) {
+		int r;
+
+		if (m->recs[ri].anchor != anchor)
+			continue;
+		r = map_one(run, ri, &outs[nout], &e);
+		if (r < 0) {
+			failed = 1;
+			break;
+		}
+		if (r == 0)
+			run->st.filtered++;
+		else
+			nout++;
+	}
+	if (failed) {
+		char why[700];
+		const char *field = "";
+		size_t nf;
+
+		if (e.code == E_NOMEM || e.code == E_INTERNAL) {
+			*err = e;
+			return -1;
+		}
+		if (run->fail_field >= 0)
+			field = canon_fields(m->recs[ri].kind, &nf)[run->fail_field].name;
+		if (*field)
+			snprintf(why, sizeof(why), "field '%s': %s", field,
+				 e.reason);
+		else
+			snprintf(why, sizeof(why), "%s", e.reason);
+		return map_reject(run, run->fail_col, field, why, err);
+	}
+	for (ri = 0; ri < nout; ri++) {
+		if (run->sink->record(run->sink->ud, &outs[ri], err))
+			return -1;
+		run->st.records_out++;
+	}
+	return 0;
+}
+
+int mapping_run(const struct mapping *m, const struct mapping_doc *doc,
+		const struct mapping_sink *sink, struct mapping_stats *stats,
+		struct err *err)
+{
+	struct map_run run;
+	char sha[SHA256_HEX_LEN];
+	struct mapping_doc d = *doc;
+	int rc = -1;
+
+	memset(&run, 0, sizeof(run));
+	run.m = m;
+	run.doc = &d;
+	run.sink = sink;
+	arena_init(&run.doc_arena, 4096, 0);
+	arena_init(&run.row_arena, 16384, 0);
+	if (!d.name)
+		d.name = d.path;
+	if (!d.sha256 || strlen(d.sha256) < 16) {
+		if (sha256_file(d.path, sha, NULL, err))
+			goto cleanup;
+		d.sha256 = sha;
+	}
+	run.vars[VAR_FILE].s = d.name;
+	run.vars[VAR_FILE].n = strlen(d.name);
+	run.vars[VAR_SOURCE].s = d.source ? d.source : "";
+	run.vars[VAR_SOURCE].n = strlen(run.vars[VAR_SOURCE].s);
+	if (m->drv_ops->run(&run, err))
+		goto cleanup;
+	rc = 0;
+cleanup:
+	if (rc && !err->file[0])
+		err_locate(err, d.name, run.have_scope ? run.scope.line : 0, 0,
+			   NULL);
+	if (stats)
+		*stats = run.st;
+	arena_release(&run.doc_arena);
+	arena_release(&run.row_arena);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The CSV driver                                                       */
+
+struct csv_run {
+	struct csv_reader *r;
+	const struct csv_row *row;
+	int *colidx;                 /* per path: resolved column, -1 */
+};
+
+static int csv_rt_path(struct map_run *run, int id, struct expr_val *out,
+		       unsigned *col, struct err *err)
+{
+	struct csv_run *cr = run->drv;
+	const struct map_path *p = &run->m->paths[id];
+	int c;
+
+	(void)err;
+	if (p->kind == P_PREAMBLE) {
+		out->s = csv_reader_preamble(cr->r, (unsigned)p->index + 1);
+		out->n = strlen(out->s);
+		return 0;
+	}
+	c = cr->colidx[id];
+	*col = (unsigned)c + 1;
+	if (!cr->row || c < 0 || (size_t)c >= cr->row->n) {
+		out->s = NULL; /* a short row (ragged: allow) reads absent */
+		out->n = 0;
+		return 0;
+	}
+	out->s = cr->row->f[c];
+	out->n = cr->row->len[c];
+	return 0;
+}
+
+static int resolve_columns(struct map_run *run, struct csv_run *cr,
+			   struct err *err)
 {
 	const struct mapping *m = run->m;
 	size_t i;
 
-	run->colidx = calloc(m->npaths + 1, sizeof(*run->colidx));
-	if (!run->colidx)
+	cr->colidx = calloc(m->npaths + 1, sizeof(*cr->colidx));
+	if (!cr->colidx)
 		return err_set(err, E_NOMEM, "out of memory");
 	for (i = 0; i < m->npaths; i++) {
 		const struct map_path *p = &m->paths[i];
 
-		run->colidx[i] = p->index;
+		cr->colidx[i] = p->index;
 		if (p->kind != P_COL_NAME)
 			continue;
-		run->colidx[i] = csv_reader_column(run->r, p->name);
-		if (run->colidx[i] < 0) {
-			const struct csv_row *h = csv_reader_header(run->r);
+		cr->colidx[i] = csv_reader_column(cr->r, p->name);
+		if (cr->colidx[i] < 0) {
+			const struct csv_row *h = csv_reader_header(cr->r);
 			char list[300];
 			size_t j, o = 0;
 
@@ -1316,145 +1440,74 @@ static int resolve_columns(struct run *run, struct err *err)
 	return 0;
 }
 
-static int eval_context(struct run *run, struct err *err)
+static int csv_run_doc(struct map_run *run, struct err *err)
 {
 	const struct mapping *m = run->m;
-	struct expr_rt rt;
-	size_t i;
-
-	run->vars[VAR_FILE].s = run->doc->name;
-	run->vars[VAR_FILE].n = strlen(run->doc->name);
-	run->vars[VAR_SOURCE].s = run->doc->source ? run->doc->source : "";
-	run->vars[VAR_SOURCE].n = strlen(run->vars[VAR_SOURCE].s);
-	for (i = 0; i < m->nvars; i++) {
-		struct expr_val v;
-
-		rt_init(run, &rt, &run->doc_arena);
-		if (expr_eval(m->var_e[i], &rt, &v, err)) {
-			char f[160];
-
-			snprintf(f, sizeof(f), "context '%s'", m->vars[i]);
-			err_locate(err, run->doc->name, 1, 0, f);
-			return -1;
-		}
-		if (v.s && !(v.s = arena_strndup(&run->doc_arena, v.s, v.n)))
-			return err_set(err, E_NOMEM, "out of memory");
-		run->vars[VAR_NBUILTIN + i] = v;
-	}
-	return 0;
-}
-
-int mapping_run(const struct mapping *m, const struct mapping_doc *doc,
-		const struct mapping_sink *sink, struct mapping_stats *stats,
-		struct err *err)
-{
-	struct run run;
-	struct mapping_stats st = {0, 0, 0, 0};
-	struct canon_record outs[MAP_MAX_RECORDS];
-	char sha[SHA256_HEX_LEN];
-	struct mapping_doc d = *doc;
+	struct csv_run cr;
 	size_t expect_cols = 0;
 	int rc = -1, n;
 
-	memset(&run, 0, sizeof(run));
-	run.m = m;
-	run.doc = &d;
-	arena_init(&run.doc_arena, 4096, 0);
-	arena_init(&run.row_arena, 16384, 0);
-	if (!d.name)
-		d.name = d.path;
-	if (!d.sha256 || strlen(d.sha256) < 16) {
-		if (sha256_file(d.path, sha, NULL, err))
-			goto cleanup;
-		d.sha256 = sha;
-	}
-	if (csv_reader_open(&run.r, d.path, d.name, &m->csv, err))
+	memset(&cr, 0, sizeof(cr));
+	run->drv = &cr;
+	run->path = csv_rt_path;
+	if (csv_reader_open(&cr.r, run->doc->path, run->doc->name, &m->csv,
+			    err))
 		goto cleanup;
-	if (resolve_columns(&run, err) || eval_context(&run, err))
+	if (resolve_columns(run, &cr, err) ||
+	    map_eval_context(run, &run->doc_arena, err))
 		goto cleanup;
-	if (m->csv.header && csv_reader_header(run.r))
-		expect_cols = csv_reader_header(run.r)->n;
+	if (m->csv.header && csv_reader_header(cr.r))
+		expect_cols = csv_reader_header(cr.r)->n;
 	else if (m->ncolumns)
 		expect_cols = m->ncolumns;
-	while ((n = csv_reader_next(run.r, &run.row, err)) == 1) {
-		size_t ri, nout = 0;
-		int failed = 0;
-		struct err e = ERR_INIT;
-
-		arena_reset(&run.row_arena);
-		st.input_records++;
-		snprintf(run.linebuf, sizeof(run.linebuf), "%lu", run.row->line);
-		snprintf(run.rowbuf, sizeof(run.rowbuf), "%lu", run.row->index);
-		run.vars[VAR_LINE].s = run.linebuf;
-		run.vars[VAR_LINE].n = strlen(run.linebuf);
-		run.vars[VAR_ROW].s = run.rowbuf;
-		run.vars[VAR_ROW].n = strlen(run.rowbuf);
-		if (run.row->bad) {
-			st.rejects++;
-			if (do_reject(&run, sink, 0, "", run.row->bad, err))
+	while ((n = csv_reader_next(cr.r, &cr.row, err)) == 1) {
+		run->scope.line = cr.row->line;
+		run->scope.index = cr.row->index;
+		run->scope.seq = cr.row->line;
+		run->scope.raw = cr.row->raw;
+		run->scope.raw_len = cr.row->raw_len;
+		run->scope.raw_fn = NULL;
+		if (cr.row->bad) {
+			run->st.input_records++;
+			run->have_scope = 1;
+			if (map_reject(run, 0, "", cr.row->bad, err))
 				goto cleanup;
 			continue;
 		}
-		if (expect_cols && run.row->n != expect_cols && !m->ragged_allow) {
+		if (expect_cols && cr.row->n != expect_cols && !m->ragged_allow) {
 			char why[120];
 
 			snprintf(why, sizeof(why), "row has %zu fields, expected %zu",
-				 run.row->n, expect_cols);
-			st.rejects++;
-			if (do_reject(&run, sink, 0, "", why, err))
+				 cr.row->n, expect_cols);
+			run->st.input_records++;
+			run->have_scope = 1;
+			if (map_reject(run, 0, "", why, err))
 				goto cleanup;
 			continue;
 		}
-		for (ri = 0; ri < m->nrecs; ri++) {
-			int r = map_one(&run, ri, &outs[nout], &e);
-
-			if (r < 0) {
-				failed = 1;
-				break;
-			}
-			if (r == 0)
-				st.filtered++;
-			else
-				nout++;
-		}
-		if (failed) {
-			char why[700];
-			const char *field = "";
-			size_t nf;
-
-			if (e.code == E_NOMEM || e.code == E_INTERNAL) {
-				*err = e;
-				goto cleanup;
-			}
-			if (run.fail_field >= 0)
-				field = canon_fields(m->recs[ri].kind, &nf)[run.fail_field].name;
-			if (*field)
-				snprintf(why, sizeof(why), "field '%s': %s", field,
-					 e.reason);
-			else
-				snprintf(why, sizeof(why), "%s", e.reason);
-			st.rejects++;
-			if (do_reject(&run, sink, run.fail_col, field, why, err))
-				goto cleanup;
-			continue;
-		}
-		for (ri = 0; ri < nout; ri++) {
-			if (sink->record(sink->ud, &outs[ri], err))
-				goto cleanup;
-			st.records_out++;
-		}
+		if (map_scope(run, 0, 0, err))
+			goto cleanup;
 	}
 	if (n < 0)
 		goto cleanup;
 	rc = 0;
 cleanup:
 	if (rc && !err->file[0])
-		err_locate(err, d.name, run.row ? run.row->line : 0, 0, NULL);
-	if (stats)
-		*stats = st;
-	csv_reader_free(run.r);
-	free(run.colidx);
-	arena_release(&run.doc_arena);
-	arena_release(&run.row_arena);
+		err_locate(err, run->doc->name, cr.row ? cr.row->line : 0, 0,
+			   NULL);
+	csv_reader_free(cr.r);
+	free(cr.colidx);
+	run->drv = NULL;
 	return rc;
 }
+
+static const struct map_driver map_driver_csv = {
+	"csv",
+	",format,header,columns,delimiter,quote,encoding,trim,comment,skip_lines,max_record,max_field,ragged,",
+	NULL, /* compile_input() above handles csv itself */
+	csv_path,
+	csv_each,
+	NULL,
+	csv_run_doc,
+	NULL,
+};

@@ -1,0 +1,173 @@
+/* mapping_int.h - the mapping engine's internal interface, private to
+ * transforms/mapping*.c.
+ *
+ * mapping.c is the format-independent core: it reads the YAML, compiles
+ * context, records, fields, filters and rules, and maps one input *scope*
+ * (a CSV row, an XML record element, an EDI segment group) into canonical
+ * records or one reject (map_scope). Everything that depends on the input
+ * format is a driver (struct map_driver): the input: keys, what a path
+ * looks like in an expression, what each: means, and the reader loop that
+ * turns a document into scopes. CSV lives in mapping.c, XML in
+ * mapping_xml.c; a new format adds one driver and one line in
+ * map_driver_find().
+ */
+#ifndef STOCKPIPE_MAPPING_INT_H
+#define STOCKPIPE_MAPPING_INT_H
+
+#include "../pipeline/arena.h"
+#include "../pipeline/fsutil.h"
+#include "../pipeline/ytree.h"
+#include "csv_reader.h"
+#include "expr.h"
+#include "lookup.h"
+#include "mapping.h"
+
+#define MAP_MAX_RECORDS 16
+#define MAP_MAX_RULES 32
+#define MAP_MAX_VARS 64
+
+/* Built-in variables; context variables follow. */
+enum { VAR_FILE, VAR_SOURCE, VAR_LINE, VAR_ROW, VAR_NBUILTIN };
+
+struct map_path;
+struct map_run;
+
+struct map_rule {
+	struct expr_cond *cond;
+	const char *text;
+	const char *message;
+};
+
+struct map_record {
+	enum canon_kind kind;
+	int anchor;             /* driver's each: id (0 for csv rows) */
+	struct expr *fields[CANON_MAX_FIELDS];
+	unsigned fcol[CANON_MAX_FIELDS];
+	struct expr_cond *when;
+	struct map_rule rules[MAP_MAX_RULES];
+	size_t nrules;
+};
+
+struct map_driver {
+	const char *format;      /* "csv", "xml", ... */
+	const char *input_keys;  /* allowed input: keys, ",format,...," */
+	/* Compiles input: (keys already checked against input_keys). */
+	int (*compile_input)(struct mapping *m, const struct ynode *in,
+			     struct err *err);
+	/* The expr_scope path hook; ud is the struct mapping. m->in_context
+	 * says whether a context expression is being compiled. */
+	int (*path)(void *ud, const char *s, size_t n, int *id, char *msg,
+		    size_t msgn);
+	/* Compiles a record's each: (en NULL when absent) into *anchor. */
+	int (*compile_each)(struct mapping *m, const struct ynode *en,
+			    int *anchor, struct err *err);
+	/* Cross checks after all records compiled; may be NULL. */
+	int (*finish)(struct mapping *m, struct err *err);
+	/* Reads the document; calls map_scope() for each scope. Returns 0 or
+	 * -1 with err (document failure). */
+	int (*run)(struct map_run *run, struct err *err);
+	/* Frees m->drv; may be NULL. */
+	void (*free)(struct mapping *m);
+};
+
+struct mapping {
+	char *path;
+	char *dir;
+	char *name;
+	const char *format;
+	const struct map_driver *drv_ops;
+	void *drv;              /* driver's compiled input (xml paths...) */
+	char sha[SHA256_HEX_LEN];
+	struct ytree *yt;
+	struct expr_pool pool;
+
+	/* csv driver */
+	struct csv_reader_opts csv;
+	int ragged_allow;
+	const char **columns;   /* headerless column names */
+	size_t ncolumns;
+	struct map_path *paths;
+	size_t npaths, cappaths;
+
+	struct lookup *lookups[32];
+	size_t nlookups;
+
+	const char *vars[MAP_MAX_VARS];   /* context names */
+	struct expr *var_e[MAP_MAX_VARS];
+	size_t nvars;
+
+	struct map_record recs[MAP_MAX_RECORDS];
+	size_t nrecs;
+
+	struct mapping_test *tests;
+	size_t ntests;
+
+	/* compile state */
+	int in_context;         /* compiling context: no columns, no $line */
+	size_t cur_nvars;       /* context variables visible so far */
+	enum canon_kind cur_kind;
+	unsigned long cur_line; /* line of the expression being compiled */
+	unsigned cur_col;
+};
+
+/* The input scope being mapped, filled by the driver before map_scope(). */
+struct map_scope {
+	unsigned long line;     /* where it starts: lineage, rejects, $line */
+	unsigned long index;    /* $row: 1-based scope number */
+	unsigned long seq;      /* the default txn_id's position number */
+	const char *raw;        /* input as read, for rejects... */
+	size_t raw_len;
+	/* ...or, when raw is NULL, made on demand (only for a reject) */
+	const char *(*raw_fn)(struct map_run *run, size_t *len);
+};
+
+struct map_run {
+	const struct mapping *m;
+	const struct mapping_doc *doc;
+	const struct mapping_sink *sink;
+	struct mapping_stats st;
+	struct expr_val vars[VAR_NBUILTIN + MAP_MAX_VARS];
+	char linebuf[24], rowbuf[24];
+	struct arena doc_arena;
+	struct arena row_arena;  /* reset by map_scope() */
+	struct map_scope scope;
+	int have_scope;          /* scope is set (for error locations) */
+	/* the driver's run state and its path reader */
+	void *drv;
+	int (*path)(struct map_run *run, int id, struct expr_val *out,
+		    unsigned *col, struct err *err);
+	/* the record being built */
+	const struct map_record *rec;
+	struct expr_val fv[CANON_MAX_FIELDS];
+	unsigned fcol[CANON_MAX_FIELDS];
+	unsigned char fstate[CANON_MAX_FIELDS]; /* 0 todo, 1 busy, 2 done */
+	const struct canon_record *validated;   /* rules read this */
+	int fail_field;
+	unsigned fail_col;
+};
+
+/* Maps run->scope through every record whose anchor is `anchor`: emits
+ * them all, or rejects the scope once. With ctx set, the context variables
+ * are evaluated first (in the scope's arena); a failing one fails the
+ * document. Returns 0, or -1 with err when the document must stop. */
+int map_scope(struct map_run *run, int anchor, int ctx, struct err *err);
+/* Evaluates the context variables into arena a (document failure names
+ * the variable, at run->scope.line when a scope is set). */
+int map_eval_context(struct map_run *run, struct arena *a, struct err *err);
+/* Rejects run->scope for a reason found by the driver. */
+int map_reject(struct map_run *run, unsigned col, const char *field,
+	       const char *reason, struct err *err);
+
+/* mapping.c helpers for drivers. */
+int map_check_keys(struct mapping *m, const struct ynode *map,
+		   const char *allowed, const char *what, struct err *err);
+int map_parse_uint(struct mapping *m, const struct ynode *in,
+		   const char *key, unsigned long max, unsigned long *out,
+		   struct err *err);
+int map_parse_bool(struct mapping *m, const struct ynode *in,
+		   const char *key, int *out, struct err *err);
+
+/* Drivers (listed in map_driver_find() in mapping.c). */
+extern const struct map_driver map_driver_xml;
+
+#endif
