@@ -51,6 +51,7 @@ int cmd_check(int argc, char **argv, const struct cli_global *g)
 	for (i = 0; i < cfg->nsources; i++) {
 		const struct cfg_source *s = &cfg->sources[i];
 		struct mapping *m = NULL;
+		size_t r;
 
 		err_clear(&err);
 		if (!conn_find(s->url)) {
@@ -60,12 +61,20 @@ int cmd_check(int argc, char **argv, const struct cli_global *g)
 			       s->url);
 			report(&err, &nerr);
 		}
-		err_clear(&err);
-		if (mapping_load(s->mapping, &m, &err) < 0)
-			report(&err, &nerr);
-		else
-			nmap++;
-		mapping_free(m);
+		for (r = 0; r <= s->nroutes; r++) {
+			const char *path = r < s->nroutes ? s->routes[r].mapping
+							  : s->mapping;
+
+			if (!path)
+				continue;
+			err_clear(&err);
+			m = NULL;
+			if (mapping_load(path, &m, &err) < 0)
+				report(&err, &nerr);
+			else
+				nmap++;
+			mapping_free(m);
+		}
 	}
 	for (i = 0; i < cfg->ntargets; i++) {
 		const struct cfg_target *t = &cfg->targets[i];

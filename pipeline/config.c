@@ -2,6 +2,8 @@
 #include "config.h"
 #include "fsutil.h"
 
+#include "../connectors/connector.h"
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -354,13 +356,128 @@ static int load_ssh(struct loader *l, const struct ynode *m, const char *what,
 	return 0;
 }
 
+/* routes: [{pattern: "*.csv", mapping: ...}, ...] */
+static int load_routes(struct loader *l, const struct ynode *m,
+		       struct cfg_source *s)
+{
+	static const char *const keys[] = {"pattern", "mapping", NULL};
+	const struct ynode *v = ynode_get(m, "routes");
+	size_t i;
+
+	if (!v)
+		return 0;
+	if (v->type != Y_SEQ || !v->n)
+		return ynode_err(l->t, v, l->err, E_CONFIG,
+				 "routes must be a list of {pattern, "
+				 "mapping}");
+	s->routes = arena_alloc(&l->t->arena, v->n * sizeof(*s->routes));
+	if (!s->routes)
+		return err_set(l->err, E_NOMEM, "out of memory");
+	for (i = 0; i < v->n; i++) {
+		const struct ynode *r = v->items[i];
+		const char *pat = NULL, *map = NULL;
+
+		if (r->type != Y_MAP)
+			return ynode_err(l->t, r, l->err, E_CONFIG,
+					 "a route is {pattern, mapping}");
+		if (check_keys(l, r, keys) < 0 ||
+		    want_scalar(l, r, "pattern", 1, &pat) < 0 ||
+		    want_scalar(l, r, "mapping", 1, &map) < 0)
+			return -1;
+		s->routes[i].pattern = pat;
+		if (!(s->routes[i].mapping = resolve(l, map)))
+			return err_set(l->err, E_NOMEM, "out of memory");
+	}
+	s->nroutes = v->n;
+	return 0;
+}
+
+static int parse_size(const char *v, uint64_t *out)
+{
+	char *end;
+	unsigned long long n = strtoull(v, &end, 10);
+	uint64_t mul = 1;
+
+	if (end == v || v[0] == '-')
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		mul = 1024, end++;
+	else if (*end == 'M')
+		mul = 1024 * 1024, end++;
+	else if (*end == 'G')
+		mul = 1024ull * 1024 * 1024, end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || (mul > 1 && n > UINT64_MAX / mul))
+		return -1;
+	*out = (uint64_t)n * mul;
+	return 0;
+}
+
+/* archive: {max_members, max_total, max_member, max_ratio, max_name} */
+static int load_archive(struct loader *l, const struct ynode *m,
+			struct cfg_source *s)
+{
+	static const char *const keys[] = {"max_members", "max_total",
+					   "max_member", "max_ratio",
+					   "max_name", NULL};
+	const struct ynode *v = ynode_get(m, "archive");
+	uint64_t n;
+	size_t i;
+
+	unpack_limits_default(&s->archive);
+	if (!v)
+		return 0;
+	if (v->type != Y_MAP)
+		return ynode_err(l->t, v, l->err, E_CONFIG,
+				 "archive must be a map of limits");
+	if (check_keys(l, v, keys) < 0)
+		return -1;
+	for (i = 0; i + 1 < v->n; i += 2) {
+		const struct ynode *k = v->items[i], *val = v->items[i + 1];
+
+		if (val->type != Y_SCALAR || parse_size(val->value, &n) < 0 ||
+		    n == 0)
+			return ynode_err(l->t, val, l->err, E_CONFIG,
+					 "'%s' must be a positive number "
+					 "(sizes may end in K, M or G)",
+					 k->value);
+		if (!strcmp(k->value, "max_members"))
+			s->archive.max_members = n;
+		else if (!strcmp(k->value, "max_total"))
+			s->archive.max_total = n;
+		else if (!strcmp(k->value, "max_member"))
+			s->archive.max_member = n;
+		else if (!strcmp(k->value, "max_ratio"))
+			s->archive.max_ratio = n > 1000000 ? 1000000
+							   : (unsigned)n;
+		else
+			s->archive.max_name = n > 4096 ? 4096 : (unsigned)n;
+	}
+	return 0;
+}
+
+const char *config_mapping_for(const struct cfg_source *s, const char *name)
+{
+	const char *base = name, *p;
+	size_t i;
+
+	for (p = name; *p; p++)
+		if (*p == '/' || *p == '!')
+			base = p + 1;
+	for (i = 0; i < s->nroutes; i++)
+		if (conn_glob_match(s->routes[i].pattern, base))
+			return s->routes[i].mapping;
+	return s->mapping;
+}
+
 static int load_source(struct loader *l, const struct ynode *m,
 		       struct cfg_source *s)
 {
 	static const char *const keys[] = {
 		"name", "url", "path", "pattern", "patterns", "mapping",
 		"after_load", "processed_dir", "reject_threshold", "min_age",
-		"ssh", "done_suffix", NULL};
+		"ssh", "done_suffix", "routes", "archive", NULL};
 	const char *url = NULL, *path = NULL, *mapping = NULL, *v = NULL;
 	const struct ynode *un;
 
@@ -372,7 +489,7 @@ static int load_source(struct loader *l, const struct ynode *m,
 	    check_name(l, m, s->name) < 0 ||
 	    want_scalar(l, m, "url", 0, &url) < 0 ||
 	    want_scalar(l, m, "path", 0, &path) < 0 ||
-	    want_scalar(l, m, "mapping", 1, &mapping) < 0)
+	    want_scalar(l, m, "mapping", !ynode_get(m, "routes"), &mapping) < 0)
 		return -1;
 	s->node = m;
 	if (!url && !path)
@@ -380,8 +497,11 @@ static int load_source(struct loader *l, const struct ynode *m,
 				 "source '%s' needs a 'url' or 'path'",
 				 s->name);
 	un = ynode_get(m, url ? "url" : "path");
-	if (!(s->url = resolve_url(l, un)) || !(s->mapping = resolve(l, mapping)))
+	if (!(s->url = resolve_url(l, un)) ||
+	    (mapping && !(s->mapping = resolve(l, mapping))))
 		return err_set(l->err, E_NOMEM, "out of memory");
+	if (load_routes(l, m, s) < 0 || load_archive(l, m, s) < 0)
+		return -1;
 	if (string_list(l, ynode_get(m, "patterns") ? ynode_get(m, "patterns")
 						      : ynode_get(m, "pattern"),
 			&s->patterns, &s->npatterns) < 0)

@@ -15,10 +15,19 @@
 
 #include "../connectors/connector.h"
 #include "../transforms/dec.h"
+#include "../transforms/unpack.h"
 #include "err.h"
 #include "ytree.h"
 
 enum cfg_after_load { CFG_AFTER_LEAVE, CFG_AFTER_MOVE, CFG_AFTER_DELETE };
+
+/* A mapping chosen by document name: the first route whose pattern
+ * matches a file's (or an archive member's) base name wins; the source's
+ * `mapping` is the fallback. */
+struct cfg_route {
+	const char *pattern;
+	const char *mapping;      /* absolute path */
+};
 
 struct cfg_source {
 	const char *name;
@@ -31,6 +40,9 @@ struct cfg_source {
 	int reject_threshold_pct; /* quarantine a document past this % */
 	int64_t min_age;          /* seconds a file must be unchanged */
 	struct conn_opts conn;    /* `ssh:` map and done_suffix */
+	struct cfg_route *routes; /* document name pattern -> mapping */
+	size_t nroutes;
+	struct unpack_limits archive; /* limits for zip/tar members */
 	const struct ynode *node; /* where it was declared */
 };
 
@@ -81,6 +93,10 @@ const struct cfg_source *config_source(const struct config *c,
 				       const char *name);
 const struct cfg_target *config_target(const struct config *c,
 				       const char *name);
+
+/* The mapping for a document of source s named name (base name is
+ * matched), or NULL when no route matches and the source has none. */
+const char *config_mapping_for(const struct cfg_source *s, const char *name);
 
 /* Index of a stock state name in CANON_STATES order, or -1. */
 int config_state_index(const char *name);

@@ -20,6 +20,7 @@
 #include "../transforms/dt.h"
 #include "../transforms/mapping.h"
 #include "../transforms/outbound.h"
+#include "../transforms/unpack.h"
 
 static const char *const stages[] = {"fetch",  "unpack", "map",
 				     "load",   "render", "deliver"};
@@ -282,7 +283,11 @@ struct src_ctx {
 	struct run *r;
 	const struct cfg_source *src;
 	struct conn *conn;
-	struct mapping *map;
+	/* Mappings compiled so far in this run, by path (routes can pick a
+	 * different one per document). */
+	struct mapping *maps[16];
+	const char *map_paths[16];
+	int nmaps;
 	struct err *err;
 };
 
@@ -373,21 +378,177 @@ static int do_fetch(void *ud, struct state_unit *u)
 
 /* ---- unpack ----------------------------------------------------------- */
 
+static int quarantine(struct run *r, struct state_unit *u,
+		      const struct err *why);
+
+struct member_ctx {
+	struct run *r;
+	struct src_ctx *sc;
+	struct state_unit *archive;  /* the unpack unit */
+	struct unpack_member_list {
+		char *name, *path, *sha, *refused;
+		uint64_t size;
+	} *a;
+	size_t n, cap;
+};
+
+static int collect_member(void *ud, const struct unpack_member *m,
+			  struct err *err)
+{
+	struct member_ctx *c = ud;
+	struct unpack_member_list *x;
+	const char *refused = m->refused;
+	size_t i;
+
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 16;
+		struct unpack_member_list *na =
+			realloc(c->a, ncap * sizeof(*na));
+
+		if (!na)
+			return err_set(err, E_NOMEM, "out of memory");
+		c->a = na;
+		c->cap = ncap;
+	}
+	/* Two members under one name would be one unit; refuse the second
+	 * rather than let it shadow the first. */
+	for (i = 0; i < c->n && !refused; i++)
+		if (!strcmp(c->a[i].name, m->name))
+			refused = "duplicate member name";
+	if (!refused && m->is_archive)
+		refused = "archive inside an archive (only one level is "
+			  "unpacked)";
+	x = &c->a[c->n];
+	memset(x, 0, sizeof(*x));
+	x->size = m->size;
+	if (!(x->name = strdup(m->name)) ||
+	    (m->path && !(x->path = strdup(m->path))) ||
+	    (m->sha256 && !(x->sha = strdup(m->sha256))) ||
+	    (refused && !(x->refused = strdup(refused)))) {
+		free(x->name);
+		free(x->path);
+		free(x->sha);
+		return err_set(err, E_NOMEM, "out of memory");
+	}
+	c->n++;
+	return 0;
+}
+
+static void members_free(struct member_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		free(c->a[i].name);
+		free(c->a[i].path);
+		free(c->a[i].sha);
+		free(c->a[i].refused);
+	}
+	free(c->a);
+	c->a = NULL;
+	c->n = c->cap = 0;
+}
+
+/* Creates one map unit per member, refused members already quarantined
+ * with their reason, and marks the unpack unit done: one transaction. */
+static int commit_members(struct member_ctx *c, const char *kind,
+			  struct err *err)
+{
+	struct run *r = c->r;
+	struct state_unit *u = c->archive, next;
+	size_t i, refused = 0;
+
+	if (state_begin(r->st, err) < 0)
+		return -1;
+	for (i = 0; i < c->n; i++) {
+		const struct unpack_member_list *m = &c->a[i];
+		char key[512];
+
+		notef(key, sizeof(key), "%s!%s", u->ukey, m->name);
+		unit_init(&next, r, ST_MAP, u->scope, key);
+		next.parent = u->id;
+		if (m->path)
+			str_copy(next.input_path, sizeof(next.input_path),
+				 m->path);
+		if (m->sha)
+			str_copy(next.input_sha, sizeof(next.input_sha),
+				 m->sha);
+		if (state_unit_add(r->st, &next, err) < 0)
+			goto fail;
+		if (m->refused) {
+			refused++;
+			next.state = US_QUARANTINED;
+			next.finished_ms = now_ms();
+			notef(next.error, sizeof(next.error),
+			      "%s: member '%s' refused: %s", u->ukey, m->name,
+			      m->refused);
+			if (m->path)
+				str_copy(next.output_path,
+					 sizeof(next.output_path), m->path);
+			fprintf(stderr, "stockpipe: %s\n", next.error);
+		}
+		if (state_unit_save(r->st, &next, err) < 0)
+			goto fail;
+	}
+	u->state = US_DONE;
+	u->finished_ms = now_ms();
+	u->records_in = 1;
+	u->records_out = (int64_t)(c->n - refused);
+	notef(u->detail, sizeof(u->detail), "%s archive: %zu member%s, %zu "
+	      "refused", kind, c->n, c->n == 1 ? "" : "s", refused);
+	if (state_unit_save(r->st, u, err) < 0)
+		goto fail;
+	return state_commit(r->st, err);
+fail:
+	state_rollback(r->st);
+	return -1;
+}
+
 static int do_unpack(void *ud, struct state_unit *u)
 {
 	struct src_ctx *sc = ud;
 	struct run *r = sc->r;
 	struct err e = ERR_INIT;
 	struct state_unit next;
+	struct member_ctx mc;
+	enum unpack_kind kind;
+	char dir[4096];
 
-	if (u->state == US_DONE)
+	if (u->state == US_DONE || u->state == US_QUARANTINED)
 		return 0;
 	if (stop_requested)
 		return r->interrupted = 1, 1;
 	if (unit_begin(r, u, sc->err) < 0)
 		return -1;
-	/* Archives (zip, tar) are split into members here once the archive
-	 * reader lands; a plain file is its own single document. */
+	if (unpack_sniff_file(u->input_path, &kind, &e) < 0)
+		return unit_fail(r, u, &e, 0), 0;
+	if (kind != UNPACK_PLAIN) {
+		/* Members go to work/RUN/SOURCE/UNIT/, under names we make;
+		 * a redo of this unit rewrites the same files. */
+		notef(dir, sizeof(dir), "%s/work/%lld/%s/%lld",
+		      r->cfg->state_dir, (long long)r->run_id, u->scope,
+		      (long long)u->id);
+		memset(&mc, 0, sizeof(mc));
+		mc.r = r;
+		mc.sc = sc;
+		mc.archive = u;
+		if (unpack_archive(u->input_path, u->ukey, dir,
+				   &sc->src->archive,
+				   collect_member, &mc, &e) < 0) {
+			members_free(&mc);
+			err_locate(&e, u->ukey, 0, 0, NULL);
+			if (e.code == E_PARSE)
+				return quarantine(r, u, &e), 0;
+			return unit_fail(r, u, &e, 0), 0;
+		}
+		if (commit_members(&mc, unpack_kind_name(kind), &e) < 0) {
+			members_free(&mc);
+			return unit_fail(r, u, &e, 0), 0;
+		}
+		members_free(&mc);
+		say(r, "  %s: '%s': %s", u->scope, u->ukey, u->detail);
+		return 0;
+	}
 	str_copy(u->output_path, sizeof(u->output_path), u->input_path);
 	str_copy(u->output_sha, sizeof(u->output_sha), u->input_sha);
 	notef(u->detail, sizeof(u->detail), "plain file");
@@ -465,6 +626,42 @@ static int quarantine(struct run *r, struct state_unit *u,
 	return unit_fail(r, u, why, 1);
 }
 
+/* The compiled mapping for a document, loading (and recording the hash of)
+ * each mapping once per run. NULL with E_NOTFOUND when no route matches,
+ * or with the compile error. */
+static const struct mapping *mapping_for(struct src_ctx *sc, const char *doc,
+					 struct err *err)
+{
+	const char *path = config_mapping_for(sc->src, doc);
+	struct mapping *m;
+	int i;
+
+	if (!path) {
+		err_set(err, E_NOTFOUND,
+			"no route of source '%s' matches this document and "
+			"the source has no default mapping",
+			sc->src->name);
+		return NULL;
+	}
+	for (i = 0; i < sc->nmaps; i++)
+		if (!strcmp(sc->map_paths[i], path))
+			return sc->maps[i];
+	if (sc->nmaps == (int)(sizeof(sc->maps) / sizeof(sc->maps[0]))) {
+		err_set(err, E_CONFIG, "too many mappings in one source");
+		return NULL;
+	}
+	if (mapping_load(path, &m, err) < 0)
+		return NULL;
+	sc->maps[sc->nmaps] = m;
+	sc->map_paths[sc->nmaps++] = path;
+	if (state_begin(sc->r->st, err) == 0) {
+		mapping_each_dep(m, dep_cb, sc->r);
+		state_commit(sc->r->st, err);
+	}
+	err_clear(err);
+	return m;
+}
+
 static int do_map(void *ud, struct state_unit *u)
 {
 	struct src_ctx *sc = ud;
@@ -476,6 +673,7 @@ static int do_map(void *ud, struct state_unit *u)
 	struct mapping_doc doc;
 	struct mapping_sink sink;
 	char cpath[4096], rpath[4096], name[300];
+	const struct mapping *map;
 	int rc;
 
 	if (u->state == US_DONE || u->state == US_QUARANTINED)
@@ -484,13 +682,10 @@ static int do_map(void *ud, struct state_unit *u)
 		return r->interrupted = 1, 1;
 	if (unit_begin(r, u, sc->err) < 0)
 		return -1;
-	if (!sc->map) {
-		if (mapping_load(sc->src->mapping, &sc->map, &e) < 0)
-			return unit_fail(r, u, &e, 0), 0;
-		if (state_begin(r->st, &e) == 0) {
-			mapping_each_dep(sc->map, dep_cb, r);
-			state_commit(r->st, &e);
-		}
+	if (!(map = mapping_for(sc, u->ukey, &e))) {
+		if (e.code == E_NOTFOUND)
+			return quarantine(r, u, &e), 0;
+		return unit_fail(r, u, &e, 0), 0;
 	}
 	memset(&m, 0, sizeof(m));
 	m.quiet = r->g->quiet;
@@ -517,7 +712,7 @@ static int do_map(void *ud, struct state_unit *u)
 	sink.reject = sink_reject;
 	sink.ud = &m;
 	memset(&ms, 0, sizeof(ms));
-	rc = mapping_run(sc->map, &doc, &sink, &ms, &e);
+	rc = mapping_run(map, &doc, &sink, &ms, &e);
 	buf_release(&m.line);
 	u->records_in = (int64_t)ms.input_records;
 	u->records_out = m.records;
@@ -709,10 +904,15 @@ static int count_open(void *ud, struct state_unit *u)
 static int run_source(struct run *r, const struct cfg_source *src,
 		      struct err *err)
 {
-	struct src_ctx sc = {r, src, NULL, NULL, err};
+	struct src_ctx sc;
 	struct err e = ERR_INIT;
 	struct count_ctx cc = {0, 0};
 	int s, rc = -1;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.r = r;
+	sc.src = src;
+	sc.err = err;
 
 	if (conn_open(src->url, &src->conn, &sc.conn, &e) < 0) {
 		struct state_unit u;
@@ -755,7 +955,8 @@ static int run_source(struct run *r, const struct cfg_source *src,
 		goto out;
 	rc = 0;
 out:
-	mapping_free(sc.map);
+	while (sc.nmaps > 0)
+		mapping_free(sc.maps[--sc.nmaps]);
 	conn_close(sc.conn);
 	return rc;
 }

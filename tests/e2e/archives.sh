@@ -1,0 +1,178 @@
+#!/bin/bash
+# Archives in drops: zip, tar.gz and single .gz members become their own
+# documents; hostile archives (zip slip, absolute paths, links, bombs,
+# encrypted or nested members, too many members) are refused with a reason
+# naming the archive and member, nothing is written outside the state
+# folder, and the good members of the same run are still loaded.
+# usage: tests/e2e/archives.sh BINARY
+set -u
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+GOLD=$SRC/tests/e2e/golden
+pass=0 fail=0 skipped=0
+ok()   { pass=$((pass + 1)); echo "ok   $*"; }
+bad()  { fail=$((fail + 1)); echo "FAIL $*"; }
+skip() { skipped=$((skipped + 1)); echo "skip $*"; }
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sp-arch.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+export STOCKPIPE_NOW=2026-11-20T06:00:00Z
+unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG
+
+# setup DIR: the demo config with the store drop replaced by archives and a
+# route choosing the store mapping by member name.
+setup() {
+	rm -rf "$1"
+	mkdir -p "$1/out/webshop" "$1/out/marketplace"
+	cp -R "$SRC/samples" "$1/samples"
+	cp -R "$SRC/mappings" "$1/mappings"
+	rm -f "$1"/samples/drop/stores/*
+	python3 - "$1/samples/stockpipe.yaml" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+old = '''    pattern: "*.csv"
+    mapping: ../mappings/stores/store_stock_csv.yaml'''
+assert old in s
+s = s.replace(old, '''    patterns: ["*.zip", "*.tar.gz", "*.tgz", "*.gz", "*.csv"]
+    routes:
+      - { pattern: "stock_*.csv", mapping: ../mappings/stores/store_stock_csv.yaml }
+    archive: { max_members: 1000, max_ratio: 100 }''')
+open(p, "w").write(s)
+PY
+}
+sp() {
+	local d=$1
+	shift
+	STOCKPIPE_STATE_DIR="$d/state" STOCKPIPE_OUT="$d/out" \
+		"$BIN" -c "$d/samples/stockpipe.yaml" "$@"
+}
+STORES=$SRC/samples/drop/stores
+
+# ---- a zip with two good members and two hostile ones -------------------
+A=$TMP/a
+setup "$A"
+python3 - "$A/samples/drop/stores/stores.zip" "$STORES" <<'PY'
+import sys, zipfile, os
+z = zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED)
+for f in sorted(os.listdir(sys.argv[2])):
+    z.write(os.path.join(sys.argv[2], f), "daily/" + f)
+z.writestr("../../canary_slip.csv", "F012,KW-10001,1,OK,2026-11-20 06:00\n")
+z.writestr("/tmp/canary_abs.csv", "F012,KW-10001,1,OK,2026-11-20 06:00\n")
+z.close()
+PY
+sp "$A" run >"$TMP/a.out" 2>&1
+rc=$?
+[ $rc = 1 ] && ok "zip with bad members: exit 1" || { bad "zip run exit $rc"; tail -20 "$TMP/a.out"; }
+grep -q "stores.zip: member '../../canary_slip.csv' refused: member path contains '..'" "$TMP/a.out" &&
+	ok "zip slip member refused with archive, member and reason" || bad "zip slip not reported"
+grep -q "stores.zip: member '/tmp/canary_abs.csv' refused: absolute member path" "$TMP/a.out" &&
+	ok "absolute member refused" || bad "absolute member not reported"
+[ ! -e "$TMP/canary_slip.csv" ] && [ ! -e "$A/canary_slip.csv" ] && [ ! -e /tmp/canary_abs.csv ] &&
+	ok "nothing written outside the state folder" || bad "a canary escaped"
+q=$(sqlite3 "$A/state/state.db" "select count(*) from units where stage='map' and state=5")
+[ "$q" = 2 ] && ok "the two bad members are quarantined units" || bad "quarantined map units: $q"
+# The good members carry the same data as the plain demo files: the
+# webshop snapshot must be byte-identical to the plain-file golden.
+f=$A/out/webshop/webshop_stock_1_20261120T060000Z.csv
+cmp -s "$f" "$GOLD/webshop_stock_1_20261120T060000Z.csv" &&
+	ok "good members loaded: webshop snapshot equals the golden" || bad "webshop snapshot from zip differs"
+grep -q 'stores.zip!daily/stock_F012_20261120.csv:9:3:' "$TMP/a.out" &&
+	ok "rejects inside a member name archive!member:line:col" || bad "member reject location"
+
+# ---- tar.gz with links and a device -----------------------------------------
+B=$TMP/b
+setup "$B"
+python3 - "$B/samples/drop/stores/evil.tar.gz" "$STORES" <<'PY'
+import sys, tarfile, os, io
+t = tarfile.open(sys.argv[1], "w:gz")
+for f in sorted(os.listdir(sys.argv[2])):
+    t.add(os.path.join(sys.argv[2], f), f)
+i = tarfile.TarInfo("d"); i.type = tarfile.SYMTYPE; i.linkname = "/tmp"; t.addfile(i)
+data = b"pwned\n"
+i = tarfile.TarInfo("d/evil.csv"); i.size = len(data); t.addfile(i, io.BytesIO(data))
+i = tarfile.TarInfo("passwd.csv"); i.type = tarfile.LNKTYPE; i.linkname = "/etc/passwd"; t.addfile(i)
+i = tarfile.TarInfo("fifo.csv"); i.type = tarfile.FIFOTYPE; t.addfile(i)
+t.close()
+PY
+sp "$B" run >"$TMP/b.out" 2>&1
+rc=$?
+[ $rc = 1 ] && ok "tar.gz with links: exit 1" || { bad "tar run exit $rc"; tail "$TMP/b.out"; }
+grep -q "member 'd' refused: symbolic link" "$TMP/b.out" && ok "symlink member refused" || bad "symlink not refused"
+grep -q "member 'passwd.csv' refused: hard link" "$TMP/b.out" && ok "hard link member refused" || bad "hard link not refused"
+grep -q "member 'fifo.csv' refused: not a regular file" "$TMP/b.out" && ok "fifo member refused" || bad "fifo not refused"
+[ ! -e /tmp/evil.csv ] && ok "write through the symlink did not escape" || { bad "/tmp/evil.csv written"; rm -f /tmp/evil.csv; }
+n=$(ls "$B/out/webshop" | grep -c webshop_stock)
+[ "$n" = 1 ] && ok "good tar members delivered" || bad "tar deliveries: $n"
+
+# ---- bombs, floods, nesting, encryption, corruption ----------------------
+C=$TMP/c
+setup "$C"
+D=$C/samples/drop/stores
+# 1 GiB of one repeated CSV row compresses about 200:1; refused on the
+# ratio long before it is written out. (1 GiB of zeros would read as an
+# empty tar: zero blocks end a tar archive, so it expands to nothing.)
+yes "F012,KW-10001,1,OK,2026-11-20 06:00" | head -c 1073741824 | gzip -1 >"$D/rows.csv.gz"
+head -c 1073741824 /dev/zero | gzip -1 >"$D/zeros.gz"
+python3 - "$D" <<'PY'
+import sys, zipfile, io
+d = sys.argv[1]
+z = zipfile.ZipFile(d + "/flood.zip", "w", zipfile.ZIP_STORED)
+for i in range(5000):
+    z.writestr("e%05d.csv" % i, b"")
+z.close()
+inner = io.BytesIO()
+with zipfile.ZipFile(inner, "w") as z3:
+    z3.writestr("deep.csv", "F012,KW-10001,1,OK,2026-11-20 06:00\n")
+mid = io.BytesIO()
+with zipfile.ZipFile(mid, "w") as z2:
+    z2.writestr("level3.zip", inner.getvalue())
+with zipfile.ZipFile(d + "/nested.zip", "w") as z1:
+    z1.writestr("level2.zip", mid.getvalue())
+open(d + "/broken.zip", "wb").write(b"PK\x03\x04" + b"\x00" * 40 + b"garbage")
+PY
+if command -v zip >/dev/null; then
+	(cd "$TMP" && cp "$STORES/stock_F012_20261120.csv" . && zip -q -P secret "$D/locked.zip" stock_F012_20261120.csv)
+fi
+cp "$STORES/stock_F027_20261120.csv" "$D/"
+STOCKPIPE_OUT="$C/out" /usr/bin/time -f '%e %M' -o "$TMP/c.time" \
+	"$BIN" -c "$C/samples/stockpipe.yaml" --state-dir "$C/state" run >"$TMP/c.out" 2>&1
+rc=$?
+[ $rc = 1 ] && ok "hostile archives: exit 1, the run goes on" || { bad "hostile run exit $rc"; tail -20 "$TMP/c.out"; }
+grep -q "rows.csv.gz.*decompression bomb" "$TMP/c.out" && ok "gzip bomb refused as a decompression bomb" || bad "gzip bomb not refused"
+grep -q "zeros.gz.*0 members" "$TMP/c.out" && ok "a gzip of zeros reads as an empty archive" || bad "zeros.gz"
+read -r secs kb < <(tail -n 1 "$TMP/c.time")
+[ "${kb:-999999}" -lt 65536 ] && ok "peak RSS with the bombs: $((kb / 1024)) MiB (< 64), ${secs}s" || bad "peak RSS $kb KiB"
+grep -q "flood.zip.*more than 1000 members" "$TMP/c.out" && ok "member flood refused" || bad "member flood not refused"
+grep -q "member 'level2.zip' refused: archive inside an archive" "$TMP/c.out" && ok "nested archive refused" || bad "nested archive not refused"
+if command -v zip >/dev/null; then
+	grep -q "locked.zip: member 'stock_F012_20261120.csv' refused: encrypted member" "$TMP/c.out" &&
+		ok "encrypted member refused" || bad "encrypted member not refused"
+else
+	skip "zip(1) not installed: encrypted-member test"
+fi
+grep -q "broken.zip" "$TMP/c.out" && grep -q "QUARANTINED stores 'broken.zip'" "$TMP/c.out" &&
+	ok "corrupt archive quarantined whole" || bad "corrupt archive not quarantined"
+[ -f "$C/state/quarantine/stores/broken.zip" ] && ok "corrupt archive kept in quarantine/" || bad "no quarantine copy"
+loaded=$(sqlite3 "$C/state/state.db" "select count(*) from stock_events where file = 'stock_F027_20261120.csv'")
+[ "${loaded:-0}" -gt 5 ] && ok "the plain file next to them is loaded ($loaded records)" || bad "plain file not loaded"
+du=$(du -sm "$C/state/work" 2>/dev/null | cut -f1)
+[ "${du:-0}" -lt 200 ] && ok "work folder stayed small (${du} MiB)" || bad "work folder ${du} MiB"
+
+# ---- a single gzip file --------------------------------------------------
+E=$TMP/e
+setup "$E"
+gzip -c "$STORES/stock_F012_20261120.csv" >"$E/samples/drop/stores/stock_F012_20261120.csv.gz"
+cp "$STORES/stock_F027_20261120.csv" "$E/samples/drop/stores/"
+python3 - "$E/samples/stockpipe.yaml" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read().replace('pattern: "stock_*.csv"', 'pattern: "stock_*.csv*"')
+open(p, "w").write(s)
+PY
+sp "$E" run >"$TMP/e.out" 2>&1
+rc=$?
+[ $rc = 1 ] && cmp -s "$E/out/webshop/webshop_stock_1_20261120T060000Z.csv" "$GOLD/webshop_stock_1_20261120T060000Z.csv" &&
+	ok "a .gz file is one document; snapshot equals the golden" || { bad "gz run exit $rc"; tail "$TMP/e.out"; }
+
+echo "$pass passed, $fail failed, $skipped skipped"
+[ $fail = 0 ]
