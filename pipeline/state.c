@@ -67,7 +67,9 @@ static const char schema[] =
 	" PRIMARY KEY(sku, location, state)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS deliveries(target TEXT, sha256 TEXT,"
 	" run_id INTEGER, file_name TEXT, delivered_at INTEGER,"
-	" PRIMARY KEY(target, sha256));";
+	" PRIMARY KEY(target, sha256));"
+	"CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY,"
+	" value INTEGER NOT NULL);";
 
 enum stmt_id {
 	S_RUN_CREATE, S_RUN_UNFINISHED, S_RUN_GET, S_RUN_FINISH, S_RUN_REOPEN,
@@ -81,6 +83,7 @@ enum stmt_id {
 	S_EV_DOC_KEYS, S_EV_DOC_DEL, S_POS_DEL, S_LAST_AS_OF,
 	S_POSITIONS, S_ITEMS, S_ITEM_GET,
 	S_DELIV_FIND, S_DELIV_ADD, S_DELIV_LAST, S_DELIV_NAME,
+	S_COUNTER_BUMP, S_COUNTER_GET,
 	S_NSTMTS
 };
 
@@ -211,6 +214,9 @@ static const char *const sql[S_NSTMTS] = {
 	[S_DELIV_FIND] = "SELECT file_name FROM deliveries WHERE target = ?"
 			 " AND sha256 = ?",
 	[S_DELIV_ADD] = "INSERT OR IGNORE INTO deliveries VALUES(?,?,?,?,?)",
+	[S_COUNTER_BUMP] = "INSERT INTO counters VALUES(?, 1)"
+			   " ON CONFLICT(name) DO UPDATE SET value = value + 1",
+	[S_COUNTER_GET] = "SELECT value FROM counters WHERE name = ?",
 	[S_DELIV_NAME] = "SELECT 1 FROM deliveries WHERE target = ?"
 			 " AND file_name = ?",
 	[S_DELIV_LAST] = "SELECT coalesce(max(delivered_at), 0)"
@@ -1359,6 +1365,36 @@ int state_delivery_last(struct state *s, const char *target, int64_t *at,
 	if (rc != SQLITE_ROW)
 		return db_err(s, err, "delivery ledger");
 	return 0;
+}
+
+int state_counter_get(struct state *s, const char *name, int64_t *value,
+		      struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_COUNTER_GET, err);
+	int rc;
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, name);
+	rc = sqlite3_step(p);
+	*value = rc == SQLITE_ROW ? sqlite3_column_int64(p, 0) : 0;
+	sqlite3_reset(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "read counter");
+	return 0;
+}
+
+int state_counter_next(struct state *s, const char *name, int64_t *value,
+		       struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_COUNTER_BUMP, err);
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, name);
+	if (step_done(s, p, err, "bump counter") < 0)
+		return -1;
+	return state_counter_get(s, name, value, err);
 }
 
 int state_integrity(struct state *s, int *ok, struct err *err)

@@ -177,6 +177,16 @@ int state_delivery_name_used(struct state *s, const char *target,
 int state_delivery_last(struct state *s, const char *target, int64_t *at,
 			struct err *err);
 
+/* Increments and returns a named counter (e.g. an outbound EDI control
+ * number per partner: "x12:ISA:ZZ:MYID:ZZ:PARTNER"). Starts at 1. Call
+ * inside the transaction that records what the number was used for, so a
+ * rolled-back delivery does not burn a number. */
+int state_counter_next(struct state *s, const char *name, int64_t *value,
+		       struct err *err);
+/* The current value of a counter (0 if never used). */
+int state_counter_get(struct state *s, const char *name, int64_t *value,
+		      struct err *err);
+
 /* PRAGMA integrity_check; *ok = 1 when it says "ok". */
 int state_integrity(struct state *s, int *ok, struct err *err);
 

@@ -294,3 +294,28 @@ T_TEST(state_integrity_ok)
 	T_ASSERT(state_open("bad", &st, &e) < 0);
 	T_ASSERT(e.code != E_NONE);
 }
+
+T_TEST(state_counters)
+{
+	struct state *st;
+	struct err e = ERR_INIT;
+	int64_t v;
+
+	T_OK(state_open("st", &st, &e), &e);
+	T_OK(state_counter_get(st, "x12:P1", &v, &e), &e);
+	T_EQ_INT(v, 0);
+	T_OK(state_counter_next(st, "x12:P1", &v, &e), &e);
+	T_EQ_INT(v, 1);
+	T_OK(state_counter_next(st, "x12:P1", &v, &e), &e);
+	T_EQ_INT(v, 2);
+	T_OK(state_counter_next(st, "x12:P2", &v, &e), &e);
+	T_EQ_INT(v, 1); /* per partner */
+	/* a rolled-back use does not burn the number */
+	T_OK(state_begin(st, &e), &e);
+	T_OK(state_counter_next(st, "x12:P1", &v, &e), &e);
+	T_EQ_INT(v, 3);
+	state_rollback(st);
+	T_OK(state_counter_get(st, "x12:P1", &v, &e), &e);
+	T_EQ_INT(v, 2);
+	state_close(st);
+}
