@@ -24,6 +24,8 @@ int cmd_show(int argc, char **argv, const struct cli_global *g);
 int cmd_map(int argc, char **argv, const struct cli_global *g);
 int cmd_check(int argc, char **argv, const struct cli_global *g);
 int cmd_inspect(int argc, char **argv, const struct cli_global *g);
+int cmd_quarantine(int argc, char **argv, const struct cli_global *g);
+int cmd_replay(int argc, char **argv, const struct cli_global *g);
 
 /* True when argv has -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);

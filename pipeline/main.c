@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "err.h"
+#include "log.h"
 
 #ifndef STOCKPIPE_VERSION
 #define STOCKPIPE_VERSION "0.0.0"
@@ -26,6 +27,8 @@ static const struct {
 	{"map", cmd_map, "try, test and check mapping files"},
 	{"check", cmd_check, "validate the config and every mapping"},
 	{"inspect", cmd_inspect, "detect and validate EDI/CSV/XML files"},
+	{"quarantine", cmd_quarantine, "list, show and release quarantined documents"},
+	{"replay", cmd_replay, "map and load a raw file again (duplicates are skipped)"},
 };
 
 static void usage(FILE *out)
@@ -41,7 +44,7 @@ static void usage(FILE *out)
 		"\n"
 		"commands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name,
+		fprintf(out, "  %-10s %s\n", commands[i].name,
 			commands[i].summary);
 	fprintf(out,
 		"\n"
@@ -53,6 +56,10 @@ static void usage(FILE *out)
 		"  --skip-exit-code N     exit N instead of 0 when there was "
 		"nothing to do\n"
 		"  -q, --quiet            no summary on stderr\n"
+		"  --log-format FMT       text (default) or json: one JSON "
+		"object per line on\n"
+		"                         stderr (for Airflow and log "
+		"shippers)\n"
 		"  -v, --verbose          more detail\n"
 		"  -h, --help             this help; COMMAND --help for a "
 		"command\n"
@@ -95,7 +102,8 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a, "-c") || !strcmp(a, "--config") ||
 		    !strcmp(a, "--state-dir") ||
-		    !strcmp(a, "--skip-exit-code")) {
+		    !strcmp(a, "--skip-exit-code") ||
+		    !strcmp(a, "--log-format")) {
 			if (i + 1 >= argc) {
 				fprintf(stderr,
 					"stockpipe: option '%s' needs a value\n",
@@ -108,6 +116,14 @@ int main(int argc, char **argv)
 				g.config_given = 1;
 			} else if (!strcmp(a, "--state-dir")) {
 				g.state_dir = argv[++i];
+			} else if (!strcmp(a, "--log-format")) {
+				if (log_set_format_name(argv[++i]) < 0) {
+					fprintf(stderr,
+						"stockpipe: --log-format is "
+						"text or json\n");
+					free(rest);
+					return EXIT_USAGE;
+				}
 			} else {
 				char *end;
 				long n = strtol(argv[++i], &end, 10);

@@ -113,17 +113,14 @@ int report_build(struct state *st, int64_t run_id, struct report *rep,
 	return 0;
 }
 
-int report_write(const struct report *rep, const char *state_dir,
-		 struct err *err)
+int report_json(const struct report *rep, struct buf *j)
 {
-	struct buf j = BUF_INIT(16 << 20);
-	char path[4200];
-	int i, s, rc;
+	int i, s;
 
-	buf_addf(&j, "{\"run_id\":%lld,\"status\":\"%s\",\"exit_code\":%d,"
-		     "\"rejects\":%lld,\"quarantined\":%lld,"
-		     "\"duplicates_skipped\":%lld,\"stale_skipped\":%lld,"
-		     "\"failed_units\":%lld,\"delivered\":%lld,\"stages\":{",
+	buf_addf(j, "{\"run_id\":%lld,\"status\":\"%s\",\"exit_code\":%d,"
+		    "\"rejects\":%lld,\"quarantined\":%lld,"
+		    "\"duplicates_skipped\":%lld,\"stale_skipped\":%lld,"
+		    "\"failed_units\":%lld,\"delivered\":%lld,\"stages\":{",
 		 (long long)rep->run_id, rep->status, rep->exit_code,
 		 (long long)rep->rejects, (long long)rep->quarantined,
 		 (long long)rep->dupes, (long long)rep->stale,
@@ -131,21 +128,33 @@ int report_write(const struct report *rep, const char *state_dir,
 	for (i = 0; i < REPORT_NSTAGES; i++) {
 		const struct report_stage *st = &rep->stage[i];
 
-		buf_addf(&j, "%s\"%s\":{\"units\":{", i ? "," : "",
+		buf_addf(j, "%s\"%s\":{\"units\":{", i ? "," : "",
 			 stage_names[i]);
 		for (s = 0; s < 6; s++)
-			buf_addf(&j, "%s\"%s\":%lld", s ? "," : "",
+			buf_addf(j, "%s\"%s\":%lld", s ? "," : "",
 				 unit_state_name(s), (long long)st->units[s]);
-		buf_addf(&j, "},\"records_in\":%lld,\"records_out\":%lld,"
-			     "\"rejects\":%lld,\"duplicates\":%lld,"
-			     "\"stale\":%lld,\"duration_ms\":%lld}",
+		buf_addf(j, "},\"records_in\":%lld,\"records_out\":%lld,"
+			    "\"rejects\":%lld,\"duplicates\":%lld,"
+			    "\"stale\":%lld,\"duration_ms\":%lld}",
 			 (long long)st->records_in, (long long)st->records_out,
 			 (long long)st->rejects, (long long)st->dupes,
 			 (long long)st->stale, (long long)st->ms);
 	}
-	buf_adds(&j, "},\"units\":[");
-	buf_add(&j, rep->json_units.ptr, rep->json_units.len);
-	buf_adds(&j, "]}\n");
+	buf_adds(j, "},\"units\":[");
+	buf_add(j, rep->json_units.ptr, rep->json_units.len);
+	buf_adds(j, "]}");
+	return j->err ? -1 : 0;
+}
+
+int report_write(const struct report *rep, const char *state_dir,
+		 struct err *err)
+{
+	struct buf j = BUF_INIT(16 << 20);
+	char path[4200];
+	int rc;
+
+	report_json(rep, &j);
+	buf_addc(&j, '\n');
 	if (j.err) {
 		buf_release(&j);
 		return err_set(err, E_TOOBIG, "run report too large");

@@ -35,6 +35,9 @@ struct report {
 
 int report_build(struct state *st, int64_t run_id, struct report *rep,
 		 struct err *err);
+/* The JSON report (one object, no newline) appended to out; -1 when it
+ * does not fit. */
+int report_json(const struct report *rep, struct buf *out);
 /* Writes state_dir/reports/run-ID.json atomically. */
 int report_write(const struct report *rep, const char *state_dir,
 		 struct err *err);

@@ -3,6 +3,8 @@
 #include "config.h"
 #include "fsutil.h"
 #include "lock.h"
+#include "log.h"
+#include "metrics.h"
 #include "render.h"
 #include "report.h"
 #include "state.h"
@@ -54,6 +56,7 @@ struct run {
 	int failed_units;         /* units that failed in this invocation */
 	struct err first;         /* the first unit failure */
 	int interrupted;
+	int worked;               /* units started in this invocation */
 };
 
 static int64_t now_ms(void)
@@ -85,9 +88,8 @@ static void say(const struct run *r, const char *fmt, ...)
 	if (r->g->quiet)
 		return;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	log_vmsg("info", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* Formats an informational note (unit detail); a note that does not fit
@@ -119,6 +121,7 @@ static int unit_begin(struct run *r, struct state_unit *u, struct err *err)
 {
 	u->state = US_RUNNING;
 	u->attempts++;
+	r->worked++;
 	u->started_ms = now_ms();
 	u->error[0] = '\0';
 	if (state_begin(r->st, err) < 0)
@@ -146,8 +149,8 @@ static int unit_fail(struct run *r, struct state_unit *u,
 		if (r->first.code == E_NONE)
 			r->first = *e;
 	}
-	fprintf(stderr, "stockpipe: %s %s '%s': %s\n", u->stage, u->scope,
-		u->ukey, msg);
+	log_msg(quarantine ? "warn" : "error", "stockpipe: %s %s '%s': %s",
+		u->stage, u->scope, u->ukey, msg);
 	if (state_begin(r->st, &ignore) == 0) {
 		if (state_unit_save(r->st, u, &ignore) == 0)
 			state_commit(r->st, &ignore);
@@ -155,6 +158,24 @@ static int unit_fail(struct run *r, struct state_unit *u,
 			state_rollback(r->st);
 	}
 	return quarantine ? 0 : -1;
+}
+
+/* A signal stopped u halfway: nothing of it was published, so it goes
+ * back to pending and the resumed run redoes it from the start. */
+static int unit_interrupted(struct run *r, struct state_unit *u)
+{
+	struct err ignore = ERR_INIT;
+
+	u->state = US_PENDING;
+	u->error[0] = '\0';
+	r->interrupted = 1;
+	if (state_begin(r->st, &ignore) == 0) {
+		if (state_unit_save(r->st, u, &ignore) == 0)
+			state_commit(r->st, &ignore);
+		else
+			state_rollback(r->st);
+	}
+	return 1;
 }
 
 /* Marks u done and creates its successor (next may be NULL) in one
@@ -579,6 +600,10 @@ static int sink_record(void *ud, const struct canon_record *rec,
 {
 	struct map_out *m = ud;
 
+	/* SIGTERM/SIGINT stop a long document here: a flag read per record,
+	 * no system call. */
+	if (stop_requested)
+		return err_set(err, E_INTERRUPT, "stopped by a signal");
 	buf_reset(&m->line);
 	if (canon_to_jsonl(rec, &m->line) < 0 || m->line.err)
 		return err_set(err, E_TOOBIG, "canonical record too large");
@@ -591,6 +616,8 @@ static int sink_reject(void *ud, const struct mapping_reject *rj,
 {
 	struct map_out *m = ud;
 
+	if (stop_requested)
+		return err_set(err, E_INTERRUPT, "stopped by a signal");
 	buf_reset(&m->line);
 	/* The same line format `map test` goldens use. */
 	mapping_reject_to_jsonl(rj, &m->line);
@@ -598,7 +625,7 @@ static int sink_reject(void *ud, const struct mapping_reject *rj,
 		return err_set(err, E_TOOBIG, "reject line too large");
 	m->rejected++;
 	if (!m->quiet && m->rejected <= REJECTS_SHOWN)
-		fprintf(stderr, "    %s:%lu:%u: %s\n", rj->file, rj->line,
+		log_msg("warn", "    %s:%lu:%u: %s", rj->file, rj->line,
 			rj->col, rj->reason);
 	return fsu_atomic_write(&m->rejects, m->line.ptr, m->line.len, err);
 }
@@ -621,7 +648,7 @@ static int quarantine(struct run *r, struct state_unit *u,
 	if (fsu_copy(u->input_path, path, NULL, NULL, &e) < 0)
 		return unit_fail(r, u, &e, 0);
 	str_copy(u->output_path, sizeof(u->output_path), path);
-	fprintf(stderr, "stockpipe: quarantined '%s' of %s -> %s\n", u->ukey,
+	log_msg("warn", "stockpipe: quarantined '%s' of %s -> %s", u->ukey,
 		u->scope, path);
 	return unit_fail(r, u, why, 1);
 }
@@ -674,10 +701,13 @@ static int do_map(void *ud, struct state_unit *u)
 	struct mapping_sink sink;
 	char cpath[4096], rpath[4096], name[300];
 	const struct mapping *map;
-	int rc;
+	int rc, accept;
 
 	if (u->state == US_DONE || u->state == US_QUARANTINED)
 		return 0;
+	/* `quarantine release ID --accept` waives the reject threshold for
+	 * this one document (recorded in its detail). */
+	accept = strstr(u->detail, QUARANTINE_ACCEPT_TAG) != NULL;
 	if (stop_requested)
 		return r->interrupted = 1, 1;
 	if (unit_begin(r, u, sc->err) < 0)
@@ -720,6 +750,8 @@ static int do_map(void *ud, struct state_unit *u)
 	if (rc < 0) {
 		fsu_atomic_abort(&m.canon);
 		fsu_atomic_abort(&m.rejects);
+		if (e.code == E_INTERRUPT)
+			return unit_interrupted(r, u);
 		err_locate(&e, u->ukey, 0, 0, NULL);
 		if (e.code == E_PARSE || e.code == E_TOOBIG ||
 		    e.code == E_VALIDATE || e.code == E_MAP)
@@ -734,7 +766,7 @@ static int do_map(void *ud, struct state_unit *u)
 		return unit_fail(r, u, &e, 0), 0;
 	str_copy(u->output_path, sizeof(u->output_path), cpath);
 	notef(u->detail, sizeof(u->detail), "rejects: %s", rpath);
-	if (ms.input_records &&
+	if (ms.input_records && !accept &&
 	    (int64_t)m.rejected * 100 >
 		    (int64_t)sc->src->reject_threshold_pct *
 			    (int64_t)ms.input_records) {
@@ -780,6 +812,10 @@ static int load_file(struct run *r, struct state_unit *u,
 	arena_init(&a, 16384, 0);
 	while ((n = getline(&line, &cap, f)) > 0) {
 		lineno++;
+		if (stop_requested) {
+			rc = err_set(err, E_INTERRUPT, "stopped by a signal");
+			break;
+		}
 		arena_reset(&a);
 		if (canon_from_jsonl(line, (size_t)n, &rec, &a, err) < 0 ||
 		    state_load_record(r->st, u->parent, &rec, ls, err) < 0) {
@@ -820,6 +856,8 @@ static int do_load(void *ud, struct state_unit *u)
 	if (state_unload_doc(r->st, u->parent, &e) < 0 ||
 	    load_file(r, u, &ls, &e) < 0) {
 		state_rollback(r->st);
+		if (e.code == E_INTERRUPT)
+			return unit_interrupted(r, u);
 		return unit_fail(r, u, &e, 0), 0;
 	}
 	u->records_out = ls.applied;
@@ -901,6 +939,14 @@ static int count_open(void *ud, struct state_unit *u)
 	return 0;
 }
 
+/* The last stage this invocation runs (--until; default deliver). */
+static int run_until(const struct run *r)
+{
+	int s = r->o->until_stage ? run_stage_index(r->o->until_stage) : -1;
+
+	return s < 0 ? ST_DELIVER : s;
+}
+
 static int run_source(struct run *r, const struct cfg_source *src,
 		      struct err *err)
 {
@@ -934,15 +980,17 @@ static int run_source(struct run *r, const struct cfg_source *src,
 		rc = 0;
 		goto out;
 	}
-	if (state_units_each(r->st, r->run_id, "fetch", src->name, do_fetch,
-			     &sc, err) < 0 ||
-	    state_units_each(r->st, r->run_id, "unpack", src->name, do_unpack,
-			     &sc, err) < 0 ||
-	    state_units_each(r->st, r->run_id, "map", src->name, do_map, &sc,
-			     err) < 0 ||
-	    state_units_each(r->st, r->run_id, "load", src->name, do_load, &sc,
-			     err) < 0)
-		goto out;
+	{
+		static int (*const fns[])(void *, struct state_unit *) = {
+			do_fetch, do_unpack, do_map, do_load};
+		int until = run_until(r);
+
+		/* --until STAGE: this invocation stops after that stage. */
+		for (s = ST_FETCH; s <= ST_LOAD && s <= until; s++)
+			if (state_units_each(r->st, r->run_id, stages[s],
+					     src->name, fns[s], &sc, err) < 0)
+				goto out;
+	}
 	/* Post-process the partner's files only when every document of this
 	 * source is loaded (or deliberately set aside): never before. */
 	for (s = ST_FETCH; s <= ST_LOAD; s++)
@@ -1236,8 +1284,9 @@ static int run_target(struct run *r, const struct cfg_target *t,
 	}
 	if (state_units_each(r->st, r->run_id, "render", t->name, do_render,
 			     &tc, err) < 0 ||
-	    state_units_each(r->st, r->run_id, "deliver", t->name, do_deliver,
-			     &tc, err) < 0)
+	    (run_until(r) >= ST_DELIVER &&
+	     state_units_each(r->st, r->run_id, "deliver", t->name,
+			      do_deliver, &tc, err) < 0))
 		return -1;
 	return 0;
 }
@@ -1291,21 +1340,36 @@ fail:
 
 /* ---- the run ---------------------------------------------------------- */
 
+/* A run invocation limited to part of the work (per-stage scheduler
+ * tasks): it does not finish the run. */
+static int run_partial(const struct run *r)
+{
+	const struct run_opts *o = r->o;
+
+	return o->mode == RUN_NEW &&
+	       (o->only_source || o->only_target || run_until(r) < ST_DELIVER);
+}
+
 static int execute(struct run *r, struct err *err)
 {
+	const struct run_opts *o = r->o;
+	int do_sources = !o->targets_only && !(o->mode == RUN_NEW &&
+					       o->only_target);
+	int do_targets = run_until(r) >= ST_RENDER &&
+			 !(o->mode == RUN_NEW && o->only_source);
 	size_t i;
 
-	for (i = 0; i < r->cfg->nsources && !r->interrupted; i++) {
+	for (i = 0; do_sources && i < r->cfg->nsources && !r->interrupted;
+	     i++) {
 		const struct cfg_source *src = &r->cfg->sources[i];
 
-		if (r->o->mode == RUN_RERUN && r->o->only_source &&
-		    strcmp(r->o->only_source, src->name))
+		if (o->only_source && strcmp(o->only_source, src->name))
 			continue;
 		say(r, "source %s", src->name);
 		if (run_source(r, src, err) < 0)
 			return -1;
 	}
-	if (r->interrupted)
+	if (r->interrupted || !do_targets)
 		return 0;
 	if (r->failed_units) {
 		/* Publishing a snapshot without a failed source's data would
@@ -1314,11 +1378,33 @@ static int execute(struct run *r, struct err *err)
 		    r->failed_units == 1 ? "" : "s");
 		return 0;
 	}
+	if (!do_sources) {
+		/* The sources ran in earlier invocations (scheduler tasks):
+		 * the same rule, read from the state store. */
+		struct count_ctx cc = {0, 0};
+		int s;
+
+		for (s = ST_FETCH; s <= ST_LOAD; s++)
+			if (state_units_each(r->st, r->run_id, stages[s], NULL,
+					     count_open, &cc, err) < 0)
+				return -1;
+		if (cc.failed || cc.pending) {
+			err_set(&r->first, E_BUSY,
+				"targets held: %d source unit%s of run %lld "
+				"failed or not done yet; finish the sources "
+				"first",
+				cc.failed + cc.pending,
+				cc.failed + cc.pending == 1 ? "" : "s",
+				(long long)r->run_id);
+			say(r, "%s", r->first.reason);
+			r->failed_units++;
+			return 0;
+		}
+	}
 	for (i = 0; i < r->cfg->ntargets && !r->interrupted; i++) {
 		const struct cfg_target *t = &r->cfg->targets[i];
 
-		if (r->o->mode == RUN_RERUN && r->o->only_target &&
-		    strcmp(r->o->only_target, t->name))
+		if (o->only_target && strcmp(o->only_target, t->name))
 			continue;
 		say(r, "target %s", t->name);
 		if (run_target(r, t, err) < 0)
@@ -1331,6 +1417,74 @@ static const char *now_iso(char *buf)
 {
 	dt_format_iso((int64_t)time(NULL), buf);
 	return buf;
+}
+
+/* ---- replay ----------------------------------------------------------- */
+
+/* `stockpipe replay FILE --source S`: a new run whose only input is FILE,
+ * copied into the inbox as a fetched file of S. The fetch plan is marked
+ * done (the source folder is not listed), the file ledger is not touched
+ * and the post stage leaves the source alone (the fetch unit carries no
+ * size/mtime). Map and load then run as usual: records whose txn_id is
+ * already loaded count as duplicates, so a replay never counts twice. */
+static int replay_prepare(struct run *r, struct err *err)
+{
+	const struct cfg_source *src = config_source(r->cfg, r->o->only_source);
+	struct state_unit u, next;
+	char iso[DT_ISO_LEN], path[4096], sha[SHA256_HEX_LEN], key[512];
+	const char *base;
+	uint64_t size;
+
+	if (!src)
+		return err_set(err, E_USAGE, "no source named '%s'",
+			       r->o->only_source);
+	base = strrchr(r->o->replay_file, '/');
+	base = base ? base + 1 : r->o->replay_file;
+	if (!conn_name_ok(base))
+		return err_set(err, E_USAGE, "bad file name '%s'", base);
+	if (state_begin(r->st, err) < 0 ||
+	    state_run_create(r->st, now_iso(iso), r->cfg->sha256, &r->run_id,
+			     err) < 0 ||
+	    state_plan_mark(r->st, r->run_id, "fetch", src->name, err) < 0 ||
+	    state_commit(r->st, err) < 0) {
+		state_rollback(r->st);
+		return -1;
+	}
+	snprintf(key, sizeof(key), "replay:%s", base);
+	snprintf(path, sizeof(path), "%s/inbox/%s/replay%lld_%s",
+		 r->cfg->state_dir, src->name, (long long)r->run_id, base);
+	/* The copy first, then its units in one transaction: a crash in
+	 * between leaves an empty run that resume simply closes. */
+	if (fsu_copy(r->o->replay_file, path, sha, &size, err) < 0)
+		return -1;
+	unit_init(&u, r, ST_FETCH, src->name, key);
+	u.state = US_DONE;
+	u.attempts = 1;
+	u.records_in = 1;
+	u.started_ms = u.finished_ms = now_ms();
+	str_copy(u.input_path, sizeof(u.input_path), r->o->replay_file);
+	str_copy(u.output_path, sizeof(u.output_path), path);
+	str_copy(u.output_sha, sizeof(u.output_sha), sha);
+	notef(u.detail, sizeof(u.detail), "replay of '%s' (%llu bytes)",
+	      r->o->replay_file, (unsigned long long)size);
+	unit_init(&next, r, ST_UNPACK, src->name, key);
+	str_copy(next.input_path, sizeof(next.input_path), path);
+	str_copy(next.input_sha, sizeof(next.input_sha), sha);
+	if (state_begin(r->st, err) < 0 || state_unit_add(r->st, &u, err) < 0 ||
+	    state_unit_save(r->st, &u, err) < 0) {
+		state_rollback(r->st);
+		return -1;
+	}
+	next.parent = u.id;
+	if (state_unit_add(r->st, &next, err) < 0 ||
+	    state_unit_save(r->st, &next, err) < 0 ||
+	    state_commit(r->st, err) < 0) {
+		state_rollback(r->st);
+		return -1;
+	}
+	say(r, "run %lld: replay of '%s' as source %s", (long long)r->run_id,
+	    r->o->replay_file, src->name);
+	return 0;
 }
 
 int run_pipeline(const struct cli_global *g, const struct run_opts *o)
@@ -1360,12 +1514,25 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 		if (fsu_mkdirs(dir, &err) < 0)
 			goto report_err;
 	}
+	if (o->mode != RUN_RERUN && o->only_source &&
+	    !config_source(r.cfg, o->only_source)) {
+		err_set(&err, E_USAGE, "no source named '%s'", o->only_source);
+		goto report_err;
+	}
+	if (o->mode != RUN_RERUN && o->only_target &&
+	    !config_target(r.cfg, o->only_target)) {
+		err_set(&err, E_USAGE, "no target named '%s'", o->only_target);
+		goto report_err;
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 
-	if (o->mode == RUN_NEW || o->mode == RUN_RESUME) {
+	if (o->mode == RUN_REPLAY) {
+		if (replay_prepare(&r, &err) < 0)
+			goto report_err;
+	} else if (o->mode == RUN_NEW || o->mode == RUN_RESUME) {
 		int64_t open_run = 0;
 
 		if (o->mode == RUN_RESUME && o->run_id) {
@@ -1421,6 +1588,7 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 		say(&r, "rerun %lld from %s", (long long)r.run_id,
 		    o->from_stage);
 	}
+	log_set_run(r.run_id);
 	if (execute(&r, &err) < 0)
 		goto report_err;
 	if (r.interrupted)
@@ -1433,6 +1601,11 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 		code = err_exit_code(&r.first);
 		if (code == EXIT_REJECTS || code == EXIT_DONE)
 			code = EXIT_TEMPFAIL;
+	} else if (run_partial(&r)) {
+		/* A scheduler task: rejects are reported by the task that
+		 * finishes the run; "nothing to do" is about this task. */
+		code = !r.worked && g->skip_exit_code ? g->skip_exit_code
+						     : EXIT_DONE;
 	} else if (rep.rejects || rep.quarantined) {
 		code = EXIT_REJECTS;
 	} else if (rep.nothing_to_do && g->skip_exit_code) {
@@ -1442,7 +1615,9 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 	}
 	rep.exit_code = code;
 	snprintf(rep.status, sizeof(rep.status), "%s",
-		 r.first.code == E_NONE ? "done" : "failed");
+		 r.first.code != E_NONE ? "failed"
+		 : run_partial(&r)      ? "partial"
+					: "done");
 	/* The report first, then the run's final state: a crash in between
 	 * leaves the run unfinished, and its resume writes the report again
 	 * under the same name, so no half-done run ever lacks one. */
@@ -1455,15 +1630,33 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 		report_release(&rep);
 		goto report_err;
 	}
-	if (!g->quiet)
-		report_print(&rep, stderr);
+	/* Metrics are for monitoring: a failure to write them is shown but
+	 * does not fail a run whose data work succeeded. */
+	if (metrics_write(r.st, r.cfg, &rep, r.now, &err) < 0) {
+		char msg[1200];
+
+		err_format(&err, msg, sizeof(msg));
+		log_msg("warn", "stockpipe: metrics not written: %s", msg);
+	}
+	if (!g->quiet) {
+		if (log_get_format() == LOG_JSON) {
+			struct buf j = BUF_INIT(16 << 20);
+
+			if (report_json(&rep, &j) == 0)
+				log_json_event("info", "report", "report",
+					       j.ptr, j.len);
+			buf_release(&j);
+		} else {
+			report_print(&rep, stderr);
+		}
+	}
 	report_release(&rep);
 	goto out;
 report_err: {
 	char msg[1200];
 
 	err_format(&err, msg, sizeof(msg));
-	fprintf(stderr, "stockpipe: %s\n", msg);
+	log_msg("error", "stockpipe: %s", msg);
 	code = err_exit_code(&err);
 	if (code == EXIT_REJECTS || code == EXIT_DONE)
 		code = EXIT_INTERNAL;

@@ -18,15 +18,28 @@
 
 #include "cli.h"
 
-enum run_mode { RUN_NEW, RUN_RESUME, RUN_RERUN };
+enum run_mode { RUN_NEW, RUN_RESUME, RUN_RERUN, RUN_REPLAY };
 
 struct run_opts {
 	enum run_mode mode;
 	int64_t run_id;           /* for resume/rerun; 0 = latest unfinished */
 	const char *from_stage;   /* rerun: unpack map load render deliver */
-	const char *only_source;  /* rerun: limit to one source */
-	const char *only_target;  /* rerun: limit to one target */
+	const char *only_source;  /* rerun, run, replay: limit to one source */
+	const char *only_target;  /* rerun, run: limit to one target */
+	/* run only (scheduler tasks, e.g. one Airflow task per stage):
+	 * until_stage stops after that stage; with only_source the targets
+	 * are not rendered, with only_target or targets_only the sources are
+	 * not touched. Such a "partial" invocation leaves the run open
+	 * (status "partial") for the next task; an invocation without
+	 * --source/--target/--until finishes it. */
+	const char *until_stage;  /* NULL = deliver (everything) */
+	int targets_only;
+	const char *replay_file;  /* replay: the raw file */
 };
+
+/* In a quarantined map unit's detail: `quarantine release --accept`
+ * waives the reject threshold for that document. */
+#define QUARANTINE_ACCEPT_TAG "[accept-rejects]"
 
 /* Runs the pipeline as o says and returns the process exit code. Prints
  * the human summary on stderr and writes the JSON report. */

@@ -84,6 +84,8 @@ enum stmt_id {
 	S_POSITIONS, S_ITEMS, S_ITEM_GET,
 	S_DELIV_FIND, S_DELIV_ADD, S_DELIV_LAST, S_DELIV_NAME,
 	S_COUNTER_BUMP, S_COUNTER_GET,
+	S_UNITS_IN_STATE, S_RUN_LAST_DONE, S_POS_NEGATIVE, S_RUN_OLDEST_EV,
+	S_RUN_DELIVS,
 	S_NSTMTS
 };
 
@@ -221,6 +223,17 @@ static const char *const sql[S_NSTMTS] = {
 			 " AND file_name = ?",
 	[S_DELIV_LAST] = "SELECT coalesce(max(delivered_at), 0)"
 			 " FROM deliveries WHERE target = ?",
+	[S_UNITS_IN_STATE] = "SELECT id FROM units WHERE state = ?"
+			     " AND stage = ? ORDER BY id",
+	[S_RUN_LAST_DONE] = "SELECT max(finished_at) FROM runs"
+			    " WHERE status = 'done'",
+	[S_POS_NEGATIVE] = "SELECT count(*) FROM positions WHERE qty < 0",
+	[S_RUN_OLDEST_EV] = "SELECT min(as_of) FROM stock_events WHERE doc IN"
+			    " (SELECT id FROM units WHERE run_id = ?"
+			    " AND stage = 'map')",
+	[S_RUN_DELIVS] = "SELECT target, file_name, delivered_at"
+			 " FROM deliveries WHERE run_id = ?"
+			 " ORDER BY target, delivered_at, file_name",
 };
 
 struct state {
@@ -1409,5 +1422,143 @@ int state_integrity(struct state *s, int *ok, struct err *err)
 	*ok = rc == SQLITE_ROW &&
 	      !strcmp((const char *)sqlite3_column_text(p, 0), "ok");
 	sqlite3_finalize(p);
+	return 0;
+}
+
+int state_units_in_state_each(struct state *s, int unit_state,
+			      const char *stage,
+			      int (*cb)(void *ud, struct state_unit *u),
+			      void *ud, struct err *err)
+{
+	sqlite3_stmt *p;
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0, i;
+	int rc, ret = 0;
+	struct state_unit *u;
+
+	if (!(p = stmt(s, S_UNITS_IN_STATE, err)))
+		return -1;
+	sqlite3_bind_int(p, 1, unit_state);
+	bind_text(p, 2, stage);
+	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+		if (n == cap) {
+			int64_t *nids;
+
+			cap = cap ? cap * 2 : 64;
+			if (!(nids = realloc(ids, cap * sizeof(*ids)))) {
+				free(ids);
+				sqlite3_reset(p);
+				return err_set(err, E_NOMEM, "out of memory");
+			}
+			ids = nids;
+		}
+		ids[n++] = sqlite3_column_int64(p, 0);
+	}
+	sqlite3_reset(p);
+	if (rc != SQLITE_DONE) {
+		free(ids);
+		return db_err(s, err, "list units");
+	}
+	if (!(u = malloc(sizeof(*u)))) {
+		free(ids);
+		return err_set(err, E_NOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		if (state_unit_get(s, ids[i], u, err) < 0) {
+			ret = -1;
+			break;
+		}
+		if ((rc = cb(ud, u)) != 0) {
+			ret = rc < 0 ? -1 : 0;
+			break;
+		}
+	}
+	free(u);
+	free(ids);
+	return ret;
+}
+
+/* One integer (or NULL -> *found = 0) from a one-row statement. */
+static int one_int(struct state *s, sqlite3_stmt *p, int64_t *v, int *found,
+		   struct err *err, const char *what)
+{
+	int rc = sqlite3_step(p);
+
+	*v = 0;
+	if (found)
+		*found = 0;
+	if (rc == SQLITE_ROW && sqlite3_column_type(p, 0) != SQLITE_NULL) {
+		*v = sqlite3_column_int64(p, 0);
+		if (found)
+			*found = 1;
+	}
+	sqlite3_reset(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, what);
+	return 0;
+}
+
+int state_run_last_done(struct state *s, int64_t *at, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_RUN_LAST_DONE, err);
+	const char *iso;
+	int rc;
+
+	*at = 0;
+	if (!p)
+		return -1;
+	rc = sqlite3_step(p);
+	if (rc == SQLITE_ROW && (iso = (const char *)sqlite3_column_text(p, 0)) &&
+	    dt_parse_iso(iso, strlen(iso), at) < 0)
+		*at = 0;
+	sqlite3_reset(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "last done run");
+	return 0;
+}
+
+int state_positions_negative(struct state *s, int64_t *n, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_POS_NEGATIVE, err);
+
+	if (!p)
+		return -1;
+	return one_int(s, p, n, NULL, err, "negative positions");
+}
+
+int state_run_oldest_event(struct state *s, int64_t run_id, int64_t *as_of,
+			   int *found, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_RUN_OLDEST_EV, err);
+
+	if (!p)
+		return -1;
+	sqlite3_bind_int64(p, 1, run_id);
+	return one_int(s, p, as_of, found, err, "oldest event");
+}
+
+int state_run_deliveries_each(struct state *s, int64_t run_id,
+			      int (*cb)(void *ud, const char *target,
+					const char *file_name,
+					int64_t delivered_at),
+			      void *ud, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_RUN_DELIVS, err);
+	int rc;
+
+	if (!p)
+		return -1;
+	sqlite3_bind_int64(p, 1, run_id);
+	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(p, 0);
+		const char *f = (const char *)sqlite3_column_text(p, 1);
+
+		if (cb(ud, t ? t : "", f ? f : "",
+		       sqlite3_column_int64(p, 2)) != 0)
+			break;
+	}
+	sqlite3_reset(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "deliveries of run");
 	return 0;
 }

@@ -186,6 +186,26 @@ int state_counter_next(struct state *s, const char *name, int64_t *value,
 /* The current value of a counter (0 if never used). */
 int state_counter_get(struct state *s, const char *name, int64_t *value,
 		      struct err *err);
+/* Units of one stage in one state across every run (e.g. quarantined map
+ * units), oldest first; same callback rules as state_units_each. */
+int state_units_in_state_each(struct state *s, int unit_state,
+			      const char *stage,
+			      int (*cb)(void *ud, struct state_unit *u),
+			      void *ud, struct err *err);
+
+/* Monitoring (metrics.c). Epoch seconds of the last run finished "done"
+ * (0 if none); positions below zero; the oldest as_of among the stock
+ * events run_id's documents loaded (*found = 0 if none); run_id's
+ * deliveries (the callback stops the walk with a non-zero return). */
+int state_run_last_done(struct state *s, int64_t *at, struct err *err);
+int state_positions_negative(struct state *s, int64_t *n, struct err *err);
+int state_run_oldest_event(struct state *s, int64_t run_id, int64_t *as_of,
+			   int *found, struct err *err);
+int state_run_deliveries_each(struct state *s, int64_t run_id,
+			      int (*cb)(void *ud, const char *target,
+					const char *file_name,
+					int64_t delivered_at),
+			      void *ud, struct err *err);
 
 /* PRAGMA integrity_check; *ok = 1 when it says "ok". */
 int state_integrity(struct state *s, int *ok, struct err *err);

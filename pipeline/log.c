@@ -1,0 +1,158 @@
+/* log.c - see log.h. */
+#include "log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+static enum log_format fmt_now = LOG_TEXT;
+static int64_t run_now;
+
+int log_set_format_name(const char *name)
+{
+	if (!strcmp(name, "text"))
+		fmt_now = LOG_TEXT;
+	else if (!strcmp(name, "json"))
+		fmt_now = LOG_JSON;
+	else
+		return -1;
+	return 0;
+}
+
+void log_set_format(enum log_format f)
+{
+	fmt_now = f;
+}
+
+enum log_format log_get_format(void)
+{
+	return fmt_now;
+}
+
+void log_set_run(int64_t run_id)
+{
+	run_now = run_id;
+}
+
+/* JSON string body of s[0..n) into out (cap bytes, NUL-terminated; cut
+ * at a character boundary when it does not fit). */
+static void json_esc(char *out, size_t cap, const char *s, size_t n)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i < n && o + 7 < cap; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)c;
+		} else if (c == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else if (c == '\t') {
+			out[o++] = '\\';
+			out[o++] = 't';
+		} else if (c < 0x20) {
+			o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	/* Do not end inside a UTF-8 sequence. */
+	if (i < n)
+		while (o > 0 && ((unsigned char)out[o - 1] & 0xC0) == 0x80)
+			o--;
+	if (i < n && o > 0 && ((unsigned char)out[o - 1] & 0xC0) == 0xC0)
+		o--;
+	out[o] = '\0';
+}
+
+static void stamp(char *out, size_t n)
+{
+	struct timeval tv;
+	struct tm tm;
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000));
+}
+
+static void json_line(const char *level, const char *msg, size_t n)
+{
+	char ts[96], body[6000];
+
+	while (n && (*msg == ' ' || *msg == '\t'))
+		msg++, n--;
+	stamp(ts, sizeof(ts));
+	json_esc(body, sizeof(body), msg, n);
+	if (run_now)
+		fprintf(stderr,
+			"{\"ts\":\"%s\",\"level\":\"%s\",\"run_id\":%lld,"
+			"\"msg\":\"%s\"}\n",
+			ts, level, (long long)run_now, body);
+	else
+		fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"%s\"}\n",
+			ts, level, body);
+}
+
+void log_vmsg(const char *level, const char *fmt, va_list ap)
+{
+	char line[4096];
+	int w = vsnprintf(line, sizeof(line), fmt, ap);
+
+	if (w < 0)
+		return;
+	if ((size_t)w >= sizeof(line))
+		memcpy(line + sizeof(line) - 4, "...", 4);
+	if (fmt_now == LOG_JSON)
+		json_line(level, line, strlen(line));
+	else
+		fprintf(stderr, "%s\n", line);
+}
+
+void log_msg(const char *level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(level, fmt, ap);
+	va_end(ap);
+}
+
+void log_block(const char *level, const char *text)
+{
+	const char *p = text, *nl;
+
+	if (fmt_now == LOG_TEXT) {
+		fputs(text, stderr);
+		return;
+	}
+	while (*p) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p);
+		if (nl > p)
+			json_line(level, p, (size_t)(nl - p));
+		p = *nl ? nl + 1 : nl;
+	}
+}
+
+void log_json_event(const char *level, const char *event, const char *key,
+		    const char *json, size_t len)
+{
+	char ts[96];
+
+	if (fmt_now != LOG_JSON)
+		return;
+	stamp(ts, sizeof(ts));
+	fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":\"%s\"", ts,
+		level, event);
+	if (run_now)
+		fprintf(stderr, ",\"run_id\":%lld", (long long)run_now);
+	fprintf(stderr, ",\"%s\":", key);
+	fwrite(json, 1, len, stderr);
+	fputs("}\n", stderr);
+}

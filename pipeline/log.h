@@ -1,0 +1,45 @@
+/* log.h - the human lines stockpipe prints on stderr, as text or as JSON
+ * lines (one object a line, for Airflow task logs and log shippers).
+ *
+ * main.c sets the format once (--log-format text|json); everything that
+ * talks to the operator during a run goes through log_msg(), so the same
+ * events come out either way:
+ *
+ *   text: "  stores: 2 new files"
+ *   json: {"ts":"2026-11-20T06:00:00.123Z","level":"info","run_id":3,
+ *          "msg":"stores: 2 new files"}
+ *
+ * Levels: "info", "warn" (rejects, quarantine), "error" (unit failures).
+ * Text mode prints the message as given (indentation included); JSON mode
+ * trims leading blanks. Nothing here allocates, so it works when memory
+ * is exhausted.
+ */
+#ifndef STOCKPIPE_LOG_H
+#define STOCKPIPE_LOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum log_format { LOG_TEXT, LOG_JSON };
+
+/* "text" or "json" -> 0, anything else -> -1. */
+int log_set_format_name(const char *name);
+void log_set_format(enum log_format f);
+enum log_format log_get_format(void);
+/* The run the following lines belong to (0 = none); added to JSON lines. */
+void log_set_run(int64_t run_id);
+
+void log_msg(const char *level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void log_vmsg(const char *level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+/* A block of lines (e.g. the run summary): text mode prints it verbatim,
+ * JSON mode one line per non-empty line. */
+void log_block(const char *level, const char *text);
+/* JSON mode only: one line {"ts":...,"level":...,"event":EVENT,
+ * "run_id":...,KEY:<json>} where json is an already encoded JSON value. */
+void log_json_event(const char *level, const char *event, const char *key,
+		    const char *json, size_t len);
+
+#endif
