@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../transforms/dt.h"
 
@@ -197,12 +198,39 @@ static int on_item(void *ud, const char *const *item, const char *price,
 	return 0;
 }
 
+/* Appends the file at path to a; 0 or -1. */
+static int append_file(struct fsu_atomic *a, const char *path,
+		       struct err *err)
+{
+	char buf[65536];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	int rc = 0;
+
+	if (!f)
+		return err_sys(err, "cannot open '%s'", path);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		if (fsu_atomic_write(a, buf, n, err) < 0) {
+			rc = -1;
+			break;
+		}
+	if (!rc && ferror(f))
+		rc = err_sys(err, "cannot read '%s'", path);
+	fclose(f);
+	return rc;
+}
+
 int render_target(struct state *st, const struct cfg_target *t,
-		  const struct outbound *ob, const char *out_path,
-		  char *sha_hex, struct render_stats *rs, struct err *err)
+		  const struct outbound *ob, struct outbound_env *env,
+		  const char *out_path, render_ready_fn ready, void *ud,
+		  char *key_hex, char *sha_hex, struct render_stats *rs,
+		  struct err *err)
 {
 	struct rctx *c;
-	int rc = -1;
+	struct fsu_atomic fin;
+	struct sha256 key;
+	char body[4200];
+	int rc = -1, skip = 0;
 	static struct rctx zero;
 
 	memset(rs, 0, sizeof(*rs));
@@ -216,11 +244,16 @@ int render_target(struct state *st, const struct cfg_target *t,
 	c->err = err;
 	buf_init(&c->line, 1 << 20);
 	arena_init(&c->a, 8192, 1 << 20);
-	if (fsu_atomic_open(&c->out, out_path, err) < 0)
+	/* The rows go to NAME.body first. Their hash (with the outbound
+	 * mapping's) is the content key: envelopes carry control numbers and
+	 * times that change every time, the rows only when the stock does. */
+	if ((size_t)snprintf(body, sizeof(body), "%s.body", out_path) >=
+	    sizeof(body)) {
+		err_set(err, E_IO, "path too long: '%s'", out_path);
 		goto out;
-	if (outbound_header(ob, &c->line, err) < 0 ||
-	    fsu_atomic_write(&c->out, c->line.ptr, c->line.len, err) < 0)
-		goto abort;
+	}
+	if (fsu_atomic_open(&c->out, body, err) < 0)
+		goto out;
 	if (!strcmp(outbound_kind(ob), "item")) {
 		if (state_items_each(st, on_item, c, err) < 0)
 			goto abort;
@@ -229,7 +262,45 @@ int render_target(struct state *st, const struct cfg_target *t,
 		    flush_row(c) < 0)
 			goto abort;
 	}
-	rc = fsu_atomic_commit(&c->out, sha_hex, err);
+	if (fsu_atomic_commit(&c->out, NULL, err) < 0)
+		goto out;
+	if (sha256_init(&key, err) < 0)
+		goto out_body;
+	sha256_update(&key, outbound_sha256(ob), strlen(outbound_sha256(ob)));
+	{
+		char bsha[SHA256_HEX_LEN];
+
+		if (sha256_file(body, bsha, NULL, err) < 0) {
+			sha256_release(&key);
+			goto out_body;
+		}
+		sha256_update(&key, bsha, strlen(bsha));
+	}
+	sha256_final(&key, key_hex);
+	env->rows = rs->rows;
+	if (ready && ready(ud, key_hex, env, &skip, err) < 0)
+		goto out_body;
+	if (skip) {
+		rc = 0;
+		goto out_body;
+	}
+	if (fsu_atomic_open(&fin, out_path, err) < 0)
+		goto out_body;
+	buf_reset(&c->line);
+	if (outbound_header(ob, env, &c->line, err) < 0 ||
+	    fsu_atomic_write(&fin, c->line.ptr, c->line.len, err) < 0 ||
+	    append_file(&fin, body, err) < 0)
+		goto abort_fin;
+	buf_reset(&c->line);
+	if (outbound_footer(ob, env, &c->line, err) < 0 ||
+	    fsu_atomic_write(&fin, c->line.ptr, c->line.len, err) < 0)
+		goto abort_fin;
+	rc = fsu_atomic_commit(&fin, sha_hex, err);
+	goto out_body;
+abort_fin:
+	fsu_atomic_abort(&fin);
+out_body:
+	unlink(body);
 	goto out;
 abort:
 	fsu_atomic_abort(&c->out);

@@ -22,11 +22,23 @@ struct render_stats {
 	int64_t negative;   /* rows whose computed value was below zero */
 };
 
-/* Writes the snapshot for t through ob into out_path (published
- * atomically) and returns its SHA-256 in sha_hex. */
+/* Called once the rows are rendered, with their content key (SHA-256 of
+ * the outbound mapping and the rows, not of envelopes that carry times
+ * and control numbers). Set *skip to stop here (the target already has
+ * this content); otherwise fill env->control if the format needs one. */
+typedef int (*render_ready_fn)(void *ud, const char *key_hex,
+			       struct outbound_env *env, int *skip,
+			       struct err *err);
+
+/* Renders the snapshot for t through ob into out_path (published
+ * atomically: header, rows, footer) unless ready() skips it. key_hex
+ * receives the content key, sha_hex the file's SHA-256 (untouched when
+ * skipped). env->target and env->now must be set; env->rows is filled. */
 int render_target(struct state *st, const struct cfg_target *t,
-		  const struct outbound *ob, const char *out_path,
-		  char *sha_hex, struct render_stats *rs, struct err *err);
+		  const struct outbound *ob, struct outbound_env *env,
+		  const char *out_path, render_ready_fn ready, void *ud,
+		  char *key_hex, char *sha_hex, struct render_stats *rs,
+		  struct err *err);
 
 /* Computes available-to-sell from per-state sums; exposed for tests. */
 dec render_atp(const struct cfg_target *t, const dec *by_state,

@@ -1112,11 +1112,65 @@ static int unique_name(struct run *r, const struct cfg_target *t, char *name,
 		       t->name);
 }
 
+/* The envelope control number of a render unit: drawn from the partner's
+ * counter once, saved in the unit in the same transaction, and reused when
+ * the unit is redone after a crash, so the redone file is byte-identical
+ * and no number is handed out twice. */
+static int control_number(struct run *r, struct state_unit *u,
+			  const char *counter, int64_t *out, struct err *err)
+{
+	const char *p = strstr(u->detail, "control=");
+
+	if (p && sscanf(p + 8, "%lld", (long long *)out) == 1 && *out > 0)
+		return 0;
+	if (state_begin(r->st, err) < 0)
+		return -1;
+	if (state_counter_next(r->st, counter, out, err) < 0)
+		goto fail;
+	notef(u->detail, sizeof(u->detail), "control=%lld",
+	      (long long)*out);
+	if (state_unit_save(r->st, u, err) < 0)
+		goto fail;
+	return state_commit(r->st, err);
+fail:
+	state_rollback(r->st);
+	return -1;
+}
+
 struct tgt_ctx {
 	struct run *r;
 	const struct cfg_target *t;
 	struct err *err;
 };
+
+struct ready_ctx {
+	struct run *r;
+	struct state_unit *u;
+	const struct cfg_target *t;
+	const struct outbound *ob;
+	char prev[256];
+};
+
+/* After the rows are rendered: skip if the target already has this
+ * content; otherwise take the envelope's control number. */
+static int render_ready(void *ud, const char *key, struct outbound_env *env,
+			int *skip, struct err *err)
+{
+	struct ready_ctx *c = ud;
+	int found;
+
+	if (state_delivery_find(c->r->st, c->t->name, key, c->prev,
+				sizeof(c->prev), &found, err) < 0)
+		return -1;
+	if (found) {
+		*skip = 1;
+		return 0;
+	}
+	if (outbound_counter(c->ob))
+		return control_number(c->r, c->u, outbound_counter(c->ob),
+				      &env->control, err);
+	return 0;
+}
 
 static int do_render(void *ud, struct state_unit *u)
 {
@@ -1125,9 +1179,10 @@ static int do_render(void *ud, struct state_unit *u)
 	struct err e = ERR_INIT;
 	struct outbound *ob = NULL;
 	struct render_stats rs;
+	struct outbound_env env;
+	struct ready_ctx rc;
 	struct state_unit next;
-	char name[256], path[4096], sha[SHA256_HEX_LEN], prev[256];
-	int found;
+	char name[256], path[4096], sha[SHA256_HEX_LEN], key[SHA256_HEX_LEN];
 
 	if (u->state == US_DONE)
 		return 0;
@@ -1147,36 +1202,49 @@ static int do_render(void *ud, struct state_unit *u)
 	    unique_name(r, tc->t, name, sizeof(name), &e) < 0)
 		goto fail;
 	path_in(r, path, sizeof(path), "outbox", tc->t->name, name);
-	/* The read transaction makes the snapshot consistent: no load can
-	 * commit halfway through it (and none runs: we hold the lock). */
-	if (render_target(r->st, tc->t, ob, path, sha, &rs, &e) < 0)
+	memset(&env, 0, sizeof(env));
+	env.target = tc->t->name;
+	env.now = r->now;
+	memset(&rc, 0, sizeof(rc));
+	rc.r = r;
+	rc.u = u;
+	rc.t = tc->t;
+	rc.ob = ob;
+	sha[0] = '\0';
+	/* One SELECT streams the positions: a consistent snapshot, and no
+	 * load runs meanwhile (we hold the lock). */
+	if (render_target(r->st, tc->t, ob, &env, path, render_ready, &rc, key,
+			  sha, &rs, &e) < 0)
 		goto fail;
 	outbound_free(ob);
 	ob = NULL;
 	u->records_out = rs.rows;
-	str_copy(u->output_path, sizeof(u->output_path), path);
-	str_copy(u->output_sha, sizeof(u->output_sha), sha);
-	if (state_delivery_find(r->st, tc->t->name, sha, prev, sizeof(prev),
-				&found, &e) < 0)
-		goto fail;
-	if (found) {
+	if (!sha[0]) {
 		/* Same content as a file the target already has: sending it
 		 * again would be a duplicate delivery. */
-		unlink(path);
 		u->output_path[0] = '\0';
+		str_copy(u->output_sha, sizeof(u->output_sha), key);
 		notef(u->detail, sizeof(u->detail),
-			 "unchanged: same as delivered '%s'", prev);
+		      "unchanged: same as delivered '%s'", rc.prev);
 		if (unit_done(r, u, NULL, &e) < 0)
 			goto fail;
 		say(r, "  %s: unchanged since '%s', nothing to deliver",
-		    tc->t->name, prev);
+		    tc->t->name, rc.prev);
 		return 0;
 	}
-	notef(u->detail, sizeof(u->detail), "%lld rows", (long long)rs.rows);
+	str_copy(u->output_path, sizeof(u->output_path), path);
+	str_copy(u->output_sha, sizeof(u->output_sha), sha);
+	if (env.control)
+		notef(u->detail, sizeof(u->detail), "%lld rows, control=%lld",
+		      (long long)rs.rows, (long long)env.control);
+	else
+		notef(u->detail, sizeof(u->detail), "%lld rows",
+		      (long long)rs.rows);
 	unit_init(&next, r, ST_DELIVER, tc->t->name, "delivery");
 	next.parent = u->id;
 	str_copy(next.input_path, sizeof(next.input_path), path);
-	str_copy(next.input_sha, sizeof(next.input_sha), sha);
+	/* The delivery ledger is keyed by content, not by file bytes. */
+	str_copy(next.input_sha, sizeof(next.input_sha), key);
 	if (unit_done(r, u, &next, &e) < 0)
 		goto fail;
 	return 0;

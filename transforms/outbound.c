@@ -355,11 +355,28 @@ static void csv_cell(const struct outbound *o, struct buf *out,
 	buf_addc(out, o->quote);
 }
 
-int outbound_header(const struct outbound *o, struct buf *out,
-		    struct err *err)
+const char *outbound_counter(const struct outbound *o)
+{
+	(void)o;
+	return NULL; /* csv and jsonl carry no control numbers */
+}
+
+int outbound_footer(const struct outbound *o, const struct outbound_env *env,
+		    struct buf *out, struct err *err)
+{
+	(void)o;
+	(void)env;
+	(void)out;
+	(void)err;
+	return 0;
+}
+
+int outbound_header(const struct outbound *o, const struct outbound_env *env,
+		    struct buf *out, struct err *err)
 {
 	size_t i;
 
+	(void)env;
 	if (o->jsonl || !o->header)
 		return 0;
 	for (i = 0; i < o->ncols; i++) {

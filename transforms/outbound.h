@@ -16,6 +16,8 @@
 #ifndef STOCKPIPE_OUTBOUND_H
 #define STOCKPIPE_OUTBOUND_H
 
+#include <stdint.h>
+
 #include "../pipeline/arena.h"
 #include "../pipeline/buf.h"
 #include "../pipeline/err.h"
@@ -33,9 +35,29 @@ const char *outbound_kind(const struct outbound *o);
 const char *outbound_format(const struct outbound *o);
 /* SHA-256 (hex) of the file as compiled. */
 const char *outbound_sha256(const struct outbound *o);
-/* Appends the CSV header line (when the mapping wants one) to out. */
-int outbound_header(const struct outbound *o, struct buf *out,
-		    struct err *err);
+/* What a document's envelope needs: EDI interchange headers and trailers,
+ * an XML root with a creation time. */
+struct outbound_env {
+	const char *target;   /* target name */
+	int64_t now;          /* run clock, seconds since the epoch, UTC */
+	int64_t control;      /* control number for this document (>= 1), or
+				 0 when outbound_counter() is NULL */
+	int64_t rows;         /* rows written so far (used by the footer) */
+};
+
+/* Name of the state-store counter this mapping draws control numbers
+ * from, one per partner envelope (e.g. "x12:ZZ:SENDER:ZZ:RECEIVER"), or
+ * NULL when the format needs none (csv, jsonl). The caller takes the next
+ * value once per document and passes it in env->control. */
+const char *outbound_counter(const struct outbound *o);
+/* Appends what precedes the first row: the CSV header line (when the
+ * mapping wants one), an EDI envelope, an XML root. */
+int outbound_header(const struct outbound *o, const struct outbound_env *env,
+		    struct buf *out, struct err *err);
+/* Appends what follows the last row: EDI trailers with their counts,
+ * closing XML tags; nothing for csv and jsonl. */
+int outbound_footer(const struct outbound *o, const struct outbound_env *env,
+		    struct buf *out, struct err *err);
 /* Appends one rendered row (with its line end) to out. get() returns the
  * value of a row field or NULL when absent; temporaries come from a, which
  * the caller resets per row. */

@@ -41,7 +41,7 @@ T_TEST(outbound_csv_quoting_and_functions)
 	T_EQ_STR(outbound_format(o), "csv");
 	T_EQ_INT(strlen(outbound_sha256(o)), 64);
 	arena_init(&a, 1024, 0);
-	T_OK(outbound_header(o, &out, &e), &e);
+	T_OK(outbound_header(o, NULL, &out, &e), &e);
 	T_OK(outbound_row(o, row_get, (void *)row, &a, &out, &e), &e);
 	T_EQ_STR(out.ptr,
 		 "sku;title;qty;\"updated;local\";ean;channel\r\n"
@@ -68,7 +68,7 @@ T_TEST(outbound_jsonl_numbers_and_nulls)
 		"  - { name: price, value: on_hand, type: number }\n") == 0);
 	T_OK(outbound_load("j.yaml", &o, &e), &e);
 	arena_init(&a, 1024, 0);
-	T_OK(outbound_header(o, &out, &e), &e);
+	T_OK(outbound_header(o, NULL, &out, &e), &e);
 	T_EQ_INT(out.len, 0); /* no header in JSON Lines */
 	T_OK(outbound_row(o, row_get, (void *)row, &a, &out, &e), &e);
 	T_EQ_STR(out.ptr, "{\"seller_sku\":\"A\\\"1\",\"quantity\":7,\"ean\":null,\"price\":null}\n");
