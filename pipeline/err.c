@@ -125,6 +125,9 @@ int err_exit_code(const struct err *e)
 	case E_CONFIG:
 	case E_AUTH:
 	case E_NOTFOUND:
+	/* A target file of that name with other content: a person has to
+	 * look; retrying would fail the same way. */
+	case E_EXISTS:
 		return EXIT_CONFIG;
 	case E_USAGE:
 		return EXIT_USAGE;
@@ -134,7 +137,6 @@ int err_exit_code(const struct err *e)
 	case E_BUSY:
 	case E_NET:
 	case E_INTERRUPT:
-	case E_EXISTS:
 		return EXIT_TEMPFAIL;
 	default:
 		return EXIT_INTERNAL;

@@ -378,7 +378,7 @@ golden_ok "$E" "identical existing file"
 E=$T_TMP/exists2
 full "$E"
 echo "not ours" >"$E/remote/out/webshop/webshop_stock_1_20261120T060000Z.csv"
-expect_exit_d 75 "final name exists with different content: exit 75" spf "$E" run
+expect_exit_d 78 "final name exists with different content: exit 78" spf "$E" run
 has_err "already exists.*different content" "different existing file: the reason says so"
 [ "$(cat "$E/remote/out/webshop/webshop_stock_1_20261120T060000Z.csv")" = "not ours" ] &&
 	pass "the existing different file is not overwritten" || fail "the existing file was overwritten"
