@@ -359,7 +359,8 @@ static int parse_bool(struct mapping *m, const struct ynode *in,
 /* The drivers other than csv (which compile_input() handles itself). */
 static const struct map_driver *map_driver_find(const char *format)
 {
-	static const struct map_driver *const drivers[] = {NULL};
+	static const struct map_driver *const drivers[] = {&map_driver_xml,
+							    NULL};
 	size_t i;
 
 	for (i = 0; drivers[i]; i++)
@@ -419,10 +420,9 @@ static int compile_input(struct mapping *m, struct err *err)
 			return -1;
 		return m->drv_ops->compile_input(m, in, err);
 	}
-	if (!strcmp(f->value, "x12") || !strcmp(f->value, "edifact") ||
-	    !strcmp(f->value, "xml"))
+	if (!strcmp(f->value, "x12") || !strcmp(f->value, "edifact"))
 		return ynode_err(m->yt, f, err, E_CONFIG,
-				 "format '%s' is not supported by this build yet (only csv)",
+				 "format '%s' is not supported by this build yet (csv or xml)",
 				 f->value);
 	if (strcmp(f->value, "csv"))
 		return ynode_err(m->yt, f, err, E_CONFIG,
