@@ -467,38 +467,45 @@ void core_seg_begin(struct edi_core *c)
 	c->seg_off = c->roff + c->rpos;
 }
 
-/* Ends the current token at slen and starts the next one. */
-static inline int tok_next(struct edi_core *c, unsigned elem, unsigned rep,
-			   unsigned comp)
-{
-	struct edi_tok *t;
-
-	if (c->ntok == c->tokcap && tok_grow(c) < 0)
-		return -1;
-	if (elem > 0xFFFF || rep > 0xFFFF || comp > 0xFFFF)
-		return -1;
-	c->tok[c->ntok - 1].len = (uint32_t)(c->slen - c->tok[c->ntok - 1].off);
-	c->sb[c->slen++] = '\0';
-	t = &c->tok[c->ntok++];
-	t->off = (uint32_t)c->slen;
-	t->elem = (uint16_t)elem;
-	t->rep = (uint16_t)rep;
-	t->comp = (uint16_t)comp;
-	return 0;
-}
-
 int core_seg_feed(struct edi_core *c, const unsigned char **pp,
 		  const unsigned char *end)
 {
+	/* Everything hot lives in locals: stores through the char buffer
+	 * may alias any field of c, so the compiler would reload them
+	 * after every byte written. Written back at the exits. */
 	const unsigned char *p = *pp;
 	const unsigned char *cls = c->cls;
 	char *sb = c->sb;
+	struct edi_tok *tok = c->tok;
+	size_t slen = c->slen, smax = c->smax, ntok = c->ntok;
+	size_t tokcap = c->tokcap;
+	unsigned elem = c->cur_elem, rep = c->cur_rep, comp = c->cur_comp;
 	int rc = 0;
 
+#define TOK_NEXT(e, r, cm)                                                 \
+	do {                                                               \
+		if (ntok == tokcap) {                                      \
+			c->ntok = ntok;                                    \
+			if (tok_grow(c) < 0)                               \
+				goto toobig;                               \
+			tok = c->tok;                                      \
+			tokcap = c->tokcap;                                \
+		}                                                          \
+		if ((e) > 0xFFFF || (r) > 0xFFFF || (cm) > 0xFFFF)         \
+			goto toobig;                                       \
+		tok[ntok - 1].len = (uint32_t)(slen - tok[ntok - 1].off);  \
+		sb[slen++] = '\0';                                         \
+		tok[ntok].off = (uint32_t)slen;                            \
+		tok[ntok].elem = (uint16_t)(e);                            \
+		tok[ntok].rep = (uint16_t)(r);                             \
+		tok[ntok].comp = (uint16_t)(cm);                           \
+		ntok++;                                                    \
+	} while (0)
+
 	if (c->in_rel && p < end) {
-		if (c->slen >= c->smax)
+		if (slen >= smax)
 			goto toobig;
-		sb[c->slen++] = (char)*p++;
+		sb[slen++] = (char)*p++;
 		c->in_rel = 0;
 	}
 	while (p < end) {
@@ -510,41 +517,38 @@ int core_seg_feed(struct edi_core *c, const unsigned char **pp,
 			p++;
 		n = (size_t)(p - q);
 		if (n) {
-			if (n > c->smax - c->slen)
+			if (n > smax - slen)
 				goto toobig;
-			memcpy(sb + c->slen, q, n);
-			c->slen += n;
+			memcpy(sb + slen, q, n);
+			slen += n;
 			if (p == end)
 				break;
 		}
 		/* Room for a delimiter's NUL (or one more data byte). */
-		if (c->slen >= c->smax && cls[*p] != C_TERM &&
-		    cls[*p] != C_NL)
+		if (slen >= smax && cls[*p] != C_TERM && cls[*p] != C_NL)
 			goto toobig;
 		switch (cls[*p]) {
 		case C_NOTE:
 			c->seg_note = 1;
-			sb[c->slen++] = (char)*p++;
+			sb[slen++] = (char)*p++;
 			break;
 		case C_ELEM:
 			p++;
-			c->cur_elem++;
-			c->cur_rep = c->cur_comp = 1;
-			if (tok_next(c, c->cur_elem, 1, 1) < 0)
-				goto toobig;
-			c->ef[c->cur_elem] = (uint32_t)(c->ntok - 1);
+			elem++;
+			rep = comp = 1;
+			TOK_NEXT(elem, 1, 1);
+			c->ef[elem] = (uint32_t)(ntok - 1);
 			break;
 		case C_COMP:
 			p++;
-			if (tok_next(c, c->cur_elem, c->cur_rep,
-				     ++c->cur_comp) < 0)
-				goto toobig;
+			comp++;
+			TOK_NEXT(elem, rep, comp);
 			break;
 		case C_REP:
 			p++;
-			c->cur_comp = 1;
-			if (tok_next(c, c->cur_elem, ++c->cur_rep, 1) < 0)
-				goto toobig;
+			rep++;
+			comp = 1;
+			TOK_NEXT(elem, rep, 1);
 			break;
 		case C_REL:
 			p++;
@@ -554,7 +558,7 @@ int core_seg_feed(struct edi_core *c, const unsigned char **pp,
 			}
 			if (*p == '\n')
 				c->line++;
-			sb[c->slen++] = (char)*p++;
+			sb[slen++] = (char)*p++;
 			break;
 		case C_NL:
 			if (*p == '\n')
@@ -572,10 +576,16 @@ int core_seg_feed(struct edi_core *c, const unsigned char **pp,
 	}
 out:
 	*pp = p;
+	c->slen = slen;
+	c->ntok = ntok;
+	c->cur_elem = elem;
+	c->cur_rep = rep;
+	c->cur_comp = comp;
 	return rc;
 toobig:
-	*pp = p;
-	return -1;
+	rc = -1;
+	goto out;
+#undef TOK_NEXT
 }
 
 void core_seg_end(struct edi_core *c, int truncated)
@@ -598,7 +608,8 @@ void core_seg_end(struct edi_core *c, int truncated)
 	if (tl > sizeof(s->tag) - 1)
 		tl = sizeof(s->tag) - 1;
 	memcpy(s->tag, c->sb, tl);
-	s->tag[tl] = '\0';
+	memset(s->tag + tl, 0, sizeof(s->tag) - tl);
+	c->tag_code = c->tok[0].len <= 3 ? EDI_TAG(s->tag) : 0;
 }
 
 void core_seg_drop_last_empty(struct edi_core *c)
@@ -818,16 +829,26 @@ void core_push_seg(struct edi_core *c)
 		return; /* cannot happen: issues leave room */
 	s->ev.kind = EDI_EV_SEGMENT;
 	s->ev.seg = &c->seg;
-	/* The segment is the last event of its batch: the live context is
-	 * right for it, but a snapshot keeps it stable for the consumer. */
-	s->ctx = c->ctx;
-	s->ev.ctx = &s->ctx;
+	/* A segment is the last event of its batch unless a trailer's end
+	 * event follows it, so the live context is right for it; copying
+	 * the context per segment would cost more than tokenizing. When an
+	 * end event follows, core_push_end() snapshots it first. */
+	s->ev.ctx = &c->ctx;
 }
 
 void core_push_end(struct edi_core *c, int kind, int ok)
 {
-	struct edi_qslot *s = q_push(c);
+	struct edi_qslot *s, *prev;
 
+	if (c->qlen) {
+		prev = &c->q[(c->qhead + c->qlen - 1) % EDI_QMAX];
+		if (prev->ev.kind == EDI_EV_SEGMENT &&
+		    prev->ev.ctx == &c->ctx) {
+			prev->ctx = c->ctx;
+			prev->ev.ctx = &prev->ctx;
+		}
+	}
+	s = q_push(c);
 	if (!s)
 		return;
 	s->ev.kind = kind;

@@ -33,6 +33,12 @@ enum {
 	C_NL      /* CR/LF that is no delimiter: dropped (wrapped lines) */
 };
 
+/* A tag as a number, for cheap comparisons: EDI_TAG("GS"). */
+#define EDI_TAG(s)                                                        \
+	((uint32_t)(unsigned char)(s)[0] |                                 \
+	 (uint32_t)(unsigned char)(s)[1] << 8 |                            \
+	 (uint32_t)(unsigned char)(s)[2] << 16)
+
 struct edi_qslot {
 	struct edi_event ev;
 	struct edi_issue issue;
@@ -68,6 +74,7 @@ struct edi_core {
 	int seg_note;                  /* a C_NOTE byte was seen */
 	unsigned long seg_line;
 	uint64_t seg_off;
+	uint32_t tag_code;             /* EDI_TAG(seg.tag); 0 if longer */
 	/* interchange hash */
 	int hashing;
 	size_t hash_from;

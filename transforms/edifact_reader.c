@@ -456,11 +456,14 @@ static void process(struct edifact_reader *r, int truncated)
 	struct edi_core *c = &r->c;
 	struct edi_ctx *x = &c->ctx;
 	const char *tag = c->seg.tag;
+	uint32_t tc;
 	int k;
-	int is_unb = !strcmp(tag, "UNB");
+	int is_unb;
 
 	x->seg_in_file++;
 	x->seg_in_ic++;
+	tc = c->tag_code;
+	is_unb = tc == EDI_TAG("UNB");
 	if (is_unb)
 		process_unb(r);
 	if (c->seg_note)
@@ -480,7 +483,7 @@ static void process(struct edifact_reader *r, int truncated)
 			   "removed");
 	}
 	if (truncated) {
-		if (!strcmp(tag, "UNZ"))
+		if (tc == EDI_TAG("UNZ"))
 			core_issue(c, EDI_WARNING, EDI_I_TRAILING, NULL, 0,
 				   "final segment lacks its terminator");
 		else
@@ -490,7 +493,7 @@ static void process(struct edifact_reader *r, int truncated)
 	}
 	if (is_unb) {
 		core_push_seg(c);
-	} else if (!strcmp(tag, "UNG")) {
+	} else if (tc == EDI_TAG("UNG")) {
 		if (x->set_open)
 			close_set_missing(r);
 		if (x->grp_open)
@@ -518,7 +521,7 @@ static void process(struct edifact_reader *r, int truncated)
 				 ? edi_seg_value(&c->seg, 7, 1, 2)
 				 : "");
 		core_push_seg(c);
-	} else if (!strcmp(tag, "UNE")) {
+	} else if (tc == EDI_TAG("UNE")) {
 		if (x->set_open)
 			close_set_missing(r);
 		if (!x->grp_open) {
@@ -533,7 +536,7 @@ static void process(struct edifact_reader *r, int truncated)
 		core_push_end(c, EDI_EV_GROUP_END,
 			      x->grp_errors == 0 && !r->hdr_bad);
 		x->grp_open = 0;
-	} else if (!strcmp(tag, "UNH")) {
+	} else if (tc == EDI_TAG("UNH")) {
 		size_t i, l = 0;
 
 		if (x->set_open)
@@ -566,7 +569,7 @@ static void process(struct edifact_reader *r, int truncated)
 				break;
 		}
 		core_push_seg(c);
-	} else if (!strcmp(tag, "UNT")) {
+	} else if (tc == EDI_TAG("UNT")) {
 		if (!x->set_open) {
 			core_issue(c, EDI_ERROR, EDI_I_MISSING_HEADER, NULL, 0,
 				   "UNT without UNH");
@@ -581,7 +584,7 @@ static void process(struct edifact_reader *r, int truncated)
 			      x->set_errors == 0 && !r->hdr_bad);
 		x->set_open = 0;
 		x->seg_in_set = 0;
-	} else if (!strcmp(tag, "UNZ")) {
+	} else if (tc == EDI_TAG("UNZ")) {
 		if (x->set_open)
 			close_set_missing(r);
 		if (x->grp_open)

@@ -483,10 +483,12 @@ static void process(struct x12_reader *r, int truncated)
 	struct edi_core *c = &r->c;
 	struct edi_ctx *x = &c->ctx;
 	const char *tag = c->seg.tag;
+	uint32_t tc;
 	int k;
 
 	x->seg_in_file++;
 	x->seg_in_ic++;
+	tc = c->tag_code;
 	if (r->isa16_check) {
 		const struct edi_tok *t = &c->tok[c->ntok - 1];
 
@@ -539,7 +541,7 @@ static void process(struct x12_reader *r, int truncated)
 			   "removed");
 	}
 	if (truncated) {
-		if (!strcmp(tag, "IEA") || !strcmp(tag, "DXE"))
+		if (tc == EDI_TAG("IEA") || tc == EDI_TAG("DXE"))
 			core_issue(c, EDI_WARNING, EDI_I_TRAILING, NULL, 0,
 				   "final segment lacks its terminator");
 		else
@@ -548,7 +550,7 @@ static void process(struct x12_reader *r, int truncated)
 				   "to end of data)");
 	}
 
-	if (!strcmp(tag, "GS")) {
+	if (tc == EDI_TAG("GS")) {
 		if (x->set_open)
 			close_set_missing(r);
 		if (x->grp_open)
@@ -575,7 +577,7 @@ static void process(struct x12_reader *r, int truncated)
 			core_issue(c, EDI_ERROR, EDI_I_UNEXPECTED, NULL, 0,
 				   "GS inside a DXS/DXE envelope");
 		core_push_seg(c);
-	} else if (!strcmp(tag, "GE")) {
+	} else if (tc == EDI_TAG("GE")) {
 		if (x->set_open)
 			close_set_missing(r);
 		if (!x->grp_open) {
@@ -590,7 +592,7 @@ static void process(struct x12_reader *r, int truncated)
 		core_push_end(c, EDI_EV_GROUP_END,
 			      x->grp_errors == 0 && !r->hdr_bad);
 		x->grp_open = 0;
-	} else if (!strcmp(tag, "ST")) {
+	} else if (tc == EDI_TAG("ST")) {
 		if (x->set_open)
 			close_set_missing(r);
 		x->set_open = 1;
@@ -611,7 +613,7 @@ static void process(struct x12_reader *r, int truncated)
 			core_issue(c, EDI_ERROR, EDI_I_MISSING_HEADER, NULL, 0,
 				   "ST outside a functional group (no GS)");
 		core_push_seg(c);
-	} else if (!strcmp(tag, "SE")) {
+	} else if (tc == EDI_TAG("SE")) {
 		if (!x->set_open) {
 			core_issue(c, EDI_ERROR, EDI_I_MISSING_HEADER, NULL, 0,
 				   "SE without ST");
@@ -626,8 +628,8 @@ static void process(struct x12_reader *r, int truncated)
 			      x->set_errors == 0 && !r->hdr_bad);
 		x->set_open = 0;
 		x->seg_in_set = 0;
-	} else if ((!strcmp(tag, "IEA") && !x->dex) ||
-		   (!strcmp(tag, "DXE") && x->dex)) {
+	} else if ((tc == EDI_TAG("IEA") && !x->dex) ||
+		   (tc == EDI_TAG("DXE") && x->dex)) {
 		if (x->set_open)
 			close_set_missing(r);
 		if (x->grp_open)
@@ -647,8 +649,8 @@ static void process(struct x12_reader *r, int truncated)
 		x->seg_in_set++;
 		core_push_seg(c);
 	} else {
-		if (x->grp_open || (strcmp(tag, "TA1") && strcmp(tag, "ISB") &&
-				    strcmp(tag, "ISE")))
+		if (x->grp_open || (tc != EDI_TAG("TA1") && tc != EDI_TAG("ISB") &&
+				    tc != EDI_TAG("ISE")))
 			core_issue(c, EDI_ERROR, EDI_I_UNEXPECTED, NULL, 0,
 				   "segment %s outside a transaction set",
 				   tag);
