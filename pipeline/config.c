@@ -611,7 +611,8 @@ static int load_target(struct loader *l, const struct ynode *m,
 	static const char *const keys[] = {
 		"name", "url", "path", "mapping", "filename", "schedule",
 		"locations", "location_types", "per_location", "sellable",
-		"subtract", "safety_stock", "allocation", "ssh", NULL};
+		"subtract", "safety_stock", "allocation", "ssh", "stale_after",
+		"stale_action", NULL};
 	const char *url = NULL, *path = NULL, *mapping = NULL, *v = NULL;
 	int on_hand = config_state_index("on_hand");
 	int reserved = config_state_index("reserved");
@@ -702,6 +703,31 @@ static int load_target(struct loader *l, const struct ynode *m,
 		return ynode_err(l->t, ynode_get(m, "allocation"), l->err,
 				 E_CONFIG,
 				 "allocation must be a percentage 0-100");
+	/* stale_after: 6h; stale_action: hold | buffer 20% */
+	v = NULL;
+	if (want_scalar(l, m, "stale_after", 0, &v) < 0)
+		return -1;
+	if (v && (parse_duration(v, &t->stale_after) < 0 || !t->stale_after))
+		return ynode_err(l->t, ynode_get(m, "stale_after"), l->err,
+				 E_CONFIG,
+				 "stale_after must be a duration like 6h");
+	t->stale_hold = 1;
+	v = NULL;
+	if (want_scalar(l, m, "stale_action", 0, &v) < 0)
+		return -1;
+	if (v && !strcmp(v, "hold")) {
+		t->stale_hold = 1;
+	} else if (v && !strncmp(v, "buffer ", 7) &&
+		   parse_pct(v + 7, &t->stale_buffer_pct) == 0) {
+		t->stale_hold = 0;
+	} else if (v) {
+		return ynode_err(l->t, ynode_get(m, "stale_action"), l->err,
+				 E_CONFIG,
+				 "stale_action must be 'hold' or 'buffer N%%'");
+	}
+	if (ynode_get(m, "stale_action") && !t->stale_after)
+		return ynode_err(l->t, ynode_get(m, "stale_action"), l->err,
+				 E_CONFIG, "stale_action needs stale_after");
 	return 0;
 bad_safety:
 	return ynode_err(l->t, ynode_get(m, "safety_stock"), l->err, E_CONFIG,
@@ -726,11 +752,63 @@ static int dir_of(const char *path, char *out, size_t n)
 	return 0;
 }
 
+/* authority: {on_hand: [erp], in_transit: [wms, erp]} */
+static int load_authority(struct loader *l, const struct ynode *v)
+{
+	size_t i, j, k;
+
+	if (!v)
+		return 0;
+	if (v->type != Y_MAP)
+		return ynode_err(l->t, v, l->err, E_CONFIG,
+				 "authority must map stock states to lists of "
+				 "sources");
+	for (i = 0; i + 1 < v->n; i += 2) {
+		const struct ynode *key = v->items[i];
+		int st = config_state_index(key->value);
+
+		if (st < 0 || st >= 8)
+			return ynode_err(l->t, key, l->err, E_CONFIG,
+					 "'%s' is not a stock state (%s)",
+					 key->value, CANON_STATES);
+		if (string_list(l, v->items[i + 1], &l->c->authority[st],
+				&l->c->nauthority[st]) < 0)
+			return -1;
+		for (j = 0; j < l->c->nauthority[st]; j++) {
+			for (k = 0; k < l->c->nsources; k++)
+				if (!strcmp(l->c->sources[k].name,
+					    l->c->authority[st][j]))
+					break;
+			if (k == l->c->nsources)
+				return ynode_err(l->t, v->items[i + 1], l->err,
+						 E_CONFIG,
+						 "authority for '%s' names "
+						 "'%s', which is not a source",
+						 key->value,
+						 l->c->authority[st][j]);
+		}
+	}
+	return 0;
+}
+
+int config_authorized(const struct config *c, int st, const char *source)
+{
+	size_t i;
+
+	if (st < 0 || st >= 8 || !c->nauthority[st])
+		return 1;
+	for (i = 0; i < c->nauthority[st]; i++)
+		if (source && !strcmp(c->authority[st][i], source))
+			return 1;
+	return 0;
+}
+
 int config_load(const char *path, const char *state_dir_override,
 		struct config **out, struct err *err)
 {
 	static const char *const keys[] = {"state_dir", "reject_threshold",
-					    "sources", "targets", NULL};
+					    "sources", "targets", "authority",
+					    NULL};
 	struct loader l;
 	struct config *c;
 	char dir[PATH_MAX];
@@ -817,6 +895,8 @@ int config_load(const char *path, const char *state_dir_override,
 				goto fail;
 			}
 	}
+	if (load_authority(&l, ynode_get(root, "authority")) < 0)
+		goto fail;
 	v = ynode_get(root, "targets");
 	if (v && v->type != Y_SEQ) {
 		ynode_err(l.t, v, err, E_CONFIG, "'targets' must be a list");

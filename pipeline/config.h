@@ -62,6 +62,9 @@ struct cfg_target {
 	int per_location;         /* one row per (sku, location) */
 	unsigned sellable_mask;   /* states added (bit = enum state index) */
 	unsigned subtract_mask;   /* states subtracted */
+	int64_t stale_after;      /* seconds; 0 = no stale-source rule */
+	int stale_hold;           /* 1: hold (no delivery); 0: extra buffer */
+	int stale_buffer_pct;     /* extra percent held back when stale */
 	dec safety_abs;           /* units held back per row */
 	int safety_pct;           /* percent held back per row */
 	int allocation_pct;       /* share of what is left, 0..100 */
@@ -80,6 +83,10 @@ struct config {
 	struct cfg_target *targets;
 	size_t ntargets;
 	int reject_threshold_pct; /* default for sources */
+	/* authority: state -> the sources that are its system of record.
+	 * A state without an entry accepts every source. */
+	const char **authority[8];
+	size_t nauthority[8];
 };
 
 /* Loads and validates path. state_dir_override (may be NULL) wins over the
@@ -97,6 +104,10 @@ const struct cfg_target *config_target(const struct config *c,
 /* The mapping for a document of source s named name (base name is
  * matched), or NULL when no route matches and the source has none. */
 const char *config_mapping_for(const struct cfg_source *s, const char *name);
+
+/* True when source may set positions of stock state st (index in
+ * CANON_STATES): no authority entry for st, or source is listed. */
+int config_authorized(const struct config *c, int st, const char *source);
 
 /* Index of a stock state name in CANON_STATES order, or -1. */
 int config_state_index(const char *name);

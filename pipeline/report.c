@@ -78,6 +78,10 @@ static int on_unit(void *ud, struct state_unit *u)
 		   !strncmp(u->detail, "delivered", 9)) {
 		rep->delivered++;
 		buf_addf(&rep->notes, "  %s %s\n", u->scope, u->detail);
+	} else if ((b->stage == 3 && u->detail[0]) ||
+		   (b->stage == 4 && !strncmp(u->detail, "held", 4))) {
+		buf_addf(&rep->notes, "  %s %s '%s': %s\n", u->stage,
+			 u->scope, u->ukey, u->detail);
 	} else if (b->stage == 0 && u->state == US_SKIPPED) {
 		buf_addf(&rep->notes, "  skipped %s '%s': %s\n", u->scope,
 			 u->ukey, u->detail);

@@ -387,6 +387,7 @@ static int do_fetch(void *ud, struct state_unit *u)
 	if (state_begin(r->st, &e) < 0 ||
 	    state_file_add(r->st, sc->src->name, u->ukey, size, mtime, sha,
 			   r->run_id, "pending", &e) < 0 ||
+	    state_source_fetched(r->st, sc->src->name, r->now, &e) < 0 ||
 	    state_unit_save(r->st, u, &e) < 0 ||
 	    state_unit_add(r->st, &next, &e) < 0 ||
 	    state_unit_save(r->st, &next, &e) < 0 ||
@@ -817,8 +818,22 @@ static int load_file(struct run *r, struct state_unit *u,
 			break;
 		}
 		arena_reset(&a);
-		if (canon_from_jsonl(line, (size_t)n, &rec, &a, err) < 0 ||
-		    state_load_record(r->st, u->parent, &rec, ls, err) < 0) {
+		if (canon_from_jsonl(line, (size_t)n, &rec, &a, err) < 0) {
+			err_locate(err, u->input_path, lineno, 0, NULL);
+			rc = -1;
+			break;
+		}
+		/* Only the system of record of a state may move it; the
+		 * rest is counted and reported, not applied. */
+		if (rec.kind == CANON_STOCK &&
+		    !config_authorized(r->cfg,
+				       config_state_index(rec.v[STOCK_STATE]),
+				       rec.lin.source)) {
+			ls->unauthorized++;
+			u->records_in++;
+			continue;
+		}
+		if (state_load_record(r->st, u->parent, &rec, ls, err) < 0) {
 			err_locate(err, u->input_path, lineno, 0, NULL);
 			rc = -1;
 			break;
@@ -865,9 +880,20 @@ static int do_load(void *ud, struct state_unit *u)
 	u->stale = ls.stale;
 	u->state = US_DONE;
 	u->finished_ms = now_ms();
+	u->detail[0] = '\0';
 	if (ls.negative)
 		notef(u->detail, sizeof(u->detail),
-			 "%lld position(s) below zero", (long long)ls.negative);
+		      "%lld position(s) below zero", (long long)ls.negative);
+	if (ls.unauthorized) {
+		size_t dl = strlen(u->detail);
+
+		notef(u->detail + dl, sizeof(u->detail) - dl,
+		      "%s%lld record(s) not applied: source '%s' is not the "
+		      "system of record for their state",
+		      dl ? "; " : "", (long long)ls.unauthorized, u->scope);
+		say(r, "  %s: '%s': %s", u->scope, u->ukey,
+		    u->detail + (dl ? dl + 2 : 0));
+	}
 	if (state_unit_save(r->st, u, &e) < 0) {
 		state_rollback(r->st);
 		return unit_fail(r, u, &e, 0), 0;
@@ -1172,6 +1198,56 @@ static int render_ready(void *ud, const char *key, struct outbound_env *env,
 	return 0;
 }
 
+/* The name of stock state st, followed by the rest of CANON_STATES (the
+ * caller prints up to the first '|'). */
+static const char *state_label(int st)
+{
+	const char *p = CANON_STATES;
+
+	while (st-- > 0 && (p = strchr(p, '|')))
+		p++;
+	return p ? p : "?";
+}
+
+/* The stale-source rule: is a source that owns one of the target's states
+ * silent for longer than stale_after? why names the first such source. */
+static int source_stale(struct run *r, const struct cfg_target *t, int *stale,
+			char *why, size_t n, struct err *err)
+{
+	unsigned mask = t->sellable_mask | t->subtract_mask;
+	int st;
+	size_t i;
+
+	*stale = 0;
+	if (!t->stale_after)
+		return 0;
+	for (st = 0; st < 8; st++) {
+		if (!(mask & (1u << st)))
+			continue;
+		for (i = 0; i < r->cfg->nauthority[st]; i++) {
+			const char *src = r->cfg->authority[st][i];
+			int64_t last;
+			char iso[DT_ISO_LEN];
+
+			if (state_source_last_fetch(r->st, src, &last, err) <
+			    0)
+				return -1;
+			if (last && r->now - last <= t->stale_after)
+				continue;
+			*stale = 1;
+			if (last)
+				dt_format_iso(last, iso);
+			notef(why, n,
+			      "source '%s' (system of record for %.*s) has "
+			      "not delivered since %s",
+			      src, (int)strcspn(state_label(st), "|"),
+			      state_label(st), last ? iso : "ever");
+			return 0;
+		}
+	}
+	return 0;
+}
+
 static int do_render(void *ud, struct state_unit *u)
 {
 	struct tgt_ctx *tc = ud;
@@ -1183,6 +1259,9 @@ static int do_render(void *ud, struct state_unit *u)
 	struct ready_ctx rc;
 	struct state_unit next;
 	char name[256], path[4096], sha[SHA256_HEX_LEN], key[SHA256_HEX_LEN];
+	char why[512];
+	struct cfg_target tt;
+	int stale;
 
 	if (u->state == US_DONE)
 		return 0;
@@ -1190,6 +1269,25 @@ static int do_render(void *ud, struct state_unit *u)
 		return r->interrupted = 1, 1;
 	if (unit_begin(r, u, tc->err) < 0)
 		return -1;
+	tt = *tc->t;
+	if (source_stale(r, tc->t, &stale, why, sizeof(why), &e) < 0)
+		return unit_fail(r, u, &e, 0), 0;
+	if (stale && tt.stale_hold) {
+		/* Hold the last published values: the target keeps what it
+		 * has rather than receive a truth missing a source. */
+		notef(u->detail, sizeof(u->detail), "held: %s", why);
+		if (unit_done(r, u, NULL, &e) < 0)
+			return unit_fail(r, u, &e, 0), 0;
+		say(r, "  %s: held, nothing delivered: %s", tt.name, why);
+		return 0;
+	}
+	if (stale) {
+		tt.safety_pct += tt.stale_buffer_pct;
+		if (tt.safety_pct > 100)
+			tt.safety_pct = 100;
+		say(r, "  %s: extra %d%% buffer: %s", tt.name,
+		    tt.stale_buffer_pct, why);
+	}
 	if (outbound_load(tc->t->mapping, &ob, &e) < 0)
 		return unit_fail(r, u, &e, 0), 0;
 	if (state_begin(r->st, &e) == 0) {
@@ -1213,7 +1311,7 @@ static int do_render(void *ud, struct state_unit *u)
 	sha[0] = '\0';
 	/* One SELECT streams the positions: a consistent snapshot, and no
 	 * load runs meanwhile (we hold the lock). */
-	if (render_target(r->st, tc->t, ob, &env, path, render_ready, &rc, key,
+	if (render_target(r->st, &tt, ob, &env, path, render_ready, &rc, key,
 			  sha, &rs, &e) < 0)
 		goto fail;
 	outbound_free(ob);

@@ -69,7 +69,9 @@ static const char schema[] =
 	" run_id INTEGER, file_name TEXT, delivered_at INTEGER,"
 	" PRIMARY KEY(target, sha256));"
 	"CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY,"
-	" value INTEGER NOT NULL);";
+	" value INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS source_fetches(source TEXT PRIMARY KEY,"
+	" last_at INTEGER NOT NULL);";
 
 enum stmt_id {
 	S_RUN_CREATE, S_RUN_UNFINISHED, S_RUN_GET, S_RUN_FINISH, S_RUN_REOPEN,
@@ -83,7 +85,7 @@ enum stmt_id {
 	S_EV_DOC_KEYS, S_EV_DOC_DEL, S_POS_DEL, S_LAST_AS_OF,
 	S_POSITIONS, S_ITEMS, S_ITEM_GET,
 	S_DELIV_FIND, S_DELIV_ADD, S_DELIV_LAST, S_DELIV_NAME,
-	S_COUNTER_BUMP, S_COUNTER_GET,
+	S_COUNTER_BUMP, S_COUNTER_GET, S_SRC_FETCHED, S_SRC_LAST,
 	S_UNITS_IN_STATE, S_RUN_LAST_DONE, S_POS_NEGATIVE, S_RUN_OLDEST_EV,
 	S_RUN_DELIVS,
 	S_NSTMTS
@@ -216,6 +218,10 @@ static const char *const sql[S_NSTMTS] = {
 	[S_DELIV_FIND] = "SELECT file_name FROM deliveries WHERE target = ?"
 			 " AND sha256 = ?",
 	[S_DELIV_ADD] = "INSERT OR IGNORE INTO deliveries VALUES(?,?,?,?,?)",
+	[S_SRC_FETCHED] = "INSERT INTO source_fetches VALUES(?, ?)"
+			  " ON CONFLICT(source) DO UPDATE SET"
+			  " last_at = max(last_at, excluded.last_at)",
+	[S_SRC_LAST] = "SELECT last_at FROM source_fetches WHERE source = ?",
 	[S_COUNTER_BUMP] = "INSERT INTO counters VALUES(?, 1)"
 			   " ON CONFLICT(name) DO UPDATE SET value = value + 1",
 	[S_COUNTER_GET] = "SELECT value FROM counters WHERE name = ?",
@@ -1377,6 +1383,35 @@ int state_delivery_last(struct state *s, const char *target, int64_t *at,
 	sqlite3_reset(p);
 	if (rc != SQLITE_ROW)
 		return db_err(s, err, "delivery ledger");
+	return 0;
+}
+
+int state_source_fetched(struct state *s, const char *source, int64_t at,
+			 struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_SRC_FETCHED, err);
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, source);
+	sqlite3_bind_int64(p, 2, at);
+	return step_done(s, p, err, "record source fetch");
+}
+
+int state_source_last_fetch(struct state *s, const char *source,
+			    int64_t *at, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_SRC_LAST, err);
+	int rc;
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, source);
+	rc = sqlite3_step(p);
+	*at = rc == SQLITE_ROW ? sqlite3_column_int64(p, 0) : 0;
+	sqlite3_reset(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "read source fetch");
 	return 0;
 }
 

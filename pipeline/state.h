@@ -130,6 +130,7 @@ struct load_stats {
 	int64_t dupes;      /* txn_id seen before: skipped */
 	int64_t stale;      /* older than the position's snapshot */
 	int64_t negative;   /* positions driven below zero */
+	int64_t unauthorized; /* from a source that does not own the state */
 };
 int state_load_record(struct state *s, int64_t doc,
 		      const struct canon_record *r, struct load_stats *st,
@@ -176,6 +177,13 @@ int state_delivery_name_used(struct state *s, const char *target,
 /* Time of the last delivery to target, 0 if never. */
 int state_delivery_last(struct state *s, const char *target, int64_t *at,
 			struct err *err);
+
+/* Records that source delivered a file at time at (run clock), for the
+ * stale-source rule; state_source_last_fetch gives 0 when it never did. */
+int state_source_fetched(struct state *s, const char *source, int64_t at,
+			 struct err *err);
+int state_source_last_fetch(struct state *s, const char *source,
+			    int64_t *at, struct err *err);
 
 /* Increments and returns a named counter (e.g. an outbound EDI control
  * number per partner: "x12:ISA:ZZ:MYID:ZZ:PARTNER"). Starts at 1. Call
