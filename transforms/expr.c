@@ -343,6 +343,25 @@ static struct expr *parse_term(struct cc *cc)
 	}
 }
 
+/* An input path written prefix:name (an XML path such as cbc:ID) in an
+ * argument is a value, not an option, unless the function has an option
+ * of that name or takes any key (map). */
+static int arg_is_path(struct cc *cc, const struct call *c, size_t at,
+		       const char *key, size_t klen)
+{
+	char pat[80], msg[300];
+	int id;
+
+	if (!cc->sc->path || c->fn->named[0] == '*' || klen + 3 > sizeof(pat) ||
+	    cc->pos >= cc->n || cc->s[cc->pos] != ':')
+		return 0;
+	snprintf(pat, sizeof(pat), ",%.*s,", (int)klen, key);
+	if (strstr(c->fn->named, pat))
+		return 0;
+	return cc->sc->path(cc->sc->ud, cc->s + at, cc->n - at, &id, msg,
+			    sizeof(msg)) > 0;
+}
+
 static int parse_args(struct cc *cc, struct call *c)
 {
 	size_t open_at = cc->pos;
@@ -372,9 +391,10 @@ static int parse_args(struct cc *cc, struct call *c)
 			key = cc->s + cc->pos;
 			cc->pos = i;
 		}
-		if (key && (peek(cc) == ':' ||
-			    (peek(cc) == '=' &&
-			     !(cc->pos + 1 < cc->n && cc->s[cc->pos + 1] == '=')))) {
+		if (key && !arg_is_path(cc, c, at, key, klen) &&
+		    (peek(cc) == ':' ||
+		     (peek(cc) == '=' &&
+		      !(cc->pos + 1 < cc->n && cc->s[cc->pos + 1] == '=')))) {
 			struct expr *v;
 			char *k = cc_strndup(cc, key, klen);
 
