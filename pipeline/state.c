@@ -707,25 +707,18 @@ int state_unit_get(struct state *s, int64_t id, struct state_unit *u,
 	return 0;
 }
 
-int state_units_each(struct state *s, int64_t run_id, const char *stage,
-		     const char *scope,
-		     int (*cb)(void *ud, struct state_unit *u), void *ud,
-		     struct err *err)
+/* Runs p (prepared and bound, selecting unit ids), then calls cb with
+ * each unit in order. Ids are collected first: the callback may write units
+ * (and reuse the prepared statements) while we iterate. */
+static int units_from_stmt(struct state *s, sqlite3_stmt *p,
+			   int (*cb)(void *ud, struct state_unit *u),
+			   void *ud, struct err *err)
 {
-	sqlite3_stmt *p;
 	int64_t *ids = NULL;
 	size_t n = 0, cap = 0, i;
 	int rc, ret = 0;
 	struct state_unit *u;
 
-	/* Collect ids first: the callback may write units (and reuse the
-	 * prepared statements) while we iterate. */
-	if (!(p = stmt(s, scope ? S_UNITS : S_UNITS_ALL, err)))
-		return -1;
-	sqlite3_bind_int64(p, 1, run_id);
-	bind_text(p, 2, stage);
-	if (scope)
-		bind_text(p, 3, scope);
 	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
 		if (n == cap) {
 			int64_t *nids;
@@ -762,6 +755,22 @@ int state_units_each(struct state *s, int64_t run_id, const char *stage,
 	free(u);
 	free(ids);
 	return ret;
+}
+
+int state_units_each(struct state *s, int64_t run_id, const char *stage,
+		     const char *scope,
+		     int (*cb)(void *ud, struct state_unit *u), void *ud,
+		     struct err *err)
+{
+	sqlite3_stmt *p;
+
+	if (!(p = stmt(s, scope ? S_UNITS : S_UNITS_ALL, err)))
+		return -1;
+	sqlite3_bind_int64(p, 1, run_id);
+	bind_text(p, 2, stage);
+	if (scope)
+		bind_text(p, 3, scope);
+	return units_from_stmt(s, p, cb, ud, err);
 }
 
 static int units_op(struct state *s, enum stmt_id one, enum stmt_id all,
@@ -1466,51 +1475,12 @@ int state_units_in_state_each(struct state *s, int unit_state,
 			      void *ud, struct err *err)
 {
 	sqlite3_stmt *p;
-	int64_t *ids = NULL;
-	size_t n = 0, cap = 0, i;
-	int rc, ret = 0;
-	struct state_unit *u;
 
 	if (!(p = stmt(s, S_UNITS_IN_STATE, err)))
 		return -1;
 	sqlite3_bind_int(p, 1, unit_state);
 	bind_text(p, 2, stage);
-	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
-		if (n == cap) {
-			int64_t *nids;
-
-			cap = cap ? cap * 2 : 64;
-			if (!(nids = realloc(ids, cap * sizeof(*ids)))) {
-				free(ids);
-				sqlite3_reset(p);
-				return err_set(err, E_NOMEM, "out of memory");
-			}
-			ids = nids;
-		}
-		ids[n++] = sqlite3_column_int64(p, 0);
-	}
-	sqlite3_reset(p);
-	if (rc != SQLITE_DONE) {
-		free(ids);
-		return db_err(s, err, "list units");
-	}
-	if (!(u = malloc(sizeof(*u)))) {
-		free(ids);
-		return err_set(err, E_NOMEM, "out of memory");
-	}
-	for (i = 0; i < n; i++) {
-		if (state_unit_get(s, ids[i], u, err) < 0) {
-			ret = -1;
-			break;
-		}
-		if ((rc = cb(ud, u)) != 0) {
-			ret = rc < 0 ? -1 : 0;
-			break;
-		}
-	}
-	free(u);
-	free(ids);
-	return ret;
+	return units_from_stmt(s, p, cb, ud, err);
 }
 
 /* One integer (or NULL -> *found = 0) from a one-row statement. */
