@@ -6,6 +6,8 @@
 #   make demo       run the pipeline on samples/ in a fresh state directory
 #   make demo-sftp  the same through a private sshd on 127.0.0.1 (SFTP in/out)
 #   make bench      throughput and peak memory (not part of make test)
+#   make check-crash  200 demo runs killed by SIGKILL at random moments, each
+#                   resumed and checked (not part of make test; minutes)
 #   make install    install the binary (PREFIX=/usr/local)
 #   make clean
 
@@ -30,7 +32,8 @@ TEST_SRC := $(sort $(wildcard tests/unit/t_*.c))
 OBJ      := $(LIB_SRC:%.c=build/%.o)
 SOBJ     := $(LIB_SRC:%.c=build-san/%.o)
 
-.PHONY: all deps test-deps test unit e2e demo demo-sftp bench install clean format san
+.PHONY: all deps test-deps test unit e2e demo demo-sftp bench install clean format san \
+	check-crash
 
 all: deps build/stockpipe
 
@@ -69,10 +72,20 @@ build-san/unit: tests/unit/main.c tests/unit/t.h $(TEST_SRC) build/tests/list.h 
 
 san: build-san/stockpipe build-san/unit
 
+# The LD_PRELOAD fault shim of tests/e2e/faults.sh (ENOSPC/EIO on chosen
+# write, fsync, rename and close calls).
+build/libinject_io.so: tests/fault/inject_io.c
+	@mkdir -p build
+	$(CC) -std=c11 -Wall -Wextra -Wshadow -Werror -O2 -fPIC -shared -o $@ $< -ldl
+
 # The plain build runs without test hooks; crash tests need the hooks, so
 # the end-to-end suite runs against the sanitized build, which has both.
-test: test-deps build/stockpipe build/unit build-san/stockpipe build-san/unit
+test: test-deps build/stockpipe build/unit build-san/stockpipe build-san/unit \
+	build/libinject_io.so
 	@sh tests/run-all.sh
+
+check-crash: test-deps build/stockpipe
+	@bash tests/e2e/random_kill.sh build/stockpipe 200 1
 
 unit: build/unit
 	@build/unit

@@ -90,8 +90,13 @@ int cmd_show(int argc, char **argv, const struct cli_global *g)
 			goto fail;
 		}
 		while ((n = fread(msg, 1, sizeof(msg), f)) > 0)
-			fwrite(msg, 1, n, stdout);
+			if (fwrite(msg, 1, n, stdout) != n)
+				break;
 		fclose(f);
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			err_sys(&err, "cannot write the report to stdout");
+			goto fail;
+		}
 		goto out;
 	}
 	if (report_build(st, id, &rep, &err) < 0)

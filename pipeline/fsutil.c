@@ -176,7 +176,8 @@ int fsu_fsync_dir(const char *dir, struct err *err)
 		close(fd);
 		return -1;
 	}
-	close(fd);
+	if (close(fd) < 0)
+		return err_sys(err, "cannot close directory '%s'", dir);
 	return 0;
 }
 

@@ -326,6 +326,22 @@ static int do_fetch(void *ud, struct state_unit *u)
 		return 0;
 	if (stop_requested)
 		return r->interrupted = 1, 1;
+	if (!strcmp(u->ukey, "(list)") && !u->detail[0]) {
+		/* The stand-in for a listing (or connection) that failed
+		 * earlier: we only get here once the listing worked. */
+		u->state = US_SKIPPED;
+		u->finished_ms = now_ms();
+		notef(u->detail, sizeof(u->detail),
+		      "listed again after: %.900s", u->error);
+		u->error[0] = '\0';
+		if (state_begin(r->st, &e) < 0 ||
+		    state_unit_save(r->st, u, &e) < 0 ||
+		    state_commit(r->st, &e) < 0) {
+			state_rollback(r->st);
+			return unit_fail(r, u, &e, 0), 0;
+		}
+		return 0;
+	}
 	if (parse_size_mtime(u, &size, &mtime) < 0) {
 		err_set(&e, E_INTERNAL, "fetch unit without size/mtime");
 		return unit_fail(r, u, &e, 0), 0;
@@ -1757,10 +1773,12 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 	log_set_run(r.run_id);
 	if (execute(&r, &err) < 0)
 		goto report_err;
-	if (r.interrupted)
+	if (r.interrupted) {
 		err_set(&r.first, E_INTERRUPT,
 			"stopped by a signal at a safe point; run "
 			"'stockpipe resume' to finish");
+		log_msg("warn", "stockpipe: %s", r.first.reason);
+	}
 	if (report_build(r.st, r.run_id, &rep, &err) < 0)
 		goto report_err;
 	if (r.first.code != E_NONE) {
