@@ -612,7 +612,7 @@ static int load_target(struct loader *l, const struct ynode *m,
 		"name", "url", "path", "mapping", "filename", "schedule",
 		"locations", "location_types", "per_location", "sellable",
 		"subtract", "safety_stock", "allocation", "ssh", "stale_after",
-		"stale_action", NULL};
+		"stale_action", "snapshot", NULL};
 	const char *url = NULL, *path = NULL, *mapping = NULL, *v = NULL;
 	int on_hand = config_state_index("on_hand");
 	int reserved = config_state_index("reserved");
@@ -668,6 +668,13 @@ static int load_target(struct loader *l, const struct ynode *m,
 		return ynode_err(l->t, ynode_get(m, "per_location"), l->err,
 				 E_CONFIG, "per_location must be true or false");
 	t->per_location = v && !strcmp(v, "true");
+	v = NULL;
+	if (want_scalar(l, m, "snapshot", 0, &v) < 0)
+		return -1;
+	if (v && strcmp(v, "full") && strcmp(v, "delta"))
+		return ynode_err(l->t, ynode_get(m, "snapshot"), l->err,
+				 E_CONFIG, "snapshot must be full or delta");
+	t->delta = v && !strcmp(v, "delta");
 	if (state_mask(l, m, "sellable", 1u << on_hand, &t->sellable_mask) < 0 ||
 	    state_mask(l, m, "subtract", 1u << reserved, &t->subtract_mask) < 0)
 		return -1;

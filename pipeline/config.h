@@ -60,6 +60,7 @@ struct cfg_target {
 	const char **location_types; /* store, dc, ...; none = all */
 	size_t nlocation_types;
 	int per_location;         /* one row per (sku, location) */
+	int delta;                /* snapshot: delta (changed rows only) */
 	unsigned sellable_mask;   /* states added (bit = enum state index) */
 	unsigned subtract_mask;   /* states subtracted */
 	int64_t stale_after;      /* seconds; 0 = no stale-source rule */

@@ -34,6 +34,16 @@ struct rctx {
 	char as_of[DT_ISO_LEN];
 	const char *item[ITEM_NFIELDS];
 	int item_found;
+	/* The published picture: every row's key and value goes to pub (the
+	 * full picture as of this snapshot); a delta compares against prev,
+	 * the picture of the last delivery, merged in key order. */
+	struct fsu_atomic pub;
+	int pub_open;
+	FILE *prev;
+	int prev_ok;
+	char prev_sku[512], prev_loc[512];
+	dec prev_qty;
+	int64_t now;
 };
 
 dec render_atp(const struct cfg_target *t, const dec *by_state,
@@ -109,9 +119,94 @@ static const char *stock_get(void *ud, const char *name)
 	return i >= 0 ? c->item[i] : NULL;
 }
 
+/* Keys in the picture files are escaped so a tab or newline in a SKU
+ * cannot break the line format. */
+static void pub_key(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			buf_add(b, "\\\\", 2);
+		else if (*s == '\t')
+			buf_add(b, "\\t", 2);
+		else if (*s == '\n')
+			buf_add(b, "\\n", 2);
+		else
+			buf_addc(b, *s);
+	}
+}
+
+static void unescape_key(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (*s == '\\' && s[1]) {
+			s++;
+			*w++ = *s == 't' ? '\t' : *s == 'n' ? '\n' : *s;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}
+
+/* Reads the next key/value of the previous picture; prev_ok = 0 at end. */
+static int prev_next(struct rctx *c)
+{
+	char line[1100], *tab1, *tab2;
+
+	c->prev_ok = 0;
+	if (!c->prev || !fgets(line, sizeof(line), c->prev))
+		return 0;
+	line[strcspn(line, "\n")] = '\0';
+	if (!(tab1 = strchr(line, '\t')) || !(tab2 = strchr(tab1 + 1, '\t')))
+		return err_set(c->err, E_INTERNAL, "bad published-picture line");
+	*tab1 = *tab2 = '\0';
+	unescape_key(line);
+	unescape_key(tab1 + 1);
+	str_copy(c->prev_sku, sizeof(c->prev_sku), line);
+	str_copy(c->prev_loc, sizeof(c->prev_loc), tab1 + 1);
+	if (dec_parse(tab2 + 1, strlen(tab2 + 1), '.', 0, &c->prev_qty) < 0)
+		return err_set(c->err, E_INTERNAL, "bad published quantity");
+	c->prev_ok = 1;
+	return 0;
+}
+
+static int key_cmp(const char *sku, const char *loc, const char *sku2,
+		   const char *loc2)
+{
+	int r = strcmp(sku, sku2);
+
+	return r ? r : strcmp(loc, loc2);
+}
+
+static int emit_stock_row(struct rctx *c);
+
+/* A key the last delivery had and this picture lacks: tell the target it
+ * is now 0. */
+static int emit_vanished(struct rctx *c)
+{
+	struct row saved = c->cur;
+
+	memset(&c->cur, 0, sizeof(c->cur));
+	str_copy(c->cur.sku, sizeof(c->cur.sku), c->prev_sku);
+	str_copy(c->cur.location, sizeof(c->cur.location), c->prev_loc);
+	c->cur.has = 1;
+	c->cur.as_of = c->now;
+	str_copy(c->available, sizeof(c->available), "0");
+	str_copy(c->on_hand, sizeof(c->on_hand), "0");
+	str_copy(c->reserved, sizeof(c->reserved), "0");
+	str_copy(c->in_transit, sizeof(c->in_transit), "0");
+	dt_format_iso(c->now, c->as_of);
+	if (emit_stock_row(c) < 0)
+		return -1;
+	c->cur = saved;
+	return prev_next(c);
+}
+
 static int flush_row(struct rctx *c)
 {
-	int neg;
+	int neg, cmp = 1;
 	dec atp;
 
 	if (!c->cur.has)
@@ -119,11 +214,49 @@ static int flush_row(struct rctx *c)
 	atp = render_atp(c->t, c->cur.by_state, &neg);
 	if (neg)
 		c->rs->negative++;
+	if (c->pub_open) {
+		char q[32];
+
+		buf_reset(&c->line);
+		pub_key(&c->line, c->cur.sku);
+		buf_addc(&c->line, '\t');
+		pub_key(&c->line, c->cur.location);
+		dec_format(atp, q);
+		buf_addf(&c->line, "\t%s\n", q);
+		if (fsu_atomic_write(&c->pub, c->line.ptr, c->line.len,
+				     c->err) < 0)
+			return -1;
+	}
+	if (c->t->delta) {
+		while (c->prev_ok &&
+		       (cmp = key_cmp(c->prev_sku, c->prev_loc, c->cur.sku,
+				      c->cur.location)) < 0)
+			if (emit_vanished(c) < 0)
+				return -1;
+		if (c->prev_ok && cmp == 0) {
+			int same = c->prev_qty == atp;
+
+			if (prev_next(c) < 0)
+				return -1;
+			if (same) {
+				memset(&c->cur, 0, sizeof(c->cur));
+				return 0;
+			}
+		}
+	}
 	dec_format(atp, c->available);
 	dec_format(c->cur.by_state[0], c->on_hand);
 	dec_format(c->cur.by_state[1], c->reserved);
 	dec_format(c->cur.by_state[2], c->in_transit);
 	dt_format_iso(c->cur.as_of, c->as_of);
+	if (emit_stock_row(c) < 0)
+		return -1;
+	memset(&c->cur, 0, sizeof(c->cur));
+	return 0;
+}
+
+static int emit_stock_row(struct rctx *c)
+{
 	if (state_item_get(c->st, c->cur.sku, c->item, &c->item_found,
 			   c->err) < 0)
 		return -1;
@@ -136,7 +269,6 @@ static int flush_row(struct rctx *c)
 	if (fsu_atomic_write(&c->out, c->line.ptr, c->line.len, c->err) < 0)
 		return -1;
 	c->rs->rows++;
-	memset(&c->cur, 0, sizeof(c->cur));
 	return 0;
 }
 
@@ -222,9 +354,9 @@ static int append_file(struct fsu_atomic *a, const char *path,
 
 int render_target(struct state *st, const struct cfg_target *t,
 		  const struct outbound *ob, struct outbound_env *env,
-		  const char *out_path, render_ready_fn ready, void *ud,
-		  char *key_hex, char *sha_hex, struct render_stats *rs,
-		  struct err *err)
+		  const char *out_path, const char *prev_pub,
+		  render_ready_fn ready, void *ud, char *key_hex,
+		  char *sha_hex, struct render_stats *rs, struct err *err)
 {
 	struct rctx *c;
 	struct fsu_atomic fin;
@@ -252,21 +384,53 @@ int render_target(struct state *st, const struct cfg_target *t,
 		err_set(err, E_IO, "path too long: '%s'", out_path);
 		goto out;
 	}
+	c->now = env->now;
 	if (fsu_atomic_open(&c->out, body, err) < 0)
 		goto out;
 	if (!strcmp(outbound_kind(ob), "item")) {
 		if (state_items_each(st, on_item, c, err) < 0)
 			goto abort;
 	} else {
+		char pub[4300];
+
+		snprintf(pub, sizeof(pub), "%s.pub", out_path);
+		if (fsu_atomic_open(&c->pub, pub, err) < 0)
+			goto abort;
+		c->pub_open = 1;
+		if (t->delta && prev_pub) {
+			if (!(c->prev = fopen(prev_pub, "rb"))) {
+				err_sys(err, "cannot open the last published "
+					     "picture '%s'",
+					prev_pub);
+				goto abort;
+			}
+			if (prev_next(c) < 0)
+				goto abort;
+		}
 		if (state_positions_each(st, on_position, c, err) < 0 ||
 		    flush_row(c) < 0)
 			goto abort;
+		while (t->delta && c->prev_ok)
+			if (emit_vanished(c) < 0)
+				goto abort;
+		if (c->prev)
+			fclose(c->prev);
+		c->prev = NULL;
+		c->pub_open = 0;
+		if (fsu_atomic_commit(&c->pub, NULL, err) < 0) {
+			fsu_atomic_abort(&c->out);
+			goto out;
+		}
 	}
 	if (fsu_atomic_commit(&c->out, NULL, err) < 0)
 		goto out;
 	if (sha256_init(&key, err) < 0)
 		goto out_body;
 	sha256_update(&key, outbound_sha256(ob), strlen(outbound_sha256(ob)));
+	/* A delta means something only against its base: the same changed
+	 * rows against another base are another delivery. */
+	if (t->delta && prev_pub)
+		sha256_update(&key, prev_pub, strlen(prev_pub));
 	{
 		char bsha[SHA256_HEX_LEN];
 
@@ -304,6 +468,10 @@ out_body:
 	goto out;
 abort:
 	fsu_atomic_abort(&c->out);
+	if (c->pub_open)
+		fsu_atomic_abort(&c->pub);
+	if (c->prev)
+		fclose(c->prev);
 out:
 	buf_release(&c->line);
 	arena_release(&c->a);

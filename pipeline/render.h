@@ -31,14 +31,18 @@ typedef int (*render_ready_fn)(void *ud, const char *key_hex,
 			       struct err *err);
 
 /* Renders the snapshot for t through ob into out_path (published
- * atomically: header, rows, footer) unless ready() skips it. key_hex
+ * atomically: header, rows, footer) unless ready() skips it. Stock
+ * targets also write out_path + ".pub", the full published picture (key,
+ * value per row); a delta target (t->delta) given prev_pub, the picture of
+ * its last delivery, writes only rows whose value changed, plus a 0 row
+ * for each key that disappeared. key_hex
  * receives the content key, sha_hex the file's SHA-256 (untouched when
  * skipped). env->target and env->now must be set; env->rows is filled. */
 int render_target(struct state *st, const struct cfg_target *t,
 		  const struct outbound *ob, struct outbound_env *env,
-		  const char *out_path, render_ready_fn ready, void *ud,
-		  char *key_hex, char *sha_hex, struct render_stats *rs,
-		  struct err *err);
+		  const char *out_path, const char *prev_pub,
+		  render_ready_fn ready, void *ud, char *key_hex,
+		  char *sha_hex, struct render_stats *rs, struct err *err);
 
 /* Computes available-to-sell from per-state sums; exposed for tests. */
 dec render_atp(const struct cfg_target *t, const dec *by_state,

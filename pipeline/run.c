@@ -1191,6 +1191,7 @@ struct ready_ctx {
 	const struct cfg_target *t;
 	const struct outbound *ob;
 	char prev[256];
+	char base[256];           /* last delivered file (delta base) */
 };
 
 /* After the rows are rendered: skip if the target already has this
@@ -1201,6 +1202,12 @@ static int render_ready(void *ud, const char *key, struct outbound_env *env,
 	struct ready_ctx *c = ud;
 	int found;
 
+	if (c->t->delta && env->rows == 0) {
+		/* Nothing changed since the last delivery. */
+		*skip = 1;
+		str_copy(c->prev, sizeof(c->prev), c->base);
+		return 0;
+	}
 	if (state_delivery_find(c->r->st, c->t->name, key, c->prev,
 				sizeof(c->prev), &found, err) < 0)
 		return -1;
@@ -1275,7 +1282,7 @@ static int do_render(void *ud, struct state_unit *u)
 	struct ready_ctx rc;
 	struct state_unit next;
 	char name[256], path[4096], sha[SHA256_HEX_LEN], key[SHA256_HEX_LEN];
-	char why[512];
+	char why[512], prev_pub[4200];
 	struct cfg_target tt;
 	int stale;
 
@@ -1325,9 +1332,30 @@ static int do_render(void *ud, struct state_unit *u)
 	rc.t = tc->t;
 	rc.ob = ob;
 	sha[0] = '\0';
+	prev_pub[0] = '\0';
+	if (tt.delta) {
+		int found;
+
+		if (state_delivery_latest(r->st, tt.name, rc.base,
+					  sizeof(rc.base), &found, &e) < 0)
+			goto fail;
+		if (found) {
+			path_in(r, prev_pub, sizeof(prev_pub), "outbox",
+				tt.name, rc.base);
+			strncat(prev_pub, ".pub",
+				sizeof(prev_pub) - strlen(prev_pub) - 1);
+			if (!fsu_exists(prev_pub)) {
+				say(r, "  %s: the picture of '%s' is gone; "
+				       "sending a full snapshot",
+				    tt.name, rc.base);
+				prev_pub[0] = '\0';
+			}
+		}
+	}
 	/* One SELECT streams the positions: a consistent snapshot, and no
 	 * load runs meanwhile (we hold the lock). */
-	if (render_target(r->st, &tt, ob, &env, path, render_ready, &rc, key,
+	if (render_target(r->st, &tt, ob, &env, path,
+			  prev_pub[0] ? prev_pub : NULL, render_ready, &rc, key,
 			  sha, &rs, &e) < 0)
 		goto fail;
 	outbound_free(ob);
@@ -1348,12 +1376,15 @@ static int do_render(void *ud, struct state_unit *u)
 	}
 	str_copy(u->output_path, sizeof(u->output_path), path);
 	str_copy(u->output_sha, sizeof(u->output_sha), sha);
-	if (env.control)
-		notef(u->detail, sizeof(u->detail), "%lld rows, control=%lld",
-		      (long long)rs.rows, (long long)env.control);
-	else
-		notef(u->detail, sizeof(u->detail), "%lld rows",
-		      (long long)rs.rows);
+	notef(u->detail, sizeof(u->detail), "%lld rows%s%s%s", (long long)rs.rows,
+	      prev_pub[0] ? ", delta since '" : "",
+	      prev_pub[0] ? rc.base : "", prev_pub[0] ? "'" : "");
+	if (env.control) {
+		size_t dl = strlen(u->detail);
+
+		notef(u->detail + dl, sizeof(u->detail) - dl, ", control=%lld",
+		      (long long)env.control);
+	}
 	unit_init(&next, r, ST_DELIVER, tc->t->name, "delivery");
 	next.parent = u->id;
 	str_copy(next.input_path, sizeof(next.input_path), path);

@@ -86,6 +86,7 @@ enum stmt_id {
 	S_POSITIONS, S_ITEMS, S_ITEM_GET,
 	S_DELIV_FIND, S_DELIV_ADD, S_DELIV_LAST, S_DELIV_NAME,
 	S_COUNTER_BUMP, S_COUNTER_GET, S_SRC_FETCHED, S_SRC_LAST,
+	S_DELIV_LATEST,
 	S_UNITS_IN_STATE, S_RUN_LAST_DONE, S_POS_NEGATIVE, S_RUN_OLDEST_EV,
 	S_RUN_DELIVS,
 	S_NSTMTS
@@ -218,6 +219,8 @@ static const char *const sql[S_NSTMTS] = {
 	[S_DELIV_FIND] = "SELECT file_name FROM deliveries WHERE target = ?"
 			 " AND sha256 = ?",
 	[S_DELIV_ADD] = "INSERT OR IGNORE INTO deliveries VALUES(?,?,?,?,?)",
+	[S_DELIV_LATEST] = "SELECT file_name FROM deliveries WHERE target = ?"
+			   " ORDER BY rowid DESC LIMIT 1",
 	[S_SRC_FETCHED] = "INSERT INTO source_fetches VALUES(?, ?)"
 			  " ON CONFLICT(source) DO UPDATE SET"
 			  " last_at = max(last_at, excluded.last_at)",
@@ -1357,6 +1360,26 @@ int state_delivery_add(struct state *s, const char *target, const char *sha,
 	bind_text(p, 4, file_name);
 	sqlite3_bind_int64(p, 5, delivered_at);
 	return step_done(s, p, err, "delivery ledger add");
+}
+
+int state_delivery_latest(struct state *s, const char *target,
+			  char *file_name, size_t n, int *found,
+			  struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_DELIV_LATEST, err);
+	int rc;
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, target);
+	rc = sqlite3_step(p);
+	*found = rc == SQLITE_ROW;
+	if (*found)
+		col_copy(p, 0, file_name, n);
+	sqlite3_reset(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "delivery ledger");
+	return 0;
 }
 
 int state_delivery_name_used(struct state *s, const char *target,

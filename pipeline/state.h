@@ -170,6 +170,10 @@ int state_delivery_find(struct state *s, const char *target, const char *sha,
 int state_delivery_add(struct state *s, const char *target, const char *sha,
 		       int64_t run_id, const char *file_name,
 		       int64_t delivered_at, struct err *err);
+/* The file name of the newest delivery to target; *found = 0 if none. */
+int state_delivery_latest(struct state *s, const char *target,
+			  char *file_name, size_t n, int *found,
+			  struct err *err);
 /* *used = 1 when target already received a file named file_name. */
 int state_delivery_name_used(struct state *s, const char *target,
 			     const char *file_name, int *used,
