@@ -30,6 +30,14 @@ rc2=$?
 set -e
 echo "exit code $rc2"
 echo
+echo "== a store sends new counts; the marketplace gets a delta, the webshop a full file"
+cp "$work/samples/updates/"*.csv "$work/samples/drop/stores/"
+set +e
+STOCKPIPE_NOW=$(date -u -d '+20 minutes' +%Y-%m-%dT%H:%M:%SZ) "$bin" -c "$cfg" run
+rc3=$?
+set -e
+echo "exit code $rc3"
+echo
 echo "== stockpipe runs"
 "$bin" -c "$cfg" runs
 echo
@@ -43,4 +51,4 @@ for f in $(find "$STOCKPIPE_OUT" -type f | sort); do
 	echo "--- $f"
 	head -n 8 "$f"
 done
-[ "$rc" -le 1 ] && [ "$rc2" -le 1 ]
+[ "$rc" -le 1 ] && [ "$rc2" -le 1 ] && [ "$rc3" -le 1 ]
