@@ -35,10 +35,13 @@ authority:
 
 targets:
 """, 1)
+assert "    safety_stock: 2                # hold back two units per SKU" in s
 s = s.replace("    safety_stock: 2                # hold back two units per SKU",
               "    safety_stock: 2                # hold back two units per SKU\n    stale_after: 1h\n    stale_action: hold")
-s = s.replace("    allocation: 50%                # the marketplace gets half of what is left\n    schedule: every 15m",
-              "    allocation: 50%                # the marketplace gets half of what is left\n    stale_after: 1h\n    stale_action: buffer 50%")
+old = "    allocation: 50%                # the marketplace gets half of what is left\n"
+assert old in s
+s = s.replace(old, old + "    stale_after: 1h\n    stale_action: buffer 50%\n")
+s = s.replace("    snapshot: delta ", "    snapshot: full  ")
 open(p, "w").write(s)
 PY
 sp() {
