@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "config.h"
 #include "err.h"
+#include "fsutil.h"
 #include "report.h"
 #include "state.h"
 
@@ -39,22 +40,35 @@ int cmd_show(int argc, char **argv, const struct cli_global *g)
 	struct state_run run;
 	struct report rep;
 	long long id = 0;
-	int json = 0, rc = EXIT_DONE, i;
+	int json = 0, html = 0, rc = EXIT_DONE, i;
+	const char *html_out = NULL;
 	char msg[1200], *end;
 
 	if (cli_wants_help(argc, argv)) {
-		printf("usage: stockpipe [-c CONFIG] show RUN_ID [--json]\n"
+		printf("usage: stockpipe [-c CONFIG] show RUN_ID [--json | --html "
+		       "[--output FILE]]\n"
 		       "\n"
 		       "Prints a run's summary, every unit with its state, "
 		       "attempts, records and\n"
 		       "errors, and the SHA-256 of each mapping the run used. "
 		       "--json prints the\n"
-		       "saved JSON report instead.\n");
+		       "saved JSON report instead. --html writes one "
+		       "self-contained HTML page\n"
+		       "(stage timeline, counts per source and target, rejects "
+		       "with file:line:col\n"
+		       "and reason, quarantined units, deliveries, the stock "
+		       "sent to each target)\n"
+		       "to STATE_DIR/reports/run-ID.html, or to FILE, and "
+		       "prints its path.\n");
 		return EXIT_DONE;
 	}
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = 1;
+		} else if (!strcmp(argv[i], "--html")) {
+			html = 1;
+		} else if (!strcmp(argv[i], "--output") && i + 1 < argc) {
+			html_out = argv[++i];
 		} else if (!id) {
 			id = strtoll(argv[i], &end, 10);
 			if (*end || id <= 0) {
@@ -70,14 +84,33 @@ int cmd_show(int argc, char **argv, const struct cli_global *g)
 			return EXIT_USAGE;
 		}
 	}
-	if (!id) {
-		fprintf(stderr, "usage: stockpipe show RUN_ID [--json]\n");
+	if (!id || (json && html) || (html_out && !html)) {
+		fprintf(stderr, "usage: stockpipe show RUN_ID [--json | --html "
+				"[--output FILE]]\n");
 		return EXIT_USAGE;
 	}
 	if (config_load(g->config_path, g->state_dir, &cfg, &err) < 0 ||
 	    state_open(cfg->state_dir, &st, &err) < 0 ||
 	    state_run_get(st, id, &run, &err) < 0)
 		goto fail;
+	if (html) {
+		struct buf b = BUF_INIT(64 << 20);
+		char path[4200];
+
+		if (!html_out) {
+			snprintf(path, sizeof(path), "%s/reports/run-%lld.html",
+				 cfg->state_dir, id);
+			html_out = path;
+		}
+		if (report_html(st, cfg, &run, &b, &err) < 0 ||
+		    fsu_write_file(html_out, b.ptr, b.len, NULL, &err) < 0) {
+			buf_release(&b);
+			goto fail;
+		}
+		buf_release(&b);
+		printf("%s\n", html_out);
+		goto out;
+	}
 	if (json) {
 		char path[4200];
 		FILE *f;

@@ -42,6 +42,13 @@ int report_json(const struct report *rep, struct buf *out);
 int report_write(const struct report *rep, const char *state_dir,
 		 struct err *err);
 void report_print(const struct report *rep, FILE *out);
+
+struct config;
+/* The run as one self-contained HTML page (report_html.c): stage timeline,
+ * counts per source and target, rejects with locations and reasons,
+ * quarantined units, deliveries and the stock sent to each target. */
+int report_html(struct state *st, const struct config *cfg,
+		const struct state_run *run, struct buf *out, struct err *err);
 void report_release(struct report *rep);
 
 #endif

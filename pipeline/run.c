@@ -719,12 +719,18 @@ static int do_map(void *ud, struct state_unit *u)
 	char cpath[4096], rpath[4096], name[300];
 	const struct mapping *map;
 	int rc, accept;
+	char released[520];
 
 	if (u->state == US_DONE || u->state == US_QUARANTINED)
 		return 0;
 	/* `quarantine release ID --accept` waives the reject threshold for
 	 * this one document (recorded in its detail). */
 	accept = strstr(u->detail, QUARANTINE_ACCEPT_TAG) != NULL;
+	/* Keep who released it (and why) next to the new outcome. */
+	if (strncmp(u->detail, "released by ", 12))
+		released[0] = '\0';
+	else
+		notef(released, sizeof(released), "%.500s; ", u->detail);
 	if (stop_requested)
 		return r->interrupted = 1, 1;
 	if (unit_begin(r, u, sc->err) < 0)
@@ -782,7 +788,7 @@ static int do_map(void *ud, struct state_unit *u)
 	if (fsu_atomic_commit(&m.rejects, NULL, &e) < 0)
 		return unit_fail(r, u, &e, 0), 0;
 	str_copy(u->output_path, sizeof(u->output_path), cpath);
-	notef(u->detail, sizeof(u->detail), "rejects: %s", rpath);
+	notef(u->detail, sizeof(u->detail), "%srejects: %s", released, rpath);
 	if (ms.input_records && !accept &&
 	    (int64_t)m.rejected * 100 >
 		    (int64_t)sc->src->reject_threshold_pct *

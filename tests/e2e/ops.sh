@@ -1,0 +1,182 @@
+#!/bin/bash
+# Operations commands on the demo:
+#   quarantine list / show / release (a document over the reject
+#   threshold; release re-maps it, --accept waives the threshold and
+#   records who, when and why; the corrected stock is delivered once),
+#   replay of a raw file (same txn_ids: counted as duplicates, no stock
+#   change, nothing delivered again), show --html (one self-contained
+#   page, checked structurally; rendered with headless Chromium when it
+#   is installed), and --log-format json.
+# usage: tests/e2e/ops.sh BINARY        prints "N passed, N failed, N skipped"
+set -u
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+pass=0 fail=0 skipped=0
+ok()   { pass=$((pass + 1)); echo "ok   $*"; }
+bad()  { fail=$((fail + 1)); echo "FAIL $*"; }
+skip() { skipped=$((skipped + 1)); echo "skip $*"; }
+san_clean() { ! grep -qE 'runtime error:|AddressSanitizer|LeakSanitizer' "$@"; }
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sp-ops.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+export STOCKPIPE_NOW=2026-11-20T06:00:00Z
+unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG STOCKPIPE_CONFIG
+
+setup() {
+	rm -rf "$1"
+	mkdir -p "$1/out/webshop" "$1/out/marketplace"
+	cp -R "$SRC/samples" "$1/samples"
+	cp -R "$SRC/mappings" "$1/mappings"
+}
+db() { sqlite3 "$1/state/state.db" "$2" 2>/dev/null; }
+run_sp() { # run_sp DIR ARGS... ; output in $TMP/o, $TMP/e, exit in $rc
+	local d=$1
+	shift
+	STOCKPIPE_STATE_DIR="$d/state" STOCKPIPE_OUT="$d/out" \
+		"$BIN" -c "$d/samples/stockpipe.yaml" "$@" >"$TMP/o" 2>"$TMP/e"
+	rc=$?
+	san_clean "$TMP/e" || bad "sanitizer report in: $*"
+}
+
+# ---- quarantine ------------------------------------------------------------
+Q=$TMP/q
+setup "$Q"
+# Stores: at most 5% rejects per document, so both store files (with 2
+# bad rows each) are quarantined whole.
+sed -i 's|^    mapping: ../mappings/stores/store_stock_csv.yaml|&\n    reject_threshold: 5%|' "$Q/samples/stockpipe.yaml"
+run_sp "$Q" run
+[ $rc = 1 ] && grep -q 'quarantined' "$TMP/e" && ok "documents over the threshold are quarantined (exit 1)" ||
+	{ bad "quarantine run: exit $rc"; tail -5 "$TMP/e"; }
+run_sp "$Q" quarantine list
+n=$(grep -c 'stock_F0' "$TMP/o")
+[ $rc = 0 ] && [ "$n" = 2 ] && ok "quarantine list shows the 2 store documents" || { bad "quarantine list: exit $rc, $n rows"; cat "$TMP/o"; }
+id=$(awk '/stock_F012/ { print $1 }' "$TMP/o")
+run_sp "$Q" quarantine show "$id"
+copy=$(awk '/^copy/ { print $2 }' "$TMP/o")
+[ $rc = 0 ] && grep -q 'threshold' "$TMP/o" && [ -f "$copy" ] && grep -q '"reason"' "$TMP/o" &&
+	ok "quarantine show: reason, the quarantined copy, the first rejects" || { bad "quarantine show: exit $rc"; cat "$TMP/o"; }
+web_before=$(ls "$Q/out/webshop" | wc -l)
+ev_before=$(db "$Q" "select count(*) from stock_events where file = 'stock_F012_20261120.csv'")
+# Plain release: the mapping did not change, so it is quarantined again.
+run_sp "$Q" quarantine release "$id"
+[ $rc = 0 ] && [ "$(db "$Q" "select state from units where id = $id")" = 0 ] &&
+	ok "release makes the unit pending and reopens its run" || { bad "release: exit $rc"; cat "$TMP/e"; }
+run_sp "$Q" run
+[ "$(db "$Q" "select state from units where id = $id")" = 5 ] &&
+	ok "released without a fix: quarantined again by the next run" || bad "after plain release: state $(db "$Q" "select state from units where id = $id")"
+# Release accepting the rejects: its good rows are loaded.
+run_sp "$Q" quarantine release "$id" --accept --note "partner confirmed the two bad rows"
+run_sp "$Q" run
+ev_after=$(db "$Q" "select count(*) from stock_events where file = 'stock_F012_20261120.csv'")
+detail=$(db "$Q" "select detail from units where id = $id")
+[ "$(db "$Q" "select state from units where id = $id")" = 2 ] && [ "$ev_before" = 0 ] && [ "$ev_after" -gt 5 ] &&
+	ok "release --accept: the document's $ev_after good records are loaded" ||
+	{ bad "release --accept: state $(db "$Q" "select state from units where id = $id"), events $ev_before -> $ev_after"; tail -5 "$TMP/e"; }
+case $detail in
+"released by "*"[accept-rejects]: partner confirmed the two bad rows"*"rejects: "*)
+	ok "the unit records who released it, when and why" ;;
+*) bad "unit detail after release: $detail" ;;
+esac
+run_sp "$Q" quarantine list
+grep -q 'stock_F012' "$TMP/o" && bad "F012 still listed as quarantined" || ok "quarantine list no longer shows it"
+web_after=$(ls "$Q/out/webshop" | wc -l)
+[ "$web_after" = $((web_before + 1)) ] && ok "the corrected webshop snapshot is delivered once" ||
+	bad "webshop files $web_before -> $web_after"
+run_sp "$Q" run
+[ "$(ls "$Q/out/webshop" | wc -l)" = "$web_after" ] && ok "the next run delivers nothing more" || bad "delivered again"
+run_sp "$Q" quarantine release 1
+[ $rc = 64 ] && ok "release of a unit that is not quarantined: exit 64" || bad "release of a fetch unit: exit $rc"
+run_sp "$Q" quarantine bogus
+[ $rc = 64 ] && ok "unknown quarantine action: exit 64" || bad "unknown action: exit $rc"
+
+# ---- replay ------------------------------------------------------------------
+R=$TMP/r
+setup "$R"
+run_sp "$R" run
+ev=$(db "$R" "select count(*) from stock_events")
+pos=$(db "$R" "select group_concat(sku || location || state || qty) from positions")
+deliv=$(find "$R/out" -type f | wc -l)
+file=$(ls "$R"/state/inbox/stores/*stock_F027* | head -1)
+run_sp "$R" replay "$file" --source stores
+dupes=$(db "$R" "select sum(dupes) from units where stage = 'load' and run_id = 2")
+loaded=$(db "$R" "select sum(records_out) from units where stage = 'load' and run_id = 2")
+[ $rc -le 1 ] && [ "${dupes:-0}" -gt 0 ] && [ "${loaded:-x}" = 0 ] &&
+	ok "replay maps and loads the file again: $dupes duplicates, nothing applied twice" ||
+	{ bad "replay: exit $rc, dupes $dupes, applied $loaded"; tail -5 "$TMP/e"; }
+[ "$(db "$R" "select count(*) from stock_events")" = "$ev" ] &&
+	[ "$(db "$R" "select group_concat(sku || location || state || qty) from positions")" = "$pos" ] &&
+	ok "replay leaves stock events and positions unchanged" || bad "replay changed the stock"
+[ "$(find "$R/out" -type f | wc -l)" = "$deliv" ] && ok "replay delivers nothing (unchanged snapshots)" || bad "replay delivered"
+[ -f "$R/samples/drop/stores/$(basename "$file" | sed 's/^[0-9]*_//')" ] && ok "replay leaves the source folder alone" || bad "source file moved"
+run_sp "$R" replay "$file" --source nosuch
+[ $rc = 64 ] && ok "replay with an unknown source: exit 64" || bad "replay unknown source: exit $rc"
+run_sp "$R" replay "$TMP/missing.csv" --source stores
+[ $rc = 64 ] && ok "replay of a missing file: exit 64" || bad "replay missing file: exit $rc"
+
+# ---- show --html ---------------------------------------------------------------
+run_sp "$Q" show 1 --html
+html=$(cat "$TMP/o")
+if [ $rc = 0 ] && [ -f "$html" ]; then
+	ok "show --html writes $(basename "$html")"
+else
+	bad "show --html: exit $rc"; cat "$TMP/e"
+fi
+python3 - "$html" <<'PY' && ok "the HTML page: well-formed, self-contained, all sections, rejects with file:line:col" || bad "HTML structure"
+import sys
+from html.parser import HTMLParser
+page = open(sys.argv[1], encoding="utf-8").read()
+class P(HTMLParser):
+    void = {"meta", "br", "img", "hr", "input", "link"}
+    def __init__(self):
+        super().__init__(); self.stack = []; self.ids = set(); self.ext = []; self.tags = {}
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags[tag] = self.tags.get(tag, 0) + 1
+        if "id" in a: self.ids.add(a["id"])
+        for k in ("src", "href"):
+            if k in a: self.ext.append(a[k])
+        if tag == "script": self.ext.append("script")
+        if tag not in self.void: self.stack.append(tag)
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, (tag, self.stack[-3:])
+        self.stack.pop()
+p = P(); p.feed(page); p.close()
+assert not p.stack, p.stack
+assert not p.ext, p.ext
+for s in ("stages", "timeline", "sources", "targets", "quarantine", "rejects", "deliveries", "stock"):
+    assert s in p.ids, s
+assert "stock_F027_20261120.csv:13:1" in page
+assert "not found in lookup" in page
+assert "webshop_stock_1_20261120T060000Z.csv" in page
+assert page.count('class="bar') >= 10
+PY
+if command -v chromium >/dev/null; then
+	prof=$(mktemp -d)
+	timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+		--disable-component-update --disable-sync --no-first-run --user-data-dir="$prof" \
+		--screenshot="$TMP/page.png" --window-size=1200,1600 "file://$html" >/dev/null 2>&1
+	rm -rf "$prof"
+	size=$(wc -c <"$TMP/page.png" 2>/dev/null || echo 0)
+	[ "$size" -gt 20000 ] && ok "headless Chromium renders the page ($size bytes of PNG)" || bad "chromium screenshot ($size bytes)"
+else
+	skip "chromium not installed: page not rendered"
+fi
+
+# ---- JSON logs ------------------------------------------------------------------
+J=$TMP/j
+setup "$J"
+run_sp "$J" --log-format json run
+python3 - "$TMP/e" <<'PY' && ok "--log-format json: JSON lines with ts, level, run_id, msg; rejects as warn; one report event" || bad "JSON log lines"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+assert all({"ts", "level"} <= set(o) for o in lines)
+assert any(o["level"] == "warn" and "zwölf" in o.get("msg", "") for o in lines)
+rep = [o for o in lines if o.get("event") == "report"]
+assert len(rep) == 1 and rep[0]["report"]["rejects"] == 10 and rep[0]["run_id"] == 1
+assert all(o.get("run_id") == 1 for o in lines[1:])
+PY
+run_sp "$J" --log-format xml run
+[ $rc = 64 ] && ok "--log-format xml: exit 64" || bad "--log-format xml: exit $rc"
+
+echo "$pass passed, $fail failed, $skipped skipped"
+[ $fail = 0 ]
