@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <ftw.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "cli.h"
@@ -22,12 +24,18 @@
 #include "../transforms/edi.h"
 #include "../transforms/edifact_reader.h"
 #include "../transforms/x12_reader.h"
+#include "../transforms/unpack.h"
+#include "../transforms/xml_reader.h"
 
 static const char inspect_usage[] =
 	"usage: stockpipe inspect [--json] [--max-segment BYTES] FILE...\n"
 	"\n"
-	"Detects the format of each file (x12, edifact, xml, csv, unknown)\n"
-	"and, for X12 and EDIFACT, reads it through: delimiters, character\n"
+	"Detects the format of each file (archive, x12, edifact, xml, csv,\n"
+	"unknown). Archives (zip, tar, tar.gz/.bz2/.xz, .gz) list their\n"
+	"members with size, format and whether the pipeline would accept or\n"
+	"refuse each, and why. XML files report their root element,\n"
+	"namespace, element counts and the first error with line and column.\n"
+	"X12 and EDIFACT files are read through: delimiters, character\n"
 	"set, envelope values (sender, receiver, control numbers, dates,\n"
 	"version), the number of interchanges, groups and transaction\n"
 	"sets/messages with their types, and every envelope or syntax error\n"
@@ -326,6 +334,198 @@ done:
 	return in->nerrors ? 1 : 0;
 }
 
+/* ---- XML: root, namespaces, records, first error ------------------- */
+
+struct xml_count {
+	const char *qname;      /* interned by libxml2 */
+	unsigned long n;
+};
+
+static int inspect_xml(struct inspect *in, int fd)
+{
+	struct xml_reader_opts o;
+	struct xml_reader *r = NULL;
+	const struct xml_event *ev;
+	struct err e = ERR_INIT;
+	struct xml_count kids[16];
+	size_t nkids = 0, i;
+	char root[256] = "", root_ns[512] = "", msg[1200];
+	int rc, bad = 0;
+
+	xml_reader_opts_init(&o);
+	if (xml_reader_open_fd(&r, fd, in->path, &o, &e) < 0)
+		goto fail;
+	while ((rc = xml_reader_next(r, &ev, &e)) == 1) {
+		if (ev->type != XML_EV_START)
+			continue;
+		if (ev->depth == 1) {
+			snprintf(root, sizeof(root), "%s", ev->qname);
+			snprintf(root_ns, sizeof(root_ns), "%s",
+				 ev->ns ? ev->ns : "");
+		} else if (ev->depth == 2) {
+			/* The children of the root are the records (or the
+			 * header and the records) of most business XML. */
+			for (i = 0; i < nkids && kids[i].qname != ev->qname; i++)
+				;
+			if (i < nkids)
+				kids[i].n++;
+			else if (nkids < sizeof(kids) / sizeof(kids[0]))
+				kids[nkids++] = (struct xml_count){ev->qname, 1};
+		}
+	}
+	if (rc < 0)
+		bad = 1;
+	if (in->json) {
+		json_kv(&in->out, "root", root, 1);
+		json_kv(&in->out, "namespace", root_ns, 1);
+		buf_addf(&in->out, ",\"elements\":%lu,\"children\":{",
+			 xml_reader_elements(r));
+		for (i = 0; i < nkids; i++) {
+			if (i)
+				buf_addc(&in->out, ',');
+			buf_add_json_str(&in->out, kids[i].qname,
+					 strlen(kids[i].qname));
+			buf_addf(&in->out, ":%lu", kids[i].n);
+		}
+		buf_addc(&in->out, '}');
+	} else {
+		printf("  root: %s%s%s%s\n", root, root_ns[0] ? " (" : "",
+		       root_ns, root_ns[0] ? ")" : "");
+		printf("  elements: %lu\n", xml_reader_elements(r));
+		for (i = 0; i < nkids; i++)
+			printf("  %lu x %s\n", kids[i].n, kids[i].qname);
+	}
+	xml_reader_free(r);
+	if (!bad) {
+		if (in->json)
+			buf_adds(&in->out, ",\"valid\":true");
+		else
+			printf("  valid: well-formed, no DOCTYPE\n");
+		return 0;
+	}
+fail:
+	err_format(&e, msg, sizeof(msg));
+	if (in->json) {
+		buf_adds(&in->out, ",\"valid\":false");
+		json_kv(&in->out, "error", msg, 1);
+	} else {
+		printf("  error: %s\n", msg);
+	}
+	return 1;
+}
+
+/* ---- archives: members, sizes, formats, accepted or refused --------- */
+
+struct arch_ctx {
+	struct inspect *in;
+	unsigned long members, refused;
+	int first;
+};
+
+static int arch_member(void *ud, const struct unpack_member *m,
+		       struct err *err)
+{
+	struct arch_ctx *c = ud;
+	const char *fmt = "-", *why = m->refused;
+	unsigned char head[4096];
+	ssize_t n = 0;
+	int fd;
+
+	(void)err;
+	c->members++;
+	if (m->path && (fd = open(m->path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		n = read(fd, head, sizeof(head));
+		close(fd);
+		fmt = m->is_archive ? "archive"
+				    : edi_format_name(edi_sniff(
+					      head, n > 0 ? (size_t)n : 0));
+	}
+	if (!why && m->is_archive)
+		why = "archive inside an archive (only one level is unpacked)";
+	if (why)
+		c->refused++;
+	if (c->in->json) {
+		buf_adds(&c->in->out, c->first ? "" : ",");
+		buf_adds(&c->in->out, "{");
+		json_kv(&c->in->out, "name", m->name, 0);
+		buf_addf(&c->in->out, ",\"size\":%llu",
+			 (unsigned long long)m->size);
+		json_kv(&c->in->out, "format", fmt, 1);
+		buf_addf(&c->in->out, ",\"accepted\":%s",
+			 why ? "false" : "true");
+		if (why)
+			json_kv(&c->in->out, "reason", why, 1);
+		buf_adds(&c->in->out, "}");
+	} else {
+		printf("  %-40s %10llu  %-8s %s%s\n", m->name,
+		       (unsigned long long)m->size, fmt,
+		       why ? "refused: " : "accepted", why ? why : "");
+	}
+	c->first = 0;
+	if (m->path)
+		unlink(m->path);
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static int inspect_archive(struct inspect *in, enum unpack_kind kind)
+{
+	struct unpack_limits lim;
+	struct arch_ctx c = {in, 0, 0, 1};
+	struct err e = ERR_INIT;
+	char dir[256], msg[1200];
+	const char *tmp = getenv("TMPDIR");
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/stockpipe-inspect.XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(dir)) {
+		fprintf(stderr, "stockpipe inspect: cannot make a temporary "
+			"folder: %s\n", strerror(errno));
+		return 1;
+	}
+	unpack_limits_default(&lim);
+	if (in->json) {
+		json_kv(&in->out, "archive", unpack_kind_name(kind), 1);
+		buf_adds(&in->out, ",\"members\":[");
+	} else {
+		printf("  %s archive; members (name, bytes, format, verdict):\n",
+		       unpack_kind_name(kind));
+	}
+	rc = unpack_archive(in->path, in->path, dir, &lim, arch_member, &c,
+			    &e);
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (in->json)
+		buf_adds(&in->out, "]");
+	if (rc < 0) {
+		err_format(&e, msg, sizeof(msg));
+		if (in->json) {
+			buf_adds(&in->out, ",\"valid\":false");
+			json_kv(&in->out, "error", msg, 1);
+		} else {
+			printf("  error: the whole archive would be "
+			       "quarantined: %s\n", msg);
+		}
+		return 1;
+	}
+	if (in->json)
+		buf_addf(&in->out, ",\"valid\":%s",
+			 c.refused ? "false" : "true");
+	else
+		printf("  %lu member%s, %lu would be refused\n", c.members,
+		       c.members == 1 ? "" : "s", c.refused);
+	return c.refused ? 1 : 0;
+}
+
 static int inspect_file(const char *path, int json, const struct edi_opts *o)
 {
 	struct inspect in;
@@ -359,9 +559,34 @@ static int inspect_file(const char *path, int json, const struct edi_opts *o)
 		rc = 1;
 		goto out;
 	}
+	{
+		struct stat st;
+
+		if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+			fprintf(stderr, "stockpipe inspect: '%s' is not a "
+				"regular file\n", path);
+			close(fd);
+			rc = 1;
+			goto out;
+		}
+	}
 	while (got < sizeof(head) &&
 	       (n = read(fd, head + got, sizeof(head) - got)) > 0)
 		got += (size_t)n;
+	if (unpack_sniff(head, got) != UNPACK_PLAIN) {
+		enum unpack_kind kind = unpack_sniff(head, got);
+
+		if (json) {
+			buf_adds(&in.out, "{");
+			json_kv(&in.out, "file", path, 0);
+			json_kv(&in.out, "format", "archive", 1);
+		} else {
+			printf("%s: archive\n", path);
+		}
+		rc = inspect_archive(&in, kind);
+		close(fd);
+		goto emit;
+	}
 	fmt = edi_sniff(head, got);
 	if (json) {
 		buf_adds(&in.out, "{");
@@ -376,7 +601,12 @@ static int inspect_file(const char *path, int json, const struct edi_opts *o)
 		} else {
 			rc = inspect_edi(&in, fd, fmt, o);
 		}
-	} else if (fmt == EDI_FMT_CSV || fmt == EDI_FMT_XML) {
+	} else if (fmt == EDI_FMT_XML) {
+		if (lseek(fd, 0, SEEK_SET) < 0)
+			rc = 1;
+		else
+			rc = inspect_xml(&in, fd);
+	} else if (fmt == EDI_FMT_CSV) {
 		/* Not EDI: nothing to validate here (`map try` reads them). */
 		if (json)
 			buf_adds(&in.out, ",\"valid\":null");
@@ -398,6 +628,7 @@ static int inspect_file(const char *path, int json, const struct edi_opts *o)
 		rc = 1;
 	}
 	close(fd);
+emit:
 	if (json) {
 		buf_adds(&in.out, "}\n");
 		if (in.out.err)

@@ -79,6 +79,28 @@ cmp -s "$f" "$GOLD/webshop_stock_1_20261120T060000Z.csv" &&
 grep -q 'stores.zip!daily/stock_F012_20261120.csv:9:3:' "$TMP/a.out" &&
 	ok "rejects inside a member name archive!member:line:col" || bad "member reject location"
 
+# inspect: the analyst's look at the same zip, without state or mapping.
+"$BIN" inspect "$A/samples/drop/stores/stores.zip" >"$TMP/insp.out" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q "daily/stock_F012_20261120.csv .* csv *accepted" "$TMP/insp.out" &&
+	grep -q "../../canary_slip.csv .*refused: member path contains '..'" "$TMP/insp.out" &&
+	grep -q "4 members, 2 would be refused" "$TMP/insp.out" &&
+	ok "inspect lists members with format and verdict" || { bad "inspect zip (exit $rc)"; cat "$TMP/insp.out"; }
+"$BIN" inspect --json "$A/samples/drop/stores/stores.zip" | python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+assert d["format"] == "archive" and d["archive"] == "zip" and d["valid"] is False
+assert [m["accepted"] for m in d["members"]] == [True, True, False, False]
+' && ok "inspect --json on an archive parses" || bad "inspect --json archive"
+x=$(ls "$SRC"/samples/xml/ubl/*.xml | head -1)
+"$BIN" inspect "$x" >"$TMP/insx.out" 2>&1 && grep -q '^  root: ' "$TMP/insx.out" &&
+	ok "inspect reads an XML file (root, namespace, counts)" || { bad "inspect xml"; cat "$TMP/insx.out"; }
+printf '<?xml version="1.0"?>\n<a>\n<b>x</b>\n<b>' >"$TMP/trunc.xml"
+"$BIN" inspect "$TMP/trunc.xml" >"$TMP/inst.out" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -qE 'trunc.xml:[0-9]+:[0-9]+:' "$TMP/inst.out" &&
+	ok "inspect gives an XML error with line and column" || { bad "inspect truncated xml (exit $rc)"; cat "$TMP/inst.out"; }
+
 # ---- tar.gz with links and a device -----------------------------------------
 B=$TMP/b
 setup "$B"
