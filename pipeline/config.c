@@ -360,7 +360,8 @@ static int load_ssh(struct loader *l, const struct ynode *m, const char *what,
 static int load_routes(struct loader *l, const struct ynode *m,
 		       struct cfg_source *s)
 {
-	static const char *const keys[] = {"pattern", "mapping", NULL};
+	static const char *const keys[] = {"pattern", "format", "mapping",
+					   NULL};
 	const struct ynode *v = ynode_get(m, "routes");
 	size_t i;
 
@@ -380,11 +381,26 @@ static int load_routes(struct loader *l, const struct ynode *m,
 		if (r->type != Y_MAP)
 			return ynode_err(l->t, r, l->err, E_CONFIG,
 					 "a route is {pattern, mapping}");
+		const char *fmt = NULL;
+
 		if (check_keys(l, r, keys) < 0 ||
-		    want_scalar(l, r, "pattern", 1, &pat) < 0 ||
+		    want_scalar(l, r, "pattern", 0, &pat) < 0 ||
+		    want_scalar(l, r, "format", 0, &fmt) < 0 ||
 		    want_scalar(l, r, "mapping", 1, &map) < 0)
 			return -1;
+		if (!pat && !fmt)
+			return ynode_err(l->t, r, l->err, E_CONFIG,
+					 "a route needs a pattern, a format "
+					 "or both");
+		if (fmt && strcmp(fmt, "x12") && strcmp(fmt, "edifact") &&
+		    strcmp(fmt, "xml") && strcmp(fmt, "csv"))
+			return ynode_err(l->t, ynode_get(r, "format"), l->err,
+					 E_CONFIG,
+					 "format must be x12, edifact, xml or "
+					 "csv, not '%s'",
+					 fmt);
 		s->routes[i].pattern = pat;
+		s->routes[i].format = fmt;
 		if (!(s->routes[i].mapping = resolve(l, map)))
 			return err_set(l->err, E_NOMEM, "out of memory");
 	}
@@ -457,7 +473,8 @@ static int load_archive(struct loader *l, const struct ynode *m,
 	return 0;
 }
 
-const char *config_mapping_for(const struct cfg_source *s, const char *name)
+const char *config_mapping_for(const struct cfg_source *s, const char *name,
+			       const char *format)
 {
 	const char *base = name, *p;
 	size_t i;
@@ -465,9 +482,15 @@ const char *config_mapping_for(const struct cfg_source *s, const char *name)
 	for (p = name; *p; p++)
 		if (*p == '/' || *p == '!')
 			base = p + 1;
-	for (i = 0; i < s->nroutes; i++)
-		if (conn_glob_match(s->routes[i].pattern, base))
-			return s->routes[i].mapping;
+	for (i = 0; i < s->nroutes; i++) {
+		const struct cfg_route *r = &s->routes[i];
+
+		if (r->pattern && !conn_glob_match(r->pattern, base))
+			continue;
+		if (r->format && (!format || strcmp(r->format, format)))
+			continue;
+		return r->mapping;
+	}
 	return s->mapping;
 }
 

@@ -25,7 +25,9 @@ enum cfg_after_load { CFG_AFTER_LEAVE, CFG_AFTER_MOVE, CFG_AFTER_DELETE };
  * matches a file's (or an archive member's) base name wins; the source's
  * `mapping` is the fallback. */
 struct cfg_route {
-	const char *pattern;
+	const char *pattern;      /* glob on the base name, or NULL */
+	const char *format;       /* sniffed content format (x12, edifact,
+				     xml, csv), or NULL */
 	const char *mapping;      /* absolute path */
 };
 
@@ -103,8 +105,11 @@ const struct cfg_target *config_target(const struct config *c,
 				       const char *name);
 
 /* The mapping for a document of source s named name (base name is
- * matched), or NULL when no route matches and the source has none. */
-const char *config_mapping_for(const struct cfg_source *s, const char *name);
+ * matched) whose content sniffs as format (may be NULL), or NULL when no
+ * route matches and the source has none. A route may give a pattern, a
+ * format or both; both must match. */
+const char *config_mapping_for(const struct cfg_source *s, const char *name,
+			       const char *format);
 
 /* True when source may set positions of stock state st (index in
  * CANON_STATES): no authority entry for st, or source is listed. */

@@ -9,6 +9,7 @@
 #include "report.h"
 #include "state.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 
 #include "../connectors/connector.h"
 #include "../transforms/dt.h"
+#include "../transforms/edi.h"
 #include "../transforms/mapping.h"
 #include "../transforms/outbound.h"
 #include "../transforms/unpack.h"
@@ -674,11 +676,30 @@ static int quarantine(struct run *r, struct state_unit *u,
  * each mapping once per run. NULL with E_NOTFOUND when no route matches,
  * or with the compile error. */
 static const struct mapping *mapping_for(struct src_ctx *sc, const char *doc,
-					 struct err *err)
+					 const char *input, struct err *err)
 {
-	const char *path = config_mapping_for(sc->src, doc);
+	const char *path, *format = NULL;
 	struct mapping *m;
+	size_t k;
 	int i;
+
+	/* Content sniffing only when a route asks for a format: the
+	 * patterns decide first, the bytes are the fallback. */
+	for (k = 0; k < sc->src->nroutes; k++)
+		if (sc->src->routes[k].format)
+			break;
+	if (k < sc->src->nroutes && input) {
+		unsigned char head[4096];
+		ssize_t n = 0;
+		int fd = open(input, O_RDONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			n = read(fd, head, sizeof(head));
+			close(fd);
+		}
+		format = edi_format_name(edi_sniff(head, n > 0 ? (size_t)n : 0));
+	}
+	path = config_mapping_for(sc->src, doc, format);
 
 	if (!path) {
 		err_set(err, E_NOTFOUND,
@@ -735,7 +756,7 @@ static int do_map(void *ud, struct state_unit *u)
 		return r->interrupted = 1, 1;
 	if (unit_begin(r, u, sc->err) < 0)
 		return -1;
-	if (!(map = mapping_for(sc, u->ukey, &e))) {
+	if (!(map = mapping_for(sc, u->ukey, u->input_path, &e))) {
 		if (e.code == E_NOTFOUND)
 			return quarantine(r, u, &e), 0;
 		return unit_fail(r, u, &e, 0), 0;

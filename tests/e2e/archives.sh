@@ -196,5 +196,36 @@ rc=$?
 [ $rc = 1 ] && cmp -s "$E/out/webshop/webshop_stock_1_20261120T060000Z.csv" "$GOLD/webshop_stock_1_20261120T060000Z.csv" &&
 	ok "a .gz file is one document; snapshot equals the golden" || { bad "gz run exit $rc"; tail "$TMP/e.out"; }
 
+# ---- mixed formats in one zip, mappings chosen by sniffed content -------
+F=$TMP/f
+setup "$F"
+python3 - "$F/samples/stockpipe.yaml" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+old = '      - { pattern: "stock_*.csv", mapping: ../mappings/stores/store_stock_csv.yaml }'
+assert old in s
+new = ("      - { format: xml, mapping: ../mappings/xml/erp_stock_export.yaml }\n"
+       "      - { format: csv, mapping: ../mappings/stores/store_stock_csv.yaml }")
+open(p, "w").write(s.replace(old, new))
+PY
+python3 - "$F/samples/drop/stores/mixed.zip" "$STORES" "$SRC/samples/xml/erp" <<'PY'
+import sys, zipfile, os
+z = zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED)
+z.write(os.path.join(sys.argv[2], "stock_F012_20261120.csv"), "counts.dat")
+for f in sorted(os.listdir(sys.argv[3])):
+    z.write(os.path.join(sys.argv[3], f), "erp/" + f)
+z.writestr("../escape.csv", "x\n")
+z.close()
+PY
+sp "$F" run >"$TMP/f.out" 2>&1
+rc=$?
+csv_n=$(sqlite3 "$F/state/state.db" "select count(*) from stock_events where file = 'mixed.zip!counts.dat'")
+xml_n=$(sqlite3 "$F/state/state.db" "select count(*) from stock_events where file like 'mixed.zip!erp/%'")
+[ $rc = 1 ] && [ "${csv_n:-0}" -gt 5 ] && [ "${xml_n:-0}" -gt 3 ] &&
+	grep -q "mixed.zip: member '../escape.csv' refused" "$TMP/f.out" &&
+	ok "zip with CSV and XML members: both loaded by sniffed format ($csv_n + $xml_n records), '..' member quarantined, exit 1" ||
+	{ bad "mixed zip (exit $rc, csv $csv_n, xml $xml_n)"; tail -20 "$TMP/f.out"; }
+
 echo "$pass passed, $fail failed, $skipped skipped"
 [ $fail = 0 ]
