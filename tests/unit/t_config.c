@@ -527,3 +527,79 @@ T_TEST(config_state_names)
 	T_EQ_INT(config_state_index(""), -1);
 	T_EQ_INT(config_state_index("ON_HAND"), -1);
 }
+
+T_TEST(config_routes_archive_authority_stale)
+{
+	struct config *c = NULL;
+	struct err e = ERR_INIT;
+	const char *ok_text =
+		"sources:\n"
+		"  - name: a\n"
+		"    path: in\n"
+		"    routes:\n"
+		"      - { pattern: \"stock_*.csv\", mapping: s.yaml }\n"
+		"      - { format: xml, mapping: x.yaml }\n"
+		"    archive: { max_members: 50, max_total: 10M, max_ratio: 30 }\n"
+		"  - name: b\n"
+		"    path: in\n"
+		"    mapping: m.yaml\n"
+		"authority:\n"
+		"  on_hand: [a]\n"
+		"targets:\n"
+		"  - name: t\n"
+		"    path: out\n"
+		"    mapping: o.yaml\n"
+		"    snapshot: delta\n"
+		"    stale_after: 2h\n"
+		"    stale_action: buffer 25%\n";
+
+	T_ASSERT(t_write_file("stockpipe.yaml", ok_text) == 0);
+	T_OK(config_load("stockpipe.yaml", NULL, &c, &e), &e);
+	T_EQ_INT(c->sources[0].nroutes, 2);
+	T_ASSERT(c->sources[0].mapping == NULL);
+	T_ASSERT(strstr(config_mapping_for(&c->sources[0], "x.zip!d/stock_1.csv",
+					   "csv"),
+			"/s.yaml") != NULL);
+	T_ASSERT(strstr(config_mapping_for(&c->sources[0], "feed.dat", "xml"),
+			"/x.yaml") != NULL);
+	T_ASSERT(config_mapping_for(&c->sources[0], "feed.dat", "csv") == NULL);
+	T_EQ_INT(c->sources[0].archive.max_members, 50);
+	T_EQ_INT(c->sources[0].archive.max_total, 10 * 1024 * 1024);
+	T_EQ_INT(c->sources[0].archive.max_ratio, 30);
+	T_EQ_INT(c->sources[1].archive.max_members, 10000); /* default */
+	T_ASSERT(config_authorized(c, config_state_index("on_hand"), "a"));
+	T_ASSERT(!config_authorized(c, config_state_index("on_hand"), "b"));
+	T_ASSERT(config_authorized(c, config_state_index("reserved"), "b"));
+	T_EQ_INT(c->targets[0].delta, 1);
+	T_EQ_INT(c->targets[0].stale_after, 7200);
+	T_EQ_INT(c->targets[0].stale_hold, 0);
+	T_EQ_INT(c->targets[0].stale_buffer_pct, 25);
+	config_free(c);
+
+	T_EQ_INT(refused("sources:\n  - name: a\n    path: in\n"
+			 "    routes:\n      - { mapping: s.yaml }\n",
+			 5, 9, "a route needs a pattern, a format or both"),
+		 0);
+	T_EQ_INT(refused("sources:\n  - name: a\n    path: in\n"
+			 "    routes:\n      - { format: pdf, mapping: s.yaml }\n",
+			 5, 19, "format must be x12, edifact, xml or csv"),
+		 0);
+	T_EQ_INT(refused(SRC "    archive: { max_ratio: lots }\n", 5, 27,
+			 "'max_ratio' must be a positive number"),
+		 0);
+	T_EQ_INT(refused(SRC "authority:\n  on_hand: [nobody]\n", 6, 12,
+			 "names 'nobody', which is not a source"),
+		 0);
+	T_EQ_INT(refused(SRC "authority:\n  sold: [a]\n", 6, 3,
+			 "'sold' is not a stock state"),
+		 0);
+	T_EQ_INT(refused(SRC TGT "    stale_action: hold\n", 9, 19,
+			 "stale_action needs stale_after"),
+		 0);
+	T_EQ_INT(refused(SRC TGT "    stale_after: 1h\n    stale_action: panic\n",
+			 10, 19, "stale_action must be 'hold' or 'buffer N%'"),
+		 0);
+	T_EQ_INT(refused(SRC TGT "    snapshot: partial\n", 9, 15,
+			 "snapshot must be full or delta"),
+		 0);
+}
