@@ -130,10 +130,11 @@ n=$(ls "$B/out/webshop" | grep -c webshop_stock)
 C=$TMP/c
 setup "$C"
 D=$C/samples/drop/stores
-# 1 GiB of one repeated CSV row compresses about 200:1; refused on the
-# ratio long before it is written out. (1 GiB of zeros would read as an
-# empty tar: zero blocks end a tar archive, so it expands to nothing.)
-yes "F012,KW-10001,1,OK,2026-11-20 06:00" | head -c 1073741824 | gzip -1 >"$D/rows.csv.gz"
+# 512 MiB of one repeated CSV row compresses about 340:1; refused on the
+# ratio once past the 8 MiB grace, long before it is written out. (1 GiB of
+# zeros would read as an empty tar: zero blocks end a tar archive, so it
+# expands to nothing.)
+yes "F012,KW-10001,1,OK,2026-11-20 06:00" | head -c 536870912 | gzip -9 >"$D/rows.csv.gz"
 head -c 1073741824 /dev/zero | gzip -1 >"$D/zeros.gz"
 python3 - "$D" <<'PY'
 import sys, zipfile, io
@@ -226,6 +227,27 @@ xml_n=$(sqlite3 "$F/state/state.db" "select count(*) from stock_events where fil
 	grep -q "mixed.zip: member '../escape.csv' refused" "$TMP/f.out" &&
 	ok "zip with CSV and XML members: both loaded by sniffed format ($csv_n + $xml_n records), '..' member quarantined, exit 1" ||
 	{ bad "mixed zip (exit $rc, csv $csv_n, xml $xml_n)"; tail -20 "$TMP/f.out"; }
+
+# ---- real archives written by others (skipped when absent) --------------
+SHARED=$SRC/../shared/data/archives
+if [ -d "$SHARED" ]; then
+	"$BIN" inspect --json "$SHARED/nantic_huge_file2_edifact_REPACKAGED.tar.gz" "$SHARED/ubltr_1.2.1_paketi_turkish_ubl_samples.zip" \
+		>"$TMP/shared.json" 2>"$TMP/shared.err"
+	rc=$?
+	python3 - "$TMP/shared.json" <<'PY' && [ $rc = 0 ] && ok "shared corpus archives read: a 222:1 EDIFACT tar.gz (under the ratio grace) and a 53-member UBL-TR zip" || { bad "shared corpus archives (exit $rc)"; cat "$TMP/shared.err"; }
+import json, sys
+docs = [json.loads(l) for l in open(sys.argv[1])]
+a, b = docs
+assert a["archive"] == "gzip" and a["valid"] is True
+assert [(m["name"], m["format"], m["accepted"]) for m in a["members"]] == [("huge_file2.edi", "edifact", True)]
+assert a["members"][0]["size"] == 2200809
+assert b["archive"] == "zip" and b["valid"] is True and len(b["members"]) == 53
+assert all(m["accepted"] for m in b["members"])
+assert sum(1 for m in b["members"] if m["format"] == "xml") == 52
+PY
+else
+	skip "../shared/data/archives not present"
+fi
 
 echo "$pass passed, $fail failed, $skipped skipped"
 [ $fail = 0 ]
