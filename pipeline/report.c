@@ -15,6 +15,14 @@ struct bctx {
 static void note_unit(struct report *rep, const struct state_unit *u)
 {
 	struct buf *j = &rep->json_units;
+	size_t mark = j->len;
+
+	/* A run of many thousands of files lists the first units in full and
+	 * counts the rest, so the report stays valid JSON of bounded size. */
+	if (j->len > ((size_t)6 << 20)) {
+		rep->units_omitted++;
+		return;
+	}
 
 	if (j->len)
 		buf_addc(j, ',');
@@ -43,6 +51,12 @@ static void note_unit(struct report *rep, const struct state_unit *u)
 		 (long long)u->records_in, (long long)u->records_out,
 		 (long long)u->rejects, (long long)u->dupes,
 		 (long long)u->stale);
+	if (j->err) {
+		/* Never leave half an object behind. */
+		j->err = 0;
+		buf_setlen(j, mark);
+		rep->units_omitted++;
+	}
 }
 
 static int on_unit(void *ud, struct state_unit *u)
@@ -144,7 +158,8 @@ int report_json(const struct report *rep, struct buf *j)
 			 (long long)st->rejects, (long long)st->dupes,
 			 (long long)st->stale, (long long)st->ms);
 	}
-	buf_adds(j, "},\"units\":[");
+	buf_addf(j, "},\"units_omitted\":%lld,\"units\":[",
+		 (long long)rep->units_omitted);
 	buf_add(j, rep->json_units.ptr, rep->json_units.len);
 	buf_adds(j, "]}");
 	return j->err ? -1 : 0;

@@ -31,6 +31,7 @@ struct report {
 	int nothing_to_do;       /* no new input and nothing delivered */
 	struct buf notes;        /* human lines: failures, quarantine, files */
 	struct buf json_units;   /* JSON array body of notable units */
+	int64_t units_omitted;   /* notable units left out of json_units */
 };
 
 int report_build(struct state *st, int64_t run_id, struct report *rep,
