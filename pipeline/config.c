@@ -1,6 +1,7 @@
 /* config.c - see config.h. */
 #include "config.h"
 #include "fsutil.h"
+#include "schedule.h"
 
 #include "../connectors/connector.h"
 
@@ -670,14 +671,30 @@ static int load_target(struct loader *l, const struct ynode *m,
 	t->schedule = CFG_SCHED_ALWAYS;
 	if (want_scalar(l, m, "schedule", 0, &v) < 0)
 		return -1;
-	if (v && strcmp(v, "always")) {
-		if (strncmp(v, "every ", 6) ||
-		    parse_duration(v + 6, &t->every) < 0 || t->every <= 0)
+	t->schedule_text = v ? v : "always";
+	if (v && !strncmp(v, "every", 5) && (!v[5] || v[5] == ' ')) {
+		if (!v[5] || parse_duration(v + 6, &t->every) < 0 ||
+		    t->every <= 0)
 			return ynode_err(l->t, ynode_get(m, "schedule"),
 					 l->err, E_CONFIG,
-					 "schedule must be 'always' or "
-					 "'every DURATION' (e.g. every 15m)");
+					 "schedule must be 'always', "
+					 "'every DURATION' (e.g. every 15m) "
+					 "or a cron expression");
 		t->schedule = CFG_SCHED_EVERY;
+	} else if (v && strcmp(v, "always")) {
+		/* A cron expression: errors point into the value. */
+		const struct ynode *sn = ynode_get(m, "schedule");
+		size_t pos;
+
+		if (schedule_parse(v, &t->cron, &pos, l->err) < 0) {
+			if (l->err->code == E_CONFIG)
+				err_locate(l->err, l->t->path, sn->line,
+					   sn->col + (unsigned)pos +
+						   (sn->quoted ? 1u : 0u),
+					   NULL);
+			return -1;
+		}
+		t->schedule = CFG_SCHED_CRON;
 	}
 	if (string_list(l, ynode_get(m, "locations"), &t->locations,
 			&t->nlocations) < 0 ||
@@ -966,6 +983,8 @@ void config_free(struct config *c)
 {
 	if (!c)
 		return;
+	for (size_t i = 0; i < c->ntargets && c->targets; i++)
+		schedule_free(c->targets[i].cron);
 	ytree_free(c->tree);
 	free(c);
 }

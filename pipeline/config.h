@@ -48,7 +48,8 @@ struct cfg_source {
 	const struct ynode *node; /* where it was declared */
 };
 
-enum cfg_schedule { CFG_SCHED_ALWAYS, CFG_SCHED_EVERY };
+enum cfg_schedule { CFG_SCHED_ALWAYS, CFG_SCHED_EVERY, CFG_SCHED_CRON };
+struct schedule; /* schedule.h */
 
 struct cfg_target {
 	const char *name;
@@ -57,6 +58,8 @@ struct cfg_target {
 	const char *filename;     /* name template */
 	enum cfg_schedule schedule;
 	int64_t every;            /* seconds, for CFG_SCHED_EVERY */
+	struct schedule *cron;    /* CFG_SCHED_CRON: expression and zone */
+	const char *schedule_text; /* as written ("always" when absent) */
 	const char **locations;   /* published locations; none = all */
 	size_t nlocations;
 	const char **location_types; /* store, dc, ...; none = all */

@@ -7,6 +7,7 @@
 #include "metrics.h"
 #include "render.h"
 #include "report.h"
+#include "schedule.h"
 #include "state.h"
 
 #include <fcntl.h>
@@ -1486,10 +1487,22 @@ static int target_due(struct run *r, const struct cfg_target *t, int *due,
 
 	*due = 1;
 	if (t->schedule == CFG_SCHED_ALWAYS ||
-	    (r->o->mode == RUN_RERUN))
+	    (r->o->mode == RUN_RERUN) || r->o->mode == RUN_DELIVER)
 		return 0;
 	if (state_delivery_last(r->st, t->name, &last, err) < 0)
 		return -1;
+	if (t->schedule == CFG_SCHED_CRON) {
+		int64_t checked;
+
+		/* Due when a scheduled time passed since the target was last
+		 * considered due or delivered: once, however many windows
+		 * were missed. */
+		if (state_target_last_check(r->st, t->name, &checked, err) < 0)
+			return -1;
+		*due = schedule_due(t->cron, checked > last ? checked : last,
+				    r->now);
+		return 0;
+	}
 	*due = !last || r->now - last >= t->every;
 	return 0;
 }
@@ -1511,7 +1524,9 @@ static int run_target(struct run *r, const struct cfg_target *t,
 			return -1;
 		unit_init(&u, r, ST_RENDER, t->name, "snapshot");
 		if ((due && (state_unit_add(r->st, &u, err) < 0 ||
-			     state_unit_save(r->st, &u, err) < 0)) ||
+			     state_unit_save(r->st, &u, err) < 0 ||
+			     state_target_checked(r->st, t->name, r->now,
+						  err) < 0)) ||
 		    state_plan_mark(r->st, r->run_id, "render", t->name, err) <
 			    0) {
 			state_rollback(r->st);
@@ -1727,6 +1742,35 @@ static int replay_prepare(struct run *r, struct err *err)
 	return 0;
 }
 
+/* `stockpipe deliver --target NAME --now`: a run of its own that renders
+ * and delivers one target whatever its schedule; sources are not touched
+ * (targets_only). The delivery ledger still applies: content the target
+ * already has is not sent again. An unfinished run comes first: its
+ * targets are held, and a delivery now would be too. */
+static int deliver_prepare(struct run *r, struct err *err)
+{
+	char iso[DT_ISO_LEN];
+	int64_t open_run;
+
+	if (state_run_unfinished(r->st, &open_run, err) < 0)
+		return -1;
+	if (open_run)
+		return err_set(err, E_BUSY,
+			       "run %lld is not finished: run 'stockpipe "
+			       "resume' first",
+			       (long long)open_run);
+	if (state_begin(r->st, err) < 0 ||
+	    state_run_create(r->st, now_iso(iso), r->cfg->sha256, &r->run_id,
+			     err) < 0 ||
+	    state_commit(r->st, err) < 0) {
+		state_rollback(r->st);
+		return -1;
+	}
+	say(r, "run %lld: delivery to %s now", (long long)r->run_id,
+	    r->o->only_target);
+	return 0;
+}
+
 int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 {
 	struct run r;
@@ -1771,6 +1815,9 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 
 	if (o->mode == RUN_REPLAY) {
 		if (replay_prepare(&r, &err) < 0)
+			goto report_err;
+	} else if (o->mode == RUN_DELIVER) {
+		if (deliver_prepare(&r, &err) < 0)
 			goto report_err;
 	} else if (o->mode == RUN_NEW || o->mode == RUN_RESUME) {
 		int64_t open_run = 0;

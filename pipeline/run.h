@@ -18,7 +18,9 @@
 
 #include "cli.h"
 
-enum run_mode { RUN_NEW, RUN_RESUME, RUN_RERUN, RUN_REPLAY };
+/* RUN_DELIVER: `deliver --now`, one target (only_target, targets_only)
+ * rendered and delivered in a new run whatever its schedule. */
+enum run_mode { RUN_NEW, RUN_RESUME, RUN_RERUN, RUN_REPLAY, RUN_DELIVER };
 
 struct run_opts {
 	enum run_mode mode;

@@ -71,7 +71,11 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY,"
 	" value INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS source_fetches(source TEXT PRIMARY KEY,"
-	" last_at INTEGER NOT NULL);";
+	" last_at INTEGER NOT NULL);"
+	/* When each target was last considered due by its schedule (run
+	 * clock), so a missed window delivers once, not once per window. */
+	"CREATE TABLE IF NOT EXISTS target_checks(target TEXT PRIMARY KEY,"
+	" last_due_at INTEGER NOT NULL);";
 
 enum stmt_id {
 	S_RUN_CREATE, S_RUN_UNFINISHED, S_RUN_GET, S_RUN_FINISH, S_RUN_REOPEN,
@@ -89,6 +93,7 @@ enum stmt_id {
 	S_DELIV_LATEST,
 	S_UNITS_IN_STATE, S_RUN_LAST_DONE, S_POS_NEGATIVE, S_RUN_OLDEST_EV,
 	S_RUN_DELIVS,
+	S_CHECK_SET, S_CHECK_GET, S_DELIV_INFO, S_RECONCILE,
 	S_NSTMTS
 };
 
@@ -243,6 +248,33 @@ static const char *const sql[S_NSTMTS] = {
 	[S_RUN_DELIVS] = "SELECT target, file_name, delivered_at"
 			 " FROM deliveries WHERE run_id = ?"
 			 " ORDER BY target, delivered_at, file_name",
+	[S_CHECK_SET] = "INSERT INTO target_checks VALUES(?, ?)"
+			" ON CONFLICT(target) DO UPDATE SET"
+			" last_due_at = excluded.last_due_at",
+	[S_CHECK_GET] = "SELECT last_due_at FROM target_checks"
+			" WHERE target = ?",
+	[S_DELIV_INFO] = "SELECT delivered_at, file_name, sha256, run_id"
+			 " FROM deliveries WHERE target = ?"
+			 " ORDER BY rowid DESC LIMIT 1",
+	/* The latest snapshot (not delta) each of two sources reported per
+	 * (sku, location) for one state, side by side; keys either lacks
+	 * come with NULLs. */
+	[S_RECONCILE] =
+		"WITH s AS (SELECT source, sku, location, qty, as_of,"
+		" row_number() OVER (PARTITION BY source, sku, location"
+		"  ORDER BY as_of DESC, txn_id DESC) AS rn"
+		" FROM stock_events WHERE state = ?1 AND delta = 0"
+		" AND source IN (?2, ?3)),"
+		" a AS (SELECT sku, location, qty, as_of FROM s"
+		"  WHERE rn = 1 AND source = ?2),"
+		" b AS (SELECT sku, location, qty, as_of FROM s"
+		"  WHERE rn = 1 AND source = ?3),"
+		" k AS (SELECT sku, location FROM a UNION"
+		"  SELECT sku, location FROM b)"
+		" SELECT k.sku, k.location, a.qty, a.as_of, b.qty, b.as_of"
+		" FROM k LEFT JOIN a ON a.sku = k.sku AND a.location = k.location"
+		" LEFT JOIN b ON b.sku = k.sku AND b.location = k.location"
+		" ORDER BY k.sku, k.location",
 };
 
 struct state {
@@ -1589,4 +1621,89 @@ int state_run_deliveries_each(struct state *s, int64_t run_id,
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_err(s, err, "deliveries of run");
 	return 0;
+}
+
+int state_target_checked(struct state *s, const char *target, int64_t at,
+			 struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_CHECK_SET, err);
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, target);
+	sqlite3_bind_int64(p, 2, at);
+	return step_done(s, p, err, "record target check");
+}
+
+int state_target_last_check(struct state *s, const char *target,
+			    int64_t *at, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_CHECK_GET, err);
+
+	if (!p)
+		return -1;
+	bind_text(p, 1, target);
+	return one_int(s, p, at, NULL, err, "read target check");
+}
+
+int state_delivery_info(struct state *s, const char *target,
+			struct state_delivery *out, int *found,
+			struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_DELIV_INFO, err);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*found = 0;
+	if (!p)
+		return -1;
+	bind_text(p, 1, target);
+	rc = sqlite3_step(p);
+	if (rc == SQLITE_ROW) {
+		*found = 1;
+		out->delivered_at = sqlite3_column_int64(p, 0);
+		col_copy(p, 1, out->file_name, sizeof(out->file_name));
+		col_copy(p, 2, out->sha256, sizeof(out->sha256));
+		out->run_id = sqlite3_column_int64(p, 3);
+	}
+	sqlite3_reset(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "delivery ledger");
+	return 0;
+}
+
+int state_reconcile_each(struct state *s, int state, const char *source_a,
+			 const char *source_b,
+			 int (*cb)(void *ud, const struct state_recon_pair *r),
+			 void *ud, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_RECONCILE, err);
+	struct state_recon_pair r;
+	int rc, cbrc = 0;
+
+	if (!p)
+		return -1;
+	sqlite3_bind_int(p, 1, state);
+	bind_text(p, 2, source_a);
+	bind_text(p, 3, source_b);
+	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+		r.sku = (const char *)sqlite3_column_text(p, 0);
+		r.location = (const char *)sqlite3_column_text(p, 1);
+		r.has_a = sqlite3_column_type(p, 2) != SQLITE_NULL;
+		r.qty_a = sqlite3_column_int64(p, 2);
+		r.as_of_a = sqlite3_column_int64(p, 3);
+		r.has_b = sqlite3_column_type(p, 4) != SQLITE_NULL;
+		r.qty_b = sqlite3_column_int64(p, 4);
+		r.as_of_b = sqlite3_column_int64(p, 5);
+		if (!r.sku)
+			r.sku = "";
+		if (!r.location)
+			r.location = "";
+		if ((cbrc = cb(ud, &r)) != 0)
+			break;
+	}
+	sqlite3_reset(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "reconcile");
+	return cbrc < 0 ? -1 : 0;
 }

@@ -222,4 +222,40 @@ int state_run_deliveries_each(struct state *s, int64_t run_id,
 /* PRAGMA integrity_check; *ok = 1 when it says "ok". */
 int state_integrity(struct state *s, int *ok, struct err *err);
 
+/* Schedules: when target was last considered due (run clock), 0 if
+ * never. Written in the transaction that plans the target's render. */
+int state_target_checked(struct state *s, const char *target, int64_t at,
+			 struct err *err);
+int state_target_last_check(struct state *s, const char *target,
+			    int64_t *at, struct err *err);
+
+/* The newest delivery to target (*found = 0 if none). sha256 is the
+ * ledger's content key (outbound mapping + rows), not the file's hash. */
+struct state_delivery {
+	int64_t delivered_at;
+	int64_t run_id;
+	char file_name[256];
+	char sha256[65];
+};
+int state_delivery_info(struct state *s, const char *target,
+			struct state_delivery *out, int *found,
+			struct err *err);
+
+/* Reconciliation: per (sku, location), the latest snapshot (mode
+ * snapshot, not delta) of stock state `state` that each of two sources
+ * reported, ordered by sku, location; has_a/has_b = 0 when that source
+ * never reported the key. Only loaded events count: records a source was
+ * not authorized to set were not stored. */
+struct state_recon_pair {
+	const char *sku;
+	const char *location;
+	int has_a, has_b;
+	dec qty_a, qty_b;
+	int64_t as_of_a, as_of_b;
+};
+int state_reconcile_each(struct state *s, int state, const char *source_a,
+			 const char *source_b,
+			 int (*cb)(void *ud, const struct state_recon_pair *r),
+			 void *ud, struct err *err);
+
 #endif
