@@ -5,7 +5,8 @@
 #                   unit and end-to-end tests under both; ends "N passed, N failed"
 #   make demo       run the pipeline on samples/ in a fresh state directory
 #   make demo-sftp  the same through a private sshd on 127.0.0.1 (SFTP in/out)
-#   make bench      throughput and peak memory (not part of make test)
+#   make bench      throughput, peak memory and ratios to references per
+#                   stage (BENCH_SIZES="10M 100M 1G"; not part of make test)
 #   make check-crash  200 demo runs killed by SIGKILL at random moments, each
 #                   resumed and checked (not part of make test; minutes)
 #   make install    install the binary (PREFIX=/usr/local)

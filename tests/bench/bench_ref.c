@@ -1,0 +1,131 @@
+/* bench_ref.c - the reference measurements of `make bench`.
+ *
+ *   bench_ref scan FILE CHAR      read() in 64 KiB blocks plus memchr for
+ *                                 CHAR (or "nl" for a newline): the floor
+ *                                 any tokenizer pays
+ *   bench_ref sqlite DB ROWS      SQLite's own insert rate for the load
+ *                                 stage's rows: ROWS stock events through
+ *                                 ONE prepared INSERT in ONE transaction
+ *                                 into the state store's stock_events table
+ *                                 (same columns and indexes, same WAL,
+ *                                 synchronous=FULL and cache size as
+ *                                 pipeline/state.c)
+ * Each prints one line "records N" (terminators found, rows inserted);
+ * bench.sh times the process (wall time, peak RSS).
+ */
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int scan(const char *path, char c)
+{
+	static char buf[64 * 1024];
+	unsigned long long n = 0;
+	ssize_t got;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0) {
+		perror(path);
+		return 66;
+	}
+	while ((got = read(fd, buf, sizeof(buf))) > 0) {
+		const char *p = buf, *end = buf + got;
+
+		while ((p = memchr(p, c, (size_t)(end - p)))) {
+			n++;
+			p++;
+		}
+	}
+	close(fd);
+	if (got < 0) {
+		perror(path);
+		return 74;
+	}
+	printf("records %llu\n", n);
+	return 0;
+}
+
+/* Keep in step with the stock_events part of the schema in state.c. */
+static const char schema[] =
+	"PRAGMA journal_mode=WAL;"
+	"PRAGMA synchronous=FULL;"
+	"PRAGMA cache_size=-16384;"
+	"CREATE TABLE stock_events(id INTEGER PRIMARY KEY,"
+	" doc INTEGER NOT NULL, sku TEXT NOT NULL, location TEXT NOT NULL,"
+	" state INTEGER NOT NULL, qty INTEGER NOT NULL, delta INTEGER NOT NULL,"
+	" as_of INTEGER NOT NULL, txn_id TEXT NOT NULL UNIQUE,"
+	" source TEXT, file TEXT, line INTEGER);"
+	"CREATE INDEX stock_events_key"
+	" ON stock_events(sku, location, state, as_of);"
+	"CREATE INDEX stock_events_doc ON stock_events(doc);";
+
+static int sqlite_ref(const char *path, unsigned long rows)
+{
+	sqlite3 *db;
+	sqlite3_stmt *p;
+	unsigned long i;
+	char sku[32], loc[32], txn[64];
+
+	unlink(path);
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "INSERT OR IGNORE INTO stock_events(doc, sku,"
+			       " location, state, qty, delta, as_of, txn_id,"
+			       " source, file, line)"
+			       " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+			       -1, &p, NULL) != SQLITE_OK) {
+		fprintf(stderr, "sqlite: %s\n", sqlite3_errmsg(db));
+		return 70;
+	}
+	for (i = 0; i < rows; i++) {
+		/* The generator's key shape: stores in blocks, SKUs permuted
+		 * within a store, a txn_id like the mapping engine's. */
+		unsigned long store = i / 2000 + 1;
+
+		snprintf(sku, sizeof(sku), "KW-%07lu",
+			 (i % 2000 * 7919 + store * 13) % 1000000);
+		snprintf(loc, sizeof(loc), "STORE-%03lu", store % 999 + 1);
+		snprintf(txn, sizeof(txn), "0123456789abcdef:%lu:0", i + 2);
+		sqlite3_bind_int64(p, 1, 4);
+		sqlite3_bind_text(p, 2, sku, -1, SQLITE_STATIC);
+		sqlite3_bind_text(p, 3, loc, -1, SQLITE_STATIC);
+		sqlite3_bind_int(p, 4, (int)(i % 3));
+		sqlite3_bind_int64(p, 5, (sqlite3_int64)(i % 500) * 10000);
+		sqlite3_bind_int(p, 6, 0);
+		sqlite3_bind_int64(p, 7, 1795500000 + (sqlite3_int64)(i % 240) * 60);
+		sqlite3_bind_text(p, 8, txn, -1, SQLITE_STATIC);
+		sqlite3_bind_text(p, 9, "stores", -1, SQLITE_STATIC);
+		sqlite3_bind_text(p, 10, "store_stock.csv", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(p, 11, (sqlite3_int64)i + 2);
+		if (sqlite3_step(p) != SQLITE_DONE) {
+			fprintf(stderr, "sqlite: %s\n", sqlite3_errmsg(db));
+			return 70;
+		}
+		sqlite3_reset(p);
+	}
+	sqlite3_finalize(p);
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		fprintf(stderr, "sqlite: %s\n", sqlite3_errmsg(db));
+		return 70;
+	}
+	sqlite3_close(db);
+	printf("records %lu\n", rows);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && !strcmp(argv[1], "scan") && !strcmp(argv[3], "nl"))
+		return scan(argv[2], '\n');
+	if (argc == 4 && !strcmp(argv[1], "scan") && strlen(argv[3]) == 1)
+		return scan(argv[2], argv[3][0]);
+	if (argc == 4 && !strcmp(argv[1], "sqlite"))
+		return sqlite_ref(argv[2], strtoul(argv[3], NULL, 10));
+	fprintf(stderr, "usage: bench_ref scan FILE CHAR | sqlite DB ROWS\n");
+	return 64;
+}
