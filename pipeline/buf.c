@@ -179,6 +179,21 @@ char *buf_detach(struct buf *b, size_t *len)
 	return p;
 }
 
+size_t str_ulong(char out[21], unsigned long v)
+{
+	char tmp[21];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n] = '\0';
+	return n;
+}
+
 int str_copy(char *dst, size_t n, const char *src)
 {
 	size_t len = strlen(src);

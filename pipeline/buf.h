@@ -44,6 +44,11 @@ void buf_release(struct buf *b);
  * unless allocation fails. The buffer is left released. */
 char *buf_detach(struct buf *b, size_t *len);
 
+/* Writes v in decimal into out (NUL-terminated) and returns its length:
+ * what snprintf(out, 21, "%lu", v) gives, without the format parsing,
+ * for per-record counters (line numbers, row indexes). */
+size_t str_ulong(char out[21], unsigned long v);
+
 /* Copies src into dst of size n. Returns 0, or -1 when src does not fit
  * (dst then holds a truncated copy): callers decide, nothing is silently
  * cut. */
