@@ -113,6 +113,29 @@ int buf_add_json_str(struct buf *b, const char *s, size_t n)
 	static const char hex[] = "0123456789abcdef";
 	size_t i, run = 0;
 
+	/* Almost every value (SKUs, codes, numbers, times) needs no escape:
+	 * check that in one tight loop, then reserve once and copy. The
+	 * per-byte path below called buf_add per run and buf_addc per quote
+	 * and was the largest single cost of writing canonical JSONL. */
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == '"' || c == '\\')
+			break;
+	}
+	if (i == n) {
+		char *w;
+
+		if (buf_grow(b, n + 2) < 0)
+			return -1;
+		w = b->ptr + b->len;
+		*w++ = '"';
+		memcpy(w, s, n);
+		w[n] = '"';
+		w[n + 1] = '\0';
+		b->len += n + 2;
+		return 0;
+	}
 	buf_addc(b, '"');
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];

@@ -219,7 +219,15 @@ int canon_to_jsonl(const struct canon_record *r, struct buf *out)
 	buf_adds(out, ",\"_file\":");
 	buf_add_json_str(out, r->lin.file ? r->lin.file : "",
 			 r->lin.file ? strlen(r->lin.file) : 0);
-	buf_addf(out, ",\"_line\":%lu", r->lin.line);
+	{
+		char num[21];
+		size_t k = str_ulong(num, r->lin.line);
+
+		/* Not buf_addf: one vsnprintf per record line was ~5% of
+		 * the map stage. Same text as "%lu". */
+		buf_add(out, ",\"_line\":", 9);
+		buf_add(out, num, k);
+	}
 	if (r->lin.where && *r->lin.where) {
 		buf_adds(out, ",\"_where\":");
 		buf_add_json_str(out, r->lin.where, strlen(r->lin.where));
