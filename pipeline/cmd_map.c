@@ -92,7 +92,7 @@ static int map_try(int argc, char **argv)
 	struct mapping *m = NULL;
 	struct err err = ERR_INIT;
 	struct try_out t = {BUF_INIT(1 << 22), 0};
-	struct mapping_sink sink = {try_record, try_reject, &t};
+	struct mapping_sink sink = {try_record, try_reject, &t, NULL};
 	struct mapping_doc doc;
 	struct mapping_stats st;
 	int i, rc;
@@ -295,7 +295,7 @@ static int test_mapping(const char *path, int update, int *npass, int *nfail)
 	for (i = 0; i < mapping_ntests(m); i++) {
 		const struct mapping_test *t = mapping_get_test(m, i);
 		struct buf act = BUF_INIT(64u << 20), exp = BUF_INIT(64u << 20);
-		struct mapping_sink sink = {test_record, test_reject, &act};
+		struct mapping_sink sink = {test_record, test_reject, &act, NULL};
 		struct mapping_doc doc = {t->source, base_name(t->input),
 					  t->input, NULL};
 		struct err e = ERR_INIT;

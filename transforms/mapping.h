@@ -57,6 +57,25 @@ struct mapping_reject {
 	size_t raw_len;
 };
 
+/* An EDI interchange (X12 ISA..IEA, EDIFACT UNB..UNZ) of the document,
+ * for the sink's optional interchange() hook. Strings are borrowed for the
+ * duration of the call. */
+struct mapping_interchange {
+	const char *format;     /* "x12" or "edifact" */
+	const char *sender;     /* ISA06 (blanks trimmed), UNB02:1 */
+	const char *receiver;   /* ISA08, UNB03:1 */
+	const char *control;    /* ISA13, UNB05 */
+	const char *sha256;     /* at the end: SHA-256 (hex) of the
+				 * interchange's bytes; "" at the start */
+	unsigned long index;    /* 1-based in the document */
+	unsigned long segment;  /* segment number of ISA/UNB in the document */
+	unsigned long sets;     /* at the end: transaction sets/messages read */
+	int ok;                 /* at the end: no envelope or set error */
+	int skipped;            /* at the end: the start call skipped it */
+};
+
+enum { MAPPING_IC_START = 0, MAPPING_IC_END = 1 };
+
 struct mapping_sink {
 	/* A valid, normalised canonical record (canon_validate passed). The
 	 * record and its strings are only valid during the call. Return 0 or
@@ -66,6 +85,16 @@ struct mapping_sink {
 	int (*reject)(void *ud, const struct mapping_reject *rj,
 		      struct err *err);
 	void *ud;
+	/* Optional (NULL: every interchange is mapped); EDI input only.
+	 * MAPPING_IC_START, after the interchange header: return 1 to skip
+	 * the interchange (none of its sets is mapped: a duplicate), 0 to map
+	 * it. MAPPING_IC_END, after its trailer (or where it was cut off):
+	 * return 0, or 1 with a reason in why (whyn bytes) to reject it once,
+	 * located at its header (a skipped interchange whose control number
+	 * was seen with other content). -1 with err stops the document. */
+	int (*interchange)(void *ud, int phase,
+			   const struct mapping_interchange *ic, char *why,
+			   size_t whyn, struct err *err);
 };
 
 struct mapping_stats {
@@ -73,6 +102,8 @@ struct mapping_stats {
 	unsigned long records_out;    /* canonical records emitted */
 	unsigned long rejects;        /* input records rejected */
 	unsigned long filtered;       /* dropped by a `when:` filter */
+	unsigned long skipped;        /* EDI sets in interchanges the sink's
+				       * interchange() hook skipped */
 };
 
 /* Streams doc through m. Returns 0 when the document was read to the end

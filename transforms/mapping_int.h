@@ -8,7 +8,7 @@
  * format is a driver (struct map_driver): the input: keys, what a path
  * looks like in an expression, what each: means, and the reader loop that
  * turns a document into scopes. CSV lives in mapping.c, XML in
- * mapping_xml.c; a new format adds one driver and one line in
+ * mapping_xml.c, X12 and EDIFACT in mapping_edi.c; a new format adds one driver and one line in
  * map_driver_find().
  */
 #ifndef STOCKPIPE_MAPPING_INT_H
@@ -70,6 +70,11 @@ struct map_driver {
 	void (*free)(struct mapping *m);
 };
 
+/* Extra keys a record may have with driver d (",until,explode," for the
+ * EDI drivers, which read them in compile_each() from m->cur_record), or
+ * NULL. */
+const char *map_driver_record_keys(const struct map_driver *d);
+
 struct mapping {
 	char *path;
 	char *dir;
@@ -106,6 +111,7 @@ struct mapping {
 	int in_context;         /* compiling context: no columns, no $line */
 	size_t cur_nvars;       /* context variables visible so far */
 	enum canon_kind cur_kind;
+	const struct ynode *cur_record; /* the record being compiled */
 	unsigned long cur_line; /* line of the expression being compiled */
 	unsigned cur_col;
 };
@@ -119,6 +125,7 @@ struct map_scope {
 	size_t raw_len;
 	/* ...or, when raw is NULL, made on demand (only for a reject) */
 	const char *(*raw_fn)(struct map_run *run, size_t *len);
+	const char *where;      /* lineage detail (_where), NULL = none */
 };
 
 struct map_run {
@@ -169,5 +176,7 @@ int map_parse_bool(struct mapping *m, const struct ynode *in,
 
 /* Drivers (listed in map_driver_find() in mapping.c). */
 extern const struct map_driver map_driver_xml;
+extern const struct map_driver map_driver_x12;
+extern const struct map_driver map_driver_edifact;
 
 #endif

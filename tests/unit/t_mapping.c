@@ -277,10 +277,10 @@ T_TEST(mapping_compile_errors_at_file_line_col)
 			       "kind 'stock' needs field 'as_of'"), 0);
 	T_EQ_INT(compile_fails(HEAD OKF "    rules:\n      - check: sku matches \"[\"\n",
 			       11, 28, "bad regular expression"), 0);
-	T_EQ_INT(compile_fails("input:\n  format: x12\nrecords: []\n", 2, 11,
-			       "format 'x12' is not supported by this build yet"), 0);
-	T_EQ_INT(compile_fails("input: { format: edifact }\n", 1, 18,
-			       "format 'edifact' is not supported"), 0);
+	T_EQ_INT(compile_fails("input:\n  format: x13\nrecords: []\n", 2, 11,
+			       "unknown format 'x13'"), 0);
+	T_EQ_INT(compile_fails("input: { format: EDI }\n", 1, 18,
+			       "unknown format 'EDI'"), 0);
 	T_EQ_INT(compile_fails(HEAD OKF "      mode: snapshots\n", 10, 13,
 			       "'snapshots' is not a valid mode"), 0);
 	T_EQ_INT(compile_fails(HEAD "      sku: col(sku)\n      location: S1\n"
@@ -340,7 +340,7 @@ static int run_map(const char *mapping_text, const char *input,
 		   struct collect *c, struct err *e)
 {
 	struct mapping *m = NULL;
-	struct mapping_sink sink = {c_rec, c_rej, c};
+	struct mapping_sink sink = {c_rec, c_rej, c, NULL};
 	struct mapping_doc doc = {"src", "in.csv", "in.csv",
 				  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"};
 	int rc;
@@ -477,7 +477,7 @@ T_TEST(mapping_shared_real_files)
 	char p[4096];
 	struct collect c = {BUF_INIT(1 << 20), 0, 0};
 	struct mapping *m = NULL;
-	struct mapping_sink sink = {c_rec, c_rej, &c};
+	struct mapping_sink sink = {c_rec, c_rej, &c, NULL};
 	struct mapping_doc doc = {"", "bad.csv", p, NULL};
 	struct mapping_stats st;
 	struct err e = ERR_INIT;

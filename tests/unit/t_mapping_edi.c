@@ -1,0 +1,321 @@
+/* t_mapping_edi.c - X12 and EDIFACT paths in mappings: qualifiers (also in
+ * LIN's repeating pairs), composites by position and by id, repeats,
+ * occurrences, envelope values, HL parents, explode, sets committed only
+ * when well-formed (a broken set is one located reject, its siblings
+ * load), the per-set buffer cap, the interchange hook (skip, reject),
+ * compile errors at file:line:col and documents that fail whole. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../pipeline/buf.h"
+#include "../../transforms/mapping.h"
+#include "t.h"
+
+struct ecollect {
+	struct buf out;
+	unsigned long records, rejects, starts, ends;
+	int skip;            /* hook: skip interchanges at start */
+	int reject_end;      /* hook: reject skipped ones at the end */
+	char last_sha[65];
+};
+
+static int e_rec(void *ud, const struct canon_record *r, struct err *err)
+{
+	struct ecollect *c = ud;
+
+	(void)err;
+	c->records++;
+	return canon_to_jsonl(r, &c->out);
+}
+
+static int e_rej(void *ud, const struct mapping_reject *rj, struct err *err)
+{
+	struct ecollect *c = ud;
+
+	(void)err;
+	c->rejects++;
+	return mapping_reject_to_jsonl(rj, &c->out);
+}
+
+static int e_ic(void *ud, int phase, const struct mapping_interchange *ic,
+		char *why, size_t whyn, struct err *err)
+{
+	struct ecollect *c = ud;
+
+	(void)err;
+	if (phase == MAPPING_IC_START) {
+		c->starts++;
+		buf_addf(&c->out, "[start %s %s %s]\n", ic->sender,
+			 ic->receiver, ic->control);
+		return c->skip;
+	}
+	c->ends++;
+	snprintf(c->last_sha, sizeof(c->last_sha), "%s", ic->sha256);
+	buf_addf(&c->out, "[end sets=%lu ok=%d skipped=%d]\n", ic->sets,
+		 ic->ok, ic->skipped);
+	if (ic->skipped && c->reject_end) {
+		snprintf(why, whyn, "seen before with other content");
+		return 1;
+	}
+	return 0;
+}
+
+static int erun(const char *mapping_text, const char *input, int hook,
+		struct ecollect *c, struct err *e)
+{
+	struct mapping *m = NULL;
+	struct mapping_sink sink = {e_rec, e_rej, c, hook ? e_ic : NULL};
+	struct mapping_doc doc = {"src", "in.edi", "in.edi",
+				  "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"};
+	int rc;
+
+	buf_reset(&c->out);
+	c->records = c->rejects = c->starts = c->ends = 0;
+	if (t_write_file("m.yaml", mapping_text) || t_write_file("in.edi", input))
+		return -1;
+	if (mapping_load("m.yaml", &m, e))
+		return -1;
+	rc = mapping_run(m, &doc, &sink, NULL, e);
+	mapping_free(m);
+	return rc;
+}
+
+#define HAS(s) T_ASSERT(strstr(c.out.ptr ? c.out.ptr : "", (s)) != NULL)
+#define HASNT(s) T_ASSERT(strstr(c.out.ptr ? c.out.ptr : "", (s)) == NULL)
+
+#define ISA(ctl) "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *261120*0600*^*00501*" ctl "*0*P*>~\n"
+
+static const char x12_map[] =
+	"input: { format: x12, transaction: \"852\" }\n"
+	"records:\n"
+	"  - kind: stock\n"
+	"    each: LIN\n"
+	"    until: [CTT]\n"
+	"    explode: SDQ.pairs(03)\n"
+	"    fields:\n"
+	"      sku: LIN[02=VN].03 | required\n"
+	"      location: pair.id\n"
+	"      state: 'ZA.01 | map(QA: on_hand, QS: skip)'\n"
+	"      quantity: pair.value | decimal\n"
+	"      as_of: '\"2026-11-20\" | date'\n"
+	"      txn_id: concat(ISA.06, \"/\", GS.06, \"/\", ST.02, \"/\", REF.02[*], \"/\", REF.02[2], \"/\", N1[01=ST].04, \"/\", ZA[2].01, \"/\", pair.index)\n"
+	"    when: state != \"skip\"\n";
+
+T_TEST(mapping_edi_x12_paths_pairs_explode_envelope)
+{
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
+	struct err e = ERR_INIT;
+	static const char in[] =
+		ISA("000000007")
+		"GS*PD*SENDER*RECEIVER*20261120*0600*77*X*005010~\n"
+		"ST*852*0001~\n"
+		"N1*ST*Store*92*S42~\n"
+		"REF*IA*A^B^C~\n"
+		"LIN*1*UP*0001*VN*V-1~\n"
+		"ZA*QA~\n"
+		"SDQ*EA*92*L1*5*L2*6~\n"
+		"ZA*QS~\n"
+		"SDQ*EA*92*L1*1~\n"
+		"LIN*2*VN*V-2~\n"
+		"ZA*QA~\n"
+		"SDQ*EA*92*L3*7~\n"
+		"CTT*2~\n"
+		"SE*13*0001~\n"
+		"GE*1*77~\n"
+		"IEA*1*000000007~\n";
+
+	T_OK(erun(x12_map, in, 0, &c, &e), &e);
+	T_EQ_INT(c.records, 3);
+	T_EQ_INT(c.rejects, 0);
+	/* VN found in LIN04 (after UP in 02), envelope trimmed, all and
+	 * one repeat, a qualified N1, occurrence LIN[2], pair index */
+	HAS("\"sku\":\"V-1\",\"location\":\"L1\",\"state\":\"on_hand\",\"quantity\":\"5\"");
+	HAS("\"txn_id\":\"SENDER/77/0001/A,B,C/B/S42/QS/1\"");
+	HAS("\"location\":\"L2\",\"state\":\"on_hand\",\"quantity\":\"6\"");
+	HAS("\"sku\":\"V-2\",\"location\":\"L3\"");
+	HASNT("\"quantity\":\"1\"");          /* the QS pair is filtered */
+	HAS("\"_line\":8,\"_where\":\"ic 000000007 set 0001 SDQ#6\"");
+	buf_release(&c.out);
+}
+
+T_TEST(mapping_edi_broken_set_is_one_reject_siblings_load)
+{
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
+	struct err e = ERR_INIT;
+	static const char map[] =
+		"input: { format: x12, max_set_segments: 6 }\n"
+		"records:\n  - kind: stock\n    each: LIN\n    fields:\n"
+		"      sku: LIN.03\n      location: X\n      state: on_hand\n"
+		"      quantity: QTY[01=33].02 | decimal\n      as_of: '\"2026-11-20\" | date'\n";
+	static const char in[] =
+		ISA("000000008")
+		"GS*IB*SENDER*RECEIVER*20261120*0600*8*X*005010~\n"
+		"ST*846*1~\nLIN*1*VN*A~\nQTY*33*1~\nSE*4*1~\n"
+		"ST*846*2~\nLIN*1*VN*B~\nQTY*33*2~\nSE*9*2~\n"          /* SE01 wrong */
+		"ST*846*3~\nLIN*1*VN*C~\nQTY*33*3~\nLIN*2*VN*D~\nQTY*33*4~\nLIN*3*VN*E~\nQTY*33*5~\nSE*8*3~\n" /* over the cap */
+		"ST*846*4~\nLIN*1*VN*F~\nQTY*33*x~\nSE*4*4~\n"          /* a field reject */
+		"GE*4*8~\nIEA*1*000000008~\n";
+
+	T_OK(erun(map, in, 0, &c, &e), &e);
+	T_EQ_INT(c.records, 1);
+	T_EQ_INT(c.rejects, 3);
+	HAS("\"sku\":\"A\"");
+	HASNT("\"sku\":\"B\"");
+	HAS("{\"kind\":\"reject\",\"_file\":\"in.edi\",\"_line\":10,\"_col\":1,\"field\":\"SE01\",\"reason\":\"interchange 1 (000000008), set 846 2: segment 10 (SE, #4 in set), element SE01: ");
+	HAS("the set is not loaded\",\"raw\":\"SE*9*2~\"}");
+	HAS("the set is larger than input.max_set_segments (6) at segment 17");
+	HAS("\"_line\":20,\"_col\":2,\"field\":\"quantity\",\"reason\":\"field 'quantity': not a number: 'x'\",\"raw\":\"LIN*1*VN*F~QTY*33*x~\"");
+	buf_release(&c.out);
+}
+
+T_TEST(mapping_edi_hl_parents)
+{
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
+	struct err e = ERR_INIT;
+	static const char map[] =
+		"input: { format: x12, transaction: \"856\" }\n"
+		"records:\n  - kind: stock\n    each: HL[03=I]\n    fields:\n"
+		"      sku: LIN[02=UP].03\n"
+		"      location: 'parent(HL[03=O]).N1[01=ST].04 if parent(HL[03=O]).N1[01=ST].04 is not empty else parent(HL[03=S]).N1[01=ST].04'\n"
+		"      state: in_transit\n      mode: delta\n"
+		"      quantity: SN1.02 | decimal\n"
+		"      as_of: parent(HL[03=S]).DTM[01=011].02 | date(\"%Y%m%d\")\n"
+		"      txn_id: concat(parent(HL[03=O]).PRF.01, \"-\", HL.01, \"-\", TD5.05)\n";
+	static const char in[] =
+		ISA("000000009")
+		"GS*SH*SENDER*RECEIVER*20261120*0600*9*X*005010~\n"
+		"ST*856*1~\nBSN*00*S1*20261119*1640~\n"
+		"HL*1**S~\nTD5*B*2*DHL*M*Freight~\nDTM*011*20261119~\nN1*ST*DC*UL*DC1~\n"
+		"HL*2*1*O~\nPRF*PO1~\n"
+		"HL*3*2*I~\nLIN**UP*111~\nSN1**5*EA~\n"
+		"HL*4*1*O~\nPRF*PO2~\nN1*ST*Shop*UL*SHOP~\n"
+		"HL*5*4*I~\nLIN**UP*222~\nSN1**7*EA~\n"
+		"SE*18*1~\nGE*1*9~\nIEA*1*000000009~\n";
+
+	T_OK(erun(map, in, 0, &c, &e), &e);
+	T_EQ_INT(c.records, 2);
+	HAS("\"sku\":\"111\",\"location\":\"DC1\",\"state\":\"in_transit\",\"quantity\":\"5\",\"mode\":\"delta\",\"as_of\":\"2026-11-19T00:00:00Z\",\"txn_id\":\"PO1-3-Freight\"");
+	HAS("\"sku\":\"222\",\"location\":\"SHOP\"");
+	HAS("\"txn_id\":\"PO2-5-Freight\"");
+	buf_release(&c.out);
+}
+
+T_TEST(mapping_edi_edifact_composites_ids_levels)
+{
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
+	struct err e = ERR_INIT;
+	static const char map[] =
+		"input: { format: edifact, message: SLSRPT }\n"
+		"context:\n  d: DTM[C507.01=137].C507.02\n"
+		"records:\n  - kind: stock\n    each: LIN\n    until: [LOC]\n    fields:\n"
+		"      sku: LIN.C212.7140\n"
+		"      location: LOC[01=162].C517.3225\n      state: on_hand\n      mode: delta\n"
+		"      quantity: QTY[C186.01=153].C186.02 | decimal | negate\n"
+		"      as_of: $d | date(\"%Y%m%d\")\n"
+		"      txn_id: concat(UNB.S002.0004, \"-\", UNB.02.01, \"-\", UNB.0020, \"-\", UNH.0062, \"-\", UNH.S009.0065, \"-\", LIN.1082)\n";
+	static const char in[] =
+		"UNA:+.? '"
+		"UNB+UNOC:3+SND:14+RCV:14+261120:2200+IC1'"
+		"UNH+M1+SLSRPT:D:96A:UN'"
+		"DTM+137:20261120:102'"
+		"LOC+162+S1::9'"
+		"LIN+1++E1:EN'QTY+153:3'"
+		"LIN+2++E2:EN'QTY+153:1'"
+		"LOC+162+S2::9'"
+		"LIN+3++E1:EN'QTY+153:2'"
+		"UNT+11+M1'UNZ+1+IC1'";
+
+	T_OK(erun(map, in, 1, &c, &e), &e);
+	T_EQ_INT(c.records, 3);
+	HAS("[start SND RCV IC1]");
+	HAS("[end sets=1 ok=1 skipped=0]");
+	T_EQ_INT((long)strlen(c.last_sha), 64);
+	HAS("\"sku\":\"E1\",\"location\":\"S1\",\"state\":\"on_hand\",\"quantity\":\"-3\"");
+	HAS("\"sku\":\"E2\",\"location\":\"S1\"");
+	HAS("\"sku\":\"E1\",\"location\":\"S2\",\"state\":\"on_hand\",\"quantity\":\"-2\"");
+	HAS("\"txn_id\":\"SND-SND-IC1-M1-SLSRPT-3\"");
+	/* the hook skips the interchange, then rejects it at its UNB */
+	c.skip = 1;
+	c.reject_end = 1;
+	T_OK(erun(map, in, 1, &c, &e), &e);
+	T_EQ_INT(c.records, 0);
+	T_EQ_INT(c.rejects, 1);
+	HAS("[end sets=1 ok=1 skipped=1]");
+	HAS("\"_line\":1,\"field\":\"UNB05\",\"reason\":\"interchange 1 (IC1) from SND to RCV: seen before with other content\",\"raw\":\"UNB+UNOC:3+SND:14+RCV:14+261120:2200+IC1'\"");
+	buf_release(&c.out);
+}
+
+static void expect_load_error(const char *text, const char *where,
+			      const char *what, int *failed)
+{
+	struct mapping *m = NULL;
+	struct err e = ERR_INIT;
+	char msg[1400];
+
+	if (t_write_file("bad.yaml", text)) {
+		*failed = 1;
+		return;
+	}
+	if (mapping_load("bad.yaml", &m, &e) == 0) {
+		fprintf(stderr, "    compiled, expected %s %s\n", where, what);
+		mapping_free(m);
+		*failed = 1;
+		return;
+	}
+	err_format(&e, msg, sizeof(msg));
+	if (e.code != E_CONFIG || !strstr(msg, where) || !strstr(msg, what)) {
+		fprintf(stderr, "    got '%s', want %s ...%s...\n", msg, where, what);
+		*failed = 1;
+	}
+}
+
+#define XH "input: { format: x12 }\nrecords:\n  - kind: item\n    each: LIN\n    fields:\n"
+#define FH "input: { format: edifact }\nrecords:\n  - kind: item\n    each: LIN\n    fields:\n"
+
+T_TEST(mapping_edi_compile_errors_at_file_line_col)
+{
+	int failed = 0;
+
+	expect_load_error(FH "      sku: QTY[C999.01=1].C186.02\n", "bad.yaml:6:12:",
+			  "segment QTY has no element C999 (elements: C186:6063,6060,6411)", &failed);
+	expect_load_error(FH "      sku: UNB.S002.0009\n", "bad.yaml:6:12:",
+			  "component 0009 is not in UNB element 2", &failed);
+	expect_load_error(XH "      sku: IEA.02\n", "bad.yaml:6:12:",
+			  "IEA comes after the records", &failed);
+	expect_load_error(XH "      sku: pair.id\n", "bad.yaml:6:12:",
+			  "pair.id needs explode:", &failed);
+	expect_load_error(XH "      sku: parent(HL[03=S]).TD5.05\n", "bad.yaml:6:12:",
+			  "needs a record with each: HL", &failed);
+	expect_load_error(XH "      sku: LIN.C212\n", "bad.yaml:6:12:",
+			  "X12 paths use positions", &failed);
+	expect_load_error(XH "      sku: 'concat(\"a\", N1[01=].02)'\n", "bad.yaml:6:",
+			  "a condition needs a value", &failed);
+	expect_load_error(FH "      sku: UNH.S009.01 | concat(ISA.06)\n", "bad.yaml:6:",
+			  "ISA is an X12 segment; this mapping reads edifact", &failed);
+	expect_load_error("input: { format: x12 }\nrecords:\n  - kind: item\n    each: ST\n    until: [CTT]\n    fields:\n      sku: ST.02\n",
+			  "bad.yaml:5:12:", "until: closes loops", &failed);
+	expect_load_error("input: { format: x12 }\nrecords:\n  - kind: item\n    each: LIN\n    explode: SDQ.pairs(x)\n    fields:\n      sku: ST.02\n",
+			  "bad.yaml:5:14:", "SDQ.pairs(NN)", &failed);
+	expect_load_error("input: { format: csv }\nrecords:\n  - kind: item\n    until: [CTT]\n    fields:\n      sku: col(1)\n",
+			  "bad.yaml:4:5:", "unknown key 'until' in a record", &failed);
+	expect_load_error("input: { format: x12, message: INVRPT }\nrecords: []\n",
+			  "bad.yaml:1:", "unknown key 'message' in input", &failed);
+	T_ASSERT(!failed);
+}
+
+T_TEST(mapping_edi_documents_that_fail_whole)
+{
+	struct ecollect c = {BUF_INIT(1 << 16), 0, 0, 0, 0, 0, 0, ""};
+	struct err e = ERR_INIT;
+
+	T_EQ_INT(erun(x12_map, "UNA:+.? 'UNB+UNOC:3+S+R+261120:2200+1'UNZ+0+1'", 0, &c, &e), -1);
+	T_EQ_INT(e.code, E_PARSE);
+	T_ASSERT(strstr(e.reason, "this is an edifact file, but the mapping reads x12") != NULL);
+	err_clear(&e);
+	T_EQ_INT(erun(x12_map, "ISA*00*garbage without any terminator at all", 0, &c, &e), -1);
+	T_EQ_INT(e.code, E_PARSE);
+	T_ASSERT(strstr(e.reason, "no readable interchange: unreadable ISA") != NULL);
+	err_clear(&e);
+	buf_release(&c.out);
+}
