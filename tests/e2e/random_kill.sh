@@ -40,12 +40,18 @@ sp() {
 outputs() { (cd "$1/out" && find . -type f | sort); }
 db() { sqlite3 "$1/state/state.db" "$2" 2>/dev/null; }
 
+# The clean run, three times: the fastest gives the kill window (the
+# first run after a build is slow while caches are cold).
 C=$TMP/clean
-setup "$C"
-start=$(date +%s%N)
-sp "$C" -q run >/dev/null 2>&1
-rc=$?
-dur_ms=$((($(date +%s%N) - start) / 1000000))
+dur_ms=0
+for k in 1 2 3; do
+	setup "$C"
+	start=$(date +%s%N)
+	sp "$C" -q run >/dev/null 2>&1
+	rc=$?
+	d=$((($(date +%s%N) - start) / 1000000))
+	[ $dur_ms = 0 ] || [ $d -lt $dur_ms ] && dur_ms=$d
+done
 [ $rc = 1 ] && [ "$(outputs "$C" | wc -l)" = 3 ] || { bad "clean run: exit $rc"; echo "0 passed, 1 failed"; exit 1; }
 ev0=$(db "$C" "select count(*) from stock_events")
 # Delays cover the whole clean run.
