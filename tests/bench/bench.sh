@@ -144,11 +144,16 @@ measure() {
 	_sz=$1 _in=$2 _step=$3 _bytes=$4 _recs=$5
 	shift 5
 	_f=$W/log.$_sz.$_in.$_step
+	# Wall time from date +%s%N (GNU time's %e has 10 ms steps, too
+	# coarse for the references on 10 MB); peak RSS from GNU time.
+	_t0=$(date +%s%N)
 	"$TIME" -o "$W/time.txt" -f '%e %M' "$@" >"$_f.out" 2>"$_f.err" \
 		</dev/null
 	_rc=$?
+	_t1=$(date +%s%N)
 	# shellcheck disable=SC2046 # two numbers: seconds and KiB
 	set -- $(tail -n 1 "$W/time.txt")
+	set -- "$(awk -v a="$_t0" -v b="$_t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')" "$2"
 	if [ "$_recs" = - ]; then
 		_recs=$(sed -n 's/^records \([0-9]*\)$/\1/p' "$_f.out" | tail -n 1)
 		[ -n "$_recs" ] || _recs=0
@@ -284,7 +289,7 @@ awk '
 function ratio(v, r) { return r > 0 ? sprintf("%.2fx", v / r) : "-" }
 {
 	sz = $1; in_ = $2; step = $3; b = $4; n = $5; t = $6; m = $7; rc = $8
-	if (t < 0.005) t = 0.005
+	if (t < 0.0005) t = 0.0005
 	key = sz " " in_
 	mbs = b / 1048576 / t; rps = n / t
 	i = ++nrow; S[i] = sz; I[i] = in_; P[i] = step; B[i] = b
