@@ -29,6 +29,9 @@ static const struct {
 	{"inspect", cmd_inspect, "detect and validate EDI/CSV/XML files"},
 	{"quarantine", cmd_quarantine, "list, show and release quarantined documents"},
 	{"replay", cmd_replay, "map and load a raw file again (duplicates are skipped)"},
+	{"targets", cmd_targets, "list targets: schedule, next due time, last delivery"},
+	{"deliver", cmd_deliver, "deliver one target now, or preview it as a diff (--dry-run)"},
+	{"reconcile", cmd_reconcile, "list SKU/locations where two sources disagree"},
 };
 
 static void usage(FILE *out)

@@ -150,25 +150,42 @@ static void unescape_key(char *s)
 	*w = '\0';
 }
 
-/* Reads the next key/value of the previous picture; prev_ok = 0 at end. */
-static int prev_next(struct rctx *c)
+int render_pub_next(FILE *f, char *sku, size_t nsku, char *loc, size_t nloc,
+		    dec *qty, struct err *err)
 {
 	char line[1100], *tab1, *tab2;
 
-	c->prev_ok = 0;
-	if (!c->prev || !fgets(line, sizeof(line), c->prev))
-		return 0;
+	if (!fgets(line, sizeof(line), f))
+		return ferror(f) ? err_sys(err, "cannot read a published "
+					      "picture")
+				 : 0;
 	line[strcspn(line, "\n")] = '\0';
 	if (!(tab1 = strchr(line, '\t')) || !(tab2 = strchr(tab1 + 1, '\t')))
-		return err_set(c->err, E_INTERNAL, "bad published-picture line");
+		return err_set(err, E_INTERNAL, "bad published-picture line");
 	*tab1 = *tab2 = '\0';
 	unescape_key(line);
 	unescape_key(tab1 + 1);
-	str_copy(c->prev_sku, sizeof(c->prev_sku), line);
-	str_copy(c->prev_loc, sizeof(c->prev_loc), tab1 + 1);
-	if (dec_parse(tab2 + 1, strlen(tab2 + 1), '.', 0, &c->prev_qty) < 0)
-		return err_set(c->err, E_INTERNAL, "bad published quantity");
-	c->prev_ok = 1;
+	str_copy(sku, nsku, line);
+	str_copy(loc, nloc, tab1 + 1);
+	if (dec_parse(tab2 + 1, strlen(tab2 + 1), '.', 0, qty) < 0)
+		return err_set(err, E_INTERNAL, "bad published quantity");
+	return 1;
+}
+
+/* Reads the next key/value of the previous picture; prev_ok = 0 at end. */
+static int prev_next(struct rctx *c)
+{
+	int rc;
+
+	c->prev_ok = 0;
+	if (!c->prev)
+		return 0;
+	rc = render_pub_next(c->prev, c->prev_sku, sizeof(c->prev_sku),
+			     c->prev_loc, sizeof(c->prev_loc), &c->prev_qty,
+			     c->err);
+	if (rc < 0)
+		return -1;
+	c->prev_ok = rc;
 	return 0;
 }
 
@@ -477,4 +494,55 @@ out:
 	arena_release(&c->a);
 	free(c);
 	return rc;
+}
+
+/* The name of stock state st, followed by the rest of CANON_STATES (the
+ * caller prints up to the first '|'). */
+static const char *state_label(int st)
+{
+	const char *p = CANON_STATES;
+
+	while (st-- > 0 && (p = strchr(p, '|')))
+		p++;
+	return p ? p : "?";
+}
+
+int render_source_stale(struct state *st, const struct config *cfg,
+			const struct cfg_target *t, int64_t now, int *stale,
+			char *why, size_t n, struct err *err)
+{
+	unsigned mask = t->sellable_mask | t->subtract_mask;
+	int s;
+	size_t i;
+
+	*stale = 0;
+	if (!t->stale_after)
+		return 0;
+	for (s = 0; s < 8; s++) {
+		if (!(mask & (1u << s)))
+			continue;
+		for (i = 0; i < cfg->nauthority[s]; i++) {
+			const char *src = cfg->authority[s][i];
+			int64_t last;
+			char iso[DT_ISO_LEN];
+			int w;
+
+			if (state_source_last_fetch(st, src, &last, err) < 0)
+				return -1;
+			if (last && now - last <= t->stale_after)
+				continue;
+			*stale = 1;
+			if (last)
+				dt_format_iso(last, iso);
+			w = snprintf(why, n,
+				     "source '%s' (system of record for %.*s) "
+				     "has not delivered since %s",
+				     src, (int)strcspn(state_label(s), "|"),
+				     state_label(s), last ? iso : "ever");
+			if (w >= 0 && (size_t)w >= n && n > 4)
+				memcpy(why + n - 4, "...", 4);
+			return 0;
+		}
+	}
+	return 0;
 }

@@ -11,6 +11,7 @@
 #define STOCKPIPE_RENDER_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../transforms/outbound.h"
 #include "config.h"
@@ -47,5 +48,18 @@ int render_target(struct state *st, const struct cfg_target *t,
 /* Computes available-to-sell from per-state sums; exposed for tests. */
 dec render_atp(const struct cfg_target *t, const dec *by_state,
 	       int *was_negative);
+
+/* Reads the next row of a published picture (out_path + ".pub": escaped
+ * sku TAB location TAB available, in sku/location order). Returns 1 with
+ * the row, 0 at the end, -1 with err on a malformed line. */
+int render_pub_next(FILE *f, char *sku, size_t nsku, char *loc, size_t nloc,
+		    dec *qty, struct err *err);
+
+/* The stale-source rule: *stale = 1 when a source that owns one of t's
+ * states (authority) has not delivered within t->stale_after of now; why
+ * names the first such source. */
+int render_source_stale(struct state *st, const struct config *cfg,
+			const struct cfg_target *t, int64_t now, int *stale,
+			char *why, size_t n, struct err *err);
 
 #endif

@@ -1249,56 +1249,6 @@ static int render_ready(void *ud, const char *key, struct outbound_env *env,
 	return 0;
 }
 
-/* The name of stock state st, followed by the rest of CANON_STATES (the
- * caller prints up to the first '|'). */
-static const char *state_label(int st)
-{
-	const char *p = CANON_STATES;
-
-	while (st-- > 0 && (p = strchr(p, '|')))
-		p++;
-	return p ? p : "?";
-}
-
-/* The stale-source rule: is a source that owns one of the target's states
- * silent for longer than stale_after? why names the first such source. */
-static int source_stale(struct run *r, const struct cfg_target *t, int *stale,
-			char *why, size_t n, struct err *err)
-{
-	unsigned mask = t->sellable_mask | t->subtract_mask;
-	int st;
-	size_t i;
-
-	*stale = 0;
-	if (!t->stale_after)
-		return 0;
-	for (st = 0; st < 8; st++) {
-		if (!(mask & (1u << st)))
-			continue;
-		for (i = 0; i < r->cfg->nauthority[st]; i++) {
-			const char *src = r->cfg->authority[st][i];
-			int64_t last;
-			char iso[DT_ISO_LEN];
-
-			if (state_source_last_fetch(r->st, src, &last, err) <
-			    0)
-				return -1;
-			if (last && r->now - last <= t->stale_after)
-				continue;
-			*stale = 1;
-			if (last)
-				dt_format_iso(last, iso);
-			notef(why, n,
-			      "source '%s' (system of record for %.*s) has "
-			      "not delivered since %s",
-			      src, (int)strcspn(state_label(st), "|"),
-			      state_label(st), last ? iso : "ever");
-			return 0;
-		}
-	}
-	return 0;
-}
-
 static int do_render(void *ud, struct state_unit *u)
 {
 	struct tgt_ctx *tc = ud;
@@ -1321,7 +1271,8 @@ static int do_render(void *ud, struct state_unit *u)
 	if (unit_begin(r, u, tc->err) < 0)
 		return -1;
 	tt = *tc->t;
-	if (source_stale(r, tc->t, &stale, why, sizeof(why), &e) < 0)
+	if (render_source_stale(r->st, r->cfg, tc->t, r->now, &stale, why,
+				sizeof(why), &e) < 0)
 		return unit_fail(r, u, &e, 0), 0;
 	if (stale && tt.stale_hold) {
 		/* Hold the last published values: the target keeps what it
