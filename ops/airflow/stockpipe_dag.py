@@ -139,7 +139,11 @@ def run_stockpipe(argv):
 
 def build_dag():
     from airflow import DAG
-    from airflow.operators.python import PythonOperator
+
+    try:  # Airflow 3
+        from airflow.providers.standard.operators.python import PythonOperator
+    except ImportError:  # Airflow 2
+        from airflow.operators.python import PythonOperator
 
     stockpipe = _setting("STOCKPIPE_BIN", "/usr/local/bin/stockpipe")
     config_path = _setting("STOCKPIPE_CONFIG",
