@@ -28,6 +28,7 @@ struct rctx {
 	struct arena a;
 	struct row cur;
 	struct render_stats *rs;
+	int64_t segments;       /* EDI segments of the rows (SE01/UNT01) */
 	struct err *err;
 	/* values exposed to the outbound mapping for the current row */
 	char available[32], on_hand[32], reserved[32], in_transit[32];
@@ -274,13 +275,17 @@ static int flush_row(struct rctx *c)
 
 static int emit_stock_row(struct rctx *c)
 {
+	int nseg;
+
 	if (state_item_get(c->st, c->cur.sku, c->item, &c->item_found,
 			   c->err) < 0)
 		return -1;
 	buf_reset(&c->line);
 	arena_reset(&c->a);
-	if (outbound_row(c->ob, stock_get, c, &c->a, &c->line, c->err) < 0)
+	if ((nseg = outbound_row(c->ob, stock_get, c, &c->a, &c->line,
+				 c->err)) < 0)
 		return -1;
+	c->segments += nseg;
 	if (c->line.err)
 		return err_set(c->err, E_TOOBIG, "rendered row too long");
 	if (fsu_atomic_write(&c->out, c->line.ptr, c->line.len, c->err) < 0)
@@ -339,8 +344,10 @@ static int on_item(void *ud, const char *const *item, const char *price,
 		 currency ? currency : "");
 	buf_reset(&c->line);
 	arena_reset(&c->a);
-	if (outbound_row(c->ob, item_get, c, &c->a, &c->line, c->err) < 0)
+	if ((i = outbound_row(c->ob, item_get, c, &c->a, &c->line,
+			      c->err)) < 0)
 		return -1;
+	c->segments += i;
 	if (fsu_atomic_write(&c->out, c->line.ptr, c->line.len, c->err) < 0)
 		return -1;
 	c->rs->rows++;
@@ -459,6 +466,7 @@ int render_target(struct state *st, const struct cfg_target *t,
 	}
 	sha256_final(&key, key_hex);
 	env->rows = rs->rows;
+	env->segments = c->segments;
 	if (ready && ready(ud, key_hex, env, &skip, err) < 0)
 		goto out_body;
 	if (skip) {

@@ -4,45 +4,22 @@
  * expression is a row field name, and constants must be quoted so that a
  * misspelt field name is an error at load time instead of a constant
  * column in every target file. */
-#include "outbound.h"
+#include "outbound_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../pipeline/fsutil.h"
-#include "../pipeline/ytree.h"
 #include "canon.h"
 #include "dec.h"
-#include "expr.h"
-
-#define OB_MAX_COLS 128
 
 static const char *const stock_fields[] = {
 	"sku", "location", "available", "on_hand", "reserved", "in_transit",
 	"as_of", "gtin", "description", "brand", "category", NULL};
 static const char *const item_extra[] = {"price", "currency", NULL};
 
-struct ob_col {
-	const char *name;
-	struct expr *e;
-	int number;             /* type: number */
-};
-
-struct outbound {
-	char *path;
-	char sha[SHA256_HEX_LEN];
-	struct ytree *yt;
-	struct expr_pool pool;
-	const char *kind;
-	int jsonl;
-	char delim, quote;
-	int header;
-	const char *eol;
-	const char *names[32];  /* row fields of the kind */
-	size_t nnames;
-	struct ob_col cols[OB_MAX_COLS];
-	size_t ncols;
-};
+const char *const ob_var_names[OV_N + 1] = {
+	"control", "date", "time", "now", "rows", "target", NULL};
 
 static int ob_bare(void *ud, const char *name, int *id)
 {
@@ -57,16 +34,10 @@ static int ob_bare(void *ud, const char *name, int *id)
 	return 0;
 }
 
-struct ob_row {
-	const struct outbound *o;
-	const char *(*get)(void *ud, const char *name);
-	void *ud;
-};
-
 static int ob_rt_bare(void *ud, int id, struct expr_val *out, struct err *err)
 {
 	struct ob_row *r = ud;
-	const char *v = r->get(r->ud, r->o->names[id]);
+	const char *v = r->get ? r->get(r->ud, r->o->names[id]) : NULL;
 
 	(void)err;
 	out->s = v;
@@ -82,6 +53,140 @@ static int ob_rt_none(void *ud, int id, struct expr_val *out, unsigned *col,
 	(void)out;
 	(void)col;
 	return err_set(err, E_INTERNAL, "outbound expressions have no paths");
+}
+
+static int ob_rt_var(void *ud, int id, struct expr_val *out, struct err *err)
+{
+	struct ob_row *r = ud;
+
+	if (!r->vars || id < 0 || id >= OV_N)
+		return err_set(err, E_INTERNAL, "envelope variable in a row");
+	out->s = r->vars[id];
+	out->n = strlen(out->s);
+	return 0;
+}
+
+static int ob_var(void *ud, const char *name, int *id)
+{
+	int i;
+
+	(void)ud;
+	for (i = 0; i < OV_N; i++)
+		if (!strcmp(ob_var_names[i], name)) {
+			*id = i;
+			return 1;
+		}
+	return 0;
+}
+
+static void ob_scope(struct outbound *o, struct expr_scope *sc,
+		     const struct ynode *n)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->ud = o;
+	sc->file = o->path;
+	sc->line = n->line;
+	sc->col = n->col + (n->quoted ? 1 : 0);
+}
+
+void ob_scope_rows(struct outbound *o, struct expr_scope *sc,
+		   const struct ynode *n)
+{
+	ob_scope(o, sc, n);
+	sc->bare = ob_bare;
+	sc->bare_what = !strcmp(o->kind, "stock") ? "stock row field"
+						 : "item row field";
+}
+
+void ob_scope_env(struct outbound *o, struct expr_scope *sc,
+		  const struct ynode *n)
+{
+	ob_scope(o, sc, n);
+	sc->var = ob_var;
+	sc->bare_what = "envelope field";
+}
+
+void ob_rt_init(struct expr_rt *rt, struct ob_row *row, struct arena *a)
+{
+	memset(rt, 0, sizeof(*rt));
+	rt->path = ob_rt_none;
+	rt->bare = ob_rt_bare;
+	rt->var = ob_rt_var;
+	rt->ud = row;
+	rt->a = a;
+	rt->first_bare = -1;
+}
+
+void ob_envvals(const struct outbound_env *env, struct ob_envvals *ev)
+{
+	int64_t now = env ? env->now : 0;
+
+	dt_format_iso(now, ev->now);
+	/* "YYYY-MM-DDTHH:MM:SSZ" */
+	memcpy(ev->date, ev->now, 4);
+	memcpy(ev->date + 4, ev->now + 5, 2);
+	memcpy(ev->date + 6, ev->now + 8, 2);
+	ev->date[8] = '\0';
+	memcpy(ev->time, ev->now + 11, 2);
+	memcpy(ev->time + 2, ev->now + 14, 2);
+	ev->time[4] = '\0';
+	snprintf(ev->control, sizeof(ev->control), "%lld",
+		 (long long)(env ? env->control : 0));
+	snprintf(ev->rows, sizeof(ev->rows), "%lld",
+		 (long long)(env ? env->rows : 0));
+	ev->v[OV_CONTROL] = ev->control;
+	ev->v[OV_DATE] = ev->date;
+	ev->v[OV_TIME] = ev->time;
+	ev->v[OV_NOW] = ev->now;
+	ev->v[OV_ROWS] = ev->rows;
+	ev->v[OV_TARGET] = env && env->target ? env->target : "";
+}
+
+void ob_row_name(const struct ob_row *r, char *out, size_t n)
+{
+	const char *sku = r->get ? r->get(r->ud, "sku") : NULL;
+	const char *loc = r->get && !strcmp(r->o->kind, "stock")
+				  ? r->get(r->ud, "location")
+				  : NULL;
+
+	if (!sku) {
+		snprintf(out, n, "the envelope");
+		return;
+	}
+	if (loc && *loc)
+		snprintf(out, n, "row sku '%.100s', location '%.100s'", sku,
+			 loc);
+	else
+		snprintf(out, n, "row sku '%.200s'", sku);
+}
+
+size_t ob_utf8(const unsigned char *s, size_t n, unsigned *cp)
+{
+	unsigned c = s[0], need, i, min;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xC2 && c <= 0xDF)
+		need = 1, c &= 0x1F, min = 0x80;
+	else if (c >= 0xE0 && c <= 0xEF)
+		need = 2, c &= 0x0F, min = 0x800;
+	else if (c >= 0xF0 && c <= 0xF4)
+		need = 3, c &= 0x07, min = 0x10000;
+	else
+		return 0;
+	if (n < need + 1)
+		return 0;
+	for (i = 1; i <= need; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3F);
+	}
+	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		return 0;
+	*cp = c;
+	return need + 1;
 }
 
 static int ob_char(struct outbound *o, const struct ynode *root,
@@ -135,13 +240,13 @@ int outbound_load(const char *path, struct outbound **out, struct err *err)
 		static const char *const known[] = {
 			"outbound", "description", "kind", "format", "csv",
 			"delimiter", "quote", "header", "line_end", "columns",
-			NULL};
+			"xml", "envelope", "segments", "trailer", NULL};
 
 		for (j = 0; known[j] && strcmp(known[j], k->value); j++)
 			;
 		if (!known[j]) {
 			ynode_err(o->yt, k, err, E_CONFIG,
-				  "unknown key '%s' in the outbound mapping (known: outbound, description, kind, format, csv, columns)",
+				  "unknown key '%s' in the outbound mapping (known: outbound, description, kind, format, csv, columns, xml, envelope, header, segments, trailer)",
 				  k->value);
 			goto cleanup;
 		}
@@ -167,13 +272,57 @@ int outbound_load(const char *path, struct outbound **out, struct err *err)
 			o->names[o->nnames++] = item_extra[i];
 	}
 	n = ynode_get(root, "format");
-	if (n && (n->type != Y_SCALAR ||
-		  (strcmp(n->value, "csv") && strcmp(n->value, "jsonl")))) {
-		ynode_err(o->yt, n, err, E_CONFIG,
-			  "format: is csv or jsonl (xml and EDI targets come later)");
-		goto cleanup;
+	o->fmt = OB_CSV;
+	if (n) {
+		static const char *const fmts[] = {"csv", "jsonl", "xml", "x12",
+						   "edifact", NULL};
+
+		for (j = 0; n->type == Y_SCALAR && fmts[j] &&
+			    strcmp(fmts[j], n->value);
+		     j++)
+			;
+		if (n->type != Y_SCALAR || !fmts[j]) {
+			ynode_err(o->yt, n, err, E_CONFIG,
+				  "format: is csv, jsonl, xml, x12 or edifact");
+			goto cleanup;
+		}
+		o->fmt = (enum ob_fmt)j;
 	}
-	o->jsonl = n && !strcmp(n->value, "jsonl");
+	/* Keys that belong to other formats are mistakes, not options. */
+	for (i = 0; i < root->n; i += 2) {
+		const char *k = root->items[i]->value;
+		int csvkey = !strcmp(k, "csv") || !strcmp(k, "delimiter") ||
+			     !strcmp(k, "quote") || !strcmp(k, "line_end") ||
+			     (!strcmp(k, "header") &&
+			      root->items[i + 1]->type == Y_SCALAR);
+		int edikey = !strcmp(k, "envelope") || !strcmp(k, "segments") ||
+			     !strcmp(k, "trailer") ||
+			     (!strcmp(k, "header") &&
+			      root->items[i + 1]->type != Y_SCALAR);
+		const char *bad = NULL;
+
+		if (csvkey && o->fmt != OB_CSV && o->fmt != OB_JSONL)
+			bad = "csv and jsonl";
+		else if (edikey && o->fmt != OB_X12 && o->fmt != OB_EDIFACT)
+			bad = "x12 and edifact";
+		else if (!strcmp(k, "xml") && o->fmt != OB_XML)
+			bad = "xml";
+		else if (!strcmp(k, "columns") &&
+			 (o->fmt == OB_X12 || o->fmt == OB_EDIFACT))
+			bad = "csv, jsonl and xml (EDI rows are segments:)";
+		if (bad) {
+			ynode_err(o->yt, root->items[i], err, E_CONFIG,
+				  "'%s' is for format %s, not %s", k, bad,
+				  outbound_format(o));
+			goto cleanup;
+		}
+	}
+	if (o->fmt == OB_X12 || o->fmt == OB_EDIFACT) {
+		if (ob_edi_load(o, root, o->fmt == OB_EDIFACT, err))
+			goto cleanup;
+		*out = o;
+		return 0;
+	}
 	/* CSV options live under csv: (top-level spellings are accepted
 	 * too, for short files). */
 	for (j = 0; j < 2; j++) {
@@ -228,7 +377,7 @@ int outbound_load(const char *path, struct outbound **out, struct err *err)
 			}
 		}
 	}
-	if (o->jsonl)
+	if (o->fmt == OB_JSONL)
 		o->eol = "\n";
 	cols = ynode_get(root, "columns");
 	if (!cols || cols->type != Y_SEQ || !cols->n) {
@@ -284,20 +433,17 @@ int outbound_load(const char *path, struct outbound **out, struct err *err)
 		}
 		o->cols[i].name = nm->value;
 		o->cols[i].number = ty && !strcmp(ty->value, "number");
-		memset(&sc, 0, sizeof(sc));
-		sc.bare = ob_bare;
-		sc.ud = o;
-		sc.bare_const = 0;
-		sc.bare_what = !strcmp(o->kind, "stock") ? "stock row field"
-							: "item row field";
-		sc.file = path;
-		sc.line = v->line;
-		sc.col = v->col + (v->quoted ? 1 : 0);
+		o->cols[i].attr = o->fmt == OB_XML && nm->value[0] == '@';
+		o->cols[i].line = v->line;
+		o->cols[i].col = v->col;
+		ob_scope_rows(o, &sc, v);
 		if (expr_compile(&o->pool, &sc, v->value, v->len, 0,
 				 &o->cols[i].e, err))
 			goto cleanup;
 		o->ncols++;
 	}
+	if (o->fmt == OB_XML && ob_xml_load(o, root, err))
+		goto cleanup;
 	*out = o;
 	o = NULL;
 	rc = 0;
@@ -323,7 +469,10 @@ const char *outbound_kind(const struct outbound *o)
 
 const char *outbound_format(const struct outbound *o)
 {
-	return o->jsonl ? "jsonl" : "csv";
+	static const char *const names[] = {"csv", "jsonl", "xml", "x12",
+					    "edifact"};
+
+	return names[o->fmt];
 }
 
 const char *outbound_sha256(const struct outbound *o)
@@ -357,17 +506,18 @@ static void csv_cell(const struct outbound *o, struct buf *out,
 
 const char *outbound_counter(const struct outbound *o)
 {
-	(void)o;
-	return NULL; /* csv and jsonl carry no control numbers */
+	/* csv, jsonl and xml carry no control numbers */
+	return o->fmt == OB_X12 || o->fmt == OB_EDIFACT ? o->edi.counter
+							: NULL;
 }
 
 int outbound_footer(const struct outbound *o, const struct outbound_env *env,
 		    struct buf *out, struct err *err)
 {
-	(void)o;
-	(void)env;
-	(void)out;
-	(void)err;
+	if (o->fmt == OB_X12 || o->fmt == OB_EDIFACT)
+		return ob_edi_footer(o, env, out, err);
+	if (o->fmt == OB_XML)
+		return ob_xml_footer(o, out, err);
 	return 0;
 }
 
@@ -376,8 +526,11 @@ int outbound_header(const struct outbound *o, const struct outbound_env *env,
 {
 	size_t i;
 
-	(void)env;
-	if (o->jsonl || !o->header)
+	if (o->fmt == OB_X12 || o->fmt == OB_EDIFACT)
+		return ob_edi_header(o, env, out, err);
+	if (o->fmt == OB_XML)
+		return ob_xml_header(o, env, out, err);
+	if (o->fmt == OB_JSONL || !o->header)
 		return 0;
 	for (i = 0; i < o->ncols; i++) {
 		if (i)
@@ -394,17 +547,15 @@ int outbound_row(const struct outbound *o,
 		 const char *(*get)(void *ud, const char *name), void *ud,
 		 struct arena *a, struct buf *out, struct err *err)
 {
-	struct ob_row row = {o, get, ud};
+	struct ob_row row = {o, get, ud, NULL};
 	struct expr_rt rt;
+	struct expr_val vals[OB_MAX_COLS];
 	size_t i, start = out->len;
 
-	memset(&rt, 0, sizeof(rt));
-	rt.path = ob_rt_none;
-	rt.bare = ob_rt_bare;
-	rt.ud = &row;
-	rt.a = a;
-	rt.first_bare = -1;
-	if (o->jsonl)
+	if (o->fmt == OB_X12 || o->fmt == OB_EDIFACT)
+		return ob_edi_row(o, &row, a, out, err);
+	ob_rt_init(&rt, &row, a);
+	if (o->fmt == OB_JSONL)
 		buf_addc(out, '{');
 	for (i = 0; i < o->ncols; i++) {
 		struct expr_val v;
@@ -421,7 +572,9 @@ int outbound_row(const struct outbound *o,
 			err_locate(err, o->path, 0, 0, o->cols[i].name);
 			goto fail;
 		}
-		if (o->jsonl) {
+		if (o->fmt == OB_XML) {
+			vals[i] = v;
+		} else if (o->fmt == OB_JSONL) {
 			if (i)
 				buf_addc(out, ',');
 			buf_add_json_str(out, o->cols[i].name,
@@ -440,7 +593,12 @@ int outbound_row(const struct outbound *o,
 				csv_cell(o, out, v.s, v.n);
 		}
 	}
-	if (o->jsonl)
+	if (o->fmt == OB_XML) {
+		if (ob_xml_row(o, &row, vals, out, err))
+			goto fail;
+		return 0;
+	}
+	if (o->fmt == OB_JSONL)
 		buf_addc(out, '}');
 	buf_adds(out, o->eol);
 	if (out->err) {

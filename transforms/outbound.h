@@ -1,5 +1,6 @@
 /* outbound.h - outbound mappings: which canonical values go where in a
- * target's file (CSV columns or JSON Lines keys).
+ * target's file (CSV columns, JSON Lines keys, XML elements and
+ * attributes, X12 or EDIFACT segments inside their envelopes).
  *
  * The same expression language and functions as inbound mappings (see
  * docs/mapping.md), read in reverse: each column is an expression over the
@@ -31,7 +32,8 @@ int outbound_load(const char *path, struct outbound **out, struct err *err);
 void outbound_free(struct outbound *o);
 /* "stock" or "item". */
 const char *outbound_kind(const struct outbound *o);
-/* "csv" or "jsonl". */
+/* "csv", "jsonl", "xml", "x12" or "edifact" (also the file name's
+ * {ext}). */
 const char *outbound_format(const struct outbound *o);
 /* SHA-256 (hex) of the file as compiled. */
 const char *outbound_sha256(const struct outbound *o);
@@ -43,6 +45,8 @@ struct outbound_env {
 	int64_t control;      /* control number for this document (>= 1), or
 				 0 when outbound_counter() is NULL */
 	int64_t rows;         /* rows written so far (used by the footer) */
+	int64_t segments;     /* EDI segments the rows made: the sum of
+				 outbound_row()'s results (SE01/UNT01) */
 };
 
 /* Name of the state-store counter this mapping draws control numbers
@@ -60,7 +64,10 @@ int outbound_footer(const struct outbound *o, const struct outbound_env *env,
 		    struct buf *out, struct err *err);
 /* Appends one rendered row (with its line end) to out. get() returns the
  * value of a row field or NULL when absent; temporaries come from a, which
- * the caller resets per row. */
+ * the caller resets per row. Returns -1 with err (nothing appended), or
+ * the number of EDI segments appended (0 for csv, jsonl and xml; an EDI
+ * row may make none when every segment has a false when:), which the
+ * caller sums into env->segments for the footer. */
 int outbound_row(const struct outbound *o,
 		 const char *(*get)(void *ud, const char *name), void *ud,
 		 struct arena *a, struct buf *out, struct err *err);
