@@ -613,6 +613,14 @@ struct map_out {
 	struct buf line;
 	int64_t records, rejected;
 	int quiet;
+	/* EDI: the document's interchanges (recorded in the state store when
+	 * the document is mapped) and the one being read when it turned out
+	 * to be a duplicate */
+	struct run *r;
+	const char *source, *doc, *doc_sha;
+	struct state_interchange *ics, prev;
+	size_t nics, capics;
+	int64_t dup_ics, conflict_ics;
 };
 
 static int sink_record(void *ud, const struct canon_record *rec,
@@ -648,6 +656,102 @@ static int sink_reject(void *ud, const struct mapping_reject *rj,
 		log_msg("warn", "    %s:%lu:%u: %s", rj->file, rj->line,
 			rj->col, rj->reason);
 	return fsu_atomic_write(&m->rejects, m->line.ptr, m->line.len, err);
+}
+
+/* EDI interchanges sent twice (docs/mapping.md "Interchanges sent
+ * twice"). At the start of an interchange: skip it when the same key
+ * (format, sender, receiver, control number) was loaded from another
+ * document, or earlier in this one. At its end: the same bytes are a
+ * duplicate (reported, not loaded); other bytes under a used control
+ * number are rejected (a person must look). Mapping the same document
+ * again (rerun, resume) finds its own rows and maps as before. */
+static int sink_interchange(void *ud, int phase,
+			    const struct mapping_interchange *ic, char *why,
+			    size_t whyn, struct err *err)
+{
+	struct map_out *m = ud;
+	struct state_interchange *x;
+	size_t i;
+	int found;
+
+	if (phase == MAPPING_IC_START) {
+		for (i = 0; i < m->nics; i++)
+			if (!strcmp(m->ics[i].format, ic->format) &&
+			    !strcmp(m->ics[i].sender, ic->sender) &&
+			    !strcmp(m->ics[i].receiver, ic->receiver) &&
+			    !strcmp(m->ics[i].control, ic->control)) {
+				m->prev = m->ics[i];
+				return 1;
+			}
+		if (state_interchange_find(m->r->st, ic->format, ic->sender,
+					   ic->receiver, ic->control, &m->prev,
+					   &found, err) < 0)
+			return -1;
+		return found && !(!strcmp(m->prev.source, m->source) &&
+				  !strcmp(m->prev.doc, m->doc) &&
+				  !strcmp(m->prev.doc_sha, m->doc_sha));
+	}
+	if (ic->skipped) {
+		if (!strcmp(m->prev.sha256, ic->sha256)) {
+			m->dup_ics++;
+			if (!m->quiet)
+				log_msg("warn",
+					"    %s: interchange %s from %s to %s "
+					"was already loaded from '%s' (run "
+					"%lld): duplicate, not loaded again",
+					m->doc, ic->control, ic->sender,
+					ic->receiver, m->prev.doc,
+					(long long)m->prev.run_id);
+			return 0;
+		}
+		m->conflict_ics++;
+		snprintf(why, whyn,
+			 "control number %s was already used by an "
+			 "interchange with other content, loaded from '%s' "
+			 "(run %lld): not loaded (a corrected interchange "
+			 "needs a new control number)",
+			 ic->control, m->prev.doc, (long long)m->prev.run_id);
+		return 1;
+	}
+	if (m->nics == m->capics) {
+		size_t cap = m->capics ? m->capics * 2 : 4;
+		struct state_interchange *n = realloc(m->ics, cap * sizeof(*n));
+
+		if (!n)
+			return err_set(err, E_NOMEM, "out of memory");
+		m->ics = n;
+		m->capics = cap;
+	}
+	x = &m->ics[m->nics++];
+	memset(x, 0, sizeof(*x));
+	snprintf(x->format, sizeof(x->format), "%s", ic->format);
+	snprintf(x->sender, sizeof(x->sender), "%s", ic->sender);
+	snprintf(x->receiver, sizeof(x->receiver), "%s", ic->receiver);
+	snprintf(x->control, sizeof(x->control), "%s", ic->control);
+	snprintf(x->sha256, sizeof(x->sha256), "%s", ic->sha256);
+	snprintf(x->source, sizeof(x->source), "%s", m->source);
+	snprintf(x->doc, sizeof(x->doc), "%s", m->doc);
+	snprintf(x->doc_sha, sizeof(x->doc_sha), "%s", m->doc_sha);
+	x->run_id = m->r->run_id;
+	return 0;
+}
+
+/* Records the document's interchanges (one transaction). */
+static int record_interchanges(struct run *r, const struct map_out *m,
+			       struct err *err)
+{
+	size_t i;
+
+	if (!m->nics)
+		return 0;
+	if (state_begin(r->st, err) < 0)
+		return -1;
+	for (i = 0; i < m->nics; i++)
+		if (state_interchange_add(r->st, &m->ics[i], err) < 0) {
+			state_rollback(r->st);
+			return -1;
+		}
+	return state_commit(r->st, err);
 }
 
 static void dep_cb(void *ud, const char *path, const char *sha)
@@ -783,12 +887,23 @@ static int do_map(void *ud, struct state_unit *u)
 	doc.name = u->ukey;
 	doc.path = u->input_path;
 	doc.sha256 = u->input_sha;
+	memset(&sink, 0, sizeof(sink));
 	sink.record = sink_record;
 	sink.reject = sink_reject;
 	sink.ud = &m;
+	m.r = r;
+	m.source = sc->src->name;
+	m.doc = u->ukey;
+	m.doc_sha = u->input_sha;
+	sink.interchange = sink_interchange;
 	memset(&ms, 0, sizeof(ms));
 	rc = mapping_run(map, &doc, &sink, &ms, &e);
 	buf_release(&m.line);
+	if (rc == 0 && record_interchanges(r, &m, &e) < 0)
+		rc = -1;
+	free(m.ics);
+	m.ics = NULL;
+	u->dupes = m.dup_ics;
 	u->records_in = (int64_t)ms.input_records;
 	u->records_out = m.records;
 	u->rejects = m.rejected;
@@ -811,6 +926,18 @@ static int do_map(void *ud, struct state_unit *u)
 		return unit_fail(r, u, &e, 0), 0;
 	str_copy(u->output_path, sizeof(u->output_path), cpath);
 	notef(u->detail, sizeof(u->detail), "%srejects: %s", released, rpath);
+	if (m.dup_ics || m.conflict_ics) {
+		size_t dl = strlen(u->detail);
+
+		notef(u->detail + dl, sizeof(u->detail) - dl,
+		      "; %lld duplicate interchange(s) not loaded again, %lld "
+		      "rejected for a reused control number",
+		      (long long)m.dup_ics, (long long)m.conflict_ics);
+		say(r, "  %s: '%s': %lld duplicate interchange(s) not loaded "
+		    "again, %lld rejected for a reused control number",
+		    u->scope, u->ukey, (long long)m.dup_ics,
+		    (long long)m.conflict_ics);
+	}
 	if (ms.input_records && !accept &&
 	    (int64_t)m.rejected * 100 >
 		    (int64_t)sc->src->reject_threshold_pct *

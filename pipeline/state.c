@@ -75,7 +75,12 @@ static const char schema[] =
 	/* When each target was last considered due by its schedule (run
 	 * clock), so a missed window delivers once, not once per window. */
 	"CREATE TABLE IF NOT EXISTS target_checks(target TEXT PRIMARY KEY,"
-	" last_due_at INTEGER NOT NULL);";
+	" last_due_at INTEGER NOT NULL);"
+	/* EDI interchanges seen, for duplicate detection (state.h). */
+	"CREATE TABLE IF NOT EXISTS edi_interchanges(format TEXT NOT NULL,"
+	" sender TEXT NOT NULL, receiver TEXT NOT NULL, control TEXT NOT NULL,"
+	" sha256 TEXT NOT NULL, source TEXT, doc TEXT, doc_sha TEXT,"
+	" run_id INTEGER, PRIMARY KEY(format, sender, receiver, control));";
 
 enum stmt_id {
 	S_RUN_CREATE, S_RUN_UNFINISHED, S_RUN_GET, S_RUN_FINISH, S_RUN_REOPEN,
@@ -1493,6 +1498,76 @@ int state_counter_get(struct state *s, const char *name, int64_t *value,
 	sqlite3_reset(p);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_err(s, err, "read counter");
+	return 0;
+}
+
+/* The interchange ledger is read and written a few times per EDI
+ * document, so its statements are prepared per call. */
+int state_interchange_find(struct state *s, const char *format,
+			   const char *sender, const char *receiver,
+			   const char *control, struct state_interchange *out,
+			   int *found, struct err *err)
+{
+	sqlite3_stmt *p;
+	int rc;
+
+	*found = 0;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT sha256, source, doc, doc_sha, run_id"
+			       " FROM edi_interchanges WHERE format = ?1 AND"
+			       " sender = ?2 AND receiver = ?3 AND control = ?4",
+			       -1, &p, NULL) != SQLITE_OK)
+		return db_err(s, err, "find interchange");
+	bind_text(p, 1, format);
+	bind_text(p, 2, sender);
+	bind_text(p, 3, receiver);
+	bind_text(p, 4, control);
+	rc = sqlite3_step(p);
+	if (rc == SQLITE_ROW) {
+		memset(out, 0, sizeof(*out));
+		snprintf(out->format, sizeof(out->format), "%s", format);
+		snprintf(out->sender, sizeof(out->sender), "%s", sender);
+		snprintf(out->receiver, sizeof(out->receiver), "%s", receiver);
+		snprintf(out->control, sizeof(out->control), "%s", control);
+		col_copy(p, 0, out->sha256, sizeof(out->sha256));
+		col_copy(p, 1, out->source, sizeof(out->source));
+		col_copy(p, 2, out->doc, sizeof(out->doc));
+		col_copy(p, 3, out->doc_sha, sizeof(out->doc_sha));
+		out->run_id = sqlite3_column_int64(p, 4);
+		*found = 1;
+	}
+	sqlite3_finalize(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "find interchange");
+	return 0;
+}
+
+int state_interchange_add(struct state *s, const struct state_interchange *ic,
+			  struct err *err)
+{
+	sqlite3_stmt *p;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "INSERT OR REPLACE INTO edi_interchanges(format,"
+			       " sender, receiver, control, sha256, source, doc,"
+			       " doc_sha, run_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
+			       " ?7, ?8, ?9)",
+			       -1, &p, NULL) != SQLITE_OK)
+		return db_err(s, err, "record interchange");
+	bind_text(p, 1, ic->format);
+	bind_text(p, 2, ic->sender);
+	bind_text(p, 3, ic->receiver);
+	bind_text(p, 4, ic->control);
+	bind_text(p, 5, ic->sha256);
+	bind_text(p, 6, ic->source);
+	bind_text(p, 7, ic->doc);
+	bind_text(p, 8, ic->doc_sha);
+	sqlite3_bind_int64(p, 9, ic->run_id);
+	rc = sqlite3_step(p);
+	sqlite3_finalize(p);
+	if (rc != SQLITE_DONE)
+		return db_err(s, err, "record interchange");
 	return 0;
 }
 

@@ -198,6 +198,28 @@ int state_counter_next(struct state *s, const char *name, int64_t *value,
 /* The current value of a counter (0 if never used). */
 int state_counter_get(struct state *s, const char *name, int64_t *value,
 		      struct err *err);
+
+/* EDI interchange ledger: one row per interchange (X12 ISA..IEA, EDIFACT
+ * UNB..UNZ) a mapped document brought, keyed by format, sender, receiver
+ * and control number, with the SHA-256 of its bytes and the document it
+ * came in, so a re-sent interchange is recognised (docs/mapping.md,
+ * "Interchanges sent twice"). */
+struct state_interchange {
+	char format[12];
+	char sender[40], receiver[40], control[16];
+	char sha256[65];
+	char source[128], doc[512], doc_sha[65];
+	int64_t run_id;
+};
+/* *found = 1 and *out filled when the key is recorded, else *found = 0. */
+int state_interchange_find(struct state *s, const char *format,
+			   const char *sender, const char *receiver,
+			   const char *control, struct state_interchange *out,
+			   int *found, struct err *err);
+/* Records ic (a row of the same key is replaced: the same document mapped
+ * again). Inside a transaction. */
+int state_interchange_add(struct state *s, const struct state_interchange *ic,
+			  struct err *err);
 /* Units of one stage in one state across every run (e.g. quarantined map
  * units), oldest first; same callback rules as state_units_each. */
 int state_units_in_state_each(struct state *s, int unit_state,
