@@ -1096,7 +1096,16 @@ static int do_post(void *ud, struct state_unit *u)
 		 * before we recorded it. */
 		if (sc->conn->scheme->ops->stat(sc->conn, u->ukey, &ce, &e) ==
 		    0) {
-			if (sc->src->after_load == CFG_AFTER_MOVE)
+			/* Another size or mtime: not the file we fetched but
+			 * a new version under the same name (re-sent since,
+			 * e.g. while a killed run waited for its resume).
+			 * Moving or deleting it would lose it unread; leave
+			 * it for the next run, which sees it as new. */
+			if (ce.size != size || ce.mtime != mtime)
+				say(r, "  %s: '%s' changed at the source since "
+				    "it was fetched; left for the next run",
+				    sc->src->name, u->ukey);
+			else if (sc->src->after_load == CFG_AFTER_MOVE)
 				rc = sc->conn->scheme->ops->move(
 					sc->conn, u->ukey,
 					sc->src->processed_dir, &e);
