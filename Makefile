@@ -33,8 +33,8 @@ TEST_SRC := $(sort $(wildcard tests/unit/t_*.c))
 OBJ      := $(LIB_SRC:%.c=build/%.o)
 SOBJ     := $(LIB_SRC:%.c=build-san/%.o)
 
-.PHONY: all deps test-deps test unit e2e demo demo-sftp bench install clean format san \
-	check-crash
+.PHONY: all deps test-deps test unit e2e demo demo-sftp bench bench-sftp install clean \
+	format san check-crash
 
 all: deps build/stockpipe
 
@@ -99,6 +99,9 @@ demo-sftp: all
 
 bench: all
 	@sh tests/bench/bench.sh build/stockpipe
+
+bench-sftp: all
+	@bash tests/bench/sftp_bench.sh build/stockpipe
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
