@@ -1974,9 +1974,14 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 	if (report_build(r.st, r.run_id, &rep, &err) < 0)
 		goto report_err;
 	if (r.first.code != E_NONE) {
+		/* A unit that failed on its data (a value a target's format
+		 * cannot carry, a canonical file that does not parse) needs a
+		 * person, like a mapping error: a retry fails the same way. */
 		code = err_exit_code(&r.first);
-		if (code == EXIT_REJECTS || code == EXIT_DONE)
-			code = EXIT_TEMPFAIL;
+		if (code == EXIT_REJECTS)
+			code = EXIT_CONFIG;
+		else if (code == EXIT_DONE)
+			code = EXIT_INTERNAL;
 	} else if (run_partial(&r)) {
 		/* A scheduler task: rejects are reported by the task that
 		 * finishes the run; "nothing to do" is about this task. */

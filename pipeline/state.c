@@ -67,7 +67,9 @@ static const char schema[] =
 	" PRIMARY KEY(sku, location, state)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS deliveries(target TEXT, sha256 TEXT,"
 	" run_id INTEGER, file_name TEXT, delivered_at INTEGER,"
-	" PRIMARY KEY(target, sha256));"
+	" PRIMARY KEY(target, file_name));"
+	"CREATE INDEX IF NOT EXISTS deliveries_key"
+	" ON deliveries(target, sha256);"
 	"CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY,"
 	" value INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS source_fetches(source TEXT PRIMARY KEY,"
@@ -226,8 +228,11 @@ static const char *const sql[S_NSTMTS] = {
 	[S_ITEM_GET] = "SELECT sku, gtin, description, brand, category,"
 		       " base_uom, pack_size, status, supplier_id,"
 		       " supplier_sku, as_of, txn_id FROM items WHERE sku = ?",
+	/* Only the newest delivery counts: stock that goes A -> B -> A must
+	 * reach the target as A again, though A was delivered once before. */
 	[S_DELIV_FIND] = "SELECT file_name FROM deliveries WHERE target = ?"
-			 " AND sha256 = ?",
+			 " AND sha256 = ? AND rowid = (SELECT max(rowid)"
+			 " FROM deliveries WHERE target = ?)",
 	[S_DELIV_ADD] = "INSERT OR IGNORE INTO deliveries VALUES(?,?,?,?,?)",
 	[S_DELIV_LATEST] = "SELECT file_name FROM deliveries WHERE target = ?"
 			   " ORDER BY rowid DESC LIMIT 1",
@@ -1370,6 +1375,7 @@ int state_delivery_find(struct state *s, const char *target, const char *sha,
 		return -1;
 	bind_text(p, 1, target);
 	bind_text(p, 2, sha);
+	bind_text(p, 3, target);
 	rc = sqlite3_step(p);
 	*found = rc == SQLITE_ROW;
 	if (file_name && n) {

@@ -163,7 +163,11 @@ int state_items_each(struct state *s,
 int state_item_get(struct state *s, const char *sku, const char **fields,
 		   int *found, struct err *err);
 
-/* Delivery ledger. */
+/* Delivery ledger: one row per file delivered to a target, with its
+ * content key (outbound mapping + rows). state_delivery_find says whether
+ * the target's NEWEST delivery has this content (then sending it again
+ * would be a duplicate); older deliveries of the same content do not
+ * count, so stock that goes A -> B -> A is sent as A again. */
 int state_delivery_find(struct state *s, const char *target, const char *sha,
 			char *file_name, size_t n, int *found,
 			struct err *err);

@@ -226,13 +226,26 @@ T_TEST(state_runs_units_ledgers)
 				 &e), &e);
 	T_EQ_INT(found, 0);
 	T_OK(state_delivery_add(st, "web", "h1", run, "w_1.csv", 1000, &e), &e);
-	T_OK(state_delivery_add(st, "web", "h1", run, "w_2.csv", 2000, &e), &e);
+	T_OK(state_delivery_add(st, "web", "h1", run, "w_1.csv", 1500, &e), &e);
 	T_OK(state_delivery_find(st, "web", "h1", prev, sizeof(prev), &found,
 				 &e), &e);
 	T_EQ_INT(found, 1);
-	T_EQ_STR(prev, "w_1.csv"); /* the first delivery stands */
+	T_EQ_STR(prev, "w_1.csv"); /* the same file twice: recorded once */
 	T_OK(state_delivery_last(st, "web", &at, &e), &e);
 	T_EQ_INT(at, 1000);
+	/* A -> B -> A: once B is the newest delivery, A is new again */
+	T_OK(state_delivery_add(st, "web", "h2", run, "w_2.csv", 2000, &e), &e);
+	T_OK(state_delivery_find(st, "web", "h1", prev, sizeof(prev), &found,
+				 &e), &e);
+	T_EQ_INT(found, 0);
+	T_OK(state_delivery_add(st, "web", "h1", run, "w_3.csv", 3000, &e), &e);
+	T_OK(state_delivery_find(st, "web", "h1", prev, sizeof(prev), &found,
+				 &e), &e);
+	T_EQ_INT(found, 1);
+	T_EQ_STR(prev, "w_3.csv");
+	T_OK(state_delivery_find(st, "other", "h1", prev, sizeof(prev),
+				 &found, &e), &e);
+	T_EQ_INT(found, 0); /* per target */
 
 	T_OK(state_run_finish(st, run, "done", 0, "2026-11-20T06:01:00Z", &e),
 	     &e);
