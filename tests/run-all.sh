@@ -12,7 +12,7 @@
 # A suite that crashes, times out, prints no summary, or exits non-zero
 # while reporting no failure counts as one failed test; so does a
 # sanitizer report anywhere in a sanitized suite's output.
-# Environment: E2E_TIMEOUT (seconds per script, default 300),
+# Environment: E2E_TIMEOUT (seconds per script, default 900),
 #              SP_TESTS="name ..." to run only some e2e scripts.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,7 +20,7 @@ cd "$ROOT" || exit 70
 P=0 F=0 S=0
 LOG=$(mktemp -d "${TMPDIR:-/tmp}/sp-runall.XXXXXX") || exit 70
 trap 'rm -rf "$LOG"' EXIT
-TIMEOUT=${E2E_TIMEOUT:-300}
+TIMEOUT=${E2E_TIMEOUT:-900}
 
 san_env() {
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
