@@ -37,9 +37,9 @@ static int usage(FILE *out, int code)
 		"(sku, location,\n"
 		"qty_a, as_of_a, qty_b, as_of_b, difference, status). Records "
 		"a source may\n"
-		"not set (authority) are not stored, so such a source has "
-		"nothing to\n"
-		"compare. Exit 0 when the sources agree, 1 when something "
+		"not set (authority) are kept unapplied and are compared like "
+		"any other.\n"
+		"Exit 0 when the sources agree, 1 when something "
 		"differs or is\n"
 		"missing.\n",
 		CANON_STATES);

@@ -629,6 +629,53 @@ static int state_mask(struct loader *l, const struct ynode *m, const char *key,
 	return 0;
 }
 
+/* "2" (units) or "10%" into abs/pct; -1 when it is neither. */
+static int parse_safety(const char *v, dec *abs, int *pct)
+{
+	size_t n = strlen(v);
+
+	*abs = 0;
+	*pct = 0;
+	if (n && v[n - 1] == '%')
+		return parse_pct(v, pct);
+	if (dec_parse(v, n, '.', 0, abs) < 0 || *abs < 0)
+		return -1;
+	return 0;
+}
+
+/* safety_stock_by_category: {"Kaffee & Tee": 5, Messer: 10%} */
+static int safety_map(struct loader *l, const struct ynode *m,
+		      const char *key, struct cfg_safety **out, size_t *n)
+{
+	const struct ynode *v = ynode_get(m, key);
+	size_t i;
+
+	*out = NULL;
+	*n = 0;
+	if (!v)
+		return 0;
+	if (v->type != Y_MAP || !v->n)
+		return ynode_err(l->t, v, l->err, E_CONFIG,
+				 "%s maps names to units or percentages",
+				 key);
+	*out = arena_alloc(&l->t->arena, v->n / 2 * sizeof(**out));
+	if (!*out)
+		return err_set(l->err, E_NOMEM, "out of memory");
+	for (i = 0; i + 1 < v->n; i += 2) {
+		const struct ynode *val = v->items[i + 1];
+		struct cfg_safety *sf = &(*out)[i / 2];
+
+		sf->key = v->items[i]->value;
+		if (val->type != Y_SCALAR ||
+		    parse_safety(val->value, &sf->abs, &sf->pct) < 0)
+			return ynode_err(l->t, val, l->err, E_CONFIG,
+					 "safety stock must be a number of "
+					 "units (2) or a percentage (10%%)");
+	}
+	*n = v->n / 2;
+	return 0;
+}
+
 static int load_target(struct loader *l, const struct ynode *m,
 		       struct cfg_target *t)
 {
@@ -636,7 +683,8 @@ static int load_target(struct loader *l, const struct ynode *m,
 		"name", "url", "path", "mapping", "filename", "schedule",
 		"locations", "location_types", "per_location", "sellable",
 		"subtract", "safety_stock", "allocation", "ssh", "stale_after",
-		"stale_action", "snapshot", NULL};
+		"stale_action", "snapshot", "cap", "round_to",
+		"safety_stock_by_category", "safety_stock_by_location", NULL};
 	const char *url = NULL, *path = NULL, *mapping = NULL, *v = NULL;
 	int on_hand = config_state_index("on_hand");
 	int reserved = config_state_index("reserved");
@@ -750,6 +798,34 @@ static int load_target(struct loader *l, const struct ynode *m,
 		return ynode_err(l->t, ynode_get(m, "allocation"), l->err,
 				 E_CONFIG,
 				 "allocation must be a percentage 0-100");
+	v = NULL;
+	if (want_scalar(l, m, "cap", 0, &v) < 0)
+		return -1;
+	if (v) {
+		if (dec_parse(v, strlen(v), '.', 0, &t->cap) < 0 || t->cap < 0)
+			return ynode_err(l->t, ynode_get(m, "cap"), l->err,
+					 E_CONFIG,
+					 "cap must be a number of units");
+		t->has_cap = 1;
+	}
+	v = NULL;
+	if (want_scalar(l, m, "round_to", 0, &v) < 0)
+		return -1;
+	if (v && strcmp(v, "unit") && strcmp(v, "pack"))
+		return ynode_err(l->t, ynode_get(m, "round_to"), l->err,
+				 E_CONFIG, "round_to must be unit or pack");
+	t->round_pack = v && !strcmp(v, "pack");
+	if (safety_map(l, m, "safety_stock_by_category",
+		       &t->safety_by_category, &t->nsafety_by_category) < 0 ||
+	    safety_map(l, m, "safety_stock_by_location",
+		       &t->safety_by_location, &t->nsafety_by_location) < 0)
+		return -1;
+	if (t->nsafety_by_location && !t->per_location)
+		return ynode_err(l->t, ynode_key(m, "safety_stock_by_location"),
+				 l->err, E_CONFIG,
+				 "safety_stock_by_location needs "
+				 "per_location: true (a summed row has no "
+				 "single location)");
 	/* stale_after: 6h; stale_action: hold | buffer 20% */
 	v = NULL;
 	if (want_scalar(l, m, "stale_after", 0, &v) < 0)

@@ -48,6 +48,13 @@ struct cfg_source {
 	const struct ynode *node; /* where it was declared */
 };
 
+/* Safety stock for one category or location: units, or a percentage. */
+struct cfg_safety {
+	const char *key;
+	dec abs;
+	int pct;
+};
+
 enum cfg_schedule { CFG_SCHED_ALWAYS, CFG_SCHED_EVERY, CFG_SCHED_CRON };
 struct schedule; /* schedule.h */
 
@@ -71,6 +78,14 @@ struct cfg_target {
 	int64_t stale_after;      /* seconds; 0 = no stale-source rule */
 	int stale_hold;           /* 1: hold (no delivery); 0: extra buffer */
 	int stale_buffer_pct;     /* extra percent held back when stale */
+	struct cfg_safety *safety_by_category; /* extra per item category */
+	size_t nsafety_by_category;
+	struct cfg_safety *safety_by_location; /* extra per location
+						   (per_location targets) */
+	size_t nsafety_by_location;
+	dec cap;                  /* most published per row, when has_cap */
+	int has_cap;
+	int round_pack;           /* round down to the item's pack size */
 	dec safety_abs;           /* units held back per row */
 	int safety_pct;           /* percent held back per row */
 	int allocation_pct;       /* share of what is left, 0..100 */

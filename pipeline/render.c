@@ -47,11 +47,11 @@ struct rctx {
 	int64_t now;
 };
 
-dec render_atp(const struct cfg_target *t, const dec *by_state,
-	       int *was_negative)
+dec render_atp_ex(const struct cfg_target *t, const dec *by_state,
+		  dec extra_abs, int extra_pct, dec pack, int *was_negative)
 {
-	dec v = 0, held;
-	int i;
+	dec v = 0, held, step;
+	int i, pct = t->safety_pct + extra_pct;
 
 	for (i = 0; i < NSTATES; i++) {
 		if (t->sellable_mask & (1u << i))
@@ -62,15 +62,46 @@ dec render_atp(const struct cfg_target *t, const dec *by_state,
 	*was_negative = v < 0;
 	if (v <= 0)
 		return 0;
-	held = t->safety_abs;
-	if (t->safety_pct)
-		held += v * t->safety_pct / 100;
+	held = t->safety_abs + extra_abs;
+	if (pct)
+		held += v * (pct > 100 ? 100 : pct) / 100;
 	v -= held;
 	if (v <= 0)
 		return 0;
 	v = v * t->allocation_pct / 100;
-	/* Whole units only: a channel cannot sell 0.4 of a shoe. */
-	return dec_floor_to(v, DEC_SCALE);
+	if (t->has_cap && v > t->cap)
+		v = t->cap;
+	/* Whole units only (a channel cannot sell 0.4 of a shoe), or whole
+	 * packs when the channel sells by the pack. */
+	step = t->round_pack && pack > 0 ? pack : DEC_SCALE;
+	return dec_floor_to(v, step);
+}
+
+dec render_atp(const struct cfg_target *t, const dec *by_state,
+	       int *was_negative)
+{
+	return render_atp_ex(t, by_state, 0, 0, 0, was_negative);
+}
+
+/* Extra safety stock for a row from the target's per-category and
+ * per-location tables. */
+static void row_safety(const struct cfg_target *t, const char *category,
+		       const char *location, dec *abs, int *pct)
+{
+	size_t i;
+
+	*abs = 0;
+	*pct = 0;
+	for (i = 0; category && i < t->nsafety_by_category; i++)
+		if (!strcmp(t->safety_by_category[i].key, category)) {
+			*abs += t->safety_by_category[i].abs;
+			*pct += t->safety_by_category[i].pct;
+		}
+	for (i = 0; location && i < t->nsafety_by_location; i++)
+		if (!strcmp(t->safety_by_location[i].key, location)) {
+			*abs += t->safety_by_location[i].abs;
+			*pct += t->safety_by_location[i].pct;
+		}
 }
 
 static int location_wanted(const struct cfg_target *t,
@@ -216,9 +247,15 @@ static int emit_vanished(struct rctx *c)
 	str_copy(c->reserved, sizeof(c->reserved), "0");
 	str_copy(c->in_transit, sizeof(c->in_transit), "0");
 	dt_format_iso(c->now, c->as_of);
-	if (emit_stock_row(c) < 0)
+	if (state_item_get(c->st, c->cur.sku, c->item, &c->item_found,
+			   c->err) < 0 ||
+	    emit_stock_row(c) < 0)
 		return -1;
 	c->cur = saved;
+	/* The current row's item fields were overwritten: fetch again. */
+	if (c->cur.has && state_item_get(c->st, c->cur.sku, c->item,
+					 &c->item_found, c->err) < 0)
+		return -1;
 	return prev_next(c);
 }
 
@@ -229,7 +266,22 @@ static int flush_row(struct rctx *c)
 
 	if (!c->cur.has)
 		return 0;
-	atp = render_atp(c->t, c->cur.by_state, &neg);
+	if (state_item_get(c->st, c->cur.sku, c->item, &c->item_found,
+			   c->err) < 0)
+		return -1;
+	{
+		dec extra, pack = 0;
+		int pct;
+
+		row_safety(c->t, c->item_found ? c->item[ITEM_CATEGORY] : NULL,
+			   c->cur.location, &extra, &pct);
+		if (c->item_found && c->item[ITEM_PACK_SIZE])
+			dec_parse(c->item[ITEM_PACK_SIZE],
+				  strlen(c->item[ITEM_PACK_SIZE]), '.', 0,
+				  &pack);
+		atp = render_atp_ex(c->t, c->cur.by_state, extra, pct, pack,
+				    &neg);
+	}
 	if (neg)
 		c->rs->negative++;
 	if (c->pub_open) {
@@ -273,13 +325,11 @@ static int flush_row(struct rctx *c)
 	return 0;
 }
 
+/* Writes the current row; its item fields must be fetched already. */
 static int emit_stock_row(struct rctx *c)
 {
 	int nseg;
 
-	if (state_item_get(c->st, c->cur.sku, c->item, &c->item_found,
-			   c->err) < 0)
-		return -1;
 	buf_reset(&c->line);
 	arena_reset(&c->a);
 	if ((nseg = outbound_row(c->ob, stock_get, c, &c->a, &c->line,

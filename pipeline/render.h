@@ -45,6 +45,11 @@ int render_target(struct state *st, const struct cfg_target *t,
 		  render_ready_fn ready, void *ud, char *key_hex,
 		  char *sha_hex, struct render_stats *rs, struct err *err);
 
+/* Available-to-sell from per-state sums with the row's extra safety stock
+ * (per category or location) and the item's pack size (0 = unknown), then
+ * the target's cap and rounding (whole units, or whole packs). */
+dec render_atp_ex(const struct cfg_target *t, const dec *by_state,
+		  dec extra_abs, int extra_pct, dec pack, int *was_negative);
 /* Computes available-to-sell from per-state sums; exposed for tests. */
 dec render_atp(const struct cfg_target *t, const dec *by_state,
 	       int *was_negative);

@@ -1000,6 +1000,13 @@ static int load_file(struct run *r, struct state_unit *u,
 		    !config_authorized(r->cfg,
 				       config_state_index(rec.v[STOCK_STATE]),
 				       rec.lin.source)) {
+			if (state_keep_unapplied(r->st, u->parent, &rec,
+						 err) < 0) {
+				err_locate(err, u->input_path, lineno, 0,
+					   NULL);
+				rc = -1;
+				break;
+			}
 			ls->unauthorized++;
 			u->records_in++;
 			continue;
@@ -1369,7 +1376,17 @@ static int render_ready(void *ud, const char *key, struct outbound_env *env,
 	if (c->t->delta && env->rows == 0) {
 		/* Nothing changed since the last delivery. */
 		*skip = 1;
-		str_copy(c->prev, sizeof(c->prev), c->base);
+		str_copy(c->prev, sizeof(c->prev),
+			 c->base[0] ? c->base : "(no changes)");
+		return 0;
+	}
+	if (env->rows == 0 && !strcmp(outbound_kind(c->ob), "stock")) {
+		/* No position is known yet (every store file quarantined, say):
+		 * an empty full snapshot would tell the target "no stock
+		 * anywhere". Send nothing instead. */
+		*skip = 1;
+		str_copy(c->prev, sizeof(c->prev),
+			 "(nothing: no stock positions known yet)");
 		return 0;
 	}
 	if (state_delivery_find(c->r->st, c->t->name, key, c->prev,

@@ -57,7 +57,8 @@ static const char schema[] =
 	" doc INTEGER NOT NULL, sku TEXT NOT NULL, location TEXT NOT NULL,"
 	" state INTEGER NOT NULL, qty INTEGER NOT NULL, delta INTEGER NOT NULL,"
 	" as_of INTEGER NOT NULL, txn_id TEXT NOT NULL UNIQUE,"
-	" source TEXT, file TEXT, line INTEGER);"
+	" source TEXT, file TEXT, line INTEGER,"
+	" applied INTEGER NOT NULL DEFAULT 1);"
 	"CREATE INDEX IF NOT EXISTS stock_events_key"
 	" ON stock_events(sku, location, state, as_of);"
 	"CREATE INDEX IF NOT EXISTS stock_events_doc ON stock_events(doc);"
@@ -92,7 +93,7 @@ enum stmt_id {
 	S_UNITS_RESET, S_UNITS_RESET_ALL, S_UNITS_DEL, S_UNITS_DEL_ALL,
 	S_FILE_KNOWN, S_FILE_SAME, S_FILE_ADD, S_FILE_POST,
 	S_ITEM_UPSERT, S_LOC_UPSERT, S_PRICE_UPSERT,
-	S_EV_INS, S_POS_GET, S_POS_PUT, S_DELTA_SUM, S_SNAP_LATEST,
+	S_EV_INS, S_EV_INS_KEPT, S_POS_GET, S_POS_PUT, S_DELTA_SUM, S_SNAP_LATEST,
 	S_EV_DOC_KEYS, S_EV_DOC_DEL, S_POS_DEL, S_LAST_AS_OF,
 	S_POSITIONS, S_ITEMS, S_ITEM_GET,
 	S_DELIV_FIND, S_DELIV_ADD, S_DELIV_LAST, S_DELIV_NAME,
@@ -195,12 +196,17 @@ static const char *const sql[S_NSTMTS] = {
 		      " FROM positions WHERE sku = ? AND location = ?"
 		      " AND state = ?",
 	[S_POS_PUT] = "INSERT OR REPLACE INTO positions VALUES(?,?,?,?,?,?,?,?)",
+	[S_EV_INS_KEPT] = "INSERT OR IGNORE INTO stock_events(doc, sku,"
+			  " location, state, qty, delta, as_of, txn_id, source,"
+			  " file, line, applied)"
+			  " VALUES(?,?,?,?,?,?,?,?,?,?,?,0)",
 	[S_DELTA_SUM] = "SELECT coalesce(sum(qty), 0) FROM stock_events"
 			" WHERE sku = ? AND location = ? AND state = ?"
-			" AND delta = 1 AND as_of > ?",
+			" AND delta = 1 AND as_of > ? AND applied = 1",
 	[S_SNAP_LATEST] = "SELECT qty, as_of, txn_id FROM stock_events"
 			  " WHERE sku = ? AND location = ? AND state = ?"
-			  " AND delta = 0 ORDER BY as_of DESC, txn_id DESC"
+			  " AND delta = 0 AND applied = 1"
+			  " ORDER BY as_of DESC, txn_id DESC"
 			  " LIMIT 1",
 	[S_EV_DOC_KEYS] = "SELECT DISTINCT sku, location, state"
 			  " FROM stock_events WHERE doc = ?",
@@ -210,7 +216,8 @@ static const char *const sql[S_NSTMTS] = {
 	[S_LAST_AS_OF] = "SELECT max(as_of), count(*),"
 			 " max(CASE WHEN delta = 1 THEN as_of END)"
 			 " FROM stock_events"
-			 " WHERE sku = ? AND location = ? AND state = ?",
+			 " WHERE sku = ? AND location = ? AND state = ?"
+			 " AND applied = 1",
 	[S_POSITIONS] = "SELECT p.sku, p.location, coalesce(l.type, ''),"
 			" p.state, p.qty, p.last_as_of FROM positions p"
 			" LEFT JOIN locations l ON l.location_id = p.location"
@@ -252,7 +259,8 @@ static const char *const sql[S_NSTMTS] = {
 	[S_RUN_LAST_DONE] = "SELECT max(finished_at) FROM runs"
 			    " WHERE status = 'done'",
 	[S_POS_NEGATIVE] = "SELECT count(*) FROM positions WHERE qty < 0",
-	[S_RUN_OLDEST_EV] = "SELECT min(as_of) FROM stock_events WHERE doc IN"
+	[S_RUN_OLDEST_EV] = "SELECT min(as_of) FROM stock_events WHERE"
+			    " applied = 1 AND doc IN"
 			    " (SELECT id FROM units WHERE run_id = ?"
 			    " AND stage = 'map')",
 	[S_RUN_DELIVS] = "SELECT target, file_name, delivered_at"
@@ -1195,6 +1203,56 @@ static int load_stock(struct state *s, int64_t doc,
 		stats->negative++;
 	stats->applied++;
 	return pos_put(s, sku, loc, st, &cur, err);
+}
+
+int state_keep_unapplied(struct state *s, int64_t doc,
+			 const struct canon_record *r, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, S_EV_INS_KEPT, err);
+	const char *states = CANON_STATES, *c;
+	size_t n;
+	int st = -1, i = 0;
+	dec q;
+	int64_t as_of;
+
+	if (!p)
+		return -1;
+	if (r->kind != CANON_STOCK || !r->v[STOCK_STATE] ||
+	    !r->v[STOCK_QUANTITY] || !r->v[STOCK_AS_OF] || !r->v[STOCK_TXN_ID])
+		return err_set(err, E_VALIDATE,
+			       "stock record not in canonical form");
+	n = strlen(r->v[STOCK_STATE]);
+	for (c = states; *c; i++) {
+		const char *bar = strchr(c, '|');
+		size_t len = bar ? (size_t)(bar - c) : strlen(c);
+
+		if (len == n && !memcmp(c, r->v[STOCK_STATE], n)) {
+			st = i;
+			break;
+		}
+		if (!bar)
+			break;
+		c = bar + 1;
+	}
+	if (st < 0 ||
+	    dec_parse(r->v[STOCK_QUANTITY], strlen(r->v[STOCK_QUANTITY]), '.',
+		      0, &q) ||
+	    dt_parse_iso(r->v[STOCK_AS_OF], strlen(r->v[STOCK_AS_OF]), &as_of))
+		return err_set(err, E_VALIDATE,
+			       "stock record not in canonical form");
+	sqlite3_bind_int64(p, 1, doc);
+	bind_text(p, 2, r->v[STOCK_SKU]);
+	bind_text(p, 3, r->v[STOCK_LOCATION]);
+	sqlite3_bind_int(p, 4, st);
+	sqlite3_bind_int64(p, 5, q);
+	sqlite3_bind_int(p, 6, r->v[STOCK_MODE] &&
+				       !strcmp(r->v[STOCK_MODE], "delta"));
+	sqlite3_bind_int64(p, 7, as_of);
+	bind_text(p, 8, r->v[STOCK_TXN_ID]);
+	bind_text(p, 9, r->lin.source);
+	bind_text(p, 10, r->lin.file);
+	sqlite3_bind_int64(p, 11, (int64_t)r->lin.line);
+	return step_done(s, p, err, "keep stock event");
 }
 
 int state_load_record(struct state *s, int64_t doc,

@@ -135,6 +135,10 @@ struct load_stats {
 int state_load_record(struct state *s, int64_t doc,
 		      const struct canon_record *r, struct load_stats *st,
 		      struct err *err);
+/* Keeps a stock record that is not applied (its source does not own its
+ * state): stored for reconciliation, never counted in a position. */
+int state_keep_unapplied(struct state *s, int64_t doc,
+			 const struct canon_record *r, struct err *err);
 /* Removes the stock events a document loaded and recomputes the positions
  * they touched from the remaining events. */
 int state_unload_doc(struct state *s, int64_t doc, struct err *err);
@@ -270,8 +274,9 @@ int state_delivery_info(struct state *s, const char *target,
 /* Reconciliation: per (sku, location), the latest snapshot (mode
  * snapshot, not delta) of stock state `state` that each of two sources
  * reported, ordered by sku, location; has_a/has_b = 0 when that source
- * never reported the key. Only loaded events count: records a source was
- * not authorized to set were not stored. */
+ * never reported the key. Records a source may not apply (authority) are
+ * kept unapplied and count here: comparing what a non-owner says with
+ * the owner's truth is what reconciliation is for. */
 struct state_recon_pair {
 	const char *sku;
 	const char *location;

@@ -38,6 +38,13 @@ rc3=$?
 set -e
 echo "exit code $rc3"
 echo
+echo "== stockpipe reconcile: the ERP's book stock against the stores' counts"
+set +e
+"$bin" -c "$cfg" reconcile --state on_hand --between stores erp_stock \
+	--csv "$work/reconcile.csv"
+set -e
+echo "(also written to $work/reconcile.csv)"
+echo
 echo "== stockpipe runs"
 "$bin" -c "$cfg" runs
 echo

@@ -36,7 +36,7 @@ assert old in s
 s = s.replace(old, '''    patterns: ["*.zip", "*.tar.gz", "*.tgz", "*.gz", "*.csv"]
     routes:
       - { pattern: "stock_*.csv", mapping: ../mappings/stores/store_stock_csv.yaml }
-    archive: { max_members: 1000, max_ratio: 100 }''')
+    archive: { max_members: 1000, max_ratio: 100 }''', 1)
 open(p, "w").write(s)
 PY
 }
@@ -208,7 +208,7 @@ old = '      - { pattern: "stock_*.csv", mapping: ../mappings/stores/store_stock
 assert old in s
 new = ("      - { format: xml, mapping: ../mappings/xml/erp_stock_export.yaml }\n"
        "      - { format: csv, mapping: ../mappings/stores/store_stock_csv.yaml }")
-open(p, "w").write(s.replace(old, new))
+open(p, "w").write(s.replace(old, new, 1))
 PY
 python3 - "$F/samples/drop/stores/mixed.zip" "$STORES" "$SRC/samples/xml/erp" <<'PY'
 import sys, zipfile, os

@@ -61,3 +61,37 @@ T_TEST(render_atp_negative_publishes_zero)
 	s[1] = 0;
 	T_EQ_INT(render_atp(&t, s, &neg), DEC_FROM_INT(2));
 }
+
+T_TEST(render_atp_cap_packs_and_row_safety)
+{
+	struct cfg_target t = target();
+	dec s[7] = {0};
+	int neg;
+
+	s[0] = DEC_FROM_INT(100);
+	/* a cap: never more than 40 on this channel */
+	t.has_cap = 1;
+	t.cap = DEC_FROM_INT(40);
+	T_EQ_INT(render_atp_ex(&t, s, 0, 0, 0, &neg), DEC_FROM_INT(40));
+	t.has_cap = 0;
+	/* whole packs of 12: 100 -> 96 */
+	t.round_pack = 1;
+	T_EQ_INT(render_atp_ex(&t, s, 0, 0, DEC_FROM_INT(12), &neg),
+		 DEC_FROM_INT(96));
+	/* unknown pack size: whole units */
+	T_EQ_INT(render_atp_ex(&t, s, 0, 0, 0, &neg), DEC_FROM_INT(100));
+	t.round_pack = 0;
+	/* per-row extra safety stock adds to the target's: 100 - 2 - 5 - 10% */
+	t.safety_abs = DEC_FROM_INT(2);
+	T_EQ_INT(render_atp_ex(&t, s, DEC_FROM_INT(5), 10, 0, &neg),
+		 DEC_FROM_INT(83));
+	/* cap after allocation, rounding last: 50% of 100 = 50, cap 45,
+	 * packs of 6 -> 42 */
+	t.safety_abs = 0;
+	t.allocation_pct = 50;
+	t.has_cap = 1;
+	t.cap = DEC_FROM_INT(45);
+	t.round_pack = 1;
+	T_EQ_INT(render_atp_ex(&t, s, 0, 0, DEC_FROM_INT(6), &neg),
+		 DEC_FROM_INT(42));
+}
