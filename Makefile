@@ -99,6 +99,7 @@ demo-sftp: all
 
 bench: all
 	@sh tests/bench/bench.sh build/stockpipe
+	@bash tests/bench/sftp_bench.sh build/stockpipe
 
 bench-sftp: all
 	@bash tests/bench/sftp_bench.sh build/stockpipe
