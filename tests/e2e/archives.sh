@@ -207,13 +207,15 @@ s = open(p).read()
 old = '      - { pattern: "stock_*.csv", mapping: ../mappings/stores/store_stock_csv.yaml }'
 assert old in s
 new = ("      - { format: xml, mapping: ../mappings/xml/erp_stock_export.yaml }\n"
+       "      - { format: x12, mapping: ../mappings/edi/x12_846_inventory.yaml }\n"
        "      - { format: csv, mapping: ../mappings/stores/store_stock_csv.yaml }")
 open(p, "w").write(s.replace(old, new, 1))
 PY
-python3 - "$F/samples/drop/stores/mixed.zip" "$STORES" "$SRC/samples/xml/erp" <<'PY'
+python3 - "$F/samples/drop/stores/mixed.zip" "$STORES" "$SRC/samples/xml/erp" "$SRC/samples/edi" <<'PY'
 import sys, zipfile, os
 z = zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED)
 z.write(os.path.join(sys.argv[2], "stock_F012_20261120.csv"), "counts.dat")
+z.write(os.path.join(sys.argv[4], "acme_846_inventory.x12"), "edi/inventory.x12")
 for f in sorted(os.listdir(sys.argv[3])):
     z.write(os.path.join(sys.argv[3], f), "erp/" + f)
 z.writestr("../escape.csv", "x\n")
@@ -223,10 +225,11 @@ sp "$F" run >"$TMP/f.out" 2>&1
 rc=$?
 csv_n=$(sqlite3 "$F/state/state.db" "select count(*) from stock_events where file = 'mixed.zip!counts.dat'")
 xml_n=$(sqlite3 "$F/state/state.db" "select count(*) from stock_events where file like 'mixed.zip!erp/%'")
-[ $rc = 1 ] && [ "${csv_n:-0}" -gt 5 ] && [ "${xml_n:-0}" -gt 3 ] &&
+x12_n=$(sqlite3 "$F/state/state.db" "select count(*) from stock_events where file = 'mixed.zip!edi/inventory.x12'")
+[ $rc = 1 ] && [ "${csv_n:-0}" -gt 5 ] && [ "${xml_n:-0}" -gt 3 ] && [ "${x12_n:-0}" -gt 1 ] &&
 	grep -q "mixed.zip: member '../escape.csv' refused" "$TMP/f.out" &&
-	ok "zip with CSV and XML members: both loaded by sniffed format ($csv_n + $xml_n records), '..' member quarantined, exit 1" ||
-	{ bad "mixed zip (exit $rc, csv $csv_n, xml $xml_n)"; tail -20 "$TMP/f.out"; }
+	ok "zip with CSV, X12 and XML members: all loaded by sniffed format ($csv_n + $x12_n + $xml_n records), '..' member quarantined, exit 1" ||
+	{ bad "mixed zip (exit $rc, csv $csv_n, x12 $x12_n, xml $xml_n)"; tail -20 "$TMP/f.out"; }
 
 # ---- real archives written by others (skipped when absent) --------------
 SHARED=$SRC/../shared/data/archives
