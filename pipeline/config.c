@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../transforms/canon.h"
+#include "../transforms/edi_ack.h"
 
 #define DEFAULT_STATE_DIR "stockpipe-state"
 
@@ -495,13 +496,80 @@ const char *config_mapping_for(const struct cfg_source *s, const char *name,
 	return s->mapping;
 }
 
+/* acks: { path|url: DIR, x12: auto|997|999|none, edifact: contrl|none,
+ *         ssh: {...} } */
+static int load_acks(struct loader *l, const struct ynode *m,
+		     struct cfg_source *s)
+{
+	static const char *const keys[] = {"url", "path", "x12", "edifact",
+					   "ssh", NULL};
+	const struct ynode *a = ynode_get(m, "acks");
+	const char *url = NULL, *path = NULL, *v = NULL;
+
+	s->ack_url = NULL;
+	s->ack_x12 = EDI_ACK_X12_AUTO;
+	s->ack_edifact = 1;
+	if (!a)
+		return 0;
+	if (a->type != Y_MAP)
+		return ynode_err(l->t, a, l->err, E_CONFIG,
+				 "'acks' must be a map like { path: DIR, x12: "
+				 "auto|997|999|none, edifact: contrl|none }");
+	if (check_keys(l, a, keys) < 0 ||
+	    want_scalar(l, a, "url", 0, &url) < 0 ||
+	    want_scalar(l, a, "path", 0, &path) < 0 ||
+	    want_scalar(l, a, "x12", 0, &v) < 0)
+		return -1;
+	if (!url && !path)
+		return ynode_err(l->t, a, l->err, E_CONFIG,
+				 "'acks' of source '%s' needs a 'url' or "
+				 "'path' (the folder acknowledgments go to)",
+				 s->name);
+	if (!(s->ack_url = resolve_url(l, ynode_get(a, url ? "url" : "path"))))
+		return err_set(l->err, E_NOMEM, "out of memory");
+	if (v) {
+		if (!strcmp(v, "auto"))
+			s->ack_x12 = EDI_ACK_X12_AUTO;
+		else if (!strcmp(v, "997"))
+			s->ack_x12 = EDI_ACK_997;
+		else if (!strcmp(v, "999"))
+			s->ack_x12 = EDI_ACK_999;
+		else if (!strcmp(v, "none"))
+			s->ack_x12 = EDI_ACK_X12_NONE;
+		else
+			return ynode_err(l->t, ynode_get(a, "x12"), l->err,
+					 E_CONFIG,
+					 "acks x12 must be auto (999 for "
+					 "005010 groups, else 997), 997, 999 "
+					 "or none, not '%s'",
+					 v);
+	}
+	v = NULL;
+	if (want_scalar(l, a, "edifact", 0, &v) < 0)
+		return -1;
+	if (v) {
+		if (!strcmp(v, "contrl") || !strcmp(v, "CONTRL"))
+			s->ack_edifact = 1;
+		else if (!strcmp(v, "none"))
+			s->ack_edifact = 0;
+		else
+			return ynode_err(l->t, ynode_get(a, "edifact"), l->err,
+					 E_CONFIG,
+					 "acks edifact must be contrl or none, "
+					 "not '%s'",
+					 v);
+	}
+	return load_ssh(l, a, "acks of source", s->name, s->ack_url,
+			&s->ack_conn);
+}
+
 static int load_source(struct loader *l, const struct ynode *m,
 		       struct cfg_source *s)
 {
 	static const char *const keys[] = {
 		"name", "url", "path", "pattern", "patterns", "mapping",
 		"after_load", "processed_dir", "reject_threshold", "min_age",
-		"ssh", "done_suffix", "routes", "archive", NULL};
+		"ssh", "done_suffix", "routes", "archive", "acks", NULL};
 	const char *url = NULL, *path = NULL, *mapping = NULL, *v = NULL;
 	const struct ynode *un;
 
@@ -524,7 +592,8 @@ static int load_source(struct loader *l, const struct ynode *m,
 	if (!(s->url = resolve_url(l, un)) ||
 	    (mapping && !(s->mapping = resolve(l, mapping))))
 		return err_set(l->err, E_NOMEM, "out of memory");
-	if (load_routes(l, m, s) < 0 || load_archive(l, m, s) < 0)
+	if (load_routes(l, m, s) < 0 || load_archive(l, m, s) < 0 ||
+	    load_acks(l, m, s) < 0)
 		return -1;
 	if (string_list(l, ynode_get(m, "patterns") ? ynode_get(m, "patterns")
 						      : ynode_get(m, "pattern"),

@@ -45,6 +45,13 @@ struct cfg_source {
 	struct cfg_route *routes; /* document name pattern -> mapping */
 	size_t nroutes;
 	struct unpack_limits archive; /* limits for zip/tar members */
+	/* acks: EDI acknowledgments (docs/configuration.md); ack_url NULL =
+	 * off. ack_x12: EDI_ACK_X12_AUTO, _997, _999 or _X12_NONE
+	 * (transforms/edi_ack.h); ack_edifact: 1 = CONTRL. */
+	const char *ack_url;
+	int ack_x12;
+	int ack_edifact;
+	struct conn_opts ack_conn;
 	const struct ynode *node; /* where it was declared */
 };
 

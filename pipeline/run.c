@@ -23,6 +23,7 @@
 #include "../connectors/connector.h"
 #include "../transforms/dt.h"
 #include "../transforms/edi.h"
+#include "../transforms/edi_ack.h"
 #include "../transforms/mapping.h"
 #include "../transforms/outbound.h"
 #include "../transforms/unpack.h"
@@ -313,6 +314,8 @@ struct src_ctx {
 	const char *map_paths[16];
 	int nmaps;
 	struct err *err;
+	/* acks on: the verdicts of the document being mapped */
+	struct edi_ack_coll *acks;
 };
 
 static int do_fetch(void *ud, struct state_unit *u)
@@ -832,9 +835,201 @@ static const struct mapping *mapping_for(struct src_ctx *sc, const char *doc,
 	return m;
 }
 
+/* EDI acknowledgments (docs/mapping.md "Acknowledgments"). After a
+ * document's map unit has its canonical output committed: one ledger row
+ * per acknowledged unit not acknowledged before, with the control number
+ * drawn from the partner's counter in the same transaction, so a crash
+ * burns no number and a remap (rerun, resume) sends nothing twice. */
+static int record_acks(struct run *r, const struct cfg_source *src,
+		       const struct state_unit *u,
+		       const struct edi_ack_coll *c, struct err *err)
+{
+	size_t i, n = edi_ack_count(c);
+	struct buf b;
+	int rc = -1;
+
+	if (!n)
+		return 0;
+	buf_init(&b, 64u << 20);
+	if (state_begin(r->st, err) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct edi_ack_key k;
+		struct state_ack a;
+		char prev[256];
+		int found;
+		int64_t ctl;
+
+		edi_ack_key(c, i, &k);
+		memset(&a, 0, sizeof(a));
+		str_copy(a.source, sizeof(a.source), src->name);
+		str_copy(a.format, sizeof(a.format), k.format);
+		str_copy(a.sender, sizeof(a.sender), k.sender);
+		str_copy(a.receiver, sizeof(a.receiver), k.receiver);
+		str_copy(a.control, sizeof(a.control), k.control);
+		str_copy(a.grp, sizeof(a.grp), k.group);
+		if (state_ack_find(r->st, &a, prev, sizeof(prev), &found, err) < 0)
+			goto fail;
+		if (found)
+			continue;
+		if (state_counter_next(r->st, k.counter, &ctl, err) < 0)
+			goto fail;
+		ctl = (ctl - 1) % 999999999 + 1;
+		buf_reset(&b);
+		if (edi_ack_render(c, i, ctl, (time_t)r->now, &b, a.file_name,
+				   sizeof(a.file_name), err) < 0)
+			goto fail;
+		str_copy(a.doc, sizeof(a.doc), u->ukey);
+		a.run_id = r->run_id;
+		str_copy(a.ack_type, sizeof(a.ack_type), k.type);
+		a.ack_control = ctl;
+		a.content = b.ptr;
+		a.len = b.len;
+		if (state_ack_add(r->st, &a, err) < 0)
+			goto fail;
+		say(r, "  %s: '%s': %s %s for %s %s%s%s from %s (%lu of %lu "
+		    "accepted)",
+		    src->name, u->ukey, k.type, a.file_name,
+		    k.group[0] ? "group" : "interchange",
+		    k.group[0] ? k.group : k.control,
+		    k.group[0] ? " of interchange " : "",
+		    k.group[0] ? k.control : "", k.sender, k.accepted, k.sets);
+	}
+	rc = state_commit(r->st, err);
+	goto out;
+fail:
+	state_rollback(r->st);
+out:
+	buf_release(&b);
+	return rc;
+}
+
+struct ack_list {
+	struct state_ack *v;
+	void **content;
+	size_t n, cap;
+	int nomem;
+};
+
+static int ack_collect(void *ud, const struct state_ack *a)
+{
+	struct ack_list *l = ud;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct state_ack *v = realloc(l->v, cap * sizeof(*v));
+		void **c;
+
+		if (!v)
+			return l->nomem = 1;
+		l->v = v;
+		c = realloc(l->content, cap * sizeof(*c));
+		if (!c)
+			return l->nomem = 1;
+		l->content = c;
+		l->cap = cap;
+	}
+	l->content[l->n] = malloc(a->len ? a->len : 1);
+	if (!l->content[l->n])
+		return l->nomem = 1;
+	memcpy(l->content[l->n], a->content, a->len);
+	l->v[l->n] = *a;
+	l->v[l->n].content = l->content[l->n];
+	l->n++;
+	return 0;
+}
+
+/* Publishes the source's unsent acknowledgments (this run's and any a
+ * crash left behind) through its ack connector, each under its recorded
+ * name and bytes; the connector writes a temporary name and renames. */
+static int send_acks(struct run *r, const struct cfg_source *src)
+{
+	struct ack_list l;
+	struct err e = ERR_INIT;
+	struct conn *c = NULL;
+	char path[4608];
+	size_t i;
+	int rc = 0;
+
+	if (!src->ack_url)
+		return 0;
+	memset(&l, 0, sizeof(l));
+	if (state_acks_unsent_each(r->st, src->name, ack_collect, &l, &e) < 0)
+		goto fail;
+	if (l.nomem) {
+		err_set(&e, E_NOMEM, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < l.n; i++) {
+		const struct state_ack *a = &l.v[i];
+
+		if (stop_requested) {
+			r->interrupted = 1;
+			break;
+		}
+		snprintf(path, sizeof(path), "%s/acks/%s/%s", r->cfg->state_dir,
+			 src->name, a->file_name);
+		if (fsu_write_file(path, a->content, a->len, NULL, &e) < 0)
+			goto fail;
+		if (!c && conn_open(src->ack_url, &src->ack_conn, &c, &e) < 0)
+			goto fail;
+		if (c->scheme->ops->put(c, path, a->file_name, &e) < 0)
+			goto fail;
+		if (state_begin(r->st, &e) < 0)
+			goto fail;
+		if (state_ack_sent(r->st, src->name, a->file_name, r->now, &e) < 0 ||
+		    state_commit(r->st, &e) < 0) {
+			state_rollback(r->st);
+			goto fail;
+		}
+		unlink(path);
+		say(r, "  %s: acknowledgment '%s' sent", src->name, a->file_name);
+	}
+	goto out;
+fail:
+	rc = -1;
+	err_locate(&e, src->name, 0, 0, NULL);
+	{
+		char msg[1100];
+
+		err_format(&e, msg, sizeof(msg));
+		log_msg("error", "stockpipe: acks of %s: %s", src->name, msg);
+	}
+	r->failed_units++;
+	if (r->first.code == E_NONE)
+		r->first = e;
+out:
+	conn_close(c);
+	for (i = 0; i < l.n; i++)
+		free(l.content[i]);
+	free(l.content);
+	free(l.v);
+	return rc;
+}
+
+static int do_map_doc(struct src_ctx *sc, struct state_unit *u);
+
 static int do_map(void *ud, struct state_unit *u)
 {
 	struct src_ctx *sc = ud;
+	struct err e = ERR_INIT;
+	int rc;
+
+	if (u->state == US_DONE || u->state == US_QUARANTINED)
+		return 0;
+	sc->acks = NULL;
+	if (sc->src->ack_url &&
+	    edi_ack_new(&sc->acks, sc->src->ack_x12, sc->src->ack_edifact,
+			&e) < 0)
+		return unit_fail(sc->r, u, &e, 0), 0;
+	rc = do_map_doc(sc, u);
+	edi_ack_free(sc->acks);
+	sc->acks = NULL;
+	return rc;
+}
+
+static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
+{
 	struct run *r = sc->r;
 	struct err e = ERR_INIT;
 	struct state_unit next;
@@ -897,7 +1092,9 @@ static int do_map(void *ud, struct state_unit *u)
 	m.doc_sha = u->input_sha;
 	sink.interchange = sink_interchange;
 	memset(&ms, 0, sizeof(ms));
-	rc = mapping_run(map, &doc, &sink, &ms, &e);
+	rc = mapping_run_verdicts(map, &doc, &sink,
+				  sc->acks ? edi_ack_verdict : NULL, sc->acks,
+				  &ms, &e);
 	buf_release(&m.line);
 	if (rc == 0 && record_interchanges(r, &m, &e) < 0)
 		rc = -1;
@@ -938,6 +1135,11 @@ static int do_map(void *ud, struct state_unit *u)
 		    u->scope, u->ukey, (long long)m.dup_ics,
 		    (long long)m.conflict_ics);
 	}
+	/* Acknowledgments answer the syntax, so they go out whether or not
+	 * the reject threshold quarantines the document (a partner whose
+	 * file was all broken hears it). */
+	if (sc->acks && record_acks(r, sc->src, u, sc->acks, &e) < 0)
+		return unit_fail(r, u, &e, 0), 0;
 	if (ms.input_records && !accept &&
 	    (int64_t)m.rejected * 100 >
 		    (int64_t)sc->src->reject_threshold_pct *
@@ -1210,6 +1412,8 @@ static int run_source(struct run *r, const struct cfg_source *src,
 		if (state_units_each(r->st, r->run_id, stages[s], src->name,
 				     count_open, &cc, err) < 0)
 			goto out;
+	if (!r->interrupted)
+		send_acks(r, src);
 	if (!cc.failed && !cc.pending && !r->interrupted &&
 	    state_units_each(r->st, r->run_id, "fetch", src->name, do_post, &sc,
 			     err) < 0)

@@ -83,7 +83,16 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS edi_interchanges(format TEXT NOT NULL,"
 	" sender TEXT NOT NULL, receiver TEXT NOT NULL, control TEXT NOT NULL,"
 	" sha256 TEXT NOT NULL, source TEXT, doc TEXT, doc_sha TEXT,"
-	" run_id INTEGER, PRIMARY KEY(format, sender, receiver, control));";
+	" run_id INTEGER, PRIMARY KEY(format, sender, receiver, control));"
+	/* EDI acknowledgments: one per (source, interchange, group), with
+	 * the file's bytes, so a resend is byte-identical (state.h). */
+	"CREATE TABLE IF NOT EXISTS edi_acks(source TEXT NOT NULL,"
+	" format TEXT NOT NULL, sender TEXT NOT NULL, receiver TEXT NOT NULL,"
+	" control TEXT NOT NULL, grp TEXT NOT NULL, doc TEXT, run_id INTEGER,"
+	" ack_type TEXT NOT NULL, ack_control INTEGER NOT NULL,"
+	" file_name TEXT NOT NULL, content BLOB NOT NULL,"
+	" sent_at INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY(source, format, sender, receiver, control, grp));";
 
 enum stmt_id {
 	S_RUN_CREATE, S_RUN_UNFINISHED, S_RUN_GET, S_RUN_FINISH, S_RUN_REOPEN,
@@ -1845,4 +1854,133 @@ int state_reconcile_each(struct state *s, int state, const char *source_a,
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_err(s, err, "reconcile");
 	return cbrc < 0 ? -1 : 0;
+}
+
+int state_ack_find(struct state *s, const struct state_ack *key,
+		   char *file_name, size_t n, int *found, struct err *err)
+{
+	sqlite3_stmt *p;
+	int rc;
+
+	*found = 0;
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT file_name FROM edi_acks WHERE source = ?1"
+			       " AND format = ?2 AND sender = ?3 AND"
+			       " receiver = ?4 AND control = ?5 AND grp = ?6",
+			       -1, &p, NULL) != SQLITE_OK)
+		return db_err(s, err, "find acknowledgment");
+	bind_text(p, 1, key->source);
+	bind_text(p, 2, key->format);
+	bind_text(p, 3, key->sender);
+	bind_text(p, 4, key->receiver);
+	bind_text(p, 5, key->control);
+	bind_text(p, 6, key->grp);
+	rc = sqlite3_step(p);
+	if (rc == SQLITE_ROW) {
+		col_copy(p, 0, file_name, n);
+		*found = 1;
+	}
+	sqlite3_finalize(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "find acknowledgment");
+	return 0;
+}
+
+int state_ack_add(struct state *s, const struct state_ack *a,
+		  struct err *err)
+{
+	sqlite3_stmt *p;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "INSERT INTO edi_acks(source, format, sender,"
+			       " receiver, control, grp, doc, run_id, ack_type,"
+			       " ack_control, file_name, content, sent_at)"
+			       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+			       " ?11, ?12, 0)",
+			       -1, &p, NULL) != SQLITE_OK)
+		return db_err(s, err, "record acknowledgment");
+	bind_text(p, 1, a->source);
+	bind_text(p, 2, a->format);
+	bind_text(p, 3, a->sender);
+	bind_text(p, 4, a->receiver);
+	bind_text(p, 5, a->control);
+	bind_text(p, 6, a->grp);
+	bind_text(p, 7, a->doc);
+	sqlite3_bind_int64(p, 8, a->run_id);
+	bind_text(p, 9, a->ack_type);
+	sqlite3_bind_int64(p, 10, a->ack_control);
+	bind_text(p, 11, a->file_name);
+	sqlite3_bind_blob(p, 12, a->content ? a->content : "", (int)a->len,
+			  SQLITE_TRANSIENT);
+	rc = sqlite3_step(p);
+	sqlite3_finalize(p);
+	if (rc != SQLITE_DONE)
+		return db_err(s, err, "record acknowledgment");
+	return 0;
+}
+
+int state_acks_unsent_each(struct state *s, const char *source,
+			   int (*cb)(void *ud, const struct state_ack *a),
+			   void *ud, struct err *err)
+{
+	sqlite3_stmt *p;
+	struct state_ack a;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT format, sender, receiver, control, grp,"
+			       " doc, run_id, ack_type, ack_control, file_name,"
+			       " content FROM edi_acks WHERE source = ?1 AND"
+			       " sent_at = 0 ORDER BY rowid",
+			       -1, &p, NULL) != SQLITE_OK)
+		return db_err(s, err, "list acknowledgments");
+	bind_text(p, 1, source);
+	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+		memset(&a, 0, sizeof(a));
+		snprintf(a.source, sizeof(a.source), "%s", source);
+		col_copy(p, 0, a.format, sizeof(a.format));
+		col_copy(p, 1, a.sender, sizeof(a.sender));
+		col_copy(p, 2, a.receiver, sizeof(a.receiver));
+		col_copy(p, 3, a.control, sizeof(a.control));
+		col_copy(p, 4, a.grp, sizeof(a.grp));
+		col_copy(p, 5, a.doc, sizeof(a.doc));
+		a.run_id = sqlite3_column_int64(p, 6);
+		col_copy(p, 7, a.ack_type, sizeof(a.ack_type));
+		a.ack_control = sqlite3_column_int64(p, 8);
+		col_copy(p, 9, a.file_name, sizeof(a.file_name));
+		a.content = sqlite3_column_blob(p, 10);
+		a.len = (size_t)sqlite3_column_bytes(p, 10);
+		if (!a.content)
+			a.content = "";
+		if (cb(ud, &a)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(p);
+	if (rc != SQLITE_DONE)
+		return db_err(s, err, "list acknowledgments");
+	return 0;
+}
+
+int state_ack_sent(struct state *s, const char *source,
+		   const char *file_name, int64_t at, struct err *err)
+{
+	sqlite3_stmt *p;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "UPDATE edi_acks SET sent_at = ?3 WHERE"
+			       " source = ?1 AND file_name = ?2",
+			       -1, &p, NULL) != SQLITE_OK)
+		return db_err(s, err, "mark acknowledgment sent");
+	bind_text(p, 1, source);
+	bind_text(p, 2, file_name);
+	sqlite3_bind_int64(p, 3, at > 0 ? at : 1);
+	rc = sqlite3_step(p);
+	sqlite3_finalize(p);
+	if (rc != SQLITE_DONE)
+		return db_err(s, err, "mark acknowledgment sent");
+	return 0;
 }

@@ -228,6 +228,40 @@ int state_interchange_find(struct state *s, const char *format,
  * again). Inside a transaction. */
 int state_interchange_add(struct state *s, const struct state_interchange *ic,
 			  struct err *err);
+/* EDI acknowledgment ledger (docs/mapping.md "Acknowledgments"): one row
+ * per acknowledged unit of a source, keyed by (source, format, sender,
+ * receiver, interchange control, group control; "" for EDIFACT), with
+ * the acknowledgment's type, control number, file name and bytes, and
+ * when it was published (0 = not yet). A unit with a row is never
+ * acknowledged again; an unsent row is published again byte for byte. */
+struct state_ack {
+	char source[128], format[12];
+	char sender[40], receiver[40], control[16], grp[16];
+	char doc[512];
+	int64_t run_id;
+	char ack_type[8];        /* 997, 999, CONTRL */
+	int64_t ack_control;     /* ISA13/GS06, UNB05 of the ack */
+	char file_name[256];
+	const void *content;     /* borrowed */
+	size_t len;
+};
+/* *found = 1 and the file name when key's unit (source, format, sender,
+ * receiver, control, grp) has an acknowledgment. */
+int state_ack_find(struct state *s, const struct state_ack *key,
+		   char *file_name, size_t n, int *found, struct err *err);
+/* Records a new acknowledgment, unsent. Inside the transaction that drew
+ * its control number (state_counter_next). */
+int state_ack_add(struct state *s, const struct state_ack *a,
+		  struct err *err);
+/* The source's unsent acknowledgments, oldest first; a non-zero return
+ * of cb stops the walk. Do not write to the store inside cb. */
+int state_acks_unsent_each(struct state *s, const char *source,
+			   int (*cb)(void *ud, const struct state_ack *a),
+			   void *ud, struct err *err);
+/* Marks the source's acknowledgment file_name published at time at. */
+int state_ack_sent(struct state *s, const char *source,
+		   const char *file_name, int64_t at, struct err *err);
+
 /* Units of one stage in one state across every run (e.g. quarantined map
  * units), oldest first; same callback rules as state_units_each. */
 int state_units_in_state_each(struct state *s, int unit_state,

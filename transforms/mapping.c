@@ -1340,6 +1340,17 @@ int mapping_run(const struct mapping *m, const struct mapping_doc *doc,
 		const struct mapping_sink *sink, struct mapping_stats *stats,
 		struct err *err)
 {
+	return mapping_run_verdicts(m, doc, sink, NULL, NULL, stats, err);
+}
+
+int mapping_run_verdicts(const struct mapping *m, const struct mapping_doc *doc,
+			 const struct mapping_sink *sink,
+			 int (*verdict)(void *vud,
+					const struct mapping_verdict *v,
+					struct err *err),
+			 void *vud, struct mapping_stats *stats,
+			 struct err *err)
+{
 	struct map_run run;
 	char sha[SHA256_HEX_LEN];
 	struct mapping_doc d = *doc;
@@ -1349,6 +1360,8 @@ int mapping_run(const struct mapping *m, const struct mapping_doc *doc,
 	run.m = m;
 	run.doc = &d;
 	run.sink = sink;
+	run.verdict = verdict;
+	run.verdict_ud = vud;
 	arena_init(&run.doc_arena, 4096, 0);
 	arena_init(&run.row_arena, 16384, 0);
 	if (!d.name)

@@ -16,6 +16,7 @@
 #include "../pipeline/buf.h"
 #include "../pipeline/err.h"
 #include "canon.h"
+#include "edi.h"
 
 struct mapping;
 
@@ -97,6 +98,28 @@ struct mapping_sink {
 			   size_t whyn, struct err *err);
 };
 
+/* The syntax verdict on one unit of an EDI document, for the verdict
+ * callback of mapping_run_verdicts() (acknowledgments, docs/mapping.md "Acknowledg-
+ * ments"). Called at the end of every transaction set/message
+ * (MAPPING_V_SET), functional group (MAPPING_V_GROUP) and interchange
+ * (MAPPING_V_IC), in stream order. Pointers are borrowed for the call. */
+enum { MAPPING_V_SET = 1, MAPPING_V_GROUP = 2, MAPPING_V_IC = 3 };
+
+struct mapping_verdict {
+	int level;                    /* MAPPING_V_* */
+	const struct edi_ctx *ctx;    /* the envelope of the unit that ended */
+	int ok;                       /* no error in the unit */
+	const struct edi_issue *issue;/* the first error found in the unit
+				       * (NULL when none or not located) */
+	const char *bad_value;        /* set: the value of the element the
+				       * issue names, "" if unknown */
+	unsigned long nseg;           /* set: segments read (ST..SE) */
+	int unsupported;              /* set: type not read by the mapping */
+	int too_large;                /* set: past input.max_set_* */
+	int skipped;                  /* IC: the interchange() hook skipped
+				       * it (a duplicate: not acknowledged) */
+};
+
 struct mapping_stats {
 	unsigned long input_records;  /* rows/segment groups/elements read */
 	unsigned long records_out;    /* canonical records emitted */
@@ -114,6 +137,18 @@ struct mapping_stats {
 int mapping_run(const struct mapping *m, const struct mapping_doc *doc,
 		const struct mapping_sink *sink, struct mapping_stats *stats,
 		struct err *err);
+
+/* mapping_run() that also hands every EDI set, group and interchange's
+ * syntax verdict to verdict(vud, ...) (struct mapping_verdict; return 0,
+ * or -1 with err to stop the document). For CSV and XML input verdict is
+ * never called. This is how the pipeline builds acknowledgments. */
+int mapping_run_verdicts(const struct mapping *m, const struct mapping_doc *doc,
+			 const struct mapping_sink *sink,
+			 int (*verdict)(void *vud,
+					const struct mapping_verdict *v,
+					struct err *err),
+			 void *vud, struct mapping_stats *stats,
+			 struct err *err);
 
 /* Compile-checks one mapping file without reading data: an inbound
  * mapping (mapping_load) or, when the file has a top-level `outbound:`

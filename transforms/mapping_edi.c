@@ -947,7 +947,11 @@ struct erun {
 	struct segstore set, ic, grp;
 	int set_open, set_over;
 	char set_over_why[160];
-	struct edi_issue set_issue, ic_issue;
+	struct edi_issue set_issue, ic_issue, grp_issue, env_issue;
+	/* for verdicts: the first group-level error of the open group, the
+	 * first error of the interchange's own envelope (not in a set or
+	 * group; kept from an ISA/UNB issue reported before the header) */
+	int have_grp_issue, have_env_issue;
 	/* data the reader skipped (unreadable headers, junk between
 	 * interchanges): rejects at the end, or the document's failure when
 	 * no interchange could be read at all */
@@ -1504,6 +1508,63 @@ static int type_wanted(const struct edi_map *em, const char *type)
 	return 0;
 }
 
+/* The value of the element an issue names, from the stored set. */
+static const char *issue_value(const struct erun *x,
+			       const struct edi_issue *is)
+{
+	struct edi_seg v;
+	const char *val;
+	size_t i;
+
+	if (!is || !is->elem || !is->seg_in_file)
+		return "";
+	for (i = 0; i < x->set.nseg; i++)
+		if (x->set.seg[i].num == is->seg_in_file) {
+			store_view(&x->set, i, &v);
+			val = edi_seg_value(&v, is->elem, 1, 1);
+			return val ? val : "";
+		}
+	return "";
+}
+
+static int send_verdict(struct map_run *run, int level,
+			const struct edi_event *ev,
+			const struct edi_issue *is, int unsupported,
+			int too_large, struct err *err)
+{
+	struct erun *x = run->drv;
+	struct mapping_verdict v;
+
+	if (!run->verdict)
+		return 0;
+	memset(&v, 0, sizeof(v));
+	v.level = level;
+	v.ctx = ev->ctx;
+	/* A set: its own verdict. A group or interchange: only errors of its
+	 * own envelope (the reader's ok also counts the sets' errors). */
+	v.ok = level == MAPPING_V_SET ? ev->ok && !unsupported && !too_large
+				      : !is;
+	v.issue = level == MAPPING_V_SET && ev->ok ? NULL : is;
+	v.bad_value = level == MAPPING_V_SET ? issue_value(x, v.issue) : "";
+	v.nseg = level == MAPPING_V_SET ? x->set.nseg : 0;
+	v.unsupported = unsupported;
+	v.too_large = too_large;
+	v.skipped = x->ic_skip;
+	return run->verdict(run->verdict_ud, &v, err);
+}
+
+static int on_grp_end(struct map_run *run, const struct edi_event *ev,
+		      struct err *err)
+{
+	struct erun *x = run->drv;
+	int rc = send_verdict(run, MAPPING_V_GROUP, ev,
+			      x->have_grp_issue ? &x->grp_issue : NULL, 0, 0,
+			      err);
+
+	x->have_grp_issue = 0;
+	return rc;
+}
+
 static int on_set_end(struct map_run *run, const struct edi_event *ev,
 		      struct err *err)
 {
@@ -1515,6 +1576,17 @@ static int on_set_end(struct map_run *run, const struct edi_event *ev,
 		return 0;
 	x->set_open = 0;
 	x->ic_sets++;
+	{
+		const struct edi_issue *vis = x->have_set_issue ? &x->set_issue
+					      : x->have_ic_issue ? &x->ic_issue
+								 : NULL;
+
+		if (send_verdict(run, MAPPING_V_SET, ev, vis,
+				 ev->ok && !x->set_over && !x->ic_skip &&
+					 !type_wanted(x->em, ctx->set_type),
+				 ev->ok && x->set_over, err))
+			return -1;
+	}
 	if (x->ic_skip) {
 		run->st.skipped++;
 	} else if (!ev->ok) {
@@ -1574,6 +1646,7 @@ static int on_ic_start(struct map_run *run, const struct edi_event *ev,
 	x->ic_sets = 0;
 	x->ic_num = ev->seg->num;
 	x->have_ic_issue = 0;
+	x->have_grp_issue = 0;
 	x->delims = ev->ctx->delims;
 	if (ev->ctx->ebcdic)
 		memset(&x->delims, 0, sizeof(x->delims));
@@ -1602,6 +1675,10 @@ static int on_ic_end(struct map_run *run, const struct edi_event *ev,
 	}
 	if (!x->ic_num)
 		return 0;
+	if (send_verdict(run, MAPPING_V_IC, ev,
+			 x->have_env_issue ? &x->env_issue : NULL, 0, 0, err))
+		return -1;
+	x->have_env_issue = 0;
 	x->mic.sha256 = ev->ctx->ic_sha256;
 	x->mic.sets = x->ic_sets;
 	x->mic.ok = ev->ok;
@@ -1656,6 +1733,7 @@ static int on_segment(struct map_run *run, const struct edi_event *ev,
 		return on_ic_start(run, ev, err);
 	}
 	if (env == ENV_GRP) {
+		x->have_grp_issue = 0;
 		store_reset(&x->grp);
 		return store_add(&x->grp, g, err);
 	}
@@ -1703,9 +1781,21 @@ static int on_issue(struct map_run *run, const struct edi_event *ev,
 			x->set_issue = *is;
 			x->have_set_issue = 1;
 		}
-	} else if (!x->have_ic_issue) {
-		x->ic_issue = *is;
-		x->have_ic_issue = 1;
+	} else {
+		if (!x->have_ic_issue) {
+			x->ic_issue = *is;
+			x->have_ic_issue = 1;
+		}
+		if (ev->ctx->grp_open || !strcmp(is->seg_id, "GE") ||
+		    !strcmp(is->seg_id, "UNE")) {
+			if (!x->have_grp_issue) {
+				x->grp_issue = *is;
+				x->have_grp_issue = 1;
+			}
+		} else if (!x->have_env_issue) {
+			x->env_issue = *is;
+			x->have_env_issue = 1;
+		}
 	}
 	if (is->code == EDI_I_UNREADABLE || is->code == EDI_I_OUTSIDE) {
 		if (x->nlost < sizeof(x->lost) / sizeof(x->lost[0]))
@@ -1804,6 +1894,7 @@ static int edi_run_doc(struct map_run *run, struct err *err)
 		case EDI_EV_SEGMENT: r = on_segment(run, &ev, err); break;
 		case EDI_EV_ISSUE: r = on_issue(run, &ev, err); break;
 		case EDI_EV_SET_END: r = on_set_end(run, &ev, err); break;
+		case EDI_EV_GROUP_END: r = on_grp_end(run, &ev, err); break;
 		case EDI_EV_IC_END: r = on_ic_end(run, &ev, err); break;
 		default: break;
 		}

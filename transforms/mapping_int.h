@@ -132,6 +132,10 @@ struct map_run {
 	const struct mapping *m;
 	const struct mapping_doc *doc;
 	const struct mapping_sink *sink;
+	/* mapping_run_verdicts(): EDI syntax verdicts (NULL: none) */
+	int (*verdict)(void *vud, const struct mapping_verdict *v,
+		       struct err *err);
+	void *verdict_ud;
 	struct mapping_stats st;
 	struct expr_val vars[VAR_NBUILTIN + MAP_MAX_VARS];
 	char linebuf[24], rowbuf[24];
