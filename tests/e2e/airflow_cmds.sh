@@ -69,7 +69,7 @@ export STOCKPIPE_STATE_DIR=$A/state STOCKPIPE_OUT=$A/out
 python3 "$DAG" --bin "$BIN" --config "$A/samples/stockpipe.yaml" --print-commands >"$TMP/cmds.tsv"
 n=$(wc -l <"$TMP/cmds.tsv")
 # 4 sources x 3 + 3 targets x 2 + finish
-[ "$n" = 19 ] && ok "the DAG has 19 tasks for the demo (4 sources, 3 targets)" || { bad "DAG has $n tasks"; cat "$TMP/cmds.tsv"; }
+[ "$n" = 22 ] && ok "the DAG has 22 tasks for the demo (5 sources, 3 targets)" || { bad "DAG has $n tasks"; cat "$TMP/cmds.tsv"; }
 awk -F'\t' '{ print $4 }' "$TMP/cmds.tsv" | grep -v -- "^$BIN -c " | grep -q . &&
 	bad "a DAG command does not run the binary with the config" || ok "every task runs the binary with the config"
 
@@ -106,8 +106,8 @@ setup "$B"
 export STOCKPIPE_STATE_DIR=$B/state STOCKPIPE_OUT=$B/out
 python3 "$DAG" --bin "$BIN" --config "$B/samples/stockpipe.yaml" --simulate >"$TMP/sim1.out" 2>&1
 rc=$?
-[ $rc = 0 ] && [ "$(grep -c ' success ' "$TMP/sim1.out")" = 19 ] &&
-	ok "first DAG run: all 19 tasks succeed" || { bad "first DAG run (exit $rc)"; cat "$TMP/sim1.out"; }
+[ $rc = 0 ] && [ "$(grep -c " success " "$TMP/sim1.out")" = 22 ] &&
+	ok "first DAG run: all 22 tasks succeed" || { bad "first DAG run (exit $rc)"; cat "$TMP/sim1.out"; }
 same=1
 [ "$(outputs "$B")" = "$(outputs "$C")" ] || same=0
 for f in $(outputs "$C"); do cmp -s "$C/out/$f" "$B/out/$f" || same=0; done
