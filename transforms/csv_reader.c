@@ -55,6 +55,7 @@ struct csv_reader {
 	size_t nf, capf;
 	int rec_done;
 	int field_nul;
+	int field_long;          /* a field past max_field was delivered */
 	const char *bad;
 
 	struct buf raw;          /* raw bytes of the current record */
@@ -119,6 +120,11 @@ static void on_field(void *s, size_t n, void *ud)
 	}
 	if (n && memchr(s, '\0', n))
 		r->field_nul = 1;
+	/* libcsv's entry_pos only shows the field still in progress when a
+	 * feed returns; a longer field completed inside the feed shows here
+	 * (checked after the feed, as fields.err is). */
+	if (n > r->o.max_field)
+		r->field_long = 1;
 	r->offs[r->nf] = r->fields.len;
 	r->lens[r->nf] = n;
 	buf_add(&r->fields, s, n);
@@ -361,7 +367,7 @@ static int next_record(struct csv_reader *r, struct err *err)
 		used = csv_parse(&r->p, seg, n, on_field, on_record, r);
 		if (r->fields.err)
 			return err_set(err, E_NOMEM, "out of memory");
-		if (r->p.entry_pos > r->o.max_field) {
+		if (r->p.entry_pos > r->o.max_field || r->field_long) {
 			char m[160];
 
 			snprintf(m, sizeof(m), "field longer than %zu bytes",

@@ -179,6 +179,29 @@ T_TEST(csv_record_bound_names_the_line)
 	csv_reader_free(r);
 }
 
+/* Found by fuzz_csv: only the field still in progress at the end of a
+ * feed was checked against max_field, so a long field followed by more
+ * fields on its line came through whole. */
+T_TEST(csv_field_bound_applies_to_every_field)
+{
+	struct csv_reader_opts o;
+	struct csv_reader *r = NULL;
+	const struct csv_row *row;
+	struct err e = ERR_INIT;
+
+	T_ASSERT(t_write_file("f.csv", "a,b\n1,2\nxxxxxxxxxxxx,3\n4,5\n") == 0);
+	csv_reader_opts_init(&o);
+	o.header = 1;
+	o.max_field = 8;
+	T_OK(csv_reader_open(&r, "f.csv", "f.csv", &o, &e), &e);
+	T_EQ_INT(csv_reader_next(r, &row, &e), 1);
+	T_EQ_STR(row->f[0], "1");
+	T_EQ_INT(csv_reader_next(r, &row, &e), -1);
+	T_EQ_INT(e.code, E_TOOBIG);
+	T_EQ_INT(e.line, 3);
+	csv_reader_free(r);
+}
+
 T_TEST(csv_ragged_rows_are_not_file_errors)
 {
 	struct err e = ERR_INIT;
