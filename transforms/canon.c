@@ -3,6 +3,7 @@
 #include "dec.h"
 #include "dt.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,9 +324,14 @@ int canon_from_jsonl(const char *line, size_t n, struct canon_record *r,
 					       "bad canonical value for '%s'",
 					       key);
 		} else {
-			char *q;
+			/* Decimal digits within [p, end) only: strtoul would
+			 * look past n (the line need not be NUL-terminated)
+			 * and take " 7", "+7" or "-1" (as ULONG_MAX). */
+			const char *q = p;
 
-			num = strtoul(p, &q, 10);
+			while (q < end && *q >= '0' && *q <= '9' &&
+			       num <= (ULONG_MAX - 9) / 10)
+				num = num * 10 + (unsigned long)(*q++ - '0');
 			if (q == p)
 				return err_set(err, E_PARSE,
 					       "bad number for '%s'", key);

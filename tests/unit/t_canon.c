@@ -120,3 +120,32 @@ T_TEST(canon_jsonl_refuses_garbage)
 	}
 	arena_release(&a);
 }
+
+/* _line is decimal digits inside the n bytes given; found while writing
+ * fuzz_canon (strtoul took signs and blanks, and may read past n). */
+T_TEST(canon_jsonl_line_number_is_digits_only)
+{
+	struct arena a;
+	struct err e = ERR_INIT;
+	struct canon_record r;
+	static const char *bad[] = {
+		"{\"kind\":\"stock\",\"_line\":-1}",
+		"{\"kind\":\"stock\",\"_line\":+1}",
+		"{\"kind\":\"stock\",\"_line\": 1}",
+		"{\"kind\":\"stock\",\"_line\":99999999999999999999999}",
+		NULL};
+	const char *ok = "{\"kind\":\"stock\",\"_line\":42}";
+	int i;
+
+	arena_init(&a, 4096, 0);
+	for (i = 0; bad[i]; i++) {
+		err_clear(&e);
+		if (canon_from_jsonl(bad[i], strlen(bad[i]), &r, &a, &e) == 0)
+			T_FAIL("accepted: %s", bad[i]);
+		T_EQ_INT(e.code, E_PARSE);
+	}
+	err_clear(&e);
+	T_OK(canon_from_jsonl(ok, strlen(ok), &r, &a, &e), &e);
+	T_EQ_INT(r.lin.line, 42);
+	arena_release(&a);
+}
