@@ -9,6 +9,10 @@
 #                   stage (BENCH_SIZES="10M 100M 1G"; not part of make test)
 #   make check-crash  200 demo runs killed by SIGKILL at random moments, each
 #                   resumed and checked (not part of make test; minutes)
+#   make fuzz       libFuzzer harnesses (clang) into build-fuzz/
+#   make fuzz-run   run each for FUZZ_SECONDS (default 60) on its corpus and
+#                   seeds; make fuzz-merge adds what they found to
+#                   tests/corpus/ (minimised). make test replays the corpus.
 #   make install    install the binary (PREFIX=/usr/local)
 #   make clean
 
@@ -34,7 +38,7 @@ OBJ      := $(LIB_SRC:%.c=build/%.o)
 SOBJ     := $(LIB_SRC:%.c=build-san/%.o)
 
 .PHONY: all deps test-deps test unit e2e demo demo-sftp bench bench-sftp install clean \
-	format san check-crash
+	format san check-crash fuzz fuzz-deps fuzz-run fuzz-merge replay
 
 all: deps build/stockpipe
 
@@ -79,10 +83,51 @@ build/libinject_io.so: tests/fault/inject_io.c
 	@mkdir -p build
 	$(CC) -std=c11 -Wall -Wextra -Wshadow -Werror -O2 -fPIC -shared -o $@ $< -ldl
 
+# Fuzzing (tests/fuzz/, docs/architecture.md "Fuzzing"). One harness per
+# input format; each is linked twice: with libFuzzer under clang
+# (build-fuzz/fuzz_FMT, make fuzz) and with tests/fuzz/replay.c under the
+# gcc ASan+UBSan objects (build-san/fuzz/replay_FMT), which make test runs
+# over tests/corpus/FMT/. --wrap=read lets a harness cut the readers'
+# read(2) calls short.
+FUZZ_NAMES := x12 edifact xml csv unpack ytree canon dec_dt
+FUZZ_UTIL  := tests/fuzz/fuzz_util.c
+FUZZ_HDRS  := $(wildcard tests/fuzz/*.h)
+FUZZ_CC    ?= clang
+FUZZ_SAN   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+              -fno-omit-frame-pointer
+FUZZ_SECONDS ?= 60
+FOBJ       := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+REPLAY     := $(FUZZ_NAMES:%=build-san/fuzz/replay_%)
+
+fuzz-deps:
+	@sh ops/install-deps.sh fuzz
+
+fuzz: fuzz-deps
+	@$(MAKE) --no-print-directory $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
+
+build-fuzz/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(WARN) $(DEFS) -DSTOCKPIPE_VERSION='"$(VERSION)"' $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -c $< -o $@
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_UTIL) $(FUZZ_HDRS) $(FOBJ)
+	$(FUZZ_CC) $(WARN) $(DEFS) $(FUZZ_SAN) -fsanitize=fuzzer $(PKG_CFLAGS) -Wl,--wrap=read -o $@ $< $(FUZZ_UTIL) $(FOBJ) $(PKG_LIBS)
+
+build-san/fuzz/replay_%: tests/fuzz/replay.c tests/fuzz/fuzz_%.c $(FUZZ_UTIL) $(FUZZ_HDRS) $(SOBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(DEFS) -DSTOCKPIPE_TEST_HOOKS $(SAN) $(PKG_CFLAGS) -Wl,--wrap=read -o $@ tests/fuzz/replay.c tests/fuzz/fuzz_$*.c $(FUZZ_UTIL) $(SOBJ) $(PKG_LIBS)
+
+replay: $(REPLAY)
+
+fuzz-run: fuzz
+	@sh tests/fuzz/run.sh run $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+fuzz-merge: fuzz
+	@sh tests/fuzz/run.sh merge 0 $(FUZZ_NAMES)
+
 # The plain build runs without test hooks; crash tests need the hooks, so
 # the end-to-end suite runs against the sanitized build, which has both.
 test: test-deps build/stockpipe build/unit build-san/stockpipe build-san/unit \
-	build/libinject_io.so
+	build/libinject_io.so $(REPLAY)
 	@sh tests/run-all.sh
 
 check-crash: test-deps build/stockpipe
@@ -112,4 +157,4 @@ format:
 	clang-format -i $(LIB_SRC) pipeline/main.c $(HDRS)
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz

@@ -2,12 +2,16 @@
 # Install the Debian packages stockpipe needs to build, test and run its demo.
 # Checks each package with dpkg -s first, so a machine that has them all is not
 # touched; runs apt-get update once, only when something is missing.
-# Usage: ops/install-deps.sh [build|test]   (test adds the SFTP test server)
+# Usage: ops/install-deps.sh [build|test|fuzz]   (test adds the SFTP test
+# server; fuzz adds clang and its libFuzzer runtime, for make fuzz only)
 set -eu
 pkgs="build-essential pkg-config libarchive-dev libxml2-dev libcsv-dev libssh2-1-dev
 libsqlite3-dev libyaml-dev libssl-dev"
 if [ "${1:-build}" = test ]; then
     pkgs="$pkgs openssh-server openssh-client sqlite3 python3 zip unzip time"
+fi
+if [ "${1:-build}" = fuzz ]; then
+    pkgs="$pkgs clang libclang-rt-14-dev"
 fi
 missing=""
 for p in $pkgs; do

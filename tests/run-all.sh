@@ -3,7 +3,10 @@
 # build/stockpipe, build/unit, build-san/stockpipe and build-san/unit).
 #
 #   1. unit tests, plain and ASan+UBSan;
-#   2. every tests/e2e/*.sh (except lib.sh and random_kill.sh) twice: with the plain binary and
+#   2. the fuzz corpora: build-san/fuzz/replay_FMT over tests/corpus/FMT/
+#      (every crasher and interesting input of the libFuzzer harnesses,
+#      one test per file, ASan+UBSan, leaks count);
+#   3. every tests/e2e/*.sh (except lib.sh and random_kill.sh) twice: with the plain binary and
 #      with the sanitized one. Each script gets the binary as $1 and ends
 #      with "N passed, N failed[, N skipped]".
 #
@@ -90,6 +93,27 @@ plain_env
 [ -x build/unit ] && suite "unit (plain)" 0 build/unit
 san_env
 [ -x build-san/unit ] && suite "unit (asan+ubsan)" 1 build-san/unit
+
+# Fuzz corpus replay: a corpus directory without its replay binary (or the
+# reverse) is a failure, not a silent skip.
+for d in tests/corpus/*/; do
+	[ -d "$d" ] || continue
+	n=$(basename "$d")
+	if [ -x "build-san/fuzz/replay_$n" ]; then
+		suite "fuzz corpus $n (asan+ubsan)" 1 "build-san/fuzz/replay_$n" "$d"
+	else
+		echo "run-all: build-san/fuzz/replay_$n is missing (run: make test)" >&2
+		F=$((F + 1))
+	fi
+done
+for b in build-san/fuzz/replay_*; do
+	[ -x "$b" ] || continue
+	n=${b#build-san/fuzz/replay_}
+	if [ ! -d "tests/corpus/$n" ]; then
+		echo "  FAIL fuzz corpus $n: tests/corpus/$n is missing"
+		F=$((F + 1))
+	fi
+done
 
 for t in tests/e2e/*.sh; do
 	[ -f "$t" ] || continue
