@@ -605,13 +605,127 @@ static struct expr_cond *new_cond(struct cc *cc, enum cop op, size_t at)
 	return c;
 }
 
+/* An upper bound of the nodes glibc's regcomp() builds for an ERE. It
+ * copies the operand of x+ (as x x*) and of x{n,m} (m copies), so
+ * stacked or nested repetition grows exponentially: "a" with twenty '+'
+ * after it, or twenty nested "(...)+", take over a gigabyte and seconds
+ * to compile (found by fuzz_ytree). Atoms cost 1, a repetition multiplies
+ * its operand (x+ by 2, x{n,m} by max(n, m)), alternatives add up. The
+ * result saturates at limit + 1; nesting past RE_MAX_DEPTH counts as too
+ * much. */
+#define RE_MAX_NODES 20000
+#define RE_MAX_DEPTH 32
+
+static size_t re_cost(const char *p, size_t limit)
+{
+	size_t seq[RE_MAX_DEPTH], alt[RE_MAX_DEPTH];
+	size_t last = 0;
+	unsigned d = 0;
+
+	seq[0] = alt[0] = 0;
+	while (*p) {
+		size_t mult = 0;
+
+		switch (*p) {
+		case '(':
+			if (++d >= RE_MAX_DEPTH)
+				return limit + 1;
+			seq[d] = alt[d] = 0;
+			last = 0;
+			p++;
+			continue;
+		case ')':
+			if (d == 0) { /* a literal ')' in ERE */
+				last = 1;
+				break;
+			}
+			last = alt[d] + seq[d] + 1;
+			d--;
+			break;
+		case '|':
+			alt[d] += seq[d];
+			seq[d] = last = 0;
+			p++;
+			continue;
+		case '*': case '?':
+			mult = 1;
+			break;
+		case '+':
+			mult = 2;
+			break;
+		case '{': {
+			char *e;
+			unsigned long n = strtoul(p + 1, &e, 10), m = n;
+
+			if (*e == ',')
+				m = e[1] == '}' ? n + 1 : strtoul(e + 1, &e, 10);
+			if (e[0] == ',' && e[1] == '}')
+				e++;
+			mult = m > n ? m : n;
+			if (!mult)
+				mult = 1;
+			p = *e == '}' ? e : p;
+			break;
+		}
+		case '[': /* a bracket expression is one node */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p && *p != ']') {
+				if (p[0] == '[' && (p[1] == ':' || p[1] == '.' ||
+						    p[1] == '=')) {
+					const char *q = strchr(p + 2, p[1]);
+
+					p = q && q[1] == ']' ? q + 1 : p;
+				}
+				p++;
+			}
+			last = 1;
+			break;
+		case '\\':
+			if (p[1])
+				p++;
+			/* fall through */
+		default:
+			last = 1;
+			break;
+		}
+		if (mult) { /* replace the operand by its copies */
+			size_t grown = last > limit / mult ? limit + 1
+							   : last * mult;
+
+			seq[d] -= last;
+			last = grown;
+		}
+		seq[d] = seq[d] + last > limit ? limit + 1 : seq[d] + last;
+		if (alt[d] + seq[d] > limit)
+			return limit + 1;
+		if (*p)
+			p++;
+	}
+	while (d > 0) { /* unbalanced: regcomp refuses it anyway */
+		seq[d - 1] += alt[d] + seq[d];
+		d--;
+	}
+	return alt[0] + seq[0];
+}
+
 static regex_t *compile_re(struct cc *cc, const char *pat, size_t at,
 			   int flags)
 {
-	regex_t *re = calloc(1, sizeof(*re));
+	regex_t *re;
 	struct expr_pool *p = cc->pool;
 	int rc;
 
+	if (re_cost(pat, RE_MAX_NODES) > RE_MAX_NODES) {
+		cerr(cc, at, "regular expression \"%s\" is too complex "
+		     "(its repetitions expand past %d nodes)", pat,
+		     RE_MAX_NODES);
+		return NULL;
+	}
+	re = calloc(1, sizeof(*re));
 	if (!re) {
 		err_set(cc->err, E_NOMEM, "out of memory");
 		return NULL;

@@ -168,6 +168,36 @@ T_TEST(expr_values_maps_and_conditions)
 	T_EV_FAIL("a if \"x\" > \"1\" else b", E_MAP, "cannot compare");
 }
 
+/* Found by fuzz_ytree: a match() pattern with stacked or nested
+ * repetition made regcomp() take gigabytes while the mapping compiled. */
+T_TEST(expr_regex_repetition_is_bounded)
+{
+	static const char *bad[] = {
+		"\"a\" | match(\"a++++++++++++++++++++++++\", 0)",
+		"\"a\" | match(\"((((((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+\", 0)",
+		"\"a\" | match(\"((a{1000}){1000})\", 0)",
+		"\"a\" | match(\"(x|y{30000})\", 0)",
+		NULL};
+	char o[64];
+	struct err e = ERR_INIT;
+	int i;
+
+	for (i = 0; bad[i]; i++) {
+		err_clear(&e);
+		if (ev(bad[i], o, sizeof(o), &e) != -1)
+			T_FAIL("compiled: %s", bad[i]);
+		T_EQ_INT(e.code, E_CONFIG);
+		T_ASSERT(strstr(e.reason, "too complex") != NULL);
+	}
+	err_clear(&e);
+	T_OK(ev("\"x_20261120.csv\" | match(\"_([0-9]{8})[.]csv$\", 1)", o,
+		sizeof(o), &e), &e);
+	T_EQ_STR(o, "20261120");
+	T_OK(ev("\"a]1{}\" | match(\"[]a[:digit:]]{3}[{][}]\", 0)", o,
+		sizeof(o), &e), &e);
+	T_EQ_STR(o, "a]1{}");
+}
+
 T_TEST(expr_compile_errors_point_at_columns)
 {
 	char o[64];
