@@ -6,13 +6,16 @@
  * Invariants: every node has a line/column, scalars are NUL-terminated at
  * their length, maps hold key/value pairs whose keys are scalars and can
  * be found again with ynode_get; a failure carries a code and a position.
- * A document whose root is a map is also compiled as a mapping from a
- * temporary file (mapping_load reads a path); lookup tables it names are
- * resolved in that private folder, where none exist.
+ * A document whose root is a map is also loaded from a temporary file
+ * (both loaders read a path): as a pipeline config (config_load, no side
+ * effects) when it has sources: or targets:, else compiled as a mapping
+ * (mapping_check); files they name are resolved in that private folder,
+ * where none exist.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "../../pipeline/config.h"
 #include "../../pipeline/ytree.h"
 #include "../../transforms/mapping.h"
 #include "fuzz.h"
@@ -60,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ytree *t = NULL;
 	struct err err = ERR_INIT;
 	char path[512];
-	int is_map;
+	int is_map, is_config;
 
 	if (ytree_load_mem("fuzz.yaml", (const char *)data, size, &t, &err)) {
 		FZ_CHECK(err.code != E_NONE && err.line >= 1);
@@ -68,6 +71,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	FZ_CHECK(err.code == E_NONE);
 	is_map = t->root && t->root->type == Y_MAP;
+	is_config = is_map && (ynode_get(t->root, "sources") ||
+			       ynode_get(t->root, "targets"));
 	if (t->root)
 		walk(t->root, 0);
 	(void)ynode_str(t->root, "mapping", NULL);
@@ -76,8 +81,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	snprintf(path, sizeof(path), "%s/m.yaml", fz_tmpdir());
 	FZ_CHECK(fz_write_file(path, data, size) == 0);
-	if (mapping_check(path, &err))
+	if (is_config) {
+		struct config *c = NULL;
+		char state[512];
+
+		snprintf(state, sizeof(state), "%s/state", fz_tmpdir());
+		if (config_load(path, state, &c, &err) == 0)
+			config_free(c);
+		else
+			FZ_CHECK(err.code != E_NONE);
+	} else if (mapping_check(path, &err)) {
 		FZ_CHECK(err.code != E_NONE);
+	}
 	fz_empty_dir(fz_tmpdir());
 	return 0;
 }
