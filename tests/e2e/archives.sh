@@ -140,7 +140,7 @@ python3 - "$D" <<'PY'
 import sys, zipfile, io
 d = sys.argv[1]
 z = zipfile.ZipFile(d + "/flood.zip", "w", zipfile.ZIP_STORED)
-for i in range(5000):
+for i in range(100000):
     z.writestr("e%05d.csv" % i, b"")
 z.close()
 inner = io.BytesIO()

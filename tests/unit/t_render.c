@@ -95,3 +95,47 @@ T_TEST(render_atp_cap_packs_and_row_safety)
 	T_EQ_INT(render_atp_ex(&t, s, 0, 0, DEC_FROM_INT(6), &neg),
 		 DEC_FROM_INT(42));
 }
+
+T_TEST(render_stale_source_rule)
+{
+	struct config *cfg = NULL;
+	struct state *st = NULL;
+	struct err e = ERR_INIT;
+	char why[512];
+	int stale = -1;
+	int64_t t0 = 1795154400; /* 2026-11-20T06:00:00Z */
+
+	T_ASSERT(t_write_file("stockpipe.yaml",
+			      "state_dir: st\n"
+			      "sources:\n"
+			      "  - { name: stores, path: in, mapping: m.yaml }\n"
+			      "  - { name: wms, path: in, mapping: m.yaml }\n"
+			      "authority:\n"
+			      "  on_hand: [stores]\n"
+			      "  in_transit: [wms]\n"
+			      "targets:\n"
+			      "  - name: web\n"
+			      "    path: out\n"
+			      "    mapping: o.yaml\n"
+			      "    stale_after: 1h\n") == 0);
+	T_OK(config_load("stockpipe.yaml", NULL, &cfg, &e), &e);
+	T_OK(state_open("st", &st, &e), &e);
+	/* never delivered: stale */
+	T_OK(render_source_stale(st, cfg, &cfg->targets[0], t0, &stale, why,
+				 sizeof(why), &e), &e);
+	T_EQ_INT(stale, 1);
+	T_ASSERT(strstr(why, "'stores'") != NULL);
+	/* delivered 30 minutes ago: fresh */
+	T_OK(state_source_fetched(st, "stores", t0 - 1800, &e), &e);
+	T_OK(render_source_stale(st, cfg, &cfg->targets[0], t0, &stale, why,
+				 sizeof(why), &e), &e);
+	T_EQ_INT(stale, 0);
+	/* two hours later it is stale again; wms (in_transit) does not count
+	 * because this target does not publish in_transit */
+	T_OK(render_source_stale(st, cfg, &cfg->targets[0], t0 + 7200, &stale,
+				 why, sizeof(why), &e), &e);
+	T_EQ_INT(stale, 1);
+	T_ASSERT(strstr(why, "'stores'") && strstr(why, "on_hand"));
+	state_close(st);
+	config_free(cfg);
+}
