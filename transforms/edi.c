@@ -908,6 +908,39 @@ long long core_count(const char *s)
 	return v;
 }
 
+void core_check_count(struct edi_core *c, unsigned elem, unsigned long n,
+		      const char *what)
+{
+	const char *v = edi_seg_str(&c->seg, elem);
+	long long k = core_count(v);
+
+	if (k < 0)
+		core_issue(c, EDI_ERROR, EDI_I_COUNT, NULL, elem,
+			   "%s%02u %s is not a number: '%s'", c->seg.tag, elem,
+			   what, v);
+	else if ((unsigned long long)k != n)
+		core_issue(c, EDI_ERROR, EDI_I_COUNT, NULL, elem,
+			   "%s%02u %s mismatch (says %s, actual %lu)",
+			   c->seg.tag, elem, what, v, n);
+}
+
+void core_check_ctl(struct edi_core *c, unsigned elem, const char *hdr,
+		    const char *hdr_name)
+{
+	const char *v = edi_seg_str(&c->seg, elem);
+	int k = core_ctl_cmp(v, hdr);
+
+	if (k == 1)
+		core_issue(c, EDI_WARNING, EDI_I_PADDING, NULL, elem,
+			   "%s%02u != %s (numerically equal, padding differs: "
+			   "'%s' vs '%s')",
+			   c->seg.tag, elem, hdr_name, v, hdr);
+	else if (k == 2)
+		core_issue(c, EDI_ERROR, EDI_I_CONTROL, NULL, elem,
+			   "%s%02u != %s ('%s' vs header '%s')", c->seg.tag,
+			   elem, hdr_name, v, hdr);
+}
+
 void core_cpy(char *dst, size_t n, const char *s)
 {
 	size_t l;

@@ -152,6 +152,14 @@ int core_pop(struct edi_core *c, struct edi_event *ev);
 int core_ctl_cmp(const char *trailer, const char *header);
 /* Parses a count; -1 when not a non-negative decimal number. */
 long long core_count(const char *s);
+/* Trailer checks shared by both readers: element elem of the current
+ * segment must be the count n (an error naming what was counted), or the
+ * control number hdr of the matching header called hdr_name (an error, or
+ * a warning when only the zero padding differs). */
+void core_check_count(struct edi_core *c, unsigned elem, unsigned long n,
+		      const char *what);
+void core_check_ctl(struct edi_core *c, unsigned elem, const char *hdr,
+		    const char *hdr_name);
 /* Copies at most n - 1 bytes of s (NULL = ""). */
 void core_cpy(char *dst, size_t n, const char *s);
 

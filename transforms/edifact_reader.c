@@ -404,39 +404,6 @@ static void process_unb(struct edifact_reader *r)
 
 /* ---- segments ---------------------------------------------------------- */
 
-static void check_count(struct edi_core *c, unsigned elem, unsigned long n,
-			const char *what)
-{
-	const char *v = edi_seg_str(&c->seg, elem);
-	long long k = core_count(v);
-
-	if (k < 0)
-		core_issue(c, EDI_ERROR, EDI_I_COUNT, NULL, elem,
-			   "%s%02u %s is not a number: '%s'", c->seg.tag, elem,
-			   what, v);
-	else if ((unsigned long long)k != n)
-		core_issue(c, EDI_ERROR, EDI_I_COUNT, NULL, elem,
-			   "%s%02u %s mismatch (says %s, actual %lu)",
-			   c->seg.tag, elem, what, v, n);
-}
-
-static void check_ctl(struct edi_core *c, unsigned elem, const char *hdr,
-		      const char *hdr_name)
-{
-	const char *v = edi_seg_str(&c->seg, elem);
-	int k = core_ctl_cmp(v, hdr);
-
-	if (k == 1)
-		core_issue(c, EDI_WARNING, EDI_I_PADDING, NULL, elem,
-			   "%s%02u != %s (numerically equal, padding differs: "
-			   "'%s' vs '%s')",
-			   c->seg.tag, elem, hdr_name, v, hdr);
-	else if (k == 2)
-		core_issue(c, EDI_ERROR, EDI_I_CONTROL, NULL, elem,
-			   "%s%02u != %s ('%s' vs header '%s')", c->seg.tag,
-			   elem, hdr_name, v, hdr);
-}
-
 /* 2 alphanumeric tag of the standard's length, 1 other length, 0 empty or
  * not alphanumeric. */
 static int tag_ok(const struct edi_seg *s)
@@ -530,8 +497,8 @@ static void process(struct edifact_reader *r, int truncated)
 			core_push_seg(c);
 			return;
 		}
-		check_count(c, 1, x->grp_nsets, "message count");
-		check_ctl(c, 2, x->grp_control, "UNG05");
+		core_check_count(c, 1, x->grp_nsets, "message count");
+		core_check_ctl(c, 2, x->grp_control, "UNG05");
 		core_push_seg(c);
 		core_push_end(c, EDI_EV_GROUP_END,
 			      x->grp_errors == 0 && !r->hdr_bad);
@@ -577,8 +544,8 @@ static void process(struct edifact_reader *r, int truncated)
 			return;
 		}
 		x->seg_in_set++;
-		check_count(c, 1, x->seg_in_set, "segment count");
-		check_ctl(c, 2, x->set_control, "UNH01");
+		core_check_count(c, 1, x->seg_in_set, "segment count");
+		core_check_ctl(c, 2, x->set_control, "UNH01");
 		core_push_seg(c);
 		core_push_end(c, EDI_EV_SET_END,
 			      x->set_errors == 0 && !r->hdr_bad);
@@ -589,9 +556,9 @@ static void process(struct edifact_reader *r, int truncated)
 			close_set_missing(r);
 		if (x->grp_open)
 			close_group_missing(r);
-		check_count(c, 1, x->ic_ngroups ? x->ic_ngroups : x->ic_nsets,
+		core_check_count(c, 1, x->ic_ngroups ? x->ic_ngroups : x->ic_nsets,
 			    x->ic_ngroups ? "group count" : "message count");
-		check_ctl(c, 2, x->ic_control, "UNB05");
+		core_check_ctl(c, 2, x->ic_control, "UNB05");
 		core_push_seg(c);
 		core_hash_end(c);
 		core_push_end(c, EDI_EV_IC_END, x->ic_errors == 0);

@@ -431,39 +431,6 @@ static int read_dxs(struct x12_reader *r, struct err *err)
 
 /* ---- segments inside an interchange ------------------------------------ */
 
-static void check_count(struct edi_core *c, unsigned elem, unsigned long n,
-			const char *what)
-{
-	const char *v = edi_seg_str(&c->seg, elem);
-	long long k = core_count(v);
-
-	if (k < 0)
-		core_issue(c, EDI_ERROR, EDI_I_COUNT, NULL, elem,
-			   "%s%02u %s is not a number: '%s'", c->seg.tag, elem,
-			   what, v);
-	else if ((unsigned long long)k != n)
-		core_issue(c, EDI_ERROR, EDI_I_COUNT, NULL, elem,
-			   "%s%02u %s mismatch (says %s, actual %lu)",
-			   c->seg.tag, elem, what, v, n);
-}
-
-static void check_ctl(struct edi_core *c, unsigned elem, const char *hdr,
-		      const char *hdr_name)
-{
-	const char *v = edi_seg_str(&c->seg, elem);
-	int k = core_ctl_cmp(v, hdr);
-
-	if (k == 1)
-		core_issue(c, EDI_WARNING, EDI_I_PADDING, NULL, elem,
-			   "%s%02u != %s (numerically equal, padding differs: "
-			   "'%s' vs '%s')",
-			   c->seg.tag, elem, hdr_name, v, hdr);
-	else if (k == 2)
-		core_issue(c, EDI_ERROR, EDI_I_CONTROL, NULL, elem,
-			   "%s%02u != %s ('%s' vs header '%s')", c->seg.tag,
-			   elem, hdr_name, v, hdr);
-}
-
 /* 2 alphanumeric tag of the standard's length, 1 other length, 0 empty or
  * not alphanumeric. */
 static int tag_ok(const struct edi_seg *s)
@@ -586,8 +553,8 @@ static void process(struct x12_reader *r, int truncated)
 			core_push_seg(c);
 			return;
 		}
-		check_count(c, 1, x->grp_nsets, "set count");
-		check_ctl(c, 2, x->grp_control, "GS06");
+		core_check_count(c, 1, x->grp_nsets, "set count");
+		core_check_ctl(c, 2, x->grp_control, "GS06");
 		core_push_seg(c);
 		core_push_end(c, EDI_EV_GROUP_END,
 			      x->grp_errors == 0 && !r->hdr_bad);
@@ -621,8 +588,8 @@ static void process(struct x12_reader *r, int truncated)
 			return;
 		}
 		x->seg_in_set++;
-		check_count(c, 1, x->seg_in_set, "segment count");
-		check_ctl(c, 2, x->set_control, "ST02");
+		core_check_count(c, 1, x->seg_in_set, "segment count");
+		core_check_ctl(c, 2, x->set_control, "ST02");
 		core_push_seg(c);
 		core_push_end(c, EDI_EV_SET_END,
 			      x->set_errors == 0 && !r->hdr_bad);
@@ -635,11 +602,11 @@ static void process(struct x12_reader *r, int truncated)
 		if (x->grp_open)
 			close_group_missing(r);
 		if (x->dex) {
-			check_ctl(c, 1, x->ic_control, "DXS04");
-			check_count(c, 2, x->ic_nsets, "set count");
+			core_check_ctl(c, 1, x->ic_control, "DXS04");
+			core_check_count(c, 2, x->ic_nsets, "set count");
 		} else {
-			check_count(c, 1, x->ic_ngroups, "group count");
-			check_ctl(c, 2, x->ic_control, "ISA13");
+			core_check_count(c, 1, x->ic_ngroups, "group count");
+			core_check_ctl(c, 2, x->ic_control, "ISA13");
 		}
 		core_push_seg(c);
 		core_hash_end(c);
