@@ -22,7 +22,7 @@ PKGS     := libarchive libxml-2.0 libssh2 sqlite3 yaml-0.1 libcrypto
 WARN     := -std=c11 -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Werror
 DEFS     := -D_GNU_SOURCE
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -pthread
 CFLAGS   ?= -O2 -g
 SAN      := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer

@@ -32,6 +32,8 @@ static const struct {
 	{"targets", cmd_targets, "list targets: schedule, next due time, last delivery"},
 	{"deliver", cmd_deliver, "deliver one target now, or preview it as a diff (--dry-run)"},
 	{"reconcile", cmd_reconcile, "list SKU/locations where two sources disagree"},
+	{"plan", cmd_plan, "open a run for workers and print its id"},
+	{"work", cmd_work, "work on a run together with other workers"},
 };
 
 static void usage(FILE *out)

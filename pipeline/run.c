@@ -1,5 +1,6 @@
 /* run.c - the stage engine; see run.h for the crash-safety rules. */
 #include "run.h"
+#include "run_int.h"
 #include "config.h"
 #include "fsutil.h"
 #include "lock.h"
@@ -9,6 +10,7 @@
 #include "report.h"
 #include "schedule.h"
 #include "state.h"
+#include "state_work.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -30,9 +32,17 @@
 
 static const char *const stages[] = {"fetch",  "unpack", "map",
 				     "load",   "render", "deliver"};
-enum { ST_FETCH, ST_UNPACK, ST_MAP, ST_LOAD, ST_RENDER, ST_DELIVER };
-
 static volatile sig_atomic_t stop_requested;
+
+int run_stopping(void)
+{
+	return stop_requested != 0;
+}
+
+const char *run_stage_name(int stage)
+{
+	return stage >= 0 && stage <= ST_DELIVER ? stages[stage] : "?";
+}
 
 static void on_signal(int sig)
 {
@@ -49,19 +59,6 @@ int run_stage_index(const char *name)
 			return (int)i;
 	return -1;
 }
-
-struct run {
-	const struct cli_global *g;
-	const struct run_opts *o;
-	struct config *cfg;
-	struct state *st;
-	int64_t run_id;
-	int64_t now;              /* run clock, seconds (STOCKPIPE_NOW) */
-	int failed_units;         /* units that failed in this invocation */
-	struct err first;         /* the first unit failure */
-	int interrupted;
-	int worked;               /* units started in this invocation */
-};
 
 static int64_t now_ms(void)
 {
@@ -303,20 +300,6 @@ static int parse_size_mtime(const struct state_unit *u, uint64_t *size,
 	*mtime = m;
 	return 0;
 }
-
-struct src_ctx {
-	struct run *r;
-	const struct cfg_source *src;
-	struct conn *conn;
-	/* Mappings compiled so far in this run, by path (routes can pick a
-	 * different one per document). */
-	struct mapping *maps[16];
-	const char *map_paths[16];
-	int nmaps;
-	struct err *err;
-	/* acks on: the verdicts of the document being mapped */
-	struct edi_ack_coll *acks;
-};
 
 static int do_fetch(void *ud, struct state_unit *u)
 {
@@ -1362,67 +1345,119 @@ static int run_until(const struct run *r)
 	return s < 0 ? ST_DELIVER : s;
 }
 
+int run_src_open(struct src_ctx *sc, struct err *err)
+{
+	if (sc->conn)
+		return 0;
+	return conn_open(sc->src->url, &sc->src->conn, &sc->conn, err);
+}
+
+void run_src_close(struct src_ctx *sc)
+{
+	while (sc->nmaps > 0)
+		mapping_free(sc->maps[--sc->nmaps]);
+	conn_close(sc->conn);
+	sc->conn = NULL;
+}
+
+int run_plan_source(struct run *r, struct src_ctx *sc, struct err *err)
+{
+	struct err e = ERR_INIT;
+	struct state_unit u;
+
+	if (run_src_open(sc, &e) == 0 &&
+	    plan_fetch(r, sc->src, sc->conn, &e) == 0)
+		return 0;
+	/* No unit exists for what failed: record the failure on a stand-in
+	 * unit so the run report shows it. */
+	unit_init(&u, r, ST_FETCH, sc->src->name, "(list)");
+	if (state_unit_add(r->st, &u, err) < 0)
+		return -1;
+	unit_fail(r, &u, &e, 0);
+	return 1;
+}
+
+static int do_render(void *ud, struct state_unit *u);
+static int do_deliver(void *ud, struct state_unit *u);
+
+int run_do_unit(struct run *r, struct src_ctx *sc, struct tgt_ctx *tc,
+		struct state_unit *u)
+{
+	static int (*const src_fns[])(void *, struct state_unit *) = {
+		do_fetch, do_unpack, do_map, do_load};
+	int s = run_stage_index(u->stage);
+
+	if (s == ST_FETCH && sc && !sc->conn && u->state != US_DONE &&
+	    u->state != US_SKIPPED) {
+		struct err e = ERR_INIT;
+
+		/* Workers connect to a source when they first fetch from it. */
+		if (run_src_open(sc, &e) < 0)
+			return unit_fail(r, u, &e, 0), 0;
+	}
+	if (s >= ST_FETCH && s <= ST_LOAD && sc)
+		return src_fns[s](sc, u);
+	if (s == ST_RENDER && tc)
+		return do_render(tc, u);
+	if (s == ST_DELIVER && tc)
+		return do_deliver(tc, u);
+	return 0;
+}
+
+int run_source_tail(struct run *r, struct src_ctx *sc, struct err *err)
+{
+	struct count_ctx cc = {0, 0};
+	int s;
+
+	for (s = ST_FETCH; s <= ST_LOAD; s++)
+		if (state_units_each(r->st, r->run_id, stages[s], sc->src->name,
+				     count_open, &cc, err) < 0)
+			return -1;
+	if (!r->interrupted)
+		send_acks(r, sc->src);
+	/* Post-process the partner's files only when every document of this
+	 * source is loaded (or deliberately set aside): never before. */
+	if (!cc.failed && !cc.pending && !r->interrupted &&
+	    (run_src_open(sc, err) < 0 ||
+	     state_units_each(r->st, r->run_id, "fetch", sc->src->name,
+			      do_post, sc, err) < 0))
+		return -1;
+	return 0;
+}
+
 static int run_source(struct run *r, const struct cfg_source *src,
 		      struct err *err)
 {
 	struct src_ctx sc;
-	struct err e = ERR_INIT;
-	struct count_ctx cc = {0, 0};
-	int s, rc = -1;
+	int s, rc = -1, until = run_until(r);
 
 	memset(&sc, 0, sizeof(sc));
 	sc.r = r;
 	sc.src = src;
 	sc.err = err;
-
-	if (conn_open(src->url, &src->conn, &sc.conn, &e) < 0) {
-		struct state_unit u;
-
-		/* No unit exists yet: record the failure on a plan unit so
-		 * the run report shows it. */
-		unit_init(&u, r, ST_FETCH, src->name, "(list)");
-		if (state_unit_add(r->st, &u, err) < 0)
-			return -1;
-		unit_fail(r, &u, &e, 0);
-		return 0;
-	}
-	if (plan_fetch(r, src, sc.conn, &e) < 0) {
-		struct state_unit u;
-
-		unit_init(&u, r, ST_FETCH, src->name, "(list)");
-		if (state_unit_add(r->st, &u, err) == 0)
-			unit_fail(r, &u, &e, 0);
-		rc = 0;
+	if ((rc = run_plan_source(r, &sc, err)) != 0) {
+		if (rc > 0)
+			rc = 0;  /* recorded on its "(list)" unit */
 		goto out;
 	}
-	{
-		static int (*const fns[])(void *, struct state_unit *) = {
-			do_fetch, do_unpack, do_map, do_load};
-		int until = run_until(r);
-
-		/* --until STAGE: this invocation stops after that stage. */
-		for (s = ST_FETCH; s <= ST_LOAD && s <= until; s++)
-			if (state_units_each(r->st, r->run_id, stages[s],
-					     src->name, fns[s], &sc, err) < 0)
-				goto out;
-	}
-	/* Post-process the partner's files only when every document of this
-	 * source is loaded (or deliberately set aside): never before. */
-	for (s = ST_FETCH; s <= ST_LOAD; s++)
+	rc = -1;
+	/* --until STAGE: this invocation stops after that stage. Documents
+	 * load in the order of their files (state_work.h), the order workers
+	 * sharing a run use too. */
+	for (s = ST_FETCH; s <= ST_MAP && s <= until; s++)
 		if (state_units_each(r->st, r->run_id, stages[s], src->name,
-				     count_open, &cc, err) < 0)
+				     s == ST_FETCH    ? do_fetch
+				     : s == ST_UNPACK ? do_unpack
+						      : do_map,
+				     &sc, err) < 0)
 			goto out;
-	if (!r->interrupted)
-		send_acks(r, src);
-	if (!cc.failed && !cc.pending && !r->interrupted &&
-	    state_units_each(r->st, r->run_id, "fetch", src->name, do_post, &sc,
-			     err) < 0)
+	if (until >= ST_LOAD &&
+	    state_work_load_units_each(r->st, r->run_id, src->name, do_load,
+				       &sc, err) < 0)
 		goto out;
-	rc = 0;
+	rc = run_source_tail(r, &sc, err);
 out:
-	while (sc.nmaps > 0)
-		mapping_free(sc.maps[--sc.nmaps]);
-	conn_close(sc.conn);
+	run_src_close(&sc);
 	return rc;
 }
 
@@ -1553,12 +1588,6 @@ fail:
 	state_rollback(r->st);
 	return -1;
 }
-
-struct tgt_ctx {
-	struct run *r;
-	const struct cfg_target *t;
-	struct err *err;
-};
 
 struct ready_ctx {
 	struct run *r;
@@ -1815,37 +1844,43 @@ static int target_due(struct run *r, const struct cfg_target *t, int *due,
 	return 0;
 }
 
-static int run_target(struct run *r, const struct cfg_target *t,
-		      struct err *err)
+int run_plan_target(struct run *r, const struct cfg_target *t,
+		    struct err *err)
 {
-	struct tgt_ctx tc = {r, t, err};
 	struct state_unit u;
 	int planned, due;
 
 	if (state_plan_done(r->st, r->run_id, "render", t->name, &planned,
 			    err) < 0)
 		return -1;
-	if (!planned) {
-		if (target_due(r, t, &due, err) < 0)
-			return -1;
-		if (state_begin(r->st, err) < 0)
-			return -1;
-		unit_init(&u, r, ST_RENDER, t->name, "snapshot");
-		if ((due && (state_unit_add(r->st, &u, err) < 0 ||
-			     state_unit_save(r->st, &u, err) < 0 ||
-			     state_target_checked(r->st, t->name, r->now,
-						  err) < 0)) ||
-		    state_plan_mark(r->st, r->run_id, "render", t->name, err) <
-			    0) {
-			state_rollback(r->st);
-			return -1;
-		}
-		if (state_commit(r->st, err) < 0)
-			return -1;
-		if (!due)
-			say(r, "  %s: not due yet", t->name);
+	if (planned)
+		return 0;
+	if (target_due(r, t, &due, err) < 0)
+		return -1;
+	if (state_begin(r->st, err) < 0)
+		return -1;
+	unit_init(&u, r, ST_RENDER, t->name, "snapshot");
+	if ((due && (state_unit_add(r->st, &u, err) < 0 ||
+		     state_unit_save(r->st, &u, err) < 0 ||
+		     state_target_checked(r->st, t->name, r->now, err) < 0)) ||
+	    state_plan_mark(r->st, r->run_id, "render", t->name, err) < 0) {
+		state_rollback(r->st);
+		return -1;
 	}
-	if (state_units_each(r->st, r->run_id, "render", t->name, do_render,
+	if (state_commit(r->st, err) < 0)
+		return -1;
+	if (!due)
+		say(r, "  %s: not due yet", t->name);
+	return 0;
+}
+
+static int run_target(struct run *r, const struct cfg_target *t,
+		      struct err *err)
+{
+	struct tgt_ctx tc = {r, t, err};
+
+	if (run_plan_target(r, t, err) < 0 ||
+	    state_units_each(r->st, r->run_id, "render", t->name, do_render,
 			     &tc, err) < 0 ||
 	    (run_until(r) >= ST_DELIVER &&
 	     state_units_each(r->st, r->run_id, "deliver", t->name,
@@ -2079,33 +2114,148 @@ static int deliver_prepare(struct run *r, struct err *err)
 	return 0;
 }
 
+int run_setup(struct run *r, const struct cli_global *g,
+	      const struct run_opts *o, int shared_lock, int *lock_fd,
+	      struct err *err)
+{
+	const char *areas[] = {"inbox", "canonical", "rejects", "quarantine",
+			       "outbox", "reports"};
+	struct sigaction sa;
+	char dir[4200];
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	*lock_fd = -1;
+	r->g = g;
+	r->o = o;
+	r->now = run_clock();
+	if (config_load(g->config_path, g->state_dir, &r->cfg, err) < 0)
+		return -1;
+	if ((*lock_fd = shared_lock ? lock_acquire_shared(r->cfg->state_dir,
+							  err)
+				    : lock_acquire(r->cfg->state_dir, err)) < 0)
+		return -1;
+	if (state_open(r->cfg->state_dir, &r->st, err) < 0)
+		return -1;
+	for (i = 0; i < sizeof(areas) / sizeof(areas[0]); i++) {
+		snprintf(dir, sizeof(dir), "%s/%s", r->cfg->state_dir, areas[i]);
+		if (fsu_mkdirs(dir, err) < 0)
+			return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	return 0;
+}
+
+void run_teardown(struct run *r, int lock_fd)
+{
+	state_close(r->st);
+	r->st = NULL;
+	lock_release(lock_fd);
+	config_free(r->cfg);
+	r->cfg = NULL;
+}
+
+int run_conclude(struct run *r, struct err *err)
+{
+	const struct cli_global *g = r->g;
+	struct report rep;
+	char iso[DT_ISO_LEN];
+	int code;
+
+	if (r->interrupted) {
+		err_set(&r->first, E_INTERRUPT,
+			"stopped by a signal at a safe point; run "
+			"'stockpipe resume' to finish");
+		log_msg("warn", "stockpipe: %s", r->first.reason);
+	}
+	if (report_build(r->st, r->run_id, &rep, err) < 0)
+		return -1;
+	if (r->first.code == E_NONE && r->o->mode == RUN_WORK && rep.failed) {
+		/* Workers finish a run whose failures other workers saw: the
+		 * store, not this process, knows them. */
+		err_set(&r->first, E_BUSY,
+			"%lld unit%s of run %lld failed; see 'stockpipe show "
+			"%lld', then 'stockpipe work --run %lld --retry' or "
+			"'stockpipe resume %lld'",
+			(long long)rep.failed, rep.failed == 1 ? "" : "s",
+			(long long)r->run_id, (long long)r->run_id,
+			(long long)r->run_id, (long long)r->run_id);
+	}
+	if (r->first.code != E_NONE) {
+		/* A unit that failed on its data (a value a target's format
+		 * cannot carry, a canonical file that does not parse) needs a
+		 * person, like a mapping error: a retry fails the same way. */
+		code = err_exit_code(&r->first);
+		if (code == EXIT_REJECTS)
+			code = EXIT_CONFIG;
+		else if (code == EXIT_DONE)
+			code = EXIT_INTERNAL;
+	} else if (run_partial(r)) {
+		/* A scheduler task: rejects are reported by the task that
+		 * finishes the run; "nothing to do" is about this task. */
+		code = !r->worked && g->skip_exit_code ? g->skip_exit_code
+						      : EXIT_DONE;
+	} else if (rep.rejects || rep.quarantined) {
+		code = EXIT_REJECTS;
+	} else if (rep.nothing_to_do && g->skip_exit_code) {
+		code = g->skip_exit_code;
+	} else {
+		code = EXIT_DONE;
+	}
+	rep.exit_code = code;
+	snprintf(rep.status, sizeof(rep.status), "%s",
+		 r->first.code != E_NONE ? "failed"
+		 : run_partial(r)	 ? "partial"
+					 : "done");
+	/* The report first, then the run's final state: a crash in between
+	 * leaves the run unfinished, and its resume writes the report again
+	 * under the same name, so no half-done run ever lacks one. */
+	if (report_write(&rep, r->cfg->state_dir, err) < 0 ||
+	    state_begin(r->st, err) < 0 ||
+	    state_run_finish(r->st, r->run_id, rep.status, code, now_iso(iso),
+			     err) < 0 ||
+	    state_commit(r->st, err) < 0) {
+		state_rollback(r->st);
+		report_release(&rep);
+		return -1;
+	}
+	/* Metrics are for monitoring: a failure to write them is shown but
+	 * does not fail a run whose data work succeeded. */
+	if (metrics_write(r->st, r->cfg, &rep, r->now, err) < 0) {
+		char msg[1200];
+
+		err_format(err, msg, sizeof(msg));
+		log_msg("warn", "stockpipe: metrics not written: %s", msg);
+		err_clear(err);
+	}
+	if (!g->quiet) {
+		if (log_get_format() == LOG_JSON) {
+			struct buf j = BUF_INIT(16 << 20);
+
+			if (report_json(&rep, &j) == 0)
+				log_json_event("info", "report", "report",
+					       j.ptr, j.len);
+			buf_release(&j);
+		} else {
+			report_print(&rep, stderr);
+		}
+	}
+	report_release(&rep);
+	return code;
+}
+
 int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 {
 	struct run r;
 	struct err err = ERR_INIT;
-	struct report rep;
-	struct sigaction sa;
-	char iso[DT_ISO_LEN], dir[4200];
+	char iso[DT_ISO_LEN];
 	int lock_fd = -1, code = EXIT_INTERNAL;
-	const char *areas[] = {"inbox", "canonical", "rejects", "quarantine",
-			       "outbox", "reports"};
-	size_t i;
 
-	memset(&r, 0, sizeof(r));
-	r.g = g;
-	r.o = o;
-	r.now = run_clock();
-	if (config_load(g->config_path, g->state_dir, &r.cfg, &err) < 0)
+	if (run_setup(&r, g, o, 0, &lock_fd, &err) < 0)
 		goto report_err;
-	if ((lock_fd = lock_acquire(r.cfg->state_dir, &err)) < 0)
-		goto report_err;
-	if (state_open(r.cfg->state_dir, &r.st, &err) < 0)
-		goto report_err;
-	for (i = 0; i < sizeof(areas) / sizeof(areas[0]); i++) {
-		snprintf(dir, sizeof(dir), "%s/%s", r.cfg->state_dir, areas[i]);
-		if (fsu_mkdirs(dir, &err) < 0)
-			goto report_err;
-	}
 	if (o->mode != RUN_RERUN && o->only_source &&
 	    !config_source(r.cfg, o->only_source)) {
 		err_set(&err, E_USAGE, "no source named '%s'", o->only_source);
@@ -2116,10 +2266,6 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 		err_set(&err, E_USAGE, "no target named '%s'", o->only_target);
 		goto report_err;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 
 	if (o->mode == RUN_REPLAY) {
 		if (replay_prepare(&r, &err) < 0)
@@ -2186,73 +2332,8 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 	log_set_run(r.run_id);
 	if (execute(&r, &err) < 0)
 		goto report_err;
-	if (r.interrupted) {
-		err_set(&r.first, E_INTERRUPT,
-			"stopped by a signal at a safe point; run "
-			"'stockpipe resume' to finish");
-		log_msg("warn", "stockpipe: %s", r.first.reason);
-	}
-	if (report_build(r.st, r.run_id, &rep, &err) < 0)
+	if ((code = run_conclude(&r, &err)) < 0)
 		goto report_err;
-	if (r.first.code != E_NONE) {
-		/* A unit that failed on its data (a value a target's format
-		 * cannot carry, a canonical file that does not parse) needs a
-		 * person, like a mapping error: a retry fails the same way. */
-		code = err_exit_code(&r.first);
-		if (code == EXIT_REJECTS)
-			code = EXIT_CONFIG;
-		else if (code == EXIT_DONE)
-			code = EXIT_INTERNAL;
-	} else if (run_partial(&r)) {
-		/* A scheduler task: rejects are reported by the task that
-		 * finishes the run; "nothing to do" is about this task. */
-		code = !r.worked && g->skip_exit_code ? g->skip_exit_code
-						     : EXIT_DONE;
-	} else if (rep.rejects || rep.quarantined) {
-		code = EXIT_REJECTS;
-	} else if (rep.nothing_to_do && g->skip_exit_code) {
-		code = g->skip_exit_code;
-	} else {
-		code = EXIT_DONE;
-	}
-	rep.exit_code = code;
-	snprintf(rep.status, sizeof(rep.status), "%s",
-		 r.first.code != E_NONE ? "failed"
-		 : run_partial(&r)      ? "partial"
-					: "done");
-	/* The report first, then the run's final state: a crash in between
-	 * leaves the run unfinished, and its resume writes the report again
-	 * under the same name, so no half-done run ever lacks one. */
-	if (report_write(&rep, r.cfg->state_dir, &err) < 0 ||
-	    state_begin(r.st, &err) < 0 ||
-	    state_run_finish(r.st, r.run_id, rep.status, code, now_iso(iso),
-			     &err) < 0 ||
-	    state_commit(r.st, &err) < 0) {
-		state_rollback(r.st);
-		report_release(&rep);
-		goto report_err;
-	}
-	/* Metrics are for monitoring: a failure to write them is shown but
-	 * does not fail a run whose data work succeeded. */
-	if (metrics_write(r.st, r.cfg, &rep, r.now, &err) < 0) {
-		char msg[1200];
-
-		err_format(&err, msg, sizeof(msg));
-		log_msg("warn", "stockpipe: metrics not written: %s", msg);
-	}
-	if (!g->quiet) {
-		if (log_get_format() == LOG_JSON) {
-			struct buf j = BUF_INIT(16 << 20);
-
-			if (report_json(&rep, &j) == 0)
-				log_json_event("info", "report", "report",
-					       j.ptr, j.len);
-			buf_release(&j);
-		} else {
-			report_print(&rep, stderr);
-		}
-	}
-	report_release(&rep);
 	goto out;
 report_err: {
 	char msg[1200];
@@ -2264,8 +2345,6 @@ report_err: {
 		code = EXIT_INTERNAL;
 }
 out:
-	state_close(r.st);
-	lock_release(lock_fd);
-	config_free(r.cfg);
+	run_teardown(&r, lock_fd);
 	return code;
 }

@@ -20,7 +20,9 @@
 
 /* RUN_DELIVER: `deliver --now`, one target (only_target, targets_only)
  * rendered and delivered in a new run whatever its schedule. */
-enum run_mode { RUN_NEW, RUN_RESUME, RUN_RERUN, RUN_REPLAY, RUN_DELIVER };
+/* RUN_WORK: one of several worker processes sharing a run (work.c). */
+enum run_mode { RUN_NEW, RUN_RESUME, RUN_RERUN, RUN_REPLAY, RUN_DELIVER,
+		RUN_WORK };
 
 struct run_opts {
 	enum run_mode mode;

@@ -8,6 +8,7 @@
  */
 #include "state.h"
 #include "fsutil.h"
+#include "db.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -34,7 +35,9 @@ static const char schema[] =
 	" rejects INTEGER DEFAULT 0, dupes INTEGER DEFAULT 0,"
 	" stale INTEGER DEFAULT 0, started_ms INTEGER DEFAULT 0,"
 	" finished_ms INTEGER DEFAULT 0, error TEXT, detail TEXT,"
+	" worker TEXT, lease_until INTEGER,"
 	" UNIQUE(run_id, stage, scope, ukey));"
+	"CREATE TABLE IF NOT EXISTS leases(run_id INTEGER NOT NULL, name TEXT NOT NULL, worker TEXT, lease_until INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(run_id, name));"
 	"CREATE TABLE IF NOT EXISTS files(source TEXT NOT NULL,"
 	" name TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL,"
 	" sha256 TEXT NOT NULL, run_id INTEGER, post_state TEXT,"
@@ -145,7 +148,8 @@ static const char *const sql[S_NSTMTS] = {
 			" output_sha = ?, records_in = ?, records_out = ?,"
 			" rejects = ?, dupes = ?, stale = ?, started_ms = ?,"
 			" finished_ms = ?, error = ?, detail = ?, parent = ?"
-			" WHERE id = ?",
+			" WHERE id = ?17 AND (CAST(?18 AS TEXT) IS NULL"
+			" OR state <> 1 OR worker IS NULL OR worker = ?18)",
 	[S_UNIT_GET] = "SELECT id, run_id, parent, stage, scope, ukey, state,"
 		       " attempts, input_path, input_sha, output_path,"
 		       " output_sha, records_in, records_out, rejects, dupes,"
@@ -305,6 +309,8 @@ static const char *const sql[S_NSTMTS] = {
 };
 
 struct state {
+	struct db *dbw; /* TEMP */
+	const char *worker;
 	sqlite3 *db;
 	sqlite3_stmt *st[S_NSTMTS];
 	char item_buf[ITEM_NFIELDS][512];
@@ -438,12 +444,21 @@ fail:
 	return -1;
 }
 
+struct db *db_wrap_sqlite(void *h);
+struct db *state_db(struct state *s)
+{
+	if (!s->dbw)
+		s->dbw = db_wrap_sqlite(s->db);
+	return s->dbw;
+}
+
 void state_close(struct state *s)
 {
 	int i;
 
 	if (!s)
 		return;
+	free(s->dbw);
 	for (i = 0; i < S_NSTMTS; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
@@ -723,7 +738,22 @@ int state_unit_save(struct state *s, const struct state_unit *u,
 	bind_text(p, 15, u->detail[0] ? u->detail : NULL);
 	sqlite3_bind_int64(p, 16, u->parent);
 	sqlite3_bind_int64(p, 17, u->id);
-	return step_done(s, p, err, "save unit");
+	bind_text(p, 18, s->worker);
+	if (step_done(s, p, err, "save unit") < 0)
+		return -1;
+	if (s->worker && sqlite3_changes(s->db) == 0)
+		/* Our lease ran out and another worker took the unit over:
+		 * its outcome is theirs to record (work.h). */
+		return err_set(err, E_BUSY,
+			       "unit %lld was taken over by another worker "
+			       "(this worker's lease ran out)",
+			       (long long)u->id);
+	return 0;
+}
+
+void state_set_worker(struct state *s, const char *worker)
+{
+	s->worker = worker;
 }
 
 int state_unit_get(struct state *s, int64_t id, struct state_unit *u,

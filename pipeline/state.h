@@ -55,6 +55,8 @@ struct state_run {
 /* Opens (creating if needed) state_dir/state.db in WAL mode. */
 int state_open(const char *state_dir, struct state **out, struct err *err);
 void state_close(struct state *s);
+/* The store's SQL connection, for state_work.c. */
+struct db *state_db(struct state *s);
 
 int state_begin(struct state *s, struct err *err);    /* BEGIN IMMEDIATE */
 int state_commit(struct state *s, struct err *err);   /* a crash point */
@@ -94,6 +96,12 @@ int state_plan_clear(struct state *s, int64_t run_id, const char *stage,
 int state_unit_add(struct state *s, struct state_unit *u, struct err *err);
 int state_unit_save(struct state *s, const struct state_unit *u,
 		    struct err *err);
+/* Names the worker process using this handle (`stockpipe work`); from
+ * then on state_unit_save refuses, with E_BUSY, to overwrite a unit that
+ * is running under another worker's name: a worker whose lease ran out
+ * cannot record the outcome of a unit another worker took over. The
+ * string must outlive the handle. */
+void state_set_worker(struct state *s, const char *worker);
 int state_unit_get(struct state *s, int64_t id, struct state_unit *u,
 		   struct err *err);
 /* Units of run/stage, scope NULL = all scopes, in creation order. The

@@ -1,0 +1,101 @@
+/* run_int.h - the stage engine's insides, shared by run.c (one process
+ * works a run) and work.c (several worker processes share one run).
+ * Not a public interface: only these two files include it.
+ */
+#ifndef STOCKPIPE_RUN_INT_H
+#define STOCKPIPE_RUN_INT_H
+
+#include <stdint.h>
+
+#include "cli.h"
+#include "config.h"
+#include "err.h"
+#include "run.h"
+#include "state.h"
+
+struct conn;
+struct mapping;
+struct edi_ack_coll;
+
+enum { ST_FETCH, ST_UNPACK, ST_MAP, ST_LOAD, ST_RENDER, ST_DELIVER };
+
+struct run {
+	const struct cli_global *g;
+	const struct run_opts *o;
+	struct config *cfg;
+	struct state *st;
+	int64_t run_id;
+	int64_t now;              /* run clock, seconds (STOCKPIPE_NOW) */
+	int failed_units;         /* units that failed in this invocation */
+	struct err first;         /* the first unit failure */
+	int interrupted;
+	int worked;               /* units started in this invocation */
+};
+
+/* Per source: its connection and the mappings compiled so far. */
+struct src_ctx {
+	struct run *r;
+	const struct cfg_source *src;
+	struct conn *conn;
+	/* Mappings compiled so far in this run, by path (routes can pick a
+	 * different one per document). */
+	struct mapping *maps[16];
+	const char *map_paths[16];
+	int nmaps;
+	struct err *err;
+	/* acks on: the verdicts of the document being mapped */
+	struct edi_ack_coll *acks;
+};
+
+struct tgt_ctx {
+	struct run *r;
+	const struct cfg_target *t;
+	struct err *err;
+};
+
+/* Loads the config, takes the state directory's lock (exclusive for one
+ * process, shared for workers: work.c), opens the store, makes the work
+ * areas and installs the SIGTERM/SIGINT handler. On failure the caller
+ * still calls run_teardown. */
+int run_setup(struct run *r, const struct cli_global *g,
+	      const struct run_opts *o, int shared_lock, int *lock_fd,
+	      struct err *err);
+void run_teardown(struct run *r, int lock_fd);
+
+/* True once SIGTERM/SIGINT asked us to stop at the next safe point. */
+int run_stopping(void);
+
+/* Opens sc's connection (when not open yet); 0, or -1 with err. */
+int run_src_open(struct src_ctx *sc, struct err *err);
+void run_src_close(struct src_ctx *sc);
+
+/* Lists a source and records its fetch units (once per run; a failed
+ * connection or listing is recorded as a failed "(list)" unit). -1 only
+ * when the state store fails. */
+int run_plan_source(struct run *r, struct src_ctx *sc, struct err *err);
+
+/* Does one unit of a source stage (fetch, unpack, map, load) with sc, or
+ * of a target stage (render, deliver) with tc. A unit failure is
+ * recorded on the unit and returns 0; -1 only when the state store fails;
+ * 1 when a signal interrupted it. */
+int run_do_unit(struct run *r, struct src_ctx *sc, struct tgt_ctx *tc,
+		struct state_unit *u);
+
+/* After a source's loads: its acknowledgments, then (when every document
+ * of the source is loaded or deliberately set aside) the after_load
+ * handling of its files. */
+int run_source_tail(struct run *r, struct src_ctx *sc, struct err *err);
+
+/* Decides whether target t is due and records its render unit (once per
+ * run). */
+int run_plan_target(struct run *r, const struct cfg_target *t,
+		    struct err *err);
+
+/* Builds and writes the run's report, records its final state, writes
+ * metrics and prints the summary. Returns the process exit code. */
+int run_conclude(struct run *r, struct err *err);
+
+/* "HOST:PID" style id of this process, for `show` and leases. */
+const char *run_stage_name(int stage);
+
+#endif

@@ -1,0 +1,560 @@
+/* work.c - `stockpipe plan` and `stockpipe work`; see work.h. */
+#include "work.h"
+#include "config.h"
+#include "log.h"
+#include "run_int.h"
+#include "state.h"
+#include "state_work.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../transforms/dt.h"
+
+/* The heartbeat runs on its own thread and its own connection: a worker
+ * busy mapping a large file for minutes must keep its leases, and the
+ * main connection may be inside a long transaction. */
+struct heartbeat {
+	pthread_t thread;
+	atomic_int stop;
+	int started;
+	struct state *st;
+	int64_t run_id;
+	const char *worker;
+	int64_t lease_ms;
+};
+
+struct work {
+	struct run r;
+	const struct work_opts *o;
+	char worker[160];
+	int64_t lease_ms;
+	struct src_ctx *src;     /* one per configured source, lazily used */
+	struct tgt_ctx *tgt;
+	struct err *err;
+	int64_t units;           /* units this worker finished */
+};
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+static void *heartbeat_main(void *arg)
+{
+	struct heartbeat *hb = arg;
+	int64_t every = hb->lease_ms / 3, waited = 0;
+
+	if (every < 100)
+		every = 100;
+	while (!atomic_load(&hb->stop)) {
+		sleep_ms(100);
+		waited += 100;
+		if (waited < every)
+			continue;
+		waited = 0;
+		{
+			struct err e = ERR_INIT;
+
+			if (state_work_heartbeat(hb->st, hb->run_id, hb->worker,
+						 hb->lease_ms, &e) < 0) {
+				char msg[1200];
+
+				/* Missing a beat is not fatal: the lease is
+				 * three beats long. */
+				err_format(&e, msg, sizeof(msg));
+				log_msg("warn", "stockpipe: heartbeat: %s",
+					msg);
+			}
+		}
+	}
+	return NULL;
+}
+
+static int heartbeat_start(struct heartbeat *hb, struct work *w,
+			   struct err *err)
+{
+	memset(hb, 0, sizeof(*hb));
+	atomic_init(&hb->stop, 0);
+	hb->run_id = w->r.run_id;
+	hb->worker = w->worker;
+	hb->lease_ms = w->lease_ms;
+	if (state_open(w->r.cfg->state_dir, &hb->st, err) < 0)
+		return -1;
+	if (pthread_create(&hb->thread, NULL, heartbeat_main, hb)) {
+		state_close(hb->st);
+		hb->st = NULL;
+		return err_set(err, E_INTERNAL, "cannot start the heartbeat");
+	}
+	hb->started = 1;
+	return 0;
+}
+
+static void heartbeat_stop(struct heartbeat *hb)
+{
+	if (hb->started) {
+		atomic_store(&hb->stop, 1);
+		pthread_join(hb->thread, NULL);
+		hb->started = 0;
+	}
+	state_close(hb->st);
+	hb->st = NULL;
+}
+
+static struct src_ctx *src_for(struct work *w, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < w->r.cfg->nsources; i++)
+		if (!strcmp(w->r.cfg->sources[i].name, name))
+			return &w->src[i];
+	return NULL;
+}
+
+static struct tgt_ctx *tgt_for(struct work *w, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < w->r.cfg->ntargets; i++)
+		if (!strcmp(w->r.cfg->targets[i].name, name))
+			return &w->tgt[i];
+	return NULL;
+}
+
+/* Optional trace for tests and audits (STOCKPIPE_WORK_LOG=FILE): one line
+ * per unit this worker finished, appended with O_APPEND semantics. */
+static void work_trace(const struct work *w, const struct state_unit *u)
+{
+	const char *path = getenv("STOCKPIPE_WORK_LOG");
+	FILE *f;
+
+	if (!path || !*path || !(f = fopen(path, "a")))
+		return;
+	fprintf(f, "%s %lld %s %s %s %s\n", w->worker, (long long)u->id,
+		u->stage, unit_state_name(u->state), u->scope, u->ukey);
+	fclose(f);
+}
+
+/* Does unit id, claimed by this worker. 1 = interrupted. */
+static int work_unit(struct work *w, int64_t id)
+{
+	struct state_unit u;
+	struct src_ctx *sc = NULL;
+	struct tgt_ctx *tc = NULL;
+	int rc;
+
+	if (state_unit_get(w->r.st, id, &u, w->err) < 0)
+		return -1;
+	sc = src_for(w, u.scope);
+	tc = tgt_for(w, u.scope);
+	if (!sc && !tc) {
+		/* A unit of a source or target the config no longer has. */
+		log_msg("warn", "stockpipe: unit %lld: %s '%s' is not in the "
+			"config; left alone", (long long)id, u.stage, u.scope);
+		return 0;
+	}
+	rc = run_do_unit(&w->r, sc, tc, &u);
+	if (rc < 0)
+		return -1;
+	if (rc > 0 || run_stopping())
+		return 1;
+	/* Still running here means the unit was not ours to finish (our
+	 * lease was taken over while we worked): the store refused it. */
+	if (state_unit_get(w->r.st, id, &u, w->err) == 0 &&
+	    u.state != US_RUNNING && u.state != US_PENDING) {
+		w->units++;
+		work_trace(w, &u);
+	}
+	return 0;
+}
+
+struct load_ctx {
+	struct work *w;
+	struct src_ctx *sc;
+	int rc;
+};
+
+static int load_one(void *ud, struct state_unit *u)
+{
+	struct load_ctx *lc = ud;
+	struct work *w = lc->w;
+	int got;
+
+	if (u->state == US_DONE)
+		return 0;
+	if (run_stopping())
+		return lc->rc = 1;
+	if (state_work_take(w->r.st, u->id, w->worker, w->lease_ms, &got,
+			    w->err) < 0)
+		return lc->rc = -1;
+	if (!got)
+		/* An earlier holder of the load lease still works on it
+		 * (its lease on the unit is alive): come back later. */
+		return lc->rc = 2;
+	if ((lc->rc = work_unit(w, u->id)) != 0)
+		return 1;
+	return 0;
+}
+
+/* Loads every source's documents in order, finishes the sources, plans
+ * the targets. 0 done, 1 interrupted, 2 try again later, -1 error. */
+static int load_phase(struct work *w)
+{
+	struct run *r = &w->r;
+	struct state_work_counts c;
+	size_t i;
+
+	for (i = 0; i < r->cfg->nsources; i++) {
+		struct load_ctx lc = {w, &w->src[i], 0};
+
+		if (state_work_load_units_each(r->st, r->run_id,
+					       r->cfg->sources[i].name,
+					       load_one, &lc, w->err) < 0)
+			return -1;
+		if (lc.rc)
+			return lc.rc;
+		if (run_source_tail(r, &w->src[i], w->err) < 0)
+			return -1;
+		if (r->interrupted || run_stopping())
+			return 1;
+	}
+	if (state_work_count(r->st, r->run_id, "fetch,unpack,map,load", NULL,
+			     &c, w->err) < 0)
+		return -1;
+	if (c.failed) {
+		/* As in a single process: publishing a snapshot without a
+		 * failed source's data would send targets a wrong truth. */
+		log_msg("info", "targets held: %lld source unit%s failed",
+			(long long)c.failed, c.failed == 1 ? "" : "s");
+	} else {
+		for (i = 0; i < r->cfg->ntargets; i++)
+			if (run_plan_target(r, &r->cfg->targets[i], w->err) <
+			    0)
+				return -1;
+	}
+	return state_lease_done(r->st, r->run_id, "load", w->err) < 0 ? -1 : 0;
+}
+
+/* Whether the run was concluded (by any worker); *code its exit code. */
+static int run_finished(struct work *w, int *finished, int *code)
+{
+	struct state_run sr;
+
+	if (state_run_get(w->r.st, w->r.run_id, &sr, w->err) < 0)
+		return -1;
+	*finished = !strcmp(sr.status, "done") || !strcmp(sr.status, "failed");
+	*code = sr.exit_code;
+	return 0;
+}
+
+/* The stages a stage-limited worker waits for: its own and those that
+ * create its units. */
+static const char *const upto[] = {"fetch", "fetch,unpack",
+				   "fetch,unpack,map", "load", "render",
+				   "render,deliver"};
+
+static int open_units(struct work *w, const char *stages, const char *scope,
+		      int *open)
+{
+	struct state_work_counts c;
+
+	if (state_work_count(w->r.st, w->r.run_id, stages, scope, &c,
+			     w->err) < 0)
+		return -1;
+	*open = c.pending || c.running;
+	return 0;
+}
+
+/* The loop: claim, work, wait. Returns the exit code, or -1 with *w->err
+ * when the store failed. */
+static int work_loop(struct work *w)
+{
+	const struct work_opts *o = w->o;
+	struct run *r = &w->r;
+	int s = o->stage ? run_stage_index(o->stage) : -1;
+	const char *src_stages = s >= 0 ? o->stage : STATE_WORK_SOURCES;
+	const char *tgt_stages = s >= 0 ? o->stage : STATE_WORK_TARGETS;
+	int want_src = s < 0 || s <= ST_MAP;
+	int want_tgt = s < 0 || s >= ST_RENDER;
+	int finished, code, open, got, done, rc;
+	int64_t id;
+
+	for (;;) {
+		if (run_stopping()) {
+			r->interrupted = 1;
+			return EXIT_TEMPFAIL;
+		}
+		if (want_src) {
+			if (state_work_claim(r->st, r->run_id, src_stages,
+					     o->source, w->worker, w->lease_ms,
+					     &id, w->err) < 0)
+				return -1;
+			if (id) {
+				if (work_unit(w, id) < 0)
+					return -1;
+				continue;
+			}
+			/* Nothing to claim: others still hold units (we
+			 * claim them above if their lease runs out), or
+			 * upstream stages may still make some. */
+			if (open_units(w, s >= 0 ? upto[s] : STATE_WORK_SOURCES,
+				       o->source, &open) < 0)
+				return -1;
+			if (!open && s >= 0)
+				return EXIT_DONE;
+			if (open) {
+				sleep_ms(o->poll_ms);
+				continue;
+			}
+		}
+		/* The load waits for every source, whatever --source says. */
+		if (open_units(w, STATE_WORK_SOURCES, NULL, &open) < 0)
+			return -1;
+		if (open) {
+			sleep_ms(o->poll_ms);
+			continue;
+		}
+		if (state_lease_take(r->st, r->run_id, "load", w->worker,
+				     w->lease_ms, &got, &done, w->err) < 0)
+			return -1;
+		if (!done) {
+			if (!got) {
+				sleep_ms(o->poll_ms);
+				continue;
+			}
+			if ((rc = load_phase(w)) < 0)
+				return -1;
+			if (rc == 2)
+				sleep_ms(o->poll_ms);
+			continue;
+		}
+		if (!want_tgt)
+			return EXIT_DONE;
+		if (state_work_claim(r->st, r->run_id, tgt_stages, NULL,
+				     w->worker, w->lease_ms, &id, w->err) < 0)
+			return -1;
+		if (id) {
+			if (work_unit(w, id) < 0)
+				return -1;
+			continue;
+		}
+		if (open_units(w, s >= 0 ? upto[s] : NULL, NULL, &open) < 0)
+			return -1;
+		if (!open && s >= 0)
+			return EXIT_DONE;
+		if (open) {
+			sleep_ms(o->poll_ms);
+			continue;
+		}
+		if (run_finished(w, &finished, &code) < 0)
+			return -1;
+		if (finished)
+			return code;
+		if (state_lease_take(r->st, r->run_id, "finish", w->worker,
+				     w->lease_ms, &got, &done, w->err) < 0)
+			return -1;
+		if (got) {
+			code = run_conclude(r, w->err);
+			if (code < 0 || state_lease_done(r->st, r->run_id,
+							 "finish", w->err) < 0)
+				return -1;
+			return code;
+		}
+		sleep_ms(o->poll_ms);
+	}
+}
+
+static void default_worker(char *out, size_t n)
+{
+	char host[128];
+
+	if (gethostname(host, sizeof(host)) < 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(out, n, "%s:%ld", host, (long)getpid());
+}
+
+int work_main(const struct cli_global *g, const struct work_opts *o)
+{
+	struct work w;
+	struct run_opts ro;
+	struct err err = ERR_INIT;
+	struct heartbeat hb;
+	struct state_run sr;
+	int lock_fd = -1, code = EXIT_INTERNAL, finished;
+	size_t i;
+
+	memset(&w, 0, sizeof(w));
+	memset(&hb, 0, sizeof(hb));
+	memset(&ro, 0, sizeof(ro));
+	ro.mode = RUN_WORK;
+	ro.run_id = o->run_id;
+	w.o = o;
+	w.err = &err;
+	w.lease_ms = (int64_t)o->lease_s * 1000;
+	if (o->worker)
+		snprintf(w.worker, sizeof(w.worker), "%s", o->worker);
+	else
+		default_worker(w.worker, sizeof(w.worker));
+	if (run_setup(&w.r, g, &ro, 1, &lock_fd, &err) < 0)
+		goto report_err;
+	if (o->source && !config_source(w.r.cfg, o->source)) {
+		err_set(&err, E_USAGE, "no source named '%s'", o->source);
+		goto report_err;
+	}
+	if (state_run_get(w.r.st, o->run_id, &sr, &err) < 0) {
+		if (err.code == E_NOTFOUND)
+			err.code = E_USAGE;
+		goto report_err;
+	}
+	w.r.run_id = o->run_id;
+	log_set_run(o->run_id);
+	if (o->retry) {
+		int64_t n = 0;
+
+		if (state_begin(w.r.st, &err) < 0 ||
+		    state_work_retry_failed(w.r.st, o->run_id, &n, &err) < 0 ||
+		    (n && state_run_reopen(w.r.st, o->run_id, &err) < 0) ||
+		    state_commit(w.r.st, &err) < 0) {
+			state_rollback(w.r.st);
+			goto report_err;
+		}
+		if (n)
+			log_msg("info", "run %lld: %lld failed unit%s back to "
+				"pending", (long long)o->run_id, (long long)n,
+				n == 1 ? "" : "s");
+	}
+	if (run_finished(&w, &finished, &code) < 0)
+		goto report_err;
+	if (finished) {
+		log_msg("info", "run %lld is finished; nothing to do",
+			(long long)o->run_id);
+		goto out;
+	}
+	state_set_worker(w.r.st, w.worker);
+	w.src = calloc(w.r.cfg->nsources + 1, sizeof(*w.src));
+	w.tgt = calloc(w.r.cfg->ntargets + 1, sizeof(*w.tgt));
+	if (!w.src || !w.tgt) {
+		err_set(&err, E_NOMEM, "out of memory");
+		goto report_err;
+	}
+	for (i = 0; i < w.r.cfg->nsources; i++) {
+		w.src[i].r = &w.r;
+		w.src[i].src = &w.r.cfg->sources[i];
+		w.src[i].err = &err;
+	}
+	for (i = 0; i < w.r.cfg->ntargets; i++) {
+		w.tgt[i].r = &w.r;
+		w.tgt[i].t = &w.r.cfg->targets[i];
+		w.tgt[i].err = &err;
+	}
+	if (heartbeat_start(&hb, &w, &err) < 0)
+		goto report_err;
+	if (!g->quiet)
+		log_msg("info", "worker %s on run %lld%s%s", w.worker,
+			(long long)o->run_id, o->stage ? ", stage " : "",
+			o->stage ? o->stage : "");
+	code = work_loop(&w);
+	heartbeat_stop(&hb);
+	{
+		struct err e = ERR_INIT;
+
+		/* Leave nothing for others to wait out. */
+		state_lease_release_all(w.r.st, o->run_id, w.worker, &e);
+	}
+	if (code < 0)
+		goto report_err;
+	if (!g->quiet)
+		log_msg("info", "worker %s: %lld unit%s done, exit %d",
+			w.worker, (long long)w.units, w.units == 1 ? "" : "s",
+			code);
+	goto out;
+report_err: {
+	char msg[1200];
+
+	heartbeat_stop(&hb);
+	err_format(&err, msg, sizeof(msg));
+	log_msg("error", "stockpipe: %s", msg);
+	code = err_exit_code(&err);
+	if (code == EXIT_REJECTS || code == EXIT_DONE)
+		code = EXIT_INTERNAL;
+}
+out:
+	if (w.src)
+		for (i = 0; i < w.r.cfg->nsources; i++)
+			run_src_close(&w.src[i]);
+	free(w.src);
+	free(w.tgt);
+	run_teardown(&w.r, lock_fd);
+	return code;
+}
+
+int work_plan(const struct cli_global *g)
+{
+	struct run r;
+	struct run_opts ro;
+	struct err err = ERR_INIT;
+	char iso[DT_ISO_LEN];
+	int lock_fd = -1, code = EXIT_INTERNAL;
+	int64_t open_run = 0;
+	size_t i;
+
+	memset(&ro, 0, sizeof(ro));
+	ro.mode = RUN_WORK;
+	/* Exclusive: no worker may claim while the run is being opened. */
+	if (run_setup(&r, g, &ro, 0, &lock_fd, &err) < 0)
+		goto report_err;
+	if (state_run_unfinished(r.st, &open_run, &err) < 0)
+		goto report_err;
+	if (open_run) {
+		/* A retried plan task, or a run a crash left open: the same
+		 * run again, so every worker and task agree on its id. */
+		r.run_id = open_run;
+	} else {
+		dt_format_iso((int64_t)time(NULL), iso);
+		if (state_begin(r.st, &err) < 0 ||
+		    state_run_create(r.st, iso, r.cfg->sha256, &r.run_id,
+				     &err) < 0 ||
+		    state_commit(r.st, &err) < 0) {
+			state_rollback(r.st);
+			goto report_err;
+		}
+	}
+	log_set_run(r.run_id);
+	for (i = 0; i < r.cfg->nsources; i++) {
+		struct src_ctx sc;
+		int rc;
+
+		memset(&sc, 0, sizeof(sc));
+		sc.r = &r;
+		sc.src = &r.cfg->sources[i];
+		sc.err = &err;
+		rc = run_plan_source(&r, &sc, &err);
+		run_src_close(&sc);
+		if (rc < 0)
+			goto report_err;
+	}
+	printf("%lld\n", (long long)r.run_id);
+	fflush(stdout);
+	code = EXIT_DONE;
+	goto out;
+report_err: {
+	char msg[1200];
+
+	err_format(&err, msg, sizeof(msg));
+	log_msg("error", "stockpipe: %s", msg);
+	code = err_exit_code(&err);
+	if (code == EXIT_REJECTS || code == EXIT_DONE)
+		code = EXIT_INTERNAL;
+}
+out:
+	run_teardown(&r, lock_fd);
+	return code;
+}
