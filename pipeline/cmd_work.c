@@ -34,9 +34,11 @@ static int usage(FILE *out, int code)
 		"state).\n"
 		"\n"
 		"  --run RUN_ID      the run to work on (required)\n"
-		"  --stage STAGE     only this stage (fetch unpack map load "
-		"render deliver);\n"
-		"                    exits when nothing of it is left\n"
+		"  --stage LIST      only these stages, comma separated (fetch "
+		"unpack map\n"
+		"                    load render deliver), e.g. fetch,unpack,map; "
+		"exits when\n"
+		"                    nothing of them is left\n"
 		"  --source NAME     fetch, unpack and map only this source's "
 		"units\n"
 		"  --worker-id NAME  this worker's name in the store (default "
@@ -70,6 +72,27 @@ static int number(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
+/* "map" or "fetch,unpack,map": stage names, comma separated. */
+static int stage_list_ok(const char *list)
+{
+	char name[16];
+	const char *p = list;
+
+	if (!*list)
+		return 0;
+	while (*p) {
+		size_t w = strcspn(p, ",");
+
+		if (w == 0 || w >= sizeof(name))
+			return 0;
+		snprintf(name, sizeof(name), "%.*s", (int)w, p);
+		if (run_stage_index(name) < 0)
+			return 0;
+		p += w + (p[w] == ',');
+	}
+	return 1;
+}
+
 int cmd_work(int argc, char **argv, const struct cli_global *g)
 {
 	struct work_opts o;
@@ -97,8 +120,7 @@ int cmd_work(int argc, char **argv, const struct cli_global *g)
 		if (!strcmp(a, "--run") &&
 		    number(argv[i + 1], 1, 0x7fffffffL, &v) == 0)
 			o.run_id = v;
-		else if (!strcmp(a, "--stage") &&
-			 run_stage_index(argv[i + 1]) >= 0)
+		else if (!strcmp(a, "--stage") && stage_list_ok(argv[i + 1]))
 			o.stage = argv[i + 1];
 		else if (!strcmp(a, "--source"))
 			o.source = argv[i + 1];

@@ -254,6 +254,63 @@ static int run_finished(struct work *w, int *finished, int *code)
 	return 0;
 }
 
+/* The latest and earliest stage of a comma list ("fetch,unpack,map"). */
+static int stage_max(const char *list)
+{
+	char name[16];
+	int m = -1, i;
+	const char *p = list;
+
+	while (*p) {
+		size_t w = strcspn(p, ",");
+
+		snprintf(name, sizeof(name), "%.*s", (int)w, p);
+		if ((i = run_stage_index(name)) > m)
+			m = i;
+		p += w + (p[w] == ',');
+	}
+	return m;
+}
+
+static int stage_min(const char *list)
+{
+	char name[16];
+	int m = ST_DELIVER + 1, i;
+	const char *p = list;
+
+	while (*p) {
+		size_t w = strcspn(p, ",");
+
+		snprintf(name, sizeof(name), "%.*s", (int)w, p);
+		if ((i = run_stage_index(name)) >= 0 && i < m)
+			m = i;
+		p += w + (p[w] == ',');
+	}
+	return m;
+}
+
+/* The stages of list between lo and hi, as a comma list in out. */
+static void stage_subset(const char *list, int lo, int hi, char *out,
+			 size_t n)
+{
+	char name[16];
+	size_t len = 0;
+	const char *p = list;
+	int i;
+
+	out[0] = '\0';
+	while (*p) {
+		size_t w = strcspn(p, ",");
+
+		snprintf(name, sizeof(name), "%.*s", (int)w, p);
+		i = run_stage_index(name);
+		if (i >= lo && i <= hi && len + w + 2 < n)
+			len += (size_t)snprintf(out + len, n - len, "%s%s",
+						len ? "," : "", name);
+		p += w + (p[w] == ',');
+	}
+}
+
 /* The stages a stage-limited worker waits for: its own and those that
  * create its units. */
 static const char *const upto[] = {"fetch", "fetch,unpack",
@@ -278,14 +335,27 @@ static int work_loop(struct work *w)
 {
 	const struct work_opts *o = w->o;
 	struct run *r = &w->r;
-	int s = o->stage ? run_stage_index(o->stage) : -1;
-	const char *src_stages = s >= 0 ? o->stage : STATE_WORK_SOURCES;
-	const char *tgt_stages = s >= 0 ? o->stage : STATE_WORK_TARGETS;
-	int want_src = s < 0 || s <= ST_MAP;
+	int s = o->stage ? stage_max(o->stage) : -1;
+	char src_list[64], tgt_list[64];
+	const char *src_stages = STATE_WORK_SOURCES;
+	const char *tgt_stages = STATE_WORK_TARGETS;
+	int want_src = s < 0 || stage_min(o->stage) <= ST_MAP;
 	int want_tgt = s < 0 || s >= ST_RENDER;
 	int finished, code, open, got, done, rc;
 	int64_t id;
 
+	if (s >= 0) {
+		/* Claims take the listed stages of each kind; load is never
+		 * claimed unit by unit (load_phase). */
+		stage_subset(o->stage, ST_FETCH, ST_MAP, src_list,
+			     sizeof(src_list));
+		stage_subset(o->stage, ST_RENDER, ST_DELIVER, tgt_list,
+			     sizeof(tgt_list));
+		src_stages = src_list;
+		tgt_stages = tgt_list;
+		want_src = src_list[0] != '\0';
+		want_tgt = tgt_list[0] != '\0';
+	}
 	for (;;) {
 		if (run_stopping()) {
 			r->interrupted = 1;

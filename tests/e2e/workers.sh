@@ -323,7 +323,7 @@ st=$(db "$s" "SELECT state || worker || attempts FROM units WHERE id = $u")
 p=$(t_tmpdir stages)
 make_drop "$p"
 run=$(sp "$p" -q plan)
-for st in fetch unpack map; do
+for st in fetch unpack map fetch,unpack,map; do
 	start_workers "$p" "$run" 2 --stage "$st"
 done
 wait_all
@@ -345,5 +345,30 @@ wait_all
 expect_exit_d 1 "a last plain worker delivers and concludes (exit 1: rejects)" \
 	sp "$p" -q work --run "$run"
 same_outputs "$ref" "$p" "per-stage workers"
+
+# ---- the Airflow DAG's fan-out, simulated (Airflow is not installed) ----
+DAG=$SRCDIR/ops/airflow/stockpipe_workers_dag.py
+if ! python3 -c 'import yaml' 2>/dev/null; then
+	skip "the workers DAG: python3 with PyYAML is not installed"
+else
+	check "the workers DAG file compiles" python3 -m py_compile "$DAG"
+	for mode in "" --stages; do
+		a=$(t_tmpdir "dag$mode")
+		make_drop "$a"
+		STOCKPIPE_STATE_DIR=$a/state STOCKPIPE_OUT=$a/out python3 "$DAG" \
+			--bin "$BIN" --config "$a/samples/stockpipe.yaml" \
+			--workers 3 --simulate $mode >"$T_OUT" 2>"$T_ERR"
+		rc=$?
+		if [ $rc = 0 ] && ! grep -qv ' success ' "$T_OUT"; then
+			pass "DAG${mode:+ $mode}: plan, 3 mapped workers," \
+				"finish: every task succeeded" \
+				"($(wc -l <"$T_OUT") tasks)"
+		else
+			fail "DAG${mode:+ $mode}: exit $rc"
+			t_show
+		fi
+		same_outputs "$ref" "$a" "DAG${mode:+ $mode}"
+	done
+fi
 
 t_done
