@@ -37,7 +37,7 @@ TEST_SRC := $(sort $(wildcard tests/unit/t_*.c))
 OBJ      := $(LIB_SRC:%.c=build/%.o)
 SOBJ     := $(LIB_SRC:%.c=build-san/%.o)
 
-.PHONY: all deps test-deps test unit e2e demo demo-sftp bench bench-sftp install clean \
+.PHONY: all deps test-deps test unit e2e demo demo-sftp bench bench-sftp bench-workers install clean \
 	format san check-crash fuzz fuzz-deps fuzz-run fuzz-merge replay
 
 all: deps build/stockpipe
@@ -145,6 +145,10 @@ demo-sftp: all
 bench: all
 	@sh tests/bench/bench.sh build/stockpipe
 	@bash tests/bench/sftp_bench.sh build/stockpipe
+	@bash tests/bench/workers_bench.sh build/stockpipe
+
+bench-workers: all
+	@bash tests/bench/workers_bench.sh build/stockpipe
 
 bench-sftp: all
 	@bash tests/bench/sftp_bench.sh build/stockpipe

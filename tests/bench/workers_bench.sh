@@ -1,0 +1,197 @@
+#!/bin/bash
+# workers_bench.sh - the whole pipeline on one mixed drop, by one process
+# (`stockpipe run`) and by 1, 2 and 4 workers sharing a run (`stockpipe
+# plan` + `stockpipe work`), on SQLite and, when a PostgreSQL server can
+# be started here, on PostgreSQL (`make bench`; not part of `make test`).
+#
+#   tests/bench/workers_bench.sh BINARY
+#
+#   WBENCH_MB=64        total input size (CSV store counts and UBL XML,
+#                       in WBENCH_FILES files)
+#   WBENCH_FILES=64
+#   WBENCH_WORKERS="1 2 4"
+#   WBENCH_DIR=DIR      scratch space (default a temp dir, removed unless
+#                       WBENCH_KEEP=1)
+#
+# Three targets (webshop CSV, marketplace JSONL, marketplace XML). Each row:
+# wall seconds from the first command to the last worker's exit, input
+# MB/s, the summed time of each stage as the run report gives it, peak RSS
+# of the largest process, and the speed-up against the single SQLite run.
+set -u
+if [ $# -lt 1 ]; then
+	echo "usage: $0 BINARY" >&2
+	exit 64
+fi
+case $1 in
+/*) BIN=$1 ;;
+*) BIN=$(pwd)/$1 ;;
+esac
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+MB=${WBENCH_MB:-64}
+NF=${WBENCH_FILES:-64}
+WORKERS=${WBENCH_WORKERS:-1 2 4}
+TIME=/usr/bin/time
+W=${WBENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/sp-wbench.XXXXXX")}
+mkdir -p "$W"
+PG_STARTED=0
+cleanup() {
+	[ $PG_STARTED = 1 ] && pg_stop
+	[ "${WBENCH_KEEP:-0}" = 1 ] || rm -rf "$W"
+}
+trap cleanup EXIT
+export STOCKPIPE_NOW=2026-11-20T06:00:00Z
+
+cc -std=c11 -O2 -D_GNU_SOURCE -o "$W/gen" "$SRC/tests/bench/gen_bench.c" ||
+	exit 70
+
+# The drop, generated once and copied into each case.
+mkdir -p "$W/drop/stores" "$W/drop/ubl"
+per=$((MB * 1024 * 1024 / NF))
+i=0
+while [ $i -lt "$NF" ]; do
+	if [ $((i % 4)) = 3 ]; then
+		"$W/gen" ubl "$per" $((100 + i)) \
+			>"$W/drop/ubl/report_$(printf %03d $i).xml" 2>/dev/null
+	else
+		"$W/gen" csv "$per" $((100 + i)) \
+			>"$W/drop/stores/stock_$(printf %03d $i).csv" 2>/dev/null
+	fi || exit 70
+	i=$((i + 1))
+done
+bytes=$(du -cb "$W/drop" | tail -n 1 | cut -f1)
+
+# setup DIR [STATE_DB]: config, mappings and a copy of the drop.
+setup() {
+	rm -rf "$1"
+	mkdir -p "$1/out/webshop" "$1/out/market" "$1/out/marketxml"
+	cp -R "$SRC/mappings" "$1/mappings"
+	cp -R "$W/drop" "$1/drop"
+	awk 'BEGIN { print "store_code,location_id,name";
+		for (i = 1; i <= 999; i++)
+			printf "F%03d,STORE-%03d,Bench store %d\n", i, i, i }' \
+		>"$1/mappings/lookups/stores.csv"
+	{
+		echo "state_dir: ./state"
+		[ -n "${2:-}" ] && echo "state_db: $2" &&
+			echo "state_db_password_env: STOCKPIPE_PG_PASSWORD"
+		cat <<'YAML'
+sources:
+  - name: stores
+    path: drop/stores
+    pattern: "*"
+    mapping: mappings/stores/store_stock_csv.yaml
+  - name: ubl
+    path: drop/ubl
+    pattern: "*"
+    mapping: mappings/xml/ubl_inventory_report.yaml
+targets:
+  - name: webshop
+    path: out/webshop
+    mapping: mappings/targets/webshop_stock.yaml
+    filename: "{target}_{run_id}.csv"
+  - name: market
+    path: out/market
+    mapping: mappings/targets/marketplace_stock.yaml
+    filename: "{target}_{run_id}.jsonl"
+  - name: marketxml
+    path: out/marketxml
+    mapping: mappings/targets/marketplace_stock_xml.yaml
+    filename: "{target}_{run_id}.xml"
+YAML
+	} >"$1/stockpipe.yaml"
+}
+
+ROWS=$W/rows
+: >"$ROWS"
+REF_S=
+
+# stage_ms DIR: "fetch unpack map load render deliver" summed unit ms.
+stage_ms() {
+	python3 - "$1/state/reports/run-1.json" <<'PY' 2>/dev/null || echo "- - - - - -"
+import json, sys
+r = json.load(open(sys.argv[1]))
+st = r.get("stages") or {}
+out = []
+for s in ("fetch", "unpack", "map", "load", "render", "deliver"):
+    v = st.get(s, {})
+    out.append("%.1f" % (v.get("duration_ms", 0) / 1000.0))
+print(" ".join(out))
+PY
+}
+
+# measure BACKEND N DIR [STATE_DB]: N = 0 for `stockpipe run`.
+measure() {
+	be=$1 n=$2 d=$3
+	setup "$d" "${4:-}"
+	cd "$d" || exit 70
+	t0=$(date +%s.%N)
+	if [ "$n" = 0 ]; then
+		$TIME -f '%M' -o "$d/rss.0" "$BIN" -q -c stockpipe.yaml run \
+			>/dev/null 2>"$d/err"
+		rc=$?
+	else
+		run=$("$BIN" -q -c stockpipe.yaml plan 2>"$d/err") || exit 70
+		pids=
+		k=1
+		while [ $k -le "$n" ]; do
+			$TIME -f '%M' -o "$d/rss.$k" "$BIN" -q -c stockpipe.yaml \
+				work --run "$run" --worker-id "b$k" --poll 20 \
+				>/dev/null 2>>"$d/err" &
+			pids="$pids $!"
+			k=$((k + 1))
+		done
+		rc=0
+		for p in $pids; do
+			wait "$p" || rc=$?
+		done
+	fi
+	t1=$(date +%s.%N)
+	cd "$SRC" || exit 70
+	s=$(echo "$t1 - $t0" | bc)
+	rss=$(cat "$d"/rss.* 2>/dev/null | sort -n | tail -n 1)
+	[ -z "$REF_S" ] && REF_S=$s
+	echo "$be $n $s $rc ${rss:-0} $(stage_ms "$d")" >>"$ROWS"
+	if [ -z "${WBENCH_REF_OUT:-}" ]; then
+		WBENCH_REF_OUT=$d/out
+		cp -R "$d/out" "$W/ref_out"
+	elif ! diff -r "$W/ref_out" "$d/out" >/dev/null; then
+		echo "workers_bench: $be/$n: delivered files differ from the" \
+			"single run" >&2
+	fi
+}
+
+measure sqlite 0 "$W/sqlite-run"
+for n in $WORKERS; do
+	measure sqlite "$n" "$W/sqlite-$n"
+done
+
+# PostgreSQL, when a server can be started here (tests/e2e/lib/pg.sh).
+if [ -f "$SRC/tests/e2e/lib/pg.sh" ]; then
+	# shellcheck source=../e2e/lib/pg.sh
+	. "$SRC/tests/e2e/lib/pg.sh"
+	if pg_start "$W/pg" >"$W/pg.log" 2>&1; then
+		PG_STARTED=1
+		measure postgres 0 "$W/pg-run" "$PG_URL"
+		for n in $WORKERS; do
+			pg_reset_db >/dev/null 2>&1
+			measure postgres "$n" "$W/pg-$n" "$PG_URL"
+		done
+	else
+		echo "note: PostgreSQL rows skipped: the server did not start" \
+			"(see $W/pg.log)" >&2
+	fi
+fi
+
+printf '\nworkers bench: %s MB in %s files (CSV store counts, UBL XML), ' \
+	"$(echo "scale=1; $bytes / 1048576" | bc)" "$NF"
+printf 'three targets; %s cores\n' "$(nproc)"
+printf '%-9s %-8s %8s %7s %8s %4s %8s   %s\n' backend mode seconds MB/s \
+	speedup exit "RSS MB" "stage seconds: fetch unpack map load render deliver"
+while read -r be n s rc rss f u m l r dl; do
+	mode=run
+	[ "$n" != 0 ] && mode="$n work"
+	printf '%-9s %-8s %8.2f %7.1f %7.2fx %4s %8.1f   %s %s %s %s %s %s\n' \
+		"$be" "$mode" "$s" "$(echo "$bytes / 1048576 / $s" | bc -l)" \
+		"$(echo "$REF_S / $s" | bc -l)" "$rc" \
+		"$(echo "$rss / 1024" | bc -l)" "$f" "$u" "$m" "$l" "$r" "$dl"
+done <"$ROWS"
