@@ -2099,7 +2099,8 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 		goto report_err;
 	if ((lock_fd = lock_acquire(r.cfg->state_dir, &err)) < 0)
 		goto report_err;
-	if (state_open(r.cfg->state_dir, &r.st, &err) < 0)
+	if (state_open_db(r.cfg->state_dir, r.cfg->state_db,
+			  r.cfg->state_db_password_env, &r.st, &err) < 0)
 		goto report_err;
 	for (i = 0; i < sizeof(areas) / sizeof(areas[0]); i++) {
 		snprintf(dir, sizeof(dir), "%s/%s", r.cfg->state_dir, areas[i]);
