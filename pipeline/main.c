@@ -32,6 +32,7 @@ static const struct {
 	{"targets", cmd_targets, "list targets: schedule, next due time, last delivery"},
 	{"deliver", cmd_deliver, "deliver one target now, or preview it as a diff (--dry-run)"},
 	{"reconcile", cmd_reconcile, "list SKU/locations where two sources disagree"},
+	{"db", cmd_db, "the state store's schema: migrate, status"},
 };
 
 static void usage(FILE *out)
