@@ -106,6 +106,8 @@ static void one_line(const char *in, char *out, size_t n)
 
 	for (; *in && o + 1 < n; in++) {
 		if (*in == '\n') {
+			while (in[1] == ' ' || in[1] == '\t')
+				in++;
 			if (!in[1])
 				break;
 			if (o + 3 < n) {
