@@ -40,8 +40,13 @@ enum stmt_id {
 };
 
 static const char *const sql[S_NSTMTS] = {
-	[S_RUN_CREATE] = "INSERT INTO runs(started_at, status, config_sha)"
-			 " VALUES(?, 'running', ?) RETURNING run_id",
+	/* max + 1, as SQLite numbers rowids: PostgreSQL's identity would
+	 * skip the number of a run whose creation was rolled back (a crash),
+	 * and run ids are in delivered file names. Runs are created under
+	 * the writer lock, so no two take the same number. */
+	[S_RUN_CREATE] = "INSERT INTO runs(run_id, started_at, status,"
+			 " config_sha) VALUES((SELECT coalesce(max(run_id), 0)"
+			 " + 1 FROM runs), ?, 'running', ?) RETURNING run_id",
 	[S_RUN_UNFINISHED] = "SELECT run_id FROM runs WHERE status != 'done'"
 			     " ORDER BY run_id DESC LIMIT 1",
 	[S_RUN_GET] = "SELECT run_id, started_at, finished_at, status,"

@@ -76,7 +76,7 @@ void state_rollback(struct state *s);
 
 const char *unit_state_name(int st);
 
-/* Runs. */
+/* Runs. state_run_create: inside state_begin (ids are max + 1). */
 int state_run_create(struct state *s, const char *now_iso,
 		     const char *config_sha, int64_t *run_id, struct err *err);
 /* *run_id = newest run not done (running or failed), 0 if none. */

@@ -317,7 +317,7 @@ if [ ! -s "$T_TMP/points" ]; then
 else
 	total=$(wc -l <"$T_TMP/points")
 	stride=${PG_CRASH_STRIDE:-10}
-	bad=0 tried=0 n=2
+	bad=0 tried=0 n=1
 	while [ $n -le "$total" ]; do
 		tried=$((tried + 1))
 		D=$T_TMP/crash
