@@ -18,7 +18,7 @@
 
 CC       ?= cc
 PREFIX   ?= /usr/local
-PKGS     := libarchive libxml-2.0 libssh2 sqlite3 yaml-0.1 libcrypto
+PKGS     := libarchive libxml-2.0 libssh2 sqlite3 libpq yaml-0.1 libcrypto
 WARN     := -std=c11 -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Werror
 DEFS     := -D_GNU_SOURCE
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

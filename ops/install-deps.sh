@@ -2,13 +2,17 @@
 # Install the Debian packages stockpipe needs to build, test and run its demo.
 # Checks each package with dpkg -s first, so a machine that has them all is not
 # touched; runs apt-get update once, only when something is missing.
-# Usage: ops/install-deps.sh [build|test|fuzz]   (test adds the SFTP test
-# server; fuzz adds clang and its libFuzzer runtime, for make fuzz only)
+# Usage: ops/install-deps.sh [build|test|fuzz]   (test adds the SFTP and
+# PostgreSQL test servers; fuzz adds clang and its libFuzzer runtime, for
+# make fuzz only)
 set -eu
 pkgs="build-essential pkg-config libarchive-dev libxml2-dev libcsv-dev libssh2-1-dev
-libsqlite3-dev libyaml-dev libssl-dev"
+libsqlite3-dev libpq-dev libyaml-dev libssl-dev"
 if [ "${1:-build}" = test ]; then
-    pkgs="$pkgs openssh-server openssh-client sqlite3 python3 zip unzip time"
+    # postgresql: the server tests/e2e/postgres.sh starts privately
+    # (its own cluster on 127.0.0.1; the system's cluster is not used).
+    pkgs="$pkgs openssh-server openssh-client sqlite3 python3 zip unzip time
+postgresql"
 fi
 if [ "${1:-build}" = fuzz ]; then
     pkgs="$pkgs clang libclang-rt-14-dev"

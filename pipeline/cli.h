@@ -31,6 +31,7 @@ int cmd_deliver(int argc, char **argv, const struct cli_global *g);
 int cmd_reconcile(int argc, char **argv, const struct cli_global *g);
 int cmd_plan(int argc, char **argv, const struct cli_global *g);
 int cmd_work(int argc, char **argv, const struct cli_global *g);
+int cmd_db(int argc, char **argv, const struct cli_global *g);
 
 /* True when argv has -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);

@@ -204,7 +204,8 @@ static int dry_run(const struct cli_global *g, const char *name)
 		err_set(&err, E_USAGE, "no target named '%s'", name);
 		goto fail;
 	}
-	if (state_open(cfg->state_dir, &st, &err) < 0 ||
+	if (state_open_db(cfg->state_dir, cfg->state_db,
+			  cfg->state_db_password_env, &st, &err) < 0 ||
 	    state_delivery_info(st, t->name, &d, &found, &err) < 0)
 		goto fail;
 	dt_format_iso(now, iso);

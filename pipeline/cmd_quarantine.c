@@ -200,7 +200,8 @@ int cmd_quarantine(int argc, char **argv, const struct cli_global *g)
 	if (!strcmp(verb, "release") &&
 	    (lock_fd = lock_acquire(cfg->state_dir, &err)) < 0)
 		goto fail;
-	if (state_open(cfg->state_dir, &st, &err) < 0)
+	if (state_open_db(cfg->state_dir, cfg->state_db,
+			  cfg->state_db_password_env, &st, &err) < 0)
 		goto fail;
 	if (!strcmp(verb, "list")) {
 		if (state_units_in_state_each(st, US_QUARANTINED, "map",

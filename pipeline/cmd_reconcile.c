@@ -188,7 +188,8 @@ int cmd_reconcile(int argc, char **argv, const struct cli_global *g)
 			config_source(cfg, a) ? b : a);
 		goto fail;
 	}
-	if (state_open(cfg->state_dir, &st, &err) < 0)
+	if (state_open_db(cfg->state_dir, cfg->state_db,
+			  cfg->state_db_password_env, &st, &err) < 0)
 		goto fail;
 	if (csv) {
 		if (fsu_atomic_open(&c.csv, csv, &err) < 0)

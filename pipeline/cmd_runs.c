@@ -67,7 +67,8 @@ int cmd_runs(int argc, char **argv, const struct cli_global *g)
 		}
 	}
 	if (config_load(g->config_path, g->state_dir, &cfg, &err) < 0 ||
-	    state_open(cfg->state_dir, &st, &err) < 0)
+	    state_open_db(cfg->state_dir, cfg->state_db,
+			  cfg->state_db_password_env, &st, &err) < 0)
 		goto fail;
 	printf("%6s  %-20s  %-20s  %-8s %4s  %5s %6s %5s %7s %9s\n", "run",
 	       "started", "finished", "status", "exit", "done", "failed",

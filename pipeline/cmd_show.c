@@ -90,7 +90,8 @@ int cmd_show(int argc, char **argv, const struct cli_global *g)
 		return EXIT_USAGE;
 	}
 	if (config_load(g->config_path, g->state_dir, &cfg, &err) < 0 ||
-	    state_open(cfg->state_dir, &st, &err) < 0 ||
+	    state_open_db(cfg->state_dir, cfg->state_db,
+			  cfg->state_db_password_env, &st, &err) < 0 ||
 	    state_run_get(st, id, &run, &err) < 0)
 		goto fail;
 	if (html) {

@@ -127,7 +127,8 @@ int cmd_targets(int argc, char **argv, const struct cli_global *g)
 		err_set(&err, E_USAGE, "no target named '%s'", only);
 		goto fail;
 	}
-	if (state_open(cfg->state_dir, &st, &err) < 0)
+	if (state_open_db(cfg->state_dir, cfg->state_db,
+			  cfg->state_db_password_env, &st, &err) < 0)
 		goto fail;
 	for (k = 0; k < cfg->ntargets; k++) {
 		if (only && strcmp(only, cfg->targets[k].name))

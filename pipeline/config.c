@@ -995,11 +995,59 @@ int config_authorized(const struct config *c, int st, const char *source)
 	return 0;
 }
 
+/* state_db: a postgres:// URL without a password; "" (e.g. from
+ * ${VAR:-}) means the SQLite file in state_dir. */
+static int load_state_db(struct loader *l, const struct ynode *root)
+{
+	const char *url = NULL, *pwenv = NULL, *auth, *end, *q;
+	const struct ynode *n = ynode_get(root, "state_db");
+
+	if (want_scalar(l, root, "state_db", 0, &url) < 0 ||
+	    want_scalar(l, root, "state_db_password_env", 0, &pwenv) < 0)
+		return -1;
+	if (pwenv) {
+		for (q = pwenv; *q; q++)
+			if (!(*q == '_' || (*q >= 'A' && *q <= 'Z') ||
+			      (*q >= 'a' && *q <= 'z') ||
+			      (q > pwenv && *q >= '0' && *q <= '9')))
+				break;
+		if (!*pwenv || *q)
+			return ynode_err(l->t,
+					 ynode_get(root,
+						   "state_db_password_env"),
+					 l->err, E_CONFIG,
+					 "state_db_password_env must name an "
+					 "environment variable");
+		l->c->state_db_password_env = pwenv;
+	}
+	if (!url || !*url)
+		return 0;
+	if (strncmp(url, "postgres://", 11) &&
+	    strncmp(url, "postgresql://", 13))
+		return ynode_err(l->t, n, l->err, E_CONFIG,
+				 "state_db must be a postgres:// URL "
+				 "(leave it out for SQLite in state_dir)");
+	/* The password never lives in the file (nor in messages). */
+	auth = strstr(url, "://") + 3;
+	end = auth + strcspn(auth, "/?#");
+	for (q = end; q > auth && q[-1] != '@'; q--)
+		;
+	if ((q > auth && memchr(auth, ':', (size_t)(q - auth))) ||
+	    strstr(url, "password="))
+		return ynode_err(l->t, n, l->err, E_CONFIG,
+				 "state_db must not carry a password; put it "
+				 "in an environment variable and name that "
+				 "variable in state_db_password_env");
+	l->c->state_db = url;
+	return 0;
+}
+
 int config_load(const char *path, const char *state_dir_override,
 		struct config **out, struct err *err)
 {
 	static const char *const keys[] = {"state_dir", "reject_threshold",
 					    "sources", "targets", "authority",
+					    "state_db", "state_db_password_env",
 					    NULL};
 	struct loader l;
 	struct config *c;
@@ -1065,6 +1113,8 @@ int config_load(const char *path, const char *state_dir_override,
 	} else {
 		c->state_dir = resolve(&l, s);
 	}
+	if (load_state_db(&l, root) < 0)
+		goto fail;
 	v = ynode_get(root, "sources");
 	if (!v || v->type != Y_SEQ || v->n == 0) {
 		ynode_err(l.t, v ? v : root, err, E_CONFIG,

@@ -104,7 +104,11 @@ struct config {
 	struct ytree *tree;       /* owns every string below */
 	const char *path;         /* config file as given */
 	const char *dir;          /* its directory (absolute) */
-	const char *state_dir;    /* absolute */
+	const char *state_dir;    /* absolute; artifacts (and SQLite's
+				     state.db) */
+	const char *state_db;     /* postgres:// URL (no password), or NULL
+				     for SQLite in state_dir */
+	const char *state_db_password_env; /* env var with its password */
 	char sha256[65];          /* of the config file bytes */
 	struct cfg_source *sources;
 	size_t nsources;

@@ -34,6 +34,7 @@ static const struct {
 	{"reconcile", cmd_reconcile, "list SKU/locations where two sources disagree"},
 	{"plan", cmd_plan, "open a run for workers and print its id"},
 	{"work", cmd_work, "work on a run together with other workers"},
+	{"db", cmd_db, "the state store's schema: migrate, status"},
 };
 
 static void usage(FILE *out)

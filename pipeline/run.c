@@ -2135,7 +2135,8 @@ int run_setup(struct run *r, const struct cli_global *g,
 							  err)
 				    : lock_acquire(r->cfg->state_dir, err)) < 0)
 		return -1;
-	if (state_open(r->cfg->state_dir, &r->st, err) < 0)
+	if (state_open_db(r->cfg->state_dir, r->cfg->state_db,
+			  r->cfg->state_db_password_env, &r->st, err) < 0)
 		return -1;
 	for (i = 0; i < sizeof(areas) / sizeof(areas[0]); i++) {
 		snprintf(dir, sizeof(dir), "%s/%s", r->cfg->state_dir, areas[i]);

@@ -1,101 +1,22 @@
-/* state.c - the SQLite state store; see state.h.
+/* state.c - the state store; see state.h.
  *
- * WAL mode with synchronous=FULL: a commit is on disk when it returns, so a
- * unit marked done is never lost by a crash or power cut. Statements are
- * prepared once per process and reused (the load stage runs several per
- * record). Every write happens inside a transaction the stage engine
- * opened with BEGIN IMMEDIATE, so writers never deadlock on upgrade.
+ * All SQL of the stage engine, written once in the common dialect of
+ * db.h and run on SQLite or PostgreSQL. Statements are prepared once per
+ * process and reused (the load stage runs several per record). Every
+ * write happens inside a transaction the stage engine opened with
+ * state_begin(), which holds the store's single writer lock (db_begin), so
+ * writers are serialized and never deadlock on upgrade. The tables and
+ * their versions live in schema.c.
  */
 #include "state.h"
 #include "fsutil.h"
-#include "db.h"
+#include "schema.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../transforms/dt.h"
-
-#define SCHEMA_VERSION 1
-
-static const char schema[] =
-	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
-	"CREATE TABLE IF NOT EXISTS runs(run_id INTEGER PRIMARY KEY,"
-	" started_at TEXT NOT NULL, finished_at TEXT, status TEXT NOT NULL,"
-	" exit_code INTEGER, config_sha TEXT);"
-	"CREATE TABLE IF NOT EXISTS plans(run_id INTEGER, stage TEXT,"
-	" scope TEXT, PRIMARY KEY(run_id, stage, scope));"
-	"CREATE TABLE IF NOT EXISTS units(id INTEGER PRIMARY KEY,"
-	" run_id INTEGER NOT NULL, stage TEXT NOT NULL, scope TEXT NOT NULL,"
-	" ukey TEXT NOT NULL, parent INTEGER, state INTEGER NOT NULL,"
-	" attempts INTEGER NOT NULL DEFAULT 0, input_path TEXT,"
-	" input_sha TEXT, output_path TEXT, output_sha TEXT,"
-	" records_in INTEGER DEFAULT 0, records_out INTEGER DEFAULT 0,"
-	" rejects INTEGER DEFAULT 0, dupes INTEGER DEFAULT 0,"
-	" stale INTEGER DEFAULT 0, started_ms INTEGER DEFAULT 0,"
-	" finished_ms INTEGER DEFAULT 0, error TEXT, detail TEXT,"
-	" worker TEXT, lease_until INTEGER,"
-	" UNIQUE(run_id, stage, scope, ukey));"
-	"CREATE TABLE IF NOT EXISTS leases(run_id INTEGER NOT NULL, name TEXT NOT NULL, worker TEXT, lease_until INTEGER NOT NULL DEFAULT 0, done INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(run_id, name));"
-	"CREATE TABLE IF NOT EXISTS files(source TEXT NOT NULL,"
-	" name TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL,"
-	" sha256 TEXT NOT NULL, run_id INTEGER, post_state TEXT,"
-	" PRIMARY KEY(source, name, size, mtime));"
-	"CREATE INDEX IF NOT EXISTS files_sha ON files(source, sha256);"
-	"CREATE TABLE IF NOT EXISTS run_deps(run_id INTEGER, path TEXT,"
-	" sha256 TEXT, PRIMARY KEY(run_id, path));"
-	"CREATE TABLE IF NOT EXISTS items(sku TEXT PRIMARY KEY, gtin TEXT,"
-	" description TEXT, brand TEXT, category TEXT, base_uom TEXT,"
-	" pack_size TEXT, status TEXT, supplier_id TEXT, supplier_sku TEXT,"
-	" as_of TEXT, txn_id TEXT, doc INTEGER);"
-	"CREATE TABLE IF NOT EXISTS locations(location_id TEXT PRIMARY KEY,"
-	" type TEXT, name TEXT, region TEXT, timezone TEXT, as_of TEXT,"
-	" txn_id TEXT, doc INTEGER);"
-	"CREATE TABLE IF NOT EXISTS prices(sku TEXT, price_list TEXT,"
-	" currency TEXT, amount TEXT, valid_from TEXT, valid_to TEXT,"
-	" kind TEXT, as_of TEXT, txn_id TEXT, doc INTEGER,"
-	" PRIMARY KEY(sku, price_list, currency, valid_from, kind));"
-	"CREATE TABLE IF NOT EXISTS stock_events(id INTEGER PRIMARY KEY,"
-	" doc INTEGER NOT NULL, sku TEXT NOT NULL, location TEXT NOT NULL,"
-	" state INTEGER NOT NULL, qty INTEGER NOT NULL, delta INTEGER NOT NULL,"
-	" as_of INTEGER NOT NULL, txn_id TEXT NOT NULL UNIQUE,"
-	" source TEXT, file TEXT, line INTEGER,"
-	" applied INTEGER NOT NULL DEFAULT 1);"
-	"CREATE INDEX IF NOT EXISTS stock_events_key"
-	" ON stock_events(sku, location, state, as_of);"
-	"CREATE INDEX IF NOT EXISTS stock_events_doc ON stock_events(doc);"
-	"CREATE TABLE IF NOT EXISTS positions(sku TEXT, location TEXT,"
-	" state INTEGER, qty INTEGER NOT NULL, snap_as_of INTEGER,"
-	" snap_txn TEXT, last_as_of INTEGER NOT NULL, delta_as_of INTEGER,"
-	" PRIMARY KEY(sku, location, state)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS deliveries(target TEXT, sha256 TEXT,"
-	" run_id INTEGER, file_name TEXT, delivered_at INTEGER,"
-	" PRIMARY KEY(target, file_name));"
-	"CREATE INDEX IF NOT EXISTS deliveries_key"
-	" ON deliveries(target, sha256);"
-	"CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY,"
-	" value INTEGER NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS source_fetches(source TEXT PRIMARY KEY,"
-	" last_at INTEGER NOT NULL);"
-	/* When each target was last considered due by its schedule (run
-	 * clock), so a missed window delivers once, not once per window. */
-	"CREATE TABLE IF NOT EXISTS target_checks(target TEXT PRIMARY KEY,"
-	" last_due_at INTEGER NOT NULL);"
-	/* EDI interchanges seen, for duplicate detection (state.h). */
-	"CREATE TABLE IF NOT EXISTS edi_interchanges(format TEXT NOT NULL,"
-	" sender TEXT NOT NULL, receiver TEXT NOT NULL, control TEXT NOT NULL,"
-	" sha256 TEXT NOT NULL, source TEXT, doc TEXT, doc_sha TEXT,"
-	" run_id INTEGER, PRIMARY KEY(format, sender, receiver, control));"
-	/* EDI acknowledgments: one per (source, interchange, group), with
-	 * the file's bytes, so a resend is byte-identical (state.h). */
-	"CREATE TABLE IF NOT EXISTS edi_acks(source TEXT NOT NULL,"
-	" format TEXT NOT NULL, sender TEXT NOT NULL, receiver TEXT NOT NULL,"
-	" control TEXT NOT NULL, grp TEXT NOT NULL, doc TEXT, run_id INTEGER,"
-	" ack_type TEXT NOT NULL, ack_control INTEGER NOT NULL,"
-	" file_name TEXT NOT NULL, content BLOB NOT NULL,"
-	" sent_at INTEGER NOT NULL DEFAULT 0,"
-	" PRIMARY KEY(source, format, sender, receiver, control, grp));";
 
 enum stmt_id {
 	S_RUN_CREATE, S_RUN_UNFINISHED, S_RUN_GET, S_RUN_FINISH, S_RUN_REOPEN,
@@ -114,12 +35,18 @@ enum stmt_id {
 	S_UNITS_IN_STATE, S_RUN_LAST_DONE, S_POS_NEGATIVE, S_RUN_OLDEST_EV,
 	S_RUN_DELIVS,
 	S_CHECK_SET, S_CHECK_GET, S_DELIV_INFO, S_RECONCILE,
+	S_IC_FIND, S_IC_ADD, S_ACK_FIND, S_ACK_ADD, S_ACKS_UNSENT, S_ACK_SENT,
 	S_NSTMTS
 };
 
 static const char *const sql[S_NSTMTS] = {
-	[S_RUN_CREATE] = "INSERT INTO runs(started_at, status, config_sha)"
-			 " VALUES(?, 'running', ?)",
+	/* max + 1, as SQLite numbers rowids: PostgreSQL's identity would
+	 * skip the number of a run whose creation was rolled back (a crash),
+	 * and run ids are in delivered file names. Runs are created under
+	 * the writer lock, so no two take the same number. */
+	[S_RUN_CREATE] = "INSERT INTO runs(run_id, started_at, status,"
+			 " config_sha) VALUES((SELECT coalesce(max(run_id), 0)"
+			 " + 1 FROM runs), ?, 'running', ?) RETURNING run_id",
 	[S_RUN_UNFINISHED] = "SELECT run_id FROM runs WHERE status != 'done'"
 			     " ORDER BY run_id DESC LIMIT 1",
 	[S_RUN_GET] = "SELECT run_id, started_at, finished_at, status,"
@@ -130,17 +57,20 @@ static const char *const sql[S_NSTMTS] = {
 			 " finished_at = NULL WHERE run_id = ?",
 	[S_RUNS] = "SELECT run_id, started_at, finished_at, status, exit_code,"
 		   " config_sha FROM runs ORDER BY run_id DESC LIMIT ?",
-	[S_DEP_ADD] = "INSERT OR REPLACE INTO run_deps VALUES(?, ?, ?)",
+	[S_DEP_ADD] = "INSERT INTO run_deps VALUES(?, ?, ?)"
+		      " ON CONFLICT(run_id, path) DO UPDATE SET"
+		      " sha256 = excluded.sha256",
 	[S_DEPS] = "SELECT path, sha256 FROM run_deps WHERE run_id = ?"
 		   " ORDER BY path",
 	[S_PLAN_GET] = "SELECT 1 FROM plans WHERE run_id = ? AND stage = ?"
 		       " AND scope = ?",
-	[S_PLAN_SET] = "INSERT OR IGNORE INTO plans VALUES(?, ?, ?)",
+	[S_PLAN_SET] = "INSERT INTO plans VALUES(?, ?, ?)"
+		       " ON CONFLICT DO NOTHING",
 	[S_PLAN_DEL] = "DELETE FROM plans WHERE run_id = ? AND stage = ?"
 		       " AND scope = ?",
-	[S_UNIT_INS] = "INSERT OR IGNORE INTO units(run_id, stage, scope, ukey,"
+	[S_UNIT_INS] = "INSERT INTO units(run_id, stage, scope, ukey,"
 		       " parent, state, input_path, input_sha)"
-		       " VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+		       " VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
 	[S_UNIT_FIND] = "SELECT id FROM units WHERE run_id = ? AND stage = ?"
 			" AND scope = ? AND ukey = ?",
 	[S_UNIT_SAVE] = "UPDATE units SET state = ?, attempts = ?,"
@@ -170,7 +100,8 @@ static const char *const sql[S_NSTMTS] = {
 			 " AND size = ? AND mtime = ?",
 	[S_FILE_SAME] = "SELECT name FROM files WHERE source = ? AND sha256 = ?"
 			" LIMIT 1",
-	[S_FILE_ADD] = "INSERT OR IGNORE INTO files VALUES(?, ?, ?, ?, ?, ?, ?)",
+	[S_FILE_ADD] = "INSERT INTO files VALUES(?, ?, ?, ?, ?, ?, ?)"
+		       " ON CONFLICT DO NOTHING",
 	[S_FILE_POST] = "UPDATE files SET post_state = ? WHERE source = ?"
 			" AND name = ? AND size = ? AND mtime = ?",
 	/* Master data: the newer as_of wins; without as_of, the later load
@@ -202,17 +133,23 @@ static const char *const sql[S_NSTMTS] = {
 		" txn_id=excluded.txn_id, doc=excluded.doc"
 		" WHERE prices.as_of IS NULL OR excluded.as_of IS NULL"
 		" OR excluded.as_of >= prices.as_of",
-	[S_EV_INS] = "INSERT OR IGNORE INTO stock_events(doc, sku, location,"
+	[S_EV_INS] = "INSERT INTO stock_events(doc, sku, location,"
 		     " state, qty, delta, as_of, txn_id, source, file, line)"
-		     " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+		     " VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
 	[S_POS_GET] = "SELECT qty, snap_as_of, snap_txn, last_as_of, delta_as_of"
 		      " FROM positions WHERE sku = ? AND location = ?"
 		      " AND state = ?",
-	[S_POS_PUT] = "INSERT OR REPLACE INTO positions VALUES(?,?,?,?,?,?,?,?)",
-	[S_EV_INS_KEPT] = "INSERT OR IGNORE INTO stock_events(doc, sku,"
+	[S_POS_PUT] = "INSERT INTO positions VALUES(?,?,?,?,?,?,?,?)"
+		      " ON CONFLICT(sku, location, state) DO UPDATE SET"
+		      " qty = excluded.qty, snap_as_of = excluded.snap_as_of,"
+		      " snap_txn = excluded.snap_txn,"
+		      " last_as_of = excluded.last_as_of,"
+		      " delta_as_of = excluded.delta_as_of",
+	[S_EV_INS_KEPT] = "INSERT INTO stock_events(doc, sku,"
 			  " location, state, qty, delta, as_of, txn_id, source,"
 			  " file, line, applied)"
-			  " VALUES(?,?,?,?,?,?,?,?,?,?,?,0)",
+			  " VALUES(?,?,?,?,?,?,?,?,?,?,?,0)"
+			  " ON CONFLICT DO NOTHING",
 	[S_DELTA_SUM] = "SELECT coalesce(sum(qty), 0) FROM stock_events"
 			" WHERE sku = ? AND location = ? AND state = ?"
 			" AND delta = 1 AND as_of > ? AND applied = 1",
@@ -251,17 +188,25 @@ static const char *const sql[S_NSTMTS] = {
 	/* Only the newest delivery counts: stock that goes A -> B -> A must
 	 * reach the target as A again, though A was delivered once before. */
 	[S_DELIV_FIND] = "SELECT file_name FROM deliveries WHERE target = ?"
-			 " AND sha256 = ? AND rowid = (SELECT max(rowid)"
+			 " AND sha256 = ? AND seq = (SELECT max(seq)"
 			 " FROM deliveries WHERE target = ?)",
-	[S_DELIV_ADD] = "INSERT OR IGNORE INTO deliveries VALUES(?,?,?,?,?)",
+	/* seq orders the deliveries (rowid did before schema 2); writers
+	 * hold the writer lock, so max + 1 is never taken twice. */
+	[S_DELIV_ADD] = "INSERT INTO deliveries(target, sha256, run_id,"
+			" file_name, delivered_at, seq) VALUES(?, ?, ?, ?, ?,"
+			" (SELECT coalesce(max(seq), 0) + 1 FROM deliveries))"
+			" ON CONFLICT DO NOTHING",
 	[S_DELIV_LATEST] = "SELECT file_name FROM deliveries WHERE target = ?"
-			   " ORDER BY rowid DESC LIMIT 1",
+			   " ORDER BY seq DESC LIMIT 1",
 	[S_SRC_FETCHED] = "INSERT INTO source_fetches VALUES(?, ?)"
 			  " ON CONFLICT(source) DO UPDATE SET"
-			  " last_at = max(last_at, excluded.last_at)",
+			  " last_at = CASE WHEN excluded.last_at >"
+			  " source_fetches.last_at THEN excluded.last_at"
+			  " ELSE source_fetches.last_at END",
 	[S_SRC_LAST] = "SELECT last_at FROM source_fetches WHERE source = ?",
 	[S_COUNTER_BUMP] = "INSERT INTO counters VALUES(?, 1)"
-			   " ON CONFLICT(name) DO UPDATE SET value = value + 1",
+			   " ON CONFLICT(name) DO UPDATE SET"
+			   " value = counters.value + 1",
 	[S_COUNTER_GET] = "SELECT value FROM counters WHERE name = ?",
 	[S_DELIV_NAME] = "SELECT 1 FROM deliveries WHERE target = ?"
 			 " AND file_name = ?",
@@ -286,7 +231,7 @@ static const char *const sql[S_NSTMTS] = {
 			" WHERE target = ?",
 	[S_DELIV_INFO] = "SELECT delivered_at, file_name, sha256, run_id"
 			 " FROM deliveries WHERE target = ?"
-			 " ORDER BY rowid DESC LIMIT 1",
+			 " ORDER BY seq DESC LIMIT 1",
 	/* The latest snapshot (not delta) each of two sources reported per
 	 * (sku, location) for one state, side by side; keys either lacks
 	 * come with NULLs. */
@@ -306,150 +251,114 @@ static const char *const sql[S_NSTMTS] = {
 		" FROM k LEFT JOIN a ON a.sku = k.sku AND a.location = k.location"
 		" LEFT JOIN b ON b.sku = k.sku AND b.location = k.location"
 		" ORDER BY k.sku, k.location",
+	/* The EDI ledgers (state.h). */
+	[S_IC_FIND] = "SELECT sha256, source, doc, doc_sha, run_id"
+		      " FROM edi_interchanges WHERE format = ?1 AND"
+		      " sender = ?2 AND receiver = ?3 AND control = ?4",
+	[S_IC_ADD] = "INSERT INTO edi_interchanges(format, sender, receiver,"
+		     " control, sha256, source, doc, doc_sha, run_id)"
+		     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+		     " ON CONFLICT(format, sender, receiver, control)"
+		     " DO UPDATE SET sha256 = excluded.sha256,"
+		     " source = excluded.source, doc = excluded.doc,"
+		     " doc_sha = excluded.doc_sha, run_id = excluded.run_id",
+	[S_ACK_FIND] = "SELECT file_name FROM edi_acks WHERE source = ?1"
+		       " AND format = ?2 AND sender = ?3 AND"
+		       " receiver = ?4 AND control = ?5 AND grp = ?6",
+	[S_ACK_ADD] = "INSERT INTO edi_acks(source, format, sender,"
+		      " receiver, control, grp, doc, run_id, ack_type,"
+		      " ack_control, file_name, content, sent_at, seq)"
+		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+		      " ?11, ?12, 0,"
+		      " (SELECT coalesce(max(seq), 0) + 1 FROM edi_acks))",
+	[S_ACKS_UNSENT] = "SELECT format, sender, receiver, control, grp,"
+			  " doc, run_id, ack_type, ack_control, file_name,"
+			  " content FROM edi_acks WHERE source = ?1 AND"
+			  " sent_at = 0 ORDER BY seq",
+	[S_ACK_SENT] = "UPDATE edi_acks SET sent_at = ?3 WHERE"
+		       " source = ?1 AND file_name = ?2",
 };
 
 struct state {
-	struct db *dbw; /* TEMP */
-	const char *worker;
-	sqlite3 *db;
-	sqlite3_stmt *st[S_NSTMTS];
+	struct db *db;
+	const char *worker;       /* state_set_worker; NULL = one process */
+	struct db_stmt *st[S_NSTMTS];
 	char item_buf[ITEM_NFIELDS][512];
 };
 
-static int db_err(struct state *s, struct err *err, const char *what)
+/* Statements that may return a row per position or item: read in
+ * bounded batches (a cursor on PostgreSQL). */
+static unsigned stmt_flags(enum stmt_id id)
 {
-	int code = sqlite3_errcode(s->db);
-
-	err_set(err,
-		code == SQLITE_BUSY || code == SQLITE_LOCKED ? E_BUSY
-		: code == SQLITE_FULL			      ? E_NOSPACE
-		: code == SQLITE_IOERR || code == SQLITE_CANTOPEN ? E_IO
-		: code == SQLITE_CORRUPT || code == SQLITE_NOTADB
-			? E_INTERNAL
-			: E_IO,
-		"state store: %s: %s", what, sqlite3_errmsg(s->db));
-	if (err)
-		err->os_code = sqlite3_extended_errcode(s->db);
-	return -1;
+	return id == S_POSITIONS || id == S_ITEMS || id == S_RECONCILE
+		       ? DB_STREAM
+		       : 0;
 }
 
 /* Returns the prepared, reset statement id. */
-static sqlite3_stmt *stmt(struct state *s, enum stmt_id id, struct err *err)
+static struct db_stmt *stmt(struct state *s, enum stmt_id id,
+			    struct err *err)
 {
-	sqlite3_stmt *p = s->st[id];
+	struct db_stmt *p = s->st[id];
 
 	if (!p) {
-		if (sqlite3_prepare_v3(s->db, sql[id], -1,
-				       SQLITE_PREPARE_PERSISTENT, &p,
-				       NULL) != SQLITE_OK) {
-			db_err(s, err, "prepare");
+		if (!(p = db_prepare(s->db, sql[id], stmt_flags(id), err)))
 			return NULL;
-		}
 		s->st[id] = p;
 	} else {
-		sqlite3_reset(p);
-		sqlite3_clear_bindings(p);
+		db_reset(p);
 	}
 	return p;
 }
 
-static void bind_text(sqlite3_stmt *p, int i, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(p, i, v, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(p, i);
-}
-
 /* Runs a statement that returns no rows. */
-static int step_done(struct state *s, sqlite3_stmt *p, struct err *err,
-		     const char *what)
+static int step_done(struct db_stmt *p, struct err *err)
 {
-	int rc = sqlite3_step(p);
-
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return db_err(s, err, what);
-	sqlite3_reset(p);
+	if (db_step(p, err) < 0)
+		return -1;
+	db_reset(p);
 	return 0;
 }
 
-static int exec(struct state *s, const char *q, struct err *err)
+/* For a query that always returns one row (an aggregate): rc from
+ * db_step, 1 expected. */
+static int one_row(int rc, struct db_stmt *p, struct err *err)
 {
-	if (sqlite3_exec(s->db, q, NULL, NULL, NULL) != SQLITE_OK)
-		return db_err(s, err, q);
+	if (rc == 1)
+		return 0;
+	db_reset(p);
+	if (rc < 0)
+		return -1;
+	return err_set(err, E_INTERNAL,
+		       "state store: no row from an aggregate");
+}
+
+int state_open_db(const char *state_dir, const char *db_url,
+		  const char *password_env, struct state **out,
+		  struct err *err)
+{
+	struct state *s;
+
+	*out = NULL;
+	if (!(s = calloc(1, sizeof(*s))))
+		return err_set(err, E_NOMEM, "out of memory");
+	if (schema_open(state_dir, db_url, password_env, &s->db, err) < 0 ||
+	    schema_check(s->db, err) < 0) {
+		state_close(s);
+		return -1;
+	}
+	*out = s;
 	return 0;
 }
 
 int state_open(const char *state_dir, struct state **out, struct err *err)
 {
-	struct state *s;
-	char path[4200];
-	sqlite3_stmt *p = NULL;
-	int version = 0;
-
-	*out = NULL;
-	if (fsu_mkdirs(state_dir, err) < 0)
-		return -1;
-	if (!(s = calloc(1, sizeof(*s))))
-		return err_set(err, E_NOMEM, "out of memory");
-	snprintf(path, sizeof(path), "%s/state.db", state_dir);
-	if (sqlite3_open_v2(path, &s->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				    SQLITE_OPEN_NOFOLLOW,
-			    NULL) != SQLITE_OK) {
-		db_err(s, err, "open");
-		goto fail;
-	}
-	sqlite3_busy_timeout(s->db, 10000);
-	sqlite3_extended_result_codes(s->db, 1);
-	if (exec(s, "PRAGMA journal_mode=WAL", err) < 0 ||
-	    exec(s, "PRAGMA synchronous=FULL", err) < 0 ||
-	    exec(s, "PRAGMA foreign_keys=OFF", err) < 0 ||
-	    /* 16 MiB of page cache: the load stage touches positions and
-	     * three indexes per record; the default 2 MiB spills to the
-	     * WAL constantly. Fixed, so memory does not grow with input. */
-	    exec(s, "PRAGMA cache_size=-16384", err) < 0 ||
-	    exec(s, "BEGIN IMMEDIATE", err) < 0)
-		goto fail;
-	if (exec(s, schema, err) < 0)
-		goto fail_tx;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT value FROM meta WHERE key='schema'", -1,
-			       &p, NULL) != SQLITE_OK) {
-		db_err(s, err, "read schema version");
-		goto fail_tx;
-	}
-	if (sqlite3_step(p) == SQLITE_ROW)
-		version = sqlite3_column_int(p, 0);
-	sqlite3_finalize(p);
-	if (version > SCHEMA_VERSION) {
-		err_set(err, E_CONFIG,
-			"state store '%s' has schema %d; this stockpipe "
-			"knows up to %d",
-			path, version, SCHEMA_VERSION);
-		goto fail_tx;
-	}
-	if (version < SCHEMA_VERSION &&
-	    exec(s, "INSERT OR REPLACE INTO meta VALUES('schema', '1')", err) <
-		    0)
-		goto fail_tx;
-	if (exec(s, "COMMIT", err) < 0)
-		goto fail_tx;
-	*out = s;
-	return 0;
-fail_tx:
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-fail:
-	state_close(s);
-	return -1;
+	return state_open_db(state_dir, NULL, NULL, out, err);
 }
 
-struct db *db_wrap_sqlite(void *h);
 struct db *state_db(struct state *s)
 {
-	if (!s->dbw)
-		s->dbw = db_wrap_sqlite(s->db);
-	return s->dbw;
+	return s->db;
 }
 
 void state_close(struct state *s)
@@ -458,32 +367,26 @@ void state_close(struct state *s)
 
 	if (!s)
 		return;
-	free(s->dbw);
 	for (i = 0; i < S_NSTMTS; i++)
-		sqlite3_finalize(s->st[i]);
-	sqlite3_close(s->db);
+		db_finalize(s->st[i]);
+	db_close(s->db);
 	free(s);
 }
 
 int state_begin(struct state *s, struct err *err)
 {
-	return exec(s, "BEGIN IMMEDIATE", err);
+	return db_begin(s->db, err);
 }
 
 int state_commit(struct state *s, struct err *err)
 {
 	fsu_crash_point("state-commit");
-	if (exec(s, "COMMIT", err) < 0) {
-		state_rollback(s);
-		return -1;
-	}
-	return 0;
+	return db_commit(s->db, err); /* rolls back when it fails */
 }
 
 void state_rollback(struct state *s)
 {
-	if (!sqlite3_get_autocommit(s->db))
-		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	db_rollback(s->db);
 }
 
 const char *unit_state_name(int st)
@@ -494,153 +397,154 @@ const char *unit_state_name(int st)
 	return st >= 0 && st <= US_QUARANTINED ? names[st] : "?";
 }
 
-static void col_copy(sqlite3_stmt *p, int i, char *out, size_t n)
+static void col_copy(struct db_stmt *p, int i, char *out, size_t n)
 {
-	const unsigned char *v = sqlite3_column_text(p, i);
+	const char *v = db_col_text(p, i);
 
-	snprintf(out, n, "%s", v ? (const char *)v : "");
+	snprintf(out, n, "%s", v ? v : "");
 }
 
 int state_run_create(struct state *s, const char *now_iso,
 		     const char *config_sha, int64_t *run_id, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_RUN_CREATE, err);
+	struct db_stmt *p = stmt(s, S_RUN_CREATE, err);
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, now_iso);
-	bind_text(p, 2, config_sha);
-	if (step_done(s, p, err, "create run") < 0)
+	db_bind_text(p, 1, now_iso);
+	db_bind_text(p, 2, config_sha);
+	if (one_row(db_step(p, err), p, err) < 0)
 		return -1;
-	*run_id = sqlite3_last_insert_rowid(s->db);
+	*run_id = db_col_int64(p, 0);
+	db_reset(p);
 	return 0;
 }
 
 int state_run_unfinished(struct state *s, int64_t *run_id, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_RUN_UNFINISHED, err);
+	struct db_stmt *p = stmt(s, S_RUN_UNFINISHED, err);
 	int rc;
 
 	if (!p)
 		return -1;
 	*run_id = 0;
-	rc = sqlite3_step(p);
-	if (rc == SQLITE_ROW)
-		*run_id = sqlite3_column_int64(p, 0);
-	else if (rc != SQLITE_DONE)
-		return db_err(s, err, "find unfinished run");
-	sqlite3_reset(p);
+	rc = db_step(p, err);
+	if (rc == 1)
+		*run_id = db_col_int64(p, 0);
+	else if (rc != 0)
+		return -1;
+	db_reset(p);
 	return 0;
 }
 
-static void read_run(sqlite3_stmt *p, struct state_run *r)
+static void read_run(struct db_stmt *p, struct state_run *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->run_id = sqlite3_column_int64(p, 0);
+	r->run_id = db_col_int64(p, 0);
 	col_copy(p, 1, r->started_at, sizeof(r->started_at));
 	col_copy(p, 2, r->finished_at, sizeof(r->finished_at));
 	col_copy(p, 3, r->status, sizeof(r->status));
-	r->exit_code = sqlite3_column_int(p, 4);
+	r->exit_code = (int)db_col_int64(p, 4);
 	col_copy(p, 5, r->config_sha, sizeof(r->config_sha));
 }
 
 int state_run_get(struct state *s, int64_t run_id, struct state_run *out,
 		  struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_RUN_GET, err);
+	struct db_stmt *p = stmt(s, S_RUN_GET, err);
 	int rc;
 
 	if (!p)
 		return -1;
-	sqlite3_bind_int64(p, 1, run_id);
-	rc = sqlite3_step(p);
-	if (rc == SQLITE_ROW) {
+	db_bind_int64(p, 1, run_id);
+	rc = db_step(p, err);
+	if (rc == 1) {
 		read_run(p, out);
-		sqlite3_reset(p);
+		db_reset(p);
 		return 0;
 	}
-	sqlite3_reset(p);
-	if (rc != SQLITE_DONE)
-		return db_err(s, err, "read run");
+	db_reset(p);
+	if (rc != 0)
+		return -1;
 	return err_set(err, E_NOTFOUND, "no run %lld", (long long)run_id);
 }
 
 int state_run_finish(struct state *s, int64_t run_id, const char *status,
 		     int exit_code, const char *now_iso, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_RUN_FINISH, err);
+	struct db_stmt *p = stmt(s, S_RUN_FINISH, err);
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, status);
-	sqlite3_bind_int(p, 2, exit_code);
-	bind_text(p, 3, now_iso);
-	sqlite3_bind_int64(p, 4, run_id);
-	return step_done(s, p, err, "finish run");
+	db_bind_text(p, 1, status);
+	db_bind_int64(p, 2, exit_code);
+	db_bind_text(p, 3, now_iso);
+	db_bind_int64(p, 4, run_id);
+	return step_done(p, err);
 }
 
 int state_run_reopen(struct state *s, int64_t run_id, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_RUN_REOPEN, err);
+	struct db_stmt *p = stmt(s, S_RUN_REOPEN, err);
 
 	if (!p)
 		return -1;
-	sqlite3_bind_int64(p, 1, run_id);
-	return step_done(s, p, err, "reopen run");
+	db_bind_int64(p, 1, run_id);
+	return step_done(p, err);
 }
 
 int state_runs_each(struct state *s, int limit,
 		    int (*cb)(void *ud, const struct state_run *r), void *ud,
 		    struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_RUNS, err);
+	struct db_stmt *p = stmt(s, S_RUNS, err);
 	struct state_run r;
 	int rc;
 
 	if (!p)
 		return -1;
-	sqlite3_bind_int(p, 1, limit);
-	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+	db_bind_int64(p, 1, limit);
+	while ((rc = db_step(p, err)) == 1) {
 		read_run(p, &r);
 		if (cb(ud, &r))
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "list runs");
-	sqlite3_reset(p);
+	if (rc < 0)
+		return -1;
+	db_reset(p);
 	return 0;
 }
 
 int state_run_dep_add(struct state *s, int64_t run_id, const char *path,
 		      const char *sha, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_DEP_ADD, err);
+	struct db_stmt *p = stmt(s, S_DEP_ADD, err);
 
 	if (!p)
 		return -1;
-	sqlite3_bind_int64(p, 1, run_id);
-	bind_text(p, 2, path);
-	bind_text(p, 3, sha);
-	return step_done(s, p, err, "record mapping hash");
+	db_bind_int64(p, 1, run_id);
+	db_bind_text(p, 2, path);
+	db_bind_text(p, 3, sha);
+	return step_done(p, err);
 }
 
 int state_run_deps_each(struct state *s, int64_t run_id,
 			int (*cb)(void *ud, const char *path, const char *sha),
 			void *ud, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_DEPS, err);
+	struct db_stmt *p = stmt(s, S_DEPS, err);
 	int rc;
 
 	if (!p)
 		return -1;
-	sqlite3_bind_int64(p, 1, run_id);
-	while ((rc = sqlite3_step(p)) == SQLITE_ROW)
-		if (cb(ud, (const char *)sqlite3_column_text(p, 0),
-		       (const char *)sqlite3_column_text(p, 1)))
+	db_bind_int64(p, 1, run_id);
+	while ((rc = db_step(p, err)) == 1)
+		if (cb(ud, db_col_text(p, 0),
+		       db_col_text(p, 1)))
 			break;
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "list mapping hashes");
-	sqlite3_reset(p);
+	if (rc < 0)
+		return -1;
+	db_reset(p);
 	return 0;
 }
 
@@ -648,20 +552,20 @@ static int plan_op(struct state *s, enum stmt_id id, int64_t run_id,
 		   const char *stage, const char *scope, int *found,
 		   struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, id, err);
+	struct db_stmt *p = stmt(s, id, err);
 	int rc;
 
 	if (!p)
 		return -1;
-	sqlite3_bind_int64(p, 1, run_id);
-	bind_text(p, 2, stage);
-	bind_text(p, 3, scope);
-	rc = sqlite3_step(p);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "plan");
+	db_bind_int64(p, 1, run_id);
+	db_bind_text(p, 2, stage);
+	db_bind_text(p, 3, scope);
+	rc = db_step(p, err);
+	if (rc < 0)
+		return -1;
 	if (found)
-		*found = rc == SQLITE_ROW;
-	sqlite3_reset(p);
+		*found = rc == 1;
+	db_reset(p);
 	return 0;
 }
 
@@ -685,63 +589,61 @@ int state_plan_clear(struct state *s, int64_t run_id, const char *stage,
 
 int state_unit_add(struct state *s, struct state_unit *u, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_UNIT_INS, err);
-	int rc;
+	struct db_stmt *p = stmt(s, S_UNIT_INS, err);
 
 	if (!p)
 		return -1;
-	sqlite3_bind_int64(p, 1, u->run_id);
-	bind_text(p, 2, u->stage);
-	bind_text(p, 3, u->scope);
-	bind_text(p, 4, u->ukey);
-	sqlite3_bind_int64(p, 5, u->parent);
-	sqlite3_bind_int(p, 6, u->state);
-	bind_text(p, 7, u->input_path);
-	bind_text(p, 8, u->input_sha);
-	if (step_done(s, p, err, "add unit") < 0)
+	db_bind_int64(p, 1, u->run_id);
+	db_bind_text(p, 2, u->stage);
+	db_bind_text(p, 3, u->scope);
+	db_bind_text(p, 4, u->ukey);
+	db_bind_int64(p, 5, u->parent);
+	db_bind_int64(p, 6, u->state);
+	db_bind_text(p, 7, u->input_path);
+	db_bind_text(p, 8, u->input_sha);
+	if (step_done(p, err) < 0)
 		return -1;
 	if (!(p = stmt(s, S_UNIT_FIND, err)))
 		return -1;
-	sqlite3_bind_int64(p, 1, u->run_id);
-	bind_text(p, 2, u->stage);
-	bind_text(p, 3, u->scope);
-	bind_text(p, 4, u->ukey);
-	rc = sqlite3_step(p);
-	if (rc != SQLITE_ROW)
-		return db_err(s, err, "find unit");
-	u->id = sqlite3_column_int64(p, 0);
-	sqlite3_reset(p);
+	db_bind_int64(p, 1, u->run_id);
+	db_bind_text(p, 2, u->stage);
+	db_bind_text(p, 3, u->scope);
+	db_bind_text(p, 4, u->ukey);
+	if (one_row(db_step(p, err), p, err) < 0)
+		return -1;
+	u->id = db_col_int64(p, 0);
+	db_reset(p);
 	return 0;
 }
 
 int state_unit_save(struct state *s, const struct state_unit *u,
 		    struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_UNIT_SAVE, err);
+	struct db_stmt *p = stmt(s, S_UNIT_SAVE, err);
 
 	if (!p)
 		return -1;
-	sqlite3_bind_int(p, 1, u->state);
-	sqlite3_bind_int(p, 2, u->attempts);
-	bind_text(p, 3, u->input_path);
-	bind_text(p, 4, u->input_sha);
-	bind_text(p, 5, u->output_path);
-	bind_text(p, 6, u->output_sha);
-	sqlite3_bind_int64(p, 7, u->records_in);
-	sqlite3_bind_int64(p, 8, u->records_out);
-	sqlite3_bind_int64(p, 9, u->rejects);
-	sqlite3_bind_int64(p, 10, u->dupes);
-	sqlite3_bind_int64(p, 11, u->stale);
-	sqlite3_bind_int64(p, 12, u->started_ms);
-	sqlite3_bind_int64(p, 13, u->finished_ms);
-	bind_text(p, 14, u->error[0] ? u->error : NULL);
-	bind_text(p, 15, u->detail[0] ? u->detail : NULL);
-	sqlite3_bind_int64(p, 16, u->parent);
-	sqlite3_bind_int64(p, 17, u->id);
-	bind_text(p, 18, s->worker);
-	if (step_done(s, p, err, "save unit") < 0)
+	db_bind_int64(p, 1, u->state);
+	db_bind_int64(p, 2, u->attempts);
+	db_bind_text(p, 3, u->input_path);
+	db_bind_text(p, 4, u->input_sha);
+	db_bind_text(p, 5, u->output_path);
+	db_bind_text(p, 6, u->output_sha);
+	db_bind_int64(p, 7, u->records_in);
+	db_bind_int64(p, 8, u->records_out);
+	db_bind_int64(p, 9, u->rejects);
+	db_bind_int64(p, 10, u->dupes);
+	db_bind_int64(p, 11, u->stale);
+	db_bind_int64(p, 12, u->started_ms);
+	db_bind_int64(p, 13, u->finished_ms);
+	db_bind_text(p, 14, u->error[0] ? u->error : NULL);
+	db_bind_text(p, 15, u->detail[0] ? u->detail : NULL);
+	db_bind_int64(p, 16, u->parent);
+	db_bind_int64(p, 17, u->id);
+	db_bind_text(p, 18, s->worker);
+	if (step_done(p, err) < 0)
 		return -1;
-	if (s->worker && sqlite3_changes(s->db) == 0)
+	if (s->worker && db_changes(s->db) == 0)
 		/* Our lease ran out and another worker took the unit over:
 		 * its outcome is theirs to record (work.h). */
 		return err_set(err, E_BUSY,
@@ -759,50 +661,50 @@ void state_set_worker(struct state *s, const char *worker)
 int state_unit_get(struct state *s, int64_t id, struct state_unit *u,
 		   struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_UNIT_GET, err);
+	struct db_stmt *p = stmt(s, S_UNIT_GET, err);
 	int rc;
 
 	if (!p)
 		return -1;
-	sqlite3_bind_int64(p, 1, id);
-	rc = sqlite3_step(p);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(p);
-		if (rc == SQLITE_DONE)
+	db_bind_int64(p, 1, id);
+	rc = db_step(p, err);
+	if (rc != 1) {
+		db_reset(p);
+		if (rc == 0)
 			return err_set(err, E_NOTFOUND, "no unit %lld",
 				       (long long)id);
-		return db_err(s, err, "read unit");
+		return -1;
 	}
 	memset(u, 0, sizeof(*u));
-	u->id = sqlite3_column_int64(p, 0);
-	u->run_id = sqlite3_column_int64(p, 1);
-	u->parent = sqlite3_column_int64(p, 2);
+	u->id = db_col_int64(p, 0);
+	u->run_id = db_col_int64(p, 1);
+	u->parent = db_col_int64(p, 2);
 	col_copy(p, 3, u->stage, sizeof(u->stage));
 	col_copy(p, 4, u->scope, sizeof(u->scope));
 	col_copy(p, 5, u->ukey, sizeof(u->ukey));
-	u->state = sqlite3_column_int(p, 6);
-	u->attempts = sqlite3_column_int(p, 7);
+	u->state = (int)db_col_int64(p, 6);
+	u->attempts = (int)db_col_int64(p, 7);
 	col_copy(p, 8, u->input_path, sizeof(u->input_path));
 	col_copy(p, 9, u->input_sha, sizeof(u->input_sha));
 	col_copy(p, 10, u->output_path, sizeof(u->output_path));
 	col_copy(p, 11, u->output_sha, sizeof(u->output_sha));
-	u->records_in = sqlite3_column_int64(p, 12);
-	u->records_out = sqlite3_column_int64(p, 13);
-	u->rejects = sqlite3_column_int64(p, 14);
-	u->dupes = sqlite3_column_int64(p, 15);
-	u->stale = sqlite3_column_int64(p, 16);
-	u->started_ms = sqlite3_column_int64(p, 17);
-	u->finished_ms = sqlite3_column_int64(p, 18);
+	u->records_in = db_col_int64(p, 12);
+	u->records_out = db_col_int64(p, 13);
+	u->rejects = db_col_int64(p, 14);
+	u->dupes = db_col_int64(p, 15);
+	u->stale = db_col_int64(p, 16);
+	u->started_ms = db_col_int64(p, 17);
+	u->finished_ms = db_col_int64(p, 18);
 	col_copy(p, 19, u->error, sizeof(u->error));
 	col_copy(p, 20, u->detail, sizeof(u->detail));
-	sqlite3_reset(p);
+	db_reset(p);
 	return 0;
 }
 
 /* Runs p (prepared and bound, selecting unit ids), then calls cb with
  * each unit in order. Ids are collected first: the callback may write units
  * (and reuse the prepared statements) while we iterate. */
-static int units_from_stmt(struct state *s, sqlite3_stmt *p,
+static int units_from_stmt(struct state *s, struct db_stmt *p,
 			   int (*cb)(void *ud, struct state_unit *u),
 			   void *ud, struct err *err)
 {
@@ -811,24 +713,24 @@ static int units_from_stmt(struct state *s, sqlite3_stmt *p,
 	int rc, ret = 0;
 	struct state_unit *u;
 
-	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+	while ((rc = db_step(p, err)) == 1) {
 		if (n == cap) {
 			int64_t *nids;
 
 			cap = cap ? cap * 2 : 64;
 			if (!(nids = realloc(ids, cap * sizeof(*ids)))) {
 				free(ids);
-				sqlite3_reset(p);
+				db_reset(p);
 				return err_set(err, E_NOMEM, "out of memory");
 			}
 			ids = nids;
 		}
-		ids[n++] = sqlite3_column_int64(p, 0);
+		ids[n++] = db_col_int64(p, 0);
 	}
-	sqlite3_reset(p);
-	if (rc != SQLITE_DONE) {
+	db_reset(p);
+	if (rc != 0) {
 		free(ids);
-		return db_err(s, err, "list units");
+		return -1;
 	}
 	if (!(u = malloc(sizeof(*u)))) {
 		free(ids);
@@ -854,14 +756,14 @@ int state_units_each(struct state *s, int64_t run_id, const char *stage,
 		     int (*cb)(void *ud, struct state_unit *u), void *ud,
 		     struct err *err)
 {
-	sqlite3_stmt *p;
+	struct db_stmt *p;
 
 	if (!(p = stmt(s, scope ? S_UNITS : S_UNITS_ALL, err)))
 		return -1;
-	sqlite3_bind_int64(p, 1, run_id);
-	bind_text(p, 2, stage);
+	db_bind_int64(p, 1, run_id);
+	db_bind_text(p, 2, stage);
 	if (scope)
-		bind_text(p, 3, scope);
+		db_bind_text(p, 3, scope);
 	return units_from_stmt(s, p, cb, ud, err);
 }
 
@@ -869,15 +771,15 @@ static int units_op(struct state *s, enum stmt_id one, enum stmt_id all,
 		    int64_t run_id, const char *stage, const char *scope,
 		    struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, scope ? one : all, err);
+	struct db_stmt *p = stmt(s, scope ? one : all, err);
 
 	if (!p)
 		return -1;
-	sqlite3_bind_int64(p, 1, run_id);
-	bind_text(p, 2, stage);
+	db_bind_int64(p, 1, run_id);
+	db_bind_text(p, 2, stage);
 	if (scope)
-		bind_text(p, 3, scope);
-	return step_done(s, p, err, "update units");
+		db_bind_text(p, 3, scope);
+	return step_done(p, err);
 }
 
 int state_units_reset(struct state *s, int64_t run_id, const char *stage,
@@ -898,20 +800,20 @@ int state_file_known(struct state *s, const char *source, const char *name,
 		     uint64_t size, int64_t mtime, int *known,
 		     struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_FILE_KNOWN, err);
+	struct db_stmt *p = stmt(s, S_FILE_KNOWN, err);
 	int rc;
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, source);
-	bind_text(p, 2, name);
-	sqlite3_bind_int64(p, 3, (int64_t)size);
-	sqlite3_bind_int64(p, 4, mtime);
-	rc = sqlite3_step(p);
-	sqlite3_reset(p);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "file ledger");
-	*known = rc == SQLITE_ROW;
+	db_bind_text(p, 1, source);
+	db_bind_text(p, 2, name);
+	db_bind_int64(p, 3, (int64_t)size);
+	db_bind_int64(p, 4, mtime);
+	rc = db_step(p, err);
+	db_reset(p);
+	if (rc < 0)
+		return -1;
+	*known = rc == 1;
 	return 0;
 }
 
@@ -919,20 +821,20 @@ int state_file_same_content(struct state *s, const char *source,
 			    const char *sha, char *prev, size_t n,
 			    struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_FILE_SAME, err);
+	struct db_stmt *p = stmt(s, S_FILE_SAME, err);
 	int rc;
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, source);
-	bind_text(p, 2, sha);
+	db_bind_text(p, 1, source);
+	db_bind_text(p, 2, sha);
 	prev[0] = '\0';
-	rc = sqlite3_step(p);
-	if (rc == SQLITE_ROW)
+	rc = db_step(p, err);
+	if (rc == 1)
 		col_copy(p, 0, prev, n);
-	sqlite3_reset(p);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "file ledger");
+	db_reset(p);
+	if (rc < 0)
+		return -1;
 	return 0;
 }
 
@@ -940,71 +842,71 @@ int state_file_add(struct state *s, const char *source, const char *name,
 		   uint64_t size, int64_t mtime, const char *sha,
 		   int64_t run_id, const char *post_state, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_FILE_ADD, err);
+	struct db_stmt *p = stmt(s, S_FILE_ADD, err);
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, source);
-	bind_text(p, 2, name);
-	sqlite3_bind_int64(p, 3, (int64_t)size);
-	sqlite3_bind_int64(p, 4, mtime);
-	bind_text(p, 5, sha);
-	sqlite3_bind_int64(p, 6, run_id);
-	bind_text(p, 7, post_state);
-	return step_done(s, p, err, "file ledger add");
+	db_bind_text(p, 1, source);
+	db_bind_text(p, 2, name);
+	db_bind_int64(p, 3, (int64_t)size);
+	db_bind_int64(p, 4, mtime);
+	db_bind_text(p, 5, sha);
+	db_bind_int64(p, 6, run_id);
+	db_bind_text(p, 7, post_state);
+	return step_done(p, err);
 }
 
 int state_file_post_set(struct state *s, const char *source,
 			const char *name, uint64_t size, int64_t mtime,
 			const char *post_state, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_FILE_POST, err);
+	struct db_stmt *p = stmt(s, S_FILE_POST, err);
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, post_state);
-	bind_text(p, 2, source);
-	bind_text(p, 3, name);
-	sqlite3_bind_int64(p, 4, (int64_t)size);
-	sqlite3_bind_int64(p, 5, mtime);
-	return step_done(s, p, err, "file ledger update");
+	db_bind_text(p, 1, post_state);
+	db_bind_text(p, 2, source);
+	db_bind_text(p, 3, name);
+	db_bind_int64(p, 4, (int64_t)size);
+	db_bind_int64(p, 5, mtime);
+	return step_done(p, err);
 }
 
 static int upsert(struct state *s, enum stmt_id id, int64_t doc,
 		  const struct canon_record *r, size_t nfields,
 		  struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, id, err);
+	struct db_stmt *p = stmt(s, id, err);
 	size_t i;
 
 	if (!p)
 		return -1;
 	for (i = 0; i < nfields; i++)
-		bind_text(p, (int)i + 1, r->v[i]);
-	sqlite3_bind_int64(p, (int)nfields + 1, doc);
-	return step_done(s, p, err, "load master data");
+		db_bind_text(p, (int)i + 1, r->v[i]);
+	db_bind_int64(p, (int)nfields + 1, doc);
+	return step_done(p, err);
 }
 
 static int upsert_price(struct state *s, int64_t doc,
 			const struct canon_record *r, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_PRICE_UPSERT, err);
+	struct db_stmt *p = stmt(s, S_PRICE_UPSERT, err);
 
 	if (!p)
 		return -1;
 	/* Column order of the prices table differs from the field table. */
-	bind_text(p, 1, r->v[PRICE_SKU]);
-	bind_text(p, 2, r->v[PRICE_PRICE_LIST]);
-	bind_text(p, 3, r->v[PRICE_CURRENCY]);
-	bind_text(p, 4, r->v[PRICE_AMOUNT]);
+	db_bind_text(p, 1, r->v[PRICE_SKU]);
+	db_bind_text(p, 2, r->v[PRICE_PRICE_LIST]);
+	db_bind_text(p, 3, r->v[PRICE_CURRENCY]);
+	db_bind_text(p, 4, r->v[PRICE_AMOUNT]);
 	/* NULL never equals NULL in a key; store "" for "always valid". */
-	bind_text(p, 5, r->v[PRICE_VALID_FROM] ? r->v[PRICE_VALID_FROM] : "");
-	bind_text(p, 6, r->v[PRICE_VALID_TO]);
-	bind_text(p, 7, r->v[PRICE_KIND]);
-	bind_text(p, 8, r->v[PRICE_AS_OF]);
-	bind_text(p, 9, r->v[PRICE_TXN_ID]);
-	sqlite3_bind_int64(p, 10, doc);
-	return step_done(s, p, err, "load price");
+	db_bind_text(p, 5, r->v[PRICE_VALID_FROM] ? r->v[PRICE_VALID_FROM] : "");
+	db_bind_text(p, 6, r->v[PRICE_VALID_TO]);
+	db_bind_text(p, 7, r->v[PRICE_KIND]);
+	db_bind_text(p, 8, r->v[PRICE_AS_OF]);
+	db_bind_text(p, 9, r->v[PRICE_TXN_ID]);
+	db_bind_int64(p, 10, doc);
+	return step_done(p, err);
 }
 
 struct pos {
@@ -1019,75 +921,73 @@ struct pos {
 static int pos_get(struct state *s, const char *sku, const char *loc, int st,
 		   struct pos *out, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_POS_GET, err);
+	struct db_stmt *p = stmt(s, S_POS_GET, err);
 	int rc;
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, sku);
-	bind_text(p, 2, loc);
-	sqlite3_bind_int(p, 3, st);
+	db_bind_text(p, 1, sku);
+	db_bind_text(p, 2, loc);
+	db_bind_int64(p, 3, st);
 	memset(out, 0, sizeof(*out));
 	out->snap_as_of = INT64_MIN;
 	out->delta_as_of = INT64_MIN;
-	rc = sqlite3_step(p);
-	if (rc == SQLITE_ROW) {
+	rc = db_step(p, err);
+	if (rc == 1) {
 		out->found = 1;
-		out->qty = sqlite3_column_int64(p, 0);
-		if (sqlite3_column_type(p, 1) != SQLITE_NULL)
-			out->snap_as_of = sqlite3_column_int64(p, 1);
+		out->qty = db_col_int64(p, 0);
+		if (!db_col_null(p, 1))
+			out->snap_as_of = db_col_int64(p, 1);
 		col_copy(p, 2, out->snap_txn, sizeof(out->snap_txn));
-		out->last_as_of = sqlite3_column_int64(p, 3);
-		if (sqlite3_column_type(p, 4) != SQLITE_NULL)
-			out->delta_as_of = sqlite3_column_int64(p, 4);
+		out->last_as_of = db_col_int64(p, 3);
+		if (!db_col_null(p, 4))
+			out->delta_as_of = db_col_int64(p, 4);
 	}
-	sqlite3_reset(p);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "read position");
+	db_reset(p);
+	if (rc < 0)
+		return -1;
 	return 0;
 }
 
 static int pos_put(struct state *s, const char *sku, const char *loc, int st,
 		   const struct pos *v, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_POS_PUT, err);
+	struct db_stmt *p = stmt(s, S_POS_PUT, err);
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, sku);
-	bind_text(p, 2, loc);
-	sqlite3_bind_int(p, 3, st);
-	sqlite3_bind_int64(p, 4, v->qty);
+	db_bind_text(p, 1, sku);
+	db_bind_text(p, 2, loc);
+	db_bind_int64(p, 3, st);
+	db_bind_int64(p, 4, v->qty);
 	if (v->snap_as_of == INT64_MIN)
-		sqlite3_bind_null(p, 5);
+		db_bind_null(p, 5);
 	else
-		sqlite3_bind_int64(p, 5, v->snap_as_of);
-	bind_text(p, 6, v->snap_as_of == INT64_MIN ? NULL : v->snap_txn);
-	sqlite3_bind_int64(p, 7, v->last_as_of);
+		db_bind_int64(p, 5, v->snap_as_of);
+	db_bind_text(p, 6, v->snap_as_of == INT64_MIN ? NULL : v->snap_txn);
+	db_bind_int64(p, 7, v->last_as_of);
 	if (v->delta_as_of == INT64_MIN)
-		sqlite3_bind_null(p, 8);
+		db_bind_null(p, 8);
 	else
-		sqlite3_bind_int64(p, 8, v->delta_as_of);
-	return step_done(s, p, err, "write position");
+		db_bind_int64(p, 8, v->delta_as_of);
+	return step_done(p, err);
 }
 
 static int delta_sum_after(struct state *s, const char *sku, const char *loc,
 			   int st, int64_t after, dec *sum, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_DELTA_SUM, err);
-	int rc;
+	struct db_stmt *p = stmt(s, S_DELTA_SUM, err);
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, sku);
-	bind_text(p, 2, loc);
-	sqlite3_bind_int(p, 3, st);
-	sqlite3_bind_int64(p, 4, after);
-	rc = sqlite3_step(p);
-	*sum = rc == SQLITE_ROW ? sqlite3_column_int64(p, 0) : 0;
-	sqlite3_reset(p);
-	if (rc != SQLITE_ROW)
-		return db_err(s, err, "sum deltas");
+	db_bind_text(p, 1, sku);
+	db_bind_text(p, 2, loc);
+	db_bind_int64(p, 3, st);
+	db_bind_int64(p, 4, after);
+	if (one_row(db_step(p, err), p, err) < 0)
+		return -1;
+	*sum = db_col_int64(p, 0);
+	db_reset(p);
 	return 0;
 }
 
@@ -1098,7 +998,7 @@ static int delta_sum_after(struct state *s, const char *sku, const char *loc,
 static int recompute(struct state *s, const char *sku, const char *loc,
 		     int st, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_SNAP_LATEST, err);
+	struct db_stmt *p = stmt(s, S_SNAP_LATEST, err);
 	struct pos v;
 	dec sum;
 	int rc;
@@ -1108,45 +1008,42 @@ static int recompute(struct state *s, const char *sku, const char *loc,
 	memset(&v, 0, sizeof(v));
 	v.snap_as_of = INT64_MIN;
 	v.delta_as_of = INT64_MIN;
-	bind_text(p, 1, sku);
-	bind_text(p, 2, loc);
-	sqlite3_bind_int(p, 3, st);
-	rc = sqlite3_step(p);
-	if (rc == SQLITE_ROW) {
-		v.qty = sqlite3_column_int64(p, 0);
-		v.snap_as_of = sqlite3_column_int64(p, 1);
+	db_bind_text(p, 1, sku);
+	db_bind_text(p, 2, loc);
+	db_bind_int64(p, 3, st);
+	rc = db_step(p, err);
+	if (rc == 1) {
+		v.qty = db_col_int64(p, 0);
+		v.snap_as_of = db_col_int64(p, 1);
 		col_copy(p, 2, v.snap_txn, sizeof(v.snap_txn));
 	}
-	sqlite3_reset(p);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "latest snapshot");
+	db_reset(p);
+	if (rc < 0)
+		return -1;
 	if (delta_sum_after(s, sku, loc, st, v.snap_as_of, &sum, err) < 0)
 		return -1;
 	v.qty += sum;
 	if (!(p = stmt(s, S_LAST_AS_OF, err)))
 		return -1;
-	bind_text(p, 1, sku);
-	bind_text(p, 2, loc);
-	sqlite3_bind_int(p, 3, st);
-	rc = sqlite3_step(p);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(p);
-		return db_err(s, err, "last event");
-	}
-	if (sqlite3_column_int64(p, 1) == 0) {
-		sqlite3_reset(p);
+	db_bind_text(p, 1, sku);
+	db_bind_text(p, 2, loc);
+	db_bind_int64(p, 3, st);
+	if (one_row(db_step(p, err), p, err) < 0)
+		return -1;
+	if (db_col_int64(p, 1) == 0) {
+		db_reset(p);
 		/* No events left: the position never existed. */
 		if (!(p = stmt(s, S_POS_DEL, err)))
 			return -1;
-		bind_text(p, 1, sku);
-		bind_text(p, 2, loc);
-		sqlite3_bind_int(p, 3, st);
-		return step_done(s, p, err, "delete position");
+		db_bind_text(p, 1, sku);
+		db_bind_text(p, 2, loc);
+		db_bind_int64(p, 3, st);
+		return step_done(p, err);
 	}
-	v.last_as_of = sqlite3_column_int64(p, 0);
-	if (sqlite3_column_type(p, 2) != SQLITE_NULL)
-		v.delta_as_of = sqlite3_column_int64(p, 2);
-	sqlite3_reset(p);
+	v.last_as_of = db_col_int64(p, 0);
+	if (!db_col_null(p, 2))
+		v.delta_as_of = db_col_int64(p, 2);
+	db_reset(p);
 	return pos_put(s, sku, loc, st, &v, err);
 }
 
@@ -1157,7 +1054,7 @@ static int load_stock(struct state *s, int64_t doc,
 	const char *sku = r->v[STOCK_SKU], *loc = r->v[STOCK_LOCATION];
 	int st = -1, is_delta = r->v[STOCK_MODE] &&
 				!strcmp(r->v[STOCK_MODE], "delta");
-	sqlite3_stmt *p;
+	struct db_stmt *p;
 	struct pos cur;
 	dec q, sum;
 	int64_t as_of;
@@ -1186,20 +1083,20 @@ static int load_stock(struct state *s, int64_t doc,
 			       "stock record not in canonical form");
 	if (!(p = stmt(s, S_EV_INS, err)))
 		return -1;
-	sqlite3_bind_int64(p, 1, doc);
-	bind_text(p, 2, sku);
-	bind_text(p, 3, loc);
-	sqlite3_bind_int(p, 4, st);
-	sqlite3_bind_int64(p, 5, q);
-	sqlite3_bind_int(p, 6, is_delta);
-	sqlite3_bind_int64(p, 7, as_of);
-	bind_text(p, 8, r->v[STOCK_TXN_ID]);
-	bind_text(p, 9, r->lin.source);
-	bind_text(p, 10, r->lin.file);
-	sqlite3_bind_int64(p, 11, (int64_t)r->lin.line);
-	if (step_done(s, p, err, "record stock event") < 0)
+	db_bind_int64(p, 1, doc);
+	db_bind_text(p, 2, sku);
+	db_bind_text(p, 3, loc);
+	db_bind_int64(p, 4, st);
+	db_bind_int64(p, 5, q);
+	db_bind_int64(p, 6, is_delta);
+	db_bind_int64(p, 7, as_of);
+	db_bind_text(p, 8, r->v[STOCK_TXN_ID]);
+	db_bind_text(p, 9, r->lin.source);
+	db_bind_text(p, 10, r->lin.file);
+	db_bind_int64(p, 11, (int64_t)r->lin.line);
+	if (step_done(p, err) < 0)
 		return -1;
-	if (sqlite3_changes(s->db) == 0) {
+	if (db_changes(s->db) == 0) {
 		/* This txn_id was loaded before: a replay never counts twice. */
 		stats->dupes++;
 		return 0;
@@ -1247,7 +1144,7 @@ static int load_stock(struct state *s, int64_t doc,
 int state_keep_unapplied(struct state *s, int64_t doc,
 			 const struct canon_record *r, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_EV_INS_KEPT, err);
+	struct db_stmt *p = stmt(s, S_EV_INS_KEPT, err);
 	const char *states = CANON_STATES, *c;
 	size_t n;
 	int st = -1, i = 0;
@@ -1279,19 +1176,19 @@ int state_keep_unapplied(struct state *s, int64_t doc,
 	    dt_parse_iso(r->v[STOCK_AS_OF], strlen(r->v[STOCK_AS_OF]), &as_of))
 		return err_set(err, E_VALIDATE,
 			       "stock record not in canonical form");
-	sqlite3_bind_int64(p, 1, doc);
-	bind_text(p, 2, r->v[STOCK_SKU]);
-	bind_text(p, 3, r->v[STOCK_LOCATION]);
-	sqlite3_bind_int(p, 4, st);
-	sqlite3_bind_int64(p, 5, q);
-	sqlite3_bind_int(p, 6, r->v[STOCK_MODE] &&
+	db_bind_int64(p, 1, doc);
+	db_bind_text(p, 2, r->v[STOCK_SKU]);
+	db_bind_text(p, 3, r->v[STOCK_LOCATION]);
+	db_bind_int64(p, 4, st);
+	db_bind_int64(p, 5, q);
+	db_bind_int64(p, 6, r->v[STOCK_MODE] &&
 				       !strcmp(r->v[STOCK_MODE], "delta"));
-	sqlite3_bind_int64(p, 7, as_of);
-	bind_text(p, 8, r->v[STOCK_TXN_ID]);
-	bind_text(p, 9, r->lin.source);
-	bind_text(p, 10, r->lin.file);
-	sqlite3_bind_int64(p, 11, (int64_t)r->lin.line);
-	return step_done(s, p, err, "keep stock event");
+	db_bind_int64(p, 7, as_of);
+	db_bind_text(p, 8, r->v[STOCK_TXN_ID]);
+	db_bind_text(p, 9, r->lin.source);
+	db_bind_text(p, 10, r->lin.file);
+	db_bind_int64(p, 11, (int64_t)r->lin.line);
+	return step_done(p, err);
 }
 
 int state_load_record(struct state *s, int64_t doc,
@@ -1316,7 +1213,7 @@ int state_load_record(struct state *s, int64_t doc,
 	default:
 		return err_set(err, E_INTERNAL, "unknown record kind");
 	}
-	if (sqlite3_changes(s->db))
+	if (db_changes(s->db))
 		st->applied++;
 	else
 		st->stale++;
@@ -1325,7 +1222,7 @@ int state_load_record(struct state *s, int64_t doc,
 
 int state_unload_doc(struct state *s, int64_t doc, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_EV_DOC_KEYS, err);
+	struct db_stmt *p = stmt(s, S_EV_DOC_KEYS, err);
 	struct key {
 		char *sku, *loc;
 		int st;
@@ -1335,8 +1232,8 @@ int state_unload_doc(struct state *s, int64_t doc, struct err *err)
 
 	if (!p)
 		return -1;
-	sqlite3_bind_int64(p, 1, doc);
-	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+	db_bind_int64(p, 1, doc);
+	while ((rc = db_step(p, err)) == 1) {
 		if (n == cap) {
 			struct key *nk;
 
@@ -1345,22 +1242,20 @@ int state_unload_doc(struct state *s, int64_t doc, struct err *err)
 				goto nomem;
 			keys = nk;
 		}
-		keys[n].sku = strdup((const char *)sqlite3_column_text(p, 0));
-		keys[n].loc = strdup((const char *)sqlite3_column_text(p, 1));
-		keys[n].st = sqlite3_column_int(p, 2);
+		keys[n].sku = strdup(db_col_text(p, 0));
+		keys[n].loc = strdup(db_col_text(p, 1));
+		keys[n].st = (int)db_col_int64(p, 2);
 		n++;
 		if (!keys[n - 1].sku || !keys[n - 1].loc)
 			goto nomem;
 	}
-	sqlite3_reset(p);
-	if (rc != SQLITE_DONE) {
-		db_err(s, err, "list document events");
+	db_reset(p);
+	if (rc != 0)
 		goto out;
-	}
 	if (!(p = stmt(s, S_EV_DOC_DEL, err)))
 		goto out;
-	sqlite3_bind_int64(p, 1, doc);
-	if (step_done(s, p, err, "delete document events") < 0)
+	db_bind_int64(p, 1, doc);
+	if (step_done(p, err) < 0)
 		goto out;
 	for (i = 0; i < n; i++)
 		if (recompute(s, keys[i].sku, keys[i].loc, keys[i].st, err) <
@@ -1369,7 +1264,7 @@ int state_unload_doc(struct state *s, int64_t doc, struct err *err)
 	ret = 0;
 	goto out;
 nomem:
-	sqlite3_reset(p);
+	db_reset(p);
 	err_set(err, E_NOMEM, "out of memory");
 out:
 	for (i = 0; i < n; i++) {
@@ -1384,25 +1279,25 @@ int state_positions_each(struct state *s,
 			 int (*cb)(void *ud, const struct state_position *p),
 			 void *ud, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_POSITIONS, err);
+	struct db_stmt *p = stmt(s, S_POSITIONS, err);
 	struct state_position pos;
 	int rc, cbrc = 0;
 
 	if (!p)
 		return -1;
-	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
-		pos.sku = (const char *)sqlite3_column_text(p, 0);
-		pos.location = (const char *)sqlite3_column_text(p, 1);
-		pos.location_type = (const char *)sqlite3_column_text(p, 2);
-		pos.state = sqlite3_column_int(p, 3);
-		pos.qty = sqlite3_column_int64(p, 4);
-		pos.as_of = sqlite3_column_int64(p, 5);
+	while ((rc = db_step(p, err)) == 1) {
+		pos.sku = db_col_text(p, 0);
+		pos.location = db_col_text(p, 1);
+		pos.location_type = db_col_text(p, 2);
+		pos.state = (int)db_col_int64(p, 3);
+		pos.qty = db_col_int64(p, 4);
+		pos.as_of = db_col_int64(p, 5);
 		if ((cbrc = cb(ud, &pos)) != 0)
 			break;
 	}
-	sqlite3_reset(p);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "read positions");
+	db_reset(p);
+	if (rc < 0)
+		return -1;
 	return cbrc < 0 ? -1 : 0;
 }
 
@@ -1411,53 +1306,50 @@ int state_items_each(struct state *s,
 			       const char *price, const char *currency),
 		     void *ud, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_ITEMS, err);
+	struct db_stmt *p = stmt(s, S_ITEMS, err);
 	const char *v[ITEM_NFIELDS];
 	int rc, i, cbrc = 0;
 
 	if (!p)
 		return -1;
-	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+	while ((rc = db_step(p, err)) == 1) {
 		for (i = 0; i < ITEM_NFIELDS; i++)
-			v[i] = (const char *)sqlite3_column_text(p, i);
-		if ((cbrc = cb(ud, v,
-			       (const char *)sqlite3_column_text(p, ITEM_NFIELDS),
-			       (const char *)sqlite3_column_text(
-				       p, ITEM_NFIELDS + 1))) != 0)
+			v[i] = db_col_text(p, i);
+		if ((cbrc = cb(ud, v, db_col_text(p, ITEM_NFIELDS),
+			       db_col_text(p, ITEM_NFIELDS + 1))) != 0)
 			break;
 	}
-	sqlite3_reset(p);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "read items");
+	db_reset(p);
+	if (rc < 0)
+		return -1;
 	return cbrc < 0 ? -1 : 0;
 }
 
 int state_item_get(struct state *s, const char *sku, const char **fields,
 		   int *found, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_ITEM_GET, err);
+	struct db_stmt *p = stmt(s, S_ITEM_GET, err);
 	int rc, i;
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, sku);
-	rc = sqlite3_step(p);
-	*found = rc == SQLITE_ROW;
+	db_bind_text(p, 1, sku);
+	rc = db_step(p, err);
+	*found = rc == 1;
 	for (i = 0; i < ITEM_NFIELDS; i++) {
-		const unsigned char *v =
-			*found ? sqlite3_column_text(p, i) : NULL;
+		const char *v = *found ? db_col_text(p, i) : NULL;
 
 		if (v) {
 			snprintf(s->item_buf[i], sizeof(s->item_buf[i]), "%s",
-				 (const char *)v);
+				 v);
 			fields[i] = s->item_buf[i];
 		} else {
 			fields[i] = NULL;
 		}
 	}
-	sqlite3_reset(p);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "read item");
+	db_reset(p);
+	if (rc < 0)
+		return -1;
 	return 0;
 }
 
@@ -1465,24 +1357,24 @@ int state_delivery_find(struct state *s, const char *target, const char *sha,
 			char *file_name, size_t n, int *found,
 			struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_DELIV_FIND, err);
+	struct db_stmt *p = stmt(s, S_DELIV_FIND, err);
 	int rc;
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, target);
-	bind_text(p, 2, sha);
-	bind_text(p, 3, target);
-	rc = sqlite3_step(p);
-	*found = rc == SQLITE_ROW;
+	db_bind_text(p, 1, target);
+	db_bind_text(p, 2, sha);
+	db_bind_text(p, 3, target);
+	rc = db_step(p, err);
+	*found = rc == 1;
 	if (file_name && n) {
 		file_name[0] = '\0';
 		if (*found)
 			col_copy(p, 0, file_name, n);
 	}
-	sqlite3_reset(p);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "delivery ledger");
+	db_reset(p);
+	if (rc < 0)
+		return -1;
 	return 0;
 }
 
@@ -1490,35 +1382,35 @@ int state_delivery_add(struct state *s, const char *target, const char *sha,
 		       int64_t run_id, const char *file_name,
 		       int64_t delivered_at, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_DELIV_ADD, err);
+	struct db_stmt *p = stmt(s, S_DELIV_ADD, err);
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, target);
-	bind_text(p, 2, sha);
-	sqlite3_bind_int64(p, 3, run_id);
-	bind_text(p, 4, file_name);
-	sqlite3_bind_int64(p, 5, delivered_at);
-	return step_done(s, p, err, "delivery ledger add");
+	db_bind_text(p, 1, target);
+	db_bind_text(p, 2, sha);
+	db_bind_int64(p, 3, run_id);
+	db_bind_text(p, 4, file_name);
+	db_bind_int64(p, 5, delivered_at);
+	return step_done(p, err);
 }
 
 int state_delivery_latest(struct state *s, const char *target,
 			  char *file_name, size_t n, int *found,
 			  struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_DELIV_LATEST, err);
+	struct db_stmt *p = stmt(s, S_DELIV_LATEST, err);
 	int rc;
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, target);
-	rc = sqlite3_step(p);
-	*found = rc == SQLITE_ROW;
+	db_bind_text(p, 1, target);
+	rc = db_step(p, err);
+	*found = rc == 1;
 	if (*found)
 		col_copy(p, 0, file_name, n);
-	sqlite3_reset(p);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "delivery ledger");
+	db_reset(p);
+	if (rc < 0)
+		return -1;
 	return 0;
 }
 
@@ -1526,107 +1418,100 @@ int state_delivery_name_used(struct state *s, const char *target,
 			     const char *file_name, int *used,
 			     struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_DELIV_NAME, err);
+	struct db_stmt *p = stmt(s, S_DELIV_NAME, err);
 	int rc;
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, target);
-	bind_text(p, 2, file_name);
-	rc = sqlite3_step(p);
-	*used = rc == SQLITE_ROW;
-	sqlite3_reset(p);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "delivery ledger");
+	db_bind_text(p, 1, target);
+	db_bind_text(p, 2, file_name);
+	rc = db_step(p, err);
+	*used = rc == 1;
+	db_reset(p);
+	if (rc < 0)
+		return -1;
 	return 0;
 }
 
 int state_delivery_last(struct state *s, const char *target, int64_t *at,
 			struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_DELIV_LAST, err);
-	int rc;
+	struct db_stmt *p = stmt(s, S_DELIV_LAST, err);
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, target);
-	rc = sqlite3_step(p);
-	*at = rc == SQLITE_ROW ? sqlite3_column_int64(p, 0) : 0;
-	sqlite3_reset(p);
-	if (rc != SQLITE_ROW)
-		return db_err(s, err, "delivery ledger");
+	db_bind_text(p, 1, target);
+	*at = 0;
+	if (one_row(db_step(p, err), p, err) < 0)
+		return -1;
+	*at = db_col_int64(p, 0);
+	db_reset(p);
 	return 0;
 }
 
 int state_source_fetched(struct state *s, const char *source, int64_t at,
 			 struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_SRC_FETCHED, err);
+	struct db_stmt *p = stmt(s, S_SRC_FETCHED, err);
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, source);
-	sqlite3_bind_int64(p, 2, at);
-	return step_done(s, p, err, "record source fetch");
+	db_bind_text(p, 1, source);
+	db_bind_int64(p, 2, at);
+	return step_done(p, err);
 }
 
 int state_source_last_fetch(struct state *s, const char *source,
 			    int64_t *at, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_SRC_LAST, err);
+	struct db_stmt *p = stmt(s, S_SRC_LAST, err);
 	int rc;
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, source);
-	rc = sqlite3_step(p);
-	*at = rc == SQLITE_ROW ? sqlite3_column_int64(p, 0) : 0;
-	sqlite3_reset(p);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "read source fetch");
+	db_bind_text(p, 1, source);
+	rc = db_step(p, err);
+	*at = rc == 1 ? db_col_int64(p, 0) : 0;
+	db_reset(p);
+	if (rc < 0)
+		return -1;
 	return 0;
 }
 
 int state_counter_get(struct state *s, const char *name, int64_t *value,
 		      struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_COUNTER_GET, err);
+	struct db_stmt *p = stmt(s, S_COUNTER_GET, err);
 	int rc;
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, name);
-	rc = sqlite3_step(p);
-	*value = rc == SQLITE_ROW ? sqlite3_column_int64(p, 0) : 0;
-	sqlite3_reset(p);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "read counter");
+	db_bind_text(p, 1, name);
+	rc = db_step(p, err);
+	*value = rc == 1 ? db_col_int64(p, 0) : 0;
+	db_reset(p);
+	if (rc < 0)
+		return -1;
 	return 0;
 }
 
-/* The interchange ledger is read and written a few times per EDI
- * document, so its statements are prepared per call. */
 int state_interchange_find(struct state *s, const char *format,
 			   const char *sender, const char *receiver,
 			   const char *control, struct state_interchange *out,
 			   int *found, struct err *err)
 {
-	sqlite3_stmt *p;
+	struct db_stmt *p = stmt(s, S_IC_FIND, err);
 	int rc;
 
 	*found = 0;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT sha256, source, doc, doc_sha, run_id"
-			       " FROM edi_interchanges WHERE format = ?1 AND"
-			       " sender = ?2 AND receiver = ?3 AND control = ?4",
-			       -1, &p, NULL) != SQLITE_OK)
-		return db_err(s, err, "find interchange");
-	bind_text(p, 1, format);
-	bind_text(p, 2, sender);
-	bind_text(p, 3, receiver);
-	bind_text(p, 4, control);
-	rc = sqlite3_step(p);
-	if (rc == SQLITE_ROW) {
+	if (!p)
+		return -1;
+	db_bind_text(p, 1, format);
+	db_bind_text(p, 2, sender);
+	db_bind_text(p, 3, receiver);
+	db_bind_text(p, 4, control);
+	rc = db_step(p, err);
+	if (rc == 1) {
 		memset(out, 0, sizeof(*out));
 		snprintf(out->format, sizeof(out->format), "%s", format);
 		snprintf(out->sender, sizeof(out->sender), "%s", sender);
@@ -1636,69 +1521,64 @@ int state_interchange_find(struct state *s, const char *format,
 		col_copy(p, 1, out->source, sizeof(out->source));
 		col_copy(p, 2, out->doc, sizeof(out->doc));
 		col_copy(p, 3, out->doc_sha, sizeof(out->doc_sha));
-		out->run_id = sqlite3_column_int64(p, 4);
+		out->run_id = db_col_int64(p, 4);
 		*found = 1;
 	}
-	sqlite3_finalize(p);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "find interchange");
-	return 0;
+	db_reset(p);
+	return rc < 0 ? -1 : 0;
 }
 
 int state_interchange_add(struct state *s, const struct state_interchange *ic,
 			  struct err *err)
 {
-	sqlite3_stmt *p;
-	int rc;
+	struct db_stmt *p = stmt(s, S_IC_ADD, err);
 
-	if (sqlite3_prepare_v2(s->db,
-			       "INSERT OR REPLACE INTO edi_interchanges(format,"
-			       " sender, receiver, control, sha256, source, doc,"
-			       " doc_sha, run_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6,"
-			       " ?7, ?8, ?9)",
-			       -1, &p, NULL) != SQLITE_OK)
-		return db_err(s, err, "record interchange");
-	bind_text(p, 1, ic->format);
-	bind_text(p, 2, ic->sender);
-	bind_text(p, 3, ic->receiver);
-	bind_text(p, 4, ic->control);
-	bind_text(p, 5, ic->sha256);
-	bind_text(p, 6, ic->source);
-	bind_text(p, 7, ic->doc);
-	bind_text(p, 8, ic->doc_sha);
-	sqlite3_bind_int64(p, 9, ic->run_id);
-	rc = sqlite3_step(p);
-	sqlite3_finalize(p);
-	if (rc != SQLITE_DONE)
-		return db_err(s, err, "record interchange");
-	return 0;
+	if (!p)
+		return -1;
+	db_bind_text(p, 1, ic->format);
+	db_bind_text(p, 2, ic->sender);
+	db_bind_text(p, 3, ic->receiver);
+	db_bind_text(p, 4, ic->control);
+	db_bind_text(p, 5, ic->sha256);
+	db_bind_text(p, 6, ic->source);
+	db_bind_text(p, 7, ic->doc);
+	db_bind_text(p, 8, ic->doc_sha);
+	db_bind_int64(p, 9, ic->run_id);
+	return step_done(p, err);
 }
 
 int state_counter_next(struct state *s, const char *name, int64_t *value,
 		       struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_COUNTER_BUMP, err);
+	struct db_stmt *p = stmt(s, S_COUNTER_BUMP, err);
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, name);
-	if (step_done(s, p, err, "bump counter") < 0)
+	db_bind_text(p, 1, name);
+	if (step_done(p, err) < 0)
 		return -1;
 	return state_counter_get(s, name, value, err);
 }
 
+/* PostgreSQL checks its pages itself (and has no integrity_check); a
+ * store that answers a query is reported ok there. A failing check is
+ * *ok = 0, not an error. */
 int state_integrity(struct state *s, int *ok, struct err *err)
 {
-	sqlite3_stmt *p;
-	int rc;
+	struct db_stmt *p;
+	struct err e = ERR_INIT;
+	const char *v;
+	int pg = db_kind_of(s->db) == DB_POSTGRES;
 
-	if (sqlite3_prepare_v2(s->db, "PRAGMA integrity_check", -1, &p,
-			       NULL) != SQLITE_OK)
-		return db_err(s, err, "integrity check");
-	rc = sqlite3_step(p);
-	*ok = rc == SQLITE_ROW &&
-	      !strcmp((const char *)sqlite3_column_text(p, 0), "ok");
-	sqlite3_finalize(p);
+	(void)err;
+	*ok = 0;
+	if (!(p = db_prepare(s->db,
+			     pg ? "SELECT 'ok'" : "PRAGMA integrity_check", 0,
+			     &e)))
+		return 0;
+	*ok = db_step(p, &e) == 1 && (v = db_col_text(p, 0)) &&
+	      !strcmp(v, "ok");
+	db_finalize(p);
 	return 0;
 }
 
@@ -1707,72 +1587,70 @@ int state_units_in_state_each(struct state *s, int unit_state,
 			      int (*cb)(void *ud, struct state_unit *u),
 			      void *ud, struct err *err)
 {
-	sqlite3_stmt *p;
+	struct db_stmt *p;
 
 	if (!(p = stmt(s, S_UNITS_IN_STATE, err)))
 		return -1;
-	sqlite3_bind_int(p, 1, unit_state);
-	bind_text(p, 2, stage);
+	db_bind_int64(p, 1, unit_state);
+	db_bind_text(p, 2, stage);
 	return units_from_stmt(s, p, cb, ud, err);
 }
 
 /* One integer (or NULL -> *found = 0) from a one-row statement. */
-static int one_int(struct state *s, sqlite3_stmt *p, int64_t *v, int *found,
-		   struct err *err, const char *what)
+static int one_int(struct db_stmt *p, int64_t *v, int *found,
+		   struct err *err)
 {
-	int rc = sqlite3_step(p);
+	int rc = db_step(p, err);
 
 	*v = 0;
 	if (found)
 		*found = 0;
-	if (rc == SQLITE_ROW && sqlite3_column_type(p, 0) != SQLITE_NULL) {
-		*v = sqlite3_column_int64(p, 0);
+	if (rc == 1 && !db_col_null(p, 0)) {
+		*v = db_col_int64(p, 0);
 		if (found)
 			*found = 1;
 	}
-	sqlite3_reset(p);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, what);
-	return 0;
+	db_reset(p);
+	return rc < 0 ? -1 : 0;
 }
 
 int state_run_last_done(struct state *s, int64_t *at, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_RUN_LAST_DONE, err);
+	struct db_stmt *p = stmt(s, S_RUN_LAST_DONE, err);
 	const char *iso;
 	int rc;
 
 	*at = 0;
 	if (!p)
 		return -1;
-	rc = sqlite3_step(p);
-	if (rc == SQLITE_ROW && (iso = (const char *)sqlite3_column_text(p, 0)) &&
+	rc = db_step(p, err);
+	if (rc == 1 && (iso = db_col_text(p, 0)) &&
 	    dt_parse_iso(iso, strlen(iso), at) < 0)
 		*at = 0;
-	sqlite3_reset(p);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "last done run");
+	db_reset(p);
+	if (rc < 0)
+		return -1;
 	return 0;
 }
 
 int state_positions_negative(struct state *s, int64_t *n, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_POS_NEGATIVE, err);
+	struct db_stmt *p = stmt(s, S_POS_NEGATIVE, err);
 
 	if (!p)
 		return -1;
-	return one_int(s, p, n, NULL, err, "negative positions");
+	return one_int(p, n, NULL, err);
 }
 
 int state_run_oldest_event(struct state *s, int64_t run_id, int64_t *as_of,
 			   int *found, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_RUN_OLDEST_EV, err);
+	struct db_stmt *p = stmt(s, S_RUN_OLDEST_EV, err);
 
 	if (!p)
 		return -1;
-	sqlite3_bind_int64(p, 1, run_id);
-	return one_int(s, p, as_of, found, err, "oldest event");
+	db_bind_int64(p, 1, run_id);
+	return one_int(p, as_of, found, err);
 }
 
 int state_run_deliveries_each(struct state *s, int64_t run_id,
@@ -1781,72 +1659,72 @@ int state_run_deliveries_each(struct state *s, int64_t run_id,
 					int64_t delivered_at),
 			      void *ud, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_RUN_DELIVS, err);
+	struct db_stmt *p = stmt(s, S_RUN_DELIVS, err);
 	int rc;
 
 	if (!p)
 		return -1;
-	sqlite3_bind_int64(p, 1, run_id);
-	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(p, 0);
-		const char *f = (const char *)sqlite3_column_text(p, 1);
+	db_bind_int64(p, 1, run_id);
+	while ((rc = db_step(p, err)) == 1) {
+		const char *t = db_col_text(p, 0);
+		const char *f = db_col_text(p, 1);
 
 		if (cb(ud, t ? t : "", f ? f : "",
-		       sqlite3_column_int64(p, 2)) != 0)
+		       db_col_int64(p, 2)) != 0)
 			break;
 	}
-	sqlite3_reset(p);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "deliveries of run");
+	db_reset(p);
+	if (rc < 0)
+		return -1;
 	return 0;
 }
 
 int state_target_checked(struct state *s, const char *target, int64_t at,
 			 struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_CHECK_SET, err);
+	struct db_stmt *p = stmt(s, S_CHECK_SET, err);
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, target);
-	sqlite3_bind_int64(p, 2, at);
-	return step_done(s, p, err, "record target check");
+	db_bind_text(p, 1, target);
+	db_bind_int64(p, 2, at);
+	return step_done(p, err);
 }
 
 int state_target_last_check(struct state *s, const char *target,
 			    int64_t *at, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_CHECK_GET, err);
+	struct db_stmt *p = stmt(s, S_CHECK_GET, err);
 
 	if (!p)
 		return -1;
-	bind_text(p, 1, target);
-	return one_int(s, p, at, NULL, err, "read target check");
+	db_bind_text(p, 1, target);
+	return one_int(p, at, NULL, err);
 }
 
 int state_delivery_info(struct state *s, const char *target,
 			struct state_delivery *out, int *found,
 			struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_DELIV_INFO, err);
+	struct db_stmt *p = stmt(s, S_DELIV_INFO, err);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	*found = 0;
 	if (!p)
 		return -1;
-	bind_text(p, 1, target);
-	rc = sqlite3_step(p);
-	if (rc == SQLITE_ROW) {
+	db_bind_text(p, 1, target);
+	rc = db_step(p, err);
+	if (rc == 1) {
 		*found = 1;
-		out->delivered_at = sqlite3_column_int64(p, 0);
+		out->delivered_at = db_col_int64(p, 0);
 		col_copy(p, 1, out->file_name, sizeof(out->file_name));
 		col_copy(p, 2, out->sha256, sizeof(out->sha256));
-		out->run_id = sqlite3_column_int64(p, 3);
+		out->run_id = db_col_int64(p, 3);
 	}
-	sqlite3_reset(p);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "delivery ledger");
+	db_reset(p);
+	if (rc < 0)
+		return -1;
 	return 0;
 }
 
@@ -1855,24 +1733,24 @@ int state_reconcile_each(struct state *s, int state, const char *source_a,
 			 int (*cb)(void *ud, const struct state_recon_pair *r),
 			 void *ud, struct err *err)
 {
-	sqlite3_stmt *p = stmt(s, S_RECONCILE, err);
+	struct db_stmt *p = stmt(s, S_RECONCILE, err);
 	struct state_recon_pair r;
 	int rc, cbrc = 0;
 
 	if (!p)
 		return -1;
-	sqlite3_bind_int(p, 1, state);
-	bind_text(p, 2, source_a);
-	bind_text(p, 3, source_b);
-	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
-		r.sku = (const char *)sqlite3_column_text(p, 0);
-		r.location = (const char *)sqlite3_column_text(p, 1);
-		r.has_a = sqlite3_column_type(p, 2) != SQLITE_NULL;
-		r.qty_a = sqlite3_column_int64(p, 2);
-		r.as_of_a = sqlite3_column_int64(p, 3);
-		r.has_b = sqlite3_column_type(p, 4) != SQLITE_NULL;
-		r.qty_b = sqlite3_column_int64(p, 4);
-		r.as_of_b = sqlite3_column_int64(p, 5);
+	db_bind_int64(p, 1, state);
+	db_bind_text(p, 2, source_a);
+	db_bind_text(p, 3, source_b);
+	while ((rc = db_step(p, err)) == 1) {
+		r.sku = db_col_text(p, 0);
+		r.location = db_col_text(p, 1);
+		r.has_a = !db_col_null(p, 2);
+		r.qty_a = db_col_int64(p, 2);
+		r.as_of_a = db_col_int64(p, 3);
+		r.has_b = !db_col_null(p, 4);
+		r.qty_b = db_col_int64(p, 4);
+		r.as_of_b = db_col_int64(p, 5);
 		if (!r.sku)
 			r.sku = "";
 		if (!r.location)
@@ -1880,93 +1758,70 @@ int state_reconcile_each(struct state *s, int state, const char *source_a,
 		if ((cbrc = cb(ud, &r)) != 0)
 			break;
 	}
-	sqlite3_reset(p);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "reconcile");
+	db_reset(p);
+	if (rc < 0)
+		return -1;
 	return cbrc < 0 ? -1 : 0;
 }
 
 int state_ack_find(struct state *s, const struct state_ack *key,
 		   char *file_name, size_t n, int *found, struct err *err)
 {
-	sqlite3_stmt *p;
+	struct db_stmt *p = stmt(s, S_ACK_FIND, err);
 	int rc;
 
 	*found = 0;
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT file_name FROM edi_acks WHERE source = ?1"
-			       " AND format = ?2 AND sender = ?3 AND"
-			       " receiver = ?4 AND control = ?5 AND grp = ?6",
-			       -1, &p, NULL) != SQLITE_OK)
-		return db_err(s, err, "find acknowledgment");
-	bind_text(p, 1, key->source);
-	bind_text(p, 2, key->format);
-	bind_text(p, 3, key->sender);
-	bind_text(p, 4, key->receiver);
-	bind_text(p, 5, key->control);
-	bind_text(p, 6, key->grp);
-	rc = sqlite3_step(p);
-	if (rc == SQLITE_ROW) {
+	if (!p)
+		return -1;
+	db_bind_text(p, 1, key->source);
+	db_bind_text(p, 2, key->format);
+	db_bind_text(p, 3, key->sender);
+	db_bind_text(p, 4, key->receiver);
+	db_bind_text(p, 5, key->control);
+	db_bind_text(p, 6, key->grp);
+	rc = db_step(p, err);
+	if (rc == 1) {
 		col_copy(p, 0, file_name, n);
 		*found = 1;
 	}
-	sqlite3_finalize(p);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_err(s, err, "find acknowledgment");
-	return 0;
+	db_reset(p);
+	return rc < 0 ? -1 : 0;
 }
 
 int state_ack_add(struct state *s, const struct state_ack *a,
 		  struct err *err)
 {
-	sqlite3_stmt *p;
-	int rc;
+	struct db_stmt *p = stmt(s, S_ACK_ADD, err);
 
-	if (sqlite3_prepare_v2(s->db,
-			       "INSERT INTO edi_acks(source, format, sender,"
-			       " receiver, control, grp, doc, run_id, ack_type,"
-			       " ack_control, file_name, content, sent_at)"
-			       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-			       " ?11, ?12, 0)",
-			       -1, &p, NULL) != SQLITE_OK)
-		return db_err(s, err, "record acknowledgment");
-	bind_text(p, 1, a->source);
-	bind_text(p, 2, a->format);
-	bind_text(p, 3, a->sender);
-	bind_text(p, 4, a->receiver);
-	bind_text(p, 5, a->control);
-	bind_text(p, 6, a->grp);
-	bind_text(p, 7, a->doc);
-	sqlite3_bind_int64(p, 8, a->run_id);
-	bind_text(p, 9, a->ack_type);
-	sqlite3_bind_int64(p, 10, a->ack_control);
-	bind_text(p, 11, a->file_name);
-	sqlite3_bind_blob(p, 12, a->content ? a->content : "", (int)a->len,
-			  SQLITE_TRANSIENT);
-	rc = sqlite3_step(p);
-	sqlite3_finalize(p);
-	if (rc != SQLITE_DONE)
-		return db_err(s, err, "record acknowledgment");
-	return 0;
+	if (!p)
+		return -1;
+	db_bind_text(p, 1, a->source);
+	db_bind_text(p, 2, a->format);
+	db_bind_text(p, 3, a->sender);
+	db_bind_text(p, 4, a->receiver);
+	db_bind_text(p, 5, a->control);
+	db_bind_text(p, 6, a->grp);
+	db_bind_text(p, 7, a->doc);
+	db_bind_int64(p, 8, a->run_id);
+	db_bind_text(p, 9, a->ack_type);
+	db_bind_int64(p, 10, a->ack_control);
+	db_bind_text(p, 11, a->file_name);
+	db_bind_blob(p, 12, a->content ? a->content : "", a->len);
+	return step_done(p, err);
 }
 
 int state_acks_unsent_each(struct state *s, const char *source,
 			   int (*cb)(void *ud, const struct state_ack *a),
 			   void *ud, struct err *err)
 {
-	sqlite3_stmt *p;
+	struct db_stmt *p = stmt(s, S_ACKS_UNSENT, err);
 	struct state_ack a;
 	int rc;
 
-	if (sqlite3_prepare_v2(s->db,
-			       "SELECT format, sender, receiver, control, grp,"
-			       " doc, run_id, ack_type, ack_control, file_name,"
-			       " content FROM edi_acks WHERE source = ?1 AND"
-			       " sent_at = 0 ORDER BY rowid",
-			       -1, &p, NULL) != SQLITE_OK)
-		return db_err(s, err, "list acknowledgments");
-	bind_text(p, 1, source);
-	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+	if (!p)
+		return -1;
+	db_bind_text(p, 1, source);
+	while ((rc = db_step(p, err)) == 1) {
 		memset(&a, 0, sizeof(a));
 		snprintf(a.source, sizeof(a.source), "%s", source);
 		col_copy(p, 0, a.format, sizeof(a.format));
@@ -1975,42 +1830,31 @@ int state_acks_unsent_each(struct state *s, const char *source,
 		col_copy(p, 3, a.control, sizeof(a.control));
 		col_copy(p, 4, a.grp, sizeof(a.grp));
 		col_copy(p, 5, a.doc, sizeof(a.doc));
-		a.run_id = sqlite3_column_int64(p, 6);
+		a.run_id = db_col_int64(p, 6);
 		col_copy(p, 7, a.ack_type, sizeof(a.ack_type));
-		a.ack_control = sqlite3_column_int64(p, 8);
+		a.ack_control = db_col_int64(p, 8);
 		col_copy(p, 9, a.file_name, sizeof(a.file_name));
-		a.content = sqlite3_column_blob(p, 10);
-		a.len = (size_t)sqlite3_column_bytes(p, 10);
+		a.content = db_col_blob(p, 10, &a.len);
 		if (!a.content)
 			a.content = "";
 		if (cb(ud, &a)) {
-			rc = SQLITE_DONE;
+			rc = 0;
 			break;
 		}
 	}
-	sqlite3_finalize(p);
-	if (rc != SQLITE_DONE)
-		return db_err(s, err, "list acknowledgments");
-	return 0;
+	db_reset(p);
+	return rc < 0 ? -1 : 0;
 }
 
 int state_ack_sent(struct state *s, const char *source,
 		   const char *file_name, int64_t at, struct err *err)
 {
-	sqlite3_stmt *p;
-	int rc;
+	struct db_stmt *p = stmt(s, S_ACK_SENT, err);
 
-	if (sqlite3_prepare_v2(s->db,
-			       "UPDATE edi_acks SET sent_at = ?3 WHERE"
-			       " source = ?1 AND file_name = ?2",
-			       -1, &p, NULL) != SQLITE_OK)
-		return db_err(s, err, "mark acknowledgment sent");
-	bind_text(p, 1, source);
-	bind_text(p, 2, file_name);
-	sqlite3_bind_int64(p, 3, at > 0 ? at : 1);
-	rc = sqlite3_step(p);
-	sqlite3_finalize(p);
-	if (rc != SQLITE_DONE)
-		return db_err(s, err, "mark acknowledgment sent");
-	return 0;
+	if (!p)
+		return -1;
+	db_bind_text(p, 1, source);
+	db_bind_text(p, 2, file_name);
+	db_bind_int64(p, 3, at > 0 ? at : 1);
+	return step_done(p, err);
 }

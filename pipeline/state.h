@@ -1,7 +1,7 @@
 /* state.h - the state store: every row stockpipe must remember.
  *
- * All SQL lives behind this interface (SQLite today; a PostgreSQL backend
- * can implement the same functions). Tables: runs, units (stage
+ * All SQL lives behind this interface, on SQLite (state_dir/state.db) or
+ * PostgreSQL (state_db: in the config) through db.h. Tables: runs, units (stage
  * checkpoints), plans, the file ledger, run dependencies (mapping hashes),
  * the canonical tables (items, locations, prices, stock events and
  * positions) and the delivery ledger.
@@ -17,6 +17,7 @@
 
 #include "../transforms/canon.h"
 #include "../transforms/dec.h"
+#include "db.h"
 #include "err.h"
 
 struct state;
@@ -52,19 +53,30 @@ struct state_run {
 	char config_sha[65];
 };
 
-/* Opens (creating if needed) state_dir/state.db in WAL mode. */
+/* Opens the store: db_url NULL or "" = the SQLite file state_dir/state.db
+ * (created if needed, WAL mode), else a postgres:// URL with the password
+ * in the environment variable password_env (may be NULL). An empty store
+ * gets the latest schema; one at an older schema is refused (E_CONFIG:
+ * run 'stockpipe db migrate'), as is a newer one. Commands open it with
+ * the config's state_db and state_db_password_env. */
+int state_open_db(const char *state_dir, const char *db_url,
+		  const char *password_env, struct state **out,
+		  struct err *err);
+/* state_open_db(state_dir, NULL, NULL, ...): SQLite (tests). */
 int state_open(const char *state_dir, struct state **out, struct err *err);
 void state_close(struct state *s);
-/* The store's SQL connection, for state_work.c. */
+/* The store's connection, for modules that prepare their own statements
+ * on it (state_work.c). */
 struct db *state_db(struct state *s);
 
-int state_begin(struct state *s, struct err *err);    /* BEGIN IMMEDIATE */
+/* A write transaction holding the store's writer lock (db_begin). */
+int state_begin(struct state *s, struct err *err);
 int state_commit(struct state *s, struct err *err);   /* a crash point */
 void state_rollback(struct state *s);
 
 const char *unit_state_name(int st);
 
-/* Runs. */
+/* Runs. state_run_create: inside state_begin (ids are max + 1). */
 int state_run_create(struct state *s, const char *now_iso,
 		     const char *config_sha, int64_t *run_id, struct err *err);
 /* *run_id = newest run not done (running or failed), 0 if none. */
@@ -291,7 +303,8 @@ int state_run_deliveries_each(struct state *s, int64_t run_id,
 					int64_t delivered_at),
 			      void *ud, struct err *err);
 
-/* PRAGMA integrity_check; *ok = 1 when it says "ok". */
+/* SQLite: PRAGMA integrity_check; *ok = 1 when it says "ok".
+ * PostgreSQL: *ok = 1 when the server answers a query. */
 int state_integrity(struct state *s, int *ok, struct err *err);
 
 /* Schedules: when target was last considered due (run clock), 0 if

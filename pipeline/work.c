@@ -86,7 +86,8 @@ static int heartbeat_start(struct heartbeat *hb, struct work *w,
 	hb->run_id = w->r.run_id;
 	hb->worker = w->worker;
 	hb->lease_ms = w->lease_ms;
-	if (state_open(w->r.cfg->state_dir, &hb->st, err) < 0)
+	if (state_open_db(w->r.cfg->state_dir, w->r.cfg->state_db,
+			  w->r.cfg->state_db_password_env, &hb->st, err) < 0)
 		return -1;
 	if (pthread_create(&hb->thread, NULL, heartbeat_main, hb)) {
 		state_close(hb->st);

@@ -56,19 +56,21 @@ t_tmpdir() {
 	mkdir -p "$_d" && echo "$_d"
 }
 
+# T_TAG (optional): a prefix for every result line, e.g. the backend when a
+# script runs the same checks on SQLite and on PostgreSQL.
 pass() {
 	T_PASS=$((T_PASS + 1))
-	echo "ok   $*"
+	echo "ok   ${T_TAG:+[$T_TAG] }$*"
 }
 
 fail() {
 	T_FAIL=$((T_FAIL + 1))
-	echo "FAIL $*"
+	echo "FAIL ${T_TAG:+[$T_TAG] }$*"
 }
 
 skip() {
 	T_SKIP=$((T_SKIP + 1))
-	echo "skip $*"
+	echo "skip ${T_TAG:+[$T_TAG] }$*"
 }
 
 # Shows the tail of the last command's output, indented.

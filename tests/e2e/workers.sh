@@ -15,7 +15,8 @@ t_init "$1"
 NWORK=${WORKERS_N:-4}
 export STOCKPIPE_NOW=2026-11-20T06:00:00Z
 
-# make_drop DIR: the demo's config and mappings, and the generated drop.
+# make_drop DIR: the demo's config and mappings, and the generated drop;
+# on PostgreSQL (BE=postgres) the state store is a fresh database.
 make_drop() {
 	cp -R "$SRCDIR/samples" "$1/samples"
 	cp -R "$SRCDIR/mappings" "$1/mappings"
@@ -82,6 +83,13 @@ make_drop() {
 		}
 	}'
 	mkdir -p "$1/out/webshop" "$1/out/marketplace"
+	if [ "$BE" = postgres ]; then
+		_db=sp_$(basename "$1" | tr -c 'a-z0-9\n' '_')
+		_url=$(pg_newdb "$_db") || return 1
+		printf 'state_db: %s\nstate_db_password_env: %s\n' "$_url" \
+			"$PG_PASSWORD_ENV" >>"$1/samples/stockpipe.yaml"
+		echo "$_db" >"$1/.pgdb"
+	fi
 	# The stores source takes the zips too.
 	awk '{ print } /path: drop\/stores/ { getline; print "    patterns: [\"*.csv\", \"*.zip\"]"; next }' \
 		"$1/samples/stockpipe.yaml" >"$1/cfg.tmp" &&
@@ -98,7 +106,8 @@ sp() {
 		"$BIN" -c "$_w/samples/stockpipe.yaml" "$@"
 }
 
-# The single-process reference.
+# The single-process reference, on SQLite.
+BE=sqlite
 ref=$(t_tmpdir ref)
 make_drop "$ref"
 n=$(nfiles "$ref")
@@ -116,8 +125,36 @@ else
 	t_show
 fi
 
-# db DIR SQL: one value from DIR's store.
-db() { sqlite3 -cmd ".timeout 20000" "$1/state/state.db" "$2"; }
+# db DIR SQL: one value from DIR's store (SQLite or PostgreSQL).
+db() {
+	if [ -f "$1/.pgdb" ]; then
+		pg_psql "$(cat "$1/.pgdb")" "$2"
+	else
+		sqlite3 -cmd ".timeout 20000" "$1/state/state.db" "$2"
+	fi
+}
+
+# ids DIR WHERE: the ids of the units WHERE, comma separated.
+ids() {
+	if [ -f "$1/.pgdb" ]; then
+		db "$1" "SELECT string_agg(CAST(id AS TEXT), ',' ORDER BY id)
+			FROM units WHERE $2"
+	else
+		db "$1" "SELECT group_concat(id) FROM (SELECT id FROM units
+			WHERE $2 ORDER BY id)"
+	fi
+}
+
+# items DIR: the item master as one line, in sku order.
+items() {
+	if [ -f "$1/.pgdb" ]; then
+		db "$1" "SELECT string_agg(sku || coalesce(description, ''), ';'
+			ORDER BY sku) FROM items"
+	else
+		db "$1" "SELECT group_concat(sku || coalesce(description, ''),
+			';') FROM (SELECT * FROM items ORDER BY sku)"
+	fi
+}
 
 # start_workers DIR RUN N [EXTRA...]: N workers in the background; their
 # pids in $PIDS, their output in DIR/wK.log.
@@ -184,18 +221,18 @@ same_store() {
 	_p="SELECT count(*), sum(qty) FROM positions"
 	if [ "$(db "$1" "$_q")" = "$(db "$2" "$_q")" ] &&
 		[ "$(db "$1" "$_p")" = "$(db "$2" "$_p")" ] &&
-		[ "$(db "$1" 'SELECT group_concat(sku || description) FROM
-			(SELECT * FROM items ORDER BY sku)')" = \
-		  "$(db "$2" 'SELECT group_concat(sku || description) FROM
-			(SELECT * FROM items ORDER BY sku)')" ]; then
+		[ "$(items "$1")" = "$(items "$2")" ]; then
 		pass "$3: stock events, positions and items equal the single run"
 	else
 		fail "$3: stock events/positions/items differ from the single run"
 	fi
 }
 
+# scenarios: everything below on the backend $BE.
+scenarios() {
+T_TAG=$BE
 # ---- $NWORK workers, no failures ---------------------------------------
-w=$(t_tmpdir work)
+w=$(t_tmpdir work-$BE)
 make_drop "$w"
 run=$(sp "$w" -q plan 2>"$T_ERR")
 if [ "$run" = 1 ]; then
@@ -232,7 +269,7 @@ expect_exit_d "$code" "work on a finished run exits with its code ($code)" \
 	sp "$w" -q work --run 1
 
 # ---- a worker killed with SIGKILL mid-run ------------------------------
-k=$(t_tmpdir kill)
+k=$(t_tmpdir kill-$BE)
 make_drop "$k"
 run=$(sp "$k" -q plan)
 # A short lease so the test does not wait a minute for the takeover.
@@ -258,9 +295,14 @@ while [ $i -lt 400 ] && [ -z "$held" ]; do
 		sleep 0.01
 		j=$((j + 1))
 	done
-	held=$(sqlite3 -cmd ".timeout 300" "$k/state/state.db" \
-		"SELECT group_concat(id) FROM units WHERE worker = 'w1'
-		AND state = 1" 2>/dev/null)
+	if [ "$BE" = postgres ]; then
+		# No database lock to trip over: row locks only.
+		held=$(ids "$k" "worker = 'w1' AND state = 1")
+	else
+		held=$(sqlite3 -cmd ".timeout 300" "$k/state/state.db" \
+			"SELECT group_concat(id) FROM units WHERE worker = 'w1'
+			AND state = 1" 2>/dev/null)
+	fi
 	[ -n "$held" ] && break
 	kill -CONT "$victim"
 	sleep 0.01
@@ -292,12 +334,12 @@ multi=$(db "$k" "SELECT count(*) FROM units WHERE attempts > 2")
 same_outputs "$ref" "$k" "after SIGKILL"
 same_store "$ref" "$k" "after SIGKILL"
 dups=$(db "$k" "SELECT count(*) FROM (SELECT target, sha256 FROM deliveries
-	GROUP BY 1, 2 HAVING count(*) > 1)")
+	GROUP BY 1, 2 HAVING count(*) > 1) AS d")
 [ "$dups" = 0 ] && pass "after SIGKILL: no delivery twice" ||
 	fail "after SIGKILL: $dups deliveries twice"
 
 # ---- a stale worker cannot record a unit another worker took over -------
-s=$(t_tmpdir stale)
+s=$(t_tmpdir stale-$BE)
 make_drop "$s"
 run=$(sp "$s" -q plan)
 u=$(db "$s" "SELECT min(id) FROM units WHERE stage = 'fetch'")
@@ -320,7 +362,7 @@ st=$(db "$s" "SELECT state || worker || attempts FROM units WHERE id = $u")
 	fail "after expiry: '$st'"
 
 # ---- --stage workers (Airflow's per-stage fan-out) ----------------------
-p=$(t_tmpdir stages)
+p=$(t_tmpdir stages-$BE)
 make_drop "$p"
 run=$(sp "$p" -q plan)
 for st in fetch unpack map fetch,unpack,map; do
@@ -345,6 +387,26 @@ wait_all
 expect_exit_d 1 "a last plain worker delivers and concludes (exit 1: rejects)" \
 	sp "$p" -q work --run "$run"
 same_outputs "$ref" "$p" "per-stage workers"
+
+T_TAG=
+}
+
+BE=sqlite
+scenarios
+if [ "${WORKERS_PG:-1}" = 0 ]; then
+	skip "workers on PostgreSQL: WORKERS_PG=0"
+else
+	. "$SRCDIR/tests/e2e/lib/pg.sh"
+	trap 'pg_stop; t_cleanup' EXIT
+	if pg_start "$T_TMP/pg"; then
+		BE=postgres
+		scenarios
+		pg_stop
+	else
+		skip "workers on PostgreSQL: the server did not start: $PG_WHY"
+	fi
+fi
+BE=sqlite
 
 # ---- the Airflow DAG's fan-out, simulated (Airflow is not installed) ----
 DAG=$SRCDIR/ops/airflow/stockpipe_workers_dag.py

@@ -603,3 +603,45 @@ T_TEST(config_routes_archive_authority_stale)
 			 "snapshot must be full or delta"),
 		 0);
 }
+
+/* state_db: a postgres:// URL, never with a password in it (the message
+ * must not repeat it); the password's variable is named separately. */
+T_TEST(config_state_db)
+{
+	struct config *c = NULL;
+	struct err e = ERR_INIT;
+
+	T_ASSERT(t_write_file("m.yaml", "x: 1\n") == 0);
+	T_ASSERT(t_write_file("stockpipe.yaml",
+			      "state_db: postgres://sp@db.example:5432/stock\n"
+			      "state_db_password_env: SP_DB_PW\n" SRC) == 0);
+	T_OK(config_load("stockpipe.yaml", NULL, &c, &e), &e);
+	T_EQ_STR(c->state_db, "postgres://sp@db.example:5432/stock");
+	T_EQ_STR(c->state_db_password_env, "SP_DB_PW");
+	config_free(c);
+	c = NULL;
+	/* Empty (from ${VAR:-}) or absent: SQLite in state_dir. */
+	unsetenv("SP_T_NO_DB");
+	T_ASSERT(t_write_file("stockpipe.yaml",
+			      "state_db: ${SP_T_NO_DB:-}\n" SRC) == 0);
+	T_OK(config_load("stockpipe.yaml", NULL, &c, &e), &e);
+	T_ASSERT(c->state_db == NULL && c->state_db_password_env == NULL);
+	config_free(c);
+	T_EQ_INT(refused("state_db: postgres://sp:s3cret-pw@db/stock\n" SRC, 1,
+			 11, "state_db_password_env"),
+		 0);
+	T_EQ_INT(refused("state_db: postgresql://db/stock?password=s3cret-pw\n"
+			 SRC, 1, 11, "must not carry a password"),
+		 0);
+	T_EQ_INT(refused("state_db: mysql://db/stock\n" SRC, 1, 11,
+			 "postgres:// URL"),
+		 0);
+	T_EQ_INT(refused("state_db_password_env: 1BAD-NAME\n" SRC, 1, 24,
+			 "environment variable"),
+		 0);
+	T_ASSERT(t_write_file("stockpipe.yaml",
+			      "state_db: postgres://sp:s3cret-pw@db/x\n" SRC) ==
+		 0);
+	T_EQ_INT(config_load("stockpipe.yaml", NULL, &c, &e), -1);
+	T_ASSERT(strstr(e.reason, "s3cret") == NULL);
+}

@@ -1,0 +1,381 @@
+#!/bin/sh
+# End-to-end tests of the PostgreSQL state store against a real PostgreSQL
+# 15 server on 127.0.0.1 (tests/e2e/lib/pg.sh; never a mock):
+#   the db.h unit tests on PostgreSQL; `db migrate` on an empty database
+#   and `db status`; the demo config on PostgreSQL, byte-identical to the
+#   same run on SQLite and to the goldens; a second run delivers nothing;
+#   a store update delivers as on SQLite; rerun --from map after a mapping
+#   edit as on SQLite; runs, show, reconcile, targets, quarantine list;
+#   a wrong password, a password in the URL, an unset password variable
+#   (78, no password in the output); the server stopped before a run (75,
+#   then the run works once it is back); the server killed in the middle
+#   of a run (75, resume finishes it); crash points with resume (binaries
+#   with test hooks, a sample of them); a version 1 SQLite store (refused
+#   with 78, upgraded by `db migrate`, then runs).
+# If the server cannot start, the tests are reported skipped with the
+# reason, never passed.
+# usage: tests/e2e/postgres.sh BINARY  prints "N passed, N failed, N skipped"
+set -u
+. "$(dirname "$0")/lib.sh"
+t_init "$1"
+. "$SRCDIR/tests/e2e/lib/pg.sh"
+trap 'pg_stop; t_cleanup' EXIT
+GOLD=$SRCDIR/tests/e2e/golden
+GOLDEN="webshop/webshop_stock_1_20261120T060000Z.csv
+marketplace/marketplace_1_20261120T060000Z.jsonl
+webshop/items_1_20261120T060000Z.csv"
+export STOCKPIPE_NOW=2026-11-20T06:00:00Z
+LATER=2026-11-20T06:20:00Z
+unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG STOCKPIPE_CONFIG \
+	STOCKPIPE_STATE_DIR STOCKPIPE_OUT PGPASSWORD PGUSER PGHOST PGDATABASE
+
+if ! pg_start "$T_TMP/pg"; then
+	skip "postgres tests: the server did not start: $PG_WHY"
+	t_done
+	exit $?
+fi
+pass "PostgreSQL on 127.0.0.1:$PG_PORT accepts a scram-sha-256 login"
+
+# ---- helpers ----------------------------------------------------------------
+
+# setup DIR [URL]: a copy of samples + mappings in DIR, outputs in DIR/out;
+# with URL, the config's state store is that PostgreSQL database.
+setup() {
+	rm -rf "$1"
+	mkdir -p "$1/out/webshop" "$1/out/marketplace"
+	cp -R "$SRCDIR/samples" "$1/samples"
+	cp -R "$SRCDIR/mappings" "$1/mappings"
+	if [ -n "${2:-}" ]; then
+		printf 'state_db: %s\nstate_db_password_env: %s\n' "$2" \
+			"$PG_PASSWORD_ENV" >>"$1/samples/stockpipe.yaml"
+	fi
+}
+sp() { # sp DIR ARGS...: stockpipe on the copy in DIR
+	_spd=$1
+	shift
+	STOCKPIPE_STATE_DIR="$_spd/state" STOCKPIPE_OUT="$_spd/out" \
+		"$BIN" -c "$_spd/samples/stockpipe.yaml" "$@"
+}
+sp_pw() ( # sp_pw PASSWORD DIR ARGS...: with another password
+	SP_TEST_PG_PASSWORD=$1
+	export SP_TEST_PG_PASSWORD
+	shift
+	sp "$@"
+)
+sp_later() ( # sp_later DIR ARGS...: 20 minutes later on the run clock
+	STOCKPIPE_NOW=$LATER
+	export STOCKPIPE_NOW
+	sp "$@"
+)
+outputs() { (cd "$1/out" && find . -type f | sort); }
+# same_outputs WHAT A B: the same delivered files, byte for byte.
+same_outputs() {
+	if [ "$(outputs "$2")" != "$(outputs "$3")" ]; then
+		fail "$1: delivered files differ"
+		outputs "$2" | sed 's/^/    a /'
+		outputs "$3" | sed 's/^/    b /'
+		return
+	fi
+	_bad=
+	for _f in $(outputs "$2"); do
+		cmp -s "$2/out/$_f" "$3/out/$_f" || _bad="$_bad $_f"
+	done
+	if [ -z "$_bad" ]; then
+		pass "$1: $(outputs "$2" | wc -l | tr -d ' ') delivered files byte-identical"
+	else
+		fail "$1: content differs:$_bad"
+	fi
+}
+# no_secret WHAT: the last command printed no password.
+no_secret() {
+	if grep -q -e "$SP_TEST_PG_PASSWORD" -e wrong-pw-4711 -e s3cret-inline \
+		"$T_OUT" "$T_ERR"; then
+		fail "$1: a password appears in the output"
+	else
+		pass "$1: no password in the output"
+	fi
+}
+has() { # has WHAT PATTERN: the last command's stdout/stderr match
+	if grep -q -e "$2" "$T_OUT" "$T_ERR"; then
+		pass "$1"
+	else
+		fail "$1 (no '$2')"
+		t_show
+	fi
+}
+psql_q() { # psql_q URL SQL: one value, as the test role
+	PGPASSWORD=$SP_TEST_PG_PASSWORD "$PG_BIN/psql" -X -q -At "$1" -c "$2"
+}
+
+# ---- the db.h unit tests on the real server --------------------------------
+UNIT=$(dirname "$BIN")/unit
+if [ -x "$UNIT" ]; then
+	check "db.h unit tests on PostgreSQL" env STOCKPIPE_TEST_PG_URL="$PG_URL" \
+		"$UNIT" db_pg_values_and_changes db_pg_byte_order \
+		db_pg_streaming db_pg_errors_and_tx db_pg_open_errors
+else
+	skip "db.h unit tests on PostgreSQL: no $UNIT"
+fi
+
+# ---- db migrate / status on an empty database --------------------------------
+URL_A=$(pg_newdb sp_a) || fail "create database sp_a"
+A=$T_TMP/a
+setup "$A" "$URL_A"
+check "db status on an empty database" sp "$A" db status
+has "db status names the backend" "^backend: *postgresql"
+has "db status: an empty store" "^schema: *none"
+has "db status shows the URL without password" "^where: *$URL_A\$"
+check "db migrate on an empty database" sp "$A" db migrate
+has "db migrate: schema 0 -> 2" "^schema 0 -> 2\$"
+check "db migrate again" sp "$A" db migrate
+has "db migrate again: up to date" "^schema 2, up to date\$"
+check "db status after migrate" sp "$A" db status
+has "db status: schema 2 of 2" "^schema: *2\$"
+v=$(psql_q "$URL_A" "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version")
+[ "$v" = "1,2" ] && pass "schema_version holds 1 and 2" || fail "schema_version: '$v'"
+c=$(psql_q "$URL_A" "SELECT collation_name FROM information_schema.columns WHERE table_name = 'positions' AND column_name = 'sku'")
+[ "$c" = C ] && pass "text columns are COLLATE \"C\"" || fail "positions.sku collation '$c'"
+
+# ---- the demo on PostgreSQL, against SQLite and the goldens ------------------
+S=$T_TMP/s
+setup "$S"
+expect_exit_d 1 "SQLite: first run exits 1 (rejects)" sp "$S" run
+expect_exit_d 1 "PostgreSQL: first run exits 1 (rejects)" sp "$A" run
+n=$(outputs "$A" | wc -l)
+[ "$n" = 3 ] && pass "PostgreSQL: three target files delivered" ||
+	fail "PostgreSQL: $n files delivered, expected 3"
+for f in $GOLDEN; do
+	same_file "$GOLD/$(basename "$f")" "$A/out/$f"
+done
+same_outputs "run 1, PostgreSQL vs SQLite" "$S" "$A"
+# The rejects are the same records (file names carry unit ids).
+if [ "$(cat "$S"/state/rejects/1/*/*.jsonl | sort)" = \
+	"$(cat "$A"/state/rejects/1/*/*.jsonl | sort)" ]; then
+	pass "reject files hold the same records"
+else
+	fail "reject files differ between SQLite and PostgreSQL"
+fi
+ev=$(psql_q "$URL_A" "SELECT count(*) FROM stock_events")
+ev0=$(sqlite3 "$S/state/state.db" "SELECT count(*) FROM stock_events" 2>/dev/null)
+[ -n "$ev" ] && [ "$ev" = "$ev0" ] && pass "stock events: $ev on both" ||
+	fail "stock events: PostgreSQL $ev, SQLite $ev0"
+[ ! -e "$A/state/state.db" ] && pass "no SQLite file in state_dir with state_db" ||
+	fail "state.db created in state_dir despite state_db"
+
+expect_exit_d 0 "PostgreSQL: second run exits 0" sp "$A" run
+has "second run fetches nothing" ": 0 new files"
+expect_exit_d 0 "SQLite: second run exits 0" sp "$S" run
+same_outputs "run 2 delivers nothing" "$S" "$A"
+
+# A store sends new counts: the webshop gets a full file, the marketplace
+# a delta; deliveries are ordered by seq now (rowid before).
+cp "$SRCDIR/samples/updates/"*.csv "$A/samples/drop/stores/"
+cp "$SRCDIR/samples/updates/"*.csv "$S/samples/drop/stores/"
+t_run sp_later "$S" run
+rcs=$T_RC
+t_run sp_later "$A" run
+[ "$T_RC" = "$rcs" ] && pass "update run exits $T_RC on both" ||
+	fail "update run: PostgreSQL $T_RC, SQLite $rcs"
+same_outputs "update run (full and delta snapshots)" "$S" "$A"
+n=$(outputs "$A" | wc -l)
+[ "$n" -gt 3 ] && pass "the update was delivered ($n files)" ||
+	fail "the update delivered nothing"
+
+# ---- the read-only commands --------------------------------------------------
+check "runs" sp "$A" runs
+has "runs lists run 3" "^ *3  "
+check "show 1" sp "$A" show 1
+has "show prints units" "deliver"
+expect_exit_d 1 "reconcile (differences found)" sp "$A" reconcile \
+	--state on_hand --between stores erp_stock
+cp "$T_OUT" "$T_TMP/recon.pg"
+t_run sp "$S" reconcile --state on_hand --between stores erp_stock
+cmp -s "$T_OUT" "$T_TMP/recon.pg" && pass "reconcile prints the same as on SQLite" ||
+	fail "reconcile output differs from SQLite"
+check "targets" sp "$A" targets
+has "targets shows the last delivery" "last delivery"
+check "quarantine list" sp "$A" quarantine list
+
+# ---- rerun from map after a mapping edit -------------------------------------
+URL_B=$(pg_newdb sp_b) || fail "create database sp_b"
+B=$T_TMP/b
+SB=$T_TMP/sb
+setup "$B" "$URL_B"
+setup "$SB"
+for d in "$B" "$SB"; do
+	t_run sp "$d" run
+	sed -i 's/RES: *reserved/RES: on_hand/' "$d/mappings/stores/store_stock_csv.yaml"
+done
+inbox=$(find "$B/state/inbox" -type f | wc -l)
+expect_exit_d 1 "rerun 1 --from map --source stores" sp "$B" rerun 1 \
+	--from map --source stores
+t_run sp "$SB" rerun 1 --from map --source stores
+[ "$(find "$B/state/inbox" -type f | wc -l)" = "$inbox" ] &&
+	pass "rerun fetched nothing" || fail "rerun fetched"
+same_outputs "rerun: a corrected webshop snapshot, as on SQLite" "$SB" "$B"
+n=$(ls "$B/out/webshop" | wc -l)
+t_run sp "$B" rerun 1 --from map --source stores
+[ "$(ls "$B/out/webshop" | wc -l)" = "$n" ] &&
+	pass "a second identical rerun delivers nothing" ||
+	fail "a second identical rerun delivered again"
+
+# ---- credentials --------------------------------------------------------------
+W=$T_TMP/w
+setup "$W" "$URL_A"
+expect_exit_d 78 "wrong password: exit 78" sp_pw wrong-pw-4711 "$W" run
+has "wrong password: the message says so" "password authentication failed"
+has "wrong password: the message names the backend" "state store (postgresql)"
+no_secret "wrong password"
+expect_exit_d 78 "db status with a wrong password: exit 78" \
+	sp_pw wrong-pw-4711 "$W" db status
+no_secret "db status, wrong password"
+setup "$W"
+printf 'state_db: postgres://%s:s3cret-inline@127.0.0.1:%s/sp_a\n' \
+	"$PG_ROLE" "$PG_PORT" >>"$W/samples/stockpipe.yaml"
+expect_exit_d 78 "a password in the URL: exit 78" sp "$W" check
+has "a password in the URL: use state_db_password_env" "state_db_password_env"
+no_secret "password in the URL"
+setup "$W"
+printf 'state_db: %s\nstate_db_password_env: SP_T_NO_SUCH_VAR\n' "$URL_A" \
+	>>"$W/samples/stockpipe.yaml"
+unset SP_T_NO_SUCH_VAR
+expect_exit_d 78 "password variable not set: exit 78" sp "$W" runs
+has "password variable not set: named" "SP_T_NO_SUCH_VAR"
+
+# ---- the server goes away -----------------------------------------------------
+pg_kill_immediate
+expect_exit_d 75 "server stopped (immediate) before a run: exit 75" sp_later "$A" run
+has "server stopped: cannot connect" "cannot connect"
+no_secret "server stopped"
+expect_exit_d 75 "server stopped: runs exits 75" sp "$A" runs
+if pg_restart; then
+	pass "server restarted"
+	expect_exit_d 0 "after the restart a run works" sp_later "$A" run
+else
+	fail "server did not restart"
+fi
+
+# resume_until_done DIR: resume (or run, when the run was never recorded)
+# until the run is finished; sets T_RC.
+resume_until_done() {
+	_tries=0
+	while :; do
+		t_run sp "$1" resume
+		grep -q 'nothing to resume' "$T_ERR" && t_run sp "$1" run
+		_tries=$((_tries + 1))
+		[ "$T_RC" -le 1 ] || [ $_tries -ge 3 ] && break
+	done
+}
+# goldens DIR: the three golden deliveries, nothing else, no temp files.
+goldens() {
+	[ "$(outputs "$1" | wc -l)" = 3 ] || return 1
+	for _f in $GOLDEN; do
+		cmp -s "$GOLD/$(basename "$_f")" "$1/out/$_f" || return 1
+	done
+	! find "$1/out" "$1/state" -name '.*.tmp' | grep -q .
+}
+
+# The server dies in the middle of a run (immediate: no clean
+# disconnect): the run stops with 75; once the server is back, resume
+# finishes it with the golden deliveries.
+URL_M=$(pg_newdb sp_mid) || fail "create database sp_mid"
+M=$T_TMP/m
+setup "$M" "$URL_M"
+sp "$M" run >"$T_OUT" 2>"$T_ERR" </dev/null &
+run_pid=$!
+sleep 0.3
+pg_kill_immediate
+wait "$run_pid"
+rc=$?
+if [ $rc = 75 ] || [ $rc = 1 ]; then
+	pass "server killed mid-run: the run exits $rc"
+else
+	fail "server killed mid-run: exit $rc"
+	t_show
+fi
+t_san_clean || fail "server killed mid-run: sanitizer report"
+if pg_restart; then
+	resume_until_done "$M"
+	[ "$T_RC" -le 1 ] && goldens "$M" &&
+		pass "server killed mid-run: resume delivers the goldens" ||
+		{ fail "server killed mid-run: resume exit $T_RC"; t_show; outputs "$M"; }
+else
+	fail "server did not restart"
+fi
+
+# Crash points (binaries with test hooks): SIGKILL before every Nth
+# durable operation (a state commit is one), then resume: byte-identical
+# deliveries, none twice. Every PG_CRASH_STRIDE-th point (default 10): the
+# full sweep runs on SQLite in core.sh; here it shows that a transaction
+# PostgreSQL loses with its client is redone like a SQLite one.
+C=$T_TMP/c
+URL_C=$(pg_newdb sp_c0) || fail "create database sp_c0"
+setup "$C" "$URL_C"
+STOCKPIPE_CRASH_LOG=$T_TMP/points sp "$C" run >/dev/null 2>&1
+if [ ! -s "$T_TMP/points" ]; then
+	skip "crash points: binary built without test hooks"
+else
+	total=$(wc -l <"$T_TMP/points")
+	stride=${PG_CRASH_STRIDE:-10}
+	bad=0 tried=0 n=1
+	while [ $n -le "$total" ]; do
+		tried=$((tried + 1))
+		D=$T_TMP/crash
+		url=$(pg_newdb "sp_crash_$n") || { bad=$((bad + 1)); break; }
+		setup "$D" "$url"
+		STOCKPIPE_CRASH_AT=$n sp "$D" run >/dev/null 2>"$T_TMP/crash.err"
+		rc=$?
+		if [ $rc != 137 ] && [ $rc != 1 ]; then
+			echo "  crash point $n: first run exit $rc"
+			bad=$((bad + 1))
+		else
+			resume_until_done "$D"
+			dups=$(psql_q "$url" "SELECT count(*) - count(DISTINCT (target, file_name)) FROM deliveries")
+			if [ "$T_RC" -gt 1 ] || ! goldens "$D" || [ "$dups" != 0 ] ||
+				! t_san_clean; then
+				echo "  crash point $n ($(sed -n "${n}p" "$T_TMP/points")): resume exit $T_RC, dups '$dups'"
+				tail -n 3 "$T_ERR" | sed 's/^/    /'
+				bad=$((bad + 1))
+			fi
+		fi
+		pg_psql postgres "DROP DATABASE sp_crash_$n" >/dev/null 2>&1
+		n=$((n + stride))
+	done
+	[ $bad = 0 ] && pass "crash points: $tried of $total, every resume byte-identical, no duplicates" ||
+		fail "crash points: $bad problems in $tried of $total"
+fi
+
+# ---- a version 1 SQLite store --------------------------------------------------
+# A copy of the SQLite store after run 1, taken back to version 1 the way
+# the previous stockpipe made it: no schema_version, leases, worker
+# columns or seq; meta.schema = 1.
+V=$T_TMP/v
+setup "$V"
+expect_exit_d 1 "v1 store: first run" sp "$V" run
+if sqlite3 "$V/state/state.db" "
+	DROP INDEX deliveries_seq; DROP INDEX units_run_stage_state;
+	ALTER TABLE units DROP COLUMN worker;
+	ALTER TABLE units DROP COLUMN lease_until;
+	ALTER TABLE deliveries DROP COLUMN seq;
+	ALTER TABLE edi_acks DROP COLUMN seq;
+	DROP TABLE leases; DROP TABLE schema_version;
+	UPDATE meta SET value = '1' WHERE key = 'schema';" 2>"$T_TMP/v1.err"; then
+	pass "made a version 1 store with sqlite3"
+	expect_exit_d 78 "v1 store: run refused with 78" sp "$V" run
+	has "v1 store: run 'stockpipe db migrate'" "has schema 1; run 'stockpipe db migrate'"
+	check "v1 store: db status" sp "$V" db status
+	has "v1 store: db status says schema 1" "^schema: *1\$"
+	check "v1 store: db migrate" sp "$V" db migrate
+	has "v1 store: schema 1 -> 2" "^schema 1 -> 2\$"
+	q=$(sqlite3 "$V/state/state.db" "SELECT count(*) FROM deliveries WHERE seq IS NULL OR seq != rowid; SELECT group_concat(version) FROM schema_version; SELECT value FROM meta; PRAGMA integrity_check" 2>&1 | tr '\n' ' ')
+	[ "$q" = "0 1,2 2 ok " ] && pass "v1 store: seq from rowid, versions 1,2 recorded, integrity ok" ||
+		fail "v1 store after migrate: '$q'"
+	expect_exit_d 0 "v1 store after migrate: a run works" sp "$V" run
+	cp "$SRCDIR/samples/updates/"*.csv "$V/samples/drop/stores/"
+	t_run sp_later "$V" run
+	same_outputs "v1 store after migrate: update run as on a new store" "$S" "$V"
+else
+	fail "could not make a version 1 store: $(head -n 2 "$T_TMP/v1.err")"
+fi
+
+t_done
