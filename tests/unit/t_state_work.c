@@ -1,0 +1,286 @@
+/* t_state_work.c - unit claims, leases and the load order for workers
+ * (pipeline/state_work.h) on SQLite; tests/e2e/workers.sh runs the same
+ * protocol with real worker processes on SQLite and PostgreSQL. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../pipeline/state.h"
+#include "../../pipeline/state_work.h"
+#include "t.h"
+
+static void nap_ms(int ms)
+{
+	struct timespec ts = {0, (long)ms * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/* Adds a unit of run 1 and returns its id (0 on failure). */
+static int64_t add(struct state *st, const char *stage, const char *scope,
+		   const char *key, int64_t parent, int state)
+{
+	struct state_unit u;
+	struct err e = ERR_INIT;
+
+	memset(&u, 0, sizeof(u));
+	u.run_id = 1;
+	snprintf(u.stage, sizeof(u.stage), "%s", stage);
+	snprintf(u.scope, sizeof(u.scope), "%s", scope);
+	snprintf(u.ukey, sizeof(u.ukey), "%s", key);
+	u.parent = parent;
+	u.state = state;
+	if (state_begin(st, &e) < 0 || state_unit_add(st, &u, &e) < 0 ||
+	    state_unit_save(st, &u, &e) < 0 || state_commit(st, &e) < 0)
+		return 0;
+	return u.id;
+}
+
+static int open_run(struct state **st)
+{
+	struct err e = ERR_INIT;
+	int64_t run;
+
+	if (state_open("st", st, &e) < 0 || state_begin(*st, &e) < 0 ||
+	    state_run_create(*st, "2026-11-20T06:00:00Z", "sha", &run, &e) < 0 ||
+	    state_commit(*st, &e) < 0)
+		return -1;
+	return run == 1 ? 0 : -1;
+}
+
+T_TEST(state_work_claims_oldest_of_stage_and_scope)
+{
+	struct state *st;
+	struct err e = ERR_INIT;
+	int64_t f1, f2, m1, id;
+
+	T_ASSERT(open_run(&st) == 0);
+	f1 = add(st, "fetch", "a", "x", 0, US_PENDING);
+	m1 = add(st, "map", "a", "z", 0, US_PENDING);
+	f2 = add(st, "fetch", "b", "y", 0, US_PENDING);
+	add(st, "load", "a", "l", 0, US_PENDING);
+	add(st, "fetch", "a", "done", 0, US_DONE);
+	T_ASSERT(f1 && f2 && m1);
+	T_OK(state_work_claim(st, 1, "fetch", "b", "w1", 60000, &id, &e), &e);
+	T_EQ_INT(id, f2);
+	T_OK(state_work_claim(st, 1, STATE_WORK_SOURCES, NULL, "w1", 60000, &id,
+			      &e),
+	     &e);
+	T_EQ_INT(id, f1);
+	T_OK(state_work_claim(st, 1, STATE_WORK_SOURCES, NULL, "w2", 60000, &id,
+			      &e),
+	     &e);
+	T_EQ_INT(id, m1);
+	/* the load unit is never claimed, done units neither */
+	T_OK(state_work_claim(st, 1, STATE_WORK_SOURCES, NULL, "w2", 60000, &id,
+			      &e),
+	     &e);
+	T_EQ_INT(id, 0);
+	T_OK(state_work_claim(st, 2, STATE_WORK_SOURCES, NULL, "w2", 60000, &id,
+			      &e),
+	     &e);
+	T_EQ_INT(id, 0);
+	/* a stage list that is not ours is refused, not put into SQL */
+	T_ASSERT(state_work_claim(st, 1, "fetch;DROP", NULL, "w", 1, &id, &e) <
+		 0);
+	state_close(st);
+}
+
+T_TEST(state_work_expired_lease_is_claimed_again)
+{
+	struct state *st, *other;
+	struct state_unit u;
+	struct err e = ERR_INIT;
+	int64_t f1, id;
+
+	T_ASSERT(open_run(&st) == 0);
+	T_OK(state_open("st", &other, &e), &e);
+	f1 = add(st, "fetch", "a", "x", 0, US_PENDING);
+	T_OK(state_work_claim(st, 1, "fetch", NULL, "w1", 40, &id, &e), &e);
+	T_EQ_INT(id, f1);
+	/* a live lease keeps it */
+	T_OK(state_work_claim(other, 1, "fetch", NULL, "w2", 60000, &id, &e),
+	     &e);
+	T_EQ_INT(id, 0);
+	/* a heartbeat extends it */
+	T_OK(state_work_heartbeat(st, 1, "w1", 60000, &e), &e);
+	nap_ms(80);
+	T_OK(state_work_claim(other, 1, "fetch", NULL, "w2", 60000, &id, &e),
+	     &e);
+	T_EQ_INT(id, 0);
+	/* without heartbeats it runs out, and another worker takes it */
+	T_OK(state_work_heartbeat(st, 1, "w1", 1, &e), &e);
+	nap_ms(20);
+	T_OK(state_work_claim(other, 1, "fetch", NULL, "w2", 60000, &id, &e),
+	     &e);
+	T_EQ_INT(id, f1);
+	/* the first worker can no longer record the unit: the fence */
+	state_set_worker(st, "w1");
+	T_OK(state_unit_get(st, f1, &u, &e), &e);
+	u.state = US_DONE;
+	T_ASSERT(state_unit_save(st, &u, &e) < 0);
+	T_EQ_INT(e.code, E_BUSY);
+	T_ASSERT(strstr(e.reason, "taken over") != NULL);
+	/* the new owner can */
+	err_clear(&e);
+	state_set_worker(other, "w2");
+	T_OK(state_unit_save(other, &u, &e), &e);
+	/* a running unit left by a process without leases (a dead `run`) is
+	 * claimable at once */
+	id = add(st, "map", "a", "m", 0, US_RUNNING);
+	T_ASSERT(id);
+	T_OK(state_work_claim(other, 1, "map", NULL, "w2", 60000, &id, &e),
+	     &e);
+	T_ASSERT(id != 0);
+	state_close(other);
+	state_close(st);
+}
+
+T_TEST(state_work_take_respects_a_live_lease)
+{
+	struct state *st;
+	struct err e = ERR_INIT;
+	int64_t l, id;
+	int got;
+
+	T_ASSERT(open_run(&st) == 0);
+	l = add(st, "load", "a", "l", 0, US_PENDING);
+	T_OK(state_work_take(st, l, "w1", 60000, &got, &e), &e);
+	T_EQ_INT(got, 1);
+	/* running under w1's live lease: w2 may not */
+	id = add(st, "fetch", "a", "f", 0, US_PENDING);
+	T_OK(state_work_claim(st, 1, "fetch", NULL, "w1", 60000, &id, &e), &e);
+	T_OK(state_work_take(st, id, "w2", 60000, &got, &e), &e);
+	T_EQ_INT(got, 0);
+	T_OK(state_work_take(st, id, "w1", 60000, &got, &e), &e);
+	T_EQ_INT(got, 1);
+	T_OK(state_work_heartbeat(st, 1, "w1", 1, &e), &e);
+	nap_ms(20);
+	T_OK(state_work_take(st, id, "w2", 60000, &got, &e), &e);
+	T_EQ_INT(got, 1);
+	state_close(st);
+}
+
+T_TEST(state_work_named_leases)
+{
+	struct state *st;
+	struct err e = ERR_INIT;
+	int got, done;
+
+	T_ASSERT(open_run(&st) == 0);
+	T_OK(state_lease_take(st, 1, "load", "w1", 60000, &got, &done, &e), &e);
+	T_ASSERT(got && !done);
+	T_OK(state_lease_take(st, 1, "load", "w2", 60000, &got, &done, &e), &e);
+	T_ASSERT(!got && !done);
+	/* the holder takes it again (idempotent) */
+	T_OK(state_lease_take(st, 1, "load", "w1", 60000, &got, &done, &e), &e);
+	T_ASSERT(got);
+	/* given up on a clean exit: the next worker need not wait */
+	T_OK(state_lease_release_all(st, 1, "w1", &e), &e);
+	T_OK(state_lease_take(st, 1, "load", "w2", 60000, &got, &done, &e), &e);
+	T_ASSERT(got && !done);
+	/* expired */
+	T_OK(state_work_heartbeat(st, 1, "w2", 1, &e), &e);
+	nap_ms(20);
+	T_OK(state_lease_take(st, 1, "load", "w3", 60000, &got, &done, &e), &e);
+	T_ASSERT(got);
+	T_OK(state_lease_done(st, 1, "load", &e), &e);
+	T_OK(state_lease_take(st, 1, "load", "w4", 60000, &got, &done, &e), &e);
+	T_ASSERT(!got && done);
+	/* leases are per run */
+	T_OK(state_lease_take(st, 2, "load", "w4", 60000, &got, &done, &e), &e);
+	T_ASSERT(got && !done);
+	state_close(st);
+}
+
+T_TEST(state_work_counts_and_retry)
+{
+	struct state *st;
+	struct state_work_counts c;
+	struct err e = ERR_INIT;
+	int64_t id, n;
+	int got, done;
+
+	T_ASSERT(open_run(&st) == 0);
+	add(st, "fetch", "a", "1", 0, US_PENDING);
+	add(st, "fetch", "a", "2", 0, US_PENDING);
+	add(st, "fetch", "b", "3", 0, US_FAILED);
+	add(st, "map", "a", "4", 0, US_DONE);
+	add(st, "map", "a", "5", 0, US_QUARANTINED);
+	add(st, "render", "t", "6", 0, US_PENDING);
+	T_OK(state_work_claim(st, 1, "fetch", NULL, "w1", 60000, &id, &e), &e);
+	T_OK(state_work_count(st, 1, STATE_WORK_SOURCES, NULL, &c, &e), &e);
+	T_EQ_INT(c.pending, 1);
+	T_EQ_INT(c.running, 1);
+	T_EQ_INT(c.failed, 1);
+	T_EQ_INT(c.finished, 2);
+	T_OK(state_work_count(st, 1, STATE_WORK_SOURCES, "b", &c, &e), &e);
+	T_EQ_INT(c.pending + c.running + c.finished, 0);
+	T_EQ_INT(c.failed, 1);
+	T_OK(state_work_count(st, 1, NULL, NULL, &c, &e), &e);
+	T_EQ_INT(c.pending, 2);
+	/* an expired lease counts as pending (someone must take it over) */
+	T_OK(state_work_heartbeat(st, 1, "w1", 1, &e), &e);
+	nap_ms(20);
+	T_OK(state_work_count(st, 1, "fetch", NULL, &c, &e), &e);
+	T_EQ_INT(c.pending, 2);
+	T_EQ_INT(c.running, 0);
+	/* retry: failed units pending again, the run's leases undone */
+	T_OK(state_lease_take(st, 1, "load", "w1", 60000, &got, &done, &e), &e);
+	T_OK(state_lease_done(st, 1, "load", &e), &e);
+	T_OK(state_begin(st, &e), &e);
+	T_OK(state_work_retry_failed(st, 1, &n, &e), &e);
+	T_OK(state_commit(st, &e), &e);
+	T_EQ_INT(n, 1);
+	T_OK(state_work_count(st, 1, "fetch", "b", &c, &e), &e);
+	T_EQ_INT(c.pending, 1);
+	T_EQ_INT(c.failed, 0);
+	T_OK(state_lease_take(st, 1, "load", "w1", 60000, &got, &done, &e), &e);
+	T_ASSERT(got && !done);
+	state_close(st);
+}
+
+struct order {
+	int64_t ids[8];
+	int n;
+};
+
+static int collect(void *ud, struct state_unit *u)
+{
+	struct order *o = ud;
+
+	if (o->n < 8)
+		o->ids[o->n++] = u->id;
+	return 0;
+}
+
+T_TEST(state_work_load_units_in_file_order)
+{
+	struct state *st;
+	struct err e = ERR_INIT;
+	struct order o = {{0}, 0};
+	int64_t f1, f2, u1, u2, m1a, m1b, m2, l2, l1b, l1a;
+
+	T_ASSERT(open_run(&st) == 0);
+	/* Two files; the second's unpack and map finish first (another
+	 * worker was faster), so its units have the lower ids. */
+	f1 = add(st, "fetch", "s", "f1", 0, US_DONE);
+	f2 = add(st, "fetch", "s", "f2", 0, US_DONE);
+	u2 = add(st, "unpack", "s", "f2", f2, US_DONE);
+	m2 = add(st, "map", "s", "f2", u2, US_DONE);
+	u1 = add(st, "unpack", "s", "f1", f1, US_DONE);
+	m1a = add(st, "map", "s", "f1!a", u1, US_DONE);
+	m1b = add(st, "map", "s", "f1!b", u1, US_DONE);
+	l2 = add(st, "load", "s", "f2", m2, US_PENDING);
+	l1b = add(st, "load", "s", "f1!b", m1b, US_PENDING);
+	l1a = add(st, "load", "s", "f1!a", m1a, US_PENDING);
+	add(st, "load", "other", "x", m2, US_PENDING);
+	T_OK(state_work_load_units_each(st, 1, "s", collect, &o, &e), &e);
+	T_EQ_INT(o.n, 3);
+	/* by file (fetch unit), then by member (map unit) */
+	T_EQ_INT(o.ids[0], l1a);
+	T_EQ_INT(o.ids[1], l1b);
+	T_EQ_INT(o.ids[2], l2);
+	state_close(st);
+}
