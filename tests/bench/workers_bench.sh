@@ -73,7 +73,7 @@ setup() {
 	{
 		echo "state_dir: ./state"
 		[ -n "${2:-}" ] && echo "state_db: $2" &&
-			echo "state_db_password_env: STOCKPIPE_PG_PASSWORD"
+			echo "state_db_password_env: $PG_PASSWORD_ENV"
 		cat <<'YAML'
 sources:
   - name: stores
@@ -170,15 +170,19 @@ if [ -f "$SRC/tests/e2e/lib/pg.sh" ]; then
 	# shellcheck source=../e2e/lib/pg.sh
 	. "$SRC/tests/e2e/lib/pg.sh"
 	if pg_start "$W/pg" >"$W/pg.log" 2>&1; then
+		# The test cluster runs with fsync off; the bench wants the
+		# durability a production server has.
+		pg_psql postgres "ALTER SYSTEM SET fsync = on" >/dev/null &&
+			pg_psql postgres "ALTER SYSTEM SET synchronous_commit = on" \
+				>/dev/null &&
+			pg_psql postgres "SELECT pg_reload_conf()" >/dev/null
 		PG_STARTED=1
-		measure postgres 0 "$W/pg-run" "$PG_URL"
+		measure postgres 0 "$W/pg-run" "$(pg_newdb wbench_run)"
 		for n in $WORKERS; do
-			pg_reset_db >/dev/null 2>&1
-			measure postgres "$n" "$W/pg-$n" "$PG_URL"
+			measure postgres "$n" "$W/pg-$n" "$(pg_newdb wbench_$n)"
 		done
 	else
-		echo "note: PostgreSQL rows skipped: the server did not start" \
-			"(see $W/pg.log)" >&2
+		echo "note: PostgreSQL rows skipped: $PG_WHY" >&2
 	fi
 fi
 
