@@ -20,6 +20,10 @@ set -u
 t_init "$1"
 . "$SRCDIR/tests/e2e/lib/pg.sh"
 trap 'pg_stop; t_cleanup' EXIT
+# A hangup or a closed pipe (| head) must stop the server too: only the
+# EXIT trap stops it, and a shell killed by a signal runs no EXIT trap.
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
 GOLD=$SRCDIR/tests/e2e/golden
 GOLDEN="webshop/webshop_stock_1_20261120T060000Z.csv
 marketplace/marketplace_1_20261120T060000Z.jsonl
