@@ -14,6 +14,8 @@ t_init "$1"
 
 NWORK=${WORKERS_N:-4}
 export STOCKPIPE_NOW=2026-11-20T06:00:00Z
+# The DAG file is imported from the source tree: no __pycache__ there.
+export PYTHONDONTWRITEBYTECODE=1
 
 # make_drop DIR: the demo's config and mappings, and the generated drop;
 # on PostgreSQL (BE=postgres) the state store is a fresh database.
