@@ -1293,8 +1293,11 @@ int map_scope(struct map_run *run, int anchor, int ctx, struct err *err)
 	run->vars[VAR_LINE].n = strlen(run->linebuf);
 	run->vars[VAR_ROW].s = run->rowbuf;
 	run->vars[VAR_ROW].n = strlen(run->rowbuf);
-	if (ctx && map_eval_context(run, &run->row_arena, err))
-		return -1;
+	if (ctx) {
+		arena_reset(&run->ctx_arena);
+		if (map_eval_context(run, &run->ctx_arena, err))
+			return -1;
+	}
 	for (ri = 0; ri < m->nrecs; ri++) {
 		int r;
 
@@ -1364,6 +1367,7 @@ int mapping_run_verdicts(const struct mapping *m, const struct mapping_doc *doc,
 	run.verdict_ud = vud;
 	arena_init(&run.doc_arena, 4096, 0);
 	arena_init(&run.row_arena, 16384, 0);
+	arena_init(&run.ctx_arena, 4096, 0);
 	if (!d.name)
 		d.name = d.path;
 	if (!d.sha256 || strlen(d.sha256) < 16) {
@@ -1386,6 +1390,7 @@ cleanup:
 		*stats = run.st;
 	arena_release(&run.doc_arena);
 	arena_release(&run.row_arena);
+	arena_release(&run.ctx_arena);
 	return rc;
 }
 

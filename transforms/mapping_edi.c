@@ -938,6 +938,17 @@ static void store_view(const struct segstore *s, size_t i, struct edi_seg *v)
 struct eloop {
 	size_t start, end;      /* segment indexes [start, end) */
 	int anchor;
+	size_t nfree;           /* free segments of the anchor before start */
+};
+
+/* The segments of a set that are in no loop of one anchor, in order: what
+ * a path that is not in the loop searches backward from the loop's start
+ * (the set header, enclosing levels). Without this list that search
+ * walked every earlier loop's segments for every path of every record,
+ * which made a set of n lines cost O(n^2). */
+struct efree {
+	uint32_t *seg;
+	size_t n, cap;
 };
 
 struct erun {
@@ -969,6 +980,13 @@ struct erun {
 	/* loops of the set being mapped */
 	struct eloop *loops;
 	size_t nloops, loopcap;
+	struct efree free[MAP_MAX_RECORDS];
+	/* The context was evaluated for this anchor and free-segment prefix
+	 * of the set being mapped (ctx_ok); it reads only the envelope and
+	 * the free segments before the loop, so it is the same for every
+	 * loop of the anchor that has the same free segments before it. */
+	int ctx_ok, ctx_anchor;
+	size_t ctx_nfree;
 	/* the scope being mapped */
 	const struct eloop *loop;
 	size_t xs, xe;          /* explode item: segments [xs, xe) */
@@ -1064,11 +1082,10 @@ static int read_value(struct map_run *run, const struct epath *p,
 	return 0;
 }
 
-/* Searches segments [a, b) forward (dir 1) or backward for sel; loop_skip:
- * skip segments inside loops of that anchor (-1: none). */
+/* Searches segments [a, b) forward (dir 1) or backward for sel. */
 static long find_in(const struct segstore *s, const struct esel *sel,
-		    size_t a, size_t b, int dir, int loop_skip,
-		    struct edi_seg *v, unsigned *pair_at, unsigned *nth_seen)
+		    size_t a, size_t b, int dir, struct edi_seg *v,
+		    unsigned *pair_at, unsigned *nth_seen)
 {
 	size_t i;
 
@@ -1077,14 +1094,26 @@ static long find_in(const struct segstore *s, const struct esel *sel,
 	for (i = dir > 0 ? a : b - 1;; i = dir > 0 ? i + 1 : i - 1) {
 		if (dir > 0 ? i >= b : 0)
 			break;
-		if ((loop_skip < 0 || !(s->seg[i].loops & (1u << loop_skip))) &&
-		    seg_matches(sel, s, i, v, pair_at)) {
+		if (seg_matches(sel, s, i, v, pair_at)) {
 			if (!sel->nth || ++*nth_seen == sel->nth)
 				return (long)i;
 		}
 		if (dir < 0 && i == a)
 			break;
 	}
+	return -1;
+}
+
+/* Searches the first nfree segments of free list f backward (nearest
+ * first): the segments before a loop that belong to no loop of its
+ * anchor. */
+static long find_free(const struct segstore *s, const struct esel *sel,
+		      const struct efree *f, size_t nfree, struct edi_seg *v,
+		      unsigned *pair_at)
+{
+	while (nfree-- > 0)
+		if (seg_matches(sel, s, f->seg[nfree], v, pair_at))
+			return (long)f->seg[nfree];
 	return -1;
 }
 
@@ -1173,29 +1202,29 @@ static int edi_rt_path(struct map_run *run, int id, struct expr_val *out,
 		if (h < 0)
 			return 0;
 		at = find_in(s, &p->sel, (size_t)h, block_end(s, (size_t)h), 1,
-			     -1, &v, &pair_at, &seen);
+			     &v, &pair_at, &seen);
 		if (at < 0)
 			return 0;
 		return read_value(run, p, &v, pair_at, out, col, err);
 	}
 	if (!p->ctx) {
 		if (x->xkind != EX_NONE)
-			at = find_in(s, &p->sel, x->xs, x->xe, 1, -1, &v,
-				     &pair_at, &seen);
+			at = find_in(s, &p->sel, x->xs, x->xe, 1, &v, &pair_at,
+				     &seen);
 		if (at < 0 && x->xkind != EX_NONE && !p->sel.nth) {
-			at = find_in(s, &p->sel, x->loop->start, x->xs, -1, -1,
-				     &v, &pair_at, &seen);
+			at = find_in(s, &p->sel, x->loop->start, x->xs, -1, &v,
+				     &pair_at, &seen);
 			if (at < 0)
 				at = find_in(s, &p->sel, x->xe, x->loop->end, 1,
-					     -1, &v, &pair_at, &seen);
+					     &v, &pair_at, &seen);
 		} else if (at < 0) {
 			at = find_in(s, &p->sel, x->loop->start, x->loop->end,
-				     1, -1, &v, &pair_at, &seen);
+				     1, &v, &pair_at, &seen);
 		}
 	}
 	if (at < 0 && !p->sel.nth)
-		at = find_in(s, &p->sel, 0, x->loop->start, -1,
-			     x->loop->anchor, &v, &pair_at, &seen);
+		at = find_free(s, &p->sel, &x->free[x->loop->anchor],
+			       x->loop->nfree, &v, &pair_at);
 	if (at < 0)
 		return 0;
 	return read_value(run, p, &v, pair_at, out, col, err);
@@ -1280,9 +1309,25 @@ static void map_item(struct map_run *run, int a, size_t seg,
 	set_where(run, seg);
 }
 
+/* Maps the current scope of loop x->loop; the context is evaluated again
+ * only when the loop's anchor or its free segments differ from the last
+ * evaluation (see struct erun). */
 static int scope_one(struct map_run *run, int a, struct err *err)
 {
-	return map_scope(run, a, 1, err);
+	struct erun *x = run->drv;
+	int ctx = !x->ctx_ok || x->ctx_anchor != a ||
+		  x->ctx_nfree != x->loop->nfree;
+
+	if (ctx) {
+		x->ctx_ok = 0;
+		x->ctx_anchor = a;
+		x->ctx_nfree = x->loop->nfree;
+	}
+	if (map_scope(run, a, ctx, err))
+		return -1;
+	if (ctx)
+		x->ctx_ok = 1;
+	return 0;
 }
 
 /* Maps one loop of anchor a, exploding it when asked. */
@@ -1376,6 +1421,37 @@ static int loop_cmp(const void *pa, const void *pb)
 	return a->anchor < b->anchor ? -1 : a->anchor > b->anchor;
 }
 
+/* Builds x->free[a] for every anchor and counts each loop's free
+ * segments before its start. */
+static int free_lists(struct erun *x, struct err *err)
+{
+	const struct segstore *s = &x->set;
+	size_t a, i, l;
+
+	for (a = 0; a < x->em->nanchors; a++) {
+		struct efree *f = &x->free[a];
+
+		f->n = 0;
+		if (grow((void **)&f->seg, &f->cap, s->nseg, sizeof(*f->seg)))
+			return err_set(err, E_NOMEM, "out of memory");
+		for (i = 0; i < s->nseg; i++)
+			if (!(s->seg[i].loops & (1u << a)))
+				f->seg[f->n++] = (uint32_t)i;
+	}
+	/* Loops are still grouped by anchor in start order here. */
+	for (l = 0; l < x->nloops; l++) {
+		const struct efree *f = &x->free[x->loops[l].anchor];
+		size_t k = l && x->loops[l - 1].anchor == x->loops[l].anchor
+				   ? x->loops[l - 1].nfree
+				   : 0;
+
+		while (k < f->n && f->seg[k] < x->loops[l].start)
+			k++;
+		x->loops[l].nfree = k;
+	}
+	return 0;
+}
+
 static int add_loop(struct erun *x, size_t start, size_t end, int anchor,
 		    struct err *err)
 {
@@ -1387,6 +1463,7 @@ static int add_loop(struct erun *x, size_t start, size_t end, int anchor,
 	x->loops[x->nloops].start = start;
 	x->loops[x->nloops].end = end;
 	x->loops[x->nloops].anchor = anchor;
+	x->loops[x->nloops].nfree = 0;
 	x->nloops++;
 	for (i = start; i < end; i++)
 		x->set.seg[i].loops |= 1u << anchor;
@@ -1435,7 +1512,10 @@ static int map_set(struct map_run *run, struct err *err)
 		if (open >= 0 && add_loop(x, (size_t)open, n, (int)a, err))
 			return -1;
 	}
+	if (free_lists(x, err))
+		return -1;
 	qsort(x->loops, x->nloops, sizeof(*x->loops), loop_cmp);
+	x->ctx_ok = 0;
 	for (i = 0; i < x->nloops; i++)
 		if (map_loop(run, &x->loops[i], err))
 			return -1;
@@ -1854,6 +1934,7 @@ static int edi_run_doc(struct map_run *run, struct err *err)
 	struct edi_event ev;
 	unsigned char head[4096];
 	ssize_t hn;
+	size_t i;
 	int fd = -1, rc = -1, n, fmt;
 
 	if (!x)
@@ -1915,6 +1996,8 @@ cleanup:
 	store_free(&x->ic);
 	store_free(&x->grp);
 	free(x->loops);
+	for (i = 0; i < MAP_MAX_RECORDS; i++)
+		free(x->free[i].seg);
 	buf_release(&x->raw);
 	buf_release(&x->tmp);
 	free(x);

@@ -141,6 +141,7 @@ struct map_run {
 	char linebuf[24], rowbuf[24];
 	struct arena doc_arena;
 	struct arena row_arena;  /* reset by map_scope() */
+	struct arena ctx_arena;  /* context values of map_scope(ctx = 1) */
 	struct map_scope scope;
 	int have_scope;          /* scope is set (for error locations) */
 	/* the driver's run state and its path reader */
@@ -159,8 +160,10 @@ struct map_run {
 
 /* Maps run->scope through every record whose anchor is `anchor`: emits
  * them all, or rejects the scope once. With ctx set, the context variables
- * are evaluated first (in the scope's arena); a failing one fails the
- * document. Returns 0, or -1 with err when the document must stop. */
+ * are evaluated first (into ctx_arena, so they stay valid for later
+ * scopes mapped with ctx = 0 by a driver that knows they would not
+ * change); a failing one fails the document. Returns 0, or -1 with err
+ * when the document must stop. */
 int map_scope(struct map_run *run, int anchor, int ctx, struct err *err);
 /* Evaluates the context variables into arena a (document failure names
  * the variable, at run->scope.line when a scope is set). */
