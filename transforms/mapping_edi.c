@@ -1290,8 +1290,31 @@ static void set_where(struct map_run *run, size_t seg)
 	struct erun *x = run->drv;
 	const struct sseg *g = &x->set.seg[seg];
 
-	snprintf(x->where, sizeof(x->where), "ic %s set %s %s#%lu",
-		 x->ic_control, x->set_control, g->tag, g->num_in_set);
+	char *w = x->where;
+	size_t l;
+
+	/* "ic %s set %s %s#%lu" by hand: snprintf per record was ~6% of the
+	 * map stage. Every part is bounded by its array. */
+	_Static_assert(sizeof(x->where) >= 3 + sizeof(x->ic_control) + 5 +
+						   sizeof(x->set_control) + 1 +
+						   sizeof(g->tag) + 1 + 21,
+		       "where[] holds the longest text");
+	memcpy(w, "ic ", 3);
+	w += 3;
+	l = strlen(x->ic_control);
+	memcpy(w, x->ic_control, l);
+	w += l;
+	memcpy(w, " set ", 5);
+	w += 5;
+	l = strlen(x->set_control);
+	memcpy(w, x->set_control, l);
+	w += l;
+	*w++ = ' ';
+	l = strlen(g->tag);
+	memcpy(w, g->tag, l);
+	w += l;
+	*w++ = '#';
+	str_ulong(w, g->num_in_set);
 	run->scope.where = x->where;
 }
 
