@@ -978,8 +978,10 @@ struct erun {
 	char ic_sender[40], ic_receiver[40], ic_control[16];
 	char set_control[16];
 	/* loops of the set being mapped */
-	struct eloop *loops;
+	struct eloop *loops;    /* grouped by anchor, in start order */
 	size_t nloops, loopcap;
+	struct eloop *order;    /* the same by (start, anchor) */
+	size_t ordercap;
 	struct efree free[MAP_MAX_RECORDS];
 	/* The context was evaluated for this anchor and free-segment prefix
 	 * of the set being mapped (ctx_ok); it reads only the envelope and
@@ -1435,13 +1437,37 @@ static int map_loop(struct map_run *run, const struct eloop *lp,
 	return 0;
 }
 
-static int loop_cmp(const void *pa, const void *pb)
+/* Orders x->loops by (start, anchor) into x->order. The loops were added
+ * anchor by anchor, each anchor's in start order, so this is a merge of
+ * sorted runs (qsort of every set's loops was 3% of the map stage). */
+static int order_loops(struct erun *x, struct err *err)
 {
-	const struct eloop *a = pa, *b = pb;
+	size_t head[MAP_MAX_RECORDS], end[MAP_MAX_RECORDS];
+	size_t nruns = 0, i, k;
 
-	if (a->start != b->start)
-		return a->start < b->start ? -1 : 1;
-	return a->anchor < b->anchor ? -1 : a->anchor > b->anchor;
+	if (grow((void **)&x->order, &x->ordercap, x->nloops + 1,
+		 sizeof(*x->order)))
+		return err_set(err, E_NOMEM, "out of memory");
+	for (i = 0; i < x->nloops; i++) {
+		if (!i || x->loops[i].anchor != x->loops[i - 1].anchor) {
+			head[nruns] = i;
+			nruns++;
+		}
+		end[nruns - 1] = i + 1;
+	}
+	for (k = 0; k < x->nloops; k++) {
+		size_t r, best = nruns;
+
+		/* Runs are in anchor order: on equal starts the first
+		 * run's loop wins, as (start, anchor) ordering wants. */
+		for (r = 0; r < nruns; r++)
+			if (head[r] < end[r] &&
+			    (best == nruns ||
+			     x->loops[head[r]].start < x->loops[head[best]].start))
+				best = r;
+		x->order[k] = x->loops[head[best]++];
+	}
+	return 0;
 }
 
 /* Builds x->free[a] for every anchor and counts each loop's free
@@ -1537,10 +1563,11 @@ static int map_set(struct map_run *run, struct err *err)
 	}
 	if (free_lists(x, err))
 		return -1;
-	qsort(x->loops, x->nloops, sizeof(*x->loops), loop_cmp);
+	if (order_loops(x, err))
+		return -1;
 	x->ctx_ok = 0;
 	for (i = 0; i < x->nloops; i++)
-		if (map_loop(run, &x->loops[i], err))
+		if (map_loop(run, &x->order[i], err))
 			return -1;
 	x->loop = NULL;
 	return 0;
@@ -2019,6 +2046,7 @@ cleanup:
 	store_free(&x->ic);
 	store_free(&x->grp);
 	free(x->loops);
+	free(x->order);
 	for (i = 0; i < MAP_MAX_RECORDS; i++)
 		free(x->free[i].seg);
 	buf_release(&x->raw);
