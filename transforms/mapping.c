@@ -14,10 +14,12 @@
  */
 #include "mapping.h"
 
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../pipeline/arena.h"
 #include "../pipeline/buf.h"
@@ -1219,11 +1221,17 @@ static int map_one(struct map_run *run, size_t ri, struct canon_record *out,
 		 * entry), built by hand: arena_printf formats twice (size,
 		 * then text) and was 12% of the CSV map stage. */
 		char *t = arena_alloc(&run->row_arena, 16 + 1 + 20 + 1 + 20 + 1);
-		size_t k = strnlen(run->doc->sha256, 16);
+		size_t k;
 
 		if (!t)
 			return err_set(e, E_NOMEM, "out of memory");
-		memcpy(t, run->doc->sha256, k);
+		if (!run->doc_sha) {
+			if (sha256_file(run->doc->path, run->doc_sha_buf, NULL, e))
+				return -1;
+			run->doc_sha = run->doc_sha_buf;
+		}
+		k = strnlen(run->doc_sha, 16);
+		memcpy(t, run->doc_sha, k);
 		t[k++] = ':';
 		k += str_ulong(t + k, run->scope.seq);
 		t[k++] = ':';
@@ -1333,7 +1341,7 @@ int map_scope(struct map_run *run, int anchor, int ctx, struct err *err)
 		const char *field = "";
 		size_t nf;
 
-		if (e.code == E_NOMEM || e.code == E_INTERNAL) {
+		if (e.code == E_NOMEM || e.code == E_INTERNAL || e.code == E_IO) {
 			*err = e;
 			return -1;
 		}
@@ -1370,7 +1378,6 @@ int mapping_run_verdicts(const struct mapping *m, const struct mapping_doc *doc,
 			 struct err *err)
 {
 	struct map_run run;
-	char sha[SHA256_HEX_LEN];
 	struct mapping_doc d = *doc;
 	int rc = -1;
 
@@ -1385,10 +1392,26 @@ int mapping_run_verdicts(const struct mapping *m, const struct mapping_doc *doc,
 	arena_init(&run.ctx_arena, 4096, 0);
 	if (!d.name)
 		d.name = d.path;
-	if (!d.sha256 || strlen(d.sha256) < 16) {
-		if (sha256_file(d.path, sha, NULL, err))
+	if (d.sha256 && strlen(d.sha256) >= 16) {
+		run.doc_sha = d.sha256;
+	} else {
+		/* Hashed when a default txn_id first needs it (map_one): a
+		 * mapping that names its txn_ids never reads the file twice.
+		 * Opening and reading a byte here keeps the errors of a
+		 * missing or unreadable file (a directory) what they were. */
+		int fd = open(d.path, O_RDONLY | O_CLOEXEC);
+		char byte;
+
+		if (fd < 0) {
+			err_sys(err, "cannot open '%s'", d.path);
 			goto cleanup;
-		d.sha256 = sha;
+		}
+		if (pread(fd, &byte, 1, 0) < 0) {
+			err_sys(err, "cannot read '%s'", d.path);
+			close(fd);
+			goto cleanup;
+		}
+		close(fd);
 	}
 	run.vars[VAR_FILE].s = d.name;
 	run.vars[VAR_FILE].n = strlen(d.name);

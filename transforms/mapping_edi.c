@@ -1982,6 +1982,7 @@ static int edi_run_doc(struct map_run *run, struct err *err)
 	const struct edi_map *em = run->m->drv;
 	struct erun *x = calloc(1, sizeof(*x));
 	struct edi_event ev;
+	struct edi_opts ro;
 	unsigned char head[4096];
 	ssize_t hn;
 	size_t i;
@@ -2014,9 +2015,12 @@ static int edi_run_doc(struct map_run *run, struct err *err)
 		       edi_format_name(fmt), run->m->format);
 		goto cleanup;
 	}
-	if (em->x12 ? x12_reader_open_fd(&x->xr, fd, run->doc->name, &em->ro, err)
-		    : edifact_reader_open_fd(&x->fr, fd, run->doc->name, &em->ro,
-					     err))
+	/* The per-interchange SHA-256 is only for the sink's interchange()
+	 * hook (duplicate interchanges); without one it is not computed. */
+	ro = em->ro;
+	ro.no_hash = !run->sink->interchange;
+	if (em->x12 ? x12_reader_open_fd(&x->xr, fd, run->doc->name, &ro, err)
+		    : edifact_reader_open_fd(&x->fr, fd, run->doc->name, &ro, err))
 		goto cleanup;
 	while ((n = edi_next(x, &ev, err)) == 1) {
 		int r = 0;

@@ -131,6 +131,10 @@ struct map_scope {
 struct map_run {
 	const struct mapping *m;
 	const struct mapping_doc *doc;
+	/* the document's SHA-256 (hex) for default txn_ids: doc->sha256,
+	 * or computed into doc_sha_buf on first use; NULL until then */
+	const char *doc_sha;
+	char doc_sha_buf[SHA256_HEX_LEN];
 	const struct mapping_sink *sink;
 	/* mapping_run_verdicts(): EDI syntax verdicts (NULL: none) */
 	int (*verdict)(void *vud, const struct mapping_verdict *v,
