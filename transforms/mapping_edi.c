@@ -174,6 +174,7 @@ struct esel {
 	uint32_t code;
 	struct eref cond;       /* cond.elem 0: no condition */
 	const char *vals[E_MAX_VALS];
+	size_t vlen[E_MAX_VALS];
 	size_t nvals;
 	unsigned nth;           /* [N]: Nth occurrence in the loop, 0 = any */
 	int pairs;              /* qualifier/value pairs (LIN, PO1, ...) */
@@ -461,6 +462,7 @@ static int pc_sel(struct pc *c, struct esel *sel)
 				return pc_err(c, "out of memory");
 			if (sel->nvals == E_MAX_VALS)
 				return pc_err(c, "at most %d values in one condition", E_MAX_VALS);
+			sel->vlen[sel->nvals] = strlen(v0);
 			sel->vals[sel->nvals++] = v0;
 			if (c->i < c->n && c->s[c->i] == '|') {
 				c->i++;
@@ -932,6 +934,41 @@ static void store_view(const struct segstore *s, size_t i, struct edi_seg *v)
 	v->line = x->line;
 }
 
+/* Value (e, r, c) of segment i of s, what edi_seg_value_len() reads
+ * from store_view(), without building the view (per path, per record). */
+static const char *sv_value(const struct segstore *s, size_t i, unsigned e,
+			    unsigned r, unsigned c, size_t *len)
+{
+	const struct sseg *g = &s->seg[i];
+	const struct edi_tok *t, *end;
+	const uint32_t *ef;
+
+	if (e > g->nelem || r == 0 || c == 0)
+		return NULL;
+	ef = s->ef + g->ef_off;
+	end = s->tok + g->tok_off + ef[e + 1];
+	for (t = s->tok + g->tok_off + ef[e]; t < end; t++) {
+		if (t->rep == r && t->comp == c) {
+			if (len)
+				*len = t->len;
+			return s->data + g->data_off + t->off;
+		}
+		if (t->rep > r)
+			break;
+	}
+	return NULL;
+}
+
+/* edi_seg_nrep() of segment i. */
+static unsigned sv_nrep(const struct segstore *s, size_t i, unsigned e)
+{
+	const struct sseg *g = &s->seg[i];
+
+	if (e > g->nelem)
+		return 0;
+	return s->tok[g->tok_off + s->ef[g->ef_off + e + 1] - 1].rep;
+}
+
 /* ------------------------------------------------------------------ */
 /* Run                                                                  */
 
@@ -949,6 +986,16 @@ struct eloop {
 struct efree {
 	uint32_t *seg;
 	size_t n, cap;
+};
+
+/* Where a path outside the loop was found (find_free) for one set,
+ * anchor and free-segment prefix. */
+struct efound {
+	unsigned long set;      /* erun.nsets_mapped; 0 = nothing yet */
+	int anchor;
+	size_t nfree;
+	long at;
+	unsigned pair_at;
 };
 
 struct erun {
@@ -983,6 +1030,8 @@ struct erun {
 	struct eloop *order;    /* the same by (start, anchor) */
 	size_t ordercap;
 	struct efree free[MAP_MAX_RECORDS];
+	struct efound found[E_MAX_PATHS];
+	unsigned long nsets_mapped;
 	/* The context was evaluated for this anchor and free-segment prefix
 	 * of the set being mapped (ctx_ok); it reads only the envelope and
 	 * the free segments before the loop, so it is the same for every
@@ -1001,19 +1050,22 @@ struct erun {
 	struct buf raw, tmp;
 };
 
-static int sel_match(const struct esel *sel, const struct edi_seg *v,
-		     unsigned *pair_at)
+static int sel_match(const struct esel *sel, const struct segstore *s,
+		     size_t i, unsigned *pair_at)
 {
 	const char *x;
-	size_t i;
-	unsigned e;
+	size_t k, n;
+	unsigned e, nelem = s->seg[i].nelem;
 
 	if (!sel->cond.elem)
 		return 1;
-	for (e = sel->cond.elem; e <= v->nelem; e += 2) {
-		x = edi_seg_value(v, e, 1, sel->cond.comp ? sel->cond.comp : 1);
-		for (i = 0; x && i < sel->nvals; i++)
-			if (!strcmp(x, sel->vals[i])) {
+	for (e = sel->cond.elem; e <= nelem; e += 2) {
+		x = sv_value(s, i, e, 1, sel->cond.comp ? sel->cond.comp : 1, &n);
+		/* strcmp(x, val) == 0: a value is NUL-terminated in the
+		 * store, so x[len(val)] is readable when n >= len(val) */
+		for (k = 0; x && k < sel->nvals; k++)
+			if (n >= sel->vlen[k] && x[sel->vlen[k]] == '\0' &&
+			    !memcmp(x, sel->vals[k], sel->vlen[k])) {
 				if (pair_at)
 					*pair_at = e;
 				return 1;
@@ -1025,18 +1077,21 @@ static int sel_match(const struct esel *sel, const struct edi_seg *v,
 }
 
 static int seg_matches(const struct esel *sel, const struct segstore *s,
-		       size_t i, struct edi_seg *v, unsigned *pair_at)
+		       size_t i, unsigned *pair_at)
 {
-	if (s->seg[i].code != sel->code || strcmp(s->seg[i].tag, sel->tag))
+	/* The same as strcmp(tag, sel->tag) == 0: sel->tag has 2-3
+	 * characters, code holds the first three bytes of the NUL-padded
+	 * tag, so a longer tag differs at tag[3]. */
+	if (s->seg[i].code != sel->code || s->seg[i].tag[3])
 		return 0;
-	store_view(s, i, v);
 	*pair_at = 0;
-	return sel_match(sel, v, pair_at);
+	return sel_match(sel, s, i, pair_at);
 }
 
-/* Reads the value p->at of segment v into out (in the row arena). */
+/* Reads the value p->at of segment i of store sv into out (in the row
+ * arena). */
 static int read_value(struct map_run *run, const struct epath *p,
-		      const struct edi_seg *v, unsigned pair_at,
+		      const struct segstore *sv, size_t i, unsigned pair_at,
 		      struct expr_val *out, unsigned *col, struct err *err)
 {
 	struct erun *x = run->drv;
@@ -1050,11 +1105,11 @@ static int read_value(struct map_run *run, const struct epath *p,
 		e = pair_at + 1;
 	*col = e;
 	if (p->at.rep == E_REP_ALL) {
-		unsigned r, nr = edi_seg_nrep(v, e);
+		unsigned r, nr = sv_nrep(sv, i, e);
 
 		buf_reset(&x->tmp);
 		for (r = 1; r <= nr; r++) {
-			s = edi_seg_value_len(v, e, r, c, &n);
+			s = sv_value(sv, i, e, r, c, &n);
 			if (!s)
 				continue;
 			if (x->tmp.len)
@@ -1072,7 +1127,7 @@ static int read_value(struct map_run *run, const struct epath *p,
 		out->n = x->tmp.len;
 		return 0;
 	}
-	s = edi_seg_value_len(v, e, p->at.rep ? p->at.rep : 1, c, &n);
+	s = sv_value(sv, i, e, p->at.rep ? p->at.rep : 1, c, &n);
 	if (!s)
 		return 0;
 	/* ISA elements are fixed width, padded with blanks. */
@@ -1086,8 +1141,8 @@ static int read_value(struct map_run *run, const struct epath *p,
 
 /* Searches segments [a, b) forward (dir 1) or backward for sel. */
 static long find_in(const struct segstore *s, const struct esel *sel,
-		    size_t a, size_t b, int dir, struct edi_seg *v,
-		    unsigned *pair_at, unsigned *nth_seen)
+		    size_t a, size_t b, int dir, unsigned *pair_at,
+		    unsigned *nth_seen)
 {
 	size_t i;
 
@@ -1096,7 +1151,7 @@ static long find_in(const struct segstore *s, const struct esel *sel,
 	for (i = dir > 0 ? a : b - 1;; i = dir > 0 ? i + 1 : i - 1) {
 		if (dir > 0 ? i >= b : 0)
 			break;
-		if (seg_matches(sel, s, i, v, pair_at)) {
+		if (seg_matches(sel, s, i, pair_at)) {
 			if (!sel->nth || ++*nth_seen == sel->nth)
 				return (long)i;
 		}
@@ -1110,11 +1165,10 @@ static long find_in(const struct segstore *s, const struct esel *sel,
  * first): the segments before a loop that belong to no loop of its
  * anchor. */
 static long find_free(const struct segstore *s, const struct esel *sel,
-		      const struct efree *f, size_t nfree, struct edi_seg *v,
-		      unsigned *pair_at)
+		      const struct efree *f, size_t nfree, unsigned *pair_at)
 {
 	while (nfree-- > 0)
-		if (seg_matches(sel, s, f->seg[nfree], v, pair_at))
+		if (seg_matches(sel, s, f->seg[nfree], pair_at))
 			return (long)f->seg[nfree];
 	return -1;
 }
@@ -1122,12 +1176,10 @@ static long find_free(const struct segstore *s, const struct esel *sel,
 /* The HL (CPS) segment that is the parent of segment i, or -1. */
 static long hl_parent(const struct segstore *s, size_t i)
 {
-	struct edi_seg v;
 	const char *pid;
 	size_t j;
 
-	store_view(s, i, &v);
-	pid = edi_seg_value(&v, 2, 1, 1);
+	pid = sv_value(s, i, 2, 1, 1, NULL);
 	if (!pid || !*pid)
 		return -1;
 	for (j = i; j-- > 0;) {
@@ -1135,8 +1187,7 @@ static long hl_parent(const struct segstore *s, size_t i)
 
 		if (s->seg[j].code != s->seg[i].code)
 			continue;
-		store_view(s, j, &v);
-		id = edi_seg_value(&v, 1, 1, 1);
+		id = sv_value(s, j, 1, 1, 1, NULL);
 		if (id && !strcmp(id, pid))
 			return (long)j;
 	}
@@ -1159,7 +1210,6 @@ static int edi_rt_path(struct map_run *run, int id, struct expr_val *out,
 	struct erun *x = run->drv;
 	const struct epath *p = &x->em->paths[id];
 	const struct segstore *s = &x->set;
-	struct edi_seg v;
 	unsigned pair_at = 0, seen = 0;
 	long at = -1;
 
@@ -1189,8 +1239,7 @@ static int edi_rt_path(struct map_run *run, int id, struct expr_val *out,
 
 		if (!es->nseg)
 			return 0;
-		store_view(es, 0, &v);
-		return read_value(run, p, &v, 0, out, col, err);
+		return read_value(run, p, es, 0, 0, out, col, err);
 	}
 	if (!x->loop)
 		return 0;
@@ -1198,38 +1247,50 @@ static int edi_rt_path(struct map_run *run, int id, struct expr_val *out,
 		long h = (long)x->loop->start;
 
 		while ((h = hl_parent(s, (size_t)h)) >= 0) {
-			if (seg_matches(&p->parent, s, (size_t)h, &v, &pair_at))
+			if (seg_matches(&p->parent, s, (size_t)h, &pair_at))
 				break;
 		}
 		if (h < 0)
 			return 0;
 		at = find_in(s, &p->sel, (size_t)h, block_end(s, (size_t)h), 1,
-			     &v, &pair_at, &seen);
+			     &pair_at, &seen);
 		if (at < 0)
 			return 0;
-		return read_value(run, p, &v, pair_at, out, col, err);
+		return read_value(run, p, s, (size_t)at, pair_at, out, col, err);
 	}
 	if (!p->ctx) {
 		if (x->xkind != EX_NONE)
-			at = find_in(s, &p->sel, x->xs, x->xe, 1, &v, &pair_at,
-				     &seen);
+			at = find_in(s, &p->sel, x->xs, x->xe, 1, &pair_at, &seen);
 		if (at < 0 && x->xkind != EX_NONE && !p->sel.nth) {
-			at = find_in(s, &p->sel, x->loop->start, x->xs, -1, &v,
+			at = find_in(s, &p->sel, x->loop->start, x->xs, -1,
 				     &pair_at, &seen);
 			if (at < 0)
 				at = find_in(s, &p->sel, x->xe, x->loop->end, 1,
-					     &v, &pair_at, &seen);
+					     &pair_at, &seen);
 		} else if (at < 0) {
 			at = find_in(s, &p->sel, x->loop->start, x->loop->end,
-				     1, &v, &pair_at, &seen);
+				     1, &pair_at, &seen);
 		}
 	}
-	if (at < 0 && !p->sel.nth)
-		at = find_free(s, &p->sel, &x->free[x->loop->anchor],
-			       x->loop->nfree, &v, &pair_at);
+	if (at < 0 && !p->sel.nth) {
+		/* The same for every loop with the same free segments
+		 * before it: found once per set, anchor and prefix. */
+		struct efound *f = &x->found[id];
+
+		if (f->set != x->nsets_mapped || f->anchor != x->loop->anchor ||
+		    f->nfree != x->loop->nfree) {
+			f->at = find_free(s, &p->sel, &x->free[x->loop->anchor],
+					  x->loop->nfree, &f->pair_at);
+			f->set = x->nsets_mapped;
+			f->anchor = x->loop->anchor;
+			f->nfree = x->loop->nfree;
+		}
+		at = f->at;
+		pair_at = f->pair_at;
+	}
 	if (at < 0)
 		return 0;
-	return read_value(run, p, &v, pair_at, out, col, err);
+	return read_value(run, p, s, (size_t)at, pair_at, out, col, err);
 }
 
 static void raw_seg(struct erun *x, const struct segstore *s, size_t i)
@@ -1362,7 +1423,6 @@ static int map_loop(struct map_run *run, const struct eloop *lp,
 	struct erun *x = run->drv;
 	const struct eanchor *an = &x->em->anchors[lp->anchor];
 	const struct segstore *s = &x->set;
-	struct edi_seg v;
 	unsigned pair_at;
 	unsigned long idx = 0;
 	size_t i;
@@ -1377,7 +1437,7 @@ static int map_loop(struct map_run *run, const struct eloop *lp,
 		return scope_one(run, lp->anchor, err);
 	}
 	for (i = lp->start; i < lp->end; i++) {
-		if (!seg_matches(&an->xsel, s, i, &v, &pair_at))
+		if (!seg_matches(&an->xsel, s, i, &pair_at))
 			continue;
 		if (an->explode == EX_SEG) {
 			size_t j;
@@ -1394,9 +1454,9 @@ static int map_loop(struct map_run *run, const struct eloop *lp,
 		} else if (an->explode == EX_PAIRS) {
 			unsigned e, k = 0;
 
-			for (e = an->xat.elem; e <= v.nelem; e += 2) {
-				const char *id = edi_seg_value(&v, e, 1, 1);
-				const char *val = edi_seg_value(&v, e + 1, 1, 1);
+			for (e = an->xat.elem; e <= s->seg[i].nelem; e += 2) {
+				const char *id = sv_value(s, i, e, 1, 1, NULL);
+				const char *val = sv_value(s, i, e + 1, 1, 1, NULL);
 
 				if ((!id || !*id) && (!val || !*val))
 					continue;
@@ -1408,17 +1468,14 @@ static int map_loop(struct map_run *run, const struct eloop *lp,
 				map_item(run, lp->anchor, i, ++k);
 				if (scope_one(run, lp->anchor, err))
 					return -1;
-				/* map_scope may not move the store; views
-				 * stay valid, but refresh for clarity */
-				store_view(s, i, &v);
 			}
 		} else {
-			unsigned r, nr = edi_seg_nrep(&v, an->xat.elem);
+			unsigned r, nr = sv_nrep(s, i, an->xat.elem);
 
 			for (r = 1; r <= nr; r++) {
-				const char *val = edi_seg_value(
-					&v, an->xat.elem, r,
-					an->xat.comp ? an->xat.comp : 1);
+				const char *val = sv_value(
+					s, i, an->xat.elem, r,
+					an->xat.comp ? an->xat.comp : 1, NULL);
 
 				if (!val || !*val)
 					continue;
@@ -1528,9 +1585,9 @@ static int map_set(struct map_run *run, struct err *err)
 	struct segstore *s = &x->set;
 	uint32_t trailer = TAGC(em->x12 ? "SE\0" : "UNT");
 	size_t a, i, n = s->nseg;
-	struct edi_seg v;
 	unsigned pair_at;
 
+	x->nsets_mapped++;
 	x->nloops = 0;
 	for (i = 0; i < n; i++)
 		s->seg[i].loops = 0;
@@ -1555,7 +1612,7 @@ static int map_set(struct map_run *run, struct err *err)
 					return -1;
 				open = -1;
 			}
-			if (c == an->sel.code && seg_matches(&an->sel, s, i, &v, &pair_at))
+			if (c == an->sel.code && seg_matches(&an->sel, s, i, &pair_at))
 				open = (long)i;
 		}
 		if (open >= 0 && add_loop(x, (size_t)open, n, (int)a, err))
