@@ -41,6 +41,7 @@ struct map_rule {
 struct map_record {
 	enum canon_kind kind;
 	int anchor;             /* driver's each: id (0 for csv rows) */
+	int txn;                /* canon_txn_field(kind) */
 	struct expr *fields[CANON_MAX_FIELDS];
 	unsigned fcol[CANON_MAX_FIELDS];
 	struct expr_cond *when;
@@ -160,6 +161,9 @@ struct map_run {
 	const struct canon_record *validated;   /* rules read this */
 	int fail_field;
 	unsigned fail_col;
+	/* map_scope()'s error for a record that fails: cleared after use,
+	 * not per scope (a struct err is 1.2 KB) */
+	struct err serr;
 };
 
 /* Maps run->scope through every record whose anchor is `anchor`: emits
