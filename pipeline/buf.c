@@ -129,12 +129,20 @@ size_t json_str_len(const char *s, size_t n)
 	uint64_t w;
 
 	/* Almost every value (SKUs, codes, numbers, times) needs no escape:
-	 * look at 8 bytes per step until one might. */
-	while (i + 8 <= n) {
-		memcpy(&w, s + i, 8);
-		if (json_special8(w))
-			break;
-		i += 8;
+	 * look at 8 bytes per step until one might; the last step is the
+	 * string's last 8 bytes (overlapping), so there is no tail. */
+	if (n >= 8) {
+		while (i + 8 <= n) {
+			memcpy(&w, s + i, 8);
+			if (json_special8(w))
+				break;
+			i += 8;
+		}
+		if (i < n && i + 8 > n) {
+			memcpy(&w, s + n - 8, 8);
+			if (!json_special8(w))
+				return n + 2;
+		}
 	}
 	for (; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
