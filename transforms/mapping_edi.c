@@ -959,6 +959,12 @@ static const char *sv_value(const struct segstore *s, size_t i, unsigned e,
 	return NULL;
 }
 
+/* A bit per tag code (of 64) for a loop's summary of the tags in it. */
+static uint64_t tag_bit(uint32_t code)
+{
+	return (uint64_t)1 << ((code * 0x9E3779B1u) >> 26);
+}
+
 /* edi_seg_nrep() of segment i. */
 static unsigned sv_nrep(const struct segstore *s, size_t i, unsigned e)
 {
@@ -989,13 +995,18 @@ struct efree {
 };
 
 /* Where a path outside the loop was found (find_free) for one set,
- * anchor and free-segment prefix. */
+ * anchor and free-segment prefix, and the value read there (anchor -1:
+ * an envelope path, the same for the whole set). Values of [*] paths are
+ * made per record, so only their segment is kept. */
 struct efound {
 	unsigned long set;      /* erun.nsets_mapped; 0 = nothing yet */
 	int anchor;
 	size_t nfree;
 	long at;
 	unsigned pair_at;
+	int have_val;
+	struct expr_val val;
+	unsigned col;
 };
 
 struct erun {
@@ -1040,6 +1051,7 @@ struct erun {
 	size_t ctx_nfree;
 	/* the scope being mapped */
 	const struct eloop *loop;
+	uint64_t loop_tags;     /* tag_bit() of every segment in loop */
 	size_t xs, xe;          /* explode item: segments [xs, xe) */
 	int xkind;
 	const char *pair_id, *pair_val;
@@ -1151,7 +1163,8 @@ static long find_in(const struct segstore *s, const struct esel *sel,
 	for (i = dir > 0 ? a : b - 1;; i = dir > 0 ? i + 1 : i - 1) {
 		if (dir > 0 ? i >= b : 0)
 			break;
-		if (seg_matches(sel, s, i, pair_at)) {
+		if (s->seg[i].code == sel->code &&
+		    seg_matches(sel, s, i, pair_at)) {
 			if (!sel->nth || ++*nth_seen == sel->nth)
 				return (long)i;
 		}
@@ -1236,10 +1249,21 @@ static int edi_rt_path(struct map_run *run, int id, struct expr_val *out,
 	}
 	if (p->env) {
 		const struct segstore *es = p->env == ENV_IC ? &x->ic : &x->grp;
+		struct efound *f = &x->found[id];
 
-		if (!es->nseg)
+		if (f->have_val && f->set == x->nsets_mapped && f->anchor == -1) {
+			*out = f->val;
+			*col = f->col;
 			return 0;
-		return read_value(run, p, es, 0, 0, out, col, err);
+		}
+		if (es->nseg && read_value(run, p, es, 0, 0, out, col, err))
+			return -1;
+		f->set = x->nsets_mapped;
+		f->anchor = -1;
+		f->have_val = p->at.rep != E_REP_ALL;
+		f->val = *out;
+		f->col = *col;
+		return 0;
 	}
 	if (!x->loop)
 		return 0;
@@ -1258,7 +1282,7 @@ static int edi_rt_path(struct map_run *run, int id, struct expr_val *out,
 			return 0;
 		return read_value(run, p, s, (size_t)at, pair_at, out, col, err);
 	}
-	if (!p->ctx) {
+	if (!p->ctx && (x->loop_tags & tag_bit(p->sel.code))) {
 		if (x->xkind != EX_NONE)
 			at = find_in(s, &p->sel, x->xs, x->xe, 1, &pair_at, &seen);
 		if (at < 0 && x->xkind != EX_NONE && !p->sel.nth) {
@@ -1284,9 +1308,23 @@ static int edi_rt_path(struct map_run *run, int id, struct expr_val *out,
 			f->set = x->nsets_mapped;
 			f->anchor = x->loop->anchor;
 			f->nfree = x->loop->nfree;
+			f->have_val = 0;
+		} else if (f->have_val) {
+			*out = f->val;
+			*col = f->col;
+			return 0;
 		}
 		at = f->at;
 		pair_at = f->pair_at;
+		if (at >= 0 && p->at.rep != E_REP_ALL) {
+			if (read_value(run, p, s, (size_t)at, pair_at, out, col,
+				       err))
+				return -1;
+			f->have_val = 1;
+			f->val = *out;
+			f->col = *col;
+			return 0;
+		}
 	}
 	if (at < 0)
 		return 0;
@@ -1428,6 +1466,11 @@ static int map_loop(struct map_run *run, const struct eloop *lp,
 	size_t i;
 
 	x->loop = lp;
+	/* Which tags the loop holds: a path whose tag is not among them
+	 * (a header segment, an envelope value) skips the loop search. */
+	x->loop_tags = 0;
+	for (i = lp->start; i < lp->end; i++)
+		x->loop_tags |= tag_bit(s->seg[i].code);
 	x->xkind = an->explode;
 	x->pair_id = x->pair_val = NULL;
 	x->pair_index = 0;
