@@ -125,7 +125,48 @@ static int enum_has(const char *values, const char *v)
 	return 0;
 }
 
+_Static_assert(sizeof(((struct canon_memo *)0)->dt) >= DT_ISO_LEN,
+	       "canon_memo holds a canonical date/time");
+
+/* True when v is a decimal exactly as dec_format() writes it and short
+ * enough that dec_parse() takes it: -?(0|[1-9][0-9]{0,11})(.[0-9]{0,5}
+ * [1-9])?, not "-0". Such a value is valid and already canonical; *neg
+ * says whether it is below zero. */
+static int dec_canonical(const char *v, int *neg)
+{
+	const char *p = v, *q;
+
+	*neg = *p == '-';
+	if (*neg)
+		p++;
+	if (*p == '0') {
+		p++;
+		if (*neg && *p != '.')
+			return 0;
+	} else if (*p >= '1' && *p <= '9') {
+		for (q = p; *p >= '0' && *p <= '9'; p++)
+			;
+		if (p - q > 12)
+			return 0;
+	} else {
+		return 0;
+	}
+	if (*p == '.') {
+		for (q = ++p; *p >= '0' && *p <= '9'; p++)
+			;
+		if (p == q || p - q > DEC_DIGITS || p[-1] == '0')
+			return 0;
+	}
+	return *p == '\0';
+}
+
 int canon_validate(struct canon_record *r, struct arena *a, struct err *err)
+{
+	return canon_validate_memo(r, a, err, NULL);
+}
+
+int canon_validate_memo(struct canon_record *r, struct arena *a,
+			struct err *err, struct canon_memo *m)
 {
 	size_t n, i;
 	const struct canon_field *f = canon_fields(r->kind, &n);
@@ -157,7 +198,13 @@ int canon_validate(struct canon_record *r, struct arena *a, struct err *err)
 		case CT_DECIMAL: {
 			dec d;
 			char out[32];
+			int neg;
 
+			/* What dec_format() wrote (a decimal() field) needs
+			 * no second parse. */
+			if (dec_canonical(v, &neg) &&
+			    !(neg && (f[i].flags & CF_NONNEG)))
+				break;
 			if (dec_parse(v, strlen(v), '.', 0, &d)) {
 				err_set(err, E_VALIDATE, "not a number: '%s'",
 					v);
@@ -177,14 +224,20 @@ int canon_validate(struct canon_record *r, struct arena *a, struct err *err)
 			int64_t t;
 			char out[DT_ISO_LEN];
 
+			if (m && m->dt[0] && !strcmp(v, m->dt))
+				break;
 			if (dt_parse_iso(v, strlen(v), &t)) {
 				err_set(err, E_VALIDATE,
 					"not an ISO 8601 date/time: '%s'", v);
 				goto bad;
 			}
 			dt_format_iso(t, out);
-			if (strcmp(out, v) && !(r->v[i] = arena_strdup(a, out)))
+			if (!strcmp(out, v)) {
+				if (m)
+					memcpy(m->dt, out, sizeof(out));
+			} else if (!(r->v[i] = arena_strdup(a, out))) {
 				return err_set(err, E_NOMEM, "out of memory");
+			}
 			break;
 		}
 		}

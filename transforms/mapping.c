@@ -1249,7 +1249,7 @@ static int map_one(struct map_run *run, size_t ri, struct canon_record *out,
 	out->lin.file = run->doc->name;
 	out->lin.line = run->scope.line;
 	out->lin.where = run->scope.where;
-	if (canon_validate(out, &run->row_arena, e)) {
+	if (canon_validate_memo(out, &run->row_arena, e, &run->cmemo)) {
 		int fi = canon_field_index(rec->kind, e->field);
 
 		if (fi >= 0) {

@@ -884,12 +884,11 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 static int store_add(struct segstore *s, const struct edi_seg *g,
 		     struct err *err)
 {
-	size_t dl = 0, i;
+	/* Tokens lie one after the other (the readers write them so):
+	 * the data ends with the last one's NUL. */
+	size_t dl = g->tok[g->ntok - 1].off + g->tok[g->ntok - 1].len + 1;
 	struct sseg *x;
 
-	for (i = 0; i < g->ntok; i++)
-		if (g->tok[i].off + g->tok[i].len + 1 > dl)
-			dl = g->tok[i].off + g->tok[i].len + 1;
 	if (grow((void **)&s->data, &s->dcap, s->dlen + dl, 1) ||
 	    grow((void **)&s->tok, &s->tokcap, s->ntok + g->ntok,
 		 sizeof(*s->tok)) ||
@@ -1953,7 +1952,11 @@ static int on_segment(struct map_run *run, const struct edi_event *ev,
 	struct erun *x = run->drv;
 	const struct edi_map *em = x->em;
 	const struct edi_seg *g = ev->seg;
-	int env = envelope_kind(em, g->tag);
+	/* Tags by their code (tag[3] == 0: no longer tag shares it). */
+	uint32_t tc = g->tag[3] ? 0 : TAGC(g->tag);
+	int env = tc == (em->x12 ? TAGC("ISA") : TAGC("UNB")) ? ENV_IC
+		  : tc == (em->x12 ? TAGC("GS\0") : TAGC("UNG")) ? ENV_GRP
+								 : ENV_NONE;
 
 	if (env == ENV_IC) {
 		store_reset(&x->ic);
@@ -1967,7 +1970,7 @@ static int on_segment(struct map_run *run, const struct edi_event *ev,
 		store_reset(&x->grp);
 		return store_add(&x->grp, g, err);
 	}
-	if (!strcmp(g->tag, em->x12 ? "ST" : "UNH")) {
+	if (tc == (em->x12 ? TAGC("ST\0") : TAGC("UNH"))) {
 		store_reset(&x->set);
 		x->set_open = 1;
 		x->set_over = 0;

@@ -164,6 +164,7 @@ struct map_run {
 	/* map_scope()'s error for a record that fails: cleared after use,
 	 * not per scope (a struct err is 1.2 KB) */
 	struct err serr;
+	struct canon_memo cmemo;
 };
 
 /* Maps run->scope through every record whose anchor is `anchor`: emits
