@@ -191,6 +191,8 @@ struct epath {
 	struct eref at;
 	int env;                /* the segment is ISA/UNB or GS/UNG */
 	int ctx;                /* compiled in context: no loop segments */
+	int sid;                /* paths with the same sid find the same
+				 * segment (ZA[01=QA].02 and .03) */
 	const char *text;
 };
 
@@ -570,6 +572,30 @@ static int parse_epath(struct pc *c, struct epath *p)
 	return (int)c->i;
 }
 
+static int same_sel(const struct esel *a, const struct esel *b)
+{
+	size_t i;
+
+	if (a->code != b->code || strcmp(a->tag, b->tag) ||
+	    a->cond.elem != b->cond.elem || a->cond.comp != b->cond.comp ||
+	    a->cond.rep != b->cond.rep || a->nvals != b->nvals ||
+	    a->nth != b->nth || a->pairs != b->pairs)
+		return 0;
+	for (i = 0; i < a->nvals; i++)
+		if (strcmp(a->vals[i], b->vals[i]))
+			return 0;
+	return 1;
+}
+
+/* Whether two segment paths always find the same segment in a scope:
+ * the same selector searched the same way. */
+static int same_segment(const struct epath *a, const struct epath *b)
+{
+	return a->kind == EP_SEG && b->kind == EP_SEG && !a->env && !b->env &&
+	       !a->has_parent && !b->has_parent && a->ctx == b->ctx &&
+	       same_sel(&a->sel, &b->sel);
+}
+
 static int edi_path(void *ud, const char *s, size_t n, int *id, char *msg,
 		    size_t msgn)
 {
@@ -598,6 +624,12 @@ static int edi_path(void *ud, const char *s, size_t n, int *id, char *msg,
 		snprintf(msg, msgn, "out of memory");
 		return -1;
 	}
+	p.sid = (int)em->npaths;
+	for (i = 0; i < em->npaths; i++)
+		if (same_segment(&em->paths[i], &p)) {
+			p.sid = em->paths[i].sid;
+			break;
+		}
 	em->paths[em->npaths] = p;
 	*id = (int)em->npaths++;
 	return used;
@@ -1042,6 +1074,14 @@ struct erun {
 	struct efree free[MAP_MAX_RECORDS];
 	struct efound found[E_MAX_PATHS];
 	unsigned long nsets_mapped;
+	/* per path sid: the segment found in the current scope */
+	struct {
+		unsigned long scope;    /* nscopes when found; 0 = never */
+		long at;
+		unsigned pair_at;
+		int from_free;
+	} sfound[E_MAX_PATHS];
+	unsigned long nscopes;
 	/* The context was evaluated for this anchor and free-segment prefix
 	 * of the set being mapped (ctx_ok); it reads only the envelope and
 	 * the free segments before the loop, so it is the same for every
@@ -1224,6 +1264,7 @@ static int edi_rt_path(struct map_run *run, int id, struct expr_val *out,
 	const struct segstore *s = &x->set;
 	unsigned pair_at = 0, seen = 0;
 	long at = -1;
+	int from_free = 0;
 
 	*col = 0;
 	out->s = NULL;
@@ -1281,52 +1322,79 @@ static int edi_rt_path(struct map_run *run, int id, struct expr_val *out,
 			return 0;
 		return read_value(run, p, s, (size_t)at, pair_at, out, col, err);
 	}
-	if (!p->ctx && (x->loop_tags & tag_bit(p->sel.code))) {
-		if (x->xkind != EX_NONE)
-			at = find_in(s, &p->sel, x->xs, x->xe, 1, &pair_at, &seen);
-		if (at < 0 && x->xkind != EX_NONE && !p->sel.nth) {
-			at = find_in(s, &p->sel, x->loop->start, x->xs, -1,
-				     &pair_at, &seen);
-			if (at < 0)
-				at = find_in(s, &p->sel, x->xe, x->loop->end, 1,
-					     &pair_at, &seen);
-		} else if (at < 0) {
-			at = find_in(s, &p->sel, x->loop->start, x->loop->end,
-				     1, &pair_at, &seen);
+	if (x->sfound[p->sid].scope == x->nscopes) {
+		/* another path of this selector found it in this scope */
+		at = x->sfound[p->sid].at;
+		pair_at = x->sfound[p->sid].pair_at;
+		from_free = x->sfound[p->sid].from_free;
+	} else {
+		if (!p->ctx && (x->loop_tags & tag_bit(p->sel.code))) {
+			if (x->xkind != EX_NONE)
+				at = find_in(s, &p->sel, x->xs, x->xe, 1, &pair_at,
+					     &seen);
+			if (at < 0 && x->xkind != EX_NONE && !p->sel.nth) {
+				at = find_in(s, &p->sel, x->loop->start, x->xs,
+					     -1, &pair_at, &seen);
+				if (at < 0)
+					at = find_in(s, &p->sel, x->xe,
+						     x->loop->end, 1, &pair_at,
+						     &seen);
+			} else if (at < 0) {
+				at = find_in(s, &p->sel, x->loop->start,
+					     x->loop->end, 1, &pair_at, &seen);
+			}
 		}
+		if (at < 0 && !p->sel.nth) {
+			/* The same for every loop with the same free
+			 * segments before it: found once per set, anchor
+			 * and prefix. */
+			struct efound *f = &x->found[id];
+
+			if (f->set != x->nsets_mapped ||
+			    f->anchor != x->loop->anchor ||
+			    f->nfree != x->loop->nfree) {
+				f->at = find_free(s, &p->sel,
+						  &x->free[x->loop->anchor],
+						  x->loop->nfree, &f->pair_at);
+				f->set = x->nsets_mapped;
+				f->anchor = x->loop->anchor;
+				f->nfree = x->loop->nfree;
+				f->have_val = 0;
+			}
+			at = f->at;
+			pair_at = f->pair_at;
+			from_free = 1;
+		}
+		x->sfound[p->sid].scope = x->nscopes;
+		x->sfound[p->sid].at = at;
+		x->sfound[p->sid].pair_at = pair_at;
+		x->sfound[p->sid].from_free = from_free;
 	}
-	if (at < 0 && !p->sel.nth) {
-		/* The same for every loop with the same free segments
-		 * before it: found once per set, anchor and prefix. */
+	if (at < 0)
+		return 0;
+	if (from_free && p->at.rep != E_REP_ALL) {
+		/* a header value: the same for the loops that share the
+		 * free segments before them */
 		struct efound *f = &x->found[id];
 
-		if (f->set != x->nsets_mapped || f->anchor != x->loop->anchor ||
-		    f->nfree != x->loop->nfree) {
-			f->at = find_free(s, &p->sel, &x->free[x->loop->anchor],
-					  x->loop->nfree, &f->pair_at);
-			f->set = x->nsets_mapped;
-			f->anchor = x->loop->anchor;
-			f->nfree = x->loop->nfree;
-			f->have_val = 0;
-		} else if (f->have_val) {
+		if (f->have_val && f->set == x->nsets_mapped &&
+		    f->anchor == x->loop->anchor && f->nfree == x->loop->nfree) {
 			*out = f->val;
 			*col = f->col;
 			return 0;
 		}
-		at = f->at;
-		pair_at = f->pair_at;
-		if (at >= 0 && p->at.rep != E_REP_ALL) {
-			if (read_value(run, p, s, (size_t)at, pair_at, out, col,
-				       err))
-				return -1;
-			f->have_val = 1;
-			f->val = *out;
-			f->col = *col;
-			return 0;
-		}
-	}
-	if (at < 0)
+		if (read_value(run, p, s, (size_t)at, pair_at, out, col, err))
+			return -1;
+		f->set = x->nsets_mapped;
+		f->anchor = x->loop->anchor;
+		f->nfree = x->loop->nfree;
+		f->at = at;
+		f->pair_at = pair_at;
+		f->have_val = 1;
+		f->val = *out;
+		f->col = *col;
 		return 0;
+	}
 	return read_value(run, p, s, (size_t)at, pair_at, out, col, err);
 }
 
@@ -1423,6 +1491,7 @@ static void map_item(struct map_run *run, int a, size_t seg,
 {
 	struct erun *x = run->drv;
 
+	x->nscopes++;
 	run->scope.line = x->set.seg[seg].num;
 	run->scope.index = ++x->nscope[a];
 	run->scope.seq = x->set.seg[seg].num * 1000 + sub;
