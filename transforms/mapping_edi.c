@@ -862,13 +862,11 @@ static void edi_free(struct mapping *m)
 /* The set buffer                                                        */
 
 struct sseg {
-	uint32_t code;
 	char tag[8];
 	size_t data_off, tok_off, ef_off;
 	size_t ntok;
 	unsigned nelem;
 	unsigned long num, num_in_set, line;
-	uint32_t loops;         /* bit a: inside a loop of anchor a */
 };
 
 struct segstore {
@@ -880,6 +878,11 @@ struct segstore {
 	size_t nef, efcap;
 	struct sseg *seg;
 	size_t nseg, segcap;
+	/* Per segment, apart from seg[] so that scans over a set touch 4
+	 * bytes a segment: the tag code (TAGC, 0 for a tag shorter than 2)
+	 * and bit a set when the segment is inside a loop of anchor a. */
+	uint32_t *code, *loops;
+	size_t codecap;
 };
 
 static void store_reset(struct segstore *s)
@@ -893,6 +896,8 @@ static void store_free(struct segstore *s)
 	free(s->tok);
 	free(s->ef);
 	free(s->seg);
+	free(s->code);
+	free(s->loops);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -928,10 +933,19 @@ static int store_add(struct segstore *s, const struct edi_seg *g,
 		 sizeof(*s->ef)) ||
 	    grow((void **)&s->seg, &s->segcap, s->nseg + 1, sizeof(*s->seg)))
 		return err_set(err, E_NOMEM, "out of memory");
+	if (s->nseg + 1 > s->codecap) {
+		size_t cap = s->codecap;
+
+		if (grow((void **)&s->code, &cap, s->nseg + 1, sizeof(*s->code)) ||
+		    grow((void **)&s->loops, &s->codecap, s->nseg + 1,
+			 sizeof(*s->loops)))
+			return err_set(err, E_NOMEM, "out of memory");
+	}
+	s->code[s->nseg] = g->tag[0] && g->tag[1] ? TAGC(g->tag) : 0;
+	s->loops[s->nseg] = 0;
 	x = &s->seg[s->nseg++];
 	memset(x, 0, sizeof(*x));
 	memcpy(x->tag, g->tag, sizeof(x->tag));
-	x->code = g->tag[0] && g->tag[1] ? TAGC(g->tag) : 0;
 	x->data_off = s->dlen;
 	x->tok_off = s->ntok;
 	x->ef_off = s->nef;
@@ -1133,7 +1147,7 @@ static int seg_matches(const struct esel *sel, const struct segstore *s,
 	/* The same as strcmp(tag, sel->tag) == 0: sel->tag has 2-3
 	 * characters, code holds the first three bytes of the NUL-padded
 	 * tag, so a longer tag differs at tag[3]. */
-	if (s->seg[i].code != sel->code || s->seg[i].tag[3])
+	if (s->code[i] != sel->code || s->seg[i].tag[3])
 		return 0;
 	*pair_at = 0;
 	return sel_match(sel, s, i, pair_at);
@@ -1202,7 +1216,7 @@ static long find_in(const struct segstore *s, const struct esel *sel,
 	for (i = dir > 0 ? a : b - 1;; i = dir > 0 ? i + 1 : i - 1) {
 		if (dir > 0 ? i >= b : 0)
 			break;
-		if (s->seg[i].code == sel->code &&
+		if (s->code[i] == sel->code &&
 		    seg_matches(sel, s, i, pair_at)) {
 			if (!sel->nth || ++*nth_seen == sel->nth)
 				return (long)i;
@@ -1237,7 +1251,7 @@ static long hl_parent(const struct segstore *s, size_t i)
 	for (j = i; j-- > 0;) {
 		const char *id;
 
-		if (s->seg[j].code != s->seg[i].code)
+		if (s->code[j] != s->code[i])
 			continue;
 		id = sv_value(s, j, 1, 1, 1, NULL);
 		if (id && !strcmp(id, pid))
@@ -1251,7 +1265,7 @@ static size_t block_end(const struct segstore *s, size_t i)
 	size_t j;
 
 	for (j = i + 1; j < s->nseg; j++)
-		if (s->seg[j].code == s->seg[i].code)
+		if (s->code[j] == s->code[i])
 			break;
 	return j;
 }
@@ -1538,7 +1552,7 @@ static int map_loop(struct map_run *run, const struct eloop *lp,
 	 * (a header segment, an envelope value) skips the loop search. */
 	x->loop_tags = 0;
 	for (i = lp->start; i < lp->end; i++)
-		x->loop_tags |= tag_bit(s->seg[i].code);
+		x->loop_tags |= tag_bit(s->code[i]);
 	x->xkind = an->explode;
 	x->pair_id = x->pair_val = NULL;
 	x->pair_index = 0;
@@ -1554,7 +1568,7 @@ static int map_loop(struct map_run *run, const struct eloop *lp,
 			size_t j;
 
 			for (j = i + 1; j < lp->end; j++)
-				if (s->seg[j].code == an->xsel.code)
+				if (s->code[j] == an->xsel.code)
 					break;
 			x->xs = i;
 			x->xe = j;
@@ -1652,7 +1666,7 @@ static int free_lists(struct erun *x, struct err *err)
 		if (grow((void **)&f->seg, &f->cap, s->nseg, sizeof(*f->seg)))
 			return err_set(err, E_NOMEM, "out of memory");
 		for (i = 0; i < s->nseg; i++)
-			if (!(s->seg[i].loops & (1u << a)))
+			if (!(s->loops[i] & (1u << a)))
 				f->seg[f->n++] = (uint32_t)i;
 	}
 	/* Loops are still grouped by anchor in start order here. */
@@ -1683,7 +1697,7 @@ static int add_loop(struct erun *x, size_t start, size_t end, int anchor,
 	x->loops[x->nloops].nfree = 0;
 	x->nloops++;
 	for (i = start; i < end; i++)
-		x->set.seg[i].loops |= 1u << anchor;
+		x->set.loops[i] |= 1u << anchor;
 	return 0;
 }
 
@@ -1701,7 +1715,7 @@ static int map_set(struct map_run *run, struct err *err)
 	x->nsets_mapped++;
 	x->nloops = 0;
 	for (i = 0; i < n; i++)
-		s->seg[i].loops = 0;
+		s->loops[i] = 0;
 	for (a = 0; a < em->nanchors; a++) {
 		const struct eanchor *an = &em->anchors[a];
 		long open = -1;
@@ -1712,7 +1726,7 @@ static int map_set(struct map_run *run, struct err *err)
 			continue;
 		}
 		for (i = 0; i < n; i++) {
-			uint32_t c = s->seg[i].code;
+			uint32_t c = s->code[i];
 			size_t u;
 			int close = c == trailer || c == an->sel.code;
 
