@@ -3,6 +3,7 @@
 #include "err.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,58 +109,99 @@ int buf_addf(struct buf *b, const char *fmt, ...)
 	return 0;
 }
 
-int buf_add_json_str(struct buf *b, const char *s, size_t n)
+/* Nonzero when one of the 8 bytes of w needs a JSON escape (< 0x20, '"'
+ * or '\\'): the bit-twiddling "has a byte less than n" and "has a zero
+ * byte" tests, exact as yes/no answers. */
+static uint64_t json_special8(uint64_t w)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i, run = 0;
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+	return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
+		((b - ones) & ~b)) &
+	       high;
+}
+
+size_t json_str_len(const char *s, size_t n)
+{
+	size_t i = 0, extra = 0;
+	uint64_t w;
 
 	/* Almost every value (SKUs, codes, numbers, times) needs no escape:
-	 * check that in one tight loop, then reserve once and copy. The
-	 * per-byte path below called buf_add per run and buf_addc per quote
-	 * and was the largest single cost of writing canonical JSONL. */
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == '"' || c == '\\')
-			break;
-	}
-	if (i == n) {
-		char *w;
-
-		if (buf_grow(b, n + 2) < 0)
-			return -1;
-		w = b->ptr + b->len;
-		*w++ = '"';
-		memcpy(w, s, n);
-		w[n] = '"';
-		w[n + 1] = '\0';
-		b->len += n + 2;
-		return 0;
-	}
-	buf_addc(b, '"');
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[7];
-
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		buf_add(b, s + run, i - run);
-		run = i + 1;
-		switch (c) {
-		case '"': buf_add(b, "\\\"", 2); break;
-		case '\\': buf_add(b, "\\\\", 2); break;
-		case '\n': buf_add(b, "\\n", 2); break;
-		case '\r': buf_add(b, "\\r", 2); break;
-		case '\t': buf_add(b, "\\t", 2); break;
-		default:
-			memcpy(esc, "\\u00", 4);
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			buf_add(b, esc, 6);
+	 * look at 8 bytes per step until one might; the last step is the
+	 * string's last 8 bytes (overlapping), so there is no tail. */
+	if (n >= 8) {
+		while (i + 8 <= n) {
+			memcpy(&w, s + i, 8);
+			if (json_special8(w))
+				break;
+			i += 8;
+		}
+		if (i < n && i + 8 > n) {
+			memcpy(&w, s + n - 8, 8);
+			if (!json_special8(w))
+				return n + 2;
 		}
 	}
-	buf_add(b, s + run, n - run);
-	return buf_addc(b, '"');
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t')
+			extra += 1;
+		else if (c < 0x20)
+			extra += 5;
+	}
+	return n + extra + 2;
+}
+
+char *json_str_put(char *w, const char *s, size_t n, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	*w++ = '"';
+	if (len == n + 2) {
+		memcpy(w, s, n);
+		w += n;
+		*w++ = '"';
+		return w;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*w++ = (char)c;
+			continue;
+		}
+		*w++ = '\\';
+		switch (c) {
+		case '"': *w++ = '"'; break;
+		case '\\': *w++ = '\\'; break;
+		case '\n': *w++ = 'n'; break;
+		case '\r': *w++ = 'r'; break;
+		case '\t': *w++ = 't'; break;
+		default:
+			memcpy(w, "u00", 3);
+			w[3] = hex[c >> 4];
+			w[4] = hex[c & 15];
+			w += 5;
+		}
+	}
+	*w++ = '"';
+	return w;
+}
+
+int buf_add_json_str(struct buf *b, const char *s, size_t n)
+{
+	size_t len = json_str_len(s, n);
+
+	if (buf_grow(b, len) < 0)
+		return -1;
+	json_str_put(b->ptr + b->len, s, n, len);
+	b->len += len;
+	b->ptr[b->len] = '\0';
+	return 0;
 }
 
 void buf_setlen(struct buf *b, size_t len)

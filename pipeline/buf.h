@@ -34,6 +34,12 @@ int buf_addf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Appends s as a JSON string literal, quotes included. */
 int buf_add_json_str(struct buf *b, const char *s, size_t n);
+/* The same in two steps, for writers that reserve a whole line at once:
+ * the length of s as a JSON string literal (quotes included), then the
+ * literal written at w (room for len = json_str_len(s, n) bytes, no NUL
+ * added); returns the end. */
+size_t json_str_len(const char *s, size_t n);
+char *json_str_put(char *w, const char *s, size_t n, size_t len);
 /* Sets len after writing directly into ptr (len must be <= cap). */
 void buf_setlen(struct buf *b, size_t len);
 /* len = 0 and err cleared; memory kept for reuse. */

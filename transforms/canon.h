@@ -92,6 +92,17 @@ int canon_as_of_field(enum canon_kind k);
  * field and err->reason saying why. */
 int canon_validate(struct canon_record *r, struct arena *a, struct err *err);
 
+/* What canon_validate_memo() remembers between records: the last
+ * date/time value that was already canonical (a document date repeated
+ * on every record is then parsed once). Zero it before the first use. */
+struct canon_memo {
+	char dt[24];
+};
+
+/* canon_validate() with a memo (NULL: none); the result is the same. */
+int canon_validate_memo(struct canon_record *r, struct arena *a,
+			struct err *err, struct canon_memo *m);
+
 /* Appends r as one JSON line (with trailing newline) to out. */
 int canon_to_jsonl(const struct canon_record *r, struct buf *out);
 /* Parses a line written by canon_to_jsonl (unknown keys are errors);

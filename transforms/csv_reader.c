@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <iconv.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,7 @@ struct csv_reader {
 	const char *name;
 	struct csv_reader_opts o;
 	iconv_t cd;
+	int utf8;                /* the input is UTF-8: copy what is valid */
 	int started;             /* BOM check done */
 	int eof_in;              /* read(2) returned 0 */
 	int ilseq;               /* invalid input found after the decoded data */
@@ -162,6 +164,54 @@ static int fail(struct csv_reader *r, struct err *err, int code,
 	return -1;
 }
 
+/* Length of the longest prefix of p[0..n) made of whole, well-formed
+ * UTF-8 characters (Unicode 3-7: no overlong forms, surrogates or code
+ * points past U+10FFFF), ASCII 8 bytes per step. An incomplete character
+ * at the end is not counted. */
+static size_t utf8_valid_prefix(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = p[i];
+		size_t k;
+
+		if (i + 8 <= n) {
+			uint64_t w;
+
+			memcpy(&w, p + i, 8);
+			if (!(w & 0x8080808080808080ULL)) {
+				i += 8;
+				continue;
+			}
+		}
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			k = 2;
+		else if (c >= 0xE0 && c <= 0xEF)
+			k = 3;
+		else if (c >= 0xF0 && c <= 0xF4)
+			k = 4;
+		else
+			return i;
+		if (n - i < k)
+			return i;
+		if ((p[i + 1] & 0xC0) != 0x80 ||
+		    (c == 0xE0 && p[i + 1] < 0xA0) ||
+		    (c == 0xED && p[i + 1] > 0x9F) ||
+		    (c == 0xF0 && p[i + 1] < 0x90) ||
+		    (c == 0xF4 && p[i + 1] > 0x8F) ||
+		    (k > 2 && (p[i + 2] & 0xC0) != 0x80) ||
+		    (k > 3 && (p[i + 3] & 0xC0) != 0x80))
+			return i;
+		i += k;
+	}
+	return i;
+}
+
 /* Refills r->dec. Returns 1 when decoded bytes are available, 0 at the end
  * of the input, -1 on error. */
 static int fill(struct csv_reader *r, struct err *err)
@@ -196,7 +246,22 @@ static int fill(struct csv_reader *r, struct err *err)
 		il = r->in_len;
 		op = r->dec;
 		ol = RD_DEC_SIZE;
-		rc = iconv(r->cd, &ip, &il, &op, &ol);
+		rc = 0;
+		if (r->utf8) {
+			/* UTF-8 to UTF-8 changes nothing that is valid: copy
+			 * that, and leave iconv the rest (an invalid or cut
+			 * character first), so errors are what they were.
+			 * The iconv pass was 8% of the CSV map stage. */
+			size_t k = utf8_valid_prefix(r->in, il);
+
+			memcpy(op, ip, k);
+			ip += k;
+			il -= k;
+			op += k;
+			ol -= k;
+		}
+		if (il)
+			rc = iconv(r->cd, &ip, &il, &op, &ol);
 		if (rc == (size_t)-1 && errno == EILSEQ)
 			r->ilseq = 1; /* reported once the good part is used */
 		else if (rc == (size_t)-1 && errno == EINVAL && r->eof_in)
@@ -501,6 +566,7 @@ int csv_reader_open_fd(struct csv_reader **out, int fd, const char *name,
 				  (r->o.max_record + 1));
 	enc = r->o.encoding && *r->o.encoding ? r->o.encoding : "UTF-8";
 	r->cd = iconv_open("UTF-8", enc);
+	r->utf8 = !strcasecmp(enc, "UTF-8") || !strcasecmp(enc, "UTF8");
 	if (r->cd == (iconv_t)-1) {
 		err_set(err, E_CONFIG, "unknown encoding '%s'", enc);
 		goto fail;

@@ -3,10 +3,16 @@
  *
  * The scanner reads the descriptor through one fixed buffer (EDI_RBUF
  * bytes) and tokenizes a segment into c->sb, driven by a 256-entry class
- * table built from the interchange's delimiters. Data runs are copied with
- * memcpy; a delimiter ends a token by writing a NUL. Nothing is allocated
- * per segment: the token arrays grow by doubling up to a bound derived
- * from max_segment, so a steady state allocates nothing.
+ * table built from the interchange's delimiters. With SSE2 (x86-64) it
+ * looks at 16 bytes per step: one compare per delimiter, CR and LF gives
+ * a bit mask of the block's special bytes; the block is copied to sb as
+ * it is and each separator in the mask becomes the NUL that ends a
+ * token. A segment that lies in the buffer with no release character or
+ * CR/LF inside takes only that path (read_fast in edi.c); the rest goes
+ * byte by byte through the class table, which is also the whole
+ * tokenizer without SSE2. Nothing is allocated per segment: the token
+ * arrays grow by doubling up to a bound derived from max_segment, so a
+ * steady state allocates nothing.
  */
 #ifndef STOCKPIPE_EDI_CORE_H
 #define STOCKPIPE_EDI_CORE_H
@@ -20,6 +26,11 @@
 
 #define EDI_RBUF (64 * 1024)
 #define EDI_QMAX 32
+/* Bytes allocated after sb[smax]: core_seg_end() reads the tag as one
+ * 8-byte word, whatever smax is. */
+#define EDI_SB_SLACK 16
+/* Bytes a tokenizer block looks at (SSE2 register). */
+#define EDI_BLOCK 16
 
 /* Byte classes while inside a segment. */
 enum {
@@ -59,6 +70,13 @@ struct edi_core {
 	unsigned char xlat[256];
 	/* classes */
 	unsigned char cls[256];
+	/* The bytes whose class is neither C_DATA nor C_NOTE (delimiters,
+	 * CR, LF), padded by repetition to EDI_NSPEC: what the block scan
+	 * compares against. */
+#define EDI_NSPEC 8
+	unsigned char spec[EDI_NSPEC];
+	/* spec[i] repeated over EDI_BLOCK bytes: the compare operands */
+	_Alignas(16) unsigned char specv[EDI_NSPEC][EDI_BLOCK];
 	unsigned char ws[256];         /* 1 skipped between segments,
 					* 2 junk (NUL, ^Z) */
 	/* segment being built */
@@ -114,6 +132,15 @@ void core_seg_begin(struct edi_core *c);
  * more is needed, -1 when the segment is too long. */
 int core_seg_feed(struct edi_core *c, const unsigned char **pp,
 		  const unsigned char *end);
+/* The block scan of core_seg_feed() on its own, for tests: the number
+ * of leading bytes of p[0..n) whose class is C_DATA or C_NOTE (stopping
+ * at the first other byte), with *note set when one of them is C_NOTE.
+ * Uses SSE2 when the build has it, else the class table; both give the
+ * same answer. */
+size_t core_scan_data(const struct edi_core *c, const unsigned char *p,
+		      size_t n, int *note);
+size_t core_scan_data_portable(const struct edi_core *c,
+			       const unsigned char *p, size_t n, int *note);
 /* Closes the segment (fills c->seg). */
 void core_seg_end(struct edi_core *c, int truncated);
 /* Reads one segment from the input with the current classes. Returns 1

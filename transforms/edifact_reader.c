@@ -617,7 +617,8 @@ static int step(struct edifact_reader *r, struct err *err)
 		finish(r);
 		return 0;
 	}
-	if ((n = core_fill(c, 4, err)) < 0)
+	n = (long)(c->rlen - c->rpos);
+	if (n < 4 && (n = core_fill(c, 4, err)) < 0)
 		return -1;
 	p = c->rb + c->rpos;
 	if (n >= 3 && !memcmp(p, "UNA", 3))

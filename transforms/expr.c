@@ -1215,8 +1215,10 @@ static int f_trim(const struct call *c, struct expr_rt *rt,
 		  struct expr_val *v, struct err *err)
 {
 	const char *set = c->data;
-	int l = strcmp(c->fn->name, "rtrim") && strcmp(c->fn->name, "rstrip");
-	int r = strcmp(c->fn->name, "ltrim") && strcmp(c->fn->name, "lstrip");
+	/* trim/strip both sides, ltrim/lstrip the left, rtrim/rstrip the
+	 * right: the first letter says (four strcmp per value before) */
+	int l = c->fn->name[0] != 'r';
+	int r = c->fn->name[0] != 'l';
 
 	(void)rt;
 	(void)err;
@@ -1248,6 +1250,18 @@ static int f_case(const struct call *c, struct expr_rt *rt,
 	size_t i;
 
 	if (!v->s)
+		return 0;
+	/* Most codes are already in the wanted case: the value is kept
+	 * as it is (a view, like trim's) when no byte would change. */
+	for (i = 0; i < v->n; i++) {
+		unsigned char ch = (unsigned char)v->s[i];
+
+		if (up ? ch >= 'a' && ch <= 'z' : ch >= 'A' && ch <= 'Z')
+			break;
+		if (ch == 0xC3 && i + 1 < v->n)
+			break;
+	}
+	if (i == v->n)
 		return 0;
 	if (!(p = rt_alloc(rt, v->n, err)))
 		return -1;

@@ -14,10 +14,12 @@
  */
 #include "mapping.h"
 
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../pipeline/arena.h"
 #include "../pipeline/buf.h"
@@ -724,6 +726,7 @@ static int compile_record(struct mapping *m, const struct ynode *rn,
 				 "unknown kind '%s' (item, location, price or stock)",
 				 kn->value);
 	r->kind = (enum canon_kind)kind;
+	r->txn = canon_txn_field(r->kind);
 	m->cur_kind = r->kind;
 	en = ynode_get(rn, "each");
 	if (m->drv_ops->compile_each(m, en, &r->anchor, err))
@@ -1085,6 +1088,13 @@ static int rt_var(void *ud, int id, struct expr_val *out, struct err *err)
 	struct map_run *run = ud;
 
 	(void)err;
+	if (id == VAR_LINE && !run->vars[id].s) {
+		run->vars[id].n = str_ulong(run->linebuf, run->scope.line);
+		run->vars[id].s = run->linebuf;
+	} else if (id == VAR_ROW && !run->vars[id].s) {
+		run->vars[id].n = str_ulong(run->rowbuf, run->scope.index);
+		run->vars[id].s = run->rowbuf;
+	}
 	*out = run->vars[id];
 	return 0;
 }
@@ -1200,25 +1210,46 @@ static int map_one(struct map_run *run, size_t ri, struct canon_record *out,
 		if (eval_field(run, (int)i, e))
 			return -1;
 		if (run->fv[i].s) {
-			out->v[i] = arena_strndup(&run->row_arena,
-						  run->fv[i].s, run->fv[i].n);
+			/* Values are views into NUL-terminated storage that
+			 * lives through the scope (expr.h); copy only those
+			 * that end before their terminator. */
+			out->v[i] = run->fv[i].s[run->fv[i].n] == '\0'
+					    ? run->fv[i].s
+					    : arena_strndup(&run->row_arena,
+							    run->fv[i].s,
+							    run->fv[i].n);
 			if (!out->v[i])
 				return err_set(e, E_NOMEM, "out of memory");
 		}
 	}
-	txn = canon_txn_field(rec->kind);
+	txn = rec->txn;
 	if (txn >= 0 && !rec->fields[txn]) {
-		out->v[txn] = arena_printf(&run->row_arena, "%.16s:%lu:%zu",
-					   run->doc->sha256, run->scope.seq,
-					   ri);
-		if (!out->v[txn])
+		/* "%.16s:%lu:%zu" of (document sha, scope seq, record
+		 * entry), built by hand: arena_printf formats twice (size,
+		 * then text) and was 12% of the CSV map stage. */
+		char *t = arena_alloc(&run->row_arena, 16 + 1 + 20 + 1 + 20 + 1);
+		size_t k;
+
+		if (!t)
 			return err_set(e, E_NOMEM, "out of memory");
+		if (!run->doc_sha) {
+			if (sha256_file(run->doc->path, run->doc_sha_buf, NULL, e))
+				return -1;
+			run->doc_sha = run->doc_sha_buf;
+		}
+		k = strnlen(run->doc_sha, 16);
+		memcpy(t, run->doc_sha, k);
+		t[k++] = ':';
+		k += str_ulong(t + k, run->scope.seq);
+		t[k++] = ':';
+		str_ulong(t + k, (unsigned long)ri);
+		out->v[txn] = t;
 	}
 	out->lin.source = run->doc->source ? run->doc->source : "";
 	out->lin.file = run->doc->name;
 	out->lin.line = run->scope.line;
 	out->lin.where = run->scope.where;
-	if (canon_validate(out, &run->row_arena, e)) {
+	if (canon_validate_memo(out, &run->row_arena, e, &run->cmemo)) {
 		int fi = canon_field_index(rec->kind, e->field);
 
 		if (fi >= 0) {
@@ -1282,25 +1313,31 @@ int map_scope(struct map_run *run, int anchor, int ctx, struct err *err)
 	struct canon_record outs[MAP_MAX_RECORDS];
 	size_t ri, nout = 0;
 	int failed = 0;
-	struct err e = ERR_INIT;
+	struct err *e = &run->serr;
 
+	/* A fresh error per scope without clearing 1.2 KB each time: only
+	 * a used one is cleared. */
+	if (e->code || e->field[0])
+		err_clear(e);
 	arena_reset(&run->row_arena);
 	run->have_scope = 1;
 	run->st.input_records++;
-	snprintf(run->linebuf, sizeof(run->linebuf), "%lu", run->scope.line);
-	snprintf(run->rowbuf, sizeof(run->rowbuf), "%lu", run->scope.index);
-	run->vars[VAR_LINE].s = run->linebuf;
-	run->vars[VAR_LINE].n = strlen(run->linebuf);
-	run->vars[VAR_ROW].s = run->rowbuf;
-	run->vars[VAR_ROW].n = strlen(run->rowbuf);
-	if (ctx && map_eval_context(run, &run->row_arena, err))
-		return -1;
+	/* $line and $row are formatted when an expression reads them
+	 * (rt_var): two snprintf per scope were ~11% of the EDI map stage
+	 * and most mappings read neither. */
+	run->vars[VAR_LINE].s = NULL;
+	run->vars[VAR_ROW].s = NULL;
+	if (ctx) {
+		arena_reset(&run->ctx_arena);
+		if (map_eval_context(run, &run->ctx_arena, err))
+			return -1;
+	}
 	for (ri = 0; ri < m->nrecs; ri++) {
 		int r;
 
 		if (m->recs[ri].anchor != anchor)
 			continue;
-		r = map_one(run, ri, &outs[nout], &e);
+		r = map_one(run, ri, &outs[nout], e);
 		if (r < 0) {
 			failed = 1;
 			break;
@@ -1315,17 +1352,18 @@ int map_scope(struct map_run *run, int anchor, int ctx, struct err *err)
 		const char *field = "";
 		size_t nf;
 
-		if (e.code == E_NOMEM || e.code == E_INTERNAL) {
-			*err = e;
+		if (e->code == E_NOMEM || e->code == E_INTERNAL ||
+		    e->code == E_IO) {
+			*err = *e;
 			return -1;
 		}
 		if (run->fail_field >= 0)
 			field = canon_fields(m->recs[ri].kind, &nf)[run->fail_field].name;
 		if (*field)
 			snprintf(why, sizeof(why), "field '%s': %s", field,
-				 e.reason);
+				 e->reason);
 		else
-			snprintf(why, sizeof(why), "%s", e.reason);
+			snprintf(why, sizeof(why), "%s", e->reason);
 		return map_reject(run, run->fail_col, field, why, err);
 	}
 	for (ri = 0; ri < nout; ri++) {
@@ -1352,7 +1390,6 @@ int mapping_run_verdicts(const struct mapping *m, const struct mapping_doc *doc,
 			 struct err *err)
 {
 	struct map_run run;
-	char sha[SHA256_HEX_LEN];
 	struct mapping_doc d = *doc;
 	int rc = -1;
 
@@ -1364,12 +1401,29 @@ int mapping_run_verdicts(const struct mapping *m, const struct mapping_doc *doc,
 	run.verdict_ud = vud;
 	arena_init(&run.doc_arena, 4096, 0);
 	arena_init(&run.row_arena, 16384, 0);
+	arena_init(&run.ctx_arena, 4096, 0);
 	if (!d.name)
 		d.name = d.path;
-	if (!d.sha256 || strlen(d.sha256) < 16) {
-		if (sha256_file(d.path, sha, NULL, err))
+	if (d.sha256 && strlen(d.sha256) >= 16) {
+		run.doc_sha = d.sha256;
+	} else {
+		/* Hashed when a default txn_id first needs it (map_one): a
+		 * mapping that names its txn_ids never reads the file twice.
+		 * Opening and reading a byte here keeps the errors of a
+		 * missing or unreadable file (a directory) what they were. */
+		int fd = open(d.path, O_RDONLY | O_CLOEXEC);
+		char byte;
+
+		if (fd < 0) {
+			err_sys(err, "cannot open '%s'", d.path);
 			goto cleanup;
-		d.sha256 = sha;
+		}
+		if (pread(fd, &byte, 1, 0) < 0) {
+			err_sys(err, "cannot read '%s'", d.path);
+			close(fd);
+			goto cleanup;
+		}
+		close(fd);
 	}
 	run.vars[VAR_FILE].s = d.name;
 	run.vars[VAR_FILE].n = strlen(d.name);
@@ -1386,6 +1440,7 @@ cleanup:
 		*stats = run.st;
 	arena_release(&run.doc_arena);
 	arena_release(&run.row_arena);
+	arena_release(&run.ctx_arena);
 	return rc;
 }
 

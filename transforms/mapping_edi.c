@@ -174,6 +174,7 @@ struct esel {
 	uint32_t code;
 	struct eref cond;       /* cond.elem 0: no condition */
 	const char *vals[E_MAX_VALS];
+	size_t vlen[E_MAX_VALS];
 	size_t nvals;
 	unsigned nth;           /* [N]: Nth occurrence in the loop, 0 = any */
 	int pairs;              /* qualifier/value pairs (LIN, PO1, ...) */
@@ -190,6 +191,8 @@ struct epath {
 	struct eref at;
 	int env;                /* the segment is ISA/UNB or GS/UNG */
 	int ctx;                /* compiled in context: no loop segments */
+	int sid;                /* paths with the same sid find the same
+				 * segment (ZA[01=QA].02 and .03) */
 	const char *text;
 };
 
@@ -461,6 +464,7 @@ static int pc_sel(struct pc *c, struct esel *sel)
 				return pc_err(c, "out of memory");
 			if (sel->nvals == E_MAX_VALS)
 				return pc_err(c, "at most %d values in one condition", E_MAX_VALS);
+			sel->vlen[sel->nvals] = strlen(v0);
 			sel->vals[sel->nvals++] = v0;
 			if (c->i < c->n && c->s[c->i] == '|') {
 				c->i++;
@@ -568,6 +572,30 @@ static int parse_epath(struct pc *c, struct epath *p)
 	return (int)c->i;
 }
 
+static int same_sel(const struct esel *a, const struct esel *b)
+{
+	size_t i;
+
+	if (a->code != b->code || strcmp(a->tag, b->tag) ||
+	    a->cond.elem != b->cond.elem || a->cond.comp != b->cond.comp ||
+	    a->cond.rep != b->cond.rep || a->nvals != b->nvals ||
+	    a->nth != b->nth || a->pairs != b->pairs)
+		return 0;
+	for (i = 0; i < a->nvals; i++)
+		if (strcmp(a->vals[i], b->vals[i]))
+			return 0;
+	return 1;
+}
+
+/* Whether two segment paths always find the same segment in a scope:
+ * the same selector searched the same way. */
+static int same_segment(const struct epath *a, const struct epath *b)
+{
+	return a->kind == EP_SEG && b->kind == EP_SEG && !a->env && !b->env &&
+	       !a->has_parent && !b->has_parent && a->ctx == b->ctx &&
+	       same_sel(&a->sel, &b->sel);
+}
+
 static int edi_path(void *ud, const char *s, size_t n, int *id, char *msg,
 		    size_t msgn)
 {
@@ -596,6 +624,12 @@ static int edi_path(void *ud, const char *s, size_t n, int *id, char *msg,
 		snprintf(msg, msgn, "out of memory");
 		return -1;
 	}
+	p.sid = (int)em->npaths;
+	for (i = 0; i < em->npaths; i++)
+		if (same_segment(&em->paths[i], &p)) {
+			p.sid = em->paths[i].sid;
+			break;
+		}
 	em->paths[em->npaths] = p;
 	*id = (int)em->npaths++;
 	return used;
@@ -828,13 +862,11 @@ static void edi_free(struct mapping *m)
 /* The set buffer                                                        */
 
 struct sseg {
-	uint32_t code;
 	char tag[8];
 	size_t data_off, tok_off, ef_off;
 	size_t ntok;
 	unsigned nelem;
 	unsigned long num, num_in_set, line;
-	uint32_t loops;         /* bit a: inside a loop of anchor a */
 };
 
 struct segstore {
@@ -846,6 +878,11 @@ struct segstore {
 	size_t nef, efcap;
 	struct sseg *seg;
 	size_t nseg, segcap;
+	/* Per segment, apart from seg[] so that scans over a set touch 4
+	 * bytes a segment: the tag code (TAGC, 0 for a tag shorter than 2)
+	 * and bit a set when the segment is inside a loop of anchor a. */
+	uint32_t *code, *loops;
+	size_t codecap;
 };
 
 static void store_reset(struct segstore *s)
@@ -859,6 +896,8 @@ static void store_free(struct segstore *s)
 	free(s->tok);
 	free(s->ef);
 	free(s->seg);
+	free(s->code);
+	free(s->loops);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -882,12 +921,11 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 static int store_add(struct segstore *s, const struct edi_seg *g,
 		     struct err *err)
 {
-	size_t dl = 0, i;
+	/* Tokens lie one after the other (the readers write them so):
+	 * the data ends with the last one's NUL. */
+	size_t dl = g->tok[g->ntok - 1].off + g->tok[g->ntok - 1].len + 1;
 	struct sseg *x;
 
-	for (i = 0; i < g->ntok; i++)
-		if (g->tok[i].off + g->tok[i].len + 1 > dl)
-			dl = g->tok[i].off + g->tok[i].len + 1;
 	if (grow((void **)&s->data, &s->dcap, s->dlen + dl, 1) ||
 	    grow((void **)&s->tok, &s->tokcap, s->ntok + g->ntok,
 		 sizeof(*s->tok)) ||
@@ -895,10 +933,19 @@ static int store_add(struct segstore *s, const struct edi_seg *g,
 		 sizeof(*s->ef)) ||
 	    grow((void **)&s->seg, &s->segcap, s->nseg + 1, sizeof(*s->seg)))
 		return err_set(err, E_NOMEM, "out of memory");
+	if (s->nseg + 1 > s->codecap) {
+		size_t cap = s->codecap;
+
+		if (grow((void **)&s->code, &cap, s->nseg + 1, sizeof(*s->code)) ||
+		    grow((void **)&s->loops, &s->codecap, s->nseg + 1,
+			 sizeof(*s->loops)))
+			return err_set(err, E_NOMEM, "out of memory");
+	}
+	s->code[s->nseg] = g->tag[0] && g->tag[1] ? TAGC(g->tag) : 0;
+	s->loops[s->nseg] = 0;
 	x = &s->seg[s->nseg++];
 	memset(x, 0, sizeof(*x));
 	memcpy(x->tag, g->tag, sizeof(x->tag));
-	x->code = g->tag[0] && g->tag[1] ? TAGC(g->tag) : 0;
 	x->data_off = s->dlen;
 	x->tok_off = s->ntok;
 	x->ef_off = s->nef;
@@ -932,12 +979,79 @@ static void store_view(const struct segstore *s, size_t i, struct edi_seg *v)
 	v->line = x->line;
 }
 
+/* Value (e, r, c) of segment i of s, what edi_seg_value_len() reads
+ * from store_view(), without building the view (per path, per record). */
+static const char *sv_value(const struct segstore *s, size_t i, unsigned e,
+			    unsigned r, unsigned c, size_t *len)
+{
+	const struct sseg *g = &s->seg[i];
+	const struct edi_tok *t, *end;
+	const uint32_t *ef;
+
+	if (e > g->nelem || r == 0 || c == 0)
+		return NULL;
+	ef = s->ef + g->ef_off;
+	end = s->tok + g->tok_off + ef[e + 1];
+	for (t = s->tok + g->tok_off + ef[e]; t < end; t++) {
+		if (t->rep == r && t->comp == c) {
+			if (len)
+				*len = t->len;
+			return s->data + g->data_off + t->off;
+		}
+		if (t->rep > r)
+			break;
+	}
+	return NULL;
+}
+
+/* A bit per tag code (of 64) for a loop's summary of the tags in it. */
+static uint64_t tag_bit(uint32_t code)
+{
+	return (uint64_t)1 << ((code * 0x9E3779B1u) >> 26);
+}
+
+/* edi_seg_nrep() of segment i. */
+static unsigned sv_nrep(const struct segstore *s, size_t i, unsigned e)
+{
+	const struct sseg *g = &s->seg[i];
+
+	if (e > g->nelem)
+		return 0;
+	return s->tok[g->tok_off + s->ef[g->ef_off + e + 1] - 1].rep;
+}
+
 /* ------------------------------------------------------------------ */
 /* Run                                                                  */
 
 struct eloop {
 	size_t start, end;      /* segment indexes [start, end) */
 	int anchor;
+	size_t nfree;           /* free segments of the anchor before start */
+};
+
+/* The segments of a set that are in no loop of one anchor, in order: what
+ * a path that is not in the loop searches backward from the loop's start
+ * (the set header, enclosing levels). Without this list that search
+ * walked every earlier loop's segments for every path of every record,
+ * which made a set of n lines cost O(n^2). */
+struct efree {
+	uint32_t *seg;
+	size_t n, cap;
+};
+
+/* Where a path outside the loop was found (find_free) for one set,
+ * anchor and free-segment prefix, and the value read there (anchor -1:
+ * an envelope path, the same for the whole set). Values of [*] paths are
+ * made per record, so only their segment is kept. */
+struct efound {
+	unsigned long set;      /* erun.nsets_mapped; 0 = nothing yet */
+	int anchor;
+	size_t nfree;
+	long at;
+	unsigned pair_at;
+	int have_val;
+	struct expr_val val;
+	unsigned col;
 };
 
 struct erun {
@@ -967,10 +1081,30 @@ struct erun {
 	char ic_sender[40], ic_receiver[40], ic_control[16];
 	char set_control[16];
 	/* loops of the set being mapped */
-	struct eloop *loops;
+	struct eloop *loops;    /* grouped by anchor, in start order */
 	size_t nloops, loopcap;
+	struct eloop *order;    /* the same by (start, anchor) */
+	size_t ordercap;
+	struct efree free[MAP_MAX_RECORDS];
+	struct efound found[E_MAX_PATHS];
+	unsigned long nsets_mapped;
+	/* per path sid: the segment found in the current scope */
+	struct {
+		unsigned long scope;    /* nscopes when found; 0 = never */
+		long at;
+		unsigned pair_at;
+		int from_free;
+	} sfound[E_MAX_PATHS];
+	unsigned long nscopes;
+	/* The context was evaluated for this anchor and free-segment prefix
+	 * of the set being mapped (ctx_ok); it reads only the envelope and
+	 * the free segments before the loop, so it is the same for every
+	 * loop of the anchor that has the same free segments before it. */
+	int ctx_ok, ctx_anchor;
+	size_t ctx_nfree;
 	/* the scope being mapped */
 	const struct eloop *loop;
+	uint64_t loop_tags;     /* tag_bit() of every segment in loop */
 	size_t xs, xe;          /* explode item: segments [xs, xe) */
 	int xkind;
 	const char *pair_id, *pair_val;
@@ -981,19 +1115,22 @@ struct erun {
 	struct buf raw, tmp;
 };
 
-static int sel_match(const struct esel *sel, const struct edi_seg *v,
-		     unsigned *pair_at)
+static int sel_match(const struct esel *sel, const struct segstore *s,
+		     size_t i, unsigned *pair_at)
 {
 	const char *x;
-	size_t i;
-	unsigned e;
+	size_t k, n;
+	unsigned e, nelem = s->seg[i].nelem;
 
 	if (!sel->cond.elem)
 		return 1;
-	for (e = sel->cond.elem; e <= v->nelem; e += 2) {
-		x = edi_seg_value(v, e, 1, sel->cond.comp ? sel->cond.comp : 1);
-		for (i = 0; x && i < sel->nvals; i++)
-			if (!strcmp(x, sel->vals[i])) {
+	for (e = sel->cond.elem; e <= nelem; e += 2) {
+		x = sv_value(s, i, e, 1, sel->cond.comp ? sel->cond.comp : 1, &n);
+		/* strcmp(x, val) == 0: a value is NUL-terminated in the
+		 * store, so x[len(val)] is readable when n >= len(val) */
+		for (k = 0; x && k < sel->nvals; k++)
+			if (n >= sel->vlen[k] && x[sel->vlen[k]] == '\0' &&
+			    !memcmp(x, sel->vals[k], sel->vlen[k])) {
 				if (pair_at)
 					*pair_at = e;
 				return 1;
@@ -1005,18 +1142,21 @@ static int sel_match(const struct esel *sel, const struct edi_seg *v,
 }
 
 static int seg_matches(const struct esel *sel, const struct segstore *s,
-		       size_t i, struct edi_seg *v, unsigned *pair_at)
+		       size_t i, unsigned *pair_at)
 {
-	if (s->seg[i].code != sel->code || strcmp(s->seg[i].tag, sel->tag))
+	/* The same as strcmp(tag, sel->tag) == 0: sel->tag has 2-3
+	 * characters, code holds the first three bytes of the NUL-padded
+	 * tag, so a longer tag differs at tag[3]. */
+	if (s->code[i] != sel->code || s->seg[i].tag[3])
 		return 0;
-	store_view(s, i, v);
 	*pair_at = 0;
-	return sel_match(sel, v, pair_at);
+	return sel_match(sel, s, i, pair_at);
 }
 
-/* Reads the value p->at of segment v into out (in the row arena). */
+/* Reads the value p->at of segment i of store sv into out (in the row
+ * arena). */
 static int read_value(struct map_run *run, const struct epath *p,
-		      const struct edi_seg *v, unsigned pair_at,
+		      const struct segstore *sv, size_t i, unsigned pair_at,
 		      struct expr_val *out, unsigned *col, struct err *err)
 {
 	struct erun *x = run->drv;
@@ -1030,11 +1170,11 @@ static int read_value(struct map_run *run, const struct epath *p,
 		e = pair_at + 1;
 	*col = e;
 	if (p->at.rep == E_REP_ALL) {
-		unsigned r, nr = edi_seg_nrep(v, e);
+		unsigned r, nr = sv_nrep(sv, i, e);
 
 		buf_reset(&x->tmp);
 		for (r = 1; r <= nr; r++) {
-			s = edi_seg_value_len(v, e, r, c, &n);
+			s = sv_value(sv, i, e, r, c, &n);
 			if (!s)
 				continue;
 			if (x->tmp.len)
@@ -1052,7 +1192,7 @@ static int read_value(struct map_run *run, const struct epath *p,
 		out->n = x->tmp.len;
 		return 0;
 	}
-	s = edi_seg_value_len(v, e, p->at.rep ? p->at.rep : 1, c, &n);
+	s = sv_value(sv, i, e, p->at.rep ? p->at.rep : 1, c, &n);
 	if (!s)
 		return 0;
 	/* ISA elements are fixed width, padded with blanks. */
@@ -1064,11 +1204,10 @@ static int read_value(struct map_run *run, const struct epath *p,
 	return 0;
 }
 
-/* Searches segments [a, b) forward (dir 1) or backward for sel; loop_skip:
- * skip segments inside loops of that anchor (-1: none). */
+/* Searches segments [a, b) forward (dir 1) or backward for sel. */
 static long find_in(const struct segstore *s, const struct esel *sel,
-		    size_t a, size_t b, int dir, int loop_skip,
-		    struct edi_seg *v, unsigned *pair_at, unsigned *nth_seen)
+		    size_t a, size_t b, int dir, unsigned *pair_at,
+		    unsigned *nth_seen)
 {
 	size_t i;
 
@@ -1077,8 +1216,8 @@ static long find_in(const struct segstore *s, const struct esel *sel,
 	for (i = dir > 0 ? a : b - 1;; i = dir > 0 ? i + 1 : i - 1) {
 		if (dir > 0 ? i >= b : 0)
 			break;
-		if ((loop_skip < 0 || !(s->seg[i].loops & (1u << loop_skip))) &&
-		    seg_matches(sel, s, i, v, pair_at)) {
+		if (s->code[i] == sel->code &&
+		    seg_matches(sel, s, i, pair_at)) {
 			if (!sel->nth || ++*nth_seen == sel->nth)
 				return (long)i;
 		}
@@ -1088,24 +1227,33 @@ static long find_in(const struct segstore *s, const struct esel *sel,
 	return -1;
 }
 
+/* Searches the first nfree segments of free list f backward (nearest
+ * first): the segments before a loop that belong to no loop of its
+ * anchor. */
+static long find_free(const struct segstore *s, const struct esel *sel,
+		      const struct efree *f, size_t nfree, unsigned *pair_at)
+{
+	while (nfree-- > 0)
+		if (seg_matches(sel, s, f->seg[nfree], pair_at))
+			return (long)f->seg[nfree];
+	return -1;
+}
+
 /* The HL (CPS) segment that is the parent of segment i, or -1. */
 static long hl_parent(const struct segstore *s, size_t i)
 {
-	struct edi_seg v;
 	const char *pid;
 	size_t j;
 
-	store_view(s, i, &v);
-	pid = edi_seg_value(&v, 2, 1, 1);
+	pid = sv_value(s, i, 2, 1, 1, NULL);
 	if (!pid || !*pid)
 		return -1;
 	for (j = i; j-- > 0;) {
 		const char *id;
 
-		if (s->seg[j].code != s->seg[i].code)
+		if (s->code[j] != s->code[i])
 			continue;
-		store_view(s, j, &v);
-		id = edi_seg_value(&v, 1, 1, 1);
+		id = sv_value(s, j, 1, 1, 1, NULL);
 		if (id && !strcmp(id, pid))
 			return (long)j;
 	}
@@ -1117,7 +1265,7 @@ static size_t block_end(const struct segstore *s, size_t i)
 	size_t j;
 
 	for (j = i + 1; j < s->nseg; j++)
-		if (s->seg[j].code == s->seg[i].code)
+		if (s->code[j] == s->code[i])
 			break;
 	return j;
 }
@@ -1128,9 +1276,9 @@ static int edi_rt_path(struct map_run *run, int id, struct expr_val *out,
 	struct erun *x = run->drv;
 	const struct epath *p = &x->em->paths[id];
 	const struct segstore *s = &x->set;
-	struct edi_seg v;
 	unsigned pair_at = 0, seen = 0;
 	long at = -1;
+	int from_free = 0;
 
 	*col = 0;
 	out->s = NULL;
@@ -1155,11 +1303,21 @@ static int edi_rt_path(struct map_run *run, int id, struct expr_val *out,
 	}
 	if (p->env) {
 		const struct segstore *es = p->env == ENV_IC ? &x->ic : &x->grp;
+		struct efound *f = &x->found[id];
 
-		if (!es->nseg)
+		if (f->have_val && f->set == x->nsets_mapped && f->anchor == -1) {
+			*out = f->val;
+			*col = f->col;
 			return 0;
-		store_view(es, 0, &v);
-		return read_value(run, p, &v, 0, out, col, err);
+		}
+		if (es->nseg && read_value(run, p, es, 0, 0, out, col, err))
+			return -1;
+		f->set = x->nsets_mapped;
+		f->anchor = -1;
+		f->have_val = p->at.rep != E_REP_ALL;
+		f->val = *out;
+		f->col = *col;
+		return 0;
 	}
 	if (!x->loop)
 		return 0;
@@ -1167,38 +1325,91 @@ static int edi_rt_path(struct map_run *run, int id, struct expr_val *out,
 		long h = (long)x->loop->start;
 
 		while ((h = hl_parent(s, (size_t)h)) >= 0) {
-			if (seg_matches(&p->parent, s, (size_t)h, &v, &pair_at))
+			if (seg_matches(&p->parent, s, (size_t)h, &pair_at))
 				break;
 		}
 		if (h < 0)
 			return 0;
 		at = find_in(s, &p->sel, (size_t)h, block_end(s, (size_t)h), 1,
-			     -1, &v, &pair_at, &seen);
+			     &pair_at, &seen);
 		if (at < 0)
 			return 0;
-		return read_value(run, p, &v, pair_at, out, col, err);
+		return read_value(run, p, s, (size_t)at, pair_at, out, col, err);
 	}
-	if (!p->ctx) {
-		if (x->xkind != EX_NONE)
-			at = find_in(s, &p->sel, x->xs, x->xe, 1, -1, &v,
-				     &pair_at, &seen);
-		if (at < 0 && x->xkind != EX_NONE && !p->sel.nth) {
-			at = find_in(s, &p->sel, x->loop->start, x->xs, -1, -1,
-				     &v, &pair_at, &seen);
-			if (at < 0)
-				at = find_in(s, &p->sel, x->xe, x->loop->end, 1,
-					     -1, &v, &pair_at, &seen);
-		} else if (at < 0) {
-			at = find_in(s, &p->sel, x->loop->start, x->loop->end,
-				     1, -1, &v, &pair_at, &seen);
+	if (x->sfound[p->sid].scope == x->nscopes) {
+		/* another path of this selector found it in this scope */
+		at = x->sfound[p->sid].at;
+		pair_at = x->sfound[p->sid].pair_at;
+		from_free = x->sfound[p->sid].from_free;
+	} else {
+		if (!p->ctx && (x->loop_tags & tag_bit(p->sel.code))) {
+			if (x->xkind != EX_NONE)
+				at = find_in(s, &p->sel, x->xs, x->xe, 1, &pair_at,
+					     &seen);
+			if (at < 0 && x->xkind != EX_NONE && !p->sel.nth) {
+				at = find_in(s, &p->sel, x->loop->start, x->xs,
+					     -1, &pair_at, &seen);
+				if (at < 0)
+					at = find_in(s, &p->sel, x->xe,
+						     x->loop->end, 1, &pair_at,
+						     &seen);
+			} else if (at < 0) {
+				at = find_in(s, &p->sel, x->loop->start,
+					     x->loop->end, 1, &pair_at, &seen);
+			}
 		}
+		if (at < 0 && !p->sel.nth) {
+			/* The same for every loop with the same free
+			 * segments before it: found once per set, anchor
+			 * and prefix. */
+			struct efound *f = &x->found[id];
+
+			if (f->set != x->nsets_mapped ||
+			    f->anchor != x->loop->anchor ||
+			    f->nfree != x->loop->nfree) {
+				f->at = find_free(s, &p->sel,
+						  &x->free[x->loop->anchor],
+						  x->loop->nfree, &f->pair_at);
+				f->set = x->nsets_mapped;
+				f->anchor = x->loop->anchor;
+				f->nfree = x->loop->nfree;
+				f->have_val = 0;
+			}
+			at = f->at;
+			pair_at = f->pair_at;
+			from_free = 1;
+		}
+		x->sfound[p->sid].scope = x->nscopes;
+		x->sfound[p->sid].at = at;
+		x->sfound[p->sid].pair_at = pair_at;
+		x->sfound[p->sid].from_free = from_free;
 	}
-	if (at < 0 && !p->sel.nth)
-		at = find_in(s, &p->sel, 0, x->loop->start, -1,
-			     x->loop->anchor, &v, &pair_at, &seen);
 	if (at < 0)
 		return 0;
-	return read_value(run, p, &v, pair_at, out, col, err);
+	if (from_free && p->at.rep != E_REP_ALL) {
+		/* a header value: the same for the loops that share the
+		 * free segments before them */
+		struct efound *f = &x->found[id];
+
+		if (f->have_val && f->set == x->nsets_mapped &&
+		    f->anchor == x->loop->anchor && f->nfree == x->loop->nfree) {
+			*out = f->val;
+			*col = f->col;
+			return 0;
+		}
+		if (read_value(run, p, s, (size_t)at, pair_at, out, col, err))
+			return -1;
+		f->set = x->nsets_mapped;
+		f->anchor = x->loop->anchor;
+		f->nfree = x->loop->nfree;
+		f->at = at;
+		f->pair_at = pair_at;
+		f->have_val = 1;
+		f->val = *out;
+		f->col = *col;
+		return 0;
+	}
+	return read_value(run, p, s, (size_t)at, pair_at, out, col, err);
 }
 
 static void raw_seg(struct erun *x, const struct segstore *s, size_t i)
@@ -1261,8 +1472,31 @@ static void set_where(struct map_run *run, size_t seg)
 	struct erun *x = run->drv;
 	const struct sseg *g = &x->set.seg[seg];
 
-	snprintf(x->where, sizeof(x->where), "ic %s set %s %s#%lu",
-		 x->ic_control, x->set_control, g->tag, g->num_in_set);
+	char *w = x->where;
+	size_t l;
+
+	/* "ic %s set %s %s#%lu" by hand: snprintf per record was ~6% of the
+	 * map stage. Every part is bounded by its array. */
+	_Static_assert(sizeof(x->where) >= 3 + sizeof(x->ic_control) + 5 +
+						   sizeof(x->set_control) + 1 +
+						   sizeof(g->tag) + 1 + 21,
+		       "where[] holds the longest text");
+	memcpy(w, "ic ", 3);
+	w += 3;
+	l = strlen(x->ic_control);
+	memcpy(w, x->ic_control, l);
+	w += l;
+	memcpy(w, " set ", 5);
+	w += 5;
+	l = strlen(x->set_control);
+	memcpy(w, x->set_control, l);
+	w += l;
+	*w++ = ' ';
+	l = strlen(g->tag);
+	memcpy(w, g->tag, l);
+	w += l;
+	*w++ = '#';
+	str_ulong(w, g->num_in_set);
 	run->scope.where = x->where;
 }
 
@@ -1271,6 +1505,7 @@ static void map_item(struct map_run *run, int a, size_t seg,
 {
 	struct erun *x = run->drv;
 
+	x->nscopes++;
 	run->scope.line = x->set.seg[seg].num;
 	run->scope.index = ++x->nscope[a];
 	run->scope.seq = x->set.seg[seg].num * 1000 + sub;
@@ -1280,9 +1515,25 @@ static void map_item(struct map_run *run, int a, size_t seg,
 	set_where(run, seg);
 }
 
+/* Maps the current scope of loop x->loop; the context is evaluated again
+ * only when the loop's anchor or its free segments differ from the last
+ * evaluation (see struct erun). */
 static int scope_one(struct map_run *run, int a, struct err *err)
 {
-	return map_scope(run, a, 1, err);
+	struct erun *x = run->drv;
+	int ctx = !x->ctx_ok || x->ctx_anchor != a ||
+		  x->ctx_nfree != x->loop->nfree;
+
+	if (ctx) {
+		x->ctx_ok = 0;
+		x->ctx_anchor = a;
+		x->ctx_nfree = x->loop->nfree;
+	}
+	if (map_scope(run, a, ctx, err))
+		return -1;
+	if (ctx)
+		x->ctx_ok = 1;
+	return 0;
 }
 
 /* Maps one loop of anchor a, exploding it when asked. */
@@ -1292,12 +1543,16 @@ static int map_loop(struct map_run *run, const struct eloop *lp,
 	struct erun *x = run->drv;
 	const struct eanchor *an = &x->em->anchors[lp->anchor];
 	const struct segstore *s = &x->set;
-	struct edi_seg v;
 	unsigned pair_at;
 	unsigned long idx = 0;
 	size_t i;
 
 	x->loop = lp;
+	/* Which tags the loop holds: a path whose tag is not among them
+	 * (a header segment, an envelope value) skips the loop search. */
+	x->loop_tags = 0;
+	for (i = lp->start; i < lp->end; i++)
+		x->loop_tags |= tag_bit(s->code[i]);
 	x->xkind = an->explode;
 	x->pair_id = x->pair_val = NULL;
 	x->pair_index = 0;
@@ -1307,13 +1562,13 @@ static int map_loop(struct map_run *run, const struct eloop *lp,
 		return scope_one(run, lp->anchor, err);
 	}
 	for (i = lp->start; i < lp->end; i++) {
-		if (!seg_matches(&an->xsel, s, i, &v, &pair_at))
+		if (!seg_matches(&an->xsel, s, i, &pair_at))
 			continue;
 		if (an->explode == EX_SEG) {
 			size_t j;
 
 			for (j = i + 1; j < lp->end; j++)
-				if (s->seg[j].code == an->xsel.code)
+				if (s->code[j] == an->xsel.code)
 					break;
 			x->xs = i;
 			x->xe = j;
@@ -1324,9 +1579,9 @@ static int map_loop(struct map_run *run, const struct eloop *lp,
 		} else if (an->explode == EX_PAIRS) {
 			unsigned e, k = 0;
 
-			for (e = an->xat.elem; e <= v.nelem; e += 2) {
-				const char *id = edi_seg_value(&v, e, 1, 1);
-				const char *val = edi_seg_value(&v, e + 1, 1, 1);
+			for (e = an->xat.elem; e <= s->seg[i].nelem; e += 2) {
+				const char *id = sv_value(s, i, e, 1, 1, NULL);
+				const char *val = sv_value(s, i, e + 1, 1, 1, NULL);
 
 				if ((!id || !*id) && (!val || !*val))
 					continue;
@@ -1338,17 +1593,14 @@ static int map_loop(struct map_run *run, const struct eloop *lp,
 				map_item(run, lp->anchor, i, ++k);
 				if (scope_one(run, lp->anchor, err))
 					return -1;
-				/* map_scope may not move the store; views
-				 * stay valid, but refresh for clarity */
-				store_view(s, i, &v);
 			}
 		} else {
-			unsigned r, nr = edi_seg_nrep(&v, an->xat.elem);
+			unsigned r, nr = sv_nrep(s, i, an->xat.elem);
 
 			for (r = 1; r <= nr; r++) {
-				const char *val = edi_seg_value(
-					&v, an->xat.elem, r,
-					an->xat.comp ? an->xat.comp : 1);
+				const char *val = sv_value(
+					s, i, an->xat.elem, r,
+					an->xat.comp ? an->xat.comp : 1, NULL);
 
 				if (!val || !*val)
 					continue;
@@ -1367,13 +1619,68 @@ static int map_loop(struct map_run *run, const struct eloop *lp,
 	return 0;
 }
 
-static int loop_cmp(const void *pa, const void *pb)
+/* Orders x->loops by (start, anchor) into x->order. The loops were added
+ * anchor by anchor, each anchor's in start order, so this is a merge of
+ * sorted runs (qsort of every set's loops was 3% of the map stage). */
+static int order_loops(struct erun *x, struct err *err)
 {
-	const struct eloop *a = pa, *b = pb;
+	size_t head[MAP_MAX_RECORDS], end[MAP_MAX_RECORDS];
+	size_t nruns = 0, i, k;
 
-	if (a->start != b->start)
-		return a->start < b->start ? -1 : 1;
-	return a->anchor < b->anchor ? -1 : a->anchor > b->anchor;
+	if (grow((void **)&x->order, &x->ordercap, x->nloops + 1,
+		 sizeof(*x->order)))
+		return err_set(err, E_NOMEM, "out of memory");
+	for (i = 0; i < x->nloops; i++) {
+		if (!i || x->loops[i].anchor != x->loops[i - 1].anchor) {
+			head[nruns] = i;
+			nruns++;
+		}
+		end[nruns - 1] = i + 1;
+	}
+	for (k = 0; k < x->nloops; k++) {
+		size_t r, best = nruns;
+
+		/* Runs are in anchor order: on equal starts the first
+		 * run's loop wins, as (start, anchor) ordering wants. */
+		for (r = 0; r < nruns; r++)
+			if (head[r] < end[r] &&
+			    (best == nruns ||
+			     x->loops[head[r]].start < x->loops[head[best]].start))
+				best = r;
+		x->order[k] = x->loops[head[best]++];
+	}
+	return 0;
+}
+
+/* Builds x->free[a] for every anchor and counts each loop's free
+ * segments before its start. */
+static int free_lists(struct erun *x, struct err *err)
+{
+	const struct segstore *s = &x->set;
+	size_t a, i, l;
+
+	for (a = 0; a < x->em->nanchors; a++) {
+		struct efree *f = &x->free[a];
+
+		f->n = 0;
+		if (grow((void **)&f->seg, &f->cap, s->nseg, sizeof(*f->seg)))
+			return err_set(err, E_NOMEM, "out of memory");
+		for (i = 0; i < s->nseg; i++)
+			if (!(s->loops[i] & (1u << a)))
+				f->seg[f->n++] = (uint32_t)i;
+	}
+	/* Loops are still grouped by anchor in start order here. */
+	for (l = 0; l < x->nloops; l++) {
+		const struct efree *f = &x->free[x->loops[l].anchor];
+		size_t k = l && x->loops[l - 1].anchor == x->loops[l].anchor
+				   ? x->loops[l - 1].nfree
+				   : 0;
+
+		while (k < f->n && f->seg[k] < x->loops[l].start)
+			k++;
+		x->loops[l].nfree = k;
+	}
+	return 0;
 }
 
 static int add_loop(struct erun *x, size_t start, size_t end, int anchor,
@@ -1387,9 +1694,10 @@ static int add_loop(struct erun *x, size_t start, size_t end, int anchor,
 	x->loops[x->nloops].start = start;
 	x->loops[x->nloops].end = end;
 	x->loops[x->nloops].anchor = anchor;
+	x->loops[x->nloops].nfree = 0;
 	x->nloops++;
 	for (i = start; i < end; i++)
-		x->set.seg[i].loops |= 1u << anchor;
+		x->set.loops[i] |= 1u << anchor;
 	return 0;
 }
 
@@ -1402,12 +1710,12 @@ static int map_set(struct map_run *run, struct err *err)
 	struct segstore *s = &x->set;
 	uint32_t trailer = TAGC(em->x12 ? "SE\0" : "UNT");
 	size_t a, i, n = s->nseg;
-	struct edi_seg v;
 	unsigned pair_at;
 
+	x->nsets_mapped++;
 	x->nloops = 0;
 	for (i = 0; i < n; i++)
-		s->seg[i].loops = 0;
+		s->loops[i] = 0;
 	for (a = 0; a < em->nanchors; a++) {
 		const struct eanchor *an = &em->anchors[a];
 		long open = -1;
@@ -1418,7 +1726,7 @@ static int map_set(struct map_run *run, struct err *err)
 			continue;
 		}
 		for (i = 0; i < n; i++) {
-			uint32_t c = s->seg[i].code;
+			uint32_t c = s->code[i];
 			size_t u;
 			int close = c == trailer || c == an->sel.code;
 
@@ -1429,15 +1737,19 @@ static int map_set(struct map_run *run, struct err *err)
 					return -1;
 				open = -1;
 			}
-			if (c == an->sel.code && seg_matches(&an->sel, s, i, &v, &pair_at))
+			if (c == an->sel.code && seg_matches(&an->sel, s, i, &pair_at))
 				open = (long)i;
 		}
 		if (open >= 0 && add_loop(x, (size_t)open, n, (int)a, err))
 			return -1;
 	}
-	qsort(x->loops, x->nloops, sizeof(*x->loops), loop_cmp);
+	if (free_lists(x, err))
+		return -1;
+	if (order_loops(x, err))
+		return -1;
+	x->ctx_ok = 0;
 	for (i = 0; i < x->nloops; i++)
-		if (map_loop(run, &x->loops[i], err))
+		if (map_loop(run, &x->order[i], err))
 			return -1;
 	x->loop = NULL;
 	return 0;
@@ -1723,7 +2035,11 @@ static int on_segment(struct map_run *run, const struct edi_event *ev,
 	struct erun *x = run->drv;
 	const struct edi_map *em = x->em;
 	const struct edi_seg *g = ev->seg;
-	int env = envelope_kind(em, g->tag);
+	/* Tags by their code (tag[3] == 0: no longer tag shares it). */
+	uint32_t tc = g->tag[3] ? 0 : TAGC(g->tag);
+	int env = tc == (em->x12 ? TAGC("ISA") : TAGC("UNB")) ? ENV_IC
+		  : tc == (em->x12 ? TAGC("GS\0") : TAGC("UNG")) ? ENV_GRP
+								 : ENV_NONE;
 
 	if (env == ENV_IC) {
 		store_reset(&x->ic);
@@ -1737,7 +2053,7 @@ static int on_segment(struct map_run *run, const struct edi_event *ev,
 		store_reset(&x->grp);
 		return store_add(&x->grp, g, err);
 	}
-	if (!strcmp(g->tag, em->x12 ? "ST" : "UNH")) {
+	if (tc == (em->x12 ? TAGC("ST\0") : TAGC("UNH"))) {
 		store_reset(&x->set);
 		x->set_open = 1;
 		x->set_over = 0;
@@ -1852,8 +2168,10 @@ static int edi_run_doc(struct map_run *run, struct err *err)
 	const struct edi_map *em = run->m->drv;
 	struct erun *x = calloc(1, sizeof(*x));
 	struct edi_event ev;
+	struct edi_opts ro;
 	unsigned char head[4096];
 	ssize_t hn;
+	size_t i;
 	int fd = -1, rc = -1, n, fmt;
 
 	if (!x)
@@ -1883,9 +2201,12 @@ static int edi_run_doc(struct map_run *run, struct err *err)
 		       edi_format_name(fmt), run->m->format);
 		goto cleanup;
 	}
-	if (em->x12 ? x12_reader_open_fd(&x->xr, fd, run->doc->name, &em->ro, err)
-		    : edifact_reader_open_fd(&x->fr, fd, run->doc->name, &em->ro,
-					     err))
+	/* The per-interchange SHA-256 is only for the sink's interchange()
+	 * hook (duplicate interchanges); without one it is not computed. */
+	ro = em->ro;
+	ro.no_hash = !run->sink->interchange;
+	if (em->x12 ? x12_reader_open_fd(&x->xr, fd, run->doc->name, &ro, err)
+		    : edifact_reader_open_fd(&x->fr, fd, run->doc->name, &ro, err))
 		goto cleanup;
 	while ((n = edi_next(x, &ev, err)) == 1) {
 		int r = 0;
@@ -1915,6 +2236,9 @@ cleanup:
 	store_free(&x->ic);
 	store_free(&x->grp);
 	free(x->loops);
+	free(x->order);
+	for (i = 0; i < MAP_MAX_RECORDS; i++)
+		free(x->free[i].seg);
 	buf_release(&x->raw);
 	buf_release(&x->tmp);
 	free(x);

@@ -41,6 +41,7 @@ struct map_rule {
 struct map_record {
 	enum canon_kind kind;
 	int anchor;             /* driver's each: id (0 for csv rows) */
+	int txn;                /* canon_txn_field(kind) */
 	struct expr *fields[CANON_MAX_FIELDS];
 	unsigned fcol[CANON_MAX_FIELDS];
 	struct expr_cond *when;
@@ -131,6 +132,10 @@ struct map_scope {
 struct map_run {
 	const struct mapping *m;
 	const struct mapping_doc *doc;
+	/* the document's SHA-256 (hex) for default txn_ids: doc->sha256,
+	 * or computed into doc_sha_buf on first use; NULL until then */
+	const char *doc_sha;
+	char doc_sha_buf[SHA256_HEX_LEN];
 	const struct mapping_sink *sink;
 	/* mapping_run_verdicts(): EDI syntax verdicts (NULL: none) */
 	int (*verdict)(void *vud, const struct mapping_verdict *v,
@@ -141,6 +146,7 @@ struct map_run {
 	char linebuf[24], rowbuf[24];
 	struct arena doc_arena;
 	struct arena row_arena;  /* reset by map_scope() */
+	struct arena ctx_arena;  /* context values of map_scope(ctx = 1) */
 	struct map_scope scope;
 	int have_scope;          /* scope is set (for error locations) */
 	/* the driver's run state and its path reader */
@@ -155,12 +161,18 @@ struct map_run {
 	const struct canon_record *validated;   /* rules read this */
 	int fail_field;
 	unsigned fail_col;
+	/* map_scope()'s error for a record that fails: cleared after use,
+	 * not per scope (a struct err is 1.2 KB) */
+	struct err serr;
+	struct canon_memo cmemo;
 };
 
 /* Maps run->scope through every record whose anchor is `anchor`: emits
  * them all, or rejects the scope once. With ctx set, the context variables
- * are evaluated first (in the scope's arena); a failing one fails the
- * document. Returns 0, or -1 with err when the document must stop. */
+ * are evaluated first (into ctx_arena, so they stay valid for later
+ * scopes mapped with ctx = 0 by a driver that knows they would not
+ * change); a failing one fails the document. Returns 0, or -1 with err
+ * when the document must stop. */
 int map_scope(struct map_run *run, int anchor, int ctx, struct err *err);
 /* Evaluates the context variables into arena a (document failure names
  * the variable, at run->scope.line when a scope is set). */

@@ -27,6 +27,10 @@ struct tz {
 	long std_off, dst_off;   /* footer offsets (east positive) */
 	int rule_dst;            /* footer has a DST part */
 	struct tz_rule_point start, end;
+	/* the distinct offsets tz_local_to_utc() tries, in first-seen
+	 * order (set by tz_load; 0 = not yet) */
+	long cand[TZ_MAX_TYPES + 2];
+	size_t ncand;
 };
 
 const char *tz_name(const struct tz *z)
@@ -238,31 +242,50 @@ long tz_offset_at(const struct tz *z, int64_t t)
 	return z->off[z->idx[lo]];
 }
 
+/* The offsets a local time may have in z: every type's, the footer
+ * rule's, or 0; each once, in that order. */
+static size_t candidates(const struct tz *z, long *cand)
+{
+	long all[TZ_MAX_TYPES + 2];
+	size_t n = 0, nc = 0, i, j;
+
+	for (i = 0; i < z->ntypes; i++)
+		all[n++] = z->off[i];
+	if (z->has_rule) {
+		all[n++] = z->std_off;
+		all[n++] = z->dst_off;
+	}
+	if (!n)
+		all[n++] = 0;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < nc && cand[j] != all[i]; j++)
+			;
+		if (j == nc)
+			cand[nc++] = all[i];
+	}
+	return nc;
+}
+
 int tz_local_to_utc(const struct tz *z, int64_t local,
 		    enum tz_ambiguous policy, int64_t *out)
 {
-	long cand[TZ_MAX_TYPES + 2];
+	long own[TZ_MAX_TYPES + 2];
+	const long *cand = z->cand;
 	int64_t hit[2];
-	size_t nc = 0, i, j, nhit = 0;
+	size_t nc = z->ncand, i, nhit = 0;
 
-	for (i = 0; i < z->ntypes; i++)
-		cand[nc++] = z->off[i];
-	if (z->has_rule) {
-		cand[nc++] = z->std_off;
-		cand[nc++] = z->dst_off;
+	/* Computed once by tz_load(): deduplicating per call was a third
+	 * of a date() with a zone. */
+	if (!nc) {
+		nc = candidates(z, own);
+		cand = own;
 	}
-	if (!nc)
-		cand[nc++] = 0;
 	/* A UTC instant t matches when the zone's offset at t maps it back
 	 * to the local time; a gap has no match, an overlap has two. */
 	for (i = 0; i < nc; i++) {
 		int64_t t = local - cand[i];
-		int dup = 0;
 
-		for (j = 0; j < i; j++)
-			if (cand[j] == cand[i])
-				dup = 1;
-		if (dup || tz_offset_at(z, t) != cand[i])
+		if (tz_offset_at(z, t) != cand[i])
 			continue;
 		if (nhit < 2)
 			hit[nhit++] = t;
@@ -385,6 +408,7 @@ int tz_load(const char *name, struct tz **out, struct err *err)
 	snprintf(z->name, sizeof(z->name), "%s", name);
 	if (!strcmp(name, "UTC") || !strcmp(name, "Etc/UTC")) {
 		z->ntypes = 1; /* offset 0, no transitions */
+		z->ncand = candidates(z, z->cand);
 		*out = z;
 		return 0;
 	}
@@ -416,6 +440,7 @@ int tz_load(const char *name, struct tz **out, struct err *err)
 			path);
 		goto cleanup;
 	}
+	z->ncand = candidates(z, z->cand);
 	*out = z;
 	z = NULL;
 	rc = 0;

@@ -666,7 +666,8 @@ static int step(struct x12_reader *r, struct err *err)
 		finish(r);
 		return 0;
 	}
-	if ((n = core_fill(c, 3, err)) < 0)
+	n = (long)(c->rlen - c->rpos);
+	if (n < 3 && (n = core_fill(c, 3, err)) < 0)
 		return -1;
 	p = c->rb + c->rpos;
 	if (n >= 3 && p[0] == 'I' && p[1] == 'S' && p[2] == 'A')

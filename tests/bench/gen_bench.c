@@ -10,7 +10,7 @@
  *             LIN + ZA*QA/ZA*QS per SKU)
  *   x12-846   X12 846 inventory advice: one set per store (BIA/DTM/N1
  *             header, LIN + PID + QTY per SKU, some QTY*02 on order)
- *   edifact   EDIFACT INVRPT (UNOC): one message per store (BGM/DTM/NAD
+ *   edifact   EDIFACT INVRPT (UNOC): one message per store (BGM/DTM/NAD+SU
  *             header, LIN + PIA + IMD + QTY + LOC per SKU); names and
  *             descriptions carry release characters (?+ ?: ?' ??)
  *   ubl       UBL 2.1 InventoryReport (mappings/xml/ubl_inventory_report.yaml):
@@ -236,7 +236,7 @@ static void gen_edifact(unsigned long long want)
 		store = store_code(s);
 		n = skus_per_store();
 		out("UNH+M%lu+INVRPT:D:96A:UN:EAN008'\nBGM+35+INV%lu+9'\n"
-		    "DTM+137:20261120:102'\nNAD+WH+40123450%05u::9++%s %u'\n",
+		    "DTM+137:20261120:102'\nNAD+SU+40123450%05u::9++%s %u'\n",
 		    msgs, s, store, edi_names[s & 7], store);
 		nseg = 4;
 		for (k = 0; k < n; k++) {

@@ -278,3 +278,51 @@ T_TEST(buf_str_copy)
 	T_EQ_INT(str_copy(d, 1, "a"), -1);
 	T_EQ_STR(d, "");
 }
+
+/* The escaper looks at 8 bytes per step: every byte value at every
+ * position of strings up to three words long (and the tail after them)
+ * gives what a byte-by-byte escaper gives; the length is exact. */
+T_TEST(buf_json_every_byte_every_position)
+{
+	static const char hex[] = "0123456789abcdef";
+	char in[28], want[28 * 6 + 3];
+	struct buf b = BUF_INIT(1 << 16);
+	size_t n, pos, k, j;
+	unsigned v;
+
+	for (n = 1; n <= sizeof(in); n++)
+		for (pos = 0; pos < n; pos++)
+			for (v = 0; v < 256; v++) {
+				for (j = 0; j < n; j++)
+					in[j] = (char)('a' + j % 26);
+				in[pos] = (char)v;
+				k = 0;
+				want[k++] = '"';
+				for (j = 0; j < n; j++) {
+					unsigned char c = (unsigned char)in[j];
+
+					if (c == '"' || c == '\\') {
+						want[k++] = '\\';
+						want[k++] = (char)c;
+					} else if (c == '\n' || c == '\r' || c == '\t') {
+						want[k++] = '\\';
+						want[k++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+					} else if (c < 0x20) {
+						memcpy(want + k, "\\u00", 4);
+						want[k + 4] = hex[c >> 4];
+						want[k + 5] = hex[c & 15];
+						k += 6;
+					} else {
+						want[k++] = (char)c;
+					}
+				}
+				want[k++] = '"';
+				T_EQ_INT(json_str_len(in, n), k);
+				buf_reset(&b);
+				T_EQ_INT(buf_add_json_str(&b, in, n), 0);
+				if (b.len != k || memcmp(b.ptr, want, k))
+					T_FAIL("byte 0x%02x at %zu of %zu: got [%s]",
+					       v, pos, n, b.ptr);
+			}
+	buf_release(&b);
+}

@@ -1,6 +1,8 @@
 /* t_csv_reader.c - streaming CSV: encodings, BOM, line numbers of records
  * that span lines, bounds, ragged rows, strict-mode resynchronisation, and
  * the shared real-world files when they are present. */
+#include <iconv.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -395,6 +397,77 @@ T_TEST(csv_shared_real_files)
 		}
 		T_EQ_INT(rc, 0);
 		T_ASSERT(n > 0 && monotonic);
+		csv_reader_free(r);
+	}
+}
+
+/* UTF-8 input is copied as it is where it is well-formed and only the
+ * rest goes through iconv: for random mixes of ASCII, every length of
+ * well-formed character, and the ill-formed edge cases (overlong,
+ * surrogate, past U+10FFFF, cut, stray continuation), at every offset,
+ * the reader gives what iconv gives for the whole file: the same field,
+ * or the invalid-UTF-8 error. */
+T_TEST(csv_utf8_copy_matches_iconv)
+{
+	static const char *const pieces[] = {
+		"a", "Zz9", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80",
+		"\xC2\x80", "\xDF\xBF", "\xE0\xA0\x80", "\xED\x9F\xBF",
+		"\xEE\x80\x80", "\xF4\x8F\xBF\xBF", "\xF0\x90\x80\x80",
+		/* ill-formed */
+		"\xC0\xAF", "\xC1\xBF", "\xE0\x9F\xBF", "\xED\xA0\x80",
+		"\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\x80", "\xBF",
+		"\xC3", "\xE2\x82", "\xF0\x9F\x98", "\xFE", "\xFF"};
+	uint64_t rng = 99;
+	int round;
+
+	for (round = 0; round < 3000; round++) {
+		char data[256];
+		size_t n = 0, k, np, i;
+		iconv_t cd = iconv_open("UTF-8", "UTF-8");
+		char out[1024], *ip = data, *op = out;
+		size_t il, ol = sizeof(out);
+		int ok;
+		struct err e = ERR_INIT;
+		struct csv_reader *r;
+		const struct csv_row *row;
+		int rc;
+
+		T_ASSERT(cd != (iconv_t)-1);
+		memcpy(data, "h\nx", 3);
+		n = 3;
+		np = 1 + (size_t)(round % 12);
+		for (i = 0; i < np; i++) {
+			rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+			/* mostly well-formed pieces, an ill-formed one in
+			 * a quarter of the rounds */
+			k = (size_t)(rng >> 33) %
+			    (round % 4 == 0 ? sizeof(pieces) / sizeof(pieces[0]) : 12);
+			memcpy(data + n, pieces[k], strlen(pieces[k]));
+			n += strlen(pieces[k]);
+			/* ASCII runs of every length, so the 8-byte steps
+			 * meet the characters at every alignment */
+			for (k = (size_t)(rng >> 50) % 11; k; k--)
+				data[n++] = 'q';
+		}
+		data[n++] = '\n';
+		il = n;
+		ok = iconv(cd, &ip, &il, &op, &ol) != (size_t)-1;
+		iconv_close(cd);
+		T_ASSERT(write_bytes("m.csv", data, n) == 0);
+		r = open_csv("m.csv", 1, NULL, 0, &e);
+		T_ASSERT(r != NULL);
+		rc = csv_reader_next(r, &row, &e);
+		if (ok) {
+			size_t want = (size_t)(op - out) - 2 - 1;
+
+			if (rc != 1 || row->len[0] != want ||
+			    memcmp(row->f[0], out + 2, want))
+				T_FAIL("round %d: rc %d, field differs from iconv's",
+				       round, rc);
+		} else if (rc != -1 || !strstr(e.reason, "UTF-8")) {
+			T_FAIL("round %d: ill-formed input read (rc %d)", round,
+			       rc);
+		}
 		csv_reader_free(r);
 	}
 }

@@ -549,3 +549,32 @@ T_TEST(mapping_shared_real_files)
 	T_ASSERT(strstr(c.out.ptr, "\"description\":\"\xC2\xA9\"") != NULL);
 	buf_release(&c.out);
 }
+
+/* Without a document hash from the caller, a default txn_id still starts
+ * with the file's SHA-256 (computed when the first record needs it); a
+ * missing file fails as before, naming the path. */
+T_TEST(mapping_default_txn_id_hashes_the_file_itself)
+{
+	struct collect c = {BUF_INIT(1 << 20), 0, 0};
+	struct mapping *m = NULL;
+	struct mapping_sink sink = {c_rec, c_rej, &c, NULL};
+	struct mapping_doc doc = {"", "in.csv", "in.csv", NULL};
+	char sha[SHA256_HEX_LEN], want[64];
+	struct err e = ERR_INIT;
+
+	T_ASSERT(t_write_file("m.yaml",
+			      "input: { format: csv }\nrecords:\n  - kind: item\n"
+			      "    fields:\n      sku: col(a)\n") == 0);
+	T_ASSERT(t_write_file("in.csv", "a\nx\ny\n") == 0);
+	T_OK(sha256_file("in.csv", sha, NULL, &e), &e);
+	T_OK(mapping_load("m.yaml", &m, &e), &e);
+	T_OK(mapping_run(m, &doc, &sink, NULL, &e), &e);
+	snprintf(want, sizeof(want), "\"txn_id\":\"%.16s:3:0\"", sha);
+	T_ASSERT(strstr(c.out.ptr, want) != NULL);
+	doc.path = "missing.csv";
+	T_EQ_INT(mapping_run(m, &doc, &sink, NULL, &e), -1);
+	T_EQ_INT(e.code, E_IO);
+	T_ASSERT(strstr(e.reason, "cannot open 'missing.csv'") != NULL);
+	mapping_free(m);
+	buf_release(&c.out);
+}

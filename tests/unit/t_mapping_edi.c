@@ -139,6 +139,95 @@ T_TEST(mapping_edi_x12_paths_pairs_explode_envelope)
 	buf_release(&c.out);
 }
 
+/* Paths outside the loop read the nearest earlier segment that is in no
+ * loop of the record's anchor; the context follows the same rule, so it
+ * changes where a header segment comes between loops (and is the same
+ * for the loops between two such segments). */
+T_TEST(mapping_edi_header_between_loops_and_context)
+{
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
+	struct err e = ERR_INIT;
+	static const char map[] =
+		"input: { format: x12 }\n"
+		"context:\n  day: DTM[01=405].02 | date(\"%Y%m%d\")\n"
+		"records:\n  - kind: stock\n    each: LIN\n    until: [N1, DTM, CTT]\n"
+		"    fields:\n"
+		"      sku: LIN.03\n      location: N1[01=ST].04\n      state: on_hand\n"
+		"      quantity: QTY[01=33].02 | decimal\n      as_of: $day\n"
+		"      txn_id: concat(REF[01=IA].02, \"/\", DTM[01=405].02)\n";
+	static const char in[] =
+		ISA("000000009")
+		"GS*IB*SENDER*RECEIVER*20261120*0600*9*X*005010~\n"
+		"ST*846*1~\nREF*IA*R1~\nDTM*405*20261101~\nN1*ST*A*92*S1~\n"
+		"LIN*1*VN*A1~\nQTY*33*1~\nREF*IA*IN-LOOP~\nLIN*2*VN*A2~\nQTY*33*2~\n"
+		"N1*ST*B*92*S2~\nLIN*3*VN*B1~\nQTY*33*3~\n"
+		"DTM*405*20261102~\nLIN*4*VN*B2~\nQTY*33*4~\nLIN*5*VN*B3~\nQTY*33*5~\n"
+		"CTT*5~\nSE*19*1~\n"
+		"ST*846*2~\nN1*ST*C*92*S3~\nLIN*1*VN*C1~\nQTY*33*6~\nSE*5*2~\n"
+		"GE*2*9~\nIEA*1*000000009~\n";
+
+	T_OK(erun(map, in, 0, &c, &e), &e);
+	T_EQ_INT(c.records, 5);
+	T_EQ_INT(c.rejects, 1);
+	/* the loop's own REF*IA first; the next loop reads the header's */
+	HAS("\"sku\":\"A1\",\"location\":\"S1\",\"state\":\"on_hand\",\"quantity\":\"1\",\"mode\":\"snapshot\",\"as_of\":\"2026-11-01T00:00:00Z\",\"txn_id\":\"IN-LOOP/20261101\"");
+	HAS("\"sku\":\"A2\",\"location\":\"S1\",\"state\":\"on_hand\",\"quantity\":\"2\",\"mode\":\"snapshot\",\"as_of\":\"2026-11-01T00:00:00Z\",\"txn_id\":\"R1/20261101\"");
+	HAS("\"sku\":\"B1\",\"location\":\"S2\",\"state\":\"on_hand\",\"quantity\":\"3\",\"mode\":\"snapshot\",\"as_of\":\"2026-11-01T00:00:00Z\"");
+	HAS("\"sku\":\"B2\",\"location\":\"S2\",\"state\":\"on_hand\",\"quantity\":\"4\",\"mode\":\"snapshot\",\"as_of\":\"2026-11-02T00:00:00Z\",\"txn_id\":\"R1/20261102\"");
+	HAS("\"sku\":\"B3\",\"location\":\"S2\",\"state\":\"on_hand\",\"quantity\":\"5\",\"mode\":\"snapshot\",\"as_of\":\"2026-11-02T00:00:00Z\"");
+	/* the next set has no DTM: its context is not the last set's */
+	HAS("\"_line\":24,\"field\":\"as_of\",\"reason\":\"field 'as_of': required field is missing\"");
+	HASNT("\"sku\":\"C1\"");
+	buf_release(&c.out);
+}
+
+/* Records of different each: anchors come out in input order of their
+ * loops' first segments; on the same segment, in the order the records
+ * are listed. (N1*S2 is inside A1's LIN loop, so A1 reads it and B1
+ * reads the header's N1*S1.) */
+T_TEST(mapping_edi_records_in_loop_order)
+{
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
+	struct err e = ERR_INIT;
+	static const char map[] =
+		"input: { format: x12 }\n"
+		"records:\n"
+		"  - kind: location\n    each: N1\n    fields:\n"
+		"      location_id: N1.04\n"
+		"  - kind: stock\n    each: LIN\n    fields:\n"
+		"      sku: LIN.03\n      location: N1.04\n      state: on_hand\n"
+		"      quantity: QTY.02 | decimal\n      as_of: '\"2026-11-20\" | date'\n"
+		"  - kind: item\n    each: LIN\n    explode: QTY\n    fields:\n"
+		"      sku: concat(LIN.03, \"-\", pair.index)\n";
+	static const char in[] =
+		ISA("000000010")
+		"GS*IB*SENDER*RECEIVER*20261120*0600*10*X*005010~\n"
+		"ST*846*1~\nN1*ST*A*92*S1~\nLIN*1*VN*A1~\nQTY*33*1~\n"
+		"N1*ST*B*92*S2~\nLIN*2*VN*B1~\nQTY*33*2~\nQTY*33*3~\nSE*9*1~\n"
+		"GE*1*10~\nIEA*1*000000010~\n";
+	const char *want[] = {
+		"\"location_id\":\"S1\"", "\"sku\":\"A1\",\"location\":\"S2\"",
+		"\"sku\":\"A1-1\"", "\"location_id\":\"S2\"",
+		"\"sku\":\"B1\",\"location\":\"S1\"", "\"sku\":\"B1-1\"",
+		"\"sku\":\"B1-2\""};
+	const char *p;
+	size_t i;
+
+	T_OK(erun(map, in, 0, &c, &e), &e);
+	T_EQ_INT(c.records, 7);
+	T_EQ_INT(c.rejects, 0);
+	p = c.out.ptr;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		const char *q = strstr(p, want[i]);
+
+		if (!q)
+			T_FAIL("'%s' missing or out of order in:\n%s", want[i],
+			       c.out.ptr);
+		p = q + 1;
+	}
+	buf_release(&c.out);
+}
+
 T_TEST(mapping_edi_broken_set_is_one_reject_siblings_load)
 {
 	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
