@@ -387,9 +387,11 @@ int state_open(const char *state_dir, struct state **out, struct err *err)
 	if (!(s = calloc(1, sizeof(*s))))
 		return err_set(err, E_NOMEM, "out of memory");
 	snprintf(path, sizeof(path), "%s/state.db", state_dir);
+	/* NOMUTEX: one thread uses the connection; serialized mode took a
+	 * mutex around every step and column read. */
 	if (sqlite3_open_v2(path, &s->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				    SQLITE_OPEN_NOFOLLOW,
+				    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		db_err(s, err, "open");
 		goto fail;
