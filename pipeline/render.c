@@ -30,11 +30,20 @@ struct rctx {
 	struct render_stats *rs;
 	int64_t segments;       /* EDI segments of the rows (SE01/UNT01) */
 	struct err *err;
-	/* values exposed to the outbound mapping for the current row */
+	/* values exposed to the outbound mapping for the current row; the
+	 * numbers and the time are formatted when the mapping first asks
+	 * (most mappings use two or three of them) */
 	char available[32], on_hand[32], reserved[32], in_transit[32];
 	char as_of[DT_ISO_LEN];
+	dec atp;
+	unsigned formatted;     /* F_* bits: which of the above are current */
+	int64_t as_of_day;      /* the day whose date as_of holds, if any */
+	int as_of_day_set;
 	const char *item[ITEM_NFIELDS];
 	int item_found;
+	/* the current row's item fields, copied at the row's first position
+	 * (state_positions_items_each lends them for one callback) */
+	char item_buf[ITEM_NFIELDS][512];
 	/* The published picture: every row's key and value goes to pub (the
 	 * full picture as of this snapshot); a delta compares against prev,
 	 * the picture of the last delivery, merged in key order. */
@@ -46,6 +55,9 @@ struct rctx {
 	dec prev_qty;
 	int64_t now;
 };
+
+enum { F_AVAILABLE = 1, F_ON_HAND = 2, F_RESERVED = 4, F_IN_TRANSIT = 8,
+       F_AS_OF = 16 };
 
 dec render_atp_ex(const struct cfg_target *t, const dec *by_state,
 		  dec extra_abs, int extra_pct, dec pack, int *was_negative)
@@ -126,25 +138,80 @@ static int location_wanted(const struct cfg_target *t,
 	return 1;
 }
 
+/* A number of the current row, formatted on first use. */
+static const char *row_dec(struct rctx *c, unsigned bit, dec v, char *out)
+{
+	if (!(c->formatted & bit)) {
+		dec_format(v, out);
+		c->formatted |= bit;
+	}
+	return out;
+}
+
+/* The current row's as_of in ISO 8601 ("YYYY-MM-DDTHH:MM:SSZ"). The
+ * date part is computed once per day: rows of one count share it. */
+static const char *row_as_of(struct rctx *c)
+{
+	int64_t t = c->cur.as_of;
+	int64_t day = (t >= 0 ? t : t - 86399) / 86400;
+	int secs;
+
+	if (c->formatted & F_AS_OF)
+		return c->as_of;
+	c->formatted |= F_AS_OF;
+	if (!c->as_of_day_set || day != c->as_of_day) {
+		dt_format_iso(t, c->as_of);
+		c->as_of_day = day;
+		c->as_of_day_set = 1;
+		return c->as_of;
+	}
+	secs = (int)(t - day * 86400);
+	c->as_of[11] = (char)('0' + secs / 36000);
+	c->as_of[12] = (char)('0' + secs / 3600 % 10);
+	c->as_of[14] = (char)('0' + secs / 600 % 6);
+	c->as_of[15] = (char)('0' + secs / 60 % 10);
+	c->as_of[17] = (char)('0' + secs % 60 / 10);
+	c->as_of[18] = (char)('0' + secs % 10);
+	return c->as_of;
+}
+
 static const char *stock_get(void *ud, const char *name)
 {
 	struct rctx *c = ud;
 	int i;
 
-	if (!strcmp(name, "sku"))
-		return c->cur.sku;
-	if (!strcmp(name, "location"))
-		return c->cur.location;
-	if (!strcmp(name, "available"))
-		return c->available;
-	if (!strcmp(name, "on_hand"))
-		return c->on_hand;
-	if (!strcmp(name, "reserved"))
-		return c->reserved;
-	if (!strcmp(name, "in_transit"))
-		return c->in_transit;
-	if (!strcmp(name, "as_of"))
-		return c->as_of;
+	/* Called for every column of every row: one strcmp per name. */
+	switch (name[0]) {
+	case 's':
+		if (!strcmp(name, "sku"))
+			return c->cur.sku;
+		break;
+	case 'l':
+		if (!strcmp(name, "location"))
+			return c->cur.location;
+		break;
+	case 'a':
+		if (!strcmp(name, "available"))
+			return row_dec(c, F_AVAILABLE, c->atp, c->available);
+		if (!strcmp(name, "as_of"))
+			return row_as_of(c);
+		break;
+	case 'o':
+		if (!strcmp(name, "on_hand"))
+			return row_dec(c, F_ON_HAND, c->cur.by_state[0],
+				       c->on_hand);
+		break;
+	case 'r':
+		if (!strcmp(name, "reserved"))
+			return row_dec(c, F_RESERVED, c->cur.by_state[1],
+				       c->reserved);
+		break;
+	case 'i':
+		if (!strcmp(name, "in_transit"))
+			return row_dec(c, F_IN_TRANSIT, c->cur.by_state[2],
+				       c->in_transit);
+		break;
+	}
 	if (!c->item_found)
 		return NULL;
 	i = canon_field_index(CANON_ITEM, name);
@@ -155,7 +222,10 @@ static const char *stock_get(void *ud, const char *name)
  * cannot break the line format. */
 static void pub_key(struct buf *b, const char *s)
 {
-	for (; *s; s++) {
+	size_t n = strcspn(s, "\\\t\n");
+
+	buf_add(b, s, n);
+	for (s += n; *s; s++) {
 		if (*s == '\\')
 			buf_add(b, "\\\\", 2);
 		else if (*s == '\t')
@@ -231,32 +301,83 @@ static int key_cmp(const char *sku, const char *loc, const char *sku2,
 
 static int emit_stock_row(struct rctx *c);
 
+/* Empties the current row (its sku and location are overwritten when the
+ * next one starts). */
+static void row_clear(struct rctx *c)
+{
+	c->cur.has = 0;
+	c->cur.as_of = 0;
+	memset(c->cur.by_state, 0, sizeof(c->cur.by_state));
+}
+
+/* Copies s into dst of size n, cut to fit as snprintf would; returns 1
+ * when it was cut. */
+static int copy_cut(char *dst, size_t n, const char *s)
+{
+	size_t len = strlen(s);
+	int cut = len >= n;
+
+	if (cut)
+		len = n - 1;
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+	return cut;
+}
+
 /* A key the last delivery had and this picture lacks: tell the target it
  * is now 0. */
 static int emit_vanished(struct rctx *c)
 {
 	struct row saved = c->cur;
+	const char *item[ITEM_NFIELDS];
+	int found = c->item_found;
 
+	memcpy(item, c->item, sizeof(item));
 	memset(&c->cur, 0, sizeof(c->cur));
 	str_copy(c->cur.sku, sizeof(c->cur.sku), c->prev_sku);
 	str_copy(c->cur.location, sizeof(c->cur.location), c->prev_loc);
 	c->cur.has = 1;
 	c->cur.as_of = c->now;
-	str_copy(c->available, sizeof(c->available), "0");
-	str_copy(c->on_hand, sizeof(c->on_hand), "0");
-	str_copy(c->reserved, sizeof(c->reserved), "0");
-	str_copy(c->in_transit, sizeof(c->in_transit), "0");
-	dt_format_iso(c->now, c->as_of);
+	/* every number 0, as_of now */
+	c->atp = 0;
+	c->formatted = 0;
 	if (state_item_get(c->st, c->cur.sku, c->item, &c->item_found,
 			   c->err) < 0 ||
 	    emit_stock_row(c) < 0)
 		return -1;
+	/* The current row's item fields live in c->item_buf, untouched. */
 	c->cur = saved;
-	/* The current row's item fields were overwritten: fetch again. */
-	if (c->cur.has && state_item_get(c->st, c->cur.sku, c->item,
-					 &c->item_found, c->err) < 0)
-		return -1;
+	memcpy(c->item, item, sizeof(item));
+	c->item_found = found;
 	return prev_next(c);
+}
+
+/* Takes the item fields of a row that starts at position p. A SKU longer
+ * than the row's buffer was looked up by its cut spelling before the
+ * items were joined into the positions query: kept, so that output does
+ * not change. */
+static int row_item(struct rctx *c, const struct state_position *p,
+		    int sku_cut)
+{
+	const char *const *v = p->item;
+	const char *got[ITEM_NFIELDS];
+	int i;
+
+	if (sku_cut) {
+		if (state_item_get(c->st, c->cur.sku, got, &c->item_found,
+				   c->err) < 0)
+			return -1;
+		v = c->item_found ? got : NULL;
+	}
+	c->item_found = v != NULL;
+	for (i = 0; i < ITEM_NFIELDS; i++) {
+		c->item[i] = NULL;
+		if (v && v[i]) {
+			copy_cut(c->item_buf[i], sizeof(c->item_buf[i]), v[i]);
+			c->item[i] = c->item_buf[i];
+		}
+	}
+	return 0;
 }
 
 static int flush_row(struct rctx *c)
@@ -266,9 +387,6 @@ static int flush_row(struct rctx *c)
 
 	if (!c->cur.has)
 		return 0;
-	if (state_item_get(c->st, c->cur.sku, c->item, &c->item_found,
-			   c->err) < 0)
-		return -1;
 	{
 		dec extra, pack = 0;
 		int pct;
@@ -286,13 +404,16 @@ static int flush_row(struct rctx *c)
 		c->rs->negative++;
 	if (c->pub_open) {
 		char q[32];
+		size_t qn;
 
 		buf_reset(&c->line);
 		pub_key(&c->line, c->cur.sku);
 		buf_addc(&c->line, '\t');
 		pub_key(&c->line, c->cur.location);
-		dec_format(atp, q);
-		buf_addf(&c->line, "\t%s\n", q);
+		buf_addc(&c->line, '\t');
+		qn = dec_format(atp, q);
+		buf_add(&c->line, q, qn);
+		buf_addc(&c->line, '\n');
 		if (fsu_atomic_write(&c->pub, c->line.ptr, c->line.len,
 				     c->err) < 0)
 			return -1;
@@ -309,19 +430,16 @@ static int flush_row(struct rctx *c)
 			if (prev_next(c) < 0)
 				return -1;
 			if (same) {
-				memset(&c->cur, 0, sizeof(c->cur));
+				row_clear(c);
 				return 0;
 			}
 		}
 	}
-	dec_format(atp, c->available);
-	dec_format(c->cur.by_state[0], c->on_hand);
-	dec_format(c->cur.by_state[1], c->reserved);
-	dec_format(c->cur.by_state[2], c->in_transit);
-	dt_format_iso(c->cur.as_of, c->as_of);
+	c->atp = atp;
+	c->formatted = 0;
 	if (emit_stock_row(c) < 0)
 		return -1;
-	memset(&c->cur, 0, sizeof(c->cur));
+	row_clear(c);
 	return 0;
 }
 
@@ -356,9 +474,12 @@ static int on_position(void *ud, const struct state_position *p)
 		if (flush_row(c) < 0)
 			return -1;
 	if (!c->cur.has) {
-		snprintf(c->cur.sku, sizeof(c->cur.sku), "%s", p->sku);
-		snprintf(c->cur.location, sizeof(c->cur.location), "%s", loc);
+		int cut = copy_cut(c->cur.sku, sizeof(c->cur.sku), p->sku);
+
+		copy_cut(c->cur.location, sizeof(c->cur.location), loc);
 		c->cur.has = 1;
+		if (row_item(c, p, cut) < 0)
+			return -1;
 	}
 	if (p->state >= 0 && p->state < NSTATES)
 		c->cur.by_state[p->state] += p->qty;
@@ -435,7 +556,7 @@ int render_target(struct state *st, const struct cfg_target *t,
 	struct rctx *c;
 	struct fsu_atomic fin;
 	struct sha256 key;
-	char body[4200];
+	char body[4200], bsha[SHA256_HEX_LEN];
 	int rc = -1, skip = 0;
 	static struct rctx zero;
 
@@ -481,7 +602,10 @@ int render_target(struct state *st, const struct cfg_target *t,
 			if (prev_next(c) < 0)
 				goto abort;
 		}
-		if (state_positions_each(st, on_position, c, err) < 0 ||
+		/* Location types are looked up only when the target
+		 * selects locations by type. */
+		if (state_positions_items_each(st, t->nlocation_types != 0,
+					       on_position, c, err) < 0 ||
 		    flush_row(c) < 0)
 			goto abort;
 		while (t->delta && c->prev_ok)
@@ -496,7 +620,8 @@ int render_target(struct state *st, const struct cfg_target *t,
 			goto out;
 		}
 	}
-	if (fsu_atomic_commit(&c->out, NULL, err) < 0)
+	/* The body's hash comes with its commit (hashed as it was written). */
+	if (fsu_atomic_commit(&c->out, bsha, err) < 0)
 		goto out;
 	if (sha256_init(&key, err) < 0)
 		goto out_body;
@@ -505,15 +630,7 @@ int render_target(struct state *st, const struct cfg_target *t,
 	 * rows against another base are another delivery. */
 	if (t->delta && prev_pub)
 		sha256_update(&key, prev_pub, strlen(prev_pub));
-	{
-		char bsha[SHA256_HEX_LEN];
-
-		if (sha256_file(body, bsha, NULL, err) < 0) {
-			sha256_release(&key);
-			goto out_body;
-		}
-		sha256_update(&key, bsha, strlen(bsha));
-	}
+	sha256_update(&key, bsha, strlen(bsha));
 	sha256_final(&key, key_hex);
 	env->rows = rs->rows;
 	env->segments = c->segments;

@@ -111,6 +111,7 @@ enum stmt_id {
 	S_UNITS_IN_STATE, S_RUN_LAST_DONE, S_POS_NEGATIVE, S_RUN_OLDEST_EV,
 	S_RUN_DELIVS,
 	S_CHECK_SET, S_CHECK_GET, S_DELIV_INFO, S_RECONCILE,
+	S_POSITIONS_ITEMS, S_POSITIONS_ITEMS_NOTYPE,
 	S_NSTMTS
 };
 
@@ -231,6 +232,23 @@ static const char *const sql[S_NSTMTS] = {
 			" p.state, p.qty, p.last_as_of FROM positions p"
 			" LEFT JOIN locations l ON l.location_id = p.location"
 			" ORDER BY p.sku, p.location, p.state",
+	/* The same rows with the sku's item fields (NULLs when it has no
+	 * item row): one streaming query instead of a lookup per row. */
+	[S_POSITIONS_ITEMS] =
+		"SELECT p.sku, p.location, coalesce(l.type, ''), p.state,"
+		" p.qty, p.last_as_of, i.sku, i.gtin, i.description, i.brand,"
+		" i.category, i.base_uom, i.pack_size, i.status, i.supplier_id,"
+		" i.supplier_sku, i.as_of, i.txn_id FROM positions p"
+		" LEFT JOIN locations l ON l.location_id = p.location"
+		" LEFT JOIN items i ON i.sku = p.sku"
+		" ORDER BY p.sku, p.location, p.state",
+	[S_POSITIONS_ITEMS_NOTYPE] =
+		"SELECT p.sku, p.location, '', p.state,"
+		" p.qty, p.last_as_of, i.sku, i.gtin, i.description, i.brand,"
+		" i.category, i.base_uom, i.pack_size, i.status, i.supplier_id,"
+		" i.supplier_sku, i.as_of, i.txn_id FROM positions p"
+		" LEFT JOIN items i ON i.sku = p.sku"
+		" ORDER BY p.sku, p.location, p.state",
 	[S_ITEMS] = "SELECT i.sku, i.gtin, i.description, i.brand,"
 		    " i.category, i.base_uom, i.pack_size, i.status,"
 		    " i.supplier_id, i.supplier_sku, i.as_of, i.txn_id,"
@@ -308,6 +326,8 @@ struct state {
 	sqlite3 *db;
 	sqlite3_stmt *st[S_NSTMTS];
 	char item_buf[ITEM_NFIELDS][512];
+	char row_item_buf[ITEM_NFIELDS][512]; /* state_positions_items_each */
+	const char *row_item[ITEM_NFIELDS];
 };
 
 static int db_err(struct state *s, struct err *err, const char *what)
@@ -1369,6 +1389,67 @@ int state_positions_each(struct state *s,
 		pos.state = sqlite3_column_int(p, 3);
 		pos.qty = sqlite3_column_int64(p, 4);
 		pos.as_of = sqlite3_column_int64(p, 5);
+		pos.item = NULL;
+		if ((cbrc = cb(ud, &pos)) != 0)
+			break;
+	}
+	sqlite3_reset(p);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, err, "read positions");
+	return cbrc < 0 ? -1 : 0;
+}
+
+/* Copies v into a 512-byte item buffer, cut like state_item_get's. */
+static const char *item_copy(char *buf, size_t n, const unsigned char *v,
+			     int len)
+{
+	size_t k;
+
+	if (!v)
+		return NULL;
+	k = len < 0 ? 0 : (size_t)len;
+	if (k >= n)
+		k = n - 1;
+	memcpy(buf, v, k);
+	buf[k] = '\0';
+	return buf;
+}
+
+int state_positions_items_each(struct state *s, int with_type,
+			       int (*cb)(void *ud,
+					 const struct state_position *p),
+			       void *ud, struct err *err)
+{
+	sqlite3_stmt *p = stmt(s, with_type ? S_POSITIONS_ITEMS
+					    : S_POSITIONS_ITEMS_NOTYPE,
+			       err);
+	struct state_position pos;
+	int rc, cbrc = 0, i, have = 0;
+
+	if (!p)
+		return -1;
+	while ((rc = sqlite3_step(p)) == SQLITE_ROW) {
+		pos.sku = (const char *)sqlite3_column_text(p, 0);
+		pos.location = (const char *)sqlite3_column_text(p, 1);
+		pos.location_type = (const char *)sqlite3_column_text(p, 2);
+		pos.state = sqlite3_column_int(p, 3);
+		pos.qty = sqlite3_column_int64(p, 4);
+		pos.as_of = sqlite3_column_int64(p, 5);
+		pos.item = NULL;
+		if (sqlite3_column_type(p, 6) != SQLITE_NULL) {
+			/* Rows come by sku: read an item's columns once. */
+			if (!have ||
+			    strcmp(s->row_item_buf[ITEM_SKU], pos.sku)) {
+				for (i = 0; i < ITEM_NFIELDS; i++)
+					s->row_item[i] = item_copy(
+						s->row_item_buf[i],
+						sizeof(s->row_item_buf[i]),
+						sqlite3_column_text(p, 6 + i),
+						sqlite3_column_bytes(p, 6 + i));
+				have = s->row_item[ITEM_SKU] != NULL;
+			}
+			pos.item = s->row_item;
+		}
 		if ((cbrc = cb(ud, &pos)) != 0)
 			break;
 	}

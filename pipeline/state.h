@@ -152,10 +152,23 @@ struct state_position {
 	int state;                  /* index in CANON_STATES */
 	dec qty;
 	int64_t as_of;
+	/* state_positions_items_each: the sku's item fields (ITEM_NFIELDS,
+	 * NULL for absent ones, each cut at 511 bytes like state_item_get),
+	 * or NULL when the sku has no item row; always NULL from
+	 * state_positions_each. */
+	const char *const *item;
 };
 int state_positions_each(struct state *s,
 			 int (*cb)(void *ud, const struct state_position *p),
 			 void *ud, struct err *err);
+/* The same rows in the same order, each with its item joined in (one
+ * query for the whole snapshot, not one lookup per row). p->item is valid
+ * during the callback only. with_type = 0 skips the locations lookup:
+ * p->location_type is then "" for every row. */
+int state_positions_items_each(struct state *s, int with_type,
+			       int (*cb)(void *ud,
+					 const struct state_position *p),
+			       void *ud, struct err *err);
 /* Item master rows joined with the default regular price; values are
  * indexed like the item field table, price and currency appended. */
 int state_items_each(struct state *s,
