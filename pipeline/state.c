@@ -408,7 +408,11 @@ int state_open(const char *state_dir, struct state **out, struct err *err)
 		return err_set(err, E_NOMEM, "out of memory");
 	snprintf(path, sizeof(path), "%s/state.db", state_dir);
 	/* NOMUTEX: one thread uses the connection; serialized mode took a
-	 * mutex around every step and column read. */
+	 * mutex around every step and column read. Without memory
+	 * statistics (which nothing reads), allocations take no global
+	 * mutex either; this works only before SQLite initialises, so
+	 * once per process, and a refusal later is harmless. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (sqlite3_open_v2(path, &s->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
