@@ -23,7 +23,14 @@ struct rctx {
 	struct state *st;
 	const struct cfg_target *t;
 	const struct outbound *ob;
-	struct fsu_atomic out;
+	struct fsu_atomic out;  /* the rows (the final file when direct) */
+	int out_open;
+	/* The rows' SHA-256 (the content key's part), taken 64 KiB at a
+	 * time from obuf, which then goes to out. */
+	struct sha256 rows_sha;
+	int rows_sha_open;
+	size_t olen;
+	char obuf[65536];
 	struct buf line;
 	struct arena a;
 	struct row cur;
@@ -443,6 +450,32 @@ static int flush_row(struct rctx *c)
 	return 0;
 }
 
+/* Hashes and writes what obuf holds. */
+static int row_flush(struct rctx *c)
+{
+	size_t n = c->olen;
+
+	if (!n)
+		return 0;
+	c->olen = 0;
+	sha256_update(&c->rows_sha, c->obuf, n);
+	return fsu_atomic_write(&c->out, c->obuf, n, c->err);
+}
+
+/* Appends a rendered row (or rows) to the output. */
+static int row_out(struct rctx *c, const char *p, size_t n)
+{
+	if (n > sizeof(c->obuf) - c->olen && row_flush(c) < 0)
+		return -1;
+	if (n > sizeof(c->obuf)) {
+		sha256_update(&c->rows_sha, p, n);
+		return fsu_atomic_write(&c->out, p, n, c->err);
+	}
+	memcpy(c->obuf + c->olen, p, n);
+	c->olen += n;
+	return 0;
+}
+
 /* Writes the current row; its item fields must be fetched already. */
 static int emit_stock_row(struct rctx *c)
 {
@@ -456,7 +489,7 @@ static int emit_stock_row(struct rctx *c)
 	c->segments += nseg;
 	if (c->line.err)
 		return err_set(c->err, E_TOOBIG, "rendered row too long");
-	if (fsu_atomic_write(&c->out, c->line.ptr, c->line.len, c->err) < 0)
+	if (row_out(c, c->line.ptr, c->line.len) < 0)
 		return -1;
 	c->rs->rows++;
 	return 0;
@@ -519,7 +552,7 @@ static int on_item(void *ud, const char *const *item, const char *price,
 			      c->err)) < 0)
 		return -1;
 	c->segments += i;
-	if (fsu_atomic_write(&c->out, c->line.ptr, c->line.len, c->err) < 0)
+	if (row_out(c, c->line.ptr, c->line.len) < 0)
 		return -1;
 	c->rs->rows++;
 	return 0;
@@ -557,7 +590,7 @@ int render_target(struct state *st, const struct cfg_target *t,
 	struct fsu_atomic fin;
 	struct sha256 key;
 	char body[4200], bsha[SHA256_HEX_LEN];
-	int rc = -1, skip = 0;
+	int rc = -1, skip = 0, direct = outbound_header_fixed(ob);
 	static struct rctx zero;
 
 	memset(rs, 0, sizeof(*rs));
@@ -571,60 +604,78 @@ int render_target(struct state *st, const struct cfg_target *t,
 	c->err = err;
 	buf_init(&c->line, 1 << 20);
 	arena_init(&c->a, 8192, 1 << 20);
-	/* The rows go to NAME.body first. Their hash (with the outbound
-	 * mapping's) is the content key: envelopes carry control numbers and
-	 * times that change every time, the rows only when the stock does. */
+	/* The rows' hash (with the outbound mapping's) is the content key:
+	 * envelopes carry control numbers and times that change every time,
+	 * the rows only when the stock does. When the header and footer do
+	 * not depend on the envelope (csv, jsonl), the rows go straight to
+	 * the file after its header; otherwise to NAME.body first, copied
+	 * between header and footer once the envelope is known. */
 	if ((size_t)snprintf(body, sizeof(body), "%s.body", out_path) >=
 	    sizeof(body)) {
 		err_set(err, E_IO, "path too long: '%s'", out_path);
 		goto out;
 	}
 	c->now = env->now;
-	if (fsu_atomic_open(&c->out, body, err) < 0)
+	if (sha256_init(&c->rows_sha, err) < 0)
 		goto out;
+	c->rows_sha_open = 1;
+	if (fsu_atomic_open(&c->out, direct ? out_path : body, err) < 0)
+		goto out;
+	c->out_open = 1;
+	if (direct) {
+		buf_reset(&c->line);
+		if (outbound_header(ob, env, &c->line, err) < 0 ||
+		    fsu_atomic_write(&c->out, c->line.ptr, c->line.len,
+				     err) < 0)
+			goto out;
+	}
 	if (!strcmp(outbound_kind(ob), "item")) {
 		if (state_items_each(st, on_item, c, err) < 0)
-			goto abort;
+			goto out;
 	} else {
 		char pub[4300];
 
 		snprintf(pub, sizeof(pub), "%s.pub", out_path);
 		if (fsu_atomic_open(&c->pub, pub, err) < 0)
-			goto abort;
+			goto out;
 		c->pub_open = 1;
 		if (t->delta && prev_pub) {
 			if (!(c->prev = fopen(prev_pub, "rb"))) {
 				err_sys(err, "cannot open the last published "
 					     "picture '%s'",
 					prev_pub);
-				goto abort;
+				goto out;
 			}
 			if (prev_next(c) < 0)
-				goto abort;
+				goto out;
 		}
 		/* Location types are looked up only when the target
 		 * selects locations by type. */
 		if (state_positions_items_each(st, t->nlocation_types != 0,
 					       on_position, c, err) < 0 ||
 		    flush_row(c) < 0)
-			goto abort;
+			goto out;
 		while (t->delta && c->prev_ok)
 			if (emit_vanished(c) < 0)
-				goto abort;
+				goto out;
 		if (c->prev)
 			fclose(c->prev);
 		c->prev = NULL;
 		c->pub_open = 0;
-		if (fsu_atomic_commit(&c->pub, NULL, err) < 0) {
-			fsu_atomic_abort(&c->out);
+		if (fsu_atomic_commit(&c->pub, NULL, err) < 0)
 			goto out;
-		}
 	}
-	/* The body's hash comes with its commit (hashed as it was written). */
-	if (fsu_atomic_commit(&c->out, bsha, err) < 0)
+	if (row_flush(c) < 0)
 		goto out;
+	c->rows_sha_open = 0;
+	sha256_final(&c->rows_sha, bsha);
+	if (!direct) {
+		c->out_open = 0;
+		if (fsu_atomic_commit(&c->out, NULL, err) < 0)
+			goto out;
+	}
 	if (sha256_init(&key, err) < 0)
-		goto out_body;
+		goto out;
 	sha256_update(&key, outbound_sha256(ob), strlen(outbound_sha256(ob)));
 	/* A delta means something only against its base: the same changed
 	 * rows against another base are another delivery. */
@@ -635,13 +686,23 @@ int render_target(struct state *st, const struct cfg_target *t,
 	env->rows = rs->rows;
 	env->segments = c->segments;
 	if (ready && ready(ud, key_hex, env, &skip, err) < 0)
-		goto out_body;
+		goto out;
 	if (skip) {
 		rc = 0;
-		goto out_body;
+		goto out;
+	}
+	if (direct) {
+		buf_reset(&c->line);
+		if (outbound_footer(ob, env, &c->line, err) < 0 ||
+		    fsu_atomic_write(&c->out, c->line.ptr, c->line.len,
+				     err) < 0)
+			goto out;
+		c->out_open = 0;
+		rc = fsu_atomic_commit(&c->out, sha_hex, err);
+		goto out;
 	}
 	if (fsu_atomic_open(&fin, out_path, err) < 0)
-		goto out_body;
+		goto out;
 	buf_reset(&c->line);
 	if (outbound_header(ob, env, &c->line, err) < 0 ||
 	    fsu_atomic_write(&fin, c->line.ptr, c->line.len, err) < 0 ||
@@ -652,19 +713,21 @@ int render_target(struct state *st, const struct cfg_target *t,
 	    fsu_atomic_write(&fin, c->line.ptr, c->line.len, err) < 0)
 		goto abort_fin;
 	rc = fsu_atomic_commit(&fin, sha_hex, err);
-	goto out_body;
+	goto out;
 abort_fin:
 	fsu_atomic_abort(&fin);
-out_body:
-	unlink(body);
-	goto out;
-abort:
-	fsu_atomic_abort(&c->out);
+out:
+	/* Whatever was not committed is taken back. */
+	if (c->out_open)
+		fsu_atomic_abort(&c->out);
 	if (c->pub_open)
 		fsu_atomic_abort(&c->pub);
 	if (c->prev)
 		fclose(c->prev);
-out:
+	if (c->rows_sha_open)
+		sha256_release(&c->rows_sha);
+	if (!direct)
+		unlink(body);
 	buf_release(&c->line);
 	arena_release(&c->a);
 	free(c);

@@ -523,6 +523,11 @@ int outbound_footer(const struct outbound *o, const struct outbound_env *env,
 	return 0;
 }
 
+int outbound_header_fixed(const struct outbound *o)
+{
+	return o->fmt == OB_CSV || o->fmt == OB_JSONL;
+}
+
 int outbound_header(const struct outbound *o, const struct outbound_env *env,
 		    struct buf *out, struct err *err)
 {
