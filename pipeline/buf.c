@@ -52,6 +52,16 @@ int buf_grow(struct buf *b, size_t extra)
 
 int buf_add(struct buf *b, const void *p, size_t n)
 {
+	/* Fits already (the usual case when a buffer is reused per row):
+	 * no call to buf_grow. */
+	if (n < b->cap - b->len && b->len <= b->max &&
+	    n <= b->max - b->len && !b->err) {
+		if (n)
+			memcpy(b->ptr + b->len, p, n);
+		b->len += n;
+		b->ptr[b->len] = '\0';
+		return 0;
+	}
 	if (buf_grow(b, n) < 0)
 		return -1;
 	if (n)

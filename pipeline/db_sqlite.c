@@ -253,9 +253,15 @@ int db_sqlite_open(const char *path, struct db **out, struct err *err)
 	l->base.ops = &lite_ops;
 	l->base.kind = DB_SQLITE;
 	snprintf(l->base.where, sizeof(l->base.where), "%s", path);
+	/* NOMUTEX: a connection is used by one thread (a worker's heartbeat
+	 * has its own); serialized mode took a mutex around every step and
+	 * column read. Without memory statistics (which nothing reads),
+	 * allocations take no global mutex either; this works only before
+	 * SQLite initialises, so a refusal on a later open is harmless. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (sqlite3_open_v2(path, &l->h,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-				    SQLITE_OPEN_NOFOLLOW,
+				    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		if (!l->h) {
 			free(l);

@@ -268,6 +268,9 @@ static int flush_pending(struct fsu_atomic *a, struct err *err)
 	if (!a->pending)
 		return 0;
 	fsu_crash_point("write");
+	/* Hashed here, 64 KiB at a time: per append it cost more than the
+	 * hashing itself when rows are written one by one. */
+	sha256_update(&a->sha, a->buf, a->pending);
 	while (off < a->pending) {
 		ssize_t w = write(a->fd, a->buf + off, a->pending - off);
 
@@ -291,7 +294,6 @@ int fsu_atomic_write(struct fsu_atomic *a, const void *p, size_t n,
 	if (a->failed || a->fd < 0)
 		return err_set(err, E_IO, "write after failure on '%s'",
 			       a->tmp);
-	sha256_update(&a->sha, p, n);
 	a->bytes += n;
 	while (n) {
 		size_t room = FSU_BUF - a->pending;

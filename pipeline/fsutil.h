@@ -49,7 +49,8 @@ int fsu_exists(const char *path);
 int fsu_rename(const char *from, const char *to, struct err *err);
 
 /* A file being written for atomic publication. Buffered: appends cost no
- * syscall until 64 KiB are pending. Hashes the content as it goes. */
+ * syscall until 64 KiB are pending. Hashes the content as it goes (each
+ * 64 KiB as it is written out). */
 struct fsu_atomic {
 	int fd;
 	char tmp[4096];     /* ".NAME.tmp" in the directory of final */

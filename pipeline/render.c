@@ -23,18 +23,34 @@ struct rctx {
 	struct state *st;
 	const struct cfg_target *t;
 	const struct outbound *ob;
-	struct fsu_atomic out;
+	struct fsu_atomic out;  /* the rows (the final file when direct) */
+	int out_open;
+	/* The rows' SHA-256 (the content key's part), taken 64 KiB at a
+	 * time from obuf, which then goes to out. */
+	struct sha256 rows_sha;
+	int rows_sha_open;
+	size_t olen;
+	char obuf[65536];
 	struct buf line;
 	struct arena a;
 	struct row cur;
 	struct render_stats *rs;
 	int64_t segments;       /* EDI segments of the rows (SE01/UNT01) */
 	struct err *err;
-	/* values exposed to the outbound mapping for the current row */
+	/* values exposed to the outbound mapping for the current row; the
+	 * numbers and the time are formatted when the mapping first asks
+	 * (most mappings use two or three of them) */
 	char available[32], on_hand[32], reserved[32], in_transit[32];
 	char as_of[DT_ISO_LEN];
+	dec atp;
+	unsigned formatted;     /* F_* bits: which of the above are current */
+	int64_t as_of_day;      /* the day whose date as_of holds, if any */
+	int as_of_day_set;
 	const char *item[ITEM_NFIELDS];
 	int item_found;
+	/* the current row's item fields, copied at the row's first position
+	 * (state_positions_items_each lends them for one callback) */
+	char item_buf[ITEM_NFIELDS][512];
 	/* The published picture: every row's key and value goes to pub (the
 	 * full picture as of this snapshot); a delta compares against prev,
 	 * the picture of the last delivery, merged in key order. */
@@ -46,6 +62,9 @@ struct rctx {
 	dec prev_qty;
 	int64_t now;
 };
+
+enum { F_AVAILABLE = 1, F_ON_HAND = 2, F_RESERVED = 4, F_IN_TRANSIT = 8,
+       F_AS_OF = 16 };
 
 dec render_atp_ex(const struct cfg_target *t, const dec *by_state,
 		  dec extra_abs, int extra_pct, dec pack, int *was_negative)
@@ -126,25 +145,80 @@ static int location_wanted(const struct cfg_target *t,
 	return 1;
 }
 
+/* A number of the current row, formatted on first use. */
+static const char *row_dec(struct rctx *c, unsigned bit, dec v, char *out)
+{
+	if (!(c->formatted & bit)) {
+		dec_format(v, out);
+		c->formatted |= bit;
+	}
+	return out;
+}
+
+/* The current row's as_of in ISO 8601 ("YYYY-MM-DDTHH:MM:SSZ"). The
+ * date part is computed once per day: rows of one count share it. */
+static const char *row_as_of(struct rctx *c)
+{
+	int64_t t = c->cur.as_of;
+	int64_t day = (t >= 0 ? t : t - 86399) / 86400;
+	int secs;
+
+	if (c->formatted & F_AS_OF)
+		return c->as_of;
+	c->formatted |= F_AS_OF;
+	if (!c->as_of_day_set || day != c->as_of_day) {
+		dt_format_iso(t, c->as_of);
+		c->as_of_day = day;
+		c->as_of_day_set = 1;
+		return c->as_of;
+	}
+	secs = (int)(t - day * 86400);
+	c->as_of[11] = (char)('0' + secs / 36000);
+	c->as_of[12] = (char)('0' + secs / 3600 % 10);
+	c->as_of[14] = (char)('0' + secs / 600 % 6);
+	c->as_of[15] = (char)('0' + secs / 60 % 10);
+	c->as_of[17] = (char)('0' + secs % 60 / 10);
+	c->as_of[18] = (char)('0' + secs % 10);
+	return c->as_of;
+}
+
 static const char *stock_get(void *ud, const char *name)
 {
 	struct rctx *c = ud;
 	int i;
 
-	if (!strcmp(name, "sku"))
-		return c->cur.sku;
-	if (!strcmp(name, "location"))
-		return c->cur.location;
-	if (!strcmp(name, "available"))
-		return c->available;
-	if (!strcmp(name, "on_hand"))
-		return c->on_hand;
-	if (!strcmp(name, "reserved"))
-		return c->reserved;
-	if (!strcmp(name, "in_transit"))
-		return c->in_transit;
-	if (!strcmp(name, "as_of"))
-		return c->as_of;
+	/* Called for every column of every row: one strcmp per name. */
+	switch (name[0]) {
+	case 's':
+		if (!strcmp(name, "sku"))
+			return c->cur.sku;
+		break;
+	case 'l':
+		if (!strcmp(name, "location"))
+			return c->cur.location;
+		break;
+	case 'a':
+		if (!strcmp(name, "available"))
+			return row_dec(c, F_AVAILABLE, c->atp, c->available);
+		if (!strcmp(name, "as_of"))
+			return row_as_of(c);
+		break;
+	case 'o':
+		if (!strcmp(name, "on_hand"))
+			return row_dec(c, F_ON_HAND, c->cur.by_state[0],
+				       c->on_hand);
+		break;
+	case 'r':
+		if (!strcmp(name, "reserved"))
+			return row_dec(c, F_RESERVED, c->cur.by_state[1],
+				       c->reserved);
+		break;
+	case 'i':
+		if (!strcmp(name, "in_transit"))
+			return row_dec(c, F_IN_TRANSIT, c->cur.by_state[2],
+				       c->in_transit);
+		break;
+	}
 	if (!c->item_found)
 		return NULL;
 	i = canon_field_index(CANON_ITEM, name);
@@ -155,7 +229,10 @@ static const char *stock_get(void *ud, const char *name)
  * cannot break the line format. */
 static void pub_key(struct buf *b, const char *s)
 {
-	for (; *s; s++) {
+	size_t n = strcspn(s, "\\\t\n");
+
+	buf_add(b, s, n);
+	for (s += n; *s; s++) {
 		if (*s == '\\')
 			buf_add(b, "\\\\", 2);
 		else if (*s == '\t')
@@ -231,32 +308,83 @@ static int key_cmp(const char *sku, const char *loc, const char *sku2,
 
 static int emit_stock_row(struct rctx *c);
 
+/* Empties the current row (its sku and location are overwritten when the
+ * next one starts). */
+static void row_clear(struct rctx *c)
+{
+	c->cur.has = 0;
+	c->cur.as_of = 0;
+	memset(c->cur.by_state, 0, sizeof(c->cur.by_state));
+}
+
+/* Copies s into dst of size n, cut to fit as snprintf would; returns 1
+ * when it was cut. */
+static int copy_cut(char *dst, size_t n, const char *s)
+{
+	size_t len = strlen(s);
+	int cut = len >= n;
+
+	if (cut)
+		len = n - 1;
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+	return cut;
+}
+
 /* A key the last delivery had and this picture lacks: tell the target it
  * is now 0. */
 static int emit_vanished(struct rctx *c)
 {
 	struct row saved = c->cur;
+	const char *item[ITEM_NFIELDS];
+	int found = c->item_found;
 
+	memcpy(item, c->item, sizeof(item));
 	memset(&c->cur, 0, sizeof(c->cur));
 	str_copy(c->cur.sku, sizeof(c->cur.sku), c->prev_sku);
 	str_copy(c->cur.location, sizeof(c->cur.location), c->prev_loc);
 	c->cur.has = 1;
 	c->cur.as_of = c->now;
-	str_copy(c->available, sizeof(c->available), "0");
-	str_copy(c->on_hand, sizeof(c->on_hand), "0");
-	str_copy(c->reserved, sizeof(c->reserved), "0");
-	str_copy(c->in_transit, sizeof(c->in_transit), "0");
-	dt_format_iso(c->now, c->as_of);
+	/* every number 0, as_of now */
+	c->atp = 0;
+	c->formatted = 0;
 	if (state_item_get(c->st, c->cur.sku, c->item, &c->item_found,
 			   c->err) < 0 ||
 	    emit_stock_row(c) < 0)
 		return -1;
+	/* The current row's item fields live in c->item_buf, untouched. */
 	c->cur = saved;
-	/* The current row's item fields were overwritten: fetch again. */
-	if (c->cur.has && state_item_get(c->st, c->cur.sku, c->item,
-					 &c->item_found, c->err) < 0)
-		return -1;
+	memcpy(c->item, item, sizeof(item));
+	c->item_found = found;
 	return prev_next(c);
+}
+
+/* Takes the item fields of a row that starts at position p. A SKU longer
+ * than the row's buffer was looked up by its cut spelling before the
+ * items were joined into the positions query: kept, so that output does
+ * not change. */
+static int row_item(struct rctx *c, const struct state_position *p,
+		    int sku_cut)
+{
+	const char *const *v = p->item;
+	const char *got[ITEM_NFIELDS];
+	int i;
+
+	if (sku_cut) {
+		if (state_item_get(c->st, c->cur.sku, got, &c->item_found,
+				   c->err) < 0)
+			return -1;
+		v = c->item_found ? got : NULL;
+	}
+	c->item_found = v != NULL;
+	for (i = 0; i < ITEM_NFIELDS; i++) {
+		c->item[i] = NULL;
+		if (v && v[i]) {
+			copy_cut(c->item_buf[i], sizeof(c->item_buf[i]), v[i]);
+			c->item[i] = c->item_buf[i];
+		}
+	}
+	return 0;
 }
 
 static int flush_row(struct rctx *c)
@@ -266,9 +394,6 @@ static int flush_row(struct rctx *c)
 
 	if (!c->cur.has)
 		return 0;
-	if (state_item_get(c->st, c->cur.sku, c->item, &c->item_found,
-			   c->err) < 0)
-		return -1;
 	{
 		dec extra, pack = 0;
 		int pct;
@@ -286,13 +411,16 @@ static int flush_row(struct rctx *c)
 		c->rs->negative++;
 	if (c->pub_open) {
 		char q[32];
+		size_t qn;
 
 		buf_reset(&c->line);
 		pub_key(&c->line, c->cur.sku);
 		buf_addc(&c->line, '\t');
 		pub_key(&c->line, c->cur.location);
-		dec_format(atp, q);
-		buf_addf(&c->line, "\t%s\n", q);
+		buf_addc(&c->line, '\t');
+		qn = dec_format(atp, q);
+		buf_add(&c->line, q, qn);
+		buf_addc(&c->line, '\n');
 		if (fsu_atomic_write(&c->pub, c->line.ptr, c->line.len,
 				     c->err) < 0)
 			return -1;
@@ -309,19 +437,42 @@ static int flush_row(struct rctx *c)
 			if (prev_next(c) < 0)
 				return -1;
 			if (same) {
-				memset(&c->cur, 0, sizeof(c->cur));
+				row_clear(c);
 				return 0;
 			}
 		}
 	}
-	dec_format(atp, c->available);
-	dec_format(c->cur.by_state[0], c->on_hand);
-	dec_format(c->cur.by_state[1], c->reserved);
-	dec_format(c->cur.by_state[2], c->in_transit);
-	dt_format_iso(c->cur.as_of, c->as_of);
+	c->atp = atp;
+	c->formatted = 0;
 	if (emit_stock_row(c) < 0)
 		return -1;
-	memset(&c->cur, 0, sizeof(c->cur));
+	row_clear(c);
+	return 0;
+}
+
+/* Hashes and writes what obuf holds. */
+static int row_flush(struct rctx *c)
+{
+	size_t n = c->olen;
+
+	if (!n)
+		return 0;
+	c->olen = 0;
+	sha256_update(&c->rows_sha, c->obuf, n);
+	return fsu_atomic_write(&c->out, c->obuf, n, c->err);
+}
+
+/* Appends a rendered row (or rows) to the output. */
+static int row_out(struct rctx *c, const char *p, size_t n)
+{
+	if (n > sizeof(c->obuf) - c->olen && row_flush(c) < 0)
+		return -1;
+	if (n > sizeof(c->obuf)) {
+		sha256_update(&c->rows_sha, p, n);
+		return fsu_atomic_write(&c->out, p, n, c->err);
+	}
+	memcpy(c->obuf + c->olen, p, n);
+	c->olen += n;
 	return 0;
 }
 
@@ -338,7 +489,7 @@ static int emit_stock_row(struct rctx *c)
 	c->segments += nseg;
 	if (c->line.err)
 		return err_set(c->err, E_TOOBIG, "rendered row too long");
-	if (fsu_atomic_write(&c->out, c->line.ptr, c->line.len, c->err) < 0)
+	if (row_out(c, c->line.ptr, c->line.len) < 0)
 		return -1;
 	c->rs->rows++;
 	return 0;
@@ -356,9 +507,12 @@ static int on_position(void *ud, const struct state_position *p)
 		if (flush_row(c) < 0)
 			return -1;
 	if (!c->cur.has) {
-		snprintf(c->cur.sku, sizeof(c->cur.sku), "%s", p->sku);
-		snprintf(c->cur.location, sizeof(c->cur.location), "%s", loc);
+		int cut = copy_cut(c->cur.sku, sizeof(c->cur.sku), p->sku);
+
+		copy_cut(c->cur.location, sizeof(c->cur.location), loc);
 		c->cur.has = 1;
+		if (row_item(c, p, cut) < 0)
+			return -1;
 	}
 	if (p->state >= 0 && p->state < NSTATES)
 		c->cur.by_state[p->state] += p->qty;
@@ -398,7 +552,7 @@ static int on_item(void *ud, const char *const *item, const char *price,
 			      c->err)) < 0)
 		return -1;
 	c->segments += i;
-	if (fsu_atomic_write(&c->out, c->line.ptr, c->line.len, c->err) < 0)
+	if (row_out(c, c->line.ptr, c->line.len) < 0)
 		return -1;
 	c->rs->rows++;
 	return 0;
@@ -435,8 +589,8 @@ int render_target(struct state *st, const struct cfg_target *t,
 	struct rctx *c;
 	struct fsu_atomic fin;
 	struct sha256 key;
-	char body[4200];
-	int rc = -1, skip = 0;
+	char body[4200], bsha[SHA256_HEX_LEN];
+	int rc = -1, skip = 0, direct = outbound_header_fixed(ob);
 	static struct rctx zero;
 
 	memset(rs, 0, sizeof(*rs));
@@ -450,81 +604,105 @@ int render_target(struct state *st, const struct cfg_target *t,
 	c->err = err;
 	buf_init(&c->line, 1 << 20);
 	arena_init(&c->a, 8192, 1 << 20);
-	/* The rows go to NAME.body first. Their hash (with the outbound
-	 * mapping's) is the content key: envelopes carry control numbers and
-	 * times that change every time, the rows only when the stock does. */
+	/* The rows' hash (with the outbound mapping's) is the content key:
+	 * envelopes carry control numbers and times that change every time,
+	 * the rows only when the stock does. When the header and footer do
+	 * not depend on the envelope (csv, jsonl), the rows go straight to
+	 * the file after its header; otherwise to NAME.body first, copied
+	 * between header and footer once the envelope is known. */
 	if ((size_t)snprintf(body, sizeof(body), "%s.body", out_path) >=
 	    sizeof(body)) {
 		err_set(err, E_IO, "path too long: '%s'", out_path);
 		goto out;
 	}
 	c->now = env->now;
-	if (fsu_atomic_open(&c->out, body, err) < 0)
+	if (sha256_init(&c->rows_sha, err) < 0)
 		goto out;
+	c->rows_sha_open = 1;
+	if (fsu_atomic_open(&c->out, direct ? out_path : body, err) < 0)
+		goto out;
+	c->out_open = 1;
+	if (direct) {
+		buf_reset(&c->line);
+		if (outbound_header(ob, env, &c->line, err) < 0 ||
+		    fsu_atomic_write(&c->out, c->line.ptr, c->line.len,
+				     err) < 0)
+			goto out;
+	}
 	if (!strcmp(outbound_kind(ob), "item")) {
 		if (state_items_each(st, on_item, c, err) < 0)
-			goto abort;
+			goto out;
 	} else {
 		char pub[4300];
 
 		snprintf(pub, sizeof(pub), "%s.pub", out_path);
 		if (fsu_atomic_open(&c->pub, pub, err) < 0)
-			goto abort;
+			goto out;
 		c->pub_open = 1;
 		if (t->delta && prev_pub) {
 			if (!(c->prev = fopen(prev_pub, "rb"))) {
 				err_sys(err, "cannot open the last published "
 					     "picture '%s'",
 					prev_pub);
-				goto abort;
+				goto out;
 			}
 			if (prev_next(c) < 0)
-				goto abort;
+				goto out;
 		}
-		if (state_positions_each(st, on_position, c, err) < 0 ||
+		/* Location types are looked up only when the target
+		 * selects locations by type. */
+		if (state_positions_items_each(st, t->nlocation_types != 0,
+					       on_position, c, err) < 0 ||
 		    flush_row(c) < 0)
-			goto abort;
+			goto out;
 		while (t->delta && c->prev_ok)
 			if (emit_vanished(c) < 0)
-				goto abort;
+				goto out;
 		if (c->prev)
 			fclose(c->prev);
 		c->prev = NULL;
 		c->pub_open = 0;
-		if (fsu_atomic_commit(&c->pub, NULL, err) < 0) {
-			fsu_atomic_abort(&c->out);
+		if (fsu_atomic_commit(&c->pub, NULL, err) < 0)
 			goto out;
-		}
 	}
-	if (fsu_atomic_commit(&c->out, NULL, err) < 0)
+	if (row_flush(c) < 0)
 		goto out;
+	c->rows_sha_open = 0;
+	sha256_final(&c->rows_sha, bsha);
+	if (!direct) {
+		c->out_open = 0;
+		if (fsu_atomic_commit(&c->out, NULL, err) < 0)
+			goto out;
+	}
 	if (sha256_init(&key, err) < 0)
-		goto out_body;
+		goto out;
 	sha256_update(&key, outbound_sha256(ob), strlen(outbound_sha256(ob)));
 	/* A delta means something only against its base: the same changed
 	 * rows against another base are another delivery. */
 	if (t->delta && prev_pub)
 		sha256_update(&key, prev_pub, strlen(prev_pub));
-	{
-		char bsha[SHA256_HEX_LEN];
-
-		if (sha256_file(body, bsha, NULL, err) < 0) {
-			sha256_release(&key);
-			goto out_body;
-		}
-		sha256_update(&key, bsha, strlen(bsha));
-	}
+	sha256_update(&key, bsha, strlen(bsha));
 	sha256_final(&key, key_hex);
 	env->rows = rs->rows;
 	env->segments = c->segments;
 	if (ready && ready(ud, key_hex, env, &skip, err) < 0)
-		goto out_body;
+		goto out;
 	if (skip) {
 		rc = 0;
-		goto out_body;
+		goto out;
+	}
+	if (direct) {
+		buf_reset(&c->line);
+		if (outbound_footer(ob, env, &c->line, err) < 0 ||
+		    fsu_atomic_write(&c->out, c->line.ptr, c->line.len,
+				     err) < 0)
+			goto out;
+		c->out_open = 0;
+		rc = fsu_atomic_commit(&c->out, sha_hex, err);
+		goto out;
 	}
 	if (fsu_atomic_open(&fin, out_path, err) < 0)
-		goto out_body;
+		goto out;
 	buf_reset(&c->line);
 	if (outbound_header(ob, env, &c->line, err) < 0 ||
 	    fsu_atomic_write(&fin, c->line.ptr, c->line.len, err) < 0 ||
@@ -535,19 +713,21 @@ int render_target(struct state *st, const struct cfg_target *t,
 	    fsu_atomic_write(&fin, c->line.ptr, c->line.len, err) < 0)
 		goto abort_fin;
 	rc = fsu_atomic_commit(&fin, sha_hex, err);
-	goto out_body;
+	goto out;
 abort_fin:
 	fsu_atomic_abort(&fin);
-out_body:
-	unlink(body);
-	goto out;
-abort:
-	fsu_atomic_abort(&c->out);
+out:
+	/* Whatever was not committed is taken back. */
+	if (c->out_open)
+		fsu_atomic_abort(&c->out);
 	if (c->pub_open)
 		fsu_atomic_abort(&c->pub);
 	if (c->prev)
 		fclose(c->prev);
-out:
+	if (c->rows_sha_open)
+		sha256_release(&c->rows_sha);
+	if (!direct)
+		unlink(body);
 	buf_release(&c->line);
 	arena_release(&c->a);
 	free(c);

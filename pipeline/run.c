@@ -1231,8 +1231,10 @@ static int do_load(void *ud, struct state_unit *u)
 	 * document (a rerun after a mapping fix). */
 	if (state_begin(r->st, &e) < 0)
 		return unit_fail(r, u, &e, 0), 0;
+	state_load_batching(r->st);
 	if (state_unload_doc(r->st, u->parent, &e) < 0 ||
-	    load_file(r, u, &ls, &e) < 0) {
+	    load_file(r, u, &ls, &e) < 0 ||
+	    state_load_flush(r->st, &e) < 0) {
 		state_rollback(r->st);
 		if (e.code == E_INTERRUPT)
 			return unit_interrupted(r, u);

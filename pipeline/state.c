@@ -36,6 +36,7 @@ enum stmt_id {
 	S_RUN_DELIVS,
 	S_CHECK_SET, S_CHECK_GET, S_DELIV_INFO, S_RECONCILE,
 	S_IC_FIND, S_IC_ADD, S_ACK_FIND, S_ACK_ADD, S_ACKS_UNSENT, S_ACK_SENT,
+	S_POSITIONS_ITEMS, S_POSITIONS_ITEMS_NOTYPE, S_POS_SNAP,
 	S_NSTMTS
 };
 
@@ -145,6 +146,25 @@ static const char *const sql[S_NSTMTS] = {
 		      " snap_txn = excluded.snap_txn,"
 		      " last_as_of = excluded.last_as_of,"
 		      " delta_as_of = excluded.delta_as_of",
+	/* A snapshot applied without reading the position first: inserted,
+	 * or written over the position unless that holds a newer snapshot
+	 * (as_of, then txn_id: the full txn_id, last bound, against the
+	 * stored one) or a delta after it (then the deltas must be summed:
+	 * no change, and the caller takes the long way). */
+	[S_POS_SNAP] =
+		"INSERT INTO positions VALUES(?, ?, ?, ?, ?, ?, ?, NULL)"
+		" ON CONFLICT(sku, location, state) DO UPDATE SET"
+		" qty = excluded.qty, snap_as_of = excluded.snap_as_of,"
+		" snap_txn = excluded.snap_txn,"
+		" last_as_of = CASE WHEN excluded.last_as_of >"
+		" positions.last_as_of THEN excluded.last_as_of"
+		" ELSE positions.last_as_of END"
+		" WHERE (positions.snap_as_of IS NULL"
+		" OR excluded.snap_as_of > positions.snap_as_of"
+		" OR (excluded.snap_as_of = positions.snap_as_of"
+		" AND ? >= positions.snap_txn))"
+		" AND (positions.delta_as_of IS NULL"
+		" OR positions.delta_as_of <= excluded.snap_as_of)",
 	[S_EV_INS_KEPT] = "INSERT INTO stock_events(doc, sku,"
 			  " location, state, qty, delta, as_of, txn_id, source,"
 			  " file, line, applied)"
@@ -172,6 +192,23 @@ static const char *const sql[S_NSTMTS] = {
 			" p.state, p.qty, p.last_as_of FROM positions p"
 			" LEFT JOIN locations l ON l.location_id = p.location"
 			" ORDER BY p.sku, p.location, p.state",
+	/* The same rows with the sku's item fields (NULLs when it has no
+	 * item row): one streaming query instead of a lookup per row. */
+	[S_POSITIONS_ITEMS] =
+		"SELECT p.sku, p.location, coalesce(l.type, ''), p.state,"
+		" p.qty, p.last_as_of, i.sku, i.gtin, i.description, i.brand,"
+		" i.category, i.base_uom, i.pack_size, i.status, i.supplier_id,"
+		" i.supplier_sku, i.as_of, i.txn_id FROM positions p"
+		" LEFT JOIN locations l ON l.location_id = p.location"
+		" LEFT JOIN items i ON i.sku = p.sku"
+		" ORDER BY p.sku, p.location, p.state",
+	[S_POSITIONS_ITEMS_NOTYPE] =
+		"SELECT p.sku, p.location, '', p.state,"
+		" p.qty, p.last_as_of, i.sku, i.gtin, i.description, i.brand,"
+		" i.category, i.base_uom, i.pack_size, i.status, i.supplier_id,"
+		" i.supplier_sku, i.as_of, i.txn_id FROM positions p"
+		" LEFT JOIN items i ON i.sku = p.sku"
+		" ORDER BY p.sku, p.location, p.state",
 	[S_ITEMS] = "SELECT i.sku, i.gtin, i.description, i.brand,"
 		    " i.category, i.base_uom, i.pack_size, i.status,"
 		    " i.supplier_id, i.supplier_sku, i.as_of, i.txn_id,"
@@ -279,18 +316,69 @@ static const char *const sql[S_NSTMTS] = {
 		       " source = ?1 AND file_name = ?2",
 };
 
+/* Stock loads are applied in batches inside a transaction: the records
+ * of a batch sorted by position (sku, location, state), each position's
+ * records in arrival order. Then a position is read once, its records
+ * are applied in memory by the same rules as one at a time, and it is
+ * written once; and the events and positions go into their b-trees in
+ * key order, to pages next to each other, where arrival order sent every
+ * insert to a random page (the load was bound by those page reads and
+ * writes once the store outgrew the page cache). Positions do not depend
+ * on each other, so only the order within a position matters, and that
+ * is kept. The one rule across positions, one txn_id counted once, is
+ * settled over the batch in arrival order before sorting (the first
+ * record with a txn_id is inserted, later ones are dupes), then by the
+ * UNIQUE index against earlier batches and documents, as before. A batch
+ * is applied when full (LB_MAX records or LB_BYTES of strings), by
+ * state_load_flush, before a commit and before any query that reads
+ * stock events or positions; a rollback drops it. Batching is asked for
+ * (state_load_batching, by the load stage), per transaction; otherwise
+ * every record is applied at once, as before. Memory is fixed: the
+ * batch's arrays and its arena, whatever the size of the input. */
+#define LB_MAX 65536
+#define LB_BYTES (8u << 20)
+
+struct lb_rec {
+	const char *sku, *loc, *txn, *source, *file;
+	struct load_stats *stats;  /* NULL for kept (unapplied) records */
+	int64_t doc, as_of;
+	dec qty;
+	unsigned long line;
+	int st;
+	unsigned char is_delta, kept, dupe;
+};
+
+struct load_batch {
+	struct lb_rec *r;          /* n records in arrival order */
+	uint32_t *order;           /* indexes of r, sorted for applying */
+	uint32_t *seen;            /* txn_id hash set: index + 1, 0 free */
+	size_t n, max, want;
+	struct arena a;            /* the records' strings */
+	const char *source, *file; /* last copies, shared by later records */
+};
+
 struct state {
 	struct db *db;
 	const char *worker;       /* state_set_worker; NULL = one process */
 	struct db_stmt *st[S_NSTMTS];
 	char item_buf[ITEM_NFIELDS][512];
+	char row_item_buf[ITEM_NFIELDS][512]; /* state_positions_items_each */
+	const char *row_item[ITEM_NFIELDS];
+	struct load_batch lb;
+	int in_tx;                 /* between state_begin and commit/rollback */
+	int lb_on;                 /* state_load_batching until flush or end */
 };
+
+static void lb_discard(struct state *s);
+static int lb_apply(struct state *s, struct err *err);
 
 /* Statements that may return a row per position or item: read in
  * bounded batches (a cursor on PostgreSQL). */
 static unsigned stmt_flags(enum stmt_id id)
 {
-	return id == S_POSITIONS || id == S_ITEMS || id == S_RECONCILE
+	return id == S_POSITIONS || id == S_POSITIONS_ITEMS ||
+			       id == S_POSITIONS_ITEMS_NOTYPE || id == S_ITEMS ||
+			       id == S_RECONCILE
 		       ? DB_STREAM
 		       : 0;
 }
@@ -370,22 +458,41 @@ void state_close(struct state *s)
 	for (i = 0; i < S_NSTMTS; i++)
 		db_finalize(s->st[i]);
 	db_close(s->db);
+	free(s->lb.r);
+	free(s->lb.order);
+	free(s->lb.seen);
+	arena_release(&s->lb.a);
 	free(s);
 }
 
 int state_begin(struct state *s, struct err *err)
 {
-	return db_begin(s->db, err);
+	if (db_begin(s->db, err) < 0)
+		return -1;
+	s->in_tx = 1;
+	return 0;
 }
 
 int state_commit(struct state *s, struct err *err)
 {
+	if (lb_apply(s, err) < 0) {
+		state_rollback(s);
+		return -1;
+	}
 	fsu_crash_point("state-commit");
-	return db_commit(s->db, err); /* rolls back when it fails */
+	if (db_commit(s->db, err) < 0) { /* rolled back */
+		lb_discard(s);
+		s->in_tx = s->lb_on = 0;
+		return -1;
+	}
+	s->in_tx = s->lb_on = 0;
+	return 0;
 }
 
 void state_rollback(struct state *s)
 {
+	lb_discard(s);
+	s->in_tx = s->lb_on = 0;
 	db_rollback(s->db);
 }
 
@@ -1047,16 +1154,394 @@ static int recompute(struct state *s, const char *sku, const char *loc,
 	return pos_put(s, sku, loc, st, &v, err);
 }
 
+/* Applies one stock record to its position cur (read before the first
+ * record of the position, written after the last): returns 1 when
+ * applied, 0 when stale, -1 on error. The rules of a position: its
+ * latest snapshot (greatest as_of, then txn_id) plus every delta after
+ * it; what arrives older than the snapshot is stale and counted. */
+static int stock_apply(struct state *s, const struct lb_rec *e,
+		       struct pos *cur, struct err *err)
+{
+	struct load_stats *stats = e->stats;
+	dec sum;
+
+	if (e->is_delta) {
+		if (cur->found && e->as_of <= cur->snap_as_of) {
+			stats->stale++;
+			return 0;
+		}
+		if (!cur->found)
+			cur->snap_as_of = INT64_MIN;
+		if (dec_add(cur->qty, e->qty, &cur->qty) < 0)
+			return err_set(err, E_VALIDATE, "quantity overflow");
+		if (e->as_of > cur->delta_as_of)
+			cur->delta_as_of = e->as_of;
+	} else {
+		if (cur->found && cur->snap_as_of != INT64_MIN &&
+		    (e->as_of < cur->snap_as_of ||
+		     (e->as_of == cur->snap_as_of &&
+		      strcmp(e->txn, cur->snap_txn) < 0))) {
+			stats->stale++;
+			return 0;
+		}
+		/* Most feeds send snapshots only: when no delta of this
+		 * position is newer than the snapshot, skip the query. */
+		sum = 0;
+		if (cur->found && cur->delta_as_of > e->as_of &&
+		    delta_sum_after(s, e->sku, e->loc, e->st, e->as_of, &sum,
+				    err) < 0)
+			return -1;
+		cur->qty = e->qty + sum;
+		cur->snap_as_of = e->as_of;
+		snprintf(cur->snap_txn, sizeof(cur->snap_txn), "%s", e->txn);
+	}
+	if (e->as_of > cur->last_as_of || !cur->found)
+		cur->last_as_of = e->as_of;
+	if (cur->qty < 0)
+		stats->negative++;
+	stats->applied++;
+	return 1;
+}
+
+/* Records e in stock_events (INSERT OR IGNORE on the txn_id). */
+static int lb_event(struct state *s, const struct lb_rec *e, struct err *err)
+{
+	struct db_stmt *p = stmt(s, e->kept ? S_EV_INS_KEPT : S_EV_INS, err);
+
+	if (!p)
+		return -1;
+	db_bind_int64(p, 1, e->doc);
+	db_bind_text(p, 2, e->sku);
+	db_bind_text(p, 3, e->loc);
+	db_bind_int64(p, 4, e->st);
+	db_bind_int64(p, 5, e->qty);
+	db_bind_int64(p, 6, e->is_delta);
+	db_bind_int64(p, 7, e->as_of);
+	db_bind_text(p, 8, e->txn);
+	db_bind_text(p, 9, e->source);
+	db_bind_text(p, 10, e->file);
+	db_bind_int64(p, 11, (int64_t)e->line);
+	return step_done(p, err);
+}
+
+/* Applies snapshot e with S_POS_SNAP: 1 when applied, 0 when the rules
+ * of stock_apply must decide (nothing was written), -1 on error. */
+static int pos_snap(struct state *s, const struct lb_rec *e, struct err *err)
+{
+	struct db_stmt *p = stmt(s, S_POS_SNAP, err);
+	char txn[256];
+	size_t n = strlen(e->txn);
+
+	if (!p)
+		return -1;
+	/* stored cut like struct pos's snap_txn */
+	if (n >= sizeof(txn))
+		n = sizeof(txn) - 1;
+	memcpy(txn, e->txn, n);
+	txn[n] = '\0';
+	db_bind_text(p, 1, e->sku);
+	db_bind_text(p, 2, e->loc);
+	db_bind_int64(p, 3, e->st);
+	db_bind_int64(p, 4, e->qty);
+	db_bind_int64(p, 5, e->as_of);
+	db_bind_text(p, 6, txn);
+	db_bind_int64(p, 7, e->as_of);
+	db_bind_text(p, 8, e->txn);
+	if (step_done(p, err) < 0)
+		return -1;
+	return db_changes(s->db) > 0;
+}
+
+/* The records idx[0..n) of one position, in arrival order: each event
+ * recorded, the position read once before the first that applies and
+ * written once after the last. */
+static int lb_position(struct state *s, const uint32_t *idx, size_t n,
+		       struct err *err)
+{
+	const struct lb_rec *e = NULL;
+	struct pos cur;
+	int loaded = 0, dirty = 0, rc;
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		e = &s->lb.r[idx[k]];
+		if (e->dupe) {
+			/* An earlier record of the batch has this txn_id. */
+			if (e->stats)
+				e->stats->dupes++;
+			continue;
+		}
+		if (lb_event(s, e, err) < 0)
+			goto fail;
+		if (e->kept)
+			continue;
+		if (db_changes(s->db) == 0) {
+			/* This txn_id was loaded before: a replay never
+			 * counts twice. */
+			e->stats->dupes++;
+			continue;
+		}
+		if (n == 1 && !e->is_delta) {
+			/* The common case, one snapshot for the position:
+			 * one statement, unless the position needs the rules
+			 * below (stale, or deltas after the snapshot). */
+			if ((rc = pos_snap(s, e, err)) < 0)
+				goto fail;
+			if (rc) {
+				if (e->qty < 0)
+					e->stats->negative++;
+				e->stats->applied++;
+				continue;
+			}
+		}
+		if (!loaded) {
+			if (pos_get(s, e->sku, e->loc, e->st, &cur, err) < 0)
+				goto fail;
+			loaded = 1;
+		}
+		if ((rc = stock_apply(s, e, &cur, err)) < 0)
+			goto fail;
+		if (rc) {
+			dirty = 1;
+			cur.found = 1;
+		}
+	}
+	if (dirty && pos_put(s, e->sku, e->loc, e->st, &cur, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	err_locate(err, e->file, e->line, 0, NULL);
+	return -1;
+}
+
+static int lb_keycmp(const struct lb_rec *a, const struct lb_rec *b)
+{
+	int c = strcmp(a->sku, b->sku);
+
+	if (!c)
+		c = strcmp(a->loc, b->loc);
+	if (!c)
+		c = (a->st > b->st) - (a->st < b->st);
+	return c;
+}
+
+/* Position order (the positions key, BINARY collation = strcmp), then
+ * arrival order. */
+static int lb_cmp(const void *x, const void *y, void *ud)
+{
+	const struct lb_rec *r = ud;
+	uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
+	int c = lb_keycmp(&r[i], &r[j]);
+
+	return c ? c : (i > j) - (i < j);
+}
+
+/* Slots of the txn_id hash set for n records: a power of two, at least
+ * twice n. */
+static size_t lb_hash_size(size_t n)
+{
+	size_t size = 16;
+
+	while (size < 2 * n)
+		size *= 2;
+	return size;
+}
+
+/* Marks every record whose txn_id an earlier record of the batch has. */
+static void lb_dupes(struct load_batch *b)
+{
+	size_t size = lb_hash_size(b->n), mask = size - 1, i, h;
+	const unsigned char *t;
+
+	memset(b->seen, 0, size * sizeof(*b->seen));
+	for (i = 0; i < b->n; i++) {
+		h = 2166136261u;
+		for (t = (const unsigned char *)b->r[i].txn; *t; t++)
+			h = (h ^ *t) * 16777619u;
+		for (h &= mask; b->seen[h]; h = (h + 1) & mask)
+			if (!strcmp(b->r[b->seen[h] - 1].txn, b->r[i].txn))
+				break;
+		if (b->seen[h])
+			b->r[i].dupe = 1;
+		else
+			b->seen[h] = (uint32_t)i + 1;
+	}
+}
+
+static void lb_discard(struct state *s)
+{
+	s->lb.n = 0;
+	s->lb.source = s->lb.file = NULL;
+	arena_reset(&s->lb.a);
+}
+
+/* Applies the batch (see struct load_batch). */
+static int lb_apply(struct state *s, struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	size_t i, j;
+	int rc = 0;
+
+	if (!b->n)
+		return 0;
+	if (b->n > 1)
+		lb_dupes(b);
+	for (i = 0; i < b->n; i++)
+		b->order[i] = (uint32_t)i;
+	if (b->n > 1)
+		qsort_r(b->order, b->n, sizeof(*b->order), lb_cmp, b->r);
+	for (i = 0; i < b->n && !rc; i = j) {
+		for (j = i + 1; j < b->n && !lb_keycmp(&b->r[b->order[i]],
+						       &b->r[b->order[j]]);
+		     j++)
+			;
+		rc = lb_position(s, b->order + i, j - i, err);
+	}
+	lb_discard(s);
+	return rc;
+}
+
+void state_load_batching(struct state *s)
+{
+	s->lb_on = s->in_tx;
+}
+
+int state_load_flush(struct state *s, struct err *err)
+{
+	s->lb_on = 0;
+	return lb_apply(s, err);
+}
+
+void state_load_batch_max(struct state *s, size_t n)
+{
+	s->lb.want = n ? n : 1;
+}
+
+/* A copy of v in the batch's arena; the last source and file names are
+ * shared. NULL stays NULL; *ok = 0 when the arena is full. */
+static const char *lb_str(struct load_batch *b, const char *v,
+			  const char **last, int *ok)
+{
+	char *c;
+
+	if (!v)
+		return NULL;
+	if (last && *last && !strcmp(*last, v))
+		return *last;
+	if (!(c = arena_strdup(&b->a, v))) {
+		*ok = 0;
+		return NULL;
+	}
+	if (last)
+		*last = c;
+	return c;
+}
+
+/* sku, location and txn_id of r copied into the batch's arena, one after
+ * the other (NUL-terminated); *ok = 0 when the arena is full. */
+static const char *lb_key(struct load_batch *b, const struct canon_record *r,
+			  int *ok)
+{
+	size_t ls = strlen(r->v[STOCK_SKU]) + 1,
+	       ll = strlen(r->v[STOCK_LOCATION]) + 1,
+	       lt = strlen(r->v[STOCK_TXN_ID]) + 1;
+	char *c = arena_alloc(&b->a, ls + ll + lt);
+	static const char none[3];
+
+	if (!c) {
+		*ok = 0;
+		return none;
+	}
+	memcpy(c, r->v[STOCK_SKU], ls);
+	memcpy(c + ls, r->v[STOCK_LOCATION], ll);
+	memcpy(c + ls + ll, r->v[STOCK_TXN_ID], lt);
+	return c;
+}
+
+/* Queues one validated stock record; applies the batch when it is full,
+ * and at once outside a transaction (each record on its own, as ever). */
+static int lb_add(struct state *s, int64_t doc, const struct canon_record *r,
+		  int st, dec q, int64_t as_of, int is_delta, int kept,
+		  struct load_stats *stats, struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	struct lb_rec *e;
+	int ok, tries, alone = !r->v[STOCK_SKU] || !r->v[STOCK_LOCATION];
+
+	if (!b->want)
+		b->want = LB_MAX;
+	if (!b->a.block_size)
+		arena_init(&b->a, 256 * 1024, LB_BYTES);
+	if (!b->r || b->max != b->want) {
+		if (lb_apply(s, err) < 0)
+			return -1;
+		free(b->r);
+		free(b->order);
+		free(b->seen);
+		b->max = b->want;
+		b->r = malloc(b->max * sizeof(*b->r));
+		b->order = malloc(b->max * sizeof(*b->order));
+		b->seen = malloc(lb_hash_size(b->max) * sizeof(*b->seen));
+		if (!b->r || !b->order || !b->seen) {
+			free(b->r);
+			free(b->order);
+			free(b->seen);
+			b->r = NULL;
+			b->order = NULL;
+			b->seen = NULL;
+			return err_set(err, E_NOMEM, "out of memory");
+		}
+	}
+	/* A record without a key is stored alone: the insert refuses it,
+	 * as it did one by one. */
+	if ((alone || b->n == b->max) && lb_apply(s, err) < 0)
+		return -1;
+	for (tries = 0;; tries++) {
+		e = &b->r[b->n];
+		memset(e, 0, sizeof(*e));
+		ok = 1;
+		if (alone || tries == 2) {
+			/* Not copied: applied before this call returns. */
+			e->sku = r->v[STOCK_SKU];
+			e->loc = r->v[STOCK_LOCATION];
+			e->txn = r->v[STOCK_TXN_ID];
+			e->source = r->lin.source;
+			e->file = r->lin.file;
+		} else {
+			e->sku = lb_key(b, r, &ok);
+			e->loc = e->sku + strlen(e->sku) + 1;
+			e->txn = e->loc + strlen(e->loc) + 1;
+			e->source = lb_str(b, r->lin.source, &b->source, &ok);
+			e->file = lb_str(b, r->lin.file, &b->file, &ok);
+		}
+		if (ok)
+			break;
+		/* The arena is full: apply what waits, then try again. */
+		if (lb_apply(s, err) < 0)
+			return -1;
+		arena_reset(&b->a);
+	}
+	e->stats = stats;
+	e->doc = doc;
+	e->as_of = as_of;
+	e->qty = q;
+	e->line = r->lin.line;
+	e->st = st;
+	e->is_delta = (unsigned char)is_delta;
+	e->kept = (unsigned char)kept;
+	b->n++;
+	if (!s->lb_on || alone || tries == 2 || b->n == b->max)
+		return lb_apply(s, err);
+	return 0;
+}
+
 static int load_stock(struct state *s, int64_t doc,
 		      const struct canon_record *r, struct load_stats *stats,
 		      struct err *err)
 {
-	const char *sku = r->v[STOCK_SKU], *loc = r->v[STOCK_LOCATION];
 	int st = -1, is_delta = r->v[STOCK_MODE] &&
 				!strcmp(r->v[STOCK_MODE], "delta");
-	struct db_stmt *p;
-	struct pos cur;
-	dec q, sum;
+	dec q;
 	int64_t as_of;
 	const char *states = CANON_STATES, *c;
 	size_t n = strlen(r->v[STOCK_STATE]);
@@ -1081,78 +1566,18 @@ static int load_stock(struct state *s, int64_t doc,
 	    !r->v[STOCK_TXN_ID])
 		return err_set(err, E_VALIDATE,
 			       "stock record not in canonical form");
-	if (!(p = stmt(s, S_EV_INS, err)))
-		return -1;
-	db_bind_int64(p, 1, doc);
-	db_bind_text(p, 2, sku);
-	db_bind_text(p, 3, loc);
-	db_bind_int64(p, 4, st);
-	db_bind_int64(p, 5, q);
-	db_bind_int64(p, 6, is_delta);
-	db_bind_int64(p, 7, as_of);
-	db_bind_text(p, 8, r->v[STOCK_TXN_ID]);
-	db_bind_text(p, 9, r->lin.source);
-	db_bind_text(p, 10, r->lin.file);
-	db_bind_int64(p, 11, (int64_t)r->lin.line);
-	if (step_done(p, err) < 0)
-		return -1;
-	if (db_changes(s->db) == 0) {
-		/* This txn_id was loaded before: a replay never counts twice. */
-		stats->dupes++;
-		return 0;
-	}
-	if (pos_get(s, sku, loc, st, &cur, err) < 0)
-		return -1;
-	if (is_delta) {
-		if (cur.found && as_of <= cur.snap_as_of) {
-			stats->stale++;
-			return 0;
-		}
-		if (!cur.found)
-			cur.snap_as_of = INT64_MIN;
-		if (dec_add(cur.qty, q, &cur.qty) < 0)
-			return err_set(err, E_VALIDATE, "quantity overflow");
-		if (as_of > cur.delta_as_of)
-			cur.delta_as_of = as_of;
-	} else {
-		if (cur.found && cur.snap_as_of != INT64_MIN &&
-		    (as_of < cur.snap_as_of ||
-		     (as_of == cur.snap_as_of &&
-		      strcmp(r->v[STOCK_TXN_ID], cur.snap_txn) < 0))) {
-			stats->stale++;
-			return 0;
-		}
-		/* Most feeds send snapshots only: when no delta of this
-		 * position is newer than the snapshot, skip the query. */
-		sum = 0;
-		if (cur.found && cur.delta_as_of > as_of &&
-		    delta_sum_after(s, sku, loc, st, as_of, &sum, err) < 0)
-			return -1;
-		cur.qty = q + sum;
-		cur.snap_as_of = as_of;
-		snprintf(cur.snap_txn, sizeof(cur.snap_txn), "%s",
-			 r->v[STOCK_TXN_ID]);
-	}
-	if (as_of > cur.last_as_of || !cur.found)
-		cur.last_as_of = as_of;
-	if (cur.qty < 0)
-		stats->negative++;
-	stats->applied++;
-	return pos_put(s, sku, loc, st, &cur, err);
+	return lb_add(s, doc, r, st, q, as_of, is_delta, 0, stats, err);
 }
 
 int state_keep_unapplied(struct state *s, int64_t doc,
 			 const struct canon_record *r, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_EV_INS_KEPT, err);
 	const char *states = CANON_STATES, *c;
 	size_t n;
 	int st = -1, i = 0;
 	dec q;
 	int64_t as_of;
 
-	if (!p)
-		return -1;
 	if (r->kind != CANON_STOCK || !r->v[STOCK_STATE] ||
 	    !r->v[STOCK_QUANTITY] || !r->v[STOCK_AS_OF] || !r->v[STOCK_TXN_ID])
 		return err_set(err, E_VALIDATE,
@@ -1176,19 +1601,11 @@ int state_keep_unapplied(struct state *s, int64_t doc,
 	    dt_parse_iso(r->v[STOCK_AS_OF], strlen(r->v[STOCK_AS_OF]), &as_of))
 		return err_set(err, E_VALIDATE,
 			       "stock record not in canonical form");
-	db_bind_int64(p, 1, doc);
-	db_bind_text(p, 2, r->v[STOCK_SKU]);
-	db_bind_text(p, 3, r->v[STOCK_LOCATION]);
-	db_bind_int64(p, 4, st);
-	db_bind_int64(p, 5, q);
-	db_bind_int64(p, 6, r->v[STOCK_MODE] &&
-				       !strcmp(r->v[STOCK_MODE], "delta"));
-	db_bind_int64(p, 7, as_of);
-	db_bind_text(p, 8, r->v[STOCK_TXN_ID]);
-	db_bind_text(p, 9, r->lin.source);
-	db_bind_text(p, 10, r->lin.file);
-	db_bind_int64(p, 11, (int64_t)r->lin.line);
-	return step_done(p, err);
+	/* Queued with the applied records: which of two records with one
+	 * txn_id is kept depends on their order. */
+	return lb_add(s, doc, r, st, q, as_of,
+		      r->v[STOCK_MODE] && !strcmp(r->v[STOCK_MODE], "delta"),
+		      1, NULL, err);
 }
 
 int state_load_record(struct state *s, int64_t doc,
@@ -1222,7 +1639,9 @@ int state_load_record(struct state *s, int64_t doc,
 
 int state_unload_doc(struct state *s, int64_t doc, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_EV_DOC_KEYS, err);
+	struct db_stmt *p = lb_apply(s, err) < 0
+				  ? NULL
+				  : stmt(s, S_EV_DOC_KEYS, err);
 	struct key {
 		char *sku, *loc;
 		int st;
@@ -1279,7 +1698,9 @@ int state_positions_each(struct state *s,
 			 int (*cb)(void *ud, const struct state_position *p),
 			 void *ud, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_POSITIONS, err);
+	struct db_stmt *p = lb_apply(s, err) < 0
+				  ? NULL
+				  : stmt(s, S_POSITIONS, err);
 	struct state_position pos;
 	int rc, cbrc = 0;
 
@@ -1292,6 +1713,67 @@ int state_positions_each(struct state *s,
 		pos.state = (int)db_col_int64(p, 3);
 		pos.qty = db_col_int64(p, 4);
 		pos.as_of = db_col_int64(p, 5);
+		pos.item = NULL;
+		if ((cbrc = cb(ud, &pos)) != 0)
+			break;
+	}
+	db_reset(p);
+	if (rc < 0)
+		return -1;
+	return cbrc < 0 ? -1 : 0;
+}
+
+/* Copies v into a 512-byte item buffer, cut like state_item_get's. */
+static const char *item_copy(char *buf, size_t n, const char *v)
+{
+	size_t k;
+
+	if (!v)
+		return NULL;
+	k = strlen(v);
+	if (k >= n)
+		k = n - 1;
+	memcpy(buf, v, k);
+	buf[k] = '\0';
+	return buf;
+}
+
+int state_positions_items_each(struct state *s, int with_type,
+			       int (*cb)(void *ud,
+					 const struct state_position *p),
+			       void *ud, struct err *err)
+{
+	struct db_stmt *p = lb_apply(s, err) < 0
+				  ? NULL
+				  : stmt(s, with_type ? S_POSITIONS_ITEMS
+						      : S_POSITIONS_ITEMS_NOTYPE,
+					 err);
+	struct state_position pos;
+	int rc, cbrc = 0, i, have = 0;
+
+	if (!p)
+		return -1;
+	while ((rc = db_step(p, err)) == 1) {
+		pos.sku = db_col_text(p, 0);
+		pos.location = db_col_text(p, 1);
+		pos.location_type = db_col_text(p, 2);
+		pos.state = (int)db_col_int64(p, 3);
+		pos.qty = db_col_int64(p, 4);
+		pos.as_of = db_col_int64(p, 5);
+		pos.item = NULL;
+		if (!db_col_null(p, 6)) {
+			/* Rows come by sku: read an item's columns once. */
+			if (!have ||
+			    strcmp(s->row_item_buf[ITEM_SKU], pos.sku)) {
+				for (i = 0; i < ITEM_NFIELDS; i++)
+					s->row_item[i] = item_copy(
+						s->row_item_buf[i],
+						sizeof(s->row_item_buf[i]),
+						db_col_text(p, 6 + i));
+				have = s->row_item[ITEM_SKU] != NULL;
+			}
+			pos.item = s->row_item;
+		}
 		if ((cbrc = cb(ud, &pos)) != 0)
 			break;
 	}
@@ -1570,6 +2052,8 @@ int state_integrity(struct state *s, int *ok, struct err *err)
 	const char *v;
 	int pg = db_kind_of(s->db) == DB_POSTGRES;
 
+	if (lb_apply(s, err) < 0)
+		return -1;
 	(void)err;
 	*ok = 0;
 	if (!(p = db_prepare(s->db,
@@ -1635,7 +2119,9 @@ int state_run_last_done(struct state *s, int64_t *at, struct err *err)
 
 int state_positions_negative(struct state *s, int64_t *n, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_POS_NEGATIVE, err);
+	struct db_stmt *p = lb_apply(s, err) < 0
+				  ? NULL
+				  : stmt(s, S_POS_NEGATIVE, err);
 
 	if (!p)
 		return -1;
@@ -1645,7 +2131,9 @@ int state_positions_negative(struct state *s, int64_t *n, struct err *err)
 int state_run_oldest_event(struct state *s, int64_t run_id, int64_t *as_of,
 			   int *found, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_RUN_OLDEST_EV, err);
+	struct db_stmt *p = lb_apply(s, err) < 0
+				  ? NULL
+				  : stmt(s, S_RUN_OLDEST_EV, err);
 
 	if (!p)
 		return -1;
@@ -1733,7 +2221,9 @@ int state_reconcile_each(struct state *s, int state, const char *source_a,
 			 int (*cb)(void *ud, const struct state_recon_pair *r),
 			 void *ud, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_RECONCILE, err);
+	struct db_stmt *p = lb_apply(s, err) < 0
+				  ? NULL
+				  : stmt(s, S_RECONCILE, err);
 	struct state_recon_pair r;
 	int rc, cbrc = 0;
 

@@ -159,6 +159,20 @@ int state_load_record(struct state *s, int64_t doc,
  * state): stored for reconciliation, never counted in a position. */
 int state_keep_unapplied(struct state *s, int64_t doc,
 			 const struct canon_record *r, struct err *err);
+/* Batched stock loads. After state_load_batching, inside a transaction,
+ * the two calls above queue stock records and apply them in batches,
+ * sorted by position: the result, counts included, is the same as one
+ * at a time (see state.c), but the counts in the load_stats given with
+ * the records are complete only after state_load_flush, which applies
+ * what waits and ends batching. state_commit applies it too,
+ * state_rollback drops it, and the queries that read stock events or
+ * positions apply it first. An error while applying is located at the
+ * failing record's source file and line. Without state_load_batching
+ * (and outside a transaction) records are applied at once. */
+void state_load_batching(struct state *s);
+int state_load_flush(struct state *s, struct err *err);
+/* For tests: at most n records (>= 1) per batch; the default is 65536. */
+void state_load_batch_max(struct state *s, size_t n);
 /* Removes the stock events a document loaded and recomputes the positions
  * they touched from the remaining events. */
 int state_unload_doc(struct state *s, int64_t doc, struct err *err);
@@ -172,10 +186,23 @@ struct state_position {
 	int state;                  /* index in CANON_STATES */
 	dec qty;
 	int64_t as_of;
+	/* state_positions_items_each: the sku's item fields (ITEM_NFIELDS,
+	 * NULL for absent ones, each cut at 511 bytes like state_item_get),
+	 * or NULL when the sku has no item row; always NULL from
+	 * state_positions_each. */
+	const char *const *item;
 };
 int state_positions_each(struct state *s,
 			 int (*cb)(void *ud, const struct state_position *p),
 			 void *ud, struct err *err);
+/* The same rows in the same order, each with its item joined in (one
+ * query for the whole snapshot, not one lookup per row). p->item is valid
+ * during the callback only. with_type = 0 skips the locations lookup:
+ * p->location_type is then "" for every row. */
+int state_positions_items_each(struct state *s, int with_type,
+			       int (*cb)(void *ud,
+					 const struct state_position *p),
+			       void *ud, struct err *err);
 /* Item master rows joined with the default regular price; values are
  * indexed like the item field table, price and currency appended. */
 int state_items_each(struct state *s,

@@ -358,6 +358,16 @@ static const char *parse_str(const char *p, const char *end, struct arena *a,
 	if (p >= end || *p != '"')
 		return NULL;
 	p++;
+	/* Most strings have no escape: find the closing quote and copy. */
+	if ((q = memchr(p, '"', (size_t)(end - p))) &&
+	    !memchr(p, '\\', (size_t)(q - p))) {
+		if (!(s = arena_alloc(a, (size_t)(q - p) + 1)))
+			return NULL;
+		memcpy(s, p, (size_t)(q - p));
+		s[q - p] = '\0';
+		*out = s;
+		return q + 1;
+	}
 	for (q = p; q < end && *q != '"'; q++)
 		if (*q == '\\' && ++q >= end)
 			return NULL;
@@ -401,6 +411,8 @@ int canon_from_jsonl(const char *line, size_t n, struct canon_record *r,
 {
 	const char *p = line, *end = line + n;
 	int have_kind = 0;
+	const struct canon_field *f = NULL;
+	size_t nf = 0, next = 0;
 
 	memset(r, 0, sizeof(*r));
 	while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
@@ -444,19 +456,24 @@ int canon_from_jsonl(const char *line, size_t n, struct canon_record *r,
 					       "unknown canonical kind");
 			r->kind = (enum canon_kind)k;
 			have_kind = 1;
+			f = canon_fields(r->kind, &nf);
 		} else if (!have_kind) {
 			return err_set(err, E_PARSE, "kind must come first");
-		} else if (!strcmp(key, "_source")) {
+		} else if (key[0] == '_' && !strcmp(key, "_source")) {
 			r->lin.source = val;
-		} else if (!strcmp(key, "_file")) {
+		} else if (key[0] == '_' && !strcmp(key, "_file")) {
 			r->lin.file = val;
-		} else if (!strcmp(key, "_line")) {
+		} else if (key[0] == '_' && !strcmp(key, "_line")) {
 			r->lin.line = num;
-		} else if (!strcmp(key, "_where")) {
+		} else if (key[0] == '_' && !strcmp(key, "_where")) {
 			r->lin.where = val;
 		} else {
-			int i = canon_field_index(r->kind, key);
+			/* Written in table order: try the next field first. */
+			int i = next < nf && !strcmp(f[next].name, key)
+					? (int)next
+					: canon_field_index(r->kind, key);
 
+			next = i < 0 ? next : (size_t)i + 1;
 			if (i < 0 || !val)
 				return err_set(err, E_PARSE,
 					       "unknown field '%s' for %s", key,

@@ -62,6 +62,10 @@ int outbound_header(const struct outbound *o, const struct outbound_env *env,
  * closing XML tags; nothing for csv and jsonl. */
 int outbound_footer(const struct outbound *o, const struct outbound_env *env,
 		    struct buf *out, struct err *err);
+/* 1 when header and footer do not depend on env (csv: the column names;
+ * jsonl: none), so they may be written before the rows are counted; 0
+ * for xml and EDI envelopes (times, counts, control numbers). */
+int outbound_header_fixed(const struct outbound *o);
 /* Appends one rendered row (with its line end) to out. get() returns the
  * value of a row field or NULL when absent; temporaries come from a, which
  * the caller resets per row. Returns -1 with err (nothing appended), or

@@ -101,6 +101,7 @@ struct outbound {
 	const char *kind;
 	enum ob_fmt fmt;
 	char delim, quote;
+	unsigned char csv_special[256]; /* 1 for delim, quote, CR, LF */
 	int header;
 	const char *eol;
 	const char *names[32];  /* row fields of the kind */

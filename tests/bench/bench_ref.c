@@ -8,8 +8,9 @@
  *                                 ONE prepared INSERT in ONE transaction
  *                                 into the state store's stock_events table
  *                                 (same columns and indexes, same WAL,
- *                                 synchronous=FULL and cache size as
- *                                 pipeline/state.c)
+ *                                 synchronous=FULL, cache size and
+ *                                 connection options (no mutex, no
+ *                                 memory statistics) as pipeline/state.c)
  * Each prints one line "records N" (terminators found, rows inserted);
  * bench.sh times the process (wall time, peak RSS).
  */
@@ -70,7 +71,11 @@ static int sqlite_ref(const char *path, unsigned long rows)
 	char sku[32], loc[32], txn[64];
 
 	unlink(path);
-	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	if (sqlite3_open_v2(path, &db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				    SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db,

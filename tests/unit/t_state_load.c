@@ -1,0 +1,633 @@
+/* t_state_load.c - batched stock loads (state_load_batching) against a
+ * straightforward reference: an in-memory model of the position rules
+ * applied one record at a time, as the store did before batches. Random
+ * event sequences (snapshots, deltas, equal times, replayed txn_ids,
+ * records kept unapplied, negative counts), loaded per document in one
+ * transaction with batches of many sizes, must give the same positions
+ * (every column), the same events and the same counts; and a document
+ * taken back (state_unload_doc) must leave what the model leaves. Also:
+ * a full batch applies itself, a rollback drops what waits, queries see
+ * what waits, and state_positions_items_each joins the items. */
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../pipeline/state.h"
+#include "t.h"
+
+/* ---- the reference model ------------------------------------------ */
+
+#define M_EVENTS 4096
+#define M_POS 64
+
+struct m_ev {
+	char sku[8], loc[8], txn[32];
+	int st, delta, doc, applied, alive;
+	int64_t qty, as_of;
+};
+
+struct m_pos {
+	char sku[8], loc[8];
+	int st, found;
+	int64_t qty, snap_as_of, last_as_of, delta_as_of;
+	char snap_txn[32];
+};
+
+struct model {
+	struct m_ev ev[M_EVENTS];
+	int nev;
+	struct m_pos pos[M_POS];
+	int npos;
+};
+
+static struct m_pos *m_find(struct model *m, const char *sku, const char *loc,
+			    int st, int create)
+{
+	int i;
+
+	for (i = 0; i < m->npos; i++)
+		if (m->pos[i].st == st && !strcmp(m->pos[i].sku, sku) &&
+		    !strcmp(m->pos[i].loc, loc))
+			return &m->pos[i];
+	if (!create || m->npos == M_POS)
+		return NULL;
+	memset(&m->pos[m->npos], 0, sizeof(m->pos[0]));
+	memcpy(m->pos[m->npos].sku, sku, strlen(sku) + 1);
+	memcpy(m->pos[m->npos].loc, loc, strlen(loc) + 1);
+	m->pos[m->npos].st = st;
+	m->pos[m->npos].snap_as_of = INT64_MIN;
+	m->pos[m->npos].delta_as_of = INT64_MIN;
+	return &m->pos[m->npos++];
+}
+
+static int64_t m_delta_sum(const struct model *m, const char *sku,
+			   const char *loc, int st, int64_t after)
+{
+	int64_t sum = 0;
+	int i;
+
+	for (i = 0; i < m->nev; i++) {
+		const struct m_ev *e = &m->ev[i];
+
+		if (e->alive && e->applied && e->delta && e->st == st &&
+		    e->as_of > after && !strcmp(e->sku, sku) &&
+		    !strcmp(e->loc, loc))
+			sum += e->qty;
+	}
+	return sum;
+}
+
+/* One record, as the store applied records one by one. */
+static void m_load(struct model *m, int doc, const struct m_ev *in, int kept,
+		   struct load_stats *ls)
+{
+	struct m_ev *e;
+	struct m_pos *p;
+	int i;
+
+	for (i = 0; i < m->nev; i++)
+		if (m->ev[i].alive && !strcmp(m->ev[i].txn, in->txn)) {
+			if (!kept)
+				ls->dupes++;
+			return;
+		}
+	e = &m->ev[m->nev++];
+	*e = *in;
+	e->doc = doc;
+	e->applied = !kept;
+	e->alive = 1;
+	if (kept)
+		return;
+	p = m_find(m, e->sku, e->loc, e->st, 1);
+	if (e->delta) {
+		if (p->found && e->as_of <= p->snap_as_of) {
+			ls->stale++;
+			return;
+		}
+		p->qty += e->qty;
+		if (e->as_of > p->delta_as_of)
+			p->delta_as_of = e->as_of;
+	} else {
+		int64_t sum = 0;
+
+		if (p->found && p->snap_as_of != INT64_MIN &&
+		    (e->as_of < p->snap_as_of ||
+		     (e->as_of == p->snap_as_of &&
+		      strcmp(e->txn, p->snap_txn) < 0))) {
+			ls->stale++;
+			return;
+		}
+		if (p->found && p->delta_as_of > e->as_of)
+			sum = m_delta_sum(m, e->sku, e->loc, e->st, e->as_of);
+		p->qty = e->qty + sum;
+		p->snap_as_of = e->as_of;
+		snprintf(p->snap_txn, sizeof(p->snap_txn), "%s", e->txn);
+	}
+	if (e->as_of > p->last_as_of || !p->found)
+		p->last_as_of = e->as_of;
+	p->found = 1;
+	if (p->qty < 0)
+		ls->negative++;
+	ls->applied++;
+}
+
+/* Takes a document back: its events go, its positions are recomputed
+ * from what is left (latest snapshot by as_of then txn_id, plus the
+ * deltas after it), or disappear when nothing applied is left. */
+static void m_unload(struct model *m, int doc)
+{
+	int i, j, k;
+
+	for (i = 0; i < m->nev; i++)
+		if (m->ev[i].doc == doc)
+			m->ev[i].alive = 0;
+	for (k = 0; k < m->npos; k++) {
+		struct m_pos *p = &m->pos[k];
+		const struct m_ev *snap = NULL;
+		int n = 0;
+
+		p->last_as_of = 0;
+		p->delta_as_of = INT64_MIN;
+		for (j = 0; j < m->nev; j++) {
+			const struct m_ev *e = &m->ev[j];
+
+			if (!e->alive || !e->applied || e->st != p->st ||
+			    strcmp(e->sku, p->sku) || strcmp(e->loc, p->loc))
+				continue;
+			if (!n++ || e->as_of > p->last_as_of)
+				p->last_as_of = e->as_of;
+			if (e->delta && e->as_of > p->delta_as_of)
+				p->delta_as_of = e->as_of;
+			if (!e->delta &&
+			    (!snap || e->as_of > snap->as_of ||
+			     (e->as_of == snap->as_of &&
+			      strcmp(e->txn, snap->txn) > 0)))
+				snap = e;
+		}
+		if (!n) {
+			m->pos[k--] = m->pos[--m->npos];
+			continue;
+		}
+		p->snap_as_of = snap ? snap->as_of : INT64_MIN;
+		snprintf(p->snap_txn, sizeof(p->snap_txn), "%s",
+			 snap ? snap->txn : "");
+		p->qty = (snap ? snap->qty : 0) +
+			 m_delta_sum(m, p->sku, p->loc, p->st, p->snap_as_of);
+	}
+}
+
+/* ---- comparing the store with the model ---------------------------- */
+
+static int pos_cmp(const void *a, const void *b)
+{
+	const struct m_pos *x = a, *y = b;
+	int c = strcmp(x->sku, y->sku);
+
+	if (!c)
+		c = strcmp(x->loc, y->loc);
+	return c ? c : x->st - y->st;
+}
+
+static int ev_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct m_ev *)a)->txn,
+		      ((const struct m_ev *)b)->txn);
+}
+
+/* The model's positions and live events, in the text dump_db gives. */
+static void dump_model(struct model *m, char *out, size_t n)
+{
+	static struct m_ev ev[M_EVENTS];
+	size_t len = 0;
+	int i, k = 0;
+
+	qsort(m->pos, (size_t)m->npos, sizeof(m->pos[0]), pos_cmp);
+	for (i = 0; i < m->npos && len < n; i++) {
+		const struct m_pos *p = &m->pos[i];
+		char snap[24] = "-", delta[24] = "-";
+
+		if (p->snap_as_of != INT64_MIN)
+			snprintf(snap, sizeof(snap), "%" PRId64, p->snap_as_of);
+		if (p->delta_as_of != INT64_MIN)
+			snprintf(delta, sizeof(delta), "%" PRId64,
+				 p->delta_as_of);
+		len += (size_t)snprintf(out + len, n - len,
+					"P %s %s %d %" PRId64 " %s %s %" PRId64
+					" %s\n",
+					p->sku, p->loc, p->st, p->qty, snap,
+					p->snap_as_of != INT64_MIN ? p->snap_txn
+								   : "-",
+					p->last_as_of, delta);
+	}
+	for (i = 0; i < m->nev; i++)
+		if (m->ev[i].alive)
+			ev[k++] = m->ev[i];
+	qsort(ev, (size_t)k, sizeof(ev[0]), ev_cmp);
+	for (i = 0; i < k && len < n; i++)
+		len += (size_t)snprintf(out + len, n - len,
+					"E %s %d %s %s %d %" PRId64 " %d %" PRId64
+					" %d\n",
+					ev[i].txn, ev[i].doc, ev[i].sku,
+					ev[i].loc, ev[i].st, ev[i].qty,
+					ev[i].delta, ev[i].as_of,
+					ev[i].applied);
+}
+
+static void dump_db(const char *dir, char *out, size_t n)
+{
+	char path[256];
+	sqlite3 *db;
+	sqlite3_stmt *p;
+	size_t len = 0;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT sku, location, state, qty,"
+			       " coalesce(snap_as_of, '-'),"
+			       " coalesce(snap_txn, '-'), last_as_of,"
+			       " coalesce(delta_as_of, '-') FROM positions"
+			       " ORDER BY sku, location, state",
+			       -1, &p, NULL) == SQLITE_OK) {
+		while (sqlite3_step(p) == SQLITE_ROW && len < n)
+			len += (size_t)snprintf(
+				out + len, n - len, "P %s %s %d %lld %s %s %lld %s\n",
+				sqlite3_column_text(p, 0),
+				sqlite3_column_text(p, 1),
+				sqlite3_column_int(p, 2),
+				(long long)sqlite3_column_int64(p, 3),
+				sqlite3_column_text(p, 4),
+				sqlite3_column_text(p, 5),
+				(long long)sqlite3_column_int64(p, 6),
+				sqlite3_column_text(p, 7));
+		sqlite3_finalize(p);
+	}
+	if (sqlite3_prepare_v2(db,
+			       "SELECT txn_id, doc, sku, location, state, qty,"
+			       " delta, as_of, applied FROM stock_events"
+			       " ORDER BY txn_id",
+			       -1, &p, NULL) == SQLITE_OK) {
+		while (sqlite3_step(p) == SQLITE_ROW && len < n)
+			len += (size_t)snprintf(
+				out + len, n - len, "E %s %d %s %s %d %lld %d %lld %d\n",
+				sqlite3_column_text(p, 0),
+				sqlite3_column_int(p, 1),
+				sqlite3_column_text(p, 2),
+				sqlite3_column_text(p, 3),
+				sqlite3_column_int(p, 4),
+				(long long)sqlite3_column_int64(p, 5),
+				sqlite3_column_int(p, 6),
+				(long long)sqlite3_column_int64(p, 7),
+				sqlite3_column_int(p, 8));
+		sqlite3_finalize(p);
+	}
+	sqlite3_close(db);
+}
+
+/* ---- random documents ----------------------------------------------- */
+
+struct gen_rec {
+	struct m_ev e;
+	int kept;
+	char qty[24], as_of[24];
+};
+
+static uint64_t rnd(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static const char *const g_states[] = {"on_hand", "reserved"};
+
+/* n records of document doc; txn_ids are sometimes those of earlier
+ * records (any key, this document or an earlier one). */
+static void gen_doc(uint64_t *seed, int doc, struct gen_rec *r, int n,
+		    struct gen_rec *all, int nall)
+{
+	static const char *const skus[] = {"A", "B", "C", "D"};
+	static const char *const locs[] = {"L1", "L2"};
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct m_ev *e = &r[i].e;
+		uint64_t x = rnd(seed);
+
+		memset(&r[i], 0, sizeof(r[i]));
+		snprintf(e->sku, sizeof(e->sku), "%s", skus[x % 4]);
+		snprintf(e->loc, sizeof(e->loc), "%s", locs[x / 4 % 2]);
+		e->st = (int)(x / 8 % 2);
+		e->delta = x / 16 % 10 < 3;
+		e->qty = ((int64_t)(x / 160 % 26) - (e->delta ? 12 : 3)) *
+			 DEC_SCALE;
+		/* few distinct times: equal-time snapshots are common */
+		e->as_of = 1795132800 + (int64_t)(x / 4160 % 6) * 3600;
+		r[i].kept = x / 24960 % 100 < 12;
+		x = rnd(seed);
+		if (x % 100 < 6 && nall + i > 0) {
+			int j = (int)(x / 100 % (uint64_t)(nall + i));
+			const struct gen_rec *o = j < nall ? &all[j]
+							   : &r[j - nall];
+
+			snprintf(e->txn, sizeof(e->txn), "%s", o->e.txn);
+		} else {
+			snprintf(e->txn, sizeof(e->txn), "d%d-%03d-%c", doc,
+				 i, (char)('a' + x / 100 % 26));
+		}
+		snprintf(r[i].qty, sizeof(r[i].qty), "%" PRId64,
+			 e->qty / DEC_SCALE);
+		snprintf(r[i].as_of, sizeof(r[i].as_of),
+			 "2026-11-20T%02d:00:00Z",
+			 (int)((e->as_of - 1795132800) / 3600));
+	}
+}
+
+static struct canon_record to_canon(const struct gen_rec *g)
+{
+	struct canon_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = CANON_STOCK;
+	r.v[STOCK_SKU] = g->e.sku;
+	r.v[STOCK_LOCATION] = g->e.loc;
+	r.v[STOCK_STATE] = g_states[g->e.st];
+	r.v[STOCK_QUANTITY] = g->qty;
+	r.v[STOCK_MODE] = g->e.delta ? "delta" : "snapshot";
+	r.v[STOCK_AS_OF] = g->as_of;
+	r.v[STOCK_TXN_ID] = g->e.txn;
+	r.lin.source = "s";
+	r.lin.file = "f.csv";
+	r.lin.line = 2;
+	return r;
+}
+
+/* Loads doc's records in one transaction, batched with at most cap
+ * records per batch (0: not batched), like the load stage. */
+static int load_doc(struct state *st, int doc, const struct gen_rec *r,
+		    int n, size_t cap, struct load_stats *ls, struct err *e)
+{
+	int i;
+
+	memset(ls, 0, sizeof(*ls));
+	if (state_begin(st, e) < 0)
+		return -1;
+	if (cap) {
+		state_load_batch_max(st, cap);
+		state_load_batching(st);
+	}
+	if (state_unload_doc(st, doc, e) < 0)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		struct canon_record c = to_canon(&r[i]);
+
+		if ((r[i].kept ? state_keep_unapplied(st, doc, &c, e)
+			       : state_load_record(st, doc, &c, ls, e)) < 0)
+			goto fail;
+	}
+	if (state_load_flush(st, e) < 0)
+		goto fail;
+	return state_commit(st, e);
+fail:
+	state_rollback(st);
+	return -1;
+}
+
+#define NDOC 3
+#define NREC 300
+
+T_TEST(state_load_batches_match_one_by_one)
+{
+	static struct gen_rec all[NDOC * NREC];
+	static struct model m;
+	static char want[1 << 17], got[1 << 17];
+	static const size_t caps[] = {0, 1, 2, 3, 7, 64, 65536};
+	size_t c;
+	int seed;
+
+	for (seed = 1; seed <= 4; seed++) {
+		uint64_t g = (uint64_t)seed;
+		int d, i;
+
+		for (d = 0; d < NDOC; d++)
+			gen_doc(&g, d + 1, all + d * NREC, NREC, all,
+				d * NREC);
+		for (c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+			struct state *st;
+			struct err e = ERR_INIT;
+			struct load_stats ls, ms;
+			char dir[32];
+
+			snprintf(dir, sizeof(dir), "s%d-%zu", seed, caps[c]);
+			memset(&m, 0, sizeof(m));
+			T_OK(state_open(dir, &st, &e), &e);
+			for (d = 0; d < NDOC; d++) {
+				memset(&ms, 0, sizeof(ms));
+				for (i = 0; i < NREC; i++)
+					m_load(&m, d + 1, &all[d * NREC + i].e,
+					       all[d * NREC + i].kept, &ms);
+				T_OK(load_doc(st, d + 1, all + d * NREC, NREC,
+					      caps[c], &ls, &e),
+				     &e);
+				T_EQ_INT(ls.applied, ms.applied);
+				T_EQ_INT(ls.dupes, ms.dupes);
+				T_EQ_INT(ls.stale, ms.stale);
+				T_EQ_INT(ls.negative, ms.negative);
+				dump_model(&m, want, sizeof(want));
+				dump_db(dir, got, sizeof(got));
+				T_EQ_STR(got, want);
+			}
+			/* A rerun takes document 2 back, then loads it again
+			 * (batched differently): back where it was. */
+			T_OK(state_begin(st, &e), &e);
+			T_OK(state_unload_doc(st, 2, &e), &e);
+			T_OK(state_commit(st, &e), &e);
+			m_unload(&m, 2);
+			dump_model(&m, want, sizeof(want));
+			dump_db(dir, got, sizeof(got));
+			T_EQ_STR(got, want);
+			memset(&ms, 0, sizeof(ms));
+			for (i = 0; i < NREC; i++)
+				m_load(&m, 2, &all[NREC + i].e,
+				       all[NREC + i].kept, &ms);
+			T_OK(load_doc(st, 2, all + NREC, NREC,
+				      caps[(c + 3) % (sizeof(caps) /
+						      sizeof(caps[0]))],
+				      &ls, &e),
+			     &e);
+			T_EQ_INT(ls.applied, ms.applied);
+			T_EQ_INT(ls.dupes, ms.dupes);
+			T_EQ_INT(ls.stale, ms.stale);
+			T_EQ_INT(ls.negative, ms.negative);
+			dump_model(&m, want, sizeof(want));
+			dump_db(dir, got, sizeof(got));
+			T_EQ_STR(got, want);
+			state_close(st);
+		}
+	}
+}
+
+static struct canon_record snap(const char *sku, const char *qty,
+				const char *txn)
+{
+	struct canon_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = CANON_STOCK;
+	r.v[STOCK_SKU] = sku;
+	r.v[STOCK_LOCATION] = "L";
+	r.v[STOCK_STATE] = "on_hand";
+	r.v[STOCK_QUANTITY] = qty;
+	r.v[STOCK_MODE] = "snapshot";
+	r.v[STOCK_AS_OF] = "2026-11-20T06:00:00Z";
+	r.v[STOCK_TXN_ID] = txn;
+	r.lin.source = "s";
+	r.lin.file = "f.csv";
+	r.lin.line = 7;
+	return r;
+}
+
+static int count_pos(void *ud, const struct state_position *p)
+{
+	(void)p;
+	(*(int *)ud)++;
+	return 0;
+}
+
+T_TEST(state_load_batch_full_rollback_and_reads)
+{
+	struct state *st;
+	struct err e = ERR_INIT;
+	struct load_stats ls;
+	struct canon_record r;
+	int n = 0;
+
+	memset(&ls, 0, sizeof(ls));
+	T_OK(state_open("st", &st, &e), &e);
+	state_load_batch_max(st, 3);
+	/* A batch applies itself when full: the counts arrive with it. */
+	T_OK(state_begin(st, &e), &e);
+	state_load_batching(st);
+	r = snap("A", "1", "t1");
+	T_OK(state_load_record(st, 1, &r, &ls, &e), &e);
+	r = snap("B", "2", "t2");
+	T_OK(state_load_record(st, 1, &r, &ls, &e), &e);
+	T_EQ_INT(ls.applied, 0);
+	r = snap("C", "3", "t3");
+	T_OK(state_load_record(st, 1, &r, &ls, &e), &e);
+	T_EQ_INT(ls.applied, 3);
+	/* A query reads what waits: D is counted before the flush. */
+	r = snap("D", "4", "t1"); /* a replay of t1 */
+	T_OK(state_load_record(st, 1, &r, &ls, &e), &e);
+	r = snap("E", "5", "t5");
+	T_OK(state_load_record(st, 1, &r, &ls, &e), &e);
+	T_EQ_INT(ls.dupes, 0);
+	T_OK(state_positions_each(st, count_pos, &n, &e), &e);
+	T_EQ_INT(n, 4);
+	T_EQ_INT(ls.dupes, 1);
+	T_EQ_INT(ls.applied, 4);
+	T_OK(state_commit(st, &e), &e);
+	/* A rollback drops the batch with the transaction. */
+	T_OK(state_begin(st, &e), &e);
+	state_load_batching(st);
+	r = snap("F", "6", "t6");
+	T_OK(state_load_record(st, 2, &r, &ls, &e), &e);
+	state_rollback(st);
+	T_OK(state_begin(st, &e), &e);
+	T_OK(state_commit(st, &e), &e);
+	n = 0;
+	T_OK(state_positions_each(st, count_pos, &n, &e), &e);
+	T_EQ_INT(n, 4);
+	T_EQ_INT(ls.applied, 4);
+	/* Nothing of F was kept: its txn_id loads now, unbatched. */
+	r = snap("F", "6", "t6");
+	T_OK(state_load_record(st, 2, &r, &ls, &e), &e);
+	T_EQ_INT(ls.applied, 5);
+	/* A record without a location (validation never lets one through)
+	 * is applied on its own, as one at a time, and refused by the
+	 * store: NOT NULL, on SQLite as on PostgreSQL. The transaction is
+	 * rolled back with what the batch held. */
+	T_OK(state_begin(st, &e), &e);
+	state_load_batching(st);
+	r = snap("G", "7", "t7");
+	T_OK(state_load_record(st, 3, &r, &ls, &e), &e);
+	r = snap("H", "7", "t8");
+	r.v[STOCK_LOCATION] = NULL;
+	T_ASSERT(state_load_record(st, 3, &r, &ls, &e) < 0);
+	T_ASSERT(strstr(e.reason, "NOT NULL") != NULL);
+	state_rollback(st);
+	err_clear(&e);
+	n = 0;
+	T_OK(state_positions_each(st, count_pos, &n, &e), &e);
+	T_EQ_INT(n, 5);
+	state_close(st);
+}
+
+static int collect_items(void *ud, const struct state_position *p)
+{
+	char *out = ud;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 1024 - n, "%s/%s/%s/%s/%zu;", p->sku, p->location,
+		 p->location_type,
+		 p->item ? (p->item[ITEM_GTIN] ? p->item[ITEM_GTIN] : "-")
+			 : "none",
+		 p->item && p->item[ITEM_DESCRIPTION]
+			 ? strlen(p->item[ITEM_DESCRIPTION])
+			 : (size_t)0);
+	return 0;
+}
+
+T_TEST(state_positions_items_each_joins_items)
+{
+	struct state *st;
+	struct err e = ERR_INIT;
+	struct load_stats ls;
+	struct canon_record r;
+	static char desc[700];
+	char out[1024] = "";
+
+	memset(&ls, 0, sizeof(ls));
+	memset(desc, 'x', sizeof(desc) - 1);
+	T_OK(state_open("st", &st, &e), &e);
+	memset(&r, 0, sizeof(r));
+	r.kind = CANON_ITEM;
+	r.v[ITEM_SKU] = "A";
+	r.v[ITEM_GTIN] = "4006381333931";
+	r.v[ITEM_DESCRIPTION] = desc;
+	T_OK(state_load_record(st, 1, &r, &ls, &e), &e);
+	r.v[ITEM_SKU] = "C";
+	r.v[ITEM_GTIN] = NULL;
+	r.v[ITEM_DESCRIPTION] = "short";
+	T_OK(state_load_record(st, 1, &r, &ls, &e), &e);
+	memset(&r, 0, sizeof(r));
+	r.kind = CANON_LOCATION;
+	r.v[LOC_LOCATION_ID] = "L";
+	r.v[LOC_TYPE] = "store";
+	T_OK(state_load_record(st, 1, &r, &ls, &e), &e);
+	r = snap("A", "1", "t1");
+	T_OK(state_load_record(st, 2, &r, &ls, &e), &e);
+	r = snap("B", "1", "t2");
+	T_OK(state_load_record(st, 2, &r, &ls, &e), &e);
+	r = snap("C", "1", "t3");
+	r.v[STOCK_LOCATION] = "M";
+	T_OK(state_load_record(st, 2, &r, &ls, &e), &e);
+	r = snap("C", "1", "t4");
+	T_OK(state_load_record(st, 2, &r, &ls, &e), &e);
+	/* Long item fields are cut at 511 bytes, like state_item_get. */
+	T_OK(state_positions_items_each(st, 1, collect_items, out, &e), &e);
+	T_EQ_STR(out, "A/L/store/4006381333931/511;B/L/store/none/0;"
+		      "C/L/store/-/5;C/M//-/5;");
+	out[0] = '\0';
+	T_OK(state_positions_items_each(st, 0, collect_items, out, &e), &e);
+	T_EQ_STR(out, "A/L//4006381333931/511;B/L//none/0;"
+		      "C/L//-/5;C/M//-/5;");
+	state_close(st);
+}
