@@ -39,10 +39,6 @@ int run_stopping(void)
 	return stop_requested != 0;
 }
 
-const char *run_stage_name(int stage)
-{
-	return stage >= 0 && stage <= ST_DELIVER ? stages[stage] : "?";
-}
 
 static void on_signal(int sig)
 {
@@ -2152,6 +2148,19 @@ int run_setup(struct run *r, const struct cli_global *g,
 	return 0;
 }
 
+int run_fail(const struct err *err)
+{
+	char msg[1200];
+	int code;
+
+	err_format(err, msg, sizeof(msg));
+	log_msg("error", "stockpipe: %s", msg);
+	code = err_exit_code(err);
+	/* The run did not get to do its work: never "done". */
+	return code == EXIT_REJECTS || code == EXIT_DONE ? EXIT_INTERNAL
+							 : code;
+}
+
 void run_teardown(struct run *r, int lock_fd)
 {
 	state_close(r->st);
@@ -2338,15 +2347,8 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 	if ((code = run_conclude(&r, &err)) < 0)
 		goto report_err;
 	goto out;
-report_err: {
-	char msg[1200];
-
-	err_format(&err, msg, sizeof(msg));
-	log_msg("error", "stockpipe: %s", msg);
-	code = err_exit_code(&err);
-	if (code == EXIT_REJECTS || code == EXIT_DONE)
-		code = EXIT_INTERNAL;
-}
+report_err:
+	code = run_fail(&err);
 out:
 	run_teardown(&r, lock_fd);
 	return code;

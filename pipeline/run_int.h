@@ -62,6 +62,10 @@ int run_setup(struct run *r, const struct cli_global *g,
 	      struct err *err);
 void run_teardown(struct run *r, int lock_fd);
 
+/* Logs err as the reason the command stopped and returns its exit code
+ * (never 0 or 1: the work was not done). */
+int run_fail(const struct err *err);
+
 /* True once SIGTERM/SIGINT asked us to stop at the next safe point. */
 int run_stopping(void);
 
@@ -69,9 +73,9 @@ int run_stopping(void);
 int run_src_open(struct src_ctx *sc, struct err *err);
 void run_src_close(struct src_ctx *sc);
 
-/* Lists a source and records its fetch units (once per run; a failed
- * connection or listing is recorded as a failed "(list)" unit). -1 only
- * when the state store fails. */
+/* Lists a source and records its fetch units (once per run). 0 done;
+ * 1 when the connection or the listing failed (recorded as a failed
+ * "(list)" unit); -1 only when the state store fails. */
 int run_plan_source(struct run *r, struct src_ctx *sc, struct err *err);
 
 /* Does one unit of a source stage (fetch, unpack, map, load) with sc, or
@@ -94,8 +98,5 @@ int run_plan_target(struct run *r, const struct cfg_target *t,
 /* Builds and writes the run's report, records its final state, writes
  * metrics and prints the summary. Returns the process exit code. */
 int run_conclude(struct run *r, struct err *err);
-
-/* "HOST:PID" style id of this process, for `show` and leases. */
-const char *run_stage_name(int stage);
 
 #endif

@@ -547,16 +547,9 @@ int work_main(const struct cli_global *g, const struct work_opts *o)
 			w.worker, (long long)w.units, w.units == 1 ? "" : "s",
 			code);
 	goto out;
-report_err: {
-	char msg[1200];
-
+report_err:
 	heartbeat_stop(&hb);
-	err_format(&err, msg, sizeof(msg));
-	log_msg("error", "stockpipe: %s", msg);
-	code = err_exit_code(&err);
-	if (code == EXIT_REJECTS || code == EXIT_DONE)
-		code = EXIT_INTERNAL;
-}
+	code = run_fail(&err);
 out:
 	if (w.src)
 		for (i = 0; i < w.r.cfg->nsources; i++)
@@ -616,15 +609,8 @@ int work_plan(const struct cli_global *g)
 	fflush(stdout);
 	code = EXIT_DONE;
 	goto out;
-report_err: {
-	char msg[1200];
-
-	err_format(&err, msg, sizeof(msg));
-	log_msg("error", "stockpipe: %s", msg);
-	code = err_exit_code(&err);
-	if (code == EXIT_REJECTS || code == EXIT_DONE)
-		code = EXIT_INTERNAL;
-}
+report_err:
+	code = run_fail(&err);
 out:
 	run_teardown(&r, lock_fd);
 	return code;
