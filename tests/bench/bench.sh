@@ -59,7 +59,7 @@ fi
 W=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/sp-bench.XXXXXX")}
 mkdir -p "$W"
 [ "${BENCH_KEEP:-0}" = 1 ] || trap 'rm -rf "$W"' EXIT
-LIBS=$(pkg-config --libs libarchive libxml-2.0 libssh2 sqlite3 yaml-0.1 \
+LIBS=$(pkg-config --libs libarchive libxml-2.0 libssh2 sqlite3 libpq yaml-0.1 \
 	libcrypto 2>/dev/null)
 objs=$(ls "$SRC"/build/transforms/*.o "$SRC"/build/pipeline/*.o \
 	"$SRC"/build/connectors/*.o 2>/dev/null | grep -v '/main\.o$')
@@ -67,7 +67,7 @@ CCW="cc -std=c11 -Wall -Wextra -Wshadow -Wformat=2 -Wvla -O2 -D_GNU_SOURCE"
 $CCW -o "$W/gen" "$SRC/tests/bench/gen_bench.c" || exit 70
 $CCW -o "$W/ref" "$SRC/tests/bench/bench_ref.c" -lsqlite3 || exit 70
 # shellcheck disable=SC2086 # word lists by design
-$CCW -o "$W/tok" "$SRC/tests/bench/edi_tok_bench.c" $objs $LIBS -lcsv ||
+$CCW -o "$W/tok" "$SRC/tests/bench/edi_tok_bench.c" $objs $LIBS -lcsv -pthread ||
 	exit 70
 NOTES=$W/notes
 : >"$NOTES"
