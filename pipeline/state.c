@@ -1519,7 +1519,8 @@ static const char *lb_key(struct load_batch *b, const struct canon_record *r,
 	       ll = strlen(r->v[STOCK_LOCATION]) + 1,
 	       lt = strlen(r->v[STOCK_TXN_ID]) + 1;
 	char *c = arena_alloc(&b->a, ls + ll + lt);
-	static const char none[3];
+	static const char none[3]; /* three empty strings: the caller's
+				    * pointers stay valid until it retries */
 
 	if (!c) {
 		*ok = 0;
@@ -1532,7 +1533,8 @@ static const char *lb_key(struct load_batch *b, const struct canon_record *r,
 }
 
 /* Queues one validated stock record; applies the batch when it is full,
- * and at once outside a transaction (each record on its own, as ever). */
+ * and at once without state_load_batching (one record at a time, as
+ * before). */
 static int lb_add(struct state *s, int64_t doc, const struct canon_record *r,
 		  int st, dec q, int64_t as_of, int is_delta, int kept,
 		  struct load_stats *stats, struct err *err)
@@ -1565,8 +1567,8 @@ static int lb_add(struct state *s, int64_t doc, const struct canon_record *r,
 			return err_set(err, E_NOMEM, "out of memory");
 		}
 	}
-	/* A record without a key is stored alone: the insert refuses it,
-	 * as it did one by one. */
+	/* A record without a key cannot be sorted: it is applied on its
+	 * own, as one at a time (the INSERT OR IGNORE skips it). */
 	if ((alone || b->n == b->max) && lb_apply(s, err) < 0)
 		return -1;
 	for (tries = 0;; tries++) {
