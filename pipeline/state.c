@@ -1203,7 +1203,7 @@ static int stock_apply(struct state *s, const struct lb_rec *e,
 	return 1;
 }
 
-/* Records e in stock_events (INSERT OR IGNORE on the txn_id). */
+/* Records e in stock_events (ON CONFLICT DO NOTHING on the txn_id). */
 static int lb_event(struct state *s, const struct lb_rec *e, struct err *err)
 {
 	struct db_stmt *p = stmt(s, e->kept ? S_EV_INS_KEPT : S_EV_INS, err);
@@ -1446,7 +1446,8 @@ static const char *lb_key(struct load_batch *b, const struct canon_record *r,
 	       ll = strlen(r->v[STOCK_LOCATION]) + 1,
 	       lt = strlen(r->v[STOCK_TXN_ID]) + 1;
 	char *c = arena_alloc(&b->a, ls + ll + lt);
-	static const char none[3];
+	static const char none[3]; /* three empty strings: the caller's
+				    * pointers stay valid until it retries */
 
 	if (!c) {
 		*ok = 0;
@@ -1459,7 +1460,8 @@ static const char *lb_key(struct load_batch *b, const struct canon_record *r,
 }
 
 /* Queues one validated stock record; applies the batch when it is full,
- * and at once outside a transaction (each record on its own, as ever). */
+ * and at once without state_load_batching (one record at a time, as
+ * before). */
 static int lb_add(struct state *s, int64_t doc, const struct canon_record *r,
 		  int st, dec q, int64_t as_of, int is_delta, int kept,
 		  struct load_stats *stats, struct err *err)
@@ -1492,8 +1494,8 @@ static int lb_add(struct state *s, int64_t doc, const struct canon_record *r,
 			return err_set(err, E_NOMEM, "out of memory");
 		}
 	}
-	/* A record without a key is stored alone: the insert refuses it,
-	 * as it did one by one. */
+	/* A record without a key cannot be sorted: it is applied on its
+	 * own, as one at a time (the store refuses it: NOT NULL). */
 	if ((alone || b->n == b->max) && lb_apply(s, err) < 0)
 		return -1;
 	for (tries = 0;; tries++) {
