@@ -72,30 +72,10 @@ static int number(const char *s, long lo, long hi, long *out)
 	return 0;
 }
 
-/* "map" or "fetch,unpack,map": stage names, comma separated. */
-static int stage_list_ok(const char *list)
-{
-	char name[16];
-	const char *p = list;
-
-	if (!*list)
-		return 0;
-	while (*p) {
-		size_t w = strcspn(p, ",");
-
-		if (w == 0 || w >= sizeof(name))
-			return 0;
-		snprintf(name, sizeof(name), "%.*s", (int)w, p);
-		if (run_stage_index(name) < 0)
-			return 0;
-		p += w + (p[w] == ',');
-	}
-	return 1;
-}
-
 int cmd_work(int argc, char **argv, const struct cli_global *g)
 {
 	struct work_opts o;
+	unsigned mask;
 	long v;
 	int i;
 
@@ -120,7 +100,8 @@ int cmd_work(int argc, char **argv, const struct cli_global *g)
 		if (!strcmp(a, "--run") &&
 		    number(argv[i + 1], 1, 0x7fffffffL, &v) == 0)
 			o.run_id = v;
-		else if (!strcmp(a, "--stage") && stage_list_ok(argv[i + 1]))
+		else if (!strcmp(a, "--stage") &&
+			 run_stage_mask(argv[i + 1], &mask) == 0)
 			o.stage = argv[i + 1];
 		else if (!strcmp(a, "--source"))
 			o.source = argv[i + 1];

@@ -30,8 +30,8 @@
 #include "../transforms/outbound.h"
 #include "../transforms/unpack.h"
 
-static const char *const stages[] = {"fetch",  "unpack", "map",
-				     "load",   "render", "deliver"};
+const char *const run_stage_names[] = {"fetch",  "unpack", "map",
+				      "load",   "render", "deliver"};
 static volatile sig_atomic_t stop_requested;
 
 int run_stopping(void)
@@ -46,12 +46,35 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
+int run_stage_mask(const char *list, unsigned *mask)
+{
+	char name[16];
+	const char *p = list;
+	int i;
+
+	*mask = 0;
+	if (!*list)
+		return -1;
+	while (*p) {
+		size_t w = strcspn(p, ",");
+
+		if (w == 0 || w >= sizeof(name))
+			return -1;
+		snprintf(name, sizeof(name), "%.*s", (int)w, p);
+		if ((i = run_stage_index(name)) < 0)
+			return -1;
+		*mask |= 1u << i;
+		p += w + (p[w] == ',');
+	}
+	return 0;
+}
+
 int run_stage_index(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
-		if (!strcmp(stages[i], name))
+	for (i = 0; i < sizeof(run_stage_names) / sizeof(run_stage_names[0]); i++)
+		if (!strcmp(run_stage_names[i], name))
 			return (int)i;
 	return -1;
 }
@@ -209,7 +232,7 @@ static void unit_init(struct state_unit *u, const struct run *r, int stage,
 {
 	memset(u, 0, sizeof(*u));
 	u->run_id = r->run_id;
-	str_copy(u->stage, sizeof(u->stage), stages[stage]);
+	str_copy(u->stage, sizeof(u->stage), run_stage_names[stage]);
 	str_copy(u->scope, sizeof(u->scope), scope);
 	str_copy(u->ukey, sizeof(u->ukey), ukey);
 	u->state = US_PENDING;
@@ -1408,7 +1431,7 @@ int run_source_tail(struct run *r, struct src_ctx *sc, struct err *err)
 	int s;
 
 	for (s = ST_FETCH; s <= ST_LOAD; s++)
-		if (state_units_each(r->st, r->run_id, stages[s], sc->src->name,
+		if (state_units_each(r->st, r->run_id, run_stage_names[s], sc->src->name,
 				     count_open, &cc, err) < 0)
 			return -1;
 	if (!r->interrupted)
@@ -1443,7 +1466,7 @@ static int run_source(struct run *r, const struct cfg_source *src,
 	 * load in the order of their files (state_work.h), the order workers
 	 * sharing a run use too. */
 	for (s = ST_FETCH; s <= ST_MAP && s <= until; s++)
-		if (state_units_each(r->st, r->run_id, stages[s], src->name,
+		if (state_units_each(r->st, r->run_id, run_stage_names[s], src->name,
 				     s == ST_FETCH    ? do_fetch
 				     : s == ST_UNPACK ? do_unpack
 						      : do_map,
@@ -1907,7 +1930,7 @@ static int prepare_rerun(struct run *r, struct err *err)
 		if (r->o->only_source && strcmp(r->o->only_source, name))
 			continue;
 		for (s = from; s <= ST_LOAD; s++)
-			if (state_units_reset(r->st, r->run_id, stages[s], name,
+			if (state_units_reset(r->st, r->run_id, run_stage_names[s], name,
 					      err) < 0)
 				goto fail;
 	}
@@ -1981,7 +2004,7 @@ static int execute(struct run *r, struct err *err)
 		int s;
 
 		for (s = ST_FETCH; s <= ST_LOAD; s++)
-			if (state_units_each(r->st, r->run_id, stages[s], NULL,
+			if (state_units_each(r->st, r->run_id, run_stage_names[s], NULL,
 					     count_open, &cc, err) < 0)
 				return -1;
 		if (cc.failed || cc.pending) {

@@ -52,4 +52,11 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o);
 /* Index of a stage name, or -1. */
 int run_stage_index(const char *name);
 
+/* The stage names, in order (fetch ... deliver). */
+extern const char *const run_stage_names[];
+
+/* Parses "map" or "fetch,unpack,map" into a bit per stage index; -1 when
+ * the list is empty or names something that is not a stage. */
+int run_stage_mask(const char *list, unsigned *mask);
+
 #endif

@@ -255,61 +255,18 @@ static int run_finished(struct work *w, int *finished, int *code)
 	return 0;
 }
 
-/* The latest and earliest stage of a comma list ("fetch,unpack,map"). */
-static int stage_max(const char *list)
+/* The stages of mask between lo and hi, as a comma list in out. */
+static void stage_subset(unsigned mask, int lo, int hi, char *out, size_t n)
 {
-	char name[16];
-	int m = -1, i;
-	const char *p = list;
-
-	while (*p) {
-		size_t w = strcspn(p, ",");
-
-		snprintf(name, sizeof(name), "%.*s", (int)w, p);
-		if ((i = run_stage_index(name)) > m)
-			m = i;
-		p += w + (p[w] == ',');
-	}
-	return m;
-}
-
-static int stage_min(const char *list)
-{
-	char name[16];
-	int m = ST_DELIVER + 1, i;
-	const char *p = list;
-
-	while (*p) {
-		size_t w = strcspn(p, ",");
-
-		snprintf(name, sizeof(name), "%.*s", (int)w, p);
-		if ((i = run_stage_index(name)) >= 0 && i < m)
-			m = i;
-		p += w + (p[w] == ',');
-	}
-	return m;
-}
-
-/* The stages of list between lo and hi, as a comma list in out. */
-static void stage_subset(const char *list, int lo, int hi, char *out,
-			 size_t n)
-{
-	char name[16];
 	size_t len = 0;
-	const char *p = list;
 	int i;
 
 	out[0] = '\0';
-	while (*p) {
-		size_t w = strcspn(p, ",");
-
-		snprintf(name, sizeof(name), "%.*s", (int)w, p);
-		i = run_stage_index(name);
-		if (i >= lo && i <= hi && len + w + 2 < n)
+	for (i = lo; i <= hi; i++)
+		if (mask & (1u << i) && len < n)
 			len += (size_t)snprintf(out + len, n - len, "%s%s",
-						len ? "," : "", name);
-		p += w + (p[w] == ',');
-	}
+						len ? "," : "",
+						run_stage_names[i]);
 }
 
 /* The stages a stage-limited worker waits for: its own and those that
@@ -336,21 +293,31 @@ static int work_loop(struct work *w)
 {
 	const struct work_opts *o = w->o;
 	struct run *r = &w->r;
-	int s = o->stage ? stage_max(o->stage) : -1;
+	unsigned mask = 0;
+	int s = -1, lo = ST_DELIVER + 1, i;
 	char src_list[64], tgt_list[64];
 	const char *src_stages = STATE_WORK_SOURCES;
 	const char *tgt_stages = STATE_WORK_TARGETS;
-	int want_src = s < 0 || stage_min(o->stage) <= ST_MAP;
-	int want_tgt = s < 0 || s >= ST_RENDER;
+	int want_src, want_tgt;
 	int finished, code, open, got, done, rc;
 	int64_t id;
 
+	if (o->stage)
+		run_stage_mask(o->stage, &mask);
+	for (i = ST_FETCH; i <= ST_DELIVER; i++)
+		if (mask & (1u << i)) {
+			s = i;
+			if (i < lo)
+				lo = i;
+		}
+	want_src = s < 0 || lo <= ST_MAP;
+	want_tgt = s < 0 || s >= ST_RENDER;
 	if (s >= 0) {
 		/* Claims take the listed stages of each kind; load is never
 		 * claimed unit by unit (load_phase). */
-		stage_subset(o->stage, ST_FETCH, ST_MAP, src_list,
+		stage_subset(mask, ST_FETCH, ST_MAP, src_list,
 			     sizeof(src_list));
-		stage_subset(o->stage, ST_RENDER, ST_DELIVER, tgt_list,
+		stage_subset(mask, ST_RENDER, ST_DELIVER, tgt_list,
 			     sizeof(tgt_list));
 		src_stages = src_list;
 		tgt_stages = tgt_list;
