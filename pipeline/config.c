@@ -753,7 +753,8 @@ static int load_target(struct loader *l, const struct ynode *m,
 		"locations", "location_types", "per_location", "sellable",
 		"subtract", "safety_stock", "allocation", "ssh", "stale_after",
 		"stale_action", "snapshot", "cap", "round_to",
-		"safety_stock_by_category", "safety_stock_by_location", NULL};
+		"safety_stock_by_category", "safety_stock_by_location",
+		"on_bad_row", NULL};
 	const char *url = NULL, *path = NULL, *mapping = NULL, *v = NULL;
 	int on_hand = config_state_index("on_hand");
 	int reserved = config_state_index("reserved");
@@ -920,6 +921,16 @@ static int load_target(struct loader *l, const struct ynode *m,
 	if (ynode_get(m, "stale_action") && !t->stale_after)
 		return ynode_err(l->t, ynode_get(m, "stale_action"), l->err,
 				 E_CONFIG, "stale_action needs stale_after");
+	/* reject by default: one partner's typo in one SKU should not keep
+	 * every other row from the target (issue 14); fail is for a target
+	 * that must get all rows or none. */
+	v = NULL;
+	if (want_scalar(l, m, "on_bad_row", 0, &v) < 0)
+		return -1;
+	if (v && strcmp(v, "reject") && strcmp(v, "fail"))
+		return ynode_err(l->t, ynode_get(m, "on_bad_row"), l->err,
+				 E_CONFIG, "on_bad_row must be reject or fail");
+	t->bad_row_fail = v && !strcmp(v, "fail");
 	return 0;
 bad_safety:
 	return ynode_err(l->t, ynode_get(m, "safety_stock"), l->err, E_CONFIG,
