@@ -257,10 +257,17 @@ static int dry_run(const struct cli_global *g, const char *name)
 	env.now = now;
 	c.st = st;
 	c.target = t->name;
+	/* A dry run keeps no reject file: it only says how many rows the
+	 * target would not get, and why the first one. */
 	if (render_target(st, &tt, ob, &env, out,
-			  tt.delta && have_prev ? prev : NULL, dry_ready, &c,
-			  c.key, sha, &rs, &err) < 0)
+			  tt.delta && have_prev ? prev : NULL, NULL, dry_ready,
+			  &c, c.key, sha, &rs, &err) < 0)
 		goto fail;
+	if (rs.rejects)
+		printf("rejected: %lld row%s would be left out (on_bad_row: "
+		       "reject), first: %s\n",
+		       (long long)rs.rejects, rs.rejects == 1 ? "" : "s",
+		       rs.first_reject);
 	if (is_stock) {
 		if (diff(have_prev ? prev : NULL, pub, &err) < 0)
 			goto fail;

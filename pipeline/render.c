@@ -2,6 +2,7 @@
 #include "render.h"
 #include "fsutil.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,12 @@ struct rctx {
 	char prev_sku[512], prev_loc[512];
 	dec prev_qty;
 	int64_t now;
+	/* Rows left out (on_bad_row: reject) go to rej when a path is
+	 * given, opened at the first one: a snapshot without bad rows
+	 * writes no file (and no crash point). */
+	const char *reject_path;
+	struct fsu_atomic rej;
+	int rej_open;
 };
 
 enum { F_AVAILABLE = 1, F_ON_HAND = 2, F_RESERVED = 4, F_IN_TRANSIT = 8,
@@ -387,9 +394,28 @@ static int row_item(struct rctx *c, const struct state_position *p,
 	return 0;
 }
 
+/* Adds the current row's key and value to the published picture. */
+static int pub_row(struct rctx *c, dec atp)
+{
+	char q[32];
+	size_t qn;
+
+	if (!c->pub_open)
+		return 0;
+	buf_reset(&c->line);
+	pub_key(&c->line, c->cur.sku);
+	buf_addc(&c->line, '\t');
+	pub_key(&c->line, c->cur.location);
+	buf_addc(&c->line, '\t');
+	qn = dec_format(atp, q);
+	buf_add(&c->line, q, qn);
+	buf_addc(&c->line, '\n');
+	return fsu_atomic_write(&c->pub, c->line.ptr, c->line.len, c->err);
+}
+
 static int flush_row(struct rctx *c)
 {
-	int neg, cmp = 1;
+	int neg, cmp = 1, rc;
 	dec atp;
 
 	if (!c->cur.has)
@@ -409,22 +435,6 @@ static int flush_row(struct rctx *c)
 	}
 	if (neg)
 		c->rs->negative++;
-	if (c->pub_open) {
-		char q[32];
-		size_t qn;
-
-		buf_reset(&c->line);
-		pub_key(&c->line, c->cur.sku);
-		buf_addc(&c->line, '\t');
-		pub_key(&c->line, c->cur.location);
-		buf_addc(&c->line, '\t');
-		qn = dec_format(atp, q);
-		buf_add(&c->line, q, qn);
-		buf_addc(&c->line, '\n');
-		if (fsu_atomic_write(&c->pub, c->line.ptr, c->line.len,
-				     c->err) < 0)
-			return -1;
-	}
 	if (c->t->delta) {
 		while (c->prev_ok &&
 		       (cmp = key_cmp(c->prev_sku, c->prev_loc, c->cur.sku,
@@ -437,14 +447,22 @@ static int flush_row(struct rctx *c)
 			if (prev_next(c) < 0)
 				return -1;
 			if (same) {
+				/* The target has this value: not sent, still
+				 * in the picture. */
+				rc = pub_row(c, atp);
 				row_clear(c);
-				return 0;
+				return rc;
 			}
 		}
 	}
 	c->atp = atp;
 	c->formatted = 0;
-	if (emit_stock_row(c) < 0)
+	if ((rc = emit_stock_row(c)) < 0)
+		return -1;
+	/* A row left out (rc 1) stays out of the picture too: the target
+	 * never got it, so once its value is fixed the next delta sends it
+	 * as a change. */
+	if (rc == 0 && pub_row(c, atp) < 0)
 		return -1;
 	row_clear(c);
 	return 0;
@@ -476,7 +494,131 @@ static int row_out(struct rctx *c, const char *p, size_t n)
 	return 0;
 }
 
-/* Writes the current row; its item fields must be fetched already. */
+/* What a row's own values can cause (a value its format cannot carry, a
+ * function refusing a value, a row past the length bound); anything else
+ * (memory, I/O, a bug) stops the render whatever on_bad_row says. */
+static int row_error(int code)
+{
+	return code == E_MAP || code == E_VALIDATE || code == E_PARSE ||
+	       code == E_TOOBIG;
+}
+
+/* Copies the formatted s into dst (n bytes), ending in "..." when cut so
+ * a reader knows. */
+static void set_cut(char *dst, size_t n, const char *s)
+{
+	if (copy_cut(dst, n, s) && n > 4)
+		memcpy(dst + n - 4, "...", 4);
+}
+
+/* One JSON line for a row left out, shaped like the inbound reject files
+ * (kind, _file/_line/_col, field, reason) plus the target, the row's key
+ * and every row field the mapping could have read. */
+static int reject_line(struct rctx *c, const char *(*get)(void *, const char *),
+		       const struct err *e, const char *sku, const char *loc)
+{
+	const char *const *names;
+	size_t i, nn;
+	int first = 1;
+
+	buf_reset(&c->line);
+	buf_adds(&c->line, "{\"kind\":\"reject\",\"target\":");
+	buf_add_json_str(&c->line, c->t->name, strlen(c->t->name));
+	buf_adds(&c->line, ",\"_file\":");
+	buf_add_json_str(&c->line, e->file, strlen(e->file));
+	if (e->line)
+		buf_addf(&c->line, ",\"_line\":%lu", e->line);
+	if (e->col)
+		buf_addf(&c->line, ",\"_col\":%u", e->col);
+	buf_adds(&c->line, ",\"sku\":");
+	buf_add_json_str(&c->line, sku, strlen(sku));
+	buf_adds(&c->line, ",\"location\":");
+	buf_add_json_str(&c->line, loc, strlen(loc));
+	buf_adds(&c->line, ",\"field\":");
+	buf_add_json_str(&c->line, e->field, strlen(e->field));
+	buf_adds(&c->line, ",\"reason\":");
+	buf_add_json_str(&c->line, e->reason, strlen(e->reason));
+	buf_adds(&c->line, ",\"values\":{");
+	names = outbound_fields(c->ob, &nn);
+	for (i = 0; i < nn; i++) {
+		const char *v = get(c, names[i]);
+
+		if (!v)
+			continue;
+		if (!first)
+			buf_addc(&c->line, ',');
+		first = 0;
+		buf_add_json_str(&c->line, names[i], strlen(names[i]));
+		buf_addc(&c->line, ':');
+		buf_add_json_str(&c->line, v, strlen(v));
+	}
+	buf_adds(&c->line, "}}\n");
+	if (c->line.err)
+		return err_set(c->err, E_TOOBIG, "reject line too long");
+	return 0;
+}
+
+/* A row outbound_row() refused, with c->err saying why. on_bad_row: fail
+ * turns the error into the render's own (a data error, not the
+ * configuration's: the mapping is right, a value is not) and returns -1;
+ * reject records the row and returns 1 (left out). Errors that are not
+ * about the row return -1 as they are. */
+static int bad_row(struct rctx *c, const char *(*get)(void *, const char *))
+{
+	struct err *e = c->err;
+	const char *sku = get(c, "sku"), *loc = get(c, "location");
+	char who[1200], why[sizeof(e->reason)];
+	struct err keep;
+
+	if (!row_error(e->code))
+		return -1;
+	sku = sku ? sku : "";
+	loc = loc ? loc : "";
+	if (c->t->bad_row_fail) {
+		/* outbound's own messages name the row ("row sku 'X'...");
+		 * the rest (a CSV number column, say) get it here. */
+		if (!strncmp(e->reason, "row sku '", 9))
+			snprintf(who, sizeof(who), "target '%.100s', %s",
+				 c->t->name, e->reason);
+		else if (*loc)
+			snprintf(who, sizeof(who),
+				 "target '%.100s', row sku '%.100s', location "
+				 "'%.100s': %s",
+				 c->t->name, sku, loc, e->reason);
+		else
+			snprintf(who, sizeof(who),
+				 "target '%.100s', row sku '%.200s': %s",
+				 c->t->name, sku, e->reason);
+		set_cut(why, sizeof(why), who);
+		e->code = E_VALIDATE;
+		memcpy(e->reason, why, sizeof(why));
+		return -1;
+	}
+	if (!c->rs->rejects) {
+		snprintf(who, sizeof(who), "%s%s%s", e->field,
+			 e->field[0] ? ": " : "", e->reason);
+		set_cut(c->rs->first_reject, sizeof(c->rs->first_reject),
+			who);
+	}
+	c->rs->rejects++;
+	keep = *e;
+	err_clear(e);
+	if (c->reject_path) {
+		if (reject_line(c, get, &keep, sku, loc) < 0)
+			return -1;
+		if (!c->rej_open) {
+			if (fsu_atomic_open(&c->rej, c->reject_path, e) < 0)
+				return -1;
+			c->rej_open = 1;
+		}
+		if (fsu_atomic_write(&c->rej, c->line.ptr, c->line.len, e) < 0)
+			return -1;
+	}
+	return 1;
+}
+
+/* Writes the current row; its item fields must be fetched already.
+ * Returns 0, 1 when the row was left out (bad_row), or -1. */
 static int emit_stock_row(struct rctx *c)
 {
 	int nseg;
@@ -485,10 +627,12 @@ static int emit_stock_row(struct rctx *c)
 	arena_reset(&c->a);
 	if ((nseg = outbound_row(c->ob, stock_get, c, &c->a, &c->line,
 				 c->err)) < 0)
-		return -1;
+		return bad_row(c, stock_get);
+	if (c->line.err) {
+		err_set(c->err, E_TOOBIG, "rendered row too long");
+		return bad_row(c, stock_get);
+	}
 	c->segments += nseg;
-	if (c->line.err)
-		return err_set(c->err, E_TOOBIG, "rendered row too long");
 	if (row_out(c, c->line.ptr, c->line.len) < 0)
 		return -1;
 	c->rs->rows++;
@@ -550,7 +694,7 @@ static int on_item(void *ud, const char *const *item, const char *price,
 	arena_reset(&c->a);
 	if ((i = outbound_row(c->ob, item_get, c, &c->a, &c->line,
 			      c->err)) < 0)
-		return -1;
+		return bad_row(c, item_get) < 0 ? -1 : 0;
 	c->segments += i;
 	if (row_out(c, c->line.ptr, c->line.len) < 0)
 		return -1;
@@ -583,8 +727,9 @@ static int append_file(struct fsu_atomic *a, const char *path,
 int render_target(struct state *st, const struct cfg_target *t,
 		  const struct outbound *ob, struct outbound_env *env,
 		  const char *out_path, const char *prev_pub,
-		  render_ready_fn ready, void *ud, char *key_hex,
-		  char *sha_hex, struct render_stats *rs, struct err *err)
+		  const char *reject_path, render_ready_fn ready, void *ud,
+		  char *key_hex, char *sha_hex, struct render_stats *rs,
+		  struct err *err)
 {
 	struct rctx *c;
 	struct fsu_atomic fin;
@@ -602,6 +747,7 @@ int render_target(struct state *st, const struct cfg_target *t,
 	c->ob = ob;
 	c->rs = rs;
 	c->err = err;
+	c->reject_path = reject_path;
 	buf_init(&c->line, 1 << 20);
 	arena_init(&c->a, 8192, 1 << 20);
 	/* The rows' hash (with the outbound mapping's) is the content key:
@@ -667,6 +813,18 @@ int render_target(struct state *st, const struct cfg_target *t,
 	}
 	if (row_flush(c) < 0)
 		goto out;
+	/* The rows are known: their rejects are final whether or not the
+	 * target needs the file. */
+	if (c->rej_open) {
+		c->rej_open = 0;
+		if (fsu_atomic_commit(&c->rej, NULL, err) < 0)
+			goto out;
+	} else if (reject_path && unlink(reject_path) < 0 &&
+		   errno != ENOENT) {
+		/* An earlier attempt's rejects must not outlive it. */
+		err_sys(err, "cannot remove '%s'", reject_path);
+		goto out;
+	}
 	c->rows_sha_open = 0;
 	sha256_final(&c->rows_sha, bsha);
 	if (!direct) {
@@ -722,6 +880,8 @@ out:
 		fsu_atomic_abort(&c->out);
 	if (c->pub_open)
 		fsu_atomic_abort(&c->pub);
+	if (c->rej_open)
+		fsu_atomic_abort(&c->rej);
 	if (c->prev)
 		fclose(c->prev);
 	if (c->rows_sha_open)

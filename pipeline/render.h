@@ -21,6 +21,8 @@
 struct render_stats {
 	int64_t rows;       /* rows written */
 	int64_t negative;   /* rows whose computed value was below zero */
+	int64_t rejects;    /* rows left out (on_bad_row: reject) */
+	char first_reject[700]; /* the first one, as "field: reason" */
 };
 
 /* Called once the rows are rendered, with their content key (SHA-256 of
@@ -32,7 +34,20 @@ typedef int (*render_ready_fn)(void *ud, const char *key_hex,
 			       struct err *err);
 
 /* Renders the snapshot for t through ob into out_path (published
- * atomically: header, rows, footer) unless ready() skips it. Stock
+ * atomically: header, rows, footer) unless ready() skips it.
+ *
+ * A row holding a value the format cannot carry (an X12 delimiter, a
+ * control character, bytes the EDIFACT character set lacks, invalid
+ * UTF-8, a number column that is not a number, a row over the length
+ * bound: outbound_row() errors E_MAP, E_VALIDATE, E_PARSE or E_TOOBIG) is
+ * a bad row. With t->bad_row_fail the render stops with E_VALIDATE naming
+ * the target, the row (sku, location), the field and the reason. Else it
+ * is left out of the file, of the counts the envelope carries and of the
+ * published picture, counted in rs->rejects and, when reject_path is not
+ * NULL, written there (atomically, one JSON object a line: kind "reject",
+ * target, _file/_line/_col of the mapping's template, sku, location,
+ * field, reason, values); with no bad row, an old reject_path from an
+ * earlier attempt is removed. Stock
  * targets also write out_path + ".pub", the full published picture (key,
  * value per row); a delta target (t->delta) given prev_pub, the picture of
  * its last delivery, writes only rows whose value changed, plus a 0 row
@@ -42,8 +57,9 @@ typedef int (*render_ready_fn)(void *ud, const char *key_hex,
 int render_target(struct state *st, const struct cfg_target *t,
 		  const struct outbound *ob, struct outbound_env *env,
 		  const char *out_path, const char *prev_pub,
-		  render_ready_fn ready, void *ud, char *key_hex,
-		  char *sha_hex, struct render_stats *rs, struct err *err);
+		  const char *reject_path, render_ready_fn ready, void *ud,
+		  char *key_hex, char *sha_hex, struct render_stats *rs,
+		  struct err *err);
 
 /* Available-to-sell from per-state sums with the row's extra safety stock
  * (per category or location) and the item's pack size (0 = unknown), then

@@ -88,6 +88,15 @@ static int on_unit(void *ud, struct state_unit *u)
 		buf_addf(&rep->notes, "  rejects %s '%s': %lld, see %s\n",
 			 u->scope, u->ukey, (long long)u->rejects,
 			 f ? f + 9 : "the rejects folder");
+	} else if (b->stage == 4 && u->rejects) {
+		/* Rows a target's format cannot carry (on_bad_row: reject):
+		 * the target got the rest. */
+		const char *f = strstr(u->detail, "rejects: ");
+
+		buf_addf(&rep->notes, "  %s: %lld row%s rejected, see %s\n",
+			 u->scope, (long long)u->rejects,
+			 u->rejects == 1 ? "" : "s",
+			 f ? f + 9 : "the rejects folder");
 	} else if (b->stage == 5 && u->state == US_DONE &&
 		   !strncmp(u->detail, "delivered", 9)) {
 		rep->delivered++;
@@ -123,7 +132,9 @@ int report_build(struct state *st, int64_t run_id, struct report *rep,
 				     &b, err) < 0)
 			return -1;
 	}
-	rep->rejects = rep->stage[2].rejects;
+	/* Records a map left out and rows a render left out: either means
+	 * something did not reach where it should (exit 1). */
+	rep->rejects = rep->stage[2].rejects + rep->stage[4].rejects;
 	rep->dupes = rep->stage[3].dupes + rep->stage[0].dupes;
 	rep->stale = rep->stage[3].stale;
 	rep->nothing_to_do = rep->stage[0].units[US_DONE] == 0 &&

@@ -1667,7 +1667,7 @@ static int do_render(void *ud, struct state_unit *u)
 	struct ready_ctx rc;
 	struct state_unit next;
 	char name[256], path[4096], sha[SHA256_HEX_LEN], key[SHA256_HEX_LEN];
-	char why[512], prev_pub[4200];
+	char why[512], prev_pub[4200], rpath[4200];
 	struct cfg_target tt;
 	int stale;
 
@@ -1738,22 +1738,39 @@ static int do_render(void *ud, struct state_unit *u)
 			}
 		}
 	}
+	/* Rows the target's format cannot carry (on_bad_row: reject) are
+	 * left out and kept here, beside the sources' rejects of the run. */
+	if ((size_t)snprintf(rpath, sizeof(rpath), "%s/rejects/%lld/targets/%s.jsonl",
+			     r->cfg->state_dir, (long long)r->run_id,
+			     tt.name) >= sizeof(rpath)) {
+		err_set(&e, E_CONFIG, "target '%s': reject file path too long",
+			tt.name);
+		goto fail;
+	}
 	/* One SELECT streams the positions: a consistent snapshot, and no
 	 * load runs meanwhile (we hold the lock). */
 	if (render_target(r->st, &tt, ob, &env, path,
-			  prev_pub[0] ? prev_pub : NULL, render_ready, &rc, key,
-			  sha, &rs, &e) < 0)
+			  prev_pub[0] ? prev_pub : NULL, rpath, render_ready,
+			  &rc, key, sha, &rs, &e) < 0)
 		goto fail;
 	outbound_free(ob);
 	ob = NULL;
 	u->records_out = rs.rows;
+	u->rejects = rs.rejects;
+	if (rs.rejects && !r->g->quiet)
+		log_msg("warn", "  %s: %lld row%s left out (on_bad_row: reject), "
+			"first: %s",
+			tt.name, (long long)rs.rejects,
+			rs.rejects == 1 ? "" : "s", rs.first_reject);
 	if (!sha[0]) {
 		/* Same content as a file the target already has: sending it
 		 * again would be a duplicate delivery. */
 		u->output_path[0] = '\0';
 		str_copy(u->output_sha, sizeof(u->output_sha), key);
 		notef(u->detail, sizeof(u->detail),
-		      "unchanged: same as delivered '%s'", rc.prev);
+		      "unchanged: same as delivered '%s'%s%s", rc.prev,
+		      rs.rejects ? "; rejects: " : "",
+		      rs.rejects ? rpath : "");
 		if (unit_done(r, u, NULL, &e) < 0)
 			goto fail;
 		say(r, "  %s: unchanged since '%s', nothing to deliver",
@@ -1770,6 +1787,14 @@ static int do_render(void *ud, struct state_unit *u)
 
 		notef(u->detail + dl, sizeof(u->detail) - dl, ", control=%lld",
 		      (long long)env.control);
+	}
+	if (rs.rejects) {
+		size_t dl = strlen(u->detail);
+
+		/* "rejects: PATH" last, as map units say it: the report
+		 * points there. */
+		notef(u->detail + dl, sizeof(u->detail) - dl, "; rejects: %s",
+		      rpath);
 	}
 	unit_init(&next, r, ST_DELIVER, tc->t->name, "delivery");
 	next.parent = u->id;

@@ -478,6 +478,12 @@ const char *outbound_format(const struct outbound *o)
 	return names[o->fmt];
 }
 
+const char *const *outbound_fields(const struct outbound *o, size_t *n)
+{
+	*n = o->nnames;
+	return o->names;
+}
+
 const char *outbound_sha256(const struct outbound *o)
 {
 	return o->sha;

@@ -17,6 +17,7 @@
 #ifndef STOCKPIPE_OUTBOUND_H
 #define STOCKPIPE_OUTBOUND_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../pipeline/arena.h"
@@ -35,6 +36,9 @@ const char *outbound_kind(const struct outbound *o);
 /* "csv", "jsonl", "xml", "x12" or "edifact" (also the file name's
  * {ext}). */
 const char *outbound_format(const struct outbound *o);
+/* The row fields of the mapping's kind (see above), *n of them; for
+ * naming a row's values in a reject file. */
+const char *const *outbound_fields(const struct outbound *o, size_t *n);
 /* SHA-256 (hex) of the file as compiled. */
 const char *outbound_sha256(const struct outbound *o);
 /* What a document's envelope needs: EDI interchange headers and trailers,

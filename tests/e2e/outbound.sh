@@ -14,8 +14,9 @@
 #   - a run after a stock change delivers the stock targets again with the
 #     next control number (counters kept per partner in the state store),
 #     the item targets nothing;
-#   - an X12 target refuses a value holding its segment terminator, naming
-#     the row, the element and the mapping's file:line:col.
+#   - an X12 target with on_bad_row: fail refuses a value holding its
+#     segment terminator, naming the target, the row, the element and the
+#     mapping's file:line:col (the default, reject, is in bad_row.sh).
 # usage: tests/e2e/outbound.sh BINARY     prints "N passed, N failed, N skipped"
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -199,11 +200,13 @@ export STOCKPIPE_NOW=2026-11-20T06:00:00Z
 X=$(t_tmpdir refuse)
 setup "$X"
 sed -i 's/Glas+Deckel/Glas~Deckel/' "$X/samples/drop/supplier/extra_items_20261120.csv"
+sed -i '/mapping: .*x12_8[34][62].*\.yaml$/a\    on_bad_row: fail' "$X/samples/outbound.yaml"
+[ "$(grep -c 'on_bad_row: fail' "$X/samples/outbound.yaml")" = 2 ] || fail "on_bad_row: fail not set on the two X12 targets"
 t_run sp "$X" run
-[ "$T_RC" != 0 ] && t_san_clean && pass "a '~' in a description fails the X12 targets (exit $T_RC)" ||
+[ "$T_RC" = 78 ] && t_san_clean && pass "a '~' in a description fails the X12 targets (exit $T_RC)" ||
 	{ fail "refusal run: exit $T_RC"; t_show; }
-grep -qE "supplier_catalog_x12_832.yaml:[0-9]+:[0-9]+: PID05: row sku 'KW-99001': value '.*Glas~Deckel.*' contains the segment terminator '~'" "$T_OUT" "$T_ERR" &&
-	pass "the error names the row, the element and file:line:col" || { fail "refusal message"; t_show; }
+grep -qE "supplier_catalog_x12_832.yaml:[0-9]+:[0-9]+: PID05: target 'supplier_hub', row sku 'KW-99001': value '.*Glas~Deckel.*' contains the segment terminator '~'" "$T_OUT" "$T_ERR" &&
+	pass "the error names the target, the row, the element and file:line:col" || { fail "refusal message"; t_show; }
 [ -z "$(ls "$X/out/supplier_hub")" ] && [ -z "$(ls "$X/out/wms")" ] &&
 	pass "nothing half-written is delivered" || fail "files delivered despite the refusal"
 [ -n "$(ls "$X/out/partner")" ] && pass "EDIFACT and other targets still deliver" || fail "partner got nothing"
