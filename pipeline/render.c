@@ -511,6 +511,36 @@ static void set_cut(char *dst, size_t n, const char *s)
 		memcpy(dst + n - 4, "...", 4);
 }
 
+/* Appends s as a JSON string, bytes that are not UTF-8 written as U+FFFD:
+ * the reject file stays valid JSON even for the value refused for not
+ * being UTF-8 (its reason says so). A failure sets b->err. */
+static void json_text(struct buf *b, const char *s)
+{
+	struct buf t = BUF_INIT(1 << 16);
+	size_t n = strlen(s), i, l;
+	unsigned cp;
+
+	for (i = 0; i < n; i += l)
+		if (!(l = outbound_utf8((const unsigned char *)s + i, n - i,
+					&cp)))
+			break;
+	if (i == n) {
+		buf_add_json_str(b, s, n);
+		return;
+	}
+	buf_add(&t, s, i);
+	while (i < n) {
+		l = outbound_utf8((const unsigned char *)s + i, n - i, &cp);
+		buf_add(&t, l ? s + i : "\xEF\xBF\xBD", l ? l : 3);
+		i += l ? l : 1;
+	}
+	if (t.err)
+		b->err = t.err;
+	else
+		buf_add_json_str(b, t.ptr, t.len);
+	buf_release(&t);
+}
+
 /* One JSON line for a row left out, shaped like the inbound reject files
  * (kind, _file/_line/_col, field, reason) plus the target, the row's key
  * and every row field the mapping could have read. */
@@ -523,21 +553,21 @@ static int reject_line(struct rctx *c, const char *(*get)(void *, const char *),
 
 	buf_reset(&c->line);
 	buf_adds(&c->line, "{\"kind\":\"reject\",\"target\":");
-	buf_add_json_str(&c->line, c->t->name, strlen(c->t->name));
+	json_text(&c->line, c->t->name);
 	buf_adds(&c->line, ",\"_file\":");
-	buf_add_json_str(&c->line, e->file, strlen(e->file));
+	json_text(&c->line, e->file);
 	if (e->line)
 		buf_addf(&c->line, ",\"_line\":%lu", e->line);
 	if (e->col)
 		buf_addf(&c->line, ",\"_col\":%u", e->col);
 	buf_adds(&c->line, ",\"sku\":");
-	buf_add_json_str(&c->line, sku, strlen(sku));
+	json_text(&c->line, sku);
 	buf_adds(&c->line, ",\"location\":");
-	buf_add_json_str(&c->line, loc, strlen(loc));
+	json_text(&c->line, loc);
 	buf_adds(&c->line, ",\"field\":");
-	buf_add_json_str(&c->line, e->field, strlen(e->field));
+	json_text(&c->line, e->field);
 	buf_adds(&c->line, ",\"reason\":");
-	buf_add_json_str(&c->line, e->reason, strlen(e->reason));
+	json_text(&c->line, e->reason);
 	buf_adds(&c->line, ",\"values\":{");
 	names = outbound_fields(c->ob, &nn);
 	for (i = 0; i < nn; i++) {
@@ -550,7 +580,7 @@ static int reject_line(struct rctx *c, const char *(*get)(void *, const char *),
 		first = 0;
 		buf_add_json_str(&c->line, names[i], strlen(names[i]));
 		buf_addc(&c->line, ':');
-		buf_add_json_str(&c->line, v, strlen(v));
+		json_text(&c->line, v);
 	}
 	buf_adds(&c->line, "}}\n");
 	if (c->line.err)

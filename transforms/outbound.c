@@ -189,6 +189,11 @@ size_t ob_utf8(const unsigned char *s, size_t n, unsigned *cp)
 	return need + 1;
 }
 
+size_t outbound_utf8(const unsigned char *s, size_t n, unsigned *cp)
+{
+	return ob_utf8(s, n, cp);
+}
+
 static int ob_char(struct outbound *o, const struct ynode *root,
 		   const char *key, char *out, struct err *err)
 {
