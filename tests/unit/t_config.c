@@ -484,6 +484,28 @@ T_TEST(config_target_errors)
 	T_EQ_INT(refused(SRC TGT "  - name: t\n    path: o2\n    mapping: m\n",
 			 9, 5, "duplicate target name 't'"),
 		 0);
+	T_EQ_INT(refused(SRC TGT "    on_bad_row: skip\n", 9, 17,
+			 "on_bad_row must be reject or fail"),
+		 0);
+}
+
+T_TEST(config_target_on_bad_row)
+{
+	struct config *c = NULL;
+	struct err e = ERR_INIT;
+
+	T_ASSERT(t_write_file("c.yaml", SRC TGT
+			      "  - { name: u, path: o2, mapping: m.yaml, "
+			      "on_bad_row: fail }\n"
+			      "  - { name: v, path: o3, mapping: m.yaml, "
+			      "on_bad_row: reject }\n") == 0);
+	T_OK(config_load("c.yaml", NULL, &c, &e), &e);
+	T_EQ_INT(c->ntargets, 3);
+	/* reject is the default: one bad row does not stop a target */
+	T_EQ_INT(c->targets[0].bad_row_fail, 0);
+	T_EQ_INT(c->targets[1].bad_row_fail, 1);
+	T_EQ_INT(c->targets[2].bad_row_fail, 0);
+	config_free(c);
 }
 
 T_TEST(config_unsellable_states_refused)
