@@ -118,12 +118,30 @@ static int on_delivery(void *ud, const char *target, const char *file,
 	return 0;
 }
 
+/* Rows the run's renders left out of each target (on_bad_row: reject). */
+struct rej_ctx {
+	const struct config *cfg;
+	int64_t *rows;   /* per target */
+};
+
+static int on_render(void *ud, struct state_unit *u)
+{
+	struct rej_ctx *r = ud;
+	size_t i;
+
+	for (i = 0; i < r->cfg->ntargets; i++)
+		if (!strcmp(r->cfg->targets[i].name, u->scope))
+			r->rows[i] += u->rejects;
+	return 0;
+}
+
 int metrics_format(struct state *st, const struct config *cfg,
 		   const struct report *rep, struct buf *b, struct err *err)
 {
 	struct src_sum *sums;
 	struct sum_ctx sc;
 	struct deliv_ctx dc;
+	struct rej_ctx rj;
 	int64_t last_ok, neg, oldest;
 	int found, i, rc = -1;
 	size_t t;
@@ -131,7 +149,9 @@ int metrics_format(struct state *st, const struct config *cfg,
 	sums = calloc(cfg->nsources + 1, sizeof(*sums));
 	dc.count = calloc(cfg->ntargets + 1, sizeof(int64_t));
 	dc.last = calloc(cfg->ntargets + 1, sizeof(int64_t));
-	if (!sums || !dc.count || !dc.last) {
+	rj.cfg = cfg;
+	rj.rows = calloc(cfg->ntargets + 1, sizeof(int64_t));
+	if (!sums || !dc.count || !dc.last || !rj.rows) {
 		err_set(err, E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -144,7 +164,9 @@ int metrics_format(struct state *st, const struct config *cfg,
 			goto out;
 	}
 	dc.cfg = cfg;
-	if (state_run_deliveries_each(st, rep->run_id, on_delivery, &dc,
+	if (state_units_each(st, rep->run_id, "render", NULL, on_render, &rj,
+			     err) < 0 ||
+	    state_run_deliveries_each(st, rep->run_id, on_delivery, &dc,
 				      err) < 0 ||
 	    state_run_oldest_event(st, rep->run_id, &oldest, &found, err) < 0 ||
 	    state_positions_negative(st, &neg, err) < 0 ||
@@ -220,6 +242,14 @@ int metrics_format(struct state *st, const struct config *cfg,
 		label(b, cfg->targets[t].name);
 		buf_addf(b, "\"} %lld\n", (long long)dc.count[t]);
 	}
+	head(b, "stockpipe_run_target_rejects",
+	     "Rows left out of the target's snapshot because its format "
+	     "cannot carry a value (on_bad_row: reject), per target.");
+	for (t = 0; t < cfg->ntargets; t++) {
+		buf_adds(b, "stockpipe_run_target_rejects{target=\"");
+		label(b, cfg->targets[t].name);
+		buf_addf(b, "\"} %lld\n", (long long)rj.rows[t]);
+	}
 	head(b, "stockpipe_delivery_latency_seconds",
 	     "Delivery time minus the as_of of the oldest stock event the "
 	     "run loaded, per target delivered in the last run.");
@@ -242,6 +272,7 @@ out:
 	free(sums);
 	free(dc.count);
 	free(dc.last);
+	free(rj.rows);
 	return rc;
 }
 

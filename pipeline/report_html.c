@@ -90,6 +90,7 @@ static int json_str(const char **p, char *out, size_t n)
 
 struct rej {
 	char file[256], line[24], col[16], field[128], reason[512], raw[512];
+	char sku[256], location[256]; /* a target's rejects (no raw) */
 };
 
 static int parse_reject(const char *line, struct rej *r)
@@ -131,6 +132,8 @@ static int parse_reject(const char *line, struct rej *r)
 		TAKE("field", field)
 		TAKE("reason", reason)
 		TAKE("raw", raw)
+		TAKE("sku", sku)
+		TAKE("location", location)
 #undef TAKE
 	}
 }
@@ -335,8 +338,10 @@ static void rejects(struct buf *b, const struct config *cfg, int64_t run_id,
 	int shown = 0, total = 0;
 
 	buf_adds(b, "<h2 id=\"rejects\">Rejected records</h2>\n");
+	/* Input records a map left out, and rows a render left out of a
+	 * target (on_bad_row: reject). */
 	for (i = 0; i < c->n; i++)
-		if (c->rows[i].stage == 2)
+		if (c->rows[i].stage == 2 || c->rows[i].stage == 4)
 			total += (int)c->rows[i].rejects;
 	if (!total) {
 		buf_adds(b, "<p>None.</p>\n");
@@ -351,11 +356,17 @@ static void rejects(struct buf *b, const struct config *cfg, int64_t run_id,
 		char path[4600], line[8192];
 		FILE *f;
 
-		if (r->stage != 2 || !r->rejects)
+		if ((r->stage != 2 && r->stage != 4) || !r->rejects)
 			continue;
-		snprintf(path, sizeof(path), "%s/rejects/%lld/%s/%lld.jsonl",
-			 cfg->state_dir, (long long)run_id, r->scope,
-			 (long long)r->id);
+		if (r->stage == 4)
+			snprintf(path, sizeof(path),
+				 "%s/rejects/%lld/targets/%s.jsonl",
+				 cfg->state_dir, (long long)run_id, r->scope);
+		else
+			snprintf(path, sizeof(path),
+				 "%s/rejects/%lld/%s/%lld.jsonl",
+				 cfg->state_dir, (long long)run_id, r->scope,
+				 (long long)r->id);
 		if (!(f = fopen(path, "rb")))
 			continue;
 		while (shown < MAX_REJECTS && fgets(line, sizeof(line), f)) {
@@ -363,7 +374,7 @@ static void rejects(struct buf *b, const struct config *cfg, int64_t run_id,
 
 			if (parse_reject(line, &j) < 0)
 				continue;
-			buf_adds(b, "<tr><td>");
+			buf_adds(b, r->stage == 4 ? "<tr><td>target " : "<tr><td>");
 			escs(b, r->scope);
 			buf_adds(b, "</td><td class=\"loc\">");
 			escs(b, j.file);
@@ -375,7 +386,17 @@ static void rejects(struct buf *b, const struct config *cfg, int64_t run_id,
 			buf_adds(b, "</td><td>");
 			escs(b, j.reason);
 			buf_adds(b, "</td><td><code>");
-			escs(b, j.raw);
+			if (r->stage == 4) {
+				/* A target's row has no raw record: its key. */
+				buf_adds(b, "sku ");
+				escs(b, j.sku);
+				if (j.location[0]) {
+					buf_adds(b, ", location ");
+					escs(b, j.location);
+				}
+			} else {
+				escs(b, j.raw);
+			}
 			buf_adds(b, "</code></td></tr>\n");
 			shown++;
 		}

@@ -8,8 +8,8 @@
 #     and SE01 counting what is there, and reads back valid; the CSV target
 #     gets every row; rejects/RUN/targets/wms.jsonl names the row, the
 #     element and the reason (valid JSON); the row is not in the published
-#     picture; the run's summary, its JSON report and `show` list it on the
-#     render unit;
+#     picture; the run's summary, its JSON report, the metrics, `show` and
+#     `show --html` list it on the render unit;
 #   - on_bad_row: fail: the 846 render fails with a data error naming the
 #     target, the row, the element and the reason, nothing reaches the wms,
 #     and the CSV target is still delivered.
@@ -118,6 +118,12 @@ if [ -f "$J" ]; then
 else
 	fail "no JSON report"
 fi
+grep -qxF 'stockpipe_run_target_rejects{target="wms"} 1' "$D/state/metrics/stockpipe.prom" &&
+	grep -qxF 'stockpipe_run_target_rejects{target="shop"} 0' "$D/state/metrics/stockpipe.prom" &&
+	pass "metrics: stockpipe_run_target_rejects per target" || fail "metrics"
+t_run sp "$D" show 1 --html
+grep -qF '<tr><td>target wms</td>' "$D/state/reports/run-1.html" && grep -qF '<code>sku AB~12</code>' "$D/state/reports/run-1.html" &&
+	pass "show --html lists the rejected row" || { fail "show --html"; t_show; }
 t_run sp "$D" show 1
 [ "$T_RC" = 0 ] && grep -qE '^  render +wms +done +[0-9]+ +[0-9]+ +2 +1  snapshot$' "$T_OUT" &&
 	has "rejects: $R" && pass "show lists the rejected row on the render unit" || { fail "show"; t_show; }
