@@ -597,28 +597,27 @@ static int bad_row(struct rctx *c, const char *(*get)(void *, const char *))
 {
 	struct err *e = c->err;
 	const char *sku = get(c, "sku"), *loc = get(c, "location");
-	char who[1200], why[sizeof(e->reason)];
+	char row[1000], who[1300], why[sizeof(e->reason)];
 	struct err keep;
 
 	if (!row_error(e->code))
 		return -1;
 	sku = sku ? sku : "";
 	loc = loc ? loc : "";
+	/* outbound's own messages name the row ("row sku 'X'..."); the
+	 * rest (a CSV number column, a lookup miss) get it here. */
+	if (!strncmp(e->reason, "row sku '", 9))
+		snprintf(row, sizeof(row), "%s", e->reason);
+	else if (*loc)
+		snprintf(row, sizeof(row),
+			 "row sku '%.100s', location '%.100s': %s", sku, loc,
+			 e->reason);
+	else
+		snprintf(row, sizeof(row), "row sku '%.200s': %s", sku,
+			 e->reason);
 	if (c->t->bad_row_fail) {
-		/* outbound's own messages name the row ("row sku 'X'...");
-		 * the rest (a CSV number column, say) get it here. */
-		if (!strncmp(e->reason, "row sku '", 9))
-			snprintf(who, sizeof(who), "target '%.100s', %s",
-				 c->t->name, e->reason);
-		else if (*loc)
-			snprintf(who, sizeof(who),
-				 "target '%.100s', row sku '%.100s', location "
-				 "'%.100s': %s",
-				 c->t->name, sku, loc, e->reason);
-		else
-			snprintf(who, sizeof(who),
-				 "target '%.100s', row sku '%.200s': %s",
-				 c->t->name, sku, e->reason);
+		snprintf(who, sizeof(who), "target '%.100s', %s", c->t->name,
+			 row);
 		set_cut(why, sizeof(why), who);
 		e->code = E_VALIDATE;
 		memcpy(e->reason, why, sizeof(why));
@@ -626,7 +625,7 @@ static int bad_row(struct rctx *c, const char *(*get)(void *, const char *))
 	}
 	if (!c->rs->rejects) {
 		snprintf(who, sizeof(who), "%s%s%s", e->field,
-			 e->field[0] ? ": " : "", e->reason);
+			 e->field[0] ? ": " : "", row);
 		set_cut(c->rs->first_reject, sizeof(c->rs->first_reject),
 			who);
 	}

@@ -1753,6 +1753,11 @@ static int do_render(void *ud, struct state_unit *u)
 			  prev_pub[0] ? prev_pub : NULL, rpath, render_ready,
 			  &rc, key, sha, &rs, &e) < 0)
 		goto fail;
+	if (!sha[0] && !rs.rows && rs.rejects && !tt.delta &&
+	    !strcmp(outbound_kind(ob), "stock"))
+		/* render_ready saw no rows: there were, all left out. */
+		str_copy(rc.prev, sizeof(rc.prev),
+			 "(nothing: every row rejected)");
 	outbound_free(ob);
 	ob = NULL;
 	u->records_out = rs.rows;

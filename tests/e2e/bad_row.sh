@@ -127,6 +127,9 @@ grep -qF '<tr><td>target wms</td>' "$D/state/reports/run-1.html" && grep -qF '<c
 t_run sp "$D" show 1
 [ "$T_RC" = 0 ] && grep -qE '^  render +wms +done +[0-9]+ +[0-9]+ +2 +1  snapshot$' "$T_OUT" &&
 	has "rejects: $R" && pass "show lists the rejected row on the render unit" || { fail "show"; t_show; }
+expect_exit_d 0 "deliver --dry-run" sp "$D" deliver --target wms --dry-run
+has "rejected: 1 row would be left out (on_bad_row: reject), first: LIN03: row sku 'AB~12'" &&
+	pass "deliver --dry-run says which row would be left out" || { fail "dry run"; t_show; }
 # Nothing new: the wms already has this content; the row is still left
 # out of what it has, so the run says so again.
 expect_exit_d 1 "a second run, same stock: the row is still rejected (exit 1)" sp "$D" run
