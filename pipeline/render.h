@@ -22,7 +22,7 @@ struct render_stats {
 	int64_t rows;       /* rows written */
 	int64_t negative;   /* rows whose computed value was below zero */
 	int64_t rejects;    /* rows left out (on_bad_row: reject) */
-	char first_reject[700]; /* the first one, as "field: reason" */
+	char first_reject[700]; /* the first: "FIELD: row sku 'S'...: why" */
 };
 
 /* Called once the rows are rendered, with their content key (SHA-256 of

@@ -374,7 +374,8 @@ static void rejects(struct buf *b, const struct config *cfg, int64_t run_id,
 
 			if (parse_reject(line, &j) < 0)
 				continue;
-			buf_adds(b, r->stage == 4 ? "<tr><td>target " : "<tr><td>");
+			buf_adds(b, r->stage == 4 ? "<tr><td>target "
+						  : "<tr><td>");
 			escs(b, r->scope);
 			buf_adds(b, "</td><td class=\"loc\">");
 			escs(b, j.file);

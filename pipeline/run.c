@@ -1740,7 +1740,8 @@ static int do_render(void *ud, struct state_unit *u)
 	}
 	/* Rows the target's format cannot carry (on_bad_row: reject) are
 	 * left out and kept here, beside the sources' rejects of the run. */
-	if ((size_t)snprintf(rpath, sizeof(rpath), "%s/rejects/%lld/targets/%s.jsonl",
+	if ((size_t)snprintf(rpath, sizeof(rpath),
+			     "%s/rejects/%lld/targets/%s.jsonl",
 			     r->cfg->state_dir, (long long)r->run_id,
 			     tt.name) >= sizeof(rpath)) {
 		err_set(&e, E_CONFIG, "target '%s': reject file path too long",
@@ -1763,7 +1764,8 @@ static int do_render(void *ud, struct state_unit *u)
 	u->records_out = rs.rows;
 	u->rejects = rs.rejects;
 	if (rs.rejects && !r->g->quiet)
-		log_msg("warn", "  %s: %lld row%s left out (on_bad_row: reject), "
+		log_msg("warn",
+			"  %s: %lld row%s left out (on_bad_row: reject), "
 			"first: %s",
 			tt.name, (long long)rs.rejects,
 			rs.rejects == 1 ? "" : "s", rs.first_reject);
