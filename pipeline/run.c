@@ -26,6 +26,7 @@
 #include "../transforms/dt.h"
 #include "../transforms/edi.h"
 #include "../transforms/edi_ack.h"
+#include "../transforms/filepat.h"
 #include "../transforms/mapping.h"
 #include "../transforms/outbound.h"
 #include "../transforms/unpack.h"
@@ -251,12 +252,16 @@ static int plan_entry(void *ud, const struct conn_entry *e)
 {
 	struct plan_ctx *p = ud;
 	struct state_unit u;
+	struct err pe = ERR_INIT;
 	size_t i;
 	int known;
 	char key[512];
 
+	/* A name that matches a pattern's shape but not its values (a
+	 * date capture with month 13) is taken too: its map unit is
+	 * quarantined with the reason rather than the file left unseen. */
 	for (i = 0; i < p->src->npatterns; i++)
-		if (conn_glob_match(p->src->patterns[i], e->name))
+		if (filepat_match(p->src->patterns[i], e->name, NULL, &pe))
 			break;
 	if (i == p->src->npatterns)
 		return 0;
