@@ -297,7 +297,7 @@ static int test_mapping(const char *path, int update, int *npass, int *nfail)
 		struct buf act = BUF_INIT(64u << 20), exp = BUF_INIT(64u << 20);
 		struct mapping_sink sink = {test_record, test_reject, &act, NULL};
 		struct mapping_doc doc = {t->source, base_name(t->input),
-					  t->input, NULL};
+					  t->input, NULL, NULL};
 		struct err e = ERR_INIT;
 
 		if (mapping_run(m, &doc, &sink, NULL, &e)) {
