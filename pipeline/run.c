@@ -1043,6 +1043,7 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 	struct map_out m;
 	struct mapping_stats ms;
 	struct mapping_doc doc;
+	struct run_facts facts;
 	struct mapping_sink sink;
 	char cpath[4096], rpath[4096], name[300];
 	const struct mapping *map;
@@ -1068,6 +1069,12 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 			return quarantine(r, u, &e), 0;
 		return unit_fail(r, u, &e, 0), 0;
 	}
+	if (run_doc_facts(r, sc->src, map, u, &facts, &e) < 0) {
+		err_locate(&e, u->ukey, 0, 0, NULL);
+		if (e.code == E_PARSE)
+			return quarantine(r, u, &e), 0;
+		return unit_fail(r, u, &e, 0), 0;
+	}
 	memset(&m, 0, sizeof(m));
 	m.quiet = r->g->quiet;
 	buf_init(&m.line, 1 << 22);
@@ -1089,6 +1096,7 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 	doc.name = u->ukey;
 	doc.path = u->input_path;
 	doc.sha256 = u->input_sha;
+	doc.facts = &facts.f;
 	memset(&sink, 0, sizeof(sink));
 	sink.record = sink_record;
 	sink.reject = sink_reject;
