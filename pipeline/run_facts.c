@@ -39,9 +39,21 @@ int run_doc_facts(struct run *r, const struct cfg_source *src,
 		return -1;
 	fu = *u;
 	for (hops = 0; strcmp(fu.stage, "fetch") && fu.parent && hops < MAX_HOPS;
-	     hops++)
-		if (state_unit_get(r->st, fu.parent, &fu, err) < 0)
-			return -1;
+	     hops++) {
+		struct err ge = ERR_INIT;
+
+		if (state_unit_get(r->st, fu.parent, &fu, &ge) < 0) {
+			if (ge.code != E_NOTFOUND) {
+				if (!err->code)
+					*err = ge;
+				return -1;
+			}
+			/* An ancestor a rerun deleted: the facts it held
+			 * are unknown (absent), the name is the document's. */
+			fu = *u;
+			break;
+		}
+	}
 	if (!strcmp(fu.stage, "fetch")) {
 		snprintf(out->name, sizeof(out->name), "%s", fu.ukey);
 		/* "size mtime" as planned from the listing; a replayed file
@@ -55,8 +67,8 @@ int run_doc_facts(struct run *r, const struct cfg_source *src,
 			out->f.fetched_at = out->fetched;
 		}
 	} else {
-		/* no fetch unit (should not happen): the document's own
-		 * name, without an archive member */
+		/* no fetch unit to be found: the document's own name,
+		 * without an archive member */
 		bang = strchr(u->ukey, '!');
 		snprintf(out->name, sizeof(out->name), "%.*s",
 			 (int)(bang ? (size_t)(bang - u->ukey) : strlen(u->ukey)),
