@@ -257,9 +257,7 @@ static int plan_entry(void *ud, const struct conn_entry *e)
 	int known;
 	char key[512];
 
-	/* A name that matches a pattern's shape but not its values (a
-	 * date capture with month 13) is taken too: its map unit is
-	 * quarantined with the reason rather than the file left unseen. */
+	/* -1 (a date capture that is no date) is taken: quarantined later */
 	for (i = 0; i < p->src->npatterns; i++)
 		if (filepat_match(p->src->patterns[i], e->name, NULL, &pe))
 			break;

@@ -1227,7 +1227,7 @@ int map_scope(struct map_run *run, int anchor, int ctx, struct err *err)
 	run->have_scope = 1;
 	run->st.input_records++;
 	/* $line and $row are formatted when an expression reads them
-	 * (rt_var): two snprintf per scope were ~11% of the EDI map stage
+	 * (map_var_rt): two snprintf per scope were ~11% of the EDI map stage
 	 * and most mappings read neither. */
 	run->vars[VAR_LINE].s = NULL;
 	run->vars[VAR_ROW].s = NULL;
@@ -1251,13 +1251,6 @@ int map_scope(struct map_run *run, int anchor, int ctx, struct err *err)
 	 * there are. */
 	if (!failed && !nout)
 		run->st.filtered++;
-	if (failed && run->ctx_fail >= 0 && e->code != E_NOMEM &&
-	    e->code != E_INTERNAL && e->code != E_IO)
-		/* A context value that cannot be made rejects the records
-		 * that read it, not the document: in a file of several sets
-		 * or documents only some may lack it. */
-		return map_reject(run, 0, m->vars[run->ctx_fail],
-				  run->vfail[run->ctx_fail], err);
 	if (failed) {
 		char why[700];
 		const char *field = "";
@@ -1268,6 +1261,12 @@ int map_scope(struct map_run *run, int anchor, int ctx, struct err *err)
 			*err = *e;
 			return -1;
 		}
+		if (run->ctx_fail >= 0)
+			/* A context value that cannot be made rejects the
+			 * records that read it, not the document: in a file
+			 * of several sets only some may lack it. */
+			return map_reject(run, 0, m->vars[run->ctx_fail],
+					  run->vfail[run->ctx_fail], err);
 		if (run->fail_field >= 0)
 			field = canon_fields(m->recs[ri].kind, &nf)[run->fail_field].name;
 		if (*field)

@@ -158,10 +158,10 @@ int map_var_compile_context(struct mapping *m, struct err *err)
 	return 0;
 }
 
+/* The errors map_scope() lets stop the document (not the data's fault). */
 static int resource_error(int code)
 {
-	return code == E_NOMEM || code == E_IO || code == E_NOSPACE ||
-	       code == E_INTERNAL;
+	return code == E_NOMEM || code == E_IO || code == E_INTERNAL;
 }
 
 /* Makes context variable i (run->vstate[i] is 0 or 2). */

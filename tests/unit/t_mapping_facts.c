@@ -107,6 +107,7 @@ T_TEST(mapping_facts_csv)
 	HAS("\"sku\":\"A\",\"description\":\"stock_F012_20261120.csv|2026-11-20T04:59:00Z|2026-11-20T05:10:00Z\","
 	    "\"brand\":\"2026-11-20T05:09:30Z|2026-11-20T05:09:30Z|doc.in\",\"category\":\"F012\"");
 	HAS("\"as_of\":\"2026-11-20T00:00:00Z\"");
+	buf_release(&c.out);
 }
 
 T_TEST(mapping_facts_without_facts)
@@ -127,6 +128,7 @@ T_TEST(mapping_facts_without_facts)
 	 * the times are absent */
 	T_OK(frun(map, NULL, NULL, "sku\nA\n", &c, &e), &e);
 	HAS("\"description\":\"doc.in\",\"brand\":\"unknown\",\"category\":\"unknown\"");
+	buf_release(&c.out);
 }
 
 static void load_error(const char *yaml, const char *pattern,
@@ -217,6 +219,7 @@ T_TEST(mapping_facts_edi_and_xml)
 	     &e);
 	T_EQ_INT(c.records, 1);
 	HAS("\"sku\":\"B\",\"location\":\"S7\",\"state\":\"on_hand\",\"quantity\":\"2\",\"mode\":\"snapshot\",\"as_of\":\"2026-11-22T00:00:00Z\"");
+	buf_release(&c.out);
 }
 
 /* ---- lazy context --------------------------------------------------------- */
@@ -261,6 +264,7 @@ T_TEST(mapping_context_lazy_csv)
 	     &e);
 	T_EQ_INT(c.records, 2);
 	HAS("\"as_of\":\"2026-11-20T00:00:00Z\"");
+	buf_release(&c.out);
 }
 
 /* An X12 file with an 846 and an 852 set mapped by an 846-style mapping
@@ -308,6 +312,7 @@ T_TEST(mapping_context_lazy_edi_mixed_sets)
 	T_EQ_INT(c.rejects, 0);
 	T_EQ_INT(c.st.input_records, 5);
 	T_EQ_INT(c.st.filtered, 2);
+	buf_release(&c.out);
 }
 
 T_TEST(mapping_context_lazy_xml)
@@ -333,6 +338,7 @@ T_TEST(mapping_context_lazy_xml)
 	T_EQ_INT(c.rejects, 1);
 	HAS("\"_line\":2,\"field\":\"day\",\"reason\":\"context 'day': required value is empty\"");
 	HAS("\"sku\":\"B\",\"location\":\"L\",\"state\":\"on_hand\",\"quantity\":\"1\",\"mode\":\"snapshot\",\"as_of\":\"2026-11-20T00:00:00Z\"");
+	buf_release(&c.out);
 }
 
 /* Filtered counts input records, not records: two entries that each
@@ -353,4 +359,5 @@ T_TEST(mapping_filtered_counts_input_records_once)
 	T_EQ_INT(c.st.records_out, 3);
 	T_EQ_INT(c.st.rejects, 1);
 	T_EQ_INT(c.st.filtered, 2);
+	buf_release(&c.out);
 }
