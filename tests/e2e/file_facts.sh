@@ -2,7 +2,8 @@
 # File facts and lazy context end to end (docs/mapping.md section 5):
 #   (a) `map try` with a source's pattern capture: $file.date gives as_of
 #       for stock_F012_20261120.csv, $file.store the location; a mapping
-#       reading a capture the pattern lacks is refused at file:line:col;
+#       reading a capture the pattern lacks is refused at file:line:col
+#       (map try, map test without a test pattern:, check);
 #   (b) a run whose source pattern has {store} and {date:%Y%m%d}: as_of
 #       and location come from the name, in the canonical records and in
 #       the delivered file; a name with no valid date is quarantined with
@@ -159,6 +160,24 @@ check "map try with explicit times" \
 	--fetched-at 2026-11-20T05:00:00+01:00 --run-started 2026-11-20T05:30:00Z
 grep -q 'facts: $file.name=stock_F012_20261120.csv $file.mtime=2026-11-20T04:00:00Z $file.fetched_at=2026-11-20T04:00:00Z $run.started_at=2026-11-20T05:30:00Z' "$T_ERR" &&
 	pass "map try: --mtime, --fetched-at (UTC), --run-started" || { fail "facts options"; t_show; }
+
+# map test: a test's pattern: gives the captures; without one the test
+# fails at the mapping's line.
+cp "$D/m/named_stock.yaml" "$D/m/named_test.yaml"
+cat >>"$D/m/named_test.yaml" <<'EOF'
+tests:
+  - input: ../drop/stores/stock_F012_20261120.csv
+    expect: named.expect.jsonl
+    pattern: "stock_{store}_{date:%Y%m%d}.csv"
+EOF
+check "map test --update with a test pattern" "$BIN" map test --update "$D/m/named_test.yaml"
+check "map test with a test pattern" "$BIN" map test "$D/m/named_test.yaml"
+grep -q '"location":"STORE-012",.*"as_of":"2026-11-20T00:00:00Z"' "$D/m/named.expect.jsonl" &&
+	pass "map test golden has as_of from the name" || { fail "map test golden"; cat "$D/m/named.expect.jsonl"; }
+sed -i '/pattern: "stock_/d' "$D/m/named_test.yaml"
+expect_exit_d 1 "map test without the pattern fails" "$BIN" map test "$D/m/named_test.yaml"
+grep -q 'named_test.yaml:7:10: $file.date is a capture of the source.s file pattern, but no pattern is given (add pattern: to the test)' "$T_ERR" &&
+	pass "... saying where and what to add" || { fail "map test message"; t_show; }
 
 # `check` finds a capture the source's pattern cannot supply.
 cp "$D/stockpipe.yaml" "$D/check.yaml"
