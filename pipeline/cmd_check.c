@@ -69,7 +69,9 @@ int cmd_check(int argc, char **argv, const struct cli_global *g)
 				continue;
 			err_clear(&err);
 			m = NULL;
-			if (mapping_load(path, &m, &err) < 0)
+			if (mapping_load(path, &m, &err) < 0 ||
+			    mapping_check_patterns(m, s->patterns,
+						   s->npatterns, NULL, &err) < 0)
 				report(&err, &nerr);
 			else
 				nmap++;

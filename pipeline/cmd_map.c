@@ -9,23 +9,35 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "buf.h"
 #include "cli.h"
+#include "config.h"
 #include "err.h"
 #include "fsutil.h"
 #include "ytree.h"
 #include "../transforms/canon.h"
+#include "../transforms/dt.h"
+#include "../transforms/filepat.h"
 #include "../transforms/mapping.h"
 
 static const char map_usage[] =
 	"usage: stockpipe map try --mapping FILE --input FILE [--source NAME]\n"
+	"                         [--pattern PATTERN] [--file-name NAME]\n"
+	"                         [--mtime TIME] [--fetched-at TIME]\n"
+	"                         [--run-started TIME]\n"
 	"       stockpipe map test [--update] [MAPPING...]\n"
 	"       stockpipe map check FILE...\n"
 	"\n"
 	"  try    map one input file and print the canonical records (JSON Lines)\n"
 	"         on stdout and the rejects on stderr; changes no state.\n"
 	"         Exit 0, 1 when there were rejects, 78 when the mapping is wrong.\n"
+	"         The file's facts ($file.name, $file.mtime, $file.fetched_at,\n"
+	"         $run.started_at = $now) default to the input's name, its mtime\n"
+	"         and now ($STOCKPIPE_NOW when set); TIME is ISO 8601. $file.NAME\n"
+	"         captures come from --pattern, or the pattern: of --source in\n"
+	"         the configuration (-c).\n"
 	"  test   run the golden tests (tests: in each mapping; by default every\n"
 	"         mappings/**/*.yaml that has tests:) and show a diff on mismatch.\n"
 	"         --update rewrites the expected files from the actual output.\n"
@@ -86,27 +98,121 @@ static int try_reject(void *ud, const struct mapping_reject *rj,
 	return 0;
 }
 
-static int map_try(int argc, char **argv)
+/* An ISO 8601 option value as canonical UTC text, or -1. */
+static int iso_opt(const char *opt, const char *v, char *out)
 {
-	const char *mpath = NULL, *input = NULL, *source = "";
+	int64_t t;
+
+	if (dt_parse_iso(v, strlen(v), &t) < 0) {
+		fprintf(stderr, "stockpipe map try: %s '%s' is not an ISO 8601 time (2026-11-20T06:00:00Z)\n",
+			opt, v);
+		return -1;
+	}
+	dt_format_iso(t, out);
+	return 0;
+}
+
+/* The file patterns that give $file.NAME captures: --pattern, or the
+ * configured source's. *cfg is set when the configuration was loaded
+ * (the patterns point into it). Returns 0, or an exit code. */
+static int try_patterns(const struct cli_global *g, const struct mapping *m,
+			const char *source, const char **pattern,
+			struct config **cfg, const char *const **pats,
+			size_t *npats)
+{
+	struct err err = ERR_INIT;
+	const struct cfg_source *s;
+	/* Only a mapping that reads captures needs the source; others keep
+	 * working without a configuration, with --source naming $source. */
+	int need = mapping_check_patterns(m, NULL, 0, NULL, &err) < 0;
+
+	*npats = 0;
+	if (*pattern) {
+		if (filepat_check(*pattern, &err) < 0) {
+			fprintf(stderr, "stockpipe map try: --pattern '%s': %s\n",
+				*pattern, err.reason);
+			return EXIT_USAGE;
+		}
+		*pats = pattern;
+		*npats = 1;
+		return 0;
+	}
+	if (!*source || (!need && !g->config_given))
+		return 0;
+	err_clear(&err);
+	if (config_load(g->config_path, g->state_dir, cfg, &err) < 0) {
+		print_err("stockpipe map try: ", &err);
+		return err_exit_code(&err);
+	}
+	if (!(s = config_source(*cfg, source))) {
+		if (!need)
+			return 0;
+		fprintf(stderr, "stockpipe map try: no source '%s' in %s\n",
+			source, (*cfg)->path);
+		return EXIT_USAGE;
+	}
+	*pats = s->patterns;
+	*npats = s->npatterns;
+	return 0;
+}
+
+static int map_try(int argc, char **argv, const struct cli_global *g)
+{
+	const char *mpath = NULL, *input = NULL, *source = "", *pattern = NULL;
+	const char *fname = NULL, *const *pats = NULL;
 	struct mapping *m = NULL;
+	struct config *cfg = NULL;
 	struct err err = ERR_INIT;
 	struct try_out t = {BUF_INIT(1 << 22), 0};
 	struct mapping_sink sink = {try_record, try_reject, &t, NULL};
 	struct mapping_doc doc;
+	struct mapping_facts facts;
+	struct filepat_caps caps;
 	struct mapping_stats st;
+	char mtime[DT_ISO_LEN] = "", fetched[DT_ISO_LEN] = "",
+	     started[DT_ISO_LEN] = "", now[DT_ISO_LEN];
+	size_t npats = 0, k;
+	struct stat sb;
 	int i, rc;
 
+	{
+		const char *e = getenv("STOCKPIPE_NOW");
+		int64_t tn;
+
+		/* Tests pin the clock as for runs (run.c). */
+		if (!e || !*e || dt_parse_iso(e, strlen(e), &tn) < 0)
+			tn = (int64_t)time(NULL);
+		dt_format_iso(tn, now);
+	}
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--mapping") && i + 1 < argc)
-			mpath = argv[++i];
-		else if (!strcmp(argv[i], "--input") && i + 1 < argc)
-			input = argv[++i];
-		else if (!strcmp(argv[i], "--source") && i + 1 < argc)
-			source = argv[++i];
-		else {
+		const char *o = argv[i];
+
+		if (i + 1 >= argc) {
 			fprintf(stderr, "stockpipe map try: unexpected '%s'\n%s",
-				argv[i], map_usage);
+				o, map_usage);
+			return EXIT_USAGE;
+		}
+		if (!strcmp(o, "--mapping"))
+			mpath = argv[++i];
+		else if (!strcmp(o, "--input"))
+			input = argv[++i];
+		else if (!strcmp(o, "--source"))
+			source = argv[++i];
+		else if (!strcmp(o, "--pattern"))
+			pattern = argv[++i];
+		else if (!strcmp(o, "--file-name"))
+			fname = argv[++i];
+		else if ((!strcmp(o, "--mtime") &&
+			  iso_opt(o, argv[++i], mtime) < 0) ||
+			 (!strcmp(o, "--fetched-at") &&
+			  iso_opt(o, argv[++i], fetched) < 0) ||
+			 (!strcmp(o, "--run-started") &&
+			  iso_opt(o, argv[++i], started) < 0))
+			return EXIT_USAGE;
+		else if (strcmp(o, "--mtime") && strcmp(o, "--fetched-at") &&
+			 strcmp(o, "--run-started")) {
+			fprintf(stderr, "stockpipe map try: unexpected '%s'\n%s",
+				o, map_usage);
 			return EXIT_USAGE;
 		}
 	}
@@ -119,10 +225,64 @@ static int map_try(int argc, char **argv)
 		print_err("", &err);
 		return err_exit_code(&err);
 	}
+	if (!fname)
+		fname = base_name(input);
+	if (!mtime[0] && stat(input, &sb) == 0)
+		dt_format_iso((int64_t)sb.st_mtime, mtime);
+	if (!fetched[0])
+		memcpy(fetched, now, sizeof(now));
+	if (!started[0])
+		memcpy(started, now, sizeof(now));
+	memset(&caps, 0, sizeof(caps));
+	rc = try_patterns(g, m, source, &pattern, &cfg, &pats, &npats);
+	if (rc)
+		goto out;
+	if (mapping_check_patterns(m, pats, npats,
+				   "map try: give --source NAME or --pattern PATTERN",
+				   &err) < 0) {
+		print_err("", &err);
+		rc = err_exit_code(&err);
+		goto out;
+	}
+	/* The first pattern the name matches gives the captures, as the
+	 * pipeline's listing takes a file for the first that matches. */
+	for (k = 0; k < npats; k++) {
+		int r = filepat_match(pats[k], fname, &caps, &err);
+
+		if (r < 0) {
+			print_err("stockpipe map try: ", &err);
+			rc = EXIT_REJECTS;
+			goto out;
+		}
+		if (r)
+			break;
+	}
+	if (npats && k == npats) {
+		fprintf(stderr, "stockpipe map try: file name '%s' does not match the file pattern%s '%s'%s (give the name with --file-name)\n",
+			fname, npats > 1 ? "s" : "", pats[0],
+			npats > 1 ? ", ..." : "");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	memset(&facts, 0, sizeof(facts));
+	facts.file_name = fname;
+	facts.mtime = mtime[0] ? mtime : NULL;
+	facts.fetched_at = fetched;
+	facts.run_started = started;
+	facts.caps = &caps;
+	if (mapping_reads_facts(m)) {
+		fprintf(stderr, "facts: $file.name=%s $file.mtime=%s $file.fetched_at=%s $run.started_at=%s",
+			fname, mtime[0] ? mtime : "(unknown)", fetched, started);
+		for (k = 0; k < caps.n; k++)
+			fprintf(stderr, " $file.%s=%s", caps.name[k],
+				caps.value[k]);
+		fputc('\n', stderr);
+	}
 	memset(&doc, 0, sizeof(doc));
 	doc.source = source;
 	doc.name = base_name(input);
 	doc.path = input;
+	doc.facts = &facts;
 	rc = mapping_run(m, &doc, &sink, &st, &err);
 	fflush(stdout);
 	if (rc) {
@@ -137,8 +297,10 @@ static int map_try(int argc, char **argv)
 			st.filtered);
 		rc = t.rejects ? EXIT_REJECTS : EXIT_DONE;
 	}
+out:
 	buf_release(&t.line);
 	mapping_free(m);
+	config_free(cfg);
 	return rc;
 }
 
@@ -297,9 +459,34 @@ static int test_mapping(const char *path, int update, int *npass, int *nfail)
 		struct buf act = BUF_INIT(64u << 20), exp = BUF_INIT(64u << 20);
 		struct mapping_sink sink = {test_record, test_reject, &act, NULL};
 		struct mapping_doc doc = {t->source, base_name(t->input),
-					  t->input, NULL};
+					  t->input, NULL, NULL};
+		struct mapping_facts facts;
+		struct filepat_caps caps;
 		struct err e = ERR_INIT;
 
+		/* Only the name and its captures: times would make goldens
+		 * depend on the clock and the checkout. */
+		memset(&facts, 0, sizeof(facts));
+		memset(&caps, 0, sizeof(caps));
+		facts.caps = &caps;
+		doc.facts = &facts;
+		if (mapping_check_patterns(m, &t->pattern, t->pattern ? 1 : 0,
+					   "add pattern: to the test",
+					   &e) < 0 ||
+		    (t->pattern &&
+		     filepat_match(t->pattern, doc.name, &caps, &e) == 0))
+			err_set(&e, E_CONFIG,
+				"file name '%s' does not match the test's pattern '%s'",
+				doc.name, t->pattern);
+		if (e.code) {
+			printf("FAIL %s: %s (declared at line %lu)\n", path,
+			       base_name(t->input), t->line);
+			print_err("    ", &e);
+			(*nfail)++;
+			rc = 1;
+			buf_release(&act);
+			continue;
+		}
 		if (mapping_run(m, &doc, &sink, NULL, &e)) {
 			/* A document-level failure is an outcome too: the
 			 * golden may expect it, as one "error" line. */
@@ -486,7 +673,6 @@ int cmd_map(int argc, char **argv, const struct cli_global *g)
 {
 	const char *sub = argc > 1 ? argv[1] : NULL;
 
-	(void)g;
 	if (!sub || !strcmp(sub, "-h") || !strcmp(sub, "--help") ||
 	    !strcmp(sub, "help")) {
 		fputs(map_usage, sub ? stdout : stderr);
@@ -497,7 +683,7 @@ int cmd_map(int argc, char **argv, const struct cli_global *g)
 		return EXIT_DONE;
 	}
 	if (!strcmp(sub, "try"))
-		return map_try(argc - 1, argv + 1);
+		return map_try(argc - 1, argv + 1, g);
 	if (!strcmp(sub, "test"))
 		return map_test(argc - 1, argv + 1);
 	if (!strcmp(sub, "check"))

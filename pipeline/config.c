@@ -13,6 +13,7 @@
 
 #include "../transforms/canon.h"
 #include "../transforms/edi_ack.h"
+#include "../transforms/filepat.h"
 
 #define DEFAULT_STATE_DIR "stockpipe-state"
 
@@ -563,6 +564,30 @@ static int load_acks(struct loader *l, const struct ynode *m,
 			&s->ack_conn);
 }
 
+/* Patterns with {name} captures (transforms/filepat.h) are checked here,
+ * so a typo is a configuration error at its line, not a source that
+ * silently lists nothing. */
+static int check_patterns(struct loader *l, const struct ynode *m,
+			  const struct cfg_source *s)
+{
+	const struct ynode *v = ynode_get(m, "patterns")
+					? ynode_get(m, "patterns")
+					: ynode_get(m, "pattern");
+	size_t i;
+
+	for (i = 0; i < s->npatterns; i++) {
+		struct err pe = ERR_INIT;
+
+		if (filepat_check(s->patterns[i], &pe) < 0)
+			return ynode_err(l->t,
+					 v->type == Y_SEQ ? v->items[i] : v,
+					 l->err, E_CONFIG,
+					 "source '%s': pattern '%s': %s",
+					 s->name, s->patterns[i], pe.reason);
+	}
+	return 0;
+}
+
 static int load_source(struct loader *l, const struct ynode *m,
 		       struct cfg_source *s)
 {
@@ -597,7 +622,8 @@ static int load_source(struct loader *l, const struct ynode *m,
 		return -1;
 	if (string_list(l, ynode_get(m, "patterns") ? ynode_get(m, "patterns")
 						      : ynode_get(m, "pattern"),
-			&s->patterns, &s->npatterns) < 0)
+			&s->patterns, &s->npatterns) < 0 ||
+	    check_patterns(l, m, s) < 0)
 		return -1;
 	if (!s->npatterns) {
 		static const char *star[] = {"*"};

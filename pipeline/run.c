@@ -27,6 +27,7 @@
 #include "../transforms/dt.h"
 #include "../transforms/edi.h"
 #include "../transforms/edi_ack.h"
+#include "../transforms/filepat.h"
 #include "../transforms/mapping.h"
 #include "../transforms/outbound.h"
 #include "../transforms/unpack.h"
@@ -253,12 +254,14 @@ static int plan_entry(void *ud, const struct conn_entry *e)
 {
 	struct plan_ctx *p = ud;
 	struct state_unit u;
+	struct err pe = ERR_INIT;
 	size_t i;
 	int known;
 	char key[512];
 
+	/* -1 (a date capture that is no date) is taken: quarantined later */
 	for (i = 0; i < p->src->npatterns; i++)
-		if (conn_glob_match(p->src->patterns[i], e->name))
+		if (filepat_match(p->src->patterns[i], e->name, NULL, &pe))
 			break;
 	if (i == p->src->npatterns)
 		return 0;
@@ -1116,6 +1119,7 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 	struct map_out m;
 	struct mapping_stats ms;
 	struct mapping_doc doc;
+	struct run_facts facts;
 	struct mapping_sink sink;
 	char cpath[4096], rpath[4096], name[300];
 	const struct mapping *map;
@@ -1141,6 +1145,12 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 			return quarantine(r, u, &e), 0;
 		return unit_fail(r, u, &e, 0), 0;
 	}
+	if (run_doc_facts(r, sc->src, map, u, &facts, &e) < 0) {
+		err_locate(&e, u->ukey, 0, 0, NULL);
+		if (e.code == E_PARSE)
+			return quarantine(r, u, &e), 0;
+		return unit_fail(r, u, &e, 0), 0;
+	}
 	memset(&m, 0, sizeof(m));
 	m.quiet = r->g->quiet;
 	buf_init(&m.line, 1 << 22);
@@ -1162,6 +1172,7 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 	doc.name = u->ukey;
 	doc.path = u->input_path;
 	doc.sha256 = u->input_sha;
+	doc.facts = &facts.f;
 	memset(&sink, 0, sizeof(sink));
 	sink.record = sink_record;
 	sink.reject = sink_reject;

@@ -1,6 +1,7 @@
 /* run_int.h - the stage engine's insides, shared by run.c (one process
- * works a run) and work.c (several worker processes share one run).
- * Not a public interface: only these two files include it.
+ * works a run) and work.c (several worker processes share one run), and
+ * run_facts.c (what a mapping knows about a document's file).
+ * Not a public interface: only these files include it.
  */
 #ifndef STOCKPIPE_RUN_INT_H
 #define STOCKPIPE_RUN_INT_H
@@ -12,6 +13,9 @@
 #include "err.h"
 #include "run.h"
 #include "state.h"
+
+#include "../transforms/dt.h"
+#include "../transforms/mapping.h"
 
 struct conn;
 struct mapping;
@@ -99,6 +103,23 @@ int run_source_tail(struct run *r, struct src_ctx *sc, struct err *err);
  * run). */
 int run_plan_target(struct run *r, const struct cfg_target *t,
 		    struct err *err);
+
+/* The file facts of the document of map unit u of source src for mapping
+ * m (run_facts.c). Checks first that src's patterns give every capture m
+ * reads (E_CONFIG at the mapping's line). Returns 0, or -1 with err:
+ * E_PARSE when the name has a capture that is no valid value (a date
+ * capture with month 13: the document is quarantined), else a store or
+ * configuration error. out->f is what struct mapping_doc's facts point
+ * to; it points into out. */
+struct run_facts {
+	struct mapping_facts f;
+	struct filepat_caps caps;
+	char name[512];
+	char mtime[DT_ISO_LEN], fetched[DT_ISO_LEN], started[DT_ISO_LEN];
+};
+int run_doc_facts(struct run *r, const struct cfg_source *src,
+		  const struct mapping *m, const struct state_unit *u,
+		  struct run_facts *out, struct err *err);
 
 /* Builds and writes the run's report, records its final state, writes
  * metrics and prints the summary. Returns the process exit code. */

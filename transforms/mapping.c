@@ -31,8 +31,6 @@
 #include "mapping_int.h"
 #include "outbound.h"
 
-static const char *const builtin_vars[] = {"file", "source", "line", "row"};
-
 enum path_kind { P_COL_INDEX, P_COL_NAME, P_PREAMBLE };
 
 struct map_path {
@@ -183,26 +181,6 @@ static int csv_path(void *ud, const char *s, size_t n, int *id, char *msg,
 	return (int)i + 1;
 }
 
-static int scope_var(void *ud, const char *name, int *id)
-{
-	struct mapping *m = ud;
-	size_t i;
-
-	for (i = 0; i < VAR_NBUILTIN; i++)
-		if (!strcmp(builtin_vars[i], name)) {
-			if (m->in_context && (i == VAR_LINE || i == VAR_ROW))
-				return 0;
-			*id = (int)i;
-			return 1;
-		}
-	for (i = 0; i < m->cur_nvars; i++)
-		if (!strcmp(m->vars[i], name)) {
-			*id = (int)(VAR_NBUILTIN + i);
-			return 1;
-		}
-	return 0;
-}
-
 static struct lookup *scope_lookup(void *ud, const char *name)
 {
 	struct mapping *m = ud;
@@ -225,12 +203,12 @@ static int scope_field(void *ud, const char *name, int *id)
 	return 1;
 }
 
-static void scope_at(struct mapping *m, struct expr_scope *sc,
-		     const struct ynode *n)
+void map_scope_at(struct mapping *m, struct expr_scope *sc,
+		  const struct ynode *n)
 {
 	memset(sc, 0, sizeof(*sc));
 	sc->path = m->drv_ops ? m->drv_ops->path : csv_path;
-	sc->var = scope_var;
+	sc->var = map_var_scope;
 	sc->lookup = scope_lookup;
 	sc->ud = m;
 	sc->bare_const = 1;
@@ -240,6 +218,8 @@ static void scope_at(struct mapping *m, struct expr_scope *sc,
 	sc->col = n->col + (n->quoted ? 1 : 0);
 	m->cur_line = n->line;
 	m->cur_col = n->col;
+	m->cur_text = n->value;
+	m->cur_tcol = sc->col;
 }
 
 /* ------------------------------------------------------------------ */
@@ -607,49 +587,6 @@ static int compile_lookups(struct mapping *m, struct err *err)
 	return 0;
 }
 
-static int compile_context(struct mapping *m, struct err *err)
-{
-	const struct ynode *c = ynode_get(m->yt->root, "context");
-	size_t i, j;
-
-	if (!c)
-		return 0;
-	if (c->type != Y_MAP)
-		return ynode_err(m->yt, c, err, E_CONFIG,
-				 "context: maps variable names to expressions");
-	m->in_context = 1;
-	for (i = 0; i < c->n; i += 2) {
-		const struct ynode *k = c->items[i], *v = c->items[i + 1];
-		struct expr_scope sc;
-
-		if (m->nvars == MAP_MAX_VARS)
-			return ynode_err(m->yt, k, err, E_CONFIG,
-					 "too many context variables");
-		for (j = 0; j < VAR_NBUILTIN; j++)
-			if (!strcmp(k->value, builtin_vars[j]))
-				return ynode_err(m->yt, k, err, E_CONFIG,
-						 "'%s' is a built-in variable",
-						 k->value);
-		for (j = 0; j < m->nvars; j++)
-			if (!strcmp(k->value, m->vars[j]))
-				return ynode_err(m->yt, k, err, E_CONFIG,
-						 "context variable '%s' is defined twice",
-						 k->value);
-		if (v->type != Y_SCALAR)
-			return ynode_err(m->yt, v, err, E_CONFIG,
-					 "a context value is one expression");
-		m->cur_nvars = m->nvars; /* earlier variables only */
-		scope_at(m, &sc, v);
-		if (expr_compile(&m->pool, &sc, v->value, v->len, 0,
-				 &m->var_e[m->nvars], err))
-			return -1;
-		m->vars[m->nvars++] = k->value;
-	}
-	m->in_context = 0;
-	m->cur_nvars = m->nvars;
-	return 0;
-}
-
 struct enum_check {
 	struct mapping *m;
 	const struct canon_field *f;
@@ -686,7 +623,7 @@ static int compile_cond(struct mapping *m, const struct ynode *n,
 	if (n->type != Y_SCALAR)
 		return ynode_err(m->yt, n, err, E_CONFIG,
 				 "a condition is one line of text");
-	scope_at(m, &sc, n);
+	map_scope_at(m, &sc, n);
 	sc.bare = scope_field;
 	sc.bare_const = 0;
 	snprintf(what, sizeof(what), "field of kind %s",
@@ -761,7 +698,7 @@ static int compile_record(struct mapping *m, const struct ynode *rn,
 			return ynode_err(m->yt, v, err, E_CONFIG,
 					 "field '%s' takes one expression",
 					 k->value);
-		scope_at(m, &sc, v);
+		map_scope_at(m, &sc, v);
 		if (expr_compile(&m->pool, &sc, v->value, v->len, 0,
 				 &r->fields[idx], err))
 			return -1;
@@ -844,25 +781,33 @@ static int compile_tests(struct mapping *m, struct err *err)
 		return err_set(err, E_NOMEM, "out of memory");
 	for (i = 0; i < t->n; i++) {
 		const struct ynode *it = t->items[i];
-		const char *in, *ex, *src;
-		int b1, b2, b3;
+		const char *in, *ex, *src, *pat;
+		struct err pe = ERR_INIT;
+		int b1, b2, b3, b4;
 
 		if (it->type != Y_MAP)
 			return ynode_err(m->yt, it, err, E_CONFIG,
 					 "a test is { input: FILE, expect: FILE }");
-		if (check_keys(m, it, ",input,expect,source,", "a test", err))
+		if (check_keys(m, it, ",input,expect,source,pattern,", "a test",
+			       err))
 			return -1;
 		in = scalar(m, it, "input", NULL, err, &b1);
 		ex = scalar(m, it, "expect", NULL, err, &b2);
 		src = scalar(m, it, "source", "", err, &b3);
-		if (b1 || b2 || b3)
+		pat = scalar(m, it, "pattern", NULL, err, &b4);
+		if (b1 || b2 || b3 || b4)
 			return -1;
+		if (pat && filepat_check(pat, &pe) < 0)
+			return ynode_err(m->yt, ynode_get(it, "pattern"), err,
+					 E_CONFIG, "pattern '%s': %s", pat,
+					 pe.reason);
 		if (!in || !ex)
 			return ynode_err(m->yt, it, err, E_CONFIG,
 					 "a test needs input: and expect:");
 		m->tests[i].input = join_dir(m, in);
 		m->tests[i].expect = join_dir(m, ex);
 		m->tests[i].source = src;
+		m->tests[i].pattern = pat;
 		m->tests[i].line = it->line;
 		if (!m->tests[i].input || !m->tests[i].expect)
 			return err_set(err, E_NOMEM, "out of memory");
@@ -943,7 +888,7 @@ int mapping_load(const char *path, struct mapping **out, struct err *err)
 		goto cleanup;
 	}
 	if (compile_input(m, err) || compile_lookups(m, err) ||
-	    compile_context(m, err))
+	    map_var_compile_context(m, err))
 		goto cleanup;
 	recs = ynode_get(root, "records");
 	if (!recs || recs->type != Y_SEQ || !recs->n) {
@@ -1083,22 +1028,6 @@ static int rt_path(void *ud, int id, struct expr_val *out, unsigned *col,
 	return run->path(run, id, out, col, err);
 }
 
-static int rt_var(void *ud, int id, struct expr_val *out, struct err *err)
-{
-	struct map_run *run = ud;
-
-	(void)err;
-	if (id == VAR_LINE && !run->vars[id].s) {
-		run->vars[id].n = str_ulong(run->linebuf, run->scope.line);
-		run->vars[id].s = run->linebuf;
-	} else if (id == VAR_ROW && !run->vars[id].s) {
-		run->vars[id].n = str_ulong(run->rowbuf, run->scope.index);
-		run->vars[id].s = run->rowbuf;
-	}
-	*out = run->vars[id];
-	return 0;
-}
-
 static int eval_field(struct map_run *run, int idx, struct err *err);
 
 static int rt_field(void *ud, int id, struct expr_val *out, struct err *err)
@@ -1118,11 +1047,11 @@ static int rt_field(void *ud, int id, struct expr_val *out, struct err *err)
 	return 0;
 }
 
-static void rt_init(struct map_run *run, struct expr_rt *rt, struct arena *a)
+void map_rt_init(struct map_run *run, struct expr_rt *rt, struct arena *a)
 {
 	memset(rt, 0, sizeof(*rt));
 	rt->path = rt_path;
-	rt->var = rt_var;
+	rt->var = map_var_rt;
 	rt->bare = rt_field;
 	rt->ud = run;
 	rt->a = a;
@@ -1139,7 +1068,7 @@ static int eval_field(struct map_run *run, int idx, struct err *err)
 	run->fv[idx].s = NULL;
 	run->fv[idx].n = 0;
 	if (run->rec->fields[idx]) {
-		rt_init(run, &rt, &run->row_arena);
+		map_rt_init(run, &rt, &run->row_arena);
 		if (expr_eval(run->rec->fields[idx], &rt, &run->fv[idx],
 			      err)) {
 			if (run->fail_field < 0) {
@@ -1198,7 +1127,7 @@ static int map_one(struct map_run *run, size_t ri, struct canon_record *out,
 	memset(run->fstate, 0, sizeof(run->fstate));
 	canon_fields(rec->kind, &nf);
 	if (rec->when) {
-		rt_init(run, &rt, &run->row_arena);
+		map_rt_init(run, &rt, &run->row_arena);
 		if (expr_cond_eval(rec->when, &rt, &yes, e))
 			return -1;
 		if (!yes)
@@ -1260,7 +1189,7 @@ static int map_one(struct map_run *run, size_t ri, struct canon_record *out,
 	}
 	run->validated = out;
 	for (i = 0; i < rec->nrules; i++) {
-		rt_init(run, &rt, &run->row_arena);
+		map_rt_init(run, &rt, &run->row_arena);
 		if (expr_cond_eval(rec->rules[i].cond, &rt, &yes, e)) {
 			if (rt.first_bare >= 0)
 				run->fail_field = rt.first_bare;
@@ -1282,31 +1211,6 @@ static int map_one(struct map_run *run, size_t ri, struct canon_record *out,
 	return 1;
 }
 
-int map_eval_context(struct map_run *run, struct arena *a, struct err *err)
-{
-	const struct mapping *m = run->m;
-	struct expr_rt rt;
-	size_t i;
-
-	for (i = 0; i < m->nvars; i++) {
-		struct expr_val v;
-
-		rt_init(run, &rt, a);
-		if (expr_eval(m->var_e[i], &rt, &v, err)) {
-			char f[160];
-
-			snprintf(f, sizeof(f), "context '%s'", m->vars[i]);
-			err_locate(err, run->doc->name,
-				   run->have_scope ? run->scope.line : 1, 0, f);
-			return -1;
-		}
-		if (v.s && !(v.s = arena_strndup(a, v.s, v.n)))
-			return err_set(err, E_NOMEM, "out of memory");
-		run->vars[VAR_NBUILTIN + i] = v;
-	}
-	return 0;
-}
-
 int map_scope(struct map_run *run, int anchor, int ctx, struct err *err)
 {
 	const struct mapping *m = run->m;
@@ -1323,15 +1227,13 @@ int map_scope(struct map_run *run, int anchor, int ctx, struct err *err)
 	run->have_scope = 1;
 	run->st.input_records++;
 	/* $line and $row are formatted when an expression reads them
-	 * (rt_var): two snprintf per scope were ~11% of the EDI map stage
+	 * (map_var_rt): two snprintf per scope were ~11% of the EDI map stage
 	 * and most mappings read neither. */
 	run->vars[VAR_LINE].s = NULL;
 	run->vars[VAR_ROW].s = NULL;
-	if (ctx) {
-		arena_reset(&run->ctx_arena);
-		if (map_eval_context(run, &run->ctx_arena, err))
-			return -1;
-	}
+	run->ctx_fail = -1;
+	if (ctx)
+		map_var_new_context(run);
 	for (ri = 0; ri < m->nrecs; ri++) {
 		int r;
 
@@ -1342,11 +1244,13 @@ int map_scope(struct map_run *run, int anchor, int ctx, struct err *err)
 			failed = 1;
 			break;
 		}
-		if (r == 0)
-			run->st.filtered++;
-		else
-			nout++;
+		nout += (size_t)r;
 	}
+	/* Filtered: an input record that no entry produced a record for
+	 * (each entry's when: said no), counted once however many entries
+	 * there are. */
+	if (!failed && !nout)
+		run->st.filtered++;
 	if (failed) {
 		char why[700];
 		const char *field = "";
@@ -1357,6 +1261,12 @@ int map_scope(struct map_run *run, int anchor, int ctx, struct err *err)
 			*err = *e;
 			return -1;
 		}
+		if (run->ctx_fail >= 0)
+			/* A context value that cannot be made rejects the
+			 * records that read it, not the document: in a file
+			 * of several sets only some may lack it. */
+			return map_reject(run, 0, m->vars[run->ctx_fail],
+					  run->vfail[run->ctx_fail], err);
 		if (run->fail_field >= 0)
 			field = canon_fields(m->recs[ri].kind, &nf)[run->fail_field].name;
 		if (*field)
@@ -1425,10 +1335,7 @@ int mapping_run_verdicts(const struct mapping *m, const struct mapping_doc *doc,
 		}
 		close(fd);
 	}
-	run.vars[VAR_FILE].s = d.name;
-	run.vars[VAR_FILE].n = strlen(d.name);
-	run.vars[VAR_SOURCE].s = d.source ? d.source : "";
-	run.vars[VAR_SOURCE].n = strlen(run.vars[VAR_SOURCE].s);
+	map_var_doc_init(&run);
 	if (m->drv_ops->run(&run, err))
 		goto cleanup;
 	rc = 0;
@@ -1525,8 +1432,7 @@ static int csv_run_doc(struct map_run *run, struct err *err)
 	if (csv_reader_open(&cr.r, run->doc->path, run->doc->name, &m->csv,
 			    err))
 		goto cleanup;
-	if (resolve_columns(run, &cr, err) ||
-	    map_eval_context(run, &run->doc_arena, err))
+	if (resolve_columns(run, &cr, err))
 		goto cleanup;
 	if (m->csv.header && csv_reader_header(cr.r))
 		expect_cols = csv_reader_header(cr.r)->n;

@@ -17,6 +17,7 @@
 #include "../pipeline/err.h"
 #include "canon.h"
 #include "edi.h"
+#include "filepat.h"
 
 struct mapping;
 
@@ -38,12 +39,28 @@ void mapping_each_dep(const struct mapping *m,
 				 const char *sha256_hex),
 		      void *ud);
 
+/* What is known about the file a document came from: the variables
+ * $file.name, $file.mtime, $file.fetched_at, $run.started_at (= $now) and
+ * $file.NAME for the captures of the source's file pattern (filepat.h;
+ * docs/mapping.md section 5). Times are ISO-8601 UTC
+ * ("2026-11-20T06:00:00Z"); NULL means unknown (the variable is absent).
+ * Everything is borrowed for the duration of mapping_run(). */
+struct mapping_facts {
+	const char *file_name;   /* the file as fetched (an archive's name for
+				  * its members); NULL: the document name */
+	const char *mtime;       /* its modification time at the source */
+	const char *fetched_at;  /* when the pipeline fetched it */
+	const char *run_started; /* when the run began */
+	const struct filepat_caps *caps; /* NULL: no captures */
+};
+
 /* One input document to map. */
 struct mapping_doc {
 	const char *source;  /* source name for lineage ("" in map try) */
 	const char *name;    /* document name for lineage and messages */
 	const char *path;    /* local file to read */
 	const char *sha256;  /* content hash (hex); the base of default txn_ids */
+	const struct mapping_facts *facts; /* NULL: only $file.name (= name) */
 };
 
 /* A record that could not be mapped. All strings are borrowed for the
@@ -124,7 +141,9 @@ struct mapping_stats {
 	unsigned long input_records;  /* rows/segment groups/elements read */
 	unsigned long records_out;    /* canonical records emitted */
 	unsigned long rejects;        /* input records rejected */
-	unsigned long filtered;       /* dropped by a `when:` filter */
+	unsigned long filtered;       /* input records no record entry
+				       * produced output for (`when:`), not
+				       * rejected: each counted once */
 	unsigned long skipped;        /* EDI sets in interchanges the sink's
 				       * interchange() hook skipped */
 };
@@ -157,12 +176,26 @@ int mapping_run_verdicts(const struct mapping *m, const struct mapping_doc *doc,
  * `stockpipe map check` call. */
 int mapping_check(const char *path, struct err *err);
 
+/* Checks that each of the npats file patterns (a source's pattern:)
+ * supplies every $file.NAME capture m reads. With npats 0 none does, and
+ * hint (may be NULL) says how to give one. Returns 0, or -1 with err
+ * (E_CONFIG) at the mapping's file:line:col of the first capture a
+ * pattern lacks, naming the pattern and the captures it has. */
+int mapping_check_patterns(const struct mapping *m, const char *const *pats,
+			   size_t npats, const char *hint, struct err *err);
+
+/* True when m reads a file fact or $run.started_at/$now (so `map try`
+ * shows them). */
+int mapping_reads_facts(const struct mapping *m);
+
 /* Golden tests declared under `tests:` in the mapping file; paths are
  * already resolved against the mapping file's directory. */
 struct mapping_test {
 	const char *input;    /* sample input document */
 	const char *expect;   /* expected JSONL (records and rejects) */
 	const char *source;   /* source name for lineage, "" by default */
+	const char *pattern;  /* file pattern for $file.NAME captures, or
+			       * NULL */
 	unsigned long line;   /* where the test is declared */
 };
 size_t mapping_ntests(const struct mapping *m);

@@ -19,15 +19,24 @@
 #include "../pipeline/ytree.h"
 #include "csv_reader.h"
 #include "expr.h"
+#include "filepat.h"
 #include "lookup.h"
 #include "mapping.h"
 
 #define MAP_MAX_RECORDS 16
 #define MAP_MAX_RULES 32
 #define MAP_MAX_VARS 64
+#define MAP_MAX_CAPS FILEPAT_MAX_CAPS
 
-/* Built-in variables; context variables follow. */
-enum { VAR_FILE, VAR_SOURCE, VAR_LINE, VAR_ROW, VAR_NBUILTIN };
+/* Built-in variables (mapping_vars.c); the context variables follow
+ * (VAR_NBUILTIN + i), then the $file.NAME captures read (VAR_CAP0 + k). */
+enum {
+	VAR_FILE, VAR_SOURCE, VAR_LINE, VAR_ROW,
+	VAR_FILE_NAME, VAR_FILE_MTIME, VAR_FILE_FETCHED, VAR_RUN_STARTED,
+	VAR_NOW, VAR_NBUILTIN
+};
+#define VAR_CAP0 (VAR_NBUILTIN + MAP_MAX_VARS)
+#define VAR_NALL (VAR_CAP0 + MAP_MAX_CAPS)
 
 struct map_path;
 struct map_run;
@@ -101,6 +110,14 @@ struct mapping {
 	const char *vars[MAP_MAX_VARS];   /* context names */
 	struct expr *var_e[MAP_MAX_VARS];
 	size_t nvars;
+	/* $file.NAME captures read, with their first use for errors */
+	struct {
+		const char *name;
+		unsigned long line;
+		unsigned col;
+	} caps[MAP_MAX_CAPS];
+	size_t ncaps;
+	int reads_facts;        /* a file fact, $run.started_at or $now */
 
 	struct map_record recs[MAP_MAX_RECORDS];
 	size_t nrecs;
@@ -115,6 +132,8 @@ struct mapping {
 	const struct ynode *cur_record; /* the record being compiled */
 	unsigned long cur_line; /* line of the expression being compiled */
 	unsigned cur_col;
+	const char *cur_text;   /* its text, and the column it starts at */
+	unsigned cur_tcol;
 };
 
 /* The input scope being mapped, filled by the driver before map_scope(). */
@@ -142,11 +161,19 @@ struct map_run {
 		       struct err *err);
 	void *verdict_ud;
 	struct mapping_stats st;
-	struct expr_val vars[VAR_NBUILTIN + MAP_MAX_VARS];
+	struct expr_val vars[VAR_NALL];
 	char linebuf[24], rowbuf[24];
+	/* Context values are made when a record first reads one (lazy) and
+	 * kept until map_scope(ctx = 1) starts a new context: per context
+	 * variable 0 not made yet, 1 made, 2 failed with the reject reason
+	 * in vfail. ctx_fail is the variable whose failure rejects the
+	 * scope being mapped (-1 none). */
+	unsigned char vstate[MAP_MAX_VARS];
+	const char *vfail[MAP_MAX_VARS];
+	int ctx_fail;
 	struct arena doc_arena;
 	struct arena row_arena;  /* reset by map_scope() */
-	struct arena ctx_arena;  /* context values of map_scope(ctx = 1) */
+	struct arena ctx_arena;  /* context values, see vstate */
 	struct map_scope scope;
 	int have_scope;          /* scope is set (for error locations) */
 	/* the driver's run state and its path reader */
@@ -168,15 +195,29 @@ struct map_run {
 };
 
 /* Maps run->scope through every record whose anchor is `anchor`: emits
- * them all, or rejects the scope once. With ctx set, the context variables
- * are evaluated first (into ctx_arena, so they stay valid for later
- * scopes mapped with ctx = 0 by a driver that knows they would not
- * change); a failing one fails the document. Returns 0, or -1 with err
- * when the document must stop. */
+ * them all, or rejects the scope once. ctx = 1 starts a new context: the
+ * values made so far are forgotten (a driver passes 0 while it knows they
+ * would not change: the rest of a CSV document, the loops of an EDI set
+ * with the same header segments). A context value is made when a record
+ * first reads it; one that fails rejects the scopes whose records read
+ * it, naming the variable. Returns 0, or -1 with err when the document
+ * must stop. */
 int map_scope(struct map_run *run, int anchor, int ctx, struct err *err);
-/* Evaluates the context variables into arena a (document failure names
- * the variable, at run->scope.line when a scope is set). */
-int map_eval_context(struct map_run *run, struct arena *a, struct err *err);
+/* The compile-time scope for expression node n of m (mapping.c). */
+void map_scope_at(struct mapping *m, struct expr_scope *sc,
+		  const struct ynode *n);
+/* Sets up the expression run-time hooks over run (mapping.c). */
+void map_rt_init(struct map_run *run, struct expr_rt *rt, struct arena *a);
+
+/* mapping_vars.c: variables. The compile-time $name hook (ud is the
+ * struct mapping), context compilation, the run-time hook (ud is the
+ * struct map_run), the built-in values of a document (from doc and its
+ * facts) and forgetting the context values. */
+int map_var_scope(void *ud, const char *name, int *id);
+int map_var_compile_context(struct mapping *m, struct err *err);
+int map_var_rt(void *ud, int id, struct expr_val *out, struct err *err);
+void map_var_doc_init(struct map_run *run);
+void map_var_new_context(struct map_run *run);
 /* Rejects run->scope for a reason found by the driver. */
 int map_reject(struct map_run *run, unsigned col, const char *field,
 	       const char *reason, struct err *err);

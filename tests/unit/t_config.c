@@ -423,6 +423,27 @@ T_TEST(config_source_errors)
 	T_EQ_INT(refused(SRC "  - name: a\n    path: in2\n    mapping: m.yaml\n",
 			 5, 5, "duplicate source name 'a'"),
 		 0);
+	/* file patterns with captures are checked where they are written */
+	T_EQ_INT(refused(SRC "    pattern: \"stock_{store.csv\"\n", 5, 14,
+			 "source 'a': pattern 'stock_{store.csv': capture '{store' has no closing '}'"),
+		 0);
+	T_EQ_INT(refused(SRC "    patterns: [\"*.x12\", \"{d:%m%d}.csv\"]\n", 5,
+			 25, "needs a year"),
+		 0);
+}
+
+/* A plain glob and a pattern with captures load as written. */
+T_TEST(config_source_patterns_with_captures)
+{
+	struct config *c = NULL;
+	struct err e = ERR_INIT;
+
+	T_ASSERT(t_write_file("c.yaml", SRC "    patterns: [\"*.csv\", "
+				 "\"stock_{store}_{date:%Y%m%d}.csv\"]\n") == 0);
+	T_OK(config_load("c.yaml", NULL, &c, &e), &e);
+	T_EQ_INT(c->sources[0].npatterns, 2);
+	T_EQ_STR(c->sources[0].patterns[1], "stock_{store}_{date:%Y%m%d}.csv");
+	config_free(c);
 }
 
 #define TGT "targets:\n  - name: t\n    path: out\n    mapping: m.yaml\n"

@@ -39,7 +39,7 @@ static int arun(const char *mapping_text, const char *input, int skip,
 	struct mapping *m = NULL;
 	struct mapping_sink sink = {a_rec, a_rej, NULL, skip ? a_skip : NULL};
 	struct mapping_doc doc = {"src", "in.edi", "in.edi",
-				  "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"};
+				  "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210", NULL};
 	int rc;
 
 	if (t_write_file("m.yaml", mapping_text) || t_write_file("in.edi", input))

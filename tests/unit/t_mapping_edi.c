@@ -67,7 +67,7 @@ static int erun(const char *mapping_text, const char *input, int hook,
 	struct mapping *m = NULL;
 	struct mapping_sink sink = {e_rec, e_rej, c, hook ? e_ic : NULL};
 	struct mapping_doc doc = {"src", "in.edi", "in.edi",
-				  "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"};
+				  "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210", NULL};
 	int rc;
 
 	buf_reset(&c->out);

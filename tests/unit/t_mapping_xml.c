@@ -40,7 +40,7 @@ static int xrun(const char *mapping_text, const char *input,
 	struct mapping *m = NULL;
 	struct mapping_sink sink = {x_rec, x_rej, c, NULL};
 	struct mapping_doc doc = {"src", "in.xml", "in.xml",
-				  "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"};
+				  "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210", NULL};
 	int rc;
 
 	buf_reset(&c->out);
@@ -243,7 +243,7 @@ T_TEST(mapping_xml_shared_ubl_example)
 	struct xcollect c = {BUF_INIT(1 << 20), 0, 0};
 	struct mapping_sink sink = {x_rec, x_rej, &c, NULL};
 	char p[4096], mp[4096];
-	struct mapping_doc doc = {"", "ubl.xml", p, NULL};
+	struct mapping_doc doc = {"", "ubl.xml", p, NULL, NULL};
 	struct mapping *m = NULL;
 	struct err e = ERR_INIT;
 
