@@ -332,7 +332,8 @@ static void inbox_path(const struct run *r, const struct state_unit *u,
 	for (p = u->ukey; plain && *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
-		      *p == '-' || *p == '+' || *p == '@' || *p == '='))
+		      *p == '-' || *p == '+' || *p == '@' || *p == '=' ||
+		      *p == '%' || *p == ','))
 			plain = 0;
 	if (plain) {
 		snprintf(out, n, "%s/inbox/%s/%lld_%s", r->cfg->state_dir,
@@ -2424,6 +2425,21 @@ static int replay_prepare(struct run *r, struct err *err)
 	return 0;
 }
 
+/* Creates a new run (its id in r->run_id). */
+static int run_new(struct run *r, struct err *err)
+{
+	char iso[DT_ISO_LEN];
+
+	if (state_begin(r->st, err) < 0 ||
+	    state_run_create(r->st, now_iso(iso), r->cfg->sha256, &r->run_id,
+			     err) < 0 ||
+	    state_commit(r->st, err) < 0) {
+		state_rollback(r->st);
+		return -1;
+	}
+	return 0;
+}
+
 /* `stockpipe deliver --target NAME --now`: a run of its own that renders
  * and delivers one target whatever its schedule; sources are not touched
  * (targets_only). The delivery ledger still applies: content the target
@@ -2431,7 +2447,6 @@ static int replay_prepare(struct run *r, struct err *err)
  * targets are held, and a delivery now would be too. */
 static int deliver_prepare(struct run *r, struct err *err)
 {
-	char iso[DT_ISO_LEN];
 	int64_t open_run;
 
 	if (state_run_unfinished(r->st, &open_run, err) < 0)
@@ -2441,13 +2456,8 @@ static int deliver_prepare(struct run *r, struct err *err)
 			       "run %lld is not finished: run 'stockpipe "
 			       "resume' first",
 			       (long long)open_run);
-	if (state_begin(r->st, err) < 0 ||
-	    state_run_create(r->st, now_iso(iso), r->cfg->sha256, &r->run_id,
-			     err) < 0 ||
-	    state_commit(r->st, err) < 0) {
-		state_rollback(r->st);
+	if (run_new(r, err) < 0)
 		return -1;
-	}
 	say(r, "run %lld: delivery to %s now", (long long)r->run_id,
 	    r->o->only_target);
 	return 0;
@@ -2696,22 +2706,6 @@ static void run_reset(struct run *r)
 	r->retried_parked = 0;
 }
 
-/* Creates a new run (its id in r->run_id). */
-static int run_new(struct run *r, struct err *err)
-{
-	char iso[DT_ISO_LEN];
-
-	if (state_begin(r->st, err) < 0 ||
-	    state_run_create(r->st, now_iso(iso), r->cfg->sha256, &r->run_id,
-			     err) < 0 ||
-	    state_commit(r->st, err) < 0) {
-		state_rollback(r->st);
-		return -1;
-	}
-	say(r, "run %lld", (long long)r->run_id);
-	return 0;
-}
-
 int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 {
 	struct run r;
@@ -2821,6 +2815,8 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 			goto out;
 		} else if (run_new(&r, &err) < 0) {
 			goto report_err;
+		} else {
+			say(&r, "run %lld", (long long)r.run_id);
 		}
 	} else {
 		struct state_run sr;
@@ -2856,6 +2852,7 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 		run_reset(&r);
 		if (run_new(&r, &err) < 0)
 			goto report_err;
+		say(&r, "run %lld", (long long)r.run_id);
 		log_set_run(r.run_id);
 		if (execute(&r, &err) < 0)
 			goto report_err;

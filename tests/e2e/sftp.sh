@@ -473,13 +473,13 @@ grep -q "stores: 0 new files" "$T_ERR" && pass "255-byte remote name: not fetche
 
 # A server down for one run, back for the next: beside it a healthy local
 # source keeps going; once the server is back its files come exactly once.
-U=$T_TMP/updown
-mini "$U"
-mkdir -p "$U/local" "$U/out"
-cp "$SRCDIR/samples/drop/stores/"*.csv "$U/remote/in/"
+UD=$T_TMP/updown
+mini "$UD"
+mkdir -p "$UD/local" "$UD/out"
+cp "$SRCDIR/samples/drop/stores/"*.csv "$UD/remote/in/"
 dead=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-sed -i "s|127.0.0.1:$SSHD_PORT|127.0.0.1:$dead|" "$U/stockpipe.yaml"
-cat >>"$U/stockpipe.yaml" <<EOF
+sed -i "s|127.0.0.1:$SSHD_PORT|127.0.0.1:$dead|" "$UD/stockpipe.yaml"
+cat >>"$UD/stockpipe.yaml" <<EOF
   - name: local
     path: local
     pattern: "*.csv"
@@ -490,29 +490,29 @@ targets:
     mapping: mappings/targets/webshop_stock.yaml
     filename: "shop_{run_id}.{ext}"
 EOF
-printf 'store,sku,qty,status,counted_at\nF031,KW-10001,5,OK,2026-11-20 05:00\n' >"$U/local/stock_local_1.csv"
-t_run spm "$U" run
-[ "$T_RC" = 1 ] && [ -f "$U/out/shop_1.csv" ] &&
+printf 'store,sku,qty,status,counted_at\nF031,KW-10001,5,OK,2026-11-20 05:00\n' >"$UD/local/stock_local_1.csv"
+t_run spm "$UD" run
+[ "$T_RC" = 1 ] && [ -f "$UD/out/shop_1.csv" ] &&
 	pass "server down: the local source and the target went on (exit 1)" ||
 	{ fail "server down: exit $T_RC"; t_show; }
-spm "$U" quarantine list >"$T_OUT" 2>&1
+spm "$UD" quarantine list >"$T_OUT" 2>&1
 grep -q "fetch.*stores.*(list).*transient" "$T_OUT" && pass "server down: the listing is parked as transient" ||
 	{ fail "server down: not parked"; cat "$T_OUT"; }
-printf 'store,sku,qty,status,counted_at\nF031,KW-10001,6,OK,2026-11-20 05:30\n' >"$U/local/stock_local_2.csv"
-STOCKPIPE_NOW=2026-11-20T06:20:00Z t_run spm "$U" run
-[ "$T_RC" = 1 ] && [ -f "$U/out/shop_2.csv" ] &&
+printf 'store,sku,qty,status,counted_at\nF031,KW-10001,6,OK,2026-11-20 05:30\n' >"$UD/local/stock_local_2.csv"
+STOCKPIPE_NOW=2026-11-20T06:20:00Z t_run spm "$UD" run
+[ "$T_RC" = 1 ] && [ -f "$UD/out/shop_2.csv" ] &&
 	pass "server still down: the new local file reached the target in run 2" ||
 	{ fail "server still down: exit $T_RC"; t_show; }
-sed -i "s|127.0.0.1:$dead|127.0.0.1:$SSHD_PORT|" "$U/stockpipe.yaml"
-STOCKPIPE_NOW=2026-11-20T06:40:00Z t_run spm "$U" run
+sed -i "s|127.0.0.1:$dead|127.0.0.1:$SSHD_PORT|" "$UD/stockpipe.yaml"
+STOCKPIPE_NOW=2026-11-20T06:40:00Z t_run spm "$UD" run
 { [ "$T_RC" = 0 ] || [ "$T_RC" = 1 ]; } && grep -q "stores: 2 new files" "$T_ERR" &&
 	pass "server back: its files fetched by run 3 (exit $T_RC)" ||
 	{ fail "server back: exit $T_RC"; t_show; }
-STOCKPIPE_NOW=2026-11-20T07:00:00Z t_run spm "$U" run
+STOCKPIPE_NOW=2026-11-20T07:00:00Z t_run spm "$UD" run
 grep -q "stores: 0 new files" "$T_ERR" && pass "server back: nothing fetched twice" ||
 	{ fail "server back: fetched again"; t_show; }
-inbox_once "$U" "server down then back"
-spm "$U" quarantine list >"$T_OUT" 2>&1
+inbox_once "$UD" "server down then back"
+spm "$UD" quarantine list >"$T_OUT" 2>&1
 grep -q "no parked units" "$T_OUT" && pass "server back: nothing parked any more" ||
 	{ fail "server back: still parked"; cat "$T_OUT"; }
 
