@@ -10,6 +10,7 @@
 #include "report.h"
 #include "schedule.h"
 #include "state.h"
+#include "state_arrival.h"
 #include "state_work.h"
 
 #include <fcntl.h>
@@ -38,7 +39,6 @@ int run_stopping(void)
 {
 	return stop_requested != 0;
 }
-
 
 static void on_signal(int sig)
 {
@@ -239,6 +239,7 @@ struct plan_ctx {
 	const struct cfg_source *src;
 	struct err *err;
 	int added;
+	struct state_arrival_plan ap;  /* numbered by arrival at the end */
 };
 
 static int plan_entry(void *ud, const struct conn_entry *e)
@@ -268,7 +269,8 @@ static int plan_entry(void *ud, const struct conn_entry *e)
 	snprintf(u.detail, sizeof(u.detail), "%llu %lld",
 		 (unsigned long long)e->size, (long long)e->mtime);
 	if (state_unit_add(p->r->st, &u, p->err) < 0 ||
-	    state_unit_save(p->r->st, &u, p->err) < 0)
+	    state_unit_save(p->r->st, &u, p->err) < 0 ||
+	    state_arrival_plan_add(&p->ap, u.id, e->mtime, e->name, p->err) < 0)
 		return -1;
 	p->added++;
 	return 0;
@@ -277,7 +279,7 @@ static int plan_entry(void *ud, const struct conn_entry *e)
 static int plan_fetch(struct run *r, const struct cfg_source *src,
 		      struct conn *c, struct err *err)
 {
-	struct plan_ctx p = {r, src, err, 0};
+	struct plan_ctx p = {r, src, err, 0, {NULL, 0, 0}};
 	int done;
 
 	if (state_plan_done(r->st, r->run_id, "fetch", src->name, &done,
@@ -290,10 +292,13 @@ static int plan_fetch(struct run *r, const struct cfg_source *src,
 	if (state_begin(r->st, err) < 0)
 		return -1;
 	if (c->scheme->ops->list(c, plan_entry, &p, err) < 0 ||
+	    state_arrival_plan_assign(&p.ap, r->st, err) < 0 ||
 	    state_plan_mark(r->st, r->run_id, "fetch", src->name, err) < 0) {
+		state_arrival_plan_free(&p.ap);
 		state_rollback(r->st);
 		return -1;
 	}
+	state_arrival_plan_free(&p.ap);
 	if (state_commit(r->st, err) < 0)
 		return -1;
 	run_say(r, "  %s: %d new file%s", src->name, p.added,
@@ -1966,7 +1971,8 @@ static int replay_prepare(struct run *r, struct err *err)
 	str_copy(next.input_path, sizeof(next.input_path), path);
 	str_copy(next.input_sha, sizeof(next.input_sha), sha);
 	if (state_begin(r->st, err) < 0 || state_unit_add(r->st, &u, err) < 0 ||
-	    state_unit_save(r->st, &u, err) < 0) {
+	    state_unit_save(r->st, &u, err) < 0 ||
+	    state_arrival_fetch(r->st, u.id, err) < 0) {
 		state_rollback(r->st);
 		return -1;
 	}

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "log.h"
 #include "state.h"
+#include "state_arrival.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,8 @@
 #include "arena.h"
 
 static int load_file(struct run *r, struct state_unit *u,
-		     struct load_stats *ls, struct err *err)
+		     struct state_arrival *arr, struct load_stats *ls,
+		     struct err *err)
 {
 	FILE *f = fopen(u->input_path, "rb");
 	char *line = NULL;
@@ -35,6 +37,9 @@ static int load_file(struct run *r, struct state_unit *u,
 			break;
 		}
 		arena_reset(&a);
+		/* the record's ordinal in the document: its arrival line */
+		arr->line = (int64_t)lineno;
+		state_load_arrival(r->st, arr);
 		if (canon_from_jsonl(line, (size_t)n, &rec, &a, err) < 0) {
 			err_locate(err, u->input_path, lineno, 0, NULL);
 			rc = -1;
@@ -78,6 +83,7 @@ int run_do_load(void *ud, struct state_unit *u)
 	struct run *r = sc->r;
 	struct err e = ERR_INIT;
 	struct load_stats ls;
+	struct state_arrival arr;
 
 	if (u->state == US_DONE)
 		return 0;
@@ -94,7 +100,8 @@ int run_do_load(void *ud, struct state_unit *u)
 		return run_unit_fail(r, u, &e, 0), 0;
 	state_load_batching(r->st);
 	if (state_unload_doc(r->st, u->parent, &e) < 0 ||
-	    load_file(r, u, &ls, &e) < 0 ||
+	    state_arrival_doc(r->st, u->parent, &arr, &e) < 0 ||
+	    load_file(r, u, &arr, &ls, &e) < 0 ||
 	    state_load_flush(r->st, &e) < 0) {
 		state_rollback(r->st);
 		if (e.code == E_INTERRUPT)

@@ -20,6 +20,20 @@
 #include "../transforms/dt.h"
 
 
+/* Master data: the greater (as_of, arrival) wins, a row without as_of
+ * below every dated one; a stale update is simply not applied. The same
+ * record loaded again (a rerun) has the same key and replaces its row. */
+#define ARR_SET                                                          \
+	" arr_file=excluded.arr_file, arr_member=excluded.arr_member,"   \
+	" arr_line=excluded.arr_line"
+#define ARR_GE(T)                                                        \
+	"(coalesce(excluded.as_of, ''), excluded.arr_file,"              \
+	" excluded.arr_member, excluded.arr_line) >= (coalesce(" T       \
+	".as_of, ''), " T ".arr_file, " T ".arr_member, " T ".arr_line)"
+#define POS_COLS                                                         \
+	"sku, location, state, qty, snap_as_of, snap_txn, last_as_of,"   \
+	" delta_as_of, snap_arr_file, snap_arr_member, snap_arr_line"
+
 static const char *const sql[S_NSTMTS] = {
 	/* max + 1, as SQLite numbers rowids: PostgreSQL's identity would
 	 * skip the number of a run whose creation was rolled back (a crash),
@@ -58,14 +72,14 @@ static const char *const sql[S_NSTMTS] = {
 			" input_path = ?, input_sha = ?, output_path = ?,"
 			" output_sha = ?, records_in = ?, records_out = ?,"
 			" rejects = ?, dupes = ?, stale = ?, started_ms = ?,"
-			" finished_ms = ?, error = ?, detail = ?, parent = ?"
-			" WHERE id = ?17 AND (CAST(?18 AS TEXT) IS NULL"
+			" finished_ms = ?, error = ?, detail = ?, parent = ?,"
+			" held = ?19, converted = ?20 WHERE id = ?17 AND (CAST(?18 AS TEXT) IS NULL"
 			" OR state <> 1 OR worker IS NULL OR worker = ?18)",
 	[S_UNIT_GET] = "SELECT id, run_id, parent, stage, scope, ukey, state,"
 		       " attempts, input_path, input_sha, output_path,"
 		       " output_sha, records_in, records_out, rejects, dupes,"
-		       " stale, started_ms, finished_ms, error, detail"
-		       " FROM units WHERE id = ?",
+		       " stale, started_ms, finished_ms, error, detail, held,"
+		       " converted FROM units WHERE id = ?",
 	[S_UNITS] = "SELECT id FROM units WHERE run_id = ? AND stage = ?"
 		    " AND scope = ? ORDER BY id",
 	[S_UNITS_ALL] = "SELECT id FROM units WHERE run_id = ? AND stage = ?"
@@ -85,78 +99,94 @@ static const char *const sql[S_NSTMTS] = {
 		       " ON CONFLICT DO NOTHING",
 	[S_FILE_POST] = "UPDATE files SET post_state = ? WHERE source = ?"
 			" AND name = ? AND size = ? AND mtime = ?",
-	/* Master data: the newer as_of wins; without as_of, the later load
-	 * wins. A stale update is simply not applied. */
 	[S_ITEM_UPSERT] =
-		"INSERT INTO items VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+		"INSERT INTO items(sku, gtin, description, brand, category,"
+		" base_uom, pack_size, status, supplier_id, supplier_sku, as_of,"
+		" txn_id, doc, arr_file, arr_member, arr_line)"
+		" VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 		" ON CONFLICT(sku) DO UPDATE SET gtin=excluded.gtin,"
 		" description=excluded.description, brand=excluded.brand,"
 		" category=excluded.category, base_uom=excluded.base_uom,"
 		" pack_size=excluded.pack_size, status=excluded.status,"
 		" supplier_id=excluded.supplier_id,"
 		" supplier_sku=excluded.supplier_sku, as_of=excluded.as_of,"
-		" txn_id=excluded.txn_id, doc=excluded.doc"
-		" WHERE items.as_of IS NULL OR excluded.as_of IS NULL"
-		" OR excluded.as_of >= items.as_of",
+		" txn_id=excluded.txn_id, doc=excluded.doc," ARR_SET
+		" WHERE " ARR_GE("items"),
 	[S_LOC_UPSERT] =
-		"INSERT INTO locations VALUES(?,?,?,?,?,?,?,?)"
+		"INSERT INTO locations(location_id, type, name, region,"
+		" timezone, as_of, txn_id, doc, arr_file, arr_member, arr_line)"
+		" VALUES(?,?,?,?,?,?,?,?,?,?,?)"
 		" ON CONFLICT(location_id) DO UPDATE SET type=excluded.type,"
 		" name=excluded.name, region=excluded.region,"
 		" timezone=excluded.timezone, as_of=excluded.as_of,"
-		" txn_id=excluded.txn_id, doc=excluded.doc"
-		" WHERE locations.as_of IS NULL OR excluded.as_of IS NULL"
-		" OR excluded.as_of >= locations.as_of",
+		" txn_id=excluded.txn_id, doc=excluded.doc," ARR_SET
+		" WHERE " ARR_GE("locations"),
 	[S_PRICE_UPSERT] =
-		"INSERT INTO prices VALUES(?,?,?,?,?,?,?,?,?,?)"
+		"INSERT INTO prices(sku, price_list, currency, amount,"
+		" valid_from, valid_to, kind, as_of, txn_id, doc, arr_file,"
+		" arr_member, arr_line) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"
 		" ON CONFLICT(sku, price_list, currency, valid_from, kind)"
 		" DO UPDATE SET amount=excluded.amount,"
 		" valid_to=excluded.valid_to, as_of=excluded.as_of,"
-		" txn_id=excluded.txn_id, doc=excluded.doc"
-		" WHERE prices.as_of IS NULL OR excluded.as_of IS NULL"
-		" OR excluded.as_of >= prices.as_of",
+		" txn_id=excluded.txn_id, doc=excluded.doc," ARR_SET
+		" WHERE " ARR_GE("prices"),
 	[S_EV_INS] = "INSERT INTO stock_events(doc, sku, location,"
-		     " state, qty, delta, as_of, txn_id, source, file, line)"
-		     " VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-	[S_POS_GET] = "SELECT qty, snap_as_of, snap_txn, last_as_of, delta_as_of"
-		      " FROM positions WHERE sku = ? AND location = ?"
+		     " state, qty, delta, as_of, txn_id, source, file, line,"
+		     " arr_file, arr_member, arr_line)"
+		     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+	[S_POS_GET] = "SELECT qty, snap_as_of, snap_txn, last_as_of, delta_as_of,"
+		      " snap_arr_file, snap_arr_member, snap_arr_line FROM positions WHERE sku = ? AND location = ?"
 		      " AND state = ?",
-	[S_POS_PUT] = "INSERT INTO positions VALUES(?,?,?,?,?,?,?,?)"
+	[S_POS_PUT] = "INSERT INTO positions(" POS_COLS ")"
+		      " VALUES(?,?,?,?,?,?,?,?,?,?,?)"
 		      " ON CONFLICT(sku, location, state) DO UPDATE SET"
+		      " snap_arr_file = excluded.snap_arr_file,"
+		      " snap_arr_member = excluded.snap_arr_member,"
+		      " snap_arr_line = excluded.snap_arr_line,"
 		      " qty = excluded.qty, snap_as_of = excluded.snap_as_of,"
 		      " snap_txn = excluded.snap_txn,"
 		      " last_as_of = excluded.last_as_of,"
 		      " delta_as_of = excluded.delta_as_of",
 	/* A snapshot applied without reading the position first: inserted,
 	 * or written over the position unless that holds a newer snapshot
-	 * (as_of, then txn_id: the full txn_id, last bound, against the
-	 * stored one) or a delta after it (then the deltas must be summed:
-	 * no change, and the caller takes the long way). */
+	 * (as_of, then arrival, then txn_id: the full txn_id, last bound,
+	 * against the stored one) or a delta as new or newer (then the deltas
+	 * must be summed: no change, and the caller takes the long way). */
 	[S_POS_SNAP] =
-		"INSERT INTO positions VALUES(?, ?, ?, ?, ?, ?, ?, NULL)"
+		"INSERT INTO positions(" POS_COLS ")"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?9, ?10, ?11)"
 		" ON CONFLICT(sku, location, state) DO UPDATE SET"
+		" snap_arr_file = excluded.snap_arr_file,"
+		" snap_arr_member = excluded.snap_arr_member,"
+		" snap_arr_line = excluded.snap_arr_line,"
 		" qty = excluded.qty, snap_as_of = excluded.snap_as_of,"
 		" snap_txn = excluded.snap_txn,"
 		" last_as_of = CASE WHEN excluded.last_as_of >"
 		" positions.last_as_of THEN excluded.last_as_of"
 		" ELSE positions.last_as_of END"
 		" WHERE (positions.snap_as_of IS NULL"
-		" OR excluded.snap_as_of > positions.snap_as_of"
-		" OR (excluded.snap_as_of = positions.snap_as_of"
-		" AND ? >= positions.snap_txn))"
+		" OR (excluded.snap_as_of, excluded.snap_arr_file,"
+		" excluded.snap_arr_member, excluded.snap_arr_line, ?8) >="
+		" (positions.snap_as_of, positions.snap_arr_file,"
+		" positions.snap_arr_member, positions.snap_arr_line,"
+		" positions.snap_txn))"
 		" AND (positions.delta_as_of IS NULL"
-		" OR positions.delta_as_of <= excluded.snap_as_of)",
+		" OR positions.delta_as_of < excluded.snap_as_of)",
 	[S_EV_INS_KEPT] = "INSERT INTO stock_events(doc, sku,"
 			  " location, state, qty, delta, as_of, txn_id, source,"
-			  " file, line, applied)"
-			  " VALUES(?,?,?,?,?,?,?,?,?,?,?,0)"
+			  " file, line, applied, arr_file, arr_member, arr_line)"
+			  " VALUES(?,?,?,?,?,?,?,?,?,?,?,0,?,?,?)"
 			  " ON CONFLICT DO NOTHING",
 	[S_DELTA_SUM] = "SELECT coalesce(sum(qty), 0) FROM stock_events"
 			" WHERE sku = ? AND location = ? AND state = ?"
-			" AND delta = 1 AND as_of > ? AND applied = 1",
-	[S_SNAP_LATEST] = "SELECT qty, as_of, txn_id FROM stock_events"
+			" AND delta = 1 AND applied = 1 AND (as_of, arr_file,"
+			" arr_member, arr_line) > (?4, ?5, ?6, ?7)",
+	[S_SNAP_LATEST] = "SELECT qty, as_of, txn_id, arr_file, arr_member,"
+			  " arr_line FROM stock_events"
 			  " WHERE sku = ? AND location = ? AND state = ?"
-			  " AND delta = 0 AND applied = 1"
-			  " ORDER BY as_of DESC, txn_id DESC"
+			  " AND delta = 0 AND applied = 1 ORDER BY as_of DESC,"
+			  " arr_file DESC, arr_member DESC, arr_line DESC,"
+			  " txn_id DESC"
 			  " LIMIT 1",
 	[S_EV_DOC_KEYS] = "SELECT DISTINCT sku, location, state"
 			  " FROM stock_events WHERE doc = ?",
@@ -255,7 +285,8 @@ static const char *const sql[S_NSTMTS] = {
 	[S_RECONCILE] =
 		"WITH s AS (SELECT source, sku, location, qty, as_of,"
 		" row_number() OVER (PARTITION BY source, sku, location"
-		"  ORDER BY as_of DESC, txn_id DESC) AS rn"
+		"  ORDER BY as_of DESC, arr_file DESC, arr_member DESC,"
+		"  arr_line DESC, txn_id DESC) AS rn"
 		" FROM stock_events WHERE state = ?1 AND delta = 0"
 		" AND source IN (?2, ?3)),"
 		" a AS (SELECT sku, location, qty, as_of FROM s"
@@ -673,6 +704,8 @@ int state_unit_save(struct state *s, const struct state_unit *u,
 	db_bind_int64(p, 16, u->parent);
 	db_bind_int64(p, 17, u->id);
 	db_bind_text(p, 18, s->worker);
+	db_bind_int64(p, 19, u->held);
+	db_bind_int64(p, 20, u->converted);
 	if (state_step_done(p, err) < 0)
 		return -1;
 	if (s->worker && db_changes(s->db) == 0)
@@ -729,6 +762,8 @@ int state_unit_get(struct state *s, int64_t id, struct state_unit *u,
 	u->finished_ms = db_col_int64(p, 18);
 	state_col_copy(p, 19, u->error, sizeof(u->error));
 	state_col_copy(p, 20, u->detail, sizeof(u->detail));
+	u->held = db_col_int64(p, 21);
+	u->converted = db_col_int64(p, 22);
 	db_reset(p);
 	return 0;
 }

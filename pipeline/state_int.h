@@ -58,6 +58,7 @@ enum stmt_id {
 struct lb_rec {
 	const char *sku, *loc, *txn, *source, *file;
 	struct load_stats *stats;  /* NULL for kept (unapplied) records */
+	struct state_arrival arr;  /* its arrival key (state_load_arrival) */
 	int64_t doc, as_of;
 	dec qty;
 	unsigned long line;
@@ -84,6 +85,7 @@ struct state {
 	struct load_batch lb;
 	int in_tx;                 /* between state_begin and commit/rollback */
 	int lb_on;                 /* state_load_batching until flush or end */
+	struct state_arrival arr;  /* of the next loaded record */
 };
 
 /* The prepared, reset statement id (prepared on first use). */

@@ -14,6 +14,31 @@
 
 #include "../transforms/dt.h"
 
+/* Binds arrival key a to parameters i, i + 1, i + 2. */
+static void bind_arrival(struct db_stmt *p, int i,
+			 const struct state_arrival *a)
+{
+	db_bind_int64(p, i, a->file);
+	db_bind_int64(p, i + 1, a->member);
+	db_bind_int64(p, i + 2, a->line);
+}
+
+void state_load_arrival(struct state *s, const struct state_arrival *a)
+{
+	s->arr = *a;
+}
+
+/* <0, 0, >0 as arrival key a is before, equal to, after b. */
+static int arr_cmp(const struct state_arrival *a,
+		   const struct state_arrival *b)
+{
+	if (a->file != b->file)
+		return a->file < b->file ? -1 : 1;
+	if (a->member != b->member)
+		return a->member < b->member ? -1 : 1;
+	return (a->line > b->line) - (a->line < b->line);
+}
+
 static int upsert(struct state *s, enum stmt_id id, int64_t doc,
 		  const struct canon_record *r, size_t nfields,
 		  struct err *err)
@@ -26,6 +51,7 @@ static int upsert(struct state *s, enum stmt_id id, int64_t doc,
 	for (i = 0; i < nfields; i++)
 		db_bind_text(p, (int)i + 1, r->v[i]);
 	db_bind_int64(p, (int)nfields + 1, doc);
+	bind_arrival(p, (int)nfields + 2, &s->arr);
 	return state_step_done(p, err);
 }
 
@@ -48,6 +74,7 @@ static int upsert_price(struct state *s, int64_t doc,
 	db_bind_text(p, 8, r->v[PRICE_AS_OF]);
 	db_bind_text(p, 9, r->v[PRICE_TXN_ID]);
 	db_bind_int64(p, 10, doc);
+	bind_arrival(p, 11, &s->arr);
 	return state_step_done(p, err);
 }
 
@@ -56,6 +83,7 @@ struct pos {
 	dec qty;
 	int64_t snap_as_of; /* INT64_MIN when no snapshot */
 	char snap_txn[256];
+	struct state_arrival snap_arr; /* the snapshot's arrival key */
 	int64_t last_as_of;
 	int64_t delta_as_of; /* newest delta's as_of; INT64_MIN when none */
 };
@@ -84,6 +112,9 @@ static int pos_get(struct state *s, const char *sku, const char *loc, int st,
 		out->last_as_of = db_col_int64(p, 3);
 		if (!db_col_null(p, 4))
 			out->delta_as_of = db_col_int64(p, 4);
+		out->snap_arr.file = db_col_int64(p, 5);
+		out->snap_arr.member = db_col_int64(p, 6);
+		out->snap_arr.line = db_col_int64(p, 7);
 	}
 	db_reset(p);
 	if (rc < 0)
@@ -112,11 +143,15 @@ static int pos_put(struct state *s, const char *sku, const char *loc, int st,
 		db_bind_null(p, 8);
 	else
 		db_bind_int64(p, 8, v->delta_as_of);
+	bind_arrival(p, 9, &v->snap_arr);
 	return state_step_done(p, err);
 }
 
+/* The sum of the deltas after (as_of after, arrival arr). */
 static int delta_sum_after(struct state *s, const char *sku, const char *loc,
-			   int st, int64_t after, dec *sum, struct err *err)
+			   int st, int64_t after,
+			   const struct state_arrival *arr, dec *sum,
+			   struct err *err)
 {
 	struct db_stmt *p = state_stmt(s, S_DELTA_SUM, err);
 
@@ -126,6 +161,7 @@ static int delta_sum_after(struct state *s, const char *sku, const char *loc,
 	db_bind_text(p, 2, loc);
 	db_bind_int64(p, 3, st);
 	db_bind_int64(p, 4, after);
+	bind_arrival(p, 5, arr);
 	if (state_one_row(db_step(p, err), p, err) < 0)
 		return -1;
 	*sum = db_col_int64(p, 0);
@@ -134,8 +170,8 @@ static int delta_sum_after(struct state *s, const char *sku, const char *loc,
 }
 
 /* A position is, by definition, its latest snapshot (greatest as_of, then
- * greatest txn_id, so equal-time snapshots resolve the same way in any
- * arrival order) plus every delta after that snapshot. The incremental
+ * the latest arrival, so equal-time snapshots resolve the same way in any
+ * load order) plus every delta after that snapshot (as_of, then arrival). The incremental
  * update in load_stock and the full recompute here agree on that rule. */
 static int recompute(struct state *s, const char *sku, const char *loc,
 		     int st, struct err *err)
@@ -158,11 +194,15 @@ static int recompute(struct state *s, const char *sku, const char *loc,
 		v.qty = db_col_int64(p, 0);
 		v.snap_as_of = db_col_int64(p, 1);
 		state_col_copy(p, 2, v.snap_txn, sizeof(v.snap_txn));
+		v.snap_arr.file = db_col_int64(p, 3);
+		v.snap_arr.member = db_col_int64(p, 4);
+		v.snap_arr.line = db_col_int64(p, 5);
 	}
 	db_reset(p);
 	if (rc < 0)
 		return -1;
-	if (delta_sum_after(s, sku, loc, st, v.snap_as_of, &sum, err) < 0)
+	if (delta_sum_after(s, sku, loc, st, v.snap_as_of, &v.snap_arr, &sum,
+			    err) < 0)
 		return -1;
 	v.qty += sum;
 	if (!(p = state_stmt(s, S_LAST_AS_OF, err)))
@@ -192,16 +232,22 @@ static int recompute(struct state *s, const char *sku, const char *loc,
 /* Applies one stock record to its position cur (read before the first
  * record of the position, written after the last): returns 1 when
  * applied, 0 when stale, -1 on error. The rules of a position: its
- * latest snapshot (greatest as_of, then txn_id) plus every delta after
- * it; what arrives older than the snapshot is stale and counted. */
+ * latest snapshot (greatest as_of, then arrival, then txn_id when the
+ * arrival keys are equal: records loaded without one) plus every delta
+ * after it (as_of, then arrival); what is older than the snapshot is
+ * stale and counted. */
 static int stock_apply(struct state *s, const struct lb_rec *e,
 		       struct pos *cur, struct err *err)
 {
 	struct load_stats *stats = e->stats;
 	dec sum;
+	int c;
 
 	if (e->is_delta) {
-		if (cur->found && e->as_of <= cur->snap_as_of) {
+		if (cur->found && cur->snap_as_of != INT64_MIN &&
+		    (e->as_of < cur->snap_as_of ||
+		     (e->as_of == cur->snap_as_of &&
+		      arr_cmp(&e->arr, &cur->snap_arr) <= 0))) {
 			stats->stale++;
 			return 0;
 		}
@@ -215,19 +261,21 @@ static int stock_apply(struct state *s, const struct lb_rec *e,
 		if (cur->found && cur->snap_as_of != INT64_MIN &&
 		    (e->as_of < cur->snap_as_of ||
 		     (e->as_of == cur->snap_as_of &&
-		      strcmp(e->txn, cur->snap_txn) < 0))) {
+		      ((c = arr_cmp(&e->arr, &cur->snap_arr)) < 0 ||
+		       (c == 0 && strcmp(e->txn, cur->snap_txn) < 0))))) {
 			stats->stale++;
 			return 0;
 		}
 		/* Most feeds send snapshots only: when no delta of this
-		 * position is newer than the snapshot, skip the query. */
+		 * position is as new as the snapshot, skip the query. */
 		sum = 0;
-		if (cur->found && cur->delta_as_of > e->as_of &&
-		    delta_sum_after(s, e->sku, e->loc, e->st, e->as_of, &sum,
-				    err) < 0)
+		if (cur->found && cur->delta_as_of >= e->as_of &&
+		    delta_sum_after(s, e->sku, e->loc, e->st, e->as_of, &e->arr,
+				    &sum, err) < 0)
 			return -1;
 		cur->qty = e->qty + sum;
 		cur->snap_as_of = e->as_of;
+		cur->snap_arr = e->arr;
 		snprintf(cur->snap_txn, sizeof(cur->snap_txn), "%s", e->txn);
 	}
 	if (e->as_of > cur->last_as_of || !cur->found)
@@ -256,6 +304,7 @@ static int lb_event(struct state *s, const struct lb_rec *e, struct err *err)
 	db_bind_text(p, 9, e->source);
 	db_bind_text(p, 10, e->file);
 	db_bind_int64(p, 11, (int64_t)e->line);
+	bind_arrival(p, 12, &e->arr);
 	return state_step_done(p, err);
 }
 
@@ -282,6 +331,7 @@ static int pos_snap(struct state *s, const struct lb_rec *e, struct err *err)
 	db_bind_text(p, 6, txn);
 	db_bind_int64(p, 7, e->as_of);
 	db_bind_text(p, 8, e->txn);
+	bind_arrival(p, 9, &e->arr);
 	if (state_step_done(p, err) < 0)
 		return -1;
 	return db_changes(s->db) > 0;
@@ -559,6 +609,7 @@ static int lb_add(struct state *s, int64_t doc, const struct canon_record *r,
 		arena_reset(&b->a);
 	}
 	e->stats = stats;
+	e->arr = s->arr;
 	e->doc = doc;
 	e->as_of = as_of;
 	e->qty = q;
