@@ -20,6 +20,13 @@ static int print_unit(void *ud, struct state_unit *u)
 	       u->error[0] ? "\n          error: " : "", u->error);
 	if (u->detail[0] && u->state != US_FAILED)
 		printf("          %s\n", u->detail);
+	/* what a load did not apply, always visible */
+	if (u->stale || u->held || u->converted ||
+	    (u->dupes && !strcmp(u->stage, "load")))
+		printf("          stale %lld, duplicates %lld, held %lld, "
+		       "converted %lld\n",
+		       (long long)u->stale, (long long)u->dupes,
+		       (long long)u->held, (long long)u->converted);
 	return 0;
 }
 

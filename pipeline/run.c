@@ -11,6 +11,7 @@
 #include "schedule.h"
 #include "state.h"
 #include "state_arrival.h"
+#include "state_ic.h"
 #include "state_work.h"
 
 #include <fcntl.h>
@@ -625,6 +626,7 @@ struct map_out {
 	struct state_interchange *ics, prev;
 	size_t nics, capics;
 	int64_t dup_ics, conflict_ics;
+	int64_t doc_id, ic_first;  /* map unit; first record of the current IC */
 };
 
 static int sink_record(void *ud, const struct canon_record *rec,
@@ -679,6 +681,7 @@ static int sink_interchange(void *ud, int phase,
 	int found;
 
 	if (phase == MAPPING_IC_START) {
+		m->ic_first = m->records + 1;
 		for (i = 0; i < m->nics; i++)
 			if (!strcmp(m->ics[i].format, ic->format) &&
 			    !strcmp(m->ics[i].sender, ic->sender) &&
@@ -737,6 +740,8 @@ static int sink_interchange(void *ud, int phase,
 	snprintf(x->doc, sizeof(x->doc), "%s", m->doc);
 	snprintf(x->doc_sha, sizeof(x->doc_sha), "%s", m->doc_sha);
 	x->run_id = m->r->run_id;
+	x->first_rec = m->ic_first;   /* its canonical records, for the load */
+	x->last_rec = m->records;
 	return 0;
 }
 
@@ -755,6 +760,10 @@ static int record_interchanges(struct run *r, const struct map_out *m,
 			state_rollback(r->st);
 			return -1;
 		}
+	if (state_ic_doc_set(r->st, m->doc_id, m->ics, m->nics, err) < 0) {
+		state_rollback(r->st);
+		return -1;
+	}
 	return state_commit(r->st, err);
 }
 
@@ -1091,6 +1100,7 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 	m.source = sc->src->name;
 	m.doc = u->ukey;
 	m.doc_sha = u->input_sha;
+	m.doc_id = u->id;
 	sink.interchange = sink_interchange;
 	memset(&ms, 0, sizeof(ms));
 	rc = mapping_run_verdicts(map, &doc, &sink,

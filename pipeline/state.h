@@ -171,6 +171,11 @@ struct load_stats {
 	int64_t stale;      /* older than the position's snapshot */
 	int64_t negative;   /* positions driven below zero */
 	int64_t unauthorized; /* from a source that does not own the state */
+	/* Optional: told the arrival line (state_load_arrival) of every
+	 * stale record when its fate is decided (a batch decides after the
+	 * record was given), for on_stale: reject. */
+	void (*on_stale)(void *ud, int64_t line);
+	void *on_stale_ud;
 };
 int state_load_record(struct state *s, int64_t doc,
 		      const struct canon_record *r, struct load_stats *st,
@@ -285,6 +290,9 @@ struct state_interchange {
 	char sha256[65];
 	char source[128], doc[512], doc_sha[65];
 	int64_t run_id;
+	/* its records in the document's canonical output, first..last (1 =
+	 * the first line; last < first when it had none): state_ic.h */
+	int64_t first_rec, last_rec;
 };
 /* *found = 1 and *out filled when the key is recorded, else *found = 0. */
 int state_interchange_find(struct state *s, const char *format,

@@ -28,6 +28,14 @@ void state_load_arrival(struct state *s, const struct state_arrival *a)
 	s->arr = *a;
 }
 
+/* Counts a stale record and tells the load stage which it was. */
+static void stale(struct load_stats *st, int64_t line)
+{
+	st->stale++;
+	if (st->on_stale)
+		st->on_stale(st->on_stale_ud, line);
+}
+
 /* <0, 0, >0 as arrival key a is before, equal to, after b. */
 static int arr_cmp(const struct state_arrival *a,
 		   const struct state_arrival *b)
@@ -248,7 +256,7 @@ static int stock_apply(struct state *s, const struct lb_rec *e,
 		    (e->as_of < cur->snap_as_of ||
 		     (e->as_of == cur->snap_as_of &&
 		      arr_cmp(&e->arr, &cur->snap_arr) <= 0))) {
-			stats->stale++;
+			stale(stats, e->arr.line);
 			return 0;
 		}
 		if (!cur->found)
@@ -263,7 +271,7 @@ static int stock_apply(struct state *s, const struct lb_rec *e,
 		     (e->as_of == cur->snap_as_of &&
 		      ((c = arr_cmp(&e->arr, &cur->snap_arr)) < 0 ||
 		       (c == 0 && strcmp(e->txn, cur->snap_txn) < 0))))) {
-			stats->stale++;
+			stale(stats, e->arr.line);
 			return 0;
 		}
 		/* Most feeds send snapshots only: when no delta of this
@@ -721,7 +729,7 @@ int state_load_record(struct state *s, int64_t doc,
 	if (db_changes(s->db))
 		st->applied++;
 	else
-		st->stale++;
+		stale(st, s->arr.line);
 	return 0;
 }
 
