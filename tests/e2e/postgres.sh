@@ -130,13 +130,13 @@ has "db status names the backend" "^backend: *postgresql"
 has "db status: an empty store" "^schema: *none"
 has "db status shows the URL without password" "^where: *$URL_A\$"
 check "db migrate on an empty database" sp "$A" db migrate
-has "db migrate: schema 0 -> 2" "^schema 0 -> 2\$"
+has "db migrate: schema 0 -> 3" "^schema 0 -> 3\$"
 check "db migrate again" sp "$A" db migrate
-has "db migrate again: up to date" "^schema 2, up to date\$"
+has "db migrate again: up to date" "^schema 3, up to date\$"
 check "db status after migrate" sp "$A" db status
-has "db status: schema 2 of 2" "^schema: *2\$"
+has "db status: schema 3 of 3" "^schema: *3\$"
 v=$(psql_q "$URL_A" "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version")
-[ "$v" = "1,2" ] && pass "schema_version holds 1 and 2" || fail "schema_version: '$v'"
+[ "$v" = "1,2,3" ] && pass "schema_version holds 1, 2 and 3" || fail "schema_version: '$v'"
 c=$(psql_q "$URL_A" "SELECT collation_name FROM information_schema.columns WHERE table_name = 'positions' AND column_name = 'sku'")
 [ "$c" = C ] && pass "text columns are COLLATE \"C\"" || fail "positions.sku collation '$c'"
 
@@ -370,9 +370,9 @@ if sqlite3 "$V/state/state.db" "
 	check "v1 store: db status" sp "$V" db status
 	has "v1 store: db status says schema 1" "^schema: *1\$"
 	check "v1 store: db migrate" sp "$V" db migrate
-	has "v1 store: schema 1 -> 2" "^schema 1 -> 2\$"
+	has "v1 store: schema 1 -> 3" "^schema 1 -> 3\$"
 	q=$(sqlite3 "$V/state/state.db" "SELECT count(*) FROM deliveries WHERE seq IS NULL OR seq != rowid; SELECT group_concat(version) FROM schema_version; SELECT value FROM meta; PRAGMA integrity_check" 2>&1 | tr '\n' ' ')
-	[ "$q" = "0 1,2 2 ok " ] && pass "v1 store: seq from rowid, versions 1,2 recorded, integrity ok" ||
+	[ "$q" = "0 1,2,3 3 ok " ] && pass "v1 store: seq from rowid, versions 1,2,3 recorded, integrity ok" ||
 		fail "v1 store after migrate: '$q'"
 	expect_exit_d 0 "v1 store after migrate: a run works" sp "$V" run
 	cp "$SRCDIR/samples/updates/"*.csv "$V/samples/drop/stores/"
