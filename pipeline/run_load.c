@@ -309,6 +309,7 @@ int run_do_load(void *ud, struct state_unit *u)
 	u->dupes = ls.dupes;
 	u->stale = ls.stale;
 	u->held = ls.unauthorized;
+	u->converted = ls.converted;
 	u->rejects = reject ? ls.stale : 0;
 	u->output_path[0] = '\0';
 	if (c.nstale)

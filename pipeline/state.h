@@ -171,6 +171,8 @@ struct load_stats {
 	int64_t stale;      /* older than the position's snapshot */
 	int64_t negative;   /* positions driven below zero */
 	int64_t unauthorized; /* from a source that does not own the state */
+	int64_t converted;  /* converted to the item's unit of measure (for
+			     * the unit-of-measure conversion to count) */
 	/* Optional: told the arrival line (state_load_arrival) of every
 	 * stale record when its fate is decided (a batch decides after the
 	 * record was given), for on_stale: reject. */

@@ -352,7 +352,8 @@ fi
 # ---- a version 1 SQLite store --------------------------------------------------
 # A copy of the SQLite store after run 1, taken back to version 1 the way
 # the previous stockpipe made it: no schema_version, leases, worker
-# columns or seq; meta.schema = 1.
+# columns or seq, no arrival keys or interchange tables (version 3);
+# meta.schema = 1.
 V=$T_TMP/v
 setup "$V"
 expect_exit_d 1 "v1 store: first run" sp "$V" run
@@ -363,6 +364,26 @@ if sqlite3 "$V/state/state.db" "
 	ALTER TABLE deliveries DROP COLUMN seq;
 	ALTER TABLE edi_acks DROP COLUMN seq;
 	DROP TABLE leases; DROP TABLE schema_version;
+	ALTER TABLE units DROP COLUMN arr_file;
+	ALTER TABLE units DROP COLUMN held;
+	ALTER TABLE units DROP COLUMN converted;
+	ALTER TABLE stock_events DROP COLUMN arr_file;
+	ALTER TABLE stock_events DROP COLUMN arr_member;
+	ALTER TABLE stock_events DROP COLUMN arr_line;
+	ALTER TABLE items DROP COLUMN arr_file;
+	ALTER TABLE items DROP COLUMN arr_member;
+	ALTER TABLE items DROP COLUMN arr_line;
+	ALTER TABLE locations DROP COLUMN arr_file;
+	ALTER TABLE locations DROP COLUMN arr_member;
+	ALTER TABLE locations DROP COLUMN arr_line;
+	ALTER TABLE prices DROP COLUMN arr_file;
+	ALTER TABLE prices DROP COLUMN arr_member;
+	ALTER TABLE prices DROP COLUMN arr_line;
+	ALTER TABLE positions DROP COLUMN snap_arr_file;
+	ALTER TABLE positions DROP COLUMN snap_arr_member;
+	ALTER TABLE positions DROP COLUMN snap_arr_line;
+	DROP TABLE doc_interchanges; DROP TABLE loaded_interchanges;
+	DELETE FROM counters WHERE name = 'arrival:fetch';
 	UPDATE meta SET value = '1' WHERE key = 'schema';" 2>"$T_TMP/v1.err"; then
 	pass "made a version 1 store with sqlite3"
 	expect_exit_d 78 "v1 store: run refused with 78" sp "$V" run
