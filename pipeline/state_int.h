@@ -1,7 +1,8 @@
 /* state_int.h - the state store's insides, shared by state.c (every
- * query of the stage engine) and state_load.c (loading canonical records:
- * the load batch, the rules of a position, master data). Not a public
- * interface: only these two files include it.
+ * query of the stage engine), state_load.c (loading canonical records:
+ * the load batch, the rules of a position, master data) and state_edi.c
+ * (the EDI ledgers). Not a public
+ * interface: only the state_*.c files of the store include it.
  */
 #ifndef STOCKPIPE_STATE_INT_H
 #define STOCKPIPE_STATE_INT_H
