@@ -199,8 +199,8 @@ int metrics_format(struct state *st, const struct config *cfg,
 		   "skipped as duplicates, per source.",
 		   offsetof(struct src_sum, dupes));
 	per_source(b, cfg, sums, "stockpipe_run_stale_skipped",
-		   "Stock records older than the position's snapshot, per "
-		   "source.",
+		   "Records not applied as stale (older than the position's "
+		   "snapshot or the stored row), per source.",
 		   offsetof(struct src_sum, stale));
 	per_source(b, cfg, sums, "stockpipe_run_held_records",
 		   "Stock records held, not applied: the source is not the "
