@@ -218,8 +218,32 @@ static const char v2_pg[] =
 	" AND edi_acks.sender = n.sender AND edi_acks.receiver = n.receiver"
 	" AND edi_acks.control = n.control AND edi_acks.grp = n.grp;"
 	"UPDATE meta SET value = '2' WHERE key = 'schema';";
+/* Version 3: failure isolation. A failed unit records the class of its
+ * failure (enum err_class: 1 transient, 2 data, 3 config, 4 internal) in
+ * err_class; a failed unit of a concluded run is "parked" until a later
+ * run takes it over (retried_in = that run) or an operator asks for it
+ * (retry_requested = 1). Failed units of older stores were all retried by
+ * `resume`: they become transient, so the next run retries them. A run
+ * whose status is 'failed' is concluded from now on (only 'running',
+ * 'interrupted' and 'partial' runs are resumed). */
+static const char v3_sqlite[] =
+	"ALTER TABLE units ADD COLUMN err_class INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE units ADD COLUMN retried_in INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE units ADD COLUMN retry_requested INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"UPDATE units SET err_class = 1 WHERE state = 3;"
+	"CREATE INDEX units_parked ON units(state, retried_in);"
+	"UPDATE meta SET value = '3' WHERE key = 'schema';";
+static const char v3_pg[] =
+	"ALTER TABLE units ADD COLUMN err_class BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE units ADD COLUMN retried_in BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE units ADD COLUMN retry_requested BIGINT NOT NULL"
+	" DEFAULT 0;"
+	"UPDATE units SET err_class = 1 WHERE state = 3;"
+	"CREATE INDEX units_parked ON units(state, retried_in);"
+	"UPDATE meta SET value = '3' WHERE key = 'schema';";
 
-/* Arrival (issue 15, "stock truth"): every loaded record carries its
+/* Version 4: arrival (issue 15, "stock truth"): every loaded record carries its
  * arrival key, (fetch sequence of its file, member of the archive, ordinal
  * in the document), and ties in as_of are decided by it, never by txn_id.
  * units.arr_file is the fetch sequence, given to a fetch unit when its
@@ -236,7 +260,7 @@ static const char v2_pg[] =
  * document's map unit id as member (units are numbered in member order)
  * and their order in the document (source line, then id); a position's
  * snapshot the key of the event it came from. */
-static const char v3_common[] =
+static const char v4_common[] =
 	"UPDATE units SET arr_file = id WHERE stage = 'fetch';"
 	"INSERT INTO counters(name, value) VALUES('arrival:fetch',"
 	" (SELECT coalesce(max(id), 0) FROM units))"
@@ -265,12 +289,12 @@ static const char v3_common[] =
 	"UPDATE prices SET arr_member = coalesce(doc, 0), arr_file = coalesce("
 	" (SELECT f.id FROM units m JOIN units p ON p.id = m.parent"
 	" JOIN units f ON f.id = p.parent WHERE m.id = prices.doc), 0);"
-	"UPDATE meta SET value = '3' WHERE key = 'schema';";
+	"UPDATE meta SET value = '4' WHERE key = 'schema';";
 
 #define ARR(T) "ALTER TABLE " T " ADD COLUMN arr_file BIGINT NOT NULL DEFAULT 0;" \
 	"ALTER TABLE " T " ADD COLUMN arr_member BIGINT NOT NULL DEFAULT 0;" \
 	"ALTER TABLE " T " ADD COLUMN arr_line BIGINT NOT NULL DEFAULT 0;"
-#define V3_TABLES(T)                                                        \
+#define V4_TABLES(T)                                                        \
 	"ALTER TABLE units ADD COLUMN arr_file BIGINT NOT NULL DEFAULT 0;"  \
 	"ALTER TABLE units ADD COLUMN held BIGINT NOT NULL DEFAULT 0;"      \
 	"ALTER TABLE units ADD COLUMN converted BIGINT NOT NULL DEFAULT 0;" \
@@ -294,21 +318,21 @@ static const char v3_common[] =
 	" run_id BIGINT, PRIMARY KEY(format, sender, receiver, control));"  \
 	"CREATE INDEX loaded_interchanges_doc ON loaded_interchanges(doc);"
 
-static const char v3_sqlite[] = V3_TABLES("");
-static const char v3_pg[] = V3_TABLES(C);
-#undef V3_TABLES
+static const char v4_sqlite[] = V4_TABLES("");
+static const char v4_pg[] = V4_TABLES(C);
+#undef V4_TABLES
 #undef ARR
 #undef C
 
-/* Version 3 as a step of its own (it may be renumbered when migrations
+/* Version 4 as a step of its own (it may be renumbered when migrations
  * of parallel branches are merged): the tables, then the keys of old
  * rows, in the caller's transaction. */
-static int v3_arrival(struct db *d, struct err *err)
+static int v4_arrival(struct db *d, struct err *err)
 {
-	if (db_exec(d, db_kind_of(d) == DB_POSTGRES ? v3_pg : v3_sqlite,
+	if (db_exec(d, db_kind_of(d) == DB_POSTGRES ? v4_pg : v4_sqlite,
 		    err) < 0)
 		return -1;
-	return db_exec(d, v3_common, err);
+	return db_exec(d, v4_common, err);
 }
 
 static const struct migration {
@@ -319,7 +343,8 @@ static const struct migration {
 } migrations[] = {
 	{1, v1_sqlite, v1_pg, NULL},
 	{2, v2_sqlite, v2_pg, NULL},
-	{3, NULL, NULL, v3_arrival},
+	{3, v3_sqlite, v3_pg, NULL},
+	{4, NULL, NULL, v4_arrival},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == SCHEMA_LATEST,
