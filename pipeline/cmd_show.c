@@ -33,6 +33,13 @@ static int print_unit(void *ud, struct state_unit *u)
 		       : u->retry_requested
 			       ? "a retry was asked for"
 			       : "after the fix, 'stockpipe retry' it");
+	/* what a load did not apply, always visible */
+	if (u->stale || u->held || u->converted ||
+	    (u->dupes && !strcmp(u->stage, "load")))
+		printf("          stale %lld, duplicates %lld, held %lld, "
+		       "converted %lld\n",
+		       (long long)u->stale, (long long)u->dupes,
+		       (long long)u->held, (long long)u->converted);
 	return 0;
 }
 

@@ -594,7 +594,8 @@ static int load_source(struct loader *l, const struct ynode *m,
 	static const char *const keys[] = {
 		"name", "url", "path", "pattern", "patterns", "mapping",
 		"after_load", "processed_dir", "reject_threshold", "min_age",
-		"ssh", "done_suffix", "routes", "archive", "acks", NULL};
+		"ssh", "done_suffix", "routes", "archive", "acks", "on_stale",
+		NULL};
 	const char *url = NULL, *path = NULL, *mapping = NULL, *v = NULL;
 	const struct ynode *un;
 
@@ -651,6 +652,16 @@ static int load_source(struct loader *l, const struct ynode *m,
 	s->processed_dir = "processed";
 	if (want_scalar(l, m, "processed_dir", 0, &s->processed_dir) < 0)
 		return -1;
+	/* on_stale: warn (count and report) or reject (also to the
+	 * document's reject file, counted as rejects). */
+	v = NULL;
+	if (want_scalar(l, m, "on_stale", 0, &v) < 0)
+		return -1;
+	s->stale_reject = v && !strcmp(v, "reject");
+	if (v && !s->stale_reject && strcmp(v, "warn"))
+		return ynode_err(l->t, ynode_get(m, "on_stale"), l->err,
+				 E_CONFIG, "on_stale must be warn or reject, "
+				 "not '%s'", v);
 	s->reject_threshold_pct = l->c->reject_threshold_pct;
 	v = NULL;
 	if (want_scalar(l, m, "reject_threshold", 0, &v) < 0)

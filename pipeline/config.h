@@ -40,6 +40,7 @@ struct cfg_source {
 	enum cfg_after_load after_load;
 	const char *processed_dir; /* for CFG_AFTER_MOVE, relative to url */
 	int reject_threshold_pct; /* quarantine a document past this % */
+	int stale_reject;         /* on_stale: reject (else warn) */
 	int64_t min_age;          /* seconds a file must be unchanged */
 	struct conn_opts conn;    /* `ssh:` map and done_suffix */
 	struct cfg_route *routes; /* document name pattern -> mapping */

@@ -15,7 +15,7 @@ static const char *const stage_names[REPORT_NSTAGES] = {
 /* Per-source sums over the run's units. */
 struct src_sum {
 	int64_t files, records_in, records_out, loaded, rejects, dupes, stale,
-		quarantined, failed;
+		quarantined, failed, held, converted;
 };
 
 struct sum_ctx {
@@ -54,6 +54,9 @@ static int on_unit(void *ud, struct state_unit *u)
 		s->loaded += u->records_out;
 		s->dupes += u->dupes;
 		s->stale += u->stale;
+		s->held += u->held;
+		s->converted += u->converted;
+		s->rejects += u->rejects; /* on_stale: reject */
 		break;
 	}
 	return 0;
@@ -220,9 +223,17 @@ int metrics_format(struct state *st, const struct config *cfg,
 		   "skipped as duplicates, per source.",
 		   offsetof(struct src_sum, dupes));
 	per_source(b, cfg, sums, "stockpipe_run_stale_skipped",
-		   "Stock records older than the position's snapshot, per "
-		   "source.",
+		   "Records not applied as stale (older than the position's "
+		   "snapshot or the stored row), per source.",
 		   offsetof(struct src_sum, stale));
+	per_source(b, cfg, sums, "stockpipe_run_held_records",
+		   "Stock records held, not applied: the source is not the "
+		   "system of record for their state, per source.",
+		   offsetof(struct src_sum, held));
+	per_source(b, cfg, sums, "stockpipe_run_converted_records",
+		   "Records converted to the item's unit of measure, per "
+		   "source.",
+		   offsetof(struct src_sum, converted));
 	per_source(b, cfg, sums, "stockpipe_run_quarantined_documents",
 		   "Documents set aside whole, per source.",
 		   offsetof(struct src_sum, quarantined));

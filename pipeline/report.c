@@ -2,6 +2,7 @@
 #include "report.h"
 #include "fsutil.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const stage_names[REPORT_NSTAGES] = {
@@ -51,16 +52,83 @@ static void note_unit(struct report *rep, const struct state_unit *u)
 		buf_add_json_str(j, u->output_path, strlen(u->output_path));
 	}
 	buf_addf(j, ",\"records_in\":%lld,\"records_out\":%lld,"
-		    "\"rejects\":%lld,\"duplicates\":%lld,\"stale\":%lld}",
+		    "\"rejects\":%lld,\"duplicates\":%lld,\"stale\":%lld,"
+		    "\"held\":%lld,\"converted\":%lld}",
 		 (long long)u->records_in, (long long)u->records_out,
 		 (long long)u->rejects, (long long)u->dupes,
-		 (long long)u->stale);
+		 (long long)u->stale, (long long)u->held,
+		 (long long)u->converted);
 	if (j->err) {
 		/* Never leave half an object behind. */
 		j->err = 0;
 		buf_setlen(j, mark);
 		rep->units_omitted++;
 	}
+}
+
+/* The per-source row of scope (added at its first unit); NULL when out
+ * of memory (rep->oom). */
+static struct report_source *source_row(struct report *rep,
+					const char *scope)
+{
+	struct report_source *n;
+	size_t i;
+
+	for (i = 0; i < rep->nsrc; i++)
+		if (!strcmp(rep->src[i].name, scope))
+			return &rep->src[i];
+	if (!(n = realloc(rep->src, (rep->nsrc + 1) * sizeof(*n)))) {
+		rep->oom = 1;
+		return NULL;
+	}
+	rep->src = n;
+	n = &rep->src[rep->nsrc++];
+	memset(n, 0, sizeof(*n));
+	str_copy(n->name, sizeof(n->name), scope);
+	return n;
+}
+
+/* "  warning SOURCE 'DOC': N what" when n > 0. */
+static void warn_count(struct report *rep, const struct state_unit *u,
+		       int64_t n, const char *one, const char *many,
+		       const char *why)
+{
+	if (n > 0)
+		buf_addf(&rep->notes, "  warning %s '%s': %lld %s %s\n",
+			 u->scope, u->ukey, (long long)n, n == 1 ? one : many,
+			 why);
+}
+
+/* What a load (or, for dupes, a map) did not apply: a warning line per
+ * count, and the source's sums. */
+static void dropped(struct report *rep, int stage, const struct state_unit *u)
+{
+	struct report_source *src;
+
+	if (stage == 2) {
+		warn_count(rep, u, u->dupes, "duplicate interchange",
+			   "duplicate interchanges", "not loaded again");
+		if ((src = source_row(rep, u->scope)))
+			src->rejects += u->rejects;
+		return;
+	}
+	warn_count(rep, u, u->stale, "stale record", "stale records",
+		   "not applied (older than the position's snapshot or the "
+		   "stored row)");
+	warn_count(rep, u, u->dupes, "duplicate record", "duplicate records",
+		   "not loaded again (txn_id or interchange loaded before)");
+	warn_count(rep, u, u->held, "record", "records",
+		   "held, not applied (the source is not the system of record "
+		   "for their state)");
+	warn_count(rep, u, u->converted, "record", "records",
+		   "converted to the item's unit of measure");
+	if (!(src = source_row(rep, u->scope)))
+		return;
+	src->rejects += u->rejects;
+	src->dupes += u->dupes;
+	src->stale += u->stale;
+	src->held += u->held;
+	src->converted += u->converted;
 }
 
 static int on_unit(void *ud, struct state_unit *u)
@@ -76,6 +144,8 @@ static int on_unit(void *ud, struct state_unit *u)
 	s->rejects += u->rejects;
 	s->dupes += u->dupes;
 	s->stale += u->stale;
+	s->held += u->held;
+	s->converted += u->converted;
 	if (u->finished_ms > u->started_ms)
 		s->ms += u->finished_ms - u->started_ms;
 	if (u->state == US_FAILED) {
@@ -125,8 +195,12 @@ static int on_unit(void *ud, struct state_unit *u)
 		buf_addf(&rep->notes, "  skipped %s '%s': %s\n", u->scope,
 			 u->ukey, u->detail);
 	}
+	if (b->stage == 2 || b->stage == 3)
+		dropped(rep, b->stage, u);
 	if (u->state != US_DONE || u->rejects || b->stage >= 4 ||
-	    b->stage == 0)
+	    b->stage == 0 ||
+	    (b->stage == 3 &&
+	     (u->stale || u->dupes || u->held || u->converted)))
 		note_unit(rep, u);
 	return 0;
 }
@@ -148,11 +222,17 @@ int report_build(struct state *st, int64_t run_id, struct report *rep,
 				     &b, err) < 0)
 			return -1;
 	}
-	/* Records a map left out and rows a render left out: either means
-	 * something did not reach where it should (exit 1). */
-	rep->rejects = rep->stage[2].rejects + rep->stage[4].rejects;
+	/* Records a map left out, stale records a source rejects (on_stale:
+	 * reject) and rows a render left out: each means something did not
+	 * reach where it should (exit 1). */
+	rep->rejects = rep->stage[2].rejects + rep->stage[3].rejects +
+		       rep->stage[4].rejects;
 	rep->dupes = rep->stage[3].dupes + rep->stage[0].dupes;
 	rep->stale = rep->stage[3].stale;
+	rep->held = rep->stage[3].held;
+	rep->converted = rep->stage[3].converted;
+	if (rep->oom)
+		return err_set(err, E_NOMEM, "out of memory");
 	rep->nothing_to_do = rep->stage[0].units[US_DONE] == 0 &&
 			     rep->delivered == 0 && rep->failed == 0;
 	return 0;
@@ -165,11 +245,26 @@ int report_json(const struct report *rep, struct buf *j)
 	buf_addf(j, "{\"run_id\":%lld,\"status\":\"%s\",\"exit_code\":%d,"
 		    "\"rejects\":%lld,\"quarantined\":%lld,"
 		    "\"duplicates_skipped\":%lld,\"stale_skipped\":%lld,"
-		    "\"failed_units\":%lld,\"delivered\":%lld,\"stages\":{",
+		    "\"held\":%lld,\"converted\":%lld,"
+		    "\"failed_units\":%lld,\"delivered\":%lld,\"sources\":{",
 		 (long long)rep->run_id, rep->status, rep->exit_code,
 		 (long long)rep->rejects, (long long)rep->quarantined,
 		 (long long)rep->dupes, (long long)rep->stale,
+		 (long long)rep->held, (long long)rep->converted,
 		 (long long)rep->failed, (long long)rep->delivered);
+	for (i = 0; i < (int)rep->nsrc; i++) {
+		const struct report_source *rs = &rep->src[i];
+
+		if (i)
+			buf_addc(j, ',');
+		buf_add_json_str(j, rs->name, strlen(rs->name));
+		buf_addf(j, ":{\"rejects\":%lld,\"duplicates\":%lld,"
+			    "\"stale\":%lld,\"held\":%lld,\"converted\":%lld}",
+			 (long long)rs->rejects, (long long)rs->dupes,
+			 (long long)rs->stale, (long long)rs->held,
+			 (long long)rs->converted);
+	}
+	buf_adds(j, "},\"stages\":{");
 	for (i = 0; i < REPORT_NSTAGES; i++) {
 		const struct report_stage *st = &rep->stage[i];
 
@@ -180,10 +275,12 @@ int report_json(const struct report *rep, struct buf *j)
 				 unit_state_name(s), (long long)st->units[s]);
 		buf_addf(j, "},\"records_in\":%lld,\"records_out\":%lld,"
 			    "\"rejects\":%lld,\"duplicates\":%lld,"
-			    "\"stale\":%lld,\"duration_ms\":%lld}",
+			    "\"stale\":%lld,\"held\":%lld,\"converted\":%lld,"
+			    "\"duration_ms\":%lld}",
 			 (long long)st->records_in, (long long)st->records_out,
 			 (long long)st->rejects, (long long)st->dupes,
-			 (long long)st->stale, (long long)st->ms);
+			 (long long)st->stale, (long long)st->held,
+			 (long long)st->converted, (long long)st->ms);
 	}
 	buf_addf(j, "},\"units_omitted\":%lld,\"units\":[",
 		 (long long)rep->units_omitted);
@@ -241,4 +338,7 @@ void report_release(struct report *rep)
 {
 	buf_release(&rep->notes);
 	buf_release(&rep->json_units);
+	free(rep->src);
+	rep->src = NULL;
+	rep->nsrc = 0;
 }

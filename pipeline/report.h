@@ -19,7 +19,14 @@
 struct report_stage {
 	int64_t units[6];        /* by enum unit_state */
 	int64_t records_in, records_out, rejects, dupes, stale;
+	int64_t held, converted; /* load: held by authority, unit converted */
 	int64_t ms;              /* summed unit durations */
+};
+
+/* What a source's loads did not apply, and its rejects (map and load). */
+struct report_source {
+	char name[128];
+	int64_t rejects, dupes, stale, held, converted;
 };
 
 struct report {
@@ -28,6 +35,10 @@ struct report {
 	int exit_code;
 	struct report_stage stage[REPORT_NSTAGES];
 	int64_t rejects, quarantined, dupes, stale, failed, delivered;
+	int64_t held, converted;
+	struct report_source *src; /* per source, in order of appearance */
+	size_t nsrc;
+	int oom;                 /* a per-source row could not be added */
 	int nothing_to_do;       /* no new input and nothing delivered */
 	struct buf notes;        /* human lines: failures, quarantine, files */
 	struct buf json_units;   /* JSON array body of notable units */

@@ -143,6 +143,7 @@ static int parse_reject(const char *line, struct rej *r)
 struct unit_row {
 	int stage, state, err_class;
 	int64_t id, start, end, in, out, rejects, dupes, retried_in;
+	int64_t stale, held, converted;
 	char scope[128], key[256], detail[512], output[4096];
 };
 
@@ -179,6 +180,9 @@ static int on_unit(void *ud, struct state_unit *u)
 	r->out = u->records_out;
 	r->rejects = u->rejects;
 	r->dupes = u->dupes;
+	r->stale = u->stale;
+	r->held = u->held;
+	r->converted = u->converted;
 	str_copy(r->scope, sizeof(r->scope), u->scope);
 	str_copy(r->key, sizeof(r->key), u->ukey);
 	str_copy(r->detail, sizeof(r->detail), u->error[0] ? u->error : u->detail);
@@ -261,15 +265,16 @@ static void per_scope(struct buf *b, const struct config *cfg,
 {
 	static const char *const scols[] = {
 		"source", "files", "records in", "canonical out", "loaded",
-		"rejects", "duplicates", "quarantined", "failed units"};
+		"rejects", "duplicates", "quarantined", "failed units",
+		"stale", "held", "converted"};
 	static const char *const tcols[] = {"target", "rows rendered",
 					    "delivered", "file", "state"};
 	size_t i, k;
 
 	buf_adds(b, "<h2 id=\"sources\">Sources</h2>\n<table>\n");
-	th(b, scols, 9);
+	th(b, scols, 12);
 	for (i = 0; i < cfg->nsources; i++) {
-		int64_t v[8] = {0};
+		int64_t v[11] = {0};
 
 		for (k = 0; k < c->n; k++) {
 			const struct unit_row *r = &c->rows[k];
@@ -286,7 +291,11 @@ static void per_scope(struct buf *b, const struct config *cfg,
 			}
 			if (r->stage == 3) {
 				v[3] += r->out;
+				v[4] += r->rejects; /* on_stale: reject */
 				v[5] += r->dupes;
+				v[8] += r->stale;
+				v[9] += r->held;
+				v[10] += r->converted;
 			}
 			if (r->stage == 0)
 				v[5] += r->dupes;
@@ -295,10 +304,9 @@ static void per_scope(struct buf *b, const struct config *cfg,
 		buf_adds(b, "<tr><td>");
 		escs(b, cfg->sources[i].name);
 		buf_adds(b, "</td>");
-		for (k = 0; k < 8; k++)
+		for (k = 0; k < 11; k++)
 			buf_addf(b, "<td class=\"n%s\">%lld</td>",
-				 (k == 4 || k == 6 || k == 7) && v[k] ? " warn"
-								   : "",
+				 k >= 4 && k != 5 && v[k] ? " warn" : "",
 				 (long long)v[k]);
 		buf_adds(b, "</tr>\n");
 	}
@@ -343,7 +351,8 @@ static void rejects(struct buf *b, const struct config *cfg, int64_t run_id,
 	/* Input records a map left out, and rows a render left out of a
 	 * target (on_bad_row: reject). */
 	for (i = 0; i < c->n; i++)
-		if (c->rows[i].stage == 2 || c->rows[i].stage == 4)
+		if (c->rows[i].stage == 2 || c->rows[i].stage == 3 ||
+		    c->rows[i].stage == 4)
 			total += (int)c->rows[i].rejects;
 	if (!total) {
 		buf_adds(b, "<p>None.</p>\n");
@@ -358,12 +367,14 @@ static void rejects(struct buf *b, const struct config *cfg, int64_t run_id,
 		char path[4600], line[8192];
 		FILE *f;
 
-		if ((r->stage != 2 && r->stage != 4) || !r->rejects)
+		if ((r->stage < 2 || r->stage > 4) || !r->rejects)
 			continue;
 		if (r->stage == 4)
 			snprintf(path, sizeof(path),
 				 "%s/rejects/%lld/targets/%s.jsonl",
 				 cfg->state_dir, (long long)run_id, r->scope);
+		else if (r->stage == 3) /* the load's stale rejects */
+			snprintf(path, sizeof(path), "%s", r->output);
 		else
 			snprintf(path, sizeof(path),
 				 "%s/rejects/%lld/%s/%lld.jsonl",

@@ -10,6 +10,8 @@
 #include "report.h"
 #include "schedule.h"
 #include "state.h"
+#include "state_arrival.h"
+#include "state_ic.h"
 #include "state_park.h"
 #include "state_work.h"
 
@@ -40,7 +42,6 @@ int run_stopping(void)
 {
 	return stop_requested != 0;
 }
-
 
 static void on_signal(int sig)
 {
@@ -81,7 +82,7 @@ int run_stage_index(const char *name)
 	return -1;
 }
 
-static int64_t now_ms(void)
+int64_t run_now_ms(void)
 {
 	struct timeval tv;
 
@@ -100,10 +101,7 @@ static int64_t run_clock(void)
 	return (int64_t)time(NULL);
 }
 
-static void say(const struct run *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void say(const struct run *r, const char *fmt, ...)
+void run_say(const struct run *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -116,10 +114,7 @@ static void say(const struct run *r, const char *fmt, ...)
 
 /* Formats an informational note (unit detail); a note that does not fit
  * ends in "..." so a reader knows it was cut. */
-static void notef(char *dst, size_t n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void notef(char *dst, size_t n, const char *fmt, ...)
+void run_notef(char *dst, size_t n, const char *fmt, ...)
 {
 	va_list ap;
 	int w;
@@ -139,12 +134,12 @@ static void path_in(const struct run *r, char *out, size_t n, const char *area,
 
 /* Marks u running and counts the attempt, in its own transaction, so that
  * `runs`/`show` tell which unit a dead process was working on. */
-static int unit_begin(struct run *r, struct state_unit *u, struct err *err)
+int run_unit_begin(struct run *r, struct state_unit *u, struct err *err)
 {
 	u->state = US_RUNNING;
 	u->attempts++;
 	r->worked++;
-	u->started_ms = now_ms();
+	u->started_ms = run_now_ms();
 	u->error[0] = '\0';
 	u->retry_requested = 0;
 	if (state_begin(r->st, err) < 0)
@@ -159,7 +154,7 @@ static int unit_begin(struct run *r, struct state_unit *u, struct err *err)
 /* Records a unit failure with its class (err_class); the run goes on
  * with other scopes. Whether it stays failed (parked) is decided by
  * unit_call after its retries. */
-static int unit_fail(struct run *r, struct state_unit *u,
+int run_unit_fail(struct run *r, struct state_unit *u,
 		     const struct err *e, int quarantine)
 {
 	struct err ignore = ERR_INIT;
@@ -169,7 +164,7 @@ static int unit_fail(struct run *r, struct state_unit *u,
 	str_copy(u->error, sizeof(u->error), msg);
 	u->state = quarantine ? US_QUARANTINED : US_FAILED;
 	u->err_class = quarantine ? EC_NONE : err_class(e);
-	u->finished_ms = now_ms();
+	u->finished_ms = run_now_ms();
 	if (!quarantine)
 		r->last = *e;
 	log_msg(quarantine ? "warn" : "error", "stockpipe: %s %s '%s': %s",
@@ -185,7 +180,7 @@ static int unit_fail(struct run *r, struct state_unit *u,
 
 /* A signal stopped u halfway: nothing of it was published, so it goes
  * back to pending and the resumed run redoes it from the start. */
-static int unit_interrupted(struct run *r, struct state_unit *u)
+int run_unit_interrupted(struct run *r, struct state_unit *u)
 {
 	struct err ignore = ERR_INIT;
 
@@ -207,7 +202,7 @@ static int unit_done(struct run *r, struct state_unit *u,
 		     struct state_unit *next, struct err *err)
 {
 	u->state = US_DONE;
-	u->finished_ms = now_ms();
+	u->finished_ms = run_now_ms();
 	if (state_begin(r->st, err) < 0)
 		return -1;
 	if (state_unit_save(r->st, u, err) < 0)
@@ -248,6 +243,7 @@ struct plan_ctx {
 	const struct cfg_source *src;
 	struct err *err;
 	int added;
+	struct state_arrival_plan ap;  /* numbered by arrival at the end */
 };
 
 static int plan_entry(void *ud, const struct conn_entry *e)
@@ -279,7 +275,8 @@ static int plan_entry(void *ud, const struct conn_entry *e)
 	snprintf(u.detail, sizeof(u.detail), "%llu %lld",
 		 (unsigned long long)e->size, (long long)e->mtime);
 	if (state_unit_add(p->r->st, &u, p->err) < 0 ||
-	    state_unit_save(p->r->st, &u, p->err) < 0)
+	    state_unit_save(p->r->st, &u, p->err) < 0 ||
+	    state_arrival_plan_add(&p->ap, u.id, e->mtime, e->name, p->err) < 0)
 		return -1;
 	p->added++;
 	return 0;
@@ -288,7 +285,7 @@ static int plan_entry(void *ud, const struct conn_entry *e)
 static int plan_fetch(struct run *r, const struct cfg_source *src,
 		      struct conn *c, struct err *err)
 {
-	struct plan_ctx p = {r, src, err, 0};
+	struct plan_ctx p = {r, src, err, 0, {NULL, 0, 0}};
 	int done;
 
 	if (state_plan_done(r->st, r->run_id, "fetch", src->name, &done,
@@ -303,15 +300,18 @@ static int plan_fetch(struct run *r, const struct cfg_source *src,
 	/* The listing is the retry of every fetch older runs parked: what
 	 * is still there and not in the ledger is planned again now. */
 	if (c->scheme->ops->list(c, plan_entry, &p, err) < 0 ||
+	    state_arrival_plan_assign(&p.ap, r->st, err) < 0 ||
 	    state_park_supersede(r->st, r->run_id, "fetch", src->name, NULL,
 				 err) < 0 ||
 	    state_plan_mark(r->st, r->run_id, "fetch", src->name, err) < 0) {
+		state_arrival_plan_free(&p.ap);
 		state_rollback(r->st);
 		return -1;
 	}
+	state_arrival_plan_free(&p.ap);
 	if (state_commit(r->st, err) < 0)
 		return -1;
-	say(r, "  %s: %d new file%s", src->name, p.added,
+	run_say(r, "  %s: %d new file%s", src->name, p.added,
 	    p.added == 1 ? "" : "s");
 	return 0;
 }
@@ -356,15 +356,15 @@ static int fetch_set_aside(struct run *r, struct state_unit *u,
 {
 	err_clear(e);
 	u->state = US_SKIPPED;
-	u->finished_ms = now_ms();
-	notef(u->detail + strlen(u->detail),
+	u->finished_ms = run_now_ms();
+	run_notef(u->detail + strlen(u->detail),
 	      sizeof(u->detail) - strlen(u->detail), " %s", why);
 	if (state_begin(r->st, e) < 0 || state_unit_save(r->st, u, e) < 0 ||
 	    state_commit(r->st, e) < 0) {
 		state_rollback(r->st);
-		return unit_fail(r, u, e, 0), 0;
+		return run_unit_fail(r, u, e, 0), 0;
 	}
-	say(r, "  %s: '%s' %s", u->scope, u->ukey, why);
+	run_say(r, "  %s: '%s' %s", u->scope, u->ukey, why);
 	return 0;
 }
 
@@ -399,23 +399,23 @@ static int do_fetch(void *ud, struct state_unit *u)
 		/* The stand-in for a listing (or connection) that failed
 		 * earlier: we only get here once the listing worked. */
 		u->state = US_SKIPPED;
-		u->finished_ms = now_ms();
-		notef(u->detail, sizeof(u->detail),
+		u->finished_ms = run_now_ms();
+		run_notef(u->detail, sizeof(u->detail),
 		      "listed again after: %.900s", u->error);
 		u->error[0] = '\0';
 		if (state_begin(r->st, &e) < 0 ||
 		    state_unit_save(r->st, u, &e) < 0 ||
 		    state_commit(r->st, &e) < 0) {
 			state_rollback(r->st);
-			return unit_fail(r, u, &e, 0), 0;
+			return run_unit_fail(r, u, &e, 0), 0;
 		}
 		return 0;
 	}
 	if (parse_size_mtime(u, &size, &mtime) < 0) {
 		err_set(&e, E_INTERNAL, "fetch unit without size/mtime");
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	}
-	if (unit_begin(r, u, sc->err) < 0)
+	if (run_unit_begin(r, u, sc->err) < 0)
 		return -1;
 	inbox_path(r, u, path, sizeof(path));
 	if (sc->conn->scheme->ops->fetch(sc->conn, u->ukey, path, sha, &got,
@@ -424,7 +424,7 @@ static int do_fetch(void *ud, struct state_unit *u)
 			return fetch_set_aside(r, u, "vanished after the "
 					       "listing; dropped from the plan",
 					       &e);
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	}
 	if (got != size) {
 		/* Changed since the listing or while we read it: the partner
@@ -434,7 +434,7 @@ static int do_fetch(void *ud, struct state_unit *u)
 		char why[160];
 
 		unlink(path);
-		notef(why, sizeof(why),
+		run_notef(why, sizeof(why),
 		      "changing (%llu bytes, listed with %llu); left for the "
 		      "next listing",
 		      (unsigned long long)got, (unsigned long long)size);
@@ -445,27 +445,27 @@ static int do_fetch(void *ud, struct state_unit *u)
 	u->records_in = 1;
 	if (state_file_same_content(r->st, sc->src->name, sha, prev,
 				    sizeof(prev), &e) < 0)
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	if (prev[0] && strcmp(prev, u->ukey)) {
 		/* The same bytes again under another name: loading it would
 		 * only produce duplicate transactions. Record it in the ledger
 		 * (so it is not fetched again) and go no further. */
 		u->state = US_SKIPPED;
 		u->dupes = 1;
-		notef(u->detail + strlen(u->detail),
+		run_notef(u->detail + strlen(u->detail),
 		      sizeof(u->detail) - strlen(u->detail),
 		      " same content as '%s'", prev);
-		u->finished_ms = now_ms();
+		u->finished_ms = run_now_ms();
 		if (state_begin(r->st, &e) < 0 ||
 		    state_file_add(r->st, sc->src->name, u->ukey, size, mtime,
 				   sha, r->run_id, "pending", &e) < 0 ||
 		    state_unit_save(r->st, u, &e) < 0 ||
 		    state_commit(r->st, &e) < 0) {
 			state_rollback(r->st);
-			return unit_fail(r, u, &e, 0), 0;
+			return run_unit_fail(r, u, &e, 0), 0;
 		}
 		unlink(path);
-		say(r, "  %s: '%s' skipped: same content as '%s'",
+		run_say(r, "  %s: '%s' skipped: same content as '%s'",
 		    sc->src->name, u->ukey, prev);
 		return 0;
 	}
@@ -475,7 +475,7 @@ static int do_fetch(void *ud, struct state_unit *u)
 	str_copy(next.input_sha, sizeof(next.input_sha), sha);
 	/* ledger row, unit done and the unpack unit commit together */
 	u->state = US_DONE;
-	u->finished_ms = now_ms();
+	u->finished_ms = run_now_ms();
 	if (state_begin(r->st, &e) < 0 ||
 	    state_file_add(r->st, sc->src->name, u->ukey, size, mtime, sha,
 			   r->run_id, "pending", &e) < 0 ||
@@ -485,7 +485,7 @@ static int do_fetch(void *ud, struct state_unit *u)
 	    state_unit_save(r->st, &next, &e) < 0 ||
 	    state_commit(r->st, &e) < 0) {
 		state_rollback(r->st);
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	}
 	return 0;
 }
@@ -578,7 +578,7 @@ static int commit_members(struct member_ctx *c, const char *kind,
 		const struct unpack_member_list *m = &c->a[i];
 		char key[512];
 
-		notef(key, sizeof(key), "%s!%s", u->ukey, m->name);
+		run_notef(key, sizeof(key), "%s!%s", u->ukey, m->name);
 		unit_init(&next, r, ST_MAP, u->scope, key);
 		next.parent = u->id;
 		if (m->path)
@@ -592,8 +592,8 @@ static int commit_members(struct member_ctx *c, const char *kind,
 		if (m->refused) {
 			refused++;
 			next.state = US_QUARANTINED;
-			next.finished_ms = now_ms();
-			notef(next.error, sizeof(next.error),
+			next.finished_ms = run_now_ms();
+			run_notef(next.error, sizeof(next.error),
 			      "%s: member '%s' refused: %s", u->ukey, m->name,
 			      m->refused);
 			if (m->path)
@@ -605,10 +605,10 @@ static int commit_members(struct member_ctx *c, const char *kind,
 			goto fail;
 	}
 	u->state = US_DONE;
-	u->finished_ms = now_ms();
+	u->finished_ms = run_now_ms();
 	u->records_in = 1;
 	u->records_out = (int64_t)(c->n - refused);
-	notef(u->detail, sizeof(u->detail), "%s archive: %zu member%s, %zu "
+	run_notef(u->detail, sizeof(u->detail), "%s archive: %zu member%s, %zu "
 	      "refused", kind, c->n, c->n == 1 ? "" : "s", refused);
 	if (state_unit_save(r->st, u, err) < 0)
 		goto fail;
@@ -632,14 +632,14 @@ static int do_unpack(void *ud, struct state_unit *u)
 		return 0;
 	if (stop_requested)
 		return r->interrupted = 1, 1;
-	if (unit_begin(r, u, sc->err) < 0)
+	if (run_unit_begin(r, u, sc->err) < 0)
 		return -1;
 	if (unpack_sniff_file(u->input_path, &kind, &e) < 0)
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	if (kind != UNPACK_PLAIN) {
 		/* Members go to work/RUN/SOURCE/UNIT/, under names we make;
 		 * a redo of this unit rewrites the same files. */
-		notef(dir, sizeof(dir), "%s/work/%lld/%s/%lld",
+		run_notef(dir, sizeof(dir), "%s/work/%lld/%s/%lld",
 		      r->cfg->state_dir, (long long)r->run_id, u->scope,
 		      (long long)u->id);
 		memset(&mc, 0, sizeof(mc));
@@ -653,26 +653,26 @@ static int do_unpack(void *ud, struct state_unit *u)
 			err_locate(&e, u->ukey, 0, 0, NULL);
 			if (e.code == E_PARSE)
 				return quarantine(r, u, &e), 0;
-			return unit_fail(r, u, &e, 0), 0;
+			return run_unit_fail(r, u, &e, 0), 0;
 		}
 		if (commit_members(&mc, unpack_kind_name(kind), &e) < 0) {
 			members_free(&mc);
-			return unit_fail(r, u, &e, 0), 0;
+			return run_unit_fail(r, u, &e, 0), 0;
 		}
 		members_free(&mc);
-		say(r, "  %s: '%s': %s", u->scope, u->ukey, u->detail);
+		run_say(r, "  %s: '%s': %s", u->scope, u->ukey, u->detail);
 		return 0;
 	}
 	str_copy(u->output_path, sizeof(u->output_path), u->input_path);
 	str_copy(u->output_sha, sizeof(u->output_sha), u->input_sha);
-	notef(u->detail, sizeof(u->detail), "plain file");
+	run_notef(u->detail, sizeof(u->detail), "plain file");
 	u->records_in = u->records_out = 1;
 	unit_init(&next, r, ST_MAP, sc->src->name, u->ukey);
 	next.parent = u->id;
 	str_copy(next.input_path, sizeof(next.input_path), u->input_path);
 	str_copy(next.input_sha, sizeof(next.input_sha), u->input_sha);
 	if (unit_done(r, u, &next, &e) < 0)
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	return 0;
 }
 
@@ -694,6 +694,7 @@ struct map_out {
 	struct state_interchange *ics, prev;
 	size_t nics, capics;
 	int64_t dup_ics, conflict_ics;
+	int64_t doc_id, ic_first;  /* map unit; first record of the current IC */
 };
 
 static int sink_record(void *ud, const struct canon_record *rec,
@@ -748,6 +749,7 @@ static int sink_interchange(void *ud, int phase,
 	int found;
 
 	if (phase == MAPPING_IC_START) {
+		m->ic_first = m->records + 1;
 		for (i = 0; i < m->nics; i++)
 			if (!strcmp(m->ics[i].format, ic->format) &&
 			    !strcmp(m->ics[i].sender, ic->sender) &&
@@ -806,6 +808,8 @@ static int sink_interchange(void *ud, int phase,
 	snprintf(x->doc, sizeof(x->doc), "%s", m->doc);
 	snprintf(x->doc_sha, sizeof(x->doc_sha), "%s", m->doc_sha);
 	x->run_id = m->r->run_id;
+	x->first_rec = m->ic_first;   /* its canonical records, for the load */
+	x->last_rec = m->records;
 	return 0;
 }
 
@@ -824,6 +828,10 @@ static int record_interchanges(struct run *r, const struct map_out *m,
 			state_rollback(r->st);
 			return -1;
 		}
+	if (state_ic_doc_set(r->st, m->doc_id, m->ics, m->nics, err) < 0) {
+		state_rollback(r->st);
+		return -1;
+	}
 	return state_commit(r->st, err);
 }
 
@@ -857,11 +865,11 @@ static int quarantine(struct run *r, struct state_unit *u,
 	}
 	path_in(r, path, sizeof(path), "quarantine", u->scope, name);
 	if (fsu_copy(u->input_path, path, NULL, NULL, &e) < 0)
-		return unit_fail(r, u, &e, 0);
+		return run_unit_fail(r, u, &e, 0);
 	str_copy(u->output_path, sizeof(u->output_path), path);
 	log_msg("warn", "stockpipe: quarantined '%s' of %s -> %s", u->ukey,
 		u->scope, path);
-	return unit_fail(r, u, why, 1);
+	return run_unit_fail(r, u, why, 1);
 }
 
 /* The compiled mapping for a document, loading (and recording the hash of)
@@ -971,7 +979,7 @@ static int record_acks(struct run *r, const struct cfg_source *src,
 		a.len = b.len;
 		if (state_ack_add(r->st, &a, err) < 0)
 			goto fail;
-		say(r, "  %s: '%s': %s %s for %s %s%s%s from %s (%lu of %lu "
+		run_say(r, "  %s: '%s': %s %s for %s %s%s%s from %s (%lu of %lu "
 		    "accepted)",
 		    src->name, u->ukey, k.type, a.file_name,
 		    k.group[0] ? "group" : "interchange",
@@ -1067,7 +1075,7 @@ static int send_acks(struct run *r, const struct cfg_source *src)
 			goto fail;
 		}
 		unlink(path);
-		say(r, "  %s: acknowledgment '%s' sent", src->name, a->file_name);
+		run_say(r, "  %s: acknowledgment '%s' sent", src->name, a->file_name);
 	}
 	goto out;
 fail:
@@ -1105,7 +1113,7 @@ static int do_map(void *ud, struct state_unit *u)
 	if (sc->src->ack_url &&
 	    edi_ack_new(&sc->acks, sc->src->ack_x12, sc->src->ack_edifact,
 			&e) < 0)
-		return unit_fail(sc->r, u, &e, 0), 0;
+		return run_unit_fail(sc->r, u, &e, 0), 0;
 	rc = do_map_doc(sc, u);
 	edi_ack_free(sc->acks);
 	sc->acks = NULL;
@@ -1136,21 +1144,21 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 	if (strncmp(u->detail, "released by ", 12))
 		released[0] = '\0';
 	else
-		notef(released, sizeof(released), "%.500s; ", u->detail);
+		run_notef(released, sizeof(released), "%.500s; ", u->detail);
 	if (stop_requested)
 		return r->interrupted = 1, 1;
-	if (unit_begin(r, u, sc->err) < 0)
+	if (run_unit_begin(r, u, sc->err) < 0)
 		return -1;
 	if (!(map = mapping_for(sc, u->ukey, u->input_path, &e))) {
 		if (e.code == E_NOTFOUND)
 			return quarantine(r, u, &e), 0;
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	}
 	if (run_doc_facts(r, sc->src, map, u, &facts, &e) < 0) {
 		err_locate(&e, u->ukey, 0, 0, NULL);
 		if (e.code == E_PARSE)
 			return quarantine(r, u, &e), 0;
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	}
 	memset(&m, 0, sizeof(m));
 	m.quiet = r->g->quiet;
@@ -1162,12 +1170,12 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 		 r->cfg->state_dir, (long long)r->run_id, u->scope, name);
 	if (fsu_atomic_open(&m.canon, cpath, &e) < 0) {
 		buf_release(&m.line);
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	}
 	if (fsu_atomic_open(&m.rejects, rpath, &e) < 0) {
 		fsu_atomic_abort(&m.canon);
 		buf_release(&m.line);
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	}
 	doc.source = sc->src->name;
 	doc.name = u->ukey;
@@ -1182,6 +1190,7 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 	m.source = sc->src->name;
 	m.doc = u->ukey;
 	m.doc_sha = u->input_sha;
+	m.doc_id = u->id;
 	sink.interchange = sink_interchange;
 	memset(&ms, 0, sizeof(ms));
 	rc = mapping_run_verdicts(map, &doc, &sink,
@@ -1200,29 +1209,29 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 		fsu_atomic_abort(&m.canon);
 		fsu_atomic_abort(&m.rejects);
 		if (e.code == E_INTERRUPT)
-			return unit_interrupted(r, u);
+			return run_unit_interrupted(r, u);
 		err_locate(&e, u->ukey, 0, 0, NULL);
 		if (e.code == E_PARSE || e.code == E_TOOBIG ||
 		    e.code == E_VALIDATE || e.code == E_MAP)
 			return quarantine(r, u, &e), 0;
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	}
 	if (fsu_atomic_commit(&m.canon, u->output_sha, &e) < 0) {
 		fsu_atomic_abort(&m.rejects);
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	}
 	if (fsu_atomic_commit(&m.rejects, NULL, &e) < 0)
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	str_copy(u->output_path, sizeof(u->output_path), cpath);
-	notef(u->detail, sizeof(u->detail), "%srejects: %s", released, rpath);
+	run_notef(u->detail, sizeof(u->detail), "%srejects: %s", released, rpath);
 	if (m.dup_ics || m.conflict_ics) {
 		size_t dl = strlen(u->detail);
 
-		notef(u->detail + dl, sizeof(u->detail) - dl,
+		run_notef(u->detail + dl, sizeof(u->detail) - dl,
 		      "; %lld duplicate interchange(s) not loaded again, %lld "
 		      "rejected for a reused control number",
 		      (long long)m.dup_ics, (long long)m.conflict_ics);
-		say(r, "  %s: '%s': %lld duplicate interchange(s) not loaded "
+		run_say(r, "  %s: '%s': %lld duplicate interchange(s) not loaded "
 		    "again, %lld rejected for a reused control number",
 		    u->scope, u->ukey, (long long)m.dup_ics,
 		    (long long)m.conflict_ics);
@@ -1231,7 +1240,7 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 	 * the reject threshold quarantines the document (a partner whose
 	 * file was all broken hears it). */
 	if (sc->acks && record_acks(r, sc->src, u, sc->acks, &e) < 0)
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	if (ms.input_records && !accept &&
 	    (int64_t)m.rejected * 100 >
 		    (int64_t)sc->src->reject_threshold_pct *
@@ -1249,131 +1258,13 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 	str_copy(next.input_path, sizeof(next.input_path), cpath);
 	str_copy(next.input_sha, sizeof(next.input_sha), u->output_sha);
 	if (unit_done(r, u, &next, &e) < 0)
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	if (m.rejected)
-		say(r, "  %s: '%s': %lld record%s rejected%s, see %s", u->scope,
+		run_say(r, "  %s: '%s': %lld record%s rejected%s, see %s", u->scope,
 		    u->ukey, (long long)m.rejected,
 		    m.rejected == 1 ? "" : "s",
 		    m.rejected > REJECTS_SHOWN ? " (first shown above)" : "",
 		    rpath);
-	return 0;
-}
-
-/* ---- load ------------------------------------------------------------- */
-
-static int load_file(struct run *r, struct state_unit *u,
-		     struct load_stats *ls, struct err *err)
-{
-	FILE *f = fopen(u->input_path, "rb");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	unsigned long lineno = 0;
-	struct arena a;
-	struct canon_record rec;
-	int rc = 0;
-
-	if (!f)
-		return err_sys(err, "cannot open '%s'", u->input_path);
-	arena_init(&a, 16384, 0);
-	while ((n = getline(&line, &cap, f)) > 0) {
-		lineno++;
-		if (stop_requested) {
-			rc = err_set(err, E_INTERRUPT, "stopped by a signal");
-			break;
-		}
-		arena_reset(&a);
-		if (canon_from_jsonl(line, (size_t)n, &rec, &a, err) < 0) {
-			err_locate(err, u->input_path, lineno, 0, NULL);
-			rc = -1;
-			break;
-		}
-		/* Only the system of record of a state may move it; the
-		 * rest is counted and reported, not applied. */
-		if (rec.kind == CANON_STOCK &&
-		    !config_authorized(r->cfg,
-				       config_state_index(rec.v[STOCK_STATE]),
-				       rec.lin.source)) {
-			if (state_keep_unapplied(r->st, u->parent, &rec,
-						 err) < 0) {
-				err_locate(err, u->input_path, lineno, 0,
-					   NULL);
-				rc = -1;
-				break;
-			}
-			ls->unauthorized++;
-			u->records_in++;
-			continue;
-		}
-		if (state_load_record(r->st, u->parent, &rec, ls, err) < 0) {
-			err_locate(err, u->input_path, lineno, 0, NULL);
-			rc = -1;
-			break;
-		}
-		u->records_in++;
-	}
-	if (!rc && ferror(f))
-		rc = err_sys(err, "cannot read '%s'", u->input_path);
-	free(line);
-	arena_release(&a);
-	fclose(f);
-	return rc;
-}
-
-static int do_load(void *ud, struct state_unit *u)
-{
-	struct src_ctx *sc = ud;
-	struct run *r = sc->r;
-	struct err e = ERR_INIT;
-	struct load_stats ls;
-
-	if (u->state == US_DONE)
-		return 0;
-	if (stop_requested)
-		return r->interrupted = 1, 1;
-	if (unit_begin(r, u, sc->err) < 0)
-		return -1;
-	memset(&ls, 0, sizeof(ls));
-	u->records_in = 0;
-	/* One document, one transaction: its records and the unit's "done"
-	 * commit together, after taking back an earlier load of the same
-	 * document (a rerun after a mapping fix). */
-	if (state_begin(r->st, &e) < 0)
-		return unit_fail(r, u, &e, 0), 0;
-	state_load_batching(r->st);
-	if (state_unload_doc(r->st, u->parent, &e) < 0 ||
-	    load_file(r, u, &ls, &e) < 0 ||
-	    state_load_flush(r->st, &e) < 0) {
-		state_rollback(r->st);
-		if (e.code == E_INTERRUPT)
-			return unit_interrupted(r, u);
-		return unit_fail(r, u, &e, 0), 0;
-	}
-	u->records_out = ls.applied;
-	u->dupes = ls.dupes;
-	u->stale = ls.stale;
-	u->state = US_DONE;
-	u->finished_ms = now_ms();
-	u->detail[0] = '\0';
-	if (ls.negative)
-		notef(u->detail, sizeof(u->detail),
-		      "%lld position(s) below zero", (long long)ls.negative);
-	if (ls.unauthorized) {
-		size_t dl = strlen(u->detail);
-
-		notef(u->detail + dl, sizeof(u->detail) - dl,
-		      "%s%lld record(s) not applied: source '%s' is not the "
-		      "system of record for their state",
-		      dl ? "; " : "", (long long)ls.unauthorized, u->scope);
-		say(r, "  %s: '%s': %s", u->scope, u->ukey,
-		    u->detail + (dl ? dl + 2 : 0));
-	}
-	if (state_unit_save(r->st, u, &e) < 0) {
-		state_rollback(r->st);
-		return unit_fail(r, u, &e, 0), 0;
-	}
-	if (state_commit(r->st, &e) < 0)
-		return unit_fail(r, u, &e, 0), 0;
 	return 0;
 }
 
@@ -1397,7 +1288,7 @@ static int do_post(void *ud, struct state_unit *u)
 	    !u->output_sha[0] || strstr(u->detail, " posted"))
 		return 0;
 	if (state_unit_tree_open(r->st, u->id, &open, &e) < 0)
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	if (open)
 		return 0;
 	if (parse_size_mtime(u, &size, &mtime) < 0)
@@ -1413,7 +1304,7 @@ static int do_post(void *ud, struct state_unit *u)
 			 * Moving or deleting it would lose it unread; leave
 			 * it for the next run, which sees it as new. */
 			if (ce.size != size || ce.mtime != mtime)
-				say(r, "  %s: '%s' changed at the source since "
+				run_say(r, "  %s: '%s' changed at the source since "
 				    "it was fetched; left for the next run",
 				    sc->src->name, u->ukey);
 			else if (sc->src->after_load == CFG_AFTER_MOVE)
@@ -1427,7 +1318,7 @@ static int do_post(void *ud, struct state_unit *u)
 			rc = -1;
 		}
 		if (rc < 0)
-			return unit_fail(r, u, &e, 0), 0;
+			return run_unit_fail(r, u, &e, 0), 0;
 	}
 	err_clear(&e);
 	strncat(u->detail, " posted", sizeof(u->detail) - strlen(u->detail) - 1);
@@ -1436,7 +1327,7 @@ static int do_post(void *ud, struct state_unit *u)
 				"done", &e) < 0 ||
 	    state_unit_save(r->st, u, &e) < 0 || state_commit(r->st, &e) < 0) {
 		state_rollback(r->st);
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	}
 	return 0;
 }
@@ -1536,7 +1427,7 @@ int run_plan_source(struct run *r, struct src_ctx *sc, struct err *err)
 		if (err_class(&e) != EC_TRANSIENT || k >= r->cfg->retries ||
 		    stop_requested)
 			break;
-		say(r, "  %s: listing failed (%s); retry %d of %d in %llds",
+		run_say(r, "  %s: listing failed (%s); retry %d of %d in %llds",
 		    sc->src->name, e.reason, k + 1, r->cfg->retries,
 		    (long long)(backoff_ms(r, k + 1) / 1000));
 		backoff_wait(backoff_ms(r, k + 1));
@@ -1550,7 +1441,7 @@ int run_plan_source(struct run *r, struct src_ctx *sc, struct err *err)
 	unit_init(&u, r, ST_FETCH, sc->src->name, "(list)");
 	if (state_unit_add(r->st, &u, err) < 0)
 		return -1;
-	unit_fail(r, &u, &e, 0);
+	run_unit_fail(r, &u, &e, 0);
 	unit_outcome(r, &u, US_PENDING);
 	return 1;
 }
@@ -1582,7 +1473,7 @@ static int unit_call(void *ud, struct state_unit *u)
 		    u->err_class != EC_TRANSIENT || k >= r->cfg->retries ||
 		    stop_requested)
 			break;
-		say(r, "  %s %s '%s': transient failure; retry %d of %d in "
+		run_say(r, "  %s %s '%s': transient failure; retry %d of %d in "
 		       "%llds",
 		    u->stage, u->scope, u->ukey, k + 1, r->cfg->retries,
 		    (long long)(backoff_ms(r, k + 1) / 1000));
@@ -1602,7 +1493,7 @@ int run_do_unit(struct run *r, struct src_ctx *sc, struct tgt_ctx *tc,
 		struct state_unit *u)
 {
 	static int (*const src_fns[])(void *, struct state_unit *) = {
-		do_fetch, do_unpack, do_map, do_load};
+		do_fetch, do_unpack, do_map, run_do_load};
 	int s = run_stage_index(u->stage);
 
 	struct unit_call c = {r, NULL, NULL, 0};
@@ -1613,7 +1504,7 @@ int run_do_unit(struct run *r, struct src_ctx *sc, struct tgt_ctx *tc,
 
 		/* Workers connect to a source when they first fetch from it. */
 		if (run_src_open(sc, &e) < 0) {
-			unit_fail(r, u, &e, 0);
+			run_unit_fail(r, u, &e, 0);
 			unit_outcome(r, u, US_PENDING);
 			return 0;
 		}
@@ -1676,7 +1567,7 @@ static int source_units(struct run *r, struct src_ctx *sc, int parked_only,
 				     sc->src->name, unit_call, &c, err) < 0)
 			return -1;
 	}
-	c.fn = do_load;
+	c.fn = run_do_load;
 	if (until >= ST_LOAD &&
 	    state_work_load_units_each(r->st, r->run_id, sc->src->name,
 				       unit_call, &c, err) < 0)
@@ -1823,7 +1714,7 @@ static int control_number(struct run *r, struct state_unit *u,
 		return -1;
 	if (state_counter_next(r->st, counter, out, err) < 0)
 		goto fail;
-	notef(u->detail, sizeof(u->detail), "control=%lld",
+	run_notef(u->detail, sizeof(u->detail), "control=%lld",
 	      (long long)*out);
 	if (state_unit_save(r->st, u, err) < 0)
 		goto fail;
@@ -1898,30 +1789,30 @@ static int do_render(void *ud, struct state_unit *u)
 		return 0;
 	if (stop_requested)
 		return r->interrupted = 1, 1;
-	if (unit_begin(r, u, tc->err) < 0)
+	if (run_unit_begin(r, u, tc->err) < 0)
 		return -1;
 	tt = *tc->t;
 	if (render_source_stale(r->st, r->cfg, tc->t, r->now, &stale, why,
 				sizeof(why), &e) < 0)
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	if (stale && tt.stale_hold) {
 		/* Hold the last published values: the target keeps what it
 		 * has rather than receive a truth missing a source. */
-		notef(u->detail, sizeof(u->detail), "held: %s", why);
+		run_notef(u->detail, sizeof(u->detail), "held: %s", why);
 		if (unit_done(r, u, NULL, &e) < 0)
-			return unit_fail(r, u, &e, 0), 0;
-		say(r, "  %s: held, nothing delivered: %s", tt.name, why);
+			return run_unit_fail(r, u, &e, 0), 0;
+		run_say(r, "  %s: held, nothing delivered: %s", tt.name, why);
 		return 0;
 	}
 	if (stale) {
 		tt.safety_pct += tt.stale_buffer_pct;
 		if (tt.safety_pct > 100)
 			tt.safety_pct = 100;
-		say(r, "  %s: extra %d%% buffer: %s", tt.name,
+		run_say(r, "  %s: extra %d%% buffer: %s", tt.name,
 		    tt.stale_buffer_pct, why);
 	}
 	if (outbound_load(tc->t->mapping, &ob, &e) < 0)
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	if (state_begin(r->st, &e) == 0) {
 		state_run_dep_add(r->st, r->run_id, tc->t->mapping,
 				  outbound_sha256(ob), &e);
@@ -1954,7 +1845,7 @@ static int do_render(void *ud, struct state_unit *u)
 			strncat(prev_pub, ".pub",
 				sizeof(prev_pub) - strlen(prev_pub) - 1);
 			if (!fsu_exists(prev_pub)) {
-				say(r, "  %s: the picture of '%s' is gone; "
+				run_say(r, "  %s: the picture of '%s' is gone; "
 				       "sending a full snapshot",
 				    tt.name, rc.base);
 				prev_pub[0] = '\0';
@@ -1997,25 +1888,25 @@ static int do_render(void *ud, struct state_unit *u)
 		 * again would be a duplicate delivery. */
 		u->output_path[0] = '\0';
 		str_copy(u->output_sha, sizeof(u->output_sha), key);
-		notef(u->detail, sizeof(u->detail),
+		run_notef(u->detail, sizeof(u->detail),
 		      "unchanged: same as delivered '%s'%s%s", rc.prev,
 		      rs.rejects ? "; rejects: " : "",
 		      rs.rejects ? rpath : "");
 		if (unit_done(r, u, NULL, &e) < 0)
 			goto fail;
-		say(r, "  %s: unchanged since '%s', nothing to deliver",
+		run_say(r, "  %s: unchanged since '%s', nothing to deliver",
 		    tc->t->name, rc.prev);
 		return 0;
 	}
 	str_copy(u->output_path, sizeof(u->output_path), path);
 	str_copy(u->output_sha, sizeof(u->output_sha), sha);
-	notef(u->detail, sizeof(u->detail), "%lld rows%s%s%s", (long long)rs.rows,
+	run_notef(u->detail, sizeof(u->detail), "%lld rows%s%s%s", (long long)rs.rows,
 	      prev_pub[0] ? ", delta since '" : "",
 	      prev_pub[0] ? rc.base : "", prev_pub[0] ? "'" : "");
 	if (env.control) {
 		size_t dl = strlen(u->detail);
 
-		notef(u->detail + dl, sizeof(u->detail) - dl, ", control=%lld",
+		run_notef(u->detail + dl, sizeof(u->detail) - dl, ", control=%lld",
 		      (long long)env.control);
 	}
 	if (rs.rejects) {
@@ -2023,7 +1914,7 @@ static int do_render(void *ud, struct state_unit *u)
 
 		/* "rejects: PATH" last, as map units say it: the report
 		 * points there. */
-		notef(u->detail + dl, sizeof(u->detail) - dl, "; rejects: %s",
+		run_notef(u->detail + dl, sizeof(u->detail) - dl, "; rejects: %s",
 		      rpath);
 	}
 	unit_init(&next, r, ST_DELIVER, tc->t->name, "delivery");
@@ -2036,7 +1927,7 @@ static int do_render(void *ud, struct state_unit *u)
 	return 0;
 fail:
 	outbound_free(ob);
-	return unit_fail(r, u, &e, 0), 0;
+	return run_unit_fail(r, u, &e, 0), 0;
 }
 
 static int do_deliver(void *ud, struct state_unit *u)
@@ -2053,32 +1944,32 @@ static int do_deliver(void *ud, struct state_unit *u)
 		return 0;
 	if (stop_requested)
 		return r->interrupted = 1, 1;
-	if (unit_begin(r, u, tc->err) < 0)
+	if (run_unit_begin(r, u, tc->err) < 0)
 		return -1;
 	name = strrchr(u->input_path, '/');
 	name = name ? name + 1 : u->input_path;
 	if (state_delivery_find(r->st, tc->t->name, u->input_sha, prev,
 				sizeof(prev), &found, &e) < 0)
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	if (found) {
-		notef(u->detail, sizeof(u->detail),
+		run_notef(u->detail, sizeof(u->detail),
 			 "already delivered as '%s'", prev);
 		if (unit_done(r, u, NULL, &e) < 0)
-			return unit_fail(r, u, &e, 0), 0;
+			return run_unit_fail(r, u, &e, 0), 0;
 		return 0;
 	}
 	if (conn_open(tc->t->url, &tc->t->conn, &c, &e) < 0 ||
 	    c->scheme->ops->put(c, u->input_path, name, &e) < 0) {
 		conn_close(c);
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	}
 	conn_close(c);
-	notef(u->output_path, sizeof(u->output_path), "%s/%s", tc->t->url,
+	run_notef(u->output_path, sizeof(u->output_path), "%s/%s", tc->t->url,
 	      name);
 	str_copy(u->output_sha, sizeof(u->output_sha), u->input_sha);
-	notef(u->detail, sizeof(u->detail), "delivered '%s'", name);
+	run_notef(u->detail, sizeof(u->detail), "delivered '%s'", name);
 	u->state = US_DONE;
-	u->finished_ms = now_ms();
+	u->finished_ms = run_now_ms();
 	/* If we die between the rename on the far side and this commit, the
 	 * resumed unit puts the same bytes under the same name again: an
 	 * overwrite, not a second file. */
@@ -2087,9 +1978,9 @@ static int do_deliver(void *ud, struct state_unit *u)
 			       name, r->now, &e) < 0 ||
 	    state_unit_save(r->st, u, &e) < 0 || state_commit(r->st, &e) < 0) {
 		state_rollback(r->st);
-		return unit_fail(r, u, &e, 0), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
 	}
-	say(r, "  %s: delivered '%s'", tc->t->name, name);
+	run_say(r, "  %s: delivered '%s'", tc->t->name, name);
 	return 0;
 }
 
@@ -2161,7 +2052,7 @@ int run_plan_target(struct run *r, const struct cfg_target *t,
 	if (state_commit(r->st, err) < 0)
 		return -1;
 	if (!due)
-		say(r, "  %s: not due yet", t->name);
+		run_say(r, "  %s: not due yet", t->name);
 	return 0;
 }
 
@@ -2264,7 +2155,7 @@ static int retry_parked_run(void *ud, int64_t old_run)
 	if (r->interrupted)
 		return 1;
 	r->run_id = old_run;
-	say(r, "run %lld: retrying its parked units", (long long)old_run);
+	run_say(r, "run %lld: retrying its parked units", (long long)old_run);
 	for (i = 0; i < r->cfg->nsources && !r->interrupted && rc == 0; i++) {
 		struct src_ctx sc;
 
@@ -2307,7 +2198,7 @@ static int execute(struct run *r, struct err *err)
 
 		if (o->only_source && strcmp(o->only_source, src->name))
 			continue;
-		say(r, "source %s", src->name);
+		run_say(r, "source %s", src->name);
 		if (run_source(r, src, err) < 0)
 			return -1;
 	}
@@ -2334,7 +2225,7 @@ static int execute(struct run *r, struct err *err)
 				"not done yet; finish the sources first",
 				cc.pending, cc.pending == 1 ? "" : "s",
 				(long long)r->run_id);
-			say(r, "%s", r->first.reason);
+			run_say(r, "%s", r->first.reason);
 			r->held = 1;
 			return 0;
 		}
@@ -2344,7 +2235,7 @@ static int execute(struct run *r, struct err *err)
 
 		if (o->only_target && strcmp(o->only_target, t->name))
 			continue;
-		say(r, "target %s", t->name);
+		run_say(r, "target %s", t->name);
 		if (run_target(r, t, err) < 0)
 			return -1;
 	}
@@ -2399,17 +2290,18 @@ static int replay_prepare(struct run *r, struct err *err)
 	u.state = US_DONE;
 	u.attempts = 1;
 	u.records_in = 1;
-	u.started_ms = u.finished_ms = now_ms();
+	u.started_ms = u.finished_ms = run_now_ms();
 	str_copy(u.input_path, sizeof(u.input_path), r->o->replay_file);
 	str_copy(u.output_path, sizeof(u.output_path), path);
 	str_copy(u.output_sha, sizeof(u.output_sha), sha);
-	notef(u.detail, sizeof(u.detail), "replay of '%s' (%llu bytes)",
+	run_notef(u.detail, sizeof(u.detail), "replay of '%s' (%llu bytes)",
 	      r->o->replay_file, (unsigned long long)size);
 	unit_init(&next, r, ST_UNPACK, src->name, key);
 	str_copy(next.input_path, sizeof(next.input_path), path);
 	str_copy(next.input_sha, sizeof(next.input_sha), sha);
 	if (state_begin(r->st, err) < 0 || state_unit_add(r->st, &u, err) < 0 ||
-	    state_unit_save(r->st, &u, err) < 0) {
+	    state_unit_save(r->st, &u, err) < 0 ||
+	    state_arrival_fetch(r->st, u.id, err) < 0) {
 		state_rollback(r->st);
 		return -1;
 	}
@@ -2420,7 +2312,7 @@ static int replay_prepare(struct run *r, struct err *err)
 		state_rollback(r->st);
 		return -1;
 	}
-	say(r, "run %lld: replay of '%s' as source %s", (long long)r->run_id,
+	run_say(r, "run %lld: replay of '%s' as source %s", (long long)r->run_id,
 	    r->o->replay_file, src->name);
 	return 0;
 }
@@ -2458,7 +2350,7 @@ static int deliver_prepare(struct run *r, struct err *err)
 			       (long long)open_run);
 	if (run_new(r, err) < 0)
 		return -1;
-	say(r, "run %lld: delivery to %s now", (long long)r->run_id,
+	run_say(r, "run %lld: delivery to %s now", (long long)r->run_id,
 	    r->o->only_target);
 	return 0;
 }
@@ -2594,7 +2486,7 @@ int run_conclude(struct run *r, struct err *err)
 		 : parked && !advanced	  ? "failed"
 					  : "done");
 	if (parked && !r->interrupted && !r->held)
-		say(r, "%lld unit%s parked (see 'stockpipe show %lld'); later "
+		run_say(r, "%lld unit%s parked (see 'stockpipe show %lld'); later "
 		       "runs retry transient failures, 'stockpipe retry' the "
 		       "rest",
 		    (long long)parked, parked == 1 ? "" : "s",
@@ -2671,7 +2563,7 @@ static int reconclude(struct run *r, int64_t run_id, struct err *err)
 		report_release(&rep);
 		return -1;
 	}
-	say(r, "run %lld: %s", (long long)run_id,
+	run_say(r, "run %lld: %s", (long long)run_id,
 	    parked ? "some units are still parked" : "no unit parked any more");
 	report_release(&rep);
 	return 0;
@@ -2753,7 +2645,7 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 					goto report_err;
 				}
 				if (!asked) {
-					say(&r, "run %lld is done and has no "
+					run_say(&r, "run %lld is done and has no "
 						"parked unit: nothing to "
 						"resume",
 					    (long long)o->run_id);
@@ -2762,7 +2654,7 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 						       : EXIT_DONE;
 					goto out;
 				}
-				say(&r, "run %lld: %lld parked unit%s to "
+				run_say(&r, "run %lld: %lld parked unit%s to "
 					"retry",
 				    (long long)o->run_id, (long long)asked,
 				    asked == 1 ? "" : "s");
@@ -2789,14 +2681,14 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 							    : o->retry_run));
 				goto report_err;
 			}
-			say(&r, "%lld parked unit%s to retry", (long long)asked,
+			run_say(&r, "%lld parked unit%s to retry", (long long)asked,
 			    asked == 1 ? "" : "s");
 		}
 		if (open_run) {
 			struct state_run sr;
 
 			r.run_id = open_run;
-			say(&r, "resuming run %lld", (long long)open_run);
+			run_say(&r, "resuming run %lld", (long long)open_run);
 			if (state_run_get(r.st, open_run, &sr, &err) < 0 ||
 			    state_begin(r.st, &err) < 0 ||
 			    state_run_reopen(r.st, open_run, &err) < 0 ||
@@ -2809,14 +2701,14 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 			chain = o->mode == RUN_NEW && !run_partial(&r) &&
 				strcmp(sr.status, "partial");
 		} else if (o->mode == RUN_RESUME && !asked) {
-			say(&r, "nothing to resume: every run is done");
+			run_say(&r, "nothing to resume: every run is done");
 			code = g->skip_exit_code ? g->skip_exit_code
 						 : EXIT_DONE;
 			goto out;
 		} else if (run_new(&r, &err) < 0) {
 			goto report_err;
 		} else {
-			say(&r, "run %lld", (long long)r.run_id);
+			run_say(&r, "run %lld", (long long)r.run_id);
 		}
 	} else {
 		struct state_run sr;
@@ -2836,7 +2728,7 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 		}
 		if (prepare_rerun(&r, &err) < 0)
 			goto report_err;
-		say(&r, "rerun %lld from %s", (long long)r.run_id,
+		run_say(&r, "rerun %lld from %s", (long long)r.run_id,
 		    o->from_stage);
 	}
 	log_set_run(r.run_id);
@@ -2852,7 +2744,7 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 		run_reset(&r);
 		if (run_new(&r, &err) < 0)
 			goto report_err;
-		say(&r, "run %lld", (long long)r.run_id);
+		run_say(&r, "run %lld", (long long)r.run_id);
 		log_set_run(r.run_id);
 		if (execute(&r, &err) < 0)
 			goto report_err;

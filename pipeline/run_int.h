@@ -125,4 +125,23 @@ int run_doc_facts(struct run *r, const struct cfg_source *src,
  * metrics and prints the summary. Returns the process exit code. */
 int run_conclude(struct run *r, struct err *err);
 
+/* Helpers of the stage engine shared with run_load.c. run_now_ms: wall
+ * clock in ms. run_say: an info line unless quiet. run_notef: a unit note
+ * ("..." when cut). run_unit_begin/fail/interrupted: mark a unit running
+ * (own transaction), failed (the run goes on; returns -1, 0 for
+ * quarantine) or back to pending after a signal (returns 1). */
+int64_t run_now_ms(void);
+void run_say(const struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void run_notef(char *dst, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int run_unit_begin(struct run *r, struct state_unit *u, struct err *err);
+int run_unit_fail(struct run *r, struct state_unit *u, const struct err *e,
+		  int quarantine);
+int run_unit_interrupted(struct run *r, struct state_unit *u);
+
+/* The load stage (run_load.c): one document in one transaction. ud is
+ * the source's struct src_ctx; returns as run_do_unit. */
+int run_do_load(void *ud, struct state_unit *u);
+
 #endif

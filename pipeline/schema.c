@@ -242,15 +242,109 @@ static const char v3_pg[] =
 	"UPDATE units SET err_class = 1 WHERE state = 3;"
 	"CREATE INDEX units_parked ON units(state, retried_in);"
 	"UPDATE meta SET value = '3' WHERE key = 'schema';";
+
+/* Version 4: arrival (issue 15, "stock truth"): every loaded record carries its
+ * arrival key, (fetch sequence of its file, member of the archive, ordinal
+ * in the document), and ties in as_of are decided by it, never by txn_id.
+ * units.arr_file is the fetch sequence, given to a fetch unit when its
+ * file is planned (counter 'arrival:fetch'); stock events, the snapshot
+ * of a position and master-data rows keep the key of the record they
+ * hold. units.held and units.converted count a load's records held by
+ * authority and converted to the item's unit. doc_interchanges lists the
+ * EDI interchanges of each mapped document with the range of its
+ * canonical records; loaded_interchanges records which document loaded
+ * each interchange, checked again inside the serialized load.
+ *
+ * Old rows get sensible keys: a fetch unit its id (the counter continues
+ * after the greatest), a document's rows their file's fetch unit, the
+ * document's map unit id as member (units are numbered in member order)
+ * and their order in the document (source line, then id); a position's
+ * snapshot the key of the event it came from. */
+static const char v4_common[] =
+	"UPDATE units SET arr_file = id WHERE stage = 'fetch';"
+	"INSERT INTO counters(name, value) VALUES('arrival:fetch',"
+	" (SELECT coalesce(max(id), 0) FROM units))"
+	" ON CONFLICT(name) DO NOTHING;"
+	"UPDATE stock_events SET arr_member = doc, arr_file = coalesce("
+	" (SELECT f.id FROM units m JOIN units p ON p.id = m.parent"
+	" JOIN units f ON f.id = p.parent WHERE m.id = stock_events.doc), 0);"
+	"UPDATE stock_events SET arr_line = n.rn FROM (SELECT id, row_number()"
+	" OVER (PARTITION BY doc ORDER BY line, id) AS rn FROM stock_events) n"
+	" WHERE n.id = stock_events.id;"
+	"UPDATE positions SET (snap_arr_file, snap_arr_member, snap_arr_line) ="
+	" (SELECT e.arr_file, e.arr_member, e.arr_line FROM stock_events e"
+	" WHERE e.sku = positions.sku AND e.location = positions.location"
+	" AND e.state = positions.state AND e.delta = 0 AND e.applied = 1"
+	" AND e.as_of = positions.snap_as_of ORDER BY e.txn_id DESC LIMIT 1)"
+	" WHERE snap_as_of IS NOT NULL AND EXISTS (SELECT 1 FROM stock_events e"
+	" WHERE e.sku = positions.sku AND e.location = positions.location"
+	" AND e.state = positions.state AND e.delta = 0 AND e.applied = 1"
+	" AND e.as_of = positions.snap_as_of);"
+	"UPDATE items SET arr_member = coalesce(doc, 0), arr_file = coalesce("
+	" (SELECT f.id FROM units m JOIN units p ON p.id = m.parent"
+	" JOIN units f ON f.id = p.parent WHERE m.id = items.doc), 0);"
+	"UPDATE locations SET arr_member = coalesce(doc, 0), arr_file = coalesce("
+	" (SELECT f.id FROM units m JOIN units p ON p.id = m.parent"
+	" JOIN units f ON f.id = p.parent WHERE m.id = locations.doc), 0);"
+	"UPDATE prices SET arr_member = coalesce(doc, 0), arr_file = coalesce("
+	" (SELECT f.id FROM units m JOIN units p ON p.id = m.parent"
+	" JOIN units f ON f.id = p.parent WHERE m.id = prices.doc), 0);"
+	"UPDATE meta SET value = '4' WHERE key = 'schema';";
+
+#define ARR(T) "ALTER TABLE " T " ADD COLUMN arr_file BIGINT NOT NULL DEFAULT 0;" \
+	"ALTER TABLE " T " ADD COLUMN arr_member BIGINT NOT NULL DEFAULT 0;" \
+	"ALTER TABLE " T " ADD COLUMN arr_line BIGINT NOT NULL DEFAULT 0;"
+#define V4_TABLES(T)                                                        \
+	"ALTER TABLE units ADD COLUMN arr_file BIGINT NOT NULL DEFAULT 0;"  \
+	"ALTER TABLE units ADD COLUMN held BIGINT NOT NULL DEFAULT 0;"      \
+	"ALTER TABLE units ADD COLUMN converted BIGINT NOT NULL DEFAULT 0;" \
+	ARR("stock_events") ARR("items") ARR("locations") ARR("prices")     \
+	"ALTER TABLE positions ADD COLUMN snap_arr_file BIGINT NOT NULL"    \
+	" DEFAULT 0;"                                                       \
+	"ALTER TABLE positions ADD COLUMN snap_arr_member BIGINT NOT NULL"  \
+	" DEFAULT 0;"                                                       \
+	"ALTER TABLE positions ADD COLUMN snap_arr_line BIGINT NOT NULL"    \
+	" DEFAULT 0;"                                                       \
+	"CREATE TABLE doc_interchanges(doc BIGINT NOT NULL,"                \
+	" format TEXT" T " NOT NULL, sender TEXT" T " NOT NULL,"            \
+	" receiver TEXT" T " NOT NULL, control TEXT" T " NOT NULL,"         \
+	" sha256 TEXT" T " NOT NULL, first_rec BIGINT NOT NULL,"            \
+	" last_rec BIGINT NOT NULL,"                                        \
+	" PRIMARY KEY(doc, format, sender, receiver, control));"            \
+	"CREATE TABLE loaded_interchanges(format TEXT" T " NOT NULL,"       \
+	" sender TEXT" T " NOT NULL, receiver TEXT" T " NOT NULL,"          \
+	" control TEXT" T " NOT NULL, sha256 TEXT" T " NOT NULL,"           \
+	" doc BIGINT NOT NULL, source TEXT" T ", name TEXT" T ","           \
+	" run_id BIGINT, PRIMARY KEY(format, sender, receiver, control));"  \
+	"CREATE INDEX loaded_interchanges_doc ON loaded_interchanges(doc);"
+
+static const char v4_sqlite[] = V4_TABLES("");
+static const char v4_pg[] = V4_TABLES(C);
+#undef V4_TABLES
+#undef ARR
 #undef C
+
+/* Version 4 as a step of its own (it may be renumbered when migrations
+ * of parallel branches are merged): the tables, then the keys of old
+ * rows, in the caller's transaction. */
+static int v4_arrival(struct db *d, struct err *err)
+{
+	if (db_exec(d, db_kind_of(d) == DB_POSTGRES ? v4_pg : v4_sqlite,
+		    err) < 0)
+		return -1;
+	return db_exec(d, v4_common, err);
+}
 
 static const struct migration {
 	int version;
 	const char *sqlite, *pg;
+	/* a step written in C instead (sqlite and pg NULL) */
+	int (*step)(struct db *d, struct err *err);
 } migrations[] = {
-	{1, v1_sqlite, v1_pg},
-	{2, v2_sqlite, v2_pg},
-	{3, v3_sqlite, v3_pg},
+	{1, v1_sqlite, v1_pg, NULL},
+	{2, v2_sqlite, v2_pg, NULL},
+	{3, v3_sqlite, v3_pg, NULL},
+	{4, NULL, NULL, v4_arrival},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == SCHEMA_LATEST,
@@ -395,7 +489,7 @@ static int apply(struct db *d, const struct migration *m, struct err *err)
 {
 	const char *sql = db_kind_of(d) == DB_POSTGRES ? m->pg : m->sqlite;
 
-	if (db_exec(d, sql, err) < 0)
+	if (m->step ? m->step(d, err) < 0 : db_exec(d, sql, err) < 0)
 		return -1;
 	return record_version(d, m->version, err);
 }

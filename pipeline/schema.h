@@ -7,7 +7,10 @@
  * schema_version existed carry meta.schema = 1 and count as version 1);
  * version 2 adds the worker columns and tables (units.worker,
  * units.lease_until, leases) and an explicit delivery order (seq) where
- * SQLite's rowid served. meta.schema follows the version, so an older
+ * SQLite's rowid served; version 3 the failure classes of units (parked
+ * units); version 4 the arrival keys (issue 15: ties in as_of are decided
+ * by arrival), the dropped-data counters of a load and the interchanges a
+ * load checks. meta.schema follows the version, so an older
  * stockpipe refuses a newer store instead of writing to it.
  *
  * An empty store gets the latest schema when it is first opened; an
@@ -19,7 +22,7 @@
 #include "db.h"
 #include "err.h"
 
-#define SCHEMA_LATEST 3
+#define SCHEMA_LATEST 4
 
 /* Opens the store's database without looking at its tables: db_url NULL
  * or "" = the SQLite file state_dir/state.db (state_dir is created),

@@ -9,6 +9,7 @@
  * their versions live in schema.c.
  */
 #include "state.h"
+#include "state_int.h"
 #include "fsutil.h"
 #include "schema.h"
 
@@ -18,27 +19,20 @@
 
 #include "../transforms/dt.h"
 
-enum stmt_id {
-	S_RUN_CREATE, S_RUN_UNFINISHED, S_RUN_GET, S_RUN_FINISH, S_RUN_REOPEN,
-	S_RUNS, S_DEP_ADD, S_DEPS,
-	S_PLAN_GET, S_PLAN_SET, S_PLAN_DEL,
-	S_UNIT_INS, S_UNIT_FIND, S_UNIT_SAVE, S_UNIT_GET, S_UNITS, S_UNITS_ALL,
-	S_UNITS_RESET, S_UNITS_RESET_ALL, S_UNITS_DEL, S_UNITS_DEL_ALL,
-	S_FILE_KNOWN, S_FILE_SAME, S_FILE_ADD, S_FILE_POST,
-	S_ITEM_UPSERT, S_LOC_UPSERT, S_PRICE_UPSERT,
-	S_EV_INS, S_EV_INS_KEPT, S_POS_GET, S_POS_PUT, S_DELTA_SUM, S_SNAP_LATEST,
-	S_EV_DOC_KEYS, S_EV_DOC_DEL, S_POS_DEL, S_LAST_AS_OF,
-	S_POSITIONS, S_ITEMS, S_ITEM_GET,
-	S_DELIV_FIND, S_DELIV_ADD, S_DELIV_LAST, S_DELIV_NAME,
-	S_COUNTER_BUMP, S_COUNTER_GET, S_SRC_FETCHED, S_SRC_LAST,
-	S_DELIV_LATEST,
-	S_UNITS_IN_STATE, S_RUN_LAST_DONE, S_POS_NEGATIVE, S_RUN_OLDEST_EV,
-	S_RUN_DELIVS,
-	S_CHECK_SET, S_CHECK_GET, S_DELIV_INFO, S_RECONCILE,
-	S_IC_FIND, S_IC_ADD, S_ACK_FIND, S_ACK_ADD, S_ACKS_UNSENT, S_ACK_SENT,
-	S_POSITIONS_ITEMS, S_POSITIONS_ITEMS_NOTYPE, S_POS_SNAP,
-	S_NSTMTS
-};
+
+/* Master data: the greater (as_of, arrival) wins, a row without as_of
+ * below every dated one; a stale update is simply not applied. The same
+ * record loaded again (a rerun) has the same key and replaces its row. */
+#define ARR_SET                                                          \
+	" arr_file=excluded.arr_file, arr_member=excluded.arr_member,"   \
+	" arr_line=excluded.arr_line"
+#define ARR_GE(T)                                                        \
+	"(coalesce(excluded.as_of, ''), excluded.arr_file,"              \
+	" excluded.arr_member, excluded.arr_line) >= (coalesce(" T       \
+	".as_of, ''), " T ".arr_file, " T ".arr_member, " T ".arr_line)"
+#define POS_COLS                                                         \
+	"sku, location, state, qty, snap_as_of, snap_txn, last_as_of,"   \
+	" delta_as_of, snap_arr_file, snap_arr_member, snap_arr_line"
 
 static const char *const sql[S_NSTMTS] = {
 	/* max + 1, as SQLite numbers rowids: PostgreSQL's identity would
@@ -83,15 +77,15 @@ static const char *const sql[S_NSTMTS] = {
 			" rejects = ?, dupes = ?, stale = ?, started_ms = ?,"
 			" finished_ms = ?, error = ?, detail = ?, parent = ?,"
 			" err_class = ?19, retried_in = ?20,"
-			" retry_requested = ?21"
+			" retry_requested = ?21, held = ?22, converted = ?23"
 			" WHERE id = ?17 AND (CAST(?18 AS TEXT) IS NULL"
 			" OR state <> 1 OR worker IS NULL OR worker = ?18)",
 	[S_UNIT_GET] = "SELECT id, run_id, parent, stage, scope, ukey, state,"
 		       " attempts, input_path, input_sha, output_path,"
 		       " output_sha, records_in, records_out, rejects, dupes,"
 		       " stale, started_ms, finished_ms, error, detail,"
-		       " err_class, retried_in, retry_requested"
-		       " FROM units WHERE id = ?",
+		       " err_class, retried_in, retry_requested, held,"
+		       " converted FROM units WHERE id = ?",
 	[S_UNITS] = "SELECT id FROM units WHERE run_id = ? AND stage = ?"
 		    " AND scope = ? ORDER BY id",
 	[S_UNITS_ALL] = "SELECT id FROM units WHERE run_id = ? AND stage = ?"
@@ -111,78 +105,94 @@ static const char *const sql[S_NSTMTS] = {
 		       " ON CONFLICT DO NOTHING",
 	[S_FILE_POST] = "UPDATE files SET post_state = ? WHERE source = ?"
 			" AND name = ? AND size = ? AND mtime = ?",
-	/* Master data: the newer as_of wins; without as_of, the later load
-	 * wins. A stale update is simply not applied. */
 	[S_ITEM_UPSERT] =
-		"INSERT INTO items VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+		"INSERT INTO items(sku, gtin, description, brand, category,"
+		" base_uom, pack_size, status, supplier_id, supplier_sku, as_of,"
+		" txn_id, doc, arr_file, arr_member, arr_line)"
+		" VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 		" ON CONFLICT(sku) DO UPDATE SET gtin=excluded.gtin,"
 		" description=excluded.description, brand=excluded.brand,"
 		" category=excluded.category, base_uom=excluded.base_uom,"
 		" pack_size=excluded.pack_size, status=excluded.status,"
 		" supplier_id=excluded.supplier_id,"
 		" supplier_sku=excluded.supplier_sku, as_of=excluded.as_of,"
-		" txn_id=excluded.txn_id, doc=excluded.doc"
-		" WHERE items.as_of IS NULL OR excluded.as_of IS NULL"
-		" OR excluded.as_of >= items.as_of",
+		" txn_id=excluded.txn_id, doc=excluded.doc," ARR_SET
+		" WHERE " ARR_GE("items"),
 	[S_LOC_UPSERT] =
-		"INSERT INTO locations VALUES(?,?,?,?,?,?,?,?)"
+		"INSERT INTO locations(location_id, type, name, region,"
+		" timezone, as_of, txn_id, doc, arr_file, arr_member, arr_line)"
+		" VALUES(?,?,?,?,?,?,?,?,?,?,?)"
 		" ON CONFLICT(location_id) DO UPDATE SET type=excluded.type,"
 		" name=excluded.name, region=excluded.region,"
 		" timezone=excluded.timezone, as_of=excluded.as_of,"
-		" txn_id=excluded.txn_id, doc=excluded.doc"
-		" WHERE locations.as_of IS NULL OR excluded.as_of IS NULL"
-		" OR excluded.as_of >= locations.as_of",
+		" txn_id=excluded.txn_id, doc=excluded.doc," ARR_SET
+		" WHERE " ARR_GE("locations"),
 	[S_PRICE_UPSERT] =
-		"INSERT INTO prices VALUES(?,?,?,?,?,?,?,?,?,?)"
+		"INSERT INTO prices(sku, price_list, currency, amount,"
+		" valid_from, valid_to, kind, as_of, txn_id, doc, arr_file,"
+		" arr_member, arr_line) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"
 		" ON CONFLICT(sku, price_list, currency, valid_from, kind)"
 		" DO UPDATE SET amount=excluded.amount,"
 		" valid_to=excluded.valid_to, as_of=excluded.as_of,"
-		" txn_id=excluded.txn_id, doc=excluded.doc"
-		" WHERE prices.as_of IS NULL OR excluded.as_of IS NULL"
-		" OR excluded.as_of >= prices.as_of",
+		" txn_id=excluded.txn_id, doc=excluded.doc," ARR_SET
+		" WHERE " ARR_GE("prices"),
 	[S_EV_INS] = "INSERT INTO stock_events(doc, sku, location,"
-		     " state, qty, delta, as_of, txn_id, source, file, line)"
-		     " VALUES(?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-	[S_POS_GET] = "SELECT qty, snap_as_of, snap_txn, last_as_of, delta_as_of"
-		      " FROM positions WHERE sku = ? AND location = ?"
+		     " state, qty, delta, as_of, txn_id, source, file, line,"
+		     " arr_file, arr_member, arr_line)"
+		     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+	[S_POS_GET] = "SELECT qty, snap_as_of, snap_txn, last_as_of, delta_as_of,"
+		      " snap_arr_file, snap_arr_member, snap_arr_line FROM positions WHERE sku = ? AND location = ?"
 		      " AND state = ?",
-	[S_POS_PUT] = "INSERT INTO positions VALUES(?,?,?,?,?,?,?,?)"
+	[S_POS_PUT] = "INSERT INTO positions(" POS_COLS ")"
+		      " VALUES(?,?,?,?,?,?,?,?,?,?,?)"
 		      " ON CONFLICT(sku, location, state) DO UPDATE SET"
+		      " snap_arr_file = excluded.snap_arr_file,"
+		      " snap_arr_member = excluded.snap_arr_member,"
+		      " snap_arr_line = excluded.snap_arr_line,"
 		      " qty = excluded.qty, snap_as_of = excluded.snap_as_of,"
 		      " snap_txn = excluded.snap_txn,"
 		      " last_as_of = excluded.last_as_of,"
 		      " delta_as_of = excluded.delta_as_of",
 	/* A snapshot applied without reading the position first: inserted,
 	 * or written over the position unless that holds a newer snapshot
-	 * (as_of, then txn_id: the full txn_id, last bound, against the
-	 * stored one) or a delta after it (then the deltas must be summed:
-	 * no change, and the caller takes the long way). */
+	 * (as_of, then arrival, then txn_id: the full txn_id, last bound,
+	 * against the stored one) or a delta as new or newer (then the deltas
+	 * must be summed: no change, and the caller takes the long way). */
 	[S_POS_SNAP] =
-		"INSERT INTO positions VALUES(?, ?, ?, ?, ?, ?, ?, NULL)"
+		"INSERT INTO positions(" POS_COLS ")"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?9, ?10, ?11)"
 		" ON CONFLICT(sku, location, state) DO UPDATE SET"
+		" snap_arr_file = excluded.snap_arr_file,"
+		" snap_arr_member = excluded.snap_arr_member,"
+		" snap_arr_line = excluded.snap_arr_line,"
 		" qty = excluded.qty, snap_as_of = excluded.snap_as_of,"
 		" snap_txn = excluded.snap_txn,"
 		" last_as_of = CASE WHEN excluded.last_as_of >"
 		" positions.last_as_of THEN excluded.last_as_of"
 		" ELSE positions.last_as_of END"
 		" WHERE (positions.snap_as_of IS NULL"
-		" OR excluded.snap_as_of > positions.snap_as_of"
-		" OR (excluded.snap_as_of = positions.snap_as_of"
-		" AND ? >= positions.snap_txn))"
+		" OR (excluded.snap_as_of, excluded.snap_arr_file,"
+		" excluded.snap_arr_member, excluded.snap_arr_line, ?8) >="
+		" (positions.snap_as_of, positions.snap_arr_file,"
+		" positions.snap_arr_member, positions.snap_arr_line,"
+		" positions.snap_txn))"
 		" AND (positions.delta_as_of IS NULL"
-		" OR positions.delta_as_of <= excluded.snap_as_of)",
+		" OR positions.delta_as_of < excluded.snap_as_of)",
 	[S_EV_INS_KEPT] = "INSERT INTO stock_events(doc, sku,"
 			  " location, state, qty, delta, as_of, txn_id, source,"
-			  " file, line, applied)"
-			  " VALUES(?,?,?,?,?,?,?,?,?,?,?,0)"
+			  " file, line, applied, arr_file, arr_member, arr_line)"
+			  " VALUES(?,?,?,?,?,?,?,?,?,?,?,0,?,?,?)"
 			  " ON CONFLICT DO NOTHING",
 	[S_DELTA_SUM] = "SELECT coalesce(sum(qty), 0) FROM stock_events"
 			" WHERE sku = ? AND location = ? AND state = ?"
-			" AND delta = 1 AND as_of > ? AND applied = 1",
-	[S_SNAP_LATEST] = "SELECT qty, as_of, txn_id FROM stock_events"
+			" AND delta = 1 AND applied = 1 AND (as_of, arr_file,"
+			" arr_member, arr_line) > (?4, ?5, ?6, ?7)",
+	[S_SNAP_LATEST] = "SELECT qty, as_of, txn_id, arr_file, arr_member,"
+			  " arr_line FROM stock_events"
 			  " WHERE sku = ? AND location = ? AND state = ?"
-			  " AND delta = 0 AND applied = 1"
-			  " ORDER BY as_of DESC, txn_id DESC"
+			  " AND delta = 0 AND applied = 1 ORDER BY as_of DESC,"
+			  " arr_file DESC, arr_member DESC, arr_line DESC,"
+			  " txn_id DESC"
 			  " LIMIT 1",
 	[S_EV_DOC_KEYS] = "SELECT DISTINCT sku, location, state"
 			  " FROM stock_events WHERE doc = ?",
@@ -281,7 +291,8 @@ static const char *const sql[S_NSTMTS] = {
 	[S_RECONCILE] =
 		"WITH s AS (SELECT source, sku, location, qty, as_of,"
 		" row_number() OVER (PARTITION BY source, sku, location"
-		"  ORDER BY as_of DESC, txn_id DESC) AS rn"
+		"  ORDER BY as_of DESC, arr_file DESC, arr_member DESC,"
+		"  arr_line DESC, txn_id DESC) AS rn"
 		" FROM stock_events WHERE state = ?1 AND delta = 0"
 		" AND source IN (?2, ?3)),"
 		" a AS (SELECT sku, location, qty, as_of FROM s"
@@ -322,61 +333,6 @@ static const char *const sql[S_NSTMTS] = {
 		       " source = ?1 AND file_name = ?2",
 };
 
-/* Stock loads are applied in batches inside a transaction: the records
- * of a batch sorted by position (sku, location, state), each position's
- * records in arrival order. Then a position is read once, its records
- * are applied in memory by the same rules as one at a time, and it is
- * written once; and the events and positions go into their b-trees in
- * key order, to pages next to each other, where arrival order sent every
- * insert to a random page (the load was bound by those page reads and
- * writes once the store outgrew the page cache). Positions do not depend
- * on each other, so only the order within a position matters, and that
- * is kept. The one rule across positions, one txn_id counted once, is
- * settled over the batch in arrival order before sorting (the first
- * record with a txn_id is inserted, later ones are dupes), then by the
- * UNIQUE index against earlier batches and documents, as before. A batch
- * is applied when full (LB_MAX records or LB_BYTES of strings), by
- * state_load_flush, before a commit and before any query that reads
- * stock events or positions; a rollback drops it. Batching is asked for
- * (state_load_batching, by the load stage), per transaction; otherwise
- * every record is applied at once, as before. Memory is fixed: the
- * batch's arrays and its arena, whatever the size of the input. */
-#define LB_MAX 65536
-#define LB_BYTES (8u << 20)
-
-struct lb_rec {
-	const char *sku, *loc, *txn, *source, *file;
-	struct load_stats *stats;  /* NULL for kept (unapplied) records */
-	int64_t doc, as_of;
-	dec qty;
-	unsigned long line;
-	int st;
-	unsigned char is_delta, kept, dupe;
-};
-
-struct load_batch {
-	struct lb_rec *r;          /* n records in arrival order */
-	uint32_t *order;           /* indexes of r, sorted for applying */
-	uint32_t *seen;            /* txn_id hash set: index + 1, 0 free */
-	size_t n, max, want;
-	struct arena a;            /* the records' strings */
-	const char *source, *file; /* last copies, shared by later records */
-};
-
-struct state {
-	struct db *db;
-	const char *worker;       /* state_set_worker; NULL = one process */
-	struct db_stmt *st[S_NSTMTS];
-	char item_buf[ITEM_NFIELDS][512];
-	char row_item_buf[ITEM_NFIELDS][512]; /* state_positions_items_each */
-	const char *row_item[ITEM_NFIELDS];
-	struct load_batch lb;
-	int in_tx;                 /* between state_begin and commit/rollback */
-	int lb_on;                 /* state_load_batching until flush or end */
-};
-
-static void lb_discard(struct state *s);
-static int lb_apply(struct state *s, struct err *err);
 
 /* Statements that may return a row per position or item: read in
  * bounded batches (a cursor on PostgreSQL). */
@@ -390,8 +346,8 @@ static unsigned stmt_flags(enum stmt_id id)
 }
 
 /* Returns the prepared, reset statement id. */
-static struct db_stmt *stmt(struct state *s, enum stmt_id id,
-			    struct err *err)
+struct db_stmt *state_stmt(struct state *s, enum stmt_id id,
+			   struct err *err)
 {
 	struct db_stmt *p = s->st[id];
 
@@ -406,7 +362,7 @@ static struct db_stmt *stmt(struct state *s, enum stmt_id id,
 }
 
 /* Runs a statement that returns no rows. */
-static int step_done(struct db_stmt *p, struct err *err)
+int state_step_done(struct db_stmt *p, struct err *err)
 {
 	if (db_step(p, err) < 0)
 		return -1;
@@ -416,7 +372,7 @@ static int step_done(struct db_stmt *p, struct err *err)
 
 /* For a query that always returns one row (an aggregate): rc from
  * db_step, 1 expected. */
-static int one_row(int rc, struct db_stmt *p, struct err *err)
+int state_one_row(int rc, struct db_stmt *p, struct err *err)
 {
 	if (rc == 1)
 		return 0;
@@ -481,13 +437,13 @@ int state_begin(struct state *s, struct err *err)
 
 int state_commit(struct state *s, struct err *err)
 {
-	if (lb_apply(s, err) < 0) {
+	if (state_lb_apply(s, err) < 0) {
 		state_rollback(s);
 		return -1;
 	}
 	fsu_crash_point("state-commit");
 	if (db_commit(s->db, err) < 0) { /* rolled back */
-		lb_discard(s);
+		state_lb_discard(s);
 		s->in_tx = s->lb_on = 0;
 		return -1;
 	}
@@ -497,7 +453,7 @@ int state_commit(struct state *s, struct err *err)
 
 void state_rollback(struct state *s)
 {
-	lb_discard(s);
+	state_lb_discard(s);
 	s->in_tx = s->lb_on = 0;
 	db_rollback(s->db);
 }
@@ -510,7 +466,7 @@ const char *unit_state_name(int st)
 	return st >= 0 && st <= US_QUARANTINED ? names[st] : "?";
 }
 
-static void col_copy(struct db_stmt *p, int i, char *out, size_t n)
+void state_col_copy(struct db_stmt *p, int i, char *out, size_t n)
 {
 	const char *v = db_col_text(p, i);
 
@@ -520,13 +476,13 @@ static void col_copy(struct db_stmt *p, int i, char *out, size_t n)
 int state_run_create(struct state *s, const char *now_iso,
 		     const char *config_sha, int64_t *run_id, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_RUN_CREATE, err);
+	struct db_stmt *p = state_stmt(s, S_RUN_CREATE, err);
 
 	if (!p)
 		return -1;
 	db_bind_text(p, 1, now_iso);
 	db_bind_text(p, 2, config_sha);
-	if (one_row(db_step(p, err), p, err) < 0)
+	if (state_one_row(db_step(p, err), p, err) < 0)
 		return -1;
 	*run_id = db_col_int64(p, 0);
 	db_reset(p);
@@ -535,7 +491,7 @@ int state_run_create(struct state *s, const char *now_iso,
 
 int state_run_unfinished(struct state *s, int64_t *run_id, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_RUN_UNFINISHED, err);
+	struct db_stmt *p = state_stmt(s, S_RUN_UNFINISHED, err);
 	int rc;
 
 	if (!p)
@@ -554,17 +510,17 @@ static void read_run(struct db_stmt *p, struct state_run *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->run_id = db_col_int64(p, 0);
-	col_copy(p, 1, r->started_at, sizeof(r->started_at));
-	col_copy(p, 2, r->finished_at, sizeof(r->finished_at));
-	col_copy(p, 3, r->status, sizeof(r->status));
+	state_col_copy(p, 1, r->started_at, sizeof(r->started_at));
+	state_col_copy(p, 2, r->finished_at, sizeof(r->finished_at));
+	state_col_copy(p, 3, r->status, sizeof(r->status));
 	r->exit_code = (int)db_col_int64(p, 4);
-	col_copy(p, 5, r->config_sha, sizeof(r->config_sha));
+	state_col_copy(p, 5, r->config_sha, sizeof(r->config_sha));
 }
 
 int state_run_get(struct state *s, int64_t run_id, struct state_run *out,
 		  struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_RUN_GET, err);
+	struct db_stmt *p = state_stmt(s, S_RUN_GET, err);
 	int rc;
 
 	if (!p)
@@ -585,7 +541,7 @@ int state_run_get(struct state *s, int64_t run_id, struct state_run *out,
 int state_run_finish(struct state *s, int64_t run_id, const char *status,
 		     int exit_code, const char *now_iso, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_RUN_FINISH, err);
+	struct db_stmt *p = state_stmt(s, S_RUN_FINISH, err);
 
 	if (!p)
 		return -1;
@@ -593,24 +549,24 @@ int state_run_finish(struct state *s, int64_t run_id, const char *status,
 	db_bind_int64(p, 2, exit_code);
 	db_bind_text(p, 3, now_iso);
 	db_bind_int64(p, 4, run_id);
-	return step_done(p, err);
+	return state_step_done(p, err);
 }
 
 int state_run_reopen(struct state *s, int64_t run_id, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_RUN_REOPEN, err);
+	struct db_stmt *p = state_stmt(s, S_RUN_REOPEN, err);
 
 	if (!p)
 		return -1;
 	db_bind_int64(p, 1, run_id);
-	return step_done(p, err);
+	return state_step_done(p, err);
 }
 
 int state_runs_each(struct state *s, int limit,
 		    int (*cb)(void *ud, const struct state_run *r), void *ud,
 		    struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_RUNS, err);
+	struct db_stmt *p = state_stmt(s, S_RUNS, err);
 	struct state_run r;
 	int rc;
 
@@ -631,21 +587,21 @@ int state_runs_each(struct state *s, int limit,
 int state_run_dep_add(struct state *s, int64_t run_id, const char *path,
 		      const char *sha, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_DEP_ADD, err);
+	struct db_stmt *p = state_stmt(s, S_DEP_ADD, err);
 
 	if (!p)
 		return -1;
 	db_bind_int64(p, 1, run_id);
 	db_bind_text(p, 2, path);
 	db_bind_text(p, 3, sha);
-	return step_done(p, err);
+	return state_step_done(p, err);
 }
 
 int state_run_deps_each(struct state *s, int64_t run_id,
 			int (*cb)(void *ud, const char *path, const char *sha),
 			void *ud, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_DEPS, err);
+	struct db_stmt *p = state_stmt(s, S_DEPS, err);
 	int rc;
 
 	if (!p)
@@ -665,7 +621,7 @@ static int plan_op(struct state *s, enum stmt_id id, int64_t run_id,
 		   const char *stage, const char *scope, int *found,
 		   struct err *err)
 {
-	struct db_stmt *p = stmt(s, id, err);
+	struct db_stmt *p = state_stmt(s, id, err);
 	int rc;
 
 	if (!p)
@@ -702,7 +658,7 @@ int state_plan_clear(struct state *s, int64_t run_id, const char *stage,
 
 int state_unit_add(struct state *s, struct state_unit *u, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_UNIT_INS, err);
+	struct db_stmt *p = state_stmt(s, S_UNIT_INS, err);
 
 	if (!p)
 		return -1;
@@ -714,15 +670,15 @@ int state_unit_add(struct state *s, struct state_unit *u, struct err *err)
 	db_bind_int64(p, 6, u->state);
 	db_bind_text(p, 7, u->input_path);
 	db_bind_text(p, 8, u->input_sha);
-	if (step_done(p, err) < 0)
+	if (state_step_done(p, err) < 0)
 		return -1;
-	if (!(p = stmt(s, S_UNIT_FIND, err)))
+	if (!(p = state_stmt(s, S_UNIT_FIND, err)))
 		return -1;
 	db_bind_int64(p, 1, u->run_id);
 	db_bind_text(p, 2, u->stage);
 	db_bind_text(p, 3, u->scope);
 	db_bind_text(p, 4, u->ukey);
-	if (one_row(db_step(p, err), p, err) < 0)
+	if (state_one_row(db_step(p, err), p, err) < 0)
 		return -1;
 	u->id = db_col_int64(p, 0);
 	db_reset(p);
@@ -732,7 +688,7 @@ int state_unit_add(struct state *s, struct state_unit *u, struct err *err)
 int state_unit_save(struct state *s, const struct state_unit *u,
 		    struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_UNIT_SAVE, err);
+	struct db_stmt *p = state_stmt(s, S_UNIT_SAVE, err);
 
 	if (!p)
 		return -1;
@@ -757,7 +713,9 @@ int state_unit_save(struct state *s, const struct state_unit *u,
 	db_bind_int64(p, 19, u->state == US_FAILED ? u->err_class : 0);
 	db_bind_int64(p, 20, u->retried_in);
 	db_bind_int64(p, 21, u->retry_requested);
-	if (step_done(p, err) < 0)
+	db_bind_int64(p, 22, u->held);
+	db_bind_int64(p, 23, u->converted);
+	if (state_step_done(p, err) < 0)
 		return -1;
 	if (s->worker && db_changes(s->db) == 0)
 		/* Our lease ran out and another worker took the unit over:
@@ -777,7 +735,7 @@ void state_set_worker(struct state *s, const char *worker)
 int state_unit_get(struct state *s, int64_t id, struct state_unit *u,
 		   struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_UNIT_GET, err);
+	struct db_stmt *p = state_stmt(s, S_UNIT_GET, err);
 	int rc;
 
 	if (!p)
@@ -795,15 +753,15 @@ int state_unit_get(struct state *s, int64_t id, struct state_unit *u,
 	u->id = db_col_int64(p, 0);
 	u->run_id = db_col_int64(p, 1);
 	u->parent = db_col_int64(p, 2);
-	col_copy(p, 3, u->stage, sizeof(u->stage));
-	col_copy(p, 4, u->scope, sizeof(u->scope));
-	col_copy(p, 5, u->ukey, sizeof(u->ukey));
+	state_col_copy(p, 3, u->stage, sizeof(u->stage));
+	state_col_copy(p, 4, u->scope, sizeof(u->scope));
+	state_col_copy(p, 5, u->ukey, sizeof(u->ukey));
 	u->state = (int)db_col_int64(p, 6);
 	u->attempts = (int)db_col_int64(p, 7);
-	col_copy(p, 8, u->input_path, sizeof(u->input_path));
-	col_copy(p, 9, u->input_sha, sizeof(u->input_sha));
-	col_copy(p, 10, u->output_path, sizeof(u->output_path));
-	col_copy(p, 11, u->output_sha, sizeof(u->output_sha));
+	state_col_copy(p, 8, u->input_path, sizeof(u->input_path));
+	state_col_copy(p, 9, u->input_sha, sizeof(u->input_sha));
+	state_col_copy(p, 10, u->output_path, sizeof(u->output_path));
+	state_col_copy(p, 11, u->output_sha, sizeof(u->output_sha));
 	u->records_in = db_col_int64(p, 12);
 	u->records_out = db_col_int64(p, 13);
 	u->rejects = db_col_int64(p, 14);
@@ -811,11 +769,13 @@ int state_unit_get(struct state *s, int64_t id, struct state_unit *u,
 	u->stale = db_col_int64(p, 16);
 	u->started_ms = db_col_int64(p, 17);
 	u->finished_ms = db_col_int64(p, 18);
-	col_copy(p, 19, u->error, sizeof(u->error));
-	col_copy(p, 20, u->detail, sizeof(u->detail));
+	state_col_copy(p, 19, u->error, sizeof(u->error));
+	state_col_copy(p, 20, u->detail, sizeof(u->detail));
 	u->err_class = (int)db_col_int64(p, 21);
 	u->retried_in = db_col_int64(p, 22);
 	u->retry_requested = (int)db_col_int64(p, 23);
+	u->held = db_col_int64(p, 24);
+	u->converted = db_col_int64(p, 25);
 	db_reset(p);
 	return 0;
 }
@@ -877,7 +837,7 @@ int state_units_each(struct state *s, int64_t run_id, const char *stage,
 {
 	struct db_stmt *p;
 
-	if (!(p = stmt(s, scope ? S_UNITS : S_UNITS_ALL, err)))
+	if (!(p = state_stmt(s, scope ? S_UNITS : S_UNITS_ALL, err)))
 		return -1;
 	db_bind_int64(p, 1, run_id);
 	db_bind_text(p, 2, stage);
@@ -890,7 +850,7 @@ static int units_op(struct state *s, enum stmt_id one, enum stmt_id all,
 		    int64_t run_id, const char *stage, const char *scope,
 		    struct err *err)
 {
-	struct db_stmt *p = stmt(s, scope ? one : all, err);
+	struct db_stmt *p = state_stmt(s, scope ? one : all, err);
 
 	if (!p)
 		return -1;
@@ -898,7 +858,7 @@ static int units_op(struct state *s, enum stmt_id one, enum stmt_id all,
 	db_bind_text(p, 2, stage);
 	if (scope)
 		db_bind_text(p, 3, scope);
-	return step_done(p, err);
+	return state_step_done(p, err);
 }
 
 int state_units_reset(struct state *s, int64_t run_id, const char *stage,
@@ -919,7 +879,7 @@ int state_file_known(struct state *s, const char *source, const char *name,
 		     uint64_t size, int64_t mtime, int *known,
 		     struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_FILE_KNOWN, err);
+	struct db_stmt *p = state_stmt(s, S_FILE_KNOWN, err);
 	int rc;
 
 	if (!p)
@@ -940,7 +900,7 @@ int state_file_same_content(struct state *s, const char *source,
 			    const char *sha, char *prev, size_t n,
 			    struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_FILE_SAME, err);
+	struct db_stmt *p = state_stmt(s, S_FILE_SAME, err);
 	int rc;
 
 	if (!p)
@@ -950,7 +910,7 @@ int state_file_same_content(struct state *s, const char *source,
 	prev[0] = '\0';
 	rc = db_step(p, err);
 	if (rc == 1)
-		col_copy(p, 0, prev, n);
+		state_col_copy(p, 0, prev, n);
 	db_reset(p);
 	if (rc < 0)
 		return -1;
@@ -961,7 +921,7 @@ int state_file_add(struct state *s, const char *source, const char *name,
 		   uint64_t size, int64_t mtime, const char *sha,
 		   int64_t run_id, const char *post_state, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_FILE_ADD, err);
+	struct db_stmt *p = state_stmt(s, S_FILE_ADD, err);
 
 	if (!p)
 		return -1;
@@ -972,14 +932,14 @@ int state_file_add(struct state *s, const char *source, const char *name,
 	db_bind_text(p, 5, sha);
 	db_bind_int64(p, 6, run_id);
 	db_bind_text(p, 7, post_state);
-	return step_done(p, err);
+	return state_step_done(p, err);
 }
 
 int state_file_post_set(struct state *s, const char *source,
 			const char *name, uint64_t size, int64_t mtime,
 			const char *post_state, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_FILE_POST, err);
+	struct db_stmt *p = state_stmt(s, S_FILE_POST, err);
 
 	if (!p)
 		return -1;
@@ -988,733 +948,17 @@ int state_file_post_set(struct state *s, const char *source,
 	db_bind_text(p, 3, name);
 	db_bind_int64(p, 4, (int64_t)size);
 	db_bind_int64(p, 5, mtime);
-	return step_done(p, err);
+	return state_step_done(p, err);
 }
 
-static int upsert(struct state *s, enum stmt_id id, int64_t doc,
-		  const struct canon_record *r, size_t nfields,
-		  struct err *err)
-{
-	struct db_stmt *p = stmt(s, id, err);
-	size_t i;
-
-	if (!p)
-		return -1;
-	for (i = 0; i < nfields; i++)
-		db_bind_text(p, (int)i + 1, r->v[i]);
-	db_bind_int64(p, (int)nfields + 1, doc);
-	return step_done(p, err);
-}
-
-static int upsert_price(struct state *s, int64_t doc,
-			const struct canon_record *r, struct err *err)
-{
-	struct db_stmt *p = stmt(s, S_PRICE_UPSERT, err);
-
-	if (!p)
-		return -1;
-	/* Column order of the prices table differs from the field table. */
-	db_bind_text(p, 1, r->v[PRICE_SKU]);
-	db_bind_text(p, 2, r->v[PRICE_PRICE_LIST]);
-	db_bind_text(p, 3, r->v[PRICE_CURRENCY]);
-	db_bind_text(p, 4, r->v[PRICE_AMOUNT]);
-	/* NULL never equals NULL in a key; store "" for "always valid". */
-	db_bind_text(p, 5, r->v[PRICE_VALID_FROM] ? r->v[PRICE_VALID_FROM] : "");
-	db_bind_text(p, 6, r->v[PRICE_VALID_TO]);
-	db_bind_text(p, 7, r->v[PRICE_KIND]);
-	db_bind_text(p, 8, r->v[PRICE_AS_OF]);
-	db_bind_text(p, 9, r->v[PRICE_TXN_ID]);
-	db_bind_int64(p, 10, doc);
-	return step_done(p, err);
-}
-
-struct pos {
-	int found;
-	dec qty;
-	int64_t snap_as_of; /* INT64_MIN when no snapshot */
-	char snap_txn[256];
-	int64_t last_as_of;
-	int64_t delta_as_of; /* newest delta's as_of; INT64_MIN when none */
-};
-
-static int pos_get(struct state *s, const char *sku, const char *loc, int st,
-		   struct pos *out, struct err *err)
-{
-	struct db_stmt *p = stmt(s, S_POS_GET, err);
-	int rc;
-
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, sku);
-	db_bind_text(p, 2, loc);
-	db_bind_int64(p, 3, st);
-	memset(out, 0, sizeof(*out));
-	out->snap_as_of = INT64_MIN;
-	out->delta_as_of = INT64_MIN;
-	rc = db_step(p, err);
-	if (rc == 1) {
-		out->found = 1;
-		out->qty = db_col_int64(p, 0);
-		if (!db_col_null(p, 1))
-			out->snap_as_of = db_col_int64(p, 1);
-		col_copy(p, 2, out->snap_txn, sizeof(out->snap_txn));
-		out->last_as_of = db_col_int64(p, 3);
-		if (!db_col_null(p, 4))
-			out->delta_as_of = db_col_int64(p, 4);
-	}
-	db_reset(p);
-	if (rc < 0)
-		return -1;
-	return 0;
-}
-
-static int pos_put(struct state *s, const char *sku, const char *loc, int st,
-		   const struct pos *v, struct err *err)
-{
-	struct db_stmt *p = stmt(s, S_POS_PUT, err);
-
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, sku);
-	db_bind_text(p, 2, loc);
-	db_bind_int64(p, 3, st);
-	db_bind_int64(p, 4, v->qty);
-	if (v->snap_as_of == INT64_MIN)
-		db_bind_null(p, 5);
-	else
-		db_bind_int64(p, 5, v->snap_as_of);
-	db_bind_text(p, 6, v->snap_as_of == INT64_MIN ? NULL : v->snap_txn);
-	db_bind_int64(p, 7, v->last_as_of);
-	if (v->delta_as_of == INT64_MIN)
-		db_bind_null(p, 8);
-	else
-		db_bind_int64(p, 8, v->delta_as_of);
-	return step_done(p, err);
-}
-
-static int delta_sum_after(struct state *s, const char *sku, const char *loc,
-			   int st, int64_t after, dec *sum, struct err *err)
-{
-	struct db_stmt *p = stmt(s, S_DELTA_SUM, err);
-
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, sku);
-	db_bind_text(p, 2, loc);
-	db_bind_int64(p, 3, st);
-	db_bind_int64(p, 4, after);
-	if (one_row(db_step(p, err), p, err) < 0)
-		return -1;
-	*sum = db_col_int64(p, 0);
-	db_reset(p);
-	return 0;
-}
-
-/* A position is, by definition, its latest snapshot (greatest as_of, then
- * greatest txn_id, so equal-time snapshots resolve the same way in any
- * arrival order) plus every delta after that snapshot. The incremental
- * update in load_stock and the full recompute here agree on that rule. */
-static int recompute(struct state *s, const char *sku, const char *loc,
-		     int st, struct err *err)
-{
-	struct db_stmt *p = stmt(s, S_SNAP_LATEST, err);
-	struct pos v;
-	dec sum;
-	int rc;
-
-	if (!p)
-		return -1;
-	memset(&v, 0, sizeof(v));
-	v.snap_as_of = INT64_MIN;
-	v.delta_as_of = INT64_MIN;
-	db_bind_text(p, 1, sku);
-	db_bind_text(p, 2, loc);
-	db_bind_int64(p, 3, st);
-	rc = db_step(p, err);
-	if (rc == 1) {
-		v.qty = db_col_int64(p, 0);
-		v.snap_as_of = db_col_int64(p, 1);
-		col_copy(p, 2, v.snap_txn, sizeof(v.snap_txn));
-	}
-	db_reset(p);
-	if (rc < 0)
-		return -1;
-	if (delta_sum_after(s, sku, loc, st, v.snap_as_of, &sum, err) < 0)
-		return -1;
-	v.qty += sum;
-	if (!(p = stmt(s, S_LAST_AS_OF, err)))
-		return -1;
-	db_bind_text(p, 1, sku);
-	db_bind_text(p, 2, loc);
-	db_bind_int64(p, 3, st);
-	if (one_row(db_step(p, err), p, err) < 0)
-		return -1;
-	if (db_col_int64(p, 1) == 0) {
-		db_reset(p);
-		/* No events left: the position never existed. */
-		if (!(p = stmt(s, S_POS_DEL, err)))
-			return -1;
-		db_bind_text(p, 1, sku);
-		db_bind_text(p, 2, loc);
-		db_bind_int64(p, 3, st);
-		return step_done(p, err);
-	}
-	v.last_as_of = db_col_int64(p, 0);
-	if (!db_col_null(p, 2))
-		v.delta_as_of = db_col_int64(p, 2);
-	db_reset(p);
-	return pos_put(s, sku, loc, st, &v, err);
-}
-
-/* Applies one stock record to its position cur (read before the first
- * record of the position, written after the last): returns 1 when
- * applied, 0 when stale, -1 on error. The rules of a position: its
- * latest snapshot (greatest as_of, then txn_id) plus every delta after
- * it; what arrives older than the snapshot is stale and counted. */
-static int stock_apply(struct state *s, const struct lb_rec *e,
-		       struct pos *cur, struct err *err)
-{
-	struct load_stats *stats = e->stats;
-	dec sum;
-
-	if (e->is_delta) {
-		if (cur->found && e->as_of <= cur->snap_as_of) {
-			stats->stale++;
-			return 0;
-		}
-		if (!cur->found)
-			cur->snap_as_of = INT64_MIN;
-		if (dec_add(cur->qty, e->qty, &cur->qty) < 0)
-			return err_set(err, E_VALIDATE, "quantity overflow");
-		if (e->as_of > cur->delta_as_of)
-			cur->delta_as_of = e->as_of;
-	} else {
-		if (cur->found && cur->snap_as_of != INT64_MIN &&
-		    (e->as_of < cur->snap_as_of ||
-		     (e->as_of == cur->snap_as_of &&
-		      strcmp(e->txn, cur->snap_txn) < 0))) {
-			stats->stale++;
-			return 0;
-		}
-		/* Most feeds send snapshots only: when no delta of this
-		 * position is newer than the snapshot, skip the query. */
-		sum = 0;
-		if (cur->found && cur->delta_as_of > e->as_of &&
-		    delta_sum_after(s, e->sku, e->loc, e->st, e->as_of, &sum,
-				    err) < 0)
-			return -1;
-		cur->qty = e->qty + sum;
-		cur->snap_as_of = e->as_of;
-		snprintf(cur->snap_txn, sizeof(cur->snap_txn), "%s", e->txn);
-	}
-	if (e->as_of > cur->last_as_of || !cur->found)
-		cur->last_as_of = e->as_of;
-	if (cur->qty < 0)
-		stats->negative++;
-	stats->applied++;
-	return 1;
-}
-
-/* Records e in stock_events (ON CONFLICT DO NOTHING on the txn_id). */
-static int lb_event(struct state *s, const struct lb_rec *e, struct err *err)
-{
-	struct db_stmt *p = stmt(s, e->kept ? S_EV_INS_KEPT : S_EV_INS, err);
-
-	if (!p)
-		return -1;
-	db_bind_int64(p, 1, e->doc);
-	db_bind_text(p, 2, e->sku);
-	db_bind_text(p, 3, e->loc);
-	db_bind_int64(p, 4, e->st);
-	db_bind_int64(p, 5, e->qty);
-	db_bind_int64(p, 6, e->is_delta);
-	db_bind_int64(p, 7, e->as_of);
-	db_bind_text(p, 8, e->txn);
-	db_bind_text(p, 9, e->source);
-	db_bind_text(p, 10, e->file);
-	db_bind_int64(p, 11, (int64_t)e->line);
-	return step_done(p, err);
-}
-
-/* Applies snapshot e with S_POS_SNAP: 1 when applied, 0 when the rules
- * of stock_apply must decide (nothing was written), -1 on error. */
-static int pos_snap(struct state *s, const struct lb_rec *e, struct err *err)
-{
-	struct db_stmt *p = stmt(s, S_POS_SNAP, err);
-	char txn[256];
-	size_t n = strlen(e->txn);
-
-	if (!p)
-		return -1;
-	/* stored cut like struct pos's snap_txn */
-	if (n >= sizeof(txn))
-		n = sizeof(txn) - 1;
-	memcpy(txn, e->txn, n);
-	txn[n] = '\0';
-	db_bind_text(p, 1, e->sku);
-	db_bind_text(p, 2, e->loc);
-	db_bind_int64(p, 3, e->st);
-	db_bind_int64(p, 4, e->qty);
-	db_bind_int64(p, 5, e->as_of);
-	db_bind_text(p, 6, txn);
-	db_bind_int64(p, 7, e->as_of);
-	db_bind_text(p, 8, e->txn);
-	if (step_done(p, err) < 0)
-		return -1;
-	return db_changes(s->db) > 0;
-}
-
-/* The records idx[0..n) of one position, in arrival order: each event
- * recorded, the position read once before the first that applies and
- * written once after the last. */
-static int lb_position(struct state *s, const uint32_t *idx, size_t n,
-		       struct err *err)
-{
-	const struct lb_rec *e = NULL;
-	struct pos cur;
-	int loaded = 0, dirty = 0, rc;
-	size_t k;
-
-	for (k = 0; k < n; k++) {
-		e = &s->lb.r[idx[k]];
-		if (e->dupe) {
-			/* An earlier record of the batch has this txn_id. */
-			if (e->stats)
-				e->stats->dupes++;
-			continue;
-		}
-		if (lb_event(s, e, err) < 0)
-			goto fail;
-		if (e->kept)
-			continue;
-		if (db_changes(s->db) == 0) {
-			/* This txn_id was loaded before: a replay never
-			 * counts twice. */
-			e->stats->dupes++;
-			continue;
-		}
-		if (n == 1 && !e->is_delta) {
-			/* The common case, one snapshot for the position:
-			 * one statement, unless the position needs the rules
-			 * below (stale, or deltas after the snapshot). */
-			if ((rc = pos_snap(s, e, err)) < 0)
-				goto fail;
-			if (rc) {
-				if (e->qty < 0)
-					e->stats->negative++;
-				e->stats->applied++;
-				continue;
-			}
-		}
-		if (!loaded) {
-			if (pos_get(s, e->sku, e->loc, e->st, &cur, err) < 0)
-				goto fail;
-			loaded = 1;
-		}
-		if ((rc = stock_apply(s, e, &cur, err)) < 0)
-			goto fail;
-		if (rc) {
-			dirty = 1;
-			cur.found = 1;
-		}
-	}
-	if (dirty && pos_put(s, e->sku, e->loc, e->st, &cur, err) < 0)
-		goto fail;
-	return 0;
-fail:
-	err_locate(err, e->file, e->line, 0, NULL);
-	return -1;
-}
-
-static int lb_keycmp(const struct lb_rec *a, const struct lb_rec *b)
-{
-	int c = strcmp(a->sku, b->sku);
-
-	if (!c)
-		c = strcmp(a->loc, b->loc);
-	if (!c)
-		c = (a->st > b->st) - (a->st < b->st);
-	return c;
-}
-
-/* Position order (the positions key, BINARY collation = strcmp), then
- * arrival order. */
-static int lb_cmp(const void *x, const void *y, void *ud)
-{
-	const struct lb_rec *r = ud;
-	uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
-	int c = lb_keycmp(&r[i], &r[j]);
-
-	return c ? c : (i > j) - (i < j);
-}
-
-/* Slots of the txn_id hash set for n records: a power of two, at least
- * twice n. */
-static size_t lb_hash_size(size_t n)
-{
-	size_t size = 16;
-
-	while (size < 2 * n)
-		size *= 2;
-	return size;
-}
-
-/* Marks every record whose txn_id an earlier record of the batch has. */
-static void lb_dupes(struct load_batch *b)
-{
-	size_t size = lb_hash_size(b->n), mask = size - 1, i, h;
-	const unsigned char *t;
-
-	memset(b->seen, 0, size * sizeof(*b->seen));
-	for (i = 0; i < b->n; i++) {
-		h = 2166136261u;
-		for (t = (const unsigned char *)b->r[i].txn; *t; t++)
-			h = (h ^ *t) * 16777619u;
-		for (h &= mask; b->seen[h]; h = (h + 1) & mask)
-			if (!strcmp(b->r[b->seen[h] - 1].txn, b->r[i].txn))
-				break;
-		if (b->seen[h])
-			b->r[i].dupe = 1;
-		else
-			b->seen[h] = (uint32_t)i + 1;
-	}
-}
-
-static void lb_discard(struct state *s)
-{
-	s->lb.n = 0;
-	s->lb.source = s->lb.file = NULL;
-	arena_reset(&s->lb.a);
-}
-
-/* Applies the batch (see struct load_batch). */
-static int lb_apply(struct state *s, struct err *err)
-{
-	struct load_batch *b = &s->lb;
-	size_t i, j;
-	int rc = 0;
-
-	if (!b->n)
-		return 0;
-	if (b->n > 1)
-		lb_dupes(b);
-	for (i = 0; i < b->n; i++)
-		b->order[i] = (uint32_t)i;
-	if (b->n > 1)
-		qsort_r(b->order, b->n, sizeof(*b->order), lb_cmp, b->r);
-	for (i = 0; i < b->n && !rc; i = j) {
-		for (j = i + 1; j < b->n && !lb_keycmp(&b->r[b->order[i]],
-						       &b->r[b->order[j]]);
-		     j++)
-			;
-		rc = lb_position(s, b->order + i, j - i, err);
-	}
-	lb_discard(s);
-	return rc;
-}
-
-void state_load_batching(struct state *s)
-{
-	s->lb_on = s->in_tx;
-}
-
-int state_load_flush(struct state *s, struct err *err)
-{
-	s->lb_on = 0;
-	return lb_apply(s, err);
-}
-
-void state_load_batch_max(struct state *s, size_t n)
-{
-	s->lb.want = n ? n : 1;
-}
-
-/* A copy of v in the batch's arena; the last source and file names are
- * shared. NULL stays NULL; *ok = 0 when the arena is full. */
-static const char *lb_str(struct load_batch *b, const char *v,
-			  const char **last, int *ok)
-{
-	char *c;
-
-	if (!v)
-		return NULL;
-	if (last && *last && !strcmp(*last, v))
-		return *last;
-	if (!(c = arena_strdup(&b->a, v))) {
-		*ok = 0;
-		return NULL;
-	}
-	if (last)
-		*last = c;
-	return c;
-}
-
-/* sku, location and txn_id of r copied into the batch's arena, one after
- * the other (NUL-terminated); *ok = 0 when the arena is full. */
-static const char *lb_key(struct load_batch *b, const struct canon_record *r,
-			  int *ok)
-{
-	size_t ls = strlen(r->v[STOCK_SKU]) + 1,
-	       ll = strlen(r->v[STOCK_LOCATION]) + 1,
-	       lt = strlen(r->v[STOCK_TXN_ID]) + 1;
-	char *c = arena_alloc(&b->a, ls + ll + lt);
-	static const char none[3]; /* three empty strings: the caller's
-				    * pointers stay valid until it retries */
-
-	if (!c) {
-		*ok = 0;
-		return none;
-	}
-	memcpy(c, r->v[STOCK_SKU], ls);
-	memcpy(c + ls, r->v[STOCK_LOCATION], ll);
-	memcpy(c + ls + ll, r->v[STOCK_TXN_ID], lt);
-	return c;
-}
-
-/* Queues one validated stock record; applies the batch when it is full,
- * and at once without state_load_batching (one record at a time, as
- * before). */
-static int lb_add(struct state *s, int64_t doc, const struct canon_record *r,
-		  int st, dec q, int64_t as_of, int is_delta, int kept,
-		  struct load_stats *stats, struct err *err)
-{
-	struct load_batch *b = &s->lb;
-	struct lb_rec *e;
-	int ok, tries, alone = !r->v[STOCK_SKU] || !r->v[STOCK_LOCATION];
-
-	if (!b->want)
-		b->want = LB_MAX;
-	if (!b->a.block_size)
-		arena_init(&b->a, 256 * 1024, LB_BYTES);
-	if (!b->r || b->max != b->want) {
-		if (lb_apply(s, err) < 0)
-			return -1;
-		free(b->r);
-		free(b->order);
-		free(b->seen);
-		b->max = b->want;
-		b->r = malloc(b->max * sizeof(*b->r));
-		b->order = malloc(b->max * sizeof(*b->order));
-		b->seen = malloc(lb_hash_size(b->max) * sizeof(*b->seen));
-		if (!b->r || !b->order || !b->seen) {
-			free(b->r);
-			free(b->order);
-			free(b->seen);
-			b->r = NULL;
-			b->order = NULL;
-			b->seen = NULL;
-			return err_set(err, E_NOMEM, "out of memory");
-		}
-	}
-	/* A record without a key cannot be sorted: it is applied on its
-	 * own, as one at a time (the store refuses it: NOT NULL). */
-	if ((alone || b->n == b->max) && lb_apply(s, err) < 0)
-		return -1;
-	for (tries = 0;; tries++) {
-		e = &b->r[b->n];
-		memset(e, 0, sizeof(*e));
-		ok = 1;
-		if (alone || tries == 2) {
-			/* Not copied: applied before this call returns. */
-			e->sku = r->v[STOCK_SKU];
-			e->loc = r->v[STOCK_LOCATION];
-			e->txn = r->v[STOCK_TXN_ID];
-			e->source = r->lin.source;
-			e->file = r->lin.file;
-		} else {
-			e->sku = lb_key(b, r, &ok);
-			e->loc = e->sku + strlen(e->sku) + 1;
-			e->txn = e->loc + strlen(e->loc) + 1;
-			e->source = lb_str(b, r->lin.source, &b->source, &ok);
-			e->file = lb_str(b, r->lin.file, &b->file, &ok);
-		}
-		if (ok)
-			break;
-		/* The arena is full: apply what waits, then try again. */
-		if (lb_apply(s, err) < 0)
-			return -1;
-		arena_reset(&b->a);
-	}
-	e->stats = stats;
-	e->doc = doc;
-	e->as_of = as_of;
-	e->qty = q;
-	e->line = r->lin.line;
-	e->st = st;
-	e->is_delta = (unsigned char)is_delta;
-	e->kept = (unsigned char)kept;
-	b->n++;
-	if (!s->lb_on || alone || tries == 2 || b->n == b->max)
-		return lb_apply(s, err);
-	return 0;
-}
-
-static int load_stock(struct state *s, int64_t doc,
-		      const struct canon_record *r, struct load_stats *stats,
-		      struct err *err)
-{
-	int st = -1, is_delta = r->v[STOCK_MODE] &&
-				!strcmp(r->v[STOCK_MODE], "delta");
-	dec q;
-	int64_t as_of;
-	const char *states = CANON_STATES, *c;
-	size_t n = strlen(r->v[STOCK_STATE]);
-	int i = 0;
-
-	for (c = states; *c; i++) {
-		const char *bar = strchr(c, '|');
-		size_t len = bar ? (size_t)(bar - c) : strlen(c);
-
-		if (len == n && !memcmp(c, r->v[STOCK_STATE], n)) {
-			st = i;
-			break;
-		}
-		if (!bar)
-			break;
-		c = bar + 1;
-	}
-	if (st < 0 || dec_parse(r->v[STOCK_QUANTITY],
-				strlen(r->v[STOCK_QUANTITY]), '.', 0, &q) ||
-	    dt_parse_iso(r->v[STOCK_AS_OF], strlen(r->v[STOCK_AS_OF]),
-			 &as_of) ||
-	    !r->v[STOCK_TXN_ID])
-		return err_set(err, E_VALIDATE,
-			       "stock record not in canonical form");
-	return lb_add(s, doc, r, st, q, as_of, is_delta, 0, stats, err);
-}
-
-int state_keep_unapplied(struct state *s, int64_t doc,
-			 const struct canon_record *r, struct err *err)
-{
-	const char *states = CANON_STATES, *c;
-	size_t n;
-	int st = -1, i = 0;
-	dec q;
-	int64_t as_of;
-
-	if (r->kind != CANON_STOCK || !r->v[STOCK_STATE] ||
-	    !r->v[STOCK_QUANTITY] || !r->v[STOCK_AS_OF] || !r->v[STOCK_TXN_ID])
-		return err_set(err, E_VALIDATE,
-			       "stock record not in canonical form");
-	n = strlen(r->v[STOCK_STATE]);
-	for (c = states; *c; i++) {
-		const char *bar = strchr(c, '|');
-		size_t len = bar ? (size_t)(bar - c) : strlen(c);
-
-		if (len == n && !memcmp(c, r->v[STOCK_STATE], n)) {
-			st = i;
-			break;
-		}
-		if (!bar)
-			break;
-		c = bar + 1;
-	}
-	if (st < 0 ||
-	    dec_parse(r->v[STOCK_QUANTITY], strlen(r->v[STOCK_QUANTITY]), '.',
-		      0, &q) ||
-	    dt_parse_iso(r->v[STOCK_AS_OF], strlen(r->v[STOCK_AS_OF]), &as_of))
-		return err_set(err, E_VALIDATE,
-			       "stock record not in canonical form");
-	/* Queued with the applied records: which of two records with one
-	 * txn_id is kept depends on their order. */
-	return lb_add(s, doc, r, st, q, as_of,
-		      r->v[STOCK_MODE] && !strcmp(r->v[STOCK_MODE], "delta"),
-		      1, NULL, err);
-}
-
-int state_load_record(struct state *s, int64_t doc,
-		      const struct canon_record *r, struct load_stats *st,
-		      struct err *err)
-{
-	switch (r->kind) {
-	case CANON_ITEM:
-		if (upsert(s, S_ITEM_UPSERT, doc, r, ITEM_NFIELDS, err) < 0)
-			return -1;
-		break;
-	case CANON_LOCATION:
-		if (upsert(s, S_LOC_UPSERT, doc, r, LOC_NFIELDS, err) < 0)
-			return -1;
-		break;
-	case CANON_PRICE:
-		if (upsert_price(s, doc, r, err) < 0)
-			return -1;
-		break;
-	case CANON_STOCK:
-		return load_stock(s, doc, r, st, err);
-	default:
-		return err_set(err, E_INTERNAL, "unknown record kind");
-	}
-	if (db_changes(s->db))
-		st->applied++;
-	else
-		st->stale++;
-	return 0;
-}
-
-int state_unload_doc(struct state *s, int64_t doc, struct err *err)
-{
-	struct db_stmt *p = lb_apply(s, err) < 0
-				  ? NULL
-				  : stmt(s, S_EV_DOC_KEYS, err);
-	struct key {
-		char *sku, *loc;
-		int st;
-	} *keys = NULL;
-	size_t n = 0, cap = 0, i;
-	int rc, ret = -1;
-
-	if (!p)
-		return -1;
-	db_bind_int64(p, 1, doc);
-	while ((rc = db_step(p, err)) == 1) {
-		if (n == cap) {
-			struct key *nk;
-
-			cap = cap ? cap * 2 : 64;
-			if (!(nk = realloc(keys, cap * sizeof(*keys))))
-				goto nomem;
-			keys = nk;
-		}
-		keys[n].sku = strdup(db_col_text(p, 0));
-		keys[n].loc = strdup(db_col_text(p, 1));
-		keys[n].st = (int)db_col_int64(p, 2);
-		n++;
-		if (!keys[n - 1].sku || !keys[n - 1].loc)
-			goto nomem;
-	}
-	db_reset(p);
-	if (rc != 0)
-		goto out;
-	if (!(p = stmt(s, S_EV_DOC_DEL, err)))
-		goto out;
-	db_bind_int64(p, 1, doc);
-	if (step_done(p, err) < 0)
-		goto out;
-	for (i = 0; i < n; i++)
-		if (recompute(s, keys[i].sku, keys[i].loc, keys[i].st, err) <
-		    0)
-			goto out;
-	ret = 0;
-	goto out;
-nomem:
-	db_reset(p);
-	err_set(err, E_NOMEM, "out of memory");
-out:
-	for (i = 0; i < n; i++) {
-		free(keys[i].sku);
-		free(keys[i].loc);
-	}
-	free(keys);
-	return ret;
-}
 
 int state_positions_each(struct state *s,
 			 int (*cb)(void *ud, const struct state_position *p),
 			 void *ud, struct err *err)
 {
-	struct db_stmt *p = lb_apply(s, err) < 0
+	struct db_stmt *p = state_lb_apply(s, err) < 0
 				  ? NULL
-				  : stmt(s, S_POSITIONS, err);
+				  : state_stmt(s, S_POSITIONS, err);
 	struct state_position pos;
 	int rc, cbrc = 0;
 
@@ -1757,9 +1001,9 @@ int state_positions_items_each(struct state *s, int with_type,
 					 const struct state_position *p),
 			       void *ud, struct err *err)
 {
-	struct db_stmt *p = lb_apply(s, err) < 0
+	struct db_stmt *p = state_lb_apply(s, err) < 0
 				  ? NULL
-				  : stmt(s, with_type ? S_POSITIONS_ITEMS
+				  : state_stmt(s, with_type ? S_POSITIONS_ITEMS
 						      : S_POSITIONS_ITEMS_NOTYPE,
 					 err);
 	struct state_position pos;
@@ -1802,7 +1046,7 @@ int state_items_each(struct state *s,
 			       const char *price, const char *currency),
 		     void *ud, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_ITEMS, err);
+	struct db_stmt *p = state_stmt(s, S_ITEMS, err);
 	const char *v[ITEM_NFIELDS];
 	int rc, i, cbrc = 0;
 
@@ -1824,7 +1068,7 @@ int state_items_each(struct state *s,
 int state_item_get(struct state *s, const char *sku, const char **fields,
 		   int *found, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_ITEM_GET, err);
+	struct db_stmt *p = state_stmt(s, S_ITEM_GET, err);
 	int rc, i;
 
 	if (!p)
@@ -1853,7 +1097,7 @@ int state_delivery_find(struct state *s, const char *target, const char *sha,
 			char *file_name, size_t n, int *found,
 			struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_DELIV_FIND, err);
+	struct db_stmt *p = state_stmt(s, S_DELIV_FIND, err);
 	int rc;
 
 	if (!p)
@@ -1866,7 +1110,7 @@ int state_delivery_find(struct state *s, const char *target, const char *sha,
 	if (file_name && n) {
 		file_name[0] = '\0';
 		if (*found)
-			col_copy(p, 0, file_name, n);
+			state_col_copy(p, 0, file_name, n);
 	}
 	db_reset(p);
 	if (rc < 0)
@@ -1878,7 +1122,7 @@ int state_delivery_add(struct state *s, const char *target, const char *sha,
 		       int64_t run_id, const char *file_name,
 		       int64_t delivered_at, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_DELIV_ADD, err);
+	struct db_stmt *p = state_stmt(s, S_DELIV_ADD, err);
 
 	if (!p)
 		return -1;
@@ -1887,14 +1131,14 @@ int state_delivery_add(struct state *s, const char *target, const char *sha,
 	db_bind_int64(p, 3, run_id);
 	db_bind_text(p, 4, file_name);
 	db_bind_int64(p, 5, delivered_at);
-	return step_done(p, err);
+	return state_step_done(p, err);
 }
 
 int state_delivery_latest(struct state *s, const char *target,
 			  char *file_name, size_t n, int *found,
 			  struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_DELIV_LATEST, err);
+	struct db_stmt *p = state_stmt(s, S_DELIV_LATEST, err);
 	int rc;
 
 	if (!p)
@@ -1903,7 +1147,7 @@ int state_delivery_latest(struct state *s, const char *target,
 	rc = db_step(p, err);
 	*found = rc == 1;
 	if (*found)
-		col_copy(p, 0, file_name, n);
+		state_col_copy(p, 0, file_name, n);
 	db_reset(p);
 	if (rc < 0)
 		return -1;
@@ -1914,7 +1158,7 @@ int state_delivery_name_used(struct state *s, const char *target,
 			     const char *file_name, int *used,
 			     struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_DELIV_NAME, err);
+	struct db_stmt *p = state_stmt(s, S_DELIV_NAME, err);
 	int rc;
 
 	if (!p)
@@ -1932,13 +1176,13 @@ int state_delivery_name_used(struct state *s, const char *target,
 int state_delivery_last(struct state *s, const char *target, int64_t *at,
 			struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_DELIV_LAST, err);
+	struct db_stmt *p = state_stmt(s, S_DELIV_LAST, err);
 
 	if (!p)
 		return -1;
 	db_bind_text(p, 1, target);
 	*at = 0;
-	if (one_row(db_step(p, err), p, err) < 0)
+	if (state_one_row(db_step(p, err), p, err) < 0)
 		return -1;
 	*at = db_col_int64(p, 0);
 	db_reset(p);
@@ -1948,19 +1192,19 @@ int state_delivery_last(struct state *s, const char *target, int64_t *at,
 int state_source_fetched(struct state *s, const char *source, int64_t at,
 			 struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_SRC_FETCHED, err);
+	struct db_stmt *p = state_stmt(s, S_SRC_FETCHED, err);
 
 	if (!p)
 		return -1;
 	db_bind_text(p, 1, source);
 	db_bind_int64(p, 2, at);
-	return step_done(p, err);
+	return state_step_done(p, err);
 }
 
 int state_source_last_fetch(struct state *s, const char *source,
 			    int64_t *at, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_SRC_LAST, err);
+	struct db_stmt *p = state_stmt(s, S_SRC_LAST, err);
 	int rc;
 
 	if (!p)
@@ -1977,7 +1221,7 @@ int state_source_last_fetch(struct state *s, const char *source,
 int state_counter_get(struct state *s, const char *name, int64_t *value,
 		      struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_COUNTER_GET, err);
+	struct db_stmt *p = state_stmt(s, S_COUNTER_GET, err);
 	int rc;
 
 	if (!p)
@@ -1991,67 +1235,15 @@ int state_counter_get(struct state *s, const char *name, int64_t *value,
 	return 0;
 }
 
-int state_interchange_find(struct state *s, const char *format,
-			   const char *sender, const char *receiver,
-			   const char *control, struct state_interchange *out,
-			   int *found, struct err *err)
-{
-	struct db_stmt *p = stmt(s, S_IC_FIND, err);
-	int rc;
-
-	*found = 0;
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, format);
-	db_bind_text(p, 2, sender);
-	db_bind_text(p, 3, receiver);
-	db_bind_text(p, 4, control);
-	rc = db_step(p, err);
-	if (rc == 1) {
-		memset(out, 0, sizeof(*out));
-		snprintf(out->format, sizeof(out->format), "%s", format);
-		snprintf(out->sender, sizeof(out->sender), "%s", sender);
-		snprintf(out->receiver, sizeof(out->receiver), "%s", receiver);
-		snprintf(out->control, sizeof(out->control), "%s", control);
-		col_copy(p, 0, out->sha256, sizeof(out->sha256));
-		col_copy(p, 1, out->source, sizeof(out->source));
-		col_copy(p, 2, out->doc, sizeof(out->doc));
-		col_copy(p, 3, out->doc_sha, sizeof(out->doc_sha));
-		out->run_id = db_col_int64(p, 4);
-		*found = 1;
-	}
-	db_reset(p);
-	return rc < 0 ? -1 : 0;
-}
-
-int state_interchange_add(struct state *s, const struct state_interchange *ic,
-			  struct err *err)
-{
-	struct db_stmt *p = stmt(s, S_IC_ADD, err);
-
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, ic->format);
-	db_bind_text(p, 2, ic->sender);
-	db_bind_text(p, 3, ic->receiver);
-	db_bind_text(p, 4, ic->control);
-	db_bind_text(p, 5, ic->sha256);
-	db_bind_text(p, 6, ic->source);
-	db_bind_text(p, 7, ic->doc);
-	db_bind_text(p, 8, ic->doc_sha);
-	db_bind_int64(p, 9, ic->run_id);
-	return step_done(p, err);
-}
-
 int state_counter_next(struct state *s, const char *name, int64_t *value,
 		       struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_COUNTER_BUMP, err);
+	struct db_stmt *p = state_stmt(s, S_COUNTER_BUMP, err);
 
 	if (!p)
 		return -1;
 	db_bind_text(p, 1, name);
-	if (step_done(p, err) < 0)
+	if (state_step_done(p, err) < 0)
 		return -1;
 	return state_counter_get(s, name, value, err);
 }
@@ -2066,7 +1258,7 @@ int state_integrity(struct state *s, int *ok, struct err *err)
 	const char *v;
 	int pg = db_kind_of(s->db) == DB_POSTGRES;
 
-	if (lb_apply(s, err) < 0)
+	if (state_lb_apply(s, err) < 0)
 		return -1;
 	(void)err;
 	*ok = 0;
@@ -2087,7 +1279,7 @@ int state_units_in_state_each(struct state *s, int unit_state,
 {
 	struct db_stmt *p;
 
-	if (!(p = stmt(s, S_UNITS_IN_STATE, err)))
+	if (!(p = state_stmt(s, S_UNITS_IN_STATE, err)))
 		return -1;
 	db_bind_int64(p, 1, unit_state);
 	db_bind_text(p, 2, stage);
@@ -2114,7 +1306,7 @@ static int one_int(struct db_stmt *p, int64_t *v, int *found,
 
 int state_run_last_done(struct state *s, int64_t *at, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_RUN_LAST_DONE, err);
+	struct db_stmt *p = state_stmt(s, S_RUN_LAST_DONE, err);
 	const char *iso;
 	int rc;
 
@@ -2133,9 +1325,9 @@ int state_run_last_done(struct state *s, int64_t *at, struct err *err)
 
 int state_positions_negative(struct state *s, int64_t *n, struct err *err)
 {
-	struct db_stmt *p = lb_apply(s, err) < 0
+	struct db_stmt *p = state_lb_apply(s, err) < 0
 				  ? NULL
-				  : stmt(s, S_POS_NEGATIVE, err);
+				  : state_stmt(s, S_POS_NEGATIVE, err);
 
 	if (!p)
 		return -1;
@@ -2145,9 +1337,9 @@ int state_positions_negative(struct state *s, int64_t *n, struct err *err)
 int state_run_oldest_event(struct state *s, int64_t run_id, int64_t *as_of,
 			   int *found, struct err *err)
 {
-	struct db_stmt *p = lb_apply(s, err) < 0
+	struct db_stmt *p = state_lb_apply(s, err) < 0
 				  ? NULL
-				  : stmt(s, S_RUN_OLDEST_EV, err);
+				  : state_stmt(s, S_RUN_OLDEST_EV, err);
 
 	if (!p)
 		return -1;
@@ -2161,7 +1353,7 @@ int state_run_deliveries_each(struct state *s, int64_t run_id,
 					int64_t delivered_at),
 			      void *ud, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_RUN_DELIVS, err);
+	struct db_stmt *p = state_stmt(s, S_RUN_DELIVS, err);
 	int rc;
 
 	if (!p)
@@ -2184,19 +1376,19 @@ int state_run_deliveries_each(struct state *s, int64_t run_id,
 int state_target_checked(struct state *s, const char *target, int64_t at,
 			 struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_CHECK_SET, err);
+	struct db_stmt *p = state_stmt(s, S_CHECK_SET, err);
 
 	if (!p)
 		return -1;
 	db_bind_text(p, 1, target);
 	db_bind_int64(p, 2, at);
-	return step_done(p, err);
+	return state_step_done(p, err);
 }
 
 int state_target_last_check(struct state *s, const char *target,
 			    int64_t *at, struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_CHECK_GET, err);
+	struct db_stmt *p = state_stmt(s, S_CHECK_GET, err);
 
 	if (!p)
 		return -1;
@@ -2208,7 +1400,7 @@ int state_delivery_info(struct state *s, const char *target,
 			struct state_delivery *out, int *found,
 			struct err *err)
 {
-	struct db_stmt *p = stmt(s, S_DELIV_INFO, err);
+	struct db_stmt *p = state_stmt(s, S_DELIV_INFO, err);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -2220,8 +1412,8 @@ int state_delivery_info(struct state *s, const char *target,
 	if (rc == 1) {
 		*found = 1;
 		out->delivered_at = db_col_int64(p, 0);
-		col_copy(p, 1, out->file_name, sizeof(out->file_name));
-		col_copy(p, 2, out->sha256, sizeof(out->sha256));
+		state_col_copy(p, 1, out->file_name, sizeof(out->file_name));
+		state_col_copy(p, 2, out->sha256, sizeof(out->sha256));
 		out->run_id = db_col_int64(p, 3);
 	}
 	db_reset(p);
@@ -2235,9 +1427,9 @@ int state_reconcile_each(struct state *s, int state, const char *source_a,
 			 int (*cb)(void *ud, const struct state_recon_pair *r),
 			 void *ud, struct err *err)
 {
-	struct db_stmt *p = lb_apply(s, err) < 0
+	struct db_stmt *p = state_lb_apply(s, err) < 0
 				  ? NULL
-				  : stmt(s, S_RECONCILE, err);
+				  : state_stmt(s, S_RECONCILE, err);
 	struct state_recon_pair r;
 	int rc, cbrc = 0;
 
@@ -2266,99 +1458,4 @@ int state_reconcile_each(struct state *s, int state, const char *source_a,
 	if (rc < 0)
 		return -1;
 	return cbrc < 0 ? -1 : 0;
-}
-
-int state_ack_find(struct state *s, const struct state_ack *key,
-		   char *file_name, size_t n, int *found, struct err *err)
-{
-	struct db_stmt *p = stmt(s, S_ACK_FIND, err);
-	int rc;
-
-	*found = 0;
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, key->source);
-	db_bind_text(p, 2, key->format);
-	db_bind_text(p, 3, key->sender);
-	db_bind_text(p, 4, key->receiver);
-	db_bind_text(p, 5, key->control);
-	db_bind_text(p, 6, key->grp);
-	rc = db_step(p, err);
-	if (rc == 1) {
-		col_copy(p, 0, file_name, n);
-		*found = 1;
-	}
-	db_reset(p);
-	return rc < 0 ? -1 : 0;
-}
-
-int state_ack_add(struct state *s, const struct state_ack *a,
-		  struct err *err)
-{
-	struct db_stmt *p = stmt(s, S_ACK_ADD, err);
-
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, a->source);
-	db_bind_text(p, 2, a->format);
-	db_bind_text(p, 3, a->sender);
-	db_bind_text(p, 4, a->receiver);
-	db_bind_text(p, 5, a->control);
-	db_bind_text(p, 6, a->grp);
-	db_bind_text(p, 7, a->doc);
-	db_bind_int64(p, 8, a->run_id);
-	db_bind_text(p, 9, a->ack_type);
-	db_bind_int64(p, 10, a->ack_control);
-	db_bind_text(p, 11, a->file_name);
-	db_bind_blob(p, 12, a->content ? a->content : "", a->len);
-	return step_done(p, err);
-}
-
-int state_acks_unsent_each(struct state *s, const char *source,
-			   int (*cb)(void *ud, const struct state_ack *a),
-			   void *ud, struct err *err)
-{
-	struct db_stmt *p = stmt(s, S_ACKS_UNSENT, err);
-	struct state_ack a;
-	int rc;
-
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, source);
-	while ((rc = db_step(p, err)) == 1) {
-		memset(&a, 0, sizeof(a));
-		snprintf(a.source, sizeof(a.source), "%s", source);
-		col_copy(p, 0, a.format, sizeof(a.format));
-		col_copy(p, 1, a.sender, sizeof(a.sender));
-		col_copy(p, 2, a.receiver, sizeof(a.receiver));
-		col_copy(p, 3, a.control, sizeof(a.control));
-		col_copy(p, 4, a.grp, sizeof(a.grp));
-		col_copy(p, 5, a.doc, sizeof(a.doc));
-		a.run_id = db_col_int64(p, 6);
-		col_copy(p, 7, a.ack_type, sizeof(a.ack_type));
-		a.ack_control = db_col_int64(p, 8);
-		col_copy(p, 9, a.file_name, sizeof(a.file_name));
-		a.content = db_col_blob(p, 10, &a.len);
-		if (!a.content)
-			a.content = "";
-		if (cb(ud, &a)) {
-			rc = 0;
-			break;
-		}
-	}
-	db_reset(p);
-	return rc < 0 ? -1 : 0;
-}
-
-int state_ack_sent(struct state *s, const char *source,
-		   const char *file_name, int64_t at, struct err *err)
-{
-	struct db_stmt *p = stmt(s, S_ACK_SENT, err);
-
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, source);
-	db_bind_text(p, 2, file_name);
-	db_bind_int64(p, 3, at > 0 ? at : 1);
-	return step_done(p, err);
 }

@@ -39,6 +39,8 @@ struct state_unit {
 	char output_path[4096];
 	char output_sha[65];
 	int64_t records_in, records_out, rejects, dupes, stale;
+	int64_t held;            /* load: stock records held by authority */
+	int64_t converted;       /* load: records converted to another unit */
 	int64_t started_ms, finished_ms;
 	char error[1024];
 	char detail[1024];       /* stage-specific note, e.g. "unchanged" */
@@ -146,6 +148,24 @@ int state_file_post_set(struct state *s, const char *source,
 			const char *name, uint64_t size, int64_t mtime,
 			const char *post_state, struct err *err);
 
+/* Arrival keys (issue 15): the order in which records reached the
+ * pipeline. file: the fetch sequence of the record's file (given when the
+ * file is planned for fetching; a file of a later run gets a later
+ * number, whenever it is loaded); member: the document's index in its
+ * archive (0 for a plain file); line: the record's ordinal in the
+ * document's canonical output (1, 2, ...). Compared in that order, a
+ * greater key arrived later. Ties in as_of between stock snapshots,
+ * between a snapshot and a delta, and between master-data rows (a row
+ * without as_of counts as older than any dated one) are decided by it,
+ * so the outcome does not depend on the order documents are loaded in. */
+struct state_arrival {
+	int64_t file, member, line;
+};
+/* The arrival key the next loaded record carries (state_load_record,
+ * state_keep_unapplied); {0, 0, 0} until set. Then txn_id breaks ties
+ * between equal keys, as before arrival keys existed. */
+void state_load_arrival(struct state *s, const struct state_arrival *a);
+
 /* Loading canonical records. doc identifies the document (its map unit
  * id) so a rerun can take back exactly what it loaded. */
 struct load_stats {
@@ -154,6 +174,13 @@ struct load_stats {
 	int64_t stale;      /* older than the position's snapshot */
 	int64_t negative;   /* positions driven below zero */
 	int64_t unauthorized; /* from a source that does not own the state */
+	int64_t converted;  /* converted to the item's unit of measure (for
+			     * the unit-of-measure conversion to count) */
+	/* Optional: told the arrival line (state_load_arrival) of every
+	 * stale record when its fate is decided (a batch decides after the
+	 * record was given), for on_stale: reject. */
+	void (*on_stale)(void *ud, int64_t line);
+	void *on_stale_ud;
 };
 int state_load_record(struct state *s, int64_t doc,
 		      const struct canon_record *r, struct load_stats *st,
@@ -268,6 +295,9 @@ struct state_interchange {
 	char sha256[65];
 	char source[128], doc[512], doc_sha[65];
 	int64_t run_id;
+	/* its records in the document's canonical output, first..last (1 =
+	 * the first line; last < first when it had none): state_ic.h */
+	int64_t first_rec, last_rec;
 };
 /* *found = 1 and *out filled when the key is recorded, else *found = 0. */
 int state_interchange_find(struct state *s, const char *format,

@@ -368,14 +368,18 @@ int state_work_load_units_each(struct state *s, int64_t run_id,
 	int rc;
 
 	/* l = load unit, m = its map unit, p = the unpack unit above that,
-	 * whose parent is the fetch unit of the file. */
+	 * whose parent f is the fetch unit of the file: in arrival order
+	 * (the file's fetch sequence, then the member), so the counts of
+	 * stale records do not depend on the listing order either. */
 	if (q_prepare(&q, s,
 		      "SELECT l.id FROM units l"
 		      " LEFT JOIN units m ON m.id = l.parent"
 		      " LEFT JOIN units p ON p.id = m.parent"
+		      " LEFT JOIN units f ON f.id = p.parent"
 		      " WHERE l.run_id = ?1 AND l.stage = 'load'"
 		      " AND l.scope = ?2"
-		      " ORDER BY coalesce(p.parent, 0), coalesce(m.id, 0), l.id",
+		      " ORDER BY coalesce(f.arr_file, 0), coalesce(p.parent, 0),"
+		      " coalesce(m.id, 0), l.id",
 		      err) < 0)
 		return -1;
 	db_bind_int64(q.st, 1, run_id);

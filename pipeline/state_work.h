@@ -78,8 +78,8 @@ int state_work_retry_failed(struct state *s, int64_t run_id, int64_t *n,
 			    struct err *err);
 
 /* The load units of run_id and source, in the order their documents
- * arrived: by the fetch unit their file came from, then by document
- * within an archive. That is the order one process loads them in, so the
+ * arrived: by the fetch sequence of their file (state_arrival.h), then
+ * by document within an archive. That is the order one process loads them in, so the
  * outcome (the later of two master-data rows without as_of wins) does not
  * depend on how many workers mapped them or in what order they finished.
  * The callback gets a copy it may modify; a non-zero return stops. */

@@ -162,6 +162,28 @@ T_TEST(config_minimal_defaults)
 	T_EQ_INT(s->after_load, CFG_AFTER_LEAVE);
 	T_EQ_STR(s->processed_dir, "processed");
 	T_EQ_INT(s->reject_threshold_pct, 20);
+	T_EQ_INT(s->stale_reject, 0); /* on_stale: warn */
+	config_free(c);
+}
+
+T_TEST(config_on_stale_reject)
+{
+	struct config *c = NULL;
+	struct err e = ERR_INIT;
+
+	unsetenv("STOCKPIPE_STATE_DIR");
+	T_ASSERT(t_write_file("c.yaml", "sources:\n"
+					"  - name: a\n"
+					"    path: in\n"
+					"    mapping: m.yaml\n"
+					"    on_stale: reject\n"
+					"  - name: b\n"
+					"    path: in\n"
+					"    mapping: m.yaml\n"
+					"    on_stale: warn\n") == 0);
+	T_OK(config_load("c.yaml", NULL, &c, &e), &e);
+	T_EQ_INT(c->sources[0].stale_reject, 1);
+	T_EQ_INT(c->sources[1].stale_reject, 0);
 	config_free(c);
 }
 
@@ -397,6 +419,9 @@ T_TEST(config_source_errors)
 		 0);
 	T_EQ_INT(refused(SRC "    after_load: archive\n", 5, 17,
 			 "after_load must be leave, move or delete"),
+		 0);
+	T_EQ_INT(refused(SRC "    on_stale: drop\n", 5, 15,
+			 "on_stale must be warn or reject, not 'drop'"),
 		 0);
 	T_EQ_INT(refused(SRC "    reject_threshold: 101%\n", 5, 23,
 			 "reject_threshold must be a percentage"),

@@ -113,8 +113,10 @@ T_TEST(state_equal_time_snapshots_resolve_by_txn)
 	char pa[4096];
 
 	memset(&ls, 0, sizeof(ls));
-	/* Two snapshots with the same as_of, loaded in both orders: the
-	 * same winner (greater txn_id) either way. */
+	/* Two snapshots with the same as_of and no arrival keys (as loaded
+	 * without state_load_arrival), loaded in both orders: the same
+	 * winner (greater txn_id) either way. With arrival keys the later
+	 * arrival wins instead: t_arrival.c. */
 	T_OK(state_open("a", &a, &e), &e);
 	T_OK(state_open("b", &b, &e), &e);
 	T_OK(load(a, 1, stock("A", "L", "on_hand", "5", "snapshot",

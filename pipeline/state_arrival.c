@@ -1,0 +1,132 @@
+/* state_arrival.c - arrival keys of fetched files and documents; see
+ * state_arrival.h. Statements are prepared per call: a few per file or
+ * document, never per record.
+ */
+#include "state_arrival.h"
+#include "db.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int state_arrival_fetch(struct state *s, int64_t unit, struct err *err)
+{
+	struct db *d = state_db(s);
+	struct db_stmt *st;
+	int64_t seq;
+	int rc;
+
+	if (!(st = db_prepare(d, "SELECT arr_file FROM units WHERE id = ?", 0,
+			      err)))
+		return -1;
+	db_bind_int64(st, 1, unit);
+	rc = db_step(st, err);
+	seq = rc == 1 ? db_col_int64(st, 0) : 0;
+	db_finalize(st);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return err_set(err, E_INTERNAL, "no fetch unit %lld",
+			       (long long)unit);
+	if (seq > 0)
+		return 0;
+	if (state_counter_next(s, "arrival:fetch", &seq, err) < 0)
+		return -1;
+	if (!(st = db_prepare(d, "UPDATE units SET arr_file = ? WHERE id = ?",
+			      0, err)))
+		return -1;
+	db_bind_int64(st, 1, seq);
+	db_bind_int64(st, 2, unit);
+	rc = db_step(st, err);
+	db_finalize(st);
+	return rc < 0 ? -1 : 0;
+}
+
+int state_arrival_doc(struct state *s, int64_t doc, struct state_arrival *a,
+		      struct err *err)
+{
+	/* m = the document's map unit, p = the unpack unit above it, whose
+	 * parent f is the fetch unit of the file. */
+	static const char q[] =
+		"SELECT f.id, f.arr_file, (SELECT count(*) FROM units x"
+		" WHERE x.parent = m.parent AND x.stage = 'map'"
+		" AND x.id < m.id) FROM units m"
+		" JOIN units p ON p.id = m.parent"
+		" JOIN units f ON f.id = p.parent AND f.stage = 'fetch'"
+		" WHERE m.id = ?";
+	struct db_stmt *st = db_prepare(state_db(s), q, 0, err);
+	int64_t fetch = 0;
+	int rc;
+
+	memset(a, 0, sizeof(*a));
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, doc);
+	rc = db_step(st, err);
+	if (rc == 1) {
+		fetch = db_col_int64(st, 0);
+		a->file = db_col_int64(st, 1);
+		a->member = db_col_int64(st, 2);
+	}
+	db_finalize(st);
+	if (rc < 0)
+		return -1;
+	if (rc == 0 || a->file > 0)
+		return 0;
+	if (state_arrival_fetch(s, fetch, err) < 0)
+		return -1;
+	return state_arrival_doc(s, doc, a, err);
+}
+
+int state_arrival_plan_add(struct state_arrival_plan *p, int64_t unit,
+			   int64_t mtime, const char *name, struct err *err)
+{
+	struct state_arrival_file *f;
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 64;
+
+		if (!(f = realloc(p->a, cap * sizeof(*f))))
+			return err_set(err, E_NOMEM, "out of memory");
+		p->a = f;
+		p->cap = cap;
+	}
+	f = &p->a[p->n];
+	if (!(f->name = strdup(name)))
+		return err_set(err, E_NOMEM, "out of memory");
+	f->unit = unit;
+	f->mtime = mtime;
+	p->n++;
+	return 0;
+}
+
+static int file_cmp(const void *x, const void *y)
+{
+	const struct state_arrival_file *a = x, *b = y;
+
+	if (a->mtime != b->mtime)
+		return a->mtime < b->mtime ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+int state_arrival_plan_assign(struct state_arrival_plan *p, struct state *s,
+			      struct err *err)
+{
+	size_t i;
+
+	if (p->n > 1)
+		qsort(p->a, p->n, sizeof(*p->a), file_cmp);
+	for (i = 0; i < p->n; i++)
+		if (state_arrival_fetch(s, p->a[i].unit, err) < 0)
+			return -1;
+	return 0;
+}
+
+void state_arrival_plan_free(struct state_arrival_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		free(p->a[i].name);
+	free(p->a);
+	memset(p, 0, sizeof(*p));
+}
