@@ -237,4 +237,55 @@ grep -q "acme_mixed_20261120.x12.*quarantin" "$D/run.log" &&
 	fail "mixed X12: the document was quarantined" ||
 	pass "mixed X12: the document is not failed as a whole"
 
+# (d) both kinds from one mapping (issue 15): the 846 records read the
+# required BIA date, the 852 records the XQ period end; a set without BIA
+# fails nothing, since its records never read as_of.
+cat >"$D/m/x12_mixed.yaml" <<'EOF'
+mapping: x12-846-852-mixed
+input:
+  format: x12
+  transaction: ["846", "852"]
+context:
+  set_type: ST.01
+  as_of: BIA.04 | date("%Y%m%d") | required
+  period_end: XQ.03 | date("%Y%m%d") | required
+records:
+  - kind: stock
+    each: LIN
+    when: $set_type == "846"
+    fields:
+      sku:      LIN[02=VN].03
+      location: DC-01
+      state:    on_hand
+      quantity: QTY[01=33].02 | decimal
+      as_of:    $as_of
+  - kind: stock
+    each: LIN
+    when: $set_type == "852"
+    fields:
+      sku:      LIN[02=VN].03
+      location: STORE-012
+      state:    on_hand
+      quantity: QTY[01=33].02 | decimal
+      as_of:    $period_end
+EOF
+mkdir -p "$D/drop/edi2"
+cp "$D/drop/edi/acme_mixed_20261120.x12" "$D/drop/edi2/"
+cat >"$D/mixed.yaml" <<'EOF'
+state_dir: state2
+sources:
+  - name: edi2
+    path: drop/edi2
+    pattern: "*.x12"
+    mapping: m/x12_mixed.yaml
+targets: []
+EOF
+expect_exit_d 0 "mixed X12, both kinds mapped: the run loads them (exit 0)" "$BIN" -c "$D/mixed.yaml" run
+n=$(sqlite3 "$D/state2/state.db" "SELECT count(*) FROM stock_events" 2>/dev/null)
+k=$(sqlite3 "$D/state2/state.db" "SELECT count(*) FROM stock_events WHERE location = 'STORE-012' AND sku = 'KW-20004'" 2>/dev/null)
+[ "$n" = 4 ] && [ "$k" = 1 ] && pass "mixed X12: 3 records of the 846 set and 1 of the 852 set loaded" ||
+	fail "mixed X12 both kinds: $n events, 852's: $k"
+[ -z "$(cat "$D"/state2/rejects/1/edi2/*.jsonl 2>/dev/null)" ] && pass "mixed X12 both kinds: no reject" ||
+	fail "mixed X12 both kinds: rejects"
+
 t_done
