@@ -266,7 +266,8 @@ int outbound_load(const char *path, struct outbound **out, struct err *err)
 		size_t nf;
 		const struct canon_field *f = canon_fields(CANON_ITEM, &nf);
 
-		for (i = 0; i < nf; i++)
+		/* The item table's columns (not pack_sizes: canon.h). */
+		for (i = 0; i < nf && i < ITEM_NFIELDS; i++)
 			o->names[o->nnames++] = f[i].name;
 		for (i = 0; item_extra[i]; i++)
 			o->names[o->nnames++] = item_extra[i];
