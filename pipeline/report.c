@@ -106,6 +106,28 @@ static int on_unit(void *ud, struct state_unit *u)
 	return 0;
 }
 
+/* The records the run's load units converted to base units. */
+static int converted_count(struct state *st, int64_t run_id, int64_t *n,
+			   struct err *err)
+{
+	struct db_stmt *p = db_prepare(
+		state_db(st),
+		"SELECT coalesce(sum(converted), 0) FROM units"
+		" WHERE run_id = ? AND stage = 'load'",
+		0, err);
+	int rc;
+
+	*n = 0;
+	if (!p)
+		return -1;
+	db_bind_int64(p, 1, run_id);
+	rc = db_step(p, err);
+	if (rc == 1)
+		*n = db_col_int64(p, 0);
+	db_finalize(p);
+	return rc < 0 ? -1 : 0;
+}
+
 int report_build(struct state *st, int64_t run_id, struct report *rep,
 		 struct err *err)
 {
@@ -123,7 +145,10 @@ int report_build(struct state *st, int64_t run_id, struct report *rep,
 				     &b, err) < 0)
 			return -1;
 	}
-	rep->rejects = rep->stage[2].rejects;
+	/* The load rejects what it cannot bring to base units (load_uom.h). */
+	rep->rejects = rep->stage[2].rejects + rep->stage[3].rejects;
+	if (converted_count(st, run_id, &rep->converted, err) < 0)
+		return -1;
 	rep->dupes = rep->stage[3].dupes + rep->stage[0].dupes;
 	rep->stale = rep->stage[3].stale;
 	rep->nothing_to_do = rep->stage[0].units[US_DONE] == 0 &&
@@ -138,10 +163,12 @@ int report_json(const struct report *rep, struct buf *j)
 	buf_addf(j, "{\"run_id\":%lld,\"status\":\"%s\",\"exit_code\":%d,"
 		    "\"rejects\":%lld,\"quarantined\":%lld,"
 		    "\"duplicates_skipped\":%lld,\"stale_skipped\":%lld,"
+		    "\"converted\":%lld,"
 		    "\"failed_units\":%lld,\"delivered\":%lld,\"stages\":{",
 		 (long long)rep->run_id, rep->status, rep->exit_code,
 		 (long long)rep->rejects, (long long)rep->quarantined,
 		 (long long)rep->dupes, (long long)rep->stale,
+		 (long long)rep->converted,
 		 (long long)rep->failed, (long long)rep->delivered);
 	for (i = 0; i < REPORT_NSTAGES; i++) {
 		const struct report_stage *st = &rep->stage[i];
@@ -206,6 +233,9 @@ void report_print(const struct report *rep, FILE *out)
 			(long long)s->records_in, (long long)s->records_out,
 			(long long)s->rejects, (long long)s->dupes);
 	}
+	if (rep->converted)
+		fprintf(out, "  converted to base units: %lld record(s)\n",
+			(long long)rep->converted);
 	if (rep->notes.len)
 		fputs(rep->notes.ptr, out);
 }

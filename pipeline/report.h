@@ -28,6 +28,7 @@ struct report {
 	int exit_code;
 	struct report_stage stage[REPORT_NSTAGES];
 	int64_t rejects, quarantined, dupes, stale, failed, delivered;
+	int64_t converted;       /* records the load converted to base units */
 	int nothing_to_do;       /* no new input and nothing delivered */
 	struct buf notes;        /* human lines: failures, quarantine, files */
 	struct buf json_units;   /* JSON array body of notable units */

@@ -1,5 +1,6 @@
 /* run.c - the stage engine; see run.h for the crash-safety rules. */
 #include "run.h"
+#include "load_uom.h"
 #include "run_int.h"
 #include "config.h"
 #include "fsutil.h"
@@ -785,8 +786,8 @@ static int quarantine(struct run *r, struct state_unit *u,
 /* The compiled mapping for a document, loading (and recording the hash of)
  * each mapping once per run. NULL with E_NOTFOUND when no route matches,
  * or with the compile error. */
-static const struct mapping *mapping_for(struct src_ctx *sc, const char *doc,
-					 const char *input, struct err *err)
+const struct mapping *run_mapping_for(struct src_ctx *sc, const char *doc,
+				     const char *input, struct err *err)
 {
 	const char *path, *format = NULL;
 	struct mapping *m;
@@ -1058,7 +1059,7 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 		return r->interrupted = 1, 1;
 	if (unit_begin(r, u, sc->err) < 0)
 		return -1;
-	if (!(map = mapping_for(sc, u->ukey, u->input_path, &e))) {
+	if (!(map = run_mapping_for(sc, u->ukey, u->input_path, &e))) {
 		if (e.code == E_NOTFOUND)
 			return quarantine(r, u, &e), 0;
 		return unit_fail(r, u, &e, 0), 0;
@@ -1172,7 +1173,7 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 /* ---- load ------------------------------------------------------------- */
 
 static int load_file(struct run *r, struct state_unit *u,
-		     struct load_stats *ls, struct err *err)
+		     struct load_stats *ls, struct load_uom *ul, struct err *err)
 {
 	FILE *f = fopen(u->input_path, "rb");
 	char *line = NULL;
@@ -1181,7 +1182,7 @@ static int load_file(struct run *r, struct state_unit *u,
 	unsigned long lineno = 0;
 	struct arena a;
 	struct canon_record rec;
-	int rc = 0;
+	int rc = 0, k = 0;
 
 	if (!f)
 		return err_sys(err, "cannot open '%s'", u->input_path);
@@ -1193,11 +1194,14 @@ static int load_file(struct run *r, struct state_unit *u,
 			break;
 		}
 		arena_reset(&a);
-		if (canon_from_jsonl(line, (size_t)n, &rec, &a, err) < 0) {
+		if (canon_from_jsonl(line, (size_t)n, &rec, &a, err) < 0 ||
+		    (k = load_uom_record(ul, &rec, line, (size_t)n, &a, err)) < 0) {
 			err_locate(err, u->input_path, lineno, 0, NULL);
 			rc = -1;
 			break;
 		}
+		if (k > 0 && ++u->records_in) /* rejected: unit not convertible */
+			continue;
 		/* Only the system of record of a state may move it; the
 		 * rest is counted and reported, not applied. */
 		if (rec.kind == CANON_STOCK &&
@@ -1236,6 +1240,7 @@ static int do_load(void *ud, struct state_unit *u)
 	struct run *r = sc->r;
 	struct err e = ERR_INIT;
 	struct load_stats ls;
+	struct load_uom *ul = NULL;
 
 	if (u->state == US_DONE)
 		return 0;
@@ -1248,12 +1253,13 @@ static int do_load(void *ud, struct state_unit *u)
 	/* One document, one transaction: its records and the unit's "done"
 	 * commit together, after taking back an earlier load of the same
 	 * document (a rerun after a mapping fix). */
-	if (state_begin(r->st, &e) < 0)
-		return unit_fail(r, u, &e, 0), 0;
+	if (load_uom_open(sc, u, &ul, &e) < 0 || state_begin(r->st, &e) < 0)
+		return load_uom_close(ul), unit_fail(r, u, &e, 0), 0;
 	state_load_batching(r->st);
 	if (state_unload_doc(r->st, u->parent, &e) < 0 ||
-	    load_file(r, u, &ls, &e) < 0 ||
+	    load_file(r, u, &ls, ul, &e) < 0 ||
 	    state_load_flush(r->st, &e) < 0) {
+		load_uom_close(ul);
 		state_rollback(r->st);
 		if (e.code == E_INTERRUPT)
 			return unit_interrupted(r, u);
@@ -1278,7 +1284,7 @@ static int do_load(void *ud, struct state_unit *u)
 		say(r, "  %s: '%s': %s", u->scope, u->ukey,
 		    u->detail + (dl ? dl + 2 : 0));
 	}
-	if (state_unit_save(r->st, u, &e) < 0) {
+	if (load_uom_finish(ul, u, &e) < 0 || state_unit_save(r->st, u, &e) < 0) {
 		state_rollback(r->st);
 		return unit_fail(r, u, &e, 0), 0;
 	}
