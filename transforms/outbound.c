@@ -15,7 +15,7 @@
 
 static const char *const stock_fields[] = {
 	"sku", "location", "available", "on_hand", "reserved", "in_transit",
-	"as_of", "gtin", "description", "brand", "category", NULL};
+	"as_of", "gtin", "description", "brand", "category", "uom", NULL};
 static const char *const item_extra[] = {"price", "currency", NULL};
 
 const char *const ob_var_names[OV_N + 1] = {
