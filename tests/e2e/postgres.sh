@@ -130,13 +130,13 @@ has "db status names the backend" "^backend: *postgresql"
 has "db status: an empty store" "^schema: *none"
 has "db status shows the URL without password" "^where: *$URL_A\$"
 check "db migrate on an empty database" sp "$A" db migrate
-has "db migrate: schema 0 -> 2" "^schema 0 -> 2\$"
+has "db migrate: schema 0 -> 3" "^schema 0 -> 3\$"
 check "db migrate again" sp "$A" db migrate
-has "db migrate again: up to date" "^schema 2, up to date\$"
+has "db migrate again: up to date" "^schema 3, up to date\$"
 check "db status after migrate" sp "$A" db status
-has "db status: schema 2 of 2" "^schema: *2\$"
+has "db status: schema 3 of 3" "^schema: *3\$"
 v=$(psql_q "$URL_A" "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version")
-[ "$v" = "1,2" ] && pass "schema_version holds 1 and 2" || fail "schema_version: '$v'"
+[ "$v" = "1,2,3" ] && pass "schema_version holds 1, 2 and 3" || fail "schema_version: '$v'"
 c=$(psql_q "$URL_A" "SELECT collation_name FROM information_schema.columns WHERE table_name = 'positions' AND column_name = 'sku'")
 [ "$c" = C ] && pass "text columns are COLLATE \"C\"" || fail "positions.sku collation '$c'"
 
