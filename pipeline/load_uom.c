@@ -18,14 +18,15 @@
 
 /* Rejects shown on stderr per document, as the map stage does. */
 #define LU_SHOWN 5
-/* Items remembered per document (base unit and pack sizes). */
-#define LU_CACHE 4096
+/* Items remembered per document (base unit and pack sizes): slots of
+ * the open-addressing table (48 bytes each, allocated on first use). */
+#define LU_CACHE 65536
 
 struct lu_item {
-	char *sku;                  /* NULL: free slot */
-	int found;                  /* an item master row exists */
+	char *sku; /* NULL: free slot */
+	int found; /* an item master row exists */
 	char base[UOM_CODE_MAX + 1];
-	struct uom_pack packs[UOM_PACKS_MAX];
+	struct uom_pack *packs; /* malloc'd, npacks of them */
 	size_t npacks;
 };
 
@@ -33,18 +34,18 @@ struct load_uom {
 	struct state *st;
 	struct db *db;
 	int64_t doc;
-	int cleared;                /* stock_event_units of doc deleted */
+	int cleared; /* stock_event_units of doc deleted */
 	const struct mapping_units *mu;
-	char rpath[4400];           /* the document's reject file */
-	struct buf rej;             /* this load's reject lines */
+	char rpath[4400]; /* the document's reject file */
+	struct buf rej;	  /* this load's reject lines */
 	int64_t nrej, converted, rounded;
-	struct db_stmt *s_item, *s_packs, *s_ev, *s_del_packs, *s_add_pack;
-	struct lu_item *cache;      /* LU_CACHE slots, open addressing */
+	struct db_stmt *s_item, *s_ev, *s_del_packs, *s_add_pack;
+	int have_items;	       /* the items table has a row (or gets one) */
+	struct lu_item *cache; /* LU_CACHE slots, open addressing */
 	size_t ncache;
 };
 
-static const char *const origin_names[] = {"same", "record", "item",
-					   "table"};
+static const char *const origin_names[] = {"same", "record", "item", "table"};
 
 int load_uom_open(struct src_ctx *sc, const struct state_unit *u,
 		  struct load_uom **out, struct err *err)
@@ -52,6 +53,7 @@ int load_uom_open(struct src_ctx *sc, const struct state_unit *u,
 	struct load_uom *l = calloc(1, sizeof(*l));
 	struct state_unit *mu = malloc(sizeof(*mu));
 	const struct mapping *m;
+	struct db_stmt *p;
 	int rc = -1;
 
 	*out = NULL;
@@ -69,10 +71,16 @@ int load_uom_open(struct src_ctx *sc, const struct state_unit *u,
 	    !(m = run_mapping_for(sc, mu->ukey, mu->input_path, err)))
 		goto cleanup;
 	l->mu = mapping_units(m);
-	if ((size_t)snprintf(l->rpath, sizeof(l->rpath),
-			     "%s/rejects/%lld/%s/%lld.jsonl",
-			     sc->r->cfg->state_dir, (long long)mu->run_id,
-			     mu->scope, (long long)mu->id) >= sizeof(l->rpath)) {
+	if (!(p = db_prepare(l->db, "SELECT 1 FROM items LIMIT 1", 0, err)))
+		goto cleanup;
+	l->have_items = db_step(p, err);
+	db_finalize(p);
+	if (l->have_items < 0)
+		goto cleanup;
+	if ((size_t)snprintf(
+		    l->rpath, sizeof(l->rpath), "%s/rejects/%lld/%s/%lld.jsonl",
+		    sc->r->cfg->state_dir, (long long)mu->run_id, mu->scope,
+		    (long long)mu->id) >= sizeof(l->rpath)) {
 		err_set(err, E_CONFIG, "reject file path too long");
 		goto cleanup;
 	}
@@ -85,19 +93,17 @@ cleanup:
 	return rc;
 }
 
+static void cache_clear(struct load_uom *l);
+
 void load_uom_close(struct load_uom *l)
 {
-	size_t i;
-
 	if (!l)
 		return;
 	db_finalize(l->s_item);
-	db_finalize(l->s_packs);
 	db_finalize(l->s_ev);
 	db_finalize(l->s_del_packs);
 	db_finalize(l->s_add_pack);
-	for (i = 0; l->cache && i < LU_CACHE; i++)
-		free(l->cache[i].sku);
+	cache_clear(l);
 	free(l->cache);
 	buf_release(&l->rej);
 	free(l);
@@ -120,8 +126,8 @@ static int clear_doc(struct load_uom *l, struct err *err)
 
 	if (l->cleared)
 		return 0;
-	p = db_prepare(l->db, "DELETE FROM stock_event_units WHERE doc = ?",
-		       0, err);
+	p = db_prepare(l->db, "DELETE FROM stock_event_units WHERE doc = ?", 0,
+		       err);
 	if (!p)
 		return -1;
 	db_bind_int64(p, 1, l->doc);
@@ -131,6 +137,19 @@ static int clear_doc(struct load_uom *l, struct err *err)
 		return -1;
 	l->cleared = 1;
 	return 0;
+}
+
+static void cache_clear(struct load_uom *l)
+{
+	size_t i;
+
+	for (i = 0; l->cache && i < LU_CACHE; i++) {
+		free(l->cache[i].sku);
+		free(l->cache[i].packs);
+		l->cache[i].sku = NULL;
+		l->cache[i].packs = NULL;
+	}
+	l->ncache = 0;
 }
 
 static size_t sku_hash(const char *s)
@@ -153,13 +172,8 @@ static struct lu_item *slot(struct load_uom *l, const char *sku,
 		err_set(err, E_NOMEM, "out of memory");
 		return NULL;
 	}
-	if (l->ncache >= LU_CACHE / 4 * 3) {
-		for (i = 0; i < LU_CACHE; i++) {
-			free(l->cache[i].sku);
-			l->cache[i].sku = NULL;
-		}
-		l->ncache = 0;
-	}
+	if (l->ncache >= LU_CACHE / 4 * 3)
+		cache_clear(l);
 	for (i = sku_hash(sku) % LU_CACHE;; i = (i + 1) % LU_CACHE)
 		if (!l->cache[i].sku || !strcmp(l->cache[i].sku, sku))
 			return &l->cache[i];
@@ -170,6 +184,7 @@ static const struct lu_item *item_of(struct load_uom *l, const char *sku,
 				     struct err *err)
 {
 	struct lu_item *it = slot(l, sku, err);
+	struct uom_pack packs[UOM_PACKS_MAX];
 	struct db_stmt *p;
 	int rc;
 
@@ -178,66 +193,56 @@ static const struct lu_item *item_of(struct load_uom *l, const char *sku,
 	if (it->sku)
 		return it;
 	memset(it, 0, sizeof(*it));
+	if (!(it->sku = strdup(sku)))
+		return err_set(err, E_NOMEM, "out of memory"), NULL;
+	l->ncache++;
+	if (!l->have_items)
+		return it; /* the store holds no item master yet */
+	/* One query: the base unit and every pack size (none: one row with
+	 * a NULL uom). */
 	if (!(p = prep(l, &l->s_item,
-		       "SELECT base_uom FROM items WHERE sku = ?", err)))
+		       "SELECT i.base_uom, u.uom, u.factor FROM items i"
+		       " LEFT JOIN item_units u ON u.sku = i.sku"
+		       " WHERE i.sku = ? ORDER BY u.uom",
+		       err)))
 		return NULL;
 	db_bind_text(p, 1, sku);
-	rc = db_step(p, err);
-	if (rc == 1) {
-		const char *b = db_col_text(p, 0);
+	while ((rc = db_step(p, err)) == 1) {
+		const char *b = db_col_text(p, 0), *c = db_col_text(p, 1);
 
 		it->found = 1;
 		if (b && strlen(b) <= UOM_CODE_MAX)
 			strcpy(it->base, b);
+		if (c && strlen(c) <= UOM_CODE_MAX &&
+		    it->npacks < UOM_PACKS_MAX) {
+			strcpy(packs[it->npacks].code, c);
+			packs[it->npacks++].factor = db_col_int64(p, 2);
+		}
 	}
 	db_reset(p);
 	if (rc < 0)
 		return NULL;
-	if (!(p = prep(l, &l->s_packs,
-		       "SELECT uom, factor FROM item_units WHERE sku = ?"
-		       " ORDER BY uom",
-		       err)))
-		return NULL;
-	db_bind_text(p, 1, sku);
-	while ((rc = db_step(p, err)) == 1 && it->npacks < UOM_PACKS_MAX) {
-		const char *c = db_col_text(p, 0);
-
-		if (!c || strlen(c) > UOM_CODE_MAX)
-			continue;
-		strcpy(it->packs[it->npacks].code, c);
-		it->packs[it->npacks++].factor = db_col_int64(p, 1);
+	if (it->npacks) {
+		if (!(it->packs = malloc(it->npacks * sizeof(*packs))))
+			return err_set(err, E_NOMEM, "out of memory"), NULL;
+		memcpy(it->packs, packs, it->npacks * sizeof(*packs));
 	}
-	db_reset(p);
-	if (rc < 0)
-		return NULL;
-	if (!(it->sku = strdup(sku))) {
-		err_set(err, E_NOMEM, "out of memory");
-		return NULL;
-	}
-	l->ncache++;
 	return it;
 }
 
 static void forget(struct load_uom *l, const char *sku)
 {
-	struct lu_item *it;
 	size_t i;
 
 	if (!l->cache)
 		return;
 	/* Clearing the whole cache keeps the probe chains intact. */
 	for (i = sku_hash(sku) % LU_CACHE; l->cache[i].sku;
-	     i = (i + 1) % LU_CACHE) {
-		if (strcmp(l->cache[i].sku, sku))
-			continue;
-		for (i = 0; i < LU_CACHE; i++) {
-			it = &l->cache[i];
-			free(it->sku);
-			it->sku = NULL;
+	     i = (i + 1) % LU_CACHE)
+		if (!strcmp(l->cache[i].sku, sku)) {
+			cache_clear(l);
+			return;
 		}
-		l->ncache = 0;
-		return;
-	}
 }
 
 /* An item record: its pack sizes replace the item's rows in item_units,
@@ -258,8 +263,8 @@ static int load_item(struct load_uom *l, const struct canon_record *r,
 			    err) < 0)
 		return -1;
 	forget(l, sku);
-	p = db_prepare(l->db, "SELECT as_of FROM items WHERE sku = ?", 0,
-		       err);
+	l->have_items = 1;
+	p = db_prepare(l->db, "SELECT as_of FROM items WHERE sku = ?", 0, err);
 	if (!p)
 		return -1;
 	db_bind_text(p, 1, sku);
@@ -328,8 +333,8 @@ static int reject(struct load_uom *l, const struct canon_record *r,
 			       "the load's reject lines exceed %zu bytes",
 			       l->rej.max);
 	if (++l->nrej <= LU_SHOWN)
-		log_msg("warn", "    %s:%lu: %s", r->lin.file ? r->lin.file : "",
-			r->lin.line, reason);
+		log_msg("warn", "    %s:%lu: %s",
+			r->lin.file ? r->lin.file : "", r->lin.line, reason);
 	return 1;
 }
 
@@ -374,12 +379,12 @@ int load_uom_record(struct load_uom *l, struct canon_record *r,
 		return err_set(err, E_VALIDATE,
 			       "%s record not in canonical form",
 			       canon_kind_name(r->kind));
-	if ((r->kind == CANON_STOCK ? uom_qty(q, cv.factor, &out, &rounded)
-				    : uom_price(q, cv.factor, &out,
-						&rounded)) < 0) {
+	if ((r->kind == CANON_STOCK
+		     ? uom_qty(q, cv.factor, &out, &rounded)
+		     : uom_price(q, cv.factor, &out, &rounded)) < 0) {
 		err_set(&why, E_VALIDATE,
-			"'%s' in '%s' is too large in base unit '%s'",
-			r->v[iq], r->v[iu] ? r->v[iu] : cv.unit, cv.base);
+			"'%s' in '%s' is too large in base unit '%s'", r->v[iq],
+			r->v[iu] ? r->v[iu] : cv.unit, cv.base);
 		return reject(l, r, line, n, &why, err);
 	}
 	if (r->kind == CANON_STOCK && clear_doc(l, err) < 0)
@@ -506,8 +511,7 @@ static void note(char *dst, size_t n, const char *fmt, ...)
 		memcpy(dst + n - 4, "...", 4);
 }
 
-int load_uom_finish(struct load_uom *l, struct state_unit *u,
-		    struct err *err)
+int load_uom_finish(struct load_uom *l, struct state_unit *u, struct err *err)
 {
 	struct db_stmt *p = NULL;
 	size_t dl = strlen(u->detail);
@@ -529,8 +533,9 @@ int load_uom_finish(struct load_uom *l, struct state_unit *u,
 		note(u->detail, sizeof(u->detail),
 		     "%s%lld record(s) rejected: unit not convertible, see %s",
 		     dl ? "; " : "", (long long)l->nrej, l->rpath);
-	if (!(p = db_prepare(l->db, "UPDATE units SET converted = ? WHERE id = ?",
-			     0, err)))
+	if (!(p = db_prepare(l->db,
+			     "UPDATE units SET converted = ? WHERE id = ?", 0,
+			     err)))
 		goto cleanup;
 	db_bind_int64(p, 1, l->converted);
 	db_bind_int64(p, 2, u->id);

@@ -42,8 +42,7 @@ int load_uom_record(struct load_uom *l, struct canon_record *r,
 /* Publishes the load's rejects into the document's reject file and
  * records the counts on u (rejects, detail) and units.converted; frees
  * l in every case. 0 or -1 with err. */
-int load_uom_finish(struct load_uom *l, struct state_unit *u,
-		    struct err *err);
+int load_uom_finish(struct load_uom *l, struct state_unit *u, struct err *err);
 /* Frees l without publishing anything (the load failed). NULL is fine. */
 void load_uom_close(struct load_uom *l);
 

@@ -49,7 +49,7 @@ struct rctx {
 	int as_of_day_set;
 	const char *item[ITEM_NFIELDS];
 	int item_found;
-	char uom[24];           /* unit of the row's quantities (render_uom.h) */
+	char uom[24];           /* the row's unit (render_uom.h) */
 	struct db_stmt *uom_q;
 	/* the current row's item fields, copied at the row's first position
 	 * (state_positions_items_each lends them for one callback) */

@@ -21,8 +21,7 @@ static int down(dec q, dec f, dec *out)
 
 int render_uom_row(struct state *st, const struct cfg_target *t,
 		   const char *sku, const char *item_base, dec *atp, dec *q,
-		   size_t n, char *unit, struct db_stmt **stmt,
-		   struct err *err)
+		   size_t n, char *unit, struct db_stmt **stmt, struct err *err)
 {
 	const char *base = item_base && *item_base ? item_base
 						   : UOM_DEFAULT_BASE;
@@ -64,6 +63,8 @@ int render_uom_row(struct state *st, const struct cfg_target *t,
 	snprintf(unit, UOM_CODE_MAX + 1, "%s", t->uom);
 	return 0;
 overflow:
-	return err_set(err, E_VALIDATE, "item '%s': quantity out of range in "
-			"'%s'", sku, t->uom);
+	return err_set(err, E_VALIDATE,
+		       "item '%s': quantity out of range in "
+		       "'%s'",
+		       sku, t->uom);
 }

@@ -1172,8 +1172,8 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 
 /* ---- load ------------------------------------------------------------- */
 
-static int load_file(struct run *r, struct state_unit *u,
-		     struct load_stats *ls, struct load_uom *ul, struct err *err)
+static int load_file(struct run *r, struct state_unit *u, struct load_stats *ls,
+		     struct load_uom *ul, struct err *err)
 {
 	FILE *f = fopen(u->input_path, "rb");
 	char *line = NULL;
@@ -1195,12 +1195,12 @@ static int load_file(struct run *r, struct state_unit *u,
 		}
 		arena_reset(&a);
 		if (canon_from_jsonl(line, (size_t)n, &rec, &a, err) < 0 ||
-		    (k = load_uom_record(ul, &rec, line, (size_t)n, &a, err)) < 0) {
+		    (k = load_uom_record(ul, &rec, line, n, &a, err)) < 0) {
 			err_locate(err, u->input_path, lineno, 0, NULL);
 			rc = -1;
 			break;
 		}
-		if (k > 0 && ++u->records_in) /* rejected: unit not convertible */
+		if (k > 0 && ++u->records_in) /* rejected: unit unconvertible */
 			continue;
 		/* Only the system of record of a state may move it; the
 		 * rest is counted and reported, not applied. */
@@ -1284,7 +1284,8 @@ static int do_load(void *ud, struct state_unit *u)
 		say(r, "  %s: '%s': %s", u->scope, u->ukey,
 		    u->detail + (dl ? dl + 2 : 0));
 	}
-	if (load_uom_finish(ul, u, &e) < 0 || state_unit_save(r->st, u, &e) < 0) {
+	if (load_uom_finish(ul, u, &e) < 0 ||
+	    state_unit_save(r->st, u, &e) < 0) {
 		state_rollback(r->st);
 		return unit_fail(r, u, &e, 0), 0;
 	}

@@ -925,8 +925,8 @@ int mapping_load(const char *path, struct mapping **out, struct err *err)
 		goto cleanup;
 	}
 	if (check_keys(m, root,
-		       ",mapping,description,input,lookups,units,context,records,"
-		       "tests,",
+		       ",mapping,description,input,lookups,units,context,"
+		       "records,tests,",
 		       "the mapping", err))
 		goto cleanup;
 	nm = ynode_get(root, "mapping");

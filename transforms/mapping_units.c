@@ -33,8 +33,8 @@ int map_units_compile(struct mapping *m, struct err *err)
 		struct uom_unit unit;
 		struct err e2 = ERR_INIT;
 
-		if (b->type != Y_SCALAR || uom_parse(b->value, &unit, &e2) < 0 ||
-		    unit.factor)
+		if (b->type != Y_SCALAR ||
+		    uom_parse(b->value, &unit, &e2) < 0 || unit.factor)
 			return ynode_err(m->yt, b, err, E_CONFIG,
 					 "base_uom: is a unit code of 1 to %d "
 					 "letters or digits (EA, KG)",

@@ -93,8 +93,8 @@ malformed:
 	return set_field(err, "uom");
 }
 
-int uom_packs_parse(const char *s, struct uom_pack *out, size_t max,
-		    size_t *n, struct err *err)
+int uom_packs_parse(const char *s, struct uom_pack *out, size_t max, size_t *n,
+		    struct err *err)
 {
 	const char *p = s;
 
@@ -144,8 +144,7 @@ int uom_packs_parse(const char *s, struct uom_pack *out, size_t max,
 			}
 		if (*n == max) {
 			err_set(err, E_VALIDATE,
-				"pack sizes '%s': more than %zu units", s,
-				max);
+				"pack sizes '%s': more than %zu units", s, max);
 			return set_field(err, "pack_sizes");
 		}
 		memcpy(out[*n].code, p, cl);
@@ -306,8 +305,7 @@ cleanup:
 	return rc;
 }
 
-int uom_table_load(const char *path, struct uom_table **out,
-		   struct err *err)
+int uom_table_load(const char *path, struct uom_table **out, struct err *err)
 {
 	FILE *f = fopen(path, "rb");
 	char *text = NULL;

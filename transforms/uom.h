@@ -25,14 +25,14 @@
 #include "../pipeline/err.h"
 #include "dec.h"
 
-#define UOM_CODE_MAX 16   /* longest unit code */
-#define UOM_PACKS_MAX 16  /* pack sizes per item */
+#define UOM_CODE_MAX 16	 /* longest unit code */
+#define UOM_PACKS_MAX 16 /* pack sizes per item */
 #define UOM_DEFAULT_BASE "EA"
 
 /* A unit as a record writes it: a code and an optional multiplier. */
 struct uom_unit {
 	char code[UOM_CODE_MAX + 1];
-	dec factor;               /* base units in one; 0 = not given */
+	dec factor; /* base units in one; 0 = not given */
 };
 
 /* One pack size of an item master: one `code` holds `factor` base units. */
@@ -52,8 +52,8 @@ int uom_parse(const char *s, struct uom_unit *out, struct err *err);
  * allowed), into out[0..*n) (at most max). A code twice, a factor that is
  * not a decimal above zero or a malformed item is an error (E_VALIDATE,
  * field "pack_sizes"). "" gives *n = 0. */
-int uom_packs_parse(const char *s, struct uom_pack *out, size_t max,
-		    size_t *n, struct err *err);
+int uom_packs_parse(const char *s, struct uom_pack *out, size_t max, size_t *n,
+		    struct err *err);
 
 /* A uom table: rows (from, to, factor): one `from` is `factor` `to`. */
 struct uom_table;
@@ -65,8 +65,7 @@ struct uom_table;
 int uom_table_parse(const char *name, const char *text, size_t n,
 		    struct uom_table **out, struct err *err);
 /* Reads and parses the file at path. */
-int uom_table_load(const char *path, struct uom_table **out,
-		   struct err *err);
+int uom_table_load(const char *path, struct uom_table **out, struct err *err);
 void uom_table_free(struct uom_table *t);
 size_t uom_table_size(const struct uom_table *t);
 /* 1 and *factor when the table has (from, to), else 0. */
@@ -75,26 +74,26 @@ int uom_table_factor(const struct uom_table *t, const char *from,
 
 /* What a conversion may draw on besides the record. */
 struct uom_sources {
-	const char *sku;                 /* for messages */
-	const char *item_base;           /* item master's base_uom; NULL: no
+	const char *sku;	      /* for messages */
+	const char *item_base;	      /* item master's base_uom; NULL: no
 					  * item (or none given) */
-	const struct uom_pack *packs;    /* item master's pack sizes */
+	const struct uom_pack *packs; /* item master's pack sizes */
 	size_t npacks;
-	const char *map_base;            /* the mapping's units.base_uom */
-	const struct uom_table *table;   /* the mapping's uom table, NULL */
+	const char *map_base;	       /* the mapping's units.base_uom */
+	const struct uom_table *table; /* the mapping's uom table, NULL */
 };
 
 enum uom_origin {
-	UOM_SAME,     /* already in the base unit (or no unit given) */
-	UOM_RECORD,   /* the record's composite or pack_size */
-	UOM_ITEM,     /* the item master's pack sizes */
-	UOM_TABLE     /* the mapping's uom table */
+	UOM_SAME,   /* already in the base unit (or no unit given) */
+	UOM_RECORD, /* the record's composite or pack_size */
+	UOM_ITEM,   /* the item master's pack sizes */
+	UOM_TABLE   /* the mapping's uom table */
 };
 
 struct uom_conv {
-	char base[UOM_CODE_MAX + 1];   /* the item's base unit */
-	char unit[UOM_CODE_MAX + 1];   /* the record's unit code ("" none) */
-	dec factor;                    /* base units in one unit (1: same) */
+	char base[UOM_CODE_MAX + 1]; /* the item's base unit */
+	char unit[UOM_CODE_MAX + 1]; /* the record's unit code ("" none) */
+	dec factor;		     /* base units in one unit (1: same) */
 	enum uom_origin origin;
 };
 
