@@ -362,6 +362,11 @@ int load_uom_record(struct load_uom *l, struct canon_record *r,
 		return 0;
 	if (!r->v[STOCK_SKU])
 		return 0; /* the store refuses it (NOT NULL), as before */
+	/* No item master at all: the base unit is the mapping's or EA. */
+	if (!l->have_items && !r->v[ip] &&
+	    !strcmp(r->v[iu], l->mu && l->mu->base_uom ? l->mu->base_uom
+							: UOM_DEFAULT_BASE))
+		return 0;
 	if (!(it = item_of(l, r->v[STOCK_SKU], err)))
 		return -1;
 	memset(&src, 0, sizeof(src));

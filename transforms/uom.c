@@ -397,7 +397,8 @@ int uom_resolve(const char *uom, const char *pack_size,
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(out->base, sizeof(out->base), "%s", base);
+	/* base is at most UOM_CODE_MAX long: checked where it was read */
+	strncpy(out->base, base, UOM_CODE_MAX);
 	out->factor = DEC_SCALE;
 	out->origin = UOM_SAME;
 	if (pack_size && *pack_size &&
@@ -419,7 +420,7 @@ int uom_resolve(const char *uom, const char *pack_size,
 	}
 	if (uom_parse(uom, &u, err) < 0)
 		return -1;
-	snprintf(out->unit, sizeof(out->unit), "%s", u.code);
+	memcpy(out->unit, u.code, sizeof(out->unit));
 	if (u.factor && ps && u.factor != ps) {
 		char a[24];
 
