@@ -123,6 +123,8 @@ targets:
 EOF2
 sp() { "$BIN" -c "$A/stockpipe.yaml" "$@"; }
 q() { sqlite3 "$A/state/state.db" "$1"; }
+TPL=$(t_tmpdir tpl)
+cp -R "$A/." "$TPL/"
 
 expect_exit_d 1 "run exits 1 (records in units that cannot be converted)" sp run
 cp "$T_ERR" "$A/run1.err"
@@ -221,5 +223,59 @@ cmp -s "$A/expect.tsv" "$A/got2.tsv" && pass "rerun: same positions" || fail "re
 	pass "rerun: the ZZ reject is written once" || fail "rerun duplicated the reject line"
 [ "$(q "select count(*) from stock_event_units")" = 4 ] &&
 	pass "rerun: converted events recorded once" || fail "stock_event_units after rerun: $(q "select count(*) from stock_event_units")"
+
+# ---- crash sweep (binaries with test hooks) ---------------------------------
+# SIGKILL before every durable operation of a run, then resume: the
+# positions, the converted events and the reject files (the load rewrites
+# them) must be what a clean run gives.
+picture() { # DIR: what must not depend on crashes
+	sqlite3 "$1/state/state.db" "select sku, location, state, qty from positions order by 1, 2, 3;
+		select * from stock_event_units order by txn_id;
+		select sku, uom, factor from item_units order by 1, 2;
+		select sku, amount from prices order by 1;
+		select count(*) from stock_events" 2>&1
+	cat "$1"/state/rejects/*/*/*.jsonl 2>/dev/null | sort
+	cat "$1"/out/* 2>/dev/null
+}
+C=$(t_tmpdir clean)
+cp -R "$TPL/." "$C/"
+STOCKPIPE_CRASH_LOG=$C/points "$BIN" -c "$C/stockpipe.yaml" run >/dev/null 2>&1
+if [ ! -s "$C/points" ]; then
+	skip "crash sweep: binary built without test hooks"
+else
+	total=$(wc -l <"$C/points")
+	picture "$C" >"$C/picture"
+	bad_n=0
+	for n in $(seq 1 "$total"); do
+		D=$T_TMP/crash
+		rm -rf "$D"
+		mkdir -p "$D"
+		cp -R "$TPL/." "$D/"
+		STOCKPIPE_CRASH_AT=$n "$BIN" -c "$D/stockpipe.yaml" run >/dev/null 2>&1
+		for try in 1 2 3; do
+			"$BIN" -c "$D/stockpipe.yaml" resume >/dev/null 2>"$D/resume.err"
+			rc=$?
+			if grep -q 'nothing to resume' "$D/resume.err"; then
+				"$BIN" -c "$D/stockpipe.yaml" run >/dev/null 2>"$D/resume.err"
+				rc=$?
+			fi
+			[ $rc -le 1 ] && break
+		done
+		if [ $rc -gt 1 ] || grep -qE 'runtime error:|AddressSanitizer|LeakSanitizer' "$D/resume.err"; then
+			echo "  crash point $n: resume exit $rc"
+			tail -3 "$D/resume.err" | sed 's/^/    /'
+			bad_n=$((bad_n + 1))
+			continue
+		fi
+		picture "$D" >"$D/picture"
+		if ! cmp -s "$C/picture" "$D/picture"; then
+			echo "  crash point $n ($(sed -n "${n}p" "$C/points")): state differs"
+			diff "$C/picture" "$D/picture" | head -6 | sed 's/^/    /'
+			bad_n=$((bad_n + 1))
+		fi
+	done
+	[ $bad_n = 0 ] && pass "crash sweep: $total crash points, every resume gives the clean run's positions, units and rejects" ||
+		fail "crash sweep: $bad_n of $total crash points differ"
+fi
 
 t_done
