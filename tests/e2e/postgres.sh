@@ -363,6 +363,8 @@ if sqlite3 "$V/state/state.db" "
 	ALTER TABLE deliveries DROP COLUMN seq;
 	ALTER TABLE edi_acks DROP COLUMN seq;
 	DROP TABLE leases; DROP TABLE schema_version;
+	ALTER TABLE units DROP COLUMN converted;
+	DROP TABLE item_units; DROP TABLE stock_event_units;
 	UPDATE meta SET value = '1' WHERE key = 'schema';" 2>"$T_TMP/v1.err"; then
 	pass "made a version 1 store with sqlite3"
 	expect_exit_d 78 "v1 store: run refused with 78" sp "$V" run
@@ -370,9 +372,9 @@ if sqlite3 "$V/state/state.db" "
 	check "v1 store: db status" sp "$V" db status
 	has "v1 store: db status says schema 1" "^schema: *1\$"
 	check "v1 store: db migrate" sp "$V" db migrate
-	has "v1 store: schema 1 -> 2" "^schema 1 -> 2\$"
+	has "v1 store: schema 1 -> 3" "^schema 1 -> 3\$"
 	q=$(sqlite3 "$V/state/state.db" "SELECT count(*) FROM deliveries WHERE seq IS NULL OR seq != rowid; SELECT group_concat(version) FROM schema_version; SELECT value FROM meta; PRAGMA integrity_check" 2>&1 | tr '\n' ' ')
-	[ "$q" = "0 1,2 2 ok " ] && pass "v1 store: seq from rowid, versions 1,2 recorded, integrity ok" ||
+	[ "$q" = "0 1,2,3 3 ok " ] && pass "v1 store: seq from rowid, versions 1,2,3 recorded, integrity ok" ||
 		fail "v1 store after migrate: '$q'"
 	expect_exit_d 0 "v1 store after migrate: a run works" sp "$V" run
 	cp "$SRCDIR/samples/updates/"*.csv "$V/samples/drop/stores/"
