@@ -112,12 +112,22 @@ static int local_fetch(struct conn *c, const char *name,
 		return -1;
 	/* As in list: a symlink (or fifo, device) is never followed, even
 	 * when its name comes from somewhere other than list. */
-	if (lstat(path, &st) < 0)
-		return err_sys(err, "cannot stat '%s'", path);
+	if (lstat(path, &st) < 0) {
+		err_sys(err, "cannot stat '%s'", path);
+		/* Gone since the listing: the run drops it from its plan. */
+		if (errno == ENOENT)
+			err->code = E_NOTFOUND;
+		return -1;
+	}
 	if (!S_ISREG(st.st_mode))
 		return err_set(err, E_PARSE,
 			       "refusing '%s': not a regular file", name);
-	return fsu_copy(path, local_file, sha_hex, size, err);
+	if (fsu_copy(path, local_file, sha_hex, size, err) < 0) {
+		if (err->os_code == ENOENT)
+			err->code = E_NOTFOUND;
+		return -1;
+	}
+	return 0;
 }
 
 static int local_put(struct conn *c, const char *local_file, const char *name,

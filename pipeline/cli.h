@@ -18,6 +18,7 @@ struct cli_global {
 
 int cmd_run(int argc, char **argv, const struct cli_global *g);
 int cmd_resume(int argc, char **argv, const struct cli_global *g);
+int cmd_retry(int argc, char **argv, const struct cli_global *g);
 int cmd_rerun(int argc, char **argv, const struct cli_global *g);
 int cmd_runs(int argc, char **argv, const struct cli_global *g);
 int cmd_show(int argc, char **argv, const struct cli_global *g);

@@ -24,6 +24,7 @@
 #include "lock.h"
 #include "run.h"
 #include "state.h"
+#include "state_park.h"
 
 #include "../transforms/dt.h"
 
@@ -36,7 +37,11 @@ static int usage(FILE *out, int code)
 		"[--accept] [--note TEXT]\n"
 		"\n"
 		"list     every quarantined document: unit id, run, source, "
-		"file, reason\n"
+		"file, reason;\n"
+		"         then every parked unit (a failure a run left "
+		"behind): stage,\n"
+		"         scope, class (transient, data, config, internal), "
+		"error\n"
 		"show     one document: reason, quarantined copy, reject file "
 		"and its first\n"
 		"         rejects\n"
@@ -65,6 +70,26 @@ static int list_one(void *ud, struct state_unit *u)
 		       "document", "reason");
 	printf("%6lld %5lld  %-12s %-32s %s\n", (long long)u->id,
 	       (long long)u->run_id, u->scope, u->ukey, u->error);
+	(*n)++;
+	return 0;
+}
+
+/* Parked units (state_park.h): failed units of concluded runs that a
+ * later run retries (transient) or `stockpipe retry` asks for. */
+static int list_parked(void *ud, const struct state_unit *u)
+{
+	int *n = ud;
+
+	if (!*n)
+		printf("\nparked units (retry: transient ones by the next run; "
+		       "others with 'stockpipe retry UNIT'):\n"
+		       "%6s %5s  %-8s %-12s %-24s %-9s %s\n",
+		       "unit", "run", "stage", "scope", "key", "class",
+		       "error");
+	printf("%6lld %5lld  %-8s %-12s %-24s %-9s %s%s\n", (long long)u->id,
+	       (long long)u->run_id, u->stage, u->scope, u->ukey,
+	       err_class_name(u->err_class), u->error,
+	       u->retry_requested ? " [retry asked]" : "");
 	(*n)++;
 	return 0;
 }
@@ -204,11 +229,17 @@ int cmd_quarantine(int argc, char **argv, const struct cli_global *g)
 			  cfg->state_db_password_env, &st, &err) < 0)
 		goto fail;
 	if (!strcmp(verb, "list")) {
+		int parked = 0;
+
 		if (state_units_in_state_each(st, US_QUARANTINED, "map",
 					      list_one, &n, &err) < 0)
 			goto fail;
 		if (!n)
 			printf("no quarantined documents\n");
+		if (state_park_each(st, 0, list_parked, &parked, &err) < 0)
+			goto fail;
+		if (!parked)
+			printf("no parked units\n");
 		goto out;
 	}
 	if (!(u = malloc(sizeof(*u)))) {

@@ -15,11 +15,15 @@ int cmd_resume(int argc, char **argv, const struct cli_global *g)
 	if (cli_wants_help(argc, argv)) {
 		printf("usage: stockpipe [-c CONFIG] resume [RUN_ID]\n"
 		       "\n"
-		       "Finishes a failed or killed run (default: the newest "
-		       "unfinished one).\n"
-		       "Units already done are skipped; a unit left running by "
-		       "a dead process\n"
-		       "is redone. Nothing is fetched or delivered twice.\n");
+		       "Finishes a run that was killed or stopped by a signal "
+		       "(default: the\n"
+		       "newest unfinished one). Units already done are "
+		       "skipped; a unit left\n"
+		       "running by a dead process is redone. Nothing is "
+		       "fetched or delivered\n"
+		       "twice. Given a concluded run, retries its parked units "
+		       "as 'stockpipe\n"
+		       "retry --run RUN_ID' does.\n");
 		return EXIT_DONE;
 	}
 	memset(&o, 0, sizeof(o));

@@ -8,6 +8,7 @@
 #include "err.h"
 #include "report.h"
 #include "state.h"
+#include "state_park.h"
 
 struct runs_ctx {
 	struct state *st;
@@ -15,25 +16,39 @@ struct runs_ctx {
 	int n;
 };
 
+static int count_parked(void *ud, const struct state_unit *u)
+{
+	(void)u;
+	(*(int64_t *)ud)++;
+	return 0;
+}
+
 static int print_run(void *ud, const struct state_run *r)
 {
 	struct runs_ctx *c = ud;
 	struct report rep;
 	int i;
 	long long done = 0, failed = 0, quar = 0;
+	int64_t parked = 0;
 
 	if (report_build(c->st, r->run_id, &rep, c->err) < 0)
 		return -1;
+	if (state_park_each(c->st, r->run_id, count_parked, &parked,
+			    c->err) < 0) {
+		report_release(&rep);
+		return -1;
+	}
 	for (i = 0; i < REPORT_NSTAGES; i++) {
 		done += rep.stage[i].units[US_DONE];
 		failed += rep.stage[i].units[US_FAILED];
 		quar += rep.stage[i].units[US_QUARANTINED];
 	}
-	printf("%6lld  %-20s  %-20s  %-8s %4d  %5lld %6lld %5lld %7lld %9lld\n",
+	printf("%6lld  %-20s  %-20s  %-11s %4d  %5lld %6lld %6lld %5lld %7lld "
+	       "%9lld\n",
 	       (long long)r->run_id, r->started_at,
 	       r->finished_at[0] ? r->finished_at : "-", r->status,
-	       r->exit_code, done, failed, quar, (long long)rep.rejects,
-	       (long long)rep.delivered);
+	       r->exit_code, done, failed, (long long)parked, quar,
+	       (long long)rep.rejects, (long long)rep.delivered);
 	report_release(&rep);
 	c->n++;
 	return 0;
@@ -53,8 +68,13 @@ int cmd_runs(int argc, char **argv, const struct cli_global *g)
 		       "\n"
 		       "Lists runs, newest first, with their status, exit code "
 		       "and unit counts\n"
-		       "(done, failed, quarantined), rejected records and "
-		       "deliveries.\n");
+		       "(done, failed, parked: failed and not retried yet, "
+		       "quarantined),\n"
+		       "rejected records and deliveries. Status: running, "
+		       "interrupted (the next\n"
+		       "run finishes it), partial (a scheduler's tasks are "
+		       "working it), done,\n"
+		       "failed (concluded, nothing could advance).\n");
 		return EXIT_DONE;
 	}
 	for (i = 1; i < argc; i++) {
@@ -70,9 +90,9 @@ int cmd_runs(int argc, char **argv, const struct cli_global *g)
 	    state_open_db(cfg->state_dir, cfg->state_db,
 			  cfg->state_db_password_env, &st, &err) < 0)
 		goto fail;
-	printf("%6s  %-20s  %-20s  %-8s %4s  %5s %6s %5s %7s %9s\n", "run",
-	       "started", "finished", "status", "exit", "done", "failed",
-	       "quar", "rejects", "delivered");
+	printf("%6s  %-20s  %-20s  %-11s %4s  %5s %6s %6s %5s %7s %9s\n",
+	       "run", "started", "finished", "status", "exit", "done", "failed",
+	       "parked", "quar", "rejects", "delivered");
 	c.st = st;
 	c.err = &err;
 	c.n = 0;

@@ -20,6 +20,19 @@ static int print_unit(void *ud, struct state_unit *u)
 	       u->error[0] ? "\n          error: " : "", u->error);
 	if (u->detail[0] && u->state != US_FAILED)
 		printf("          %s\n", u->detail);
+	/* A failed unit is parked until a later run takes it over. */
+	if (u->state == US_FAILED && u->retried_in)
+		printf("          %s failure; retried in run %lld\n",
+		       err_class_name(u->err_class),
+		       (long long)u->retried_in);
+	else if (u->state == US_FAILED)
+		printf("          parked: %s failure; %s\n",
+		       err_class_name(u->err_class),
+		       u->err_class == EC_TRANSIENT
+			       ? "the next run retries it"
+		       : u->retry_requested
+			       ? "a retry was asked for"
+			       : "after the fix, 'stockpipe retry' it");
 	return 0;
 }
 

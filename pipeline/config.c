@@ -1060,13 +1060,54 @@ static int load_state_db(struct loader *l, const struct ynode *root)
 	return 0;
 }
 
+/* retries: N (0-10, default 2) and retry_backoff: DURATION (default 5s,
+ * 0 allowed); $STOCKPIPE_RETRY_BACKOFF (seconds) overrides the file, for
+ * tests and one-off runs. */
+static int load_retries(struct loader *l, const struct ynode *root)
+{
+	const char *v = NULL, *env = getenv("STOCKPIPE_RETRY_BACKOFF");
+	char *end;
+	long n;
+
+	l->c->retries = 2;
+	l->c->retry_backoff = 5;
+	if (want_scalar(l, root, "retries", 0, &v) < 0)
+		return -1;
+	if (v) {
+		n = strtol(v, &end, 10);
+		if (end == v || *end || n < 0 || n > 10)
+			return ynode_err(l->t, ynode_get(root, "retries"),
+					 l->err, E_CONFIG,
+					 "retries must be a number from 0 to "
+					 "10");
+		l->c->retries = (int)n;
+	}
+	v = NULL;
+	if (want_scalar(l, root, "retry_backoff", 0, &v) < 0)
+		return -1;
+	if (v && (parse_duration(v, &l->c->retry_backoff) < 0 ||
+		  l->c->retry_backoff > 3600))
+		return ynode_err(l->t, ynode_get(root, "retry_backoff"),
+				 l->err, E_CONFIG,
+				 "retry_backoff must be a duration like 5s or "
+				 "1m, at most 1h");
+	if (env && *env) {
+		if (parse_duration(env, &l->c->retry_backoff) < 0 ||
+		    l->c->retry_backoff > 3600)
+			return err_set(l->err, E_CONFIG,
+				       "STOCKPIPE_RETRY_BACKOFF must be a "
+				       "duration like 5s, at most 1h");
+	}
+	return 0;
+}
+
 int config_load(const char *path, const char *state_dir_override,
 		struct config **out, struct err *err)
 {
 	static const char *const keys[] = {"state_dir", "reject_threshold",
 					    "sources", "targets", "authority",
 					    "state_db", "state_db_password_env",
-					    NULL};
+					    "retries", "retry_backoff", NULL};
 	struct loader l;
 	struct config *c;
 	char dir[PATH_MAX];
@@ -1108,6 +1149,8 @@ int config_load(const char *path, const char *state_dir_override,
 			  E_CONFIG, "reject_threshold must be a percentage");
 		goto fail;
 	}
+	if (load_retries(&l, root) < 0)
+		goto fail;
 	s = NULL;
 	if (want_scalar(&l, root, "state_dir", 0, &s) < 0)
 		goto fail;

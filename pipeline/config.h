@@ -118,6 +118,11 @@ struct config {
 	struct cfg_target *targets;
 	size_t ntargets;
 	int reject_threshold_pct; /* default for sources */
+	/* A unit failing with a transient error is tried again up to retries
+	 * times inside the run, waiting retry_backoff seconds, then twice
+	 * that, ... (at most 10 minutes), before it is parked. */
+	int retries;
+	int64_t retry_backoff;
 	/* authority: state -> the sources that are its system of record.
 	 * A state without an entry accepts every source. */
 	const char **authority[8];

@@ -148,6 +148,53 @@ int err_is_temporary(const struct err *e)
 	return err_exit_code(e) == EXIT_TEMPFAIL;
 }
 
+int err_class(const struct err *e)
+{
+	/* One row per code; a data error in a row is a reject, not a unit
+	 * failure, so a unit that fails with a data class carried its data
+	 * error to the unit level on purpose (a whole document or name). */
+	static const signed char cls[] = {
+		[E_NONE] = EC_NONE,	     [E_NOMEM] = EC_TRANSIENT,
+		[E_TOOBIG] = EC_DATA,	     [E_IO] = EC_TRANSIENT,
+		[E_NOSPACE] = EC_TRANSIENT,  [E_BUSY] = EC_TRANSIENT,
+		[E_PARSE] = EC_DATA,	     [E_MAP] = EC_DATA,
+		[E_VALIDATE] = EC_DATA,	     [E_CONFIG] = EC_CONFIG,
+		[E_USAGE] = EC_CONFIG,	     [E_NOTFOUND] = EC_CONFIG,
+		[E_EXISTS] = EC_CONFIG,	     [E_NET] = EC_TRANSIENT,
+		[E_AUTH] = EC_CONFIG,	     [E_INTERRUPT] = EC_TRANSIENT,
+		[E_INTERNAL] = EC_INTERNAL,
+	};
+
+	if (e->code < 0 || (size_t)e->code >= sizeof(cls) / sizeof(cls[0]))
+		return EC_INTERNAL;
+	return cls[e->code];
+}
+
+const char *err_class_name(int c)
+{
+	static const char *names[] = {"", "transient", "data", "config",
+				      "internal"};
+
+	if (c < 0 || (size_t)c >= sizeof(names) / sizeof(names[0]))
+		return "internal";
+	return names[c];
+}
+
+int err_class_exit_code(int c)
+{
+	switch (c) {
+	case EC_NONE:
+		return EXIT_DONE;
+	case EC_TRANSIENT:
+		return EXIT_TEMPFAIL;
+	case EC_DATA:
+	case EC_CONFIG:
+		return EXIT_CONFIG;
+	default:
+		return EXIT_INTERNAL;
+	}
+}
+
 const char *err_code_name(int code)
 {
 	static const char *names[] = {

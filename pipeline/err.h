@@ -85,6 +85,26 @@ int err_exit_code(const struct err *e);
 /* True when a retry may help (I/O, busy, network, memory, interrupt). */
 int err_is_temporary(const struct err *e);
 
+/* What a failure says about what can fix it (docs/operations.md, "What
+ * stops what"). Decided where the error is raised, by the code it is
+ * raised with (a target folder that is missing is raised as E_CONFIG, not
+ * as the E_IO its errno would suggest); err_class() is the one table from
+ * code to class. */
+enum err_class {
+	EC_NONE = 0,
+	EC_TRANSIENT, /* I/O, network, lock, disk full, server busy: retry */
+	EC_DATA,      /* a file's, name's or row's content: the input must change */
+	EC_CONFIG,    /* config, mapping, credentials, paths: an operator acts */
+	EC_INTERNAL   /* a bug or a corrupt store */
+};
+
+int err_class(const struct err *e);
+/* "transient", "data", "config", "internal" ("" for EC_NONE). */
+const char *err_class_name(int cls);
+/* The exit code of a run that could not advance because of a failure of
+ * this class: 75, 78 or 70 (0 for EC_NONE). */
+int err_class_exit_code(int cls);
+
 /* Short stable name of a code, e.g. "io", "config". */
 const char *err_code_name(int code);
 

@@ -20,7 +20,8 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{"run", cmd_run, "fetch, map and load every source; deliver due targets"},
-	{"resume", cmd_resume, "finish a failed or killed run"},
+	{"resume", cmd_resume, "finish a killed run, or retry a run's parked units"},
+	{"retry", cmd_retry, "retry a parked unit (or a run's) after a fix"},
 	{"rerun", cmd_rerun, "redo one stage of a run and all after it"},
 	{"runs", cmd_runs, "list runs with their state"},
 	{"show", cmd_show, "show one run's report and units"},

@@ -1,6 +1,7 @@
 /* metrics.c - see metrics.h. */
 #include "metrics.h"
 #include "fsutil.h"
+#include "state_park.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -124,7 +125,7 @@ int metrics_format(struct state *st, const struct config *cfg,
 	struct src_sum *sums;
 	struct sum_ctx sc;
 	struct deliv_ctx dc;
-	int64_t last_ok, neg, oldest;
+	int64_t last_ok, neg, oldest, parked[5];
 	int found, i, rc = -1;
 	size_t t;
 
@@ -148,7 +149,8 @@ int metrics_format(struct state *st, const struct config *cfg,
 				      err) < 0 ||
 	    state_run_oldest_event(st, rep->run_id, &oldest, &found, err) < 0 ||
 	    state_positions_negative(st, &neg, err) < 0 ||
-	    state_run_last_done(st, &last_ok, err) < 0)
+	    state_run_last_done(st, &last_ok, err) < 0 ||
+	    state_park_counts(st, parked, err) < 0)
 		goto out;
 
 	head(b, "stockpipe_last_run_id", "Id of the last run.");
@@ -230,6 +232,13 @@ int metrics_format(struct state *st, const struct config *cfg,
 		label(b, cfg->targets[t].name);
 		buf_addf(b, "\"} %lld\n", (long long)(dc.last[t] - oldest));
 	}
+	head(b, "stockpipe_parked_units",
+	     "Failed units of concluded runs not retried yet, by class "
+	     "(transient ones are retried by the next run). The current "
+	     "state, not the last run's.");
+	for (i = EC_TRANSIENT; i <= EC_INTERNAL; i++)
+		buf_addf(b, "stockpipe_parked_units{class=\"%s\"} %lld\n",
+			 err_class_name(i), (long long)parked[i]);
 	head(b, "stockpipe_negative_positions",
 	     "Stock positions below zero (published as 0).");
 	buf_addf(b, "stockpipe_negative_positions %lld\n", (long long)neg);

@@ -38,6 +38,10 @@ static void note_unit(struct report *rep, const struct state_unit *u)
 		buf_adds(j, ",\"error\":");
 		buf_add_json_str(j, u->error, strlen(u->error));
 	}
+	if (u->state == US_FAILED)
+		buf_addf(j, ",\"class\":\"%s\",\"retried_in\":%lld",
+			 err_class_name(u->err_class),
+			 (long long)u->retried_in);
 	if (u->detail[0]) {
 		buf_adds(j, ",\"detail\":");
 		buf_add_json_str(j, u->detail, strlen(u->detail));
@@ -76,8 +80,20 @@ static int on_unit(void *ud, struct state_unit *u)
 		s->ms += u->finished_ms - u->started_ms;
 	if (u->state == US_FAILED) {
 		rep->failed++;
-		buf_addf(&rep->notes, "  FAILED %s %s '%s': %s\n", u->stage,
-			 u->scope, u->ukey, u->error);
+		/* The class says who acts; a unit a later run took over says
+		 * which run did. */
+		if (u->retried_in)
+			buf_addf(&rep->notes,
+				 "  FAILED %s %s '%s' (%s; retried in run "
+				 "%lld): %s\n",
+				 u->stage, u->scope, u->ukey,
+				 err_class_name(u->err_class),
+				 (long long)u->retried_in, u->error);
+		else
+			buf_addf(&rep->notes,
+				 "  PARKED %s %s '%s' (%s): %s\n", u->stage,
+				 u->scope, u->ukey,
+				 err_class_name(u->err_class), u->error);
 	} else if (u->state == US_QUARANTINED) {
 		rep->quarantined++;
 		buf_addf(&rep->notes, "  QUARANTINED %s '%s': %s\n", u->scope,

@@ -138,8 +138,8 @@ static int parse_reject(const char *line, struct rej *r)
 /* ---- collecting the run's units --------------------------------------- */
 
 struct unit_row {
-	int stage, state;
-	int64_t id, start, end, in, out, rejects, dupes;
+	int stage, state, err_class;
+	int64_t id, start, end, in, out, rejects, dupes, retried_in;
 	char scope[128], key[256], detail[512], output[4096];
 };
 
@@ -167,6 +167,8 @@ static int on_unit(void *ud, struct state_unit *u)
 	memset(r, 0, sizeof(*r));
 	r->stage = c->stage;
 	r->state = u->state;
+	r->err_class = u->err_class;
+	r->retried_in = u->retried_in;
 	r->id = u->id;
 	r->start = u->started_ms;
 	r->end = u->finished_ms > u->started_ms ? u->finished_ms : u->started_ms;
@@ -406,14 +408,27 @@ static void quarantined(struct buf *b, const struct collect *c)
 		escs(b, r->scope);
 		buf_adds(b, "</td><td>");
 		escs(b, r->key);
-		buf_addf(b, "</td><td>%s</td><td>", unit_state_name(r->state));
+		if (r->state == US_FAILED && r->retried_in)
+			buf_addf(b, "</td><td>failed (%s), retried in run "
+				    "%lld</td><td>",
+				 err_class_name(r->err_class),
+				 (long long)r->retried_in);
+		else if (r->state == US_FAILED)
+			buf_addf(b, "</td><td>parked (%s)</td><td>",
+				 err_class_name(r->err_class));
+		else
+			buf_addf(b, "</td><td>%s</td><td>",
+				 unit_state_name(r->state));
 		escs(b, r->detail);
 		buf_adds(b, "</td></tr>\n");
 	}
 	if (n)
 		buf_adds(b, "</table>\n<p>Release a quarantined document with "
-			    "<code>stockpipe quarantine release UNIT</code>."
-			    "</p>\n");
+			    "<code>stockpipe quarantine release UNIT</code>. "
+			    "A parked unit is retried by the next run when its "
+			    "failure is transient; after fixing a data or "
+			    "configuration failure, "
+			    "<code>stockpipe retry UNIT</code>.</p>\n");
 }
 
 struct deliv_ctx {

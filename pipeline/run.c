@@ -11,6 +11,7 @@
 #include "report.h"
 #include "schedule.h"
 #include "state.h"
+#include "state_park.h"
 #include "state_work.h"
 
 #include <fcntl.h>
@@ -145,6 +146,7 @@ static int unit_begin(struct run *r, struct state_unit *u, struct err *err)
 	r->worked++;
 	u->started_ms = now_ms();
 	u->error[0] = '\0';
+	u->retry_requested = 0;
 	if (state_begin(r->st, err) < 0)
 		return -1;
 	if (state_unit_save(r->st, u, err) < 0) {
@@ -154,7 +156,9 @@ static int unit_begin(struct run *r, struct state_unit *u, struct err *err)
 	return state_commit(r->st, err);
 }
 
-/* Records a unit failure; the run goes on with other scopes. */
+/* Records a unit failure with its class (err_class); the run goes on
+ * with other scopes. Whether it stays failed (parked) is decided by
+ * unit_call after its retries. */
 static int unit_fail(struct run *r, struct state_unit *u,
 		     const struct err *e, int quarantine)
 {
@@ -164,12 +168,10 @@ static int unit_fail(struct run *r, struct state_unit *u,
 	err_format(e, msg, sizeof(msg));
 	str_copy(u->error, sizeof(u->error), msg);
 	u->state = quarantine ? US_QUARANTINED : US_FAILED;
+	u->err_class = quarantine ? EC_NONE : err_class(e);
 	u->finished_ms = now_ms();
-	if (!quarantine) {
-		r->failed_units++;
-		if (r->first.code == E_NONE)
-			r->first = *e;
-	}
+	if (!quarantine)
+		r->last = *e;
 	log_msg(quarantine ? "warn" : "error", "stockpipe: %s %s '%s': %s",
 		u->stage, u->scope, u->ukey, msg);
 	if (state_begin(r->st, &ignore) == 0) {
@@ -296,7 +298,11 @@ static int plan_fetch(struct run *r, const struct cfg_source *src,
 	 * listing leaves no half plan behind. */
 	if (state_begin(r->st, err) < 0)
 		return -1;
+	/* The listing is the retry of every fetch older runs parked: what
+	 * is still there and not in the ledger is planned again now. */
 	if (c->scheme->ops->list(c, plan_entry, &p, err) < 0 ||
+	    state_park_supersede(r->st, r->run_id, "fetch", src->name, NULL,
+				 err) < 0 ||
 	    state_plan_mark(r->st, r->run_id, "fetch", src->name, err) < 0) {
 		state_rollback(r->st);
 		return -1;
@@ -305,6 +311,58 @@ static int plan_fetch(struct run *r, const struct cfg_source *src,
 		return -1;
 	say(r, "  %s: %d new file%s", src->name, p.added,
 	    p.added == 1 ? "" : "s");
+	return 0;
+}
+
+/* The inbox copy of a fetched file: inbox/SOURCE/ID_NAME when NAME is
+ * short and plain, else inbox/SOURCE/ID_h<12 hex of SHA-256(NAME)>: a name
+ * the partner's system could hold may not fit ours (255 bytes with the
+ * prefix and the temporary name's dot and suffix), and bytes such as
+ * control characters have no business in our folders. The original name
+ * stays the unit's key, in the ledger and in every report. */
+static void inbox_path(const struct run *r, const struct state_unit *u,
+		       char *out, size_t n)
+{
+	const char *p;
+	size_t len = strlen(u->ukey);
+	int plain = len > 0 && len <= 100 && u->ukey[0] != '.';
+
+	for (p = u->ukey; plain && *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+		      *p == '-' || *p == '+' || *p == '@' || *p == '=' ||
+		      *p == '%' || *p == ','))
+			plain = 0;
+	if (plain) {
+		snprintf(out, n, "%s/inbox/%s/%lld_%s", r->cfg->state_dir,
+			 u->scope, (long long)u->id, u->ukey);
+	} else {
+		char hex[SHA256_HEX_LEN];
+
+		sha256_hex_of(u->ukey, len, hex);
+		snprintf(out, n, "%s/inbox/%s/%lld_h%.12s", r->cfg->state_dir,
+			 u->scope, (long long)u->id, hex);
+	}
+}
+
+/* A listed file that is not there to fetch as listed (changing, gone):
+ * the unit is skipped with the reason and the run goes on. It is not in
+ * the file ledger, so a later listing sees it again if it is still (or
+ * again) there. */
+static int fetch_set_aside(struct run *r, struct state_unit *u,
+			   const char *why, struct err *e)
+{
+	err_clear(e);
+	u->state = US_SKIPPED;
+	u->finished_ms = now_ms();
+	notef(u->detail + strlen(u->detail),
+	      sizeof(u->detail) - strlen(u->detail), " %s", why);
+	if (state_begin(r->st, e) < 0 || state_unit_save(r->st, u, e) < 0 ||
+	    state_commit(r->st, e) < 0) {
+		state_rollback(r->st);
+		return unit_fail(r, u, e, 0), 0;
+	}
+	say(r, "  %s: '%s' %s", u->scope, u->ukey, why);
 	return 0;
 }
 
@@ -357,21 +415,28 @@ static int do_fetch(void *ud, struct state_unit *u)
 	}
 	if (unit_begin(r, u, sc->err) < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/inbox/%s/%lld_%s", r->cfg->state_dir,
-		 sc->src->name, (long long)u->id, u->ukey);
+	inbox_path(r, u, path, sizeof(path));
 	if (sc->conn->scheme->ops->fetch(sc->conn, u->ukey, path, sha, &got,
-					 &e) < 0)
+					 &e) < 0) {
+		if (e.code == E_NOTFOUND)
+			return fetch_set_aside(r, u, "vanished after the "
+					       "listing; dropped from the plan",
+					       &e);
 		return unit_fail(r, u, &e, 0), 0;
+	}
 	if (got != size) {
-		/* Changed while we read it: the partner is still writing.
-		 * Temporary; the next attempt sees the final file. */
-		err_set(&e, E_IO,
-			"'%s' changed while being fetched (%llu bytes, "
-			"expected %llu)",
-			u->ukey, (unsigned long long)got,
-			(unsigned long long)size);
+		/* Changed since the listing or while we read it: the partner
+		 * is still writing. Not an error: the file is not in the
+		 * ledger, so the next listing takes it when it is quiet
+		 * (Camel's readLock=changed). */
+		char why[160];
+
 		unlink(path);
-		return unit_fail(r, u, &e, 0), 0;
+		notef(why, sizeof(why),
+		      "changing (%llu bytes, listed with %llu); left for the "
+		      "next listing",
+		      (unsigned long long)got, (unsigned long long)size);
+		return fetch_set_aside(r, u, why, &e);
 	}
 	str_copy(u->output_path, sizeof(u->output_path), path);
 	str_copy(u->output_sha, sizeof(u->output_sha), sha);
@@ -771,10 +836,24 @@ static void dep_cb(void *ud, const char *path, const char *sha)
 static int quarantine(struct run *r, struct state_unit *u,
 		      const struct err *why)
 {
-	char path[4096];
+	char path[4096], leaf[64];
 	struct err e = ERR_INIT;
+	const char *p, *name = u->ukey;
 
-	path_in(r, path, sizeof(path), "quarantine", u->scope, u->ukey);
+	/* The copy keeps the document's name unless our folders cannot hold
+	 * it (long, control bytes, a slash): then ID_h<hash>, as in the
+	 * inbox. The name is in the unit and the report either way. */
+	for (p = name; *p && (unsigned char)*p >= 0x20 && *p != '/'; p++)
+		;
+	if (*p || p - name > 200 || !*name || *name == '.') {
+		char hex[SHA256_HEX_LEN];
+
+		sha256_hex_of(name, strlen(name), hex);
+		snprintf(leaf, sizeof(leaf), "%lld_h%.12s", (long long)u->id,
+			 hex);
+		name = leaf;
+	}
+	path_in(r, path, sizeof(path), "quarantine", u->scope, name);
 	if (fsu_copy(u->input_path, path, NULL, NULL, &e) < 0)
 		return unit_fail(r, u, &e, 0);
 	str_copy(u->output_path, sizeof(u->output_path), path);
@@ -1303,11 +1382,19 @@ static int do_post(void *ud, struct state_unit *u)
 	struct err e = ERR_INIT;
 	struct conn_entry ce;
 	uint64_t size;
-	int64_t mtime;
+	int64_t mtime, open;
 	int rc = 0;
 
+	/* Only files we hold a copy of (a file set aside as changing or
+	 * gone was not fetched and is not ours to move), and only once every
+	 * unit made from the file is finished: one parked document holds
+	 * back its own file, not the source's other files. */
 	if ((u->state != US_DONE && u->state != US_SKIPPED) ||
-	    strstr(u->detail, " posted"))
+	    !u->output_sha[0] || strstr(u->detail, " posted"))
+		return 0;
+	if (state_unit_tree_open(r->st, u->id, &open, &e) < 0)
+		return unit_fail(r, u, &e, 0), 0;
+	if (open)
 		return 0;
 	if (parse_size_mtime(u, &size, &mtime) < 0)
 		return 0;
@@ -1388,21 +1475,120 @@ void run_src_close(struct src_ctx *sc)
 	sc->conn = NULL;
 }
 
+/* Waits ms milliseconds in short slices, so that SIGTERM/SIGINT end the
+ * wait at once (the caller then stops at its next safe point). */
+static void backoff_wait(int64_t ms)
+{
+	struct timespec ts = {0, 100 * 1000 * 1000};
+
+	for (; ms > 0 && !stop_requested; ms -= 100)
+		nanosleep(&ts, NULL);
+}
+
+/* The next wait before retry number k (1-based): retry_backoff, twice
+ * that, ... at most 10 minutes. */
+static int64_t backoff_ms(const struct run *r, int k)
+{
+	int64_t ms = r->cfg->retry_backoff * 1000;
+
+	while (--k > 0 && ms < 600000)
+		ms *= 2;
+	return ms < 600000 ? ms : 600000;
+}
+
+/* Counts u's final outcome in this invocation: a unit left failed after
+ * its retries is parked and its error may become the run's exit code. */
+static void unit_outcome(struct run *r, const struct state_unit *u,
+			 int was)
+{
+	if (u->state == US_FAILED) {
+		r->failed_units++;
+		if (r->first.code == E_NONE)
+			r->first = r->last;
+	} else if (u->state != was &&
+		   (u->state == US_DONE || u->state == US_SKIPPED ||
+		    u->state == US_QUARANTINED) &&
+		   (strcmp(u->stage, "render") || u->output_path[0])) {
+		/* A render that found nothing to send (unchanged, held)
+		 * moved nothing. */
+		int st = run_stage_index(u->stage);
+
+		r->advanced++;
+		if (st >= 0)
+			r->advanced_in[st]++;
+	}
+}
+
 int run_plan_source(struct run *r, struct src_ctx *sc, struct err *err)
 {
 	struct err e = ERR_INIT;
 	struct state_unit u;
+	int k;
 
-	if (run_src_open(sc, &e) == 0 &&
-	    plan_fetch(r, sc->src, sc->conn, &e) == 0)
-		return 0;
+	for (k = 0;; k++) {
+		if (run_src_open(sc, &e) == 0 &&
+		    plan_fetch(r, sc->src, sc->conn, &e) == 0)
+			return 0;
+		if (err_class(&e) != EC_TRANSIENT || k >= r->cfg->retries ||
+		    stop_requested)
+			break;
+		say(r, "  %s: listing failed (%s); retry %d of %d in %llds",
+		    sc->src->name, e.reason, k + 1, r->cfg->retries,
+		    (long long)(backoff_ms(r, k + 1) / 1000));
+		backoff_wait(backoff_ms(r, k + 1));
+		conn_close(sc->conn);
+		sc->conn = NULL;
+		err_clear(&e);
+	}
 	/* No unit exists for what failed: record the failure on a stand-in
-	 * unit so the run report shows it. */
+	 * unit so the run report shows it (parked until a later listing
+	 * works). */
 	unit_init(&u, r, ST_FETCH, sc->src->name, "(list)");
 	if (state_unit_add(r->st, &u, err) < 0)
 		return -1;
 	unit_fail(r, &u, &e, 0);
+	unit_outcome(r, &u, US_PENDING);
 	return 1;
+}
+
+/* One unit of any stage, with the retries of transient failures. */
+struct unit_call {
+	struct run *r;
+	int (*fn)(void *ud, struct state_unit *u);
+	void *ud;
+	/* Retrying an older run's parked units in place: its failed units
+	 * that are not due for a retry are left alone. */
+	int parked_only;
+};
+
+static int unit_call(void *ud, struct state_unit *u)
+{
+	struct unit_call *c = ud;
+	struct run *r = c->r;
+	int was = u->state, rc, k;
+
+	if (c->parked_only && u->state == US_FAILED &&
+	    !state_park_retry_due(u))
+		return 0;
+	if (c->parked_only && u->state == US_FAILED)
+		r->retried_parked++;
+	for (k = 0;; k++) {
+		rc = c->fn(c->ud, u);
+		if (rc != 0 || u->state != US_FAILED ||
+		    u->err_class != EC_TRANSIENT || k >= r->cfg->retries ||
+		    stop_requested)
+			break;
+		say(r, "  %s %s '%s': transient failure; retry %d of %d in "
+		       "%llds",
+		    u->stage, u->scope, u->ukey, k + 1, r->cfg->retries,
+		    (long long)(backoff_ms(r, k + 1) / 1000));
+		backoff_wait(backoff_ms(r, k + 1));
+		if (stop_requested)
+			break;
+	}
+	if (rc == 0)
+		unit_outcome(r, u, was);
+	return rc < 0 ? -1 : rc;
 }
 
 static int do_render(void *ud, struct state_unit *u);
@@ -1415,21 +1601,32 @@ int run_do_unit(struct run *r, struct src_ctx *sc, struct tgt_ctx *tc,
 		do_fetch, do_unpack, do_map, do_load};
 	int s = run_stage_index(u->stage);
 
+	struct unit_call c = {r, NULL, NULL, 0};
+
 	if (s == ST_FETCH && sc && !sc->conn && u->state != US_DONE &&
 	    u->state != US_SKIPPED) {
 		struct err e = ERR_INIT;
 
 		/* Workers connect to a source when they first fetch from it. */
-		if (run_src_open(sc, &e) < 0)
-			return unit_fail(r, u, &e, 0), 0;
+		if (run_src_open(sc, &e) < 0) {
+			unit_fail(r, u, &e, 0);
+			unit_outcome(r, u, US_PENDING);
+			return 0;
+		}
 	}
-	if (s >= ST_FETCH && s <= ST_LOAD && sc)
-		return src_fns[s](sc, u);
-	if (s == ST_RENDER && tc)
-		return do_render(tc, u);
-	if (s == ST_DELIVER && tc)
-		return do_deliver(tc, u);
-	return 0;
+	if (s >= ST_FETCH && s <= ST_LOAD && sc) {
+		c.fn = src_fns[s];
+		c.ud = sc;
+	} else if (s == ST_RENDER && tc) {
+		c.fn = do_render;
+		c.ud = tc;
+	} else if (s == ST_DELIVER && tc) {
+		c.fn = do_deliver;
+		c.ud = tc;
+	} else {
+		return 0;
+	}
+	return unit_call(&c, u);
 }
 
 int run_source_tail(struct run *r, struct src_ctx *sc, struct err *err)
@@ -1443,9 +1640,11 @@ int run_source_tail(struct run *r, struct src_ctx *sc, struct err *err)
 			return -1;
 	if (!r->interrupted)
 		send_acks(r, sc->src);
-	/* Post-process the partner's files only when every document of this
-	 * source is loaded (or deliberately set aside): never before. */
-	if (!cc.failed && !cc.pending && !r->interrupted &&
+	/* Post-process the partner's files only when every document made
+	 * from the file is loaded (or deliberately set aside): never before
+	 * (do_post checks each file's units). Pending units mean this
+	 * invocation stopped early (--until, a signal). */
+	if (!cc.pending && !r->interrupted &&
 	    (run_src_open(sc, err) < 0 ||
 	     state_units_each(r->st, r->run_id, "fetch", sc->src->name,
 			      do_post, sc, err) < 0))
@@ -1453,11 +1652,39 @@ int run_source_tail(struct run *r, struct src_ctx *sc, struct err *err)
 	return 0;
 }
 
+/* A source's units of run r->run_id, stage by stage, then its tail.
+ * parked_only: an older run whose parked units are retried in place. */
+static int source_units(struct run *r, struct src_ctx *sc, int parked_only,
+			struct err *err)
+{
+	static int (*const fns[])(void *, struct state_unit *) = {
+		do_fetch, do_unpack, do_map};
+	struct unit_call c = {r, NULL, sc, parked_only};
+	int s, until = run_until(r);
+
+	/* --until STAGE: this invocation stops after that stage. Documents
+	 * load in the order of their files (state_work.h), the order workers
+	 * sharing a run use too. */
+	for (s = parked_only ? ST_UNPACK : ST_FETCH; s <= ST_MAP && s <= until;
+	     s++) {
+		c.fn = fns[s];
+		if (state_units_each(r->st, r->run_id, run_stage_names[s],
+				     sc->src->name, unit_call, &c, err) < 0)
+			return -1;
+	}
+	c.fn = do_load;
+	if (until >= ST_LOAD &&
+	    state_work_load_units_each(r->st, r->run_id, sc->src->name,
+				       unit_call, &c, err) < 0)
+		return -1;
+	return run_source_tail(r, sc, err);
+}
+
 static int run_source(struct run *r, const struct cfg_source *src,
 		      struct err *err)
 {
 	struct src_ctx sc;
-	int s, rc = -1, until = run_until(r);
+	int rc = -1;
 
 	memset(&sc, 0, sizeof(sc));
 	sc.r = r;
@@ -1468,22 +1695,7 @@ static int run_source(struct run *r, const struct cfg_source *src,
 			rc = 0;  /* recorded on its "(list)" unit */
 		goto out;
 	}
-	rc = -1;
-	/* --until STAGE: this invocation stops after that stage. Documents
-	 * load in the order of their files (state_work.h), the order workers
-	 * sharing a run use too. */
-	for (s = ST_FETCH; s <= ST_MAP && s <= until; s++)
-		if (state_units_each(r->st, r->run_id, run_stage_names[s], src->name,
-				     s == ST_FETCH    ? do_fetch
-				     : s == ST_UNPACK ? do_unpack
-						      : do_map,
-				     &sc, err) < 0)
-			goto out;
-	if (until >= ST_LOAD &&
-	    state_work_load_units_each(r->st, r->run_id, src->name, do_load,
-				       &sc, err) < 0)
-		goto out;
-	rc = run_source_tail(r, &sc, err);
+	rc = source_units(r, &sc, 0, err);
 out:
 	run_src_close(&sc);
 	return rc;
@@ -1848,11 +2060,20 @@ static int do_deliver(void *ud, struct state_unit *u)
 static int target_due(struct run *r, const struct cfg_target *t, int *due,
 		      struct err *err)
 {
-	int64_t last;
+	int64_t last, parked, parked_d;
 
 	*due = 1;
 	if (t->schedule == CFG_SCHED_ALWAYS ||
 	    (r->o->mode == RUN_RERUN) || r->o->mode == RUN_DELIVER)
+		return 0;
+	/* A target whose last render or delivery failed stays due: the next
+	 * run sends it a fresh snapshot, whatever its schedule says. */
+	if (state_park_count_scope(r->st, r->run_id, "render", t->name,
+				   &parked, err) < 0 ||
+	    state_park_count_scope(r->st, r->run_id, "deliver", t->name,
+				   &parked_d, err) < 0)
+		return -1;
+	if (parked || parked_d)
 		return 0;
 	if (state_delivery_last(r->st, t->name, &last, err) < 0)
 		return -1;
@@ -1888,8 +2109,14 @@ int run_plan_target(struct run *r, const struct cfg_target *t,
 	if (state_begin(r->st, err) < 0)
 		return -1;
 	unit_init(&u, r, ST_RENDER, t->name, "snapshot");
+	/* The new render is the retry of every render or delivery of this
+	 * target that older runs parked. */
 	if ((due && (state_unit_add(r->st, &u, err) < 0 ||
 		     state_unit_save(r->st, &u, err) < 0 ||
+		     state_park_supersede(r->st, r->run_id, "render", t->name,
+					  NULL, err) < 0 ||
+		     state_park_supersede(r->st, r->run_id, "deliver",
+					  t->name, NULL, err) < 0 ||
 		     state_target_checked(r->st, t->name, r->now, err) < 0)) ||
 	    state_plan_mark(r->st, r->run_id, "render", t->name, err) < 0) {
 		state_rollback(r->st);
@@ -1906,13 +2133,15 @@ static int run_target(struct run *r, const struct cfg_target *t,
 		      struct err *err)
 {
 	struct tgt_ctx tc = {r, t, err};
+	struct unit_call render = {r, do_render, &tc, 0};
+	struct unit_call deliver = {r, do_deliver, &tc, 0};
 
 	if (run_plan_target(r, t, err) < 0 ||
-	    state_units_each(r->st, r->run_id, "render", t->name, do_render,
-			     &tc, err) < 0 ||
+	    state_units_each(r->st, r->run_id, "render", t->name, unit_call,
+			     &render, err) < 0 ||
 	    (run_until(r) >= ST_DELIVER &&
 	     state_units_each(r->st, r->run_id, "deliver", t->name,
-			      do_deliver, &tc, err) < 0))
+			      unit_call, &deliver, err) < 0))
 		return -1;
 	return 0;
 }
@@ -1976,6 +2205,49 @@ static int run_partial(const struct run *r)
 	       (o->only_source || o->only_target || run_until(r) < ST_DELIVER);
 }
 
+/* Retries, in place, the parked source units of older run old_run that
+ * are due (state_park.h): the same stages with the run's own id, so their
+ * successors and files stay with the run that fetched them. The old run
+ * then gets its report and exit code again. */
+struct park_ctx {
+	struct run *r;
+	struct err *err;
+};
+
+static int reconclude(struct run *r, int64_t run_id, struct err *err);
+
+static int retry_parked_run(void *ud, int64_t old_run)
+{
+	struct park_ctx *pc = ud;
+	struct run *r = pc->r;
+	struct err *err = pc->err;
+	int64_t keep = r->run_id;
+	size_t i;
+	int rc = 0;
+
+	if (r->interrupted)
+		return 1;
+	r->run_id = old_run;
+	say(r, "run %lld: retrying its parked units", (long long)old_run);
+	for (i = 0; i < r->cfg->nsources && !r->interrupted && rc == 0; i++) {
+		struct src_ctx sc;
+
+		if (r->o->only_source &&
+		    strcmp(r->o->only_source, r->cfg->sources[i].name))
+			continue;
+		memset(&sc, 0, sizeof(sc));
+		sc.r = r;
+		sc.src = &r->cfg->sources[i];
+		sc.err = err;
+		rc = source_units(r, &sc, 1, err);
+		run_src_close(&sc);
+	}
+	if (rc == 0 && !r->interrupted)
+		rc = reconclude(r, old_run, err);
+	r->run_id = keep;
+	return rc < 0 ? -1 : r->interrupted;
+}
+
 static int execute(struct run *r, struct err *err)
 {
 	const struct run_opts *o = r->o;
@@ -1985,6 +2257,14 @@ static int execute(struct run *r, struct err *err)
 			 !(o->mode == RUN_NEW && o->only_source);
 	size_t i;
 
+	/* Parked units of older runs first: they arrived before this run's
+	 * files. */
+	struct park_ctx pc = {r, err};
+
+	if (do_sources && (o->mode == RUN_NEW || o->mode == RUN_RESUME) &&
+	    state_park_runs_each(r->st, r->run_id, retry_parked_run, &pc,
+				 err) < 0)
+		return -1;
 	for (i = 0; do_sources && i < r->cfg->nsources && !r->interrupted;
 	     i++) {
 		const struct cfg_source *src = &r->cfg->sources[i];
@@ -1997,16 +2277,14 @@ static int execute(struct run *r, struct err *err)
 	}
 	if (r->interrupted || !do_targets)
 		return 0;
-	if (r->failed_units) {
-		/* Publishing a snapshot without a failed source's data would
-		 * send targets a wrong truth; hold them until resume. */
-		say(r, "targets held: %d unit%s failed", r->failed_units,
-		    r->failed_units == 1 ? "" : "s");
-		return 0;
-	}
+	/* A failed (parked) source unit does not hold the targets: they get
+	 * the positions as they are, the stale-source rule guards a source
+	 * that stopped sending, and the parked document is loaded when it is
+	 * retried. One partner's bad file never freezes every channel. */
 	if (!do_sources) {
 		/* The sources ran in earlier invocations (scheduler tasks):
-		 * the same rule, read from the state store. */
+		 * a source unit not done yet holds the targets, since its
+		 * task has not finished. */
 		struct count_ctx cc = {0, 0};
 		int s;
 
@@ -2014,16 +2292,14 @@ static int execute(struct run *r, struct err *err)
 			if (state_units_each(r->st, r->run_id, run_stage_names[s], NULL,
 					     count_open, &cc, err) < 0)
 				return -1;
-		if (cc.failed || cc.pending) {
+		if (cc.pending) {
 			err_set(&r->first, E_BUSY,
 				"targets held: %d source unit%s of run %lld "
-				"failed or not done yet; finish the sources "
-				"first",
-				cc.failed + cc.pending,
-				cc.failed + cc.pending == 1 ? "" : "s",
+				"not done yet; finish the sources first",
+				cc.pending, cc.pending == 1 ? "" : "s",
 				(long long)r->run_id);
 			say(r, "%s", r->first.reason);
-			r->failed_units++;
+			r->held = 1;
 			return 0;
 		}
 	}
@@ -2113,6 +2389,21 @@ static int replay_prepare(struct run *r, struct err *err)
 	return 0;
 }
 
+/* Creates a new run (its id in r->run_id). */
+static int run_new(struct run *r, struct err *err)
+{
+	char iso[DT_ISO_LEN];
+
+	if (state_begin(r->st, err) < 0 ||
+	    state_run_create(r->st, now_iso(iso), r->cfg->sha256, &r->run_id,
+			     err) < 0 ||
+	    state_commit(r->st, err) < 0) {
+		state_rollback(r->st);
+		return -1;
+	}
+	return 0;
+}
+
 /* `stockpipe deliver --target NAME --now`: a run of its own that renders
  * and delivers one target whatever its schedule; sources are not touched
  * (targets_only). The delivery ledger still applies: content the target
@@ -2120,7 +2411,6 @@ static int replay_prepare(struct run *r, struct err *err)
  * targets are held, and a delivery now would be too. */
 static int deliver_prepare(struct run *r, struct err *err)
 {
-	char iso[DT_ISO_LEN];
 	int64_t open_run;
 
 	if (state_run_unfinished(r->st, &open_run, err) < 0)
@@ -2130,13 +2420,8 @@ static int deliver_prepare(struct run *r, struct err *err)
 			       "run %lld is not finished: run 'stockpipe "
 			       "resume' first",
 			       (long long)open_run);
-	if (state_begin(r->st, err) < 0 ||
-	    state_run_create(r->st, now_iso(iso), r->cfg->sha256, &r->run_id,
-			     err) < 0 ||
-	    state_commit(r->st, err) < 0) {
-		state_rollback(r->st);
+	if (run_new(r, err) < 0)
 		return -1;
-	}
 	say(r, "run %lld: delivery to %s now", (long long)r->run_id,
 	    r->o->only_target);
 	return 0;
@@ -2207,33 +2492,52 @@ int run_conclude(struct run *r, struct err *err)
 	char iso[DT_ISO_LEN];
 	int code;
 
+	int64_t parked = r->failed_units, advanced = r->advanced;
+	int s, st;
+
+	/* A scheduler task that stops after a stage (run --source S --until
+	 * map) answers for that stage: its map units, not the unpack it did
+	 * on the way. */
+	if (run_partial(r) && r->o->until_stage)
+		advanced = r->advanced_in[run_until(r)];
 	if (r->interrupted) {
 		err_set(&r->first, E_INTERRUPT,
-			"stopped by a signal at a safe point; run "
-			"'stockpipe resume' to finish");
+			"stopped by a signal at a safe point; the next "
+			"'stockpipe run' (or 'resume') finishes it");
 		log_msg("warn", "stockpipe: %s", r->first.reason);
 	}
 	if (report_build(r->st, r->run_id, &rep, err) < 0)
 		return -1;
-	if (r->first.code == E_NONE && r->o->mode == RUN_WORK && rep.failed) {
+	/* What the run finished, by whichever invocation or worker (a
+	 * resumed run, workers); renders count through their deliveries. A
+	 * scheduler's task answers for its own part only. */
+	for (s = 0; s < REPORT_NSTAGES && !run_partial(r); s++)
+		for (st = US_DONE; st <= US_QUARANTINED; st++)
+			if (st != US_FAILED && s != ST_RENDER)
+				advanced += rep.stage[s].units[st];
+	if (r->o->mode == RUN_WORK && rep.failed > parked) {
 		/* Workers finish a run whose failures other workers saw: the
 		 * store, not this process, knows them. */
-		err_set(&r->first, E_BUSY,
-			"%lld unit%s of run %lld failed; see 'stockpipe show "
-			"%lld', then 'stockpipe work --run %lld --retry' or "
-			"'stockpipe resume %lld'",
-			(long long)rep.failed, rep.failed == 1 ? "" : "s",
-			(long long)r->run_id, (long long)r->run_id,
-			(long long)r->run_id, (long long)r->run_id);
+		parked = rep.failed;
+		if (r->first.code == E_NONE)
+			err_set(&r->first, E_BUSY,
+				"%lld unit%s of run %lld failed; see "
+				"'stockpipe show %lld'",
+				(long long)rep.failed,
+				rep.failed == 1 ? "" : "s",
+				(long long)r->run_id, (long long)r->run_id);
 	}
-	if (r->first.code != E_NONE) {
-		/* A unit that failed on its data (a value a target's format
-		 * cannot carry, a canonical file that does not parse) needs a
-		 * person, like a mapping error: a retry fails the same way. */
-		code = err_exit_code(&r->first);
-		if (code == EXIT_REJECTS)
-			code = EXIT_CONFIG;
-		else if (code == EXIT_DONE)
+	if (r->interrupted || r->held) {
+		/* Stopped early, or a scheduler task whose sources are not
+		 * done: the same run goes on later. */
+		code = EXIT_TEMPFAIL;
+	} else if (parked) {
+		/* The run concludes: what failed is parked (retried by later
+		 * runs, see state_park.h) and the rest was done. Only a run
+		 * that could not advance at all says why with 75/78/70. */
+		code = advanced ? EXIT_REJECTS
+				: err_class_exit_code(err_class(&r->first));
+		if (code == EXIT_DONE)
 			code = EXIT_INTERNAL;
 	} else if (run_partial(r)) {
 		/* A scheduler task: rejects are reported by the task that
@@ -2249,9 +2553,16 @@ int run_conclude(struct run *r, struct err *err)
 	}
 	rep.exit_code = code;
 	snprintf(rep.status, sizeof(rep.status), "%s",
-		 r->first.code != E_NONE ? "failed"
-		 : run_partial(r)	 ? "partial"
-					 : "done");
+		 r->interrupted		  ? "interrupted"
+		 : run_partial(r)	  ? "partial"
+		 : parked && !advanced	  ? "failed"
+					  : "done");
+	if (parked && !r->interrupted && !r->held)
+		say(r, "%lld unit%s parked (see 'stockpipe show %lld'); later "
+		       "runs retry transient failures, 'stockpipe retry' the "
+		       "rest",
+		    (long long)parked, parked == 1 ? "" : "s",
+		    (long long)r->run_id);
 	/* The report first, then the run's final state: a crash in between
 	 * leaves the run unfinished, and its resume writes the report again
 	 * under the same name, so no half-done run ever lacks one. */
@@ -2289,12 +2600,81 @@ int run_conclude(struct run *r, struct err *err)
 	return code;
 }
 
+static int count_unit(void *ud, const struct state_unit *u)
+{
+	(void)u;
+	(*(int64_t *)ud)++;
+	return 0;
+}
+
+/* After its parked units were retried by a later run: run_id's report
+ * and exit code again (1 while some are still parked, else what its
+ * rejects and quarantines say). Its status becomes done. */
+static int reconclude(struct run *r, int64_t run_id, struct err *err)
+{
+	struct report rep;
+	struct state_run sr;
+	char iso[DT_ISO_LEN];
+	int64_t parked = 0;
+	int code;
+
+	if (state_run_get(r->st, run_id, &sr, err) < 0 ||
+	    state_park_each(r->st, run_id, count_unit, &parked, err) < 0 ||
+	    report_build(r->st, run_id, &rep, err) < 0)
+		return -1;
+	code = parked || rep.rejects || rep.quarantined ? EXIT_REJECTS
+							: EXIT_DONE;
+	rep.exit_code = code;
+	snprintf(rep.status, sizeof(rep.status), "done");
+	if (report_write(&rep, r->cfg->state_dir, err) < 0 ||
+	    state_begin(r->st, err) < 0 ||
+	    state_run_finish(r->st, run_id, "done", code, now_iso(iso),
+			     err) < 0 ||
+	    state_commit(r->st, err) < 0) {
+		state_rollback(r->st);
+		report_release(&rep);
+		return -1;
+	}
+	say(r, "run %lld: %s", (long long)run_id,
+	    parked ? "some units are still parked" : "no unit parked any more");
+	report_release(&rep);
+	return 0;
+}
+
+/* Exit codes of two runs one invocation concluded: the graver one (70,
+ * 78, 75, 1, 0 in that order; a skip code only when both skipped). */
+static int code_combine(int a, int b)
+{
+	static const int order[] = {EXIT_INTERNAL, EXIT_CONFIG, EXIT_TEMPFAIL,
+				    EXIT_USAGE, EXIT_REJECTS, EXIT_DONE};
+	size_t i;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (a == order[i] || b == order[i])
+			return order[i];
+	return a;
+}
+
+static void run_reset(struct run *r)
+{
+	struct err none = ERR_INIT;
+
+	r->failed_units = 0;
+	r->first = none;
+	r->last = none;
+	r->interrupted = 0;
+	r->held = 0;
+	r->worked = 0;
+	r->advanced = 0;
+	memset(r->advanced_in, 0, sizeof(r->advanced_in));
+	r->retried_parked = 0;
+}
+
 int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 {
 	struct run r;
 	struct err err = ERR_INIT;
-	char iso[DT_ISO_LEN];
-	int lock_fd = -1, code = EXIT_INTERNAL;
+	int lock_fd = -1, code = EXIT_INTERNAL, chain = 0;
 
 	if (run_setup(&r, g, o, 0, &lock_fd, &err) < 0)
 		goto report_err;
@@ -2316,38 +2696,90 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 		if (deliver_prepare(&r, &err) < 0)
 			goto report_err;
 	} else if (o->mode == RUN_NEW || o->mode == RUN_RESUME) {
-		int64_t open_run = 0;
+		int64_t open_run = 0, asked = 0;
 
 		if (o->mode == RUN_RESUME && o->run_id) {
 			struct state_run sr;
 
 			if (state_run_get(r.st, o->run_id, &sr, &err) < 0)
 				goto report_err;
-			open_run = o->run_id;
+			if (strcmp(sr.status, "done") &&
+			    strcmp(sr.status, "failed")) {
+				open_run = o->run_id;
+			} else {
+				/* A concluded run: its parked units are
+				 * retried (in place) by a new run. */
+				if (state_begin(r.st, &err) < 0 ||
+				    state_park_request(r.st, 0, o->run_id,
+						       &asked, &err) < 0 ||
+				    state_commit(r.st, &err) < 0) {
+					state_rollback(r.st);
+					goto report_err;
+				}
+				if (!asked) {
+					say(&r, "run %lld is done and has no "
+						"parked unit: nothing to "
+						"resume",
+					    (long long)o->run_id);
+					code = g->skip_exit_code
+						       ? g->skip_exit_code
+						       : EXIT_DONE;
+					goto out;
+				}
+				say(&r, "run %lld: %lld parked unit%s to "
+					"retry",
+				    (long long)o->run_id, (long long)asked,
+				    asked == 1 ? "" : "s");
+			}
 		} else if (state_run_unfinished(r.st, &open_run, &err) < 0) {
 			goto report_err;
 		}
-		if (open_run) {
-			r.run_id = open_run;
-			say(&r, "resuming run %lld", (long long)open_run);
+		if (o->retry_unit || o->retry_run) {
 			if (state_begin(r.st, &err) < 0 ||
-			    state_run_reopen(r.st, open_run, &err) < 0 ||
-			    state_commit(r.st, &err) < 0)
-				goto report_err;
-		} else if (o->mode == RUN_RESUME) {
-			say(&r, "nothing to resume: every run is done");
-			code = g->skip_exit_code ? g->skip_exit_code
-						 : EXIT_DONE;
-			goto out;
-		} else {
-			if (state_begin(r.st, &err) < 0 ||
-			    state_run_create(r.st, now_iso(iso),
-					     r.cfg->sha256, &r.run_id,
-					     &err) < 0 ||
+			    state_park_request(r.st, o->retry_unit,
+					       o->retry_run, &asked,
+					       &err) < 0 ||
 			    state_commit(r.st, &err) < 0) {
 				state_rollback(r.st);
 				goto report_err;
 			}
+			if (!asked) {
+				err_set(&err, E_USAGE, "%s %lld has no parked "
+					"unit (see 'stockpipe quarantine "
+					"list')",
+					o->retry_unit ? "unit" : "run",
+					(long long)(o->retry_unit
+							    ? o->retry_unit
+							    : o->retry_run));
+				goto report_err;
+			}
+			say(&r, "%lld parked unit%s to retry", (long long)asked,
+			    asked == 1 ? "" : "s");
+		}
+		if (open_run) {
+			struct state_run sr;
+
+			r.run_id = open_run;
+			say(&r, "resuming run %lld", (long long)open_run);
+			if (state_run_get(r.st, open_run, &sr, &err) < 0 ||
+			    state_begin(r.st, &err) < 0 ||
+			    state_run_reopen(r.st, open_run, &err) < 0 ||
+			    state_commit(r.st, &err) < 0)
+				goto report_err;
+			/* An interrupted run is finished first, then this
+			 * invocation does what it was asked: a new run. A
+			 * scheduler's partial run is the run its tasks share:
+			 * finishing it is the whole job. */
+			chain = o->mode == RUN_NEW && !run_partial(&r) &&
+				strcmp(sr.status, "partial");
+		} else if (o->mode == RUN_RESUME && !asked) {
+			say(&r, "nothing to resume: every run is done");
+			code = g->skip_exit_code ? g->skip_exit_code
+						 : EXIT_DONE;
+			goto out;
+		} else if (run_new(&r, &err) < 0) {
+			goto report_err;
+		} else {
 			say(&r, "run %lld", (long long)r.run_id);
 		}
 	} else {
@@ -2376,6 +2808,27 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 		goto report_err;
 	if ((code = run_conclude(&r, &err)) < 0)
 		goto report_err;
+	if (chain && !r.interrupted) {
+		/* The interrupted run is finished; this invocation was asked
+		 * for a run, so the new files and due targets come now. */
+		int first_code = code;
+
+		run_reset(&r);
+		if (run_new(&r, &err) < 0)
+			goto report_err;
+		say(&r, "run %lld", (long long)r.run_id);
+		log_set_run(r.run_id);
+		if (execute(&r, &err) < 0)
+			goto report_err;
+		if ((code = run_conclude(&r, &err)) < 0)
+			goto report_err;
+		if (code != first_code && g->skip_exit_code &&
+		    (code == g->skip_exit_code ||
+		     first_code == g->skip_exit_code))
+			code = code == g->skip_exit_code ? first_code : code;
+		else
+			code = code_combine(first_code, code);
+	}
 	goto out;
 report_err:
 	code = run_fail(&err);

@@ -39,6 +39,9 @@ struct run_opts {
 	const char *until_stage;  /* NULL = deliver (everything) */
 	int targets_only;
 	const char *replay_file;  /* replay: the raw file */
+	/* retry: before the new run, ask for a retry of this parked unit, or
+	 * of every parked unit of this run (state_park.h) */
+	int64_t retry_unit, retry_run;
 };
 
 /* In a quarantined map unit's detail: `quarantine release --accept`

@@ -27,10 +27,15 @@ struct run {
 	struct state *st;
 	int64_t run_id;
 	int64_t now;              /* run clock, seconds (STOCKPIPE_NOW) */
-	int failed_units;         /* units that failed in this invocation */
+	int failed_units;         /* units left failed by this invocation */
 	struct err first;         /* the first unit failure */
+	struct err last;          /* the latest unit failure (retries) */
 	int interrupted;
+	int held;                 /* targets held: sources not done yet */
 	int worked;               /* units started in this invocation */
+	int advanced;             /* units this invocation finished */
+	int advanced_in[6];       /* the same, by stage */
+	int64_t retried_parked;   /* parked units of older runs it retried */
 };
 
 /* Per source: its connection and the mappings compiled so far. */

@@ -218,6 +218,30 @@ static const char v2_pg[] =
 	" AND edi_acks.sender = n.sender AND edi_acks.receiver = n.receiver"
 	" AND edi_acks.control = n.control AND edi_acks.grp = n.grp;"
 	"UPDATE meta SET value = '2' WHERE key = 'schema';";
+/* Version 3: failure isolation. A failed unit records the class of its
+ * failure (enum err_class: 1 transient, 2 data, 3 config, 4 internal) in
+ * err_class; a failed unit of a concluded run is "parked" until a later
+ * run takes it over (retried_in = that run) or an operator asks for it
+ * (retry_requested = 1). Failed units of older stores were all retried by
+ * `resume`: they become transient, so the next run retries them. A run
+ * whose status is 'failed' is concluded from now on (only 'running',
+ * 'interrupted' and 'partial' runs are resumed). */
+static const char v3_sqlite[] =
+	"ALTER TABLE units ADD COLUMN err_class INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE units ADD COLUMN retried_in INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE units ADD COLUMN retry_requested INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"UPDATE units SET err_class = 1 WHERE state = 3;"
+	"CREATE INDEX units_parked ON units(state, retried_in);"
+	"UPDATE meta SET value = '3' WHERE key = 'schema';";
+static const char v3_pg[] =
+	"ALTER TABLE units ADD COLUMN err_class BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE units ADD COLUMN retried_in BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE units ADD COLUMN retry_requested BIGINT NOT NULL"
+	" DEFAULT 0;"
+	"UPDATE units SET err_class = 1 WHERE state = 3;"
+	"CREATE INDEX units_parked ON units(state, retried_in);"
+	"UPDATE meta SET value = '3' WHERE key = 'schema';";
 
 /* Units of measure (issue 15, docs/mapping.md "Units of measure"): the
  * item master's pack sizes as typed rows, the unit of every stock event a
@@ -257,7 +281,8 @@ static const struct migration {
 } migrations[] = {
 	{1, v1_sqlite, v1_pg},
 	{2, v2_sqlite, v2_pg},
-	{3, uom_sqlite, uom_pg},
+	{3, v3_sqlite, v3_pg},
+	{4, uom_sqlite, uom_pg},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == SCHEMA_LATEST,

@@ -48,7 +48,10 @@ static const char *const sql[S_NSTMTS] = {
 	[S_RUN_CREATE] = "INSERT INTO runs(run_id, started_at, status,"
 			 " config_sha) VALUES((SELECT coalesce(max(run_id), 0)"
 			 " + 1 FROM runs), ?, 'running', ?) RETURNING run_id",
-	[S_RUN_UNFINISHED] = "SELECT run_id FROM runs WHERE status != 'done'"
+	/* Concluded runs ('done', 'failed') are never resumed by a new
+	 * run: their failed units are parked (state_park.h). */
+	[S_RUN_UNFINISHED] = "SELECT run_id FROM runs WHERE status IN"
+			     " ('running', 'interrupted', 'partial')"
 			     " ORDER BY run_id DESC LIMIT 1",
 	[S_RUN_GET] = "SELECT run_id, started_at, finished_at, status,"
 		      " exit_code, config_sha FROM runs WHERE run_id = ?",
@@ -78,13 +81,16 @@ static const char *const sql[S_NSTMTS] = {
 			" input_path = ?, input_sha = ?, output_path = ?,"
 			" output_sha = ?, records_in = ?, records_out = ?,"
 			" rejects = ?, dupes = ?, stale = ?, started_ms = ?,"
-			" finished_ms = ?, error = ?, detail = ?, parent = ?"
+			" finished_ms = ?, error = ?, detail = ?, parent = ?,"
+			" err_class = ?19, retried_in = ?20,"
+			" retry_requested = ?21"
 			" WHERE id = ?17 AND (CAST(?18 AS TEXT) IS NULL"
 			" OR state <> 1 OR worker IS NULL OR worker = ?18)",
 	[S_UNIT_GET] = "SELECT id, run_id, parent, stage, scope, ukey, state,"
 		       " attempts, input_path, input_sha, output_path,"
 		       " output_sha, records_in, records_out, rejects, dupes,"
-		       " stale, started_ms, finished_ms, error, detail"
+		       " stale, started_ms, finished_ms, error, detail,"
+		       " err_class, retried_in, retry_requested"
 		       " FROM units WHERE id = ?",
 	[S_UNITS] = "SELECT id FROM units WHERE run_id = ? AND stage = ?"
 		    " AND scope = ? ORDER BY id",
@@ -748,6 +754,9 @@ int state_unit_save(struct state *s, const struct state_unit *u,
 	db_bind_int64(p, 16, u->parent);
 	db_bind_int64(p, 17, u->id);
 	db_bind_text(p, 18, s->worker);
+	db_bind_int64(p, 19, u->state == US_FAILED ? u->err_class : 0);
+	db_bind_int64(p, 20, u->retried_in);
+	db_bind_int64(p, 21, u->retry_requested);
 	if (step_done(p, err) < 0)
 		return -1;
 	if (s->worker && db_changes(s->db) == 0)
@@ -804,6 +813,9 @@ int state_unit_get(struct state *s, int64_t id, struct state_unit *u,
 	u->finished_ms = db_col_int64(p, 18);
 	col_copy(p, 19, u->error, sizeof(u->error));
 	col_copy(p, 20, u->detail, sizeof(u->detail));
+	u->err_class = (int)db_col_int64(p, 21);
+	u->retried_in = db_col_int64(p, 22);
+	u->retry_requested = (int)db_col_int64(p, 23);
 	db_reset(p);
 	return 0;
 }

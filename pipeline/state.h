@@ -42,6 +42,9 @@ struct state_unit {
 	int64_t started_ms, finished_ms;
 	char error[1024];
 	char detail[1024];       /* stage-specific note, e.g. "unchanged" */
+	int err_class;           /* enum err_class of the failure, 0 if none */
+	int64_t retried_in;      /* parked: the later run that took it over */
+	int retry_requested;     /* parked: an operator asked for a retry */
 };
 
 struct state_run {

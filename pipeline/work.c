@@ -229,17 +229,11 @@ static int load_phase(struct work *w)
 	if (state_work_count(r->st, r->run_id, "fetch,unpack,map,load", NULL,
 			     &c, w->err) < 0)
 		return -1;
-	if (c.failed) {
-		/* As in a single process: publishing a snapshot without a
-		 * failed source's data would send targets a wrong truth. */
-		log_msg("info", "targets held: %lld source unit%s failed",
-			(long long)c.failed, c.failed == 1 ? "" : "s");
-	} else {
-		for (i = 0; i < r->cfg->ntargets; i++)
-			if (run_plan_target(r, &r->cfg->targets[i], w->err) <
-			    0)
-				return -1;
-	}
+	/* As in a single process: a failed (parked) source unit holds
+	 * nothing; the targets get the positions as they are. */
+	for (i = 0; i < r->cfg->ntargets; i++)
+		if (run_plan_target(r, &r->cfg->targets[i], w->err) < 0)
+			return -1;
 	return state_lease_done(r->st, r->run_id, "load", w->err) < 0 ? -1 : 0;
 }
 

@@ -6,7 +6,7 @@
 # kept, valid for `stockpipe inspect`; EDIFACT interchanges get a CONTRL
 # (UCM action 7, or 4 with the syntax error code); a rerun of the map stage
 # sends nothing twice and draws no control number; an acknowledgment that
-# could not be published is sent by `resume`, once, byte for byte; bad
+# could not be published is sent by the next run, once, byte for byte; bad
 # `acks:` settings are refused with their location.
 # usage: tests/e2e/edi_acks.sh BINARY
 set -u
@@ -111,7 +111,7 @@ STOCKPIPE_NOW=2026-11-20T07:00:00Z sp rerun 1 --from map >"$TMP/rerun.out" 2>&1
 c=$(q "select value from counters where name='x12:ZZ:STOCKPIPE:ZZ:ACMESUPPLY'")
 [ "$c" = 1 ] && ok "rerun: no control number drawn" || bad "x12 counter after rerun $c"
 
-# ---- publishing fails, resume sends it once ---------------------------------------------
+# ---- publishing fails, the next run sends it once ---------------------------------------
 sed -e 's/000000302/000000303/g' "$A/drop/acme_852_ack.x12" >"$A/drop/acme_852_next.x12"
 mv "$A/acks" "$A/acks.dir"
 echo "not a folder" >"$A/acks"
@@ -123,8 +123,8 @@ n=$(q "select count(*) from edi_acks where sent_at = 0 and file_name = '997_ACME
 [ "$n" = 1 ] && ok "the new 997 is recorded, unsent" || bad "unsent 997 rows: $n"
 rm "$A/acks"
 mv "$A/acks.dir" "$A/acks"
-sp resume >"$TMP/resume.out" 2>&1
-[ -f "$A/acks/997_ACMESUPPLY_000000002.x12" ] && ok "resume publishes it" || { bad "resume did not publish"; tail -20 "$TMP/resume.out"; ls "$A/acks"; }
+sp run >"$TMP/resume.out" 2>&1
+[ -f "$A/acks/997_ACMESUPPLY_000000002.x12" ] && ok "the next run publishes it" || { bad "the next run did not publish"; tail -20 "$TMP/resume.out"; ls "$A/acks"; }
 h1=$(q "select hex(content) from edi_acks where file_name = '997_ACMESUPPLY_000000002.x12'")
 h2=$(od -An -v -tx1 "$A/acks/997_ACMESUPPLY_000000002.x12" | tr -d ' \n' | tr a-f A-F)
 [ -n "$h1" ] && [ "$h1" = "$h2" ] && ok "byte for byte as recorded" || bad "published bytes differ from the ledger"

@@ -141,12 +141,35 @@ python3 "$TMP/parse.py" "$PROM" >"$TMP/m.txt" 2>/dev/null || bad "second metrics
 	! grep -q '^stockpipe_delivery_latency_seconds' "$TMP/m.txt" && [ "$(val 'stockpipe_run_records_in{source="stores"}')" = 0 ] &&
 	ok "second run: run 2, nothing delivered, no latency series" || bad "second run metrics"
 
-# A failed run (the webshop folder is gone: exit 78): success 0, the last
-# success time unchanged.
+# A run with a parked unit (the webshop folder is gone): it concludes done
+# (exit 1) and the parked gauge says what waits, by class.
 sleep 1
 mv "$A/out/webshop" "$A/out/webshop.away"
 cp "$A/samples/drop/stores/stock_F012_20261120.csv" "$A/samples/drop/stores/stock_F012_20261121.csv"
 printf 'F012,KW-10001,99,OK,2026-11-21 06:00\n' >>"$A/samples/drop/stores/stock_F012_20261121.csv"
+"$BIN" -c "$A/samples/stockpipe.yaml" -q run >/dev/null 2>&1
+rc=$?
+python3 "$TMP/parse.py" "$PROM" >"$TMP/m.txt" 2>/dev/null || bad "parked-run metrics file does not parse"
+[ $rc = 1 ] && [ "$(val 'stockpipe_last_run_exit_code{}')" = 1 ] &&
+	[ "$(val 'stockpipe_parked_units{class="config"}')" -ge 1 ] &&
+	[ "$(val 'stockpipe_parked_units{class="transient"}')" = 0 ] &&
+	[ "$(val 'stockpipe_run_failed_units{}')" -ge 1 ] &&
+	ok "run with a parked target: exit 1, parked units by class, failed units counted" ||
+	bad "parked-run metrics (exit $rc): $(grep -E 'parked|exit_code|failed_units' "$TMP/m.txt" | tr '\n' ' ')"
+success1=$(val 'stockpipe_last_success_timestamp_seconds{}')
+
+# A failed run (every source folder is gone, nothing could advance: exit
+# 78): success 0, the last success time unchanged.
+mv "$A/out/webshop.away" "$A/out/webshop"
+"$BIN" -c "$A/samples/stockpipe.yaml" -q run >/dev/null 2>&1
+rc=$?
+python3 "$TMP/parse.py" "$PROM" >"$TMP/m.txt" 2>/dev/null || bad "metrics file after the fix does not parse"
+[ $rc = 0 ] && [ "$(val 'stockpipe_parked_units{class="config"}')" = 0 ] &&
+	ok "the folder is back: the next run delivers (exit 0), nothing parked" ||
+	bad "after the fix (exit $rc): $(grep -E 'parked' "$TMP/m.txt" | tr '\n' ' ')"
+success1=$(val 'stockpipe_last_success_timestamp_seconds{}')
+sleep 1
+mv "$A/samples/drop" "$A/samples/drop.away"
 "$BIN" -c "$A/samples/stockpipe.yaml" -q run >/dev/null 2>&1
 rc=$?
 python3 "$TMP/parse.py" "$PROM" >"$TMP/m.txt" 2>/dev/null || bad "failed-run metrics file does not parse"

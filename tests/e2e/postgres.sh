@@ -130,13 +130,13 @@ has "db status names the backend" "^backend: *postgresql"
 has "db status: an empty store" "^schema: *none"
 has "db status shows the URL without password" "^where: *$URL_A\$"
 check "db migrate on an empty database" sp "$A" db migrate
-has "db migrate: schema 0 -> 3" "^schema 0 -> 3\$"
+has "db migrate: schema 0 -> 4" "^schema 0 -> 4\$"
 check "db migrate again" sp "$A" db migrate
-has "db migrate again: up to date" "^schema 3, up to date\$"
+has "db migrate again: up to date" "^schema 4, up to date\$"
 check "db status after migrate" sp "$A" db status
-has "db status: schema 3 of 3" "^schema: *3\$"
+has "db status: schema 4 of 4" "^schema: *4\$"
 v=$(psql_q "$URL_A" "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version")
-[ "$v" = "1,2,3" ] && pass "schema_version holds 1, 2 and 3" || fail "schema_version: '$v'"
+[ "$v" = "1,2,3,4" ] && pass "schema_version holds 1, 2, 3 and 4" || fail "schema_version: '$v'"
 c=$(psql_q "$URL_A" "SELECT collation_name FROM information_schema.columns WHERE table_name = 'positions' AND column_name = 'sku'")
 [ "$c" = C ] && pass "text columns are COLLATE \"C\"" || fail "positions.sku collation '$c'"
 
@@ -357,6 +357,9 @@ V=$T_TMP/v
 setup "$V"
 expect_exit_d 1 "v1 store: first run" sp "$V" run
 if sqlite3 "$V/state/state.db" "
+	DROP INDEX units_parked; ALTER TABLE units DROP COLUMN err_class;
+	ALTER TABLE units DROP COLUMN retried_in;
+	ALTER TABLE units DROP COLUMN retry_requested;
 	DROP INDEX deliveries_seq; DROP INDEX units_run_stage_state;
 	ALTER TABLE units DROP COLUMN worker;
 	ALTER TABLE units DROP COLUMN lease_until;
@@ -372,9 +375,9 @@ if sqlite3 "$V/state/state.db" "
 	check "v1 store: db status" sp "$V" db status
 	has "v1 store: db status says schema 1" "^schema: *1\$"
 	check "v1 store: db migrate" sp "$V" db migrate
-	has "v1 store: schema 1 -> 3" "^schema 1 -> 3\$"
+	has "v1 store: schema 1 -> 4" "^schema 1 -> 4\$"
 	q=$(sqlite3 "$V/state/state.db" "SELECT count(*) FROM deliveries WHERE seq IS NULL OR seq != rowid; SELECT group_concat(version) FROM schema_version; SELECT value FROM meta; PRAGMA integrity_check" 2>&1 | tr '\n' ' ')
-	[ "$q" = "0 1,2,3 3 ok " ] && pass "v1 store: seq from rowid, versions 1,2,3 recorded, integrity ok" ||
+	[ "$q" = "0 1,2,3,4 4 ok " ] && pass "v1 store: seq from rowid, versions 1,2,3,4 recorded, integrity ok" ||
 		fail "v1 store after migrate: '$q'"
 	expect_exit_d 0 "v1 store after migrate: a run works" sp "$V" run
 	cp "$SRCDIR/samples/updates/"*.csv "$V/samples/drop/stores/"

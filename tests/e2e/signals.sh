@@ -3,7 +3,7 @@
 # timeout sends SIGTERM to the process group; a person presses Ctrl-C):
 #   - during the map stage and during the load stage of a generated store
 #     stock CSV (tests/bench/gen_stock_csv.c), the run exits 75 within 5 s
-#     with status "failed";
+#     with status "interrupted" (the next run finishes it first);
 #   - the document was stopped inside its record loop: the unit is pending
 #     again, no canonical file exists under its final name (map), no stock
 #     event was committed (load), nothing was delivered, no temp file is
@@ -104,7 +104,7 @@ interrupt() {
 	ms=$(((end - start) / 1000000))
 	[ $rc = 75 ] || problems="$problems exit-$rc"
 	[ $ms -lt 5000 ] || problems="$problems took-${ms}ms"
-	[ "$(db "$D" "select status from runs where run_id = 1")" = failed ] || problems="$problems status"
+	[ "$(db "$D" "select status from runs where run_id = 1")" = interrupted ] || problems="$problems status"
 	# Stopped inside the document: its unit is pending again, not done.
 	[ "$(db "$D" "select state from units where stage = '$stage'")" = 0 ] ||
 		problems="$problems $stage-unit-state-$(db "$D" "select state from units where stage = '$stage'")"

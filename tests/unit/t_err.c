@@ -193,3 +193,45 @@ T_TEST(err_code_names)
 			if (!strcmp(err_code_name(i), err_code_name(j)))
 				T_FAIL("codes %d and %d share a name", i, j);
 }
+
+/* The classification table (docs/operations.md, "What stops what"):
+ * every code has a class, and the class decides whether a run retries the
+ * unit by itself and what a run that could not advance exits with. */
+T_TEST(err_class_table)
+{
+	static const struct {
+		int code, cls, exit_code;
+	} rows[] = {
+		{E_NOMEM, EC_TRANSIENT, 75},  {E_IO, EC_TRANSIENT, 75},
+		{E_NOSPACE, EC_TRANSIENT, 75}, {E_BUSY, EC_TRANSIENT, 75},
+		{E_NET, EC_TRANSIENT, 75},    {E_INTERRUPT, EC_TRANSIENT, 75},
+		{E_PARSE, EC_DATA, 78},       {E_MAP, EC_DATA, 78},
+		{E_VALIDATE, EC_DATA, 78},    {E_TOOBIG, EC_DATA, 78},
+		{E_CONFIG, EC_CONFIG, 78},    {E_AUTH, EC_CONFIG, 78},
+		{E_USAGE, EC_CONFIG, 78},     {E_NOTFOUND, EC_CONFIG, 78},
+		{E_EXISTS, EC_CONFIG, 78},    {E_INTERNAL, EC_INTERNAL, 70},
+	};
+	struct err e = ERR_INIT;
+	size_t i;
+
+	T_EQ_INT(err_class(&e), EC_NONE);
+	T_EQ_INT(err_class_exit_code(EC_NONE), 0);
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		e.code = rows[i].code;
+		T_EQ_INT(err_class(&e), rows[i].cls);
+		T_EQ_INT(err_class_exit_code(err_class(&e)), rows[i].exit_code);
+		/* A transient class is exactly what a scheduler may retry. */
+		T_EQ_INT(rows[i].cls == EC_TRANSIENT, err_is_temporary(&e));
+	}
+	/* Every code is in the table: none falls through to internal by
+	 * accident. */
+	for (e.code = E_NOMEM; e.code < E_INTERNAL; e.code++)
+		T_ASSERT(err_class(&e) != EC_INTERNAL);
+	/* A code out of range is a bug, not a retry. */
+	e.code = 999;
+	T_EQ_INT(err_class(&e), EC_INTERNAL);
+	T_EQ_STR(err_class_name(EC_TRANSIENT), "transient");
+	T_EQ_STR(err_class_name(EC_DATA), "data");
+	T_EQ_STR(err_class_name(EC_CONFIG), "config");
+	T_EQ_STR(err_class_name(EC_INTERNAL), "internal");
+}
