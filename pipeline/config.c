@@ -789,9 +789,9 @@ static int load_target(struct loader *l, const struct ynode *m,
 		"name", "url", "path", "mapping", "filename", "schedule",
 		"locations", "location_types", "per_location", "sellable",
 		"subtract", "safety_stock", "allocation", "ssh", "stale_after",
-		"stale_action", "snapshot", "cap", "round_to",
-		"safety_stock_by_category", "safety_stock_by_location",
-		"on_bad_row", NULL};
+		"stale_action", "snapshot", "cap", "round_to", "uom",
+		"uom_missing", "safety_stock_by_category",
+		"safety_stock_by_location", "on_bad_row", NULL};
 	const char *url = NULL, *path = NULL, *mapping = NULL, *v = NULL;
 	int on_hand = config_state_index("on_hand");
 	int reserved = config_state_index("reserved");
@@ -922,6 +922,24 @@ static int load_target(struct loader *l, const struct ynode *m,
 		return ynode_err(l->t, ynode_get(m, "round_to"), l->err,
 				 E_CONFIG, "round_to must be unit or pack");
 	t->round_pack = v && !strcmp(v, "pack");
+	v = NULL;
+	if (want_scalar(l, m, "uom", 0, &v) < 0)
+		return -1;
+	if (v && (!*v || strlen(v) > 16 ||
+		  strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			    "0123456789") != strlen(v)))
+		return ynode_err(l->t, ynode_get(m, "uom"), l->err, E_CONFIG,
+				 "uom is a unit code of 1 to 16 letters or "
+				 "digits (CA)");
+	t->uom = v;
+	v = NULL;
+	if (want_scalar(l, m, "uom_missing", 0, &v) < 0)
+		return -1;
+	if (v && ((strcmp(v, "fail") && strcmp(v, "base")) || !t->uom))
+		return ynode_err(l->t, ynode_get(m, "uom_missing"), l->err,
+				 E_CONFIG,
+				 "uom_missing is fail or base, with uom:");
+	t->uom_keep_base = v && !strcmp(v, "base");
 	if (safety_map(l, m, "safety_stock_by_category",
 		       &t->safety_by_category, &t->nsafety_by_category) < 0 ||
 	    safety_map(l, m, "safety_stock_by_location",

@@ -94,6 +94,9 @@ struct cfg_target {
 	dec cap;                  /* most published per row, when has_cap */
 	int has_cap;
 	int round_pack;           /* round down to the item's pack size */
+	const char *uom;          /* publish in this unit (its pack size in
+				   * the item master), NULL: base units */
+	int uom_keep_base;        /* uom_missing: base (else fail) */
 	dec safety_abs;           /* units held back per row */
 	int safety_pct;           /* percent held back per row */
 	int allocation_pct;       /* share of what is left, 0..100 */

@@ -1,5 +1,6 @@
 /* render.c - see render.h. */
 #include "render.h"
+#include "render_uom.h"
 #include "fsutil.h"
 
 #include <errno.h>
@@ -49,6 +50,8 @@ struct rctx {
 	int as_of_day_set;
 	const char *item[ITEM_NFIELDS];
 	int item_found;
+	char uom[24];           /* the row's unit (render_uom.h) */
+	struct db_stmt *uom_q;
 	/* the current row's item fields, copied at the row's first position
 	 * (state_positions_items_each lends them for one callback) */
 	char item_buf[ITEM_NFIELDS][512];
@@ -225,6 +228,10 @@ static const char *stock_get(void *ud, const char *name)
 			return row_dec(c, F_IN_TRANSIT, c->cur.by_state[2],
 				       c->in_transit);
 		break;
+	case 'u':
+		if (!strcmp(name, "uom"))
+			return c->uom;
+		break;
 	}
 	if (!c->item_found)
 		return NULL;
@@ -343,6 +350,7 @@ static int copy_cut(char *dst, size_t n, const char *s)
 static int emit_vanished(struct rctx *c)
 {
 	struct row saved = c->cur;
+	char uom[sizeof(c->uom)];
 	const char *item[ITEM_NFIELDS];
 	int found = c->item_found;
 
@@ -355,10 +363,16 @@ static int emit_vanished(struct rctx *c)
 	/* every number 0, as_of now */
 	c->atp = 0;
 	c->formatted = 0;
+	memcpy(uom, c->uom, sizeof(uom));
 	if (state_item_get(c->st, c->cur.sku, c->item, &c->item_found,
 			   c->err) < 0 ||
+	    render_uom_row(c->st, c->t, c->cur.sku,
+			   c->item_found ? c->item[ITEM_BASE_UOM] : NULL,
+			   &c->atp, c->cur.by_state, NSTATES, c->uom,
+			   &c->uom_q, c->err) < 0 ||
 	    emit_stock_row(c) < 0)
 		return -1;
+	memcpy(c->uom, uom, sizeof(uom));
 	/* The current row's item fields live in c->item_buf, untouched. */
 	c->cur = saved;
 	memcpy(c->item, item, sizeof(item));
@@ -433,6 +447,11 @@ static int flush_row(struct rctx *c)
 		atp = render_atp_ex(c->t, c->cur.by_state, extra, pct, pack,
 				    &neg);
 	}
+	if (render_uom_row(c->st, c->t, c->cur.sku,
+			   c->item_found ? c->item[ITEM_BASE_UOM] : NULL, &atp,
+			   c->cur.by_state, NSTATES, c->uom, &c->uom_q,
+			   c->err) < 0)
+		return -1;
 	if (neg)
 		c->rs->negative++;
 	if (c->t->delta) {
@@ -917,6 +936,7 @@ out:
 		sha256_release(&c->rows_sha);
 	if (!direct)
 		unlink(body);
+	db_finalize(c->uom_q);
 	buf_release(&c->line);
 	arena_release(&c->a);
 	free(c);

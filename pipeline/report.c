@@ -223,8 +223,9 @@ int report_build(struct state *st, int64_t run_id, struct report *rep,
 			return -1;
 	}
 	/* Records a map left out, stale records a source rejects (on_stale:
-	 * reject) and rows a render left out: each means something did not
-	 * reach where it should (exit 1). */
+	 * reject), records the load cannot bring to base units (load_uom.h)
+	 * and rows a render left out: each means something did not reach
+	 * where it should (exit 1). */
 	rep->rejects = rep->stage[2].rejects + rep->stage[3].rejects +
 		       rep->stage[4].rejects;
 	rep->dupes = rep->stage[3].dupes + rep->stage[0].dupes;
@@ -330,6 +331,9 @@ void report_print(const struct report *rep, FILE *out)
 			(long long)s->records_in, (long long)s->records_out,
 			(long long)s->rejects, (long long)s->dupes);
 	}
+	if (rep->converted)
+		fprintf(out, "  converted to base units: %lld record(s)\n",
+			(long long)rep->converted);
 	if (rep->notes.len)
 		fputs(rep->notes.ptr, out);
 }

@@ -1,5 +1,6 @@
 /* run.c - the stage engine; see run.h for the crash-safety rules. */
 #include "run.h"
+#include "load_uom.h"
 #include "run_int.h"
 #include "config.h"
 #include "fsutil.h"
@@ -875,8 +876,8 @@ static int quarantine(struct run *r, struct state_unit *u,
 /* The compiled mapping for a document, loading (and recording the hash of)
  * each mapping once per run. NULL with E_NOTFOUND when no route matches,
  * or with the compile error. */
-static const struct mapping *mapping_for(struct src_ctx *sc, const char *doc,
-					 const char *input, struct err *err)
+const struct mapping *run_mapping_for(struct src_ctx *sc, const char *doc,
+				     const char *input, struct err *err)
 {
 	const char *path, *format = NULL;
 	struct mapping *m;
@@ -1149,7 +1150,7 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 		return r->interrupted = 1, 1;
 	if (run_unit_begin(r, u, sc->err) < 0)
 		return -1;
-	if (!(map = mapping_for(sc, u->ukey, u->input_path, &e))) {
+	if (!(map = run_mapping_for(sc, u->ukey, u->input_path, &e))) {
 		if (e.code == E_NOTFOUND)
 			return quarantine(r, u, &e), 0;
 		return run_unit_fail(r, u, &e, 0), 0;

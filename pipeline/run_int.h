@@ -1,7 +1,8 @@
 /* run_int.h - the stage engine's insides, shared by run.c (one process
- * works a run) and work.c (several worker processes share one run), and
- * run_facts.c (what a mapping knows about a document's file).
- * Not a public interface: only these files include it.
+ * works a run) and work.c (several worker processes share one run),
+ * run_facts.c (what a mapping knows about a document's file), run_load.c
+ * (the load stage) and load_uom.c (which finds a load unit's mapping with
+ * run_mapping_for). Not a public interface: only these files include it.
  */
 #ifndef STOCKPIPE_RUN_INT_H
 #define STOCKPIPE_RUN_INT_H
@@ -77,6 +78,12 @@ int run_fail(const struct err *err);
 
 /* True once SIGTERM/SIGINT asked us to stop at the next safe point. */
 int run_stopping(void);
+
+/* The mapping for document doc of sc (its routes; input, the document's
+ * inbox copy, is sniffed when a route names a format), compiled once per
+ * run. NULL with err (E_NOTFOUND: no route matches). */
+const struct mapping *run_mapping_for(struct src_ctx *sc, const char *doc,
+				      const char *input, struct err *err);
 
 /* Opens sc's connection (when not open yet); 0, or -1 with err. */
 int run_src_open(struct src_ctx *sc, struct err *err);

@@ -11,6 +11,7 @@
  * and counted as rejects.
  */
 #include "run_int.h"
+#include "load_uom.h"
 #include "config.h"
 #include "fsutil.h"
 #include "log.h"
@@ -68,7 +69,7 @@ static int dup_of(const struct load_ctx *c, unsigned long lineno)
 
 static int load_file(struct run *r, struct state_unit *u,
 		     struct state_arrival *arr, struct load_stats *ls,
-		     struct load_ctx *c, struct err *err)
+		     struct load_ctx *c, struct load_uom *ul, struct err *err)
 {
 	FILE *f = fopen(u->input_path, "rb");
 	char *line = NULL;
@@ -77,7 +78,7 @@ static int load_file(struct run *r, struct state_unit *u,
 	unsigned long lineno = 0;
 	struct arena a;
 	struct canon_record rec;
-	int rc = 0, d;
+	int rc = 0, d, k;
 
 	if (!f)
 		return err_sys(err, "cannot open '%s'", u->input_path);
@@ -99,10 +100,15 @@ static int load_file(struct run *r, struct state_unit *u,
 		/* the record's ordinal in the document: its arrival line */
 		arr->line = (int64_t)lineno;
 		state_load_arrival(r->st, arr);
-		if (canon_from_jsonl(line, (size_t)n, &rec, &a, err) < 0) {
+		if (canon_from_jsonl(line, (size_t)n, &rec, &a, err) < 0 ||
+		    (k = load_uom_record(ul, &rec, line, n, &a, err)) < 0) {
 			err_locate(err, u->input_path, lineno, 0, NULL);
 			rc = -1;
 			break;
+		}
+		if (k > 0) { /* rejected: its unit cannot be converted */
+			u->records_in++;
+			continue;
 		}
 		/* Only the system of record of a state may move it; the
 		 * rest is counted and reported, not applied. */
@@ -270,8 +276,9 @@ int run_do_load(void *ud, struct state_unit *u)
 	struct load_stats ls;
 	struct state_arrival arr;
 	struct load_ctx c;
+	struct load_uom *ul = NULL;
 	char stale_path[4200];
-	int reject = sc->src->stale_reject;
+	int reject = sc->src->stale_reject, rc;
 
 	if (u->state == US_DONE)
 		return 0;
@@ -289,8 +296,10 @@ int run_do_load(void *ud, struct state_unit *u)
 	/* One document, one transaction: its records and the unit's "done"
 	 * commit together, after taking back an earlier load of the same
 	 * document (a rerun after a mapping fix). */
-	if (state_begin(r->st, &e) < 0)
+	if (load_uom_open(sc, u, &ul, &e) < 0 || state_begin(r->st, &e) < 0) {
+		load_uom_close(ul);
 		return run_unit_fail(r, u, &e, 0), 0;
+	}
 	state_load_batching(r->st);
 	if (state_unload_doc(r->st, u->parent, &e) < 0 ||
 	    state_ic_unload(r->st, u->parent, &e) < 0 ||
@@ -299,7 +308,7 @@ int run_do_load(void *ud, struct state_unit *u)
 	    (c.ndups && !(c.dup_recs = calloc(c.ndups, sizeof(int64_t))) &&
 	     err_set(&e, E_NOMEM, "out of memory") < 0) ||
 	    state_arrival_doc(r->st, u->parent, &arr, &e) < 0 ||
-	    load_file(r, u, &arr, &ls, &c, &e) < 0 ||
+	    load_file(r, u, &arr, &ls, &c, ul, &e) < 0 ||
 	    state_load_flush(r->st, &e) < 0 ||
 	    (c.nomem && err_set(&e, E_NOMEM, "out of memory") < 0) ||
 	    (c.nstale && write_stale(r, u, &c, stale_path, sizeof(stale_path),
@@ -317,7 +326,10 @@ int run_do_load(void *ud, struct state_unit *u)
 	u->state = US_DONE;
 	u->finished_ms = run_now_ms();
 	describe(r, u, &ls, &c, c.nstale ? stale_path : NULL);
-	if (state_unit_save(r->st, u, &e) < 0)
+	/* load_uom_finish frees ul whatever it returns */
+	rc = load_uom_finish(ul, u, &e);
+	ul = NULL;
+	if (rc < 0 || state_unit_save(r->st, u, &e) < 0)
 		goto fail;
 	if (state_commit(r->st, &e) < 0) {
 		run_unit_fail(r, u, &e, 0);
@@ -325,6 +337,7 @@ int run_do_load(void *ud, struct state_unit *u)
 	}
 	goto out;
 fail:
+	load_uom_close(ul);
 	state_rollback(r->st);
 	if (e.code == E_INTERRUPT)
 		run_unit_interrupted(r, u);

@@ -322,6 +322,34 @@ static const char v4_sqlite[] = V4_TABLES("");
 static const char v4_pg[] = V4_TABLES(C);
 #undef V4_TABLES
 #undef ARR
+/* Units of measure (issue 15, docs/mapping.md "Units of measure"): the
+ * item master's pack sizes as typed rows, the unit of every stock event a
+ * load converted (the event's qty is in base units), and the converted
+ * count of a load unit. Self-contained: its version is its place in
+ * migrations[] (meta.schema is set from schema_version, so renumbering
+ * at a merge changes nothing here). */
+static const char uom_sqlite[] =
+	"CREATE TABLE item_units(sku TEXT NOT NULL, uom TEXT NOT NULL,"
+	" factor INTEGER NOT NULL, as_of TEXT, doc INTEGER,"
+	" PRIMARY KEY(sku, uom));"
+	"CREATE TABLE stock_event_units(txn_id TEXT PRIMARY KEY,"
+	" doc INTEGER NOT NULL, sku TEXT NOT NULL, uom TEXT NOT NULL,"
+	" in_uom TEXT NOT NULL, in_qty INTEGER NOT NULL,"
+	" factor INTEGER NOT NULL, origin TEXT NOT NULL);"
+	"CREATE INDEX stock_event_units_doc ON stock_event_units(doc);"
+	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
+	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
+static const char uom_pg[] =
+	"CREATE TABLE item_units(sku TEXT" C " NOT NULL, uom TEXT" C " NOT NULL,"
+	" factor BIGINT NOT NULL, as_of TEXT" C ", doc BIGINT,"
+	" PRIMARY KEY(sku, uom));"
+	"CREATE TABLE stock_event_units(txn_id TEXT" C " PRIMARY KEY,"
+	" doc BIGINT NOT NULL, sku TEXT" C " NOT NULL, uom TEXT" C " NOT NULL,"
+	" in_uom TEXT" C " NOT NULL, in_qty BIGINT NOT NULL,"
+	" factor BIGINT NOT NULL, origin TEXT" C " NOT NULL);"
+	"CREATE INDEX stock_event_units_doc ON stock_event_units(doc);"
+	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
+	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
 #undef C
 
 /* Version 4 as a step of its own (it may be renumbered when migrations
@@ -345,6 +373,7 @@ static const struct migration {
 	{2, v2_sqlite, v2_pg, NULL},
 	{3, v3_sqlite, v3_pg, NULL},
 	{4, NULL, NULL, v4_arrival},
+	{5, uom_sqlite, uom_pg, NULL},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == SCHEMA_LATEST,

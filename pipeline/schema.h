@@ -22,7 +22,7 @@
 #include "db.h"
 #include "err.h"
 
-#define SCHEMA_LATEST 4
+#define SCHEMA_LATEST 5
 
 /* Opens the store's database without looking at its tables: db_url NULL
  * or "" = the SQLite file state_dir/state.db (state_dir is created),

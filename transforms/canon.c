@@ -2,6 +2,7 @@
 #include "canon.h"
 #include "dec.h"
 #include "dt.h"
+#include "uom.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@ static const struct canon_field item_fields[] = {
 	{"supplier_sku", CT_TEXT, 0, NULL, NULL},
 	{"as_of", CT_DATETIME, 0, NULL, NULL},
 	{"txn_id", CT_TEXT, 0, NULL, NULL},
+	{"pack_sizes", CT_TEXT, 0, NULL, NULL},
 };
 
 static const struct canon_field location_fields[] = {
@@ -43,6 +45,8 @@ static const struct canon_field price_fields[] = {
 	{"kind", CT_ENUM, CF_KEY, "regular|promo", "regular"},
 	{"as_of", CT_DATETIME, 0, NULL, NULL},
 	{"txn_id", CT_TEXT, 0, NULL, NULL},
+	{"uom", CT_TEXT, 0, NULL, NULL},
+	{"pack_size", CT_DECIMAL, CF_NONNEG, NULL, NULL},
 };
 
 static const struct canon_field stock_fields[] = {
@@ -54,6 +58,7 @@ static const struct canon_field stock_fields[] = {
 	{"as_of", CT_DATETIME, CF_REQUIRED, NULL, NULL},
 	{"txn_id", CT_TEXT, 0, NULL, NULL},
 	{"uom", CT_TEXT, 0, NULL, NULL},
+	{"pack_size", CT_DECIMAL, CF_NONNEG, NULL, NULL},
 };
 
 static const struct {
@@ -160,6 +165,25 @@ static int dec_canonical(const char *v, int *neg)
 	return *p == '\0';
 }
 
+/* Units of measure (uom.h): a stock or price uom, an item's pack sizes. */
+static int unit_field(enum canon_kind k, size_t i)
+{
+	return (k == CANON_STOCK && i == STOCK_UOM) ||
+	       (k == CANON_PRICE && i == PRICE_UOM) ||
+	       (k == CANON_ITEM && i == ITEM_PACK_SIZES);
+}
+
+static int unit_check(enum canon_kind k, const char *v, struct err *err)
+{
+	struct uom_unit u;
+	struct uom_pack p[UOM_PACKS_MAX];
+	size_t n;
+
+	if (k == CANON_ITEM)
+		return uom_packs_parse(v, p, UOM_PACKS_MAX, &n, err);
+	return uom_parse(v, &u, err);
+}
+
 int canon_validate(struct canon_record *r, struct arena *a, struct err *err)
 {
 	return canon_validate_memo(r, a, err, NULL);
@@ -186,6 +210,9 @@ int canon_validate_memo(struct canon_record *r, struct arena *a,
 		}
 		switch (f[i].type) {
 		case CT_TEXT:
+			if (unit_field(r->kind, i) &&
+			    unit_check(r->kind, v, err) < 0)
+				goto bad;
 			break;
 		case CT_ENUM:
 			if (!enum_has(f[i].enum_values, v)) {

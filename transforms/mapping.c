@@ -870,7 +870,8 @@ int mapping_load(const char *path, struct mapping **out, struct err *err)
 		goto cleanup;
 	}
 	if (check_keys(m, root,
-		       ",mapping,description,input,lookups,context,records,tests,",
+		       ",mapping,description,input,lookups,units,context,"
+		       "records,tests,",
 		       "the mapping", err))
 		goto cleanup;
 	nm = ynode_get(root, "mapping");
@@ -888,7 +889,7 @@ int mapping_load(const char *path, struct mapping **out, struct err *err)
 		goto cleanup;
 	}
 	if (compile_input(m, err) || compile_lookups(m, err) ||
-	    map_var_compile_context(m, err))
+	    map_units_compile(m, err) || map_var_compile_context(m, err))
 		goto cleanup;
 	recs = ynode_get(root, "records");
 	if (!recs || recs->type != Y_SEQ || !recs->n) {
@@ -927,6 +928,7 @@ void mapping_free(struct mapping *m)
 		m->drv_ops->free(m);
 	for (i = 0; i < m->nlookups; i++)
 		lookup_free(m->lookups[i]);
+	uom_table_free(m->units_table);
 	expr_pool_release(&m->pool);
 	ytree_free(m->yt);
 	free(m->paths);
@@ -957,6 +959,8 @@ void mapping_each_dep(const struct mapping *m,
 	for (i = 0; i < m->nlookups; i++)
 		cb(ud, lookup_path(m->lookups[i]),
 		   lookup_sha256(m->lookups[i]));
+	if (m->units_path)
+		cb(ud, m->units_path, m->units_sha);
 }
 
 size_t mapping_ntests(const struct mapping *m)

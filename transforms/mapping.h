@@ -54,6 +54,16 @@ struct mapping_facts {
 	const struct filepat_caps *caps; /* NULL: no captures */
 };
 
+/* The mapping's `units:` section (docs/mapping.md "Units of measure"),
+ * read by the load stage: base_uom NULL and table NULL when not declared. */
+struct uom_table;
+struct mapping_units {
+	const char *base_uom;           /* base unit of items the item master
+					 * does not describe */
+	const struct uom_table *table;  /* from, to, factor (uom.h) */
+};
+const struct mapping_units *mapping_units(const struct mapping *m);
+
 /* One input document to map. */
 struct mapping_doc {
 	const char *source;  /* source name for lineage ("" in map try) */

@@ -18,6 +18,7 @@
 #include "../pipeline/fsutil.h"
 #include "../pipeline/ytree.h"
 #include "csv_reader.h"
+#include "uom.h"
 #include "expr.h"
 #include "filepat.h"
 #include "lookup.h"
@@ -125,6 +126,12 @@ struct mapping {
 	struct mapping_test *tests;
 	size_t ntests;
 
+	/* units: (mapping_units.c) */
+	struct mapping_units units;
+	struct uom_table *units_table;
+	const char *units_path;
+	char units_sha[SHA256_HEX_LEN];
+
 	/* compile state */
 	int in_context;         /* compiling context: no columns, no $line */
 	size_t cur_nvars;       /* context variables visible so far */
@@ -223,6 +230,8 @@ int map_reject(struct map_run *run, unsigned col, const char *field,
 	       const char *reason, struct err *err);
 
 /* mapping.c helpers for drivers. */
+/* Compiles the top-level units: section (mapping_units.c). */
+int map_units_compile(struct mapping *m, struct err *err);
 int map_check_keys(struct mapping *m, const struct ynode *map,
 		   const char *allowed, const char *what, struct err *err);
 int map_parse_uint(struct mapping *m, const struct ynode *in,

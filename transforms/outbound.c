@@ -15,7 +15,7 @@
 
 static const char *const stock_fields[] = {
 	"sku", "location", "available", "on_hand", "reserved", "in_transit",
-	"as_of", "gtin", "description", "brand", "category", NULL};
+	"as_of", "gtin", "description", "brand", "category", "uom", NULL};
 static const char *const item_extra[] = {"price", "currency", NULL};
 
 const char *const ob_var_names[OV_N + 1] = {
@@ -271,7 +271,8 @@ int outbound_load(const char *path, struct outbound **out, struct err *err)
 		size_t nf;
 		const struct canon_field *f = canon_fields(CANON_ITEM, &nf);
 
-		for (i = 0; i < nf; i++)
+		/* The item table's columns (not pack_sizes: canon.h). */
+		for (i = 0; i < nf && i < ITEM_NFIELDS; i++)
 			o->names[o->nnames++] = f[i].name;
 		for (i = 0; item_extra[i]; i++)
 			o->names[o->nnames++] = item_extra[i];

@@ -130,13 +130,13 @@ has "db status names the backend" "^backend: *postgresql"
 has "db status: an empty store" "^schema: *none"
 has "db status shows the URL without password" "^where: *$URL_A\$"
 check "db migrate on an empty database" sp "$A" db migrate
-has "db migrate: schema 0 -> 4" "^schema 0 -> 4\$"
+has "db migrate: schema 0 -> 5" "^schema 0 -> 5\$"
 check "db migrate again" sp "$A" db migrate
-has "db migrate again: up to date" "^schema 4, up to date\$"
+has "db migrate again: up to date" "^schema 5, up to date\$"
 check "db status after migrate" sp "$A" db status
-has "db status: schema 4 of 4" "^schema: *4\$"
+has "db status: schema 5 of 5" "^schema: *5\$"
 v=$(psql_q "$URL_A" "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version")
-[ "$v" = "1,2,3,4" ] && pass "schema_version holds 1, 2, 3 and 4" || fail "schema_version: '$v'"
+[ "$v" = "1,2,3,4,5" ] && pass "schema_version holds 1 to 5" || fail "schema_version: '$v'"
 c=$(psql_q "$URL_A" "SELECT collation_name FROM information_schema.columns WHERE table_name = 'positions' AND column_name = 'sku'")
 [ "$c" = C ] && pass "text columns are COLLATE \"C\"" || fail "positions.sku collation '$c'"
 
@@ -392,6 +392,7 @@ if sqlite3 "$V/state/state.db" "
 	ALTER TABLE positions DROP COLUMN snap_arr_line;
 	DROP TABLE doc_interchanges; DROP TABLE loaded_interchanges;
 	DELETE FROM counters WHERE name = 'arrival:fetch';
+	DROP TABLE item_units; DROP TABLE stock_event_units;
 	UPDATE meta SET value = '1' WHERE key = 'schema';" 2>"$T_TMP/v1.err"; then
 	pass "made a version 1 store with sqlite3"
 	expect_exit_d 78 "v1 store: run refused with 78" sp "$V" run
@@ -399,9 +400,9 @@ if sqlite3 "$V/state/state.db" "
 	check "v1 store: db status" sp "$V" db status
 	has "v1 store: db status says schema 1" "^schema: *1\$"
 	check "v1 store: db migrate" sp "$V" db migrate
-	has "v1 store: schema 1 -> 4" "^schema 1 -> 4\$"
+	has "v1 store: schema 1 -> 5" "^schema 1 -> 5\$"
 	q=$(sqlite3 "$V/state/state.db" "SELECT count(*) FROM deliveries WHERE seq IS NULL OR seq != rowid; SELECT group_concat(version) FROM schema_version; SELECT value FROM meta; PRAGMA integrity_check" 2>&1 | tr '\n' ' ')
-	[ "$q" = "0 1,2,3,4 4 ok " ] && pass "v1 store: seq from rowid, versions 1,2,3,4 recorded, integrity ok" ||
+	[ "$q" = "0 1,2,3,4,5 5 ok " ] && pass "v1 store: seq from rowid, versions 1 to 5 recorded, integrity ok" ||
 		fail "v1 store after migrate: '$q'"
 	expect_exit_d 0 "v1 store after migrate: a run works" sp "$V" run
 	cp "$SRCDIR/samples/updates/"*.csv "$V/samples/drop/stores/"

@@ -31,8 +31,9 @@ state_dir: ${STOCKPIPE_STATE_DIR}
 reject_threshold: 50%
 sources:
   - { name: erp, path: drop/erp, patterns: ["locations_*.csv"], mapping: ../mappings/erp/locations_csv.yaml }
-  - { name: ubl_inventory, path: xml/ubl, pattern: "inventory_report_*.xml", mapping: ../mappings/xml/ubl_inventory_report.yaml }
+  # the item master first: KW-10002 is counted in SET, its base unit
   - { name: ubl_catalogue, path: xml/ubl, pattern: "catalogue_*.xml", mapping: ../mappings/xml/ubl_catalogue.yaml }
+  - { name: ubl_inventory, path: xml/ubl, pattern: "inventory_report_*.xml", mapping: ../mappings/xml/ubl_inventory_report.yaml }
   - { name: opentrans, path: xml/opentrans, pattern: "*.xml", mapping: ../mappings/xml/opentrans_dispatchnotification.yaml }
   - { name: sap, path: xml/idoc, pattern: "*.xml", mapping: ../mappings/xml/sap_idoc_stock.yaml }
   - { name: erp_stock, path: xml/erp, pattern: "*.xml", mapping: ../mappings/xml/erp_stock_export.yaml }
