@@ -353,15 +353,12 @@ fi
 # A copy of the SQLite store after run 1, taken back to version 1 the way
 # the previous stockpipe made it: no schema_version, leases, worker
 # columns or seq, no failure classes (version 3), no arrival keys or
-# interchange tables (version 4);
+# interchange tables (version 4), no unit tables (version 5);
 # meta.schema = 1.
 V=$T_TMP/v
 setup "$V"
 expect_exit_d 1 "v1 store: first run" sp "$V" run
 if sqlite3 "$V/state/state.db" "
-	DROP INDEX units_parked; ALTER TABLE units DROP COLUMN err_class;
-	ALTER TABLE units DROP COLUMN retried_in;
-	ALTER TABLE units DROP COLUMN retry_requested;
 	DROP INDEX deliveries_seq; DROP INDEX units_run_stage_state;
 	ALTER TABLE units DROP COLUMN worker;
 	ALTER TABLE units DROP COLUMN lease_until;
