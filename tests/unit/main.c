@@ -1,5 +1,6 @@
 /* main.c - runs every T_TEST in a fresh temporary directory and ends with
- * the line "N passed, N failed". Arguments select tests by name. */
+ * the line "N passed, N failed, N skipped". Arguments select tests by
+ * name. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,8 @@
 #include "t.h"
 
 int t_failed;
+int t_skipped;
+char t_skip_why[4608];
 const char *t_name;
 char t_dir[4096];
 
@@ -70,7 +73,7 @@ int main(int argc, char **argv)
 {
 	char cwd[4096], cmd[4200];
 	size_t i;
-	int passed = 0, failed = 0;
+	int passed = 0, failed = 0, skipped = 0;
 	const char *tmp = getenv("TMPDIR");
 
 	if (!getcwd(cwd, sizeof(cwd)))
@@ -88,6 +91,8 @@ int main(int argc, char **argv)
 		}
 		t_name = tests[i].name;
 		t_failed = 0;
+		t_skipped = 0;
+		t_skip_why[0] = '\0';
 		tests[i].fn();
 		if (chdir(cwd))
 			return 70;
@@ -95,13 +100,18 @@ int main(int argc, char **argv)
 			failed++;
 			printf("FAIL %s (kept %s)\n", t_name, t_dir);
 		} else {
-			passed++;
-			printf("ok   %s\n", t_name);
+			if (t_skipped) {
+				skipped++;
+				printf("skip %s: %s\n", t_name, t_skip_why);
+			} else {
+				passed++;
+				printf("ok   %s\n", t_name);
+			}
 			snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t_dir);
 			if (system(cmd) != 0)
 				fprintf(stderr, "cannot remove %s\n", t_dir);
 		}
 	}
-	printf("%d passed, %d failed\n", passed, failed);
+	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
 	return failed ? 1 : 0;
 }

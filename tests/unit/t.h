@@ -3,7 +3,9 @@
  * A test is `T_TEST(name) { ... }` in any tests/unit/t_*.c file; the build
  * collects them into a table. Each test runs in a fresh empty temporary
  * directory (the current directory during the test). Assertions record the
- * failure with file:line and return from the test.
+ * failure with file:line and return from the test. A test that cannot run
+ * here (no PostgreSQL, no shared corpus) says so with T_SKIP: it is counted
+ * as skipped, never as passed.
  */
 #ifndef STOCKPIPE_T_H
 #define STOCKPIPE_T_H
@@ -14,6 +16,8 @@
 extern int t_failed;        /* set by a failing assertion */
 extern const char *t_name;  /* current test */
 extern char t_dir[];        /* the test's temporary directory */
+extern int t_skipped;       /* set by T_SKIP */
+extern char t_skip_why[4608];
 
 #define T_TEST(name) void t_##name(void)
 
@@ -23,6 +27,14 @@ extern char t_dir[];        /* the test's temporary directory */
 		fprintf(stderr, __VA_ARGS__);                              \
 		fputc('\n', stderr);                                       \
 		t_failed = 1;                                              \
+		return;                                                    \
+	} while (0)
+
+/* Ends the test as skipped, with the reason (printf style). */
+#define T_SKIP(...)                                                        \
+	do {                                                               \
+		snprintf(t_skip_why, sizeof(t_skip_why), __VA_ARGS__);     \
+		t_skipped = 1;                                             \
 		return;                                                    \
 	} while (0)
 

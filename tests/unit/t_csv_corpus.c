@@ -52,10 +52,8 @@ T_TEST(csv_corpus_shared_files)
 
 	snprintf(dir, sizeof(dir), "%s/../shared/data/csv", src ? src : ".");
 	snprintf(path, sizeof(path), "%s/%s", dir, files[0].file);
-	if (!(probe = fopen(path, "rb"))) {
-		printf("  skip: %s not present\n", dir);
-		return;
-	}
+	if (!(probe = fopen(path, "rb")))
+		T_SKIP("%s not present", dir);
 	fclose(probe);
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		struct csv_reader_opts o;

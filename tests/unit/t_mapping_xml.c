@@ -249,10 +249,8 @@ T_TEST(mapping_xml_shared_ubl_example)
 
 	snprintf(p, sizeof(p), "%s/../shared/data/xml/ubl/UBL-InventoryReport-2.1-Example.xml",
 		 src ? src : ".");
-	if (access(p, R_OK)) {
-		printf("  skip: shared data not present\n");
-		return;
-	}
+	if (access(p, R_OK))
+		T_SKIP("shared data not present (%s)", p);
 	T_ASSERT(t_write_file("m.yaml",
 			      "input:\n  format: xml\n  namespaces:\n"
 			      "    i: urn:oasis:names:specification:ubl:schema:xsd:InventoryReport-2\n"

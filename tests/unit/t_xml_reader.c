@@ -307,10 +307,8 @@ T_TEST(xml_shared_corpus)
 	size_t i;
 
 	snprintf(p, sizeof(p), "%s/../shared/data/xml", src ? src : ".");
-	if (access(p, R_OK)) {
-		printf("  skip: shared data not present\n");
-		return;
-	}
+	if (access(p, R_OK))
+		T_SKIP("shared data not present (%s)", p);
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		struct err e = ERR_INIT;
 		unsigned long n;
