@@ -151,4 +151,29 @@ int run_unit_interrupted(struct run *r, struct state_unit *u);
  * the source's struct src_ctx; returns as run_do_unit. */
 int run_do_load(void *ud, struct state_unit *u);
 
+
+/* Shared by the stage files (run.c, run_fetch.c, run_map.c,
+ * run_target.c, run_load.c): see each definition for its contract. */
+void run_path_in(const struct run *r, char *out, size_t n, const char *area,
+		 const char *scope, const char *name);
+int run_unit_done(struct run *r, struct state_unit *u,
+		  struct state_unit *next, struct err *err);
+void run_unit_init(struct state_unit *u, const struct run *r, int stage,
+		   const char *scope, const char *ukey);
+int run_quarantine(struct run *r, struct state_unit *u,
+		   const struct err *why);
+int run_send_acks(struct run *r, const struct cfg_source *src);
+int run_until_stage(const struct run *r);
+int run_parse_size_mtime(const struct state_unit *u, uint64_t *size,
+			 int64_t *mtime);
+int run_plan_fetch(struct run *r, const struct cfg_source *src,
+		   struct conn *c, struct err *err);
+const char *run_now_iso(char *buf);
+/* The stages, as unit callbacks (ud: struct src_ctx or struct tgt_ctx). */
+int run_do_fetch(void *ud, struct state_unit *u);
+int run_do_unpack(void *ud, struct state_unit *u);
+int run_do_map(void *ud, struct state_unit *u);
+int run_do_render(void *ud, struct state_unit *u);
+int run_do_deliver(void *ud, struct state_unit *u);
+
 #endif
