@@ -20,7 +20,7 @@ CC       ?= cc
 PREFIX   ?= /usr/local
 PKGS     := libarchive libxml-2.0 libssh2 sqlite3 libpq yaml-0.1 libcrypto
 WARN     := -std=c11 -Wall -Wextra -Wshadow -Wformat=2 -Wvla -Werror
-DEFS     := -D_GNU_SOURCE
+DEFS     := -D_GNU_SOURCE -I.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -pthread
 CFLAGS   ?= -O2 -g
@@ -28,9 +28,15 @@ SAN      := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
             -fno-omit-frame-pointer
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-LIB_SRC  := $(sort $(wildcard pipeline/*.c transforms/*.c connectors/*.c))
-LIB_SRC  := $(filter-out pipeline/main.c,$(LIB_SRC))
-HDRS     := $(wildcard pipeline/*.h transforms/*.h connectors/*.h)
+# The layers, bottom up (docs/architecture.md): lib/ includes only lib/;
+# transforms/ and connectors/ include lib/ and themselves; pipeline/ may
+# include them all. Headers are named from the top folder (-I.).
+SRC_DIRS := lib transforms/model transforms/formats transforms/mapping \
+            transforms/outbound connectors pipeline/store pipeline/stages \
+            pipeline/report pipeline pipeline/cli
+LIB_SRC  := $(sort $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c)))
+LIB_SRC  := $(filter-out pipeline/cli/main.c,$(LIB_SRC))
+HDRS     := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.h))
 TEST_SRC := $(sort $(wildcard tests/unit/t_*.c))
 
 # Two build trees: plain (build/) and sanitized (build-san/).
@@ -56,10 +62,10 @@ build-san/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(DEFS) -DSTOCKPIPE_VERSION='"$(VERSION)"' -DSTOCKPIPE_TEST_HOOKS $(SAN) $(PKG_CFLAGS) -c $< -o $@
 
-build/stockpipe: build/pipeline/main.o $(OBJ)
+build/stockpipe: build/pipeline/cli/main.o $(OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS)
 
-build-san/stockpipe: build-san/pipeline/main.o $(SOBJ)
+build-san/stockpipe: build-san/pipeline/cli/main.o $(SOBJ)
 	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
 
 # The unit-test runner: tests/unit/list.h is generated from T_TEST() lines
@@ -158,7 +164,7 @@ install: all
 	install -m 755 build/stockpipe $(DESTDIR)$(PREFIX)/bin/stockpipe
 
 format:
-	clang-format -i $(LIB_SRC) pipeline/main.c $(HDRS)
+	clang-format -i $(LIB_SRC) pipeline/cli/main.c $(HDRS)
 
 clean:
 	rm -rf build build-san build-fuzz

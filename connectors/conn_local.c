@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../pipeline/fsutil.h"
+#include "lib/io.h"
 
 struct local_state {
 	char dir[4096];
@@ -122,7 +122,7 @@ static int local_fetch(struct conn *c, const char *name,
 	if (!S_ISREG(st.st_mode))
 		return err_set(err, E_PARSE,
 			       "refusing '%s': not a regular file", name);
-	if (fsu_copy(path, local_file, sha_hex, size, err) < 0) {
+	if (io_copy(path, local_file, sha_hex, size, err) < 0) {
 		if (err->os_code == ENOENT)
 			err->code = E_NOTFOUND;
 		return -1;
@@ -141,7 +141,7 @@ static int local_put(struct conn *c, const char *local_file, const char *name,
 	 * and are redoing the delivery (same bytes: done), or something else
 	 * wrote it (different bytes: refuse; never overwrite a target's
 	 * file silently). */
-	if (fsu_exists(path)) {
+	if (io_exists(path)) {
 		if (sha256_file(path, have, NULL, err) < 0 ||
 		    sha256_file(local_file, want, NULL, err) < 0)
 			return -1;
@@ -152,7 +152,7 @@ static int local_put(struct conn *c, const char *local_file, const char *name,
 			       "with different content; not overwritten",
 			       name);
 	}
-	return fsu_copy(local_file, path, NULL, NULL, err);
+	return io_copy(local_file, path, NULL, NULL, err);
 }
 
 /* With done_suffix, the marker goes with its file: left behind it would
@@ -176,13 +176,13 @@ static int local_move(struct conn *c, const char *name, const char *subdir,
 	if (local_path(c, name, from, sizeof(from), err) < 0)
 		return -1;
 	snprintf(dir, sizeof(dir), "%s/%s", s->dir, subdir);
-	if (fsu_mkdirs(dir, err) < 0)
+	if (io_mkdirs(dir, err) < 0)
 		return -1;
 	snprintf(to, sizeof(to), "%s/%s", dir, name);
-	if (fsu_rename(from, to, err) < 0)
+	if (io_rename(from, to, err) < 0)
 		return -1;
 	drop_marker(c, from);
-	return fsu_fsync_dir(s->dir, err);
+	return io_fsync_dir(s->dir, err);
 }
 
 static int local_remove(struct conn *c, const char *name, struct err *err)
@@ -192,11 +192,11 @@ static int local_remove(struct conn *c, const char *name, struct err *err)
 
 	if (local_path(c, name, path, sizeof(path), err) < 0)
 		return -1;
-	fsu_crash_point("remove");
+	io_crash_point("remove");
 	if (unlink(path) < 0 && errno != ENOENT)
 		return err_sys(err, "cannot remove '%s'", path);
 	drop_marker(c, path);
-	return fsu_fsync_dir(s->dir, err);
+	return io_fsync_dir(s->dir, err);
 }
 
 static int local_stat(struct conn *c, const char *name, struct conn_entry *out,

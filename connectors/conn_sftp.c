@@ -15,7 +15,7 @@
  * own deadline, and that deadline also bounds the banner and key exchange,
  * so a listener that accepts and never speaks cannot hang a run.
  *
- * Exactly once: fetch publishes through fsu_atomic_* after checking the
+ * Exactly once: fetch publishes through io_atomic_* after checking the
  * byte count against the remote size; put uploads ".NAME.part", checks the
  * remote size, then renames without overwrite. OpenSSH renames with link(),
  * which fails when the final name exists (a crash between the remote rename
@@ -27,7 +27,7 @@
  * in reverse order of creation.
  */
 #include "connector.h"
-#include "../pipeline/buf.h"
+#include "lib/buf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,7 +47,7 @@
 #include <libssh2_sftp.h>
 #include <openssl/evp.h>
 
-#include "../pipeline/fsutil.h"
+#include "lib/io.h"
 
 #define IO_CHUNK (256 * 1024) /* libssh2 pipelines reads/writes this big */
 
@@ -800,7 +800,7 @@ static int op_list(struct conn *c, struct entry_list *l, struct err *err)
 /* Streams the open handle through sha256 (and into a when non-NULL);
  * *bytes gets the count. */
 static int read_all(struct sftp_state *st, const char *what,
-		    struct fsu_atomic *a, struct sha256 *sha, uint64_t *bytes,
+		    struct io_atomic *a, struct sha256 *sha, uint64_t *bytes,
 		    struct err *err)
 {
 	ssize_t got;
@@ -808,7 +808,7 @@ static int read_all(struct sftp_state *st, const char *what,
 	*bytes = 0;
 	while ((got = libssh2_sftp_read(st->handle, (char *)st->buf,
 					st->chunk)) > 0) {
-		if (a && fsu_atomic_write(a, st->buf, (size_t)got, err) < 0)
+		if (a && io_atomic_write(a, st->buf, (size_t)got, err) < 0)
 			return -1;
 		if (sha)
 			sha256_update(sha, st->buf, (size_t)got);
@@ -834,7 +834,7 @@ static int op_fetch(struct conn *c, const char *name, const char *local,
 		    char *sha_hex, uint64_t *size, struct err *err)
 {
 	struct sftp_state *st = c->state;
-	struct fsu_atomic a;
+	struct io_atomic a;
 	LIBSSH2_SFTP_ATTRIBUTES at;
 	char path[4096];
 	uint64_t got;
@@ -861,7 +861,7 @@ static int op_fetch(struct conn *c, const char *name, const char *local,
 		ssh_fail(st, 0, err, "cannot stat '%s'", path);
 		goto fail;
 	}
-	if (fsu_atomic_open(&a, local, err) < 0)
+	if (io_atomic_open(&a, local, err) < 0)
 		goto fail;
 	if (read_all(st, path, &a, NULL, &got, err) < 0)
 		goto fail;
@@ -876,13 +876,13 @@ static int op_fetch(struct conn *c, const char *name, const char *local,
 			(unsigned long long)at.filesize);
 		goto fail;
 	}
-	if (fsu_atomic_commit(&a, sha_hex, err) < 0)
+	if (io_atomic_commit(&a, sha_hex, err) < 0)
 		return -1;
 	*size = got;
 	return 0;
 fail:
 	close_handle(st);
-	fsu_atomic_abort(&a);
+	io_atomic_abort(&a);
 	return -1;
 }
 
@@ -993,7 +993,7 @@ static int op_put(struct conn *c, const char *local, const char *name,
 		*err = e;
 		return -1;
 	}
-	fsu_crash_point("sftp put");
+	io_crash_point("sftp put");
 	st->handle = libssh2_sftp_open_ex(
 		st->sftp, part, (unsigned)strlen(part),
 		LIBSSH2_FXF_WRITE | LIBSSH2_FXF_CREAT | LIBSSH2_FXF_TRUNC,
@@ -1031,7 +1031,7 @@ static int op_put(struct conn *c, const char *local, const char *name,
 		ssh_fail(st, rc, err, "cannot close '%s'", part);
 		goto fail;
 	}
-	fsu_crash_point("sftp rename");
+	io_crash_point("sftp rename");
 	/* No OVERWRITE flag: a file already under the final name is never
 	 * replaced (OpenSSH refuses anyway; it renames with link()). */
 	rc = libssh2_sftp_rename_ex(st->sftp, part, (unsigned)strlen(part),
@@ -1116,7 +1116,7 @@ static int op_move(struct conn *c, const char *name, const char *subdir,
 	}
 	if (st->dead)
 		return ssh_fail(st, 0, err, "cannot stat '%s'", to);
-	fsu_crash_point("sftp move");
+	io_crash_point("sftp move");
 	rc = libssh2_sftp_rename_ex(st->sftp, from, (unsigned)strlen(from), to,
 				    (unsigned)strlen(to), 0);
 	if (rc)
@@ -1135,7 +1135,7 @@ static int op_remove(struct conn *c, const char *name, struct err *err)
 
 	if (remote_path(st, name, path, sizeof(path), err) < 0)
 		return -1;
-	fsu_crash_point("remove");
+	io_crash_point("remove");
 	rc = libssh2_sftp_unlink_ex(st->sftp, path, (unsigned)strlen(path));
 	if (rc) {
 		ssh_fail(st, rc, &e, "cannot remove '%s'", path);

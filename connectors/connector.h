@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../pipeline/err.h"
+#include "lib/err.h"
 
 struct conn_entry {
 	char name[256];   /* file name inside the endpoint directory */

@@ -1,9 +1,9 @@
 /* config.c - see config.h. */
 #include "config.h"
-#include "fsutil.h"
+#include "lib/io.h"
 #include "schedule.h"
 
-#include "../connectors/connector.h"
+#include "connectors/connector.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../transforms/canon.h"
-#include "../transforms/edi_ack.h"
-#include "../transforms/filepat.h"
+#include "transforms/model/canon.h"
+#include "transforms/formats/edi_ack.h"
+#include "transforms/mapping/filepat.h"
 
 #define DEFAULT_STATE_DIR "stockpipe-state"
 

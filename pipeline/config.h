@@ -13,11 +13,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../connectors/connector.h"
-#include "../transforms/dec.h"
-#include "../transforms/unpack.h"
-#include "err.h"
-#include "ytree.h"
+#include "connectors/connector.h"
+#include "transforms/model/dec.h"
+#include "transforms/formats/unpack.h"
+#include "lib/err.h"
+#include "lib/ytree.h"
 
 enum cfg_after_load { CFG_AFTER_LEAVE, CFG_AFTER_MOVE, CFG_AFTER_DELETE };
 

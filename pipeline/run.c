@@ -1,20 +1,20 @@
 /* run.c - the stage engine; see run.h for the crash-safety rules. */
 #include "run.h"
-#include "load_uom.h"
+#include "pipeline/stages/load_uom.h"
 #include "run_int.h"
 #include "config.h"
-#include "fsutil.h"
-#include "lock.h"
-#include "log.h"
-#include "metrics.h"
-#include "render.h"
-#include "report.h"
+#include "lib/io.h"
+#include "lib/lock.h"
+#include "lib/log.h"
+#include "pipeline/report/metrics.h"
+#include "pipeline/stages/render.h"
+#include "pipeline/report/report.h"
 #include "schedule.h"
-#include "state.h"
-#include "state_arrival.h"
-#include "state_ic.h"
-#include "state_park.h"
-#include "state_work.h"
+#include "pipeline/store/state.h"
+#include "pipeline/store/state_arrival.h"
+#include "pipeline/store/state_ic.h"
+#include "pipeline/store/state_park.h"
+#include "pipeline/store/state_work.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -26,14 +26,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../connectors/connector.h"
-#include "../transforms/dt.h"
-#include "../transforms/edi.h"
-#include "../transforms/edi_ack.h"
-#include "../transforms/filepat.h"
-#include "../transforms/mapping.h"
-#include "../transforms/outbound.h"
-#include "../transforms/unpack.h"
+#include "connectors/connector.h"
+#include "transforms/model/dt.h"
+#include "transforms/formats/edi.h"
+#include "transforms/formats/edi_ack.h"
+#include "transforms/mapping/filepat.h"
+#include "transforms/mapping/mapping.h"
+#include "transforms/outbound/outbound.h"
+#include "transforms/formats/unpack.h"
 
 const char *const run_stage_names[] = {"fetch",  "unpack", "map",
 				      "load",   "render", "deliver"};
@@ -793,7 +793,7 @@ static int replay_prepare(struct run *r, struct err *err)
 		 r->cfg->state_dir, src->name, (long long)r->run_id, base);
 	/* The copy first, then its units in one transaction: a crash in
 	 * between leaves an empty run that resume simply closes. */
-	if (fsu_copy(r->o->replay_file, path, sha, &size, err) < 0)
+	if (io_copy(r->o->replay_file, path, sha, &size, err) < 0)
 		return -1;
 	run_unit_init(&u, r, ST_FETCH, src->name, key);
 	u.state = US_DONE;
@@ -890,7 +890,7 @@ int run_setup(struct run *r, const struct cli_global *g,
 		return -1;
 	for (i = 0; i < sizeof(areas) / sizeof(areas[0]); i++) {
 		snprintf(dir, sizeof(dir), "%s/%s", r->cfg->state_dir, areas[i]);
-		if (fsu_mkdirs(dir, err) < 0)
+		if (io_mkdirs(dir, err) < 0)
 			return -1;
 	}
 	memset(&sa, 0, sizeof(sa));

@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#include "cli.h"
+#include "pipeline/cli/cli.h"
 
 /* RUN_DELIVER: `deliver --now`, one target (only_target, targets_only)
  * rendered and delivered in a new run whatever its schedule. */

@@ -9,14 +9,14 @@
 
 #include <stdint.h>
 
-#include "cli.h"
+#include "pipeline/cli/cli.h"
 #include "config.h"
-#include "err.h"
+#include "lib/err.h"
 #include "run.h"
-#include "state.h"
+#include "pipeline/store/state.h"
 
-#include "../transforms/dt.h"
-#include "../transforms/mapping.h"
+#include "transforms/model/dt.h"
+#include "transforms/mapping/mapping.h"
 
 struct conn;
 struct mapping;

@@ -17,8 +17,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "../transforms/dt.h"
-#include "../transforms/tz.h"
+#include "transforms/model/dt.h"
+#include "transforms/model/tz.h"
 
 #define ALL_HOURS 0xFFFFFFu
 #define HORIZON (INT64_C(10) * 366 * 86400)

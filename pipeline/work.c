@@ -1,10 +1,10 @@
 /* work.c - `stockpipe plan` and `stockpipe work`; see work.h. */
 #include "work.h"
 #include "config.h"
-#include "log.h"
+#include "lib/log.h"
 #include "run_int.h"
-#include "state.h"
-#include "state_work.h"
+#include "pipeline/store/state.h"
+#include "pipeline/store/state_work.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../transforms/dt.h"
+#include "transforms/model/dt.h"
 
 /* The heartbeat runs on its own thread and its own connection: a worker
  * busy mapping a large file for minutes must keep its leases, and the

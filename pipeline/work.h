@@ -21,7 +21,7 @@
 
 #include <stdint.h>
 
-#include "cli.h"
+#include "pipeline/cli/cli.h"
 
 struct work_opts {
 	int64_t run_id;

@@ -11,14 +11,14 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 SIZE=${1:-100}
 W=$SRC/tests/bench/scratch/edi
 mkdir -p "$W" || exit 70
-objs=$(ls "$SRC"/build/transforms/*.o "$SRC"/build/pipeline/*.o \
-	"$SRC"/build/connectors/*.o 2>/dev/null | grep -v '/main\.o$')
+objs=$(find "$SRC/build/lib" "$SRC/build/transforms" "$SRC/build/connectors" \
+	"$SRC/build/pipeline" -name '*.o' 2>/dev/null | grep -v '/main\.o$' | sort)
 [ -n "$objs" ] || { echo "edi_bench: run make first" >&2; exit 70; }
 LIBS=$(pkg-config --libs libarchive libxml-2.0 libssh2 sqlite3 yaml-0.1 \
 	libcrypto 2>/dev/null)
 cc -std=c11 -O2 -o "$W/gen" "$SRC/tests/bench/gen_bench.c" || exit 70
 # shellcheck disable=SC2086
-cc -std=c11 -O2 -D_GNU_SOURCE -o "$W/tok" "$SRC/tests/bench/edi_tok_bench.c" \
+cc -std=c11 -O2 -D_GNU_SOURCE -I"$SRC" -o "$W/tok" "$SRC/tests/bench/edi_tok_bench.c" \
 	$objs $LIBS -lcsv || exit 70
 for fmt in x12 edifact; do
 	f=$W/bench_$fmt.edi

@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../transforms/edifact_reader.h"
-#include "../../transforms/x12_reader.h"
+#include "transforms/formats/edifact_reader.h"
+#include "transforms/formats/x12_reader.h"
 
 static double now(void)
 {

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../connectors/connector.h"
+#include "connectors/connector.h"
 
 struct names {
 	char (*v)[256];

@@ -72,12 +72,12 @@ K=$SSHD_DIR
 BASE="sftp://$SSHD_USER@127.0.0.1:$SSHD_PORT"
 
 # The connector harness, built against the objects of the plain build.
-objs=$(ls "$SRC"/build/transforms/*.o "$SRC"/build/pipeline/*.o \
-	"$SRC"/build/connectors/*.o 2>/dev/null | grep -v '/main\.o$')
+objs=$(find "$SRC/build/lib" "$SRC/build/transforms" "$SRC/build/connectors" \
+	"$SRC/build/pipeline" -name '*.o' 2>/dev/null | grep -v '/main\.o$' | sort)
 HARN=
 if [ -n "$objs" ]; then
 	# shellcheck disable=SC2086 # word lists by design
-	if cc -std=c11 -Wall -Wextra -O2 -D_GNU_SOURCE -o "$W/sftp_bench" \
+	if cc -std=c11 -Wall -Wextra -O2 -D_GNU_SOURCE -I"$SRC" -o "$W/sftp_bench" \
 		"$SRC/tests/bench/sftp_bench.c" $objs \
 		$(pkg-config --libs libarchive libxml-2.0 libssh2 sqlite3 \
 			yaml-0.1 libcrypto) -lcsv 2>"$W/cc.log"; then

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../transforms/canon.h"
+#include "transforms/model/canon.h"
 #include "fuzz.h"
 
 static void round_trip(const struct canon_record *r, struct arena *a)

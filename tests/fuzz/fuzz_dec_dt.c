@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../transforms/dec.h"
-#include "../../transforms/dt.h"
+#include "transforms/model/dec.h"
+#include "transforms/model/dt.h"
 #include "fuzz.h"
 
 static void check_dec(dec v)

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../transforms/edi.h"
+#include "transforms/formats/edi.h"
 #include "fuzz.h"
 
 struct fz_edi_ops {

@@ -1,7 +1,7 @@
 /* fuzz_edifact.c - libFuzzer harness for the EDIFACT reader
  * (edifact_reader.h); the checks are in fuzz_edi.h. Corpus:
  * tests/corpus/edifact/. */
-#include "../../transforms/edifact_reader.h"
+#include "transforms/formats/edifact_reader.h"
 #include "fuzz_edi.h"
 
 static int op_open(void **r, int fd, const char *name,

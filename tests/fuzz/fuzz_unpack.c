@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../../transforms/unpack.h"
+#include "transforms/formats/unpack.h"
 #include "fuzz.h"
 
 struct seen {

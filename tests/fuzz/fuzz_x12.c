@@ -1,6 +1,6 @@
 /* fuzz_x12.c - libFuzzer harness for the X12 reader (x12_reader.h); the
  * checks are in fuzz_edi.h. Corpus: tests/corpus/x12/. */
-#include "../../transforms/x12_reader.h"
+#include "transforms/formats/x12_reader.h"
 #include "fuzz_edi.h"
 
 static int op_open(void **r, int fd, const char *name,

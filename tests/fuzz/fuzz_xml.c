@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../transforms/xml_reader.h"
+#include "transforms/formats/xml_reader.h"
 #include "fuzz.h"
 
 #define STACK 512

@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../pipeline/config.h"
-#include "../../pipeline/ytree.h"
-#include "../../transforms/mapping.h"
+#include "pipeline/config.h"
+#include "lib/ytree.h"
+#include "transforms/mapping/mapping.h"
 #include "fuzz.h"
 
 static unsigned long walk(const struct ynode *n, unsigned depth)

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../pipeline/arena.h"
+#include "lib/arena.h"
 #include "t.h"
 
 T_TEST(arena_alignment_and_no_overlap)

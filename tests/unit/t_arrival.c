@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../pipeline/state.h"
+#include "pipeline/store/state.h"
 #include "t.h"
 
 #define T0 "2026-11-20T06:00:00Z"

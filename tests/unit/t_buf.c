@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../pipeline/buf.h"
-#include "../../pipeline/err.h"
+#include "lib/buf.h"
+#include "lib/err.h"
 #include "t.h"
 
 T_TEST(buf_starts_empty_and_terminated)

@@ -2,9 +2,9 @@
  * JSON Lines form the map and load stages exchange. */
 #include <string.h>
 
-#include "../../pipeline/arena.h"
-#include "../../transforms/canon.h"
-#include "../../transforms/dec.h"
+#include "lib/arena.h"
+#include "transforms/model/canon.h"
+#include "transforms/model/dec.h"
 #include "t.h"
 
 T_TEST(canon_validate_normalises)

@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../pipeline/config.h"
-#include "../../pipeline/fsutil.h"
+#include "pipeline/config.h"
+#include "lib/io.h"
 #include "t.h"
 
 static const char full[] =

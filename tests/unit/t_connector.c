@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../connectors/connector.h"
-#include "../../pipeline/fsutil.h"
+#include "connectors/connector.h"
+#include "lib/io.h"
 #include "t.h"
 
 #define SHA_ABC "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
@@ -210,7 +210,7 @@ T_TEST(conn_local_fetch)
 	T_EQ_INT(c->scheme->ops->fetch(c, "zz.csv", "staging/zz.csv", hex,
 				       &size, &e),
 		 -1);
-	T_ASSERT(!fsu_exists("staging/zz.csv"));
+	T_ASSERT(!io_exists("staging/zz.csv"));
 	conn_close(c);
 }
 
@@ -240,7 +240,7 @@ T_TEST(conn_local_put_publishes)
 	T_EQ_INT(count_entries("out"), 1); /* no (hidden) temporaries */
 	/* Missing local file: error, nothing published. */
 	T_EQ_INT(c->scheme->ops->put(c, "nope.csv", "x.csv", &e), -1);
-	T_ASSERT(!fsu_exists("out/x.csv"));
+	T_ASSERT(!io_exists("out/x.csv"));
 	conn_close(c);
 }
 
@@ -267,7 +267,7 @@ T_TEST(conn_local_move_remove_stat)
 	/* move: into a subfolder created on demand; not listed after. */
 	err_clear(&e);
 	T_OK(c->scheme->ops->move(c, "a.csv", "processed", &e), &e);
-	T_ASSERT(!fsu_exists("drop/a.csv"));
+	T_ASSERT(!io_exists("drop/a.csv"));
 	T_EQ_STR(t_read_file("drop/processed/a.csv"), "abcd");
 	T_OK(c->scheme->ops->list(c, collect, &l, &e), &e);
 	T_EQ_INT(l.n, 1);
@@ -277,7 +277,7 @@ T_TEST(conn_local_move_remove_stat)
 	/* remove: gone; removing again is not an error (idempotent). */
 	err_clear(&e);
 	T_OK(c->scheme->ops->remove(c, "b.csv", &e), &e);
-	T_ASSERT(!fsu_exists("drop/b.csv"));
+	T_ASSERT(!io_exists("drop/b.csv"));
 	T_OK(c->scheme->ops->remove(c, "b.csv", &e), &e);
 	conn_close(c);
 }
@@ -316,10 +316,10 @@ T_TEST(conn_local_unsafe_names_refused)
 		T_ASSERT(strstr(e.reason, "unsafe") != NULL);
 	}
 	/* Nothing outside (or nested inside) was read, written or moved. */
-	T_ASSERT(!fsu_exists("fetched"));
+	T_ASSERT(!io_exists("fetched"));
 	T_EQ_STR(t_read_file("x"), "outside");
 	T_EQ_STR(t_read_file("drop/a/b"), "inner");
-	T_ASSERT(!fsu_exists("drop/processed"));
+	T_ASSERT(!io_exists("drop/processed"));
 	conn_close(c);
 }
 
@@ -338,7 +338,7 @@ T_TEST(conn_local_fetch_refuses_symlink)
 	T_OK(open_dir("drop", &c, &e), &e);
 	T_EQ_INT(c->scheme->ops->fetch(c, "a.csv", "got.csv", hex, &size, &e),
 		 -1);
-	T_ASSERT(!fsu_exists("got.csv"));
+	T_ASSERT(!io_exists("got.csv"));
 	conn_close(c);
 }
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../transforms/csv_reader.h"
+#include "transforms/formats/csv_reader.h"
 #include "t.h"
 
 static const struct {

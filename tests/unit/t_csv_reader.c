@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../transforms/csv_reader.h"
+#include "transforms/formats/csv_reader.h"
 #include "t.h"
 
 static int write_bytes(const char *path, const char *p, size_t n)

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../pipeline/db.h"
+#include "pipeline/store/db.h"
 #include "t.h"
 
 #define PWENV "SP_TEST_PG_PASSWORD"

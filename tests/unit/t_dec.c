@@ -1,7 +1,7 @@
 /* t_dec.c - exact decimals: no double anywhere, so 0.1 + 0.2 is 0.3. */
 #include <string.h>
 
-#include "../../transforms/dec.h"
+#include "transforms/model/dec.h"
 #include "t.h"
 
 static const char *fmt(dec v)

@@ -7,8 +7,8 @@
  * occurrence, still summer time) unless the mapping says later/reject. */
 #include <string.h>
 
-#include "../../transforms/dt.h"
-#include "../../transforms/tz.h"
+#include "transforms/model/dt.h"
+#include "transforms/model/tz.h"
 #include "t.h"
 
 static int64_t civil(int y, int mo, int d, int h, int mi)

@@ -9,10 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../pipeline/err.h"
-#include "../../transforms/edi.h"
-#include "../../transforms/edifact_reader.h"
-#include "../../transforms/x12_reader.h"
+#include "lib/err.h"
+#include "transforms/formats/edi.h"
+#include "transforms/formats/edifact_reader.h"
+#include "transforms/formats/x12_reader.h"
 #include "t.h"
 
 #define T_EDI_MAX_EVENTS 5000000UL /* more means the reader is looping */

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../pipeline/buf.h"
-#include "../../transforms/edi_ack.h"
-#include "../../transforms/mapping.h"
+#include "lib/buf.h"
+#include "transforms/formats/edi_ack.h"
+#include "transforms/mapping/mapping.h"
 #include "t.h"
 
 static int a_rec(void *ud, const struct canon_record *r, struct err *err)

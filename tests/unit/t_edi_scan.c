@@ -12,11 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../pipeline/buf.h"
-#include "../../transforms/edi.h"
-#include "../../transforms/edi_core.h"
-#include "../../transforms/edifact_reader.h"
-#include "../../transforms/x12_reader.h"
+#include "lib/buf.h"
+#include "transforms/formats/edi.h"
+#include "transforms/formats/edi_core.h"
+#include "transforms/formats/edifact_reader.h"
+#include "transforms/formats/x12_reader.h"
 #include "t.h"
 
 static uint64_t t_rng = 7;

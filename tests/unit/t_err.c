@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../../pipeline/err.h"
+#include "lib/err.h"
 #include "t.h"
 
 T_TEST(err_first_error_wins)

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../transforms/filepat.h"
+#include "transforms/mapping/filepat.h"
 #include "t.h"
 
 T_TEST(filepat_plain_globs_as_before)

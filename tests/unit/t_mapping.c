@@ -6,10 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../pipeline/buf.h"
-#include "../../pipeline/fsutil.h"
-#include "../../transforms/expr.h"
-#include "../../transforms/mapping.h"
+#include "lib/buf.h"
+#include "lib/io.h"
+#include "transforms/mapping/expr.h"
+#include "transforms/mapping/mapping.h"
 #include "t.h"
 
 /* ---- expressions over constants ------------------------------------- */

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../pipeline/buf.h"
-#include "../../transforms/mapping.h"
+#include "lib/buf.h"
+#include "transforms/mapping/mapping.h"
 #include "t.h"
 
 struct ecollect {

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../pipeline/buf.h"
-#include "../../transforms/filepat.h"
-#include "../../transforms/mapping.h"
+#include "lib/buf.h"
+#include "transforms/mapping/filepat.h"
+#include "transforms/mapping/mapping.h"
 #include "t.h"
 
 /* ---- mappings ------------------------------------------------------------ */

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../pipeline/buf.h"
-#include "../../transforms/mapping.h"
+#include "lib/buf.h"
+#include "transforms/mapping/mapping.h"
 #include "t.h"
 
 struct xcollect {

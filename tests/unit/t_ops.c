@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../pipeline/config.h"
-#include "../../pipeline/metrics.h"
-#include "../../pipeline/report.h"
-#include "../../pipeline/state.h"
+#include "pipeline/config.h"
+#include "pipeline/report/metrics.h"
+#include "pipeline/report/report.h"
+#include "pipeline/store/state.h"
 #include "t.h"
 
 static struct canon_record stock_rec(const char *sku, const char *qty,

@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../pipeline/buf.h"
-#include "../../transforms/edifact_reader.h"
-#include "../../transforms/outbound.h"
-#include "../../transforms/x12_reader.h"
+#include "lib/buf.h"
+#include "transforms/formats/edifact_reader.h"
+#include "transforms/outbound/outbound.h"
+#include "transforms/formats/x12_reader.h"
 #include "t.h"
 
 static const char *row_get(void *ud, const char *name)

@@ -4,11 +4,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../pipeline/config.h"
-#include "../../pipeline/render.h"
-#include "../../pipeline/state.h"
-#include "../../transforms/canon.h"
-#include "../../transforms/outbound.h"
+#include "pipeline/config.h"
+#include "pipeline/stages/render.h"
+#include "pipeline/store/state.h"
+#include "transforms/model/canon.h"
+#include "transforms/outbound/outbound.h"
 #include "t.h"
 
 static struct cfg_target target(void)

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../pipeline/config.h"
-#include "../../pipeline/schedule.h"
-#include "../../transforms/dt.h"
+#include "pipeline/config.h"
+#include "pipeline/schedule.h"
+#include "transforms/model/dt.h"
 #include "t.h"
 
 static int64_t iso(const char *s)

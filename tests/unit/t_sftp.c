@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../connectors/connector.h"
-#include "../../pipeline/config.h"
+#include "connectors/connector.h"
+#include "pipeline/config.h"
 #include "t.h"
 
 T_TEST(sftp_url_parse_forms)

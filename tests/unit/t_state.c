@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <string.h>
 
-#include "../../pipeline/state.h"
+#include "pipeline/store/state.h"
 #include "t.h"
 
 static struct canon_record stock(const char *sku, const char *loc,

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../pipeline/state.h"
+#include "pipeline/store/state.h"
 #include "t.h"
 
 /* ---- the reference model ------------------------------------------ */

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../pipeline/state.h"
-#include "../../pipeline/state_park.h"
+#include "pipeline/store/state.h"
+#include "pipeline/store/state_park.h"
 #include "t.h"
 
 static int64_t add(struct state *st, int64_t run, const char *stage,

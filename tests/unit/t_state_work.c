@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../pipeline/state.h"
-#include "../../pipeline/state_work.h"
+#include "pipeline/store/state.h"
+#include "pipeline/store/state_work.h"
 #include "t.h"
 
 static void nap_ms(int ms)

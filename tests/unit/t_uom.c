@@ -4,10 +4,10 @@
  * what cannot be converted. */
 #include <string.h>
 
-#include "../../pipeline/arena.h"
-#include "../../transforms/canon.h"
-#include "../../transforms/dec.h"
-#include "../../transforms/uom.h"
+#include "lib/arena.h"
+#include "transforms/model/canon.h"
+#include "transforms/model/dec.h"
+#include "transforms/model/uom.h"
 #include "t.h"
 
 static dec D(const char *s)

@@ -1,7 +1,7 @@
 /* t_x12_reader.c - the X12 reader on small inline samples: delimiter
  * rules, repetition, several interchanges, BOM, wrapped lines, counts and
  * control numbers, error isolation, truncation, the segment bound. */
-#include "../../pipeline/fsutil.h"
+#include "lib/io.h"
 #include "t_edi.h"
 
 /* A 106-byte ISA with the given separators and version. */

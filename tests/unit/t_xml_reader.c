@@ -8,8 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../pipeline/buf.h"
-#include "../../transforms/xml_reader.h"
+#include "lib/buf.h"
+#include "transforms/formats/xml_reader.h"
 #include "t.h"
 
 /* Reads path to the end; returns the xml_reader_next() result (0 or -1)

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../pipeline/ytree.h"
+#include "lib/ytree.h"
 #include "t.h"
 
 static struct ytree *load(const char *text, struct err *e)

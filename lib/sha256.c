@@ -1,0 +1,104 @@
+/* sha256.c - see sha256.h. */
+#include "sha256.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <errno.h>
+#include <string.h>
+
+#define SHA256_READ_BUF (64 * 1024) /* one read(2) per 64 KiB hashed */
+
+int sha256_init(struct sha256 *s, struct err *err)
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+
+	s->ctx = c;
+	if (!c || !EVP_DigestInit_ex(c, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(c);
+		s->ctx = NULL;
+		return err_set(err, E_NOMEM, "cannot start SHA-256");
+	}
+	return 0;
+}
+
+void sha256_update(struct sha256 *s, const void *p, size_t n)
+{
+	if (s->ctx && n)
+		EVP_DigestUpdate(s->ctx, p, n);
+}
+
+void sha256_final(struct sha256 *s, char hex[SHA256_HEX_LEN])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned n = 0, i;
+
+	if (s->ctx)
+		EVP_DigestFinal_ex(s->ctx, md, &n);
+	for (i = 0; i < 32; i++) {
+		hex[2 * i] = digits[i < n ? md[i] >> 4 : 0];
+		hex[2 * i + 1] = digits[i < n ? md[i] & 15 : 0];
+	}
+	hex[64] = '\0';
+	sha256_release(s);
+}
+
+void sha256_release(struct sha256 *s)
+{
+	EVP_MD_CTX_free(s->ctx);
+	s->ctx = NULL;
+}
+
+void sha256_hex_of(const void *p, size_t n, char hex[SHA256_HEX_LEN])
+{
+	struct sha256 s;
+
+	if (sha256_init(&s, NULL) < 0) {
+		memset(hex, '0', 64);
+		hex[64] = '\0';
+		return;
+	}
+	sha256_update(&s, p, n);
+	sha256_final(&s, hex);
+}
+
+int sha256_file(const char *path, char hex[SHA256_HEX_LEN], uint64_t *size,
+		struct err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned char *b;
+	struct sha256 s;
+	uint64_t total = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return err_sys(err, "cannot open '%s'", path);
+	if (!(b = malloc(SHA256_READ_BUF))) {
+		close(fd);
+		return err_set(err, E_NOMEM, "out of memory");
+	}
+	if (sha256_init(&s, err) < 0) {
+		free(b);
+		close(fd);
+		return -1;
+	}
+	while ((n = read(fd, b, SHA256_READ_BUF)) > 0) {
+		sha256_update(&s, b, (size_t)n);
+		total += (uint64_t)n;
+	}
+	free(b);
+	if (n < 0) {
+		err_sys(err, "cannot read '%s'", path);
+		sha256_release(&s);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	sha256_final(&s, hex);
+	if (size)
+		*size = total;
+	return 0;
+}

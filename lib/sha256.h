@@ -1,0 +1,29 @@
+/* sha256.h - SHA-256 of buffers and files (OpenSSL EVP underneath).
+ *
+ * Content hashes name documents in the inbox and the dedupe ledgers, so the
+ * hex form is the one that is stored and compared.
+ */
+#ifndef STOCKPIPE_SHA256_H
+#define STOCKPIPE_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define SHA256_HEX_LEN 65 /* 64 hex digits plus NUL */
+
+/* Incremental SHA-256 (OpenSSL EVP underneath). */
+struct sha256 {
+	void *ctx; /* EVP_MD_CTX *, owned */
+};
+int sha256_init(struct sha256 *s, struct err *err);
+void sha256_update(struct sha256 *s, const void *p, size_t n);
+/* Writes 64 lowercase hex digits and a NUL; releases the context. */
+void sha256_final(struct sha256 *s, char hex[SHA256_HEX_LEN]);
+void sha256_release(struct sha256 *s);
+int sha256_file(const char *path, char hex[SHA256_HEX_LEN], uint64_t *size,
+		struct err *err);
+void sha256_hex_of(const void *p, size_t n, char hex[SHA256_HEX_LEN]);
+
+#endif

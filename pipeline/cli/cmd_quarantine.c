@@ -1,0 +1,283 @@
+/* cmd_quarantine.c - `stockpipe quarantine list|show ID|release ID`.
+ *
+ * A quarantined document is a map unit in state "quarantined": its copy
+ * is in quarantine/SOURCE/NAME (the unit's output path) and its error says
+ * why (unreadable, or more rejects than reject_threshold). Releasing it
+ * makes the unit pending again and reopens its run, so the next
+ * `stockpipe run` (or `resume RUN`) maps it with the mapping as it is
+ * then, loads it and renders the run's targets again (an unchanged
+ * snapshot is not delivered twice). With --accept the reject threshold is
+ * waived for that document: its good records are loaded, its bad ones
+ * stay in the reject file. Who released it, when and why is kept in the
+ * unit's detail (shown by `show RUN` and `quarantine show ID`).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "cli.h"
+#include "pipeline/config.h"
+#include "lib/err.h"
+#include "lib/lock.h"
+#include "pipeline/run.h"
+#include "pipeline/store/state.h"
+#include "pipeline/store/state_park.h"
+
+#include "transforms/model/dt.h"
+
+static int usage(FILE *out, int code)
+{
+	fprintf(out,
+		"usage: stockpipe [-c CONFIG] quarantine list\n"
+		"       stockpipe [-c CONFIG] quarantine show UNIT_ID\n"
+		"       stockpipe [-c CONFIG] quarantine release UNIT_ID "
+		"[--accept] [--note TEXT]\n"
+		"\n"
+		"list     every quarantined document: unit id, run, source, "
+		"file, reason;\n"
+		"         then every parked unit (a failure a run left "
+		"behind): stage,\n"
+		"         scope, class (transient, data, config, internal), "
+		"error\n"
+		"show     one document: reason, quarantined copy, reject file "
+		"and its first\n"
+		"         rejects\n"
+		"release  make the document pending again and reopen its run; "
+		"the next\n"
+		"         `stockpipe run` maps it with the current mapping "
+		"(after a mapping\n"
+		"         fix) and loads it. --accept waives the reject "
+		"threshold for it\n"
+		"         (its good rows are loaded, bad rows stay rejected). "
+		"Who, when and\n"
+		"         --note are recorded on the unit.\n"
+		"\n"
+		"A corrected file from the partner needs no release: drop it "
+		"in the source\n"
+		"folder and the next run fetches it.\n");
+	return code;
+}
+
+static int list_one(void *ud, struct state_unit *u)
+{
+	int *n = ud;
+
+	if (!*n)
+		printf("%6s %5s  %-12s %-32s %s\n", "unit", "run", "source",
+		       "document", "reason");
+	printf("%6lld %5lld  %-12s %-32s %s\n", (long long)u->id,
+	       (long long)u->run_id, u->scope, u->ukey, u->error);
+	(*n)++;
+	return 0;
+}
+
+/* Parked units (state_park.h): failed units of concluded runs that a
+ * later run retries (transient) or `stockpipe retry` asks for. */
+static int list_parked(void *ud, const struct state_unit *u)
+{
+	int *n = ud;
+
+	if (!*n)
+		printf("\nparked units (retry: transient ones by the next run; "
+		       "others with 'stockpipe retry UNIT'):\n"
+		       "%6s %5s  %-8s %-12s %-24s %-9s %s\n",
+		       "unit", "run", "stage", "scope", "key", "class",
+		       "error");
+	printf("%6lld %5lld  %-8s %-12s %-24s %-9s %s%s\n", (long long)u->id,
+	       (long long)u->run_id, u->stage, u->scope, u->ukey,
+	       err_class_name(u->err_class), u->error,
+	       u->retry_requested ? " [retry asked]" : "");
+	(*n)++;
+	return 0;
+}
+
+static const char *who(void)
+{
+	const char *u = getenv("SUDO_USER");
+
+	if (!u || !*u)
+		u = getenv("USER");
+	if (!u || !*u)
+		u = getlogin();
+	return u && *u ? u : "unknown";
+}
+
+static int show(struct config *cfg, struct state_unit *u)
+{
+	char path[4300];
+	FILE *f;
+
+	printf("unit      %lld (run %lld, source %s)\n", (long long)u->id,
+	       (long long)u->run_id, u->scope);
+	printf("document  %s\n", u->ukey);
+	printf("state     %s, %d attempt%s\n", unit_state_name(u->state),
+	       u->attempts, u->attempts == 1 ? "" : "s");
+	printf("records   %lld in, %lld rejected\n", (long long)u->records_in,
+	       (long long)u->rejects);
+	printf("reason    %s\n", u->error[0] ? u->error : "-");
+	printf("input     %s\n", u->input_path);
+	printf("copy      %s\n", u->output_path[0] ? u->output_path : "-");
+	if (u->detail[0])
+		printf("detail    %s\n", u->detail);
+	snprintf(path, sizeof(path), "%s/rejects/%lld/%s/%lld.jsonl",
+		 cfg->state_dir, (long long)u->run_id, u->scope,
+		 (long long)u->id);
+	if ((f = fopen(path, "rb"))) {
+		char line[2048];
+		int n = 0;
+
+		printf("rejects   %s\n", path);
+		while (n < 10 && fgets(line, sizeof(line), f)) {
+			printf("  %s%s", line,
+			       strchr(line, '\n') ? "" : "...\n");
+			n++;
+		}
+		fclose(f);
+	}
+	return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_DONE
+						       : EXIT_TEMPFAIL;
+}
+
+static int release(struct config *cfg, struct state *st, struct state_unit *u,
+		   int accept, const char *note, struct err *err)
+{
+	char iso[DT_ISO_LEN], det[1024];
+	size_t i;
+
+	dt_format_iso((int64_t)time(NULL), iso);
+	snprintf(det, sizeof(det), "released by %s at %s%s%s%s (was: %.300s)",
+		 who(), iso, accept ? " " QUARANTINE_ACCEPT_TAG : "",
+		 note ? ": " : "", note ? note : "", u->error);
+	str_copy(u->detail, sizeof(u->detail), det);
+	u->state = US_PENDING;
+	u->error[0] = '\0';
+	if (state_begin(st, err) < 0)
+		return -1;
+	if (state_unit_save(st, u, err) < 0 ||
+	    state_run_reopen(st, u->run_id, err) < 0)
+		goto fail;
+	/* The run's targets are rendered again once the document is
+	 * loaded (a snapshot equal to a delivered one is not sent). */
+	for (i = 0; i < cfg->ntargets; i++)
+		if (state_plan_clear(st, u->run_id, "render",
+				     cfg->targets[i].name, err) < 0 ||
+		    state_units_reset(st, u->run_id, "render",
+				      cfg->targets[i].name, err) < 0)
+			goto fail;
+	return state_commit(st, err);
+fail:
+	state_rollback(st);
+	return -1;
+}
+
+int cmd_quarantine(int argc, char **argv, const struct cli_global *g)
+{
+	struct config *cfg = NULL;
+	struct state *st = NULL;
+	struct state_unit *u = NULL;
+	struct err err = ERR_INIT;
+	const char *verb, *note = NULL;
+	long long id = 0;
+	int accept = 0, rc = EXIT_DONE, lock_fd = -1, i, n = 0;
+	char msg[1200], *end;
+
+	if (cli_wants_help(argc, argv))
+		return usage(stdout, EXIT_DONE);
+	if (argc < 2)
+		return usage(stderr, EXIT_USAGE);
+	verb = argv[1];
+	if (strcmp(verb, "list") && strcmp(verb, "show") &&
+	    strcmp(verb, "release")) {
+		fprintf(stderr, "stockpipe quarantine: unknown action '%s'\n",
+			verb);
+		return usage(stderr, EXIT_USAGE);
+	}
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--accept") && !strcmp(verb, "release")) {
+			accept = 1;
+		} else if (!strcmp(argv[i], "--note") && i + 1 < argc &&
+			   !strcmp(verb, "release")) {
+			note = argv[++i];
+		} else if (!id && strcmp(verb, "list")) {
+			id = strtoll(argv[i], &end, 10);
+			if (*end || id <= 0) {
+				fprintf(stderr,
+					"stockpipe quarantine: '%s' is not a "
+					"unit id\n",
+					argv[i]);
+				return EXIT_USAGE;
+			}
+		} else {
+			fprintf(stderr, "stockpipe quarantine: unexpected "
+					"'%s'\n",
+				argv[i]);
+			return usage(stderr, EXIT_USAGE);
+		}
+	}
+	if (strcmp(verb, "list") && !id)
+		return usage(stderr, EXIT_USAGE);
+	if (config_load(g->config_path, g->state_dir, &cfg, &err) < 0)
+		goto fail;
+	/* release writes: never while a run works on the state. */
+	if (!strcmp(verb, "release") &&
+	    (lock_fd = lock_acquire(cfg->state_dir, &err)) < 0)
+		goto fail;
+	if (state_open_db(cfg->state_dir, cfg->state_db,
+			  cfg->state_db_password_env, &st, &err) < 0)
+		goto fail;
+	if (!strcmp(verb, "list")) {
+		int parked = 0;
+
+		if (state_units_in_state_each(st, US_QUARANTINED, "map",
+					      list_one, &n, &err) < 0)
+			goto fail;
+		if (!n)
+			printf("no quarantined documents\n");
+		if (state_park_each(st, 0, list_parked, &parked, &err) < 0)
+			goto fail;
+		if (!parked)
+			printf("no parked units\n");
+		goto out;
+	}
+	if (!(u = malloc(sizeof(*u)))) {
+		err_set(&err, E_NOMEM, "out of memory");
+		goto fail;
+	}
+	if (state_unit_get(st, id, u, &err) < 0)
+		goto fail;
+	if (strcmp(u->stage, "map") ||
+	    (u->state != US_QUARANTINED && !strcmp(verb, "release"))) {
+		err_set(&err, E_USAGE,
+			"unit %lld is a %s unit in state %s, not a "
+			"quarantined document (see `quarantine list`)",
+			id, u->stage, unit_state_name(u->state));
+		goto fail;
+	}
+	if (!strcmp(verb, "show")) {
+		rc = show(cfg, u);
+		goto out;
+	}
+	if (release(cfg, st, u, accept, note, &err) < 0)
+		goto fail;
+	printf("released unit %lld ('%s' of %s) in run %lld%s; the next "
+	       "`stockpipe run` (or `stockpipe resume %lld`) maps it again\n",
+	       id, u->ukey, u->scope, (long long)u->run_id,
+	       accept ? ", reject threshold waived" : "",
+	       (long long)u->run_id);
+	goto out;
+fail:
+	err_format(&err, msg, sizeof(msg));
+	fprintf(stderr, "stockpipe quarantine: %s\n", msg);
+	rc = err_exit_code(&err);
+	if (rc == EXIT_DONE || rc == EXIT_REJECTS)
+		rc = EXIT_INTERNAL;
+out:
+	free(u);
+	state_close(st);
+	lock_release(lock_fd);
+	config_free(cfg);
+	return rc;
+}

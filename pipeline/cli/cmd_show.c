@@ -1,0 +1,183 @@
+/* cmd_show.c - `stockpipe show RUN_ID`: one run's report and units. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "pipeline/config.h"
+#include "lib/err.h"
+#include "lib/io.h"
+#include "pipeline/report/report.h"
+#include "pipeline/store/state.h"
+
+static int print_unit(void *ud, struct state_unit *u)
+{
+	(void)ud;
+	printf("  %-7s %-14s %-9s %3d %8lld %8lld %7lld  %s%s%s\n", u->stage,
+	       u->scope, unit_state_name(u->state), u->attempts,
+	       (long long)u->records_in, (long long)u->records_out,
+	       (long long)u->rejects, u->ukey,
+	       u->error[0] ? "\n          error: " : "", u->error);
+	if (u->detail[0] && u->state != US_FAILED)
+		printf("          %s\n", u->detail);
+	/* A failed unit is parked until a later run takes it over. */
+	if (u->state == US_FAILED && u->retried_in)
+		printf("          %s failure; retried in run %lld\n",
+		       err_class_name(u->err_class),
+		       (long long)u->retried_in);
+	else if (u->state == US_FAILED)
+		printf("          parked: %s failure; %s\n",
+		       err_class_name(u->err_class),
+		       u->err_class == EC_TRANSIENT
+			       ? "the next run retries it"
+		       : u->retry_requested
+			       ? "a retry was asked for"
+			       : "after the fix, 'stockpipe retry' it");
+	/* what a load did not apply, always visible */
+	if (u->stale || u->held || u->converted ||
+	    (u->dupes && !strcmp(u->stage, "load")))
+		printf("          stale %lld, duplicates %lld, held %lld, "
+		       "converted %lld\n",
+		       (long long)u->stale, (long long)u->dupes,
+		       (long long)u->held, (long long)u->converted);
+	return 0;
+}
+
+static int print_dep(void *ud, const char *path, const char *sha)
+{
+	(void)ud;
+	printf("  %.16s  %s\n", sha, path);
+	return 0;
+}
+
+int cmd_show(int argc, char **argv, const struct cli_global *g)
+{
+	static const char *const stages[] = {"fetch",  "unpack", "map",
+					     "load",   "render", "deliver"};
+	struct config *cfg = NULL;
+	struct state *st = NULL;
+	struct err err = ERR_INIT;
+	struct state_run run;
+	struct report rep;
+	long long id = 0;
+	int json = 0, html = 0, rc = EXIT_DONE, i;
+	const char *html_out = NULL;
+	char msg[1200], *end;
+
+	if (cli_wants_help(argc, argv)) {
+		printf("usage: stockpipe [-c CONFIG] show RUN_ID [--json | --html "
+		       "[--output FILE]]\n"
+		       "\n"
+		       "Prints a run's summary, every unit with its state, "
+		       "attempts, records and\n"
+		       "errors, and the SHA-256 of each mapping the run used. "
+		       "--json prints the\n"
+		       "saved JSON report instead. --html writes one "
+		       "self-contained HTML page\n"
+		       "(stage timeline, counts per source and target, rejects "
+		       "with file:line:col\n"
+		       "and reason, quarantined units, deliveries, the stock "
+		       "sent to each target)\n"
+		       "to STATE_DIR/reports/run-ID.html, or to FILE, and "
+		       "prints its path.\n");
+		return EXIT_DONE;
+	}
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else if (!strcmp(argv[i], "--html")) {
+			html = 1;
+		} else if (!strcmp(argv[i], "--output") && i + 1 < argc) {
+			html_out = argv[++i];
+		} else if (!id) {
+			id = strtoll(argv[i], &end, 10);
+			if (*end || id <= 0) {
+				fprintf(stderr,
+					"stockpipe show: '%s' is not a run "
+					"id\n",
+					argv[i]);
+				return EXIT_USAGE;
+			}
+		} else {
+			fprintf(stderr, "stockpipe show: unexpected '%s'\n",
+				argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (!id || (json && html) || (html_out && !html)) {
+		fprintf(stderr, "usage: stockpipe show RUN_ID [--json | --html "
+				"[--output FILE]]\n");
+		return EXIT_USAGE;
+	}
+	if (config_load(g->config_path, g->state_dir, &cfg, &err) < 0 ||
+	    state_open_db(cfg->state_dir, cfg->state_db,
+			  cfg->state_db_password_env, &st, &err) < 0 ||
+	    state_run_get(st, id, &run, &err) < 0)
+		goto fail;
+	if (html) {
+		struct buf b = BUF_INIT(64 << 20);
+		char path[4200];
+
+		if (!html_out) {
+			snprintf(path, sizeof(path), "%s/reports/run-%lld.html",
+				 cfg->state_dir, id);
+			html_out = path;
+		}
+		if (report_html(st, cfg, &run, &b, &err) < 0 ||
+		    io_write_file(html_out, b.ptr, b.len, NULL, &err) < 0) {
+			buf_release(&b);
+			goto fail;
+		}
+		buf_release(&b);
+		printf("%s\n", html_out);
+		goto out;
+	}
+	if (json) {
+		char path[4200];
+		FILE *f;
+		size_t n;
+
+		snprintf(path, sizeof(path), "%s/reports/run-%lld.json",
+			 cfg->state_dir, id);
+		if (!(f = fopen(path, "rb"))) {
+			err_sys(&err, "cannot open '%s'", path);
+			goto fail;
+		}
+		while ((n = fread(msg, 1, sizeof(msg), f)) > 0)
+			if (fwrite(msg, 1, n, stdout) != n)
+				break;
+		fclose(f);
+		if (fflush(stdout) != 0 || ferror(stdout)) {
+			err_sys(&err, "cannot write the report to stdout");
+			goto fail;
+		}
+		goto out;
+	}
+	if (report_build(st, id, &rep, &err) < 0)
+		goto fail;
+	rep.exit_code = run.exit_code;
+	snprintf(rep.status, sizeof(rep.status), "%s", run.status);
+	printf("started %s, finished %s\n", run.started_at,
+	       run.finished_at[0] ? run.finished_at : "-");
+	report_print(&rep, stdout);
+	report_release(&rep);
+	printf("\nunits:\n  %-7s %-14s %-9s %3s %8s %8s %7s  %s\n", "stage",
+	       "scope", "state", "try", "in", "out", "rejects", "unit");
+	for (i = 0; i < 6; i++)
+		if (state_units_each(st, id, stages[i], NULL,
+				     print_unit,
+				     NULL, &err) < 0)
+			goto fail;
+	printf("\nmappings used (sha256):\n");
+	if (state_run_deps_each(st, id, print_dep, NULL, &err) < 0)
+		goto fail;
+	goto out;
+fail:
+	err_format(&err, msg, sizeof(msg));
+	fprintf(stderr, "stockpipe show: %s\n", msg);
+	rc = err_exit_code(&err);
+out:
+	state_close(st);
+	config_free(cfg);
+	return rc;
+}

@@ -1,0 +1,351 @@
+/* run_load.c - the load stage of the stage engine (run.c): one document,
+ * one transaction; see run_int.h (run_do_load).
+ *
+ * Every record gets its arrival key (state_arrival.h) before it is
+ * loaded. EDI interchanges the document brought are claimed again here,
+ * under the writer lock (state_ic.h): one another document loaded first
+ * is not loaded again, whatever the number of workers that mapped them.
+ * What is not applied is counted on the load unit (stale, dupes, held)
+ * and, with `on_stale: reject`, the stale records are also written to the
+ * document's load reject file (rejects/RUN/SOURCE/MAPUNIT.stale.jsonl)
+ * and counted as rejects.
+ */
+#include "pipeline/run_int.h"
+#include "load_uom.h"
+#include "pipeline/config.h"
+#include "lib/io.h"
+#include "lib/log.h"
+#include "pipeline/store/state.h"
+#include "pipeline/store/state_arrival.h"
+#include "pipeline/store/state_ic.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transforms/model/canon.h"
+#include "transforms/mapping/mapping.h"
+#include "lib/arena.h"
+
+/* What one document's load keeps beside the counts. */
+struct load_ctx {
+	struct state_ic_dup *dups;  /* interchanges loaded by another doc */
+	size_t ndups;
+	int64_t *dup_recs;          /* records skipped per dup */
+	int64_t *stale;             /* arrival lines of stale records */
+	size_t nstale, capstale;
+	int nomem;
+};
+
+static void on_stale(void *ud, int64_t line)
+{
+	struct load_ctx *c = ud;
+
+	if (c->nstale == c->capstale) {
+		size_t cap = c->capstale ? c->capstale * 2 : 256;
+		int64_t *n = realloc(c->stale, cap * sizeof(*n));
+
+		if (!n) {
+			c->nomem = 1;
+			return;
+		}
+		c->stale = n;
+		c->capstale = cap;
+	}
+	c->stale[c->nstale++] = line;
+}
+
+/* The interchange (index into c->dups) record lineno belongs to, or -1. */
+static int dup_of(const struct load_ctx *c, unsigned long lineno)
+{
+	size_t i;
+
+	for (i = 0; i < c->ndups; i++)
+		if ((int64_t)lineno >= c->dups[i].first_rec &&
+		    (int64_t)lineno <= c->dups[i].last_rec)
+			return (int)i;
+	return -1;
+}
+
+static int load_file(struct run *r, struct state_unit *u,
+		     struct state_arrival *arr, struct load_stats *ls,
+		     struct load_ctx *c, struct load_uom *ul, struct err *err)
+{
+	FILE *f = fopen(u->input_path, "rb");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	unsigned long lineno = 0;
+	struct arena a;
+	struct canon_record rec;
+	int rc = 0, d, k;
+
+	if (!f)
+		return err_sys(err, "cannot open '%s'", u->input_path);
+	arena_init(&a, 16384, 0);
+	while ((n = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		if (run_stopping()) {
+			rc = err_set(err, E_INTERRUPT, "stopped by a signal");
+			break;
+		}
+		if (c->ndups && (d = dup_of(c, lineno)) >= 0) {
+			/* its interchange was loaded from another document */
+			c->dup_recs[d]++;
+			ls->dupes++;
+			u->records_in++;
+			continue;
+		}
+		arena_reset(&a);
+		/* the record's ordinal in the document: its arrival line */
+		arr->line = (int64_t)lineno;
+		state_load_arrival(r->st, arr);
+		if (canon_from_jsonl(line, (size_t)n, &rec, &a, err) < 0 ||
+		    (k = load_uom_record(ul, &rec, line, n, &a, err)) < 0) {
+			err_locate(err, u->input_path, lineno, 0, NULL);
+			rc = -1;
+			break;
+		}
+		if (k > 0) { /* rejected: its unit cannot be converted */
+			u->records_in++;
+			continue;
+		}
+		/* Only the system of record of a state may move it; the
+		 * rest is counted and reported, not applied. */
+		if (rec.kind == CANON_STOCK &&
+		    !config_authorized(r->cfg,
+				       config_state_index(rec.v[STOCK_STATE]),
+				       rec.lin.source)) {
+			if (state_keep_unapplied(r->st, u->parent, &rec,
+						 err) < 0) {
+				err_locate(err, u->input_path, lineno, 0,
+					   NULL);
+				rc = -1;
+				break;
+			}
+			ls->unauthorized++;
+			u->records_in++;
+			continue;
+		}
+		if (state_load_record(r->st, u->parent, &rec, ls, err) < 0) {
+			err_locate(err, u->input_path, lineno, 0, NULL);
+			rc = -1;
+			break;
+		}
+		u->records_in++;
+	}
+	if (!rc && ferror(f))
+		rc = err_sys(err, "cannot read '%s'", u->input_path);
+	free(line);
+	arena_release(&a);
+	fclose(f);
+	return rc;
+}
+
+static int cmp_i64(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+
+	return (a > b) - (a < b);
+}
+
+/* on_stale: reject. Writes the stale records (c->stale, canonical lines
+ * of u's input) to rejects/RUN/SOURCE/MAPUNIT.stale.jsonl as reject
+ * lines naming their source file and line, and publishes it (before the
+ * load commits; a redo rewrites it). *path gets its name. */
+static int write_stale(struct run *r, struct state_unit *u,
+		       struct load_ctx *c, char *path, size_t pathn,
+		       struct err *err)
+{
+	struct io_atomic out;
+	struct buf b = BUF_INIT(1 << 22);
+	struct arena a;
+	struct canon_record rec;
+	struct mapping_reject rj;
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0, k = 0;
+	ssize_t n;
+	int64_t lineno = 0;
+	int rc = 0;
+
+	qsort(c->stale, c->nstale, sizeof(*c->stale), cmp_i64);
+	run_notef(path, pathn, "%s/rejects/%lld/%s/%lld.stale.jsonl",
+		  r->cfg->state_dir, (long long)r->run_id, u->scope,
+		  (long long)u->parent);
+	if (!(f = fopen(u->input_path, "rb")))
+		return err_sys(err, "cannot open '%s'", u->input_path);
+	if (io_atomic_open(&out, path, err) < 0) {
+		fclose(f);
+		return -1;
+	}
+	arena_init(&a, 16384, 0);
+	while (!rc && k < c->nstale && (n = getline(&line, &cap, f)) > 0) {
+		if (++lineno != c->stale[k])
+			continue;
+		while (k < c->nstale && c->stale[k] == lineno)
+			k++;
+		arena_reset(&a);
+		if (canon_from_jsonl(line, (size_t)n, &rec, &a, err) < 0) {
+			err_locate(err, u->input_path, (unsigned long)lineno,
+				   0, NULL);
+			rc = -1;
+			break;
+		}
+		memset(&rj, 0, sizeof(rj));
+		rj.file = rec.lin.file;
+		rj.line = rec.lin.line;
+		rj.field = "as_of";
+		rj.reason = rec.kind == CANON_STOCK
+				    ? "stale: older than the position's "
+				      "snapshot, not applied (on_stale: reject)"
+				    : "stale: older than the stored row, not "
+				      "applied (on_stale: reject)";
+		rj.raw = line;
+		rj.raw_len = (size_t)n && line[n - 1] == '\n' ? (size_t)n - 1
+							      : (size_t)n;
+		buf_reset(&b);
+		mapping_reject_to_jsonl(&rj, &b);
+		if (b.err)
+			rc = err_set(err, E_TOOBIG, "reject line too large");
+		else
+			rc = io_atomic_write(&out, b.ptr, b.len, err);
+	}
+	if (!rc && ferror(f))
+		rc = err_sys(err, "cannot read '%s'", u->input_path);
+	free(line);
+	fclose(f);
+	arena_release(&a);
+	buf_release(&b);
+	if (rc < 0) {
+		io_atomic_abort(&out);
+		return -1;
+	}
+	return io_atomic_commit(&out, NULL, err);
+}
+
+/* The unit's detail and the run's lines for what was not loaded. */
+static void describe(struct run *r, struct state_unit *u,
+		     const struct load_stats *ls, const struct load_ctx *c,
+		     const char *stale_path)
+{
+	size_t i, dl;
+
+	u->detail[0] = '\0';
+	if (ls->negative)
+		run_notef(u->detail, sizeof(u->detail),
+			  "%lld position(s) below zero",
+			  (long long)ls->negative);
+	if (ls->unauthorized) {
+		dl = strlen(u->detail);
+		run_notef(u->detail + dl, sizeof(u->detail) - dl,
+			  "%s%lld record(s) not applied: source '%s' is not "
+			  "the system of record for their state",
+			  dl ? "; " : "", (long long)ls->unauthorized,
+			  u->scope);
+		run_say(r, "  %s: '%s': %s", u->scope, u->ukey,
+			u->detail + (dl ? dl + 2 : 0));
+	}
+	for (i = 0; i < c->ndups; i++) {
+		const struct state_ic_dup *x = &c->dups[i];
+
+		dl = strlen(u->detail);
+		run_notef(u->detail + dl, sizeof(u->detail) - dl,
+			  "%sinterchange %s from %s to %s was already loaded "
+			  "from '%s' (run %lld)%s: %lld record(s) not loaded "
+			  "again",
+			  dl ? "; " : "", x->control, x->sender, x->receiver,
+			  x->prev_doc, (long long)x->prev_run,
+			  x->same ? "" : " with other content",
+			  (long long)c->dup_recs[i]);
+		run_say(r, "  %s: '%s': %s", u->scope, u->ukey,
+			u->detail + (dl ? dl + 2 : 0));
+	}
+	if (stale_path) {
+		dl = strlen(u->detail);
+		run_notef(u->detail + dl, sizeof(u->detail) - dl,
+			  "%sstale rejects: %s", dl ? "; " : "", stale_path);
+	}
+}
+
+int run_do_load(void *ud, struct state_unit *u)
+{
+	struct src_ctx *sc = ud;
+	struct run *r = sc->r;
+	struct err e = ERR_INIT;
+	struct load_stats ls;
+	struct state_arrival arr;
+	struct load_ctx c;
+	struct load_uom *ul = NULL;
+	char stale_path[4200];
+	int reject = sc->src->stale_reject, rc;
+
+	if (u->state == US_DONE)
+		return 0;
+	if (run_stopping())
+		return r->interrupted = 1, 1;
+	if (run_unit_begin(r, u, sc->err) < 0)
+		return -1;
+	memset(&ls, 0, sizeof(ls));
+	memset(&c, 0, sizeof(c));
+	if (reject) {
+		ls.on_stale = on_stale;
+		ls.on_stale_ud = &c;
+	}
+	u->records_in = 0;
+	/* One document, one transaction: its records and the unit's "done"
+	 * commit together, after taking back an earlier load of the same
+	 * document (a rerun after a mapping fix). */
+	if (load_uom_open(sc, u, &ul, &e) < 0 || state_begin(r->st, &e) < 0) {
+		load_uom_close(ul);
+		return run_unit_fail(r, u, &e, 0), 0;
+	}
+	state_load_batching(r->st);
+	if (state_unload_doc(r->st, u->parent, &e) < 0 ||
+	    state_ic_unload(r->st, u->parent, &e) < 0 ||
+	    state_ic_load_claim(r->st, u->parent, u->scope, u->ukey,
+				r->run_id, &c.dups, &c.ndups, &e) < 0 ||
+	    (c.ndups && !(c.dup_recs = calloc(c.ndups, sizeof(int64_t))) &&
+	     err_set(&e, E_NOMEM, "out of memory") < 0) ||
+	    state_arrival_doc(r->st, u->parent, &arr, &e) < 0 ||
+	    load_file(r, u, &arr, &ls, &c, ul, &e) < 0 ||
+	    state_load_flush(r->st, &e) < 0 ||
+	    (c.nomem && err_set(&e, E_NOMEM, "out of memory") < 0) ||
+	    (c.nstale && write_stale(r, u, &c, stale_path, sizeof(stale_path),
+				     &e) < 0))
+		goto fail;
+	u->records_out = ls.applied;
+	u->dupes = ls.dupes;
+	u->stale = ls.stale;
+	u->held = ls.unauthorized;
+	u->converted = ls.converted;
+	u->rejects = reject ? ls.stale : 0;
+	u->output_path[0] = '\0';
+	if (c.nstale)
+		str_copy(u->output_path, sizeof(u->output_path), stale_path);
+	u->state = US_DONE;
+	u->finished_ms = run_now_ms();
+	describe(r, u, &ls, &c, c.nstale ? stale_path : NULL);
+	/* load_uom_finish frees ul whatever it returns */
+	rc = load_uom_finish(ul, u, &e);
+	ul = NULL;
+	if (rc < 0 || state_unit_save(r->st, u, &e) < 0)
+		goto fail;
+	if (state_commit(r->st, &e) < 0) {
+		run_unit_fail(r, u, &e, 0);
+		goto out;
+	}
+	goto out;
+fail:
+	load_uom_close(ul);
+	state_rollback(r->st);
+	if (e.code == E_INTERRUPT)
+		run_unit_interrupted(r, u);
+	else
+		run_unit_fail(r, u, &e, 0);
+out:
+	free(c.dups);
+	free(c.dup_recs);
+	free(c.stale);
+	return e.code == E_INTERRUPT ? 1 : 0;
+}

@@ -1,0 +1,623 @@
+/* run_map.c - the map stage of the engine (run.c): a document through its
+ * mapping into canonical records and rejects, its EDI interchanges and
+ * acknowledgments, and quarantine. */
+#include "pipeline/run.h"
+#include "pipeline/run_int.h"
+#include "pipeline/config.h"
+#include "lib/io.h"
+#include "lib/log.h"
+#include "render.h"
+#include "pipeline/schedule.h"
+#include "pipeline/store/state.h"
+#include "pipeline/store/state_arrival.h"
+#include "pipeline/store/state_ic.h"
+#include "pipeline/store/state_park.h"
+#include "pipeline/store/state_work.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "connectors/connector.h"
+#include "transforms/model/dt.h"
+#include "transforms/formats/edi.h"
+#include "transforms/formats/edi_ack.h"
+#include "transforms/mapping/filepat.h"
+#include "transforms/mapping/mapping.h"
+#include "transforms/outbound/outbound.h"
+#include "transforms/formats/unpack.h"
+
+/* ---- map -------------------------------------------------------------- */
+
+/* Rejects shown on stderr per document; the rest are in the reject file. */
+#define REJECTS_SHOWN 5
+
+struct map_out {
+	struct io_atomic canon, rejects;
+	struct buf line;
+	int64_t records, rejected;
+	int quiet;
+	/* EDI: the document's interchanges (recorded in the state store when
+	 * the document is mapped) and the one being read when it turned out
+	 * to be a duplicate */
+	struct run *r;
+	const char *source, *doc, *doc_sha;
+	struct state_interchange *ics, prev;
+	size_t nics, capics;
+	int64_t dup_ics, conflict_ics;
+	int64_t doc_id, ic_first;  /* map unit; first record of the current IC */
+};
+
+static int sink_record(void *ud, const struct canon_record *rec,
+		       struct err *err)
+{
+	struct map_out *m = ud;
+
+	/* SIGTERM/SIGINT stop a long document here: a flag read per record,
+	 * no system call. */
+	if (run_stopping())
+		return err_set(err, E_INTERRUPT, "stopped by a signal");
+	buf_reset(&m->line);
+	if (canon_to_jsonl(rec, &m->line) < 0 || m->line.err)
+		return err_set(err, E_TOOBIG, "canonical record too large");
+	m->records++;
+	return io_atomic_write(&m->canon, m->line.ptr, m->line.len, err);
+}
+
+static int sink_reject(void *ud, const struct mapping_reject *rj,
+		       struct err *err)
+{
+	struct map_out *m = ud;
+
+	if (run_stopping())
+		return err_set(err, E_INTERRUPT, "stopped by a signal");
+	buf_reset(&m->line);
+	/* The same line format `map test` goldens use. */
+	mapping_reject_to_jsonl(rj, &m->line);
+	if (m->line.err)
+		return err_set(err, E_TOOBIG, "reject line too large");
+	m->rejected++;
+	if (!m->quiet && m->rejected <= REJECTS_SHOWN)
+		log_msg("warn", "    %s:%lu:%u: %s", rj->file, rj->line,
+			rj->col, rj->reason);
+	return io_atomic_write(&m->rejects, m->line.ptr, m->line.len, err);
+}
+
+/* EDI interchanges sent twice (docs/mapping.md "Interchanges sent
+ * twice"). At the start of an interchange: skip it when the same key
+ * (format, sender, receiver, control number) was loaded from another
+ * document, or earlier in this one. At its end: the same bytes are a
+ * duplicate (reported, not loaded); other bytes under a used control
+ * number are rejected (a person must look). Mapping the same document
+ * again (rerun, resume) finds its own rows and maps as before. */
+static int sink_interchange(void *ud, int phase,
+			    const struct mapping_interchange *ic, char *why,
+			    size_t whyn, struct err *err)
+{
+	struct map_out *m = ud;
+	struct state_interchange *x;
+	size_t i;
+	int found;
+
+	if (phase == MAPPING_IC_START) {
+		m->ic_first = m->records + 1;
+		for (i = 0; i < m->nics; i++)
+			if (!strcmp(m->ics[i].format, ic->format) &&
+			    !strcmp(m->ics[i].sender, ic->sender) &&
+			    !strcmp(m->ics[i].receiver, ic->receiver) &&
+			    !strcmp(m->ics[i].control, ic->control)) {
+				m->prev = m->ics[i];
+				return 1;
+			}
+		if (state_interchange_find(m->r->st, ic->format, ic->sender,
+					   ic->receiver, ic->control, &m->prev,
+					   &found, err) < 0)
+			return -1;
+		return found && !(!strcmp(m->prev.source, m->source) &&
+				  !strcmp(m->prev.doc, m->doc) &&
+				  !strcmp(m->prev.doc_sha, m->doc_sha));
+	}
+	if (ic->skipped) {
+		if (!strcmp(m->prev.sha256, ic->sha256)) {
+			m->dup_ics++;
+			if (!m->quiet)
+				log_msg("warn",
+					"    %s: interchange %s from %s to %s "
+					"was already loaded from '%s' (run "
+					"%lld): duplicate, not loaded again",
+					m->doc, ic->control, ic->sender,
+					ic->receiver, m->prev.doc,
+					(long long)m->prev.run_id);
+			return 0;
+		}
+		m->conflict_ics++;
+		snprintf(why, whyn,
+			 "control number %s was already used by an "
+			 "interchange with other content, loaded from '%s' "
+			 "(run %lld): not loaded (a corrected interchange "
+			 "needs a new control number)",
+			 ic->control, m->prev.doc, (long long)m->prev.run_id);
+		return 1;
+	}
+	if (m->nics == m->capics) {
+		size_t cap = m->capics ? m->capics * 2 : 4;
+		struct state_interchange *n = realloc(m->ics, cap * sizeof(*n));
+
+		if (!n)
+			return err_set(err, E_NOMEM, "out of memory");
+		m->ics = n;
+		m->capics = cap;
+	}
+	x = &m->ics[m->nics++];
+	memset(x, 0, sizeof(*x));
+	snprintf(x->format, sizeof(x->format), "%s", ic->format);
+	snprintf(x->sender, sizeof(x->sender), "%s", ic->sender);
+	snprintf(x->receiver, sizeof(x->receiver), "%s", ic->receiver);
+	snprintf(x->control, sizeof(x->control), "%s", ic->control);
+	snprintf(x->sha256, sizeof(x->sha256), "%s", ic->sha256);
+	snprintf(x->source, sizeof(x->source), "%s", m->source);
+	snprintf(x->doc, sizeof(x->doc), "%s", m->doc);
+	snprintf(x->doc_sha, sizeof(x->doc_sha), "%s", m->doc_sha);
+	x->run_id = m->r->run_id;
+	x->first_rec = m->ic_first;   /* its canonical records, for the load */
+	x->last_rec = m->records;
+	return 0;
+}
+
+/* Records the document's interchanges (one transaction). */
+static int record_interchanges(struct run *r, const struct map_out *m,
+			       struct err *err)
+{
+	size_t i;
+
+	if (!m->nics)
+		return 0;
+	if (state_begin(r->st, err) < 0)
+		return -1;
+	for (i = 0; i < m->nics; i++)
+		if (state_interchange_add(r->st, &m->ics[i], err) < 0) {
+			state_rollback(r->st);
+			return -1;
+		}
+	if (state_ic_doc_set(r->st, m->doc_id, m->ics, m->nics, err) < 0) {
+		state_rollback(r->st);
+		return -1;
+	}
+	return state_commit(r->st, err);
+}
+
+static void dep_cb(void *ud, const char *path, const char *sha)
+{
+	struct run *r = ud;
+	struct err e = ERR_INIT;
+
+	state_run_dep_add(r->st, r->run_id, path, sha, &e);
+}
+
+int run_quarantine(struct run *r, struct state_unit *u,
+		      const struct err *why)
+{
+	char path[4096], leaf[64];
+	struct err e = ERR_INIT;
+	const char *p, *name = u->ukey;
+
+	/* The copy keeps the document's name unless our folders cannot hold
+	 * it (long, control bytes, a slash): then ID_h<hash>, as in the
+	 * inbox. The name is in the unit and the report either way. */
+	for (p = name; *p && (unsigned char)*p >= 0x20 && *p != '/'; p++)
+		;
+	if (*p || p - name > 200 || !*name || *name == '.') {
+		char hex[SHA256_HEX_LEN];
+
+		sha256_hex_of(name, strlen(name), hex);
+		snprintf(leaf, sizeof(leaf), "%lld_h%.12s", (long long)u->id,
+			 hex);
+		name = leaf;
+	}
+	run_path_in(r, path, sizeof(path), "quarantine", u->scope, name);
+	if (io_copy(u->input_path, path, NULL, NULL, &e) < 0)
+		return run_unit_fail(r, u, &e, 0);
+	str_copy(u->output_path, sizeof(u->output_path), path);
+	log_msg("warn", "stockpipe: quarantined '%s' of %s -> %s", u->ukey,
+		u->scope, path);
+	return run_unit_fail(r, u, why, 1);
+}
+
+/* The compiled mapping for a document, loading (and recording the hash of)
+ * each mapping once per run. NULL with E_NOTFOUND when no route matches,
+ * or with the compile error. */
+const struct mapping *run_mapping_for(struct src_ctx *sc, const char *doc,
+				     const char *input, struct err *err)
+{
+	const char *path, *format = NULL;
+	struct mapping *m;
+	size_t k;
+	int i;
+
+	/* Content sniffing only when a route asks for a format: the
+	 * patterns decide first, the bytes are the fallback. */
+	for (k = 0; k < sc->src->nroutes; k++)
+		if (sc->src->routes[k].format)
+			break;
+	if (k < sc->src->nroutes && input) {
+		unsigned char head[4096];
+		ssize_t n = 0;
+		int fd = open(input, O_RDONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			n = read(fd, head, sizeof(head));
+			close(fd);
+		}
+		format = edi_format_name(edi_sniff(head, n > 0 ? (size_t)n : 0));
+	}
+	path = config_mapping_for(sc->src, doc, format);
+
+	if (!path) {
+		err_set(err, E_NOTFOUND,
+			"no route of source '%s' matches this document and "
+			"the source has no default mapping",
+			sc->src->name);
+		return NULL;
+	}
+	for (i = 0; i < sc->nmaps; i++)
+		if (!strcmp(sc->map_paths[i], path))
+			return sc->maps[i];
+	if (sc->nmaps == (int)(sizeof(sc->maps) / sizeof(sc->maps[0]))) {
+		err_set(err, E_CONFIG, "too many mappings in one source");
+		return NULL;
+	}
+	if (mapping_load(path, &m, err) < 0)
+		return NULL;
+	sc->maps[sc->nmaps] = m;
+	sc->map_paths[sc->nmaps++] = path;
+	if (state_begin(sc->r->st, err) == 0) {
+		mapping_each_dep(m, dep_cb, sc->r);
+		state_commit(sc->r->st, err);
+	}
+	err_clear(err);
+	return m;
+}
+
+/* EDI acknowledgments (docs/mapping.md "Acknowledgments"). After a
+ * document's map unit has its canonical output committed: one ledger row
+ * per acknowledged unit not acknowledged before, with the control number
+ * drawn from the partner's counter in the same transaction, so a crash
+ * burns no number and a remap (rerun, resume) sends nothing twice. */
+static int record_acks(struct run *r, const struct cfg_source *src,
+		       const struct state_unit *u,
+		       const struct edi_ack_coll *c, struct err *err)
+{
+	size_t i, n = edi_ack_count(c);
+	struct buf b;
+	int rc = -1;
+
+	if (!n)
+		return 0;
+	buf_init(&b, 64u << 20);
+	if (state_begin(r->st, err) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct edi_ack_key k;
+		struct state_ack a;
+		char prev[256];
+		int found;
+		int64_t ctl;
+
+		edi_ack_key(c, i, &k);
+		memset(&a, 0, sizeof(a));
+		str_copy(a.source, sizeof(a.source), src->name);
+		str_copy(a.format, sizeof(a.format), k.format);
+		str_copy(a.sender, sizeof(a.sender), k.sender);
+		str_copy(a.receiver, sizeof(a.receiver), k.receiver);
+		str_copy(a.control, sizeof(a.control), k.control);
+		str_copy(a.grp, sizeof(a.grp), k.group);
+		if (state_ack_find(r->st, &a, prev, sizeof(prev), &found, err) < 0)
+			goto fail;
+		if (found)
+			continue;
+		if (state_counter_next(r->st, k.counter, &ctl, err) < 0)
+			goto fail;
+		ctl = (ctl - 1) % 999999999 + 1;
+		buf_reset(&b);
+		if (edi_ack_render(c, i, ctl, (time_t)r->now, &b, a.file_name,
+				   sizeof(a.file_name), err) < 0)
+			goto fail;
+		str_copy(a.doc, sizeof(a.doc), u->ukey);
+		a.run_id = r->run_id;
+		str_copy(a.ack_type, sizeof(a.ack_type), k.type);
+		a.ack_control = ctl;
+		a.content = b.ptr;
+		a.len = b.len;
+		if (state_ack_add(r->st, &a, err) < 0)
+			goto fail;
+		run_say(r, "  %s: '%s': %s %s for %s %s%s%s from %s (%lu of %lu "
+		    "accepted)",
+		    src->name, u->ukey, k.type, a.file_name,
+		    k.group[0] ? "group" : "interchange",
+		    k.group[0] ? k.group : k.control,
+		    k.group[0] ? " of interchange " : "",
+		    k.group[0] ? k.control : "", k.sender, k.accepted, k.sets);
+	}
+	rc = state_commit(r->st, err);
+	goto out;
+fail:
+	state_rollback(r->st);
+out:
+	buf_release(&b);
+	return rc;
+}
+
+struct ack_list {
+	struct state_ack *v;
+	void **content;
+	size_t n, cap;
+	int nomem;
+};
+
+static int ack_collect(void *ud, const struct state_ack *a)
+{
+	struct ack_list *l = ud;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct state_ack *v = realloc(l->v, cap * sizeof(*v));
+		void **c;
+
+		if (!v)
+			return l->nomem = 1;
+		l->v = v;
+		c = realloc(l->content, cap * sizeof(*c));
+		if (!c)
+			return l->nomem = 1;
+		l->content = c;
+		l->cap = cap;
+	}
+	l->content[l->n] = malloc(a->len ? a->len : 1);
+	if (!l->content[l->n])
+		return l->nomem = 1;
+	memcpy(l->content[l->n], a->content, a->len);
+	l->v[l->n] = *a;
+	l->v[l->n].content = l->content[l->n];
+	l->n++;
+	return 0;
+}
+
+/* Publishes the source's unsent acknowledgments (this run's and any a
+ * crash left behind) through its ack connector, each under its recorded
+ * name and bytes; the connector writes a temporary name and renames. */
+int run_send_acks(struct run *r, const struct cfg_source *src)
+{
+	struct ack_list l;
+	struct err e = ERR_INIT;
+	struct conn *c = NULL;
+	char path[4608];
+	size_t i;
+	int rc = 0;
+
+	if (!src->ack_url)
+		return 0;
+	memset(&l, 0, sizeof(l));
+	if (state_acks_unsent_each(r->st, src->name, ack_collect, &l, &e) < 0)
+		goto fail;
+	if (l.nomem) {
+		err_set(&e, E_NOMEM, "out of memory");
+		goto fail;
+	}
+	for (i = 0; i < l.n; i++) {
+		const struct state_ack *a = &l.v[i];
+
+		if (run_stopping()) {
+			r->interrupted = 1;
+			break;
+		}
+		snprintf(path, sizeof(path), "%s/acks/%s/%s", r->cfg->state_dir,
+			 src->name, a->file_name);
+		if (io_write_file(path, a->content, a->len, NULL, &e) < 0)
+			goto fail;
+		if (!c && conn_open(src->ack_url, &src->ack_conn, &c, &e) < 0)
+			goto fail;
+		if (c->scheme->ops->put(c, path, a->file_name, &e) < 0)
+			goto fail;
+		if (state_begin(r->st, &e) < 0)
+			goto fail;
+		if (state_ack_sent(r->st, src->name, a->file_name, r->now, &e) < 0 ||
+		    state_commit(r->st, &e) < 0) {
+			state_rollback(r->st);
+			goto fail;
+		}
+		unlink(path);
+		run_say(r, "  %s: acknowledgment '%s' sent", src->name, a->file_name);
+	}
+	goto out;
+fail:
+	rc = -1;
+	err_locate(&e, src->name, 0, 0, NULL);
+	{
+		char msg[1100];
+
+		err_format(&e, msg, sizeof(msg));
+		log_msg("error", "stockpipe: acks of %s: %s", src->name, msg);
+	}
+	r->failed_units++;
+	if (r->first.code == E_NONE)
+		r->first = e;
+out:
+	conn_close(c);
+	for (i = 0; i < l.n; i++)
+		free(l.content[i]);
+	free(l.content);
+	free(l.v);
+	return rc;
+}
+
+static int do_map_doc(struct src_ctx *sc, struct state_unit *u);
+
+int run_do_map(void *ud, struct state_unit *u)
+{
+	struct src_ctx *sc = ud;
+	struct err e = ERR_INIT;
+	int rc;
+
+	if (u->state == US_DONE || u->state == US_QUARANTINED)
+		return 0;
+	sc->acks = NULL;
+	if (sc->src->ack_url &&
+	    edi_ack_new(&sc->acks, sc->src->ack_x12, sc->src->ack_edifact,
+			&e) < 0)
+		return run_unit_fail(sc->r, u, &e, 0), 0;
+	rc = do_map_doc(sc, u);
+	edi_ack_free(sc->acks);
+	sc->acks = NULL;
+	return rc;
+}
+
+static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
+{
+	struct run *r = sc->r;
+	struct err e = ERR_INIT;
+	struct state_unit next;
+	struct map_out m;
+	struct mapping_stats ms;
+	struct mapping_doc doc;
+	struct run_facts facts;
+	struct mapping_sink sink;
+	char cpath[4096], rpath[4096], name[300];
+	const struct mapping *map;
+	int rc, accept;
+	char released[520];
+
+	if (u->state == US_DONE || u->state == US_QUARANTINED)
+		return 0;
+	/* `quarantine release ID --accept` waives the reject threshold for
+	 * this one document (recorded in its detail). */
+	accept = strstr(u->detail, QUARANTINE_ACCEPT_TAG) != NULL;
+	/* Keep who released it (and why) next to the new outcome. */
+	if (strncmp(u->detail, "released by ", 12))
+		released[0] = '\0';
+	else
+		run_notef(released, sizeof(released), "%.500s; ", u->detail);
+	if (run_stopping())
+		return r->interrupted = 1, 1;
+	if (run_unit_begin(r, u, sc->err) < 0)
+		return -1;
+	if (!(map = run_mapping_for(sc, u->ukey, u->input_path, &e))) {
+		if (e.code == E_NOTFOUND)
+			return run_quarantine(r, u, &e), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
+	}
+	if (run_doc_facts(r, sc->src, map, u, &facts, &e) < 0) {
+		err_locate(&e, u->ukey, 0, 0, NULL);
+		if (e.code == E_PARSE)
+			return run_quarantine(r, u, &e), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
+	}
+	memset(&m, 0, sizeof(m));
+	m.quiet = r->g->quiet;
+	buf_init(&m.line, 1 << 22);
+	snprintf(name, sizeof(name), "%lld.jsonl", (long long)u->id);
+	snprintf(cpath, sizeof(cpath), "%s/canonical/%lld/%s/%s",
+		 r->cfg->state_dir, (long long)r->run_id, u->scope, name);
+	snprintf(rpath, sizeof(rpath), "%s/rejects/%lld/%s/%s",
+		 r->cfg->state_dir, (long long)r->run_id, u->scope, name);
+	if (io_atomic_open(&m.canon, cpath, &e) < 0) {
+		buf_release(&m.line);
+		return run_unit_fail(r, u, &e, 0), 0;
+	}
+	if (io_atomic_open(&m.rejects, rpath, &e) < 0) {
+		io_atomic_abort(&m.canon);
+		buf_release(&m.line);
+		return run_unit_fail(r, u, &e, 0), 0;
+	}
+	doc.source = sc->src->name;
+	doc.name = u->ukey;
+	doc.path = u->input_path;
+	doc.sha256 = u->input_sha;
+	doc.facts = &facts.f;
+	memset(&sink, 0, sizeof(sink));
+	sink.record = sink_record;
+	sink.reject = sink_reject;
+	sink.ud = &m;
+	m.r = r;
+	m.source = sc->src->name;
+	m.doc = u->ukey;
+	m.doc_sha = u->input_sha;
+	m.doc_id = u->id;
+	sink.interchange = sink_interchange;
+	memset(&ms, 0, sizeof(ms));
+	rc = mapping_run_verdicts(map, &doc, &sink,
+				  sc->acks ? edi_ack_verdict : NULL, sc->acks,
+				  &ms, &e);
+	buf_release(&m.line);
+	if (rc == 0 && record_interchanges(r, &m, &e) < 0)
+		rc = -1;
+	free(m.ics);
+	m.ics = NULL;
+	u->dupes = m.dup_ics;
+	u->records_in = (int64_t)ms.input_records;
+	u->records_out = m.records;
+	u->rejects = m.rejected;
+	if (rc < 0) {
+		io_atomic_abort(&m.canon);
+		io_atomic_abort(&m.rejects);
+		if (e.code == E_INTERRUPT)
+			return run_unit_interrupted(r, u);
+		err_locate(&e, u->ukey, 0, 0, NULL);
+		if (e.code == E_PARSE || e.code == E_TOOBIG ||
+		    e.code == E_VALIDATE || e.code == E_MAP)
+			return run_quarantine(r, u, &e), 0;
+		return run_unit_fail(r, u, &e, 0), 0;
+	}
+	if (io_atomic_commit(&m.canon, u->output_sha, &e) < 0) {
+		io_atomic_abort(&m.rejects);
+		return run_unit_fail(r, u, &e, 0), 0;
+	}
+	if (io_atomic_commit(&m.rejects, NULL, &e) < 0)
+		return run_unit_fail(r, u, &e, 0), 0;
+	str_copy(u->output_path, sizeof(u->output_path), cpath);
+	run_notef(u->detail, sizeof(u->detail), "%srejects: %s", released, rpath);
+	if (m.dup_ics || m.conflict_ics) {
+		size_t dl = strlen(u->detail);
+
+		run_notef(u->detail + dl, sizeof(u->detail) - dl,
+		      "; %lld duplicate interchange(s) not loaded again, %lld "
+		      "rejected for a reused control number",
+		      (long long)m.dup_ics, (long long)m.conflict_ics);
+		run_say(r, "  %s: '%s': %lld duplicate interchange(s) not loaded "
+		    "again, %lld rejected for a reused control number",
+		    u->scope, u->ukey, (long long)m.dup_ics,
+		    (long long)m.conflict_ics);
+	}
+	/* Acknowledgments answer the syntax, so they go out whether or not
+	 * the reject threshold quarantines the document (a partner whose
+	 * file was all broken hears it). */
+	if (sc->acks && record_acks(r, sc->src, u, sc->acks, &e) < 0)
+		return run_unit_fail(r, u, &e, 0), 0;
+	if (ms.input_records && !accept &&
+	    (int64_t)m.rejected * 100 >
+		    (int64_t)sc->src->reject_threshold_pct *
+			    (int64_t)ms.input_records) {
+		err_set(&e, E_VALIDATE,
+			"%lld of %lu records rejected, more than the %d%% "
+			"threshold; see %s",
+			(long long)m.rejected, ms.input_records,
+			sc->src->reject_threshold_pct, rpath);
+		err_locate(&e, u->ukey, 0, 0, NULL);
+		return run_quarantine(r, u, &e), 0;
+	}
+	run_unit_init(&next, r, ST_LOAD, sc->src->name, u->ukey);
+	next.parent = u->id;
+	str_copy(next.input_path, sizeof(next.input_path), cpath);
+	str_copy(next.input_sha, sizeof(next.input_sha), u->output_sha);
+	if (run_unit_done(r, u, &next, &e) < 0)
+		return run_unit_fail(r, u, &e, 0), 0;
+	if (m.rejected)
+		run_say(r, "  %s: '%s': %lld record%s rejected%s, see %s", u->scope,
+		    u->ukey, (long long)m.rejected,
+		    m.rejected == 1 ? "" : "s",
+		    m.rejected > REJECTS_SHOWN ? " (first shown above)" : "",
+		    rpath);
+	return 0;
+}
+

@@ -1,0 +1,490 @@
+/* run_target.c - the target stages of the engine (run.c): when a target is
+ * due, rendering its snapshot and delivering it once. */
+#include "pipeline/run.h"
+#include "pipeline/run_int.h"
+#include "pipeline/config.h"
+#include "lib/io.h"
+#include "lib/log.h"
+#include "render.h"
+#include "pipeline/schedule.h"
+#include "pipeline/store/state.h"
+#include "pipeline/store/state_arrival.h"
+#include "pipeline/store/state_ic.h"
+#include "pipeline/store/state_park.h"
+#include "pipeline/store/state_work.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "connectors/connector.h"
+#include "transforms/model/dt.h"
+#include "transforms/formats/edi.h"
+#include "transforms/formats/edi_ack.h"
+#include "transforms/mapping/filepat.h"
+#include "transforms/mapping/mapping.h"
+#include "transforms/outbound/outbound.h"
+#include "transforms/formats/unpack.h"
+
+/* ---- render and deliver ------------------------------------------------ */
+
+static int expand_name(const struct run *r, const struct cfg_target *t,
+		       const char *ext, char *out, size_t n, struct err *err)
+{
+	const char *p = t->filename;
+	size_t len = 0;
+
+	while (*p) {
+		const char *close;
+		char tmp[256];
+		int w;
+
+		if (*p != '{') {
+			if (len + 1 >= n)
+				goto toolong;
+			out[len++] = *p++;
+			continue;
+		}
+		if (!(close = strchr(p, '}')))
+			return err_set(err, E_CONFIG,
+				       "target '%s': unclosed '{' in filename",
+				       t->name);
+		if (!strncmp(p, "{target}", 8))
+			w = snprintf(out + len, n - len, "%s", t->name);
+		else if (!strncmp(p, "{run_id}", 8))
+			w = snprintf(out + len, n - len, "%lld",
+				     (long long)r->run_id);
+		else if (!strncmp(p, "{ext}", 5))
+			w = snprintf(out + len, n - len, "%s", ext);
+		else if (!strncmp(p, "{utc:", 5)) {
+			char fmt[128];
+
+			snprintf(fmt, sizeof(fmt), "%.*s", (int)(close - p - 5),
+				 p + 5);
+			if (dt_format(r->now, fmt, tmp, sizeof(tmp)) < 0)
+				return err_set(err, E_CONFIG,
+					       "target '%s': bad time format "
+					       "'%s' in filename",
+					       t->name, fmt);
+			w = snprintf(out + len, n - len, "%s", tmp);
+		} else {
+			return err_set(err, E_CONFIG,
+				       "target '%s': unknown placeholder "
+				       "'%.*s' in filename (use {target}, "
+				       "{run_id}, {utc:FORMAT}, {ext})",
+				       t->name, (int)(close - p + 1), p);
+		}
+		if (w < 0 || (size_t)w >= n - len)
+			goto toolong;
+		len += (size_t)w;
+		p = close + 1;
+	}
+	out[len] = '\0';
+	if (!conn_name_ok(out))
+		return err_set(err, E_CONFIG, "target '%s': bad file name '%s'",
+			       t->name, out);
+	return 0;
+toolong:
+	return err_set(err, E_CONFIG, "target '%s': file name too long",
+		       t->name);
+}
+
+/* A rerun (or a template without the time) can expand to a name the
+ * target already received with other content. Never reuse it: the target
+ * would see a file change under a name it has processed. Add "_2", "_3"...
+ * before the extension instead; deterministic, so a resumed render picks
+ * the same name again. */
+static int unique_name(struct run *r, const struct cfg_target *t, char *name,
+		       size_t n, struct err *err)
+{
+	char base[256], alt[300];
+	const char *dot;
+	int used, i;
+
+	if (state_delivery_name_used(r->st, t->name, name, &used, err) < 0)
+		return -1;
+	if (!used)
+		return 0;
+	str_copy(base, sizeof(base), name);
+	dot = strrchr(base, '.');
+	for (i = 2; i < 10000; i++) {
+		if (dot)
+			snprintf(alt, sizeof(alt), "%.*s_%d%s",
+				 (int)(dot - base), base, i, dot);
+		else
+			snprintf(alt, sizeof(alt), "%s_%d", base, i);
+		if (state_delivery_name_used(r->st, t->name, alt, &used,
+					     err) < 0)
+			return -1;
+		if (!used) {
+			if (str_copy(name, n, alt) < 0)
+				return err_set(err, E_CONFIG,
+					       "target '%s': file name too "
+					       "long",
+					       t->name);
+			return 0;
+		}
+	}
+	return err_set(err, E_INTERNAL, "target '%s': no free file name",
+		       t->name);
+}
+
+/* The envelope control number of a render unit: drawn from the partner's
+ * counter once, saved in the unit in the same transaction, and reused when
+ * the unit is redone after a crash, so the redone file is byte-identical
+ * and no number is handed out twice. */
+static int control_number(struct run *r, struct state_unit *u,
+			  const char *counter, int64_t *out, struct err *err)
+{
+	const char *p = strstr(u->detail, "control=");
+
+	if (p && sscanf(p + 8, "%lld", (long long *)out) == 1 && *out > 0)
+		return 0;
+	if (state_begin(r->st, err) < 0)
+		return -1;
+	if (state_counter_next(r->st, counter, out, err) < 0)
+		goto fail;
+	run_notef(u->detail, sizeof(u->detail), "control=%lld",
+	      (long long)*out);
+	if (state_unit_save(r->st, u, err) < 0)
+		goto fail;
+	return state_commit(r->st, err);
+fail:
+	state_rollback(r->st);
+	return -1;
+}
+
+struct ready_ctx {
+	struct run *r;
+	struct state_unit *u;
+	const struct cfg_target *t;
+	const struct outbound *ob;
+	char prev[256];
+	char base[256];           /* last delivered file (delta base) */
+};
+
+/* After the rows are rendered: skip if the target already has this
+ * content; otherwise take the envelope's control number. */
+static int render_ready(void *ud, const char *key, struct outbound_env *env,
+			int *skip, struct err *err)
+{
+	struct ready_ctx *c = ud;
+	int found;
+
+	if (c->t->delta && env->rows == 0) {
+		/* Nothing changed since the last delivery. */
+		*skip = 1;
+		str_copy(c->prev, sizeof(c->prev),
+			 c->base[0] ? c->base : "(no changes)");
+		return 0;
+	}
+	if (env->rows == 0 && !strcmp(outbound_kind(c->ob), "stock")) {
+		/* No position is known yet (every store file quarantined, say):
+		 * an empty full snapshot would tell the target "no stock
+		 * anywhere". Send nothing instead. */
+		*skip = 1;
+		str_copy(c->prev, sizeof(c->prev),
+			 "(nothing: no stock positions known yet)");
+		return 0;
+	}
+	if (state_delivery_find(c->r->st, c->t->name, key, c->prev,
+				sizeof(c->prev), &found, err) < 0)
+		return -1;
+	if (found) {
+		*skip = 1;
+		return 0;
+	}
+	if (outbound_counter(c->ob))
+		return control_number(c->r, c->u, outbound_counter(c->ob),
+				      &env->control, err);
+	return 0;
+}
+
+int run_do_render(void *ud, struct state_unit *u)
+{
+	struct tgt_ctx *tc = ud;
+	struct run *r = tc->r;
+	struct err e = ERR_INIT;
+	struct outbound *ob = NULL;
+	struct render_stats rs;
+	struct outbound_env env;
+	struct ready_ctx rc;
+	struct state_unit next;
+	char name[256], path[4096], sha[SHA256_HEX_LEN], key[SHA256_HEX_LEN];
+	char why[512], prev_pub[4200], rpath[4200];
+	struct cfg_target tt;
+	int stale;
+
+	if (u->state == US_DONE)
+		return 0;
+	if (run_stopping())
+		return r->interrupted = 1, 1;
+	if (run_unit_begin(r, u, tc->err) < 0)
+		return -1;
+	tt = *tc->t;
+	if (render_source_stale(r->st, r->cfg, tc->t, r->now, &stale, why,
+				sizeof(why), &e) < 0)
+		return run_unit_fail(r, u, &e, 0), 0;
+	if (stale && tt.stale_hold) {
+		/* Hold the last published values: the target keeps what it
+		 * has rather than receive a truth missing a source. */
+		run_notef(u->detail, sizeof(u->detail), "held: %s", why);
+		if (run_unit_done(r, u, NULL, &e) < 0)
+			return run_unit_fail(r, u, &e, 0), 0;
+		run_say(r, "  %s: held, nothing delivered: %s", tt.name, why);
+		return 0;
+	}
+	if (stale) {
+		tt.safety_pct += tt.stale_buffer_pct;
+		if (tt.safety_pct > 100)
+			tt.safety_pct = 100;
+		run_say(r, "  %s: extra %d%% buffer: %s", tt.name,
+		    tt.stale_buffer_pct, why);
+	}
+	if (outbound_load(tc->t->mapping, &ob, &e) < 0)
+		return run_unit_fail(r, u, &e, 0), 0;
+	if (state_begin(r->st, &e) == 0) {
+		state_run_dep_add(r->st, r->run_id, tc->t->mapping,
+				  outbound_sha256(ob), &e);
+		state_commit(r->st, &e);
+	}
+	if (expand_name(r, tc->t, outbound_format(ob), name, sizeof(name),
+			&e) < 0 ||
+	    unique_name(r, tc->t, name, sizeof(name), &e) < 0)
+		goto fail;
+	run_path_in(r, path, sizeof(path), "outbox", tc->t->name, name);
+	memset(&env, 0, sizeof(env));
+	env.target = tc->t->name;
+	env.now = r->now;
+	memset(&rc, 0, sizeof(rc));
+	rc.r = r;
+	rc.u = u;
+	rc.t = tc->t;
+	rc.ob = ob;
+	sha[0] = '\0';
+	prev_pub[0] = '\0';
+	if (tt.delta) {
+		int found;
+
+		if (state_delivery_latest(r->st, tt.name, rc.base,
+					  sizeof(rc.base), &found, &e) < 0)
+			goto fail;
+		if (found) {
+			run_path_in(r, prev_pub, sizeof(prev_pub), "outbox",
+				tt.name, rc.base);
+			strncat(prev_pub, ".pub",
+				sizeof(prev_pub) - strlen(prev_pub) - 1);
+			if (!io_exists(prev_pub)) {
+				run_say(r, "  %s: the picture of '%s' is gone; "
+				       "sending a full snapshot",
+				    tt.name, rc.base);
+				prev_pub[0] = '\0';
+			}
+		}
+	}
+	/* Rows the target's format cannot carry (on_bad_row: reject) are
+	 * left out and kept here, beside the sources' rejects of the run. */
+	if ((size_t)snprintf(rpath, sizeof(rpath),
+			     "%s/rejects/%lld/targets/%s.jsonl",
+			     r->cfg->state_dir, (long long)r->run_id,
+			     tt.name) >= sizeof(rpath)) {
+		err_set(&e, E_CONFIG, "target '%s': reject file path too long",
+			tt.name);
+		goto fail;
+	}
+	/* One SELECT streams the positions: a consistent snapshot, and no
+	 * load runs meanwhile (we hold the lock). */
+	if (render_target(r->st, &tt, ob, &env, path,
+			  prev_pub[0] ? prev_pub : NULL, rpath, render_ready,
+			  &rc, key, sha, &rs, &e) < 0)
+		goto fail;
+	if (!sha[0] && !rs.rows && rs.rejects && !tt.delta &&
+	    !strcmp(outbound_kind(ob), "stock"))
+		/* render_ready saw no rows: there were, all left out. */
+		str_copy(rc.prev, sizeof(rc.prev),
+			 "(nothing: every row rejected)");
+	outbound_free(ob);
+	ob = NULL;
+	u->records_out = rs.rows;
+	u->rejects = rs.rejects;
+	if (rs.rejects && !r->g->quiet)
+		log_msg("warn",
+			"  %s: %lld row%s left out (on_bad_row: reject), "
+			"first: %s",
+			tt.name, (long long)rs.rejects,
+			rs.rejects == 1 ? "" : "s", rs.first_reject);
+	if (!sha[0]) {
+		/* Same content as a file the target already has: sending it
+		 * again would be a duplicate delivery. */
+		u->output_path[0] = '\0';
+		str_copy(u->output_sha, sizeof(u->output_sha), key);
+		run_notef(u->detail, sizeof(u->detail),
+		      "unchanged: same as delivered '%s'%s%s", rc.prev,
+		      rs.rejects ? "; rejects: " : "",
+		      rs.rejects ? rpath : "");
+		if (run_unit_done(r, u, NULL, &e) < 0)
+			goto fail;
+		run_say(r, "  %s: unchanged since '%s', nothing to deliver",
+		    tc->t->name, rc.prev);
+		return 0;
+	}
+	str_copy(u->output_path, sizeof(u->output_path), path);
+	str_copy(u->output_sha, sizeof(u->output_sha), sha);
+	run_notef(u->detail, sizeof(u->detail), "%lld rows%s%s%s", (long long)rs.rows,
+	      prev_pub[0] ? ", delta since '" : "",
+	      prev_pub[0] ? rc.base : "", prev_pub[0] ? "'" : "");
+	if (env.control) {
+		size_t dl = strlen(u->detail);
+
+		run_notef(u->detail + dl, sizeof(u->detail) - dl, ", control=%lld",
+		      (long long)env.control);
+	}
+	if (rs.rejects) {
+		size_t dl = strlen(u->detail);
+
+		/* "rejects: PATH" last, as map units say it: the report
+		 * points there. */
+		run_notef(u->detail + dl, sizeof(u->detail) - dl, "; rejects: %s",
+		      rpath);
+	}
+	run_unit_init(&next, r, ST_DELIVER, tc->t->name, "delivery");
+	next.parent = u->id;
+	str_copy(next.input_path, sizeof(next.input_path), path);
+	/* The delivery ledger is keyed by content, not by file bytes. */
+	str_copy(next.input_sha, sizeof(next.input_sha), key);
+	if (run_unit_done(r, u, &next, &e) < 0)
+		goto fail;
+	return 0;
+fail:
+	outbound_free(ob);
+	return run_unit_fail(r, u, &e, 0), 0;
+}
+
+int run_do_deliver(void *ud, struct state_unit *u)
+{
+	struct tgt_ctx *tc = ud;
+	struct run *r = tc->r;
+	struct err e = ERR_INIT;
+	struct conn *c = NULL;
+	const char *name;
+	char prev[256];
+	int found;
+
+	if (u->state == US_DONE)
+		return 0;
+	if (run_stopping())
+		return r->interrupted = 1, 1;
+	if (run_unit_begin(r, u, tc->err) < 0)
+		return -1;
+	name = strrchr(u->input_path, '/');
+	name = name ? name + 1 : u->input_path;
+	if (state_delivery_find(r->st, tc->t->name, u->input_sha, prev,
+				sizeof(prev), &found, &e) < 0)
+		return run_unit_fail(r, u, &e, 0), 0;
+	if (found) {
+		run_notef(u->detail, sizeof(u->detail),
+			 "already delivered as '%s'", prev);
+		if (run_unit_done(r, u, NULL, &e) < 0)
+			return run_unit_fail(r, u, &e, 0), 0;
+		return 0;
+	}
+	if (conn_open(tc->t->url, &tc->t->conn, &c, &e) < 0 ||
+	    c->scheme->ops->put(c, u->input_path, name, &e) < 0) {
+		conn_close(c);
+		return run_unit_fail(r, u, &e, 0), 0;
+	}
+	conn_close(c);
+	run_notef(u->output_path, sizeof(u->output_path), "%s/%s", tc->t->url,
+	      name);
+	str_copy(u->output_sha, sizeof(u->output_sha), u->input_sha);
+	run_notef(u->detail, sizeof(u->detail), "delivered '%s'", name);
+	u->state = US_DONE;
+	u->finished_ms = run_now_ms();
+	/* If we die between the rename on the far side and this commit, the
+	 * resumed unit puts the same bytes under the same name again: an
+	 * overwrite, not a second file. */
+	if (state_begin(r->st, &e) < 0 ||
+	    state_delivery_add(r->st, tc->t->name, u->input_sha, r->run_id,
+			       name, r->now, &e) < 0 ||
+	    state_unit_save(r->st, u, &e) < 0 || state_commit(r->st, &e) < 0) {
+		state_rollback(r->st);
+		return run_unit_fail(r, u, &e, 0), 0;
+	}
+	run_say(r, "  %s: delivered '%s'", tc->t->name, name);
+	return 0;
+}
+
+static int target_due(struct run *r, const struct cfg_target *t, int *due,
+		      struct err *err)
+{
+	int64_t last, parked, parked_d;
+
+	*due = 1;
+	if (t->schedule == CFG_SCHED_ALWAYS ||
+	    (r->o->mode == RUN_RERUN) || r->o->mode == RUN_DELIVER)
+		return 0;
+	/* A target whose last render or delivery failed stays due: the next
+	 * run sends it a fresh snapshot, whatever its schedule says. */
+	if (state_park_count_scope(r->st, r->run_id, "render", t->name,
+				   &parked, err) < 0 ||
+	    state_park_count_scope(r->st, r->run_id, "deliver", t->name,
+				   &parked_d, err) < 0)
+		return -1;
+	if (parked || parked_d)
+		return 0;
+	if (state_delivery_last(r->st, t->name, &last, err) < 0)
+		return -1;
+	if (t->schedule == CFG_SCHED_CRON) {
+		int64_t checked;
+
+		/* Due when a scheduled time passed since the target was last
+		 * considered due or delivered: once, however many windows
+		 * were missed. */
+		if (state_target_last_check(r->st, t->name, &checked, err) < 0)
+			return -1;
+		*due = schedule_due(t->cron, checked > last ? checked : last,
+				    r->now);
+		return 0;
+	}
+	*due = !last || r->now - last >= t->every;
+	return 0;
+}
+
+int run_plan_target(struct run *r, const struct cfg_target *t,
+		    struct err *err)
+{
+	struct state_unit u;
+	int planned, due;
+
+	if (state_plan_done(r->st, r->run_id, "render", t->name, &planned,
+			    err) < 0)
+		return -1;
+	if (planned)
+		return 0;
+	if (target_due(r, t, &due, err) < 0)
+		return -1;
+	if (state_begin(r->st, err) < 0)
+		return -1;
+	run_unit_init(&u, r, ST_RENDER, t->name, "snapshot");
+	/* The new render is the retry of every render or delivery of this
+	 * target that older runs parked. */
+	if ((due && (state_unit_add(r->st, &u, err) < 0 ||
+		     state_unit_save(r->st, &u, err) < 0 ||
+		     state_park_supersede(r->st, r->run_id, "render", t->name,
+					  NULL, err) < 0 ||
+		     state_park_supersede(r->st, r->run_id, "deliver",
+					  t->name, NULL, err) < 0 ||
+		     state_target_checked(r->st, t->name, r->now, err) < 0)) ||
+	    state_plan_mark(r->st, r->run_id, "render", t->name, err) < 0) {
+		state_rollback(r->st);
+		return -1;
+	}
+	if (state_commit(r->st, err) < 0)
+		return -1;
+	if (!due)
+		run_say(r, "  %s: not due yet", t->name);
+	return 0;
+}
+

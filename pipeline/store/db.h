@@ -1,0 +1,111 @@
+/* db.h - the SQL layer under the state store: one small interface, two
+ * backends (SQLite in db_sqlite.c, PostgreSQL through libpq in db_pg.c).
+ *
+ * The state store (state.c) and the worker leases (state_work.c) write
+ * their SQL once, in a common dialect both engines accept: placeholders
+ * '?' or '?N', INSERT ... ON CONFLICT, RETURNING, no scalar max(a, b), no
+ * rowid, BIGINT-safe integers, CAST(? AS BIGINT) where PostgreSQL cannot
+ * infer a parameter's type. Text columns compare byte-wise on both
+ * (SQLite BINARY, PostgreSQL COLLATE "C"), so every ORDER BY gives the same
+ * rows in the same order and deliveries are byte-identical across backends.
+ *
+ * Writers are serialized: db_begin() takes the store's single writer lock
+ * (SQLite BEGIN IMMEDIATE; PostgreSQL BEGIN + a transaction-scoped
+ * advisory lock), which the stage engine relies on.
+ *
+ * Errors fill a struct err: busy, locked, serialization failures, lost or
+ * refused connections are E_BUSY (exit 75, a retry can help);
+ * authentication, unknown database and bad URLs E_CONFIG (78); a full disk
+ * E_NOSPACE; corruption E_INTERNAL; anything else E_IO. Messages name the
+ * backend and the statement; they never contain a password.
+ */
+#ifndef STOCKPIPE_DB_H
+#define STOCKPIPE_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+
+struct db;
+struct db_stmt;
+
+enum db_kind { DB_SQLITE, DB_POSTGRES };
+
+/* url: "postgres://..." or "postgresql://..." selects PostgreSQL (libpq);
+ * anything else is a SQLite file path (created when missing).
+ * password_env: NULL, or the name of an environment variable holding the
+ * PostgreSQL password (libpq's own PGPASSWORD and ~/.pgpass also work). */
+int db_open(const char *url, const char *password_env, struct db **out,
+	    struct err *err);
+/* Closes the connection (rolling back an open transaction). Statements
+ * should be finalized first; one that is not stays valid only for
+ * db_finalize. */
+void db_close(struct db *d);
+enum db_kind db_kind_of(const struct db *d);
+/* Where the store is, for messages: the SQLite path, or the URL without
+ * any password. */
+const char *db_where(const struct db *d);
+
+/* Runs SQL without parameters; may hold several statements. */
+int db_exec(struct db *d, const char *sql, struct err *err);
+
+/* db_begin: a write transaction that holds the store's single writer
+ * lock, like SQLite's BEGIN IMMEDIATE (PostgreSQL: BEGIN; SELECT
+ * pg_advisory_xact_lock(DB_WRITER_LOCK)). Waits up to 10 minutes for it,
+ * then fails with E_BUSY.
+ * db_begin_light: a transaction WITHOUT the writer lock (PostgreSQL: plain
+ * BEGIN, READ COMMITTED; SQLite: BEGIN IMMEDIATE too, SQLite has nothing
+ * lighter for writes), for short claims and heartbeats that rely on row
+ * locks (FOR UPDATE SKIP LOCKED). */
+int db_begin(struct db *d, struct err *err);
+int db_begin_light(struct db *d, struct err *err);
+/* Commits; on failure the transaction is rolled back (a PostgreSQL
+ * transaction aborted by an earlier error is reported, not committed). */
+int db_commit(struct db *d, struct err *err);
+void db_rollback(struct db *d);           /* no-op outside a transaction */
+int db_in_tx(const struct db *d);
+
+/* The advisory lock key of the writer lock: "stockpip" in ASCII. */
+#define DB_WRITER_LOCK 0x73746f636b706970LL
+
+/* SQL in the common dialect: placeholders '?' (numbered in order, as
+ * SQLite does: one more than the largest number so far) or '?N'. The
+ * PostgreSQL backend rewrites them to $N outside string literals, quoted
+ * identifiers and comments. flags: DB_STREAM = a SELECT that may return
+ * very many rows: read in bounded batches (PostgreSQL: a WITH HOLD cursor
+ * + FETCH, so memory is bounded and other statements may run on the same
+ * connection between rows); without it PostgreSQL buffers the whole
+ * result. Statements are prepared once (PQprepare / sqlite3_prepare_v3
+ * PERSISTENT) and reused after db_reset. */
+#define DB_STREAM 1u
+struct db_stmt *db_prepare(struct db *d, const char *sql, unsigned flags,
+			   struct err *err);
+void db_finalize(struct db_stmt *st);     /* NULL is fine */
+/* Ends the current execution and clears the bindings. */
+void db_reset(struct db_stmt *st);
+/* Parameters are 1-based. A text or blob must stay valid until the next
+ * db_step (the SQLite backend copies it; PostgreSQL sends it then). */
+void db_bind_int64(struct db_stmt *st, int i, int64_t v);
+/* v NULL binds NULL. */
+void db_bind_text(struct db_stmt *st, int i, const char *v);
+void db_bind_blob(struct db_stmt *st, int i, const void *p, size_t n);
+void db_bind_null(struct db_stmt *st, int i);
+/* 1 = a row, 0 = done, -1 = error (err set). Stepping again after 0
+ * runs the statement again with the same bindings. */
+int db_step(struct db_stmt *st, struct err *err);
+/* Columns of the current row, 0-based. */
+int db_col_null(struct db_stmt *st, int i);
+int64_t db_col_int64(struct db_stmt *st, int i);    /* NULL -> 0 */
+/* NULL -> NULL; valid until the next step or reset. */
+const char *db_col_text(struct db_stmt *st, int i);
+const void *db_col_blob(struct db_stmt *st, int i, size_t *n);
+/* Rows changed by the last INSERT/UPDATE/DELETE run to its end. */
+int64_t db_changes(struct db *d);
+
+/* For tests: the PostgreSQL text of sql ('?', '?N' -> $N outside
+ * literals, identifiers and comments) in malloc'd memory, *nparams the
+ * highest number; NULL when out of memory or a number is out of range. */
+char *db_sql_to_pg(const char *sql, int *nparams);
+
+#endif

@@ -1,0 +1,630 @@
+/* schema.c - versions and migrations of the state store; see schema.h.
+ *
+ * Each migration is written once per dialect. The PostgreSQL texts follow
+ * the SQLite ones column for column with three rules: integers are BIGINT
+ * (INTEGER is 32-bit there), an INTEGER PRIMARY KEY (SQLite's rowid) is
+ * an identity column, BLOB is BYTEA; and every text column is COLLATE "C",
+ * so comparisons and ORDER BY are byte-wise like SQLite's BINARY collation
+ * and both backends deliver byte-identical files.
+ */
+#include "schema.h"
+#include "lib/io.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "transforms/model/dt.h"
+
+/* Version 1, SQLite: the original schema, word for word (IF NOT EXISTS
+ * included), so a store it made and one made here are the same. */
+static const char v1_sqlite[] =
+	"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);"
+	"CREATE TABLE IF NOT EXISTS runs(run_id INTEGER PRIMARY KEY,"
+	" started_at TEXT NOT NULL, finished_at TEXT, status TEXT NOT NULL,"
+	" exit_code INTEGER, config_sha TEXT);"
+	"CREATE TABLE IF NOT EXISTS plans(run_id INTEGER, stage TEXT,"
+	" scope TEXT, PRIMARY KEY(run_id, stage, scope));"
+	"CREATE TABLE IF NOT EXISTS units(id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL, stage TEXT NOT NULL, scope TEXT NOT NULL,"
+	" ukey TEXT NOT NULL, parent INTEGER, state INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0, input_path TEXT,"
+	" input_sha TEXT, output_path TEXT, output_sha TEXT,"
+	" records_in INTEGER DEFAULT 0, records_out INTEGER DEFAULT 0,"
+	" rejects INTEGER DEFAULT 0, dupes INTEGER DEFAULT 0,"
+	" stale INTEGER DEFAULT 0, started_ms INTEGER DEFAULT 0,"
+	" finished_ms INTEGER DEFAULT 0, error TEXT, detail TEXT,"
+	" UNIQUE(run_id, stage, scope, ukey));"
+	"CREATE TABLE IF NOT EXISTS files(source TEXT NOT NULL,"
+	" name TEXT NOT NULL, size INTEGER NOT NULL, mtime INTEGER NOT NULL,"
+	" sha256 TEXT NOT NULL, run_id INTEGER, post_state TEXT,"
+	" PRIMARY KEY(source, name, size, mtime));"
+	"CREATE INDEX IF NOT EXISTS files_sha ON files(source, sha256);"
+	"CREATE TABLE IF NOT EXISTS run_deps(run_id INTEGER, path TEXT,"
+	" sha256 TEXT, PRIMARY KEY(run_id, path));"
+	"CREATE TABLE IF NOT EXISTS items(sku TEXT PRIMARY KEY, gtin TEXT,"
+	" description TEXT, brand TEXT, category TEXT, base_uom TEXT,"
+	" pack_size TEXT, status TEXT, supplier_id TEXT, supplier_sku TEXT,"
+	" as_of TEXT, txn_id TEXT, doc INTEGER);"
+	"CREATE TABLE IF NOT EXISTS locations(location_id TEXT PRIMARY KEY,"
+	" type TEXT, name TEXT, region TEXT, timezone TEXT, as_of TEXT,"
+	" txn_id TEXT, doc INTEGER);"
+	"CREATE TABLE IF NOT EXISTS prices(sku TEXT, price_list TEXT,"
+	" currency TEXT, amount TEXT, valid_from TEXT, valid_to TEXT,"
+	" kind TEXT, as_of TEXT, txn_id TEXT, doc INTEGER,"
+	" PRIMARY KEY(sku, price_list, currency, valid_from, kind));"
+	"CREATE TABLE IF NOT EXISTS stock_events(id INTEGER PRIMARY KEY,"
+	" doc INTEGER NOT NULL, sku TEXT NOT NULL, location TEXT NOT NULL,"
+	" state INTEGER NOT NULL, qty INTEGER NOT NULL, delta INTEGER NOT NULL,"
+	" as_of INTEGER NOT NULL, txn_id TEXT NOT NULL UNIQUE,"
+	" source TEXT, file TEXT, line INTEGER,"
+	" applied INTEGER NOT NULL DEFAULT 1);"
+	"CREATE INDEX IF NOT EXISTS stock_events_key"
+	" ON stock_events(sku, location, state, as_of);"
+	"CREATE INDEX IF NOT EXISTS stock_events_doc ON stock_events(doc);"
+	"CREATE TABLE IF NOT EXISTS positions(sku TEXT, location TEXT,"
+	" state INTEGER, qty INTEGER NOT NULL, snap_as_of INTEGER,"
+	" snap_txn TEXT, last_as_of INTEGER NOT NULL, delta_as_of INTEGER,"
+	" PRIMARY KEY(sku, location, state)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS deliveries(target TEXT, sha256 TEXT,"
+	" run_id INTEGER, file_name TEXT, delivered_at INTEGER,"
+	" PRIMARY KEY(target, file_name));"
+	"CREATE INDEX IF NOT EXISTS deliveries_key"
+	" ON deliveries(target, sha256);"
+	"CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY,"
+	" value INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS source_fetches(source TEXT PRIMARY KEY,"
+	" last_at INTEGER NOT NULL);"
+	/* When each target was last considered due by its schedule (run
+	 * clock), so a missed window delivers once, not once per window. */
+	"CREATE TABLE IF NOT EXISTS target_checks(target TEXT PRIMARY KEY,"
+	" last_due_at INTEGER NOT NULL);"
+	/* EDI interchanges seen, for duplicate detection (state.h). */
+	"CREATE TABLE IF NOT EXISTS edi_interchanges(format TEXT NOT NULL,"
+	" sender TEXT NOT NULL, receiver TEXT NOT NULL, control TEXT NOT NULL,"
+	" sha256 TEXT NOT NULL, source TEXT, doc TEXT, doc_sha TEXT,"
+	" run_id INTEGER, PRIMARY KEY(format, sender, receiver, control));"
+	/* EDI acknowledgments: one per (source, interchange, group), with
+	 * the file's bytes, so a resend is byte-identical (state.h). */
+	"CREATE TABLE IF NOT EXISTS edi_acks(source TEXT NOT NULL,"
+	" format TEXT NOT NULL, sender TEXT NOT NULL, receiver TEXT NOT NULL,"
+	" control TEXT NOT NULL, grp TEXT NOT NULL, doc TEXT, run_id INTEGER,"
+	" ack_type TEXT NOT NULL, ack_control INTEGER NOT NULL,"
+	" file_name TEXT NOT NULL, content BLOB NOT NULL,"
+	" sent_at INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY(source, format, sender, receiver, control, grp));"
+	"INSERT INTO meta VALUES('schema', '1');";
+
+/* Version 1, PostgreSQL. */
+#define C " COLLATE \"C\""
+static const char v1_pg[] =
+	"CREATE TABLE meta(key TEXT" C " PRIMARY KEY, value TEXT" C ");"
+	"CREATE TABLE runs(run_id BIGINT GENERATED BY DEFAULT AS IDENTITY"
+	" PRIMARY KEY, started_at TEXT" C " NOT NULL, finished_at TEXT" C ","
+	" status TEXT" C " NOT NULL, exit_code BIGINT, config_sha TEXT" C ");"
+	"CREATE TABLE plans(run_id BIGINT, stage TEXT" C ", scope TEXT" C ","
+	" PRIMARY KEY(run_id, stage, scope));"
+	"CREATE TABLE units(id BIGINT GENERATED BY DEFAULT AS IDENTITY"
+	" PRIMARY KEY, run_id BIGINT NOT NULL, stage TEXT" C " NOT NULL,"
+	" scope TEXT" C " NOT NULL, ukey TEXT" C " NOT NULL, parent BIGINT,"
+	" state BIGINT NOT NULL, attempts BIGINT NOT NULL DEFAULT 0,"
+	" input_path TEXT" C ", input_sha TEXT" C ", output_path TEXT" C ","
+	" output_sha TEXT" C ", records_in BIGINT DEFAULT 0,"
+	" records_out BIGINT DEFAULT 0, rejects BIGINT DEFAULT 0,"
+	" dupes BIGINT DEFAULT 0, stale BIGINT DEFAULT 0,"
+	" started_ms BIGINT DEFAULT 0, finished_ms BIGINT DEFAULT 0,"
+	" error TEXT" C ", detail TEXT" C ","
+	" UNIQUE(run_id, stage, scope, ukey));"
+	"CREATE TABLE files(source TEXT" C " NOT NULL, name TEXT" C " NOT NULL,"
+	" size BIGINT NOT NULL, mtime BIGINT NOT NULL,"
+	" sha256 TEXT" C " NOT NULL, run_id BIGINT, post_state TEXT" C ","
+	" PRIMARY KEY(source, name, size, mtime));"
+	"CREATE INDEX files_sha ON files(source, sha256);"
+	"CREATE TABLE run_deps(run_id BIGINT, path TEXT" C ", sha256 TEXT" C ","
+	" PRIMARY KEY(run_id, path));"
+	"CREATE TABLE items(sku TEXT" C " PRIMARY KEY, gtin TEXT" C ","
+	" description TEXT" C ", brand TEXT" C ", category TEXT" C ","
+	" base_uom TEXT" C ", pack_size TEXT" C ", status TEXT" C ","
+	" supplier_id TEXT" C ", supplier_sku TEXT" C ", as_of TEXT" C ","
+	" txn_id TEXT" C ", doc BIGINT);"
+	"CREATE TABLE locations(location_id TEXT" C " PRIMARY KEY,"
+	" type TEXT" C ", name TEXT" C ", region TEXT" C ", timezone TEXT" C ","
+	" as_of TEXT" C ", txn_id TEXT" C ", doc BIGINT);"
+	"CREATE TABLE prices(sku TEXT" C ", price_list TEXT" C ","
+	" currency TEXT" C ", amount TEXT" C ", valid_from TEXT" C ","
+	" valid_to TEXT" C ", kind TEXT" C ", as_of TEXT" C ","
+	" txn_id TEXT" C ", doc BIGINT,"
+	" PRIMARY KEY(sku, price_list, currency, valid_from, kind));"
+	"CREATE TABLE stock_events(id BIGINT GENERATED BY DEFAULT AS IDENTITY"
+	" PRIMARY KEY, doc BIGINT NOT NULL, sku TEXT" C " NOT NULL,"
+	" location TEXT" C " NOT NULL, state BIGINT NOT NULL,"
+	" qty BIGINT NOT NULL, delta BIGINT NOT NULL, as_of BIGINT NOT NULL,"
+	" txn_id TEXT" C " NOT NULL UNIQUE, source TEXT" C ", file TEXT" C ","
+	" line BIGINT, applied BIGINT NOT NULL DEFAULT 1);"
+	"CREATE INDEX stock_events_key"
+	" ON stock_events(sku, location, state, as_of);"
+	"CREATE INDEX stock_events_doc ON stock_events(doc);"
+	"CREATE TABLE positions(sku TEXT" C ", location TEXT" C ","
+	" state BIGINT, qty BIGINT NOT NULL, snap_as_of BIGINT,"
+	" snap_txn TEXT" C ", last_as_of BIGINT NOT NULL, delta_as_of BIGINT,"
+	" PRIMARY KEY(sku, location, state));"
+	"CREATE TABLE deliveries(target TEXT" C ", sha256 TEXT" C ","
+	" run_id BIGINT, file_name TEXT" C ", delivered_at BIGINT,"
+	" PRIMARY KEY(target, file_name));"
+	"CREATE INDEX deliveries_key ON deliveries(target, sha256);"
+	"CREATE TABLE counters(name TEXT" C " PRIMARY KEY,"
+	" value BIGINT NOT NULL);"
+	"CREATE TABLE source_fetches(source TEXT" C " PRIMARY KEY,"
+	" last_at BIGINT NOT NULL);"
+	"CREATE TABLE target_checks(target TEXT" C " PRIMARY KEY,"
+	" last_due_at BIGINT NOT NULL);"
+	"CREATE TABLE edi_interchanges(format TEXT" C " NOT NULL,"
+	" sender TEXT" C " NOT NULL, receiver TEXT" C " NOT NULL,"
+	" control TEXT" C " NOT NULL, sha256 TEXT" C " NOT NULL,"
+	" source TEXT" C ", doc TEXT" C ", doc_sha TEXT" C ", run_id BIGINT,"
+	" PRIMARY KEY(format, sender, receiver, control));"
+	"CREATE TABLE edi_acks(source TEXT" C " NOT NULL,"
+	" format TEXT" C " NOT NULL, sender TEXT" C " NOT NULL,"
+	" receiver TEXT" C " NOT NULL, control TEXT" C " NOT NULL,"
+	" grp TEXT" C " NOT NULL, doc TEXT" C ", run_id BIGINT,"
+	" ack_type TEXT" C " NOT NULL, ack_control BIGINT NOT NULL,"
+	" file_name TEXT" C " NOT NULL, content BYTEA NOT NULL,"
+	" sent_at BIGINT NOT NULL DEFAULT 0,"
+	" PRIMARY KEY(source, format, sender, receiver, control, grp));"
+	"INSERT INTO meta VALUES('schema', '1');";
+
+/* Version 2: what `stockpipe work` needs (a worker and lease per unit,
+ * named leases per run, an index to find a run's pending units of a
+ * stage) and an explicit order of deliveries and acknowledgments, which
+ * came from SQLite's rowid (PostgreSQL has none). Existing rows keep
+ * their rowid order; a new row gets max(seq) + 1 (writers hold the writer
+ * lock, so no two take the same). */
+static const char v2_sqlite[] =
+	"ALTER TABLE units ADD COLUMN worker TEXT;"
+	"ALTER TABLE units ADD COLUMN lease_until INTEGER;"
+	"CREATE INDEX units_run_stage_state ON units(run_id, stage, state);"
+	"CREATE TABLE leases(run_id INTEGER NOT NULL, name TEXT NOT NULL,"
+	" worker TEXT, lease_until INTEGER NOT NULL DEFAULT 0,"
+	" done INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(run_id, name));"
+	"ALTER TABLE deliveries ADD COLUMN seq INTEGER;"
+	"UPDATE deliveries SET seq = rowid;"
+	"CREATE INDEX deliveries_seq ON deliveries(target, seq);"
+	"ALTER TABLE edi_acks ADD COLUMN seq INTEGER;"
+	"UPDATE edi_acks SET seq = rowid;"
+	"UPDATE meta SET value = '2' WHERE key = 'schema';";
+
+/* PostgreSQL has no rowid: rows of a version 1 store (there are none in
+ * practice: the backend came with version 2) are numbered by time. */
+static const char v2_pg[] =
+	"ALTER TABLE units ADD COLUMN worker TEXT" C ";"
+	"ALTER TABLE units ADD COLUMN lease_until BIGINT;"
+	"CREATE INDEX units_run_stage_state ON units(run_id, stage, state);"
+	"CREATE TABLE leases(run_id BIGINT NOT NULL, name TEXT" C " NOT NULL,"
+	" worker TEXT" C ", lease_until BIGINT NOT NULL DEFAULT 0,"
+	" done BIGINT NOT NULL DEFAULT 0, PRIMARY KEY(run_id, name));"
+	"ALTER TABLE deliveries ADD COLUMN seq BIGINT;"
+	"UPDATE deliveries SET seq = n.seq FROM (SELECT target, file_name,"
+	" row_number() OVER (ORDER BY delivered_at, run_id, target, file_name)"
+	" AS seq FROM deliveries) n"
+	" WHERE deliveries.target = n.target"
+	" AND deliveries.file_name = n.file_name;"
+	"CREATE INDEX deliveries_seq ON deliveries(target, seq);"
+	"ALTER TABLE edi_acks ADD COLUMN seq BIGINT;"
+	"UPDATE edi_acks SET seq = n.seq FROM (SELECT source, format, sender,"
+	" receiver, control, grp, row_number() OVER (ORDER BY run_id,"
+	" ack_control, file_name) AS seq FROM edi_acks) n"
+	" WHERE edi_acks.source = n.source AND edi_acks.format = n.format"
+	" AND edi_acks.sender = n.sender AND edi_acks.receiver = n.receiver"
+	" AND edi_acks.control = n.control AND edi_acks.grp = n.grp;"
+	"UPDATE meta SET value = '2' WHERE key = 'schema';";
+/* Version 3: failure isolation. A failed unit records the class of its
+ * failure (enum err_class: 1 transient, 2 data, 3 config, 4 internal) in
+ * err_class; a failed unit of a concluded run is "parked" until a later
+ * run takes it over (retried_in = that run) or an operator asks for it
+ * (retry_requested = 1). Failed units of older stores were all retried by
+ * `resume`: they become transient, so the next run retries them. A run
+ * whose status is 'failed' is concluded from now on (only 'running',
+ * 'interrupted' and 'partial' runs are resumed). */
+static const char v3_sqlite[] =
+	"ALTER TABLE units ADD COLUMN err_class INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE units ADD COLUMN retried_in INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE units ADD COLUMN retry_requested INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"UPDATE units SET err_class = 1 WHERE state = 3;"
+	"CREATE INDEX units_parked ON units(state, retried_in);"
+	"UPDATE meta SET value = '3' WHERE key = 'schema';";
+static const char v3_pg[] =
+	"ALTER TABLE units ADD COLUMN err_class BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE units ADD COLUMN retried_in BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE units ADD COLUMN retry_requested BIGINT NOT NULL"
+	" DEFAULT 0;"
+	"UPDATE units SET err_class = 1 WHERE state = 3;"
+	"CREATE INDEX units_parked ON units(state, retried_in);"
+	"UPDATE meta SET value = '3' WHERE key = 'schema';";
+
+/* Version 4: arrival (issue 15, "stock truth"): every loaded record carries its
+ * arrival key, (fetch sequence of its file, member of the archive, ordinal
+ * in the document), and ties in as_of are decided by it, never by txn_id.
+ * units.arr_file is the fetch sequence, given to a fetch unit when its
+ * file is planned (counter 'arrival:fetch'); stock events, the snapshot
+ * of a position and master-data rows keep the key of the record they
+ * hold. units.held and units.converted count a load's records held by
+ * authority and converted to the item's unit. doc_interchanges lists the
+ * EDI interchanges of each mapped document with the range of its
+ * canonical records; loaded_interchanges records which document loaded
+ * each interchange, checked again inside the serialized load.
+ *
+ * Old rows get sensible keys: a fetch unit its id (the counter continues
+ * after the greatest), a document's rows their file's fetch unit, the
+ * document's map unit id as member (units are numbered in member order)
+ * and their order in the document (source line, then id); a position's
+ * snapshot the key of the event it came from. */
+static const char v4_common[] =
+	"UPDATE units SET arr_file = id WHERE stage = 'fetch';"
+	"INSERT INTO counters(name, value) VALUES('arrival:fetch',"
+	" (SELECT coalesce(max(id), 0) FROM units))"
+	" ON CONFLICT(name) DO NOTHING;"
+	"UPDATE stock_events SET arr_member = doc, arr_file = coalesce("
+	" (SELECT f.id FROM units m JOIN units p ON p.id = m.parent"
+	" JOIN units f ON f.id = p.parent WHERE m.id = stock_events.doc), 0);"
+	"UPDATE stock_events SET arr_line = n.rn FROM (SELECT id, row_number()"
+	" OVER (PARTITION BY doc ORDER BY line, id) AS rn FROM stock_events) n"
+	" WHERE n.id = stock_events.id;"
+	"UPDATE positions SET (snap_arr_file, snap_arr_member, snap_arr_line) ="
+	" (SELECT e.arr_file, e.arr_member, e.arr_line FROM stock_events e"
+	" WHERE e.sku = positions.sku AND e.location = positions.location"
+	" AND e.state = positions.state AND e.delta = 0 AND e.applied = 1"
+	" AND e.as_of = positions.snap_as_of ORDER BY e.txn_id DESC LIMIT 1)"
+	" WHERE snap_as_of IS NOT NULL AND EXISTS (SELECT 1 FROM stock_events e"
+	" WHERE e.sku = positions.sku AND e.location = positions.location"
+	" AND e.state = positions.state AND e.delta = 0 AND e.applied = 1"
+	" AND e.as_of = positions.snap_as_of);"
+	"UPDATE items SET arr_member = coalesce(doc, 0), arr_file = coalesce("
+	" (SELECT f.id FROM units m JOIN units p ON p.id = m.parent"
+	" JOIN units f ON f.id = p.parent WHERE m.id = items.doc), 0);"
+	"UPDATE locations SET arr_member = coalesce(doc, 0), arr_file = coalesce("
+	" (SELECT f.id FROM units m JOIN units p ON p.id = m.parent"
+	" JOIN units f ON f.id = p.parent WHERE m.id = locations.doc), 0);"
+	"UPDATE prices SET arr_member = coalesce(doc, 0), arr_file = coalesce("
+	" (SELECT f.id FROM units m JOIN units p ON p.id = m.parent"
+	" JOIN units f ON f.id = p.parent WHERE m.id = prices.doc), 0);"
+	"UPDATE meta SET value = '4' WHERE key = 'schema';";
+
+#define ARR(T) "ALTER TABLE " T " ADD COLUMN arr_file BIGINT NOT NULL DEFAULT 0;" \
+	"ALTER TABLE " T " ADD COLUMN arr_member BIGINT NOT NULL DEFAULT 0;" \
+	"ALTER TABLE " T " ADD COLUMN arr_line BIGINT NOT NULL DEFAULT 0;"
+#define V4_TABLES(T)                                                        \
+	"ALTER TABLE units ADD COLUMN arr_file BIGINT NOT NULL DEFAULT 0;"  \
+	"ALTER TABLE units ADD COLUMN held BIGINT NOT NULL DEFAULT 0;"      \
+	"ALTER TABLE units ADD COLUMN converted BIGINT NOT NULL DEFAULT 0;" \
+	ARR("stock_events") ARR("items") ARR("locations") ARR("prices")     \
+	"ALTER TABLE positions ADD COLUMN snap_arr_file BIGINT NOT NULL"    \
+	" DEFAULT 0;"                                                       \
+	"ALTER TABLE positions ADD COLUMN snap_arr_member BIGINT NOT NULL"  \
+	" DEFAULT 0;"                                                       \
+	"ALTER TABLE positions ADD COLUMN snap_arr_line BIGINT NOT NULL"    \
+	" DEFAULT 0;"                                                       \
+	"CREATE TABLE doc_interchanges(doc BIGINT NOT NULL,"                \
+	" format TEXT" T " NOT NULL, sender TEXT" T " NOT NULL,"            \
+	" receiver TEXT" T " NOT NULL, control TEXT" T " NOT NULL,"         \
+	" sha256 TEXT" T " NOT NULL, first_rec BIGINT NOT NULL,"            \
+	" last_rec BIGINT NOT NULL,"                                        \
+	" PRIMARY KEY(doc, format, sender, receiver, control));"            \
+	"CREATE TABLE loaded_interchanges(format TEXT" T " NOT NULL,"       \
+	" sender TEXT" T " NOT NULL, receiver TEXT" T " NOT NULL,"          \
+	" control TEXT" T " NOT NULL, sha256 TEXT" T " NOT NULL,"           \
+	" doc BIGINT NOT NULL, source TEXT" T ", name TEXT" T ","           \
+	" run_id BIGINT, PRIMARY KEY(format, sender, receiver, control));"  \
+	"CREATE INDEX loaded_interchanges_doc ON loaded_interchanges(doc);"
+
+static const char v4_sqlite[] = V4_TABLES("");
+static const char v4_pg[] = V4_TABLES(C);
+#undef V4_TABLES
+#undef ARR
+/* Units of measure (issue 15, docs/mapping.md "Units of measure"): the
+ * item master's pack sizes as typed rows, the unit of every stock event a
+ * load converted (the event's qty is in base units), and the converted
+ * count of a load unit. Self-contained: its version is its place in
+ * migrations[] (meta.schema is set from schema_version, so renumbering
+ * at a merge changes nothing here). */
+static const char uom_sqlite[] =
+	"CREATE TABLE item_units(sku TEXT NOT NULL, uom TEXT NOT NULL,"
+	" factor INTEGER NOT NULL, as_of TEXT, doc INTEGER,"
+	" PRIMARY KEY(sku, uom));"
+	"CREATE TABLE stock_event_units(txn_id TEXT PRIMARY KEY,"
+	" doc INTEGER NOT NULL, sku TEXT NOT NULL, uom TEXT NOT NULL,"
+	" in_uom TEXT NOT NULL, in_qty INTEGER NOT NULL,"
+	" factor INTEGER NOT NULL, origin TEXT NOT NULL);"
+	"CREATE INDEX stock_event_units_doc ON stock_event_units(doc);"
+	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
+	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
+static const char uom_pg[] =
+	"CREATE TABLE item_units(sku TEXT" C " NOT NULL, uom TEXT" C " NOT NULL,"
+	" factor BIGINT NOT NULL, as_of TEXT" C ", doc BIGINT,"
+	" PRIMARY KEY(sku, uom));"
+	"CREATE TABLE stock_event_units(txn_id TEXT" C " PRIMARY KEY,"
+	" doc BIGINT NOT NULL, sku TEXT" C " NOT NULL, uom TEXT" C " NOT NULL,"
+	" in_uom TEXT" C " NOT NULL, in_qty BIGINT NOT NULL,"
+	" factor BIGINT NOT NULL, origin TEXT" C " NOT NULL);"
+	"CREATE INDEX stock_event_units_doc ON stock_event_units(doc);"
+	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
+	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
+#undef C
+
+/* Version 4 as a step of its own (it may be renumbered when migrations
+ * of parallel branches are merged): the tables, then the keys of old
+ * rows, in the caller's transaction. */
+static int v4_arrival(struct db *d, struct err *err)
+{
+	if (db_exec(d, db_kind_of(d) == DB_POSTGRES ? v4_pg : v4_sqlite,
+		    err) < 0)
+		return -1;
+	return db_exec(d, v4_common, err);
+}
+
+static const struct migration {
+	int version;
+	const char *sqlite, *pg;
+	/* a step written in C instead (sqlite and pg NULL) */
+	int (*step)(struct db *d, struct err *err);
+} migrations[] = {
+	{1, v1_sqlite, v1_pg, NULL},
+	{2, v2_sqlite, v2_pg, NULL},
+	{3, v3_sqlite, v3_pg, NULL},
+	{4, NULL, NULL, v4_arrival},
+	{5, uom_sqlite, uom_pg, NULL},
+};
+#define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+_Static_assert(NMIGRATIONS == SCHEMA_LATEST,
+	       "SCHEMA_LATEST is the last migration's version");
+
+static const char sv_sqlite[] =
+	"CREATE TABLE IF NOT EXISTS schema_version(version INTEGER PRIMARY KEY,"
+	" applied_at TEXT NOT NULL)";
+static const char sv_pg[] =
+	"CREATE TABLE IF NOT EXISTS schema_version(version BIGINT PRIMARY KEY,"
+	" applied_at TEXT COLLATE \"C\" NOT NULL)";
+
+int schema_open(const char *state_dir, const char *db_url,
+		const char *password_env, struct db **out, struct err *err)
+{
+	char path[4200];
+
+	*out = NULL;
+	if (db_url && *db_url)
+		return db_open(db_url, password_env, out, err);
+	if (io_mkdirs(state_dir, err) < 0)
+		return -1;
+	if ((size_t)snprintf(path, sizeof(path), "%s/state.db", state_dir) >=
+	    sizeof(path))
+		return err_set(err, E_CONFIG, "state directory path too long");
+	return db_open(path, NULL, out, err);
+}
+
+/* Runs a one-row, one-column query with an optional text parameter;
+ * *v = its integer (0 for no row or NULL). */
+static int query_int(struct db *d, const char *sql, const char *param,
+		     int64_t *v, struct err *err)
+{
+	struct db_stmt *st = db_prepare(d, sql, 0, err);
+	int rc;
+
+	*v = 0;
+	if (!st)
+		return -1;
+	if (param)
+		db_bind_text(st, 1, param);
+	rc = db_step(st, err);
+	if (rc == 1)
+		*v = db_col_int64(st, 0);
+	db_finalize(st);
+	return rc < 0 ? -1 : 0;
+}
+
+/* *n = tables named name (name NULL: all tables) in the store. */
+static int tables(struct db *d, const char *name, int64_t *n,
+		  struct err *err)
+{
+	static const char pg_one[] =
+		"SELECT count(*) FROM pg_catalog.pg_tables"
+		" WHERE schemaname = current_schema() AND tablename = ?";
+	static const char pg_all[] =
+		"SELECT count(*) FROM pg_catalog.pg_tables"
+		" WHERE schemaname = current_schema()";
+	static const char lite_one[] =
+		"SELECT count(*) FROM sqlite_master"
+		" WHERE type = 'table' AND name = ?";
+	static const char lite_all[] =
+		"SELECT count(*) FROM sqlite_master WHERE type = 'table'";
+	int pg = db_kind_of(d) == DB_POSTGRES;
+
+	if (name)
+		return query_int(d, pg ? pg_one : lite_one, name, n, err);
+	return query_int(d, pg ? pg_all : lite_all, NULL, n, err);
+}
+
+int schema_version(struct db *d, int *version, struct err *err)
+{
+	int64_t n, v;
+
+	*version = 0;
+	if (tables(d, "schema_version", &n, err) < 0)
+		return -1;
+	if (n) {
+		if (query_int(d, "SELECT max(version) FROM schema_version",
+			      NULL, &v, err) < 0)
+			return -1;
+		if (v > 0) {
+			*version = (int)v;
+			return 0;
+		}
+	}
+	/* Before schema_version: meta.schema, which was always 1. */
+	if (tables(d, "meta", &n, err) < 0)
+		return -1;
+	if (n) {
+		struct db_stmt *st = db_prepare(
+			d, "SELECT value FROM meta WHERE key = 'schema'", 0,
+			err);
+		int rc;
+
+		if (!st)
+			return -1;
+		rc = db_step(st, err);
+		*version = rc == 1 && db_col_text(st, 0)
+				   ? atoi(db_col_text(st, 0))
+				   : 1;
+		db_finalize(st);
+		if (rc < 0)
+			return -1;
+		if (*version < 1)
+			*version = 1;
+		return 0;
+	}
+	if (tables(d, NULL, &n, err) < 0)
+		return -1;
+	if (n)
+		return err_set(err, E_CONFIG,
+			       "state store '%s' holds tables but no stockpipe "
+			       "schema version (use an empty database or "
+			       "schema for stockpipe)",
+			       db_where(d));
+	return 0;
+}
+
+static int record_version(struct db *d, int version, struct err *err)
+{
+	struct db_stmt *st =
+		db_prepare(d,
+			   "INSERT INTO schema_version(version, applied_at)"
+			   " VALUES(?, ?) ON CONFLICT DO NOTHING",
+			   0, err);
+	char iso[DT_ISO_LEN];
+	int rc;
+
+	if (!st)
+		return -1;
+	dt_format_iso((int64_t)time(NULL), iso);
+	db_bind_int64(st, 1, version);
+	db_bind_text(st, 2, iso);
+	rc = db_step(st, err);
+	db_finalize(st);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Applies migration m inside the caller's transaction. */
+static int apply(struct db *d, const struct migration *m, struct err *err)
+{
+	const char *sql = db_kind_of(d) == DB_POSTGRES ? m->pg : m->sqlite;
+
+	if (m->step ? m->step(d, err) < 0 : db_exec(d, sql, err) < 0)
+		return -1;
+	return record_version(d, m->version, err);
+}
+
+int schema_create(struct db *d, int *version, struct err *err)
+{
+	size_t i;
+	int v;
+
+	*version = 0;
+	if (db_begin(d, err) < 0)
+		return -1;
+	/* Under the writer lock: another process may have been first. */
+	if (schema_version(d, &v, err) < 0)
+		goto fail;
+	if (v == 0) {
+		if (db_exec(d, db_kind_of(d) == DB_POSTGRES ? sv_pg : sv_sqlite,
+			    err) < 0)
+			goto fail;
+		for (i = 0; i < NMIGRATIONS; i++)
+			if (apply(d, &migrations[i], err) < 0)
+				goto fail;
+		v = migrations[NMIGRATIONS - 1].version;
+	}
+	if (db_commit(d, err) < 0)
+		return -1;
+	*version = v;
+	return 0;
+fail:
+	db_rollback(d);
+	return -1;
+}
+
+static int too_new(struct db *d, int v, struct err *err)
+{
+	return err_set(err, E_CONFIG,
+		       "state store '%s' has schema %d; this stockpipe knows "
+		       "up to %d",
+		       db_where(d), v, SCHEMA_LATEST);
+}
+
+int schema_migrate(struct db *d, int *from, int *to, struct err *err)
+{
+	int64_t rows;
+	size_t i;
+	int v;
+
+	*from = *to = 0;
+	if (schema_version(d, &v, err) < 0)
+		return -1;
+	*from = *to = v;
+	if (v == 0)
+		return schema_create(d, to, err);
+	if (v > SCHEMA_LATEST)
+		return too_new(d, v, err);
+	for (i = 0; i < NMIGRATIONS; i++) {
+		const struct migration *m = &migrations[i];
+		int64_t k;
+
+		if (m->version <= v)
+			continue;
+		if (db_begin(d, err) < 0)
+			return -1;
+		if (schema_version(d, &v, err) < 0)
+			goto fail;
+		if (m->version > v) {
+			/* A store from before schema_version: record the
+			 * versions it has, then this one. */
+			if (db_exec(d,
+				    db_kind_of(d) == DB_POSTGRES ? sv_pg
+								 : sv_sqlite,
+				    err) < 0 ||
+			    query_int(d, "SELECT count(*) FROM schema_version",
+				      NULL, &rows, err) < 0)
+				goto fail;
+			for (k = 1; !rows && k <= v; k++)
+				if (record_version(d, (int)k, err) < 0)
+					goto fail;
+			if (apply(d, m, err) < 0)
+				goto fail;
+			v = m->version;
+		}
+		if (db_commit(d, err) < 0)
+			return -1;
+		*to = v;
+	}
+	return 0;
+fail:
+	db_rollback(d);
+	return -1;
+}
+
+int schema_check(struct db *d, struct err *err)
+{
+	int v;
+
+	if (schema_version(d, &v, err) < 0)
+		return -1;
+	if (v == 0 && schema_create(d, &v, err) < 0)
+		return -1;
+	if (v < SCHEMA_LATEST)
+		return err_set(err, E_CONFIG,
+			       "state store '%s' has schema %d; run "
+			       "'stockpipe db migrate'",
+			       db_where(d), v);
+	if (v > SCHEMA_LATEST)
+		return too_new(d, v, err);
+	return 0;
+}

@@ -1,0 +1,106 @@
+/* state_int.h - the state store's insides, shared by state.c (every
+ * query of the stage engine), state_load.c (loading canonical records:
+ * the load batch, the rules of a position, master data) and state_edi.c
+ * (the EDI ledgers). Not a public
+ * interface: only the state_*.c files of the store include it.
+ */
+#ifndef STOCKPIPE_STATE_INT_H
+#define STOCKPIPE_STATE_INT_H
+
+#include <stdint.h>
+
+#include "lib/arena.h"
+#include "state.h"
+
+enum stmt_id {
+	S_RUN_CREATE, S_RUN_UNFINISHED, S_RUN_GET, S_RUN_FINISH, S_RUN_REOPEN,
+	S_RUNS, S_DEP_ADD, S_DEPS,
+	S_PLAN_GET, S_PLAN_SET, S_PLAN_DEL,
+	S_UNIT_INS, S_UNIT_FIND, S_UNIT_SAVE, S_UNIT_GET, S_UNITS, S_UNITS_ALL,
+	S_UNITS_RESET, S_UNITS_RESET_ALL, S_UNITS_DEL, S_UNITS_DEL_ALL,
+	S_FILE_KNOWN, S_FILE_SAME, S_FILE_ADD, S_FILE_POST,
+	S_ITEM_UPSERT, S_LOC_UPSERT, S_PRICE_UPSERT,
+	S_EV_INS, S_EV_INS_KEPT, S_POS_GET, S_POS_PUT, S_DELTA_SUM, S_SNAP_LATEST,
+	S_EV_DOC_KEYS, S_EV_DOC_DEL, S_POS_DEL, S_LAST_AS_OF,
+	S_POSITIONS, S_ITEMS, S_ITEM_GET,
+	S_DELIV_FIND, S_DELIV_ADD, S_DELIV_LAST, S_DELIV_NAME,
+	S_COUNTER_BUMP, S_COUNTER_GET, S_SRC_FETCHED, S_SRC_LAST,
+	S_DELIV_LATEST,
+	S_UNITS_IN_STATE, S_RUN_LAST_DONE, S_POS_NEGATIVE, S_RUN_OLDEST_EV,
+	S_RUN_DELIVS,
+	S_CHECK_SET, S_CHECK_GET, S_DELIV_INFO, S_RECONCILE,
+	S_IC_FIND, S_IC_ADD, S_ACK_FIND, S_ACK_ADD, S_ACKS_UNSENT, S_ACK_SENT,
+	S_POSITIONS_ITEMS, S_POSITIONS_ITEMS_NOTYPE, S_POS_SNAP,
+	S_NSTMTS
+};
+
+/* Stock loads are applied in batches inside a transaction: the records
+ * of a batch sorted by position (sku, location, state), each position's
+ * records in arrival order. Then a position is read once, its records
+ * are applied in memory by the same rules as one at a time, and it is
+ * written once; and the events and positions go into their b-trees in
+ * key order, to pages next to each other, where arrival order sent every
+ * insert to a random page (the load was bound by those page reads and
+ * writes once the store outgrew the page cache). Positions do not depend
+ * on each other, so only the order within a position matters, and that
+ * is kept. The one rule across positions, one txn_id counted once, is
+ * settled over the batch in arrival order before sorting (the first
+ * record with a txn_id is inserted, later ones are dupes), then by the
+ * UNIQUE index against earlier batches and documents, as before. A batch
+ * is applied when full (LB_MAX records or LB_BYTES of strings), by
+ * state_load_flush, before a commit and before any query that reads
+ * stock events or positions; a rollback drops it. Batching is asked for
+ * (state_load_batching, by the load stage), per transaction; otherwise
+ * every record is applied at once, as before. Memory is fixed: the
+ * batch's arrays and its arena, whatever the size of the input. */
+#define LB_MAX 65536
+#define LB_BYTES (8u << 20)
+
+struct lb_rec {
+	const char *sku, *loc, *txn, *source, *file;
+	struct load_stats *stats;  /* NULL for kept (unapplied) records */
+	struct state_arrival arr;  /* its arrival key (state_load_arrival) */
+	int64_t doc, as_of;
+	dec qty;
+	unsigned long line;
+	int st;
+	unsigned char is_delta, kept, dupe;
+};
+
+struct load_batch {
+	struct lb_rec *r;          /* n records in arrival order */
+	uint32_t *order;           /* indexes of r, sorted for applying */
+	uint32_t *seen;            /* txn_id hash set: index + 1, 0 free */
+	size_t n, max, want;
+	struct arena a;            /* the records' strings */
+	const char *source, *file; /* last copies, shared by later records */
+};
+
+struct state {
+	struct db *db;
+	const char *worker;       /* state_set_worker; NULL = one process */
+	struct db_stmt *st[S_NSTMTS];
+	char item_buf[ITEM_NFIELDS][512];
+	char row_item_buf[ITEM_NFIELDS][512]; /* state_positions_items_each */
+	const char *row_item[ITEM_NFIELDS];
+	struct load_batch lb;
+	int in_tx;                 /* between state_begin and commit/rollback */
+	int lb_on;                 /* state_load_batching until flush or end */
+	struct state_arrival arr;  /* of the next loaded record */
+};
+
+/* The prepared, reset statement id (prepared on first use). */
+struct db_stmt *state_stmt(struct state *s, enum stmt_id id,
+			   struct err *err);
+/* Runs a statement that returns no rows. */
+int state_step_done(struct db_stmt *p, struct err *err);
+/* For a query that always returns one row (an aggregate): rc from
+ * db_step, 1 expected. */
+int state_one_row(int rc, struct db_stmt *p, struct err *err);
+/* Column i as text into out (cut at n - 1 bytes; "" for NULL). */
+void state_col_copy(struct db_stmt *p, int i, char *out, size_t n);
+/* Applies the waiting load batch / drops it (state_load.c). */
+int state_lb_apply(struct state *s, struct err *err);
+void state_lb_discard(struct state *s);
+
+#endif

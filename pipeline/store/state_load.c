@@ -1,0 +1,791 @@
+/* state_load.c - loading canonical records into the state store; see
+ * state.h (state_load_record, state_keep_unapplied, the load batch,
+ * state_unload_doc) and state_int.h.
+ *
+ * The statements are state.c's table (state_stmt); the rules of a
+ * position and of master data live here.
+ */
+#include "state.h"
+#include "state_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transforms/model/dt.h"
+
+/* Binds arrival key a to parameters i, i + 1, i + 2. */
+static void bind_arrival(struct db_stmt *p, int i,
+			 const struct state_arrival *a)
+{
+	db_bind_int64(p, i, a->file);
+	db_bind_int64(p, i + 1, a->member);
+	db_bind_int64(p, i + 2, a->line);
+}
+
+void state_load_arrival(struct state *s, const struct state_arrival *a)
+{
+	s->arr = *a;
+}
+
+/* Counts a stale record and tells the load stage which it was. */
+static void stale(struct load_stats *st, int64_t line)
+{
+	st->stale++;
+	if (st->on_stale)
+		st->on_stale(st->on_stale_ud, line);
+}
+
+/* <0, 0, >0 as arrival key a is before, equal to, after b. */
+static int arr_cmp(const struct state_arrival *a,
+		   const struct state_arrival *b)
+{
+	if (a->file != b->file)
+		return a->file < b->file ? -1 : 1;
+	if (a->member != b->member)
+		return a->member < b->member ? -1 : 1;
+	return (a->line > b->line) - (a->line < b->line);
+}
+
+static int upsert(struct state *s, enum stmt_id id, int64_t doc,
+		  const struct canon_record *r, size_t nfields,
+		  struct err *err)
+{
+	struct db_stmt *p = state_stmt(s, id, err);
+	size_t i;
+
+	if (!p)
+		return -1;
+	for (i = 0; i < nfields; i++)
+		db_bind_text(p, (int)i + 1, r->v[i]);
+	db_bind_int64(p, (int)nfields + 1, doc);
+	bind_arrival(p, (int)nfields + 2, &s->arr);
+	return state_step_done(p, err);
+}
+
+static int upsert_price(struct state *s, int64_t doc,
+			const struct canon_record *r, struct err *err)
+{
+	struct db_stmt *p = state_stmt(s, S_PRICE_UPSERT, err);
+
+	if (!p)
+		return -1;
+	/* Column order of the prices table differs from the field table. */
+	db_bind_text(p, 1, r->v[PRICE_SKU]);
+	db_bind_text(p, 2, r->v[PRICE_PRICE_LIST]);
+	db_bind_text(p, 3, r->v[PRICE_CURRENCY]);
+	db_bind_text(p, 4, r->v[PRICE_AMOUNT]);
+	/* NULL never equals NULL in a key; store "" for "always valid". */
+	db_bind_text(p, 5, r->v[PRICE_VALID_FROM] ? r->v[PRICE_VALID_FROM] : "");
+	db_bind_text(p, 6, r->v[PRICE_VALID_TO]);
+	db_bind_text(p, 7, r->v[PRICE_KIND]);
+	db_bind_text(p, 8, r->v[PRICE_AS_OF]);
+	db_bind_text(p, 9, r->v[PRICE_TXN_ID]);
+	db_bind_int64(p, 10, doc);
+	bind_arrival(p, 11, &s->arr);
+	return state_step_done(p, err);
+}
+
+struct pos {
+	int found;
+	dec qty;
+	int64_t snap_as_of; /* INT64_MIN when no snapshot */
+	char snap_txn[256];
+	struct state_arrival snap_arr; /* the snapshot's arrival key */
+	int64_t last_as_of;
+	int64_t delta_as_of; /* newest delta's as_of; INT64_MIN when none */
+};
+
+static int pos_get(struct state *s, const char *sku, const char *loc, int st,
+		   struct pos *out, struct err *err)
+{
+	struct db_stmt *p = state_stmt(s, S_POS_GET, err);
+	int rc;
+
+	if (!p)
+		return -1;
+	db_bind_text(p, 1, sku);
+	db_bind_text(p, 2, loc);
+	db_bind_int64(p, 3, st);
+	memset(out, 0, sizeof(*out));
+	out->snap_as_of = INT64_MIN;
+	out->delta_as_of = INT64_MIN;
+	rc = db_step(p, err);
+	if (rc == 1) {
+		out->found = 1;
+		out->qty = db_col_int64(p, 0);
+		if (!db_col_null(p, 1))
+			out->snap_as_of = db_col_int64(p, 1);
+		state_col_copy(p, 2, out->snap_txn, sizeof(out->snap_txn));
+		out->last_as_of = db_col_int64(p, 3);
+		if (!db_col_null(p, 4))
+			out->delta_as_of = db_col_int64(p, 4);
+		out->snap_arr.file = db_col_int64(p, 5);
+		out->snap_arr.member = db_col_int64(p, 6);
+		out->snap_arr.line = db_col_int64(p, 7);
+	}
+	db_reset(p);
+	if (rc < 0)
+		return -1;
+	return 0;
+}
+
+static int pos_put(struct state *s, const char *sku, const char *loc, int st,
+		   const struct pos *v, struct err *err)
+{
+	struct db_stmt *p = state_stmt(s, S_POS_PUT, err);
+
+	if (!p)
+		return -1;
+	db_bind_text(p, 1, sku);
+	db_bind_text(p, 2, loc);
+	db_bind_int64(p, 3, st);
+	db_bind_int64(p, 4, v->qty);
+	if (v->snap_as_of == INT64_MIN)
+		db_bind_null(p, 5);
+	else
+		db_bind_int64(p, 5, v->snap_as_of);
+	db_bind_text(p, 6, v->snap_as_of == INT64_MIN ? NULL : v->snap_txn);
+	db_bind_int64(p, 7, v->last_as_of);
+	if (v->delta_as_of == INT64_MIN)
+		db_bind_null(p, 8);
+	else
+		db_bind_int64(p, 8, v->delta_as_of);
+	bind_arrival(p, 9, &v->snap_arr);
+	return state_step_done(p, err);
+}
+
+/* The sum of the deltas after (as_of after, arrival arr). */
+static int delta_sum_after(struct state *s, const char *sku, const char *loc,
+			   int st, int64_t after,
+			   const struct state_arrival *arr, dec *sum,
+			   struct err *err)
+{
+	struct db_stmt *p = state_stmt(s, S_DELTA_SUM, err);
+
+	if (!p)
+		return -1;
+	db_bind_text(p, 1, sku);
+	db_bind_text(p, 2, loc);
+	db_bind_int64(p, 3, st);
+	db_bind_int64(p, 4, after);
+	bind_arrival(p, 5, arr);
+	if (state_one_row(db_step(p, err), p, err) < 0)
+		return -1;
+	*sum = db_col_int64(p, 0);
+	db_reset(p);
+	return 0;
+}
+
+/* A position is, by definition, its latest snapshot (greatest as_of, then
+ * the latest arrival, so equal-time snapshots resolve the same way in any
+ * load order) plus every delta after that snapshot (as_of, then arrival). The incremental
+ * update in load_stock and the full recompute here agree on that rule. */
+static int recompute(struct state *s, const char *sku, const char *loc,
+		     int st, struct err *err)
+{
+	struct db_stmt *p = state_stmt(s, S_SNAP_LATEST, err);
+	struct pos v;
+	dec sum;
+	int rc;
+
+	if (!p)
+		return -1;
+	memset(&v, 0, sizeof(v));
+	v.snap_as_of = INT64_MIN;
+	v.delta_as_of = INT64_MIN;
+	db_bind_text(p, 1, sku);
+	db_bind_text(p, 2, loc);
+	db_bind_int64(p, 3, st);
+	rc = db_step(p, err);
+	if (rc == 1) {
+		v.qty = db_col_int64(p, 0);
+		v.snap_as_of = db_col_int64(p, 1);
+		state_col_copy(p, 2, v.snap_txn, sizeof(v.snap_txn));
+		v.snap_arr.file = db_col_int64(p, 3);
+		v.snap_arr.member = db_col_int64(p, 4);
+		v.snap_arr.line = db_col_int64(p, 5);
+	}
+	db_reset(p);
+	if (rc < 0)
+		return -1;
+	if (delta_sum_after(s, sku, loc, st, v.snap_as_of, &v.snap_arr, &sum,
+			    err) < 0)
+		return -1;
+	v.qty += sum;
+	if (!(p = state_stmt(s, S_LAST_AS_OF, err)))
+		return -1;
+	db_bind_text(p, 1, sku);
+	db_bind_text(p, 2, loc);
+	db_bind_int64(p, 3, st);
+	if (state_one_row(db_step(p, err), p, err) < 0)
+		return -1;
+	if (db_col_int64(p, 1) == 0) {
+		db_reset(p);
+		/* No events left: the position never existed. */
+		if (!(p = state_stmt(s, S_POS_DEL, err)))
+			return -1;
+		db_bind_text(p, 1, sku);
+		db_bind_text(p, 2, loc);
+		db_bind_int64(p, 3, st);
+		return state_step_done(p, err);
+	}
+	v.last_as_of = db_col_int64(p, 0);
+	if (!db_col_null(p, 2))
+		v.delta_as_of = db_col_int64(p, 2);
+	db_reset(p);
+	return pos_put(s, sku, loc, st, &v, err);
+}
+
+/* Applies one stock record to its position cur (read before the first
+ * record of the position, written after the last): returns 1 when
+ * applied, 0 when stale, -1 on error. The rules of a position: its
+ * latest snapshot (greatest as_of, then arrival, then txn_id when the
+ * arrival keys are equal: records loaded without one) plus every delta
+ * after it (as_of, then arrival); what is older than the snapshot is
+ * stale and counted. */
+static int stock_apply(struct state *s, const struct lb_rec *e,
+		       struct pos *cur, struct err *err)
+{
+	struct load_stats *stats = e->stats;
+	dec sum;
+	int c;
+
+	if (e->is_delta) {
+		if (cur->found && cur->snap_as_of != INT64_MIN &&
+		    (e->as_of < cur->snap_as_of ||
+		     (e->as_of == cur->snap_as_of &&
+		      arr_cmp(&e->arr, &cur->snap_arr) <= 0))) {
+			stale(stats, e->arr.line);
+			return 0;
+		}
+		if (!cur->found)
+			cur->snap_as_of = INT64_MIN;
+		if (dec_add(cur->qty, e->qty, &cur->qty) < 0)
+			return err_set(err, E_VALIDATE, "quantity overflow");
+		if (e->as_of > cur->delta_as_of)
+			cur->delta_as_of = e->as_of;
+	} else {
+		if (cur->found && cur->snap_as_of != INT64_MIN &&
+		    (e->as_of < cur->snap_as_of ||
+		     (e->as_of == cur->snap_as_of &&
+		      ((c = arr_cmp(&e->arr, &cur->snap_arr)) < 0 ||
+		       (c == 0 && strcmp(e->txn, cur->snap_txn) < 0))))) {
+			stale(stats, e->arr.line);
+			return 0;
+		}
+		/* Most feeds send snapshots only: when no delta of this
+		 * position is as new as the snapshot, skip the query. */
+		sum = 0;
+		if (cur->found && cur->delta_as_of >= e->as_of &&
+		    delta_sum_after(s, e->sku, e->loc, e->st, e->as_of, &e->arr,
+				    &sum, err) < 0)
+			return -1;
+		cur->qty = e->qty + sum;
+		cur->snap_as_of = e->as_of;
+		cur->snap_arr = e->arr;
+		snprintf(cur->snap_txn, sizeof(cur->snap_txn), "%s", e->txn);
+	}
+	if (e->as_of > cur->last_as_of || !cur->found)
+		cur->last_as_of = e->as_of;
+	if (cur->qty < 0)
+		stats->negative++;
+	stats->applied++;
+	return 1;
+}
+
+/* Records e in stock_events (ON CONFLICT DO NOTHING on the txn_id). */
+static int lb_event(struct state *s, const struct lb_rec *e, struct err *err)
+{
+	struct db_stmt *p = state_stmt(s, e->kept ? S_EV_INS_KEPT : S_EV_INS, err);
+
+	if (!p)
+		return -1;
+	db_bind_int64(p, 1, e->doc);
+	db_bind_text(p, 2, e->sku);
+	db_bind_text(p, 3, e->loc);
+	db_bind_int64(p, 4, e->st);
+	db_bind_int64(p, 5, e->qty);
+	db_bind_int64(p, 6, e->is_delta);
+	db_bind_int64(p, 7, e->as_of);
+	db_bind_text(p, 8, e->txn);
+	db_bind_text(p, 9, e->source);
+	db_bind_text(p, 10, e->file);
+	db_bind_int64(p, 11, (int64_t)e->line);
+	bind_arrival(p, 12, &e->arr);
+	return state_step_done(p, err);
+}
+
+/* Applies snapshot e with S_POS_SNAP: 1 when applied, 0 when the rules
+ * of stock_apply must decide (nothing was written), -1 on error. */
+static int pos_snap(struct state *s, const struct lb_rec *e, struct err *err)
+{
+	struct db_stmt *p = state_stmt(s, S_POS_SNAP, err);
+	char txn[256];
+	size_t n = strlen(e->txn);
+
+	if (!p)
+		return -1;
+	/* stored cut like struct pos's snap_txn */
+	if (n >= sizeof(txn))
+		n = sizeof(txn) - 1;
+	memcpy(txn, e->txn, n);
+	txn[n] = '\0';
+	db_bind_text(p, 1, e->sku);
+	db_bind_text(p, 2, e->loc);
+	db_bind_int64(p, 3, e->st);
+	db_bind_int64(p, 4, e->qty);
+	db_bind_int64(p, 5, e->as_of);
+	db_bind_text(p, 6, txn);
+	db_bind_int64(p, 7, e->as_of);
+	db_bind_text(p, 8, e->txn);
+	bind_arrival(p, 9, &e->arr);
+	if (state_step_done(p, err) < 0)
+		return -1;
+	return db_changes(s->db) > 0;
+}
+
+/* The records idx[0..n) of one position, in arrival order: each event
+ * recorded, the position read once before the first that applies and
+ * written once after the last. */
+static int lb_position(struct state *s, const uint32_t *idx, size_t n,
+		       struct err *err)
+{
+	const struct lb_rec *e = NULL;
+	struct pos cur;
+	int loaded = 0, dirty = 0, rc;
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		e = &s->lb.r[idx[k]];
+		if (e->dupe) {
+			/* An earlier record of the batch has this txn_id. */
+			if (e->stats)
+				e->stats->dupes++;
+			continue;
+		}
+		if (lb_event(s, e, err) < 0)
+			goto fail;
+		if (e->kept)
+			continue;
+		if (db_changes(s->db) == 0) {
+			/* This txn_id was loaded before: a replay never
+			 * counts twice. */
+			e->stats->dupes++;
+			continue;
+		}
+		if (n == 1 && !e->is_delta) {
+			/* The common case, one snapshot for the position:
+			 * one statement, unless the position needs the rules
+			 * below (stale, or deltas after the snapshot). */
+			if ((rc = pos_snap(s, e, err)) < 0)
+				goto fail;
+			if (rc) {
+				if (e->qty < 0)
+					e->stats->negative++;
+				e->stats->applied++;
+				continue;
+			}
+		}
+		if (!loaded) {
+			if (pos_get(s, e->sku, e->loc, e->st, &cur, err) < 0)
+				goto fail;
+			loaded = 1;
+		}
+		if ((rc = stock_apply(s, e, &cur, err)) < 0)
+			goto fail;
+		if (rc) {
+			dirty = 1;
+			cur.found = 1;
+		}
+	}
+	if (dirty && pos_put(s, e->sku, e->loc, e->st, &cur, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	err_locate(err, e->file, e->line, 0, NULL);
+	return -1;
+}
+
+static int lb_keycmp(const struct lb_rec *a, const struct lb_rec *b)
+{
+	int c = strcmp(a->sku, b->sku);
+
+	if (!c)
+		c = strcmp(a->loc, b->loc);
+	if (!c)
+		c = (a->st > b->st) - (a->st < b->st);
+	return c;
+}
+
+/* Position order (the positions key, BINARY collation = strcmp), then
+ * arrival order. */
+static int lb_cmp(const void *x, const void *y, void *ud)
+{
+	const struct lb_rec *r = ud;
+	uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
+	int c = lb_keycmp(&r[i], &r[j]);
+
+	return c ? c : (i > j) - (i < j);
+}
+
+/* Slots of the txn_id hash set for n records: a power of two, at least
+ * twice n. */
+static size_t lb_hash_size(size_t n)
+{
+	size_t size = 16;
+
+	while (size < 2 * n)
+		size *= 2;
+	return size;
+}
+
+/* Marks every record whose txn_id an earlier record of the batch has. */
+static void lb_dupes(struct load_batch *b)
+{
+	size_t size = lb_hash_size(b->n), mask = size - 1, i, h;
+	const unsigned char *t;
+
+	memset(b->seen, 0, size * sizeof(*b->seen));
+	for (i = 0; i < b->n; i++) {
+		h = 2166136261u;
+		for (t = (const unsigned char *)b->r[i].txn; *t; t++)
+			h = (h ^ *t) * 16777619u;
+		for (h &= mask; b->seen[h]; h = (h + 1) & mask)
+			if (!strcmp(b->r[b->seen[h] - 1].txn, b->r[i].txn))
+				break;
+		if (b->seen[h])
+			b->r[i].dupe = 1;
+		else
+			b->seen[h] = (uint32_t)i + 1;
+	}
+}
+
+void state_lb_discard(struct state *s)
+{
+	s->lb.n = 0;
+	s->lb.source = s->lb.file = NULL;
+	arena_reset(&s->lb.a);
+}
+
+/* Applies the batch (see struct load_batch). */
+int state_lb_apply(struct state *s, struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	size_t i, j;
+	int rc = 0;
+
+	if (!b->n)
+		return 0;
+	if (b->n > 1)
+		lb_dupes(b);
+	for (i = 0; i < b->n; i++)
+		b->order[i] = (uint32_t)i;
+	if (b->n > 1)
+		qsort_r(b->order, b->n, sizeof(*b->order), lb_cmp, b->r);
+	for (i = 0; i < b->n && !rc; i = j) {
+		for (j = i + 1; j < b->n && !lb_keycmp(&b->r[b->order[i]],
+						       &b->r[b->order[j]]);
+		     j++)
+			;
+		rc = lb_position(s, b->order + i, j - i, err);
+	}
+	state_lb_discard(s);
+	return rc;
+}
+
+void state_load_batching(struct state *s)
+{
+	s->lb_on = s->in_tx;
+}
+
+int state_load_flush(struct state *s, struct err *err)
+{
+	s->lb_on = 0;
+	return state_lb_apply(s, err);
+}
+
+void state_load_batch_max(struct state *s, size_t n)
+{
+	s->lb.want = n ? n : 1;
+}
+
+/* A copy of v in the batch's arena; the last source and file names are
+ * shared. NULL stays NULL; *ok = 0 when the arena is full. */
+static const char *lb_str(struct load_batch *b, const char *v,
+			  const char **last, int *ok)
+{
+	char *c;
+
+	if (!v)
+		return NULL;
+	if (last && *last && !strcmp(*last, v))
+		return *last;
+	if (!(c = arena_strdup(&b->a, v))) {
+		*ok = 0;
+		return NULL;
+	}
+	if (last)
+		*last = c;
+	return c;
+}
+
+/* sku, location and txn_id of r copied into the batch's arena, one after
+ * the other (NUL-terminated); *ok = 0 when the arena is full. */
+static const char *lb_key(struct load_batch *b, const struct canon_record *r,
+			  int *ok)
+{
+	size_t ls = strlen(r->v[STOCK_SKU]) + 1,
+	       ll = strlen(r->v[STOCK_LOCATION]) + 1,
+	       lt = strlen(r->v[STOCK_TXN_ID]) + 1;
+	char *c = arena_alloc(&b->a, ls + ll + lt);
+	static const char none[3]; /* three empty strings: the caller's
+				    * pointers stay valid until it retries */
+
+	if (!c) {
+		*ok = 0;
+		return none;
+	}
+	memcpy(c, r->v[STOCK_SKU], ls);
+	memcpy(c + ls, r->v[STOCK_LOCATION], ll);
+	memcpy(c + ls + ll, r->v[STOCK_TXN_ID], lt);
+	return c;
+}
+
+/* Queues one validated stock record; applies the batch when it is full,
+ * and at once without state_load_batching (one record at a time, as
+ * before). */
+static int lb_add(struct state *s, int64_t doc, const struct canon_record *r,
+		  int st, dec q, int64_t as_of, int is_delta, int kept,
+		  struct load_stats *stats, struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	struct lb_rec *e;
+	int ok, tries, alone = !r->v[STOCK_SKU] || !r->v[STOCK_LOCATION];
+
+	if (!b->want)
+		b->want = LB_MAX;
+	if (!b->a.block_size)
+		arena_init(&b->a, 256 * 1024, LB_BYTES);
+	if (!b->r || b->max != b->want) {
+		if (state_lb_apply(s, err) < 0)
+			return -1;
+		free(b->r);
+		free(b->order);
+		free(b->seen);
+		b->max = b->want;
+		b->r = malloc(b->max * sizeof(*b->r));
+		b->order = malloc(b->max * sizeof(*b->order));
+		b->seen = malloc(lb_hash_size(b->max) * sizeof(*b->seen));
+		if (!b->r || !b->order || !b->seen) {
+			free(b->r);
+			free(b->order);
+			free(b->seen);
+			b->r = NULL;
+			b->order = NULL;
+			b->seen = NULL;
+			return err_set(err, E_NOMEM, "out of memory");
+		}
+	}
+	/* A record without a key cannot be sorted: it is applied on its
+	 * own, as one at a time (the store refuses it: NOT NULL). */
+	if ((alone || b->n == b->max) && state_lb_apply(s, err) < 0)
+		return -1;
+	for (tries = 0;; tries++) {
+		e = &b->r[b->n];
+		memset(e, 0, sizeof(*e));
+		ok = 1;
+		if (alone || tries == 2) {
+			/* Not copied: applied before this call returns. */
+			e->sku = r->v[STOCK_SKU];
+			e->loc = r->v[STOCK_LOCATION];
+			e->txn = r->v[STOCK_TXN_ID];
+			e->source = r->lin.source;
+			e->file = r->lin.file;
+		} else {
+			e->sku = lb_key(b, r, &ok);
+			e->loc = e->sku + strlen(e->sku) + 1;
+			e->txn = e->loc + strlen(e->loc) + 1;
+			e->source = lb_str(b, r->lin.source, &b->source, &ok);
+			e->file = lb_str(b, r->lin.file, &b->file, &ok);
+		}
+		if (ok)
+			break;
+		/* The arena is full: apply what waits, then try again. */
+		if (state_lb_apply(s, err) < 0)
+			return -1;
+		arena_reset(&b->a);
+	}
+	e->stats = stats;
+	e->arr = s->arr;
+	e->doc = doc;
+	e->as_of = as_of;
+	e->qty = q;
+	e->line = r->lin.line;
+	e->st = st;
+	e->is_delta = (unsigned char)is_delta;
+	e->kept = (unsigned char)kept;
+	b->n++;
+	if (!s->lb_on || alone || tries == 2 || b->n == b->max)
+		return state_lb_apply(s, err);
+	return 0;
+}
+
+static int load_stock(struct state *s, int64_t doc,
+		      const struct canon_record *r, struct load_stats *stats,
+		      struct err *err)
+{
+	int st = -1, is_delta = r->v[STOCK_MODE] &&
+				!strcmp(r->v[STOCK_MODE], "delta");
+	dec q;
+	int64_t as_of;
+	const char *states = CANON_STATES, *c;
+	size_t n = strlen(r->v[STOCK_STATE]);
+	int i = 0;
+
+	for (c = states; *c; i++) {
+		const char *bar = strchr(c, '|');
+		size_t len = bar ? (size_t)(bar - c) : strlen(c);
+
+		if (len == n && !memcmp(c, r->v[STOCK_STATE], n)) {
+			st = i;
+			break;
+		}
+		if (!bar)
+			break;
+		c = bar + 1;
+	}
+	if (st < 0 || dec_parse(r->v[STOCK_QUANTITY],
+				strlen(r->v[STOCK_QUANTITY]), '.', 0, &q) ||
+	    dt_parse_iso(r->v[STOCK_AS_OF], strlen(r->v[STOCK_AS_OF]),
+			 &as_of) ||
+	    !r->v[STOCK_TXN_ID])
+		return err_set(err, E_VALIDATE,
+			       "stock record not in canonical form");
+	return lb_add(s, doc, r, st, q, as_of, is_delta, 0, stats, err);
+}
+
+int state_keep_unapplied(struct state *s, int64_t doc,
+			 const struct canon_record *r, struct err *err)
+{
+	const char *states = CANON_STATES, *c;
+	size_t n;
+	int st = -1, i = 0;
+	dec q;
+	int64_t as_of;
+
+	if (r->kind != CANON_STOCK || !r->v[STOCK_STATE] ||
+	    !r->v[STOCK_QUANTITY] || !r->v[STOCK_AS_OF] || !r->v[STOCK_TXN_ID])
+		return err_set(err, E_VALIDATE,
+			       "stock record not in canonical form");
+	n = strlen(r->v[STOCK_STATE]);
+	for (c = states; *c; i++) {
+		const char *bar = strchr(c, '|');
+		size_t len = bar ? (size_t)(bar - c) : strlen(c);
+
+		if (len == n && !memcmp(c, r->v[STOCK_STATE], n)) {
+			st = i;
+			break;
+		}
+		if (!bar)
+			break;
+		c = bar + 1;
+	}
+	if (st < 0 ||
+	    dec_parse(r->v[STOCK_QUANTITY], strlen(r->v[STOCK_QUANTITY]), '.',
+		      0, &q) ||
+	    dt_parse_iso(r->v[STOCK_AS_OF], strlen(r->v[STOCK_AS_OF]), &as_of))
+		return err_set(err, E_VALIDATE,
+			       "stock record not in canonical form");
+	/* Queued with the applied records: which of two records with one
+	 * txn_id is kept depends on their order. */
+	return lb_add(s, doc, r, st, q, as_of,
+		      r->v[STOCK_MODE] && !strcmp(r->v[STOCK_MODE], "delta"),
+		      1, NULL, err);
+}
+
+int state_load_record(struct state *s, int64_t doc,
+		      const struct canon_record *r, struct load_stats *st,
+		      struct err *err)
+{
+	switch (r->kind) {
+	case CANON_ITEM:
+		if (upsert(s, S_ITEM_UPSERT, doc, r, ITEM_NFIELDS, err) < 0)
+			return -1;
+		break;
+	case CANON_LOCATION:
+		if (upsert(s, S_LOC_UPSERT, doc, r, LOC_NFIELDS, err) < 0)
+			return -1;
+		break;
+	case CANON_PRICE:
+		if (upsert_price(s, doc, r, err) < 0)
+			return -1;
+		break;
+	case CANON_STOCK:
+		return load_stock(s, doc, r, st, err);
+	default:
+		return err_set(err, E_INTERNAL, "unknown record kind");
+	}
+	if (db_changes(s->db))
+		st->applied++;
+	else
+		stale(st, s->arr.line);
+	return 0;
+}
+
+int state_unload_doc(struct state *s, int64_t doc, struct err *err)
+{
+	struct db_stmt *p = state_lb_apply(s, err) < 0
+				  ? NULL
+				  : state_stmt(s, S_EV_DOC_KEYS, err);
+	struct key {
+		char *sku, *loc;
+		int st;
+	} *keys = NULL;
+	size_t n = 0, cap = 0, i;
+	int rc, ret = -1;
+
+	if (!p)
+		return -1;
+	db_bind_int64(p, 1, doc);
+	while ((rc = db_step(p, err)) == 1) {
+		if (n == cap) {
+			struct key *nk;
+
+			cap = cap ? cap * 2 : 64;
+			if (!(nk = realloc(keys, cap * sizeof(*keys))))
+				goto nomem;
+			keys = nk;
+		}
+		keys[n].sku = strdup(db_col_text(p, 0));
+		keys[n].loc = strdup(db_col_text(p, 1));
+		keys[n].st = (int)db_col_int64(p, 2);
+		n++;
+		if (!keys[n - 1].sku || !keys[n - 1].loc)
+			goto nomem;
+	}
+	db_reset(p);
+	if (rc != 0)
+		goto out;
+	if (!(p = state_stmt(s, S_EV_DOC_DEL, err)))
+		goto out;
+	db_bind_int64(p, 1, doc);
+	if (state_step_done(p, err) < 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (recompute(s, keys[i].sku, keys[i].loc, keys[i].st, err) <
+		    0)
+			goto out;
+	ret = 0;
+	goto out;
+nomem:
+	db_reset(p);
+	err_set(err, E_NOMEM, "out of memory");
+out:
+	for (i = 0; i < n; i++) {
+		free(keys[i].sku);
+		free(keys[i].loc);
+	}
+	free(keys);
+	return ret;
+}

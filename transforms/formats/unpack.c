@@ -1,0 +1,297 @@
+/* unpack.c - see unpack.h. */
+#include "unpack.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/io.h"
+
+#define UNPACK_BUF (64 * 1024)
+/* The ratio rule only applies past this many output bytes: partner files
+ * of repeated text legitimately compress very well (a real 2.2 MB EDIFACT
+ * file packs 222:1), and a bomb is only a bomb when it gets big. Size
+ * limits (max_member, max_total) still apply from the first byte. */
+#define RATIO_GRACE (8u << 20)
+
+void unpack_limits_default(struct unpack_limits *l)
+{
+	l->max_members = 10000;
+	l->max_total = (uint64_t)4 << 30;
+	l->max_member = (uint64_t)2 << 30;
+	l->max_ratio = 200;
+	l->max_name = 1024;
+}
+
+enum unpack_kind unpack_sniff(const unsigned char *h, size_t n)
+{
+	if (n >= 4 && h[0] == 'P' && h[1] == 'K' &&
+	    ((h[2] == 3 && h[3] == 4) || (h[2] == 5 && h[3] == 6)))
+		return UNPACK_ZIP;
+	if (n >= 2 && h[0] == 0x1f && h[1] == 0x8b)
+		return UNPACK_GZIP;
+	if (n >= 3 && h[0] == 'B' && h[1] == 'Z' && h[2] == 'h')
+		return UNPACK_BZIP2;
+	if (n >= 6 && !memcmp(h, "\xfd" "7zXZ\0", 6))
+		return UNPACK_XZ;
+	if (n >= 262 && !memcmp(h + 257, "ustar", 5))
+		return UNPACK_TAR;
+	return UNPACK_PLAIN;
+}
+
+const char *unpack_kind_name(enum unpack_kind k)
+{
+	static const char *const names[] = {"plain", "zip", "tar",
+					    "gzip",  "bzip2", "xz"};
+
+	return (unsigned)k <= UNPACK_XZ ? names[k] : "?";
+}
+
+int unpack_sniff_file(const char *path, enum unpack_kind *kind,
+		      struct err *err)
+{
+	unsigned char head[512];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return err_sys(err, "cannot open '%s'", path);
+	n = read(fd, head, sizeof(head));
+	if (n < 0) {
+		err_sys(err, "cannot read '%s'", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	*kind = unpack_sniff(head, (size_t)n);
+	return 0;
+}
+
+/* Why a member name is refused, or NULL. Backslashes count as
+ * separators: Windows tools write them into zip files. */
+static const char *name_refusal(const char *name, unsigned max)
+{
+	const char *p, *seg = name;
+	size_t len = strlen(name);
+
+	if (!len)
+		return "empty member name";
+	if (len > max)
+		return "member name too long";
+	if (name[0] == '/' || name[0] == '\\' ||
+	    (len > 1 && name[1] == ':'))
+		return "absolute member path";
+	for (p = name;; p++) {
+		if (*p == '/' || *p == '\\' || !*p) {
+			if (p - seg == 2 && seg[0] == '.' && seg[1] == '.')
+				return "member path contains '..'";
+			if (!*p)
+				break;
+			seg = p + 1;
+		} else if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			return "control character in member name";
+		}
+	}
+	return NULL;
+}
+
+/* The file name we write a member under: its index and its last path
+ * component with anything but [A-Za-z0-9._-] replaced. */
+static void member_file(char *out, size_t n, const char *dir, uint64_t idx,
+			const char *name)
+{
+	const char *base = name, *p;
+	char clean[200];
+	size_t k = 0;
+
+	for (p = name; *p; p++)
+		if (*p == '/' || *p == '\\')
+			base = p + 1;
+	for (p = base; *p && k + 1 < sizeof(clean); p++) {
+		char c = *p;
+
+		clean[k++] = ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			      (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+			      c == '_')
+				     ? c
+				     : '_';
+	}
+	clean[k] = '\0';
+	if (!k || clean[0] == '.')
+		snprintf(clean, sizeof(clean), "member");
+	snprintf(out, n, "%s/%05llu_%s", dir, (unsigned long long)idx, clean);
+}
+
+static const char *raw_name(const char *path, char *buf, size_t n)
+{
+	const char *base = strrchr(path, '/');
+	size_t len;
+
+	base = base ? base + 1 : path;
+	snprintf(buf, n, "%s", base);
+	len = strlen(buf);
+	if (len > 3 && !strcmp(buf + len - 3, ".gz"))
+		buf[len - 3] = '\0';
+	return buf;
+}
+
+int unpack_archive(const char *path, const char *doc_name,
+		   const char *out_dir,
+		   const struct unpack_limits *lim,
+		   int (*each)(void *ud, const struct unpack_member *m,
+			       struct err *err),
+		   void *ud, struct err *err)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	unsigned char *buf = NULL;
+	uint64_t nmembers = 0, total = 0;
+	int rc = -1, r, fd = -1, raw;
+	char out[4352], rawbuf[512];
+
+	if (!a || !(buf = malloc(UNPACK_BUF))) {
+		err_set(err, E_NOMEM, "out of memory");
+		goto out;
+	}
+	/* Exactly these formats and filters; nothing that runs a program. */
+	archive_read_support_format_zip(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_raw(a);
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_xz(a);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		err_sys(err, "cannot open '%s'", path);
+		goto out;
+	}
+	if (archive_read_open_fd(a, fd, UNPACK_BUF) != ARCHIVE_OK) {
+		err_set(err, E_PARSE, "not a readable archive: %s",
+			archive_error_string(a));
+		goto out;
+	}
+	if (io_mkdirs(out_dir, err) < 0)
+		goto out;
+	for (;;) {
+		struct unpack_member m;
+		struct io_atomic w;
+		char sha[SHA256_HEX_LEN];
+		const char *name;
+		uint64_t size = 0;
+		ssize_t got;
+		int first = 1;
+
+		r = archive_read_next_header(a, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r < ARCHIVE_WARN) {
+			err_set(err, E_PARSE, "corrupt archive after %llu "
+					      "member(s): %s",
+				(unsigned long long)nmembers,
+				archive_error_string(a));
+			goto out;
+		}
+		raw = archive_format(a) == ARCHIVE_FORMAT_RAW;
+		name = raw ? raw_name(doc_name, rawbuf, sizeof(rawbuf))
+			   : archive_entry_pathname(e);
+		if (!name)
+			name = "";
+		if (archive_entry_filetype(e) == AE_IFDIR)
+			continue;
+		if (++nmembers > lim->max_members) {
+			err_set(err, E_PARSE,
+				"more than %llu members (limit)",
+				(unsigned long long)lim->max_members);
+			goto out;
+		}
+		memset(&m, 0, sizeof(m));
+		m.name = name;
+		m.refused = name_refusal(name, lim->max_name);
+		if (m.refused)
+			; /* the name alone rules it out */
+		else if (archive_entry_hardlink(e))
+			m.refused = "hard link";
+		else if (archive_entry_filetype(e) == AE_IFLNK)
+			m.refused = "symbolic link";
+		else if (archive_entry_filetype(e) != AE_IFREG)
+			m.refused = "not a regular file (device, fifo or "
+				    "socket)";
+		else if (archive_entry_is_encrypted(e))
+			m.refused = "encrypted member";
+		if (m.refused) {
+			if (each(ud, &m, err) < 0)
+				goto out;
+			continue;
+		}
+		member_file(out, sizeof(out), out_dir, nmembers, name);
+		if (io_atomic_open(&w, out, err) < 0)
+			goto out;
+		while ((got = archive_read_data(a, buf, UNPACK_BUF)) > 0) {
+			int64_t in = archive_filter_bytes(a, -1);
+
+			if (first) {
+				m.is_archive = unpack_sniff(buf, (size_t)got) !=
+					       UNPACK_PLAIN;
+				first = 0;
+			}
+			size += (uint64_t)got;
+			total += (uint64_t)got;
+			if (size > lim->max_member || total > lim->max_total) {
+				io_atomic_abort(&w);
+				err_set(err, E_PARSE,
+					"member '%s' expands past the size "
+					"limit (%llu bytes in all)",
+					name, (unsigned long long)total);
+				goto out;
+			}
+			if (total > RATIO_GRACE && in > 0 &&
+			    total / (uint64_t)in > lim->max_ratio) {
+				io_atomic_abort(&w);
+				err_set(err, E_PARSE,
+					"compression ratio over %u:1 at member "
+					"'%s' (%llu bytes from %lld): refused "
+					"as a decompression bomb",
+					lim->max_ratio, name,
+					(unsigned long long)total,
+					(long long)in);
+				goto out;
+			}
+			if (io_atomic_write(&w, buf, (size_t)got, err) < 0) {
+				io_atomic_abort(&w);
+				goto out;
+			}
+		}
+		if (got < 0) {
+			io_atomic_abort(&w);
+			if (archive_entry_is_encrypted(e) ||
+			    archive_read_has_encrypted_entries(a) > 0) {
+				m.refused = "encrypted member";
+				if (each(ud, &m, err) < 0)
+					goto out;
+				continue;
+			}
+			err_set(err, E_PARSE, "cannot read member '%s': %s",
+				name, archive_error_string(a));
+			goto out;
+		}
+		if (io_atomic_commit(&w, sha, err) < 0)
+			goto out;
+		m.path = out;
+		m.size = size;
+		m.sha256 = sha;
+		if (each(ud, &m, err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (a)
+		archive_read_free(a);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return rc;
+}

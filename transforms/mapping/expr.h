@@ -1,0 +1,128 @@
+/* expr.h - the expression language shared by inbound and outbound mappings.
+ *
+ * An expression is a value piped through functions:
+ *
+ *     col("Menge") | trim | decimal(comma:true) | multiply(12)
+ *     "EUR"                      a constant (quoted in the expression)
+ *     $as_of                     a context variable
+ *     on_hand if col(S) == "OK" else damaged
+ *
+ * A condition (`when:`, `rules:`, the `if` above) compares expressions:
+ * ==, !=, <, <=, >, >=, in (...), is empty, is not empty, matches "re",
+ * combined with and / or / not and parentheses.
+ *
+ * The language is closed: the function table in expr.c is the whole
+ * library. What a *path* is depends on who embeds the language (CSV
+ * `col(...)`, an outbound row field name), so paths, bare words, variables
+ * and lookups are resolved through hooks (struct expr_scope at compile
+ * time, struct expr_rt at run time). Everything that can be checked before
+ * data is read is checked at compile time, with file:line:col: function
+ * names, argument counts and names, constant arguments (formats, regexes,
+ * time zones, map tables), lookup names.
+ *
+ * Values are byte strings (s, n); s == NULL means absent. Most functions
+ * pass an absent or empty value through unchanged, so `| default(x)` or
+ * `| required` at the end decides what a missing value means.
+ */
+#ifndef STOCKPIPE_EXPR_H
+#define STOCKPIPE_EXPR_H
+
+#include <stddef.h>
+
+#include "lib/arena.h"
+#include "lib/err.h"
+#include "lookup.h"
+#include "transforms/model/tz.h"
+
+struct expr;
+struct expr_cond;
+
+struct expr_val {
+	const char *s;  /* NULL = absent */
+	size_t n;
+};
+
+/* Owner of compiled expressions and what they hold (regexes, zones). */
+struct expr_pool {
+	struct arena arena;
+	void **regs;            /* regex_t *, freed with the pool */
+	size_t nregs, capregs;
+	struct tz **tzs;        /* loaded zones, shared by name */
+	size_t ntz, captz;
+};
+
+void expr_pool_init(struct expr_pool *p);
+void expr_pool_release(struct expr_pool *p);
+
+/* Compile-time view of the embedding module. All hooks may be NULL. */
+struct expr_scope {
+	/* Recognises a path at s (n bytes available). Returns the number of
+	 * bytes it used (> 0) with *id set, 0 when s is not a path, or -1
+	 * with a message in msg (msgn bytes). */
+	int (*path)(void *ud, const char *s, size_t n, int *id, char *msg,
+		    size_t msgn);
+	/* A bare word: returns 1 with *id set when it names something (a
+	 * field), 0 when not. */
+	int (*bare)(void *ud, const char *name, int *id);
+	/* $name: returns 1 with *id set, 0 when unknown. */
+	int (*var)(void *ud, const char *name, int *id);
+	/* A declared lookup table, or NULL. */
+	struct lookup *(*lookup)(void *ud, const char *name);
+	void *ud;
+	int bare_const;         /* unknown bare words are constants */
+	const char *bare_what;  /* "field" / "row field": for messages */
+	/* Where the text starts, for file:line:col in errors. */
+	const char *file;
+	unsigned long line;
+	unsigned col;
+};
+
+/* Run-time hooks. col is set to the 1-based input column of the last path
+ * read, so a reject can point at it. */
+struct expr_rt {
+	int (*path)(void *ud, int id, struct expr_val *out, unsigned *col,
+		    struct err *err);
+	int (*bare)(void *ud, int id, struct expr_val *out, struct err *err);
+	int (*var)(void *ud, int id, struct expr_val *out, struct err *err);
+	void *ud;
+	struct arena *a;        /* temporaries; reset by the caller */
+	unsigned col;
+	int first_bare;         /* id of the first bare word read, or -1 */
+};
+
+/* Compiles text (n bytes). literal: take text as a constant as it stands
+ * (mapping files do not use this: YAML quoting only escapes YAML, the
+ * expression inside is parsed either way, see docs/mapping.md). Returns 0 or -1 with err (E_CONFIG) at
+ * sc->file:line:col+offset. The expression lives in pool. */
+int expr_compile(struct expr_pool *pool, const struct expr_scope *sc,
+		 const char *text, size_t n, int literal, struct expr **out,
+		 struct err *err);
+int expr_cond_compile(struct expr_pool *pool, const struct expr_scope *sc,
+		      const char *text, size_t n, struct expr_cond **out,
+		      struct err *err);
+
+/* Evaluates e. On failure returns -1 with err (E_MAP, reason like
+ * "not a number: '12,5x'"). */
+int expr_eval(const struct expr *e, struct expr_rt *rt, struct expr_val *out,
+	      struct err *err);
+int expr_cond_eval(const struct expr_cond *c, struct expr_rt *rt, int *res,
+		   struct err *err);
+
+/* True when e is a plain constant; *s receives it. */
+int expr_is_const(const struct expr *e, const char **s);
+/* Calls cb with every value e can produce when that set is closed (a
+ * constant, a map() with constant results, if/else of those). Returns 1
+ * when closed, 0 otherwise (cb not called). col is the 1-based column of
+ * the value in the source line, for errors. */
+int expr_each_output(const struct expr *e,
+		     int (*cb)(void *ud, const char *v, unsigned col),
+		     void *ud);
+/* True when condition c reads bare word id (a field) somewhere. */
+int expr_cond_uses_bare(const struct expr_cond *c, int id);
+/* True when e reads a path or a bare word somewhere. */
+int expr_uses_input(const struct expr *e);
+
+/* The function names, NULL-terminated (for docs and tests). */
+extern const char *const expr_function_names[];
+
+#endif

@@ -1,0 +1,56 @@
+/* filepat.h - a source's file-name patterns: shell globs with named
+ * captures (docs/configuration.md "pattern", docs/mapping.md "$file.*").
+ *
+ *     stock_*.csv                          a glob, matched by fnmatch(3)
+ *                                          exactly as conn_glob_match()
+ *     stock_{store}_{date:%Y%m%d}.csv      captures: store, date
+ *
+ * {name} matches like * but never across '/', taking the shortest text
+ * that lets the rest of the pattern match. {name:FORMAT} matches the text
+ * FORMAT describes, with fixed widths: %Y four digits, %y %m %d %H %M %S
+ * two digits, %b a three-letter English month name, %% a percent sign,
+ * any other character itself. Its value is that time as ISO-8601 UTC
+ * ("2026-11-20T00:00:00Z"), the form of canonical times (dt.h).
+ * Outside a character class `{` always starts a capture; `\{` is a
+ * literal brace. Names match the shape only: a date capture whose digits
+ * are no date (month 13) still matches, and filepat_match() reports it,
+ * so such a file is fetched and quarantined with the reason instead of
+ * being left behind unseen.
+ */
+#ifndef STOCKPIPE_FILEPAT_H
+#define STOCKPIPE_FILEPAT_H
+
+#include <stddef.h>
+
+#include "lib/err.h"
+
+#define FILEPAT_MAX_CAPS 8
+#define FILEPAT_NAME_MAX 32   /* capture name, with its NUL */
+#define FILEPAT_VALUE_MAX 256 /* capture value, with its NUL */
+
+/* The captures of one match, in pattern order. */
+struct filepat_caps {
+	size_t n;
+	char name[FILEPAT_MAX_CAPS][FILEPAT_NAME_MAX];
+	char value[FILEPAT_MAX_CAPS][FILEPAT_VALUE_MAX];
+};
+
+/* Checks pat's syntax: well-formed captures, known directives, a year
+ * in every date format, no name twice, no reserved name (name, mtime,
+ * fetched_at are facts of every file). Returns 0, or -1 with err
+ * (E_CONFIG, reason only: the caller locates it). */
+int filepat_check(const char *pat, struct err *err);
+
+/* Copies the capture names of a checked pattern into names (at most max),
+ * in order; returns how many there are. */
+size_t filepat_names(const char *pat, char names[][FILEPAT_NAME_MAX],
+		     size_t max);
+
+/* Matches name against a checked pattern. Returns 1 when it matches
+ * (caps filled when not NULL), 0 when not, -1 when it matches but a
+ * capture cannot be given (a date capture that is no date, a value past
+ * FILEPAT_VALUE_MAX bytes) with err (E_PARSE) naming the file and why. */
+int filepat_match(const char *pat, const char *name,
+		  struct filepat_caps *caps, struct err *err);
+
+#endif

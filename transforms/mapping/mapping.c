@@ -1,0 +1,1495 @@
+/* mapping.c - see mapping.h; the language is documented in docs/mapping.md.
+ *
+ * Compile once, stream many: mapping_load() turns the YAML into expression
+ * trees (expr.c), loads lookup tables, and checks everything that can be
+ * checked without data. mapping_run() then reads one document row by row;
+ * all per-row values live in an arena that is reset for every row, so the
+ * steady state allocates nothing.
+ *
+ * A row is all-or-nothing: when any record it produces fails (a field, the
+ * canonical validation or a rule), the row is rejected once and none of
+ * its records is emitted. A partner row is one fact; half of it loaded
+ * would be harder to repair than none (replaying the fixed row then yields
+ * the same txn_ids for every record).
+ */
+#include "mapping.h"
+
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "lib/io.h"
+#include "lib/ytree.h"
+#include "transforms/formats/csv_reader.h"
+#include "expr.h"
+#include "lookup.h"
+#include "mapping_int.h"
+#include "transforms/outbound/outbound.h"
+
+enum path_kind { P_COL_INDEX, P_COL_NAME, P_PREAMBLE };
+
+struct map_path {
+	enum path_kind kind;
+	int index;              /* 0-based column, or preamble line */
+	const char *name;       /* P_COL_NAME */
+	unsigned long line;     /* where it is used (for header errors) */
+	unsigned col;
+};
+
+static const struct map_driver map_driver_csv;
+
+/* ------------------------------------------------------------------ */
+/* Compile-time scope hooks                                             */
+
+static int add_path(struct mapping *m, const struct map_path *p)
+{
+	size_t i;
+
+	for (i = 0; i < m->npaths; i++) {
+		const struct map_path *q = &m->paths[i];
+
+		if (q->kind == p->kind && q->index == p->index &&
+		    (!p->name || (q->name && !strcmp(q->name, p->name))))
+			return (int)i;
+	}
+	if (m->npaths == m->cappaths) {
+		size_t cap = m->cappaths ? m->cappaths * 2 : 16;
+		struct map_path *n = realloc(m->paths, cap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		m->paths = n;
+		m->cappaths = cap;
+	}
+	m->paths[m->npaths] = *p;
+	return (int)m->npaths++;
+}
+
+/* CSV paths: col("Name"), col(Name), col(3), preamble(1). */
+static int csv_path(void *ud, const char *s, size_t n, int *id, char *msg,
+		    size_t msgn)
+{
+	struct mapping *m = ud;
+	struct map_path p = {P_COL_INDEX, 0, NULL, m->cur_line, m->cur_col};
+	size_t i, k, a, b;
+	int pre = 0;
+
+	if (n >= 4 && !memcmp(s, "col(", 4))
+		k = 4;
+	else if (n >= 9 && !memcmp(s, "preamble(", 9))
+		k = 9, pre = 1;
+	else
+		return 0;
+	for (i = k; i < n && s[i] != ')'; i++)
+		if (s[i] == '"' || s[i] == '\'') {
+			char q = s[i++];
+
+			while (i < n && s[i] != q)
+				i++;
+		}
+	if (i >= n) {
+		snprintf(msg, msgn, "missing ')' after %s(", pre ? "preamble" : "col");
+		return -1;
+	}
+	a = k;
+	b = i;
+	while (a < b && s[a] == ' ')
+		a++;
+	while (b > a && s[b - 1] == ' ')
+		b--;
+	if (a < b && (s[a] == '"' || s[a] == '\'') && s[b - 1] == s[a] &&
+	    b - a >= 2) {
+		a++;
+		b--;
+		p.kind = P_COL_NAME;
+	} else if (a < b && s[a] >= '0' && s[a] <= '9') {
+		size_t j;
+		long v = 0;
+
+		for (j = a; j < b; j++) {
+			if (s[j] < '0' || s[j] > '9' || v > 100000) {
+				snprintf(msg, msgn, "bad column number '%.*s'",
+					 (int)(b - a), s + a);
+				return -1;
+			}
+			v = v * 10 + (s[j] - '0');
+		}
+		if (v < 1) {
+			snprintf(msg, msgn, "columns are counted from 1");
+			return -1;
+		}
+		p.index = (int)v - 1;
+	} else {
+		p.kind = P_COL_NAME;
+	}
+	if (a == b) {
+		snprintf(msg, msgn, "%s() needs a column name or number",
+			 pre ? "preamble" : "col");
+		return -1;
+	}
+	if (pre) {
+		if (p.kind != P_COL_INDEX ||
+		    (unsigned)p.index >= m->csv.skip_lines) {
+			snprintf(msg, msgn,
+				 "preamble(N) reads one of the %u line(s) declared by input.skip_lines",
+				 m->csv.skip_lines);
+			return -1;
+		}
+		p.kind = P_PREAMBLE;
+	} else if (m->in_context) {
+		snprintf(msg, msgn,
+			 "col() cannot be used in context: context is evaluated once per document, before the first row (use it in fields)");
+		return -1;
+	}
+	if (p.kind == P_COL_NAME) {
+		char *name = arena_strndup(&m->pool.arena, s + a, b - a);
+
+		if (!name) {
+			snprintf(msg, msgn, "out of memory");
+			return -1;
+		}
+		p.name = name;
+		if (!m->csv.header) {
+			/* Headerless: names come from input.columns. */
+			size_t j;
+
+			for (j = 0; j < m->ncolumns; j++)
+				if (!strcmp(m->columns[j], name))
+					break;
+			if (j == m->ncolumns) {
+				snprintf(msg, msgn,
+					 m->ncolumns ? "no column '%s' in input.columns"
+						     : "col(\"%s\") needs a header row (input.header: true) or input.columns; or use col(N)",
+					 name);
+				return -1;
+			}
+			p.kind = P_COL_INDEX;
+			p.index = (int)j;
+			p.name = NULL;
+		}
+	}
+	*id = add_path(m, &p);
+	if (*id < 0) {
+		snprintf(msg, msgn, "out of memory");
+		return -1;
+	}
+	return (int)i + 1;
+}
+
+static struct lookup *scope_lookup(void *ud, const char *name)
+{
+	struct mapping *m = ud;
+	size_t i;
+
+	for (i = 0; i < m->nlookups; i++)
+		if (!strcmp(lookup_name(m->lookups[i]), name))
+			return m->lookups[i];
+	return NULL;
+}
+
+static int scope_field(void *ud, const char *name, int *id)
+{
+	struct mapping *m = ud;
+	int i = canon_field_index(m->cur_kind, name);
+
+	if (i < 0)
+		return 0;
+	*id = i;
+	return 1;
+}
+
+void map_scope_at(struct mapping *m, struct expr_scope *sc,
+		  const struct ynode *n)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->path = m->drv_ops ? m->drv_ops->path : csv_path;
+	sc->var = map_var_scope;
+	sc->lookup = scope_lookup;
+	sc->ud = m;
+	sc->bare_const = 1;
+	sc->file = m->path;
+	sc->line = n->line;
+	/* A quoted scalar's text starts after its quote. */
+	sc->col = n->col + (n->quoted ? 1 : 0);
+	m->cur_line = n->line;
+	m->cur_col = n->col;
+	m->cur_text = n->value;
+	m->cur_tcol = sc->col;
+}
+
+/* ------------------------------------------------------------------ */
+/* Compile                                                              */
+
+static int check_keys(struct mapping *m, const struct ynode *map,
+		      const char *allowed, const char *what, struct err *err)
+{
+	size_t i;
+
+	for (i = 0; i < map->n; i += 2) {
+		char pat[96];
+		const struct ynode *k = map->items[i];
+
+		snprintf(pat, sizeof(pat), ",%s,", k->value ? k->value : "");
+		if (!k->value || !strstr(allowed, pat)) {
+			char list[256];
+			size_t j, o = 0;
+
+			/* ",a,b," -> "a, b" */
+			for (j = 1; allowed[j] && o + 3 < sizeof(list); j++) {
+				if (allowed[j] == ',') {
+					if (allowed[j + 1]) {
+						list[o++] = ',';
+						list[o++] = ' ';
+					}
+				} else {
+					list[o++] = allowed[j];
+				}
+			}
+			list[o] = '\0';
+			return ynode_err(m->yt, k, err, E_CONFIG,
+					 "unknown key '%s' in %s (known: %s)",
+					 k->value ? k->value : "?", what, list);
+		}
+	}
+	return 0;
+}
+
+static const char *scalar(struct mapping *m, const struct ynode *map,
+			  const char *key, const char *def, struct err *err,
+			  int *bad_out)
+{
+	const struct ynode *n = ynode_get(map, key);
+
+	*bad_out = 0;
+	if (!n)
+		return def;
+	if (n->type != Y_SCALAR) {
+		*bad_out = 1;
+		ynode_err(m->yt, n, err, E_CONFIG, "'%s' must be a single value",
+			  key);
+		return NULL;
+	}
+	return n->value;
+}
+
+static int parse_char(struct mapping *m, const struct ynode *in,
+		      const char *key, char *out, struct err *err)
+{
+	const struct ynode *n = ynode_get(in, key);
+
+	if (!n)
+		return 0;
+	if (n->type == Y_SCALAR && (!strcmp(n->value, "tab") ||
+				    !strcmp(n->value, "\\t"))) {
+		*out = '\t';
+		return 0;
+	}
+	if (n->type != Y_SCALAR || n->len != 1)
+		return ynode_err(m->yt, n, err, E_CONFIG,
+				 "'%s' is one character (or \"tab\")", key);
+	*out = n->value[0];
+	return 0;
+}
+
+static int parse_uint(struct mapping *m, const struct ynode *in,
+		      const char *key, unsigned long max, unsigned long *out,
+		      struct err *err)
+{
+	const struct ynode *n = ynode_get(in, key);
+	char *end;
+
+	if (!n)
+		return 0;
+	if (n->type == Y_SCALAR) {
+		unsigned long v = strtoul(n->value, &end, 10);
+
+		if (*n->value && !*end && v <= max) {
+			*out = v;
+			return 0;
+		}
+	}
+	return ynode_err(m->yt, n, err, E_CONFIG,
+			 "'%s' is a whole number up to %lu", key, max);
+}
+
+static int parse_bool(struct mapping *m, const struct ynode *in,
+		      const char *key, int *out, struct err *err)
+{
+	const struct ynode *n = ynode_get(in, key);
+
+	if (!n)
+		return 0;
+	if (n->type == Y_SCALAR && (!strcmp(n->value, "true") ||
+				    !strcmp(n->value, "yes"))) {
+		*out = 1;
+		return 0;
+	}
+	if (n->type == Y_SCALAR && (!strcmp(n->value, "false") ||
+				    !strcmp(n->value, "no"))) {
+		*out = 0;
+		return 0;
+	}
+	return ynode_err(m->yt, n, err, E_CONFIG, "'%s' is true or false",
+			 key);
+}
+
+/* The drivers other than csv (which compile_input() handles itself). */
+static const struct map_driver *map_driver_find(const char *format)
+{
+	static const struct map_driver *const drivers[] = {
+		&map_driver_xml, &map_driver_x12, &map_driver_edifact, NULL};
+	size_t i;
+
+	for (i = 0; drivers[i]; i++)
+		if (!strcmp(drivers[i]->format, format))
+			return drivers[i];
+	return NULL;
+}
+
+int map_check_keys(struct mapping *m, const struct ynode *map,
+		   const char *allowed, const char *what, struct err *err)
+{
+	return check_keys(m, map, allowed, what, err);
+}
+
+int map_parse_uint(struct mapping *m, const struct ynode *in,
+		   const char *key, unsigned long max, unsigned long *out,
+		   struct err *err)
+{
+	return parse_uint(m, in, key, max, out, err);
+}
+
+int map_parse_bool(struct mapping *m, const struct ynode *in,
+		   const char *key, int *out, struct err *err)
+{
+	return parse_bool(m, in, key, out, err);
+}
+
+static int csv_each(struct mapping *m, const struct ynode *en, int *anchor,
+		    struct err *err)
+{
+	*anchor = 0;
+	if (en && (en->type != Y_SCALAR || strcmp(en->value, "row")))
+		return ynode_err(m->yt, en, err, E_CONFIG,
+				 "for csv input each: is 'row' (one scope per row)");
+	return 0;
+}
+
+static int compile_input(struct mapping *m, struct err *err)
+{
+	const struct ynode *in = ynode_get(m->yt->root, "input");
+	const struct ynode *f, *cols;
+	unsigned long v;
+	int b;
+
+	if (!in)
+		return ynode_err(m->yt, m->yt->root, err, E_CONFIG,
+				 "missing 'input:' (at least input: { format: csv })");
+	if (in->type != Y_MAP)
+		return ynode_err(m->yt, in, err, E_CONFIG, "'input' must be a map");
+	f = ynode_get(in, "format");
+	if (!f || f->type != Y_SCALAR)
+		return ynode_err(m->yt, f ? f : in, err, E_CONFIG,
+				 "input needs 'format: csv' (or x12, edifact, xml)");
+	if ((m->drv_ops = map_driver_find(f->value)) != NULL) {
+		m->format = m->drv_ops->format;
+		if (check_keys(m, in, m->drv_ops->input_keys, "input", err))
+			return -1;
+		return m->drv_ops->compile_input(m, in, err);
+	}
+	if (strcmp(f->value, "csv"))
+		return ynode_err(m->yt, f, err, E_CONFIG,
+				 "unknown format '%s' (csv, x12, edifact or xml)",
+				 f->value);
+	m->drv_ops = &map_driver_csv;
+	m->format = "csv";
+	if (check_keys(m, in,
+		       ",format,header,columns,delimiter,quote,encoding,trim,comment,skip_lines,max_record,max_field,ragged,",
+		       "input", err))
+		return -1;
+	csv_reader_opts_init(&m->csv);
+	m->csv.max_record = 1u << 20;
+	if (parse_bool(m, in, "header", &m->csv.header, err) ||
+	    parse_char(m, in, "delimiter", &m->csv.delimiter, err) ||
+	    parse_char(m, in, "quote", &m->csv.quote, err) ||
+	    parse_char(m, in, "comment", &m->csv.comment, err) ||
+	    parse_bool(m, in, "trim", &m->csv.trim, err))
+		return -1;
+	m->csv.encoding = scalar(m, in, "encoding", NULL, err, &b);
+	if (b)
+		return -1;
+	if (m->csv.encoding) {
+		/* Fail at load, not on the first document. */
+		struct csv_reader *r;
+		struct err e2 = ERR_INIT;
+		struct csv_reader_opts o = m->csv;
+
+		o.header = 0;
+		if (csv_reader_open(&r, "/dev/null", "/dev/null", &o, &e2)) {
+			if (e2.code == E_CONFIG)
+				return ynode_err(m->yt, ynode_get(in, "encoding"),
+						 err, E_CONFIG,
+						 "unknown encoding '%s'",
+						 m->csv.encoding);
+		} else {
+			csv_reader_free(r);
+		}
+	}
+	v = 0;
+	if (parse_uint(m, in, "skip_lines", 1000, &v, err))
+		return -1;
+	m->csv.skip_lines = (unsigned)v;
+	v = m->csv.max_record;
+	if (parse_uint(m, in, "max_record", 1ul << 30, &v, err))
+		return -1;
+	m->csv.max_record = v ? v : 1u << 20;
+	v = 0;
+	if (parse_uint(m, in, "max_field", 1ul << 30, &v, err))
+		return -1;
+	m->csv.max_field = v;
+	{
+		const char *r = scalar(m, in, "ragged", "reject", err, &b);
+
+		if (b)
+			return -1;
+		if (!strcmp(r, "allow"))
+			m->ragged_allow = 1;
+		else if (strcmp(r, "reject"))
+			return ynode_err(m->yt, ynode_get(in, "ragged"), err,
+					 E_CONFIG, "ragged: is reject or allow");
+	}
+	cols = ynode_get(in, "columns");
+	if (cols) {
+		size_t i;
+
+		if (cols->type != Y_SEQ || !cols->n)
+			return ynode_err(m->yt, cols, err, E_CONFIG,
+					 "columns: is a list of column names");
+		if (m->csv.header)
+			return ynode_err(m->yt, cols, err, E_CONFIG,
+					 "columns: names a headerless file's columns; set header: false");
+		m->columns = arena_alloc(&m->pool.arena,
+					 cols->n * sizeof(*m->columns));
+		if (!m->columns)
+			return err_set(err, E_NOMEM, "out of memory");
+		for (i = 0; i < cols->n; i++) {
+			if (cols->items[i]->type != Y_SCALAR)
+				return ynode_err(m->yt, cols->items[i], err,
+						 E_CONFIG, "column names are text");
+			m->columns[i] = cols->items[i]->value;
+		}
+		m->ncolumns = cols->n;
+	}
+	return 0;
+}
+
+static char *join_dir(struct mapping *m, const char *rel)
+{
+	char *p;
+
+	if (rel[0] == '/')
+		return arena_strdup(&m->pool.arena, rel);
+	p = arena_printf(&m->pool.arena, "%s/%s", m->dir, rel);
+	return p;
+}
+
+static int compile_lookups(struct mapping *m, struct err *err)
+{
+	const struct ynode *ls = ynode_get(m->yt->root, "lookups");
+	size_t i;
+
+	if (!ls)
+		return 0;
+	if (ls->type != Y_MAP)
+		return ynode_err(m->yt, ls, err, E_CONFIG,
+				 "lookups: maps names to { file:, key:, value: }");
+	for (i = 0; i < ls->n; i += 2) {
+		const struct ynode *k = ls->items[i], *d = ls->items[i + 1];
+		struct lookup_opts o = {0};
+		const char *file, *miss;
+		struct lookup *l;
+		char *path;
+		int b;
+
+		if (m->nlookups == sizeof(m->lookups) / sizeof(m->lookups[0]))
+			return ynode_err(m->yt, k, err, E_CONFIG,
+					 "too many lookups (32)");
+		if (d->type != Y_MAP)
+			return ynode_err(m->yt, d, err, E_CONFIG,
+					 "lookup '%s' needs { file:, key:, value: }",
+					 k->value);
+		if (check_keys(m, d,
+			       ",file,key,value,missing,delimiter,encoding,ignore_case,",
+			       "a lookup", err))
+			return -1;
+		file = scalar(m, d, "file", NULL, err, &b);
+		if (b)
+			return -1;
+		o.key = scalar(m, d, "key", NULL, err, &b);
+		if (b)
+			return -1;
+		o.value = scalar(m, d, "value", NULL, err, &b);
+		if (b)
+			return -1;
+		o.encoding = scalar(m, d, "encoding", NULL, err, &b);
+		if (b)
+			return -1;
+		if (!file || !o.key || !o.value)
+			return ynode_err(m->yt, d, err, E_CONFIG,
+					 "lookup '%s' needs file:, key: and value:",
+					 k->value);
+		if (parse_char(m, d, "delimiter", &o.delimiter, err) ||
+		    parse_bool(m, d, "ignore_case", &o.ignore_case, err))
+			return -1;
+		if (!(path = join_dir(m, file)))
+			return err_set(err, E_NOMEM, "out of memory");
+		if (!io_exists(path))
+			return ynode_err(m->yt, ynode_get(d, "file"), err,
+					 E_CONFIG, "lookup file '%s' not found",
+					 path);
+		if (lookup_load(path, k->value, &o, &l, err))
+			return -1;
+		m->lookups[m->nlookups++] = l;
+		miss = scalar(m, d, "missing", "reject", err, &b);
+		if (b)
+			return -1;
+		if (!strcmp(miss, "reject")) {
+			lookup_set_missing(l, LOOKUP_REJECT, NULL);
+		} else if (!strcmp(miss, "keep")) {
+			lookup_set_missing(l, LOOKUP_KEEP, NULL);
+		} else if (!strncmp(miss, "default(", 8) &&
+			   miss[strlen(miss) - 1] == ')') {
+			char v[256];
+			size_t n = strlen(miss) - 9;
+
+			if (n >= sizeof(v))
+				n = sizeof(v) - 1;
+			memcpy(v, miss + 8, n);
+			v[n] = '\0';
+			if (n >= 2 && (v[0] == '"' || v[0] == '\'') &&
+			    v[n - 1] == v[0]) {
+				memmove(v, v + 1, n - 2);
+				v[n - 2] = '\0';
+			}
+			if (lookup_set_missing(l, LOOKUP_DEFAULT, v))
+				return err_set(err, E_NOMEM, "out of memory");
+		} else {
+			return ynode_err(m->yt, ynode_get(d, "missing"), err,
+					 E_CONFIG,
+					 "missing: is reject, keep or default(\"value\")");
+		}
+	}
+	return 0;
+}
+
+struct enum_check {
+	struct mapping *m;
+	const struct canon_field *f;
+	const struct ynode *n;
+	struct err *err;
+};
+
+static int enum_cb(void *ud, const char *v, unsigned col)
+{
+	struct enum_check *ec = ud;
+	const char *p = ec->f->enum_values;
+	size_t n = strlen(v);
+
+	while (p && *p) {
+		const char *bar = strchr(p, '|');
+		size_t len = bar ? (size_t)(bar - p) : strlen(p);
+
+		if (len == n && !memcmp(p, v, n))
+			return 0;
+		p = bar ? bar + 1 : NULL;
+	}
+	err_at(ec->err, E_CONFIG, ec->m->path, ec->n->line, col,
+	       "'%s' is not a valid %s (one of %s)", v, ec->f->name,
+	       ec->f->enum_values);
+	return 1;
+}
+
+static int compile_cond(struct mapping *m, const struct ynode *n,
+			struct expr_cond **out, struct err *err)
+{
+	struct expr_scope sc;
+	char what[64];
+
+	if (n->type != Y_SCALAR)
+		return ynode_err(m->yt, n, err, E_CONFIG,
+				 "a condition is one line of text");
+	map_scope_at(m, &sc, n);
+	sc.bare = scope_field;
+	sc.bare_const = 0;
+	snprintf(what, sizeof(what), "field of kind %s",
+		 canon_kind_name(m->cur_kind));
+	sc.bare_what = what;
+	return expr_cond_compile(&m->pool, &sc, n->value, n->len, out, err);
+}
+
+static int compile_record(struct mapping *m, const struct ynode *rn,
+			  struct map_record *r, struct err *err)
+{
+	const struct ynode *kn, *fn, *en, *wn, *rl;
+	const struct canon_field *cf;
+	size_t nf, i, j;
+	int kind;
+
+	if (rn->type != Y_MAP)
+		return ynode_err(m->yt, rn, err, E_CONFIG,
+				 "a record is a map with kind: and fields:");
+	{
+		const char *extra = map_driver_record_keys(m->drv_ops);
+		char keys[160];
+
+		snprintf(keys, sizeof(keys), ",kind,each,when,fields,rules%s",
+			 extra ? extra : ",");
+		if (check_keys(m, rn, keys, "a record", err))
+			return -1;
+	}
+	m->cur_record = rn;
+	kn = ynode_get(rn, "kind");
+	if (!kn || kn->type != Y_SCALAR)
+		return ynode_err(m->yt, kn ? kn : rn, err, E_CONFIG,
+				 "record needs kind: item, location, price or stock");
+	kind = canon_kind_from_name(kn->value);
+	if (kind < 0)
+		return ynode_err(m->yt, kn, err, E_CONFIG,
+				 "unknown kind '%s' (item, location, price or stock)",
+				 kn->value);
+	r->kind = (enum canon_kind)kind;
+	r->txn = canon_txn_field(r->kind);
+	m->cur_kind = r->kind;
+	en = ynode_get(rn, "each");
+	if (m->drv_ops->compile_each(m, en, &r->anchor, err))
+		return -1;
+	fn = ynode_get(rn, "fields");
+	if (!fn || fn->type != Y_MAP)
+		return ynode_err(m->yt, fn ? fn : rn, err, E_CONFIG,
+				 "record needs fields: (canonical field: expression)");
+	cf = canon_fields(r->kind, &nf);
+	for (i = 0; i < fn->n; i += 2) {
+		const struct ynode *k = fn->items[i], *v = fn->items[i + 1];
+		int idx = canon_field_index(r->kind, k->value);
+		struct expr_scope sc;
+
+		if (idx < 0) {
+			char list[300];
+			size_t o = 0;
+
+			for (j = 0; j < nf && o + 40 < sizeof(list); j++)
+				o += (size_t)snprintf(list + o, sizeof(list) - o,
+						      "%s%s", j ? ", " : "",
+						      cf[j].name);
+			return ynode_err(m->yt, k, err, E_CONFIG,
+					 "kind '%s' has no field '%s' (fields: %s)",
+					 canon_kind_name(r->kind), k->value,
+					 list);
+		}
+		if (r->fields[idx])
+			return ynode_err(m->yt, k, err, E_CONFIG,
+					 "field '%s' is mapped twice", k->value);
+		if (v->type != Y_SCALAR)
+			return ynode_err(m->yt, v, err, E_CONFIG,
+					 "field '%s' takes one expression",
+					 k->value);
+		map_scope_at(m, &sc, v);
+		if (expr_compile(&m->pool, &sc, v->value, v->len, 0,
+				 &r->fields[idx], err))
+			return -1;
+		r->fcol[idx] = v->col;
+	}
+	wn = ynode_get(rn, "when");
+	if (wn && compile_cond(m, wn, &r->when, err))
+		return -1;
+	/* Enum fields with a closed set of values (constants, map results)
+	 * are checked now, unless when: looks at the field: then a value
+	 * outside the enum is how the analyst marks rows to filter out
+	 * (map(QP: on_order_ignored) + when: state != "on_order_ignored"). */
+	for (i = 0; i < fn->n; i += 2) {
+		const struct ynode *v = fn->items[i + 1];
+		int idx = canon_field_index(r->kind, fn->items[i]->value);
+		struct enum_check ec = {m, &cf[idx], v, err};
+
+		if (cf[idx].type != CT_ENUM ||
+		    (r->when && expr_cond_uses_bare(r->when, idx)))
+			continue;
+		if (expr_each_output(r->fields[idx], enum_cb, &ec) && err->code)
+			return -1;
+	}
+	for (i = 0; i < nf; i++)
+		if ((cf[i].flags & CF_REQUIRED) && !cf[i].def && !r->fields[i])
+			return ynode_err(m->yt, ynode_key(rn, "fields"), err,
+					 E_CONFIG,
+					 "kind '%s' needs field '%s' (map it, or set a constant)",
+					 canon_kind_name(r->kind), cf[i].name);
+	rl = ynode_get(rn, "rules");
+	if (rl) {
+		if (rl->type != Y_SEQ)
+			return ynode_err(m->yt, rl, err, E_CONFIG,
+					 "rules: is a list of { check:, message: }");
+		for (i = 0; i < rl->n; i++) {
+			const struct ynode *it = rl->items[i], *ck = it;
+			struct map_rule *ru;
+
+			if (r->nrules == MAP_MAX_RULES)
+				return ynode_err(m->yt, it, err, E_CONFIG,
+						 "too many rules");
+			ru = &r->rules[r->nrules];
+			if (it->type == Y_MAP) {
+				int b;
+
+				if (check_keys(m, it, ",check,message,",
+					       "a rule", err))
+					return -1;
+				ck = ynode_get(it, "check");
+				if (!ck)
+					return ynode_err(m->yt, it, err,
+							 E_CONFIG,
+							 "a rule needs check:");
+				ru->message = scalar(m, it, "message", NULL,
+						     err, &b);
+				if (b)
+					return -1;
+			}
+			if (compile_cond(m, ck, &ru->cond, err))
+				return -1;
+			ru->text = ck->value;
+			r->nrules++;
+		}
+	}
+	return 0;
+}
+
+static int compile_tests(struct mapping *m, struct err *err)
+{
+	const struct ynode *t = ynode_get(m->yt->root, "tests");
+	size_t i;
+
+	if (!t)
+		return 0;
+	if (t->type != Y_SEQ)
+		return ynode_err(m->yt, t, err, E_CONFIG,
+				 "tests: is a list of { input:, expect: }");
+	m->tests = arena_alloc(&m->pool.arena, (t->n + 1) * sizeof(*m->tests));
+	if (!m->tests)
+		return err_set(err, E_NOMEM, "out of memory");
+	for (i = 0; i < t->n; i++) {
+		const struct ynode *it = t->items[i];
+		const char *in, *ex, *src, *pat;
+		struct err pe = ERR_INIT;
+		int b1, b2, b3, b4;
+
+		if (it->type != Y_MAP)
+			return ynode_err(m->yt, it, err, E_CONFIG,
+					 "a test is { input: FILE, expect: FILE }");
+		if (check_keys(m, it, ",input,expect,source,pattern,", "a test",
+			       err))
+			return -1;
+		in = scalar(m, it, "input", NULL, err, &b1);
+		ex = scalar(m, it, "expect", NULL, err, &b2);
+		src = scalar(m, it, "source", "", err, &b3);
+		pat = scalar(m, it, "pattern", NULL, err, &b4);
+		if (b1 || b2 || b3 || b4)
+			return -1;
+		if (pat && filepat_check(pat, &pe) < 0)
+			return ynode_err(m->yt, ynode_get(it, "pattern"), err,
+					 E_CONFIG, "pattern '%s': %s", pat,
+					 pe.reason);
+		if (!in || !ex)
+			return ynode_err(m->yt, it, err, E_CONFIG,
+					 "a test needs input: and expect:");
+		m->tests[i].input = join_dir(m, in);
+		m->tests[i].expect = join_dir(m, ex);
+		m->tests[i].source = src;
+		m->tests[i].pattern = pat;
+		m->tests[i].line = it->line;
+		if (!m->tests[i].input || !m->tests[i].expect)
+			return err_set(err, E_NOMEM, "out of memory");
+	}
+	m->ntests = t->n;
+	return 0;
+}
+
+static void add_hint(struct err *err)
+{
+	/* libyaml's message for `decimal(comma: true)` in a plain value. */
+	if (strstr(err->reason, "mapping values are not allowed")) {
+		size_t n = strlen(err->reason);
+
+		snprintf(err->reason + n, sizeof(err->reason) - n, "%s",
+			 " (inside an expression write name:value without a space, e.g. decimal(comma:true), or quote the whole expression with '...')");
+	}
+}
+
+int mapping_load(const char *path, struct mapping **out, struct err *err)
+{
+	struct mapping *m = calloc(1, sizeof(*m));
+	const struct ynode *root, *recs, *nm;
+	char *tmp;
+	size_t i;
+	int rc = -1;
+
+	*out = NULL;
+	if (!m)
+		return err_set(err, E_NOMEM, "out of memory");
+	expr_pool_init(&m->pool);
+	m->path = strdup(path);
+	tmp = strdup(path);
+	if (!m->path || !tmp) {
+		free(tmp);
+		err_set(err, E_NOMEM, "out of memory");
+		goto cleanup;
+	}
+	m->dir = strdup(dirname(tmp));
+	free(tmp);
+	if (!m->dir) {
+		err_set(err, E_NOMEM, "out of memory");
+		goto cleanup;
+	}
+	if (sha256_file(path, m->sha, NULL, err))
+		goto cleanup;
+	if (ytree_load_file(path, &m->yt, err)) {
+		add_hint(err);
+		goto cleanup;
+	}
+	root = m->yt->root;
+	if (!root || root->type != Y_MAP) {
+		err_at(err, E_CONFIG, path, 1, 1,
+		       "a mapping file is a map (mapping:, input:, records:)");
+		goto cleanup;
+	}
+	if (ynode_get(root, "outbound")) {
+		ynode_err(m->yt, ynode_key(root, "outbound"), err, E_CONFIG,
+			  "this is an outbound mapping, not an inbound one");
+		goto cleanup;
+	}
+	if (check_keys(m, root,
+		       ",mapping,description,input,lookups,units,context,"
+		       "records,tests,",
+		       "the mapping", err))
+		goto cleanup;
+	nm = ynode_get(root, "mapping");
+	if (nm && nm->type == Y_SCALAR) {
+		m->name = strdup(nm->value);
+	} else {
+		const char *b = strrchr(path, '/');
+
+		m->name = strdup(b ? b + 1 : path);
+		if (m->name && strrchr(m->name, '.'))
+			*strrchr(m->name, '.') = '\0';
+	}
+	if (!m->name) {
+		err_set(err, E_NOMEM, "out of memory");
+		goto cleanup;
+	}
+	if (compile_input(m, err) || compile_lookups(m, err) ||
+	    map_units_compile(m, err) || map_var_compile_context(m, err))
+		goto cleanup;
+	recs = ynode_get(root, "records");
+	if (!recs || recs->type != Y_SEQ || !recs->n) {
+		ynode_err(m->yt, recs ? recs : root, err, E_CONFIG,
+			  "records: is a list with at least one record");
+		goto cleanup;
+	}
+	if (recs->n > MAP_MAX_RECORDS) {
+		ynode_err(m->yt, recs, err, E_CONFIG,
+			  "at most %d records per mapping", MAP_MAX_RECORDS);
+		goto cleanup;
+	}
+	for (i = 0; i < recs->n; i++)
+		if (compile_record(m, recs->items[i], &m->recs[i], err))
+			goto cleanup;
+	m->nrecs = recs->n;
+	if (m->drv_ops->finish && m->drv_ops->finish(m, err))
+		goto cleanup;
+	if (compile_tests(m, err))
+		goto cleanup;
+	*out = m;
+	m = NULL;
+	rc = 0;
+cleanup:
+	mapping_free(m);
+	return rc;
+}
+
+void mapping_free(struct mapping *m)
+{
+	size_t i;
+
+	if (!m)
+		return;
+	if (m->drv_ops && m->drv_ops->free)
+		m->drv_ops->free(m);
+	for (i = 0; i < m->nlookups; i++)
+		lookup_free(m->lookups[i]);
+	uom_table_free(m->units_table);
+	expr_pool_release(&m->pool);
+	ytree_free(m->yt);
+	free(m->paths);
+	free(m->path);
+	free(m->dir);
+	free(m->name);
+	free(m);
+}
+
+const char *mapping_name(const struct mapping *m)
+{
+	return m->name;
+}
+
+const char *mapping_format(const struct mapping *m)
+{
+	return m->format;
+}
+
+void mapping_each_dep(const struct mapping *m,
+		      void (*cb)(void *ud, const char *path,
+				 const char *sha256_hex),
+		      void *ud)
+{
+	size_t i;
+
+	cb(ud, m->path, m->sha);
+	for (i = 0; i < m->nlookups; i++)
+		cb(ud, lookup_path(m->lookups[i]),
+		   lookup_sha256(m->lookups[i]));
+	if (m->units_path)
+		cb(ud, m->units_path, m->units_sha);
+}
+
+size_t mapping_ntests(const struct mapping *m)
+{
+	return m->ntests;
+}
+
+const struct mapping_test *mapping_get_test(const struct mapping *m,
+					    size_t i)
+{
+	return i < m->ntests ? &m->tests[i] : NULL;
+}
+
+int mapping_check(const char *path, struct err *err)
+{
+	struct ytree *t = NULL;
+	int outbound;
+
+	if (ytree_load_file(path, &t, err)) {
+		add_hint(err);
+		return -1;
+	}
+	outbound = t->root && ynode_get(t->root, "outbound") != NULL;
+	ytree_free(t);
+	if (outbound) {
+		struct outbound *o;
+
+		if (outbound_load(path, &o, err))
+			return -1;
+		outbound_free(o);
+	} else {
+		struct mapping *m;
+
+		if (mapping_load(path, &m, err))
+			return -1;
+		mapping_free(m);
+	}
+	return 0;
+}
+
+int mapping_reject_to_jsonl(const struct mapping_reject *rj, struct buf *out)
+{
+	buf_adds(out, "{\"kind\":\"reject\",\"_file\":");
+	buf_add_json_str(out, rj->file ? rj->file : "",
+			 rj->file ? strlen(rj->file) : 0);
+	buf_addf(out, ",\"_line\":%lu", rj->line);
+	if (rj->col)
+		buf_addf(out, ",\"_col\":%u", rj->col);
+	if (rj->field && *rj->field) {
+		buf_adds(out, ",\"field\":");
+		buf_add_json_str(out, rj->field, strlen(rj->field));
+	}
+	buf_adds(out, ",\"reason\":");
+	buf_add_json_str(out, rj->reason ? rj->reason : "",
+			 rj->reason ? strlen(rj->reason) : 0);
+	buf_adds(out, ",\"raw\":");
+	buf_add_json_str(out, rj->raw ? rj->raw : "", rj->raw ? rj->raw_len : 0);
+	return buf_adds(out, "}\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* Run: the format-independent core                                     */
+
+static int rt_path(void *ud, int id, struct expr_val *out, unsigned *col,
+		   struct err *err)
+{
+	struct map_run *run = ud;
+
+	return run->path(run, id, out, col, err);
+}
+
+static int eval_field(struct map_run *run, int idx, struct err *err);
+
+static int rt_field(void *ud, int id, struct expr_val *out, struct err *err)
+{
+	struct map_run *run = ud;
+
+	if (run->validated) {
+		const char *v = run->validated->v[id];
+
+		out->s = v;
+		out->n = v ? strlen(v) : 0;
+		return 0;
+	}
+	if (eval_field(run, id, err))
+		return -1;
+	*out = run->fv[id];
+	return 0;
+}
+
+void map_rt_init(struct map_run *run, struct expr_rt *rt, struct arena *a)
+{
+	memset(rt, 0, sizeof(*rt));
+	rt->path = rt_path;
+	rt->var = map_var_rt;
+	rt->bare = rt_field;
+	rt->ud = run;
+	rt->a = a;
+	rt->first_bare = -1;
+}
+
+static int eval_field(struct map_run *run, int idx, struct err *err)
+{
+	struct expr_rt rt;
+
+	if (run->fstate[idx] == 2)
+		return 0;
+	run->fstate[idx] = 1;
+	run->fv[idx].s = NULL;
+	run->fv[idx].n = 0;
+	if (run->rec->fields[idx]) {
+		map_rt_init(run, &rt, &run->row_arena);
+		if (expr_eval(run->rec->fields[idx], &rt, &run->fv[idx],
+			      err)) {
+			if (run->fail_field < 0) {
+				run->fail_field = idx;
+				run->fail_col = rt.col;
+			}
+			return -1;
+		}
+		run->fcol[idx] = rt.col;
+	}
+	run->fstate[idx] = 2;
+	return 0;
+}
+
+int map_reject(struct map_run *run, unsigned col, const char *field,
+	       const char *reason, struct err *err)
+{
+	struct mapping_reject rj;
+
+	rj.file = run->doc->name;
+	rj.line = run->have_scope ? run->scope.line : 0;
+	rj.col = col;
+	rj.field = field ? field : "";
+	rj.reason = reason;
+	rj.raw = "";
+	rj.raw_len = 0;
+	if (run->have_scope && run->scope.raw) {
+		rj.raw = run->scope.raw;
+		rj.raw_len = run->scope.raw_len;
+	} else if (run->have_scope && run->scope.raw_fn) {
+		rj.raw = run->scope.raw_fn(run, &rj.raw_len);
+		if (!rj.raw) {
+			rj.raw = "";
+			rj.raw_len = 0;
+		}
+	}
+	run->st.rejects++;
+	return run->sink->reject(run->sink->ud, &rj, err);
+}
+
+/* Maps one record entry for the current scope. Returns 1 emitted into
+ * *out, 0 filtered, -1 rejected (e describes why; fail_field names the
+ * field). */
+static int map_one(struct map_run *run, size_t ri, struct canon_record *out,
+		   struct err *e)
+{
+	const struct map_record *rec = &run->m->recs[ri];
+	struct expr_rt rt;
+	size_t nf, i;
+	int yes, txn;
+
+	run->rec = rec;
+	run->validated = NULL;
+	run->fail_field = -1;
+	run->fail_col = 0;
+	memset(run->fstate, 0, sizeof(run->fstate));
+	canon_fields(rec->kind, &nf);
+	if (rec->when) {
+		map_rt_init(run, &rt, &run->row_arena);
+		if (expr_cond_eval(rec->when, &rt, &yes, e))
+			return -1;
+		if (!yes)
+			return 0;
+	}
+	memset(out, 0, sizeof(*out));
+	out->kind = rec->kind;
+	for (i = 0; i < nf; i++) {
+		if (eval_field(run, (int)i, e))
+			return -1;
+		if (run->fv[i].s) {
+			/* Values are views into NUL-terminated storage that
+			 * lives through the scope (expr.h); copy only those
+			 * that end before their terminator. */
+			out->v[i] = run->fv[i].s[run->fv[i].n] == '\0'
+					    ? run->fv[i].s
+					    : arena_strndup(&run->row_arena,
+							    run->fv[i].s,
+							    run->fv[i].n);
+			if (!out->v[i])
+				return err_set(e, E_NOMEM, "out of memory");
+		}
+	}
+	txn = rec->txn;
+	if (txn >= 0 && !rec->fields[txn]) {
+		/* "%.16s:%lu:%zu" of (document sha, scope seq, record
+		 * entry), built by hand: arena_printf formats twice (size,
+		 * then text) and was 12% of the CSV map stage. */
+		char *t = arena_alloc(&run->row_arena, 16 + 1 + 20 + 1 + 20 + 1);
+		size_t k;
+
+		if (!t)
+			return err_set(e, E_NOMEM, "out of memory");
+		if (!run->doc_sha) {
+			if (sha256_file(run->doc->path, run->doc_sha_buf, NULL, e))
+				return -1;
+			run->doc_sha = run->doc_sha_buf;
+		}
+		k = strnlen(run->doc_sha, 16);
+		memcpy(t, run->doc_sha, k);
+		t[k++] = ':';
+		k += str_ulong(t + k, run->scope.seq);
+		t[k++] = ':';
+		str_ulong(t + k, (unsigned long)ri);
+		out->v[txn] = t;
+	}
+	out->lin.source = run->doc->source ? run->doc->source : "";
+	out->lin.file = run->doc->name;
+	out->lin.line = run->scope.line;
+	out->lin.where = run->scope.where;
+	if (canon_validate_memo(out, &run->row_arena, e, &run->cmemo)) {
+		int fi = canon_field_index(rec->kind, e->field);
+
+		if (fi >= 0) {
+			run->fail_field = fi;
+			run->fail_col = run->fcol[fi];
+		}
+		return -1;
+	}
+	run->validated = out;
+	for (i = 0; i < rec->nrules; i++) {
+		map_rt_init(run, &rt, &run->row_arena);
+		if (expr_cond_eval(rec->rules[i].cond, &rt, &yes, e)) {
+			if (rt.first_bare >= 0)
+				run->fail_field = rt.first_bare;
+			return -1;
+		}
+		if (!yes) {
+			if (rt.first_bare >= 0) {
+				run->fail_field = rt.first_bare;
+				run->fail_col = run->fcol[rt.first_bare];
+			}
+			if (rec->rules[i].message)
+				return err_set(e, E_VALIDATE, "%s (rule: %s)",
+					       rec->rules[i].message,
+					       rec->rules[i].text);
+			return err_set(e, E_VALIDATE, "rule failed: %s",
+				       rec->rules[i].text);
+		}
+	}
+	return 1;
+}
+
+int map_scope(struct map_run *run, int anchor, int ctx, struct err *err)
+{
+	const struct mapping *m = run->m;
+	struct canon_record outs[MAP_MAX_RECORDS];
+	size_t ri, nout = 0;
+	int failed = 0;
+	struct err *e = &run->serr;
+
+	/* A fresh error per scope without clearing 1.2 KB each time: only
+	 * a used one is cleared. */
+	if (e->code || e->field[0])
+		err_clear(e);
+	arena_reset(&run->row_arena);
+	run->have_scope = 1;
+	run->st.input_records++;
+	/* $line and $row are formatted when an expression reads them
+	 * (map_var_rt): two snprintf per scope were ~11% of the EDI map stage
+	 * and most mappings read neither. */
+	run->vars[VAR_LINE].s = NULL;
+	run->vars[VAR_ROW].s = NULL;
+	run->ctx_fail = -1;
+	if (ctx)
+		map_var_new_context(run);
+	for (ri = 0; ri < m->nrecs; ri++) {
+		int r;
+
+		if (m->recs[ri].anchor != anchor)
+			continue;
+		r = map_one(run, ri, &outs[nout], e);
+		if (r < 0) {
+			failed = 1;
+			break;
+		}
+		nout += (size_t)r;
+	}
+	/* Filtered: an input record that no entry produced a record for
+	 * (each entry's when: said no), counted once however many entries
+	 * there are. */
+	if (!failed && !nout)
+		run->st.filtered++;
+	if (failed) {
+		char why[700];
+		const char *field = "";
+		size_t nf;
+
+		if (e->code == E_NOMEM || e->code == E_INTERNAL ||
+		    e->code == E_IO) {
+			*err = *e;
+			return -1;
+		}
+		if (run->ctx_fail >= 0)
+			/* A context value that cannot be made rejects the
+			 * records that read it, not the document: in a file
+			 * of several sets only some may lack it. */
+			return map_reject(run, 0, m->vars[run->ctx_fail],
+					  run->vfail[run->ctx_fail], err);
+		if (run->fail_field >= 0)
+			field = canon_fields(m->recs[ri].kind, &nf)[run->fail_field].name;
+		if (*field)
+			snprintf(why, sizeof(why), "field '%s': %s", field,
+				 e->reason);
+		else
+			snprintf(why, sizeof(why), "%s", e->reason);
+		return map_reject(run, run->fail_col, field, why, err);
+	}
+	for (ri = 0; ri < nout; ri++) {
+		if (run->sink->record(run->sink->ud, &outs[ri], err))
+			return -1;
+		run->st.records_out++;
+	}
+	return 0;
+}
+
+int mapping_run(const struct mapping *m, const struct mapping_doc *doc,
+		const struct mapping_sink *sink, struct mapping_stats *stats,
+		struct err *err)
+{
+	return mapping_run_verdicts(m, doc, sink, NULL, NULL, stats, err);
+}
+
+int mapping_run_verdicts(const struct mapping *m, const struct mapping_doc *doc,
+			 const struct mapping_sink *sink,
+			 int (*verdict)(void *vud,
+					const struct mapping_verdict *v,
+					struct err *err),
+			 void *vud, struct mapping_stats *stats,
+			 struct err *err)
+{
+	struct map_run run;
+	struct mapping_doc d = *doc;
+	int rc = -1;
+
+	memset(&run, 0, sizeof(run));
+	run.m = m;
+	run.doc = &d;
+	run.sink = sink;
+	run.verdict = verdict;
+	run.verdict_ud = vud;
+	arena_init(&run.doc_arena, 4096, 0);
+	arena_init(&run.row_arena, 16384, 0);
+	arena_init(&run.ctx_arena, 4096, 0);
+	if (!d.name)
+		d.name = d.path;
+	if (d.sha256 && strlen(d.sha256) >= 16) {
+		run.doc_sha = d.sha256;
+	} else {
+		/* Hashed when a default txn_id first needs it (map_one): a
+		 * mapping that names its txn_ids never reads the file twice.
+		 * Opening and reading a byte here keeps the errors of a
+		 * missing or unreadable file (a directory) what they were. */
+		int fd = open(d.path, O_RDONLY | O_CLOEXEC);
+		char byte;
+
+		if (fd < 0) {
+			err_sys(err, "cannot open '%s'", d.path);
+			goto cleanup;
+		}
+		if (pread(fd, &byte, 1, 0) < 0) {
+			err_sys(err, "cannot read '%s'", d.path);
+			close(fd);
+			goto cleanup;
+		}
+		close(fd);
+	}
+	map_var_doc_init(&run);
+	if (m->drv_ops->run(&run, err))
+		goto cleanup;
+	rc = 0;
+cleanup:
+	if (rc && !err->file[0])
+		err_locate(err, d.name, run.have_scope ? run.scope.line : 0, 0,
+			   NULL);
+	if (stats)
+		*stats = run.st;
+	arena_release(&run.doc_arena);
+	arena_release(&run.row_arena);
+	arena_release(&run.ctx_arena);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The CSV driver                                                       */
+
+struct csv_run {
+	struct csv_reader *r;
+	const struct csv_row *row;
+	int *colidx;                 /* per path: resolved column, -1 */
+};
+
+static int csv_rt_path(struct map_run *run, int id, struct expr_val *out,
+		       unsigned *col, struct err *err)
+{
+	struct csv_run *cr = run->drv;
+	const struct map_path *p = &run->m->paths[id];
+	int c;
+
+	(void)err;
+	if (p->kind == P_PREAMBLE) {
+		out->s = csv_reader_preamble(cr->r, (unsigned)p->index + 1);
+		out->n = strlen(out->s);
+		return 0;
+	}
+	c = cr->colidx[id];
+	*col = (unsigned)c + 1;
+	if (!cr->row || c < 0 || (size_t)c >= cr->row->n) {
+		out->s = NULL; /* a short row (ragged: allow) reads absent */
+		out->n = 0;
+		return 0;
+	}
+	out->s = cr->row->f[c];
+	out->n = cr->row->len[c];
+	return 0;
+}
+
+static int resolve_columns(struct map_run *run, struct csv_run *cr,
+			   struct err *err)
+{
+	const struct mapping *m = run->m;
+	size_t i;
+
+	cr->colidx = calloc(m->npaths + 1, sizeof(*cr->colidx));
+	if (!cr->colidx)
+		return err_set(err, E_NOMEM, "out of memory");
+	for (i = 0; i < m->npaths; i++) {
+		const struct map_path *p = &m->paths[i];
+
+		cr->colidx[i] = p->index;
+		if (p->kind != P_COL_NAME)
+			continue;
+		cr->colidx[i] = csv_reader_column(cr->r, p->name);
+		if (cr->colidx[i] < 0) {
+			const struct csv_row *h = csv_reader_header(cr->r);
+			char list[300];
+			size_t j, o = 0;
+
+			list[0] = '\0';
+			for (j = 0; h && j < h->n && o + 40 < sizeof(list); j++)
+				o += (size_t)snprintf(list + o, sizeof(list) - o,
+						      "%s'%s'", j ? ", " : "",
+						      h->f[j]);
+			return err_at(err, E_PARSE, run->doc->name, h ? h->line : 1, 0,
+				      "column '%s' (used at %s:%lu) is not in the header (columns: %s)",
+				      p->name, m->path, p->line, list);
+		}
+	}
+	return 0;
+}
+
+static int csv_run_doc(struct map_run *run, struct err *err)
+{
+	const struct mapping *m = run->m;
+	struct csv_run cr;
+	size_t expect_cols = 0;
+	int rc = -1, n;
+
+	memset(&cr, 0, sizeof(cr));
+	run->drv = &cr;
+	run->path = csv_rt_path;
+	if (csv_reader_open(&cr.r, run->doc->path, run->doc->name, &m->csv,
+			    err))
+		goto cleanup;
+	if (resolve_columns(run, &cr, err))
+		goto cleanup;
+	if (m->csv.header && csv_reader_header(cr.r))
+		expect_cols = csv_reader_header(cr.r)->n;
+	else if (m->ncolumns)
+		expect_cols = m->ncolumns;
+	while ((n = csv_reader_next(cr.r, &cr.row, err)) == 1) {
+		run->scope.line = cr.row->line;
+		run->scope.index = cr.row->index;
+		run->scope.seq = cr.row->line;
+		run->scope.raw = cr.row->raw;
+		run->scope.raw_len = cr.row->raw_len;
+		run->scope.raw_fn = NULL;
+		if (cr.row->bad) {
+			run->st.input_records++;
+			run->have_scope = 1;
+			if (map_reject(run, 0, "", cr.row->bad, err))
+				goto cleanup;
+			continue;
+		}
+		if (expect_cols && cr.row->n != expect_cols && !m->ragged_allow) {
+			char why[120];
+
+			snprintf(why, sizeof(why), "row has %zu fields, expected %zu",
+				 cr.row->n, expect_cols);
+			run->st.input_records++;
+			run->have_scope = 1;
+			if (map_reject(run, 0, "", why, err))
+				goto cleanup;
+			continue;
+		}
+		if (map_scope(run, 0, 0, err))
+			goto cleanup;
+	}
+	if (n < 0)
+		goto cleanup;
+	rc = 0;
+cleanup:
+	if (rc && !err->file[0])
+		err_locate(err, run->doc->name, cr.row ? cr.row->line : 0, 0,
+			   NULL);
+	csv_reader_free(cr.r);
+	free(cr.colidx);
+	run->drv = NULL;
+	return rc;
+}
+
+static const struct map_driver map_driver_csv = {
+	"csv",
+	",format,header,columns,delimiter,quote,encoding,trim,comment,skip_lines,max_record,max_field,ragged,",
+	NULL, /* compile_input() above handles csv itself */
+	csv_path,
+	csv_each,
+	NULL,
+	csv_run_doc,
+	NULL,
+};
