@@ -11,6 +11,7 @@
 
 #include "lib/arena.h"
 #include "state.h"
+#include "transforms/model/stock.h"
 
 enum stmt_id {
 	S_RUN_CREATE, S_RUN_UNFINISHED, S_RUN_GET, S_RUN_FINISH, S_RUN_REOPEN,
@@ -57,14 +58,14 @@ enum stmt_id {
 #define LB_BYTES (8u << 20)
 
 struct lb_rec {
-	const char *sku, *loc, *txn, *source, *file;
+	const char *sku, *loc, *source, *file;
 	struct load_stats *stats;  /* NULL for kept (unapplied) records */
-	struct state_arrival arr;  /* its arrival key (state_load_arrival) */
-	int64_t doc, as_of;
-	dec qty;
+	struct stock_event ev;     /* txn_id, as_of, quantity, mode and the
+				    * arrival key (state_load_arrival) */
+	int64_t doc;
 	unsigned long line;
-	int st;
-	unsigned char is_delta, kept, dupe;
+	enum stock_state st;
+	unsigned char kept, dupe;
 };
 
 struct load_batch {

@@ -3,20 +3,22 @@
  * state_unload_doc) and state_int.h.
  *
  * The statements are state.c's table (state_stmt); the rules of a
- * position and of master data live here.
+ * stock position are transforms/model/stock.h's, which this file feeds
+ * with what SQL reads and whose result it writes; the rules of master
+ * data live here.
  */
 #include "state.h"
 #include "state_int.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "transforms/model/dt.h"
+#include "transforms/model/stock.h"
 
 /* Binds arrival key a to parameters i, i + 1, i + 2. */
 static void bind_arrival(struct db_stmt *p, int i,
-			 const struct state_arrival *a)
+			 const struct stock_arrival *a)
 {
 	db_bind_int64(p, i, a->file);
 	db_bind_int64(p, i + 1, a->member);
@@ -28,6 +30,14 @@ void state_load_arrival(struct state *s, const struct state_arrival *a)
 	s->arr = *a;
 }
 
+/* The store's arrival key as the stock rules' (the same three numbers). */
+static struct stock_arrival arrival_of(const struct state_arrival *a)
+{
+	struct stock_arrival k = {a->file, a->member, a->line};
+
+	return k;
+}
+
 /* Counts a stale record and tells the load stage which it was. */
 static void stale(struct load_stats *st, int64_t line)
 {
@@ -36,22 +46,12 @@ static void stale(struct load_stats *st, int64_t line)
 		st->on_stale(st->on_stale_ud, line);
 }
 
-/* <0, 0, >0 as arrival key a is before, equal to, after b. */
-static int arr_cmp(const struct state_arrival *a,
-		   const struct state_arrival *b)
-{
-	if (a->file != b->file)
-		return a->file < b->file ? -1 : 1;
-	if (a->member != b->member)
-		return a->member < b->member ? -1 : 1;
-	return (a->line > b->line) - (a->line < b->line);
-}
-
 static int upsert(struct state *s, enum stmt_id id, int64_t doc,
 		  const struct canon_record *r, size_t nfields,
 		  struct err *err)
 {
 	struct db_stmt *p = state_stmt(s, id, err);
+	struct stock_arrival arr = arrival_of(&s->arr);
 	size_t i;
 
 	if (!p)
@@ -59,7 +59,7 @@ static int upsert(struct state *s, enum stmt_id id, int64_t doc,
 	for (i = 0; i < nfields; i++)
 		db_bind_text(p, (int)i + 1, r->v[i]);
 	db_bind_int64(p, (int)nfields + 1, doc);
-	bind_arrival(p, (int)nfields + 2, &s->arr);
+	bind_arrival(p, (int)nfields + 2, &arr);
 	return state_step_done(p, err);
 }
 
@@ -67,6 +67,7 @@ static int upsert_price(struct state *s, int64_t doc,
 			const struct canon_record *r, struct err *err)
 {
 	struct db_stmt *p = state_stmt(s, S_PRICE_UPSERT, err);
+	struct stock_arrival arr = arrival_of(&s->arr);
 
 	if (!p)
 		return -1;
@@ -82,22 +83,15 @@ static int upsert_price(struct state *s, int64_t doc,
 	db_bind_text(p, 8, r->v[PRICE_AS_OF]);
 	db_bind_text(p, 9, r->v[PRICE_TXN_ID]);
 	db_bind_int64(p, 10, doc);
-	bind_arrival(p, 11, &s->arr);
+	bind_arrival(p, 11, &arr);
 	return state_step_done(p, err);
 }
 
-struct pos {
-	int found;
-	dec qty;
-	int64_t snap_as_of; /* INT64_MIN when no snapshot */
-	char snap_txn[256];
-	struct state_arrival snap_arr; /* the snapshot's arrival key */
-	int64_t last_as_of;
-	int64_t delta_as_of; /* newest delta's as_of; INT64_MIN when none */
-};
-
-static int pos_get(struct state *s, const char *sku, const char *loc, int st,
-		   struct pos *out, struct err *err)
+/* The stored position (sku, loc, st) into out; a stock_pos_init one
+ * when there is none. */
+static int pos_get(struct state *s, const char *sku, const char *loc,
+		   enum stock_state st, struct stock_pos *out,
+		   struct err *err)
 {
 	struct db_stmt *p = state_stmt(s, S_POS_GET, err);
 	int rc;
@@ -107,9 +101,7 @@ static int pos_get(struct state *s, const char *sku, const char *loc, int st,
 	db_bind_text(p, 1, sku);
 	db_bind_text(p, 2, loc);
 	db_bind_int64(p, 3, st);
-	memset(out, 0, sizeof(*out));
-	out->snap_as_of = INT64_MIN;
-	out->delta_as_of = INT64_MIN;
+	stock_pos_init(out);
 	rc = db_step(p, err);
 	if (rc == 1) {
 		out->found = 1;
@@ -130,8 +122,9 @@ static int pos_get(struct state *s, const char *sku, const char *loc, int st,
 	return 0;
 }
 
-static int pos_put(struct state *s, const char *sku, const char *loc, int st,
-		   const struct pos *v, struct err *err)
+static int pos_put(struct state *s, const char *sku, const char *loc,
+		   enum stock_state st, const struct stock_pos *v,
+		   struct err *err)
 {
 	struct db_stmt *p = state_stmt(s, S_POS_PUT, err);
 
@@ -141,13 +134,13 @@ static int pos_put(struct state *s, const char *sku, const char *loc, int st,
 	db_bind_text(p, 2, loc);
 	db_bind_int64(p, 3, st);
 	db_bind_int64(p, 4, v->qty);
-	if (v->snap_as_of == INT64_MIN)
+	if (v->snap_as_of == STOCK_NONE)
 		db_bind_null(p, 5);
 	else
 		db_bind_int64(p, 5, v->snap_as_of);
-	db_bind_text(p, 6, v->snap_as_of == INT64_MIN ? NULL : v->snap_txn);
+	db_bind_text(p, 6, v->snap_as_of == STOCK_NONE ? NULL : v->snap_txn);
 	db_bind_int64(p, 7, v->last_as_of);
-	if (v->delta_as_of == INT64_MIN)
+	if (v->delta_as_of == STOCK_NONE)
 		db_bind_null(p, 8);
 	else
 		db_bind_int64(p, 8, v->delta_as_of);
@@ -157,8 +150,8 @@ static int pos_put(struct state *s, const char *sku, const char *loc, int st,
 
 /* The sum of the deltas after (as_of after, arrival arr). */
 static int delta_sum_after(struct state *s, const char *sku, const char *loc,
-			   int st, int64_t after,
-			   const struct state_arrival *arr, dec *sum,
+			   enum stock_state st, int64_t after,
+			   const struct stock_arrival *arr, dec *sum,
 			   struct err *err)
 {
 	struct db_stmt *p = state_stmt(s, S_DELTA_SUM, err);
@@ -177,42 +170,44 @@ static int delta_sum_after(struct state *s, const char *sku, const char *loc,
 	return 0;
 }
 
-/* A position is, by definition, its latest snapshot (greatest as_of, then
- * the latest arrival, so equal-time snapshots resolve the same way in any
- * load order) plus every delta after that snapshot (as_of, then arrival). The incremental
- * update in load_stock and the full recompute here agree on that rule. */
+/* Rebuilds a position after events were taken out (a document
+ * unloaded): SQL reads the latest snapshot, the sum of the deltas after
+ * it and the ledger's aggregates; stock_rebuild (the rules of a
+ * position, stock.h) decides; SQL writes the position, or deletes it when
+ * no event is left. The incremental update of lb_position agrees. */
 static int recompute(struct state *s, const char *sku, const char *loc,
-		     int st, struct err *err)
+		     enum stock_state st, struct err *err)
 {
 	struct db_stmt *p = state_stmt(s, S_SNAP_LATEST, err);
-	struct pos v;
-	dec sum;
+	struct stock_ledger l;
+	struct stock_pos v;
+	char txn[STOCK_TXN_MAX] = "";
 	int rc;
 
 	if (!p)
 		return -1;
-	memset(&v, 0, sizeof(v));
-	v.snap_as_of = INT64_MIN;
-	v.delta_as_of = INT64_MIN;
+	memset(&l, 0, sizeof(l));
+	l.snap.as_of = STOCK_NONE;
+	l.snap.txn = txn;
 	db_bind_text(p, 1, sku);
 	db_bind_text(p, 2, loc);
 	db_bind_int64(p, 3, st);
 	rc = db_step(p, err);
 	if (rc == 1) {
-		v.qty = db_col_int64(p, 0);
-		v.snap_as_of = db_col_int64(p, 1);
-		state_col_copy(p, 2, v.snap_txn, sizeof(v.snap_txn));
-		v.snap_arr.file = db_col_int64(p, 3);
-		v.snap_arr.member = db_col_int64(p, 4);
-		v.snap_arr.line = db_col_int64(p, 5);
+		l.has_snap = 1;
+		l.snap.qty = db_col_int64(p, 0);
+		l.snap.as_of = db_col_int64(p, 1);
+		state_col_copy(p, 2, txn, sizeof(txn));
+		l.snap.arr.file = db_col_int64(p, 3);
+		l.snap.arr.member = db_col_int64(p, 4);
+		l.snap.arr.line = db_col_int64(p, 5);
 	}
 	db_reset(p);
 	if (rc < 0)
 		return -1;
-	if (delta_sum_after(s, sku, loc, st, v.snap_as_of, &v.snap_arr, &sum,
-			    err) < 0)
+	if (delta_sum_after(s, sku, loc, st, l.snap.as_of, &l.snap.arr,
+			    &l.later, err) < 0)
 		return -1;
-	v.qty += sum;
 	if (!(p = state_stmt(s, S_LAST_AS_OF, err)))
 		return -1;
 	db_bind_text(p, 1, sku);
@@ -220,78 +215,20 @@ static int recompute(struct state *s, const char *sku, const char *loc,
 	db_bind_int64(p, 3, st);
 	if (state_one_row(db_step(p, err), p, err) < 0)
 		return -1;
-	if (db_col_int64(p, 1) == 0) {
-		db_reset(p);
-		/* No events left: the position never existed. */
-		if (!(p = state_stmt(s, S_POS_DEL, err)))
-			return -1;
-		db_bind_text(p, 1, sku);
-		db_bind_text(p, 2, loc);
-		db_bind_int64(p, 3, st);
-		return state_step_done(p, err);
-	}
-	v.last_as_of = db_col_int64(p, 0);
-	if (!db_col_null(p, 2))
-		v.delta_as_of = db_col_int64(p, 2);
+	l.count = db_col_int64(p, 1);
+	if (l.count)
+		l.last_as_of = db_col_int64(p, 0);
+	l.delta_as_of = db_col_null(p, 2) ? STOCK_NONE : db_col_int64(p, 2);
 	db_reset(p);
-	return pos_put(s, sku, loc, st, &v, err);
-}
-
-/* Applies one stock record to its position cur (read before the first
- * record of the position, written after the last): returns 1 when
- * applied, 0 when stale, -1 on error. The rules of a position: its
- * latest snapshot (greatest as_of, then arrival, then txn_id when the
- * arrival keys are equal: records loaded without one) plus every delta
- * after it (as_of, then arrival); what is older than the snapshot is
- * stale and counted. */
-static int stock_apply(struct state *s, const struct lb_rec *e,
-		       struct pos *cur, struct err *err)
-{
-	struct load_stats *stats = e->stats;
-	dec sum;
-	int c;
-
-	if (e->is_delta) {
-		if (cur->found && cur->snap_as_of != INT64_MIN &&
-		    (e->as_of < cur->snap_as_of ||
-		     (e->as_of == cur->snap_as_of &&
-		      arr_cmp(&e->arr, &cur->snap_arr) <= 0))) {
-			stale(stats, e->arr.line);
-			return 0;
-		}
-		if (!cur->found)
-			cur->snap_as_of = INT64_MIN;
-		if (dec_add(cur->qty, e->qty, &cur->qty) < 0)
-			return err_set(err, E_VALIDATE, "quantity overflow");
-		if (e->as_of > cur->delta_as_of)
-			cur->delta_as_of = e->as_of;
-	} else {
-		if (cur->found && cur->snap_as_of != INT64_MIN &&
-		    (e->as_of < cur->snap_as_of ||
-		     (e->as_of == cur->snap_as_of &&
-		      ((c = arr_cmp(&e->arr, &cur->snap_arr)) < 0 ||
-		       (c == 0 && strcmp(e->txn, cur->snap_txn) < 0))))) {
-			stale(stats, e->arr.line);
-			return 0;
-		}
-		/* Most feeds send snapshots only: when no delta of this
-		 * position is as new as the snapshot, skip the query. */
-		sum = 0;
-		if (cur->found && cur->delta_as_of >= e->as_of &&
-		    delta_sum_after(s, e->sku, e->loc, e->st, e->as_of, &e->arr,
-				    &sum, err) < 0)
-			return -1;
-		cur->qty = e->qty + sum;
-		cur->snap_as_of = e->as_of;
-		cur->snap_arr = e->arr;
-		snprintf(cur->snap_txn, sizeof(cur->snap_txn), "%s", e->txn);
-	}
-	if (e->as_of > cur->last_as_of || !cur->found)
-		cur->last_as_of = e->as_of;
-	if (cur->qty < 0)
-		stats->negative++;
-	stats->applied++;
-	return 1;
+	if (stock_rebuild(&l, &v))
+		return pos_put(s, sku, loc, st, &v, err);
+	/* No events left: the position never existed. */
+	if (!(p = state_stmt(s, S_POS_DEL, err)))
+		return -1;
+	db_bind_text(p, 1, sku);
+	db_bind_text(p, 2, loc);
+	db_bind_int64(p, 3, st);
+	return state_step_done(p, err);
 }
 
 /* Records e in stock_events (ON CONFLICT DO NOTHING on the txn_id). */
@@ -305,57 +242,85 @@ static int lb_event(struct state *s, const struct lb_rec *e, struct err *err)
 	db_bind_text(p, 2, e->sku);
 	db_bind_text(p, 3, e->loc);
 	db_bind_int64(p, 4, e->st);
-	db_bind_int64(p, 5, e->qty);
-	db_bind_int64(p, 6, e->is_delta);
-	db_bind_int64(p, 7, e->as_of);
-	db_bind_text(p, 8, e->txn);
+	db_bind_int64(p, 5, e->ev.qty);
+	db_bind_int64(p, 6, e->ev.mode == STOCK_DELTA);
+	db_bind_int64(p, 7, e->ev.as_of);
+	db_bind_text(p, 8, e->ev.txn);
 	db_bind_text(p, 9, e->source);
 	db_bind_text(p, 10, e->file);
 	db_bind_int64(p, 11, (int64_t)e->line);
-	bind_arrival(p, 12, &e->arr);
+	bind_arrival(p, 12, &e->ev.arr);
 	return state_step_done(p, err);
 }
 
-/* Applies snapshot e with S_POS_SNAP: 1 when applied, 0 when the rules
- * of stock_apply must decide (nothing was written), -1 on error. */
+/* Applies snapshot e with S_POS_SNAP, without reading the position: 1
+ * when applied, 0 when the rules of stock_apply must decide (nothing was
+ * written), -1 on error. The statement's guard is stock_judge's rule for
+ * a snapshot, plus "no delta as new" (stock_needs_later), in SQL: the
+ * common case, one snapshot for a position, costs one statement. */
 static int pos_snap(struct state *s, const struct lb_rec *e, struct err *err)
 {
 	struct db_stmt *p = state_stmt(s, S_POS_SNAP, err);
-	char txn[256];
-	size_t n = strlen(e->txn);
+	char txn[STOCK_TXN_MAX];
+	size_t n = strlen(e->ev.txn);
 
 	if (!p)
 		return -1;
-	/* stored cut like struct pos's snap_txn */
+	/* stored cut like struct stock_pos's snap_txn */
 	if (n >= sizeof(txn))
 		n = sizeof(txn) - 1;
-	memcpy(txn, e->txn, n);
+	memcpy(txn, e->ev.txn, n);
 	txn[n] = '\0';
 	db_bind_text(p, 1, e->sku);
 	db_bind_text(p, 2, e->loc);
 	db_bind_int64(p, 3, e->st);
-	db_bind_int64(p, 4, e->qty);
-	db_bind_int64(p, 5, e->as_of);
+	db_bind_int64(p, 4, e->ev.qty);
+	db_bind_int64(p, 5, e->ev.as_of);
 	db_bind_text(p, 6, txn);
-	db_bind_int64(p, 7, e->as_of);
-	db_bind_text(p, 8, e->txn);
-	bind_arrival(p, 9, &e->arr);
+	db_bind_int64(p, 7, e->ev.as_of);
+	db_bind_text(p, 8, e->ev.txn);
+	bind_arrival(p, 9, &e->ev.arr);
 	if (state_step_done(p, err) < 0)
 		return -1;
 	return db_changes(s->db) > 0;
 }
 
+/* Counts what stock_apply said of record e (not a kept one); qty is
+ * the position's quantity after it. */
+static void lb_count(const struct lb_rec *e, enum stock_outcome o, dec qty)
+{
+	switch (o) {
+	case STOCK_APPLIED:
+		if (qty < 0)
+			e->stats->negative++;
+		e->stats->applied++;
+		break;
+	case STOCK_STALE:
+		stale(e->stats, e->ev.arr.line);
+		break;
+	case STOCK_DUPLICATE:
+		e->stats->dupes++;
+		break;
+	case STOCK_OVERFLOW:
+		break;
+	}
+}
+
 /* The records idx[0..n) of one position, in arrival order: each event
- * recorded, the position read once before the first that applies and
- * written once after the last. */
+ * recorded, the position read once before the first that applies,
+ * each event judged and applied by the rules of stock.h, and the
+ * position written once after the last. */
 static int lb_position(struct state *s, const uint32_t *idx, size_t n,
 		       struct err *err)
 {
-	const struct lb_rec *e = NULL;
-	struct pos cur;
+	struct lb_rec *e = NULL;
+	struct stock_pos cur;
+	enum stock_outcome o;
 	int loaded = 0, dirty = 0, rc;
+	dec later;
 	size_t k;
 
+	stock_pos_init(&cur);
 	for (k = 0; k < n; k++) {
 		e = &s->lb.r[idx[k]];
 		if (e->dupe) {
@@ -368,36 +333,34 @@ static int lb_position(struct state *s, const uint32_t *idx, size_t n,
 			goto fail;
 		if (e->kept)
 			continue;
-		if (db_changes(s->db) == 0) {
-			/* This txn_id was loaded before: a replay never
-			 * counts twice. */
-			e->stats->dupes++;
-			continue;
-		}
-		if (n == 1 && !e->is_delta) {
-			/* The common case, one snapshot for the position:
-			 * one statement, unless the position needs the rules
-			 * below (stale, or deltas after the snapshot). */
+		/* The ledger held this txn_id already (ON CONFLICT DO
+		 * NOTHING): a replay, which never counts twice. */
+		e->ev.replay = db_changes(s->db) == 0;
+		if (!e->ev.replay && n == 1 && e->ev.mode == STOCK_SNAPSHOT) {
 			if ((rc = pos_snap(s, e, err)) < 0)
 				goto fail;
 			if (rc) {
-				if (e->qty < 0)
-					e->stats->negative++;
-				e->stats->applied++;
+				lb_count(e, STOCK_APPLIED, e->ev.qty);
 				continue;
 			}
 		}
-		if (!loaded) {
+		if (!loaded && !e->ev.replay) {
 			if (pos_get(s, e->sku, e->loc, e->st, &cur, err) < 0)
 				goto fail;
 			loaded = 1;
 		}
-		if ((rc = stock_apply(s, e, &cur, err)) < 0)
+		later = 0;
+		if (stock_needs_later(&cur, &e->ev) &&
+		    delta_sum_after(s, e->sku, e->loc, e->st, e->ev.as_of,
+				    &e->ev.arr, &later, err) < 0)
 			goto fail;
-		if (rc) {
-			dirty = 1;
-			cur.found = 1;
+		o = stock_apply(&cur, &e->ev, later);
+		if (o == STOCK_OVERFLOW) {
+			err_set(err, E_VALIDATE, "quantity overflow");
+			goto fail;
 		}
+		lb_count(e, o, cur.qty);
+		dirty |= o == STOCK_APPLIED;
 	}
 	if (dirty && pos_put(s, e->sku, e->loc, e->st, &cur, err) < 0)
 		goto fail;
@@ -449,10 +412,11 @@ static void lb_dupes(struct load_batch *b)
 	memset(b->seen, 0, size * sizeof(*b->seen));
 	for (i = 0; i < b->n; i++) {
 		h = 2166136261u;
-		for (t = (const unsigned char *)b->r[i].txn; *t; t++)
+		for (t = (const unsigned char *)b->r[i].ev.txn; *t; t++)
 			h = (h ^ *t) * 16777619u;
 		for (h &= mask; b->seen[h]; h = (h + 1) & mask)
-			if (!strcmp(b->r[b->seen[h] - 1].txn, b->r[i].txn))
+			if (!strcmp(b->r[b->seen[h] - 1].ev.txn,
+				    b->r[i].ev.txn))
 				break;
 		if (b->seen[h])
 			b->r[i].dupe = 1;
@@ -556,8 +520,9 @@ static const char *lb_key(struct load_batch *b, const struct canon_record *r,
  * and at once without state_load_batching (one record at a time, as
  * before). */
 static int lb_add(struct state *s, int64_t doc, const struct canon_record *r,
-		  int st, dec q, int64_t as_of, int is_delta, int kept,
-		  struct load_stats *stats, struct err *err)
+		  enum stock_state st, dec q, int64_t as_of,
+		  enum stock_mode mode, int kept, struct load_stats *stats,
+		  struct err *err)
 {
 	struct load_batch *b = &s->lb;
 	struct lb_rec *e;
@@ -599,13 +564,13 @@ static int lb_add(struct state *s, int64_t doc, const struct canon_record *r,
 			/* Not copied: applied before this call returns. */
 			e->sku = r->v[STOCK_SKU];
 			e->loc = r->v[STOCK_LOCATION];
-			e->txn = r->v[STOCK_TXN_ID];
+			e->ev.txn = r->v[STOCK_TXN_ID];
 			e->source = r->lin.source;
 			e->file = r->lin.file;
 		} else {
 			e->sku = lb_key(b, r, &ok);
 			e->loc = e->sku + strlen(e->sku) + 1;
-			e->txn = e->loc + strlen(e->loc) + 1;
+			e->ev.txn = e->loc + strlen(e->loc) + 1;
 			e->source = lb_str(b, r->lin.source, &b->source, &ok);
 			e->file = lb_str(b, r->lin.file, &b->file, &ok);
 		}
@@ -617,13 +582,13 @@ static int lb_add(struct state *s, int64_t doc, const struct canon_record *r,
 		arena_reset(&b->a);
 	}
 	e->stats = stats;
-	e->arr = s->arr;
+	e->ev.arr = arrival_of(&s->arr);
 	e->doc = doc;
-	e->as_of = as_of;
-	e->qty = q;
+	e->ev.as_of = as_of;
+	e->ev.qty = q;
 	e->line = r->lin.line;
 	e->st = st;
-	e->is_delta = (unsigned char)is_delta;
+	e->ev.mode = mode;
 	e->kept = (unsigned char)kept;
 	b->n++;
 	if (!s->lb_on || alone || tries == 2 || b->n == b->max)
@@ -631,76 +596,55 @@ static int lb_add(struct state *s, int64_t doc, const struct canon_record *r,
 	return 0;
 }
 
+/* The state, quantity and time of stock record r: -1 (E_VALIDATE) when
+ * r is not in canonical form, e.g. a state that is not one of stock.h's
+ * (canon_validate lets none through; a hand-made file might). */
+static int stock_fields(const struct canon_record *r, enum stock_state *st,
+			dec *q, int64_t *as_of, struct err *err)
+{
+	int k;
+
+	if (!r->v[STOCK_STATE] || !r->v[STOCK_QUANTITY] ||
+	    !r->v[STOCK_AS_OF] || !r->v[STOCK_TXN_ID] ||
+	    (k = stock_state_from_name(r->v[STOCK_STATE])) < 0 ||
+	    dec_parse(r->v[STOCK_QUANTITY], strlen(r->v[STOCK_QUANTITY]), '.',
+		      0, q) ||
+	    dt_parse_iso(r->v[STOCK_AS_OF], strlen(r->v[STOCK_AS_OF]), as_of))
+		return err_set(err, E_VALIDATE,
+			       "stock record not in canonical form");
+	*st = (enum stock_state)k;
+	return 0;
+}
+
 static int load_stock(struct state *s, int64_t doc,
 		      const struct canon_record *r, struct load_stats *stats,
 		      struct err *err)
 {
-	int st = -1, is_delta = r->v[STOCK_MODE] &&
-				!strcmp(r->v[STOCK_MODE], "delta");
+	enum stock_state st;
 	dec q;
 	int64_t as_of;
-	const char *states = CANON_STATES, *c;
-	size_t n = strlen(r->v[STOCK_STATE]);
-	int i = 0;
 
-	for (c = states; *c; i++) {
-		const char *bar = strchr(c, '|');
-		size_t len = bar ? (size_t)(bar - c) : strlen(c);
-
-		if (len == n && !memcmp(c, r->v[STOCK_STATE], n)) {
-			st = i;
-			break;
-		}
-		if (!bar)
-			break;
-		c = bar + 1;
-	}
-	if (st < 0 || dec_parse(r->v[STOCK_QUANTITY],
-				strlen(r->v[STOCK_QUANTITY]), '.', 0, &q) ||
-	    dt_parse_iso(r->v[STOCK_AS_OF], strlen(r->v[STOCK_AS_OF]),
-			 &as_of) ||
-	    !r->v[STOCK_TXN_ID])
-		return err_set(err, E_VALIDATE,
-			       "stock record not in canonical form");
-	return lb_add(s, doc, r, st, q, as_of, is_delta, 0, stats, err);
+	if (stock_fields(r, &st, &q, &as_of, err) < 0)
+		return -1;
+	return lb_add(s, doc, r, st, q, as_of, stock_mode_of(r->v[STOCK_MODE]),
+		      0, stats, err);
 }
 
 int state_keep_unapplied(struct state *s, int64_t doc,
 			 const struct canon_record *r, struct err *err)
 {
-	const char *states = CANON_STATES, *c;
-	size_t n;
-	int st = -1, i = 0;
+	enum stock_state st;
 	dec q;
 	int64_t as_of;
 
-	if (r->kind != CANON_STOCK || !r->v[STOCK_STATE] ||
-	    !r->v[STOCK_QUANTITY] || !r->v[STOCK_AS_OF] || !r->v[STOCK_TXN_ID])
+	if (r->kind != CANON_STOCK)
 		return err_set(err, E_VALIDATE,
 			       "stock record not in canonical form");
-	n = strlen(r->v[STOCK_STATE]);
-	for (c = states; *c; i++) {
-		const char *bar = strchr(c, '|');
-		size_t len = bar ? (size_t)(bar - c) : strlen(c);
-
-		if (len == n && !memcmp(c, r->v[STOCK_STATE], n)) {
-			st = i;
-			break;
-		}
-		if (!bar)
-			break;
-		c = bar + 1;
-	}
-	if (st < 0 ||
-	    dec_parse(r->v[STOCK_QUANTITY], strlen(r->v[STOCK_QUANTITY]), '.',
-		      0, &q) ||
-	    dt_parse_iso(r->v[STOCK_AS_OF], strlen(r->v[STOCK_AS_OF]), &as_of))
-		return err_set(err, E_VALIDATE,
-			       "stock record not in canonical form");
+	if (stock_fields(r, &st, &q, &as_of, err) < 0)
+		return -1;
 	/* Queued with the applied records: which of two records with one
 	 * txn_id is kept depends on their order. */
-	return lb_add(s, doc, r, st, q, as_of,
-		      r->v[STOCK_MODE] && !strcmp(r->v[STOCK_MODE], "delta"),
+	return lb_add(s, doc, r, st, q, as_of, stock_mode_of(r->v[STOCK_MODE]),
 		      1, NULL, err);
 }
 
@@ -740,7 +684,7 @@ int state_unload_doc(struct state *s, int64_t doc, struct err *err)
 				  : state_stmt(s, S_EV_DOC_KEYS, err);
 	struct key {
 		char *sku, *loc;
-		int st;
+		enum stock_state st;
 	} *keys = NULL;
 	size_t n = 0, cap = 0, i;
 	int rc, ret = -1;
@@ -759,7 +703,7 @@ int state_unload_doc(struct state *s, int64_t doc, struct err *err)
 		}
 		keys[n].sku = strdup(db_col_text(p, 0));
 		keys[n].loc = strdup(db_col_text(p, 1));
-		keys[n].st = (int)db_col_int64(p, 2);
+		keys[n].st = (enum stock_state)db_col_int64(p, 2);
 		n++;
 		if (!keys[n - 1].sku || !keys[n - 1].loc)
 			goto nomem;
