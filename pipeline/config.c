@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "transforms/model/canon.h"
+#include "transforms/model/stock.h"
 #include "transforms/formats/edi_ack.h"
 #include "transforms/mapping/filepat.h"
 
@@ -692,22 +693,7 @@ static int load_source(struct loader *l, const struct ynode *m,
 
 int config_state_index(const char *name)
 {
-	const char *p = CANON_STATES;
-	size_t n = strlen(name);
-	int i = 0;
-
-	while (*p) {
-		const char *bar = strchr(p, '|');
-		size_t len = bar ? (size_t)(bar - p) : strlen(p);
-
-		if (len == n && !memcmp(p, name, n))
-			return i;
-		if (!bar)
-			break;
-		p = bar + 1;
-		i++;
-	}
-	return -1;
+	return stock_state_from_name(name);
 }
 
 static int state_mask(struct loader *l, const struct ynode *m, const char *key,

@@ -154,7 +154,8 @@ const char *config_mapping_for(const struct cfg_source *s, const char *name,
  * CANON_STATES): no authority entry for st, or source is listed. */
 int config_authorized(const struct config *c, int st, const char *source);
 
-/* Index of a stock state name in CANON_STATES order, or -1. */
+/* The stock state (enum stock_state, transforms/model/stock.h) named
+ * name, or -1. */
 int config_state_index(const char *name);
 
 #endif

@@ -10,13 +10,12 @@
 #include <unistd.h>
 
 #include "transforms/model/dt.h"
-
-#define NSTATES 7
+#include "transforms/model/stock.h"
 
 struct row {
 	char sku[512];
 	char location[512];
-	dec by_state[NSTATES];
+	dec by_state[STOCK_NSTATES]; /* by enum stock_state */
 	int64_t as_of;
 	int has;
 };
@@ -76,34 +75,27 @@ struct rctx {
 enum { F_AVAILABLE = 1, F_ON_HAND = 2, F_RESERVED = 4, F_IN_TRANSIT = 8,
        F_AS_OF = 16 };
 
+/* The target's available-to-sell rule for stock_atp (stock.h). */
+static void atp_rule(const struct cfg_target *t, struct stock_atp *r)
+{
+	r->sellable = t->sellable_mask;
+	r->subtract = t->subtract_mask;
+	r->safety_abs = t->safety_abs;
+	r->safety_pct = t->safety_pct;
+	r->allocation_pct = t->allocation_pct;
+	r->cap = t->cap;
+	r->has_cap = t->has_cap;
+	r->round_pack = t->round_pack;
+}
+
 dec render_atp_ex(const struct cfg_target *t, const dec *by_state,
 		  dec extra_abs, int extra_pct, dec pack, int *was_negative)
 {
-	dec v = 0, held, step;
-	int i, pct = t->safety_pct + extra_pct;
+	struct stock_atp r;
 
-	for (i = 0; i < NSTATES; i++) {
-		if (t->sellable_mask & (1u << i))
-			v += by_state[i];
-		if (t->subtract_mask & (1u << i))
-			v -= by_state[i];
-	}
-	*was_negative = v < 0;
-	if (v <= 0)
-		return 0;
-	held = t->safety_abs + extra_abs;
-	if (pct)
-		held += v * (pct > 100 ? 100 : pct) / 100;
-	v -= held;
-	if (v <= 0)
-		return 0;
-	v = v * t->allocation_pct / 100;
-	if (t->has_cap && v > t->cap)
-		v = t->cap;
-	/* Whole units only (a channel cannot sell 0.4 of a shoe), or whole
-	 * packs when the channel sells by the pack. */
-	step = t->round_pack && pack > 0 ? pack : DEC_SCALE;
-	return dec_floor_to(v, step);
+	atp_rule(t, &r);
+	return stock_atp(&r, by_state, extra_abs, extra_pct, pack,
+			 was_negative);
 }
 
 dec render_atp(const struct cfg_target *t, const dec *by_state,
@@ -215,17 +207,20 @@ static const char *stock_get(void *ud, const char *name)
 		break;
 	case 'o':
 		if (!strcmp(name, "on_hand"))
-			return row_dec(c, F_ON_HAND, c->cur.by_state[0],
+			return row_dec(c, F_ON_HAND,
+				       c->cur.by_state[STOCK_ST_ON_HAND],
 				       c->on_hand);
 		break;
 	case 'r':
 		if (!strcmp(name, "reserved"))
-			return row_dec(c, F_RESERVED, c->cur.by_state[1],
+			return row_dec(c, F_RESERVED,
+				       c->cur.by_state[STOCK_ST_RESERVED],
 				       c->reserved);
 		break;
 	case 'i':
 		if (!strcmp(name, "in_transit"))
-			return row_dec(c, F_IN_TRANSIT, c->cur.by_state[2],
+			return row_dec(c, F_IN_TRANSIT,
+				       c->cur.by_state[STOCK_ST_IN_TRANSIT],
 				       c->in_transit);
 		break;
 	case 'u':
@@ -368,7 +363,7 @@ static int emit_vanished(struct rctx *c)
 			   c->err) < 0 ||
 	    render_uom_row(c->st, c->t, c->cur.sku,
 			   c->item_found ? c->item[ITEM_BASE_UOM] : NULL,
-			   &c->atp, c->cur.by_state, NSTATES, c->uom,
+			   &c->atp, c->cur.by_state, STOCK_NSTATES, c->uom,
 			   &c->uom_q, c->err) < 0 ||
 	    emit_stock_row(c) < 0)
 		return -1;
@@ -449,7 +444,7 @@ static int flush_row(struct rctx *c)
 	}
 	if (render_uom_row(c->st, c->t, c->cur.sku,
 			   c->item_found ? c->item[ITEM_BASE_UOM] : NULL, &atp,
-			   c->cur.by_state, NSTATES, c->uom, &c->uom_q,
+			   c->cur.by_state, STOCK_NSTATES, c->uom, &c->uom_q,
 			   c->err) < 0)
 		return -1;
 	if (neg)
@@ -706,7 +701,7 @@ static int on_position(void *ud, const struct state_position *p)
 		if (row_item(c, p, cut) < 0)
 			return -1;
 	}
-	if (p->state >= 0 && p->state < NSTATES)
+	if (p->state >= 0 && p->state < STOCK_NSTATES)
 		c->cur.by_state[p->state] += p->qty;
 	if (p->as_of > c->cur.as_of)
 		c->cur.as_of = p->as_of;
@@ -943,17 +938,6 @@ out:
 	return rc;
 }
 
-/* The name of stock state st, followed by the rest of CANON_STATES (the
- * caller prints up to the first '|'). */
-static const char *state_label(int st)
-{
-	const char *p = CANON_STATES;
-
-	while (st-- > 0 && (p = strchr(p, '|')))
-		p++;
-	return p ? p : "?";
-}
-
 int render_source_stale(struct state *st, const struct config *cfg,
 			const struct cfg_target *t, int64_t now, int *stale,
 			char *why, size_t n, struct err *err)
@@ -982,10 +966,10 @@ int render_source_stale(struct state *st, const struct config *cfg,
 			if (last)
 				dt_format_iso(last, iso);
 			w = snprintf(why, n,
-				     "source '%s' (system of record for %.*s) "
+				     "source '%s' (system of record for %s) "
 				     "has not delivered since %s",
-				     src, (int)strcspn(state_label(s), "|"),
-				     state_label(s), last ? iso : "ever");
+				     src, stock_state_name(s),
+				     last ? iso : "ever");
 			if (w >= 0 && (size_t)w >= n && n > 4)
 				memcpy(why + n - 4, "...", 4);
 			return 0;

@@ -2,6 +2,7 @@
 #include "canon.h"
 #include "dec.h"
 #include "dt.h"
+#include "stock.h"
 #include "uom.h"
 
 #include <limits.h>
@@ -130,6 +131,17 @@ static int enum_has(const char *values, const char *v)
 	return 0;
 }
 
+/* True when v is one of field i's values. A stock state is looked up in
+ * stock.h's table (the state is the one enum every stock record has);
+ * the other enums are short lists scanned as written. */
+static int enum_ok(enum canon_kind k, size_t i, const struct canon_field *f,
+		   const char *v)
+{
+	if (k == CANON_STOCK && i == STOCK_STATE)
+		return stock_state_from_name(v) >= 0;
+	return enum_has(f->enum_values, v);
+}
+
 _Static_assert(sizeof(((struct canon_memo *)0)->dt) >= DT_ISO_LEN,
 	       "canon_memo holds a canonical date/time");
 
@@ -215,7 +227,7 @@ int canon_validate_memo(struct canon_record *r, struct arena *a,
 				goto bad;
 			break;
 		case CT_ENUM:
-			if (!enum_has(f[i].enum_values, v)) {
+			if (!enum_ok(r->kind, i, &f[i], v)) {
 				err_set(err, E_VALIDATE,
 					"'%s' is not one of %s", v,
 					f[i].enum_values);

@@ -19,6 +19,7 @@
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "stock.h"
 
 enum canon_kind { CANON_ITEM, CANON_LOCATION, CANON_PRICE, CANON_STOCK,
 		  CANON_NKINDS };
@@ -63,9 +64,9 @@ enum { STOCK_SKU, STOCK_LOCATION, STOCK_STATE, STOCK_QUANTITY, STOCK_MODE,
        STOCK_AS_OF, STOCK_TXN_ID, STOCK_UOM, STOCK_PACK_SIZE,
        STOCK_NFIELDS };
 
-/* The stock states, in the order of enum canon_state. */
-#define CANON_STATES \
-	"on_hand|reserved|in_transit|damaged|quarantined|return_pending|available"
+/* The stock states, in the order of enum stock_state (stock.h): the
+ * values of a stock record's state field. */
+#define CANON_STATES STOCK_STATE_NAMES
 
 struct canon_lineage {
 	const char *source;     /* source name from the config, or "" */
