@@ -4,6 +4,7 @@
  */
 #include "state_arrival.h"
 #include "db.h"
+#include "transforms/model/stock.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -103,9 +104,7 @@ static int file_cmp(const void *x, const void *y)
 {
 	const struct state_arrival_file *a = x, *b = y;
 
-	if (a->mtime != b->mtime)
-		return a->mtime < b->mtime ? -1 : 1;
-	return strcmp(a->name, b->name);
+	return stock_file_order(a->mtime, a->name, b->mtime, b->name);
 }
 
 int state_arrival_plan_assign(struct state_arrival_plan *p, struct state *s,

@@ -293,6 +293,24 @@ T_TEST(stock_rebuild_from_ledger)
 	T_EQ_INT(p.delta_as_of, T0 + 5);
 }
 
+T_TEST(stock_arrival_order)
+{
+	struct stock_arrival a = {2, 0, 9}, b = {2, 1, 1}, c = {3, 0, 0};
+
+	/* File, then member, then line. */
+	T_ASSERT(stock_arrival_cmp(&a, &b) < 0);
+	T_ASSERT(stock_arrival_cmp(&b, &c) < 0);
+	T_ASSERT(stock_arrival_cmp(&c, &a) > 0);
+	T_EQ_INT(stock_arrival_cmp(&a, &a), 0);
+	b.member = 0;
+	T_ASSERT(stock_arrival_cmp(&b, &a) < 0);
+	/* Files: mtime first, the name only within one second. */
+	T_ASSERT(stock_file_order(10, "z.csv", 11, "a.csv") < 0);
+	T_ASSERT(stock_file_order(11, "a.csv", 10, "z.csv") > 0);
+	T_ASSERT(stock_file_order(10, "a.csv", 10, "b.csv") < 0);
+	T_EQ_INT(stock_file_order(10, "a.csv", 10, "a.csv"), 0);
+}
+
 T_TEST(stock_state_names)
 {
 	char joined[128] = "";

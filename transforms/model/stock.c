@@ -48,6 +48,16 @@ int stock_arrival_cmp(const struct stock_arrival *a,
 	return (a->line > b->line) - (a->line < b->line);
 }
 
+int stock_file_order(int64_t mtime_a, const char *name_a, int64_t mtime_b,
+		     const char *name_b)
+{
+	if (mtime_a != mtime_b)
+		return mtime_a < mtime_b ? -1 : 1;
+	/* Files of one second: the name decides, so a listing numbers them
+	 * the same whatever order the source listed them in. */
+	return strcmp(name_a, name_b);
+}
+
 void stock_pos_init(struct stock_pos *p)
 {
 	memset(p, 0, sizeof(*p));

@@ -77,6 +77,12 @@ struct stock_arrival {
 int stock_arrival_cmp(const struct stock_arrival *a,
 		      const struct stock_arrival *b);
 
+/* The order in which two files one listing found arrived at their
+ * source, <0, 0, >0: by mtime, then by name (the fetch sequence of an
+ * arrival key numbers them so). */
+int stock_file_order(int64_t mtime_a, const char *name_a, int64_t mtime_b,
+		     const char *name_b);
+
 /* "No such time": no snapshot, no delta. */
 #define STOCK_NONE INT64_MIN
 /* A position keeps its snapshot's txn_id cut to STOCK_TXN_MAX - 1 bytes
