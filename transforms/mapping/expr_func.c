@@ -145,7 +145,7 @@ static int absent(const struct expr_val *v)
 /* Values are views into NUL-terminated storage; copy only when a view
  * ends before the terminator. */
 const char *expr_cstr(struct expr_rt *rt, const struct expr_val *v,
-			struct err *err)
+		      struct err *err)
 {
 	char *p;
 

@@ -637,7 +637,7 @@ static size_t re_cost(const char *p, size_t limit)
 }
 
 regex_t *expr_compile_re(struct cc *cc, const char *pat, size_t at,
-			   int flags)
+			 int flags)
 {
 	regex_t *re;
 	struct expr_pool *p = cc->pool;

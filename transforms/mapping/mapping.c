@@ -1,7 +1,7 @@
 /* mapping.c - see mapping.h; the language is documented in docs/mapping.md.
  *
  * Compile once, stream many: mapping_load() turns the YAML into expression
- * trees (expr.c), loads lookup tables, and checks everything that can be
+ * trees (expr_*.c), loads lookup tables, and checks everything that can be
  * checked without data. mapping_run() then reads one document row by row;
  * all per-row values live in an arena that is reset for every row, so the
  * steady state allocates nothing.
