@@ -43,7 +43,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 
 /* Copies a reader segment into the store. */
 int map_edi_store_add(struct segstore *s, const struct edi_seg *g,
-		     struct err *err)
+		      struct err *err)
 {
 	/* Tokens lie one after the other (the readers write them so):
 	 * the data ends with the last one's NUL. */
@@ -87,7 +87,8 @@ int map_edi_store_add(struct segstore *s, const struct edi_seg *g,
 	return 0;
 }
 
-void map_edi_store_view(const struct segstore *s, size_t i, struct edi_seg *v)
+void map_edi_store_view(const struct segstore *s, size_t i,
+			struct edi_seg *v)
 {
 	const struct sseg *x = &s->seg[i];
 
@@ -299,146 +300,205 @@ static size_t block_end(const struct segstore *s, size_t i)
 	return j;
 }
 
-int map_edi_rt_path(struct map_run *run, int id, struct expr_val *out,
-		       unsigned *col, struct err *err)
+/* pair.id, pair.value, pair.index: the explode item's, set by map_loop().
+ * Returns 1 when p is one of them (out set), 0 otherwise. */
+static int read_pair(struct erun *x, const struct epath *p,
+		     struct expr_val *out)
+{
+	switch (p->kind) {
+	case EP_PAIR_ID:
+		out->s = x->pair_id;
+		out->n = x->pair_id ? strlen(x->pair_id) : 0;
+		return 1;
+	case EP_PAIR_VALUE:
+		out->s = x->pair_val;
+		out->n = x->pair_val ? strlen(x->pair_val) : 0;
+		return 1;
+	case EP_PAIR_INDEX:
+		snprintf(x->pair_index_buf, sizeof(x->pair_index_buf), "%lu",
+			 x->pair_index);
+		out->s = x->pair_index_buf;
+		out->n = strlen(out->s);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* An envelope path (ISA/GS, UNB/UNG): the same value for the whole set,
+ * so it is read once per set. */
+static int read_env(struct map_run *run, int id, struct expr_val *out,
+		    unsigned *col, struct err *err)
 {
 	struct erun *x = run->drv;
+	const struct epath *p = &x->em->paths[id];
+	const struct segstore *es = p->env == ENV_IC ? &x->ic : &x->grp;
+	struct efound *f = &x->found[id];
+
+	if (f->have_val && f->set == x->nsets_mapped && f->anchor == -1) {
+		*out = f->val;
+		*col = f->col;
+		return 0;
+	}
+	if (es->nseg && read_value(run, p, es, 0, 0, out, col, err))
+		return -1;
+	f->set = x->nsets_mapped;
+	f->anchor = -1;
+	f->have_val = p->at.rep != E_REP_ALL;
+	f->val = *out;
+	f->col = *col;
+	return 0;
+}
+
+/* parent(HL[...]).path: climbs the HL02 (CPS02) parent ids from the
+ * loop's HL until one matches the parent selector, then searches that
+ * parent's block. */
+static int read_parent(struct map_run *run, const struct epath *p,
+		       struct expr_val *out, unsigned *col, struct err *err)
+{
+	struct erun *x = run->drv;
+	const struct segstore *s = &x->set;
+	unsigned pair_at = 0, seen = 0;
+	long h = (long)x->loop->start, at;
+
+	while ((h = hl_parent(s, (size_t)h)) >= 0) {
+		if (seg_matches(&p->parent, s, (size_t)h, &pair_at))
+			break;
+	}
+	if (h < 0)
+		return 0;
+	at = find_in(s, &p->sel, (size_t)h, block_end(s, (size_t)h), 1,
+		     &pair_at, &seen);
+	if (at < 0)
+		return 0;
+	return read_value(run, p, s, (size_t)at, pair_at, out, col, err);
+}
+
+/* The segment path id reads in the current scope (-1: none): the explode
+ * item, the loop (nearest before the item first), then the free segments
+ * before the loop. What a selector found is kept for the scope (paths
+ * with the same sid share it), and what the free segments gave for the
+ * set, anchor and free-segment prefix, because every loop with the same
+ * prefix finds the same segment there. *from_free says it came from the
+ * free segments. */
+static long find_scope(struct erun *x, int id, unsigned *pair_at_out,
+		       int *from_free_out)
+{
 	const struct epath *p = &x->em->paths[id];
 	const struct segstore *s = &x->set;
 	unsigned pair_at = 0, seen = 0;
 	long at = -1;
 	int from_free = 0;
 
+	if (x->sfound[p->sid].scope == x->nscopes) {
+		/* another path of this selector found it in this scope */
+		*pair_at_out = x->sfound[p->sid].pair_at;
+		*from_free_out = x->sfound[p->sid].from_free;
+		return x->sfound[p->sid].at;
+	}
+	if (!p->ctx && (x->loop_tags & tag_bit(p->sel.code))) {
+		if (x->xkind != EX_NONE)
+			at = find_in(s, &p->sel, x->xs, x->xe, 1, &pair_at,
+				     &seen);
+		if (at < 0 && x->xkind != EX_NONE && !p->sel.nth) {
+			at = find_in(s, &p->sel, x->loop->start, x->xs,
+				     -1, &pair_at, &seen);
+			if (at < 0)
+				at = find_in(s, &p->sel, x->xe,
+					     x->loop->end, 1, &pair_at,
+					     &seen);
+		} else if (at < 0) {
+			at = find_in(s, &p->sel, x->loop->start,
+				     x->loop->end, 1, &pair_at, &seen);
+		}
+	}
+	if (at < 0 && !p->sel.nth) {
+		/* The same for every loop with the same free
+		 * segments before it: found once per set, anchor
+		 * and prefix. */
+		struct efound *f = &x->found[id];
+
+		if (f->set != x->nsets_mapped ||
+		    f->anchor != x->loop->anchor ||
+		    f->nfree != x->loop->nfree) {
+			f->at = find_free(s, &p->sel,
+					  &x->free[x->loop->anchor],
+					  x->loop->nfree, &f->pair_at);
+			f->set = x->nsets_mapped;
+			f->anchor = x->loop->anchor;
+			f->nfree = x->loop->nfree;
+			f->have_val = 0;
+		}
+		at = f->at;
+		pair_at = f->pair_at;
+		from_free = 1;
+	}
+	x->sfound[p->sid].scope = x->nscopes;
+	x->sfound[p->sid].at = at;
+	x->sfound[p->sid].pair_at = pair_at;
+	x->sfound[p->sid].from_free = from_free;
+	*pair_at_out = pair_at;
+	*from_free_out = from_free;
+	return at;
+}
+
+/* A header value (found in the free segments): the same for the loops
+ * that share the free segments before them, so it is read once per set,
+ * anchor and free-segment prefix. */
+static int read_free_value(struct map_run *run, int id, long at,
+			   unsigned pair_at, struct expr_val *out,
+			   unsigned *col, struct err *err)
+{
+	struct erun *x = run->drv;
+	const struct epath *p = &x->em->paths[id];
+	struct efound *f = &x->found[id];
+
+	if (f->have_val && f->set == x->nsets_mapped &&
+	    f->anchor == x->loop->anchor && f->nfree == x->loop->nfree) {
+		*out = f->val;
+		*col = f->col;
+		return 0;
+	}
+	if (read_value(run, p, &x->set, (size_t)at, pair_at, out, col, err))
+		return -1;
+	f->set = x->nsets_mapped;
+	f->anchor = x->loop->anchor;
+	f->nfree = x->loop->nfree;
+	f->at = at;
+	f->pair_at = pair_at;
+	f->have_val = 1;
+	f->val = *out;
+	f->col = *col;
+	return 0;
+}
+
+int map_edi_rt_path(struct map_run *run, int id, struct expr_val *out,
+		    unsigned *col, struct err *err)
+{
+	struct erun *x = run->drv;
+	const struct epath *p = &x->em->paths[id];
+	unsigned pair_at;
+	int from_free;
+	long at;
+
 	*col = 0;
 	out->s = NULL;
 	out->n = 0;
-	switch (p->kind) {
-	case EP_PAIR_ID:
-		out->s = x->pair_id;
-		out->n = x->pair_id ? strlen(x->pair_id) : 0;
+	if (read_pair(x, p, out))
 		return 0;
-	case EP_PAIR_VALUE:
-		out->s = x->pair_val;
-		out->n = x->pair_val ? strlen(x->pair_val) : 0;
-		return 0;
-	case EP_PAIR_INDEX:
-		snprintf(x->pair_index_buf, sizeof(x->pair_index_buf), "%lu",
-			 x->pair_index);
-		out->s = x->pair_index_buf;
-		out->n = strlen(out->s);
-		return 0;
-	default:
-		break;
-	}
-	if (p->env) {
-		const struct segstore *es = p->env == ENV_IC ? &x->ic : &x->grp;
-		struct efound *f = &x->found[id];
-
-		if (f->have_val && f->set == x->nsets_mapped && f->anchor == -1) {
-			*out = f->val;
-			*col = f->col;
-			return 0;
-		}
-		if (es->nseg && read_value(run, p, es, 0, 0, out, col, err))
-			return -1;
-		f->set = x->nsets_mapped;
-		f->anchor = -1;
-		f->have_val = p->at.rep != E_REP_ALL;
-		f->val = *out;
-		f->col = *col;
-		return 0;
-	}
+	if (p->env)
+		return read_env(run, id, out, col, err);
 	if (!x->loop)
 		return 0;
-	if (p->has_parent) {
-		long h = (long)x->loop->start;
-
-		while ((h = hl_parent(s, (size_t)h)) >= 0) {
-			if (seg_matches(&p->parent, s, (size_t)h, &pair_at))
-				break;
-		}
-		if (h < 0)
-			return 0;
-		at = find_in(s, &p->sel, (size_t)h, block_end(s, (size_t)h), 1,
-			     &pair_at, &seen);
-		if (at < 0)
-			return 0;
-		return read_value(run, p, s, (size_t)at, pair_at, out, col, err);
-	}
-	if (x->sfound[p->sid].scope == x->nscopes) {
-		/* another path of this selector found it in this scope */
-		at = x->sfound[p->sid].at;
-		pair_at = x->sfound[p->sid].pair_at;
-		from_free = x->sfound[p->sid].from_free;
-	} else {
-		if (!p->ctx && (x->loop_tags & tag_bit(p->sel.code))) {
-			if (x->xkind != EX_NONE)
-				at = find_in(s, &p->sel, x->xs, x->xe, 1, &pair_at,
-					     &seen);
-			if (at < 0 && x->xkind != EX_NONE && !p->sel.nth) {
-				at = find_in(s, &p->sel, x->loop->start, x->xs,
-					     -1, &pair_at, &seen);
-				if (at < 0)
-					at = find_in(s, &p->sel, x->xe,
-						     x->loop->end, 1, &pair_at,
-						     &seen);
-			} else if (at < 0) {
-				at = find_in(s, &p->sel, x->loop->start,
-					     x->loop->end, 1, &pair_at, &seen);
-			}
-		}
-		if (at < 0 && !p->sel.nth) {
-			/* The same for every loop with the same free
-			 * segments before it: found once per set, anchor
-			 * and prefix. */
-			struct efound *f = &x->found[id];
-
-			if (f->set != x->nsets_mapped ||
-			    f->anchor != x->loop->anchor ||
-			    f->nfree != x->loop->nfree) {
-				f->at = find_free(s, &p->sel,
-						  &x->free[x->loop->anchor],
-						  x->loop->nfree, &f->pair_at);
-				f->set = x->nsets_mapped;
-				f->anchor = x->loop->anchor;
-				f->nfree = x->loop->nfree;
-				f->have_val = 0;
-			}
-			at = f->at;
-			pair_at = f->pair_at;
-			from_free = 1;
-		}
-		x->sfound[p->sid].scope = x->nscopes;
-		x->sfound[p->sid].at = at;
-		x->sfound[p->sid].pair_at = pair_at;
-		x->sfound[p->sid].from_free = from_free;
-	}
+	if (p->has_parent)
+		return read_parent(run, p, out, col, err);
+	at = find_scope(x, id, &pair_at, &from_free);
 	if (at < 0)
 		return 0;
-	if (from_free && p->at.rep != E_REP_ALL) {
-		/* a header value: the same for the loops that share the
-		 * free segments before them */
-		struct efound *f = &x->found[id];
-
-		if (f->have_val && f->set == x->nsets_mapped &&
-		    f->anchor == x->loop->anchor && f->nfree == x->loop->nfree) {
-			*out = f->val;
-			*col = f->col;
-			return 0;
-		}
-		if (read_value(run, p, s, (size_t)at, pair_at, out, col, err))
-			return -1;
-		f->set = x->nsets_mapped;
-		f->anchor = x->loop->anchor;
-		f->nfree = x->loop->nfree;
-		f->at = at;
-		f->pair_at = pair_at;
-		f->have_val = 1;
-		f->val = *out;
-		f->col = *col;
-		return 0;
-	}
-	return read_value(run, p, s, (size_t)at, pair_at, out, col, err);
+	if (from_free && p->at.rep != E_REP_ALL)
+		return read_free_value(run, id, at, pair_at, out, col, err);
+	return read_value(run, p, &x->set, (size_t)at, pair_at, out, col,
+			  err);
 }
 
 void map_edi_raw_seg(struct erun *x, const struct segstore *s, size_t i)
