@@ -7,9 +7,9 @@
  * records or one reject (map_scope). Everything that depends on the input
  * format is a driver (struct map_driver): the input: keys, what a path
  * looks like in an expression, what each: means, and the reader loop that
- * turns a document into scopes. CSV lives in mapping.c, XML in
- * mapping_xml.c, X12 and EDIFACT in mapping_edi.c; a new format adds one driver and one line in
- * map_driver_find().
+ * turns a document into scopes. CSV lives in mapping_csv.c, XML in
+ * mapping_xml.c, X12 and EDIFACT in mapping_edi*.c; a new format adds one
+ * driver and one line in map_driver_find().
  */
 #ifndef STOCKPIPE_MAPPING_INT_H
 #define STOCKPIPE_MAPPING_INT_H
@@ -241,6 +241,7 @@ int map_parse_bool(struct mapping *m, const struct ynode *in,
 		   const char *key, int *out, struct err *err);
 
 /* Drivers (listed in map_driver_find() in mapping.c). */
+extern const struct map_driver map_driver_csv;
 extern const struct map_driver map_driver_xml;
 extern const struct map_driver map_driver_x12;
 extern const struct map_driver map_driver_edifact;
