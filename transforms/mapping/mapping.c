@@ -25,7 +25,6 @@
 #include "lib/buf.h"
 #include "lib/io.h"
 #include "lib/ytree.h"
-#include "transforms/formats/csv_reader.h"
 #include "expr.h"
 #include "lookup.h"
 #include "mapping_int.h"
@@ -60,7 +59,7 @@ void map_scope_at(struct mapping *m, struct expr_scope *sc,
 		  const struct ynode *n)
 {
 	memset(sc, 0, sizeof(*sc));
-	sc->path = m->drv_ops ? m->drv_ops->path : map_driver_csv.path;
+	sc->path = m->drv_ops->path;
 	sc->var = map_var_scope;
 	sc->lookup = scope_lookup;
 	sc->ud = m;
@@ -191,11 +190,12 @@ static int parse_bool(struct mapping *m, const struct ynode *in,
 			 key);
 }
 
-/* The drivers other than csv (which compile_input() handles itself). */
+/* The input drivers, by format name. */
 static const struct map_driver *map_driver_find(const char *format)
 {
 	static const struct map_driver *const drivers[] = {
-		&map_driver_xml, &map_driver_x12, &map_driver_edifact, NULL};
+		&map_driver_csv, &map_driver_xml, &map_driver_x12,
+		&map_driver_edifact, NULL};
 	size_t i;
 
 	for (i = 0; drivers[i]; i++)
@@ -223,12 +223,23 @@ int map_parse_bool(struct mapping *m, const struct ynode *in,
 	return parse_bool(m, in, key, out, err);
 }
 
+int map_parse_char(struct mapping *m, const struct ynode *in,
+		   const char *key, char *out, struct err *err)
+{
+	return parse_char(m, in, key, out, err);
+}
+
+const char *map_scalar(struct mapping *m, const struct ynode *map,
+		       const char *key, const char *def, struct err *err,
+		       int *bad_out)
+{
+	return scalar(m, map, key, def, err, bad_out);
+}
+
 static int compile_input(struct mapping *m, struct err *err)
 {
 	const struct ynode *in = ynode_get(m->yt->root, "input");
-	const struct ynode *f, *cols;
-	unsigned long v;
-	int b;
+	const struct ynode *f;
 
 	if (!in)
 		return ynode_err(m->yt, m->yt->root, err, E_CONFIG,
@@ -239,96 +250,14 @@ static int compile_input(struct mapping *m, struct err *err)
 	if (!f || f->type != Y_SCALAR)
 		return ynode_err(m->yt, f ? f : in, err, E_CONFIG,
 				 "input needs 'format: csv' (or x12, edifact, xml)");
-	if ((m->drv_ops = map_driver_find(f->value)) != NULL) {
-		m->format = m->drv_ops->format;
-		if (check_keys(m, in, m->drv_ops->input_keys, "input", err))
-			return -1;
-		return m->drv_ops->compile_input(m, in, err);
-	}
-	if (strcmp(f->value, "csv"))
+	if (!(m->drv_ops = map_driver_find(f->value)))
 		return ynode_err(m->yt, f, err, E_CONFIG,
 				 "unknown format '%s' (csv, x12, edifact or xml)",
 				 f->value);
-	m->drv_ops = &map_driver_csv;
-	m->format = "csv";
-	if (check_keys(m, in,
-		       ",format,header,columns,delimiter,quote,encoding,trim,comment,skip_lines,max_record,max_field,ragged,",
-		       "input", err))
+	m->format = m->drv_ops->format;
+	if (check_keys(m, in, m->drv_ops->input_keys, "input", err))
 		return -1;
-	csv_reader_opts_init(&m->csv);
-	m->csv.max_record = 1u << 20;
-	if (parse_bool(m, in, "header", &m->csv.header, err) ||
-	    parse_char(m, in, "delimiter", &m->csv.delimiter, err) ||
-	    parse_char(m, in, "quote", &m->csv.quote, err) ||
-	    parse_char(m, in, "comment", &m->csv.comment, err) ||
-	    parse_bool(m, in, "trim", &m->csv.trim, err))
-		return -1;
-	m->csv.encoding = scalar(m, in, "encoding", NULL, err, &b);
-	if (b)
-		return -1;
-	if (m->csv.encoding) {
-		/* Fail at load, not on the first document. */
-		struct csv_reader *r;
-		struct err e2 = ERR_INIT;
-		struct csv_reader_opts o = m->csv;
-
-		o.header = 0;
-		if (csv_reader_open(&r, "/dev/null", "/dev/null", &o, &e2)) {
-			if (e2.code == E_CONFIG)
-				return ynode_err(m->yt, ynode_get(in, "encoding"),
-						 err, E_CONFIG,
-						 "unknown encoding '%s'",
-						 m->csv.encoding);
-		} else {
-			csv_reader_free(r);
-		}
-	}
-	v = 0;
-	if (parse_uint(m, in, "skip_lines", 1000, &v, err))
-		return -1;
-	m->csv.skip_lines = (unsigned)v;
-	v = m->csv.max_record;
-	if (parse_uint(m, in, "max_record", 1ul << 30, &v, err))
-		return -1;
-	m->csv.max_record = v ? v : 1u << 20;
-	v = 0;
-	if (parse_uint(m, in, "max_field", 1ul << 30, &v, err))
-		return -1;
-	m->csv.max_field = v;
-	{
-		const char *r = scalar(m, in, "ragged", "reject", err, &b);
-
-		if (b)
-			return -1;
-		if (!strcmp(r, "allow"))
-			m->ragged_allow = 1;
-		else if (strcmp(r, "reject"))
-			return ynode_err(m->yt, ynode_get(in, "ragged"), err,
-					 E_CONFIG, "ragged: is reject or allow");
-	}
-	cols = ynode_get(in, "columns");
-	if (cols) {
-		size_t i;
-
-		if (cols->type != Y_SEQ || !cols->n)
-			return ynode_err(m->yt, cols, err, E_CONFIG,
-					 "columns: is a list of column names");
-		if (m->csv.header)
-			return ynode_err(m->yt, cols, err, E_CONFIG,
-					 "columns: names a headerless file's columns; set header: false");
-		m->columns = arena_alloc(&m->pool.arena,
-					 cols->n * sizeof(*m->columns));
-		if (!m->columns)
-			return err_set(err, E_NOMEM, "out of memory");
-		for (i = 0; i < cols->n; i++) {
-			if (cols->items[i]->type != Y_SCALAR)
-				return ynode_err(m->yt, cols->items[i], err,
-						 E_CONFIG, "column names are text");
-			m->columns[i] = cols->items[i]->value;
-		}
-		m->ncolumns = cols->n;
-	}
-	return 0;
+	return m->drv_ops->compile_input(m, in, err);
 }
 
 static char *join_dir(struct mapping *m, const char *rel)
@@ -774,7 +703,6 @@ void mapping_free(struct mapping *m)
 	uom_table_free(m->units_table);
 	expr_pool_release(&m->pool);
 	ytree_free(m->yt);
-	free(m->paths);
 	free(m->path);
 	free(m->dir);
 	free(m->name);

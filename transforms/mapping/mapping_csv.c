@@ -20,28 +20,38 @@ struct map_path {
 	unsigned col;
 };
 
-static int add_path(struct mapping *m, const struct map_path *p)
+/* The compiled input: (m->drv). */
+struct csv_map {
+	struct csv_reader_opts ro;
+	int ragged_allow;
+	const char **columns;   /* headerless column names */
+	size_t ncolumns;
+	struct map_path *paths;
+	size_t npaths, cappaths;
+};
+
+static int add_path(struct csv_map *cm, const struct map_path *p)
 {
 	size_t i;
 
-	for (i = 0; i < m->npaths; i++) {
-		const struct map_path *q = &m->paths[i];
+	for (i = 0; i < cm->npaths; i++) {
+		const struct map_path *q = &cm->paths[i];
 
 		if (q->kind == p->kind && q->index == p->index &&
 		    (!p->name || (q->name && !strcmp(q->name, p->name))))
 			return (int)i;
 	}
-	if (m->npaths == m->cappaths) {
-		size_t cap = m->cappaths ? m->cappaths * 2 : 16;
-		struct map_path *n = realloc(m->paths, cap * sizeof(*n));
+	if (cm->npaths == cm->cappaths) {
+		size_t cap = cm->cappaths ? cm->cappaths * 2 : 16;
+		struct map_path *n = realloc(cm->paths, cap * sizeof(*n));
 
 		if (!n)
 			return -1;
-		m->paths = n;
-		m->cappaths = cap;
+		cm->paths = n;
+		cm->cappaths = cap;
 	}
-	m->paths[m->npaths] = *p;
-	return (int)m->npaths++;
+	cm->paths[cm->npaths] = *p;
+	return (int)cm->npaths++;
 }
 
 /* CSV paths: col("Name"), col(Name), col(3), preamble(1). */
@@ -49,6 +59,7 @@ static int csv_path(void *ud, const char *s, size_t n, int *id, char *msg,
 		    size_t msgn)
 {
 	struct mapping *m = ud;
+	struct csv_map *cm = m->drv;
 	struct map_path p = {P_COL_INDEX, 0, NULL, m->cur_line, m->cur_col};
 	size_t i, k, a, b;
 	int pre = 0;
@@ -108,10 +119,10 @@ static int csv_path(void *ud, const char *s, size_t n, int *id, char *msg,
 	}
 	if (pre) {
 		if (p.kind != P_COL_INDEX ||
-		    (unsigned)p.index >= m->csv.skip_lines) {
+		    (unsigned)p.index >= cm->ro.skip_lines) {
 			snprintf(msg, msgn,
 				 "preamble(N) reads one of the %u line(s) declared by input.skip_lines",
-				 m->csv.skip_lines);
+				 cm->ro.skip_lines);
 			return -1;
 		}
 		p.kind = P_PREAMBLE;
@@ -128,16 +139,16 @@ static int csv_path(void *ud, const char *s, size_t n, int *id, char *msg,
 			return -1;
 		}
 		p.name = name;
-		if (!m->csv.header) {
+		if (!cm->ro.header) {
 			/* Headerless: names come from input.columns. */
 			size_t j;
 
-			for (j = 0; j < m->ncolumns; j++)
-				if (!strcmp(m->columns[j], name))
+			for (j = 0; j < cm->ncolumns; j++)
+				if (!strcmp(cm->columns[j], name))
 					break;
-			if (j == m->ncolumns) {
+			if (j == cm->ncolumns) {
 				snprintf(msg, msgn,
-					 m->ncolumns ? "no column '%s' in input.columns"
+					 cm->ncolumns ? "no column '%s' in input.columns"
 						     : "col(\"%s\") needs a header row (input.header: true) or input.columns; or use col(N)",
 					 name);
 				return -1;
@@ -147,7 +158,7 @@ static int csv_path(void *ud, const char *s, size_t n, int *id, char *msg,
 			p.name = NULL;
 		}
 	}
-	*id = add_path(m, &p);
+	*id = add_path(cm, &p);
 	if (*id < 0) {
 		snprintf(msg, msgn, "out of memory");
 		return -1;
@@ -165,6 +176,110 @@ static int csv_each(struct mapping *m, const struct ynode *en, int *anchor,
 	return 0;
 }
 
+/* input.columns: the names of a headerless file's columns. */
+static int csv_columns(struct mapping *m, struct csv_map *cm,
+		       const struct ynode *cols, struct err *err)
+{
+	size_t i;
+
+	if (cols->type != Y_SEQ || !cols->n)
+		return ynode_err(m->yt, cols, err, E_CONFIG,
+				 "columns: is a list of column names");
+	if (cm->ro.header)
+		return ynode_err(m->yt, cols, err, E_CONFIG,
+				 "columns: names a headerless file's columns; set header: false");
+	cm->columns = arena_alloc(&m->pool.arena,
+				  cols->n * sizeof(*cm->columns));
+	if (!cm->columns)
+		return err_set(err, E_NOMEM, "out of memory");
+	for (i = 0; i < cols->n; i++) {
+		if (cols->items[i]->type != Y_SCALAR)
+			return ynode_err(m->yt, cols->items[i], err,
+					 E_CONFIG, "column names are text");
+		cm->columns[i] = cols->items[i]->value;
+	}
+	cm->ncolumns = cols->n;
+	return 0;
+}
+
+static int csv_compile_input(struct mapping *m, const struct ynode *in,
+			     struct err *err)
+{
+	struct csv_map *cm = calloc(1, sizeof(*cm));
+	const struct ynode *cols;
+	unsigned long v;
+	int b;
+
+	if (!cm)
+		return err_set(err, E_NOMEM, "out of memory");
+	m->drv = cm;
+	csv_reader_opts_init(&cm->ro);
+	cm->ro.max_record = 1u << 20;
+	if (map_parse_bool(m, in, "header", &cm->ro.header, err) ||
+	    map_parse_char(m, in, "delimiter", &cm->ro.delimiter, err) ||
+	    map_parse_char(m, in, "quote", &cm->ro.quote, err) ||
+	    map_parse_char(m, in, "comment", &cm->ro.comment, err) ||
+	    map_parse_bool(m, in, "trim", &cm->ro.trim, err))
+		return -1;
+	cm->ro.encoding = map_scalar(m, in, "encoding", NULL, err, &b);
+	if (b)
+		return -1;
+	if (cm->ro.encoding) {
+		/* Fail at load, not on the first document. */
+		struct csv_reader *r;
+		struct err e2 = ERR_INIT;
+		struct csv_reader_opts o = cm->ro;
+
+		o.header = 0;
+		if (csv_reader_open(&r, "/dev/null", "/dev/null", &o, &e2)) {
+			if (e2.code == E_CONFIG)
+				return ynode_err(m->yt, ynode_get(in, "encoding"),
+						 err, E_CONFIG,
+						 "unknown encoding '%s'",
+						 cm->ro.encoding);
+		} else {
+			csv_reader_free(r);
+		}
+	}
+	v = 0;
+	if (map_parse_uint(m, in, "skip_lines", 1000, &v, err))
+		return -1;
+	cm->ro.skip_lines = (unsigned)v;
+	v = cm->ro.max_record;
+	if (map_parse_uint(m, in, "max_record", 1ul << 30, &v, err))
+		return -1;
+	cm->ro.max_record = v ? v : 1u << 20;
+	v = 0;
+	if (map_parse_uint(m, in, "max_field", 1ul << 30, &v, err))
+		return -1;
+	cm->ro.max_field = v;
+	{
+		const char *r = map_scalar(m, in, "ragged", "reject", err, &b);
+
+		if (b)
+			return -1;
+		if (!strcmp(r, "allow"))
+			cm->ragged_allow = 1;
+		else if (strcmp(r, "reject"))
+			return ynode_err(m->yt, ynode_get(in, "ragged"), err,
+					 E_CONFIG, "ragged: is reject or allow");
+	}
+	cols = ynode_get(in, "columns");
+	if (cols && csv_columns(m, cm, cols, err))
+		return -1;
+	return 0;
+}
+
+static void csv_free(struct mapping *m)
+{
+	struct csv_map *cm = m->drv;
+
+	if (cm)
+		free(cm->paths);
+	free(cm);
+	m->drv = NULL;
+}
+
 /* ------------------------------------------------------------------ */
 /* The CSV driver                                                       */
 
@@ -178,7 +293,8 @@ static int csv_rt_path(struct map_run *run, int id, struct expr_val *out,
 		       unsigned *col, struct err *err)
 {
 	struct csv_run *cr = run->drv;
-	const struct map_path *p = &run->m->paths[id];
+	const struct csv_map *cm = run->m->drv;
+	const struct map_path *p = &cm->paths[id];
 	int c;
 
 	(void)err;
@@ -203,13 +319,14 @@ static int resolve_columns(struct map_run *run, struct csv_run *cr,
 			   struct err *err)
 {
 	const struct mapping *m = run->m;
+	const struct csv_map *cm = m->drv;
 	size_t i;
 
-	cr->colidx = calloc(m->npaths + 1, sizeof(*cr->colidx));
+	cr->colidx = calloc(cm->npaths + 1, sizeof(*cr->colidx));
 	if (!cr->colidx)
 		return err_set(err, E_NOMEM, "out of memory");
-	for (i = 0; i < m->npaths; i++) {
-		const struct map_path *p = &m->paths[i];
+	for (i = 0; i < cm->npaths; i++) {
+		const struct map_path *p = &cm->paths[i];
 
 		cr->colidx[i] = p->index;
 		if (p->kind != P_COL_NAME)
@@ -235,7 +352,7 @@ static int resolve_columns(struct map_run *run, struct csv_run *cr,
 
 static int csv_run_doc(struct map_run *run, struct err *err)
 {
-	const struct mapping *m = run->m;
+	const struct csv_map *cm = run->m->drv;
 	struct csv_run cr;
 	size_t expect_cols = 0;
 	int rc = -1, n;
@@ -243,15 +360,15 @@ static int csv_run_doc(struct map_run *run, struct err *err)
 	memset(&cr, 0, sizeof(cr));
 	run->drv = &cr;
 	run->path = csv_rt_path;
-	if (csv_reader_open(&cr.r, run->doc->path, run->doc->name, &m->csv,
+	if (csv_reader_open(&cr.r, run->doc->path, run->doc->name, &cm->ro,
 			    err))
 		goto cleanup;
 	if (resolve_columns(run, &cr, err))
 		goto cleanup;
-	if (m->csv.header && csv_reader_header(cr.r))
+	if (cm->ro.header && csv_reader_header(cr.r))
 		expect_cols = csv_reader_header(cr.r)->n;
-	else if (m->ncolumns)
-		expect_cols = m->ncolumns;
+	else if (cm->ncolumns)
+		expect_cols = cm->ncolumns;
 	while ((n = csv_reader_next(cr.r, &cr.row, err)) == 1) {
 		run->scope.line = cr.row->line;
 		run->scope.index = cr.row->index;
@@ -266,7 +383,7 @@ static int csv_run_doc(struct map_run *run, struct err *err)
 				goto cleanup;
 			continue;
 		}
-		if (expect_cols && cr.row->n != expect_cols && !m->ragged_allow) {
+		if (expect_cols && cr.row->n != expect_cols && !cm->ragged_allow) {
 			char why[120];
 
 			snprintf(why, sizeof(why), "row has %zu fields, expected %zu",
@@ -296,10 +413,10 @@ cleanup:
 const struct map_driver map_driver_csv = {
 	"csv",
 	",format,header,columns,delimiter,quote,encoding,trim,comment,skip_lines,max_record,max_field,ragged,",
-	NULL, /* compile_input() above handles csv itself */
+	csv_compile_input,
 	csv_path,
 	csv_each,
 	NULL,
 	csv_run_doc,
-	NULL,
+	csv_free,
 };
