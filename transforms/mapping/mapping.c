@@ -404,12 +404,125 @@ static int compile_cond(struct mapping *m, const struct ynode *n,
 	return expr_cond_compile(&m->pool, &sc, n->value, n->len, out, err);
 }
 
+/* fields: one expression per canonical field of the record's kind. */
+static int compile_fields(struct mapping *m, const struct ynode *fn,
+			  struct map_record *r, struct err *err)
+{
+	const struct canon_field *cf;
+	size_t nf, i, j;
+
+	cf = canon_fields(r->kind, &nf);
+	for (i = 0; i < fn->n; i += 2) {
+		const struct ynode *k = fn->items[i], *v = fn->items[i + 1];
+		int idx = canon_field_index(r->kind, k->value);
+		struct expr_scope sc;
+
+		if (idx < 0) {
+			char list[300];
+			size_t o = 0;
+
+			for (j = 0; j < nf && o + 40 < sizeof(list); j++)
+				o += (size_t)snprintf(list + o, sizeof(list) - o,
+						      "%s%s", j ? ", " : "",
+						      cf[j].name);
+			return ynode_err(m->yt, k, err, E_CONFIG,
+					 "kind '%s' has no field '%s' (fields: %s)",
+					 canon_kind_name(r->kind), k->value,
+					 list);
+		}
+		if (r->fields[idx])
+			return ynode_err(m->yt, k, err, E_CONFIG,
+					 "field '%s' is mapped twice", k->value);
+		if (v->type != Y_SCALAR)
+			return ynode_err(m->yt, v, err, E_CONFIG,
+					 "field '%s' takes one expression",
+					 k->value);
+		map_scope_at(m, &sc, v);
+		if (expr_compile(&m->pool, &sc, v->value, v->len, 0,
+				 &r->fields[idx], err))
+			return -1;
+		r->fcol[idx] = v->col;
+	}
+	return 0;
+}
+
+/* What can be checked about the compiled fields before data: closed enum
+ * values and the required fields (after when:, which the enum check
+ * reads). */
+static int check_fields(struct mapping *m, const struct ynode *rn,
+			const struct ynode *fn, const struct map_record *r,
+			struct err *err)
+{
+	const struct canon_field *cf;
+	size_t nf, i;
+
+	cf = canon_fields(r->kind, &nf);
+	/* Enum fields with a closed set of values (constants, map results)
+	 * are checked now, unless when: looks at the field: then a value
+	 * outside the enum is how the analyst marks rows to filter out
+	 * (map(QP: on_order_ignored) + when: state != "on_order_ignored"). */
+	for (i = 0; i < fn->n; i += 2) {
+		const struct ynode *v = fn->items[i + 1];
+		int idx = canon_field_index(r->kind, fn->items[i]->value);
+		struct enum_check ec = {m, &cf[idx], v, err};
+
+		if (cf[idx].type != CT_ENUM ||
+		    (r->when && expr_cond_uses_bare(r->when, idx)))
+			continue;
+		if (expr_each_output(r->fields[idx], enum_cb, &ec) && err->code)
+			return -1;
+	}
+	for (i = 0; i < nf; i++)
+		if ((cf[i].flags & CF_REQUIRED) && !cf[i].def && !r->fields[i])
+			return ynode_err(m->yt, ynode_key(rn, "fields"), err,
+					 E_CONFIG,
+					 "kind '%s' needs field '%s' (map it, or set a constant)",
+					 canon_kind_name(r->kind), cf[i].name);
+	return 0;
+}
+
+/* rules: a list of conditions, each a bare text or { check:, message: }. */
+static int compile_rules(struct mapping *m, const struct ynode *rl,
+			 struct map_record *r, struct err *err)
+{
+	size_t i;
+
+	if (rl->type != Y_SEQ)
+		return ynode_err(m->yt, rl, err, E_CONFIG,
+				 "rules: is a list of { check:, message: }");
+	for (i = 0; i < rl->n; i++) {
+		const struct ynode *it = rl->items[i], *ck = it;
+		struct map_rule *ru;
+
+		if (r->nrules == MAP_MAX_RULES)
+			return ynode_err(m->yt, it, err, E_CONFIG,
+					 "too many rules");
+		ru = &r->rules[r->nrules];
+		if (it->type == Y_MAP) {
+			int b;
+
+			if (check_keys(m, it, ",check,message,", "a rule", err))
+				return -1;
+			ck = ynode_get(it, "check");
+			if (!ck)
+				return ynode_err(m->yt, it, err, E_CONFIG,
+						 "a rule needs check:");
+			ru->message = scalar(m, it, "message", NULL, err, &b);
+			if (b)
+				return -1;
+		}
+		if (compile_cond(m, ck, &ru->cond, err))
+			return -1;
+		ru->text = ck->value;
+		r->nrules++;
+	}
+	return 0;
+}
+
 static int compile_record(struct mapping *m, const struct ynode *rn,
 			  struct map_record *r, struct err *err)
 {
 	const struct ynode *kn, *fn, *en, *wn, *rl;
-	const struct canon_field *cf;
-	size_t nf, i, j;
 	int kind;
 
 	if (rn->type != Y_MAP)
@@ -444,97 +557,16 @@ static int compile_record(struct mapping *m, const struct ynode *rn,
 	if (!fn || fn->type != Y_MAP)
 		return ynode_err(m->yt, fn ? fn : rn, err, E_CONFIG,
 				 "record needs fields: (canonical field: expression)");
-	cf = canon_fields(r->kind, &nf);
-	for (i = 0; i < fn->n; i += 2) {
-		const struct ynode *k = fn->items[i], *v = fn->items[i + 1];
-		int idx = canon_field_index(r->kind, k->value);
-		struct expr_scope sc;
-
-		if (idx < 0) {
-			char list[300];
-			size_t o = 0;
-
-			for (j = 0; j < nf && o + 40 < sizeof(list); j++)
-				o += (size_t)snprintf(list + o, sizeof(list) - o,
-						      "%s%s", j ? ", " : "",
-						      cf[j].name);
-			return ynode_err(m->yt, k, err, E_CONFIG,
-					 "kind '%s' has no field '%s' (fields: %s)",
-					 canon_kind_name(r->kind), k->value,
-					 list);
-		}
-		if (r->fields[idx])
-			return ynode_err(m->yt, k, err, E_CONFIG,
-					 "field '%s' is mapped twice", k->value);
-		if (v->type != Y_SCALAR)
-			return ynode_err(m->yt, v, err, E_CONFIG,
-					 "field '%s' takes one expression",
-					 k->value);
-		map_scope_at(m, &sc, v);
-		if (expr_compile(&m->pool, &sc, v->value, v->len, 0,
-				 &r->fields[idx], err))
-			return -1;
-		r->fcol[idx] = v->col;
-	}
+	if (compile_fields(m, fn, r, err))
+		return -1;
 	wn = ynode_get(rn, "when");
 	if (wn && compile_cond(m, wn, &r->when, err))
 		return -1;
-	/* Enum fields with a closed set of values (constants, map results)
-	 * are checked now, unless when: looks at the field: then a value
-	 * outside the enum is how the analyst marks rows to filter out
-	 * (map(QP: on_order_ignored) + when: state != "on_order_ignored"). */
-	for (i = 0; i < fn->n; i += 2) {
-		const struct ynode *v = fn->items[i + 1];
-		int idx = canon_field_index(r->kind, fn->items[i]->value);
-		struct enum_check ec = {m, &cf[idx], v, err};
-
-		if (cf[idx].type != CT_ENUM ||
-		    (r->when && expr_cond_uses_bare(r->when, idx)))
-			continue;
-		if (expr_each_output(r->fields[idx], enum_cb, &ec) && err->code)
-			return -1;
-	}
-	for (i = 0; i < nf; i++)
-		if ((cf[i].flags & CF_REQUIRED) && !cf[i].def && !r->fields[i])
-			return ynode_err(m->yt, ynode_key(rn, "fields"), err,
-					 E_CONFIG,
-					 "kind '%s' needs field '%s' (map it, or set a constant)",
-					 canon_kind_name(r->kind), cf[i].name);
+	if (check_fields(m, rn, fn, r, err))
+		return -1;
 	rl = ynode_get(rn, "rules");
-	if (rl) {
-		if (rl->type != Y_SEQ)
-			return ynode_err(m->yt, rl, err, E_CONFIG,
-					 "rules: is a list of { check:, message: }");
-		for (i = 0; i < rl->n; i++) {
-			const struct ynode *it = rl->items[i], *ck = it;
-			struct map_rule *ru;
-
-			if (r->nrules == MAP_MAX_RULES)
-				return ynode_err(m->yt, it, err, E_CONFIG,
-						 "too many rules");
-			ru = &r->rules[r->nrules];
-			if (it->type == Y_MAP) {
-				int b;
-
-				if (check_keys(m, it, ",check,message,",
-					       "a rule", err))
-					return -1;
-				ck = ynode_get(it, "check");
-				if (!ck)
-					return ynode_err(m->yt, it, err,
-							 E_CONFIG,
-							 "a rule needs check:");
-				ru->message = scalar(m, it, "message", NULL,
-						     err, &b);
-				if (b)
-					return -1;
-			}
-			if (compile_cond(m, ck, &ru->cond, err))
-				return -1;
-			ru->text = ck->value;
-			r->nrules++;
-		}
-	}
+	if (rl && compile_rules(m, rl, r, err))
+		return -1;
 	return 0;
 }
 
