@@ -344,122 +344,118 @@ static int is_blank_seg(const char *s, size_t n)
 	return 1;
 }
 
-/* The core loop; returns 1 with r->row filled, 0 at the end, -1. */
-static int next_record(struct csv_reader *r, struct err *err)
+/* A line while skipping a comment (RD_SKIP) or keeping a preamble line
+ * (RD_PREAMBLE): the line ends the mode when it is complete. */
+static int skip_line(struct csv_reader *r, const char *seg, size_t n,
+		     int term, struct err *err)
 {
-	row_reset(r);
-	for (;;) {
-		const char *seg, *end, *q;
-		size_t n, used;
-		int term;
+	struct buf *b = r->mode == RD_SKIP ? NULL : &r->pre;
 
-		if (r->dec_pos == r->dec_len) {
-			int rc = fill(r, err);
-
-			if (rc < 0)
-				return -1;
-			if (rc == 0)
-				break;
-		}
-		seg = r->dec + r->dec_pos;
-		end = r->dec + r->dec_len;
-		for (q = seg; q < end && *q != '\n' && *q != '\r'; q++)
-			;
-		term = q < end;
-		n = (size_t)(q - seg) + (term ? 1 : 0);
-		r->dec_pos += n;
-
-		if (r->mode == RD_SKIP || r->mode == RD_PREAMBLE) {
-			struct buf *b = r->mode == RD_SKIP ? NULL : &r->pre;
-
-			if (b) {
-				buf_add(b, seg, n - (term ? 1 : 0));
-				if (b->err)
-					return fail(r, err, E_TOOBIG, r->line,
-						    "preamble line too long");
-			}
-			count_lines(r, seg, n);
-			if (term) {
-				if (b) {
-					buf_addc(b, '\0');
-					r->npre++;
-					r->pre_offs[r->npre] = b->len;
-				}
-				r->mode = RD_NORMAL;
-			}
-			continue;
-		}
-		if (!r->in_rec && r->p.pstate == 0) {
-			/* Between records: decide what this line is. */
-			if (n == 1 && seg[0] == '\n' && r->prev_cr) {
-				r->prev_cr = 0; /* the LF of a CRLF */
-				continue;
-			}
-			if (r->npre < r->o.skip_lines) {
-				r->mode = RD_PREAMBLE;
-				r->dec_pos -= n;
-				continue;
-			}
-			if (term && is_blank_seg(seg, n)) {
-				count_lines(r, seg, n);
-				continue;
-			}
-			if (r->o.comment && seg[0] == r->o.comment) {
-				r->mode = RD_SKIP;
-				r->dec_pos -= n;
-				continue;
-			}
-			r->in_rec = 1;
-			r->rec_line = r->line;
-		}
-		buf_add(&r->raw, seg, n);
-		if (r->raw.len > r->o.max_record) {
-			char m[160];
-
-			snprintf(m, sizeof(m),
-				 "record starting at line %lu is longer than %zu bytes",
-				 r->rec_line, r->o.max_record);
-			return fail(r, err, E_TOOBIG, r->rec_line, m);
-		}
-		if (r->mode == RD_RESYNC) {
-			count_lines(r, seg, n);
-			if (term) {
-				r->mode = RD_NORMAL;
-				goto emit;
-			}
-			continue;
-		}
-		used = csv_parse(&r->p, seg, n, on_field, on_record, r);
-		if (r->fields.err)
-			return err_set(err, E_NOMEM, "out of memory");
-		if (r->p.entry_pos > r->o.max_field || r->field_long) {
-			char m[160];
-
-			snprintf(m, sizeof(m), "field longer than %zu bytes",
-				 r->o.max_field);
-			return fail(r, err, E_TOOBIG, r->line, m);
-		}
-		if (used < n) {
-			if (csv_error(&r->p) != CSV_EPARSE)
-				return err_set(err, E_NOMEM, "out of memory");
-			/* A stray quote: drop what libcsv holds and take the
-			 * rest of this physical line as the bad record. */
-			r->bad = r->p.quoted ? "malformed quoted field"
-					     : "quote character inside an unquoted field";
-			if (parser_init(r, err))
-				return -1;
-			r->rec_done = 0;
-			count_lines(r, seg, n);
-			if (term)
-				goto emit;
-			r->mode = RD_RESYNC;
-			continue;
-		}
-		count_lines(r, seg, n);
-		if (r->rec_done)
-			goto emit;
+	if (b) {
+		buf_add(b, seg, n - (term ? 1 : 0));
+		if (b->err)
+			return fail(r, err, E_TOOBIG, r->line,
+				    "preamble line too long");
 	}
-	/* End of input. */
+	count_lines(r, seg, n);
+	if (term) {
+		if (b) {
+			buf_addc(b, '\0');
+			r->npre++;
+			r->pre_offs[r->npre] = b->len;
+		}
+		r->mode = RD_NORMAL;
+	}
+	return 0;
+}
+
+/* Between records: decides what the line at seg is. Returns 1 when it
+ * is no record (the LF of a CRLF, a blank line) or starts another mode
+ * (preamble, comment; the line is read again), 0 when a record starts. */
+static int between_records(struct csv_reader *r, const char *seg, size_t n,
+			   int term)
+{
+	if (n == 1 && seg[0] == '\n' && r->prev_cr) {
+		r->prev_cr = 0; /* the LF of a CRLF */
+		return 1;
+	}
+	if (r->npre < r->o.skip_lines) {
+		r->mode = RD_PREAMBLE;
+		r->dec_pos -= n;
+		return 1;
+	}
+	if (term && is_blank_seg(seg, n)) {
+		count_lines(r, seg, n);
+		return 1;
+	}
+	if (r->o.comment && seg[0] == r->o.comment) {
+		r->mode = RD_SKIP;
+		r->dec_pos -= n;
+		return 1;
+	}
+	r->in_rec = 1;
+	r->rec_line = r->line;
+	return 0;
+}
+
+/* Feeds a piece of a record to libcsv. Returns 1 when a record is
+ * complete (or a bad one ends), 0 for more input, -1. */
+static int record_part(struct csv_reader *r, const char *seg, size_t n,
+		       int term, struct err *err)
+{
+	size_t used;
+
+	buf_add(&r->raw, seg, n);
+	if (r->raw.len > r->o.max_record) {
+		char m[160];
+
+		snprintf(m, sizeof(m),
+			 "record starting at line %lu is longer than %zu bytes",
+			 r->rec_line, r->o.max_record);
+		return fail(r, err, E_TOOBIG, r->rec_line, m);
+	}
+	if (r->mode == RD_RESYNC) {
+		count_lines(r, seg, n);
+		if (term) {
+			r->mode = RD_NORMAL;
+			return 1;
+		}
+		return 0;
+	}
+	used = csv_parse(&r->p, seg, n, on_field, on_record, r);
+	if (r->fields.err)
+		return err_set(err, E_NOMEM, "out of memory");
+	if (r->p.entry_pos > r->o.max_field || r->field_long) {
+		char m[160];
+
+		snprintf(m, sizeof(m), "field longer than %zu bytes",
+			 r->o.max_field);
+		return fail(r, err, E_TOOBIG, r->line, m);
+	}
+	if (used < n) {
+		if (csv_error(&r->p) != CSV_EPARSE)
+			return err_set(err, E_NOMEM, "out of memory");
+		/* A stray quote: drop what libcsv holds and take the
+		 * rest of this physical line as the bad record. */
+		r->bad = r->p.quoted ? "malformed quoted field"
+				     : "quote character inside an unquoted field";
+		if (parser_init(r, err))
+			return -1;
+		r->rec_done = 0;
+		count_lines(r, seg, n);
+		if (term)
+			return 1;
+		r->mode = RD_RESYNC;
+		return 0;
+	}
+	count_lines(r, seg, n);
+	return r->rec_done ? 1 : 0;
+}
+
+/* At the end of the input: libcsv gives up what it holds. Returns 1 when
+ * that is a record, 0 when nothing is left, -1. */
+static int end_of_input(struct csv_reader *r, struct err *err)
+{
 	if (r->finished)
 		return 0;
 	r->finished = 1;
@@ -475,6 +471,52 @@ static int next_record(struct csv_reader *r, struct err *err)
 		return err_set(err, E_NOMEM, "out of memory");
 	if (!r->rec_done && !(r->in_rec && r->bad))
 		return 0;
+	return 1;
+}
+
+/* The core loop; returns 1 with r->row filled, 0 at the end, -1. */
+static int next_record(struct csv_reader *r, struct err *err)
+{
+	int rc;
+
+	row_reset(r);
+	for (;;) {
+		const char *seg, *end, *q;
+		size_t n;
+		int term;
+
+		if (r->dec_pos == r->dec_len) {
+			rc = fill(r, err);
+			if (rc < 0)
+				return -1;
+			if (rc == 0)
+				break;
+		}
+		seg = r->dec + r->dec_pos;
+		end = r->dec + r->dec_len;
+		for (q = seg; q < end && *q != '\n' && *q != '\r'; q++)
+			;
+		term = q < end;
+		n = (size_t)(q - seg) + (term ? 1 : 0);
+		r->dec_pos += n;
+
+		if (r->mode == RD_SKIP || r->mode == RD_PREAMBLE) {
+			if (skip_line(r, seg, n, term, err))
+				return -1;
+			continue;
+		}
+		if (!r->in_rec && r->p.pstate == 0 &&
+		    between_records(r, seg, n, term))
+			continue;
+		rc = record_part(r, seg, n, term, err);
+		if (rc < 0)
+			return -1;
+		if (rc)
+			goto emit;
+	}
+	rc = end_of_input(r, err);
+	if (rc <= 0)
+		return rc;
 emit:
 	if (row_build(r, err))
 		return -1;

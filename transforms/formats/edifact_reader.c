@@ -418,24 +418,14 @@ static int tag_ok(const struct edi_seg *s)
 	return l >= 3 && l <= 3 ? 2 : 1;
 }
 
-static void process(struct edifact_reader *r, int truncated)
+/* What any segment is checked for: its tag, wrapped lines (once per
+ * interchange), a missing terminator at the end of the data. */
+static void check_segment(struct edifact_reader *r, uint32_t tc,
+			  int truncated)
 {
 	struct edi_core *c = &r->c;
-	struct edi_ctx *x = &c->ctx;
-	const char *tag = c->seg.tag;
-	uint32_t tc;
-	int k;
-	int is_unb;
+	int k = tag_ok(&c->seg);
 
-	x->seg_in_file++;
-	x->seg_in_ic++;
-	tc = c->tag_code;
-	is_unb = tc == EDI_TAG("UNB");
-	if (is_unb)
-		process_unb(r);
-	if (c->seg_note)
-		convert_segment(r);
-	k = tag_ok(&c->seg);
 	if (k == 0)
 		core_issue(c, EDI_ERROR, EDI_I_BAD_TAG, NULL, 0,
 			   "bad segment tag '%.8s'", c->seg.data);
@@ -458,111 +448,168 @@ static void process(struct edifact_reader *r, int truncated)
 				   "no segment terminator found (segment runs "
 				   "to end of data)");
 	}
+}
+
+static void on_ung(struct edifact_reader *r)
+{
+	struct edi_core *c = &r->c;
+	struct edi_ctx *x = &c->ctx;
+
+	if (x->set_open)
+		close_set_missing(r);
+	if (x->grp_open)
+		close_group_missing(r);
+	x->grp_open = 1;
+	x->grp_index = ++x->ic_ngroups;
+	r->ngroups++;
+	x->grp_nsets = 0;
+	x->grp_errors = 0;
+	core_cpy(x->grp_id, sizeof(x->grp_id), edi_seg_str(&c->seg, 1));
+	core_cpy(x->grp_sender, sizeof(x->grp_sender),
+		 edi_seg_str(&c->seg, 2));
+	core_cpy(x->grp_receiver, sizeof(x->grp_receiver),
+		 edi_seg_str(&c->seg, 3));
+	core_cpy(x->grp_date, sizeof(x->grp_date),
+		 edi_seg_str(&c->seg, 4));
+	core_cpy(x->grp_time, sizeof(x->grp_time),
+		 edi_seg_value(&c->seg, 4, 1, 2));
+	core_cpy(x->grp_control, sizeof(x->grp_control),
+		 edi_seg_str(&c->seg, 5));
+	snprintf(x->grp_version, sizeof(x->grp_version), "%s%s%s",
+		 edi_seg_str(&c->seg, 7),
+		 edi_seg_value(&c->seg, 7, 1, 2) ? ":" : "",
+		 edi_seg_value(&c->seg, 7, 1, 2)
+			 ? edi_seg_value(&c->seg, 7, 1, 2)
+			 : "");
+	core_push_seg(c);
+}
+
+static void on_une(struct edifact_reader *r)
+{
+	struct edi_core *c = &r->c;
+	struct edi_ctx *x = &c->ctx;
+
+	if (x->set_open)
+		close_set_missing(r);
+	if (!x->grp_open) {
+		core_issue(c, EDI_ERROR, EDI_I_MISSING_HEADER, NULL, 0,
+			   "UNE without UNG");
+		core_push_seg(c);
+		return;
+	}
+	core_check_count(c, 1, x->grp_nsets, "message count");
+	core_check_ctl(c, 2, x->grp_control, "UNG05");
+	core_push_seg(c);
+	core_push_end(c, EDI_EV_GROUP_END,
+		      x->grp_errors == 0 && !r->hdr_bad);
+	x->grp_open = 0;
+}
+
+static void on_unh(struct edifact_reader *r)
+{
+	struct edi_core *c = &r->c;
+	struct edi_ctx *x = &c->ctx;
+	size_t i, l = 0;
+
+	if (x->set_open)
+		close_set_missing(r);
+	x->set_open = 1;
+	x->seg_in_set = 1;
+	x->set_errors = 0;
+	x->set_index++;
+	r->nsets++;
+	x->ic_nsets++;
+	if (x->grp_open)
+		x->grp_nsets++;
+	core_cpy(x->set_control, sizeof(x->set_control),
+		 edi_seg_str(&c->seg, 1));
+	core_cpy(x->set_type, sizeof(x->set_type),
+		 edi_seg_str(&c->seg, 2));
+	x->set_version[0] = '\0';
+	for (i = 2; i <= 5; i++) {
+		const char *v = edi_seg_value(&c->seg, 2, 1, (unsigned)i);
+
+		if (!v)
+			break;
+		l += (size_t)snprintf(x->set_version + l,
+				      l < sizeof(x->set_version)
+					      ? sizeof(x->set_version) - l
+					      : 0,
+				      "%s%s", i > 2 ? ":" : "", v);
+		if (l >= sizeof(x->set_version))
+			break;
+	}
+	core_push_seg(c);
+}
+
+static void on_unt(struct edifact_reader *r)
+{
+	struct edi_core *c = &r->c;
+	struct edi_ctx *x = &c->ctx;
+
+	if (!x->set_open) {
+		core_issue(c, EDI_ERROR, EDI_I_MISSING_HEADER, NULL, 0,
+			   "UNT without UNH");
+		core_push_seg(c);
+		return;
+	}
+	x->seg_in_set++;
+	core_check_count(c, 1, x->seg_in_set, "segment count");
+	core_check_ctl(c, 2, x->set_control, "UNH01");
+	core_push_seg(c);
+	core_push_end(c, EDI_EV_SET_END,
+		      x->set_errors == 0 && !r->hdr_bad);
+	x->set_open = 0;
+	x->seg_in_set = 0;
+}
+
+static void on_unz(struct edifact_reader *r)
+{
+	struct edi_core *c = &r->c;
+	struct edi_ctx *x = &c->ctx;
+
+	if (x->set_open)
+		close_set_missing(r);
+	if (x->grp_open)
+		close_group_missing(r);
+	core_check_count(c, 1, x->ic_ngroups ? x->ic_ngroups : x->ic_nsets,
+		    x->ic_ngroups ? "group count" : "message count");
+	core_check_ctl(c, 2, x->ic_control, "UNB05");
+	core_push_seg(c);
+	core_hash_end(c);
+	core_push_end(c, EDI_EV_IC_END, x->ic_errors == 0);
+	x->ic_open = 0;
+}
+
+static void process(struct edifact_reader *r, int truncated)
+{
+	struct edi_core *c = &r->c;
+	struct edi_ctx *x = &c->ctx;
+	const char *tag = c->seg.tag;
+	uint32_t tc;
+	int is_unb;
+
+	x->seg_in_file++;
+	x->seg_in_ic++;
+	tc = c->tag_code;
+	is_unb = tc == EDI_TAG("UNB");
+	if (is_unb)
+		process_unb(r);
+	if (c->seg_note)
+		convert_segment(r);
+	check_segment(r, tc, truncated);
 	if (is_unb) {
 		core_push_seg(c);
 	} else if (tc == EDI_TAG("UNG")) {
-		if (x->set_open)
-			close_set_missing(r);
-		if (x->grp_open)
-			close_group_missing(r);
-		x->grp_open = 1;
-		x->grp_index = ++x->ic_ngroups;
-		r->ngroups++;
-		x->grp_nsets = 0;
-		x->grp_errors = 0;
-		core_cpy(x->grp_id, sizeof(x->grp_id), edi_seg_str(&c->seg, 1));
-		core_cpy(x->grp_sender, sizeof(x->grp_sender),
-			 edi_seg_str(&c->seg, 2));
-		core_cpy(x->grp_receiver, sizeof(x->grp_receiver),
-			 edi_seg_str(&c->seg, 3));
-		core_cpy(x->grp_date, sizeof(x->grp_date),
-			 edi_seg_str(&c->seg, 4));
-		core_cpy(x->grp_time, sizeof(x->grp_time),
-			 edi_seg_value(&c->seg, 4, 1, 2));
-		core_cpy(x->grp_control, sizeof(x->grp_control),
-			 edi_seg_str(&c->seg, 5));
-		snprintf(x->grp_version, sizeof(x->grp_version), "%s%s%s",
-			 edi_seg_str(&c->seg, 7),
-			 edi_seg_value(&c->seg, 7, 1, 2) ? ":" : "",
-			 edi_seg_value(&c->seg, 7, 1, 2)
-				 ? edi_seg_value(&c->seg, 7, 1, 2)
-				 : "");
-		core_push_seg(c);
+		on_ung(r);
 	} else if (tc == EDI_TAG("UNE")) {
-		if (x->set_open)
-			close_set_missing(r);
-		if (!x->grp_open) {
-			core_issue(c, EDI_ERROR, EDI_I_MISSING_HEADER, NULL, 0,
-				   "UNE without UNG");
-			core_push_seg(c);
-			return;
-		}
-		core_check_count(c, 1, x->grp_nsets, "message count");
-		core_check_ctl(c, 2, x->grp_control, "UNG05");
-		core_push_seg(c);
-		core_push_end(c, EDI_EV_GROUP_END,
-			      x->grp_errors == 0 && !r->hdr_bad);
-		x->grp_open = 0;
+		on_une(r);
 	} else if (tc == EDI_TAG("UNH")) {
-		size_t i, l = 0;
-
-		if (x->set_open)
-			close_set_missing(r);
-		x->set_open = 1;
-		x->seg_in_set = 1;
-		x->set_errors = 0;
-		x->set_index++;
-		r->nsets++;
-		x->ic_nsets++;
-		if (x->grp_open)
-			x->grp_nsets++;
-		core_cpy(x->set_control, sizeof(x->set_control),
-			 edi_seg_str(&c->seg, 1));
-		core_cpy(x->set_type, sizeof(x->set_type),
-			 edi_seg_str(&c->seg, 2));
-		x->set_version[0] = '\0';
-		for (i = 2; i <= 5; i++) {
-			const char *v = edi_seg_value(&c->seg, 2, 1,
-						      (unsigned)i);
-
-			if (!v)
-				break;
-			l += (size_t)snprintf(x->set_version + l,
-					      l < sizeof(x->set_version)
-						      ? sizeof(x->set_version) - l
-						      : 0,
-					      "%s%s", i > 2 ? ":" : "", v);
-			if (l >= sizeof(x->set_version))
-				break;
-		}
-		core_push_seg(c);
+		on_unh(r);
 	} else if (tc == EDI_TAG("UNT")) {
-		if (!x->set_open) {
-			core_issue(c, EDI_ERROR, EDI_I_MISSING_HEADER, NULL, 0,
-				   "UNT without UNH");
-			core_push_seg(c);
-			return;
-		}
-		x->seg_in_set++;
-		core_check_count(c, 1, x->seg_in_set, "segment count");
-		core_check_ctl(c, 2, x->set_control, "UNH01");
-		core_push_seg(c);
-		core_push_end(c, EDI_EV_SET_END,
-			      x->set_errors == 0 && !r->hdr_bad);
-		x->set_open = 0;
-		x->seg_in_set = 0;
+		on_unt(r);
 	} else if (tc == EDI_TAG("UNZ")) {
-		if (x->set_open)
-			close_set_missing(r);
-		if (x->grp_open)
-			close_group_missing(r);
-		core_check_count(c, 1, x->ic_ngroups ? x->ic_ngroups : x->ic_nsets,
-			    x->ic_ngroups ? "group count" : "message count");
-		core_check_ctl(c, 2, x->ic_control, "UNB05");
-		core_push_seg(c);
-		core_hash_end(c);
-		core_push_end(c, EDI_EV_IC_END, x->ic_errors == 0);
-		x->ic_open = 0;
+		on_unz(r);
 	} else if (x->set_open) {
 		x->seg_in_set++;
 		core_push_seg(c);

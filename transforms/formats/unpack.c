@@ -140,6 +140,89 @@ static const char *raw_name(const char *path, char *buf, size_t n)
 	return buf;
 }
 
+/* Why member e (named name) is not unpacked, or NULL: a name that could
+ * escape out_dir, and anything but a plain unencrypted file. */
+static const char *member_refusal(struct archive_entry *e, const char *name,
+				  unsigned max_name)
+{
+	const char *why = name_refusal(name, max_name);
+
+	if (why)
+		return why; /* the name alone rules it out */
+	if (archive_entry_hardlink(e))
+		return "hard link";
+	if (archive_entry_filetype(e) == AE_IFLNK)
+		return "symbolic link";
+	if (archive_entry_filetype(e) != AE_IFREG)
+		return "not a regular file (device, fifo or socket)";
+	if (archive_entry_is_encrypted(e))
+		return "encrypted member";
+	return NULL;
+}
+
+/* Copies the current member's data into w, checking the size limits and
+ * the compression ratio (decompression bombs) as it grows; *size counts
+ * the member, *total the archive. Returns 1 when copied, 0 when the
+ * member turned out to be encrypted (w aborted, m->refused set), -1 with
+ * err (w aborted). */
+static int copy_member(struct archive *a, struct archive_entry *e,
+		       struct io_atomic *w, unsigned char *buf,
+		       struct unpack_member *m,
+		       const struct unpack_limits *lim, uint64_t *size,
+		       uint64_t *total, struct err *err)
+{
+	const char *name = m->name;
+	ssize_t got;
+	int first = 1;
+
+	while ((got = archive_read_data(a, buf, UNPACK_BUF)) > 0) {
+		int64_t in = archive_filter_bytes(a, -1);
+
+		if (first) {
+			m->is_archive = unpack_sniff(buf, (size_t)got) !=
+					UNPACK_PLAIN;
+			first = 0;
+		}
+		*size += (uint64_t)got;
+		*total += (uint64_t)got;
+		if (*size > lim->max_member || *total > lim->max_total) {
+			io_atomic_abort(w);
+			err_set(err, E_PARSE,
+				"member '%s' expands past the size "
+				"limit (%llu bytes in all)",
+				name, (unsigned long long)*total);
+			return -1;
+		}
+		if (*total > RATIO_GRACE && in > 0 &&
+		    *total / (uint64_t)in > lim->max_ratio) {
+			io_atomic_abort(w);
+			err_set(err, E_PARSE,
+				"compression ratio over %u:1 at member "
+				"'%s' (%llu bytes from %lld): refused "
+				"as a decompression bomb",
+				lim->max_ratio, name,
+				(unsigned long long)*total, (long long)in);
+			return -1;
+		}
+		if (io_atomic_write(w, buf, (size_t)got, err) < 0) {
+			io_atomic_abort(w);
+			return -1;
+		}
+	}
+	if (got < 0) {
+		io_atomic_abort(w);
+		if (archive_entry_is_encrypted(e) ||
+		    archive_read_has_encrypted_entries(a) > 0) {
+			m->refused = "encrypted member";
+			return 0;
+		}
+		err_set(err, E_PARSE, "cannot read member '%s': %s", name,
+			archive_error_string(a));
+		return -1;
+	}
+	return 1;
+}
+
 int unpack_archive(const char *path, const char *doc_name,
 		   const char *out_dir,
 		   const struct unpack_limits *lim,
@@ -182,8 +265,6 @@ int unpack_archive(const char *path, const char *doc_name,
 		char sha[SHA256_HEX_LEN];
 		const char *name;
 		uint64_t size = 0;
-		ssize_t got;
-		int first = 1;
 
 		r = archive_read_next_header(a, &e);
 		if (r == ARCHIVE_EOF)
@@ -210,18 +291,7 @@ int unpack_archive(const char *path, const char *doc_name,
 		}
 		memset(&m, 0, sizeof(m));
 		m.name = name;
-		m.refused = name_refusal(name, lim->max_name);
-		if (m.refused)
-			; /* the name alone rules it out */
-		else if (archive_entry_hardlink(e))
-			m.refused = "hard link";
-		else if (archive_entry_filetype(e) == AE_IFLNK)
-			m.refused = "symbolic link";
-		else if (archive_entry_filetype(e) != AE_IFREG)
-			m.refused = "not a regular file (device, fifo or "
-				    "socket)";
-		else if (archive_entry_is_encrypted(e))
-			m.refused = "encrypted member";
+		m.refused = member_refusal(e, name, lim->max_name);
 		if (m.refused) {
 			if (each(ud, &m, err) < 0)
 				goto out;
@@ -230,53 +300,13 @@ int unpack_archive(const char *path, const char *doc_name,
 		member_file(out, sizeof(out), out_dir, nmembers, name);
 		if (io_atomic_open(&w, out, err) < 0)
 			goto out;
-		while ((got = archive_read_data(a, buf, UNPACK_BUF)) > 0) {
-			int64_t in = archive_filter_bytes(a, -1);
-
-			if (first) {
-				m.is_archive = unpack_sniff(buf, (size_t)got) !=
-					       UNPACK_PLAIN;
-				first = 0;
-			}
-			size += (uint64_t)got;
-			total += (uint64_t)got;
-			if (size > lim->max_member || total > lim->max_total) {
-				io_atomic_abort(&w);
-				err_set(err, E_PARSE,
-					"member '%s' expands past the size "
-					"limit (%llu bytes in all)",
-					name, (unsigned long long)total);
-				goto out;
-			}
-			if (total > RATIO_GRACE && in > 0 &&
-			    total / (uint64_t)in > lim->max_ratio) {
-				io_atomic_abort(&w);
-				err_set(err, E_PARSE,
-					"compression ratio over %u:1 at member "
-					"'%s' (%llu bytes from %lld): refused "
-					"as a decompression bomb",
-					lim->max_ratio, name,
-					(unsigned long long)total,
-					(long long)in);
-				goto out;
-			}
-			if (io_atomic_write(&w, buf, (size_t)got, err) < 0) {
-				io_atomic_abort(&w);
-				goto out;
-			}
-		}
-		if (got < 0) {
-			io_atomic_abort(&w);
-			if (archive_entry_is_encrypted(e) ||
-			    archive_read_has_encrypted_entries(a) > 0) {
-				m.refused = "encrypted member";
-				if (each(ud, &m, err) < 0)
-					goto out;
-				continue;
-			}
-			err_set(err, E_PARSE, "cannot read member '%s': %s",
-				name, archive_error_string(a));
+		r = copy_member(a, e, &w, buf, &m, lim, &size, &total, err);
+		if (r < 0)
 			goto out;
+		if (r == 0) {
+			if (each(ud, &m, err) < 0)
+				goto out;
+			continue;
 		}
 		if (io_atomic_commit(&w, sha, err) < 0)
 			goto out;

@@ -183,14 +183,165 @@ static void tokenize_raw(struct x12_reader *r, const unsigned char *raw,
 	c->seg.offset = c->seg_off = off;
 }
 
+/* Byte 4 of an ISA is the element separator; it cannot be a letter,
+ * digit, blank or line break. Returns 1 when es is usable, 0 after
+ * reporting why not. */
+static int isa_sep_ok(struct edi_core *c, int es)
+{
+	char shown[8];
+
+	if (!(es < 0 || x_alnum(es) || es == ' ' || es == '\r' || es == '\n' ||
+	      es == '\t' || es == 0))
+		return 1;
+	if (es < 0)
+		snprintf(shown, sizeof(shown), "EOF");
+	else if (es >= 0x21 && es < 0x7F)
+		snprintf(shown, sizeof(shown), "'%c'", es);
+	else
+		snprintf(shown, sizeof(shown), "0x%02X", es);
+	core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "ISA", 0,
+		   "bad ISA: element separator (byte 4) is %s", shown);
+	return 0;
+}
+
+/* Reads ISA01..ISA15 into raw (cap bytes, *n used so far) up to the 16th
+ * separator, noting in epos where each element starts. Up to there CR/LF
+ * are line wrapping, not data (*wrapped). Returns 1, 0 when the header
+ * is unreadable (reported), -1 with err. */
+static int isa_elements(struct edi_core *c, int es, unsigned char *raw,
+			size_t cap, size_t *n, size_t *epos, int *wrapped,
+			struct err *err)
+{
+	unsigned nsep = 1;
+	int ch;
+
+	while (nsep < 16) {
+		ch = core_getc(c, err);
+		if (ch == -2)
+			return -1;
+		if (ch < 0) {
+			core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "ISA", 0,
+				   "bad ISA: shorter than 106 characters "
+				   "before end of data");
+			return 0;
+		}
+		if (ch == '\r' || ch == '\n') {
+			if (ch == '\n')
+				c->line++;
+			*wrapped = 1;
+			continue;
+		}
+		if (*n == cap) {
+			core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "ISA", 0,
+				   "bad ISA: no 16 elements within %zu bytes",
+				   cap);
+			return 0;
+		}
+		raw[(*n)++] = (unsigned char)ch;
+		if (ch == es)
+			epos[++nsep] = *n;
+	}
+	return 1;
+}
+
+/* A UTF-8 character as terminator: its continuation bytes follow; they
+ * become the terminator's tail in d. */
+static int isa_term_tail(struct edi_core *c, int term, struct edi_delims *d,
+			 struct err *err)
+{
+	unsigned want, k;
+	long av;
+
+	if (c->ebcdic || term < 0xC2 || term > 0xF4)
+		return 0;
+	want = term >= 0xF0 ? 3 : term >= 0xE0 ? 2 : 1;
+	av = core_fill(c, want, err);
+	if (av < 0)
+		return -1;
+	for (k = 0; k < want && (long)k < av; k++)
+		if ((c->rb[c->rpos + k] & 0xC0) != 0x80)
+			break;
+	if (k == want) {
+		memcpy(d->seg_tail, c->rb + c->rpos, want);
+		d->nseg_tail = want;
+		c->rpos += want;
+	}
+	return 0;
+}
+
+/* Widths: ISA01..ISA15 between separators, ISA16 is one byte. Lists the
+ * elements of the wrong width in bad ("" when none). */
+static void isa_widths(const size_t *epos, char *bad, size_t badn)
+{
+	unsigned i;
+
+	for (i = 1; i <= 15; i++) {
+		size_t w = epos[i + 1] - 1 - epos[i];
+
+		if (w != isa_width[i]) {
+			size_t l = strlen(bad);
+
+			snprintf(bad + l, badn - l, "%sISA%02u", l ? "," : "",
+				 i);
+		}
+	}
+}
+
+/* Repetition separator: ISA11 from 00402 on, when not alphanumeric.
+ * Returns it, or -1 for none. */
+static int isa_rep(struct edi_core *c, const unsigned char *raw,
+		   const size_t *epos, int es, int comp, int term)
+{
+	const unsigned char *v11 = raw + epos[11];
+	size_t w11 = epos[12] - 1 - epos[11];
+	char ver[6] = "";
+	size_t w12 = epos[13] - 1 - epos[12];
+	int rep = -1;
+
+	if (w12 >= 5)
+		memcpy(ver, raw + epos[12], 5);
+	if (w11 == 1 && strcmp(ver, "00402") >= 0) {
+		if (!x_alnum(*v11) && *v11 != ' ' && *v11 != es &&
+		    *v11 != comp && *v11 != term)
+			rep = *v11;
+		else
+			core_issue(c, EDI_WARNING, EDI_I_NOTE, "ISA", 11,
+				   "ISA12 is %s but ISA11 is '%c': no "
+				   "repetition separator",
+				   ver, *v11);
+	}
+	return rep;
+}
+
+/* The interchange's parties, date, version and control number from the
+ * tokenized ISA in c->seg. */
+static void isa_ctx(struct edi_core *c)
+{
+	struct edi_ctx *x = &c->ctx;
+
+	core_cpy(x->ic_sender_qual, sizeof(x->ic_sender_qual),
+		 edi_seg_str(&c->seg, 5));
+	cpy_trim(x->ic_sender, sizeof(x->ic_sender), edi_seg_str(&c->seg, 6));
+	core_cpy(x->ic_receiver_qual, sizeof(x->ic_receiver_qual),
+		 edi_seg_str(&c->seg, 7));
+	cpy_trim(x->ic_receiver, sizeof(x->ic_receiver),
+		 edi_seg_str(&c->seg, 8));
+	core_cpy(x->ic_date, sizeof(x->ic_date), edi_seg_str(&c->seg, 9));
+	core_cpy(x->ic_time, sizeof(x->ic_time), edi_seg_str(&c->seg, 10));
+	core_cpy(x->ic_version, sizeof(x->ic_version),
+		 edi_seg_str(&c->seg, 12));
+	core_cpy(x->ic_control, sizeof(x->ic_control),
+		 edi_seg_str(&c->seg, 13));
+	core_cpy(x->ic_test, sizeof(x->ic_test), edi_seg_str(&c->seg, 15));
+}
+
 static int read_isa(struct x12_reader *r, struct err *err)
 {
 	struct edi_core *c = &r->c;
 	struct edi_ctx *x = &c->ctx;
 	unsigned char raw[ISA_MAX];
 	size_t n = 0, epos[18];
-	unsigned nsep = 0, i;
-	int es, comp, term, ch, wrapped = 0, rep = -1;
+	int es, comp, term, wrapped = 0, rep, rc;
 	char bad[80] = "";
 	struct edi_delims d = {-1, -1, -1, -1, -1, -1, {0}, 0};
 	unsigned long line;
@@ -206,55 +357,19 @@ static int read_isa(struct x12_reader *r, struct err *err)
 	if (core_fill(c, 4, err) < 0)
 		return -1;
 	es = c->rlen - c->rpos >= 4 ? c->rb[c->rpos + 3] : -1;
-	if (es < 0 || x_alnum(es) || es == ' ' || es == '\r' || es == '\n' ||
-	    es == '\t' || es == 0) {
-		char shown[8];
-
-		if (es < 0)
-			snprintf(shown, sizeof(shown), "EOF");
-		else if (es >= 0x21 && es < 0x7F)
-			snprintf(shown, sizeof(shown), "'%c'", es);
-		else
-			snprintf(shown, sizeof(shown), "0x%02X", es);
-		core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "ISA", 0,
-			   "bad ISA: element separator (byte 4) is %s",
-			   shown);
+	if (!isa_sep_ok(c, es))
 		return header_unreadable(r, "ISA", err);
-	}
 	c->rpos += 4;
 	memcpy(raw, "ISA", 3);
 	raw[3] = (unsigned char)es;
 	n = 4;
 	epos[0] = 0;
 	epos[1] = 4;
-	nsep = 1;
-	/* Up to the 16th separator CR/LF are line wrapping, not data. */
-	while (nsep < 16) {
-		ch = core_getc(c, err);
-		if (ch == -2)
-			return -1;
-		if (ch < 0) {
-			core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "ISA", 0,
-				   "bad ISA: shorter than 106 characters "
-				   "before end of data");
-			return header_unreadable(r, "ISA", err);
-		}
-		if (ch == '\r' || ch == '\n') {
-			if (ch == '\n')
-				c->line++;
-			wrapped = 1;
-			continue;
-		}
-		if (n == sizeof(raw)) {
-			core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "ISA", 0,
-				   "bad ISA: no 16 elements within %zu bytes",
-				   sizeof(raw));
-			return header_unreadable(r, "ISA", err);
-		}
-		raw[n++] = (unsigned char)ch;
-		if (ch == es)
-			epos[++nsep] = n;
-	}
+	rc = isa_elements(c, es, raw, sizeof(raw), &n, epos, &wrapped, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return header_unreadable(r, "ISA", err);
 	comp = core_getc(c, err);
 	term = comp >= 0 ? core_getc(c, err) : comp;
 	if (comp == -2 || term == -2)
@@ -279,54 +394,11 @@ static int read_isa(struct x12_reader *r, struct err *err)
 			   comp >= 0x20 && comp < 0x7F ? comp : '?');
 		r->hdr_bad = 1;
 	}
-	/* A UTF-8 character as terminator: its continuation bytes follow. */
-	if (!c->ebcdic && term >= 0xC2 && term <= 0xF4) {
-		unsigned want = term >= 0xF0 ? 3 : term >= 0xE0 ? 2 : 1, k;
-		long av = core_fill(c, want, err);
-
-		if (av < 0)
-			return -1;
-		for (k = 0; k < want && (long)k < av; k++)
-			if ((c->rb[c->rpos + k] & 0xC0) != 0x80)
-				break;
-		if (k == want) {
-			memcpy(d.seg_tail, c->rb + c->rpos, want);
-			d.nseg_tail = want;
-			c->rpos += want;
-		}
-	}
+	if (isa_term_tail(c, term, &d, err))
+		return -1;
 	epos[17] = n + 1; /* ISA16 would start at n; one past its end */
-	/* Widths: ISA01..ISA15 between separators, ISA16 is one byte. */
-	for (i = 1; i <= 15; i++) {
-		size_t w = epos[i + 1] - 1 - epos[i];
-
-		if (w != isa_width[i]) {
-			size_t l = strlen(bad);
-
-			snprintf(bad + l, sizeof(bad) - l, "%sISA%02u", l ? "," : "",
-				 i);
-		}
-	}
-	/* Repetition separator: ISA11 from 00402 on, when not alphanumeric. */
-	{
-		const unsigned char *v11 = raw + epos[11];
-		size_t w11 = epos[12] - 1 - epos[11];
-		char ver[6] = "";
-		size_t w12 = epos[13] - 1 - epos[12];
-
-		if (w12 >= 5)
-			memcpy(ver, raw + epos[12], 5);
-		if (w11 == 1 && strcmp(ver, "00402") >= 0) {
-			if (!x_alnum(*v11) && *v11 != ' ' && *v11 != es &&
-			    *v11 != comp && *v11 != term)
-				rep = *v11;
-			else
-				core_issue(c, EDI_WARNING, EDI_I_NOTE, "ISA", 11,
-					   "ISA12 is %s but ISA11 is '%c': no "
-					   "repetition separator",
-					   ver, *v11);
-		}
-	}
+	isa_widths(epos, bad, sizeof(bad));
+	rep = isa_rep(c, raw, epos, es, comp, term);
 	tokenize_raw(r, raw, n, es, comp, line, off);
 	if (bad[0]) {
 		core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "ISA", 0,
@@ -347,20 +419,7 @@ static int read_isa(struct x12_reader *r, struct err *err)
 	x->delims.rep = file_byte(c, rep);
 	x->delims.seg = file_byte(c, term);
 	x->ic_open = 1;
-	core_cpy(x->ic_sender_qual, sizeof(x->ic_sender_qual),
-		 edi_seg_str(&c->seg, 5));
-	cpy_trim(x->ic_sender, sizeof(x->ic_sender), edi_seg_str(&c->seg, 6));
-	core_cpy(x->ic_receiver_qual, sizeof(x->ic_receiver_qual),
-		 edi_seg_str(&c->seg, 7));
-	cpy_trim(x->ic_receiver, sizeof(x->ic_receiver),
-		 edi_seg_str(&c->seg, 8));
-	core_cpy(x->ic_date, sizeof(x->ic_date), edi_seg_str(&c->seg, 9));
-	core_cpy(x->ic_time, sizeof(x->ic_time), edi_seg_str(&c->seg, 10));
-	core_cpy(x->ic_version, sizeof(x->ic_version),
-		 edi_seg_str(&c->seg, 12));
-	core_cpy(x->ic_control, sizeof(x->ic_control),
-		 edi_seg_str(&c->seg, 13));
-	core_cpy(x->ic_test, sizeof(x->ic_test), edi_seg_str(&c->seg, 15));
+	isa_ctx(c);
 	/* "...*P*~" then LF: the '~' may be the terminator with ISA16
 	 * missing; the next segment tells (it would end in '~' too). */
 	r->isa16_check = term == '\r' || term == '\n';
@@ -445,55 +504,54 @@ static int tag_ok(const struct edi_seg *s)
 	return l >= 2 && l <= 3 ? 2 : 1;
 }
 
-static void process(struct x12_reader *r, int truncated)
+/* The ISA ended in a line break: when the next segment ends like the ISA
+ * did ('~' before the break), ISA16 is missing and '~' is the terminator.
+ * Reports it on the ISA and goes on with '~' as the terminator and no
+ * component separator. */
+static void isa16_missing(struct x12_reader *r)
 {
 	struct edi_core *c = &r->c;
 	struct edi_ctx *x = &c->ctx;
-	const char *tag = c->seg.tag;
-	uint32_t tc;
-	int k;
+	const struct edi_tok *t = &c->tok[c->ntok - 1];
+	struct edi_delims d = x->delims;
+	unsigned long sf = x->seg_in_file, si = x->seg_in_ic;
+	unsigned long sl = c->seg_line;
+	uint64_t so = c->seg_off;
+	char cur[8];
 
-	x->seg_in_file++;
-	x->seg_in_ic++;
-	tc = c->tag_code;
-	if (r->isa16_check) {
-		const struct edi_tok *t = &c->tok[c->ntok - 1];
+	r->isa16_check = 0;
+	if (!(c->ntok > 1 && t->len == 0 && t->comp > 1))
+		return;
+	memcpy(cur, c->seg.tag, sizeof(cur));
+	x->seg_in_file = r->isa_seg;
+	x->seg_in_ic = 1;
+	c->seg_line = r->isa_line;
+	c->seg_off = r->isa_off;
+	core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "ISA", 16,
+		   "bad ISA: ISA16 missing ('%c' ends the ISA "
+		   "and the following segments: it is the "
+		   "segment terminator)",
+		   d.comp >= 0x20 && d.comp < 0x7F ? d.comp : '?');
+	x->seg_in_file = sf;
+	x->seg_in_ic = si;
+	c->seg_line = sl;
+	c->seg_off = so;
+	r->hdr_bad = 1;
+	d.seg = d.comp;
+	d.comp = -1;
+	core_set_delims(c, &d);
+	x->delims = d;
+	core_seg_drop_last_empty(c);
+	memcpy(c->seg.tag, cur, sizeof(cur));
+}
 
-		r->isa16_check = 0;
-		if (c->ntok > 1 && t->len == 0 && t->comp > 1) {
-			struct edi_delims d = x->delims;
-			unsigned long sf = x->seg_in_file, si = x->seg_in_ic;
-			unsigned long sl = c->seg_line;
-			uint64_t so = c->seg_off;
-			char cur[8];
+/* What any segment is checked for: its tag, wrapped lines (once per
+ * interchange), a missing terminator at the end of the data. */
+static void check_segment(struct x12_reader *r, uint32_t tc, int truncated)
+{
+	struct edi_core *c = &r->c;
+	int k = tag_ok(&c->seg);
 
-			/* Report on the ISA, then go on with '~' as the
-			 * terminator and no component separator. */
-			memcpy(cur, c->seg.tag, sizeof(cur));
-			x->seg_in_file = r->isa_seg;
-			x->seg_in_ic = 1;
-			c->seg_line = r->isa_line;
-			c->seg_off = r->isa_off;
-			core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "ISA", 16,
-				   "bad ISA: ISA16 missing ('%c' ends the ISA "
-				   "and the following segments: it is the "
-				   "segment terminator)",
-				   d.comp >= 0x20 && d.comp < 0x7F ? d.comp
-								   : '?');
-			x->seg_in_file = sf;
-			x->seg_in_ic = si;
-			c->seg_line = sl;
-			c->seg_off = so;
-			r->hdr_bad = 1;
-			d.seg = d.comp;
-			d.comp = -1;
-			core_set_delims(c, &d);
-			x->delims = d;
-			core_seg_drop_last_empty(c);
-			memcpy(c->seg.tag, cur, sizeof(cur));
-		}
-	}
-	k = tag_ok(&c->seg);
 	if (k == 0)
 		core_issue(c, EDI_ERROR, EDI_I_BAD_TAG, NULL, 0,
 			   "bad segment tag '%.8s'", c->seg.data);
@@ -516,102 +574,157 @@ static void process(struct x12_reader *r, int truncated)
 				   "no segment terminator found (segment runs "
 				   "to end of data)");
 	}
+}
 
+static void on_gs(struct x12_reader *r)
+{
+	struct edi_core *c = &r->c;
+	struct edi_ctx *x = &c->ctx;
+
+	if (x->set_open)
+		close_set_missing(r);
+	if (x->grp_open)
+		close_group_missing(r);
+	x->grp_open = 1;
+	x->grp_index = ++x->ic_ngroups;
+	r->ngroups++;
+	x->grp_nsets = 0;
+	x->grp_errors = 0;
+	core_cpy(x->grp_id, sizeof(x->grp_id), edi_seg_str(&c->seg, 1));
+	core_cpy(x->grp_sender, sizeof(x->grp_sender),
+		 edi_seg_str(&c->seg, 2));
+	core_cpy(x->grp_receiver, sizeof(x->grp_receiver),
+		 edi_seg_str(&c->seg, 3));
+	core_cpy(x->grp_date, sizeof(x->grp_date),
+		 edi_seg_str(&c->seg, 4));
+	core_cpy(x->grp_time, sizeof(x->grp_time),
+		 edi_seg_str(&c->seg, 5));
+	core_cpy(x->grp_control, sizeof(x->grp_control),
+		 edi_seg_str(&c->seg, 6));
+	core_cpy(x->grp_version, sizeof(x->grp_version),
+		 edi_seg_str(&c->seg, 8));
+	if (x->dex)
+		core_issue(c, EDI_ERROR, EDI_I_UNEXPECTED, NULL, 0,
+			   "GS inside a DXS/DXE envelope");
+	core_push_seg(c);
+}
+
+static void on_ge(struct x12_reader *r)
+{
+	struct edi_core *c = &r->c;
+	struct edi_ctx *x = &c->ctx;
+
+	if (x->set_open)
+		close_set_missing(r);
+	if (!x->grp_open) {
+		core_issue(c, EDI_ERROR, EDI_I_MISSING_HEADER, NULL, 0,
+			   "GE without GS");
+		core_push_seg(c);
+		return;
+	}
+	core_check_count(c, 1, x->grp_nsets, "set count");
+	core_check_ctl(c, 2, x->grp_control, "GS06");
+	core_push_seg(c);
+	core_push_end(c, EDI_EV_GROUP_END,
+		      x->grp_errors == 0 && !r->hdr_bad);
+	x->grp_open = 0;
+}
+
+static void on_st(struct x12_reader *r)
+{
+	struct edi_core *c = &r->c;
+	struct edi_ctx *x = &c->ctx;
+
+	if (x->set_open)
+		close_set_missing(r);
+	x->set_open = 1;
+	x->seg_in_set = 1;
+	x->set_errors = 0;
+	x->set_index++;
+	r->nsets++;
+	x->ic_nsets++;
+	if (x->grp_open)
+		x->grp_nsets++;
+	core_cpy(x->set_type, sizeof(x->set_type),
+		 edi_seg_str(&c->seg, 1));
+	core_cpy(x->set_control, sizeof(x->set_control),
+		 edi_seg_str(&c->seg, 2));
+	core_cpy(x->set_version, sizeof(x->set_version),
+		 edi_seg_str(&c->seg, 3));
+	if (!x->grp_open && !x->dex)
+		core_issue(c, EDI_ERROR, EDI_I_MISSING_HEADER, NULL, 0,
+			   "ST outside a functional group (no GS)");
+	core_push_seg(c);
+}
+
+static void on_se(struct x12_reader *r)
+{
+	struct edi_core *c = &r->c;
+	struct edi_ctx *x = &c->ctx;
+
+	if (!x->set_open) {
+		core_issue(c, EDI_ERROR, EDI_I_MISSING_HEADER, NULL, 0,
+			   "SE without ST");
+		core_push_seg(c);
+		return;
+	}
+	x->seg_in_set++;
+	core_check_count(c, 1, x->seg_in_set, "segment count");
+	core_check_ctl(c, 2, x->set_control, "ST02");
+	core_push_seg(c);
+	core_push_end(c, EDI_EV_SET_END,
+		      x->set_errors == 0 && !r->hdr_bad);
+	x->set_open = 0;
+	x->seg_in_set = 0;
+}
+
+/* IEA, or DXE for a DXS envelope: closes what is still open. */
+static void on_ic_end(struct x12_reader *r)
+{
+	struct edi_core *c = &r->c;
+	struct edi_ctx *x = &c->ctx;
+
+	if (x->set_open)
+		close_set_missing(r);
+	if (x->grp_open)
+		close_group_missing(r);
+	if (x->dex) {
+		core_check_ctl(c, 1, x->ic_control, "DXS04");
+		core_check_count(c, 2, x->ic_nsets, "set count");
+	} else {
+		core_check_count(c, 1, x->ic_ngroups, "group count");
+		core_check_ctl(c, 2, x->ic_control, "ISA13");
+	}
+	core_push_seg(c);
+	core_hash_end(c);
+	core_push_end(c, EDI_EV_IC_END, x->ic_errors == 0);
+	x->ic_open = 0;
+}
+
+static void process(struct x12_reader *r, int truncated)
+{
+	struct edi_core *c = &r->c;
+	struct edi_ctx *x = &c->ctx;
+	const char *tag = c->seg.tag;
+	uint32_t tc;
+
+	x->seg_in_file++;
+	x->seg_in_ic++;
+	tc = c->tag_code;
+	if (r->isa16_check)
+		isa16_missing(r);
+	check_segment(r, tc, truncated);
 	if (tc == EDI_TAG("GS")) {
-		if (x->set_open)
-			close_set_missing(r);
-		if (x->grp_open)
-			close_group_missing(r);
-		x->grp_open = 1;
-		x->grp_index = ++x->ic_ngroups;
-		r->ngroups++;
-		x->grp_nsets = 0;
-		x->grp_errors = 0;
-		core_cpy(x->grp_id, sizeof(x->grp_id), edi_seg_str(&c->seg, 1));
-		core_cpy(x->grp_sender, sizeof(x->grp_sender),
-			 edi_seg_str(&c->seg, 2));
-		core_cpy(x->grp_receiver, sizeof(x->grp_receiver),
-			 edi_seg_str(&c->seg, 3));
-		core_cpy(x->grp_date, sizeof(x->grp_date),
-			 edi_seg_str(&c->seg, 4));
-		core_cpy(x->grp_time, sizeof(x->grp_time),
-			 edi_seg_str(&c->seg, 5));
-		core_cpy(x->grp_control, sizeof(x->grp_control),
-			 edi_seg_str(&c->seg, 6));
-		core_cpy(x->grp_version, sizeof(x->grp_version),
-			 edi_seg_str(&c->seg, 8));
-		if (x->dex)
-			core_issue(c, EDI_ERROR, EDI_I_UNEXPECTED, NULL, 0,
-				   "GS inside a DXS/DXE envelope");
-		core_push_seg(c);
+		on_gs(r);
 	} else if (tc == EDI_TAG("GE")) {
-		if (x->set_open)
-			close_set_missing(r);
-		if (!x->grp_open) {
-			core_issue(c, EDI_ERROR, EDI_I_MISSING_HEADER, NULL, 0,
-				   "GE without GS");
-			core_push_seg(c);
-			return;
-		}
-		core_check_count(c, 1, x->grp_nsets, "set count");
-		core_check_ctl(c, 2, x->grp_control, "GS06");
-		core_push_seg(c);
-		core_push_end(c, EDI_EV_GROUP_END,
-			      x->grp_errors == 0 && !r->hdr_bad);
-		x->grp_open = 0;
+		on_ge(r);
 	} else if (tc == EDI_TAG("ST")) {
-		if (x->set_open)
-			close_set_missing(r);
-		x->set_open = 1;
-		x->seg_in_set = 1;
-		x->set_errors = 0;
-		x->set_index++;
-		r->nsets++;
-		x->ic_nsets++;
-		if (x->grp_open)
-			x->grp_nsets++;
-		core_cpy(x->set_type, sizeof(x->set_type),
-			 edi_seg_str(&c->seg, 1));
-		core_cpy(x->set_control, sizeof(x->set_control),
-			 edi_seg_str(&c->seg, 2));
-		core_cpy(x->set_version, sizeof(x->set_version),
-			 edi_seg_str(&c->seg, 3));
-		if (!x->grp_open && !x->dex)
-			core_issue(c, EDI_ERROR, EDI_I_MISSING_HEADER, NULL, 0,
-				   "ST outside a functional group (no GS)");
-		core_push_seg(c);
+		on_st(r);
 	} else if (tc == EDI_TAG("SE")) {
-		if (!x->set_open) {
-			core_issue(c, EDI_ERROR, EDI_I_MISSING_HEADER, NULL, 0,
-				   "SE without ST");
-			core_push_seg(c);
-			return;
-		}
-		x->seg_in_set++;
-		core_check_count(c, 1, x->seg_in_set, "segment count");
-		core_check_ctl(c, 2, x->set_control, "ST02");
-		core_push_seg(c);
-		core_push_end(c, EDI_EV_SET_END,
-			      x->set_errors == 0 && !r->hdr_bad);
-		x->set_open = 0;
-		x->seg_in_set = 0;
+		on_se(r);
 	} else if ((tc == EDI_TAG("IEA") && !x->dex) ||
 		   (tc == EDI_TAG("DXE") && x->dex)) {
-		if (x->set_open)
-			close_set_missing(r);
-		if (x->grp_open)
-			close_group_missing(r);
-		if (x->dex) {
-			core_check_ctl(c, 1, x->ic_control, "DXS04");
-			core_check_count(c, 2, x->ic_nsets, "set count");
-		} else {
-			core_check_count(c, 1, x->ic_ngroups, "group count");
-			core_check_ctl(c, 2, x->ic_control, "ISA13");
-		}
-		core_push_seg(c);
-		core_hash_end(c);
-		core_push_end(c, EDI_EV_IC_END, x->ic_errors == 0);
-		x->ic_open = 0;
+		on_ic_end(r);
 	} else if (x->set_open) {
 		x->seg_in_set++;
 		core_push_seg(c);

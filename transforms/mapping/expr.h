@@ -11,7 +11,7 @@
  * ==, !=, <, <=, >, >=, in (...), is empty, is not empty, matches "re",
  * combined with and / or / not and parentheses.
  *
- * The language is closed: the function table in expr.c is the whole
+ * The language is closed: the function table in expr_func.c is the whole
  * library. What a *path* is depends on who embeds the language (CSV
  * `col(...)`, an outbound row field name), so paths, bare words, variables
  * and lookups are resolved through hooks (struct expr_scope at compile

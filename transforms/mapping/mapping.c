@@ -1,7 +1,7 @@
 /* mapping.c - see mapping.h; the language is documented in docs/mapping.md.
  *
  * Compile once, stream many: mapping_load() turns the YAML into expression
- * trees (expr.c), loads lookup tables, and checks everything that can be
+ * trees (expr_*.c), loads lookup tables, and checks everything that can be
  * checked without data. mapping_run() then reads one document row by row;
  * all per-row values live in an arena that is reset for every row, so the
  * steady state allocates nothing.
@@ -25,161 +25,13 @@
 #include "lib/buf.h"
 #include "lib/io.h"
 #include "lib/ytree.h"
-#include "transforms/formats/csv_reader.h"
 #include "expr.h"
 #include "lookup.h"
 #include "mapping_int.h"
 #include "transforms/outbound/outbound.h"
 
-enum path_kind { P_COL_INDEX, P_COL_NAME, P_PREAMBLE };
-
-struct map_path {
-	enum path_kind kind;
-	int index;              /* 0-based column, or preamble line */
-	const char *name;       /* P_COL_NAME */
-	unsigned long line;     /* where it is used (for header errors) */
-	unsigned col;
-};
-
-static const struct map_driver map_driver_csv;
-
 /* ------------------------------------------------------------------ */
 /* Compile-time scope hooks                                             */
-
-static int add_path(struct mapping *m, const struct map_path *p)
-{
-	size_t i;
-
-	for (i = 0; i < m->npaths; i++) {
-		const struct map_path *q = &m->paths[i];
-
-		if (q->kind == p->kind && q->index == p->index &&
-		    (!p->name || (q->name && !strcmp(q->name, p->name))))
-			return (int)i;
-	}
-	if (m->npaths == m->cappaths) {
-		size_t cap = m->cappaths ? m->cappaths * 2 : 16;
-		struct map_path *n = realloc(m->paths, cap * sizeof(*n));
-
-		if (!n)
-			return -1;
-		m->paths = n;
-		m->cappaths = cap;
-	}
-	m->paths[m->npaths] = *p;
-	return (int)m->npaths++;
-}
-
-/* CSV paths: col("Name"), col(Name), col(3), preamble(1). */
-static int csv_path(void *ud, const char *s, size_t n, int *id, char *msg,
-		    size_t msgn)
-{
-	struct mapping *m = ud;
-	struct map_path p = {P_COL_INDEX, 0, NULL, m->cur_line, m->cur_col};
-	size_t i, k, a, b;
-	int pre = 0;
-
-	if (n >= 4 && !memcmp(s, "col(", 4))
-		k = 4;
-	else if (n >= 9 && !memcmp(s, "preamble(", 9))
-		k = 9, pre = 1;
-	else
-		return 0;
-	for (i = k; i < n && s[i] != ')'; i++)
-		if (s[i] == '"' || s[i] == '\'') {
-			char q = s[i++];
-
-			while (i < n && s[i] != q)
-				i++;
-		}
-	if (i >= n) {
-		snprintf(msg, msgn, "missing ')' after %s(", pre ? "preamble" : "col");
-		return -1;
-	}
-	a = k;
-	b = i;
-	while (a < b && s[a] == ' ')
-		a++;
-	while (b > a && s[b - 1] == ' ')
-		b--;
-	if (a < b && (s[a] == '"' || s[a] == '\'') && s[b - 1] == s[a] &&
-	    b - a >= 2) {
-		a++;
-		b--;
-		p.kind = P_COL_NAME;
-	} else if (a < b && s[a] >= '0' && s[a] <= '9') {
-		size_t j;
-		long v = 0;
-
-		for (j = a; j < b; j++) {
-			if (s[j] < '0' || s[j] > '9' || v > 100000) {
-				snprintf(msg, msgn, "bad column number '%.*s'",
-					 (int)(b - a), s + a);
-				return -1;
-			}
-			v = v * 10 + (s[j] - '0');
-		}
-		if (v < 1) {
-			snprintf(msg, msgn, "columns are counted from 1");
-			return -1;
-		}
-		p.index = (int)v - 1;
-	} else {
-		p.kind = P_COL_NAME;
-	}
-	if (a == b) {
-		snprintf(msg, msgn, "%s() needs a column name or number",
-			 pre ? "preamble" : "col");
-		return -1;
-	}
-	if (pre) {
-		if (p.kind != P_COL_INDEX ||
-		    (unsigned)p.index >= m->csv.skip_lines) {
-			snprintf(msg, msgn,
-				 "preamble(N) reads one of the %u line(s) declared by input.skip_lines",
-				 m->csv.skip_lines);
-			return -1;
-		}
-		p.kind = P_PREAMBLE;
-	} else if (m->in_context) {
-		snprintf(msg, msgn,
-			 "col() cannot be used in context: context is evaluated once per document, before the first row (use it in fields)");
-		return -1;
-	}
-	if (p.kind == P_COL_NAME) {
-		char *name = arena_strndup(&m->pool.arena, s + a, b - a);
-
-		if (!name) {
-			snprintf(msg, msgn, "out of memory");
-			return -1;
-		}
-		p.name = name;
-		if (!m->csv.header) {
-			/* Headerless: names come from input.columns. */
-			size_t j;
-
-			for (j = 0; j < m->ncolumns; j++)
-				if (!strcmp(m->columns[j], name))
-					break;
-			if (j == m->ncolumns) {
-				snprintf(msg, msgn,
-					 m->ncolumns ? "no column '%s' in input.columns"
-						     : "col(\"%s\") needs a header row (input.header: true) or input.columns; or use col(N)",
-					 name);
-				return -1;
-			}
-			p.kind = P_COL_INDEX;
-			p.index = (int)j;
-			p.name = NULL;
-		}
-	}
-	*id = add_path(m, &p);
-	if (*id < 0) {
-		snprintf(msg, msgn, "out of memory");
-		return -1;
-	}
-	return (int)i + 1;
-}
 
 static struct lookup *scope_lookup(void *ud, const char *name)
 {
@@ -207,7 +59,7 @@ void map_scope_at(struct mapping *m, struct expr_scope *sc,
 		  const struct ynode *n)
 {
 	memset(sc, 0, sizeof(*sc));
-	sc->path = m->drv_ops ? m->drv_ops->path : csv_path;
+	sc->path = m->drv_ops->path;
 	sc->var = map_var_scope;
 	sc->lookup = scope_lookup;
 	sc->ud = m;
@@ -338,11 +190,12 @@ static int parse_bool(struct mapping *m, const struct ynode *in,
 			 key);
 }
 
-/* The drivers other than csv (which compile_input() handles itself). */
+/* The input drivers, by format name. */
 static const struct map_driver *map_driver_find(const char *format)
 {
 	static const struct map_driver *const drivers[] = {
-		&map_driver_xml, &map_driver_x12, &map_driver_edifact, NULL};
+		&map_driver_csv, &map_driver_xml, &map_driver_x12,
+		&map_driver_edifact, NULL};
 	size_t i;
 
 	for (i = 0; drivers[i]; i++)
@@ -370,22 +223,23 @@ int map_parse_bool(struct mapping *m, const struct ynode *in,
 	return parse_bool(m, in, key, out, err);
 }
 
-static int csv_each(struct mapping *m, const struct ynode *en, int *anchor,
-		    struct err *err)
+int map_parse_char(struct mapping *m, const struct ynode *in,
+		   const char *key, char *out, struct err *err)
 {
-	*anchor = 0;
-	if (en && (en->type != Y_SCALAR || strcmp(en->value, "row")))
-		return ynode_err(m->yt, en, err, E_CONFIG,
-				 "for csv input each: is 'row' (one scope per row)");
-	return 0;
+	return parse_char(m, in, key, out, err);
+}
+
+const char *map_scalar(struct mapping *m, const struct ynode *map,
+		       const char *key, const char *def, struct err *err,
+		       int *bad_out)
+{
+	return scalar(m, map, key, def, err, bad_out);
 }
 
 static int compile_input(struct mapping *m, struct err *err)
 {
 	const struct ynode *in = ynode_get(m->yt->root, "input");
-	const struct ynode *f, *cols;
-	unsigned long v;
-	int b;
+	const struct ynode *f;
 
 	if (!in)
 		return ynode_err(m->yt, m->yt->root, err, E_CONFIG,
@@ -396,96 +250,14 @@ static int compile_input(struct mapping *m, struct err *err)
 	if (!f || f->type != Y_SCALAR)
 		return ynode_err(m->yt, f ? f : in, err, E_CONFIG,
 				 "input needs 'format: csv' (or x12, edifact, xml)");
-	if ((m->drv_ops = map_driver_find(f->value)) != NULL) {
-		m->format = m->drv_ops->format;
-		if (check_keys(m, in, m->drv_ops->input_keys, "input", err))
-			return -1;
-		return m->drv_ops->compile_input(m, in, err);
-	}
-	if (strcmp(f->value, "csv"))
+	if (!(m->drv_ops = map_driver_find(f->value)))
 		return ynode_err(m->yt, f, err, E_CONFIG,
 				 "unknown format '%s' (csv, x12, edifact or xml)",
 				 f->value);
-	m->drv_ops = &map_driver_csv;
-	m->format = "csv";
-	if (check_keys(m, in,
-		       ",format,header,columns,delimiter,quote,encoding,trim,comment,skip_lines,max_record,max_field,ragged,",
-		       "input", err))
+	m->format = m->drv_ops->format;
+	if (check_keys(m, in, m->drv_ops->input_keys, "input", err))
 		return -1;
-	csv_reader_opts_init(&m->csv);
-	m->csv.max_record = 1u << 20;
-	if (parse_bool(m, in, "header", &m->csv.header, err) ||
-	    parse_char(m, in, "delimiter", &m->csv.delimiter, err) ||
-	    parse_char(m, in, "quote", &m->csv.quote, err) ||
-	    parse_char(m, in, "comment", &m->csv.comment, err) ||
-	    parse_bool(m, in, "trim", &m->csv.trim, err))
-		return -1;
-	m->csv.encoding = scalar(m, in, "encoding", NULL, err, &b);
-	if (b)
-		return -1;
-	if (m->csv.encoding) {
-		/* Fail at load, not on the first document. */
-		struct csv_reader *r;
-		struct err e2 = ERR_INIT;
-		struct csv_reader_opts o = m->csv;
-
-		o.header = 0;
-		if (csv_reader_open(&r, "/dev/null", "/dev/null", &o, &e2)) {
-			if (e2.code == E_CONFIG)
-				return ynode_err(m->yt, ynode_get(in, "encoding"),
-						 err, E_CONFIG,
-						 "unknown encoding '%s'",
-						 m->csv.encoding);
-		} else {
-			csv_reader_free(r);
-		}
-	}
-	v = 0;
-	if (parse_uint(m, in, "skip_lines", 1000, &v, err))
-		return -1;
-	m->csv.skip_lines = (unsigned)v;
-	v = m->csv.max_record;
-	if (parse_uint(m, in, "max_record", 1ul << 30, &v, err))
-		return -1;
-	m->csv.max_record = v ? v : 1u << 20;
-	v = 0;
-	if (parse_uint(m, in, "max_field", 1ul << 30, &v, err))
-		return -1;
-	m->csv.max_field = v;
-	{
-		const char *r = scalar(m, in, "ragged", "reject", err, &b);
-
-		if (b)
-			return -1;
-		if (!strcmp(r, "allow"))
-			m->ragged_allow = 1;
-		else if (strcmp(r, "reject"))
-			return ynode_err(m->yt, ynode_get(in, "ragged"), err,
-					 E_CONFIG, "ragged: is reject or allow");
-	}
-	cols = ynode_get(in, "columns");
-	if (cols) {
-		size_t i;
-
-		if (cols->type != Y_SEQ || !cols->n)
-			return ynode_err(m->yt, cols, err, E_CONFIG,
-					 "columns: is a list of column names");
-		if (m->csv.header)
-			return ynode_err(m->yt, cols, err, E_CONFIG,
-					 "columns: names a headerless file's columns; set header: false");
-		m->columns = arena_alloc(&m->pool.arena,
-					 cols->n * sizeof(*m->columns));
-		if (!m->columns)
-			return err_set(err, E_NOMEM, "out of memory");
-		for (i = 0; i < cols->n; i++) {
-			if (cols->items[i]->type != Y_SCALAR)
-				return ynode_err(m->yt, cols->items[i], err,
-						 E_CONFIG, "column names are text");
-			m->columns[i] = cols->items[i]->value;
-		}
-		m->ncolumns = cols->n;
-	}
-	return 0;
+	return m->drv_ops->compile_input(m, in, err);
 }
 
 static char *join_dir(struct mapping *m, const char *rel)
@@ -632,12 +404,125 @@ static int compile_cond(struct mapping *m, const struct ynode *n,
 	return expr_cond_compile(&m->pool, &sc, n->value, n->len, out, err);
 }
 
+/* fields: one expression per canonical field of the record's kind. */
+static int compile_fields(struct mapping *m, const struct ynode *fn,
+			  struct map_record *r, struct err *err)
+{
+	const struct canon_field *cf;
+	size_t nf, i, j;
+
+	cf = canon_fields(r->kind, &nf);
+	for (i = 0; i < fn->n; i += 2) {
+		const struct ynode *k = fn->items[i], *v = fn->items[i + 1];
+		int idx = canon_field_index(r->kind, k->value);
+		struct expr_scope sc;
+
+		if (idx < 0) {
+			char list[300];
+			size_t o = 0;
+
+			for (j = 0; j < nf && o + 40 < sizeof(list); j++)
+				o += (size_t)snprintf(list + o, sizeof(list) - o,
+						      "%s%s", j ? ", " : "",
+						      cf[j].name);
+			return ynode_err(m->yt, k, err, E_CONFIG,
+					 "kind '%s' has no field '%s' (fields: %s)",
+					 canon_kind_name(r->kind), k->value,
+					 list);
+		}
+		if (r->fields[idx])
+			return ynode_err(m->yt, k, err, E_CONFIG,
+					 "field '%s' is mapped twice", k->value);
+		if (v->type != Y_SCALAR)
+			return ynode_err(m->yt, v, err, E_CONFIG,
+					 "field '%s' takes one expression",
+					 k->value);
+		map_scope_at(m, &sc, v);
+		if (expr_compile(&m->pool, &sc, v->value, v->len, 0,
+				 &r->fields[idx], err))
+			return -1;
+		r->fcol[idx] = v->col;
+	}
+	return 0;
+}
+
+/* What can be checked about the compiled fields before data: closed enum
+ * values and the required fields (after when:, which the enum check
+ * reads). */
+static int check_fields(struct mapping *m, const struct ynode *rn,
+			const struct ynode *fn, const struct map_record *r,
+			struct err *err)
+{
+	const struct canon_field *cf;
+	size_t nf, i;
+
+	cf = canon_fields(r->kind, &nf);
+	/* Enum fields with a closed set of values (constants, map results)
+	 * are checked now, unless when: looks at the field: then a value
+	 * outside the enum is how the analyst marks rows to filter out
+	 * (map(QP: on_order_ignored) + when: state != "on_order_ignored"). */
+	for (i = 0; i < fn->n; i += 2) {
+		const struct ynode *v = fn->items[i + 1];
+		int idx = canon_field_index(r->kind, fn->items[i]->value);
+		struct enum_check ec = {m, &cf[idx], v, err};
+
+		if (cf[idx].type != CT_ENUM ||
+		    (r->when && expr_cond_uses_bare(r->when, idx)))
+			continue;
+		if (expr_each_output(r->fields[idx], enum_cb, &ec) && err->code)
+			return -1;
+	}
+	for (i = 0; i < nf; i++)
+		if ((cf[i].flags & CF_REQUIRED) && !cf[i].def && !r->fields[i])
+			return ynode_err(m->yt, ynode_key(rn, "fields"), err,
+					 E_CONFIG,
+					 "kind '%s' needs field '%s' (map it, or set a constant)",
+					 canon_kind_name(r->kind), cf[i].name);
+	return 0;
+}
+
+/* rules: a list of conditions, each a bare text or { check:, message: }. */
+static int compile_rules(struct mapping *m, const struct ynode *rl,
+			 struct map_record *r, struct err *err)
+{
+	size_t i;
+
+	if (rl->type != Y_SEQ)
+		return ynode_err(m->yt, rl, err, E_CONFIG,
+				 "rules: is a list of { check:, message: }");
+	for (i = 0; i < rl->n; i++) {
+		const struct ynode *it = rl->items[i], *ck = it;
+		struct map_rule *ru;
+
+		if (r->nrules == MAP_MAX_RULES)
+			return ynode_err(m->yt, it, err, E_CONFIG,
+					 "too many rules");
+		ru = &r->rules[r->nrules];
+		if (it->type == Y_MAP) {
+			int b;
+
+			if (check_keys(m, it, ",check,message,", "a rule", err))
+				return -1;
+			ck = ynode_get(it, "check");
+			if (!ck)
+				return ynode_err(m->yt, it, err, E_CONFIG,
+						 "a rule needs check:");
+			ru->message = scalar(m, it, "message", NULL, err, &b);
+			if (b)
+				return -1;
+		}
+		if (compile_cond(m, ck, &ru->cond, err))
+			return -1;
+		ru->text = ck->value;
+		r->nrules++;
+	}
+	return 0;
+}
+
 static int compile_record(struct mapping *m, const struct ynode *rn,
 			  struct map_record *r, struct err *err)
 {
 	const struct ynode *kn, *fn, *en, *wn, *rl;
-	const struct canon_field *cf;
-	size_t nf, i, j;
 	int kind;
 
 	if (rn->type != Y_MAP)
@@ -672,97 +557,16 @@ static int compile_record(struct mapping *m, const struct ynode *rn,
 	if (!fn || fn->type != Y_MAP)
 		return ynode_err(m->yt, fn ? fn : rn, err, E_CONFIG,
 				 "record needs fields: (canonical field: expression)");
-	cf = canon_fields(r->kind, &nf);
-	for (i = 0; i < fn->n; i += 2) {
-		const struct ynode *k = fn->items[i], *v = fn->items[i + 1];
-		int idx = canon_field_index(r->kind, k->value);
-		struct expr_scope sc;
-
-		if (idx < 0) {
-			char list[300];
-			size_t o = 0;
-
-			for (j = 0; j < nf && o + 40 < sizeof(list); j++)
-				o += (size_t)snprintf(list + o, sizeof(list) - o,
-						      "%s%s", j ? ", " : "",
-						      cf[j].name);
-			return ynode_err(m->yt, k, err, E_CONFIG,
-					 "kind '%s' has no field '%s' (fields: %s)",
-					 canon_kind_name(r->kind), k->value,
-					 list);
-		}
-		if (r->fields[idx])
-			return ynode_err(m->yt, k, err, E_CONFIG,
-					 "field '%s' is mapped twice", k->value);
-		if (v->type != Y_SCALAR)
-			return ynode_err(m->yt, v, err, E_CONFIG,
-					 "field '%s' takes one expression",
-					 k->value);
-		map_scope_at(m, &sc, v);
-		if (expr_compile(&m->pool, &sc, v->value, v->len, 0,
-				 &r->fields[idx], err))
-			return -1;
-		r->fcol[idx] = v->col;
-	}
+	if (compile_fields(m, fn, r, err))
+		return -1;
 	wn = ynode_get(rn, "when");
 	if (wn && compile_cond(m, wn, &r->when, err))
 		return -1;
-	/* Enum fields with a closed set of values (constants, map results)
-	 * are checked now, unless when: looks at the field: then a value
-	 * outside the enum is how the analyst marks rows to filter out
-	 * (map(QP: on_order_ignored) + when: state != "on_order_ignored"). */
-	for (i = 0; i < fn->n; i += 2) {
-		const struct ynode *v = fn->items[i + 1];
-		int idx = canon_field_index(r->kind, fn->items[i]->value);
-		struct enum_check ec = {m, &cf[idx], v, err};
-
-		if (cf[idx].type != CT_ENUM ||
-		    (r->when && expr_cond_uses_bare(r->when, idx)))
-			continue;
-		if (expr_each_output(r->fields[idx], enum_cb, &ec) && err->code)
-			return -1;
-	}
-	for (i = 0; i < nf; i++)
-		if ((cf[i].flags & CF_REQUIRED) && !cf[i].def && !r->fields[i])
-			return ynode_err(m->yt, ynode_key(rn, "fields"), err,
-					 E_CONFIG,
-					 "kind '%s' needs field '%s' (map it, or set a constant)",
-					 canon_kind_name(r->kind), cf[i].name);
+	if (check_fields(m, rn, fn, r, err))
+		return -1;
 	rl = ynode_get(rn, "rules");
-	if (rl) {
-		if (rl->type != Y_SEQ)
-			return ynode_err(m->yt, rl, err, E_CONFIG,
-					 "rules: is a list of { check:, message: }");
-		for (i = 0; i < rl->n; i++) {
-			const struct ynode *it = rl->items[i], *ck = it;
-			struct map_rule *ru;
-
-			if (r->nrules == MAP_MAX_RULES)
-				return ynode_err(m->yt, it, err, E_CONFIG,
-						 "too many rules");
-			ru = &r->rules[r->nrules];
-			if (it->type == Y_MAP) {
-				int b;
-
-				if (check_keys(m, it, ",check,message,",
-					       "a rule", err))
-					return -1;
-				ck = ynode_get(it, "check");
-				if (!ck)
-					return ynode_err(m->yt, it, err,
-							 E_CONFIG,
-							 "a rule needs check:");
-				ru->message = scalar(m, it, "message", NULL,
-						     err, &b);
-				if (b)
-					return -1;
-			}
-			if (compile_cond(m, ck, &ru->cond, err))
-				return -1;
-			ru->text = ck->value;
-			r->nrules++;
-		}
-	}
+	if (rl && compile_rules(m, rl, r, err))
+		return -1;
 	return 0;
 }
 
@@ -931,7 +735,6 @@ void mapping_free(struct mapping *m)
 	uom_table_free(m->units_table);
 	expr_pool_release(&m->pool);
 	ytree_free(m->yt);
-	free(m->paths);
 	free(m->path);
 	free(m->dir);
 	free(m->name);
@@ -1354,142 +1157,3 @@ cleanup:
 	arena_release(&run.ctx_arena);
 	return rc;
 }
-
-/* ------------------------------------------------------------------ */
-/* The CSV driver                                                       */
-
-struct csv_run {
-	struct csv_reader *r;
-	const struct csv_row *row;
-	int *colidx;                 /* per path: resolved column, -1 */
-};
-
-static int csv_rt_path(struct map_run *run, int id, struct expr_val *out,
-		       unsigned *col, struct err *err)
-{
-	struct csv_run *cr = run->drv;
-	const struct map_path *p = &run->m->paths[id];
-	int c;
-
-	(void)err;
-	if (p->kind == P_PREAMBLE) {
-		out->s = csv_reader_preamble(cr->r, (unsigned)p->index + 1);
-		out->n = strlen(out->s);
-		return 0;
-	}
-	c = cr->colidx[id];
-	*col = (unsigned)c + 1;
-	if (!cr->row || c < 0 || (size_t)c >= cr->row->n) {
-		out->s = NULL; /* a short row (ragged: allow) reads absent */
-		out->n = 0;
-		return 0;
-	}
-	out->s = cr->row->f[c];
-	out->n = cr->row->len[c];
-	return 0;
-}
-
-static int resolve_columns(struct map_run *run, struct csv_run *cr,
-			   struct err *err)
-{
-	const struct mapping *m = run->m;
-	size_t i;
-
-	cr->colidx = calloc(m->npaths + 1, sizeof(*cr->colidx));
-	if (!cr->colidx)
-		return err_set(err, E_NOMEM, "out of memory");
-	for (i = 0; i < m->npaths; i++) {
-		const struct map_path *p = &m->paths[i];
-
-		cr->colidx[i] = p->index;
-		if (p->kind != P_COL_NAME)
-			continue;
-		cr->colidx[i] = csv_reader_column(cr->r, p->name);
-		if (cr->colidx[i] < 0) {
-			const struct csv_row *h = csv_reader_header(cr->r);
-			char list[300];
-			size_t j, o = 0;
-
-			list[0] = '\0';
-			for (j = 0; h && j < h->n && o + 40 < sizeof(list); j++)
-				o += (size_t)snprintf(list + o, sizeof(list) - o,
-						      "%s'%s'", j ? ", " : "",
-						      h->f[j]);
-			return err_at(err, E_PARSE, run->doc->name, h ? h->line : 1, 0,
-				      "column '%s' (used at %s:%lu) is not in the header (columns: %s)",
-				      p->name, m->path, p->line, list);
-		}
-	}
-	return 0;
-}
-
-static int csv_run_doc(struct map_run *run, struct err *err)
-{
-	const struct mapping *m = run->m;
-	struct csv_run cr;
-	size_t expect_cols = 0;
-	int rc = -1, n;
-
-	memset(&cr, 0, sizeof(cr));
-	run->drv = &cr;
-	run->path = csv_rt_path;
-	if (csv_reader_open(&cr.r, run->doc->path, run->doc->name, &m->csv,
-			    err))
-		goto cleanup;
-	if (resolve_columns(run, &cr, err))
-		goto cleanup;
-	if (m->csv.header && csv_reader_header(cr.r))
-		expect_cols = csv_reader_header(cr.r)->n;
-	else if (m->ncolumns)
-		expect_cols = m->ncolumns;
-	while ((n = csv_reader_next(cr.r, &cr.row, err)) == 1) {
-		run->scope.line = cr.row->line;
-		run->scope.index = cr.row->index;
-		run->scope.seq = cr.row->line;
-		run->scope.raw = cr.row->raw;
-		run->scope.raw_len = cr.row->raw_len;
-		run->scope.raw_fn = NULL;
-		if (cr.row->bad) {
-			run->st.input_records++;
-			run->have_scope = 1;
-			if (map_reject(run, 0, "", cr.row->bad, err))
-				goto cleanup;
-			continue;
-		}
-		if (expect_cols && cr.row->n != expect_cols && !m->ragged_allow) {
-			char why[120];
-
-			snprintf(why, sizeof(why), "row has %zu fields, expected %zu",
-				 cr.row->n, expect_cols);
-			run->st.input_records++;
-			run->have_scope = 1;
-			if (map_reject(run, 0, "", why, err))
-				goto cleanup;
-			continue;
-		}
-		if (map_scope(run, 0, 0, err))
-			goto cleanup;
-	}
-	if (n < 0)
-		goto cleanup;
-	rc = 0;
-cleanup:
-	if (rc && !err->file[0])
-		err_locate(err, run->doc->name, cr.row ? cr.row->line : 0, 0,
-			   NULL);
-	csv_reader_free(cr.r);
-	free(cr.colidx);
-	run->drv = NULL;
-	return rc;
-}
-
-static const struct map_driver map_driver_csv = {
-	"csv",
-	",format,header,columns,delimiter,quote,encoding,trim,comment,skip_lines,max_record,max_field,ragged,",
-	NULL, /* compile_input() above handles csv itself */
-	csv_path,
-	csv_each,
-	NULL,
-	csv_run_doc,
-	NULL,
-};

@@ -7,9 +7,9 @@
  * records or one reject (map_scope). Everything that depends on the input
  * format is a driver (struct map_driver): the input: keys, what a path
  * looks like in an expression, what each: means, and the reader loop that
- * turns a document into scopes. CSV lives in mapping.c, XML in
- * mapping_xml.c, X12 and EDIFACT in mapping_edi.c; a new format adds one driver and one line in
- * map_driver_find().
+ * turns a document into scopes. CSV lives in mapping_csv.c, XML in
+ * mapping_xml.c, X12 and EDIFACT in mapping_edi*.c; a new format adds one
+ * driver and one line in map_driver_find().
  */
 #ifndef STOCKPIPE_MAPPING_INT_H
 #define STOCKPIPE_MAPPING_INT_H
@@ -17,7 +17,6 @@
 #include "lib/arena.h"
 #include "lib/io.h"
 #include "lib/ytree.h"
-#include "transforms/formats/csv_reader.h"
 #include "transforms/model/uom.h"
 #include "expr.h"
 #include "filepat.h"
@@ -39,7 +38,6 @@ enum {
 #define VAR_CAP0 (VAR_NBUILTIN + MAP_MAX_VARS)
 #define VAR_NALL (VAR_CAP0 + MAP_MAX_CAPS)
 
-struct map_path;
 struct map_run;
 
 struct map_rule {
@@ -96,14 +94,6 @@ struct mapping {
 	char sha[SHA256_HEX_LEN];
 	struct ytree *yt;
 	struct expr_pool pool;
-
-	/* csv driver */
-	struct csv_reader_opts csv;
-	int ragged_allow;
-	const char **columns;   /* headerless column names */
-	size_t ncolumns;
-	struct map_path *paths;
-	size_t npaths, cappaths;
 
 	struct lookup *lookups[32];
 	size_t nlookups;
@@ -239,8 +229,16 @@ int map_parse_uint(struct mapping *m, const struct ynode *in,
 		   struct err *err);
 int map_parse_bool(struct mapping *m, const struct ynode *in,
 		   const char *key, int *out, struct err *err);
+int map_parse_char(struct mapping *m, const struct ynode *in,
+		   const char *key, char *out, struct err *err);
+/* The scalar value of key in map, def when absent; *bad_out = 1 (with
+ * err) when it is not a scalar. */
+const char *map_scalar(struct mapping *m, const struct ynode *map,
+		       const char *key, const char *def, struct err *err,
+		       int *bad_out);
 
 /* Drivers (listed in map_driver_find() in mapping.c). */
+extern const struct map_driver map_driver_csv;
 extern const struct map_driver map_driver_xml;
 extern const struct map_driver map_driver_x12;
 extern const struct map_driver map_driver_edifact;

@@ -38,7 +38,7 @@ static int is_cap_name(const char *s)
 	return i < FILEPAT_NAME_MAX;
 }
 
-/* A character that continues a $name (expr.c's identifiers). */
+/* A character that continues a $name (expr_parse.c's identifiers). */
 static int is_word(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

@@ -248,36 +248,17 @@ static int env_x12(struct outbound *o, const struct ynode *env,
 	return 0;
 }
 
-static int env_edifact(struct outbound *o, const struct ynode *env,
-		       struct err *err)
+/* syntax: CHARSET:VERSION and version: VERSION:RELEASE:AGENCY (the UNB
+ * syntax identifier and the UNH message identifier). */
+static int edifact_syntax_version(struct outbound *o, const struct ynode *env,
+				  char *syn, char *ver, struct err *err)
 {
-	static const char *const known[] = {
-		"sender", "receiver", "syntax", "message", "version",
-		"association", "application_reference", "usage", "una",
-		"delimiters", "line_end", NULL};
 	static const char *const sets[] = {"UNOA", "UNOB", "UNOC", "UNOW",
 					   "UNOY", NULL};
 	struct ob_edi *d = &o->edi;
-	const struct ynode *dl = ynode_get(env, "delimiters"), *n;
-	char syn[12], ver[16], *p, *q;
+	char *p, *q;
 	size_t i;
 
-	if (check_keys(o, env, known, "envelope: (edifact)", err))
-		return -1;
-	if (env_party(o, env, "sender", d->sender_q, sizeof(d->sender_q),
-		      d->sender, sizeof(d->sender), err) ||
-	    env_party(o, env, "receiver", d->receiver_q,
-		      sizeof(d->receiver_q), d->receiver, sizeof(d->receiver),
-		      err) ||
-	    env_str(o, env, "syntax", "UNOC:3", 6, 6, syn, sizeof(syn), err) ||
-	    env_str(o, env, "message", NULL, 1, 6, d->msg_type,
-		    sizeof(d->msg_type), err) ||
-	    env_str(o, env, "version", NULL, 5, 11, ver, sizeof(ver), err) ||
-	    env_str(o, env, "association", "", 0, 6, d->msg_assoc,
-		    sizeof(d->msg_assoc), err) ||
-	    env_str(o, env, "application_reference", "", 0, 14, d->app_ref,
-		    sizeof(d->app_ref), err))
-		return -1;
 	memcpy(d->charset, syn, 4);
 	d->charset[4] = '\0';
 	for (i = 0; sets[i] && strcmp(sets[i], d->charset); i++)
@@ -306,6 +287,18 @@ static int env_edifact(struct outbound *o, const struct ynode *env,
 	    str_copy(d->msg_agency, sizeof(d->msg_agency), q + 1))
 		return ynode_err(o->yt, ynode_get(env, "version"), err,
 				 E_CONFIG, "version: parts too long");
+	return 0;
+}
+
+/* una: and delimiters:; the repetition separator exists from syntax
+ * version 4, and other delimiters than the defaults must be announced in
+ * the UNA. */
+static int edifact_delimiters(struct outbound *o, const struct ynode *env,
+			      struct err *err)
+{
+	struct ob_edi *d = &o->edi;
+	const struct ynode *dl = ynode_get(env, "delimiters"), *n;
+
 	d->una = 1;
 	if ((n = ynode_get(env, "una"))) {
 		if (n->type == Y_SCALAR && !strcmp(n->value, "false"))
@@ -355,6 +348,39 @@ static int env_edifact(struct outbound *o, const struct ynode *env,
 							 err, E_CONFIG,
 							 "delimiters must differ from each other and from the decimal mark '.'");
 	}
+	return 0;
+}
+
+static int env_edifact(struct outbound *o, const struct ynode *env,
+		       struct err *err)
+{
+	static const char *const known[] = {
+		"sender", "receiver", "syntax", "message", "version",
+		"association", "application_reference", "usage", "una",
+		"delimiters", "line_end", NULL};
+	struct ob_edi *d = &o->edi;
+	const struct ynode *n;
+	char syn[12], ver[16];
+
+	if (check_keys(o, env, known, "envelope: (edifact)", err))
+		return -1;
+	if (env_party(o, env, "sender", d->sender_q, sizeof(d->sender_q),
+		      d->sender, sizeof(d->sender), err) ||
+	    env_party(o, env, "receiver", d->receiver_q,
+		      sizeof(d->receiver_q), d->receiver, sizeof(d->receiver),
+		      err) ||
+	    env_str(o, env, "syntax", "UNOC:3", 6, 6, syn, sizeof(syn), err) ||
+	    env_str(o, env, "message", NULL, 1, 6, d->msg_type,
+		    sizeof(d->msg_type), err) ||
+	    env_str(o, env, "version", NULL, 5, 11, ver, sizeof(ver), err) ||
+	    env_str(o, env, "association", "", 0, 6, d->msg_assoc,
+		    sizeof(d->msg_assoc), err) ||
+	    env_str(o, env, "application_reference", "", 0, 14, d->app_ref,
+		    sizeof(d->app_ref), err))
+		return -1;
+	if (edifact_syntax_version(o, env, syn, ver, err) ||
+	    edifact_delimiters(o, env, err))
+		return -1;
 	n = ynode_get(env, "sender");
 	if (env_clean(o, n, "sender", d->sender, err) ||
 	    env_clean(o, n, "sender qualifier", d->sender_q, err))

@@ -1,0 +1,280 @@
+/* expr_eval.c - evaluation of compiled expressions and conditions (a
+ * tree walk), and the questions the mapping compiler asks about a tree. */
+#include "expr_int.h"
+
+#include <regex.h>
+#include <string.h>
+
+#include "transforms/model/dec.h"
+#include "transforms/model/dt.h"
+
+/* ------------------------------------------------------------------ */
+/* Evaluation                                                           */
+
+int expr_eval(const struct expr *e, struct expr_rt *rt, struct expr_val *out,
+	      struct err *err)
+{
+	struct expr_val v = {NULL, 0};
+	size_t i;
+
+	switch (e->kind) {
+	case N_CONST:
+		v.s = e->s;
+		v.n = e->n;
+		break;
+	case N_PATH:
+		if (rt->path(rt->ud, e->id, &v, &rt->col, err))
+			return -1;
+		break;
+	case N_VAR:
+		if (rt->var(rt->ud, e->id, &v, err))
+			return -1;
+		break;
+	case N_BARE:
+		if (rt->first_bare < 0)
+			rt->first_bare = e->id;
+		if (rt->bare(rt->ud, e->id, &v, err))
+			return -1;
+		break;
+	case N_CALL:
+		if (e->term_call->fn->run(e->term_call, rt, &v, err))
+			return -1;
+		break;
+	case N_IF: {
+		int yes;
+
+		if (expr_cond_eval(e->cond, rt, &yes, err))
+			return -1;
+		return expr_eval(yes ? e->then_e : e->else_e, rt, out, err);
+	}
+	}
+	for (i = 0; i < e->nstages; i++)
+		if (e->stages[i]->fn->run(e->stages[i], rt, &v, err))
+			return -1;
+	*out = v;
+	return 0;
+}
+
+static int cmp_values(const struct expr_val *a, const struct expr_val *b,
+		      int *res, struct err *err)
+{
+	dec x, y;
+	int64_t s, t;
+
+	if (!expr_num_of(a, &x) && !expr_num_of(b, &y)) {
+		*res = x < y ? -1 : x > y;
+		return 0;
+	}
+	if (a->s && b->s && !dt_parse_iso(a->s, a->n, &s) &&
+	    !dt_parse_iso(b->s, b->n, &t)) {
+		*res = s < t ? -1 : s > t;
+		return 0;
+	}
+	return err_set(err, E_MAP, "cannot compare '%.*s' with '%.*s': not numbers or dates",
+		       (int)(a->n > 40 ? 40 : a->n), a->s ? a->s : "",
+		       (int)(b->n > 40 ? 40 : b->n), b->s ? b->s : "");
+}
+
+int expr_cond_eval(const struct expr_cond *c, struct expr_rt *rt, int *res,
+		   struct err *err)
+{
+	struct expr_val a, b;
+	int l, r = 0;
+	size_t i;
+
+	switch (c->op) {
+	case C_AND:
+	case C_OR:
+		if (expr_cond_eval(c->l, rt, &l, err))
+			return -1;
+		if ((c->op == C_AND && !l) || (c->op == C_OR && l)) {
+			*res = l;
+			return 0;
+		}
+		if (expr_cond_eval(c->r, rt, &r, err))
+			return -1;
+		*res = r;
+		return 0;
+	case C_NOT:
+		if (expr_cond_eval(c->l, rt, &l, err))
+			return -1;
+		*res = !l;
+		return 0;
+	default:
+		break;
+	}
+	if (expr_eval(c->a, rt, &a, err))
+		return -1;
+	if (!a.s)
+		a.s = "", a.n = 0;
+	switch (c->op) {
+	case C_EQ:
+	case C_NE:
+		if (expr_eval(c->b, rt, &b, err))
+			return -1;
+		if (!b.s)
+			b.s = "", b.n = 0;
+		l = a.n == b.n && !memcmp(a.s, b.s, a.n);
+		*res = c->op == C_EQ ? l : !l;
+		return 0;
+	case C_LT:
+	case C_LE:
+	case C_GT:
+	case C_GE:
+		if (expr_eval(c->b, rt, &b, err) ||
+		    cmp_values(&a, &b, &r, err))
+			return -1;
+		*res = c->op == C_LT   ? r < 0
+		       : c->op == C_LE ? r <= 0
+		       : c->op == C_GT ? r > 0
+				       : r >= 0;
+		return 0;
+	case C_IN:
+		l = 0;
+		for (i = 0; i < c->nlist && !l; i++)
+			l = strlen(c->list[i]) == a.n &&
+			    !memcmp(c->list[i], a.s, a.n);
+		*res = c->neg ? !l : l;
+		return 0;
+	case C_EMPTY: {
+		struct expr_val t = a;
+
+		expr_strip(&t, NULL, 1, 1);
+		*res = c->neg ? t.n != 0 : t.n == 0;
+		return 0;
+	}
+	case C_MATCH: {
+		const char *s = expr_cstr(rt, &a, err);
+
+		if (!s)
+			return -1;
+		*res = regexec(c->re, s, 0, NULL, 0) == 0;
+		return 0;
+	}
+	default:
+		return err_set(err, E_INTERNAL, "bad condition");
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Introspection                                                        */
+
+int expr_is_const(const struct expr *e, const char **s)
+{
+	if (e->kind != N_CONST || e->nstages)
+		return 0;
+	*s = e->s;
+	return 1;
+}
+
+static int outputs(const struct expr *e,
+		   int (*cb)(void *ud, const char *v, unsigned col), void *ud,
+		   int call)
+{
+	size_t last = e->nstages;
+	const struct call *m;
+	size_t i;
+
+	if (e->kind == N_IF)
+		return outputs(e->then_e, cb, ud, call) &&
+		       outputs(e->else_e, cb, ud, call);
+	/* Trailing required/trim do not change the set of values. */
+	while (last && (!strcmp(e->stages[last - 1]->fn->name, "required") ||
+			!strcmp(e->stages[last - 1]->fn->name, "trim")))
+		last--;
+	if (!last) {
+		if (e->kind != N_CONST)
+			return 0;
+		if (call && cb(ud, e->s, e->col))
+			return 0;
+		return 1;
+	}
+	m = e->stages[last - 1];
+	if (strcmp(m->fn->name, "map"))
+		return 0;
+	for (i = 0; i < m->nnamed; i++)
+		if (call && cb(ud, m->nvals[i]->s, m->nvals[i]->col))
+			return 0;
+	return 1;
+}
+
+int expr_each_output(const struct expr *e,
+		     int (*cb)(void *ud, const char *v, unsigned col),
+		     void *ud)
+{
+	if (!outputs(e, cb, ud, 0))
+		return 0;
+	outputs(e, cb, ud, 1);
+	return 1;
+}
+
+static int cond_uses(const struct expr_cond *c);
+
+static int uses_bare(const struct expr *e, int id);
+
+static int cond_uses_bare(const struct expr_cond *c, int id)
+{
+	if (!c)
+		return 0;
+	if (c->l || c->r)
+		return cond_uses_bare(c->l, id) || cond_uses_bare(c->r, id);
+	return (c->a && uses_bare(c->a, id)) || (c->b && uses_bare(c->b, id));
+}
+
+static int uses_bare(const struct expr *e, int id)
+{
+	size_t i, j;
+
+	if (e->kind == N_BARE && e->id == id)
+		return 1;
+	if (e->kind == N_IF)
+		return cond_uses_bare(e->cond, id) || uses_bare(e->then_e, id) ||
+		       uses_bare(e->else_e, id);
+	if (e->kind == N_CALL)
+		for (i = 0; i < e->term_call->nargs; i++)
+			if (uses_bare(e->term_call->args[i], id))
+				return 1;
+	for (i = 0; i < e->nstages; i++)
+		for (j = 0; j < e->stages[i]->nargs; j++)
+			if (uses_bare(e->stages[i]->args[j], id))
+				return 1;
+	return 0;
+}
+
+int expr_cond_uses_bare(const struct expr_cond *c, int id)
+{
+	return cond_uses_bare(c, id);
+}
+
+int expr_uses_input(const struct expr *e)
+{
+	size_t i;
+
+	if (e->kind == N_PATH || e->kind == N_BARE)
+		return 1;
+	if (e->kind == N_IF)
+		return cond_uses(e->cond) || expr_uses_input(e->then_e) ||
+		       expr_uses_input(e->else_e);
+	if (e->kind == N_CALL)
+		for (i = 0; i < e->term_call->nargs; i++)
+			if (expr_uses_input(e->term_call->args[i]))
+				return 1;
+	for (i = 0; i < e->nstages; i++) {
+		size_t j;
+
+		for (j = 0; j < e->stages[i]->nargs; j++)
+			if (expr_uses_input(e->stages[i]->args[j]))
+				return 1;
+	}
+	return 0;
+}
+
+static int cond_uses(const struct expr_cond *c)
+{
+	if (!c)
+		return 0;
+	if (c->l || c->r)
+		return cond_uses(c->l) || cond_uses(c->r);
+	return (c->a && expr_uses_input(c->a)) ||
+	       (c->b && expr_uses_input(c->b));
+}
