@@ -160,40 +160,6 @@ void ob_row_name(const struct ob_row *r, char *out, size_t n)
 		snprintf(out, n, "row sku '%.200s'", sku);
 }
 
-size_t ob_utf8(const unsigned char *s, size_t n, unsigned *cp)
-{
-	unsigned c = s[0], need, i, min;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF)
-		need = 1, c &= 0x1F, min = 0x80;
-	else if (c >= 0xE0 && c <= 0xEF)
-		need = 2, c &= 0x0F, min = 0x800;
-	else if (c >= 0xF0 && c <= 0xF4)
-		need = 3, c &= 0x07, min = 0x10000;
-	else
-		return 0;
-	if (n < need + 1)
-		return 0;
-	for (i = 1; i <= need; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return need + 1;
-}
-
-size_t outbound_utf8(const unsigned char *s, size_t n, unsigned *cp)
-{
-	return ob_utf8(s, n, cp);
-}
-
 static int ob_char(struct outbound *o, const struct ynode *root,
 		   const char *key, char *out, struct err *err)
 {

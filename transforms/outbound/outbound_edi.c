@@ -777,7 +777,7 @@ static int put_value(struct ew *w, const char *s, size_t n)
 			i++;
 			continue;
 		}
-		if (!(l = ob_utf8((const unsigned char *)s + i, n - i, &cp)))
+		if (!(l = utf8_char((const unsigned char *)s + i, n - i, &cp)))
 			return val_err(w, s, n, "is not valid UTF-8");
 		if (d->charset[3] == 'A' || d->charset[3] == 'B')
 			return val_err(w, s, n,
