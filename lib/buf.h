@@ -40,6 +40,12 @@ int buf_add_json_str(struct buf *b, const char *s, size_t n);
  * added); returns the end. */
 size_t json_str_len(const char *s, size_t n);
 char *json_str_put(char *w, const char *s, size_t n, size_t len);
+/* For a fixed-size line (the log): how many bytes of s to escape so the
+ * string body surely fits room bytes. It stops once fewer than 7 bytes
+ * would be left (the longest escape, \u00XX, plus a NUL); when it cuts,
+ * it also drops the last, possibly partial, UTF-8 character so the line
+ * never ends inside one. */
+size_t json_str_fit(const char *s, size_t n, size_t room);
 /* Sets len after writing directly into ptr (len must be <= cap). */
 void buf_setlen(struct buf *b, size_t len);
 /* len = 0 and err cleared; memory kept for reuse. */
