@@ -215,19 +215,7 @@ static int string_list(struct loader *l, const struct ynode *v,
 static int check_keys(struct loader *l, const struct ynode *m,
 		      const char *const *allowed)
 {
-	size_t i, j;
-
-	for (i = 0; i < m->n; i += 2) {
-		const struct ynode *k = m->items[i];
-
-		for (j = 0; allowed[j]; j++)
-			if (!strcmp(allowed[j], k->value))
-				break;
-		if (!allowed[j])
-			return ynode_err(l->t, k, l->err, E_CONFIG,
-					 "unknown key '%s'", k->value);
-	}
-	return 0;
+	return ynode_check_keys(l->t, m, allowed, NULL, 0, l->err);
 }
 
 static int check_name(struct loader *l, const struct ynode *m,
