@@ -48,6 +48,7 @@
 #include <openssl/evp.h>
 
 #include "lib/io.h"
+#include "lib/log.h"
 
 #define IO_CHUNK (256 * 1024) /* libssh2 pipelines reads/writes this big */
 
@@ -723,7 +724,7 @@ static void warn_name(const struct conn *c, const char *name,
 	char esc[1100];
 
 	conn_name_escape(name, esc, sizeof(esc));
-	fprintf(stderr, "stockpipe: warning: %s: skipping remote file '%s': %s\n",
+	log_msg("warn", "stockpipe: warning: %s: skipping remote file '%s': %s",
 		c->url, esc, why);
 }
 
@@ -1257,9 +1258,9 @@ static int run_op(struct conn *c, struct op *op, struct err *err)
 				*err = e;
 			return -1;
 		}
-		fprintf(stderr,
+		log_msg("warn",
 			"stockpipe: warning: %s: %s; retry %d of %d in "
-			"%llds\n",
+			"%llds",
 			c->url, e.reason, attempt + 1, o->retries,
 			(long long)(backoff / 1000));
 		st->dead = 1;
