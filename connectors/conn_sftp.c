@@ -768,16 +768,9 @@ static int op_list(struct conn *c, struct entry_list *l, struct err *err)
 		}
 		if (!LIBSSH2_SFTP_S_ISREG(at.permissions))
 			continue;
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 64;
-			struct conn_entry *a = realloc(l->a, cap * sizeof(*a));
-
-			if (!a) {
-				close_handle(st);
-				return err_set(err, E_NOMEM, "out of memory");
-			}
-			l->a = a;
-			l->cap = cap;
+		if (ALLOC_GROW(l->a, l->n + 1, l->cap)) {
+			close_handle(st);
+			return err_set(err, E_NOMEM, "out of memory");
 		}
 		e = &l->a[l->n++];
 		memset(e, 0, sizeof(*e));

@@ -277,6 +277,28 @@ char *buf_detach(struct buf *b, size_t *len)
 	return p;
 }
 
+int alloc_grow(void *pp, size_t elem, size_t nr, size_t *alloc)
+{
+	size_t n = *alloc ? *alloc : 8;
+	void *p, *np;
+
+	while (n < nr) {
+		if (n > SIZE_MAX / 2)
+			return -1;
+		n *= 2;
+	}
+	if (elem && n > SIZE_MAX / elem)
+		return -1;
+	/* The array pointer is copied, not cast through void **: its
+	 * type is the caller's (struct x *), and memcpy may alias it. */
+	memcpy(&p, pp, sizeof(p));
+	if (!(np = realloc(p, n * elem)))
+		return -1;
+	memcpy(pp, &np, sizeof(np));
+	*alloc = n;
+	return 0;
+}
+
 size_t str_ulong(char out[21], unsigned long v)
 {
 	char tmp[21];

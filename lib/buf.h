@@ -56,6 +56,18 @@ void buf_release(struct buf *b);
  * unless allocation fails. The buffer is left released. */
 char *buf_detach(struct buf *b, size_t *len);
 
+/* ALLOC_GROW(p, nr, alloc): makes the array p (alloc elements allocated,
+ * a size_t) hold at least nr elements, git's shape. Grows by doubling
+ * (at least 8); evaluates to 0, or -1 when memory is short or the size
+ * would overflow, p and alloc then left as they were (the caller reports
+ * E_NOMEM; nothing exits). */
+#define ALLOC_GROW(p, nr, alloc) \
+	((size_t)(nr) <= (alloc) ? 0 \
+				 : alloc_grow(&(p), sizeof(*(p)), (nr), &(alloc)))
+/* The function behind ALLOC_GROW: pp is the address of the array
+ * pointer. */
+int alloc_grow(void *pp, size_t elem, size_t nr, size_t *alloc);
+
 /* Writes v in decimal into out (NUL-terminated) and returns its length:
  * what snprintf(out, 21, "%lu", v) gives, without the format parsing,
  * for per-record counters (line numbers, row indexes). */

@@ -57,15 +57,8 @@ static int add_path(struct mapping *m, const struct map_path *p)
 		    (!p->name || (q->name && !strcmp(q->name, p->name))))
 			return (int)i;
 	}
-	if (m->npaths == m->cappaths) {
-		size_t cap = m->cappaths ? m->cappaths * 2 : 16;
-		struct map_path *n = realloc(m->paths, cap * sizeof(*n));
-
-		if (!n)
-			return -1;
-		m->paths = n;
-		m->cappaths = cap;
-	}
+	if (ALLOC_GROW(m->paths, m->npaths + 1, m->cappaths))
+		return -1;
 	m->paths[m->npaths] = *p;
 	return (int)m->npaths++;
 }
