@@ -577,21 +577,100 @@ static int check_patterns(struct loader *l, const struct ynode *m,
 	return 0;
 }
 
+/* ---- key-table setters (lib/ytree.h): c->ud is the loader ----------- */
+
+static struct loader *ld(const struct ykey_ctx *c)
+{
+	return c->ud;
+}
+
+/* A list of names; k->arg points at the offset of its count in c->obj. */
+static int set_list(const struct ykey_ctx *c, const struct ykey *k,
+		    const struct ynode *v, void *field)
+{
+	size_t *n = (size_t *)((char *)c->obj + *(const size_t *)k->arg);
+
+	return string_list(ld(c), v, field, n);
+}
+
+/* A percentage 0-100 into an int; k->arg is the message otherwise. */
+static int set_pct(const struct ykey_ctx *c, const struct ykey *k,
+		   const struct ynode *v, void *field)
+{
+	const char *s = NULL;
+
+	if (ykey_scalar(c, k, v, &s) < 0)
+		return -1;
+	if (parse_pct(s, field) < 0)
+		return ynode_err(c->t, v, c->err, E_CONFIG, "%s",
+				 (const char *)k->arg);
+	return 0;
+}
+
+/* A duration in seconds into an int64_t; k->arg is the message. */
+static int set_duration(const struct ykey_ctx *c, const struct ykey *k,
+			const struct ynode *v, void *field)
+{
+	const char *s = NULL;
+
+	if (ykey_scalar(c, k, v, &s) < 0)
+		return -1;
+	if (parse_duration(s, field) < 0)
+		return ynode_err(c->t, v, c->err, E_CONFIG, "%s",
+				 (const char *)k->arg);
+	return 0;
+}
+
+#define SRC(f) offsetof(struct cfg_source, f)
+
+static const char *const after_load_names[] = {"leave", "move", "delete",
+					       NULL};
+static const int after_load_values[] = {CFG_AFTER_LEAVE, CFG_AFTER_MOVE,
+					CFG_AFTER_DELETE};
+static const char *const warn_reject[] = {"warn", "reject", NULL};
+
+static const struct ychoice ch_after_load = {
+	after_load_names, after_load_values,
+	"after_load must be leave, move or delete", 1};
+/* on_stale: warn (count and report) or reject (also to the document's
+ * reject file, counted as rejects). */
+static const struct ychoice ch_on_stale = {
+	warn_reject, NULL, "on_stale must be warn or reject", 1};
+
+/* A source's keys, in the order they are checked; the rows without a
+ * setter are read by load_source and its helpers. */
+static const struct ykey source_keys[] = {
+	{"name", NULL, 0, NULL},
+	{"url", NULL, 0, NULL},
+	{"path", NULL, 0, NULL},
+	{"pattern", NULL, 0, NULL},
+	{"patterns", NULL, 0, NULL},
+	{"mapping", NULL, 0, NULL},
+	{"routes", NULL, 0, NULL},
+	{"archive", NULL, 0, NULL},
+	{"acks", NULL, 0, NULL},
+	{"ssh", NULL, 0, NULL},
+	{"done_suffix", NULL, 0, NULL},
+	{"after_load", ykey_choice, SRC(after_load), &ch_after_load},
+	{"processed_dir", ykey_str, SRC(processed_dir), NULL},
+	{"on_stale", ykey_choice, SRC(stale_reject), &ch_on_stale},
+	{"reject_threshold", set_pct, SRC(reject_threshold_pct),
+	 "reject_threshold must be a percentage 0-100, like 20%"},
+	{"min_age", set_duration, SRC(min_age),
+	 "min_age must be a duration like 30s, 5m"},
+	{NULL, NULL, 0, NULL}};
+
 static int load_source(struct loader *l, const struct ynode *m,
 		       struct cfg_source *s)
 {
-	static const char *const keys[] = {
-		"name", "url", "path", "pattern", "patterns", "mapping",
-		"after_load", "processed_dir", "reject_threshold", "min_age",
-		"ssh", "done_suffix", "routes", "archive", "acks", "on_stale",
-		NULL};
-	const char *url = NULL, *path = NULL, *mapping = NULL, *v = NULL;
+	const char *url = NULL, *path = NULL, *mapping = NULL;
 	const struct ynode *un;
+	struct ykey_ctx kc = {l->t, m, s, l, l->err};
 
 	if (m->type != Y_MAP)
 		return ynode_err(l->t, m, l->err, E_CONFIG,
 				 "a source must be a map of settings");
-	if (check_keys(l, m, keys) < 0 ||
+	if (ykey_check(l->t, m, source_keys, NULL, l->err) < 0 ||
 	    want_scalar(l, m, "name", 1, &s->name) < 0 ||
 	    check_name(l, m, s->name) < 0 ||
 	    want_scalar(l, m, "url", 0, &url) < 0 ||
@@ -622,51 +701,10 @@ static int load_source(struct loader *l, const struct ynode *m,
 		s->npatterns = 1;
 	}
 	s->after_load = CFG_AFTER_LEAVE;
-	if (want_scalar(l, m, "after_load", 0, &v) < 0)
-		return -1;
-	if (v) {
-		if (!strcmp(v, "leave"))
-			s->after_load = CFG_AFTER_LEAVE;
-		else if (!strcmp(v, "move"))
-			s->after_load = CFG_AFTER_MOVE;
-		else if (!strcmp(v, "delete"))
-			s->after_load = CFG_AFTER_DELETE;
-		else
-			return ynode_err(l->t, ynode_get(m, "after_load"),
-					 l->err, E_CONFIG,
-					 "after_load must be leave, move or "
-					 "delete, not '%s'",
-					 v);
-	}
 	s->processed_dir = "processed";
-	if (want_scalar(l, m, "processed_dir", 0, &s->processed_dir) < 0)
-		return -1;
-	/* on_stale: warn (count and report) or reject (also to the
-	 * document's reject file, counted as rejects). */
-	v = NULL;
-	if (want_scalar(l, m, "on_stale", 0, &v) < 0)
-		return -1;
-	s->stale_reject = v && !strcmp(v, "reject");
-	if (v && !s->stale_reject && strcmp(v, "warn"))
-		return ynode_err(l->t, ynode_get(m, "on_stale"), l->err,
-				 E_CONFIG, "on_stale must be warn or reject, "
-				 "not '%s'", v);
 	s->reject_threshold_pct = l->c->reject_threshold_pct;
-	v = NULL;
-	if (want_scalar(l, m, "reject_threshold", 0, &v) < 0)
+	if (ykey_apply(&kc, source_keys) < 0)
 		return -1;
-	if (v && parse_pct(v, &s->reject_threshold_pct) < 0)
-		return ynode_err(l->t, ynode_get(m, "reject_threshold"),
-				 l->err, E_CONFIG,
-				 "reject_threshold must be a percentage "
-				 "0-100, like 20%%");
-	v = NULL;
-	if (want_scalar(l, m, "min_age", 0, &v) < 0)
-		return -1;
-	if (v && parse_duration(v, &s->min_age) < 0)
-		return ynode_err(l->t, ynode_get(m, "min_age"), l->err,
-				 E_CONFIG,
-				 "min_age must be a duration like 30s, 5m");
 	if (load_ssh(l, m, "source", s->name, s->url, &s->conn) < 0 ||
 	    want_scalar(l, m, "done_suffix", 0, &s->conn.done_suffix) < 0)
 		return -1;
@@ -768,50 +806,6 @@ static int safety_map(struct loader *l, const struct ynode *m,
 					 "units (2) or a percentage (10%%)");
 	}
 	*n = v->n / 2;
-	return 0;
-}
-
-/* ---- key-table setters (lib/ytree.h): c->ud is the loader ----------- */
-
-static struct loader *ld(const struct ykey_ctx *c)
-{
-	return c->ud;
-}
-
-/* A list of names; k->arg points at the offset of its count in c->obj. */
-static int set_list(const struct ykey_ctx *c, const struct ykey *k,
-		    const struct ynode *v, void *field)
-{
-	size_t *n = (size_t *)((char *)c->obj + *(const size_t *)k->arg);
-
-	return string_list(ld(c), v, field, n);
-}
-
-/* A percentage 0-100 into an int; k->arg is the message otherwise. */
-static int set_pct(const struct ykey_ctx *c, const struct ykey *k,
-		   const struct ynode *v, void *field)
-{
-	const char *s = NULL;
-
-	if (ykey_scalar(c, k, v, &s) < 0)
-		return -1;
-	if (parse_pct(s, field) < 0)
-		return ynode_err(c->t, v, c->err, E_CONFIG, "%s",
-				 (const char *)k->arg);
-	return 0;
-}
-
-/* A duration in seconds into an int64_t; k->arg is the message. */
-static int set_duration(const struct ykey_ctx *c, const struct ykey *k,
-			const struct ynode *v, void *field)
-{
-	const char *s = NULL;
-
-	if (ykey_scalar(c, k, v, &s) < 0)
-		return -1;
-	if (parse_duration(s, field) < 0)
-		return ynode_err(c->t, v, c->err, E_CONFIG, "%s",
-				 (const char *)k->arg);
 	return 0;
 }
 
@@ -1272,6 +1266,65 @@ static int load_retries(struct loader *l, const struct ynode *root)
 	return 0;
 }
 
+/* sources: a non-empty list, names unique. */
+static int load_sources(struct loader *l, const struct ynode *root)
+{
+	struct config *c = l->c;
+	const struct ynode *v = ynode_get(root, "sources");
+	size_t i, j;
+
+	if (!v || v->type != Y_SEQ || v->n == 0)
+		return ynode_err(l->t, v ? v : root, l->err, E_CONFIG,
+				 "'sources' must be a non-empty list");
+	c->nsources = v->n;
+	c->sources = arena_alloc(&l->t->arena, v->n * sizeof(*c->sources));
+	if (!c->sources)
+		return err_set(l->err, E_NOMEM, "out of memory");
+	memset(c->sources, 0, v->n * sizeof(*c->sources));
+	for (i = 0; i < v->n; i++) {
+		if (load_source(l, v->items[i], &c->sources[i]) < 0)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (!strcmp(c->sources[j].name, c->sources[i].name))
+				return ynode_err(l->t, v->items[i], l->err,
+						 E_CONFIG,
+						 "duplicate source name '%s'",
+						 c->sources[i].name);
+	}
+	return 0;
+}
+
+/* targets: a list (may be absent), names unique. */
+static int load_targets(struct loader *l, const struct ynode *root)
+{
+	struct config *c = l->c;
+	const struct ynode *v = ynode_get(root, "targets");
+	size_t i, j;
+
+	if (v && v->type != Y_SEQ)
+		return ynode_err(l->t, v, l->err, E_CONFIG,
+				 "'targets' must be a list");
+	c->ntargets = v ? v->n : 0;
+	if (c->ntargets) {
+		c->targets = arena_alloc(&l->t->arena,
+					 v->n * sizeof(*c->targets));
+		if (!c->targets)
+			return err_set(l->err, E_NOMEM, "out of memory");
+		memset(c->targets, 0, v->n * sizeof(*c->targets));
+	}
+	for (i = 0; i < c->ntargets; i++) {
+		if (load_target(l, v->items[i], &c->targets[i]) < 0)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (!strcmp(c->targets[j].name, c->targets[i].name))
+				return ynode_err(l->t, v->items[i], l->err,
+						 E_CONFIG,
+						 "duplicate target name '%s'",
+						 c->targets[i].name);
+	}
+	return 0;
+}
+
 int config_load(const char *path, const char *state_dir_override,
 		struct config **out, struct err *err)
 {
@@ -1282,9 +1335,8 @@ int config_load(const char *path, const char *state_dir_override,
 	struct loader l;
 	struct config *c;
 	char dir[PATH_MAX];
-	const struct ynode *root, *v;
+	const struct ynode *root;
 	const char *s = NULL, *env;
-	size_t i, j;
 
 	*out = NULL;
 	if (!(c = calloc(1, sizeof(*c))))
@@ -1347,54 +1399,10 @@ int config_load(const char *path, const char *state_dir_override,
 	}
 	if (load_state_db(&l, root) < 0)
 		goto fail;
-	v = ynode_get(root, "sources");
-	if (!v || v->type != Y_SEQ || v->n == 0) {
-		ynode_err(l.t, v ? v : root, err, E_CONFIG,
-			  "'sources' must be a non-empty list");
+	if (load_sources(&l, root) < 0 ||
+	    load_authority(&l, ynode_get(root, "authority")) < 0 ||
+	    load_targets(&l, root) < 0)
 		goto fail;
-	}
-	c->nsources = v->n;
-	c->sources = arena_alloc(&l.t->arena, v->n * sizeof(*c->sources));
-	if (!c->sources)
-		goto nomem;
-	memset(c->sources, 0, v->n * sizeof(*c->sources));
-	for (i = 0; i < v->n; i++) {
-		if (load_source(&l, v->items[i], &c->sources[i]) < 0)
-			goto fail;
-		for (j = 0; j < i; j++)
-			if (!strcmp(c->sources[j].name, c->sources[i].name)) {
-				ynode_err(l.t, v->items[i], err, E_CONFIG,
-					  "duplicate source name '%s'",
-					  c->sources[i].name);
-				goto fail;
-			}
-	}
-	if (load_authority(&l, ynode_get(root, "authority")) < 0)
-		goto fail;
-	v = ynode_get(root, "targets");
-	if (v && v->type != Y_SEQ) {
-		ynode_err(l.t, v, err, E_CONFIG, "'targets' must be a list");
-		goto fail;
-	}
-	c->ntargets = v ? v->n : 0;
-	if (c->ntargets) {
-		c->targets = arena_alloc(&l.t->arena,
-					 v->n * sizeof(*c->targets));
-		if (!c->targets)
-			goto nomem;
-		memset(c->targets, 0, v->n * sizeof(*c->targets));
-	}
-	for (i = 0; i < c->ntargets; i++) {
-		if (load_target(&l, v->items[i], &c->targets[i]) < 0)
-			goto fail;
-		for (j = 0; j < i; j++)
-			if (!strcmp(c->targets[j].name, c->targets[i].name)) {
-				ynode_err(l.t, v->items[i], err, E_CONFIG,
-					  "duplicate target name '%s'",
-					  c->targets[i].name);
-				goto fail;
-			}
-	}
 	if (!c->state_dir)
 		goto nomem;
 	*out = c;

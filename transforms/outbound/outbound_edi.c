@@ -237,6 +237,58 @@ static int env_x12(struct outbound *o, const struct ynode *env,
 	return 0;
 }
 
+/* The EDIFACT delimiters: under delimiters:, defaults + : ' ? *, no
+ * repetition before syntax 4, the UNA for anything else, all distinct. */
+static int edifact_delims(struct outbound *o, const struct ynode *env,
+			  const struct ynode *dl, struct err *err)
+{
+	struct ob_edi *d = &o->edi;
+	const struct ynode *n;
+
+	if (dl && dl->type != Y_MAP)
+		return ynode_err(o->yt, dl, err, E_CONFIG,
+				 "delimiters: is { element:, component:, segment:, release:, repetition: }");
+	if (dl) {
+		static const char *const dk[] = {"element", "component",
+						 "segment", "release",
+						 "repetition", NULL};
+
+		if (check_keys(o, dl, dk, "delimiters: (edifact)", err))
+			return -1;
+	}
+	if (delim(o, dl, "element", '+', &d->elem, err) ||
+	    delim(o, dl, "component", ':', &d->comp, err) ||
+	    delim(o, dl, "segment", '\'', &d->seg, err) ||
+	    delim(o, dl, "release", '?', &d->rel, err) ||
+	    delim(o, dl, "repetition", '*', &d->rep, err))
+		return -1;
+	d->dec = '.';
+	if (d->syntax < 4) {
+		if (dl && (n = ynode_get(dl, "repetition")))
+			return ynode_err(o->yt, n, err, E_CONFIG,
+					 "syntax version %d has no repetition separator (version 4 has)",
+					 d->syntax);
+		d->rep = 0;
+	}
+	if (!d->una && (d->elem != '+' || d->comp != ':' || d->seg != '\'' ||
+			d->rel != '?' || (d->rep && d->rep != '*')))
+		return ynode_err(o->yt, ynode_get(env, "una"), err, E_CONFIG,
+				 "other delimiters than the defaults need the UNA (una: true)");
+	{
+		char all[6] = {d->elem, d->comp, d->seg, d->rel, d->dec,
+			       d->rep};
+		int a, b, na = d->rep ? 6 : 5;
+
+		for (a = 0; a < na; a++)
+			for (b = a + 1; b < na; b++)
+				if (all[a] == all[b])
+					return ynode_err(o->yt, dl ? dl : env,
+							 err, E_CONFIG,
+							 "delimiters must differ from each other and from the decimal mark '.'");
+	}
+	return 0;
+}
+
 static int env_edifact(struct outbound *o, const struct ynode *env,
 		       struct err *err)
 {
@@ -303,47 +355,8 @@ static int env_edifact(struct outbound *o, const struct ynode *env,
 			return ynode_err(o->yt, n, err, E_CONFIG,
 					 "una: is true or false");
 	}
-	if (dl && dl->type != Y_MAP)
-		return ynode_err(o->yt, dl, err, E_CONFIG,
-				 "delimiters: is { element:, component:, segment:, release:, repetition: }");
-	if (dl) {
-		static const char *const dk[] = {"element", "component",
-						 "segment", "release",
-						 "repetition", NULL};
-
-		if (check_keys(o, dl, dk, "delimiters: (edifact)", err))
-			return -1;
-	}
-	if (delim(o, dl, "element", '+', &d->elem, err) ||
-	    delim(o, dl, "component", ':', &d->comp, err) ||
-	    delim(o, dl, "segment", '\'', &d->seg, err) ||
-	    delim(o, dl, "release", '?', &d->rel, err) ||
-	    delim(o, dl, "repetition", '*', &d->rep, err))
+	if (edifact_delims(o, env, dl, err))
 		return -1;
-	d->dec = '.';
-	if (d->syntax < 4) {
-		if (dl && (n = ynode_get(dl, "repetition")))
-			return ynode_err(o->yt, n, err, E_CONFIG,
-					 "syntax version %d has no repetition separator (version 4 has)",
-					 d->syntax);
-		d->rep = 0;
-	}
-	if (!d->una && (d->elem != '+' || d->comp != ':' || d->seg != '\'' ||
-			d->rel != '?' || (d->rep && d->rep != '*')))
-		return ynode_err(o->yt, ynode_get(env, "una"), err, E_CONFIG,
-				 "other delimiters than the defaults need the UNA (una: true)");
-	{
-		char all[6] = {d->elem, d->comp, d->seg, d->rel, d->dec,
-			       d->rep};
-		int a, b, na = d->rep ? 6 : 5;
-
-		for (a = 0; a < na; a++)
-			for (b = a + 1; b < na; b++)
-				if (all[a] == all[b])
-					return ynode_err(o->yt, dl ? dl : env,
-							 err, E_CONFIG,
-							 "delimiters must differ from each other and from the decimal mark '.'");
-	}
 	n = ynode_get(env, "sender");
 	if (env_clean(o, n, "sender", d->sender, err) ||
 	    env_clean(o, n, "sender qualifier", d->sender_q, err))
