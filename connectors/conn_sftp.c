@@ -48,6 +48,7 @@
 #include <openssl/evp.h>
 
 #include "lib/io.h"
+#include "lib/log.h"
 
 #define IO_CHUNK (256 * 1024) /* libssh2 pipelines reads/writes this big */
 
@@ -723,7 +724,7 @@ static void warn_name(const struct conn *c, const char *name,
 	char esc[1100];
 
 	conn_name_escape(name, esc, sizeof(esc));
-	fprintf(stderr, "stockpipe: warning: %s: skipping remote file '%s': %s\n",
+	log_msg("warn", "stockpipe: warning: %s: skipping remote file '%s': %s",
 		c->url, esc, why);
 }
 
@@ -767,16 +768,9 @@ static int op_list(struct conn *c, struct entry_list *l, struct err *err)
 		}
 		if (!LIBSSH2_SFTP_S_ISREG(at.permissions))
 			continue;
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 64;
-			struct conn_entry *a = realloc(l->a, cap * sizeof(*a));
-
-			if (!a) {
-				close_handle(st);
-				return err_set(err, E_NOMEM, "out of memory");
-			}
-			l->a = a;
-			l->cap = cap;
+		if (ALLOC_GROW(l->a, l->n + 1, l->cap)) {
+			close_handle(st);
+			return err_set(err, E_NOMEM, "out of memory");
 		}
 		e = &l->a[l->n++];
 		memset(e, 0, sizeof(*e));
@@ -1257,9 +1251,9 @@ static int run_op(struct conn *c, struct op *op, struct err *err)
 				*err = e;
 			return -1;
 		}
-		fprintf(stderr,
+		log_msg("warn",
 			"stockpipe: warning: %s: %s; retry %d of %d in "
-			"%llds\n",
+			"%llds",
 			c->url, e.reason, attempt + 1, o->retries,
 			(long long)(backoff / 1000));
 		st->dead = 1;

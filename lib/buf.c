@@ -202,6 +202,29 @@ char *json_str_put(char *w, const char *s, size_t n, size_t len)
 	return w;
 }
 
+size_t json_str_fit(const char *s, size_t n, size_t room)
+{
+	size_t o = 0, i;
+
+	for (i = 0; i < n && o + 7 < room; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t')
+			o += 2;
+		else if (c < 0x20)
+			o += 6;
+		else
+			o += 1;
+	}
+	if (i == n)
+		return i;
+	while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0xC0)
+		i--;
+	return i;
+}
+
 int buf_add_json_str(struct buf *b, const char *s, size_t n)
 {
 	size_t len = json_str_len(s, n);
@@ -252,6 +275,28 @@ char *buf_detach(struct buf *b, size_t *len)
 		*len = b->len;
 	buf_init(b, b->max);
 	return p;
+}
+
+int alloc_grow(void *pp, size_t elem, size_t nr, size_t *alloc)
+{
+	size_t n = *alloc ? *alloc : 8;
+	void *p, *np;
+
+	while (n < nr) {
+		if (n > SIZE_MAX / 2)
+			return -1;
+		n *= 2;
+	}
+	if (elem && n > SIZE_MAX / elem)
+		return -1;
+	/* The array pointer is copied, not cast through void **: its
+	 * type is the caller's (struct x *), and memcpy may alias it. */
+	memcpy(&p, pp, sizeof(p));
+	if (!(np = realloc(p, n * elem)))
+		return -1;
+	memcpy(pp, &np, sizeof(np));
+	*alloc = n;
+	return 0;
 }
 
 size_t str_ulong(char out[21], unsigned long v)

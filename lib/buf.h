@@ -40,6 +40,12 @@ int buf_add_json_str(struct buf *b, const char *s, size_t n);
  * added); returns the end. */
 size_t json_str_len(const char *s, size_t n);
 char *json_str_put(char *w, const char *s, size_t n, size_t len);
+/* For a fixed-size line (the log): how many bytes of s to escape so the
+ * string body surely fits room bytes. It stops once fewer than 7 bytes
+ * would be left (the longest escape, \u00XX, plus a NUL); when it cuts,
+ * it also drops the last, possibly partial, UTF-8 character so the line
+ * never ends inside one. */
+size_t json_str_fit(const char *s, size_t n, size_t room);
 /* Sets len after writing directly into ptr (len must be <= cap). */
 void buf_setlen(struct buf *b, size_t len);
 /* len = 0 and err cleared; memory kept for reuse. */
@@ -49,6 +55,18 @@ void buf_release(struct buf *b);
 /* Hands the memory to the caller, who frees it with free(). Never NULL
  * unless allocation fails. The buffer is left released. */
 char *buf_detach(struct buf *b, size_t *len);
+
+/* ALLOC_GROW(p, nr, alloc): makes the array p (alloc elements allocated,
+ * a size_t) hold at least nr elements, git's shape. Grows by doubling
+ * (at least 8); evaluates to 0, or -1 when memory is short or the size
+ * would overflow, p and alloc then left as they were (the caller reports
+ * E_NOMEM; nothing exits). */
+#define ALLOC_GROW(p, nr, alloc) \
+	((size_t)(nr) <= (alloc) ? 0 \
+				 : alloc_grow(&(p), sizeof(*(p)), (nr), &(alloc)))
+/* The function behind ALLOC_GROW: pp is the address of the array
+ * pointer. */
+int alloc_grow(void *pp, size_t elem, size_t nr, size_t *alloc);
 
 /* Writes v in decimal into out (NUL-terminated) and returns its length:
  * what snprintf(out, 21, "%lu", v) gives, without the format parsing,

@@ -1,5 +1,6 @@
 /* log.c - see log.h. */
 #include "log.h"
+#include "buf.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -35,39 +36,6 @@ void log_set_run(int64_t run_id)
 	run_now = run_id;
 }
 
-/* JSON string body of s[0..n) into out (cap bytes, NUL-terminated; cut
- * at a character boundary when it does not fit). */
-static void json_esc(char *out, size_t cap, const char *s, size_t n)
-{
-	size_t o = 0, i;
-
-	for (i = 0; i < n && o + 7 < cap; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\') {
-			out[o++] = '\\';
-			out[o++] = (char)c;
-		} else if (c == '\n') {
-			out[o++] = '\\';
-			out[o++] = 'n';
-		} else if (c == '\t') {
-			out[o++] = '\\';
-			out[o++] = 't';
-		} else if (c < 0x20) {
-			o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
-		} else {
-			out[o++] = (char)c;
-		}
-	}
-	/* Do not end inside a UTF-8 sequence. */
-	if (i < n)
-		while (o > 0 && ((unsigned char)out[o - 1] & 0xC0) == 0x80)
-			o--;
-	if (i < n && o > 0 && ((unsigned char)out[o - 1] & 0xC0) == 0xC0)
-		o--;
-	out[o] = '\0';
-}
-
 static void stamp(char *out, size_t n)
 {
 	struct timeval tv;
@@ -82,19 +50,23 @@ static void stamp(char *out, size_t n)
 
 static void json_line(const char *level, const char *msg, size_t n)
 {
-	char ts[96], body[6000];
+	/* The body as a JSON literal, quotes included: at most 6000 bytes
+	 * of escapes (the fit's room) plus the two quotes and a NUL. */
+	char ts[96], body[6000 + 3];
+	size_t k;
 
 	while (n && (*msg == ' ' || *msg == '\t'))
 		msg++, n--;
 	stamp(ts, sizeof(ts));
-	json_esc(body, sizeof(body), msg, n);
+	k = json_str_fit(msg, n, 6000);
+	*json_str_put(body, msg, k, json_str_len(msg, k)) = '\0';
 	if (run_now)
 		fprintf(stderr,
 			"{\"ts\":\"%s\",\"level\":\"%s\",\"run_id\":%lld,"
-			"\"msg\":\"%s\"}\n",
+			"\"msg\":%s}\n",
 			ts, level, (long long)run_now, body);
 	else
-		fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"%s\"}\n",
+		fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":%s}\n",
 			ts, level, body);
 }
 

@@ -303,6 +303,138 @@ const char *ynode_str(const struct ynode *m, const char *key, const char *def)
 	return v && v->type == Y_SCALAR ? v->value : def;
 }
 
+/* "a, b, c" from the names, cut the way the mapping's own list was:
+ * at most 255 bytes. */
+static void known_list(const char *const *allowed, char *list, size_t cap)
+{
+	char all[1024];
+	size_t i, j, o = 0, a = 0;
+
+	/* The names joined as ",a,b,c," first, then each separating comma
+	 * written as ", ". */
+	all[a++] = ',';
+	for (i = 0; allowed[i]; i++) {
+		size_t n = strlen(allowed[i]);
+
+		if (a + n + 2 > sizeof(all))
+			break;
+		memcpy(all + a, allowed[i], n);
+		a += n;
+		all[a++] = ',';
+	}
+	all[a] = '\0';
+	for (j = 1; all[j] && o + 3 < cap; j++) {
+		if (all[j] == ',') {
+			if (all[j + 1]) {
+				list[o++] = ',';
+				list[o++] = ' ';
+			}
+		} else {
+			list[o++] = all[j];
+		}
+	}
+	list[o] = '\0';
+}
+
+int ynode_check_keys(const struct ytree *t, const struct ynode *m,
+		     const char *const *allowed, const char *what,
+		     int list_known, struct err *err)
+{
+	size_t i, j;
+
+	for (i = 0; i < m->n; i += 2) {
+		const struct ynode *k = m->items[i];
+		const char *name = k->value ? k->value : "?";
+		char list[256];
+
+		for (j = 0; k->value && allowed[j]; j++)
+			if (!strcmp(allowed[j], k->value))
+				break;
+		if (k->value && allowed[j])
+			continue;
+		if (!what)
+			return ynode_err(t, k, err, E_CONFIG,
+					 "unknown key '%s'", name);
+		if (!list_known)
+			return ynode_err(t, k, err, E_CONFIG,
+					 "unknown key '%s' in %s", name, what);
+		known_list(allowed, list, sizeof(list));
+		return ynode_err(t, k, err, E_CONFIG,
+				 "unknown key '%s' in %s (known: %s)", name,
+				 what, list);
+	}
+	return 0;
+}
+
+int ykey_check(const struct ytree *t, const struct ynode *m,
+	       const struct ykey *keys, const char *what, struct err *err)
+{
+	const char *names[128];
+	size_t n;
+
+	for (n = 0; keys[n].name; n++) {
+		if (n + 1 >= sizeof(names) / sizeof(names[0]))
+			return err_set(err, E_INTERNAL,
+				       "key table with more than %zu keys",
+				       n);
+		names[n] = keys[n].name;
+	}
+	names[n] = NULL;
+	return ynode_check_keys(t, m, names, what, 0, err);
+}
+
+int ykey_apply(const struct ykey_ctx *c, const struct ykey *keys)
+{
+	size_t i;
+
+	for (i = 0; keys[i].name; i++) {
+		const struct ynode *v;
+
+		if (!keys[i].set || !(v = ynode_get(c->map, keys[i].name)))
+			continue;
+		if (keys[i].set(c, &keys[i], v,
+				(char *)c->obj + keys[i].offset) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int ykey_scalar(const struct ykey_ctx *c, const struct ykey *k,
+		const struct ynode *v, const char **out)
+{
+	if (v->type != Y_SCALAR)
+		return ynode_err(c->t, v, c->err, E_CONFIG,
+				 "'%s' must be a single value", k->name);
+	*out = v->value;
+	return 0;
+}
+
+int ykey_str(const struct ykey_ctx *c, const struct ykey *k,
+	     const struct ynode *v, void *field)
+{
+	return ykey_scalar(c, k, v, (const char **)field);
+}
+
+int ykey_choice(const struct ykey_ctx *c, const struct ykey *k,
+		const struct ynode *v, void *field)
+{
+	const struct ychoice *ch = k->arg;
+	const char *s = NULL;
+	size_t i;
+
+	if (ykey_scalar(c, k, v, &s) < 0)
+		return -1;
+	for (i = 0; ch->names[i]; i++)
+		if (!strcmp(ch->names[i], s)) {
+			*(int *)field = ch->values ? ch->values[i] : (int)i;
+			return 0;
+		}
+	if (ch->show_value)
+		return ynode_err(c->t, v, c->err, E_CONFIG, "%s, not '%s'",
+				 ch->msg, s);
+	return ynode_err(c->t, v, c->err, E_CONFIG, "%s", ch->msg);
+}
+
 int ynode_err(const struct ytree *t, const struct ynode *n, struct err *err,
 	      int code, const char *fmt, ...)
 {

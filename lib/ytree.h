@@ -54,4 +54,72 @@ int ynode_err(const struct ytree *t, const struct ynode *n, struct err *err,
 	      int code, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/* ---- key tables -----------------------------------------------------
+ *
+ * A loader describes the keys of one map as a table, nginx's
+ * ngx_command_t shape: the key's name, a setter, the offset of the field
+ * it fills in the loader's struct, and the setter's own data. ykey_apply
+ * walks the table in order, so the first error a file shows is the one
+ * the table's order gives; rows with no setter are keys the loader reads
+ * itself (allowed, skipped here).
+ */
+
+/* Every key of map m must be in allowed (NULL-terminated). The message:
+ *   what == NULL:        "unknown key 'x'"
+ *   what, !list_known:   "unknown key 'x' in WHAT"
+ *   what, list_known:    "unknown key 'x' in WHAT (known: a, b, c)"
+ * located at the key. Returns 0 or -1. */
+int ynode_check_keys(const struct ytree *t, const struct ynode *m,
+		     const char *const *allowed, const char *what,
+		     int list_known, struct err *err);
+
+struct ykey;
+
+/* What a setter sees: the tree (for messages), the map, the struct being
+ * filled and the loader's own context. */
+struct ykey_ctx {
+	const struct ytree *t;
+	const struct ynode *map;
+	void *obj;
+	void *ud;
+	struct err *err;
+};
+
+/* Called only for a key present in the map, v its value; field is
+ * (char *)obj + offset. Returns 0 or -1 with err set. */
+typedef int (*ykey_set_fn)(const struct ykey_ctx *c, const struct ykey *k,
+			   const struct ynode *v, void *field);
+
+struct ykey {
+	const char *name;
+	ykey_set_fn set;   /* NULL: allowed, read by the loader itself */
+	size_t offset;
+	const void *arg;   /* the setter's data (ykey_choice: a ychoice) */
+};
+
+/* ykey_choice's data: the value must be one of names (NULL-terminated);
+ * the int field gets values[i] (or i when values is NULL). Otherwise
+ * the error is msg, followed by ", not 'VALUE'" when show_value. */
+struct ychoice {
+	const char *const *names;
+	const int *values;
+	const char *msg;
+	int show_value;
+};
+
+/* The allowed-keys check of a table (see ynode_check_keys). */
+int ykey_check(const struct ytree *t, const struct ynode *m,
+	       const struct ykey *keys, const char *what, struct err *err);
+/* Runs the setter of each table row whose key is in c->map, in order. */
+int ykey_apply(const struct ykey_ctx *c, const struct ykey *keys);
+/* The value as one scalar into *out, or "'KEY' must be a single value". */
+int ykey_scalar(const struct ykey_ctx *c, const struct ykey *k,
+		const struct ynode *v, const char **out);
+/* Setters: a const char * field (the scalar's text); an int field from a
+ * struct ychoice. */
+int ykey_str(const struct ykey_ctx *c, const struct ykey *k,
+	     const struct ynode *v, void *field);
+int ykey_choice(const struct ykey_ctx *c, const struct ykey *k,
+		const struct ynode *v, void *field);
+
 #endif

@@ -6,6 +6,7 @@
 #include "connectors/connector.h"
 
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,19 +216,7 @@ static int string_list(struct loader *l, const struct ynode *v,
 static int check_keys(struct loader *l, const struct ynode *m,
 		      const char *const *allowed)
 {
-	size_t i, j;
-
-	for (i = 0; i < m->n; i += 2) {
-		const struct ynode *k = m->items[i];
-
-		for (j = 0; allowed[j]; j++)
-			if (!strcmp(allowed[j], k->value))
-				break;
-		if (!allowed[j])
-			return ynode_err(l->t, k, l->err, E_CONFIG,
-					 "unknown key '%s'", k->value);
-	}
-	return 0;
+	return ynode_check_keys(l->t, m, allowed, NULL, 0, l->err);
 }
 
 static int check_name(struct loader *l, const struct ynode *m,
@@ -589,21 +578,100 @@ static int check_patterns(struct loader *l, const struct ynode *m,
 	return 0;
 }
 
+/* ---- key-table setters (lib/ytree.h): c->ud is the loader ----------- */
+
+static struct loader *ld(const struct ykey_ctx *c)
+{
+	return c->ud;
+}
+
+/* A list of names; k->arg points at the offset of its count in c->obj. */
+static int set_list(const struct ykey_ctx *c, const struct ykey *k,
+		    const struct ynode *v, void *field)
+{
+	size_t *n = (size_t *)((char *)c->obj + *(const size_t *)k->arg);
+
+	return string_list(ld(c), v, field, n);
+}
+
+/* A percentage 0-100 into an int; k->arg is the message otherwise. */
+static int set_pct(const struct ykey_ctx *c, const struct ykey *k,
+		   const struct ynode *v, void *field)
+{
+	const char *s = NULL;
+
+	if (ykey_scalar(c, k, v, &s) < 0)
+		return -1;
+	if (parse_pct(s, field) < 0)
+		return ynode_err(c->t, v, c->err, E_CONFIG, "%s",
+				 (const char *)k->arg);
+	return 0;
+}
+
+/* A duration in seconds into an int64_t; k->arg is the message. */
+static int set_duration(const struct ykey_ctx *c, const struct ykey *k,
+			const struct ynode *v, void *field)
+{
+	const char *s = NULL;
+
+	if (ykey_scalar(c, k, v, &s) < 0)
+		return -1;
+	if (parse_duration(s, field) < 0)
+		return ynode_err(c->t, v, c->err, E_CONFIG, "%s",
+				 (const char *)k->arg);
+	return 0;
+}
+
+#define SRC(f) offsetof(struct cfg_source, f)
+
+static const char *const after_load_names[] = {"leave", "move", "delete",
+					       NULL};
+static const int after_load_values[] = {CFG_AFTER_LEAVE, CFG_AFTER_MOVE,
+					CFG_AFTER_DELETE};
+static const char *const warn_reject[] = {"warn", "reject", NULL};
+
+static const struct ychoice ch_after_load = {
+	after_load_names, after_load_values,
+	"after_load must be leave, move or delete", 1};
+/* on_stale: warn (count and report) or reject (also to the document's
+ * reject file, counted as rejects). */
+static const struct ychoice ch_on_stale = {
+	warn_reject, NULL, "on_stale must be warn or reject", 1};
+
+/* A source's keys, in the order they are checked; the rows without a
+ * setter are read by load_source and its helpers. */
+static const struct ykey source_keys[] = {
+	{"name", NULL, 0, NULL},
+	{"url", NULL, 0, NULL},
+	{"path", NULL, 0, NULL},
+	{"pattern", NULL, 0, NULL},
+	{"patterns", NULL, 0, NULL},
+	{"mapping", NULL, 0, NULL},
+	{"routes", NULL, 0, NULL},
+	{"archive", NULL, 0, NULL},
+	{"acks", NULL, 0, NULL},
+	{"ssh", NULL, 0, NULL},
+	{"done_suffix", NULL, 0, NULL},
+	{"after_load", ykey_choice, SRC(after_load), &ch_after_load},
+	{"processed_dir", ykey_str, SRC(processed_dir), NULL},
+	{"on_stale", ykey_choice, SRC(stale_reject), &ch_on_stale},
+	{"reject_threshold", set_pct, SRC(reject_threshold_pct),
+	 "reject_threshold must be a percentage 0-100, like 20%"},
+	{"min_age", set_duration, SRC(min_age),
+	 "min_age must be a duration like 30s, 5m"},
+	{NULL, NULL, 0, NULL}};
+
 static int load_source(struct loader *l, const struct ynode *m,
 		       struct cfg_source *s)
 {
-	static const char *const keys[] = {
-		"name", "url", "path", "pattern", "patterns", "mapping",
-		"after_load", "processed_dir", "reject_threshold", "min_age",
-		"ssh", "done_suffix", "routes", "archive", "acks", "on_stale",
-		NULL};
-	const char *url = NULL, *path = NULL, *mapping = NULL, *v = NULL;
+	const char *url = NULL, *path = NULL, *mapping = NULL;
 	const struct ynode *un;
+	struct ykey_ctx kc = {l->t, m, s, l, l->err};
 
 	if (m->type != Y_MAP)
 		return ynode_err(l->t, m, l->err, E_CONFIG,
 				 "a source must be a map of settings");
-	if (check_keys(l, m, keys) < 0 ||
+	if (ykey_check(l->t, m, source_keys, NULL, l->err) < 0 ||
 	    want_scalar(l, m, "name", 1, &s->name) < 0 ||
 	    check_name(l, m, s->name) < 0 ||
 	    want_scalar(l, m, "url", 0, &url) < 0 ||
@@ -634,51 +702,10 @@ static int load_source(struct loader *l, const struct ynode *m,
 		s->npatterns = 1;
 	}
 	s->after_load = CFG_AFTER_LEAVE;
-	if (want_scalar(l, m, "after_load", 0, &v) < 0)
-		return -1;
-	if (v) {
-		if (!strcmp(v, "leave"))
-			s->after_load = CFG_AFTER_LEAVE;
-		else if (!strcmp(v, "move"))
-			s->after_load = CFG_AFTER_MOVE;
-		else if (!strcmp(v, "delete"))
-			s->after_load = CFG_AFTER_DELETE;
-		else
-			return ynode_err(l->t, ynode_get(m, "after_load"),
-					 l->err, E_CONFIG,
-					 "after_load must be leave, move or "
-					 "delete, not '%s'",
-					 v);
-	}
 	s->processed_dir = "processed";
-	if (want_scalar(l, m, "processed_dir", 0, &s->processed_dir) < 0)
-		return -1;
-	/* on_stale: warn (count and report) or reject (also to the
-	 * document's reject file, counted as rejects). */
-	v = NULL;
-	if (want_scalar(l, m, "on_stale", 0, &v) < 0)
-		return -1;
-	s->stale_reject = v && !strcmp(v, "reject");
-	if (v && !s->stale_reject && strcmp(v, "warn"))
-		return ynode_err(l->t, ynode_get(m, "on_stale"), l->err,
-				 E_CONFIG, "on_stale must be warn or reject, "
-				 "not '%s'", v);
 	s->reject_threshold_pct = l->c->reject_threshold_pct;
-	v = NULL;
-	if (want_scalar(l, m, "reject_threshold", 0, &v) < 0)
+	if (ykey_apply(&kc, source_keys) < 0)
 		return -1;
-	if (v && parse_pct(v, &s->reject_threshold_pct) < 0)
-		return ynode_err(l->t, ynode_get(m, "reject_threshold"),
-				 l->err, E_CONFIG,
-				 "reject_threshold must be a percentage "
-				 "0-100, like 20%%");
-	v = NULL;
-	if (want_scalar(l, m, "min_age", 0, &v) < 0)
-		return -1;
-	if (v && parse_duration(v, &s->min_age) < 0)
-		return ynode_err(l->t, ynode_get(m, "min_age"), l->err,
-				 E_CONFIG,
-				 "min_age must be a duration like 30s, 5m");
 	if (load_ssh(l, m, "source", s->name, s->url, &s->conn) < 0 ||
 	    want_scalar(l, m, "done_suffix", 0, &s->conn.done_suffix) < 0)
 		return -1;
@@ -768,25 +795,281 @@ static int safety_map(struct loader *l, const struct ynode *m,
 	return 0;
 }
 
+static int set_filename(const struct ykey_ctx *c, const struct ykey *k,
+			const struct ynode *v, void *field)
+{
+	const char **f = field;
+
+	if (ykey_scalar(c, k, v, f) < 0)
+		return -1;
+	if (strchr(*f, '/'))
+		return ynode_err(c->t, v, c->err, E_CONFIG,
+				 "filename must not contain '/'");
+	return 0;
+}
+
+static int set_schedule(const struct ykey_ctx *c, const struct ykey *k,
+			const struct ynode *v, void *field)
+{
+	struct cfg_target *t = c->obj;
+	const char *s = NULL;
+	size_t pos;
+
+	(void)field;
+	if (ykey_scalar(c, k, v, &s) < 0)
+		return -1;
+	t->schedule_text = s;
+	if (!strncmp(s, "every", 5) && (!s[5] || s[5] == ' ')) {
+		if (!s[5] || parse_duration(s + 6, &t->every) < 0 ||
+		    t->every <= 0)
+			return ynode_err(c->t, v, c->err, E_CONFIG,
+					 "schedule must be 'always', "
+					 "'every DURATION' (e.g. every 15m) "
+					 "or a cron expression");
+		t->schedule = CFG_SCHED_EVERY;
+		return 0;
+	}
+	if (!strcmp(s, "always"))
+		return 0;
+	/* A cron expression: errors point into the value. */
+	if (schedule_parse(s, &t->cron, &pos, c->err) < 0) {
+		if (c->err->code == E_CONFIG)
+			err_locate(c->err, c->t->path, v->line,
+				   v->col + (unsigned)pos +
+					   (v->quoted ? 1u : 0u),
+				   NULL);
+		return -1;
+	}
+	t->schedule = CFG_SCHED_CRON;
+	return 0;
+}
+
+/* sellable/subtract: a list of stock states into a bit mask. */
+static int set_mask(const struct ykey_ctx *c, const struct ykey *k,
+		    const struct ynode *v, void *field)
+{
+	(void)v;
+	return state_mask(ld(c), c->map, k->name, 0, field);
+}
+
+static int set_sellable(const struct ykey_ctx *c, const struct ykey *k,
+			const struct ynode *v, void *field)
+{
+	/* Damaged, quarantined and returned stock is never sellable,
+	 * whatever a target's config says: publishing it is how retailers
+	 * oversell. */
+	unsigned never = (1u << config_state_index("damaged")) |
+			 (1u << config_state_index("quarantined")) |
+			 (1u << config_state_index("return_pending"));
+
+	if (set_mask(c, k, v, field) < 0)
+		return -1;
+	if (*(unsigned *)field & never)
+		return ynode_err(c->t, v, c->err, E_CONFIG,
+				 "damaged, quarantined and return_pending "
+				 "stock can never be sellable");
+	return 0;
+}
+
+static int set_safety_stock(const struct ykey_ctx *c, const struct ykey *k,
+			    const struct ynode *v, void *field)
+{
+	struct cfg_target *t = c->obj;
+	const char *s = NULL;
+	size_t n;
+
+	(void)field;
+	if (ykey_scalar(c, k, v, &s) < 0)
+		return -1;
+	n = strlen(s);
+	if ((n && s[n - 1] == '%')
+		    ? parse_pct(s, &t->safety_pct) < 0
+		    : (dec_parse(s, n, '.', 0, &t->safety_abs) < 0 ||
+		       t->safety_abs < 0))
+		return ynode_err(c->t, v, c->err, E_CONFIG,
+				 "safety_stock must be a number of units (2) "
+				 "or a percentage (10%%)");
+	return 0;
+}
+
+static int set_cap(const struct ykey_ctx *c, const struct ykey *k,
+		   const struct ynode *v, void *field)
+{
+	struct cfg_target *t = c->obj;
+	const char *s = NULL;
+
+	(void)field;
+	if (ykey_scalar(c, k, v, &s) < 0)
+		return -1;
+	if (dec_parse(s, strlen(s), '.', 0, &t->cap) < 0 || t->cap < 0)
+		return ynode_err(c->t, v, c->err, E_CONFIG,
+				 "cap must be a number of units");
+	t->has_cap = 1;
+	return 0;
+}
+
+static int set_uom(const struct ykey_ctx *c, const struct ykey *k,
+		   const struct ynode *v, void *field)
+{
+	const char **f = field;
+
+	if (ykey_scalar(c, k, v, f) < 0)
+		return -1;
+	if (!**f || strlen(*f) > 16 ||
+	    strspn(*f, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		       "0123456789") != strlen(*f))
+		return ynode_err(c->t, v, c->err, E_CONFIG,
+				 "uom is a unit code of 1 to 16 letters or "
+				 "digits (CA)");
+	return 0;
+}
+
+static int set_uom_missing(const struct ykey_ctx *c, const struct ykey *k,
+			   const struct ynode *v, void *field)
+{
+	const struct cfg_target *t = c->obj;
+	const char *s = NULL;
+
+	if (ykey_scalar(c, k, v, &s) < 0)
+		return -1;
+	if ((strcmp(s, "fail") && strcmp(s, "base")) || !t->uom)
+		return ynode_err(c->t, v, c->err, E_CONFIG,
+				 "uom_missing is fail or base, with uom:");
+	*(int *)field = !strcmp(s, "base");
+	return 0;
+}
+
+/* safety_stock_by_*; k->arg points at the offset of the count. */
+static int set_safety_map(const struct ykey_ctx *c, const struct ykey *k,
+			  const struct ynode *v, void *field)
+{
+	size_t *n = (size_t *)((char *)c->obj + *(const size_t *)k->arg);
+
+	(void)v;
+	return safety_map(ld(c), c->map, k->name, field, n);
+}
+
+static int set_safety_by_location(const struct ykey_ctx *c,
+				  const struct ykey *k, const struct ynode *v,
+				  void *field)
+{
+	const struct cfg_target *t = c->obj;
+
+	if (set_safety_map(c, k, v, field) < 0)
+		return -1;
+	if (t->nsafety_by_location && !t->per_location)
+		return ynode_err(c->t, ynode_key(c->map, k->name), c->err,
+				 E_CONFIG,
+				 "safety_stock_by_location needs "
+				 "per_location: true (a summed row has no "
+				 "single location)");
+	return 0;
+}
+
+static int set_stale_after(const struct ykey_ctx *c, const struct ykey *k,
+			   const struct ynode *v, void *field)
+{
+	if (set_duration(c, k, v, field) < 0)
+		return -1;
+	if (!*(int64_t *)field)
+		return ynode_err(c->t, v, c->err, E_CONFIG, "%s",
+				 (const char *)k->arg);
+	return 0;
+}
+
+/* stale_action: hold | buffer 20% (needs stale_after). */
+static int set_stale_action(const struct ykey_ctx *c, const struct ykey *k,
+			    const struct ynode *v, void *field)
+{
+	struct cfg_target *t = c->obj;
+	const char *s = NULL;
+
+	(void)field;
+	if (ykey_scalar(c, k, v, &s) < 0)
+		return -1;
+	if (!strcmp(s, "hold"))
+		t->stale_hold = 1;
+	else if (!strncmp(s, "buffer ", 7) &&
+		 parse_pct(s + 7, &t->stale_buffer_pct) == 0)
+		t->stale_hold = 0;
+	else
+		return ynode_err(c->t, v, c->err, E_CONFIG,
+				 "stale_action must be 'hold' or 'buffer "
+				 "N%%'");
+	if (!t->stale_after)
+		return ynode_err(c->t, v, c->err, E_CONFIG,
+				 "stale_action needs stale_after");
+	return 0;
+}
+
+#define TGT(f) offsetof(struct cfg_target, f)
+
+static const size_t tgt_nlocations = TGT(nlocations);
+static const size_t tgt_nlocation_types = TGT(nlocation_types);
+static const size_t tgt_nsafety_cat = TGT(nsafety_by_category);
+static const size_t tgt_nsafety_loc = TGT(nsafety_by_location);
+
+static const char *const false_true[] = {"false", "true", NULL};
+static const char *const full_delta[] = {"full", "delta", NULL};
+static const char *const unit_pack[] = {"unit", "pack", NULL};
+static const char *const reject_fail[] = {"reject", "fail", NULL};
+
+static const struct ychoice ch_per_location = {
+	false_true, NULL, "per_location must be true or false", 0};
+static const struct ychoice ch_snapshot = {
+	full_delta, NULL, "snapshot must be full or delta", 0};
+static const struct ychoice ch_round_to = {
+	unit_pack, NULL, "round_to must be unit or pack", 0};
+/* reject by default: one partner's typo in one SKU should not keep every
+ * other row from the target (issue 14); fail is for a target that must
+ * get all rows or none. */
+static const struct ychoice ch_on_bad_row = {
+	reject_fail, NULL, "on_bad_row must be reject or fail", 0};
+
+/* A target's keys, in the order they are checked. name, url, path,
+ * mapping and ssh are read by load_target itself. */
+static const struct ykey target_keys[] = {
+	{"name", NULL, 0, NULL},
+	{"url", NULL, 0, NULL},
+	{"path", NULL, 0, NULL},
+	{"mapping", NULL, 0, NULL},
+	{"ssh", NULL, 0, NULL},
+	{"filename", set_filename, TGT(filename), NULL},
+	{"schedule", set_schedule, 0, NULL},
+	{"locations", set_list, TGT(locations), &tgt_nlocations},
+	{"location_types", set_list, TGT(location_types),
+	 &tgt_nlocation_types},
+	{"per_location", ykey_choice, TGT(per_location), &ch_per_location},
+	{"snapshot", ykey_choice, TGT(delta), &ch_snapshot},
+	{"sellable", set_sellable, TGT(sellable_mask), NULL},
+	{"subtract", set_mask, TGT(subtract_mask), NULL},
+	{"safety_stock", set_safety_stock, 0, NULL},
+	{"allocation", set_pct, TGT(allocation_pct),
+	 "allocation must be a percentage 0-100"},
+	{"cap", set_cap, 0, NULL},
+	{"round_to", ykey_choice, TGT(round_pack), &ch_round_to},
+	{"uom", set_uom, TGT(uom), NULL},
+	{"uom_missing", set_uom_missing, TGT(uom_keep_base), NULL},
+	{"safety_stock_by_category", set_safety_map,
+	 TGT(safety_by_category), &tgt_nsafety_cat},
+	{"safety_stock_by_location", set_safety_by_location,
+	 TGT(safety_by_location), &tgt_nsafety_loc},
+	{"stale_after", set_stale_after, TGT(stale_after),
+	 "stale_after must be a duration like 6h"},
+	{"stale_action", set_stale_action, 0, NULL},
+	{"on_bad_row", ykey_choice, TGT(bad_row_fail), &ch_on_bad_row},
+	{NULL, NULL, 0, NULL}};
+
 static int load_target(struct loader *l, const struct ynode *m,
 		       struct cfg_target *t)
 {
-	static const char *const keys[] = {
-		"name", "url", "path", "mapping", "filename", "schedule",
-		"locations", "location_types", "per_location", "sellable",
-		"subtract", "safety_stock", "allocation", "ssh", "stale_after",
-		"stale_action", "snapshot", "cap", "round_to", "uom",
-		"uom_missing", "safety_stock_by_category",
-		"safety_stock_by_location", "on_bad_row", NULL};
-	const char *url = NULL, *path = NULL, *mapping = NULL, *v = NULL;
-	int on_hand = config_state_index("on_hand");
-	int reserved = config_state_index("reserved");
-	unsigned never;
+	const char *url = NULL, *path = NULL, *mapping = NULL;
+	struct ykey_ctx kc = {l->t, m, t, l, l->err};
 
 	if (m->type != Y_MAP)
 		return ynode_err(l->t, m, l->err, E_CONFIG,
 				 "a target must be a map of settings");
-	if (check_keys(l, m, keys) < 0 ||
+	if (ykey_check(l->t, m, target_keys, NULL, l->err) < 0 ||
 	    want_scalar(l, m, "name", 1, &t->name) < 0 ||
 	    check_name(l, m, t->name) < 0 ||
 	    want_scalar(l, m, "url", 0, &url) < 0 ||
@@ -804,179 +1087,13 @@ static int load_target(struct loader *l, const struct ynode *m,
 	if (load_ssh(l, m, "target", t->name, t->url, &t->conn) < 0)
 		return -1;
 	t->filename = "{target}_{run_id}_{utc:%Y%m%dT%H%M%SZ}.{ext}";
-	if (want_scalar(l, m, "filename", 0, &t->filename) < 0)
-		return -1;
-	if (strchr(t->filename, '/'))
-		return ynode_err(l->t, ynode_get(m, "filename"), l->err,
-				 E_CONFIG, "filename must not contain '/'");
 	t->schedule = CFG_SCHED_ALWAYS;
-	if (want_scalar(l, m, "schedule", 0, &v) < 0)
-		return -1;
-	t->schedule_text = v ? v : "always";
-	if (v && !strncmp(v, "every", 5) && (!v[5] || v[5] == ' ')) {
-		if (!v[5] || parse_duration(v + 6, &t->every) < 0 ||
-		    t->every <= 0)
-			return ynode_err(l->t, ynode_get(m, "schedule"),
-					 l->err, E_CONFIG,
-					 "schedule must be 'always', "
-					 "'every DURATION' (e.g. every 15m) "
-					 "or a cron expression");
-		t->schedule = CFG_SCHED_EVERY;
-	} else if (v && strcmp(v, "always")) {
-		/* A cron expression: errors point into the value. */
-		const struct ynode *sn = ynode_get(m, "schedule");
-		size_t pos;
-
-		if (schedule_parse(v, &t->cron, &pos, l->err) < 0) {
-			if (l->err->code == E_CONFIG)
-				err_locate(l->err, l->t->path, sn->line,
-					   sn->col + (unsigned)pos +
-						   (sn->quoted ? 1u : 0u),
-					   NULL);
-			return -1;
-		}
-		t->schedule = CFG_SCHED_CRON;
-	}
-	if (string_list(l, ynode_get(m, "locations"), &t->locations,
-			&t->nlocations) < 0 ||
-	    string_list(l, ynode_get(m, "location_types"), &t->location_types,
-			&t->nlocation_types) < 0)
-		return -1;
-	v = NULL;
-	if (want_scalar(l, m, "per_location", 0, &v) < 0)
-		return -1;
-	if (v && strcmp(v, "true") && strcmp(v, "false"))
-		return ynode_err(l->t, ynode_get(m, "per_location"), l->err,
-				 E_CONFIG, "per_location must be true or false");
-	t->per_location = v && !strcmp(v, "true");
-	v = NULL;
-	if (want_scalar(l, m, "snapshot", 0, &v) < 0)
-		return -1;
-	if (v && strcmp(v, "full") && strcmp(v, "delta"))
-		return ynode_err(l->t, ynode_get(m, "snapshot"), l->err,
-				 E_CONFIG, "snapshot must be full or delta");
-	t->delta = v && !strcmp(v, "delta");
-	if (state_mask(l, m, "sellable", 1u << on_hand, &t->sellable_mask) < 0 ||
-	    state_mask(l, m, "subtract", 1u << reserved, &t->subtract_mask) < 0)
-		return -1;
-	/* Damaged, quarantined and returned stock is never sellable, whatever
-	 * a target's config says: publishing it is how retailers oversell. */
-	never = (1u << config_state_index("damaged")) |
-		(1u << config_state_index("quarantined")) |
-		(1u << config_state_index("return_pending"));
-	if (t->sellable_mask & never)
-		return ynode_err(l->t, ynode_get(m, "sellable"), l->err,
-				 E_CONFIG,
-				 "damaged, quarantined and return_pending "
-				 "stock can never be sellable");
-	v = NULL;
-	if (want_scalar(l, m, "safety_stock", 0, &v) < 0)
-		return -1;
-	if (v) {
-		size_t n = strlen(v);
-
-		if (n && v[n - 1] == '%') {
-			if (parse_pct(v, &t->safety_pct) < 0)
-				goto bad_safety;
-		} else if (dec_parse(v, n, '.', 0, &t->safety_abs) < 0 ||
-			   t->safety_abs < 0) {
-			goto bad_safety;
-		}
-	}
+	t->schedule_text = "always";
+	t->sellable_mask = 1u << config_state_index("on_hand");
+	t->subtract_mask = 1u << config_state_index("reserved");
 	t->allocation_pct = 100;
-	v = NULL;
-	if (want_scalar(l, m, "allocation", 0, &v) < 0)
-		return -1;
-	if (v && parse_pct(v, &t->allocation_pct) < 0)
-		return ynode_err(l->t, ynode_get(m, "allocation"), l->err,
-				 E_CONFIG,
-				 "allocation must be a percentage 0-100");
-	v = NULL;
-	if (want_scalar(l, m, "cap", 0, &v) < 0)
-		return -1;
-	if (v) {
-		if (dec_parse(v, strlen(v), '.', 0, &t->cap) < 0 || t->cap < 0)
-			return ynode_err(l->t, ynode_get(m, "cap"), l->err,
-					 E_CONFIG,
-					 "cap must be a number of units");
-		t->has_cap = 1;
-	}
-	v = NULL;
-	if (want_scalar(l, m, "round_to", 0, &v) < 0)
-		return -1;
-	if (v && strcmp(v, "unit") && strcmp(v, "pack"))
-		return ynode_err(l->t, ynode_get(m, "round_to"), l->err,
-				 E_CONFIG, "round_to must be unit or pack");
-	t->round_pack = v && !strcmp(v, "pack");
-	v = NULL;
-	if (want_scalar(l, m, "uom", 0, &v) < 0)
-		return -1;
-	if (v && (!*v || strlen(v) > 16 ||
-		  strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			    "0123456789") != strlen(v)))
-		return ynode_err(l->t, ynode_get(m, "uom"), l->err, E_CONFIG,
-				 "uom is a unit code of 1 to 16 letters or "
-				 "digits (CA)");
-	t->uom = v;
-	v = NULL;
-	if (want_scalar(l, m, "uom_missing", 0, &v) < 0)
-		return -1;
-	if (v && ((strcmp(v, "fail") && strcmp(v, "base")) || !t->uom))
-		return ynode_err(l->t, ynode_get(m, "uom_missing"), l->err,
-				 E_CONFIG,
-				 "uom_missing is fail or base, with uom:");
-	t->uom_keep_base = v && !strcmp(v, "base");
-	if (safety_map(l, m, "safety_stock_by_category",
-		       &t->safety_by_category, &t->nsafety_by_category) < 0 ||
-	    safety_map(l, m, "safety_stock_by_location",
-		       &t->safety_by_location, &t->nsafety_by_location) < 0)
-		return -1;
-	if (t->nsafety_by_location && !t->per_location)
-		return ynode_err(l->t, ynode_key(m, "safety_stock_by_location"),
-				 l->err, E_CONFIG,
-				 "safety_stock_by_location needs "
-				 "per_location: true (a summed row has no "
-				 "single location)");
-	/* stale_after: 6h; stale_action: hold | buffer 20% */
-	v = NULL;
-	if (want_scalar(l, m, "stale_after", 0, &v) < 0)
-		return -1;
-	if (v && (parse_duration(v, &t->stale_after) < 0 || !t->stale_after))
-		return ynode_err(l->t, ynode_get(m, "stale_after"), l->err,
-				 E_CONFIG,
-				 "stale_after must be a duration like 6h");
 	t->stale_hold = 1;
-	v = NULL;
-	if (want_scalar(l, m, "stale_action", 0, &v) < 0)
-		return -1;
-	if (v && !strcmp(v, "hold")) {
-		t->stale_hold = 1;
-	} else if (v && !strncmp(v, "buffer ", 7) &&
-		   parse_pct(v + 7, &t->stale_buffer_pct) == 0) {
-		t->stale_hold = 0;
-	} else if (v) {
-		return ynode_err(l->t, ynode_get(m, "stale_action"), l->err,
-				 E_CONFIG,
-				 "stale_action must be 'hold' or 'buffer N%%'");
-	}
-	if (ynode_get(m, "stale_action") && !t->stale_after)
-		return ynode_err(l->t, ynode_get(m, "stale_action"), l->err,
-				 E_CONFIG, "stale_action needs stale_after");
-	/* reject by default: one partner's typo in one SKU should not keep
-	 * every other row from the target (issue 14); fail is for a target
-	 * that must get all rows or none. */
-	v = NULL;
-	if (want_scalar(l, m, "on_bad_row", 0, &v) < 0)
-		return -1;
-	if (v && strcmp(v, "reject") && strcmp(v, "fail"))
-		return ynode_err(l->t, ynode_get(m, "on_bad_row"), l->err,
-				 E_CONFIG, "on_bad_row must be reject or fail");
-	t->bad_row_fail = v && !strcmp(v, "fail");
-	return 0;
-bad_safety:
-	return ynode_err(l->t, ynode_get(m, "safety_stock"), l->err, E_CONFIG,
-			 "safety_stock must be a number of units (2) or a "
-			 "percentage (10%%)");
+	return ykey_apply(&kc, target_keys);
 }
 
 static int dir_of(const char *path, char *out, size_t n)
@@ -1135,6 +1252,65 @@ static int load_retries(struct loader *l, const struct ynode *root)
 	return 0;
 }
 
+/* sources: a non-empty list, names unique. */
+static int load_sources(struct loader *l, const struct ynode *root)
+{
+	struct config *c = l->c;
+	const struct ynode *v = ynode_get(root, "sources");
+	size_t i, j;
+
+	if (!v || v->type != Y_SEQ || v->n == 0)
+		return ynode_err(l->t, v ? v : root, l->err, E_CONFIG,
+				 "'sources' must be a non-empty list");
+	c->nsources = v->n;
+	c->sources = arena_alloc(&l->t->arena, v->n * sizeof(*c->sources));
+	if (!c->sources)
+		return err_set(l->err, E_NOMEM, "out of memory");
+	memset(c->sources, 0, v->n * sizeof(*c->sources));
+	for (i = 0; i < v->n; i++) {
+		if (load_source(l, v->items[i], &c->sources[i]) < 0)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (!strcmp(c->sources[j].name, c->sources[i].name))
+				return ynode_err(l->t, v->items[i], l->err,
+						 E_CONFIG,
+						 "duplicate source name '%s'",
+						 c->sources[i].name);
+	}
+	return 0;
+}
+
+/* targets: a list (may be absent), names unique. */
+static int load_targets(struct loader *l, const struct ynode *root)
+{
+	struct config *c = l->c;
+	const struct ynode *v = ynode_get(root, "targets");
+	size_t i, j;
+
+	if (v && v->type != Y_SEQ)
+		return ynode_err(l->t, v, l->err, E_CONFIG,
+				 "'targets' must be a list");
+	c->ntargets = v ? v->n : 0;
+	if (c->ntargets) {
+		c->targets = arena_alloc(&l->t->arena,
+					 v->n * sizeof(*c->targets));
+		if (!c->targets)
+			return err_set(l->err, E_NOMEM, "out of memory");
+		memset(c->targets, 0, v->n * sizeof(*c->targets));
+	}
+	for (i = 0; i < c->ntargets; i++) {
+		if (load_target(l, v->items[i], &c->targets[i]) < 0)
+			return -1;
+		for (j = 0; j < i; j++)
+			if (!strcmp(c->targets[j].name, c->targets[i].name))
+				return ynode_err(l->t, v->items[i], l->err,
+						 E_CONFIG,
+						 "duplicate target name '%s'",
+						 c->targets[i].name);
+	}
+	return 0;
+}
+
 int config_load(const char *path, const char *state_dir_override,
 		struct config **out, struct err *err)
 {
@@ -1145,9 +1321,8 @@ int config_load(const char *path, const char *state_dir_override,
 	struct loader l;
 	struct config *c;
 	char dir[PATH_MAX];
-	const struct ynode *root, *v;
+	const struct ynode *root;
 	const char *s = NULL, *env;
-	size_t i, j;
 
 	*out = NULL;
 	if (!(c = calloc(1, sizeof(*c))))
@@ -1210,54 +1385,10 @@ int config_load(const char *path, const char *state_dir_override,
 	}
 	if (load_state_db(&l, root) < 0)
 		goto fail;
-	v = ynode_get(root, "sources");
-	if (!v || v->type != Y_SEQ || v->n == 0) {
-		ynode_err(l.t, v ? v : root, err, E_CONFIG,
-			  "'sources' must be a non-empty list");
+	if (load_sources(&l, root) < 0 ||
+	    load_authority(&l, ynode_get(root, "authority")) < 0 ||
+	    load_targets(&l, root) < 0)
 		goto fail;
-	}
-	c->nsources = v->n;
-	c->sources = arena_alloc(&l.t->arena, v->n * sizeof(*c->sources));
-	if (!c->sources)
-		goto nomem;
-	memset(c->sources, 0, v->n * sizeof(*c->sources));
-	for (i = 0; i < v->n; i++) {
-		if (load_source(&l, v->items[i], &c->sources[i]) < 0)
-			goto fail;
-		for (j = 0; j < i; j++)
-			if (!strcmp(c->sources[j].name, c->sources[i].name)) {
-				ynode_err(l.t, v->items[i], err, E_CONFIG,
-					  "duplicate source name '%s'",
-					  c->sources[i].name);
-				goto fail;
-			}
-	}
-	if (load_authority(&l, ynode_get(root, "authority")) < 0)
-		goto fail;
-	v = ynode_get(root, "targets");
-	if (v && v->type != Y_SEQ) {
-		ynode_err(l.t, v, err, E_CONFIG, "'targets' must be a list");
-		goto fail;
-	}
-	c->ntargets = v ? v->n : 0;
-	if (c->ntargets) {
-		c->targets = arena_alloc(&l.t->arena,
-					 v->n * sizeof(*c->targets));
-		if (!c->targets)
-			goto nomem;
-		memset(c->targets, 0, v->n * sizeof(*c->targets));
-	}
-	for (i = 0; i < c->ntargets; i++) {
-		if (load_target(&l, v->items[i], &c->targets[i]) < 0)
-			goto fail;
-		for (j = 0; j < i; j++)
-			if (!strcmp(c->targets[j].name, c->targets[i].name)) {
-				ynode_err(l.t, v->items[i], err, E_CONFIG,
-					  "duplicate target name '%s'",
-					  c->targets[i].name);
-				goto fail;
-			}
-	}
 	if (!c->state_dir)
 		goto nomem;
 	*out = c;

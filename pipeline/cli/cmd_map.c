@@ -578,15 +578,8 @@ static void find_yaml(const char *dir, struct pathlist *l, int depth)
 		} else if (n > 5 && (!strcmp(de->d_name + n - 5, ".yaml") ||
 				     (n > 4 && !strcmp(de->d_name + n - 4, ".yml"))) &&
 			   has_tests(p)) {
-			if (l->n == l->cap) {
-				size_t cap = l->cap ? l->cap * 2 : 16;
-				char **np = realloc(l->p, cap * sizeof(*np));
-
-				if (!np)
-					break;
-				l->p = np;
-				l->cap = cap;
-			}
+			if (ALLOC_GROW(l->p, l->n + 1, l->cap))
+				break;
 			if ((l->p[l->n] = strdup(p)))
 				l->n++;
 		}
@@ -612,15 +605,8 @@ static int map_test(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (argv[i][0] == '-')
 			continue;
-		if (l.n == l.cap) {
-			size_t cap = l.cap ? l.cap * 2 : 16;
-			char **np = realloc(l.p, cap * sizeof(*np));
-
-			if (!np)
-				return EXIT_TEMPFAIL;
-			l.p = np;
-			l.cap = cap;
-		}
+		if (ALLOC_GROW(l.p, l.n + 1, l.cap))
+			return EXIT_TEMPFAIL;
 		if ((l.p[l.n] = strdup(argv[i])))
 			l.n++;
 	}

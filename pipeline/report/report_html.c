@@ -7,6 +7,7 @@
  */
 #include "report.h"
 #include "pipeline/config.h"
+#include "lib/buf.h"
 #include "lib/io.h"
 
 #include <stdio.h>
@@ -158,15 +159,8 @@ static int on_unit(void *ud, struct state_unit *u)
 	struct collect *c = ud;
 	struct unit_row *r;
 
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		struct unit_row *nr = realloc(c->rows, cap * sizeof(*nr));
-
-		if (!nr)
-			return -1;
-		c->rows = nr;
-		c->cap = cap;
-	}
+	if (ALLOC_GROW(c->rows, c->n + 1, c->cap))
+		return -1;
 	r = &c->rows[c->n++];
 	memset(r, 0, sizeof(*r));
 	r->stage = c->stage;

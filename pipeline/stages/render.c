@@ -2,6 +2,7 @@
 #include "render.h"
 #include "render_uom.h"
 #include "lib/io.h"
+#include "lib/utf8.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -535,7 +536,7 @@ static void json_text(struct buf *b, const char *s)
 	unsigned cp;
 
 	for (i = 0; i < n; i += l)
-		if (!(l = outbound_utf8((const unsigned char *)s + i, n - i,
+		if (!(l = utf8_char((const unsigned char *)s + i, n - i,
 					&cp)))
 			break;
 	if (i == n) {
@@ -544,7 +545,7 @@ static void json_text(struct buf *b, const char *s)
 	}
 	buf_add(&t, s, i);
 	while (i < n) {
-		l = outbound_utf8((const unsigned char *)s + i, n - i, &cp);
+		l = utf8_char((const unsigned char *)s + i, n - i, &cp);
 		buf_add(&t, l ? s + i : "\xEF\xBF\xBD", l ? l : 3);
 		i += l ? l : 1;
 	}

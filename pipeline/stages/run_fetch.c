@@ -391,7 +391,7 @@ static int commit_members(struct member_ctx *c, const char *kind,
 			if (m->path)
 				str_copy(next.output_path,
 					 sizeof(next.output_path), m->path);
-			fprintf(stderr, "stockpipe: %s\n", next.error);
+			log_msg("warn", "stockpipe: %s", next.error);
 		}
 		if (state_unit_save(r->st, &next, err) < 0)
 			goto fail;

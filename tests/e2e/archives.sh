@@ -76,6 +76,20 @@ q=$(sqlite3 "$A/state/state.db" "select count(*) from units where stage='map' an
 f=$A/out/webshop/webshop_stock_1_20261120T060000Z.csv
 cmp -s "$f" "$GOLD/webshop_stock_1_20261120T060000Z.csv" &&
 	ok "good members loaded: webshop snapshot equals the golden" || bad "webshop snapshot from zip differs"
+# The same failing run with --log-format json: every stderr line is a JSON
+# object, the refused members included (they were written past log_msg).
+A2=$TMP/a2
+setup "$A2"
+cp "$A/samples/drop/stores/stores.zip" "$A2/samples/drop/stores/"
+sp "$A2" --log-format json run >/dev/null 2>"$TMP/a2.err"
+rc=$?
+python3 - "$TMP/a2.err" <<'PY' && [ $rc = 1 ] && ok "--log-format json, failing run: every stderr line is JSON, refused members included" || { bad "--log-format json stderr (exit $rc)"; head -5 "$TMP/a2.err"; }
+import json, sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+assert lines
+objs = [json.loads(l) for l in lines]
+assert any("member '../../canary_slip.csv' refused" in o.get("msg", "") for o in objs)
+PY
 grep -q 'stores.zip!daily/stock_F012_20261120.csv:9:3:' "$TMP/a.out" &&
 	ok "rejects inside a member name archive!member:line:col" || bad "member reject location"
 

@@ -326,3 +326,47 @@ T_TEST(buf_json_every_byte_every_position)
 			}
 	buf_release(&b);
 }
+
+T_TEST(buf_json_str_fit_cuts_on_a_character)
+{
+	char big[40];
+
+	/* Fits whole: everything. */
+	T_EQ_INT(json_str_fit("abc", 3, 100), 3);
+	/* Stops once fewer than 7 bytes would be left: room 10 takes 3. */
+	T_EQ_INT(json_str_fit("abcdefgh", 8, 10), 3);
+	/* Escapes count at their escaped size. */
+	T_EQ_INT(json_str_fit("\"\"\"\"\"", 5, 12), 3);
+	T_EQ_INT(json_str_fit("\x01\x01\x01", 3, 14), 2);
+	/* A cut drops the last character, whole or partial, never a byte
+	 * of one. */
+	memset(big, 'a', sizeof(big));
+	memcpy(big + 2, "\xc3\xa9\xc3\xa9", 4);
+	T_EQ_INT(json_str_fit(big, sizeof(big), 12), 4);
+	T_EQ_INT(json_str_fit(big, sizeof(big), 13), 4);
+	T_EQ_INT(json_str_fit(big, sizeof(big), 14), 7);
+}
+
+T_TEST(buf_alloc_grow)
+{
+	int *v = NULL, *keep;
+	size_t alloc = 0, i;
+
+	for (i = 0; i < 1000; i++) {
+		T_EQ_INT(ALLOC_GROW(v, i + 1, alloc), 0);
+		T_ASSERT(alloc >= i + 1);
+		v[i] = (int)i;
+	}
+	T_EQ_INT(v[999], 999);
+	/* Enough room already: nothing moves. */
+	keep = v;
+	T_EQ_INT(ALLOC_GROW(v, 10, alloc), 0);
+	T_ASSERT(v == keep);
+	/* An element count whose byte size overflows: -1, nothing changed. */
+	i = alloc;
+	T_EQ_INT(ALLOC_GROW(v, SIZE_MAX / 2, alloc), -1);
+	T_ASSERT(v == keep);
+	T_EQ_INT(alloc, i);
+	T_EQ_INT(v[999], 999);
+	free(v);
+}

@@ -174,6 +174,28 @@ T_TEST(edifact_charsets_to_utf8)
 	T_ASSERT(edi_charset_iconv("UNOQ", NULL) == NULL);
 }
 
+/* UTF-8 declared and a surrogate (ED A0 80) in the data: the shared
+ * validator refuses it as the CSV reader does, so it is read as Latin-1
+ * and warned; the old EDIFACT-only check let it through as UTF-8. */
+T_TEST(edifact_utf8_refuses_surrogates)
+{
+	struct t_edi_sum s;
+
+	T_ASSERT(run_probe("UNB+UNOW:4+S+R+20240131:1100+1'UNH+1+INVRPT:D:01B:UN'"
+			   "IMD+F+a\xed\xa0\x80'UNT+3+1'UNZ+1+1'",
+			   &s) == 0);
+	T_EQ_INT(s.nerr, 0);
+	T_EQ_INT(s.nwarn, 1);
+	T_EQ_INT(s.first_warn.code, EDI_I_CHARSET);
+	T_EQ_STR(seen, "IMD:F|(null)|a\xc3\xad\xc2\xa0\xc2\x80|(null)|1;");
+	/* Past U+10FFFF (F4 90 80 80) likewise. */
+	T_ASSERT(run_probe("UNB+UNOW:4+S+R+20240131:1100+1'UNH+1+INVRPT:D:01B:UN'"
+			   "IMD+F+\xf4\x90\x80\x80'UNT+3+1'UNZ+1+1'",
+			   &s) == 0);
+	T_EQ_INT(s.nwarn, 1);
+	T_EQ_STR(seen, "IMD:F|(null)|\xc3\xb4\xc2\x90\xc2\x80\xc2\x80|(null)|1;");
+}
+
 T_TEST(edifact_several_interchanges_own_una)
 {
 	struct t_edi_sum s;

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <iconv.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/utf8.h"
 
 #define RD_IN_SIZE (256u * 1024u)    /* raw bytes per read(2) */
 #define RD_DEC_SIZE (768u * 1024u)   /* decoded bytes: 3x for 1-byte charsets */
@@ -164,54 +164,6 @@ static int fail(struct csv_reader *r, struct err *err, int code,
 	return -1;
 }
 
-/* Length of the longest prefix of p[0..n) made of whole, well-formed
- * UTF-8 characters (Unicode 3-7: no overlong forms, surrogates or code
- * points past U+10FFFF), ASCII 8 bytes per step. An incomplete character
- * at the end is not counted. */
-static size_t utf8_valid_prefix(const unsigned char *p, size_t n)
-{
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned char c = p[i];
-		size_t k;
-
-		if (i + 8 <= n) {
-			uint64_t w;
-
-			memcpy(&w, p + i, 8);
-			if (!(w & 0x8080808080808080ULL)) {
-				i += 8;
-				continue;
-			}
-		}
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF)
-			k = 2;
-		else if (c >= 0xE0 && c <= 0xEF)
-			k = 3;
-		else if (c >= 0xF0 && c <= 0xF4)
-			k = 4;
-		else
-			return i;
-		if (n - i < k)
-			return i;
-		if ((p[i + 1] & 0xC0) != 0x80 ||
-		    (c == 0xE0 && p[i + 1] < 0xA0) ||
-		    (c == 0xED && p[i + 1] > 0x9F) ||
-		    (c == 0xF0 && p[i + 1] < 0x90) ||
-		    (c == 0xF4 && p[i + 1] > 0x8F) ||
-		    (k > 2 && (p[i + 2] & 0xC0) != 0x80) ||
-		    (k > 3 && (p[i + 3] & 0xC0) != 0x80))
-			return i;
-		i += k;
-	}
-	return i;
-}
-
 /* Refills r->dec. Returns 1 when decoded bytes are available, 0 at the end
  * of the input, -1 on error. */
 static int fill(struct csv_reader *r, struct err *err)
@@ -252,7 +204,7 @@ static int fill(struct csv_reader *r, struct err *err)
 			 * that, and leave iconv the rest (an invalid or cut
 			 * character first), so errors are what they were.
 			 * The iconv pass was 8% of the CSV map stage. */
-			size_t k = utf8_valid_prefix(r->in, il);
+			size_t k = utf8_check(r->in, il);
 
 			memcpy(op, ip, k);
 			ip += k;

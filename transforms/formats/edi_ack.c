@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "edi_ack.h"
+#include "lib/buf.h"
 
 #define NO_GRP ((size_t)-1)
 
@@ -50,17 +51,10 @@ struct edi_ack_coll {
 static int grow(void **p, size_t *cap, size_t n, size_t size,
 		struct err *err)
 {
-	void *q;
-	size_t c;
-
 	if (n < *cap)
 		return 0;
-	c = *cap ? *cap * 2 : 8;
-	q = realloc(*p, c * size);
-	if (!q)
+	if (alloc_grow(p, size, n + 1, cap))
 		return err_set(err, E_NOMEM, "out of memory");
-	*p = q;
-	*cap = c;
 	return 0;
 }
 

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/utf8.h"
+
 struct edifact_reader {
 	struct edi_core c;
 	int in_garbage;
@@ -43,33 +45,6 @@ static int e_alnum(int ch)
 }
 
 /* ---- charsets ---------------------------------------------------------- */
-
-/* Length of a valid UTF-8 sequence at p (n bytes left), 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	size_t want, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xC2 && p[0] <= 0xDF)
-		want = 2;
-	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
-		want = 3;
-	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
-		want = 4;
-	else
-		return 0;
-	if (n < want)
-		return 0;
-	for (i = 1; i < want; i++)
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-	if (want == 3 && p[0] == 0xE0 && p[1] < 0xA0)
-		return 0;
-	if (want == 4 && p[0] == 0xF0 && p[1] < 0x90)
-		return 0;
-	return want;
-}
 
 static void latin1(unsigned char ch, unsigned char *o, size_t *k)
 {
@@ -156,6 +131,7 @@ static void convert_segment(struct edifact_reader *r)
 
 		while (j < t->len) {
 			unsigned char ch = p[j];
+			unsigned cp;
 			size_t l;
 
 			if (ch < 0x80) {
@@ -176,7 +152,7 @@ static void convert_segment(struct edifact_reader *r)
 				j++;
 				continue;
 			}
-			l = utf8_len(p + j, t->len - j);
+			l = utf8_char(p + j, t->len - j, &cp);
 			if (l) {
 				memcpy(o + k, p + j, l);
 				k += l;

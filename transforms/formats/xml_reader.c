@@ -14,6 +14,8 @@
 #include <libxml/xmlIO.h>
 #include <libxml/xmlreader.h>
 
+#include "lib/buf.h"
+
 /* Scanner of the prolog: finds "<!DOCTYPE" before the root element. */
 enum { PS_TEXT, PS_LT, PS_BANG, PS_BANG_DASH, PS_COMMENT, PS_CM1, PS_CM2,
        PS_PI, PS_PI_Q, PS_MATCH, PS_DONE, PS_FOUND };
@@ -359,15 +361,8 @@ static int read_attrs(struct xml_reader *r, unsigned long line,
 			return fail(r, err, E_TOOBIG, line,
 				    "an element has more than %u attributes (input.max_attrs)",
 				    r->o.max_attrs);
-		if (na == r->capattrs) {
-			size_t cap = r->capattrs ? r->capattrs * 2 : 8;
-			struct xml_attr *a = realloc(r->attrs, cap * sizeof(*a));
-
-			if (!a)
-				return err_set(err, E_NOMEM, "out of memory");
-			r->attrs = a;
-			r->capattrs = cap;
-		}
+		if (ALLOC_GROW(r->attrs, na + 1, r->capattrs))
+			return err_set(err, E_NOMEM, "out of memory");
 		qn = (const char *)xmlTextReaderConstName(r->xr);
 		if (!qn)
 			return err_set(err, E_NOMEM, "out of memory");
@@ -381,17 +376,8 @@ static int read_attrs(struct xml_reader *r, unsigned long line,
 			return fail(r, err, E_TOOBIG, line,
 				    "attribute %s of %zu bytes is longer than input.max_text (%zu)",
 				    qn, n, r->o.max_text);
-		if (r->vlen + n + 1 > r->vcap) {
-			size_t cap = r->vcap ? r->vcap : 256;
-			char *b;
-
-			while (cap < r->vlen + n + 1)
-				cap *= 2;
-			if (!(b = realloc(r->vbuf, cap)))
-				return err_set(err, E_NOMEM, "out of memory");
-			r->vbuf = b;
-			r->vcap = cap;
-		}
+		if (ALLOC_GROW(r->vbuf, r->vlen + n + 1, r->vcap))
+			return err_set(err, E_NOMEM, "out of memory");
 		memcpy(r->vbuf + r->vlen, v, n + 1);
 		r->attrs[na].ns = (const char *)xmlTextReaderConstNamespaceUri(r->xr);
 		r->attrs[na].local = (const char *)xmlTextReaderConstLocalName(r->xr);

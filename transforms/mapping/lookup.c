@@ -122,16 +122,9 @@ int lookup_load(const char *path, const char *name,
 			       row->bad ? row->bad : "row has too few columns");
 			goto cleanup;
 		}
-		if (l->n == l->cap) {
-			size_t cap = l->cap ? l->cap * 2 : 64;
-			size_t *k = realloc(l->keys, cap * sizeof(*k));
-
-			if (!k) {
-				err_set(err, E_NOMEM, "out of memory");
-				goto cleanup;
-			}
-			l->keys = k;
-			l->cap = cap;
+		if (ALLOC_GROW(l->keys, l->n + 1, l->cap)) {
+			err_set(err, E_NOMEM, "out of memory");
+			goto cleanup;
 		}
 		l->keys[l->n++] = l->text.len;
 		buf_add(&l->text, row->f[kc], row->len[kc] + 1);

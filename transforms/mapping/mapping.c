@@ -77,38 +77,23 @@ void map_scope_at(struct mapping *m, struct expr_scope *sc,
 /* ------------------------------------------------------------------ */
 /* Compile                                                              */
 
+/* allowed is ",a,b,": split into names for lib/ytree's check. */
 static int check_keys(struct mapping *m, const struct ynode *map,
 		      const char *allowed, const char *what, struct err *err)
 {
-	size_t i;
+	char copy[1024];
+	const char *names[64];
+	size_t n = 0;
+	char *p, *save = NULL;
 
-	for (i = 0; i < map->n; i += 2) {
-		char pat[96];
-		const struct ynode *k = map->items[i];
-
-		snprintf(pat, sizeof(pat), ",%s,", k->value ? k->value : "");
-		if (!k->value || !strstr(allowed, pat)) {
-			char list[256];
-			size_t j, o = 0;
-
-			/* ",a,b," -> "a, b" */
-			for (j = 1; allowed[j] && o + 3 < sizeof(list); j++) {
-				if (allowed[j] == ',') {
-					if (allowed[j + 1]) {
-						list[o++] = ',';
-						list[o++] = ' ';
-					}
-				} else {
-					list[o++] = allowed[j];
-				}
-			}
-			list[o] = '\0';
-			return ynode_err(m->yt, k, err, E_CONFIG,
-					 "unknown key '%s' in %s (known: %s)",
-					 k->value ? k->value : "?", what, list);
-		}
-	}
-	return 0;
+	if (str_copy(copy, sizeof(copy), allowed) < 0)
+		return err_set(err, E_INTERNAL, "key list too long: %.40s...",
+			       allowed);
+	for (p = strtok_r(copy, ",", &save); p && n + 1 < 64;
+	     p = strtok_r(NULL, ",", &save))
+		names[n++] = p;
+	names[n] = NULL;
+	return ynode_check_keys(m->yt, map, names, what, 1, err);
 }
 
 static const char *scalar(struct mapping *m, const struct ynode *map,

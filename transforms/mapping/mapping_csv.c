@@ -41,15 +41,8 @@ static int add_path(struct csv_map *cm, const struct map_path *p)
 		    (!p->name || (q->name && !strcmp(q->name, p->name))))
 			return (int)i;
 	}
-	if (cm->npaths == cm->cappaths) {
-		size_t cap = cm->cappaths ? cm->cappaths * 2 : 16;
-		struct map_path *n = realloc(cm->paths, cap * sizeof(*n));
-
-		if (!n)
-			return -1;
-		cm->paths = n;
-		cm->cappaths = cap;
-	}
+	if (ALLOC_GROW(cm->paths, cm->npaths + 1, cm->cappaths))
+		return -1;
 	cm->paths[cm->npaths] = *p;
 	return (int)cm->npaths++;
 }

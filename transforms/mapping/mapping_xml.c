@@ -562,17 +562,8 @@ static int abs_put(struct xabs *a, const char *s, size_t n, size_t max,
 		return err_set(err, E_TOOBIG,
 			       "a value read by an absolute path is longer than input.max_text (%zu)",
 			       max);
-	if (a->len + n + 1 > a->cap) {
-		size_t cap = a->cap ? a->cap : 64;
-		char *b;
-
-		while (cap < a->len + n + 1)
-			cap *= 2;
-		if (!(b = realloc(a->buf, cap)))
-			return err_set(err, E_NOMEM, "out of memory");
-		a->buf = b;
-		a->cap = cap;
-	}
+	if (ALLOC_GROW(a->buf, a->len + n + 1, a->cap))
+		return err_set(err, E_NOMEM, "out of memory");
 	memcpy(a->buf + a->len, s, n);
 	a->len += n;
 	a->buf[a->len] = '\0';

@@ -6,6 +6,7 @@
  * column in every target file. */
 #include "outbound_int.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,63 +161,246 @@ void ob_row_name(const struct ob_row *r, char *out, size_t n)
 		snprintf(out, n, "row sku '%.200s'", sku);
 }
 
-size_t ob_utf8(const unsigned char *s, size_t n, unsigned *cp)
-{
-	unsigned c = s[0], need, i, min;
+/* ---- loading ------------------------------------------------------------ */
 
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
+/* delimiter/quote: one character, or "tab". */
+static int ob_set_char(const struct ykey_ctx *c, const struct ykey *k,
+		       const struct ynode *v, void *field)
+{
+	if (v->type == Y_SCALAR && !strcmp(v->value, "tab")) {
+		*(char *)field = '\t';
+		return 0;
 	}
-	if (c >= 0xC2 && c <= 0xDF)
-		need = 1, c &= 0x1F, min = 0x80;
-	else if (c >= 0xE0 && c <= 0xEF)
-		need = 2, c &= 0x0F, min = 0x800;
-	else if (c >= 0xF0 && c <= 0xF4)
-		need = 3, c &= 0x07, min = 0x10000;
+	if (v->type != Y_SCALAR || v->len != 1)
+		return ynode_err(c->t, v, c->err, E_CONFIG,
+				 "'%s' is one character (or \"tab\")", k->name);
+	*(char *)field = v->value[0];
+	return 0;
+}
+
+static int ob_set_header(const struct ykey_ctx *c, const struct ykey *k,
+			 const struct ynode *v, void *field)
+{
+	(void)k;
+	if (v->type == Y_SCALAR && !strcmp(v->value, "false"))
+		*(int *)field = 0;
+	else if (v->type == Y_SCALAR && !strcmp(v->value, "true"))
+		*(int *)field = 1;
 	else
-		return 0;
-	if (n < need + 1)
-		return 0;
-	for (i = 1; i <= need; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
+		return ynode_err(c->t, v, c->err, E_CONFIG,
+				 "header: is true or false");
+	return 0;
+}
+
+static int ob_set_eol(const struct ykey_ctx *c, const struct ykey *k,
+		      const struct ynode *v, void *field)
+{
+	(void)k;
+	if (v->type == Y_SCALAR && !strcmp(v->value, "lf"))
+		*(const char **)field = "\n";
+	else if (v->type == Y_SCALAR && !strcmp(v->value, "crlf"))
+		*(const char **)field = "\r\n";
+	else
+		return ynode_err(c->t, v, c->err, E_CONFIG,
+				 "line_end: is crlf or lf");
+	return 0;
+}
+
+/* The CSV options, under csv: or at the top level. */
+static const struct ykey ob_csv_keys[] = {
+	{"delimiter", ob_set_char, offsetof(struct outbound, delim), NULL},
+	{"quote", ob_set_char, offsetof(struct outbound, quote), NULL},
+	{"header", ob_set_header, offsetof(struct outbound, header), NULL},
+	{"line_end", ob_set_eol, offsetof(struct outbound, eol), NULL},
+	{NULL, NULL, 0, NULL}};
+
+/* kind: stock | item, and the row fields it brings. */
+static int ob_load_kind(struct outbound *o, const struct ynode *root,
+			struct err *err)
+{
+	const struct ynode *n = ynode_get(root, "kind");
+	size_t i;
+
+	if (!n || n->type != Y_SCALAR ||
+	    (strcmp(n->value, "stock") && strcmp(n->value, "item")))
+		return ynode_err(o->yt, n ? n : root, err, E_CONFIG,
+				 "kind: is stock or item");
+	o->kind = n->value;
+	if (!strcmp(o->kind, "stock")) {
+		for (i = 0; stock_fields[i]; i++)
+			o->names[o->nnames++] = stock_fields[i];
+	} else {
+		size_t nf;
+		const struct canon_field *f = canon_fields(CANON_ITEM, &nf);
+
+		/* The item table's columns (not pack_sizes: canon.h). */
+		for (i = 0; i < nf && i < ITEM_NFIELDS; i++)
+			o->names[o->nnames++] = f[i].name;
+		for (i = 0; item_extra[i]; i++)
+			o->names[o->nnames++] = item_extra[i];
 	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return need + 1;
+	return 0;
 }
 
-size_t outbound_utf8(const unsigned char *s, size_t n, unsigned *cp)
+static int ob_load_format(struct outbound *o, const struct ynode *root,
+			  struct err *err)
 {
-	return ob_utf8(s, n, cp);
-}
+	static const char *const fmts[] = {"csv", "jsonl", "xml", "x12",
+					   "edifact", NULL};
+	const struct ynode *n = ynode_get(root, "format");
+	size_t j;
 
-static int ob_char(struct outbound *o, const struct ynode *root,
-		   const char *key, char *out, struct err *err)
-{
-	const struct ynode *n = ynode_get(root, key);
-
+	o->fmt = OB_CSV;
 	if (!n)
 		return 0;
-	if (n->type == Y_SCALAR && !strcmp(n->value, "tab")) {
-		*out = '\t';
-		return 0;
-	}
-	if (n->type != Y_SCALAR || n->len != 1)
+	for (j = 0; n->type == Y_SCALAR && fmts[j] && strcmp(fmts[j], n->value);
+	     j++)
+		;
+	if (n->type != Y_SCALAR || !fmts[j])
 		return ynode_err(o->yt, n, err, E_CONFIG,
-				 "'%s' is one character (or \"tab\")", key);
-	*out = n->value[0];
+				 "format: is csv, jsonl, xml, x12 or edifact");
+	o->fmt = (enum ob_fmt)j;
+	return 0;
+}
+
+/* Keys that belong to other formats are mistakes, not options. */
+static int ob_check_format_keys(struct outbound *o, const struct ynode *root,
+				struct err *err)
+{
+	size_t i;
+
+	for (i = 0; i < root->n; i += 2) {
+		const char *k = root->items[i]->value;
+		int csvkey = !strcmp(k, "csv") || !strcmp(k, "delimiter") ||
+			     !strcmp(k, "quote") || !strcmp(k, "line_end") ||
+			     (!strcmp(k, "header") &&
+			      root->items[i + 1]->type == Y_SCALAR);
+		int edikey = !strcmp(k, "envelope") || !strcmp(k, "segments") ||
+			     !strcmp(k, "trailer") ||
+			     (!strcmp(k, "header") &&
+			      root->items[i + 1]->type != Y_SCALAR);
+		const char *bad = NULL;
+
+		if (csvkey && o->fmt != OB_CSV && o->fmt != OB_JSONL)
+			bad = "csv and jsonl";
+		else if (edikey && o->fmt != OB_X12 && o->fmt != OB_EDIFACT)
+			bad = "x12 and edifact";
+		else if (!strcmp(k, "xml") && o->fmt != OB_XML)
+			bad = "xml";
+		else if (!strcmp(k, "columns") &&
+			 (o->fmt == OB_X12 || o->fmt == OB_EDIFACT))
+			bad = "csv, jsonl and xml (EDI rows are segments:)";
+		if (bad)
+			return ynode_err(o->yt, root->items[i], err, E_CONFIG,
+					 "'%s' is for format %s, not %s", k,
+					 bad, outbound_format(o));
+	}
+	return 0;
+}
+
+/* CSV options live under csv: (top-level spellings are accepted too,
+ * for short files). */
+static int ob_load_csv(struct outbound *o, const struct ynode *root,
+		       struct err *err)
+{
+	static const char *const csv_known[] = {"delimiter", "quote", "header",
+						"line_end", NULL};
+	size_t j;
+
+	for (j = 0; j < 2; j++) {
+		const struct ynode *opt = j ? ynode_get(root, "csv") : root;
+		struct ykey_ctx kc = {o->yt, opt, o, NULL, err};
+
+		if (!opt)
+			continue;
+		if (opt->type != Y_MAP)
+			return ynode_err(o->yt, opt, err, E_CONFIG,
+					 "csv: is a map { delimiter:, quote:, header:, line_end: }");
+		if (j && ynode_check_keys(o->yt, opt, csv_known,
+					  "csv: (delimiter, quote, header, line_end)",
+					  0, err))
+			return -1;
+		if (ykey_apply(&kc, ob_csv_keys))
+			return -1;
+	}
+	if (o->fmt == OB_JSONL)
+		o->eol = "\n";
+	o->csv_special[(unsigned char)o->delim] = 1;
+	o->csv_special[(unsigned char)o->quote] = 1;
+	o->csv_special['\r'] = o->csv_special['\n'] = 1;
+	return 0;
+}
+
+/* Column i: { name:, value:, type: string|number }. */
+static int ob_load_column(struct outbound *o, const struct ynode *c,
+			  size_t i, struct err *err)
+{
+	static const char *const col_known[] = {"name", "value", "type",
+						NULL};
+	const struct ynode *nm, *v, *ty;
+	struct expr_scope sc;
+	size_t j;
+
+	if (c->type != Y_MAP)
+		return ynode_err(o->yt, c, err, E_CONFIG,
+				 "a column is { name: ..., value: ... }");
+	if (ynode_check_keys(o->yt, c, col_known,
+			     "a column (name, value, type)", 0, err))
+		return -1;
+	nm = ynode_get(c, "name");
+	v = ynode_get(c, "value");
+	ty = ynode_get(c, "type");
+	if (!nm || nm->type != Y_SCALAR || !v || v->type != Y_SCALAR)
+		return ynode_err(o->yt, c, err, E_CONFIG,
+				 "a column needs name: and value:");
+	for (j = 0; j < i; j++)
+		if (!strcmp(o->cols[j].name, nm->value))
+			return ynode_err(o->yt, nm, err, E_CONFIG,
+					 "column '%s' appears twice",
+					 nm->value);
+	if (ty && (ty->type != Y_SCALAR || (strcmp(ty->value, "number") &&
+					    strcmp(ty->value, "string"))))
+		return ynode_err(o->yt, ty, err, E_CONFIG,
+				 "type: is string or number");
+	o->cols[i].name = nm->value;
+	o->cols[i].number = ty && !strcmp(ty->value, "number");
+	o->cols[i].attr = o->fmt == OB_XML && nm->value[0] == '@';
+	o->cols[i].line = v->line;
+	o->cols[i].col = v->col;
+	ob_scope_rows(o, &sc, v);
+	if (expr_compile(&o->pool, &sc, v->value, v->len, 0, &o->cols[i].e,
+			 err))
+		return -1;
+	o->ncols++;
+	return 0;
+}
+
+static int ob_load_columns(struct outbound *o, const struct ynode *root,
+			   struct err *err)
+{
+	const struct ynode *cols = ynode_get(root, "columns");
+	size_t i;
+
+	if (!cols || cols->type != Y_SEQ || !cols->n)
+		return ynode_err(o->yt, cols ? cols : root, err, E_CONFIG,
+				 "columns: is a list of { name:, value: }");
+	if (cols->n > OB_MAX_COLS)
+		return ynode_err(o->yt, cols, err, E_CONFIG,
+				 "too many columns");
+	for (i = 0; i < cols->n; i++)
+		if (ob_load_column(o, cols->items[i], i, err))
+			return -1;
 	return 0;
 }
 
 int outbound_load(const char *path, struct outbound **out, struct err *err)
 {
+	static const char *const known[] = {
+		"outbound", "description", "kind", "format", "csv",
+		"delimiter", "quote", "header", "line_end", "columns",
+		"xml", "envelope", "segments", "trailer", NULL};
 	struct outbound *o = calloc(1, sizeof(*o));
-	const struct ynode *root, *n, *cols;
-	size_t i, j;
+	const struct ynode *root;
 	int rc = -1;
 
 	*out = NULL;
@@ -240,218 +424,20 @@ int outbound_load(const char *path, struct outbound **out, struct err *err)
 		       "an outbound mapping starts with 'outbound: NAME'");
 		goto cleanup;
 	}
-	for (i = 0; i < root->n; i += 2) {
-		const struct ynode *k = root->items[i];
-		static const char *const known[] = {
-			"outbound", "description", "kind", "format", "csv",
-			"delimiter", "quote", "header", "line_end", "columns",
-			"xml", "envelope", "segments", "trailer", NULL};
-
-		for (j = 0; known[j] && strcmp(known[j], k->value); j++)
-			;
-		if (!known[j]) {
-			ynode_err(o->yt, k, err, E_CONFIG,
-				  "unknown key '%s' in the outbound mapping (known: outbound, description, kind, format, csv, columns, xml, envelope, header, segments, trailer)",
-				  k->value);
-			goto cleanup;
-		}
-	}
-	n = ynode_get(root, "kind");
-	if (!n || n->type != Y_SCALAR ||
-	    (strcmp(n->value, "stock") && strcmp(n->value, "item"))) {
-		ynode_err(o->yt, n ? n : root, err, E_CONFIG,
-			  "kind: is stock or item");
+	if (ynode_check_keys(o->yt, root, known,
+			     "the outbound mapping (known: outbound, description, kind, format, csv, columns, xml, envelope, header, segments, trailer)",
+			     0, err) ||
+	    ob_load_kind(o, root, err) || ob_load_format(o, root, err) ||
+	    ob_check_format_keys(o, root, err))
 		goto cleanup;
-	}
-	o->kind = n->value;
-	if (!strcmp(o->kind, "stock")) {
-		for (i = 0; stock_fields[i]; i++)
-			o->names[o->nnames++] = stock_fields[i];
-	} else {
-		size_t nf;
-		const struct canon_field *f = canon_fields(CANON_ITEM, &nf);
-
-		/* The item table's columns (not pack_sizes: canon.h). */
-		for (i = 0; i < nf && i < ITEM_NFIELDS; i++)
-			o->names[o->nnames++] = f[i].name;
-		for (i = 0; item_extra[i]; i++)
-			o->names[o->nnames++] = item_extra[i];
-	}
-	n = ynode_get(root, "format");
-	o->fmt = OB_CSV;
-	if (n) {
-		static const char *const fmts[] = {"csv", "jsonl", "xml", "x12",
-						   "edifact", NULL};
-
-		for (j = 0; n->type == Y_SCALAR && fmts[j] &&
-			    strcmp(fmts[j], n->value);
-		     j++)
-			;
-		if (n->type != Y_SCALAR || !fmts[j]) {
-			ynode_err(o->yt, n, err, E_CONFIG,
-				  "format: is csv, jsonl, xml, x12 or edifact");
-			goto cleanup;
-		}
-		o->fmt = (enum ob_fmt)j;
-	}
-	/* Keys that belong to other formats are mistakes, not options. */
-	for (i = 0; i < root->n; i += 2) {
-		const char *k = root->items[i]->value;
-		int csvkey = !strcmp(k, "csv") || !strcmp(k, "delimiter") ||
-			     !strcmp(k, "quote") || !strcmp(k, "line_end") ||
-			     (!strcmp(k, "header") &&
-			      root->items[i + 1]->type == Y_SCALAR);
-		int edikey = !strcmp(k, "envelope") || !strcmp(k, "segments") ||
-			     !strcmp(k, "trailer") ||
-			     (!strcmp(k, "header") &&
-			      root->items[i + 1]->type != Y_SCALAR);
-		const char *bad = NULL;
-
-		if (csvkey && o->fmt != OB_CSV && o->fmt != OB_JSONL)
-			bad = "csv and jsonl";
-		else if (edikey && o->fmt != OB_X12 && o->fmt != OB_EDIFACT)
-			bad = "x12 and edifact";
-		else if (!strcmp(k, "xml") && o->fmt != OB_XML)
-			bad = "xml";
-		else if (!strcmp(k, "columns") &&
-			 (o->fmt == OB_X12 || o->fmt == OB_EDIFACT))
-			bad = "csv, jsonl and xml (EDI rows are segments:)";
-		if (bad) {
-			ynode_err(o->yt, root->items[i], err, E_CONFIG,
-				  "'%s' is for format %s, not %s", k, bad,
-				  outbound_format(o));
-			goto cleanup;
-		}
-	}
 	if (o->fmt == OB_X12 || o->fmt == OB_EDIFACT) {
 		if (ob_edi_load(o, root, o->fmt == OB_EDIFACT, err))
 			goto cleanup;
 		*out = o;
 		return 0;
 	}
-	/* CSV options live under csv: (top-level spellings are accepted
-	 * too, for short files). */
-	for (j = 0; j < 2; j++) {
-		const struct ynode *opt = j ? ynode_get(root, "csv") : root;
-
-		if (!opt)
-			continue;
-		if (opt->type != Y_MAP) {
-			ynode_err(o->yt, opt, err, E_CONFIG,
-				  "csv: is a map { delimiter:, quote:, header:, line_end: }");
-			goto cleanup;
-		}
-		if (j) {
-			for (i = 0; i < opt->n; i += 2) {
-				const char *k = opt->items[i]->value;
-
-				if (strcmp(k, "delimiter") && strcmp(k, "quote") &&
-				    strcmp(k, "header") && strcmp(k, "line_end")) {
-					ynode_err(o->yt, opt->items[i], err,
-						  E_CONFIG,
-						  "unknown key '%s' in csv: (delimiter, quote, header, line_end)",
-						  k);
-					goto cleanup;
-				}
-			}
-		}
-		if (ob_char(o, opt, "delimiter", &o->delim, err) ||
-		    ob_char(o, opt, "quote", &o->quote, err))
-			goto cleanup;
-		n = ynode_get(opt, "header");
-		if (n) {
-			if (n->type == Y_SCALAR && !strcmp(n->value, "false"))
-				o->header = 0;
-			else if (n->type == Y_SCALAR && !strcmp(n->value, "true"))
-				o->header = 1;
-			else {
-				ynode_err(o->yt, n, err, E_CONFIG,
-					  "header: is true or false");
-				goto cleanup;
-			}
-		}
-		n = ynode_get(opt, "line_end");
-		if (n) {
-			if (n->type == Y_SCALAR && !strcmp(n->value, "lf"))
-				o->eol = "\n";
-			else if (n->type == Y_SCALAR && !strcmp(n->value, "crlf"))
-				o->eol = "\r\n";
-			else {
-				ynode_err(o->yt, n, err, E_CONFIG,
-					  "line_end: is crlf or lf");
-				goto cleanup;
-			}
-		}
-	}
-	if (o->fmt == OB_JSONL)
-		o->eol = "\n";
-	o->csv_special[(unsigned char)o->delim] = 1;
-	o->csv_special[(unsigned char)o->quote] = 1;
-	o->csv_special['\r'] = o->csv_special['\n'] = 1;
-	cols = ynode_get(root, "columns");
-	if (!cols || cols->type != Y_SEQ || !cols->n) {
-		ynode_err(o->yt, cols ? cols : root, err, E_CONFIG,
-			  "columns: is a list of { name:, value: }");
-		goto cleanup;
-	}
-	if (cols->n > OB_MAX_COLS) {
-		ynode_err(o->yt, cols, err, E_CONFIG, "too many columns");
-		goto cleanup;
-	}
-	for (i = 0; i < cols->n; i++) {
-		const struct ynode *c = cols->items[i], *nm, *v, *ty;
-		struct expr_scope sc;
-
-		if (c->type != Y_MAP) {
-			ynode_err(o->yt, c, err, E_CONFIG,
-				  "a column is { name: ..., value: ... }");
-			goto cleanup;
-		}
-		for (j = 0; j < c->n; j += 2) {
-			const char *k = c->items[j]->value;
-
-			if (strcmp(k, "name") && strcmp(k, "value") &&
-			    strcmp(k, "type")) {
-				ynode_err(o->yt, c->items[j], err, E_CONFIG,
-					  "unknown key '%s' in a column (name, value, type)",
-					  k);
-				goto cleanup;
-			}
-		}
-		nm = ynode_get(c, "name");
-		v = ynode_get(c, "value");
-		ty = ynode_get(c, "type");
-		if (!nm || nm->type != Y_SCALAR || !v || v->type != Y_SCALAR) {
-			ynode_err(o->yt, c, err, E_CONFIG,
-				  "a column needs name: and value:");
-			goto cleanup;
-		}
-		for (j = 0; j < i; j++)
-			if (!strcmp(o->cols[j].name, nm->value)) {
-				ynode_err(o->yt, nm, err, E_CONFIG,
-					  "column '%s' appears twice",
-					  nm->value);
-				goto cleanup;
-			}
-		if (ty && (ty->type != Y_SCALAR ||
-			   (strcmp(ty->value, "number") &&
-			    strcmp(ty->value, "string")))) {
-			ynode_err(o->yt, ty, err, E_CONFIG,
-				  "type: is string or number");
-			goto cleanup;
-		}
-		o->cols[i].name = nm->value;
-		o->cols[i].number = ty && !strcmp(ty->value, "number");
-		o->cols[i].attr = o->fmt == OB_XML && nm->value[0] == '@';
-		o->cols[i].line = v->line;
-		o->cols[i].col = v->col;
-		ob_scope_rows(o, &sc, v);
-		if (expr_compile(&o->pool, &sc, v->value, v->len, 0,
-				 &o->cols[i].e, err))
-			goto cleanup;
-		o->ncols++;
-	}
-	if (o->fmt == OB_XML && ob_xml_load(o, root, err))
+	if (ob_load_csv(o, root, err) || ob_load_columns(o, root, err) ||
+	    (o->fmt == OB_XML && ob_xml_load(o, root, err)))
 		goto cleanup;
 	*out = o;
 	o = NULL;

@@ -39,9 +39,6 @@ const char *outbound_format(const struct outbound *o);
 /* The row fields of the mapping's kind (see above), *n of them; for
  * naming a row's values in a reject file. */
 const char *const *outbound_fields(const struct outbound *o, size_t *n);
-/* Decodes one UTF-8 character at s (n >= 1 bytes) the way the writers
- * check values: its length with *cp set, or 0 when not valid UTF-8. */
-size_t outbound_utf8(const unsigned char *s, size_t n, unsigned *cp);
 /* SHA-256 (hex) of the file as compiled. */
 const char *outbound_sha256(const struct outbound *o);
 /* What a document's envelope needs: EDI interchange headers and trailers,

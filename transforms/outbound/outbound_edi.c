@@ -137,18 +137,7 @@ static int check_keys(struct outbound *o, const struct ynode *m,
 		      const char *const *known, const char *what,
 		      struct err *err)
 {
-	size_t i, j;
-
-	for (i = 0; i < m->n; i += 2) {
-		for (j = 0; known[j] && strcmp(known[j], m->items[i]->value);
-		     j++)
-			;
-		if (!known[j])
-			return ynode_err(o->yt, m->items[i], err, E_CONFIG,
-					 "unknown key '%s' in %s",
-					 m->items[i]->value, what);
-	}
-	return 0;
+	return ynode_check_keys(o->yt, m, known, what, 0, err);
 }
 
 static int env_x12(struct outbound *o, const struct ynode *env,
@@ -803,7 +792,7 @@ static int put_value(struct ew *w, const char *s, size_t n)
 			i++;
 			continue;
 		}
-		if (!(l = ob_utf8((const unsigned char *)s + i, n - i, &cp)))
+		if (!(l = utf8_char((const unsigned char *)s + i, n - i, &cp)))
 			return val_err(w, s, n, "is not valid UTF-8");
 		if (d->charset[3] == 'A' || d->charset[3] == 'B')
 			return val_err(w, s, n,

@@ -7,6 +7,7 @@
 #include "outbound.h"
 
 #include "lib/io.h"
+#include "lib/utf8.h"
 #include "lib/ytree.h"
 #include "transforms/model/dt.h"
 #include "transforms/mapping/expr.h"
@@ -138,10 +139,6 @@ void ob_rt_init(struct expr_rt *rt, struct ob_row *row, struct arena *a);
 void ob_envvals(const struct outbound_env *env, struct ob_envvals *ev);
 /* Names a row for messages: "sku 'X'" (and ", location 'Y'"). */
 void ob_row_name(const struct ob_row *r, char *out, size_t n);
-
-/* Decodes one UTF-8 character at s (n bytes); returns its length (>= 1)
- * with *cp set, or 0 when the bytes are not valid UTF-8. */
-size_t ob_utf8(const unsigned char *s, size_t n, unsigned *cp);
 
 /* outbound_edi.c */
 int ob_edi_load(struct outbound *o, const struct ynode *root, int edifact,

@@ -188,7 +188,7 @@ static int xml_text(struct xw *w, const char *s, size_t n, int attr,
 		const char *bad = NULL;
 
 		if (c >= 0x80) {
-			if (!(l = ob_utf8((const unsigned char *)s + i, n - i,
+			if (!(l = utf8_char((const unsigned char *)s + i, n - i,
 					  &cp)))
 				bad = "is not valid UTF-8";
 			else if (cp == 0xFFFE || cp == 0xFFFF)
