@@ -15,23 +15,18 @@
 #   - with --log-format json every stderr line is a JSON object.
 # usage: tests/e2e/airflow_cmds.sh BINARY   prints "N passed, N failed, N skipped"
 set -u
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
+t_init "$1"
+SRC=$SRCDIR
 DAG=$SRC/ops/airflow/stockpipe_dag.py
-pass=0 fail=0 skipped=0
-ok()   { pass=$((pass + 1)); echo "ok   $*"; }
-bad()  { fail=$((fail + 1)); echo "FAIL $*"; }
-skip() { skipped=$((skipped + 1)); echo "skip $*"; }
-san_clean() { ! grep -qE 'runtime error:|AddressSanitizer|LeakSanitizer' "$@"; }
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sp-airflow.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+TMP=$T_TMP
 export STOCKPIPE_NOW=2026-11-20T06:00:00Z
 unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG STOCKPIPE_CONFIG STOCKPIPE_BIN
 
 if ! command -v python3 >/dev/null || ! python3 -c 'import yaml' 2>/dev/null; then
 	skip "python3 with PyYAML is not installed"
-	echo "$pass passed, $fail failed, $skipped skipped"
+	t_done
 	exit 0
 fi
 
@@ -41,22 +36,20 @@ setup() {
 	cp -R "$SRC/samples" "$1/samples"
 	cp -R "$SRC/mappings" "$1/mappings"
 }
-outputs() { (cd "$1/out" && find . -type f | sort); }
-db() { sqlite3 "$1/state/state.db" "$2" 2>/dev/null; }
 cmd_of() { # cmd_of CONFIG TASK: the DAG's command for TASK
 	python3 "$DAG" --bin "$BIN" --config "$1" --print-commands | awk -F'\t' -v t="$2" '$1 == t { print $4 }'
 }
 
 python3 -c 'import py_compile, sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)' \
-	"$DAG" "$TMP/dag.pyc" 2>"$TMP/pyc.err" && ok "the DAG file compiles" ||
-	{ bad "py_compile"; cat "$TMP/pyc.err"; }
+	"$DAG" "$TMP/dag.pyc" 2>"$TMP/pyc.err" && pass "the DAG file compiles" ||
+	{ fail "py_compile"; cat "$TMP/pyc.err"; }
 
 want="0:success 1:success 99:skipped 75:up_for_retry 78:failed 64:failed 70:failed"
 got=""
 for p in $want; do
 	got="$got ${p%%:*}:$(python3 "$DAG" --outcome "${p%%:*}")"
 done
-[ "$got" = " $want" ] && ok "exit-code policy: $want" || bad "exit-code policy: got$got"
+[ "$got" = " $want" ] && pass "exit-code policy: $want" || fail "exit-code policy: got$got"
 
 # Plain run, for comparison.
 C=$TMP/clean
@@ -69,9 +62,9 @@ export STOCKPIPE_STATE_DIR=$A/state STOCKPIPE_OUT=$A/out
 python3 "$DAG" --bin "$BIN" --config "$A/samples/stockpipe.yaml" --print-commands >"$TMP/cmds.tsv"
 n=$(wc -l <"$TMP/cmds.tsv")
 # 4 sources x 3 + 3 targets x 2 + finish
-[ "$n" = 22 ] && ok "the DAG has 22 tasks for the demo (5 sources, 3 targets)" || { bad "DAG has $n tasks"; cat "$TMP/cmds.tsv"; }
+[ "$n" = 22 ] && pass "the DAG has 22 tasks for the demo (5 sources, 3 targets)" || { fail "DAG has $n tasks"; cat "$TMP/cmds.tsv"; }
 awk -F'\t' '{ print $4 }' "$TMP/cmds.tsv" | grep -v -- "^$BIN -c " | grep -q . &&
-	bad "a DAG command does not run the binary with the config" || ok "every task runs the binary with the config"
+	fail "a DAG command does not run the binary with the config" || pass "every task runs the binary with the config"
 
 # Every command, run by hand once in DAG order: exit codes the policy
 # knows, stderr in JSON lines.
@@ -82,8 +75,8 @@ while IFS="$(printf '\t')" read -r task ups rule cmd; do
 	rc=$?
 	case $rc in 0 | 1 | 99) ;; *) bad_rc="$bad_rc $task:$rc" ;; esac
 done <"$TMP/cmds.tsv"
-[ -z "$bad_rc" ] && ok "every DAG command runs against the demo (exit 0, 1 or 99)" || bad "DAG commands:$bad_rc"
-python3 - "$TMP/json.err" <<'PY' && ok "--log-format json: every stderr line is a JSON object with ts, level" || bad "stderr is not JSON lines"
+[ -z "$bad_rc" ] && pass "every DAG command runs against the demo (exit 0, 1 or 99)" || fail "DAG commands:$bad_rc"
+python3 - "$TMP/json.err" <<'PY' && pass "--log-format json: every stderr line is a JSON object with ts, level" || fail "stderr is not JSON lines"
 import json, sys
 n = 0
 for line in open(sys.argv[1], encoding="utf-8"):
@@ -92,13 +85,13 @@ for line in open(sys.argv[1], encoding="utf-8"):
     n += 1
 assert n > 10, n
 PY
-grep -q '"event":"report"' "$TMP/json.err" && ok "the run report is one JSON event" || bad "no report event in JSON logs"
+grep -q '"event":"report"' "$TMP/json.err" && pass "the run report is one JSON event" || fail "no report event in JSON logs"
 same=1
 for f in $(outputs "$C"); do cmp -s "$C/out/$f" "$A/out/$f" || same=0; done
-[ $same = 1 ] && ok "hand-run DAG commands deliver byte-identical files" || bad "hand-run DAG commands: deliveries differ"
+[ $same = 1 ] && pass "hand-run DAG commands deliver byte-identical files" || fail "hand-run DAG commands: deliveries differ"
 [ "$(db "$A" "select count(*) || ' ' || min(status) from runs")" = "1 done" ] &&
-	ok "the tasks make up one run, finished by the last task" ||
-	bad "runs after the DAG commands: $(db "$A" "select run_id, status from runs")"
+	pass "the tasks make up one run, finished by the last task" ||
+	fail "runs after the DAG commands: $(db "$A" "select run_id, status from runs")"
 
 # The scheduler simulation: trigger rules and retries, on a fresh copy.
 B=$TMP/b
@@ -107,23 +100,23 @@ export STOCKPIPE_STATE_DIR=$B/state STOCKPIPE_OUT=$B/out
 python3 "$DAG" --bin "$BIN" --config "$B/samples/stockpipe.yaml" --simulate >"$TMP/sim1.out" 2>&1
 rc=$?
 [ $rc = 0 ] && [ "$(grep -c " success " "$TMP/sim1.out")" = 22 ] &&
-	ok "first DAG run: all 22 tasks succeed" || { bad "first DAG run (exit $rc)"; cat "$TMP/sim1.out"; }
+	pass "first DAG run: all 22 tasks succeed" || { fail "first DAG run (exit $rc)"; cat "$TMP/sim1.out"; }
 same=1
 [ "$(outputs "$B")" = "$(outputs "$C")" ] || same=0
 for f in $(outputs "$C"); do cmp -s "$C/out/$f" "$B/out/$f" || same=0; done
-[ $same = 1 ] && ok "DAG deliveries are byte-identical to a plain run's" || { bad "DAG deliveries differ"; outputs "$B"; }
-grep -q '^finish success 1$' "$TMP/sim1.out" && ok "finish reports the rejects (exit 1, a success)" || bad "finish line: $(grep finish "$TMP/sim1.out")"
+[ $same = 1 ] && pass "DAG deliveries are byte-identical to a plain run's" || { fail "DAG deliveries differ"; outputs "$B"; }
+grep -q '^finish success 1$' "$TMP/sim1.out" && pass "finish reports the rejects (exit 1, a success)" || fail "finish line: $(grep finish "$TMP/sim1.out")"
 python3 "$DAG" --bin "$BIN" --config "$B/samples/stockpipe.yaml" --simulate >"$TMP/sim2.out" 2>&1
 rc=$?
 if [ $rc = 0 ] && ! grep -q ' success ' "$TMP/sim2.out" && grep -q '^fetch_stores skipped 99$' "$TMP/sim2.out" &&
 	grep -q '^map_stores skipped -$' "$TMP/sim2.out" && grep -q '^finish skipped 99$' "$TMP/sim2.out"; then
-	ok "second DAG run: nothing new, every task skipped"
+	pass "second DAG run: nothing new, every task skipped"
 else
-	bad "second DAG run (exit $rc)"; cat "$TMP/sim2.out"
+	fail "second DAG run (exit $rc)"; cat "$TMP/sim2.out"
 fi
-[ "$(outputs "$B")" = "$(outputs "$C")" ] && ok "second DAG run delivers nothing" || bad "second DAG run delivered"
-[ "$(db "$B" "select count(*) from runs where status = 'done'")" = 2 ] && ok "two DAG runs, two finished stockpipe runs" ||
-	bad "runs: $(db "$B" "select run_id, status from runs")"
+[ "$(outputs "$B")" = "$(outputs "$C")" ] && pass "second DAG run delivers nothing" || fail "second DAG run delivered"
+[ "$(db "$B" "select count(*) from runs where status = 'done'")" = 2 ] && pass "two DAG runs, two finished stockpipe runs" ||
+	fail "runs: $(db "$B" "select run_id, status from runs")"
 
 # Failures the policy must tell apart.
 D=$TMP/d
@@ -133,8 +126,8 @@ eval "$(cmd_of "$D/samples/stockpipe.yaml" fetch_stores)" >/dev/null 2>&1
 eval "$(cmd_of "$D/samples/stockpipe.yaml" render_webshop)" >/dev/null 2>"$TMP/held.err"
 rc=$?
 [ $rc = 75 ] && [ "$(python3 "$DAG" --outcome $rc)" = up_for_retry ] && grep -q 'targets held' "$TMP/held.err" &&
-	ok "render before the loads: targets held, exit 75, retried" || { bad "render before loads: exit $rc"; tail -3 "$TMP/held.err"; }
-[ -z "$(outputs "$D")" ] && ok "nothing delivered while held" || bad "delivered while held"
+	pass "render before the loads: targets held, exit 75, retried" || { fail "render before loads: exit $rc"; tail -3 "$TMP/held.err"; }
+[ -z "$(outputs "$D")" ] && pass "nothing delivered while held" || fail "delivered while held"
 if command -v flock >/dev/null; then
 	F=$TMP/f
 	setup "$F"
@@ -151,7 +144,7 @@ if command -v flock >/dev/null; then
 	rc=$?
 	wait $holder 2>/dev/null
 	[ $rc = 75 ] && [ "$(python3 "$DAG" --outcome $rc)" = up_for_retry ] &&
-		ok "lock held by another run: exit 75, retried" || bad "lock held: exit $rc"
+		pass "lock held by another run: exit 75, retried" || fail "lock held: exit $rc"
 else
 	skip "flock(1) missing"
 fi
@@ -165,8 +158,7 @@ eval "$(cmd_of "$E/samples/stockpipe.yaml" fetch_stores)" >/dev/null 2>&1
 eval "$(cmd_of "$E/samples/stockpipe.yaml" map_stores)" >/dev/null 2>&1
 rc=$?
 [ $rc = 78 ] && [ "$(python3 "$DAG" --outcome $rc)" = failed ] &&
-	ok "broken mapping: exit 78, failed without retry" || bad "broken mapping: exit $rc"
-san_clean "$TMP/json.err" "$TMP/held.err" || bad "sanitizer report"
+	pass "broken mapping: exit 78, failed without retry" || fail "broken mapping: exit $rc"
+t_san_clean "$TMP/json.err" "$TMP/held.err" || fail "sanitizer report"
 
-echo "$pass passed, $fail failed, $skipped skipped"
-[ $fail = 0 ]
+t_done

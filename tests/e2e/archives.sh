@@ -6,15 +6,11 @@
 # folder, and the good members of the same run are still loaded.
 # usage: tests/e2e/archives.sh BINARY
 set -u
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
+t_init "$1"
+SRC=$SRCDIR
 GOLD=$SRC/tests/e2e/golden
-pass=0 fail=0 skipped=0
-ok()   { pass=$((pass + 1)); echo "ok   $*"; }
-bad()  { fail=$((fail + 1)); echo "FAIL $*"; }
-skip() { skipped=$((skipped + 1)); echo "skip $*"; }
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sp-arch.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+TMP=$T_TMP
 export STOCKPIPE_NOW=2026-11-20T06:00:00Z
 unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG
 
@@ -62,20 +58,20 @@ z.close()
 PY
 sp "$A" run >"$TMP/a.out" 2>&1
 rc=$?
-[ $rc = 1 ] && ok "zip with bad members: exit 1" || { bad "zip run exit $rc"; tail -20 "$TMP/a.out"; }
+[ $rc = 1 ] && pass "zip with bad members: exit 1" || { fail "zip run exit $rc"; tail -20 "$TMP/a.out"; }
 grep -q "stores.zip: member '../../canary_slip.csv' refused: member path contains '..'" "$TMP/a.out" &&
-	ok "zip slip member refused with archive, member and reason" || bad "zip slip not reported"
+	pass "zip slip member refused with archive, member and reason" || fail "zip slip not reported"
 grep -q "stores.zip: member '/tmp/canary_abs.csv' refused: absolute member path" "$TMP/a.out" &&
-	ok "absolute member refused" || bad "absolute member not reported"
+	pass "absolute member refused" || fail "absolute member not reported"
 [ ! -e "$TMP/canary_slip.csv" ] && [ ! -e "$A/canary_slip.csv" ] && [ ! -e /tmp/canary_abs.csv ] &&
-	ok "nothing written outside the state folder" || bad "a canary escaped"
+	pass "nothing written outside the state folder" || fail "a canary escaped"
 q=$(sqlite3 "$A/state/state.db" "select count(*) from units where stage='map' and state=5")
-[ "$q" = 2 ] && ok "the two bad members are quarantined units" || bad "quarantined map units: $q"
+[ "$q" = 2 ] && pass "the two bad members are quarantined units" || fail "quarantined map units: $q"
 # The good members carry the same data as the plain demo files: the
 # webshop snapshot must be byte-identical to the plain-file golden.
 f=$A/out/webshop/webshop_stock_1_20261120T060000Z.csv
 cmp -s "$f" "$GOLD/webshop_stock_1_20261120T060000Z.csv" &&
-	ok "good members loaded: webshop snapshot equals the golden" || bad "webshop snapshot from zip differs"
+	pass "good members loaded: webshop snapshot equals the golden" || fail "webshop snapshot from zip differs"
 # The same failing run with --log-format json: every stderr line is a JSON
 # object, the refused members included (they were written past log_msg).
 A2=$TMP/a2
@@ -83,7 +79,7 @@ setup "$A2"
 cp "$A/samples/drop/stores/stores.zip" "$A2/samples/drop/stores/"
 sp "$A2" --log-format json run >/dev/null 2>"$TMP/a2.err"
 rc=$?
-python3 - "$TMP/a2.err" <<'PY' && [ $rc = 1 ] && ok "--log-format json, failing run: every stderr line is JSON, refused members included" || { bad "--log-format json stderr (exit $rc)"; head -5 "$TMP/a2.err"; }
+python3 - "$TMP/a2.err" <<'PY' && [ $rc = 1 ] && pass "--log-format json, failing run: every stderr line is JSON, refused members included" || { fail "--log-format json stderr (exit $rc)"; head -5 "$TMP/a2.err"; }
 import json, sys
 lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
 assert lines
@@ -91,7 +87,7 @@ objs = [json.loads(l) for l in lines]
 assert any("member '../../canary_slip.csv' refused" in o.get("msg", "") for o in objs)
 PY
 grep -q 'stores.zip!daily/stock_F012_20261120.csv:9:3:' "$TMP/a.out" &&
-	ok "rejects inside a member name archive!member:line:col" || bad "member reject location"
+	pass "rejects inside a member name archive!member:line:col" || fail "member reject location"
 
 # inspect: the analyst's look at the same zip, without state or mapping.
 "$BIN" inspect "$A/samples/drop/stores/stores.zip" >"$TMP/insp.out" 2>&1
@@ -99,21 +95,21 @@ rc=$?
 [ $rc = 1 ] && grep -q "daily/stock_F012_20261120.csv .* csv *accepted" "$TMP/insp.out" &&
 	grep -q "../../canary_slip.csv .*refused: member path contains '..'" "$TMP/insp.out" &&
 	grep -q "4 members, 2 would be refused" "$TMP/insp.out" &&
-	ok "inspect lists members with format and verdict" || { bad "inspect zip (exit $rc)"; cat "$TMP/insp.out"; }
+	pass "inspect lists members with format and verdict" || { fail "inspect zip (exit $rc)"; cat "$TMP/insp.out"; }
 "$BIN" inspect --json "$A/samples/drop/stores/stores.zip" | python3 -c '
 import json, sys
 d = json.loads(sys.stdin.read())
 assert d["format"] == "archive" and d["archive"] == "zip" and d["valid"] is False
 assert [m["accepted"] for m in d["members"]] == [True, True, False, False]
-' && ok "inspect --json on an archive parses" || bad "inspect --json archive"
+' && pass "inspect --json on an archive parses" || fail "inspect --json archive"
 x=$(ls "$SRC"/samples/xml/ubl/*.xml | head -1)
 "$BIN" inspect "$x" >"$TMP/insx.out" 2>&1 && grep -q '^  root: ' "$TMP/insx.out" &&
-	ok "inspect reads an XML file (root, namespace, counts)" || { bad "inspect xml"; cat "$TMP/insx.out"; }
+	pass "inspect reads an XML file (root, namespace, counts)" || { fail "inspect xml"; cat "$TMP/insx.out"; }
 printf '<?xml version="1.0"?>\n<a>\n<b>x</b>\n<b>' >"$TMP/trunc.xml"
 "$BIN" inspect "$TMP/trunc.xml" >"$TMP/inst.out" 2>&1
 rc=$?
 [ $rc = 1 ] && grep -qE 'trunc.xml:[0-9]+:[0-9]+:' "$TMP/inst.out" &&
-	ok "inspect gives an XML error with line and column" || { bad "inspect truncated xml (exit $rc)"; cat "$TMP/inst.out"; }
+	pass "inspect gives an XML error with line and column" || { fail "inspect truncated xml (exit $rc)"; cat "$TMP/inst.out"; }
 
 # ---- tar.gz with links and a device -----------------------------------------
 B=$TMP/b
@@ -132,13 +128,13 @@ t.close()
 PY
 sp "$B" run >"$TMP/b.out" 2>&1
 rc=$?
-[ $rc = 1 ] && ok "tar.gz with links: exit 1" || { bad "tar run exit $rc"; tail "$TMP/b.out"; }
-grep -q "member 'd' refused: symbolic link" "$TMP/b.out" && ok "symlink member refused" || bad "symlink not refused"
-grep -q "member 'passwd.csv' refused: hard link" "$TMP/b.out" && ok "hard link member refused" || bad "hard link not refused"
-grep -q "member 'fifo.csv' refused: not a regular file" "$TMP/b.out" && ok "fifo member refused" || bad "fifo not refused"
-[ ! -e /tmp/evil.csv ] && ok "write through the symlink did not escape" || { bad "/tmp/evil.csv written"; rm -f /tmp/evil.csv; }
+[ $rc = 1 ] && pass "tar.gz with links: exit 1" || { fail "tar run exit $rc"; tail "$TMP/b.out"; }
+grep -q "member 'd' refused: symbolic link" "$TMP/b.out" && pass "symlink member refused" || fail "symlink not refused"
+grep -q "member 'passwd.csv' refused: hard link" "$TMP/b.out" && pass "hard link member refused" || fail "hard link not refused"
+grep -q "member 'fifo.csv' refused: not a regular file" "$TMP/b.out" && pass "fifo member refused" || fail "fifo not refused"
+[ ! -e /tmp/evil.csv ] && pass "write through the symlink did not escape" || { fail "/tmp/evil.csv written"; rm -f /tmp/evil.csv; }
 n=$(ls "$B/out/webshop" | grep -c webshop_stock)
-[ "$n" = 1 ] && ok "good tar members delivered" || bad "tar deliveries: $n"
+[ "$n" = 1 ] && pass "good tar members delivered" || fail "tar deliveries: $n"
 
 # ---- bombs, nesting, encryption, corruption -------------------------------
 C=$TMP/c
@@ -173,25 +169,25 @@ ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4 \
 	STOCKPIPE_OUT="$C/out" /usr/bin/time -f '%e %M' -o "$TMP/c.time" \
 	"$BIN" -c "$C/samples/stockpipe.yaml" --state-dir "$C/state" run >"$TMP/c.out" 2>&1
 rc=$?
-[ $rc = 1 ] && ok "hostile archives: exit 1, the run goes on" || { bad "hostile run exit $rc"; tail -20 "$TMP/c.out"; }
-grep -q "rows.csv.gz.*decompression bomb" "$TMP/c.out" && ok "gzip bomb refused as a decompression bomb" || bad "gzip bomb not refused"
-grep -q "zeros.gz.*0 members" "$TMP/c.out" && ok "a gzip of zeros reads as an empty archive" || bad "zeros.gz"
+[ $rc = 1 ] && pass "hostile archives: exit 1, the run goes on" || { fail "hostile run exit $rc"; tail -20 "$TMP/c.out"; }
+grep -q "rows.csv.gz.*decompression bomb" "$TMP/c.out" && pass "gzip bomb refused as a decompression bomb" || fail "gzip bomb not refused"
+grep -q "zeros.gz.*0 members" "$TMP/c.out" && pass "a gzip of zeros reads as an empty archive" || fail "zeros.gz"
 read -r secs kb < <(tail -n 1 "$TMP/c.time")
-[ "${kb:-999999}" -lt 65536 ] && ok "peak RSS with the bombs: $((kb / 1024)) MiB (< 64), ${secs}s" || bad "peak RSS $kb KiB"
-grep -q "member 'level2.zip' refused: archive inside an archive" "$TMP/c.out" && ok "nested archive refused" || bad "nested archive not refused"
+[ "${kb:-999999}" -lt 65536 ] && pass "peak RSS with the bombs: $((kb / 1024)) MiB (< 64), ${secs}s" || fail "peak RSS $kb KiB"
+grep -q "member 'level2.zip' refused: archive inside an archive" "$TMP/c.out" && pass "nested archive refused" || fail "nested archive not refused"
 if command -v zip >/dev/null; then
 	grep -q "locked.zip: member 'stock_F012_20261120.csv' refused: encrypted member" "$TMP/c.out" &&
-		ok "encrypted member refused" || bad "encrypted member not refused"
+		pass "encrypted member refused" || fail "encrypted member not refused"
 else
 	skip "zip(1) not installed: encrypted-member test"
 fi
 grep -q "broken.zip" "$TMP/c.out" && grep -q "QUARANTINED stores 'broken.zip'" "$TMP/c.out" &&
-	ok "corrupt archive quarantined whole" || bad "corrupt archive not quarantined"
-[ -f "$C/state/quarantine/stores/broken.zip" ] && ok "corrupt archive kept in quarantine/" || bad "no quarantine copy"
+	pass "corrupt archive quarantined whole" || fail "corrupt archive not quarantined"
+[ -f "$C/state/quarantine/stores/broken.zip" ] && pass "corrupt archive kept in quarantine/" || fail "no quarantine copy"
 loaded=$(sqlite3 "$C/state/state.db" "select count(*) from stock_events where file = 'stock_F027_20261120.csv'")
-[ "${loaded:-0}" -gt 5 ] && ok "the plain file next to them is loaded ($loaded records)" || bad "plain file not loaded"
+[ "${loaded:-0}" -gt 5 ] && pass "the plain file next to them is loaded ($loaded records)" || fail "plain file not loaded"
 du=$(du -sm "$C/state/work" 2>/dev/null | cut -f1)
-[ "${du:-0}" -lt 200 ] && ok "work folder stayed small (${du} MiB)" || bad "work folder ${du} MiB"
+[ "${du:-0}" -lt 200 ] && pass "work folder stayed small (${du} MiB)" || fail "work folder ${du} MiB"
 
 # ---- a single gzip file --------------------------------------------------
 E=$TMP/e
@@ -207,7 +203,7 @@ PY
 sp "$E" run >"$TMP/e.out" 2>&1
 rc=$?
 [ $rc = 1 ] && cmp -s "$E/out/webshop/webshop_stock_1_20261120T060000Z.csv" "$GOLD/webshop_stock_1_20261120T060000Z.csv" &&
-	ok "a .gz file is one document; snapshot equals the golden" || { bad "gz run exit $rc"; tail "$TMP/e.out"; }
+	pass "a .gz file is one document; snapshot equals the golden" || { fail "gz run exit $rc"; tail "$TMP/e.out"; }
 
 # ---- mixed formats in one zip, mappings chosen by sniffed content -------
 F=$TMP/f
@@ -240,8 +236,8 @@ xml_n=$(sqlite3 "$F/state/state.db" "select count(*) from stock_events where fil
 x12_n=$(sqlite3 "$F/state/state.db" "select count(*) from stock_events where file = 'mixed.zip!edi/inventory.x12'")
 [ $rc = 1 ] && [ "${csv_n:-0}" -gt 5 ] && [ "${xml_n:-0}" -gt 3 ] && [ "${x12_n:-0}" -gt 1 ] &&
 	grep -q "mixed.zip: member '../escape.csv' refused" "$TMP/f.out" &&
-	ok "zip with CSV, X12 and XML members: all loaded by sniffed format ($csv_n + $x12_n + $xml_n records), '..' member quarantined, exit 1" ||
-	{ bad "mixed zip (exit $rc, csv $csv_n, x12 $x12_n, xml $xml_n)"; tail -20 "$TMP/f.out"; }
+	pass "zip with CSV, X12 and XML members: all loaded by sniffed format ($csv_n + $x12_n + $xml_n records), '..' member quarantined, exit 1" ||
+	{ fail "mixed zip (exit $rc, csv $csv_n, x12 $x12_n, xml $xml_n)"; tail -20 "$TMP/f.out"; }
 
 # ---- real archives written by others (skipped when absent) --------------
 SHARED=$SRC/../shared/data/archives
@@ -249,7 +245,7 @@ if [ -d "$SHARED" ]; then
 	"$BIN" inspect --json "$SHARED/nantic_huge_file2_edifact_REPACKAGED.tar.gz" "$SHARED/ubltr_1.2.1_paketi_turkish_ubl_samples.zip" \
 		>"$TMP/shared.json" 2>"$TMP/shared.err"
 	rc=$?
-	python3 - "$TMP/shared.json" <<'PY' && [ $rc = 0 ] && ok "shared corpus archives read: a 222:1 EDIFACT tar.gz (under the ratio grace) and a 53-member UBL-TR zip" || { bad "shared corpus archives (exit $rc)"; cat "$TMP/shared.err"; }
+	python3 - "$TMP/shared.json" <<'PY' && [ $rc = 0 ] && pass "shared corpus archives read: a 222:1 EDIFACT tar.gz (under the ratio grace) and a 53-member UBL-TR zip" || { fail "shared corpus archives (exit $rc)"; cat "$TMP/shared.err"; }
 import json, sys
 docs = [json.loads(l) for l in open(sys.argv[1])]
 a, b = docs
@@ -281,8 +277,7 @@ sp "$G" run >"$TMP/g.out" 2>&1
 rc=$?
 [ $rc = 1 ] && grep -q "flood100k.zip.*more than 1000 members" "$TMP/g.out" &&
 	[ "$(sqlite3 "$G/state/state.db" "select count(*) from stock_events where file = 'stock_F027_20261120.csv'")" -gt 5 ] &&
-	ok "100000 empty members refused at the limit; the plain file next to it is loaded" ||
-	{ bad "100k member flood (exit $rc)"; tail "$TMP/g.out"; }
+	pass "100000 empty members refused at the limit; the plain file next to it is loaded" ||
+	{ fail "100k member flood (exit $rc)"; tail "$TMP/g.out"; }
 
-echo "$pass passed, $fail failed, $skipped skipped"
-[ $fail = 0 ]
+t_done

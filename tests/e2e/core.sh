@@ -7,18 +7,12 @@
 #   then resume) when the binary has test hooks.
 # usage: tests/e2e/core.sh BINARY      prints "N passed, N failed, N skipped"
 set -u
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
+t_init "$1"
+SRC=$SRCDIR
 GOLD=$SRC/tests/e2e/golden
-pass=0 fail=0 skipped=0
-ok()   { pass=$((pass + 1)); echo "ok   $*"; }
-bad()  { fail=$((fail + 1)); echo "FAIL $*"; }
-skip() { skipped=$((skipped + 1)); echo "skip $*"; }
-# Any sanitizer report in a command's stderr fails the test that ran it.
-san_clean() { ! grep -qE 'runtime error:|AddressSanitizer|LeakSanitizer' "$1"; }
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sp-e2e.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+TMP=$T_TMP
 export STOCKPIPE_NOW=2026-11-20T06:00:00Z
 unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG STOCKPIPE_CONFIG
 
@@ -35,20 +29,19 @@ sp() { # sp DIR ARGS... : run stockpipe on the copy in DIR
 	STOCKPIPE_STATE_DIR="$d/state" STOCKPIPE_OUT="$d/out" \
 		"$BIN" -c "$d/samples/stockpipe.yaml" "$@"
 }
-outputs() { (cd "$1/out" && find . -type f | sort); }
 
 # ---- first run ------------------------------------------------------------
 A=$TMP/a
 setup "$A"
 sp "$A" check >"$TMP/check.out" 2>&1
 rc=$?
-[ $rc = 0 ] && ok "check accepts the sample config" || { bad "check exit $rc"; cat "$TMP/check.out"; }
+[ $rc = 0 ] && pass "check accepts the sample config" || { fail "check exit $rc"; cat "$TMP/check.out"; }
 sp "$A" run >"$TMP/run1.out" 2>&1
 rc=$?
-[ $rc = 1 ] && ok "first run exits 1 (samples hold bad rows)" || { bad "first run exit $rc, expected 1"; cat "$TMP/run1.out"; }
-san_clean "$TMP/run1.out" && ok "first run sanitizer clean" || bad "sanitizer report in first run"
+[ $rc = 1 ] && pass "first run exits 1 (samples hold bad rows)" || { fail "first run exit $rc, expected 1"; cat "$TMP/run1.out"; }
+t_san_clean "$TMP/run1.out" && pass "first run sanitizer clean" || fail "sanitizer report in first run"
 n=$(outputs "$A" | wc -l)
-[ "$n" = 3 ] && ok "three target files delivered" || { bad "expected 3 delivered files, got $n"; outputs "$A"; }
+[ "$n" = 3 ] && pass "three target files delivered" || { fail "expected 3 delivered files, got $n"; outputs "$A"; }
 
 # Golden deliveries, byte for byte. Names carry run id 1 and the pinned
 # clock; the content must not depend on anything but the inputs.
@@ -57,11 +50,11 @@ for f in webshop/webshop_stock_1_20261120T060000Z.csv \
 	webshop/items_1_20261120T060000Z.csv; do
 	g=$GOLD/$(basename "$f")
 	if [ ! -f "$A/out/$f" ]; then
-		bad "missing delivery $f"
+		fail "missing delivery $f"
 	elif cmp -s "$A/out/$f" "$g"; then
-		ok "delivery $f matches golden"
+		pass "delivery $f matches golden"
 	else
-		bad "delivery $f differs from golden"
+		fail "delivery $f differs from golden"
 		diff -u "$g" "$A/out/$f" | head -20
 	fi
 done
@@ -70,34 +63,34 @@ done
 rej=$(cat "$A"/state/rejects/1/*/*.jsonl 2>/dev/null)
 if echo "$rej" | grep -q '"_line":[0-9]' && echo "$rej" | grep -q '"field":"[a-z_]' &&
 	echo "$rej" | grep -q '"reason":"[a-z]'; then
-	ok "reject files carry line, field and reason"
+	pass "reject files carry line, field and reason"
 else
-	bad "reject files lack line/field/reason"
+	fail "reject files lack line/field/reason"
 	echo "$rej" | head -5
 fi
-grep -q 'rejects' "$TMP/run1.out" && ok "summary lists rejects" || bad "summary does not list rejects"
+grep -q 'rejects' "$TMP/run1.out" && pass "summary lists rejects" || fail "summary does not list rejects"
 # The sample store file has 'zwölf' as a quantity on line 9: named with
 # file:line:column, field and reason on stderr and in the reject file, the
 # row's raw text kept; the good rows of that file are loaded.
 grep -q "stock_F012_20261120.csv:9:3: field 'quantity': not a number: 'zwölf'" "$TMP/run1.out" &&
-	ok "stderr names the bad row: file:line:col, field, reason" ||
-	{ bad "stderr lacks the F012 line 9 reject"; grep -i 'zw' "$TMP/run1.out"; }
+	pass "stderr names the bad row: file:line:col, field, reason" ||
+	{ fail "stderr lacks the F012 line 9 reject"; grep -i 'zw' "$TMP/run1.out"; }
 grep -q '"_file":"stock_F012_20261120.csv","_line":9,"_col":3,"field":"quantity","reason":"field '"'"'quantity'"'"': not a number: '"'"'zwölf'"'"'","raw":"F012,KW-10006,zwölf,OK,2026-11-20 06:00"' "$A"/state/rejects/1/stores/*.jsonl &&
-	ok "reject file holds location, field, reason and the raw row" || bad "reject file content for F012 line 9"
+	pass "reject file holds location, field, reason and the raw row" || fail "reject file content for F012 line 9"
 good=$(sqlite3 "$A/state/state.db" "select count(*) from stock_events where file = 'stock_F012_20261120.csv'" 2>/dev/null)
-[ "${good:-0}" -gt 5 ] && ok "the good rows of the file with bad rows are loaded ($good)" || bad "good rows of F012 not loaded ($good)"
+[ "${good:-0}" -gt 5 ] && pass "the good rows of the file with bad rows are loaded ($good)" || fail "good rows of F012 not loaded ($good)"
 
 # ---- second run on the same drop ------------------------------------------
 before=$(outputs "$A")
 sp "$A" run >"$TMP/run2.out" 2>&1
 rc=$?
-[ $rc = 0 ] && ok "second run exits 0" || { bad "second run exit $rc"; cat "$TMP/run2.out"; }
-[ "$(outputs "$A")" = "$before" ] && ok "second run delivers nothing new" || bad "second run delivered files"
+[ $rc = 0 ] && pass "second run exits 0" || { fail "second run exit $rc"; cat "$TMP/run2.out"; }
+[ "$(outputs "$A")" = "$before" ] && pass "second run delivers nothing new" || fail "second run delivered files"
 grep -q ': 0 new files' "$TMP/run2.out" && ! grep -qE ': [1-9][0-9]* new file' "$TMP/run2.out" &&
-	ok "second run fetches nothing new" || bad "second run fetched files"
+	pass "second run fetches nothing new" || fail "second run fetched files"
 sp "$A" --skip-exit-code 99 run >/dev/null 2>&1
 rc=$?
-[ $rc = 99 ] && ok "--skip-exit-code when there is nothing to do" || bad "--skip-exit-code gave $rc"
+[ $rc = 99 ] && pass "--skip-exit-code when there is nothing to do" || fail "--skip-exit-code gave $rc"
 
 # ---- overlapping run -------------------------------------------------------
 if command -v flock >/dev/null; then
@@ -111,15 +104,15 @@ if command -v flock >/dev/null; then
 	kill "$holder" 2>/dev/null
 	wait "$holder" 2>/dev/null
 	[ $rc = 75 ] && [ $((end - start)) -lt 3 ] && grep -q 'holds the lock' "$TMP/overlap.out" &&
-		ok "overlapping run exits 75 at once" || { bad "overlapping run: exit $rc"; cat "$TMP/overlap.out"; }
+		pass "overlapping run exits 75 at once" || { fail "overlapping run: exit $rc"; cat "$TMP/overlap.out"; }
 else
 	skip "flock(1) not installed: overlapping-run test"
 fi
 
 # ---- runs / show -------------------------------------------------------------
-sp "$A" runs >"$TMP/runs.out" 2>&1 && grep -q 'done' "$TMP/runs.out" && ok "runs lists runs" || bad "runs"
+sp "$A" runs >"$TMP/runs.out" 2>&1 && grep -q 'done' "$TMP/runs.out" && pass "runs lists runs" || fail "runs"
 sp "$A" show 1 >"$TMP/show.out" 2>&1 && grep -q 'deliver' "$TMP/show.out" && grep -q 'sha256' "$TMP/show.out" &&
-	ok "show prints units and mapping hashes" || { bad "show"; head "$TMP/show.out"; }
+	pass "show prints units and mapping hashes" || { fail "show"; head "$TMP/show.out"; }
 
 # ---- analyst tools ----------------------------------------------------------
 M=$A/mappings/stores/store_stock_csv.yaml
@@ -127,26 +120,26 @@ IN=$(ls "$A"/samples/drop/stores/*.csv | head -1)
 "$BIN" map try --mapping "$M" --input "$IN" >"$TMP/try.out" 2>"$TMP/try.err"
 rc=$?
 { [ $rc = 0 ] || [ $rc = 1 ]; } && grep -q '"kind":"stock"' "$TMP/try.out" &&
-	ok "map try prints canonical records" || { bad "map try exit $rc"; head "$TMP/try.err"; }
+	pass "map try prints canonical records" || { fail "map try exit $rc"; head "$TMP/try.err"; }
 (cd "$A" && "$BIN" map test >"$TMP/mt.out" 2>&1)
 rc=$?
-[ $rc = 0 ] && ok "map test passes on the shipped mappings" || { bad "map test exit $rc"; tail "$TMP/mt.out"; }
+[ $rc = 0 ] && pass "map test passes on the shipped mappings" || { fail "map test exit $rc"; tail "$TMP/mt.out"; }
 exp=$(ls "$A"/mappings/stores/tests/*.jsonl 2>/dev/null | head -1)
 if [ -n "$exp" ]; then
 	sed -i '1s/"quantity":"[0-9.]*"/"quantity":"999"/' "$exp"
 	(cd "$A" && "$BIN" map test >"$TMP/mt2.out" 2>&1)
 	rc=$?
-	[ $rc = 1 ] && grep -q '999' "$TMP/mt2.out" && ok "map test shows a diff after a deliberate change" ||
-		{ bad "map test after change: exit $rc"; tail "$TMP/mt2.out"; }
+	[ $rc = 1 ] && grep -q '999' "$TMP/mt2.out" && pass "map test shows a diff after a deliberate change" ||
+		{ fail "map test after change: exit $rc"; tail "$TMP/mt2.out"; }
 	cp "$SRC/mappings/stores/tests/$(basename "$exp")" "$exp"
 else
-	bad "no golden test file under mappings/stores/tests"
+	fail "no golden test file under mappings/stores/tests"
 fi
 printf 'mapping: broken\ninput: { format: csv, header: true }\nrecords:\n  - kind: stock\n    fields:\n      sku: col(sku) | no_such_function\n' >"$TMP/broken.yaml"
 sp "$A" map check "$TMP/broken.yaml" >"$TMP/broken.out" 2>&1
 rc=$?
 [ $rc = 78 ] && grep -qE 'broken.yaml:[0-9]+:[0-9]+:' "$TMP/broken.out" &&
-	ok "a broken mapping is reported at file:line:column" || { bad "broken mapping: exit $rc"; cat "$TMP/broken.out"; }
+	pass "a broken mapping is reported at file:line:column" || { fail "broken mapping: exit $rc"; cat "$TMP/broken.out"; }
 
 # ---- rerun after a mapping fix ------------------------------------------------
 # The analyst decides store status RES means on_hand after all (the
@@ -159,20 +152,20 @@ inbox_before=$(find "$B/state/inbox" -type f | wc -l)
 web_before=$(ls "$B/out/webshop" | wc -l)
 sed -i 's/RES: *reserved/RES: on_hand/' "$B/mappings/stores/store_stock_csv.yaml"
 if cmp -s "$B/mappings/stores/store_stock_csv.yaml" "$SRC/mappings/stores/store_stock_csv.yaml"; then
-	bad "could not edit the store mapping (no 'RES: reserved')"
+	fail "could not edit the store mapping (no 'RES: reserved')"
 else
 	sp "$B" rerun 1 --from map --source stores >"$TMP/rerun.out" 2>&1
 	rc=$?
-	{ [ $rc = 0 ] || [ $rc = 1 ]; } && ok "rerun --from map exits $rc" || { bad "rerun exit $rc"; cat "$TMP/rerun.out"; }
-	[ "$(find "$B/state/inbox" -type f | wc -l)" = "$inbox_before" ] && ok "rerun fetched nothing" || bad "rerun fetched"
+	{ [ $rc = 0 ] || [ $rc = 1 ]; } && pass "rerun --from map exits $rc" || { fail "rerun exit $rc"; cat "$TMP/rerun.out"; }
+	[ "$(find "$B/state/inbox" -type f | wc -l)" = "$inbox_before" ] && pass "rerun fetched nothing" || fail "rerun fetched"
 	web_after=$(ls "$B/out/webshop" | wc -l)
-	[ "$web_after" = $((web_before + 1)) ] && ok "rerun delivered one corrected webshop snapshot" ||
-		{ bad "webshop files before $web_before after $web_after"; ls "$B/out/webshop"; }
+	[ "$web_after" = $((web_before + 1)) ] && pass "rerun delivered one corrected webshop snapshot" ||
+		{ fail "webshop files before $web_before after $web_after"; ls "$B/out/webshop"; }
 	new=$(ls -t "$B"/out/webshop/webshop_stock_* | head -1)
 	old=$(ls -tr "$B"/out/webshop/webshop_stock_* | head -1)
-	cmp -s "$new" "$old" && bad "corrected snapshot equals the old one" || ok "corrected snapshot differs from the first"
+	cmp -s "$new" "$old" && fail "corrected snapshot equals the old one" || pass "corrected snapshot differs from the first"
 	sp "$B" rerun 1 --from map --source stores >/dev/null 2>&1
-	[ "$(ls "$B/out/webshop" | wc -l)" = "$web_after" ] && ok "a second identical rerun delivers nothing" || bad "second rerun delivered again"
+	[ "$(ls "$B/out/webshop" | wc -l)" = "$web_after" ] && pass "a second identical rerun delivers nothing" || fail "second rerun delivered again"
 fi
 
 # ---- crash sweep -----------------------------------------------------------
@@ -183,7 +176,7 @@ if [ ! -s "$TMP/points" ]; then
 	skip "crash sweep: binary built without test hooks"
 else
 	total=$(wc -l <"$TMP/points")
-	ok "a clean run has $total durable operations (crash points)"
+	pass "a clean run has $total durable operations (crash points)"
 	crash_bad=0
 	for n in $(seq 1 "$total"); do
 		D=$TMP/crash
@@ -207,7 +200,7 @@ else
 			[ $rc -le 1 ] && break
 			[ $tries -ge 3 ] && break
 		done
-		san_clean "$TMP/resume.err" || { echo "  crash point $n: sanitizer"; crash_bad=$((crash_bad + 1)); }
+		t_san_clean "$TMP/resume.err" || { echo "  crash point $n: sanitizer"; crash_bad=$((crash_bad + 1)); }
 		if [ $rc -gt 1 ]; then
 			echo "  crash point $n: resume exit $rc"; sed 's/^/    /' "$TMP/resume.err" | tail -5
 			crash_bad=$((crash_bad + 1)); continue
@@ -231,9 +224,8 @@ else
 		ev0=$(sqlite3 "$C/state/state.db" "select count(*) from stock_events" 2>/dev/null)
 		[ "$ev" = "$ev0" ] || { echo "  crash point $n: $ev stock events, expected $ev0"; crash_bad=$((crash_bad + 1)); }
 	done
-	[ $crash_bad = 0 ] && ok "crash sweep: $total crash points, every resume byte-identical, no duplicates" ||
-		bad "crash sweep: $crash_bad problems over $total crash points"
+	[ $crash_bad = 0 ] && pass "crash sweep: $total crash points, every resume byte-identical, no duplicates" ||
+		fail "crash sweep: $crash_bad problems over $total crash points"
 fi
 
-echo "$pass passed, $fail failed, $skipped skipped"
-[ $fail = 0 ]
+t_done

@@ -6,13 +6,10 @@
 # stock changes (seeded), against a full target with the same rules.
 # usage: tests/e2e/delta.sh BINARY
 set -u
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-pass=0 fail=0
-ok()  { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sp-delta.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+. "$(dirname "$0")/lib.sh"
+t_init "$1"
+SRC=$SRCDIR
+TMP=$T_TMP
 unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG
 A=$TMP/a
 mkdir -p "$A/out/full" "$A/out/delta" "$A/drop" "$A/mappings"
@@ -93,7 +90,7 @@ for i in $(seq 1 "$runs"); do
 	sp "2026-11-20T$h:30:00Z"
 	rc=$?
 	if [ $rc -gt 1 ]; then
-		bad "run $i exit $rc"; cat "$TMP/run.out"; break
+		fail "run $i exit $rc"; cat "$TMP/run.out"; break
 	fi
 	d=$(ls "$A"/out/delta/delta_*.csv 2>/dev/null | sort -t_ -k2 -n | tail -1)
 	f=$(ls "$A"/out/full/full_*.csv 2>/dev/null | sort -t_ -k2 -n | tail -1)
@@ -111,17 +108,16 @@ for i in $(seq 1 "$runs"); do
 	fi
 done
 [ $broken = 0 ] && [ $checked = "$runs" ] &&
-	ok "full + every delta since = next full, over $checked runs ($deltas deliveries)" ||
-	bad "property broken in $broken of $checked runs"
+	pass "full + every delta since = next full, over $checked runs ($deltas deliveries)" ||
+	fail "property broken in $broken of $checked runs"
 [ "$deltas" -ge 2 ] && [ $rows_total -lt $((full_rows * deltas)) ] &&
-	ok "deltas are smaller than full snapshots ($rows_total rows in $deltas deltas; a full has $full_rows)" ||
-	bad "deltas not smaller ($rows_total rows in $deltas deltas, full $full_rows)"
+	pass "deltas are smaller than full snapshots ($rows_total rows in $deltas deltas; a full has $full_rows)" ||
+	fail "deltas not smaller ($rows_total rows in $deltas deltas, full $full_rows)"
 first=$(ls "$A"/out/delta/delta_*.csv | sort -t_ -k2 -n | head -1)
 cmp -s <(tail -n +2 "$first" | sort) <(tail -n +2 "$A/out/full/full_1.csv" | sort) &&
-	ok "the first delivery to a delta target is the full picture" || bad "first delta is not the full picture"
+	pass "the first delivery to a delta target is the full picture" || fail "first delta is not the full picture"
 n=$(ls "$A/out/delta" | wc -l)
 sp "2026-11-20T23:50:00Z"
 [ "$(ls "$A/out/delta" | wc -l)" = "$n" ] && grep -q 'delta' "$A/state/reports/run-$((runs + 1)).json" &&
-	ok "no change: no delta delivered" || bad "empty delta delivered"
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+	pass "no change: no delta delivered" || fail "empty delta delivered"
+t_done

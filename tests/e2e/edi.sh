@@ -10,14 +10,11 @@
 # content rejected; unreadable files quarantined.
 # usage: tests/e2e/edi.sh BINARY        (UPDATE_GOLDEN=1 rewrites goldens)
 set -u
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
+t_init "$1"
+SRC=$SRCDIR
 GOLD=$SRC/tests/e2e/golden/edi
-pass=0 fail=0 skipped=0
-ok()   { pass=$((pass + 1)); echo "ok   $*"; }
-bad()  { fail=$((fail + 1)); echo "FAIL $*"; }
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sp-edi.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+TMP=$T_TMP
 export STOCKPIPE_NOW=2026-11-20T06:00:00Z
 unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG
 
@@ -60,11 +57,11 @@ q() { sqlite3 "$A/state/state.db" "$1"; }
 compare() {
 	if [ "${UPDATE_GOLDEN:-0}" = 1 ]; then
 		cp "$2" "$GOLD/$1"
-		ok "golden $1 written"
+		pass "golden $1 written"
 	elif cmp -s "$2" "$GOLD/$1"; then
-		ok "$1 matches golden"
+		pass "$1 matches golden"
 	else
-		bad "$1 differs from golden"
+		fail "$1 differs from golden"
 		diff -u "$GOLD/$1" "$2" | head -20
 	fi
 }
@@ -72,36 +69,36 @@ compare() {
 # ---- run 1: every sample ----------------------------------------------------
 sp run >"$TMP/run1.out" 2>&1
 rc=$?
-[ $rc = 1 ] && ok "run 1 exits 1 (rejects present)" || { bad "run 1 exit $rc"; tail -30 "$TMP/run1.out"; }
+[ $rc = 1 ] && pass "run 1 exits 1 (rejects present)" || { fail "run 1 exit $rc"; tail -30 "$TMP/run1.out"; }
 for f in "$SRC"/samples/edi/*.x12 "$SRC"/samples/edi/*.edi; do
 	b=$(basename "$f")
 	p=$(q "select output_path from units where stage='map' and ukey='$b' and state=2")
 	if [ -z "$p" ] || [ ! -f "$p" ]; then
-		bad "$b: no canonical output (map unit not done)"
+		fail "$b: no canonical output (map unit not done)"
 		continue
 	fi
 	compare "$b.canonical.jsonl" "$p"
 done
 n=$(ls "$A"/out/webshop_stock_1_*.csv 2>/dev/null | wc -l)
-[ "$n" = 1 ] && compare webshop_stock_1.csv "$A"/out/webshop_stock_1_*.csv || bad "webshop delivery count $n"
+[ "$n" = 1 ] && compare webshop_stock_1.csv "$A"/out/webshop_stock_1_*.csv || fail "webshop delivery count $n"
 q "select sku, location, state, qty from positions order by 1, 2, 3" >"$TMP/positions.tsv"
 compare positions_run1.tsv "$TMP/positions.tsv"
 
 # The file with one good and two broken... : 852 set 1002 is broken (SE01).
 B852=acme_852_one_broken_set.x12
 grep -q "$B852:18:1: interchange 1 (000000202), set 852 1002: segment 18 (SE, #6 in set), element SE01: SE01 segment count mismatch (says 8, actual 6); the set is not loaded" "$TMP/run1.out" &&
-	ok "stderr: broken set with file, segment number, segment id, element and reason" ||
-	{ bad "stderr lacks the broken-set reject"; grep -n "$B852" "$TMP/run1.out"; }
+	pass "stderr: broken set with file, segment number, segment id, element and reason" ||
+	{ fail "stderr lacks the broken-set reject"; grep -n "$B852" "$TMP/run1.out"; }
 rj=$(q "select id from units where stage='map' and ukey='$B852'")
 grep -q '"_file":"acme_852_one_broken_set.x12","_line":18,"_col":1,"field":"SE01","reason":"interchange 1 (000000202), set 852 1002: segment 18 (SE, #6 in set), element SE01: SE01 segment count mismatch (says 8, actual 6); the set is not loaded","raw":"SE\*8\*1002~"' "$A"/state/rejects/1/edi/"$rj".jsonl &&
-	ok "reject file: the broken set once, located" || { bad "reject file for $B852"; cat "$A"/state/rejects/1/edi/"$rj".jsonl; }
-[ "$(grep -c . "$A"/state/rejects/1/edi/"$rj".jsonl)" = 1 ] && ok "one reject for the broken set" || bad "reject count for the broken set"
+	pass "reject file: the broken set once, located" || { fail "reject file for $B852"; cat "$A"/state/rejects/1/edi/"$rj".jsonl; }
+[ "$(grep -c . "$A"/state/rejects/1/edi/"$rj".jsonl)" = 1 ] && pass "one reject for the broken set" || fail "reject count for the broken set"
 n=$(q "select count(*) from stock_events where file='$B852'")
-[ "$n" = 3 ] && ok "the good sets of that file are loaded (3 records of sets 1001, 1003)" || bad "852 loaded $n records"
+[ "$n" = 3 ] && pass "the good sets of that file are loaded (3 records of sets 1001, 1003)" || fail "852 loaded $n records"
 n=$(q "select count(*) from stock_events where file='$B852' and txn_id like '%-1002-%'")
-[ "$n" = 0 ] && ok "nothing of the broken set is loaded" || bad "broken set records loaded: $n"
+[ "$n" = 0 ] && pass "nothing of the broken set is loaded" || fail "broken set records loaded: $n"
 n=$(q "select count(*) from edi_interchanges")
-[ "$n" = 9 ] && ok "interchange ledger holds the 9 interchanges" || bad "interchange ledger rows: $n"
+[ "$n" = 9 ] && pass "interchange ledger holds the 9 interchanges" || fail "interchange ledger rows: $n"
 
 # ---- run 2: the same file under another name ------------------------------------
 ev=$(q "select count(*) from stock_events")
@@ -109,8 +106,8 @@ cp "$A/drop/edi/$B852" "$A/drop/edi/resent_852_again.x12"
 sp run >"$TMP/run2.out" 2>&1
 grep -q "same content as '$B852'" "$TMP/run2.out" "$A/state/state.db" 2>/dev/null ||
 	q "select detail from units where ukey='resent_852_again.x12'" | grep -q "same content as '$B852'"
-[ $? = 0 ] && ok "the same file under another name is recognised as already received" || bad "resent file not recognised"
-[ "$(q "select count(*) from stock_events")" = "$ev" ] && ok "and nothing is loaded twice" || bad "resent file loaded records"
+[ $? = 0 ] && pass "the same file under another name is recognised as already received" || fail "resent file not recognised"
+[ "$(q "select count(*) from stock_events")" = "$ev" ] && pass "and nothing is loaded twice" || fail "resent file loaded records"
 
 # ---- run 3: the 846 interchange re-sent inside a new file with a new one --------
 { cat "$SRC/samples/edi/acme_846_inventory.x12"
@@ -120,25 +117,25 @@ grep -q "same content as '$B852'" "$TMP/run2.out" "$A/state/state.db" 2>/dev/nul
 sp run >"$TMP/run3.out" 2>&1
 rc=$?
 grep -q "acme_846_resend.x12: interchange 000000101 from ACMESUPPLY to STOCKPIPE was already loaded from 'acme_846_inventory.x12' (run 1): duplicate, not loaded again" "$TMP/run3.out" &&
-	ok "re-sent interchange reported as a duplicate" || { bad "duplicate not reported (exit $rc)"; tail -20 "$TMP/run3.out"; }
+	pass "re-sent interchange reported as a duplicate" || { fail "duplicate not reported (exit $rc)"; tail -20 "$TMP/run3.out"; }
 grep -q "'acme_846_resend.x12': 1 duplicate interchange(s) not loaded again, 0 rejected" "$TMP/run3.out" &&
-	ok "run summary counts the duplicate" || bad "summary lacks the duplicate count"
+	pass "run summary counts the duplicate" || fail "summary lacks the duplicate count"
 n=$(q "select count(*) from stock_events where file='acme_846_resend.x12'")
-[ "$n" = 4 ] && ok "only the new interchange of that file is loaded (4 records)" || bad "resend file loaded $n records"
+[ "$n" = 4 ] && pass "only the new interchange of that file is loaded (4 records)" || fail "resend file loaded $n records"
 n=$(q "select count(*) from stock_events where file='acme_846_resend.x12' and txn_id like '%-000000101-%'")
-[ "$n" = 0 ] && ok "nothing of the duplicate interchange is loaded again" || bad "duplicate interchange loaded $n"
+[ "$n" = 0 ] && pass "nothing of the duplicate interchange is loaded again" || fail "duplicate interchange loaded $n"
 n=$(q "select qty from positions where sku='KW-10001' and location='DC-01' and state=0")
-[ "$n" = 100000000 ] && ok "the new interchange's count is the position (100, stored in millionths)" || bad "KW-10001 at DC-01 is $n"
+[ "$n" = 100000000 ] && pass "the new interchange's count is the position (100, stored in millionths)" || fail "KW-10001 at DC-01 is $n"
 d=$(q "select dupes from units where stage='map' and ukey='acme_846_resend.x12'")
-[ "$d" = 1 ] && ok "the map unit records 1 duplicate" || bad "map unit dupes $d"
+[ "$d" = 1 ] && pass "the map unit records 1 duplicate" || fail "map unit dupes $d"
 
 # ---- run 4: the same control number with other content ----------------------------
 sed -e 's/QTY\*33\*48\*EA/QTY*33*47*EA/' "$SRC/samples/edi/acme_846_inventory.x12" >"$A/drop/edi/acme_846_changed.x12"
 sp run >"$TMP/run4.out" 2>&1
 grep -q "acme_846_changed.x12:1:0: interchange 1 (000000101) from ACMESUPPLY to STOCKPIPE: control number 000000101 was already used by an interchange with other content, loaded from 'acme_846_inventory.x12' (run 1): not loaded" "$TMP/run4.out" &&
-	ok "same control number, other content: rejected with the reason" || { bad "reused control number not rejected"; tail -20 "$TMP/run4.out"; }
+	pass "same control number, other content: rejected with the reason" || { fail "reused control number not rejected"; tail -20 "$TMP/run4.out"; }
 n=$(q "select count(*) from stock_events where file='acme_846_changed.x12'")
-[ "$n" = 0 ] && ok "and nothing of it is loaded" || bad "changed interchange loaded $n records"
+[ "$n" = 0 ] && pass "and nothing of it is loaded" || fail "changed interchange loaded $n records"
 
 # ---- run 5: unreadable documents are quarantined --------------------------------------
 printf 'ISA*00*this is not an interchange\n' >"$A/drop/edi/broken_846_x.x12"
@@ -146,15 +143,14 @@ printf 'ISA*00*this is not an interchange\n' >"$A/drop/edi/broken_846_x.x12"
 sp run >"$TMP/run5.out" 2>&1
 grep -q "broken_846_x.x12.*no readable interchange: unreadable ISA" "$TMP/run5.out" &&
 	[ -f "$A/state/quarantine/edi/broken_846_x.x12" ] &&
-	ok "a file without a readable interchange is quarantined" || { bad "unreadable file"; tail "$TMP/run5.out"; }
+	pass "a file without a readable interchange is quarantined" || { fail "unreadable file"; tail "$TMP/run5.out"; }
 grep -q "mislabelled_846_y.x12.*this is an edifact file, but the mapping reads x12" "$TMP/run5.out" &&
 	[ -f "$A/state/quarantine/edi/mislabelled_846_y.x12" ] &&
-	ok "an EDIFACT file routed to an X12 mapping is quarantined" || { bad "mislabelled file"; tail "$TMP/run5.out"; }
+	pass "an EDIFACT file routed to an X12 mapping is quarantined" || { fail "mislabelled file"; tail "$TMP/run5.out"; }
 
 # ---- the analysts' golden tests of the shipped EDI mappings -----------------------
 (cd "$SRC" && "$BIN" map test mappings/edi/*.yaml >"$TMP/mt.out" 2>&1)
 rc=$?
-[ $rc = 0 ] && ok "map test passes on the EDI mappings ($(grep -c '^ok' "$TMP/mt.out") tests)" || { bad "map test exit $rc"; tail "$TMP/mt.out"; }
+[ $rc = 0 ] && pass "map test passes on the EDI mappings ($(grep -c '^ok' "$TMP/mt.out") tests)" || { fail "map test exit $rc"; tail "$TMP/mt.out"; }
 
-echo "$pass passed, $fail failed, $skipped skipped"
-[ $fail = 0 ]
+t_done

@@ -18,15 +18,11 @@
 # A failed metrics write is a warning only (the data work succeeded).
 # usage: tests/e2e/faults.sh BINARY     prints "N passed, N failed, N skipped"
 set -u
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-pass=0 fail=0 skipped=0
-ok()   { pass=$((pass + 1)); echo "ok   $*"; }
-bad()  { fail=$((fail + 1)); echo "FAIL $*"; }
-san_clean() { ! grep -qE 'runtime error:|AddressSanitizer|LeakSanitizer' "$@"; }
+. "$(dirname "$0")/lib.sh"
+t_init "$1"
+SRC=$SRCDIR
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sp-faults.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+TMP=$T_TMP
 export STOCKPIPE_NOW=2026-11-20T06:00:00Z STOCKPIPE_RETRY_BACKOFF=0
 unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG STOCKPIPE_CONFIG INJECT_IO
 
@@ -34,7 +30,7 @@ SHIM=$SRC/build/libinject_io.so
 if [ ! -f "$SHIM" ] || [ "$SRC/tests/fault/inject_io.c" -nt "$SHIM" ]; then
 	SHIM=$TMP/libinject_io.so
 	cc -std=c11 -O2 -fPIC -shared -o "$SHIM" "$SRC/tests/fault/inject_io.c" -ldl ||
-		{ bad "cannot build the fault shim"; echo "$pass passed, $fail failed, $skipped skipped"; exit 1; }
+		{ fail "cannot build the fault shim"; t_done; exit 1; }
 fi
 # A sanitized binary wants its runtime first in the library list; the
 # shim only wraps libc calls, so the order does not matter here.
@@ -53,20 +49,18 @@ sp() {
 	STOCKPIPE_STATE_DIR="$d/state" STOCKPIPE_OUT="$d/out" \
 		"$BIN" -c "$d/samples/stockpipe.yaml" "$@"
 }
-outputs() { (cd "$1/out" && find . -type f | sort); }
-db() { sqlite3 "$1/state/state.db" "$2" 2>/dev/null; }
 
 # The shim must do what it says, or every test below proves nothing.
 if INJECT_IO=write:1:ENOSPC:probe-out LD_PRELOAD=$SHIM sh -c 'printf y > "$1"' sh "$TMP/probe-out" 2>/dev/null; then
-	bad "the shim did not fail a write to a matching path"
+	fail "the shim did not fail a write to a matching path"
 else
-	ok "the shim fails the chosen write"
+	pass "the shim fails the chosen write"
 fi
 
 C=$TMP/clean
 setup "$C"
 sp "$C" -q run >/dev/null 2>&1
-[ "$(outputs "$C" | wc -l)" = 3 ] || bad "clean run did not deliver 3 files"
+[ "$(outputs "$C" | wc -l)" = 3 ] || fail "clean run did not deliver 3 files"
 ev0=$(db "$C" "select count(*) from stock_events")
 
 # fault RULE WHAT EXPECT_TEXT
@@ -85,11 +79,11 @@ fault() {
 		cmp -s "$C/out/$f" "$D/out/$f" || problems="$problems partial:$f"
 	done
 	[ "$(db "$D" "pragma integrity_check")" = ok ] || problems="$problems integrity-after-fault"
-	san_clean "$TMP/f.err" || problems="$problems sanitizer"
+	t_san_clean "$TMP/f.err" || problems="$problems sanitizer"
 	if [ -z "$problems" ]; then
-		ok "$what ($rule): concluded with exit $rc, clean failure"
+		pass "$what ($rule): concluded with exit $rc, clean failure"
 	else
-		bad "$what ($rule):$problems"
+		fail "$what ($rule):$problems"
 		tail -n 5 "$TMP/f.err" | sed 's/^/    /'
 	fi
 	# The scheduler's retry.
@@ -106,11 +100,11 @@ fault() {
 	[ "$(db "$D" "select count(*) from stock_events")" = "$ev0" ] || problems="$problems stock-events"
 	[ "$(db "$D" "select count(*) - count(distinct target || file_name) from deliveries")" = 0 ] ||
 		problems="$problems duplicate-deliveries"
-	san_clean "$TMP/r.err" || problems="$problems sanitizer"
+	t_san_clean "$TMP/r.err" || problems="$problems sanitizer"
 	if [ -z "$problems" ]; then
-		ok "$what: retry succeeds, deliveries byte-identical"
+		pass "$what: retry succeeds, deliveries byte-identical"
 	else
-		bad "$what: retry:$problems"
+		fail "$what: retry:$problems"
 		tail -n 5 "$TMP/r.err" | sed 's/^/    /'
 	fi
 }
@@ -144,12 +138,11 @@ INJECT_IO=rename:1:ENOSPC:/metrics/ INJECT_IO_LOG=$TMP/m.log LD_PRELOAD=$SHIM \
 rc=$?
 if [ $rc = 1 ] && grep -q 'metrics not written' "$TMP/m.err" && [ ! -f "$D/state/metrics/stockpipe.prom" ] &&
 	[ -s "$TMP/m.log" ]; then
-	ok "metrics: a failed write warns and the run still succeeds"
+	pass "metrics: a failed write warns and the run still succeeds"
 else
-	bad "metrics fault: exit $rc"; tail -n 3 "$TMP/m.err"
+	fail "metrics fault: exit $rc"; tail -n 3 "$TMP/m.err"
 fi
 sp "$D" -q run >/dev/null 2>&1
-[ -s "$D/state/metrics/stockpipe.prom" ] && ok "metrics: written by the next run" || bad "metrics not written by the next run"
+[ -s "$D/state/metrics/stockpipe.prom" ] && pass "metrics: written by the next run" || fail "metrics not written by the next run"
 
-echo "$pass passed, $fail failed, $skipped skipped"
-[ $fail = 0 ]
+t_done

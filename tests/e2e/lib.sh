@@ -8,6 +8,9 @@
 #   expect_exit_d N "description" cmd args...
 #   same_file expected actual         # byte compare; diff on mismatch
 #   pass "description" / fail "description" / skip "reason"
+#   t_san_clean [FILE...]             # 0 when no sanitizer report (default $T_ERR)
+#   outputs DIR                       # the files under DIR/out, sorted
+#   db DIR SQL                        # sqlite3 on DIR/state/state.db
 #   t_done                            # prints "N passed, N failed, N skipped"
 #
 # Every command run through check/expect_exit has its stdout and stderr in
@@ -81,11 +84,19 @@ t_show() {
 	return 0
 }
 
-# 0 when the last command's stderr has no sanitizer report.
+# 0 when the files (by default the last command's stderr) hold no
+# sanitizer report.
 t_san_clean() {
-	! grep -qE 'runtime error:|AddressSanitizer|LeakSanitizer' "$T_ERR" \
+	[ $# -gt 0 ] || set -- "$T_ERR"
+	! grep -qE 'runtime error:|AddressSanitizer|LeakSanitizer' "$@" \
 		2>/dev/null
 }
+
+# The files a run delivered under DIR/out, as ./path lines, sorted.
+outputs() { (cd "$1/out" && find . -type f | sort); }
+
+# Runs SQL on the SQLite state of DIR; errors (no state yet) print nothing.
+db() { sqlite3 "$1/state/state.db" "$2" 2>/dev/null; }
 
 # t_run cmd args... : runs the command, sets T_RC.
 t_run() {

@@ -9,19 +9,15 @@
 # example alert rules (ops/prometheus/alerts.yml) use must exist.
 # usage: tests/e2e/metrics.sh BINARY     prints "N passed, N failed, N skipped"
 set -u
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-pass=0 fail=0 skipped=0
-ok()   { pass=$((pass + 1)); echo "ok   $*"; }
-bad()  { fail=$((fail + 1)); echo "FAIL $*"; }
-skip() { skipped=$((skipped + 1)); echo "skip $*"; }
+. "$(dirname "$0")/lib.sh"
+t_init "$1"
+SRC=$SRCDIR
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sp-metrics.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+TMP=$T_TMP
 export STOCKPIPE_NOW=2026-11-20T06:00:00Z
 unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG STOCKPIPE_CONFIG
 if ! command -v python3 >/dev/null; then
-	skip "python3 missing"; echo "$pass passed, $fail failed, $skipped skipped"; exit 0
+	skip "python3 missing"; t_done; exit 0
 fi
 
 A=$TMP/a
@@ -80,11 +76,11 @@ PY
 val() { grep -F "$1 " "$TMP/m.txt" | awk '{ print $NF }'; }
 
 "$BIN" -c "$A/samples/stockpipe.yaml" -q run >/dev/null 2>&1
-[ -f "$PROM" ] && ok "the demo run writes $PROM" || bad "no metrics file"
+[ -f "$PROM" ] && pass "the demo run writes $PROM" || fail "no metrics file"
 if python3 "$TMP/parse.py" "$PROM" >"$TMP/m.txt" 2>"$TMP/p.err"; then
-	ok "strict parse: $(wc -l <"$TMP/m.txt") samples, HELP/TYPE, labels, values, no duplicates"
+	pass "strict parse: $(wc -l <"$TMP/m.txt") samples, HELP/TYPE, labels, values, no duplicates"
 else
-	bad "metrics file does not parse: $(tail -n 1 "$TMP/p.err")"
+	fail "metrics file does not parse: $(tail -n 1 "$TMP/p.err")"
 fi
 # The parser itself must reject broken input.
 printf '# HELP x y\n# TYPE x gauge\nx{a="1"} 1\nx{a="1"} 2\n' >"$TMP/dup.prom"
@@ -94,10 +90,10 @@ nbad=0
 for f in dup notype badlabel; do
 	python3 "$TMP/parse.py" "$TMP/$f.prom" >/dev/null 2>&1 && nbad=$((nbad + 1))
 done
-[ $nbad = 0 ] && ok "the parser refuses duplicates, untyped samples and bad labels" || bad "parser accepted $nbad broken files"
+[ $nbad = 0 ] && pass "the parser refuses duplicates, untyped samples and bad labels" || fail "parser accepted $nbad broken files"
 
 "$BIN" -c "$A/samples/stockpipe.yaml" show 1 --json >"$TMP/r1.json" 2>/dev/null
-python3 - "$TMP/r1.json" "$TMP/m.txt" <<'PY' && ok "metrics agree with the run report (records, rejects, dupes, stages)" || bad "metrics disagree with the report"
+python3 - "$TMP/r1.json" "$TMP/m.txt" <<'PY' && pass "metrics agree with the run report (records, rejects, dupes, stages)" || fail "metrics disagree with the report"
 import json, re, sys
 rep = json.load(open(sys.argv[1]))
 m = {}
@@ -129,17 +125,17 @@ PY
 oldest=$(sqlite3 "$A/state/state.db" "select min(as_of) from stock_events where applied = 1" 2>/dev/null)
 now=$(date -u -d 2026-11-20T06:00:00Z +%s)
 [ -n "$oldest" ] && [ "$(val 'stockpipe_delivery_latency_seconds{target="webshop"}')" = $((now - oldest)) ] &&
-	ok "delivery latency = delivery time - oldest event loaded ($((now - oldest)) s)" ||
-	bad "latency $(val 'stockpipe_delivery_latency_seconds{target="webshop"}'), expected $((now - ${oldest:-0}))"
+	pass "delivery latency = delivery time - oldest event loaded ($((now - oldest)) s)" ||
+	fail "latency $(val 'stockpipe_delivery_latency_seconds{target="webshop"}'), expected $((now - ${oldest:-0}))"
 success1=$(val 'stockpipe_last_success_timestamp_seconds{}')
 cp "$TMP/m.txt" "$TMP/m1.txt"
 
 # Nothing new: no deliveries, no latency series.
 "$BIN" -c "$A/samples/stockpipe.yaml" -q run >/dev/null 2>&1
-python3 "$TMP/parse.py" "$PROM" >"$TMP/m.txt" 2>/dev/null || bad "second metrics file does not parse"
+python3 "$TMP/parse.py" "$PROM" >"$TMP/m.txt" 2>/dev/null || fail "second metrics file does not parse"
 [ "$(val 'stockpipe_last_run_id{}')" = 2 ] && [ "$(val 'stockpipe_run_deliveries{target="webshop"}')" = 0 ] &&
 	! grep -q '^stockpipe_delivery_latency_seconds' "$TMP/m.txt" && [ "$(val 'stockpipe_run_records_in{source="stores"}')" = 0 ] &&
-	ok "second run: run 2, nothing delivered, no latency series" || bad "second run metrics"
+	pass "second run: run 2, nothing delivered, no latency series" || fail "second run metrics"
 
 # A run with a parked unit (the webshop folder is gone): it concludes done
 # (exit 1) and the parked gauge says what waits, by class.
@@ -149,13 +145,13 @@ cp "$A/samples/drop/stores/stock_F012_20261120.csv" "$A/samples/drop/stores/stoc
 printf 'F012,KW-10001,99,OK,2026-11-21 06:00\n' >>"$A/samples/drop/stores/stock_F012_20261121.csv"
 "$BIN" -c "$A/samples/stockpipe.yaml" -q run >/dev/null 2>&1
 rc=$?
-python3 "$TMP/parse.py" "$PROM" >"$TMP/m.txt" 2>/dev/null || bad "parked-run metrics file does not parse"
+python3 "$TMP/parse.py" "$PROM" >"$TMP/m.txt" 2>/dev/null || fail "parked-run metrics file does not parse"
 [ $rc = 1 ] && [ "$(val 'stockpipe_last_run_exit_code{}')" = 1 ] &&
 	[ "$(val 'stockpipe_parked_units{class="config"}')" -ge 1 ] &&
 	[ "$(val 'stockpipe_parked_units{class="transient"}')" = 0 ] &&
 	[ "$(val 'stockpipe_run_failed_units{}')" -ge 1 ] &&
-	ok "run with a parked target: exit 1, parked units by class, failed units counted" ||
-	bad "parked-run metrics (exit $rc): $(grep -E 'parked|exit_code|failed_units' "$TMP/m.txt" | tr '\n' ' ')"
+	pass "run with a parked target: exit 1, parked units by class, failed units counted" ||
+	fail "parked-run metrics (exit $rc): $(grep -E 'parked|exit_code|failed_units' "$TMP/m.txt" | tr '\n' ' ')"
 success1=$(val 'stockpipe_last_success_timestamp_seconds{}')
 
 # A failed run (every source folder is gone, nothing could advance: exit
@@ -163,28 +159,28 @@ success1=$(val 'stockpipe_last_success_timestamp_seconds{}')
 mv "$A/out/webshop.away" "$A/out/webshop"
 "$BIN" -c "$A/samples/stockpipe.yaml" -q run >/dev/null 2>&1
 rc=$?
-python3 "$TMP/parse.py" "$PROM" >"$TMP/m.txt" 2>/dev/null || bad "metrics file after the fix does not parse"
+python3 "$TMP/parse.py" "$PROM" >"$TMP/m.txt" 2>/dev/null || fail "metrics file after the fix does not parse"
 [ $rc = 0 ] && [ "$(val 'stockpipe_parked_units{class="config"}')" = 0 ] &&
-	ok "the folder is back: the next run delivers (exit 0), nothing parked" ||
-	bad "after the fix (exit $rc): $(grep -E 'parked' "$TMP/m.txt" | tr '\n' ' ')"
+	pass "the folder is back: the next run delivers (exit 0), nothing parked" ||
+	fail "after the fix (exit $rc): $(grep -E 'parked' "$TMP/m.txt" | tr '\n' ' ')"
 success1=$(val 'stockpipe_last_success_timestamp_seconds{}')
 sleep 1
 mv "$A/samples/drop" "$A/samples/drop.away"
 "$BIN" -c "$A/samples/stockpipe.yaml" -q run >/dev/null 2>&1
 rc=$?
-python3 "$TMP/parse.py" "$PROM" >"$TMP/m.txt" 2>/dev/null || bad "failed-run metrics file does not parse"
+python3 "$TMP/parse.py" "$PROM" >"$TMP/m.txt" 2>/dev/null || fail "failed-run metrics file does not parse"
 [ $rc = 78 ] && [ "$(val 'stockpipe_last_run_success{}')" = 0 ] && [ "$(val 'stockpipe_last_run_exit_code{}')" = 78 ] &&
 	[ "$(val 'stockpipe_last_success_timestamp_seconds{}')" -ge "$success1" ] &&
 	[ "$(val 'stockpipe_run_failed_units{}')" -ge 1 ] &&
-	ok "failed run: success 0, exit 78, failed units counted, last success kept" ||
-	bad "failed run metrics (exit $rc): $(grep -E 'success|exit_code|failed_units' "$TMP/m.txt" | tr '\n' ' ')"
+	pass "failed run: success 0, exit 78, failed units counted, last success kept" ||
+	fail "failed run metrics (exit $rc): $(grep -E 'success|exit_code|failed_units' "$TMP/m.txt" | tr '\n' ' ')"
 last_ok=$(val 'stockpipe_last_success_timestamp_seconds{}')
 [ "$last_ok" -lt "$(val 'stockpipe_last_run_timestamp_seconds{}')" ] &&
-	ok "last success is older than the failed run" || bad "last success $last_ok not older than the failed run"
+	pass "last success is older than the failed run" || fail "last success $last_ok not older than the failed run"
 
 # Every metric the alert rules use exists.
 if python3 -c 'import yaml' 2>/dev/null; then
-	python3 - "$SRC/ops/prometheus/alerts.yml" "$TMP/m1.txt" <<'PY' && ok "every metric in ops/prometheus/alerts.yml exists" || bad "alerts.yml names unknown metrics"
+	python3 - "$SRC/ops/prometheus/alerts.yml" "$TMP/m1.txt" <<'PY' && pass "every metric in ops/prometheus/alerts.yml exists" || fail "alerts.yml names unknown metrics"
 import re, sys, yaml
 rules = yaml.safe_load(open(sys.argv[1]))["groups"][0]["rules"]
 have = {l.split("{")[0] for l in open(sys.argv[2])}
@@ -200,5 +196,4 @@ else
 	skip "PyYAML missing: alert rules not checked"
 fi
 
-echo "$pass passed, $fail failed, $skipped skipped"
-[ $fail = 0 ]
+t_done

@@ -9,16 +9,11 @@
 #   is installed), and --log-format json.
 # usage: tests/e2e/ops.sh BINARY        prints "N passed, N failed, N skipped"
 set -u
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-pass=0 fail=0 skipped=0
-ok()   { pass=$((pass + 1)); echo "ok   $*"; }
-bad()  { fail=$((fail + 1)); echo "FAIL $*"; }
-skip() { skipped=$((skipped + 1)); echo "skip $*"; }
-san_clean() { ! grep -qE 'runtime error:|AddressSanitizer|LeakSanitizer' "$@"; }
+. "$(dirname "$0")/lib.sh"
+t_init "$1"
+SRC=$SRCDIR
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sp-ops.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+TMP=$T_TMP
 export STOCKPIPE_NOW=2026-11-20T06:00:00Z
 unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG STOCKPIPE_CONFIG
 
@@ -28,14 +23,13 @@ setup() {
 	cp -R "$SRC/samples" "$1/samples"
 	cp -R "$SRC/mappings" "$1/mappings"
 }
-db() { sqlite3 "$1/state/state.db" "$2" 2>/dev/null; }
 run_sp() { # run_sp DIR ARGS... ; output in $TMP/o, $TMP/e, exit in $rc
 	local d=$1
 	shift
 	STOCKPIPE_STATE_DIR="$d/state" STOCKPIPE_OUT="$d/out" \
 		"$BIN" -c "$d/samples/stockpipe.yaml" "$@" >"$TMP/o" 2>"$TMP/e"
 	rc=$?
-	san_clean "$TMP/e" || bad "sanitizer report in: $*"
+	t_san_clean "$TMP/e" || fail "sanitizer report in: $*"
 }
 
 # ---- quarantine ------------------------------------------------------------
@@ -45,49 +39,49 @@ setup "$Q"
 # bad rows each) are quarantined whole.
 sed -i 's|^    mapping: ../mappings/stores/store_stock_csv.yaml|&\n    reject_threshold: 5%|' "$Q/samples/stockpipe.yaml"
 run_sp "$Q" run
-[ $rc = 1 ] && grep -q 'quarantined' "$TMP/e" && ok "documents over the threshold are quarantined (exit 1)" ||
-	{ bad "quarantine run: exit $rc"; tail -5 "$TMP/e"; }
+[ $rc = 1 ] && grep -q 'quarantined' "$TMP/e" && pass "documents over the threshold are quarantined (exit 1)" ||
+	{ fail "quarantine run: exit $rc"; tail -5 "$TMP/e"; }
 run_sp "$Q" quarantine list
 n=$(grep -c 'stock_F0' "$TMP/o")
-[ $rc = 0 ] && [ "$n" = 2 ] && ok "quarantine list shows the 2 store documents" || { bad "quarantine list: exit $rc, $n rows"; cat "$TMP/o"; }
+[ $rc = 0 ] && [ "$n" = 2 ] && pass "quarantine list shows the 2 store documents" || { fail "quarantine list: exit $rc, $n rows"; cat "$TMP/o"; }
 id=$(awk '/stock_F012/ { print $1 }' "$TMP/o")
 run_sp "$Q" quarantine show "$id"
 copy=$(awk '/^copy/ { print $2 }' "$TMP/o")
 [ $rc = 0 ] && grep -q 'threshold' "$TMP/o" && [ -f "$copy" ] && grep -q '"reason"' "$TMP/o" &&
-	ok "quarantine show: reason, the quarantined copy, the first rejects" || { bad "quarantine show: exit $rc"; cat "$TMP/o"; }
+	pass "quarantine show: reason, the quarantined copy, the first rejects" || { fail "quarantine show: exit $rc"; cat "$TMP/o"; }
 web_before=$(ls "$Q/out/webshop" | wc -l)
 ev_before=$(db "$Q" "select count(*) from stock_events where file = 'stock_F012_20261120.csv'")
 # Plain release: the mapping did not change, so it is quarantined again.
 run_sp "$Q" quarantine release "$id"
 [ $rc = 0 ] && [ "$(db "$Q" "select state from units where id = $id")" = 0 ] &&
-	ok "release makes the unit pending and reopens its run" || { bad "release: exit $rc"; cat "$TMP/e"; }
+	pass "release makes the unit pending and reopens its run" || { fail "release: exit $rc"; cat "$TMP/e"; }
 run_sp "$Q" run
 [ "$(db "$Q" "select state from units where id = $id")" = 5 ] &&
-	ok "released without a fix: quarantined again by the next run" || bad "after plain release: state $(db "$Q" "select state from units where id = $id")"
+	pass "released without a fix: quarantined again by the next run" || fail "after plain release: state $(db "$Q" "select state from units where id = $id")"
 # Release accepting the rejects: its good rows are loaded.
 run_sp "$Q" quarantine release "$id" --accept --note "partner confirmed the two bad rows"
 run_sp "$Q" run
 ev_after=$(db "$Q" "select count(*) from stock_events where file = 'stock_F012_20261120.csv'")
 detail=$(db "$Q" "select detail from units where id = $id")
 [ "$(db "$Q" "select state from units where id = $id")" = 2 ] && [ "$ev_before" = 0 ] && [ "$ev_after" -gt 5 ] &&
-	ok "release --accept: the document's $ev_after good records are loaded" ||
-	{ bad "release --accept: state $(db "$Q" "select state from units where id = $id"), events $ev_before -> $ev_after"; tail -5 "$TMP/e"; }
+	pass "release --accept: the document's $ev_after good records are loaded" ||
+	{ fail "release --accept: state $(db "$Q" "select state from units where id = $id"), events $ev_before -> $ev_after"; tail -5 "$TMP/e"; }
 case $detail in
 "released by "*"[accept-rejects]: partner confirmed the two bad rows"*"rejects: "*)
-	ok "the unit records who released it, when and why" ;;
-*) bad "unit detail after release: $detail" ;;
+	pass "the unit records who released it, when and why" ;;
+*) fail "unit detail after release: $detail" ;;
 esac
 run_sp "$Q" quarantine list
-grep -q 'stock_F012' "$TMP/o" && bad "F012 still listed as quarantined" || ok "quarantine list no longer shows it"
+grep -q 'stock_F012' "$TMP/o" && fail "F012 still listed as quarantined" || pass "quarantine list no longer shows it"
 web_after=$(ls "$Q/out/webshop" | wc -l)
-[ "$web_after" = $((web_before + 1)) ] && ok "the corrected webshop snapshot is delivered once" ||
-	bad "webshop files $web_before -> $web_after"
+[ "$web_after" = $((web_before + 1)) ] && pass "the corrected webshop snapshot is delivered once" ||
+	fail "webshop files $web_before -> $web_after"
 run_sp "$Q" run
-[ "$(ls "$Q/out/webshop" | wc -l)" = "$web_after" ] && ok "the next run delivers nothing more" || bad "delivered again"
+[ "$(ls "$Q/out/webshop" | wc -l)" = "$web_after" ] && pass "the next run delivers nothing more" || fail "delivered again"
 run_sp "$Q" quarantine release 1
-[ $rc = 64 ] && ok "release of a unit that is not quarantined: exit 64" || bad "release of a fetch unit: exit $rc"
+[ $rc = 64 ] && pass "release of a unit that is not quarantined: exit 64" || fail "release of a fetch unit: exit $rc"
 run_sp "$Q" quarantine bogus
-[ $rc = 64 ] && ok "unknown quarantine action: exit 64" || bad "unknown action: exit $rc"
+[ $rc = 64 ] && pass "unknown quarantine action: exit 64" || fail "unknown action: exit $rc"
 
 # ---- replay ------------------------------------------------------------------
 R=$TMP/r
@@ -101,27 +95,27 @@ run_sp "$R" replay "$file" --source stores
 dupes=$(db "$R" "select sum(dupes) from units where stage = 'load' and run_id = 2")
 loaded=$(db "$R" "select sum(records_out) from units where stage = 'load' and run_id = 2")
 [ $rc -le 1 ] && [ "${dupes:-0}" -gt 0 ] && [ "${loaded:-x}" = 0 ] &&
-	ok "replay maps and loads the file again: $dupes duplicates, nothing applied twice" ||
-	{ bad "replay: exit $rc, dupes $dupes, applied $loaded"; tail -5 "$TMP/e"; }
+	pass "replay maps and loads the file again: $dupes duplicates, nothing applied twice" ||
+	{ fail "replay: exit $rc, dupes $dupes, applied $loaded"; tail -5 "$TMP/e"; }
 [ "$(db "$R" "select count(*) from stock_events")" = "$ev" ] &&
 	[ "$(db "$R" "select group_concat(sku || location || state || qty) from positions")" = "$pos" ] &&
-	ok "replay leaves stock events and positions unchanged" || bad "replay changed the stock"
-[ "$(find "$R/out" -type f | wc -l)" = "$deliv" ] && ok "replay delivers nothing (unchanged snapshots)" || bad "replay delivered"
-[ -f "$R/samples/drop/stores/$(basename "$file" | sed 's/^[0-9]*_//')" ] && ok "replay leaves the source folder alone" || bad "source file moved"
+	pass "replay leaves stock events and positions unchanged" || fail "replay changed the stock"
+[ "$(find "$R/out" -type f | wc -l)" = "$deliv" ] && pass "replay delivers nothing (unchanged snapshots)" || fail "replay delivered"
+[ -f "$R/samples/drop/stores/$(basename "$file" | sed 's/^[0-9]*_//')" ] && pass "replay leaves the source folder alone" || fail "source file moved"
 run_sp "$R" replay "$file" --source nosuch
-[ $rc = 64 ] && ok "replay with an unknown source: exit 64" || bad "replay unknown source: exit $rc"
+[ $rc = 64 ] && pass "replay with an unknown source: exit 64" || fail "replay unknown source: exit $rc"
 run_sp "$R" replay "$TMP/missing.csv" --source stores
-[ $rc = 64 ] && ok "replay of a missing file: exit 64" || bad "replay missing file: exit $rc"
+[ $rc = 64 ] && pass "replay of a missing file: exit 64" || fail "replay missing file: exit $rc"
 
 # ---- show --html ---------------------------------------------------------------
 run_sp "$Q" show 1 --html
 html=$(cat "$TMP/o")
 if [ $rc = 0 ] && [ -f "$html" ]; then
-	ok "show --html writes $(basename "$html")"
+	pass "show --html writes $(basename "$html")"
 else
-	bad "show --html: exit $rc"; cat "$TMP/e"
+	fail "show --html: exit $rc"; cat "$TMP/e"
 fi
-python3 - "$html" <<'PY' && ok "the HTML page: well-formed, self-contained, all sections, rejects with file:line:col" || bad "HTML structure"
+python3 - "$html" <<'PY' && pass "the HTML page: well-formed, self-contained, all sections, rejects with file:line:col" || fail "HTML structure"
 import sys
 from html.parser import HTMLParser
 page = open(sys.argv[1], encoding="utf-8").read()
@@ -157,7 +151,7 @@ if command -v chromium >/dev/null; then
 		--screenshot="$TMP/page.png" --window-size=1200,1600 "file://$html" >/dev/null 2>&1
 	rm -rf "$prof"
 	size=$(wc -c <"$TMP/page.png" 2>/dev/null || echo 0)
-	[ "$size" -gt 20000 ] && ok "headless Chromium renders the page ($size bytes of PNG)" || bad "chromium screenshot ($size bytes)"
+	[ "$size" -gt 20000 ] && pass "headless Chromium renders the page ($size bytes of PNG)" || fail "chromium screenshot ($size bytes)"
 else
 	skip "chromium not installed: page not rendered"
 fi
@@ -166,7 +160,7 @@ fi
 J=$TMP/j
 setup "$J"
 run_sp "$J" --log-format json run
-python3 - "$TMP/e" <<'PY' && ok "--log-format json: JSON lines with ts, level, run_id, msg; rejects as warn; one report event" || bad "JSON log lines"
+python3 - "$TMP/e" <<'PY' && pass "--log-format json: JSON lines with ts, level, run_id, msg; rejects as warn; one report event" || fail "JSON log lines"
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 assert all({"ts", "level"} <= set(o) for o in lines)
@@ -176,7 +170,6 @@ assert len(rep) == 1 and rep[0]["report"]["rejects"] == 10 and rep[0]["run_id"] 
 assert all(o.get("run_id") == 1 for o in lines[1:])
 PY
 run_sp "$J" --log-format xml run
-[ $rc = 64 ] && ok "--log-format xml: exit 64" || bad "--log-format xml: exit $rc"
+[ $rc = 64 ] && pass "--log-format xml: exit 64" || fail "--log-format xml: exit $rc"
 
-echo "$pass passed, $fail failed, $skipped skipped"
-[ $fail = 0 ]
+t_done

@@ -91,7 +91,6 @@ sp() { # sp DIR ARGS...
 	STOCKPIPE_STATE_DIR="$_d/state" STOCKPIPE_OUT="$_d/out" \
 		"$BIN" -c "$_d/samples/outbound.yaml" "$@"
 }
-outputs() { (cd "$1/out" && find . -type f | sort); }
 counter() { sqlite3 "$1/state/state.db" "select value from counters where name = '$2'" 2>/dev/null; }
 
 # inspect_ok FILE TOTALS CONTROL : inspect says valid with these totals

@@ -71,7 +71,6 @@ sp_later() ( # sp_later DIR ARGS...: 20 minutes later on the run clock
 	export STOCKPIPE_NOW
 	sp "$@"
 )
-outputs() { (cd "$1/out" && find . -type f | sort); }
 # same_outputs WHAT A B: the same delivered files, byte for byte.
 same_outputs() {
 	if [ "$(outputs "$2")" != "$(outputs "$3")" ]; then

@@ -11,17 +11,13 @@
 # usage: tests/e2e/random_kill.sh BINARY [RUNS [SEED]]
 #        (default 200 runs, seed 1)      prints "N passed, N failed, N skipped"
 set -u
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+. "$(dirname "$0")/lib.sh"
+t_init "$1"
 RUNS=${2:-200}
 SEED=${3:-1}
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-pass=0 fail=0
-ok()  { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-san_clean() { ! grep -qE 'runtime error:|AddressSanitizer|LeakSanitizer' "$@"; }
+SRC=$SRCDIR
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sp-kill.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+TMP=$T_TMP
 export STOCKPIPE_NOW=2026-11-20T06:00:00Z
 unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG STOCKPIPE_CONFIG
 
@@ -37,8 +33,6 @@ sp() {
 	STOCKPIPE_STATE_DIR="$d/state" STOCKPIPE_OUT="$d/out" \
 		"$BIN" -c "$d/samples/stockpipe.yaml" "$@"
 }
-outputs() { (cd "$1/out" && find . -type f | sort); }
-db() { sqlite3 "$1/state/state.db" "$2" 2>/dev/null; }
 
 # The clean run, three times: the fastest gives the kill window (the
 # first run after a build is slow while caches are cold).
@@ -52,7 +46,7 @@ for k in 1 2 3; do
 	d=$((($(date +%s%N) - start) / 1000000))
 	[ $dur_ms = 0 ] || [ $d -lt $dur_ms ] && dur_ms=$d
 done
-[ $rc = 1 ] && [ "$(outputs "$C" | wc -l)" = 3 ] || { bad "clean run: exit $rc"; echo "0 passed, 1 failed"; exit 1; }
+[ $rc = 1 ] && [ "$(outputs "$C" | wc -l)" = 3 ] || { fail "clean run: exit $rc"; echo "0 passed, 1 failed"; exit 1; }
 ev0=$(db "$C" "select count(*) from stock_events")
 # Delays cover the whole clean run.
 max_ms=$((dur_ms + 5))
@@ -76,7 +70,7 @@ while read -r delay; do
 	rc=$?
 	if [ $rc = 137 ]; then killed=$((killed + 1)); else finished=$((finished + 1)); fi
 	p=""
-	san_clean "$TMP/k.err" || p="$p sanitizer"
+	t_san_clean "$TMP/k.err" || p="$p sanitizer"
 	tries=0
 	while :; do
 		sp "$D" resume >/dev/null 2>"$TMP/r.err"
@@ -90,7 +84,7 @@ while read -r delay; do
 		[ $rc -le 1 ] && break
 		[ $tries -ge 3 ] && break
 	done
-	san_clean "$TMP/r.err" || p="$p sanitizer"
+	t_san_clean "$TMP/r.err" || p="$p sanitizer"
 	[ $rc -le 1 ] || p="$p resume-exit-$rc"
 	[ "$(outputs "$D")" = "$(outputs "$C")" ] || p="$p file-list"
 	for f in $(outputs "$C"); do
@@ -109,9 +103,8 @@ while read -r delay; do
 done <"$TMP/delays"
 
 echo "random kill: $RUNS runs, $killed killed mid-run, $finished finished before the kill, $problems_total with problems"
-[ $problems_total = 0 ] && ok "random SIGKILL x$RUNS (seed $SEED): every resume byte-identical, no duplicates, integrity ok" ||
-	bad "random SIGKILL: $problems_total of $RUNS runs broke an invariant"
-[ $killed -ge $((RUNS / 2)) ] && ok "at least half of the runs were killed mid-run ($killed)" ||
-	bad "only $killed of $RUNS runs were killed mid-run: delays too long"
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+[ $problems_total = 0 ] && pass "random SIGKILL x$RUNS (seed $SEED): every resume byte-identical, no duplicates, integrity ok" ||
+	fail "random SIGKILL: $problems_total of $RUNS runs broke an invariant"
+[ $killed -ge $((RUNS / 2)) ] && pass "at least half of the runs were killed mid-run ($killed)" ||
+	fail "only $killed of $RUNS runs were killed mid-run: delays too long"
+t_done

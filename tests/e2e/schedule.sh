@@ -12,13 +12,10 @@
 # instant passed since the target was last due".
 # usage: tests/e2e/schedule.sh BINARY
 set -u
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-pass=0 fail=0
-ok()  { pass=$((pass + 1)); echo "ok   $*"; }
-bad() { fail=$((fail + 1)); echo "FAIL $*"; }
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sp-sched.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+. "$(dirname "$0")/lib.sh"
+t_init "$1"
+SRC=$SRCDIR
+TMP=$T_TMP
 unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG STOCKPIPE_CONFIG STOCKPIPE_STATE_DIR
 A=$TMP/a
 mkdir -p "$A/drop" "$A/out/six" "$A/out/weekday" "$A/out/nightly"
@@ -100,7 +97,7 @@ for name, S in sched.items():
         for t in out:
             f.write(iso(t) + "\n")
 PY
-[ -s "$TMP/inv" ] || { bad "oracle produced no invocations"; echo "$pass passed, $fail failed"; exit 1; }
+[ -s "$TMP/inv" ] || { fail "oracle produced no invocations"; t_done; exit 1; }
 
 k=0 runfail=0
 while read -r now loc_time; do
@@ -116,37 +113,36 @@ while read -r now loc_time; do
 		echo "sanitizer report at $now"
 	fi
 done <"$TMP/inv"
-[ $runfail = 0 ] && ok "$k simulated runs, all exit 0" || bad "$runfail of $k runs failed"
+[ $runfail = 0 ] && pass "$k simulated runs, all exit 0" || fail "$runfail of $k runs failed"
 
 for t in six weekday nightly; do
 	sqlite3 "$A/state/state.db" "select strftime('%Y-%m-%dT%H:%M:%SZ', delivered_at, 'unixepoch') from deliveries where target = '$t' order by delivered_at" >"$TMP/got_$t"
 	if cmp -s "$TMP/want_$t" "$TMP/got_$t"; then
-		ok "$t: $(wc -l <"$TMP/got_$t") deliveries, exactly as scheduled"
+		pass "$t: $(wc -l <"$TMP/got_$t") deliveries, exactly as scheduled"
 	else
-		bad "$t: deliveries differ from the schedule"
+		fail "$t: deliveries differ from the schedule"
 		diff "$TMP/want_$t" "$TMP/got_$t" | head -20
 	fi
 done
 # Spot checks that do not depend on the oracle.
 grep -qx '2026-03-25T20:00:00Z' "$TMP/got_six" && ! grep -q '^2026-03-25T2[1-3]' "$TMP/got_six" &&
 	! grep -qE '^2026-03-25T(0[89]|1)' "$TMP/got_six" &&
-	ok "missed windows 12:00 and 18:00 on Wednesday: one delivery at 20:00, none after" ||
-	{ bad "six on Wednesday"; grep '^2026-03-25' "$TMP/got_six"; }
+	pass "missed windows 12:00 and 18:00 on Wednesday: one delivery at 20:00, none after" ||
+	{ fail "six on Wednesday"; grep '^2026-03-25' "$TMP/got_six"; }
 grep -qx '2026-03-24T01:00:00Z' "$TMP/got_weekday" && ! grep -q '2026-03-24T00:45' "$TMP/got_weekday" &&
 	! grep -q '2026-03-24T01:15' "$TMP/got_weekday" &&
-	ok "weekday: delivered at 02:00 Berlin (01:00Z), not before or after" || bad "weekday on Tuesday"
+	pass "weekday: delivered at 02:00 Berlin (01:00Z), not before or after" || fail "weekday on Tuesday"
 ! grep -q '^2026-03-28T' "$TMP/got_weekday" && ! grep -q '^2026-03-29T' "$TMP/got_weekday" &&
-	ok "weekday: nothing on Saturday and Sunday" || bad "weekday delivered on the weekend"
+	pass "weekday: nothing on Saturday and Sunday" || fail "weekday delivered on the weekend"
 grep -qx '2026-03-29T01:00:00Z' "$TMP/got_nightly" && [ "$(grep -c '^2026-03-29' "$TMP/got_nightly")" = 1 ] &&
-	ok "nightly 02:30 on the spring-forward night: once, at 03:00 CEST (01:00Z)" ||
-	{ bad "nightly on 2026-03-29"; grep '^2026-03-29' "$TMP/got_nightly"; }
+	pass "nightly 02:30 on the spring-forward night: once, at 03:00 CEST (01:00Z)" ||
+	{ fail "nightly on 2026-03-29"; grep '^2026-03-29' "$TMP/got_nightly"; }
 n=$(ls "$A/out/nightly" | wc -l)
-[ "$n" = "$(wc -l <"$TMP/want_nightly")" ] && ok "nightly: one file per delivery ($n)" || bad "nightly has $n files"
+[ "$n" = "$(wc -l <"$TMP/want_nightly")" ] && pass "nightly: one file per delivery ($n)" || fail "nightly has $n files"
 
 STOCKPIPE_NOW=2026-03-30T00:00:00Z sp targets >"$TMP/targets.out" 2>&1
 grep -A3 '^nightly$' "$TMP/targets.out" | grep -q 'next due       2026-03-30T00:30:00Z (2026-03-30 02:30 +02:00 Europe/Berlin)' &&
-	ok "targets: nightly next due 02:30 CEST, shown in UTC and Berlin time" ||
-	{ bad "targets output"; cat "$TMP/targets.out"; }
+	pass "targets: nightly next due 02:30 CEST, shown in UTC and Berlin time" ||
+	{ fail "targets output"; cat "$TMP/targets.out"; }
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+t_done

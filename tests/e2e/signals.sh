@@ -15,15 +15,11 @@
 # takes under a second, so the signal always lands inside the document.
 # usage: tests/e2e/signals.sh BINARY    prints "N passed, N failed, N skipped"
 set -u
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-pass=0 fail=0 skipped=0
-ok()   { pass=$((pass + 1)); echo "ok   $*"; }
-bad()  { fail=$((fail + 1)); echo "FAIL $*"; }
-san_clean() { ! grep -qE 'runtime error:|AddressSanitizer|LeakSanitizer' "$@"; }
+. "$(dirname "$0")/lib.sh"
+t_init "$1"
+SRC=$SRCDIR
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sp-signals.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+TMP=$T_TMP
 export STOCKPIPE_NOW=2026-11-20T06:00:00Z
 unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG STOCKPIPE_CONFIG STOCKPIPE_STATE_DIR
 
@@ -32,7 +28,7 @@ if ldd "$BIN" 2>/dev/null | grep -q libasan; then
 else
 	ROWS=${SIGNAL_ROWS:-200000}
 fi
-cc -std=c11 -O2 -o "$TMP/gen" "$SRC/tests/bench/gen_stock_csv.c" || { bad "cannot build the generator"; exit 1; }
+cc -std=c11 -O2 -o "$TMP/gen" "$SRC/tests/bench/gen_stock_csv.c" || { fail "cannot build the generator"; exit 1; }
 
 # setup DIR: the store source with the big CSV and one target.
 setup() {
@@ -57,15 +53,13 @@ targets:
 YAML
 	cp "$TMP/big.csv" "$1/drop/stores/stock_big.csv"
 }
-db() { sqlite3 "$1/state/state.db" "$2" 2>/dev/null; }
-outputs() { (cd "$1/out" && find . -type f | sort); }
 
 # The uninterrupted run. Map and load of the document must each take
 # long enough (>= 1 s) for a signal to land inside them; on a fast (or
 # a loaded) machine the document grows until they do.
 C=$TMP/clean
 for attempt in 1 2 3; do
-	"$TMP/gen" "$ROWS" 42 >"$TMP/big.csv" || { bad "generator failed"; exit 1; }
+	"$TMP/gen" "$ROWS" 42 >"$TMP/big.csv" || { fail "generator failed"; exit 1; }
 	setup "$C"
 	"$BIN" -c "$C/stockpipe.yaml" -q run >/dev/null 2>"$TMP/clean.err"
 	rc=$?
@@ -74,8 +68,8 @@ for attempt in 1 2 3; do
 	ROWS=$((ROWS * 1300 / (${ms:-0} > 100 ? ${ms:-0} : 100)))
 	[ $ROWS -gt 3000000 ] && ROWS=3000000
 done
-[ $rc = 0 ] && [ "$(outputs "$C" | wc -l)" = 1 ] && ok "uninterrupted run of $ROWS rows delivers one file (map/load >= ${ms} ms)" ||
-	{ bad "clean run exit $rc"; tail -n 5 "$TMP/clean.err"; }
+[ $rc = 0 ] && [ "$(outputs "$C" | wc -l)" = 1 ] && pass "uninterrupted run of $ROWS rows delivers one file (map/load >= ${ms} ms)" ||
+	{ fail "clean run exit $rc"; tail -n 5 "$TMP/clean.err"; }
 
 # interrupt SIG STAGE: start a run, wait until STAGE's unit is running,
 # give it a moment inside the document, send SIG.
@@ -91,7 +85,7 @@ interrupt() {
 		sleep 0.05
 	done
 	if [ "$st" != 1 ]; then
-		bad "$sig during $stage: the $stage unit was never seen running"
+		fail "$sig during $stage: the $stage unit was never seen running"
 		wait $pid
 		return
 	fi
@@ -117,11 +111,11 @@ interrupt() {
 	[ -z "$(outputs "$D")" ] || problems="$problems delivered"
 	find "$D/state" "$D/out" -name '.*.tmp' | grep -q . && problems="$problems temp-files"
 	grep -q 'stopped by a signal' "$TMP/i.err" || problems="$problems no-message"
-	san_clean "$TMP/i.err" || problems="$problems sanitizer"
+	t_san_clean "$TMP/i.err" || problems="$problems sanitizer"
 	if [ -z "$problems" ]; then
-		ok "SIG$sig during $stage: exit 75 after ${ms} ms, unit pending, nothing published"
+		pass "SIG$sig during $stage: exit 75 after ${ms} ms, unit pending, nothing published"
 	else
-		bad "SIG$sig during $stage:$problems"
+		fail "SIG$sig during $stage:$problems"
 		tail -n 5 "$TMP/i.err" | sed 's/^/    /'
 	fi
 	"$BIN" -c "$D/stockpipe.yaml" -q resume >/dev/null 2>"$TMP/r.err"
@@ -135,14 +129,13 @@ interrupt() {
 	[ "$(db "$D" "select count(*) from stock_events")" = "$(db "$C" "select count(*) from stock_events")" ] ||
 		problems="$problems event-count"
 	[ "$(db "$D" "pragma integrity_check")" = ok ] || problems="$problems integrity"
-	san_clean "$TMP/r.err" || problems="$problems sanitizer"
-	[ -z "$problems" ] && ok "SIG$sig during $stage: resume byte-identical" ||
-		{ bad "SIG$sig during $stage: resume:$problems"; tail -n 5 "$TMP/r.err" | sed 's/^/    /'; }
+	t_san_clean "$TMP/r.err" || problems="$problems sanitizer"
+	[ -z "$problems" ] && pass "SIG$sig during $stage: resume byte-identical" ||
+		{ fail "SIG$sig during $stage: resume:$problems"; tail -n 5 "$TMP/r.err" | sed 's/^/    /'; }
 }
 
 interrupt TERM map
 interrupt INT load
 interrupt TERM load
 
-echo "$pass passed, $fail failed, $skipped skipped"
-[ $fail = 0 ]
+t_done

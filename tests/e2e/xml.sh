@@ -7,18 +7,13 @@
 # are refused fast, a DOCTYPE document is refused at its line.
 # usage: tests/e2e/xml.sh BINARY      prints "N passed, N failed, N skipped"
 set -u
-BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
+. "$(dirname "$0")/lib.sh"
+t_init "$1"
+SRC=$SRCDIR
 GOLD=$SRC/tests/e2e/golden/xml
-pass=0 fail=0 skipped=0
-ok()   { pass=$((pass + 1)); echo "ok   $*"; }
-bad()  { fail=$((fail + 1)); echo "FAIL $*"; }
-skip() { skipped=$((skipped + 1)); echo "skip $*"; }
-san_clean() { ! grep -qE 'runtime error:|AddressSanitizer|LeakSanitizer' "$1"; }
 UPDATE=${STOCKPIPE_UPDATE_GOLDEN:-}
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/sp-e2e-xml.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+TMP=$T_TMP
 export STOCKPIPE_NOW=2026-11-20T06:00:00Z
 unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG STOCKPIPE_CONFIG
 
@@ -54,20 +49,20 @@ compare() {
 		mkdir -p "$GOLD" && cp "$1" "$GOLD/$2"
 	fi
 	if [ ! -f "$GOLD/$2" ]; then
-		bad "golden $2 missing"
+		fail "golden $2 missing"
 	elif cmp -s "$1" "$GOLD/$2"; then
-		ok "$2 matches golden"
+		pass "$2 matches golden"
 	else
-		bad "$2 differs from golden"
+		fail "$2 differs from golden"
 		diff -u "$GOLD/$2" "$1" | head -20
 	fi
 }
 
-sp check >"$TMP/check.out" 2>&1 && ok "check accepts the xml config" || { bad "check failed"; cat "$TMP/check.out"; }
+sp check >"$TMP/check.out" 2>&1 && pass "check accepts the xml config" || { fail "check failed"; cat "$TMP/check.out"; }
 sp run >"$TMP/run1.out" 2>&1
 rc=$?
-[ $rc = 1 ] && ok "first run exits 1 (samples hold bad records)" || { bad "first run exit $rc, expected 1"; cat "$TMP/run1.out"; }
-san_clean "$TMP/run1.out" && ok "first run sanitizer clean" || bad "sanitizer report in first run"
+[ $rc = 1 ] && pass "first run exits 1 (samples hold bad records)" || { fail "first run exit $rc, expected 1"; cat "$TMP/run1.out"; }
+t_san_clean "$TMP/run1.out" && pass "first run sanitizer clean" || fail "sanitizer report in first run"
 for s in ubl_inventory ubl_catalogue opentrans sap erp_stock; do
 	cat "$D"/state/canonical/1/$s/*.jsonl >"$TMP/$s.canonical.jsonl" 2>/dev/null
 	cat "$D"/state/rejects/1/$s/*.jsonl >"$TMP/$s.rejects.jsonl" 2>/dev/null
@@ -78,14 +73,14 @@ f=webshop/webshop_stock_1_20261120T060000Z.csv
 if [ -f "$D/out/$f" ]; then
 	compare "$D/out/$f" webshop_stock_1_20261120T060000Z.csv
 else
-	bad "missing delivery $f"
+	fail "missing delivery $f"
 fi
-grep -q "bestand_20261120.xml:23" "$TMP/run1.out" && ok "rejects are reported at the record element's line" ||
-	bad "reject line missing from the run summary"
+grep -q "bestand_20261120.xml:23" "$TMP/run1.out" && pass "rejects are reported at the record element's line" ||
+	fail "reject line missing from the run summary"
 sp run >"$TMP/run2.out" 2>&1
 rc=$?
 n=$(find "$D/out" -type f | wc -l)
-[ "$n" = 1 ] && ok "second run delivers nothing new (exit $rc)" || bad "second run delivered again ($n files)"
+[ "$n" = 1 ] && pass "second run delivers nothing new (exit $rc)" || fail "second run delivered again ($n files)"
 
 # ---- hostile documents through map try -----------------------------------
 M=$TMP/m.yaml
@@ -107,19 +102,19 @@ if command -v strace >/dev/null 2>&1; then
 	strace -f -e trace=open,openat -o "$TMP/strace.out" "$BIN" map try --mapping "$M" --input "$TMP/xxe.xml" >"$TMP/xxe.out" 2>&1
 	rc=$?
 	if grep -q canary "$TMP/strace.out"; then
-		bad "XXE: the canary file was opened"
+		fail "XXE: the canary file was opened"
 	elif [ $rc = 0 ] || grep -q SECRET "$TMP/xxe.out"; then
-		bad "XXE document was accepted (exit $rc)"
+		fail "XXE document was accepted (exit $rc)"
 	else
-		ok "XXE: canary never opened, document refused"
+		pass "XXE: canary never opened, document refused"
 	fi
 else
 	skip "XXE strace check (no strace)"
 fi
 sed -i 's/allow_doctype: true/allow_doctype: false/' "$M"
 "$BIN" map try --mapping "$M" --input "$TMP/xxe.xml" >"$TMP/dt.out" 2>&1
-grep -q "xxe.xml:2:1: document type declarations" "$TMP/dt.out" && ok "DOCTYPE refused at file:line:col" ||
-	{ bad "DOCTYPE not refused"; cat "$TMP/dt.out"; }
+grep -q "xxe.xml:2:1: document type declarations" "$TMP/dt.out" && pass "DOCTYPE refused at file:line:col" ||
+	{ fail "DOCTYPE not refused"; cat "$TMP/dt.out"; }
 {
 	echo '<?xml version="1.0"?><!DOCTYPE r ['
 	echo '<!ENTITY l0 "lol">'
@@ -135,14 +130,13 @@ start=$(date +%s%N)
 timeout 10 "$BIN" map try --mapping "$M" --input "$TMP/bl.xml" >"$TMP/bl.out" 2>&1
 rc=$?
 ms=$((($(date +%s%N) - start) / 1000000))
-[ $rc != 0 ] && [ $rc != 124 ] && [ $ms -lt 1000 ] && ok "billion laughs refused in ${ms} ms" ||
-	{ bad "billion laughs: exit $rc after ${ms} ms"; cat "$TMP/bl.out"; }
+[ $rc != 0 ] && [ $rc != 124 ] && [ $ms -lt 1000 ] && pass "billion laughs refused in ${ms} ms" ||
+	{ fail "billion laughs: exit $rc after ${ms} ms"; cat "$TMP/bl.out"; }
 python3 -c "print('<r>' + '<i>' * 10000 + '</i>' * 10000 + '</r>')" >"$TMP/deep.xml" 2>/dev/null ||
 	{ printf '<r>'; for i in $(seq 10000); do printf '<i>'; done; for i in $(seq 10000); do printf '</i>'; done; printf '</r>'; } >"$TMP/deep.xml"
 "$BIN" map try --mapping "$M" --input "$TMP/deep.xml" >"$TMP/deep.out" 2>&1
-grep -q "nested deeper than 128 levels" "$TMP/deep.out" && ok "10 000-deep nesting refused by the depth limit" ||
-	{ bad "deep nesting not refused"; cat "$TMP/deep.out"; }
-san_clean "$TMP/deep.out" && san_clean "$TMP/bl.out" && ok "hostile documents sanitizer clean" || bad "sanitizer report on hostile documents"
+grep -q "nested deeper than 128 levels" "$TMP/deep.out" && pass "10 000-deep nesting refused by the depth limit" ||
+	{ fail "deep nesting not refused"; cat "$TMP/deep.out"; }
+t_san_clean "$TMP/deep.out" && t_san_clean "$TMP/bl.out" && pass "hostile documents sanitizer clean" || fail "sanitizer report on hostile documents"
 
-echo "$pass passed, $fail failed, $skipped skipped"
-[ $fail = 0 ]
+t_done
