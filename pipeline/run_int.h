@@ -11,6 +11,7 @@
 
 #include "pipeline/cli/cli.h"
 #include "config.h"
+#include "engine.h"
 #include "lib/err.h"
 #include "run.h"
 #include "pipeline/store/state.h"
@@ -21,26 +22,6 @@
 struct conn;
 struct mapping;
 struct edi_ack_coll;
-
-enum { ST_FETCH, ST_UNPACK, ST_MAP, ST_LOAD, ST_RENDER, ST_DELIVER };
-
-struct run {
-	const struct cli_global *g;
-	const struct run_opts *o;
-	struct config *cfg;
-	struct state *st;
-	int64_t run_id;
-	int64_t now;              /* run clock, seconds (STOCKPIPE_NOW) */
-	int failed_units;         /* units left failed by this invocation */
-	struct err first;         /* the first unit failure */
-	struct err last;          /* the latest unit failure (retries) */
-	int interrupted;
-	int held;                 /* targets held: sources not done yet */
-	int worked;               /* units started in this invocation */
-	int advanced;             /* units this invocation finished */
-	int advanced_in[6];       /* the same, by stage */
-	int64_t retried_parked;   /* parked units of older runs it retried */
-};
 
 /* Per source: its connection and the mappings compiled so far. */
 struct src_ctx {
@@ -71,13 +52,6 @@ int run_setup(struct run *r, const struct cli_global *g,
 	      const struct run_opts *o, int shared_lock, int *lock_fd,
 	      struct err *err);
 void run_teardown(struct run *r, int lock_fd);
-
-/* Logs err as the reason the command stopped and returns its exit code
- * (never 0 or 1: the work was not done). */
-int run_fail(const struct err *err);
-
-/* True once SIGTERM/SIGINT asked us to stop at the next safe point. */
-int run_stopping(void);
 
 /* The mapping for document doc of sc (its routes; input, the document's
  * inbox copy, is sniffed when a route names a format), compiled once per
@@ -128,24 +102,15 @@ int run_doc_facts(struct run *r, const struct cfg_source *src,
 		  const struct mapping *m, const struct state_unit *u,
 		  struct run_facts *out, struct err *err);
 
-/* Builds and writes the run's report, records its final state, writes
- * metrics and prints the summary. Returns the process exit code. */
-int run_conclude(struct run *r, struct err *err);
-
 /* Helpers of the stage engine shared with run_load.c. run_now_ms: wall
  * clock in ms. run_say: an info line unless quiet. run_notef: a unit note
  * ("..." when cut). run_unit_begin/fail/interrupted: mark a unit running
  * (own transaction), failed (the run goes on; returns -1, 0 for
  * quarantine) or back to pending after a signal (returns 1). */
-int64_t run_now_ms(void);
 void run_say(const struct run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void run_notef(char *dst, size_t n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-int run_unit_begin(struct run *r, struct state_unit *u, struct err *err);
-int run_unit_fail(struct run *r, struct state_unit *u, const struct err *e,
-		  int quarantine);
-int run_unit_interrupted(struct run *r, struct state_unit *u);
 
 /* The load stage (run_load.c): one document in one transaction. ud is
  * the source's struct src_ctx; returns as run_do_unit. */
@@ -156,14 +121,9 @@ int run_do_load(void *ud, struct state_unit *u);
  * run_target.c, run_load.c): see each definition for its contract. */
 void run_path_in(const struct run *r, char *out, size_t n, const char *area,
 		 const char *scope, const char *name);
-int run_unit_done(struct run *r, struct state_unit *u,
-		  struct state_unit *next, struct err *err);
-void run_unit_init(struct state_unit *u, const struct run *r, int stage,
-		   const char *scope, const char *ukey);
 int run_quarantine(struct run *r, struct state_unit *u,
 		   const struct err *why);
 int run_send_acks(struct run *r, const struct cfg_source *src);
-int run_until_stage(const struct run *r);
 int run_parse_size_mtime(const struct state_unit *u, uint64_t *size,
 			 int64_t *mtime);
 int run_plan_fetch(struct run *r, const struct cfg_source *src,
