@@ -20,18 +20,28 @@
 
 static volatile sig_atomic_t stop_requested;
 
-int run_stopping(void)
+int eng_stopping(void)
 {
 	return stop_requested != 0;
 }
 
-void on_signal(int sig)
+static void on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
 }
 
-int64_t run_now_ms(void)
+void eng_signals_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+int64_t eng_now_ms(void)
 {
 	struct timeval tv;
 
@@ -41,12 +51,12 @@ int64_t run_now_ms(void)
 
 /* Marks u running and counts the attempt, in its own transaction, so that
  * `runs`/`show` tell which unit a dead process was working on. */
-int run_unit_begin(struct run *r, struct state_unit *u, struct err *err)
+int eng_unit_start(struct run *r, struct state_unit *u, struct err *err)
 {
 	u->state = US_RUNNING;
 	u->attempts++;
 	r->worked++;
-	u->started_ms = run_now_ms();
+	u->started_ms = eng_now_ms();
 	u->error[0] = '\0';
 	u->retry_requested = 0;
 	if (state_begin(r->st, err) < 0)
@@ -60,8 +70,8 @@ int run_unit_begin(struct run *r, struct state_unit *u, struct err *err)
 
 /* Records a unit failure with its class (err_class); the run goes on
  * with other scopes. Whether it stays failed (parked) is decided by
- * unit_call after its retries. */
-int run_unit_fail(struct run *r, struct state_unit *u,
+ * eng_unit_call after its retries. */
+int eng_unit_fail(struct run *r, struct state_unit *u,
 		     const struct err *e, int quarantine)
 {
 	struct err ignore = ERR_INIT;
@@ -71,7 +81,7 @@ int run_unit_fail(struct run *r, struct state_unit *u,
 	str_copy(u->error, sizeof(u->error), msg);
 	u->state = quarantine ? US_QUARANTINED : US_FAILED;
 	u->err_class = quarantine ? EC_NONE : err_class(e);
-	u->finished_ms = run_now_ms();
+	u->finished_ms = eng_now_ms();
 	if (!quarantine)
 		r->last = *e;
 	log_msg(quarantine ? "warn" : "error", "stockpipe: %s %s '%s': %s",
@@ -87,7 +97,7 @@ int run_unit_fail(struct run *r, struct state_unit *u,
 
 /* A signal stopped u halfway: nothing of it was published, so it goes
  * back to pending and the resumed run redoes it from the start. */
-int run_unit_interrupted(struct run *r, struct state_unit *u)
+int eng_unit_interrupted(struct run *r, struct state_unit *u)
 {
 	struct err ignore = ERR_INIT;
 
@@ -105,11 +115,11 @@ int run_unit_interrupted(struct run *r, struct state_unit *u)
 
 /* Marks u done and creates its successor (next may be NULL) in one
  * transaction. */
-int run_unit_done(struct run *r, struct state_unit *u,
+int eng_unit_finish(struct run *r, struct state_unit *u,
 		     struct state_unit *next, struct err *err)
 {
 	u->state = US_DONE;
-	u->finished_ms = run_now_ms();
+	u->finished_ms = eng_now_ms();
 	if (state_begin(r->st, err) < 0)
 		return -1;
 	if (state_unit_save(r->st, u, err) < 0)
@@ -132,7 +142,7 @@ fail:
 	return -1;
 }
 
-void run_unit_init(struct state_unit *u, const struct run *r, int stage,
+void eng_unit_init(struct state_unit *u, const struct run *r, int stage,
 		      const char *scope, const char *ukey)
 {
 	memset(u, 0, sizeof(*u));
@@ -144,7 +154,7 @@ void run_unit_init(struct state_unit *u, const struct run *r, int stage,
 }
 
 /* The last stage this invocation runs (--until; default deliver). */
-int run_until_stage(const struct run *r)
+int eng_until_stage(const struct run *r)
 {
 	int s = r->o->until_stage ? run_stage_index(r->o->until_stage) : -1;
 
@@ -153,7 +163,7 @@ int run_until_stage(const struct run *r)
 
 /* Waits ms milliseconds in short slices, so that SIGTERM/SIGINT end the
  * wait at once (the caller then stops at its next safe point). */
-void backoff_wait(int64_t ms)
+void eng_backoff_wait(int64_t ms)
 {
 	struct timespec ts = {0, 100 * 1000 * 1000};
 
@@ -163,7 +173,7 @@ void backoff_wait(int64_t ms)
 
 /* The next wait before retry number k (1-based): retry_backoff, twice
  * that, ... at most 10 minutes. */
-int64_t backoff_ms(const struct run *r, int k)
+int64_t eng_backoff_ms(const struct run *r, int k)
 {
 	int64_t ms = r->cfg->retry_backoff * 1000;
 
@@ -174,7 +184,7 @@ int64_t backoff_ms(const struct run *r, int k)
 
 /* Counts u's final outcome in this invocation: a unit left failed after
  * its retries is parked and its error may become the run's exit code. */
-void unit_outcome(struct run *r, const struct state_unit *u,
+void eng_unit_outcome(struct run *r, const struct state_unit *u,
 			 int was)
 {
 	if (u->state == US_FAILED) {
@@ -197,15 +207,15 @@ void unit_outcome(struct run *r, const struct state_unit *u,
 
 /* A run invocation limited to part of the work (per-stage scheduler
  * tasks): it does not finish the run. */
-int run_partial(const struct run *r)
+int eng_partial(const struct run *r)
 {
 	const struct run_opts *o = r->o;
 
 	return o->mode == RUN_NEW &&
-	       (o->only_source || o->only_target || run_until_stage(r) < ST_DELIVER);
+	       (o->only_source || o->only_target || eng_until_stage(r) < ST_DELIVER);
 }
 
-int run_fail(const struct err *err)
+int eng_fail(const struct err *err)
 {
 	char msg[1200];
 	int code;
@@ -218,7 +228,7 @@ int run_fail(const struct err *err)
 							 : code;
 }
 
-int run_conclude(struct run *r, struct err *err)
+int eng_conclude(struct run *r, struct err *err)
 {
 	const struct cli_global *g = r->g;
 	struct report rep;
@@ -231,8 +241,8 @@ int run_conclude(struct run *r, struct err *err)
 	/* A scheduler task that stops after a stage (run --source S --until
 	 * map) answers for that stage: its map units, not the unpack it did
 	 * on the way. */
-	if (run_partial(r) && r->o->until_stage)
-		advanced = r->advanced_in[run_until_stage(r)];
+	if (eng_partial(r) && r->o->until_stage)
+		advanced = r->advanced_in[eng_until_stage(r)];
 	if (r->interrupted) {
 		err_set(&r->first, E_INTERRUPT,
 			"stopped by a signal at a safe point; the next "
@@ -244,7 +254,7 @@ int run_conclude(struct run *r, struct err *err)
 	/* What the run finished, by whichever invocation or worker (a
 	 * resumed run, workers); renders count through their deliveries. A
 	 * scheduler's task answers for its own part only. */
-	for (s = 0; s < REPORT_NSTAGES && !run_partial(r); s++)
+	for (s = 0; s < REPORT_NSTAGES && !eng_partial(r); s++)
 		for (st = US_DONE; st <= US_QUARANTINED; st++)
 			if (st != US_FAILED && s != ST_RENDER)
 				advanced += rep.stage[s].units[st];
@@ -272,7 +282,7 @@ int run_conclude(struct run *r, struct err *err)
 				: err_class_exit_code(err_class(&r->first));
 		if (code == EXIT_DONE)
 			code = EXIT_INTERNAL;
-	} else if (run_partial(r)) {
+	} else if (eng_partial(r)) {
 		/* A scheduler task: rejects are reported by the task that
 		 * finishes the run; "nothing to do" is about this task. */
 		code = !r->worked && g->skip_exit_code ? g->skip_exit_code
@@ -287,7 +297,7 @@ int run_conclude(struct run *r, struct err *err)
 	rep.exit_code = code;
 	snprintf(rep.status, sizeof(rep.status), "%s",
 		 r->interrupted		  ? "interrupted"
-		 : run_partial(r)	  ? "partial"
+		 : eng_partial(r)	  ? "partial"
 		 : parked && !advanced	  ? "failed"
 					  : "done");
 	if (parked && !r->interrupted && !r->held)
@@ -343,7 +353,7 @@ static int count_unit(void *ud, const struct state_unit *u)
 /* After its parked units were retried by a later run: run_id's report
  * and exit code again (1 while some are still parked, else what its
  * rejects and quarantines say). Its status becomes done. */
-int reconclude(struct run *r, int64_t run_id, struct err *err)
+int eng_reconclude(struct run *r, int64_t run_id, struct err *err)
 {
 	struct report rep;
 	struct state_run sr;
@@ -376,7 +386,7 @@ int reconclude(struct run *r, int64_t run_id, struct err *err)
 
 /* Exit codes of two runs one invocation concluded: the graver one (70,
  * 78, 75, 1, 0 in that order; a skip code only when both skipped). */
-int code_combine(int a, int b)
+int eng_code_combine(int a, int b)
 {
 	static const int order[] = {EXIT_INTERNAL, EXIT_CONFIG, EXIT_TEMPFAIL,
 				    EXIT_USAGE, EXIT_REJECTS, EXIT_DONE};
@@ -388,7 +398,7 @@ int code_combine(int a, int b)
 	return a;
 }
 
-void run_reset(struct run *r)
+void eng_reset(struct run *r)
 {
 	struct err none = ERR_INIT;
 
@@ -404,7 +414,7 @@ void run_reset(struct run *r)
 }
 
 /* Creates a new run (its id in r->run_id). */
-int run_new(struct run *r, struct err *err)
+int eng_run_new(struct run *r, struct err *err)
 {
 	char iso[DT_ISO_LEN];
 
@@ -418,9 +428,9 @@ int run_new(struct run *r, struct err *err)
 	return 0;
 }
 
-int unit_call(void *ud, struct state_unit *u)
+int eng_unit_call(void *ud, struct state_unit *u)
 {
-	struct unit_call *c = ud;
+	struct eng_call *c = ud;
 	struct run *r = c->r;
 	int was = u->state, rc, k;
 
@@ -438,12 +448,12 @@ int unit_call(void *ud, struct state_unit *u)
 		run_say(r, "  %s %s '%s': transient failure; retry %d of %d in "
 		       "%llds",
 		    u->stage, u->scope, u->ukey, k + 1, r->cfg->retries,
-		    (long long)(backoff_ms(r, k + 1) / 1000));
-		backoff_wait(backoff_ms(r, k + 1));
+		    (long long)(eng_backoff_ms(r, k + 1) / 1000));
+		eng_backoff_wait(eng_backoff_ms(r, k + 1));
 		if (stop_requested)
 			break;
 	}
 	if (rc == 0)
-		unit_outcome(r, u, was);
+		eng_unit_outcome(r, u, was);
 	return rc < 0 ? -1 : rc;
 }

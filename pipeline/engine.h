@@ -37,7 +37,7 @@ struct run {
 };
 
 /* One unit of any stage, with the retries of transient failures. */
-struct unit_call {
+struct eng_call {
 	struct run *r;
 	int (*fn)(void *ud, struct state_unit *u);
 	void *ud;
@@ -46,44 +46,111 @@ struct unit_call {
 	int parked_only;
 };
 
-/* Logs err as the reason the command stopped and returns its exit code
- * (never 0 or 1: the work was not done). */
-int run_fail(const struct err *err);
+/* ---- signals ---------------------------------------------------------- */
 
+/* Installs the SIGTERM/SIGINT handler: it only sets a flag, and each
+ * stage stops at its next safe point (eng_stopping). */
+void eng_signals_install(void);
 
 /* True once SIGTERM/SIGINT asked us to stop at the next safe point. */
-int run_stopping(void);
+int eng_stopping(void);
 
+/* ---- transactions ------------------------------------------------------- */
 
-/* Builds and writes the run's report, records its final state, writes
- * metrics and prints the summary. Returns the process exit code. */
-int run_conclude(struct run *r, struct err *err);
+/* The one shape of a store transaction in the engine and the stages:
+ *
+ *	if (eng_tx_begin(st, err) < 0)
+ *		return -1;
+ *	rc = step_one(...) < 0 || step_two(...) < 0 ? -1 : 0;
+ *	return eng_tx_end(st, rc, err);
+ *
+ * eng_tx_end commits when rc is 0 and rolls back when it is negative (err
+ * then holds what the failed step said). Returns 0, or -1 with err (the
+ * step's error, or the commit's: a failed commit is rolled back). */
+int eng_tx_begin(struct state *st, struct err *err);
+int eng_tx_end(struct state *st, int rc, struct err *err);
 
+/* ---- the unit state machine --------------------------------------------- */
 
-int64_t run_now_ms(void);
-
-int run_unit_begin(struct run *r, struct state_unit *u, struct err *err);
-int run_unit_fail(struct run *r, struct state_unit *u, const struct err *e,
-		  int quarantine);
-int run_unit_interrupted(struct run *r, struct state_unit *u);
-
-int run_unit_done(struct run *r, struct state_unit *u,
-		  struct state_unit *next, struct err *err);
-
-void run_unit_init(struct state_unit *u, const struct run *r, int stage,
+/* A pending unit of stage (ST_*) for scope (source or target) and ukey. */
+void eng_unit_init(struct state_unit *u, const struct run *r, int stage,
 		   const char *scope, const char *ukey);
 
-int run_until_stage(const struct run *r);
+/* pending -> running: counts the attempt, in its own transaction, so that
+ * `runs`/`show` tell which unit a dead process was working on. */
+int eng_unit_start(struct run *r, struct state_unit *u, struct err *err);
 
-void backoff_wait(int64_t ms);
-int64_t backoff_ms(const struct run *r, int k);
-void unit_outcome(struct run *r, const struct state_unit *u, int was);
-int unit_call(void *ud, struct state_unit *u);
-int run_partial(const struct run *r);
-int reconclude(struct run *r, int64_t run_id, struct err *err);
-int code_combine(int a, int b);
-void run_reset(struct run *r);
-void on_signal(int sig);
-int run_new(struct run *r, struct err *err);
+/* running -> done, and its successor next (may be NULL) pending, in one
+ * transaction: the chain of units never has a gap. */
+int eng_unit_finish(struct run *r, struct state_unit *u,
+		    struct state_unit *next, struct err *err);
+
+/* running -> failed with e and its class (err_class): the run goes on
+ * with other scopes; eng_unit_call retries a transient failure, and a
+ * unit still failed after that is parked (state_park.h). Returns 0, what
+ * a stage returns for a unit failure it recorded. */
+int eng_unit_fail(struct run *r, struct state_unit *u, const struct err *e,
+		  int quarantine);
+
+/* running -> quarantined with why (no class: an operator releases it).
+ * Returns 0, as eng_unit_fail. */
+int eng_unit_quarantine(struct run *r, struct state_unit *u,
+			const struct err *why);
+
+/* running -> pending after a signal: nothing of it was published, and the
+ * resumed run redoes it from the start. Returns 1 (interrupted). */
+int eng_unit_interrupted(struct run *r, struct state_unit *u);
+
+/* Counts u's final outcome in this invocation (was: its state before): a
+ * unit left failed after its retries is parked, and its error may become
+ * the run's exit code. */
+void eng_unit_outcome(struct run *r, const struct state_unit *u, int was);
+
+/* A state_units_each callback (ud: struct eng_call): does one unit with
+ * c->fn, retrying transient failures with backoff, then counts its
+ * outcome. 0, 1 when a signal interrupted it, -1 when the store failed. */
+int eng_unit_call(void *ud, struct state_unit *u);
+
+/* The wait before retry number k (1-based): retry_backoff, twice that,
+ * ... at most 10 minutes; and the wait itself, in short slices so that a
+ * signal ends it at once. */
+int64_t eng_backoff_ms(const struct run *r, int k);
+void eng_backoff_wait(int64_t ms);
+
+/* Wall clock in milliseconds (unit start and finish times). */
+int64_t eng_now_ms(void);
+
+/* ---- runs and their conclusion ------------------------------------------ */
+
+/* Creates a new run, its id in r->run_id: eng_run_create inside the
+ * caller's transaction, eng_run_new in its own. */
+int eng_run_create(struct run *r, struct err *err);
+int eng_run_new(struct run *r, struct err *err);
+
+/* The last stage this invocation runs (--until; default deliver). */
+int eng_until_stage(const struct run *r);
+
+/* A run invocation limited to part of the work (per-stage scheduler
+ * tasks): it does not finish the run. */
+int eng_partial(const struct run *r);
+
+/* Builds and writes the run's report, records its final state, writes
+ * metrics and prints the summary. Returns the process exit code (by the
+ * error classes of what is parked), or -1 with err. */
+int eng_conclude(struct run *r, struct err *err);
+
+/* After its parked units were retried by a later run: run_id's report
+ * and exit code again. */
+int eng_reconclude(struct run *r, int64_t run_id, struct err *err);
+
+/* Logs err as the reason the command stopped and returns its exit code
+ * (never 0 or 1: the work was not done). */
+int eng_fail(const struct err *err);
+
+/* Exit codes of two runs one invocation concluded: the graver one. */
+int eng_code_combine(int a, int b);
+
+/* Clears what one invocation counted, before a second run (chain). */
+void eng_reset(struct run *r);
 
 #endif

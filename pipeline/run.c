@@ -133,7 +133,7 @@ static int run_do_post(void *ud, struct state_unit *u)
 	    !u->output_sha[0] || strstr(u->detail, " posted"))
 		return 0;
 	if (state_unit_tree_open(r->st, u->id, &open, &e) < 0)
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	if (open)
 		return 0;
 	if (run_parse_size_mtime(u, &size, &mtime) < 0)
@@ -163,7 +163,7 @@ static int run_do_post(void *ud, struct state_unit *u)
 			rc = -1;
 		}
 		if (rc < 0)
-			return run_unit_fail(r, u, &e, 0), 0;
+			return eng_unit_fail(r, u, &e, 0), 0;
 	}
 	err_clear(&e);
 	strncat(u->detail, " posted", sizeof(u->detail) - strlen(u->detail) - 1);
@@ -172,7 +172,7 @@ static int run_do_post(void *ud, struct state_unit *u)
 				"done", &e) < 0 ||
 	    state_unit_save(r->st, u, &e) < 0 || state_commit(r->st, &e) < 0) {
 		state_rollback(r->st);
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	}
 	return 0;
 }
@@ -218,12 +218,12 @@ int run_plan_source(struct run *r, struct src_ctx *sc, struct err *err)
 		    run_plan_fetch(r, sc->src, sc->conn, &e) == 0)
 			return 0;
 		if (err_class(&e) != EC_TRANSIENT || k >= r->cfg->retries ||
-		    run_stopping())
+		    eng_stopping())
 			break;
 		run_say(r, "  %s: listing failed (%s); retry %d of %d in %llds",
 		    sc->src->name, e.reason, k + 1, r->cfg->retries,
-		    (long long)(backoff_ms(r, k + 1) / 1000));
-		backoff_wait(backoff_ms(r, k + 1));
+		    (long long)(eng_backoff_ms(r, k + 1) / 1000));
+		eng_backoff_wait(eng_backoff_ms(r, k + 1));
 		conn_close(sc->conn);
 		sc->conn = NULL;
 		err_clear(&e);
@@ -231,11 +231,11 @@ int run_plan_source(struct run *r, struct src_ctx *sc, struct err *err)
 	/* No unit exists for what failed: record the failure on a stand-in
 	 * unit so the run report shows it (parked until a later listing
 	 * works). */
-	run_unit_init(&u, r, ST_FETCH, sc->src->name, "(list)");
+	eng_unit_init(&u, r, ST_FETCH, sc->src->name, "(list)");
 	if (state_unit_add(r->st, &u, err) < 0)
 		return -1;
-	run_unit_fail(r, &u, &e, 0);
-	unit_outcome(r, &u, US_PENDING);
+	eng_unit_fail(r, &u, &e, 0);
+	eng_unit_outcome(r, &u, US_PENDING);
 	return 1;
 }
 
@@ -249,7 +249,7 @@ int run_do_unit(struct run *r, struct src_ctx *sc, struct tgt_ctx *tc,
 		run_do_fetch, run_do_unpack, run_do_map, run_do_load};
 	int s = run_stage_index(u->stage);
 
-	struct unit_call c = {r, NULL, NULL, 0};
+	struct eng_call c = {r, NULL, NULL, 0};
 
 	if (s == ST_FETCH && sc && !sc->conn && u->state != US_DONE &&
 	    u->state != US_SKIPPED) {
@@ -257,8 +257,8 @@ int run_do_unit(struct run *r, struct src_ctx *sc, struct tgt_ctx *tc,
 
 		/* Workers connect to a source when they first fetch from it. */
 		if (run_src_open(sc, &e) < 0) {
-			run_unit_fail(r, u, &e, 0);
-			unit_outcome(r, u, US_PENDING);
+			eng_unit_fail(r, u, &e, 0);
+			eng_unit_outcome(r, u, US_PENDING);
 			return 0;
 		}
 	}
@@ -274,7 +274,7 @@ int run_do_unit(struct run *r, struct src_ctx *sc, struct tgt_ctx *tc,
 	} else {
 		return 0;
 	}
-	return unit_call(&c, u);
+	return eng_unit_call(&c, u);
 }
 
 int run_source_tail(struct run *r, struct src_ctx *sc, struct err *err)
@@ -307,8 +307,8 @@ static int source_units(struct run *r, struct src_ctx *sc, int parked_only,
 {
 	static int (*const fns[])(void *, struct state_unit *) = {
 		run_do_fetch, run_do_unpack, run_do_map};
-	struct unit_call c = {r, NULL, sc, parked_only};
-	int s, until = run_until_stage(r);
+	struct eng_call c = {r, NULL, sc, parked_only};
+	int s, until = eng_until_stage(r);
 
 	/* --until STAGE: this invocation stops after that stage. Documents
 	 * load in the order of their files (state_work.h), the order workers
@@ -317,13 +317,13 @@ static int source_units(struct run *r, struct src_ctx *sc, int parked_only,
 	     s++) {
 		c.fn = fns[s];
 		if (state_units_each(r->st, r->run_id, run_stage_names[s],
-				     sc->src->name, unit_call, &c, err) < 0)
+				     sc->src->name, eng_unit_call, &c, err) < 0)
 			return -1;
 	}
 	c.fn = run_do_load;
 	if (until >= ST_LOAD &&
 	    state_work_load_units_each(r->st, r->run_id, sc->src->name,
-				       unit_call, &c, err) < 0)
+				       eng_unit_call, &c, err) < 0)
 		return -1;
 	return run_source_tail(r, sc, err);
 }
@@ -353,15 +353,15 @@ static int run_target(struct run *r, const struct cfg_target *t,
 		      struct err *err)
 {
 	struct tgt_ctx tc = {r, t, err};
-	struct unit_call render = {r, run_do_render, &tc, 0};
-	struct unit_call deliver = {r, run_do_deliver, &tc, 0};
+	struct eng_call render = {r, run_do_render, &tc, 0};
+	struct eng_call deliver = {r, run_do_deliver, &tc, 0};
 
 	if (run_plan_target(r, t, err) < 0 ||
-	    state_units_each(r->st, r->run_id, "render", t->name, unit_call,
+	    state_units_each(r->st, r->run_id, "render", t->name, eng_unit_call,
 			     &render, err) < 0 ||
-	    (run_until_stage(r) >= ST_DELIVER &&
+	    (eng_until_stage(r) >= ST_DELIVER &&
 	     state_units_each(r->st, r->run_id, "deliver", t->name,
-			      unit_call, &deliver, err) < 0))
+			      eng_unit_call, &deliver, err) < 0))
 		return -1;
 	return 0;
 }
@@ -451,7 +451,7 @@ static int retry_parked_run(void *ud, int64_t old_run)
 		run_src_close(&sc);
 	}
 	if (rc == 0 && !r->interrupted)
-		rc = reconclude(r, old_run, err);
+		rc = eng_reconclude(r, old_run, err);
 	r->run_id = keep;
 	return rc < 0 ? -1 : r->interrupted;
 }
@@ -461,7 +461,7 @@ static int execute(struct run *r, struct err *err)
 	const struct run_opts *o = r->o;
 	int do_sources = !o->targets_only && !(o->mode == RUN_NEW &&
 					       o->only_target);
-	int do_targets = run_until_stage(r) >= ST_RENDER &&
+	int do_targets = eng_until_stage(r) >= ST_RENDER &&
 			 !(o->mode == RUN_NEW && o->only_source);
 	size_t i;
 
@@ -567,17 +567,17 @@ static int replay_prepare(struct run *r, struct err *err)
 	 * between leaves an empty run that resume simply closes. */
 	if (io_copy(r->o->replay_file, path, sha, &size, err) < 0)
 		return -1;
-	run_unit_init(&u, r, ST_FETCH, src->name, key);
+	eng_unit_init(&u, r, ST_FETCH, src->name, key);
 	u.state = US_DONE;
 	u.attempts = 1;
 	u.records_in = 1;
-	u.started_ms = u.finished_ms = run_now_ms();
+	u.started_ms = u.finished_ms = eng_now_ms();
 	str_copy(u.input_path, sizeof(u.input_path), r->o->replay_file);
 	str_copy(u.output_path, sizeof(u.output_path), path);
 	str_copy(u.output_sha, sizeof(u.output_sha), sha);
 	run_notef(u.detail, sizeof(u.detail), "replay of '%s' (%llu bytes)",
 	      r->o->replay_file, (unsigned long long)size);
-	run_unit_init(&next, r, ST_UNPACK, src->name, key);
+	eng_unit_init(&next, r, ST_UNPACK, src->name, key);
 	str_copy(next.input_path, sizeof(next.input_path), path);
 	str_copy(next.input_sha, sizeof(next.input_sha), sha);
 	if (state_begin(r->st, err) < 0 || state_unit_add(r->st, &u, err) < 0 ||
@@ -614,7 +614,7 @@ static int deliver_prepare(struct run *r, struct err *err)
 			       "run %lld is not finished: run 'stockpipe "
 			       "resume' first",
 			       (long long)open_run);
-	if (run_new(r, err) < 0)
+	if (eng_run_new(r, err) < 0)
 		return -1;
 	run_say(r, "run %lld: delivery to %s now", (long long)r->run_id,
 	    r->o->only_target);
@@ -627,7 +627,6 @@ int run_setup(struct run *r, const struct cli_global *g,
 {
 	const char *areas[] = {"inbox", "canonical", "rejects", "quarantine",
 			       "outbox", "reports"};
-	struct sigaction sa;
 	char dir[4200];
 	size_t i;
 
@@ -650,10 +649,7 @@ int run_setup(struct run *r, const struct cli_global *g,
 		if (io_mkdirs(dir, err) < 0)
 			return -1;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	eng_signals_install();
 	return 0;
 }
 
@@ -766,14 +762,14 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 			 * invocation does what it was asked: a new run. A
 			 * scheduler's partial run is the run its tasks share:
 			 * finishing it is the whole job. */
-			chain = o->mode == RUN_NEW && !run_partial(&r) &&
+			chain = o->mode == RUN_NEW && !eng_partial(&r) &&
 				strcmp(sr.status, "partial");
 		} else if (o->mode == RUN_RESUME && !asked) {
 			run_say(&r, "nothing to resume: every run is done");
 			code = g->skip_exit_code ? g->skip_exit_code
 						 : EXIT_DONE;
 			goto out;
-		} else if (run_new(&r, &err) < 0) {
+		} else if (eng_run_new(&r, &err) < 0) {
 			goto report_err;
 		} else {
 			run_say(&r, "run %lld", (long long)r.run_id);
@@ -802,32 +798,32 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 	log_set_run(r.run_id);
 	if (execute(&r, &err) < 0)
 		goto report_err;
-	if ((code = run_conclude(&r, &err)) < 0)
+	if ((code = eng_conclude(&r, &err)) < 0)
 		goto report_err;
 	if (chain && !r.interrupted) {
 		/* The interrupted run is finished; this invocation was asked
 		 * for a run, so the new files and due targets come now. */
 		int first_code = code;
 
-		run_reset(&r);
-		if (run_new(&r, &err) < 0)
+		eng_reset(&r);
+		if (eng_run_new(&r, &err) < 0)
 			goto report_err;
 		run_say(&r, "run %lld", (long long)r.run_id);
 		log_set_run(r.run_id);
 		if (execute(&r, &err) < 0)
 			goto report_err;
-		if ((code = run_conclude(&r, &err)) < 0)
+		if ((code = eng_conclude(&r, &err)) < 0)
 			goto report_err;
 		if (code != first_code && g->skip_exit_code &&
 		    (code == g->skip_exit_code ||
 		     first_code == g->skip_exit_code))
 			code = code == g->skip_exit_code ? first_code : code;
 		else
-			code = code_combine(first_code, code);
+			code = eng_code_combine(first_code, code);
 	}
 	goto out;
 report_err:
-	code = run_fail(&err);
+	code = eng_fail(&err);
 out:
 	run_teardown(&r, lock_fd);
 	return code;

@@ -102,9 +102,9 @@ int run_doc_facts(struct run *r, const struct cfg_source *src,
 		  const struct mapping *m, const struct state_unit *u,
 		  struct run_facts *out, struct err *err);
 
-/* Helpers of the stage engine shared with run_load.c. run_now_ms: wall
+/* Helpers of the stage engine shared with run_load.c. eng_now_ms: wall
  * clock in ms. run_say: an info line unless quiet. run_notef: a unit note
- * ("..." when cut). run_unit_begin/fail/interrupted: mark a unit running
+ * ("..." when cut). eng_unit_start/fail/interrupted: mark a unit running
  * (own transaction), failed (the run goes on; returns -1, 0 for
  * quarantine) or back to pending after a signal (returns 1). */
 void run_say(const struct run *r, const char *fmt, ...)

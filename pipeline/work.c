@@ -164,7 +164,7 @@ static int work_unit(struct work *w, int64_t id)
 	rc = run_do_unit(&w->r, sc, tc, &u);
 	if (rc < 0)
 		return -1;
-	if (rc > 0 || run_stopping())
+	if (rc > 0 || eng_stopping())
 		return 1;
 	/* Still running here means the unit was not ours to finish (our
 	 * lease was taken over while we worked): the store refused it. */
@@ -190,7 +190,7 @@ static int load_one(void *ud, struct state_unit *u)
 
 	if (u->state == US_DONE)
 		return 0;
-	if (run_stopping())
+	if (eng_stopping())
 		return lc->rc = 1;
 	if (state_work_take(w->r.st, u->id, w->worker, w->lease_ms, &got,
 			    w->err) < 0)
@@ -223,7 +223,7 @@ static int load_phase(struct work *w)
 			return lc.rc;
 		if (run_source_tail(r, &w->src[i], w->err) < 0)
 			return -1;
-		if (r->interrupted || run_stopping())
+		if (r->interrupted || eng_stopping())
 			return 1;
 	}
 	if (state_work_count(r->st, r->run_id, "fetch,unpack,map,load", NULL,
@@ -319,7 +319,7 @@ static int work_loop(struct work *w)
 		want_tgt = tgt_list[0] != '\0';
 	}
 	for (;;) {
-		if (run_stopping()) {
+		if (eng_stopping()) {
 			r->interrupted = 1;
 			return EXIT_TEMPFAIL;
 		}
@@ -393,7 +393,7 @@ static int work_loop(struct work *w)
 				     w->lease_ms, &got, &done, w->err) < 0)
 			return -1;
 		if (got) {
-			code = run_conclude(r, w->err);
+			code = eng_conclude(r, w->err);
 			if (code < 0 || state_lease_done(r->st, r->run_id,
 							 "finish", w->err) < 0)
 				return -1;
@@ -510,7 +510,7 @@ int work_main(const struct cli_global *g, const struct work_opts *o)
 	goto out;
 report_err:
 	heartbeat_stop(&hb);
-	code = run_fail(&err);
+	code = eng_fail(&err);
 out:
 	if (w.src)
 		for (i = 0; i < w.r.cfg->nsources; i++)
@@ -571,7 +571,7 @@ int work_plan(const struct cli_global *g)
 	code = EXIT_DONE;
 	goto out;
 report_err:
-	code = run_fail(&err);
+	code = eng_fail(&err);
 out:
 	run_teardown(&r, lock_fd);
 	return code;

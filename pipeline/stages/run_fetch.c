@@ -63,7 +63,7 @@ static int plan_entry(void *ud, const struct conn_entry *e)
 	if (known)
 		return 0;
 	str_copy(key, sizeof(key), e->name);
-	run_unit_init(&u, p->r, ST_FETCH, p->src->name, key);
+	eng_unit_init(&u, p->r, ST_FETCH, p->src->name, key);
 	snprintf(u.detail, sizeof(u.detail), "%llu %lld",
 		 (unsigned long long)e->size, (long long)e->mtime);
 	if (state_unit_add(p->r->st, &u, p->err) < 0 ||
@@ -148,13 +148,13 @@ static int fetch_set_aside(struct run *r, struct state_unit *u,
 {
 	err_clear(e);
 	u->state = US_SKIPPED;
-	u->finished_ms = run_now_ms();
+	u->finished_ms = eng_now_ms();
 	run_notef(u->detail + strlen(u->detail),
 	      sizeof(u->detail) - strlen(u->detail), " %s", why);
 	if (state_begin(r->st, e) < 0 || state_unit_save(r->st, u, e) < 0 ||
 	    state_commit(r->st, e) < 0) {
 		state_rollback(r->st);
-		return run_unit_fail(r, u, e, 0), 0;
+		return eng_unit_fail(r, u, e, 0), 0;
 	}
 	run_say(r, "  %s: '%s' %s", u->scope, u->ukey, why);
 	return 0;
@@ -185,13 +185,13 @@ int run_do_fetch(void *ud, struct state_unit *u)
 
 	if (u->state == US_DONE || u->state == US_SKIPPED)
 		return 0;
-	if (run_stopping())
+	if (eng_stopping())
 		return r->interrupted = 1, 1;
 	if (!strcmp(u->ukey, "(list)") && !u->detail[0]) {
 		/* The stand-in for a listing (or connection) that failed
 		 * earlier: we only get here once the listing worked. */
 		u->state = US_SKIPPED;
-		u->finished_ms = run_now_ms();
+		u->finished_ms = eng_now_ms();
 		run_notef(u->detail, sizeof(u->detail),
 		      "listed again after: %.900s", u->error);
 		u->error[0] = '\0';
@@ -199,15 +199,15 @@ int run_do_fetch(void *ud, struct state_unit *u)
 		    state_unit_save(r->st, u, &e) < 0 ||
 		    state_commit(r->st, &e) < 0) {
 			state_rollback(r->st);
-			return run_unit_fail(r, u, &e, 0), 0;
+			return eng_unit_fail(r, u, &e, 0), 0;
 		}
 		return 0;
 	}
 	if (run_parse_size_mtime(u, &size, &mtime) < 0) {
 		err_set(&e, E_INTERNAL, "fetch unit without size/mtime");
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	}
-	if (run_unit_begin(r, u, sc->err) < 0)
+	if (eng_unit_start(r, u, sc->err) < 0)
 		return -1;
 	inbox_path(r, u, path, sizeof(path));
 	if (sc->conn->scheme->ops->fetch(sc->conn, u->ukey, path, sha, &got,
@@ -216,7 +216,7 @@ int run_do_fetch(void *ud, struct state_unit *u)
 			return fetch_set_aside(r, u, "vanished after the "
 					       "listing; dropped from the plan",
 					       &e);
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	}
 	if (got != size) {
 		/* Changed since the listing or while we read it: the partner
@@ -237,7 +237,7 @@ int run_do_fetch(void *ud, struct state_unit *u)
 	u->records_in = 1;
 	if (state_file_same_content(r->st, sc->src->name, sha, prev,
 				    sizeof(prev), &e) < 0)
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	if (prev[0] && strcmp(prev, u->ukey)) {
 		/* The same bytes again under another name: loading it would
 		 * only produce duplicate transactions. Record it in the ledger
@@ -247,27 +247,27 @@ int run_do_fetch(void *ud, struct state_unit *u)
 		run_notef(u->detail + strlen(u->detail),
 		      sizeof(u->detail) - strlen(u->detail),
 		      " same content as '%s'", prev);
-		u->finished_ms = run_now_ms();
+		u->finished_ms = eng_now_ms();
 		if (state_begin(r->st, &e) < 0 ||
 		    state_file_add(r->st, sc->src->name, u->ukey, size, mtime,
 				   sha, r->run_id, "pending", &e) < 0 ||
 		    state_unit_save(r->st, u, &e) < 0 ||
 		    state_commit(r->st, &e) < 0) {
 			state_rollback(r->st);
-			return run_unit_fail(r, u, &e, 0), 0;
+			return eng_unit_fail(r, u, &e, 0), 0;
 		}
 		unlink(path);
 		run_say(r, "  %s: '%s' skipped: same content as '%s'",
 		    sc->src->name, u->ukey, prev);
 		return 0;
 	}
-	run_unit_init(&next, r, ST_UNPACK, sc->src->name, u->ukey);
+	eng_unit_init(&next, r, ST_UNPACK, sc->src->name, u->ukey);
 	next.parent = u->id;
 	str_copy(next.input_path, sizeof(next.input_path), path);
 	str_copy(next.input_sha, sizeof(next.input_sha), sha);
 	/* ledger row, unit done and the unpack unit commit together */
 	u->state = US_DONE;
-	u->finished_ms = run_now_ms();
+	u->finished_ms = eng_now_ms();
 	if (state_begin(r->st, &e) < 0 ||
 	    state_file_add(r->st, sc->src->name, u->ukey, size, mtime, sha,
 			   r->run_id, "pending", &e) < 0 ||
@@ -277,7 +277,7 @@ int run_do_fetch(void *ud, struct state_unit *u)
 	    state_unit_save(r->st, &next, &e) < 0 ||
 	    state_commit(r->st, &e) < 0) {
 		state_rollback(r->st);
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	}
 	return 0;
 }
@@ -371,7 +371,7 @@ static int commit_members(struct member_ctx *c, const char *kind,
 		char key[512];
 
 		run_notef(key, sizeof(key), "%s!%s", u->ukey, m->name);
-		run_unit_init(&next, r, ST_MAP, u->scope, key);
+		eng_unit_init(&next, r, ST_MAP, u->scope, key);
 		next.parent = u->id;
 		if (m->path)
 			str_copy(next.input_path, sizeof(next.input_path),
@@ -384,7 +384,7 @@ static int commit_members(struct member_ctx *c, const char *kind,
 		if (m->refused) {
 			refused++;
 			next.state = US_QUARANTINED;
-			next.finished_ms = run_now_ms();
+			next.finished_ms = eng_now_ms();
 			run_notef(next.error, sizeof(next.error),
 			      "%s: member '%s' refused: %s", u->ukey, m->name,
 			      m->refused);
@@ -397,7 +397,7 @@ static int commit_members(struct member_ctx *c, const char *kind,
 			goto fail;
 	}
 	u->state = US_DONE;
-	u->finished_ms = run_now_ms();
+	u->finished_ms = eng_now_ms();
 	u->records_in = 1;
 	u->records_out = (int64_t)(c->n - refused);
 	run_notef(u->detail, sizeof(u->detail), "%s archive: %zu member%s, %zu "
@@ -422,12 +422,12 @@ int run_do_unpack(void *ud, struct state_unit *u)
 
 	if (u->state == US_DONE || u->state == US_QUARANTINED)
 		return 0;
-	if (run_stopping())
+	if (eng_stopping())
 		return r->interrupted = 1, 1;
-	if (run_unit_begin(r, u, sc->err) < 0)
+	if (eng_unit_start(r, u, sc->err) < 0)
 		return -1;
 	if (unpack_sniff_file(u->input_path, &kind, &e) < 0)
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	if (kind != UNPACK_PLAIN) {
 		/* Members go to work/RUN/SOURCE/UNIT/, under names we make;
 		 * a redo of this unit rewrites the same files. */
@@ -445,11 +445,11 @@ int run_do_unpack(void *ud, struct state_unit *u)
 			err_locate(&e, u->ukey, 0, 0, NULL);
 			if (e.code == E_PARSE)
 				return run_quarantine(r, u, &e), 0;
-			return run_unit_fail(r, u, &e, 0), 0;
+			return eng_unit_fail(r, u, &e, 0), 0;
 		}
 		if (commit_members(&mc, unpack_kind_name(kind), &e) < 0) {
 			members_free(&mc);
-			return run_unit_fail(r, u, &e, 0), 0;
+			return eng_unit_fail(r, u, &e, 0), 0;
 		}
 		members_free(&mc);
 		run_say(r, "  %s: '%s': %s", u->scope, u->ukey, u->detail);
@@ -459,12 +459,12 @@ int run_do_unpack(void *ud, struct state_unit *u)
 	str_copy(u->output_sha, sizeof(u->output_sha), u->input_sha);
 	run_notef(u->detail, sizeof(u->detail), "plain file");
 	u->records_in = u->records_out = 1;
-	run_unit_init(&next, r, ST_MAP, sc->src->name, u->ukey);
+	eng_unit_init(&next, r, ST_MAP, sc->src->name, u->ukey);
 	next.parent = u->id;
 	str_copy(next.input_path, sizeof(next.input_path), u->input_path);
 	str_copy(next.input_sha, sizeof(next.input_sha), u->input_sha);
-	if (run_unit_done(r, u, &next, &e) < 0)
-		return run_unit_fail(r, u, &e, 0), 0;
+	if (eng_unit_finish(r, u, &next, &e) < 0)
+		return eng_unit_fail(r, u, &e, 0), 0;
 	return 0;
 }
 

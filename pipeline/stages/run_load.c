@@ -85,7 +85,7 @@ static int load_file(struct run *r, struct state_unit *u,
 	arena_init(&a, 16384, 0);
 	while ((n = getline(&line, &cap, f)) > 0) {
 		lineno++;
-		if (run_stopping()) {
+		if (eng_stopping()) {
 			rc = err_set(err, E_INTERRUPT, "stopped by a signal");
 			break;
 		}
@@ -282,9 +282,9 @@ int run_do_load(void *ud, struct state_unit *u)
 
 	if (u->state == US_DONE)
 		return 0;
-	if (run_stopping())
+	if (eng_stopping())
 		return r->interrupted = 1, 1;
-	if (run_unit_begin(r, u, sc->err) < 0)
+	if (eng_unit_start(r, u, sc->err) < 0)
 		return -1;
 	memset(&ls, 0, sizeof(ls));
 	memset(&c, 0, sizeof(c));
@@ -298,7 +298,7 @@ int run_do_load(void *ud, struct state_unit *u)
 	 * document (a rerun after a mapping fix). */
 	if (load_uom_open(sc, u, &ul, &e) < 0 || state_begin(r->st, &e) < 0) {
 		load_uom_close(ul);
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	}
 	state_load_batching(r->st);
 	if (state_unload_doc(r->st, u->parent, &e) < 0 ||
@@ -324,7 +324,7 @@ int run_do_load(void *ud, struct state_unit *u)
 	if (c.nstale)
 		str_copy(u->output_path, sizeof(u->output_path), stale_path);
 	u->state = US_DONE;
-	u->finished_ms = run_now_ms();
+	u->finished_ms = eng_now_ms();
 	describe(r, u, &ls, &c, c.nstale ? stale_path : NULL);
 	/* load_uom_finish frees ul whatever it returns */
 	rc = load_uom_finish(ul, u, &e);
@@ -332,7 +332,7 @@ int run_do_load(void *ud, struct state_unit *u)
 	if (rc < 0 || state_unit_save(r->st, u, &e) < 0)
 		goto fail;
 	if (state_commit(r->st, &e) < 0) {
-		run_unit_fail(r, u, &e, 0);
+		eng_unit_fail(r, u, &e, 0);
 		goto out;
 	}
 	goto out;
@@ -340,9 +340,9 @@ fail:
 	load_uom_close(ul);
 	state_rollback(r->st);
 	if (e.code == E_INTERRUPT)
-		run_unit_interrupted(r, u);
+		eng_unit_interrupted(r, u);
 	else
-		run_unit_fail(r, u, &e, 0);
+		eng_unit_fail(r, u, &e, 0);
 out:
 	free(c.dups);
 	free(c.dup_recs);

@@ -57,7 +57,7 @@ static int sink_record(void *ud, const struct canon_record *rec,
 
 	/* SIGTERM/SIGINT stop a long document here: a flag read per record,
 	 * no system call. */
-	if (run_stopping())
+	if (eng_stopping())
 		return err_set(err, E_INTERRUPT, "stopped by a signal");
 	buf_reset(&m->line);
 	if (canon_to_jsonl(rec, &m->line) < 0 || m->line.err)
@@ -71,7 +71,7 @@ static int sink_reject(void *ud, const struct mapping_reject *rj,
 {
 	struct map_out *m = ud;
 
-	if (run_stopping())
+	if (eng_stopping())
 		return err_set(err, E_INTERRUPT, "stopped by a signal");
 	buf_reset(&m->line);
 	/* The same line format `map test` goldens use. */
@@ -218,11 +218,11 @@ int run_quarantine(struct run *r, struct state_unit *u,
 	}
 	run_path_in(r, path, sizeof(path), "quarantine", u->scope, name);
 	if (io_copy(u->input_path, path, NULL, NULL, &e) < 0)
-		return run_unit_fail(r, u, &e, 0);
+		return eng_unit_fail(r, u, &e, 0);
 	str_copy(u->output_path, sizeof(u->output_path), path);
 	log_msg("warn", "stockpipe: quarantined '%s' of %s -> %s", u->ukey,
 		u->scope, path);
-	return run_unit_fail(r, u, why, 1);
+	return eng_unit_fail(r, u, why, 1);
 }
 
 /* The compiled mapping for a document, loading (and recording the hash of)
@@ -408,7 +408,7 @@ int run_send_acks(struct run *r, const struct cfg_source *src)
 	for (i = 0; i < l.n; i++) {
 		const struct state_ack *a = &l.v[i];
 
-		if (run_stopping()) {
+		if (eng_stopping()) {
 			r->interrupted = 1;
 			break;
 		}
@@ -466,7 +466,7 @@ int run_do_map(void *ud, struct state_unit *u)
 	if (sc->src->ack_url &&
 	    edi_ack_new(&sc->acks, sc->src->ack_x12, sc->src->ack_edifact,
 			&e) < 0)
-		return run_unit_fail(sc->r, u, &e, 0), 0;
+		return eng_unit_fail(sc->r, u, &e, 0), 0;
 	rc = do_map_doc(sc, u);
 	edi_ack_free(sc->acks);
 	sc->acks = NULL;
@@ -498,20 +498,20 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 		released[0] = '\0';
 	else
 		run_notef(released, sizeof(released), "%.500s; ", u->detail);
-	if (run_stopping())
+	if (eng_stopping())
 		return r->interrupted = 1, 1;
-	if (run_unit_begin(r, u, sc->err) < 0)
+	if (eng_unit_start(r, u, sc->err) < 0)
 		return -1;
 	if (!(map = run_mapping_for(sc, u->ukey, u->input_path, &e))) {
 		if (e.code == E_NOTFOUND)
 			return run_quarantine(r, u, &e), 0;
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	}
 	if (run_doc_facts(r, sc->src, map, u, &facts, &e) < 0) {
 		err_locate(&e, u->ukey, 0, 0, NULL);
 		if (e.code == E_PARSE)
 			return run_quarantine(r, u, &e), 0;
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	}
 	memset(&m, 0, sizeof(m));
 	m.quiet = r->g->quiet;
@@ -523,12 +523,12 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 		 r->cfg->state_dir, (long long)r->run_id, u->scope, name);
 	if (io_atomic_open(&m.canon, cpath, &e) < 0) {
 		buf_release(&m.line);
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	}
 	if (io_atomic_open(&m.rejects, rpath, &e) < 0) {
 		io_atomic_abort(&m.canon);
 		buf_release(&m.line);
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	}
 	doc.source = sc->src->name;
 	doc.name = u->ukey;
@@ -562,19 +562,19 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 		io_atomic_abort(&m.canon);
 		io_atomic_abort(&m.rejects);
 		if (e.code == E_INTERRUPT)
-			return run_unit_interrupted(r, u);
+			return eng_unit_interrupted(r, u);
 		err_locate(&e, u->ukey, 0, 0, NULL);
 		if (e.code == E_PARSE || e.code == E_TOOBIG ||
 		    e.code == E_VALIDATE || e.code == E_MAP)
 			return run_quarantine(r, u, &e), 0;
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	}
 	if (io_atomic_commit(&m.canon, u->output_sha, &e) < 0) {
 		io_atomic_abort(&m.rejects);
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	}
 	if (io_atomic_commit(&m.rejects, NULL, &e) < 0)
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	str_copy(u->output_path, sizeof(u->output_path), cpath);
 	run_notef(u->detail, sizeof(u->detail), "%srejects: %s", released, rpath);
 	if (m.dup_ics || m.conflict_ics) {
@@ -593,7 +593,7 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 	 * the reject threshold quarantines the document (a partner whose
 	 * file was all broken hears it). */
 	if (sc->acks && record_acks(r, sc->src, u, sc->acks, &e) < 0)
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	if (ms.input_records && !accept &&
 	    (int64_t)m.rejected * 100 >
 		    (int64_t)sc->src->reject_threshold_pct *
@@ -606,12 +606,12 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 		err_locate(&e, u->ukey, 0, 0, NULL);
 		return run_quarantine(r, u, &e), 0;
 	}
-	run_unit_init(&next, r, ST_LOAD, sc->src->name, u->ukey);
+	eng_unit_init(&next, r, ST_LOAD, sc->src->name, u->ukey);
 	next.parent = u->id;
 	str_copy(next.input_path, sizeof(next.input_path), cpath);
 	str_copy(next.input_sha, sizeof(next.input_sha), u->output_sha);
-	if (run_unit_done(r, u, &next, &e) < 0)
-		return run_unit_fail(r, u, &e, 0), 0;
+	if (eng_unit_finish(r, u, &next, &e) < 0)
+		return eng_unit_fail(r, u, &e, 0), 0;
 	if (m.rejected)
 		run_say(r, "  %s: '%s': %lld record%s rejected%s, see %s", u->scope,
 		    u->ukey, (long long)m.rejected,

@@ -219,20 +219,20 @@ int run_do_render(void *ud, struct state_unit *u)
 
 	if (u->state == US_DONE)
 		return 0;
-	if (run_stopping())
+	if (eng_stopping())
 		return r->interrupted = 1, 1;
-	if (run_unit_begin(r, u, tc->err) < 0)
+	if (eng_unit_start(r, u, tc->err) < 0)
 		return -1;
 	tt = *tc->t;
 	if (render_source_stale(r->st, r->cfg, tc->t, r->now, &stale, why,
 				sizeof(why), &e) < 0)
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	if (stale && tt.stale_hold) {
 		/* Hold the last published values: the target keeps what it
 		 * has rather than receive a truth missing a source. */
 		run_notef(u->detail, sizeof(u->detail), "held: %s", why);
-		if (run_unit_done(r, u, NULL, &e) < 0)
-			return run_unit_fail(r, u, &e, 0), 0;
+		if (eng_unit_finish(r, u, NULL, &e) < 0)
+			return eng_unit_fail(r, u, &e, 0), 0;
 		run_say(r, "  %s: held, nothing delivered: %s", tt.name, why);
 		return 0;
 	}
@@ -244,7 +244,7 @@ int run_do_render(void *ud, struct state_unit *u)
 		    tt.stale_buffer_pct, why);
 	}
 	if (outbound_load(tc->t->mapping, &ob, &e) < 0)
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	if (state_begin(r->st, &e) == 0) {
 		state_run_dep_add(r->st, r->run_id, tc->t->mapping,
 				  outbound_sha256(ob), &e);
@@ -324,7 +324,7 @@ int run_do_render(void *ud, struct state_unit *u)
 		      "unchanged: same as delivered '%s'%s%s", rc.prev,
 		      rs.rejects ? "; rejects: " : "",
 		      rs.rejects ? rpath : "");
-		if (run_unit_done(r, u, NULL, &e) < 0)
+		if (eng_unit_finish(r, u, NULL, &e) < 0)
 			goto fail;
 		run_say(r, "  %s: unchanged since '%s', nothing to deliver",
 		    tc->t->name, rc.prev);
@@ -349,17 +349,17 @@ int run_do_render(void *ud, struct state_unit *u)
 		run_notef(u->detail + dl, sizeof(u->detail) - dl, "; rejects: %s",
 		      rpath);
 	}
-	run_unit_init(&next, r, ST_DELIVER, tc->t->name, "delivery");
+	eng_unit_init(&next, r, ST_DELIVER, tc->t->name, "delivery");
 	next.parent = u->id;
 	str_copy(next.input_path, sizeof(next.input_path), path);
 	/* The delivery ledger is keyed by content, not by file bytes. */
 	str_copy(next.input_sha, sizeof(next.input_sha), key);
-	if (run_unit_done(r, u, &next, &e) < 0)
+	if (eng_unit_finish(r, u, &next, &e) < 0)
 		goto fail;
 	return 0;
 fail:
 	outbound_free(ob);
-	return run_unit_fail(r, u, &e, 0), 0;
+	return eng_unit_fail(r, u, &e, 0), 0;
 }
 
 int run_do_deliver(void *ud, struct state_unit *u)
@@ -374,26 +374,26 @@ int run_do_deliver(void *ud, struct state_unit *u)
 
 	if (u->state == US_DONE)
 		return 0;
-	if (run_stopping())
+	if (eng_stopping())
 		return r->interrupted = 1, 1;
-	if (run_unit_begin(r, u, tc->err) < 0)
+	if (eng_unit_start(r, u, tc->err) < 0)
 		return -1;
 	name = strrchr(u->input_path, '/');
 	name = name ? name + 1 : u->input_path;
 	if (state_delivery_find(r->st, tc->t->name, u->input_sha, prev,
 				sizeof(prev), &found, &e) < 0)
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	if (found) {
 		run_notef(u->detail, sizeof(u->detail),
 			 "already delivered as '%s'", prev);
-		if (run_unit_done(r, u, NULL, &e) < 0)
-			return run_unit_fail(r, u, &e, 0), 0;
+		if (eng_unit_finish(r, u, NULL, &e) < 0)
+			return eng_unit_fail(r, u, &e, 0), 0;
 		return 0;
 	}
 	if (conn_open(tc->t->url, &tc->t->conn, &c, &e) < 0 ||
 	    c->scheme->ops->put(c, u->input_path, name, &e) < 0) {
 		conn_close(c);
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	}
 	conn_close(c);
 	run_notef(u->output_path, sizeof(u->output_path), "%s/%s", tc->t->url,
@@ -401,7 +401,7 @@ int run_do_deliver(void *ud, struct state_unit *u)
 	str_copy(u->output_sha, sizeof(u->output_sha), u->input_sha);
 	run_notef(u->detail, sizeof(u->detail), "delivered '%s'", name);
 	u->state = US_DONE;
-	u->finished_ms = run_now_ms();
+	u->finished_ms = eng_now_ms();
 	/* If we die between the rename on the far side and this commit, the
 	 * resumed unit puts the same bytes under the same name again: an
 	 * overwrite, not a second file. */
@@ -410,7 +410,7 @@ int run_do_deliver(void *ud, struct state_unit *u)
 			       name, r->now, &e) < 0 ||
 	    state_unit_save(r->st, u, &e) < 0 || state_commit(r->st, &e) < 0) {
 		state_rollback(r->st);
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e, 0), 0;
 	}
 	run_say(r, "  %s: delivered '%s'", tc->t->name, name);
 	return 0;
@@ -467,7 +467,7 @@ int run_plan_target(struct run *r, const struct cfg_target *t,
 		return -1;
 	if (state_begin(r->st, err) < 0)
 		return -1;
-	run_unit_init(&u, r, ST_RENDER, t->name, "snapshot");
+	eng_unit_init(&u, r, ST_RENDER, t->name, "snapshot");
 	/* The new render is the retry of every render or delivery of this
 	 * target that older runs parked. */
 	if ((due && (state_unit_add(r->st, &u, err) < 0 ||
