@@ -49,8 +49,21 @@ int64_t eng_now_ms(void)
 	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-/* Marks u running and counts the attempt, in its own transaction, so that
- * `runs`/`show` tell which unit a dead process was working on. */
+int eng_tx_begin(struct state *st, struct err *err)
+{
+	return state_begin(st, err);
+}
+
+int eng_tx_end(struct state *st, int rc, struct err *err)
+{
+	if (rc != 0) {
+		state_rollback(st);
+		return -1;
+	}
+	/* A failed commit is rolled back by the store itself. */
+	return state_commit(st, err);
+}
+
 int eng_unit_start(struct run *r, struct state_unit *u, struct err *err)
 {
 	u->state = US_RUNNING;
@@ -59,22 +72,32 @@ int eng_unit_start(struct run *r, struct state_unit *u, struct err *err)
 	u->started_ms = eng_now_ms();
 	u->error[0] = '\0';
 	u->retry_requested = 0;
-	if (state_begin(r->st, err) < 0)
+	if (eng_tx_begin(r->st, err) < 0)
 		return -1;
-	if (state_unit_save(r->st, u, err) < 0) {
-		state_rollback(r->st);
-		return -1;
-	}
-	return state_commit(r->st, err);
+	return eng_tx_end(r->st, state_unit_save(r->st, u, err), err);
 }
 
-/* Records a unit failure with its class (err_class); the run goes on
- * with other scopes. Whether it stays failed (parked) is decided by
- * eng_unit_call after its retries. */
-int eng_unit_fail(struct run *r, struct state_unit *u,
+/* Saves u's new state in its own transaction when the stage already gave
+ * up on it (failed, quarantined, interrupted). The unit's own error is
+ * what the run reports; a store that cannot even record it is said
+ * beside it, and the next run finds the unit running and redoes it. */
+static void unit_save_after(struct run *r, struct state_unit *u)
+{
+	struct err e = ERR_INIT;
+	char msg[1200];
+
+	if (eng_tx_begin(r->st, &e) == 0 &&
+	    eng_tx_end(r->st, state_unit_save(r->st, u, &e), &e) == 0)
+		return;
+	err_format(&e, msg, sizeof(msg));
+	log_msg("error", "stockpipe: %s %s '%s': its state not recorded: %s",
+		u->stage, u->scope, u->ukey, msg);
+}
+
+/* failed or quarantined: the one place a stage gives up on a unit. */
+static int unit_stop(struct run *r, struct state_unit *u,
 		     const struct err *e, int quarantine)
 {
-	struct err ignore = ERR_INIT;
 	char msg[1100];
 
 	err_format(e, msg, sizeof(msg));
@@ -86,60 +109,58 @@ int eng_unit_fail(struct run *r, struct state_unit *u,
 		r->last = *e;
 	log_msg(quarantine ? "warn" : "error", "stockpipe: %s %s '%s': %s",
 		u->stage, u->scope, u->ukey, msg);
-	if (state_begin(r->st, &ignore) == 0) {
-		if (state_unit_save(r->st, u, &ignore) == 0)
-			state_commit(r->st, &ignore);
-		else
-			state_rollback(r->st);
-	}
-	return quarantine ? 0 : -1;
+	unit_save_after(r, u);
+	return 0;
 }
 
-/* A signal stopped u halfway: nothing of it was published, so it goes
- * back to pending and the resumed run redoes it from the start. */
+int eng_unit_fail(struct run *r, struct state_unit *u, const struct err *e)
+{
+	return unit_stop(r, u, e, 0);
+}
+
+int eng_unit_quarantine(struct run *r, struct state_unit *u,
+			const struct err *why)
+{
+	return unit_stop(r, u, why, 1);
+}
+
 int eng_unit_interrupted(struct run *r, struct state_unit *u)
 {
-	struct err ignore = ERR_INIT;
-
 	u->state = US_PENDING;
 	u->error[0] = '\0';
 	r->interrupted = 1;
-	if (state_begin(r->st, &ignore) == 0) {
-		if (state_unit_save(r->st, u, &ignore) == 0)
-			state_commit(r->st, &ignore);
-		else
-			state_rollback(r->st);
-	}
+	unit_save_after(r, u);
 	return 1;
 }
 
-/* Marks u done and creates its successor (next may be NULL) in one
- * transaction. */
+/* Saves u and adds (or makes pending again) its successor next. */
+static int unit_chain(struct run *r, struct state_unit *u,
+		      struct state_unit *next, struct err *err)
+{
+	int keep_state;
+
+	if (state_unit_save(r->st, u, err) < 0)
+		return -1;
+	if (!next)
+		return 0;
+	keep_state = next->state;
+	if (state_unit_add(r->st, next, err) < 0)
+		return -1;
+	/* The successor may exist from an earlier attempt or a rerun: point
+	 * it at the new input and make it pending again. */
+	next->state = keep_state;
+	next->error[0] = '\0';
+	return state_unit_save(r->st, next, err);
+}
+
 int eng_unit_finish(struct run *r, struct state_unit *u,
-		     struct state_unit *next, struct err *err)
+		    struct state_unit *next, struct err *err)
 {
 	u->state = US_DONE;
 	u->finished_ms = eng_now_ms();
-	if (state_begin(r->st, err) < 0)
+	if (eng_tx_begin(r->st, err) < 0)
 		return -1;
-	if (state_unit_save(r->st, u, err) < 0)
-		goto fail;
-	if (next) {
-		int keep_state = next->state;
-
-		if (state_unit_add(r->st, next, err) < 0)
-			goto fail;
-		/* The successor may exist from an earlier attempt or a rerun:
-		 * point it at the new input and make it pending again. */
-		next->state = keep_state;
-		next->error[0] = '\0';
-		if (state_unit_save(r->st, next, err) < 0)
-			goto fail;
-	}
-	return state_commit(r->st, err);
-fail:
-	state_rollback(r->st);
-	return -1;
+	return eng_tx_end(r->st, unit_chain(r, u, next, err), err);
 }
 
 void eng_unit_init(struct state_unit *u, const struct run *r, int stage,
@@ -228,11 +249,29 @@ int eng_fail(const struct err *err)
 							 : code;
 }
 
+/* The report first, then the run's final state (rep->status,
+ * rep->exit_code): a crash in between leaves the run unfinished, and its
+ * resume writes the report again under the same name, so no half-done run
+ * ever lacks one. */
+static int conclude_write(struct run *r, int64_t run_id, const struct report *rep,
+		      struct err *err)
+{
+	char iso[DT_ISO_LEN];
+
+	if (report_write(rep, r->cfg->state_dir, err) < 0 ||
+	    eng_tx_begin(r->st, err) < 0)
+		return -1;
+	return eng_tx_end(r->st,
+			  state_run_finish(r->st, run_id, rep->status,
+					   rep->exit_code, run_now_iso(iso),
+					   err),
+			  err);
+}
+
 int eng_conclude(struct run *r, struct err *err)
 {
 	const struct cli_global *g = r->g;
 	struct report rep;
-	char iso[DT_ISO_LEN];
 	int code;
 
 	int64_t parked = r->failed_units, advanced = r->advanced;
@@ -306,15 +345,7 @@ int eng_conclude(struct run *r, struct err *err)
 		       "rest",
 		    (long long)parked, parked == 1 ? "" : "s",
 		    (long long)r->run_id);
-	/* The report first, then the run's final state: a crash in between
-	 * leaves the run unfinished, and its resume writes the report again
-	 * under the same name, so no half-done run ever lacks one. */
-	if (report_write(&rep, r->cfg->state_dir, err) < 0 ||
-	    state_begin(r->st, err) < 0 ||
-	    state_run_finish(r->st, r->run_id, rep.status, code, run_now_iso(iso),
-			     err) < 0 ||
-	    state_commit(r->st, err) < 0) {
-		state_rollback(r->st);
+	if (conclude_write(r, r->run_id, &rep, err) < 0) {
 		report_release(&rep);
 		return -1;
 	}
@@ -357,7 +388,6 @@ int eng_reconclude(struct run *r, int64_t run_id, struct err *err)
 {
 	struct report rep;
 	struct state_run sr;
-	char iso[DT_ISO_LEN];
 	int64_t parked = 0;
 	int code;
 
@@ -369,12 +399,7 @@ int eng_reconclude(struct run *r, int64_t run_id, struct err *err)
 							: EXIT_DONE;
 	rep.exit_code = code;
 	snprintf(rep.status, sizeof(rep.status), "done");
-	if (report_write(&rep, r->cfg->state_dir, err) < 0 ||
-	    state_begin(r->st, err) < 0 ||
-	    state_run_finish(r->st, run_id, "done", code, run_now_iso(iso),
-			     err) < 0 ||
-	    state_commit(r->st, err) < 0) {
-		state_rollback(r->st);
+	if (conclude_write(r, run_id, &rep, err) < 0) {
 		report_release(&rep);
 		return -1;
 	}
@@ -413,19 +438,19 @@ void eng_reset(struct run *r)
 	r->retried_parked = 0;
 }
 
-/* Creates a new run (its id in r->run_id). */
-int eng_run_new(struct run *r, struct err *err)
+int eng_run_create(struct run *r, struct err *err)
 {
 	char iso[DT_ISO_LEN];
 
-	if (state_begin(r->st, err) < 0 ||
-	    state_run_create(r->st, run_now_iso(iso), r->cfg->sha256, &r->run_id,
-			     err) < 0 ||
-	    state_commit(r->st, err) < 0) {
-		state_rollback(r->st);
+	return state_run_create(r->st, run_now_iso(iso), r->cfg->sha256,
+				&r->run_id, err);
+}
+
+int eng_run_new(struct run *r, struct err *err)
+{
+	if (eng_tx_begin(r->st, err) < 0)
 		return -1;
-	}
-	return 0;
+	return eng_tx_end(r->st, eng_run_create(r, err), err);
 }
 
 int eng_unit_call(void *ud, struct state_unit *u)

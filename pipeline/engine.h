@@ -59,12 +59,12 @@ int eng_stopping(void);
 
 /* The one shape of a store transaction in the engine and the stages:
  *
- *	if (eng_tx_begin(st, err) < 0)
+ *	if (eng_tx_begin(st, err) < 0 ||
+ *	    eng_tx_end(st, step_one(...) < 0 || step_two(...) < 0, err) < 0)
  *		return -1;
- *	rc = step_one(...) < 0 || step_two(...) < 0 ? -1 : 0;
- *	return eng_tx_end(st, rc, err);
  *
- * eng_tx_end commits when rc is 0 and rolls back when it is negative (err
+ * The steps run between the two (C evaluates eng_tx_end's arguments
+ * first); eng_tx_end commits when rc is 0 and rolls back otherwise (err
  * then holds what the failed step said). Returns 0, or -1 with err (the
  * step's error, or the commit's: a failed commit is rolled back). */
 int eng_tx_begin(struct state *st, struct err *err);
@@ -89,8 +89,7 @@ int eng_unit_finish(struct run *r, struct state_unit *u,
  * with other scopes; eng_unit_call retries a transient failure, and a
  * unit still failed after that is parked (state_park.h). Returns 0, what
  * a stage returns for a unit failure it recorded. */
-int eng_unit_fail(struct run *r, struct state_unit *u, const struct err *e,
-		  int quarantine);
+int eng_unit_fail(struct run *r, struct state_unit *u, const struct err *e);
 
 /* running -> quarantined with why (no class: an operator releases it).
  * Returns 0, as eng_unit_fail. */

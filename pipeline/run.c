@@ -133,7 +133,7 @@ static int run_do_post(void *ud, struct state_unit *u)
 	    !u->output_sha[0] || strstr(u->detail, " posted"))
 		return 0;
 	if (state_unit_tree_open(r->st, u->id, &open, &e) < 0)
-		return eng_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e);
 	if (open)
 		return 0;
 	if (run_parse_size_mtime(u, &size, &mtime) < 0)
@@ -163,16 +163,16 @@ static int run_do_post(void *ud, struct state_unit *u)
 			rc = -1;
 		}
 		if (rc < 0)
-			return eng_unit_fail(r, u, &e, 0), 0;
+			return eng_unit_fail(r, u, &e);
 	}
 	err_clear(&e);
 	strncat(u->detail, " posted", sizeof(u->detail) - strlen(u->detail) - 1);
-	if (state_begin(r->st, &e) < 0 ||
-	    state_file_post_set(r->st, sc->src->name, u->ukey, size, mtime,
-				"done", &e) < 0 ||
-	    state_unit_save(r->st, u, &e) < 0 || state_commit(r->st, &e) < 0) {
-		state_rollback(r->st);
-		return eng_unit_fail(r, u, &e, 0), 0;
+	if (eng_tx_begin(r->st, &e) < 0 ||
+	    eng_tx_end(r->st, state_file_post_set(r->st, sc->src->name, u->ukey, size, mtime,
+		       "done", &e) < 0 ||
+		       state_unit_save(r->st, u, &e) < 0,
+		       &e) < 0) {
+		return eng_unit_fail(r, u, &e);
 	}
 	return 0;
 }
@@ -234,7 +234,7 @@ int run_plan_source(struct run *r, struct src_ctx *sc, struct err *err)
 	eng_unit_init(&u, r, ST_FETCH, sc->src->name, "(list)");
 	if (state_unit_add(r->st, &u, err) < 0)
 		return -1;
-	eng_unit_fail(r, &u, &e, 0);
+	eng_unit_fail(r, &u, &e);
 	eng_unit_outcome(r, &u, US_PENDING);
 	return 1;
 }
@@ -257,7 +257,7 @@ int run_do_unit(struct run *r, struct src_ctx *sc, struct tgt_ctx *tc,
 
 		/* Workers connect to a source when they first fetch from it. */
 		if (run_src_open(sc, &e) < 0) {
-			eng_unit_fail(r, u, &e, 0);
+			eng_unit_fail(r, u, &e);
 			eng_unit_outcome(r, u, US_PENDING);
 			return 0;
 		}
@@ -372,13 +372,13 @@ static int prepare_rerun(struct run *r, struct err *err)
 {
 	int from = run_stage_index(r->o->from_stage);
 	size_t i;
-	int s;
+	int s, rc = -1;
 
 	if (from < ST_UNPACK)
 		return err_set(err, E_USAGE,
 			       "--from must be unpack, map, load, render or "
 			       "deliver (a rerun never fetches again)");
-	if (state_begin(r->st, err) < 0)
+	if (eng_tx_begin(r->st, err) < 0)
 		return -1;
 	for (i = 0; i < r->cfg->nsources && from <= ST_LOAD; i++) {
 		const char *name = r->cfg->sources[i].name;
@@ -405,12 +405,9 @@ static int prepare_rerun(struct run *r, struct err *err)
 				       err) < 0))
 			goto fail;
 	}
-	if (state_run_reopen(r->st, r->run_id, err) < 0)
-		goto fail;
-	return state_commit(r->st, err);
+	rc = state_run_reopen(r->st, r->run_id, err);
 fail:
-	state_rollback(r->st);
-	return -1;
+	return eng_tx_end(r->st, rc, err);
 }
 
 /* ---- the run ---------------------------------------------------------- */
@@ -531,6 +528,21 @@ const char *run_now_iso(char *buf)
 
 /* ---- replay ----------------------------------------------------------- */
 
+/* The replayed file's fetch unit u (done) and its unpack unit next. */
+static int replay_units(struct run *r, struct state_unit *u,
+			struct state_unit *next, struct err *err)
+{
+	if (state_unit_add(r->st, u, err) < 0 ||
+	    state_unit_save(r->st, u, err) < 0 ||
+	    state_arrival_fetch(r->st, u->id, err) < 0)
+		return -1;
+	next->parent = u->id;
+	if (state_unit_add(r->st, next, err) < 0 ||
+	    state_unit_save(r->st, next, err) < 0)
+		return -1;
+	return 0;
+}
+
 /* `stockpipe replay FILE --source S`: a new run whose only input is FILE,
  * copied into the inbox as a fetched file of S. The fetch plan is marked
  * done (the source folder is not listed), the file ledger is not touched
@@ -541,7 +553,7 @@ static int replay_prepare(struct run *r, struct err *err)
 {
 	const struct cfg_source *src = config_source(r->cfg, r->o->only_source);
 	struct state_unit u, next;
-	char iso[DT_ISO_LEN], path[4096], sha[SHA256_HEX_LEN], key[512];
+	char path[4096], sha[SHA256_HEX_LEN], key[512];
 	const char *base;
 	uint64_t size;
 
@@ -552,14 +564,13 @@ static int replay_prepare(struct run *r, struct err *err)
 	base = base ? base + 1 : r->o->replay_file;
 	if (!conn_name_ok(base))
 		return err_set(err, E_USAGE, "bad file name '%s'", base);
-	if (state_begin(r->st, err) < 0 ||
-	    state_run_create(r->st, run_now_iso(iso), r->cfg->sha256, &r->run_id,
-			     err) < 0 ||
-	    state_plan_mark(r->st, r->run_id, "fetch", src->name, err) < 0 ||
-	    state_commit(r->st, err) < 0) {
-		state_rollback(r->st);
+	if (eng_tx_begin(r->st, err) < 0 ||
+	    eng_tx_end(r->st,
+		       eng_run_create(r, err) < 0 ||
+			       state_plan_mark(r->st, r->run_id, "fetch",
+					       src->name, err) < 0,
+		       err) < 0)
 		return -1;
-	}
 	snprintf(key, sizeof(key), "replay:%s", base);
 	snprintf(path, sizeof(path), "%s/inbox/%s/replay%lld_%s",
 		 r->cfg->state_dir, src->name, (long long)r->run_id, base);
@@ -580,19 +591,9 @@ static int replay_prepare(struct run *r, struct err *err)
 	eng_unit_init(&next, r, ST_UNPACK, src->name, key);
 	str_copy(next.input_path, sizeof(next.input_path), path);
 	str_copy(next.input_sha, sizeof(next.input_sha), sha);
-	if (state_begin(r->st, err) < 0 || state_unit_add(r->st, &u, err) < 0 ||
-	    state_unit_save(r->st, &u, err) < 0 ||
-	    state_arrival_fetch(r->st, u.id, err) < 0) {
-		state_rollback(r->st);
+	if (eng_tx_begin(r->st, err) < 0 ||
+	    eng_tx_end(r->st, replay_units(r, &u, &next, err), err) < 0)
 		return -1;
-	}
-	next.parent = u.id;
-	if (state_unit_add(r->st, &next, err) < 0 ||
-	    state_unit_save(r->st, &next, err) < 0 ||
-	    state_commit(r->st, err) < 0) {
-		state_rollback(r->st);
-		return -1;
-	}
 	run_say(r, "run %lld: replay of '%s' as source %s", (long long)r->run_id,
 	    r->o->replay_file, src->name);
 	return 0;
@@ -701,11 +702,10 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 			} else {
 				/* A concluded run: its parked units are
 				 * retried (in place) by a new run. */
-				if (state_begin(r.st, &err) < 0 ||
-				    state_park_request(r.st, 0, o->run_id,
-						       &asked, &err) < 0 ||
-				    state_commit(r.st, &err) < 0) {
-					state_rollback(r.st);
+				if (eng_tx_begin(r.st, &err) < 0 ||
+				    eng_tx_end(r.st, state_park_request(r.st, 0, o->run_id,
+					       &asked, &err) < 0,
+					       &err) < 0) {
 					goto report_err;
 				}
 				if (!asked) {
@@ -727,12 +727,11 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 			goto report_err;
 		}
 		if (o->retry_unit || o->retry_run) {
-			if (state_begin(r.st, &err) < 0 ||
-			    state_park_request(r.st, o->retry_unit,
-					       o->retry_run, &asked,
-					       &err) < 0 ||
-			    state_commit(r.st, &err) < 0) {
-				state_rollback(r.st);
+			if (eng_tx_begin(r.st, &err) < 0 ||
+			    eng_tx_end(r.st, state_park_request(r.st, o->retry_unit,
+				       o->retry_run, &asked,
+				       &err) < 0,
+				       &err) < 0) {
 				goto report_err;
 			}
 			if (!asked) {
@@ -754,9 +753,10 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 			r.run_id = open_run;
 			run_say(&r, "resuming run %lld", (long long)open_run);
 			if (state_run_get(r.st, open_run, &sr, &err) < 0 ||
-			    state_begin(r.st, &err) < 0 ||
-			    state_run_reopen(r.st, open_run, &err) < 0 ||
-			    state_commit(r.st, &err) < 0)
+			    eng_tx_begin(r.st, &err) < 0 ||
+			    eng_tx_end(r.st,
+				       state_run_reopen(r.st, open_run, &err),
+				       &err) < 0)
 				goto report_err;
 			/* An interrupted run is finished first, then this
 			 * invocation does what it was asked: a new run. A

@@ -451,11 +451,10 @@ int work_main(const struct cli_global *g, const struct work_opts *o)
 	if (o->retry) {
 		int64_t n = 0;
 
-		if (state_begin(w.r.st, &err) < 0 ||
-		    state_work_retry_failed(w.r.st, o->run_id, &n, &err) < 0 ||
-		    (n && state_run_reopen(w.r.st, o->run_id, &err) < 0) ||
-		    state_commit(w.r.st, &err) < 0) {
-			state_rollback(w.r.st);
+		if (eng_tx_begin(w.r.st, &err) < 0 ||
+		    eng_tx_end(w.r.st, state_work_retry_failed(w.r.st, o->run_id, &n, &err) < 0 ||
+			       (n && state_run_reopen(w.r.st, o->run_id, &err) < 0),
+			       &err) < 0) {
 			goto report_err;
 		}
 		if (n)
@@ -544,11 +543,10 @@ int work_plan(const struct cli_global *g)
 		r.run_id = open_run;
 	} else {
 		dt_format_iso((int64_t)time(NULL), iso);
-		if (state_begin(r.st, &err) < 0 ||
-		    state_run_create(r.st, iso, r.cfg->sha256, &r.run_id,
-				     &err) < 0 ||
-		    state_commit(r.st, &err) < 0) {
-			state_rollback(r.st);
+		if (eng_tx_begin(r.st, &err) < 0 ||
+		    eng_tx_end(r.st, state_run_create(r.st, iso, r.cfg->sha256, &r.run_id,
+			       &err) < 0,
+			       &err) < 0) {
 			goto report_err;
 		}
 	}

@@ -78,7 +78,7 @@ int run_plan_fetch(struct run *r, const struct cfg_source *src,
 		      struct conn *c, struct err *err)
 {
 	struct plan_ctx p = {r, src, err, 0, {NULL, 0, 0}};
-	int done;
+	int done, rc;
 
 	if (state_plan_done(r->st, r->run_id, "fetch", src->name, &done,
 			    err) < 0)
@@ -87,21 +87,17 @@ int run_plan_fetch(struct run *r, const struct cfg_source *src,
 		return 0;
 	/* Listing and recording the plan in one transaction: a crash while
 	 * listing leaves no half plan behind. */
-	if (state_begin(r->st, err) < 0)
+	if (eng_tx_begin(r->st, err) < 0)
 		return -1;
 	/* The listing is the retry of every fetch older runs parked: what
 	 * is still there and not in the ledger is planned again now. */
-	if (c->scheme->ops->list(c, plan_entry, &p, err) < 0 ||
-	    state_arrival_plan_assign(&p.ap, r->st, err) < 0 ||
-	    state_park_supersede(r->st, r->run_id, "fetch", src->name, NULL,
-				 err) < 0 ||
-	    state_plan_mark(r->st, r->run_id, "fetch", src->name, err) < 0) {
-		state_arrival_plan_free(&p.ap);
-		state_rollback(r->st);
-		return -1;
-	}
+	rc = c->scheme->ops->list(c, plan_entry, &p, err) < 0 ||
+	     state_arrival_plan_assign(&p.ap, r->st, err) < 0 ||
+	     state_park_supersede(r->st, r->run_id, "fetch", src->name, NULL,
+				  err) < 0 ||
+	     state_plan_mark(r->st, r->run_id, "fetch", src->name, err) < 0;
 	state_arrival_plan_free(&p.ap);
-	if (state_commit(r->st, err) < 0)
+	if (eng_tx_end(r->st, rc, err) < 0)
 		return -1;
 	run_say(r, "  %s: %d new file%s", src->name, p.added,
 	    p.added == 1 ? "" : "s");
@@ -151,10 +147,10 @@ static int fetch_set_aside(struct run *r, struct state_unit *u,
 	u->finished_ms = eng_now_ms();
 	run_notef(u->detail + strlen(u->detail),
 	      sizeof(u->detail) - strlen(u->detail), " %s", why);
-	if (state_begin(r->st, e) < 0 || state_unit_save(r->st, u, e) < 0 ||
-	    state_commit(r->st, e) < 0) {
-		state_rollback(r->st);
-		return eng_unit_fail(r, u, e, 0), 0;
+	if (eng_tx_begin(r->st, e) < 0 ||
+	    eng_tx_end(r->st, state_unit_save(r->st, u, e) < 0,
+		       e) < 0) {
+		return eng_unit_fail(r, u, e);
 	}
 	run_say(r, "  %s: '%s' %s", u->scope, u->ukey, why);
 	return 0;
@@ -195,17 +191,16 @@ int run_do_fetch(void *ud, struct state_unit *u)
 		run_notef(u->detail, sizeof(u->detail),
 		      "listed again after: %.900s", u->error);
 		u->error[0] = '\0';
-		if (state_begin(r->st, &e) < 0 ||
-		    state_unit_save(r->st, u, &e) < 0 ||
-		    state_commit(r->st, &e) < 0) {
-			state_rollback(r->st);
-			return eng_unit_fail(r, u, &e, 0), 0;
+		if (eng_tx_begin(r->st, &e) < 0 ||
+		    eng_tx_end(r->st, state_unit_save(r->st, u, &e) < 0,
+			       &e) < 0) {
+			return eng_unit_fail(r, u, &e);
 		}
 		return 0;
 	}
 	if (run_parse_size_mtime(u, &size, &mtime) < 0) {
 		err_set(&e, E_INTERNAL, "fetch unit without size/mtime");
-		return eng_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e);
 	}
 	if (eng_unit_start(r, u, sc->err) < 0)
 		return -1;
@@ -216,7 +211,7 @@ int run_do_fetch(void *ud, struct state_unit *u)
 			return fetch_set_aside(r, u, "vanished after the "
 					       "listing; dropped from the plan",
 					       &e);
-		return eng_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e);
 	}
 	if (got != size) {
 		/* Changed since the listing or while we read it: the partner
@@ -237,7 +232,7 @@ int run_do_fetch(void *ud, struct state_unit *u)
 	u->records_in = 1;
 	if (state_file_same_content(r->st, sc->src->name, sha, prev,
 				    sizeof(prev), &e) < 0)
-		return eng_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e);
 	if (prev[0] && strcmp(prev, u->ukey)) {
 		/* The same bytes again under another name: loading it would
 		 * only produce duplicate transactions. Record it in the ledger
@@ -248,13 +243,12 @@ int run_do_fetch(void *ud, struct state_unit *u)
 		      sizeof(u->detail) - strlen(u->detail),
 		      " same content as '%s'", prev);
 		u->finished_ms = eng_now_ms();
-		if (state_begin(r->st, &e) < 0 ||
-		    state_file_add(r->st, sc->src->name, u->ukey, size, mtime,
-				   sha, r->run_id, "pending", &e) < 0 ||
-		    state_unit_save(r->st, u, &e) < 0 ||
-		    state_commit(r->st, &e) < 0) {
-			state_rollback(r->st);
-			return eng_unit_fail(r, u, &e, 0), 0;
+		if (eng_tx_begin(r->st, &e) < 0 ||
+		    eng_tx_end(r->st, state_file_add(r->st, sc->src->name, u->ukey, size, mtime,
+			       sha, r->run_id, "pending", &e) < 0 ||
+			       state_unit_save(r->st, u, &e) < 0,
+			       &e) < 0) {
+			return eng_unit_fail(r, u, &e);
 		}
 		unlink(path);
 		run_say(r, "  %s: '%s' skipped: same content as '%s'",
@@ -268,16 +262,15 @@ int run_do_fetch(void *ud, struct state_unit *u)
 	/* ledger row, unit done and the unpack unit commit together */
 	u->state = US_DONE;
 	u->finished_ms = eng_now_ms();
-	if (state_begin(r->st, &e) < 0 ||
-	    state_file_add(r->st, sc->src->name, u->ukey, size, mtime, sha,
-			   r->run_id, "pending", &e) < 0 ||
-	    state_source_fetched(r->st, sc->src->name, r->now, &e) < 0 ||
-	    state_unit_save(r->st, u, &e) < 0 ||
-	    state_unit_add(r->st, &next, &e) < 0 ||
-	    state_unit_save(r->st, &next, &e) < 0 ||
-	    state_commit(r->st, &e) < 0) {
-		state_rollback(r->st);
-		return eng_unit_fail(r, u, &e, 0), 0;
+	if (eng_tx_begin(r->st, &e) < 0 ||
+	    eng_tx_end(r->st, state_file_add(r->st, sc->src->name, u->ukey, size, mtime, sha,
+		       r->run_id, "pending", &e) < 0 ||
+		       state_source_fetched(r->st, sc->src->name, r->now, &e) < 0 ||
+		       state_unit_save(r->st, u, &e) < 0 ||
+		       state_unit_add(r->st, &next, &e) < 0 ||
+		       state_unit_save(r->st, &next, &e) < 0,
+		       &e) < 0) {
+		return eng_unit_fail(r, u, &e);
 	}
 	return 0;
 }
@@ -363,8 +356,9 @@ static int commit_members(struct member_ctx *c, const char *kind,
 	struct run *r = c->r;
 	struct state_unit *u = c->archive, next;
 	size_t i, refused = 0;
+	int rc = -1;
 
-	if (state_begin(r->st, err) < 0)
+	if (eng_tx_begin(r->st, err) < 0)
 		return -1;
 	for (i = 0; i < c->n; i++) {
 		const struct unpack_member_list *m = &c->a[i];
@@ -402,12 +396,9 @@ static int commit_members(struct member_ctx *c, const char *kind,
 	u->records_out = (int64_t)(c->n - refused);
 	run_notef(u->detail, sizeof(u->detail), "%s archive: %zu member%s, %zu "
 	      "refused", kind, c->n, c->n == 1 ? "" : "s", refused);
-	if (state_unit_save(r->st, u, err) < 0)
-		goto fail;
-	return state_commit(r->st, err);
+	rc = state_unit_save(r->st, u, err);
 fail:
-	state_rollback(r->st);
-	return -1;
+	return eng_tx_end(r->st, rc, err);
 }
 
 int run_do_unpack(void *ud, struct state_unit *u)
@@ -427,7 +418,7 @@ int run_do_unpack(void *ud, struct state_unit *u)
 	if (eng_unit_start(r, u, sc->err) < 0)
 		return -1;
 	if (unpack_sniff_file(u->input_path, &kind, &e) < 0)
-		return eng_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e);
 	if (kind != UNPACK_PLAIN) {
 		/* Members go to work/RUN/SOURCE/UNIT/, under names we make;
 		 * a redo of this unit rewrites the same files. */
@@ -444,12 +435,12 @@ int run_do_unpack(void *ud, struct state_unit *u)
 			members_free(&mc);
 			err_locate(&e, u->ukey, 0, 0, NULL);
 			if (e.code == E_PARSE)
-				return run_quarantine(r, u, &e), 0;
-			return eng_unit_fail(r, u, &e, 0), 0;
+				return run_quarantine(r, u, &e);
+			return eng_unit_fail(r, u, &e);
 		}
 		if (commit_members(&mc, unpack_kind_name(kind), &e) < 0) {
 			members_free(&mc);
-			return eng_unit_fail(r, u, &e, 0), 0;
+			return eng_unit_fail(r, u, &e);
 		}
 		members_free(&mc);
 		run_say(r, "  %s: '%s': %s", u->scope, u->ukey, u->detail);
@@ -464,7 +455,7 @@ int run_do_unpack(void *ud, struct state_unit *u)
 	str_copy(next.input_path, sizeof(next.input_path), u->input_path);
 	str_copy(next.input_sha, sizeof(next.input_sha), u->input_sha);
 	if (eng_unit_finish(r, u, &next, &e) < 0)
-		return eng_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e);
 	return 0;
 }
 

@@ -296,9 +296,9 @@ int run_do_load(void *ud, struct state_unit *u)
 	/* One document, one transaction: its records and the unit's "done"
 	 * commit together, after taking back an earlier load of the same
 	 * document (a rerun after a mapping fix). */
-	if (load_uom_open(sc, u, &ul, &e) < 0 || state_begin(r->st, &e) < 0) {
+	if (load_uom_open(sc, u, &ul, &e) < 0 || eng_tx_begin(r->st, &e) < 0) {
 		load_uom_close(ul);
-		return eng_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e);
 	}
 	state_load_batching(r->st);
 	if (state_unload_doc(r->st, u->parent, &e) < 0 ||
@@ -331,18 +331,18 @@ int run_do_load(void *ud, struct state_unit *u)
 	ul = NULL;
 	if (rc < 0 || state_unit_save(r->st, u, &e) < 0)
 		goto fail;
-	if (state_commit(r->st, &e) < 0) {
-		eng_unit_fail(r, u, &e, 0);
+	if (eng_tx_end(r->st, 0, &e) < 0) {
+		eng_unit_fail(r, u, &e);
 		goto out;
 	}
 	goto out;
 fail:
 	load_uom_close(ul);
-	state_rollback(r->st);
+	(void)eng_tx_end(r->st, -1, &e);  /* rolls back; e says why */
 	if (e.code == E_INTERRUPT)
 		eng_unit_interrupted(r, u);
 	else
-		eng_unit_fail(r, u, &e, 0);
+		eng_unit_fail(r, u, &e);
 out:
 	free(c.dups);
 	free(c.dup_recs);

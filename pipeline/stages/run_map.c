@@ -174,18 +174,16 @@ static int record_interchanges(struct run *r, const struct map_out *m,
 
 	if (!m->nics)
 		return 0;
-	if (state_begin(r->st, err) < 0)
+	if (eng_tx_begin(r->st, err) < 0)
 		return -1;
 	for (i = 0; i < m->nics; i++)
-		if (state_interchange_add(r->st, &m->ics[i], err) < 0) {
-			state_rollback(r->st);
-			return -1;
-		}
-	if (state_ic_doc_set(r->st, m->doc_id, m->ics, m->nics, err) < 0) {
-		state_rollback(r->st);
-		return -1;
-	}
-	return state_commit(r->st, err);
+		if (state_interchange_add(r->st, &m->ics[i], err) < 0)
+			break;
+	return eng_tx_end(r->st,
+			  i < m->nics ||
+				  state_ic_doc_set(r->st, m->doc_id, m->ics,
+						   m->nics, err) < 0,
+			  err);
 }
 
 static void dep_cb(void *ud, const char *path, const char *sha)
@@ -218,11 +216,11 @@ int run_quarantine(struct run *r, struct state_unit *u,
 	}
 	run_path_in(r, path, sizeof(path), "quarantine", u->scope, name);
 	if (io_copy(u->input_path, path, NULL, NULL, &e) < 0)
-		return eng_unit_fail(r, u, &e, 0);
+		return eng_unit_fail(r, u, &e);
 	str_copy(u->output_path, sizeof(u->output_path), path);
 	log_msg("warn", "stockpipe: quarantined '%s' of %s -> %s", u->ukey,
 		u->scope, path);
-	return eng_unit_fail(r, u, why, 1);
+	return eng_unit_quarantine(r, u, why);
 }
 
 /* The compiled mapping for a document, loading (and recording the hash of)
@@ -296,7 +294,7 @@ static int record_acks(struct run *r, const struct cfg_source *src,
 	if (!n)
 		return 0;
 	buf_init(&b, 64u << 20);
-	if (state_begin(r->st, err) < 0)
+	if (eng_tx_begin(r->st, err) < 0)
 		goto out;
 	for (i = 0; i < n; i++) {
 		struct edi_ack_key k;
@@ -340,10 +338,9 @@ static int record_acks(struct run *r, const struct cfg_source *src,
 		    k.group[0] ? " of interchange " : "",
 		    k.group[0] ? k.control : "", k.sender, k.accepted, k.sets);
 	}
-	rc = state_commit(r->st, err);
-	goto out;
+	rc = 0;
 fail:
-	state_rollback(r->st);
+	rc = eng_tx_end(r->st, rc, err);
 out:
 	buf_release(&b);
 	return rc;
@@ -420,13 +417,12 @@ int run_send_acks(struct run *r, const struct cfg_source *src)
 			goto fail;
 		if (c->scheme->ops->put(c, path, a->file_name, &e) < 0)
 			goto fail;
-		if (state_begin(r->st, &e) < 0)
+		if (eng_tx_begin(r->st, &e) < 0 ||
+		    eng_tx_end(r->st,
+			       state_ack_sent(r->st, src->name, a->file_name,
+					      r->now, &e),
+			       &e) < 0)
 			goto fail;
-		if (state_ack_sent(r->st, src->name, a->file_name, r->now, &e) < 0 ||
-		    state_commit(r->st, &e) < 0) {
-			state_rollback(r->st);
-			goto fail;
-		}
 		unlink(path);
 		run_say(r, "  %s: acknowledgment '%s' sent", src->name, a->file_name);
 	}
@@ -466,7 +462,7 @@ int run_do_map(void *ud, struct state_unit *u)
 	if (sc->src->ack_url &&
 	    edi_ack_new(&sc->acks, sc->src->ack_x12, sc->src->ack_edifact,
 			&e) < 0)
-		return eng_unit_fail(sc->r, u, &e, 0), 0;
+		return eng_unit_fail(sc->r, u, &e);
 	rc = do_map_doc(sc, u);
 	edi_ack_free(sc->acks);
 	sc->acks = NULL;
@@ -504,14 +500,14 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 		return -1;
 	if (!(map = run_mapping_for(sc, u->ukey, u->input_path, &e))) {
 		if (e.code == E_NOTFOUND)
-			return run_quarantine(r, u, &e), 0;
-		return eng_unit_fail(r, u, &e, 0), 0;
+			return run_quarantine(r, u, &e);
+		return eng_unit_fail(r, u, &e);
 	}
 	if (run_doc_facts(r, sc->src, map, u, &facts, &e) < 0) {
 		err_locate(&e, u->ukey, 0, 0, NULL);
 		if (e.code == E_PARSE)
-			return run_quarantine(r, u, &e), 0;
-		return eng_unit_fail(r, u, &e, 0), 0;
+			return run_quarantine(r, u, &e);
+		return eng_unit_fail(r, u, &e);
 	}
 	memset(&m, 0, sizeof(m));
 	m.quiet = r->g->quiet;
@@ -523,12 +519,12 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 		 r->cfg->state_dir, (long long)r->run_id, u->scope, name);
 	if (io_atomic_open(&m.canon, cpath, &e) < 0) {
 		buf_release(&m.line);
-		return eng_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e);
 	}
 	if (io_atomic_open(&m.rejects, rpath, &e) < 0) {
 		io_atomic_abort(&m.canon);
 		buf_release(&m.line);
-		return eng_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e);
 	}
 	doc.source = sc->src->name;
 	doc.name = u->ukey;
@@ -566,15 +562,15 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 		err_locate(&e, u->ukey, 0, 0, NULL);
 		if (e.code == E_PARSE || e.code == E_TOOBIG ||
 		    e.code == E_VALIDATE || e.code == E_MAP)
-			return run_quarantine(r, u, &e), 0;
-		return eng_unit_fail(r, u, &e, 0), 0;
+			return run_quarantine(r, u, &e);
+		return eng_unit_fail(r, u, &e);
 	}
 	if (io_atomic_commit(&m.canon, u->output_sha, &e) < 0) {
 		io_atomic_abort(&m.rejects);
-		return eng_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e);
 	}
 	if (io_atomic_commit(&m.rejects, NULL, &e) < 0)
-		return eng_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e);
 	str_copy(u->output_path, sizeof(u->output_path), cpath);
 	run_notef(u->detail, sizeof(u->detail), "%srejects: %s", released, rpath);
 	if (m.dup_ics || m.conflict_ics) {
@@ -593,7 +589,7 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 	 * the reject threshold quarantines the document (a partner whose
 	 * file was all broken hears it). */
 	if (sc->acks && record_acks(r, sc->src, u, sc->acks, &e) < 0)
-		return eng_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e);
 	if (ms.input_records && !accept &&
 	    (int64_t)m.rejected * 100 >
 		    (int64_t)sc->src->reject_threshold_pct *
@@ -604,14 +600,14 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 			(long long)m.rejected, ms.input_records,
 			sc->src->reject_threshold_pct, rpath);
 		err_locate(&e, u->ukey, 0, 0, NULL);
-		return run_quarantine(r, u, &e), 0;
+		return run_quarantine(r, u, &e);
 	}
 	eng_unit_init(&next, r, ST_LOAD, sc->src->name, u->ukey);
 	next.parent = u->id;
 	str_copy(next.input_path, sizeof(next.input_path), cpath);
 	str_copy(next.input_sha, sizeof(next.input_sha), u->output_sha);
 	if (eng_unit_finish(r, u, &next, &e) < 0)
-		return eng_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e);
 	if (m.rejected)
 		run_say(r, "  %s: '%s': %lld record%s rejected%s, see %s", u->scope,
 		    u->ukey, (long long)m.rejected,

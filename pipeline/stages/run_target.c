@@ -139,21 +139,19 @@ static int control_number(struct run *r, struct state_unit *u,
 			  const char *counter, int64_t *out, struct err *err)
 {
 	const char *p = strstr(u->detail, "control=");
+	int rc = -1;
 
 	if (p && sscanf(p + 8, "%lld", (long long *)out) == 1 && *out > 0)
 		return 0;
-	if (state_begin(r->st, err) < 0)
+	if (eng_tx_begin(r->st, err) < 0)
 		return -1;
 	if (state_counter_next(r->st, counter, out, err) < 0)
 		goto fail;
 	run_notef(u->detail, sizeof(u->detail), "control=%lld",
 	      (long long)*out);
-	if (state_unit_save(r->st, u, err) < 0)
-		goto fail;
-	return state_commit(r->st, err);
+	rc = state_unit_save(r->st, u, err);
 fail:
-	state_rollback(r->st);
-	return -1;
+	return eng_tx_end(r->st, rc, err);
 }
 
 struct ready_ctx {
@@ -226,13 +224,13 @@ int run_do_render(void *ud, struct state_unit *u)
 	tt = *tc->t;
 	if (render_source_stale(r->st, r->cfg, tc->t, r->now, &stale, why,
 				sizeof(why), &e) < 0)
-		return eng_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e);
 	if (stale && tt.stale_hold) {
 		/* Hold the last published values: the target keeps what it
 		 * has rather than receive a truth missing a source. */
 		run_notef(u->detail, sizeof(u->detail), "held: %s", why);
 		if (eng_unit_finish(r, u, NULL, &e) < 0)
-			return eng_unit_fail(r, u, &e, 0), 0;
+			return eng_unit_fail(r, u, &e);
 		run_say(r, "  %s: held, nothing delivered: %s", tt.name, why);
 		return 0;
 	}
@@ -244,7 +242,7 @@ int run_do_render(void *ud, struct state_unit *u)
 		    tt.stale_buffer_pct, why);
 	}
 	if (outbound_load(tc->t->mapping, &ob, &e) < 0)
-		return eng_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e);
 	if (state_begin(r->st, &e) == 0) {
 		state_run_dep_add(r->st, r->run_id, tc->t->mapping,
 				  outbound_sha256(ob), &e);
@@ -359,7 +357,7 @@ int run_do_render(void *ud, struct state_unit *u)
 	return 0;
 fail:
 	outbound_free(ob);
-	return eng_unit_fail(r, u, &e, 0), 0;
+	return eng_unit_fail(r, u, &e);
 }
 
 int run_do_deliver(void *ud, struct state_unit *u)
@@ -382,18 +380,18 @@ int run_do_deliver(void *ud, struct state_unit *u)
 	name = name ? name + 1 : u->input_path;
 	if (state_delivery_find(r->st, tc->t->name, u->input_sha, prev,
 				sizeof(prev), &found, &e) < 0)
-		return eng_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e);
 	if (found) {
 		run_notef(u->detail, sizeof(u->detail),
 			 "already delivered as '%s'", prev);
 		if (eng_unit_finish(r, u, NULL, &e) < 0)
-			return eng_unit_fail(r, u, &e, 0), 0;
+			return eng_unit_fail(r, u, &e);
 		return 0;
 	}
 	if (conn_open(tc->t->url, &tc->t->conn, &c, &e) < 0 ||
 	    c->scheme->ops->put(c, u->input_path, name, &e) < 0) {
 		conn_close(c);
-		return eng_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e);
 	}
 	conn_close(c);
 	run_notef(u->output_path, sizeof(u->output_path), "%s/%s", tc->t->url,
@@ -405,12 +403,12 @@ int run_do_deliver(void *ud, struct state_unit *u)
 	/* If we die between the rename on the far side and this commit, the
 	 * resumed unit puts the same bytes under the same name again: an
 	 * overwrite, not a second file. */
-	if (state_begin(r->st, &e) < 0 ||
-	    state_delivery_add(r->st, tc->t->name, u->input_sha, r->run_id,
-			       name, r->now, &e) < 0 ||
-	    state_unit_save(r->st, u, &e) < 0 || state_commit(r->st, &e) < 0) {
-		state_rollback(r->st);
-		return eng_unit_fail(r, u, &e, 0), 0;
+	if (eng_tx_begin(r->st, &e) < 0 ||
+	    eng_tx_end(r->st, state_delivery_add(r->st, tc->t->name, u->input_sha, r->run_id,
+		       name, r->now, &e) < 0 ||
+		       state_unit_save(r->st, u, &e) < 0,
+		       &e) < 0) {
+		return eng_unit_fail(r, u, &e);
 	}
 	run_say(r, "  %s: delivered '%s'", tc->t->name, name);
 	return 0;
@@ -456,7 +454,7 @@ int run_plan_target(struct run *r, const struct cfg_target *t,
 		    struct err *err)
 {
 	struct state_unit u;
-	int planned, due;
+	int planned, due, rc;
 
 	if (state_plan_done(r->st, r->run_id, "render", t->name, &planned,
 			    err) < 0)
@@ -465,23 +463,20 @@ int run_plan_target(struct run *r, const struct cfg_target *t,
 		return 0;
 	if (target_due(r, t, &due, err) < 0)
 		return -1;
-	if (state_begin(r->st, err) < 0)
+	if (eng_tx_begin(r->st, err) < 0)
 		return -1;
 	eng_unit_init(&u, r, ST_RENDER, t->name, "snapshot");
 	/* The new render is the retry of every render or delivery of this
 	 * target that older runs parked. */
-	if ((due && (state_unit_add(r->st, &u, err) < 0 ||
-		     state_unit_save(r->st, &u, err) < 0 ||
-		     state_park_supersede(r->st, r->run_id, "render", t->name,
-					  NULL, err) < 0 ||
-		     state_park_supersede(r->st, r->run_id, "deliver",
-					  t->name, NULL, err) < 0 ||
-		     state_target_checked(r->st, t->name, r->now, err) < 0)) ||
-	    state_plan_mark(r->st, r->run_id, "render", t->name, err) < 0) {
-		state_rollback(r->st);
-		return -1;
-	}
-	if (state_commit(r->st, err) < 0)
+	rc = (due && (state_unit_add(r->st, &u, err) < 0 ||
+		      state_unit_save(r->st, &u, err) < 0 ||
+		      state_park_supersede(r->st, r->run_id, "render", t->name,
+					   NULL, err) < 0 ||
+		      state_park_supersede(r->st, r->run_id, "deliver",
+					   t->name, NULL, err) < 0 ||
+		      state_target_checked(r->st, t->name, r->now, err) < 0)) ||
+	     state_plan_mark(r->st, r->run_id, "render", t->name, err) < 0;
+	if (eng_tx_end(r->st, rc, err) < 0)
 		return -1;
 	if (!due)
 		run_say(r, "  %s: not due yet", t->name);
