@@ -186,12 +186,34 @@ static int record_interchanges(struct run *r, const struct map_out *m,
 			  err);
 }
 
+/* Records each file a mapping was compiled from with its hash (the run's
+ * dependencies); the first failure is kept for deps_record. */
+struct dep_ctx {
+	struct run *r;
+	struct err *err;
+	int failed;
+};
+
 static void dep_cb(void *ud, const char *path, const char *sha)
 {
-	struct run *r = ud;
-	struct err e = ERR_INIT;
+	struct dep_ctx *d = ud;
 
-	state_run_dep_add(r->st, r->run_id, path, sha, &e);
+	if (!d->failed &&
+	    state_run_dep_add(d->r->st, d->r->run_id, path, sha, d->err) < 0)
+		d->failed = 1;
+}
+
+/* The files of mapping m as dependencies of the run, in one
+ * transaction. 0, or -1 with err. */
+static int deps_record(struct run *r, const struct mapping *m,
+		       struct err *err)
+{
+	struct dep_ctx d = {r, err, 0};
+
+	if (eng_tx_begin(r->st, err) < 0)
+		return -1;
+	mapping_each_dep(m, dep_cb, &d);
+	return eng_tx_end(r->st, d.failed, err);
 }
 
 int run_quarantine(struct run *r, struct state_unit *u,
@@ -268,13 +290,14 @@ const struct mapping *run_mapping_for(struct src_ctx *sc, const char *doc,
 	}
 	if (mapping_load(path, &m, err) < 0)
 		return NULL;
+	/* Recorded before the mapping is kept: a document never maps with
+	 * a mapping the run's dependencies do not name. */
+	if (deps_record(sc->r, m, err) < 0) {
+		mapping_free(m);
+		return NULL;
+	}
 	sc->maps[sc->nmaps] = m;
 	sc->map_paths[sc->nmaps++] = path;
-	if (state_begin(sc->r->st, err) == 0) {
-		mapping_each_dep(m, dep_cb, sc->r);
-		state_commit(sc->r->st, err);
-	}
-	err_clear(err);
 	return m;
 }
 

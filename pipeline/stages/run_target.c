@@ -243,11 +243,14 @@ int run_do_render(void *ud, struct state_unit *u)
 	}
 	if (outbound_load(tc->t->mapping, &ob, &e) < 0)
 		return eng_unit_fail(r, u, &e);
-	if (state_begin(r->st, &e) == 0) {
-		state_run_dep_add(r->st, r->run_id, tc->t->mapping,
-				  outbound_sha256(ob), &e);
-		state_commit(r->st, &e);
-	}
+	/* A failure here is the unit's cause: e must not stay set for a
+	 * later step to be reported under. */
+	if (eng_tx_begin(r->st, &e) < 0 ||
+	    eng_tx_end(r->st,
+		       state_run_dep_add(r->st, r->run_id, tc->t->mapping,
+					 outbound_sha256(ob), &e),
+		       &e) < 0)
+		goto fail;
 	if (expand_name(r, tc->t, outbound_format(ob), name, sizeof(name),
 			&e) < 0 ||
 	    unique_name(r, tc->t, name, sizeof(name), &e) < 0)
