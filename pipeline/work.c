@@ -525,7 +525,6 @@ int work_plan(const struct cli_global *g)
 	struct run r;
 	struct run_opts ro;
 	struct err err = ERR_INIT;
-	char iso[DT_ISO_LEN];
 	int lock_fd = -1, code = EXIT_INTERNAL;
 	int64_t open_run = 0;
 	size_t i;
@@ -542,13 +541,8 @@ int work_plan(const struct cli_global *g)
 		 * run again, so every worker and task agree on its id. */
 		r.run_id = open_run;
 	} else {
-		dt_format_iso((int64_t)time(NULL), iso);
-		if (eng_tx_begin(r.st, &err) < 0 ||
-		    eng_tx_end(r.st, state_run_create(r.st, iso, r.cfg->sha256, &r.run_id,
-			       &err) < 0,
-			       &err) < 0) {
+		if (eng_run_new(&r, &err) < 0)
 			goto report_err;
-		}
 	}
 	log_set_run(r.run_id);
 	for (i = 0; i < r.cfg->nsources; i++) {

@@ -195,7 +195,8 @@ static int dry_run(const struct cli_global *g, const char *name)
 	char why[512], iso[DT_ISO_LEN], msg[1200];
 	const char *tdir = getenv("TMPDIR");
 	int64_t now = schedule_clock();
-	int rc = EXIT_DONE, found, stale, have_prev = 0, is_stock;
+	enum render_stale stale;
+	int rc = EXIT_DONE, found, have_prev = 0, is_stock;
 
 	tmp[0] = '\0';
 	if (config_load(g->config_path, g->state_dir, &cfg, &err) < 0)
@@ -213,21 +214,17 @@ static int dry_run(const struct cli_global *g, const char *name)
 	       "changes)\n",
 	       t->name, iso);
 	tt = *t;
-	if (render_source_stale(st, cfg, t, now, &stale, why, sizeof(why),
-				&err) < 0)
+	if (render_stale_rule(st, cfg, t, now, &tt, &stale, why, sizeof(why),
+			      &err) < 0)
 		goto fail;
-	if (stale && tt.stale_hold) {
+	if (stale == RENDER_STALE_HOLD) {
 		printf("held: %s; the target would receive nothing now\n",
 		       why);
 		goto out;
 	}
-	if (stale) {
-		tt.safety_pct += tt.stale_buffer_pct;
-		if (tt.safety_pct > 100)
-			tt.safety_pct = 100;
+	if (stale == RENDER_STALE_BUFFER)
 		printf("stale: %s; an extra %d%% buffer is held back\n", why,
 		       tt.stale_buffer_pct);
-	}
 	if (found) {
 		snprintf(prev, sizeof(prev), "%s/outbox/%s/%s.pub",
 			 cfg->state_dir, t->name, d.file_name);

@@ -213,7 +213,7 @@ int run_do_render(void *ud, struct state_unit *u)
 	char name[256], path[4096], sha[SHA256_HEX_LEN], key[SHA256_HEX_LEN];
 	char why[512], prev_pub[4200], rpath[4200];
 	struct cfg_target tt;
-	int stale;
+	enum render_stale stale;
 
 	if (u->state == US_DONE)
 		return 0;
@@ -222,25 +222,19 @@ int run_do_render(void *ud, struct state_unit *u)
 	if (eng_unit_start(r, u, tc->err) < 0)
 		return -1;
 	tt = *tc->t;
-	if (render_source_stale(r->st, r->cfg, tc->t, r->now, &stale, why,
-				sizeof(why), &e) < 0)
+	if (render_stale_rule(r->st, r->cfg, tc->t, r->now, &tt, &stale, why,
+			      sizeof(why), &e) < 0)
 		return eng_unit_fail(r, u, &e);
-	if (stale && tt.stale_hold) {
-		/* Hold the last published values: the target keeps what it
-		 * has rather than receive a truth missing a source. */
+	if (stale == RENDER_STALE_HOLD) {
 		run_notef(u->detail, sizeof(u->detail), "held: %s", why);
 		if (eng_unit_finish(r, u, NULL, &e) < 0)
 			return eng_unit_fail(r, u, &e);
 		run_say(r, "  %s: held, nothing delivered: %s", tt.name, why);
 		return 0;
 	}
-	if (stale) {
-		tt.safety_pct += tt.stale_buffer_pct;
-		if (tt.safety_pct > 100)
-			tt.safety_pct = 100;
+	if (stale == RENDER_STALE_BUFFER)
 		run_say(r, "  %s: extra %d%% buffer: %s", tt.name,
 		    tt.stale_buffer_pct, why);
-	}
 	if (outbound_load(tc->t->mapping, &ob, &e) < 0)
 		return eng_unit_fail(r, u, &e);
 	/* A failure here is the unit's cause: e must not stay set for a
