@@ -1,8 +1,7 @@
-/* run_int.h - the stage engine's insides, shared by run.c (one process
- * works a run) and work.c (several worker processes share one run),
- * run_facts.c (what a mapping knows about a document's file), run_load.c
- * (the load stage) and load_uom.c (which finds a load unit's mapping with
- * run_mapping_for). Not a public interface: only these files include it.
+/* run_int.h - what the two schedulers (run.c: one process works a run;
+ * work.c: several worker processes share one run) and the stages
+ * (pipeline/stages/stage_*.c, run_facts.c, load_uom.c) share over the
+ * engine (engine.h). Not a public interface: only these files include it.
  */
 #ifndef STOCKPIPE_RUN_INT_H
 #define STOCKPIPE_RUN_INT_H
@@ -102,7 +101,7 @@ int run_doc_facts(struct run *r, const struct cfg_source *src,
 		  const struct mapping *m, const struct state_unit *u,
 		  struct run_facts *out, struct err *err);
 
-/* Helpers of the stage engine shared with run_load.c. eng_now_ms: wall
+/* Helpers shared with the stages. eng_now_ms: wall
  * clock in ms. run_say: an info line unless quiet. run_notef: a unit note
  * ("..." when cut). eng_unit_start/fail/interrupted: mark a unit running
  * (own transaction), failed (the run goes on; returns -1, 0 for
@@ -112,18 +111,23 @@ void run_say(const struct run *r, const char *fmt, ...)
 void run_notef(char *dst, size_t n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* The load stage (run_load.c): one document in one transaction. ud is
+/* The load stage (stage_load.c): one document in one transaction. ud is
  * the source's struct src_ctx; returns as run_do_unit. */
 int run_do_load(void *ud, struct state_unit *u);
 
 
-/* Shared by the stage files (run.c, run_fetch.c, run_map.c,
- * run_target.c, run_load.c): see each definition for its contract. */
+/* Shared by the stage files (pipeline/stages/stage_*.c): see each
+ * definition for its contract. */
 void run_path_in(const struct run *r, char *out, size_t n, const char *area,
 		 const char *scope, const char *name);
 int run_quarantine(struct run *r, struct state_unit *u,
 		   const struct err *why);
 int run_send_acks(struct run *r, const struct cfg_source *src);
+int run_record_acks(struct run *r, const struct cfg_source *src,
+		    const struct state_unit *u, const struct edi_ack_coll *c,
+		    struct err *err);
+/* The post stage on one fetch unit of sc (stage_post.c). */
+int run_do_post(void *ud, struct state_unit *u);
 int run_parse_size_mtime(const struct state_unit *u, uint64_t *size,
 			 int64_t *mtime);
 int run_plan_fetch(struct run *r, const struct cfg_source *src,

@@ -1,4 +1,4 @@
-/* run_load.c - the load stage of the stage engine (run.c): one document,
+/* stage_load.c - the load stage: one document,
  * one transaction; see run_int.h (run_do_load).
  *
  * Every record gets its arrival key (state_arrival.h) before it is

@@ -1,5 +1,5 @@
-/* run_target.c - the target stages of the engine (run.c): when a target is
- * due, rendering its snapshot and delivering it once. */
+/* stage_render.c - the render stage: when a target is due, its snapshot
+ * rendered into the outbox (delivered by stage_deliver.c). */
 #include "pipeline/run.h"
 #include "pipeline/run_int.h"
 #include "pipeline/config.h"
@@ -355,60 +355,6 @@ int run_do_render(void *ud, struct state_unit *u)
 fail:
 	outbound_free(ob);
 	return eng_unit_fail(r, u, &e);
-}
-
-int run_do_deliver(void *ud, struct state_unit *u)
-{
-	struct tgt_ctx *tc = ud;
-	struct run *r = tc->r;
-	struct err e = ERR_INIT;
-	struct conn *c = NULL;
-	const char *name;
-	char prev[256];
-	int found;
-
-	if (u->state == US_DONE)
-		return 0;
-	if (eng_stopping())
-		return r->interrupted = 1, 1;
-	if (eng_unit_start(r, u, tc->err) < 0)
-		return -1;
-	name = strrchr(u->input_path, '/');
-	name = name ? name + 1 : u->input_path;
-	if (state_delivery_find(r->st, tc->t->name, u->input_sha, prev,
-				sizeof(prev), &found, &e) < 0)
-		return eng_unit_fail(r, u, &e);
-	if (found) {
-		run_notef(u->detail, sizeof(u->detail),
-			 "already delivered as '%s'", prev);
-		if (eng_unit_finish(r, u, NULL, &e) < 0)
-			return eng_unit_fail(r, u, &e);
-		return 0;
-	}
-	if (conn_open(tc->t->url, &tc->t->conn, &c, &e) < 0 ||
-	    c->scheme->ops->put(c, u->input_path, name, &e) < 0) {
-		conn_close(c);
-		return eng_unit_fail(r, u, &e);
-	}
-	conn_close(c);
-	run_notef(u->output_path, sizeof(u->output_path), "%s/%s", tc->t->url,
-	      name);
-	str_copy(u->output_sha, sizeof(u->output_sha), u->input_sha);
-	run_notef(u->detail, sizeof(u->detail), "delivered '%s'", name);
-	u->state = US_DONE;
-	u->finished_ms = eng_now_ms();
-	/* If we die between the rename on the far side and this commit, the
-	 * resumed unit puts the same bytes under the same name again: an
-	 * overwrite, not a second file. */
-	if (eng_tx_begin(r->st, &e) < 0 ||
-	    eng_tx_end(r->st, state_delivery_add(r->st, tc->t->name, u->input_sha, r->run_id,
-		       name, r->now, &e) < 0 ||
-		       state_unit_save(r->st, u, &e) < 0,
-		       &e) < 0) {
-		return eng_unit_fail(r, u, &e);
-	}
-	run_say(r, "  %s: delivered '%s'", tc->t->name, name);
-	return 0;
 }
 
 static int target_due(struct run *r, const struct cfg_target *t, int *due,
