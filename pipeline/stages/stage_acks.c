@@ -166,7 +166,7 @@ int run_send_acks(struct run *r, const struct cfg_source *src)
 			goto fail;
 		if (!c && conn_open(src->ack_url, &src->ack_conn, &c, &e) < 0)
 			goto fail;
-		if (c->scheme->ops->put(c, path, a->file_name, &e) < 0)
+		if (conn_put(c, path, a->file_name, &e) < 0)
 			goto fail;
 		if (eng_tx_begin(r->st, &e) < 0 ||
 		    eng_tx_end(r->st,

@@ -57,7 +57,7 @@ int run_do_deliver(void *ud, struct state_unit *u)
 		return 0;
 	}
 	if (conn_open(tc->t->url, &tc->t->conn, &c, &e) < 0 ||
-	    c->scheme->ops->put(c, u->input_path, name, &e) < 0) {
+	    conn_put(c, u->input_path, name, &e) < 0) {
 		conn_close(c);
 		return eng_unit_fail(r, u, &e);
 	}

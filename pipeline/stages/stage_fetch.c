@@ -91,7 +91,7 @@ int run_plan_fetch(struct run *r, const struct cfg_source *src,
 		return -1;
 	/* The listing is the retry of every fetch older runs parked: what
 	 * is still there and not in the ledger is planned again now. */
-	rc = c->scheme->ops->list(c, plan_entry, &p, err) < 0 ||
+	rc = conn_list(c, plan_entry, &p, err) < 0 ||
 	     state_arrival_plan_assign(&p.ap, r->st, err) < 0 ||
 	     state_park_supersede(r->st, r->run_id, "fetch", src->name, NULL,
 				  err) < 0 ||
@@ -205,7 +205,7 @@ int run_do_fetch(void *ud, struct state_unit *u)
 	if (eng_unit_start(r, u, sc->err) < 0)
 		return -1;
 	inbox_path(r, u, path, sizeof(path));
-	if (sc->conn->scheme->ops->fetch(sc->conn, u->ukey, path, sha, &got,
+	if (conn_fetch(sc->conn, u->ukey, path, sha, &got,
 					 &e) < 0) {
 		if (e.code == E_NOTFOUND)
 			return fetch_set_aside(r, u, "vanished after the "

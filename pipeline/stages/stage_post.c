@@ -55,7 +55,7 @@ int run_do_post(void *ud, struct state_unit *u)
 	if (sc->src->after_load != CFG_AFTER_LEAVE) {
 		/* Already gone means a crash hit after the move/delete but
 		 * before we recorded it. */
-		if (sc->conn->scheme->ops->stat(sc->conn, u->ukey, &ce, &e) ==
+		if (conn_stat(sc->conn, u->ukey, &ce, &e) ==
 		    0) {
 			/* Another size or mtime: not the file we fetched but
 			 * a new version under the same name (re-sent since,
@@ -67,12 +67,10 @@ int run_do_post(void *ud, struct state_unit *u)
 				    "it was fetched; left for the next run",
 				    sc->src->name, u->ukey);
 			else if (sc->src->after_load == CFG_AFTER_MOVE)
-				rc = sc->conn->scheme->ops->move(
-					sc->conn, u->ukey,
+				rc = conn_move(sc->conn, u->ukey,
 					sc->src->processed_dir, &e);
 			else
-				rc = sc->conn->scheme->ops->remove(
-					sc->conn, u->ukey, &e);
+				rc = conn_remove(sc->conn, u->ukey, &e);
 		} else if (e.code != E_NOTFOUND) {
 			rc = -1;
 		}
