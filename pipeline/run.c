@@ -2,6 +2,7 @@
 #include "run.h"
 #include "pipeline/stages/load_uom.h"
 #include "run_int.h"
+#include "pipeline/stages/stage.h"
 #include "config.h"
 #include "lib/io.h"
 #include "lib/lock.h"
@@ -177,20 +178,14 @@ int run_plan_source(struct run *r, struct src_ctx *sc, struct err *err)
 	return 1;
 }
 
-int run_do_render(void *ud, struct state_unit *u);
-int run_do_deliver(void *ud, struct state_unit *u);
-
 int run_do_unit(struct run *r, struct src_ctx *sc, struct tgt_ctx *tc,
 		struct state_unit *u)
 {
-	static int (*const src_fns[])(void *, struct state_unit *) = {
-		run_do_fetch, run_do_unpack, run_do_map, run_do_load};
-	int s = run_stage_index(u->stage);
-
+	const struct stage_ops *op = stage_of(run_stage_index(u->stage));
 	struct eng_call c = {r, NULL, NULL, 0};
 
-	if (s == ST_FETCH && sc && !sc->conn && u->state != US_DONE &&
-	    u->state != US_SKIPPED) {
+	if (op && op->stage == ST_FETCH && sc && !sc->conn &&
+	    u->state != US_DONE && u->state != US_SKIPPED) {
 		struct err e = ERR_INIT;
 
 		/* Workers connect to a source when they first fetch from it. */
@@ -200,18 +195,12 @@ int run_do_unit(struct run *r, struct src_ctx *sc, struct tgt_ctx *tc,
 			return 0;
 		}
 	}
-	if (s >= ST_FETCH && s <= ST_LOAD && sc) {
-		c.fn = src_fns[s];
-		c.ud = sc;
-	} else if (s == ST_RENDER && tc) {
-		c.fn = run_do_render;
-		c.ud = tc;
-	} else if (s == ST_DELIVER && tc) {
-		c.fn = run_do_deliver;
-		c.ud = tc;
-	} else {
+	if (!op)
 		return 0;
-	}
+	c.fn = op->unit;
+	c.ud = op->scope == STAGE_SOURCE ? (void *)sc : (void *)tc;
+	if (!c.ud)
+		return 0;
 	return eng_unit_call(&c, u);
 }
 
@@ -224,16 +213,17 @@ int run_source_tail(struct run *r, struct src_ctx *sc, struct err *err)
 		if (state_units_each(r->st, r->run_id, run_stage_names[s], sc->src->name,
 				     count_open, &cc, err) < 0)
 			return -1;
-	if (!r->interrupted)
-		run_send_acks(r, sc->src);
+	if (stage_acks.source_done(r, sc, err) < 0)
+		return -1;
 	/* Post-process the partner's files only when every document made
 	 * from the file is loaded (or deliberately set aside): never before
-	 * (run_do_post checks each file's units). Pending units mean this
+	 * (the post stage checks each file's units). Pending units mean this
 	 * invocation stopped early (--until, a signal). */
 	if (!cc.pending && !r->interrupted &&
 	    (run_src_open(sc, err) < 0 ||
-	     state_units_each(r->st, r->run_id, "fetch", sc->src->name,
-			      run_do_post, sc, err) < 0))
+	     state_units_each(r->st, r->run_id,
+			      run_stage_names[stage_post.stage], sc->src->name,
+			      stage_post.unit, sc, err) < 0))
 		return -1;
 	return 0;
 }
@@ -243,8 +233,6 @@ int run_source_tail(struct run *r, struct src_ctx *sc, struct err *err)
 static int source_units(struct run *r, struct src_ctx *sc, int parked_only,
 			struct err *err)
 {
-	static int (*const fns[])(void *, struct state_unit *) = {
-		run_do_fetch, run_do_unpack, run_do_map};
 	struct eng_call c = {r, NULL, sc, parked_only};
 	int s, until = eng_until_stage(r);
 
@@ -253,12 +241,12 @@ static int source_units(struct run *r, struct src_ctx *sc, int parked_only,
 	 * sharing a run use too. */
 	for (s = parked_only ? ST_UNPACK : ST_FETCH; s <= ST_MAP && s <= until;
 	     s++) {
-		c.fn = fns[s];
+		c.fn = stage_of(s)->unit;
 		if (state_units_each(r->st, r->run_id, run_stage_names[s],
 				     sc->src->name, eng_unit_call, &c, err) < 0)
 			return -1;
 	}
-	c.fn = run_do_load;
+	c.fn = stage_load.unit;
 	if (until >= ST_LOAD &&
 	    state_work_load_units_each(r->st, r->run_id, sc->src->name,
 				       eng_unit_call, &c, err) < 0)
@@ -291,8 +279,8 @@ static int run_target(struct run *r, const struct cfg_target *t,
 		      struct err *err)
 {
 	struct tgt_ctx tc = {r, t, err};
-	struct eng_call render = {r, run_do_render, &tc, 0};
-	struct eng_call deliver = {r, run_do_deliver, &tc, 0};
+	struct eng_call render = {r, stage_render.unit, &tc, 0};
+	struct eng_call deliver = {r, stage_deliver.unit, &tc, 0};
 
 	if (run_plan_target(r, t, err) < 0 ||
 	    state_units_each(r->st, r->run_id, "render", t->name, eng_unit_call,

@@ -111,9 +111,6 @@ void run_say(const struct run *r, const char *fmt, ...)
 void run_notef(char *dst, size_t n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* The load stage (stage_load.c): one document in one transaction. ud is
- * the source's struct src_ctx; returns as run_do_unit. */
-int run_do_load(void *ud, struct state_unit *u);
 
 
 /* Shared by the stage files (pipeline/stages/stage_*.c): see each
@@ -126,18 +123,11 @@ int run_send_acks(struct run *r, const struct cfg_source *src);
 int run_record_acks(struct run *r, const struct cfg_source *src,
 		    const struct state_unit *u, const struct edi_ack_coll *c,
 		    struct err *err);
-/* The post stage on one fetch unit of sc (stage_post.c). */
-int run_do_post(void *ud, struct state_unit *u);
+
 int run_parse_size_mtime(const struct state_unit *u, uint64_t *size,
 			 int64_t *mtime);
 int run_plan_fetch(struct run *r, const struct cfg_source *src,
 		   struct conn *c, struct err *err);
 const char *run_now_iso(char *buf);
-/* The stages, as unit callbacks (ud: struct src_ctx or struct tgt_ctx). */
-int run_do_fetch(void *ud, struct state_unit *u);
-int run_do_unpack(void *ud, struct state_unit *u);
-int run_do_map(void *ud, struct state_unit *u);
-int run_do_render(void *ud, struct state_unit *u);
-int run_do_deliver(void *ud, struct state_unit *u);
 
 #endif

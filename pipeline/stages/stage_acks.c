@@ -3,6 +3,7 @@
  * loads. */
 #include "pipeline/run.h"
 #include "pipeline/run_int.h"
+#include "stage.h"
 #include "pipeline/config.h"
 #include "lib/io.h"
 #include "lib/log.h"
@@ -198,3 +199,23 @@ out:
 	free(l.v);
 	return rc;
 }
+
+/* Sends the source's acknowledgments once its loads are done (not after
+ * a signal: the next invocation sends them). A failed send is logged and
+ * left for the next run (the ledger keeps it unsent). */
+static int acks_source_done(struct run *r, struct src_ctx *sc,
+			    struct err *err)
+{
+	(void)err;
+	if (!r->interrupted)
+		run_send_acks(r, sc->src);
+	return 0;
+}
+
+const struct stage_ops stage_acks = {
+	.name = "acks",
+	.stage = ST_LOAD,
+	.scope = STAGE_SOURCE,
+	.unit = NULL,
+	.source_done = acks_source_done,
+};

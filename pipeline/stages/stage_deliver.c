@@ -2,6 +2,7 @@
  * once per content (the delivery ledger). */
 #include "pipeline/run.h"
 #include "pipeline/run_int.h"
+#include "stage.h"
 #include "pipeline/config.h"
 #include "lib/io.h"
 #include "lib/log.h"
@@ -28,7 +29,7 @@
 #include "transforms/outbound/outbound.h"
 #include "transforms/formats/unpack.h"
 
-int run_do_deliver(void *ud, struct state_unit *u)
+static int deliver_unit(void *ud, struct state_unit *u)
 {
 	struct tgt_ctx *tc = ud;
 	struct run *r = tc->r;
@@ -81,3 +82,11 @@ int run_do_deliver(void *ud, struct state_unit *u)
 	run_say(r, "  %s: delivered '%s'", tc->t->name, name);
 	return 0;
 }
+
+const struct stage_ops stage_deliver = {
+	.name = "deliver",
+	.stage = ST_DELIVER,
+	.scope = STAGE_TARGET,
+	.unit = deliver_unit,
+	.source_done = NULL,
+};

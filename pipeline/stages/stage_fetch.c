@@ -2,6 +2,7 @@
  * inbox (its unpack unit next: stage_unpack.c). */
 #include "pipeline/run.h"
 #include "pipeline/run_int.h"
+#include "stage.h"
 #include "pipeline/config.h"
 #include "lib/io.h"
 #include "lib/log.h"
@@ -169,7 +170,7 @@ int run_parse_size_mtime(const struct state_unit *u, uint64_t *size,
 	return 0;
 }
 
-int run_do_fetch(void *ud, struct state_unit *u)
+static int fetch_unit(void *ud, struct state_unit *u)
 {
 	struct src_ctx *sc = ud;
 	struct run *r = sc->r;
@@ -274,3 +275,11 @@ int run_do_fetch(void *ud, struct state_unit *u)
 	}
 	return 0;
 }
+
+const struct stage_ops stage_fetch = {
+	.name = "fetch",
+	.stage = ST_FETCH,
+	.scope = STAGE_SOURCE,
+	.unit = fetch_unit,
+	.source_done = NULL,
+};

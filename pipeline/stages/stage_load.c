@@ -1,5 +1,5 @@
 /* stage_load.c - the load stage: one document,
- * one transaction; see run_int.h (run_do_load).
+ * one transaction; see run_int.h (load_unit).
  *
  * Every record gets its arrival key (state_arrival.h) before it is
  * loaded. EDI interchanges the document brought are claimed again here,
@@ -11,6 +11,7 @@
  * and counted as rejects.
  */
 #include "pipeline/run_int.h"
+#include "stage.h"
 #include "load_uom.h"
 #include "pipeline/config.h"
 #include "lib/io.h"
@@ -268,7 +269,7 @@ static void describe(struct run *r, struct state_unit *u,
 	}
 }
 
-int run_do_load(void *ud, struct state_unit *u)
+static int load_unit(void *ud, struct state_unit *u)
 {
 	struct src_ctx *sc = ud;
 	struct run *r = sc->r;
@@ -349,3 +350,11 @@ out:
 	free(c.stale);
 	return e.code == E_INTERRUPT ? 1 : 0;
 }
+
+const struct stage_ops stage_load = {
+	.name = "load",
+	.stage = ST_LOAD,
+	.scope = STAGE_SOURCE,
+	.unit = load_unit,
+	.source_done = NULL,
+};

@@ -3,6 +3,7 @@
  * acknowledgments are recorded by stage_acks.c). */
 #include "pipeline/run.h"
 #include "pipeline/run_int.h"
+#include "stage.h"
 #include "pipeline/config.h"
 #include "lib/io.h"
 #include "lib/log.h"
@@ -303,7 +304,7 @@ const struct mapping *run_mapping_for(struct src_ctx *sc, const char *doc,
 
 static int do_map_doc(struct src_ctx *sc, struct state_unit *u);
 
-int run_do_map(void *ud, struct state_unit *u)
+static int map_unit(void *ud, struct state_unit *u)
 {
 	struct src_ctx *sc = ud;
 	struct err e = ERR_INIT;
@@ -470,3 +471,10 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 	return 0;
 }
 
+const struct stage_ops stage_map = {
+	.name = "map",
+	.stage = ST_MAP,
+	.scope = STAGE_SOURCE,
+	.unit = map_unit,
+	.source_done = NULL,
+};

@@ -3,6 +3,7 @@
  * or deleted at the source, or left as it is. */
 #include "pipeline/run.h"
 #include "pipeline/run_int.h"
+#include "stage.h"
 #include "pipeline/config.h"
 #include "lib/io.h"
 #include "lib/log.h"
@@ -29,7 +30,7 @@
 #include "transforms/outbound/outbound.h"
 #include "transforms/formats/unpack.h"
 
-int run_do_post(void *ud, struct state_unit *u)
+static int post_unit(void *ud, struct state_unit *u)
 {
 	struct src_ctx *sc = ud;
 	struct run *r = sc->r;
@@ -88,3 +89,11 @@ int run_do_post(void *ud, struct state_unit *u)
 	}
 	return 0;
 }
+
+const struct stage_ops stage_post = {
+	.name = "post",
+	.stage = ST_FETCH,
+	.scope = STAGE_SOURCE,
+	.unit = post_unit,
+	.source_done = NULL,
+};

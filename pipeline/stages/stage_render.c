@@ -2,6 +2,7 @@
  * rendered into the outbox (delivered by stage_deliver.c). */
 #include "pipeline/run.h"
 #include "pipeline/run_int.h"
+#include "stage.h"
 #include "pipeline/config.h"
 #include "lib/io.h"
 #include "lib/log.h"
@@ -200,7 +201,7 @@ static int render_ready(void *ud, const char *key, struct outbound_env *env,
 	return 0;
 }
 
-int run_do_render(void *ud, struct state_unit *u)
+static int render_unit(void *ud, struct state_unit *u)
 {
 	struct tgt_ctx *tc = ud;
 	struct run *r = tc->r;
@@ -426,3 +427,10 @@ int run_plan_target(struct run *r, const struct cfg_target *t,
 	return 0;
 }
 
+const struct stage_ops stage_render = {
+	.name = "render",
+	.stage = ST_RENDER,
+	.scope = STAGE_TARGET,
+	.unit = render_unit,
+	.source_done = NULL,
+};

@@ -2,6 +2,7 @@
  * member (refused members quarantined), a plain file into one map unit. */
 #include "pipeline/run.h"
 #include "pipeline/run_int.h"
+#include "stage.h"
 #include "pipeline/config.h"
 #include "lib/io.h"
 #include "lib/log.h"
@@ -151,7 +152,7 @@ fail:
 	return eng_tx_end(r->st, rc, err);
 }
 
-int run_do_unpack(void *ud, struct state_unit *u)
+static int unpack_unit(void *ud, struct state_unit *u)
 {
 	struct src_ctx *sc = ud;
 	struct run *r = sc->r;
@@ -209,3 +210,10 @@ int run_do_unpack(void *ud, struct state_unit *u)
 	return 0;
 }
 
+const struct stage_ops stage_unpack = {
+	.name = "unpack",
+	.stage = ST_UNPACK,
+	.scope = STAGE_SOURCE,
+	.unit = unpack_unit,
+	.source_done = NULL,
+};
