@@ -589,11 +589,146 @@ void run_teardown(struct run *r, int lock_fd)
 	r->cfg = NULL;
 }
 
+/* `resume RUN` of a concluded run: its parked units are retried (in place)
+ * by a new run. 1 when it has none (nothing to do), 0, or -1 with err. */
+static int resume_concluded(struct run *r, int64_t *asked, struct err *err)
+{
+	const struct run_opts *o = r->o;
+
+	if (eng_tx_begin(r->st, err) < 0 ||
+	    eng_tx_end(r->st,
+		       state_park_request(r->st, 0, o->run_id, asked, err) < 0,
+		       err) < 0)
+		return -1;
+	if (!*asked) {
+		run_say(r, "run %lld is done and has no parked unit: nothing "
+			   "to resume",
+			(long long)o->run_id);
+		return 1;
+	}
+	run_say(r, "run %lld: %lld parked unit%s to retry", (long long)o->run_id,
+		(long long)*asked, *asked == 1 ? "" : "s");
+	return 0;
+}
+
+/* `retry`: asks for a retry of the parked unit or run it names. */
+static int retry_request(struct run *r, int64_t *asked, struct err *err)
+{
+	const struct run_opts *o = r->o;
+
+	if (eng_tx_begin(r->st, err) < 0 ||
+	    eng_tx_end(r->st,
+		       state_park_request(r->st, o->retry_unit, o->retry_run,
+					  asked, err) < 0,
+		       err) < 0)
+		return -1;
+	if (!*asked)
+		return err_set(err, E_USAGE,
+			       "%s %lld has no parked unit (see 'stockpipe "
+			       "quarantine list')",
+			       o->retry_unit ? "unit" : "run",
+			       (long long)(o->retry_unit ? o->retry_unit
+							 : o->retry_run));
+	run_say(r, "%lld parked unit%s to retry", (long long)*asked,
+		*asked == 1 ? "" : "s");
+	return 0;
+}
+
+/* run, resume, retry: the run this invocation works (an unfinished one,
+ * or a new one) in r->run_id. *chain: a new run follows the resumed one.
+ * 1 when there is nothing to do, 0, or -1 with err. */
+static int resume_or_new(struct run *r, int *chain, struct err *err)
+{
+	const struct run_opts *o = r->o;
+	int64_t open_run = 0, asked = 0;
+	int rc;
+
+	if (o->mode == RUN_RESUME && o->run_id) {
+		struct state_run sr;
+
+		if (state_run_get(r->st, o->run_id, &sr, err) < 0)
+			return -1;
+		if (strcmp(sr.status, "done") && strcmp(sr.status, "failed"))
+			open_run = o->run_id;
+		else if ((rc = resume_concluded(r, &asked, err)) != 0)
+			return rc;
+	} else if (state_run_unfinished(r->st, &open_run, err) < 0) {
+		return -1;
+	}
+	if ((o->retry_unit || o->retry_run) && retry_request(r, &asked, err) < 0)
+		return -1;
+	if (open_run) {
+		struct state_run sr;
+
+		r->run_id = open_run;
+		run_say(r, "resuming run %lld", (long long)open_run);
+		if (state_run_get(r->st, open_run, &sr, err) < 0 ||
+		    eng_tx_begin(r->st, err) < 0 ||
+		    eng_tx_end(r->st, state_run_reopen(r->st, open_run, err),
+			       err) < 0)
+			return -1;
+		/* An interrupted run is finished first, then this invocation
+		 * does what it was asked: a new run. A scheduler's partial run
+		 * is the run its tasks share: finishing it is the whole job. */
+		*chain = o->mode == RUN_NEW && !eng_partial(r) &&
+			 strcmp(sr.status, "partial");
+	} else if (o->mode == RUN_RESUME && !asked) {
+		run_say(r, "nothing to resume: every run is done");
+		return 1;
+	} else if (eng_run_new(r, err) < 0) {
+		return -1;
+	} else {
+		run_say(r, "run %lld", (long long)r->run_id);
+	}
+	return 0;
+}
+
+/* rerun RUN --from STAGE: the units from that stage on made pending. */
+static int rerun_open(struct run *r, struct err *err)
+{
+	const struct run_opts *o = r->o;
+	struct state_run sr;
+
+	r->run_id = o->run_id;
+	if (state_run_get(r->st, r->run_id, &sr, err) < 0)
+		return -1;
+	if (o->only_source && !config_source(r->cfg, o->only_source))
+		return err_set(err, E_USAGE, "no source named '%s'",
+			       o->only_source);
+	if (o->only_target && !config_target(r->cfg, o->only_target))
+		return err_set(err, E_USAGE, "no target named '%s'",
+			       o->only_target);
+	if (prepare_rerun(r, err) < 0)
+		return -1;
+	run_say(r, "rerun %lld from %s", (long long)r->run_id, o->from_stage);
+	return 0;
+}
+
+/* After an interrupted run was finished: the new run this invocation was
+ * asked for (new files, due targets). Returns the combined exit code, or
+ * -1 with err. */
+static int chain_new_run(struct run *r, int first_code, struct err *err)
+{
+	int skip = r->g->skip_exit_code, code;
+
+	eng_reset(r);
+	if (eng_run_new(r, err) < 0)
+		return -1;
+	run_say(r, "run %lld", (long long)r->run_id);
+	log_set_run(r->run_id);
+	if (execute(r, err) < 0 || (code = eng_conclude(r, err)) < 0)
+		return -1;
+	if (code != first_code && skip &&
+	    (code == skip || first_code == skip))
+		return code == skip ? first_code : code;
+	return eng_code_combine(first_code, code);
+}
+
 int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 {
 	struct run r;
 	struct err err = ERR_INIT;
-	int lock_fd = -1, code = EXIT_INTERNAL, chain = 0;
+	int lock_fd = -1, code = EXIT_INTERNAL, chain = 0, rc = 0;
 
 	if (run_setup(&r, g, o, 0, &lock_fd, &err) < 0)
 		goto report_err;
@@ -607,146 +742,27 @@ int run_pipeline(const struct cli_global *g, const struct run_opts *o)
 		err_set(&err, E_USAGE, "no target named '%s'", o->only_target);
 		goto report_err;
 	}
-
-	if (o->mode == RUN_REPLAY) {
-		if (replay_prepare(&r, &err) < 0)
-			goto report_err;
-	} else if (o->mode == RUN_DELIVER) {
-		if (deliver_prepare(&r, &err) < 0)
-			goto report_err;
-	} else if (o->mode == RUN_NEW || o->mode == RUN_RESUME) {
-		int64_t open_run = 0, asked = 0;
-
-		if (o->mode == RUN_RESUME && o->run_id) {
-			struct state_run sr;
-
-			if (state_run_get(r.st, o->run_id, &sr, &err) < 0)
-				goto report_err;
-			if (strcmp(sr.status, "done") &&
-			    strcmp(sr.status, "failed")) {
-				open_run = o->run_id;
-			} else {
-				/* A concluded run: its parked units are
-				 * retried (in place) by a new run. */
-				if (eng_tx_begin(r.st, &err) < 0 ||
-				    eng_tx_end(r.st, state_park_request(r.st, 0, o->run_id,
-					       &asked, &err) < 0,
-					       &err) < 0) {
-					goto report_err;
-				}
-				if (!asked) {
-					run_say(&r, "run %lld is done and has no "
-						"parked unit: nothing to "
-						"resume",
-					    (long long)o->run_id);
-					code = g->skip_exit_code
-						       ? g->skip_exit_code
-						       : EXIT_DONE;
-					goto out;
-				}
-				run_say(&r, "run %lld: %lld parked unit%s to "
-					"retry",
-				    (long long)o->run_id, (long long)asked,
-				    asked == 1 ? "" : "s");
-			}
-		} else if (state_run_unfinished(r.st, &open_run, &err) < 0) {
-			goto report_err;
-		}
-		if (o->retry_unit || o->retry_run) {
-			if (eng_tx_begin(r.st, &err) < 0 ||
-			    eng_tx_end(r.st, state_park_request(r.st, o->retry_unit,
-				       o->retry_run, &asked,
-				       &err) < 0,
-				       &err) < 0) {
-				goto report_err;
-			}
-			if (!asked) {
-				err_set(&err, E_USAGE, "%s %lld has no parked "
-					"unit (see 'stockpipe quarantine "
-					"list')",
-					o->retry_unit ? "unit" : "run",
-					(long long)(o->retry_unit
-							    ? o->retry_unit
-							    : o->retry_run));
-				goto report_err;
-			}
-			run_say(&r, "%lld parked unit%s to retry", (long long)asked,
-			    asked == 1 ? "" : "s");
-		}
-		if (open_run) {
-			struct state_run sr;
-
-			r.run_id = open_run;
-			run_say(&r, "resuming run %lld", (long long)open_run);
-			if (state_run_get(r.st, open_run, &sr, &err) < 0 ||
-			    eng_tx_begin(r.st, &err) < 0 ||
-			    eng_tx_end(r.st,
-				       state_run_reopen(r.st, open_run, &err),
-				       &err) < 0)
-				goto report_err;
-			/* An interrupted run is finished first, then this
-			 * invocation does what it was asked: a new run. A
-			 * scheduler's partial run is the run its tasks share:
-			 * finishing it is the whole job. */
-			chain = o->mode == RUN_NEW && !eng_partial(&r) &&
-				strcmp(sr.status, "partial");
-		} else if (o->mode == RUN_RESUME && !asked) {
-			run_say(&r, "nothing to resume: every run is done");
-			code = g->skip_exit_code ? g->skip_exit_code
-						 : EXIT_DONE;
-			goto out;
-		} else if (eng_run_new(&r, &err) < 0) {
-			goto report_err;
-		} else {
-			run_say(&r, "run %lld", (long long)r.run_id);
-		}
-	} else {
-		struct state_run sr;
-
-		r.run_id = o->run_id;
-		if (state_run_get(r.st, r.run_id, &sr, &err) < 0)
-			goto report_err;
-		if (o->only_source && !config_source(r.cfg, o->only_source)) {
-			err_set(&err, E_USAGE, "no source named '%s'",
-				o->only_source);
-			goto report_err;
-		}
-		if (o->only_target && !config_target(r.cfg, o->only_target)) {
-			err_set(&err, E_USAGE, "no target named '%s'",
-				o->only_target);
-			goto report_err;
-		}
-		if (prepare_rerun(&r, &err) < 0)
-			goto report_err;
-		run_say(&r, "rerun %lld from %s", (long long)r.run_id,
-		    o->from_stage);
+	if (o->mode == RUN_REPLAY)
+		rc = replay_prepare(&r, &err);
+	else if (o->mode == RUN_DELIVER)
+		rc = deliver_prepare(&r, &err);
+	else if (o->mode == RUN_NEW || o->mode == RUN_RESUME)
+		rc = resume_or_new(&r, &chain, &err);
+	else
+		rc = rerun_open(&r, &err);
+	if (rc < 0)
+		goto report_err;
+	if (rc > 0) {
+		code = g->skip_exit_code ? g->skip_exit_code : EXIT_DONE;
+		goto out;
 	}
 	log_set_run(r.run_id);
 	if (execute(&r, &err) < 0)
 		goto report_err;
 	if ((code = eng_conclude(&r, &err)) < 0)
 		goto report_err;
-	if (chain && !r.interrupted) {
-		/* The interrupted run is finished; this invocation was asked
-		 * for a run, so the new files and due targets come now. */
-		int first_code = code;
-
-		eng_reset(&r);
-		if (eng_run_new(&r, &err) < 0)
-			goto report_err;
-		run_say(&r, "run %lld", (long long)r.run_id);
-		log_set_run(r.run_id);
-		if (execute(&r, &err) < 0)
-			goto report_err;
-		if ((code = eng_conclude(&r, &err)) < 0)
-			goto report_err;
-		if (code != first_code && g->skip_exit_code &&
-		    (code == g->skip_exit_code ||
-		     first_code == g->skip_exit_code))
-			code = code == g->skip_exit_code ? first_code : code;
-		else
-			code = eng_code_combine(first_code, code);
-	}
+	if (chain && !r.interrupted && (code = chain_new_run(&r, code, &err)) < 0)
+		goto report_err;
 	goto out;
 report_err:
 	code = eng_fail(&err);

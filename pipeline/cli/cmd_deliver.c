@@ -179,6 +179,27 @@ out:
 	return rc;
 }
 
+/* What the delivery ledger would do with the rendered content c of tt;
+ * prev: the latest delivery a delta compares with (NULL: none). */
+static void print_ledger(const struct cfg_target *tt, const struct dry_ctx *c,
+			 const char *prev)
+{
+	if (prev && c->rows == 0)
+		printf("ledger: nothing changed since '%s'; nothing would be "
+		       "sent\n",
+		       prev);
+	else if (c->dup_of[0])
+		printf("ledger: the same content was already delivered as "
+		       "'%s'; it would not be sent again\n",
+		       c->dup_of);
+	else
+		printf("ledger: new content (key %.16s...); %s\n", c->key,
+		       tt->schedule == CFG_SCHED_ALWAYS
+			       ? "the next run delivers it"
+			       : "delivered when due, or now with "
+				 "--now");
+}
+
 static int dry_run(const struct cli_global *g, const char *name)
 {
 	struct config *cfg = NULL;
@@ -273,20 +294,7 @@ static int dry_run(const struct cli_global *g, const char *name)
 		       "compare)\n",
 		       (long long)c.rows);
 	}
-	if (tt.delta && have_prev && c.rows == 0)
-		printf("ledger: nothing changed since '%s'; nothing would be "
-		       "sent\n",
-		       d.file_name);
-	else if (c.dup_of[0])
-		printf("ledger: the same content was already delivered as "
-		       "'%s'; it would not be sent again\n",
-		       c.dup_of);
-	else
-		printf("ledger: new content (key %.16s...); %s\n", c.key,
-		       tt.schedule == CFG_SCHED_ALWAYS
-			       ? "the next run delivers it"
-			       : "delivered when due, or now with "
-				 "--now");
+	print_ledger(&tt, &c, tt.delta && have_prev ? d.file_name : NULL);
 	goto out;
 fail:
 	err_format(&err, msg, sizeof(msg));

@@ -323,11 +323,75 @@ static int map_unit(void *ud, struct state_unit *u)
 	return rc;
 }
 
-static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
+/* A mapped document: its canonical and reject files published, its
+ * acknowledgments recorded, then the reject threshold (quarantine) or
+ * the unit done with its load unit next. released: who released it, for
+ * the unit's note; accept: the threshold is waived. */
+static int map_publish(struct src_ctx *sc, struct state_unit *u,
+		       struct map_out *m, const struct mapping_stats *ms,
+		       const char *cpath, const char *rpath,
+		       const char *released, int accept)
 {
 	struct run *r = sc->r;
 	struct err e = ERR_INIT;
 	struct state_unit next;
+
+	if (io_atomic_commit(&m->canon, u->output_sha, &e) < 0) {
+		io_atomic_abort(&m->rejects);
+		return eng_unit_fail(r, u, &e);
+	}
+	if (io_atomic_commit(&m->rejects, NULL, &e) < 0)
+		return eng_unit_fail(r, u, &e);
+	str_copy(u->output_path, sizeof(u->output_path), cpath);
+	run_notef(u->detail, sizeof(u->detail), "%srejects: %s", released, rpath);
+	if (m->dup_ics || m->conflict_ics) {
+		size_t dl = strlen(u->detail);
+
+		run_notef(u->detail + dl, sizeof(u->detail) - dl,
+		      "; %lld duplicate interchange(s) not loaded again, %lld "
+		      "rejected for a reused control number",
+		      (long long)m->dup_ics, (long long)m->conflict_ics);
+		run_say(r, "  %s: '%s': %lld duplicate interchange(s) not loaded "
+		    "again, %lld rejected for a reused control number",
+		    u->scope, u->ukey, (long long)m->dup_ics,
+		    (long long)m->conflict_ics);
+	}
+	/* Acknowledgments answer the syntax, so they go out whether or not
+	 * the reject threshold quarantines the document (a partner whose
+	 * file was all broken hears it). */
+	if (sc->acks && run_record_acks(r, sc->src, u, sc->acks, &e) < 0)
+		return eng_unit_fail(r, u, &e);
+	if (ms->input_records && !accept &&
+	    (int64_t)m->rejected * 100 >
+		    (int64_t)sc->src->reject_threshold_pct *
+			    (int64_t)ms->input_records) {
+		err_set(&e, E_VALIDATE,
+			"%lld of %lu records rejected, more than the %d%% "
+			"threshold; see %s",
+			(long long)m->rejected, ms->input_records,
+			sc->src->reject_threshold_pct, rpath);
+		err_locate(&e, u->ukey, 0, 0, NULL);
+		return run_quarantine(r, u, &e);
+	}
+	eng_unit_init(&next, r, ST_LOAD, sc->src->name, u->ukey);
+	next.parent = u->id;
+	str_copy(next.input_path, sizeof(next.input_path), cpath);
+	str_copy(next.input_sha, sizeof(next.input_sha), u->output_sha);
+	if (eng_unit_finish(r, u, &next, &e) < 0)
+		return eng_unit_fail(r, u, &e);
+	if (m->rejected)
+		run_say(r, "  %s: '%s': %lld record%s rejected%s, see %s", u->scope,
+		    u->ukey, (long long)m->rejected,
+		    m->rejected == 1 ? "" : "s",
+		    m->rejected > REJECTS_SHOWN ? " (first shown above)" : "",
+		    rpath);
+	return 0;
+}
+
+static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
+{
+	struct run *r = sc->r;
+	struct err e = ERR_INIT;
 	struct map_out m;
 	struct mapping_stats ms;
 	struct mapping_doc doc;
@@ -419,56 +483,7 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 			return run_quarantine(r, u, &e);
 		return eng_unit_fail(r, u, &e);
 	}
-	if (io_atomic_commit(&m.canon, u->output_sha, &e) < 0) {
-		io_atomic_abort(&m.rejects);
-		return eng_unit_fail(r, u, &e);
-	}
-	if (io_atomic_commit(&m.rejects, NULL, &e) < 0)
-		return eng_unit_fail(r, u, &e);
-	str_copy(u->output_path, sizeof(u->output_path), cpath);
-	run_notef(u->detail, sizeof(u->detail), "%srejects: %s", released, rpath);
-	if (m.dup_ics || m.conflict_ics) {
-		size_t dl = strlen(u->detail);
-
-		run_notef(u->detail + dl, sizeof(u->detail) - dl,
-		      "; %lld duplicate interchange(s) not loaded again, %lld "
-		      "rejected for a reused control number",
-		      (long long)m.dup_ics, (long long)m.conflict_ics);
-		run_say(r, "  %s: '%s': %lld duplicate interchange(s) not loaded "
-		    "again, %lld rejected for a reused control number",
-		    u->scope, u->ukey, (long long)m.dup_ics,
-		    (long long)m.conflict_ics);
-	}
-	/* Acknowledgments answer the syntax, so they go out whether or not
-	 * the reject threshold quarantines the document (a partner whose
-	 * file was all broken hears it). */
-	if (sc->acks && run_record_acks(r, sc->src, u, sc->acks, &e) < 0)
-		return eng_unit_fail(r, u, &e);
-	if (ms.input_records && !accept &&
-	    (int64_t)m.rejected * 100 >
-		    (int64_t)sc->src->reject_threshold_pct *
-			    (int64_t)ms.input_records) {
-		err_set(&e, E_VALIDATE,
-			"%lld of %lu records rejected, more than the %d%% "
-			"threshold; see %s",
-			(long long)m.rejected, ms.input_records,
-			sc->src->reject_threshold_pct, rpath);
-		err_locate(&e, u->ukey, 0, 0, NULL);
-		return run_quarantine(r, u, &e);
-	}
-	eng_unit_init(&next, r, ST_LOAD, sc->src->name, u->ukey);
-	next.parent = u->id;
-	str_copy(next.input_path, sizeof(next.input_path), cpath);
-	str_copy(next.input_sha, sizeof(next.input_sha), u->output_sha);
-	if (eng_unit_finish(r, u, &next, &e) < 0)
-		return eng_unit_fail(r, u, &e);
-	if (m.rejected)
-		run_say(r, "  %s: '%s': %lld record%s rejected%s, see %s", u->scope,
-		    u->ukey, (long long)m.rejected,
-		    m.rejected == 1 ? "" : "s",
-		    m.rejected > REJECTS_SHOWN ? " (first shown above)" : "",
-		    rpath);
-	return 0;
+	return map_publish(sc, u, &m, &ms, cpath, rpath, released, accept);
 }
 
 const struct stage_ops stage_map = {

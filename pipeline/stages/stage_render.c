@@ -201,6 +201,72 @@ static int render_ready(void *ud, const char *key, struct outbound_env *env,
 	return 0;
 }
 
+/* The stale-source rule (render_stale_rule) on this render: 1 when the
+ * target is held (u is finished, or its failure recorded: the stage
+ * returns 0), else 0 with *tt the target as rendered (maybe with the
+ * extra buffer). */
+static int render_stale(struct run *r, const struct cfg_target *t,
+			struct state_unit *u, struct cfg_target *tt)
+{
+	struct err e = ERR_INIT;
+	enum render_stale stale;
+	char why[512];
+
+	*tt = *t;
+	if (render_stale_rule(r->st, r->cfg, t, r->now, tt, &stale, why,
+			      sizeof(why), &e) < 0)
+		return eng_unit_fail(r, u, &e), 1;
+	if (stale == RENDER_STALE_HOLD) {
+		run_notef(u->detail, sizeof(u->detail), "held: %s", why);
+		if (eng_unit_finish(r, u, NULL, &e) < 0)
+			return eng_unit_fail(r, u, &e), 1;
+		run_say(r, "  %s: held, nothing delivered: %s", tt->name, why);
+		return 1;
+	}
+	if (stale == RENDER_STALE_BUFFER)
+		run_say(r, "  %s: extra %d%% buffer: %s", tt->name,
+			tt->stale_buffer_pct, why);
+	return 0;
+}
+
+/* A delta target: base, the name of its latest delivery, and prev_pub,
+ * that delivery's published picture (empty when there is none, or when
+ * it is gone from the outbox: a full snapshot goes out). */
+static int render_prev_pub(struct run *r, const struct cfg_target *tt,
+			   char *base, size_t nbase, char *prev_pub, size_t n,
+			   struct err *e)
+{
+	int found;
+
+	if (state_delivery_latest(r->st, tt->name, base, nbase, &found, e) < 0)
+		return -1;
+	if (!found)
+		return 0;
+	run_path_in(r, prev_pub, n, "outbox", tt->name, base);
+	strncat(prev_pub, ".pub", n - strlen(prev_pub) - 1);
+	if (!io_exists(prev_pub)) {
+		run_say(r, "  %s: the picture of '%s' is gone; sending a full "
+			   "snapshot",
+			tt->name, base);
+		prev_pub[0] = '\0';
+	}
+	return 0;
+}
+
+/* Rows the target's format cannot carry (on_bad_row: reject) are left
+ * out and kept here, beside the sources' rejects of the run. */
+static int render_rejects_path(const struct run *r, const struct cfg_target *tt,
+			       char *rpath, size_t n, struct err *e)
+{
+	if ((size_t)snprintf(rpath, n, "%s/rejects/%lld/targets/%s.jsonl",
+			     r->cfg->state_dir, (long long)r->run_id,
+			     tt->name) >= n)
+		return err_set(e, E_CONFIG,
+			       "target '%s': reject file path too long",
+			       tt->name);
+	return 0;
+}
+
 static int render_unit(void *ud, struct state_unit *u)
 {
 	struct tgt_ctx *tc = ud;
@@ -212,9 +278,8 @@ static int render_unit(void *ud, struct state_unit *u)
 	struct ready_ctx rc;
 	struct state_unit next;
 	char name[256], path[4096], sha[SHA256_HEX_LEN], key[SHA256_HEX_LEN];
-	char why[512], prev_pub[4200], rpath[4200];
+	char prev_pub[4200], rpath[4200];
 	struct cfg_target tt;
-	enum render_stale stale;
 
 	if (u->state == US_DONE)
 		return 0;
@@ -222,20 +287,8 @@ static int render_unit(void *ud, struct state_unit *u)
 		return r->interrupted = 1, 1;
 	if (eng_unit_start(r, u, tc->err) < 0)
 		return -1;
-	tt = *tc->t;
-	if (render_stale_rule(r->st, r->cfg, tc->t, r->now, &tt, &stale, why,
-			      sizeof(why), &e) < 0)
-		return eng_unit_fail(r, u, &e);
-	if (stale == RENDER_STALE_HOLD) {
-		run_notef(u->detail, sizeof(u->detail), "held: %s", why);
-		if (eng_unit_finish(r, u, NULL, &e) < 0)
-			return eng_unit_fail(r, u, &e);
-		run_say(r, "  %s: held, nothing delivered: %s", tt.name, why);
+	if (render_stale(r, tc->t, u, &tt))
 		return 0;
-	}
-	if (stale == RENDER_STALE_BUFFER)
-		run_say(r, "  %s: extra %d%% buffer: %s", tt.name,
-		    tt.stale_buffer_pct, why);
 	if (outbound_load(tc->t->mapping, &ob, &e) < 0)
 		return eng_unit_fail(r, u, &e);
 	/* A failure here is the unit's cause: e must not stay set for a
@@ -261,35 +314,10 @@ static int render_unit(void *ud, struct state_unit *u)
 	rc.ob = ob;
 	sha[0] = '\0';
 	prev_pub[0] = '\0';
-	if (tt.delta) {
-		int found;
-
-		if (state_delivery_latest(r->st, tt.name, rc.base,
-					  sizeof(rc.base), &found, &e) < 0)
-			goto fail;
-		if (found) {
-			run_path_in(r, prev_pub, sizeof(prev_pub), "outbox",
-				tt.name, rc.base);
-			strncat(prev_pub, ".pub",
-				sizeof(prev_pub) - strlen(prev_pub) - 1);
-			if (!io_exists(prev_pub)) {
-				run_say(r, "  %s: the picture of '%s' is gone; "
-				       "sending a full snapshot",
-				    tt.name, rc.base);
-				prev_pub[0] = '\0';
-			}
-		}
-	}
-	/* Rows the target's format cannot carry (on_bad_row: reject) are
-	 * left out and kept here, beside the sources' rejects of the run. */
-	if ((size_t)snprintf(rpath, sizeof(rpath),
-			     "%s/rejects/%lld/targets/%s.jsonl",
-			     r->cfg->state_dir, (long long)r->run_id,
-			     tt.name) >= sizeof(rpath)) {
-		err_set(&e, E_CONFIG, "target '%s': reject file path too long",
-			tt.name);
+	if ((tt.delta && render_prev_pub(r, &tt, rc.base, sizeof(rc.base),
+					 prev_pub, sizeof(prev_pub), &e) < 0) ||
+	    render_rejects_path(r, &tt, rpath, sizeof(rpath), &e) < 0)
 		goto fail;
-	}
 	/* One SELECT streams the positions: a consistent snapshot, and no
 	 * load runs meanwhile (we hold the lock). */
 	if (render_target(r->st, &tt, ob, &env, path,
