@@ -126,3 +126,39 @@ int conn_glob_match(const char *pattern, const char *name)
 {
 	return fnmatch(pattern, name, FNM_PERIOD) == 0;
 }
+
+int conn_list(struct conn *c,
+	      int (*each)(void *ud, const struct conn_entry *e), void *ud,
+	      struct err *err)
+{
+	return c->scheme->ops->list(c, each, ud, err);
+}
+
+int conn_fetch(struct conn *c, const char *name, const char *local_path,
+	       char *sha_hex, uint64_t *size, struct err *err)
+{
+	return c->scheme->ops->fetch(c, name, local_path, sha_hex, size, err);
+}
+
+int conn_put(struct conn *c, const char *local_path, const char *name,
+	     struct err *err)
+{
+	return c->scheme->ops->put(c, local_path, name, err);
+}
+
+int conn_move(struct conn *c, const char *name, const char *subdir,
+	      struct err *err)
+{
+	return c->scheme->ops->move(c, name, subdir, err);
+}
+
+int conn_remove(struct conn *c, const char *name, struct err *err)
+{
+	return c->scheme->ops->remove(c, name, err);
+}
+
+int conn_stat(struct conn *c, const char *name, struct conn_entry *out,
+	      struct err *err)
+{
+	return c->scheme->ops->stat(c, name, out, err);
+}

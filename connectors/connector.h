@@ -102,6 +102,21 @@ const struct conn_scheme *conn_find(const char *url);
 int conn_open(const char *url, const struct conn_opts *opts,
 	      struct conn **out, struct err *err);
 void conn_close(struct conn *c);
+
+/* The operations of an open connection, as struct conn_ops says: what
+ * the pipeline calls, so that no stage reaches into c->scheme->ops. */
+int conn_list(struct conn *c,
+	      int (*each)(void *ud, const struct conn_entry *e), void *ud,
+	      struct err *err);
+int conn_fetch(struct conn *c, const char *name, const char *local_path,
+	       char *sha_hex, uint64_t *size, struct err *err);
+int conn_put(struct conn *c, const char *local_path, const char *name,
+	     struct err *err);
+int conn_move(struct conn *c, const char *name, const char *subdir,
+	      struct err *err);
+int conn_remove(struct conn *c, const char *name, struct err *err);
+int conn_stat(struct conn *c, const char *name, struct conn_entry *out,
+	      struct err *err);
 int conn_name_ok(const char *name);
 
 /* Why a name from a remote listing is refused, or NULL when it is safe:

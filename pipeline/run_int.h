@@ -1,8 +1,7 @@
-/* run_int.h - the stage engine's insides, shared by run.c (one process
- * works a run) and work.c (several worker processes share one run),
- * run_facts.c (what a mapping knows about a document's file), run_load.c
- * (the load stage) and load_uom.c (which finds a load unit's mapping with
- * run_mapping_for). Not a public interface: only these files include it.
+/* run_int.h - what the two schedulers (run.c: one process works a run;
+ * work.c: several worker processes share one run) and the stages
+ * (pipeline/stages/stage_*.c, run_facts.c, load_uom.c) share over the
+ * engine (engine.h). Not a public interface: only these files include it.
  */
 #ifndef STOCKPIPE_RUN_INT_H
 #define STOCKPIPE_RUN_INT_H
@@ -11,6 +10,7 @@
 
 #include "pipeline/cli/cli.h"
 #include "config.h"
+#include "engine.h"
 #include "lib/err.h"
 #include "run.h"
 #include "pipeline/store/state.h"
@@ -21,26 +21,6 @@
 struct conn;
 struct mapping;
 struct edi_ack_coll;
-
-enum { ST_FETCH, ST_UNPACK, ST_MAP, ST_LOAD, ST_RENDER, ST_DELIVER };
-
-struct run {
-	const struct cli_global *g;
-	const struct run_opts *o;
-	struct config *cfg;
-	struct state *st;
-	int64_t run_id;
-	int64_t now;              /* run clock, seconds (STOCKPIPE_NOW) */
-	int failed_units;         /* units left failed by this invocation */
-	struct err first;         /* the first unit failure */
-	struct err last;          /* the latest unit failure (retries) */
-	int interrupted;
-	int held;                 /* targets held: sources not done yet */
-	int worked;               /* units started in this invocation */
-	int advanced;             /* units this invocation finished */
-	int advanced_in[6];       /* the same, by stage */
-	int64_t retried_parked;   /* parked units of older runs it retried */
-};
 
 /* Per source: its connection and the mappings compiled so far. */
 struct src_ctx {
@@ -71,13 +51,6 @@ int run_setup(struct run *r, const struct cli_global *g,
 	      const struct run_opts *o, int shared_lock, int *lock_fd,
 	      struct err *err);
 void run_teardown(struct run *r, int lock_fd);
-
-/* Logs err as the reason the command stopped and returns its exit code
- * (never 0 or 1: the work was not done). */
-int run_fail(const struct err *err);
-
-/* True once SIGTERM/SIGINT asked us to stop at the next safe point. */
-int run_stopping(void);
 
 /* The mapping for document doc of sc (its routes; input, the document's
  * inbox copy, is sniffed when a route names a format), compiled once per
@@ -128,52 +101,33 @@ int run_doc_facts(struct run *r, const struct cfg_source *src,
 		  const struct mapping *m, const struct state_unit *u,
 		  struct run_facts *out, struct err *err);
 
-/* Builds and writes the run's report, records its final state, writes
- * metrics and prints the summary. Returns the process exit code. */
-int run_conclude(struct run *r, struct err *err);
-
-/* Helpers of the stage engine shared with run_load.c. run_now_ms: wall
+/* Helpers shared with the stages. eng_now_ms: wall
  * clock in ms. run_say: an info line unless quiet. run_notef: a unit note
- * ("..." when cut). run_unit_begin/fail/interrupted: mark a unit running
+ * ("..." when cut). eng_unit_start/fail/interrupted: mark a unit running
  * (own transaction), failed (the run goes on; returns -1, 0 for
  * quarantine) or back to pending after a signal (returns 1). */
-int64_t run_now_ms(void);
 void run_say(const struct run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void run_notef(char *dst, size_t n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-int run_unit_begin(struct run *r, struct state_unit *u, struct err *err);
-int run_unit_fail(struct run *r, struct state_unit *u, const struct err *e,
-		  int quarantine);
-int run_unit_interrupted(struct run *r, struct state_unit *u);
-
-/* The load stage (run_load.c): one document in one transaction. ud is
- * the source's struct src_ctx; returns as run_do_unit. */
-int run_do_load(void *ud, struct state_unit *u);
 
 
-/* Shared by the stage files (run.c, run_fetch.c, run_map.c,
- * run_target.c, run_load.c): see each definition for its contract. */
+
+/* Shared by the stage files (pipeline/stages/stage_*.c): see each
+ * definition for its contract. */
 void run_path_in(const struct run *r, char *out, size_t n, const char *area,
 		 const char *scope, const char *name);
-int run_unit_done(struct run *r, struct state_unit *u,
-		  struct state_unit *next, struct err *err);
-void run_unit_init(struct state_unit *u, const struct run *r, int stage,
-		   const char *scope, const char *ukey);
 int run_quarantine(struct run *r, struct state_unit *u,
 		   const struct err *why);
 int run_send_acks(struct run *r, const struct cfg_source *src);
-int run_until_stage(const struct run *r);
+int run_record_acks(struct run *r, const struct cfg_source *src,
+		    const struct state_unit *u, const struct edi_ack_coll *c,
+		    struct err *err);
+
 int run_parse_size_mtime(const struct state_unit *u, uint64_t *size,
 			 int64_t *mtime);
 int run_plan_fetch(struct run *r, const struct cfg_source *src,
 		   struct conn *c, struct err *err);
 const char *run_now_iso(char *buf);
-/* The stages, as unit callbacks (ud: struct src_ctx or struct tgt_ctx). */
-int run_do_fetch(void *ud, struct state_unit *u);
-int run_do_unpack(void *ud, struct state_unit *u);
-int run_do_map(void *ud, struct state_unit *u);
-int run_do_render(void *ud, struct state_unit *u);
-int run_do_deliver(void *ud, struct state_unit *u);
 
 #endif

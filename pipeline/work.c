@@ -164,7 +164,7 @@ static int work_unit(struct work *w, int64_t id)
 	rc = run_do_unit(&w->r, sc, tc, &u);
 	if (rc < 0)
 		return -1;
-	if (rc > 0 || run_stopping())
+	if (rc > 0 || eng_stopping())
 		return 1;
 	/* Still running here means the unit was not ours to finish (our
 	 * lease was taken over while we worked): the store refused it. */
@@ -190,7 +190,7 @@ static int load_one(void *ud, struct state_unit *u)
 
 	if (u->state == US_DONE)
 		return 0;
-	if (run_stopping())
+	if (eng_stopping())
 		return lc->rc = 1;
 	if (state_work_take(w->r.st, u->id, w->worker, w->lease_ms, &got,
 			    w->err) < 0)
@@ -223,7 +223,7 @@ static int load_phase(struct work *w)
 			return lc.rc;
 		if (run_source_tail(r, &w->src[i], w->err) < 0)
 			return -1;
-		if (r->interrupted || run_stopping())
+		if (r->interrupted || eng_stopping())
 			return 1;
 	}
 	if (state_work_count(r->st, r->run_id, "fetch,unpack,map,load", NULL,
@@ -319,7 +319,7 @@ static int work_loop(struct work *w)
 		want_tgt = tgt_list[0] != '\0';
 	}
 	for (;;) {
-		if (run_stopping()) {
+		if (eng_stopping()) {
 			r->interrupted = 1;
 			return EXIT_TEMPFAIL;
 		}
@@ -393,7 +393,7 @@ static int work_loop(struct work *w)
 				     w->lease_ms, &got, &done, w->err) < 0)
 			return -1;
 		if (got) {
-			code = run_conclude(r, w->err);
+			code = eng_conclude(r, w->err);
 			if (code < 0 || state_lease_done(r->st, r->run_id,
 							 "finish", w->err) < 0)
 				return -1;
@@ -451,11 +451,10 @@ int work_main(const struct cli_global *g, const struct work_opts *o)
 	if (o->retry) {
 		int64_t n = 0;
 
-		if (state_begin(w.r.st, &err) < 0 ||
-		    state_work_retry_failed(w.r.st, o->run_id, &n, &err) < 0 ||
-		    (n && state_run_reopen(w.r.st, o->run_id, &err) < 0) ||
-		    state_commit(w.r.st, &err) < 0) {
-			state_rollback(w.r.st);
+		if (eng_tx_begin(w.r.st, &err) < 0 ||
+		    eng_tx_end(w.r.st, state_work_retry_failed(w.r.st, o->run_id, &n, &err) < 0 ||
+			       (n && state_run_reopen(w.r.st, o->run_id, &err) < 0),
+			       &err) < 0) {
 			goto report_err;
 		}
 		if (n)
@@ -510,7 +509,7 @@ int work_main(const struct cli_global *g, const struct work_opts *o)
 	goto out;
 report_err:
 	heartbeat_stop(&hb);
-	code = run_fail(&err);
+	code = eng_fail(&err);
 out:
 	if (w.src)
 		for (i = 0; i < w.r.cfg->nsources; i++)
@@ -526,7 +525,6 @@ int work_plan(const struct cli_global *g)
 	struct run r;
 	struct run_opts ro;
 	struct err err = ERR_INIT;
-	char iso[DT_ISO_LEN];
 	int lock_fd = -1, code = EXIT_INTERNAL;
 	int64_t open_run = 0;
 	size_t i;
@@ -543,14 +541,8 @@ int work_plan(const struct cli_global *g)
 		 * run again, so every worker and task agree on its id. */
 		r.run_id = open_run;
 	} else {
-		dt_format_iso((int64_t)time(NULL), iso);
-		if (state_begin(r.st, &err) < 0 ||
-		    state_run_create(r.st, iso, r.cfg->sha256, &r.run_id,
-				     &err) < 0 ||
-		    state_commit(r.st, &err) < 0) {
-			state_rollback(r.st);
+		if (eng_run_new(&r, &err) < 0)
 			goto report_err;
-		}
 	}
 	log_set_run(r.run_id);
 	for (i = 0; i < r.cfg->nsources; i++) {
@@ -571,7 +563,7 @@ int work_plan(const struct cli_global *g)
 	code = EXIT_DONE;
 	goto out;
 report_err:
-	code = run_fail(&err);
+	code = eng_fail(&err);
 out:
 	run_teardown(&r, lock_fd);
 	return code;

@@ -179,6 +179,27 @@ out:
 	return rc;
 }
 
+/* What the delivery ledger would do with the rendered content c of tt;
+ * prev: the latest delivery a delta compares with (NULL: none). */
+static void print_ledger(const struct cfg_target *tt, const struct dry_ctx *c,
+			 const char *prev)
+{
+	if (prev && c->rows == 0)
+		printf("ledger: nothing changed since '%s'; nothing would be "
+		       "sent\n",
+		       prev);
+	else if (c->dup_of[0])
+		printf("ledger: the same content was already delivered as "
+		       "'%s'; it would not be sent again\n",
+		       c->dup_of);
+	else
+		printf("ledger: new content (key %.16s...); %s\n", c->key,
+		       tt->schedule == CFG_SCHED_ALWAYS
+			       ? "the next run delivers it"
+			       : "delivered when due, or now with "
+				 "--now");
+}
+
 static int dry_run(const struct cli_global *g, const char *name)
 {
 	struct config *cfg = NULL;
@@ -195,7 +216,8 @@ static int dry_run(const struct cli_global *g, const char *name)
 	char why[512], iso[DT_ISO_LEN], msg[1200];
 	const char *tdir = getenv("TMPDIR");
 	int64_t now = schedule_clock();
-	int rc = EXIT_DONE, found, stale, have_prev = 0, is_stock;
+	enum render_stale stale;
+	int rc = EXIT_DONE, found, have_prev = 0, is_stock;
 
 	tmp[0] = '\0';
 	if (config_load(g->config_path, g->state_dir, &cfg, &err) < 0)
@@ -213,21 +235,17 @@ static int dry_run(const struct cli_global *g, const char *name)
 	       "changes)\n",
 	       t->name, iso);
 	tt = *t;
-	if (render_source_stale(st, cfg, t, now, &stale, why, sizeof(why),
-				&err) < 0)
+	if (render_stale_rule(st, cfg, t, now, &tt, &stale, why, sizeof(why),
+			      &err) < 0)
 		goto fail;
-	if (stale && tt.stale_hold) {
+	if (stale == RENDER_STALE_HOLD) {
 		printf("held: %s; the target would receive nothing now\n",
 		       why);
 		goto out;
 	}
-	if (stale) {
-		tt.safety_pct += tt.stale_buffer_pct;
-		if (tt.safety_pct > 100)
-			tt.safety_pct = 100;
+	if (stale == RENDER_STALE_BUFFER)
 		printf("stale: %s; an extra %d%% buffer is held back\n", why,
 		       tt.stale_buffer_pct);
-	}
 	if (found) {
 		snprintf(prev, sizeof(prev), "%s/outbox/%s/%s.pub",
 			 cfg->state_dir, t->name, d.file_name);
@@ -276,20 +294,7 @@ static int dry_run(const struct cli_global *g, const char *name)
 		       "compare)\n",
 		       (long long)c.rows);
 	}
-	if (tt.delta && have_prev && c.rows == 0)
-		printf("ledger: nothing changed since '%s'; nothing would be "
-		       "sent\n",
-		       d.file_name);
-	else if (c.dup_of[0])
-		printf("ledger: the same content was already delivered as "
-		       "'%s'; it would not be sent again\n",
-		       c.dup_of);
-	else
-		printf("ledger: new content (key %.16s...); %s\n", c.key,
-		       tt.schedule == CFG_SCHED_ALWAYS
-			       ? "the next run delivers it"
-			       : "delivered when due, or now with "
-				 "--now");
+	print_ledger(&tt, &c, tt.delta && have_prev ? d.file_name : NULL);
 	goto out;
 fail:
 	err_format(&err, msg, sizeof(msg));

@@ -978,3 +978,28 @@ int render_source_stale(struct state *st, const struct config *cfg,
 	}
 	return 0;
 }
+
+int render_stale_rule(struct state *st, const struct config *cfg,
+		      const struct cfg_target *t, int64_t now,
+		      struct cfg_target *tt, enum render_stale *verdict,
+		      char *why, size_t n, struct err *err)
+{
+	int stale;
+
+	*verdict = RENDER_FRESH;
+	if (render_source_stale(st, cfg, t, now, &stale, why, n, err) < 0)
+		return -1;
+	if (!stale)
+		return 0;
+	if (t->stale_hold) {
+		/* Hold the last published values: the target keeps what it
+		 * has rather than receive a truth missing a source. */
+		*verdict = RENDER_STALE_HOLD;
+		return 0;
+	}
+	*verdict = RENDER_STALE_BUFFER;
+	tt->safety_pct += t->stale_buffer_pct;
+	if (tt->safety_pct > 100)
+		tt->safety_pct = 100;
+	return 0;
+}

@@ -83,4 +83,17 @@ int render_source_stale(struct state *st, const struct config *cfg,
 			const struct cfg_target *t, int64_t now, int *stale,
 			char *why, size_t n, struct err *err);
 
+/* What the stale-source rule does to a render of t at now (the one
+ * policy of the render stage and `deliver --dry-run`): RENDER_FRESH;
+ * RENDER_STALE_BUFFER, when a source is stale and t holds back an extra
+ * stale_buffer_pct (added to tt->safety_pct, at most 100); or
+ * RENDER_STALE_HOLD, when t says stale_hold: nothing is rendered and the
+ * target keeps its last values. tt is the caller's copy of t; why names
+ * the stale source. 0, or -1 with err. */
+enum render_stale { RENDER_FRESH, RENDER_STALE_BUFFER, RENDER_STALE_HOLD };
+int render_stale_rule(struct state *st, const struct config *cfg,
+		      const struct cfg_target *t, int64_t now,
+		      struct cfg_target *tt, enum render_stale *verdict,
+		      char *why, size_t n, struct err *err);
+
 #endif

@@ -1,8 +1,9 @@
-/* run_map.c - the map stage of the engine (run.c): a document through its
- * mapping into canonical records and rejects, its EDI interchanges and
- * acknowledgments, and quarantine. */
+/* stage_map.c - the map stage: a document through its mapping into
+ * canonical records and rejects, its EDI interchanges, and quarantine (its
+ * acknowledgments are recorded by stage_acks.c). */
 #include "pipeline/run.h"
 #include "pipeline/run_int.h"
+#include "stage.h"
 #include "pipeline/config.h"
 #include "lib/io.h"
 #include "lib/log.h"
@@ -57,7 +58,7 @@ static int sink_record(void *ud, const struct canon_record *rec,
 
 	/* SIGTERM/SIGINT stop a long document here: a flag read per record,
 	 * no system call. */
-	if (run_stopping())
+	if (eng_stopping())
 		return err_set(err, E_INTERRUPT, "stopped by a signal");
 	buf_reset(&m->line);
 	if (canon_to_jsonl(rec, &m->line) < 0 || m->line.err)
@@ -71,7 +72,7 @@ static int sink_reject(void *ud, const struct mapping_reject *rj,
 {
 	struct map_out *m = ud;
 
-	if (run_stopping())
+	if (eng_stopping())
 		return err_set(err, E_INTERRUPT, "stopped by a signal");
 	buf_reset(&m->line);
 	/* The same line format `map test` goldens use. */
@@ -174,26 +175,46 @@ static int record_interchanges(struct run *r, const struct map_out *m,
 
 	if (!m->nics)
 		return 0;
-	if (state_begin(r->st, err) < 0)
+	if (eng_tx_begin(r->st, err) < 0)
 		return -1;
 	for (i = 0; i < m->nics; i++)
-		if (state_interchange_add(r->st, &m->ics[i], err) < 0) {
-			state_rollback(r->st);
-			return -1;
-		}
-	if (state_ic_doc_set(r->st, m->doc_id, m->ics, m->nics, err) < 0) {
-		state_rollback(r->st);
-		return -1;
-	}
-	return state_commit(r->st, err);
+		if (state_interchange_add(r->st, &m->ics[i], err) < 0)
+			break;
+	return eng_tx_end(r->st,
+			  i < m->nics ||
+				  state_ic_doc_set(r->st, m->doc_id, m->ics,
+						   m->nics, err) < 0,
+			  err);
 }
+
+/* Records each file a mapping was compiled from with its hash (the run's
+ * dependencies); the first failure is kept for deps_record. */
+struct dep_ctx {
+	struct run *r;
+	struct err *err;
+	int failed;
+};
 
 static void dep_cb(void *ud, const char *path, const char *sha)
 {
-	struct run *r = ud;
-	struct err e = ERR_INIT;
+	struct dep_ctx *d = ud;
 
-	state_run_dep_add(r->st, r->run_id, path, sha, &e);
+	if (!d->failed &&
+	    state_run_dep_add(d->r->st, d->r->run_id, path, sha, d->err) < 0)
+		d->failed = 1;
+}
+
+/* The files of mapping m as dependencies of the run, in one
+ * transaction. 0, or -1 with err. */
+static int deps_record(struct run *r, const struct mapping *m,
+		       struct err *err)
+{
+	struct dep_ctx d = {r, err, 0};
+
+	if (eng_tx_begin(r->st, err) < 0)
+		return -1;
+	mapping_each_dep(m, dep_cb, &d);
+	return eng_tx_end(r->st, d.failed, err);
 }
 
 int run_quarantine(struct run *r, struct state_unit *u,
@@ -218,11 +239,11 @@ int run_quarantine(struct run *r, struct state_unit *u,
 	}
 	run_path_in(r, path, sizeof(path), "quarantine", u->scope, name);
 	if (io_copy(u->input_path, path, NULL, NULL, &e) < 0)
-		return run_unit_fail(r, u, &e, 0);
+		return eng_unit_fail(r, u, &e);
 	str_copy(u->output_path, sizeof(u->output_path), path);
 	log_msg("warn", "stockpipe: quarantined '%s' of %s -> %s", u->ukey,
 		u->scope, path);
-	return run_unit_fail(r, u, why, 1);
+	return eng_unit_quarantine(r, u, why);
 }
 
 /* The compiled mapping for a document, loading (and recording the hash of)
@@ -270,191 +291,20 @@ const struct mapping *run_mapping_for(struct src_ctx *sc, const char *doc,
 	}
 	if (mapping_load(path, &m, err) < 0)
 		return NULL;
+	/* Recorded before the mapping is kept: a document never maps with
+	 * a mapping the run's dependencies do not name. */
+	if (deps_record(sc->r, m, err) < 0) {
+		mapping_free(m);
+		return NULL;
+	}
 	sc->maps[sc->nmaps] = m;
 	sc->map_paths[sc->nmaps++] = path;
-	if (state_begin(sc->r->st, err) == 0) {
-		mapping_each_dep(m, dep_cb, sc->r);
-		state_commit(sc->r->st, err);
-	}
-	err_clear(err);
 	return m;
-}
-
-/* EDI acknowledgments (docs/mapping.md "Acknowledgments"). After a
- * document's map unit has its canonical output committed: one ledger row
- * per acknowledged unit not acknowledged before, with the control number
- * drawn from the partner's counter in the same transaction, so a crash
- * burns no number and a remap (rerun, resume) sends nothing twice. */
-static int record_acks(struct run *r, const struct cfg_source *src,
-		       const struct state_unit *u,
-		       const struct edi_ack_coll *c, struct err *err)
-{
-	size_t i, n = edi_ack_count(c);
-	struct buf b;
-	int rc = -1;
-
-	if (!n)
-		return 0;
-	buf_init(&b, 64u << 20);
-	if (state_begin(r->st, err) < 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		struct edi_ack_key k;
-		struct state_ack a;
-		char prev[256];
-		int found;
-		int64_t ctl;
-
-		edi_ack_key(c, i, &k);
-		memset(&a, 0, sizeof(a));
-		str_copy(a.source, sizeof(a.source), src->name);
-		str_copy(a.format, sizeof(a.format), k.format);
-		str_copy(a.sender, sizeof(a.sender), k.sender);
-		str_copy(a.receiver, sizeof(a.receiver), k.receiver);
-		str_copy(a.control, sizeof(a.control), k.control);
-		str_copy(a.grp, sizeof(a.grp), k.group);
-		if (state_ack_find(r->st, &a, prev, sizeof(prev), &found, err) < 0)
-			goto fail;
-		if (found)
-			continue;
-		if (state_counter_next(r->st, k.counter, &ctl, err) < 0)
-			goto fail;
-		ctl = (ctl - 1) % 999999999 + 1;
-		buf_reset(&b);
-		if (edi_ack_render(c, i, ctl, (time_t)r->now, &b, a.file_name,
-				   sizeof(a.file_name), err) < 0)
-			goto fail;
-		str_copy(a.doc, sizeof(a.doc), u->ukey);
-		a.run_id = r->run_id;
-		str_copy(a.ack_type, sizeof(a.ack_type), k.type);
-		a.ack_control = ctl;
-		a.content = b.ptr;
-		a.len = b.len;
-		if (state_ack_add(r->st, &a, err) < 0)
-			goto fail;
-		run_say(r, "  %s: '%s': %s %s for %s %s%s%s from %s (%lu of %lu "
-		    "accepted)",
-		    src->name, u->ukey, k.type, a.file_name,
-		    k.group[0] ? "group" : "interchange",
-		    k.group[0] ? k.group : k.control,
-		    k.group[0] ? " of interchange " : "",
-		    k.group[0] ? k.control : "", k.sender, k.accepted, k.sets);
-	}
-	rc = state_commit(r->st, err);
-	goto out;
-fail:
-	state_rollback(r->st);
-out:
-	buf_release(&b);
-	return rc;
-}
-
-struct ack_list {
-	struct state_ack *v;
-	void **content;
-	size_t n, cap;
-	int nomem;
-};
-
-static int ack_collect(void *ud, const struct state_ack *a)
-{
-	struct ack_list *l = ud;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		struct state_ack *v = realloc(l->v, cap * sizeof(*v));
-		void **c;
-
-		if (!v)
-			return l->nomem = 1;
-		l->v = v;
-		c = realloc(l->content, cap * sizeof(*c));
-		if (!c)
-			return l->nomem = 1;
-		l->content = c;
-		l->cap = cap;
-	}
-	l->content[l->n] = malloc(a->len ? a->len : 1);
-	if (!l->content[l->n])
-		return l->nomem = 1;
-	memcpy(l->content[l->n], a->content, a->len);
-	l->v[l->n] = *a;
-	l->v[l->n].content = l->content[l->n];
-	l->n++;
-	return 0;
-}
-
-/* Publishes the source's unsent acknowledgments (this run's and any a
- * crash left behind) through its ack connector, each under its recorded
- * name and bytes; the connector writes a temporary name and renames. */
-int run_send_acks(struct run *r, const struct cfg_source *src)
-{
-	struct ack_list l;
-	struct err e = ERR_INIT;
-	struct conn *c = NULL;
-	char path[4608];
-	size_t i;
-	int rc = 0;
-
-	if (!src->ack_url)
-		return 0;
-	memset(&l, 0, sizeof(l));
-	if (state_acks_unsent_each(r->st, src->name, ack_collect, &l, &e) < 0)
-		goto fail;
-	if (l.nomem) {
-		err_set(&e, E_NOMEM, "out of memory");
-		goto fail;
-	}
-	for (i = 0; i < l.n; i++) {
-		const struct state_ack *a = &l.v[i];
-
-		if (run_stopping()) {
-			r->interrupted = 1;
-			break;
-		}
-		snprintf(path, sizeof(path), "%s/acks/%s/%s", r->cfg->state_dir,
-			 src->name, a->file_name);
-		if (io_write_file(path, a->content, a->len, NULL, &e) < 0)
-			goto fail;
-		if (!c && conn_open(src->ack_url, &src->ack_conn, &c, &e) < 0)
-			goto fail;
-		if (c->scheme->ops->put(c, path, a->file_name, &e) < 0)
-			goto fail;
-		if (state_begin(r->st, &e) < 0)
-			goto fail;
-		if (state_ack_sent(r->st, src->name, a->file_name, r->now, &e) < 0 ||
-		    state_commit(r->st, &e) < 0) {
-			state_rollback(r->st);
-			goto fail;
-		}
-		unlink(path);
-		run_say(r, "  %s: acknowledgment '%s' sent", src->name, a->file_name);
-	}
-	goto out;
-fail:
-	rc = -1;
-	err_locate(&e, src->name, 0, 0, NULL);
-	{
-		char msg[1100];
-
-		err_format(&e, msg, sizeof(msg));
-		log_msg("error", "stockpipe: acks of %s: %s", src->name, msg);
-	}
-	r->failed_units++;
-	if (r->first.code == E_NONE)
-		r->first = e;
-out:
-	conn_close(c);
-	for (i = 0; i < l.n; i++)
-		free(l.content[i]);
-	free(l.content);
-	free(l.v);
-	return rc;
 }
 
 static int do_map_doc(struct src_ctx *sc, struct state_unit *u);
 
-int run_do_map(void *ud, struct state_unit *u)
+static int map_unit(void *ud, struct state_unit *u)
 {
 	struct src_ctx *sc = ud;
 	struct err e = ERR_INIT;
@@ -466,18 +316,82 @@ int run_do_map(void *ud, struct state_unit *u)
 	if (sc->src->ack_url &&
 	    edi_ack_new(&sc->acks, sc->src->ack_x12, sc->src->ack_edifact,
 			&e) < 0)
-		return run_unit_fail(sc->r, u, &e, 0), 0;
+		return eng_unit_fail(sc->r, u, &e);
 	rc = do_map_doc(sc, u);
 	edi_ack_free(sc->acks);
 	sc->acks = NULL;
 	return rc;
 }
 
-static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
+/* A mapped document: its canonical and reject files published, its
+ * acknowledgments recorded, then the reject threshold (quarantine) or
+ * the unit done with its load unit next. released: who released it, for
+ * the unit's note; accept: the threshold is waived. */
+static int map_publish(struct src_ctx *sc, struct state_unit *u,
+		       struct map_out *m, const struct mapping_stats *ms,
+		       const char *cpath, const char *rpath,
+		       const char *released, int accept)
 {
 	struct run *r = sc->r;
 	struct err e = ERR_INIT;
 	struct state_unit next;
+
+	if (io_atomic_commit(&m->canon, u->output_sha, &e) < 0) {
+		io_atomic_abort(&m->rejects);
+		return eng_unit_fail(r, u, &e);
+	}
+	if (io_atomic_commit(&m->rejects, NULL, &e) < 0)
+		return eng_unit_fail(r, u, &e);
+	str_copy(u->output_path, sizeof(u->output_path), cpath);
+	run_notef(u->detail, sizeof(u->detail), "%srejects: %s", released, rpath);
+	if (m->dup_ics || m->conflict_ics) {
+		size_t dl = strlen(u->detail);
+
+		run_notef(u->detail + dl, sizeof(u->detail) - dl,
+		      "; %lld duplicate interchange(s) not loaded again, %lld "
+		      "rejected for a reused control number",
+		      (long long)m->dup_ics, (long long)m->conflict_ics);
+		run_say(r, "  %s: '%s': %lld duplicate interchange(s) not loaded "
+		    "again, %lld rejected for a reused control number",
+		    u->scope, u->ukey, (long long)m->dup_ics,
+		    (long long)m->conflict_ics);
+	}
+	/* Acknowledgments answer the syntax, so they go out whether or not
+	 * the reject threshold quarantines the document (a partner whose
+	 * file was all broken hears it). */
+	if (sc->acks && run_record_acks(r, sc->src, u, sc->acks, &e) < 0)
+		return eng_unit_fail(r, u, &e);
+	if (ms->input_records && !accept &&
+	    (int64_t)m->rejected * 100 >
+		    (int64_t)sc->src->reject_threshold_pct *
+			    (int64_t)ms->input_records) {
+		err_set(&e, E_VALIDATE,
+			"%lld of %lu records rejected, more than the %d%% "
+			"threshold; see %s",
+			(long long)m->rejected, ms->input_records,
+			sc->src->reject_threshold_pct, rpath);
+		err_locate(&e, u->ukey, 0, 0, NULL);
+		return run_quarantine(r, u, &e);
+	}
+	eng_unit_init(&next, r, ST_LOAD, sc->src->name, u->ukey);
+	next.parent = u->id;
+	str_copy(next.input_path, sizeof(next.input_path), cpath);
+	str_copy(next.input_sha, sizeof(next.input_sha), u->output_sha);
+	if (eng_unit_finish(r, u, &next, &e) < 0)
+		return eng_unit_fail(r, u, &e);
+	if (m->rejected)
+		run_say(r, "  %s: '%s': %lld record%s rejected%s, see %s", u->scope,
+		    u->ukey, (long long)m->rejected,
+		    m->rejected == 1 ? "" : "s",
+		    m->rejected > REJECTS_SHOWN ? " (first shown above)" : "",
+		    rpath);
+	return 0;
+}
+
+static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
+{
+	struct run *r = sc->r;
+	struct err e = ERR_INIT;
 	struct map_out m;
 	struct mapping_stats ms;
 	struct mapping_doc doc;
@@ -498,20 +412,20 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 		released[0] = '\0';
 	else
 		run_notef(released, sizeof(released), "%.500s; ", u->detail);
-	if (run_stopping())
+	if (eng_stopping())
 		return r->interrupted = 1, 1;
-	if (run_unit_begin(r, u, sc->err) < 0)
+	if (eng_unit_start(r, u, sc->err) < 0)
 		return -1;
 	if (!(map = run_mapping_for(sc, u->ukey, u->input_path, &e))) {
 		if (e.code == E_NOTFOUND)
-			return run_quarantine(r, u, &e), 0;
-		return run_unit_fail(r, u, &e, 0), 0;
+			return run_quarantine(r, u, &e);
+		return eng_unit_fail(r, u, &e);
 	}
 	if (run_doc_facts(r, sc->src, map, u, &facts, &e) < 0) {
 		err_locate(&e, u->ukey, 0, 0, NULL);
 		if (e.code == E_PARSE)
-			return run_quarantine(r, u, &e), 0;
-		return run_unit_fail(r, u, &e, 0), 0;
+			return run_quarantine(r, u, &e);
+		return eng_unit_fail(r, u, &e);
 	}
 	memset(&m, 0, sizeof(m));
 	m.quiet = r->g->quiet;
@@ -523,12 +437,12 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 		 r->cfg->state_dir, (long long)r->run_id, u->scope, name);
 	if (io_atomic_open(&m.canon, cpath, &e) < 0) {
 		buf_release(&m.line);
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e);
 	}
 	if (io_atomic_open(&m.rejects, rpath, &e) < 0) {
 		io_atomic_abort(&m.canon);
 		buf_release(&m.line);
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e);
 	}
 	doc.source = sc->src->name;
 	doc.name = u->ukey;
@@ -562,62 +476,20 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 		io_atomic_abort(&m.canon);
 		io_atomic_abort(&m.rejects);
 		if (e.code == E_INTERRUPT)
-			return run_unit_interrupted(r, u);
+			return eng_unit_interrupted(r, u);
 		err_locate(&e, u->ukey, 0, 0, NULL);
 		if (e.code == E_PARSE || e.code == E_TOOBIG ||
 		    e.code == E_VALIDATE || e.code == E_MAP)
-			return run_quarantine(r, u, &e), 0;
-		return run_unit_fail(r, u, &e, 0), 0;
+			return run_quarantine(r, u, &e);
+		return eng_unit_fail(r, u, &e);
 	}
-	if (io_atomic_commit(&m.canon, u->output_sha, &e) < 0) {
-		io_atomic_abort(&m.rejects);
-		return run_unit_fail(r, u, &e, 0), 0;
-	}
-	if (io_atomic_commit(&m.rejects, NULL, &e) < 0)
-		return run_unit_fail(r, u, &e, 0), 0;
-	str_copy(u->output_path, sizeof(u->output_path), cpath);
-	run_notef(u->detail, sizeof(u->detail), "%srejects: %s", released, rpath);
-	if (m.dup_ics || m.conflict_ics) {
-		size_t dl = strlen(u->detail);
-
-		run_notef(u->detail + dl, sizeof(u->detail) - dl,
-		      "; %lld duplicate interchange(s) not loaded again, %lld "
-		      "rejected for a reused control number",
-		      (long long)m.dup_ics, (long long)m.conflict_ics);
-		run_say(r, "  %s: '%s': %lld duplicate interchange(s) not loaded "
-		    "again, %lld rejected for a reused control number",
-		    u->scope, u->ukey, (long long)m.dup_ics,
-		    (long long)m.conflict_ics);
-	}
-	/* Acknowledgments answer the syntax, so they go out whether or not
-	 * the reject threshold quarantines the document (a partner whose
-	 * file was all broken hears it). */
-	if (sc->acks && record_acks(r, sc->src, u, sc->acks, &e) < 0)
-		return run_unit_fail(r, u, &e, 0), 0;
-	if (ms.input_records && !accept &&
-	    (int64_t)m.rejected * 100 >
-		    (int64_t)sc->src->reject_threshold_pct *
-			    (int64_t)ms.input_records) {
-		err_set(&e, E_VALIDATE,
-			"%lld of %lu records rejected, more than the %d%% "
-			"threshold; see %s",
-			(long long)m.rejected, ms.input_records,
-			sc->src->reject_threshold_pct, rpath);
-		err_locate(&e, u->ukey, 0, 0, NULL);
-		return run_quarantine(r, u, &e), 0;
-	}
-	run_unit_init(&next, r, ST_LOAD, sc->src->name, u->ukey);
-	next.parent = u->id;
-	str_copy(next.input_path, sizeof(next.input_path), cpath);
-	str_copy(next.input_sha, sizeof(next.input_sha), u->output_sha);
-	if (run_unit_done(r, u, &next, &e) < 0)
-		return run_unit_fail(r, u, &e, 0), 0;
-	if (m.rejected)
-		run_say(r, "  %s: '%s': %lld record%s rejected%s, see %s", u->scope,
-		    u->ukey, (long long)m.rejected,
-		    m.rejected == 1 ? "" : "s",
-		    m.rejected > REJECTS_SHOWN ? " (first shown above)" : "",
-		    rpath);
-	return 0;
+	return map_publish(sc, u, &m, &ms, cpath, rpath, released, accept);
 }
 
+const struct stage_ops stage_map = {
+	.name = "map",
+	.stage = ST_MAP,
+	.scope = STAGE_SOURCE,
+	.unit = map_unit,
+	.source_done = NULL,
+};

@@ -1,7 +1,8 @@
-/* run_target.c - the target stages of the engine (run.c): when a target is
- * due, rendering its snapshot and delivering it once. */
+/* stage_render.c - the render stage: when a target is due, its snapshot
+ * rendered into the outbox (delivered by stage_deliver.c). */
 #include "pipeline/run.h"
 #include "pipeline/run_int.h"
+#include "stage.h"
 #include "pipeline/config.h"
 #include "lib/io.h"
 #include "lib/log.h"
@@ -139,21 +140,19 @@ static int control_number(struct run *r, struct state_unit *u,
 			  const char *counter, int64_t *out, struct err *err)
 {
 	const char *p = strstr(u->detail, "control=");
+	int rc = -1;
 
 	if (p && sscanf(p + 8, "%lld", (long long *)out) == 1 && *out > 0)
 		return 0;
-	if (state_begin(r->st, err) < 0)
+	if (eng_tx_begin(r->st, err) < 0)
 		return -1;
 	if (state_counter_next(r->st, counter, out, err) < 0)
 		goto fail;
 	run_notef(u->detail, sizeof(u->detail), "control=%lld",
 	      (long long)*out);
-	if (state_unit_save(r->st, u, err) < 0)
-		goto fail;
-	return state_commit(r->st, err);
+	rc = state_unit_save(r->st, u, err);
 fail:
-	state_rollback(r->st);
-	return -1;
+	return eng_tx_end(r->st, rc, err);
 }
 
 struct ready_ctx {
@@ -202,7 +201,73 @@ static int render_ready(void *ud, const char *key, struct outbound_env *env,
 	return 0;
 }
 
-int run_do_render(void *ud, struct state_unit *u)
+/* The stale-source rule (render_stale_rule) on this render: 1 when the
+ * target is held (u is finished, or its failure recorded: the stage
+ * returns 0), else 0 with *tt the target as rendered (maybe with the
+ * extra buffer). */
+static int render_stale(struct run *r, const struct cfg_target *t,
+			struct state_unit *u, struct cfg_target *tt)
+{
+	struct err e = ERR_INIT;
+	enum render_stale stale;
+	char why[512];
+
+	*tt = *t;
+	if (render_stale_rule(r->st, r->cfg, t, r->now, tt, &stale, why,
+			      sizeof(why), &e) < 0)
+		return eng_unit_fail(r, u, &e), 1;
+	if (stale == RENDER_STALE_HOLD) {
+		run_notef(u->detail, sizeof(u->detail), "held: %s", why);
+		if (eng_unit_finish(r, u, NULL, &e) < 0)
+			return eng_unit_fail(r, u, &e), 1;
+		run_say(r, "  %s: held, nothing delivered: %s", tt->name, why);
+		return 1;
+	}
+	if (stale == RENDER_STALE_BUFFER)
+		run_say(r, "  %s: extra %d%% buffer: %s", tt->name,
+			tt->stale_buffer_pct, why);
+	return 0;
+}
+
+/* A delta target: base, the name of its latest delivery, and prev_pub,
+ * that delivery's published picture (empty when there is none, or when
+ * it is gone from the outbox: a full snapshot goes out). */
+static int render_prev_pub(struct run *r, const struct cfg_target *tt,
+			   char *base, size_t nbase, char *prev_pub, size_t n,
+			   struct err *e)
+{
+	int found;
+
+	if (state_delivery_latest(r->st, tt->name, base, nbase, &found, e) < 0)
+		return -1;
+	if (!found)
+		return 0;
+	run_path_in(r, prev_pub, n, "outbox", tt->name, base);
+	strncat(prev_pub, ".pub", n - strlen(prev_pub) - 1);
+	if (!io_exists(prev_pub)) {
+		run_say(r, "  %s: the picture of '%s' is gone; sending a full "
+			   "snapshot",
+			tt->name, base);
+		prev_pub[0] = '\0';
+	}
+	return 0;
+}
+
+/* Rows the target's format cannot carry (on_bad_row: reject) are left
+ * out and kept here, beside the sources' rejects of the run. */
+static int render_rejects_path(const struct run *r, const struct cfg_target *tt,
+			       char *rpath, size_t n, struct err *e)
+{
+	if ((size_t)snprintf(rpath, n, "%s/rejects/%lld/targets/%s.jsonl",
+			     r->cfg->state_dir, (long long)r->run_id,
+			     tt->name) >= n)
+		return err_set(e, E_CONFIG,
+			       "target '%s': reject file path too long",
+			       tt->name);
+	return 0;
+}
+
+static int render_unit(void *ud, struct state_unit *u)
 {
 	struct tgt_ctx *tc = ud;
 	struct run *r = tc->r;
@@ -213,43 +278,27 @@ int run_do_render(void *ud, struct state_unit *u)
 	struct ready_ctx rc;
 	struct state_unit next;
 	char name[256], path[4096], sha[SHA256_HEX_LEN], key[SHA256_HEX_LEN];
-	char why[512], prev_pub[4200], rpath[4200];
+	char prev_pub[4200], rpath[4200];
 	struct cfg_target tt;
-	int stale;
 
 	if (u->state == US_DONE)
 		return 0;
-	if (run_stopping())
+	if (eng_stopping())
 		return r->interrupted = 1, 1;
-	if (run_unit_begin(r, u, tc->err) < 0)
+	if (eng_unit_start(r, u, tc->err) < 0)
 		return -1;
-	tt = *tc->t;
-	if (render_source_stale(r->st, r->cfg, tc->t, r->now, &stale, why,
-				sizeof(why), &e) < 0)
-		return run_unit_fail(r, u, &e, 0), 0;
-	if (stale && tt.stale_hold) {
-		/* Hold the last published values: the target keeps what it
-		 * has rather than receive a truth missing a source. */
-		run_notef(u->detail, sizeof(u->detail), "held: %s", why);
-		if (run_unit_done(r, u, NULL, &e) < 0)
-			return run_unit_fail(r, u, &e, 0), 0;
-		run_say(r, "  %s: held, nothing delivered: %s", tt.name, why);
+	if (render_stale(r, tc->t, u, &tt))
 		return 0;
-	}
-	if (stale) {
-		tt.safety_pct += tt.stale_buffer_pct;
-		if (tt.safety_pct > 100)
-			tt.safety_pct = 100;
-		run_say(r, "  %s: extra %d%% buffer: %s", tt.name,
-		    tt.stale_buffer_pct, why);
-	}
 	if (outbound_load(tc->t->mapping, &ob, &e) < 0)
-		return run_unit_fail(r, u, &e, 0), 0;
-	if (state_begin(r->st, &e) == 0) {
-		state_run_dep_add(r->st, r->run_id, tc->t->mapping,
-				  outbound_sha256(ob), &e);
-		state_commit(r->st, &e);
-	}
+		return eng_unit_fail(r, u, &e);
+	/* A failure here is the unit's cause: e must not stay set for a
+	 * later step to be reported under. */
+	if (eng_tx_begin(r->st, &e) < 0 ||
+	    eng_tx_end(r->st,
+		       state_run_dep_add(r->st, r->run_id, tc->t->mapping,
+					 outbound_sha256(ob), &e),
+		       &e) < 0)
+		goto fail;
 	if (expand_name(r, tc->t, outbound_format(ob), name, sizeof(name),
 			&e) < 0 ||
 	    unique_name(r, tc->t, name, sizeof(name), &e) < 0)
@@ -265,35 +314,10 @@ int run_do_render(void *ud, struct state_unit *u)
 	rc.ob = ob;
 	sha[0] = '\0';
 	prev_pub[0] = '\0';
-	if (tt.delta) {
-		int found;
-
-		if (state_delivery_latest(r->st, tt.name, rc.base,
-					  sizeof(rc.base), &found, &e) < 0)
-			goto fail;
-		if (found) {
-			run_path_in(r, prev_pub, sizeof(prev_pub), "outbox",
-				tt.name, rc.base);
-			strncat(prev_pub, ".pub",
-				sizeof(prev_pub) - strlen(prev_pub) - 1);
-			if (!io_exists(prev_pub)) {
-				run_say(r, "  %s: the picture of '%s' is gone; "
-				       "sending a full snapshot",
-				    tt.name, rc.base);
-				prev_pub[0] = '\0';
-			}
-		}
-	}
-	/* Rows the target's format cannot carry (on_bad_row: reject) are
-	 * left out and kept here, beside the sources' rejects of the run. */
-	if ((size_t)snprintf(rpath, sizeof(rpath),
-			     "%s/rejects/%lld/targets/%s.jsonl",
-			     r->cfg->state_dir, (long long)r->run_id,
-			     tt.name) >= sizeof(rpath)) {
-		err_set(&e, E_CONFIG, "target '%s': reject file path too long",
-			tt.name);
+	if ((tt.delta && render_prev_pub(r, &tt, rc.base, sizeof(rc.base),
+					 prev_pub, sizeof(prev_pub), &e) < 0) ||
+	    render_rejects_path(r, &tt, rpath, sizeof(rpath), &e) < 0)
 		goto fail;
-	}
 	/* One SELECT streams the positions: a consistent snapshot, and no
 	 * load runs meanwhile (we hold the lock). */
 	if (render_target(r->st, &tt, ob, &env, path,
@@ -324,7 +348,7 @@ int run_do_render(void *ud, struct state_unit *u)
 		      "unchanged: same as delivered '%s'%s%s", rc.prev,
 		      rs.rejects ? "; rejects: " : "",
 		      rs.rejects ? rpath : "");
-		if (run_unit_done(r, u, NULL, &e) < 0)
+		if (eng_unit_finish(r, u, NULL, &e) < 0)
 			goto fail;
 		run_say(r, "  %s: unchanged since '%s', nothing to deliver",
 		    tc->t->name, rc.prev);
@@ -349,71 +373,17 @@ int run_do_render(void *ud, struct state_unit *u)
 		run_notef(u->detail + dl, sizeof(u->detail) - dl, "; rejects: %s",
 		      rpath);
 	}
-	run_unit_init(&next, r, ST_DELIVER, tc->t->name, "delivery");
+	eng_unit_init(&next, r, ST_DELIVER, tc->t->name, "delivery");
 	next.parent = u->id;
 	str_copy(next.input_path, sizeof(next.input_path), path);
 	/* The delivery ledger is keyed by content, not by file bytes. */
 	str_copy(next.input_sha, sizeof(next.input_sha), key);
-	if (run_unit_done(r, u, &next, &e) < 0)
+	if (eng_unit_finish(r, u, &next, &e) < 0)
 		goto fail;
 	return 0;
 fail:
 	outbound_free(ob);
-	return run_unit_fail(r, u, &e, 0), 0;
-}
-
-int run_do_deliver(void *ud, struct state_unit *u)
-{
-	struct tgt_ctx *tc = ud;
-	struct run *r = tc->r;
-	struct err e = ERR_INIT;
-	struct conn *c = NULL;
-	const char *name;
-	char prev[256];
-	int found;
-
-	if (u->state == US_DONE)
-		return 0;
-	if (run_stopping())
-		return r->interrupted = 1, 1;
-	if (run_unit_begin(r, u, tc->err) < 0)
-		return -1;
-	name = strrchr(u->input_path, '/');
-	name = name ? name + 1 : u->input_path;
-	if (state_delivery_find(r->st, tc->t->name, u->input_sha, prev,
-				sizeof(prev), &found, &e) < 0)
-		return run_unit_fail(r, u, &e, 0), 0;
-	if (found) {
-		run_notef(u->detail, sizeof(u->detail),
-			 "already delivered as '%s'", prev);
-		if (run_unit_done(r, u, NULL, &e) < 0)
-			return run_unit_fail(r, u, &e, 0), 0;
-		return 0;
-	}
-	if (conn_open(tc->t->url, &tc->t->conn, &c, &e) < 0 ||
-	    c->scheme->ops->put(c, u->input_path, name, &e) < 0) {
-		conn_close(c);
-		return run_unit_fail(r, u, &e, 0), 0;
-	}
-	conn_close(c);
-	run_notef(u->output_path, sizeof(u->output_path), "%s/%s", tc->t->url,
-	      name);
-	str_copy(u->output_sha, sizeof(u->output_sha), u->input_sha);
-	run_notef(u->detail, sizeof(u->detail), "delivered '%s'", name);
-	u->state = US_DONE;
-	u->finished_ms = run_now_ms();
-	/* If we die between the rename on the far side and this commit, the
-	 * resumed unit puts the same bytes under the same name again: an
-	 * overwrite, not a second file. */
-	if (state_begin(r->st, &e) < 0 ||
-	    state_delivery_add(r->st, tc->t->name, u->input_sha, r->run_id,
-			       name, r->now, &e) < 0 ||
-	    state_unit_save(r->st, u, &e) < 0 || state_commit(r->st, &e) < 0) {
-		state_rollback(r->st);
-		return run_unit_fail(r, u, &e, 0), 0;
-	}
-	run_say(r, "  %s: delivered '%s'", tc->t->name, name);
-	return 0;
+	return eng_unit_fail(r, u, &e);
 }
 
 static int target_due(struct run *r, const struct cfg_target *t, int *due,
@@ -456,7 +426,7 @@ int run_plan_target(struct run *r, const struct cfg_target *t,
 		    struct err *err)
 {
 	struct state_unit u;
-	int planned, due;
+	int planned, due, rc;
 
 	if (state_plan_done(r->st, r->run_id, "render", t->name, &planned,
 			    err) < 0)
@@ -465,26 +435,30 @@ int run_plan_target(struct run *r, const struct cfg_target *t,
 		return 0;
 	if (target_due(r, t, &due, err) < 0)
 		return -1;
-	if (state_begin(r->st, err) < 0)
+	if (eng_tx_begin(r->st, err) < 0)
 		return -1;
-	run_unit_init(&u, r, ST_RENDER, t->name, "snapshot");
+	eng_unit_init(&u, r, ST_RENDER, t->name, "snapshot");
 	/* The new render is the retry of every render or delivery of this
 	 * target that older runs parked. */
-	if ((due && (state_unit_add(r->st, &u, err) < 0 ||
-		     state_unit_save(r->st, &u, err) < 0 ||
-		     state_park_supersede(r->st, r->run_id, "render", t->name,
-					  NULL, err) < 0 ||
-		     state_park_supersede(r->st, r->run_id, "deliver",
-					  t->name, NULL, err) < 0 ||
-		     state_target_checked(r->st, t->name, r->now, err) < 0)) ||
-	    state_plan_mark(r->st, r->run_id, "render", t->name, err) < 0) {
-		state_rollback(r->st);
-		return -1;
-	}
-	if (state_commit(r->st, err) < 0)
+	rc = (due && (state_unit_add(r->st, &u, err) < 0 ||
+		      state_unit_save(r->st, &u, err) < 0 ||
+		      state_park_supersede(r->st, r->run_id, "render", t->name,
+					   NULL, err) < 0 ||
+		      state_park_supersede(r->st, r->run_id, "deliver",
+					   t->name, NULL, err) < 0 ||
+		      state_target_checked(r->st, t->name, r->now, err) < 0)) ||
+	     state_plan_mark(r->st, r->run_id, "render", t->name, err) < 0;
+	if (eng_tx_end(r->st, rc, err) < 0)
 		return -1;
 	if (!due)
 		run_say(r, "  %s: not due yet", t->name);
 	return 0;
 }
 
+const struct stage_ops stage_render = {
+	.name = "render",
+	.stage = ST_RENDER,
+	.scope = STAGE_TARGET,
+	.unit = render_unit,
+	.source_done = NULL,
+};

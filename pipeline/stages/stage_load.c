@@ -1,5 +1,5 @@
-/* run_load.c - the load stage of the stage engine (run.c): one document,
- * one transaction; see run_int.h (run_do_load).
+/* stage_load.c - the load stage: one document,
+ * one transaction; see run_int.h (load_unit).
  *
  * Every record gets its arrival key (state_arrival.h) before it is
  * loaded. EDI interchanges the document brought are claimed again here,
@@ -11,6 +11,7 @@
  * and counted as rejects.
  */
 #include "pipeline/run_int.h"
+#include "stage.h"
 #include "load_uom.h"
 #include "pipeline/config.h"
 #include "lib/io.h"
@@ -85,7 +86,7 @@ static int load_file(struct run *r, struct state_unit *u,
 	arena_init(&a, 16384, 0);
 	while ((n = getline(&line, &cap, f)) > 0) {
 		lineno++;
-		if (run_stopping()) {
+		if (eng_stopping()) {
 			rc = err_set(err, E_INTERRUPT, "stopped by a signal");
 			break;
 		}
@@ -268,7 +269,7 @@ static void describe(struct run *r, struct state_unit *u,
 	}
 }
 
-int run_do_load(void *ud, struct state_unit *u)
+static int load_unit(void *ud, struct state_unit *u)
 {
 	struct src_ctx *sc = ud;
 	struct run *r = sc->r;
@@ -282,9 +283,9 @@ int run_do_load(void *ud, struct state_unit *u)
 
 	if (u->state == US_DONE)
 		return 0;
-	if (run_stopping())
+	if (eng_stopping())
 		return r->interrupted = 1, 1;
-	if (run_unit_begin(r, u, sc->err) < 0)
+	if (eng_unit_start(r, u, sc->err) < 0)
 		return -1;
 	memset(&ls, 0, sizeof(ls));
 	memset(&c, 0, sizeof(c));
@@ -296,9 +297,9 @@ int run_do_load(void *ud, struct state_unit *u)
 	/* One document, one transaction: its records and the unit's "done"
 	 * commit together, after taking back an earlier load of the same
 	 * document (a rerun after a mapping fix). */
-	if (load_uom_open(sc, u, &ul, &e) < 0 || state_begin(r->st, &e) < 0) {
+	if (load_uom_open(sc, u, &ul, &e) < 0 || eng_tx_begin(r->st, &e) < 0) {
 		load_uom_close(ul);
-		return run_unit_fail(r, u, &e, 0), 0;
+		return eng_unit_fail(r, u, &e);
 	}
 	state_load_batching(r->st);
 	if (state_unload_doc(r->st, u->parent, &e) < 0 ||
@@ -324,28 +325,36 @@ int run_do_load(void *ud, struct state_unit *u)
 	if (c.nstale)
 		str_copy(u->output_path, sizeof(u->output_path), stale_path);
 	u->state = US_DONE;
-	u->finished_ms = run_now_ms();
+	u->finished_ms = eng_now_ms();
 	describe(r, u, &ls, &c, c.nstale ? stale_path : NULL);
 	/* load_uom_finish frees ul whatever it returns */
 	rc = load_uom_finish(ul, u, &e);
 	ul = NULL;
 	if (rc < 0 || state_unit_save(r->st, u, &e) < 0)
 		goto fail;
-	if (state_commit(r->st, &e) < 0) {
-		run_unit_fail(r, u, &e, 0);
+	if (eng_tx_end(r->st, 0, &e) < 0) {
+		eng_unit_fail(r, u, &e);
 		goto out;
 	}
 	goto out;
 fail:
 	load_uom_close(ul);
-	state_rollback(r->st);
+	(void)eng_tx_end(r->st, -1, &e);  /* rolls back; e says why */
 	if (e.code == E_INTERRUPT)
-		run_unit_interrupted(r, u);
+		eng_unit_interrupted(r, u);
 	else
-		run_unit_fail(r, u, &e, 0);
+		eng_unit_fail(r, u, &e);
 out:
 	free(c.dups);
 	free(c.dup_recs);
 	free(c.stale);
 	return e.code == E_INTERRUPT ? 1 : 0;
 }
+
+const struct stage_ops stage_load = {
+	.name = "load",
+	.stage = ST_LOAD,
+	.scope = STAGE_SOURCE,
+	.unit = load_unit,
+	.source_done = NULL,
+};

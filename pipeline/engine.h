@@ -1,0 +1,155 @@
+/* engine.h - the unit state machine under both schedulers: run.c (one
+ * process works a run) and work.c (several worker processes share one).
+ * A unit goes pending -> running -> done (with its successor), failed
+ * (retried while transient, then parked), quarantined, or back to
+ * pending when a signal stops it. Not a public interface: the schedulers
+ * and the stages include it (through run_int.h).
+ */
+#ifndef STOCKPIPE_ENGINE_H
+#define STOCKPIPE_ENGINE_H
+
+#include <stdint.h>
+
+#include "pipeline/cli/cli.h"
+#include "config.h"
+#include "lib/err.h"
+#include "run.h"
+#include "pipeline/store/state.h"
+
+enum { ST_FETCH, ST_UNPACK, ST_MAP, ST_LOAD, ST_RENDER, ST_DELIVER };
+
+struct run {
+	const struct cli_global *g;
+	const struct run_opts *o;
+	struct config *cfg;
+	struct state *st;
+	int64_t run_id;
+	int64_t now;              /* run clock, seconds (STOCKPIPE_NOW) */
+	int failed_units;         /* units left failed by this invocation */
+	struct err first;         /* the first unit failure */
+	struct err last;          /* the latest unit failure (retries) */
+	int interrupted;
+	int held;                 /* targets held: sources not done yet */
+	int worked;               /* units started in this invocation */
+	int advanced;             /* units this invocation finished */
+	int advanced_in[6];       /* the same, by stage */
+	int64_t retried_parked;   /* parked units of older runs it retried */
+};
+
+/* One unit of any stage, with the retries of transient failures. */
+struct eng_call {
+	struct run *r;
+	int (*fn)(void *ud, struct state_unit *u);
+	void *ud;
+	/* Retrying an older run's parked units in place: its failed units
+	 * that are not due for a retry are left alone. */
+	int parked_only;
+};
+
+/* ---- signals ---------------------------------------------------------- */
+
+/* Installs the SIGTERM/SIGINT handler: it only sets a flag, and each
+ * stage stops at its next safe point (eng_stopping). */
+void eng_signals_install(void);
+
+/* True once SIGTERM/SIGINT asked us to stop at the next safe point. */
+int eng_stopping(void);
+
+/* ---- transactions ------------------------------------------------------- */
+
+/* The one shape of a store transaction in the engine and the stages:
+ *
+ *	if (eng_tx_begin(st, err) < 0 ||
+ *	    eng_tx_end(st, step_one(...) < 0 || step_two(...) < 0, err) < 0)
+ *		return -1;
+ *
+ * The steps run between the two (C evaluates eng_tx_end's arguments
+ * first); eng_tx_end commits when rc is 0 and rolls back otherwise (err
+ * then holds what the failed step said). Returns 0, or -1 with err (the
+ * step's error, or the commit's: a failed commit is rolled back). */
+int eng_tx_begin(struct state *st, struct err *err);
+int eng_tx_end(struct state *st, int rc, struct err *err);
+
+/* ---- the unit state machine --------------------------------------------- */
+
+/* A pending unit of stage (ST_*) for scope (source or target) and ukey. */
+void eng_unit_init(struct state_unit *u, const struct run *r, int stage,
+		   const char *scope, const char *ukey);
+
+/* pending -> running: counts the attempt, in its own transaction, so that
+ * `runs`/`show` tell which unit a dead process was working on. */
+int eng_unit_start(struct run *r, struct state_unit *u, struct err *err);
+
+/* running -> done, and its successor next (may be NULL) pending, in one
+ * transaction: the chain of units never has a gap. */
+int eng_unit_finish(struct run *r, struct state_unit *u,
+		    struct state_unit *next, struct err *err);
+
+/* running -> failed with e and its class (err_class): the run goes on
+ * with other scopes; eng_unit_call retries a transient failure, and a
+ * unit still failed after that is parked (state_park.h). Returns 0, what
+ * a stage returns for a unit failure it recorded. */
+int eng_unit_fail(struct run *r, struct state_unit *u, const struct err *e);
+
+/* running -> quarantined with why (no class: an operator releases it).
+ * Returns 0, as eng_unit_fail. */
+int eng_unit_quarantine(struct run *r, struct state_unit *u,
+			const struct err *why);
+
+/* running -> pending after a signal: nothing of it was published, and the
+ * resumed run redoes it from the start. Returns 1 (interrupted). */
+int eng_unit_interrupted(struct run *r, struct state_unit *u);
+
+/* Counts u's final outcome in this invocation (was: its state before): a
+ * unit left failed after its retries is parked, and its error may become
+ * the run's exit code. */
+void eng_unit_outcome(struct run *r, const struct state_unit *u, int was);
+
+/* A state_units_each callback (ud: struct eng_call): does one unit with
+ * c->fn, retrying transient failures with backoff, then counts its
+ * outcome. 0, 1 when a signal interrupted it, -1 when the store failed. */
+int eng_unit_call(void *ud, struct state_unit *u);
+
+/* The wait before retry number k (1-based): retry_backoff, twice that,
+ * ... at most 10 minutes; and the wait itself, in short slices so that a
+ * signal ends it at once. */
+int64_t eng_backoff_ms(const struct run *r, int k);
+void eng_backoff_wait(int64_t ms);
+
+/* Wall clock in milliseconds (unit start and finish times). */
+int64_t eng_now_ms(void);
+
+/* ---- runs and their conclusion ------------------------------------------ */
+
+/* Creates a new run, its id in r->run_id: eng_run_create inside the
+ * caller's transaction, eng_run_new in its own. */
+int eng_run_create(struct run *r, struct err *err);
+int eng_run_new(struct run *r, struct err *err);
+
+/* The last stage this invocation runs (--until; default deliver). */
+int eng_until_stage(const struct run *r);
+
+/* A run invocation limited to part of the work (per-stage scheduler
+ * tasks): it does not finish the run. */
+int eng_partial(const struct run *r);
+
+/* Builds and writes the run's report, records its final state, writes
+ * metrics and prints the summary. Returns the process exit code (by the
+ * error classes of what is parked), or -1 with err. */
+int eng_conclude(struct run *r, struct err *err);
+
+/* After its parked units were retried by a later run: run_id's report
+ * and exit code again. */
+int eng_reconclude(struct run *r, int64_t run_id, struct err *err);
+
+/* Logs err as the reason the command stopped and returns its exit code
+ * (never 0 or 1: the work was not done). */
+int eng_fail(const struct err *err);
+
+/* Exit codes of two runs one invocation concluded: the graver one. */
+int eng_code_combine(int a, int b);
+
+/* Clears what one invocation counted, before a second run (chain). */
+void eng_reset(struct run *r);
+
+#endif

@@ -1,0 +1,99 @@
+/* stage_post.c - the post stage (after_load): once every document of a
+ * fetched file is loaded or set aside, the file is moved to processed_dir
+ * or deleted at the source, or left as it is. */
+#include "pipeline/run.h"
+#include "pipeline/run_int.h"
+#include "stage.h"
+#include "pipeline/config.h"
+#include "lib/io.h"
+#include "lib/log.h"
+#include "render.h"
+#include "pipeline/schedule.h"
+#include "pipeline/store/state.h"
+#include "pipeline/store/state_arrival.h"
+#include "pipeline/store/state_ic.h"
+#include "pipeline/store/state_park.h"
+#include "pipeline/store/state_work.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "connectors/connector.h"
+#include "transforms/model/dt.h"
+#include "transforms/formats/edi.h"
+#include "transforms/formats/edi_ack.h"
+#include "transforms/mapping/filepat.h"
+#include "transforms/mapping/mapping.h"
+#include "transforms/outbound/outbound.h"
+#include "transforms/formats/unpack.h"
+
+static int post_unit(void *ud, struct state_unit *u)
+{
+	struct src_ctx *sc = ud;
+	struct run *r = sc->r;
+	struct err e = ERR_INIT;
+	struct conn_entry ce;
+	uint64_t size;
+	int64_t mtime, open;
+	int rc = 0;
+
+	/* Only files we hold a copy of (a file set aside as changing or
+	 * gone was not fetched and is not ours to move), and only once every
+	 * unit made from the file is finished: one parked document holds
+	 * back its own file, not the source's other files. */
+	if ((u->state != US_DONE && u->state != US_SKIPPED) ||
+	    !u->output_sha[0] || strstr(u->detail, " posted"))
+		return 0;
+	if (state_unit_tree_open(r->st, u->id, &open, &e) < 0)
+		return eng_unit_fail(r, u, &e);
+	if (open)
+		return 0;
+	if (run_parse_size_mtime(u, &size, &mtime) < 0)
+		return 0;
+	if (sc->src->after_load != CFG_AFTER_LEAVE) {
+		/* Already gone means a crash hit after the move/delete but
+		 * before we recorded it. */
+		if (conn_stat(sc->conn, u->ukey, &ce, &e) ==
+		    0) {
+			/* Another size or mtime: not the file we fetched but
+			 * a new version under the same name (re-sent since,
+			 * e.g. while a killed run waited for its resume).
+			 * Moving or deleting it would lose it unread; leave
+			 * it for the next run, which sees it as new. */
+			if (ce.size != size || ce.mtime != mtime)
+				run_say(r, "  %s: '%s' changed at the source since "
+				    "it was fetched; left for the next run",
+				    sc->src->name, u->ukey);
+			else if (sc->src->after_load == CFG_AFTER_MOVE)
+				rc = conn_move(sc->conn, u->ukey,
+					sc->src->processed_dir, &e);
+			else
+				rc = conn_remove(sc->conn, u->ukey, &e);
+		} else if (e.code != E_NOTFOUND) {
+			rc = -1;
+		}
+		if (rc < 0)
+			return eng_unit_fail(r, u, &e);
+	}
+	err_clear(&e);
+	strncat(u->detail, " posted", sizeof(u->detail) - strlen(u->detail) - 1);
+	if (eng_tx_begin(r->st, &e) < 0 ||
+	    eng_tx_end(r->st, state_file_post_set(r->st, sc->src->name, u->ukey, size, mtime,
+		       "done", &e) < 0 ||
+		       state_unit_save(r->st, u, &e) < 0,
+		       &e) < 0) {
+		return eng_unit_fail(r, u, &e);
+	}
+	return 0;
+}
+
+const struct stage_ops stage_post = {
+	.name = "post",
+	.stage = ST_FETCH,
+	.scope = STAGE_SOURCE,
+	.unit = post_unit,
+	.source_done = NULL,
+};
