@@ -254,7 +254,7 @@ static int run_do_post(void *ud, struct state_unit *u)
 	 * unit made from the file is finished: one parked document holds
 	 * back its own file, not the source's other files. */
 	if ((u->state != US_DONE && u->state != US_SKIPPED) ||
-	    !u->output_sha[0] || strstr(u->detail, " posted"))
+	    !u->output_sha[0] || u->posted)
 		return 0;
 	if (state_unit_tree_open(r->st, u->id, &open, &e) < 0)
 		return run_unit_fail(r, u, &e, 0), 0;
@@ -290,6 +290,7 @@ static int run_do_post(void *ud, struct state_unit *u)
 			return run_unit_fail(r, u, &e, 0), 0;
 	}
 	err_clear(&e);
+	u->posted = 1;
 	strncat(u->detail, " posted", sizeof(u->detail) - strlen(u->detail) - 1);
 	if (state_begin(r->st, &e) < 0 ||
 	    state_file_post_set(r->st, sc->src->name, u->ukey, size, mtime,
@@ -408,6 +409,7 @@ int run_plan_source(struct run *r, struct src_ctx *sc, struct err *err)
 	 * unit so the run report shows it (parked until a later listing
 	 * works). */
 	run_unit_init(&u, r, ST_FETCH, sc->src->name, "(list)");
+	u.list_standin = 1;
 	if (state_unit_add(r->st, &u, err) < 0)
 		return -1;
 	run_unit_fail(r, &u, &e, 0);

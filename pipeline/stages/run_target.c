@@ -138,14 +138,17 @@ static int unique_name(struct run *r, const struct cfg_target *t, char *name,
 static int control_number(struct run *r, struct state_unit *u,
 			  const char *counter, int64_t *out, struct err *err)
 {
-	const char *p = strstr(u->detail, "control=");
-
-	if (p && sscanf(p + 8, "%lld", (long long *)out) == 1 && *out > 0)
+	if (u->control_no > 0) {
+		*out = u->control_no;
 		return 0;
+	}
 	if (state_begin(r->st, err) < 0)
 		return -1;
 	if (state_counter_next(r->st, counter, out, err) < 0)
 		goto fail;
+	u->control_no = *out;
+	u->outcome = UO_NONE;
+	u->rejects_path[0] = '\0';
 	run_notef(u->detail, sizeof(u->detail), "control=%lld",
 	      (long long)*out);
 	if (state_unit_save(r->st, u, err) < 0)
@@ -230,6 +233,8 @@ int run_do_render(void *ud, struct state_unit *u)
 	if (stale && tt.stale_hold) {
 		/* Hold the last published values: the target keeps what it
 		 * has rather than receive a truth missing a source. */
+		u->outcome = UO_HELD;
+		u->rejects_path[0] = '\0';
 		run_notef(u->detail, sizeof(u->detail), "held: %s", why);
 		if (run_unit_done(r, u, NULL, &e) < 0)
 			return run_unit_fail(r, u, &e, 0), 0;
@@ -320,6 +325,9 @@ int run_do_render(void *ud, struct state_unit *u)
 		 * again would be a duplicate delivery. */
 		u->output_path[0] = '\0';
 		str_copy(u->output_sha, sizeof(u->output_sha), key);
+		u->outcome = UO_NONE;
+		str_copy(u->rejects_path, sizeof(u->rejects_path),
+			 rs.rejects ? rpath : "");
 		run_notef(u->detail, sizeof(u->detail),
 		      "unchanged: same as delivered '%s'%s%s", rc.prev,
 		      rs.rejects ? "; rejects: " : "",
@@ -332,6 +340,9 @@ int run_do_render(void *ud, struct state_unit *u)
 	}
 	str_copy(u->output_path, sizeof(u->output_path), path);
 	str_copy(u->output_sha, sizeof(u->output_sha), sha);
+	u->outcome = UO_NONE;
+	str_copy(u->rejects_path, sizeof(u->rejects_path),
+		 rs.rejects ? rpath : "");
 	run_notef(u->detail, sizeof(u->detail), "%lld rows%s%s%s", (long long)rs.rows,
 	      prev_pub[0] ? ", delta since '" : "",
 	      prev_pub[0] ? rc.base : "", prev_pub[0] ? "'" : "");
@@ -384,6 +395,7 @@ int run_do_deliver(void *ud, struct state_unit *u)
 				sizeof(prev), &found, &e) < 0)
 		return run_unit_fail(r, u, &e, 0), 0;
 	if (found) {
+		u->outcome = UO_NONE;
 		run_notef(u->detail, sizeof(u->detail),
 			 "already delivered as '%s'", prev);
 		if (run_unit_done(r, u, NULL, &e) < 0)
@@ -399,6 +411,7 @@ int run_do_deliver(void *ud, struct state_unit *u)
 	run_notef(u->output_path, sizeof(u->output_path), "%s/%s", tc->t->url,
 	      name);
 	str_copy(u->output_sha, sizeof(u->output_sha), u->input_sha);
+	u->outcome = UO_DELIVERED;
 	run_notef(u->detail, sizeof(u->detail), "delivered '%s'", name);
 	u->state = US_DONE;
 	u->finished_ms = run_now_ms();

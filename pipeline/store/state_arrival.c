@@ -4,6 +4,7 @@
  */
 #include "state_arrival.h"
 #include "db.h"
+#include "state_int.h"
 
 #include <stdlib.h>
 #include <string.h>
