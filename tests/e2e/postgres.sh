@@ -114,7 +114,7 @@ psql_q() { # psql_q URL SQL: one value, as the test role
 	PGPASSWORD=$SP_TEST_PG_PASSWORD "$PG_BIN/psql" -X -q -At "$1" -c "$2"
 }
 
-# ---- the db.h and schema unit tests on the real server----------------------------
+# ---- the db.h and schema unit tests on the real server ---------------------------
 UNIT=$(dirname "$BIN")/unit
 if [ -x "$UNIT" ]; then
 	check "db.h and schema 6 unit tests on PostgreSQL" env STOCKPIPE_TEST_PG_URL="$PG_URL" \
