@@ -171,6 +171,7 @@ int run_plan_source(struct run *r, struct src_ctx *sc, struct err *err)
 	 * unit so the run report shows it (parked until a later listing
 	 * works). */
 	eng_unit_init(&u, r, ST_FETCH, sc->src->name, "(list)");
+	u.list_standin = 1;
 	if (state_unit_add(r->st, &u, err) < 0)
 		return -1;
 	eng_unit_fail(r, &u, &e);

@@ -44,8 +44,9 @@ struct run_opts {
 	int64_t retry_unit, retry_run;
 };
 
-/* In a quarantined map unit's detail: `quarantine release --accept`
- * waives the reject threshold for that document. */
+/* Shown in a released map unit's detail: `quarantine release --accept`
+ * waived the reject threshold for that document (the flag the map stage
+ * reads is the unit's accept_rejects). */
 #define QUARANTINE_ACCEPT_TAG "[accept-rejects]"
 
 /* Runs the pipeline as o says and returns the process exit code. Prints

@@ -169,26 +169,33 @@ static int on_unit(void *ud, struct state_unit *u)
 		buf_addf(&rep->notes, "  QUARANTINED %s '%s': %s\n", u->scope,
 			 u->ukey, u->error);
 	} else if (b->stage == 2 && u->rejects) {
-		const char *f = strstr(u->detail, "rejects: ");
-
-		buf_addf(&rep->notes, "  rejects %s '%s': %lld, see %s\n",
+		buf_addf(&rep->notes, "  rejects %s '%s': %lld, see %s",
 			 u->scope, u->ukey, (long long)u->rejects,
-			 f ? f + 9 : "the rejects folder");
+			 u->rejects_path[0] ? u->rejects_path
+					    : "the rejects folder");
+		/* what the map stage says after the reject file */
+		if (u->rejects_path[0] && (u->dupes || u->ic_conflicts))
+			buf_addf(&rep->notes,
+				 "; %lld duplicate interchange(s) not loaded "
+				 "again, %lld rejected for a reused control "
+				 "number",
+				 (long long)u->dupes,
+				 (long long)u->ic_conflicts);
+		buf_adds(&rep->notes, "\n");
 	} else if (b->stage == 4 && u->rejects) {
 		/* Rows a target's format cannot carry (on_bad_row: reject):
 		 * the target got the rest. */
-		const char *f = strstr(u->detail, "rejects: ");
-
 		buf_addf(&rep->notes, "  %s: %lld row%s rejected, see %s\n",
 			 u->scope, (long long)u->rejects,
 			 u->rejects == 1 ? "" : "s",
-			 f ? f + 9 : "the rejects folder");
+			 u->rejects_path[0] ? u->rejects_path
+					    : "the rejects folder");
 	} else if (b->stage == 5 && u->state == US_DONE &&
-		   !strncmp(u->detail, "delivered", 9)) {
+		   u->outcome == UO_DELIVERED) {
 		rep->delivered++;
 		buf_addf(&rep->notes, "  %s %s\n", u->scope, u->detail);
 	} else if ((b->stage == 3 && u->detail[0]) ||
-		   (b->stage == 4 && !strncmp(u->detail, "held", 4))) {
+		   (b->stage == 4 && u->outcome == UO_HELD)) {
 		buf_addf(&rep->notes, "  %s %s '%s': %s\n", u->stage,
 			 u->scope, u->ukey, u->detail);
 	} else if (b->stage == 0 && u->state == US_SKIPPED) {

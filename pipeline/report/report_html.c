@@ -142,7 +142,7 @@ static int parse_reject(const char *line, struct rej *r)
 /* ---- collecting the run's units --------------------------------------- */
 
 struct unit_row {
-	int stage, state, err_class;
+	int stage, state, err_class, outcome;
 	int64_t id, start, end, in, out, rejects, dupes, retried_in;
 	int64_t stale, held, converted;
 	char scope[128], key[256], detail[512], output[4096];
@@ -166,6 +166,7 @@ static int on_unit(void *ud, struct state_unit *u)
 	r->stage = c->stage;
 	r->state = u->state;
 	r->err_class = u->err_class;
+	r->outcome = u->outcome;
 	r->retried_in = u->retried_in;
 	r->id = u->id;
 	r->start = u->started_ms;
@@ -322,7 +323,7 @@ static void per_scope(struct buf *b, const struct config *cfg,
 		buf_addf(b, "</td><td class=\"n\">%lld</td><td>%s</td><td>",
 			 rend ? (long long)rend->out : 0LL,
 			 del && del->state == US_DONE &&
-					 !strncmp(del->detail, "delivered", 9)
+					 del->outcome == UO_DELIVERED
 				 ? "yes"
 				 : "no");
 		escs(b, del ? del->detail : rend ? rend->detail : "not due");

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "lib/buf.h"
-#include "pipeline/store/db.h"
+#include "pipeline/store/state_uom.h"
 #include "lib/io.h"
 #include "lib/log.h"
 #include "pipeline/run_int.h"
@@ -32,14 +32,12 @@ struct lu_item {
 
 struct load_uom {
 	struct state *st;
-	struct db *db;
 	int64_t doc;
 	int cleared; /* stock_event_units of doc deleted */
 	const struct mapping_units *mu;
 	char rpath[4400]; /* the document's reject file */
 	struct buf rej;	  /* this load's reject lines */
 	int64_t nrej, converted, rounded;
-	struct db_stmt *s_item, *s_ev, *s_del_packs, *s_add_pack;
 	int have_items;	       /* the items table has a row (or gets one) */
 	struct lu_item *cache; /* LU_CACHE slots, open addressing */
 	size_t ncache;
@@ -53,7 +51,6 @@ int load_uom_open(struct src_ctx *sc, const struct state_unit *u,
 	struct load_uom *l = calloc(1, sizeof(*l));
 	struct state_unit *mu = malloc(sizeof(*mu));
 	const struct mapping *m;
-	struct db_stmt *p;
 	int rc = -1;
 
 	*out = NULL;
@@ -62,7 +59,6 @@ int load_uom_open(struct src_ctx *sc, const struct state_unit *u,
 		goto cleanup;
 	}
 	l->st = sc->r->st;
-	l->db = state_db(l->st);
 	l->doc = u->parent;
 	buf_init(&l->rej, 256u << 20);
 	/* The mapping the document was mapped with, chosen as the map
@@ -71,11 +67,7 @@ int load_uom_open(struct src_ctx *sc, const struct state_unit *u,
 	    !(m = run_mapping_for(sc, mu->ukey, mu->input_path, err)))
 		goto cleanup;
 	l->mu = mapping_units(m);
-	if (!(p = db_prepare(l->db, "SELECT 1 FROM items LIMIT 1", 0, err)))
-		goto cleanup;
-	l->have_items = db_step(p, err);
-	db_finalize(p);
-	if (l->have_items < 0)
+	if (state_uom_items_any(l->st, &l->have_items, err) < 0)
 		goto cleanup;
 	if ((size_t)snprintf(
 		    l->rpath, sizeof(l->rpath), "%s/rejects/%lld/%s/%lld.jsonl",
@@ -99,41 +91,19 @@ void load_uom_close(struct load_uom *l)
 {
 	if (!l)
 		return;
-	db_finalize(l->s_item);
-	db_finalize(l->s_ev);
-	db_finalize(l->s_del_packs);
-	db_finalize(l->s_add_pack);
 	cache_clear(l);
 	free(l->cache);
 	buf_release(&l->rej);
 	free(l);
 }
 
-static struct db_stmt *prep(struct load_uom *l, struct db_stmt **p,
-			    const char *sql, struct err *err)
-{
-	if (!*p)
-		*p = db_prepare(l->db, sql, 0, err);
-	return *p;
-}
-
 /* Forgets what an earlier load of the document recorded (inside the
  * load's transaction, like state_unload_doc). */
 static int clear_doc(struct load_uom *l, struct err *err)
 {
-	struct db_stmt *p;
-	int rc;
-
 	if (l->cleared)
 		return 0;
-	p = db_prepare(l->db, "DELETE FROM stock_event_units WHERE doc = ?", 0,
-		       err);
-	if (!p)
-		return -1;
-	db_bind_int64(p, 1, l->doc);
-	rc = db_step(p, err);
-	db_finalize(p);
-	if (rc < 0)
+	if (state_uom_doc_clear(l->st, l->doc, err) < 0)
 		return -1;
 	l->cleared = 1;
 	return 0;
@@ -185,8 +155,6 @@ static const struct lu_item *item_of(struct load_uom *l, const char *sku,
 {
 	struct lu_item *it = slot(l, sku, err);
 	struct uom_pack packs[UOM_PACKS_MAX];
-	struct db_stmt *p;
-	int rc;
 
 	if (!it)
 		return NULL;
@@ -198,29 +166,8 @@ static const struct lu_item *item_of(struct load_uom *l, const char *sku,
 	l->ncache++;
 	if (!l->have_items)
 		return it; /* the store holds no item master yet */
-	/* One query: the base unit and every pack size (none: one row with
-	 * a NULL uom). */
-	if (!(p = prep(l, &l->s_item,
-		       "SELECT i.base_uom, u.uom, u.factor FROM items i"
-		       " LEFT JOIN item_units u ON u.sku = i.sku"
-		       " WHERE i.sku = ? ORDER BY u.uom",
-		       err)))
-		return NULL;
-	db_bind_text(p, 1, sku);
-	while ((rc = db_step(p, err)) == 1) {
-		const char *b = db_col_text(p, 0), *c = db_col_text(p, 1);
-
-		it->found = 1;
-		if (b && strlen(b) <= UOM_CODE_MAX)
-			strcpy(it->base, b);
-		if (c && strlen(c) <= UOM_CODE_MAX &&
-		    it->npacks < UOM_PACKS_MAX) {
-			strcpy(packs[it->npacks].code, c);
-			packs[it->npacks++].factor = db_col_int64(p, 2);
-		}
-	}
-	db_reset(p);
-	if (rc < 0)
+	if (state_uom_item(l->st, sku, it->base, packs, UOM_PACKS_MAX,
+			   &it->npacks, &it->found, err) < 0)
 		return NULL;
 	if (it->npacks) {
 		if (!(it->packs = malloc(it->npacks * sizeof(*packs))))
@@ -251,10 +198,9 @@ static int load_item(struct load_uom *l, const struct canon_record *r,
 		     struct err *err)
 {
 	struct uom_pack packs[UOM_PACKS_MAX];
-	size_t n = 0, i;
+	size_t n = 0;
 	const char *sku = r->v[ITEM_SKU], *as_of = r->v[ITEM_AS_OF];
-	struct db_stmt *p;
-	int rc, stale = 0;
+	int stale;
 
 	if (!sku)
 		return 0;
@@ -264,44 +210,11 @@ static int load_item(struct load_uom *l, const struct canon_record *r,
 		return -1;
 	forget(l, sku);
 	l->have_items = 1;
-	p = db_prepare(l->db, "SELECT as_of FROM items WHERE sku = ?", 0, err);
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, sku);
-	rc = db_step(p, err);
-	if (rc == 1 && as_of && db_col_text(p, 0) &&
-	    strcmp(as_of, db_col_text(p, 0)) < 0)
-		stale = 1;
-	db_finalize(p);
-	if (rc < 0)
+	if (state_uom_item_newer(l->st, sku, as_of, &stale, err) < 0)
 		return -1;
 	if (stale)
 		return 0;
-	if (!(p = prep(l, &l->s_del_packs,
-		       "DELETE FROM item_units WHERE sku = ?", err)))
-		return -1;
-	db_bind_text(p, 1, sku);
-	rc = db_step(p, err);
-	db_reset(p);
-	if (rc < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (!(p = prep(l, &l->s_add_pack,
-			       "INSERT INTO item_units(sku, uom, factor, as_of,"
-			       " doc) VALUES(?, ?, ?, ?, ?)",
-			       err)))
-			return -1;
-		db_bind_text(p, 1, sku);
-		db_bind_text(p, 2, packs[i].code);
-		db_bind_int64(p, 3, packs[i].factor);
-		db_bind_text(p, 4, as_of);
-		db_bind_int64(p, 5, l->doc);
-		rc = db_step(p, err);
-		db_reset(p);
-		if (rc < 0)
-			return -1;
-	}
-	return 0;
+	return state_uom_packs_set(l->st, sku, packs, n, as_of, l->doc, err);
 }
 
 /* Queues the reject line of r for the document's reject file. */
@@ -395,27 +308,17 @@ int load_uom_record(struct load_uom *l, struct canon_record *r,
 	if (r->kind == CANON_STOCK && clear_doc(l, err) < 0)
 		return -1;
 	if (r->kind == CANON_STOCK && r->v[STOCK_TXN_ID]) {
-		struct db_stmt *p = prep(
-			l, &l->s_ev,
-			"INSERT INTO stock_event_units(txn_id, doc, sku, uom,"
-			" in_uom, in_qty, factor, origin)"
-			" VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-			err);
-		int rc;
+		struct state_uom_event ev;
 
-		if (!p)
-			return -1;
-		db_bind_text(p, 1, r->v[STOCK_TXN_ID]);
-		db_bind_int64(p, 2, l->doc);
-		db_bind_text(p, 3, r->v[STOCK_SKU]);
-		db_bind_text(p, 4, cv.base);
-		db_bind_text(p, 5, r->v[iu] ? r->v[iu] : cv.unit);
-		db_bind_int64(p, 6, q);
-		db_bind_int64(p, 7, cv.factor);
-		db_bind_text(p, 8, origin_names[cv.origin]);
-		rc = db_step(p, err);
-		db_reset(p);
-		if (rc < 0)
+		ev.txn_id = r->v[STOCK_TXN_ID];
+		ev.doc = l->doc;
+		ev.sku = r->v[STOCK_SKU];
+		ev.uom = cv.base;
+		ev.in_uom = r->v[iu] ? r->v[iu] : cv.unit;
+		ev.in_qty = q;
+		ev.factor = cv.factor;
+		ev.origin = origin_names[cv.origin];
+		if (state_uom_event_add(l->st, &ev, err) < 0)
 			return -1;
 	}
 	dec_format(out, num);
@@ -518,7 +421,6 @@ static void note(char *dst, size_t n, const char *fmt, ...)
 
 int load_uom_finish(struct load_uom *l, struct state_unit *u, struct err *err)
 {
-	struct db_stmt *p = NULL;
 	size_t dl = strlen(u->detail);
 	int rc = -1;
 
@@ -541,7 +443,6 @@ int load_uom_finish(struct load_uom *l, struct state_unit *u, struct err *err)
 		     dl ? "; " : "", (long long)l->nrej, l->rpath);
 	rc = 0; /* u->converted is saved with the unit */
 cleanup:
-	db_finalize(p);
 	load_uom_close(l);
 	return rc;
 }

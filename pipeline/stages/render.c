@@ -51,7 +51,6 @@ struct rctx {
 	const char *item[ITEM_NFIELDS];
 	int item_found;
 	char uom[24];           /* the row's unit (render_uom.h) */
-	struct db_stmt *uom_q;
 	/* the current row's item fields, copied at the row's first position
 	 * (state_positions_items_each lends them for one callback) */
 	char item_buf[ITEM_NFIELDS][512];
@@ -365,7 +364,7 @@ static int emit_vanished(struct rctx *c)
 	    render_uom_row(c->st, c->t, c->cur.sku,
 			   c->item_found ? c->item[ITEM_BASE_UOM] : NULL,
 			   &c->atp, c->cur.by_state, STOCK_NSTATES, c->uom,
-			   &c->uom_q, c->err) < 0 ||
+			   c->err) < 0 ||
 	    emit_stock_row(c) < 0)
 		return -1;
 	memcpy(c->uom, uom, sizeof(uom));
@@ -445,8 +444,7 @@ static int flush_row(struct rctx *c)
 	}
 	if (render_uom_row(c->st, c->t, c->cur.sku,
 			   c->item_found ? c->item[ITEM_BASE_UOM] : NULL, &atp,
-			   c->cur.by_state, STOCK_NSTATES, c->uom, &c->uom_q,
-			   c->err) < 0)
+			   c->cur.by_state, STOCK_NSTATES, c->uom, c->err) < 0)
 		return -1;
 	if (neg)
 		c->rs->negative++;
@@ -932,7 +930,6 @@ out:
 		sha256_release(&c->rows_sha);
 	if (!direct)
 		unlink(body);
-	db_finalize(c->uom_q);
 	buf_release(&c->line);
 	arena_release(&c->a);
 	free(c);

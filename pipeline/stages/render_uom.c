@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pipeline/store/state_uom.h"
 #include "transforms/model/uom.h"
 
 /* q / f rounded toward negative infinity at DEC_DIGITS decimals. */
@@ -21,29 +22,17 @@ static int down(dec q, dec f, dec *out)
 
 int render_uom_row(struct state *st, const struct cfg_target *t,
 		   const char *sku, const char *item_base, dec *atp, dec *q,
-		   size_t n, char *unit, struct db_stmt **stmt, struct err *err)
+		   size_t n, char *unit, struct err *err)
 {
 	const char *base = item_base && *item_base ? item_base
 						   : UOM_DEFAULT_BASE;
-	dec f = 0;
+	dec f;
 	size_t i;
-	int rc;
 
 	snprintf(unit, UOM_CODE_MAX + 1, "%s", base);
 	if (!t->uom || !strcmp(t->uom, base))
 		return 0;
-	if (!*stmt && !(*stmt = db_prepare(state_db(st),
-					   "SELECT factor FROM item_units"
-					   " WHERE sku = ? AND uom = ?",
-					   0, err)))
-		return -1;
-	db_bind_text(*stmt, 1, sku);
-	db_bind_text(*stmt, 2, t->uom);
-	rc = db_step(*stmt, err);
-	if (rc == 1)
-		f = db_col_int64(*stmt, 0);
-	db_reset(*stmt);
-	if (rc < 0)
+	if (state_uom_factor(st, sku, t->uom, &f, err) < 0)
 		return -1;
 	if (f <= 0) {
 		if (t->uom_keep_base)

@@ -13,17 +13,15 @@
 #include <stddef.h>
 
 #include "pipeline/config.h"
-#include "pipeline/store/db.h"
 #include "pipeline/store/state.h"
 #include "transforms/model/dec.h"
 
 /* Converts one row: atp and q[0..n) (base units of sku, whose item master
  * base unit is item_base, NULL: none, so EA) into t->uom where the item
- * has a factor; unit (17 bytes) receives the row's unit. *stmt caches the
- * factor query (finalize it with db_finalize). 0 or -1 with err. */
+ * has a factor; unit (17 bytes) receives the row's unit. 0 or -1 with
+ * err. */
 int render_uom_row(struct state *st, const struct cfg_target *t,
 		   const char *sku, const char *item_base, dec *atp, dec *q,
-		   size_t n, char *unit, struct db_stmt **stmt,
-		   struct err *err);
+		   size_t n, char *unit, struct err *err);
 
 #endif

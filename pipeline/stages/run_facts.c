@@ -26,8 +26,6 @@ int run_doc_facts(struct run *r, const struct cfg_source *src,
 {
 	struct state_unit fu;
 	struct state_run row;
-	unsigned long long size;
-	long long mtime;
 	int64_t t;
 	size_t i, hops;
 	const char *bang;
@@ -56,10 +54,10 @@ int run_doc_facts(struct run *r, const struct cfg_source *src,
 	}
 	if (!strcmp(fu.stage, "fetch")) {
 		snprintf(out->name, sizeof(out->name), "%s", fu.ukey);
-		/* "size mtime" as planned from the listing; a replayed file
-		 * has a note there instead and no mtime */
-		if (sscanf(fu.detail, "%llu %lld", &size, &mtime) == 2) {
-			dt_format_iso((int64_t)mtime, out->mtime);
+		/* the mtime as planned from the listing; a replayed file
+		 * has none */
+		if (fu.listed) {
+			dt_format_iso(fu.file_mtime, out->mtime);
 			out->f.mtime = out->mtime;
 		}
 		if (fu.finished_ms > 0) {

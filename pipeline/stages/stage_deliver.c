@@ -51,6 +51,7 @@ static int deliver_unit(void *ud, struct state_unit *u)
 				sizeof(prev), &found, &e) < 0)
 		return eng_unit_fail(r, u, &e);
 	if (found) {
+		u->outcome = UO_NONE;
 		run_notef(u->detail, sizeof(u->detail),
 			 "already delivered as '%s'", prev);
 		if (eng_unit_finish(r, u, NULL, &e) < 0)
@@ -66,6 +67,7 @@ static int deliver_unit(void *ud, struct state_unit *u)
 	run_notef(u->output_path, sizeof(u->output_path), "%s/%s", tc->t->url,
 	      name);
 	str_copy(u->output_sha, sizeof(u->output_sha), u->input_sha);
+	u->outcome = UO_DELIVERED;
 	run_notef(u->detail, sizeof(u->detail), "delivered '%s'", name);
 	u->state = US_DONE;
 	u->finished_ms = eng_now_ms();

@@ -65,6 +65,9 @@ static int plan_entry(void *ud, const struct conn_entry *e)
 		return 0;
 	str_copy(key, sizeof(key), e->name);
 	eng_unit_init(&u, p->r, ST_FETCH, p->src->name, key);
+	u.listed = 1;
+	u.file_size = e->size;
+	u.file_mtime = e->mtime;
 	snprintf(u.detail, sizeof(u.detail), "%llu %lld",
 		 (unsigned long long)e->size, (long long)e->mtime);
 	if (state_unit_add(p->r->st, &u, p->err) < 0 ||
@@ -160,13 +163,10 @@ static int fetch_set_aside(struct run *r, struct state_unit *u,
 int run_parse_size_mtime(const struct state_unit *u, uint64_t *size,
 			    int64_t *mtime)
 {
-	unsigned long long s;
-	long long m;
-
-	if (sscanf(u->detail, "%llu %lld", &s, &m) != 2)
+	if (!u->listed)
 		return -1;
-	*size = s;
-	*mtime = m;
+	*size = u->file_size;
+	*mtime = u->file_mtime;
 	return 0;
 }
 
@@ -184,7 +184,7 @@ static int fetch_unit(void *ud, struct state_unit *u)
 		return 0;
 	if (eng_stopping())
 		return r->interrupted = 1, 1;
-	if (!strcmp(u->ukey, "(list)") && !u->detail[0]) {
+	if (u->list_standin) {
 		/* The stand-in for a listing (or connection) that failed
 		 * earlier: we only get here once the listing worked. */
 		u->state = US_SKIPPED;

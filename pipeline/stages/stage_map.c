@@ -343,6 +343,8 @@ static int map_publish(struct src_ctx *sc, struct state_unit *u,
 	if (io_atomic_commit(&m->rejects, NULL, &e) < 0)
 		return eng_unit_fail(r, u, &e);
 	str_copy(u->output_path, sizeof(u->output_path), cpath);
+	str_copy(u->rejects_path, sizeof(u->rejects_path), rpath);
+	u->ic_conflicts = m->conflict_ics;
 	run_notef(u->detail, sizeof(u->detail), "%srejects: %s", released, rpath);
 	if (m->dup_ics || m->conflict_ics) {
 		size_t dl = strlen(u->detail);
@@ -405,13 +407,14 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 	if (u->state == US_DONE || u->state == US_QUARANTINED)
 		return 0;
 	/* `quarantine release ID --accept` waives the reject threshold for
-	 * this one document (recorded in its detail). */
-	accept = strstr(u->detail, QUARANTINE_ACCEPT_TAG) != NULL;
+	 * this one document. */
+	accept = u->accept_rejects;
 	/* Keep who released it (and why) next to the new outcome. */
-	if (strncmp(u->detail, "released by ", 12))
+	if (!u->release_note[0])
 		released[0] = '\0';
 	else
-		run_notef(released, sizeof(released), "%.500s; ", u->detail);
+		run_notef(released, sizeof(released), "%.500s; ",
+			  u->release_note);
 	if (eng_stopping())
 		return r->interrupted = 1, 1;
 	if (eng_unit_start(r, u, sc->err) < 0)

@@ -45,7 +45,7 @@ static int post_unit(void *ud, struct state_unit *u)
 	 * unit made from the file is finished: one parked document holds
 	 * back its own file, not the source's other files. */
 	if ((u->state != US_DONE && u->state != US_SKIPPED) ||
-	    !u->output_sha[0] || strstr(u->detail, " posted"))
+	    !u->output_sha[0] || u->posted)
 		return 0;
 	if (state_unit_tree_open(r->st, u->id, &open, &e) < 0)
 		return eng_unit_fail(r, u, &e);
@@ -79,6 +79,7 @@ static int post_unit(void *ud, struct state_unit *u)
 			return eng_unit_fail(r, u, &e);
 	}
 	err_clear(&e);
+	u->posted = 1;
 	strncat(u->detail, " posted", sizeof(u->detail) - strlen(u->detail) - 1);
 	if (eng_tx_begin(r->st, &e) < 0 ||
 	    eng_tx_end(r->st, state_file_post_set(r->st, sc->src->name, u->ukey, size, mtime,

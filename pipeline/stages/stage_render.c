@@ -139,15 +139,19 @@ static int unique_name(struct run *r, const struct cfg_target *t, char *name,
 static int control_number(struct run *r, struct state_unit *u,
 			  const char *counter, int64_t *out, struct err *err)
 {
-	const char *p = strstr(u->detail, "control=");
 	int rc = -1;
 
-	if (p && sscanf(p + 8, "%lld", (long long *)out) == 1 && *out > 0)
+	if (u->control_no > 0) {
+		*out = u->control_no;
 		return 0;
+	}
 	if (eng_tx_begin(r->st, err) < 0)
 		return -1;
 	if (state_counter_next(r->st, counter, out, err) < 0)
 		goto fail;
+	u->control_no = *out;
+	u->outcome = UO_NONE;
+	u->rejects_path[0] = '\0';
 	run_notef(u->detail, sizeof(u->detail), "control=%lld",
 	      (long long)*out);
 	rc = state_unit_save(r->st, u, err);
@@ -217,6 +221,8 @@ static int render_stale(struct run *r, const struct cfg_target *t,
 			      sizeof(why), &e) < 0)
 		return eng_unit_fail(r, u, &e), 1;
 	if (stale == RENDER_STALE_HOLD) {
+		u->outcome = UO_HELD;
+		u->rejects_path[0] = '\0';
 		run_notef(u->detail, sizeof(u->detail), "held: %s", why);
 		if (eng_unit_finish(r, u, NULL, &e) < 0)
 			return eng_unit_fail(r, u, &e), 1;
@@ -344,6 +350,12 @@ static int render_unit(void *ud, struct state_unit *u)
 		 * again would be a duplicate delivery. */
 		u->output_path[0] = '\0';
 		str_copy(u->output_sha, sizeof(u->output_sha), key);
+		u->outcome = UO_NONE;
+		str_copy(u->rejects_path, sizeof(u->rejects_path),
+			 rs.rejects ? rpath : "");
+		u->outcome = UO_NONE;
+		str_copy(u->rejects_path, sizeof(u->rejects_path),
+			 rs.rejects ? rpath : "");
 		run_notef(u->detail, sizeof(u->detail),
 		      "unchanged: same as delivered '%s'%s%s", rc.prev,
 		      rs.rejects ? "; rejects: " : "",
@@ -356,6 +368,12 @@ static int render_unit(void *ud, struct state_unit *u)
 	}
 	str_copy(u->output_path, sizeof(u->output_path), path);
 	str_copy(u->output_sha, sizeof(u->output_sha), sha);
+	u->outcome = UO_NONE;
+	str_copy(u->rejects_path, sizeof(u->rejects_path),
+		 rs.rejects ? rpath : "");
+	u->outcome = UO_NONE;
+	str_copy(u->rejects_path, sizeof(u->rejects_path),
+		 rs.rejects ? rpath : "");
 	run_notef(u->detail, sizeof(u->detail), "%lld rows%s%s%s", (long long)rs.rows,
 	      prev_pub[0] ? ", delta since '" : "",
 	      prev_pub[0] ? rc.base : "", prev_pub[0] ? "'" : "");

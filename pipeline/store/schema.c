@@ -350,7 +350,50 @@ static const char uom_pg[] =
 	"CREATE INDEX stock_event_units_doc ON stock_event_units(doc);"
 	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
 	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
+
+/* Version 6: typed unit columns (issue 16, "a typed store"). What the
+ * stages used to write into units.detail and read back from it gets a
+ * column of its own; detail stays a note for people, never read by code.
+ * fetch: file_size and file_mtime as listed (listed = 1 when known; a
+ * replayed file has none), posted (after_load done), list_standin (the
+ * "(list)" unit standing in for a failed listing); map: accept_rejects
+ * (`quarantine release --accept`), released_by and release_note (who
+ * released it, and the note kept next to the new outcome), ic_conflicts
+ * (interchanges rejected for a reused control number); map and render:
+ * rejects_path (the unit's reject file); render: control_no (its
+ * envelope control number, reused when the unit is redone); render and
+ * deliver: outcome (enum unit_outcome: held back, delivered). Old rows
+ * get them from their detail text once (schema_units.c). */
+#define V6_COLUMNS(T, I)                                                    \
+	"ALTER TABLE units ADD COLUMN listed " I " NOT NULL DEFAULT 0;"     \
+	"ALTER TABLE units ADD COLUMN file_size " I " NOT NULL DEFAULT 0;"  \
+	"ALTER TABLE units ADD COLUMN file_mtime " I " NOT NULL DEFAULT 0;" \
+	"ALTER TABLE units ADD COLUMN posted " I " NOT NULL DEFAULT 0;"     \
+	"ALTER TABLE units ADD COLUMN list_standin " I " NOT NULL"          \
+	" DEFAULT 0;"                                                       \
+	"ALTER TABLE units ADD COLUMN accept_rejects " I " NOT NULL"        \
+	" DEFAULT 0;"                                                       \
+	"ALTER TABLE units ADD COLUMN released_by TEXT" T ";"               \
+	"ALTER TABLE units ADD COLUMN release_note TEXT" T ";"              \
+	"ALTER TABLE units ADD COLUMN ic_conflicts " I " NOT NULL"          \
+	" DEFAULT 0;"                                                       \
+	"ALTER TABLE units ADD COLUMN rejects_path TEXT" T ";"              \
+	"ALTER TABLE units ADD COLUMN control_no " I " NOT NULL DEFAULT 0;" \
+	"ALTER TABLE units ADD COLUMN outcome " I " NOT NULL DEFAULT 0;"
+static const char v6_sqlite[] = V6_COLUMNS("", "INTEGER");
+static const char v6_pg[] = V6_COLUMNS(C, "BIGINT");
+#undef V6_COLUMNS
 #undef C
+
+/* Version 6 as a step: the columns, then their values for old rows
+ * (schema_units.c), in the caller's transaction. */
+static int v6_typed_units(struct db *d, struct err *err)
+{
+	if (db_exec(d, db_kind_of(d) == DB_POSTGRES ? v6_pg : v6_sqlite,
+		    err) < 0)
+		return -1;
+	return schema_units_fill(d, err);
+}
 
 /* Version 4 as a step of its own (it may be renumbered when migrations
  * of parallel branches are merged): the tables, then the keys of old
@@ -374,6 +417,7 @@ static const struct migration {
 	{3, v3_sqlite, v3_pg, NULL},
 	{4, NULL, NULL, v4_arrival},
 	{5, uom_sqlite, uom_pg, NULL},
+	{6, NULL, NULL, v6_typed_units},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == SCHEMA_LATEST,

@@ -10,7 +10,10 @@
  * SQLite's rowid served; version 3 the failure classes of units (parked
  * units); version 4 the arrival keys (issue 15: ties in as_of are decided
  * by arrival), the dropped-data counters of a load and the interchanges a
- * load checks. meta.schema follows the version, so an older
+ * load checks; version 5 the units of measure; version 6 typed unit
+ * columns for what units.detail carried as text (sizes, times, flags,
+ * control numbers, released-by), detail being a note for people only.
+ * meta.schema follows the version, so an older
  * stockpipe refuses a newer store instead of writing to it.
  *
  * An empty store gets the latest schema when it is first opened; an
@@ -22,7 +25,7 @@
 #include "db.h"
 #include "lib/err.h"
 
-#define SCHEMA_LATEST 5
+#define SCHEMA_LATEST 6
 
 /* Opens the store's database without looking at its tables: db_url NULL
  * or "" = the SQLite file state_dir/state.db (state_dir is created),
@@ -47,5 +50,10 @@ int schema_migrate(struct db *d, int *from, int *to, struct err *err);
 /* 0 when the store is at SCHEMA_LATEST (creating an empty one); E_CONFIG
  * for an older ("run 'stockpipe db migrate'") or newer store. */
 int schema_check(struct db *d, struct err *err);
+
+/* Version 6's values for the units an older store holds, taken once from
+ * their detail text (schema_units.c): the only place that text is read.
+ * Inside the migration's transaction. */
+int schema_units_fill(struct db *d, struct err *err);
 
 #endif

@@ -10,6 +10,7 @@
  */
 #include "state.h"
 #include "state_int.h"
+#include "state_uom.h"
 #include "lib/io.h"
 #include "schema.h"
 
@@ -77,7 +78,12 @@ static const char *const sql[S_NSTMTS] = {
 			" rejects = ?, dupes = ?, stale = ?, started_ms = ?,"
 			" finished_ms = ?, error = ?, detail = ?, parent = ?,"
 			" err_class = ?19, retried_in = ?20,"
-			" retry_requested = ?21, held = ?22, converted = ?23"
+			" retry_requested = ?21, held = ?22, converted = ?23,"
+			" listed = ?24, file_size = ?25, file_mtime = ?26,"
+			" posted = ?27, list_standin = ?28,"
+			" accept_rejects = ?29, released_by = ?30,"
+			" release_note = ?31, ic_conflicts = ?32,"
+			" rejects_path = ?33, control_no = ?34, outcome = ?35"
 			" WHERE id = ?17 AND (CAST(?18 AS TEXT) IS NULL"
 			" OR state <> 1 OR worker IS NULL OR worker = ?18)",
 	[S_UNIT_GET] = "SELECT id, run_id, parent, stage, scope, ukey, state,"
@@ -85,7 +91,10 @@ static const char *const sql[S_NSTMTS] = {
 		       " output_sha, records_in, records_out, rejects, dupes,"
 		       " stale, started_ms, finished_ms, error, detail,"
 		       " err_class, retried_in, retry_requested, held,"
-		       " converted FROM units WHERE id = ?",
+		       " converted, listed, file_size, file_mtime, posted,"
+		       " list_standin, accept_rejects, released_by,"
+		       " release_note, ic_conflicts, rejects_path, control_no,"
+		       " outcome FROM units WHERE id = ?",
 	[S_UNITS] = "SELECT id FROM units WHERE run_id = ? AND stage = ?"
 		    " AND scope = ? ORDER BY id",
 	[S_UNITS_ALL] = "SELECT id FROM units WHERE run_id = ? AND stage = ?"
@@ -419,6 +428,7 @@ void state_close(struct state *s)
 		return;
 	for (i = 0; i < S_NSTMTS; i++)
 		db_finalize(s->st[i]);
+	state_uom_close(s);
 	db_close(s->db);
 	free(s->lb.r);
 	free(s->lb.order);
@@ -715,6 +725,18 @@ int state_unit_save(struct state *s, const struct state_unit *u,
 	db_bind_int64(p, 21, u->retry_requested);
 	db_bind_int64(p, 22, u->held);
 	db_bind_int64(p, 23, u->converted);
+	db_bind_int64(p, 24, u->listed);
+	db_bind_int64(p, 25, (int64_t)u->file_size);
+	db_bind_int64(p, 26, u->file_mtime);
+	db_bind_int64(p, 27, u->posted);
+	db_bind_int64(p, 28, u->list_standin);
+	db_bind_int64(p, 29, u->accept_rejects);
+	db_bind_text(p, 30, u->released_by[0] ? u->released_by : NULL);
+	db_bind_text(p, 31, u->release_note[0] ? u->release_note : NULL);
+	db_bind_int64(p, 32, u->ic_conflicts);
+	db_bind_text(p, 33, u->rejects_path[0] ? u->rejects_path : NULL);
+	db_bind_int64(p, 34, u->control_no);
+	db_bind_int64(p, 35, u->outcome);
 	if (state_step_done(p, err) < 0)
 		return -1;
 	if (s->worker && db_changes(s->db) == 0)
@@ -776,6 +798,18 @@ int state_unit_get(struct state *s, int64_t id, struct state_unit *u,
 	u->retry_requested = (int)db_col_int64(p, 23);
 	u->held = db_col_int64(p, 24);
 	u->converted = db_col_int64(p, 25);
+	u->listed = (int)db_col_int64(p, 26);
+	u->file_size = (uint64_t)db_col_int64(p, 27);
+	u->file_mtime = db_col_int64(p, 28);
+	u->posted = (int)db_col_int64(p, 29);
+	u->list_standin = (int)db_col_int64(p, 30);
+	u->accept_rejects = (int)db_col_int64(p, 31);
+	state_col_copy(p, 32, u->released_by, sizeof(u->released_by));
+	state_col_copy(p, 33, u->release_note, sizeof(u->release_note));
+	u->ic_conflicts = db_col_int64(p, 34);
+	state_col_copy(p, 35, u->rejects_path, sizeof(u->rejects_path));
+	u->control_no = db_col_int64(p, 36);
+	u->outcome = (int)db_col_int64(p, 37);
 	db_reset(p);
 	return 0;
 }

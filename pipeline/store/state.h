@@ -25,6 +25,14 @@ struct state;
 enum unit_state { US_PENDING, US_RUNNING, US_DONE, US_FAILED, US_SKIPPED,
 		  US_QUARANTINED };
 
+/* What a render or deliver unit's last attempt came to, where the report
+ * tells them apart (units.outcome). */
+enum unit_outcome {
+	UO_NONE,
+	UO_HELD,       /* render: held back, a source is stale (stale_hold) */
+	UO_DELIVERED   /* deliver: the file was sent (not found sent before) */
+};
+
 struct state_unit {
 	int64_t id;
 	int64_t run_id;
@@ -43,10 +51,29 @@ struct state_unit {
 	int64_t converted;       /* load: records converted to another unit */
 	int64_t started_ms, finished_ms;
 	char error[1024];
-	char detail[1024];       /* stage-specific note, e.g. "unchanged" */
+	/* A note for people (show, reports), e.g. "unchanged"; never read
+	 * back by code: what a stage needs again is in the fields below. */
+	char detail[1024];
 	int err_class;           /* enum err_class of the failure, 0 if none */
 	int64_t retried_in;      /* parked: the later run that took it over */
 	int retry_requested;     /* parked: an operator asked for a retry */
+	/* fetch: the file's size and mtime (epoch seconds) as listed;
+	 * listed = 0 when there is no listing (a replayed file) */
+	int listed;
+	uint64_t file_size;
+	int64_t file_mtime;
+	int posted;              /* fetch: after_load done at the source */
+	int list_standin;        /* fetch: stands in for a failed listing */
+	/* map: `quarantine release` (released_by = who, "" if never;
+	 * release_note = the note shown with the next outcome) and --accept
+	 * (the reject threshold is waived) */
+	int accept_rejects;
+	char released_by[128];
+	char release_note[1024];
+	int64_t ic_conflicts;    /* map: interchanges with a reused control */
+	char rejects_path[4200]; /* map, render: the reject file, "" none */
+	int64_t control_no;      /* render: envelope control number, 0 none */
+	int outcome;             /* render, deliver: enum unit_outcome */
 };
 
 struct state_run {
@@ -70,9 +97,6 @@ int state_open_db(const char *state_dir, const char *db_url,
 /* state_open_db(state_dir, NULL, NULL, ...): SQLite (tests). */
 int state_open(const char *state_dir, struct state **out, struct err *err);
 void state_close(struct state *s);
-/* The store's connection, for modules that prepare their own statements
- * on it (state_work.c). */
-struct db *state_db(struct state *s);
 
 /* A write transaction holding the store's writer lock (db_begin). */
 int state_begin(struct state *s, struct err *err);

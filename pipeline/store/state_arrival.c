@@ -5,6 +5,7 @@
 #include "state_arrival.h"
 #include "db.h"
 #include "transforms/model/stock.h"
+#include "state_int.h"
 
 #include <stdlib.h>
 #include <string.h>

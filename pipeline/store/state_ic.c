@@ -3,6 +3,7 @@
  */
 #include "state_ic.h"
 #include "db.h"
+#include "state_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -77,10 +77,16 @@ struct load_batch {
 	const char *source, *file; /* last copies, shared by later records */
 };
 
+/* The statements of state_uom.c. */
+enum su_stmt_id {
+	SU_ITEM, SU_PACKS_DEL, SU_PACK_ADD, SU_EV_ADD, SU_FACTOR, SU_NSTMTS
+};
+
 struct state {
 	struct db *db;
 	const char *worker;       /* state_set_worker; NULL = one process */
 	struct db_stmt *st[S_NSTMTS];
+	struct db_stmt *uom[SU_NSTMTS];  /* state_uom.c */
 	char item_buf[ITEM_NFIELDS][512];
 	char row_item_buf[ITEM_NFIELDS][512]; /* state_positions_items_each */
 	const char *row_item[ITEM_NFIELDS];
@@ -90,6 +96,10 @@ struct state {
 	struct state_arrival arr;  /* of the next loaded record */
 };
 
+/* The store's connection, for the store's modules that prepare their
+ * own statements on it (state_work.c, state_uom.c, ...). Not public: no
+ * code outside pipeline/store/ writes SQL. */
+struct db *state_db(struct state *s);
 /* The prepared, reset statement id (prepared on first use). */
 struct db_stmt *state_stmt(struct state *s, enum stmt_id id,
 			   struct err *err);

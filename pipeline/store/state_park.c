@@ -7,6 +7,7 @@
  */
 #include "state_park.h"
 #include "db.h"
+#include "state_int.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -11,7 +11,10 @@
 #   then the run works once it is back); the server killed in the middle
 #   of a run (75, resume finishes it); crash points with resume (binaries
 #   with test hooks, a sample of them); a version 1 SQLite store (refused
-#   with 78, upgraded by `db migrate`, then runs).
+#   with 78, upgraded by `db migrate`, then runs); a version 2 store on
+#   SQLite and on PostgreSQL whose units' typed columns (version 6) are
+#   filled by `db migrate` from their detail text exactly as the stages
+#   fill them, then runs.
 # If the server cannot start, the tests are reported skipped with the
 # reason, never passed.
 # usage: tests/e2e/postgres.sh BINARY  prints "N passed, N failed, N skipped"
@@ -110,12 +113,13 @@ psql_q() { # psql_q URL SQL: one value, as the test role
 	PGPASSWORD=$SP_TEST_PG_PASSWORD "$PG_BIN/psql" -X -q -At "$1" -c "$2"
 }
 
-# ---- the db.h unit tests on the real server --------------------------------
+# ---- the db.h and schema unit tests on the real server ---------------------------
 UNIT=$(dirname "$BIN")/unit
 if [ -x "$UNIT" ]; then
-	check "db.h unit tests on PostgreSQL" env STOCKPIPE_TEST_PG_URL="$PG_URL" \
+	check "db.h and schema 6 unit tests on PostgreSQL" env STOCKPIPE_TEST_PG_URL="$PG_URL" \
 		"$UNIT" db_pg_values_and_changes db_pg_byte_order \
-		db_pg_streaming db_pg_errors_and_tx db_pg_open_errors
+		db_pg_streaming db_pg_errors_and_tx db_pg_open_errors \
+		schema_v6_fills_typed_unit_columns_pg
 else
 	skip "db.h unit tests on PostgreSQL: no $UNIT"
 fi
@@ -129,13 +133,13 @@ has "db status names the backend" "^backend: *postgresql"
 has "db status: an empty store" "^schema: *none"
 has "db status shows the URL without password" "^where: *$URL_A\$"
 check "db migrate on an empty database" sp "$A" db migrate
-has "db migrate: schema 0 -> 5" "^schema 0 -> 5\$"
+has "db migrate: schema 0 -> 6" "^schema 0 -> 6\$"
 check "db migrate again" sp "$A" db migrate
-has "db migrate again: up to date" "^schema 5, up to date\$"
+has "db migrate again: up to date" "^schema 6, up to date\$"
 check "db status after migrate" sp "$A" db status
-has "db status: schema 5 of 5" "^schema: *5\$"
+has "db status: schema 6 of 6" "^schema: *6\$"
 v=$(psql_q "$URL_A" "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version")
-[ "$v" = "1,2,3,4,5" ] && pass "schema_version holds 1 to 5" || fail "schema_version: '$v'"
+[ "$v" = "1,2,3,4,5,6" ] && pass "schema_version holds 1 to 6" || fail "schema_version: '$v'"
 c=$(psql_q "$URL_A" "SELECT collation_name FROM information_schema.columns WHERE table_name = 'positions' AND column_name = 'sku'")
 [ "$c" = C ] && pass "text columns are COLLATE \"C\"" || fail "positions.sku collation '$c'"
 
@@ -348,12 +352,110 @@ else
 		fail "crash points: $bad problems in $tried of $total"
 fi
 
+# ---- older stores --------------------------------------------------------------
+# What version 6 added: the typed unit columns.
+V6_DROP="ALTER TABLE units DROP COLUMN listed;
+	ALTER TABLE units DROP COLUMN file_size;
+	ALTER TABLE units DROP COLUMN file_mtime;
+	ALTER TABLE units DROP COLUMN posted;
+	ALTER TABLE units DROP COLUMN list_standin;
+	ALTER TABLE units DROP COLUMN accept_rejects;
+	ALTER TABLE units DROP COLUMN released_by;
+	ALTER TABLE units DROP COLUMN release_note;
+	ALTER TABLE units DROP COLUMN ic_conflicts;
+	ALTER TABLE units DROP COLUMN rejects_path;
+	ALTER TABLE units DROP COLUMN control_no;
+	ALTER TABLE units DROP COLUMN outcome;"
+# A store of this version taken back to version 2 (SQLite and PostgreSQL
+# say it alike): versions 3 to 6 undone, as the stockpipe of version 2
+# left it.
+V2_SQL="DROP INDEX units_parked;
+	ALTER TABLE units DROP COLUMN err_class;
+	ALTER TABLE units DROP COLUMN retried_in;
+	ALTER TABLE units DROP COLUMN retry_requested;
+	ALTER TABLE units DROP COLUMN arr_file;
+	ALTER TABLE units DROP COLUMN held;
+	ALTER TABLE units DROP COLUMN converted;
+	ALTER TABLE stock_events DROP COLUMN arr_file;
+	ALTER TABLE stock_events DROP COLUMN arr_member;
+	ALTER TABLE stock_events DROP COLUMN arr_line;
+	ALTER TABLE items DROP COLUMN arr_file;
+	ALTER TABLE items DROP COLUMN arr_member;
+	ALTER TABLE items DROP COLUMN arr_line;
+	ALTER TABLE locations DROP COLUMN arr_file;
+	ALTER TABLE locations DROP COLUMN arr_member;
+	ALTER TABLE locations DROP COLUMN arr_line;
+	ALTER TABLE prices DROP COLUMN arr_file;
+	ALTER TABLE prices DROP COLUMN arr_member;
+	ALTER TABLE prices DROP COLUMN arr_line;
+	ALTER TABLE positions DROP COLUMN snap_arr_file;
+	ALTER TABLE positions DROP COLUMN snap_arr_member;
+	ALTER TABLE positions DROP COLUMN snap_arr_line;
+	DROP TABLE doc_interchanges; DROP TABLE loaded_interchanges;
+	DELETE FROM counters WHERE name = 'arrival:fetch';
+	DROP TABLE item_units; DROP TABLE stock_event_units;
+	$V6_DROP
+	DELETE FROM schema_version WHERE version > 2;
+	UPDATE meta SET value = '2' WHERE key = 'schema';"
+# Every unit's typed columns, one line each.
+TYPED="SELECT id, stage, listed, file_size, file_mtime, posted, list_standin,
+	accept_rejects, coalesce(released_by, ''), coalesce(release_note, ''),
+	ic_conflicts, coalesce(rejects_path, ''), control_no, outcome
+	FROM units ORDER BY id"
+# What run 1 gives them, so that the comparison means something: listed
+# and posted fetch units, map units with a reject file, delivered files.
+TYPED_SUM="SELECT sum(listed), sum(posted), count(rejects_path),
+	sum(CASE WHEN outcome = 2 THEN 1 ELSE 0 END) FROM units"
+
+# v2_store WHAT DIR QUERY: run 1 on DIR's store, its typed columns kept,
+# the store taken back to version 2 (QUERY SQL runs SQL on it), refused,
+# migrated 2 -> 6 with the same typed columns, then runs as a new store.
+v2_store() {
+	_w=$1 _d=$2 _q=$3
+	expect_exit_d 1 "$_w v2 store: first run" sp "$_d" run
+	$_q "$TYPED" >"$T_TMP/typed.$_w.before" 2>&1
+	s=$($_q "$TYPED_SUM" 2>&1 | tr '\n' ' ')
+	case $s in
+	0\|* | *\|0\|* | *\|0" ") fail "$_w: run 1 left a typed column unused: '$s'" ;;
+	*) pass "$_w: run 1 fills the typed columns (listed|posted|reject files|delivered: $s)" ;;
+	esac
+	if ! $_q "$V2_SQL" >"$T_TMP/v2.$_w.err" 2>&1; then
+		fail "$_w: could not make a version 2 store: $(head -n 2 "$T_TMP/v2.$_w.err")"
+		return
+	fi
+	pass "$_w: made a version 2 store"
+	expect_exit_d 78 "$_w v2 store: run refused with 78" sp "$_d" run
+	has "$_w v2 store: run 'stockpipe db migrate'" "has schema 2; run 'stockpipe db migrate'"
+	check "$_w v2 store: db migrate" sp "$_d" db migrate
+	has "$_w v2 store: schema 2 -> 6" "^schema 2 -> 6\$"
+	$_q "$TYPED" >"$T_TMP/typed.$_w.after" 2>&1
+	if cmp -s "$T_TMP/typed.$_w.before" "$T_TMP/typed.$_w.after"; then
+		pass "$_w v2 store: every unit's typed columns from its detail as run 1 set them ($(wc -l <"$T_TMP/typed.$_w.after" | tr -d ' ') units)"
+	else
+		fail "$_w v2 store: typed columns after migrate differ"
+		diff "$T_TMP/typed.$_w.before" "$T_TMP/typed.$_w.after" | head -n 10 | sed 's/^/    /'
+	fi
+	expect_exit_d 0 "$_w v2 store after migrate: a run works" sp "$_d" run
+	cp "$SRCDIR/samples/updates/"*.csv "$_d/samples/drop/stores/"
+	t_run sp_later "$_d" run
+	same_outputs "$_w v2 store after migrate: update run as on a new store" "$S" "$_d"
+}
+W=$T_TMP/w
+setup "$W"
+lite_w() { sqlite3 "$W/state/state.db" "$1"; }
+v2_store SQLite "$W" lite_w
+URL_W=$(pg_newdb sp_w) || fail "create database sp_w"
+WP=$T_TMP/wp
+setup "$WP" "$URL_W"
+pg_w() { psql_q "$URL_W" "$1"; }
+v2_store PostgreSQL "$WP" pg_w
+
 # ---- a version 1 SQLite store --------------------------------------------------
 # A copy of the SQLite store after run 1, taken back to version 1 the way
 # the previous stockpipe made it: no schema_version, leases, worker
 # columns or seq, no failure classes (version 3), no arrival keys or
-# interchange tables (version 4), no unit tables (version 5);
-# meta.schema = 1.
+# interchange tables (version 4), no unit tables (version 5), no typed
+# unit columns (version 6); meta.schema = 1.
 V=$T_TMP/v
 setup "$V"
 expect_exit_d 1 "v1 store: first run" sp "$V" run
@@ -389,6 +491,7 @@ if sqlite3 "$V/state/state.db" "
 	DROP TABLE doc_interchanges; DROP TABLE loaded_interchanges;
 	DELETE FROM counters WHERE name = 'arrival:fetch';
 	DROP TABLE item_units; DROP TABLE stock_event_units;
+	$V6_DROP
 	UPDATE meta SET value = '1' WHERE key = 'schema';" 2>"$T_TMP/v1.err"; then
 	pass "made a version 1 store with sqlite3"
 	expect_exit_d 78 "v1 store: run refused with 78" sp "$V" run
@@ -396,9 +499,9 @@ if sqlite3 "$V/state/state.db" "
 	check "v1 store: db status" sp "$V" db status
 	has "v1 store: db status says schema 1" "^schema: *1\$"
 	check "v1 store: db migrate" sp "$V" db migrate
-	has "v1 store: schema 1 -> 5" "^schema 1 -> 5\$"
+	has "v1 store: schema 1 -> 6" "^schema 1 -> 6\$"
 	q=$(sqlite3 "$V/state/state.db" "SELECT count(*) FROM deliveries WHERE seq IS NULL OR seq != rowid; SELECT group_concat(version) FROM schema_version; SELECT value FROM meta; PRAGMA integrity_check" 2>&1 | tr '\n' ' ')
-	[ "$q" = "0 1,2,3,4,5 5 ok " ] && pass "v1 store: seq from rowid, versions 1 to 5 recorded, integrity ok" ||
+	[ "$q" = "0 1,2,3,4,5,6 6 ok " ] && pass "v1 store: seq from rowid, versions 1 to 6 recorded, integrity ok" ||
 		fail "v1 store after migrate: '$q'"
 	expect_exit_d 0 "v1 store after migrate: a run works" sp "$V" run
 	cp "$SRCDIR/samples/updates/"*.csv "$V/samples/drop/stores/"
