@@ -353,9 +353,6 @@ static int render_unit(void *ud, struct state_unit *u)
 		u->outcome = UO_NONE;
 		str_copy(u->rejects_path, sizeof(u->rejects_path),
 			 rs.rejects ? rpath : "");
-		u->outcome = UO_NONE;
-		str_copy(u->rejects_path, sizeof(u->rejects_path),
-			 rs.rejects ? rpath : "");
 		run_notef(u->detail, sizeof(u->detail),
 		      "unchanged: same as delivered '%s'%s%s", rc.prev,
 		      rs.rejects ? "; rejects: " : "",
@@ -368,9 +365,6 @@ static int render_unit(void *ud, struct state_unit *u)
 	}
 	str_copy(u->output_path, sizeof(u->output_path), path);
 	str_copy(u->output_sha, sizeof(u->output_sha), sha);
-	u->outcome = UO_NONE;
-	str_copy(u->rejects_path, sizeof(u->rejects_path),
-		 rs.rejects ? rpath : "");
 	u->outcome = UO_NONE;
 	str_copy(u->rejects_path, sizeof(u->rejects_path),
 		 rs.rejects ? rpath : "");
