@@ -61,8 +61,10 @@ mkdir -p "$W"
 [ "${BENCH_KEEP:-0}" = 1 ] || trap 'rm -rf "$W"' EXIT
 LIBS=$(pkg-config --libs libarchive libxml-2.0 libssh2 sqlite3 libpq yaml-0.1 \
 	libcrypto 2>/dev/null)
-objs=$(find "$SRC/build/lib" "$SRC/build/transforms" "$SRC/build/connectors" \
-	"$SRC/build/pipeline" -name '*.o' 2>/dev/null | grep -v '/main\.o$' | sort)
+# The objects of today's sources only (a stale .o of a moved file would
+# clash with its new home).
+objs=$(cd "$SRC" && find lib transforms connectors pipeline -name '*.c' \
+	! -name main.c | sort | sed "s|^\(.*\)\.c\$|$SRC/build/\1.o|")
 CCW="cc -std=c11 -Wall -Wextra -Wshadow -Wformat=2 -Wvla -O2 -D_GNU_SOURCE -I$SRC"
 $CCW -o "$W/gen" "$SRC/tests/bench/gen_bench.c" || exit 70
 $CCW -o "$W/ref" "$SRC/tests/bench/bench_ref.c" -lsqlite3 || exit 70

@@ -72,8 +72,10 @@ K=$SSHD_DIR
 BASE="sftp://$SSHD_USER@127.0.0.1:$SSHD_PORT"
 
 # The connector harness, built against the objects of the plain build.
-objs=$(find "$SRC/build/lib" "$SRC/build/transforms" "$SRC/build/connectors" \
-	"$SRC/build/pipeline" -name '*.o' 2>/dev/null | grep -v '/main\.o$' | sort)
+# The objects of today's sources only (a stale .o of a moved file would
+# clash with its new home).
+objs=$(cd "$SRC" && find lib transforms connectors pipeline -name '*.c' \
+	! -name main.c | sort | sed "s|^\(.*\)\.c\$|$SRC/build/\1.o|")
 HARN=
 if [ -n "$objs" ]; then
 	# shellcheck disable=SC2086 # word lists by design
