@@ -156,10 +156,98 @@ static int try_patterns(const struct cli_global *g, const struct mapping *m,
 	return 0;
 }
 
+/* The options of map try; the times are canonical UTC text, "" when
+ * not given. */
+struct try_opts {
+	const char *mpath, *input, *source, *pattern, *fname;
+	char mtime[DT_ISO_LEN], fetched[DT_ISO_LEN], started[DT_ISO_LEN];
+};
+
+/* The clock map try shows as "now": STOCKPIPE_NOW when tests pin it. */
+static void try_now(char *now)
+{
+	const char *e = getenv("STOCKPIPE_NOW");
+	int64_t tn;
+
+	/* Tests pin the clock as for runs (run.c). */
+	if (!e || !*e || dt_parse_iso(e, strlen(e), &tn) < 0)
+		tn = (int64_t)time(NULL);
+	dt_format_iso(tn, now);
+}
+
+/* Reads map try's options into o; 0, or EXIT_USAGE when one is unknown,
+ * lacks its value or is not a time where a time is due. */
+static int try_opts_parse(int argc, char **argv, struct try_opts *o)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *opt = argv[i];
+
+		if (i + 1 >= argc) {
+			fprintf(stderr, "stockpipe map try: unexpected '%s'\n%s",
+				opt, map_usage);
+			return EXIT_USAGE;
+		}
+		if (!strcmp(opt, "--mapping"))
+			o->mpath = argv[++i];
+		else if (!strcmp(opt, "--input"))
+			o->input = argv[++i];
+		else if (!strcmp(opt, "--source"))
+			o->source = argv[++i];
+		else if (!strcmp(opt, "--pattern"))
+			o->pattern = argv[++i];
+		else if (!strcmp(opt, "--file-name"))
+			o->fname = argv[++i];
+		else if ((!strcmp(opt, "--mtime") &&
+			  iso_opt(opt, argv[++i], o->mtime) < 0) ||
+			 (!strcmp(opt, "--fetched-at") &&
+			  iso_opt(opt, argv[++i], o->fetched) < 0) ||
+			 (!strcmp(opt, "--run-started") &&
+			  iso_opt(opt, argv[++i], o->started) < 0))
+			return EXIT_USAGE;
+		else if (strcmp(opt, "--mtime") && strcmp(opt, "--fetched-at") &&
+			 strcmp(opt, "--run-started")) {
+			fprintf(stderr, "stockpipe map try: unexpected '%s'\n%s",
+				opt, map_usage);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+/* Takes the captures of the first pattern fname matches, as the
+ * pipeline's listing takes a file for the first that matches; 0, or an
+ * exit code when a pattern fails or none matches. */
+static int try_match_name(const char *const *pats, size_t npats,
+			  const char *fname, struct filepat_caps *caps,
+			  struct err *err)
+{
+	size_t k;
+
+	for (k = 0; k < npats; k++) {
+		int r = filepat_match(pats[k], fname, caps, err);
+
+		if (r < 0) {
+			print_err("stockpipe map try: ", err);
+			return EXIT_REJECTS;
+		}
+		if (r)
+			break;
+	}
+	if (npats && k == npats) {
+		fprintf(stderr, "stockpipe map try: file name '%s' does not match the file pattern%s '%s'%s (give the name with --file-name)\n",
+			fname, npats > 1 ? "s" : "", pats[0],
+			npats > 1 ? ", ..." : "");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 static int map_try(int argc, char **argv, const struct cli_global *g)
 {
-	const char *mpath = NULL, *input = NULL, *source = "", *pattern = NULL;
-	const char *fname = NULL, *const *pats = NULL;
+	struct try_opts o = {NULL, NULL, "", NULL, NULL, "", "", ""};
+	const char *const *pats = NULL;
 	struct mapping *m = NULL;
 	struct config *cfg = NULL;
 	struct err err = ERR_INIT;
@@ -169,72 +257,33 @@ static int map_try(int argc, char **argv, const struct cli_global *g)
 	struct mapping_facts facts;
 	struct filepat_caps caps;
 	struct mapping_stats st;
-	char mtime[DT_ISO_LEN] = "", fetched[DT_ISO_LEN] = "",
-	     started[DT_ISO_LEN] = "", now[DT_ISO_LEN];
+	char now[DT_ISO_LEN];
 	size_t npats = 0, k;
 	struct stat sb;
-	int i, rc;
+	int rc;
 
-	{
-		const char *e = getenv("STOCKPIPE_NOW");
-		int64_t tn;
-
-		/* Tests pin the clock as for runs (run.c). */
-		if (!e || !*e || dt_parse_iso(e, strlen(e), &tn) < 0)
-			tn = (int64_t)time(NULL);
-		dt_format_iso(tn, now);
-	}
-	for (i = 1; i < argc; i++) {
-		const char *o = argv[i];
-
-		if (i + 1 >= argc) {
-			fprintf(stderr, "stockpipe map try: unexpected '%s'\n%s",
-				o, map_usage);
-			return EXIT_USAGE;
-		}
-		if (!strcmp(o, "--mapping"))
-			mpath = argv[++i];
-		else if (!strcmp(o, "--input"))
-			input = argv[++i];
-		else if (!strcmp(o, "--source"))
-			source = argv[++i];
-		else if (!strcmp(o, "--pattern"))
-			pattern = argv[++i];
-		else if (!strcmp(o, "--file-name"))
-			fname = argv[++i];
-		else if ((!strcmp(o, "--mtime") &&
-			  iso_opt(o, argv[++i], mtime) < 0) ||
-			 (!strcmp(o, "--fetched-at") &&
-			  iso_opt(o, argv[++i], fetched) < 0) ||
-			 (!strcmp(o, "--run-started") &&
-			  iso_opt(o, argv[++i], started) < 0))
-			return EXIT_USAGE;
-		else if (strcmp(o, "--mtime") && strcmp(o, "--fetched-at") &&
-			 strcmp(o, "--run-started")) {
-			fprintf(stderr, "stockpipe map try: unexpected '%s'\n%s",
-				o, map_usage);
-			return EXIT_USAGE;
-		}
-	}
-	if (!mpath || !input) {
+	try_now(now);
+	if ((rc = try_opts_parse(argc, argv, &o)))
+		return rc;
+	if (!o.mpath || !o.input) {
 		fprintf(stderr, "stockpipe map try: --mapping and --input are required\n%s",
 			map_usage);
 		return EXIT_USAGE;
 	}
-	if (mapping_load(mpath, &m, &err)) {
+	if (mapping_load(o.mpath, &m, &err)) {
 		print_err("", &err);
 		return err_exit_code(&err);
 	}
-	if (!fname)
-		fname = base_name(input);
-	if (!mtime[0] && stat(input, &sb) == 0)
-		dt_format_iso((int64_t)sb.st_mtime, mtime);
-	if (!fetched[0])
-		memcpy(fetched, now, sizeof(now));
-	if (!started[0])
-		memcpy(started, now, sizeof(now));
+	if (!o.fname)
+		o.fname = base_name(o.input);
+	if (!o.mtime[0] && stat(o.input, &sb) == 0)
+		dt_format_iso((int64_t)sb.st_mtime, o.mtime);
+	if (!o.fetched[0])
+		memcpy(o.fetched, now, sizeof(now));
+	if (!o.started[0])
+		memcpy(o.started, now, sizeof(now));
 	memset(&caps, 0, sizeof(caps));
-	rc = try_patterns(g, m, source, &pattern, &cfg, &pats, &npats);
+	rc = try_patterns(g, m, o.source, &o.pattern, &cfg, &pats, &npats);
 	if (rc)
 		goto out;
 	if (mapping_check_patterns(m, pats, npats,
@@ -244,44 +293,27 @@ static int map_try(int argc, char **argv, const struct cli_global *g)
 		rc = err_exit_code(&err);
 		goto out;
 	}
-	/* The first pattern the name matches gives the captures, as the
-	 * pipeline's listing takes a file for the first that matches. */
-	for (k = 0; k < npats; k++) {
-		int r = filepat_match(pats[k], fname, &caps, &err);
-
-		if (r < 0) {
-			print_err("stockpipe map try: ", &err);
-			rc = EXIT_REJECTS;
-			goto out;
-		}
-		if (r)
-			break;
-	}
-	if (npats && k == npats) {
-		fprintf(stderr, "stockpipe map try: file name '%s' does not match the file pattern%s '%s'%s (give the name with --file-name)\n",
-			fname, npats > 1 ? "s" : "", pats[0],
-			npats > 1 ? ", ..." : "");
-		rc = EXIT_USAGE;
+	if ((rc = try_match_name(pats, npats, o.fname, &caps, &err)))
 		goto out;
-	}
 	memset(&facts, 0, sizeof(facts));
-	facts.file_name = fname;
-	facts.mtime = mtime[0] ? mtime : NULL;
-	facts.fetched_at = fetched;
-	facts.run_started = started;
+	facts.file_name = o.fname;
+	facts.mtime = o.mtime[0] ? o.mtime : NULL;
+	facts.fetched_at = o.fetched;
+	facts.run_started = o.started;
 	facts.caps = &caps;
 	if (mapping_reads_facts(m)) {
 		fprintf(stderr, "facts: $file.name=%s $file.mtime=%s $file.fetched_at=%s $run.started_at=%s",
-			fname, mtime[0] ? mtime : "(unknown)", fetched, started);
+			o.fname, o.mtime[0] ? o.mtime : "(unknown)", o.fetched,
+			o.started);
 		for (k = 0; k < caps.n; k++)
 			fprintf(stderr, " $file.%s=%s", caps.name[k],
 				caps.value[k]);
 		fputc('\n', stderr);
 	}
 	memset(&doc, 0, sizeof(doc));
-	doc.source = source;
-	doc.name = base_name(input);
-	doc.path = input;
+	doc.source = o.source;
+	doc.name = base_name(o.input);
+	doc.path = o.input;
 	doc.facts = &facts;
 	rc = mapping_run(m, &doc, &sink, &st, &err);
 	fflush(stdout);

@@ -50,36 +50,115 @@ static int print_dep(void *ud, const char *path, const char *sha)
 	return 0;
 }
 
-int cmd_show(int argc, char **argv, const struct cli_global *g)
+/* Prints show's help. */
+static void show_help(void)
+{
+	printf("usage: stockpipe [-c CONFIG] show RUN_ID [--json | --html "
+	       "[--output FILE]]\n"
+	       "\n"
+	       "Prints a run's summary, every unit with its state, "
+	       "attempts, records and\n"
+	       "errors, and the SHA-256 of each mapping the run used. "
+	       "--json prints the\n"
+	       "saved JSON report instead. --html writes one "
+	       "self-contained HTML page\n"
+	       "(stage timeline, counts per source and target, rejects "
+	       "with file:line:col\n"
+	       "and reason, quarantined units, deliveries, the stock "
+	       "sent to each target)\n"
+	       "to STATE_DIR/reports/run-ID.html, or to FILE, and "
+	       "prints its path.\n");
+}
+
+/* Writes the run's HTML page to html_out (by default
+ * STATE_DIR/reports/run-ID.html) and prints its path; 0 or -1. */
+static int show_html(struct state *st, const struct config *cfg,
+		     const struct state_run *run, long long id,
+		     const char *html_out, struct err *err)
+{
+	struct buf b = BUF_INIT(64 << 20);
+	char path[4200];
+
+	if (!html_out) {
+		snprintf(path, sizeof(path), "%s/reports/run-%lld.html",
+			 cfg->state_dir, id);
+		html_out = path;
+	}
+	if (report_html(st, cfg, run, &b, err) < 0 ||
+	    io_write_file(html_out, b.ptr, b.len, NULL, err) < 0) {
+		buf_release(&b);
+		return -1;
+	}
+	buf_release(&b);
+	printf("%s\n", html_out);
+	return 0;
+}
+
+/* Copies the run's saved JSON report to stdout; 0 or -1. */
+static int show_json(const struct config *cfg, long long id,
+		     struct err *err)
+{
+	char path[4200], chunk[1200];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/reports/run-%lld.json",
+		 cfg->state_dir, id);
+	if (!(f = fopen(path, "rb")))
+		return err_sys(err, "cannot open '%s'", path);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (fwrite(chunk, 1, n, stdout) != n)
+			break;
+	fclose(f);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return err_sys(err, "cannot write the report to stdout");
+	return 0;
+}
+
+/* Prints the run's summary, its units stage by stage and the mappings
+ * it used; 0 or -1. */
+static int show_text(struct state *st, const struct state_run *run,
+		     long long id, struct err *err)
 {
 	static const char *const stages[] = {"fetch",  "unpack", "map",
 					     "load",   "render", "deliver"};
+	struct report rep;
+	int i;
+
+	if (report_build(st, id, &rep, err) < 0)
+		return -1;
+	rep.exit_code = run->exit_code;
+	snprintf(rep.status, sizeof(rep.status), "%s", run->status);
+	printf("started %s, finished %s\n", run->started_at,
+	       run->finished_at[0] ? run->finished_at : "-");
+	report_print(&rep, stdout);
+	report_release(&rep);
+	printf("\nunits:\n  %-7s %-14s %-9s %3s %8s %8s %7s  %s\n", "stage",
+	       "scope", "state", "try", "in", "out", "rejects", "unit");
+	for (i = 0; i < 6; i++)
+		if (state_units_each(st, id, stages[i], NULL,
+				     print_unit,
+				     NULL, err) < 0)
+			return -1;
+	printf("\nmappings used (sha256):\n");
+	if (state_run_deps_each(st, id, print_dep, NULL, err) < 0)
+		return -1;
+	return 0;
+}
+
+int cmd_show(int argc, char **argv, const struct cli_global *g)
+{
 	struct config *cfg = NULL;
 	struct state *st = NULL;
 	struct err err = ERR_INIT;
 	struct state_run run;
-	struct report rep;
 	long long id = 0;
-	int json = 0, html = 0, rc = EXIT_DONE, i;
+	int json = 0, html = 0, rc = EXIT_DONE, i, shown;
 	const char *html_out = NULL;
 	char msg[1200], *end;
 
 	if (cli_wants_help(argc, argv)) {
-		printf("usage: stockpipe [-c CONFIG] show RUN_ID [--json | --html "
-		       "[--output FILE]]\n"
-		       "\n"
-		       "Prints a run's summary, every unit with its state, "
-		       "attempts, records and\n"
-		       "errors, and the SHA-256 of each mapping the run used. "
-		       "--json prints the\n"
-		       "saved JSON report instead. --html writes one "
-		       "self-contained HTML page\n"
-		       "(stage timeline, counts per source and target, rejects "
-		       "with file:line:col\n"
-		       "and reason, quarantined units, deliveries, the stock "
-		       "sent to each target)\n"
-		       "to STATE_DIR/reports/run-ID.html, or to FILE, and "
-		       "prints its path.\n");
+		show_help();
 		return EXIT_DONE;
 	}
 	for (i = 1; i < argc; i++) {
@@ -114,62 +193,14 @@ int cmd_show(int argc, char **argv, const struct cli_global *g)
 			  cfg->state_db_password_env, &st, &err) < 0 ||
 	    state_run_get(st, id, &run, &err) < 0)
 		goto fail;
-	if (html) {
-		struct buf b = BUF_INIT(64 << 20);
-		char path[4200];
-
-		if (!html_out) {
-			snprintf(path, sizeof(path), "%s/reports/run-%lld.html",
-				 cfg->state_dir, id);
-			html_out = path;
-		}
-		if (report_html(st, cfg, &run, &b, &err) < 0 ||
-		    io_write_file(html_out, b.ptr, b.len, NULL, &err) < 0) {
-			buf_release(&b);
-			goto fail;
-		}
-		buf_release(&b);
-		printf("%s\n", html_out);
-		goto out;
-	}
-	if (json) {
-		char path[4200];
-		FILE *f;
-		size_t n;
-
-		snprintf(path, sizeof(path), "%s/reports/run-%lld.json",
-			 cfg->state_dir, id);
-		if (!(f = fopen(path, "rb"))) {
-			err_sys(&err, "cannot open '%s'", path);
-			goto fail;
-		}
-		while ((n = fread(msg, 1, sizeof(msg), f)) > 0)
-			if (fwrite(msg, 1, n, stdout) != n)
-				break;
-		fclose(f);
-		if (fflush(stdout) != 0 || ferror(stdout)) {
-			err_sys(&err, "cannot write the report to stdout");
-			goto fail;
-		}
-		goto out;
-	}
-	if (report_build(st, id, &rep, &err) < 0)
-		goto fail;
-	rep.exit_code = run.exit_code;
-	snprintf(rep.status, sizeof(rep.status), "%s", run.status);
-	printf("started %s, finished %s\n", run.started_at,
-	       run.finished_at[0] ? run.finished_at : "-");
-	report_print(&rep, stdout);
-	report_release(&rep);
-	printf("\nunits:\n  %-7s %-14s %-9s %3s %8s %8s %7s  %s\n", "stage",
-	       "scope", "state", "try", "in", "out", "rejects", "unit");
-	for (i = 0; i < 6; i++)
-		if (state_units_each(st, id, stages[i], NULL,
-				     print_unit,
-				     NULL, &err) < 0)
-			goto fail;
-	printf("\nmappings used (sha256):\n");
-	if (state_run_deps_each(st, id, print_dep, NULL, &err) < 0)
+	/* One of three views: the HTML page, the saved JSON, the text. */
+	if (html)
+		shown = show_html(st, cfg, &run, id, html_out, &err);
+	else if (json)
+		shown = show_json(cfg, id, &err);
+	else
+		shown = show_text(st, &run, id, &err);
+	if (shown < 0)
 		goto fail;
 	goto out;
 fail:

@@ -139,45 +139,11 @@ static int on_render(void *ud, struct state_unit *u)
 	return 0;
 }
 
-int metrics_format(struct state *st, const struct config *cfg,
-		   const struct report *rep, struct buf *b, struct err *err)
+/* Writes the last run's own lines: id, exit code, success, times and
+ * failed units. */
+static void metrics_run_lines(struct buf *b, const struct report *rep,
+			      int64_t last_ok)
 {
-	struct src_sum *sums;
-	struct sum_ctx sc;
-	struct deliv_ctx dc;
-	struct rej_ctx rj;
-	int64_t last_ok, neg, oldest, parked[5];
-	int found, i, rc = -1;
-	size_t t;
-
-	sums = calloc(cfg->nsources + 1, sizeof(*sums));
-	dc.count = calloc(cfg->ntargets + 1, sizeof(int64_t));
-	dc.last = calloc(cfg->ntargets + 1, sizeof(int64_t));
-	rj.cfg = cfg;
-	rj.rows = calloc(cfg->ntargets + 1, sizeof(int64_t));
-	if (!sums || !dc.count || !dc.last || !rj.rows) {
-		err_set(err, E_NOMEM, "out of memory");
-		goto out;
-	}
-	sc.cfg = cfg;
-	sc.sums = sums;
-	for (i = 0; i <= 3; i++) {
-		sc.stage = i;
-		if (state_units_each(st, rep->run_id, stage_names[i], NULL,
-				     on_unit, &sc, err) < 0)
-			goto out;
-	}
-	dc.cfg = cfg;
-	if (state_units_each(st, rep->run_id, "render", NULL, on_render, &rj,
-			     err) < 0 ||
-	    state_run_deliveries_each(st, rep->run_id, on_delivery, &dc,
-				      err) < 0 ||
-	    state_run_oldest_event(st, rep->run_id, &oldest, &found, err) < 0 ||
-	    state_positions_negative(st, &neg, err) < 0 ||
-	    state_run_last_done(st, &last_ok, err) < 0 ||
-	    state_park_counts(st, parked, err) < 0)
-		goto out;
-
 	head(b, "stockpipe_last_run_id", "Id of the last run.");
 	buf_addf(b, "stockpipe_last_run_id %lld\n", (long long)rep->run_id);
 	head(b, "stockpipe_last_run_exit_code",
@@ -202,7 +168,12 @@ int metrics_format(struct state *st, const struct config *cfg,
 					      "failed.");
 	buf_addf(b, "stockpipe_run_failed_units %lld\n",
 		 (long long)rep->failed);
+}
 
+/* Writes the per-source counters of the last run from sums. */
+static void metrics_source_lines(struct buf *b, const struct config *cfg,
+				 const struct src_sum *sums)
+{
 	per_source(b, cfg, sums, "stockpipe_run_files_fetched",
 		   "Files fetched by the last run, per source.",
 		   offsetof(struct src_sum, files));
@@ -240,6 +211,85 @@ int metrics_format(struct state *st, const struct config *cfg,
 	per_source(b, cfg, sums, "stockpipe_run_failed_source_units",
 		   "Failed units of the source stages, per source.",
 		   offsetof(struct src_sum, failed));
+}
+
+/* Writes the per-target lines: deliveries, rows rejected and delivery
+ * latency (only for targets delivered when an oldest event is known). */
+static void metrics_target_lines(struct buf *b, const struct config *cfg,
+				 const struct deliv_ctx *dc,
+				 const struct rej_ctx *rj, int found,
+				 int64_t oldest)
+{
+	size_t t;
+
+	head(b, "stockpipe_run_deliveries",
+	     "Files delivered by the last run, per target.");
+	for (t = 0; t < cfg->ntargets; t++) {
+		buf_adds(b, "stockpipe_run_deliveries{target=\"");
+		label(b, cfg->targets[t].name);
+		buf_addf(b, "\"} %lld\n", (long long)dc->count[t]);
+	}
+	head(b, "stockpipe_run_target_rejects",
+	     "Rows left out of the target's snapshot because its format "
+	     "cannot carry a value (on_bad_row: reject), per target.");
+	for (t = 0; t < cfg->ntargets; t++) {
+		buf_adds(b, "stockpipe_run_target_rejects{target=\"");
+		label(b, cfg->targets[t].name);
+		buf_addf(b, "\"} %lld\n", (long long)rj->rows[t]);
+	}
+	head(b, "stockpipe_delivery_latency_seconds",
+	     "Delivery time minus the as_of of the oldest stock event the "
+	     "run loaded, per target delivered in the last run.");
+	for (t = 0; t < cfg->ntargets; t++) {
+		if (!dc->count[t] || !found)
+			continue;
+		buf_adds(b, "stockpipe_delivery_latency_seconds{target=\"");
+		label(b, cfg->targets[t].name);
+		buf_addf(b, "\"} %lld\n", (long long)(dc->last[t] - oldest));
+	}
+}
+
+int metrics_format(struct state *st, const struct config *cfg,
+		   const struct report *rep, struct buf *b, struct err *err)
+{
+	struct src_sum *sums;
+	struct sum_ctx sc;
+	struct deliv_ctx dc;
+	struct rej_ctx rj;
+	int64_t last_ok, neg, oldest, parked[5];
+	int found, i, rc = -1;
+
+	sums = calloc(cfg->nsources + 1, sizeof(*sums));
+	dc.count = calloc(cfg->ntargets + 1, sizeof(int64_t));
+	dc.last = calloc(cfg->ntargets + 1, sizeof(int64_t));
+	rj.cfg = cfg;
+	rj.rows = calloc(cfg->ntargets + 1, sizeof(int64_t));
+	if (!sums || !dc.count || !dc.last || !rj.rows) {
+		err_set(err, E_NOMEM, "out of memory");
+		goto out;
+	}
+	sc.cfg = cfg;
+	sc.sums = sums;
+	for (i = 0; i <= 3; i++) {
+		sc.stage = i;
+		if (state_units_each(st, rep->run_id, stage_names[i], NULL,
+				     on_unit, &sc, err) < 0)
+			goto out;
+	}
+	dc.cfg = cfg;
+	if (state_units_each(st, rep->run_id, "render", NULL, on_render, &rj,
+			     err) < 0 ||
+	    state_run_deliveries_each(st, rep->run_id, on_delivery, &dc,
+				      err) < 0 ||
+	    state_run_oldest_event(st, rep->run_id, &oldest, &found, err) < 0 ||
+	    state_positions_negative(st, &neg, err) < 0 ||
+	    state_run_last_done(st, &last_ok, err) < 0 ||
+	    state_park_counts(st, parked, err) < 0)
+		goto out;
+
+	metrics_run_lines(b, rep, last_ok);
+
+	metrics_source_lines(b, cfg, sums);
 
 	head(b, "stockpipe_stage_duration_seconds",
 	     "Summed unit durations of each stage in the last run.");
@@ -248,31 +298,7 @@ int metrics_format(struct state *st, const struct config *cfg,
 			    "%lld.%03lld\n",
 			 stage_names[i], (long long)(rep->stage[i].ms / 1000),
 			 (long long)(rep->stage[i].ms % 1000));
-	head(b, "stockpipe_run_deliveries",
-	     "Files delivered by the last run, per target.");
-	for (t = 0; t < cfg->ntargets; t++) {
-		buf_adds(b, "stockpipe_run_deliveries{target=\"");
-		label(b, cfg->targets[t].name);
-		buf_addf(b, "\"} %lld\n", (long long)dc.count[t]);
-	}
-	head(b, "stockpipe_run_target_rejects",
-	     "Rows left out of the target's snapshot because its format "
-	     "cannot carry a value (on_bad_row: reject), per target.");
-	for (t = 0; t < cfg->ntargets; t++) {
-		buf_adds(b, "stockpipe_run_target_rejects{target=\"");
-		label(b, cfg->targets[t].name);
-		buf_addf(b, "\"} %lld\n", (long long)rj.rows[t]);
-	}
-	head(b, "stockpipe_delivery_latency_seconds",
-	     "Delivery time minus the as_of of the oldest stock event the "
-	     "run loaded, per target delivered in the last run.");
-	for (t = 0; t < cfg->ntargets; t++) {
-		if (!dc.count[t] || !found)
-			continue;
-		buf_adds(b, "stockpipe_delivery_latency_seconds{target=\"");
-		label(b, cfg->targets[t].name);
-		buf_addf(b, "\"} %lld\n", (long long)(dc.last[t] - oldest));
-	}
+	metrics_target_lines(b, cfg, &dc, &rj, found, oldest);
 	head(b, "stockpipe_parked_units",
 	     "Failed units of concluded runs not retried yet, by class "
 	     "(transient ones are retried by the next run). The current "

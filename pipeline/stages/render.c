@@ -766,6 +766,113 @@ static int append_file(struct io_atomic *a, const char *path,
 	return rc;
 }
 
+/* Writes the rows: the items, or the positions with their published
+ * picture and, for a delta, the rows gone since prev_pub; 0 or -1. */
+static int render_rows(struct rctx *c, const char *out_path,
+		       const char *prev_pub)
+{
+	const struct cfg_target *t = c->t;
+	struct err *err = c->err;
+	char pub[4300];
+
+	if (!strcmp(outbound_kind(c->ob), "item"))
+		return state_items_each(c->st, on_item, c, err) < 0 ? -1 : 0;
+	snprintf(pub, sizeof(pub), "%s.pub", out_path);
+	if (io_atomic_open(&c->pub, pub, err) < 0)
+		return -1;
+	c->pub_open = 1;
+	if (t->delta && prev_pub) {
+		if (!(c->prev = fopen(prev_pub, "rb"))) {
+			err_sys(err, "cannot open the last published "
+				     "picture '%s'",
+				prev_pub);
+			return -1;
+		}
+		if (prev_next(c) < 0)
+			return -1;
+	}
+	/* Location types are looked up only when the target
+	 * selects locations by type. */
+	if (state_positions_items_each(c->st, t->nlocation_types != 0,
+				       on_position, c, err) < 0 ||
+	    flush_row(c) < 0)
+		return -1;
+	while (t->delta && c->prev_ok)
+		if (emit_vanished(c) < 0)
+			return -1;
+	if (c->prev)
+		fclose(c->prev);
+	c->prev = NULL;
+	c->pub_open = 0;
+	if (io_atomic_commit(&c->pub, NULL, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Decides what becomes of the reject file once the rows are known:
+ * committed when rows were rejected, else an earlier one removed; 0 or -1. */
+static int render_settle_rejects(struct rctx *c, const char *reject_path)
+{
+	/* The rows are known: their rejects are final whether or not the
+	 * target needs the file. */
+	if (c->rej_open) {
+		c->rej_open = 0;
+		if (io_atomic_commit(&c->rej, NULL, c->err) < 0)
+			return -1;
+	} else if (reject_path && unlink(reject_path) < 0 &&
+		   errno != ENOENT) {
+		/* An earlier attempt's rejects must not outlive it. */
+		return err_sys(c->err, "cannot remove '%s'", reject_path);
+	}
+	return 0;
+}
+
+/* Computes the content key into key_hex from the outbound mapping's hash,
+ * the delta's base and the rows' hash bsha; 0 or -1. */
+static int render_content_key(const struct rctx *c, const char *prev_pub,
+			      const char *bsha, char *key_hex)
+{
+	struct sha256 key;
+
+	if (sha256_init(&key, c->err) < 0)
+		return -1;
+	sha256_update(&key, outbound_sha256(c->ob),
+		      strlen(outbound_sha256(c->ob)));
+	/* A delta means something only against its base: the same changed
+	 * rows against another base are another delivery. */
+	if (c->t->delta && prev_pub)
+		sha256_update(&key, prev_pub, strlen(prev_pub));
+	sha256_update(&key, bsha, strlen(bsha));
+	sha256_final(&key, key_hex);
+	return 0;
+}
+
+/* Publishes out_path as header, the body file, footer, now that the
+ * envelope is known; 0 or -1. */
+static int render_enveloped(struct rctx *c, struct outbound_env *env,
+			    const char *out_path, const char *body,
+			    char *sha_hex)
+{
+	struct io_atomic fin;
+	struct err *err = c->err;
+
+	if (io_atomic_open(&fin, out_path, err) < 0)
+		return -1;
+	buf_reset(&c->line);
+	if (outbound_header(c->ob, env, &c->line, err) < 0 ||
+	    io_atomic_write(&fin, c->line.ptr, c->line.len, err) < 0 ||
+	    append_file(&fin, body, err) < 0)
+		goto abort_fin;
+	buf_reset(&c->line);
+	if (outbound_footer(c->ob, env, &c->line, err) < 0 ||
+	    io_atomic_write(&fin, c->line.ptr, c->line.len, err) < 0)
+		goto abort_fin;
+	return io_atomic_commit(&fin, sha_hex, err);
+abort_fin:
+	io_atomic_abort(&fin);
+	return -1;
+}
+
 int render_target(struct state *st, const struct cfg_target *t,
 		  const struct outbound *ob, struct outbound_env *env,
 		  const char *out_path, const char *prev_pub,
@@ -774,8 +881,6 @@ int render_target(struct state *st, const struct cfg_target *t,
 		  struct err *err)
 {
 	struct rctx *c;
-	struct io_atomic fin;
-	struct sha256 key;
 	char body[4200], bsha[SHA256_HEX_LEN];
 	int rc = -1, skip = 0, direct = outbound_header_fixed(ob);
 	static struct rctx zero;
@@ -817,56 +922,12 @@ int render_target(struct state *st, const struct cfg_target *t,
 				     err) < 0)
 			goto out;
 	}
-	if (!strcmp(outbound_kind(ob), "item")) {
-		if (state_items_each(st, on_item, c, err) < 0)
-			goto out;
-	} else {
-		char pub[4300];
-
-		snprintf(pub, sizeof(pub), "%s.pub", out_path);
-		if (io_atomic_open(&c->pub, pub, err) < 0)
-			goto out;
-		c->pub_open = 1;
-		if (t->delta && prev_pub) {
-			if (!(c->prev = fopen(prev_pub, "rb"))) {
-				err_sys(err, "cannot open the last published "
-					     "picture '%s'",
-					prev_pub);
-				goto out;
-			}
-			if (prev_next(c) < 0)
-				goto out;
-		}
-		/* Location types are looked up only when the target
-		 * selects locations by type. */
-		if (state_positions_items_each(st, t->nlocation_types != 0,
-					       on_position, c, err) < 0 ||
-		    flush_row(c) < 0)
-			goto out;
-		while (t->delta && c->prev_ok)
-			if (emit_vanished(c) < 0)
-				goto out;
-		if (c->prev)
-			fclose(c->prev);
-		c->prev = NULL;
-		c->pub_open = 0;
-		if (io_atomic_commit(&c->pub, NULL, err) < 0)
-			goto out;
-	}
+	if (render_rows(c, out_path, prev_pub) < 0)
+		goto out;
 	if (row_flush(c) < 0)
 		goto out;
-	/* The rows are known: their rejects are final whether or not the
-	 * target needs the file. */
-	if (c->rej_open) {
-		c->rej_open = 0;
-		if (io_atomic_commit(&c->rej, NULL, err) < 0)
-			goto out;
-	} else if (reject_path && unlink(reject_path) < 0 &&
-		   errno != ENOENT) {
-		/* An earlier attempt's rejects must not outlive it. */
-		err_sys(err, "cannot remove '%s'", reject_path);
+	if (render_settle_rejects(c, reject_path) < 0)
 		goto out;
-	}
 	c->rows_sha_open = 0;
 	sha256_final(&c->rows_sha, bsha);
 	if (!direct) {
@@ -874,15 +935,8 @@ int render_target(struct state *st, const struct cfg_target *t,
 		if (io_atomic_commit(&c->out, NULL, err) < 0)
 			goto out;
 	}
-	if (sha256_init(&key, err) < 0)
+	if (render_content_key(c, prev_pub, bsha, key_hex) < 0)
 		goto out;
-	sha256_update(&key, outbound_sha256(ob), strlen(outbound_sha256(ob)));
-	/* A delta means something only against its base: the same changed
-	 * rows against another base are another delivery. */
-	if (t->delta && prev_pub)
-		sha256_update(&key, prev_pub, strlen(prev_pub));
-	sha256_update(&key, bsha, strlen(bsha));
-	sha256_final(&key, key_hex);
 	env->rows = rs->rows;
 	env->segments = c->segments;
 	if (ready && ready(ud, key_hex, env, &skip, err) < 0)
@@ -901,21 +955,7 @@ int render_target(struct state *st, const struct cfg_target *t,
 		rc = io_atomic_commit(&c->out, sha_hex, err);
 		goto out;
 	}
-	if (io_atomic_open(&fin, out_path, err) < 0)
-		goto out;
-	buf_reset(&c->line);
-	if (outbound_header(ob, env, &c->line, err) < 0 ||
-	    io_atomic_write(&fin, c->line.ptr, c->line.len, err) < 0 ||
-	    append_file(&fin, body, err) < 0)
-		goto abort_fin;
-	buf_reset(&c->line);
-	if (outbound_footer(ob, env, &c->line, err) < 0 ||
-	    io_atomic_write(&fin, c->line.ptr, c->line.len, err) < 0)
-		goto abort_fin;
-	rc = io_atomic_commit(&fin, sha_hex, err);
-	goto out;
-abort_fin:
-	io_atomic_abort(&fin);
+	rc = render_enveloped(c, env, out_path, body, sha_hex);
 out:
 	/* Whatever was not committed is taken back. */
 	if (c->out_open)

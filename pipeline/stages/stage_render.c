@@ -273,6 +273,57 @@ static int render_rejects_path(const struct run *r, const struct cfg_target *tt,
 	return 0;
 }
 
+/* Records a render whose content the target already has: nothing to
+ * deliver, the unit done with the delivered file prev named; 0 or -1. */
+static int render_unchanged(struct run *r, const struct cfg_target *t,
+			    struct state_unit *u,
+			    const struct render_stats *rs, const char *rpath,
+			    const char *key, const char *prev, struct err *e)
+{
+	/* Same content as a file the target already has: sending it
+	 * again would be a duplicate delivery. */
+	u->output_path[0] = '\0';
+	str_copy(u->output_sha, sizeof(u->output_sha), key);
+	u->outcome = UO_NONE;
+	str_copy(u->rejects_path, sizeof(u->rejects_path),
+		 rs->rejects ? rpath : "");
+	run_notef(u->detail, sizeof(u->detail),
+		  "unchanged: same as delivered '%s'%s%s", prev,
+		  rs->rejects ? "; rejects: " : "",
+		  rs->rejects ? rpath : "");
+	if (eng_unit_finish(r, u, NULL, e) < 0)
+		return -1;
+	run_say(r, "  %s: unchanged since '%s', nothing to deliver",
+		t->name, prev);
+	return 0;
+}
+
+/* Composes the unit's note: rows, the delta's base, the envelope's
+ * control number and where the rejects went. */
+static void render_detail(struct state_unit *u, const struct render_stats *rs,
+			  const struct outbound_env *env,
+			  const char *prev_pub, const char *base,
+			  const char *rpath)
+{
+	run_notef(u->detail, sizeof(u->detail), "%lld rows%s%s%s",
+		  (long long)rs->rows, prev_pub[0] ? ", delta since '" : "",
+		  prev_pub[0] ? base : "", prev_pub[0] ? "'" : "");
+	if (env->control) {
+		size_t dl = strlen(u->detail);
+
+		run_notef(u->detail + dl, sizeof(u->detail) - dl,
+			  ", control=%lld", (long long)env->control);
+	}
+	if (rs->rejects) {
+		size_t dl = strlen(u->detail);
+
+		/* "rejects: PATH" last, as map units say it: the report
+		 * points there. */
+		run_notef(u->detail + dl, sizeof(u->detail) - dl,
+			  "; rejects: %s", rpath);
+	}
+}
+
 static int render_unit(void *ud, struct state_unit *u)
 {
 	struct tgt_ctx *tc = ud;
@@ -346,21 +397,9 @@ static int render_unit(void *ud, struct state_unit *u)
 			tt.name, (long long)rs.rejects,
 			rs.rejects == 1 ? "" : "s", rs.first_reject);
 	if (!sha[0]) {
-		/* Same content as a file the target already has: sending it
-		 * again would be a duplicate delivery. */
-		u->output_path[0] = '\0';
-		str_copy(u->output_sha, sizeof(u->output_sha), key);
-		u->outcome = UO_NONE;
-		str_copy(u->rejects_path, sizeof(u->rejects_path),
-			 rs.rejects ? rpath : "");
-		run_notef(u->detail, sizeof(u->detail),
-		      "unchanged: same as delivered '%s'%s%s", rc.prev,
-		      rs.rejects ? "; rejects: " : "",
-		      rs.rejects ? rpath : "");
-		if (eng_unit_finish(r, u, NULL, &e) < 0)
+		if (render_unchanged(r, tc->t, u, &rs, rpath, key, rc.prev,
+				     &e) < 0)
 			goto fail;
-		run_say(r, "  %s: unchanged since '%s', nothing to deliver",
-		    tc->t->name, rc.prev);
 		return 0;
 	}
 	str_copy(u->output_path, sizeof(u->output_path), path);
@@ -368,23 +407,7 @@ static int render_unit(void *ud, struct state_unit *u)
 	u->outcome = UO_NONE;
 	str_copy(u->rejects_path, sizeof(u->rejects_path),
 		 rs.rejects ? rpath : "");
-	run_notef(u->detail, sizeof(u->detail), "%lld rows%s%s%s", (long long)rs.rows,
-	      prev_pub[0] ? ", delta since '" : "",
-	      prev_pub[0] ? rc.base : "", prev_pub[0] ? "'" : "");
-	if (env.control) {
-		size_t dl = strlen(u->detail);
-
-		run_notef(u->detail + dl, sizeof(u->detail) - dl, ", control=%lld",
-		      (long long)env.control);
-	}
-	if (rs.rejects) {
-		size_t dl = strlen(u->detail);
-
-		/* "rejects: PATH" last, as map units say it: the report
-		 * points there. */
-		run_notef(u->detail + dl, sizeof(u->detail) - dl, "; rejects: %s",
-		      rpath);
-	}
+	render_detail(u, &rs, &env, prev_pub, rc.base, rpath);
 	eng_unit_init(&next, r, ST_DELIVER, tc->t->name, "delivery");
 	next.parent = u->id;
 	str_copy(next.input_path, sizeof(next.input_path), path);
