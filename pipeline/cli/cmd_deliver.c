@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "pipeline/config.h"
+#include "lib/log.h"
 #include "lib/err.h"
 #include "lib/io.h"
 #include "pipeline/stages/render.h"
@@ -298,7 +299,7 @@ static int dry_run(const struct cli_global *g, const char *name)
 	goto out;
 fail:
 	err_format(&err, msg, sizeof(msg));
-	fprintf(stderr, "stockpipe deliver: %s\n", msg);
+	log_msg("error", "stockpipe deliver: %s", msg);
 	rc = err_exit_code(&err);
 out:
 	if (tmp[0]) {
@@ -328,14 +329,14 @@ int cmd_deliver(int argc, char **argv, const struct cli_global *g)
 		} else if (!strcmp(argv[i], "--dry-run")) {
 			dry = 1;
 		} else {
-			fprintf(stderr, "stockpipe deliver: unexpected '%s'\n",
+			log_msg("error", "stockpipe deliver: unexpected '%s'",
 				argv[i]);
 			return usage(stderr, EXIT_USAGE);
 		}
 	}
 	if (!target || now == dry) {
-		fprintf(stderr, "stockpipe deliver: needs --target NAME and "
-				"one of --now or --dry-run\n");
+		log_msg("error", "stockpipe deliver: needs --target NAME and "
+				"one of --now or --dry-run");
 		return usage(stderr, EXIT_USAGE);
 	}
 	if (dry)

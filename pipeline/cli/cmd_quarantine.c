@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "lib/buf.h"
 #include "cli.h"
 #include "pipeline/config.h"
@@ -198,7 +199,7 @@ int cmd_quarantine(int argc, char **argv, const struct cli_global *g)
 	verb = argv[1];
 	if (strcmp(verb, "list") && strcmp(verb, "show") &&
 	    strcmp(verb, "release")) {
-		fprintf(stderr, "stockpipe quarantine: unknown action '%s'\n",
+		log_msg("error", "stockpipe quarantine: unknown action '%s'",
 			verb);
 		return usage(stderr, EXIT_USAGE);
 	}
@@ -211,15 +212,15 @@ int cmd_quarantine(int argc, char **argv, const struct cli_global *g)
 		} else if (!id && strcmp(verb, "list")) {
 			id = strtoll(argv[i], &end, 10);
 			if (*end || id <= 0) {
-				fprintf(stderr,
+				log_msg("error",
 					"stockpipe quarantine: '%s' is not a "
-					"unit id\n",
+					"unit id",
 					argv[i]);
 				return EXIT_USAGE;
 			}
 		} else {
-			fprintf(stderr, "stockpipe quarantine: unexpected "
-					"'%s'\n",
+			log_msg("error", "stockpipe quarantine: unexpected "
+					"'%s'",
 				argv[i]);
 			return usage(stderr, EXIT_USAGE);
 		}
@@ -277,7 +278,7 @@ int cmd_quarantine(int argc, char **argv, const struct cli_global *g)
 	goto out;
 fail:
 	err_format(&err, msg, sizeof(msg));
-	fprintf(stderr, "stockpipe quarantine: %s\n", msg);
+	log_msg("error", "stockpipe quarantine: %s", msg);
 	rc = err_exit_code(&err);
 	if (rc == EXIT_DONE || rc == EXIT_REJECTS)
 		rc = EXIT_INTERNAL;
