@@ -67,7 +67,8 @@ static int dry_ready(void *ud, const char *key_hex, struct outbound_env *env,
 	struct dry_ctx *c = ud;
 	int found;
 
-	str_copy(c->key, sizeof(c->key), key_hex);
+	if (str_copy(c->key, sizeof(c->key), key_hex) < 0)
+		return err_set(err, E_INTERNAL, "content key too long");
 	c->rows = env->rows;
 	if (state_delivery_find(c->st, c->target, key_hex, c->dup_of,
 				sizeof(c->dup_of), &found, err) < 0)

@@ -152,13 +152,14 @@ static int release(struct config *cfg, struct state *st, struct state_unit *u,
 	snprintf(det, sizeof(det), "released by %s at %s%s%s%s (was: %.300s)",
 		 who(), iso, accept ? " " QUARANTINE_ACCEPT_TAG : "",
 		 note ? ": " : "", note ? note : "", u->error);
-	str_copy(u->detail, sizeof(u->detail), det);
+	/* det is already a bounded snprintf of the same size: text for people */
+	str_copy_cut(u->detail, sizeof(u->detail), det);
 	/* what the map stage reads: who released it and the note it keeps
 	 * next to the new outcome, and --accept */
 	if (str_copy(u->released_by, sizeof(u->released_by), who()) < 0)
 		return err_set(err, E_USAGE, "user name '%.40s...' too long",
 			       who());
-	str_copy(u->release_note, sizeof(u->release_note), det);
+	str_copy_cut(u->release_note, sizeof(u->release_note), det);
 	u->accept_rejects = accept;
 	u->state = US_PENDING;
 	u->error[0] = '\0';
