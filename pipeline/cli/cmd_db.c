@@ -19,7 +19,7 @@
 
 static int usage(FILE *out, int code)
 {
-	fprintf(out,
+	cli_usage(out,
 		"usage: stockpipe [-c CONFIG] db migrate\n"
 		"       stockpipe [-c CONFIG] db status\n"
 		"\n"

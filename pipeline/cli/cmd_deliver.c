@@ -28,7 +28,7 @@
 
 static int usage(FILE *out, int code)
 {
-	fprintf(out,
+	cli_usage(out,
 		"usage: stockpipe [-c CONFIG] deliver --target NAME --now\n"
 		"       stockpipe [-c CONFIG] deliver --target NAME --dry-run\n"
 		"\n"

@@ -652,7 +652,7 @@ int cmd_inspect(int argc, char **argv, const struct cli_global *g)
 
 	(void)g;
 	if (cli_wants_help(argc, argv)) {
-		fputs(inspect_usage, stdout);
+		cli_usage(stdout, "%s", inspect_usage);
 		return EXIT_DONE;
 	}
 	for (i = 1; i < argc; i++) {
@@ -663,7 +663,7 @@ int cmd_inspect(int argc, char **argv, const struct cli_global *g)
 			unsigned long v;
 
 			if (i + 1 >= argc) {
-				fputs(inspect_usage, stderr);
+				cli_usage(stderr, "%s", inspect_usage);
 				return EXIT_USAGE;
 			}
 			errno = 0;
@@ -680,7 +680,7 @@ int cmd_inspect(int argc, char **argv, const struct cli_global *g)
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			log_msg("error", "stockpipe inspect: unknown option "
 				"'%s'", argv[i]);
-			fputs(inspect_usage, stderr);
+			cli_usage(stderr, "%s", inspect_usage);
 			return EXIT_USAGE;
 		} else {
 			break;
@@ -693,7 +693,7 @@ int cmd_inspect(int argc, char **argv, const struct cli_global *g)
 		fflush(stdout);
 	}
 	if (!nfiles) {
-		fputs(inspect_usage, stderr);
+		cli_usage(stderr, "%s", inspect_usage);
 		return EXIT_USAGE;
 	}
 	return bad ? EXIT_REJECTS : EXIT_DONE;

@@ -207,7 +207,7 @@ static int map_try(int argc, char **argv, const struct cli_global *g)
 		if (i + 1 >= argc) {
 			log_msg("error", "stockpipe map try: unexpected '%s'",
 				o);
-			fputs(map_usage, stderr);
+			cli_usage(stderr, "%s", map_usage);
 			return EXIT_USAGE;
 		}
 		if (!strcmp(o, "--mapping"))
@@ -231,13 +231,13 @@ static int map_try(int argc, char **argv, const struct cli_global *g)
 			 strcmp(o, "--run-started")) {
 			log_msg("error", "stockpipe map try: unexpected '%s'",
 				o);
-			fputs(map_usage, stderr);
+			cli_usage(stderr, "%s", map_usage);
 			return EXIT_USAGE;
 		}
 	}
 	if (!mpath || !input) {
 		log_msg("error", "stockpipe map try: --mapping and --input are required");
-		fputs(map_usage, stderr);
+		cli_usage(stderr, "%s", map_usage);
 		return EXIT_USAGE;
 	}
 	if (mapping_load(mpath, &m, &err)) {
@@ -613,7 +613,7 @@ static int map_test(int argc, char **argv)
 		else if (argv[i][0] == '-') {
 			log_msg("error", "stockpipe map test: unknown option '%s'",
 				argv[i]);
-			fputs(map_usage, stderr);
+			cli_usage(stderr, "%s", map_usage);
 			return EXIT_USAGE;
 		}
 	}
@@ -654,7 +654,7 @@ static int map_check(int argc, char **argv)
 
 	if (argc < 2) {
 		log_msg("error", "stockpipe map check: which files?");
-		fputs(map_usage, stderr);
+		cli_usage(stderr, "%s", map_usage);
 		return EXIT_USAGE;
 	}
 	for (i = 1; i < argc; i++) {
@@ -677,11 +677,11 @@ int cmd_map(int argc, char **argv, const struct cli_global *g)
 
 	if (!sub || !strcmp(sub, "-h") || !strcmp(sub, "--help") ||
 	    !strcmp(sub, "help")) {
-		fputs(map_usage, sub ? stdout : stderr);
+		cli_usage(sub ? stdout : stderr, "%s", map_usage);
 		return sub ? EXIT_DONE : EXIT_USAGE;
 	}
 	if (cli_wants_help(argc - 1, argv + 1)) {
-		fputs(map_usage, stdout);
+		cli_usage(stdout, "%s", map_usage);
 		return EXIT_DONE;
 	}
 	if (!strcmp(sub, "try"))
@@ -691,6 +691,6 @@ int cmd_map(int argc, char **argv, const struct cli_global *g)
 	if (!strcmp(sub, "check"))
 		return map_check(argc - 1, argv + 1);
 	log_msg("error", "stockpipe map: unknown subcommand '%s'", sub);
-	fputs(map_usage, stderr);
+	cli_usage(stderr, "%s", map_usage);
 	return EXIT_USAGE;
 }

@@ -31,7 +31,7 @@
 
 static int usage(FILE *out, int code)
 {
-	fprintf(out,
+	cli_usage(out,
 		"usage: stockpipe [-c CONFIG] quarantine list\n"
 		"       stockpipe [-c CONFIG] quarantine show UNIT_ID\n"
 		"       stockpipe [-c CONFIG] quarantine release UNIT_ID "

@@ -18,7 +18,7 @@
 
 static int usage(FILE *out, int code)
 {
-	fprintf(out,
+	cli_usage(out,
 		"usage: stockpipe [-c CONFIG] reconcile --state STATE "
 		"--between SOURCE_A SOURCE_B\n"
 		"                  [--tolerance N] [--csv FILE]\n"

@@ -11,7 +11,7 @@
 
 static int usage(FILE *out, int code)
 {
-	fprintf(out,
+	cli_usage(out,
 		"usage: stockpipe [-c CONFIG] replay FILE --source NAME\n"
 		"\n"
 		"Processes FILE again as if source NAME had delivered it: a "

@@ -10,7 +10,7 @@
 
 static int usage(FILE *out, int code)
 {
-	fprintf(out,
+	cli_usage(out,
 		"usage: stockpipe [-c CONFIG] rerun RUN_ID --from STAGE "
 		"[--source NAME] [--target NAME]\n"
 		"\n"

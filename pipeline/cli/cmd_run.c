@@ -9,7 +9,7 @@
 
 static int usage(FILE *out, int code)
 {
-	fprintf(out,
+	cli_usage(out,
 		"usage: stockpipe [-c CONFIG] run [--source NAME] [--target NAME]\n"
 		"                                 [--until STAGE] [--targets-only]\n"
 		"\n"

@@ -14,7 +14,7 @@
 
 static int usage(FILE *out, int code)
 {
-	fprintf(out,
+	cli_usage(out,
 		"usage: stockpipe [-c CONFIG] targets [--target NAME]\n"
 		"\n"
 		"Lists each target: its schedule, when it is next due (in UTC "

@@ -11,7 +11,7 @@
 
 static int usage(FILE *out, int code)
 {
-	fprintf(out,
+	cli_usage(out,
 		"usage: stockpipe [-c CONFIG] work --run RUN_ID [--stage LIST]\n"
 		"                 [--source NAME] [--worker-id NAME] "
 		"[--lease SECONDS]\n"

@@ -42,7 +42,7 @@ static void usage(FILE *out)
 {
 	size_t i;
 
-	fprintf(out,
+	cli_usage(out,
 		"usage: stockpipe [GLOBAL OPTIONS] COMMAND [ARGS]\n"
 		"\n"
 		"Batch ETL for retail stock and master data: pulls partner\n"
@@ -51,9 +51,9 @@ static void usage(FILE *out)
 		"\n"
 		"commands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name,
+		cli_usage(out, "  %-10s %s\n", commands[i].name,
 			commands[i].summary);
-	fprintf(out,
+	cli_usage(out,
 		"\n"
 		"global options (before or after the command):\n"
 		"  -c, --config PATH      config file (default: "
