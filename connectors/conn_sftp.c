@@ -775,7 +775,13 @@ static int op_list(struct conn *c, struct entry_list *l, struct err *err)
 		e = &l->a[l->n++];
 		memset(e, 0, sizeof(*e));
 		/* conn_name_refusal() above bounds the length. */
-		str_copy(e->name, sizeof(e->name), name);
+		if (str_copy(e->name, sizeof(e->name), name) < 0) {
+			close_handle(st);
+			return err_set(err, E_INTERNAL,
+				       "file name '%.80s...' "
+				       "longer than its bound",
+				       name);
+		}
 		e->size = (at.flags & LIBSSH2_SFTP_ATTR_SIZE) ? at.filesize : 0;
 		e->mtime = (at.flags & LIBSSH2_SFTP_ATTR_ACMODTIME)
 				   ? (int64_t)at.mtime

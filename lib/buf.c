@@ -328,3 +328,15 @@ int str_copy(char *dst, size_t n, const char *src)
 	memcpy(dst, src, len + 1);
 	return 0;
 }
+
+void str_copy_cut(char *dst, size_t n, const char *src)
+{
+	size_t len = strlen(src);
+
+	if (!n)
+		return;
+	if (len >= n)
+		len = n - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}

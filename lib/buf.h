@@ -76,6 +76,11 @@ size_t str_ulong(char out[21], unsigned long v);
 /* Copies src into dst of size n. Returns 0, or -1 when src does not fit
  * (dst then holds a truncated copy): callers decide, nothing is silently
  * cut. */
-int str_copy(char *dst, size_t n, const char *src);
+int str_copy(char *dst, size_t n, const char *src)
+	__attribute__((warn_unused_result));
+/* The same for text where a cut copy is what the caller wants (a message
+ * or a report cell shown to a person, with a bounded field): the name says
+ * it truncates on purpose, so no result to check. */
+void str_copy_cut(char *dst, size_t n, const char *src);
 
 #endif

@@ -234,6 +234,12 @@ static int check_name(struct loader *l, const struct ynode *m,
 					 name);
 	if (!*name)
 		return ynode_err(l->t, m, l->err, E_CONFIG, "empty name");
+	/* A name is the scope of its units (char scope[128] in state.h):
+	 * longer, and it would be cut there. */
+	if (strlen(name) > 127)
+		return ynode_err(l->t, ynode_get(m, "name"), l->err, E_CONFIG,
+				 "name '%.40s...' is longer than 127 bytes",
+				 name);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
 #include "engine.h"
 #include "run_int.h"
 #include "config.h"
+#include "lib/buf.h"
 #include "lib/log.h"
 #include "pipeline/report/metrics.h"
 #include "pipeline/report/report.h"
@@ -101,7 +102,8 @@ static int unit_stop(struct run *r, struct state_unit *u,
 	char msg[1100];
 
 	err_format(e, msg, sizeof(msg));
-	str_copy(u->error, sizeof(u->error), msg);
+	/* error is for the operator; err_format's text is at most 1100 */
+	str_copy_cut(u->error, sizeof(u->error), msg);
 	u->state = quarantine ? US_QUARANTINED : US_FAILED;
 	u->err_class = quarantine ? EC_NONE : err_class(e);
 	u->finished_ms = eng_now_ms();
@@ -163,14 +165,28 @@ int eng_unit_finish(struct run *r, struct state_unit *u,
 	return eng_tx_end(r->st, unit_chain(r, u, next, err), err);
 }
 
+int eng_field(char *dst, size_t n, const char *src, const char *what,
+	      struct err *err)
+{
+	if (str_copy(dst, n, src) == 0)
+		return 0;
+	return err_set(err, E_TOOBIG,
+		       "%s too long (%zu bytes, at most %zu): "
+		       "'%.80s...'",
+		       what, strlen(src), n - 1, src);
+}
+
 void eng_unit_init(struct state_unit *u, const struct run *r, int stage,
 		      const char *scope, const char *ukey)
 {
 	memset(u, 0, sizeof(*u));
 	u->run_id = r->run_id;
-	str_copy(u->stage, sizeof(u->stage), run_stage_names[stage]);
-	str_copy(u->scope, sizeof(u->scope), scope);
-	str_copy(u->ukey, sizeof(u->ukey), ukey);
+	/* Cut only in theory: stage names are short, config.c keeps source
+	 * and target names under sizeof(scope), and every ukey is a file
+	 * name (<= 255), a key built in a char[512] or another unit's. */
+	str_copy_cut(u->stage, sizeof(u->stage), run_stage_names[stage]);
+	str_copy_cut(u->scope, sizeof(u->scope), scope);
+	str_copy_cut(u->ukey, sizeof(u->ukey), ukey);
 	u->state = US_PENDING;
 }
 

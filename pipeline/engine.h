@@ -72,6 +72,12 @@ int eng_tx_end(struct state *st, int rc, struct err *err);
 
 /* ---- the unit state machine --------------------------------------------- */
 
+/* Copies src into the unit field dst of size n; when it does not fit,
+ * E_TOOBIG naming what (e.g. "output path") and the limit, so a long
+ * path or key fails its unit instead of being cut silently. */
+int eng_field(char *dst, size_t n, const char *src, const char *what,
+	      struct err *err) __attribute__((warn_unused_result));
+
 /* A pending unit of stage (ST_*) for scope (source or target) and ukey. */
 void eng_unit_init(struct state_unit *u, const struct run *r, int stage,
 		   const char *scope, const char *ukey);

@@ -510,14 +510,24 @@ static int replay_prepare(struct run *r, struct err *err)
 	u.attempts = 1;
 	u.records_in = 1;
 	u.started_ms = u.finished_ms = eng_now_ms();
-	str_copy(u.input_path, sizeof(u.input_path), r->o->replay_file);
-	str_copy(u.output_path, sizeof(u.output_path), path);
-	str_copy(u.output_sha, sizeof(u.output_sha), sha);
+	if (eng_field(u.input_path, sizeof(u.input_path), r->o->replay_file,
+		      "replay file path", err) < 0)
+		return -1;
+	if (eng_field(u.output_path, sizeof(u.output_path), path, "input path",
+		      err) < 0)
+		return -1;
+	if (eng_field(u.output_sha, sizeof(u.output_sha), sha, "input sha",
+		      err) < 0)
+		return -1;
 	run_notef(u.detail, sizeof(u.detail), "replay of '%s' (%llu bytes)",
 	      r->o->replay_file, (unsigned long long)size);
 	eng_unit_init(&next, r, ST_UNPACK, src->name, key);
-	str_copy(next.input_path, sizeof(next.input_path), path);
-	str_copy(next.input_sha, sizeof(next.input_sha), sha);
+	if (eng_field(next.input_path, sizeof(next.input_path), path,
+		      "input path", err) < 0)
+		return -1;
+	if (eng_field(next.input_sha, sizeof(next.input_sha), sha, "input sha",
+		      err) < 0)
+		return -1;
 	if (eng_tx_begin(r->st, err) < 0 ||
 	    eng_tx_end(r->st, replay_units(r, &u, &next, err), err) < 0)
 		return -1;

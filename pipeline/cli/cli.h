@@ -7,6 +7,8 @@
 #ifndef STOCKPIPE_CLI_H
 #define STOCKPIPE_CLI_H
 
+#include <stdio.h>
+
 struct cli_global {
 	const char *config_path;  /* -c PATH, default "stockpipe.yaml" */
 	int config_given;         /* -c was given explicitly */
@@ -33,6 +35,12 @@ int cmd_reconcile(int argc, char **argv, const struct cli_global *g);
 int cmd_plan(int argc, char **argv, const struct cli_global *g);
 int cmd_work(int argc, char **argv, const struct cli_global *g);
 int cmd_db(int argc, char **argv, const struct cli_global *g);
+
+/* Prints a command's usage/help text on out. Text on stderr (after a
+ * usage error) goes through lib/log: verbatim in text mode, one JSON line
+ * per line with --log-format json, so stderr stays all JSON. */
+void cli_usage(FILE *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* True when argv has -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);

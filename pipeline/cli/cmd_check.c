@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "pipeline/config.h"
+#include "lib/log.h"
 #include "lib/err.h"
 
 #include "connectors/connector.h"
@@ -20,7 +21,7 @@ static void report(const struct err *e, int *nerr)
 	char msg[1200];
 
 	err_format(e, msg, sizeof(msg));
-	fprintf(stderr, "%s\n", msg);
+	log_msg("error", "%s", msg);
 	(*nerr)++;
 }
 
@@ -41,7 +42,7 @@ int cmd_check(int argc, char **argv, const struct cli_global *g)
 		return EXIT_DONE;
 	}
 	if (argc > 1) {
-		fprintf(stderr, "stockpipe check: unexpected '%s'\n", argv[1]);
+		log_msg("error", "stockpipe check: unexpected '%s'", argv[1]);
 		return EXIT_USAGE;
 	}
 	if (config_load(g->config_path, g->state_dir, &cfg, &err) < 0) {
@@ -98,7 +99,7 @@ int cmd_check(int argc, char **argv, const struct cli_global *g)
 		outbound_free(o);
 	}
 	if (nerr) {
-		fprintf(stderr, "stockpipe check: %d problem%s\n", nerr,
+		log_msg("error", "stockpipe check: %d problem%s", nerr,
 			nerr == 1 ? "" : "s");
 		config_free(cfg);
 		return EXIT_CONFIG;

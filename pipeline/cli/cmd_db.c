@@ -12,13 +12,14 @@
 #include "cli.h"
 #include "pipeline/config.h"
 #include "pipeline/store/db.h"
+#include "lib/log.h"
 #include "lib/err.h"
 #include "lib/lock.h"
 #include "pipeline/store/schema.h"
 
 static int usage(FILE *out, int code)
 {
-	fprintf(out,
+	cli_usage(out,
 		"usage: stockpipe [-c CONFIG] db migrate\n"
 		"       stockpipe [-c CONFIG] db status\n"
 		"\n"
@@ -94,7 +95,7 @@ int cmd_db(int argc, char **argv, const struct cli_global *g)
 	goto out;
 fail:
 	err_format(&err, msg, sizeof(msg));
-	fprintf(stderr, "stockpipe db: %s\n", msg);
+	log_msg("error", "stockpipe db: %s", msg);
 	rc = err_exit_code(&err);
 	if (rc == EXIT_DONE || rc == EXIT_REJECTS)
 		rc = EXIT_INTERNAL;

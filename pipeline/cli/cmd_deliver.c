@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "pipeline/config.h"
+#include "lib/log.h"
 #include "lib/err.h"
 #include "lib/io.h"
 #include "pipeline/stages/render.h"
@@ -27,7 +28,7 @@
 
 static int usage(FILE *out, int code)
 {
-	fprintf(out,
+	cli_usage(out,
 		"usage: stockpipe [-c CONFIG] deliver --target NAME --now\n"
 		"       stockpipe [-c CONFIG] deliver --target NAME --dry-run\n"
 		"\n"
@@ -66,7 +67,8 @@ static int dry_ready(void *ud, const char *key_hex, struct outbound_env *env,
 	struct dry_ctx *c = ud;
 	int found;
 
-	str_copy(c->key, sizeof(c->key), key_hex);
+	if (str_copy(c->key, sizeof(c->key), key_hex) < 0)
+		return err_set(err, E_INTERNAL, "content key too long");
 	c->rows = env->rows;
 	if (state_delivery_find(c->st, c->target, key_hex, c->dup_of,
 				sizeof(c->dup_of), &found, err) < 0)
@@ -298,7 +300,7 @@ static int dry_run(const struct cli_global *g, const char *name)
 	goto out;
 fail:
 	err_format(&err, msg, sizeof(msg));
-	fprintf(stderr, "stockpipe deliver: %s\n", msg);
+	log_msg("error", "stockpipe deliver: %s", msg);
 	rc = err_exit_code(&err);
 out:
 	if (tmp[0]) {
@@ -328,14 +330,14 @@ int cmd_deliver(int argc, char **argv, const struct cli_global *g)
 		} else if (!strcmp(argv[i], "--dry-run")) {
 			dry = 1;
 		} else {
-			fprintf(stderr, "stockpipe deliver: unexpected '%s'\n",
+			log_msg("error", "stockpipe deliver: unexpected '%s'",
 				argv[i]);
 			return usage(stderr, EXIT_USAGE);
 		}
 	}
 	if (!target || now == dry) {
-		fprintf(stderr, "stockpipe deliver: needs --target NAME and "
-				"one of --now or --dry-run\n");
+		log_msg("error", "stockpipe deliver: needs --target NAME and "
+				"one of --now or --dry-run");
 		return usage(stderr, EXIT_USAGE);
 	}
 	if (dry)

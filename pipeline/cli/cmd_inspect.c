@@ -18,6 +18,7 @@
 #include <ftw.h>
 #include <sys/stat.h>
 
+#include "lib/log.h"
 #include "lib/buf.h"
 #include "cli.h"
 #include "lib/err.h"
@@ -489,8 +490,8 @@ static int inspect_archive(struct inspect *in, enum unpack_kind kind)
 	snprintf(dir, sizeof(dir), "%s/stockpipe-inspect.XXXXXX",
 		 tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
-		fprintf(stderr, "stockpipe inspect: cannot make a temporary "
-			"folder: %s\n", strerror(errno));
+		log_msg("error", "stockpipe inspect: cannot make a temporary "
+			"folder: %s", strerror(errno));
 		return 1;
 	}
 	unpack_limits_default(&lim);
@@ -553,7 +554,7 @@ static int inspect_file(const char *path, int json, const struct edi_opts *o)
 			buf_adds(&in.out, ",\"valid\":false}\n");
 			fwrite(in.out.ptr, 1, in.out.len, stdout);
 		} else {
-			fprintf(stderr, "stockpipe inspect: cannot open '%s': %s\n",
+			log_msg("error", "stockpipe inspect: cannot open '%s': %s",
 				path, strerror(e));
 		}
 		rc = 1;
@@ -563,8 +564,8 @@ static int inspect_file(const char *path, int json, const struct edi_opts *o)
 		struct stat st;
 
 		if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
-			fprintf(stderr, "stockpipe inspect: '%s' is not a "
-				"regular file\n", path);
+			log_msg("error", "stockpipe inspect: '%s' is not a "
+				"regular file", path);
 			close(fd);
 			rc = 1;
 			goto out;
@@ -632,8 +633,8 @@ emit:
 	if (json) {
 		buf_adds(&in.out, "}\n");
 		if (in.out.err)
-			fprintf(stderr, "stockpipe inspect: report for '%s' too "
-				"large\n", path);
+			log_msg("error", "stockpipe inspect: report for '%s' too "
+				"large", path);
 		else
 			fwrite(in.out.ptr, 1, in.out.len, stdout);
 	}
@@ -651,7 +652,7 @@ int cmd_inspect(int argc, char **argv, const struct cli_global *g)
 
 	(void)g;
 	if (cli_wants_help(argc, argv)) {
-		fputs(inspect_usage, stdout);
+		cli_usage(stdout, "%s", inspect_usage);
 		return EXIT_DONE;
 	}
 	for (i = 1; i < argc; i++) {
@@ -662,14 +663,14 @@ int cmd_inspect(int argc, char **argv, const struct cli_global *g)
 			unsigned long v;
 
 			if (i + 1 >= argc) {
-				fputs(inspect_usage, stderr);
+				cli_usage(stderr, "%s", inspect_usage);
 				return EXIT_USAGE;
 			}
 			errno = 0;
 			v = strtoul(argv[++i], &end, 10);
 			if (errno || *end || v < 256 || v > (1UL << 30)) {
-				fprintf(stderr, "stockpipe inspect: "
-					"--max-segment needs 256..1073741824\n");
+				log_msg("error", "stockpipe inspect: "
+					"--max-segment needs 256..1073741824");
 				return EXIT_USAGE;
 			}
 			o.max_segment = v;
@@ -677,9 +678,9 @@ int cmd_inspect(int argc, char **argv, const struct cli_global *g)
 			i++;
 			break;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "stockpipe inspect: unknown option "
-				"'%s'\n", argv[i]);
-			fputs(inspect_usage, stderr);
+			log_msg("error", "stockpipe inspect: unknown option "
+				"'%s'", argv[i]);
+			cli_usage(stderr, "%s", inspect_usage);
 			return EXIT_USAGE;
 		} else {
 			break;
@@ -692,7 +693,7 @@ int cmd_inspect(int argc, char **argv, const struct cli_global *g)
 		fflush(stdout);
 	}
 	if (!nfiles) {
-		fputs(inspect_usage, stderr);
+		cli_usage(stderr, "%s", inspect_usage);
 		return EXIT_USAGE;
 	}
 	return bad ? EXIT_REJECTS : EXIT_DONE;

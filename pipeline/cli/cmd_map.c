@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "pipeline/config.h"
 #include "lib/err.h"
+#include "lib/log.h"
 #include "lib/io.h"
 #include "lib/ytree.h"
 #include "transforms/model/canon.h"
@@ -52,7 +53,7 @@ static void print_err(const char *prefix, const struct err *e)
 	char m[1400];
 
 	err_format(e, m, sizeof(m));
-	fprintf(stderr, "%s%s\n", prefix, m);
+	log_msg("error", "%s%s", prefix, m);
 }
 
 static const char *base_name(const char *p)
@@ -89,11 +90,11 @@ static int try_reject(void *ud, const struct mapping_reject *rj,
 	(void)err;
 	t->rejects++;
 	if (rj->col)
-		fprintf(stderr, "%s:%lu:%u: %s\n", rj->file, rj->line, rj->col,
+		log_msg("warn", "%s:%lu:%u: %s", rj->file, rj->line, rj->col,
 			rj->reason);
 	else
-		fprintf(stderr, "%s:%lu: %s\n", rj->file, rj->line, rj->reason);
-	fprintf(stderr, "    | %.*s\n", (int)(rj->raw_len > 300 ? 300 : rj->raw_len),
+		log_msg("warn", "%s:%lu: %s", rj->file, rj->line, rj->reason);
+	log_msg("warn", "    | %.*s", (int)(rj->raw_len > 300 ? 300 : rj->raw_len),
 		rj->raw ? rj->raw : "");
 	return 0;
 }
@@ -104,7 +105,7 @@ static int iso_opt(const char *opt, const char *v, char *out)
 	int64_t t;
 
 	if (dt_parse_iso(v, strlen(v), &t) < 0) {
-		fprintf(stderr, "stockpipe map try: %s '%s' is not an ISO 8601 time (2026-11-20T06:00:00Z)\n",
+		log_msg("error", "stockpipe map try: %s '%s' is not an ISO 8601 time (2026-11-20T06:00:00Z)",
 			opt, v);
 		return -1;
 	}
@@ -129,7 +130,7 @@ static int try_patterns(const struct cli_global *g, const struct mapping *m,
 	*npats = 0;
 	if (*pattern) {
 		if (filepat_check(*pattern, &err) < 0) {
-			fprintf(stderr, "stockpipe map try: --pattern '%s': %s\n",
+			log_msg("error", "stockpipe map try: --pattern '%s': %s",
 				*pattern, err.reason);
 			return EXIT_USAGE;
 		}
@@ -147,7 +148,7 @@ static int try_patterns(const struct cli_global *g, const struct mapping *m,
 	if (!(s = config_source(*cfg, source))) {
 		if (!need)
 			return 0;
-		fprintf(stderr, "stockpipe map try: no source '%s' in %s\n",
+		log_msg("error", "stockpipe map try: no source '%s' in %s",
 			source, (*cfg)->path);
 		return EXIT_USAGE;
 	}
@@ -185,8 +186,9 @@ static int try_opts_parse(int argc, char **argv, struct try_opts *o)
 		const char *opt = argv[i];
 
 		if (i + 1 >= argc) {
-			fprintf(stderr, "stockpipe map try: unexpected '%s'\n%s",
-				opt, map_usage);
+			log_msg("error", "stockpipe map try: unexpected '%s'",
+				opt);
+			cli_usage(stderr, "%s", map_usage);
 			return EXIT_USAGE;
 		}
 		if (!strcmp(opt, "--mapping"))
@@ -208,8 +210,9 @@ static int try_opts_parse(int argc, char **argv, struct try_opts *o)
 			return EXIT_USAGE;
 		else if (strcmp(opt, "--mtime") && strcmp(opt, "--fetched-at") &&
 			 strcmp(opt, "--run-started")) {
-			fprintf(stderr, "stockpipe map try: unexpected '%s'\n%s",
-				opt, map_usage);
+			log_msg("error", "stockpipe map try: unexpected '%s'",
+				opt);
+			cli_usage(stderr, "%s", map_usage);
 			return EXIT_USAGE;
 		}
 	}
@@ -236,12 +239,28 @@ static int try_match_name(const char *const *pats, size_t npats,
 			break;
 	}
 	if (npats && k == npats) {
-		fprintf(stderr, "stockpipe map try: file name '%s' does not match the file pattern%s '%s'%s (give the name with --file-name)\n",
+		log_msg("error", "stockpipe map try: file name '%s' does not match the file pattern%s '%s'%s (give the name with --file-name)",
 			fname, npats > 1 ? "s" : "", pats[0],
 			npats > 1 ? ", ..." : "");
 		return EXIT_USAGE;
 	}
 	return 0;
+}
+
+/* The facts line of `map try`, built whole so it is one log line. */
+static void log_facts(const struct mapping_facts *f,
+		      const struct filepat_caps *caps)
+{
+	struct buf b = BUF_INIT(64 << 10);
+	size_t k;
+
+	buf_addf(&b, "facts: $file.name=%s $file.mtime=%s $file.fetched_at=%s $run.started_at=%s",
+		 f->file_name, f->mtime ? f->mtime : "(unknown)",
+		 f->fetched_at, f->run_started);
+	for (k = 0; k < caps->n; k++)
+		buf_addf(&b, " $file.%s=%s", caps->name[k], caps->value[k]);
+	log_msg("info", "%s", b.ptr);
+	buf_release(&b);
 }
 
 static int map_try(int argc, char **argv, const struct cli_global *g)
@@ -258,7 +277,7 @@ static int map_try(int argc, char **argv, const struct cli_global *g)
 	struct filepat_caps caps;
 	struct mapping_stats st;
 	char now[DT_ISO_LEN];
-	size_t npats = 0, k;
+	size_t npats = 0;
 	struct stat sb;
 	int rc;
 
@@ -266,8 +285,8 @@ static int map_try(int argc, char **argv, const struct cli_global *g)
 	if ((rc = try_opts_parse(argc, argv, &o)))
 		return rc;
 	if (!o.mpath || !o.input) {
-		fprintf(stderr, "stockpipe map try: --mapping and --input are required\n%s",
-			map_usage);
+		log_msg("error", "stockpipe map try: --mapping and --input are required");
+		cli_usage(stderr, "%s", map_usage);
 		return EXIT_USAGE;
 	}
 	if (mapping_load(o.mpath, &m, &err)) {
@@ -302,13 +321,7 @@ static int map_try(int argc, char **argv, const struct cli_global *g)
 	facts.run_started = o.started;
 	facts.caps = &caps;
 	if (mapping_reads_facts(m)) {
-		fprintf(stderr, "facts: $file.name=%s $file.mtime=%s $file.fetched_at=%s $run.started_at=%s",
-			o.fname, o.mtime[0] ? o.mtime : "(unknown)", o.fetched,
-			o.started);
-		for (k = 0; k < caps.n; k++)
-			fprintf(stderr, " $file.%s=%s", caps.name[k],
-				caps.value[k]);
-		fputc('\n', stderr);
+		log_facts(&facts, &caps);
 	}
 	memset(&doc, 0, sizeof(doc));
 	doc.source = o.source;
@@ -323,8 +336,8 @@ static int map_try(int argc, char **argv, const struct cli_global *g)
 		if (rc == EXIT_DONE)
 			rc = EXIT_REJECTS;
 	} else {
-		fprintf(stderr,
-			"%s: %lu input record(s), %lu canonical record(s), %lu reject(s), %lu filtered\n",
+		log_msg("info",
+			"%s: %lu input record(s), %lu canonical record(s), %lu reject(s), %lu filtered",
 			doc.name, st.input_records, st.records_out, st.rejects,
 			st.filtered);
 		rc = t.rejects ? EXIT_REJECTS : EXIT_DONE;
@@ -629,8 +642,9 @@ static int map_test(int argc, char **argv)
 		if (!strcmp(argv[i], "--update"))
 			update = 1;
 		else if (argv[i][0] == '-') {
-			fprintf(stderr, "stockpipe map test: unknown option '%s'\n%s",
-				argv[i], map_usage);
+			log_msg("error", "stockpipe map test: unknown option '%s'",
+				argv[i]);
+			cli_usage(stderr, "%s", map_usage);
 			return EXIT_USAGE;
 		}
 	}
@@ -646,7 +660,7 @@ static int map_test(int argc, char **argv)
 		find_yaml("mappings", &l, 0);
 		qsort(l.p, l.n, sizeof(*l.p), cmp_str);
 		if (!l.n) {
-			fprintf(stderr, "stockpipe map test: no mapping with tests: under ./mappings\n");
+			log_msg("error", "stockpipe map test: no mapping with tests: under ./mappings");
 			free(l.p);
 			return EXIT_USAGE;
 		}
@@ -670,7 +684,8 @@ static int map_check(int argc, char **argv)
 	int i, rc = EXIT_DONE;
 
 	if (argc < 2) {
-		fprintf(stderr, "stockpipe map check: which files?\n%s", map_usage);
+		log_msg("error", "stockpipe map check: which files?");
+		cli_usage(stderr, "%s", map_usage);
 		return EXIT_USAGE;
 	}
 	for (i = 1; i < argc; i++) {
@@ -693,11 +708,11 @@ int cmd_map(int argc, char **argv, const struct cli_global *g)
 
 	if (!sub || !strcmp(sub, "-h") || !strcmp(sub, "--help") ||
 	    !strcmp(sub, "help")) {
-		fputs(map_usage, sub ? stdout : stderr);
+		cli_usage(sub ? stdout : stderr, "%s", map_usage);
 		return sub ? EXIT_DONE : EXIT_USAGE;
 	}
 	if (cli_wants_help(argc - 1, argv + 1)) {
-		fputs(map_usage, stdout);
+		cli_usage(stdout, "%s", map_usage);
 		return EXIT_DONE;
 	}
 	if (!strcmp(sub, "try"))
@@ -706,7 +721,7 @@ int cmd_map(int argc, char **argv, const struct cli_global *g)
 		return map_test(argc - 1, argv + 1);
 	if (!strcmp(sub, "check"))
 		return map_check(argc - 1, argv + 1);
-	fprintf(stderr, "stockpipe map: unknown subcommand '%s'\n%s", sub,
-		map_usage);
+	log_msg("error", "stockpipe map: unknown subcommand '%s'", sub);
+	cli_usage(stderr, "%s", map_usage);
 	return EXIT_USAGE;
 }

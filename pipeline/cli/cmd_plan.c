@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "lib/log.h"
 #include "lib/err.h"
 #include "pipeline/work.h"
 
@@ -24,7 +25,7 @@ int cmd_plan(int argc, char **argv, const struct cli_global *g)
 		return EXIT_DONE;
 	}
 	if (argc > 1) {
-		fprintf(stderr, "stockpipe plan: unexpected argument '%s'\n",
+		log_msg("error", "stockpipe plan: unexpected argument '%s'",
 			argv[1]);
 		return EXIT_USAGE;
 	}

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "lib/buf.h"
 #include "cli.h"
 #include "pipeline/config.h"
@@ -30,7 +31,7 @@
 
 static int usage(FILE *out, int code)
 {
-	fprintf(out,
+	cli_usage(out,
 		"usage: stockpipe [-c CONFIG] quarantine list\n"
 		"       stockpipe [-c CONFIG] quarantine show UNIT_ID\n"
 		"       stockpipe [-c CONFIG] quarantine release UNIT_ID "
@@ -151,13 +152,14 @@ static int release(struct config *cfg, struct state *st, struct state_unit *u,
 	snprintf(det, sizeof(det), "released by %s at %s%s%s%s (was: %.300s)",
 		 who(), iso, accept ? " " QUARANTINE_ACCEPT_TAG : "",
 		 note ? ": " : "", note ? note : "", u->error);
-	str_copy(u->detail, sizeof(u->detail), det);
+	/* det is already a bounded snprintf of the same size: text for people */
+	str_copy_cut(u->detail, sizeof(u->detail), det);
 	/* what the map stage reads: who released it and the note it keeps
 	 * next to the new outcome, and --accept */
 	if (str_copy(u->released_by, sizeof(u->released_by), who()) < 0)
 		return err_set(err, E_USAGE, "user name '%.40s...' too long",
 			       who());
-	str_copy(u->release_note, sizeof(u->release_note), det);
+	str_copy_cut(u->release_note, sizeof(u->release_note), det);
 	u->accept_rejects = accept;
 	u->state = US_PENDING;
 	u->error[0] = '\0';
@@ -198,7 +200,7 @@ int cmd_quarantine(int argc, char **argv, const struct cli_global *g)
 	verb = argv[1];
 	if (strcmp(verb, "list") && strcmp(verb, "show") &&
 	    strcmp(verb, "release")) {
-		fprintf(stderr, "stockpipe quarantine: unknown action '%s'\n",
+		log_msg("error", "stockpipe quarantine: unknown action '%s'",
 			verb);
 		return usage(stderr, EXIT_USAGE);
 	}
@@ -211,15 +213,15 @@ int cmd_quarantine(int argc, char **argv, const struct cli_global *g)
 		} else if (!id && strcmp(verb, "list")) {
 			id = strtoll(argv[i], &end, 10);
 			if (*end || id <= 0) {
-				fprintf(stderr,
+				log_msg("error",
 					"stockpipe quarantine: '%s' is not a "
-					"unit id\n",
+					"unit id",
 					argv[i]);
 				return EXIT_USAGE;
 			}
 		} else {
-			fprintf(stderr, "stockpipe quarantine: unexpected "
-					"'%s'\n",
+			log_msg("error", "stockpipe quarantine: unexpected "
+					"'%s'",
 				argv[i]);
 			return usage(stderr, EXIT_USAGE);
 		}
@@ -277,7 +279,7 @@ int cmd_quarantine(int argc, char **argv, const struct cli_global *g)
 	goto out;
 fail:
 	err_format(&err, msg, sizeof(msg));
-	fprintf(stderr, "stockpipe quarantine: %s\n", msg);
+	log_msg("error", "stockpipe quarantine: %s", msg);
 	rc = err_exit_code(&err);
 	if (rc == EXIT_DONE || rc == EXIT_REJECTS)
 		rc = EXIT_INTERNAL;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/log.h"
 #include "lib/buf.h"
 #include "cli.h"
 #include "pipeline/config.h"
@@ -17,7 +18,7 @@
 
 static int usage(FILE *out, int code)
 {
-	fprintf(out,
+	cli_usage(out,
 		"usage: stockpipe [-c CONFIG] reconcile --state STATE "
 		"--between SOURCE_A SOURCE_B\n"
 		"                  [--tolerance N] [--csv FILE]\n"
@@ -151,7 +152,7 @@ int cmd_reconcile(int argc, char **argv, const struct cli_global *g)
 		} else if (!strcmp(argv[i], "--csv") && i + 1 < argc) {
 			csv = argv[++i];
 		} else {
-			fprintf(stderr, "stockpipe reconcile: unexpected '%s'\n",
+			log_msg("error", "stockpipe reconcile: unexpected '%s'",
 				argv[i]);
 			return usage(stderr, EXIT_USAGE);
 		}
@@ -159,25 +160,25 @@ int cmd_reconcile(int argc, char **argv, const struct cli_global *g)
 	memset(&c, 0, sizeof(c));
 	c.err = &err;
 	if (!state_name || !a || !b) {
-		fprintf(stderr, "stockpipe reconcile: needs --state STATE and "
-				"--between SOURCE_A SOURCE_B\n");
+		log_msg("error", "stockpipe reconcile: needs --state STATE and "
+				"--between SOURCE_A SOURCE_B");
 		return usage(stderr, EXIT_USAGE);
 	}
 	if ((state = config_state_index(state_name)) < 0) {
-		fprintf(stderr, "stockpipe reconcile: '%s' is not a stock "
-				"state (%s)\n",
+		log_msg("error", "stockpipe reconcile: '%s' is not a stock "
+				"state (%s)",
 			state_name, CANON_STATES);
 		return EXIT_USAGE;
 	}
 	if (tol && (dec_parse(tol, strlen(tol), '.', 0, &c.tolerance) < 0 ||
 		    c.tolerance < 0)) {
-		fprintf(stderr, "stockpipe reconcile: --tolerance must be a "
-				"number of units >= 0\n");
+		log_msg("error", "stockpipe reconcile: --tolerance must be a "
+				"number of units >= 0");
 		return EXIT_USAGE;
 	}
 	if (!strcmp(a, b)) {
-		fprintf(stderr, "stockpipe reconcile: compare two different "
-				"sources\n");
+		log_msg("error", "stockpipe reconcile: compare two different "
+				"sources");
 		return EXIT_USAGE;
 	}
 	buf_init(&c.line, 1 << 16);
@@ -225,7 +226,7 @@ fail:
 	if (c.csv_open)
 		io_atomic_abort(&c.csv);
 	err_format(&err, msg, sizeof(msg));
-	fprintf(stderr, "stockpipe reconcile: %s\n", msg);
+	log_msg("error", "stockpipe reconcile: %s", msg);
 	rc = err_exit_code(&err);
 out:
 	buf_release(&c.line);

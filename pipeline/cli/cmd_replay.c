@@ -5,12 +5,13 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "lib/log.h"
 #include "lib/err.h"
 #include "pipeline/run.h"
 
 static int usage(FILE *out, int code)
 {
-	fprintf(out,
+	cli_usage(out,
 		"usage: stockpipe [-c CONFIG] replay FILE --source NAME\n"
 		"\n"
 		"Processes FILE again as if source NAME had delivered it: a "
@@ -47,7 +48,7 @@ int cmd_replay(int argc, char **argv, const struct cli_global *g)
 		} else if (argv[i][0] != '-' && !o.replay_file) {
 			o.replay_file = argv[i];
 		} else {
-			fprintf(stderr, "stockpipe replay: unexpected '%s'\n",
+			log_msg("error", "stockpipe replay: unexpected '%s'",
 				argv[i]);
 			return usage(stderr, EXIT_USAGE);
 		}
@@ -55,8 +56,8 @@ int cmd_replay(int argc, char **argv, const struct cli_global *g)
 	if (!o.replay_file || !o.only_source)
 		return usage(stderr, EXIT_USAGE);
 	if (stat(o.replay_file, &st) < 0 || !S_ISREG(st.st_mode)) {
-		fprintf(stderr, "stockpipe replay: '%s' is not a readable "
-				"file\n",
+		log_msg("error", "stockpipe replay: '%s' is not a readable "
+				"file",
 			o.replay_file);
 		return EXIT_USAGE;
 	}

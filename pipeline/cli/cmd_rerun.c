@@ -4,12 +4,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lib/log.h"
 #include "lib/err.h"
 #include "pipeline/run.h"
 
 static int usage(FILE *out, int code)
 {
-	fprintf(out,
+	cli_usage(out,
 		"usage: stockpipe [-c CONFIG] rerun RUN_ID --from STAGE "
 		"[--source NAME] [--target NAME]\n"
 		"\n"
@@ -52,14 +53,14 @@ int cmd_rerun(int argc, char **argv, const struct cli_global *g)
 		} else if (a[0] != '-' && !o.run_id) {
 			o.run_id = strtoll(a, &end, 10);
 			if (*end || o.run_id <= 0) {
-				fprintf(stderr,
+				log_msg("error",
 					"stockpipe rerun: '%s' is not a run "
-					"id\n",
+					"id",
 					a);
 				return EXIT_USAGE;
 			}
 		} else {
-			fprintf(stderr, "stockpipe rerun: unexpected '%s'\n",
+			log_msg("error", "stockpipe rerun: unexpected '%s'",
 				a);
 			return usage(stderr, EXIT_USAGE);
 		}
@@ -67,9 +68,9 @@ int cmd_rerun(int argc, char **argv, const struct cli_global *g)
 	if (!o.run_id || !o.from_stage)
 		return usage(stderr, EXIT_USAGE);
 	if (run_stage_index(o.from_stage) < 1) {
-		fprintf(stderr,
+		log_msg("error",
 			"stockpipe rerun: --from must be unpack, map, load, "
-			"render or deliver (a rerun never fetches again)\n");
+			"render or deliver (a rerun never fetches again)");
 		return EXIT_USAGE;
 	}
 	return run_pipeline(g, &o);

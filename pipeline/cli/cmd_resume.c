@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lib/log.h"
 #include "lib/err.h"
 #include "pipeline/run.h"
 
@@ -29,14 +30,14 @@ int cmd_resume(int argc, char **argv, const struct cli_global *g)
 	memset(&o, 0, sizeof(o));
 	o.mode = RUN_RESUME;
 	if (argc > 2) {
-		fprintf(stderr, "stockpipe resume: too many arguments\n");
+		log_msg("error", "stockpipe resume: too many arguments");
 		return EXIT_USAGE;
 	}
 	if (argc == 2) {
 		o.run_id = strtoll(argv[1], &end, 10);
 		if (*end || o.run_id <= 0) {
-			fprintf(stderr,
-				"stockpipe resume: '%s' is not a run id\n",
+			log_msg("error",
+				"stockpipe resume: '%s' is not a run id",
 				argv[1]);
 			return EXIT_USAGE;
 		}

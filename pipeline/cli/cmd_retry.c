@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lib/log.h"
 #include "lib/err.h"
 #include "pipeline/run.h"
 
@@ -54,18 +55,18 @@ int cmd_retry(int argc, char **argv, const struct cli_global *g)
 			if (parse_id(argv[i], &o.retry_unit) < 0)
 				goto bad_id;
 		} else {
-			fprintf(stderr, "stockpipe retry: unexpected '%s'\n",
+			log_msg("error", "stockpipe retry: unexpected '%s'",
 				argv[i]);
 			return EXIT_USAGE;
 		}
 	}
 	if (!o.retry_unit == !o.retry_run) {
-		fprintf(stderr, "stockpipe retry: give a unit id or --run "
-				"RUN_ID (see --help)\n");
+		log_msg("error", "stockpipe retry: give a unit id or --run "
+				"RUN_ID (see --help)");
 		return EXIT_USAGE;
 	}
 	return run_pipeline(g, &o);
 bad_id:
-	fprintf(stderr, "stockpipe retry: '%s' is not an id\n", argv[i]);
+	log_msg("error", "stockpipe retry: '%s' is not an id", argv[i]);
 	return EXIT_USAGE;
 }

@@ -3,12 +3,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lib/log.h"
 #include "lib/err.h"
 #include "pipeline/run.h"
 
 static int usage(FILE *out, int code)
 {
-	fprintf(out,
+	cli_usage(out,
 		"usage: stockpipe [-c CONFIG] run [--source NAME] [--target NAME]\n"
 		"                                 [--until STAGE] [--targets-only]\n"
 		"\n"
@@ -66,26 +67,26 @@ int cmd_run(int argc, char **argv, const struct cli_global *g)
 		} else if (!strcmp(a, "--targets-only")) {
 			o.targets_only = 1;
 		} else {
-			fprintf(stderr, "stockpipe run: unexpected argument "
-					"'%s'\n",
+			log_msg("error", "stockpipe run: unexpected argument "
+					"'%s'",
 				a);
 			return usage(stderr, EXIT_USAGE);
 		}
 	}
 	if (o.until_stage && run_stage_index(o.until_stage) < 0) {
-		fprintf(stderr, "stockpipe run: --until must be fetch, unpack, "
-				"map, load, render or deliver\n");
+		log_msg("error", "stockpipe run: --until must be fetch, unpack, "
+				"map, load, render or deliver");
 		return EXIT_USAGE;
 	}
 	if (o.only_source && (o.only_target || o.targets_only)) {
-		fprintf(stderr, "stockpipe run: --source cannot be combined "
-				"with --target or --targets-only\n");
+		log_msg("error", "stockpipe run: --source cannot be combined "
+				"with --target or --targets-only");
 		return EXIT_USAGE;
 	}
 	if ((o.only_target || o.targets_only) && o.until_stage &&
 	    run_stage_index(o.until_stage) < run_stage_index("render")) {
-		fprintf(stderr, "stockpipe run: --until before render with "
-				"--target/--targets-only does nothing\n");
+		log_msg("error", "stockpipe run: --until before render with "
+				"--target/--targets-only does nothing");
 		return EXIT_USAGE;
 	}
 	return run_pipeline(g, &o);

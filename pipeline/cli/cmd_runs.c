@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "pipeline/config.h"
+#include "lib/log.h"
 #include "lib/err.h"
 #include "pipeline/report/report.h"
 #include "pipeline/store/state.h"
@@ -81,7 +82,7 @@ int cmd_runs(int argc, char **argv, const struct cli_global *g)
 		if (!strcmp(argv[i], "--limit") && i + 1 < argc) {
 			limit = atoi(argv[++i]);
 		} else {
-			fprintf(stderr, "stockpipe runs: unexpected '%s'\n",
+			log_msg("error", "stockpipe runs: unexpected '%s'",
 				argv[i]);
 			return EXIT_USAGE;
 		}
@@ -101,7 +102,7 @@ int cmd_runs(int argc, char **argv, const struct cli_global *g)
 	goto out;
 fail:
 	err_format(&err, msg, sizeof(msg));
-	fprintf(stderr, "stockpipe runs: %s\n", msg);
+	log_msg("error", "stockpipe runs: %s", msg);
 	rc = err_exit_code(&err);
 out:
 	state_close(st);

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "pipeline/config.h"
+#include "lib/log.h"
 #include "lib/err.h"
 #include "lib/io.h"
 #include "pipeline/report/report.h"
@@ -171,21 +172,21 @@ int cmd_show(int argc, char **argv, const struct cli_global *g)
 		} else if (!id) {
 			id = strtoll(argv[i], &end, 10);
 			if (*end || id <= 0) {
-				fprintf(stderr,
+				log_msg("error",
 					"stockpipe show: '%s' is not a run "
-					"id\n",
+					"id",
 					argv[i]);
 				return EXIT_USAGE;
 			}
 		} else {
-			fprintf(stderr, "stockpipe show: unexpected '%s'\n",
+			log_msg("error", "stockpipe show: unexpected '%s'",
 				argv[i]);
 			return EXIT_USAGE;
 		}
 	}
 	if (!id || (json && html) || (html_out && !html)) {
-		fprintf(stderr, "usage: stockpipe show RUN_ID [--json | --html "
-				"[--output FILE]]\n");
+		log_msg("error", "usage: stockpipe show RUN_ID [--json | --html "
+				"[--output FILE]]");
 		return EXIT_USAGE;
 	}
 	if (config_load(g->config_path, g->state_dir, &cfg, &err) < 0 ||
@@ -205,7 +206,7 @@ int cmd_show(int argc, char **argv, const struct cli_global *g)
 	goto out;
 fail:
 	err_format(&err, msg, sizeof(msg));
-	fprintf(stderr, "stockpipe show: %s\n", msg);
+	log_msg("error", "stockpipe show: %s", msg);
 	rc = err_exit_code(&err);
 out:
 	state_close(st);

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "pipeline/config.h"
+#include "lib/log.h"
 #include "lib/err.h"
 #include "pipeline/schedule.h"
 #include "pipeline/store/state.h"
@@ -13,7 +14,7 @@
 
 static int usage(FILE *out, int code)
 {
-	fprintf(out,
+	cli_usage(out,
 		"usage: stockpipe [-c CONFIG] targets [--target NAME]\n"
 		"\n"
 		"Lists each target: its schedule, when it is next due (in UTC "
@@ -116,7 +117,7 @@ int cmd_targets(int argc, char **argv, const struct cli_global *g)
 		if (!strcmp(argv[i], "--target") && i + 1 < argc) {
 			only = argv[++i];
 		} else {
-			fprintf(stderr, "stockpipe targets: unexpected '%s'\n",
+			log_msg("error", "stockpipe targets: unexpected '%s'",
 				argv[i]);
 			return usage(stderr, EXIT_USAGE);
 		}
@@ -139,7 +140,7 @@ int cmd_targets(int argc, char **argv, const struct cli_global *g)
 	goto out;
 fail:
 	err_format(&err, msg, sizeof(msg));
-	fprintf(stderr, "stockpipe targets: %s\n", msg);
+	log_msg("error", "stockpipe targets: %s", msg);
 	rc = err_exit_code(&err);
 out:
 	state_close(st);

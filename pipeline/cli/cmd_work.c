@@ -4,13 +4,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "lib/log.h"
 #include "lib/err.h"
 #include "pipeline/run.h"
 #include "pipeline/work.h"
 
 static int usage(FILE *out, int code)
 {
-	fprintf(out,
+	cli_usage(out,
 		"usage: stockpipe [-c CONFIG] work --run RUN_ID [--stage LIST]\n"
 		"                 [--source NAME] [--worker-id NAME] "
 		"[--lease SECONDS]\n"
@@ -92,8 +93,8 @@ int cmd_work(int argc, char **argv, const struct cli_global *g)
 			continue;
 		}
 		if (i + 1 >= argc) {
-			fprintf(stderr, "stockpipe work: unexpected argument "
-					"'%s'\n",
+			log_msg("error", "stockpipe work: unexpected argument "
+					"'%s'",
 				a);
 			return usage(stderr, EXIT_USAGE);
 		}
@@ -115,16 +116,16 @@ int cmd_work(int argc, char **argv, const struct cli_global *g)
 			 number(argv[i + 1], 10, 60000, &v) == 0)
 			o.poll_ms = (int)v;
 		else {
-			fprintf(stderr,
-				"stockpipe work: bad argument '%s %s'\n", a,
+			log_msg("error",
+				"stockpipe work: bad argument '%s %s'", a,
 				argv[i + 1]);
 			return usage(stderr, EXIT_USAGE);
 		}
 		i++;
 	}
 	if (!o.run_id) {
-		fprintf(stderr, "stockpipe work: --run RUN_ID is required "
-				"(see `stockpipe plan`)\n");
+		log_msg("error", "stockpipe work: --run RUN_ID is required "
+				"(see `stockpipe plan`)");
 		return EXIT_USAGE;
 	}
 	return work_main(g, &o);

@@ -42,7 +42,7 @@ static void usage(FILE *out)
 {
 	size_t i;
 
-	fprintf(out,
+	cli_usage(out,
 		"usage: stockpipe [GLOBAL OPTIONS] COMMAND [ARGS]\n"
 		"\n"
 		"Batch ETL for retail stock and master data: pulls partner\n"
@@ -51,9 +51,9 @@ static void usage(FILE *out)
 		"\n"
 		"commands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name,
+		cli_usage(out, "  %-10s %s\n", commands[i].name,
 			commands[i].summary);
-	fprintf(out,
+	cli_usage(out,
 		"\n"
 		"global options (before or after the command):\n"
 		"  -c, --config PATH      config file (default: "
@@ -94,7 +94,7 @@ int main(int argc, char **argv)
 	if (!g.config_path || !*g.config_path)
 		g.config_path = "stockpipe.yaml";
 	if (!(rest = calloc((size_t)argc + 1, sizeof(*rest)))) {
-		fprintf(stderr, "stockpipe: out of memory\n");
+		log_msg("error", "stockpipe: out of memory");
 		return EXIT_TEMPFAIL;
 	}
 	/* Global options may stand anywhere before "--"; everything else is
@@ -112,8 +112,8 @@ int main(int argc, char **argv)
 		    !strcmp(a, "--skip-exit-code") ||
 		    !strcmp(a, "--log-format")) {
 			if (i + 1 >= argc) {
-				fprintf(stderr,
-					"stockpipe: option '%s' needs a value\n",
+				log_msg("error",
+					"stockpipe: option '%s' needs a value",
 					a);
 				free(rest);
 				return EXIT_USAGE;
@@ -125,9 +125,9 @@ int main(int argc, char **argv)
 				g.state_dir = argv[++i];
 			} else if (!strcmp(a, "--log-format")) {
 				if (log_set_format_name(argv[++i]) < 0) {
-					fprintf(stderr,
+					log_msg("error",
 						"stockpipe: --log-format is "
-						"text or json\n");
+						"text or json");
 					free(rest);
 					return EXIT_USAGE;
 				}
@@ -136,9 +136,9 @@ int main(int argc, char **argv)
 				long n = strtol(argv[++i], &end, 10);
 
 				if (*end || n < 1 || n > 255) {
-					fprintf(stderr,
+					log_msg("error",
 						"stockpipe: --skip-exit-code "
-						"needs a number 1-255\n");
+						"needs a number 1-255");
 					free(rest);
 					return EXIT_USAGE;
 				}
@@ -160,8 +160,8 @@ int main(int argc, char **argv)
 			if (!cmd && a[0] != '-')
 				cmd = a;
 			else if (!cmd) {
-				fprintf(stderr,
-					"stockpipe: unknown option '%s'\n", a);
+				log_msg("error",
+					"stockpipe: unknown option '%s'", a);
 				usage(stderr);
 				free(rest);
 				return EXIT_USAGE;
@@ -178,7 +178,7 @@ int main(int argc, char **argv)
 		if (!strcmp(commands[c].name, cmd))
 			break;
 	if (c == sizeof(commands) / sizeof(commands[0])) {
-		fprintf(stderr, "stockpipe: '%s' is not a command\n", cmd);
+		log_msg("error", "stockpipe: '%s' is not a command", cmd);
 		usage(stderr);
 		free(rest);
 		return EXIT_USAGE;

@@ -84,7 +84,8 @@ static struct report_source *source_row(struct report *rep,
 	rep->src = n;
 	n = &rep->src[rep->nsrc++];
 	memset(n, 0, sizeof(*n));
-	str_copy(n->name, sizeof(n->name), scope);
+	/* a display label; config.c keeps names under 128 bytes anyway */
+	str_copy_cut(n->name, sizeof(n->name), scope);
 	return n;
 }
 

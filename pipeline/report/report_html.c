@@ -124,9 +124,10 @@ static int parse_reject(const char *line, struct rej *r)
 				val[k++] = *p++;
 			val[k] = '\0';
 		}
+/* reject-report cells for display: cut on purpose */
 #define TAKE(name, field)                                                      \
 	if (!strcmp(key, name))                                                \
-		str_copy(r->field, sizeof(r->field), val);
+		str_copy_cut(r->field, sizeof(r->field), val);
 		TAKE("_file", file)
 		TAKE("_line", line)
 		TAKE("_col", col)
@@ -178,10 +179,12 @@ static int on_unit(void *ud, struct state_unit *u)
 	r->stale = u->stale;
 	r->held = u->held;
 	r->converted = u->converted;
-	str_copy(r->scope, sizeof(r->scope), u->scope);
-	str_copy(r->key, sizeof(r->key), u->ukey);
-	str_copy(r->detail, sizeof(r->detail), u->error[0] ? u->error : u->detail);
-	str_copy(r->output, sizeof(r->output), u->output_path);
+	/* cells of the HTML page: a cut cell is still a useful page */
+	str_copy_cut(r->scope, sizeof(r->scope), u->scope);
+	str_copy_cut(r->key, sizeof(r->key), u->ukey);
+	str_copy_cut(r->detail, sizeof(r->detail),
+		     u->error[0] ? u->error : u->detail);
+	str_copy_cut(r->output, sizeof(r->output), u->output_path);
 	return 0;
 }
 

@@ -283,8 +283,12 @@ int render_pub_next(FILE *f, char *sku, size_t nsku, char *loc, size_t nloc,
 	*tab1 = *tab2 = '\0';
 	unescape_key(line);
 	unescape_key(tab1 + 1);
-	str_copy(sku, nsku, line);
-	str_copy(loc, nloc, tab1 + 1);
+	if (str_copy(sku, nsku, line) < 0)
+		return err_set(err, E_INTERNAL,
+			       "published-picture sku too long");
+	if (str_copy(loc, nloc, tab1 + 1) < 0)
+		return err_set(err, E_INTERNAL,
+			       "published-picture location too long");
 	if (dec_parse(tab2 + 1, strlen(tab2 + 1), '.', 0, qty) < 0)
 		return err_set(err, E_INTERNAL, "bad published quantity");
 	return 1;
@@ -351,8 +355,11 @@ static int emit_vanished(struct rctx *c)
 
 	memcpy(item, c->item, sizeof(item));
 	memset(&c->cur, 0, sizeof(c->cur));
-	str_copy(c->cur.sku, sizeof(c->cur.sku), c->prev_sku);
-	str_copy(c->cur.location, sizeof(c->cur.location), c->prev_loc);
+	if (str_copy(c->cur.sku, sizeof(c->cur.sku), c->prev_sku) < 0)
+		return err_set(c->err, E_INTERNAL, "vanished sku too long");
+	if (str_copy(c->cur.location, sizeof(c->cur.location), c->prev_loc) < 0)
+		return err_set(c->err, E_INTERNAL,
+			       "vanished location too long");
 	c->cur.has = 1;
 	c->cur.as_of = c->now;
 	/* every number 0, as_of now */

@@ -57,12 +57,24 @@ int run_record_acks(struct run *r, const struct cfg_source *src,
 
 		edi_ack_key(c, i, &k);
 		memset(&a, 0, sizeof(a));
-		str_copy(a.source, sizeof(a.source), src->name);
-		str_copy(a.format, sizeof(a.format), k.format);
-		str_copy(a.sender, sizeof(a.sender), k.sender);
-		str_copy(a.receiver, sizeof(a.receiver), k.receiver);
-		str_copy(a.control, sizeof(a.control), k.control);
-		str_copy(a.grp, sizeof(a.grp), k.group);
+		if (eng_field(a.source, sizeof(a.source), src->name,
+			      "ack source name", err) < 0)
+			goto fail;
+		if (eng_field(a.format, sizeof(a.format), k.format,
+			      "ack format", err) < 0)
+			goto fail;
+		if (eng_field(a.sender, sizeof(a.sender), k.sender,
+			      "ack sender", err) < 0)
+			goto fail;
+		if (eng_field(a.receiver, sizeof(a.receiver), k.receiver,
+			      "ack receiver", err) < 0)
+			goto fail;
+		if (eng_field(a.control, sizeof(a.control), k.control,
+			      "ack control number", err) < 0)
+			goto fail;
+		if (eng_field(a.grp, sizeof(a.grp), k.group, "ack group", err) <
+		    0)
+			goto fail;
 		if (state_ack_find(r->st, &a, prev, sizeof(prev), &found, err) < 0)
 			goto fail;
 		if (found)
@@ -74,9 +86,13 @@ int run_record_acks(struct run *r, const struct cfg_source *src,
 		if (edi_ack_render(c, i, ctl, (time_t)r->now, &b, a.file_name,
 				   sizeof(a.file_name), err) < 0)
 			goto fail;
-		str_copy(a.doc, sizeof(a.doc), u->ukey);
+		if (eng_field(a.doc, sizeof(a.doc), u->ukey, "ack document key",
+			      err) < 0)
+			goto fail;
 		a.run_id = r->run_id;
-		str_copy(a.ack_type, sizeof(a.ack_type), k.type);
+		if (eng_field(a.ack_type, sizeof(a.ack_type), k.type,
+			      "ack type", err) < 0)
+			goto fail;
 		a.ack_control = ctl;
 		a.content = b.ptr;
 		a.len = b.len;

@@ -66,7 +66,9 @@ static int deliver_unit(void *ud, struct state_unit *u)
 	conn_close(c);
 	run_notef(u->output_path, sizeof(u->output_path), "%s/%s", tc->t->url,
 	      name);
-	str_copy(u->output_sha, sizeof(u->output_sha), u->input_sha);
+	if (eng_field(u->output_sha, sizeof(u->output_sha), u->input_sha,
+		      "output sha", &e) < 0)
+		return eng_unit_fail(r, u, &e);
 	u->outcome = UO_DELIVERED;
 	run_notef(u->detail, sizeof(u->detail), "delivered '%s'", name);
 	u->state = US_DONE;

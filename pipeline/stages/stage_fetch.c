@@ -63,7 +63,10 @@ static int plan_entry(void *ud, const struct conn_entry *e)
 		return -1;
 	if (known)
 		return 0;
-	str_copy(key, sizeof(key), e->name);
+	if (str_copy(key, sizeof(key), e->name) < 0)
+		return err_set(p->err, E_INTERNAL,
+			       "file name longer than a unit key: %.80s...",
+			       e->name);
 	eng_unit_init(&u, p->r, ST_FETCH, p->src->name, key);
 	u.listed = 1;
 	u.file_size = e->size;
@@ -228,8 +231,12 @@ static int fetch_unit(void *ud, struct state_unit *u)
 		      (unsigned long long)got, (unsigned long long)size);
 		return fetch_set_aside(r, u, why, &e);
 	}
-	str_copy(u->output_path, sizeof(u->output_path), path);
-	str_copy(u->output_sha, sizeof(u->output_sha), sha);
+	if (eng_field(u->output_path, sizeof(u->output_path), path,
+		      "output path", &e) < 0)
+		return eng_unit_fail(r, u, &e);
+	if (eng_field(u->output_sha, sizeof(u->output_sha), sha, "output sha",
+		      &e) < 0)
+		return eng_unit_fail(r, u, &e);
 	u->records_in = 1;
 	if (state_file_same_content(r->st, sc->src->name, sha, prev,
 				    sizeof(prev), &e) < 0)
@@ -258,8 +265,12 @@ static int fetch_unit(void *ud, struct state_unit *u)
 	}
 	eng_unit_init(&next, r, ST_UNPACK, sc->src->name, u->ukey);
 	next.parent = u->id;
-	str_copy(next.input_path, sizeof(next.input_path), path);
-	str_copy(next.input_sha, sizeof(next.input_sha), sha);
+	if (eng_field(next.input_path, sizeof(next.input_path), path,
+		      "input path", &e) < 0)
+		return eng_unit_fail(r, u, &e);
+	if (eng_field(next.input_sha, sizeof(next.input_sha), sha, "input sha",
+		      &e) < 0)
+		return eng_unit_fail(r, u, &e);
 	/* ledger row, unit done and the unpack unit commit together */
 	u->state = US_DONE;
 	u->finished_ms = eng_now_ms();

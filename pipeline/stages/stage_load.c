@@ -323,7 +323,9 @@ static int load_unit(void *ud, struct state_unit *u)
 	u->rejects = reject ? ls.stale : 0;
 	u->output_path[0] = '\0';
 	if (c.nstale)
-		str_copy(u->output_path, sizeof(u->output_path), stale_path);
+		if (eng_field(u->output_path, sizeof(u->output_path),
+			      stale_path, "stale-row file path", &e) < 0)
+			goto fail;
 	u->state = US_DONE;
 	u->finished_ms = eng_now_ms();
 	describe(r, u, &ls, &c, c.nstale ? stale_path : NULL);

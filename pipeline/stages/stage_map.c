@@ -240,7 +240,9 @@ int run_quarantine(struct run *r, struct state_unit *u,
 	run_path_in(r, path, sizeof(path), "quarantine", u->scope, name);
 	if (io_copy(u->input_path, path, NULL, NULL, &e) < 0)
 		return eng_unit_fail(r, u, &e);
-	str_copy(u->output_path, sizeof(u->output_path), path);
+	if (eng_field(u->output_path, sizeof(u->output_path), path,
+		      "quarantine path", &e) < 0)
+		return eng_unit_fail(r, u, &e);
 	log_msg("warn", "stockpipe: quarantined '%s' of %s -> %s", u->ukey,
 		u->scope, path);
 	return eng_unit_quarantine(r, u, why);
@@ -342,8 +344,12 @@ static int map_publish(struct src_ctx *sc, struct state_unit *u,
 	}
 	if (io_atomic_commit(&m->rejects, NULL, &e) < 0)
 		return eng_unit_fail(r, u, &e);
-	str_copy(u->output_path, sizeof(u->output_path), cpath);
-	str_copy(u->rejects_path, sizeof(u->rejects_path), rpath);
+	if (eng_field(u->output_path, sizeof(u->output_path), cpath,
+		      "output path", &e) < 0)
+		return eng_unit_fail(r, u, &e);
+	if (eng_field(u->rejects_path, sizeof(u->rejects_path), rpath,
+		      "rejects path", &e) < 0)
+		return eng_unit_fail(r, u, &e);
 	u->ic_conflicts = m->conflict_ics;
 	run_notef(u->detail, sizeof(u->detail), "%srejects: %s", released, rpath);
 	if (m->dup_ics || m->conflict_ics) {
@@ -377,8 +383,12 @@ static int map_publish(struct src_ctx *sc, struct state_unit *u,
 	}
 	eng_unit_init(&next, r, ST_LOAD, sc->src->name, u->ukey);
 	next.parent = u->id;
-	str_copy(next.input_path, sizeof(next.input_path), cpath);
-	str_copy(next.input_sha, sizeof(next.input_sha), u->output_sha);
+	if (eng_field(next.input_path, sizeof(next.input_path), cpath,
+		      "input path", &e) < 0)
+		return eng_unit_fail(r, u, &e);
+	if (eng_field(next.input_sha, sizeof(next.input_sha), u->output_sha,
+		      "input sha", &e) < 0)
+		return eng_unit_fail(r, u, &e);
 	if (eng_unit_finish(r, u, &next, &e) < 0)
 		return eng_unit_fail(r, u, &e);
 	if (m->rejected)

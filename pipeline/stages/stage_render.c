@@ -108,7 +108,9 @@ static int unique_name(struct run *r, const struct cfg_target *t, char *name,
 		return -1;
 	if (!used)
 		return 0;
-	str_copy(base, sizeof(base), name);
+	if (str_copy(base, sizeof(base), name) < 0)
+		return err_set(err, E_TOOBIG, "target '%s': file name too long",
+			       t->name);
 	dot = strrchr(base, '.');
 	for (i = 2; i < 10000; i++) {
 		if (dot)
@@ -179,8 +181,9 @@ static int render_ready(void *ud, const char *key, struct outbound_env *env,
 	if (c->t->delta && env->rows == 0) {
 		/* Nothing changed since the last delivery. */
 		*skip = 1;
-		str_copy(c->prev, sizeof(c->prev),
-			 c->base[0] ? c->base : "(no changes)");
+		/* prev is a name shown in the detail; the texts fit */
+		str_copy_cut(c->prev, sizeof(c->prev),
+			     c->base[0] ? c->base : "(no changes)");
 		return 0;
 	}
 	if (env->rows == 0 && !strcmp(outbound_kind(c->ob), "stock")) {
@@ -188,8 +191,9 @@ static int render_ready(void *ud, const char *key, struct outbound_env *env,
 		 * an empty full snapshot would tell the target "no stock
 		 * anywhere". Send nothing instead. */
 		*skip = 1;
-		str_copy(c->prev, sizeof(c->prev),
-			 "(nothing: no stock positions known yet)");
+		/* prev is a name shown in the detail; the texts fit */
+		str_copy_cut(c->prev, sizeof(c->prev),
+			     "(nothing: no stock positions known yet)");
 		return 0;
 	}
 	if (state_delivery_find(c->r->st, c->t->name, key, c->prev,
@@ -283,10 +287,13 @@ static int render_unchanged(struct run *r, const struct cfg_target *t,
 	/* Same content as a file the target already has: sending it
 	 * again would be a duplicate delivery. */
 	u->output_path[0] = '\0';
-	str_copy(u->output_sha, sizeof(u->output_sha), key);
+	if (eng_field(u->output_sha, sizeof(u->output_sha), key, "output key",
+		      e) < 0)
+		return -1;
 	u->outcome = UO_NONE;
-	str_copy(u->rejects_path, sizeof(u->rejects_path),
-		 rs->rejects ? rpath : "");
+	if (eng_field(u->rejects_path, sizeof(u->rejects_path),
+		      rs->rejects ? rpath : "", "rejects path", e) < 0)
+		return -1;
 	run_notef(u->detail, sizeof(u->detail),
 		  "unchanged: same as delivered '%s'%s%s", prev,
 		  rs->rejects ? "; rejects: " : "",
@@ -384,8 +391,9 @@ static int render_unit(void *ud, struct state_unit *u)
 	if (!sha[0] && !rs.rows && rs.rejects && !tt.delta &&
 	    !strcmp(outbound_kind(ob), "stock"))
 		/* render_ready saw no rows: there were, all left out. */
-		str_copy(rc.prev, sizeof(rc.prev),
-			 "(nothing: every row rejected)");
+		/* shown in the detail; the text fits */
+		str_copy_cut(rc.prev, sizeof(rc.prev),
+			     "(nothing: every row rejected)");
 	outbound_free(ob);
 	ob = NULL;
 	u->records_out = rs.rows;
@@ -402,17 +410,26 @@ static int render_unit(void *ud, struct state_unit *u)
 			goto fail;
 		return 0;
 	}
-	str_copy(u->output_path, sizeof(u->output_path), path);
-	str_copy(u->output_sha, sizeof(u->output_sha), sha);
+	if (eng_field(u->output_path, sizeof(u->output_path), path,
+		      "output path", &e) < 0)
+		goto fail;
+	if (eng_field(u->output_sha, sizeof(u->output_sha), sha, "output sha",
+		      &e) < 0)
+		goto fail;
 	u->outcome = UO_NONE;
-	str_copy(u->rejects_path, sizeof(u->rejects_path),
-		 rs.rejects ? rpath : "");
+	if (eng_field(u->rejects_path, sizeof(u->rejects_path),
+		      rs.rejects ? rpath : "", "rejects path", &e) < 0)
+		goto fail;
 	render_detail(u, &rs, &env, prev_pub, rc.base, rpath);
 	eng_unit_init(&next, r, ST_DELIVER, tc->t->name, "delivery");
 	next.parent = u->id;
-	str_copy(next.input_path, sizeof(next.input_path), path);
+	if (eng_field(next.input_path, sizeof(next.input_path), path,
+		      "input path", &e) < 0)
+		goto fail;
 	/* The delivery ledger is keyed by content, not by file bytes. */
-	str_copy(next.input_sha, sizeof(next.input_sha), key);
+	if (eng_field(next.input_sha, sizeof(next.input_sha), key, "input sha",
+		      &e) < 0)
+		goto fail;
 	if (eng_unit_finish(r, u, &next, &e) < 0)
 		goto fail;
 	return 0;

@@ -119,11 +119,13 @@ static int commit_members(struct member_ctx *c, const char *kind,
 		eng_unit_init(&next, r, ST_MAP, u->scope, key);
 		next.parent = u->id;
 		if (m->path)
-			str_copy(next.input_path, sizeof(next.input_path),
-				 m->path);
+			if (eng_field(next.input_path, sizeof(next.input_path),
+				      m->path, "member path", err) < 0)
+				goto fail;
 		if (m->sha)
-			str_copy(next.input_sha, sizeof(next.input_sha),
-				 m->sha);
+			if (eng_field(next.input_sha, sizeof(next.input_sha),
+				      m->sha, "member sha", err) < 0)
+				goto fail;
 		if (state_unit_add(r->st, &next, err) < 0)
 			goto fail;
 		if (m->refused) {
@@ -134,8 +136,10 @@ static int commit_members(struct member_ctx *c, const char *kind,
 			      "%s: member '%s' refused: %s", u->ukey, m->name,
 			      m->refused);
 			if (m->path)
-				str_copy(next.output_path,
-					 sizeof(next.output_path), m->path);
+				if (eng_field(next.output_path,
+					      sizeof(next.output_path), m->path,
+					      "member path", err) < 0)
+					goto fail;
 			log_msg("warn", "stockpipe: %s", next.error);
 		}
 		if (state_unit_save(r->st, &next, err) < 0)
@@ -197,14 +201,22 @@ static int unpack_unit(void *ud, struct state_unit *u)
 		run_say(r, "  %s: '%s': %s", u->scope, u->ukey, u->detail);
 		return 0;
 	}
-	str_copy(u->output_path, sizeof(u->output_path), u->input_path);
-	str_copy(u->output_sha, sizeof(u->output_sha), u->input_sha);
+	if (eng_field(u->output_path, sizeof(u->output_path), u->input_path,
+		      "output path", &e) < 0)
+		return eng_unit_fail(r, u, &e);
+	if (eng_field(u->output_sha, sizeof(u->output_sha), u->input_sha,
+		      "output sha", &e) < 0)
+		return eng_unit_fail(r, u, &e);
 	run_notef(u->detail, sizeof(u->detail), "plain file");
 	u->records_in = u->records_out = 1;
 	eng_unit_init(&next, r, ST_MAP, sc->src->name, u->ukey);
 	next.parent = u->id;
-	str_copy(next.input_path, sizeof(next.input_path), u->input_path);
-	str_copy(next.input_sha, sizeof(next.input_sha), u->input_sha);
+	if (eng_field(next.input_path, sizeof(next.input_path), u->input_path,
+		      "input path", &e) < 0)
+		return eng_unit_fail(r, u, &e);
+	if (eng_field(next.input_sha, sizeof(next.input_sha), u->input_sha,
+		      "input sha", &e) < 0)
+		return eng_unit_fail(r, u, &e);
 	if (eng_unit_finish(r, u, &next, &e) < 0)
 		return eng_unit_fail(r, u, &e);
 	return 0;

@@ -169,6 +169,24 @@ rep = [o for o in lines if o.get("event") == "report"]
 assert len(rep) == 1 and rep[0]["report"]["rejects"] == 10 and rep[0]["run_id"] == 1
 assert all(o.get("run_id") == 1 for o in lines[1:])
 PY
+all_json() { # all_json FILE: every line parses as a JSON object, one at least
+	python3 - "$1" <<'PY'
+import json, sys
+lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
+assert lines and all(isinstance(json.loads(l), dict) for l in lines)
+assert any(json.loads(l)["level"] == "error" for l in lines)
+PY
+}
+run_sp "$J" --log-format json run --bogus
+[ $rc = 64 ] && all_json "$TMP/e" && pass "--log-format json: a usage error (and its usage text) is all JSON lines on stderr" || { fail "usage error as JSON (exit $rc)"; sed "s/^/    | /" "$TMP/e" | tail -n 15; }
+run_sp "$J" --log-format json map try
+[ $rc = 64 ] && all_json "$TMP/e" && pass "--log-format json: map try without arguments is all JSON lines" || { fail "map try usage as JSON (exit $rc)"; sed "s/^/    | /" "$TMP/e" | tail -n 15; }
+printf 'sources:\n  - name: "bad name"\n    path: /tmp\n' >"$J/bad.yaml"
+for c in check run; do
+	STOCKPIPE_STATE_DIR="$J/state" "$BIN" -c "$J/bad.yaml" --log-format json $c >"$TMP/o" 2>"$TMP/e"
+	rc=$?
+	[ $rc = 78 ] && all_json "$TMP/e" && pass "--log-format json: a config error in $c is all JSON lines on stderr" || { fail "config error in $c as JSON (exit $rc)"; sed "s/^/    | /" "$TMP/e" | tail -n 15; }
+done
 run_sp "$J" --log-format xml run
 [ $rc = 64 ] && pass "--log-format xml: exit 64" || fail "--log-format xml: exit $rc"
 

@@ -279,6 +279,19 @@ T_TEST(buf_str_copy)
 	T_EQ_STR(d, "");
 }
 
+T_TEST(buf_str_copy_cut)
+{
+	char d[6];
+
+	str_copy_cut(d, sizeof(d), "abc");
+	T_EQ_STR(d, "abc");
+	str_copy_cut(d, sizeof(d), "abcdefgh"); /* cut on purpose */
+	T_EQ_STR(d, "abcde");
+	d[0] = '#';
+	str_copy_cut(d, 0, "a");
+	T_EQ_INT(d[0], '#'); /* n == 0: nothing written */
+}
+
 /* The escaper looks at 8 bytes per step: every byte value at every
  * position of strings up to three words long (and the tail after them)
  * gives what a byte-by-byte escaper gives; the length is exact. */

@@ -352,3 +352,25 @@ T_TEST(engine_conclude_exit_code_by_error_class)
 	T_EQ_INT(sr.exit_code, EXIT_CONFIG);
 	fixture_close(&f);
 }
+
+/* A value longer than its unit field is an error naming the field, never
+ * a cut copy. */
+T_TEST(engine_field_too_long_is_an_error)
+{
+	struct state_unit u;
+	struct err e = ERR_INIT;
+	char big[5000];
+
+	memset(big, 'p', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	T_EQ_INT(eng_field(u.output_path, sizeof(u.output_path), "/x/y",
+			   "output path", &e),
+		 0);
+	T_EQ_STR(u.output_path, "/x/y");
+	T_EQ_INT(eng_field(u.output_path, sizeof(u.output_path), big,
+			   "output path", &e),
+		 -1);
+	T_EQ_INT(e.code, E_TOOBIG);
+	T_ASSERT(strstr(e.reason, "output path too long (4999 bytes, at "
+				  "most 4095)") != NULL);
+}
