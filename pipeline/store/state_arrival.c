@@ -1,6 +1,9 @@
 /* state_arrival.c - arrival keys of fetched files and documents; see
  * state_arrival.h. Statements are prepared per call: a few per file or
  * document, never per record.
+ *
+ * Tables: none of its own; the arrival columns of units (the rest of
+ * units is state_runs.c's).
  */
 #include "state_arrival.h"
 #include "db.h"

@@ -1,6 +1,8 @@
 /* state_edi.c - the EDI ledgers of the state store: interchanges seen
  * (duplicate detection at map) and acknowledgments; see state.h. The
  * statements are state.c's table (state_stmt, state_int.h).
+ *
+ * Tables: edi_interchanges, edi_acks.
  */
 #include "state.h"
 #include "state_int.h"

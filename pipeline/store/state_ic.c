@@ -1,5 +1,7 @@
 /* state_ic.c - EDI interchanges checked again at load; see state_ic.h.
  * A few statements per EDI document, prepared per call.
+ *
+ * Tables: doc_interchanges, loaded_interchanges.
  */
 #include "state_ic.h"
 #include "db.h"

@@ -1,5 +1,7 @@
 /* state_int.h - the state store's insides, shared by state.c (every
- * query of the stage engine), state_load.c (loading canonical records:
+ * query of the stage engine, the statement cache, transactions),
+ * state_runs.c, state_ledger.c, state_positions.c (the queries by table
+ * family), state_load.c (loading canonical records:
  * the load batch, the rules of a position, master data) and state_edi.c
  * (the EDI ledgers). Not a public
  * interface: only the state_*.c files of the store include it.
@@ -110,6 +112,10 @@ int state_step_done(struct db_stmt *p, struct err *err);
 int state_one_row(int rc, struct db_stmt *p, struct err *err);
 /* Column i as text into out (cut at n - 1 bytes; "" for NULL). */
 void state_col_copy(struct db_stmt *p, int i, char *out, size_t n);
+/* One integer (or NULL -> *found = 0; found may be NULL) from a
+ * one-row statement, which is reset. */
+int state_one_int(struct db_stmt *p, int64_t *v, int *found,
+		  struct err *err);
 /* Applies the waiting load batch / drops it (state_load.c). */
 int state_lb_apply(struct state *s, struct err *err);
 void state_lb_discard(struct state *s);

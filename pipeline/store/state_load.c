@@ -6,6 +6,10 @@
  * stock position are transforms/model/stock.h's, which this file feeds
  * with what SQL reads and whose result it writes; the rules of master
  * data live here.
+ *
+ * Tables written: items, locations, prices (master data), stock_events
+ * and positions (the canonical stock); their read-outs are in
+ * state_positions.c.
  */
 #include "state.h"
 #include "state_int.h"

@@ -4,6 +4,9 @@
  * 1 running, 2 done, 3 failed, 4 skipped, 5 quarantined; classes those of
  * enum err_class (err.h). Both are bound as parameters, never spelled in
  * SQL text, so the enums stay the one definition.
+ *
+ * Tables: none of its own; failed units of concluded runs (units, runs;
+ * both are state_runs.c's).
  */
 #include "state_park.h"
 #include "db.h"

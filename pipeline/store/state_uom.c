@@ -2,6 +2,8 @@
  *
  * Statements run once per record of a load (or row of a render), so they
  * are prepared once per handle and kept in struct state (state_int.h).
+ *
+ * Tables: item_units, stock_event_units.
  */
 #include "state_uom.h"
 #include "db.h"

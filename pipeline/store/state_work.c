@@ -4,6 +4,9 @@
  * prepared per call rather than cached. Times are milliseconds on the
  * store's clock. Unit states (enum unit_state) and stage names are bound
  * as parameters, never written into the SQL.
+ *
+ * Tables: leases; the claim columns of units (the rest of units is
+ * state_runs.c's).
  */
 #include "state_work.h"
 #include "db.h"
