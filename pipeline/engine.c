@@ -451,7 +451,6 @@ void eng_reset(struct run *r)
 	r->worked = 0;
 	r->advanced = 0;
 	memset(r->advanced_in, 0, sizeof(r->advanced_in));
-	r->retried_parked = 0;
 }
 
 int eng_run_create(struct run *r, struct err *err)
@@ -478,8 +477,6 @@ int eng_unit_call(void *ud, struct state_unit *u)
 	if (c->parked_only && u->state == US_FAILED &&
 	    !state_park_retry_due(u))
 		return 0;
-	if (c->parked_only && u->state == US_FAILED)
-		r->retried_parked++;
 	for (k = 0;; k++) {
 		rc = c->fn(c->ud, u);
 		if (rc != 0 || u->state != US_FAILED ||

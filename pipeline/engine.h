@@ -33,7 +33,6 @@ struct run {
 	int worked;               /* units started in this invocation */
 	int advanced;             /* units this invocation finished */
 	int advanced_in[6];       /* the same, by stage */
-	int64_t retried_parked;   /* parked units of older runs it retried */
 };
 
 /* One unit of any stage, with the retries of transient failures. */
