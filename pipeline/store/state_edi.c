@@ -10,6 +10,37 @@
 #include <stdio.h>
 #include <string.h>
 
+/* This file's statements (state_int.h): SQL in the common dialect
+ * of db.h, prepared once per handle by state_stmt. */
+const struct state_sql state_edi_sql[S_NSTMTS] = {
+	/* The EDI ledgers (state.h). */
+	[S_IC_FIND] = {"SELECT sha256, source, doc, doc_sha, run_id"
+		      " FROM edi_interchanges WHERE format = ?1 AND"
+		      " sender = ?2 AND receiver = ?3 AND control = ?4", 0},
+	[S_IC_ADD] = {"INSERT INTO edi_interchanges(format, sender, receiver,"
+		     " control, sha256, source, doc, doc_sha, run_id)"
+		     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+		     " ON CONFLICT(format, sender, receiver, control)"
+		     " DO UPDATE SET sha256 = excluded.sha256,"
+		     " source = excluded.source, doc = excluded.doc,"
+		     " doc_sha = excluded.doc_sha, run_id = excluded.run_id", 0},
+	[S_ACK_FIND] = {"SELECT file_name FROM edi_acks WHERE source = ?1"
+		       " AND format = ?2 AND sender = ?3 AND"
+		       " receiver = ?4 AND control = ?5 AND grp = ?6", 0},
+	[S_ACK_ADD] = {"INSERT INTO edi_acks(source, format, sender,"
+		      " receiver, control, grp, doc, run_id, ack_type,"
+		      " ack_control, file_name, content, sent_at, seq)"
+		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+		      " ?11, ?12, 0,"
+		      " (SELECT coalesce(max(seq), 0) + 1 FROM edi_acks))", 0},
+	[S_ACKS_UNSENT] = {"SELECT format, sender, receiver, control, grp,"
+			  " doc, run_id, ack_type, ack_control, file_name,"
+			  " content FROM edi_acks WHERE source = ?1 AND"
+			  " sent_at = 0 ORDER BY seq", 0},
+	[S_ACK_SENT] = {"UPDATE edi_acks SET sent_at = ?3 WHERE"
+		       " source = ?1 AND file_name = ?2", 0},
+};
+
 int state_interchange_find(struct state *s, const char *format,
 			   const char *sender, const char *receiver,
 			   const char *control, struct state_interchange *out,

@@ -37,6 +37,22 @@ enum stmt_id {
 	S_NSTMTS
 };
 
+/* A statement of a family's table: each state_*.c file defines the
+ * statements of its own tables in an array indexed by enum stmt_id,
+ * NULL where the id is another family's; state_stmt prepares them once
+ * per handle. flags: DB_STREAM for a query that may return a row per
+ * position or item (read in bounded batches, a cursor on PostgreSQL). */
+struct state_sql {
+	const char *sql;
+	unsigned flags;
+};
+extern const struct state_sql state_core_sql[S_NSTMTS];      /* state.c */
+extern const struct state_sql state_runs_sql[S_NSTMTS];
+extern const struct state_sql state_ledger_sql[S_NSTMTS];
+extern const struct state_sql state_load_sql[S_NSTMTS];
+extern const struct state_sql state_positions_sql[S_NSTMTS];
+extern const struct state_sql state_edi_sql[S_NSTMTS];
+
 /* Stock loads are applied in batches inside a transaction: the records
  * of a batch sorted by position (sku, location, state), each position's
  * records in arrival order. Then a position is read once, its records

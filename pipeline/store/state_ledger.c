@@ -8,6 +8,53 @@
 
 #include <string.h>
 
+/* This file's statements (state_int.h): SQL in the common dialect
+ * of db.h, prepared once per handle by state_stmt. */
+const struct state_sql state_ledger_sql[S_NSTMTS] = {
+	[S_FILE_KNOWN] = {"SELECT 1 FROM files WHERE source = ? AND name = ?"
+			 " AND size = ? AND mtime = ?", 0},
+	[S_FILE_SAME] = {"SELECT name FROM files WHERE source = ? AND sha256 = ?"
+			" LIMIT 1", 0},
+	[S_FILE_ADD] = {"INSERT INTO files VALUES(?, ?, ?, ?, ?, ?, ?)"
+		       " ON CONFLICT DO NOTHING", 0},
+	[S_FILE_POST] = {"UPDATE files SET post_state = ? WHERE source = ?"
+			" AND name = ? AND size = ? AND mtime = ?", 0},
+	/* Only the newest delivery counts: stock that goes A -> B -> A must
+	 * reach the target as A again, though A was delivered once before. */
+	[S_DELIV_FIND] = {"SELECT file_name FROM deliveries WHERE target = ?"
+			 " AND sha256 = ? AND seq = (SELECT max(seq)"
+			 " FROM deliveries WHERE target = ?)", 0},
+	/* seq orders the deliveries (rowid did before schema 2); writers
+	 * hold the writer lock, so max + 1 is never taken twice. */
+	[S_DELIV_ADD] = {"INSERT INTO deliveries(target, sha256, run_id,"
+			" file_name, delivered_at, seq) VALUES(?, ?, ?, ?, ?,"
+			" (SELECT coalesce(max(seq), 0) + 1 FROM deliveries))"
+			" ON CONFLICT DO NOTHING", 0},
+	[S_DELIV_LATEST] = {"SELECT file_name FROM deliveries WHERE target = ?"
+			   " ORDER BY seq DESC LIMIT 1", 0},
+	[S_SRC_FETCHED] = {"INSERT INTO source_fetches VALUES(?, ?)"
+			  " ON CONFLICT(source) DO UPDATE SET"
+			  " last_at = CASE WHEN excluded.last_at >"
+			  " source_fetches.last_at THEN excluded.last_at"
+			  " ELSE source_fetches.last_at END", 0},
+	[S_SRC_LAST] = {"SELECT last_at FROM source_fetches WHERE source = ?", 0},
+	[S_DELIV_NAME] = {"SELECT 1 FROM deliveries WHERE target = ?"
+			 " AND file_name = ?", 0},
+	[S_DELIV_LAST] = {"SELECT coalesce(max(delivered_at), 0)"
+			 " FROM deliveries WHERE target = ?", 0},
+	[S_RUN_DELIVS] = {"SELECT target, file_name, delivered_at"
+			 " FROM deliveries WHERE run_id = ?"
+			 " ORDER BY target, delivered_at, file_name", 0},
+	[S_CHECK_SET] = {"INSERT INTO target_checks VALUES(?, ?)"
+			" ON CONFLICT(target) DO UPDATE SET"
+			" last_due_at = excluded.last_due_at", 0},
+	[S_CHECK_GET] = {"SELECT last_due_at FROM target_checks"
+			" WHERE target = ?", 0},
+	[S_DELIV_INFO] = {"SELECT delivered_at, file_name, sha256, run_id"
+			 " FROM deliveries WHERE target = ?"
+			 " ORDER BY seq DESC LIMIT 1", 0},
+};
+
 
 int state_file_known(struct state *s, const char *source, const char *name,
 		     uint64_t size, int64_t mtime, int *known,

@@ -20,6 +20,124 @@
 #include "transforms/model/dt.h"
 #include "transforms/model/stock.h"
 
+/* Master data: the greater (as_of, arrival) wins, a row without as_of
+ * below every dated one; a stale update is simply not applied. The same
+ * record loaded again (a rerun) has the same key and replaces its row. */
+#define ARR_SET                                                          \
+	" arr_file=excluded.arr_file, arr_member=excluded.arr_member,"   \
+	" arr_line=excluded.arr_line"
+#define ARR_GE(T)                                                        \
+	"(coalesce(excluded.as_of, ''), excluded.arr_file,"              \
+	" excluded.arr_member, excluded.arr_line) >= (coalesce(" T       \
+	".as_of, ''), " T ".arr_file, " T ".arr_member, " T ".arr_line)"
+#define POS_COLS                                                         \
+	"sku, location, state, qty, snap_as_of, snap_txn, last_as_of,"   \
+	" delta_as_of, snap_arr_file, snap_arr_member, snap_arr_line"
+
+/* This file's statements (state_int.h): SQL in the common dialect
+ * of db.h, prepared once per handle by state_stmt. */
+const struct state_sql state_load_sql[S_NSTMTS] = {
+	[S_ITEM_UPSERT] =
+		{"INSERT INTO items(sku, gtin, description, brand, category,"
+		" base_uom, pack_size, status, supplier_id, supplier_sku, as_of,"
+		" txn_id, doc, arr_file, arr_member, arr_line)"
+		" VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+		" ON CONFLICT(sku) DO UPDATE SET gtin=excluded.gtin,"
+		" description=excluded.description, brand=excluded.brand,"
+		" category=excluded.category, base_uom=excluded.base_uom,"
+		" pack_size=excluded.pack_size, status=excluded.status,"
+		" supplier_id=excluded.supplier_id,"
+		" supplier_sku=excluded.supplier_sku, as_of=excluded.as_of,"
+		" txn_id=excluded.txn_id, doc=excluded.doc," ARR_SET
+		" WHERE " ARR_GE("items"), 0},
+	[S_LOC_UPSERT] =
+		{"INSERT INTO locations(location_id, type, name, region,"
+		" timezone, as_of, txn_id, doc, arr_file, arr_member, arr_line)"
+		" VALUES(?,?,?,?,?,?,?,?,?,?,?)"
+		" ON CONFLICT(location_id) DO UPDATE SET type=excluded.type,"
+		" name=excluded.name, region=excluded.region,"
+		" timezone=excluded.timezone, as_of=excluded.as_of,"
+		" txn_id=excluded.txn_id, doc=excluded.doc," ARR_SET
+		" WHERE " ARR_GE("locations"), 0},
+	[S_PRICE_UPSERT] =
+		{"INSERT INTO prices(sku, price_list, currency, amount,"
+		" valid_from, valid_to, kind, as_of, txn_id, doc, arr_file,"
+		" arr_member, arr_line) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)"
+		" ON CONFLICT(sku, price_list, currency, valid_from, kind)"
+		" DO UPDATE SET amount=excluded.amount,"
+		" valid_to=excluded.valid_to, as_of=excluded.as_of,"
+		" txn_id=excluded.txn_id, doc=excluded.doc," ARR_SET
+		" WHERE " ARR_GE("prices"), 0},
+	[S_EV_INS] = {"INSERT INTO stock_events(doc, sku, location,"
+		     " state, qty, delta, as_of, txn_id, source, file, line,"
+		     " arr_file, arr_member, arr_line)"
+		     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING", 0},
+	[S_POS_GET] = {"SELECT qty, snap_as_of, snap_txn, last_as_of, delta_as_of,"
+		      " snap_arr_file, snap_arr_member, snap_arr_line FROM positions WHERE sku = ? AND location = ?"
+		      " AND state = ?", 0},
+	[S_POS_PUT] = {"INSERT INTO positions(" POS_COLS ")"
+		      " VALUES(?,?,?,?,?,?,?,?,?,?,?)"
+		      " ON CONFLICT(sku, location, state) DO UPDATE SET"
+		      " snap_arr_file = excluded.snap_arr_file,"
+		      " snap_arr_member = excluded.snap_arr_member,"
+		      " snap_arr_line = excluded.snap_arr_line,"
+		      " qty = excluded.qty, snap_as_of = excluded.snap_as_of,"
+		      " snap_txn = excluded.snap_txn,"
+		      " last_as_of = excluded.last_as_of,"
+		      " delta_as_of = excluded.delta_as_of", 0},
+	/* A snapshot applied without reading the position first: inserted,
+	 * or written over the position unless that holds a newer snapshot
+	 * (as_of, then arrival, then txn_id: the full txn_id, last bound,
+	 * against the stored one) or a delta as new or newer (then the deltas
+	 * must be summed: no change, and the caller takes the long way). */
+	[S_POS_SNAP] =
+		{"INSERT INTO positions(" POS_COLS ")"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?9, ?10, ?11)"
+		" ON CONFLICT(sku, location, state) DO UPDATE SET"
+		" snap_arr_file = excluded.snap_arr_file,"
+		" snap_arr_member = excluded.snap_arr_member,"
+		" snap_arr_line = excluded.snap_arr_line,"
+		" qty = excluded.qty, snap_as_of = excluded.snap_as_of,"
+		" snap_txn = excluded.snap_txn,"
+		" last_as_of = CASE WHEN excluded.last_as_of >"
+		" positions.last_as_of THEN excluded.last_as_of"
+		" ELSE positions.last_as_of END"
+		" WHERE (positions.snap_as_of IS NULL"
+		" OR (excluded.snap_as_of, excluded.snap_arr_file,"
+		" excluded.snap_arr_member, excluded.snap_arr_line, ?8) >="
+		" (positions.snap_as_of, positions.snap_arr_file,"
+		" positions.snap_arr_member, positions.snap_arr_line,"
+		" positions.snap_txn))"
+		" AND (positions.delta_as_of IS NULL"
+		" OR positions.delta_as_of < excluded.snap_as_of)", 0},
+	[S_EV_INS_KEPT] = {"INSERT INTO stock_events(doc, sku,"
+			  " location, state, qty, delta, as_of, txn_id, source,"
+			  " file, line, applied, arr_file, arr_member, arr_line)"
+			  " VALUES(?,?,?,?,?,?,?,?,?,?,?,0,?,?,?)"
+			  " ON CONFLICT DO NOTHING", 0},
+	[S_DELTA_SUM] = {"SELECT coalesce(sum(qty), 0) FROM stock_events"
+			" WHERE sku = ? AND location = ? AND state = ?"
+			" AND delta = 1 AND applied = 1 AND (as_of, arr_file,"
+			" arr_member, arr_line) > (?4, ?5, ?6, ?7)", 0},
+	[S_SNAP_LATEST] = {"SELECT qty, as_of, txn_id, arr_file, arr_member,"
+			  " arr_line FROM stock_events"
+			  " WHERE sku = ? AND location = ? AND state = ?"
+			  " AND delta = 0 AND applied = 1 ORDER BY as_of DESC,"
+			  " arr_file DESC, arr_member DESC, arr_line DESC,"
+			  " txn_id DESC"
+			  " LIMIT 1", 0},
+	[S_EV_DOC_KEYS] = {"SELECT DISTINCT sku, location, state"
+			  " FROM stock_events WHERE doc = ?", 0},
+	[S_EV_DOC_DEL] = {"DELETE FROM stock_events WHERE doc = ?", 0},
+	[S_POS_DEL] = {"DELETE FROM positions WHERE sku = ? AND location = ?"
+		      " AND state = ?", 0},
+	[S_LAST_AS_OF] = {"SELECT max(as_of), count(*),"
+			 " max(CASE WHEN delta = 1 THEN as_of END)"
+			 " FROM stock_events"
+			 " WHERE sku = ? AND location = ? AND state = ?"
+			 " AND applied = 1", 0},
+};
+
 /* Binds arrival key a to parameters i, i + 1, i + 2. */
 static void bind_arrival(struct db_stmt *p, int i,
 			 const struct stock_arrival *a)

@@ -10,6 +10,70 @@
 #include <stdio.h>
 #include <string.h>
 
+/* This file's statements (state_int.h): SQL in the common dialect
+ * of db.h, prepared once per handle by state_stmt. */
+const struct state_sql state_positions_sql[S_NSTMTS] = {
+	[S_POSITIONS] = {"SELECT p.sku, p.location, coalesce(l.type, ''),"
+			" p.state, p.qty, p.last_as_of FROM positions p"
+			" LEFT JOIN locations l ON l.location_id = p.location"
+			" ORDER BY p.sku, p.location, p.state", DB_STREAM},
+	/* The same rows with the sku's item fields (NULLs when it has no
+	 * item row): one streaming query instead of a lookup per row. */
+	[S_POSITIONS_ITEMS] =
+		{"SELECT p.sku, p.location, coalesce(l.type, ''), p.state,"
+		" p.qty, p.last_as_of, i.sku, i.gtin, i.description, i.brand,"
+		" i.category, i.base_uom, i.pack_size, i.status, i.supplier_id,"
+		" i.supplier_sku, i.as_of, i.txn_id FROM positions p"
+		" LEFT JOIN locations l ON l.location_id = p.location"
+		" LEFT JOIN items i ON i.sku = p.sku"
+		" ORDER BY p.sku, p.location, p.state", DB_STREAM},
+	[S_POSITIONS_ITEMS_NOTYPE] =
+		{"SELECT p.sku, p.location, '', p.state,"
+		" p.qty, p.last_as_of, i.sku, i.gtin, i.description, i.brand,"
+		" i.category, i.base_uom, i.pack_size, i.status, i.supplier_id,"
+		" i.supplier_sku, i.as_of, i.txn_id FROM positions p"
+		" LEFT JOIN items i ON i.sku = p.sku"
+		" ORDER BY p.sku, p.location, p.state", DB_STREAM},
+	[S_ITEMS] = {"SELECT i.sku, i.gtin, i.description, i.brand,"
+		    " i.category, i.base_uom, i.pack_size, i.status,"
+		    " i.supplier_id, i.supplier_sku, i.as_of, i.txn_id,"
+		    " (SELECT amount FROM prices p WHERE p.sku = i.sku"
+		    "  AND p.price_list = 'default' AND p.kind = 'regular'"
+		    "  ORDER BY p.valid_from DESC LIMIT 1),"
+		    " (SELECT currency FROM prices p WHERE p.sku = i.sku"
+		    "  AND p.price_list = 'default' AND p.kind = 'regular'"
+		    "  ORDER BY p.valid_from DESC LIMIT 1)"
+		    " FROM items i ORDER BY i.sku", DB_STREAM},
+	[S_ITEM_GET] = {"SELECT sku, gtin, description, brand, category,"
+		       " base_uom, pack_size, status, supplier_id,"
+		       " supplier_sku, as_of, txn_id FROM items WHERE sku = ?", 0},
+	[S_POS_NEGATIVE] = {"SELECT count(*) FROM positions WHERE qty < 0", 0},
+	[S_RUN_OLDEST_EV] = {"SELECT min(as_of) FROM stock_events WHERE"
+			    " applied = 1 AND doc IN"
+			    " (SELECT id FROM units WHERE run_id = ?"
+			    " AND stage = 'map')", 0},
+	/* The latest snapshot (not delta) each of two sources reported per
+	 * (sku, location) for one state, side by side; keys either lacks
+	 * come with NULLs. */
+	[S_RECONCILE] =
+		{"WITH s AS (SELECT source, sku, location, qty, as_of,"
+		" row_number() OVER (PARTITION BY source, sku, location"
+		"  ORDER BY as_of DESC, arr_file DESC, arr_member DESC,"
+		"  arr_line DESC, txn_id DESC) AS rn"
+		" FROM stock_events WHERE state = ?1 AND delta = 0"
+		" AND source IN (?2, ?3)),"
+		" a AS (SELECT sku, location, qty, as_of FROM s"
+		"  WHERE rn = 1 AND source = ?2),"
+		" b AS (SELECT sku, location, qty, as_of FROM s"
+		"  WHERE rn = 1 AND source = ?3),"
+		" k AS (SELECT sku, location FROM a UNION"
+		"  SELECT sku, location FROM b)"
+		" SELECT k.sku, k.location, a.qty, a.as_of, b.qty, b.as_of"
+		" FROM k LEFT JOIN a ON a.sku = k.sku AND a.location = k.location"
+		" LEFT JOIN b ON b.sku = k.sku AND b.location = k.location"
+		" ORDER BY k.sku, k.location", DB_STREAM},
+};
+
 
 int state_positions_each(struct state *s,
 			 int (*cb)(void *ud, const struct state_position *p),

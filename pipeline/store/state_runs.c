@@ -11,6 +11,85 @@
 
 #include "transforms/model/dt.h"
 
+/* This file's statements (state_int.h): SQL in the common dialect
+ * of db.h, prepared once per handle by state_stmt. */
+const struct state_sql state_runs_sql[S_NSTMTS] = {
+	/* max + 1, as SQLite numbers rowids: PostgreSQL's identity would
+	 * skip the number of a run whose creation was rolled back (a crash),
+	 * and run ids are in delivered file names. Runs are created under
+	 * the writer lock, so no two take the same number. */
+	[S_RUN_CREATE] = {"INSERT INTO runs(run_id, started_at, status,"
+			 " config_sha) VALUES((SELECT coalesce(max(run_id), 0)"
+			 " + 1 FROM runs), ?, 'running', ?) RETURNING run_id", 0},
+	/* Concluded runs ('done', 'failed') are never resumed by a new
+	 * run: their failed units are parked (state_park.h). */
+	[S_RUN_UNFINISHED] = {"SELECT run_id FROM runs WHERE status IN"
+			     " ('running', 'interrupted', 'partial')"
+			     " ORDER BY run_id DESC LIMIT 1", 0},
+	[S_RUN_GET] = {"SELECT run_id, started_at, finished_at, status,"
+		      " exit_code, config_sha FROM runs WHERE run_id = ?", 0},
+	[S_RUN_FINISH] = {"UPDATE runs SET status = ?, exit_code = ?,"
+			 " finished_at = ? WHERE run_id = ?", 0},
+	[S_RUN_REOPEN] = {"UPDATE runs SET status = 'running',"
+			 " finished_at = NULL WHERE run_id = ?", 0},
+	[S_RUNS] = {"SELECT run_id, started_at, finished_at, status, exit_code,"
+		   " config_sha FROM runs ORDER BY run_id DESC LIMIT ?", 0},
+	[S_DEP_ADD] = {"INSERT INTO run_deps VALUES(?, ?, ?)"
+		      " ON CONFLICT(run_id, path) DO UPDATE SET"
+		      " sha256 = excluded.sha256", 0},
+	[S_DEPS] = {"SELECT path, sha256 FROM run_deps WHERE run_id = ?"
+		   " ORDER BY path", 0},
+	[S_PLAN_GET] = {"SELECT 1 FROM plans WHERE run_id = ? AND stage = ?"
+		       " AND scope = ?", 0},
+	[S_PLAN_SET] = {"INSERT INTO plans VALUES(?, ?, ?)"
+		       " ON CONFLICT DO NOTHING", 0},
+	[S_PLAN_DEL] = {"DELETE FROM plans WHERE run_id = ? AND stage = ?"
+		       " AND scope = ?", 0},
+	[S_UNIT_INS] = {"INSERT INTO units(run_id, stage, scope, ukey,"
+		       " parent, state, input_path, input_sha)"
+		       " VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", 0},
+	[S_UNIT_FIND] = {"SELECT id FROM units WHERE run_id = ? AND stage = ?"
+			" AND scope = ? AND ukey = ?", 0},
+	[S_UNIT_SAVE] = {"UPDATE units SET state = ?, attempts = ?,"
+			" input_path = ?, input_sha = ?, output_path = ?,"
+			" output_sha = ?, records_in = ?, records_out = ?,"
+			" rejects = ?, dupes = ?, stale = ?, started_ms = ?,"
+			" finished_ms = ?, error = ?, detail = ?, parent = ?,"
+			" err_class = ?19, retried_in = ?20,"
+			" retry_requested = ?21, held = ?22, converted = ?23,"
+			" listed = ?24, file_size = ?25, file_mtime = ?26,"
+			" posted = ?27, list_standin = ?28,"
+			" accept_rejects = ?29, released_by = ?30,"
+			" release_note = ?31, ic_conflicts = ?32,"
+			" rejects_path = ?33, control_no = ?34, outcome = ?35"
+			" WHERE id = ?17 AND (CAST(?18 AS TEXT) IS NULL"
+			" OR state <> 1 OR worker IS NULL OR worker = ?18)", 0},
+	[S_UNIT_GET] = {"SELECT id, run_id, parent, stage, scope, ukey, state,"
+		       " attempts, input_path, input_sha, output_path,"
+		       " output_sha, records_in, records_out, rejects, dupes,"
+		       " stale, started_ms, finished_ms, error, detail,"
+		       " err_class, retried_in, retry_requested, held,"
+		       " converted, listed, file_size, file_mtime, posted,"
+		       " list_standin, accept_rejects, released_by,"
+		       " release_note, ic_conflicts, rejects_path, control_no,"
+		       " outcome FROM units WHERE id = ?", 0},
+	[S_UNITS] = {"SELECT id FROM units WHERE run_id = ? AND stage = ?"
+		    " AND scope = ? ORDER BY id", 0},
+	[S_UNITS_ALL] = {"SELECT id FROM units WHERE run_id = ? AND stage = ?"
+			" ORDER BY id", 0},
+	[S_UNITS_RESET] = {"UPDATE units SET state = 0, error = NULL"
+			  " WHERE run_id = ? AND stage = ? AND scope = ?", 0},
+	[S_UNITS_RESET_ALL] = {"UPDATE units SET state = 0, error = NULL"
+			      " WHERE run_id = ? AND stage = ?", 0},
+	[S_UNITS_DEL] = {"DELETE FROM units WHERE run_id = ? AND stage = ?"
+			" AND scope = ?", 0},
+	[S_UNITS_DEL_ALL] = {"DELETE FROM units WHERE run_id = ? AND stage = ?", 0},
+	[S_UNITS_IN_STATE] = {"SELECT id FROM units WHERE state = ?"
+			     " AND stage = ? ORDER BY id", 0},
+	[S_RUN_LAST_DONE] = {"SELECT max(finished_at) FROM runs"
+			    " WHERE status = 'done'", 0},
+};
+
 
 int state_run_create(struct state *s, const char *now_iso,
 		     const char *config_sha, int64_t *run_id, struct err *err)
