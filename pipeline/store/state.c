@@ -90,6 +90,130 @@ struct db_stmt *state_stmt(struct state *s, enum stmt_id id,
 	return p;
 }
 
+static void bind_args(struct db_stmt *p, const struct state_arg *a,
+		      size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		switch (a[i].t) {
+		case SA_INT:
+			db_bind_int64(p, (int)i + 1, a[i].i);
+			break;
+		case SA_TEXT:
+			db_bind_text(p, (int)i + 1, a[i].s);
+			break;
+		case SA_BLOB:
+			db_bind_blob(p, (int)i + 1, a[i].p, a[i].n);
+			break;
+		}
+}
+
+struct db_stmt *state_bind(struct state *s, enum stmt_id id,
+			   const struct state_arg *a, size_t n,
+			   struct err *err)
+{
+	struct db_stmt *p = state_stmt(s, id, err);
+
+	if (p)
+		bind_args(p, a, n);
+	return p;
+}
+
+int state_exec(struct state *s, enum stmt_id id, const struct state_arg *a,
+	       size_t n, struct err *err)
+{
+	struct db_stmt *p = state_bind(s, id, a, n, err);
+
+	return p ? state_step_done(p, err) : -1;
+}
+
+int state_rows(struct state *s, enum stmt_id id, const struct state_arg *a,
+	       size_t n, state_row_fn *row, void *ud, struct err *err)
+{
+	struct db_stmt *p = state_bind(s, id, a, n, err);
+	int rc, r = 0;
+
+	if (!p)
+		return -1;
+	while ((rc = db_step(p, err)) == 1)
+		if (row && (r = row(ud, p)) != 0)
+			break;
+	db_reset(p);
+	return rc < 0 || r < 0 ? -1 : 0;
+}
+
+int state_row_int(void *ud, struct db_stmt *p)
+{
+	if (!db_col_null(p, 0))
+		*(int64_t *)ud = db_col_int64(p, 0);
+	return 1;
+}
+
+int state_row_found(void *ud, struct db_stmt *p)
+{
+	(void)p;
+	*(int *)ud = 1;
+	return 1;
+}
+
+int state_row_text(void *ud, struct db_stmt *p)
+{
+	struct state_text *t = ud;
+
+	if (t->buf && t->n)
+		state_col_copy(p, 0, t->buf, t->n);
+	t->found = 1;
+	return 1;
+}
+
+int state_row_id(void *ud, struct db_stmt *p)
+{
+	struct state_ids *x = ud;
+
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 64;
+		int64_t *g = realloc(x->v, cap * sizeof(*g));
+
+		if (!g)
+			return err_set(x->err, E_NOMEM, "out of memory");
+		x->v = g;
+		x->cap = cap;
+	}
+	x->v[x->n++] = db_col_int64(p, 0);
+	return 0;
+}
+
+int state_units_of(struct state *s, const struct state_ids *ids,
+		   int (*cb)(void *ud, struct state_unit *u), void *ud,
+		   int *cbrc, struct err *err)
+{
+	struct state_unit *u;
+	size_t i;
+	int rc = 0;
+
+	*cbrc = 0;
+	if (!ids->n)
+		return 0;
+	if (!(u = malloc(sizeof(*u))))
+		return err_set(err, E_NOMEM, "out of memory");
+	for (i = 0; i < ids->n; i++) {
+		if (state_unit_get(s, ids->v[i], u, err) < 0) {
+			rc = -1;
+			break;
+		}
+		if ((*cbrc = cb(ud, u)) != 0)
+			break;
+	}
+	free(u);
+	return rc;
+}
+
+int64_t state_changes(struct state *s)
+{
+	return db_changes(s->db);
+}
+
 /* Runs a statement that returns no rows. */
 int state_step_done(struct db_stmt *p, struct err *err)
 {

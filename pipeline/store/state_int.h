@@ -132,6 +132,70 @@ void state_col_copy(struct db_stmt *p, int i, char *out, size_t n);
  * one-row statement, which is reset. */
 int state_one_int(struct db_stmt *p, int64_t *v, int *found,
 		  struct err *err);
+/* The binder: one statement id, its arguments bound in order to ?1,
+ * ?2, ... (SA_I an integer, SA_T a text or NULL, SA_B a blob), stepped,
+ * errors mapped once:
+ *   state_exec(s, S_FILE_ADD, SA(SA_T(source), SA_I(size)), err)
+ * Arguments are checked by the compiler like any initializer. A
+ * statement that takes none is passed SA_NONE. */
+struct state_arg {
+	enum { SA_INT, SA_TEXT, SA_BLOB } t;
+	int64_t i;
+	const char *s;
+	const void *p;
+	size_t n;
+};
+#define SA_I(v) ((struct state_arg){.t = SA_INT, .i = (v)})
+#define SA_T(v) ((struct state_arg){.t = SA_TEXT, .s = (v)})
+#define SA_B(ptr, len) ((struct state_arg){.t = SA_BLOB, .p = (ptr), .n = (len)})
+#define SA(...)                                                         \
+	(const struct state_arg[]){__VA_ARGS__},                        \
+		sizeof((const struct state_arg[]){__VA_ARGS__}) /        \
+			sizeof(struct state_arg)
+#define SA_NONE NULL, 0
+/* Handed each row in turn; nonzero stops (< 0: an error, err set). */
+typedef int state_row_fn(void *ud, struct db_stmt *p);
+/* The prepared statement id, reset, with a[0..n) bound. */
+struct db_stmt *state_bind(struct state *s, enum stmt_id id,
+			   const struct state_arg *a, size_t n,
+			   struct err *err);
+/* Runs id to its end (a write). */
+int state_exec(struct state *s, enum stmt_id id, const struct state_arg *a,
+	       size_t n, struct err *err);
+/* Runs id, handing each row to row() (NULL: the rows do not matter)
+ * until it returns nonzero; the statement is reset after. -1 on an
+ * error of the store or of row (< 0), else 0. For a single-row read,
+ * row reads the columns it wants and returns 1. */
+int state_rows(struct state *s, enum stmt_id id, const struct state_arg *a,
+	       size_t n, state_row_fn *row, void *ud, struct err *err);
+/* Row functions for the usual single-row reads: one integer column
+ * (ud an int64_t, left alone for a NULL), "a row exists" (ud an int,
+ * set to 1), one text column (ud a struct state_text: copied like
+ * state_col_copy when buf is not NULL, found set to 1). */
+struct state_text {
+	char *buf;
+	size_t n;
+	int found;
+};
+state_row_fn state_row_int, state_row_found, state_row_text;
+/* Ids from column 0, for a walk whose callback writes to the store
+ * (state_row_id appends one; ud a struct state_ids, err set when out of
+ * memory). The caller frees v. */
+struct state_ids {
+	int64_t *v;
+	size_t n, cap;
+	struct err *err;
+};
+state_row_fn state_row_id;
+/* Calls cb with each unit of ids in order (one struct state_unit,
+ * reused) until it returns nonzero, which goes to *cbrc. -1 when a unit
+ * cannot be read. */
+int state_units_of(struct state *s, const struct state_ids *ids,
+		   int (*cb)(void *ud, struct state_unit *u), void *ud,
+		   int *cbrc, struct err *err);
+/* Rows changed by the last write run to its end. */
+int64_t state_changes(struct state *s);
+
 /* Applies the waiting load batch / drops it (state_load.c). */
 int state_lb_apply(struct state *s, struct err *err);
 void state_lb_discard(struct state *s);

@@ -60,100 +60,59 @@ int state_file_known(struct state *s, const char *source, const char *name,
 		     uint64_t size, int64_t mtime, int *known,
 		     struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_FILE_KNOWN, err);
-	int rc;
-
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, source);
-	db_bind_text(p, 2, name);
-	db_bind_int64(p, 3, (int64_t)size);
-	db_bind_int64(p, 4, mtime);
-	rc = db_step(p, err);
-	db_reset(p);
-	if (rc < 0)
-		return -1;
-	*known = rc == 1;
-	return 0;
+	*known = 0;
+	return state_rows(s, S_FILE_KNOWN,
+			  SA(SA_T(source), SA_T(name), SA_I((int64_t)size),
+			     SA_I(mtime)),
+			  state_row_found, known, err);
 }
 
 int state_file_same_content(struct state *s, const char *source,
 			    const char *sha, char *prev, size_t n,
 			    struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_FILE_SAME, err);
-	int rc;
+	struct state_text t = {prev, n, 0};
 
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, source);
-	db_bind_text(p, 2, sha);
 	prev[0] = '\0';
-	rc = db_step(p, err);
-	if (rc == 1)
-		state_col_copy(p, 0, prev, n);
-	db_reset(p);
-	if (rc < 0)
-		return -1;
-	return 0;
+	return state_rows(s, S_FILE_SAME, SA(SA_T(source), SA_T(sha)),
+			  state_row_text, &t, err);
 }
 
 int state_file_add(struct state *s, const char *source, const char *name,
 		   uint64_t size, int64_t mtime, const char *sha,
 		   int64_t run_id, const char *post_state, struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_FILE_ADD, err);
-
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, source);
-	db_bind_text(p, 2, name);
-	db_bind_int64(p, 3, (int64_t)size);
-	db_bind_int64(p, 4, mtime);
-	db_bind_text(p, 5, sha);
-	db_bind_int64(p, 6, run_id);
-	db_bind_text(p, 7, post_state);
-	return state_step_done(p, err);
+	return state_exec(s, S_FILE_ADD,
+			  SA(SA_T(source), SA_T(name), SA_I((int64_t)size),
+			     SA_I(mtime), SA_T(sha), SA_I(run_id),
+			     SA_T(post_state)),
+			  err);
 }
 
 int state_file_post_set(struct state *s, const char *source,
 			const char *name, uint64_t size, int64_t mtime,
 			const char *post_state, struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_FILE_POST, err);
-
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, post_state);
-	db_bind_text(p, 2, source);
-	db_bind_text(p, 3, name);
-	db_bind_int64(p, 4, (int64_t)size);
-	db_bind_int64(p, 5, mtime);
-	return state_step_done(p, err);
+	return state_exec(s, S_FILE_POST,
+			  SA(SA_T(post_state), SA_T(source), SA_T(name),
+			     SA_I((int64_t)size), SA_I(mtime)),
+			  err);
 }
 
 int state_delivery_find(struct state *s, const char *target, const char *sha,
 			char *file_name, size_t n, int *found,
 			struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_DELIV_FIND, err);
-	int rc;
+	struct state_text t = {file_name, n, 0};
 
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, target);
-	db_bind_text(p, 2, sha);
-	db_bind_text(p, 3, target);
-	rc = db_step(p, err);
-	*found = rc == 1;
-	if (file_name && n) {
+	if (file_name && n)
 		file_name[0] = '\0';
-		if (*found)
-			state_col_copy(p, 0, file_name, n);
-	}
-	db_reset(p);
-	if (rc < 0)
+	*found = 0;
+	if (state_rows(s, S_DELIV_FIND,
+		       SA(SA_T(target), SA_T(sha), SA_T(target)),
+		       state_row_text, &t, err) < 0)
 		return -1;
+	*found = t.found;
 	return 0;
 }
 
@@ -161,35 +120,23 @@ int state_delivery_add(struct state *s, const char *target, const char *sha,
 		       int64_t run_id, const char *file_name,
 		       int64_t delivered_at, struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_DELIV_ADD, err);
-
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, target);
-	db_bind_text(p, 2, sha);
-	db_bind_int64(p, 3, run_id);
-	db_bind_text(p, 4, file_name);
-	db_bind_int64(p, 5, delivered_at);
-	return state_step_done(p, err);
+	return state_exec(s, S_DELIV_ADD,
+			  SA(SA_T(target), SA_T(sha), SA_I(run_id),
+			     SA_T(file_name), SA_I(delivered_at)),
+			  err);
 }
 
 int state_delivery_latest(struct state *s, const char *target,
 			  char *file_name, size_t n, int *found,
 			  struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_DELIV_LATEST, err);
-	int rc;
+	struct state_text t = {file_name, n, 0};
 
-	if (!p)
+	*found = 0;
+	if (state_rows(s, S_DELIV_LATEST, SA(SA_T(target)), state_row_text,
+		       &t, err) < 0)
 		return -1;
-	db_bind_text(p, 1, target);
-	rc = db_step(p, err);
-	*found = rc == 1;
-	if (*found)
-		state_col_copy(p, 0, file_name, n);
-	db_reset(p);
-	if (rc < 0)
-		return -1;
+	*found = t.found;
 	return 0;
 }
 
@@ -197,64 +144,46 @@ int state_delivery_name_used(struct state *s, const char *target,
 			     const char *file_name, int *used,
 			     struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_DELIV_NAME, err);
-	int rc;
-
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, target);
-	db_bind_text(p, 2, file_name);
-	rc = db_step(p, err);
-	*used = rc == 1;
-	db_reset(p);
-	if (rc < 0)
-		return -1;
-	return 0;
+	*used = 0;
+	return state_rows(s, S_DELIV_NAME, SA(SA_T(target), SA_T(file_name)),
+			  state_row_found, used, err);
 }
 
 int state_delivery_last(struct state *s, const char *target, int64_t *at,
 			struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_DELIV_LAST, err);
-
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, target);
 	*at = 0;
-	if (state_one_row(db_step(p, err), p, err) < 0)
-		return -1;
-	*at = db_col_int64(p, 0);
-	db_reset(p);
-	return 0;
+	return state_rows(s, S_DELIV_LAST, SA(SA_T(target)), state_row_int,
+			  at, err);
 }
 
 int state_source_fetched(struct state *s, const char *source, int64_t at,
 			 struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_SRC_FETCHED, err);
-
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, source);
-	db_bind_int64(p, 2, at);
-	return state_step_done(p, err);
+	return state_exec(s, S_SRC_FETCHED, SA(SA_T(source), SA_I(at)), err);
 }
 
 int state_source_last_fetch(struct state *s, const char *source,
 			    int64_t *at, struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_SRC_LAST, err);
-	int rc;
+	*at = 0;
+	return state_rows(s, S_SRC_LAST, SA(SA_T(source)), state_row_int, at,
+			  err);
+}
 
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, source);
-	rc = db_step(p, err);
-	*at = rc == 1 ? db_col_int64(p, 0) : 0;
-	db_reset(p);
-	if (rc < 0)
-		return -1;
-	return 0;
+struct deliv_cb {
+	int (*cb)(void *ud, const char *target, const char *file_name,
+		  int64_t delivered_at);
+	void *ud;
+};
+
+static int deliv_row(void *ud, struct db_stmt *p)
+{
+	struct deliv_cb *d = ud;
+	const char *t = db_col_text(p, 0), *f = db_col_text(p, 1);
+
+	/* the callback's nonzero only stops the walk */
+	return d->cb(d->ud, t ? t : "", f ? f : "", db_col_int64(p, 2)) != 0;
 }
 
 int state_run_deliveries_each(struct state *s, int64_t run_id,
@@ -263,71 +192,54 @@ int state_run_deliveries_each(struct state *s, int64_t run_id,
 					int64_t delivered_at),
 			      void *ud, struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_RUN_DELIVS, err);
-	int rc;
+	struct deliv_cb d = {cb, ud};
 
-	if (!p)
-		return -1;
-	db_bind_int64(p, 1, run_id);
-	while ((rc = db_step(p, err)) == 1) {
-		const char *t = db_col_text(p, 0);
-		const char *f = db_col_text(p, 1);
-
-		if (cb(ud, t ? t : "", f ? f : "",
-		       db_col_int64(p, 2)) != 0)
-			break;
-	}
-	db_reset(p);
-	if (rc < 0)
-		return -1;
-	return 0;
+	return state_rows(s, S_RUN_DELIVS, SA(SA_I(run_id)), deliv_row, &d,
+			  err);
 }
 
 int state_target_checked(struct state *s, const char *target, int64_t at,
 			 struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_CHECK_SET, err);
-
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, target);
-	db_bind_int64(p, 2, at);
-	return state_step_done(p, err);
+	return state_exec(s, S_CHECK_SET, SA(SA_T(target), SA_I(at)), err);
 }
 
 int state_target_last_check(struct state *s, const char *target,
 			    int64_t *at, struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_CHECK_GET, err);
+	*at = 0;
+	return state_rows(s, S_CHECK_GET, SA(SA_T(target)), state_row_int, at,
+			  err);
+}
 
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, target);
-	return state_one_int(p, at, NULL, err);
+struct info {
+	struct state_delivery *out;
+	int found;
+};
+
+static int info_row(void *ud, struct db_stmt *p)
+{
+	struct info *x = ud;
+
+	x->found = 1;
+	x->out->delivered_at = db_col_int64(p, 0);
+	state_col_copy(p, 1, x->out->file_name, sizeof(x->out->file_name));
+	state_col_copy(p, 2, x->out->sha256, sizeof(x->out->sha256));
+	x->out->run_id = db_col_int64(p, 3);
+	return 1;
 }
 
 int state_delivery_info(struct state *s, const char *target,
 			struct state_delivery *out, int *found,
 			struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_DELIV_INFO, err);
-	int rc;
+	struct info x = {out, 0};
 
 	memset(out, 0, sizeof(*out));
 	*found = 0;
-	if (!p)
+	if (state_rows(s, S_DELIV_INFO, SA(SA_T(target)), info_row, &x,
+		       err) < 0)
 		return -1;
-	db_bind_text(p, 1, target);
-	rc = db_step(p, err);
-	if (rc == 1) {
-		*found = 1;
-		out->delivered_at = db_col_int64(p, 0);
-		state_col_copy(p, 1, out->file_name, sizeof(out->file_name));
-		state_col_copy(p, 2, out->sha256, sizeof(out->sha256));
-		out->run_id = db_col_int64(p, 3);
-	}
-	db_reset(p);
-	if (rc < 0)
-		return -1;
+	*found = x.found;
 	return 0;
 }

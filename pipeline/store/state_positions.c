@@ -2,7 +2,8 @@
  * tables: positions (with their items and locations), items and prices,
  * and stock_events (a run's oldest event). Writing them is state_load.c's.
  * Every read of positions or events first applies the waiting load batch
- * (state_lb_apply). See state.h; the SQL is in state.c's statement table.
+ * (state_lb_apply). See state.h. Each function is its statement and a
+ * call of the binder (state_int.h) with a row function.
  */
 #include "state.h"
 #include "state_int.h"
@@ -75,33 +76,51 @@ const struct state_sql state_positions_sql[S_NSTMTS] = {
 };
 
 
+/* Reads of positions and events see the waiting load batch. */
+static int read_rows(struct state *s, enum stmt_id id,
+		     const struct state_arg *a, size_t n, state_row_fn *row,
+		     void *ud, struct err *err)
+{
+	if (state_lb_apply(s, err) < 0)
+		return -1;
+	return state_rows(s, id, a, n, row, ud, err);
+}
+
+/* A walk over positions: the callback, and the item row_item holds. */
+struct pos_walk {
+	struct state *s;
+	int (*cb)(void *ud, const struct state_position *p);
+	void *ud;
+	int have;
+};
+
+static void read_pos(struct db_stmt *p, struct state_position *pos)
+{
+	pos->sku = db_col_text(p, 0);
+	pos->location = db_col_text(p, 1);
+	pos->location_type = db_col_text(p, 2);
+	pos->state = (int)db_col_int64(p, 3);
+	pos->qty = db_col_int64(p, 4);
+	pos->as_of = db_col_int64(p, 5);
+	pos->item = NULL;
+}
+
+static int pos_row(void *ud, struct db_stmt *p)
+{
+	struct pos_walk *w = ud;
+	struct state_position pos;
+
+	read_pos(p, &pos);
+	return w->cb(w->ud, &pos);
+}
+
 int state_positions_each(struct state *s,
 			 int (*cb)(void *ud, const struct state_position *p),
 			 void *ud, struct err *err)
 {
-	struct db_stmt *p = state_lb_apply(s, err) < 0
-				  ? NULL
-				  : state_stmt(s, S_POSITIONS, err);
-	struct state_position pos;
-	int rc, cbrc = 0;
+	struct pos_walk w = {s, cb, ud, 0};
 
-	if (!p)
-		return -1;
-	while ((rc = db_step(p, err)) == 1) {
-		pos.sku = db_col_text(p, 0);
-		pos.location = db_col_text(p, 1);
-		pos.location_type = db_col_text(p, 2);
-		pos.state = (int)db_col_int64(p, 3);
-		pos.qty = db_col_int64(p, 4);
-		pos.as_of = db_col_int64(p, 5);
-		pos.item = NULL;
-		if ((cbrc = cb(ud, &pos)) != 0)
-			break;
-	}
-	db_reset(p);
-	if (rc < 0)
-		return -1;
-	return cbrc < 0 ? -1 : 0;
+	return read_rows(s, S_POSITIONS, SA_NONE, pos_row, &w, err);
 }
 
 /* Copies v into a 512-byte item buffer, cut like state_item_get's. */
@@ -119,49 +138,58 @@ static const char *item_copy(char *buf, size_t n, const char *v)
 	return buf;
 }
 
+static int pos_item_row(void *ud, struct db_stmt *p)
+{
+	struct pos_walk *w = ud;
+	struct state *s = w->s;
+	struct state_position pos;
+	int i;
+
+	read_pos(p, &pos);
+	if (!db_col_null(p, 6)) {
+		/* Rows come by sku: read an item's columns once. */
+		if (!w->have || strcmp(s->row_item_buf[ITEM_SKU], pos.sku)) {
+			for (i = 0; i < ITEM_NFIELDS; i++)
+				s->row_item[i] = item_copy(
+					s->row_item_buf[i],
+					sizeof(s->row_item_buf[i]),
+					db_col_text(p, 6 + i));
+			w->have = s->row_item[ITEM_SKU] != NULL;
+		}
+		pos.item = s->row_item;
+	}
+	return w->cb(w->ud, &pos);
+}
+
 int state_positions_items_each(struct state *s, int with_type,
 			       int (*cb)(void *ud,
 					 const struct state_position *p),
 			       void *ud, struct err *err)
 {
-	struct db_stmt *p = state_lb_apply(s, err) < 0
-				  ? NULL
-				  : state_stmt(s, with_type ? S_POSITIONS_ITEMS
-						      : S_POSITIONS_ITEMS_NOTYPE,
-					 err);
-	struct state_position pos;
-	int rc, cbrc = 0, i, have = 0;
+	struct pos_walk w = {s, cb, ud, 0};
 
-	if (!p)
-		return -1;
-	while ((rc = db_step(p, err)) == 1) {
-		pos.sku = db_col_text(p, 0);
-		pos.location = db_col_text(p, 1);
-		pos.location_type = db_col_text(p, 2);
-		pos.state = (int)db_col_int64(p, 3);
-		pos.qty = db_col_int64(p, 4);
-		pos.as_of = db_col_int64(p, 5);
-		pos.item = NULL;
-		if (!db_col_null(p, 6)) {
-			/* Rows come by sku: read an item's columns once. */
-			if (!have ||
-			    strcmp(s->row_item_buf[ITEM_SKU], pos.sku)) {
-				for (i = 0; i < ITEM_NFIELDS; i++)
-					s->row_item[i] = item_copy(
-						s->row_item_buf[i],
-						sizeof(s->row_item_buf[i]),
-						db_col_text(p, 6 + i));
-				have = s->row_item[ITEM_SKU] != NULL;
-			}
-			pos.item = s->row_item;
-		}
-		if ((cbrc = cb(ud, &pos)) != 0)
-			break;
-	}
-	db_reset(p);
-	if (rc < 0)
-		return -1;
-	return cbrc < 0 ? -1 : 0;
+	return read_rows(s,
+			 with_type ? S_POSITIONS_ITEMS
+				   : S_POSITIONS_ITEMS_NOTYPE,
+			 SA_NONE, pos_item_row, &w, err);
+}
+
+struct items_cb {
+	int (*cb)(void *ud, const char *const *item, const char *price,
+		  const char *currency);
+	void *ud;
+};
+
+static int items_row(void *ud, struct db_stmt *p)
+{
+	struct items_cb *c = ud;
+	const char *v[ITEM_NFIELDS];
+	int i;
+
+	for (i = 0; i < ITEM_NFIELDS; i++)
+		v[i] = db_col_text(p, i);
+	return c->cb(c->ud, v, db_col_text(p, ITEM_NFIELDS),
+		     db_col_text(p, ITEM_NFIELDS + 1));
 }
 
 int state_items_each(struct state *s,
@@ -169,75 +197,105 @@ int state_items_each(struct state *s,
 			       const char *price, const char *currency),
 		     void *ud, struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_ITEMS, err);
-	const char *v[ITEM_NFIELDS];
-	int rc, i, cbrc = 0;
+	struct items_cb c = {cb, ud};
 
-	if (!p)
-		return -1;
-	while ((rc = db_step(p, err)) == 1) {
-		for (i = 0; i < ITEM_NFIELDS; i++)
-			v[i] = db_col_text(p, i);
-		if ((cbrc = cb(ud, v, db_col_text(p, ITEM_NFIELDS),
-			       db_col_text(p, ITEM_NFIELDS + 1))) != 0)
-			break;
+	return state_rows(s, S_ITEMS, SA_NONE, items_row, &c, err);
+}
+
+struct item_out {
+	struct state *s;
+	const char **fields;
+	int found;
+};
+
+static int item_row(void *ud, struct db_stmt *p)
+{
+	struct item_out *x = ud;
+	const char *v;
+	int i;
+
+	x->found = 1;
+	for (i = 0; i < ITEM_NFIELDS; i++) {
+		if ((v = db_col_text(p, i))) {
+			snprintf(x->s->item_buf[i], sizeof(x->s->item_buf[i]),
+				 "%s", v);
+			x->fields[i] = x->s->item_buf[i];
+		}
 	}
-	db_reset(p);
-	if (rc < 0)
-		return -1;
-	return cbrc < 0 ? -1 : 0;
+	return 1;
 }
 
 int state_item_get(struct state *s, const char *sku, const char **fields,
 		   int *found, struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_ITEM_GET, err);
-	int rc, i;
+	struct item_out x = {s, fields, 0};
+	int i;
 
-	if (!p)
+	for (i = 0; i < ITEM_NFIELDS; i++)
+		fields[i] = NULL;
+	*found = 0;
+	if (state_rows(s, S_ITEM_GET, SA(SA_T(sku)), item_row, &x, err) < 0)
 		return -1;
-	db_bind_text(p, 1, sku);
-	rc = db_step(p, err);
-	*found = rc == 1;
-	for (i = 0; i < ITEM_NFIELDS; i++) {
-		const char *v = *found ? db_col_text(p, i) : NULL;
-
-		if (v) {
-			snprintf(s->item_buf[i], sizeof(s->item_buf[i]), "%s",
-				 v);
-			fields[i] = s->item_buf[i];
-		} else {
-			fields[i] = NULL;
-		}
-	}
-	db_reset(p);
-	if (rc < 0)
-		return -1;
+	*found = x.found;
 	return 0;
 }
 
 int state_positions_negative(struct state *s, int64_t *n, struct err *err)
 {
-	struct db_stmt *p = state_lb_apply(s, err) < 0
-				  ? NULL
-				  : state_stmt(s, S_POS_NEGATIVE, err);
+	*n = 0;
+	return read_rows(s, S_POS_NEGATIVE, SA_NONE, state_row_int, n, err);
+}
 
-	if (!p)
-		return -1;
-	return state_one_int(p, n, NULL, err);
+struct int_found {
+	int64_t *v;
+	int *found;
+};
+
+static int int_found_row(void *ud, struct db_stmt *p)
+{
+	struct int_found *x = ud;
+
+	if (!db_col_null(p, 0)) {
+		*x->v = db_col_int64(p, 0);
+		*x->found = 1;
+	}
+	return 1;
 }
 
 int state_run_oldest_event(struct state *s, int64_t run_id, int64_t *as_of,
 			   int *found, struct err *err)
 {
-	struct db_stmt *p = state_lb_apply(s, err) < 0
-				  ? NULL
-				  : state_stmt(s, S_RUN_OLDEST_EV, err);
+	struct int_found x = {as_of, found};
 
-	if (!p)
-		return -1;
-	db_bind_int64(p, 1, run_id);
-	return state_one_int(p, as_of, found, err);
+	*as_of = 0;
+	*found = 0;
+	return read_rows(s, S_RUN_OLDEST_EV, SA(SA_I(run_id)), int_found_row,
+			 &x, err);
+}
+
+struct recon_cb {
+	int (*cb)(void *ud, const struct state_recon_pair *r);
+	void *ud;
+};
+
+static int recon_row(void *ud, struct db_stmt *p)
+{
+	struct recon_cb *c = ud;
+	struct state_recon_pair r;
+
+	r.sku = db_col_text(p, 0);
+	r.location = db_col_text(p, 1);
+	r.has_a = !db_col_null(p, 2);
+	r.qty_a = db_col_int64(p, 2);
+	r.as_of_a = db_col_int64(p, 3);
+	r.has_b = !db_col_null(p, 4);
+	r.qty_b = db_col_int64(p, 4);
+	r.as_of_b = db_col_int64(p, 5);
+	if (!r.sku)
+		r.sku = "";
+	if (!r.location)
+		r.location = "";
+	return c->cb(c->ud, &r);
 }
 
 int state_reconcile_each(struct state *s, int state, const char *source_a,
@@ -245,35 +303,9 @@ int state_reconcile_each(struct state *s, int state, const char *source_a,
 			 int (*cb)(void *ud, const struct state_recon_pair *r),
 			 void *ud, struct err *err)
 {
-	struct db_stmt *p = state_lb_apply(s, err) < 0
-				  ? NULL
-				  : state_stmt(s, S_RECONCILE, err);
-	struct state_recon_pair r;
-	int rc, cbrc = 0;
+	struct recon_cb c = {cb, ud};
 
-	if (!p)
-		return -1;
-	db_bind_int64(p, 1, state);
-	db_bind_text(p, 2, source_a);
-	db_bind_text(p, 3, source_b);
-	while ((rc = db_step(p, err)) == 1) {
-		r.sku = db_col_text(p, 0);
-		r.location = db_col_text(p, 1);
-		r.has_a = !db_col_null(p, 2);
-		r.qty_a = db_col_int64(p, 2);
-		r.as_of_a = db_col_int64(p, 3);
-		r.has_b = !db_col_null(p, 4);
-		r.qty_b = db_col_int64(p, 4);
-		r.as_of_b = db_col_int64(p, 5);
-		if (!r.sku)
-			r.sku = "";
-		if (!r.location)
-			r.location = "";
-		if ((cbrc = cb(ud, &r)) != 0)
-			break;
-	}
-	db_reset(p);
-	if (rc < 0)
-		return -1;
-	return cbrc < 0 ? -1 : 0;
+	return read_rows(s, S_RECONCILE,
+			 SA(SA_I(state), SA_T(source_a), SA_T(source_b)),
+			 recon_row, &c, err);
 }

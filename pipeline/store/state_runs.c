@@ -1,7 +1,7 @@
 /* state_runs.c - the state store's runs and their units: the tables
  * runs, run_deps, plans and units (the stage engine's bookkeeping of a
- * run: which stage did what to which input). See state.h; the SQL is in
- * state.c's statement table.
+ * run: which stage did what to which input). See state.h. Each function
+ * is its statement and a call of the binder (state_int.h).
  */
 #include "state.h"
 #include "state_int.h"
@@ -94,34 +94,21 @@ const struct state_sql state_runs_sql[S_NSTMTS] = {
 int state_run_create(struct state *s, const char *now_iso,
 		     const char *config_sha, int64_t *run_id, struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_RUN_CREATE, err);
-
-	if (!p)
+	*run_id = 0;
+	if (state_rows(s, S_RUN_CREATE, SA(SA_T(now_iso), SA_T(config_sha)),
+		       state_row_int, run_id, err) < 0)
 		return -1;
-	db_bind_text(p, 1, now_iso);
-	db_bind_text(p, 2, config_sha);
-	if (state_one_row(db_step(p, err), p, err) < 0)
-		return -1;
-	*run_id = db_col_int64(p, 0);
-	db_reset(p);
+	if (*run_id <= 0)
+		return err_set(err, E_INTERNAL,
+			       "state store: no run id from insert into runs");
 	return 0;
 }
 
 int state_run_unfinished(struct state *s, int64_t *run_id, struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_RUN_UNFINISHED, err);
-	int rc;
-
-	if (!p)
-		return -1;
 	*run_id = 0;
-	rc = db_step(p, err);
-	if (rc == 1)
-		*run_id = db_col_int64(p, 0);
-	else if (rc != 0)
-		return -1;
-	db_reset(p);
-	return 0;
+	return state_rows(s, S_RUN_UNFINISHED, SA_NONE, state_row_int, run_id,
+			  err);
 }
 
 static void read_run(struct db_stmt *p, struct state_run *r)
@@ -135,217 +122,171 @@ static void read_run(struct db_stmt *p, struct state_run *r)
 	state_col_copy(p, 5, r->config_sha, sizeof(r->config_sha));
 }
 
+/* A row function's view of a record it fills or a callback it calls,
+ * and whether a row came. */
+struct row_to {
+	void *out;
+	int found;
+	int (*cb)(void *ud, const struct state_run *r);
+	void *ud;
+};
+
+static int run_row(void *ud, struct db_stmt *p)
+{
+	struct row_to *x = ud;
+
+	read_run(p, x->out);
+	x->found = 1;
+	return 1;
+}
+
 int state_run_get(struct state *s, int64_t run_id, struct state_run *out,
 		  struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_RUN_GET, err);
-	int rc;
+	struct row_to x = {out, 0, NULL, NULL};
 
-	if (!p)
+	if (state_rows(s, S_RUN_GET, SA(SA_I(run_id)), run_row, &x, err) < 0)
 		return -1;
-	db_bind_int64(p, 1, run_id);
-	rc = db_step(p, err);
-	if (rc == 1) {
-		read_run(p, out);
-		db_reset(p);
-		return 0;
-	}
-	db_reset(p);
-	if (rc != 0)
-		return -1;
-	return err_set(err, E_NOTFOUND, "no run %lld", (long long)run_id);
+	if (!x.found)
+		return err_set(err, E_NOTFOUND, "no run %lld",
+			       (long long)run_id);
+	return 0;
 }
 
 int state_run_finish(struct state *s, int64_t run_id, const char *status,
 		     int exit_code, const char *now_iso, struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_RUN_FINISH, err);
-
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, status);
-	db_bind_int64(p, 2, exit_code);
-	db_bind_text(p, 3, now_iso);
-	db_bind_int64(p, 4, run_id);
-	return state_step_done(p, err);
+	return state_exec(s, S_RUN_FINISH,
+			  SA(SA_T(status), SA_I(exit_code), SA_T(now_iso),
+			     SA_I(run_id)),
+			  err);
 }
 
 int state_run_reopen(struct state *s, int64_t run_id, struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_RUN_REOPEN, err);
+	return state_exec(s, S_RUN_REOPEN, SA(SA_I(run_id)), err);
+}
 
-	if (!p)
-		return -1;
-	db_bind_int64(p, 1, run_id);
-	return state_step_done(p, err);
+static int runs_row(void *ud, struct db_stmt *p)
+{
+	struct row_to *x = ud;
+
+	read_run(p, x->out);
+	/* the callback's nonzero only stops the walk */
+	return x->cb(x->ud, x->out) != 0;
 }
 
 int state_runs_each(struct state *s, int limit,
 		    int (*cb)(void *ud, const struct state_run *r), void *ud,
 		    struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_RUNS, err);
 	struct state_run r;
-	int rc;
+	struct row_to x = {&r, 0, cb, ud};
 
-	if (!p)
-		return -1;
-	db_bind_int64(p, 1, limit);
-	while ((rc = db_step(p, err)) == 1) {
-		read_run(p, &r);
-		if (cb(ud, &r))
-			break;
-	}
-	if (rc < 0)
-		return -1;
-	db_reset(p);
-	return 0;
+	return state_rows(s, S_RUNS, SA(SA_I(limit)), runs_row, &x, err);
 }
 
 int state_run_dep_add(struct state *s, int64_t run_id, const char *path,
 		      const char *sha, struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_DEP_ADD, err);
+	return state_exec(s, S_DEP_ADD,
+			  SA(SA_I(run_id), SA_T(path), SA_T(sha)), err);
+}
 
-	if (!p)
-		return -1;
-	db_bind_int64(p, 1, run_id);
-	db_bind_text(p, 2, path);
-	db_bind_text(p, 3, sha);
-	return state_step_done(p, err);
+struct deps_cb {
+	int (*cb)(void *ud, const char *path, const char *sha);
+	void *ud;
+};
+
+static int deps_row(void *ud, struct db_stmt *p)
+{
+	struct deps_cb *d = ud;
+
+	return d->cb(d->ud, db_col_text(p, 0), db_col_text(p, 1)) != 0;
 }
 
 int state_run_deps_each(struct state *s, int64_t run_id,
 			int (*cb)(void *ud, const char *path, const char *sha),
 			void *ud, struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_DEPS, err);
-	int rc;
+	struct deps_cb d = {cb, ud};
 
-	if (!p)
-		return -1;
-	db_bind_int64(p, 1, run_id);
-	while ((rc = db_step(p, err)) == 1)
-		if (cb(ud, db_col_text(p, 0),
-		       db_col_text(p, 1)))
-			break;
-	if (rc < 0)
-		return -1;
-	db_reset(p);
-	return 0;
-}
-
-static int plan_op(struct state *s, enum stmt_id id, int64_t run_id,
-		   const char *stage, const char *scope, int *found,
-		   struct err *err)
-{
-	struct db_stmt *p = state_stmt(s, id, err);
-	int rc;
-
-	if (!p)
-		return -1;
-	db_bind_int64(p, 1, run_id);
-	db_bind_text(p, 2, stage);
-	db_bind_text(p, 3, scope);
-	rc = db_step(p, err);
-	if (rc < 0)
-		return -1;
-	if (found)
-		*found = rc == 1;
-	db_reset(p);
-	return 0;
+	return state_rows(s, S_DEPS, SA(SA_I(run_id)), deps_row, &d, err);
 }
 
 int state_plan_done(struct state *s, int64_t run_id, const char *stage,
 		    const char *scope, int *done, struct err *err)
 {
-	return plan_op(s, S_PLAN_GET, run_id, stage, scope, done, err);
+	*done = 0;
+	return state_rows(s, S_PLAN_GET,
+			  SA(SA_I(run_id), SA_T(stage), SA_T(scope)),
+			  state_row_found, done, err);
 }
 
 int state_plan_mark(struct state *s, int64_t run_id, const char *stage,
 		    const char *scope, struct err *err)
 {
-	return plan_op(s, S_PLAN_SET, run_id, stage, scope, NULL, err);
+	return state_exec(s, S_PLAN_SET,
+			  SA(SA_I(run_id), SA_T(stage), SA_T(scope)), err);
 }
 
 int state_plan_clear(struct state *s, int64_t run_id, const char *stage,
 		     const char *scope, struct err *err)
 {
-	return plan_op(s, S_PLAN_DEL, run_id, stage, scope, NULL, err);
+	return state_exec(s, S_PLAN_DEL,
+			  SA(SA_I(run_id), SA_T(stage), SA_T(scope)), err);
 }
 
 int state_unit_add(struct state *s, struct state_unit *u, struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_UNIT_INS, err);
-
-	if (!p)
+	u->id = 0;
+	if (state_exec(s, S_UNIT_INS,
+		       SA(SA_I(u->run_id), SA_T(u->stage), SA_T(u->scope),
+			  SA_T(u->ukey), SA_I(u->parent), SA_I(u->state),
+			  SA_T(u->input_path), SA_T(u->input_sha)),
+		       err) < 0 ||
+	    state_rows(s, S_UNIT_FIND,
+		       SA(SA_I(u->run_id), SA_T(u->stage), SA_T(u->scope),
+			  SA_T(u->ukey)),
+		       state_row_int, &u->id, err) < 0)
 		return -1;
-	db_bind_int64(p, 1, u->run_id);
-	db_bind_text(p, 2, u->stage);
-	db_bind_text(p, 3, u->scope);
-	db_bind_text(p, 4, u->ukey);
-	db_bind_int64(p, 5, u->parent);
-	db_bind_int64(p, 6, u->state);
-	db_bind_text(p, 7, u->input_path);
-	db_bind_text(p, 8, u->input_sha);
-	if (state_step_done(p, err) < 0)
-		return -1;
-	if (!(p = state_stmt(s, S_UNIT_FIND, err)))
-		return -1;
-	db_bind_int64(p, 1, u->run_id);
-	db_bind_text(p, 2, u->stage);
-	db_bind_text(p, 3, u->scope);
-	db_bind_text(p, 4, u->ukey);
-	if (state_one_row(db_step(p, err), p, err) < 0)
-		return -1;
-	u->id = db_col_int64(p, 0);
-	db_reset(p);
+	if (u->id <= 0)
+		return err_set(err, E_INTERNAL,
+			       "state store: unit not found after insert");
 	return 0;
+}
+
+/* Text columns store "" as NULL. */
+static const char *or_null(const char *v)
+{
+	return v[0] ? v : NULL;
 }
 
 int state_unit_save(struct state *s, const struct state_unit *u,
 		    struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_UNIT_SAVE, err);
-
-	if (!p)
-		return -1;
-	db_bind_int64(p, 1, u->state);
-	db_bind_int64(p, 2, u->attempts);
-	db_bind_text(p, 3, u->input_path);
-	db_bind_text(p, 4, u->input_sha);
-	db_bind_text(p, 5, u->output_path);
-	db_bind_text(p, 6, u->output_sha);
-	db_bind_int64(p, 7, u->records_in);
-	db_bind_int64(p, 8, u->records_out);
-	db_bind_int64(p, 9, u->rejects);
-	db_bind_int64(p, 10, u->dupes);
-	db_bind_int64(p, 11, u->stale);
-	db_bind_int64(p, 12, u->started_ms);
-	db_bind_int64(p, 13, u->finished_ms);
-	db_bind_text(p, 14, u->error[0] ? u->error : NULL);
-	db_bind_text(p, 15, u->detail[0] ? u->detail : NULL);
-	db_bind_int64(p, 16, u->parent);
-	db_bind_int64(p, 17, u->id);
-	db_bind_text(p, 18, s->worker);
-	db_bind_int64(p, 19, u->state == US_FAILED ? u->err_class : 0);
-	db_bind_int64(p, 20, u->retried_in);
-	db_bind_int64(p, 21, u->retry_requested);
-	db_bind_int64(p, 22, u->held);
-	db_bind_int64(p, 23, u->converted);
-	db_bind_int64(p, 24, u->listed);
-	db_bind_int64(p, 25, (int64_t)u->file_size);
-	db_bind_int64(p, 26, u->file_mtime);
-	db_bind_int64(p, 27, u->posted);
-	db_bind_int64(p, 28, u->list_standin);
-	db_bind_int64(p, 29, u->accept_rejects);
-	db_bind_text(p, 30, u->released_by[0] ? u->released_by : NULL);
-	db_bind_text(p, 31, u->release_note[0] ? u->release_note : NULL);
-	db_bind_int64(p, 32, u->ic_conflicts);
-	db_bind_text(p, 33, u->rejects_path[0] ? u->rejects_path : NULL);
-	db_bind_int64(p, 34, u->control_no);
-	db_bind_int64(p, 35, u->outcome);
-	if (state_step_done(p, err) < 0)
+	/* in the order of the statement's ?1 .. ?35 */
+	if (state_exec(s, S_UNIT_SAVE,
+		       SA(SA_I(u->state), SA_I(u->attempts),
+			  SA_T(u->input_path), SA_T(u->input_sha),
+			  SA_T(u->output_path), SA_T(u->output_sha),
+			  SA_I(u->records_in), SA_I(u->records_out),
+			  SA_I(u->rejects), SA_I(u->dupes), SA_I(u->stale),
+			  SA_I(u->started_ms), SA_I(u->finished_ms),
+			  SA_T(or_null(u->error)), SA_T(or_null(u->detail)),
+			  SA_I(u->parent), SA_I(u->id), SA_T(s->worker),
+			  SA_I(u->state == US_FAILED ? u->err_class : 0),
+			  SA_I(u->retried_in), SA_I(u->retry_requested),
+			  SA_I(u->held), SA_I(u->converted), SA_I(u->listed),
+			  SA_I((int64_t)u->file_size), SA_I(u->file_mtime),
+			  SA_I(u->posted), SA_I(u->list_standin),
+			  SA_I(u->accept_rejects),
+			  SA_T(or_null(u->released_by)),
+			  SA_T(or_null(u->release_note)),
+			  SA_I(u->ic_conflicts),
+			  SA_T(or_null(u->rejects_path)), SA_I(u->control_no),
+			  SA_I(u->outcome)),
+		       err) < 0)
 		return -1;
 	if (s->worker && db_changes(s->db) == 0)
 		/* Our lease ran out and another worker took the unit over:
@@ -362,23 +303,12 @@ void state_set_worker(struct state *s, const char *worker)
 	s->worker = worker;
 }
 
-int state_unit_get(struct state *s, int64_t id, struct state_unit *u,
-		   struct err *err)
+static int unit_row(void *ud, struct db_stmt *p)
 {
-	struct db_stmt *p = state_stmt(s, S_UNIT_GET, err);
-	int rc;
+	struct row_to *x = ud;
+	struct state_unit *u = x->out;
 
-	if (!p)
-		return -1;
-	db_bind_int64(p, 1, id);
-	rc = db_step(p, err);
-	if (rc != 1) {
-		db_reset(p);
-		if (rc == 0)
-			return err_set(err, E_NOTFOUND, "no unit %lld",
-				       (long long)id);
-		return -1;
-	}
+	x->found = 1;
 	memset(u, 0, sizeof(*u));
 	u->id = db_col_int64(p, 0);
 	u->run_id = db_col_int64(p, 1);
@@ -418,58 +348,36 @@ int state_unit_get(struct state *s, int64_t id, struct state_unit *u,
 	state_col_copy(p, 35, u->rejects_path, sizeof(u->rejects_path));
 	u->control_no = db_col_int64(p, 36);
 	u->outcome = (int)db_col_int64(p, 37);
-	db_reset(p);
+	return 1;
+}
+
+int state_unit_get(struct state *s, int64_t id, struct state_unit *u,
+		   struct err *err)
+{
+	struct row_to x = {u, 0, NULL, NULL};
+
+	if (state_rows(s, S_UNIT_GET, SA(SA_I(id)), unit_row, &x, err) < 0)
+		return -1;
+	if (!x.found)
+		return err_set(err, E_NOTFOUND, "no unit %lld", (long long)id);
 	return 0;
 }
 
-/* Runs p (prepared and bound, selecting unit ids), then calls cb with
- * each unit in order. Ids are collected first: the callback may write units
- * (and reuse the prepared statements) while we iterate. */
-static int units_from_stmt(struct state *s, struct db_stmt *p,
-			   int (*cb)(void *ud, struct state_unit *u),
-			   void *ud, struct err *err)
+/* Calls cb with each unit that statement id (its arguments a[0..n))
+ * selects, in order; ids first (state_units_of). */
+static int units_each(struct state *s, enum stmt_id id,
+		      const struct state_arg *a, size_t n,
+		      int (*cb)(void *ud, struct state_unit *u), void *ud,
+		      struct err *err)
 {
-	int64_t *ids = NULL;
-	size_t n = 0, cap = 0, i;
-	int rc, ret = 0;
-	struct state_unit *u;
+	struct state_ids ids = {NULL, 0, 0, err};
+	int cbrc = 0, rc;
 
-	while ((rc = db_step(p, err)) == 1) {
-		if (n == cap) {
-			int64_t *nids;
-
-			cap = cap ? cap * 2 : 64;
-			if (!(nids = realloc(ids, cap * sizeof(*ids)))) {
-				free(ids);
-				db_reset(p);
-				return err_set(err, E_NOMEM, "out of memory");
-			}
-			ids = nids;
-		}
-		ids[n++] = db_col_int64(p, 0);
-	}
-	db_reset(p);
-	if (rc != 0) {
-		free(ids);
-		return -1;
-	}
-	if (!(u = malloc(sizeof(*u)))) {
-		free(ids);
-		return err_set(err, E_NOMEM, "out of memory");
-	}
-	for (i = 0; i < n; i++) {
-		if (state_unit_get(s, ids[i], u, err) < 0) {
-			ret = -1;
-			break;
-		}
-		if ((rc = cb(ud, u)) != 0) {
-			ret = rc < 0 ? -1 : 0;
-			break;
-		}
-	}
-	free(u);
-	free(ids);
-	return ret;
+	rc = state_rows(s, id, a, n, state_row_id, &ids, err) < 0
+		     ? -1
+		     : state_units_of(s, &ids, cb, ud, &cbrc, err);
+	free(ids.v);
+	return rc < 0 || cbrc < 0 ? -1 : 0;
 }
 
 int state_units_each(struct state *s, int64_t run_id, const char *stage,
@@ -477,30 +385,23 @@ int state_units_each(struct state *s, int64_t run_id, const char *stage,
 		     int (*cb)(void *ud, struct state_unit *u), void *ud,
 		     struct err *err)
 {
-	struct db_stmt *p;
-
-	if (!(p = state_stmt(s, scope ? S_UNITS : S_UNITS_ALL, err)))
-		return -1;
-	db_bind_int64(p, 1, run_id);
-	db_bind_text(p, 2, stage);
 	if (scope)
-		db_bind_text(p, 3, scope);
-	return units_from_stmt(s, p, cb, ud, err);
+		return units_each(s, S_UNITS,
+				  SA(SA_I(run_id), SA_T(stage), SA_T(scope)),
+				  cb, ud, err);
+	return units_each(s, S_UNITS_ALL, SA(SA_I(run_id), SA_T(stage)), cb,
+			  ud, err);
 }
 
 static int units_op(struct state *s, enum stmt_id one, enum stmt_id all,
 		    int64_t run_id, const char *stage, const char *scope,
 		    struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, scope ? one : all, err);
-
-	if (!p)
-		return -1;
-	db_bind_int64(p, 1, run_id);
-	db_bind_text(p, 2, stage);
 	if (scope)
-		db_bind_text(p, 3, scope);
-	return state_step_done(p, err);
+		return state_exec(s, one,
+				  SA(SA_I(run_id), SA_T(stage), SA_T(scope)),
+				  err);
+	return state_exec(s, all, SA(SA_I(run_id), SA_T(stage)), err);
 }
 
 int state_units_reset(struct state *s, int64_t run_id, const char *stage,
@@ -522,30 +423,22 @@ int state_units_in_state_each(struct state *s, int unit_state,
 			      int (*cb)(void *ud, struct state_unit *u),
 			      void *ud, struct err *err)
 {
-	struct db_stmt *p;
+	return units_each(s, S_UNITS_IN_STATE,
+			  SA(SA_I(unit_state), SA_T(stage)), cb, ud, err);
+}
 
-	if (!(p = state_stmt(s, S_UNITS_IN_STATE, err)))
-		return -1;
-	db_bind_int64(p, 1, unit_state);
-	db_bind_text(p, 2, stage);
-	return units_from_stmt(s, p, cb, ud, err);
+static int iso_row(void *ud, struct db_stmt *p)
+{
+	const char *iso = db_col_text(p, 0);
+	int64_t *at = ud;
+
+	if (iso && dt_parse_iso(iso, strlen(iso), at) < 0)
+		*at = 0;
+	return 1;
 }
 
 int state_run_last_done(struct state *s, int64_t *at, struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_RUN_LAST_DONE, err);
-	const char *iso;
-	int rc;
-
 	*at = 0;
-	if (!p)
-		return -1;
-	rc = db_step(p, err);
-	if (rc == 1 && (iso = db_col_text(p, 0)) &&
-	    dt_parse_iso(iso, strlen(iso), at) < 0)
-		*at = 0;
-	db_reset(p);
-	if (rc < 0)
-		return -1;
-	return 0;
+	return state_rows(s, S_RUN_LAST_DONE, SA_NONE, iso_row, at, err);
 }
