@@ -1,23 +1,25 @@
 /* state.c - the state store; see state.h.
  *
- * All SQL of the stage engine, written once in the common dialect of
- * db.h and run on SQLite or PostgreSQL. Statements are prepared once per
- * process and reused (the load stage runs several per record). Every
- * write happens inside a transaction the stage engine opened with
- * state_begin(), which holds the store's single writer lock (db_begin), so
- * writers are serialized and never deadlock on upgrade. The tables and
- * their versions live in schema.c.
- *
- * This file holds the statement table and cache, open/close,
- * transactions, the counters table and the integrity check; the queries
- * are in files by table family: state_runs.c (runs, run_deps, plans,
- * units), state_ledger.c (files, source_fetches, deliveries,
- * target_checks), state_positions.c (read-outs of positions, items,
- * stock_events), state_load.c (loading them).
+ * The core of the store: open/close, the statement cache, the binder
+ * (state_exec, state_rows: a statement id and typed arguments, stepped,
+ * errors mapped once), transactions, the counters table and the
+ * integrity check. SQL is written once in the common dialect of db.h and
+ * runs on SQLite or PostgreSQL; each table family's file holds its own
+ * statements (state_int.h): state_runs.c (runs, run_deps, plans, units),
+ * state_ledger.c (files, source_fetches, deliveries, target_checks),
+ * state_positions.c (read-outs of positions, items, stock_events),
+ * state_load.c (loading them), state_edi.c, state_ic.c (EDI ledgers),
+ * state_park.c, state_work.c, state_arrival.c (their views of units)
+ * and state_uom.c. Statements are prepared once per process and reused
+ * (the load stage runs several per record). Every write happens inside
+ * a transaction the stage engine opened with state_begin(), which holds
+ * the store's single writer lock (db_begin), so writers are serialized
+ * and never deadlock on upgrade; claims and heartbeats of workers use
+ * light transactions (state_light_begin). The tables and their versions
+ * live in schema.c.
  */
 #include "state.h"
 #include "state_int.h"
-#include "state_uom.h"
 #include "lib/io.h"
 #include "schema.h"
 
@@ -36,8 +38,10 @@ const struct state_sql state_core_sql[S_NSTMTS] = {
 /* The family tables; each statement id is defined in exactly one
  * (sql_check). */
 static const struct state_sql *const families[] = {
-	state_core_sql, state_runs_sql,	     state_ledger_sql,
-	state_load_sql, state_positions_sql, state_edi_sql,
+	state_core_sql,	   state_runs_sql, state_ledger_sql,
+	state_load_sql,	   state_positions_sql, state_edi_sql,
+	state_park_sql,	   state_work_sql, state_ic_sql,
+	state_arrival_sql, state_uom_sql,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 
@@ -214,6 +218,55 @@ int64_t state_changes(struct state *s)
 	return db_changes(s->db);
 }
 
+int state_sql_rows(struct state *s, const char *sql,
+		   const struct state_arg *a, size_t n, state_row_fn *row,
+		   void *ud, struct err *err)
+{
+	struct db_stmt *p = db_prepare(s->db, sql, 0, err);
+	int rc, r = 0;
+
+	if (!p)
+		return -1;
+	bind_args(p, a, n);
+	while ((rc = db_step(p, err)) == 1)
+		if (row && (r = row(ud, p)) != 0)
+			break;
+	db_finalize(p);
+	return rc < 0 || r < 0 ? -1 : 0;
+}
+
+const char *state_now_ms_sql(struct state *s)
+{
+	return state_is_pg(s)
+		       ? "CAST(floor(extract(epoch FROM clock_timestamp()) "
+			 "* 1000) AS BIGINT)"
+		       : "CAST((julianday('now') - 2440587.5) * 86400000.0 "
+			 "AS INTEGER)";
+}
+
+int state_is_pg(struct state *s)
+{
+	return db_kind_of(s->db) == DB_POSTGRES;
+}
+
+int state_light_begin(struct state *s, int *own, struct err *err)
+{
+	if (own && !(*own = !db_in_tx(s->db)))
+		return 0;
+	return db_begin_light(s->db, err);
+}
+
+int state_light_end(struct state *s, int own, int rc, struct err *err)
+{
+	if (!own)
+		return rc < 0 ? -1 : 0;
+	if (rc < 0) {
+		db_rollback(s->db);
+		return -1;
+	}
+	return db_commit(s->db, err);
+}
+
 /* Runs a statement that returns no rows. */
 int state_step_done(struct db_stmt *p, struct err *err)
 {
@@ -261,11 +314,6 @@ int state_open(const char *state_dir, struct state **out, struct err *err)
 	return state_open_db(state_dir, NULL, NULL, out, err);
 }
 
-struct db *state_db(struct state *s)
-{
-	return s->db;
-}
-
 void state_close(struct state *s)
 {
 	int i;
@@ -274,7 +322,6 @@ void state_close(struct state *s)
 		return;
 	for (i = 0; i < S_NSTMTS; i++)
 		db_finalize(s->st[i]);
-	state_uom_close(s);
 	db_close(s->db);
 	free(s->lb.r);
 	free(s->lb.order);

@@ -1,6 +1,6 @@
 /* state_arrival.c - arrival keys of fetched files and documents; see
- * state_arrival.h. Statements are prepared per call: a few per file or
- * document, never per record.
+ * state_arrival.h. A few statements per file or document, never per
+ * record.
  *
  * Tables: none of its own; the arrival columns of units (the rest of
  * units is state_runs.c's).
@@ -13,71 +13,71 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* This file's statements (state_int.h). */
+const struct state_sql state_arrival_sql[S_NSTMTS] = {
+	[S_ARR_GET] = {"SELECT arr_file FROM units WHERE id = ?", 0},
+	[S_ARR_SET] = {"UPDATE units SET arr_file = ? WHERE id = ?", 0},
+	/* m = the document's map unit, p = the unpack unit above it, whose
+	 * parent f is the fetch unit of the file. */
+	[S_ARR_DOC] = {"SELECT f.id, f.arr_file, (SELECT count(*) FROM units x"
+		       " WHERE x.parent = m.parent AND x.stage = 'map'"
+		       " AND x.id < m.id) FROM units m"
+		       " JOIN units p ON p.id = m.parent"
+		       " JOIN units f ON f.id = p.parent AND f.stage = 'fetch'"
+		       " WHERE m.id = ?", 0},
+};
+
+/* The unit's arr_file, 0 for a NULL; -1 stays when there is no row. */
+static int seq_row(void *ud, struct db_stmt *st)
+{
+	*(int64_t *)ud = db_col_int64(st, 0);
+	return 1;
+}
+
 int state_arrival_fetch(struct state *s, int64_t unit, struct err *err)
 {
-	struct db *d = state_db(s);
-	struct db_stmt *st;
-	int64_t seq;
-	int rc;
+	int64_t seq = -1;
 
-	if (!(st = db_prepare(d, "SELECT arr_file FROM units WHERE id = ?", 0,
-			      err)))
+	if (state_rows(s, S_ARR_GET, SA(SA_I(unit)), seq_row, &seq, err) < 0)
 		return -1;
-	db_bind_int64(st, 1, unit);
-	rc = db_step(st, err);
-	seq = rc == 1 ? db_col_int64(st, 0) : 0;
-	db_finalize(st);
-	if (rc < 0)
-		return -1;
-	if (rc == 0)
+	if (seq < 0)
 		return err_set(err, E_INTERNAL, "no fetch unit %lld",
 			       (long long)unit);
 	if (seq > 0)
 		return 0;
 	if (state_counter_next(s, "arrival:fetch", &seq, err) < 0)
 		return -1;
-	if (!(st = db_prepare(d, "UPDATE units SET arr_file = ? WHERE id = ?",
-			      0, err)))
-		return -1;
-	db_bind_int64(st, 1, seq);
-	db_bind_int64(st, 2, unit);
-	rc = db_step(st, err);
-	db_finalize(st);
-	return rc < 0 ? -1 : 0;
+	return state_exec(s, S_ARR_SET, SA(SA_I(seq), SA_I(unit)), err);
+}
+
+struct doc_arr {
+	struct state_arrival *a;
+	int64_t fetch;
+	int found;
+};
+
+static int doc_row(void *ud, struct db_stmt *st)
+{
+	struct doc_arr *x = ud;
+
+	x->found = 1;
+	x->fetch = db_col_int64(st, 0);
+	x->a->file = db_col_int64(st, 1);
+	x->a->member = db_col_int64(st, 2);
+	return 1;
 }
 
 int state_arrival_doc(struct state *s, int64_t doc, struct state_arrival *a,
 		      struct err *err)
 {
-	/* m = the document's map unit, p = the unpack unit above it, whose
-	 * parent f is the fetch unit of the file. */
-	static const char q[] =
-		"SELECT f.id, f.arr_file, (SELECT count(*) FROM units x"
-		" WHERE x.parent = m.parent AND x.stage = 'map'"
-		" AND x.id < m.id) FROM units m"
-		" JOIN units p ON p.id = m.parent"
-		" JOIN units f ON f.id = p.parent AND f.stage = 'fetch'"
-		" WHERE m.id = ?";
-	struct db_stmt *st = db_prepare(state_db(s), q, 0, err);
-	int64_t fetch = 0;
-	int rc;
+	struct doc_arr x = {a, 0, 0};
 
 	memset(a, 0, sizeof(*a));
-	if (!st)
+	if (state_rows(s, S_ARR_DOC, SA(SA_I(doc)), doc_row, &x, err) < 0)
 		return -1;
-	db_bind_int64(st, 1, doc);
-	rc = db_step(st, err);
-	if (rc == 1) {
-		fetch = db_col_int64(st, 0);
-		a->file = db_col_int64(st, 1);
-		a->member = db_col_int64(st, 2);
-	}
-	db_finalize(st);
-	if (rc < 0)
-		return -1;
-	if (rc == 0 || a->file > 0)
+	if (!x.found || a->file > 0)
 		return 0;
-	if (state_arrival_fetch(s, fetch, err) < 0)
+	if (state_arrival_fetch(s, x.fetch, err) < 0)
 		return -1;
 	return state_arrival_doc(s, doc, a, err);
 }

@@ -1,10 +1,12 @@
-/* state_int.h - the state store's insides, shared by state.c (every
- * query of the stage engine, the statement cache, transactions),
- * state_runs.c, state_ledger.c, state_positions.c (the queries by table
- * family), state_load.c (loading canonical records:
- * the load batch, the rules of a position, master data) and state_edi.c
- * (the EDI ledgers). Not a public
- * interface: only the state_*.c files of the store include it.
+/* state_int.h - the state store's insides, shared by state.c (the
+ * statement cache, the binder, transactions, counters) and the files of
+ * the table families, each holding its own statements: state_runs.c,
+ * state_ledger.c, state_positions.c, state_load.c (loading canonical
+ * records: the load batch, the rules of a position, master data),
+ * state_edi.c (the EDI ledgers), state_park.c, state_work.c, state_ic.c,
+ * state_arrival.c and state_uom.c. Not a public interface: only the
+ * state_*.c files of the store include it, and no code outside them
+ * writes SQL.
  */
 #ifndef STOCKPIPE_STATE_INT_H
 #define STOCKPIPE_STATE_INT_H
@@ -34,6 +36,21 @@ enum stmt_id {
 	S_CHECK_SET, S_CHECK_GET, S_DELIV_INFO, S_RECONCILE,
 	S_IC_FIND, S_IC_ADD, S_ACK_FIND, S_ACK_ADD, S_ACKS_UNSENT, S_ACK_SENT,
 	S_POSITIONS_ITEMS, S_POSITIONS_ITEMS_NOTYPE, S_POS_SNAP,
+	/* state_park.c */
+	S_PARK_RUNS, S_PARK_SUPERSEDE, S_PARK_COUNT_SCOPE, S_PARK_COUNTS,
+	S_PARK_EACH, S_PARK_REQUEST, S_PARK_TREE_OPEN,
+	/* state_work.c (its statements that do not depend on the backend
+	 * or on a list of stages) */
+	S_WORK_LEASE_ADD, S_WORK_LEASE_DONE_GET, S_WORK_LEASE_DONE,
+	S_WORK_LEASE_RELEASE, S_WORK_RETRY_UNITS, S_WORK_RETRY_LEASES,
+	S_WORK_LOAD_UNITS,
+	/* state_ic.c */
+	S_ICL_DOC_DEL, S_ICL_DOC_ADD, S_ICL_DOC_ROWS, S_ICL_CLAIM, S_ICL_UNLOAD,
+	/* state_arrival.c */
+	S_ARR_GET, S_ARR_SET, S_ARR_DOC,
+	/* state_uom.c */
+	SU_ITEM, SU_PACKS_DEL, SU_PACK_ADD, SU_EV_ADD, SU_FACTOR, SU_ITEMS_ANY,
+	SU_ITEM_AS_OF, SU_DOC_CLEAR,
 	S_NSTMTS
 };
 
@@ -52,6 +69,11 @@ extern const struct state_sql state_ledger_sql[S_NSTMTS];
 extern const struct state_sql state_load_sql[S_NSTMTS];
 extern const struct state_sql state_positions_sql[S_NSTMTS];
 extern const struct state_sql state_edi_sql[S_NSTMTS];
+extern const struct state_sql state_park_sql[S_NSTMTS];
+extern const struct state_sql state_work_sql[S_NSTMTS];
+extern const struct state_sql state_ic_sql[S_NSTMTS];
+extern const struct state_sql state_arrival_sql[S_NSTMTS];
+extern const struct state_sql state_uom_sql[S_NSTMTS];
 
 /* Stock loads are applied in batches inside a transaction: the records
  * of a batch sorted by position (sku, location, state), each position's
@@ -95,16 +117,10 @@ struct load_batch {
 	const char *source, *file; /* last copies, shared by later records */
 };
 
-/* The statements of state_uom.c. */
-enum su_stmt_id {
-	SU_ITEM, SU_PACKS_DEL, SU_PACK_ADD, SU_EV_ADD, SU_FACTOR, SU_NSTMTS
-};
-
 struct state {
 	struct db *db;
 	const char *worker;       /* state_set_worker; NULL = one process */
 	struct db_stmt *st[S_NSTMTS];
-	struct db_stmt *uom[SU_NSTMTS];  /* state_uom.c */
 	char item_buf[ITEM_NFIELDS][512];
 	char row_item_buf[ITEM_NFIELDS][512]; /* state_positions_items_each */
 	const char *row_item[ITEM_NFIELDS];
@@ -114,10 +130,6 @@ struct state {
 	struct state_arrival arr;  /* of the next loaded record */
 };
 
-/* The store's connection, for the store's modules that prepare their
- * own statements on it (state_work.c, state_uom.c, ...). Not public: no
- * code outside pipeline/store/ writes SQL. */
-struct db *state_db(struct state *s);
 /* The prepared, reset statement id (prepared on first use). */
 struct db_stmt *state_stmt(struct state *s, enum stmt_id id,
 			   struct err *err);
@@ -195,6 +207,22 @@ int state_units_of(struct state *s, const struct state_ids *ids,
 		   int *cbrc, struct err *err);
 /* Rows changed by the last write run to its end. */
 int64_t state_changes(struct state *s);
+/* For the statements that depend on a list of stages (state_work.c):
+ * prepared per call from sql, else like state_rows. */
+int state_sql_rows(struct state *s, const char *sql,
+		   const struct state_arg *a, size_t n, state_row_fn *row,
+		   void *ud, struct err *err);
+/* The store's clock in milliseconds, as an SQL expression of its
+ * backend; and whether it is PostgreSQL. */
+const char *state_now_ms_sql(struct state *s);
+int state_is_pg(struct state *s);
+/* A transaction without the writer lock (db_begin_light), for claims
+ * and heartbeats that rely on row locks. state_light_end commits it
+ * when rc is 0, else rolls it back and returns -1. state_light_begin
+ * with own not NULL opens one only when none is open (*own = 1 then),
+ * and state_light_end(s, *own, ...) ends only such a one. */
+int state_light_begin(struct state *s, int *own, struct err *err);
+int state_light_end(struct state *s, int own, int rc, struct err *err);
 
 /* Applies the waiting load batch / drops it (state_load.c). */
 int state_lb_apply(struct state *s, struct err *err);

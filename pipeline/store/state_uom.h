@@ -55,7 +55,5 @@ int state_uom_doc_clear(struct state *s, int64_t doc, struct err *err);
 int state_uom_factor(struct state *s, const char *sku, const char *uom,
 		     int64_t *factor, struct err *err);
 
-/* Finalizes the statements above (state_close). */
-void state_uom_close(struct state *s);
 
 #endif

@@ -1,8 +1,9 @@
 /* state_work.c - unit claims and leases for workers; see state_work.h.
  *
- * These statements run a few times per unit, not per record, so they are
- * prepared per call rather than cached. Times are milliseconds on the
- * store's clock. Unit states (enum unit_state) and stage names are bound
+ * These statements run a few times per unit, not per record. Those that
+ * depend on the backend (the store's clock) or on a list of stages are
+ * written and prepared per call (state_sql_rows), the others are in the
+ * statement table. Times are milliseconds on the store's clock. Unit states (enum unit_state) and stage names are bound
  * as parameters, never written into the SQL.
  *
  * Tables: leases; the claim columns of units (the rest of units is
@@ -16,14 +17,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *now_ms_sql(struct db *d)
-{
-	return db_kind_of(d) == DB_POSTGRES
-		       ? "CAST(floor(extract(epoch FROM clock_timestamp()) "
-			 "* 1000) AS BIGINT)"
-		       : "CAST((julianday('now') - 2440587.5) * 86400000.0 "
-			 "AS INTEGER)";
-}
+/* This file's statements that do not depend on the backend or on a list
+ * of stages (state_int.h); the others are written per call. */
+const struct state_sql state_work_sql[S_NSTMTS] = {
+	[S_WORK_LEASE_ADD] = {"INSERT INTO leases(run_id, name, worker, lease_until,"
+			      " done) VALUES(?1, ?2, NULL, 0, 0) ON CONFLICT DO NOTHING", 0},
+	[S_WORK_LEASE_DONE_GET] = {"SELECT done FROM leases WHERE run_id = ?1"
+				   " AND name = ?2", 0},
+	[S_WORK_LEASE_DONE] = {"UPDATE leases SET done = 1, lease_until = 0"
+			       " WHERE run_id = ?1 AND name = ?2", 0},
+	[S_WORK_LEASE_RELEASE] = {"UPDATE leases SET worker = NULL, lease_until = 0"
+				  " WHERE run_id = ?1 AND worker = ?2 AND done = 0", 0},
+	[S_WORK_RETRY_UNITS] = {"UPDATE units SET state = ?2, error = NULL, worker = NULL,"
+				" lease_until = NULL WHERE run_id = ?1 AND state = ?3", 0},
+	[S_WORK_RETRY_LEASES] = {"UPDATE leases SET done = 0, worker = NULL,"
+				 " lease_until = 0 WHERE run_id = ?1", 0},
+	/* l = load unit, m = its map unit, p = the unpack unit above that,
+	 * whose parent f is the fetch unit of the file: in arrival order
+	 * (the file's fetch sequence, then the member), so the counts of
+	 * stale records do not depend on the listing order either. */
+	[S_WORK_LOAD_UNITS] = {"SELECT l.id FROM units l"
+			       " LEFT JOIN units m ON m.id = l.parent"
+			       " LEFT JOIN units p ON p.id = m.parent"
+			       " LEFT JOIN units f ON f.id = p.parent"
+			       " WHERE l.run_id = ?1 AND l.stage = ?3"
+			       " AND l.scope = ?2"
+			       " ORDER BY coalesce(f.arr_file, 0), coalesce(p.parent, 0),"
+			       " coalesce(m.id, 0), l.id", 0},
+};
 
 static const char *const known_stages[] = {"fetch",  "unpack", "map",
 					   "load",   "render", "deliver"};
@@ -31,7 +52,7 @@ static const char *const known_stages[] = {"fetch",  "unpack", "map",
 
 /* The stages of a list such as "fetch,map" (stage names only), as
  * parameters numbered from first: the filter "stage IN (?5, ?6)" and the
- * names to bind (stage_bind). NULL: every stage ("1 = 1", none). */
+ * names to bind (with_stages). NULL: every stage ("1 = 1", none). */
 struct stage_list {
 	char sql[128];
 	const char *name[NSTAGES];
@@ -72,28 +93,19 @@ static int stage_filter(const char *stages, int first, struct stage_list *sl,
 	return 0;
 }
 
-static void stage_bind(struct db_stmt *st, const struct stage_list *sl)
+/* The stages' names follow the arguments a[0..n): the whole list, for
+ * state_sql_rows. */
+#define NARGS (8 + NSTAGES)
+
+static size_t with_stages(struct state_arg *all, const struct state_arg *a,
+			  size_t n, const struct stage_list *sl)
 {
 	int i;
 
+	memcpy(all, a, n * sizeof(*a));
 	for (i = 0; i < sl->n; i++)
-		db_bind_text(st, sl->first + i, sl->name[i]);
-}
-
-/* Prepares q, runs it with the binds a caller already made via setup,
- * and hands each row to row(); one helper so every function below has
- * the same error path. */
-struct q {
-	struct db *d;
-	struct db_stmt *st;
-};
-
-static int q_prepare(struct q *q, struct state *s, const char *sql,
-		     struct err *err)
-{
-	q->d = state_db(s);
-	q->st = db_prepare(q->d, sql, 0, err);
-	return q->st ? 0 : -1;
+		all[n++] = SA_T(sl->name[i]);
+	return n;
 }
 
 int state_work_claim(struct state *s, int64_t run_id, const char *stages,
@@ -102,9 +114,9 @@ int state_work_claim(struct state *s, int64_t run_id, const char *stages,
 {
 	char sql[1400];
 	struct stage_list sl;
-	struct q q;
-	struct db *d = state_db(s);
-	const char *now = now_ms_sql(d);
+	struct state_arg a[NARGS];
+	const char *now = state_now_ms_sql(s);
+	size_t n;
 	int rc;
 
 	*id = 0;
@@ -122,38 +134,22 @@ int state_work_claim(struct state *s, int64_t run_id, const char *stages,
 		 " OR lease_until < %s)))"
 		 " ORDER BY id LIMIT 1%s)"
 		 " RETURNING id",
-		 now, sl.sql, now,
-		 db_kind_of(d) == DB_POSTGRES ? " FOR UPDATE SKIP LOCKED" : "");
-	if (db_begin_light(d, err) < 0)
+		 now, sl.sql, now, state_is_pg(s) ? " FOR UPDATE SKIP LOCKED" : "");
+	n = with_stages(a,
+			SA(SA_T(worker), SA_I(lease_ms), SA_I(run_id),
+			   SA_T(scope), SA_I(US_RUNNING), SA_I(US_PENDING)),
+			&sl);
+	if (state_light_begin(s, NULL, err) < 0)
 		return -1;
-	if (q_prepare(&q, s, sql, err) < 0)
-		goto fail;
-	db_bind_text(q.st, 1, worker);
-	db_bind_int64(q.st, 2, lease_ms);
-	db_bind_int64(q.st, 3, run_id);
-	db_bind_text(q.st, 4, scope);
-	db_bind_int64(q.st, 5, US_RUNNING);
-	db_bind_int64(q.st, 6, US_PENDING);
-	stage_bind(q.st, &sl);
-	rc = db_step(q.st, err);
-	if (rc > 0)
-		*id = db_col_int64(q.st, 0);
-	db_finalize(q.st);
-	if (rc < 0)
-		goto fail;
-	return db_commit(d, err);
-fail:
-	db_rollback(d);
-	return -1;
+	rc = state_sql_rows(s, sql, a, n, state_row_int, id, err);
+	return state_light_end(s, 1, rc, err);
 }
 
 int state_work_take(struct state *s, int64_t id, const char *worker,
 		    int64_t lease_ms, int *got, struct err *err)
 {
 	char sql[600];
-	struct q q;
-	struct db *d = state_db(s);
-	const char *now = now_ms_sql(d);
+	const char *now = state_now_ms_sql(s);
 	int rc;
 
 	*got = 0;
@@ -163,91 +159,54 @@ int state_work_take(struct state *s, int64_t id, const char *worker,
 		 " OR worker = ?1 OR lease_until IS NULL OR lease_until < %s)"
 		 " RETURNING id",
 		 now, now);
-	if (db_begin_light(d, err) < 0)
+	if (state_light_begin(s, NULL, err) < 0)
 		return -1;
-	if (q_prepare(&q, s, sql, err) < 0)
-		goto fail;
-	db_bind_text(q.st, 1, worker);
-	db_bind_int64(q.st, 2, lease_ms);
-	db_bind_int64(q.st, 3, id);
-	db_bind_int64(q.st, 4, US_RUNNING);
-	rc = db_step(q.st, err);
-	*got = rc > 0;
-	db_finalize(q.st);
-	if (rc < 0)
-		goto fail;
-	return db_commit(d, err);
-fail:
-	db_rollback(d);
-	return -1;
+	rc = state_sql_rows(s, sql,
+			    SA(SA_T(worker), SA_I(lease_ms), SA_I(id),
+			       SA_I(US_RUNNING)),
+			    state_row_found, got, err);
+	return state_light_end(s, 1, rc, err);
 }
 
 int state_work_heartbeat(struct state *s, int64_t run_id, const char *worker,
 			 int64_t lease_ms, struct err *err)
 {
-	struct db *d = state_db(s);
-	char sql[300];
-	struct q q;
-	size_t i;
+	char units[300], leases[300];
 	int rc;
 
-	if (db_begin_light(d, err) < 0)
+	snprintf(units, sizeof(units),
+		 "UPDATE units SET lease_until = %s + ?1"
+		 " WHERE run_id = ?2 AND worker = ?3 AND state = ?4",
+		 state_now_ms_sql(s));
+	snprintf(leases, sizeof(leases),
+		 "UPDATE leases SET lease_until = %s + ?1"
+		 " WHERE run_id = ?2 AND worker = ?3 AND done = 0",
+		 state_now_ms_sql(s));
+	if (state_light_begin(s, NULL, err) < 0)
 		return -1;
-	for (i = 0; i < 2; i++) {
-		if (i == 0)
-			snprintf(sql, sizeof(sql),
-				 "UPDATE units SET lease_until = %s + ?1"
-				 " WHERE run_id = ?2 AND worker = ?3"
-				 " AND state = ?4",
-				 now_ms_sql(d));
-		else
-			snprintf(sql, sizeof(sql),
-				 "UPDATE leases SET lease_until = %s + ?1"
-				 " WHERE run_id = ?2 AND worker = ?3"
-				 " AND done = 0",
-				 now_ms_sql(d));
-		if (q_prepare(&q, s, sql, err) < 0)
-			goto fail;
-		db_bind_int64(q.st, 1, lease_ms);
-		db_bind_int64(q.st, 2, run_id);
-		db_bind_text(q.st, 3, worker);
-		if (i == 0)
-			db_bind_int64(q.st, 4, US_RUNNING);
-		rc = db_step(q.st, err);
-		db_finalize(q.st);
-		if (rc < 0)
-			goto fail;
-	}
-	return db_commit(d, err);
-fail:
-	db_rollback(d);
-	return -1;
+	rc = state_sql_rows(s, units,
+			    SA(SA_I(lease_ms), SA_I(run_id), SA_T(worker),
+			       SA_I(US_RUNNING)),
+			    NULL, NULL, err) < 0 ||
+			     state_sql_rows(s, leases,
+					    SA(SA_I(lease_ms), SA_I(run_id),
+					       SA_T(worker)),
+					    NULL, NULL, err) < 0
+		     ? -1
+		     : 0;
+	return state_light_end(s, 1, rc, err);
 }
 
 int state_lease_take(struct state *s, int64_t run_id, const char *name,
 		     const char *worker, int64_t lease_ms, int *got, int *done,
 		     struct err *err)
 {
-	struct db *d = state_db(s);
-	const char *now = now_ms_sql(d);
+	const char *now = state_now_ms_sql(s);
 	char sql[600];
-	struct q q;
+	int64_t d = 0;
 	int rc;
 
 	*got = *done = 0;
-	if (db_begin_light(d, err) < 0)
-		return -1;
-	if (q_prepare(&q, s,
-		      "INSERT INTO leases(run_id, name, worker, lease_until,"
-		      " done) VALUES(?1, ?2, NULL, 0, 0) ON CONFLICT DO NOTHING",
-		      err) < 0)
-		goto fail;
-	db_bind_int64(q.st, 1, run_id);
-	db_bind_text(q.st, 2, name);
-	rc = db_step(q.st, err);
-	db_finalize(q.st);
-	if (rc < 0)
-		goto fail;
 	/* On PostgreSQL a second taker waits for the first one's commit on
 	 * the row lock, then sees its lease and takes nothing. */
 	snprintf(sql, sizeof(sql),
@@ -256,88 +215,52 @@ int state_lease_take(struct state *s, int64_t run_id, const char *name,
 		 " AND (worker IS NULL OR worker = ?1 OR lease_until < %s)"
 		 " RETURNING 1",
 		 now, now);
-	if (q_prepare(&q, s, sql, err) < 0)
-		goto fail;
-	db_bind_text(q.st, 1, worker);
-	db_bind_int64(q.st, 2, lease_ms);
-	db_bind_int64(q.st, 3, run_id);
-	db_bind_text(q.st, 4, name);
-	rc = db_step(q.st, err);
-	*got = rc > 0;
-	db_finalize(q.st);
-	if (rc < 0)
-		goto fail;
-	if (!*got) {
-		if (q_prepare(&q, s,
-			      "SELECT done FROM leases WHERE run_id = ?1"
-			      " AND name = ?2",
-			      err) < 0)
-			goto fail;
-		db_bind_int64(q.st, 1, run_id);
-		db_bind_text(q.st, 2, name);
-		rc = db_step(q.st, err);
-		*done = rc > 0 && db_col_int64(q.st, 0) != 0;
-		db_finalize(q.st);
-		if (rc < 0)
-			goto fail;
+	if (state_light_begin(s, NULL, err) < 0)
+		return -1;
+	rc = state_exec(s, S_WORK_LEASE_ADD, SA(SA_I(run_id), SA_T(name)),
+			err);
+	if (rc == 0)
+		rc = state_sql_rows(s, sql,
+				    SA(SA_T(worker), SA_I(lease_ms),
+				       SA_I(run_id), SA_T(name)),
+				    state_row_found, got, err);
+	if (rc == 0 && !*got) {
+		rc = state_rows(s, S_WORK_LEASE_DONE_GET,
+				SA(SA_I(run_id), SA_T(name)), state_row_int,
+				&d, err);
+		*done = d != 0;
 	}
-	return db_commit(d, err);
-fail:
-	db_rollback(d);
-	return -1;
+	return state_light_end(s, 1, rc, err);
 }
 
-/* Runs one write with binds (run_id, text), or (run_id, states[0],
- * states[1]) when text is NULL and states is not, in the caller's
- * transaction or its own. */
-static int write2(struct state *s, const char *sql, int64_t run_id,
-		  const char *text, const int64_t *states, int64_t *changed,
-		  struct err *err)
+/* Runs one write, in the caller's transaction or its own (light);
+ * changed: the rows it changed (may be NULL). */
+static int write_own(struct state *s, enum stmt_id id,
+		     const struct state_arg *a, size_t n, int64_t *changed,
+		     struct err *err)
 {
-	struct db *d = state_db(s);
-	int own = !db_in_tx(d), rc;
-	struct q q;
+	int own, rc;
 
-	if (own && db_begin_light(d, err) < 0)
+	if (state_light_begin(s, &own, err) < 0)
 		return -1;
-	if (q_prepare(&q, s, sql, err) < 0)
-		goto fail;
-	db_bind_int64(q.st, 1, run_id);
-	if (text)
-		db_bind_text(q.st, 2, text);
-	else if (states) {
-		db_bind_int64(q.st, 2, states[0]);
-		db_bind_int64(q.st, 3, states[1]);
-	}
-	rc = db_step(q.st, err);
+	rc = state_exec(s, id, a, n, err);
 	if (changed)
-		*changed = db_changes(d);
-	db_finalize(q.st);
-	if (rc < 0)
-		goto fail;
-	return own ? db_commit(d, err) : 0;
-fail:
-	if (own)
-		db_rollback(d);
-	return -1;
+		*changed = state_changes(s);
+	return state_light_end(s, own, rc, err);
 }
 
 int state_lease_done(struct state *s, int64_t run_id, const char *name,
 		     struct err *err)
 {
-	return write2(s,
-		      "UPDATE leases SET done = 1, lease_until = 0"
-		      " WHERE run_id = ?1 AND name = ?2",
-		      run_id, name, NULL, NULL, err);
+	return write_own(s, S_WORK_LEASE_DONE, SA(SA_I(run_id), SA_T(name)),
+			 NULL, err);
 }
 
 int state_lease_release_all(struct state *s, int64_t run_id,
 			    const char *worker, struct err *err)
 {
-	return write2(s,
-		      "UPDATE leases SET worker = NULL, lease_until = 0"
-		      " WHERE run_id = ?1 AND worker = ?2 AND done = 0",
-		      run_id, worker, NULL, NULL, err);
+	return write_own(s, S_WORK_LEASE_RELEASE,
+			 SA(SA_I(run_id), SA_T(worker)), NULL, err);
 }
 
 int state_work_retry_failed(struct state *s, int64_t run_id, int64_t *n,
@@ -345,29 +268,40 @@ int state_work_retry_failed(struct state *s, int64_t run_id, int64_t *n,
 {
 	/* The load and the conclusion must happen again for what the
 	 * retried units bring. */
-	static const int64_t failed_to_pending[2] = {US_PENDING, US_FAILED};
-
-	return write2(s,
-		      "UPDATE units SET state = ?2, error = NULL, worker = NULL,"
-		      " lease_until = NULL WHERE run_id = ?1 AND state = ?3",
-		      run_id, NULL, failed_to_pending, n, err) < 0 ||
-		       write2(s,
-			      "UPDATE leases SET done = 0, worker = NULL,"
-			      " lease_until = 0 WHERE run_id = ?1",
-			      run_id, NULL, NULL, NULL, err) < 0
+	return write_own(s, S_WORK_RETRY_UNITS,
+			 SA(SA_I(run_id), SA_I(US_PENDING), SA_I(US_FAILED)),
+			 n, err) < 0 ||
+		       write_own(s, S_WORK_RETRY_LEASES, SA(SA_I(run_id)),
+				 NULL, err) < 0
 		       ? -1
 		       : 0;
+}
+
+static int count_row(void *ud, struct db_stmt *p)
+{
+	struct state_work_counts *c = ud;
+	int64_t st = db_col_int64(p, 0), live = db_col_int64(p, 1),
+		n = db_col_int64(p, 2);
+
+	if (st == US_PENDING || (st == US_RUNNING && !live))
+		c->pending += n;
+	else if (st == US_RUNNING)
+		c->running += n;
+	else if (st == US_FAILED)
+		c->failed += n;
+	else
+		c->finished += n;
+	return 0;
 }
 
 int state_work_count(struct state *s, int64_t run_id, const char *stages,
 		     const char *scope, struct state_work_counts *c,
 		     struct err *err)
 {
-	struct db *d = state_db(s);
 	char sql[900];
 	struct stage_list sl;
-	struct q q;
-	int rc;
+	struct state_arg a[NARGS];
+	size_t n;
 
 	memset(c, 0, sizeof(*c));
 	if (stage_filter(stages, 3, &sl, err) < 0)
@@ -379,27 +313,9 @@ int state_work_count(struct state *s, int64_t run_id, const char *stages,
 		 " AND lease_until >= %s THEN 1 ELSE 0 END, count(*)"
 		 " FROM units WHERE run_id = ?1 AND %s"
 		 " AND (CAST(?2 AS TEXT) IS NULL OR scope = ?2) GROUP BY 1, 2",
-		 now_ms_sql(d), sl.sql);
-	if (q_prepare(&q, s, sql, err) < 0)
-		return -1;
-	db_bind_int64(q.st, 1, run_id);
-	db_bind_text(q.st, 2, scope);
-	stage_bind(q.st, &sl);
-	while ((rc = db_step(q.st, err)) > 0) {
-		int64_t st = db_col_int64(q.st, 0), live = db_col_int64(q.st, 1),
-			n = db_col_int64(q.st, 2);
-
-		if (st == US_PENDING || (st == US_RUNNING && !live))
-			c->pending += n;
-		else if (st == US_RUNNING)
-			c->running += n;
-		else if (st == US_FAILED)
-			c->failed += n;
-		else
-			c->finished += n;
-	}
-	db_finalize(q.st);
-	return rc < 0 ? -1 : 0;
+		 state_now_ms_sql(s), sl.sql);
+	n = with_stages(a, SA(SA_I(run_id), SA_T(scope)), &sl);
+	return state_sql_rows(s, sql, a, n, count_row, c, err);
 }
 
 int state_work_load_units_each(struct state *s, int64_t run_id,
@@ -407,49 +323,16 @@ int state_work_load_units_each(struct state *s, int64_t run_id,
 			       int (*cb)(void *ud, struct state_unit *u),
 			       void *ud, struct err *err)
 {
-	struct q q;
-	int64_t *ids = NULL, *grown;
-	size_t n = 0, cap = 0, i;
-	struct state_unit u;
-	int rc;
+	struct state_ids x = {NULL, 0, 0, err};
+	int cbrc, rc;
 
-	/* l = load unit, m = its map unit, p = the unpack unit above that,
-	 * whose parent f is the fetch unit of the file: in arrival order
-	 * (the file's fetch sequence, then the member), so the counts of
-	 * stale records do not depend on the listing order either. */
-	if (q_prepare(&q, s,
-		      "SELECT l.id FROM units l"
-		      " LEFT JOIN units m ON m.id = l.parent"
-		      " LEFT JOIN units p ON p.id = m.parent"
-		      " LEFT JOIN units f ON f.id = p.parent"
-		      " WHERE l.run_id = ?1 AND l.stage = ?3"
-		      " AND l.scope = ?2"
-		      " ORDER BY coalesce(f.arr_file, 0), coalesce(p.parent, 0),"
-		      " coalesce(m.id, 0), l.id",
-		      err) < 0)
-		return -1;
-	db_bind_int64(q.st, 1, run_id);
-	db_bind_text(q.st, 2, scope);
-	db_bind_text(q.st, 3, "load");
 	/* Ids first, then the units: the callbacks write to the store. */
-	while ((rc = db_step(q.st, err)) > 0) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			if (!(grown = realloc(ids, cap * sizeof(*ids)))) {
-				rc = err_set(err, E_NOMEM, "out of memory");
-				break;
-			}
-			ids = grown;
-		}
-		ids[n++] = db_col_int64(q.st, 0);
-	}
-	db_finalize(q.st);
-	for (i = 0; rc == 0 && i < n; i++) {
-		if (state_unit_get(s, ids[i], &u, err) < 0)
-			rc = -1;
-		else if (cb(ud, &u))
-			break;
-	}
-	free(ids);
-	return rc < 0 ? -1 : 0;
+	rc = state_rows(s, S_WORK_LOAD_UNITS,
+			SA(SA_I(run_id), SA_T(scope), SA_T("load")),
+			state_row_id, &x, err);
+	/* the callback's nonzero only stops the walk */
+	if (rc == 0)
+		rc = state_units_of(s, &x, cb, ud, &cbrc, err);
+	free(x.v);
+	return rc;
 }
