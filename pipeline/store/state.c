@@ -379,29 +379,15 @@ void state_col_copy(struct db_stmt *p, int i, char *out, size_t n)
 int state_counter_get(struct state *s, const char *name, int64_t *value,
 		      struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_COUNTER_GET, err);
-	int rc;
-
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, name);
-	rc = db_step(p, err);
-	*value = rc == 1 ? db_col_int64(p, 0) : 0;
-	db_reset(p);
-	if (rc < 0)
-		return -1;
-	return 0;
+	*value = 0;
+	return state_rows(s, S_COUNTER_GET, SA(SA_T(name)), state_row_int,
+			  value, err);
 }
 
 int state_counter_next(struct state *s, const char *name, int64_t *value,
 		       struct err *err)
 {
-	struct db_stmt *p = state_stmt(s, S_COUNTER_BUMP, err);
-
-	if (!p)
-		return -1;
-	db_bind_text(p, 1, name);
-	if (state_step_done(p, err) < 0)
+	if (state_exec(s, S_COUNTER_BUMP, SA(SA_T(name)), err) < 0)
 		return -1;
 	return state_counter_get(s, name, value, err);
 }
@@ -428,22 +414,4 @@ int state_integrity(struct state *s, int *ok, struct err *err)
 	      !strcmp(v, "ok");
 	db_finalize(p);
 	return 0;
-}
-
-/* One integer (or NULL -> *found = 0) from a one-row statement. */
-int state_one_int(struct db_stmt *p, int64_t *v, int *found,
-		   struct err *err)
-{
-	int rc = db_step(p, err);
-
-	*v = 0;
-	if (found)
-		*found = 0;
-	if (rc == 1 && !db_col_null(p, 0)) {
-		*v = db_col_int64(p, 0);
-		if (found)
-			*found = 1;
-	}
-	db_reset(p);
-	return rc < 0 ? -1 : 0;
 }

@@ -140,10 +140,6 @@ int state_step_done(struct db_stmt *p, struct err *err);
 int state_one_row(int rc, struct db_stmt *p, struct err *err);
 /* Column i as text into out (cut at n - 1 bytes; "" for NULL). */
 void state_col_copy(struct db_stmt *p, int i, char *out, size_t n);
-/* One integer (or NULL -> *found = 0; found may be NULL) from a
- * one-row statement, which is reset. */
-int state_one_int(struct db_stmt *p, int64_t *v, int *found,
-		  struct err *err);
 /* The binder: one statement id, its arguments bound in order to ?1,
  * ?2, ... (SA_I an integer, SA_T a text or NULL, SA_B a blob), stepped,
  * errors mapped once:
