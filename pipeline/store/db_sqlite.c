@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define BUSY_TIMEOUT_MS (10 * 60 * 1000)
 
@@ -243,11 +244,33 @@ static const struct db_ops lite_ops = {
 	.changes = lite_changes,
 };
 
+/* A store path that exists but is not a regular file (a directory, a
+ * symbolic link, which SQLITE_OPEN_NOFOLLOW refuses, a device) will not
+ * open however often it is retried: the operator must change it (E_CONFIG,
+ * exit 78), not wait (SQLite would say only "unable to open database
+ * file"). A path that does not exist yet is created by the open. */
+static int path_not_a_file(const char *path, struct err *err)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0 || S_ISREG(st.st_mode))
+		return 0;
+	return err_set(err, E_CONFIG,
+		       "state store (sqlite): '%s' is not a regular file (%s); "
+		       "move it away or set state_dir to another folder",
+		       path,
+		       S_ISDIR(st.st_mode)   ? "a directory"
+		       : S_ISLNK(st.st_mode) ? "a symbolic link"
+					     : "a special file");
+}
+
 int db_sqlite_open(const char *path, struct db **out, struct err *err)
 {
 	struct lite *l;
 
 	*out = NULL;
+	if (path_not_a_file(path, err) < 0)
+		return -1;
 	if (!(l = calloc(1, sizeof(*l))))
 		return err_set(err, E_NOMEM, "out of memory");
 	l->base.ops = &lite_ops;

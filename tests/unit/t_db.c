@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pipeline/store/db.h"
@@ -448,6 +449,30 @@ T_TEST(db_sqlite_open_errors)
 	T_ASSERT(t_write_file("plain", "x") == 0);
 	T_ASSERT(db_open("plain/sub.db", NULL, &d, &e) < 0);
 	T_EQ_INT(e.code, E_IO);
+	T_ASSERT(d == NULL);
+}
+
+/* A store path that is a directory or a symbolic link is the operator's
+ * to change: E_CONFIG (exit 78, not 75: retrying cannot help), and the
+ * message names the path. */
+T_TEST(db_sqlite_path_not_a_file)
+{
+	struct db *d = NULL;
+	struct err e = ERR_INIT;
+
+	T_ASSERT(mkdir("dir.db", 0700) == 0);
+	T_ASSERT(db_open("dir.db", NULL, &d, &e) < 0);
+	T_EQ_INT(e.code, E_CONFIG);
+	T_EQ_INT(err_exit_code(&e), 78);
+	T_ASSERT(strstr(e.reason, "'dir.db' is not a regular file (a directory)"));
+	T_ASSERT(d == NULL);
+	err_clear(&e);
+	T_ASSERT(t_write_file("real.db", "") == 0);
+	T_ASSERT(symlink("real.db", "link.db") == 0);
+	T_ASSERT(db_open("link.db", NULL, &d, &e) < 0);
+	T_EQ_INT(e.code, E_CONFIG);
+	T_ASSERT(strstr(e.reason, "'link.db' is not a regular file (a symbolic "
+			       "link)"));
 	T_ASSERT(d == NULL);
 }
 
