@@ -165,16 +165,6 @@ static int fetch_set_aside(struct run *r, struct state_unit *u,
 	return 0;
 }
 
-int run_parse_size_mtime(const struct state_unit *u, uint64_t *size,
-			    int64_t *mtime)
-{
-	if (!u->listed)
-		return -1;
-	*size = u->file_size;
-	*mtime = u->file_mtime;
-	return 0;
-}
-
 static int fetch_unit(void *ud, struct state_unit *u)
 {
 	struct src_ctx *sc = ud;
@@ -204,10 +194,12 @@ static int fetch_unit(void *ud, struct state_unit *u)
 		}
 		return 0;
 	}
-	if (run_parse_size_mtime(u, &size, &mtime) < 0) {
+	if (!u->listed) {
 		err_set(&e, E_INTERNAL, "fetch unit without size/mtime");
 		return eng_unit_fail(r, u, &e);
 	}
+	size = u->file_size;
+	mtime = u->file_mtime;
 	if (eng_unit_start(r, u, sc->err) < 0)
 		return -1;
 	if (inbox_path(r, u, path, sizeof(path), &e) < 0)
