@@ -52,17 +52,18 @@ void sha256_release(struct sha256 *s)
 	s->ctx = NULL;
 }
 
-void sha256_hex_of(const void *p, size_t n, char hex[SHA256_HEX_LEN])
+int sha256_hex_of(const void *p, size_t n, char hex[SHA256_HEX_LEN],
+		  struct err *err)
 {
 	struct sha256 s;
 
-	if (sha256_init(&s, NULL) < 0) {
-		memset(hex, '0', 64);
-		hex[64] = '\0';
-		return;
-	}
+	/* hex is left as it was: a digest of zeros would name a document
+	 * or a file as if it had been hashed. */
+	if (sha256_init(&s, err) < 0)
+		return -1;
 	sha256_update(&s, p, n);
 	sha256_final(&s, hex);
+	return 0;
 }
 
 int sha256_file(const char *path, char hex[SHA256_HEX_LEN], uint64_t *size,

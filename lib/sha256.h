@@ -24,6 +24,9 @@ void sha256_final(struct sha256 *s, char hex[SHA256_HEX_LEN]);
 void sha256_release(struct sha256 *s);
 int sha256_file(const char *path, char hex[SHA256_HEX_LEN], uint64_t *size,
 		struct err *err);
-void sha256_hex_of(const void *p, size_t n, char hex[SHA256_HEX_LEN]);
+/* The digest of p[0..n) in hex. 0, or -1 with err when SHA-256 cannot
+ * be started (hex untouched). */
+int sha256_hex_of(const void *p, size_t n, char hex[SHA256_HEX_LEN],
+		  struct err *err);
 
 #endif

@@ -124,8 +124,6 @@ int run_record_acks(struct run *r, const struct cfg_source *src,
 		    const struct state_unit *u, const struct edi_ack_coll *c,
 		    struct err *err);
 
-int run_parse_size_mtime(const struct state_unit *u, uint64_t *size,
-			 int64_t *mtime);
 int run_plan_fetch(struct run *r, const struct cfg_source *src,
 		   struct conn *c, struct err *err);
 const char *run_now_iso(char *buf);

@@ -117,8 +117,8 @@ int run_plan_fetch(struct run *r, const struct cfg_source *src,
  * prefix and the temporary name's dot and suffix), and bytes such as
  * control characters have no business in our folders. The original name
  * stays the unit's key, in the ledger and in every report. */
-static void inbox_path(const struct run *r, const struct state_unit *u,
-		       char *out, size_t n)
+static int inbox_path(const struct run *r, const struct state_unit *u,
+		      char *out, size_t n, struct err *err)
 {
 	const char *p;
 	size_t len = strlen(u->ukey);
@@ -136,10 +136,12 @@ static void inbox_path(const struct run *r, const struct state_unit *u,
 	} else {
 		char hex[SHA256_HEX_LEN];
 
-		sha256_hex_of(u->ukey, len, hex);
+		if (sha256_hex_of(u->ukey, len, hex, err) < 0)
+			return -1;
 		snprintf(out, n, "%s/inbox/%s/%lld_h%.12s", r->cfg->state_dir,
 			 u->scope, (long long)u->id, hex);
 	}
+	return 0;
 }
 
 /* A listed file that is not there to fetch as listed (changing, gone):
@@ -160,16 +162,6 @@ static int fetch_set_aside(struct run *r, struct state_unit *u,
 		return eng_unit_fail(r, u, e);
 	}
 	run_say(r, "  %s: '%s' %s", u->scope, u->ukey, why);
-	return 0;
-}
-
-int run_parse_size_mtime(const struct state_unit *u, uint64_t *size,
-			    int64_t *mtime)
-{
-	if (!u->listed)
-		return -1;
-	*size = u->file_size;
-	*mtime = u->file_mtime;
 	return 0;
 }
 
@@ -202,13 +194,16 @@ static int fetch_unit(void *ud, struct state_unit *u)
 		}
 		return 0;
 	}
-	if (run_parse_size_mtime(u, &size, &mtime) < 0) {
+	if (!u->listed) {
 		err_set(&e, E_INTERNAL, "fetch unit without size/mtime");
 		return eng_unit_fail(r, u, &e);
 	}
+	size = u->file_size;
+	mtime = u->file_mtime;
 	if (eng_unit_start(r, u, sc->err) < 0)
 		return -1;
-	inbox_path(r, u, path, sizeof(path));
+	if (inbox_path(r, u, path, sizeof(path), &e) < 0)
+		return eng_unit_fail(r, u, &e);
 	if (conn_fetch(sc->conn, u->ukey, path, sha, &got,
 					 &e) < 0) {
 		if (e.code == E_NOTFOUND)

@@ -232,7 +232,8 @@ int run_quarantine(struct run *r, struct state_unit *u,
 	if (*p || p - name > 200 || !*name || *name == '.') {
 		char hex[SHA256_HEX_LEN];
 
-		sha256_hex_of(name, strlen(name), hex);
+		if (sha256_hex_of(name, strlen(name), hex, &e) < 0)
+			return eng_unit_fail(r, u, &e);
 		snprintf(leaf, sizeof(leaf), "%lld_h%.12s", (long long)u->id,
 			 hex);
 		name = leaf;

@@ -36,8 +36,7 @@ static int post_unit(void *ud, struct state_unit *u)
 	struct run *r = sc->r;
 	struct err e = ERR_INIT;
 	struct conn_entry ce;
-	uint64_t size;
-	int64_t mtime, open;
+	int64_t open;
 	int rc = 0;
 
 	/* Only files we hold a copy of (a file set aside as changing or
@@ -51,7 +50,8 @@ static int post_unit(void *ud, struct state_unit *u)
 		return eng_unit_fail(r, u, &e);
 	if (open)
 		return 0;
-	if (run_parse_size_mtime(u, &size, &mtime) < 0)
+	/* A replayed file was never listed: not ours to move. */
+	if (!u->listed)
 		return 0;
 	if (sc->src->after_load != CFG_AFTER_LEAVE) {
 		/* Already gone means a crash hit after the move/delete but
@@ -63,7 +63,8 @@ static int post_unit(void *ud, struct state_unit *u)
 			 * e.g. while a killed run waited for its resume).
 			 * Moving or deleting it would lose it unread; leave
 			 * it for the next run, which sees it as new. */
-			if (ce.size != size || ce.mtime != mtime)
+			if (ce.size != u->file_size ||
+			    ce.mtime != u->file_mtime)
 				run_say(r, "  %s: '%s' changed at the source since "
 				    "it was fetched; left for the next run",
 				    sc->src->name, u->ukey);
@@ -82,8 +83,10 @@ static int post_unit(void *ud, struct state_unit *u)
 	u->posted = 1;
 	strncat(u->detail, " posted", sizeof(u->detail) - strlen(u->detail) - 1);
 	if (eng_tx_begin(r->st, &e) < 0 ||
-	    eng_tx_end(r->st, state_file_post_set(r->st, sc->src->name, u->ukey, size, mtime,
-		       "done", &e) < 0 ||
+	    eng_tx_end(r->st, state_file_post_set(r->st, sc->src->name,
+						  u->ukey, u->file_size,
+						  u->file_mtime, "done",
+						  &e) < 0 ||
 		       state_unit_save(r->st, u, &e) < 0,
 		       &e) < 0) {
 		return eng_unit_fail(r, u, &e);

@@ -441,20 +441,22 @@ fail:
 static int target_due(struct run *r, const struct cfg_target *t, int *due,
 		      struct err *err)
 {
-	int64_t last, parked, parked_d;
+	int64_t last, parked;
 
 	*due = 1;
 	if (t->schedule == CFG_SCHED_ALWAYS ||
 	    (r->o->mode == RUN_RERUN) || r->o->mode == RUN_DELIVER)
 		return 0;
 	/* A target whose last render or delivery failed stays due: the next
-	 * run sends it a fresh snapshot, whatever its schedule says. */
+	 * run sends it a fresh snapshot, whatever its schedule says. A
+	 * parked render answers it: no need to look at the deliveries. */
 	if (state_park_count_scope(r->st, r->run_id, "render", t->name,
 				   &parked, err) < 0 ||
-	    state_park_count_scope(r->st, r->run_id, "deliver", t->name,
-				   &parked_d, err) < 0)
+	    (!parked &&
+	     state_park_count_scope(r->st, r->run_id, "deliver", t->name,
+				    &parked, err) < 0))
 		return -1;
-	if (parked || parked_d)
+	if (parked)
 		return 0;
 	if (state_delivery_last(r->st, t->name, &last, err) < 0)
 		return -1;

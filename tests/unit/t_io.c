@@ -66,12 +66,12 @@ T_TEST(io_sha256_vectors)
 	size_t i;
 
 	T_ASSERT(p != NULL);
-	sha256_hex_of("", 0, hex);
+	T_OK(sha256_hex_of("", 0, hex, &e), &e);
 	T_EQ_STR(hex, SHA_EMPTY);
-	sha256_hex_of("abc", 3, hex);
+	T_OK(sha256_hex_of("abc", 3, hex, &e), &e);
 	T_EQ_STR(hex, SHA_ABC);
-	sha256_hex_of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-		      56, hex);
+	T_OK(sha256_hex_of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+			   56, hex, &e), &e);
 	T_EQ_STR(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 	/* Incremental in odd pieces equals one-shot. */
 	T_OK(sha256_init(&s, &e), &e);

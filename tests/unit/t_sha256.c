@@ -1,6 +1,8 @@
 /* t_sha256.c - SHA-256 against published vectors (FIPS 180-2 appendix B
  * and the NIST long-message ones) beyond the short ones in t_io.c: the
  * million 'a', the 896-bit message, files and their sizes, errors. */
+#include <openssl/err.h>
+#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,7 @@ T_TEST(sha256_million_a)
 
 	T_ASSERT(a != NULL);
 	memset(a, 'a', 1000000);
-	sha256_hex_of(a, 1000000, one);
+	T_OK(sha256_hex_of(a, 1000000, one, &e), &e);
 	T_OK(sha256_init(&s, &e), &e);
 	for (i = 0; i < 1000; i++)
 		sha256_update(&s, a + i * 1000, 1000);
@@ -35,12 +37,13 @@ T_TEST(sha256_896_bit_vector)
 		"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
 		"hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
 	char hex[SHA256_HEX_LEN];
+	struct err e = ERR_INIT;
 
 	T_EQ_INT(strlen(msg), 112);
-	sha256_hex_of(msg, 112, hex);
+	T_OK(sha256_hex_of(msg, 112, hex, &e), &e);
 	T_EQ_STR(hex, "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
 	/* One bit of difference changes the digest. */
-	sha256_hex_of(msg, 111, hex);
+	T_OK(sha256_hex_of(msg, 111, hex, &e), &e);
 	T_ASSERT(strcmp(hex, "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"));
 	T_EQ_INT(strlen(hex), 64);
 }
@@ -75,4 +78,31 @@ T_TEST(sha256_release_unfinished)
 	sha256_release(&s);
 	T_ASSERT(s.ctx == NULL);
 	sha256_release(&s);
+}
+
+/* When SHA-256 cannot be started (here: OpenSSL asked for FIPS
+ * implementations, and no FIPS provider is loaded) the one-shot digest
+ * says so and leaves hex alone; it used to hand back 64 zeros, which would
+ * name a document as if it had been hashed. */
+T_TEST(sha256_hex_of_reports_a_failed_start)
+{
+	char hex[SHA256_HEX_LEN] = "untouched";
+	struct err e = ERR_INIT;
+	int rc;
+
+	if (EVP_default_properties_enable_fips(NULL, 1) != 1)
+		T_SKIP("OpenSSL cannot require FIPS implementations here");
+	rc = sha256_hex_of("abc", 3, hex, &e);
+	EVP_default_properties_enable_fips(NULL, 0);
+	ERR_clear_error();
+	if (rc == 0 && strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0)
+		T_SKIP("a FIPS provider is loaded: SHA-256 starts anyway");
+	T_EQ_INT(rc, -1);
+	T_EQ_INT(e.code, E_NOMEM);
+	T_ASSERT(strstr(e.reason, "SHA-256") != NULL);
+	T_EQ_STR(hex, "untouched");
+	/* And the default again afterwards. */
+	err_clear(&e);
+	T_OK(sha256_hex_of("abc", 3, hex, &e), &e);
+	T_EQ_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }

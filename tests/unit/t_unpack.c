@@ -172,7 +172,7 @@ T_TEST(unpack_zip_members_listed_and_written)
 	T_EQ_STR(s.refused[0], "");
 	T_EQ_INT(s.size[0], 12);
 	T_EQ_STR(t_read_file("out/00001_a.csv"), "sku,qty\nA,1\n");
-	sha256_hex_of("sku,qty\nA,1\n", 12, hex);
+	T_ASSERT(sha256_hex_of("sku,qty\nA,1\n", 12, hex, NULL) == 0);
 	T_EQ_STR(s.sha[0], hex);
 	T_EQ_INT(s.is_archive[0], 0);
 	T_EQ_STR(s.name[1], "b.txt");
