@@ -10,11 +10,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/io.h"
+#include "lib/log.h"
 
 struct local_state {
 	char dir[4096];
@@ -31,6 +33,19 @@ static int local_path(struct conn *c, const char *name, char *out, size_t n,
 	if ((size_t)snprintf(out, n, "%s/%s", s->dir, name) >= n)
 		return err_set(err, E_IO, "path too long for '%s'", name);
 	return 0;
+}
+
+/* io_open_regular on a source file: gone is E_NOTFOUND (the run drops it
+ * from its plan); a symlink, fifo, folder or device is refused (E_PARSE,
+ * the message says which). */
+static int open_source(const char *path, struct stat *st,
+		       struct err *err)
+{
+	int fd = io_open_regular(path, st, err);
+
+	if (fd < 0 && err->os_code == ENOENT)
+		err->code = E_NOTFOUND;
+	return fd;
 }
 
 static int local_open(struct conn *c, const char *url,
@@ -107,22 +122,18 @@ static int local_fetch(struct conn *c, const char *name,
 {
 	char path[4352];
 	struct stat st;
+	int fd;
 
 	if (local_path(c, name, path, sizeof(path), err) < 0)
 		return -1;
-	/* As in list: a symlink (or fifo, device) is never followed, even
-	 * when its name comes from somewhere other than list. */
-	if (lstat(path, &st) < 0) {
-		err_sys(err, "cannot stat '%s'", path);
-		/* Gone since the listing: the run drops it from its plan. */
-		if (errno == ENOENT)
-			err->code = E_NOTFOUND;
+	/* Between the listing and here anything may have been put under
+	 * the name: open first, without following a symlink or waiting for
+	 * a fifo's writer, then check what the descriptor is. A check of
+	 * the name before the open (lstat) would be a race. */
+	io_test_pause("fetch-open");
+	if ((fd = open_source(path, &st, err)) < 0)
 		return -1;
-	}
-	if (!S_ISREG(st.st_mode))
-		return err_set(err, E_PARSE,
-			       "refusing '%s': not a regular file", name);
-	if (io_copy(path, local_file, sha_hex, size, err) < 0) {
+	if (io_copy_fd(fd, path, local_file, 0, sha_hex, size, err) < 0) {
 		if (err->os_code == ENOENT)
 			err->code = E_NOTFOUND;
 		return -1;
@@ -167,20 +178,57 @@ static void drop_marker(struct conn *c, const char *path)
 	unlink(marker);
 }
 
+/* The k-th name tried for name in the processed folder: the name itself,
+ * then "STEM~K.EXT" (the extension kept, so patterns on the folder still
+ * match). */
+static int moved_name(char *out, size_t n, const char *dir, const char *name,
+		      unsigned k)
+{
+	const char *dot = strrchr(name, '.');
+	int w;
+
+	if (!dot || dot == name)
+		dot = name + strlen(name);
+	if (k == 0)
+		w = snprintf(out, n, "%s/%s", dir, name);
+	else
+		w = snprintf(out, n, "%s/%.*s~%u%s", dir, (int)(dot - name),
+			     name, k, dot);
+	return w < 0 || (size_t)w >= n ? -1 : 0;
+}
+
 static int local_move(struct conn *c, const char *name, const char *subdir,
 		      struct err *err)
 {
 	struct local_state *s = c->state;
 	char from[4352], dir[4352], to[4608];
+	unsigned k;
 
 	if (local_path(c, name, from, sizeof(from), err) < 0)
 		return -1;
 	snprintf(dir, sizeof(dir), "%s/%s", s->dir, subdir);
 	if (io_mkdirs(dir, err) < 0)
 		return -1;
-	snprintf(to, sizeof(to), "%s/%s", dir, name);
-	if (io_rename(from, to, err) < 0)
-		return -1;
+	/* An older copy under the name (the partner sent the name again)
+	 * is kept: the file goes under the first free "STEM~K.EXT", never
+	 * over it. The ledger keeps the name it was fetched under. */
+	for (k = 0;; k++) {
+		struct err e = ERR_INIT;
+
+		if (k > 999 || moved_name(to, sizeof(to), dir, name, k) < 0)
+			return err_set(err, E_EXISTS,
+				       "no free name for '%s' in '%s'", name,
+				       dir);
+		if (io_rename_noreplace(from, to, &e) == 0)
+			break;
+		if (e.code != E_EXISTS) {
+			*err = e;
+			return -1;
+		}
+	}
+	if (k > 0)
+		log_msg("warn", "stockpipe: '%s' moved to '%s': an older '%s' "
+			"is kept there", name, to, name);
 	drop_marker(c, from);
 	return io_fsync_dir(s->dir, err);
 }
@@ -207,17 +255,57 @@ static int local_stat(struct conn *c, const char *name, struct conn_entry *out,
 
 	if (local_path(c, name, path, sizeof(path), err) < 0)
 		return -1;
-	if (stat(path, &st) < 0) {
+	/* lstat: the post stage asks whether the file is still the one it
+	 * fetched; a symlink put there since is not. */
+	if (lstat(path, &st) < 0) {
 		err_sys(err, "cannot stat '%s'", path);
 		if (errno == ENOENT)
 			err->code = E_NOTFOUND;
 		return -1;
 	}
+	if (!S_ISREG(st.st_mode))
+		return err_set(err, E_PARSE, "'%s' is no longer a regular "
+				"file", path);
 	memset(out, 0, sizeof(*out));
 	snprintf(out->name, sizeof(out->name), "%s", name);
 	out->size = (uint64_t)st.st_size;
 	out->mtime = (int64_t)st.st_mtime;
 	return 0;
+}
+
+int conn_local_digest(struct conn *c, const char *name, char *sha_hex,
+		      struct err *err)
+{
+	char path[4352];
+	unsigned char *buf = NULL;
+	struct sha256 sha = {NULL};
+	struct stat st;
+	ssize_t n;
+	int fd, rc = -1;
+
+	if (local_path(c, name, path, sizeof(path), err) < 0)
+		return -1;
+	if ((fd = open_source(path, &st, err)) < 0)
+		return -1;
+	if (!(buf = malloc(64 * 1024))) {
+		err_set(err, E_NOMEM, "out of memory");
+		goto cleanup;
+	}
+	if (sha256_init(&sha, err) < 0)
+		goto cleanup;
+	while ((n = read(fd, buf, 64 * 1024)) > 0)
+		sha256_update(&sha, buf, (size_t)n);
+	if (n < 0) {
+		err_sys(err, "cannot read '%s'", path);
+		goto cleanup;
+	}
+	sha256_final(&sha, sha_hex);
+	rc = 0;
+cleanup:
+	sha256_release(&sha);
+	free(buf);
+	close(fd);
+	return rc;
 }
 
 static void local_close(struct conn *c)

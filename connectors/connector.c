@@ -162,3 +162,11 @@ int conn_stat(struct conn *c, const char *name, struct conn_entry *out,
 {
 	return c->scheme->ops->stat(c, name, out, err);
 }
+
+int conn_digest(struct conn *c, const char *name, char *sha_hex,
+		struct err *err)
+{
+	if (c->scheme != &conn_scheme_file)
+		return 1;
+	return conn_local_digest(c, name, sha_hex, err) < 0 ? -1 : 0;
+}

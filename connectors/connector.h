@@ -118,6 +118,13 @@ int conn_remove(struct conn *c, const char *name, struct err *err);
 int conn_stat(struct conn *c, const char *name, struct conn_entry *out,
 	      struct err *err);
 int conn_name_ok(const char *name);
+/* SHA-256 of name as it is now at the endpoint, where that is cheap (a
+ * local folder; never a symlink or fifo): 0 with sha_hex, 1 when the
+ * scheme cannot tell (remote), -1 with err. */
+int conn_digest(struct conn *c, const char *name, char *sha_hex,
+		struct err *err);
+int conn_local_digest(struct conn *c, const char *name, char *sha_hex,
+		      struct err *err);
 
 /* Why a name from a remote listing is refused, or NULL when it is safe:
  * conn_name_ok() plus no control characters (C0, DEL). */

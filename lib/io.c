@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define IO_BUF (64 * 1024)
@@ -41,6 +42,63 @@ void io_crash_point(const char *what)
 #else
 	(void)what;
 #endif
+}
+
+void io_test_pause(const char *what)
+{
+#ifdef STOCKPIPE_TEST_HOOKS
+	const char *at = getenv("STOCKPIPE_PAUSE_AT");
+	const char *flag = getenv("STOCKPIPE_PAUSE_FILE");
+	struct timespec ts = {0, 10 * 1000 * 1000};
+	int fd, i;
+
+	if (!at || !flag || strcmp(at, what))
+		return;
+	fd = open(flag, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return; /* a second call, or no such folder: no pause */
+	close(fd);
+	/* at most a minute: a test that dies must not leave a run hanging */
+	for (i = 0; i < 6000 && access(flag, F_OK) == 0; i++)
+		nanosleep(&ts, NULL);
+#else
+	(void)what;
+#endif
+}
+
+int io_open_regular(const char *path, struct stat *st, struct err *err)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return err_set(err, E_PARSE,
+				       "refusing '%s': a symbolic link (never "
+				       "followed)", path);
+		return err_sys(err, "cannot open '%s'", path);
+	}
+	if (fstat(fd, st) < 0) {
+		err_sys(err, "cannot stat '%s'", path);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		return err_set(err, E_PARSE,
+			       "refusing '%s': not a regular file (%s)", path,
+			       S_ISFIFO(st->st_mode)  ? "a fifo"
+			       : S_ISDIR(st->st_mode) ? "a folder"
+			       : S_ISSOCK(st->st_mode) ? "a socket"
+						       : "a device");
+	}
+	/* O_NONBLOCK was for the open (a fifo would wait for a writer);
+	 * reads of a regular file do not need it. */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		err_sys(err, "cannot read '%s'", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 
@@ -122,6 +180,53 @@ int io_rename(const char *from, const char *to, struct err *err)
 	return io_fsync_parent(to, err);
 }
 
+int io_rename_noreplace(const char *from, const char *to, struct err *err)
+{
+	io_crash_point("rename");
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) < 0) {
+		/* A file system without the flag: link() never replaces
+		 * either; the old name is then removed. */
+		if (errno != EINVAL && errno != ENOSYS)
+			goto fail;
+		if (link(from, to) < 0)
+			goto fail;
+		if (unlink(from) < 0)
+			return err_sys(err, "cannot remove '%s'", from);
+	}
+	return io_fsync_parent(to, err);
+fail:
+	if (errno == EEXIST)
+		return err_set(err, E_EXISTS, "'%s' already exists; not "
+				"replaced", to);
+	return err_sys(err, "cannot rename '%s' to '%s'", from, to);
+}
+
+/* Creates the temporary file: O_EXCL|O_NOFOLLOW, so whatever sits under
+ * the name (a symlink planted by someone who can write the folder, a
+ * fifo) is never opened or written through. What is there is a leftover
+ * of a killed run or a plant: it is removed (unlink removes a link, never
+ * its target) and the name created again, once; a second plant loses. */
+static int create_tmp(struct io_atomic *a, struct err *err)
+{
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		a->fd = open(a->tmp,
+			     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				     O_CLOEXEC,
+			     0644);
+		if (a->fd >= 0)
+			return 0;
+		if (errno != EEXIST || k)
+			break;
+		if (unlink(a->tmp) < 0 && errno != ENOENT)
+			break;
+	}
+	err_sys(err, "cannot create '%s'", a->tmp);
+	a->tmp[0] = '\0'; /* not ours: abort must not remove it */
+	return -1;
+}
+
 int io_atomic_open(struct io_atomic *a, const char *final_path,
 		    struct err *err)
 {
@@ -160,9 +265,7 @@ int io_atomic_open(struct io_atomic *a, const char *final_path,
 		a->buf = NULL;
 		return -1;
 	}
-	a->fd = open(a->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (a->fd < 0) {
-		err_sys(err, "cannot create '%s'", a->tmp);
+	if (create_tmp(a, err) < 0) {
 		io_atomic_abort(a);
 		return -1;
 	}
@@ -242,7 +345,8 @@ int io_atomic_commit(struct io_atomic *a, char *sha_hex, struct err *err)
 	sha256_final(&a->sha, hex);
 	if (sha_hex)
 		memcpy(sha_hex, hex, SHA256_HEX_LEN);
-	if (io_rename(a->tmp, a->final, err) < 0)
+	if ((a->noreplace ? io_rename_noreplace(a->tmp, a->final, err)
+			  : io_rename(a->tmp, a->final, err)) < 0)
 		goto fail;
 	a->tmp[0] = '\0';
 	free(a->buf);
@@ -283,19 +387,39 @@ int io_write_file(const char *path, const void *p, size_t n, char *sha_hex,
 int io_copy(const char *src, const char *dst, char *sha_hex, uint64_t *size,
 	     struct err *err)
 {
+	struct stat st;
+	int fd = io_open_regular(src, &st, err);
+
+	if (fd < 0)
+		return -1;
+	return io_copy_fd(fd, src, dst, 0, sha_hex, size, err);
+}
+
+int io_copy_noreplace(const char *src, const char *dst, char *sha_hex,
+		      uint64_t *size, struct err *err)
+{
+	struct stat st;
+	int fd = io_open_regular(src, &st, err);
+
+	if (fd < 0)
+		return -1;
+	return io_copy_fd(fd, src, dst, 1, sha_hex, size, err);
+}
+
+int io_copy_fd(int fd, const char *src, const char *dst, int noreplace,
+	       char *sha_hex, uint64_t *size, struct err *err)
+{
 	struct io_atomic a;
 	unsigned char *b;
-	int fd;
 	ssize_t n;
 
-	if ((fd = open(src, O_RDONLY | O_CLOEXEC)) < 0)
-		return err_sys(err, "cannot open '%s'", src);
 	if (!(b = malloc(IO_BUF))) {
 		close(fd);
 		return err_set(err, E_NOMEM, "out of memory");
 	}
 	if (io_atomic_open(&a, dst, err) < 0)
 		goto fail;
+	a.noreplace = noreplace;
 	while ((n = read(fd, b, IO_BUF)) > 0)
 		if (io_atomic_write(&a, b, (size_t)n, err) < 0)
 			goto fail_abort;

@@ -24,6 +24,20 @@
 /* Counts a durable operation named what; may not return (test builds). */
 void io_crash_point(const char *what);
 
+/* Test builds: when STOCKPIPE_PAUSE_AT is what, creates the file named by
+ * STOCKPIPE_PAUSE_FILE and waits until a test removes it (at most a
+ * minute), so a test can change the world at that point (swap a file for
+ * a symlink between a listing and the open). A no-op otherwise. */
+void io_test_pause(const char *what);
+
+/* Opens path for reading without following a symlink and without
+ * blocking on a fifo, then checks the descriptor (not the name) is a
+ * regular file: what is read is what was checked. Returns the descriptor
+ * (st filled), or -1 with err: E_PARSE for a symlink, fifo, folder or
+ * device, errno's code (ENOENT...) otherwise. */
+struct stat;
+int io_open_regular(const char *path, struct stat *st, struct err *err);
+
 /* mkdir -p; mode 0755. */
 int io_mkdirs(const char *path, struct err *err);
 /* fsync of a directory so a rename in it survives power loss. */
@@ -33,6 +47,10 @@ int io_fsync_parent(const char *path, struct err *err);
 int io_exists(const char *path);
 /* rename + fsync of the destination directory, as a crash point. */
 int io_rename(const char *from, const char *to, struct err *err);
+/* The same, but never replaces an existing to (renameat2
+ * RENAME_NOREPLACE, or link + unlink where the file system lacks it):
+ * E_EXISTS when to is there. */
+int io_rename_noreplace(const char *from, const char *to, struct err *err);
 
 /* A file being written for atomic publication. Buffered: appends cost no
  * syscall until 64 KiB are pending. Hashes the content as it goes (each
@@ -45,11 +63,15 @@ struct io_atomic {
 	uint64_t bytes;     /* bytes appended so far */
 	size_t pending;
 	int failed;         /* a write failed; commit will refuse */
+	int noreplace;      /* commit fails (E_EXISTS) rather than replace */
 	unsigned char *buf; /* 64 KiB write buffer */
 };
 
 /* Creates final's directory if needed and opens a temporary file beside
- * it (".NAME.tmp"). On success the caller must call commit or abort. */
+ * it (".NAME.tmp", created O_EXCL|O_NOFOLLOW: a symlink or anything else
+ * under that name is removed, never written through). On success the
+ * caller must call commit or abort. Set a->noreplace after it to publish
+ * without replacing an existing final name. */
 int io_atomic_open(struct io_atomic *a, const char *final_path,
 		    struct err *err);
 int io_atomic_write(struct io_atomic *a, const void *p, size_t n,
@@ -62,9 +84,17 @@ void io_atomic_abort(struct io_atomic *a);
 
 int io_write_file(const char *path, const void *p, size_t n,
 		   char *sha_hex, struct err *err);
-/* Copies src to dst atomically, hashing on the way. */
+/* Copies src to dst atomically, hashing on the way. src is opened with
+ * io_open_regular (never a symlink or fifo). */
 int io_copy(const char *src, const char *dst, char *sha_hex,
 	     uint64_t *size, struct err *err);
+/* The same, but fails with E_EXISTS rather than replace dst. */
+int io_copy_noreplace(const char *src, const char *dst, char *sha_hex,
+		      uint64_t *size, struct err *err);
+/* Copies the open descriptor fd (named src in messages; closed in every
+ * case) to dst; noreplace as in io_copy_noreplace. */
+int io_copy_fd(int fd, const char *src, const char *dst, int noreplace,
+	       char *sha_hex, uint64_t *size, struct err *err);
 /* Removes leftover ".*.tmp" files in dir (from a killed process). */
 void io_clean_tmp(const char *dir);
 

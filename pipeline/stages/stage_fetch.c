@@ -56,8 +56,22 @@ static int plan_entry(void *ud, const struct conn_entry *e)
 		return 0;
 	/* A file still being written changes size/mtime; wait until it has
 	 * been quiet for min_age before taking it. */
-	if (p->src->min_age && p->r->now - e->mtime < p->src->min_age)
+	if (p->src->min_age && p->r->now - e->mtime < p->src->min_age) {
+		/* A clock ahead at the partner (or a touched file) would
+		 * hold the file back without a word until that time. */
+		if (e->mtime > p->r->now) {
+			char shown[1024];
+
+			conn_name_escape(e->name, shown, sizeof(shown));
+			log_msg("warn", "stockpipe: %s: '%s' has a "
+				"modification time %llds in the future; not "
+				"taken before it is %llds old (min_age)",
+				p->src->name, shown,
+				(long long)(e->mtime - p->r->now),
+				(long long)p->src->min_age);
+		}
 		return 0;
+	}
 	if (state_file_known(p->r->st, p->src->name, e->name, e->size,
 			     e->mtime, &known, p->err) < 0)
 		return -1;

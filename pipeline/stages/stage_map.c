@@ -217,6 +217,45 @@ static int deps_record(struct run *r, const struct mapping *m,
 	return eng_tx_end(r->st, d.failed, err);
 }
 
+/* Copies u's input to path without replacing anything: another document
+ * quarantined under the same name (another run, the same name sent again)
+ * keeps its copy, and this one goes to ID_NAME (the unit id is unique in
+ * the state). A copy already there with the same bytes is this unit's own,
+ * from a redo after a crash: it is kept. The name is in the unit either
+ * way; path receives where the copy is. */
+static int quarantine_copy(struct run *r, const struct state_unit *u,
+			   char *path, size_t n, const char *name,
+			   struct err *err)
+{
+	char want[SHA256_HEX_LEN], have[SHA256_HEX_LEN];
+	char leaf[sizeof(u->ukey) + 24];
+	int k;
+
+	if (sha256_file(u->input_path, want, NULL, err) < 0)
+		return -1;
+	for (k = 0; k < 2; k++) {
+		struct err e = ERR_INIT;
+
+		if (io_copy_noreplace(u->input_path, path, NULL, NULL, &e) ==
+		    0)
+			return 0;
+		if (e.code != E_EXISTS) {
+			*err = e;
+			return -1;
+		}
+		err_clear(&e);
+		if (sha256_file(path, have, NULL, &e) == 0 &&
+		    !strcmp(have, want))
+			return 0;
+		snprintf(leaf, sizeof(leaf), "%lld_%s", (long long)u->id,
+			 name);
+		run_path_in(r, path, n, "quarantine", u->scope, leaf);
+	}
+	return err_set(err, E_EXISTS,
+		       "cannot quarantine '%s': '%s' exists with other content",
+		       u->ukey, path);
+}
+
 int run_quarantine(struct run *r, struct state_unit *u,
 		      const struct err *why)
 {
@@ -239,7 +278,7 @@ int run_quarantine(struct run *r, struct state_unit *u,
 		name = leaf;
 	}
 	run_path_in(r, path, sizeof(path), "quarantine", u->scope, name);
-	if (io_copy(u->input_path, path, NULL, NULL, &e) < 0)
+	if (quarantine_copy(r, u, path, sizeof(path), name, &e) < 0)
 		return eng_unit_fail(r, u, &e);
 	if (eng_field(u->output_path, sizeof(u->output_path), path,
 		      "quarantine path", &e) < 0)

@@ -30,6 +30,33 @@
 #include "transforms/outbound/outbound.h"
 #include "transforms/formats/unpack.h"
 
+/* Why the file at the source is not the one fetched as u, or NULL when
+ * it is (or when the check failed: then err is set). Size and mtime
+ * always; a local file's content too, since a file replaced by one of
+ * the same size within the same second looks unchanged otherwise. */
+static const char *post_changed(struct src_ctx *sc, const struct state_unit *u,
+				const struct conn_entry *ce, uint64_t size,
+				int64_t mtime, struct err *err)
+{
+	char sha[SHA256_HEX_LEN];
+	int rc;
+
+	if (ce->size != size)
+		return "another size";
+	if (ce->mtime != mtime)
+		return "another mtime";
+	rc = conn_digest(sc->conn, u->ukey, sha, err);
+	if (rc < 0) {
+		if (err->code != E_PARSE)
+			return NULL;
+		err_clear(err);
+		return "no longer a regular file";
+	}
+	if (rc == 0 && strcmp(sha, u->output_sha))
+		return "same size and mtime, other content";
+	return NULL;
+}
+
 static int post_unit(void *ud, struct state_unit *u)
 {
 	struct src_ctx *sc = ud;
@@ -56,23 +83,36 @@ static int post_unit(void *ud, struct state_unit *u)
 	if (sc->src->after_load != CFG_AFTER_LEAVE) {
 		/* Already gone means a crash hit after the move/delete but
 		 * before we recorded it. */
+		io_test_pause("post-check");
 		if (conn_stat(sc->conn, u->ukey, &ce, &e) ==
 		    0) {
-			/* Another size or mtime: not the file we fetched but
-			 * a new version under the same name (re-sent since,
+			/* Another size, mtime or (where it can be read
+			 * cheaply) content: not the file we fetched but a
+			 * new version under the same name (re-sent since,
 			 * e.g. while a killed run waited for its resume).
 			 * Moving or deleting it would lose it unread; leave
 			 * it for the next run, which sees it as new. */
-			if (ce.size != u->file_size ||
-			    ce.mtime != u->file_mtime)
+			const char *why = post_changed(sc, u, &ce,
+						       u->file_size,
+						       u->file_mtime, &e);
+
+			if (why == NULL && e.code != E_NONE)
+				rc = -1;
+			else if (why)
 				run_say(r, "  %s: '%s' changed at the source since "
-				    "it was fetched; left for the next run",
-				    sc->src->name, u->ukey);
+				    "it was fetched (%s); left for the next run",
+				    sc->src->name, u->ukey, why);
 			else if (sc->src->after_load == CFG_AFTER_MOVE)
 				rc = conn_move(sc->conn, u->ukey,
 					sc->src->processed_dir, &e);
 			else
 				rc = conn_remove(sc->conn, u->ukey, &e);
+		} else if (e.code == E_PARSE) {
+			/* a symlink or fifo under the name now: not ours */
+			run_say(r, "  %s: '%s' changed at the source since it "
+			    "was fetched (%s); left as it is", sc->src->name,
+			    u->ukey, e.reason);
+			err_clear(&e);
 		} else if (e.code != E_NOTFOUND) {
 			rc = -1;
 		}

@@ -37,6 +37,7 @@ struct member_ctx {
 	struct state_unit *archive;  /* the unpack unit */
 	struct unpack_member_list {
 		char *name, *path, *sha, *refused;
+		char *key;              /* the map unit's key (member_key) */
 		uint64_t size;
 	} *a;
 	size_t n, cap;
@@ -93,10 +94,62 @@ static void members_free(struct member_ctx *c)
 		free(c->a[i].path);
 		free(c->a[i].sha);
 		free(c->a[i].refused);
+		free(c->a[i].key);
 	}
 	free(c->a);
 	c->a = NULL;
 	c->n = c->cap = 0;
+}
+
+/* The map unit key of member idx (0-based) of archive ukey: "ARCHIVE!NAME"
+ * (the document's name in reports and in stock_events.file). When that
+ * does not fit a unit key, or an earlier member of the archive already
+ * holds it (a duplicate name, or a name made to look like another's
+ * long-name key), the key is "ARCHIVE!HEAD...#N-HASH/BASE": the start of
+ * the name, the member's number, 16 hex of the name's SHA-256 and the last
+ * path component (what routes match on; its end when even that is too
+ * long), each cut at a character boundary. A key is never cut silently,
+ * so no two members share a unit and none replaces another's rows. -1
+ * when even that cannot be told apart (only a crafted archive): the
+ * caller refuses the archive. */
+static int member_key(struct member_ctx *c, size_t idx, char *key, size_t n)
+{
+	const struct unpack_member_list *m = &c->a[idx];
+	const char *ukey = c->archive->ukey, *base, *tail;
+	char hex[SHA256_HEX_LEN];
+	size_t i, len = strlen(m->name), room, head, fixed;
+	int w;
+
+	w = snprintf(key, n, "%s!%s", ukey, m->name);
+	for (i = 0; w >= 0 && (size_t)w < n && i < idx; i++)
+		if (!strcmp(c->a[i].key, key))
+			break;
+	if (w >= 0 && (size_t)w < n && i == idx)
+		return 0;
+	sha256_hex_of(m->name, len, hex);
+	/* "!" "...#" up to 20 digits "-" 16 hex "/" and the NUL */
+	fixed = strlen(ukey) + 1 + 4 + 20 + 1 + 16 + 1 + 1;
+	room = fixed < n ? n - fixed : 0;
+	base = strrchr(m->name, '/');
+	base = base ? base + 1 : m->name;
+	tail = strlen(base) <= room ? base : m->name + len - room;
+	while (*tail && ((unsigned char)*tail & 0xc0) == 0x80)
+		tail++;
+	head = room - strlen(tail);
+	if (head > 60)
+		head = 60;
+	if (head > len)
+		head = len;
+	while (head > 0 && ((unsigned char)m->name[head] & 0xc0) == 0x80)
+		head--;
+	w = snprintf(key, n, "%s!%.*s...#%zu-%.16s/%s", ukey, (int)head,
+		     m->name, idx + 1, hex, tail);
+	if (w < 0 || (size_t)w >= n)
+		return -1;
+	for (i = 0; i < idx; i++)
+		if (!strcmp(c->a[i].key, key))
+			return -1;
+	return 0;
 }
 
 /* Creates one map unit per member, refused members already quarantined
@@ -112,10 +165,19 @@ static int commit_members(struct member_ctx *c, const char *kind,
 	if (eng_tx_begin(r->st, err) < 0)
 		return -1;
 	for (i = 0; i < c->n; i++) {
-		const struct unpack_member_list *m = &c->a[i];
-		char key[512];
+		struct unpack_member_list *m = &c->a[i];
+		char key[sizeof(next.ukey)];
 
-		run_notef(key, sizeof(key), "%s!%s", u->ukey, m->name);
+		if (member_key(c, i, key, sizeof(key)) < 0) {
+			err_set(err, E_PARSE,
+				"member %zu ('%.200s') has no unit key of its "
+				"own", i + 1, m->name);
+			goto fail;
+		}
+		if (!(m->key = strdup(key))) {
+			err_set(err, E_NOMEM, "out of memory");
+			goto fail;
+		}
 		eng_unit_init(&next, r, ST_MAP, u->scope, key);
 		next.parent = u->id;
 		if (m->path)
@@ -195,6 +257,9 @@ static int unpack_unit(void *ud, struct state_unit *u)
 		}
 		if (commit_members(&mc, unpack_kind_name(kind), &e) < 0) {
 			members_free(&mc);
+			err_locate(&e, u->ukey, 0, 0, NULL);
+			if (e.code == E_PARSE)
+				return run_quarantine(r, u, &e);
 			return eng_unit_fail(r, u, &e);
 		}
 		members_free(&mc);

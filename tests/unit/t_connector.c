@@ -342,6 +342,68 @@ T_TEST(conn_local_fetch_refuses_symlink)
 	conn_close(c);
 }
 
+/* A fifo swapped in under a listed name: refused at once (an open that
+ * waited for a writer would hang the run). */
+T_TEST(conn_local_fetch_refuses_fifo_without_blocking)
+{
+	struct conn *c = NULL;
+	struct err e = ERR_INIT;
+	char hex[SHA256_HEX_LEN];
+	uint64_t size = 0;
+
+	T_ASSERT(mkdir("drop", 0755) == 0);
+	T_ASSERT(mkfifo("drop/a.csv", 0600) == 0);
+	T_OK(open_dir("drop", &c, &e), &e);
+	T_EQ_INT(c->scheme->ops->fetch(c, "a.csv", "got.csv", hex, &size, &e),
+		 -1);
+	T_EQ_INT(e.code, E_PARSE);
+	T_ASSERT(strstr(e.reason, "not a regular file") != NULL);
+	T_ASSERT(!io_exists("got.csv"));
+	conn_close(c);
+}
+
+/* move onto a processed/NAME that exists: the older copy is kept, the
+ * new one goes to STEM~1.EXT, then STEM~2.EXT. */
+T_TEST(conn_local_move_never_overwrites)
+{
+	struct conn *c = NULL;
+	struct err e = ERR_INIT;
+
+	T_ASSERT(mkdir("drop", 0755) == 0);
+	T_ASSERT(mkdir("drop/processed", 0755) == 0);
+	T_ASSERT(t_write_file("drop/processed/a.csv", "older") == 0);
+	T_ASSERT(t_write_file("drop/a.csv", "newer") == 0);
+	T_OK(open_dir("drop", &c, &e), &e);
+	T_OK(c->scheme->ops->move(c, "a.csv", "processed", &e), &e);
+	T_EQ_STR(t_read_file("drop/processed/a.csv"), "older");
+	T_EQ_STR(t_read_file("drop/processed/a~1.csv"), "newer");
+	T_ASSERT(t_write_file("drop/a.csv", "newest") == 0);
+	T_OK(c->scheme->ops->move(c, "a.csv", "processed", &e), &e);
+	T_EQ_STR(t_read_file("drop/processed/a~2.csv"), "newest");
+	T_ASSERT(!io_exists("drop/a.csv"));
+	conn_close(c);
+}
+
+/* conn_digest: the content as it is now (local), refused on a symlink,
+ * "cannot tell" (1) for a remote scheme is covered by the post stage. */
+T_TEST(conn_local_digest)
+{
+	struct conn *c = NULL;
+	struct err e = ERR_INIT;
+	char hex[SHA256_HEX_LEN];
+
+	T_ASSERT(mkdir("drop", 0755) == 0);
+	T_ASSERT(t_write_file("drop/a.csv", "abc") == 0);
+	T_ASSERT(t_write_file("secret", "abc") == 0);
+	T_ASSERT(symlink("../secret", "drop/l.csv") == 0);
+	T_OK(open_dir("drop", &c, &e), &e);
+	T_EQ_INT(conn_digest(c, "a.csv", hex, &e), 0);
+	T_EQ_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	T_EQ_INT(conn_digest(c, "l.csv", hex, &e), -1);
+	T_EQ_INT(e.code, E_PARSE);
+	conn_close(c);
+}
+
 T_TEST(conn_glob)
 {
 	T_ASSERT(conn_glob_match("*.csv", "stock.csv"));

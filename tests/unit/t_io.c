@@ -270,11 +270,94 @@ T_TEST(io_copy)
 	T_EQ_INT(e.os_code, ENOENT);
 	T_ASSERT(!io_exists("dst/none.bin"));
 	T_EQ_INT(count_tmp("dst"), 0);
-	/* Source is a folder: read fails, nothing published. */
+	/* Source is a folder: refused before anything is created. */
 	err_clear(&e);
 	T_EQ_INT(io_copy("dst", "dst2/x", hex, &size, &e), -1);
+	T_EQ_INT(e.code, E_PARSE);
 	T_ASSERT(!io_exists("dst2/x"));
-	T_EQ_INT(count_tmp("dst2"), 0);
+	T_ASSERT(!io_exists("dst2"));
+}
+
+/* A symlink or a fifo where a regular file was listed: refused by what
+ * the descriptor is, never followed, never waited on. */
+T_TEST(io_open_regular_refuses_links_and_fifos)
+{
+	struct err e = ERR_INIT;
+	struct stat st;
+	int fd;
+
+	T_OK(io_write_file("secret", "top secret\n", 11, NULL, &e), &e);
+	T_EQ_INT(symlink("secret", "link"), 0);
+	T_EQ_INT(mkfifo("fifo", 0600), 0);
+	fd = io_open_regular("secret", &st, &e);
+	T_ASSERT(fd >= 0);
+	T_EQ_INT(st.st_size, 11);
+	close(fd);
+	T_EQ_INT(io_open_regular("link", &st, &e), -1);
+	T_EQ_INT(e.code, E_PARSE);
+	T_ASSERT(strstr(e.reason, "symbolic link") != NULL);
+	err_clear(&e);
+	/* no writer on the fifo: a blocking open would hang here */
+	T_EQ_INT(io_open_regular("fifo", &st, &e), -1);
+	T_EQ_INT(e.code, E_PARSE);
+	T_ASSERT(strstr(e.reason, "a fifo") != NULL);
+	err_clear(&e);
+	T_EQ_INT(io_copy("link", "out/copy", NULL, NULL, &e), -1);
+	T_EQ_INT(e.code, E_PARSE);
+	T_ASSERT(!io_exists("out/copy"));
+}
+
+/* A symlink planted under the predictable temporary name of a file we
+ * publish: removed, never written through; the file outside is intact. */
+T_TEST(io_atomic_tmp_symlink_not_followed)
+{
+	struct err e = ERR_INIT;
+	char buf[64];
+	FILE *f;
+	size_t n;
+
+	T_EQ_INT(mkdir("outside", 0755), 0);
+	T_EQ_INT(mkdir("tgt", 0755), 0);
+	T_OK(io_write_file("outside/victim", "precious\n", 9, NULL, &e), &e);
+	T_EQ_INT(symlink("../outside/victim", "tgt/.snap.csv.tmp"), 0);
+	T_OK(io_write_file("tgt/snap.csv", "new,data\n", 9, NULL, &e), &e);
+	f = fopen("outside/victim", "rb");
+	T_ASSERT(f != NULL);
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	T_EQ_INT(n, 9);
+	T_ASSERT(!memcmp(buf, "precious\n", 9));
+	T_EQ_INT(file_size("tgt/snap.csv"), 9);
+	T_EQ_INT(count_tmp("tgt"), 0);
+	/* a dangling link (to a file that does not exist yet) as well */
+	T_EQ_INT(symlink("../outside/created", "tgt/.b.tmp"), 0);
+	T_OK(io_write_file("tgt/b", "x", 1, NULL, &e), &e);
+	T_ASSERT(!io_exists("outside/created"));
+}
+
+/* RENAME_NOREPLACE: an existing final name is kept, and said so. */
+T_TEST(io_noreplace_keeps_existing)
+{
+	struct err e = ERR_INIT;
+	char hex[SHA256_HEX_LEN];
+
+	T_OK(io_write_file("a", "aaa", 3, NULL, &e), &e);
+	T_OK(io_write_file("b", "bb", 2, NULL, &e), &e);
+	T_EQ_INT(io_rename_noreplace("a", "b", &e), -1);
+	T_EQ_INT(e.code, E_EXISTS);
+	T_EQ_INT(file_size("a"), 3);
+	T_EQ_INT(file_size("b"), 2);
+	err_clear(&e);
+	T_EQ_INT(io_copy_noreplace("a", "b", hex, NULL, &e), -1);
+	T_EQ_INT(e.code, E_EXISTS);
+	T_EQ_INT(file_size("b"), 2);
+	T_EQ_INT(count_tmp("."), 0);
+	err_clear(&e);
+	T_OK(io_copy_noreplace("a", "c", hex, NULL, &e), &e);
+	T_EQ_INT(file_size("c"), 3);
+	T_OK(io_rename_noreplace("c", "d", &e), &e);
+	T_ASSERT(!io_exists("c"));
+	T_EQ_INT(file_size("d"), 3);
 }
 
 T_TEST(io_mkdirs)

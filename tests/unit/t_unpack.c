@@ -4,6 +4,7 @@
  * refused; the member, total, count and ratio limits end the archive. */
 #include <archive.h>
 #include <archive_entry.h>
+#include <locale.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -520,4 +521,104 @@ T_TEST(unpack_sniff_kinds)
 		 UNPACK_PLAIN);
 	T_EQ_STR(unpack_kind_name(UNPACK_BZIP2), "bzip2");
 	T_EQ_STR(unpack_kind_name((enum unpack_kind)99), "?");
+}
+
+/* A damaged upload: a gzip whose content is zero bytes. Zero blocks end a
+ * tar, so it used to read as a tar with nothing in it ("0 members"); it is
+ * now an error of the archive (the caller quarantines it), never a silent
+ * nothing. */
+T_TEST(unpack_zero_gzip_is_no_archive)
+{
+	const struct tm_member m[] = {{"ignored", NULL, 1 << 20, 0, NULL, 0}};
+	struct seen s = {0};
+	struct err e = ERR_INIT;
+
+	T_ASSERT(make_archive("zeros.gz", TM_GZ, m, 1) == 0);
+	T_EQ_INT(run_unpack("zeros.gz", NULL, &s, &e), -1);
+	T_EQ_INT(e.code, E_PARSE);
+	T_ASSERT(strstr(e.reason, "no member") != NULL);
+	T_ASSERT(strstr(e.reason, "compressed content is no archive") != NULL);
+	T_EQ_INT(s.n, 0);
+}
+
+/* An archive of nothing but a folder has nothing to load either. */
+T_TEST(unpack_empty_archive_is_an_error)
+{
+	const struct tm_member m[] = {{"dir/", NULL, 0, AE_IFDIR, NULL, 0}};
+	struct seen s = {0};
+	struct err e = ERR_INIT;
+
+	T_ASSERT(make_archive("empty.zip", TM_ZIP, m, 1) == 0);
+	T_EQ_INT(run_unpack("empty.zip", NULL, &s, &e), -1);
+	T_EQ_INT(e.code, E_PARSE);
+	T_ASSERT(strstr(e.reason, "an empty archive") != NULL);
+}
+
+/* A zip member named in UTF-8 (the zip's language-encoding flag), read in
+ * the C locale the tests and cron run in: the name as stored, not "". */
+T_TEST(unpack_zip_utf8_member_name)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *ae = archive_entry_new();
+	struct seen s = {0};
+	struct err e = ERR_INIT;
+	const char *name = "Bestand_M\xc3\xbcnchen.csv";
+
+	locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0), prev;
+
+	if (!l) {
+		archive_write_free(a);
+		archive_entry_free(ae);
+		T_SKIP("no C.UTF-8 locale to write the zip with");
+	}
+	/* the writer, too, converts from the locale: written under UTF-8
+	 * (as zip tools do), read back in the C locale by unpack_archive */
+	prev = uselocale(l);
+	T_ASSERT(a && ae);
+	archive_write_set_format_zip(a);
+	T_ASSERT(archive_write_open_filename(a, "u.zip") == ARCHIVE_OK);
+	archive_entry_set_pathname(ae, name);
+	archive_entry_set_filetype(ae, AE_IFREG);
+	archive_entry_set_perm(ae, 0644);
+	archive_entry_set_size(ae, 4);
+	T_ASSERT(archive_write_header(a, ae) == ARCHIVE_OK);
+	T_ASSERT(archive_write_data(a, "a,b\n", 4) == 4);
+	T_ASSERT(archive_write_close(a) == ARCHIVE_OK);
+	archive_write_free(a);
+	archive_entry_free(ae);
+	uselocale(prev);
+	freelocale(l);
+	T_OK(run_unpack("u.zip", NULL, &s, &e), &e);
+	T_EQ_INT(s.n, 1);
+	T_EQ_STR(s.name[0], name);
+	T_EQ_STR(s.refused[0], "");
+	T_EQ_STR(s.path[0], "out/00001_Bestand_M__nchen.csv");
+}
+
+/* Two long member names that share their first 600 bytes: both reported
+ * whole (the unit keys made from them are the stage's; see
+ * tests/e2e/hostile_files.sh). */
+T_TEST(unpack_long_names_reported_whole)
+{
+	static char n1[701], n2[701];
+	const struct tm_member m[] = {{n1, "1\n", 0, 0, NULL, 0},
+				      {n2, "2\n", 0, 0, NULL, 0}};
+	struct seen s = {0};
+	struct err e = ERR_INIT;
+	char got[2][701];
+
+	memset(n1, 'a', 700);
+	memset(n2, 'a', 700);
+	n1[699] = '1';
+	n2[699] = '2';
+	T_ASSERT(make_archive("long.tar", TM_TAR, m, 2) == 0);
+	T_OK(run_unpack("long.tar", NULL, &s, &e), &e);
+	T_EQ_INT(s.n, 2);
+	T_EQ_STR(s.refused[0], "");
+	T_EQ_STR(s.refused[1], "");
+	/* seen keeps 127 bytes of a name; the files hold the content */
+	snprintf(got[0], sizeof(got[0]), "%s", t_read_file(s.path[0]));
+	snprintf(got[1], sizeof(got[1]), "%s", t_read_file(s.path[1]));
+	T_EQ_STR(got[0], "1\n");
+	T_EQ_STR(got[1], "2\n");
 }

@@ -5,6 +5,7 @@
 #include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,33 @@ static const char *raw_name(const char *path, char *buf, size_t n)
 	return buf;
 }
 
+/* The member's path in UTF-8, or NULL when it has none. libarchive
+ * converts names to the locale's charset, and in the C locale (cron,
+ * systemd) a zip's UTF-8 name ("München") has no such form: the reader
+ * then drops the name. unpack_archive therefore reads under a UTF-8
+ * LC_CTYPE (utf8_locale); the UTF-8 form is asked for first, then the
+ * bytes as stored (an old tar's). */
+static const char *member_name(struct archive_entry *e)
+{
+	const char *name = archive_entry_pathname_utf8(e);
+
+	return name ? name : archive_entry_pathname(e);
+}
+
+/* A UTF-8 LC_CTYPE for this thread while an archive is read (uselocale:
+ * the process locale and other threads are untouched). (locale_t)0 when
+ * the system has none; names are then read in the process locale. */
+static locale_t utf8_locale(locale_t *prev)
+{
+	locale_t l = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+
+	if (!l)
+		l = newlocale(LC_CTYPE_MASK, "en_US.UTF-8", (locale_t)0);
+	if (l)
+		*prev = uselocale(l);
+	return l;
+}
+
 /* Why member e (named name) is not unpacked, or NULL: a name that could
  * escape out_dir, and anything but a plain unencrypted file. */
 static const char *member_refusal(struct archive_entry *e, const char *name,
@@ -234,8 +262,9 @@ int unpack_archive(const char *path, const char *doc_name,
 	struct archive_entry *e;
 	unsigned char *buf = NULL;
 	uint64_t nmembers = 0, total = 0;
-	int rc = -1, r, fd = -1, raw;
+	int rc = -1, r, fd = -1, raw, unreadable;
 	char out[4352], rawbuf[512];
+	locale_t prev = (locale_t)0, loc = utf8_locale(&prev);
 
 	if (!a || !(buf = malloc(UNPACK_BUF))) {
 		err_set(err, E_NOMEM, "out of memory");
@@ -278,7 +307,8 @@ int unpack_archive(const char *path, const char *doc_name,
 		}
 		raw = archive_format(a) == ARCHIVE_FORMAT_RAW;
 		name = raw ? raw_name(doc_name, rawbuf, sizeof(rawbuf))
-			   : archive_entry_pathname(e);
+			   : member_name(e);
+		unreadable = !name;
 		if (!name)
 			name = "";
 		if (archive_entry_filetype(e) == AE_IFDIR)
@@ -291,7 +321,9 @@ int unpack_archive(const char *path, const char *doc_name,
 		}
 		memset(&m, 0, sizeof(m));
 		m.name = name;
-		m.refused = member_refusal(e, name, lim->max_name);
+		m.refused = unreadable ? "member name not readable as UTF-8 "
+					 "or bytes"
+				       : member_refusal(e, name, lim->max_name);
 		if (m.refused) {
 			if (each(ud, &m, err) < 0)
 				goto out;
@@ -316,6 +348,20 @@ int unpack_archive(const char *path, const char *doc_name,
 		if (each(ud, &m, err) < 0)
 			goto out;
 	}
+	/* Zero blocks end a tar, so a compressed file of zeros (a damaged
+	 * upload) reads as a tar with nothing in it: never a silent
+	 * nothing. A real archive with no file in it has nothing to load
+	 * either; both are set aside for a person to look at. */
+	if (!nmembers) {
+		err_set(err, E_PARSE,
+			"no member to read: %s",
+			archive_filter_count(a) > 1
+				? "the compressed content is no archive or "
+				  "document (all zero bytes, or an empty "
+				  "archive)"
+				: "an empty archive");
+		goto out;
+	}
 	rc = 0;
 out:
 	if (a)
@@ -323,5 +369,9 @@ out:
 	if (fd >= 0)
 		close(fd);
 	free(buf);
+	if (loc) {
+		uselocale(prev);
+		freelocale(loc);
+	}
 	return rc;
 }
