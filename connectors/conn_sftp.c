@@ -8,7 +8,11 @@
  * a pinned SHA-256 fingerprint right after the key exchange, before any
  * authentication request, so a wrong or unknown server never sees a user
  * name, a key signature or a password (E_AUTH, exit 78). Nothing is ever
- * added to known_hosts.
+ * added to known_hosts. known_hosts is read as ssh(1) reads it
+ * (sftp_kh.c): a key on a "@revoked" line is refused, "@cert-authority"
+ * lines are not supported and a host known only through one is told so.
+ * A private key file that group or others can read is not used (as ssh
+ * refuses it) unless ssh.key_permissions: ignore.
  *
  * Time: blocking calls are bounded by libssh2_session_set_timeout() (1.10
  * has no separate read timeout); the TCP connect is non-blocking with its
@@ -27,6 +31,7 @@
  * in reverse order of creation.
  */
 #include "connector.h"
+#include "sftp_kh.h"
 #include "lib/buf.h"
 
 #include <errno.h>
@@ -40,6 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -480,6 +486,71 @@ static int known_host_type(int hostkey_type)
 	}
 }
 
+static int kh_add(void *ud, const char *line, size_t len)
+{
+	return libssh2_knownhost_readline(ud, line, len,
+					  LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0
+		       ? -1
+		       : 0;
+}
+
+/* known_hosts as ssh(1) reads it (sftp_kh.h): a @revoked key is refused
+ * before anything else, and a host known only through @cert-authority
+ * lines is told so, not reported as unknown. */
+static int check_known_hosts(struct sftp_state *st, const struct conn_opts *o,
+			     const char *key, size_t klen, int ktype,
+			     const char *b64, struct err *err)
+{
+	LIBSSH2_KNOWNHOSTS *kh = libssh2_knownhost_init(st->session);
+	struct sftp_kh_scan scan;
+	int rc;
+
+	if (!kh)
+		return err_set(err, E_NOMEM, "out of memory");
+	if (sftp_kh_read(o->known_hosts, (const unsigned char *)key, klen,
+			 kh_add, kh, &scan, err) < 0) {
+		libssh2_knownhost_free(kh);
+		return -1;
+	}
+	rc = libssh2_knownhost_checkp(kh, st->u.host, (int)st->u.port, key,
+				      klen,
+				      LIBSSH2_KNOWNHOST_TYPE_PLAIN |
+					      LIBSSH2_KNOWNHOST_KEYENC_RAW |
+					      known_host_type(ktype),
+				      NULL);
+	libssh2_knownhost_free(kh);
+	if (scan.revoked_line)
+		return err_set(err, E_AUTH,
+			       "host key of %s:%u (SHA256:%s) is marked "
+			       "@revoked in known_hosts '%s' line %u: refusing "
+			       "it, not authenticating",
+			       st->u.host, st->u.port, b64, o->known_hosts,
+			       scan.revoked_line);
+	if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH)
+		return err_set(err, E_AUTH,
+			       "host key of %s:%u (SHA256:%s) does not "
+			       "match known_hosts '%s': possible "
+			       "man-in-the-middle, not authenticating",
+			       st->u.host, st->u.port, b64, o->known_hosts);
+	if (rc != LIBSSH2_KNOWNHOST_CHECK_MATCH && scan.ca_count)
+		return err_set(err, E_AUTH,
+			       "host %s:%u (key SHA256:%s) has no plain entry "
+			       "in known_hosts '%s'; its @cert-authority "
+			       "line(s) (first: line %u) are not supported "
+			       "(stockpipe does not check host certificates): "
+			       "add the host's own key after checking the "
+			       "fingerprint, or pin it with host_fingerprint",
+			       st->u.host, st->u.port, b64, o->known_hosts,
+			       scan.ca_line);
+	if (rc != LIBSSH2_KNOWNHOST_CHECK_MATCH)
+		return err_set(err, E_AUTH,
+			       "host %s:%u (key SHA256:%s) is not in "
+			       "known_hosts '%s'; add it only after "
+			       "checking the fingerprint",
+			       st->u.host, st->u.port, b64, o->known_hosts);
+	return 0;
+}
+
 /* Strict host key check, run after the key exchange and before any
  * authentication request. Both sources must agree when both are set. */
 static int check_host_key(struct sftp_state *st, const struct conn_opts *o,
@@ -512,42 +583,8 @@ static int check_host_key(struct sftp_state *st, const struct conn_opts *o,
 			       "authenticating",
 			       st->u.host, st->u.port, b64,
 			       o->host_fingerprint);
-	if (o->known_hosts) {
-		LIBSSH2_KNOWNHOSTS *kh = libssh2_knownhost_init(st->session);
-		int rc;
-
-		if (!kh)
-			return err_set(err, E_NOMEM, "out of memory");
-		if (libssh2_knownhost_readfile(kh, o->known_hosts,
-					       LIBSSH2_KNOWNHOST_FILE_OPENSSH) <
-		    0) {
-			libssh2_knownhost_free(kh);
-			return err_set(err, E_CONFIG,
-				       "cannot read known_hosts file '%s'",
-				       o->known_hosts);
-		}
-		rc = libssh2_knownhost_checkp(
-			kh, st->u.host, (int)st->u.port, key, klen,
-			LIBSSH2_KNOWNHOST_TYPE_PLAIN |
-				LIBSSH2_KNOWNHOST_KEYENC_RAW |
-				known_host_type(ktype),
-			NULL);
-		libssh2_knownhost_free(kh);
-		if (rc == LIBSSH2_KNOWNHOST_CHECK_MISMATCH)
-			return err_set(err, E_AUTH,
-				       "host key of %s:%u (SHA256:%s) does not "
-				       "match known_hosts '%s': possible "
-				       "man-in-the-middle, not authenticating",
-				       st->u.host, st->u.port, b64,
-				       o->known_hosts);
-		if (rc != LIBSSH2_KNOWNHOST_CHECK_MATCH)
-			return err_set(err, E_AUTH,
-				       "host %s:%u (key SHA256:%s) is not in "
-				       "known_hosts '%s'; add it only after "
-				       "checking the fingerprint",
-				       st->u.host, st->u.port, b64,
-				       o->known_hosts);
-	}
+	if (o->known_hosts)
+		return check_known_hosts(st, o, key, klen, ktype, b64, err);
 	return 0;
 }
 
@@ -621,13 +658,35 @@ static int authenticate(struct sftp_state *st, const struct conn_opts *o,
 		       st->u.host);
 }
 
+/* Like ssh(1): a private key that group or others may read is not used
+ * (someone else may have copied it), unless ssh.key_permissions: ignore.
+ * Checked before connecting, so nothing is sent with it. */
+static int key_file_ok(const struct conn_opts *o, struct err *err)
+{
+	struct stat sb;
+
+	if (!o->key_file)
+		return 0;
+	if (stat(o->key_file, &sb) < 0)
+		return err_set(err, E_AUTH, "cannot use key file '%s': %s",
+			       o->key_file, strerror(errno));
+	if ((sb.st_mode & 077) && !o->key_perm_ignore)
+		return err_set(err, E_AUTH,
+			       "key file '%s' has permissions %04o: group or "
+			       "others may read it, so it is not used (as ssh "
+			       "does); chmod 600 it, or set "
+			       "ssh.key_permissions: ignore",
+			       o->key_file, (unsigned)(sb.st_mode & 07777));
+	return 0;
+}
+
 static int sftp_connect(struct conn *c, struct err *err)
 {
 	struct sftp_state *st = c->state;
 	const struct conn_opts *o = &c->opts;
 	int rc;
 
-	if (tcp_connect(st, o, err) < 0)
+	if (key_file_ok(o, err) < 0 || tcp_connect(st, o, err) < 0)
 		return -1;
 	st->session = libssh2_session_init_ex(NULL, NULL, NULL, NULL);
 	if (!st->session)

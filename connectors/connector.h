@@ -43,6 +43,7 @@ struct conn_opts {
 	int retries;                  /* extra attempts on network errors */
 	int64_t retry_time_ms;        /* no new attempt after this long */
 	const char *done_suffix;      /* list X only when X<suffix> exists */
+	int key_perm_ignore;          /* ssh.key_permissions: ignore */
 };
 
 /* The defaults config.c applies, and conn_open() when opts is NULL. */

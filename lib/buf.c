@@ -1,5 +1,6 @@
 /* buf.c - see buf.h. */
 #include "buf.h"
+#include "utf8.h"
 #include "err.h"
 
 #include <stdarg.h>
@@ -122,15 +123,34 @@ int buf_addf(struct buf *b, const char *fmt, ...)
 /* Nonzero when one of the 8 bytes of w needs a JSON escape (< 0x20, '"'
  * or '\\'): the bit-twiddling "has a byte less than n" and "has a zero
  * byte" tests, exact as yes/no answers. */
+/* U+FFFD REPLACEMENT CHARACTER, written for each byte that is not part of
+ * a well-formed UTF-8 character: JSON output is always valid UTF-8. */
+#define JSON_BAD_BYTE "\xEF\xBF\xBD"
+
 static uint64_t json_special8(uint64_t w)
 {
 	const uint64_t ones = 0x0101010101010101ULL;
 	const uint64_t high = 0x8080808080808080ULL;
 	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
 
+	/* A byte >= 0x80 is special too: it must be checked as UTF-8. */
 	return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
-		((b - ones) & ~b)) &
+		((b - ones) & ~b) | w) &
 	       high;
+}
+
+/* What a byte >= 0x80 at s becomes in a JSON string: a well-formed UTF-8
+ * character is copied (returns its length, 2..4); a byte that does not
+ * start one is written as U+FFFD (returns 1, adds 2 to *extra). */
+static size_t utf8_span(const char *s, size_t n, size_t *extra)
+{
+	unsigned cp;
+	size_t k = utf8_char((const unsigned char *)s, n, &cp);
+
+	if (k)
+		return k;
+	*extra += 2;
+	return 1;
 }
 
 size_t json_str_len(const char *s, size_t n)
@@ -161,6 +181,8 @@ size_t json_str_len(const char *s, size_t n)
 			extra += 1;
 		else if (c < 0x20)
 			extra += 5;
+		else if (c >= 0x80)
+			i += utf8_span(s + i, n - i, &extra) - 1;
 	}
 	return n + extra + 2;
 }
@@ -169,6 +191,7 @@ char *json_str_put(char *w, const char *s, size_t n, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i;
+	unsigned cp;
 
 	*w++ = '"';
 	if (len == n + 2) {
@@ -180,6 +203,20 @@ char *json_str_put(char *w, const char *s, size_t n, size_t len)
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
+		if (c >= 0x80) {
+			size_t k = utf8_char((const unsigned char *)s + i,
+					     n - i, &cp);
+
+			if (k) {
+				memcpy(w, s + i, k);
+				w += k;
+				i += k - 1;
+			} else {
+				memcpy(w, JSON_BAD_BYTE, 3);
+				w += 3;
+			}
+			continue;
+		}
 		if (c >= 0x20 && c != '"' && c != '\\') {
 			*w++ = (char)c;
 			continue;
@@ -206,22 +243,34 @@ size_t json_str_fit(const char *s, size_t n, size_t room)
 {
 	size_t o = 0, i;
 
-	for (i = 0; i < n && o + 7 < room; i++) {
+	size_t k, extra;
+
+	for (i = 0; i < n && o + 7 < room;) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t')
-			o += 2;
+			k = 1, o += 2;
 		else if (c < 0x20)
-			o += 6;
-		else
-			o += 1;
+			k = 1, o += 6;
+		else if (c < 0x80)
+			k = 1, o += 1;
+		else {
+			extra = 0;
+			k = utf8_span(s + i, n - i, &extra);
+			o += k + extra;
+		}
+		i += k;
 	}
 	if (i == n)
 		return i;
-	while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
-		i--;
-	if (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0xC0)
-		i--;
+	/* Cut: drop the last character too, so a cut line visibly ends
+	 * early and never inside one (the loop stops on a boundary). */
+	if (i > 0 && ((unsigned char)s[i - 1] & 0x80)) {
+		while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+			i--;
+		if (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0xC0)
+			i--;
+	}
 	return i;
 }
 

@@ -32,7 +32,11 @@ int buf_adds(struct buf *b, const char *s);
 int buf_addc(struct buf *b, char c);
 int buf_addf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Appends s as a JSON string literal, quotes included. */
+/* Appends s as a JSON string literal, quotes included. The literal is
+ * always valid UTF-8: each byte of s that does not begin a well-formed
+ * UTF-8 character (lib/utf8.h: overlongs, surrogates, > U+10FFFF, stray
+ * or cut bytes) is written as U+FFFD, one U+FFFD per byte; control
+ * characters are escaped (\n, \u001b). */
 int buf_add_json_str(struct buf *b, const char *s, size_t n);
 /* The same in two steps, for writers that reserve a whole line at once:
  * the length of s as a JSON string literal (quotes included), then the

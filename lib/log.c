@@ -1,6 +1,7 @@
 /* log.c - see log.h. */
 #include "log.h"
 #include "buf.h"
+#include "utf8.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -81,8 +82,8 @@ void log_vmsg(const char *level, const char *fmt, va_list ap)
 		memcpy(line + sizeof(line) - 4, "...", 4);
 	if (fmt_now == LOG_JSON)
 		json_line(level, line, strlen(line));
-	else
-		fprintf(stderr, "%s\n", line);
+	else if (utf8_put_term(stderr, line, strlen(line), 0) == 0)
+		fputc('\n', stderr);
 }
 
 void log_msg(const char *level, const char *fmt, ...)
@@ -99,7 +100,7 @@ void log_block(const char *level, const char *text)
 	const char *p = text, *nl;
 
 	if (fmt_now == LOG_TEXT) {
-		fputs(text, stderr);
+		utf8_put_term(stderr, text, strlen(text), 1);
 		return;
 	}
 	while (*p) {

@@ -10,8 +10,12 @@
  *          "msg":"stores: 2 new files"}
  *
  * Levels: "info", "warn" (rejects, quarantine), "error" (unit failures).
- * Text mode prints the message as given (indentation included); JSON mode
- * trims leading blanks. Nothing here allocates, so it works when memory
+ * Text mode prints the message as given (indentation included) except
+ * that control characters, C1 controls and bytes that are not UTF-8 are
+ * written as \xNN (utf8_put_term: a file name with an ESC in it cannot
+ * reach the terminal raw); JSON mode trims leading blanks and writes
+ * bytes that are not UTF-8 as U+FFFD (buf_add_json_str), so every line is
+ * valid UTF-8 and valid JSON whatever the input. Nothing here allocates, so it works when memory
  * is exhausted.
  */
 #ifndef STOCKPIPE_LOG_H

@@ -67,3 +67,79 @@ size_t utf8_check(const unsigned char *s, size_t n)
 	}
 	return i;
 }
+
+/* Bytes of s[i..] to show as they are (0 when s[i] must be escaped). */
+static size_t term_plain(const unsigned char *s, size_t n, size_t i,
+			 int keep_nl)
+{
+	unsigned cp;
+	size_t k;
+
+	if (s[i] == '\t' || (keep_nl && s[i] == '\n'))
+		return 1;
+	if (s[i] < 0x20 || s[i] == 0x7F)
+		return 0;
+	if (s[i] < 0x80)
+		return 1;
+	k = utf8_char(s + i, n - i, &cp);
+	return cp >= 0x80 && cp <= 0x9F ? 0 : k;
+}
+
+size_t utf8_term_copy(char *out, size_t cap, const char *s, size_t n,
+		      int keep_nl)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, o = 0, k;
+
+	if (!cap)
+		return 0;
+	while (i < n) {
+		k = term_plain(u, n, i, keep_nl);
+		if (o + (k ? k : 4) + 4 > cap) {
+			/* Cut visibly: room for "..." and the NUL is kept
+			 * by the + 4 above. */
+			memcpy(out + o, "...", cap - o >= 4 ? 3 : 0);
+			o += cap - o >= 4 ? 3 : 0;
+			break;
+		}
+		if (k) {
+			memcpy(out + o, s + i, k);
+			o += k;
+			i += k;
+			continue;
+		}
+		out[o++] = '\\';
+		out[o++] = 'x';
+		out[o++] = hex[u[i] >> 4];
+		out[o++] = hex[u[i] & 15];
+		i++;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+int utf8_put_term(FILE *f, const char *s, size_t n, int keep_nl)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	char esc[5];
+	size_t i = 0, k, run = 0;
+
+	while (i < n) {
+		k = term_plain(u, n, i, keep_nl);
+		if (k) {
+			i += k;
+			continue;
+		}
+		/* Flush the plain run before the byte, then its escape. */
+		if (i > run && fwrite(s + run, 1, i - run, f) != i - run)
+			return -1;
+		snprintf(esc, sizeof(esc), "\\x%02x", u[i]);
+		if (fputs(esc, f) == EOF)
+			return -1;
+		run = ++i;
+	}
+	if (n > run && fwrite(s + run, 1, n - run, f) != n - run)
+		return -1;
+	return 0;
+}

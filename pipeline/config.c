@@ -252,7 +252,7 @@ static int load_ssh(struct loader *l, const struct ynode *m, const char *what,
 	static const char *const keys[] = {
 		"key_file", "passphrase_env", "password_env", "known_hosts",
 		"host_fingerprint", "timeout", "connect_timeout", "keepalive",
-		"retries", "retry_time", NULL};
+		"retries", "retry_time", "key_permissions", NULL};
 	const struct ynode *v = ynode_get(m, "ssh");
 	const char *s;
 	int is_sftp = !strncmp(url, "sftp://", 7);
@@ -325,6 +325,16 @@ static int load_ssh(struct loader *l, const struct ynode *m, const char *what,
 					 "retries must be a number 0-20");
 		o->retries = (int)n;
 	}
+	s = NULL;
+	if (want_scalar(l, v, "key_permissions", 0, &s) < 0)
+		return -1;
+	if (s && strcmp(s, "strict") && strcmp(s, "ignore"))
+		return ynode_err(l->t, ynode_get(v, "key_permissions"), l->err,
+				 E_CONFIG,
+				 "key_permissions must be strict (the default: "
+				 "a key file group or others can read is not "
+				 "used) or ignore");
+	o->key_perm_ignore = s && !strcmp(s, "ignore");
 	if (!o->key_file && !o->password_env)
 		return ynode_err(l->t, v, l->err, E_CONFIG,
 				 "'ssh' needs key_file or password_env");

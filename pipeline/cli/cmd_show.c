@@ -8,19 +8,27 @@
 #include "lib/log.h"
 #include "lib/err.h"
 #include "lib/io.h"
+#include "lib/utf8.h"
 #include "pipeline/report/report.h"
 #include "pipeline/store/state.h"
 
 static int print_unit(void *ud, struct state_unit *u)
 {
+	/* Unit keys, errors and details carry file names: control bytes
+	 * are shown as \xNN, never sent to the terminal (lib/utf8.h). */
+	char key[4 * sizeof(u->ukey)], msg[4 * sizeof(u->error)];
+
 	(void)ud;
+	utf8_term_copy(key, sizeof(key), u->ukey, strlen(u->ukey), 0);
+	utf8_term_copy(msg, sizeof(msg), u->error, strlen(u->error), 0);
 	printf("  %-7s %-14s %-9s %3d %8lld %8lld %7lld  %s%s%s\n", u->stage,
 	       u->scope, unit_state_name(u->state), u->attempts,
 	       (long long)u->records_in, (long long)u->records_out,
-	       (long long)u->rejects, u->ukey,
-	       u->error[0] ? "\n          error: " : "", u->error);
+	       (long long)u->rejects, key,
+	       u->error[0] ? "\n          error: " : "", msg);
+	utf8_term_copy(msg, sizeof(msg), u->detail, strlen(u->detail), 0);
 	if (u->detail[0] && u->state != US_FAILED)
-		printf("          %s\n", u->detail);
+		printf("          %s\n", msg);
 	/* A failed unit is parked until a later run takes it over. */
 	if (u->state == US_FAILED && u->retried_in)
 		printf("          %s failure; retried in run %lld\n",

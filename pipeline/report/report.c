@@ -1,6 +1,7 @@
 /* report.c - see report.h. */
 #include "report.h"
 #include "lib/io.h"
+#include "lib/utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -342,8 +343,10 @@ void report_print(const struct report *rep, FILE *out)
 	if (rep->converted)
 		fprintf(out, "  converted to base units: %lld record(s)\n",
 			(long long)rep->converted);
+	/* Notes name units and files: a control character in a file name
+	 * is shown as \xNN, never sent to the terminal. */
 	if (rep->notes.len)
-		fputs(rep->notes.ptr, out);
+		utf8_put_term(out, rep->notes.ptr, rep->notes.len, 1);
 }
 
 void report_release(struct report *rep)

@@ -294,7 +294,8 @@ T_TEST(buf_str_copy_cut)
 
 /* The escaper looks at 8 bytes per step: every byte value at every
  * position of strings up to three words long (and the tail after them)
- * gives what a byte-by-byte escaper gives; the length is exact. */
+ * gives what a byte-by-byte escaper gives; the length is exact. A byte
+ * >= 0x80 alone among ASCII is not UTF-8 and becomes U+FFFD. */
 T_TEST(buf_json_every_byte_every_position)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -325,6 +326,11 @@ T_TEST(buf_json_every_byte_every_position)
 						want[k + 4] = hex[c >> 4];
 						want[k + 5] = hex[c & 15];
 						k += 6;
+					} else if (c >= 0x80) {
+						/* Alone among ASCII, never
+						 * UTF-8: U+FFFD. */
+						memcpy(want + k, "\xef\xbf\xbd", 3);
+						k += 3;
 					} else {
 						want[k++] = (char)c;
 					}
@@ -382,4 +388,43 @@ T_TEST(buf_alloc_grow)
 	T_EQ_INT(alloc, i);
 	T_EQ_INT(v[999], 999);
 	free(v);
+}
+
+/* Whatever the bytes, the JSON literal is valid UTF-8: well-formed
+ * characters are kept, each other byte is one U+FFFD (hostile file
+ * names: Latin-1 'caf\xe9', a surrogate, an overlong, a cut character). */
+T_TEST(buf_json_invalid_utf8_replaced)
+{
+	static const struct {
+		const char *in, *want;
+	} c[] = {
+		{"caf\xe9.csv", "\"caf\xef\xbf\xbd.csv\""},
+		{"caf\xc3\xa9", "\"caf\xc3\xa9\""},
+		{"\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""},
+		{"\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\""},
+		{"\xf4\x90\x80\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+				     "\xef\xbf\xbd\""},
+		{"ab\xe2\x82", "\"ab\xef\xbf\xbd\xef\xbf\xbd\""},
+		{"\xf0\x9f\x98\x80 ok", "\"\xf0\x9f\x98\x80 ok\""},
+		{"esc\x1b[2J", "\"esc\\u001b[2J\""},
+		{"long enough to take the 8-byte path \xff!",
+		 "\"long enough to take the 8-byte path \xef\xbf\xbd!\""},
+	};
+	struct buf b = BUF_INIT(1 << 10);
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		buf_reset(&b);
+		T_EQ_INT(buf_add_json_str(&b, c[i].in, strlen(c[i].in)), 0);
+		T_EQ_STR(b.ptr, c[i].want);
+		T_EQ_INT(json_str_len(c[i].in, strlen(c[i].in)), b.len);
+	}
+	/* The log's cut counts U+FFFD's three bytes: 10 bad bytes need
+	 * 30 bytes of room plus the escape margin. */
+	T_EQ_INT(json_str_fit("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 10,
+			      100),
+		 10);
+	T_ASSERT(json_str_fit("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 10,
+			      20) < 5);
+	buf_release(&b);
 }

@@ -176,3 +176,29 @@ T_TEST(log_format_names)
 	T_EQ_INT(log_set_format_name("text"), 0);
 	T_EQ_INT(log_get_format(), LOG_TEXT);
 }
+
+static void hostile_names(void)
+{
+	log_set_format(LOG_TEXT);
+	log_msg("warn", "  stores: 'x\x1b[2Jy.csv' and 'caf\xe9.csv' and "
+			"'\xc2\x9b""31m' and 'M\xc3\xbcnchen\tok'");
+	log_block("info", "a\x1b]0;title\x07\nb\n");
+	log_set_format(LOG_JSON);
+	log_msg("warn", "'x\x1b[2Jy.csv' 'caf\xe9.csv'");
+}
+
+/* A file name is the attacker's text: in a text line an ESC, BEL, C1 CSI
+ * or a byte that is not UTF-8 is shown as \xNN (the terminal never sees
+ * it raw); JSON lines escape controls and write U+FFFD for bad bytes. */
+T_TEST(log_hostile_bytes_escaped)
+{
+	const char *out = capture(hostile_names);
+
+	T_ASSERT(out != NULL);
+	T_EQ_STR(no_ts(out),
+		 "  stores: 'x\\x1b[2Jy.csv' and 'caf\\xe9.csv' and "
+		 "'\\xc2\\x9b31m' and 'M\xc3\xbcnchen\tok'\n"
+		 "a\\x1b]0;title\\x07\nb\n"
+		 "{\"ts\":TS,\"level\":\"warn\",\"msg\":"
+		 "\"'x\\u001b[2Jy.csv' 'caf\xef\xbf\xbd.csv'\"}\n");
+}

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "connectors/connector.h"
+#include "connectors/sftp_kh.h"
 #include "pipeline/config.h"
 #include "t.h"
 
@@ -159,6 +160,7 @@ T_TEST(sftp_config_ssh_map)
 		"      keepalive: 0\n"
 		"      retries: 4\n"
 		"      retry_time: 2m\n"
+		"      key_permissions: ignore\n"
 		"targets:\n"
 		"  - name: shop\n"
 		"    url: sftp://shop@10.0.0.5/in\n"
@@ -184,7 +186,9 @@ T_TEST(sftp_config_ssh_map)
 	T_EQ_INT(o->retries, 4);
 	T_EQ_INT(o->retry_time_ms, 120000);
 	T_EQ_STR(o->done_suffix, ".done");
+	T_EQ_INT(o->key_perm_ignore, 1);
 	o = &c->targets[0].conn;
+	T_EQ_INT(o->key_perm_ignore, 0); /* strict unless said */
 	T_EQ_STR(o->password_env, "SHOP_PASSWORD");
 	T_ASSERT(o->key_file == NULL && o->known_hosts == NULL);
 	T_EQ_INT(o->timeout_ms, CONN_TIMEOUT_MS);
@@ -233,6 +237,10 @@ T_TEST(sftp_config_refusals)
 	T_EQ_INT(ssh_refused(SFTP_SRC "    ssh:\n" KEYS
 				      "      host_fingerprint: MD5:aa:bb\n",
 			     8, 25, "SHA256 fingerprint"),
+		 0);
+	T_EQ_INT(ssh_refused(SFTP_SRC "    ssh:\n" KEYS
+				      "      key_permissions: lax\n",
+			     8, 24, "key_permissions must be strict"),
 		 0);
 	T_EQ_INT(ssh_refused(SFTP_SRC "    ssh:\n" KEYS "      timeout: 0\n", 8,
 			     16, "timeout must be a duration"),
@@ -291,4 +299,88 @@ T_TEST(conn_local_done_suffix)
 	T_ASSERT(access("drop/b.csv.done", F_OK) != 0); /* marker went too */
 	T_ASSERT(access("drop/processed/b.csv", F_OK) == 0);
 	conn_close(c);
+}
+
+/* known_hosts lines as ssh(1) reads them: markers recognised, the key
+ * field found, unknown markers and short lines refused. */
+T_TEST(sftp_kh_parse_lines)
+{
+	struct sftp_kh kh;
+
+	T_EQ_INT(sftp_kh_parse("", 0, &kh), SFTP_KH_SKIP);
+	T_EQ_INT(sftp_kh_parse("  # comment\n", 12, &kh), SFTP_KH_SKIP);
+	T_EQ_INT(sftp_kh_parse("\n", 1, &kh), SFTP_KH_SKIP);
+	T_EQ_INT(sftp_kh_parse("[h]:22 ssh-ed25519 QUJD c\n", 26, &kh),
+		 SFTP_KH_PLAIN);
+	T_EQ_INT(kh.key_len, 4);
+	T_ASSERT(!memcmp(kh.key, "QUJD", 4));
+	T_EQ_INT(sftp_kh_parse("@revoked * ssh-ed25519 QUJD\n", 28, &kh),
+		 SFTP_KH_REVOKED);
+	T_ASSERT(kh.key_len == 4 && !memcmp(kh.key, "QUJD", 4));
+	T_EQ_INT(sftp_kh_parse("@cert-authority *.example.com ssh-ed25519 "
+			       "QUJD\r\n",
+			       48, &kh),
+		 SFTP_KH_CA);
+	T_ASSERT(kh.key_len == 4 && !memcmp(kh.key, "QUJD", 4));
+	T_EQ_INT(sftp_kh_parse("@revoke * ssh-ed25519 QUJD", 26, &kh),
+		 SFTP_KH_BAD);
+	T_EQ_INT(sftp_kh_parse("@revoked ssh-ed25519 QUJD", 25, &kh),
+		 SFTP_KH_BAD);
+	T_EQ_INT(sftp_kh_parse("host ssh-ed25519", 16, &kh), SFTP_KH_BAD);
+	T_EQ_INT(sftp_kh_parse("@revoked", 8, &kh), SFTP_KH_BAD);
+}
+
+/* The key comparison decodes base64 exactly: same bytes only, no prefix,
+ * no longer blob, padding counted. */
+T_TEST(sftp_kh_key_compare)
+{
+	static const unsigned char abc[] = "ABC", ab[] = "AB";
+	struct sftp_kh kh;
+
+	sftp_kh_parse("@revoked * t QUJD", 17, &kh); /* "ABC" */
+	T_EQ_INT(sftp_kh_key_is(&kh, abc, 3), 1);
+	T_EQ_INT(sftp_kh_key_is(&kh, abc, 2), 0);
+	T_EQ_INT(sftp_kh_key_is(&kh, ab, 2), 0);
+	sftp_kh_parse("@revoked * t QUI=", 17, &kh); /* "AB" */
+	T_EQ_INT(sftp_kh_key_is(&kh, ab, 2), 1);
+	T_EQ_INT(sftp_kh_key_is(&kh, abc, 3), 0);
+	sftp_kh_parse("@revoked * t QUJ", 16, &kh); /* not base64 */
+	T_EQ_INT(sftp_kh_key_is(&kh, abc, 3), 0);
+}
+
+static int kh_count(void *ud, const char *line, size_t len)
+{
+	(void)line;
+	(void)len;
+	++*(int *)ud;
+	return 0;
+}
+
+/* A whole file: plain lines handed on, a revoked key found by its line,
+ * CA lines counted; an unknown marker is an error with its line. */
+T_TEST(sftp_kh_read_file)
+{
+	static const unsigned char abc[] = "ABC";
+	struct sftp_kh_scan scan;
+	struct err e = ERR_INIT;
+	int plain = 0;
+
+	T_ASSERT(t_write_file("kh", "# x\n[h]:22 ssh-ed25519 QUI=\n"
+				    "@cert-authority * ssh-ed25519 QUI=\n"
+				    "@revoked * ssh-ed25519 QUI=\n"
+				    "@revoked * ssh-ed25519 QUJD\n") == 0);
+	T_OK(sftp_kh_read("kh", abc, 3, kh_count, &plain, &scan, &e), &e);
+	T_EQ_INT(plain, 1);
+	T_EQ_INT(scan.revoked_line, 5);
+	T_EQ_INT(scan.ca_line, 3);
+	T_EQ_INT(scan.ca_count, 1);
+	T_ASSERT(t_write_file("kh", "h t QUJD\n@markers * t QUJD\n") == 0);
+	T_EQ_INT(sftp_kh_read("kh", abc, 3, kh_count, &plain, &scan, &e), -1);
+	T_EQ_INT(e.code, E_CONFIG);
+	T_ASSERT(strstr(e.reason, "line 2: unknown marker") != NULL);
+	err_clear(&e);
+	T_EQ_INT(sftp_kh_read("no-such-kh", abc, 3, kh_count, &plain, &scan,
+			      &e),
+		 -1);
+	T_ASSERT(strstr(e.reason, "No such file") != NULL);
 }

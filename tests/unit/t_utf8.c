@@ -73,3 +73,20 @@ T_TEST(utf8_check_gives_first_bad_offset)
 	T_EQ_INT(chk("abc\xe2\x82"), 3);
 	T_EQ_INT(chk("\xc3\xa9\x80"), 2);
 }
+
+/* The terminal escaper: plain text unchanged, controls and bad bytes as
+ * \xNN, a cut copy ends in "..." and never inside an escape. */
+T_TEST(utf8_term_copy_escapes)
+{
+	char out[64];
+
+	T_EQ_INT(utf8_term_copy(out, sizeof(out), "M\xc3\xbcnchen.csv", 12, 0),
+		 12);
+	T_EQ_STR(out, "M\xc3\xbcnchen.csv");
+	utf8_term_copy(out, sizeof(out), "a\x1b[2J\x7f\n\t\xe9\xc2\x85z", 12, 0);
+	T_EQ_STR(out, "a\\x1b[2J\\x7f\\x0a\t\\xe9\\xc2\\x85z");
+	utf8_term_copy(out, sizeof(out), "a\nb", 3, 1);
+	T_EQ_STR(out, "a\nb");
+	T_EQ_INT(utf8_term_copy(out, 10, "\x1b\x1b\x1b\x1b", 4, 0), 7);
+	T_EQ_STR(out, "\\x1b...");
+}

@@ -15,6 +15,7 @@
 #include <libxml/xmlreader.h>
 
 #include "lib/buf.h"
+#include "lib/utf8.h"
 
 /* Scanner of the prolog: finds "<!DOCTYPE" before the root element. */
 enum { PS_TEXT, PS_LT, PS_BANG, PS_BANG_DASH, PS_COMMENT, PS_CM1, PS_CM2,
@@ -376,6 +377,10 @@ static int read_attrs(struct xml_reader *r, unsigned long line,
 			return fail(r, err, E_TOOBIG, line,
 				    "attribute %s of %zu bytes is longer than input.max_text (%zu)",
 				    qn, n, r->o.max_text);
+		if (utf8_check((const unsigned char *)v, n) != n)
+			return fail(r, err, E_PARSE, line,
+				    "attribute %s: invalid UTF-8 byte sequence",
+				    qn);
 		if (ALLOC_GROW(r->vbuf, r->vlen + n + 1, r->vcap))
 			return err_set(err, E_NOMEM, "out of memory");
 		memcpy(r->vbuf + r->vlen, v, n + 1);
@@ -473,6 +478,12 @@ int xml_reader_next(struct xml_reader *r, const struct xml_event **ev,
 				return fail(r, err, E_TOOBIG, node_line(r),
 					    "a text node of %zu bytes is longer than input.max_text (%zu)",
 					    n, r->o.max_text);
+			/* libxml2 decodes and checks the input; the same
+			 * validator as the CSV and EDIFACT readers makes
+			 * sure what it hands on is UTF-8 by our rule. */
+			if (n && utf8_check((const unsigned char *)t, n) != n)
+				return fail(r, err, E_PARSE, node_line(r),
+					    "invalid UTF-8 byte sequence in text");
 			r->ev.type = XML_EV_TEXT;
 			r->ev.text = t ? t : "";
 			r->ev.len = n;
