@@ -49,7 +49,7 @@ static void check_err(const struct err *e)
 static int write_parts(const char *dir, const uint8_t *data, size_t size)
 {
 	const char *p = (const char *)data, *end = p + size;
-	char path[512];
+	char path[PATH_MAX + 32];
 	int k = 0;
 
 	while (p <= end) {

@@ -70,17 +70,29 @@ static void free_maps(void)
 		mapping_free(maps[i]);
 }
 
+/* root = base + up when that folder holds the mappings; 0 or -1. */
+static int try_root(const char *base, const char *up, char *root, size_t n)
+{
+	char cand[PATH_MAX];
+	int k = snprintf(root, n, "%s%s", base, up);
+
+	if (k < 0 || (size_t)k >= n)
+		return -1;
+	k = snprintf(cand, sizeof(cand), "%s/%s", root, map_paths[0]);
+	if (k < 0 || (size_t)k >= sizeof(cand))
+		return -1;
+	return access(cand, R_OK) == 0 ? 0 : -1;
+}
+
 /* The repository root: the first candidate holding the mappings. */
 static int find_root(const char *argv0, char *root, size_t n)
 {
-	char exe[PATH_MAX], cand[PATH_MAX + 16];
+	char exe[PATH_MAX];
 	const char *env = getenv("STOCKPIPE_ROOT");
 	char *slash;
 
-	if (env && *env) {
-		snprintf(root, n, "%s", env);
-		return 0;
-	}
+	if (env && *env)
+		return try_root(env, "", root, n);
 	if (access(map_paths[0], R_OK) == 0 && getcwd(root, n))
 		return 0;
 	if (!realpath(argv0, exe))
@@ -88,22 +100,14 @@ static int find_root(const char *argv0, char *root, size_t n)
 	if ((slash = strrchr(exe, '/')))
 		*slash = '\0';
 	/* build-fuzz/fuzz_map or build-san/fuzz/replay_map */
-	snprintf(cand, sizeof(cand), "%s/../%s", exe, map_paths[0]);
-	if (access(cand, R_OK) == 0) {
-		snprintf(root, n, "%s/..", exe);
+	if (try_root(exe, "/..", root, n) == 0)
 		return 0;
-	}
-	snprintf(cand, sizeof(cand), "%s/../../%s", exe, map_paths[0]);
-	if (access(cand, R_OK) == 0) {
-		snprintf(root, n, "%s/../..", exe);
-		return 0;
-	}
-	return -1;
+	return try_root(exe, "/../..", root, n);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char root[PATH_MAX], path[PATH_MAX + 64];
+	char root[PATH_MAX], path[PATH_MAX];
 	size_t i;
 
 	(void)argc;
@@ -116,7 +120,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		struct err err = ERR_INIT;
 		char msg[1200];
 
-		snprintf(path, sizeof(path), "%s/%s", root, map_paths[i]);
+		int k = snprintf(path, sizeof(path), "%s/%s", root,
+				 map_paths[i]);
+
+		FZ_CHECK(k > 0 && (size_t)k < sizeof(path));
 		if (mapping_load(path, &maps[i], &err)) {
 			err_format(&err, msg, sizeof(msg));
 			fprintf(stderr, "fuzz_map: %s\n", msg);
