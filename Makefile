@@ -95,7 +95,7 @@ build/libinject_io.so: tests/fault/inject_io.c
 # gcc ASan+UBSan objects (build-san/fuzz/replay_FMT), which make test runs
 # over tests/corpus/FMT/. --wrap=read lets a harness cut the readers'
 # read(2) calls short.
-FUZZ_NAMES := x12 edifact xml csv unpack ytree canon dec_dt
+FUZZ_NAMES := x12 edifact xml csv unpack ytree canon dec_dt map config
 FUZZ_UTIL  := tests/fuzz/fuzz_util.c
 FUZZ_HDRS  := $(wildcard tests/fuzz/*.h)
 FUZZ_CC    ?= clang
@@ -104,6 +104,9 @@ FUZZ_SAN   := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 FUZZ_SECONDS ?= 60
 FOBJ       := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
 REPLAY     := $(FUZZ_NAMES:%=build-san/fuzz/replay_%)
+# Keep the clang objects between harness builds (make deletes the
+# intermediates of a pattern chain otherwise).
+.SECONDARY: $(FOBJ)
 
 fuzz-deps:
 	@sh ops/install-deps.sh fuzz

@@ -4,6 +4,10 @@
     every load_* >> render_<target> >> deliver_<target> (for every target)
     every deliver_* >> finish
 
+(In Airflow the per-source and per-target chains are the mapped task
+groups source.fetch/map/load[i] and target.render/deliver[i]; the
+--print-commands names are the flat ones above.)
+
 Each task runs one `stockpipe run` limited to its scope (`--source S
 --until fetch|map|load`, `--target T --until render`, `--target T`); these
 partial invocations share one stockpipe run, which stays open ("partial")
@@ -18,10 +22,15 @@ Exit codes (docs/operations.md):
     75  temporary (I/O, disk full, lock held, network, SIGTERM): retried
     78, 64, 70  configuration/usage/internal: failed at once, no retry
 
-Configuration (environment of the scheduler, or Airflow Variables with the
-same names): STOCKPIPE_BIN (default /usr/local/bin/stockpipe),
-STOCKPIPE_CONFIG (default /etc/stockpipe/stockpipe.yaml); the source and
-target names are read from that config file when the DAG is parsed.
+Each task is a StockpipeOperator (stockpipe_operator.py: its own process
+group, SIGTERM on a timeout or stop, JSON log levels, the exit codes
+above). Nothing is read when the DAG is parsed: STOCKPIPE_BIN and
+STOCKPIPE_CONFIG (Airflow Variables, else the worker's environment, else
+/usr/local/bin/stockpipe and /etc/stockpipe/stockpipe.yaml) are templated
+and rendered when a task runs, and the source and target names come from
+two small tasks that read the config at run time; the per-source chain
+(fetch >> map >> load) and the per-target chain (render >> deliver) are
+task groups mapped over those names (dynamic task mapping, Airflow 2.5+).
 
 Without Airflow (tests, dry runs):
     python3 stockpipe_dag.py --print-commands   # task, upstreams, command
@@ -30,30 +39,21 @@ Without Airflow (tests, dry runs):
                                                 # with the trigger rules
 """
 import datetime
-import logging
 import os
 import shlex
 import subprocess
 import sys
 
-SKIP_EXIT_CODE = 99
-RETRY_EXIT_CODES = (75,)
-SUCCESS_EXIT_CODES = (0, 1)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stockpipe_operator import SKIP_EXIT_CODE, outcome  # noqa: E402
+
 RETRIES = 3
 
-log = logging.getLogger("stockpipe")
-
-
-def _setting(name, default):
-    value = os.environ.get(name)
-    if value:
-        return value
-    try:
-        from airflow.models import Variable
-
-        return Variable.get(name, default_var=default)
-    except Exception:  # no Airflow, or no metadata database
-        return default
+# Rendered when a task runs (never at parse time): the Airflow Variable,
+# or "" and then the operator takes the worker's environment, else the
+# packaged default.
+BIN_TEMPLATE = "{{ var.value.get('STOCKPIPE_BIN', '') }}"
+CONFIG_TEMPLATE = "{{ var.value.get('STOCKPIPE_CONFIG', '') }}"
 
 
 def scopes(config_path):
@@ -97,58 +97,26 @@ def tasks(stockpipe, config_path):
     return out
 
 
-def outcome(rc):
-    """success | skipped | up_for_retry | failed"""
-    if rc in SUCCESS_EXIT_CODES:
-        return "success"
-    if rc == SKIP_EXIT_CODE:
-        return "skipped"
-    if rc in RETRY_EXIT_CODES:
-        return "up_for_retry"
-    return "failed"
-
-
-def run_stockpipe(argv):
-    """The task body: run argv, stream its output (JSON lines) into the
-    task log, turn the exit code into Airflow's task state. The child stays
-    in the task's process group, so Airflow's SIGTERM on a timeout or a
-    manual stop reaches it: it stops at a safe point and exits 75."""
-    from airflow.exceptions import (AirflowException, AirflowFailException,
-                                    AirflowSkipException)
-
-    log.info("running: %s", shlex.join(argv))
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    for line in proc.stdout:
-        log.info("%s", line.rstrip("\n"))
-    rc = proc.wait()
-    state = outcome(rc)
-    if state == "success":
-        if rc == 1:
-            log.warning("stockpipe: done, but records were rejected or "
-                        "files quarantined; see the run report")
-        return rc
-    if state == "skipped":
-        raise AirflowSkipException("stockpipe: nothing to do")
-    if state == "up_for_retry":
-        raise AirflowException("stockpipe exited %d (temporary): retrying"
-                               % rc)
-    raise AirflowFailException("stockpipe exited %d (configuration, usage "
-                               "or internal error): not retried" % rc)
+def config_or_default(config_path):
+    """The config a task reads: the rendered template, else
+    $STOCKPIPE_CONFIG, else the packaged default (at run time only)."""
+    return (config_path or os.environ.get("STOCKPIPE_CONFIG") or
+            "/etc/stockpipe/stockpipe.yaml")
 
 
 def build_dag():
+    """The DAG. Reads nothing: names and paths are resolved by the
+    tasks when they run."""
     from airflow import DAG
 
     try:  # Airflow 3
-        from airflow.providers.standard.operators.python import PythonOperator
-    except ImportError:  # Airflow 2
-        from airflow.operators.python import PythonOperator
+        from airflow.sdk import task, task_group
+    except ImportError:  # Airflow 2.5+
+        from airflow.decorators import task, task_group
+    from stockpipe_operator import StockpipeOperator
 
-    stockpipe = _setting("STOCKPIPE_BIN", "/usr/local/bin/stockpipe")
-    config_path = _setting("STOCKPIPE_CONFIG",
-                           "/etc/stockpipe/stockpipe.yaml")
-    dag = DAG(
+    paths = {"stockpipe_bin": BIN_TEMPLATE, "config_path": CONFIG_TEMPLATE}
+    with DAG(
         dag_id="stockpipe",
         description="stockpipe: fetch, map, load, render, deliver",
         schedule=datetime.timedelta(minutes=15),
@@ -161,14 +129,43 @@ def build_dag():
             "retry_delay": datetime.timedelta(minutes=2),
             "execution_timeout": datetime.timedelta(hours=2),
         },
-    )
-    ops = {}
-    for task_id, upstream, rule, argv in tasks(stockpipe, config_path):
-        ops[task_id] = PythonOperator(task_id=task_id, dag=dag,
-                                      python_callable=run_stockpipe,
-                                      op_args=[argv], trigger_rule=rule)
-        for u in upstream:
-            ops[u] >> ops[task_id]
+    ) as dag:
+        @task(task_id="sources")
+        def list_sources(config_path):
+            return scopes(config_or_default(config_path))[0]
+
+        @task(task_id="targets")
+        def list_targets(config_path):
+            return scopes(config_or_default(config_path))[1]
+
+        @task_group(group_id="source")
+        def per_source(source):
+            fetch = StockpipeOperator(task_id="fetch", source=source,
+                                      until="fetch", **paths)
+            map_ = StockpipeOperator(task_id="map", source=source,
+                                     until="map", **paths)
+            load = StockpipeOperator(task_id="load", source=source,
+                                     until="load", **paths)
+            fetch >> map_ >> load
+
+        @task_group(group_id="target")
+        def per_target(target):
+            # A source with nothing new is skipped; the targets still
+            # render when any source loaded something.
+            render = StockpipeOperator(
+                task_id="render", target=target, until="render",
+                trigger_rule="none_failed_min_one_success", **paths)
+            deliver = StockpipeOperator(task_id="deliver", target=target,
+                                        **paths)
+            render >> deliver
+
+        # Closes the run (final report, metrics, exit 1 on rejects)
+        # whatever was skipped before it.
+        finish = StockpipeOperator(task_id="finish", targets_only=True,
+                                   trigger_rule="none_failed", **paths)
+        sources = per_source.expand(source=list_sources(CONFIG_TEMPLATE))
+        targets = per_target.expand(target=list_targets(CONFIG_TEMPLATE))
+        sources >> targets >> finish
     return dag
 
 

@@ -18,12 +18,17 @@ Per-stage fan-out (STOCKPIPE_STAGES=1): plan >> work_source[N]
 (--stage fetch,unpack,map) >> work_load[1] (--stage load) >>
 work_target[N] (--stage render,deliver) >> finish.
 
-Exit codes as in stockpipe_dag.py: 0/1 success (1 = rejects, logged),
-75 retried, 78/64/70 failed at once.
+Every task is a StockpipeOperator (stockpipe_operator.py): exit codes as
+in stockpipe_dag.py (0/1 success, 1 logged as a warning; 75 retried;
+78/64/70 failed at once), SIGTERM to the worker's process group on a
+timeout or stop, worker ids from dag_id, run_id, ti.map_index and
+ti.try_number (never the PID, which repeats across pods).
 
-Settings (environment of the scheduler, or Airflow Variables of the same
-names): STOCKPIPE_BIN, STOCKPIPE_CONFIG, STOCKPIPE_WORKERS (default 4),
-STOCKPIPE_LEASE (seconds, default 60), STOCKPIPE_STAGES (0 or 1).
+Settings (Airflow Variables, else the worker's environment), all read
+when a task runs, never when the DAG is parsed: STOCKPIPE_BIN,
+STOCKPIPE_CONFIG, STOCKPIPE_WORKERS (default 4, read by the `slots`
+task the workers are mapped over), STOCKPIPE_LEASE (seconds, default
+60). The per-stage fan-out is its own DAG, stockpipe_workers_stages.
 
 Without Airflow (tests):
     python3 stockpipe_workers_dag.py --print-commands
@@ -38,8 +43,13 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from stockpipe_dag import (RETRIES, _setting, outcome,  # noqa: E402
-                           run_stockpipe)
+from stockpipe_dag import (BIN_TEMPLATE, CONFIG_TEMPLATE,  # noqa: E402
+                           RETRIES)
+from stockpipe_operator import outcome, worker_id  # noqa: E402
+
+WORKERS_TEMPLATE = "{{ var.value.get('STOCKPIPE_WORKERS', '') }}"
+LEASE_TEMPLATE = ("{{ var.value.get('STOCKPIPE_LEASE', '') or "
+                  "'60' }}")
 
 
 def _base(stockpipe, config_path):
@@ -50,13 +60,16 @@ def plan_argv(stockpipe, config_path):
     return _base(stockpipe, config_path) + ["plan"]
 
 
-def work_argv(stockpipe, config_path, run_id, index, lease, stage=None):
-    """One mapped worker. The worker id carries the map index and the
-    Airflow try, so a retried task never shares a name with its dead
-    predecessor (whose leases must run out, not be inherited)."""
+def work_argv(stockpipe, config_path, run_id, index, lease, stage=None,
+              try_number=1, task_id="work"):
+    """One mapped worker, as StockpipeOperator(command="work") runs it.
+    The worker id carries the map index and the try, so a retried task
+    never shares a name with its dead predecessor (whose leases must run
+    out, not be inherited)."""
     argv = _base(stockpipe, config_path) + [
         "work", "--run", str(run_id), "--lease", str(lease),
-        "--worker-id", "airflow-%s-%d" % (index, os.getpid())]
+        "--worker-id", worker_id("stockpipe_workers", "run-%s" % run_id,
+                                 index, try_number, task_id)]
     if stage:
         argv += ["--stage", stage]
     return argv
@@ -72,23 +85,20 @@ def phases(stages):
     return [("work", None, True), ("finish", None, False)]
 
 
-def build_dag():
+def build_dag(stages=False):
+    """The DAG (stages: the per-stage fan-out). Reads nothing: paths,
+    the number of workers and the lease are rendered when tasks run."""
     from airflow import DAG
 
     try:  # Airflow 3
         from airflow.sdk import task
     except ImportError:  # Airflow 2.3+
         from airflow.decorators import task
+    from stockpipe_operator import StockpipeOperator
 
-    stockpipe = _setting("STOCKPIPE_BIN", "/usr/local/bin/stockpipe")
-    config_path = _setting("STOCKPIPE_CONFIG",
-                           "/etc/stockpipe/stockpipe.yaml")
-    workers = int(_setting("STOCKPIPE_WORKERS", "4"))
-    lease = int(_setting("STOCKPIPE_LEASE", "60"))
-    stages = _setting("STOCKPIPE_STAGES", "0") == "1"
-
+    paths = {"stockpipe_bin": BIN_TEMPLATE, "config_path": CONFIG_TEMPLATE}
     with DAG(
-        dag_id="stockpipe_workers",
+        dag_id="stockpipe_workers_stages" if stages else "stockpipe_workers",
         description="stockpipe: one run shared by many workers",
         schedule=datetime.timedelta(minutes=15),
         start_date=datetime.datetime(2026, 1, 1),
@@ -100,41 +110,25 @@ def build_dag():
             "execution_timeout": datetime.timedelta(hours=2),
         },
     ) as dag:
-        @task(task_id="plan")
-        def plan():
-            from airflow.exceptions import (AirflowException,
-                                            AirflowFailException)
+        # `plan` prints the run id; it is the task's XCom.
+        plan = StockpipeOperator(task_id="plan", command="plan", **paths)
 
-            out = subprocess.run(plan_argv(stockpipe, config_path),
-                                 stdout=subprocess.PIPE, text=True)
-            state = outcome(out.returncode)
-            if state == "up_for_retry":
-                raise AirflowException("stockpipe plan exited %d "
-                                       "(temporary): retrying"
-                                       % out.returncode)
-            if state != "success":
-                raise AirflowFailException("stockpipe plan exited %d: not "
-                                           "retried" % out.returncode)
-            return int(out.stdout.strip().splitlines()[-1])
+        @task(task_id="slots")
+        def slots(n):
+            return list(range(int(n or os.environ.get(
+                "STOCKPIPE_WORKERS") or 4)))
 
-        def make(task_id, stage, mapped):
-            @task(task_id=task_id)
-            def work(run_id, index=0):
-                return run_stockpipe(work_argv(stockpipe, config_path,
-                                               run_id, index, lease, stage))
-            return work, mapped
-
-        run_id = plan()
-        prev = None
+        n = slots(WORKERS_TEMPLATE)
+        prev = plan
         for task_id, stage, mapped in phases(stages):
-            fn, is_mapped = make(task_id, stage, mapped)
-            if is_mapped:
-                t = fn.partial(run_id=run_id).expand(
-                    index=list(range(workers)))
+            kw = dict(command="work", stockpipe_run=plan.output,
+                      lease=LEASE_TEMPLATE, stage=stage, **paths)
+            if mapped:
+                t = StockpipeOperator.partial(task_id=task_id, **kw).expand(
+                    slot=n)
             else:
-                t = fn(run_id)
-            if prev is not None:
-                prev >> t
+                t = StockpipeOperator(task_id=task_id, **kw)
+            prev >> t
             prev = t
     return dag
 
@@ -154,7 +148,8 @@ def simulate(stockpipe, config_path, workers, lease=60, stages=False):
     for task_id, stage, mapped in phases(stages):
         n = workers if mapped else 1
         procs = [subprocess.Popen(
-            work_argv(stockpipe, config_path, run_id, i, lease, stage),
+            work_argv(stockpipe, config_path, run_id, i, lease, stage,
+                      task_id=task_id),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for i in range(n)]
         for i, p in enumerate(procs):
@@ -182,7 +177,8 @@ if __name__ == "__main__":
         print("plan\t\t" + shlex.join(plan_argv(a.bin, a.config)))
         prev = "plan"
         for task_id, stage, mapped in phases(a.stages):
-            argv = work_argv(a.bin, a.config, "RUN_ID", "I", 60, stage)
+            argv = work_argv(a.bin, a.config, "RUN_ID", "I", 60, stage,
+                             task_id=task_id)
             print("\t".join([task_id + ("[0..%d]" % (a.workers - 1)
                                         if mapped else ""),
                              prev, shlex.join(argv)]))
@@ -199,3 +195,4 @@ else:
         pass
     else:
         dag = build_dag()
+        dag_stages = build_dag(stages=True)

@@ -5,7 +5,8 @@
 #                                          one after the other (-jobs=1)
 #   tests/fuzz/run.sh merge 0 FMT...       minimise tests/corpus/FMT plus
 #                                          what the runs found (-merge=1);
-#                                          regress-* files are always kept
+#                                          regress-* and seed-* files are
+#                                          always kept
 #
 # Inputs each run reads: build-fuzz/corpus/FMT (its working corpus, new
 # finds go there), tests/corpus/FMT (committed, replayed by make test),
@@ -13,6 +14,8 @@
 # present, ../shared/data (read in place, never copied into the repo).
 # Crashers land in build-fuzz/crash/FMT/; each run's log and its final
 # stats (exec/s, cov, ft) are in build-fuzz/log/FMT.log.
+# FUZZ_FLAGS adds libFuzzer flags to a run (e.g. "-fork=1
+# -ignore_crashes=1" to go on past a finding for the whole time).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 70
@@ -54,6 +57,7 @@ seeds() { # FMT -> fills $B/seeds/FMT
 	csv) prefixed "$s" $(find samples mappings -name '*.csv') ;;
 	ytree) plain "$s" samples/stockpipe.yaml $(find mappings -name '*.yaml') ;;
 	canon) plain "$s" $(find mappings -name '*.jsonl') ;;
+	map | config) python3 tests/fuzz/seeds.py "$1" "$s" ;;
 	dec_dt)
 		for v in 0 12.50 -0.000001 9223372.036854 '  7 ' 1,5 \
 			2026-11-20 2026-11-20T09:00 '2026-11-20 09:00:00+01:00' \
@@ -105,7 +109,7 @@ for f in "$@"; do
 		echo "== fuzz_$f for ${secs}s"
 		# shellcheck disable=SC2046
 		"$bin" -max_total_time="$secs" -timeout=5 -rss_limit_mb=2048 \
-			-max_len=$maxlen -print_final_stats=1 $dict \
+			-max_len=$maxlen -print_final_stats=1 $dict ${FUZZ_FLAGS:-} \
 			-artifact_prefix="$B/crash/$f/" \
 			"$B/corpus/$f" "tests/corpus/$f" "$B/seeds/$f" \
 			$(shared_dir "$f") >"$B/log/$f.log" 2>&1 || rc=1
@@ -122,9 +126,11 @@ for f in "$@"; do
 		"$bin" -merge=1 -use_counters=0 -timeout=5 -rss_limit_mb=2048 \
 			-max_len=$maxlen "$new" "tests/corpus/$f" "$B/corpus/$f" \
 			>"$B/log/$f.merge.log" 2>&1 || { rc=1; continue; }
-		# Keep named regression inputs (regress-*) under their names.
+		# Keep named regression inputs (regress-*) and named seeds
+		# (seed-*: the valid examples of fuzz_map and fuzz_config)
+		# under their names.
 		# (libFuzzer names the merged copies by their SHA-1: drop those.)
-		for k in tests/corpus/"$f"/regress-*; do
+		for k in tests/corpus/"$f"/regress-* tests/corpus/"$f"/seed-*; do
 			[ -f "$k" ] || continue
 			cp "$k" "$new/"
 			rm -f "$new/$(sha1sum <"$k" | cut -d' ' -f1)"

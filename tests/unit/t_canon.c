@@ -234,3 +234,34 @@ T_TEST(canon_validate_fast_paths_agree)
 	}
 	arena_release(&a);
 }
+
+/* Found by tests/fuzz/fuzz_map.c (corpus map/regress-x12-latin1-control):
+ * an X12 control number with a byte >= 0x80 reached the canonical JSON
+ * raw. A text value that is not UTF-8 is now a bad record. */
+T_TEST(canon_validate_refuses_invalid_utf8)
+{
+	struct arena a;
+	struct err e = ERR_INIT;
+	struct canon_record r;
+
+	arena_init(&a, 4096, 0);
+	memset(&r, 0, sizeof(r));
+	r.kind = CANON_STOCK;
+	r.v[STOCK_SKU] = "A-1";
+	r.v[STOCK_LOCATION] = "L";
+	r.v[STOCK_STATE] = "on_hand";
+	r.v[STOCK_QUANTITY] = "1";
+	r.v[STOCK_AS_OF] = "2026-11-20T06:30:00Z";
+	r.v[STOCK_TXN_ID] = "ACME-000\xaf/002";
+	T_ASSERT(canon_validate(&r, &a, &e) < 0);
+	T_EQ_INT(e.code, E_VALIDATE);
+	T_EQ_STR(e.field, "txn_id");
+	T_ASSERT(strstr(e.reason, "0xaf at offset 8") != NULL);
+	err_clear(&e);
+	r.v[STOCK_TXN_ID] = "ACME-M\xc3\xbcnchen";  /* UTF-8: fine */
+	T_OK(canon_validate(&r, &a, &e), &e);
+	r.v[STOCK_SKU] = "\xed\xa0\x80";           /* a surrogate */
+	T_ASSERT(canon_validate(&r, &a, &e) < 0);
+	T_EQ_STR(e.field, "sku");
+	arena_release(&a);
+}

@@ -408,3 +408,39 @@ T_TEST(mapping_edi_documents_that_fail_whole)
 	err_clear(&e);
 	buf_release(&c.out);
 }
+
+/* Found by tests/fuzz/fuzz_map.c (corpus map/regress-edifact-released-
+ * unb): a segment whose tag is spelled with the release character
+ * ("?UNB") reads as UNB, but the reader opens no interchange for it. It
+ * must not start a second interchange at the sink (two starts, one end)
+ * nor replace the open interchange's header. */
+T_TEST(mapping_edi_released_unb_is_not_an_interchange)
+{
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
+	struct err e = ERR_INIT;
+	static const char map[] =
+		"input: { format: edifact, message: SLSRPT }\n"
+		"context:\n  d: DTM[C507.01=137].C507.02\n"
+		"records:\n  - kind: stock\n    each: LIN\n    fields:\n"
+		"      sku: LIN.C212.7140\n      location: S1\n"
+		"      state: on_hand\n      mode: delta\n"
+		"      quantity: QTY[C186.01=153].C186.02 | decimal\n"
+		"      as_of: $d | date(\"%Y%m%d\")\n"
+		"      txn_id: concat(UNB.0020, \"-\", LIN.1082)\n";
+	static const char in[] =
+		"UNA:+.? '"
+		"UNB+UNOC:3+SND:14+RCV:14+261120:2200+IC1'"
+		"UNH+M1+SLSRPT:D:96A:UN'"
+		"DTM+137:20261120:102'"
+		"?UNB+UNOC:3+X:14+Y:14+261120:2200+IC2'"
+		"LIN+1++E1:EN'QTY+153:3'"
+		"UNT+5+M1'UNZ+1+IC1'";
+
+	T_OK(erun(map, in, 1, &c, &e), &e);
+	T_EQ_INT(c.starts, 1);
+	T_EQ_INT(c.ends, 1);
+	HAS("[start SND RCV IC1]");
+	HASNT("[start X");
+	HAS("\"txn_id\":\"IC1-1\"");
+	buf_release(&c.out);
+}

@@ -297,6 +297,12 @@ static int on_segment(struct map_run *run, const struct edi_event *ev,
 		  : tc == (em->x12 ? TAGC("GS\0") : TAGC("UNG")) ? ENV_GRP
 								 : ENV_NONE;
 
+	/* A header segment the reader opened no interchange for (a tag
+	 * spelled with the release character, "?UNB", read as UNB) is not
+	 * an envelope: the interchange being mapped stays open, so the sink
+	 * never sees two starts without an end (found by fuzz_map). */
+	if (env == ENV_IC && x->ic_num && ev->ctx->ic_index == x->mic.index)
+		env = ENV_NONE;
 	if (env == ENV_IC) {
 		map_edi_store_reset(&x->ic);
 		map_edi_store_reset(&x->grp);

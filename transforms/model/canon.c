@@ -4,6 +4,7 @@
 #include "dt.h"
 #include "stock.h"
 #include "uom.h"
+#include "lib/utf8.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -221,11 +222,24 @@ int canon_validate_memo(struct canon_record *r, struct arena *a,
 			continue;
 		}
 		switch (f[i].type) {
-		case CT_TEXT:
+		case CT_TEXT: {
+			/* The canonical model is UTF-8, whatever the reader
+			 * let through (X12 has no character set check), so
+			 * a record never carries bytes its JSON cannot. */
+			size_t len = strlen(v);
+			size_t at = utf8_check((const unsigned char *)v, len);
+
+			if (at < len) {
+				err_set(err, E_VALIDATE,
+					"not valid UTF-8 (byte 0x%02x at offset "
+					"%zu)", (unsigned char)v[at], at);
+				goto bad;
+			}
 			if (unit_field(r->kind, i) &&
 			    unit_check(r->kind, v, err) < 0)
 				goto bad;
 			break;
+		}
 		case CT_ENUM:
 			if (!enum_ok(r->kind, i, &f[i], v)) {
 				err_set(err, E_VALIDATE,
