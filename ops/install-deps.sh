@@ -2,9 +2,9 @@
 # Install the Debian packages stockpipe needs to build, test and run its demo.
 # Checks each package with dpkg -s first, so a machine that has them all is not
 # touched; runs apt-get update once, only when something is missing.
-# Usage: ops/install-deps.sh [build|test|fuzz]   (test adds the SFTP and
+# Usage: ops/install-deps.sh [build|test|fuzz|deb]   (test adds the SFTP and
 # PostgreSQL test servers; fuzz adds clang and its libFuzzer runtime, for
-# make fuzz only)
+# make fuzz only; deb the Debian packaging tools, for make deb)
 set -eu
 pkgs="build-essential pkg-config libarchive-dev libxml2-dev libcsv-dev libssh2-1-dev
 libsqlite3-dev libpq-dev libyaml-dev libssl-dev"
@@ -16,6 +16,15 @@ postgresql"
 fi
 if [ "${1:-build}" = fuzz ]; then
     pkgs="$pkgs clang libclang-rt-14-dev"
+fi
+if [ "${1:-build}" = deb ] || [ "${1:-build}" = test ]; then
+    # make deb and tests/e2e/package.sh: dpkg-buildpackage, dh, lintian.
+    pkgs="$pkgs dpkg-dev debhelper lintian"
+fi
+if [ "${1:-build}" = test ]; then
+    # tests/e2e/package.sh: hardening-check (devscripts), man -l (man-db),
+    # systemd-analyze (systemd), zsh -n, the bash completion's helpers.
+    pkgs="$pkgs devscripts man-db groff-base systemd zsh bash-completion"
 fi
 missing=""
 for p in $pkgs; do

@@ -18,6 +18,7 @@
 #include "transforms/mapping/filepat.h"
 
 #define DEFAULT_STATE_DIR "stockpipe-state"
+#define SYSTEM_STATE_DIR "/var/lib/stockpipe"
 
 struct loader {
 	struct config *c;
@@ -1327,6 +1328,16 @@ static int load_targets(struct loader *l, const struct ynode *root)
 	return 0;
 }
 
+/* A config under /etc is a system install (the Debian package, the
+ * systemd unit): state belongs under /var/lib (FHS), not next to the
+ * config, where a read-only /etc or ProtectSystem=strict would refuse it. */
+const char *config_default_state_dir(const char *config_dir)
+{
+	if (!strcmp(config_dir, "/etc") || !strncmp(config_dir, "/etc/", 5))
+		return SYSTEM_STATE_DIR;
+	return DEFAULT_STATE_DIR;
+}
+
 int config_load(const char *path, const char *state_dir_override,
 		struct config **out, struct err *err)
 {
@@ -1385,7 +1396,7 @@ int config_load(const char *path, const char *state_dir_override,
 	else if (env && *env)
 		s = env;
 	else if (!s)
-		s = DEFAULT_STATE_DIR;
+		s = config_default_state_dir(c->dir);
 	/* A state dir given on the command line or in the environment is
 	 * relative to the working directory; one in the file to the file. */
 	if ((state_dir_override || (env && *env)) && s[0] != '/') {

@@ -137,6 +137,11 @@ struct config {
 int config_load(const char *path, const char *state_dir_override,
 		struct config **out, struct err *err);
 void config_free(struct config *c);
+/* The state directory when neither the command line, the environment nor
+ * the file names one, for a config in config_dir (absolute, resolved):
+ * /var/lib/stockpipe under /etc, else "stockpipe-state" (relative to the
+ * config file). */
+const char *config_default_state_dir(const char *config_dir);
 
 const struct cfg_source *config_source(const struct config *c,
 				       const char *name);

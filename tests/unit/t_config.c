@@ -268,6 +268,35 @@ T_TEST(config_state_dir_precedence)
 	unsetenv("STOCKPIPE_STATE_DIR");
 }
 
+/* No state_dir anywhere: next to the config, except for a config under
+ * /etc (a system install), whose state goes to /var/lib/stockpipe. */
+T_TEST(config_state_dir_default)
+{
+	static const char y[] = "sources:\n"
+				"  - {name: a, path: in, mapping: m.yaml}\n";
+	struct config *c = NULL;
+	struct err e = ERR_INIT;
+	char cdir[PATH_MAX], want[PATH_MAX + 100];
+
+	T_EQ_STR(config_default_state_dir("/etc"), "/var/lib/stockpipe");
+	T_EQ_STR(config_default_state_dir("/etc/stockpipe"),
+		 "/var/lib/stockpipe");
+	T_EQ_STR(config_default_state_dir("/etc/stockpipe/eu"),
+		 "/var/lib/stockpipe");
+	T_EQ_STR(config_default_state_dir("/etcetera"), "stockpipe-state");
+	T_EQ_STR(config_default_state_dir("/srv/etc"), "stockpipe-state");
+	T_EQ_STR(config_default_state_dir("/"), "stockpipe-state");
+
+	T_ASSERT(mkdir("conf", 0755) == 0);
+	T_ASSERT(t_write_file("conf/c.yaml", y) == 0);
+	T_ASSERT(realpath("conf", cdir) != NULL);
+	unsetenv("STOCKPIPE_STATE_DIR");
+	T_OK(config_load("conf/c.yaml", NULL, &c, &e), &e);
+	snprintf(want, sizeof(want), "%s/stockpipe-state", cdir);
+	T_EQ_STR(c->state_dir, want);
+	config_free(c);
+}
+
 T_TEST(config_env_interpolation)
 {
 	struct config *c = NULL;
