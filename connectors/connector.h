@@ -43,6 +43,8 @@ struct conn_opts {
 	int retries;                  /* extra attempts on network errors */
 	int64_t retry_time_ms;        /* no new attempt after this long */
 	const char *done_suffix;      /* list X only when X<suffix> exists */
+	int file_mode;                /* put: mode of published files
+				       * (e.g. 0640); 0 = the default */
 };
 
 /* The defaults config.c applies, and conn_open() when opts is NULL. */
