@@ -141,6 +141,16 @@ static int local_fetch(struct conn *c, const char *name,
 	return 0;
 }
 
+/* A target's `mode:` on a published file. io_copy publishes with the
+ * process umask; the chmod follows the rename at once. */
+static int apply_mode(struct conn *c, const char *path, struct err *err)
+{
+	if (c->opts.file_mode && chmod(path, (mode_t)c->opts.file_mode) < 0)
+		return err_sys(err, "cannot chmod '%s' to %04o", path,
+			       (unsigned)c->opts.file_mode);
+	return 0;
+}
+
 static int local_put(struct conn *c, const char *local_file, const char *name,
 		     struct err *err)
 {
@@ -157,13 +167,15 @@ static int local_put(struct conn *c, const char *local_file, const char *name,
 		    sha256_file(local_file, want, NULL, err) < 0)
 			return -1;
 		if (!strcmp(have, want))
-			return 0;
+			return apply_mode(c, path, err);
 		return err_set(err, E_EXISTS,
 			       "'%s' already exists in the target folder "
 			       "with different content; not overwritten",
 			       name);
 	}
-	return io_copy(local_file, path, NULL, NULL, err);
+	if (io_copy(local_file, path, NULL, NULL, err) < 0)
+		return -1;
+	return apply_mode(c, path, err);
 }
 
 /* With done_suffix, the marker goes with its file: left behind it would

@@ -1086,6 +1086,18 @@ static int op_put(struct conn *c, const char *local, const char *name,
 			(unsigned long long)size);
 		goto fail;
 	}
+	/* the target's mode: set on the part file, so the final name never
+	 * has another (the creation mode is cut by the server's umask) */
+	if (c->opts.file_mode) {
+		memset(&at, 0, sizeof(at));
+		at.flags = LIBSSH2_SFTP_ATTR_PERMISSIONS;
+		at.permissions = (unsigned long)c->opts.file_mode;
+		if ((rc = libssh2_sftp_fsetstat(st->handle, &at))) {
+			ssh_fail(st, rc, err, "cannot chmod '%s' to %04o",
+				 part, (unsigned)c->opts.file_mode);
+			goto fail;
+		}
+	}
 	if ((rc = close_handle(st)) < 0) {
 		ssh_fail(st, rc, err, "cannot close '%s'", part);
 		goto fail;

@@ -44,6 +44,8 @@ struct conn_opts {
 	int64_t retry_time_ms;        /* no new attempt after this long */
 	const char *done_suffix;      /* list X only when X<suffix> exists */
 	int key_perm_ignore;          /* ssh.key_permissions: ignore */
+	int file_mode;                /* put: mode of published files
+				       * (e.g. 0640); 0 = the default */
 };
 
 /* The defaults config.c applies, and conn_open() when opts is NULL. */

@@ -825,6 +825,40 @@ static int set_filename(const struct ykey_ctx *c, const struct ykey *k,
 	return 0;
 }
 
+/* `mode: 0640`: octal permission bits for published files. */
+static int set_file_mode(const struct ykey_ctx *c, const struct ykey *k,
+			 const struct ynode *v, void *field)
+{
+	const char *s = NULL;
+	char *end;
+	long m;
+
+	if (ykey_scalar(c, k, v, &s) < 0)
+		return -1;
+	m = strtol(s, &end, 8);
+	if (!*s || *end || m < 1 || m > 0777 || s[0] != '0')
+		return ynode_err(c->t, v, c->err, E_CONFIG,
+				 "mode must be octal permission bits with a "
+				 "leading 0, like 0640");
+	*(int *)field = (int)m;
+	return 0;
+}
+
+/* `done_file: "{file}.done"`: a name template like filename's. */
+static int set_done_file(const struct ykey_ctx *c, const struct ykey *k,
+			 const struct ynode *v, void *field)
+{
+	const char **f = field;
+
+	if (set_filename(c, k, v, field) < 0)
+		return -1;
+	if (!strstr(*f, "{file}") && !strstr(*f, "{base}"))
+		return ynode_err(c->t, v, c->err, E_CONFIG,
+				 "done_file must name its file with {file} "
+				 "or {base} (like \"{file}.done\")");
+	return 0;
+}
+
 static int set_schedule(const struct ykey_ctx *c, const struct ykey *k,
 			const struct ynode *v, void *field)
 {
@@ -1075,6 +1109,8 @@ static const struct ykey target_keys[] = {
 	 "stale_after must be a duration like 6h"},
 	{"stale_action", set_stale_action, 0, NULL},
 	{"on_bad_row", ykey_choice, TGT(bad_row_fail), &ch_on_bad_row},
+	{"done_file", set_done_file, TGT(done_file), NULL},
+	{"mode", set_file_mode, TGT(conn.file_mode), NULL},
 	{NULL, NULL, 0, NULL}};
 
 static int load_target(struct loader *l, const struct ynode *m,

@@ -101,7 +101,9 @@ struct cfg_target {
 	int safety_pct;           /* percent held back per row */
 	int allocation_pct;       /* share of what is left, 0..100 */
 	int bad_row_fail;         /* on_bad_row: fail (1) or reject (0) */
-	struct conn_opts conn;    /* `ssh:` map */
+	struct conn_opts conn;    /* `ssh:` map; conn.file_mode = `mode:` */
+	const char *done_file;    /* name template of the marker written
+				   * after each delivered file, or NULL */
 	const struct ynode *node;
 };
 

@@ -107,13 +107,13 @@ static int field(struct parser *p, const struct field_spec *f, const char *s,
 	*mask = 0;
 	*star = *s == '*';
 	for (;;) {
-		const char *item = q;
-		int a, b, step = 1, v;
+		int a, b, step = 1, v, ranged = 0;
 
 		if (q < e && *q == '*') {
 			a = f->min;
 			b = f->max;
 			q++;
+			ranged = 1;
 		} else {
 			if (value(p, f, q, e, &a, &q) < 0)
 				return -1;
@@ -121,6 +121,7 @@ static int field(struct parser *p, const struct field_spec *f, const char *s,
 			if (q < e && *q == '-') {
 				const char *at = ++q;
 
+				ranged = 1;
 				if (value(p, f, q, e, &b, &q) < 0)
 					return -1;
 				if (b < a)
@@ -145,8 +146,9 @@ static int field(struct parser *p, const struct field_spec *f, const char *s,
 						   "range 1-%d",
 					    f->what, n, f->max);
 			step = (int)n;
-			/* "a/n" means a, a+n, ... up to the maximum. */
-			if (b == a && item[0] != '*')
+			/* "a/n" means a, a+n, ... up to the maximum; in
+			 * "a-b/n" (even "3-3/5") the range is the bound. */
+			if (!ranged)
 				b = f->max;
 		}
 		for (v = a; v <= b; v += step)

@@ -7,13 +7,14 @@
 #ifndef STOCKPIPE_CLI_H
 #define STOCKPIPE_CLI_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 struct cli_global {
 	const char *config_path;  /* -c PATH, default "stockpipe.yaml" */
 	int config_given;         /* -c was given explicitly */
 	const char *state_dir;    /* --state-dir DIR, or NULL */
-	int verbose;              /* -v */
+	int verbose;              /* -v: more detail (show) */
 	int quiet;                /* -q: no human summary */
 	int skip_exit_code;       /* --skip-exit-code N; 0 = off */
 };
@@ -44,5 +45,46 @@ void cli_usage(FILE *out, const char *fmt, ...)
 
 /* True when argv has -h or --help before any "--". */
 int cli_wants_help(int argc, char **argv);
+
+/* One option of a command, for cli_parse(): a table ends with {NULL}.
+ * An option takes a value when `value` is set (--name=V, --name V, -xV,
+ * -x V), else it is a flag that sets *flag to 1. */
+struct cli_opt {
+	const char *name;    /* long name, without "--" */
+	int short_name;      /* e.g. 'j', or 0 for none */
+	const char **value;  /* where a value goes, or NULL */
+	int *flag;           /* a flag: set to 1 */
+};
+
+/* getopt_long values of the long-only global options */
+enum { CLI_OPT_STATE_DIR = 256, CLI_OPT_SKIP_EXIT, CLI_OPT_LOG_FORMAT,
+       CLI_OPT_VERSION };
+
+/* Tells cli_parse() where the global options go, so they may also follow
+ * the command (`stockpipe runs -c CFG`). main() calls it once. */
+void cli_set_global(struct cli_global *g);
+
+/* Applies one global option (getopt_long's val, see cli.c) with its
+ * value; 0, or EXIT_USAGE after logging why. For main(). */
+int cli_global_opt(struct cli_global *g, int val, const char *arg);
+
+/* The global options as getopt_long wants them, for main(). */
+extern const struct option cli_global_options[];
+
+/* Parses argv[1..argc-1] of command `cmd` with getopt_long: the command's
+ * options (opts), the global ones, -h/--help (ignored: see
+ * cli_wants_help), "--" ends the options. Options and arguments may be
+ * mixed; the arguments are moved, in order, to the end of argv. Returns
+ * the index of the first argument (argc when none), or -1 after logging
+ * a usage error ("stockpipe CMD: ..."). */
+int cli_parse(const char *cmd, int argc, char **argv,
+	      const struct cli_opt *opts);
+
+/* A whole number in [min, max] from text, or -1. */
+int cli_number(const char *text, long long min, long long max,
+	       long long *out);
+
+/* Writes s as a JSON string (quoted, escaped) on out. */
+void cli_json_str(FILE *out, const char *s);
 
 #endif

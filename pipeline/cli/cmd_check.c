@@ -41,8 +41,10 @@ int cmd_check(int argc, char **argv, const struct cli_global *g)
 		       "is well, 78 if not.\n");
 		return EXIT_DONE;
 	}
-	if (argc > 1) {
-		log_msg("error", "stockpipe check: unexpected '%s'", argv[1]);
+	if ((i = (size_t)cli_parse("check", argc, argv, NULL)) == (size_t)-1)
+		return EXIT_USAGE;
+	if ((int)i < argc) {
+		log_msg("error", "stockpipe check: unexpected '%s'", argv[i]);
 		return EXIT_USAGE;
 	}
 	if (config_load(g->config_path, g->state_dir, &cfg, &err) < 0) {

@@ -21,7 +21,7 @@ static int usage(FILE *out, int code)
 {
 	cli_usage(out,
 		"usage: stockpipe [-c CONFIG] db migrate\n"
-		"       stockpipe [-c CONFIG] db status\n"
+		"       stockpipe [-c CONFIG] db status [--json]\n"
 		"\n"
 		"The state store's schema (state_db: in the config, or SQLite "
 		"in state_dir).\n"
@@ -31,16 +31,28 @@ static int usage(FILE *out, int code)
 		"date\". Stop runs first.\n"
 		"  status    backend, where the store is (no password), its "
 		"schema version\n"
-		"            and the latest this stockpipe knows.\n");
+		"            and the latest this stockpipe knows. --json: one "
+		"object\n"
+		"            {backend, where, schema (0: empty), latest, "
+		"pending}.\n");
 	return code;
 }
 
-static int status(struct db *d, struct err *err)
+static int status(struct db *d, int json, struct err *err)
 {
 	int v;
 
 	if (schema_version(d, &v, err) < 0)
 		return -1;
+	if (json) {
+		printf("{\"backend\":\"%s\",\"where\":",
+		       db_kind_of(d) == DB_POSTGRES ? "postgresql" : "sqlite");
+		cli_json_str(stdout, db_where(d));
+		printf(",\"schema\":%d,\"latest\":%d,\"pending\":%d}\n", v,
+		       SCHEMA_LATEST, v && v < SCHEMA_LATEST ? SCHEMA_LATEST - v
+							     : 0);
+		return 0;
+	}
 	printf("backend:  %s\n",
 	       db_kind_of(d) == DB_POSTGRES ? "postgresql" : "sqlite");
 	printf("where:    %s\n", db_where(d));
@@ -63,13 +75,23 @@ int cmd_db(int argc, char **argv, const struct cli_global *g)
 	struct config *cfg = NULL;
 	struct db *d = NULL;
 	struct err err = ERR_INIT;
-	int rc = EXIT_DONE, lock_fd = -1, from, to;
+	int rc = EXIT_DONE, lock_fd = -1, from, to, json = 0, i;
 	char msg[1200];
+	const struct cli_opt opts[] = {
+		{"json", 'j', NULL, &json},
+		{NULL, 0, NULL, NULL},
+	};
 
 	if (cli_wants_help(argc, argv))
 		return usage(stdout, EXIT_DONE);
+	if ((i = cli_parse("db", argc, argv, opts)) < 0)
+		return usage(stderr, EXIT_USAGE);
+	/* the verb is the one argument (argv[i] after cli_parse) */
+	argv += i - 1;
+	argc -= i - 1;
 	if (argc != 2 || (strcmp(argv[1], "migrate") &&
-			  strcmp(argv[1], "status")))
+			  strcmp(argv[1], "status")) ||
+	    (json && strcmp(argv[1], "status")))
 		return usage(stderr, EXIT_USAGE);
 	if (config_load(g->config_path, g->state_dir, &cfg, &err) < 0)
 		goto fail;
@@ -82,7 +104,7 @@ int cmd_db(int argc, char **argv, const struct cli_global *g)
 			cfg->state_db_password_env, &d, &err) < 0)
 		goto fail;
 	if (!strcmp(argv[1], "status")) {
-		if (status(d, &err) < 0)
+		if (status(d, json, &err) < 0)
 			goto fail;
 		goto out;
 	}

@@ -322,18 +322,20 @@ int cmd_deliver(int argc, char **argv, const struct cli_global *g)
 
 	if (cli_wants_help(argc, argv))
 		return usage(stdout, EXIT_DONE);
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--target") && i + 1 < argc) {
-			target = argv[++i];
-		} else if (!strcmp(argv[i], "--now")) {
-			now = 1;
-		} else if (!strcmp(argv[i], "--dry-run")) {
-			dry = 1;
-		} else {
-			log_msg("error", "stockpipe deliver: unexpected '%s'",
-				argv[i]);
+	{
+		const struct cli_opt opts[] = {
+			{"target", 't', &target, NULL},
+			{"now", 0, NULL, &now},
+			{"dry-run", 'n', NULL, &dry},
+			{NULL, 0, NULL, NULL},
+		};
+
+		if ((i = cli_parse("deliver", argc, argv, opts)) < 0)
 			return usage(stderr, EXIT_USAGE);
-		}
+	}
+	if (i < argc) {
+		log_msg("error", "stockpipe deliver: unexpected '%s'", argv[i]);
+		return usage(stderr, EXIT_USAGE);
 	}
 	if (!target || now == dry) {
 		log_msg("error", "stockpipe deliver: needs --target NAME and "

@@ -655,35 +655,26 @@ int cmd_inspect(int argc, char **argv, const struct cli_global *g)
 		cli_usage(stdout, "%s", inspect_usage);
 		return EXIT_DONE;
 	}
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = 1;
-		} else if (!strcmp(argv[i], "--max-segment")) {
-			char *end;
-			unsigned long v;
+	{
+		const char *maxseg = NULL;
+		long long v;
+		const struct cli_opt opts[] = {
+			{"json", 'j', NULL, &json},
+			{"max-segment", 0, &maxseg, NULL},
+			{NULL, 0, NULL, NULL},
+		};
 
-			if (i + 1 >= argc) {
-				cli_usage(stderr, "%s", inspect_usage);
-				return EXIT_USAGE;
-			}
-			errno = 0;
-			v = strtoul(argv[++i], &end, 10);
-			if (errno || *end || v < 256 || v > (1UL << 30)) {
+		if ((i = cli_parse("inspect", argc, argv, opts)) < 0) {
+			cli_usage(stderr, "%s", inspect_usage);
+			return EXIT_USAGE;
+		}
+		if (maxseg) {
+			if (cli_number(maxseg, 256, 1LL << 30, &v) < 0) {
 				log_msg("error", "stockpipe inspect: "
 					"--max-segment needs 256..1073741824");
 				return EXIT_USAGE;
 			}
-			o.max_segment = v;
-		} else if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			log_msg("error", "stockpipe inspect: unknown option "
-				"'%s'", argv[i]);
-			cli_usage(stderr, "%s", inspect_usage);
-			return EXIT_USAGE;
-		} else {
-			break;
+			o.max_segment = (unsigned long)v;
 		}
 	}
 	for (; i < argc; i++) {

@@ -180,42 +180,31 @@ static void try_now(char *now)
  * lacks its value or is not a time where a time is due. */
 static int try_opts_parse(int argc, char **argv, struct try_opts *o)
 {
-	int i;
+	const char *mtime = NULL, *fetched = NULL, *started = NULL;
+	const struct cli_opt opts[] = {
+		{"mapping", 'm', &o->mpath, NULL},
+		{"input", 'i', &o->input, NULL},
+		{"source", 0, &o->source, NULL},
+		{"pattern", 0, &o->pattern, NULL},
+		{"file-name", 0, &o->fname, NULL},
+		{"mtime", 0, &mtime, NULL},
+		{"fetched-at", 0, &fetched, NULL},
+		{"run-started", 0, &started, NULL},
+		{NULL, 0, NULL, NULL},
+	};
+	int i = cli_parse("map try", argc, argv, opts);
 
-	for (i = 1; i < argc; i++) {
-		const char *opt = argv[i];
-
-		if (i + 1 >= argc) {
-			log_msg("error", "stockpipe map try: unexpected '%s'",
-				opt);
-			cli_usage(stderr, "%s", map_usage);
-			return EXIT_USAGE;
-		}
-		if (!strcmp(opt, "--mapping"))
-			o->mpath = argv[++i];
-		else if (!strcmp(opt, "--input"))
-			o->input = argv[++i];
-		else if (!strcmp(opt, "--source"))
-			o->source = argv[++i];
-		else if (!strcmp(opt, "--pattern"))
-			o->pattern = argv[++i];
-		else if (!strcmp(opt, "--file-name"))
-			o->fname = argv[++i];
-		else if ((!strcmp(opt, "--mtime") &&
-			  iso_opt(opt, argv[++i], o->mtime) < 0) ||
-			 (!strcmp(opt, "--fetched-at") &&
-			  iso_opt(opt, argv[++i], o->fetched) < 0) ||
-			 (!strcmp(opt, "--run-started") &&
-			  iso_opt(opt, argv[++i], o->started) < 0))
-			return EXIT_USAGE;
-		else if (strcmp(opt, "--mtime") && strcmp(opt, "--fetched-at") &&
-			 strcmp(opt, "--run-started")) {
-			log_msg("error", "stockpipe map try: unexpected '%s'",
-				opt);
-			cli_usage(stderr, "%s", map_usage);
-			return EXIT_USAGE;
-		}
+	if (i >= 0 && i < argc)
+		log_msg("error", "stockpipe map try: unexpected '%s'",
+			argv[i]);
+	if (i < 0 || i < argc) {
+		cli_usage(stderr, "%s", map_usage);
+		return EXIT_USAGE;
 	}
+	if ((mtime && iso_opt("--mtime", mtime, o->mtime) < 0) ||
+	    (fetched && iso_opt("--fetched-at", fetched, o->fetched) < 0) ||
+	    (started && iso_opt("--run-started", started, o->started) < 0))
+		return EXIT_USAGE;
 	return 0;
 }
 
@@ -638,19 +627,16 @@ static int map_test(int argc, char **argv)
 	int i, update = 0, worst = 0, pass = 0, fail = 0;
 	size_t k;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--update"))
-			update = 1;
-		else if (argv[i][0] == '-') {
-			log_msg("error", "stockpipe map test: unknown option '%s'",
-				argv[i]);
-			cli_usage(stderr, "%s", map_usage);
-			return EXIT_USAGE;
-		}
+	const struct cli_opt opts[] = {
+		{"update", 'u', NULL, &update},
+		{NULL, 0, NULL, NULL},
+	};
+
+	if ((i = cli_parse("map test", argc, argv, opts)) < 0) {
+		cli_usage(stderr, "%s", map_usage);
+		return EXIT_USAGE;
 	}
-	for (i = 1; i < argc; i++) {
-		if (argv[i][0] == '-')
-			continue;
+	for (; i < argc; i++) {
 		if (ALLOC_GROW(l.p, l.n + 1, l.cap))
 			return EXIT_TEMPFAIL;
 		if ((l.p[l.n] = strdup(argv[i])))
@@ -683,6 +669,12 @@ static int map_check(int argc, char **argv)
 {
 	int i, rc = EXIT_DONE;
 
+	if ((i = cli_parse("map check", argc, argv, NULL)) < 0) {
+		cli_usage(stderr, "%s", map_usage);
+		return EXIT_USAGE;
+	}
+	argc -= i - 1;
+	argv += i - 1;
 	if (argc < 2) {
 		log_msg("error", "stockpipe map check: which files?");
 		cli_usage(stderr, "%s", map_usage);

@@ -8,6 +8,8 @@
 
 int cmd_plan(int argc, char **argv, const struct cli_global *g)
 {
+	int first;
+
 	if (cli_wants_help(argc, argv)) {
 		printf("usage: stockpipe [-c CONFIG] plan\n"
 		       "\n"
@@ -24,9 +26,11 @@ int cmd_plan(int argc, char **argv, const struct cli_global *g)
 		       "`run` or workers hold it.\n");
 		return EXIT_DONE;
 	}
-	if (argc > 1) {
+	if ((first = cli_parse("plan", argc, argv, NULL)) < 0)
+		return EXIT_USAGE;
+	if (first < argc) {
 		log_msg("error", "stockpipe plan: unexpected argument '%s'",
-			argv[1]);
+			argv[first]);
 		return EXIT_USAGE;
 	}
 	return work_plan(g);

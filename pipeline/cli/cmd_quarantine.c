@@ -32,7 +32,7 @@
 static int usage(FILE *out, int code)
 {
 	cli_usage(out,
-		"usage: stockpipe [-c CONFIG] quarantine list\n"
+		"usage: stockpipe [-c CONFIG] quarantine list [--json]\n"
 		"       stockpipe [-c CONFIG] quarantine show UNIT_ID\n"
 		"       stockpipe [-c CONFIG] quarantine release UNIT_ID "
 		"[--accept] [--note TEXT]\n"
@@ -42,7 +42,8 @@ static int usage(FILE *out, int code)
 		"         then every parked unit (a failure a run left "
 		"behind): stage,\n"
 		"         scope, class (transient, data, config, internal), "
-		"error\n"
+		"error.\n"
+		"         --json: {\"quarantined\": [...], \"parked\": [...]}\n"
 		"show     one document: reason, quarantined copy, reject file "
 		"and its first\n"
 		"         rejects\n"
@@ -62,10 +63,29 @@ static int usage(FILE *out, int code)
 	return code;
 }
 
+/* What the list callbacks count and how they print. */
+struct list_ctx {
+	int n;
+	int json;
+};
+
 static int list_one(void *ud, struct state_unit *u)
 {
-	int *n = ud;
+	struct list_ctx *c = ud;
+	int *n = &c->n;
 
+	if (c->json) {
+		printf("%s\n    {\"unit\":%lld,\"run\":%lld,\"source\":",
+		       *n ? "," : "", (long long)u->id, (long long)u->run_id);
+		cli_json_str(stdout, u->scope);
+		printf(",\"document\":");
+		cli_json_str(stdout, u->ukey);
+		printf(",\"reason\":");
+		cli_json_str(stdout, u->error);
+		printf("}");
+		(*n)++;
+		return 0;
+	}
 	if (!*n)
 		printf("%6s %5s  %-12s %-32s %s\n", "unit", "run", "source",
 		       "document", "reason");
@@ -79,8 +99,26 @@ static int list_one(void *ud, struct state_unit *u)
  * later run retries (transient) or `stockpipe retry` asks for. */
 static int list_parked(void *ud, const struct state_unit *u)
 {
-	int *n = ud;
+	struct list_ctx *c = ud;
+	int *n = &c->n;
 
+	if (c->json) {
+		printf("%s\n    {\"unit\":%lld,\"run\":%lld,\"stage\":",
+		       *n ? "," : "", (long long)u->id, (long long)u->run_id);
+		cli_json_str(stdout, u->stage);
+		printf(",\"scope\":");
+		cli_json_str(stdout, u->scope);
+		printf(",\"key\":");
+		cli_json_str(stdout, u->ukey);
+		printf(",\"class\":");
+		cli_json_str(stdout, err_class_name(u->err_class));
+		printf(",\"error\":");
+		cli_json_str(stdout, u->error);
+		printf(",\"retry_requested\":%s}",
+		       u->retry_requested ? "true" : "false");
+		(*n)++;
+		return 0;
+	}
 	if (!*n)
 		printf("\nparked units (retry: transient ones by the next run; "
 		       "others with 'stockpipe retry UNIT'):\n"
@@ -190,27 +228,37 @@ int cmd_quarantine(int argc, char **argv, const struct cli_global *g)
 	struct err err = ERR_INIT;
 	const char *verb, *note = NULL;
 	long long id = 0;
-	int accept = 0, rc = EXIT_DONE, lock_fd = -1, i, n = 0;
+	int accept = 0, rc = EXIT_DONE, lock_fd = -1, i, json = 0;
+	struct list_ctx lc = {0, 0};
 	char msg[1200], *end;
+	const struct cli_opt opts[] = {
+		{"accept", 0, NULL, &accept},
+		{"note", 0, &note, NULL},
+		{"json", 'j', NULL, &json},
+		{NULL, 0, NULL, NULL},
+	};
 
 	if (cli_wants_help(argc, argv))
 		return usage(stdout, EXIT_DONE);
-	if (argc < 2)
+	if ((i = cli_parse("quarantine", argc, argv, opts)) < 0)
 		return usage(stderr, EXIT_USAGE);
-	verb = argv[1];
+	if (i >= argc)
+		return usage(stderr, EXIT_USAGE);
+	verb = argv[i++];
 	if (strcmp(verb, "list") && strcmp(verb, "show") &&
 	    strcmp(verb, "release")) {
 		log_msg("error", "stockpipe quarantine: unknown action '%s'",
 			verb);
 		return usage(stderr, EXIT_USAGE);
 	}
-	for (i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--accept") && !strcmp(verb, "release")) {
-			accept = 1;
-		} else if (!strcmp(argv[i], "--note") && i + 1 < argc &&
-			   !strcmp(verb, "release")) {
-			note = argv[++i];
-		} else if (!id && strcmp(verb, "list")) {
+	if (((accept || note) && strcmp(verb, "release")) ||
+	    (json && strcmp(verb, "list"))) {
+		log_msg("error", "stockpipe quarantine: --accept and --note "
+				"go with release, --json with list");
+		return usage(stderr, EXIT_USAGE);
+	}
+	for (; i < argc; i++) {
+		if (!id && strcmp(verb, "list")) {
 			id = strtoll(argv[i], &end, 10);
 			if (*end || id <= 0) {
 				log_msg("error",
@@ -238,16 +286,22 @@ int cmd_quarantine(int argc, char **argv, const struct cli_global *g)
 			  cfg->state_db_password_env, &st, &err) < 0)
 		goto fail;
 	if (!strcmp(verb, "list")) {
-		int parked = 0;
-
+		lc.json = json;
+		if (json)
+			printf("{\"quarantined\":[");
 		if (state_units_in_state_each(st, US_QUARANTINED, "map",
-					      list_one, &n, &err) < 0)
+					      list_one, &lc, &err) < 0)
 			goto fail;
-		if (!n)
+		if (json)
+			printf("%s],\n \"parked\":[", lc.n ? "\n  " : "");
+		else if (!lc.n)
 			printf("no quarantined documents\n");
-		if (state_park_each(st, 0, list_parked, &parked, &err) < 0)
+		lc.n = 0;
+		if (state_park_each(st, 0, list_parked, &lc, &err) < 0)
 			goto fail;
-		if (!parked)
+		if (json)
+			printf("%s]}\n", lc.n ? "\n  " : "");
+		else if (!lc.n)
 			printf("no parked units\n");
 		goto out;
 	}

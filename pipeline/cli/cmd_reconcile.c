@@ -141,16 +141,22 @@ int cmd_reconcile(int argc, char **argv, const struct cli_global *g)
 
 	if (cli_wants_help(argc, argv))
 		return usage(stdout, EXIT_DONE);
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--state") && i + 1 < argc) {
-			state_name = argv[++i];
-		} else if (!strcmp(argv[i], "--between") && i + 2 < argc) {
-			a = argv[++i];
-			b = argv[++i];
-		} else if (!strcmp(argv[i], "--tolerance") && i + 1 < argc) {
-			tol = argv[++i];
-		} else if (!strcmp(argv[i], "--csv") && i + 1 < argc) {
-			csv = argv[++i];
+	{
+		const struct cli_opt opts[] = {
+			{"state", 0, &state_name, NULL},
+			{"between", 0, &a, NULL},
+			{"tolerance", 0, &tol, NULL},
+			{"csv", 0, &csv, NULL},
+			{NULL, 0, NULL, NULL},
+		};
+
+		if ((i = cli_parse("reconcile", argc, argv, opts)) < 0)
+			return usage(stderr, EXIT_USAGE);
+	}
+	/* --between A B: B is the one argument */
+	for (; i < argc; i++) {
+		if (a && !b) {
+			b = argv[i];
 		} else {
 			log_msg("error", "stockpipe reconcile: unexpected '%s'",
 				argv[i]);

@@ -42,10 +42,17 @@ int cmd_replay(int argc, char **argv, const struct cli_global *g)
 		return usage(stdout, EXIT_DONE);
 	memset(&o, 0, sizeof(o));
 	o.mode = RUN_REPLAY;
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--source") && i + 1 < argc) {
-			o.only_source = argv[++i];
-		} else if (argv[i][0] != '-' && !o.replay_file) {
+	{
+		const struct cli_opt opts[] = {
+			{"source", 0, &o.only_source, NULL},
+			{NULL, 0, NULL, NULL},
+		};
+
+		if ((i = cli_parse("replay", argc, argv, opts)) < 0)
+			return usage(stderr, EXIT_USAGE);
+	}
+	for (; i < argc; i++) {
+		if (!o.replay_file) {
 			o.replay_file = argv[i];
 		} else {
 			log_msg("error", "stockpipe replay: unexpected '%s'",

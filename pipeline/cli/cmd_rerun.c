@@ -38,19 +38,21 @@ int cmd_rerun(int argc, char **argv, const struct cli_global *g)
 		return usage(stdout, EXIT_DONE);
 	memset(&o, 0, sizeof(o));
 	o.mode = RUN_RERUN;
-	for (i = 1; i < argc; i++) {
+	{
+		const struct cli_opt opts[] = {
+			{"from", 0, &o.from_stage, NULL},
+			{"source", 0, &o.only_source, NULL},
+			{"target", 0, &o.only_target, NULL},
+			{NULL, 0, NULL, NULL},
+		};
+
+		if ((i = cli_parse("rerun", argc, argv, opts)) < 0)
+			return usage(stderr, EXIT_USAGE);
+	}
+	for (; i < argc; i++) {
 		const char *a = argv[i];
 
-		if ((!strcmp(a, "--from") || !strcmp(a, "--source") ||
-		     !strcmp(a, "--target")) &&
-		    i + 1 < argc) {
-			if (!strcmp(a, "--from"))
-				o.from_stage = argv[++i];
-			else if (!strcmp(a, "--source"))
-				o.only_source = argv[++i];
-			else
-				o.only_target = argv[++i];
-		} else if (a[0] != '-' && !o.run_id) {
+		if (!o.run_id) {
 			o.run_id = strtoll(a, &end, 10);
 			if (*end || o.run_id <= 0) {
 				log_msg("error",

@@ -12,6 +12,7 @@ int cmd_resume(int argc, char **argv, const struct cli_global *g)
 {
 	struct run_opts o;
 	char *end;
+	int first;
 
 	if (cli_wants_help(argc, argv)) {
 		printf("usage: stockpipe [-c CONFIG] resume [RUN_ID]\n"
@@ -29,16 +30,18 @@ int cmd_resume(int argc, char **argv, const struct cli_global *g)
 	}
 	memset(&o, 0, sizeof(o));
 	o.mode = RUN_RESUME;
-	if (argc > 2) {
+	if ((first = cli_parse("resume", argc, argv, NULL)) < 0)
+		return EXIT_USAGE;
+	if (argc - first > 1) {
 		log_msg("error", "stockpipe resume: too many arguments");
 		return EXIT_USAGE;
 	}
-	if (argc == 2) {
-		o.run_id = strtoll(argv[1], &end, 10);
+	if (first < argc) {
+		o.run_id = strtoll(argv[first], &end, 10);
 		if (*end || o.run_id <= 0) {
 			log_msg("error",
 				"stockpipe resume: '%s' is not a run id",
-				argv[1]);
+				argv[first]);
 			return EXIT_USAGE;
 		}
 	}

@@ -22,6 +22,8 @@ static int parse_id(const char *s, int64_t *out)
 int cmd_retry(int argc, char **argv, const struct cli_global *g)
 {
 	struct run_opts o;
+	const char *run = NULL;
+	const struct cli_opt opts[] = {{"run", 0, &run, NULL}, {NULL, 0, NULL, NULL}};
 	int i;
 
 	if (cli_wants_help(argc, argv)) {
@@ -44,14 +46,14 @@ int cmd_retry(int argc, char **argv, const struct cli_global *g)
 	}
 	memset(&o, 0, sizeof(o));
 	o.mode = RUN_NEW;
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--run") && i + 1 < argc) {
-			if (parse_id(argv[++i], &o.retry_run) < 0)
-				goto bad_id;
-		} else if (!strncmp(argv[i], "--run=", 6)) {
-			if (parse_id(argv[i] + 6, &o.retry_run) < 0)
-				goto bad_id;
-		} else if (argv[i][0] != '-' && !o.retry_unit) {
+	if ((i = cli_parse("retry", argc, argv, opts)) < 0)
+		return EXIT_USAGE;
+	if (run && parse_id(run, &o.retry_run) < 0) {
+		log_msg("error", "stockpipe retry: '%s' is not an id", run);
+		return EXIT_USAGE;
+	}
+	for (; i < argc; i++) {
+		if (!o.retry_unit) {
 			if (parse_id(argv[i], &o.retry_unit) < 0)
 				goto bad_id;
 		} else {

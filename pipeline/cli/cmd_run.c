@@ -52,26 +52,22 @@ int cmd_run(int argc, char **argv, const struct cli_global *g)
 		return usage(stdout, EXIT_DONE);
 	memset(&o, 0, sizeof(o));
 	o.mode = RUN_NEW;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
+	{
+		const struct cli_opt opts[] = {
+			{"source", 0, &o.only_source, NULL},
+			{"target", 0, &o.only_target, NULL},
+			{"until", 0, &o.until_stage, NULL},
+			{"targets-only", 0, NULL, &o.targets_only},
+			{NULL, 0, NULL, NULL},
+		};
 
-		if ((!strcmp(a, "--source") || !strcmp(a, "--target") ||
-		     !strcmp(a, "--until")) &&
-		    i + 1 < argc) {
-			if (!strcmp(a, "--source"))
-				o.only_source = argv[++i];
-			else if (!strcmp(a, "--target"))
-				o.only_target = argv[++i];
-			else
-				o.until_stage = argv[++i];
-		} else if (!strcmp(a, "--targets-only")) {
-			o.targets_only = 1;
-		} else {
-			log_msg("error", "stockpipe run: unexpected argument "
-					"'%s'",
-				a);
+		if ((i = cli_parse("run", argc, argv, opts)) < 0)
 			return usage(stderr, EXIT_USAGE);
-		}
+	}
+	if (i < argc) {
+		log_msg("error", "stockpipe run: unexpected argument '%s'",
+			argv[i]);
+		return usage(stderr, EXIT_USAGE);
 	}
 	if (o.until_stage && run_stage_index(o.until_stage) < 0) {
 		log_msg("error", "stockpipe run: --until must be fetch, unpack, "

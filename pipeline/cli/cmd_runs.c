@@ -15,6 +15,7 @@ struct runs_ctx {
 	struct state *st;
 	struct err *err;
 	int n;
+	int json;  /* --json: one array of objects */
 };
 
 static int count_parked(void *ud, const struct state_unit *u)
@@ -44,6 +45,27 @@ static int print_run(void *ud, const struct state_run *r)
 		failed += rep.stage[i].units[US_FAILED];
 		quar += rep.stage[i].units[US_QUARANTINED];
 	}
+	if (c->json) {
+		printf("%s\n  {\"run_id\":%lld,\"started\":", c->n ? "," : "",
+		       (long long)r->run_id);
+		cli_json_str(stdout, r->started_at);
+		printf(",\"finished\":");
+		if (r->finished_at[0])
+			cli_json_str(stdout, r->finished_at);
+		else
+			printf("null");
+		printf(",\"status\":");
+		cli_json_str(stdout, r->status);
+		printf(",\"exit_code\":%d,\"units_done\":%lld,"
+		       "\"units_failed\":%lld,\"units_parked\":%lld,"
+		       "\"units_quarantined\":%lld,\"rejects\":%lld,"
+		       "\"delivered\":%lld}",
+		       r->exit_code, done, failed, (long long)parked, quar,
+		       (long long)rep.rejects, (long long)rep.delivered);
+		report_release(&rep);
+		c->n++;
+		return 0;
+	}
 	printf("%6lld  %-20s  %-20s  %-11s %4d  %5lld %6lld %6lld %5lld %7lld "
 	       "%9lld\n",
 	       (long long)r->run_id, r->started_at,
@@ -61,11 +83,18 @@ int cmd_runs(int argc, char **argv, const struct cli_global *g)
 	struct state *st = NULL;
 	struct err err = ERR_INIT;
 	struct runs_ctx c;
-	int limit = 20, rc = EXIT_DONE, i;
+	int rc = EXIT_DONE, i, json = 0;
+	long long limit = 20;
+	const char *limit_s = NULL;
 	char msg[1200];
+	const struct cli_opt opts[] = {
+		{"limit", 'n', &limit_s, NULL},
+		{"json", 'j', NULL, &json},
+		{NULL, 0, NULL, NULL},
+	};
 
 	if (cli_wants_help(argc, argv)) {
-		printf("usage: stockpipe [-c CONFIG] runs [--limit N]\n"
+		printf("usage: stockpipe [-c CONFIG] runs [--limit N] [--json]\n"
 		       "\n"
 		       "Lists runs, newest first, with their status, exit code "
 		       "and unit counts\n"
@@ -75,30 +104,41 @@ int cmd_runs(int argc, char **argv, const struct cli_global *g)
 		       "interrupted (the next\n"
 		       "run finishes it), partial (a scheduler's tasks are "
 		       "working it), done,\n"
-		       "failed (concluded, nothing could advance).\n");
+		       "failed (concluded, nothing could advance).\n"
+		       "--json prints the same as one JSON array of "
+		       "objects.\n");
 		return EXIT_DONE;
 	}
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--limit") && i + 1 < argc) {
-			limit = atoi(argv[++i]);
-		} else {
-			log_msg("error", "stockpipe runs: unexpected '%s'",
-				argv[i]);
-			return EXIT_USAGE;
-		}
+	if ((i = cli_parse("runs", argc, argv, opts)) < 0)
+		return EXIT_USAGE;
+	if (i < argc) {
+		log_msg("error", "stockpipe runs: unexpected '%s'", argv[i]);
+		return EXIT_USAGE;
+	}
+	if (limit_s && cli_number(limit_s, 1, 1000000, &limit) < 0) {
+		log_msg("error", "stockpipe runs: --limit needs a number "
+				"1-1000000");
+		return EXIT_USAGE;
 	}
 	if (config_load(g->config_path, g->state_dir, &cfg, &err) < 0 ||
 	    state_open_db(cfg->state_dir, cfg->state_db,
 			  cfg->state_db_password_env, &st, &err) < 0)
 		goto fail;
-	printf("%6s  %-20s  %-20s  %-11s %4s  %5s %6s %6s %5s %7s %9s\n",
-	       "run", "started", "finished", "status", "exit", "done", "failed",
-	       "parked", "quar", "rejects", "delivered");
+	if (!json)
+		printf("%6s  %-20s  %-20s  %-11s %4s  %5s %6s %6s %5s %7s "
+		       "%9s\n",
+		       "run", "started", "finished", "status", "exit", "done",
+		       "failed", "parked", "quar", "rejects", "delivered");
+	else
+		printf("[");
 	c.st = st;
 	c.err = &err;
 	c.n = 0;
-	if (state_runs_each(st, limit, print_run, &c, &err) < 0)
+	c.json = json;
+	if (state_runs_each(st, (int)limit, print_run, &c, &err) < 0)
 		goto fail;
+	if (json)
+		printf("%s]\n", c.n ? "\n" : "");
 	goto out;
 fail:
 	err_format(&err, msg, sizeof(msg));

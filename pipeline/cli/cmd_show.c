@@ -16,9 +16,9 @@ static int print_unit(void *ud, struct state_unit *u)
 {
 	/* Unit keys, errors and details carry file names: control bytes
 	 * are shown as \xNN, never sent to the terminal (lib/utf8.h). */
-	char key[4 * sizeof(u->ukey)], msg[4 * sizeof(u->error)];
+	const int *verbose = ud;
+	char key[4 * sizeof(u->ukey)], msg[4 * sizeof(u->input_path)];
 
-	(void)ud;
 	utf8_term_copy(key, sizeof(key), u->ukey, strlen(u->ukey), 0);
 	utf8_term_copy(msg, sizeof(msg), u->error, strlen(u->error), 0);
 	printf("  %-7s %-14s %-9s %3d %8lld %8lld %7lld  %s%s%s\n", u->stage,
@@ -29,6 +29,19 @@ static int print_unit(void *ud, struct state_unit *u)
 	utf8_term_copy(msg, sizeof(msg), u->detail, strlen(u->detail), 0);
 	if (u->detail[0] && u->state != US_FAILED)
 		printf("          %s\n", msg);
+	/* -v: where the unit read from and wrote to */
+	if (*verbose && u->input_path[0]) {
+		utf8_term_copy(msg, sizeof(msg), u->input_path,
+			       strlen(u->input_path), 0);
+		printf("          in:  %s%s%.16s\n", msg,
+		       u->input_sha[0] ? "  sha256 " : "", u->input_sha);
+	}
+	if (*verbose && u->output_path[0]) {
+		utf8_term_copy(msg, sizeof(msg), u->output_path,
+			       strlen(u->output_path), 0);
+		printf("          out: %s%s%.16s\n", msg,
+		       u->output_sha[0] ? "  sha256 " : "", u->output_sha);
+	}
 	/* A failed unit is parked until a later run takes it over. */
 	if (u->state == US_FAILED && u->retried_in)
 		printf("          %s failure; retried in run %lld\n",
@@ -62,7 +75,7 @@ static int print_dep(void *ud, const char *path, const char *sha)
 /* Prints show's help. */
 static void show_help(void)
 {
-	printf("usage: stockpipe [-c CONFIG] show RUN_ID [--json | --html "
+	printf("usage: stockpipe [-c CONFIG] [-v] show RUN_ID [--json | --html "
 	       "[--output FILE]]\n"
 	       "\n"
 	       "Prints a run's summary, every unit with its state, "
@@ -76,7 +89,10 @@ static void show_help(void)
 	       "and reason, quarantined units, deliveries, the stock "
 	       "sent to each target)\n"
 	       "to STATE_DIR/reports/run-ID.html, or to FILE, and "
-	       "prints its path.\n");
+	       "prints its path. With -v the text view adds each unit's "
+	       "input and output\n"
+	       "(path and SHA-256). An unknown RUN_ID is a usage error "
+	       "(exit 64).\n");
 }
 
 /* Writes the run's HTML page to html_out (by default
@@ -127,7 +143,7 @@ static int show_json(const struct config *cfg, long long id,
 /* Prints the run's summary, its units stage by stage and the mappings
  * it used; 0 or -1. */
 static int show_text(struct state *st, const struct state_run *run,
-		     long long id, struct err *err)
+		     long long id, int verbose, struct err *err)
 {
 	static const char *const stages[] = {"fetch",  "unpack", "map",
 					     "load",   "render", "deliver"};
@@ -147,7 +163,7 @@ static int show_text(struct state *st, const struct state_run *run,
 	for (i = 0; i < 6; i++)
 		if (state_units_each(st, id, stages[i], NULL,
 				     print_unit,
-				     NULL, err) < 0)
+				     &verbose, err) < 0)
 			return -1;
 	printf("\nmappings used (sha256):\n");
 	if (state_run_deps_each(st, id, print_dep, NULL, err) < 0)
@@ -170,14 +186,19 @@ int cmd_show(int argc, char **argv, const struct cli_global *g)
 		show_help();
 		return EXIT_DONE;
 	}
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = 1;
-		} else if (!strcmp(argv[i], "--html")) {
-			html = 1;
-		} else if (!strcmp(argv[i], "--output") && i + 1 < argc) {
-			html_out = argv[++i];
-		} else if (!id) {
+	{
+		const struct cli_opt opts[] = {
+			{"json", 'j', NULL, &json},
+			{"html", 0, NULL, &html},
+			{"output", 'o', &html_out, NULL},
+			{NULL, 0, NULL, NULL},
+		};
+
+		if ((i = cli_parse("show", argc, argv, opts)) < 0)
+			return EXIT_USAGE;
+	}
+	for (; i < argc; i++) {
+		if (!id) {
 			id = strtoll(argv[i], &end, 10);
 			if (*end || id <= 0) {
 				log_msg("error",
@@ -200,15 +221,19 @@ int cmd_show(int argc, char **argv, const struct cli_global *g)
 	if (config_load(g->config_path, g->state_dir, &cfg, &err) < 0 ||
 	    state_open_db(cfg->state_dir, cfg->state_db,
 			  cfg->state_db_password_env, &st, &err) < 0 ||
-	    state_run_get(st, id, &run, &err) < 0)
+	    state_run_get(st, id, &run, &err) < 0) {
+		/* a run id that is not there was mistyped: a usage error */
+		if (err.code == E_NOTFOUND)
+			err.code = E_USAGE;
 		goto fail;
+	}
 	/* One of three views: the HTML page, the saved JSON, the text. */
 	if (html)
 		shown = show_html(st, cfg, &run, id, html_out, &err);
 	else if (json)
 		shown = show_json(cfg, id, &err);
 	else
-		shown = show_text(st, &run, id, &err);
+		shown = show_text(st, &run, id, g->verbose, &err);
 	if (shown < 0)
 		goto fail;
 	goto out;

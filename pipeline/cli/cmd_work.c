@@ -85,43 +85,42 @@ int cmd_work(int argc, char **argv, const struct cli_global *g)
 	memset(&o, 0, sizeof(o));
 	o.lease_s = 60;
 	o.poll_ms = 500;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
+	{
+		const char *run = NULL, *lease = NULL, *poll = NULL;
+		const struct cli_opt opts[] = {
+			{"retry", 0, NULL, &o.retry},
+			{"run", 0, &run, NULL},
+			{"stage", 0, &o.stage, NULL},
+			{"source", 0, &o.source, NULL},
+			{"worker-id", 0, &o.worker, NULL},
+			{"lease", 0, &lease, NULL},
+			{"poll", 0, &poll, NULL},
+			{NULL, 0, NULL, NULL},
+		};
 
-		if (!strcmp(a, "--retry")) {
-			o.retry = 1;
-			continue;
-		}
-		if (i + 1 >= argc) {
+		if ((i = cli_parse("work", argc, argv, opts)) < 0)
+			return usage(stderr, EXIT_USAGE);
+		if (i < argc) {
 			log_msg("error", "stockpipe work: unexpected argument "
-					"'%s'",
-				a);
+					"'%s'", argv[i]);
 			return usage(stderr, EXIT_USAGE);
 		}
-		if (!strcmp(a, "--run") &&
-		    number(argv[i + 1], 1, 0x7fffffffL, &v) == 0)
+		if ((run && number(run, 1, 0x7fffffffL, &v) < 0) ||
+		    (o.stage && run_stage_mask(o.stage, &mask) < 0) ||
+		    (o.worker && (!o.worker[0] || strlen(o.worker) >= 128)) ||
+		    (lease && number(lease, 1, 86400, &v) < 0) ||
+		    (poll && number(poll, 10, 60000, &v) < 0)) {
+			log_msg("error", "stockpipe work: bad value (--run, "
+					"--stage, --worker-id, --lease or "
+					"--poll)");
+			return usage(stderr, EXIT_USAGE);
+		}
+		if (run && number(run, 1, 0x7fffffffL, &v) == 0)
 			o.run_id = v;
-		else if (!strcmp(a, "--stage") &&
-			 run_stage_mask(argv[i + 1], &mask) == 0)
-			o.stage = argv[i + 1];
-		else if (!strcmp(a, "--source"))
-			o.source = argv[i + 1];
-		else if (!strcmp(a, "--worker-id") && argv[i + 1][0] &&
-			 strlen(argv[i + 1]) < 128)
-			o.worker = argv[i + 1];
-		else if (!strcmp(a, "--lease") &&
-			 number(argv[i + 1], 1, 86400, &v) == 0)
+		if (lease && number(lease, 1, 86400, &v) == 0)
 			o.lease_s = (int)v;
-		else if (!strcmp(a, "--poll") &&
-			 number(argv[i + 1], 10, 60000, &v) == 0)
+		if (poll && number(poll, 10, 60000, &v) == 0)
 			o.poll_ms = (int)v;
-		else {
-			log_msg("error",
-				"stockpipe work: bad argument '%s %s'", a,
-				argv[i + 1]);
-			return usage(stderr, EXIT_USAGE);
-		}
-		i++;
 	}
 	if (!o.run_id) {
 		log_msg("error", "stockpipe work: --run RUN_ID is required "

@@ -2,6 +2,7 @@
  * (one file each, cmd_*.c, dispatched from the table below as git does).
  * This is the only place that turns errors into a process exit.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ static const struct {
 	{"plan", cmd_plan, "open a run for workers and print its id"},
 	{"work", cmd_work, "work on a run together with other workers"},
 	{"db", cmd_db, "the state store's schema: migrate, status"},
+	{"help", NULL, "this overview, or a command's help: help COMMAND"},
 };
 
 static void usage(FILE *out)
@@ -55,7 +57,8 @@ static void usage(FILE *out)
 			commands[i].summary);
 	cli_usage(out,
 		"\n"
-		"global options (before or after the command):\n"
+		"global options (before or after the command; --opt=VALUE "
+		"or --opt VALUE,\nshort ones bundled: -qv):\n"
 		"  -c, --config PATH      config file (default: "
 		"stockpipe.yaml, or $STOCKPIPE_CONFIG)\n"
 		"  --state-dir DIR        state directory (overrides the "
@@ -67,7 +70,8 @@ static void usage(FILE *out)
 		"object per line on\n"
 		"                         stderr (for Airflow and log "
 		"shippers)\n"
-		"  -v, --verbose          more detail\n"
+		"  -v, --verbose          more detail (show: each unit's "
+		"input and output)\n"
 		"  -h, --help             this help; COMMAND --help for a "
 		"command\n"
 		"  --version              print the version\n"
@@ -80,110 +84,95 @@ static void usage(FILE *out)
 		"docs/operations.md.\n");
 }
 
+/* `stockpipe help [COMMAND]`: the overview, or the command's --help. */
+static int help(int argc, char **argv, const struct cli_global *g)
+{
+	char *hargv[3];
+	size_t c;
+
+	if (argc < 2) {
+		usage(stdout);
+		return EXIT_DONE;
+	}
+	for (c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+		if (!strcmp(commands[c].name, argv[1]))
+			break;
+	if (c < sizeof(commands) / sizeof(commands[0]) && !commands[c].fn) {
+		usage(stdout); /* help help */
+		return EXIT_DONE;
+	}
+	if (argc > 2 || c == sizeof(commands) / sizeof(commands[0])) {
+		log_msg("error", "stockpipe help: '%s' is not a command",
+			argv[argc > 2 ? 2 : 1]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	hargv[0] = argv[1];
+	hargv[1] = "--help";
+	hargv[2] = NULL;
+	return commands[c].fn(2, hargv, g);
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_global g;
-	char **rest;
-	int nrest = 0, i;
+	const char *cmd;
 	size_t c;
-	const char *cmd = NULL;
-	int rc;
+	int opt, rc;
 
 	memset(&g, 0, sizeof(g));
 	g.config_path = getenv("STOCKPIPE_CONFIG");
 	if (!g.config_path || !*g.config_path)
 		g.config_path = "stockpipe.yaml";
-	if (!(rest = calloc((size_t)argc + 1, sizeof(*rest)))) {
-		log_msg("error", "stockpipe: out of memory");
-		return EXIT_TEMPFAIL;
-	}
-	/* Global options may stand anywhere before "--"; everything else is
-	 * the command and its own arguments, in order. */
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--")) {
-			for (; i < argc; i++)
-				rest[nrest++] = argv[i];
-			break;
-		}
-		if (!strcmp(a, "-c") || !strcmp(a, "--config") ||
-		    !strcmp(a, "--state-dir") ||
-		    !strcmp(a, "--skip-exit-code") ||
-		    !strcmp(a, "--log-format")) {
-			if (i + 1 >= argc) {
+	cli_set_global(&g);
+	/* Global options before the command ("+": stop at the first
+	 * argument); the command's cli_parse() takes those after it. */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:c:qvh", cli_global_options,
+				  NULL)) != -1) {
+		if (opt == ':' || opt == '?') {
+			if (opt == ':')
 				log_msg("error",
 					"stockpipe: option '%s' needs a value",
-					a);
-				free(rest);
-				return EXIT_USAGE;
-			}
-			if (a[1] == 'c' || !strcmp(a, "--config")) {
-				g.config_path = argv[++i];
-				g.config_given = 1;
-			} else if (!strcmp(a, "--state-dir")) {
-				g.state_dir = argv[++i];
-			} else if (!strcmp(a, "--log-format")) {
-				if (log_set_format_name(argv[++i]) < 0) {
-					log_msg("error",
-						"stockpipe: --log-format is "
-						"text or json");
-					free(rest);
-					return EXIT_USAGE;
-				}
-			} else {
-				char *end;
-				long n = strtol(argv[++i], &end, 10);
-
-				if (*end || n < 1 || n > 255) {
-					log_msg("error",
-						"stockpipe: --skip-exit-code "
-						"needs a number 1-255");
-					free(rest);
-					return EXIT_USAGE;
-				}
-				g.skip_exit_code = (int)n;
-			}
-		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-			g.quiet = 1;
-		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-			g.verbose = 1;
-		} else if (!strcmp(a, "--version")) {
-			printf("stockpipe %s\n", STOCKPIPE_VERSION);
-			free(rest);
-			return EXIT_DONE;
-		} else if (!cmd && (!strcmp(a, "-h") || !strcmp(a, "--help"))) {
-			usage(stdout);
-			free(rest);
-			return EXIT_DONE;
-		} else {
-			if (!cmd && a[0] != '-')
-				cmd = a;
-			else if (!cmd) {
+					argv[optind - 1]);
+			else
 				log_msg("error",
-					"stockpipe: unknown option '%s'", a);
-				usage(stderr);
-				free(rest);
-				return EXIT_USAGE;
-			}
-			rest[nrest++] = argv[i];
+					"stockpipe: unknown option '%s'",
+					argv[optind - 1]);
+			usage(stderr);
+			return EXIT_USAGE;
 		}
+		if (opt == 'h') {
+			usage(stdout);
+			return EXIT_DONE;
+		}
+		if (opt == CLI_OPT_VERSION) {
+			printf("stockpipe %s\n", STOCKPIPE_VERSION);
+			return EXIT_DONE;
+		}
+		if ((rc = cli_global_opt(&g, opt, optarg)))
+			return rc;
 	}
-	if (!cmd) {
+	if (optind >= argc) {
 		usage(stderr);
-		free(rest);
 		return EXIT_USAGE;
 	}
+	cmd = argv[optind];
+	/* --version after the command, as before getopt */
+	for (opt = optind; opt < argc && strcmp(argv[opt], "--"); opt++)
+		if (!strcmp(argv[opt], "--version")) {
+			printf("stockpipe %s\n", STOCKPIPE_VERSION);
+			return EXIT_DONE;
+		}
+	if (!strcmp(cmd, "help"))
+		return help(argc - optind, argv + optind, &g);
 	for (c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
 		if (!strcmp(commands[c].name, cmd))
 			break;
-	if (c == sizeof(commands) / sizeof(commands[0])) {
+	if (c == sizeof(commands) / sizeof(commands[0]) || !commands[c].fn) {
 		log_msg("error", "stockpipe: '%s' is not a command", cmd);
 		usage(stderr);
-		free(rest);
 		return EXIT_USAGE;
 	}
-	rc = commands[c].fn(nrest, rest, &g);
-	free(rest);
-	return rc;
+	return commands[c].fn(argc - optind, argv + optind, &g);
 }

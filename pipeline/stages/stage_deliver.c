@@ -29,6 +29,69 @@
 #include "transforms/outbound/outbound.h"
 #include "transforms/formats/unpack.h"
 
+/* The target's done_file template for the delivered file `name`:
+ * {file} the name, {base} the name without its last extension,
+ * {target}, {run_id}. 0, or -1 with err (E_CONFIG). */
+static int done_name(const struct run *r, const struct cfg_target *t,
+		     const char *name, char *out, size_t n, struct err *err)
+{
+	const char *p = t->done_file, *dot = strrchr(name, '.');
+	int baselen = dot && dot != name ? (int)(dot - name) : (int)strlen(name);
+	size_t len = 0;
+	int w;
+
+	while (*p) {
+		if (!strncmp(p, "{file}", 6))
+			w = snprintf(out + len, n - len, "%s", name), p += 6;
+		else if (!strncmp(p, "{base}", 6))
+			w = snprintf(out + len, n - len, "%.*s", baselen, name),
+			p += 6;
+		else if (!strncmp(p, "{target}", 8))
+			w = snprintf(out + len, n - len, "%s", t->name), p += 8;
+		else if (!strncmp(p, "{run_id}", 8))
+			w = snprintf(out + len, n - len, "%lld",
+				     (long long)r->run_id),
+			p += 8;
+		else if (*p == '{')
+			return err_set(err, E_CONFIG,
+				       "target '%s': unknown placeholder in "
+				       "done_file '%s' (use {file}, {base}, "
+				       "{target}, {run_id})",
+				       t->name, t->done_file);
+		else
+			w = snprintf(out + len, n - len, "%c", *p++);
+		if (w < 0 || (size_t)w >= n - len)
+			return err_set(err, E_CONFIG,
+				       "target '%s': done_file name too long",
+				       t->name);
+		len += (size_t)w;
+	}
+	if (!conn_name_ok(out) || !strcmp(out, name))
+		return err_set(err, E_CONFIG,
+			       "target '%s': bad done_file name '%s'", t->name,
+			       out);
+	return 0;
+}
+
+/* Publishes the empty done file for `name`, after the file itself: a
+ * reader that waits for it never sees the data file incomplete. */
+static int put_done(struct run *r, const struct cfg_target *t,
+		    struct conn *c, const char *name, struct err *err)
+{
+	char dname[256], local[4400];
+
+	if (!t->done_file)
+		return 0;
+	if (done_name(r, t, name, dname, sizeof(dname), err) < 0)
+		return -1;
+	run_path_in(r, local, sizeof(local), "done", t->name, dname);
+	if (io_write_file(local, "", 0, NULL, err) < 0 ||
+	    conn_put(c, local, dname, err) < 0)
+		return -1;
+	unlink(local);
+	return 0;
+}
+
 static int deliver_unit(void *ud, struct state_unit *u)
 {
 	struct tgt_ctx *tc = ud;
@@ -59,7 +122,8 @@ static int deliver_unit(void *ud, struct state_unit *u)
 		return 0;
 	}
 	if (conn_open(tc->t->url, &tc->t->conn, &c, &e) < 0 ||
-	    conn_put(c, u->input_path, name, &e) < 0) {
+	    conn_put(c, u->input_path, name, &e) < 0 ||
+	    put_done(r, tc->t, c, name, &e) < 0) {
 		conn_close(c);
 		return eng_unit_fail(r, u, &e);
 	}

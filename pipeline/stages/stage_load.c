@@ -19,6 +19,9 @@
 #include "pipeline/store/state.h"
 #include "pipeline/store/state_arrival.h"
 #include "pipeline/store/state_ic.h"
+#include "pipeline/report/progress.h"
+
+#include <sys/stat.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,13 +82,21 @@ static int load_file(struct run *r, struct state_unit *u,
 	unsigned long lineno = 0;
 	struct arena a;
 	struct canon_record rec;
+	struct progress pr;
+	struct stat sb;
+	int64_t consumed = 0;
 	int rc = 0, d, k;
 
 	if (!f)
 		return err_sys(err, "cannot open '%s'", u->input_path);
 	arena_init(&a, 16384, 0);
+	progress_begin(&pr, "load", u->ukey,
+		       fstat(fileno(f), &sb) == 0 ? (int64_t)sb.st_size : 0,
+		       r->g->quiet);
 	while ((n = getline(&line, &cap, f)) > 0) {
 		lineno++;
+		consumed += n;
+		progress_tick(&pr, consumed);
 		if (eng_stopping()) {
 			rc = err_set(err, E_INTERRUPT, "stopped by a signal");
 			break;
@@ -135,6 +146,7 @@ static int load_file(struct run *r, struct state_unit *u,
 		}
 		u->records_in++;
 	}
+	progress_end(&pr);
 	if (!rc && ferror(f))
 		rc = err_sys(err, "cannot read '%s'", u->input_path);
 	free(line);

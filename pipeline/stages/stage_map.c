@@ -14,6 +14,7 @@
 #include "pipeline/store/state_ic.h"
 #include "pipeline/store/state_park.h"
 #include "pipeline/store/state_work.h"
+#include "pipeline/report/progress.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -49,6 +50,8 @@ struct map_out {
 	size_t nics, capics;
 	int64_t dup_ics, conflict_ics;
 	int64_t doc_id, ic_first;  /* map unit; first record of the current IC */
+	struct progress prog;      /* records and rate; the reader's offset is
+				    * not known here, so no ETA */
 };
 
 static int sink_record(void *ud, const struct canon_record *rec,
@@ -64,6 +67,7 @@ static int sink_record(void *ud, const struct canon_record *rec,
 	if (canon_to_jsonl(rec, &m->line) < 0 || m->line.err)
 		return err_set(err, E_TOOBIG, "canonical record too large");
 	m->records++;
+	progress_tick(&m->prog, 0);
 	return io_atomic_write(&m->canon, m->line.ptr, m->line.len, err);
 }
 
@@ -80,9 +84,11 @@ static int sink_reject(void *ud, const struct mapping_reject *rj,
 	if (m->line.err)
 		return err_set(err, E_TOOBIG, "reject line too large");
 	m->rejected++;
-	if (!m->quiet && m->rejected <= REJECTS_SHOWN)
+	if (!m->quiet && m->rejected <= REJECTS_SHOWN) {
+		progress_clear(&m->prog);
 		log_msg("warn", "    %s:%lu:%u: %s", rj->file, rj->line,
 			rj->col, rj->reason);
+	}
 	return io_atomic_write(&m->rejects, m->line.ptr, m->line.len, err);
 }
 
@@ -513,9 +519,11 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 	m.doc_id = u->id;
 	sink.interchange = sink_interchange;
 	memset(&ms, 0, sizeof(ms));
+	progress_begin(&m.prog, "map", u->ukey, 0, m.quiet);
 	rc = mapping_run_verdicts(map, &doc, &sink,
 				  sc->acks ? edi_ack_verdict : NULL, sc->acks,
 				  &ms, &e);
+	progress_end(&m.prog);
 	buf_release(&m.line);
 	if (rc == 0 && record_interchanges(r, &m, &e) < 0)
 		rc = -1;

@@ -325,3 +325,194 @@ T_TEST(schedule_in_config)
 	T_ASSERT(strstr(e.reason, "unknown time zone 'Mars/Olympus'") != NULL);
 	T_EQ_INT(e.code, E_CONFIG);
 }
+
+/* ---- schedule_next against a reference evaluator ------------------------
+ * The reference reads each cron item on its own, straight from the rule:
+ * "*" is min-max, "a" is a, "a-b" is a..b, and "/n" keeps every n-th value
+ * from the start of that range ("a/n": a..max). It then walks the calendar
+ * minute by minute. Random expressions (fixed seed) must give the same
+ * fire times from schedule_next over the span. */
+
+struct ref_field {
+	int min, max;
+	int set[61];
+	int star;
+};
+
+/* Parses "x" or "x-y" or "*" with an optional "/n" into f->set. */
+static void ref_item(struct ref_field *f, const char *s)
+{
+	int lo, hi, step = 1;
+	char *end;
+
+	if (*s == '*') {
+		lo = f->min;
+		hi = f->max;
+		end = (char *)s + 1;
+	} else {
+		lo = hi = (int)strtol(s, &end, 10);
+		if (*end == '-')
+			hi = (int)strtol(end + 1, &end, 10);
+		else if (*end == '/')
+			hi = f->max;
+	}
+	if (*end == '/')
+		step = (int)strtol(end + 1, &end, 10);
+	for (int v = lo; v <= hi; v++)
+		if ((v - lo) % step == 0)
+			f->set[v == 7 && f->max == 7 ? 0 : v] = 1;
+}
+
+static void ref_field_parse(struct ref_field *f, int min, int max,
+			    const char *text)
+{
+	char item[32];
+	const char *p = text;
+
+	memset(f, 0, sizeof(*f));
+	f->min = min;
+	f->max = max;
+	f->star = *text == '*';
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		snprintf(item, sizeof(item), "%.*s", (int)n, p);
+		ref_item(f, item);
+		p += n + (p[n] == ',');
+	}
+}
+
+/* Days since 1970-01-01 to y-m-d (Howard Hinnant's civil_from_days). */
+static void ref_civil(int64_t z, int *y, int *m, int *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* Random item for a field: *, * /n, a, a-b, a-b/n, a/n. */
+static int ref_rand_item(unsigned *seed, int min, int max, char *out,
+			 size_t n)
+{
+	int span = max - min + 1, a = min + rand_r(seed) % span;
+	int b = a + rand_r(seed) % (max - a + 1), st = 1 + rand_r(seed) % 7;
+
+	switch (rand_r(seed) % 6) {
+	case 0: return snprintf(out, n, "*");
+	case 1: return snprintf(out, n, "*/%d", st);
+	case 2: return snprintf(out, n, "%d", a);
+	case 3: return snprintf(out, n, "%d-%d", a, b);
+	case 4: return snprintf(out, n, "%d-%d/%d", a, b, st);
+	default: return snprintf(out, n, "%d/%d", a, st);
+	}
+}
+
+static void ref_rand_field(unsigned *seed, int min, int max, char *out,
+			   size_t n)
+{
+	int items = 1 + rand_r(seed) % 3, used = 0;
+
+	for (int i = 0; i < items; i++) {
+		if (i)
+			used += snprintf(out + used, n - (size_t)used, ",");
+		used += ref_rand_item(seed, min, max, out + used,
+				      n - (size_t)used);
+	}
+}
+
+/* 1 when minute t (UTC) matches the reference fields. */
+static int ref_match(const struct ref_field *f, int64_t t)
+{
+	int64_t days = t / 86400;
+	int y, mo, d, h = (int)(t % 86400 / 3600), mi = (int)(t % 3600 / 60);
+	int wd = (int)((days + 4) % 7), dm, dw;
+
+	ref_civil(days, &y, &mo, &d);
+	(void)y;
+	if (!f[0].set[mi] || !f[1].set[h] || !f[3].set[mo])
+		return 0;
+	dm = f[2].set[d];
+	dw = f[4].set[wd];
+	if (!f[2].star && !f[4].star)
+		return dm || dw;
+	return dm && dw;
+}
+
+T_TEST(schedule_next_matches_reference)
+{
+	static const int lo[5] = {0, 0, 1, 1, 0}, hi[5] = {59, 23, 31, 12, 7};
+	unsigned seed = 19;
+	int64_t start = iso("2026-01-01T00:00:00Z");
+	int64_t span = 100 * 86400;
+	int nexpr = 400, checked = 0;
+
+	for (int k = 0; k < nexpr; k++) {
+		char fields[5][64], expr[400];
+		struct ref_field rf[5];
+		struct schedule *s = NULL;
+		struct err e = ERR_INIT;
+		size_t pos;
+		int64_t t, want;
+
+		for (int i = 0; i < 5; i++)
+			ref_rand_field(&seed, lo[i], hi[i], fields[i],
+				       sizeof(fields[i]));
+		/* the first one carries the range-with-step case of #19 */
+		if (k == 0)
+			snprintf(fields[1], sizeof(fields[1]), "3-3/5");
+		snprintf(expr, sizeof(expr), "%s %s %s %s %s", fields[0],
+			 fields[1], fields[2], fields[3], fields[4]);
+		for (int i = 0; i < 5; i++)
+			ref_field_parse(&rf[i], lo[i], hi[i], fields[i]);
+		if (schedule_parse(expr, &s, &pos, &e) < 0)
+			T_FAIL("'%s' does not parse: %s", expr, e.reason);
+		t = start - 60;
+		want = start - 60;
+		for (;;) {
+			int64_t got = 0;
+			int rc = schedule_next(s, t, &got);
+
+			/* the reference's next match within the span */
+			for (want += 60; want < start + span; want += 60)
+				if (ref_match(rf, want))
+					break;
+			if (want >= start + span) {
+				if (rc == 0 && got < start + span) {
+					schedule_free(s);
+					T_FAIL("'%s': fires at %lld, the "
+					       "reference does not",
+					       expr, (long long)got);
+				}
+				break;
+			}
+			if (rc < 0 || got != want) {
+				schedule_free(s);
+				T_FAIL("'%s' after %lld: got %lld, reference "
+				       "%lld",
+				       expr, (long long)t,
+				       rc < 0 ? -1LL : (long long)got,
+				       (long long)want);
+			}
+			t = got;
+			checked++;
+		}
+		schedule_free(s);
+	}
+	/* the comparison must have compared something */
+	T_ASSERT(checked > 1000);
+}
+
+T_TEST(schedule_range_with_step_stays_inside)
+{
+	NEXT("0 3-3/5 * * *", "2026-11-20T03:00:00Z", "2026-11-21T03:00:00Z");
+	NEXT("0 3-14/5 * * *", "2026-11-20T13:00:00Z", "2026-11-21T03:00:00Z");
+	NEXT("0 3/5 * * *", "2026-11-20T19:00:00Z", "2026-11-20T23:00:00Z");
+}
