@@ -111,8 +111,9 @@ static void members_free(struct member_ctx *c)
  * long), each cut at a character boundary. A key is never cut silently,
  * so no two members share a unit and none replaces another's rows. -1
  * when even that cannot be told apart (only a crafted archive): the
- * caller refuses the archive. */
-static int member_key(struct member_ctx *c, size_t idx, char *key, size_t n)
+ * caller refuses the archive. Also -1 with err when SHA-256 fails. */
+static int member_key(struct member_ctx *c, size_t idx, char *key, size_t n,
+		      struct err *err)
 {
 	const struct unpack_member_list *m = &c->a[idx];
 	const char *ukey = c->archive->ukey, *base, *tail;
@@ -126,7 +127,8 @@ static int member_key(struct member_ctx *c, size_t idx, char *key, size_t n)
 			break;
 	if (w >= 0 && (size_t)w < n && i == idx)
 		return 0;
-	sha256_hex_of(m->name, len, hex);
+	if (sha256_hex_of(m->name, len, hex, err) < 0)
+		return -1;
 	/* "!" "...#" up to 20 digits "-" 16 hex "/" and the NUL */
 	fixed = strlen(ukey) + 1 + 4 + 20 + 1 + 16 + 1 + 1;
 	room = fixed < n ? n - fixed : 0;
@@ -168,10 +170,11 @@ static int commit_members(struct member_ctx *c, const char *kind,
 		struct unpack_member_list *m = &c->a[i];
 		char key[sizeof(next.ukey)];
 
-		if (member_key(c, i, key, sizeof(key)) < 0) {
-			err_set(err, E_PARSE,
-				"member %zu ('%.200s') has no unit key of its "
-				"own", i + 1, m->name);
+		if (member_key(c, i, key, sizeof(key), err) < 0) {
+			if (err->code == E_NONE)
+				err_set(err, E_PARSE,
+					"member %zu ('%.200s') has no unit "
+					"key of its own", i + 1, m->name);
 			goto fail;
 		}
 		if (!(m->key = strdup(key))) {
