@@ -80,6 +80,15 @@ static void head(struct buf *b, const char *name, const char *help)
 	buf_addf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
 }
 
+/* One line of a labelled metric: name{key="v"} n. */
+static void labelled(struct buf *b, const char *name, const char *key,
+		     const char *v, long long n)
+{
+	buf_addf(b, "%s{%s=\"", name, key);
+	label(b, v);
+	buf_addf(b, "\"} %lld\n", n);
+}
+
 static void per_source(struct buf *b, const struct config *cfg,
 		       const struct src_sum *sums, const char *name,
 		       const char *help, size_t off)
@@ -91,10 +100,21 @@ static void per_source(struct buf *b, const struct config *cfg,
 		const int64_t *v =
 			(const int64_t *)((const char *)&sums[i] + off);
 
-		buf_addf(b, "%s{source=\"", name);
-		label(b, cfg->sources[i].name);
-		buf_addf(b, "\"} %lld\n", (long long)*v);
+		labelled(b, name, "source", cfg->sources[i].name,
+			 (long long)*v);
 	}
+}
+
+/* A metric with one value per target, v[t]. */
+static void per_target(struct buf *b, const struct config *cfg,
+		       const char *name, const char *help, const int64_t *v)
+{
+	size_t t;
+
+	head(b, name, help);
+	for (t = 0; t < cfg->ntargets; t++)
+		labelled(b, name, "target", cfg->targets[t].name,
+			 (long long)v[t]);
 }
 
 struct deliv_ctx {
@@ -170,47 +190,58 @@ static void metrics_run_lines(struct buf *b, const struct report *rep,
 		 (long long)rep->failed);
 }
 
+/* The per-source counters: name, help, the field of struct src_sum. */
+static const struct {
+	const char *name, *help;
+	size_t off;
+} src_metrics[] = {
+	{"stockpipe_run_files_fetched",
+	 "Files fetched by the last run, per source.",
+	 offsetof(struct src_sum, files)},
+	{"stockpipe_run_records_in",
+	 "Input records read by the map stage, per source.",
+	 offsetof(struct src_sum, records_in)},
+	{"stockpipe_run_records_out",
+	 "Canonical records produced by the map stage, per source.",
+	 offsetof(struct src_sum, records_out)},
+	{"stockpipe_run_records_loaded",
+	 "Records that changed the state store, per source.",
+	 offsetof(struct src_sum, loaded)},
+	{"stockpipe_run_rejects", "Rejected input records, per source.",
+	 offsetof(struct src_sum, rejects)},
+	{"stockpipe_run_duplicates_skipped",
+	 "Records (txn_id seen before) and files (same content) "
+	 "skipped as duplicates, per source.",
+	 offsetof(struct src_sum, dupes)},
+	{"stockpipe_run_stale_skipped",
+	 "Records not applied as stale (older than the position's "
+	 "snapshot or the stored row), per source.",
+	 offsetof(struct src_sum, stale)},
+	{"stockpipe_run_held_records",
+	 "Stock records held, not applied: the source is not the "
+	 "system of record for their state, per source.",
+	 offsetof(struct src_sum, held)},
+	{"stockpipe_run_converted_records",
+	 "Records converted to the item's unit of measure, per "
+	 "source.",
+	 offsetof(struct src_sum, converted)},
+	{"stockpipe_run_quarantined_documents",
+	 "Documents set aside whole, per source.",
+	 offsetof(struct src_sum, quarantined)},
+	{"stockpipe_run_failed_source_units",
+	 "Failed units of the source stages, per source.",
+	 offsetof(struct src_sum, failed)},
+};
+
 /* Writes the per-source counters of the last run from sums. */
 static void metrics_source_lines(struct buf *b, const struct config *cfg,
 				 const struct src_sum *sums)
 {
-	per_source(b, cfg, sums, "stockpipe_run_files_fetched",
-		   "Files fetched by the last run, per source.",
-		   offsetof(struct src_sum, files));
-	per_source(b, cfg, sums, "stockpipe_run_records_in",
-		   "Input records read by the map stage, per source.",
-		   offsetof(struct src_sum, records_in));
-	per_source(b, cfg, sums, "stockpipe_run_records_out",
-		   "Canonical records produced by the map stage, per source.",
-		   offsetof(struct src_sum, records_out));
-	per_source(b, cfg, sums, "stockpipe_run_records_loaded",
-		   "Records that changed the state store, per source.",
-		   offsetof(struct src_sum, loaded));
-	per_source(b, cfg, sums, "stockpipe_run_rejects",
-		   "Rejected input records, per source.",
-		   offsetof(struct src_sum, rejects));
-	per_source(b, cfg, sums, "stockpipe_run_duplicates_skipped",
-		   "Records (txn_id seen before) and files (same content) "
-		   "skipped as duplicates, per source.",
-		   offsetof(struct src_sum, dupes));
-	per_source(b, cfg, sums, "stockpipe_run_stale_skipped",
-		   "Records not applied as stale (older than the position's "
-		   "snapshot or the stored row), per source.",
-		   offsetof(struct src_sum, stale));
-	per_source(b, cfg, sums, "stockpipe_run_held_records",
-		   "Stock records held, not applied: the source is not the "
-		   "system of record for their state, per source.",
-		   offsetof(struct src_sum, held));
-	per_source(b, cfg, sums, "stockpipe_run_converted_records",
-		   "Records converted to the item's unit of measure, per "
-		   "source.",
-		   offsetof(struct src_sum, converted));
-	per_source(b, cfg, sums, "stockpipe_run_quarantined_documents",
-		   "Documents set aside whole, per source.",
-		   offsetof(struct src_sum, quarantined));
-	per_source(b, cfg, sums, "stockpipe_run_failed_source_units",
-		   "Failed units of the source stages, per source.",
-		   offsetof(struct src_sum, failed));
+	size_t i;
+
+	for (i = 0; i < sizeof(src_metrics) / sizeof(src_metrics[0]); i++)
+		per_source(b, cfg, sums, src_metrics[i].name,
+			   src_metrics[i].help, src_metrics[i].off);
 }
 
 /* Writes the per-target lines: deliveries, rows rejected and delivery
@@ -222,30 +253,21 @@ static void metrics_target_lines(struct buf *b, const struct config *cfg,
 {
 	size_t t;
 
-	head(b, "stockpipe_run_deliveries",
-	     "Files delivered by the last run, per target.");
-	for (t = 0; t < cfg->ntargets; t++) {
-		buf_adds(b, "stockpipe_run_deliveries{target=\"");
-		label(b, cfg->targets[t].name);
-		buf_addf(b, "\"} %lld\n", (long long)dc->count[t]);
-	}
-	head(b, "stockpipe_run_target_rejects",
-	     "Rows left out of the target's snapshot because its format "
-	     "cannot carry a value (on_bad_row: reject), per target.");
-	for (t = 0; t < cfg->ntargets; t++) {
-		buf_adds(b, "stockpipe_run_target_rejects{target=\"");
-		label(b, cfg->targets[t].name);
-		buf_addf(b, "\"} %lld\n", (long long)rj->rows[t]);
-	}
+	per_target(b, cfg, "stockpipe_run_deliveries",
+		   "Files delivered by the last run, per target.", dc->count);
+	per_target(b, cfg, "stockpipe_run_target_rejects",
+		   "Rows left out of the target's snapshot because its format "
+		   "cannot carry a value (on_bad_row: reject), per target.",
+		   rj->rows);
 	head(b, "stockpipe_delivery_latency_seconds",
 	     "Delivery time minus the as_of of the oldest stock event the "
 	     "run loaded, per target delivered in the last run.");
 	for (t = 0; t < cfg->ntargets; t++) {
 		if (!dc->count[t] || !found)
 			continue;
-		buf_adds(b, "stockpipe_delivery_latency_seconds{target=\"");
-		label(b, cfg->targets[t].name);
-		buf_addf(b, "\"} %lld\n", (long long)(dc->last[t] - oldest));
+		labelled(b, "stockpipe_delivery_latency_seconds", "target",
+			 cfg->targets[t].name,
+			 (long long)(dc->last[t] - oldest));
 	}
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pipeline/store/state.h"
+#include "pipeline/store/state_int.h"
 #include "t.h"
 
 static struct canon_record stock(const char *sku, const char *loc,
@@ -332,5 +333,22 @@ T_TEST(state_counters)
 	state_rollback(st);
 	T_OK(state_counter_get(st, "x12:P1", &v, &e), &e);
 	T_EQ_INT(v, 2);
+	state_close(st);
+}
+
+/* Every statement of every family's table (state_int.h) is defined once
+ * (state_open checks) and is valid SQL on the store's schema: prepared
+ * here, so a typo in a statement that no other test runs still fails. */
+T_TEST(state_every_statement_prepares)
+{
+	struct state *st;
+	struct err e = ERR_INIT;
+	int id;
+
+	T_OK(state_open("st", &st, &e), &e);
+	for (id = 0; id < S_NSTMTS; id++) {
+		if (!state_stmt(st, (enum stmt_id)id, &e))
+			T_FAIL("statement %d: %s", id, e.reason);
+	}
 	state_close(st);
 }
