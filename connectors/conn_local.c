@@ -155,6 +155,7 @@ static int local_put(struct conn *c, const char *local_file, const char *name,
 		     struct err *err)
 {
 	char path[4352], have[SHA256_HEX_LEN], want[SHA256_HEX_LEN];
+	struct err e = ERR_INIT;
 
 	if (local_path(c, name, path, sizeof(path), err) < 0)
 		return -1;
@@ -162,20 +163,23 @@ static int local_put(struct conn *c, const char *local_file, const char *name,
 	 * and are redoing the delivery (same bytes: done), or something else
 	 * wrote it (different bytes: refuse; never overwrite a target's
 	 * file silently). */
-	if (io_exists(path)) {
-		if (sha256_file(path, have, NULL, err) < 0 ||
-		    sha256_file(local_file, want, NULL, err) < 0)
-			return -1;
-		if (!strcmp(have, want))
-			return apply_mode(c, path, err);
-		return err_set(err, E_EXISTS,
-			       "'%s' already exists in the target folder "
-			       "with different content; not overwritten",
-			       name);
-	}
-	if (io_copy(local_file, path, NULL, NULL, err) < 0)
+	if (io_copy_noreplace(local_file, path, NULL, NULL, &e) == 0)
+		return apply_mode(c, path, err);
+	if (e.code != E_EXISTS) {
+		*err = e;
 		return -1;
-	return apply_mode(c, path, err);
+	}
+	/* RENAME_NOREPLACE: a file that appeared under the name at any
+	 * moment before the rename is never replaced. */
+	if (sha256_file(path, have, NULL, err) < 0 ||
+	    sha256_file(local_file, want, NULL, err) < 0)
+		return -1;
+	if (!strcmp(have, want))
+		return apply_mode(c, path, err);
+	return err_set(err, E_EXISTS,
+		       "'%s' already exists in the target folder "
+		       "with different content; not overwritten",
+		       name);
 }
 
 /* With done_suffix, the marker goes with its file: left behind it would

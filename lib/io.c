@@ -50,13 +50,16 @@ void io_test_pause(const char *what)
 	const char *at = getenv("STOCKPIPE_PAUSE_AT");
 	const char *flag = getenv("STOCKPIPE_PAUSE_FILE");
 	struct timespec ts = {0, 10 * 1000 * 1000};
+	static int paused;
 	int fd, i;
 
-	if (!at || !flag || strcmp(at, what))
+	/* once per process: the test changes the world at the first one */
+	if (paused || !at || !flag || strcmp(at, what))
 		return;
+	paused = 1;
 	fd = open(flag, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return; /* a second call, or no such folder: no pause */
+		return; /* no such folder: no pause */
 	close(fd);
 	/* at most a minute: a test that dies must not leave a run hanging */
 	for (i = 0; i < 6000 && access(flag, F_OK) == 0; i++)

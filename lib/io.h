@@ -26,7 +26,8 @@ void io_crash_point(const char *what);
 
 /* Test builds: when STOCKPIPE_PAUSE_AT is what, creates the file named by
  * STOCKPIPE_PAUSE_FILE and waits until a test removes it (at most a
- * minute), so a test can change the world at that point (swap a file for
+ * minute; the first such point of the process only), so a test can
+ * change the world at that point (swap a file for
  * a symlink between a listing and the open). A no-op otherwise. */
 void io_test_pause(const char *what);
 

@@ -30,6 +30,8 @@
 #include "transforms/outbound/outbound.h"
 #include "transforms/formats/unpack.h"
 
+#define POST_SAME_STAT "same size and mtime, other content"
+
 /* Why the file at the source is not the one fetched as u, or NULL when
  * it is (or when the check failed: then err is set). Size and mtime
  * always; a local file's content too, since a file replaced by one of
@@ -53,7 +55,7 @@ static const char *post_changed(struct src_ctx *sc, const struct state_unit *u,
 		return "no longer a regular file";
 	}
 	if (rc == 0 && strcmp(sha, u->output_sha))
-		return "same size and mtime, other content";
+		return POST_SAME_STAT;
 	return NULL;
 }
 
@@ -98,6 +100,17 @@ static int post_unit(void *ud, struct state_unit *u)
 
 			if (why == NULL && e.code != E_NONE)
 				rc = -1;
+			else if (why && !strcmp(why, POST_SAME_STAT))
+				/* The ledger knows this name, size and mtime:
+				 * no listing takes it again by itself. */
+				log_msg("warn", "stockpipe: %s: '%s' changed at "
+					"the source since it was fetched (%s); "
+					"left in place, not %s unread: touch it "
+					"to have it loaded", sc->src->name,
+					u->ukey, why,
+					sc->src->after_load == CFG_AFTER_MOVE
+						? "moved"
+						: "deleted");
 			else if (why)
 				run_say(r, "  %s: '%s' changed at the source since "
 				    "it was fetched (%s); left for the next run",

@@ -5,7 +5,7 @@
  *   INJECT_IO="OP:N:ERRNO[:PATTERN][,OP:N:ERRNO[:PATTERN]...]"
  *
  *   OP       write (write, pwrite, pwrite64, writev), fsync (fsync,
- *            fdatasync), rename (rename, renameat) or close
+ *            fdatasync), rename (rename, renameat, renameat2) or close
  *   N        fail the Nth matching call (1-based); "N+" fails the Nth and
  *            every later one
  *   ERRNO    ENOSPC, EIO, EDQUOT, EFBIG, EROFS or a number
@@ -272,4 +272,18 @@ int renameat(int dfd, const char *from, int tfd, const char *to)
 	if (hit(OP_RENAME, -1, to))
 		return -1;
 	return f(dfd, from, tfd, to);
+}
+
+/* renameat2: what publishing without replacing (RENAME_NOREPLACE) uses. */
+int renameat2(int dfd, const char *from, int tfd, const char *to,
+	      unsigned flags)
+{
+	static int (*f)(int, const char *, int, const char *, unsigned);
+
+	if (!f)
+		f = (int (*)(int, const char *, int, const char *, unsigned))
+			real("renameat2");
+	if (hit(OP_RENAME, -1, to))
+		return -1;
+	return f(dfd, from, tfd, to, flags);
 }

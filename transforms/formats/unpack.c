@@ -251,6 +251,20 @@ static int copy_member(struct archive *a, struct archive_entry *e,
 	return 1;
 }
 
+/* Zero blocks end a tar, so a compressed file of zeros (a damaged upload)
+ * reads as a tar with nothing in it: never a silent nothing. A real
+ * archive with no file in it has nothing to load either; both are set
+ * aside (E_PARSE: quarantined) for a person to look at. */
+static int no_member(struct archive *a, struct err *err)
+{
+	return err_set(err, E_PARSE, "no member to read: %s",
+		       archive_filter_count(a) > 1
+			       ? "the compressed content is no archive or "
+				 "document (all zero bytes, or an empty "
+				 "archive)"
+			       : "an empty archive");
+}
+
 int unpack_archive(const char *path, const char *doc_name,
 		   const char *out_dir,
 		   const struct unpack_limits *lim,
@@ -348,18 +362,8 @@ int unpack_archive(const char *path, const char *doc_name,
 		if (each(ud, &m, err) < 0)
 			goto out;
 	}
-	/* Zero blocks end a tar, so a compressed file of zeros (a damaged
-	 * upload) reads as a tar with nothing in it: never a silent
-	 * nothing. A real archive with no file in it has nothing to load
-	 * either; both are set aside for a person to look at. */
 	if (!nmembers) {
-		err_set(err, E_PARSE,
-			"no member to read: %s",
-			archive_filter_count(a) > 1
-				? "the compressed content is no archive or "
-				  "document (all zero bytes, or an empty "
-				  "archive)"
-				: "an empty archive");
+		no_member(a, err);
 		goto out;
 	}
 	rc = 0;
