@@ -110,6 +110,21 @@ def lock_free(state_dir):
     return True
 
 
+def run_started(state_dir):
+    """True once the state database records a run."""
+    path = os.path.join(state_dir, "state.db")
+    if not os.path.exists(path):
+        return False
+    try:
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=1)
+        try:
+            return bool(db.execute("select count(*) from runs").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+
+
 def gone(pid):
     try:
         os.kill(pid, 0)
@@ -248,13 +263,14 @@ def test_kill(binary, work):
         res["st"], res["v"] = outcome_of(o, make_context(try_number=1))
     t = threading.Thread(target=body)
     t.start()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (o._proc is None or
-                                           lock_free(state)):
-        if not t.is_alive():
-            break
-        time.sleep(0.05)
-    time.sleep(1.0)  # into the run's work, past the lock
+    # Until the run is recorded (past its setup: stockpipe takes SIGTERM
+    # as "stop at a safe point" once the run has begun), then a moment
+    # more, into its work.
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and t.is_alive() and \
+            not run_started(state):
+        time.sleep(0.1)
+    time.sleep(1.0)
     proc = o._proc
     running = proc is not None and proc.poll() is None and \
         not lock_free(state)
