@@ -144,7 +144,8 @@ else
 	t_done
 	exit
 fi
-if [ -n "$dbg" ] && dpkg -c "$dbg" | grep -q '/usr/lib/debug/.build-id/.*\.debug$'; then
+[ -n "$dbg" ] && dpkg -c "$dbg" >"$T_TMP/deb/dbgsym-files"
+if [ -n "$dbg" ] && grep -q '/usr/lib/debug/.build-id/.*\.debug$' "$T_TMP/deb/dbgsym-files"; then
 	pass "debug symbols in $(basename "$dbg")"
 else
 	fail "no stockpipe-dbgsym package with /usr/lib/debug/.build-id/*.debug"
