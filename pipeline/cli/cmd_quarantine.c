@@ -133,6 +133,31 @@ static int list_parked(void *ud, const struct state_unit *u)
 	return 0;
 }
 
+/* `quarantine list [--json]`: the quarantined documents, then the
+ * parked units; 0 or -1. */
+static int list_all(struct state *st, int json, struct err *err)
+{
+	struct list_ctx lc = {0, json};
+
+	if (json)
+		printf("{\"quarantined\":[");
+	if (state_units_in_state_each(st, US_QUARANTINED, "map", list_one,
+				      &lc, err) < 0)
+		return -1;
+	if (json)
+		printf("%s],\n \"parked\":[", lc.n ? "\n  " : "");
+	else if (!lc.n)
+		printf("no quarantined documents\n");
+	lc.n = 0;
+	if (state_park_each(st, 0, list_parked, &lc, err) < 0)
+		return -1;
+	if (json)
+		printf("%s]}\n", lc.n ? "\n  " : "");
+	else if (!lc.n)
+		printf("no parked units\n");
+	return 0;
+}
+
 static const char *who(void)
 {
 	const char *u = getenv("SUDO_USER");
@@ -229,7 +254,6 @@ int cmd_quarantine(int argc, char **argv, const struct cli_global *g)
 	const char *verb, *note = NULL;
 	long long id = 0;
 	int accept = 0, rc = EXIT_DONE, lock_fd = -1, i, json = 0;
-	struct list_ctx lc = {0, 0};
 	char msg[1200], *end;
 	const struct cli_opt opts[] = {
 		{"accept", 0, NULL, &accept},
@@ -286,23 +310,8 @@ int cmd_quarantine(int argc, char **argv, const struct cli_global *g)
 			  cfg->state_db_password_env, &st, &err) < 0)
 		goto fail;
 	if (!strcmp(verb, "list")) {
-		lc.json = json;
-		if (json)
-			printf("{\"quarantined\":[");
-		if (state_units_in_state_each(st, US_QUARANTINED, "map",
-					      list_one, &lc, &err) < 0)
+		if (list_all(st, json, &err) < 0)
 			goto fail;
-		if (json)
-			printf("%s],\n \"parked\":[", lc.n ? "\n  " : "");
-		else if (!lc.n)
-			printf("no quarantined documents\n");
-		lc.n = 0;
-		if (state_park_each(st, 0, list_parked, &lc, &err) < 0)
-			goto fail;
-		if (json)
-			printf("%s]}\n", lc.n ? "\n  " : "");
-		else if (!lc.n)
-			printf("no parked units\n");
 		goto out;
 	}
 	if (!(u = malloc(sizeof(*u)))) {
