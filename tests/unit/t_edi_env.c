@@ -252,6 +252,17 @@ T_TEST(edi_env_descriptor_tables)
 		T_EQ_INT(d[i]->grp.trl.count_elem, 1);
 		T_ASSERT(d[i]->header != NULL);
 	}
+	/* env_lead must mark every envelope tag's first letter, or the
+	 * engine would take that trailer for content. */
+	for (i = 0; i < 3; i++) {
+		const char *tags[5] = {d[i]->grp.hdr, d[i]->grp.trl.tag,
+				       d[i]->set.hdr, d[i]->set.trl.tag,
+				       d[i]->ic.tag};
+		int k;
+
+		for (k = 0; k < 5; k++)
+			T_ASSERT(d[i]->env_lead[(unsigned char)tags[k][0]]);
+	}
 	T_EQ_STR(edi_env_x12.ic.ctl_name, "ISA13");
 	T_EQ_STR(edi_env_edifact.ic.ctl_name, "UNB05");
 	T_EQ_INT(edi_env_dex.ic.ctl_elem, 1);
