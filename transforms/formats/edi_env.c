@@ -61,27 +61,33 @@ static void check_trailer(struct edi_core *c, const struct edi_env_trailer *t,
 
 /* ---- closing ----------------------------------------------------------- */
 
+/* A group or set cut off (level l, its header's control number ctl):
+ * its trailer reported missing, the unit ended broken. */
+static void close_missing(struct edi_env *e, const struct edi_env_level *l,
+			  const char *ctl, int kind, int *open)
+{
+	core_issue(&e->c, EDI_ERROR, EDI_I_MISSING_TRAILER, NULL, 0,
+		   "missing %s (%s=%s still open)", l->trl.tag,
+		   l->trl.ctl_name, ctl);
+	core_push_end(&e->c, kind, 0);
+	*open = 0;
+}
+
 static void close_set_missing(struct edi_env *e)
 {
-	struct edi_core *c = &e->c;
+	struct edi_ctx *x = &e->c.ctx;
 
-	core_issue(c, EDI_ERROR, EDI_I_MISSING_TRAILER, NULL, 0,
-		   "missing %s (%s=%s still open)", e->d->set.trl.tag,
-		   e->d->set.trl.ctl_name, c->ctx.set_control);
-	core_push_end(c, EDI_EV_SET_END, 0);
-	c->ctx.set_open = 0;
-	c->ctx.seg_in_set = 0;
+	close_missing(e, &e->d->set, x->set_control, EDI_EV_SET_END,
+		      &x->set_open);
+	x->seg_in_set = 0;
 }
 
 static void close_group_missing(struct edi_env *e)
 {
-	struct edi_core *c = &e->c;
+	struct edi_ctx *x = &e->c.ctx;
 
-	core_issue(c, EDI_ERROR, EDI_I_MISSING_TRAILER, NULL, 0,
-		   "missing %s (%s=%s still open)", e->d->grp.trl.tag,
-		   e->d->grp.trl.ctl_name, c->ctx.grp_control);
-	core_push_end(c, EDI_EV_GROUP_END, 0);
-	c->ctx.grp_open = 0;
+	close_missing(e, &e->d->grp, x->grp_control, EDI_EV_GROUP_END,
+		      &x->grp_open);
 }
 
 void env_close_all(struct edi_env *e, const char *why)
