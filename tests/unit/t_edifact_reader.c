@@ -187,6 +187,10 @@ T_TEST(edifact_utf8_refuses_surrogates)
 	T_EQ_INT(s.nerr, 0);
 	T_EQ_INT(s.nwarn, 1);
 	T_EQ_INT(s.first_warn.code, EDI_I_CHARSET);
+	/* The warning names the segment, the element and the byte. */
+	T_EQ_STR(s.first_warn.seg_id, "IMD");
+	T_EQ_STR(s.first_warn.reason, "bytes not valid in UNOW (read as "
+				      "Latin-1), the first in IMD02: 0xED");
 	T_EQ_STR(seen, "IMD:F|(null)|a\xc3\xad\xc2\xa0\xc2\x80|(null)|1;");
 	/* Past U+10FFFF (F4 90 80 80) likewise. */
 	T_ASSERT(run_probe("UNB+UNOW:4+S+R+20240131:1100+1'UNH+1+INVRPT:D:01B:UN'"

@@ -1,6 +1,5 @@
 /* x12_reader.c - see x12_reader.h. */
 #include "x12_reader.h"
-#include "edi_core.h"
 #include "edi_env.h"
 
 #include <iconv.h>
@@ -10,8 +9,70 @@
 
 #define ISA_MAX 160 /* raw ISA bytes we accept before giving up */
 
+struct x12_reader {
+	struct edi_env e;          /* first: the hooks cast back */
+	unsigned long isa_seg;     /* seg_in_file of the current ISA */
+	unsigned long isa_line;
+	uint64_t isa_off;
+};
+
+static int x12_header(struct edi_env *e, const unsigned char *p, long n,
+		      struct err *err);
+static void isa16_missing(struct edi_env *e);
+
+static const struct edi_env_field gs_fields[] = {
+	ENV_FIELD(grp_id, 1, 1, 0),       ENV_FIELD(grp_sender, 2, 1, 0),
+	ENV_FIELD(grp_receiver, 3, 1, 0), ENV_FIELD(grp_date, 4, 1, 0),
+	ENV_FIELD(grp_time, 5, 1, 0),     ENV_FIELD(grp_control, 6, 1, 0),
+	ENV_FIELD(grp_version, 8, 1, 0),
+};
+static const struct edi_env_field st_fields[] = {
+	ENV_FIELD(set_type, 1, 1, 0),
+	ENV_FIELD(set_control, 2, 1, 0),
+	ENV_FIELD(set_version, 3, 1, 0),
+};
+
+/* GS..GE and ST..SE, the same inside ISA..IEA and DXS..DXE. */
+#define X12_LEVELS                                                         \
+	.format = EDI_FMT_X12,                                             \
+	.grp = {"GS", EDI_TAG("GS"), gs_fields, ENV_N(gs_fields),          \
+		ENV_TRL("GE", 1, 2, "GS06", "set count")},                  \
+	.set = {"ST", EDI_TAG("ST"), st_fields, ENV_N(st_fields),          \
+		ENV_TRL("SE", 1, 2, "ST02", "segment count")},              \
+	.tag_min = 2, .tag_len = "2-3", .set_word = "transaction set",     \
+	.between = {EDI_TAG("TA1"), EDI_TAG("ISB"), EDI_TAG("ISE")},        \
+	.nbetween = 3, .final_ok = {EDI_TAG("IEA"), EDI_TAG("DXE")},       \
+	.nfinal_ok = 2, .resync = "ISA\0DXS\0",                            \
+	.not_this = "not X12: no ISA or DXS found", .peek = 3,             \
+	.lead = {['I'] = 1, ['D'] = 1}, .header = x12_header,              \
+	.recheck = isa16_missing,                                         \
+	.env_lead = {['G'] = 1, ['S'] = 1, ['I'] = 1, ['D'] = 1}
+
+const struct edi_env_desc edi_env_x12 = {
+	X12_LEVELS,
+	.ic = ENV_TRL("IEA", 1, 2, "ISA13", "group count"),
+	.ic_counts = ENV_COUNT_GROUPS,
+	.set_needs_grp = "ST outside a functional group (no GS)",
+};
+
+/* UCS/DEX: ST/SE directly inside DXS/DXE; DXE01 is the control number,
+ * DXE02 counts sets. Once a file has had a DXS, its later interchanges
+ * are read with this one too (ctx.dex stays set). */
+const struct edi_env_desc edi_env_dex = {
+	X12_LEVELS,
+	.ic = ENV_TRL("DXE", 2, 1, "DXS04", "set count"),
+	.ic_counts = ENV_COUNT_SETS,
+	.grp_forbidden = "GS inside a DXS/DXE envelope",
+};
+
 static const unsigned char isa_width[17] = {
 	3, 2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1};
+
+static int x_alnum(int ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+	       (ch >= '0' && ch <= '9');
+}
 
 /* Copies value v with trailing spaces trimmed. */
 static void cpy_trim(char *dst, size_t n, const char *v)
@@ -37,24 +98,6 @@ static int file_byte(const struct edi_core *c, int v)
 	return v;
 }
 
-static void ctx_reset_ic(struct edi_core *c)
-{
-	struct edi_ctx *x = &c->ctx;
-	unsigned long idx = x->ic_index, sf = x->seg_in_file;
-	unsigned long si = x->set_index;
-	int dex = x->dex, ebc = x->ebcdic;
-
-	memset(x, 0, sizeof(*x));
-	x->format = EDI_FMT_X12;
-	x->ic_index = idx;
-	x->delims.elem = x->delims.comp = x->delims.rep = -1;
-	x->delims.seg = x->delims.rel = x->delims.dec = -1;
-	x->seg_in_file = sf;
-	x->set_index = si;
-	x->dex = dex;
-	x->ebcdic = ebc;
-}
-
 /* ---- headers ----------------------------------------------------------- */
 
 /* Reports an unusable header, closes the interchange it opened and skips
@@ -62,7 +105,7 @@ static void ctx_reset_ic(struct edi_core *c)
 static int header_unreadable(struct x12_reader *r, const char *what,
 			     struct err *err)
 {
-	struct edi_core *c = &r->c;
+	struct edi_core *c = &r->e.c;
 
 	core_issue(c, EDI_ERROR, EDI_I_UNREADABLE, NULL, 0,
 		   "unreadable %s (cannot determine delimiters): interchange "
@@ -72,29 +115,22 @@ static int header_unreadable(struct x12_reader *r, const char *what,
 	core_hash_end(c);
 	core_push_end(c, EDI_EV_IC_END, 0);
 	c->ctx.ic_open = 0;
-	r->in_garbage = 1;
-	return core_resync(c, "ISA\0DXS\0", err) < 0 ? -1 : 0;
+	r->e.in_garbage = 1;
+	return core_resync(c, r->e.d->resync, err) < 0 ? -1 : 0;
 }
 
 /* Starts the context of a new interchange at the current position. */
 static void begin_ic(struct x12_reader *r)
 {
-	struct edi_core *c = &r->c;
+	struct edi_core *c = &r->e.c;
 
-	if (c->ctx.ic_open)
-		close_all_missing(r, "before the next interchange");
-	ctx_reset_ic(c);
-	c->ctx.ic_index++;
+	env_begin_ic(&r->e);
 	c->ctx.seg_in_file++;
 	c->ctx.seg_in_ic = 1;
 	c->ctx.ic_offset = c->roff + c->rpos;
 	r->isa_seg = c->ctx.seg_in_file;
 	r->isa_line = c->line;
 	r->isa_off = c->ctx.ic_offset;
-	r->hdr_bad = 0;
-	r->isa16_check = 0;
-	r->wrap_warned = 0;
-	r->in_garbage = 0;
 	core_hash_begin(c, c->rpos, NULL, 0, NULL);
 	c->seg.tag[0] = '\0';
 	c->seg_line = c->line;
@@ -107,7 +143,7 @@ static void tokenize_raw(struct x12_reader *r, const unsigned char *raw,
 			 size_t n, int es, int tail, unsigned long line,
 			 uint64_t off)
 {
-	struct edi_core *c = &r->c;
+	struct edi_core *c = &r->e.c;
 	struct edi_delims d = {-1, -1, -1, -1, -1, -1, {0}, 0};
 	const unsigned char *p = raw;
 
@@ -276,7 +312,7 @@ static void isa_ctx(struct edi_core *c)
 
 static int read_isa(struct x12_reader *r, struct err *err)
 {
-	struct edi_core *c = &r->c;
+	struct edi_core *c = &r->e.c;
 	struct edi_ctx *x = &c->ctx;
 	unsigned char raw[ISA_MAX];
 	size_t n = 0, epos[18];
@@ -331,7 +367,7 @@ static int read_isa(struct x12_reader *r, struct err *err)
 		core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "ISA", 16,
 			   "bad ISA: component separator ISA16 is '%c'",
 			   comp >= 0x20 && comp < 0x7F ? comp : '?');
-		r->hdr_bad = 1;
+		r->e.hdr_bad = 1;
 	}
 	if (isa_term_tail(c, term, &d, err))
 		return -1;
@@ -342,7 +378,7 @@ static int read_isa(struct x12_reader *r, struct err *err)
 	if (bad[0]) {
 		core_issue(c, EDI_ERROR, EDI_I_BAD_HEADER, "ISA", 0,
 			   "bad ISA: element width wrong for %s", bad);
-		r->hdr_bad = 1;
+		r->e.hdr_bad = 1;
 	}
 	if (wrapped)
 		core_issue(c, EDI_WARNING, EDI_I_WRAPPED, "ISA", 0,
@@ -361,7 +397,7 @@ static int read_isa(struct x12_reader *r, struct err *err)
 	isa_ctx(c);
 	/* "...*P*~" then LF: the '~' may be the terminator with ISA16
 	 * missing; the next segment tells (it would end in '~' too). */
-	r->isa16_check = term == '\r' || term == '\n';
+	r->e.recheck = term == '\r' || term == '\n';
 	core_push_seg(c);
 	return 0;
 }
@@ -371,7 +407,7 @@ static int read_isa(struct x12_reader *r, struct err *err)
  * letter, digit, space or the element separator. */
 static int read_dxs(struct x12_reader *r, struct err *err)
 {
-	struct edi_core *c = &r->c;
+	struct edi_core *c = &r->e.c;
 	struct edi_ctx *x = &c->ctx;
 	unsigned char raw[ISA_MAX];
 	size_t n = 4;
@@ -382,6 +418,7 @@ static int read_dxs(struct x12_reader *r, struct err *err)
 
 	begin_ic(r);
 	x->dex = 1;
+	r->e.d = &edi_env_dex;
 	line = c->line;
 	off = x->ic_offset;
 	memcpy(c->seg.tag, "DXS", 4);
@@ -433,9 +470,10 @@ static int read_dxs(struct x12_reader *r, struct err *err)
  * did ('~' before the break), ISA16 is missing and '~' is the terminator.
  * Reports it on the ISA and goes on with '~' as the terminator and no
  * component separator. */
-static void isa16_missing(struct x12_reader *r)
+static void isa16_missing(struct edi_env *e)
 {
-	struct edi_core *c = &r->c;
+	struct x12_reader *r = (struct x12_reader *)e;
+	struct edi_core *c = &r->e.c;
 	struct edi_ctx *x = &c->ctx;
 	const struct edi_tok *t = &c->tok[c->ntok - 1];
 	struct edi_delims d = x->delims;
@@ -444,7 +482,7 @@ static void isa16_missing(struct x12_reader *r)
 	uint64_t so = c->seg_off;
 	char cur[8];
 
-	r->isa16_check = 0;
+	r->e.recheck = 0;
 	if (!(c->ntok > 1 && t->len == 0 && t->comp > 1))
 		return;
 	memcpy(cur, c->seg.tag, sizeof(cur));
@@ -461,7 +499,7 @@ static void isa16_missing(struct x12_reader *r)
 	x->seg_in_ic = si;
 	c->seg_line = sl;
 	c->seg_off = so;
-	r->hdr_bad = 1;
+	r->e.hdr_bad = 1;
 	d.seg = d.comp;
 	d.comp = -1;
 	core_set_delims(c, &d);
@@ -470,92 +508,21 @@ static void isa16_missing(struct x12_reader *r)
 	memcpy(c->seg.tag, cur, sizeof(cur));
 }
 
-static void process(struct x12_reader *r, int truncated)
+/* The engine's look at a segment start that may be a header. */
+static int x12_header(struct edi_env *e, const unsigned char *p, long n,
+		      struct err *err)
 {
-	struct edi_core *c = &r->c;
-	struct edi_ctx *x = &c->ctx;
-	const char *tag = c->seg.tag;
-	uint32_t tc;
+	struct x12_reader *r = (struct x12_reader *)e;
 
-	x->seg_in_file++;
-	x->seg_in_ic++;
-	tc = c->tag_code;
-	if (r->isa16_check)
-		isa16_missing(r);
-	check_segment(r, tc, truncated);
-	if (tc == EDI_TAG("GS")) {
-		on_gs(r);
-	} else if (tc == EDI_TAG("GE")) {
-		on_ge(r);
-	} else if (tc == EDI_TAG("ST")) {
-		on_st(r);
-	} else if (tc == EDI_TAG("SE")) {
-		on_se(r);
-	} else if ((tc == EDI_TAG("IEA") && !x->dex) ||
-		   (tc == EDI_TAG("DXE") && x->dex)) {
-		on_ic_end(r);
-	} else if (x->set_open) {
-		x->seg_in_set++;
-		core_push_seg(c);
-	} else {
-		if (x->grp_open || (tc != EDI_TAG("TA1") && tc != EDI_TAG("ISB") &&
-				    tc != EDI_TAG("ISE")))
-			core_issue(c, EDI_ERROR, EDI_I_UNEXPECTED, NULL, 0,
-				   "segment %s outside a transaction set",
-				   tag);
-		core_push_seg(c);
-	}
-}
-
-/* ---- driver ------------------------------------------------------------ */
-
-static int step(struct x12_reader *r, struct err *err)
-{
-	struct edi_core *c = &r->c;
-	const unsigned char *p;
-	long n;
-	int rc;
-
-	rc = core_skip_ws(c, err);
-	if (rc < 0)
-		return -1;
-	if (rc == 0) {
-		finish(r);
-		return 0;
-	}
-	n = (long)(c->rlen - c->rpos);
-	if (n < 3 && (n = core_fill(c, 3, err)) < 0)
-		return -1;
-	p = c->rb + c->rpos;
 	if (n >= 3 && p[0] == 'I' && p[1] == 'S' && p[2] == 'A')
 		return read_isa(r, err);
 	if (n >= 4 && p[0] == 'D' && p[1] == 'X' && p[2] == 'S' &&
-	    (!c->ctx.ic_open || c->ctx.dex))
+	    (!e->c.ctx.ic_open || e->c.ctx.dex))
 		return read_dxs(r, err);
-	if (!c->ctx.ic_open) {
-		if (!r->in_garbage) {
-			c->seg_line = c->line;
-			c->seg_off = c->roff + c->rpos;
-			c->seg.tag[0] = '\0';
-			if (c->ctx.ic_index)
-				core_issue(c, EDI_ERROR, EDI_I_OUTSIDE, "", 0,
-					   "data outside interchange (after "
-					   "interchange %lu)",
-					   c->ctx.ic_index);
-			else
-				core_issue(c, EDI_ERROR, EDI_I_OUTSIDE, "", 0,
-					   "data outside interchange (before "
-					   "the first interchange header)");
-			r->in_garbage = 1;
-		}
-		return core_resync(c, "ISA\0DXS\0", err) < 0 ? -1 : 0;
-	}
-	rc = core_read_segment(c, err);
-	if (rc < 0)
-		return -1;
-	process(r, rc == 2);
-	return 0;
+	return 1;
 }
+
+/* ---- public ------------------------------------------------------------ */
 
 /* EBCDIC input: the ISA is C9 E2 C1. Builds the CP037 -> Latin-1 table
  * with iconv and translates what is already buffered. */
@@ -590,9 +557,8 @@ int x12_reader_open_fd(struct x12_reader **out, int fd, const char *name,
 		       const struct edi_opts *opts, struct err *err)
 {
 	struct x12_reader *r = calloc(1, sizeof(*r));
-	struct edi_delims none = {-1, -1, -1, -1, -1, -1, {0}, 0};
+	struct edi_core *c;
 	struct edi_opts o = {0, 0};
-	long n;
 
 	*out = NULL;
 	if (!r)
@@ -601,27 +567,21 @@ int x12_reader_open_fd(struct x12_reader **out, int fd, const char *name,
 		o = *opts;
 	if (o.max_segment && o.max_segment < 256)
 		o.max_segment = 256; /* an ISA must fit */
-	if (core_init(&r->c, fd, name, &o, err) < 0) {
+	if (env_open(&r->e, fd, name, &o, &edi_env_x12, err) < 0) {
 		free(r);
 		return -1;
 	}
-	r->c.ctx.format = EDI_FMT_X12;
-	core_set_delims(&r->c, &none);
-	n = core_fill(&r->c, 3, err);
-	if (n < 0)
+	c = &r->e.c;
+	if (core_skip_ws(c, err) < 0 || core_fill(c, 3, err) < 0)
 		goto fail;
-	if (n >= 3 && !memcmp(r->c.rb, "\xEF\xBB\xBF", 3))
-		r->c.rpos = 3;
-	if (core_skip_ws(&r->c, err) < 0 || core_fill(&r->c, 3, err) < 0)
-		goto fail;
-	if (r->c.rlen - r->c.rpos >= 3 &&
-	    !memcmp(r->c.rb + r->c.rpos, "\xC9\xE2\xC1", 3) &&
-	    setup_ebcdic(&r->c, err) < 0)
+	if (c->rlen - c->rpos >= 3 &&
+	    !memcmp(c->rb + c->rpos, "\xC9\xE2\xC1", 3) &&
+	    setup_ebcdic(c, err) < 0)
 		goto fail;
 	*out = r;
 	return 0;
 fail:
-	core_release(&r->c);
+	core_release(c);
 	free(r);
 	return -1;
 }
@@ -629,41 +589,25 @@ fail:
 int x12_reader_next(struct x12_reader *r, struct edi_event *ev,
 		    struct err *err)
 {
-	for (;;) {
-		if (core_pop(&r->c, ev))
-			return 1;
-		if (r->c.done)
-			return 0;
-		if (step(r, err) < 0)
-			return -1;
-	}
+	return env_next(&r->e, ev, err);
 }
 
 const struct edi_ctx *x12_reader_ctx(const struct x12_reader *r)
 {
-	return &r->c.ctx;
+	return &r->e.c.ctx;
 }
 
 void x12_reader_stats(const struct x12_reader *r, unsigned long *nissues,
 		      unsigned long *nerrors, unsigned long *nic,
 		      unsigned long *ngroups, unsigned long *nsets)
 {
-	if (nissues)
-		*nissues = r->c.nissues;
-	if (nerrors)
-		*nerrors = r->c.nerrors;
-	if (nic)
-		*nic = r->c.ctx.ic_index;
-	if (ngroups)
-		*ngroups = r->ngroups;
-	if (nsets)
-		*nsets = r->nsets;
+	env_stats(&r->e, nissues, nerrors, nic, ngroups, nsets);
 }
 
 void x12_reader_free(struct x12_reader *r)
 {
 	if (!r)
 		return;
-	core_release(&r->c);
+	core_release(&r->e.c);
 	free(r);
 }

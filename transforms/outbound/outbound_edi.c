@@ -140,6 +140,26 @@ static int check_keys(struct outbound *o, const struct ynode *m,
 	return ynode_check_keys(o->yt, m, known, what, 0, err);
 }
 
+/* The parties, cleaned alike for both standards; they name the
+ * control-number counter ("x12:ZZ:SENDER:ZZ:RECEIVER"). */
+static int env_parties(struct outbound *o, const struct ynode *env,
+		       const char *std, struct err *err)
+{
+	struct ob_edi *d = &o->edi;
+	const struct ynode *n = ynode_get(env, "sender");
+
+	if (env_clean(o, n, "sender", d->sender, err) ||
+	    env_clean(o, n, "sender qualifier", d->sender_q, err))
+		return -1;
+	n = ynode_get(env, "receiver");
+	if (env_clean(o, n, "receiver", d->receiver, err) ||
+	    env_clean(o, n, "receiver qualifier", d->receiver_q, err))
+		return -1;
+	snprintf(d->counter, sizeof(d->counter), "%s:%s:%s:%s:%s", std,
+		 d->sender_q, d->sender, d->receiver_q, d->receiver);
+	return 0;
+}
+
 static int env_x12(struct outbound *o, const struct ynode *env,
 		   struct err *err)
 {
@@ -221,19 +241,11 @@ static int env_x12(struct outbound *o, const struct ynode *env,
 			d->rep == d->seg)))
 		return ynode_err(o->yt, dl ? dl : env, err, E_CONFIG,
 				 "delimiters must differ from each other");
-	n = ynode_get(env, "sender");
-	if (env_clean(o, n, "sender", d->sender, err) ||
-	    env_clean(o, n, "sender qualifier", d->sender_q, err))
-		return -1;
-	n = ynode_get(env, "receiver");
-	if (env_clean(o, n, "receiver", d->receiver, err) ||
-	    env_clean(o, n, "receiver qualifier", d->receiver_q, err) ||
+	if (env_parties(o, env, "x12", err) ||
 	    env_clean(o, env, "application_sender", d->gs02, err) ||
 	    env_clean(o, env, "application_receiver", d->gs03, err) ||
 	    env_clean(o, env, "group_version", d->gs08, err))
 		return -1;
-	snprintf(d->counter, sizeof(d->counter), "x12:%s:%s:%s:%s",
-		 d->sender_q, d->sender, d->receiver_q, d->receiver);
 	return 0;
 }
 
@@ -348,7 +360,6 @@ static int env_edifact(struct outbound *o, const struct ynode *env,
 		"association", "application_reference", "usage", "una",
 		"delimiters", "line_end", NULL};
 	struct ob_edi *d = &o->edi;
-	const struct ynode *n;
 	char syn[12], ver[16];
 
 	if (check_keys(o, env, known, "envelope: (edifact)", err))
@@ -370,13 +381,7 @@ static int env_edifact(struct outbound *o, const struct ynode *env,
 	if (edifact_syntax_version(o, env, syn, ver, err) ||
 	    edifact_delimiters(o, env, err))
 		return -1;
-	n = ynode_get(env, "sender");
-	if (env_clean(o, n, "sender", d->sender, err) ||
-	    env_clean(o, n, "sender qualifier", d->sender_q, err))
-		return -1;
-	n = ynode_get(env, "receiver");
-	if (env_clean(o, n, "receiver", d->receiver, err) ||
-	    env_clean(o, n, "receiver qualifier", d->receiver_q, err) ||
+	if (env_parties(o, env, "edifact", err) ||
 	    env_clean(o, env, "message", d->msg_type, err) ||
 	    env_clean(o, env, "version", d->msg_ver, err) ||
 	    env_clean(o, env, "version", d->msg_rel, err) ||
@@ -384,8 +389,6 @@ static int env_edifact(struct outbound *o, const struct ynode *env,
 	    env_clean(o, env, "association", d->msg_assoc, err) ||
 	    env_clean(o, env, "application_reference", d->app_ref, err))
 		return -1;
-	snprintf(d->counter, sizeof(d->counter), "edifact:%s:%s:%s:%s",
-		 d->sender_q, d->sender, d->receiver_q, d->receiver);
 	return 0;
 }
 
@@ -1080,42 +1083,43 @@ int ob_edi_header(const struct outbound *o, const struct outbound_env *env,
 	return 0;
 }
 
+/* The trailers, innermost first: element 1 counts (the segments of the
+ * message, or the one group / message enclosed), element 2 repeats the
+ * header's control number at the header's width. */
+struct ob_trailer {
+	const char *tag;
+	int segments;             /* element 1 is the segment count */
+	int ctl_width;            /* zero-padded to this many digits */
+};
+
+static const struct ob_trailer x12_trailers[] = {
+	{"SE", 1, 4}, {"GE", 0, 0}, {"IEA", 0, 9}, {NULL, 0, 0}};
+static const struct ob_trailer edifact_trailers[] = {
+	{"UNT", 1, 0}, {"UNZ", 0, 0}, {NULL, 0, 0}};
+
 int ob_edi_footer(const struct outbound *o, const struct outbound_env *env,
 		  struct buf *out, struct err *err)
 {
 	const struct ob_edi *d = &o->edi;
+	const struct ob_trailer *t =
+		o->fmt == OB_X12 ? x12_trailers : edifact_trailers;
 	struct ob_envvals ev;
-	char ctl[24], st02[24], ctl9[24], nseg[24];
+	char ctl[24], nseg[24];
+	const char *v[2];
 
 	if (env_check(o, env, err))
 		return -1;
 	ob_envvals(env, &ev);
 	if (env_list(o, &d->trailer, env, &ev, out, err))
 		return -1;
-	snprintf(ctl, sizeof(ctl), "%lld", (long long)env->control);
 	snprintf(nseg, sizeof(nseg), "%lld",
 		 (long long)(2 + d->header.n + env->segments + d->trailer.n));
-	if (o->fmt == OB_X12) {
-		const char *se[2], *ge[2] = {"1", ctl}, *iea[2];
-
-		snprintf(st02, sizeof(st02), "%04lld", (long long)env->control);
-		snprintf(ctl9, sizeof(ctl9), "%09lld", (long long)env->control);
-		se[0] = nseg;
-		se[1] = st02;
-		iea[0] = "1";
-		iea[1] = ctl9;
-		raw_seg(d, out, "SE", se, 2);
-		raw_seg(d, out, "GE", ge, 2);
-		raw_seg(d, out, "IEA", iea, 2);
-	} else {
-		const char *unt[2], *unz[2];
-
-		unt[0] = nseg;
-		unt[1] = ctl;
-		unz[0] = "1";
-		unz[1] = ctl;
-		raw_seg(d, out, "UNT", unt, 2);
-		raw_seg(d, out, "UNZ", unz, 2);
+	for (; t->tag; t++) {
+		snprintf(ctl, sizeof(ctl), "%0*lld", t->ctl_width,
+			 (long long)env->control);
+		v[0] = t->segments ? nseg : "1";
+		v[1] = ctl;
+		raw_seg(d, out, t->tag, v, 2);
 	}
 	if (out->err)
 		return err_set(err, out->err, "envelope too long");
