@@ -295,13 +295,15 @@ static int ssh_fail(struct sftp_state *st, int rc, struct err *err,
 	}
 	if (!rc)
 		rc = LIBSSH2_ERROR_SOCKET_DISCONNECT;
-	if (rc == LIBSSH2_ERROR_SFTP_PROTOCOL && st->sftp) {
+	if (rc == LIBSSH2_ERROR_SFTP_PROTOCOL && st->sftp)
 		fx = libssh2_sftp_last_error(st->sftp);
+	/* A failed call whose SFTP status is still FX_OK (0) failed in
+	 * libssh2, not on the server: say that, never "...: ok". */
+	if (fx)
 		snprintf(detail, sizeof(detail), "%s", fx_text(fx));
-	} else {
-		snprintf(detail, sizeof(detail), "%s",
-			 msg && *msg ? msg : "ssh error");
-	}
+	else
+		snprintf(detail, sizeof(detail), "%s (libssh2 error %d)",
+			 msg && *msg ? msg : "ssh error", rc);
 	code = ssh_code(rc, fx);
 	if (code == E_NET)
 		st->dead = 1;

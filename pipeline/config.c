@@ -1076,6 +1076,8 @@ static const struct ychoice ch_round_to = {
  * get all rows or none. */
 static const struct ychoice ch_on_bad_row = {
 	reject_fail, NULL, "on_bad_row must be reject or fail", 0};
+static const struct ychoice ch_formula_guard = {
+	false_true, NULL, "csv_formula_guard must be true or false", 0};
 
 /* A target's keys, in the order they are checked. name, url, path,
  * mapping and ssh are read by load_target itself. */
@@ -1111,6 +1113,8 @@ static const struct ykey target_keys[] = {
 	{"on_bad_row", ykey_choice, TGT(bad_row_fail), &ch_on_bad_row},
 	{"done_file", set_done_file, TGT(done_file), NULL},
 	{"mode", set_file_mode, TGT(conn.file_mode), NULL},
+	{"csv_formula_guard", ykey_choice, TGT(csv_formula_guard),
+	 &ch_formula_guard},
 	{NULL, NULL, 0, NULL}};
 
 static int load_target(struct loader *l, const struct ynode *m,

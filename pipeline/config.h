@@ -101,6 +101,7 @@ struct cfg_target {
 	int safety_pct;           /* percent held back per row */
 	int allocation_pct;       /* share of what is left, 0..100 */
 	int bad_row_fail;         /* on_bad_row: fail (1) or reject (0) */
+	int csv_formula_guard;    /* ' before CSV cells starting = + - @ */
 	struct conn_opts conn;    /* `ssh:` map; conn.file_mode = `mode:` */
 	const char *done_file;    /* name template of the marker written
 				   * after each delivered file, or NULL */

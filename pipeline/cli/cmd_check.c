@@ -13,6 +13,7 @@
 #include "lib/err.h"
 
 #include "connectors/connector.h"
+#include "transforms/mapping/filepat.h"
 #include "transforms/mapping/mapping.h"
 #include "transforms/outbound/outbound.h"
 
@@ -23,6 +24,25 @@ static void report(const struct err *e, int *nerr)
 	err_format(e, msg, sizeof(msg));
 	log_msg("error", "%s", msg);
 	(*nerr)++;
+}
+
+/* The target's file-name template against every value it can take
+ * (filepat_name_check), at the template's place in the config: the run
+ * would only find a bad name at render, after loading. */
+static void check_filename(const struct config *cfg,
+			   const struct cfg_target *t, const char *ext,
+			   int *nerr)
+{
+	const struct ynode *v = ynode_get(t->node, "filename");
+	struct err e = ERR_INIT, at = ERR_INIT;
+
+	if (filepat_name_check(t->filename, t->name, ext, &e) == 0)
+		return;
+	if (!v)
+		v = t->node;
+	err_at(&at, E_CONFIG, cfg->path, v->line, v->col, "target '%s': %s",
+	       t->name, e.reason);
+	report(&at, nerr);
 }
 
 int cmd_check(int argc, char **argv, const struct cli_global *g)
@@ -98,6 +118,8 @@ int cmd_check(int argc, char **argv, const struct cli_global *g)
 			report(&err, &nerr);
 		else
 			nmap++;
+		if (o)
+			check_filename(cfg, t, outbound_format(o), &nerr);
 		outbound_free(o);
 	}
 	if (nerr) {

@@ -261,6 +261,7 @@ static int dry_run(const struct cli_global *g, const char *name)
 	}
 	if (outbound_load(t->mapping, &ob, &err) < 0)
 		goto fail;
+	outbound_set_formula_guard(ob, t->csv_formula_guard);
 	is_stock = strcmp(outbound_kind(ob), "item") != 0;
 	snprintf(tmp, sizeof(tmp), "%s/stockpipe-dry-run.XXXXXX",
 		 tdir && *tdir ? tdir : "/tmp");

@@ -92,8 +92,10 @@ static int try_reject(void *ud, const struct mapping_reject *rj,
 	if (rj->col)
 		log_msg("warn", "%s:%lu:%u: %s", rj->file, rj->line, rj->col,
 			rj->reason);
-	else
+	else if (rj->line)
 		log_msg("warn", "%s:%lu: %s", rj->file, rj->line, rj->reason);
+	else
+		log_msg("warn", "%s: %s", rj->file, rj->reason);
 	log_msg("warn", "    | %.*s", (int)(rj->raw_len > 300 ? 300 : rj->raw_len),
 		rj->raw ? rj->raw : "");
 	return 0;

@@ -355,6 +355,7 @@ static int render_unit(void *ud, struct state_unit *u)
 		return 0;
 	if (outbound_load(tc->t->mapping, &ob, &e) < 0)
 		return eng_unit_fail(r, u, &e);
+	outbound_set_formula_guard(ob, tc->t->csv_formula_guard);
 	/* A failure here is the unit's cause: e must not stay set for a
 	 * later step to be reported under. */
 	if (eng_tx_begin(r->st, &e) < 0 ||

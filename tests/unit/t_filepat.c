@@ -98,3 +98,62 @@ T_TEST(filepat_check_errors)
 	T_ASSERT(!failed);
 }
 
+
+/* A target's file-name template is checked against every value it can
+ * take: the largest run id, the widest time, the "_NNNN" of a rerun. */
+T_TEST(filepat_name_check_templates)
+{
+	static const struct {
+		const char *tmpl, *why; /* why NULL: accepted */
+	} c[] = {
+		{"{target}_{run_id}_{utc:%Y%m%dT%H%M%SZ}.{ext}", NULL},
+		{"items_{run_id}.{ext}", NULL},
+		{"{utc:%Y/%m}/x.{ext}", "'/'"},
+		{"..", "not a file name"},
+		{"{target}\\x.{ext}", "'\\'"},
+		{"a\nb.{ext}", "control character 0x0a"},
+		{"x\x1b[2J.{ext}", "control character 0x1b"},
+		{"{nope}.{ext}", "unknown placeholder '{nope}'"},
+		{"x_{run_id.{ext}", "unknown placeholder"},
+		{"x_{utc:%Q}.{ext}", "bad time format '%Q'"},
+		{"x_{run_id", "unclosed '{'"},
+	};
+	struct err e = ERR_INIT;
+	char big[300];
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		int rc = filepat_name_check(c[i].tmpl, "shop", "csv", &e);
+
+		if (!c[i].why) {
+			T_OK(rc, &e);
+			continue;
+		}
+		T_EQ_INT(rc, -1);
+		T_EQ_INT(e.code, E_CONFIG);
+		if (!strstr(e.reason, c[i].why))
+			T_FAIL("'%s': got '%s', want ...%s...", c[i].tmpl,
+			       e.reason, c[i].why);
+		err_clear(&e);
+	}
+	/* Empty: {ext} of an empty extension. */
+	T_EQ_INT(filepat_name_check("{ext}", "shop", "", &e), -1);
+	T_ASSERT(strstr(e.reason, "not a file name") != NULL);
+	err_clear(&e);
+	/* 227 literal bytes + a 19-digit run id + ".csv" + 5 for "_NNNN"
+	 * = 255: fits; one byte more is 256: refused. */
+	memset(big, 'a', 227);
+	strcpy(big + 227, "{run_id}.{ext}");
+	T_OK(filepat_name_check(big, "shop", "csv", &e), &e);
+	memset(big, 'a', 228);
+	strcpy(big + 228, "{run_id}.{ext}");
+	T_EQ_INT(filepat_name_check(big, "shop", "csv", &e), -1);
+	T_ASSERT(strstr(e.reason, "up to 256 bytes") != NULL);
+	err_clear(&e);
+	/* What the run renders with real values. */
+	T_OK(filepat_name_expand("{target}_{run_id}_{utc:%Y%m%dT%H%M%SZ}.{ext}",
+				 "shop", 7, 1795154400, "csv", big, sizeof(big),
+				 &e),
+	     &e);
+	T_EQ_STR(big, "shop_7_20261120T060000Z.csv");
+}

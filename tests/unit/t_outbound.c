@@ -59,6 +59,48 @@ T_TEST(outbound_csv_quoting_and_functions)
 	outbound_free(o);
 }
 
+/* csv_formula_guard, as an attacker's item master would test it: text
+ * cells starting with = + - @ get a ' (quoted cells too, inside the
+ * quotes); number columns and harmless text stay; off by default. */
+T_TEST(outbound_csv_formula_guard)
+{
+	static const char *const row[] = {
+		"sku", "=HYPERLINK(\"http://x\",\"y\")", "description",
+		"@SUM(1+1);x", "available", "-3", "as_of", "+49 30", NULL};
+	static const char *const calm[] = {
+		"sku", "KW-1", "description", "a=b", "available", "4",
+		"as_of", "x-y", NULL};
+	struct outbound *o = NULL;
+	struct err e = ERR_INIT;
+	struct buf out = BUF_INIT(1 << 16);
+	struct arena a;
+
+	T_ASSERT(t_write_file("o.yaml",
+		"outbound: shop\nkind: stock\nformat: csv\n"
+		"csv: { delimiter: \";\", header: false }\n"
+		"columns:\n"
+		"  - { name: sku, value: sku }\n"
+		"  - { name: title, value: description }\n"
+		"  - { name: qty, value: available, type: number }\n"
+		"  - { name: phone, value: as_of }\n") == 0);
+	T_OK(outbound_load("o.yaml", &o, &e), &e);
+	arena_init(&a, 1024, 0);
+	T_OK(outbound_row(o, row_get, (void *)row, &a, &out, &e), &e);
+	T_EQ_STR(out.ptr, "\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\";"
+			  "\"@SUM(1+1);x\";-3;+49 30\r\n");
+	buf_reset(&out);
+	outbound_set_formula_guard(o, 1);
+	T_OK(outbound_row(o, row_get, (void *)row, &a, &out, &e), &e);
+	T_EQ_STR(out.ptr, "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\";"
+			  "\"'@SUM(1+1);x\";-3;'+49 30\r\n");
+	buf_reset(&out);
+	T_OK(outbound_row(o, row_get, (void *)calm, &a, &out, &e), &e);
+	T_EQ_STR(out.ptr, "KW-1;a=b;4;x-y\r\n");
+	arena_release(&a);
+	buf_release(&out);
+	outbound_free(o);
+}
+
 T_TEST(outbound_jsonl_numbers_and_nulls)
 {
 	static const char *const row[] = {"sku", "A\"1", "available", "7", NULL};

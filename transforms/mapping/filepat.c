@@ -424,3 +424,106 @@ int filepat_match(const char *pat, const char *name,
 	}
 	return 1;
 }
+
+/* ---- target file-name templates -------------------------------------- */
+
+int filepat_name_expand(const char *tmpl, const char *target, int64_t run_id,
+			int64_t now, const char *ext, char *out, size_t n,
+			struct err *err)
+{
+	const char *p = tmpl, *close;
+	size_t len = 0;
+	char tmp[256], fmt[128];
+	int w;
+
+	while (*p) {
+		if (*p != '{') {
+			if (len + 1 >= n)
+				goto toolong;
+			out[len++] = *p++;
+			continue;
+		}
+		if (!(close = strchr(p, '}')))
+			return err_set(err, E_CONFIG,
+				       "unclosed '{' in filename");
+		if (!strncmp(p, "{target}", 8))
+			w = snprintf(out + len, n - len, "%s", target);
+		else if (!strncmp(p, "{run_id}", 8))
+			w = snprintf(out + len, n - len, "%lld",
+				     (long long)run_id);
+		else if (!strncmp(p, "{ext}", 5))
+			w = snprintf(out + len, n - len, "%s", ext);
+		else if (!strncmp(p, "{utc:", 5)) {
+			if ((size_t)(close - p - 5) >= sizeof(fmt) ||
+			    (memcpy(fmt, p + 5, (size_t)(close - p - 5)),
+			     fmt[close - p - 5] = '\0',
+			     dt_format(now, fmt, tmp, sizeof(tmp)) < 0))
+				return err_set(err, E_CONFIG,
+					       "bad time format '%.*s' in "
+					       "filename (%%Y %%m %%d %%H %%M "
+					       "%%S %%j %%%%)",
+					       (int)(close - p - 5), p + 5);
+			w = snprintf(out + len, n - len, "%s", tmp);
+		} else {
+			return err_set(err, E_CONFIG,
+				       "unknown placeholder '%.*s' in filename "
+				       "(use {target}, {run_id}, {utc:FORMAT}, "
+				       "{ext})",
+				       (int)(close - p + 1), p);
+		}
+		if (w < 0 || (size_t)w >= n - len)
+			goto toolong;
+		len += (size_t)w;
+		p = close + 1;
+	}
+	out[len] = '\0';
+	return 0;
+toolong:
+	return err_set(err, E_TOOBIG, "file name longer than %zu bytes", n - 1);
+}
+
+/* The "_NNNN" stage_render's unique_name() may add before the extension. */
+#define NAME_UNIQUE_ROOM 5
+
+int filepat_name_check(const char *tmpl, const char *target, const char *ext,
+		       struct err *err)
+{
+	/* The largest run id and 9999-12-31T23:59:59Z: every directive of
+	 * dt_format has a fixed width and gives digits, so this one name
+	 * has the longest length and every character any name can have. */
+	const int64_t run_max = INT64_MAX, t_max = 253402300799LL;
+	char name[2048];
+	const unsigned char *c;
+	size_t len;
+	struct err e = ERR_INIT;
+
+	if (filepat_name_expand(tmpl, target, run_max, t_max, ext, name,
+				sizeof(name), &e) < 0)
+		return err_set(err, E_CONFIG, "%s", e.reason);
+	len = strlen(name);
+	if (!len || !strcmp(name, ".") || !strcmp(name, ".."))
+		return err_set(err, E_CONFIG,
+			       "filename '%s' gives the name '%s', which is "
+			       "not a file name",
+			       tmpl, name);
+	for (c = (const unsigned char *)name; *c; c++) {
+		if (*c == '/' || *c == '\\')
+			return err_set(err, E_CONFIG,
+				       "filename gives names with '%c' (a "
+				       "target writes into its own folder "
+				       "only)",
+				       *c);
+		if (*c < 0x20 || *c == 0x7f)
+			return err_set(err, E_CONFIG,
+				       "filename gives names with the control "
+				       "character 0x%02x",
+				       *c);
+	}
+	if (len + NAME_UNIQUE_ROOM > 255)
+		return err_set(err, E_CONFIG,
+			       "filename gives names of up to %zu bytes (with "
+			       "the largest run id, and room for the _NNNN a "
+			       "rerun may add): more than 255",
+			       len + NAME_UNIQUE_ROOM);
+	return 0;
+}

@@ -21,6 +21,7 @@
 #define STOCKPIPE_FILEPAT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/err.h"
 
@@ -52,5 +53,26 @@ size_t filepat_names(const char *pat, char names[][FILEPAT_NAME_MAX],
  * FILEPAT_VALUE_MAX bytes) with err (E_PARSE) naming the file and why. */
 int filepat_match(const char *pat, const char *name,
 		  struct filepat_caps *caps, struct err *err);
+
+/* ---- target file-name templates --------------------------------------
+ * A target's `filename`: literal text with {target}, {run_id},
+ * {utc:FORMAT} (dt_format directives) and {ext}. */
+
+/* Expands tmpl with these values into out (n bytes, NUL-terminated).
+ * E_CONFIG for an unclosed '{', an unknown placeholder or a bad time
+ * format; E_TOOBIG when the name does not fit n. */
+int filepat_name_expand(const char *tmpl, const char *target, int64_t run_id,
+			int64_t now, const char *ext, char *out, size_t n,
+			struct err *err);
+
+/* Checks tmpl against every value it can take, so `check` refuses what
+ * the run would only find at render, after loading: every placeholder
+ * known and well-formed, and every name it can give a plain file name -
+ * not empty, not "." or "..", no '/' or '\', no control character, and
+ * at most 255 bytes even with the largest run id, the widest time and
+ * the "_NNNN" a rerun may add to keep names unique. E_CONFIG with the
+ * reason (the caller locates it). */
+int filepat_name_check(const char *tmpl, const char *target, const char *ext,
+		       struct err *err);
 
 #endif

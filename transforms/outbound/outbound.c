@@ -481,21 +481,35 @@ const char *outbound_sha256(const struct outbound *o)
 	return o->sha;
 }
 
+void outbound_set_formula_guard(struct outbound *o, int on)
+{
+	o->formula_guard = on;
+}
+
 /* RFC 4180: a field is quoted when it holds the delimiter, the quote,
- * CR or LF; quotes inside are doubled. */
+ * CR or LF; quotes inside are doubled. With the formula guard (OWASP's
+ * advice for CSV injection) a cell starting with = + - @ gets a ' in
+ * front, so a spreadsheet shows it as text instead of running it. */
 static void csv_cell(const struct outbound *o, struct buf *out,
-		     const char *s, size_t n)
+		     const char *s, size_t n, int text)
 {
 	size_t i;
+	/* Number columns are checked by dec_parse (a "-5" stays -5). */
+	int guard = text && o->formula_guard && n &&
+		    (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@');
 
 	/* One table lookup per byte: every cell of every row passes here. */
 	for (i = 0; i < n && !o->csv_special[(unsigned char)s[i]]; i++)
 		;
 	if (i == n) {
+		if (guard)
+			buf_addc(out, '\'');
 		buf_add(out, s, n);
 		return;
 	}
 	buf_addc(out, o->quote);
+	if (guard)
+		buf_addc(out, '\'');
 	for (i = 0; i < n; i++) {
 		if (s[i] == o->quote)
 			buf_addc(out, o->quote);
@@ -540,7 +554,8 @@ int outbound_header(const struct outbound *o, const struct outbound_env *env,
 	for (i = 0; i < o->ncols; i++) {
 		if (i)
 			buf_addc(out, o->delim);
-		csv_cell(o, out, o->cols[i].name, strlen(o->cols[i].name));
+		csv_cell(o, out, o->cols[i].name, strlen(o->cols[i].name),
+			 1);
 	}
 	buf_adds(out, o->eol);
 	if (out->err)
@@ -595,7 +610,8 @@ int outbound_row(const struct outbound *o,
 			if (i)
 				buf_addc(out, o->delim);
 			if (v.s)
-				csv_cell(o, out, v.s, v.n);
+				csv_cell(o, out, v.s, v.n,
+					 !o->cols[i].number);
 		}
 	}
 	if (o->fmt == OB_XML) {

@@ -36,6 +36,10 @@ const char *outbound_kind(const struct outbound *o);
 /* "csv", "jsonl", "xml", "x12" or "edifact" (also the file name's
  * {ext}). */
 const char *outbound_format(const struct outbound *o);
+/* The target's csv_formula_guard: CSV text cells starting with = + - @
+ * are written with a ' in front (spreadsheet formula injection); number
+ * columns are numbers already and stay as they are. Off after load. */
+void outbound_set_formula_guard(struct outbound *o, int on);
 /* The row fields of the mapping's kind (see above), *n of them; for
  * naming a row's values in a reject file. */
 const char *const *outbound_fields(const struct outbound *o, size_t *n);

@@ -103,6 +103,7 @@ struct outbound {
 	enum ob_fmt fmt;
 	char delim, quote;
 	unsigned char csv_special[256]; /* 1 for delim, quote, CR, LF */
+	int formula_guard;              /* target's csv_formula_guard */
 	int header;
 	const char *eol;
 	const char *names[32];  /* row fields of the kind */
