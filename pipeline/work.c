@@ -413,6 +413,23 @@ static void default_worker(char *out, size_t n)
 	snprintf(out, n, "%s:%ld", host, (long)getpid());
 }
 
+/* Leaves nothing for others to wait out. A lease that cannot be given
+ * up still runs out by itself (the others wait for it to expire): the
+ * work this worker did stands, so it is a warning, not a failure. */
+static void release_leases(struct work *w, int64_t run_id)
+{
+	struct err e = ERR_INIT;
+	char msg[1100];
+
+	if (state_lease_release_all(w->r.st, run_id, w->worker, &e) == 0)
+		return;
+	err_format(&e, msg, sizeof(msg));
+	log_msg("warn",
+		"stockpipe: worker %s: its leases of run %lld stay until they "
+		"expire: %s",
+		w->worker, (long long)run_id, msg);
+}
+
 int work_main(const struct cli_global *g, const struct work_opts *o)
 {
 	struct work w;
@@ -494,12 +511,7 @@ int work_main(const struct cli_global *g, const struct work_opts *o)
 			o->stage ? o->stage : "");
 	code = work_loop(&w);
 	heartbeat_stop(&hb);
-	{
-		struct err e = ERR_INIT;
-
-		/* Leave nothing for others to wait out. */
-		state_lease_release_all(w.r.st, o->run_id, w.worker, &e);
-	}
+	release_leases(&w, o->run_id);
 	if (code < 0)
 		goto report_err;
 	if (!g->quiet)
