@@ -8,7 +8,7 @@ _stockpipe()
 	_init_completion || return
 
 	local commands="run resume retry rerun runs show map check inspect
-		quarantine replay targets deliver reconcile plan work db"
+		quarantine replay targets deliver reconcile plan work db help"
 	local globals="-c --config --state-dir --skip-exit-code -q --quiet
 		--log-format -v --verbose -h --help --version"
 	local stages="fetch unpack map load render deliver"

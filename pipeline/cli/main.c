@@ -94,6 +94,14 @@ static int help(int argc, char **argv, const struct cli_global *g)
 		usage(stdout);
 		return EXIT_DONE;
 	}
+	if (argc == 2 && (!strcmp(argv[1], "--help") ||
+			  !strcmp(argv[1], "-h"))) {
+		printf("usage: stockpipe help [COMMAND]\n\n"
+		       "Without COMMAND, prints the overview of commands and "
+		       "global options;\nwith one, prints that command's "
+		       "help (the same as COMMAND --help).\n");
+		return EXIT_DONE;
+	}
 	for (c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
 		if (!strcmp(commands[c].name, argv[1]))
 			break;

@@ -57,6 +57,8 @@ grep -q '^commands:' "$T_OUT" && pass "help prints the overview" || fail "help"
 check "help show" "$BIN" help show
 grep -q '^usage: stockpipe .*show RUN_ID' "$T_OUT" && pass "help show prints show's usage" || fail "help show"
 expect_exit_d 64 "help nope: usage" "$BIN" help nope
+check "help --help" "$BIN" help --help
+grep -q '^usage: stockpipe help \[COMMAND\]' "$T_OUT" && pass "help --help prints help's own usage (the man page's source)" || fail "help --help"
 
 # ---- show -----------------------------------------------------------------------------
 expect_exit_d 64 "show 999 (no such run): usage" "$BIN" -c "$C" show 999
