@@ -31,65 +31,21 @@
 
 /* ---- render and deliver ------------------------------------------------ */
 
+/* The target's file-name template for this run (filepat.c, the same
+ * expansion `check` tried against every value it can take). */
 static int expand_name(const struct run *r, const struct cfg_target *t,
 		       const char *ext, char *out, size_t n, struct err *err)
 {
-	const char *p = t->filename;
-	size_t len = 0;
+	struct err e = ERR_INIT;
 
-	while (*p) {
-		const char *close;
-		char tmp[256];
-		int w;
-
-		if (*p != '{') {
-			if (len + 1 >= n)
-				goto toolong;
-			out[len++] = *p++;
-			continue;
-		}
-		if (!(close = strchr(p, '}')))
-			return err_set(err, E_CONFIG,
-				       "target '%s': unclosed '{' in filename",
-				       t->name);
-		if (!strncmp(p, "{target}", 8))
-			w = snprintf(out + len, n - len, "%s", t->name);
-		else if (!strncmp(p, "{run_id}", 8))
-			w = snprintf(out + len, n - len, "%lld",
-				     (long long)r->run_id);
-		else if (!strncmp(p, "{ext}", 5))
-			w = snprintf(out + len, n - len, "%s", ext);
-		else if (!strncmp(p, "{utc:", 5)) {
-			char fmt[128];
-
-			snprintf(fmt, sizeof(fmt), "%.*s", (int)(close - p - 5),
-				 p + 5);
-			if (dt_format(r->now, fmt, tmp, sizeof(tmp)) < 0)
-				return err_set(err, E_CONFIG,
-					       "target '%s': bad time format "
-					       "'%s' in filename",
-					       t->name, fmt);
-			w = snprintf(out + len, n - len, "%s", tmp);
-		} else {
-			return err_set(err, E_CONFIG,
-				       "target '%s': unknown placeholder "
-				       "'%.*s' in filename (use {target}, "
-				       "{run_id}, {utc:FORMAT}, {ext})",
-				       t->name, (int)(close - p + 1), p);
-		}
-		if (w < 0 || (size_t)w >= n - len)
-			goto toolong;
-		len += (size_t)w;
-		p = close + 1;
-	}
-	out[len] = '\0';
+	if (filepat_name_expand(t->filename, t->name, r->run_id, r->now, ext,
+				out, n, &e) < 0)
+		return err_set(err, E_CONFIG, "target '%s': %s", t->name,
+			       e.reason);
 	if (!conn_name_ok(out))
 		return err_set(err, E_CONFIG, "target '%s': bad file name '%s'",
 			       t->name, out);
 	return 0;
-toolong:
-	return err_set(err, E_CONFIG, "target '%s': file name too long",
-		       t->name);
 }
 
 /* A rerun (or a template without the time) can expand to a name the
