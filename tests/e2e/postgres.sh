@@ -116,10 +116,10 @@ psql_q() { # psql_q URL SQL: one value, as the test role
 # ---- the db.h and schema unit tests on the real server ---------------------------
 UNIT=$(dirname "$BIN")/unit
 if [ -x "$UNIT" ]; then
-	check "db.h and schema 6 unit tests on PostgreSQL" env STOCKPIPE_TEST_PG_URL="$PG_URL" \
+	check "db.h and schema 6/7 unit tests on PostgreSQL" env STOCKPIPE_TEST_PG_URL="$PG_URL" \
 		"$UNIT" db_pg_values_and_changes db_pg_byte_order \
 		db_pg_streaming db_pg_errors_and_tx db_pg_open_errors \
-		schema_v6_fills_typed_unit_columns_pg
+		schema_v6_fills_typed_unit_columns_pg schema_v7_file_versions_pg
 else
 	skip "db.h unit tests on PostgreSQL: no $UNIT"
 fi
@@ -133,13 +133,13 @@ has "db status names the backend" "^backend: *postgresql"
 has "db status: an empty store" "^schema: *none"
 has "db status shows the URL without password" "^where: *$URL_A\$"
 check "db migrate on an empty database" sp "$A" db migrate
-has "db migrate: schema 0 -> 6" "^schema 0 -> 6\$"
+has "db migrate: schema 0 -> 7" "^schema 0 -> 7\$"
 check "db migrate again" sp "$A" db migrate
-has "db migrate again: up to date" "^schema 6, up to date\$"
+has "db migrate again: up to date" "^schema 7, up to date\$"
 check "db status after migrate" sp "$A" db status
-has "db status: schema 6 of 6" "^schema: *6\$"
+has "db status: schema 7 of 7" "^schema: *7\$"
 v=$(psql_q "$URL_A" "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version")
-[ "$v" = "1,2,3,4,5,6" ] && pass "schema_version holds 1 to 6" || fail "schema_version: '$v'"
+[ "$v" = "1,2,3,4,5,6,7" ] && pass "schema_version holds 1 to 7" || fail "schema_version: '$v'"
 c=$(psql_q "$URL_A" "SELECT collation_name FROM information_schema.columns WHERE table_name = 'positions' AND column_name = 'sku'")
 [ "$c" = C ] && pass "text columns are COLLATE \"C\"" || fail "positions.sku collation '$c'"
 
