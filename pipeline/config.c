@@ -2,9 +2,8 @@
 #include "config.h"
 #include "lib/io.h"
 #include "schedule.h"
-
+#include "detect.h"
 #include "connectors/connector.h"
-
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -676,6 +675,7 @@ static const struct ykey source_keys[] = {
 	 "reject_threshold must be a percentage 0-100, like 20%"},
 	{"min_age", set_duration, SRC(min_age),
 	 "min_age must be a duration like 30s, 5m"},
+	{"detect_changes", detect_set_changes, SRC(detect_content), NULL},
 	{NULL, NULL, 0, NULL}};
 
 static int load_source(struct loader *l, const struct ynode *m,

@@ -37,7 +37,44 @@ struct plan_ctx {
 	struct err *err;
 	int added;
 	struct state_arrival_plan ap;  /* numbered by arrival at the end */
+	struct conn *c;                /* detect_changes: content hashes */
 };
+
+/* detect_changes: content, for a listed file whose name, size and mtime
+ * are in the ledger: *known stays 1 only when its content is too, so a
+ * file replaced by one of the same size and mtime is fetched again as a
+ * new version (its own ledger row, schema 7). */
+static int plan_known_content(struct plan_ctx *p, const struct conn_entry *e,
+			      int *known)
+{
+	char sha[SHA256_HEX_LEN];
+	int rc = conn_digest(p->c, e->name, sha, p->err);
+
+	if (rc < 0 && (p->err->code == E_PARSE ||
+		       p->err->code == E_NOTFOUND)) {
+		/* gone, or no longer a regular file, since the listing:
+		 * nothing to fetch again */
+		err_clear(p->err);
+		return 0;
+	}
+	if (rc < 0)
+		return -1;
+	if (rc > 0)  /* the scheme cannot tell (config refuses this) */
+		return 0;
+	if (state_file_version_known(p->r->st, p->src->name, e->name,
+				     e->size, e->mtime, sha, known,
+				     p->err) < 0)
+		return -1;
+	if (!*known) {
+		char shown[1024];
+
+		conn_name_escape(e->name, shown, sizeof(shown));
+		run_say(p->r, "  %s: '%s' has the size and mtime of a file "
+			"seen before but other content: fetched again",
+			p->src->name, shown);
+	}
+	return 0;
+}
 
 static int plan_entry(void *ud, const struct conn_entry *e)
 {
@@ -75,6 +112,9 @@ static int plan_entry(void *ud, const struct conn_entry *e)
 	if (state_file_known(p->r->st, p->src->name, e->name, e->size,
 			     e->mtime, &known, p->err) < 0)
 		return -1;
+	if (known && p->src->detect_content &&
+	    plan_known_content(p, e, &known) < 0)
+		return -1;
 	if (known)
 		return 0;
 	if (str_copy(key, sizeof(key), e->name) < 0)
@@ -98,7 +138,7 @@ static int plan_entry(void *ud, const struct conn_entry *e)
 int run_plan_fetch(struct run *r, const struct cfg_source *src,
 		      struct conn *c, struct err *err)
 {
-	struct plan_ctx p = {r, src, err, 0, {NULL, 0, 0}};
+	struct plan_ctx p = {r, src, err, 0, {NULL, 0, 0}, c};
 	int done, rc;
 
 	if (state_plan_done(r->st, r->run_id, "fetch", src->name, &done,

@@ -100,9 +100,11 @@ static int post_unit(void *ud, struct state_unit *u)
 
 			if (why == NULL && e.code != E_NONE)
 				rc = -1;
-			else if (why && !strcmp(why, POST_SAME_STAT))
+			else if (why && !strcmp(why, POST_SAME_STAT) &&
+				 !sc->src->detect_content)
 				/* The ledger knows this name, size and mtime:
-				 * no listing takes it again by itself. */
+				 * no listing takes it again by itself (but
+				 * detect_changes: content does). */
 				log_msg("warn", "stockpipe: %s: '%s' changed at "
 					"the source since it was fetched (%s); "
 					"left in place, not %s unread: touch it "
@@ -138,7 +140,8 @@ static int post_unit(void *ud, struct state_unit *u)
 	if (eng_tx_begin(r->st, &e) < 0 ||
 	    eng_tx_end(r->st, state_file_post_set(r->st, sc->src->name,
 						  u->ukey, u->file_size,
-						  u->file_mtime, "done",
+						  u->file_mtime, u->output_sha,
+						  "done",
 						  &e) < 0 ||
 		       state_unit_save(r->st, u, &e) < 0,
 		       &e) < 0) {

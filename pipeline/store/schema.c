@@ -383,6 +383,29 @@ static const char uom_pg[] =
 static const char v6_sqlite[] = V6_COLUMNS("", "INTEGER");
 static const char v6_pg[] = V6_COLUMNS(C, "BIGINT");
 #undef V6_COLUMNS
+
+/* Version 7: the file ledger holds every version of a file, its SHA-256
+ * in the key (issue 18, `detect_changes: content`): a file replaced by
+ * one of the same size and mtime is a row of its own, not a conflict
+ * with the first. SQLite cannot change a primary key in place: the table
+ * is built again (same columns, same order, same index). */
+static const char v7_sqlite[] =
+	"CREATE TABLE files_v7(source TEXT NOT NULL, name TEXT NOT NULL,"
+	" size INTEGER NOT NULL, mtime INTEGER NOT NULL,"
+	" sha256 TEXT NOT NULL, run_id INTEGER, post_state TEXT,"
+	" PRIMARY KEY(source, name, size, mtime, sha256));"
+	"INSERT INTO files_v7 SELECT source, name, size, mtime, sha256,"
+	" run_id, post_state FROM files;"
+	"DROP TABLE files;"
+	"ALTER TABLE files_v7 RENAME TO files;"
+	"CREATE INDEX files_sha ON files(source, sha256);"
+	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
+	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
+static const char v7_pg[] =
+	"ALTER TABLE files DROP CONSTRAINT files_pkey;"
+	"ALTER TABLE files ADD PRIMARY KEY(source, name, size, mtime, sha256);"
+	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
+	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
 #undef C
 
 /* Version 6 as a step: the columns, then their values for old rows
@@ -418,6 +441,7 @@ static const struct migration {
 	{4, NULL, NULL, v4_arrival},
 	{5, uom_sqlite, uom_pg, NULL},
 	{6, NULL, NULL, v6_typed_units},
+	{7, v7_sqlite, v7_pg, NULL},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == SCHEMA_LATEST,

@@ -161,6 +161,12 @@ int state_units_delete(struct state *s, int64_t run_id, const char *stage,
 int state_file_known(struct state *s, const char *source, const char *name,
 		     uint64_t size, int64_t mtime, int *known,
 		     struct err *err);
+/* Whether this version (name, size, mtime and content) is in the ledger:
+ * `detect_changes: content` fetches a known name, size and mtime again
+ * when its content is new (schema 7 keeps both rows). */
+int state_file_version_known(struct state *s, const char *source,
+			     const char *name, uint64_t size, int64_t mtime,
+			     const char *sha, int *known, struct err *err);
 /* Name of an earlier file of source with this content, or "" if none. */
 int state_file_same_content(struct state *s, const char *source,
 			    const char *sha, char *prev, size_t n,
@@ -170,7 +176,8 @@ int state_file_add(struct state *s, const char *source, const char *name,
 		   int64_t run_id, const char *post_state, struct err *err);
 int state_file_post_set(struct state *s, const char *source,
 			const char *name, uint64_t size, int64_t mtime,
-			const char *post_state, struct err *err);
+			const char *sha, const char *post_state,
+			struct err *err);
 
 /* Arrival keys (issue 15): the order in which records reached the
  * pipeline. file: the fetch sequence of the record's file (given when the

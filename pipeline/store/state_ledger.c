@@ -18,7 +18,11 @@ const struct state_sql state_ledger_sql[S_NSTMTS] = {
 	[S_FILE_ADD] = {"INSERT INTO files VALUES(?, ?, ?, ?, ?, ?, ?)"
 		       " ON CONFLICT DO NOTHING", 0},
 	[S_FILE_POST] = {"UPDATE files SET post_state = ? WHERE source = ?"
-			" AND name = ? AND size = ? AND mtime = ?", 0},
+			" AND name = ? AND size = ? AND mtime = ?"
+			" AND sha256 = ?", 0},
+	[S_FILE_KNOWN_SHA] = {"SELECT 1 FROM files WHERE source = ?"
+			     " AND name = ? AND size = ? AND mtime = ?"
+			     " AND sha256 = ?", 0},
 	/* Only the newest delivery counts: stock that goes A -> B -> A must
 	 * reach the target as A again, though A was delivered once before. */
 	[S_DELIV_FIND] = {"SELECT file_name FROM deliveries WHERE target = ?"
@@ -67,6 +71,17 @@ int state_file_known(struct state *s, const char *source, const char *name,
 			  state_row_found, known, err);
 }
 
+int state_file_version_known(struct state *s, const char *source,
+			     const char *name, uint64_t size, int64_t mtime,
+			     const char *sha, int *known, struct err *err)
+{
+	*known = 0;
+	return state_rows(s, S_FILE_KNOWN_SHA,
+			  SA(SA_T(source), SA_T(name), SA_I((int64_t)size),
+			     SA_I(mtime), SA_T(sha)),
+			  state_row_found, known, err);
+}
+
 int state_file_same_content(struct state *s, const char *source,
 			    const char *sha, char *prev, size_t n,
 			    struct err *err)
@@ -91,11 +106,12 @@ int state_file_add(struct state *s, const char *source, const char *name,
 
 int state_file_post_set(struct state *s, const char *source,
 			const char *name, uint64_t size, int64_t mtime,
-			const char *post_state, struct err *err)
+			const char *sha, const char *post_state,
+			struct err *err)
 {
 	return state_exec(s, S_FILE_POST,
 			  SA(SA_T(post_state), SA_T(source), SA_T(name),
-			     SA_I((int64_t)size), SA_I(mtime)),
+			     SA_I((int64_t)size), SA_I(mtime), SA_T(sha)),
 			  err);
 }
 

@@ -289,4 +289,68 @@ n=$(events "$d" "= '$F012'")
 [ "$n" = "$n12" ] && [ "$(events "$d" "= '$F027'")" = 0 ] &&
 	pass "the file with a past mtime is loaded, the future one waits" || fail "rows after min_age: $n"
 
+# ---- detect_changes: content: a same-size same-mtime replacement is loaded -----------
+# Run 1 loads and moves stock_F012; the partner then puts a new version
+# under the same name, one digit different, same size, same mtime. By
+# default the ledger knows that name, size and mtime: nothing is fetched
+# and the file stays at the source. With detect_changes: content the next
+# listing hashes it, fetches it as a new version, loads it and moves it.
+for mode in metadata content; do
+	d=$(t_tmpdir "detect-$mode")
+	setup "$d"
+	stores_yaml "$d" "after_load: move" "detect_changes: $mode"
+	f=$d/samples/drop/stores/$F012
+	sed '2s/,14,/,41,/' "$f" >"$T_TMP/v2-$mode.csv"
+	touch -r "$f" "$T_TMP/v2-$mode.csv"
+	expect_exit_d 1 "detect_changes: $mode, first run: exit 1 (the demo's rejects)" sp "$d" run
+	cp -p "$T_TMP/v2-$mode.csv" "$f"
+	before=$(events "$d" "= '$F012'")
+	# exit 1 when the new version is loaded: its own rejects (the demo's)
+	want=0
+	[ "$mode" = content ] && want=1
+	expect_exit_d $want "detect_changes: $mode, run after a same-size same-mtime replacement: exit $want" sp "$d" run
+	after=$(events "$d" "= '$F012'")
+	n41=$(db "$d" "SELECT count(*) FROM stock_events WHERE file = '$F012' AND qty = 41000000")  # 41, scaled
+	rows=$(db "$d" "SELECT count(*) FROM files WHERE source = 'stores' AND name = '$F012' AND post_state = 'done'")
+	if [ "$mode" = metadata ]; then
+		[ "$after" = "$before" ] && [ "$n41" = 0 ] && cmp -s "$f" "$T_TMP/v2-$mode.csv" &&
+			[ "$rows" = 1 ] && cat "$T_OUT" "$T_ERR" | grep -q "stores: 0 new files" &&
+			pass "detect_changes: metadata (the default): the replacement is not fetched and stays at the source" ||
+			{ fail "metadata: events $before -> $after, qty 41: $n41, ledger rows $rows"; t_show; }
+	else
+		[ "$n41" -ge 1 ] && [ "$after" -gt "$before" ] && [ ! -e "$f" ] &&
+			cmp -s "$d/samples/drop/stores/processed/stock_F012_20261120~1.csv" "$T_TMP/v2-$mode.csv" &&
+			[ "$rows" = 2 ] &&
+			cat "$T_OUT" "$T_ERR" | grep -q "stores: '$F012' has the size and mtime of a file seen before but other content: fetched again" &&
+			pass "detect_changes: content: the replacement is fetched, loaded (qty 41 in the store, beside the first version's 14) and moved to processed/ beside the first" ||
+			{ fail "content: events $before -> $after, qty 41: $n41, ledger rows $rows"; t_show; ls -la "$d/samples/drop/stores" "$d/samples/drop/stores/processed"; }
+	fi
+done
+
+# The same replacement between fetch and after_load: delete (test hook
+# post-check): with detect_changes: content the run leaves it for the next
+# run (no "touch it"), which loads it and deletes it.
+d=$(t_tmpdir replace-content)
+setup "$d"
+stores_yaml "$d" "after_load: delete" "detect_changes: content"
+if paused_run "$d" post-check "$T_TMP/replace-content.out"; then
+	f=$d/samples/drop/stores/$F012
+	sed '2s/,14,/,41,/' "$f" >"$T_TMP/resent2.csv"
+	touch -r "$f" "$T_TMP/resent2.csv"
+	cp -p "$T_TMP/resent2.csv" "$f"
+	resume "$d"
+	[ "$RUN_RC" = 1 ] && cmp -s "$f" "$T_TMP/resent2.csv" &&
+		grep -q "'$F012' changed at the source since it was fetched (same size and mtime, other content); left for the next run" "$T_TMP/replace-content.out" &&
+		! grep -q "touch it" "$T_TMP/replace-content.out" &&
+		pass "detect_changes: content: a replacement before delete is left for the next run" ||
+		{ fail "replace-content: exit $RUN_RC"; tail -5 "$T_TMP/replace-content.out"; }
+	expect_exit_d 1 "detect_changes: content: the next run loads the new version: exit 1 (its rejects)" sp "$d" run
+	n41=$(db "$d" "SELECT count(*) FROM stock_events WHERE file = '$F012' AND qty = 41000000")
+	[ "$n41" -ge 1 ] && [ ! -e "$f" ] &&
+		pass "the new version is loaded (qty 41), then deleted as configured" ||
+		{ fail "replace-content run 2: qty 41 rows $n41"; ls -la "$d/samples/drop/stores"; }
+else
+	skip "same-size replacement with detect_changes: content: $(basename "$BIN") has no test hooks (build-san has)"
+fi
+
 t_done

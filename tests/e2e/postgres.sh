@@ -116,10 +116,10 @@ psql_q() { # psql_q URL SQL: one value, as the test role
 # ---- the db.h and schema unit tests on the real server ---------------------------
 UNIT=$(dirname "$BIN")/unit
 if [ -x "$UNIT" ]; then
-	check "db.h and schema 6 unit tests on PostgreSQL" env STOCKPIPE_TEST_PG_URL="$PG_URL" \
+	check "db.h and schema 6/7 unit tests on PostgreSQL" env STOCKPIPE_TEST_PG_URL="$PG_URL" \
 		"$UNIT" db_pg_values_and_changes db_pg_byte_order \
 		db_pg_streaming db_pg_errors_and_tx db_pg_open_errors \
-		schema_v6_fills_typed_unit_columns_pg
+		schema_v6_fills_typed_unit_columns_pg schema_v7_file_versions_pg
 else
 	skip "db.h unit tests on PostgreSQL: no $UNIT"
 fi
@@ -133,13 +133,13 @@ has "db status names the backend" "^backend: *postgresql"
 has "db status: an empty store" "^schema: *none"
 has "db status shows the URL without password" "^where: *$URL_A\$"
 check "db migrate on an empty database" sp "$A" db migrate
-has "db migrate: schema 0 -> 6" "^schema 0 -> 6\$"
+has "db migrate: schema 0 -> 7" "^schema 0 -> 7\$"
 check "db migrate again" sp "$A" db migrate
-has "db migrate again: up to date" "^schema 6, up to date\$"
+has "db migrate again: up to date" "^schema 7, up to date\$"
 check "db status after migrate" sp "$A" db status
-has "db status: schema 6 of 6" "^schema: *6\$"
+has "db status: schema 7 of 7" "^schema: *7\$"
 v=$(psql_q "$URL_A" "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_version")
-[ "$v" = "1,2,3,4,5,6" ] && pass "schema_version holds 1 to 6" || fail "schema_version: '$v'"
+[ "$v" = "1,2,3,4,5,6,7" ] && pass "schema_version holds 1 to 7" || fail "schema_version: '$v'"
 c=$(psql_q "$URL_A" "SELECT collation_name FROM information_schema.columns WHERE table_name = 'positions' AND column_name = 'sku'")
 [ "$c" = C ] && pass "text columns are COLLATE \"C\"" || fail "positions.sku collation '$c'"
 
@@ -409,7 +409,7 @@ TYPED_SUM="SELECT sum(listed), sum(posted), count(rejects_path),
 
 # v2_store WHAT DIR QUERY: run 1 on DIR's store, its typed columns kept,
 # the store taken back to version 2 (QUERY SQL runs SQL on it), refused,
-# migrated 2 -> 6 with the same typed columns, then runs as a new store.
+# migrated 2 -> 7 with the same typed columns, then runs as a new store.
 v2_store() {
 	_w=$1 _d=$2 _q=$3
 	expect_exit_d 1 "$_w v2 store: first run" sp "$_d" run
@@ -427,7 +427,7 @@ v2_store() {
 	expect_exit_d 78 "$_w v2 store: run refused with 78" sp "$_d" run
 	has "$_w v2 store: run 'stockpipe db migrate'" "has schema 2; run 'stockpipe db migrate'"
 	check "$_w v2 store: db migrate" sp "$_d" db migrate
-	has "$_w v2 store: schema 2 -> 6" "^schema 2 -> 6\$"
+	has "$_w v2 store: schema 2 -> 7" "^schema 2 -> 7\$"
 	$_q "$TYPED" >"$T_TMP/typed.$_w.after" 2>&1
 	if cmp -s "$T_TMP/typed.$_w.before" "$T_TMP/typed.$_w.after"; then
 		pass "$_w v2 store: every unit's typed columns from its detail as run 1 set them ($(wc -l <"$T_TMP/typed.$_w.after" | tr -d ' ') units)"
@@ -499,9 +499,9 @@ if sqlite3 "$V/state/state.db" "
 	check "v1 store: db status" sp "$V" db status
 	has "v1 store: db status says schema 1" "^schema: *1\$"
 	check "v1 store: db migrate" sp "$V" db migrate
-	has "v1 store: schema 1 -> 6" "^schema 1 -> 6\$"
+	has "v1 store: schema 1 -> 7" "^schema 1 -> 7\$"
 	q=$(sqlite3 "$V/state/state.db" "SELECT count(*) FROM deliveries WHERE seq IS NULL OR seq != rowid; SELECT group_concat(version) FROM schema_version; SELECT value FROM meta; PRAGMA integrity_check" 2>&1 | tr '\n' ' ')
-	[ "$q" = "0 1,2,3,4,5,6 6 ok " ] && pass "v1 store: seq from rowid, versions 1 to 6 recorded, integrity ok" ||
+	[ "$q" = "0 1,2,3,4,5,6,7 7 ok " ] && pass "v1 store: seq from rowid, versions 1 to 7 recorded, integrity ok" ||
 		fail "v1 store after migrate: '$q'"
 	expect_exit_d 0 "v1 store after migrate: a run works" sp "$V" run
 	cp "$SRCDIR/samples/updates/"*.csv "$V/samples/drop/stores/"

@@ -742,3 +742,41 @@ T_TEST(config_state_db)
 	T_EQ_INT(config_load("stockpipe.yaml", NULL, &c, &e), -1);
 	T_ASSERT(strstr(e.reason, "s3cret") == NULL);
 }
+
+/* detect_changes: metadata by default, content for a local folder; over
+ * SFTP refused at its line (it would read every known file in full). */
+T_TEST(config_detect_changes)
+{
+	struct config *c = NULL;
+	struct err e = ERR_INIT;
+
+	unsetenv("STOCKPIPE_STATE_DIR");
+	T_ASSERT(t_write_file("c.yaml", "sources:\n"
+					"  - name: a\n"
+					"    path: in\n"
+					"    mapping: m.yaml\n"
+					"    detect_changes: content\n"
+					"  - name: b\n"
+					"    path: in\n"
+					"    mapping: m.yaml\n"
+					"    detect_changes: metadata\n"
+					"  - name: c\n"
+					"    path: in\n"
+					"    mapping: m.yaml\n") == 0);
+	T_OK(config_load("c.yaml", NULL, &c, &e), &e);
+	T_EQ_INT(c->sources[0].detect_content, 1);
+	T_EQ_INT(c->sources[1].detect_content, 0);
+	T_EQ_INT(c->sources[2].detect_content, 0);
+	config_free(c);
+	T_EQ_INT(refused("sources:\n  - name: a\n    path: in\n"
+			 "    mapping: m.yaml\n    detect_changes: hash\n",
+			 5, 21, "detect_changes must be metadata or content, "
+			 "not 'hash'"),
+		 0);
+	T_EQ_INT(refused("sources:\n  - name: s\n"
+			 "    url: sftp://partner.example/out\n"
+			 "    mapping: m.yaml\n    detect_changes: content\n",
+			 5, 21, "source 's': detect_changes: content needs a "
+			 "local folder (file://)"),
+		 0);
+}

@@ -72,7 +72,7 @@ static const char to_v5[] =
 	"ALTER TABLE units DROP COLUMN rejects_path;"
 	"ALTER TABLE units DROP COLUMN control_no;"
 	"ALTER TABLE units DROP COLUMN outcome;"
-	"DELETE FROM schema_version WHERE version = 6;"
+	"DELETE FROM schema_version WHERE version >= 6;"
 	"UPDATE meta SET value = '5' WHERE key = 'schema';";
 
 /* Units of a version 5 store as the stages left them: stage, key,
@@ -167,9 +167,10 @@ static void migrate_fills_typed_columns(int pg)
 	}
 	if (schema_migrate(d, &from, &to, &e) < 0)
 		goto fail;
-	if (from != 5 || to != 6) {
+	if (from != 5 || to != SCHEMA_LATEST) {
 		close_backend(d);
-		T_FAIL("migrated %d -> %d, expected 5 -> 6", from, to);
+		T_FAIL("migrated %d -> %d, expected 5 -> %d", from, to,
+		       SCHEMA_LATEST);
 	}
 	if (!(st = db_prepare(d,
 			      "SELECT listed, file_size, file_mtime, posted,"
@@ -209,8 +210,8 @@ static void migrate_fills_typed_columns(int pg)
 	if (schema_check(d, &e) < 0 || schema_migrate(d, &from, &to, &e) < 0)
 		goto fail;
 	close_backend(d);
-	T_EQ_INT(from, 6);
-	T_EQ_INT(to, 6);
+	T_EQ_INT(from, SCHEMA_LATEST);
+	T_EQ_INT(to, SCHEMA_LATEST);
 	return;
 fail:
 	db_finalize(st);
@@ -229,6 +230,76 @@ T_TEST(schema_v6_fills_typed_unit_columns_pg)
 		T_SKIP("STOCKPIPE_TEST_PG_URL not set (postgres.sh runs it on "
 		       "a real server)");
 	migrate_fills_typed_columns(1);
+}
+
+/* Takes a new store back to version 6: the file ledger keyed by name,
+ * size and mtime only, with one row. */
+static const char to_v6[] =
+	"DROP TABLE files;"
+	"CREATE TABLE files(source TEXT NOT NULL, name TEXT NOT NULL,"
+	" size BIGINT NOT NULL, mtime BIGINT NOT NULL,"
+	" sha256 TEXT NOT NULL, run_id BIGINT, post_state TEXT,"
+	" PRIMARY KEY(source, name, size, mtime));"
+	"CREATE INDEX files_sha ON files(source, sha256);"
+	"INSERT INTO files VALUES('stores', 'a.csv', 12, 34, 'sha1', 1,"
+	" 'done');"
+	"DELETE FROM schema_version WHERE version >= 7;"
+	"UPDATE meta SET value = '6' WHERE key = 'schema';";
+
+/* Version 7 keeps the ledger's rows and takes a second version of a file
+ * (same name, size and mtime, other content: detect_changes: content). */
+static void migrate_files_v7(int pg)
+{
+	struct err e = ERR_INIT;
+	struct db *d = open_backend(pg, &e);
+	int64_t n = 0;
+	int from, to;
+	struct db_stmt *st = NULL;
+
+	if (!d)
+		goto fail;
+	if (schema_migrate(d, &from, &to, &e) < 0 ||
+	    db_exec(d, to_v6, &e) < 0 ||
+	    schema_migrate(d, &from, &to, &e) < 0)
+		goto fail;
+	if (from != 6 || to != SCHEMA_LATEST) {
+		close_backend(d);
+		T_FAIL("migrated %d -> %d, expected 6 -> %d", from, to,
+		       SCHEMA_LATEST);
+	}
+	if (db_exec(d, "INSERT INTO files VALUES('stores', 'a.csv', 12, 34,"
+		       " 'sha2', 2, 'pending')", &e) < 0 ||
+	    !(st = db_prepare(d, "SELECT count(*) FROM files WHERE"
+			      " name = 'a.csv' AND (sha256 = 'sha1' AND"
+			      " post_state = 'done' OR sha256 = 'sha2')",
+			      0, &e)) ||
+	    db_step(st, &e) != 1)
+		goto fail;
+	n = db_col_int64(st, 0);
+	db_finalize(st);
+	st = NULL;
+	if (schema_check(d, &e) < 0)
+		goto fail;
+	close_backend(d);
+	T_EQ_INT(n, 2);
+	return;
+fail:
+	db_finalize(st);
+	close_backend(d);
+	T_OK(-1, &e);
+}
+
+T_TEST(schema_v7_file_versions_sqlite)
+{
+	migrate_files_v7(0);
+}
+
+T_TEST(schema_v7_file_versions_pg)
+{
+	if (!pg_url())
+		T_SKIP("STOCKPIPE_TEST_PG_URL not set (postgres.sh runs it on "
+		       "a real server)");
+	migrate_files_v7(1);
 }
 
 /* Every typed field survives save and get, and a get does not carry the

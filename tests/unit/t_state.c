@@ -221,6 +221,24 @@ T_TEST(state_runs_units_ledgers)
 	T_EQ_INT(known, 1);
 	T_OK(state_file_known(st, "stores", "a.csv", 13, 34, &known, &e), &e);
 	T_EQ_INT(known, 0); /* the partner rewrote it: a new file */
+	/* detect_changes: content: same name, size and mtime, other bytes
+	 * is a version of its own (schema 7), the first one kept */
+	T_OK(state_file_version_known(st, "stores", "a.csv", 12, 34, "sha1",
+				      &known, &e), &e);
+	T_EQ_INT(known, 1);
+	T_OK(state_file_version_known(st, "stores", "a.csv", 12, 34, "sha9",
+				      &known, &e), &e);
+	T_EQ_INT(known, 0);
+	T_OK(state_file_add(st, "stores", "a.csv", 12, 34, "sha9", run,
+			    "pending", &e), &e);
+	T_OK(state_file_version_known(st, "stores", "a.csv", 12, 34, "sha9",
+				      &known, &e), &e);
+	T_EQ_INT(known, 1);
+	T_OK(state_file_post_set(st, "stores", "a.csv", 12, 34, "sha9", "done",
+				 &e), &e);
+	T_OK(state_file_version_known(st, "stores", "a.csv", 12, 34, "sha1",
+				      &known, &e), &e);
+	T_EQ_INT(known, 1);
 	T_OK(state_file_same_content(st, "stores", "sha1", prev, sizeof(prev),
 				     &e), &e);
 	T_EQ_STR(prev, "a.csv");
