@@ -1,5 +1,6 @@
 /* ytree.c - see ytree.h. */
 #include "ytree.h"
+#include "buf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -446,4 +447,77 @@ int ynode_err(const struct ytree *t, const struct ynode *n, struct err *err,
 	va_end(ap);
 	return err_at(err, code, t->path, n ? n->line : 0, n ? n->col : 0,
 		      "%s", msg);
+}
+
+/* ---- ${VAR} in values (ytree.h) ---------------------------------------- */
+
+/* Replaces ${VAR} and ${VAR:-default} in one scalar. */
+static int interpolate(struct ytree *t, struct ynode *n, struct err *err)
+{
+	struct buf b = BUF_INIT(1 << 16);
+	const char *p = n->value, *q;
+	int rc = -1;
+
+	if (!strstr(p, "${"))
+		return 0;
+	while ((q = strstr(p, "${"))) {
+		const char *close = strchr(q, '}'), *dflt, *val;
+		char name[256];
+		size_t nlen;
+
+		buf_add(&b, p, (size_t)(q - p));
+		if (!close) {
+			ynode_err(t, n, err, E_CONFIG,
+				  "unterminated '${' in value");
+			goto out;
+		}
+		dflt = strstr(q, ":-");
+		if (dflt && dflt > close)
+			dflt = NULL;
+		nlen = (size_t)((dflt ? dflt : close) - (q + 2));
+		if (nlen == 0 || nlen >= sizeof(name)) {
+			ynode_err(t, n, err, E_CONFIG,
+				  "bad variable name in '%s'", n->value);
+			goto out;
+		}
+		memcpy(name, q + 2, nlen);
+		name[nlen] = '\0';
+		val = getenv(name);
+		if (val && *val) {
+			buf_adds(&b, val);
+		} else if (dflt) {
+			buf_add(&b, dflt + 2, (size_t)(close - dflt - 2));
+		} else {
+			ynode_err(t, n, err, E_CONFIG,
+				  "environment variable '%s' is not set",
+				  name);
+			goto out;
+		}
+		p = close + 1;
+	}
+	buf_adds(&b, p);
+	if (b.err) {
+		ynode_err(t, n, err, E_CONFIG, "value too long");
+		goto out;
+	}
+	n->value = arena_strndup(&t->arena, b.ptr, b.len);
+	n->len = b.len;
+	rc = n->value ? 0 : err_set(err, E_NOMEM, "out of memory");
+out:
+	buf_release(&b);
+	return rc;
+}
+
+int ytree_interpolate_env(struct ytree *t, struct ynode *n, struct err *err)
+{
+	size_t i;
+
+	if (!n)
+		return 0;
+	if (n->type == Y_SCALAR)
+		return interpolate(t, n, err);
+	for (i = 0; i < n->n; i++)
+		if (ytree_interpolate_env(t, n->items[i], err) < 0)
+			return -1;
+	return 0;
 }

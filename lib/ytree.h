@@ -122,4 +122,10 @@ int ykey_str(const struct ykey_ctx *c, const struct ykey *k,
 int ykey_choice(const struct ykey_ctx *c, const struct ykey *k,
 		const struct ynode *v, void *field);
 
+/* Replaces ${VAR} and ${VAR:-default} in every scalar under n with the
+ * environment's value (an unset or empty VAR takes the default). E_CONFIG
+ * at the value's line for an unterminated '${', a bad name or an unset
+ * variable without a default. */
+int ytree_interpolate_env(struct ytree *t, struct ynode *n, struct err *err);
+
 #endif

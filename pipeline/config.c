@@ -2,8 +2,9 @@
 #include "config.h"
 #include "lib/io.h"
 #include "schedule.h"
-#include "detect.h"
+
 #include "connectors/connector.h"
+
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -28,77 +29,6 @@ struct loader {
 static char *adup(struct loader *l, const char *s)
 {
 	return arena_strdup(&l->t->arena, s);
-}
-
-/* Replaces ${VAR} and ${VAR:-default} in one scalar. */
-static int interpolate(struct loader *l, struct ynode *n)
-{
-	struct buf b = BUF_INIT(1 << 16);
-	const char *p = n->value, *q;
-	int rc = -1;
-
-	if (!strstr(p, "${"))
-		return 0;
-	while ((q = strstr(p, "${"))) {
-		const char *close = strchr(q, '}'), *dflt, *val;
-		char name[256];
-		size_t nlen;
-
-		buf_add(&b, p, (size_t)(q - p));
-		if (!close) {
-			ynode_err(l->t, n, l->err, E_CONFIG,
-				  "unterminated '${' in value");
-			goto out;
-		}
-		dflt = strstr(q, ":-");
-		if (dflt && dflt > close)
-			dflt = NULL;
-		nlen = (size_t)((dflt ? dflt : close) - (q + 2));
-		if (nlen == 0 || nlen >= sizeof(name)) {
-			ynode_err(l->t, n, l->err, E_CONFIG,
-				  "bad variable name in '%s'", n->value);
-			goto out;
-		}
-		memcpy(name, q + 2, nlen);
-		name[nlen] = '\0';
-		val = getenv(name);
-		if (val && *val) {
-			buf_adds(&b, val);
-		} else if (dflt) {
-			buf_add(&b, dflt + 2, (size_t)(close - dflt - 2));
-		} else {
-			ynode_err(l->t, n, l->err, E_CONFIG,
-				  "environment variable '%s' is not set",
-				  name);
-			goto out;
-		}
-		p = close + 1;
-	}
-	buf_adds(&b, p);
-	if (b.err) {
-		ynode_err(l->t, n, l->err, E_CONFIG, "value too long");
-		goto out;
-	}
-	n->value = arena_strndup(&l->t->arena, b.ptr, b.len);
-	n->len = b.len;
-	rc = n->value ? 0 : err_set(l->err, E_NOMEM, "out of memory");
-out:
-	buf_release(&b);
-	return rc;
-}
-
-static int interpolate_tree(struct loader *l, struct ynode *n)
-{
-	size_t i;
-
-	if (!n)
-		return 0;
-	if (n->type == Y_SCALAR)
-		return interpolate(l, n);
-	for (i = 0; i < n->n; i++)
-		if (interpolate_tree(l, n->items[i]) < 0)
-			return -1;
-	return 0;
 }
 
 /* Absolute path for p relative to the config directory. */
@@ -656,6 +586,33 @@ static const struct ychoice ch_on_stale = {
 
 /* A source's keys, in the order they are checked; the rows without a
  * setter are read by load_source and its helpers. */
+/* detect_changes: metadata (the default) takes a listed file whose name,
+ * size and mtime are in the file ledger as seen; content hashes it and
+ * fetches it again when its SHA-256 is not there. Only for a local folder:
+ * over SFTP every known file would be read in full on every listing. */
+static const char *const detect_names[] = {"metadata", "content", NULL};
+static const struct ychoice detect_choice = {
+	detect_names, NULL, "detect_changes must be metadata or content", 1};
+
+static int set_detect_changes(const struct ykey_ctx *c, const struct ykey *k,
+		       const struct ynode *v, void *field)
+{
+	const struct cfg_source *s = c->obj;
+	struct ykey choice = *k;
+
+	choice.arg = &detect_choice;
+	if (ykey_choice(c, &choice, v, field) < 0)
+		return -1;
+	/* The url is resolved before the keys are applied (load_source). */
+	if (*(int *)field && strncmp(s->url, "file://", 7))
+		return ynode_err(c->t, v, c->err, E_CONFIG,
+				 "source '%s': detect_changes: content needs a "
+				 "local folder (file://); over SFTP it would "
+				 "read every known file in full on every "
+				 "listing", s->name);
+	return 0;
+}
+
 static const struct ykey source_keys[] = {
 	{"name", NULL, 0, NULL},
 	{"url", NULL, 0, NULL},
@@ -675,7 +632,7 @@ static const struct ykey source_keys[] = {
 	 "reject_threshold must be a percentage 0-100, like 20%"},
 	{"min_age", set_duration, SRC(min_age),
 	 "min_age must be a duration like 30s, 5m"},
-	{"detect_changes", detect_set_changes, SRC(detect_content), NULL},
+	{"detect_changes", set_detect_changes, SRC(detect_content), NULL},
 	{NULL, NULL, 0, NULL}};
 
 static int load_source(struct loader *l, const struct ynode *m,
@@ -1414,7 +1371,7 @@ int config_load(const char *path, const char *state_dir_override,
 		       "the config must be a map with sources and targets");
 		goto fail;
 	}
-	if (interpolate_tree(&l, c->tree->root) < 0 ||
+	if (ytree_interpolate_env(c->tree, c->tree->root, l.err) < 0 ||
 	    check_keys(&l, root, keys) < 0)
 		goto fail;
 	c->reject_threshold_pct = 20;

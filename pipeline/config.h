@@ -42,7 +42,7 @@ struct cfg_source {
 	int reject_threshold_pct; /* quarantine a document past this % */
 	int stale_reject;         /* on_stale: reject (else warn) */
 	int64_t min_age;          /* seconds a file must be unchanged */
-	int detect_content;       /* detect_changes: content (pipeline/detect.h) */
+	int detect_content;       /* detect_changes: content (config.c set_detect_changes) */
 	struct conn_opts conn;    /* `ssh:` map and done_suffix */
 	struct cfg_route *routes; /* document name pattern -> mapping */
 	size_t nroutes;

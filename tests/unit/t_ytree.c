@@ -311,3 +311,41 @@ T_TEST(ytree_node_error_helper)
 	T_EQ_STR(msg, "m.yaml: nowhere");
 	ytree_free(t);
 }
+
+/* ${VAR} and ${VAR:-default} in every scalar, nested ones included; an
+ * unset variable without a default is refused at its value's line. */
+T_TEST(ytree_interpolate_env)
+{
+	struct err e = ERR_INIT;
+	struct ytree *t;
+
+	setenv("SP_YT_A", "alpha", 1);
+	setenv("SP_YT_EMPTY", "", 1);
+	unsetenv("SP_YT_UNSET");
+	t = load("a: x${SP_YT_A}y\n"
+		 "b:\n  - ${SP_YT_UNSET:-dflt}\n  - {c: \"${SP_YT_EMPTY:-e}\"}\n"
+		 "d: plain\n", &e);
+	T_ASSERT(t != NULL);
+	T_EQ_INT(ytree_interpolate_env(t, t->root, &e), 0);
+	T_EQ_STR(ynode_get(t->root, "a")->value, "xalphay");
+	T_EQ_STR(ynode_get(t->root, "b")->items[0]->value, "dflt");
+	T_EQ_STR(ynode_get(ynode_get(t->root, "b")->items[1], "c")->value,
+		 "e");
+	T_EQ_STR(ynode_get(t->root, "d")->value, "plain");
+	ytree_free(t);
+
+	t = load("a: ok\nb: ${SP_YT_UNSET}\n", &e);
+	T_ASSERT(t != NULL);
+	T_EQ_INT(ytree_interpolate_env(t, t->root, &e), -1);
+	T_EQ_INT(e.code, E_CONFIG);
+	T_EQ_INT(e.line, 2);
+	T_ASSERT(strstr(e.reason, "'SP_YT_UNSET' is not set") != NULL);
+	ytree_free(t);
+
+	err_clear(&e);
+	t = load("a: ${SP_YT_A\n", &e);
+	T_ASSERT(t != NULL);
+	T_EQ_INT(ytree_interpolate_env(t, t->root, &e), -1);
+	T_ASSERT(strstr(e.reason, "unterminated") != NULL);
+	ytree_free(t);
+}
