@@ -145,11 +145,12 @@ int state_park_each(struct state *s, int64_t run_id,
 
 	rc = state_rows(s, S_PARK_EACH, SA(SA_I(US_FAILED), SA_I(run_id)),
 			state_row_id, &x, err);
-	/* the callback's nonzero only stops the walk */
+	/* A callback's positive return only stops the walk; its -1 (an
+	 * error, in err) is the walk's error too, never dropped. */
 	if (rc == 0)
 		rc = state_units_of(s, &x, park_unit, &c, &cbrc, err);
 	free(x.v);
-	return rc;
+	return rc < 0 || cbrc < 0 ? -1 : 0;
 }
 
 int state_park_request(struct state *s, int64_t unit_id, int64_t run_id,

@@ -48,7 +48,8 @@ int state_park_count_scope(struct state *s, int64_t run_id,
 int state_park_counts(struct state *s, int64_t by_class[5], struct err *err);
 
 /* Every parked unit of concluded runs, oldest first (run_id 0: all runs;
- * else only that run's). */
+ * else only that run's). A positive return of cb stops the walk; -1 (an
+ * error, in err) stops it and is returned. */
 int state_park_each(struct state *s, int64_t run_id,
 		    int (*cb)(void *ud, const struct state_unit *u), void *ud,
 		    struct err *err);

@@ -330,9 +330,10 @@ int state_work_load_units_each(struct state *s, int64_t run_id,
 	rc = state_rows(s, S_WORK_LOAD_UNITS,
 			SA(SA_I(run_id), SA_T(scope), SA_T("load")),
 			state_row_id, &x, err);
-	/* the callback's nonzero only stops the walk */
+	/* A callback's positive return only stops the walk; its -1 (an
+	 * error, in err) is the walk's error too, never dropped. */
 	if (rc == 0)
 		rc = state_units_of(s, &x, cb, ud, &cbrc, err);
 	free(x.v);
-	return rc;
+	return rc < 0 || cbrc < 0 ? -1 : 0;
 }

@@ -82,7 +82,8 @@ int state_work_retry_failed(struct state *s, int64_t run_id, int64_t *n,
  * by document within an archive. That is the order one process loads them in, so the
  * outcome (the later of two master-data rows without as_of wins) does not
  * depend on how many workers mapped them or in what order they finished.
- * The callback gets a copy it may modify; a non-zero return stops. */
+ * The callback gets a copy it may modify; a positive return stops the
+ * walk, -1 (an error, in err) stops it and is returned. */
 int state_work_load_units_each(struct state *s, int64_t run_id,
 			       const char *scope,
 			       int (*cb)(void *ud, struct state_unit *u),

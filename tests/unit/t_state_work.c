@@ -284,3 +284,44 @@ T_TEST(state_work_load_units_in_file_order)
 	T_EQ_INT(o.ids[2], l2);
 	state_close(st);
 }
+
+/* A callback's error (-1 with err set) is the walk's error: the caller
+ * (run.c's load loop) must not go on as if every unit had loaded. A
+ * positive return only stops the walk. */
+static int fail_first(void *ud, struct state_unit *u)
+{
+	struct err *e = ud;
+
+	(void)u;
+	return err_set(e, E_IO, "store gone");
+}
+
+static int stop_first(void *ud, struct state_unit *u)
+{
+	(void)u;
+	(*(int *)ud)++;
+	return 1;
+}
+
+T_TEST(state_work_load_units_callback_error_returned)
+{
+	struct state *st;
+	struct err e = ERR_INIT;
+	int64_t f, u, m;
+	int calls = 0;
+
+	T_ASSERT(open_run(&st) == 0);
+	f = add(st, "fetch", "s", "f", 0, US_DONE);
+	u = add(st, "unpack", "s", "f", f, US_DONE);
+	m = add(st, "map", "s", "f", u, US_DONE);
+	add(st, "load", "s", "f", m, US_PENDING);
+	add(st, "load", "s", "g", m, US_PENDING);
+	T_EQ_INT(state_work_load_units_each(st, 1, "s", fail_first, &e, &e),
+		 -1);
+	T_EQ_INT(e.code, E_IO);
+	err_clear(&e);
+	T_OK(state_work_load_units_each(st, 1, "s", stop_first, &calls, &e),
+	     &e);
+	T_EQ_INT(calls, 1);
+	state_close(st);
+}
