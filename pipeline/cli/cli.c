@@ -1,5 +1,6 @@
 /* cli.c - helpers shared by the subcommands; see cli.h. */
 #include "cli.h"
+#include "lib/buf.h"
 #include "lib/err.h"
 #include "lib/log.h"
 
@@ -211,20 +212,14 @@ int cli_parse(const char *cmd, int argc, char **argv,
 
 void cli_json_str(FILE *out, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	struct buf b = BUF_INIT(1 << 20);
 
-	fputc('"', out);
-	for (; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", out);
-		else if (*p == '\t')
-			fputs("\\t", out);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
+	/* lib/buf's writer: escapes, and valid UTF-8 whatever s holds */
+	if (!s)
+		s = "";
+	if (buf_add_json_str(&b, s, strlen(s)) == 0)
+		fwrite(b.ptr, 1, b.len, out);
+	else
+		fputs("\"\"", out);
+	buf_release(&b);
 }

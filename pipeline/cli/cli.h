@@ -84,7 +84,8 @@ int cli_parse(const char *cmd, int argc, char **argv,
 int cli_number(const char *text, long long min, long long max,
 	       long long *out);
 
-/* Writes s as a JSON string (quoted, escaped) on out. */
+/* Writes s as a JSON string on out with lib/buf's writer (escaped, valid
+ * UTF-8 whatever s holds; "" only when out of memory). */
 void cli_json_str(FILE *out, const char *s);
 
 #endif

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/buf.h"
 #include "lib/log.h"
 
 #define PROGRESS_FIRST_MS 1000   /* a unit shorter than this shows nothing */
@@ -99,31 +100,29 @@ static void draw(struct progress *p, int64_t now)
 
 static void event(const struct progress *p, int64_t now)
 {
-	char json[600];
+	struct buf b = BUF_INIT(4096);
 	double rb, rr;
 	int64_t eta;
-	int n;
 
 	rates(p, now, &rb, &rr, &eta);
 	/* stage and unit are source/document names from the config and the
-	 * fetched listing; escape the two characters JSON cannot carry */
-	n = snprintf(json, sizeof(json),
-		     "{\"stage\":\"%s\",\"unit\":\"", p->stage);
-	for (const char *c = p->unit; *c && n < (int)sizeof(json) - 8; c++) {
-		if (*c == '"' || *c == '\\')
-			json[n++] = '\\';
-		if ((unsigned char)*c < 0x20)
-			continue;
-		json[n++] = *c;
-	}
-	n += snprintf(json + n, sizeof(json) - (size_t)n,
-		      "\",\"records\":%lld,\"bytes\":%lld,\"total_bytes\":%lld,"
-		      "\"rate_bytes\":%.0f,\"rate_records\":%.0f,"
-		      "\"elapsed_ms\":%lld,\"eta_s\":%lld}",
-		      (long long)p->records, (long long)p->bytes,
-		      (long long)p->total_bytes, rb, rr,
-		      (long long)(now - p->start_ms), (long long)eta);
-	log_json_event("info", "progress", "progress", json, (size_t)n);
+	 * fetched listing: written by lib/buf's JSON string writer, like
+	 * every other JSON line (escaped, always valid UTF-8, never cut) */
+	buf_adds(&b, "{\"stage\":");
+	buf_add_json_str(&b, p->stage, strlen(p->stage));
+	buf_adds(&b, ",\"unit\":");
+	buf_add_json_str(&b, p->unit, strlen(p->unit));
+	buf_addf(&b, ",\"records\":%lld,\"bytes\":%lld,\"total_bytes\":%lld,"
+		 "\"rate_bytes\":%.0f,\"rate_records\":%.0f,"
+		 "\"elapsed_ms\":%lld,\"eta_s\":%lld}",
+		 (long long)p->records, (long long)p->bytes,
+		 (long long)p->total_bytes, rb, rr,
+		 (long long)(now - p->start_ms), (long long)eta);
+	/* A progress event is advice: one that cannot be built is left out
+	 * (the next comes 5 s later), never written cut. */
+	if (!b.err)
+		log_json_event("info", "progress", "progress", b.ptr, b.len);
+	buf_release(&b);
 }
 
 void progress_update(struct progress *p)
