@@ -293,33 +293,15 @@ int conn_local_digest(struct conn *c, const char *name, char *sha_hex,
 		      struct err *err)
 {
 	char path[4352];
-	unsigned char *buf = NULL;
-	struct sha256 sha = {NULL};
 	struct stat st;
-	ssize_t n;
-	int fd, rc = -1;
+	int fd, rc;
 
 	if (local_path(c, name, path, sizeof(path), err) < 0)
 		return -1;
+	/* opened as a fetch opens it: no link followed, a regular file */
 	if ((fd = open_source(path, &st, err)) < 0)
 		return -1;
-	if (!(buf = malloc(64 * 1024))) {
-		err_set(err, E_NOMEM, "out of memory");
-		goto cleanup;
-	}
-	if (sha256_init(&sha, err) < 0)
-		goto cleanup;
-	while ((n = read(fd, buf, 64 * 1024)) > 0)
-		sha256_update(&sha, buf, (size_t)n);
-	if (n < 0) {
-		err_sys(err, "cannot read '%s'", path);
-		goto cleanup;
-	}
-	sha256_final(&sha, sha_hex);
-	rc = 0;
-cleanup:
-	sha256_release(&sha);
-	free(buf);
+	rc = sha256_fd(fd, path, sha_hex, NULL, err);
 	close(fd);
 	return rc;
 }

@@ -66,24 +66,18 @@ int sha256_hex_of(const void *p, size_t n, char hex[SHA256_HEX_LEN],
 	return 0;
 }
 
-int sha256_file(const char *path, char hex[SHA256_HEX_LEN], uint64_t *size,
-		struct err *err)
+int sha256_fd(int fd, const char *name, char hex[SHA256_HEX_LEN],
+	      uint64_t *size, struct err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	unsigned char *b;
 	struct sha256 s;
 	uint64_t total = 0;
 	ssize_t n;
 
-	if (fd < 0)
-		return err_sys(err, "cannot open '%s'", path);
-	if (!(b = malloc(SHA256_READ_BUF))) {
-		close(fd);
+	if (!(b = malloc(SHA256_READ_BUF)))
 		return err_set(err, E_NOMEM, "out of memory");
-	}
 	if (sha256_init(&s, err) < 0) {
 		free(b);
-		close(fd);
 		return -1;
 	}
 	while ((n = read(fd, b, SHA256_READ_BUF)) > 0) {
@@ -92,14 +86,24 @@ int sha256_file(const char *path, char hex[SHA256_HEX_LEN], uint64_t *size,
 	}
 	free(b);
 	if (n < 0) {
-		err_sys(err, "cannot read '%s'", path);
+		err_sys(err, "cannot read '%s'", name);
 		sha256_release(&s);
-		close(fd);
 		return -1;
 	}
-	close(fd);
 	sha256_final(&s, hex);
 	if (size)
 		*size = total;
 	return 0;
+}
+
+int sha256_file(const char *path, char hex[SHA256_HEX_LEN], uint64_t *size,
+		struct err *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return err_sys(err, "cannot open '%s'", path);
+	rc = sha256_fd(fd, path, hex, size, err);
+	close(fd);
+	return rc;
 }

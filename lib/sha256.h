@@ -22,6 +22,10 @@ void sha256_update(struct sha256 *s, const void *p, size_t n);
 /* Writes 64 lowercase hex digits and a NUL; releases the context. */
 void sha256_final(struct sha256 *s, char hex[SHA256_HEX_LEN]);
 void sha256_release(struct sha256 *s);
+/* The same for an open descriptor, read from where it stands to its end
+ * (name only for the error message); the caller closes fd. */
+int sha256_fd(int fd, const char *name, char hex[SHA256_HEX_LEN],
+	      uint64_t *size, struct err *err);
 int sha256_file(const char *path, char hex[SHA256_HEX_LEN], uint64_t *size,
 		struct err *err);
 /* The digest of p[0..n) in hex. 0, or -1 with err when SHA-256 cannot

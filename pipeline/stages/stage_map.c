@@ -237,12 +237,10 @@ static int quarantine_copy(struct run *r, const struct state_unit *u,
 			   char *path, size_t n, const char *name,
 			   struct err *err)
 {
-	char want[SHA256_HEX_LEN], have[SHA256_HEX_LEN];
+	char want[SHA256_HEX_LEN] = "", have[SHA256_HEX_LEN];
 	char leaf[sizeof(u->ukey) + 24];
 	int k;
 
-	if (sha256_file(u->input_path, want, NULL, err) < 0)
-		return -1;
 	for (k = 0; k < 2; k++) {
 		struct err e = ERR_INIT;
 
@@ -254,6 +252,12 @@ static int quarantine_copy(struct run *r, const struct state_unit *u,
 			return -1;
 		}
 		err_clear(&e);
+		/* A copy already there: the same bytes (a redo after a
+		 * crash) are this document's copy. Hashed only now: the
+		 * usual first copy needs no extra read. */
+		if (!want[0] &&
+		    sha256_file(u->input_path, want, NULL, err) < 0)
+			return -1;
 		if (sha256_file(path, have, NULL, &e) == 0 &&
 		    !strcmp(have, want))
 			return 0;
