@@ -1,5 +1,6 @@
 /* config.c - see config.h. */
 #include "config.h"
+#include "config_int.h"
 #include "lib/io.h"
 #include "schedule.h"
 
@@ -20,40 +21,34 @@
 #define DEFAULT_STATE_DIR "stockpipe-state"
 #define SYSTEM_STATE_DIR "/var/lib/stockpipe"
 
-struct loader {
-	struct config *c;
-	struct ytree *t;
-	struct err *err;
-};
-
-static char *adup(struct loader *l, const char *s)
+char *config_adup(struct loader *l, const char *s)
 {
 	return arena_strdup(&l->t->arena, s);
 }
 
 /* Absolute path for p relative to the config directory. */
-static const char *resolve(struct loader *l, const char *p)
+const char *config_resolve(struct loader *l, const char *p)
 {
 	if (p[0] == '/')
-		return adup(l, p);
+		return config_adup(l, p);
 	return arena_printf(&l->t->arena, "%s/%s", l->c->dir, p);
 }
 
-static const char *resolve_url(struct loader *l, const struct ynode *n)
+const char *config_resolve_url(struct loader *l, const struct ynode *n)
 {
 	const char *v = n->value;
 
 	if (!strncmp(v, "file://", 7)) {
 		v += 7;
 		return arena_printf(&l->t->arena, "file://%s",
-				    resolve(l, v));
+				    config_resolve(l, v));
 	}
 	if (strstr(v, "://"))
-		return adup(l, v); /* other schemes: the connector checks */
-	return arena_printf(&l->t->arena, "file://%s", resolve(l, v));
+		return config_adup(l, v); /* other schemes: the connector checks */
+	return arena_printf(&l->t->arena, "file://%s", config_resolve(l, v));
 }
 
-static int want_scalar(struct loader *l, const struct ynode *m,
+int config_want_scalar(struct loader *l, const struct ynode *m,
 		       const char *key, int required, const char **out)
 {
 	struct ynode *v = ynode_get(m, key);
@@ -72,7 +67,7 @@ static int want_scalar(struct loader *l, const struct ynode *m,
 }
 
 /* Parses "15m", "2h", "30s", "1d", "90" (seconds). */
-static int parse_duration(const char *s, int64_t *out)
+int config_parse_duration(const char *s, int64_t *out)
 {
 	char *end;
 	long long v = strtoll(s, &end, 10);
@@ -95,7 +90,7 @@ static int parse_duration(const char *s, int64_t *out)
 	return 0;
 }
 
-static int parse_pct(const char *s, int *out)
+int config_parse_pct(const char *s, int *out)
 {
 	char *end;
 	long v = strtol(s, &end, 10);
@@ -107,7 +102,7 @@ static int parse_pct(const char *s, int *out)
 }
 
 /* A list value: a sequence of scalars, or one scalar. */
-static int string_list(struct loader *l, const struct ynode *v,
+int config_string_list(struct loader *l, const struct ynode *v,
 		       const char ***out, size_t *n)
 {
 	size_t i;
@@ -143,13 +138,13 @@ static int string_list(struct loader *l, const struct ynode *v,
 	return 0;
 }
 
-static int check_keys(struct loader *l, const struct ynode *m,
+int config_check_keys(struct loader *l, const struct ynode *m,
 		      const char *const *allowed)
 {
 	return ynode_check_keys(l->t, m, allowed, NULL, 0, l->err);
 }
 
-static int check_name(struct loader *l, const struct ynode *m,
+int config_check_name(struct loader *l, const struct ynode *m,
 		      const char *name)
 {
 	const char *p;
@@ -176,7 +171,7 @@ static int check_name(struct loader *l, const struct ynode *m,
 /* The `ssh:` map of an sftp:// source or target. Secrets are never in the
  * file: only the names of the environment variables that hold them. The
  * host key must be pinned or listed: there is no "trust on first use". */
-static int load_ssh(struct loader *l, const struct ynode *m, const char *what,
+int config_load_ssh(struct loader *l, const struct ynode *m, const char *what,
 		    const char *name, const char *url, struct conn_opts *o)
 {
 	static const char *const keys[] = {
@@ -213,26 +208,26 @@ static int load_ssh(struct loader *l, const struct ynode *m, const char *what,
 	if (v->type != Y_MAP)
 		return ynode_err(l->t, v, l->err, E_CONFIG,
 				 "'ssh' must be a map of settings");
-	if (check_keys(l, v, keys) < 0 ||
-	    want_scalar(l, v, "key_file", 0, &o->key_file) < 0 ||
-	    want_scalar(l, v, "passphrase_env", 0, &o->passphrase_env) < 0 ||
-	    want_scalar(l, v, "password_env", 0, &o->password_env) < 0 ||
-	    want_scalar(l, v, "known_hosts", 0, &o->known_hosts) < 0 ||
-	    want_scalar(l, v, "host_fingerprint", 0, &o->host_fingerprint) < 0)
+	if (config_check_keys(l, v, keys) < 0 ||
+	    config_want_scalar(l, v, "key_file", 0, &o->key_file) < 0 ||
+	    config_want_scalar(l, v, "passphrase_env", 0, &o->passphrase_env) < 0 ||
+	    config_want_scalar(l, v, "password_env", 0, &o->password_env) < 0 ||
+	    config_want_scalar(l, v, "known_hosts", 0, &o->known_hosts) < 0 ||
+	    config_want_scalar(l, v, "host_fingerprint", 0, &o->host_fingerprint) < 0)
 		return -1;
-	if ((o->key_file && !(o->key_file = resolve(l, o->key_file))) ||
-	    (o->known_hosts && !(o->known_hosts = resolve(l, o->known_hosts))))
+	if ((o->key_file && !(o->key_file = config_resolve(l, o->key_file))) ||
+	    (o->known_hosts && !(o->known_hosts = config_resolve(l, o->known_hosts))))
 		return err_set(l->err, E_NOMEM, "out of memory");
 	for (i = 0; i < 4; i++) {
 		int64_t secs;
 
 		s = NULL;
-		if (want_scalar(l, v, durations[i], 0, &s) < 0)
+		if (config_want_scalar(l, v, durations[i], 0, &s) < 0)
 			return -1;
 		if (!s)
 			continue;
 		/* keepalive may be 0 (off); the timeouts may not. */
-		if (parse_duration(s, &secs) < 0 || secs > 86400 ||
+		if (config_parse_duration(s, &secs) < 0 || secs > 86400 ||
 		    (secs == 0 && i != 2))
 			return ynode_err(l->t, ynode_get(v, durations[i]),
 					 l->err, E_CONFIG,
@@ -243,7 +238,7 @@ static int load_ssh(struct loader *l, const struct ynode *m, const char *what,
 		*dfields[i] = i == 2 ? secs : secs * 1000;
 	}
 	s = NULL;
-	if (want_scalar(l, v, "retries", 0, &s) < 0)
+	if (config_want_scalar(l, v, "retries", 0, &s) < 0)
 		return -1;
 	if (s) {
 		char *end;
@@ -256,7 +251,7 @@ static int load_ssh(struct loader *l, const struct ynode *m, const char *what,
 		o->retries = (int)n;
 	}
 	s = NULL;
-	if (want_scalar(l, v, "key_permissions", 0, &s) < 0)
+	if (config_want_scalar(l, v, "key_permissions", 0, &s) < 0)
 		return -1;
 	if (s && strcmp(s, "strict") && strcmp(s, "ignore"))
 		return ynode_err(l->t, ynode_get(v, "key_permissions"), l->err,
@@ -322,10 +317,10 @@ static int load_routes(struct loader *l, const struct ynode *m,
 					 "a route is {pattern, mapping}");
 		const char *fmt = NULL;
 
-		if (check_keys(l, r, keys) < 0 ||
-		    want_scalar(l, r, "pattern", 0, &pat) < 0 ||
-		    want_scalar(l, r, "format", 0, &fmt) < 0 ||
-		    want_scalar(l, r, "mapping", 1, &map) < 0)
+		if (config_check_keys(l, r, keys) < 0 ||
+		    config_want_scalar(l, r, "pattern", 0, &pat) < 0 ||
+		    config_want_scalar(l, r, "format", 0, &fmt) < 0 ||
+		    config_want_scalar(l, r, "mapping", 1, &map) < 0)
 			return -1;
 		if (!pat && !fmt)
 			return ynode_err(l->t, r, l->err, E_CONFIG,
@@ -340,7 +335,7 @@ static int load_routes(struct loader *l, const struct ynode *m,
 					 fmt);
 		s->routes[i].pattern = pat;
 		s->routes[i].format = fmt;
-		if (!(s->routes[i].mapping = resolve(l, map)))
+		if (!(s->routes[i].mapping = config_resolve(l, map)))
 			return err_set(l->err, E_NOMEM, "out of memory");
 	}
 	s->nroutes = v->n;
@@ -386,7 +381,7 @@ static int load_archive(struct loader *l, const struct ynode *m,
 	if (v->type != Y_MAP)
 		return ynode_err(l->t, v, l->err, E_CONFIG,
 				 "archive must be a map of limits");
-	if (check_keys(l, v, keys) < 0)
+	if (config_check_keys(l, v, keys) < 0)
 		return -1;
 	for (i = 0; i + 1 < v->n; i += 2) {
 		const struct ynode *k = v->items[i], *val = v->items[i + 1];
@@ -452,17 +447,17 @@ static int load_acks(struct loader *l, const struct ynode *m,
 		return ynode_err(l->t, a, l->err, E_CONFIG,
 				 "'acks' must be a map like { path: DIR, x12: "
 				 "auto|997|999|none, edifact: contrl|none }");
-	if (check_keys(l, a, keys) < 0 ||
-	    want_scalar(l, a, "url", 0, &url) < 0 ||
-	    want_scalar(l, a, "path", 0, &path) < 0 ||
-	    want_scalar(l, a, "x12", 0, &v) < 0)
+	if (config_check_keys(l, a, keys) < 0 ||
+	    config_want_scalar(l, a, "url", 0, &url) < 0 ||
+	    config_want_scalar(l, a, "path", 0, &path) < 0 ||
+	    config_want_scalar(l, a, "x12", 0, &v) < 0)
 		return -1;
 	if (!url && !path)
 		return ynode_err(l->t, a, l->err, E_CONFIG,
 				 "'acks' of source '%s' needs a 'url' or "
 				 "'path' (the folder acknowledgments go to)",
 				 s->name);
-	if (!(s->ack_url = resolve_url(l, ynode_get(a, url ? "url" : "path"))))
+	if (!(s->ack_url = config_resolve_url(l, ynode_get(a, url ? "url" : "path"))))
 		return err_set(l->err, E_NOMEM, "out of memory");
 	if (v) {
 		if (!strcmp(v, "auto"))
@@ -482,7 +477,7 @@ static int load_acks(struct loader *l, const struct ynode *m,
 					 v);
 	}
 	v = NULL;
-	if (want_scalar(l, a, "edifact", 0, &v) < 0)
+	if (config_want_scalar(l, a, "edifact", 0, &v) < 0)
 		return -1;
 	if (v) {
 		if (!strcmp(v, "contrl") || !strcmp(v, "CONTRL"))
@@ -496,7 +491,7 @@ static int load_acks(struct loader *l, const struct ynode *m,
 					 "not '%s'",
 					 v);
 	}
-	return load_ssh(l, a, "acks of source", s->name, s->ack_url,
+	return config_load_ssh(l, a, "acks of source", s->name, s->ack_url,
 			&s->ack_conn);
 }
 
@@ -526,43 +521,43 @@ static int check_patterns(struct loader *l, const struct ynode *m,
 
 /* ---- key-table setters (lib/ytree.h): c->ud is the loader ----------- */
 
-static struct loader *ld(const struct ykey_ctx *c)
+struct loader *config_ld(const struct ykey_ctx *c)
 {
 	return c->ud;
 }
 
 /* A list of names; k->arg points at the offset of its count in c->obj. */
-static int set_list(const struct ykey_ctx *c, const struct ykey *k,
+int config_set_list(const struct ykey_ctx *c, const struct ykey *k,
 		    const struct ynode *v, void *field)
 {
 	size_t *n = (size_t *)((char *)c->obj + *(const size_t *)k->arg);
 
-	return string_list(ld(c), v, field, n);
+	return config_string_list(config_ld(c), v, field, n);
 }
 
 /* A percentage 0-100 into an int; k->arg is the message otherwise. */
-static int set_pct(const struct ykey_ctx *c, const struct ykey *k,
+int config_set_pct(const struct ykey_ctx *c, const struct ykey *k,
 		   const struct ynode *v, void *field)
 {
 	const char *s = NULL;
 
 	if (ykey_scalar(c, k, v, &s) < 0)
 		return -1;
-	if (parse_pct(s, field) < 0)
+	if (config_parse_pct(s, field) < 0)
 		return ynode_err(c->t, v, c->err, E_CONFIG, "%s",
 				 (const char *)k->arg);
 	return 0;
 }
 
 /* A duration in seconds into an int64_t; k->arg is the message. */
-static int set_duration(const struct ykey_ctx *c, const struct ykey *k,
+int config_set_duration(const struct ykey_ctx *c, const struct ykey *k,
 			const struct ynode *v, void *field)
 {
 	const char *s = NULL;
 
 	if (ykey_scalar(c, k, v, &s) < 0)
 		return -1;
-	if (parse_duration(s, field) < 0)
+	if (config_parse_duration(s, field) < 0)
 		return ynode_err(c->t, v, c->err, E_CONFIG, "%s",
 				 (const char *)k->arg);
 	return 0;
@@ -628,9 +623,9 @@ static const struct ykey source_keys[] = {
 	{"after_load", ykey_choice, SRC(after_load), &ch_after_load},
 	{"processed_dir", ykey_str, SRC(processed_dir), NULL},
 	{"on_stale", ykey_choice, SRC(stale_reject), &ch_on_stale},
-	{"reject_threshold", set_pct, SRC(reject_threshold_pct),
+	{"reject_threshold", config_set_pct, SRC(reject_threshold_pct),
 	 "reject_threshold must be a percentage 0-100, like 20%"},
-	{"min_age", set_duration, SRC(min_age),
+	{"min_age", config_set_duration, SRC(min_age),
 	 "min_age must be a duration like 30s, 5m"},
 	{"detect_changes", set_detect_changes, SRC(detect_content), NULL},
 	{NULL, NULL, 0, NULL}};
@@ -646,11 +641,11 @@ static int load_source(struct loader *l, const struct ynode *m,
 		return ynode_err(l->t, m, l->err, E_CONFIG,
 				 "a source must be a map of settings");
 	if (ykey_check(l->t, m, source_keys, NULL, l->err) < 0 ||
-	    want_scalar(l, m, "name", 1, &s->name) < 0 ||
-	    check_name(l, m, s->name) < 0 ||
-	    want_scalar(l, m, "url", 0, &url) < 0 ||
-	    want_scalar(l, m, "path", 0, &path) < 0 ||
-	    want_scalar(l, m, "mapping", !ynode_get(m, "routes"), &mapping) < 0)
+	    config_want_scalar(l, m, "name", 1, &s->name) < 0 ||
+	    config_check_name(l, m, s->name) < 0 ||
+	    config_want_scalar(l, m, "url", 0, &url) < 0 ||
+	    config_want_scalar(l, m, "path", 0, &path) < 0 ||
+	    config_want_scalar(l, m, "mapping", !ynode_get(m, "routes"), &mapping) < 0)
 		return -1;
 	s->node = m;
 	if (!url && !path)
@@ -658,13 +653,13 @@ static int load_source(struct loader *l, const struct ynode *m,
 				 "source '%s' needs a 'url' or 'path'",
 				 s->name);
 	un = ynode_get(m, url ? "url" : "path");
-	if (!(s->url = resolve_url(l, un)) ||
-	    (mapping && !(s->mapping = resolve(l, mapping))))
+	if (!(s->url = config_resolve_url(l, un)) ||
+	    (mapping && !(s->mapping = config_resolve(l, mapping))))
 		return err_set(l->err, E_NOMEM, "out of memory");
 	if (load_routes(l, m, s) < 0 || load_archive(l, m, s) < 0 ||
 	    load_acks(l, m, s) < 0)
 		return -1;
-	if (string_list(l, ynode_get(m, "patterns") ? ynode_get(m, "patterns")
+	if (config_string_list(l, ynode_get(m, "patterns") ? ynode_get(m, "patterns")
 						      : ynode_get(m, "pattern"),
 			&s->patterns, &s->npatterns) < 0 ||
 	    check_patterns(l, m, s) < 0)
@@ -680,8 +675,8 @@ static int load_source(struct loader *l, const struct ynode *m,
 	s->reject_threshold_pct = l->c->reject_threshold_pct;
 	if (ykey_apply(&kc, source_keys) < 0)
 		return -1;
-	if (load_ssh(l, m, "source", s->name, s->url, &s->conn) < 0 ||
-	    want_scalar(l, m, "done_suffix", 0, &s->conn.done_suffix) < 0)
+	if (config_load_ssh(l, m, "source", s->name, s->url, &s->conn) < 0 ||
+	    config_want_scalar(l, m, "done_suffix", 0, &s->conn.done_suffix) < 0)
 		return -1;
 	if (s->conn.done_suffix && (!*s->conn.done_suffix ||
 				    strchr(s->conn.done_suffix, '/')))
@@ -695,419 +690,6 @@ static int load_source(struct loader *l, const struct ynode *m,
 int config_state_index(const char *name)
 {
 	return stock_state_from_name(name);
-}
-
-static int state_mask(struct loader *l, const struct ynode *m, const char *key,
-		      unsigned def, unsigned *out)
-{
-	const char **names;
-	size_t n, i;
-	const struct ynode *v = ynode_get(m, key);
-
-	*out = def;
-	if (!v)
-		return 0;
-	if (string_list(l, v, &names, &n) < 0)
-		return -1;
-	*out = 0;
-	for (i = 0; i < n; i++) {
-		int s = config_state_index(names[i]);
-
-		if (s < 0)
-			return ynode_err(l->t, v, l->err, E_CONFIG,
-					 "'%s' is not a stock state (%s)",
-					 names[i], CANON_STATES);
-		*out |= 1u << s;
-	}
-	return 0;
-}
-
-/* "2" (units) or "10%" into abs/pct; -1 when it is neither. */
-static int parse_safety(const char *v, dec *abs, int *pct)
-{
-	size_t n = strlen(v);
-
-	*abs = 0;
-	*pct = 0;
-	if (n && v[n - 1] == '%')
-		return parse_pct(v, pct);
-	if (dec_parse(v, n, '.', 0, abs) < 0 || *abs < 0)
-		return -1;
-	return 0;
-}
-
-/* safety_stock_by_category: {"Kaffee & Tee": 5, Messer: 10%} */
-static int safety_map(struct loader *l, const struct ynode *m,
-		      const char *key, struct cfg_safety **out, size_t *n)
-{
-	const struct ynode *v = ynode_get(m, key);
-	size_t i;
-
-	*out = NULL;
-	*n = 0;
-	if (!v)
-		return 0;
-	if (v->type != Y_MAP || !v->n)
-		return ynode_err(l->t, v, l->err, E_CONFIG,
-				 "%s maps names to units or percentages",
-				 key);
-	*out = arena_alloc(&l->t->arena, v->n / 2 * sizeof(**out));
-	if (!*out)
-		return err_set(l->err, E_NOMEM, "out of memory");
-	for (i = 0; i + 1 < v->n; i += 2) {
-		const struct ynode *val = v->items[i + 1];
-		struct cfg_safety *sf = &(*out)[i / 2];
-
-		sf->key = v->items[i]->value;
-		if (val->type != Y_SCALAR ||
-		    parse_safety(val->value, &sf->abs, &sf->pct) < 0)
-			return ynode_err(l->t, val, l->err, E_CONFIG,
-					 "safety stock must be a number of "
-					 "units (2) or a percentage (10%%)");
-	}
-	*n = v->n / 2;
-	return 0;
-}
-
-static int set_filename(const struct ykey_ctx *c, const struct ykey *k,
-			const struct ynode *v, void *field)
-{
-	const char **f = field;
-
-	if (ykey_scalar(c, k, v, f) < 0)
-		return -1;
-	if (strchr(*f, '/'))
-		return ynode_err(c->t, v, c->err, E_CONFIG,
-				 "filename must not contain '/'");
-	return 0;
-}
-
-/* `mode: 0640`: octal permission bits for published files. */
-static int set_file_mode(const struct ykey_ctx *c, const struct ykey *k,
-			 const struct ynode *v, void *field)
-{
-	const char *s = NULL;
-	char *end;
-	long m;
-
-	if (ykey_scalar(c, k, v, &s) < 0)
-		return -1;
-	m = strtol(s, &end, 8);
-	if (!*s || *end || m < 1 || m > 0777 || s[0] != '0')
-		return ynode_err(c->t, v, c->err, E_CONFIG,
-				 "mode must be octal permission bits with a "
-				 "leading 0, like 0640");
-	*(int *)field = (int)m;
-	return 0;
-}
-
-/* `done_file: "{file}.done"`: a name template like filename's. */
-static int set_done_file(const struct ykey_ctx *c, const struct ykey *k,
-			 const struct ynode *v, void *field)
-{
-	const char **f = field;
-
-	if (set_filename(c, k, v, field) < 0)
-		return -1;
-	if (!strstr(*f, "{file}") && !strstr(*f, "{base}"))
-		return ynode_err(c->t, v, c->err, E_CONFIG,
-				 "done_file must name its file with {file} "
-				 "or {base} (like \"{file}.done\")");
-	return 0;
-}
-
-static int set_schedule(const struct ykey_ctx *c, const struct ykey *k,
-			const struct ynode *v, void *field)
-{
-	struct cfg_target *t = c->obj;
-	const char *s = NULL;
-	size_t pos;
-
-	(void)field;
-	if (ykey_scalar(c, k, v, &s) < 0)
-		return -1;
-	t->schedule_text = s;
-	if (!strncmp(s, "every", 5) && (!s[5] || s[5] == ' ')) {
-		if (!s[5] || parse_duration(s + 6, &t->every) < 0 ||
-		    t->every <= 0)
-			return ynode_err(c->t, v, c->err, E_CONFIG,
-					 "schedule must be 'always', "
-					 "'every DURATION' (e.g. every 15m) "
-					 "or a cron expression");
-		t->schedule = CFG_SCHED_EVERY;
-		return 0;
-	}
-	if (!strcmp(s, "always"))
-		return 0;
-	/* A cron expression: errors point into the value. */
-	if (schedule_parse(s, &t->cron, &pos, c->err) < 0) {
-		if (c->err->code == E_CONFIG)
-			err_locate(c->err, c->t->path, v->line,
-				   v->col + (unsigned)pos +
-					   (v->quoted ? 1u : 0u),
-				   NULL);
-		return -1;
-	}
-	t->schedule = CFG_SCHED_CRON;
-	return 0;
-}
-
-/* sellable/subtract: a list of stock states into a bit mask. */
-static int set_mask(const struct ykey_ctx *c, const struct ykey *k,
-		    const struct ynode *v, void *field)
-{
-	(void)v;
-	return state_mask(ld(c), c->map, k->name, 0, field);
-}
-
-static int set_sellable(const struct ykey_ctx *c, const struct ykey *k,
-			const struct ynode *v, void *field)
-{
-	/* Damaged, quarantined and returned stock is never sellable,
-	 * whatever a target's config says: publishing it is how retailers
-	 * oversell. */
-	unsigned never = (1u << config_state_index("damaged")) |
-			 (1u << config_state_index("quarantined")) |
-			 (1u << config_state_index("return_pending"));
-
-	if (set_mask(c, k, v, field) < 0)
-		return -1;
-	if (*(unsigned *)field & never)
-		return ynode_err(c->t, v, c->err, E_CONFIG,
-				 "damaged, quarantined and return_pending "
-				 "stock can never be sellable");
-	return 0;
-}
-
-static int set_safety_stock(const struct ykey_ctx *c, const struct ykey *k,
-			    const struct ynode *v, void *field)
-{
-	struct cfg_target *t = c->obj;
-	const char *s = NULL;
-	size_t n;
-
-	(void)field;
-	if (ykey_scalar(c, k, v, &s) < 0)
-		return -1;
-	n = strlen(s);
-	if ((n && s[n - 1] == '%')
-		    ? parse_pct(s, &t->safety_pct) < 0
-		    : (dec_parse(s, n, '.', 0, &t->safety_abs) < 0 ||
-		       t->safety_abs < 0))
-		return ynode_err(c->t, v, c->err, E_CONFIG,
-				 "safety_stock must be a number of units (2) "
-				 "or a percentage (10%%)");
-	return 0;
-}
-
-static int set_cap(const struct ykey_ctx *c, const struct ykey *k,
-		   const struct ynode *v, void *field)
-{
-	struct cfg_target *t = c->obj;
-	const char *s = NULL;
-
-	(void)field;
-	if (ykey_scalar(c, k, v, &s) < 0)
-		return -1;
-	if (dec_parse(s, strlen(s), '.', 0, &t->cap) < 0 || t->cap < 0)
-		return ynode_err(c->t, v, c->err, E_CONFIG,
-				 "cap must be a number of units");
-	t->has_cap = 1;
-	return 0;
-}
-
-static int set_uom(const struct ykey_ctx *c, const struct ykey *k,
-		   const struct ynode *v, void *field)
-{
-	const char **f = field;
-
-	if (ykey_scalar(c, k, v, f) < 0)
-		return -1;
-	if (!**f || strlen(*f) > 16 ||
-	    strspn(*f, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-		       "0123456789") != strlen(*f))
-		return ynode_err(c->t, v, c->err, E_CONFIG,
-				 "uom is a unit code of 1 to 16 letters or "
-				 "digits (CA)");
-	return 0;
-}
-
-static int set_uom_missing(const struct ykey_ctx *c, const struct ykey *k,
-			   const struct ynode *v, void *field)
-{
-	const struct cfg_target *t = c->obj;
-	const char *s = NULL;
-
-	if (ykey_scalar(c, k, v, &s) < 0)
-		return -1;
-	if ((strcmp(s, "fail") && strcmp(s, "base")) || !t->uom)
-		return ynode_err(c->t, v, c->err, E_CONFIG,
-				 "uom_missing is fail or base, with uom:");
-	*(int *)field = !strcmp(s, "base");
-	return 0;
-}
-
-/* safety_stock_by_*; k->arg points at the offset of the count. */
-static int set_safety_map(const struct ykey_ctx *c, const struct ykey *k,
-			  const struct ynode *v, void *field)
-{
-	size_t *n = (size_t *)((char *)c->obj + *(const size_t *)k->arg);
-
-	(void)v;
-	return safety_map(ld(c), c->map, k->name, field, n);
-}
-
-static int set_safety_by_location(const struct ykey_ctx *c,
-				  const struct ykey *k, const struct ynode *v,
-				  void *field)
-{
-	const struct cfg_target *t = c->obj;
-
-	if (set_safety_map(c, k, v, field) < 0)
-		return -1;
-	if (t->nsafety_by_location && !t->per_location)
-		return ynode_err(c->t, ynode_key(c->map, k->name), c->err,
-				 E_CONFIG,
-				 "safety_stock_by_location needs "
-				 "per_location: true (a summed row has no "
-				 "single location)");
-	return 0;
-}
-
-static int set_stale_after(const struct ykey_ctx *c, const struct ykey *k,
-			   const struct ynode *v, void *field)
-{
-	if (set_duration(c, k, v, field) < 0)
-		return -1;
-	if (!*(int64_t *)field)
-		return ynode_err(c->t, v, c->err, E_CONFIG, "%s",
-				 (const char *)k->arg);
-	return 0;
-}
-
-/* stale_action: hold | buffer 20% (needs stale_after). */
-static int set_stale_action(const struct ykey_ctx *c, const struct ykey *k,
-			    const struct ynode *v, void *field)
-{
-	struct cfg_target *t = c->obj;
-	const char *s = NULL;
-
-	(void)field;
-	if (ykey_scalar(c, k, v, &s) < 0)
-		return -1;
-	if (!strcmp(s, "hold"))
-		t->stale_hold = 1;
-	else if (!strncmp(s, "buffer ", 7) &&
-		 parse_pct(s + 7, &t->stale_buffer_pct) == 0)
-		t->stale_hold = 0;
-	else
-		return ynode_err(c->t, v, c->err, E_CONFIG,
-				 "stale_action must be 'hold' or 'buffer "
-				 "N%%'");
-	if (!t->stale_after)
-		return ynode_err(c->t, v, c->err, E_CONFIG,
-				 "stale_action needs stale_after");
-	return 0;
-}
-
-#define TGT(f) offsetof(struct cfg_target, f)
-
-static const size_t tgt_nlocations = TGT(nlocations);
-static const size_t tgt_nlocation_types = TGT(nlocation_types);
-static const size_t tgt_nsafety_cat = TGT(nsafety_by_category);
-static const size_t tgt_nsafety_loc = TGT(nsafety_by_location);
-
-static const char *const false_true[] = {"false", "true", NULL};
-static const char *const full_delta[] = {"full", "delta", NULL};
-static const char *const unit_pack[] = {"unit", "pack", NULL};
-static const char *const reject_fail[] = {"reject", "fail", NULL};
-
-static const struct ychoice ch_per_location = {
-	false_true, NULL, "per_location must be true or false", 0};
-static const struct ychoice ch_snapshot = {
-	full_delta, NULL, "snapshot must be full or delta", 0};
-static const struct ychoice ch_round_to = {
-	unit_pack, NULL, "round_to must be unit or pack", 0};
-/* reject by default: one partner's typo in one SKU should not keep every
- * other row from the target (issue 14); fail is for a target that must
- * get all rows or none. */
-static const struct ychoice ch_on_bad_row = {
-	reject_fail, NULL, "on_bad_row must be reject or fail", 0};
-static const struct ychoice ch_formula_guard = {
-	false_true, NULL, "csv_formula_guard must be true or false", 0};
-
-/* A target's keys, in the order they are checked. name, url, path,
- * mapping and ssh are read by load_target itself. */
-static const struct ykey target_keys[] = {
-	{"name", NULL, 0, NULL},
-	{"url", NULL, 0, NULL},
-	{"path", NULL, 0, NULL},
-	{"mapping", NULL, 0, NULL},
-	{"ssh", NULL, 0, NULL},
-	{"filename", set_filename, TGT(filename), NULL},
-	{"schedule", set_schedule, 0, NULL},
-	{"locations", set_list, TGT(locations), &tgt_nlocations},
-	{"location_types", set_list, TGT(location_types),
-	 &tgt_nlocation_types},
-	{"per_location", ykey_choice, TGT(per_location), &ch_per_location},
-	{"snapshot", ykey_choice, TGT(delta), &ch_snapshot},
-	{"sellable", set_sellable, TGT(sellable_mask), NULL},
-	{"subtract", set_mask, TGT(subtract_mask), NULL},
-	{"safety_stock", set_safety_stock, 0, NULL},
-	{"allocation", set_pct, TGT(allocation_pct),
-	 "allocation must be a percentage 0-100"},
-	{"cap", set_cap, 0, NULL},
-	{"round_to", ykey_choice, TGT(round_pack), &ch_round_to},
-	{"uom", set_uom, TGT(uom), NULL},
-	{"uom_missing", set_uom_missing, TGT(uom_keep_base), NULL},
-	{"safety_stock_by_category", set_safety_map,
-	 TGT(safety_by_category), &tgt_nsafety_cat},
-	{"safety_stock_by_location", set_safety_by_location,
-	 TGT(safety_by_location), &tgt_nsafety_loc},
-	{"stale_after", set_stale_after, TGT(stale_after),
-	 "stale_after must be a duration like 6h"},
-	{"stale_action", set_stale_action, 0, NULL},
-	{"on_bad_row", ykey_choice, TGT(bad_row_fail), &ch_on_bad_row},
-	{"done_file", set_done_file, TGT(done_file), NULL},
-	{"mode", set_file_mode, TGT(conn.file_mode), NULL},
-	{"csv_formula_guard", ykey_choice, TGT(csv_formula_guard),
-	 &ch_formula_guard},
-	{NULL, NULL, 0, NULL}};
-
-static int load_target(struct loader *l, const struct ynode *m,
-		       struct cfg_target *t)
-{
-	const char *url = NULL, *path = NULL, *mapping = NULL;
-	struct ykey_ctx kc = {l->t, m, t, l, l->err};
-
-	if (m->type != Y_MAP)
-		return ynode_err(l->t, m, l->err, E_CONFIG,
-				 "a target must be a map of settings");
-	if (ykey_check(l->t, m, target_keys, NULL, l->err) < 0 ||
-	    want_scalar(l, m, "name", 1, &t->name) < 0 ||
-	    check_name(l, m, t->name) < 0 ||
-	    want_scalar(l, m, "url", 0, &url) < 0 ||
-	    want_scalar(l, m, "path", 0, &path) < 0 ||
-	    want_scalar(l, m, "mapping", 1, &mapping) < 0)
-		return -1;
-	t->node = m;
-	if (!url && !path)
-		return ynode_err(l->t, m, l->err, E_CONFIG,
-				 "target '%s' needs a 'url' or 'path'",
-				 t->name);
-	if (!(t->url = resolve_url(l, ynode_get(m, url ? "url" : "path"))) ||
-	    !(t->mapping = resolve(l, mapping)))
-		return err_set(l->err, E_NOMEM, "out of memory");
-	if (load_ssh(l, m, "target", t->name, t->url, &t->conn) < 0)
-		return -1;
-	t->filename = "{target}_{run_id}_{utc:%Y%m%dT%H%M%SZ}.{ext}";
-	t->schedule = CFG_SCHED_ALWAYS;
-	t->schedule_text = "always";
-	t->sellable_mask = 1u << config_state_index("on_hand");
-	t->subtract_mask = 1u << config_state_index("reserved");
-	t->allocation_pct = 100;
-	t->stale_hold = 1;
-	return ykey_apply(&kc, target_keys);
 }
 
 static int dir_of(const char *path, char *out, size_t n)
@@ -1146,7 +728,7 @@ static int load_authority(struct loader *l, const struct ynode *v)
 			return ynode_err(l->t, key, l->err, E_CONFIG,
 					 "'%s' is not a stock state (%s)",
 					 key->value, CANON_STATES);
-		if (string_list(l, v->items[i + 1], &l->c->authority[st],
+		if (config_string_list(l, v->items[i + 1], &l->c->authority[st],
 				&l->c->nauthority[st]) < 0)
 			return -1;
 		for (j = 0; j < l->c->nauthority[st]; j++) {
@@ -1185,8 +767,8 @@ static int load_state_db(struct loader *l, const struct ynode *root)
 	const char *url = NULL, *pwenv = NULL, *auth, *end, *q;
 	const struct ynode *n = ynode_get(root, "state_db");
 
-	if (want_scalar(l, root, "state_db", 0, &url) < 0 ||
-	    want_scalar(l, root, "state_db_password_env", 0, &pwenv) < 0)
+	if (config_want_scalar(l, root, "state_db", 0, &url) < 0 ||
+	    config_want_scalar(l, root, "state_db_password_env", 0, &pwenv) < 0)
 		return -1;
 	if (pwenv) {
 		for (q = pwenv; *q; q++)
@@ -1236,7 +818,7 @@ static int load_retries(struct loader *l, const struct ynode *root)
 
 	l->c->retries = 2;
 	l->c->retry_backoff = 5;
-	if (want_scalar(l, root, "retries", 0, &v) < 0)
+	if (config_want_scalar(l, root, "retries", 0, &v) < 0)
 		return -1;
 	if (v) {
 		n = strtol(v, &end, 10);
@@ -1248,16 +830,16 @@ static int load_retries(struct loader *l, const struct ynode *root)
 		l->c->retries = (int)n;
 	}
 	v = NULL;
-	if (want_scalar(l, root, "retry_backoff", 0, &v) < 0)
+	if (config_want_scalar(l, root, "retry_backoff", 0, &v) < 0)
 		return -1;
-	if (v && (parse_duration(v, &l->c->retry_backoff) < 0 ||
+	if (v && (config_parse_duration(v, &l->c->retry_backoff) < 0 ||
 		  l->c->retry_backoff > 3600))
 		return ynode_err(l->t, ynode_get(root, "retry_backoff"),
 				 l->err, E_CONFIG,
 				 "retry_backoff must be a duration like 5s or "
 				 "1m, at most 1h");
 	if (env && *env) {
-		if (parse_duration(env, &l->c->retry_backoff) < 0 ||
+		if (config_parse_duration(env, &l->c->retry_backoff) < 0 ||
 		    l->c->retry_backoff > 3600)
 			return err_set(l->err, E_CONFIG,
 				       "STOCKPIPE_RETRY_BACKOFF must be a "
@@ -1313,7 +895,7 @@ static int load_targets(struct loader *l, const struct ynode *root)
 		memset(c->targets, 0, v->n * sizeof(*c->targets));
 	}
 	for (i = 0; i < c->ntargets; i++) {
-		if (load_target(l, v->items[i], &c->targets[i]) < 0)
+		if (config_load_target(l, v->items[i], &c->targets[i]) < 0)
 			return -1;
 		for (j = 0; j < i; j++)
 			if (!strcmp(c->targets[j].name, c->targets[i].name))
@@ -1358,12 +940,12 @@ int config_load(const char *path, const char *state_dir_override,
 	l.t = c->tree;
 	if (sha256_file(path, c->sha256, NULL, err) < 0)
 		goto fail;
-	c->path = adup(&l, path);
+	c->path = config_adup(&l, path);
 	if (dir_of(path, dir, sizeof(dir)) < 0) {
 		err_sys(err, "cannot resolve directory of '%s'", path);
 		goto fail;
 	}
-	c->dir = adup(&l, dir);
+	c->dir = config_adup(&l, dir);
 	root = c->tree->root;
 	if (!root || root->type != Y_MAP) {
 		err_at(err, E_CONFIG, path, root ? root->line : 1,
@@ -1372,12 +954,12 @@ int config_load(const char *path, const char *state_dir_override,
 		goto fail;
 	}
 	if (ytree_interpolate_env(c->tree, c->tree->root, l.err) < 0 ||
-	    check_keys(&l, root, keys) < 0)
+	    config_check_keys(&l, root, keys) < 0)
 		goto fail;
 	c->reject_threshold_pct = 20;
-	if (want_scalar(&l, root, "reject_threshold", 0, &s) < 0)
+	if (config_want_scalar(&l, root, "reject_threshold", 0, &s) < 0)
 		goto fail;
-	if (s && parse_pct(s, &c->reject_threshold_pct) < 0) {
+	if (s && config_parse_pct(s, &c->reject_threshold_pct) < 0) {
 		ynode_err(l.t, ynode_get(root, "reject_threshold"), err,
 			  E_CONFIG, "reject_threshold must be a percentage");
 		goto fail;
@@ -1385,7 +967,7 @@ int config_load(const char *path, const char *state_dir_override,
 	if (load_retries(&l, root) < 0)
 		goto fail;
 	s = NULL;
-	if (want_scalar(&l, root, "state_dir", 0, &s) < 0)
+	if (config_want_scalar(&l, root, "state_dir", 0, &s) < 0)
 		goto fail;
 	env = getenv("STOCKPIPE_STATE_DIR");
 	if (state_dir_override)
@@ -1405,7 +987,7 @@ int config_load(const char *path, const char *state_dir_override,
 		}
 		c->state_dir = arena_printf(&l.t->arena, "%s/%s", cwd, s);
 	} else {
-		c->state_dir = resolve(&l, s);
+		c->state_dir = config_resolve(&l, s);
 	}
 	if (load_state_db(&l, root) < 0)
 		goto fail;
