@@ -72,6 +72,8 @@ int eng_unit_start(struct run *r, struct state_unit *u, struct err *err)
 	r->worked++;
 	u->started_ms = eng_now_ms();
 	u->error[0] = '\0';
+	/* JSON log lines name the unit until it is done (lib/log.h) */
+	log_set_unit(u->stage, u->scope, u->ukey);
 	u->retry_requested = 0;
 	if (eng_tx_begin(r->st, err) < 0)
 		return -1;
@@ -91,7 +93,7 @@ static void unit_save_after(struct run *r, struct state_unit *u)
 	    eng_tx_end(r->st, state_unit_save(r->st, u, &e), &e) == 0)
 		return;
 	err_format(&e, msg, sizeof(msg));
-	log_msg("error", "stockpipe: %s %s '%s': its state not recorded: %s",
+	log_err("error", &e, "stockpipe: %s %s '%s': its state not recorded: %s",
 		u->stage, u->scope, u->ukey, msg);
 }
 
@@ -109,9 +111,10 @@ static int unit_stop(struct run *r, struct state_unit *u,
 	u->finished_ms = eng_now_ms();
 	if (!quarantine)
 		r->last = *e;
-	log_msg(quarantine ? "warn" : "error", "stockpipe: %s %s '%s': %s",
+	log_err(quarantine ? "warn" : "error", e, "stockpipe: %s %s '%s': %s",
 		u->stage, u->scope, u->ukey, msg);
 	unit_save_after(r, u);
+	log_set_unit(NULL, NULL, NULL);
 	return 0;
 }
 
@@ -258,7 +261,7 @@ int eng_fail(const struct err *err)
 	int code;
 
 	err_format(err, msg, sizeof(msg));
-	log_msg("error", "stockpipe: %s", msg);
+	log_err("error", err, "stockpipe: %s", msg);
 	code = err_exit_code(err);
 	/* The run did not get to do its work: never "done". */
 	return code == EXIT_REJECTS || code == EXIT_DONE ? EXIT_INTERNAL
@@ -477,6 +480,7 @@ int eng_unit_call(void *ud, struct state_unit *u)
 	if (c->parked_only && u->state == US_FAILED &&
 	    !state_park_retry_due(u))
 		return 0;
+	log_set_unit(u->stage, u->scope, u->ukey);
 	for (k = 0;; k++) {
 		rc = c->fn(c->ud, u);
 		if (rc != 0 || u->state != US_FAILED ||
@@ -493,5 +497,6 @@ int eng_unit_call(void *ud, struct state_unit *u)
 	}
 	if (rc == 0)
 		eng_unit_outcome(r, u, was);
+	log_set_unit(NULL, NULL, NULL);
 	return rc < 0 ? -1 : rc;
 }

@@ -22,7 +22,7 @@ static void report(const struct err *e, int *nerr)
 	char msg[1200];
 
 	err_format(e, msg, sizeof(msg));
-	log_msg("error", "%s", msg);
+	log_err("error", e, "%s", msg);
 	(*nerr)++;
 }
 

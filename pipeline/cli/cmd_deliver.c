@@ -301,7 +301,7 @@ static int dry_run(const struct cli_global *g, const char *name)
 	goto out;
 fail:
 	err_format(&err, msg, sizeof(msg));
-	log_msg("error", "stockpipe deliver: %s", msg);
+	log_err("error", &err, "stockpipe deliver: %s", msg);
 	rc = err_exit_code(&err);
 out:
 	if (tmp[0]) {

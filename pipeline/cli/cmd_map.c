@@ -53,7 +53,7 @@ static void print_err(const char *prefix, const struct err *e)
 	char m[1400];
 
 	err_format(e, m, sizeof(m));
-	log_msg("error", "%s%s", prefix, m);
+	log_err("error", e, "%s%s", prefix, m);
 }
 
 static const char *base_name(const char *p)

@@ -342,7 +342,7 @@ int cmd_quarantine(int argc, char **argv, const struct cli_global *g)
 	goto out;
 fail:
 	err_format(&err, msg, sizeof(msg));
-	log_msg("error", "stockpipe quarantine: %s", msg);
+	log_err("error", &err, "stockpipe quarantine: %s", msg);
 	rc = err_exit_code(&err);
 	if (rc == EXIT_DONE || rc == EXIT_REJECTS)
 		rc = EXIT_INTERNAL;

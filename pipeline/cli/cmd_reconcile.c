@@ -232,7 +232,7 @@ fail:
 	if (c.csv_open)
 		io_atomic_abort(&c.csv);
 	err_format(&err, msg, sizeof(msg));
-	log_msg("error", "stockpipe reconcile: %s", msg);
+	log_err("error", &err, "stockpipe reconcile: %s", msg);
 	rc = err_exit_code(&err);
 out:
 	buf_release(&c.line);

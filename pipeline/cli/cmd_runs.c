@@ -142,7 +142,7 @@ int cmd_runs(int argc, char **argv, const struct cli_global *g)
 	goto out;
 fail:
 	err_format(&err, msg, sizeof(msg));
-	log_msg("error", "stockpipe runs: %s", msg);
+	log_err("error", &err, "stockpipe runs: %s", msg);
 	rc = err_exit_code(&err);
 out:
 	state_close(st);

@@ -239,7 +239,7 @@ int cmd_show(int argc, char **argv, const struct cli_global *g)
 	goto out;
 fail:
 	err_format(&err, msg, sizeof(msg));
-	log_msg("error", "stockpipe show: %s", msg);
+	log_err("error", &err, "stockpipe show: %s", msg);
 	rc = err_exit_code(&err);
 out:
 	state_close(st);

@@ -219,7 +219,7 @@ int cmd_targets(int argc, char **argv, const struct cli_global *g)
 	goto out;
 fail:
 	err_format(&err, msg, sizeof(msg));
-	log_msg("error", "stockpipe targets: %s", msg);
+	log_err("error", &err, "stockpipe targets: %s", msg);
 	rc = err_exit_code(&err);
 out:
 	state_close(st);

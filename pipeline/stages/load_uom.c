@@ -245,9 +245,13 @@ static int reject(struct load_uom *l, const struct canon_record *r,
 		return err_set(err, l->rej.err,
 			       "the load's reject lines exceed %zu bytes",
 			       l->rej.max);
-	if (++l->nrej <= LU_SHOWN)
-		log_msg("warn", "    %s:%lu: %s",
-			r->lin.file ? r->lin.file : "", r->lin.line, reason);
+	if (++l->nrej <= LU_SHOWN) {
+		struct log_at at = {rj.file, rj.line, 0, rj.field, EC_DATA,
+				    why->code ? why->code : E_VALIDATE};
+
+		log_at("warn", &at, "    %s:%lu: %s",
+		       r->lin.file ? r->lin.file : "", r->lin.line, reason);
+	}
 	return 1;
 }
 

@@ -202,7 +202,8 @@ fail:
 		char msg[1100];
 
 		err_format(&e, msg, sizeof(msg));
-		log_msg("error", "stockpipe: acks of %s: %s", src->name, msg);
+		log_err("error", &e, "stockpipe: acks of %s: %s", src->name,
+			msg);
 	}
 	r->failed_units++;
 	if (r->first.code == E_NONE)

@@ -87,11 +87,14 @@ static int sink_reject(void *ud, const struct mapping_reject *rj,
 	/* A reject of a whole set or document has no line: no "0:0". */
 	if (!m->quiet && m->rejected <= REJECTS_SHOWN) {
 		progress_clear(&m->prog);
+		struct log_at at = {rj->file, rj->line, rj->col, rj->field,
+				    EC_DATA, rj->code};
+
 		if (rj->line)
-			log_msg("warn", "    %s:%lu:%u: %s", rj->file, rj->line,
-				rj->col, rj->reason);
+			log_at("warn", &at, "    %s:%lu:%u: %s", rj->file,
+			       rj->line, rj->col, rj->reason);
 		else
-			log_msg("warn", "    %s: %s", rj->file, rj->reason);
+			log_at("warn", &at, "    %s: %s", rj->file, rj->reason);
 	}
 	return io_atomic_write(&m->rejects, m->line.ptr, m->line.len, err);
 }

@@ -202,3 +202,48 @@ T_TEST(log_hostile_bytes_escaped)
 		 "{\"ts\":TS,\"level\":\"warn\",\"msg\":"
 		 "\"'x\\u001b[2Jy.csv' 'caf\xef\xbf\xbd.csv'\"}\n");
 }
+
+/* The structured fields: the unit being worked on (log_set_unit), the
+ * place and kind of a finding (log_at, log_err); only what is known is
+ * written, and text lines stay as they were. */
+static void field_lines(void)
+{
+	struct err e = ERR_INIT;
+	struct log_at at = {"stock.csv", 12, 3, "qty", EC_DATA, E_PARSE};
+
+	log_set_format(LOG_JSON);
+	log_set_run(5);
+	log_set_unit("map", "stores", "stock_\"1\".csv");
+	log_at("warn", &at, "    stock.csv:12:3: bad number");
+	err_at(&e, E_CONFIG, "/etc/sp.yaml", 7, 9, "unknown key 'nmae'");
+	log_set_unit(NULL, NULL, NULL);
+	log_err("error", &e, "stockpipe: %s", e.reason);
+	log_msg("info", "plain");
+}
+
+static void field_text(void)
+{
+	struct log_at at = {"stock.csv", 12, 3, "qty", EC_DATA, E_PARSE};
+
+	log_set_unit("map", "stores", "x.csv");
+	log_at("warn", &at, "    stock.csv:12:3: bad number");
+	log_set_unit(NULL, NULL, NULL);
+}
+
+T_TEST(log_json_structured_fields)
+{
+	const char *out = capture(field_lines);
+
+	T_EQ_STR(no_ts(out),
+		 "{\"ts\":TS,\"level\":\"warn\",\"run_id\":5,\"stage\":\"map\","
+		 "\"source\":\"stores\",\"unit\":\"stock_\\\"1\\\".csv\","
+		 "\"file\":\"stock.csv\",\"line\":12,\"col\":3,\"field\":\"qty\","
+		 "\"class\":\"data\",\"code\":\"parse\","
+		 "\"msg\":\"stock.csv:12:3: bad number\"}\n"
+		 "{\"ts\":TS,\"level\":\"error\",\"run_id\":5,"
+		 "\"file\":\"/etc/sp.yaml\",\"line\":7,\"col\":9,"
+		 "\"class\":\"config\",\"code\":\"config\","
+		 "\"msg\":\"stockpipe: unknown key 'nmae'\"}\n"
+		 "{\"ts\":TS,\"level\":\"info\",\"run_id\":5,\"msg\":\"plain\"}\n");
+	T_EQ_STR(capture(field_text), "    stock.csv:12:3: bad number\n");
+}

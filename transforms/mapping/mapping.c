@@ -885,6 +885,8 @@ int map_reject(struct map_run *run, unsigned col, const char *field,
 	rj.col = col;
 	rj.field = field ? field : "";
 	rj.reason = reason;
+	rj.code = run->rej_code ? run->rej_code : E_MAP;
+	run->rej_code = 0;
 	rj.raw = "";
 	rj.raw_len = 0;
 	if (run->have_scope && run->scope.raw) {
@@ -1066,6 +1068,7 @@ int map_scope(struct map_run *run, int anchor, int ctx, struct err *err)
 				 e->reason);
 		else
 			snprintf(why, sizeof(why), "%s", e->reason);
+		run->rej_code = e->code;
 		return map_reject(run, run->fail_col, field, why, err);
 	}
 	for (ri = 0; ri < nout; ri++) {

@@ -81,6 +81,9 @@ struct mapping_reject {
 	unsigned col;         /* 1-based column/element, 0 if unknown */
 	const char *field;    /* canonical field or input column, "" if none */
 	const char *reason;   /* lowercase, no final period */
+	int code;             /* enum err_code: E_PARSE (not readable as a
+			       * record), E_MAP (a rule failed) or what the
+			       * failing step raised (E_VALIDATE, ...) */
 	const char *raw;      /* the input record as read, for the reject file */
 	size_t raw_len;
 };

@@ -372,6 +372,7 @@ static int csv_run_doc(struct map_run *run, struct err *err)
 		if (cr.row->bad) {
 			run->st.input_records++;
 			run->have_scope = 1;
+			run->rej_code = E_PARSE;
 			if (map_reject(run, 0, "", cr.row->bad, err))
 				goto cleanup;
 			continue;
@@ -383,6 +384,7 @@ static int csv_run_doc(struct map_run *run, struct err *err)
 				 cr.row->n, expect_cols);
 			run->st.input_records++;
 			run->have_scope = 1;
+			run->rej_code = E_PARSE;
 			if (map_reject(run, 0, "", why, err))
 				goto cleanup;
 			continue;

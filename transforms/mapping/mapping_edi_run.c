@@ -61,6 +61,7 @@ static int reject_set(struct map_run *run, const struct edi_ctx *ctx,
 	run->scope.raw_fn = NULL;
 	run->have_scope = 1;
 	run->st.input_records++;
+	run->rej_code = E_PARSE;
 	return map_reject(run, is ? is->elem : 0, field, reason, err);
 }
 

@@ -185,6 +185,8 @@ struct map_run {
 	const struct canon_record *validated;   /* rules read this */
 	int fail_field;
 	unsigned fail_col;
+	/* the next map_reject's enum err_code; 0 = E_MAP */
+	int rej_code;
 	/* map_scope()'s error for a record that fails: cleared after use,
 	 * not per scope (a struct err is 1.2 KB) */
 	struct err serr;
