@@ -11,12 +11,34 @@
 #include "lib/utf8.h"
 #include "pipeline/report/report.h"
 #include "pipeline/store/state.h"
+#include "transforms/model/dt.h"
+
+struct show_ctx {
+	struct state *st;
+	int verbose;
+	int failed;      /* a store error inside a callback */
+	struct err *err;
+	int64_t ndeps;
+};
+
+/* -v: the mapping files each attempt of a unit was made with. */
+static int print_unit_dep(void *ud, const struct state_dep *d)
+{
+	char path[4 * 4096];
+
+	(void)ud;
+	utf8_term_copy(path, sizeof(path), d->path, strlen(d->path), 0);
+	printf("          made with %.16s  %s (from attempt %d)\n",
+	       d->sha256, path, d->attempt);
+	return 0;
+}
 
 static int print_unit(void *ud, struct state_unit *u)
 {
 	/* Unit keys, errors and details carry file names: control bytes
 	 * are shown as \xNN, never sent to the terminal (lib/utf8.h). */
-	const int *verbose = ud;
+	struct show_ctx *sx = ud;
+	const int *verbose = &sx->verbose;
 	char key[4 * sizeof(u->ukey)], msg[4 * sizeof(u->input_path)];
 
 	utf8_term_copy(key, sizeof(key), u->ukey, strlen(u->ukey), 0);
@@ -55,6 +77,9 @@ static int print_unit(void *ud, struct state_unit *u)
 		       : u->retry_requested
 			       ? "a retry was asked for"
 			       : "after the fix, 'stockpipe retry' it");
+	if (*verbose && (!strcmp(u->stage, "map") || !strcmp(u->stage, "render")) &&
+	    state_unit_deps_each(sx->st, u, print_unit_dep, NULL, sx->err) < 0)
+		return sx->failed = 1, 1;
 	/* what a load did not apply, always visible */
 	if (u->stale || u->held || u->converted ||
 	    (u->dupes && !strcmp(u->stage, "load")))
@@ -67,8 +92,27 @@ static int print_unit(void *ud, struct state_unit *u)
 
 static int print_dep(void *ud, const char *path, const char *sha)
 {
+	char p[4 * 4096];
+
 	(void)ud;
-	printf("  %.16s  %s\n", sha, path);
+	utf8_term_copy(p, sizeof(p), path, strlen(path), 0);
+	printf("  %.16s  %s\n", sha, p);
+	return 0;
+}
+
+/* One group of unit_deps: a stage's units of one scope that made the
+ * same attempt with the same file version. */
+static int print_udep(void *ud, const struct state_dep *d)
+{
+	struct show_ctx *sx = ud;
+	char p[4 * 4096], when[DT_ISO_LEN];
+
+	utf8_term_copy(p, sizeof(p), d->path, strlen(d->path), 0);
+	dt_format_iso(d->at_ms / 1000, when);
+	printf("  %-7s %-14s %7d  %s  %.16s  %s (%lld unit%s)\n", d->stage,
+	       d->scope, d->attempt, when, d->sha256, p, (long long)d->units,
+	       d->units == 1 ? "" : "s");
+	sx->ndeps++;
 	return 0;
 }
 
@@ -148,6 +192,7 @@ static int show_text(struct state *st, const struct state_run *run,
 	static const char *const stages[] = {"fetch",  "unpack", "map",
 					     "load",   "render", "deliver"};
 	struct report rep;
+	struct show_ctx sx = {st, verbose, 0, err, 0};
 	int i;
 
 	if (report_build(st, id, &rep, err) < 0)
@@ -161,12 +206,17 @@ static int show_text(struct state *st, const struct state_run *run,
 	printf("\nunits:\n  %-7s %-14s %-9s %3s %8s %8s %7s  %s\n", "stage",
 	       "scope", "state", "try", "in", "out", "rejects", "unit");
 	for (i = 0; i < 6; i++)
-		if (state_units_each(st, id, stages[i], NULL,
-				     print_unit,
-				     &verbose, err) < 0)
+		if (state_units_each(st, id, stages[i], NULL, print_unit, &sx,
+				     err) < 0 || sx.failed)
 			return -1;
-	printf("\nmappings used (sha256):\n");
-	if (state_run_deps_each(st, id, print_dep, NULL, err) < 0)
+	/* Per attempt (unit_deps): a rerun with a changed mapping shows both
+	 * versions. A run made before schema 8 has only run_deps. */
+	printf("\nmappings used, each version with the attempt that first used it:\n  %-7s %-14s %7s  %-20s  %-16s  %s\n",
+	       "stage", "scope", "attempt", "first used", "sha256", "file");
+	if (state_run_udeps_each(st, id, print_udep, &sx, err) < 0)
+		return -1;
+	if (!sx.ndeps &&
+	    state_run_deps_each(st, id, print_dep, NULL, err) < 0)
 		return -1;
 	return 0;
 }

@@ -148,7 +148,10 @@ static int on_unit(void *ud, struct state_unit *u)
 	s->stale += u->stale;
 	s->held += u->held;
 	s->converted += u->converted;
-	if (u->finished_ms > u->started_ms)
+	/* Only a unit that started has a duration: one set aside before it
+	 * ran (a member refused at unpack) has started_ms 0, and counting
+	 * from the epoch made a map stage "take" 227 years. */
+	if (u->started_ms > 0 && u->finished_ms > u->started_ms)
 		s->ms += u->finished_ms - u->started_ms;
 	if (u->state == US_FAILED) {
 		rep->failed++;

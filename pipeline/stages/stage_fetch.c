@@ -125,8 +125,16 @@ static int plan_entry(void *ud, const struct conn_entry *e)
 	u.listed = 1;
 	u.file_size = e->size;
 	u.file_mtime = e->mtime;
-	snprintf(u.detail, sizeof(u.detail), "%llu %lld",
-		 (unsigned long long)e->size, (long long)e->mtime);
+	/* For people (show, reports): the typed columns above are what
+	 * code reads. */
+	{
+		char iso[DT_ISO_LEN];
+
+		dt_format_iso(e->mtime, iso);
+		snprintf(u.detail, sizeof(u.detail),
+			 "listed: %llu bytes, modified %s",
+			 (unsigned long long)e->size, iso);
+	}
 	if (state_unit_add(p->r->st, &u, p->err) < 0 ||
 	    state_unit_save(p->r->st, &u, p->err) < 0 ||
 	    state_arrival_plan_add(&p->ap, u.id, e->mtime, e->name, p->err) < 0)

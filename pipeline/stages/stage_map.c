@@ -230,6 +230,36 @@ static int deps_record(struct run *r, const struct mapping *m,
 	return eng_tx_end(r->st, d.failed, err);
 }
 
+/* The files of mapping m as what this attempt of u is made with
+ * (state.h, unit_deps), in one transaction. */
+struct udep_ctx {
+	struct run *r;
+	const struct state_unit *u;
+	int64_t now;
+	struct err *err;
+	int failed;
+};
+
+static void udep_cb(void *ud, const char *path, const char *sha)
+{
+	struct udep_ctx *d = ud;
+
+	if (!d->failed &&
+	    state_unit_dep_add(d->r->st, d->u, path, sha, d->now, d->err) < 0)
+		d->failed = 1;
+}
+
+static int unit_deps_record(struct run *r, const struct state_unit *u,
+			    const struct mapping *m, struct err *err)
+{
+	struct udep_ctx d = {r, u, eng_now_ms(), err, 0};
+
+	if (eng_tx_begin(r->st, err) < 0)
+		return -1;
+	mapping_each_dep(m, udep_cb, &d);
+	return eng_tx_end(r->st, d.failed, err);
+}
+
 /* Copies u's input to path without replacing anything: another document
  * quarantined under the same name (another run, the same name sent again)
  * keeps its copy, and this one goes to ID_NAME (the unit id is unique in
@@ -491,6 +521,8 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 			return run_quarantine(r, u, &e);
 		return eng_unit_fail(r, u, &e);
 	}
+	if (unit_deps_record(r, u, map, &e) < 0)
+		return eng_unit_fail(r, u, &e);
 	if (run_doc_facts(r, sc->src, map, u, &facts, &e) < 0) {
 		err_locate(&e, u->ukey, 0, 0, NULL);
 		if (e.code == E_PARSE)

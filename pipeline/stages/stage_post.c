@@ -136,7 +136,17 @@ static int post_unit(void *ud, struct state_unit *u)
 	}
 	err_clear(&e);
 	u->posted = 1;
-	strncat(u->detail, " posted", sizeof(u->detail) - strlen(u->detail) - 1);
+	{
+		static const char *const done[] = {
+			[CFG_AFTER_LEAVE] = "left in place",
+			[CFG_AFTER_MOVE] = "moved",
+			[CFG_AFTER_DELETE] = "deleted"};
+		size_t dl = strlen(u->detail);
+
+		run_notef(u->detail + dl, sizeof(u->detail) - dl,
+			  "; %s at the source (after_load)",
+			  done[sc->src->after_load]);
+	}
 	if (eng_tx_begin(r->st, &e) < 0 ||
 	    eng_tx_end(r->st, state_file_post_set(r->st, sc->src->name,
 						  u->ukey, u->file_size,

@@ -317,7 +317,10 @@ static int render_unit(void *ud, struct state_unit *u)
 	if (eng_tx_begin(r->st, &e) < 0 ||
 	    eng_tx_end(r->st,
 		       state_run_dep_add(r->st, r->run_id, tc->t->mapping,
-					 outbound_sha256(ob), &e),
+					 outbound_sha256(ob), &e) < 0 ||
+			       state_unit_dep_add(r->st, u, tc->t->mapping,
+						  outbound_sha256(ob),
+						  eng_now_ms(), &e) < 0,
 		       &e) < 0)
 		goto fail;
 	if (expand_name(r, tc->t, outbound_format(ob), name, sizeof(name),

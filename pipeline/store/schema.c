@@ -406,6 +406,22 @@ static const char v7_pg[] =
 	"ALTER TABLE files ADD PRIMARY KEY(source, name, size, mtime, sha256);"
 	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
 	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
+/* Version 8: unit_deps, what each attempt of a unit was made with. */
+static const char v8_udeps_sqlite[] =
+	"CREATE TABLE unit_deps(run_id INTEGER NOT NULL, stage TEXT NOT NULL,"
+	" scope TEXT NOT NULL, ukey TEXT NOT NULL, path TEXT NOT NULL,"
+	" sha256 TEXT NOT NULL, attempt INTEGER NOT NULL, at_ms INTEGER"
+	" NOT NULL, PRIMARY KEY(run_id, stage, scope, ukey, path, sha256));"
+	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
+	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
+static const char v8_udeps_pg[] =
+	"CREATE TABLE unit_deps(run_id BIGINT NOT NULL, stage TEXT" C
+	" NOT NULL, scope TEXT" C " NOT NULL, ukey TEXT" C " NOT NULL,"
+	" path TEXT" C " NOT NULL, sha256 TEXT" C " NOT NULL, attempt BIGINT"
+	" NOT NULL, at_ms BIGINT NOT NULL, PRIMARY KEY(run_id, stage, scope,"
+	" ukey, path, sha256));"
+	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
+	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
 #undef C
 
 /* Version 6 as a step: the columns, then their values for old rows
@@ -442,6 +458,7 @@ static const struct migration {
 	{5, uom_sqlite, uom_pg, NULL},
 	{6, NULL, NULL, v6_typed_units},
 	{7, v7_sqlite, v7_pg, NULL},
+	{8, v8_udeps_sqlite, v8_udeps_pg, NULL},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == SCHEMA_LATEST,

@@ -12,7 +12,9 @@
  * by arrival), the dropped-data counters of a load and the interchanges a
  * load checks; version 5 the units of measure; version 6 typed unit
  * columns for what units.detail carried as text (sizes, times, flags,
- * control numbers, released-by), detail being a note for people only.
+ * control numbers, released-by), detail being a note for people only;
+ * version 7 the file ledger keyed by content too; version 8 unit_deps
+ * (the mapping files each attempt of a unit was made with).
  * meta.schema follows the version, so an older
  * stockpipe refuses a newer store instead of writing to it.
  *
@@ -25,7 +27,7 @@
 #include "db.h"
 #include "lib/err.h"
 
-#define SCHEMA_LATEST 7
+#define SCHEMA_LATEST 8
 
 /* Opens the store's database without looking at its tables: db_url NULL
  * or "" = the SQLite file state_dir/state.db (state_dir is created),

@@ -124,6 +124,32 @@ int state_run_deps_each(struct state *s, int64_t run_id,
 			int (*cb)(void *ud, const char *path, const char *sha),
 			void *ud, struct err *err);
 
+/* Unit dependencies (schema 8): the files (mapping, its lookups, a
+ * target's outbound mapping) a unit's attempts were made with, and their
+ * SHA-256. One row per unit (run, stage, scope, key: a unit row a rerun
+ * replaces keeps its history) and file version, with the attempt and
+ * time it was first used; never replaced, so every delivery can be
+ * traced to the mapping versions behind it even after `rerun --from
+ * map` with a changed mapping. run_deps (one row per run and path, the
+ * last version) stays for stores made before schema 8. */
+struct state_dep {
+	const char *stage, *scope; /* per run only; NULL per unit */
+	int attempt;               /* the attempt that first used it */
+	const char *path, *sha256;
+	int64_t units;             /* per run: units of this group */
+	int64_t at_ms;             /* first used (wall clock) */
+};
+int state_unit_dep_add(struct state *s, const struct state_unit *u,
+		       const char *path, const char *sha, int64_t at_ms,
+		       struct err *err);
+/* Per run, grouped by stage, scope, attempt and file, oldest first. */
+int state_run_udeps_each(struct state *s, int64_t run_id,
+			 int (*cb)(void *ud, const struct state_dep *d),
+			 void *ud, struct err *err);
+int state_unit_deps_each(struct state *s, const struct state_unit *u,
+			 int (*cb)(void *ud, const struct state_dep *d),
+			 void *ud, struct err *err);
+
 /* Plans: whether a stage's list of units for a scope has been made. */
 int state_plan_done(struct state *s, int64_t run_id, const char *stage,
 		    const char *scope, int *done, struct err *err);

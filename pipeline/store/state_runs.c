@@ -39,6 +39,19 @@ const struct state_sql state_runs_sql[S_NSTMTS] = {
 		      " sha256 = excluded.sha256", 0},
 	[S_DEPS] = {"SELECT path, sha256 FROM run_deps WHERE run_id = ?"
 		   " ORDER BY path", 0},
+	/* Each version of a file a unit was made with: a row per unit
+	 * (by its natural key, which outlives a unit row a rerun replaces)
+	 * and file version, with the attempt and time it was first used.
+	 * A rerun with a changed mapping adds rows beside the old ones. */
+	[S_UDEP_ADD] = {"INSERT INTO unit_deps VALUES(?, ?, ?, ?, ?, ?, ?, ?)"
+		       " ON CONFLICT DO NOTHING", 0},
+	[S_UDEPS_RUN] = {"SELECT stage, scope, min(attempt), path, sha256,"
+			" count(*), min(at_ms) FROM unit_deps WHERE run_id = ?"
+			" GROUP BY stage, scope, path, sha256"
+			" ORDER BY min(at_ms), stage, scope, path", 0},
+	[S_UDEPS_UNIT] = {"SELECT attempt, path, sha256, 1, at_ms"
+			 " FROM unit_deps WHERE run_id = ? AND stage = ? AND"
+			 " scope = ? AND ukey = ? ORDER BY at_ms, path", 0},
 	[S_PLAN_GET] = {"SELECT 1 FROM plans WHERE run_id = ? AND stage = ?"
 		       " AND scope = ?", 0},
 	[S_PLAN_SET] = {"INSERT INTO plans VALUES(?, ?, ?)"
@@ -212,6 +225,64 @@ int state_run_deps_each(struct state *s, int64_t run_id,
 	struct deps_cb d = {cb, ud};
 
 	return state_rows(s, S_DEPS, SA(SA_I(run_id)), deps_row, &d, err);
+}
+
+int state_unit_dep_add(struct state *s, const struct state_unit *u,
+		       const char *path, const char *sha, int64_t at_ms,
+		       struct err *err)
+{
+	return state_exec(s, S_UDEP_ADD,
+			  SA(SA_I(u->run_id), SA_T(u->stage), SA_T(u->scope),
+			     SA_T(u->ukey), SA_T(path), SA_T(sha),
+			     SA_I(u->attempts), SA_I(at_ms)),
+			  err);
+}
+
+struct udeps_cb {
+	int (*cb)(void *ud, const struct state_dep *d);
+	void *ud;
+	int per_run;
+};
+
+static int udeps_row(void *ud, struct db_stmt *p)
+{
+	struct udeps_cb *c = ud;
+	struct state_dep d;
+	int k = c->per_run ? 2 : 0;
+
+	memset(&d, 0, sizeof(d));
+	if (c->per_run) {
+		d.stage = db_col_text(p, 0);
+		d.scope = db_col_text(p, 1);
+	}
+	d.attempt = (int)db_col_int64(p, k);
+	d.path = db_col_text(p, k + 1);
+	d.sha256 = db_col_text(p, k + 2);
+	d.units = db_col_int64(p, k + 3);
+	d.at_ms = db_col_int64(p, k + 4);
+	return c->cb(c->ud, &d) != 0;
+}
+
+int state_run_udeps_each(struct state *s, int64_t run_id,
+			 int (*cb)(void *ud, const struct state_dep *d),
+			 void *ud, struct err *err)
+{
+	struct udeps_cb c = {cb, ud, 1};
+
+	return state_rows(s, S_UDEPS_RUN, SA(SA_I(run_id)), udeps_row, &c,
+			  err);
+}
+
+int state_unit_deps_each(struct state *s, const struct state_unit *u,
+			 int (*cb)(void *ud, const struct state_dep *d),
+			 void *ud, struct err *err)
+{
+	struct udeps_cb c = {cb, ud, 0};
+
+	return state_rows(s, S_UDEPS_UNIT,
+			  SA(SA_I(u->run_id), SA_T(u->stage), SA_T(u->scope),
+			     SA_T(u->ukey)),
+			  udeps_row, &c, err);
 }
 
 int state_plan_done(struct state *s, int64_t run_id, const char *stage,

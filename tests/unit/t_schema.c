@@ -72,6 +72,7 @@ static const char to_v5[] =
 	"ALTER TABLE units DROP COLUMN rejects_path;"
 	"ALTER TABLE units DROP COLUMN control_no;"
 	"ALTER TABLE units DROP COLUMN outcome;"
+	"DROP TABLE IF EXISTS unit_deps;"
 	"DELETE FROM schema_version WHERE version >= 6;"
 	"UPDATE meta SET value = '5' WHERE key = 'schema';";
 
@@ -243,6 +244,7 @@ static const char to_v6[] =
 	"CREATE INDEX files_sha ON files(source, sha256);"
 	"INSERT INTO files VALUES('stores', 'a.csv', 12, 34, 'sha1', 1,"
 	" 'done');"
+	"DROP TABLE IF EXISTS unit_deps;"
 	"DELETE FROM schema_version WHERE version >= 7;"
 	"UPDATE meta SET value = '6' WHERE key = 'schema';";
 
