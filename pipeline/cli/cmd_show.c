@@ -119,24 +119,29 @@ static int print_udep(void *ud, const struct state_dep *d)
 /* Prints show's help. */
 static void show_help(void)
 {
-	printf("usage: stockpipe [-c CONFIG] [-v] show RUN_ID [--json | --html "
-	       "[--output FILE]]\n"
-	       "\n"
-	       "Prints a run's summary, every unit with its state, "
-	       "attempts, records and\n"
-	       "errors, and the SHA-256 of each mapping the run used. "
-	       "--json prints the\n"
-	       "saved JSON report instead. --html writes one "
-	       "self-contained HTML page\n"
-	       "(stage timeline, counts per source and target, rejects "
-	       "with file:line:col\n"
-	       "and reason, quarantined units, deliveries, the stock "
-	       "sent to each target)\n"
-	       "to STATE_DIR/reports/run-ID.html, or to FILE, and "
-	       "prints its path. With -v the text view adds each unit's "
-	       "input and output\n"
-	       "(path and SHA-256). An unknown RUN_ID is a usage error "
-	       "(exit 64).\n");
+	fputs("usage: stockpipe [-c CONFIG] [-v] show RUN_ID [--json | --html "
+	      "[--output FILE]]\n"
+	      "\n"
+	      "Prints a run's summary, every unit with its state, attempts, "
+	      "records and\n"
+	      "errors, and every version of each mapping and lookup the run's "
+	      "units were\n"
+	      "made with (a rerun after a mapping fix lists the old and the "
+	      "new).\n"
+	      "--json prints the saved JSON report instead. --html writes one "
+	      "self-contained\n"
+	      "HTML page (stage timeline, counts per source and target, rejects "
+	      "with\n"
+	      "file:line:col and reason, quarantined units, deliveries, the "
+	      "stock sent to\n"
+	      "each target) to STATE_DIR/reports/run-ID.html, or to FILE, and "
+	      "prints its\n"
+	      "path. With -v the text view adds each unit's input and output "
+	      "(path and\n"
+	      "SHA-256) and the mapping versions of each map and render unit. "
+	      "An unknown\n"
+	      "RUN_ID is a usage error (exit 64).\n",
+	      stdout);
 }
 
 /* Writes the run's HTML page to html_out (by default
