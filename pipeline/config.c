@@ -848,6 +848,47 @@ static int load_retries(struct loader *l, const struct ynode *root)
 	return 0;
 }
 
+/* retention: {runs: 10, age: 30d} (gc.h). */
+static int load_retention(struct loader *l, const struct ynode *root)
+{
+	static const char *const keys[] = {"runs", "age", NULL};
+	const struct ynode *m = ynode_get(root, "retention");
+	struct cfg_retention *r = &l->c->retention;
+	const char *v = NULL;
+	char *end;
+	long long n;
+
+	if (!m)
+		return 0;
+	if (m->type != Y_MAP)
+		return ynode_err(l->t, m, l->err, E_CONFIG,
+				 "retention must be a map like {runs: 10, "
+				 "age: 30d}");
+	if (config_check_keys(l, m, keys) < 0 ||
+	    config_want_scalar(l, m, "runs", 0, &v) < 0)
+		return -1;
+	r->on = 1;
+	r->runs = 1;
+	if (v) {
+		n = strtoll(v, &end, 10);
+		if (end == v || *end || n < 1 || n > 1000000)
+			return ynode_err(l->t, ynode_get(m, "runs"), l->err,
+					 E_CONFIG,
+					 "retention: runs must be a number of "
+					 "runs, at least 1 (the last run is "
+					 "always kept)");
+		r->runs = n;
+	}
+	v = NULL;
+	if (config_want_scalar(l, m, "age", 0, &v) < 0)
+		return -1;
+	if (v && config_parse_duration(v, &r->age) < 0)
+		return ynode_err(l->t, ynode_get(m, "age"), l->err, E_CONFIG,
+				 "retention: age must be a duration like 30d "
+				 "or 12h");
+	return 0;
+}
+
 /* sources: a non-empty list, names unique. */
 static int load_sources(struct loader *l, const struct ynode *root)
 {
@@ -923,7 +964,8 @@ int config_load(const char *path, const char *state_dir_override,
 	static const char *const keys[] = {"state_dir", "reject_threshold",
 					    "sources", "targets", "authority",
 					    "state_db", "state_db_password_env",
-					    "retries", "retry_backoff", NULL};
+					    "retries", "retry_backoff",
+					    "retention", NULL};
 	struct loader l;
 	struct config *c;
 	char dir[PATH_MAX];
@@ -964,7 +1006,7 @@ int config_load(const char *path, const char *state_dir_override,
 			  E_CONFIG, "reject_threshold must be a percentage");
 		goto fail;
 	}
-	if (load_retries(&l, root) < 0)
+	if (load_retries(&l, root) < 0 || load_retention(&l, root) < 0)
 		goto fail;
 	s = NULL;
 	if (config_want_scalar(&l, root, "state_dir", 0, &s) < 0)

@@ -129,6 +129,14 @@ struct config {
 	 * that, ... (at most 10 minutes), before it is parked. */
 	int retries;
 	int64_t retry_backoff;
+	/* retention: (gc.h) which runs' files the state folder keeps: the
+	 * last `runs` runs and every run younger than `age` seconds. on = 0
+	 * (no retention: section): everything is kept, gc does nothing. */
+	struct cfg_retention {
+		int on;
+		int64_t runs;
+		int64_t age;
+	} retention;
 	/* authority: state -> the sources that are its system of record.
 	 * A state without an entry accepts every source. */
 	const char **authority[8];

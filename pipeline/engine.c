@@ -1,6 +1,7 @@
 /* engine.c - the unit state machine under both schedulers (run.c: one
  * process works a run; work.c: several workers share one); see engine.h. */
 #include "engine.h"
+#include "gc.h"
 #include "run_int.h"
 #include "config.h"
 #include "lib/buf.h"
@@ -368,6 +369,27 @@ int eng_conclude(struct run *r, struct err *err)
 		report_release(&rep);
 		return -1;
 	}
+	/* Retention: a concluded run removes the files of old runs (gc.h).
+	 * Housekeeping, like the metrics: a failure is shown, the run's
+	 * data work stands, and the next run (or `stockpipe gc`) goes on
+	 * from what is left. */
+	if (r->cfg->retention.on && !r->interrupted && !r->held &&
+	    !eng_partial(r)) {
+		struct gc_stats gs;
+
+		if (gc_collect(r->st, r->cfg, 0, 0, r->now, &gs, err) < 0) {
+			char msg[1200];
+
+			err_format(err, msg, sizeof(msg));
+			log_err("warn", err, "stockpipe: gc: %s", msg);
+			err_clear(err);
+		} else if (gs.runs) {
+			run_say(r, "gc: removed the files of %lld old run%s "
+				   "(%lld files, %lld bytes)",
+				(long long)gs.runs, gs.runs == 1 ? "" : "s",
+				(long long)gs.files, (long long)gs.bytes);
+		}
+	}
 	/* Metrics are for monitoring: a failure to write them is shown but
 	 * does not fail a run whose data work succeeded. */
 	if (metrics_write(r->st, r->cfg, &rep, r->now, err) < 0) {
@@ -460,8 +482,12 @@ int eng_run_create(struct run *r, struct err *err)
 {
 	char iso[DT_ISO_LEN];
 
-	return state_run_create(r->st, run_now_iso(iso), r->cfg->sha256,
-				&r->run_id, err);
+	/* clock_s: retention's age is measured on the run's own clock, the
+	 * one its file names and schedules use (gc.h). */
+	if (state_run_create(r->st, run_now_iso(iso), r->cfg->sha256,
+			     &r->run_id, err) < 0)
+		return -1;
+	return state_run_set_clock(r->st, r->run_id, r->now, err);
 }
 
 int eng_run_new(struct run *r, struct err *err)

@@ -72,7 +72,7 @@ int run_stage_index(const char *name)
 	return -1;
 }
 
-static int64_t run_clock(void)
+int64_t run_clock(void)
 {
 	const char *s = getenv("STOCKPIPE_NOW");
 	int64_t t;
@@ -703,6 +703,14 @@ static int rerun_open(struct run *r, struct err *err)
 	r->run_id = o->run_id;
 	if (state_run_get(r->st, r->run_id, &sr, err) < 0)
 		return -1;
+	/* gc.h: its inbox copies, canonical records and outbox files are
+	 * gone; redoing a stage would work from nothing. */
+	if (sr.gc_at[0])
+		return err_set(err, E_USAGE,
+			       "run %lld is outside the retention: gc removed "
+			       "its files at %s, so it cannot be rerun (replay "
+			       "its raw files with 'stockpipe replay' instead)",
+			       (long long)r->run_id, sr.gc_at);
 	if (o->only_source && !config_source(r->cfg, o->only_source))
 		return err_set(err, E_USAGE, "no source named '%s'",
 			       o->only_source);

@@ -36,6 +36,7 @@ int cmd_reconcile(int argc, char **argv, const struct cli_global *g);
 int cmd_plan(int argc, char **argv, const struct cli_global *g);
 int cmd_work(int argc, char **argv, const struct cli_global *g);
 int cmd_db(int argc, char **argv, const struct cli_global *g);
+int cmd_gc(int argc, char **argv, const struct cli_global *g);
 
 /* Prints a command's usage/help text on out. Text on stderr (after a
  * usage error) goes through lib/log: verbatim in text mode, one JSON line

@@ -37,6 +37,7 @@ static const struct {
 	{"plan", cmd_plan, "open a run for workers and print its id"},
 	{"work", cmd_work, "work on a run together with other workers"},
 	{"db", cmd_db, "the state store's schema: migrate, status"},
+	{"gc", cmd_gc, "remove the files of runs outside the retention"},
 	{"help", NULL, "this overview, or a command's help: help COMMAND"},
 };
 

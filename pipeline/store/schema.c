@@ -406,12 +406,15 @@ static const char v7_pg[] =
 	"ALTER TABLE files ADD PRIMARY KEY(source, name, size, mtime, sha256);"
 	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
 	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
-/* Version 8: unit_deps, what each attempt of a unit was made with. */
+/* Version 8: unit_deps, what each attempt of a unit was made with, and
+ * runs.gc_at, when gc removed a run's files (gc.h). */
 static const char v8_udeps_sqlite[] =
 	"CREATE TABLE unit_deps(run_id INTEGER NOT NULL, stage TEXT NOT NULL,"
 	" scope TEXT NOT NULL, ukey TEXT NOT NULL, path TEXT NOT NULL,"
 	" sha256 TEXT NOT NULL, attempt INTEGER NOT NULL, at_ms INTEGER"
 	" NOT NULL, PRIMARY KEY(run_id, stage, scope, ukey, path, sha256));"
+	"ALTER TABLE runs ADD COLUMN gc_at TEXT;"
+	"ALTER TABLE runs ADD COLUMN clock_s INTEGER;"
 	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
 	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
 static const char v8_udeps_pg[] =
@@ -420,6 +423,8 @@ static const char v8_udeps_pg[] =
 	" path TEXT" C " NOT NULL, sha256 TEXT" C " NOT NULL, attempt BIGINT"
 	" NOT NULL, at_ms BIGINT NOT NULL, PRIMARY KEY(run_id, stage, scope,"
 	" ukey, path, sha256));"
+	"ALTER TABLE runs ADD COLUMN gc_at TEXT" C ";"
+	"ALTER TABLE runs ADD COLUMN clock_s BIGINT;"
 	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
 	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
 #undef C

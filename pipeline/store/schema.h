@@ -14,7 +14,7 @@
  * columns for what units.detail carried as text (sizes, times, flags,
  * control numbers, released-by), detail being a note for people only;
  * version 7 the file ledger keyed by content too; version 8 unit_deps
- * (the mapping files each attempt of a unit was made with).
+ * (the mapping files each attempt of a unit was made with) and runs.gc_at.
  * meta.schema follows the version, so an older
  * stockpipe refuses a newer store instead of writing to it.
  *

@@ -83,6 +83,10 @@ struct state_run {
 	char status[16];         /* running done failed */
 	int exit_code;
 	char config_sha[65];
+	char gc_at[32];          /* when gc removed its files, "" never */
+	/* the run's clock when it was made (epoch s; $STOCKPIPE_NOW when
+	 * pinned, else started_at's), 0 for runs before schema 8 */
+	int64_t clock_s;
 };
 
 /* Opens the store: db_url NULL or "" = the SQLite file state_dir/state.db
@@ -118,6 +122,16 @@ int state_run_reopen(struct state *s, int64_t run_id, struct err *err);
 int state_runs_each(struct state *s, int limit,
 		    int (*cb)(void *ud, const struct state_run *r), void *ud,
 		    struct err *err);
+/* Retention (gc.h): concluded runs whose units are all finished and not
+ * yet collected, newest first; marking one collected; the last run id. */
+int state_runs_collectable_each(struct state *s,
+				int (*cb)(void *ud, const struct state_run *r),
+				void *ud, struct err *err);
+int state_run_gc_mark(struct state *s, int64_t run_id, const char *now_iso,
+		      struct err *err);
+int state_run_set_clock(struct state *s, int64_t run_id, int64_t clock_s,
+			struct err *err);
+int state_run_last_id(struct state *s, int64_t *out, struct err *err);
 int state_run_dep_add(struct state *s, int64_t run_id, const char *path,
 		      const char *sha, struct err *err);
 int state_run_deps_each(struct state *s, int64_t run_id,

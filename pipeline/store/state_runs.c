@@ -27,13 +27,28 @@ const struct state_sql state_runs_sql[S_NSTMTS] = {
 			     " ('running', 'interrupted', 'partial')"
 			     " ORDER BY run_id DESC LIMIT 1", 0},
 	[S_RUN_GET] = {"SELECT run_id, started_at, finished_at, status,"
-		      " exit_code, config_sha FROM runs WHERE run_id = ?", 0},
+		      " exit_code, config_sha, gc_at, clock_s FROM runs WHERE run_id = ?",
+		      0},
 	[S_RUN_FINISH] = {"UPDATE runs SET status = ?, exit_code = ?,"
 			 " finished_at = ? WHERE run_id = ?", 0},
 	[S_RUN_REOPEN] = {"UPDATE runs SET status = 'running',"
 			 " finished_at = NULL WHERE run_id = ?", 0},
 	[S_RUNS] = {"SELECT run_id, started_at, finished_at, status, exit_code,"
-		   " config_sha FROM runs ORDER BY run_id DESC LIMIT ?", 0},
+		   " config_sha, gc_at, clock_s FROM runs ORDER BY run_id DESC LIMIT ?",
+		   0},
+	/* gc.c: concluded runs whose every unit is finished (done,
+	 * skipped, or failed and taken over by a later run), not yet
+	 * collected, newest first. */
+	[S_RUNS_COLLECTABLE] = {"SELECT run_id, started_at, finished_at,"
+			       " status, exit_code, config_sha, gc_at, clock_s FROM runs r"
+			       " WHERE status IN ('done', 'failed') AND gc_at IS"
+			       " NULL AND NOT EXISTS (SELECT 1 FROM units u"
+			       " WHERE u.run_id = r.run_id AND NOT (u.state IN"
+			       " (2, 4) OR (u.state = 3 AND u.retried_in > 0)))"
+			       " ORDER BY run_id DESC", 0},
+	[S_RUN_CLOCK_SET] = {"UPDATE runs SET clock_s = ? WHERE run_id = ?", 0},
+	[S_RUN_GC_SET] = {"UPDATE runs SET gc_at = ? WHERE run_id = ?", 0},
+	[S_RUN_LAST_ID] = {"SELECT coalesce(max(run_id), 0) FROM runs", 0},
 	[S_DEP_ADD] = {"INSERT INTO run_deps VALUES(?, ?, ?)"
 		      " ON CONFLICT(run_id, path) DO UPDATE SET"
 		      " sha256 = excluded.sha256", 0},
@@ -133,6 +148,8 @@ static void read_run(struct db_stmt *p, struct state_run *r)
 	state_col_copy(p, 3, r->status, sizeof(r->status));
 	r->exit_code = (int)db_col_int64(p, 4);
 	state_col_copy(p, 5, r->config_sha, sizeof(r->config_sha));
+	state_col_copy(p, 6, r->gc_at, sizeof(r->gc_at));
+	r->clock_s = db_col_int64(p, 7);
 }
 
 /* A row function's view of a record it fills or a callback it calls,
@@ -197,6 +214,46 @@ int state_runs_each(struct state *s, int limit,
 	struct row_to x = {&r, 0, cb, ud};
 
 	return state_rows(s, S_RUNS, SA(SA_I(limit)), runs_row, &x, err);
+}
+
+_Static_assert(US_DONE == 2 && US_FAILED == 3 && US_SKIPPED == 4,
+	       "S_RUNS_COLLECTABLE spells the unit states as numbers");
+
+int state_runs_collectable_each(struct state *s,
+				int (*cb)(void *ud, const struct state_run *r),
+				void *ud, struct err *err)
+{
+	struct state_run r;
+	struct row_to x = {&r, 0, cb, ud};
+
+	return state_rows(s, S_RUNS_COLLECTABLE, SA_NONE, runs_row, &x,
+			  err);
+}
+
+int state_run_set_clock(struct state *s, int64_t run_id, int64_t clock_s,
+			struct err *err)
+{
+	return state_exec(s, S_RUN_CLOCK_SET, SA(SA_I(clock_s), SA_I(run_id)),
+			  err);
+}
+
+int state_run_gc_mark(struct state *s, int64_t run_id, const char *now_iso,
+		      struct err *err)
+{
+	return state_exec(s, S_RUN_GC_SET, SA(SA_T(now_iso), SA_I(run_id)),
+			  err);
+}
+
+static int last_id_row(void *ud, struct db_stmt *p)
+{
+	*(int64_t *)ud = db_col_int64(p, 0);
+	return 1;
+}
+
+int state_run_last_id(struct state *s, int64_t *out, struct err *err)
+{
+	*out = 0;
+	return state_rows(s, S_RUN_LAST_ID, SA_NONE, last_id_row, out, err);
 }
 
 int state_run_dep_add(struct state *s, int64_t run_id, const char *path,

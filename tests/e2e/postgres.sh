@@ -359,7 +359,7 @@ fi
 # ---- older stores --------------------------------------------------------------
 # What version 6 added: the typed unit columns.
 # What versions 8 and later added (a table each), then version 6's columns.
-V8_DROP="DROP TABLE IF EXISTS unit_deps;"
+V8_DROP="DROP TABLE IF EXISTS unit_deps; ALTER TABLE runs DROP COLUMN gc_at; ALTER TABLE runs DROP COLUMN clock_s;"
 # Before version 6 a fetch unit's size, mtime and post state were only in
 # its detail text, as "SIZE MTIME[ posted]" (today's detail is a sentence
 # for people): the old text is what version 6's migration reads.

@@ -73,6 +73,8 @@ static const char to_v5[] =
 	"ALTER TABLE units DROP COLUMN control_no;"
 	"ALTER TABLE units DROP COLUMN outcome;"
 	"DROP TABLE IF EXISTS unit_deps;"
+	"ALTER TABLE runs DROP COLUMN gc_at;"
+	"ALTER TABLE runs DROP COLUMN clock_s;"
 	"DELETE FROM schema_version WHERE version >= 6;"
 	"UPDATE meta SET value = '5' WHERE key = 'schema';";
 
@@ -245,6 +247,8 @@ static const char to_v6[] =
 	"INSERT INTO files VALUES('stores', 'a.csv', 12, 34, 'sha1', 1,"
 	" 'done');"
 	"DROP TABLE IF EXISTS unit_deps;"
+	"ALTER TABLE runs DROP COLUMN gc_at;"
+	"ALTER TABLE runs DROP COLUMN clock_s;"
 	"DELETE FROM schema_version WHERE version >= 7;"
 	"UPDATE meta SET value = '6' WHERE key = 'schema';";
 

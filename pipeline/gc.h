@@ -1,0 +1,29 @@
+/* gc.h - retention: removing the files of old runs from the state folder
+ * (`stockpipe gc`, and the end of every run when `retention:` is set).
+ * gc.c's header comment says what is collected and what never is. */
+#ifndef STOCKPIPE_GC_H
+#define STOCKPIPE_GC_H
+
+#include <stdint.h>
+
+#include "lib/err.h"
+
+struct config;
+struct state;
+
+struct gc_stats {
+	int64_t now;    /* the time retention is measured from (epoch s) */
+	int64_t runs;   /* runs collected (or that would be, dry) */
+	int64_t files;  /* files removed */
+	int64_t bytes;  /* their size */
+};
+
+/* Collects every concluded run outside cfg->retention (nothing when the
+ * config has no `retention:`). dry_run: counts and prints what would go,
+ * removes and marks nothing. say: a line per run on stderr. 0, or -1 with err (an I/O error stops at the
+ * file it names; what was removed before is counted and its runs, all
+ * but the one that failed, are marked). */
+int gc_collect(struct state *st, const struct config *cfg, int dry_run,
+	       int say, int64_t now, struct gc_stats *stats, struct err *err);
+
+#endif

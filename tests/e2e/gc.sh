@@ -1,0 +1,151 @@
+#!/bin/bash
+# Retention and gc (issue 20, item 2) on a state folder with 30 days of
+# real runs (one a day, the clock pinned per run):
+#   - without retention: nothing removed, `gc` says so;
+#   - `gc --dry-run` prints what would go and removes nothing;
+#   - `gc` with retention {runs: 3, age: 7d}: the files of runs older
+#     than 7 days go (canonical, rejects, work, inbox copies, outbox
+#     files), the newer runs keep theirs, the latest delivery of each
+#     target stays; the folder shrinks; the runs are marked collected;
+#   - inside the window `rerun` and `resume` still work; a collected run
+#     is refused with 64 and the reason;
+#   - a replay of a month-old interchange (its file collected) is still
+#     recognised as a duplicate (the interchange ledger stays);
+#   - gc at the end of a run collects what fell out of the window.
+# usage: tests/e2e/gc.sh BINARY   prints "N passed, N failed, N skipped"
+set -u
+. "$(dirname "$0")/lib.sh"
+t_init "$1"
+SRC=$SRCDIR
+TMP=$T_TMP
+unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG STOCKPIPE_CONFIG STOCKPIPE_NOW
+
+A=$TMP/a
+mkdir -p "$A/drop/edi" "$A/drop/stores" "$A/drop/erp" "$A/out"
+cp -R "$SRC/mappings" "$A/mappings"
+cp "$SRC/samples/drop/erp/locations_20261120.csv" "$A/drop/erp/"
+touch -d 2026-11-01T04:00:00Z "$A/drop/erp/locations_20261120.csv"
+cat >"$A/stockpipe.yaml" <<'YAML'
+state_dir: state
+sources:
+  - name: erp
+    path: drop/erp
+    patterns: ["locations_*.csv"]
+    mapping: mappings/erp/locations_csv.yaml
+  - name: stores
+    path: drop/stores
+    pattern: "*.csv"
+    mapping: mappings/stores/store_stock_csv.yaml
+  - name: edi
+    path: drop/edi
+    patterns: ["*.x12"]
+    routes:
+      - { pattern: "*_846_*.x12", mapping: mappings/edi/x12_846_inventory.yaml }
+targets:
+  - name: webshop
+    path: out
+    mapping: mappings/targets/webshop_stock.yaml
+    filename: "{target}_stock_{run_id}_{utc:%Y%m%dT%H%M%SZ}.{ext}"
+    location_types: [store, dc]
+YAML
+sp() { "$BIN" -c "$A/stockpipe.yaml" "$@" >"$TMP/o" 2>"$TMP/e"; rc=$?; t_san_clean "$TMP/e" || fail "sanitizer report in: $*"; }
+q() { sqlite3 "$A/state/state.db" "$1"; }
+day() { printf '2026-11-%02dT06:00:00Z' "$1"; }
+
+# 30 runs, one a day: a store count each day, the 846 on day 1.
+cp "$SRC/samples/edi/acme_846_inventory.x12" "$A/drop/edi/acme_846_inventory.x12"
+touch -d 2026-11-01T05:00:00Z "$A/drop/edi/acme_846_inventory.x12"
+bad=0
+for d in $(seq 1 30); do
+	f=$A/drop/stores/stock_F012_day$(printf %02d "$d").csv
+	printf '\xef\xbb\xbfstore,sku,qty,status,counted_at\nF012,KW-10001,%d,OK,2026-11-%02d 06:00\nF012,KW-10002,%d,OK,2026-11-%02d 06:00\n' \
+		"$d" "$d" "$((d + 100))" "$d" >"$f"
+	touch -d "$(printf '2026-11-%02dT05:00:00Z' "$d")" "$f"
+	STOCKPIPE_NOW=$(day "$d") sp run
+	# day 1 has the locations file's rejects (exit 1)
+	[ $rc = 0 ] || [ $rc = 1 -a $d = 1 ] || { bad=1; echo "    day $d: exit $rc"; tail -3 "$TMP/e"; }
+done
+[ $bad = 0 ] && [ "$(q "select count(*) from runs where status = 'done'")" = 30 ] &&
+	[ "$(q "select count(*) from deliveries")" -ge 30 ] &&
+	pass "30 daily runs, a delivery each" || fail "daily runs ($(q "select count(*) from deliveries") deliveries)"
+size0=$(du -sk "$A/state" | cut -f1)
+n0=$(find "$A/state" -type f | wc -l)
+
+export STOCKPIPE_NOW=$(day 30)
+sp gc
+[ $rc = 0 ] && grep -q "no retention: section" "$TMP/o" && [ "$(find "$A/state" -type f | wc -l)" = "$n0" ] &&
+	pass "no retention: gc removes nothing and says why" || { fail "gc without retention (exit $rc)"; cat "$TMP/o" "$TMP/e"; }
+
+sed -i 's/^state_dir: state$/state_dir: state\nretention: {runs: 3, age: 7d}/' "$A/stockpipe.yaml"
+sp gc --dry-run
+# Runs started before day 23 06:00 (age 7d from day 30) and not among
+# the last 3: days 1 to 22.
+[ $rc = 0 ] && grep -q "would remove the files of 22 runs" "$TMP/o" && [ "$(find "$A/state" -type f | wc -l)" = "$n0" ] &&
+	[ -d "$A/state/canonical/1" ] && [ -z "$(q "select run_id from runs where gc_at is not null")" ] &&
+	pass "gc --dry-run: 22 runs would go, nothing removed or marked" || { fail "gc --dry-run (exit $rc)"; cat "$TMP/o" "$TMP/e"; }
+grep -q "gc: run 1 (started 2026-11-01T06:00:00Z): [0-9]* files, [0-9]* bytes would be removed" "$TMP/e" &&
+	pass "gc --dry-run: a line per run" || { fail "gc --dry-run lines"; head -3 "$TMP/e"; }
+
+# A run left open inside the window (stopped after map): resume must
+# find its files after gc.
+cp "$A/drop/stores/stock_F012_day30.csv" "$A/drop/stores/stock_F012_day30b.csv"
+sed -i 's/,130,OK/,131,OK/' "$A/drop/stores/stock_F012_day30b.csv"
+touch -d 2026-11-30T05:30:00Z "$A/drop/stores/stock_F012_day30b.csv"
+sp run --until map
+open_run=$(q "select max(run_id) from runs")
+st=$(q "select status from runs where run_id = $open_run")
+[ "$st" = partial ] || [ "$st" = interrupted ] || [ "$st" = running ] && pass "run $open_run stopped after map ($st)" || fail "open run: status '$st' (exit $rc)"
+
+sp gc
+[ $rc = 0 ] && grep -q "removed the files of 22 runs" "$TMP/o" && pass "gc: the files of 22 runs removed" || { fail "gc (exit $rc)"; cat "$TMP/o" "$TMP/e"; }
+size1=$(du -sk "$A/state" | cut -f1)
+[ "$size1" -lt "$size0" ] && pass "state folder shrinks: ${size0} KiB -> ${size1} KiB" || fail "state folder ${size0} -> ${size1} KiB"
+gone=1
+for r in 1 10 22; do
+	[ -e "$A/state/canonical/$r" ] && gone=0
+	[ -e "$A/state/rejects/$r" ] && gone=0
+	p=$(q "select output_path from units where run_id = $r and stage = 'fetch' and output_path != ''" | head -1)
+	[ -n "$p" ] && [ -e "$p" ] && gone=0
+done
+ls "$A"/state/outbox/webshop/webshop_stock_5_* >/dev/null 2>&1 && gone=0
+[ -f "$A/out/$(q "select file_name from deliveries where run_id = 5")" ] || gone=0
+[ $gone = 1 ] && pass "runs 1, 10, 22: canonical records, rejects, inbox copies, outbox files gone (the delivered file at the target untouched)" || fail "collected runs still have files"
+kept=1
+for r in 23 27 30; do
+	[ -d "$A/state/canonical/$r" ] || kept=0
+	p=$(q "select output_path from units where run_id = $r and stage = 'fetch' and output_path != ''" | head -1)
+	[ -n "$p" ] && [ -e "$p" ] || kept=0
+done
+[ $kept = 1 ] && pass "runs 23, 27, 30 (inside the window) keep their files" || fail "a run inside the window lost files"
+[ "$(q "select count(*) from runs where gc_at is not null")" = 22 ] && [ -z "$(q "select run_id from runs where gc_at is not null and run_id > 22")" ] &&
+	pass "runs 1-22 marked collected, no other" || fail "gc marks: $(q "select group_concat(run_id) from runs where gc_at is not null")"
+latest=$(q "select file_name from deliveries where target = 'webshop' order by seq desc limit 1")
+[ -f "$A/state/outbox/webshop/$latest" ] && [ -f "$A/state/outbox/webshop/$latest.pub" ] && [ -f "$A/out/$latest" ] &&
+	pass "the latest delivery ($latest) and its picture are kept" || fail "latest delivery gone"
+[ "$(q "select count(*) from stock_events")" -gt 0 ] && [ "$(q "select count(*) from edi_interchanges")" -ge 1 ] &&
+	pass "the store keeps events and the interchange ledger" || fail "store rows gone"
+
+sp resume
+[ $rc = 0 ] && [ "$(q "select status from runs where run_id = $open_run")" = done ] &&
+	pass "resume inside the window finishes run $open_run after gc" || { fail "resume after gc (exit $rc)"; tail -5 "$TMP/e"; }
+sp rerun 28 --from map
+[ $rc = 0 ] || [ $rc = 1 ] && pass "rerun 28 --from map inside the window works (exit $rc)" || { fail "rerun 28 (exit $rc)"; tail -5 "$TMP/e"; }
+sp rerun 5 --from map
+[ $rc = 64 ] && grep -q "run 5 is outside the retention: gc removed its files at 2026-11-30T06:00:00Z" "$TMP/e" &&
+	pass "rerun of a collected run: 64 with the reason" || { fail "rerun 5 (exit $rc)"; cat "$TMP/e"; }
+
+# The day-1 interchange again, a month later, in a file of another name
+# and content (a trailing newline): a duplicate by the ledger.
+{ cat "$SRC/samples/edi/acme_846_inventory.x12"; echo; } >"$A/drop/edi/resend_846_later.x12"
+touch -d 2026-11-30T07:00:00Z "$A/drop/edi/resend_846_later.x12"
+ev=$(q "select count(*) from stock_events")
+STOCKPIPE_NOW=2026-11-30T08:00:00Z sp run
+cat "$TMP/o" "$TMP/e" | grep -q "interchange 000000101 from ACMESUPPLY to STOCKPIPE was already loaded from 'acme_846_inventory.x12' (run 1): duplicate, not loaded again" &&
+	[ "$(q "select count(*) from stock_events")" = "$ev" ] &&
+	pass "a month-old interchange replayed after gc: duplicate, nothing loaded" || { fail "replay after gc (exit $rc)"; tail -8 "$TMP/e"; }
+
+# gc at the end of a run: a week later, runs 23-28 fall out of the window.
+STOCKPIPE_NOW=2026-12-08T06:00:00Z sp run
+n=$(q "select count(*) from runs where gc_at is not null")
+[ "$n" -gt 22 ] && grep -q "gc: removed the files of" "$TMP/e" && pass "a run's end collects what left the window ($n runs collected)" || { fail "gc at run end: $n"; tail -5 "$TMP/e"; }
+t_done
