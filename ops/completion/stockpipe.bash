@@ -8,7 +8,7 @@ _stockpipe()
 	_init_completion || return
 
 	local commands="run resume retry rerun runs show map check inspect
-		quarantine replay targets deliver reconcile plan work db help"
+		quarantine replay targets deliver reconcile plan work db gc help"
 	local globals="-c --config --state-dir --skip-exit-code -q --quiet
 		--log-format -v --verbose -h --help --version"
 	local stages="fetch unpack map load render deliver"
@@ -86,6 +86,7 @@ _stockpipe()
 		[[ $cur != -* ]] && { _filedir; return; }
 		;;
 	targets) opts="--target" ;;
+	gc) opts="--dry-run" ;;
 	deliver) opts="--target --now --dry-run" ;;
 	reconcile) opts="--state --between --tolerance --csv" ;;
 	work)
