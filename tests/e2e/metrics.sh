@@ -34,6 +34,7 @@ name_re = re.compile(r'[a-zA-Z_:][a-zA-Z0-9_:]*$')
 sample_re = re.compile(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
 label_re = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\["\\n])*)"')
 text = open(sys.argv[1], encoding="utf-8").read()
+PIPELINE = sys.argv[2] if len(sys.argv) > 2 else "stockpipe"
 assert text.endswith("\n"), "no final newline"
 typed, helped, seen, out = {}, set(), set(), []
 for n, line in enumerate(text.split("\n")[:-1], 1):
@@ -65,6 +66,10 @@ for n, line in enumerate(text.split("\n")[:-1], 1):
                 assert rest.startswith(","), where
                 rest = rest[1:]
         assert len({k for k, _ in pairs}) == len(pairs), "duplicate label: " + where
+        # every series names its pipeline (the config file's base name
+        # here); the values below are compared without it
+        assert ("pipeline", PIPELINE) in pairs, "no pipeline label: " + where
+        pairs.remove(("pipeline", PIPELINE))
         float(value)
         key = (name, tuple(sorted(pairs)))
         assert key not in seen, "duplicate series: " + where
