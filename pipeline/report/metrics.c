@@ -727,43 +727,54 @@ static int on_run(void *ud, const struct state_run *r)
 }
 
 /* Opens cfg's store when it exists (a wrong command line creates no
- * state.db) and builds the last concluded run's report into rep; *st
- * stays NULL when the store cannot be read. 1 when rep was built, 0 when
- * there is no concluded run or no store. */
+ * state.db) and builds the last concluded run's report into rep. *st
+ * stays NULL when there is no store or it cannot be read; *have_rep = 1
+ * when rep was built. -1 with err when a store that opened failed a
+ * query (the file then says state_readable 0 and the caller warns). */
 static int metrics_read_store(const struct config *cfg, struct state **st,
-			      struct report *rep)
+			      struct report *rep, int *have_rep,
+			      struct err *err)
 {
 	struct state_run last;
-	struct err e = ERR_INIT;
 	struct stat sb;
 	char db[4200];
 
 	*st = NULL;
+	*have_rep = 0;
 	if (!cfg->state_db &&
 	    (join(db, sizeof(db), cfg->state_dir, "state.db") < 0 ||
 	     stat(db, &sb) < 0))
 		return 0;
 	if (state_open_db(cfg->state_dir, cfg->state_db,
-			  cfg->state_db_password_env, st, &e) < 0) {
+			  cfg->state_db_password_env, st, err) < 0) {
+		/* the command met the same store and said why */
 		*st = NULL;
+		err_clear(err);
 		return 0;
 	}
 	memset(&last, 0, sizeof(last));
-	if (state_runs_each(*st, 50, on_run, &last, &e) < 0) {
+	if (state_runs_each(*st, 50, on_run, &last, err) < 0 ||
+	    (last.run_id && report_build(*st, last.run_id, rep, err) < 0)) {
 		state_close(*st);
 		*st = NULL;
-		return 0;
+		return -1;
 	}
 	if (!last.run_id)
 		return 0;
-	if (report_build(*st, last.run_id, rep, &e) < 0) {
-		state_close(*st);
-		*st = NULL;
-		return 0;
-	}
+	*have_rep = 1;
 	snprintf(rep->status, sizeof(rep->status), "%s", last.status);
 	rep->exit_code = last.exit_code;
-	return 1;
+	return 0;
+}
+
+/* Logs why the metrics file is incomplete or not written. */
+static void metrics_warn(const char *what, struct err *err)
+{
+	char msg[1200];
+
+	err_format(err, msg, sizeof(msg));
+	log_msg("warn", "stockpipe: metrics %s: %s", what, msg);
+	err_clear(err);
 }
 
 /* True when the folder path would be written into exists. */
@@ -803,11 +814,16 @@ int metrics_exit(const struct cli_global *g, int argc, char **argv, int code)
 	in.now = metrics_clock();
 	in.written = (int64_t)time(NULL);
 	if (config_load(g->config_path, g->state_dir, &cfg, &err) == 0) {
-		if (metrics_path_of(cfg, path, sizeof(path)) < 0)
-			goto nopath;
+		if (metrics_path_of(cfg, path, sizeof(path)) < 0) {
+			err_set(&err, E_TOOBIG, "metrics path longer than %zu "
+				"bytes", sizeof(path) - 1);
+			metrics_warn("not written", &err);
+			goto out;
+		}
 		in.cfg = cfg;
 		in.pipeline = cfg->pipeline;
-		have_rep = metrics_read_store(cfg, &in.st, &rep);
+		if (metrics_read_store(cfg, &in.st, &rep, &have_rep, &err) < 0)
+			metrics_warn("without the current state", &err);
 		in.rep = have_rep ? &rep : NULL;
 	} else {
 		/* the command said why the config is wrong; say it once */
@@ -820,16 +836,12 @@ int metrics_exit(const struct cli_global *g, int argc, char **argv, int code)
 	 * -c or a wrong command line creates nothing */
 	if (!in.st && !folder_exists(path))
 		goto out;
-	if (metrics_publish(path, &in, &err) < 0) {
-		char msg[1200];
-
-		err_format(&err, msg, sizeof(msg));
-		log_msg("warn", "stockpipe: metrics not written: %s", msg);
-	}
+	if (metrics_publish(path, &in, &err) < 0)
+		metrics_warn("not written", &err);
 	goto out;
 nopath:
-	/* a path too long to name, or no folder to resolve it against:
-	 * the command's own error says what is wrong */
+	/* the config is wrong (the command said so) and names no path that
+	 * fits, or no folder to resolve one against: nothing to write */
 out:
 	if (have_rep)
 		report_release(&rep);
