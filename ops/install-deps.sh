@@ -26,6 +26,32 @@ if [ "${1:-build}" = test ]; then
     # systemd-analyze (systemd), zsh -n, the bash completion's helpers.
     pkgs="$pkgs devscripts man-db groff-base systemd zsh bash-completion"
 fi
+# tests/e2e/promql.sh: promtool from Debian's `prometheus` package. Only
+# the one binary is taken out of the .deb (apt-get download + dpkg -x) and
+# put in /usr/local/bin: installing the package would run its maintainer
+# scripts, which add a user and start a Prometheus server listening on
+# :9090 (invoke-rc.d starts it even without systemd), which a test machine
+# must not get. promtool is a static Go binary that needs nothing else.
+install_promtool() {
+    command -v promtool >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/promtool.XXXXXX")
+    # apt-get download wants a folder the _apt user can write to
+    chmod 0777 "$tmp"
+    echo "install-deps: promtool (from the prometheus .deb, binary only)" >&2
+    ( cd "$tmp" && apt-get download -qq prometheus >/dev/null 2>&1 ) ||
+        { $SUDO apt-get update -qq &&
+          ( cd "$tmp" && apt-get download -qq prometheus >/dev/null 2>&1 ); } ||
+        { echo "install-deps: cannot download prometheus" >&2; rm -rf "$tmp"; return 1; }
+    dpkg -x "$tmp"/prometheus_*.deb "$tmp/x" &&
+        $SUDO install -m 0755 "$tmp/x/usr/bin/promtool" /usr/local/bin/promtool
+    rc=$?
+    rm -rf "$tmp"
+    return $rc
+}
+if [ "${1:-build}" = test ]; then
+    install_promtool || echo "install-deps: promtool not installed; tests/e2e/promql.sh will skip" >&2
+fi
 missing=""
 for p in $pkgs; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -948,6 +948,49 @@ static int load_targets(struct loader *l, const struct ynode *root)
 	return 0;
 }
 
+/* metrics_path: (a .prom file: node_exporter's textfile collector reads
+ * no other) and pipeline: (a label value), see config.h. */
+static int load_metrics(struct loader *l, const struct ynode *root)
+{
+	const char *s = NULL, *base;
+	size_t n;
+
+	if (config_want_scalar(l, root, "metrics_path", 0, &s) < 0)
+		return -1;
+	n = s ? strlen(s) : 0;
+	if (s && (n < 6 || strcmp(s + n - 5, ".prom")))
+		return ynode_err(l->t, ynode_get(root, "metrics_path"), l->err,
+				 E_CONFIG, "metrics_path must name a .prom file "
+				 "(the textfile collector reads no other)");
+	if (s && !(l->c->metrics_path = config_resolve(l, s)))
+		return err_set(l->err, E_NOMEM, "out of memory");
+	s = NULL;
+	if (config_want_scalar(l, root, "pipeline", 0, &s) < 0)
+		return -1;
+	if (s) {
+		/* the same rule as source and target names: a label value
+		 * people type in queries */
+		if (!*s || strlen(s) > 127 ||
+		    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			      "0123456789_-") != strlen(s))
+			return ynode_err(l->t, ynode_get(root, "pipeline"),
+					 l->err, E_CONFIG,
+					 "pipeline must be 1-127 letters, digits, "
+					 "'_' or '-'");
+		l->c->pipeline = s;
+		return 0;
+	}
+	base = strrchr(l->c->path, '/');
+	base = base ? base + 1 : l->c->path;
+	n = strrchr(base, '.') && strrchr(base, '.') != base
+		    ? (size_t)(strrchr(base, '.') - base)
+		    : strlen(base);
+	l->c->pipeline = arena_printf(&l->t->arena, "%.*s", (int)n, base);
+	if (!l->c->pipeline)
+		return err_set(l->err, E_NOMEM, "out of memory");
+	return 0;
+}
+
 /* A config under /etc is a system install (the Debian package, the
  * systemd unit): state belongs under /var/lib (FHS), not next to the
  * config, where a read-only /etc or ProtectSystem=strict would refuse it. */
@@ -965,7 +1008,8 @@ int config_load(const char *path, const char *state_dir_override,
 					    "sources", "targets", "authority",
 					    "state_db", "state_db_password_env",
 					    "retries", "retry_backoff",
-					    "retention", NULL};
+					    "retention", "metrics_path", "pipeline",
+					    NULL};
 	struct loader l;
 	struct config *c;
 	char dir[PATH_MAX];
@@ -1031,7 +1075,7 @@ int config_load(const char *path, const char *state_dir_override,
 	} else {
 		c->state_dir = config_resolve(&l, s);
 	}
-	if (load_state_db(&l, root) < 0)
+	if (load_state_db(&l, root) < 0 || load_metrics(&l, root) < 0)
 		goto fail;
 	if (load_sources(&l, root) < 0 ||
 	    load_authority(&l, ynode_get(root, "authority")) < 0 ||

@@ -141,6 +141,12 @@ struct config {
 	 * A state without an entry accepts every source. */
 	const char **authority[8];
 	size_t nauthority[8];
+	/* Monitoring (pipeline/report/metrics.h): the Prometheus file
+	 * (absolute; NULL: state_dir/metrics/stockpipe.prom) and the value of
+	 * the `pipeline` label on every series (default: the config file's
+	 * base name without its extension). */
+	const char *metrics_path;
+	const char *pipeline;
 };
 
 /* Loads and validates path. state_dir_override (may be NULL) wins over the

@@ -6,7 +6,6 @@
 #include "config.h"
 #include "lib/buf.h"
 #include "lib/log.h"
-#include "pipeline/report/metrics.h"
 #include "pipeline/report/report.h"
 #include "pipeline/store/state.h"
 #include "pipeline/store/state_park.h"
@@ -390,15 +389,8 @@ int eng_conclude(struct run *r, struct err *err)
 				(long long)gs.files, (long long)gs.bytes);
 		}
 	}
-	/* Metrics are for monitoring: a failure to write them is shown but
-	 * does not fail a run whose data work succeeded. */
-	if (metrics_write(r->st, r->cfg, &rep, r->now, err) < 0) {
-		char msg[1200];
-
-		err_format(err, msg, sizeof(msg));
-		log_msg("warn", "stockpipe: metrics not written: %s", msg);
-		err_clear(err);
-	}
+	/* The metrics file is written at the process's exit, with its
+	 * exit code (metrics_exit, called by main). */
 	if (!g->quiet) {
 		if (log_get_format() == LOG_JSON) {
 			struct buf j = BUF_INIT(16 << 20);

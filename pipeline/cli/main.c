@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "lib/err.h"
 #include "lib/log.h"
+#include "pipeline/report/metrics.h"
 
 #ifndef STOCKPIPE_VERSION
 #define STOCKPIPE_VERSION "0.0.0"
@@ -183,5 +184,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	return commands[c].fn(argc - optind, argv + optind, &g);
+	/* the one place every exit of a pipeline command passes: its code
+	 * goes into the metrics file, 78 and 64 included */
+	argc -= optind; /* the command's parser resets optind */
+	argv += optind;
+	return metrics_exit(&g, argc, argv, commands[c].fn(argc, argv, &g));
 }

@@ -118,8 +118,8 @@ if [ -f "$J" ]; then
 else
 	fail "no JSON report"
 fi
-grep -qxF 'stockpipe_run_target_rejects{target="wms"} 1' "$D/state/metrics/stockpipe.prom" &&
-	grep -qxF 'stockpipe_run_target_rejects{target="shop"} 0' "$D/state/metrics/stockpipe.prom" &&
+grep -qxE 'stockpipe_run_target_rejects\{pipeline="[^"]+",target="wms"\} 1' "$D/state/metrics/stockpipe.prom" &&
+	grep -qxE 'stockpipe_run_target_rejects\{pipeline="[^"]+",target="shop"\} 0' "$D/state/metrics/stockpipe.prom" &&
 	pass "metrics: stockpipe_run_target_rejects per target" || fail "metrics"
 t_run sp "$D" show 1 --html
 grep -qF '<tr><td>target wms</td>' "$D/state/reports/run-1.html" && grep -qF '<code>sku AB~12</code>' "$D/state/reports/run-1.html" &&

@@ -70,7 +70,7 @@ grep -q "deliver.*marketplace.*config" "$T_OUT" &&
 check "target is a file: show 1" sp "$d" show 1
 grep -q "parked" "$T_OUT" && pass "target is a file: show names the parked unit" ||
 	{ fail "target is a file: show does not say parked"; t_show; }
-grep -q 'stockpipe_parked_units{class="config"} 1' "$d/state/metrics/stockpipe.prom" &&
+grep -qE 'stockpipe_parked_units\{pipeline="[^"]+",class="config"\} 1' "$d/state/metrics/stockpipe.prom" &&
 	pass "target is a file: metrics gauge of parked units by class" ||
 	{ fail "target is a file: no parked gauge"; grep parked "$d/state/metrics/stockpipe.prom"; }
 # a new file the next day: every healthy target gets it
@@ -97,7 +97,7 @@ STOCKPIPE_NOW=$(later 22) expect_exit_d 0 "target fixed: a further run delivers 
 check "target fixed: quarantine list" sp "$d" quarantine list
 grep -q "config" "$T_OUT" && { fail "target fixed: a unit is still parked"; cat "$T_OUT"; } ||
 	pass "target fixed: nothing parked any more"
-grep -q 'stockpipe_parked_units{class="config"} 0' "$d/state/metrics/stockpipe.prom" &&
+grep -qE 'stockpipe_parked_units\{pipeline="[^"]+",class="config"\} 0' "$d/state/metrics/stockpipe.prom" &&
 	pass "target fixed: the parked gauge is back to 0" || fail "target fixed: parked gauge not 0"
 
 # ---- an unreachable SFTP source beside a healthy local one ------------------

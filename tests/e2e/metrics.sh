@@ -5,8 +5,14 @@
 # float values, no duplicate series, a final newline. Then its values
 # against the run report (records, rejects, deliveries, stage durations,
 # delivery latency, last success), after a second run with nothing new,
-# and after a failed run (the last success time stays). Every metric the
-# example alert rules (ops/prometheus/alerts.yml) use must exist.
+# and after a failed run (the last success time stays). Then the exits
+# that used to leave no trace: a usage error (64) and a config error (78,
+# also when the YAML does not parse, and through STOCKPIPE_METRICS_PATH),
+# while commands for people (show, runs, --help) leave the file alone;
+# two pipelines writing into one collector folder (metrics_path:,
+# pipeline:). Every series carries the pipeline label; every metric the
+# alert rules (ops/prometheus/alerts.yml) use must exist.
+# promtool's own checks: tests/e2e/promql.sh.
 # usage: tests/e2e/metrics.sh BINARY     prints "N passed, N failed, N skipped"
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -34,6 +40,7 @@ name_re = re.compile(r'[a-zA-Z_:][a-zA-Z0-9_:]*$')
 sample_re = re.compile(r'([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
 label_re = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\["\\n])*)"')
 text = open(sys.argv[1], encoding="utf-8").read()
+PIPELINE = sys.argv[2] if len(sys.argv) > 2 else "stockpipe"
 assert text.endswith("\n"), "no final newline"
 typed, helped, seen, out = {}, set(), set(), []
 for n, line in enumerate(text.split("\n")[:-1], 1):
@@ -65,6 +72,10 @@ for n, line in enumerate(text.split("\n")[:-1], 1):
                 assert rest.startswith(","), where
                 rest = rest[1:]
         assert len({k for k, _ in pairs}) == len(pairs), "duplicate label: " + where
+        # every series names its pipeline (the config file's base name
+        # here); the values below are compared without it
+        assert ("pipeline", PIPELINE) in pairs, "no pipeline label: " + where
+        pairs.remove(("pipeline", PIPELINE))
         float(value)
         key = (name, tuple(sorted(pairs)))
         assert key not in seen, "duplicate series: " + where
@@ -177,6 +188,70 @@ python3 "$TMP/parse.py" "$PROM" >"$TMP/m.txt" 2>/dev/null || fail "failed-run me
 last_ok=$(val 'stockpipe_last_success_timestamp_seconds{}')
 [ "$last_ok" -lt "$(val 'stockpipe_last_run_timestamp_seconds{}')" ] &&
 	pass "last success is older than the failed run" || fail "last success $last_ok not older than the failed run"
+
+# Every exit writes its code, and only the pipeline commands write.
+cp "$PROM" "$TMP/before.prom"
+"$BIN" -c "$A/samples/stockpipe.yaml" show 1 >/dev/null 2>&1
+"$BIN" -c "$A/samples/stockpipe.yaml" runs >/dev/null 2>&1
+"$BIN" -c "$A/samples/stockpipe.yaml" run --help >/dev/null 2>&1
+cmp -s "$PROM" "$TMP/before.prom" && pass "show, runs and run --help leave the file alone" ||
+	fail "a command for people rewrote the metrics file"
+"$BIN" -c "$A/samples/stockpipe.yaml" run --no-such-option >/dev/null 2>&1
+rc=$?
+python3 "$TMP/parse.py" "$PROM" >"$TMP/m.txt" 2>/dev/null || fail "usage-error metrics file does not parse"
+[ $rc = 64 ] && [ "$(val 'stockpipe_last_run_exit_code{}')" = 64 ] &&
+	[ "$(val 'stockpipe_state_readable{}')" = 1 ] && grep -q '^stockpipe_parked_units{class="config"}' "$TMP/m.txt" &&
+	pass "usage error: exit 64 in the file, the current state still read" ||
+	fail "usage error (exit $rc): $(grep -E 'exit_code|readable' "$TMP/m.txt" | tr '\n' ' ')"
+cp "$A/samples/stockpipe.yaml" "$TMP/good.yaml"
+printf 'no_such_key: 1\n' >>"$A/samples/stockpipe.yaml"
+"$BIN" -c "$A/samples/stockpipe.yaml" run >/dev/null 2>"$TMP/cfg.err"
+rc=$?
+python3 "$TMP/parse.py" "$PROM" >"$TMP/m.txt" 2>/dev/null || fail "config-error metrics file does not parse"
+[ $rc = 78 ] && [ "$(val 'stockpipe_last_run_exit_code{}')" = 78 ] && [ "$(val 'stockpipe_state_readable{}')" = 0 ] &&
+	[ "$(wc -l <"$TMP/m.txt")" = 4 ] && [ "$(wc -l <"$TMP/cfg.err")" = 1 ] &&
+	pass "config error: exit 78 in the file (not the last run's 1), build info, time; one error line on stderr" ||
+	fail "config error (exit $rc): $(tr '\n' ' ' <"$TMP/m.txt") / $(cat "$TMP/cfg.err")"
+grep -q "^stockpipe_build_info{.*version=\"$("$BIN" --version | awk '{ print $2 }')\"" "$PROM" &&
+	pass "build info names the binary's version" || fail "build info: $(grep build_info "$PROM")"
+cp "$TMP/good.yaml" "$A/samples/stockpipe.yaml"
+# A YAML that does not even parse: the default file next to the config
+# when its folder exists, nothing created when it does not.
+printf 'sources: [\n' >"$TMP/broken.yaml"
+STOCKPIPE_STATE_DIR= "$BIN" -c "$TMP/broken.yaml" run >/dev/null 2>&1
+rc=$?
+[ $rc = 78 ] && [ ! -e "$TMP/stockpipe-state" ] && pass "unreadable YAML, no state folder: nothing created" ||
+	fail "unreadable YAML (exit $rc) created $(ls "$TMP")"
+mkdir -p "$TMP/stockpipe-state/metrics"
+STOCKPIPE_STATE_DIR= "$BIN" -c "$TMP/broken.yaml" run >/dev/null 2>&1
+grep -qx 'stockpipe_last_run_exit_code{pipeline="broken"} 78' "$TMP/stockpipe-state/metrics/stockpipe.prom" 2>/dev/null &&
+	pass "unreadable YAML: exit 78 in the default file, pipeline label from the file name" ||
+	fail "unreadable YAML: $(cat "$TMP/stockpipe-state/metrics/stockpipe.prom" 2>&1 | tr '\n' ' ')"
+STOCKPIPE_METRICS_PATH=$TMP/env.prom STOCKPIPE_STATE_DIR= "$BIN" -c "$TMP/broken.yaml" run >/dev/null 2>&1
+grep -qx 'stockpipe_last_run_exit_code{pipeline="broken"} 78' "$TMP/env.prom" 2>/dev/null &&
+	pass "STOCKPIPE_METRICS_PATH names the file even when the config is unreadable" ||
+	fail "STOCKPIPE_METRICS_PATH: $(cat "$TMP/env.prom" 2>&1 | tr '\n' ' ')"
+
+# Two pipelines on one host, one collector folder: one file each, and the
+# pipeline label tells their series apart.
+B=$TMP/b
+mkdir -p "$B/out/webshop" "$B/out/marketplace" "$TMP/textfile"
+cp -R "$SRC/samples" "$B/samples"
+cp -R "$SRC/mappings" "$B/mappings"
+for p in eu us; do
+	sed "s|^state_dir:.*|state_dir: ../state-$p|" "$B/samples/stockpipe.yaml" >"$B/samples/$p.yaml"
+	printf 'metrics_path: %s/textfile/stockpipe-%s.prom\n' "$TMP" $p >>"$B/samples/$p.yaml"
+done
+printf 'pipeline: us_east\n' >>"$B/samples/us.yaml"
+STOCKPIPE_OUT=$B/out STOCKPIPE_STATE_DIR= "$BIN" -c "$B/samples/eu.yaml" -q run >/dev/null 2>&1
+STOCKPIPE_OUT=$B/out STOCKPIPE_STATE_DIR= "$BIN" -c "$B/samples/us.yaml" -q run >/dev/null 2>&1
+if python3 "$TMP/parse.py" "$TMP/textfile/stockpipe-eu.prom" eu >"$TMP/eu.txt" 2>&1 &&
+	python3 "$TMP/parse.py" "$TMP/textfile/stockpipe-us.prom" us_east >"$TMP/us.txt" 2>&1 &&
+	[ "$(wc -l <"$TMP/eu.txt")" -gt 50 ] && [ "$(wc -l <"$TMP/us.txt")" -gt 50 ]; then
+	pass "two pipelines, one folder: stockpipe-eu.prom (pipeline=\"eu\", from the file name) and stockpipe-us.prom (pipeline: us_east)"
+else
+	fail "two pipelines: $(cat "$TMP/eu.txt" "$TMP/us.txt" | tail -n 2)"
+fi
 
 # Every metric the alert rules use exists.
 if python3 -c 'import yaml' 2>/dev/null; then

@@ -121,12 +121,14 @@ T_TEST(metrics_prometheus_text_of_small_run)
 	struct report rep;
 	struct err e = ERR_INIT;
 	struct buf b = BUF_INIT(1 << 20);
+	struct metrics_in in;
 	char *copy;
 	const char *why;
 	int64_t run = 0;
 	int n = 0, rc;
 
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&in, 0, sizeof(in));
 	memset(src, 0, sizeof(src));
 	memset(tgt, 0, sizeof(tgt));
 	src[0].name = "stores";
@@ -140,12 +142,18 @@ T_TEST(metrics_prometheus_text_of_small_run)
 	T_OK(report_build(st, run, &rep, &e), &e);
 	snprintf(rep.status, sizeof(rep.status), "failed");
 	rep.exit_code = 75;
-	rc = metrics_format(st, &cfg, &rep, &b, &e);
+	in.st = st;
+	in.cfg = &cfg;
+	in.pipeline = "eu";
+	in.rep = &rep;
+	in.code = 75;
+	in.now = in.written = 1790000000;
+	rc = metrics_format(&in, &b, &e);
 	state_close(st);
 	report_release(&rep);
 	T_OK(rc, &e);
 	buf_addc(&b, '\0');
-	T_ASSERT(!strncmp(b.ptr, "# HELP stockpipe_last_run_id ", 29));
+	T_ASSERT(!strncmp(b.ptr, "# HELP stockpipe_build_info ", 28));
 	copy = strdup(b.ptr);
 	T_ASSERT(copy != NULL);
 	why = parse_prom(copy, &n);
@@ -153,23 +161,33 @@ T_TEST(metrics_prometheus_text_of_small_run)
 	if (why)
 		T_FAIL("not valid exposition text: %s", why);
 	T_ASSERT(n > 30);
-	T_EQ_INT(value_of(b.ptr, "stockpipe_last_run_id"), 1);
-	T_EQ_INT(value_of(b.ptr, "stockpipe_last_run_exit_code"), 75);
-	T_EQ_INT(value_of(b.ptr, "stockpipe_last_run_success"), 0);
-	T_EQ_INT(value_of(b.ptr, "stockpipe_run_failed_units"), 1);
-	T_EQ_INT(value_of(b.ptr, "stockpipe_run_files_fetched{source=\"stores\"}"), 2);
-	T_EQ_INT(value_of(b.ptr, "stockpipe_run_records_in{source=\"stores\"}"), 10);
-	T_EQ_INT(value_of(b.ptr, "stockpipe_run_records_out{source=\"stores\"}"), 8);
-	T_EQ_INT(value_of(b.ptr, "stockpipe_run_records_loaded{source=\"stores\"}"), 7);
-	T_EQ_INT(value_of(b.ptr, "stockpipe_run_rejects{source=\"stores\"}"), 2);
-	T_EQ_INT(value_of(b.ptr, "stockpipe_run_duplicates_skipped{source=\"stores\"}"), 1);
-	T_EQ_INT(value_of(b.ptr, "stockpipe_run_quarantined_documents{source=\"stores\"}"), 1);
+#define P "{pipeline=\"eu\""
+	T_ASSERT(strstr(b.ptr, "\nstockpipe_build_info" P ",version=\""));
+	T_EQ_INT(value_of(b.ptr, "stockpipe_last_run_id" P "}"), 1);
+	T_EQ_INT(value_of(b.ptr, "stockpipe_last_run_exit_code" P "}"), 75);
+	T_EQ_INT(value_of(b.ptr, "stockpipe_last_run_timestamp_seconds" P "}"), 1790000000);
+	T_EQ_INT(value_of(b.ptr, "stockpipe_state_readable" P "}"), 1);
+	T_EQ_INT(value_of(b.ptr, "stockpipe_last_run_success" P "}"), 0);
+	T_EQ_INT(value_of(b.ptr, "stockpipe_run_failed_units" P "}"), 1);
+	T_EQ_INT(value_of(b.ptr, "stockpipe_run_files_fetched" P ",source=\"stores\"}"), 2);
+	T_EQ_INT(value_of(b.ptr, "stockpipe_run_records_in" P ",source=\"stores\"}"), 10);
+	T_EQ_INT(value_of(b.ptr, "stockpipe_run_records_out" P ",source=\"stores\"}"), 8);
+	T_EQ_INT(value_of(b.ptr, "stockpipe_run_records_loaded" P ",source=\"stores\"}"), 7);
+	T_EQ_INT(value_of(b.ptr, "stockpipe_run_rejects" P ",source=\"stores\"}"), 2);
+	T_EQ_INT(value_of(b.ptr, "stockpipe_run_duplicates_skipped" P ",source=\"stores\"}"), 1);
+	T_EQ_INT(value_of(b.ptr, "stockpipe_run_quarantined_documents" P ",source=\"stores\"}"), 1);
+	/* the current state: the document is still in quarantine */
+	T_EQ_INT(value_of(b.ptr, "stockpipe_quarantined_documents" P ",source=\"stores\"}"), 1);
 	/* A label value with a quote and a backslash is escaped. */
-	T_EQ_INT(value_of(b.ptr, "stockpipe_run_rejects{source=\"odd \\\"name\\\"\\\\\"}"), 0);
-	T_EQ_INT(value_of(b.ptr, "stockpipe_run_deliveries{target=\"webshop\"}"), 0);
-	T_ASSERT(strstr(b.ptr, "\nstockpipe_stage_duration_seconds{stage=\"fetch\"} 0.500\n"));
-	/* No delivery: no latency series. */
+	T_EQ_INT(value_of(b.ptr, "stockpipe_run_rejects" P ",source=\"odd \\\"name\\\"\\\\\"}"), 0);
+	T_EQ_INT(value_of(b.ptr, "stockpipe_run_deliveries" P ",target=\"webshop\"}"), 0);
+	T_ASSERT(strstr(b.ptr, "\nstockpipe_stage_duration_seconds" P ",stage=\"fetch\"} 0.500\n"));
+	/* No delivery: no latency series, no data age, last delivery 0. */
 	T_ASSERT(!strstr(b.ptr, "\nstockpipe_delivery_latency_seconds{"));
+	T_ASSERT(!strstr(b.ptr, "\nstockpipe_target_data_as_of_timestamp_seconds{"));
+	T_EQ_INT(value_of(b.ptr, "stockpipe_target_last_delivery_timestamp_seconds" P ",target=\"webshop\"}"), 0);
+	T_EQ_INT(value_of(b.ptr, "stockpipe_target_stale_source" P ",target=\"webshop\"}"), 0);
+#undef P
 	buf_release(&b);
 }
 
@@ -203,22 +221,58 @@ T_TEST(metrics_write_file)
 	struct config cfg;
 	struct state *st = NULL;
 	struct report rep;
+	struct metrics_in in;
 	struct err e = ERR_INIT;
 	int64_t run = 0;
 	int rc;
 	const char *got;
 
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&in, 0, sizeof(in));
 	cfg.state_dir = "st";
 	T_OK(t_small_run_store(&st, &run, &e), &e);
 	T_OK(report_build(st, run, &rep, &e), &e);
 	snprintf(rep.status, sizeof(rep.status), "done");
-	rc = metrics_write(st, &cfg, &rep, 1790000000, &e);
+	in.st = st;
+	in.cfg = &cfg;
+	in.pipeline = "stockpipe";
+	in.rep = &rep;
+	in.code = 1;
+	rc = metrics_publish("st/metrics/x.prom", &in, &e);
 	state_close(st);
 	report_release(&rep);
 	T_OK(rc, &e);
-	got = t_read_file("st/metrics/stockpipe.prom");
+	got = t_read_file("st/metrics/x.prom");
 	T_ASSERT(got != NULL);
-	T_ASSERT(strstr(got, "\nstockpipe_last_run_success 1\n") != NULL);
-	T_ASSERT(strstr(got, "\nstockpipe_negative_positions 0\n") != NULL);
+	T_ASSERT(strstr(got, "\nstockpipe_last_run_success{pipeline=\"stockpipe\"} 1\n") != NULL);
+	T_ASSERT(strstr(got, "\nstockpipe_negative_positions{pipeline=\"stockpipe\"} 0\n") != NULL);
+}
+
+/* Without a store (a config error): only this invocation's lines, the
+ * state marked unreadable. */
+T_TEST(metrics_without_store)
+{
+	struct metrics_in in;
+	struct err e = ERR_INIT;
+	struct buf b = BUF_INIT(1 << 20);
+	const char *why;
+	char *copy;
+	int n = 0;
+
+	memset(&in, 0, sizeof(in));
+	in.pipeline = "eu";
+	in.code = 78;
+	in.written = 1790000000;
+	T_OK(metrics_format(&in, &b, &e), &e);
+	buf_addc(&b, '\0');
+	copy = strdup(b.ptr);
+	T_ASSERT(copy != NULL);
+	why = parse_prom(copy, &n);
+	free(copy);
+	if (why)
+		T_FAIL("not valid exposition text: %s", why);
+	T_EQ_INT(n, 4);
+	T_EQ_INT(value_of(b.ptr, "stockpipe_last_run_exit_code{pipeline=\"eu\"}"), 78);
+	T_EQ_INT(value_of(b.ptr, "stockpipe_state_readable{pipeline=\"eu\"}"), 0);
+	buf_release(&b);
 }

@@ -150,6 +150,7 @@ T_TEST(ops_metrics_text)
 	struct cfg_source src[2];
 	struct cfg_target tgt[1];
 	struct buf b = BUF_INIT(1 << 20);
+	struct metrics_in in;
 	int64_t run;
 
 	T_OK(state_open("st", &st, &e), &e);
@@ -177,18 +178,25 @@ T_TEST(ops_metrics_text)
 	cfg.targets = tgt;
 	cfg.ntargets = 1;
 	cfg.state_dir = ".";
-	T_OK(metrics_format(st, &cfg, &rep, &b, &e), &e);
+	memset(&in, 0, sizeof(in));
+	in.st = st;
+	in.cfg = &cfg;
+	in.pipeline = "p";
+	in.rep = &rep;
+	in.code = 1;
+	T_OK(metrics_format(&in, &b, &e), &e);
 	T_ASSERT(!b.err);
 	T_ASSERT(strstr(b.ptr, "# TYPE stockpipe_last_run_id gauge\n"
-			       "stockpipe_last_run_id 1\n"));
-	T_ASSERT(strstr(b.ptr, "stockpipe_last_run_exit_code 1\n"));
-	T_ASSERT(strstr(b.ptr, "stockpipe_run_files_fetched{source=\"stores\"} 1\n"));
-	T_ASSERT(strstr(b.ptr, "stockpipe_run_records_in{source=\"stores\"} 10\n"));
-	T_ASSERT(strstr(b.ptr, "stockpipe_run_rejects{source=\"stores\"} 3\n"));
-	T_ASSERT(strstr(b.ptr, "stockpipe_run_quarantined_documents{source=\"erp\"} 1\n"));
-	T_ASSERT(strstr(b.ptr, "stockpipe_stage_duration_seconds{stage=\"map\"} 0.500\n"));
+			       "stockpipe_last_run_id{pipeline=\"p\"} 1\n"));
+	T_ASSERT(strstr(b.ptr, "stockpipe_last_run_exit_code{pipeline=\"p\"} 1\n"));
+	T_ASSERT(strstr(b.ptr, "stockpipe_run_files_fetched{pipeline=\"p\",source=\"stores\"} 1\n"));
+	T_ASSERT(strstr(b.ptr, "stockpipe_run_records_in{pipeline=\"p\",source=\"stores\"} 10\n"));
+	T_ASSERT(strstr(b.ptr, "stockpipe_run_rejects{pipeline=\"p\",source=\"stores\"} 3\n"));
+	T_ASSERT(strstr(b.ptr, "stockpipe_run_quarantined_documents{pipeline=\"p\",source=\"erp\"} 1\n"));
+	T_ASSERT(strstr(b.ptr, "stockpipe_quarantined_documents{pipeline=\"p\",source=\"erp\"} 1\n"));
+	T_ASSERT(strstr(b.ptr, "stockpipe_stage_duration_seconds{pipeline=\"p\",stage=\"map\"} 0.500\n"));
 	/* label values are escaped */
-	T_ASSERT(strstr(b.ptr, "stockpipe_run_deliveries{target=\"web\\\"shop\"} 0\n"));
+	T_ASSERT(strstr(b.ptr, "stockpipe_run_deliveries{pipeline=\"p\",target=\"web\\\"shop\"} 0\n"));
 	/* no delivery: no latency sample */
 	T_ASSERT(!strstr(b.ptr, "stockpipe_delivery_latency_seconds{"));
 	T_ASSERT(b.ptr[b.len - 1] == '\n');
