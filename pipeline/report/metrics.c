@@ -1,5 +1,6 @@
 /* metrics.c - see metrics.h. */
 #include "metrics.h"
+#include "ack_view.h"
 #include "lib/io.h"
 #include "pipeline/store/state_park.h"
 
@@ -331,6 +332,8 @@ int metrics_format(struct state *st, const struct config *cfg,
 	head(b, "stockpipe_negative_positions",
 	     "Stock positions below zero (published as 0).");
 	buf_addf(b, "stockpipe_negative_positions %lld\n", (long long)neg);
+	if (ack_view_metrics_lines(b, st, cfg, err) < 0) /* stage_ackin.h */
+		goto out;
 	if (b->err) {
 		err_set(err, E_TOOBIG, "metrics too large");
 		goto out;
