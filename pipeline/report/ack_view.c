@@ -161,9 +161,10 @@ int ack_view_show_text(struct state *st, const struct config *cfg,
 				       strlen(it->u.error), 0);
 			if (!it->u.level)
 				fprintf(out, "  %-14s unreadable ack '%s' line "
-					"%lld: %s\n",
+					"%lld: %s (set aside in quarantine/"
+					"acks_in/%s/)\n",
 					it->u.target, b, (long long)it->u.line,
-					a);
+					a, it->u.target);
 			else
 				fprintf(out, "  %-14s %s %s for%s%s%s%s%s%s "
 					"matches no delivery: '%s' line %lld\n",

@@ -324,13 +324,12 @@ static int read_one(struct run *r, const struct cfg_target *t,
 	rc = state_file_add(r->st, scope, e->name, e->size, e->mtime, sha,
 			    r->run_id, bad ? "rejected" : "read", err);
 	if (rc == 0 && bad) {
-		char why[600];
+		/* the reason as the reader gave it; where the file went is
+		 * quarantine/acks_in/TARGET/RUN_NAME (quarantine_ack) */
 		struct state_acks_in in = {t->name, e->name, r->run_id,
-					   r->now, NULL, why, pe.line};
+					   r->now, NULL, pe.reason, pe.line};
 		int64_t id;
 
-		snprintf(why, sizeof(why), "%s (kept as %s)", pe.reason,
-			 qpath);
 		rc = state_acks_in_add(r->st, &in, 0, NULL, &id, err);
 	} else if (rc == 0) {
 		rc = record_acks(r, t, e->name, &res, unmatched, err);

@@ -56,6 +56,8 @@ const struct state_sql state_acks_sql[S_NSTMTS] = {
 			" AND delivered_at <= ?", 0},
 	[SK_REJECTED] = {"SELECT count(DISTINCT file_name) FROM ack_expect"
 			 " WHERE target = ? AND status = 4", 0},
+	[SK_UNREADABLE] = {"SELECT count(*) FROM ack_received"
+			   " WHERE run_id = ? AND level = 0", 0},
 };
 
 _Static_assert(ACK_REJECTED == 4, "SK_REJECTED counts status 4");
@@ -293,4 +295,12 @@ int state_acks_counts(struct state *s, const char *target, int64_t before,
 		return -1;
 	return state_rows(s, SK_REJECTED, SA(SA_T(target)), state_row_int,
 			  rejected, err);
+}
+
+int state_acks_unreadable(struct state *s, int64_t run_id, int64_t *n,
+			  struct err *err)
+{
+	*n = 0;
+	return state_rows(s, SK_UNREADABLE, SA(SA_I(run_id)), state_row_int,
+			  n, err);
 }

@@ -101,4 +101,10 @@ int state_acks_errors_each(struct state *s, int64_t id,
 int state_acks_counts(struct state *s, const char *target, int64_t before,
 		      int64_t *overdue, int64_t *rejected, struct err *err);
 
+/* *n = files run_id read from an acks_in folder that were no readable
+ * acknowledgment (set aside): the run ends with exit 1 like one with a
+ * quarantined document. */
+int state_acks_unreadable(struct state *s, int64_t run_id, int64_t *n,
+			  struct err *err);
+
 #endif
