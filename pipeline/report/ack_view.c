@@ -339,7 +339,7 @@ int ack_view_metrics_lines(struct buf *b, struct state *st,
 {
 	int64_t now = av_now(), (*v)[2];
 	size_t i;
-	int k, any = 0;
+	int k;
 
 	if (!(v = calloc(cfg->ntargets + 1, sizeof(*v))))
 		return err_set(err, E_NOMEM, "out of memory");
@@ -348,29 +348,29 @@ int ack_view_metrics_lines(struct buf *b, struct state *st,
 
 		if (!t->acks_in_url)
 			continue;
-		any = 1;
 		if (state_acks_counts(st, t->name, now - t->acks_in_after,
 				      &v[i][0], &v[i][1], err) < 0) {
 			free(v);
 			return -1;
 		}
 	}
-	for (k = 0; k < 2 && any; k++) {
+	/* Every target gets both (0 without acks_in: nothing is expected
+	 * of it), so the alert rules always find their series. */
+	for (k = 0; k < 2 && cfg->ntargets; k++) {
 		static const char *const name[] = {
 			"stockpipe_deliveries_unacknowledged_overdue",
 			"stockpipe_deliveries_ack_rejected"};
 		static const char *const help[] = {
 			"Delivered EDI files without an acknowledgment (997, "
 			"999, CONTRL) after the target's acks_in after "
-			"time, per target. The current state.",
+			"time, per target (0 without acks_in). The current "
+			"state.",
 			"Delivered EDI files whose latest acknowledgment "
 			"rejected them, per target. The current state."};
 
 		buf_addf(b, "# HELP %s %s\n# TYPE %s gauge\n", name[k],
 			 help[k], name[k]);
 		for (i = 0; i < cfg->ntargets; i++) {
-			if (!cfg->targets[i].acks_in_url)
-				continue;
 			buf_addf(b, "%s{target=\"", name[k]);
 			prom_label(b, cfg->targets[i].name);
 			buf_addf(b, "\"} %lld\n", (long long)v[i][k]);

@@ -38,9 +38,9 @@ int ack_view_show_text(struct state *st, const struct config *cfg,
 int ack_view_show_json(struct state *st, const struct config *cfg,
 		       int64_t run_id, FILE *out, struct err *err);
 
-/* Appends the Prometheus lines (current state, per target with
- * acks_in): stockpipe_deliveries_unacknowledged_overdue and
- * stockpipe_deliveries_ack_rejected. 0, or -1 with err. */
+/* Appends the Prometheus lines (current state, per target; 0 for a
+ * target without acks_in): stockpipe_deliveries_unacknowledged_overdue
+ * and stockpipe_deliveries_ack_rejected. 0, or -1 with err. */
 int ack_view_metrics_lines(struct buf *b, struct state *st,
 			   const struct config *cfg, struct err *err);
 
