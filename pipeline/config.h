@@ -106,6 +106,12 @@ struct cfg_target {
 	struct conn_opts conn;    /* `ssh:` map; conn.file_mode = `mode:` */
 	const char *done_file;    /* name template of the marker written
 				   * after each delivered file, or NULL */
+	/* acks_in: where the partner's 997/999/CONTRL for this target's
+	 * X12/EDIFACT deliveries arrive (NULL: not read), its `ssh:` map,
+	 * and how long a delivery may wait for one before it is overdue */
+	const char *acks_in_url;
+	struct conn_opts acks_in_conn;
+	int64_t acks_in_after;
 	const struct ynode *node;
 };
 

@@ -327,6 +327,46 @@ static int set_stale_action(const struct ykey_ctx *c, const struct ykey *k,
 	return 0;
 }
 
+/* acks_in: { url|path: DIR, after: 4h, ssh: {...} }: the folder the
+ * partner's acknowledgments arrive in (stage_ackin.c). */
+static int set_acks_in(const struct ykey_ctx *c, const struct ykey *k,
+		       const struct ynode *v, void *field)
+{
+	static const char *const keys[] = {"url", "path", "after", "ssh",
+					   NULL};
+	struct loader *l = config_ld(c);
+	struct cfg_target *t = c->obj;
+	const char *url = NULL, *path = NULL, *after = NULL;
+
+	(void)k, (void)field;
+	if (v->type != Y_MAP)
+		return ynode_err(l->t, v, l->err, E_CONFIG,
+				 "'acks_in' must be a map like { path: DIR, "
+				 "after: 4h }");
+	if (config_check_keys(l, v, keys) < 0 ||
+	    config_want_scalar(l, v, "url", 0, &url) < 0 ||
+	    config_want_scalar(l, v, "path", 0, &path) < 0 ||
+	    config_want_scalar(l, v, "after", 0, &after) < 0)
+		return -1;
+	if (!url == !path)
+		return ynode_err(l->t, v, l->err, E_CONFIG,
+				 "'acks_in' of target '%s' needs a 'url' or "
+				 "a 'path' (the folder the partner's 997/999/"
+				 "CONTRL files arrive in)",
+				 t->name);
+	if (!(t->acks_in_url = config_resolve_url(
+		      l, ynode_get(v, url ? "url" : "path"))))
+		return err_set(l->err, E_NOMEM, "out of memory");
+	/* A partner answers within hours; a day is a safe default. */
+	t->acks_in_after = 24 * 3600;
+	if (after && (config_parse_duration(after, &t->acks_in_after) < 0 ||
+		      t->acks_in_after <= 0))
+		return ynode_err(l->t, ynode_get(v, "after"), l->err, E_CONFIG,
+				 "acks_in after must be a duration like 4h");
+	return config_load_ssh(l, v, "acks_in of target", t->name,
+			       t->acks_in_url, &t->acks_in_conn);
+}
+
 #define TGT(f) offsetof(struct cfg_target, f)
 
 static const size_t tgt_nlocations = TGT(nlocations);
@@ -389,6 +429,7 @@ static const struct ykey target_keys[] = {
 	{"mode", set_file_mode, TGT(conn.file_mode), NULL},
 	{"csv_formula_guard", ykey_choice, TGT(csv_formula_guard),
 	 &ch_formula_guard},
+	{"acks_in", set_acks_in, 0, NULL},
 	{NULL, NULL, 0, NULL}};
 
 int config_load_target(struct loader *l, const struct ynode *m,

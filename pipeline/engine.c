@@ -9,6 +9,7 @@
 #include "pipeline/report/report.h"
 #include "pipeline/store/state.h"
 #include "pipeline/store/state_park.h"
+#include "pipeline/store/state_acks.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -293,7 +294,7 @@ int eng_conclude(struct run *r, struct err *err)
 	struct report rep;
 	int code;
 
-	int64_t parked = r->failed_units, advanced = r->advanced;
+	int64_t parked = r->failed_units, advanced = r->advanced, bad_acks;
 	int s, st;
 
 	/* A scheduler task that stops after a stage (run --source S --until
@@ -307,7 +308,8 @@ int eng_conclude(struct run *r, struct err *err)
 			"'stockpipe run' (or 'resume') finishes it");
 		log_msg("warn", "stockpipe: %s", r->first.reason);
 	}
-	if (report_build(r->st, r->run_id, &rep, err) < 0)
+	if (state_acks_unreadable(r->st, r->run_id, &bad_acks, err) < 0 ||
+	    report_build(r->st, r->run_id, &rep, err) < 0)
 		return -1;
 	/* What the run finished, by whichever invocation or worker (a
 	 * resumed run, workers); renders count through their deliveries. A
@@ -345,7 +347,7 @@ int eng_conclude(struct run *r, struct err *err)
 		 * finishes the run; "nothing to do" is about this task. */
 		code = !r->worked && g->skip_exit_code ? g->skip_exit_code
 						      : EXIT_DONE;
-	} else if (rep.rejects || rep.quarantined) {
+	} else if (rep.rejects || rep.quarantined || bad_acks) {
 		code = EXIT_REJECTS;
 	} else if (rep.nothing_to_do && g->skip_exit_code) {
 		code = g->skip_exit_code;

@@ -3,6 +3,7 @@
 #include "pipeline/stages/load_uom.h"
 #include "run_int.h"
 #include "pipeline/stages/stage.h"
+#include "pipeline/stages/stage_ackin.h"
 #include "config.h"
 #include "lib/io.h"
 #include "lib/lock.h"
@@ -288,7 +289,8 @@ static int run_target(struct run *r, const struct cfg_target *t,
 			     &render, err) < 0 ||
 	    (eng_until_stage(r) >= ST_DELIVER &&
 	     state_units_each(r->st, r->run_id, "deliver", t->name,
-			      eng_unit_call, &deliver, err) < 0))
+			      eng_unit_call, &deliver, err) < 0) ||
+	    (eng_until_stage(r) >= ST_DELIVER && ackin_target(r, t, err) < 0))
 		return -1;
 	return 0;
 }

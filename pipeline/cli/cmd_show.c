@@ -9,6 +9,7 @@
 #include "lib/err.h"
 #include "lib/io.h"
 #include "lib/utf8.h"
+#include "pipeline/report/ack_view.h"
 #include "pipeline/report/report.h"
 #include "pipeline/store/state.h"
 #include "transforms/model/dt.h"
@@ -286,9 +287,12 @@ int cmd_show(int argc, char **argv, const struct cli_global *g)
 	if (html)
 		shown = show_html(st, cfg, &run, id, html_out, &err);
 	else if (json)
-		shown = show_json(cfg, id, &err);
+		shown = ack_view_any(cfg) ? ack_view_show_json(st, cfg, id, stdout, &err)
+					  : show_json(cfg, id, &err);
 	else
 		shown = show_text(st, &run, id, g->verbose, &err);
+	if (shown == 0 && !html && !json) /* acknowledgments back (issue 19) */
+		shown = ack_view_show_text(st, cfg, id, stdout, &err);
 	if (shown < 0)
 		goto fail;
 	goto out;

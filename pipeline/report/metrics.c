@@ -4,6 +4,7 @@
 #include "lib/log.h"
 #include "lib/ytree.h"
 #include "pipeline/stages/render.h"
+#include "pipeline/store/state_acks.h"
 #include "pipeline/store/state_park.h"
 #include "transforms/model/dt.h"
 
@@ -454,6 +455,34 @@ static int tg_held(const struct tg_ctx *c, const struct cfg_target *t,
 	return 0;
 }
 
+/* acks_in (stage_ackin.h): every target gets both, 0 when nothing is
+ * expected of it, so the alert rules always find their series. */
+static int tg_acks(const struct tg_ctx *c, const struct cfg_target *t,
+		   int64_t *v, int *has, int which, struct err *err)
+{
+	int64_t n[2] = {0, 0};
+
+	*has = 1;
+	if (t->acks_in_url &&
+	    state_acks_counts(c->st, t->name, c->now - t->acks_in_after, &n[0],
+			      &n[1], err) < 0)
+		return -1;
+	*v = n[which];
+	return 0;
+}
+
+static int tg_ack_overdue(const struct tg_ctx *c, const struct cfg_target *t,
+			  int64_t *v, int *has, struct err *err)
+{
+	return tg_acks(c, t, v, has, 0, err);
+}
+
+static int tg_ack_rejected(const struct tg_ctx *c, const struct cfg_target *t,
+			   int64_t *v, int *has, struct err *err)
+{
+	return tg_acks(c, t, v, has, 1, err);
+}
+
 static const struct target_gauge {
 	const char *name, *help;
 	int (*get)(const struct tg_ctx *c, const struct cfg_target *t,
@@ -479,6 +508,15 @@ static const struct target_gauge {
 	 "back (stale_hold: nothing is delivered until the source delivers), "
 	 "else 0.",
 	 tg_held},
+	{"stockpipe_deliveries_unacknowledged_overdue",
+	 "Delivered EDI files without an acknowledgment (997, 999, CONTRL) "
+	 "after the target's acks_in after time (0 without acks_in). The "
+	 "current state.",
+	 tg_ack_overdue},
+	{"stockpipe_deliveries_ack_rejected",
+	 "Delivered EDI files whose latest acknowledgment rejected them (0 "
+	 "without acks_in). The current state.",
+	 tg_ack_rejected},
 	/* per-target rows of later features go here */
 };
 

@@ -14,7 +14,9 @@
  * columns for what units.detail carried as text (sizes, times, flags,
  * control numbers, released-by), detail being a note for people only;
  * version 7 the file ledger keyed by content too; version 8 unit_deps
- * (the mapping files each attempt of a unit was made with) and runs.gc_at.
+ * (the mapping files each attempt of a unit was made with), runs.gc_at
+ * and runs.clock_s (retention); version 9 the acknowledgments received
+ * back from partners (ack_expect, ack_received, ack_received_errors).
  * meta.schema follows the version, so an older
  * stockpipe refuses a newer store instead of writing to it.
  *
@@ -27,7 +29,7 @@
 #include "db.h"
 #include "lib/err.h"
 
-#define SCHEMA_LATEST 8
+#define SCHEMA_LATEST 9
 
 /* Opens the store's database without looking at its tables: db_url NULL
  * or "" = the SQLite file state_dir/state.db (state_dir is created),

@@ -52,6 +52,10 @@ enum stmt_id {
 	/* state_uom.c */
 	SU_ITEM, SU_PACKS_DEL, SU_PACK_ADD, SU_EV_ADD, SU_FACTOR, SU_ITEMS_ANY,
 	SU_ITEM_AS_OF, SU_DOC_CLEAR,
+	/* state_acks.c */
+	SK_EXP_ADD, SK_EXPECTED, SK_IN_ADD, SK_ERR_ADD, SK_MATCH, SK_MATCHED,
+	SK_DELIVS, SK_UNMATCHED, SK_ERRORS, SK_OVERDUE, SK_REJECTED,
+	SK_UNREADABLE,
 	S_NSTMTS
 };
 
@@ -75,6 +79,7 @@ extern const struct state_sql state_work_sql[S_NSTMTS];
 extern const struct state_sql state_ic_sql[S_NSTMTS];
 extern const struct state_sql state_arrival_sql[S_NSTMTS];
 extern const struct state_sql state_uom_sql[S_NSTMTS];
+extern const struct state_sql state_acks_sql[S_NSTMTS];
 
 /* Stock loads are applied in batches inside a transaction: the records
  * of a batch sorted by position (sku, location, state), each position's
