@@ -165,11 +165,11 @@ EOF
 	check "show 1 at 10:30" sp show 1
 	has "show 1: the INVRPT of run 1 overdue" "erp +erp_invrpt_1.edi  INVRPT 1  overdue \(no acknowledgment; delivered 2026-11-20T06:00:00Z\)"
 	M=$D/state/metrics/stockpipe.prom
-	grep -qx 'stockpipe_deliveries_unacknowledged_overdue{target="erp"} 1' "$M" &&
-		grep -qx 'stockpipe_deliveries_unacknowledged_overdue{target="wms"} 0' "$M" &&
+	grep -qE '^stockpipe_deliveries_unacknowledged_overdue\{pipeline="[^"]*",target="erp"\} 1$' "$M" &&
+		grep -qE '^stockpipe_deliveries_unacknowledged_overdue\{pipeline="[^"]*",target="wms"\} 0$' "$M" &&
 		pass "metrics: erp 1 delivery overdue, wms 0" || { fail "overdue metric"; grep acknowledged "$M"; }
-	grep -qx 'stockpipe_deliveries_ack_rejected{target="wms"} 1' "$M" &&
-		grep -qx 'stockpipe_deliveries_ack_rejected{target="erp"} 1' "$M" &&
+	grep -qE '^stockpipe_deliveries_ack_rejected\{pipeline="[^"]*",target="wms"\} 1$' "$M" &&
+		grep -qE '^stockpipe_deliveries_ack_rejected\{pipeline="[^"]*",target="erp"\} 1$' "$M" &&
 		pass "metrics: one rejected delivery per target" || { fail "rejected metric"; grep ack_rejected "$M"; }
 
 	# ---- again: nothing read twice ----------------------------------------------
