@@ -829,6 +829,9 @@ const struct map_driver map_driver_x12 = {
 	NULL,
 	map_edi_run_doc,
 	edi_free,
+	NULL,
+	NULL,
+	NULL,
 };
 
 const struct map_driver map_driver_edifact = {
@@ -840,11 +843,14 @@ const struct map_driver map_driver_edifact = {
 	NULL,
 	map_edi_run_doc,
 	edi_free,
+	NULL,
+	NULL,
+	NULL,
 };
 
 const char *map_driver_record_keys(const struct map_driver *d)
 {
 	return d == &map_driver_x12 || d == &map_driver_edifact
 		       ? ",until,explode,"
-		       : NULL;
+		       : ",explode,explode_max,";
 }
