@@ -316,21 +316,25 @@ static int reject_scope(struct map_run *run, const char *why,
 }
 
 /* The number of pieces of group r in the current scope (a value's are
- * left in run->xcopy), or -1 after the scope was rejected or with err. */
+ * left in run->xcopy); -1 with err when the document must stop; -2 when
+ * the value could not be made and the scope was rejected for it. */
 static long count_pieces(struct map_run *run, const struct map_record *r,
-			 int *rejected, struct err *err)
+			 struct err *err)
 {
 	const struct mapping *m = run->m;
 	struct err *e = &run->serr;
 	char why[700];
 	long n;
 
-	*rejected = 0;
 	if (!r->xexpr)
 		return (long)m->drv_ops->explode_count(run, r->xpath);
 	if (e->code || e->field[0])
 		err_clear(e);
 	arena_reset(&run->row_arena);
+	/* $line and $row are formatted in the row arena when read: made
+	 * again for this scope (as map_scope_group() does) */
+	run->vars[VAR_LINE].s = NULL;
+	run->vars[VAR_ROW].s = NULL;
 	run->have_scope = 1;
 	if ((n = value_pieces(run, r, e)) >= 0)
 		return n;
@@ -339,8 +343,9 @@ static long count_pieces(struct map_run *run, const struct map_record *r,
 		return -1;
 	}
 	snprintf(why, sizeof(why), "explode: %s: %s", r->xtext, e->reason);
-	*rejected = 1;
-	return reject_scope(run, why, err) ? -1 : -1;
+	if (reject_scope(run, why, err))
+		return -1;
+	return -2;
 }
 
 int map_explode_scope(struct map_run *run, int anchor, int ctx,
@@ -349,8 +354,14 @@ int map_explode_scope(struct map_run *run, int anchor, int ctx,
 	const struct mapping *m = run->m;
 	const struct map_record *first[MAP_MAX_RECORDS + 1] = {0};
 	long total = 0, n;
-	int plain = 0, g, ng = 0, rejected;
+	int plain = 0, g, ng = 0;
 	size_t ri;
+
+	/* A new context before the explode value is read (it may read a
+	 * context variable); the scopes below keep it. */
+	if (ctx)
+		map_var_new_context(run);
+	ctx = 0;
 
 	for (ri = 0; ri < m->nrecs; ri++) {
 		const struct map_record *r = &m->recs[ri];
@@ -371,8 +382,8 @@ int map_explode_scope(struct map_run *run, int anchor, int ctx,
 
 		if (!r)
 			continue;
-		if ((n = count_pieces(run, r, &rejected, err)) < 0)
-			return rejected && !err->code ? 0 : -1;
+		if ((n = count_pieces(run, r, err)) < 0)
+			return n == -2 ? 0 : -1;
 		if ((unsigned long)n > r->xmax) {
 			snprintf(why, sizeof(why),
 				 "explode: %s gives %ld %s, more than explode_max (%lu) (%s:%lu)",
@@ -384,9 +395,7 @@ int map_explode_scope(struct map_run *run, int anchor, int ctx,
 	}
 	if (plain && map_scope_group(run, anchor, 0, ctx, err))
 		return -1;
-	if (plain)
-		ctx = 0;
-	else if (!total) {
+	if (!plain && !total) {
 		/* nothing to explode and nothing else: a filtered scope */
 		run->have_scope = 1;
 		run->st.input_records++;
@@ -398,11 +407,10 @@ int map_explode_scope(struct map_run *run, int anchor, int ctx,
 
 		if (!r)
 			continue;
-		if (r->xexpr && (n = count_pieces(run, r, &rejected, err)) < 0)
-			return rejected && !err->code ? 0 : -1;
+		if (r->xexpr && (n = count_pieces(run, r, err)) < 0)
+			return n == -2 ? 0 : -1;
 		if (map_pieces(run, anchor, r, ctx, err))
 			return -1;
-		ctx = 0;
 	}
 	return 0;
 }
