@@ -290,11 +290,93 @@ int config_load_ssh(struct loader *l, const struct ynode *m, const char *what,
 	return 0;
 }
 
+static int route_value_ok(const char *v, size_t max, int colon)
+{
+	size_t i, n = strlen(v);
+
+	if (!n || n > max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((v[i] >= 'A' && v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
+		      (colon && v[i] == ':')))
+			return 0;
+	return 1;
+}
+
+/* A route's message:, version: and sender: (EDI envelope values): each
+ * checked for the form the standard gives it, so a typo fails at load
+ * instead of matching nothing. */
+static int load_route_envelope(struct loader *l, const struct ynode *r,
+			       const char *fmt, struct cfg_route *rt)
+{
+	const char *msg = NULL, *ver = NULL, *snd = NULL;
+	size_t n;
+
+	if (config_want_scalar(l, r, "message", 0, &msg) < 0 ||
+	    config_want_scalar(l, r, "version", 0, &ver) < 0 ||
+	    config_want_scalar(l, r, "sender", 0, &snd) < 0)
+		return -1;
+	if ((msg || ver || snd) && fmt && strcmp(fmt, "x12") &&
+	    strcmp(fmt, "edifact"))
+		return ynode_err(l->t, ynode_get(r, "format"), l->err, E_CONFIG,
+				 "message:, version: and sender: select EDI "
+				 "documents (format x12 or edifact), not '%s'",
+				 fmt);
+	if (msg) {
+		n = strlen(msg);
+		if (!route_value_ok(msg, 6, 0) ||
+		    !(n == 3 || (n == 6 && msg[0] >= 'A' && msg[0] <= 'Z')) ||
+		    (n == 3 && strspn(msg, "0123456789") != 3) ||
+		    (fmt && !strcmp(fmt, "x12") && n != 3) ||
+		    (fmt && !strcmp(fmt, "edifact") && n != 6))
+			return ynode_err(l->t, ynode_get(r, "message"), l->err,
+					 E_CONFIG,
+					 "message: is an EDIFACT message type "
+					 "(6 capital letters, UNH 0065: DESADV, "
+					 "PRICAT) or an X12 transaction set id "
+					 "(3 digits, ST01: 856)%s, not '%s'",
+					 fmt ? (!strcmp(fmt, "x12")
+						? " (format x12: 3 digits)"
+						: " (format edifact: 6 letters)")
+					     : "",
+					 msg);
+	}
+	if (ver && !route_value_ok(ver, 12, 1))
+		return ynode_err(l->t, ynode_get(r, "version"), l->err,
+				 E_CONFIG,
+				 "version: is an EDIFACT directory (UNH "
+				 "0052+0054: D96A, D01B) or an X12 version "
+				 "(GS08: 004010, 005010), not '%s'",
+				 ver);
+	if (snd && (!*snd || strlen(snd) > 35))
+		return ynode_err(l->t, ynode_get(r, "sender"), l->err,
+				 E_CONFIG,
+				 "sender: is the interchange sender (ISA06 "
+				 "or GS02; UNB 0004), 1 to 35 characters");
+	rt->message = msg;
+	/* D:96A is written as UNH carries it; matched as D96A */
+	if (ver && strchr(ver, ':')) {
+		char *v = arena_alloc(&l->t->arena, strlen(ver) + 1), *o = v;
+
+		if (!v)
+			return err_set(l->err, E_NOMEM, "out of memory");
+		for (; *ver; ver++)
+			if (*ver != ':')
+				*o++ = *ver;
+		*o = '\0';
+		ver = v;
+	}
+	rt->version = ver;
+	rt->sender = snd;
+	return 0;
+}
+
 /* routes: [{pattern: "*.csv", mapping: ...}, ...] */
 static int load_routes(struct loader *l, const struct ynode *m,
 		       struct cfg_source *s)
 {
 	static const char *const keys[] = {"pattern", "format", "mapping",
+					   "message", "version", "sender",
 					   NULL};
 	const struct ynode *v = ynode_get(m, "routes");
 	size_t i;
@@ -322,10 +404,13 @@ static int load_routes(struct loader *l, const struct ynode *m,
 		    config_want_scalar(l, r, "format", 0, &fmt) < 0 ||
 		    config_want_scalar(l, r, "mapping", 1, &map) < 0)
 			return -1;
-		if (!pat && !fmt)
+		if (load_route_envelope(l, r, fmt, &s->routes[i]) < 0)
+			return -1;
+		if (!pat && !fmt && !s->routes[i].message &&
+		    !s->routes[i].version && !s->routes[i].sender)
 			return ynode_err(l->t, r, l->err, E_CONFIG,
-					 "a route needs a pattern, a format "
-					 "or both");
+					 "a route needs a pattern, a format, "
+					 "a message, a version or a sender");
 		if (fmt && strcmp(fmt, "x12") && strcmp(fmt, "edifact") &&
 		    strcmp(fmt, "xml") && strcmp(fmt, "csv"))
 			return ynode_err(l->t, ynode_get(r, "format"), l->err,
@@ -410,7 +495,55 @@ static int load_archive(struct loader *l, const struct ynode *m,
 const char *config_mapping_for(const struct cfg_source *s, const char *name,
 			       const char *format)
 {
-	const char *base = name, *p;
+	struct cfg_doc_facts f = {format, NULL, NULL, NULL, NULL};
+
+	return config_mapping_for_doc(s, name, &f);
+}
+
+int config_routes_sniff(const struct cfg_source *s, int *envelope)
+{
+	size_t i;
+	int any = 0;
+
+	*envelope = 0;
+	for (i = 0; i < s->nroutes; i++) {
+		const struct cfg_route *r = &s->routes[i];
+
+		if (r->message || r->version || r->sender)
+			*envelope = any = 1;
+		if (r->format)
+			any = 1;
+	}
+	return any;
+}
+
+/* X12 versions match by prefix (004010 matches 004010VICS); others whole. */
+static int route_env_match(const struct cfg_route *r,
+			   const struct cfg_doc_facts *f)
+{
+	int x12 = f->format && !strcmp(f->format, "x12");
+
+	if ((r->message || r->version || r->sender) && f->format &&
+	    strcmp(f->format, "x12") && strcmp(f->format, "edifact"))
+		return 0;
+	if (r->message && (!f->message || strcmp(r->message, f->message)))
+		return 0;
+	if (r->version &&
+	    (!f->version ||
+	     (x12 ? strncmp(r->version, f->version, strlen(r->version))
+		  : strcmp(r->version, f->version))))
+		return 0;
+	if (r->sender && (!f->sender || strcmp(r->sender, f->sender)) &&
+	    (!f->grp_sender || strcmp(r->sender, f->grp_sender)))
+		return 0;
+	return 1;
+}
+
+const char *config_mapping_for_doc(const struct cfg_source *s,
+				   const char *name,
+				   const struct cfg_doc_facts *f)
+{
+	const char *base = name, *p, *format = f->format;
 	size_t i;
 
 	for (p = name; *p; p++)
@@ -422,6 +555,8 @@ const char *config_mapping_for(const struct cfg_source *s, const char *name,
 		if (r->pattern && !conn_glob_match(r->pattern, base))
 			continue;
 		if (r->format && (!format || strcmp(r->format, format)))
+			continue;
+		if (!route_env_match(r, f))
 			continue;
 		return r->mapping;
 	}

@@ -29,6 +29,21 @@ struct cfg_route {
 	const char *format;       /* sniffed content format (x12, edifact,
 				     xml, csv), or NULL */
 	const char *mapping;      /* absolute path */
+	/* EDI envelope values (pipeline/stages/stage_map.c peeks them with
+	 * transforms/formats/edi_peek.h), NULL = any: ST01 / UNH 0065;
+	 * GS08 / UNH 0052+0054 (D96A); ISA06 or GS02 / UNB 0004 */
+	const char *message;
+	const char *version;
+	const char *sender;
+};
+
+/* What a document shows a route (config_route_match): any may be NULL. */
+struct cfg_doc_facts {
+	const char *format;       /* sniffed: x12, edifact, xml, csv */
+	const char *message;      /* the first message's type */
+	const char *version;
+	const char *sender;       /* ISA06 / UNB 0004 */
+	const char *grp_sender;   /* GS02 / UNG */
 };
 
 struct cfg_source {
@@ -178,6 +193,14 @@ const struct cfg_target *config_target(const struct config *c,
  * format or both; both must match. */
 const char *config_mapping_for(const struct cfg_source *s, const char *name,
 			       const char *format);
+/* The same with the document's envelope values (routes with message:,
+ * version:, sender:). */
+const char *config_mapping_for_doc(const struct cfg_source *s,
+				   const char *name,
+				   const struct cfg_doc_facts *f);
+/* True when a route of s reads the content: format: or an envelope key
+ * (*envelope set when one reads the envelope). */
+int config_routes_sniff(const struct cfg_source *s, int *envelope);
 
 /* True when source may set positions of stock state st (index in
  * CANON_STATES): no authority entry for st, or source is listed. */

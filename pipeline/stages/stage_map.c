@@ -25,6 +25,7 @@
 #include "connectors/connector.h"
 #include "transforms/model/dt.h"
 #include "transforms/formats/edi.h"
+#include "transforms/formats/edi_peek.h"
 #include "transforms/formats/edi_ack.h"
 #include "transforms/mapping/filepat.h"
 #include "transforms/mapping/mapping.h"
@@ -338,20 +339,32 @@ int run_quarantine(struct run *r, struct state_unit *u,
 /* The compiled mapping for a document, loading (and recording the hash of)
  * each mapping once per run. NULL with E_NOTFOUND when no route matches,
  * or with the compile error. */
+static const struct mapping *mapping_for(struct src_ctx *sc, const char *doc,
+					  const char *input, int warn,
+					  struct err *err);
+
 const struct mapping *run_mapping_for(struct src_ctx *sc, const char *doc,
 				     const char *input, struct err *err)
 {
-	const char *path, *format = NULL;
-	struct mapping *m;
-	size_t k;
-	int i;
+	return mapping_for(sc, doc, input, 0, err);
+}
 
-	/* Content sniffing only when a route asks for a format: the
-	 * patterns decide first, the bytes are the fallback. */
-	for (k = 0; k < sc->src->nroutes; k++)
-		if (sc->src->routes[k].format)
-			break;
-	if (k < sc->src->nroutes && input) {
+/* run_mapping_for(); warn: say when a document holds several message
+ * types (once, from the map unit: the load stage asks again). */
+static const struct mapping *mapping_for(struct src_ctx *sc, const char *doc,
+					  const char *input, int warn,
+					  struct err *err)
+{
+	const char *path;
+	struct cfg_doc_facts f = {NULL, NULL, NULL, NULL, NULL};
+	struct edi_peek pk;
+	struct mapping *m;
+	int i, envelope, fmt = 0;
+
+	/* Content sniffing only when a route asks for a format or an
+	 * envelope value: the patterns decide first, the bytes are the
+	 * fallback. */
+	if (config_routes_sniff(sc->src, &envelope) && input) {
 		unsigned char head[4096];
 		ssize_t n = 0;
 		int fd = open(input, O_RDONLY | O_CLOEXEC);
@@ -360,15 +373,44 @@ const struct mapping *run_mapping_for(struct src_ctx *sc, const char *doc,
 			n = read(fd, head, sizeof(head));
 			close(fd);
 		}
-		format = edi_format_name(edi_sniff(head, n > 0 ? (size_t)n : 0));
+		fmt = edi_sniff(head, n > 0 ? (size_t)n : 0);
+		f.format = edi_format_name(fmt);
 	}
-	path = config_mapping_for(sc->src, doc, format);
+	if (envelope && (fmt == EDI_FMT_X12 || fmt == EDI_FMT_EDIFACT)) {
+		if (edi_peek_file(input, fmt, &pk, err) < 0)
+			return NULL;
+		f.message = pk.message[0] ? pk.message : NULL;
+		f.version = pk.version[0] ? pk.version : NULL;
+		f.sender = pk.sender[0] ? pk.sender : NULL;
+		f.grp_sender = pk.grp_sender[0] ? pk.grp_sender : NULL;
+		/* One mapping maps the whole document: the first message
+		 * decides, the mapping's message:/transaction: rejects the
+		 * sets of another type, each naming its type. */
+		if (warn && pk.others[0])
+			log_msg("warn",
+				"stockpipe: %s of %s holds %s and %s messages: "
+				"routed by the first (%s); sets of another "
+				"type are rejected by its mapping unless it "
+				"reads them",
+				doc, sc->src->name, pk.message, pk.others,
+				pk.message);
+	}
+	path = config_mapping_for_doc(sc->src, doc, &f);
 
 	if (!path) {
-		err_set(err, E_NOTFOUND,
-			"no route of source '%s' matches this document and "
-			"the source has no default mapping",
-			sc->src->name);
+		if (f.message)
+			err_set(err, E_NOTFOUND,
+				"no route of source '%s' matches this document "
+				"(%s message %s, version %s, sender %s) and the "
+				"source has no default mapping",
+				sc->src->name, f.format, f.message,
+				f.version ? f.version : "-",
+				f.sender ? f.sender : "-");
+		else
+			err_set(err, E_NOTFOUND,
+				"no route of source '%s' matches this document and "
+				"the source has no default mapping",
+				sc->src->name);
 		return NULL;
 	}
 	for (i = 0; i < sc->nmaps; i++)
@@ -516,7 +558,7 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 		return r->interrupted = 1, 1;
 	if (eng_unit_start(r, u, sc->err) < 0)
 		return -1;
-	if (!(map = run_mapping_for(sc, u->ukey, u->input_path, &e))) {
+	if (!(map = mapping_for(sc, u->ukey, u->input_path, 1, &e))) {
 		if (e.code == E_NOTFOUND)
 			return run_quarantine(r, u, &e);
 		return eng_unit_fail(r, u, &e);

@@ -675,7 +675,7 @@ T_TEST(config_routes_archive_authority_stale)
 
 	T_EQ_INT(refused("sources:\n  - name: a\n    path: in\n"
 			 "    routes:\n      - { mapping: s.yaml }\n",
-			 5, 9, "a route needs a pattern, a format or both"),
+			 5, 9, "a route needs a pattern, a format, a message, a version or a sender"),
 		 0);
 	T_EQ_INT(refused("sources:\n  - name: a\n    path: in\n"
 			 "    routes:\n      - { format: pdf, mapping: s.yaml }\n",
@@ -779,4 +779,62 @@ T_TEST(config_detect_changes)
 			 5, 21, "source 's': detect_changes: content needs a "
 			 "local folder (file://)"),
 		 0);
+}
+
+/* routes: message:, version: (D:96A read as D96A; X12 by prefix) and
+ * sender: (ISA06 or GS02; UNB 0004) combine with pattern: and format:;
+ * the first route all of whose keys match wins; values of the wrong form
+ * fail at load. */
+T_TEST(config_routes_by_envelope)
+{
+	struct config *c = NULL;
+	struct err e = ERR_INIT;
+	const struct cfg_source *s;
+	struct cfg_doc_facts desadv = {"edifact", "DESADV", "D96A", "5412345000013", NULL};
+	struct cfg_doc_facts desadv_01b = {"edifact", "DESADV", "D01B", "5412345000013", NULL};
+	struct cfg_doc_facts x846 = {"x12", "846", "004010VICS", "ACME", "ACMEGS"};
+	struct cfg_doc_facts x852 = {"x12", "852", "005010", "OTHER", "ACMEGS"};
+	struct cfg_doc_facts csv = {"csv", NULL, NULL, NULL, NULL};
+	int envelope = 0;
+	const char *text =
+		"sources:\n"
+		"  - name: a\n"
+		"    path: in\n"
+		"    routes:\n"
+		"      - { message: DESADV, version: \"D:96A\", mapping: d96.yaml }\n"
+		"      - { message: DESADV, mapping: d.yaml }\n"
+		"      - { format: x12, message: \"846\", version: \"004010\", mapping: x846.yaml }\n"
+		"      - { sender: ACMEGS, pattern: \"*.x12\", mapping: gs.yaml }\n"
+		"      - { format: csv, mapping: c.yaml }\n";
+
+	T_ASSERT(t_write_file("stockpipe.yaml", text) == 0);
+	T_OK(config_load("stockpipe.yaml", NULL, &c, &e), &e);
+	s = &c->sources[0];
+	T_ASSERT(config_routes_sniff(s, &envelope) && envelope);
+	T_ASSERT(strstr(config_mapping_for_doc(s, "m1.edi", &desadv), "/d96.yaml") != NULL);
+	T_ASSERT(strstr(config_mapping_for_doc(s, "m1.edi", &desadv_01b), "/d.yaml") != NULL);
+	T_ASSERT(strstr(config_mapping_for_doc(s, "m.x12", &x846), "/x846.yaml") != NULL);
+	T_ASSERT(strstr(config_mapping_for_doc(s, "m.x12", &x852), "/gs.yaml") != NULL);
+	T_ASSERT(config_mapping_for_doc(s, "m.edi", &x852) == NULL);
+	T_ASSERT(strstr(config_mapping_for_doc(s, "m.csv", &csv), "/c.yaml") != NULL);
+	/* without envelope values (a plain format sniff) no message route matches */
+	T_ASSERT(config_mapping_for(s, "m1.edi", "edifact") == NULL);
+	config_free(c);
+	c = NULL;
+
+	T_ASSERT(t_write_file("stockpipe.yaml", "sources:\n  - name: a\n    path: in\n    routes:\n"
+			      "      - { message: desadv, mapping: d.yaml }\n") == 0);
+	T_EQ_INT(config_load("stockpipe.yaml", NULL, &c, &e), -1);
+	T_ASSERT(strstr(e.reason, "message: is an EDIFACT message type") != NULL);
+	T_EQ_INT(e.line, 5);
+	err_clear(&e);
+	T_ASSERT(t_write_file("stockpipe.yaml", "sources:\n  - name: a\n    path: in\n    routes:\n"
+			      "      - { format: csv, message: DESADV, mapping: d.yaml }\n") == 0);
+	T_EQ_INT(config_load("stockpipe.yaml", NULL, &c, &e), -1);
+	T_ASSERT(strstr(e.reason, "select EDI documents (format x12 or edifact), not 'csv'") != NULL);
+	err_clear(&e);
+	T_ASSERT(t_write_file("stockpipe.yaml", "sources:\n  - name: a\n    path: in\n    routes:\n"
+			      "      - { mapping: d.yaml }\n") == 0);
+	T_EQ_INT(config_load("stockpipe.yaml", NULL, &c, &e), -1);
+	T_ASSERT(strstr(e.reason, "a route needs a pattern, a format, a message, a version or a sender") != NULL);
 }

@@ -327,3 +327,54 @@ T_TEST(mapping_default_txn_id_hashes_the_file_itself)
 	mapping_free(m);
 	buf_release(&c.out);
 }
+
+/* explode: for CSV: one record per piece of a value (empty pieces
+ * skipped), pair.value and pair.index, records without explode: mapped
+ * once per row beside them, the default txn_id distinct per piece, a row
+ * over explode_max one reject that makes no record, and the compile
+ * errors. */
+T_TEST(mapping_csv_explode)
+{
+	struct collect c = {BUF_INIT(1 << 20), 0, 0};
+	struct err e = ERR_INIT;
+	static const char map[] =
+		"input: { format: csv }\n"
+		"records:\n"
+		"  - kind: item\n"
+		"    fields:\n      sku: col(sku)\n"
+		"  - kind: stock\n"
+		"    explode: 'col(stores) | trim | split(\"; \")'\n"
+		"    explode_max: 3\n"
+		"    fields:\n      sku: col(sku)\n      location: pair.value\n"
+		"      state: on_hand\n      quantity: pair.index\n"
+		"      as_of: \"2026-11-20\"\n";
+
+	T_OK(run_map(map, "sku,stores\nA, S1; S2; ; S3 \nB,\nC,S1; S2; S3; S4\n", &c, &e), &e);
+	T_EQ_INT(c.records, 5);
+	T_EQ_INT(c.rejects, 1);
+	T_ASSERT(strstr(c.out.ptr, "\"sku\":\"A\",\"location\":\"S1\",\"state\":\"on_hand\",\"quantity\":\"1\"") != NULL);
+	T_ASSERT(strstr(c.out.ptr, "\"location\":\"S2\",\"state\":\"on_hand\",\"quantity\":\"2\"") != NULL);
+	T_ASSERT(strstr(c.out.ptr, "\"location\":\"S3\",\"state\":\"on_hand\",\"quantity\":\"3\"") != NULL);
+	/* the default txn_ids of the pieces differ */
+	T_ASSERT(strstr(c.out.ptr, "\"txn_id\":\"0123456789abcdef:200001:1\"") != NULL);
+	T_ASSERT(strstr(c.out.ptr, "\"txn_id\":\"0123456789abcdef:200002:1\"") != NULL);
+	T_ASSERT(strstr(c.out.ptr, "\"kind\":\"item\",\"sku\":\"B\"") != NULL);
+	T_ASSERT(strstr(c.out.ptr, "\"sku\":\"C\"") == NULL);
+	T_ASSERT(strstr(c.out.ptr, "\"_line\":4,\"reason\":\"explode: col(stores) | trim | split(\\\"; \\\") gives 4 pieces, more than explode_max (3) (m.yaml:7)\"") != NULL);
+	buf_release(&c.out);
+
+	T_EQ_INT(compile_fails(HEAD OKF "      uom: pair.value\n", 10, 12,
+			       "pair.value needs explode: in the record"), 0);
+	T_EQ_INT(compile_fails("input: { format: csv }\nrecords:\n  - kind: item\n"
+			       "    explode: col(s)\n    fields:\n      sku: pair.value\n", 4, 14,
+			       "explode: for csv input is a value and a split: col(Stores) | split(\"|\")"), 0);
+	T_EQ_INT(compile_fails("input: { format: csv }\nrecords:\n  - kind: item\n"
+			       "    explode: col(s) | split(\"\")\n    fields:\n      sku: pair.value\n", 4, 14,
+			       "split() needs a separator of 1 to 8 characters"), 0);
+	T_EQ_INT(compile_fails("input: { format: csv }\nrecords:\n  - kind: item\n"
+			       "    explode_max: 3\n    fields:\n      sku: col(s)\n", 4, 18,
+			       "explode_max: needs explode: in the record"), 0);
+	T_EQ_INT(compile_fails("input: { format: csv }\nrecords:\n  - kind: item\n"
+			       "    explode: col(s) | split(\",\")\n    explode_max: 100000\n"
+			       "    fields:\n      sku: col(s)\n", 5, 18, "explode_max"), 0);
+}

@@ -444,3 +444,74 @@ T_TEST(mapping_edi_released_unb_is_not_an_interchange)
 	HAS("\"txn_id\":\"IC1-1\"");
 	buf_release(&c.out);
 }
+
+/* child(), sibling() and parent() over EDIFACT LIN sub-lines (C829.1082
+ * names the parent line) and X12 HL levels: a line reads its sub-lines,
+ * a sub-line its parent and its sibling sub-lines; a top-level line has
+ * no siblings; the search for children stops at the next top-level line. */
+T_TEST(mapping_edi_related_loops)
+{
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
+	struct err e = ERR_INIT;
+	static const char map[] =
+		"input: { format: edifact, message: PRICAT }\n"
+		"records:\n  - kind: item\n    each: LIN\n    fields:\n"
+		"      sku: LIN.C212.7140\n"
+		"      pack_size: child(LIN).QTY[C186.01=59].C186.02 | default(1)\n"
+		"      description: concat(\"p=\", parent(LIN).LIN.C212.7140, \" s=\", sibling(LIN).LIN.C212.7140, \" c2=\", child(LIN[C212.7143=UP]).LIN.C212.7140)\n"
+		"      txn_id: LIN.1082\n";
+	static const char in[] =
+		"UNB+UNOC:3+S:14+R:14+261120:0700+IC1'\n"
+		"UNH+1+PRICAT:D:96A:UN:EAN008'\n"
+		"LIN+1++A:EN'\nQTY+59:1'\n"
+		"LIN+2++B:EN+1:1'\nQTY+59:6'\n"
+		"LIN+3++C:UP+1:1'\nQTY+59:8'\n"
+		"LIN+4++D:EN'\n"
+		"LIN+5++E:EN+1:1'\nQTY+59:99'\n"
+		"UNT+11+1'\nUNZ+1+IC1'\n";
+
+	T_OK(erun(map, in, 0, &c, &e), &e);
+	T_EQ_INT(c.records, 5);
+	/* A's own QTY is not its child's; E (after the top-level D) is
+	 * no child of A, though it names A as its parent. */
+	HAS("\"sku\":\"A\",\"description\":\"p= s= c2=C\",\"base_uom\":\"EA\",\"pack_size\":\"6\"");
+	HAS("\"sku\":\"B\",\"description\":\"p=A s=C c2=\"");
+	HAS("\"sku\":\"C\",\"description\":\"p=A s=B c2=\"");
+	HAS("\"sku\":\"D\",\"description\":\"p= s= c2=\",\"base_uom\":\"EA\",\"pack_size\":\"1\"");
+	HAS("\"sku\":\"E\",\"description\":\"p=A s=B c2=\"");
+
+	static const char xmap[] =
+		"input: { format: x12, transaction: \"856\" }\n"
+		"records:\n  - kind: item\n    each: HL[03=O]\n    fields:\n"
+		"      sku: PRF.01\n"
+		"      description: concat(child(HL[03=I]).LIN[02=UP].03, \"/\", sibling(HL).PRF.01)\n";
+	static const char xin[] =
+		ISA("000000009")
+		"GS*SH*SENDER*RECEIVER*20261120*0600*9*X*005010~\n"
+		"ST*856*1~\nHL*1**S~\n"
+		"HL*2*1*O~\nPRF*PO1~\nHL*3*2*P~\nHL*4*3*I~\nLIN**UP*111~\n"
+		"HL*5*1*O~\nPRF*PO2~\n"
+		"SE*10*1~\nGE*1*9~\nIEA*1*000000009~\n";
+
+	T_OK(erun(xmap, xin, 0, &c, &e), &e);
+	T_EQ_INT(c.records, 2);
+	/* child() is a direct child: the item under the pack is not found */
+	HAS("\"sku\":\"PO1\",\"description\":\"/PO2\"");
+	HAS("\"sku\":\"PO2\",\"description\":\"/PO1\"");
+	buf_release(&c.out);
+}
+
+T_TEST(mapping_edi_related_loops_compile_errors)
+{
+	int failed = 0;
+
+	expect_load_error(FH "      sku: child(QTY).QTY.01\n", "bad.yaml:6:12:",
+			  "child() follows the CPS hierarchy or the LIN sub-lines (C829): child(LIN)", &failed);
+	expect_load_error(FH "      sku: sibling(CPS).QTY.01\n", "bad.yaml:6:12:",
+			  "sibling(CPS...) needs a record with each: CPS (the loop whose siblings are followed)", &failed);
+	expect_load_error(FH "      sku: child(LIN)\n", "bad.yaml:6:12:",
+			  "child(...) is followed by a path: child(LIN).QTY[C186.01=59].C186.02", &failed);
+	expect_load_error(XH "      sku: child(LIN).QTY.01\n", "bad.yaml:6:12:",
+			  "child() follows the HL hierarchy (HL01 id, HL02 parent): child(HL[03=S])", &failed);
+	T_ASSERT(!failed);
+}

@@ -272,3 +272,36 @@ T_TEST(mapping_xml_shared_ubl_example)
 	T_ASSERT(strstr(c.out.ptr, "\"uom\":\"NAR\",\"_source\":\"\",\"_file\":\"ubl.xml\",\"_line\":85}") != NULL);
 	buf_release(&c.out);
 }
+
+/* explode: for XML: one scope per repeated element below the record
+ * (paths read the element first, then the record element), and a value
+ * split, beside each other in one mapping. */
+T_TEST(mapping_xml_explode)
+{
+	struct xcollect c = {BUF_INIT(1 << 20), 0, 0};
+	struct err e = ERR_INIT;
+	static const char map[] =
+		"input: { format: xml }\n"
+		"records:\n"
+		"  - kind: stock\n"
+		"    each: /R/A\n"
+		"    explode: S/St\n"
+		"    fields:\n      sku: ./@sku\n      location: ./@id\n"
+		"      state: on_hand\n      quantity: concat(./Q, pair.index)\n"
+		"      as_of: \"2026-11-20\"\n"
+		"      txn_id: pair.value\n"
+		"  - kind: item\n"
+		"    each: /R/A\n"
+		"    explode: './@t | split(\",\")'\n"
+		"    fields:\n      sku: concat(./@sku, \"-\", pair.value)\n";
+	static const char in[] =
+		"<R><A sku=\"X\" t=\"a,b\"><S><St id=\"1\"><Q>5</Q>v1</St><Other/><St id=\"2\"><Q>6</Q></St></S></A></R>\n";
+
+	T_OK(xrun(map, in, &c, &e), &e);
+	T_EQ_INT(c.records, 4);
+	T_ASSERT(strstr(c.out.ptr, "\"sku\":\"X\",\"location\":\"1\",\"state\":\"on_hand\",\"quantity\":\"51\",\"mode\":\"snapshot\",\"as_of\":\"2026-11-20T00:00:00Z\",\"txn_id\":\"v15\"") != NULL);
+	T_ASSERT(strstr(c.out.ptr, "\"location\":\"2\",\"state\":\"on_hand\",\"quantity\":\"62\"") != NULL);
+	T_ASSERT(strstr(c.out.ptr, "\"kind\":\"item\",\"sku\":\"X-a\"") != NULL);
+	T_ASSERT(strstr(c.out.ptr, "\"kind\":\"item\",\"sku\":\"X-b\"") != NULL);
+	buf_release(&c.out);
+}

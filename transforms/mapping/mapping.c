@@ -59,7 +59,7 @@ void map_scope_at(struct mapping *m, struct expr_scope *sc,
 		  const struct ynode *n)
 {
 	memset(sc, 0, sizeof(*sc));
-	sc->path = m->drv_ops->path;
+	sc->path = map_explode_path;    /* pair.*, then the driver's */
 	sc->var = map_var_scope;
 	sc->lookup = scope_lookup;
 	sc->ud = m;
@@ -538,6 +538,8 @@ static int compile_record(struct mapping *m, const struct ynode *rn,
 	en = ynode_get(rn, "each");
 	if (m->drv_ops->compile_each(m, en, &r->anchor, err))
 		return -1;
+	if (map_explode_compile(m, rn, r, err))
+		return -1;
 	fn = ynode_get(rn, "fields");
 	if (!fn || fn->type != Y_MAP)
 		return ynode_err(m->yt, fn ? fn : rn, err, E_CONFIG,
@@ -817,6 +819,8 @@ static int rt_path(void *ud, int id, struct expr_val *out, unsigned *col,
 {
 	struct map_run *run = ud;
 
+	if (id >= MAP_PAIR_VALUE_ID)
+		return map_explode_rt(run, id, out);
 	return run->path(run, id, out, col, err);
 }
 
@@ -1007,6 +1011,14 @@ static int map_one(struct map_run *run, size_t ri, struct canon_record *out,
 
 int map_scope(struct map_run *run, int anchor, int ctx, struct err *err)
 {
+	if (run->m->has_explode)
+		return map_explode_scope(run, anchor, ctx, err);
+	return map_scope_group(run, anchor, 0, ctx, err);
+}
+
+int map_scope_group(struct map_run *run, int anchor, int xgroup, int ctx,
+		    struct err *err)
+{
 	const struct mapping *m = run->m;
 	struct canon_record outs[MAP_MAX_RECORDS];
 	size_t ri, nout = 0;
@@ -1031,7 +1043,8 @@ int map_scope(struct map_run *run, int anchor, int ctx, struct err *err)
 	for (ri = 0; ri < m->nrecs; ri++) {
 		int r;
 
-		if (m->recs[ri].anchor != anchor)
+		if (m->recs[ri].anchor != anchor ||
+		    m->recs[ri].xgroup != xgroup)
 			continue;
 		r = map_one(run, ri, &outs[nout], e);
 		if (r < 0) {
@@ -1143,5 +1156,6 @@ cleanup:
 	arena_release(&run.doc_arena);
 	arena_release(&run.row_arena);
 	arena_release(&run.ctx_arena);
+	free(run.xcopy);
 	return rc;
 }

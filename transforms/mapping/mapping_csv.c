@@ -414,4 +414,7 @@ const struct map_driver map_driver_csv = {
 	NULL,
 	csv_run_doc,
 	csv_free,
+	NULL,
+	NULL,
+	NULL,
 };

@@ -29,8 +29,9 @@
  * segment before the explode item first), then the segments before the
  * loop that belong to no loop of the same anchor (the set header and the
  * enclosing N1/LOC/HL levels), nearest first, then the envelope
- * (ISA/GS, UNB/UNG). parent() follows the HL02 (CPS02) parent ids from
- * the loop's HL (CPS) segment.
+ * (ISA/GS, UNB/UNG). parent() follows the HL02 (CPS02, LIN C829.1082)
+ * parent ids from the loop's HL (CPS, LIN) segment; child() and sibling()
+ * read the loops that link to it or to its parent.
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -420,6 +421,40 @@ static int check_tag(struct pc *c, const char *tag)
 	return 0;
 }
 
+/* parent(, child( or sibling( at the start of s: its length and kind,
+ * or 0. */
+static size_t rel_prefix(const char *s, size_t n, int *rel)
+{
+	static const struct {
+		const char *p;
+		int rel;
+	} t[] = {{"parent(", REL_PARENT}, {"child(", REL_CHILD},
+		 {"sibling(", REL_SIBLING}};
+	size_t i, l;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		l = strlen(t[i].p);
+		if (n >= l && !memcmp(s, t[i].p, l)) {
+			*rel = t[i].rel;
+			return l;
+		}
+	}
+	return 0;
+}
+
+static const char *rel_name(int rel)
+{
+	return rel == REL_PARENT ? "parent" : rel == REL_CHILD ? "child" : "sibling";
+}
+
+/* The segments whose loops link to each other: an id and a parent id. */
+static int rel_tag_ok(const struct edi_map *em, const char *tag)
+{
+	if (em->x12)
+		return !strcmp(tag, "HL");
+	return !strcmp(tag, "CPS") || !strcmp(tag, "LIN");
+}
+
 /* Parses a whole path; returns bytes used, 0 when s is no path, -1. */
 static int parse_epath(struct pc *c, struct epath *p)
 {
@@ -449,19 +484,26 @@ static int parse_epath(struct pc *c, struct epath *p)
 		p->kind = j == 0 ? EP_PAIR_ID : j == 1 ? EP_PAIR_VALUE : EP_PAIR_INDEX;
 		return (int)(5 + strlen(names[j]));
 	}
-	if (c->n >= 7 && !memcmp(c->s, "parent(", 7)) {
-		c->i = 7;
+	if ((k = rel_prefix(c->s, c->n, &p->rel)) > 0) {
+		const char *rn = rel_name(p->rel);
+
+		c->i = k;
 		if (pc_sel(c, &p->parent))
 			return -1;
 		if (c->i >= c->n || c->s[c->i] != ')')
-			return pc_err(c, "missing ')' after parent(%s", p->parent.tag);
+			return pc_err(c, "missing ')' after %s(%s", rn, p->parent.tag);
 		c->i++;
-		if (strcmp(p->parent.tag, c->em->x12 ? "HL" : "CPS"))
-			return pc_err(c, "parent() follows the %s hierarchy: parent(%s[...])", c->em->x12 ? "HL" : "CPS", c->em->x12 ? "HL[03=S]" : "CPS[...]");
+		if (!rel_tag_ok(c->em, p->parent.tag))
+			return pc_err(c, "%s() follows the %s: %s(%s)", rn,
+				      c->em->x12 ? "HL hierarchy (HL01 id, HL02 parent)"
+						 : "CPS hierarchy or the LIN sub-lines (C829)",
+				      rn, c->em->x12 ? "HL[03=S]" : "LIN");
 		if (c->m->in_context || !an || strcmp(an->sel.tag, p->parent.tag))
-			return pc_err(c, "parent(%s...) needs a record with each: %s (the loop whose parents are followed)", p->parent.tag, p->parent.tag);
+			return pc_err(c, "%s(%s...) needs a record with each: %s (the loop whose %s are followed)", rn, p->parent.tag, p->parent.tag,
+				      p->rel == REL_PARENT ? "parents" : p->rel == REL_CHILD ? "children" : "siblings");
 		if (c->i >= c->n || c->s[c->i] != '.')
-			return pc_err(c, "parent(...) is followed by a path: parent(HL[03=S]).TD5.05");
+			return pc_err(c, "%s(...) is followed by a path: %s", rn,
+				      c->em->x12 ? "parent(HL[03=S]).TD5.05" : "child(LIN).QTY[C186.01=59].C186.02");
 		c->i++;
 		p->has_parent = 1;
 	} else {
@@ -787,6 +829,9 @@ const struct map_driver map_driver_x12 = {
 	NULL,
 	map_edi_run_doc,
 	edi_free,
+	NULL,
+	NULL,
+	NULL,
 };
 
 const struct map_driver map_driver_edifact = {
@@ -798,11 +843,14 @@ const struct map_driver map_driver_edifact = {
 	NULL,
 	map_edi_run_doc,
 	edi_free,
+	NULL,
+	NULL,
+	NULL,
 };
 
 const char *map_driver_record_keys(const struct map_driver *d)
 {
 	return d == &map_driver_x12 || d == &map_driver_edifact
 		       ? ",until,explode,"
-		       : NULL;
+		       : ",explode,explode_max,";
 }

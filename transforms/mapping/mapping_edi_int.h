@@ -51,12 +51,17 @@ struct esel {
 };
 
 enum { EP_SEG, EP_PAIR_ID, EP_PAIR_VALUE, EP_PAIR_INDEX };
+/* A path read in a related loop of the same each: (docs/mapping.md,
+ * "Parent, child and sibling loops"): the links are HL01/HL02 (X12),
+ * CPS 7164/7166 and LIN 1082/C829.1082 (EDIFACT sub-lines). */
+enum { REL_NONE, REL_PARENT, REL_CHILD, REL_SIBLING };
 enum { ENV_NONE, ENV_IC, ENV_GRP };
 
 struct epath {
 	int kind;
-	int has_parent;
-	struct esel parent;
+	int has_parent;         /* rel != REL_NONE */
+	int rel;
+	struct esel parent;     /* the related loop's selector */
 	struct esel sel;
 	struct eref at;
 	int env;                /* the segment is ISA/UNB or GS/UNG */

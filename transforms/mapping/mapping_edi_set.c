@@ -269,21 +269,33 @@ static long find_free(const struct segstore *s, const struct esel *sel,
 	return -1;
 }
 
-/* The HL (CPS) segment that is the parent of segment i, or -1. */
+/* The id (parent 0) or the parent id (parent 1) of segment i, which
+ * links loops: HL01/HL02 (X12), CPS 7164/7166, and for an EDIFACT LIN
+ * its line number 1082 and the sub-line's parent line C829.1082
+ * (LIN+2++4000862141404:SRS+1:1' is a sub-line of line 1). */
+static const char *link_id(const struct segstore *s, size_t i, int parent)
+{
+	if (!strcmp(s->seg[i].tag, "LIN"))
+		return parent ? sv_value(s, i, 4, 1, 2, NULL)
+			      : sv_value(s, i, 1, 1, 1, NULL);
+	return sv_value(s, i, parent ? 2 : 1, 1, 1, NULL);
+}
+
+/* The segment with the tag of i that is the parent of segment i, or -1. */
 static long hl_parent(const struct segstore *s, size_t i)
 {
 	const char *pid;
 	size_t j;
 
-	pid = sv_value(s, i, 2, 1, 1, NULL);
+	pid = link_id(s, i, 1);
 	if (!pid || !*pid)
 		return -1;
 	for (j = i; j-- > 0;) {
 		const char *id;
 
-		if (s->code[j] != s->code[i])
+		if (s->code[j] != s->code[i] || strcmp(s->seg[j].tag, s->seg[i].tag))
 			continue;
-		id = sv_value(s, j, 1, 1, 1, NULL);
+		id = link_id(s, j, 0);
 		if (id && !strcmp(id, pid))
 			return (long)j;
 	}
@@ -350,28 +362,119 @@ static int read_env(struct map_run *run, int id, struct expr_val *out,
 	return 0;
 }
 
-/* parent(HL[...]).path: climbs the HL02 (CPS02) parent ids from the
- * loop's HL until one matches the parent selector, then searches that
- * parent's block. */
+/* Where the loop that starts at segment i ends: the next segment that
+ * closes a loop of the current anchor (its each: tag, an until: tag or
+ * the set's trailer), as map_edi_map_set() cuts them. */
+static size_t rel_block_end(const struct erun *x, size_t i)
+{
+	const struct eanchor *an = &x->em->anchors[x->loop->anchor];
+	const struct segstore *s = &x->set;
+	uint32_t trailer = TAGC(x->em->x12 ? "SE\0" : "UNT");
+	size_t j, u;
+
+	for (j = i + 1; j < s->nseg; j++) {
+		uint32_t c = s->code[j];
+
+		if (c == trailer || c == an->sel.code)
+			return j;
+		for (u = 0; u < an->nuntil; u++)
+			if (c == an->until[u])
+				return j;
+	}
+	return j;
+}
+
+/* Reads p in the related loop that starts at segment h: 1 when found
+ * (out set), 0 when the loop has no such segment. */
+static int read_in_block(struct map_run *run, const struct epath *p,
+			 size_t h, size_t end, struct expr_val *out,
+			 unsigned *col, struct err *err)
+{
+	const struct segstore *s = &((struct erun *)run->drv)->set;
+	unsigned pair_at = 0, seen = 0;
+	long at = find_in(s, &p->sel, h, end, 1, &pair_at, &seen);
+
+	if (at < 0)
+		return 0;
+	if (read_value(run, p, s, (size_t)at, pair_at, out, col, err))
+		return -1;
+	return 1;
+}
+
+/* child(SEG[...]).path and sibling(SEG[...]).path: the first loop after
+ * the current one whose segment links to it (child) or to its parent
+ * (sibling, the parent's other children, before and after it) and
+ * matches the selector, in which the path finds a segment. Children
+ * follow their parent (X12 HL, EANCOM sub-lines), so the search forward
+ * stops at the next segment of the tag that has no parent (a new
+ * top-level line): the cost is the subtree, not the set. */
+static int read_related(struct map_run *run, const struct epath *p,
+			struct expr_val *out, unsigned *col, struct err *err)
+{
+	struct erun *x = run->drv;
+	const struct segstore *s = &x->set;
+	size_t me = x->loop->start, j, from;
+	const char *want;
+	unsigned pair_at = 0;
+	long par = -1;
+	int r;
+
+	if (p->rel == REL_CHILD) {
+		want = link_id(s, me, 0);
+		from = me + 1;
+	} else {
+		par = hl_parent(s, me);
+		if (par < 0)
+			return 0;       /* a top-level line has no siblings */
+		want = link_id(s, (size_t)par, 0);
+		from = (size_t)par + 1;
+	}
+	if (!want || !*want)
+		return 0;
+	for (j = from; j < s->nseg; j++) {
+		const char *pid;
+
+		if (s->code[j] != s->code[me] || strcmp(s->seg[j].tag, s->seg[me].tag))
+			continue;
+		pid = link_id(s, j, 1);
+		if (!pid || !*pid)
+			break;          /* the next top-level line */
+		if (j == me || strcmp(pid, want) ||
+		    !seg_matches(&p->parent, s, j, &pair_at))
+			continue;
+		r = read_in_block(run, p, j, rel_block_end(x, j), out, col, err);
+		if (r)
+			return r < 0 ? -1 : 0;
+	}
+	return 0;
+}
+
+/* parent(HL[...]).path: climbs the parent ids (HL02, CPS 7166, LIN
+ * C829.1082) from the loop's segment until one matches the parent
+ * selector, then searches that parent's block; child() and sibling()
+ * in read_related(). */
 static int read_parent(struct map_run *run, const struct epath *p,
 		       struct expr_val *out, unsigned *col, struct err *err)
 {
 	struct erun *x = run->drv;
 	const struct segstore *s = &x->set;
-	unsigned pair_at = 0, seen = 0;
-	long h = (long)x->loop->start, at;
+	unsigned pair_at = 0;
+	long h = (long)x->loop->start;
 
+	if (p->rel != REL_PARENT)
+		return read_related(run, p, out, col, err);
 	while ((h = hl_parent(s, (size_t)h)) >= 0) {
 		if (seg_matches(&p->parent, s, (size_t)h, &pair_at))
 			break;
 	}
 	if (h < 0)
 		return 0;
-	at = find_in(s, &p->sel, (size_t)h, block_end(s, (size_t)h), 1,
-		     &pair_at, &seen);
-	if (at < 0)
-		return 0;
-	return read_value(run, p, s, (size_t)at, pair_at, out, col, err);
+	if (!strcmp(s->seg[h].tag, "LIN"))
+		return read_in_block(run, p, (size_t)h,
+				     rel_block_end(x, (size_t)h), out, col,
+				     err) < 0 ? -1 : 0;
+	return read_in_block(run, p, (size_t)h, block_end(s, (size_t)h),
+			     out, col, err) < 0 ? -1 : 0;
 }
 
 /* The segment path id reads in the current scope (-1: none): the explode

@@ -55,7 +55,26 @@ struct map_record {
 	struct expr_cond *when;
 	struct map_rule rules[MAP_MAX_RULES];
 	size_t nrules;
+	/* explode: of a CSV or XML record (mapping_explode.c): records of
+	 * one anchor with the same explode: text form group xgroup (0 =
+	 * not exploded); each piece of the value (xexpr split at xsep) or
+	 * each element the driver's path xpath finds is one scope. */
+	int xgroup;
+	struct expr *xexpr;     /* NULL: an element explode (xpath) */
+	const char *xsep;
+	int xpath;
+	unsigned long xmax;     /* explode_max: more pieces reject the scope */
+	const char *xtext;
+	unsigned long xline;
+	unsigned xcol;
 };
+
+/* pair.value and pair.index of a CSV or XML explode: path ids above any
+ * driver's (mapping_explode.c answers them, not the driver). */
+#define MAP_PAIR_VALUE_ID 0x40000000
+#define MAP_PAIR_INDEX_ID (MAP_PAIR_VALUE_ID + 1)
+#define MAP_EXPLODE_MAX_DEFAULT 1000
+#define MAP_EXPLODE_MAX_LIMIT 99999
 
 struct map_driver {
 	const char *format;      /* "csv", "xml", ... */
@@ -77,6 +96,15 @@ struct map_driver {
 	int (*run)(struct map_run *run, struct err *err);
 	/* Frees m->drv; may be NULL. */
 	void (*free)(struct mapping *m);
+	/* An element explode: (XML): compiles the path of the repeated
+	 * element below the record; counts the elements in the scope and
+	 * makes element k (1-based; 0: none) the one paths read first.
+	 * NULL: the driver explodes values only (split). */
+	int (*explode_path)(struct mapping *m, const char *s, size_t n,
+			    int *id, char *msg, size_t msgn);
+	size_t (*explode_count)(struct map_run *run, int id);
+	int (*explode_select)(struct map_run *run, int id, size_t k,
+			      struct expr_val *text, struct err *err);
 };
 
 /* Extra keys a record may have with driver d (",until,explode," for the
@@ -109,6 +137,7 @@ struct mapping {
 	} caps[MAP_MAX_CAPS];
 	size_t ncaps;
 	int reads_facts;        /* a file fact, $run.started_at or $now */
+	int has_explode;        /* a record has a CSV/XML explode: */
 
 	struct map_record recs[MAP_MAX_RECORDS];
 	size_t nrecs;
@@ -191,6 +220,14 @@ struct map_run {
 	 * not per scope (a struct err is 1.2 KB) */
 	struct err serr;
 	struct canon_memo cmemo;
+	/* the explode piece being mapped (mapping_explode.c): pair.value,
+	 * pair.index; xcopy holds the exploded value through its scopes */
+	const char *xval;
+	size_t xlen;
+	unsigned long xindex;
+	char xindex_buf[24];
+	char *xcopy;
+	size_t xcap;
 };
 
 /* Maps run->scope through every record whose anchor is `anchor`: emits
@@ -202,6 +239,21 @@ struct map_run {
  * it, naming the variable. Returns 0, or -1 with err when the document
  * must stop. */
 int map_scope(struct map_run *run, int anchor, int ctx, struct err *err);
+/* map_scope() for the records of anchor in explode group xgroup only. */
+int map_scope_group(struct map_run *run, int anchor, int xgroup, int ctx,
+		    struct err *err);
+
+/* mapping_explode.c: explode: for CSV and XML records. Compiles a
+ * record's explode: and explode_max: (nothing when absent); the path
+ * hook that adds pair.value and pair.index to the driver's paths; their
+ * run-time values; maps a scope whose anchor has exploded records. */
+int map_explode_compile(struct mapping *m, const struct ynode *rn,
+			struct map_record *r, struct err *err);
+int map_explode_path(void *ud, const char *s, size_t n, int *id, char *msg,
+		     size_t msgn);
+int map_explode_rt(struct map_run *run, int id, struct expr_val *out);
+int map_explode_scope(struct map_run *run, int anchor, int ctx,
+		      struct err *err);
 /* The compile-time scope for expression node n of m (mapping.c). */
 void map_scope_at(struct mapping *m, struct expr_scope *sc,
 		  const struct ynode *n);

@@ -514,6 +514,7 @@ struct xrun {
 	int active;                /* anchor id, -1 */
 	unsigned adepth;
 	struct xnode *root, *cur;
+	const struct xnode *xitem; /* explode: element paths read first */
 	struct arena tree;
 	size_t rec_bytes;
 	unsigned long rec_line;
@@ -743,13 +744,40 @@ static char *text_copy(const struct xnode *nd, char *o)
 	return o;
 }
 
+/* The node relative path p names below nd, or NULL. */
+static const struct xnode *rel_node(const struct xpath *p,
+				    const struct xnode *nd)
+{
+	unsigned k;
+
+	for (k = 0; nd && k < p->nsteps; k++) {
+		const struct xnode *c;
+		unsigned seen = 0, want = p->steps[k].pos ? p->steps[k].pos : 1;
+
+		for (c = nd->first; c; c = c->next)
+			if (c->name == p->steps[k].name && ++seen == want)
+				break;
+		nd = c;
+	}
+	return nd;
+}
+
+static int has_attr(const struct xpath *p, const struct xnode *nd)
+{
+	size_t i;
+
+	for (i = 0; i < nd->nattrs; i++)
+		if (attr_match(&nd->attrs[i], p->attr_ns, p->attr_local))
+			return 1;
+	return 0;
+}
+
 static int xml_rt_path(struct map_run *run, int id, struct expr_val *out,
 		       unsigned *col, struct err *err)
 {
 	struct xrun *x = run->drv;
 	const struct xpath *p = &x->xm->paths[id];
 	const struct xnode *nd = x->root;
-	unsigned k;
 
 	*col = 0;
 	out->s = NULL;
@@ -761,15 +789,15 @@ static int xml_rt_path(struct map_run *run, int id, struct expr_val *out,
 		}
 		return 0;
 	}
-	for (k = 0; nd && k < p->nsteps; k++) {
-		const struct xnode *c;
-		unsigned seen = 0, want = p->steps[k].pos ? p->steps[k].pos : 1;
+	if (x->xitem) {
+		/* an explode: element first, then the record element */
+		const struct xnode *in = rel_node(p, x->xitem);
 
-		for (c = nd->first; c; c = c->next)
-			if (c->name == p->steps[k].name && ++seen == want)
-				break;
-		nd = c;
+		if (in && (!p->attr_local || has_attr(p, in)))
+			nd = in;
 	}
+	if (nd == x->root)
+		nd = rel_node(p, nd);
 	if (!nd)
 		return 0;
 	if (p->attr_local) {
@@ -1014,6 +1042,84 @@ cleanup:
 	return rc;
 }
 
+/* explode: Stores/Store - the path of a repeated element below the
+ * record element: one scope per element (mapping_explode.c). */
+static int xml_explode_path(struct mapping *m, const char *s, size_t n,
+			    int *id, char *msg, size_t msgn)
+{
+	struct xml_map *xm = m->drv;
+	int used = xml_path(m, s, n, id, msg, msgn);
+
+	if (used < 0)
+		return -1;
+	if (!used || xm->paths[*id].absolute || xm->paths[*id].attr_local ||
+	    !xm->paths[*id].nsteps) {
+		snprintf(msg, msgn,
+			 "explode: is the path of a repeated element below the record (./Store, Stores/Store, cac:Store) or a value and a split (./Stores | split(\",\"))");
+		return -1;
+	}
+	return used;
+}
+
+/* Calls back for the elements path id finds below the record element:
+ * the first (or [N]th) of each step but the last, every one of the
+ * last. Returns the count; *kth the k-th (1-based) when k > 0. */
+static size_t each_item(const struct xrun *x, int id, size_t k,
+			const struct xnode **kth)
+{
+	const struct xpath *p = &x->xm->paths[id];
+	struct xpath head = *p;
+	const struct xnode *nd, *c;
+	const struct xstep *last = &p->steps[p->nsteps - 1];
+	size_t n = 0;
+	unsigned seen = 0;
+
+	head.nsteps = p->nsteps - 1;
+	head.attr_local = NULL;
+	nd = x->root ? rel_node(&head, x->root) : NULL;
+	for (c = nd ? nd->first : NULL; c; c = c->next) {
+		if (c->name != last->name)
+			continue;
+		seen++;
+		if (last->pos && seen != last->pos)
+			continue;
+		if (++n == k)
+			*kth = c;
+	}
+	return n;
+}
+
+static size_t xml_explode_count(struct map_run *run, int id)
+{
+	return each_item(run->drv, id, 0, NULL);
+}
+
+static int xml_explode_select(struct map_run *run, int id, size_t k,
+			      struct expr_val *text, struct err *err)
+{
+	struct xrun *x = run->drv;
+	const struct xnode *nd = NULL;
+	char *t;
+	size_t n;
+
+	text->s = NULL;
+	text->n = 0;
+	x->xitem = NULL;
+	if (!k || each_item(x, id, k, &nd) < k || !nd)
+		return 0;
+	x->xitem = nd;
+	/* the element's text lives in the record's arena, through all
+	 * the scopes of this record (the row arena is reset per scope) */
+	n = text_len(nd);
+	if (!(t = arena_alloc(&x->tree, n + 1)))
+		return err_set(err, E_NOMEM, "out of memory");
+	text_copy(nd, t);
+	t[n] = '\0';
+	text->s = t;
+	text->n = n;
+	return 0;
+}
+
 const struct map_driver map_driver_xml = {
 	"xml",
 	",format,namespaces,encoding,allow_doctype,max_depth,max_text,max_name,max_record,",
@@ -1023,4 +1129,7 @@ const struct map_driver map_driver_xml = {
 	xml_finish,
 	xml_run_doc,
 	xml_free,
+	xml_explode_path,
+	xml_explode_count,
+	xml_explode_select,
 };
