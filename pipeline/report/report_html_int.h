@@ -1,6 +1,7 @@
-/* report_html_int.h - what the two halves of the run's HTML page share:
- * report_html.c (header, stages, timeline, sources, failures, rejects)
- * and report_html_target.c (deliveries and one panel per target).
+/* report_html_int.h - what the parts of the run's HTML page share:
+ * report_html.c (header, stages, timeline, sources, failures and their
+ * next steps), report_html_rejects.c (rejected records) and
+ * report_html_target.c (deliveries and one panel per target).
  */
 #ifndef STOCKPIPE_REPORT_HTML_INT_H
 #define STOCKPIPE_REPORT_HTML_INT_H
@@ -66,6 +67,12 @@ void html_next_step(const struct html_ctx *h, const struct unit_row *r);
  * with nothing written when it is not one well-formed record. */
 int html_csv_cells(struct buf *out, const char *raw, char delim, char quote,
 		   int trim, int wrap);
+/* The inbound mapping of document doc of source name: the route whose
+ * pattern matches it, else the source's mapping; NULL when unknown. */
+const char *html_source_mapping(const struct config *cfg, const char *name,
+				const char *doc);
+/* report_html_rejects.c: the rejected records, with the next steps. */
+void html_rejects(const struct html_ctx *h);
 /* "3 h 05 min" for a duration in seconds (>= 0). */
 void html_duration(struct buf *b, int64_t secs);
 
