@@ -5,10 +5,12 @@
 #          its delivery fails beside the published webshop; rejects,
 #          among them a CSV row with quoted commas and HTML specials
 #          (exit 1: an amber badge; the row split into its cells);
-#   run 2: the folder fixed and a new store count: a clean run (green),
-#          the webshop panel shows the change against run 1's delivery;
-#   run 3: nothing new: nothing delivered, and no empty section;
-#   run 4: the store source silent past stale_after: the extra buffer
+#   run 2: the folder fixed, the retry command the page gives, run as
+#          written, delivers the marketplace;
+#   run 3: a new store count: a clean run (green), the webshop panel
+#          shows the change against the previous delivery;
+#   run 4: nothing new: nothing delivered, and no empty section;
+#   run 5: the store source silent past stale_after: the extra buffer
 #          held back is named;
 # and a run the store says failed (red). Every page is checked for
 # well-formed, self-contained HTML and for headings without content, and
@@ -161,21 +163,51 @@ check_page "$TMP/run1.html" "run 1 page: rejects name the mapping and the comman
 assert re.search(r'stores: fix the mapping <code>\S+store_stock_csv.yaml</code>.*rerun 1 --from map --source stores</code>', page)
 "
 
-# ---- run 2: the folder fixed, a new count: green; changes vs run 1 -----------
+# ---- run 2: the folder fixed, the page's own retry command ---------------------
+if [ -n "$mkt_unit" ] && [ "$(db "$D" "select state from units where id = $mkt_unit")" = 3 ]; then
+	cmd=$(python3 -c '
+import html, re, sys
+page = open(sys.argv[1], encoding="utf-8").read()
+panel = page.split("marketplace &mdash;")[1]
+print(html.unescape(re.search(r"<code class=\"cmd\">(stockpipe [^<]*retry [0-9]+)</code>", panel).group(1)))
+' "$TMP/run1.html")
+	# the config reads $STOCKPIPE_OUT: the operator's environment
+	STOCKPIPE_OUT="$D/out" STOCKPIPE_NOW=2026-11-20T06:05:00Z eval "\"\$BIN\"${cmd#stockpipe}" >"$TMP/o" 2>"$TMP/e" </dev/null
+	rc=$?
+	[ $rc = 0 ] && [ "$(find "$D/out/marketplace" -type f | wc -l)" = 1 ] &&
+		pass "the page's command, run as written ($cmd): exit 0, the marketplace delivered once" ||
+		{ fail "the page's retry command ($cmd): exit $rc"; tail -5 "$TMP/e"; }
+	page 1
+	check_page "$html" "run 1 page after the retry: the failed delivery points at run 2, which took it over" "
+panel = page.split('marketplace &mdash; FAILED: not delivered</h3>')[1].split('</div>')[0]
+assert re.search(r'Taken over by a later run: <code class=\"cmd\">stockpipe -c \S+ --state-dir \S+ show 2 --html</code>', panel), panel
+assert 'failed (transient), retried in run 2' in page
+"
+	page 2
+	check_page "$html" "run 2 page: the marketplace published, its first delivery" "
+panel = page.split('marketplace &mdash; published</h3>')[1].split('</div>')[0]
+assert 'The first delivery to this target: nothing to compare with.' in panel, panel
+assert '<dt>rows</dt><dd>15</dd>' in panel
+"
+else
+	run_sp 2026-11-20T06:05:00Z run
+fi
+
+# ---- run 3: a new count: green; changes vs the previous delivery -------------
 printf '%s\n' 'store,sku,qty,status,counted_at' 'F012,KW-10001,40,OK,2026-11-20 06:15' \
 	>"$D/samples/drop/stores/stock_F012_20261121.csv"
-run_sp 2026-11-20T06:20:00Z run
-[ $rc = 0 ] && pass "run 2: exit 0" || { fail "run 2: exit $rc"; tail -5 "$TMP/e"; }
-page 2
-cp "$html" "$TMP/run2.html"
-check_page "$TMP/run2.html" "run 2 page: green badge" "
+run_sp 2026-11-20T06:12:00Z run
+[ $rc = 0 ] && pass "run 3: exit 0" || { fail "run 3: exit $rc"; tail -5 "$TMP/e"; }
+page 3
+cp "$html" "$TMP/run3.html"
+check_page "$TMP/run3.html" "run 3 page: green badge" "
 assert 'class=\"status s-ok\" title=\"exit 0\">done</span>' in page
 "
 w1=$(awk -F, '$1 == "KW-10001" { print $3 }' "$D"/out/webshop/webshop_stock_1_*.csv)
-w2=$(awk -F, '$1 == "KW-10001" { print $3 }' "$D"/out/webshop/webshop_stock_2_*.csv)
-check_page "$TMP/run2.html" "run 2 page: the webshop panel: published file, rows, bytes; KW-10001 $w1 -> $w2 against run 1's delivery" "
+w2=$(awk -F, '$1 == "KW-10001" { print $3 }' "$D"/out/webshop/webshop_stock_3_*.csv)
+check_page "$TMP/run3.html" "run 3 page: the webshop panel: published file, rows, bytes; KW-10001 $w1 -> $w2 against run 1's delivery" "
 import os, glob
-f = glob.glob('$D/out/webshop/webshop_stock_2_*.csv')[0]
+f = glob.glob('$D/out/webshop/webshop_stock_3_*.csv')[0]
 panel = page.split('webshop &mdash; published')[1].split('<div class=\"panel')[0]
 assert '<code>' + os.path.basename(f) + '</code>' in panel
 assert '<dt>bytes</dt><dd>%d</dd>' % os.path.getsize(f) in panel, panel
@@ -185,20 +217,21 @@ assert '0 added, 0 removed, 1 quantity changed, 14 unchanged' in panel, panel
 d = $w2 - $w1
 assert '<tr><td>KW-10001</td><td>(all)</td><td class=\"n\">$w1</td><td class=\"n\">$w2</td><td>%s%d</td></tr>' % ('+' if d > 0 else '', d) in panel, panel
 # data age: the oldest position in it, against the delivery's run clock
-assert re.search(r'Oldest stock data in this delivery: as_of 2026-11-20T05:00:00Z \(sku [^,]+, location [^)]+\), <strong>1 h 20 min</strong> old when delivered \(2026-11-20T06:20:00Z', panel), panel
-assert 'stores (system of record for on_hand): sent a file in this run' in panel or 'stores (system of record for on_hand): last sent a file at 2026-11-20T06:20:00Z, 0 s before this run &mdash; fresh' in panel, panel
+assert re.search(r'Oldest stock data in this delivery: as_of 2026-11-20T05:00:00Z \(sku [^,]+, location [^)]+\), <strong>1 h 12 min</strong> old when delivered \(2026-11-20T06:12:00Z', panel), panel
+assert 'stores (system of record for on_hand): last sent a file at 2026-11-20T06:12:00Z, 0 s before this run &mdash; fresh' in panel, panel
 assert 'No source was stale: nothing held back.' in panel
 "
-check_page "$TMP/run2.html" "run 2 page: the marketplace, delivered after its folder was fixed, is published" "
-assert 'marketplace &mdash; published</h3>' in page, page
+check_page "$TMP/run3.html" "run 3 page: the marketplace (every 15m) not due: said so" "
+panel = page.split('marketplace &mdash; ')[1].split('</div>')[0]
+assert 'not due' in panel and 'Nothing delivered in this run: the target was not due (schedule: every 15m)' in panel, panel
 "
 
-# ---- run 3: nothing new: nothing delivered, no empty heading ------------------
-run_sp 2026-11-20T06:25:00Z run
-[ $rc = 0 ] && pass "run 3: exit 0" || { fail "run 3: exit $rc"; tail -5 "$TMP/e"; }
-page 3
-cp "$html" "$TMP/run3.html"
-check_page "$TMP/run3.html" "run 3 page: nothing delivered, said once per section; no empty heading, no stock section" "
+# ---- run 4: nothing new: nothing delivered, no empty heading ------------------
+run_sp 2026-11-20T06:17:00Z run
+[ $rc = 0 ] && pass "run 4: exit 0" || { fail "run 4: exit $rc"; tail -5 "$TMP/e"; }
+page 4
+cp "$html" "$TMP/run4.html"
+check_page "$TMP/run4.html" "run 4 page: nothing delivered, said once per section; no empty heading, no stock section" "
 assert 'Nothing delivered in this run.' in page or 'Nothing delivered in this run: no target was due.' in page, page
 assert 'Stock published' not in page and '<h4>Published</h4>' not in page
 assert 'id=\"stock\"' not in page
@@ -208,30 +241,30 @@ for t in ('webshop', 'marketplace', 'webshop_items'):
 assert 'No record was rejected in this run.' in page
 "
 # the old page showed an empty "Stock published per target" heading here
-grep -q 'Stock published per target' "$TMP/run3.html" && fail "run 3 page: the empty stock heading is back" ||
-	pass "run 3 page: no 'Stock published per target' heading"
+grep -q 'Stock published per target' "$TMP/run4.html" && fail "run 4 page: the empty stock heading is back" ||
+	pass "run 4 page: no 'Stock published per target' heading"
 
-# ---- run 4: the stores silent past stale_after: the buffer is named -----------
+# ---- run 5: the stores silent past stale_after: the buffer is named -----------
 run_sp 2026-11-20T08:00:00Z run
-[ $rc -le 1 ] && pass "run 4: exit $rc" || { fail "run 4: exit $rc"; tail -5 "$TMP/e"; }
-page 4
-cp "$html" "$TMP/run4.html"
-check_page "$TMP/run4.html" "run 4 page: the stale source, since when, and the extra 20% held back" "
+[ $rc -le 1 ] && pass "run 5: exit $rc" || { fail "run 5: exit $rc"; tail -5 "$TMP/e"; }
+page 5
+cp "$html" "$TMP/run5.html"
+check_page "$TMP/run5.html" "run 5 page: the stale source, since when, and the extra 20% held back" "
 panel = page.split('webshop &mdash; ')[1].split('<div class=\"panel')[0]
-assert 'stores (system of record for on_hand): last sent a file at 2026-11-20T06:20:00Z, 1 h 40 min before this run &mdash; <strong>stale</strong>' in panel, panel
+assert 'stores (system of record for on_hand): last sent a file at 2026-11-20T06:12:00Z, 1 h 48 min before this run &mdash; <strong>stale</strong>' in panel, panel
 assert 'An extra 20% was held back' in panel, panel
 "
 
 # ---- a run that failed: red ----------------------------------------------------
-sqlite3 "$D/state/state.db" "update runs set status = 'failed', exit_code = 75 where run_id = 3"
-page 3
+sqlite3 "$D/state/state.db" "update runs set status = 'failed', exit_code = 75 where run_id = 4"
+page 4
 check_page "$html" "a failed run (exit 75): red badge" "
 assert 'class=\"status s-bad\" title=\"exit 75\">failed (exit 75)</span>' in page
 "
 
 # ---- rendered for real -----------------------------------------------------------
 if command -v chromium >/dev/null; then
-	for n in 1 2; do
+	for n in 1 3; do
 		prof=$(mktemp -d)
 		timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
 			--disable-component-update --disable-sync --no-first-run --user-data-dir="$prof" \
