@@ -1,15 +1,20 @@
 /* report_html.c - `stockpipe show RUN --html`: one self-contained HTML page
- * per run (no scripts, no external resources): a stage timeline of every
- * unit, counts per source and per target, the rejects with their location
- * and reason (read from rejects/RUN/SOURCE/UNIT.jsonl), quarantined
- * documents, the deliveries and the stock each target was sent (the
- * rendered outbox/TARGET/NAME file).
+ * per run (no scripts, no external resources): a badge for the run's
+ * outcome, a stage timeline of every unit, counts per source, failed and
+ * quarantined units each with the next step that fits it (the exact
+ * command), the rejects (report_html_rejects.c), then the deliveries and
+ * a panel per target (report_html_target.c). Every heading comes with content, or with a
+ * line saying there is none.
  */
 #include "report.h"
+#include "ack_view.h"
+#include "report_html_int.h"
 #include "pipeline/config.h"
 #include "lib/buf.h"
 #include "lib/io.h"
 
+#include <fnmatch.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +22,13 @@
 #include "transforms/model/dt.h"
 
 #define MAX_TIMELINE 300   /* unit rows in the timeline */
-#define MAX_REJECTS 200    /* reject rows shown per run */
-#define MAX_STOCK_LINES 60 /* lines of each delivered file shown */
 
-static const char *const stage_names[REPORT_NSTAGES] = {
+const char *const html_stage_names[REPORT_NSTAGES] = {
 	"fetch", "unpack", "map", "load", "render", "deliver"};
 static const char *const stage_colors[REPORT_NSTAGES] = {
 	"#4e79a7", "#76b7b2", "#f28e2b", "#e15759", "#59a14f", "#b07aa1"};
 
-static void esc(struct buf *b, const char *s, size_t n)
+void html_esc(struct buf *b, const char *s, size_t n)
 {
 	size_t i;
 
@@ -35,125 +38,97 @@ static void esc(struct buf *b, const char *s, size_t n)
 		case '>': buf_adds(b, "&gt;"); break;
 		case '&': buf_adds(b, "&amp;"); break;
 		case '"': buf_adds(b, "&quot;"); break;
+		case '\'': buf_adds(b, "&#39;"); break;
 		default: buf_addc(b, s[i]);
 		}
 	}
 }
 
-static void escs(struct buf *b, const char *s)
+void html_escs(struct buf *b, const char *s)
 {
-	esc(b, s, strlen(s));
+	html_esc(b, s, strlen(s));
 }
 
-/* ---- a reader for the flat JSON objects of reject files -------------- */
 
-/* Decodes the JSON string at *p (after its opening quote) into out;
- * advances *p past the closing quote. */
-static int json_str(const char **p, char *out, size_t n)
+/* A word of a command line, quoted for a POSIX shell when it needs it. */
+static void sh_word(struct buf *b, const char *s)
 {
-	const char *s = *p;
-	size_t o = 0;
-
-	while (*s && *s != '"') {
-		char c = *s++;
-
-		if (c == '\\') {
-			c = *s++;
-			if (c == 'n')
-				c = '\n';
-			else if (c == 't')
-				c = '\t';
-			else if (c == 'r')
-				c = '\r';
-			else if (c == 'u') {
-				unsigned v = 0;
-				int k;
-
-				for (k = 0; k < 4 && s[k]; k++)
-					v = v * 16 +
-					    (unsigned)(s[k] <= '9' ? s[k] - '0'
-						       : (s[k] | 32) - 'a' + 10);
-				s += k;
-				c = v < 0x80 ? (char)v : '?';
-			} else if (!c) {
-				return -1;
-			}
-		}
-		if (o + 1 < n)
-			out[o++] = c;
+	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			   "0123456789_./:=@%+,-") == strlen(s)) {
+		buf_adds(b, s);
+		return;
 	}
-	if (*s != '"')
-		return -1;
-	out[o] = '\0';
-	*p = s + 1;
-	return 0;
+	buf_addc(b, '\'');
+	for (; *s; s++)
+		if (*s == '\'')
+			buf_adds(b, "'\\''");
+		else
+			buf_addc(b, *s);
+	buf_addc(b, '\'');
 }
 
-struct rej {
-	char file[256], line[24], col[16], field[128], reason[512], raw[512];
-	char sku[256], location[256]; /* a target's rejects (no raw) */
-};
-
-static int parse_reject(const char *line, struct rej *r)
+/* The command prefix: the config and state folder this page was made
+ * with, so every command shown runs against the same store. */
+static void cmd_prefix(struct html_ctx *h)
 {
-	const char *p = line;
-	char key[64], val[1024];
+	struct buf p = BUF_INIT(sizeof(h->cmd));
+	const char *path = h->cfg->path, *base;
 
-	memset(r, 0, sizeof(*r));
-	while (*p == ' ')
-		p++;
-	if (*p++ != '{')
-		return -1;
-	for (;;) {
-		while (*p == ' ' || *p == ',')
-			p++;
-		if (*p == '}')
-			return 0;
-		if (*p++ != '"' || json_str(&p, key, sizeof(key)) < 0)
-			return -1;
-		while (*p == ' ' || *p == ':')
-			p++;
-		if (*p == '"') {
-			p++;
-			if (json_str(&p, val, sizeof(val)) < 0)
-				return -1;
-		} else {
-			size_t k = 0;
+	buf_adds(&p, "stockpipe");
+	if (path && path[0] == '/') {
+		buf_adds(&p, " -c ");
+		sh_word(&p, path);
+	} else if (path && h->cfg->dir) {
+		char abs[4200];
 
-			while (*p && *p != ',' && *p != '}' && k + 1 < sizeof(val))
-				val[k++] = *p++;
-			val[k] = '\0';
-		}
-/* reject-report cells for display: cut on purpose */
-#define TAKE(name, field)                                                      \
-	if (!strcmp(key, name))                                                \
-		str_copy_cut(r->field, sizeof(r->field), val);
-		TAKE("_file", file)
-		TAKE("_line", line)
-		TAKE("_col", col)
-		TAKE("field", field)
-		TAKE("reason", reason)
-		TAKE("raw", raw)
-		TAKE("sku", sku)
-		TAKE("location", location)
-#undef TAKE
+		base = strrchr(path, '/');
+		snprintf(abs, sizeof(abs), "%s/%s", h->cfg->dir,
+			 base ? base + 1 : path);
+		buf_adds(&p, " -c ");
+		sh_word(&p, abs);
 	}
+	if (h->cfg->state_dir) {
+		buf_adds(&p, " --state-dir ");
+		sh_word(&p, h->cfg->state_dir);
+	}
+	/* a cut prefix would be a wrong command: then none */
+	str_copy_cut(h->cmd, sizeof(h->cmd), p.err ? "stockpipe" : p.ptr);
+	buf_release(&p);
 }
 
-/* ---- collecting the run's units --------------------------------------- */
+void html_cmd(const struct html_ctx *h, const char *fmt, ...)
+{
+	char args[9000];
+	va_list ap;
+	int n;
 
-struct unit_row {
-	int stage, state, err_class, outcome;
-	int64_t id, start, end, in, out, rejects, dupes, retried_in;
-	int64_t stale, held, converted;
-	char scope[128], key[256], detail[512], output[4096];
-};
+	va_start(ap, fmt);
+	n = vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	buf_adds(h->b, "<code class=\"cmd\">");
+	html_escs(h->b, h->cmd);
+	buf_addc(h->b, ' ');
+	html_escs(h->b, args);
+	if (n < 0 || (size_t)n >= sizeof(args))
+		buf_adds(h->b, "&hellip; (cut)");
+	buf_adds(h->b, "</code>");
+}
 
-struct collect {
-	struct unit_row *rows;
-	size_t n, cap;
-	int stage;
-};
+void html_duration(struct buf *b, int64_t s)
+{
+	if (s < 0)
+		s = 0;
+	if (s >= 2 * 86400)
+		buf_addf(b, "%lld d %lld h", (long long)(s / 86400),
+			 (long long)(s % 86400 / 3600));
+	else if (s >= 3600)
+		buf_addf(b, "%lld h %02lld min", (long long)(s / 3600),
+			 (long long)(s % 3600 / 60));
+	else if (s >= 60)
+		buf_addf(b, "%lld min", (long long)(s / 60));
+	else
+		buf_addf(b, "%lld s", (long long)s);
+}
 
 static int on_unit(void *ud, struct state_unit *u)
 {
@@ -188,7 +163,7 @@ static int on_unit(void *ud, struct state_unit *u)
 	return 0;
 }
 
-static void th(struct buf *b, const char *const *cols, size_t n)
+void html_th(struct buf *b, const char *const *cols, size_t n)
 {
 	size_t i;
 
@@ -225,7 +200,7 @@ static void timeline(struct buf *b, const struct collect *c)
 	for (s = 0; s < REPORT_NSTAGES; s++)
 		buf_addf(b, " <span class=\"sw\" style=\"background:%s\">"
 			    "</span> %s",
-			 stage_colors[s], stage_names[s]);
+			 stage_colors[s], html_stage_names[s]);
 	buf_adds(b, "</p>\n<div class=\"tl\">\n");
 	for (i = 0; i < c->n && shown < MAX_TIMELINE; i++) {
 		const struct unit_row *r = &c->rows[i];
@@ -240,10 +215,10 @@ static void timeline(struct buf *b, const struct collect *c)
 		if (left + width > 100.0)
 			left = 100.0 - width;
 		buf_adds(b, "<div class=\"row\"><div class=\"lab\">");
-		buf_addf(b, "%s ", stage_names[r->stage]);
-		escs(b, r->scope);
+		buf_addf(b, "%s ", html_stage_names[r->stage]);
+		html_escs(b, r->scope);
 		buf_adds(b, " <span class=\"k\">");
-		escs(b, r->key);
+		html_escs(b, r->key);
 		buf_addf(b, "</span></div><div class=\"lane\"><div class=\"bar"
 			    "%s\" style=\"left:%.2f%%;width:%.2f%%;"
 			    "background:%s\" title=\"%lld ms\"></div></div>"
@@ -258,19 +233,23 @@ static void timeline(struct buf *b, const struct collect *c)
 		buf_addf(b, "<p>First %d units shown.</p>\n", MAX_TIMELINE);
 }
 
-static void per_scope(struct buf *b, const struct config *cfg,
-		      const struct collect *c)
+
+static void sources(struct buf *b, const struct config *cfg,
+		    const struct collect *c)
 {
 	static const char *const scols[] = {
 		"source", "files", "records in", "canonical out", "loaded",
 		"rejects", "duplicates", "quarantined", "failed units",
 		"stale", "held", "converted"};
-	static const char *const tcols[] = {"target", "rows rendered",
-					    "delivered", "file", "state"};
 	size_t i, k;
 
-	buf_adds(b, "<h2 id=\"sources\">Sources</h2>\n<table>\n");
-	th(b, scols, 12);
+	buf_adds(b, "<h2 id=\"sources\">Sources</h2>\n");
+	if (!cfg->nsources) {
+		buf_adds(b, "<p>No source is configured.</p>\n");
+		return;
+	}
+	buf_adds(b, "<table>\n");
+	html_th(b, scols, 12);
 	for (i = 0; i < cfg->nsources; i++) {
 		int64_t v[11] = {0};
 
@@ -279,15 +258,15 @@ static void per_scope(struct buf *b, const struct config *cfg,
 
 			if (strcmp(r->scope, cfg->sources[i].name))
 				continue;
-			if (r->stage == 0 && r->state == US_DONE)
+			if (r->stage == HS_FETCH && r->state == US_DONE)
 				v[0]++;
-			if (r->stage == 2) {
+			if (r->stage == HS_MAP) {
 				v[1] += r->in;
 				v[2] += r->out;
 				v[4] += r->rejects;
 				v[6] += r->state == US_QUARANTINED;
 			}
-			if (r->stage == 3) {
+			if (r->stage == HS_LOAD) {
 				v[3] += r->out;
 				v[4] += r->rejects; /* on_stale: reject */
 				v[5] += r->dupes;
@@ -295,12 +274,12 @@ static void per_scope(struct buf *b, const struct config *cfg,
 				v[9] += r->held;
 				v[10] += r->converted;
 			}
-			if (r->stage == 0)
+			if (r->stage == HS_FETCH)
 				v[5] += r->dupes;
 			v[7] += r->state == US_FAILED;
 		}
 		buf_adds(b, "<tr><td>");
-		escs(b, cfg->sources[i].name);
+		html_escs(b, cfg->sources[i].name);
 		buf_adds(b, "</td>");
 		for (k = 0; k < 11; k++)
 			buf_addf(b, "<td class=\"n%s\">%lld</td>",
@@ -308,137 +287,161 @@ static void per_scope(struct buf *b, const struct config *cfg,
 				 (long long)v[k]);
 		buf_adds(b, "</tr>\n");
 	}
-	buf_adds(b, "</table>\n<h2 id=\"targets\">Targets</h2>\n<table>\n");
-	th(b, tcols, 5);
-	for (i = 0; i < cfg->ntargets; i++) {
-		const struct unit_row *rend = NULL, *del = NULL;
-
-		for (k = 0; k < c->n; k++) {
-			if (strcmp(c->rows[k].scope, cfg->targets[i].name))
-				continue;
-			if (c->rows[k].stage == 4)
-				rend = &c->rows[k];
-			if (c->rows[k].stage == 5)
-				del = &c->rows[k];
-		}
-		buf_adds(b, "<tr><td>");
-		escs(b, cfg->targets[i].name);
-		buf_addf(b, "</td><td class=\"n\">%lld</td><td>%s</td><td>",
-			 rend ? (long long)rend->out : 0LL,
-			 del && del->state == US_DONE &&
-					 del->outcome == UO_DELIVERED
-				 ? "yes"
-				 : "no");
-		escs(b, del ? del->detail : rend ? rend->detail : "not due");
-		buf_addf(b, "</td><td>%s</td></tr>\n",
-			 rend ? unit_state_name(del ? del->state : rend->state)
-			      : "-");
-	}
 	buf_adds(b, "</table>\n");
 }
 
-static void rejects(struct buf *b, const struct config *cfg, int64_t run_id,
-		    const struct collect *c)
-{
-	static const char *const cols[] = {"source", "file:line:col", "field",
-					   "reason", "raw record"};
-	size_t i;
-	int shown = 0, total = 0;
+/* ---- next steps ---------------------------------------------------------- */
 
-	buf_adds(b, "<h2 id=\"rejects\">Rejected records</h2>\n");
-	/* Input records a map left out, and rows a render left out of a
-	 * target (on_bad_row: reject). */
-	for (i = 0; i < c->n; i++)
-		if (c->rows[i].stage == 2 || c->rows[i].stage == 3 ||
-		    c->rows[i].stage == 4)
-			total += (int)c->rows[i].rejects;
-	if (!total) {
-		buf_adds(b, "<p>None.</p>\n");
+const char *html_source_mapping(const struct config *cfg, const char *name,
+				const char *doc)
+{
+	const struct cfg_source *s = config_source(cfg, name);
+	const char *base = strrchr(doc, '/');
+	size_t i;
+
+	if (!s)
+		return NULL;
+	base = base ? base + 1 : doc;
+	for (i = 0; i < s->nroutes; i++)
+		if (s->routes[i].pattern &&
+		    fnmatch(s->routes[i].pattern, base, 0) == 0)
+			return s->routes[i].mapping;
+	return s->mapping ? s->mapping
+			  : s->nroutes == 1 ? s->routes[0].mapping : NULL;
+}
+
+static int target_is_local(const struct cfg_target *t)
+{
+	return t && t->url && !strncmp(t->url, "file://", 7);
+}
+
+/* What a failed render or delivery asks for. */
+static void next_step_target(const struct html_ctx *h,
+			     const struct unit_row *r)
+{
+	const struct cfg_target *t = config_target(h->cfg, r->scope);
+	struct buf *b = h->b;
+
+	if (r->stage == HS_RENDER && r->err_class != EC_TRANSIENT) {
+		buf_adds(b, "Fix the target's mapping <code>");
+		html_escs(b, t ? t->mapping : "?");
+		buf_adds(b, "</code>; check it with ");
+		html_cmd(h, "check");
+		buf_adds(b, ", then ");
+		html_cmd(h, "retry %lld", (long long)r->id);
 		return;
 	}
-	buf_addf(b, "<p>%d rejected record%s; the reject files hold them "
-		    "all.</p>\n<table>\n",
-		 total, total == 1 ? "" : "s");
-	th(b, cols, 5);
-	for (i = 0; i < c->n && shown < MAX_REJECTS; i++) {
-		const struct unit_row *r = &c->rows[i];
-		char path[4600], line[8192];
-		FILE *f;
-
-		if ((r->stage < 2 || r->stage > 4) || !r->rejects)
-			continue;
-		if (r->stage == 4)
-			snprintf(path, sizeof(path),
-				 "%s/rejects/%lld/targets/%s.jsonl",
-				 cfg->state_dir, (long long)run_id, r->scope);
-		else if (r->stage == 3) /* the load's stale rejects */
-			snprintf(path, sizeof(path), "%s", r->output);
-		else
-			snprintf(path, sizeof(path),
-				 "%s/rejects/%lld/%s/%lld.jsonl",
-				 cfg->state_dir, (long long)run_id, r->scope,
-				 (long long)r->id);
-		if (!(f = fopen(path, "rb")))
-			continue;
-		while (shown < MAX_REJECTS && fgets(line, sizeof(line), f)) {
-			struct rej j;
-
-			if (parse_reject(line, &j) < 0)
-				continue;
-			buf_adds(b, r->stage == 4 ? "<tr><td>target "
-						  : "<tr><td>");
-			escs(b, r->scope);
-			buf_adds(b, "</td><td class=\"loc\">");
-			escs(b, j.file);
-			buf_addf(b, ":%s", j.line);
-			if (j.col[0])
-				buf_addf(b, ":%s", j.col);
-			buf_adds(b, "</td><td>");
-			escs(b, j.field);
-			buf_adds(b, "</td><td>");
-			escs(b, j.reason);
-			buf_adds(b, "</td><td><code>");
-			if (r->stage == 4) {
-				/* A target's row has no raw record: its key. */
-				buf_adds(b, "sku ");
-				escs(b, j.sku);
-				if (j.location[0]) {
-					buf_adds(b, ", location ");
-					escs(b, j.location);
-				}
-			} else {
-				escs(b, j.raw);
-			}
-			buf_adds(b, "</code></td></tr>\n");
-			shown++;
-		}
-		fclose(f);
+	if (r->err_class == EC_TRANSIENT && !target_is_local(t)) {
+		buf_adds(b, "Retryable (a temporary failure, exit 75 class): "
+			    "later runs retry it by themselves; to retry it "
+			    "now, ");
+		html_cmd(h, "resume %lld", (long long)h->run->run_id);
+		return;
 	}
-	buf_adds(b, "</table>\n");
-	if (shown < total)
-		buf_addf(b, "<p>First %d shown.</p>\n", shown);
+	buf_adds(b, target_is_local(t)
+			    ? "Fix the target folder (it must exist, be a "
+			      "folder and be writable by stockpipe; check "
+			      "its free space): <code>"
+			    : "Fix the partner's folder or the credentials "
+			      "(a permission or a path the server refused): "
+			      "<code>");
+	html_escs(b, t && t->url ? t->url : "?");
+	buf_adds(b, "</code>; then ");
+	html_cmd(h, "retry %lld", (long long)r->id);
+	if (r->err_class == EC_TRANSIENT)
+		buf_adds(b, " (later runs also retry it by themselves)");
+	buf_adds(b, ". The target is due until it is delivered: it gets a "
+		    "fresh snapshot, once.");
 }
 
-static void quarantined(struct buf *b, const struct collect *c)
+void html_next_step(const struct html_ctx *h, const struct unit_row *r)
 {
+	struct buf *b = h->b;
+	const char *map;
+
+	if (r->state == US_QUARANTINED) {
+		buf_adds(b, "See why: ");
+		html_cmd(h, "quarantine show %lld", (long long)r->id);
+		buf_adds(b, ". Release it after the mapping or the partner's "
+			    "file is fixed: ");
+		html_cmd(h, "quarantine release %lld", (long long)r->id);
+		buf_adds(b, "; or load its good rows as they are: ");
+		html_cmd(h, "quarantine release %lld --accept --note 'WHY'",
+			 (long long)r->id);
+		return;
+	}
+	if (r->retried_in) {
+		buf_adds(b, "Taken over by a later run: ");
+		html_cmd(h, "show %lld --html", (long long)r->retried_in);
+		return;
+	}
+	if (r->stage == HS_RENDER || r->stage == HS_DELIVER) {
+		next_step_target(h, r);
+		return;
+	}
+	switch (r->err_class) {
+	case EC_TRANSIENT:
+		buf_adds(b, "Retryable (a temporary failure, exit 75 class): "
+			    "later runs retry it by themselves; to retry it "
+			    "now, ");
+		html_cmd(h, "resume %lld", (long long)h->run->run_id);
+		return;
+	case EC_DATA:
+	case EC_CONFIG:
+		map = r->stage == HS_MAP || r->stage == HS_LOAD
+			      ? html_source_mapping(h->cfg, r->scope, r->key)
+			      : NULL;
+		if (map) {
+			buf_adds(b, "Fix the mapping <code>");
+			html_escs(b, map);
+			buf_adds(b, r->err_class == EC_DATA
+					    ? "</code> (or get a corrected file "
+					      "from the partner); check it with "
+					    : "</code>; check it with ");
+		} else {
+			buf_adds(b, r->err_class == EC_DATA
+					    ? "Get a corrected file from the "
+					      "partner, or fix the config; "
+					      "check it with "
+					    : "Fix the config (source folder, "
+					      "credentials, host key); check "
+					      "it with ");
+		}
+		html_cmd(h, "check");
+		buf_adds(b, ", then ");
+		html_cmd(h, "retry %lld", (long long)r->id);
+		return;
+	default:
+		buf_adds(b, "An internal error (exit 70 class): report it "
+			    "with this page; after the fix, ");
+		html_cmd(h, "retry %lld", (long long)r->id);
+	}
+}
+
+/* Failed (parked) and quarantined units, each with its next step; the
+ * section only when there is one. */
+static void failures(const struct html_ctx *h)
+{
+	struct buf *b = h->b;
 	size_t i;
 	int n = 0;
 
-	for (i = 0; i < c->n; i++) {
-		const struct unit_row *r = &c->rows[i];
+	for (i = 0; i < h->c->n; i++) {
+		const struct unit_row *r = &h->c->rows[i];
 
 		if (r->state != US_QUARANTINED && r->state != US_FAILED)
 			continue;
 		if (!n++)
-			buf_adds(b, "<h2 id=\"quarantine\">Quarantined and failed</h2>\n<table>\n"
-				    "<tr><th>unit</th><th>stage</th><th>scope"
-				    "</th><th>document</th><th>state</th><th>"
-				    "reason</th></tr>\n");
+			buf_adds(b, "<h2 id=\"quarantine\">Failed and "
+				    "quarantined</h2>\n<table>\n<tr><th>unit"
+				    "</th><th>stage</th><th>scope</th><th>"
+				    "document</th><th>state</th><th>reason"
+				    "</th><th>next step</th></tr>\n");
 		buf_addf(b, "<tr class=\"bad\"><td>%lld</td><td>%s</td><td>",
-			 (long long)r->id, stage_names[r->stage]);
-		escs(b, r->scope);
+			 (long long)r->id, html_stage_names[r->stage]);
+		html_escs(b, r->scope);
 		buf_adds(b, "</td><td>");
-		escs(b, r->key);
+		html_escs(b, r->key);
 		if (r->state == US_FAILED && r->retried_in)
 			buf_addf(b, "</td><td>failed (%s), retried in run "
 				    "%lld</td><td>",
@@ -450,108 +453,41 @@ static void quarantined(struct buf *b, const struct collect *c)
 		else
 			buf_addf(b, "</td><td>%s</td><td>",
 				 unit_state_name(r->state));
-		escs(b, r->detail);
+		html_escs(b, r->detail);
+		buf_adds(b, "</td><td class=\"next\">");
+		html_next_step(h, r);
 		buf_adds(b, "</td></tr>\n");
 	}
 	if (n)
-		buf_adds(b, "</table>\n<p>Release a quarantined document with "
-			    "<code>stockpipe quarantine release UNIT</code>. "
-			    "A parked unit is retried by the next run when its "
-			    "failure is transient; after fixing a data or "
-			    "configuration failure, "
-			    "<code>stockpipe retry UNIT</code>.</p>\n");
-}
-
-struct deliv_ctx {
-	struct buf *b;
-	int n;
-};
-
-static int on_delivery(void *ud, const char *target, const char *file,
-		       int64_t at)
-{
-	struct deliv_ctx *d = ud;
-	char iso[DT_ISO_LEN];
-
-	dt_format_iso(at, iso);
-	buf_adds(d->b, "<tr><td>");
-	escs(d->b, target);
-	buf_adds(d->b, "</td><td>");
-	escs(d->b, file);
-	buf_addf(d->b, "</td><td>%s</td></tr>\n", iso);
-	d->n++;
-	return 0;
-}
-
-/* The first lines of a delivered snapshot: CSV as a table, anything else
- * as text. */
-static void stock_file(struct buf *b, const char *target, const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	char line[4096];
-	int n = 0, csv;
-	const char *dot = strrchr(path, '.');
-	const char *name = strrchr(path, '/');
-
-	buf_adds(b, "<h3>");
-	escs(b, target);
-	buf_adds(b, ": ");
-	escs(b, name ? name + 1 : path);
-	buf_adds(b, "</h3>\n");
-	if (!f) {
-		buf_adds(b, "<p>The file is no longer in the outbox.</p>\n");
-		return;
-	}
-	csv = dot && !strcmp(dot, ".csv");
-	buf_adds(b, csv ? "<table class=\"stock\">\n" : "<pre>");
-	while (fgets(line, sizeof(line), f) && n < MAX_STOCK_LINES) {
-		size_t len = strcspn(line, "\r\n");
-
-		line[len] = '\0';
-		if (csv && !strchr(line, '"')) {
-			const char *p = line, *q;
-
-			buf_adds(b, n ? "<tr>" : "<tr class=\"h\">");
-			do {
-				q = strchr(p, ',');
-				buf_adds(b, "<td>");
-				esc(b, p, q ? (size_t)(q - p) : strlen(p));
-				buf_adds(b, "</td>");
-				p = q ? q + 1 : NULL;
-			} while (p);
-			buf_adds(b, "</tr>\n");
-		} else if (csv) {
-			buf_adds(b, "<tr><td colspan=\"99\"><code>");
-			escs(b, line);
-			buf_adds(b, "</code></td></tr>\n");
-		} else {
-			escs(b, line);
-			buf_addc(b, '\n');
-		}
-		n++;
-	}
-	if (!feof(f))
-		buf_adds(b, csv ? "<tr><td colspan=\"99\">...</td></tr>\n"
-				: "...\n");
-	buf_adds(b, csv ? "</table>\n" : "</pre>\n");
-	fclose(f);
+		buf_adds(b, "</table>\n");
 }
 
 static const char css[] =
 	"body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;"
 	"max-width:1400px}"
 	"h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;"
-	"border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:14px}"
+	"border-bottom:1px solid #ddd;padding-bottom:4px}h3{font-size:15px;"
+	"margin:18px 0 6px}h4{font-size:13px;margin:10px 0 4px}"
 	"table{border-collapse:collapse;margin:6px 0}"
 	"td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;"
 	"vertical-align:top}th{background:#f4f4f4}"
 	"td.n{text-align:right;font-variant-numeric:tabular-nums}"
 	"td.warn{background:#fff3cd}tr.bad td{background:#fde2e2}"
+	"tr.ok td{background:#e6f4ea}"
 	"code,pre,td.loc{font-family:ui-monospace,monospace;font-size:12px}"
+	"code.cmd{background:#f1f1f1;padding:1px 4px;border-radius:3px;"
+	"overflow-wrap:anywhere}td.next{min-width:360px}"
 	"pre{background:#f7f7f7;padding:8px;overflow:auto}"
+	"table.cells{margin:0}table.cells td{font-family:ui-monospace,"
+	"monospace;font-size:12px;padding:1px 5px;background:#fafafa}"
 	".status{display:inline-block;padding:2px 8px;border-radius:4px;"
-	"color:#fff}.s-done{background:#2e7d32}.s-failed{background:#c62828}"
-	".s-partial,.s-running{background:#ef6c00}"
+	"color:#fff}.s-ok{background:#2e7d32}.s-bad{background:#c62828}"
+	".s-warn{background:#b26a00}.s-run{background:#607d8b}"
+	".panel{border:1px solid #ddd;border-radius:4px;padding:4px 12px;"
+	"margin:10px 0}.panel.bad{border-color:#c62828}"
+	".panel.ok{border-color:#2e7d32}"
+	"dl.kv{display:grid;grid-template-columns:max-content auto;"
+	"gap:2px 12px;margin:6px 0}dl.kv dt{color:#555}dl.kv dd{margin:0}"
 	".tl{border:1px solid #ddd;padding:4px}"
 	".row{display:flex;align-items:center;height:18px}"
 	".lab{width:330px;white-space:nowrap;overflow:hidden;"
@@ -564,47 +500,48 @@ static const char css[] =
 	"vertical-align:middle}.legend{font-size:12px;color:#555}"
 	"table.stock tr.h td{font-weight:600;background:#f4f4f4}";
 
-int report_html(struct state *st, const struct config *cfg,
-		const struct state_run *run, struct buf *b, struct err *err)
+/* The badge: green for done (exit 0, or a skip code: nothing to do),
+ * amber for exit 1 (done, with rejects, quarantines or parked units),
+ * red for a run that could not finish; grey while it runs. */
+static void badge(const struct html_ctx *h)
 {
-	struct collect c = {NULL, 0, 0, 0};
-	struct report rep;
-	struct deliv_ctx dc = {b, 0};
-	size_t i;
-	int s, rc = -1;
+	const struct state_run *run = h->run;
+	const struct report *rep = h->rep;
+	struct buf *b = h->b;
+	int code = run->exit_code;
 
-	if (report_build(st, run->run_id, &rep, err) < 0)
-		return -1;
-	for (s = 0; s < REPORT_NSTAGES; s++) {
-		c.stage = s;
-		if (state_units_each(st, run->run_id, stage_names[s], NULL,
-				     on_unit, &c, err) < 0) {
-			if (err && err->code == E_NONE)
-				err_set(err, E_NOMEM, "out of memory");
-			goto out;
-		}
+	if (!strcmp(run->status, "running")) {
+		buf_adds(b, "<span class=\"status s-run\">running</span>");
+	} else if (!strcmp(run->status, "done") && code == 1) {
+		buf_addf(b, "<span class=\"status s-warn\" title=\"exit 1\">"
+			    "done with %lld reject%s, %lld quarantined, "
+			    "%lld parked</span>",
+			 (long long)rep->rejects, rep->rejects == 1 ? "" : "s",
+			 (long long)rep->quarantined, (long long)rep->failed);
+	} else if (!strcmp(run->status, "done") && code != 64 && code != 70 &&
+		   code != 75 && code != 78) {
+		buf_addf(b, "<span class=\"status s-ok\" title=\"exit %d\">"
+			    "done</span>",
+			 code);
+	} else {
+		buf_addf(b, "<span class=\"status s-bad\" title=\"exit %d\">",
+			 code);
+		html_escs(b, run->status);
+		buf_addf(b, " (exit %d)</span>", code);
 	}
-	buf_addf(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
-		    "charset=\"utf-8\"><title>stockpipe run %lld</title>"
-		    "<style>%s</style></head><body>\n",
-		 (long long)run->run_id, css);
-	buf_addf(b, "<h1>stockpipe run %lld <span class=\"status s-%s\">%s"
-		    "</span></h1>\n<p>exit code %d &middot; started %s "
-		    "&middot; finished %s &middot; %lld rejected, %lld "
-		    "quarantined, %lld duplicates skipped, %lld failed units, "
-		    "%lld delivered</p>\n",
-		 (long long)run->run_id, run->status, run->status,
-		 run->exit_code, run->started_at,
-		 run->finished_at[0] ? run->finished_at : "-",
-		 (long long)rep.rejects, (long long)rep.quarantined,
-		 (long long)rep.dupes, (long long)rep.failed,
-		 (long long)rep.delivered);
-	buf_adds(b, "<h2 id=\"stages\">Stages</h2>\n<table>\n<tr><th>stage</th><th>done"
-		    "</th><th>failed</th><th>quarantined</th><th>skipped</th>"
-		    "<th>records in</th><th>records out</th><th>rejects</th>"
-		    "<th>duplicates</th><th>time (ms)</th></tr>\n");
+}
+
+static void stages(struct buf *b, const struct report *rep)
+{
+	int s;
+
+	buf_adds(b, "<h2 id=\"stages\">Stages</h2>\n<table>\n<tr><th>stage"
+		    "</th><th>done</th><th>failed</th><th>quarantined</th>"
+		    "<th>skipped</th><th>records in</th><th>records out</th>"
+		    "<th>rejects</th><th>duplicates</th><th>time (ms)</th>"
+		    "</tr>\n");
 	for (s = 0; s < REPORT_NSTAGES; s++) {
-		const struct report_stage *rs = &rep.stage[s];
+		const struct report_stage *rs = &rep->stage[s];
 
 		buf_addf(b, "<tr><td>%s</td><td class=\"n\">%lld</td><td "
 			    "class=\"n%s\">%lld</td><td class=\"n\">%lld</td>"
@@ -612,7 +549,7 @@ int report_html(struct state *st, const struct config *cfg,
 			    "<td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
 			    "<td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
 			    "</tr>\n",
-			 stage_names[s], (long long)rs->units[US_DONE],
+			 html_stage_names[s], (long long)rs->units[US_DONE],
 			 rs->units[US_FAILED] ? " warn" : "",
 			 (long long)rs->units[US_FAILED],
 			 (long long)rs->units[US_QUARANTINED],
@@ -622,22 +559,77 @@ int report_html(struct state *st, const struct config *cfg,
 			 (long long)rs->ms);
 	}
 	buf_adds(b, "</table>\n");
+}
+
+static void header(const struct html_ctx *h)
+{
+	const struct state_run *run = h->run;
+	const struct report *rep = h->rep;
+	struct buf *b = h->b;
+
+	buf_addf(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
+		    "charset=\"utf-8\"><title>stockpipe run %lld</title>"
+		    "<style>%s</style></head><body>\n",
+		 (long long)run->run_id, css);
+	buf_addf(b, "<h1>stockpipe run %lld ", (long long)run->run_id);
+	badge(h);
+	buf_addf(b, "</h1>\n<p>exit code %d &middot; started ",
+		 run->exit_code);
+	html_escs(b, run->started_at);
+	buf_adds(b, " &middot; finished ");
+	html_escs(b, run->finished_at[0] ? run->finished_at : "-");
+	buf_addf(b, " &middot; %lld rejected, %lld quarantined, %lld "
+		    "duplicates skipped, %lld failed units, %lld delivered"
+		    "</p>\n",
+		 (long long)rep->rejects, (long long)rep->quarantined,
+		 (long long)rep->dupes, (long long)rep->failed,
+		 (long long)rep->delivered);
+	if (!strcmp(run->status, "running") ||
+	    !strcmp(run->status, "interrupted") ||
+	    !strcmp(run->status, "partial")) {
+		buf_adds(b, "<p class=\"next\">The run is not finished; to "
+			    "finish it: ");
+		html_cmd(h, "resume %lld", (long long)run->run_id);
+		buf_adds(b, "</p>\n");
+	}
+}
+
+int report_html(struct state *st, const struct config *cfg,
+		const struct state_run *run, struct buf *b, struct err *err)
+{
+	struct collect c = {NULL, 0, 0, 0};
+	struct report rep;
+	struct html_ctx h;
+	int s, rc = -1;
+
+	if (report_build(st, run->run_id, &rep, err) < 0)
+		return -1;
+	for (s = 0; s < REPORT_NSTAGES; s++) {
+		c.stage = s;
+		if (state_units_each(st, run->run_id, html_stage_names[s],
+				     NULL, on_unit, &c, err) < 0) {
+			if (err && err->code == E_NONE)
+				err_set(err, E_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	memset(&h, 0, sizeof(h));
+	h.b = b;
+	h.st = st;
+	h.cfg = cfg;
+	h.run = run;
+	h.rep = &rep;
+	h.c = &c;
+	cmd_prefix(&h);
+	header(&h);
+	stages(b, &rep);
 	timeline(b, &c);
-	per_scope(b, cfg, &c);
-	quarantined(b, &c);
-	rejects(b, cfg, run->run_id, &c);
-	buf_adds(b, "<h2 id=\"deliveries\">Deliveries</h2>\n<table>\n<tr><th>target</th><th>"
-		    "file</th><th>delivered at (run clock)</th></tr>\n");
-	if (state_run_deliveries_each(st, run->run_id, on_delivery, &dc, err) <
-	    0)
+	sources(b, cfg, &c);
+	failures(&h);
+	html_rejects(&h);
+	if (html_targets(&h, err) < 0 ||
+	    ack_view_html(b, st, cfg, run->run_id, err) < 0)
 		goto out;
-	buf_adds(b, "</table>\n");
-	if (!dc.n)
-		buf_adds(b, "<p>Nothing was delivered in this run.</p>\n");
-	buf_adds(b, "<h2 id=\"stock\">Stock published per target</h2>\n");
-	for (i = 0; i < c.n; i++)
-		if (c.rows[i].stage == 4 && c.rows[i].output[0])
-			stock_file(b, c.rows[i].scope, c.rows[i].output);
 	buf_adds(b, "<p class=\"legend\">Generated by stockpipe show --html."
 		    "</p>\n</body></html>\n");
 	if (b->err) {

@@ -43,6 +43,7 @@ static const struct state_sql *const families[] = {
 	state_park_sql,	   state_work_sql, state_ic_sql,
 	state_arrival_sql, state_uom_sql,
 	state_acks_sql,
+	state_report_sql,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 

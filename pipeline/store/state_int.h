@@ -56,6 +56,8 @@ enum stmt_id {
 	SK_EXP_ADD, SK_EXPECTED, SK_IN_ADD, SK_ERR_ADD, SK_MATCH, SK_MATCHED,
 	SK_DELIVS, SK_UNMATCHED, SK_ERRORS, SK_OVERDUE, SK_REJECTED,
 	SK_UNREADABLE,
+	/* state_report.c */
+	S_REP_PREV_DELIV, S_REP_AGES, S_REP_SRC_LAST,
 	S_NSTMTS
 };
 
@@ -80,6 +82,7 @@ extern const struct state_sql state_ic_sql[S_NSTMTS];
 extern const struct state_sql state_arrival_sql[S_NSTMTS];
 extern const struct state_sql state_uom_sql[S_NSTMTS];
 extern const struct state_sql state_acks_sql[S_NSTMTS];
+extern const struct state_sql state_report_sql[S_NSTMTS];
 
 /* Stock loads are applied in batches inside a transaction: the records
  * of a batch sorted by position (sku, location, state), each position's

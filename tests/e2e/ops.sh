@@ -137,7 +137,7 @@ class P(HTMLParser):
 p = P(); p.feed(page); p.close()
 assert not p.stack, p.stack
 assert not p.ext, p.ext
-for s in ("stages", "timeline", "sources", "targets", "quarantine", "rejects", "deliveries", "stock"):
+for s in ("stages", "timeline", "sources", "targets", "quarantine", "rejects", "deliveries"):
     assert s in p.ids, s
 assert "stock_F027_20261120.csv:13:1" in page
 assert "not found in lookup" in page

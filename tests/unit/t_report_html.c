@@ -1,6 +1,8 @@
 /* t_report_html.c - `show --html` of the small run of t_report.c: the
- * heading and counts, the stage table, the quarantined and parked units
- * with their reasons, names escaped, nothing delivered said so. */
+ * heading with a red badge (exit 75) and counts, the stage table, the
+ * quarantined and parked units with their reasons and next steps, names
+ * escaped, the failed delivery told apart from a published one, nothing
+ * delivered said so. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,7 +50,8 @@ T_TEST(report_html_small_run)
 	buf_addc(&b, '\0');
 	T_ASSERT(!strncmp(b.ptr, "<!DOCTYPE html>\n", 16));
 	T_ASSERT(strstr(b.ptr, "<h1>stockpipe run 1 <span class=\"status "
-			       "s-failed\">failed</span></h1>\n<p>exit code 75 "
+			       "s-bad\" title=\"exit 75\">failed (exit 75)"
+			       "</span></h1>\n<p>exit code 75 "
 			       "&middot; started 2026-11-20T06:00:00Z &middot; "
 			       "finished - &middot; 2 rejected, 1 quarantined, "
 			       "1 duplicates skipped, 1 failed units, 0 "
@@ -59,13 +62,19 @@ T_TEST(report_html_small_run)
 			       "class=\"n\">8</td><td class=\"n\">2</td>"));
 	T_ASSERT(strstr(b.ptr, "<tr class=\"bad\"><td>4</td><td>map</td><td>"
 			       "stores</td><td>b.csv</td><td>quarantined</td>"
-			       "<td>no column 'qty'</td></tr>"));
+			       "<td>no column &#39;qty&#39;</td><td class=\"next\">"
+			       "See why: <code class=\"cmd\">stockpipe "
+			       "--state-dir st quarantine show 4</code>"));
 	T_ASSERT(strstr(b.ptr, "<td>deliver</td><td>webshop</td><td>snapshot"
 			       "</td><td>parked (transient)</td><td>connection "
-			       "refused</td></tr>"));
+			       "refused</td><td class=\"next\">Retryable (a "
+			       "temporary failure, exit 75 class)"));
 	T_ASSERT(strstr(b.ptr, "&lt;x&amp;&quot;y&gt;") != NULL);
 	T_ASSERT(strstr(b.ptr, "<x&") == NULL);
-	T_ASSERT(strstr(b.ptr, "<p>Nothing was delivered in this run.</p>"));
+	T_ASSERT(strstr(b.ptr, "<td>webshop</td><td>FAILED: not delivered"
+			       "</td>"));
+	T_ASSERT(strstr(b.ptr, "<p>Nothing delivered in this run.</p>"));
+	T_ASSERT(strstr(b.ptr, "Stock published") == NULL);
 	T_EQ_STR(b.ptr + strlen(b.ptr) - 15, "</body></html>\n");
 	buf_release(&b);
 }
