@@ -134,15 +134,22 @@ static void text_json(const struct sniff *s, struct buf *b)
 {
 	buf_addf(b, ",\"size\":%llu", (unsigned long long)s->size);
 	inspect_json_kv(b, "encoding", s->dialect.encoding, 1);
+	if (s->dialect.utf16)
+		inspect_json_kv(b, "byte_order", s->dialect.utf16 == 'L'
+							 ? "little-endian"
+							 : "big-endian", 1);
 	buf_addf(b, ",\"bom\":%s", s->dialect.bom ? "true" : "false");
 	inspect_json_kv(b, "line_ends", sniff_eol_name(s->dialect.eol), 1);
 }
 
 static void text_line(const struct sniff *s)
 {
-	printf("  text: %llu bytes, encoding %s, %s, line ends %s\n",
+	printf("  text: %llu bytes, encoding %s%s, %s, line ends %s\n",
 	       (unsigned long long)s->size,
 	       s->dialect.encoding[0] ? s->dialect.encoding : "-",
+	       !s->dialect.utf16 || !s->dialect.bom ? ""
+	       : s->dialect.utf16 == 'L'	      ? " (little endian)"
+						      : " (big endian)",
 	       s->dialect.bom ? "with byte order mark" : "no byte order mark",
 	       sniff_eol_name(s->dialect.eol));
 }
@@ -241,8 +248,9 @@ static int csv_text(const struct sniff *s)
 	       d->header ? "yes (first record names the columns)"
 			 : "no (first record is data)",
 	       c->ncols, c->ncols == 1 ? "" : "s");
-	printf("  records: %lu (header excluded) on %lu physical line%s\n",
-	       c->rows, c->lines, c->lines == 1 ? "" : "s");
+	printf("  records: %lu (%s) on %lu physical line%s\n", c->rows,
+	       d->header ? "header excluded" : "no header", c->lines,
+	       c->lines == 1 ? "" : "s");
 	if (c->ncols)
 		csv_columns_text(c, d->header);
 	if (c->nbad) {
@@ -256,9 +264,13 @@ static int csv_text(const struct sniff *s)
 	}
 	if (c->error)
 		printf("  error: %s\n", c->error);
-	printf("  result: %s\n",
-	       s->valid ? "valid (every record has the header's field count)"
-			: "INVALID (see above)");
+	if (s->valid)
+		printf("  result: valid (every record has %u field%s)\n",
+		       c->ncols, c->ncols == 1 ? "" : "s");
+	else
+		printf("  result: INVALID (%lu record%s not fit%s)\n",
+		       c->nbad, c->nbad == 1 ? " does" : "s do",
+		       c->error ? ", and reading stopped early" : "");
 	return s->valid ? 0 : 1;
 }
 

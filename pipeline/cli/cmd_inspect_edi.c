@@ -211,6 +211,10 @@ static void segments_text(const struct sniff_edi *e)
 						     "repetition separator]"
 						   : "");
 		}
+		if (g->nelems_more)
+			printf("      ... %lu values at further positions not "
+			       "described (over %u positions)\n",
+			       g->nelems_more, SNIFF_MAX_POSITIONS);
 	}
 	if (e->nsegs_more)
 		printf("    ... %lu more segments of tags not listed (over "
@@ -252,7 +256,7 @@ static void segments_json(const struct sniff_edi *e, struct buf *b)
 			}
 			buf_adds(b, "}}");
 		}
-		buf_adds(b, "]}");
+		buf_addf(b, "],\"values_not_described\":%lu}", g->nelems_more);
 	}
 	buf_addf(b, "],\"segments_not_listed\":%lu", e->nsegs_more);
 }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "connectors/connector.h"
+#include "transforms/formats/sniff.h"
 #include "transforms/model/dt.h"
 #include "transforms/formats/edi.h"
 #include "transforms/formats/edi_ack.h"
@@ -310,32 +311,37 @@ const struct mapping *run_mapping_for(struct src_ctx *sc, const char *doc,
 {
 	const char *path, *format = NULL;
 	struct mapping *m;
+	char seen[300] = "";
 	size_t k;
 	int i;
 
 	/* Content sniffing only when a route asks for a format: the
-	 * patterns decide first, the bytes are the fallback. */
+	 * patterns decide first, the bytes are the fallback. The same
+	 * analysis as `inspect` (sniff.h), on a bounded head of the file. */
 	for (k = 0; k < sc->src->nroutes; k++)
 		if (sc->src->routes[k].format)
 			break;
 	if (k < sc->src->nroutes && input) {
-		unsigned char head[4096];
-		ssize_t n = 0;
-		int fd = open(input, O_RDONLY | O_CLOEXEC);
+		struct sniff_dialect d;
+		struct err se = ERR_INIT;
+		int f = sniff_path_head(input, &d, &se);
 
-		if (fd >= 0) {
-			n = read(fd, head, sizeof(head));
-			close(fd);
+		if (f < 0) {
+			snprintf(seen, sizeof(seen), "; its content could not "
+				 "be read: %.200s", se.reason);
+		} else {
+			format = sniff_format_name(f);
+			memcpy(seen, "; its content is ", 17);
+			sniff_describe(f, &d, seen + 17, sizeof(seen) - 17);
 		}
-		format = edi_format_name(edi_sniff(head, n > 0 ? (size_t)n : 0));
 	}
 	path = config_mapping_for(sc->src, doc, format);
 
 	if (!path) {
 		err_set(err, E_NOTFOUND,
 			"no route of source '%s' matches this document and "
-			"the source has no default mapping",
-			sc->src->name);
+			"the source has no default mapping%s",
+			sc->src->name, seen);
 		return NULL;
 	}
 	for (i = 0; i < sc->nmaps; i++)

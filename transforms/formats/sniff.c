@@ -551,8 +551,12 @@ int sniff_head(const unsigned char *head, size_t n, struct sniff_dialect *d)
 		order = utf16_guess(head, n);
 	}
 	if (order) {
+		/* With a BOM the reader gets "UTF-16": iconv takes the byte
+		 * order from the BOM and drops it (a "UTF-16LE" reader would
+		 * hand the BOM on as U+FEFF in the first column's name). */
 		snprintf(d->encoding, sizeof(d->encoding), "UTF-16%s",
-			 order == 'L' ? "LE" : "BE");
+			 d->bom ? "" : order == 'L' ? "LE" : "BE");
+		d->utf16 = (char)order;
 		if (utf16_decode(head, n, order, &dec, &dn) < 0)
 			return SNIFF_UNKNOWN;
 		/* Decoding can only shrink a head below the bound when it
@@ -630,6 +634,42 @@ int sniff_path_head(const char *path, struct sniff_dialect *d,
 	close(fd);
 	free(head);
 	return fmt;
+}
+
+void sniff_describe(int format, const struct sniff_dialect *d, char *out,
+		    size_t n)
+{
+	char dl[16], enc[48] = "";
+	int w;
+
+	if (!n)
+		return;
+	if (d && d->encoding[0])
+		snprintf(enc, sizeof(enc), "encoding %s%s%s", d->encoding,
+			 d->utf16 && d->bom
+				 ? (d->utf16 == 'L' ? " little endian" : " big endian")
+				 : "",
+			 d->bom ? " with BOM" : "");
+	if (format != SNIFF_CSV || !d) {
+		w = snprintf(out, n, "%s%s%s%s", sniff_format_name(format),
+			     enc[0] ? " (" : "", enc, enc[0] ? ")" : "");
+	} else {
+		if (d->delimiter == '\t')
+			snprintf(dl, sizeof(dl), "TAB");
+		else
+			snprintf(dl, sizeof(dl), "'%c'", d->delimiter);
+		w = snprintf(out, n,
+			     "csv (delimiter %s, %s%s%s%u column%s%s, %s, "
+			     "line ends %s)",
+			     dl, d->quote ? "quote '" : "",
+			     d->quote ? (d->quote == '"' ? "\"" : "'") : "",
+			     d->quote ? "', " : "", d->ncols,
+			     d->ncols == 1 ? "" : "s",
+			     d->header ? " with a header" : ", no header", enc,
+			     sniff_eol_name(d->eol));
+	}
+	if (w >= 0 && (size_t)w >= n && n > 4)
+		memcpy(out + n - 4, "...", 4);
 }
 
 void sniff_opts_init(struct sniff_opts *o)
@@ -796,10 +836,7 @@ static int sniff_csv_pass(struct sniff *s, int fd, const struct sniff_opts *o,
 	char why[200], msg[1200];
 	int rc, order = 0;
 
-	if (!strcmp(s->dialect.encoding, "UTF-16LE"))
-		order = 'L';
-	else if (!strcmp(s->dialect.encoding, "UTF-16BE"))
-		order = 'B';
+	order = s->dialect.utf16;
 	if (count_lines(fd, order, &c->lines, err) < 0)
 		return -1;
 	c->bad = arena_alloc(&s->arena,

@@ -37,6 +37,10 @@
  * descriptions (Magento), small enough to read per routed document. */
 #define SNIFF_HEAD_MAX (64 * 1024)
 
+/* Element positions described per segment tag: with the other caps this
+ * bounds the tables whatever the file holds. */
+#define SNIFF_MAX_POSITIONS 128
+
 /* The values equal the EDI_FMT_* ones (edi_sniff() is sniff_head()). */
 enum sniff_format {
 	SNIFF_UNKNOWN = EDI_FMT_UNKNOWN,
@@ -64,9 +68,15 @@ const char *sniff_eol_name(int eol);
 
 /* Text encoding and CSV dialect, as found in the head. */
 struct sniff_dialect {
-	char encoding[16];   /* iconv name: "UTF-8", "UTF-16LE", "UTF-16BE",
-			      * "ISO-8859-1", "WINDOWS-1252"; "" = not text */
+	char encoding[16];   /* the iconv name to give a reader: "UTF-8",
+			      * "UTF-16" (with a BOM, which gives the byte
+			      * order and which iconv then drops),
+			      * "UTF-16LE", "UTF-16BE" (no BOM),
+			      * "ISO-8859-1", "WINDOWS-1252", "IBM037";
+			      * "" = not text */
 	int bom;             /* the file starts with a byte order mark */
+	char utf16;          /* 'L' or 'B': UTF-16 little or big endian;
+			      * 0 for 8-bit text */
 	int eol;             /* enum sniff_eol (line ends outside quotes) */
 	/* CSV only (format SNIFF_CSV): */
 	char delimiter;      /* ',' ';' '\t' '|' */
@@ -94,6 +104,12 @@ int sniff_head(const unsigned char *head, size_t n, struct sniff_dialect *d);
  * cannot be read. */
 int sniff_path_head(const char *path, struct sniff_dialect *d,
 		    struct err *err);
+
+/* One line for messages: "csv (delimiter ';', quote '"', 5 columns with a
+ * header, encoding UTF-16LE with BOM, line ends CRLF)", "x12", "zip
+ * archive"... Always NUL-terminated; cut with "..." if n is too small. */
+void sniff_describe(int format, const struct sniff_dialect *d, char *out,
+		    size_t n);
 
 /* ---- the full analysis ------------------------------------------------ */
 
@@ -161,8 +177,9 @@ struct sniff_elem {
 	int is_code;             /* a qualifier: every value was a short
 				  * code (<= 3 letters/digits), at most
 				  * max_quals distinct, and they repeat
-				  * (n >= 2 x distinct, or <= 2 distinct),
-				  * so LIN01 line numbers 1, 2, 3 are not */
+				  * (n >= 2 x distinct, or <= 2 distinct)
+				  * and are no counter (consecutive numbers
+				  * seen once each: LIN01 1, 2, 3) */
 	struct sniff_code *codes;/* the distinct values, counted, in order of
 				  * first appearance, while every value was
 				  * a short code and there were at most
@@ -178,6 +195,8 @@ struct sniff_segment {
 	unsigned long first_seg; /* segment number of the first one */
 	struct sniff_elem *elems;/* positions seen, by (elem, comp) */
 	unsigned nelems;
+	unsigned long nelems_more; /* values at positions past the first
+				    * SNIFF_MAX_POSITIONS of the tag */
 };
 
 /* A message type with its version: X12 "846" with GS08 "004010",

@@ -145,6 +145,8 @@ static struct sniff_elem *elem_entry(struct edi_acc *a, unsigned si,
 	for (i = 0; i < g->nelems; i++)
 		if (g->elems[i].elem == el && g->elems[i].comp == comp)
 			return &g->elems[i];
+	if (g->nelems == SNIFF_MAX_POSITIONS)
+		return NULL;
 	if (g->nelems == a->elem_cap[si]) {
 		/* Arena arrays do not grow in place: copy to a block twice
 		 * the size (the old one is wasted, at most as much again). */
@@ -210,7 +212,7 @@ static int rep_split(struct edi_acc *a, struct sniff_elem *p,
 		     const struct edi_seg *g, const struct edi_ctx *x,
 		     unsigned el, unsigned nrep)
 {
-	char parts[600] = "", why[256];
+	char parts[120] = "", why[400];
 	size_t k = 0;
 	unsigned r;
 
@@ -218,7 +220,8 @@ static int rep_split(struct edi_acc *a, struct sniff_elem *p,
 	if (p->repeated)
 		return 0;
 	p->repeated = 1;
-	for (r = 1; r <= nrep && k < sizeof(parts) - 64; r++) {
+	/* Each part takes at most 46 bytes (", '" + 40 + "'"). */
+	for (r = 1; r <= nrep && k + 47 < sizeof(parts); r++) {
 		const char *v = edi_seg_value(g, el, r, 1);
 		int w = snprintf(parts + k, sizeof(parts) - k, "%s'%.40s'",
 				 r > 1 ? ", " : "", v ? v : "");
@@ -273,13 +276,19 @@ static int on_segment(struct edi_acc *a, const struct edi_seg *g,
 
 			if (!v || !n)
 				continue;
-			if (!(p = elem_entry(a, a->last, el, c)) ||
-			    elem_value(a, p, v, n) < 0)
+			p = elem_entry(a, a->last, el, c);
+			if (!p && sg->nelems == SNIFF_MAX_POSITIONS) {
+				sg->nelems_more++;
+				continue;
+			}
+			if (!p || elem_value(a, p, v, n) < 0)
 				return -1;
 		}
 		if (nrep > 1 && !sniff_is_envelope(g->tag)) {
 			struct sniff_elem *p = elem_entry(a, a->last, el, 1);
 
+			if (!p && sg->nelems == SNIFF_MAX_POSITIONS)
+				continue; /* counted above */
 			if (!p || rep_split(a, p, g, x, el, nrep) < 0)
 				return -1;
 		}
@@ -403,6 +412,28 @@ static int on_event(struct edi_acc *a, const struct edi_event *ev)
 	}
 }
 
+/* Values that are consecutive integers seen once each (LIN01 1, 2, 3;
+ * HL01): a counter, not a qualifier, however short. */
+static int counter_like(const struct sniff_elem *p)
+{
+	unsigned long lo = (unsigned long)-1, hi = 0;
+	unsigned i;
+
+	if (p->ncodes < 2)
+		return 0;
+	for (i = 0; i < p->ncodes; i++) {
+		const char *v = p->codes[i].value;
+		char *end;
+		unsigned long x = strtoul(v, &end, 10);
+
+		if (p->codes[i].n != 1 || *end || !*v || v[0] == '-')
+			return 0;
+		lo = x < lo ? x : lo;
+		hi = x > hi ? x : hi;
+	}
+	return hi - lo + 1 == p->ncodes;
+}
+
 /* Qualifier positions are known only at the end: values that repeat. */
 static void edi_finish(struct sniff *s)
 {
@@ -414,7 +445,8 @@ static void edi_finish(struct sniff *s)
 			struct sniff_elem *p = &e->segs[i].elems[j];
 
 			p->is_code = p->is_code && p->ncodes &&
-				     (p->ncodes <= 2 || p->n >= 2 * p->ncodes);
+				     (p->ncodes <= 2 || p->n >= 2 * p->ncodes) &&
+				     !counter_like(p);
 		}
 	for (i = 1; i < e->nmessages; i++)
 		if (e->messages[i].n > e->messages[best].n)
