@@ -18,6 +18,7 @@
 #include "lib/log.h"
 #include "lib/io.h"
 #include "lib/ytree.h"
+#include "transforms/formats/sniff.h"
 #include "transforms/model/canon.h"
 #include "transforms/model/dt.h"
 #include "transforms/mapping/filepat.h"
@@ -254,6 +255,24 @@ static void log_facts(const struct mapping_facts *f,
 	buf_release(&b);
 }
 
+/* After a failed try: what the input is, by the analysis inspect and
+ * content routes use, so a UTF-16 export, a zip or a CSV given to an EDI
+ * mapping is named instead of guessed at. */
+static void try_input_note(const char *input, const struct mapping *m)
+{
+	struct sniff_dialect d;
+	struct err e = ERR_INIT;
+	char seen[300];
+	int f = sniff_path_head(input, &d, &e);
+
+	if (f < 0)
+		return; /* the run's own error already names the file */
+	sniff_describe(f, &d, seen, sizeof(seen));
+	log_msg("info", "stockpipe map try: the input is %s; the mapping "
+		"reads %s (`stockpipe inspect` shows the file)", seen,
+		mapping_format(m));
+}
+
 static int map_try(int argc, char **argv, const struct cli_global *g)
 {
 	struct try_opts o = {NULL, NULL, "", NULL, NULL, "", "", ""};
@@ -323,6 +342,7 @@ static int map_try(int argc, char **argv, const struct cli_global *g)
 	fflush(stdout);
 	if (rc) {
 		print_err("stockpipe map try: ", &err);
+		try_input_note(o.input, m);
 		rc = err_exit_code(&err);
 		if (rc == EXIT_DONE)
 			rc = EXIT_REJECTS;

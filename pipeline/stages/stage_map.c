@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "connectors/connector.h"
+#include "transforms/formats/sniff.h"
 #include "transforms/model/dt.h"
 #include "transforms/formats/edi.h"
 #include "transforms/formats/edi_peek.h"
@@ -359,22 +360,27 @@ static const struct mapping *mapping_for(struct src_ctx *sc, const char *doc,
 	struct cfg_doc_facts f = {NULL, NULL, NULL, NULL, NULL};
 	struct edi_peek pk;
 	struct mapping *m;
+	char seen[300] = "";
 	int i, envelope, fmt = 0;
 
 	/* Content sniffing only when a route asks for a format or an
 	 * envelope value: the patterns decide first, the bytes are the
-	 * fallback. */
+	 * fallback. The same analysis as `inspect` (sniff.h), on a bounded
+	 * head of the file. */
 	if (config_routes_sniff(sc->src, &envelope) && input) {
-		unsigned char head[4096];
-		ssize_t n = 0;
-		int fd = open(input, O_RDONLY | O_CLOEXEC);
+		struct sniff_dialect d;
+		struct err se = ERR_INIT;
 
-		if (fd >= 0) {
-			n = read(fd, head, sizeof(head));
-			close(fd);
+		fmt = sniff_path_head(input, &d, &se);
+		if (fmt < 0) {
+			snprintf(seen, sizeof(seen), "; its content could not "
+				 "be read: %.200s", se.reason);
+			fmt = 0;
+		} else {
+			f.format = sniff_format_name(fmt);
+			memcpy(seen, "; its content is ", 17);
+			sniff_describe(fmt, &d, seen + 17, sizeof(seen) - 17);
 		}
-		fmt = edi_sniff(head, n > 0 ? (size_t)n : 0);
-		f.format = edi_format_name(fmt);
 	}
 	if (envelope && (fmt == EDI_FMT_X12 || fmt == EDI_FMT_EDIFACT)) {
 		if (edi_peek_file(input, fmt, &pk, err) < 0)
@@ -409,8 +415,8 @@ static const struct mapping *mapping_for(struct src_ctx *sc, const char *doc,
 		else
 			err_set(err, E_NOTFOUND,
 				"no route of source '%s' matches this document and "
-				"the source has no default mapping",
-				sc->src->name);
+				"the source has no default mapping%s",
+				sc->src->name, seen);
 		return NULL;
 	}
 	for (i = 0; i < sc->nmaps; i++)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mapping_edi_int.h"
+#include "transforms/formats/sniff.h"
 
 /* One reject for a set that is not mapped, at the segment the problem was
  * found on (or the set header). */
@@ -432,8 +433,8 @@ int map_edi_run_doc(struct map_run *run, struct err *err)
 	struct erun *x = calloc(1, sizeof(*x));
 	struct edi_event ev;
 	struct edi_opts ro;
-	unsigned char head[4096];
-	ssize_t hn;
+	struct sniff_dialect sd;
+	char seen[300];
 	size_t i;
 	int fd = -1, rc = -1, n, fmt;
 
@@ -449,19 +450,23 @@ int map_edi_run_doc(struct map_run *run, struct err *err)
 		err_sys(err, "open %s", run->doc->path);
 		goto cleanup;
 	}
-	hn = pread(fd, head, sizeof(head), 0);
-	if (hn < 0) {
-		err_sys(err, "read %s", run->doc->path);
+	/* The analysis inspect and content routes use (sniff.h): a zip or
+	 * a CSV export is named as such, not "not EDIFACT". */
+	fmt = sniff_path_head(run->doc->path, &sd, err);
+	if (fmt < 0)
 		goto cleanup;
-	}
-	fmt = edi_sniff(head, (size_t)hn);
 	if ((fmt == EDI_FMT_X12 && !em->x12) ||
 	    (fmt == EDI_FMT_EDIFACT && em->x12) ||
-	    fmt == EDI_FMT_XML || fmt == EDI_FMT_EMPTY) {
+	    fmt == EDI_FMT_XML || fmt == EDI_FMT_EMPTY ||
+	    fmt == SNIFF_CSV || fmt == SNIFF_ARCHIVE) {
+		if (fmt == SNIFF_CSV)
+			sniff_describe(fmt, &sd, seen, sizeof(seen));
+		else
+			snprintf(seen, sizeof(seen), "%s",
+				 sniff_format_name(fmt));
 		err_at(err, E_PARSE, run->doc->name, 0, 0,
 		       "this is %s %s file, but the mapping reads %s",
-		       fmt == EDI_FMT_EDIFACT || fmt == EDI_FMT_EMPTY ? "an" : "an",
-		       edi_format_name(fmt), run->m->format);
+		       fmt == SNIFF_CSV ? "a" : "an", seen, run->m->format);
 		goto cleanup;
 	}
 	/* The per-interchange SHA-256 is only for the sink's interchange()
