@@ -322,6 +322,31 @@ struct outcome {
 	char first[600];         /* the first reject or the failure */
 };
 
+/* The "reason" (a reject) or "message" (a failed document) of one
+ * output line, with its line number, as text; JSON escapes other than
+ * \" and \\ are kept as they are. */
+static void first_reason(const char *s, size_t n, char *out, size_t size)
+{
+	const char *r, *end = s + n, *ln = strstr(s, "\"_line\":");
+	size_t k = 0;
+
+	if (!(r = strstr(s, "\"reason\":\"")) || r > end)
+		r = strstr(s, "\"message\":\"");
+	if (!r || r > end) {
+		snprintf(out, size, "%.*s", (int)(n > 300 ? 300 : n), s);
+		return;
+	}
+	if (ln && ln < end)
+		k = (size_t)snprintf(out, size, "line %lu: ",
+				     strtoul(ln + 8, NULL, 10));
+	for (r = strchr(r + 9, '"') + 1; r < end && *r != '"' && k + 1 < size; r++) {
+		if (*r == '\\' && r + 1 < end && (r[1] == '"' || r[1] == '\\'))
+			r++;
+		out[k++] = *r;
+	}
+	out[k < size ? k : size - 1] = 0;
+}
+
 /* Counts the lines of a `map test` output. */
 static void count_output(const struct buf *act, struct outcome *oc)
 {
@@ -335,8 +360,8 @@ static void count_output(const struct buf *act, struct outcome *oc)
 		if (!strncmp(s, "{\"kind\":\"reject\"", 16) ||
 		    !strncmp(s, "{\"kind\":\"error\"", 15)) {
 			if (!oc->first[0])
-				snprintf(oc->first, sizeof(oc->first), "%.*s",
-					 (int)(e - s > 500 ? 500 : e - s), s);
+				first_reason(s, (size_t)(e - s), oc->first,
+					     sizeof(oc->first));
 			if (s[9] == 'e')
 				oc->failed = 1;
 			else
@@ -613,8 +638,9 @@ int map_new(int argc, char **argv)
 	    (rc = check_mapping(p->check, o.input, &act, &oc)))
 		goto cleanup;
 	if (!oc.records) {
-		log_msg("error", "stockpipe map new: %s: the mapping written for it makes no record (%lu reject(s)%s%s); no mapping written",
-			o.input, oc.rejects, oc.first[0] ? "; first: " : "", oc.first);
+		log_msg("error", "stockpipe map new: %s: the mapping written for it makes no record (%lu reject(s)%s%s%s); no mapping written",
+			o.input, oc.rejects, oc.failed ? ", the document fails" : "",
+			oc.first[0] ? "; first: " : "", oc.first);
 		rc = EXIT_CONFIG;
 		goto cleanup;
 	}

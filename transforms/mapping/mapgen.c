@@ -113,7 +113,7 @@ static const struct name_rule exact_names[] = {
 	{"lager", MGF_LOCATION}, {"lagerort", MGF_LOCATION},
 	{"standort", MGF_LOCATION}, {"shop", MGF_LOCATION},
 	{"werk", MGF_LOCATION}, {"plant", MGF_LOCATION}, {"loc", MGF_LOCATION},
-	{"gln", MGF_LOCATION}, {"werks", MGF_LOCATION}, {"lgort", MGF_LOCATION},
+	{"gln", MGF_LOCATION}, {"retailercustomerparty", MGF_LOCATION}, {"werks", MGF_LOCATION}, {"lgort", MGF_LOCATION},
 	{"qty", MGF_QTY}, {"quantity", MGF_QTY}, {"stock", MGF_QTY},
 	{"onhand", MGF_QTY}, {"menge", MGF_QTY}, {"bestand", MGF_QTY},
 	{"available", MGF_QTY}, {"inventory", MGF_QTY}, {"soh", MGF_QTY},
@@ -558,15 +558,25 @@ static void yaml_scalar(struct buf *b, const char *s)
 	buf_addc(b, '\'');
 }
 
-/* A comment block: every line of text prefixed with "# " at indent. */
+/* A comment block: every line of text prefixed with "# " at indent,
+ * long lines wrapped at a blank. */
 static void comment(struct buf *b, const char *indent, const char *text)
 {
+	const size_t width = 76 - strlen(indent);
 	const char *s = text, *e;
 
 	while (*s) {
 		e = strchr(s, '\n');
 		if (!e)
 			e = s + strlen(s);
+		if ((size_t)(e - s) > width) {
+			const char *w = s + width;
+
+			while (w > s && *w != ' ')
+				w--;
+			if (w > s)
+				e = w;
+		}
 		buf_adds(b, indent);
 		buf_adds(b, "#");
 		if (e > s)

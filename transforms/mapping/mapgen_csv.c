@@ -337,6 +337,23 @@ static void stock_fields(struct plan *p, const struct mapgen_in *in,
 	}
 	mapgen_plan_set(p, PF_STATE, "on_hand",
 			"TODO: the state of the quantity (on_hand, reserved, ...)");
+	if ((i = pick(c, ci, MGF_STATUS)) >= 0) {
+		char note[800];
+		size_t n;
+		unsigned k;
+
+		ci[i].used = 1;
+		col_ref(c, (size_t)i, ref, sizeof(ref));
+		n = (size_t)snprintf(note, sizeof(note),
+				     "TODO: %s may say the state: '%s | trim | upper | map(...)'\n(values seen:",
+				     ref, ref);
+		for (k = 0; k < c->col[i].nsample && n < sizeof(note); k++)
+			n += (size_t)snprintf(note + n, sizeof(note) - n, " %s",
+					      c->col[i].sample[k]);
+		if (n < sizeof(note))
+			snprintf(note + n, sizeof(note) - n, ")");
+		mapgen_plan_set(p, PF_STATE, "on_hand", note);
+	}
 	date_field(p, in, ci, MGF_DATE, PF_AS_OF, 1);
 	if ((i = pick(c, ci, MGF_UOM)) >= 0) {
 		ci[i].used = 1;

@@ -101,6 +101,15 @@ static const char *num(const struct mapgen_in *in)
 	return in->edi.decimal_comma ? "decimal(comma:true)" : "decimal";
 }
 
+/* Appends " A B C" (the codes of a qualifier position) to a field's
+ * note. */
+static void note_codes(struct plan *p, enum pf f, const char *codes)
+{
+	size_t n = strlen(p->note[f]);
+
+	snprintf(p->note[f] + n, sizeof(p->note[f]) - n, " %s", codes ? codes : "");
+}
+
 /* ---- X12 --------------------------------------------------------------- */
 
 static const struct x12_item {
@@ -119,6 +128,7 @@ static const struct x12_item {
 
 struct x12_ids {
 	char sku[64], gtin[64], supp[64];
+	char other[64];   /* the first pair with a qualifier not known */
 	int rs, rg, rv;
 };
 
@@ -154,6 +164,8 @@ static void x12_pairs(const struct mapgen_seg *s, const struct x12_item *it,
 				} else if (f == MGF_SUPPLIER_SKU && r < ids->rv) {
 					ids->rv = r;
 					str_copy_cut(ids->supp, sizeof(ids->supp), path);
+				} else if (f == MGF_NONE && !ids->other[0]) {
+					str_copy_cut(ids->other, sizeof(ids->other), path);
 				}
 			}
 			c = e ? e + 1 : NULL;
@@ -182,6 +194,11 @@ static int x12_item_fields(struct plan *p, const struct mapgen_seg *s,
 		mapgen_plan_set(p, PF_SKU, e,
 				ids.supp[0] ? "the vendor's item number is the SKU (a lookup can translate it)"
 					    : "the GTIN/UPC is the SKU (a lookup can translate it)");
+	} else if (ids.other[0]) {
+		snprintf(e, sizeof(e), "%s | trim | required", ids.other);
+		mapgen_plan_set(p, PF_SKU, e,
+				"TODO: the only product id qualifier is not one map new knows\n"
+				"(UP, EN, VN, BP, IN, SK, ...): check what it identifies");
 	} else {
 		return err_set(err, E_PARSE,
 			       "%s: the %s segments carry no product id qualifier (UP, EN, VN, BP, IN, SK, ...): no item to map",
@@ -274,18 +291,14 @@ static void x12_stock(const struct mapgen_in *in, struct plan *p,
 			snprintf(e, sizeof(e), "ZA.01 | map(%s:on_hand, default:ignored)", q);
 			mapgen_plan_set(p, PF_STATE, e,
 					"ZA01 says what the quantities are; codes in the file:");
-			str_copy_cut(p->note[PF_STATE] + strlen(p->note[PF_STATE]),
-				     sizeof(p->note[PF_STATE]) - strlen(p->note[PF_STATE]),
-				     za->codes);
+			note_codes(p, PF_STATE, za->codes);
 			str_copy_cut(p->when, sizeof(p->when), "state != \"ignored\"");
 		}
 	} else if (qty && best_code(pos_get(qty, 1, 1), 1, mapgen_qty_rank, 1,
 				    q, sizeof(q))) {
 		snprintf(e, sizeof(e), "QTY[01=%s].02 | %s | required", q, num(in));
 		mapgen_plan_set(p, PF_QUANTITY, e, "QTY01 qualifiers in the file:");
-		str_copy_cut(p->note[PF_QUANTITY] + strlen(p->note[PF_QUANTITY]),
-			     sizeof(p->note[PF_QUANTITY]) - strlen(p->note[PF_QUANTITY]),
-			     pos_get(qty, 1, 1)->codes);
+		note_codes(p, PF_QUANTITY, pos_get(qty, 1, 1)->codes);
 		if (pos_get(qty, 3, 1)) {
 			snprintf(e, sizeof(e), "QTY[01=%s].03", q);
 			mapgen_plan_hint(p, PF_UOM, e);
@@ -314,9 +327,7 @@ static void x12_price(const struct mapgen_in *in, struct plan *p,
 		      1, q, sizeof(q))) {
 		snprintf(e, sizeof(e), "CTP[02=%s].03 | %s | required", q, num(in));
 		mapgen_plan_set(p, PF_AMOUNT, e, "CTP02 price identifiers in the file:");
-		str_copy_cut(p->note[PF_AMOUNT] + strlen(p->note[PF_AMOUNT]),
-			     sizeof(p->note[PF_AMOUNT]) - strlen(p->note[PF_AMOUNT]),
-			     pos_get(seg_get(ed, "CTP"), 2, 1)->codes);
+		note_codes(p, PF_AMOUNT, pos_get(seg_get(ed, "CTP"), 2, 1)->codes);
 	} else if (it->price && pos_get(s, it->price, 1)) {
 		snprintf(e, sizeof(e), "%s.%02u | %s | required", s->tag,
 			 it->price, num(in));
@@ -442,9 +453,7 @@ static void edifact_stock(const struct mapgen_in *in, struct plan *p)
 		snprintf(e, sizeof(e), "QTY[01.01=%s].01.02 | %s | required%s",
 			 q, num(in), sold ? " | negate" : "");
 		mapgen_plan_set(p, PF_QUANTITY, e, "QTY qualifiers (6063) in the file:");
-		str_copy_cut(p->note[PF_QUANTITY] + strlen(p->note[PF_QUANTITY]),
-			     sizeof(p->note[PF_QUANTITY]) - strlen(p->note[PF_QUANTITY]),
-			     pos_get(qty, 1, 1)->codes);
+		note_codes(p, PF_QUANTITY, pos_get(qty, 1, 1)->codes);
 		if (sold)
 			mapgen_plan_set(p, PF_MODE, "delta",
 					"QTY 153 are sold units: they leave on-hand stock");
@@ -488,9 +497,7 @@ static void edifact_price(const struct mapgen_in *in, struct plan *p)
 		snprintf(e, sizeof(e), "PRI[01.01=%s].01.02 | %s | required", q,
 			 num(in));
 		mapgen_plan_set(p, PF_AMOUNT, e, "PRI qualifiers (5125) in the file:");
-		str_copy_cut(p->note[PF_AMOUNT] + strlen(p->note[PF_AMOUNT]),
-			     sizeof(p->note[PF_AMOUNT]) - strlen(p->note[PF_AMOUNT]),
-			     pos_get(pri, 1, 1)->codes);
+		note_codes(p, PF_AMOUNT, pos_get(pri, 1, 1)->codes);
 	}
 	if (cux)
 		mapgen_plan_set(p, PF_CURRENCY, "CUX.01.02 | trim | required", NULL);
@@ -500,6 +507,20 @@ static void edifact_price(const struct mapgen_in *in, struct plan *p)
 }
 
 /* ---- both --------------------------------------------------------------- */
+
+/* Envelope and trailer segments: their codes are counts and ids. */
+static int envelope(const char *tag)
+{
+	static const char *const t[] = {"ISA", "GS", "ST", "SE", "GE", "IEA",
+					"DXS", "DXE", "UNA", "UNB", "UNG", "UNH",
+					"UNT", "UNE", "UNZ", "CTT", "CNT", NULL};
+	int i;
+
+	for (i = 0; t[i]; i++)
+		if (!strcmp(tag, t[i]))
+			return 1;
+	return 0;
+}
 
 static void found(const struct mapgen_in *in, struct plan *p,
 		  const struct mapgen_seg *item)
@@ -519,11 +540,7 @@ static void found(const struct mapgen_in *in, struct plan *p,
 		for (j = 0; j < ed->seg[i].npos; j++) {
 			const struct mapgen_epos *q = &ed->seg[i].pos[j];
 
-			if (!q->codes || !strcmp(ed->seg[i].tag, "ISA") ||
-			    !strcmp(ed->seg[i].tag, "GS") ||
-			    !strcmp(ed->seg[i].tag, "UNB") ||
-			    !strcmp(ed->seg[i].tag, "UNH") ||
-			    !strcmp(ed->seg[i].tag, "ST"))
+			if (!q->codes || envelope(ed->seg[i].tag))
 				continue;
 			if (q->comp > 1)
 				mapgen_plan_found(p, " %s%02u-%u=%s;", ed->seg[i].tag,
@@ -543,7 +560,7 @@ static const struct {
 	{"TA1", "an interchange acknowledgment"},
 	{"214", "a shipment status message"},
 	{"204", "a load tender"},
-	{"855", "a purchase order acknowledgment without lines"},
+	{"855", "a purchase order acknowledgment"},
 	{"CONTRL", "a syntax acknowledgment"},
 	{"APERAK", "an application error message"},
 	{"PARTIN", "party information"},
@@ -568,6 +585,41 @@ static int no_item_error(const struct mapgen_in *in, struct err *err)
 		       in->file, ed->x12 ? "X12" : "EDIFACT", ed->message, what,
 		       ed->nsets > 1 ? "have" : "has",
 		       ed->x12 ? "LIN, PO1, IT1, SLN, W01 or G83" : "LIN");
+}
+
+/* input: with the message type, or every type of the file when it has
+ * several (an 810 and an 850 in two groups), so no set is rejected for
+ * its type: sets without the item segment just give no record. */
+static void input_block(const struct mapgen_in *in, struct plan *p)
+{
+	const struct mapgen_edi *ed = &in->edi;
+	const char *key = ed->x12 ? "transaction" : "message";
+	const char *o = ed->others;
+	size_t n;
+
+	n = (size_t)snprintf(p->input, sizeof(p->input), "  format: %s\n  %s: ",
+			     ed->x12 ? "x12" : "edifact", key);
+	if (!*o) {
+		snprintf(p->input + n, sizeof(p->input) - n, "\"%s\"\n", ed->message);
+		return;
+	}
+	n += (size_t)snprintf(p->input + n, sizeof(p->input) - n, "[\"%s\"",
+			      ed->message);
+	/* others: "850x1 997x2" */
+	while (*o && n + 16 < sizeof(p->input)) {
+		size_t len = strcspn(o, " ");
+		const char *x = memchr(o, 'x', len);
+
+		while (x && memchr(x + 1, 'x', len - (size_t)(x + 1 - o)))
+			x = memchr(x + 1, 'x', len - (size_t)(x + 1 - o));
+		if (x)
+			n += (size_t)snprintf(p->input + n, sizeof(p->input) - n,
+					      ", \"%.*s\"", (int)(x - o), o);
+		o += len;
+		while (*o == ' ')
+			o++;
+	}
+	snprintf(p->input + n, sizeof(p->input) - n, "]\n");
 }
 
 static void choose_kind(const struct mapgen_in *in, struct plan *p)
@@ -639,9 +691,7 @@ int mapgen_plan_edi(const struct mapgen_in *in, struct plan *p,
 	if (!item || !ed->nsets)
 		return no_item_error(in, err);
 	choose_kind(in, p);
-	snprintf(p->input, sizeof(p->input), "  format: %s\n  %s: \"%s\"\n",
-		 ed->x12 ? "x12" : "edifact",
-		 ed->x12 ? "transaction" : "message", ed->message);
+	input_block(in, p);
 	snprintf(p->each, sizeof(p->each), "%s", item->tag);
 	if (ed->x12) {
 		if (x12_item_fields(p, item, it, err, in->file) < 0)

@@ -447,14 +447,49 @@ static void input_block(struct plan *p, const struct xctx *c)
 				      "    %s: %s\n", c->prefix[i], c->uri[i]);
 }
 
+/* The location: in the record, else before it (a header party); a
+ * location only some records have falls back to the header's (or to a
+ * placeholder), as a UBL line's cac:InventoryLocation does. */
+static void location_field(struct plan *p, struct xplan *xp)
+{
+	const struct mapgen_xml *x = xp->c.x;
+	long in = find_field(x, xp->rec, MGF_LOCATION, 0);
+	long out = find_field(x, xp->rec, MGF_LOCATION, 1);
+	struct buf b = BUF_INIT(4096), o = BUF_INIT(4096);
+
+	if (out >= 0)
+		abs_path(&xp->c, out, &o);
+	else
+		buf_adds(&o, "UNKNOWN");
+	if (in >= 0) {
+		rel_path(&xp->c, in, xp->rec, &b);
+		if (x->node[in].count >= x->node[xp->rec].count) {
+			buf_adds(&b, " | trim | required");
+		} else {
+			char *r = strdup(b.ptr);
+
+			buf_addf(&b, " | trim if %s is not empty else %s | trim",
+				 r ? r : "", o.ptr);
+			free(r);
+		}
+	} else {
+		buf_add(&b, o.ptr, o.len);
+		buf_adds(&b, out >= 0 ? " | trim | required" : "");
+	}
+	if (!b.err && !o.err)
+		mapgen_plan_set(p, PF_LOCATION, b.ptr,
+				out >= 0 || in >= 0 ? "a lookup can translate the location code"
+				: "TODO: no element names a location (InventoryLocation, store,\n"
+				  "warehouse, ...); a constant or a lookup decides");
+	buf_release(&b);
+	buf_release(&o);
+}
+
 static void stock_fields(const struct mapgen_in *in, struct plan *p,
 			 struct xplan *xp)
 {
 	set_path(p, xp, PF_QUANTITY, MGF_QTY, "", 0);
-	if (!set_path(p, xp, PF_LOCATION, MGF_LOCATION, " | trim | required", 1))
-		mapgen_plan_set(p, PF_LOCATION, "UNKNOWN",
-				"TODO: no element names a location (InventoryLocation, store,\n"
-				"warehouse, ...); a constant or a lookup decides");
+	location_field(p, xp);
 	mapgen_plan_set(p, PF_STATE, "on_hand",
 			"TODO: the state of the quantity (on_hand, in_transit, ...)");
 	if (!set_path(p, xp, PF_AS_OF, MGF_DATE, "", 1))
