@@ -42,7 +42,8 @@ expect_exit_d 1 "X12 852 with a broken set exits 1" "$BIN" inspect "$S/acme_852_
 has "852: error with location" "segment 18 (SE, #18 in interchange, #6 in set 1002), line 18, element SE01: error: SE01 segment count mismatch (says 8, actual 6)"
 has "852: all three sets counted" "1 interchange, 1 group, 3 sets (852x3)"
 has "852: repetition separator from 00501 ISA11" "repetition '^' (5E)"
-has "852: verdict" "result: INVALID (1 error, 0 warnings)"
+has "852: ISA12/GS08 version conflict is a warning" "element GS08: warning: version conflict: GS08 004010 (the group's version) differs from ISA12 00501 (the interchange's)"
+has "852: verdict" "result: INVALID (1 error, 1 warning)"
 
 expect_exit_d 0 "EDIFACT INVRPT exits 0" "$BIN" inspect "$S/acme_invrpt_unoc.edi"
 has "INVRPT: format line" "acme_invrpt_unoc.edi: edifact"

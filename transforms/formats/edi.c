@@ -2,6 +2,7 @@
  * shared by the X12 and EDIFACT readers. See edi.h and edi_core.h. */
 #include "edi.h"
 #include "edi_core.h"
+#include "transforms/formats/sniff.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -76,95 +77,10 @@ unsigned edi_seg_ncomp(const struct edi_seg *s, unsigned e, unsigned r)
 
 /* ---- sniffing ---------------------------------------------------------- */
 
-static int is_upper(int ch)
-{
-	return ch >= 'A' && ch <= 'Z';
-}
-
-static int is_alnum(int ch)
-{
-	return is_upper(ch) || (ch >= '0' && ch <= '9') ||
-	       (ch >= 'a' && ch <= 'z');
-}
-
-/* A CSV guess: the first (up to 5) lines split into the same number (>1)
- * of fields on one of , ; TAB |. */
-static int looks_csv(const unsigned char *p, size_t n)
-{
-	static const char delims[] = ",;\t|";
-	size_t d;
-
-	for (d = 0; d < sizeof(delims) - 1; d++) {
-		size_t i, lines = 0;
-		long first = -1, cnt = 0;
-		int same = 1;
-
-		for (i = 0; i < n && lines < 5; i++) {
-			if (p[i] == (unsigned char)delims[d])
-				cnt++;
-			if (p[i] == '\n') {
-				if (first < 0)
-					first = cnt;
-				else if (cnt != first)
-					same = 0;
-				cnt = 0;
-				lines++;
-			}
-		}
-		if (first > 0 && same)
-			return 1;
-	}
-	return 0;
-}
-
-static int find_tag(const unsigned char *p, size_t n, const char *tag,
-		    int need_sep)
-{
-	size_t i;
-
-	for (i = 0; i + 4 <= n; i++)
-		if ((i == 0 || p[i - 1] == '\n' || p[i - 1] == '\'' ||
-		     p[i - 1] == '~') &&
-		    !memcmp(p + i, tag, 3) &&
-		    (!need_sep || !is_alnum(p[i + 3])))
-			return 1;
-	return 0;
-}
-
+/* One analysis everywhere: the rules live in sniff.c. */
 int edi_sniff(const unsigned char *p, size_t n)
 {
-	size_t i = 0;
-
-	if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
-		i = 3;
-	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' ||
-			 p[i] == '\n'))
-		i++;
-	if (i == n)
-		return EDI_FMT_EMPTY;
-	p += i;
-	n -= i;
-	if (n >= 4 && (!memcmp(p, "ISA", 3) || !memcmp(p, "DXS", 3)))
-		return EDI_FMT_X12;
-	if (n >= 3 && p[0] == 0xC9 && p[1] == 0xE2 && p[2] == 0xC1)
-		return EDI_FMT_X12; /* "ISA" in EBCDIC */
-	if (n >= 4 && (!memcmp(p, "UNA", 3) || !memcmp(p, "UNB", 3) ||
-		       !memcmp(p, "UNH", 3)))
-		return EDI_FMT_EDIFACT;
-	if (p[0] == '<')
-		return EDI_FMT_XML;
-	if (find_tag(p, n, "ISA", 1))
-		return EDI_FMT_X12;
-	if (find_tag(p, n, "UNB", 1) || find_tag(p, n, "UNA", 1))
-		return EDI_FMT_EDIFACT;
-	/* Bare EDIFACT segments ("BGM+380+...'"): a message body without
-	 * envelope. The reader then reports it as such. */
-	if (n >= 5 && is_upper(p[0]) && is_upper(p[1]) && is_alnum(p[2]) &&
-	    p[3] == '+' && memchr(p, '\'', n))
-		return EDI_FMT_EDIFACT;
-	if (looks_csv(p, n))
-		return EDI_FMT_CSV;
-	return EDI_FMT_UNKNOWN;
+	return sniff_head(p, n, NULL);
 }
 
 const char *edi_format_name(int fmt)

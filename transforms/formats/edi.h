@@ -52,11 +52,9 @@ enum edi_format {
 	EDI_FMT_EMPTY     /* no bytes, or only whitespace */
 };
 
-/* Sniffs the first n bytes of a file (4 KiB is plenty): skips a UTF-8 BOM
- * and whitespace, then looks for ISA (ASCII or EBCDIC), DXS, UNA, UNB or
- * UNH at the start, '<' for XML, an ISA or UNB header after a few lines of
- * junk, a bare EDIFACT segment (three capital letters and '+'), and
- * finally a delimiter that splits the first lines the same way for CSV. */
+/* The format of a file from its first n bytes: sniff_head() (sniff.h)
+ * without the dialect. Give it SNIFF_HEAD_MAX bytes where CSV matters
+ * (a quoted record can be long). */
 int edi_sniff(const unsigned char *head, size_t n);
 /* "x12", "edifact", "xml", "csv", "empty" or "unknown". */
 const char *edi_format_name(int fmt);

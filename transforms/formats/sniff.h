@@ -108,6 +108,7 @@ struct sniff_opts {
 				 * 0 = 24 */
 	unsigned max_paths;     /* XML element/attribute paths; 0 = 1000 */
 	size_t max_segment;     /* EDI segment bound; 0 = reader default */
+	unsigned max_findings;  /* EDI findings listed; 0 = 200 */
 };
 
 /* Fills the defaults above (all 0 = default). */
@@ -157,11 +158,15 @@ struct sniff_elem {
 	unsigned comp;           /* 1-based component (1 for simple ones) */
 	unsigned long n;         /* segments with a non-empty value here */
 	const char *sample;      /* first value seen */
-	int is_code;             /* every value was a short code (<= 3
-				  * letters/digits) and there were at most
-				  * max_quals distinct: a qualifier */
-	struct sniff_code *codes;/* is_code: the distinct values, counted,
-				  * in order of first appearance */
+	int is_code;             /* a qualifier: every value was a short
+				  * code (<= 3 letters/digits), at most
+				  * max_quals distinct, and they repeat
+				  * (n >= 2 x distinct, or <= 2 distinct),
+				  * so LIN01 line numbers 1, 2, 3 are not */
+	struct sniff_code *codes;/* the distinct values, counted, in order of
+				  * first appearance, while every value was
+				  * a short code and there were at most
+				  * max_quals (ncodes = 0 otherwise) */
 	unsigned ncodes;
 	int repeated;            /* the element had repeats (split on the
 				  * repetition separator) */
@@ -193,10 +198,17 @@ struct sniff_finding {
 	unsigned long segment;   /* 1-based segment in the file; 0 = n/a */
 	unsigned long line;      /* physical line; 0 = n/a */
 	const char *text;        /* readable, with the values involved */
+	struct edi_issue issue;  /* the whole location: interchange, segment
+				  * in interchange and set, element, ...
+				  * (code EDI_I_NOTE for "version" and
+				  * "repetition") */
 };
 
 struct sniff_interchange {
 	const char *control, *sender, *receiver, *date, *time;
+	const char *sender_qual, *receiver_qual;  /* ISA05/07, UNB02:2/03:2 */
+	const char *test;        /* ISA15, UNB11 */
+	const char *sha256;      /* of the interchange's bytes */
 	const char *version;     /* ISA12; EDIFACT syntax version UNB01:2 */
 	const char *charset;     /* EDIFACT UNB01:1; X12 "" or EBCDIC */
 	struct edi_delims delims;
@@ -209,17 +221,22 @@ struct sniff_interchange {
 struct sniff_edi {
 	struct edi_delims delims;/* of the first interchange */
 	int una;
+	int dex, ebcdic;         /* X12: UCS DXS/DXE envelope; EBCDIC file */
 	const char *version;     /* ISA12 / UNB01:2 of the first interchange */
 	const char *charset;
 	unsigned long ninterchanges, ngroups, nsets;
 	struct sniff_interchange *ics;
-	unsigned nics, nics_more;
+	unsigned nics;
+	unsigned long nics_more;
 	struct sniff_message *messages;
-	unsigned nmessages, nmessages_more;
+	unsigned nmessages;
+	unsigned long nmessages_more;
 	struct sniff_segment *segs;   /* in order of first appearance */
-	unsigned nsegs, nsegs_more;
+	unsigned nsegs;
+	unsigned long nsegs_more;     /* segments of tags past max_tags */
 	struct sniff_finding *findings;
-	unsigned nfindings, nfindings_more;
+	unsigned nfindings;
+	unsigned long nfindings_more;
 	unsigned long nerrors, nwarnings; /* all findings, listed or not */
 	unsigned long rep_splits;     /* element values split on the
 				       * repetition separator (an element
@@ -251,7 +268,9 @@ struct sniff_xml {
 	struct sniff_ns *ns;
 	unsigned nns, nns_more;
 	struct sniff_xpath *paths;    /* in document order of first sight */
-	unsigned npaths, npaths_more;
+	unsigned npaths;
+	unsigned long npaths_more;    /* element/attribute occurrences whose
+				       * path did not fit in max_paths */
 	const char *error;       /* NULL, or the first error "file:l:c: ..." */
 };
 
@@ -290,6 +309,11 @@ int sniff_file(const char *path, const char *name,
 
 /* Frees s and everything it owns; NULL is fine. */
 void sniff_free(struct sniff *s);
+
+/* Whether tag is an envelope segment (ISA, GS, ST, SE, GE, IEA, UNA,
+ * UNB, UNG, UNH, UNT, UNE, UNZ, DXS, DXE): its values are the envelope's,
+ * not data a mapping reads. */
+int sniff_is_envelope(const char *tag);
 
 /* The element position (elem, comp) of a segment tag in s, or NULL. */
 const struct sniff_elem *sniff_edi_elem(const struct sniff *s,
