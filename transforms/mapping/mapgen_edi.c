@@ -252,20 +252,25 @@ static void x12_location(const struct mapgen_in *in, struct plan *p)
 	const struct mapgen_edi *ed = &in->edi;
 	const struct mapgen_epos *n1 = pos_get(seg_get(ed, "N1"), 1, 1);
 	static const char *const qs[] = {"ST", "WH", "BY", "SU", "SF", NULL};
-	char e[120];
+	char e[200];
 	int i;
 
+	/* a set without the segment falls back to the sender */
 	if (has_code(pos_get(seg_get(ed, "REF"), 1, 1), "IA")) {
-		mapgen_plan_set(p, PF_LOCATION, "REF[01=IA].02 | trim | required",
-				"the reporting location (REF*IA); a lookup can translate it");
+		mapgen_plan_set(p, PF_LOCATION,
+				"REF[01=IA].02 | trim if REF[01=IA].02 is not empty else ISA.06 | trim",
+				"the reporting location (REF*IA), else the sender (ISA06); a\n"
+				"lookup can translate it");
 		return;
 	}
 	for (i = 0; qs[i]; i++)
 		if (has_code(n1, qs[i]) && pos_get(seg_get(ed, "N1"), 4, 1)) {
-			snprintf(e, sizeof(e), "N1[01=%s].04 | trim | required",
-				 qs[i]);
+			snprintf(e, sizeof(e),
+				 "N1[01=%s].04 | trim if N1[01=%s].04 is not empty else ISA.06 | trim",
+				 qs[i], qs[i]);
 			mapgen_plan_set(p, PF_LOCATION, e,
-					"the party's id (N104); a lookup can translate it");
+					"the party's id (N104), else the sender (ISA06); a lookup\n"
+					"can translate it");
 			return;
 		}
 	mapgen_plan_set(p, PF_LOCATION, "ISA.06 | trim | required",
