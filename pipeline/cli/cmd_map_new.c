@@ -596,15 +596,20 @@ static int write_check(const struct new_opts *o, struct paths *p,
 	const char *t = getenv("TMPDIR");
 
 	if (!o->output) {
-		snprintf(tmpdir, PATH_MAX, "%s/stockpipe-map-new.XXXXXX",
-			 t && *t ? t : "/tmp");
-		if (!mkdtemp(tmpdir)) {
+		if (snprintf(tmpdir, PATH_MAX, "%s/stockpipe-map-new.XXXXXX",
+			     t && *t ? t : "/tmp") >= PATH_MAX || !mkdtemp(tmpdir)) {
 			log_msg("error", "stockpipe map new: cannot create a folder under %s",
 				t && *t ? t : "/tmp");
 			tmpdir[0] = 0;
 			return EXIT_TEMPFAIL;
 		}
-		snprintf(p->check, sizeof(p->check), "%s/mapping.yaml", tmpdir);
+		if (strlen(tmpdir) + sizeof("/mapping.yaml") > sizeof(p->check)) {
+			log_msg("error", "stockpipe map new: TMPDIR path too long");
+			return EXIT_USAGE;
+		}
+		memcpy(p->check, tmpdir, strlen(tmpdir));
+		memcpy(p->check + strlen(tmpdir), "/mapping.yaml",
+		       sizeof("/mapping.yaml"));
 	} else if (io_mkdirs(p->dir, &err)) {
 		log_msg("error", "stockpipe map new: %s: %s", p->dir, err.reason);
 		return err_exit_code(&err);
