@@ -285,6 +285,34 @@ static void dir_of(const char *path, char *dir, size_t n)
 		snprintf(dir, n, "%.*s", (int)(s - path), path);
 }
 
+/* realpath() of a folder that --output may still have to create: the
+ * nearest existing ancestor resolved, the rest appended. */
+static int resolve_dir(const char *dir, char *out, int depth)
+{
+	char parent[PATH_MAX];
+	const char *slash = strrchr(dir, '/');
+	size_t n;
+
+	if (realpath(dir, out))
+		return 0;
+	if (depth > 64 || strlen(dir) >= sizeof(parent))
+		return -1;
+	if (!slash)
+		snprintf(parent, sizeof(parent), ".");
+	else if (slash == dir)
+		snprintf(parent, sizeof(parent), "/");
+	else
+		snprintf(parent, sizeof(parent), "%.*s", (int)(slash - dir), dir);
+	if (resolve_dir(parent, out, depth + 1) < 0)
+		return -1;
+	n = strlen(out);
+	if (n + strlen(slash ? slash : dir) + 2 > PATH_MAX)
+		return -1;
+	snprintf(out + n, PATH_MAX - n, "%s%s", n > 1 ? "/" : "",
+		 slash ? slash + 1 : dir);
+	return 0;
+}
+
 /* target relative to the directory from (both resolved), so the test's
  * input: works wherever the checkout is; absolute when that fails. */
 static int rel_to(const char *target, const char *from, char *out, size_t n)
@@ -295,7 +323,7 @@ static int rel_to(const char *target, const char *from, char *out, size_t n)
 
 	if (!realpath(target, t))
 		return -1;
-	if (!realpath(from, f))
+	if (resolve_dir(from, f, 0) < 0)
 		return snprintf(out, n, "%s", t) >= (int)n ? -1 : 0;
 	for (i = 0; t[i] && t[i] == f[i]; i++)
 		if (t[i] == '/')

@@ -95,6 +95,8 @@ expect_exit_d 0 "--output writes the mapping" "$BIN" map new \
 	fail "--output: mapping and golden are there"
 grep -q '^  - input: ' "$d/m/acme_846.yaml" && pass "--output: tests: declared" ||
 	fail "--output: tests: declared"
+grep -q '^  - input: /' "$d/m/acme_846.yaml" && fail "--output: the test input is relative" ||
+	pass "--output: the test input is relative"
 ls -a "$d/m" | grep -q '\.tmp\|map-new' && fail "--output: no temporary file left" ||
 	pass "--output: no temporary file left"
 expect_exit_d 0 "--output: map test passes" "$BIN" map test "$d/m/acme_846.yaml"
