@@ -328,3 +328,63 @@ T_TEST(mapgen_x12_852_sdq)
 	T_ASSERT(strstr(y.ptr, "ZA.01 | map(QA:on_hand, default:ignored)"));
 	buf_release(&y);
 }
+
+/* Every field line of a generated mapping, written or a placeholder, is
+ * a canonical field of its kind, and every canonical field has a line
+ * (the names of docs/mapping.md section 2). */
+T_TEST(mapgen_placeholders_are_canonical_fields)
+{
+	static const struct mapgen_col cols[] = {
+		{"sku", {"A1"}, 1, 1}, {"qty", {"3"}, 1, 1}, {"price", {"2.5"}, 1, 1},
+	};
+	static const struct {
+		enum mapgen_kind k;
+		enum canon_kind ck;
+		int n;
+	} kinds[] = {
+		{MAPGEN_ITEM, CANON_ITEM, ITEM_NALLFIELDS},
+		{MAPGEN_PRICE, CANON_PRICE, PRICE_NFIELDS},
+		{MAPGEN_STOCK, CANON_STOCK, STOCK_NFIELDS},
+	};
+	struct mapgen_in in;
+	struct err e = ERR_INIT;
+	size_t i;
+
+	memset(&in, 0, sizeof(in));
+	in.format = "csv";
+	in.file = "f.csv";
+	in.csv.delimiter = ',';
+	in.csv.header = 1;
+	in.csv.col = cols;
+	in.csv.ncol = 3;
+	in.csv.rows = 1;
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		struct buf y = BUF_INIT(1 << 20);
+		const char *p;
+		int n = 0;
+
+		T_OK(mapgen_write(&in, kinds[i].k, NULL, &y, &e), &e);
+		p = strstr(y.ptr, "    fields:\n");
+		T_ASSERT(p != NULL);
+		for (p = strchr(p, '\n') + 1; !strncmp(p, "      ", 6);
+		     p = strchr(p, '\n') + 1) {
+			char name[40];
+			const char *s = p + 6;
+			size_t len;
+
+			if (!strncmp(s, "# ", 2))
+				s += 2;
+			len = strspn(s, "abcdefghijklmnopqrstuvwxyz_");
+			if (s[len] != ':' || !len || len >= sizeof(name))
+				continue;   /* a comment line */
+			memcpy(name, s, len);
+			name[len] = 0;
+			if (canon_field_index(kinds[i].ck, name) < 0)
+				T_FAIL("%s: '%s' is no field of the kind",
+				       mapgen_kind_name(kinds[i].k), name);
+			n++;
+		}
+		T_EQ_INT(n, kinds[i].n);
+		buf_release(&y);
+	}
+}
