@@ -1,4 +1,5 @@
-/* cmd_map.c - `stockpipe map try|test|check`: the analysts' tools.
+/* cmd_map.c - `stockpipe map try|test|check|new`: the analysts' tools
+ * (map new is in cmd_map_new.c).
  *
  * None of these touch the state directory: they compile mappings, read
  * sample files and print. Exit codes follow err.h: 0 fine, 1 rejects or
@@ -23,6 +24,7 @@
 #include "transforms/model/dt.h"
 #include "transforms/mapping/filepat.h"
 #include "transforms/mapping/mapping.h"
+#include "cmd_map.h"
 
 static const char map_usage[] =
 	"usage: stockpipe map try --mapping FILE --input FILE [--source NAME]\n"
@@ -31,6 +33,8 @@ static const char map_usage[] =
 	"                         [--run-started TIME]\n"
 	"       stockpipe map test [--update] [MAPPING...]\n"
 	"       stockpipe map check FILE...\n"
+	"       stockpipe map new --input FILE [--kind stock|item|price]\n"
+	"                         [--output FILE [--force]]\n"
 	"\n"
 	"  try    map one input file and print the canonical records (JSON Lines)\n"
 	"         on stdout and the rejects on stderr; changes no state.\n"
@@ -46,6 +50,18 @@ static const char map_usage[] =
 	"         Exit 0 all pass, 1 a test failed, 78 a mapping is wrong.\n"
 	"  check  compile inbound and outbound mapping files without data.\n"
 	"         Exit 0, or 78 with file:line:col of the first mistake.\n"
+	"  new    write a starting mapping for a partner file: the format and\n"
+	"         message, one records block of --kind (default: chosen from\n"
+	"         the file, the reason in a comment at the top) with the fields\n"
+	"         filled where the file names them (columns, LIN/QTY/PRI\n"
+	"         qualifiers, UBL and openTRANS elements) and the others as\n"
+	"         commented placeholders. The mapping is compiled and run on\n"
+	"         FILE before it is shown: on stdout, or with --output written\n"
+	"         atomically (never over an existing file unless --force) with\n"
+	"         a test case whose golden (tests/NAME.expect.jsonl beside it)\n"
+	"         is the records it makes. Exit 0; 1 when FILE also gave\n"
+	"         rejects; 64 usage or --output exists; 78 when FILE cannot\n"
+	"         yield a record (a 997, no item lines, unreadable).\n"
 	"\n"
 	"See docs/mapping.md.\n";
 
@@ -379,6 +395,25 @@ static int test_reject(void *ud, const struct mapping_reject *rj,
 	return b->err ? err_set(err, b->err, "test output too large") : 0;
 }
 
+/* The output `map test` compares for doc: the records and rejects as
+ * JSON Lines, or one "error" line when the document fails as a whole (a
+ * golden may expect that too). `map new` writes its goldens with it. */
+void map_test_output(const struct mapping *m, const struct mapping_doc *doc,
+		     struct buf *act)
+{
+	struct mapping_sink sink = {test_record, test_reject, act, NULL};
+	struct err e = ERR_INIT;
+
+	if (mapping_run(m, doc, &sink, NULL, &e)) {
+		char msg[1400];
+
+		err_format(&e, msg, sizeof(msg));
+		buf_adds(act, "{\"kind\":\"error\",\"message\":");
+		buf_add_json_str(act, msg, strlen(msg));
+		buf_adds(act, "}\n");
+	}
+}
+
 static int read_all(const char *path, struct buf *b)
 {
 	FILE *f = fopen(path, "rb");
@@ -513,7 +548,6 @@ static int test_mapping(const char *path, int update, int *npass, int *nfail)
 	for (i = 0; i < mapping_ntests(m); i++) {
 		const struct mapping_test *t = mapping_get_test(m, i);
 		struct buf act = BUF_INIT(64u << 20), exp = BUF_INIT(64u << 20);
-		struct mapping_sink sink = {test_record, test_reject, &act, NULL};
 		struct mapping_doc doc = {t->source, base_name(t->input),
 					  t->input, NULL, NULL};
 		struct mapping_facts facts;
@@ -543,16 +577,7 @@ static int test_mapping(const char *path, int update, int *npass, int *nfail)
 			buf_release(&act);
 			continue;
 		}
-		if (mapping_run(m, &doc, &sink, NULL, &e)) {
-			/* A document-level failure is an outcome too: the
-			 * golden may expect it, as one "error" line. */
-			char msg[1400];
-
-			err_format(&e, msg, sizeof(msg));
-			buf_adds(&act, "{\"kind\":\"error\",\"message\":");
-			buf_add_json_str(&act, msg, strlen(msg));
-			buf_adds(&act, "}\n");
-		}
+		map_test_output(m, &doc, &act);
 		if (update) {
 			if (io_write_file(t->expect, act.ptr, act.len, NULL, &e)) {
 				printf("FAIL %s: %s\n", path, t->expect);
@@ -725,6 +750,9 @@ int cmd_map(int argc, char **argv, const struct cli_global *g)
 		cli_usage(sub ? stdout : stderr, "%s", map_usage);
 		return sub ? EXIT_DONE : EXIT_USAGE;
 	}
+	/* map new has its own help (the man page is made from it) */
+	if (!strcmp(sub, "new"))
+		return map_new(argc - 1, argv + 1);
 	if (cli_wants_help(argc - 1, argv + 1)) {
 		cli_usage(stdout, "%s", map_usage);
 		return EXIT_DONE;
@@ -735,6 +763,7 @@ int cmd_map(int argc, char **argv, const struct cli_global *g)
 		return map_test(argc - 1, argv + 1);
 	if (!strcmp(sub, "check"))
 		return map_check(argc - 1, argv + 1);
+
 	log_msg("error", "stockpipe map: unknown subcommand '%s'", sub);
 	cli_usage(stderr, "%s", map_usage);
 	return EXIT_USAGE;

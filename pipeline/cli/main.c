@@ -27,7 +27,7 @@ static const struct {
 	{"rerun", cmd_rerun, "redo one stage of a run and all after it"},
 	{"runs", cmd_runs, "list runs with their state"},
 	{"show", cmd_show, "show one run's report and units"},
-	{"map", cmd_map, "try, test and check mapping files"},
+	{"map", cmd_map, "try, test, check and start (new) mapping files"},
 	{"check", cmd_check, "validate the config and every mapping"},
 	{"inspect", cmd_inspect, "detect and validate EDI/CSV/XML files"},
 	{"quarantine", cmd_quarantine, "list, show and release quarantined documents"},
