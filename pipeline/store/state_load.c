@@ -573,9 +573,24 @@ static void lb_dupes(struct load_batch *b)
 	"doc, sku, location, state, qty, delta, as_of, txn_id, source,"  \
 	" file, line, applied, arr_file, arr_member, arr_line"
 
+/* The read of positions on PostgreSQL: a generic plan made while the
+ * table was small (the first batch of a new store) joined the keys to a
+ * sequential scan of positions by hash, and kept doing so as the table
+ * grew within the load's transaction; a LATERAL ... LIMIT 1 leaves the
+ * planner only the primary key's index. SQLite has no LATERAL and plans
+ * IN (VALUES ...) per execution. */
+#define POS_GET_PG_HEAD                                                  \
+	"SELECT p.sku, p.location, p.state, p.qty, p.snap_as_of,"        \
+	" p.snap_txn, p.last_as_of, p.delta_as_of, p.snap_arr_file,"     \
+	" p.snap_arr_member, p.snap_arr_line FROM (VALUES"
+#define POS_GET_PG_TAIL                                                  \
+	") AS k(sku, location, state) CROSS JOIN LATERAL (SELECT * FROM"  \
+	" positions x WHERE x.sku = k.sku AND x.location = k.location"    \
+	" AND x.state = k.state LIMIT 1) p"
+
 /* The SQL of a bulk statement of rows rows (malloc'd), NULL when out of
  * memory. */
-static char *bulk_sql(int kind, unsigned rows)
+static char *bulk_sql(int kind, unsigned rows, int pg)
 {
 	static const char *const head[LB_BULK_N] = {
 		[LB_BULK_EV] = "INSERT INTO stock_events(" EV_COLS ") VALUES",
@@ -593,7 +608,7 @@ static char *bulk_sql(int kind, unsigned rows)
 		[LB_BULK_POS_PUT] = "(?,?,?,?,?,?,?,?,?,?,?)",
 	};
 	static const char *const tail[LB_BULK_N] = {
-		[LB_BULK_EV] = " ON CONFLICT DO NOTHING RETURNING txn_id",
+		[LB_BULK_EV] = " ON CONFLICT(txn_id) DO NOTHING RETURNING txn_id",
 		[LB_BULK_POS_GET] = ")",
 		[LB_BULK_POS_PUT] =
 			" ON CONFLICT(sku, location, state) DO UPDATE SET"
@@ -605,14 +620,17 @@ static char *bulk_sql(int kind, unsigned rows)
 			" last_as_of = excluded.last_as_of,"
 			" delta_as_of = excluded.delta_as_of",
 	};
-	size_t hl = strlen(head[kind]), rl = strlen(row[kind]),
-	       tl = strlen(tail[kind]), o;
+	const char *h = pg && kind == LB_BULK_POS_GET ? POS_GET_PG_HEAD
+						      : head[kind],
+		   *t = pg && kind == LB_BULK_POS_GET ? POS_GET_PG_TAIL
+						      : tail[kind];
+	size_t hl = strlen(h), rl = strlen(row[kind]), tl = strlen(t), o;
 	char *sql = malloc(hl + rows * (rl + 1) + tl + 1);
 	unsigned i;
 
 	if (!sql)
 		return NULL;
-	memcpy(sql, head[kind], hl);
+	memcpy(sql, h, hl);
 	o = hl;
 	for (i = 0; i < rows; i++) {
 		if (i)
@@ -620,7 +638,7 @@ static char *bulk_sql(int kind, unsigned rows)
 		memcpy(sql + o, row[kind], rl);
 		o += rl;
 	}
-	memcpy(sql + o, tail[kind], tl + 1);
+	memcpy(sql + o, t, tl + 1);
 	return sql;
 }
 
@@ -635,7 +653,7 @@ static struct db_stmt *bulk_stmt(struct state *s, int kind, int k,
 		db_reset(*p);
 		return *p;
 	}
-	if (!(sql = bulk_sql(kind, 1u << k))) {
+	if (!(sql = bulk_sql(kind, 1u << k, state_is_pg(s)))) {
 		err_set(err, E_NOMEM, "out of memory");
 		return NULL;
 	}
