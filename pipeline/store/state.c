@@ -325,10 +325,7 @@ void state_close(struct state *s)
 	for (i = 0; i < S_NSTMTS; i++)
 		db_finalize(s->st[i]);
 	db_close(s->db);
-	free(s->lb.r);
-	free(s->lb.order);
-	free(s->lb.seen);
-	arena_release(&s->lb.a);
+	state_lb_free(s);
 	free(s);
 }
 

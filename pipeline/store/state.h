@@ -274,6 +274,9 @@ void state_load_batching(struct state *s);
 int state_load_flush(struct state *s, struct err *err);
 /* For tests: at most n records (>= 1) per batch; the default is 65536. */
 void state_load_batch_max(struct state *s, size_t n);
+/* For tests: apply batches in multi-row statements (what a PostgreSQL
+ * store always does) on SQLite too. */
+void state_load_bulk(struct state *s, int on);
 /* Removes the stock events a document loaded and recomputes the positions
  * they touched from the remaining events. */
 int state_unload_doc(struct state *s, int64_t doc, struct err *err);

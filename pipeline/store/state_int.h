@@ -115,7 +115,13 @@ struct lb_rec {
 	unsigned long line;
 	enum stock_state st;
 	unsigned char kept, dupe;
+	unsigned char ins;         /* bulk: its event row was inserted */
 };
+
+/* The bulk apply (state_load.c, PostgreSQL's way): statements of
+ * 2^k rows, k = 0..LB_BULK_LOG, prepared once per handle. */
+#define LB_BULK_LOG 8
+enum { LB_BULK_EV, LB_BULK_POS_GET, LB_BULK_POS_PUT, LB_BULK_N };
 
 struct load_batch {
 	struct lb_rec *r;          /* n records in arrival order */
@@ -124,6 +130,8 @@ struct load_batch {
 	size_t n, max, want;
 	struct arena a;            /* the records' strings */
 	const char *source, *file; /* last copies, shared by later records */
+	struct db_stmt *bulk[LB_BULK_N][LB_BULK_LOG + 1];
+	int bulk_on;               /* state_load_bulk (tests) */
 };
 
 struct state {
@@ -229,8 +237,10 @@ int state_is_pg(struct state *s);
 int state_light_begin(struct state *s, int *own, struct err *err);
 int state_light_end(struct state *s, int own, int rc, struct err *err);
 
-/* Applies the waiting load batch / drops it (state_load.c). */
+/* Applies the waiting load batch / drops it (state_load.c);
+ * state_lb_free releases the batch (state_close). */
 int state_lb_apply(struct state *s, struct err *err);
 void state_lb_discard(struct state *s);
+void state_lb_free(struct state *s);
 
 #endif

@@ -547,6 +547,461 @@ static void lb_dupes(struct load_batch *b)
 	}
 }
 
+/* ---- the bulk apply ----------------------------------------------------
+ *
+ * On PostgreSQL every statement is a round trip (~100 us on localhost),
+ * and one statement per record made the load 20x slower than SQLite's.
+ * There a batch goes in a few multi-row statements instead, with the
+ * same result as lb_position's one record at a time:
+ *   1. every event of the batch (not the batch's own dupes) in INSERT
+ *      ... VALUES (...), (...) ON CONFLICT DO NOTHING RETURNING txn_id,
+ *      in position order: a txn_id not returned was in the ledger
+ *      already (a replay), as db_changes() == 0 says one at a time;
+ *   2. the positions, up to 2^LB_BULK_LOG at a time: read in one SELECT
+ *      ... WHERE (sku, location, state) IN (VALUES ...), their records
+ *      applied in memory in arrival order by stock.h's rules, the
+ *      changed ones written in one multi-row upsert.
+ * One difference from one at a time: when a record is applied, the
+ * events of later records of its position are already in the table.
+ * The only read of events while applying (the deltas after a snapshot
+ * that arrives older than a delta, stock_needs_later) subtracts those,
+ * from memory, so it sums what one at a time would have seen.
+ * Statements of 2^k rows (k = 0..LB_BULK_LOG) are prepared once; a run
+ * of n rows goes as its binary digits. */
+#define LB_BULK_MAX (1u << LB_BULK_LOG)
+#define EV_COLS                                                          \
+	"doc, sku, location, state, qty, delta, as_of, txn_id, source,"  \
+	" file, line, applied, arr_file, arr_member, arr_line"
+
+/* The read of positions on PostgreSQL: a generic plan made while the
+ * table was small (the first batch of a new store) joined the keys to a
+ * sequential scan of positions by hash, and kept doing so as the table
+ * grew within the load's transaction; a LATERAL ... LIMIT 1 leaves the
+ * planner only the primary key's index. SQLite has no LATERAL and plans
+ * IN (VALUES ...) per execution. */
+#define POS_GET_PG_HEAD                                                  \
+	"SELECT p.sku, p.location, p.state, p.qty, p.snap_as_of,"        \
+	" p.snap_txn, p.last_as_of, p.delta_as_of, p.snap_arr_file,"     \
+	" p.snap_arr_member, p.snap_arr_line FROM (VALUES"
+#define POS_GET_PG_TAIL                                                  \
+	") AS k(sku, location, state) CROSS JOIN LATERAL (SELECT * FROM"  \
+	" positions x WHERE x.sku = k.sku AND x.location = k.location"    \
+	" AND x.state = k.state LIMIT 1) p"
+
+/* The SQL of a bulk statement of rows rows (malloc'd), NULL when out of
+ * memory. */
+static char *bulk_sql(int kind, unsigned rows, int pg)
+{
+	static const char *const head[LB_BULK_N] = {
+		[LB_BULK_EV] = "INSERT INTO stock_events(" EV_COLS ") VALUES",
+		[LB_BULK_POS_GET] =
+			"SELECT sku, location, state, qty, snap_as_of,"
+			" snap_txn, last_as_of, delta_as_of, snap_arr_file,"
+			" snap_arr_member, snap_arr_line FROM positions"
+			" WHERE (sku, location, state) IN (VALUES",
+		[LB_BULK_POS_PUT] =
+			"INSERT INTO positions(" POS_COLS ") VALUES",
+	};
+	static const char *const row[LB_BULK_N] = {
+		[LB_BULK_EV] = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		[LB_BULK_POS_GET] = "(?, ?, CAST(? AS BIGINT))",
+		[LB_BULK_POS_PUT] = "(?,?,?,?,?,?,?,?,?,?,?)",
+	};
+	static const char *const tail[LB_BULK_N] = {
+		[LB_BULK_EV] = " ON CONFLICT(txn_id) DO NOTHING RETURNING txn_id",
+		[LB_BULK_POS_GET] = ")",
+		[LB_BULK_POS_PUT] =
+			" ON CONFLICT(sku, location, state) DO UPDATE SET"
+			" snap_arr_file = excluded.snap_arr_file,"
+			" snap_arr_member = excluded.snap_arr_member,"
+			" snap_arr_line = excluded.snap_arr_line,"
+			" qty = excluded.qty, snap_as_of = excluded.snap_as_of,"
+			" snap_txn = excluded.snap_txn,"
+			" last_as_of = excluded.last_as_of,"
+			" delta_as_of = excluded.delta_as_of",
+	};
+	const char *h = pg && kind == LB_BULK_POS_GET ? POS_GET_PG_HEAD
+						      : head[kind],
+		   *t = pg && kind == LB_BULK_POS_GET ? POS_GET_PG_TAIL
+						      : tail[kind];
+	size_t hl = strlen(h), rl = strlen(row[kind]), tl = strlen(t), o;
+	char *sql = malloc(hl + rows * (rl + 1) + tl + 1);
+	unsigned i;
+
+	if (!sql)
+		return NULL;
+	memcpy(sql, h, hl);
+	o = hl;
+	for (i = 0; i < rows; i++) {
+		if (i)
+			sql[o++] = ',';
+		memcpy(sql + o, row[kind], rl);
+		o += rl;
+	}
+	memcpy(sql + o, t, tl + 1);
+	return sql;
+}
+
+/* The prepared bulk statement of 2^k rows, reset. */
+static struct db_stmt *bulk_stmt(struct state *s, int kind, int k,
+				 struct err *err)
+{
+	struct db_stmt **p = &s->lb.bulk[kind][k];
+	char *sql;
+
+	if (*p) {
+		db_reset(*p);
+		return *p;
+	}
+	if (!(sql = bulk_sql(kind, 1u << k, state_is_pg(s)))) {
+		err_set(err, E_NOMEM, "out of memory");
+		return NULL;
+	}
+	*p = db_prepare(s->db, sql, 0, err);
+	free(sql);
+	return *p;
+}
+
+/* The index of the batch's first record with txn_id t (lb_dupes' hash
+ * set), or -1. */
+static long lb_find(const struct load_batch *b, const char *t)
+{
+	size_t mask = lb_hash_size(b->n) - 1, h = 2166136261u;
+	const unsigned char *c;
+
+	for (c = (const unsigned char *)t; *c; c++)
+		h = (h ^ *c) * 16777619u;
+	for (h &= mask; b->seen[h]; h = (h + 1) & mask)
+		if (!strcmp(b->r[b->seen[h] - 1].ev.txn, t))
+			return (long)b->seen[h] - 1;
+	return -1;
+}
+
+/* Inserts the events of recs[0..n) (n = 2^k) in one statement and marks
+ * those inserted. */
+static int bulk_events(struct state *s, struct lb_rec *const *recs, int k,
+		       struct err *err)
+{
+	struct db_stmt *p = bulk_stmt(s, LB_BULK_EV, k, err);
+	unsigned i, n = 1u << k;
+	long x;
+	int rc, c;
+
+	if (!p)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const struct lb_rec *e = recs[i];
+
+		c = (int)i * 15;
+		db_bind_int64(p, c + 1, e->doc);
+		db_bind_text(p, c + 2, e->sku);
+		db_bind_text(p, c + 3, e->loc);
+		db_bind_int64(p, c + 4, e->st);
+		db_bind_int64(p, c + 5, e->ev.qty);
+		db_bind_int64(p, c + 6, e->ev.mode == STOCK_DELTA);
+		db_bind_int64(p, c + 7, e->ev.as_of);
+		db_bind_text(p, c + 8, e->ev.txn);
+		db_bind_text(p, c + 9, e->source);
+		db_bind_text(p, c + 10, e->file);
+		db_bind_int64(p, c + 11, (int64_t)e->line);
+		db_bind_int64(p, c + 12, !e->kept);
+		bind_arrival(p, c + 13, &e->ev.arr);
+	}
+	while ((rc = db_step(p, err)) == 1)
+		if ((x = lb_find(&s->lb, db_col_text(p, 0))) >= 0)
+			s->lb.r[x].ins = 1;
+	db_reset(p);
+	if (rc < 0)
+		err_locate(err, recs[0]->file, recs[0]->line, 0, NULL);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Runs fn over items[0..n) in statements of 2^k rows, largest first. */
+static int bulk_runs(struct state *s, void *items, size_t size, size_t n,
+		     int (*fn)(struct state *s, void *items, int k,
+			       struct err *err),
+		     struct err *err)
+{
+	char *p = items;
+	int k;
+
+	for (k = LB_BULK_LOG; k >= 0; k--)
+		while (n >= (1u << k)) {
+			if (fn(s, p, k, err) < 0)
+				return -1;
+			p += (size_t)(1u << k) * size;
+			n -= 1u << k;
+		}
+	return 0;
+}
+
+static int bulk_events_fn(struct state *s, void *items, int k,
+			  struct err *err)
+{
+	return bulk_events(s, items, k, err);
+}
+
+/* One position of a bulk chunk: its records order[first..first + n),
+ * the position as read and as applied. */
+struct bulk_pos {
+	size_t first, n;
+	int want;                  /* some record may apply: read it */
+	int dirty;
+	struct stock_pos cur;
+	const struct lb_rec *key;
+};
+
+static int bulk_pos_cmp(const void *k, const void *x)
+{
+	return lb_keycmp(k, ((const struct bulk_pos *)x)->key);
+}
+
+/* Reads the positions of g[0..n) (n = 2^k) in one statement into
+ * their cur (found stays 0 for a new position). */
+static int bulk_read(struct state *s, struct bulk_pos *const *g, int k,
+		     struct bulk_pos *all, size_t nall, struct err *err)
+{
+	struct db_stmt *p = bulk_stmt(s, LB_BULK_POS_GET, k, err);
+	unsigned i, n = 1u << k;
+	struct lb_rec key;
+	struct bulk_pos *x;
+	int rc;
+
+	if (!p)
+		return -1;
+	for (i = 0; i < n; i++) {
+		db_bind_text(p, (int)i * 3 + 1, g[i]->key->sku);
+		db_bind_text(p, (int)i * 3 + 2, g[i]->key->loc);
+		db_bind_int64(p, (int)i * 3 + 3, g[i]->key->st);
+	}
+	memset(&key, 0, sizeof(key));
+	while ((rc = db_step(p, err)) == 1) {
+		key.sku = db_col_text(p, 0);
+		key.loc = db_col_text(p, 1);
+		key.st = (enum stock_state)db_col_int64(p, 2);
+		if (!key.sku || !key.loc ||
+		    !(x = bsearch(&key, all, nall, sizeof(*all),
+				  bulk_pos_cmp)))
+			continue;
+		x->cur.found = 1;
+		x->cur.qty = db_col_int64(p, 3);
+		if (!db_col_null(p, 4))
+			x->cur.snap_as_of = db_col_int64(p, 4);
+		state_col_copy(p, 5, x->cur.snap_txn, sizeof(x->cur.snap_txn));
+		x->cur.last_as_of = db_col_int64(p, 6);
+		if (!db_col_null(p, 7))
+			x->cur.delta_as_of = db_col_int64(p, 7);
+		x->cur.snap_arr.file = db_col_int64(p, 8);
+		x->cur.snap_arr.member = db_col_int64(p, 9);
+		x->cur.snap_arr.line = db_col_int64(p, 10);
+	}
+	db_reset(p);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Writes the positions of g[0..n) (n = 2^k) in one upsert. */
+static int bulk_write(struct state *s, struct bulk_pos *const *g, int k,
+		      struct err *err)
+{
+	struct db_stmt *p = bulk_stmt(s, LB_BULK_POS_PUT, k, err);
+	unsigned i, n = 1u << k;
+	int c;
+
+	if (!p)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const struct stock_pos *v = &g[i]->cur;
+
+		c = (int)i * 11;
+		db_bind_text(p, c + 1, g[i]->key->sku);
+		db_bind_text(p, c + 2, g[i]->key->loc);
+		db_bind_int64(p, c + 3, g[i]->key->st);
+		db_bind_int64(p, c + 4, v->qty);
+		if (v->snap_as_of == STOCK_NONE)
+			db_bind_null(p, c + 5);
+		else
+			db_bind_int64(p, c + 5, v->snap_as_of);
+		db_bind_text(p, c + 6,
+			     v->snap_as_of == STOCK_NONE ? NULL : v->snap_txn);
+		db_bind_int64(p, c + 7, v->last_as_of);
+		if (v->delta_as_of == STOCK_NONE)
+			db_bind_null(p, c + 8);
+		else
+			db_bind_int64(p, c + 8, v->delta_as_of);
+		bind_arrival(p, c + 9, &v->snap_arr);
+	}
+	if (state_step_done(p, err) < 0) {
+		err_locate(err, g[0]->key->file, g[0]->key->line, 0, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* The delta sum one at a time would have read for record idx[k] of a
+ * position: the table's, less the deltas of the position's later
+ * records this batch inserted. */
+static int bulk_later(struct state *s, const uint32_t *idx, size_t n,
+		      size_t k, dec *later, struct err *err)
+{
+	const struct lb_rec *e = &s->lb.r[idx[k]], *f;
+	size_t j;
+
+	if (delta_sum_after(s, e->sku, e->loc, e->st, e->ev.as_of,
+			    &e->ev.arr, later, err) < 0)
+		return -1;
+	for (j = k + 1; j < n; j++) {
+		f = &s->lb.r[idx[j]];
+		if (f->ins && !f->kept && f->ev.mode == STOCK_DELTA &&
+		    (f->ev.as_of > e->ev.as_of ||
+		     (f->ev.as_of == e->ev.as_of &&
+		      stock_arrival_cmp(&f->ev.arr, &e->ev.arr) > 0)))
+			*later -= f->ev.qty;
+	}
+	return 0;
+}
+
+/* Applies the records of position g in memory (lb_position's rules). */
+static int bulk_apply_pos(struct state *s, struct bulk_pos *g,
+			  struct err *err)
+{
+	const uint32_t *idx = s->lb.order + g->first;
+	struct lb_rec *e;
+	enum stock_outcome o;
+	dec later;
+	size_t k;
+
+	for (k = 0; k < g->n; k++) {
+		e = &s->lb.r[idx[k]];
+		if (e->dupe) {
+			if (e->stats)
+				e->stats->dupes++;
+			continue;
+		}
+		if (e->kept)
+			continue;
+		later = 0;
+		if (stock_needs_later(&g->cur, &e->ev) &&
+		    bulk_later(s, idx, g->n, k, &later, err) < 0)
+			goto fail;
+		o = stock_apply(&g->cur, &e->ev, later);
+		if (o == STOCK_OVERFLOW) {
+			err_set(err, E_VALIDATE, "quantity overflow");
+			goto fail;
+		}
+		lb_count(e, o, g->cur.qty);
+		g->dirty |= o == STOCK_APPLIED;
+	}
+	return 0;
+fail:
+	err_locate(err, e->file, e->line, 0, NULL);
+	return -1;
+}
+
+/* Up to LB_BULK_MAX positions: read, applied, written. */
+static int bulk_chunk(struct state *s, struct bulk_pos *g, size_t ng,
+		      struct err *err)
+{
+	struct bulk_pos *sel[LB_BULK_MAX];
+	size_t i, n = 0, done;
+	int k;
+
+	for (i = 0; i < ng; i++)
+		if (g[i].want)
+			sel[n++] = &g[i];
+	for (done = 0, k = LB_BULK_LOG; k >= 0; k--)
+		while (n - done >= (1u << k)) {
+			if (bulk_read(s, sel + done, k, g, ng, err) < 0)
+				return -1;
+			done += 1u << k;
+		}
+	for (i = 0; i < ng; i++)
+		if (bulk_apply_pos(s, &g[i], err) < 0)
+			return -1;
+	for (i = n = 0; i < ng; i++)
+		if (g[i].dirty)
+			sel[n++] = &g[i];
+	for (done = 0, k = LB_BULK_LOG; k >= 0; k--)
+		while (n - done >= (1u << k)) {
+			if (bulk_write(s, sel + done, k, err) < 0)
+				return -1;
+			done += 1u << k;
+		}
+	return 0;
+}
+
+/* The bulk apply of the sorted batch (see above). */
+static int lb_bulk_apply(struct state *s, struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	struct lb_rec **recs = NULL;
+	struct bulk_pos *g = NULL;
+	size_t i, j, w, n = 0, ng = 0;
+	int rc = -1;
+
+	if (!(recs = malloc(b->n * sizeof(*recs))) ||
+	    !(g = malloc(LB_BULK_MAX * sizeof(*g)))) {
+		err_set(err, E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < b->n; i++) {
+		b->r[i].ins = 0;
+		if (!b->r[b->order[i]].dupe)
+			recs[n++] = &b->r[b->order[i]];
+	}
+	if (bulk_runs(s, recs, sizeof(*recs), n, bulk_events_fn, err) < 0)
+		goto out;
+	for (i = 0; i < b->n; i++)
+		b->r[i].ev.replay = !b->r[i].dupe && !b->r[i].ins;
+	for (i = 0; i < b->n; i = j) {
+		struct bulk_pos *x = &g[ng];
+
+		for (j = i + 1; j < b->n && !lb_keycmp(&b->r[b->order[i]],
+						       &b->r[b->order[j]]);
+		     j++)
+			;
+		memset(x, 0, sizeof(*x));
+		stock_pos_init(&x->cur);
+		x->first = i;
+		x->n = j - i;
+		x->key = &b->r[b->order[i]];
+		for (w = i; w < j && !x->want; w++) {
+			const struct lb_rec *e = &b->r[b->order[w]];
+
+			x->want = !e->dupe && !e->kept && e->ins;
+		}
+		if (++ng == LB_BULK_MAX || j == b->n) {
+			if (bulk_chunk(s, g, ng, err) < 0)
+				goto out;
+			ng = 0;
+		}
+	}
+	rc = 0;
+out:
+	free(recs);
+	free(g);
+	return rc;
+}
+
+void state_load_bulk(struct state *s, int on)
+{
+	s->lb.bulk_on = on;
+}
+
+void state_lb_free(struct state *s)
+{
+	int k, i;
+
+	for (k = 0; k < LB_BULK_N; k++)
+		for (i = 0; i <= LB_BULK_LOG; i++) {
+			db_finalize(s->lb.bulk[k][i]);
+			s->lb.bulk[k][i] = NULL;
+		}
+	free(s->lb.r);
+	free(s->lb.order);
+	free(s->lb.seen);
+	arena_release(&s->lb.a);
+}
+
 void state_lb_discard(struct state *s)
 {
 	s->lb.n = 0;
@@ -563,12 +1018,17 @@ int state_lb_apply(struct state *s, struct err *err)
 
 	if (!b->n)
 		return 0;
-	if (b->n > 1)
+	if (b->n > 1 || b->bulk_on || state_is_pg(s))
 		lb_dupes(b);
 	for (i = 0; i < b->n; i++)
 		b->order[i] = (uint32_t)i;
 	if (b->n > 1)
 		qsort_r(b->order, b->n, sizeof(*b->order), lb_cmp, b->r);
+	if (b->bulk_on || state_is_pg(s)) {
+		rc = lb_bulk_apply(s, err);
+		state_lb_discard(s);
+		return rc;
+	}
 	for (i = 0; i < b->n && !rc; i = j) {
 		for (j = i + 1; j < b->n && !lb_keycmp(&b->r[b->order[i]],
 						       &b->r[b->order[j]]);

@@ -7,10 +7,15 @@
 #
 #   BENCH_SIZES="10M 100M"   input sizes (default; add 1G on request)
 #   BENCH_FORMATS="csv x12-852 x12-846 edifact ubl"
-#   BENCH_CALLGRIND=1        instruction counts of the map stage (and of
+#   BENCH_CALLGRIND=0        1: instruction counts of the map stage (and of
 #                            the EDI reader alone) on the smallest size
 #                            (0 skips; needs valgrind)
-#   BENCH_RUN=1              whole-pipeline runs (load, render) for csv/ubl
+#   BENCH_RUN=1              whole-pipeline runs (load, render) of every
+#                            format, to three targets
+#   BENCH_PG=1               the same runs on a PostgreSQL server started
+#                            here (tests/e2e/lib/pg.sh, fsync on) at the
+#                            sizes of BENCH_PG_SIZES (default the first
+#                            size); 0, or no server, prints why skipped
 #   BENCH_DIR=DIR            scratch space (default a temp dir, removed
 #                            unless BENCH_KEEP=1); generated inputs, the
 #                            npm packages and state stores live there,
@@ -28,16 +33,24 @@
 #   map         stockpipe map try (the whole map stage, records to /dev/null)
 #               with the shipped mapping for that input (EDI lookups keep
 #               unknown partner codes, see write_config)
-#   run         stockpipe run on a fresh state: fetch..deliver (CSV, XML)
+#   run         stockpipe run on a fresh state with only this file:
+#               fetch..deliver to three targets (webshop CSV, marketplace
+#               JSONL, marketplace XML)
 #   load        the run's load stage (duration from the run report)
 #   render      the run's render stage; records/s = positions rendered
-#   sqlite-ins  SQLite's own insert rate for the same number of stock
-#               events: one prepared INSERT, one transaction (bench_ref.c)
+#   state       the state folder after the run (MB column: its size)
+#   sqlite-ups  SQLite's own upsert rate for as many rows as the load had:
+#               one prepared INSERT ... ON CONFLICT on a primary key, WAL,
+#               one transaction (bench_ref.c upsert)
+#   run-pg, load-pg  the run and its load on PostgreSQL (BENCH_PG)
 # and prints ONE table. Columns "vs floor" and "vs tools" are ratios of
 # this row's MB/s (records/s for load) to the references of the same
-# file in the same run: memchr for tokenize/map/run, SQLite's insert for
-# load, and the fastest other tool on that file. The machine is shared:
-# wall times are noisy, the callgrind instruction counts are not.
+# file in the same run: memchr for tokenize/map/run, SQLite's upsert for
+# load, and the fastest other tool on that file. Column "other": a run's
+# time over the map stage's alone, a load's microseconds per record, the
+# state folder over the input, a PostgreSQL run's speed over SQLite's.
+# Then the issue 20 targets with the figure each got. The machine is
+# shared: wall times are noisy, the callgrind instruction counts are not.
 set -u
 if [ $# -lt 1 ]; then
 	echo "usage: $0 BINARY" >&2
@@ -88,12 +101,12 @@ else
 	note "npm parsers skipped: node/npm not installed"
 fi
 
-# The pipeline configuration: the repository's mappings, a stores lookup
-# for the generator's store codes F001..F999, one source per format that
-# the pipeline runs here (csv, xml) and the webshop target.
+# The pipeline's mappings: the repository's, a stores lookup for the
+# generator's store codes F001..F999; run_config writes the configuration
+# of one run.
 write_config() {
 	d=$1
-	mkdir -p "$d/drop/stores" "$d/drop/ubl" "$d/out/webshop" "$d/mappings"
+	mkdir -p "$d/mappings"
 	cp -R "$SRC/mappings/." "$d/mappings/"
 	# The generator's partner item codes and store ids are not in the
 	# sample cross-references (edi_items.csv, edi_locations.csv): the
@@ -109,23 +122,38 @@ write_config() {
 		for (i = 1; i <= 999; i++)
 			printf "F%03d,STORE-%03d,Bench store %d\n", i, i, i }' \
 		>"$d/mappings/lookups/stores.csv"
-	cat >"$d/stockpipe.yaml" <<'YAML'
-state_dir: ./state
+}
+
+# run_config DIR MAPPING [STATE_DB]: one source with the input's mapping,
+# the three targets of a retailer's usual set (CSV, JSONL, XML).
+run_config() {
+	mkdir -p "$1/drop/in" "$1/out/webshop" "$1/out/market" \
+		"$1/out/marketxml"
+	{
+		echo "state_dir: ./state"
+		[ -n "${3:-}" ] && echo "state_db: $3" &&
+			echo "state_db_password_env: $PG_PASSWORD_ENV"
+		cat <<YAML
 sources:
-  - name: stores
-    path: drop/stores
+  - name: in
+    path: drop/in
     pattern: "*"
-    mapping: mappings/stores/store_stock_csv.yaml
-  - name: ubl
-    path: drop/ubl
-    pattern: "*"
-    mapping: mappings/xml/ubl_inventory_report.yaml
+    mapping: $2
 targets:
   - name: webshop
     path: out/webshop
-    mapping: mappings/targets/webshop_stock.yaml
+    mapping: $W/cfg/mappings/targets/webshop_stock.yaml
     filename: "{target}_{run_id}.csv"
+  - name: market
+    path: out/market
+    mapping: $W/cfg/mappings/targets/marketplace_stock.yaml
+    filename: "{target}_{run_id}.jsonl"
+  - name: marketxml
+    path: out/marketxml
+    mapping: $W/cfg/mappings/targets/marketplace_stock_xml.yaml
+    filename: "{target}_{run_id}.xml"
 YAML
+	} >"$1/stockpipe.yaml"
 }
 
 # The inbound mapping for FORMAT (the shipped one whose input the
@@ -175,6 +203,85 @@ measure() {
 		note "$_sz $_in $_step exited $_rc: $(tail -n 2 "$_f.err" | tr '\n' ' ')"
 	fi
 }
+
+# whole_run SIZE FORMAT INPUT BYTES MAPPING STEP [STATE_DB]: stockpipe
+# run on a fresh state with INPUT alone; rows STEP, its load (load or
+# load-pg), render and, on SQLite, the state folder and SQLite's own
+# upsert of as many rows as the load had (sqlite-ups).
+whole_run() {
+	_d=$W/run
+	rm -rf "$_d"
+	mkdir -p "$_d"
+	run_config "$_d" "$5" "${7:-}"
+	# A hard link, not a copy (1G inputs); the fetch stage refuses
+	# symlinks.
+	ln "$3" "$_d/drop/in/input.$2" 2>/dev/null ||
+		cp "$3" "$_d/drop/in/input.$2"
+	measure "$1" "$2" "$6" "$4" "$(sed -n 's/^records //p' "$3.meta")" \
+		env STOCKPIPE_STATE_DIR="$_d/state" "$BIN" -c \
+		"$_d/stockpipe.yaml" run
+	_rss=$(tail -n 1 "$W/time.txt" | awk '{ print $2 }')
+	_lrecs=$(python3 - "$_d/state" "$1" "$2" "$4" "$_rss" "$6" \
+		"$TABLE" <<'PY'
+import glob, json, os, sys
+state, sz, fmt, nbytes, rss, step, table = sys.argv[1:]
+reps = sorted(glob.glob(state + "/reports/run-*.json"))
+if not reps:
+    print(0)
+    sys.exit(0)
+st = json.load(open(reps[-1]))["stages"]
+ld, rd = st.get("load", {}), st.get("render", {})
+pg = step == "run-pg"
+size = 0
+for root, dirs, files in os.walk(state):
+    for f in files:
+        try:
+            size += os.lstat(os.path.join(root, f)).st_size
+        except OSError:
+            pass
+with open(table, "a") as t:
+    t.write("%s %s %s %s %d %.3f %s 0\n" % (sz, fmt,
+        "load-pg" if pg else "load", nbytes, ld.get("records_in", 0),
+        max(ld.get("duration_ms", 0), 1) / 1000, rss))
+    t.write("%s %s %s 0 %d %.3f %s 0\n" % (sz, fmt,
+        "render-pg" if pg else "render", rd.get("records_out", 0),
+        max(rd.get("duration_ms", 0), 1) / 1000, rss))
+    if not pg:
+        t.write("%s %s state %d 0 0 0 0\n" % (sz, fmt, size))
+print(ld.get("records_in", 0))
+PY
+)
+	if [ "$6" = run ] && [ "${_lrecs:-0}" -gt 0 ]; then
+		measure "$1" "$2" sqlite-ups 0 "$_lrecs" \
+			"$W/ref" upsert "$W/ref.db" "$_lrecs"
+		rm -f "$W/ref.db" "$W/ref.db-wal" "$W/ref.db-shm"
+	fi
+	rm -rf "$_d"
+}
+
+# PostgreSQL, when a server can be started here: the test suite's
+# private server (tests/e2e/lib/pg.sh), with fsync on like production.
+PG_OK=0
+PG_SIZES=${BENCH_PG_SIZES:-$(echo "$SIZES" | awk '{ print $1 }')}
+PG_PASSWORD_ENV=
+if [ "${BENCH_PG:-1}" != 1 ]; then
+	note "PostgreSQL rows skipped: BENCH_PG=${BENCH_PG:-}"
+elif [ ! -f "$SRC/tests/e2e/lib/pg.sh" ]; then
+	note "PostgreSQL rows skipped: no tests/e2e/lib/pg.sh"
+else
+	# shellcheck source=../e2e/lib/pg.sh
+	. "$SRC/tests/e2e/lib/pg.sh"
+	if pg_start "$W/pg" >"$W/pg.log" 2>&1; then
+		PG_OK=1
+		pg_psql postgres "ALTER SYSTEM SET fsync = on" >/dev/null &&
+			pg_psql postgres "ALTER SYSTEM SET synchronous_commit = on" \
+				>/dev/null &&
+			pg_psql postgres "SELECT pg_reload_conf()" >/dev/null
+		trap 'pg_stop; [ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$W"' EXIT
+	else
+		note "PostgreSQL rows skipped: ${PG_WHY:-the server did not start} (see $W/pg.log)"
+	fi
+fi
 
 rm -rf "$W/cfg"
 write_config "$W/cfg"
@@ -240,7 +347,7 @@ print("records", n)' "$in" ;;
 			note "$sz $fmt map: no mapping for this input in mappings/"
 		fi
 		# Instruction counts of the reader alone and of the map stage.
-		if [ "${BENCH_CALLGRIND:-1}" = 1 ] && [ "$sz" = "$first_size" ] &&
+		if [ "${BENCH_CALLGRIND:-0}" = 1 ] && [ "$sz" = "$first_size" ] &&
 			command -v valgrind >/dev/null 2>&1; then
 			case $fmt in
 			x12-* | edifact)
@@ -259,41 +366,15 @@ print("records", n)' "$in" ;;
 			fi
 		fi
 		# The whole pipeline, on a fresh state with only this input.
-		if [ "${BENCH_RUN:-1}" = 1 ] && { [ $fmt = csv ] || [ $fmt = ubl ]; }; then
-			d=$W/run
-			rm -rf "$d"
-			mkdir -p "$d"
-			cp -R "$W/cfg/." "$d/"
-			case $fmt in
-			# A hard link, not a copy (1G inputs); the fetch stage
-			# refuses symlinks.
-			csv) ln "$in" "$d/drop/stores/stock_$sz.csv" 2>/dev/null ||
-				cp "$in" "$d/drop/stores/stock_$sz.csv" ;;
-			ubl) ln "$in" "$d/drop/ubl/report_$sz.xml" 2>/dev/null ||
-				cp "$in" "$d/drop/ubl/report_$sz.xml" ;;
-			esac
-			measure "$sz" "$fmt" run "$bytes" "$recs" env \
-				STOCKPIPE_STATE_DIR="$d/state" "$BIN" -c \
-				"$d/stockpipe.yaml" run
-			rss=$(tail -n 1 "$W/time.txt" | awk '{ print $2 }')
-			python3 - "$d/state" "$sz" "$fmt" "$bytes" "$rss" >>"$TABLE" <<'PY'
-import glob, json, sqlite3, sys
-state, sz, fmt, nbytes, rss = sys.argv[1:]
-rep = json.load(open(sorted(glob.glob(state + "/reports/run-*.json"))[-1]))
-st = rep["stages"]
-npos = sqlite3.connect(state + "/state.db").execute(
-    "select count(*) from positions").fetchone()[0]
-ld, rd = st["load"], st["render"]
-print(sz, fmt, "load", nbytes, ld["records_in"],
-      max(ld["duration_ms"], 1) / 1000, rss, 0)
-print(sz, fmt, "render", 0, npos, max(rd["duration_ms"], 1) / 1000, rss, 0)
-PY
-			if [ $fmt = csv ]; then
-				measure "$sz" "$fmt" sqlite-ins 0 "$recs" \
-					"$W/ref" sqlite "$W/ref.db" "$recs"
-				rm -f "$W/ref.db" "$W/ref.db-wal" "$W/ref.db-shm"
+		if [ "${BENCH_RUN:-1}" = 1 ] && [ -n "$m" ]; then
+			whole_run "$sz" "$fmt" "$in" "$bytes" "$m" run
+			if [ $PG_OK = 1 ] && case " $PG_SIZES " in
+				*" $sz "*) true ;; *) false ;; esac; then
+				n=$((n_pg = ${n_pg:-0} + 1))
+				url=$(pg_newdb "bench_$n") &&
+					whole_run "$sz" "$fmt" "$in" "$bytes" "$m" \
+						run-pg "$url"
 			fi
-			rm -rf "$d"
 		fi
 		rm -f "$in"
 	done
@@ -302,38 +383,114 @@ done
 echo
 awk '
 function ratio(v, r) { return r > 0 ? sprintf("%.2fx", v / r) : "-" }
+function yes(c) { return c ? "yes" : "NO" }
 {
 	sz = $1; in_ = $2; step = $3; b = $4; n = $5; t = $6; m = $7; rc = $8
 	if (t < 0.0005) t = 0.0005
 	key = sz " " in_
 	mbs = b / 1048576 / t; rps = n / t
-	i = ++nrow; S[i] = sz; I[i] = in_; P[i] = step; B[i] = b
+	i = ++nrow; S[i] = sz; I[i] = in_; P[i] = step; B[i] = b; N[i] = n
 	MBS[i] = mbs; RPS[i] = rps; T[i] = t; M[i] = m / 1024; RC[i] = rc
 	if (step == "memchr") MEMCHR[key] = mbs
-	if (step == "sqlite-ins") SQL[sz] = rps
-	if (step == "node-x12" || step == "x12-parser" || step == "edifact" ||
-	    step == "python-csv" || step == "xmllint") {
+	if (step == "sqlite-ups") UPS[key] = rps
+	if (step == "map") MAPT[key] = t
+	if (step == "run") { RUNT[key] = t; INB[key] = b }
+	if (step == "load") LUS[key] = t * 1e6 / (n > 0 ? n : 1)
+	if (step ~ /^(node-x12|x12-parser|edifact|python-csv|xmllint)$/) {
 		if (rc <= 1 && mbs > TOOL[key]) { TOOL[key] = mbs; TOOLN[key] = step }
 	}
+	if (!(sz in SEEN)) { SEEN[sz] = 1; SZ[++nsz] = sz }
+	if (!(in_ in SEENF)) { SEENF[in_] = 1; FMT[++nfmt] = in_ }
+	if (m / 1024 > RSSMAX && step !~ /^(node-x12|x12-parser|edifact|python-csv|xmllint)$/) {
+		RSSMAX = m / 1024; RSSAT = sz " " in_ " " step
+	}
+	if (rc > 1) FAILED = FAILED " " sz "/" in_ "/" step
 }
 END {
-	printf "%-5s %-8s %-10s %8s %7s %8s %10s %7s  %-16s %s\n", "size",
+	printf "%-5s %-8s %-10s %8s %7s %8s %10s %7s  %-16s %-20s %s\n", "size",
 	    "input", "step", "MB", "sec", "MB/s", "records/s", "RSS_MB",
-	    "vs floor", "vs tools"
+	    "vs floor", "vs tools", "other"
 	for (i = 1; i <= nrow; i++) {
-		key = S[i] " " I[i]; fl = "-"; tl = "-"
+		key = S[i] " " I[i]; fl = "-"; tl = "-"; ot = ""
 		if (P[i] == "tokenize" || P[i] == "map" || P[i] == "run" ||
 		    P[i] == "cat" || P[i] ~ /^(node-x12|x12-parser|edifact|python-csv|xmllint)$/)
 			fl = ratio(MBS[i], MEMCHR[key]) " memchr"
 		if (P[i] == "tokenize" || P[i] == "map" || P[i] == "run")
 			if (TOOL[key] > 0) tl = ratio(MBS[i], TOOL[key]) " " TOOLN[key]
-		if (P[i] == "load") fl = ratio(RPS[i], SQL[S[i]]) " sqlite-ins"
+		if (P[i] == "run" && MAPT[key] > 0)
+			ot = sprintf("%.1fx map time", T[i] / MAPT[key])
+		if (P[i] == "load" || P[i] == "load-pg") {
+			fl = ratio(RPS[i], UPS[key]) " sqlite-ups"
+			ot = sprintf("%.2f us/record", T[i] * 1e6 / (N[i] > 0 ? N[i] : 1))
+		}
+		if (P[i] == "run-pg" && RUNT[key] > 0)
+			ot = sprintf("%.2fx sqlite run speed", RUNT[key] / T[i])
+		if (P[i] == "state" && INB[key] > 0)
+			ot = sprintf("%.2fx input", B[i] / INB[key])
 		mb = B[i] > 0 ? sprintf("%8.1f", B[i] / 1048576) : sprintf("%8s", "-")
-		mbs = B[i] > 0 && P[i] != "load" ? sprintf("%8.1f", MBS[i]) : sprintf("%8s", "-")
-		printf "%-5s %-8s %-10s %s %7.2f %s %10.0f %7.1f  %-16s %s%s\n",
-		    S[i], I[i], P[i], mb, T[i], mbs, RPS[i], M[i], fl, tl,
-		    (RC[i] > 1 ? "  FAILED(" RC[i] ")" : "")
+		mbs = B[i] > 0 && P[i] !~ /^(load|load-pg|state)$/ ? sprintf("%8.1f", MBS[i]) : sprintf("%8s", "-")
+		if (P[i] == "state")
+			printf "%-5s %-8s %-10s %s %7s %8s %10s %7s  %-16s %-20s %s\n",
+			    S[i], I[i], P[i], mb, "-", "-", "-", "-", "-", "-", ot
+		else
+			printf "%-5s %-8s %-10s %s %7.2f %s %10.0f %7.1f  %-16s %-20s %s%s\n",
+			    S[i], I[i], P[i], mb, T[i], mbs, RPS[i], M[i], fl, tl, ot,
+			    (RC[i] > 1 ? "  FAILED(" RC[i] ")" : "")
+		if (P[i] == "load" && UPS[key] > 0) {
+			r = RPS[i] / UPS[key]
+			if (!(key in LR)) { LR[key] = r }
+		}
+		if (P[i] == "state" && INB[key] > 0) ST[key] = B[i] / INB[key]
+		if (P[i] == "run-pg" && RUNT[key] > 0) PGR[key] = RUNT[key] / T[i]
 	}
+	# The issue 20 targets, each with the figure this run got.
+	print ""
+	print "issue 20 targets (this run):"
+	for (f = 1; f <= nfmt; f++) {
+		fm = FMT[f]
+		for (z = 1; z <= nsz; z++) {
+			key = SZ[z] " " fm
+			if (key in LR)
+				printf "  load >= 0.7x sqlite-ups       %-5s %-8s %5.2fx  %s\n",
+				    SZ[z], fm, LR[key], yes(LR[key] >= 0.7)
+		}
+		if (nsz > 1 && (SZ[1] " " fm) in LUS && (SZ[nsz] " " fm) in LUS) {
+			a = LUS[SZ[1] " " fm]; c = LUS[SZ[nsz] " " fm]
+			printf "  us/record flat (+-15%%)        %-5s %-8s %5.2f -> %.2f us (%+.0f%%)  %s\n",
+			    SZ[1] "-" SZ[nsz], fm, a, c, (c / a - 1) * 100,
+			    yes(c <= a * 1.15 && c >= a * 0.85)
+		}
+		key = "100M " fm
+		if (key in RUNT) {
+			lim = (fm ~ /^(x12|edifact)/) ? 4 : 6
+			printf "  run 100M <= %d s               100M  %-8s %5.2f s  %s\n",
+			    lim, fm, RUNT[key], yes(RUNT[key] <= lim)
+			if (MAPT[key] > 0)
+				printf "  run ~4.5x map alone           100M  %-8s %5.1fx\n",
+				    fm, RUNT[key] / MAPT[key]
+		}
+		for (z = 1; z <= nsz; z++) {
+			key = SZ[z] " " fm
+			if (key in ST)
+				printf "  state <= 2x input (no gc)     %-5s %-8s %5.2fx  %s\n",
+				    SZ[z], fm, ST[key], yes(ST[key] <= 2)
+			if (key in PGR)
+				printf "  postgres run >= 0.7x sqlite   %-5s %-8s %5.2fx  %s\n",
+				    SZ[z], fm, PGR[key], yes(PGR[key] >= 0.7)
+		}
+		for (z = 1; z <= nsz; z++) {
+			key = SZ[z] " " fm
+			for (i = 1; i <= nrow; i++)
+				if (S[i] == SZ[z] && I[i] == fm && P[i] == "map" && TOOL[key] > 0 &&
+				    (fm == "csv" || fm == "ubl"))
+					printf "  map >= 1.0x fastest peer      %-5s %-8s %5.2fx %s  %s\n",
+					    SZ[z], fm, MBS[i] / TOOL[key], TOOLN[key],
+					    yes(MBS[i] >= TOOL[key])
+		}
+	}
+	printf "  peak RSS < 64 MB              %.1f MB (%s)  %s\n", RSSMAX, RSSAT,
+	    yes(RSSMAX < 64)
+	if (FAILED != "") print "  FAILED steps:" FAILED
 }' "$TABLE"
 if [ -s "$CG" ]; then
 	echo

@@ -11,6 +11,14 @@
  *                                 synchronous=FULL, cache size and
  *                                 connection options (no mutex, no
  *                                 memory statistics) as pipeline/state.c)
+ *   bench_ref upsert DB ROWS      SQLite's own upsert rate, the reference of
+ *                                 the load stage (issue 20): ROWS rows
+ *                                 through ONE prepared INSERT ... ON
+ *                                 CONFLICT(primary key) DO UPDATE in ONE
+ *                                 transaction, WAL, synchronous=FULL, the
+ *                                 store's cache size and connection
+ *                                 options; keys in the generator's order
+ *                                 (stores in blocks, SKUs permuted)
  * Each prints one line "records N" (terminators found, rows inserted);
  * bench.sh times the process (wall time, peak RSS).
  */
@@ -123,6 +131,72 @@ static int sqlite_ref(const char *path, unsigned long rows)
 	return 0;
 }
 
+/* The upsert reference: a position-like table keyed by (sku, location,
+ * state), one prepared INSERT ... ON CONFLICT DO UPDATE per row. */
+static const char upsert_schema[] =
+	"PRAGMA journal_mode=WAL;"
+	"PRAGMA synchronous=FULL;"
+	"PRAGMA cache_size=-16384;"
+	"CREATE TABLE pos(sku TEXT NOT NULL, location TEXT NOT NULL,"
+	" state INTEGER NOT NULL, qty INTEGER NOT NULL, as_of INTEGER NOT NULL,"
+	" txn_id TEXT NOT NULL, PRIMARY KEY(sku, location, state))"
+	" WITHOUT ROWID;";
+
+static int upsert_ref(const char *path, unsigned long rows)
+{
+	sqlite3 *db;
+	sqlite3_stmt *p;
+	unsigned long i;
+	char sku[32], loc[32], txn[64];
+
+	unlink(path);
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	if (sqlite3_open_v2(path, &db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				    SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, upsert_schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+			       "INSERT INTO pos(sku, location, state, qty, as_of,"
+			       " txn_id) VALUES(?,?,?,?,?,?)"
+			       " ON CONFLICT(sku, location, state) DO UPDATE"
+			       " SET qty = excluded.qty, as_of = excluded.as_of,"
+			       " txn_id = excluded.txn_id",
+			       -1, &p, NULL) != SQLITE_OK) {
+		fprintf(stderr, "sqlite: %s\n", sqlite3_errmsg(db));
+		return 70;
+	}
+	for (i = 0; i < rows; i++) {
+		unsigned long store = i / 2000 + 1;
+
+		snprintf(sku, sizeof(sku), "KW-%07lu",
+			 (i % 2000 * 7919 + store * 13) % 1000000);
+		snprintf(loc, sizeof(loc), "STORE-%03lu", store % 999 + 1);
+		snprintf(txn, sizeof(txn), "0123456789abcdef:%lu:0", i + 2);
+		sqlite3_bind_text(p, 1, sku, -1, SQLITE_STATIC);
+		sqlite3_bind_text(p, 2, loc, -1, SQLITE_STATIC);
+		sqlite3_bind_int(p, 3, (int)(i % 3));
+		sqlite3_bind_int64(p, 4, (sqlite3_int64)(i % 500) * 10000);
+		sqlite3_bind_int64(p, 5,
+				   1795500000 + (sqlite3_int64)(i % 240) * 60);
+		sqlite3_bind_text(p, 6, txn, -1, SQLITE_STATIC);
+		if (sqlite3_step(p) != SQLITE_DONE) {
+			fprintf(stderr, "sqlite: %s\n", sqlite3_errmsg(db));
+			return 70;
+		}
+		sqlite3_reset(p);
+	}
+	sqlite3_finalize(p);
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		fprintf(stderr, "sqlite: %s\n", sqlite3_errmsg(db));
+		return 70;
+	}
+	sqlite3_close(db);
+	printf("records %lu\n", rows);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "scan") && !strcmp(argv[3], "nl"))
@@ -131,6 +205,9 @@ int main(int argc, char **argv)
 		return scan(argv[2], argv[3][0]);
 	if (argc == 4 && !strcmp(argv[1], "sqlite"))
 		return sqlite_ref(argv[2], strtoul(argv[3], NULL, 10));
-	fprintf(stderr, "usage: bench_ref scan FILE CHAR | sqlite DB ROWS\n");
+	if (argc == 4 && !strcmp(argv[1], "upsert"))
+		return upsert_ref(argv[2], strtoul(argv[3], NULL, 10));
+	fprintf(stderr, "usage: bench_ref scan FILE CHAR | sqlite DB ROWS | "
+			"upsert DB ROWS\n");
 	return 64;
 }

@@ -403,7 +403,10 @@ fail:
 #define NDOC 3
 #define NREC 300
 
-T_TEST(state_load_batches_match_one_by_one)
+/* The random documents of the tests below, loaded with every batch size
+ * (bulk: in multi-row statements, PostgreSQL's way) and compared with
+ * the model after each document and after a rerun of one. */
+static void batches_match(int bulk)
 {
 	static struct gen_rec all[NDOC * NREC];
 	static struct model m;
@@ -425,9 +428,11 @@ T_TEST(state_load_batches_match_one_by_one)
 			struct load_stats ls, ms;
 			char dir[32];
 
-			snprintf(dir, sizeof(dir), "s%d-%zu", seed, caps[c]);
+			snprintf(dir, sizeof(dir), "s%d-%zu-%d", seed, caps[c],
+				 bulk);
 			memset(&m, 0, sizeof(m));
 			T_OK(state_open(dir, &st, &e), &e);
+			state_load_bulk(st, bulk);
 			for (d = 0; d < NDOC; d++) {
 				memset(&ms, 0, sizeof(ms));
 				for (i = 0; i < NREC; i++)
@@ -472,6 +477,16 @@ T_TEST(state_load_batches_match_one_by_one)
 			state_close(st);
 		}
 	}
+}
+
+T_TEST(state_load_batches_match_one_by_one)
+{
+	batches_match(0);
+}
+
+T_TEST(state_load_bulk_matches_one_by_one)
+{
+	batches_match(1);
 }
 
 static struct canon_record snap(const char *sku, const char *qty,
