@@ -89,7 +89,12 @@ static int try_reject(void *ud, const struct mapping_reject *rj,
 
 	(void)err;
 	t->rejects++;
-	if (rj->col)
+	if (rj->seg)
+		/* EDI: line:col of the element, then the segment and byte */
+		log_msg("warn", "%s:%lu:%u: %s (segment %lu, byte %llu)",
+			rj->file, rj->line, rj->col, rj->reason, rj->seg,
+			rj->offset);
+	else if (rj->col)
 		log_msg("warn", "%s:%lu:%u: %s", rj->file, rj->line, rj->col,
 			rj->reason);
 	else if (rj->line)

@@ -87,7 +87,11 @@ static int sink_reject(void *ud, const struct mapping_reject *rj,
 	/* A reject of a whole set or document has no line: no "0:0". */
 	if (!m->quiet && m->rejected <= REJECTS_SHOWN) {
 		progress_clear(&m->prog);
-		if (rj->line)
+		if (rj->seg)
+			log_msg("warn", "    %s:%lu:%u: %s (segment %lu, byte %llu)",
+				rj->file, rj->line, rj->col, rj->reason,
+				rj->seg, rj->offset);
+		else if (rj->line)
 			log_msg("warn", "    %s:%lu:%u: %s", rj->file, rj->line,
 				rj->col, rj->reason);
 		else

@@ -83,6 +83,11 @@ struct mapping_reject {
 	const char *reason;   /* lowercase, no final period */
 	const char *raw;      /* the input record as read, for the reject file */
 	size_t raw_len;
+	/* EDI: line and col above are the physical ones of the element
+	 * (struct src_loc); seg is its segment's number in the file and
+	 * offset the element's byte offset. seg 0: not located so. */
+	unsigned long seg;
+	unsigned long long offset;
 };
 
 /* An EDI interchange (X12 ISA..IEA, EDIFACT UNB..UNZ) of the document,

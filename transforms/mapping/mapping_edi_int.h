@@ -101,6 +101,7 @@ struct sseg {
 	size_t ntok;
 	unsigned nelem;
 	unsigned long num, num_in_set, line;
+	uint64_t offset;        /* byte offset of the tag in the file */
 };
 
 struct segstore {
@@ -212,6 +213,15 @@ struct erun {
 	unsigned long nscope[MAP_MAX_RECORDS];
 	char where[96];
 	struct buf raw, tmp;
+	/* error locations (mapping_edi_err.c): the file's locator, the set
+	 * segment the scope starts at, and what the next reject is about
+	 * when the driver rejects on its own (an issue, or a segment of
+	 * store rj_store) */
+	struct edi_locator loc;
+	size_t scope_seg;
+	const struct edi_issue *rj_is;
+	const struct segstore *rj_store;
+	size_t rj_seg;
 };
 
 /* mapping_edi_set.c */
@@ -230,6 +240,17 @@ int map_edi_rt_path(struct map_run *run, int id, struct expr_val *out,
 /* The set in x->set closed well-formed: find the loops, map them in
  * input order. */
 int map_edi_map_set(struct map_run *run, struct err *err);
+
+/* Notes in run->path_loc that path id read element e of segment i of
+ * store s (NULL: found no segment). */
+void map_edi_note_read(struct map_run *run, int id, const struct segstore *s,
+		       size_t i, unsigned e);
+
+/* mapping_edi_err.c: the map_run locate() and explain() hooks. */
+void map_edi_locate(struct map_run *run, const struct map_dloc *dl,
+		    unsigned col, struct mapping_reject *rj);
+int map_edi_explain(struct map_run *run, const struct map_dloc *dl,
+		    char *out, size_t n);
 
 /* mapping_edi_run.c: the driver's run(). */
 int map_edi_run_doc(struct map_run *run, struct err *err);

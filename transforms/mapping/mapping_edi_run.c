@@ -61,6 +61,12 @@ static int reject_set(struct map_run *run, const struct edi_ctx *ctx,
 	run->scope.raw_fn = NULL;
 	run->have_scope = 1;
 	run->st.input_records++;
+	if (is && is->seg_in_file) {
+		x->rj_is = is;
+	} else if (x->set.nseg) {
+		x->rj_store = &x->set;
+		x->rj_seg = 0;
+	}
 	return map_reject(run, is ? is->elem : 0, field, reason, err);
 }
 
@@ -273,6 +279,10 @@ static int on_ic_end(struct map_run *run, const struct edi_event *ev,
 			run->scope.raw_fn = NULL;
 			run->have_scope = 1;
 			run->st.input_records++;
+			if (x->ic.nseg) {
+				x->rj_store = &x->ic;
+				x->rj_seg = 0;
+			}
 			if (map_reject(run, 0, x->em->x12 ? "ISA13" : "UNB05",
 				       reason, err))
 				return -1;
@@ -413,6 +423,7 @@ static int report_lost(struct map_run *run, struct err *err)
 		run->scope.raw_fn = NULL;
 		run->have_scope = 1;
 		run->st.input_records++;
+		x->rj_is = is;
 		if (map_reject(run, 0, is->seg_id, reason, err))
 			return -1;
 	}
@@ -439,6 +450,9 @@ int map_edi_run_doc(struct map_run *run, struct err *err)
 	if (!x)
 		return err_set(err, E_NOMEM, "out of memory");
 	x->em = em;
+	edi_locator_init(&x->loc, run->doc->path);
+	run->locate = map_edi_locate;
+	run->explain = map_edi_explain;
 	buf_init(&x->raw, 1u << 20);
 	buf_init(&x->tmp, em->ro.max_segment + 1024);
 	run->drv = x;
@@ -492,6 +506,9 @@ cleanup:
 		err_locate(err, run->doc->name, 0, 0, NULL);
 	x12_reader_free(x->xr);
 	edifact_reader_free(x->fr);
+	edi_locator_release(&x->loc);
+	run->locate = NULL;
+	run->explain = NULL;
 	if (fd >= 0)
 		close(fd);
 	map_edi_store_free(&x->set);

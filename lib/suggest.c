@@ -1,0 +1,91 @@
+/* suggest.c - edit distance and cut lists, see suggest.h. */
+#include "suggest.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SUGGEST_MAXLEN 63
+
+unsigned suggest_distance(const char *a, const char *b)
+{
+	unsigned row[SUGGEST_MAXLEN + 1];
+	size_t la = strlen(a), lb = strlen(b), i, j;
+
+	if (la > SUGGEST_MAXLEN || lb > SUGGEST_MAXLEN)
+		return 255;
+	for (j = 0; j <= lb; j++)
+		row[j] = (unsigned)j;
+	for (i = 1; i <= la; i++) {
+		unsigned diag = row[0];
+
+		row[0] = (unsigned)i;
+		for (j = 1; j <= lb; j++) {
+			unsigned up = row[j];
+			unsigned best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb] > 255 ? 255 : row[lb];
+}
+
+const char *suggest_nearest(const char *word, const char *const *cands,
+			    size_t n, unsigned max)
+{
+	const char *best = NULL;
+	unsigned bd = max + 1;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned d;
+
+		if (!cands[i])
+			continue;
+		d = suggest_distance(word, cands[i]);
+		if (d == 0)
+			return NULL;
+		if (d < bd) {
+			bd = d;
+			best = cands[i];
+		}
+	}
+	return best;
+}
+
+size_t suggest_list(char *out, size_t n, const char *const *items,
+		    size_t nitems, const char *sep)
+{
+	/* room kept for the tail: sep + "… and 4294967295 more" */
+	char tail[48];
+	size_t o = 0, k, sl = strlen(sep);
+
+	if (!n)
+		return 0;
+	out[0] = '\0';
+	for (k = 0; k < nitems; k++) {
+		size_t il = strlen(items[k]), need = (k ? sl : 0) + il;
+		size_t keep = k + 1 < nitems ? sizeof(tail) : 0;
+
+		if (o + need + keep >= n)
+			break;
+		if (k) {
+			memcpy(out + o, sep, sl);
+			o += sl;
+		}
+		memcpy(out + o, items[k], il);
+		o += il;
+		out[o] = '\0';
+	}
+	if (k < nitems) {
+		snprintf(tail, sizeof(tail), "%s\xe2\x80\xa6 and %zu more",
+			 k ? sep : "", nitems - k);
+		if (o + strlen(tail) < n)
+			memcpy(out + o, tail, strlen(tail) + 1);
+	}
+	return k;
+}

@@ -1,0 +1,249 @@
+/* mapping_edi_err.c - what the X12 and EDIFACT drivers say when a record
+ * fails: where in the file (physical line and column of the element,
+ * segment number, byte offset; struct src_loc through edi_locate()) and
+ * what the set held where a path found nothing ("QTY segments in this
+ * LIN group have qualifiers 1, 12; none has 145"). Only error paths run
+ * here, apart from map_edi_note_read(), a few stores per path read. */
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/suggest.h"
+#include "mapping_edi_int.h"
+
+#define EXPLAIN_MAX_VALS 16
+
+void map_edi_note_read(struct map_run *run, int id, const struct segstore *s,
+		       size_t i, unsigned e)
+{
+	struct erun *x = run->drv;
+	const struct epath *p = &x->em->paths[id];
+	struct map_dloc *d = &run->path_loc;
+	unsigned r = p->at.rep == E_REP_ALL || !p->at.rep ? 1 : p->at.rep;
+	unsigned c = p->at.comp ? p->at.comp : 1;
+
+	d->path = (uint16_t)(id + 1);
+	d->store = !s ? 0 : s == &x->set ? 1 : s == &x->ic ? 2 : 3;
+	d->seg = (uint32_t)i;
+	d->elem = (uint16_t)(e > 0xFFFF ? 0xFFFF : e);
+	d->rep = (uint8_t)(r > 0xFF ? 0xFF : r);
+	d->comp = (uint8_t)(c > 0xFF ? 0xFF : c);
+}
+
+static const struct segstore *dl_store(const struct erun *x,
+				       const struct map_dloc *dl)
+{
+	switch (dl->store) {
+	case 1: return &x->set;
+	case 2: return &x->ic;
+	case 3: return &x->grp;
+	default: return NULL;
+	}
+}
+
+static void locate_seg(struct erun *x, const struct segstore *s, size_t i,
+		       unsigned e, unsigned r, unsigned c, struct src_loc *loc)
+{
+	const struct sseg *g = &s->seg[i];
+
+	edi_locate(&x->loc, &x->delims, g->offset, g->line, g->num, e, r, c,
+		   loc);
+}
+
+void map_edi_locate(struct map_run *run, const struct map_dloc *dl,
+		    unsigned col, struct mapping_reject *rj)
+{
+	struct erun *x = run->drv;
+	const struct segstore *s = NULL;
+	struct src_loc loc;
+	size_t i = 0;
+	unsigned e = 0, r = 1, c = 1;
+
+	(void)col; /* the element index; the walk finds its column */
+	if (x->rj_is) {
+		const struct edi_issue *is = x->rj_is;
+
+		x->rj_is = NULL;
+		x->rj_store = NULL;
+		if (!is->seg_in_file)
+			return; /* end of data: no segment to point at */
+		edi_locate(&x->loc, &x->delims, is->offset, is->line,
+			   is->seg_in_file, is->elem, 1, 1, &loc);
+		goto found;
+	}
+	if (x->rj_store) {
+		s = x->rj_store;
+		i = x->rj_seg;
+		x->rj_store = NULL;
+	} else if (dl && dl->path && dl->store) {
+		s = dl_store(x, dl);
+		i = dl->seg;
+		e = dl->elem;
+		r = dl->rep;
+		c = dl->comp;
+	} else if (x->loop) {
+		s = &x->set;
+		i = x->scope_seg;
+	}
+	if (!s || i >= s->nseg)
+		return;
+	locate_seg(x, s, i, e, r, c, &loc);
+found:
+	rj->line = loc.line;
+	rj->col = loc.col;
+	rj->seg = loc.seg;
+	rj->offset = loc.offset;
+}
+
+/* The distinct values of the qualifier element of sel's tag in segments
+ * [a, b) of s, into vals (at most max); returns how many segments have
+ * the tag, *nvals the distinct values, *nmore those that did not fit. */
+static size_t qualifiers(const struct segstore *s, const struct esel *sel,
+			 size_t a, size_t b, const char **vals, size_t max,
+			 size_t *nvals, size_t *nmore)
+{
+	size_t i, k, nseg = 0;
+
+	*nvals = *nmore = 0;
+	for (i = a; i < b; i++) {
+		struct edi_seg v;
+		unsigned e;
+
+		if (s->code[i] != sel->code || s->seg[i].tag[3])
+			continue;
+		nseg++;
+		if (!sel->cond.elem)
+			continue;
+		map_edi_store_view(s, i, &v);
+		for (e = sel->cond.elem; e <= v.nelem; e += 2) {
+			const char *q = edi_seg_value(
+				&v, e, 1, sel->cond.comp ? sel->cond.comp : 1);
+
+			if (q && *q) {
+				for (k = 0; k < *nvals; k++)
+					if (!strcmp(vals[k], q))
+						break;
+				if (k == *nvals) {
+					if (*nvals < max)
+						vals[(*nvals)++] = q;
+					else
+						(*nmore)++;
+				}
+			}
+			if (!sel->pairs || sel->cond.comp)
+				break;
+		}
+	}
+	return nseg;
+}
+
+/* "no QYT segment in this message (did you mean QTY?)" */
+static void explain_no_tag(const struct erun *x, const struct esel *sel,
+			   const char *unit, char *out, size_t n)
+{
+	const char *tags[64];
+	const char *near;
+	size_t i, k, nt = 0;
+
+	for (i = 0; i < x->set.nseg && nt < 64; i++) {
+		for (k = 0; k < nt; k++)
+			if (!strcmp(tags[k], x->set.seg[i].tag))
+				break;
+		if (k == nt)
+			tags[nt++] = x->set.seg[i].tag;
+	}
+	near = suggest_nearest(sel->tag, tags, nt, 1);
+	if (near)
+		snprintf(out, n, "no %s segment in this %s (did you mean %s?)",
+			 sel->tag, unit, near);
+	else
+		snprintf(out, n, "no %s segment in this %s", sel->tag, unit);
+}
+
+/* A path that found no segment: what there is instead. */
+static int explain_missing(struct erun *x, const struct epath *p, char *out,
+			   size_t n)
+{
+	const struct esel *sel = &p->sel;
+	const char *unit = x->em->x12 ? "set" : "message";
+	const char *vals[EXPLAIN_MAX_VALS];
+	char group[40] = "", list[200], want[120];
+	size_t a = 0, b = x->set.nseg, nseg, nv, nmore, k, o = 0;
+
+	if (x->loop && !p->ctx) {
+		a = x->loop->start;
+		b = x->loop->end;
+		snprintf(group, sizeof(group), "%s group",
+			 x->set.seg[a].tag);
+	}
+	nseg = qualifiers(&x->set, sel, a, b, vals, EXPLAIN_MAX_VALS, &nv,
+			  &nmore);
+	if (!nseg && group[0]) {
+		group[0] = '\0';
+		nseg = qualifiers(&x->set, sel, 0, x->set.nseg, vals,
+				  EXPLAIN_MAX_VALS, &nv, &nmore);
+	}
+	if (!nseg) {
+		explain_no_tag(x, sel, unit, out, n);
+		return 1;
+	}
+	if (sel->nth && nseg < sel->nth) {
+		snprintf(out, n, "this %s has %zu %s segment%s; [%u] asks for "
+			 "number %u", group[0] ? group : unit, nseg, sel->tag,
+			 nseg == 1 ? "" : "s", sel->nth, sel->nth);
+		return 1;
+	}
+	if (!sel->cond.elem)
+		return 0;
+	want[0] = '\0';
+	for (k = 0; k < sel->nvals && o + 8 < sizeof(want); k++)
+		o += (size_t)snprintf(want + o, sizeof(want) - o, "%s%.*s",
+				      k ? " or " : "", (int)sel->vlen[k],
+				      sel->vals[k]);
+	if (!nv) {
+		snprintf(out, n, "%s segments in this %s have no %s%02u; none "
+			 "has %s", sel->tag, group[0] ? group : unit,
+			 sel->tag, sel->cond.elem, want);
+		return 1;
+	}
+	suggest_list(list, sizeof(list), vals, nv, ", ");
+	if (nmore)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			 " \xe2\x80\xa6 and %zu more", nmore);
+	snprintf(out, n, "%s segments in this %s have qualifiers %s; none "
+		 "has %s", sel->tag, group[0] ? group : unit, list, want);
+	return 1;
+}
+
+int map_edi_explain(struct map_run *run, const struct map_dloc *dl,
+		    char *out, size_t n)
+{
+	struct erun *x = run->drv;
+	const struct epath *p;
+	const struct segstore *s;
+	struct edi_seg v;
+	struct src_loc loc;
+	const char *val;
+
+	if (!dl->path || dl->path > x->em->npaths)
+		return 0;
+	p = &x->em->paths[dl->path - 1];
+	if (p->kind != EP_SEG || p->has_parent)
+		return 0;
+	s = dl_store(x, dl);
+	if (!s)
+		return explain_missing(x, p, out, n);
+	if (dl->seg >= s->nseg)
+		return 0;
+	map_edi_store_view(s, dl->seg, &v);
+	val = edi_seg_value(&v, dl->elem, dl->rep, dl->comp);
+	locate_seg(x, s, dl->seg, dl->elem, dl->rep, dl->comp, &loc);
+	if (dl->comp > 1)
+		snprintf(out, n, "%s%02u:%u of segment %lu (%s, line %lu:%u) "
+			 "is %s", v.tag, dl->elem, dl->comp, v.num, v.tag,
+			 loc.line, loc.col, val ? "empty" : "absent");
+	else
+		snprintf(out, n, "%s%02u of segment %lu (%s, line %lu:%u) is %s",
+			 v.tag, dl->elem, v.num, v.tag, loc.line, loc.col,
+			 val ? "empty" : "absent");
+	return 1;
+}
