@@ -69,7 +69,13 @@ size_t suggest_list(char *out, size_t n, const char *const *items,
 	out[0] = '\0';
 	for (k = 0; k < nitems; k++) {
 		size_t il = strlen(items[k]), need = (k ? sl : 0) + il;
-		size_t keep = k + 1 < nitems ? sizeof(tail) : 0;
+		size_t keep = 0;
+
+		/* room for the tail that would follow this item */
+		if (k + 1 < nitems)
+			keep = (size_t)snprintf(tail, sizeof(tail),
+						"%s\xe2\x80\xa6 and %zu more",
+						sep, nitems - k - 1);
 
 		if (o + need + keep >= n)
 			break;
