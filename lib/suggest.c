@@ -8,30 +8,53 @@
 
 unsigned suggest_distance(const char *a, const char *b)
 {
-	unsigned row[SUGGEST_MAXLEN + 1];
+	/* three rows: an adjacent transposition (QYT/QTY) is one edit */
+	unsigned rows[3][SUGGEST_MAXLEN + 1];
+	unsigned *pp = rows[0], *prev = rows[1], *cur = rows[2];
 	size_t la = strlen(a), lb = strlen(b), i, j;
 
 	if (la > SUGGEST_MAXLEN || lb > SUGGEST_MAXLEN)
 		return 255;
 	for (j = 0; j <= lb; j++)
-		row[j] = (unsigned)j;
+		prev[j] = (unsigned)j;
 	for (i = 1; i <= la; i++) {
-		unsigned diag = row[0];
+		unsigned *t;
 
-		row[0] = (unsigned)i;
+		cur[0] = (unsigned)i;
 		for (j = 1; j <= lb; j++) {
-			unsigned up = row[j];
-			unsigned best = diag + (a[i - 1] != b[j - 1]);
+			unsigned best = prev[j - 1] + (a[i - 1] != b[j - 1]);
 
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && pp[j - 2] + 1 < best)
+				best = pp[j - 2] + 1;
+			cur[j] = best;
 		}
+		t = pp;
+		pp = prev;
+		prev = cur;
+		cur = t;
 	}
-	return row[lb] > 255 ? 255 : row[lb];
+	return prev[lb] > 255 ? 255 : prev[lb];
+}
+
+/* Same bytes in another order (a transposition, not another word). */
+static int same_letters(const char *a, const char *b)
+{
+	unsigned cnt[256] = {0};
+	size_t i;
+
+	if (strlen(a) != strlen(b))
+		return 0;
+	for (i = 0; a[i]; i++)
+		cnt[(unsigned char)a[i]]++;
+	for (i = 0; b[i]; i++)
+		if (!cnt[(unsigned char)b[i]]--)
+			return 0;
+	return 1;
 }
 
 const char *suggest_nearest(const char *word, const char *const *cands,
@@ -49,7 +72,9 @@ const char *suggest_nearest(const char *word, const char *const *cands,
 		d = suggest_distance(word, cands[i]);
 		if (d == 0)
 			return NULL;
-		if (d < bd) {
+		/* on a tie a transposition wins: PIR is PRI, not PIA */
+		if (d < bd || (d == bd && best && !same_letters(word, best) &&
+			       same_letters(word, cands[i]))) {
 			bd = d;
 			best = cands[i];
 		}

@@ -10,12 +10,14 @@
 
 #include <stddef.h>
 
-/* Levenshtein distance of a and b (case-sensitive), capped at 255;
+/* Edit distance of a and b (case-sensitive; insert, delete, substitute,
+ * or swap two neighbours, each one edit), capped at 255;
  * strings longer than 63 bytes compare as distance 255. */
 unsigned suggest_distance(const char *a, const char *b);
 
 /* The candidate nearest to word, or NULL when none is within max edits
- * (an exact match is not a suggestion: NULL). Ties go to the first. */
+ * (an exact match is not a suggestion: NULL). Ties go to a candidate
+ * with the same letters (a transposition), else to the first. */
 const char *suggest_nearest(const char *word, const char *const *cands,
 			    size_t n, unsigned max);
 

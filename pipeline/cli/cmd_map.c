@@ -106,6 +106,22 @@ static int try_reject(void *ud, const struct mapping_reject *rj,
 	return 0;
 }
 
+/* A warning: where (an editor's file:line:col, then the segment and
+ * byte) and what; the data it concerns was mapped. */
+static int try_warning(void *ud, const struct mapping_warning *w,
+		       struct err *err)
+{
+	(void)ud;
+	(void)err;
+	if (w->loc.seg)
+		log_msg("warn", "%s:%lu:%u: warning: %s (segment %lu, byte %llu)",
+			w->file, w->loc.line, w->loc.col, w->message,
+			w->loc.seg, w->loc.offset);
+	else
+		log_msg("warn", "%s: warning: %s", w->file, w->message);
+	return 0;
+}
+
 /* An ISO 8601 option value as canonical UTC text, or -1. */
 static int iso_opt(const char *opt, const char *v, char *out)
 {
@@ -267,7 +283,8 @@ static int map_try(int argc, char **argv, const struct cli_global *g)
 	struct config *cfg = NULL;
 	struct err err = ERR_INIT;
 	struct try_out t = {BUF_INIT(1 << 22), 0};
-	struct mapping_sink sink = {try_record, try_reject, &t, NULL};
+	struct mapping_sink sink = {try_record, try_reject, &t, NULL,
+				    try_warning, 0};
 	struct mapping_doc doc;
 	struct mapping_facts facts;
 	struct filepat_caps caps;
@@ -301,6 +318,8 @@ static int map_try(int argc, char **argv, const struct cli_global *g)
 	rc = try_patterns(g, m, o.source, &o.pattern, &cfg, &pats, &npats);
 	if (rc)
 		goto out;
+	if (cfg && *o.source && config_source(cfg, o.source))
+		sink.strict = config_source(cfg, o.source)->strict;
 	if (mapping_check_patterns(m, pats, npats,
 				   "map try: give --source NAME or --pattern PATTERN",
 				   &err) < 0) {
@@ -332,10 +351,15 @@ static int map_try(int argc, char **argv, const struct cli_global *g)
 		if (rc == EXIT_DONE)
 			rc = EXIT_REJECTS;
 	} else {
+		char nw[40] = "";
+
+		if (st.warnings)
+			snprintf(nw, sizeof(nw), ", %lu warning(s)",
+				 st.warnings);
 		log_msg("info",
-			"%s: %lu input record(s), %lu canonical record(s), %lu reject(s), %lu filtered",
+			"%s: %lu input record(s), %lu canonical record(s), %lu reject(s), %lu filtered%s",
 			doc.name, st.input_records, st.records_out, st.rejects,
-			st.filtered);
+			st.filtered, nw);
 		rc = t.rejects ? EXIT_REJECTS : EXIT_DONE;
 	}
 out:
@@ -498,7 +522,7 @@ static int test_mapping(const char *path, int update, int *npass, int *nfail)
 	for (i = 0; i < mapping_ntests(m); i++) {
 		const struct mapping_test *t = mapping_get_test(m, i);
 		struct buf act = BUF_INIT(64u << 20), exp = BUF_INIT(64u << 20);
-		struct mapping_sink sink = {test_record, test_reject, &act, NULL};
+		struct mapping_sink sink = {test_record, test_reject, &act, NULL, NULL, 0};
 		struct mapping_doc doc = {t->source, base_name(t->input),
 					  t->input, NULL, NULL};
 		struct mapping_facts facts;

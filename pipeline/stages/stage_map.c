@@ -39,7 +39,7 @@
 struct map_out {
 	struct io_atomic canon, rejects;
 	struct buf line;
-	int64_t records, rejected;
+	int64_t records, rejected, warned;
 	int quiet;
 	/* EDI: the document's interchanges (recorded in the state store when
 	 * the document is mapped) and the one being read when it turned out
@@ -98,6 +98,27 @@ static int sink_reject(void *ud, const struct mapping_reject *rj,
 			log_msg("warn", "    %s: %s", rj->file, rj->reason);
 	}
 	return io_atomic_write(&m->rejects, m->line.ptr, m->line.len, err);
+}
+
+/* A warning (issue 17): the data was mapped; shown like a reject
+ * (file:line:col, segment, byte), counted for the run's summary. */
+static int sink_warning(void *ud, const struct mapping_warning *w,
+			struct err *err)
+{
+	struct map_out *m = ud;
+
+	(void)err;
+	m->warned++;
+	if (m->quiet || m->warned > REJECTS_SHOWN)
+		return 0;
+	progress_clear(&m->prog);
+	if (w->loc.seg)
+		log_msg("warn", "    %s:%lu:%u: warning: %s (segment %lu, byte %llu)",
+			w->file, w->loc.line, w->loc.col, w->message,
+			w->loc.seg, w->loc.offset);
+	else
+		log_msg("warn", "    %s: warning: %s", w->file, w->message);
+	return 0;
 }
 
 /* EDI interchanges sent twice (docs/mapping.md "Interchanges sent
@@ -449,6 +470,10 @@ static int map_publish(struct src_ctx *sc, struct state_unit *u,
 		return eng_unit_fail(r, u, &e);
 	if (eng_unit_finish(r, u, &next, &e) < 0)
 		return eng_unit_fail(r, u, &e);
+	if (m->warned)
+		run_say(r, "  %s: '%s': %lld warning%s%s", u->scope, u->ukey,
+			(long long)m->warned, m->warned == 1 ? "" : "s",
+			m->warned > REJECTS_SHOWN ? " (first shown above)" : "");
 	if (m->rejected)
 		run_say(r, "  %s: '%s': %lld record%s rejected%s, see %s", u->scope,
 		    u->ukey, (long long)m->rejected,
@@ -530,6 +555,8 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 	m.doc_sha = u->input_sha;
 	m.doc_id = u->id;
 	sink.interchange = sink_interchange;
+	sink.warning = sink_warning;
+	sink.strict = sc->src->strict;
 	memset(&ms, 0, sizeof(ms));
 	progress_begin(&m.prog, "map", u->ukey, 0, m.quiet);
 	rc = mapping_run_verdicts(map, &doc, &sink,

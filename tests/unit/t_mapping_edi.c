@@ -65,7 +65,7 @@ static int erun(const char *mapping_text, const char *input, int hook,
 		struct ecollect *c, struct err *e)
 {
 	struct mapping *m = NULL;
-	struct mapping_sink sink = {e_rec, e_rej, c, hook ? e_ic : NULL};
+	struct mapping_sink sink = {e_rec, e_rej, c, hook ? e_ic : NULL, NULL, 0};
 	struct mapping_doc doc = {"src", "in.edi", "in.edi",
 				  "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210", NULL};
 	int rc;

@@ -45,7 +45,7 @@ static int frun(const char *mapping_text, const char *name,
 		struct err *e)
 {
 	struct mapping *m = NULL;
-	struct mapping_sink sink = {f_rec, f_rej, c, NULL};
+	struct mapping_sink sink = {f_rec, f_rej, c, NULL, NULL, 0};
 	struct mapping_doc doc = {"src", "doc.in", "doc.in",
 				  "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210",
 				  NULL};

@@ -9,7 +9,10 @@ T_TEST(suggest_distance_and_nearest)
 {
 	const char *tags[] = {"LIN", "QTY", "PRI", "DTM"};
 
-	T_EQ_INT(suggest_distance("QYT", "QTY"), 2);
+	const char *dir[] = {"PIA", "PRI"};
+
+	T_EQ_INT(suggest_distance("QYT", "QTY"), 1); /* transposition */
+	T_EQ_STR(suggest_nearest("PIR", dir, 2, 2), "PRI");
 	T_EQ_INT(suggest_distance("", "abc"), 3);
 	T_EQ_INT(suggest_distance("kitten", "sitting"), 3);
 	T_EQ_STR(suggest_nearest("QYT", tags, 4, 2), "QTY");

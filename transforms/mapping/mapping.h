@@ -109,6 +109,18 @@ struct mapping_interchange {
 
 enum { MAPPING_IC_START = 0, MAPPING_IC_END = 1 };
 
+/* A finding that does not stop the data (EDI: an envelope count that
+ * does not match, ISA12 and GS08 versions that disagree, a value the
+ * repetition separator cut, the reader's warnings), with where it is.
+ * Borrowed for the duration of the call. */
+struct mapping_warning {
+	const char *file;       /* document name */
+	struct src_loc loc;     /* physical line:col, segment, offset */
+	const char *code;       /* short stable name: "count", "version",
+				 * "repetition", or the reader's issue name */
+	const char *message;    /* lowercase, no final period */
+};
+
 struct mapping_sink {
 	/* A valid, normalised canonical record (canon_validate passed). The
 	 * record and its strings are only valid during the call. Return 0 or
@@ -128,6 +140,15 @@ struct mapping_sink {
 	int (*interchange)(void *ud, int phase,
 			   const struct mapping_interchange *ic, char *why,
 			   size_t whyn, struct err *err);
+	/* Optional (NULL: warnings are only counted): a warning; return 0
+	 * or -1 with err to stop the document. */
+	int (*warning)(void *ud, const struct mapping_warning *w,
+		       struct err *err);
+	/* A source's `strict: true`: every warning is a reject instead (the
+	 * set it is found in is not loaded; a record that read a cut value
+	 * is rejected; a trailer found after its sets is a reject of its
+	 * own). The warning() hook still sees it. */
+	int strict;
 };
 
 /* The syntax verdict on one unit of an EDI document, for the verdict
@@ -161,6 +182,7 @@ struct mapping_stats {
 				       * rejected: each counted once */
 	unsigned long skipped;        /* EDI sets in interchanges the sink's
 				       * interchange() hook skipped */
+	unsigned long warnings;       /* warnings handed to the sink */
 };
 
 /* Streams doc through m. Returns 0 when the document was read to the end

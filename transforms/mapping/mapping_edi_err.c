@@ -247,3 +247,131 @@ int map_edi_explain(struct map_run *run, const struct map_dloc *dl,
 			 val ? "empty" : "absent");
 	return 1;
 }
+
+/* ---- warnings ---------------------------------------------------------- */
+
+int map_edi_warn(struct map_run *run, const struct src_loc *loc,
+		 const char *code, const char *msg, struct err *err)
+{
+	struct mapping_warning w;
+
+	w.file = run->doc->name;
+	w.loc = *loc;
+	w.code = code;
+	w.message = msg;
+	run->st.warnings++;
+	if (run->sink->warning)
+		return run->sink->warning(run->sink->ud, &w, err);
+	return 0;
+}
+
+int map_edi_warn_issue(struct map_run *run, const struct edi_issue *is,
+		       const char *msg, struct err *err)
+{
+	struct erun *x = run->drv;
+	struct src_loc loc;
+
+	memset(&loc, 0, sizeof(loc));
+	if (is->seg_in_file)
+		edi_locate(&x->loc, &x->delims, is->offset, is->line,
+			   is->seg_in_file, is->elem, 1, 1, &loc);
+	return map_edi_warn(run, &loc, edi_issue_name(is->code), msg, err);
+}
+
+/* A strict source's warning found outside a set: a reject of its own,
+ * at the issue's place (the sets around it are what they are). */
+int map_edi_strict_reject(struct map_run *run, const struct edi_issue *is,
+			  const char *msg, struct err *err)
+{
+	struct erun *x = run->drv;
+	char reason[600], field[24];
+
+	snprintf(reason, sizeof(reason), "interchange %lu (%s): %s (a warning; "
+		 "the source is strict: true)", is->ic_index, is->ic_control,
+		 msg);
+	if (is->elem)
+		snprintf(field, sizeof(field), "%.7s%02u", is->seg_id, is->elem);
+	else
+		snprintf(field, sizeof(field), "%.7s", is->seg_id);
+	x->loop = NULL;
+	run->scope.line = is->seg_in_file;
+	run->scope.raw = "";
+	run->scope.raw_len = 0;
+	run->scope.raw_fn = NULL;
+	run->have_scope = 1;
+	run->st.input_records++;
+	x->rj_is = is;
+	return map_reject(run, is->elem, field, reason, err);
+}
+
+/* ISA12 and GS08 name the version: the envelope is read by one, the
+ * group's sets by the other (a Walmart-style 856: ISA12 00400, GS08
+ * 004060). Checked at every GS; a warning, or with strict: true the
+ * reason the group's sets are rejected (x->grp_strict_why). */
+int map_edi_check_versions(struct map_run *run, const struct edi_seg *g,
+			   const struct edi_ctx *ctx, struct err *err)
+{
+	struct erun *x = run->drv;
+	const char *gs08 = edi_seg_str(g, 8);
+	char msg[300];
+	struct src_loc loc;
+
+	x->grp_strict_why[0] = '\0';
+	if (!x->em->x12 || ctx->dex || strlen(ctx->ic_version) < 5 ||
+	    strlen(gs08) < 5 || !strncmp(ctx->ic_version, gs08, 5))
+		return 0;
+	snprintf(msg, sizeof(msg), "ISA12 version %s and GS08 version %s "
+		 "disagree: the envelope is read as %s, the group's sets as "
+		 "%s", ctx->ic_version, gs08, ctx->ic_version, gs08);
+	edi_locate(&x->loc, &x->delims, g->offset, g->line, g->num, 8, 1, 1,
+		   &loc);
+	if (map_edi_warn(run, &loc, "version", msg, err))
+		return -1;
+	if (run->sink->strict)
+		snprintf(x->grp_strict_why, sizeof(x->grp_strict_why),
+			 "%s (a warning; the source is strict: true)", msg);
+	return 0;
+}
+
+/* A path read repeat 1 of an element that holds more: the repetition
+ * separator cut the value (X12 00406 with ISA11 '-': REF*BM*999999-001
+ * reads as 999999). Correct by the standard, but the partner rarely
+ * meant it: a warning once per path and document, or with strict: true
+ * the record's failure. Returns 0 or -1 with err. */
+int map_edi_rep_cut(struct map_run *run, const struct epath *p,
+		    const struct segstore *sv, size_t i, unsigned e,
+		    unsigned c, struct err *err)
+{
+	struct erun *x = run->drv;
+	size_t id = (size_t)(p - x->em->paths);
+	struct edi_seg v;
+	struct src_loc loc;
+	char whole[120], msg[400];
+	unsigned r, nr;
+	size_t o = 0;
+
+	if (!run->sink->strict && (x->rep_warned[id / 8] & (1u << (id % 8))))
+		return 0;
+	x->rep_warned[id / 8] |= (unsigned char)(1u << (id % 8));
+	map_edi_store_view(sv, i, &v);
+	nr = edi_seg_nrep(&v, e);
+	for (r = 1; r <= nr && o + 2 < sizeof(whole); r++) {
+		const char *s = edi_seg_value(&v, e, r, c);
+
+		o += (size_t)snprintf(whole + o, sizeof(whole) - o, "%s%s",
+				      r > 1 ? (char[2]){(char)x->delims.rep, 0}
+					    : "",
+				      s ? s : "");
+	}
+	snprintf(msg, sizeof(msg), "%s%02u of segment %lu is '%s', cut by "
+		 "the repetition separator '%c' (%s) into %u repeats: `%s` "
+		 "reads '%s', the first (write [*] for all, [2] for the "
+		 "second)", v.tag, e, v.num, whole, x->delims.rep,
+		 x->em->x12 ? "ISA11" : "UNA", nr, p->text ? p->text : "?",
+		 edi_seg_value(&v, e, 1, c) ? edi_seg_value(&v, e, 1, c) : "");
+	if (run->sink->strict)
+		return err_set(err, E_VALIDATE, "%s (strict: true)", msg);
+	edi_locate(&x->loc, &x->delims, sv->seg[i].offset, sv->seg[i].line,
+		   sv->seg[i].num, e, 2, c, &loc);
+	return map_edi_warn(run, &loc, "repetition", msg, err);
+}

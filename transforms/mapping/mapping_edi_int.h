@@ -222,6 +222,10 @@ struct erun {
 	const struct edi_issue *rj_is;
 	const struct segstore *rj_store;
 	size_t rj_seg;
+	/* warnings: paths whose cut value was reported (once per document);
+	 * with strict: true the reason the open group's sets are rejected */
+	unsigned char rep_warned[E_MAX_PATHS / 8];
+	char grp_strict_why[400];
 };
 
 /* mapping_edi_set.c */
@@ -251,6 +255,20 @@ void map_edi_locate(struct map_run *run, const struct map_dloc *dl,
 		    unsigned col, struct mapping_reject *rj);
 int map_edi_explain(struct map_run *run, const struct map_dloc *dl,
 		    char *out, size_t n);
+/* Warnings: to the sink at loc (counted); at an issue's place; with
+ * strict: true a reject of its own for a warning outside a set; the
+ * ISA12/GS08 check at a GS; a value cut by the repetition separator. */
+int map_edi_warn(struct map_run *run, const struct src_loc *loc,
+		 const char *code, const char *msg, struct err *err);
+int map_edi_warn_issue(struct map_run *run, const struct edi_issue *is,
+		       const char *msg, struct err *err);
+int map_edi_strict_reject(struct map_run *run, const struct edi_issue *is,
+			  const char *msg, struct err *err);
+int map_edi_check_versions(struct map_run *run, const struct edi_seg *g,
+			   const struct edi_ctx *ctx, struct err *err);
+int map_edi_rep_cut(struct map_run *run, const struct epath *p,
+		    const struct segstore *sv, size_t i, unsigned e,
+		    unsigned c, struct err *err);
 
 /* mapping_edi_run.c: the driver's run(). */
 int map_edi_run_doc(struct map_run *run, struct err *err);

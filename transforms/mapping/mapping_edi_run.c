@@ -136,6 +136,7 @@ static int on_grp_end(struct map_run *run, const struct edi_event *ev,
 			      err);
 
 	x->have_grp_issue = 0;
+	x->grp_strict_why[0] = '\0';
 	return rc;
 }
 
@@ -163,7 +164,8 @@ static int on_set_end(struct map_run *run, const struct edi_event *ev,
 	}
 	if (x->ic_skip) {
 		run->st.skipped++;
-	} else if (!ev->ok) {
+	} else if (!ev->ok || x->have_set_issue) {
+		/* have_set_issue with ok: a strict source's warning */
 		const struct edi_issue *is = x->have_set_issue ? &x->set_issue
 					     : x->have_ic_issue ? &x->ic_issue
 								: NULL;
@@ -173,6 +175,8 @@ static int on_set_end(struct map_run *run, const struct edi_event *ev,
 				err);
 	} else if (x->set_over) {
 		rc = reject_set(run, ctx, NULL, x->set_over_why, err);
+	} else if (x->grp_strict_why[0]) {
+		rc = reject_set(run, ctx, NULL, x->grp_strict_why, err);
 	} else if (!type_wanted(x->em, ctx->set_type)) {
 		char why[200];
 
@@ -323,6 +327,8 @@ static int on_segment(struct map_run *run, const struct edi_event *ev,
 	if (env == ENV_GRP) {
 		x->have_grp_issue = 0;
 		map_edi_store_reset(&x->grp);
+		if (map_edi_check_versions(run, g, ev->ctx, err))
+			return -1;
 		return map_edi_store_add(&x->grp, g, err);
 	}
 	if (tc == (em->x12 ? TAGC("ST\0") : TAGC("UNH"))) {
@@ -353,14 +359,58 @@ static int on_segment(struct map_run *run, const struct edi_event *ev,
 	return map_edi_store_add(&x->set, g, err);
 }
 
+/* An envelope trailer's count or control reference that is wrong:
+ * IEA/GE/UNZ/UNE/DXE, after the sets it closes. */
+static int trailer_after_sets(const struct edi_issue *is)
+{
+	static const char *const tags[] = {"IEA", "GE", "UNZ", "UNE", "DXE"};
+	size_t i;
+
+	if (is->code != EDI_I_COUNT && is->code != EDI_I_CONTROL)
+		return 0;
+	for (i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
+		if (!strcmp(is->seg_id, tags[i]))
+			return 1;
+	return 0;
+}
+
 static int on_issue(struct map_run *run, const struct edi_event *ev,
 		    struct err *err)
 {
 	struct erun *x = run->drv;
 	const struct edi_issue *is = ev->issue;
 
-	if (is->severity != EDI_ERROR)
+	if (is->severity != EDI_ERROR) {
+		if (map_edi_warn_issue(run, is, is->reason, err))
+			return -1;
+		if (!run->sink->strict)
+			return 0;
+		/* strict: true: outside a set a reject of its own, inside
+		 * one the set's error (it is not loaded) */
+		if (!x->set_open && !is->seg_in_set)
+			return map_edi_strict_reject(run, is, is->reason, err);
+		if (!x->have_set_issue) {
+			x->set_issue = *is;
+			snprintf(x->set_issue.reason, sizeof(x->set_issue.reason),
+				 "%.200s (a warning; the source is strict: true)",
+				 is->reason);
+			x->have_set_issue = 1;
+		}
 		return 0;
+	}
+	if (!x->set_open && !is->seg_in_set && trailer_after_sets(is)) {
+		/* IEA01/GE01/UNZ01/UNE01 (count) or the trailer's control
+		 * reference: found after the sets it closes were mapped. */
+		char msg[400];
+
+		snprintf(msg, sizeof(msg), "%.250s; the sets before it were "
+			 "loaded", is->reason);
+		if (map_edi_warn_issue(run, is, msg, err))
+			return -1;
+		if (run->sink->strict &&
+		    map_edi_strict_reject(run, is, is->reason, err))
+			return -1;
+	}
 	if (is->code == EDI_I_NO_INTERCHANGE)
 		return err_at(err, E_PARSE, run->doc->name, is->seg_in_file, 0,
 			      "%s", is->reason);

@@ -228,6 +228,9 @@ static int read_value(struct map_run *run, const struct epath *p,
 	s = sv_value(sv, i, e, p->at.rep ? p->at.rep : 1, c, &n);
 	if (!s)
 		return 0;
+	if (!p->at.rep && x->delims.rep > 0 && sv_nrep(sv, i, e) > 1 &&
+	    map_edi_rep_cut(run, p, sv, i, e, c, err))
+		return -1;
 	/* ISA elements are fixed width, padded with blanks. */
 	if (p->env == ENV_IC && x->em->x12)
 		while (n && s[n - 1] == ' ')
