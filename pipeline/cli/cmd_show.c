@@ -11,6 +11,7 @@
 #include "lib/utf8.h"
 #include "pipeline/report/report.h"
 #include "pipeline/store/state.h"
+#include "show_warn.h"
 
 static int print_unit(void *ud, struct state_unit *u)
 {
@@ -165,6 +166,8 @@ static int show_text(struct state *st, const struct state_run *run,
 				     print_unit,
 				     &verbose, err) < 0)
 			return -1;
+	if (show_warnings(st, id, err) < 0)
+		return -1;
 	printf("\nmappings used (sha256):\n");
 	if (state_run_deps_each(st, id, print_dep, NULL, err) < 0)
 		return -1;

@@ -27,6 +27,7 @@
 #include "transforms/formats/edi.h"
 #include "transforms/formats/edi_ack.h"
 #include "transforms/mapping/filepat.h"
+#include "pipeline/store/state_warn.h"
 #include "transforms/mapping/mapping.h"
 #include "transforms/outbound/outbound.h"
 #include "transforms/formats/unpack.h"
@@ -35,11 +36,18 @@
 
 /* Rejects shown on stderr per document; the rest are in the reject file. */
 #define REJECTS_SHOWN 5
+/* Warnings kept per document in the store for `show`; past that one row
+ * says how many more there were. */
+#define WARN_KEPT 200
 
 struct map_out {
 	struct io_atomic canon, rejects;
 	struct buf line;
 	int64_t records, rejected, warned;
+	/* the warnings kept for the store (state_warn.c), at most
+	 * WARN_KEPT; strings owned */
+	struct state_warning *warns;
+	size_t nwarns;
 	int quiet;
 	/* EDI: the document's interchanges (recorded in the state store when
 	 * the document is mapped) and the one being read when it turned out
@@ -100,6 +108,62 @@ static int sink_reject(void *ud, const struct mapping_reject *rj,
 	return io_atomic_write(&m->rejects, m->line.ptr, m->line.len, err);
 }
 
+/* Copies a warning into m->warns (WARN_KEPT of them, then one that
+ * counts the rest). -1 when out of memory. */
+static int keep_warning(struct map_out *m, const char *code, const char *file,
+			const struct src_loc *loc, const char *msg)
+{
+	struct state_warning *w;
+
+	if (m->nwarns > WARN_KEPT)
+		return 0;
+	if (!m->warns && !(m->warns = calloc(WARN_KEPT + 1, sizeof(*w))))
+		return -1;
+	w = &m->warns[m->nwarns++];
+	w->loc = *loc;
+	w->code = strdup(code);
+	w->file = strdup(file);
+	w->message = strdup(msg);
+	return w->code && w->file && w->message ? 0 : -1;
+}
+
+static void free_warnings(struct map_out *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nwarns; i++) {
+		free((char *)m->warns[i].code);
+		free((char *)m->warns[i].file);
+		free((char *)m->warns[i].message);
+	}
+	free(m->warns);
+	m->warns = NULL;
+	m->nwarns = 0;
+}
+
+/* Stores the document's warnings with its map unit, the last kept one
+ * replaced by a count when there were more. */
+static int store_warnings(struct run *r, struct map_out *m, int64_t unit,
+			  struct err *err)
+{
+	char more[120];
+
+	/* no transaction (and no crash point) for a document without */
+	if (!m->nwarns)
+		return 0;
+	if (m->nwarns > WARN_KEPT) {
+		struct state_warning *w = &m->warns[WARN_KEPT];
+
+		snprintf(more, sizeof(more), "\xe2\x80\xa6 and %lld more "
+			 "warnings, not kept", (long long)m->warned - WARN_KEPT);
+		free((char *)w->message);
+		memset(&w->loc, 0, sizeof(w->loc));
+		if (!(w->message = strdup(more)))
+			return err_set(err, E_NOMEM, "out of memory");
+	}
+	return state_warn_set(r->st, unit, m->warns, m->nwarns, err);
+}
+
 /* A warning (issue 17): the data was mapped; shown like a reject
  * (file:line:col, segment, byte), counted for the run's summary. */
 static int sink_warning(void *ud, const struct mapping_warning *w,
@@ -107,8 +171,9 @@ static int sink_warning(void *ud, const struct mapping_warning *w,
 {
 	struct map_out *m = ud;
 
-	(void)err;
 	m->warned++;
+	if (keep_warning(m, w->code, w->file, &w->loc, w->message) < 0)
+		return err_set(err, E_NOMEM, "out of memory");
 	if (m->quiet || m->warned > REJECTS_SHOWN)
 		return 0;
 	progress_clear(&m->prog);
@@ -566,6 +631,9 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 	buf_release(&m.line);
 	if (rc == 0 && record_interchanges(r, &m, &e) < 0)
 		rc = -1;
+	if (rc == 0 && store_warnings(r, &m, u->id, &e) < 0)
+		rc = -1;
+	free_warnings(&m);
 	free(m.ics);
 	m.ics = NULL;
 	u->dupes = m.dup_ics;

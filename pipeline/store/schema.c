@@ -406,6 +406,22 @@ static const char v7_pg[] =
 	"ALTER TABLE files ADD PRIMARY KEY(source, name, size, mtime, sha256);"
 	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
 	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
+
+/* Version 8 (w-errors, issue 17: warnings that do not stop work): the
+ * warnings a map unit's document gave, in order, each with its place
+ * (physical line and column, EDI segment and byte offset; 0 unknown),
+ * for `show`. Written by state_warn.c only. */
+#define V8_WARN(C, I)                                                     \
+	"CREATE TABLE IF NOT EXISTS unit_warnings(unit_id " I " NOT NULL," \
+	" seq " I " NOT NULL, code TEXT" C " NOT NULL,"                     \
+	" file TEXT" C " NOT NULL, line " I " NOT NULL,"                    \
+	" col " I " NOT NULL, seg " I " NOT NULL, byte_off " I " NOT NULL," \
+	" message TEXT" C " NOT NULL, PRIMARY KEY(unit_id, seq));"          \
+	"UPDATE meta SET value = CAST((SELECT max(version) FROM"            \
+	" schema_version) + 1 AS TEXT) WHERE key = 'schema';"
+static const char v8_warn_sqlite[] = V8_WARN("", "INTEGER");
+static const char v8_warn_pg[] = V8_WARN(C, "BIGINT");
+#undef V8_WARN
 #undef C
 
 /* Version 6 as a step: the columns, then their values for old rows
@@ -442,6 +458,7 @@ static const struct migration {
 	{5, uom_sqlite, uom_pg, NULL},
 	{6, NULL, NULL, v6_typed_units},
 	{7, v7_sqlite, v7_pg, NULL},
+	{8, v8_warn_sqlite, v8_warn_pg, NULL},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == SCHEMA_LATEST,

@@ -41,7 +41,7 @@ static const struct state_sql *const families[] = {
 	state_core_sql,	   state_runs_sql, state_ledger_sql,
 	state_load_sql,	   state_positions_sql, state_edi_sql,
 	state_park_sql,	   state_work_sql, state_ic_sql,
-	state_arrival_sql, state_uom_sql,
+	state_arrival_sql, state_uom_sql, state_warn_sql,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 

@@ -51,6 +51,8 @@ enum stmt_id {
 	/* state_uom.c */
 	SU_ITEM, SU_PACKS_DEL, SU_PACK_ADD, SU_EV_ADD, SU_FACTOR, SU_ITEMS_ANY,
 	SU_ITEM_AS_OF, SU_DOC_CLEAR,
+	/* state_warn.c */
+	S_WARN_DEL, S_WARN_ADD, S_WARN_LIST, S_WARN_RUN,
 	S_NSTMTS
 };
 
@@ -74,6 +76,7 @@ extern const struct state_sql state_work_sql[S_NSTMTS];
 extern const struct state_sql state_ic_sql[S_NSTMTS];
 extern const struct state_sql state_arrival_sql[S_NSTMTS];
 extern const struct state_sql state_uom_sql[S_NSTMTS];
+extern const struct state_sql state_warn_sql[S_NSTMTS];
 
 /* Stock loads are applied in batches inside a transaction: the records
  * of a batch sorted by position (sku, location, state), each position's

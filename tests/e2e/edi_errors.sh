@@ -130,6 +130,36 @@ grep -q '"location":"999999"' "$T_OUT" && grep -q "1 canonical record(s), 0 reje
 [ "$(sed -n 5p warn.x12 | cut -c15-17)" = 001 ] && [ "$(sed -n 2p warn.x12 | cut -c48-53)" = 004010 ] &&
 	pass "hand count of warn.x12" || fail "hand count of warn.x12"
 
+# The same in a run: loaded, counted in the summary, kept for `show`.
+mkdir -p w/drop w/m
+cp warn.x12 w/drop/
+cp inv.yaml w/m/
+cat >w/stockpipe.yaml <<'EOF'
+state_dir: state
+sources:
+  - name: edi
+    path: drop
+    patterns: ["*.x12"]
+    mapping: m/inv.yaml
+EOF
+(cd w && "$BIN" run >run.out 2>&1)
+rc=$?
+[ $rc = 0 ] && grep -q "edi: 'warn.x12': 3 warnings" w/run.out &&
+	grep -q "warn.x12:5:15: warning: REF02 of segment 5" w/run.out &&
+	pass "run: warnings shown with their place and counted in the summary (exit 0)" ||
+	{ fail "run with warnings (exit $rc)"; cat w/run.out; }
+(cd w && "$BIN" show 1 >show.out 2>&1)
+grep -q "^warnings (data loaded):" w/show.out &&
+	grep -q "^  edi 'warn.x12': warn.x12:2:48: version: ISA12 version 00406 and GS08 version 004010 disagree" w/show.out &&
+	grep -q "^  edi 'warn.x12': warn.x12:5:15: repetition: REF02 of segment 5 is '999999-001'.*(segment 5, byte 214)$" w/show.out &&
+	grep -q "^  edi 'warn.x12': warn.x12:10:5: count: IEA01 group count mismatch" w/show.out &&
+	pass "show lists the run's warnings per document, located" ||
+	{ fail "show warnings"; cat w/show.out; }
+(cd a && "$BIN" show 1 >show.out 2>&1)
+grep -q "^warnings" a/show.out && grep -q "loc.edi:8:1: wrapped: line break inside segment" a/show.out &&
+	pass "show: the wrapped EDIFACT file's reader warning is listed at its line" ||
+	{ fail "show warnings of loc.edi"; cat a/show.out; }
+
 # ---- strict: true ---------------------------------------------------------
 mkdir -p s/drop s/m
 cp warn.x12 s/drop/
