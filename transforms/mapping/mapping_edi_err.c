@@ -3,7 +3,8 @@
  * segment number, byte offset; struct src_loc through edi_locate()) and
  * what the set held where a path found nothing ("QTY segments in this
  * LIN group have qualifiers 1, 12; none has 145"). Only error paths run
- * here, apart from map_edi_note_read(), a few stores per path read. */
+ * here (map_edi_note_read(), per path read, is inline in
+ * mapping_edi_int.h). */
 #include <stdio.h>
 #include <string.h>
 
@@ -11,23 +12,6 @@
 #include "mapping_edi_int.h"
 
 #define EXPLAIN_MAX_VALS 16
-
-void map_edi_note_read(struct map_run *run, int id, const struct segstore *s,
-		       size_t i, unsigned e)
-{
-	struct erun *x = run->drv;
-	const struct epath *p = &x->em->paths[id];
-	struct map_dloc *d = &run->path_loc;
-	unsigned r = p->at.rep == E_REP_ALL || !p->at.rep ? 1 : p->at.rep;
-	unsigned c = p->at.comp ? p->at.comp : 1;
-
-	d->path = (uint16_t)(id + 1);
-	d->store = !s ? 0 : s == &x->set ? 1 : s == &x->ic ? 2 : 3;
-	d->seg = (uint32_t)i;
-	d->elem = (uint16_t)(e > 0xFFFF ? 0xFFFF : e);
-	d->rep = (uint8_t)(r > 0xFF ? 0xFF : r);
-	d->comp = (uint8_t)(c > 0xFF ? 0xFF : c);
-}
 
 static const struct segstore *dl_store(const struct erun *x,
 				       const struct map_dloc *dl)

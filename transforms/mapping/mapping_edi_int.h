@@ -246,9 +246,26 @@ int map_edi_rt_path(struct map_run *run, int id, struct expr_val *out,
 int map_edi_map_set(struct map_run *run, struct err *err);
 
 /* Notes in run->path_loc that path id read element e of segment i of
- * store s (NULL: found no segment). */
-void map_edi_note_read(struct map_run *run, int id, const struct segstore *s,
-		       size_t i, unsigned e);
+ * store s (NULL: found no segment). Inline: it runs per path read. */
+static inline void map_edi_note_read(struct map_run *run, int id,
+				     const struct segstore *s, size_t i,
+				     unsigned e)
+{
+	const struct erun *x = run->drv;
+	const struct epath *p = &x->em->paths[id];
+	struct map_dloc *d = &run->path_loc;
+
+	d->path = (uint16_t)(id + 1);
+	d->store = !s ? 0 : s == &x->set ? 1 : s == &x->ic ? 2 : 3;
+	d->seg = (uint32_t)i;
+	d->elem = (uint16_t)(e > 0xFFFF ? 0xFFFF : e);
+	d->rep = (uint8_t)(p->at.rep == E_REP_ALL || !p->at.rep ? 1
+			   : p->at.rep > 0xFF		    ? 0xFF
+							    : p->at.rep);
+	d->comp = (uint8_t)(p->at.comp > 0xFF ? 0xFF
+			    : p->at.comp      ? p->at.comp
+					      : 1);
+}
 
 /* mapping_edi_err.c: the map_run locate() and explain() hooks. */
 void map_edi_locate(struct map_run *run, const struct map_dloc *dl,
