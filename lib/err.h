@@ -52,6 +52,19 @@ struct err {
 	char reason[512];    /* lowercase, no final period: what failed and why */
 };
 
+/* Where in an input file something is, in the numbers an editor and a
+ * person use: the physical line and column (1-based; the column counts
+ * bytes from the line's start, the same as characters for ASCII), and
+ * for EDI the segment number in the file and the byte offset of the
+ * element (or segment) in it. 0 = unknown (seg 0: not EDI). One struct
+ * from the EDI readers to map try, the reject files and inspect. */
+struct src_loc {
+	unsigned long line;
+	unsigned col;
+	unsigned long seg;
+	unsigned long long offset;
+};
+
 #define ERR_INIT { 0, 0, "", 0, 0, "", "" }
 
 /* Records code and a printf-style reason unless an error is already set.

@@ -714,6 +714,12 @@ static const struct ychoice ch_after_load = {
 static const struct ychoice ch_on_stale = {
 	warn_reject, NULL, "on_stale must be warn or reject", 1};
 
+/* strict: true turns the mapping's warnings (envelope counts, versions,
+ * values cut by a repetition separator) into rejects (issue 17). */
+static const char *const false_true[] = {"false", "true", NULL};
+static const struct ychoice ch_strict = {
+	false_true, NULL, "strict must be true or false", 1};
+
 /* A source's keys, in the order they are checked; the rows without a
  * setter are read by load_source and its helpers. */
 /* detect_changes: metadata (the default) takes a listed file whose name,
@@ -763,6 +769,7 @@ static const struct ykey source_keys[] = {
 	{"min_age", config_set_duration, SRC(min_age),
 	 "min_age must be a duration like 30s, 5m"},
 	{"detect_changes", set_detect_changes, SRC(detect_content), NULL},
+	{"strict", ykey_choice, SRC(strict), &ch_strict},
 	{NULL, NULL, 0, NULL}};
 
 static int load_source(struct loader *l, const struct ynode *m,

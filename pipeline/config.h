@@ -70,6 +70,7 @@ struct cfg_source {
 	int ack_edifact;
 	struct conn_opts ack_conn;
 	const struct ynode *node; /* where it was declared */
+	int strict;               /* strict: true: warnings are rejects */
 };
 
 /* Safety stock for one category or location: units, or a percentage. */

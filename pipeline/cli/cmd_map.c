@@ -106,7 +106,12 @@ static int try_reject(void *ud, const struct mapping_reject *rj,
 
 	(void)err;
 	t->rejects++;
-	if (rj->col)
+	if (rj->seg)
+		/* EDI: line:col of the element, then the segment and byte */
+		log_msg("warn", "%s:%lu:%u: %s (segment %lu, byte %llu)",
+			rj->file, rj->line, rj->col, rj->reason, rj->seg,
+			rj->offset);
+	else if (rj->col)
 		log_msg("warn", "%s:%lu:%u: %s", rj->file, rj->line, rj->col,
 			rj->reason);
 	else if (rj->line)
@@ -115,6 +120,22 @@ static int try_reject(void *ud, const struct mapping_reject *rj,
 		log_msg("warn", "%s: %s", rj->file, rj->reason);
 	log_msg("warn", "    | %.*s", (int)(rj->raw_len > 300 ? 300 : rj->raw_len),
 		rj->raw ? rj->raw : "");
+	return 0;
+}
+
+/* A warning: where (an editor's file:line:col, then the segment and
+ * byte) and what; the data it concerns was mapped. */
+static int try_warning(void *ud, const struct mapping_warning *w,
+		       struct err *err)
+{
+	(void)ud;
+	(void)err;
+	if (w->loc.seg)
+		log_msg("warn", "%s:%lu:%u: warning: %s (segment %lu, byte %llu)",
+			w->file, w->loc.line, w->loc.col, w->message,
+			w->loc.seg, w->loc.offset);
+	else
+		log_msg("warn", "%s: warning: %s", w->file, w->message);
 	return 0;
 }
 
@@ -297,7 +318,8 @@ static int map_try(int argc, char **argv, const struct cli_global *g)
 	struct config *cfg = NULL;
 	struct err err = ERR_INIT;
 	struct try_out t = {BUF_INIT(1 << 22), 0};
-	struct mapping_sink sink = {try_record, try_reject, &t, NULL};
+	struct mapping_sink sink = {try_record, try_reject, &t, NULL,
+				    try_warning, 0};
 	struct mapping_doc doc;
 	struct mapping_facts facts;
 	struct filepat_caps caps;
@@ -331,6 +353,8 @@ static int map_try(int argc, char **argv, const struct cli_global *g)
 	rc = try_patterns(g, m, o.source, &o.pattern, &cfg, &pats, &npats);
 	if (rc)
 		goto out;
+	if (cfg && *o.source && config_source(cfg, o.source))
+		sink.strict = config_source(cfg, o.source)->strict;
 	if (mapping_check_patterns(m, pats, npats,
 				   "map try: give --source NAME or --pattern PATTERN",
 				   &err) < 0) {
@@ -363,10 +387,15 @@ static int map_try(int argc, char **argv, const struct cli_global *g)
 		if (rc == EXIT_DONE)
 			rc = EXIT_REJECTS;
 	} else {
+		char nw[40] = "";
+
+		if (st.warnings)
+			snprintf(nw, sizeof(nw), ", %lu warning(s)",
+				 st.warnings);
 		log_msg("info",
-			"%s: %lu input record(s), %lu canonical record(s), %lu reject(s), %lu filtered",
+			"%s: %lu input record(s), %lu canonical record(s), %lu reject(s), %lu filtered%s",
 			doc.name, st.input_records, st.records_out, st.rejects,
-			st.filtered);
+			st.filtered, nw);
 		rc = t.rejects ? EXIT_REJECTS : EXIT_DONE;
 	}
 out:
@@ -401,7 +430,7 @@ static int test_reject(void *ud, const struct mapping_reject *rj,
 void map_test_output(const struct mapping *m, const struct mapping_doc *doc,
 		     struct buf *act)
 {
-	struct mapping_sink sink = {test_record, test_reject, act, NULL};
+	struct mapping_sink sink = {test_record, test_reject, act, NULL, NULL, 0};
 	struct err e = ERR_INIT;
 
 	if (mapping_run(m, doc, &sink, NULL, &e)) {

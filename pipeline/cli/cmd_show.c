@@ -12,6 +12,7 @@
 #include "pipeline/report/ack_view.h"
 #include "pipeline/report/report.h"
 #include "pipeline/store/state.h"
+#include "show_warn.h"
 #include "transforms/model/dt.h"
 
 struct show_ctx {
@@ -215,6 +216,8 @@ static int show_text(struct state *st, const struct state_run *run,
 		if (state_units_each(st, id, stages[i], NULL, print_unit, &sx,
 				     err) < 0 || sx.failed)
 			return -1;
+	if (show_warnings(st, id, err) < 0)
+		return -1;
 	/* Per attempt (unit_deps): a rerun with a changed mapping shows both
 	 * versions. A run made before schema 8 has only run_deps. */
 	printf("\nmappings used, each version with the attempt that first used it:\n  %-7s %-14s %7s  %-20s  %-16s  %s\n",

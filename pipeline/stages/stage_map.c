@@ -29,6 +29,7 @@
 #include "transforms/formats/edi_peek.h"
 #include "transforms/formats/edi_ack.h"
 #include "transforms/mapping/filepat.h"
+#include "pipeline/store/state_warn.h"
 #include "transforms/mapping/mapping.h"
 #include "transforms/outbound/outbound.h"
 #include "transforms/formats/unpack.h"
@@ -37,11 +38,18 @@
 
 /* Rejects shown on stderr per document; the rest are in the reject file. */
 #define REJECTS_SHOWN 5
+/* Warnings kept per document in the store for `show`; past that one row
+ * says how many more there were. */
+#define WARN_KEPT 200
 
 struct map_out {
 	struct io_atomic canon, rejects;
 	struct buf line;
-	int64_t records, rejected;
+	int64_t records, rejected, warned;
+	/* the warnings kept for the store (state_warn.c), at most
+	 * WARN_KEPT; strings owned */
+	struct state_warning *warns;
+	size_t nwarns;
 	int quiet;
 	/* EDI: the document's interchanges (recorded in the state store when
 	 * the document is mapped) and the one being read when it turned out
@@ -92,13 +100,96 @@ static int sink_reject(void *ud, const struct mapping_reject *rj,
 		struct log_at at = {rj->file, rj->line, rj->col, rj->field,
 				    EC_DATA, rj->code};
 
-		if (rj->line)
+		if (rj->seg)
+			log_at("warn", &at,
+			       "    %s:%lu:%u: %s (segment %lu, byte %llu)",
+			       rj->file, rj->line, rj->col, rj->reason, rj->seg,
+			       rj->offset);
+		else if (rj->line)
 			log_at("warn", &at, "    %s:%lu:%u: %s", rj->file,
 			       rj->line, rj->col, rj->reason);
 		else
 			log_at("warn", &at, "    %s: %s", rj->file, rj->reason);
 	}
 	return io_atomic_write(&m->rejects, m->line.ptr, m->line.len, err);
+}
+
+/* Copies a warning into m->warns (WARN_KEPT of them, then one that
+ * counts the rest). -1 when out of memory. */
+static int keep_warning(struct map_out *m, const char *code, const char *file,
+			const struct src_loc *loc, const char *msg)
+{
+	struct state_warning *w;
+
+	if (m->nwarns > WARN_KEPT)
+		return 0;
+	if (!m->warns && !(m->warns = calloc(WARN_KEPT + 1, sizeof(*w))))
+		return -1;
+	w = &m->warns[m->nwarns++];
+	w->loc = *loc;
+	w->code = strdup(code);
+	w->file = strdup(file);
+	w->message = strdup(msg);
+	return w->code && w->file && w->message ? 0 : -1;
+}
+
+static void free_warnings(struct map_out *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nwarns; i++) {
+		free((char *)m->warns[i].code);
+		free((char *)m->warns[i].file);
+		free((char *)m->warns[i].message);
+	}
+	free(m->warns);
+	m->warns = NULL;
+	m->nwarns = 0;
+}
+
+/* Stores the document's warnings with its map unit, the last kept one
+ * replaced by a count when there were more. */
+static int store_warnings(struct run *r, struct map_out *m, int64_t unit,
+			  struct err *err)
+{
+	char more[120];
+
+	/* no transaction (and no crash point) for a document without */
+	if (!m->nwarns)
+		return 0;
+	if (m->nwarns > WARN_KEPT) {
+		struct state_warning *w = &m->warns[WARN_KEPT];
+
+		snprintf(more, sizeof(more), "\xe2\x80\xa6 and %lld more "
+			 "warnings, not kept", (long long)m->warned - WARN_KEPT);
+		free((char *)w->message);
+		memset(&w->loc, 0, sizeof(w->loc));
+		if (!(w->message = strdup(more)))
+			return err_set(err, E_NOMEM, "out of memory");
+	}
+	return state_warn_set(r->st, unit, m->warns, m->nwarns, err);
+}
+
+/* A warning (issue 17): the data was mapped; shown like a reject
+ * (file:line:col, segment, byte), counted for the run's summary. */
+static int sink_warning(void *ud, const struct mapping_warning *w,
+			struct err *err)
+{
+	struct map_out *m = ud;
+
+	m->warned++;
+	if (keep_warning(m, w->code, w->file, &w->loc, w->message) < 0)
+		return err_set(err, E_NOMEM, "out of memory");
+	if (m->quiet || m->warned > REJECTS_SHOWN)
+		return 0;
+	progress_clear(&m->prog);
+	if (w->loc.seg)
+		log_msg("warn", "    %s:%lu:%u: warning: %s (segment %lu, byte %llu)",
+			w->file, w->loc.line, w->loc.col, w->message,
+			w->loc.seg, w->loc.offset);
+	else
+		log_msg("warn", "    %s: warning: %s", w->file, w->message);
+	return 0;
 }
 
 /* EDI interchanges sent twice (docs/mapping.md "Interchanges sent
@@ -526,6 +617,10 @@ static int map_publish(struct src_ctx *sc, struct state_unit *u,
 		return eng_unit_fail(r, u, &e);
 	if (eng_unit_finish(r, u, &next, &e) < 0)
 		return eng_unit_fail(r, u, &e);
+	if (m->warned)
+		run_say(r, "  %s: '%s': %lld warning%s%s", u->scope, u->ukey,
+			(long long)m->warned, m->warned == 1 ? "" : "s",
+			m->warned > REJECTS_SHOWN ? " (first shown above)" : "");
 	if (m->rejected)
 		run_say(r, "  %s: '%s': %lld record%s rejected%s, see %s", u->scope,
 		    u->ukey, (long long)m->rejected,
@@ -609,6 +704,8 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 	m.doc_sha = u->input_sha;
 	m.doc_id = u->id;
 	sink.interchange = sink_interchange;
+	sink.warning = sink_warning;
+	sink.strict = sc->src->strict;
 	memset(&ms, 0, sizeof(ms));
 	progress_begin(&m.prog, "map", u->ukey, 0, m.quiet);
 	rc = mapping_run_verdicts(map, &doc, &sink,
@@ -618,6 +715,9 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 	buf_release(&m.line);
 	if (rc == 0 && record_interchanges(r, &m, &e) < 0)
 		rc = -1;
+	if (rc == 0 && store_warnings(r, &m, u->id, &e) < 0)
+		rc = -1;
+	free_warnings(&m);
 	free(m.ics);
 	m.ics = NULL;
 	u->dupes = m.dup_ics;

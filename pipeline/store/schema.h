@@ -16,7 +16,8 @@
  * version 7 the file ledger keyed by content too; version 8 unit_deps
  * (the mapping files each attempt of a unit was made with), runs.gc_at
  * and runs.clock_s (retention); version 9 the acknowledgments received
- * back from partners (ack_expect, ack_received, ack_received_errors).
+ * back from partners (ack_expect, ack_received, ack_received_errors);
+ * version 10 the warnings of each map unit (unit_warnings).
  * meta.schema follows the version, so an older
  * stockpipe refuses a newer store instead of writing to it.
  *
@@ -29,7 +30,7 @@
 #include "db.h"
 #include "lib/err.h"
 
-#define SCHEMA_LATEST 9
+#define SCHEMA_LATEST 10
 
 /* Opens the store's database without looking at its tables: db_url NULL
  * or "" = the SQLite file state_dir/state.db (state_dir is created),

@@ -44,6 +44,7 @@ static const struct state_sql *const families[] = {
 	state_arrival_sql, state_uom_sql,
 	state_acks_sql,
 	state_report_sql,
+	state_warn_sql,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 

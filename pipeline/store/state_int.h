@@ -58,6 +58,8 @@ enum stmt_id {
 	SK_UNREADABLE,
 	/* state_report.c */
 	S_REP_PREV_DELIV, S_REP_AGES, S_REP_SRC_LAST,
+	/* state_warn.c */
+	S_WARN_DEL, S_WARN_ADD, S_WARN_LIST, S_WARN_RUN,
 	S_NSTMTS
 };
 
@@ -83,6 +85,7 @@ extern const struct state_sql state_arrival_sql[S_NSTMTS];
 extern const struct state_sql state_uom_sql[S_NSTMTS];
 extern const struct state_sql state_acks_sql[S_NSTMTS];
 extern const struct state_sql state_report_sql[S_NSTMTS];
+extern const struct state_sql state_warn_sql[S_NSTMTS];
 
 /* Stock loads are applied in batches inside a transaction: the records
  * of a batch sorted by position (sku, location, state), each position's

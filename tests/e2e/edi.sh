@@ -86,11 +86,11 @@ compare positions_run1.tsv "$TMP/positions.tsv"
 
 # The file with one good and two broken... : 852 set 1002 is broken (SE01).
 B852=acme_852_one_broken_set.x12
-grep -q "$B852:18:1: interchange 1 (000000202), set 852 1002: segment 18 (SE, #6 in set), element SE01: SE01 segment count mismatch (says 8, actual 6); the set is not loaded" "$TMP/run1.out" &&
+grep -q "$B852:18:4: interchange 1 (000000202), set 852 1002: segment 18 (SE, #6 in set), element SE01: SE01 segment count mismatch (says 8, actual 6); the set is not loaded" "$TMP/run1.out" &&
 	pass "stderr: broken set with file, segment number, segment id, element and reason" ||
 	{ fail "stderr lacks the broken-set reject"; grep -n "$B852" "$TMP/run1.out"; }
 rj=$(q "select id from units where stage='map' and ukey='$B852'")
-grep -q '"_file":"acme_852_one_broken_set.x12","_line":18,"_col":1,"field":"SE01","reason":"interchange 1 (000000202), set 852 1002: segment 18 (SE, #6 in set), element SE01: SE01 segment count mismatch (says 8, actual 6); the set is not loaded","raw":"SE\*8\*1002~"' "$A"/state/rejects/1/edi/"$rj".jsonl &&
+grep -q '"_file":"acme_852_one_broken_set.x12","_line":18,"_col":4,"_seg":18,"_offset":431,"field":"SE01","reason":"interchange 1 (000000202), set 852 1002: segment 18 (SE, #6 in set), element SE01: SE01 segment count mismatch (says 8, actual 6); the set is not loaded","raw":"SE\*8\*1002~"' "$A"/state/rejects/1/edi/"$rj".jsonl &&
 	pass "reject file: the broken set once, located" || { fail "reject file for $B852"; cat "$A"/state/rejects/1/edi/"$rj".jsonl; }
 [ "$(grep -c . "$A"/state/rejects/1/edi/"$rj".jsonl)" = 1 ] && pass "one reject for the broken set" || fail "reject count for the broken set"
 n=$(q "select count(*) from stock_events where file='$B852'")
@@ -132,7 +132,7 @@ d=$(q "select dupes from units where stage='map' and ukey='acme_846_resend.x12'"
 # ---- run 4: the same control number with other content ----------------------------
 sed -e 's/QTY\*33\*48\*EA/QTY*33*47*EA/' "$SRC/samples/edi/acme_846_inventory.x12" >"$A/drop/edi/acme_846_changed.x12"
 sp run >"$TMP/run4.out" 2>&1
-grep -q "acme_846_changed.x12:1:0: interchange 1 (000000101) from ACMESUPPLY to STOCKPIPE: control number 000000101 was already used by an interchange with other content, loaded from 'acme_846_inventory.x12' (run 1): not loaded" "$TMP/run4.out" &&
+grep -q "acme_846_changed.x12:1:1: interchange 1 (000000101) from ACMESUPPLY to STOCKPIPE: control number 000000101 was already used by an interchange with other content, loaded from 'acme_846_inventory.x12' (run 1): not loaded" "$TMP/run4.out" &&
 	pass "same control number, other content: rejected with the reason" || { fail "reused control number not rejected"; tail -20 "$TMP/run4.out"; }
 n=$(q "select count(*) from stock_events where file='acme_846_changed.x12'")
 [ "$n" = 0 ] && pass "and nothing of it is loaded" || fail "changed interchange loaded $n records"

@@ -228,7 +228,7 @@ else
 fi
 erej=$(cat "$D"/state/rejects/1/edi/*.jsonl 2>/dev/null)
 if [ "$(echo "$erej" | grep -c '"kind":"reject"')" = 1 ] &&
-	echo "$erej" | grep -q '"_file":"acme_mixed_20261120.x12","_line":14,"field":"as_of","reason":"context '\''as_of'\'': required value is empty"'; then
+	echo "$erej" | grep -q '"_file":"acme_mixed_20261120.x12","_line":14,"_col":1,"_seg":14,"_offset":354,"field":"as_of","reason":"context '\''as_of'\'': required value is empty"'; then
 	pass "mixed X12: the 852 record is one reject naming the context variable"
 else
 	fail "mixed X12: rejects"; echo "$erej"

@@ -265,3 +265,42 @@ T_TEST(canon_validate_refuses_invalid_utf8)
 	T_EQ_STR(e.field, "sku");
 	arena_release(&a);
 }
+
+/* issue 17: a quoted CR in a SKU made a second SKU that looked like the
+ * first; identifiers and codes refuse control characters, naming the
+ * byte and where it is. Free text keeps them. */
+T_TEST(canon_identifiers_refuse_control_characters)
+{
+	struct arena a;
+	struct err e = ERR_INIT;
+	struct canon_record r;
+
+	arena_init(&a, 4096, 0);
+	memset(&r, 0, sizeof(r));
+	r.kind = CANON_STOCK;
+	r.v[STOCK_SKU] = "KW-10\r";
+	r.v[STOCK_LOCATION] = "L";
+	r.v[STOCK_STATE] = "on_hand";
+	r.v[STOCK_QUANTITY] = "1";
+	r.v[STOCK_AS_OF] = "2026-11-20T07:30:00Z";
+	T_ASSERT(canon_validate(&r, &a, &e) < 0);
+	T_EQ_INT(e.code, E_VALIDATE);
+	T_EQ_STR(e.field, "sku");
+	T_EQ_STR(e.reason, "control character CR (0x0D) at offset 5 in "
+			   "'KW-10\\x0D': identifiers and codes take none");
+	err_clear(&e);
+	r.v[STOCK_SKU] = "KW-10";
+	r.v[STOCK_LOCATION] = "S\t1";
+	T_ASSERT(canon_validate(&r, &a, &e) < 0);
+	T_EQ_STR(e.field, "location");
+	err_clear(&e);
+	memset(&r, 0, sizeof(r));
+	r.kind = CANON_ITEM;
+	r.v[ITEM_SKU] = "KW-10";
+	r.v[ITEM_DESCRIPTION] = "two\nlines"; /* free text: kept */
+	T_OK(canon_validate(&r, &a, &e), &e);
+	r.v[ITEM_GTIN] = "4006381\x7f";
+	T_ASSERT(canon_validate(&r, &a, &e) < 0);
+	T_EQ_STR(e.field, "gtin");
+	arena_release(&a);
+}

@@ -37,7 +37,7 @@ static int arun(const char *mapping_text, const char *input, int skip,
 		struct edi_ack_coll *c, struct err *e)
 {
 	struct mapping *m = NULL;
-	struct mapping_sink sink = {a_rec, a_rej, NULL, skip ? a_skip : NULL};
+	struct mapping_sink sink = {a_rec, a_rej, NULL, skip ? a_skip : NULL, NULL, 0};
 	struct mapping_doc doc = {"src", "in.edi", "in.edi",
 				  "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210", NULL};
 	int rc;

@@ -159,7 +159,7 @@ static int run_generated(const struct mapgen_in *in, enum mapgen_kind k,
 			 struct err *e)
 {
 	struct mapping *m = NULL;
-	struct mapping_sink sink = {on_record, on_reject, c, NULL};
+	struct mapping_sink sink = {on_record, on_reject, c, NULL, NULL, 0};
 	struct mapping_doc doc = {"", input, input, NULL, NULL};
 	FILE *f;
 	int rc;

@@ -121,7 +121,7 @@ static int run_map(const char *mapping_text, const char *input,
 		   struct collect *c, struct err *e)
 {
 	struct mapping *m = NULL;
-	struct mapping_sink sink = {c_rec, c_rej, c, NULL};
+	struct mapping_sink sink = {c_rec, c_rej, c, NULL, NULL, 0};
 	struct mapping_doc doc = {"src", "in.csv", "in.csv",
 				  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", NULL};
 	int rc;
@@ -258,7 +258,7 @@ T_TEST(mapping_shared_real_files)
 	char p[4096];
 	struct collect c = {BUF_INIT(1 << 20), 0, 0};
 	struct mapping *m = NULL;
-	struct mapping_sink sink = {c_rec, c_rej, &c, NULL};
+	struct mapping_sink sink = {c_rec, c_rej, &c, NULL, NULL, 0};
 	struct mapping_doc doc = {"", "bad.csv", p, NULL, NULL};
 	struct mapping_stats st;
 	struct err e = ERR_INIT;
@@ -306,7 +306,7 @@ T_TEST(mapping_default_txn_id_hashes_the_file_itself)
 {
 	struct collect c = {BUF_INIT(1 << 20), 0, 0};
 	struct mapping *m = NULL;
-	struct mapping_sink sink = {c_rec, c_rej, &c, NULL};
+	struct mapping_sink sink = {c_rec, c_rej, &c, NULL, NULL, 0};
 	struct mapping_doc doc = {"", "in.csv", "in.csv", NULL, NULL};
 	char sha[SHA256_HEX_LEN], want[64];
 	struct err e = ERR_INIT;

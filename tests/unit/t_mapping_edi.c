@@ -65,7 +65,7 @@ static int erun(const char *mapping_text, const char *input, int hook,
 		struct ecollect *c, struct err *e)
 {
 	struct mapping *m = NULL;
-	struct mapping_sink sink = {e_rec, e_rej, c, hook ? e_ic : NULL};
+	struct mapping_sink sink = {e_rec, e_rej, c, hook ? e_ic : NULL, NULL, 0};
 	struct mapping_doc doc = {"src", "in.edi", "in.edi",
 				  "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210", NULL};
 	int rc;
@@ -176,7 +176,9 @@ T_TEST(mapping_edi_header_between_loops_and_context)
 	HAS("\"sku\":\"B2\",\"location\":\"S2\",\"state\":\"on_hand\",\"quantity\":\"4\",\"mode\":\"snapshot\",\"as_of\":\"2026-11-02T00:00:00Z\",\"txn_id\":\"R1/20261102\"");
 	HAS("\"sku\":\"B3\",\"location\":\"S2\",\"state\":\"on_hand\",\"quantity\":\"5\",\"mode\":\"snapshot\",\"as_of\":\"2026-11-02T00:00:00Z\"");
 	/* the next set has no DTM: its context is not the last set's */
-	HAS("\"_line\":24,\"field\":\"as_of\",\"reason\":\"field 'as_of': required field is missing\"");
+	/* named with the expression and what the set lacks, at the
+	 * physical line:col of the loop's LIN (issue 17) */
+	HAS("\"_line\":24,\"_col\":1,\"_seg\":24,\"_offset\":414,\"field\":\"as_of\",\"reason\":\"field 'as_of' (m.yaml:13:14 `$day`) is empty: no DTM segment in this set\"");
 	HASNT("\"sku\":\"C1\"");
 	buf_release(&c.out);
 }
@@ -251,10 +253,11 @@ T_TEST(mapping_edi_broken_set_is_one_reject_siblings_load)
 	T_EQ_INT(c.rejects, 3);
 	HAS("\"sku\":\"A\"");
 	HASNT("\"sku\":\"B\"");
-	HAS("{\"kind\":\"reject\",\"_file\":\"in.edi\",\"_line\":10,\"_col\":1,\"field\":\"SE01\",\"reason\":\"interchange 1 (000000008), set 846 2: segment 10 (SE, #4 in set), element SE01: ");
+	HAS("{\"kind\":\"reject\",\"_file\":\"in.edi\",\"_line\":10,\"_col\":4,\"_seg\":10,\"_offset\":230,\"field\":\"SE01\",\"reason\":\"interchange 1 (000000008), set 846 2: segment 10 (SE, #4 in set), element SE01: ");
 	HAS("the set is not loaded\",\"raw\":\"SE*9*2~\"}");
 	HAS("the set is larger than input.max_set_segments (6) at segment 17");
-	HAS("\"_line\":20,\"_col\":2,\"field\":\"quantity\",\"reason\":\"field 'quantity': not a number: 'x'\",\"raw\":\"LIN*1*VN*F~QTY*33*x~\"");
+	/* the QTY element the value came from, not the loop's LIN */
+	HAS("\"_line\":21,\"_col\":8,\"_seg\":21,\"_offset\":348,\"field\":\"quantity\",\"reason\":\"field 'quantity': not a number: 'x'\",\"raw\":\"LIN*1*VN*F~QTY*33*x~\"");
 	buf_release(&c.out);
 }
 
@@ -331,7 +334,8 @@ T_TEST(mapping_edi_edifact_composites_ids_levels)
 	T_EQ_INT(c.records, 0);
 	T_EQ_INT(c.rejects, 1);
 	HAS("[end sets=1 ok=1 skipped=1]");
-	HAS("\"_line\":1,\"field\":\"UNB05\",\"reason\":\"interchange 1 (IC1) from SND to RCV: seen before with other content\",\"raw\":\"UNB+UNOC:3+SND:14+RCV:14+261120:2200+IC1'\"");
+	/* UNA and UNB on line 1: the UNB starts at column 10 */
+	HAS("\"_line\":1,\"_col\":10,\"_seg\":1,\"_offset\":9,\"field\":\"UNB05\",\"reason\":\"interchange 1 (IC1) from SND to RCV: seen before with other content\",\"raw\":\"UNB+UNOC:3+SND:14+RCV:14+261120:2200+IC1'\"");
 	buf_release(&c.out);
 }
 

@@ -45,7 +45,7 @@ static int frun(const char *mapping_text, const char *name,
 		struct err *e)
 {
 	struct mapping *m = NULL;
-	struct mapping_sink sink = {f_rec, f_rej, c, NULL};
+	struct mapping_sink sink = {f_rec, f_rej, c, NULL, NULL, 0};
 	struct mapping_doc doc = {"src", "doc.in", "doc.in",
 				  "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210",
 				  NULL};
@@ -301,8 +301,8 @@ T_TEST(mapping_context_lazy_edi_mixed_sets)
 	HAS("\"sku\":\"A2\"");
 	/* the context belongs to its set: the third set has its own BIA */
 	HAS("\"sku\":\"C1\",\"location\":\"L1\",\"state\":\"on_hand\",\"quantity\":\"8\",\"mode\":\"snapshot\",\"as_of\":\"2026-11-21T00:00:00Z\"");
-	HAS("{\"kind\":\"reject\",\"_file\":\"doc.in\",\"_line\":12,\"field\":\"as_of\",\"reason\":\"context 'as_of': required value is empty\"");
-	HAS("{\"kind\":\"reject\",\"_file\":\"doc.in\",\"_line\":14,\"field\":\"as_of\",\"reason\":\"context 'as_of': required value is empty\"");
+	HAS("{\"kind\":\"reject\",\"_file\":\"doc.in\",\"_line\":12,\"_col\":1,\"_seg\":12,\"_offset\":275,\"field\":\"as_of\",\"reason\":\"context 'as_of': required value is empty\"");
+	HAS("{\"kind\":\"reject\",\"_file\":\"doc.in\",\"_line\":14,\"_col\":1,\"_seg\":14,\"_offset\":298,\"field\":\"as_of\",\"reason\":\"context 'as_of': required value is empty\"");
 	T_EQ_INT(c.st.filtered, 0);
 	/* a when: that keeps only 846 records: the 852 LINs are filtered
 	 * before anything reads the context */

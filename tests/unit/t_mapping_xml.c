@@ -38,7 +38,7 @@ static int xrun(const char *mapping_text, const char *input,
 		struct xcollect *c, struct err *e)
 {
 	struct mapping *m = NULL;
-	struct mapping_sink sink = {x_rec, x_rej, c, NULL};
+	struct mapping_sink sink = {x_rec, x_rej, c, NULL, NULL, 0};
 	struct mapping_doc doc = {"src", "in.xml", "in.xml",
 				  "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210", NULL};
 	int rc;
@@ -241,7 +241,7 @@ T_TEST(mapping_xml_shared_ubl_example)
 {
 	const char *src = getenv("STOCKPIPE_SRCDIR");
 	struct xcollect c = {BUF_INIT(1 << 20), 0, 0};
-	struct mapping_sink sink = {x_rec, x_rej, &c, NULL};
+	struct mapping_sink sink = {x_rec, x_rej, &c, NULL, NULL, 0};
 	char p[4096], mp[4096];
 	struct mapping_doc doc = {"", "ubl.xml", p, NULL, NULL};
 	struct mapping *m = NULL;

@@ -238,6 +238,36 @@ struct edi_opts {
 
 #define EDI_DEFAULT_MAX_SEGMENT 65536
 
+/* Physical locations, found after the fact. The readers give every
+ * segment its line and byte offset (struct edi_seg) and count nothing
+ * more in the tokenizer's hot loop; where an element starts on its line
+ * is worked out here, only for the few places an error names, by
+ * reading the segment's bytes again from the file: back to the line's
+ * start for the column (remembered, so the rejects of one long single-
+ * line file do not scan it again each), then forward over the segment
+ * with its delimiters, counting the line breaks of wrapped segments. */
+struct edi_locator {
+	const char *path;        /* borrowed */
+	int fd;                  /* -1: not opened yet (or unreadable) */
+	int failed;
+	unsigned long line;      /* cache: physical line `line` starts */
+	uint64_t lstart;         /* at byte lstart (line 0: none) */
+};
+
+void edi_locator_init(struct edi_locator *l, const char *path);
+void edi_locator_release(struct edi_locator *l);
+/* Fills loc for element e, repeat r, component c (1-based as in
+ * edi_seg_value; e = 0: the tag) of the segment that starts at byte off
+ * on physical line `line`, number segno in the file: the line and
+ * column where the value's first byte is (where it would be, at the
+ * segment's terminator, when the segment has no such value) and its
+ * byte offset. d is the interchange's delimiters (as bytes of the file;
+ * d->elem <= 0: unknown, then the segment's tag is given). When the
+ * file cannot be read the segment's line is given with col 0. */
+void edi_locate(struct edi_locator *l, const struct edi_delims *d,
+		uint64_t off, unsigned long line, unsigned long segno,
+		unsigned e, unsigned r, unsigned c, struct src_loc *loc);
+
 /* Which iconv charset an EDIFACT syntax identifier (UNB01:1) decodes as.
  * Returns NULL for an unknown identifier. The table (edi.c):
  *	UNOA, UNOB        ASCII subset (ISO 646); bytes >= 0x80 are an error

@@ -86,6 +86,11 @@ struct mapping_reject {
 			       * failing step raised (E_VALIDATE, ...) */
 	const char *raw;      /* the input record as read, for the reject file */
 	size_t raw_len;
+	/* EDI: line and col above are the physical ones of the element
+	 * (struct src_loc); seg is its segment's number in the file and
+	 * offset the element's byte offset. seg 0: not located so. */
+	unsigned long seg;
+	unsigned long long offset;
 };
 
 /* An EDI interchange (X12 ISA..IEA, EDIFACT UNB..UNZ) of the document,
@@ -107,6 +112,18 @@ struct mapping_interchange {
 
 enum { MAPPING_IC_START = 0, MAPPING_IC_END = 1 };
 
+/* A finding that does not stop the data (EDI: an envelope count that
+ * does not match, ISA12 and GS08 versions that disagree, a value the
+ * repetition separator cut, the reader's warnings), with where it is.
+ * Borrowed for the duration of the call. */
+struct mapping_warning {
+	const char *file;       /* document name */
+	struct src_loc loc;     /* physical line:col, segment, offset */
+	const char *code;       /* short stable name: "count", "version",
+				 * "repetition", or the reader's issue name */
+	const char *message;    /* lowercase, no final period */
+};
+
 struct mapping_sink {
 	/* A valid, normalised canonical record (canon_validate passed). The
 	 * record and its strings are only valid during the call. Return 0 or
@@ -126,6 +143,15 @@ struct mapping_sink {
 	int (*interchange)(void *ud, int phase,
 			   const struct mapping_interchange *ic, char *why,
 			   size_t whyn, struct err *err);
+	/* Optional (NULL: warnings are only counted): a warning; return 0
+	 * or -1 with err to stop the document. */
+	int (*warning)(void *ud, const struct mapping_warning *w,
+		       struct err *err);
+	/* A source's `strict: true`: every warning is a reject instead (the
+	 * set it is found in is not loaded; a record that read a cut value
+	 * is rejected; a trailer found after its sets is a reject of its
+	 * own). The warning() hook still sees it. */
+	int strict;
 };
 
 /* The syntax verdict on one unit of an EDI document, for the verdict
@@ -159,6 +185,7 @@ struct mapping_stats {
 				       * rejected: each counted once */
 	unsigned long skipped;        /* EDI sets in interchanges the sink's
 				       * interchange() hook skipped */
+	unsigned long warnings;       /* warnings handed to the sink */
 };
 
 /* Streams doc through m. Returns 0 when the document was read to the end

@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/suggest.h"
 #include "mapping_edi_int.h"
 
 /* ------------------------------------------------------------------ */
@@ -141,6 +142,20 @@ static const char *dir_list(const char *tag)
 		if (!strcmp(d->tag, tag))
 			return d->elems;
 	return "";
+}
+
+/* The directory's tag nearest to a misspelt one (QYT -> QTY), or NULL:
+ * a typo should not be answered with "write positions", which then
+ * compiles and rejects every record (issue 17). */
+static const char *dir_nearest(const char *tag)
+{
+	const char *tags[128];
+	size_t n = 0;
+	const struct eddir *d;
+
+	for (d = edifact_dir; d->tag && n < 128; d++)
+		tags[n++] = d->tag;
+	return suggest_nearest(tag, tags, n, 2);
 }
 
 static int is_upper(int c)
@@ -264,6 +279,8 @@ byid:		if (c->em->x12)
 			memcpy(id, c->s + c->i, 4);
 			id[4] = '\0';
 			rc = dir_elem(tag, id, &r->elem, comps, sizeof(comps));
+			if (rc == -1 && dir_nearest(tag))
+				return pc_err(c, "segment %s is not in stockpipe's directory: did you mean %s? (a segment it does not know takes positions: %s.01, %s.02.01)", tag, dir_nearest(tag), tag, tag);
 			if (rc == -1)
 				return pc_err(c, "segment %s has no element ids in stockpipe's directory: write positions (%s.01, %s.02.01)", tag, tag, tag);
 			if (rc == -2)

@@ -106,6 +106,7 @@ struct sseg {
 	size_t ntok;
 	unsigned nelem;
 	unsigned long num, num_in_set, line;
+	uint64_t offset;        /* byte offset of the tag in the file */
 };
 
 struct segstore {
@@ -217,6 +218,19 @@ struct erun {
 	unsigned long nscope[MAP_MAX_RECORDS];
 	char where[96];
 	struct buf raw, tmp;
+	/* error locations (mapping_edi_err.c): the file's locator, the set
+	 * segment the scope starts at, and what the next reject is about
+	 * when the driver rejects on its own (an issue, or a segment of
+	 * store rj_store) */
+	struct edi_locator loc;
+	size_t scope_seg;
+	const struct edi_issue *rj_is;
+	const struct segstore *rj_store;
+	size_t rj_seg;
+	/* warnings: paths whose cut value was reported (once per document);
+	 * with strict: true the reason the open group's sets are rejected */
+	unsigned char rep_warned[E_MAX_PATHS / 8];
+	char grp_strict_why[400];
 };
 
 /* mapping_edi_set.c */
@@ -235,6 +249,48 @@ int map_edi_rt_path(struct map_run *run, int id, struct expr_val *out,
 /* The set in x->set closed well-formed: find the loops, map them in
  * input order. */
 int map_edi_map_set(struct map_run *run, struct err *err);
+
+/* Notes in run->path_loc that path id read element e of segment i of
+ * store s (NULL: found no segment). Inline: it runs per path read. */
+static inline void map_edi_note_read(struct map_run *run, int id,
+				     const struct segstore *s, size_t i,
+				     unsigned e)
+{
+	const struct erun *x = run->drv;
+	const struct epath *p = &x->em->paths[id];
+	struct map_dloc *d = &run->path_loc;
+
+	d->path = (uint16_t)(id + 1);
+	d->store = !s ? 0 : s == &x->set ? 1 : s == &x->ic ? 2 : 3;
+	d->seg = (uint32_t)i;
+	d->elem = (uint16_t)(e > 0xFFFF ? 0xFFFF : e);
+	d->rep = (uint8_t)(p->at.rep == E_REP_ALL || !p->at.rep ? 1
+			   : p->at.rep > 0xFF		    ? 0xFF
+							    : p->at.rep);
+	d->comp = (uint8_t)(p->at.comp > 0xFF ? 0xFF
+			    : p->at.comp      ? p->at.comp
+					      : 1);
+}
+
+/* mapping_edi_err.c: the map_run locate() and explain() hooks. */
+void map_edi_locate(struct map_run *run, const struct map_dloc *dl,
+		    unsigned col, struct mapping_reject *rj);
+int map_edi_explain(struct map_run *run, const struct map_dloc *dl,
+		    char *out, size_t n);
+/* Warnings: to the sink at loc (counted); at an issue's place; with
+ * strict: true a reject of its own for a warning outside a set; the
+ * ISA12/GS08 check at a GS; a value cut by the repetition separator. */
+int map_edi_warn(struct map_run *run, const struct src_loc *loc,
+		 const char *code, const char *msg, struct err *err);
+int map_edi_warn_issue(struct map_run *run, const struct edi_issue *is,
+		       const char *msg, struct err *err);
+int map_edi_strict_reject(struct map_run *run, const struct edi_issue *is,
+			  const char *msg, struct err *err);
+int map_edi_check_versions(struct map_run *run, const struct edi_seg *g,
+			   const struct edi_ctx *ctx, struct err *err);
+int map_edi_rep_cut(struct map_run *run, const struct epath *p,
+		    const struct segstore *sv, size_t i, unsigned e,
+		    unsigned c, struct err *err);
 
 /* mapping_edi_run.c: the driver's run(). */
 int map_edi_run_doc(struct map_run *run, struct err *err);

@@ -63,6 +63,12 @@ static int reject_set(struct map_run *run, const struct edi_ctx *ctx,
 	run->have_scope = 1;
 	run->st.input_records++;
 	run->rej_code = E_PARSE;
+	if (is && is->seg_in_file) {
+		x->rj_is = is;
+	} else if (x->set.nseg) {
+		x->rj_store = &x->set;
+		x->rj_seg = 0;
+	}
 	return map_reject(run, is ? is->elem : 0, field, reason, err);
 }
 
@@ -132,6 +138,7 @@ static int on_grp_end(struct map_run *run, const struct edi_event *ev,
 			      err);
 
 	x->have_grp_issue = 0;
+	x->grp_strict_why[0] = '\0';
 	return rc;
 }
 
@@ -159,7 +166,8 @@ static int on_set_end(struct map_run *run, const struct edi_event *ev,
 	}
 	if (x->ic_skip) {
 		run->st.skipped++;
-	} else if (!ev->ok) {
+	} else if (!ev->ok || x->have_set_issue) {
+		/* have_set_issue with ok: a strict source's warning */
 		const struct edi_issue *is = x->have_set_issue ? &x->set_issue
 					     : x->have_ic_issue ? &x->ic_issue
 								: NULL;
@@ -169,6 +177,8 @@ static int on_set_end(struct map_run *run, const struct edi_event *ev,
 				err);
 	} else if (x->set_over) {
 		rc = reject_set(run, ctx, NULL, x->set_over_why, err);
+	} else if (x->grp_strict_why[0]) {
+		rc = reject_set(run, ctx, NULL, x->grp_strict_why, err);
 	} else if (!type_wanted(x->em, ctx->set_type)) {
 		char why[200];
 
@@ -275,6 +285,10 @@ static int on_ic_end(struct map_run *run, const struct edi_event *ev,
 			run->scope.raw_fn = NULL;
 			run->have_scope = 1;
 			run->st.input_records++;
+			if (x->ic.nseg) {
+				x->rj_store = &x->ic;
+				x->rj_seg = 0;
+			}
 			if (map_reject(run, 0, x->em->x12 ? "ISA13" : "UNB05",
 				       reason, err))
 				return -1;
@@ -315,6 +329,8 @@ static int on_segment(struct map_run *run, const struct edi_event *ev,
 	if (env == ENV_GRP) {
 		x->have_grp_issue = 0;
 		map_edi_store_reset(&x->grp);
+		if (map_edi_check_versions(run, g, ev->ctx, err))
+			return -1;
 		return map_edi_store_add(&x->grp, g, err);
 	}
 	if (tc == (em->x12 ? TAGC("ST\0") : TAGC("UNH"))) {
@@ -345,14 +361,58 @@ static int on_segment(struct map_run *run, const struct edi_event *ev,
 	return map_edi_store_add(&x->set, g, err);
 }
 
+/* An envelope trailer's count or control reference that is wrong:
+ * IEA/GE/UNZ/UNE/DXE, after the sets it closes. */
+static int trailer_after_sets(const struct edi_issue *is)
+{
+	static const char *const tags[] = {"IEA", "GE", "UNZ", "UNE", "DXE"};
+	size_t i;
+
+	if (is->code != EDI_I_COUNT && is->code != EDI_I_CONTROL)
+		return 0;
+	for (i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
+		if (!strcmp(is->seg_id, tags[i]))
+			return 1;
+	return 0;
+}
+
 static int on_issue(struct map_run *run, const struct edi_event *ev,
 		    struct err *err)
 {
 	struct erun *x = run->drv;
 	const struct edi_issue *is = ev->issue;
 
-	if (is->severity != EDI_ERROR)
+	if (is->severity != EDI_ERROR) {
+		if (map_edi_warn_issue(run, is, is->reason, err))
+			return -1;
+		if (!run->sink->strict)
+			return 0;
+		/* strict: true: outside a set a reject of its own, inside
+		 * one the set's error (it is not loaded) */
+		if (!x->set_open && !is->seg_in_set)
+			return map_edi_strict_reject(run, is, is->reason, err);
+		if (!x->have_set_issue) {
+			x->set_issue = *is;
+			snprintf(x->set_issue.reason, sizeof(x->set_issue.reason),
+				 "%.200s (a warning; the source is strict: true)",
+				 is->reason);
+			x->have_set_issue = 1;
+		}
 		return 0;
+	}
+	if (!x->set_open && !is->seg_in_set && trailer_after_sets(is)) {
+		/* IEA01/GE01/UNZ01/UNE01 (count) or the trailer's control
+		 * reference: found after the sets it closes were mapped. */
+		char msg[400];
+
+		snprintf(msg, sizeof(msg), "%.250s; the sets before it were "
+			 "loaded", is->reason);
+		if (map_edi_warn_issue(run, is, msg, err))
+			return -1;
+		if (run->sink->strict &&
+		    map_edi_strict_reject(run, is, is->reason, err))
+			return -1;
+	}
 	if (is->code == EDI_I_NO_INTERCHANGE)
 		return err_at(err, E_PARSE, run->doc->name, is->seg_in_file, 0,
 			      "%s", is->reason);
@@ -415,6 +475,7 @@ static int report_lost(struct map_run *run, struct err *err)
 		run->scope.raw_fn = NULL;
 		run->have_scope = 1;
 		run->st.input_records++;
+		x->rj_is = is;
 		if (map_reject(run, 0, is->seg_id, reason, err))
 			return -1;
 	}
@@ -441,6 +502,9 @@ int map_edi_run_doc(struct map_run *run, struct err *err)
 	if (!x)
 		return err_set(err, E_NOMEM, "out of memory");
 	x->em = em;
+	edi_locator_init(&x->loc, run->doc->path);
+	run->locate = map_edi_locate;
+	run->explain = map_edi_explain;
 	buf_init(&x->raw, 1u << 20);
 	buf_init(&x->tmp, em->ro.max_segment + 1024);
 	run->drv = x;
@@ -498,6 +562,9 @@ cleanup:
 		err_locate(err, run->doc->name, 0, 0, NULL);
 	x12_reader_free(x->xr);
 	edifact_reader_free(x->fr);
+	edi_locator_release(&x->loc);
+	run->locate = NULL;
+	run->explain = NULL;
 	if (fd >= 0)
 		close(fd);
 	map_edi_store_free(&x->set);

@@ -78,6 +78,7 @@ int map_edi_store_add(struct segstore *s, const struct edi_seg *g,
 	x->num = g->num;
 	x->num_in_set = g->num_in_set;
 	x->line = g->line;
+	x->offset = g->offset;
 	memcpy(s->data + s->dlen, g->data, dl);
 	s->dlen += dl;
 	memcpy(s->tok + s->ntok, g->tok, g->ntok * sizeof(*g->tok));
@@ -102,6 +103,7 @@ void map_edi_store_view(const struct segstore *s, size_t i,
 	v->num = x->num;
 	v->num_in_set = x->num_in_set;
 	v->line = x->line;
+	v->offset = x->offset;
 }
 
 /* Value (e, r, c) of segment i of s, what edi_seg_value_len() reads
@@ -199,6 +201,7 @@ static int read_value(struct map_run *run, const struct epath *p,
 	    !p->sel.cond.comp && e == p->sel.cond.elem + 1)
 		e = pair_at + 1;
 	*col = e;
+	map_edi_note_read(run, (int)(p - x->em->paths), sv, i, e);
 	if (p->at.rep == E_REP_ALL) {
 		unsigned r, nr = sv_nrep(sv, i, e);
 
@@ -225,6 +228,9 @@ static int read_value(struct map_run *run, const struct epath *p,
 	s = sv_value(sv, i, e, p->at.rep ? p->at.rep : 1, c, &n);
 	if (!s)
 		return 0;
+	if (!p->at.rep && x->delims.rep > 0 && sv_nrep(sv, i, e) > 1 &&
+	    map_edi_rep_cut(run, p, sv, i, e, c, err))
+		return -1;
 	/* ISA elements are fixed width, padded with blanks. */
 	if (p->env == ENV_IC && x->em->x12)
 		while (n && s[n - 1] == ' ')
@@ -350,6 +356,7 @@ static int read_env(struct map_run *run, int id, struct expr_val *out,
 	if (f->have_val && f->set == x->nsets_mapped && f->anchor == -1) {
 		*out = f->val;
 		*col = f->col;
+		map_edi_note_read(run, id, es, 0, f->col);
 		return 0;
 	}
 	if (es->nseg && read_value(run, p, es, 0, 0, out, col, err))
@@ -560,6 +567,7 @@ static int read_free_value(struct map_run *run, int id, long at,
 	    f->anchor == x->loop->anchor && f->nfree == x->loop->nfree) {
 		*out = f->val;
 		*col = f->col;
+		map_edi_note_read(run, id, &x->set, (size_t)f->at, f->col);
 		return 0;
 	}
 	if (read_value(run, p, &x->set, (size_t)at, pair_at, out, col, err))
@@ -587,6 +595,7 @@ int map_edi_rt_path(struct map_run *run, int id, struct expr_val *out,
 	*col = 0;
 	out->s = NULL;
 	out->n = 0;
+	map_edi_note_read(run, id, NULL, 0, 0);
 	if (read_pair(x, p, out))
 		return 0;
 	if (p->env)
@@ -698,6 +707,7 @@ static void map_item(struct map_run *run, int a, size_t seg,
 	struct erun *x = run->drv;
 
 	x->nscopes++;
+	x->scope_seg = seg;
 	run->scope.line = x->set.seg[seg].num;
 	run->scope.index = ++x->nscope[a];
 	run->scope.seq = x->set.seg[seg].num * 1000 + sub;

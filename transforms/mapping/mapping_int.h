@@ -14,6 +14,8 @@
 #ifndef STOCKPIPE_MAPPING_INT_H
 #define STOCKPIPE_MAPPING_INT_H
 
+#include <stdint.h>
+
 #include "lib/arena.h"
 #include "lib/io.h"
 #include "lib/ytree.h"
@@ -52,6 +54,10 @@ struct map_record {
 	int txn;                /* canon_txn_field(kind) */
 	struct expr *fields[CANON_MAX_FIELDS];
 	unsigned fcol[CANON_MAX_FIELDS];
+	/* each field's expression: its line in the mapping file and text,
+	 * for errors that name the expression (with fcol) */
+	unsigned long fline[CANON_MAX_FIELDS];
+	const char *ftext[CANON_MAX_FIELDS];
 	struct expr_cond *when;
 	struct map_rule rules[MAP_MAX_RULES];
 	size_t nrules;
@@ -174,6 +180,17 @@ struct map_scope {
 	const char *where;      /* lineage detail (_where), NULL = none */
 };
 
+/* What a driver's path hook read last, for errors that locate it and
+ * say what was there (the EDI drivers: store, segment index, element,
+ * repeat, component and the path id; path 0 = nothing read). Opaque to
+ * mapping.c, which keeps one per field. */
+struct map_dloc {
+	uint32_t seg;
+	uint16_t path;          /* path id + 1 */
+	uint16_t elem;
+	uint8_t store, rep, comp, spare;
+};
+
 struct map_run {
 	const struct mapping *m;
 	const struct mapping_doc *doc;
@@ -216,6 +233,21 @@ struct map_run {
 	unsigned fail_col;
 	/* the next map_reject's enum err_code; 0 = E_MAP */
 	int rej_code;
+	/* the driver's note of the last path read (set by its path hook),
+	 * kept per field and for the failing one */
+	struct map_dloc path_loc, fail_loc;
+	struct map_dloc floc[CANON_MAX_FIELDS];
+	/* Optional driver hooks for errors (NULL: none). locate() turns
+	 * the scope and dl into the reject's physical location (EDI: line,
+	 * col, seg, offset); explain() writes what the input held where dl
+	 * read nothing ("QTY segments in this message have qualifiers 1,
+	 * 12; none has 145"), returning 0 when it has nothing to say. */
+	void (*locate)(struct map_run *run, const struct map_dloc *dl,
+		       unsigned col, struct mapping_reject *rj);
+	int (*explain)(struct map_run *run, const struct map_dloc *dl,
+		       char *out, size_t n);
+	/* the location map_reject() uses (reset after each reject) */
+	struct map_dloc rej_loc;
 	/* map_scope()'s error for a record that fails: cleared after use,
 	 * not per scope (a struct err is 1.2 KB) */
 	struct err serr;

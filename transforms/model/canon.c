@@ -12,23 +12,23 @@
 #include <string.h>
 
 static const struct canon_field item_fields[] = {
-	{"sku", CT_TEXT, CF_REQUIRED | CF_KEY, NULL, NULL},
-	{"gtin", CT_TEXT, 0, NULL, NULL},
+	{"sku", CT_TEXT, CF_REQUIRED | CF_KEY | CF_IDENT, NULL, NULL},
+	{"gtin", CT_TEXT, CF_IDENT, NULL, NULL},
 	{"description", CT_TEXT, 0, NULL, NULL},
 	{"brand", CT_TEXT, 0, NULL, NULL},
 	{"category", CT_TEXT, 0, NULL, NULL},
-	{"base_uom", CT_TEXT, 0, NULL, "EA"},
+	{"base_uom", CT_TEXT, CF_IDENT, NULL, "EA"},
 	{"pack_size", CT_DECIMAL, CF_NONNEG, NULL, "1"},
 	{"status", CT_ENUM, 0, "active|inactive|discontinued", "active"},
-	{"supplier_id", CT_TEXT, 0, NULL, NULL},
-	{"supplier_sku", CT_TEXT, 0, NULL, NULL},
+	{"supplier_id", CT_TEXT, CF_IDENT, NULL, NULL},
+	{"supplier_sku", CT_TEXT, CF_IDENT, NULL, NULL},
 	{"as_of", CT_DATETIME, 0, NULL, NULL},
 	{"txn_id", CT_TEXT, 0, NULL, NULL},
 	{"pack_sizes", CT_TEXT, 0, NULL, NULL},
 };
 
 static const struct canon_field location_fields[] = {
-	{"location_id", CT_TEXT, CF_REQUIRED | CF_KEY, NULL, NULL},
+	{"location_id", CT_TEXT, CF_REQUIRED | CF_KEY | CF_IDENT, NULL, NULL},
 	{"type", CT_ENUM, 0, "store|dc|supplier|virtual", "store"},
 	{"name", CT_TEXT, 0, NULL, NULL},
 	{"region", CT_TEXT, 0, NULL, NULL},
@@ -38,28 +38,28 @@ static const struct canon_field location_fields[] = {
 };
 
 static const struct canon_field price_fields[] = {
-	{"sku", CT_TEXT, CF_REQUIRED | CF_KEY, NULL, NULL},
-	{"price_list", CT_TEXT, CF_KEY, NULL, "default"},
-	{"currency", CT_TEXT, CF_REQUIRED | CF_KEY, NULL, NULL},
+	{"sku", CT_TEXT, CF_REQUIRED | CF_KEY | CF_IDENT, NULL, NULL},
+	{"price_list", CT_TEXT, CF_KEY | CF_IDENT, NULL, "default"},
+	{"currency", CT_TEXT, CF_REQUIRED | CF_KEY | CF_IDENT, NULL, NULL},
 	{"amount", CT_DECIMAL, CF_REQUIRED | CF_NONNEG, NULL, NULL},
 	{"valid_from", CT_DATETIME, CF_KEY, NULL, NULL},
 	{"valid_to", CT_DATETIME, 0, NULL, NULL},
 	{"kind", CT_ENUM, CF_KEY, "regular|promo", "regular"},
 	{"as_of", CT_DATETIME, 0, NULL, NULL},
 	{"txn_id", CT_TEXT, 0, NULL, NULL},
-	{"uom", CT_TEXT, 0, NULL, NULL},
+	{"uom", CT_TEXT, CF_IDENT, NULL, NULL},
 	{"pack_size", CT_DECIMAL, CF_NONNEG, NULL, NULL},
 };
 
 static const struct canon_field stock_fields[] = {
-	{"sku", CT_TEXT, CF_REQUIRED | CF_KEY, NULL, NULL},
-	{"location", CT_TEXT, CF_REQUIRED | CF_KEY, NULL, NULL},
+	{"sku", CT_TEXT, CF_REQUIRED | CF_KEY | CF_IDENT, NULL, NULL},
+	{"location", CT_TEXT, CF_REQUIRED | CF_KEY | CF_IDENT, NULL, NULL},
 	{"state", CT_ENUM, CF_REQUIRED | CF_KEY, CANON_STATES, NULL},
 	{"quantity", CT_DECIMAL, CF_REQUIRED, NULL, NULL},
 	{"mode", CT_ENUM, 0, "snapshot|delta", "snapshot"},
 	{"as_of", CT_DATETIME, CF_REQUIRED, NULL, NULL},
 	{"txn_id", CT_TEXT, 0, NULL, NULL},
-	{"uom", CT_TEXT, 0, NULL, NULL},
+	{"uom", CT_TEXT, CF_IDENT, NULL, NULL},
 	{"pack_size", CT_DECIMAL, CF_NONNEG, NULL, NULL},
 };
 
@@ -197,6 +197,44 @@ static int unit_check(enum canon_kind k, const char *v, struct err *err)
 	return uom_parse(v, &u, err);
 }
 
+/* Identifiers and codes are compared, keyed and written into file
+ * names and EDI segments: a control character there (a CR quoted into a
+ * CSV field, a TAB from a spreadsheet) makes a second SKU that looks
+ * like the first. Refused with the byte and where it is. */
+static int ident_check(const char *v, size_t len, struct err *err)
+{
+	static const char *const names[32] = {
+		"NUL", "SOH", "STX", "ETX", "EOT", "ENQ", "ACK", "BEL",
+		"BS",  "TAB", "LF",  "VT",  "FF",  "CR",  "SO",  "SI",
+		"DLE", "DC1", "DC2", "DC3", "DC4", "NAK", "SYN", "ETB",
+		"CAN", "EM",  "SUB", "ESC", "FS",  "GS",  "RS",  "US"};
+	char shown[64];
+	size_t i, k, o = 0;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7F)
+			break;
+	if (i == len)
+		return 0;
+	/* the value with control characters as \xNN, cut with "..." */
+	for (k = 0; k < len && o + 8 < sizeof(shown); k++) {
+		unsigned char ch = (unsigned char)v[k];
+
+		if (ch < 0x20 || ch == 0x7F)
+			o += (size_t)snprintf(shown + o, sizeof(shown) - o,
+					      "\\x%02X", ch);
+		else
+			shown[o++] = (char)ch;
+	}
+	shown[o] = '\0';
+	return err_set(err, E_VALIDATE,
+		       "control character %s (0x%02X) at offset %zu in "
+		       "'%s%s': identifiers and codes take none",
+		       (unsigned char)v[i] < 0x20 ? names[(unsigned char)v[i]]
+						  : "DEL",
+		       (unsigned char)v[i], i, shown, k < len ? "..." : "");
+}
+
 int canon_validate(struct canon_record *r, struct arena *a, struct err *err)
 {
 	return canon_validate_memo(r, a, err, NULL);
@@ -235,6 +273,9 @@ int canon_validate_memo(struct canon_record *r, struct arena *a,
 					"%zu)", (unsigned char)v[at], at);
 				goto bad;
 			}
+			if ((f[i].flags & CF_IDENT) &&
+			    ident_check(v, len, err) < 0)
+				goto bad;
 			if (unit_field(r->kind, i) &&
 			    unit_check(r->kind, v, err) < 0)
 				goto bad;

@@ -34,7 +34,9 @@ enum canon_type {
 enum canon_field_flags {
 	CF_REQUIRED = 1 << 0,   /* a record without it is rejected */
 	CF_KEY = 1 << 1,        /* part of the record's identity */
-	CF_NONNEG = 1 << 2      /* decimal must be >= 0 */
+	CF_NONNEG = 1 << 2,     /* decimal must be >= 0 */
+	CF_IDENT = 1 << 3       /* an identifier or code: no control
+				 * characters (a quoted CR in a SKU) */
 };
 
 struct canon_field {
