@@ -13,33 +13,17 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 t_init "$1"
-SRC=$SRCDIR
 TMP=$T_TMP
 export STOCKPIPE_NOW=2026-11-20T06:00:00Z
 unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG STOCKPIPE_CONFIG
 
-setup() {
-	rm -rf "$1"
-	mkdir -p "$1/out/webshop" "$1/out/marketplace"
-	cp -R "$SRC/samples" "$1/samples"
-	cp -R "$SRC/mappings" "$1/mappings"
-}
-run_sp() { # run_sp DIR ARGS... ; output in $TMP/o, $TMP/e, exit in $rc
-	local d=$1
-	shift
-	STOCKPIPE_STATE_DIR="$d/state" STOCKPIPE_OUT="$d/out" \
-		"$BIN" -c "$d/samples/stockpipe.yaml" "$@" >"$TMP/o" 2>"$TMP/e"
-	rc=$?
-	t_san_clean "$TMP/e" || fail "sanitizer report in: $*"
-}
-
 J=$TMP/j
-setup "$J"
+demo_copy "$J"
 # The marketplace folder is a file: its deliveries fail (a unit failure
 # of class config: the operator fixes the folder).
 rmdir "$J/out/marketplace" && echo x >"$J/out/marketplace"
-run_sp "$J" --log-format json run
-cp "$TMP/e" "$TMP/run.json"
+demo_sp "$J" --log-format json run
+cp "$T_ERR" "$TMP/run.json"
 python3 - "$TMP/run.json" <<'PY' && pass "a reject line: stage, source, unit, file, line, col, class data, code" || { fail "reject line fields"; grep -m3 '"warn"' "$TMP/run.json"; }
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
@@ -68,9 +52,9 @@ assert "unit" not in lines[-1] and "stage" not in lines[-1], lines[-1]
 PY
 
 printf 'sources:\n  - name: stores\n    path: /tmp\n    mapping: m.yaml\n    nmae: x\n' >"$J/bad.yaml"
-STOCKPIPE_STATE_DIR="$J/state2" "$BIN" -c "$J/bad.yaml" --log-format json check >"$TMP/o" 2>"$TMP/e"
+STOCKPIPE_STATE_DIR="$J/state2" "$BIN" -c "$J/bad.yaml" --log-format json check >"$T_OUT" 2>"$T_ERR"
 rc=$?
-python3 - "$TMP/e" "$J/bad.yaml" <<'PY' && [ $rc = 78 ] && pass "a config error: file, line, col, class config, code config (exit 78)" || { fail "config error fields (exit $rc)"; cat "$TMP/e"; }
+python3 - "$T_ERR" "$J/bad.yaml" <<'PY' && [ $rc = 78 ] && pass "a config error: file, line, col, class config, code config (exit 78)" || { fail "config error fields (exit $rc)"; cat "$T_ERR"; }
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 o = [o for o in lines if o["level"] == "error" and o.get("file")][0]
@@ -79,10 +63,10 @@ assert o["class"] == "config" and o["code"] == "config", o
 PY
 
 T=$TMP/t
-setup "$T"
+demo_copy "$T"
 rmdir "$T/out/marketplace" && echo x >"$T/out/marketplace"
-run_sp "$T" run
-grep -q '"class"' "$TMP/e" && fail "text mode printed JSON fields" || pass "text mode: no fields, lines as before"
-grep -qE '^    [^ ]+:[0-9]+:[0-9]+: ' "$TMP/e" && pass "text mode: reject lines file:line:col: reason" || { fail "text reject lines"; head "$TMP/e"; }
+demo_sp "$T" run
+grep -q '"class"' "$T_ERR" && fail "text mode printed JSON fields" || pass "text mode: no fields, lines as before"
+grep -qE '^    [^ ]+:[0-9]+:[0-9]+: ' "$T_ERR" && pass "text mode: reject lines file:line:col: reason" || { fail "text reject lines"; head "$T_ERR"; }
 
 t_done

@@ -11,6 +11,10 @@
 #   t_san_clean [FILE...]             # 0 when no sanitizer report (default $T_ERR)
 #   outputs DIR                       # the files under DIR/out, sorted
 #   db DIR SQL                        # sqlite3 on DIR/state/state.db
+#   demo_copy DIR                     # the bundled demo in DIR (samples,
+#                                     # mappings, out/webshop, out/marketplace)
+#   demo_sp DIR ARGS...               # the binary on DIR's demo config:
+#                                     # stdout, stderr in $T_OUT, $T_ERR, exit in $rc
 #   t_done                            # prints "N passed, N failed, N skipped"
 #
 # Every command run through check/expect_exit has its stdout and stderr in
@@ -51,6 +55,23 @@ t_cleanup() {
 	else
 		echo "  (kept $T_TMP)"
 	fi
+}
+
+demo_copy() {
+	rm -rf "$1"
+	mkdir -p "$1/out/webshop" "$1/out/marketplace"
+	cp -R "$SRCDIR/samples" "$1/samples"
+	cp -R "$SRCDIR/mappings" "$1/mappings"
+}
+
+# shellcheck disable=SC2034
+demo_sp() {
+	_dd=$1
+	shift
+	STOCKPIPE_STATE_DIR="$_dd/state" STOCKPIPE_OUT="$_dd/out" \
+		"$BIN" -c "$_dd/samples/stockpipe.yaml" "$@" >"$T_OUT" 2>"$T_ERR"
+	rc=$?
+	t_san_clean "$T_ERR" || fail "sanitizer report in: $*"
 }
 
 t_tmpdir() {

@@ -18,24 +18,9 @@ TMP=$T_TMP
 export STOCKPIPE_NOW=2026-11-20T06:00:00Z
 unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG STOCKPIPE_CONFIG
 
-setup() {
-	rm -rf "$1"
-	mkdir -p "$1/out/webshop" "$1/out/marketplace"
-	cp -R "$SRC/samples" "$1/samples"
-	cp -R "$SRC/mappings" "$1/mappings"
-}
-sp() { # sp DIR ARGS... (stdout and stderr to $TMP/o, $TMP/e; exit in $rc)
-	local d=$1
-	shift
-	STOCKPIPE_STATE_DIR="$d/state" STOCKPIPE_OUT="$d/out" \
-		"$BIN" -c "$d/samples/stockpipe.yaml" "$@" >"$TMP/o" 2>"$TMP/e"
-	rc=$?
-	t_san_clean "$TMP/e" || fail "sanitizer report in: $*"
-}
-
 # ---- durations ---------------------------------------------------------
 A=$TMP/a
-setup "$A"
+demo_copy "$A"
 python3 - "$A/samples/stockpipe.yaml" <<'PY'
 import sys
 p = sys.argv[1]
@@ -54,8 +39,8 @@ z.writestr("../../slip.csv", "F012,KW-10001,1,OK,2026-11-20 06:00\n")
 z.writestr("/tmp/abs_member.csv", "F012,KW-10001,1,OK,2026-11-20 06:00\n")
 z.close()
 PY
-sp "$A" run
-[ $rc = 1 ] && cat "$TMP/o" "$TMP/e" | grep -q "refused" && pass "members refused at unpack (exit 1)" || { fail "refused members run: exit $rc"; tail -5 "$TMP/e"; }
+demo_sp "$A" run
+[ $rc = 1 ] && cat "$T_OUT" "$T_ERR" | grep -q "refused" && pass "members refused at unpack (exit 1)" || { fail "refused members run: exit $rc"; tail -5 "$T_ERR"; }
 python3 - "$A/state/reports/run-1.json" <<'PY' && pass "report: every stage's duration_ms under an hour (refused members count nothing)" || fail "report durations"
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -80,17 +65,17 @@ fi
 
 # ---- mapping versions per attempt --------------------------------------
 B=$TMP/b
-setup "$B"
-sp "$B" run
+demo_copy "$B"
+demo_sp "$B" run
 old_map=$(sha256sum "$B/mappings/stores/store_stock_csv.yaml" | cut -c1-16)
 old_tgt=$(sha256sum "$B/mappings/targets/webshop_stock.yaml" | cut -c1-16)
 echo "# changed by the analyst" >>"$B/mappings/stores/store_stock_csv.yaml"
 echo "# changed by the analyst" >>"$B/mappings/targets/webshop_stock.yaml"
 new_map=$(sha256sum "$B/mappings/stores/store_stock_csv.yaml" | cut -c1-16)
 new_tgt=$(sha256sum "$B/mappings/targets/webshop_stock.yaml" | cut -c1-16)
-sp "$B" rerun 1 --from map
-sp "$B" show 1
-sed -n '/^mappings used/,$p' "$TMP/o" >"$TMP/deps"
+demo_sp "$B" rerun 1 --from map
+demo_sp "$B" show 1
+sed -n '/^mappings used/,$p' "$T_OUT" >"$TMP/deps"
 grep -E "^  map +stores +1 .*$old_map .*store_stock_csv.yaml" "$TMP/deps" >/dev/null &&
 	grep -E "^  map +stores +2 .*$new_map .*store_stock_csv.yaml" "$TMP/deps" >/dev/null &&
 	pass "show: the store mapping's old version (attempt 1) and new one (attempt 2) both listed" ||
@@ -99,15 +84,15 @@ grep -E "^  render +webshop .*$old_tgt" "$TMP/deps" >/dev/null && grep -E "^  re
 	pass "show: both versions of the target mapping listed" || { fail "target mapping versions"; cat "$TMP/deps"; }
 n=$(sqlite3 "$B/state/state.db" "select count(*) from run_deps where run_id = 1 and path like '%store_stock_csv.yaml'")
 [ "$n" = 1 ] && pass "run_deps (older stores' view) still one row per path" || fail "run_deps rows: $n"
-sp "$B" -v show 1
-awk '/^  render  webshop / { on = 1; next } /^  [a-z]/ { on = 0 } on' "$TMP/o" >"$TMP/rv"
+demo_sp "$B" -v show 1
+awk '/^  render  webshop / { on = 1; next } /^  [a-z]/ { on = 0 } on' "$T_OUT" >"$TMP/rv"
 grep -q "webshop_stock_1_20261120T060000Z_2.csv" "$TMP/rv" && grep -q "made with $new_tgt" "$TMP/rv" &&
 	pass "show -v: the render unit that made the second delivery names the mapping version it used" ||
 	{ fail "show -v render deps"; cat "$TMP/rv"; }
 
 # ---- fetch details -----------------------------------------------------
-grep -E "^          listed: [0-9]+ bytes, modified 20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z; left in place at the source \(after_load\)$" "$TMP/o" >/dev/null &&
-	pass "fetch detail: size, ISO modification time, what after_load did" || { fail "fetch detail"; grep -A1 "^  fetch" "$TMP/o" | head -4; }
-grep -Eq "[0-9]+ [0-9]{9,} posted" "$TMP/o" && fail "a raw 'SIZE MTIME posted' detail is still printed" || pass "no raw 'SIZE MTIME posted' detail"
+grep -E "^          listed: [0-9]+ bytes, modified 20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z; left in place at the source \(after_load\)$" "$T_OUT" >/dev/null &&
+	pass "fetch detail: size, ISO modification time, what after_load did" || { fail "fetch detail"; grep -A1 "^  fetch" "$T_OUT" | head -4; }
+grep -Eq "[0-9]+ [0-9]{9,} posted" "$T_OUT" && fail "a raw 'SIZE MTIME posted' detail is still printed" || pass "no raw 'SIZE MTIME posted' detail"
 
 t_done
