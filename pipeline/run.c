@@ -73,15 +73,9 @@ int run_stage_index(const char *name)
 	return -1;
 }
 
-int64_t run_clock(void)
+static int64_t run_clock(void)
 {
-	const char *s = getenv("STOCKPIPE_NOW");
-	int64_t t;
-
-	/* Tests pin the clock so file names and schedules are repeatable. */
-	if (s && *s && dt_parse_iso(s, strlen(s), &t) == 0)
-		return t;
-	return (int64_t)time(NULL);
+	return schedule_clock(); /* STOCKPIPE_NOW pins it in tests */
 }
 
 void run_say(const struct run *r, const char *fmt, ...)

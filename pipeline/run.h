@@ -63,8 +63,4 @@ extern const char *const run_stage_names[];
  * the list is empty or names something that is not a stage. */
 int run_stage_mask(const char *list, unsigned *mask);
 
-/* Now (epoch seconds): $STOCKPIPE_NOW when set (tests pin the clock),
- * else the system clock. */
-int64_t run_clock(void);
-
 #endif

@@ -9,7 +9,7 @@
 #include "lib/log.h"
 #include "pipeline/config.h"
 #include "pipeline/gc.h"
-#include "pipeline/run.h"
+#include "pipeline/schedule.h"
 #include "pipeline/store/state.h"
 
 static void gc_help(FILE *out)
@@ -71,7 +71,7 @@ int cmd_gc(int argc, char **argv, const struct cli_global *g)
 	if ((lock_fd = lock_acquire(cfg->state_dir, &err)) < 0 ||
 	    state_open_db(cfg->state_dir, cfg->state_db,
 			  cfg->state_db_password_env, &st, &err) < 0 ||
-	    gc_collect(st, cfg, dry, 1, run_clock(), &s, &err) < 0)
+	    gc_collect(st, cfg, dry, 1, schedule_clock(), &s, &err) < 0)
 		goto fail;
 	printf("%s %lld run%s: %lld file%s, %lld bytes\n",
 	       dry ? "would remove the files of" : "removed the files of",

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "pipeline/schedule.h"
 #include "lib/buf.h"
 #include "cli.h"
 #include "pipeline/config.h"
@@ -207,13 +208,7 @@ struct try_opts {
 /* The clock map try shows as "now": STOCKPIPE_NOW when tests pin it. */
 static void try_now(char *now)
 {
-	const char *e = getenv("STOCKPIPE_NOW");
-	int64_t tn;
-
-	/* Tests pin the clock as for runs (run.c). */
-	if (!e || !*e || dt_parse_iso(e, strlen(e), &tn) < 0)
-		tn = (int64_t)time(NULL);
-	dt_format_iso(tn, now);
+	dt_format_iso(schedule_clock(), now);
 }
 
 /* Reads map try's options into o; 0, or EXIT_USAGE when one is unknown,

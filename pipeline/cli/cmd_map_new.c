@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pipeline/schedule.h"
 #include "cli.h"
 #include "cmd_map.h"
 #include "lib/buf.h"
@@ -503,13 +504,9 @@ static int new_opts_parse(int argc, char **argv, struct new_opts *o)
  * placeholder as_of of `map test`. */
 static void today(char *out)
 {
-	const char *e = getenv("STOCKPIPE_NOW");
 	char iso[DT_ISO_LEN];
-	int64_t t;
 
-	if (!e || !*e || dt_parse_iso(e, strlen(e), &t) < 0)
-		t = (int64_t)time(NULL);
-	dt_format_iso(t, iso);
+	dt_format_iso(schedule_clock(), iso);
 	snprintf(out, 11, "%.10s", iso);
 }
 

@@ -2,6 +2,7 @@
  * ack_view.h. The three views render one list collected from the store:
  * the run's delivered sets with their answers, then what matched nothing.
  */
+#include "pipeline/schedule.h"
 #include "ack_view.h"
 
 #include <stdlib.h>
@@ -28,16 +29,6 @@ struct av_list {
 	int64_t now;
 	struct err *err;
 };
-
-static int64_t av_now(void)
-{
-	const char *s = getenv("STOCKPIPE_NOW");
-	int64_t t;
-
-	if (s && *s && dt_parse_iso(s, strlen(s), &t) == 0)
-		return t;
-	return (int64_t)time(NULL);
-}
 
 static struct av_item *av_add(struct av_list *l)
 {
@@ -101,7 +92,7 @@ static int av_collect(struct state *st, const struct config *cfg,
 
 	memset(l, 0, sizeof(*l));
 	l->cfg = cfg;
-	l->now = av_now();
+	l->now = schedule_clock();
 	l->err = err;
 	if (state_acks_deliveries_each(st, run_id, NULL, on_row, l, err) < 0 ||
 	    state_acks_unmatched_each(st, run_id, on_recv, l, err) < 0)

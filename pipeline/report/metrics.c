@@ -1,4 +1,5 @@
 /* metrics.c - see metrics.h. */
+#include "pipeline/schedule.h"
 #include "metrics.h"
 #include "lib/io.h"
 #include "lib/log.h"
@@ -628,17 +629,6 @@ int metrics_publish(const char *path, const struct metrics_in *in,
 static const char *const pipeline_cmds[] = {
 	"run", "resume", "retry", "rerun", "replay", "plan", "work", NULL};
 
-/* The run clock, as run.c has it: STOCKPIPE_NOW pins it in tests. */
-static int64_t metrics_clock(void)
-{
-	const char *s = getenv("STOCKPIPE_NOW");
-	int64_t t;
-
-	if (s && *s && dt_parse_iso(s, strlen(s), &t) == 0)
-		return t;
-	return (int64_t)time(NULL);
-}
-
 /* path = dir/rel, or rel when it is absolute; -1 when it does not fit. */
 static int join(char *path, size_t n, const char *dir, const char *rel)
 {
@@ -849,7 +839,7 @@ int metrics_exit(const struct cli_global *g, int argc, char **argv, int code)
 		return code;
 	memset(&in, 0, sizeof(in));
 	in.code = code;
-	in.now = metrics_clock();
+	in.now = schedule_clock();
 	in.written = (int64_t)time(NULL);
 	if (config_load(g->config_path, g->state_dir, &cfg, &err) == 0) {
 		if (metrics_path_of(cfg, path, sizeof(path)) < 0) {
