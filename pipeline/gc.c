@@ -13,9 +13,15 @@
  *     step needs;
  *   - the latest delivery of each target (file and .pub): a delta
  *     target's next delivery is computed against it;
- *   - everything in the store: the run and unit rows, the file ledger,
- *     the txn_id and interchange ledgers (so a replay years later is still
- *     recognised as a duplicate), the reports (small; a run's record).
+ *   - everything in the store but folded stock events: the run and unit
+ *     rows, the file ledger, the txn_id and interchange ledgers (so a
+ *     replay years later is still recognised as a duplicate), the reports
+ *     (small; a run's record).
+ * Stock events of collected runs that a newer snapshot of a collected run
+ * covers are folded (pipeline/store/state_fold.c says which and why that
+ * never takes what a rerun or resume inside the window needs): deleted,
+ * their txn_ids kept as 16-byte digests, then the SQLite file gives the
+ * space back.
  * A collected run gets runs.gc_at; rerun refuses it (its inputs are gone)
  * with a usage error that says so. Only paths inside the state folder are
  * removed, and a tree is walked without following links (FTW_PHYS): a
@@ -35,6 +41,7 @@
 #include <unistd.h>
 
 #include "pipeline/store/state.h"
+#include "pipeline/store/state_fold.h"
 #include "transforms/model/dt.h"
 
 struct gc_ctx {
@@ -252,6 +259,16 @@ int gc_collect(struct state *st, const struct config *cfg, int dry_run,
 	if (state_runs_collectable_each(st, on_candidate, &c, err) < 0 ||
 	    c.failed)
 		goto cleanup;
+	if (!dry_run && (state_fold_events(st, &stats->events, err) < 0 ||
+			 state_fold_reclaim(st, &stats->freed, err) < 0))
+		goto cleanup;
+	if (say && stats->events)
+		log_msg("info",
+			"  gc: %lld stock event%s folded into newer snapshots "
+			"(their txn_ids kept as digests), %lld bytes of the "
+			"store given back",
+			(long long)stats->events, stats->events == 1 ? "" : "s",
+			(long long)stats->freed);
 	rc = 0;
 cleanup:
 	free(g.latest);

@@ -16,10 +16,14 @@ struct gc_stats {
 	int64_t runs;   /* runs collected (or that would be, dry) */
 	int64_t files;  /* files removed */
 	int64_t bytes;  /* their size */
+	int64_t events; /* stock events folded (state_fold.h) */
+	int64_t freed;  /* bytes the store's file gave back after */
 };
 
 /* Collects every concluded run outside cfg->retention (nothing when the
- * config has no `retention:`). dry_run: counts and prints what would go,
+ * config has no `retention:`), then folds the stock events of collected
+ * runs that newer snapshots cover and gives the space back
+ * (state_fold.h). dry_run: counts and prints what would go,
  * removes and marks nothing. say: a line per run on stderr. 0, or -1 with err (an I/O error stops at the
  * file it names; what was removed before is counted and its runs, all
  * but the one that failed, are marked). */

@@ -28,7 +28,11 @@ static void gc_help(FILE *out)
 	      "the store\n"
 	      "(run history, the file, txn_id and interchange ledgers: a "
 	      "replay years later\n"
-	      "is still a duplicate) are kept. A collected run cannot be "
+	      "is still a duplicate) are kept, except stock events of "
+	      "collected runs that a\n"
+	      "newer snapshot covers: those are folded (their txn_ids kept "
+	      "as digests) and\n"
+	      "the store's file shrinks. A collected run cannot be "
 	      "rerun. --dry-run\n"
 	      "prints what would be removed and removes nothing. Every run "
 	      "also does this\n"
@@ -77,6 +81,11 @@ int cmd_gc(int argc, char **argv, const struct cli_global *g)
 	       dry ? "would remove the files of" : "removed the files of",
 	       (long long)s.runs, s.runs == 1 ? "" : "s", (long long)s.files,
 	       s.files == 1 ? "" : "s", (long long)s.bytes);
+	if (!dry)
+		printf("folded %lld stock event%s into newer snapshots; the "
+		       "store gave back %lld bytes\n",
+		       (long long)s.events, s.events == 1 ? "" : "s",
+		       (long long)s.freed);
 	goto out;
 fail:
 	err_format(&err, msg, sizeof(msg));

@@ -488,6 +488,22 @@ static const char v10_warn_pg[] = V10_WARN(C, "BIGINT");
 #undef V10_WARN
 #undef C
 
+/* Version 11 (issue 20, folding): the txn_id dedupe ledger in a compact
+ * form. When gc folds a stock event of a collected run away (a newer
+ * snapshot covers it, state_fold.c), its txn_id survives as the first 16
+ * bytes of its SHA-256, so a replay years later is still a duplicate.
+ * Self-contained (renumbered at a merge); IF NOT EXISTS because the
+ * schema tests take a new store back and migrate again. */
+static const char v11_fold_sqlite[] =
+	"CREATE TABLE IF NOT EXISTS txn_digests(digest BLOB PRIMARY KEY)"
+	" WITHOUT ROWID;"
+	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
+	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
+static const char v11_fold_pg[] =
+	"CREATE TABLE IF NOT EXISTS txn_digests(digest BYTEA PRIMARY KEY);"
+	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
+	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
+
 /* Version 6 as a step: the columns, then their values for old rows
  * (schema_units.c), in the caller's transaction. */
 static int v6_typed_units(struct db *d, struct err *err)
@@ -525,6 +541,7 @@ static const struct migration {
 	{8, v8_udeps_sqlite, v8_udeps_pg, NULL},
 	{9, v_acks_sqlite, v_acks_pg, NULL},
 	{10, v10_warn_sqlite, v10_warn_pg, NULL},
+	{11, v11_fold_sqlite, v11_fold_pg, NULL},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == SCHEMA_LATEST,

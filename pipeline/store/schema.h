@@ -17,7 +17,8 @@
  * (the mapping files each attempt of a unit was made with), runs.gc_at
  * and runs.clock_s (retention); version 9 the acknowledgments received
  * back from partners (ack_expect, ack_received, ack_received_errors);
- * version 10 the warnings of each map unit (unit_warnings).
+ * version 10 the warnings of each map unit (unit_warnings); version 11
+ * the txn_id digests of folded stock events (txn_digests).
  * meta.schema follows the version, so an older
  * stockpipe refuses a newer store instead of writing to it.
  *
@@ -30,7 +31,7 @@
 #include "db.h"
 #include "lib/err.h"
 
-#define SCHEMA_LATEST 10
+#define SCHEMA_LATEST 11
 
 /* Opens the store's database without looking at its tables: db_url NULL
  * or "" = the SQLite file state_dir/state.db (state_dir is created),

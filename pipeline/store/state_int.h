@@ -60,6 +60,8 @@ enum stmt_id {
 	S_REP_PREV_DELIV, S_REP_AGES, S_REP_SRC_LAST,
 	/* state_warn.c */
 	S_WARN_DEL, S_WARN_ADD, S_WARN_LIST, S_WARN_RUN,
+	/* state_fold.c */
+	SF_ANY, SF_SEEN, SF_PICK, SF_DIGEST_ADD, SF_EV_DEL, SF_UNITS_DEL,
 	S_NSTMTS
 };
 
@@ -86,6 +88,7 @@ extern const struct state_sql state_uom_sql[S_NSTMTS];
 extern const struct state_sql state_acks_sql[S_NSTMTS];
 extern const struct state_sql state_report_sql[S_NSTMTS];
 extern const struct state_sql state_warn_sql[S_NSTMTS];
+extern const struct state_sql state_fold_sql[S_NSTMTS];
 
 /* Stock loads are applied in batches inside a transaction: the records
  * of a batch sorted by position (sku, location, state), each position's
@@ -245,5 +248,10 @@ int state_light_end(struct state *s, int own, int rc, struct err *err);
 int state_lb_apply(struct state *s, struct err *err);
 void state_lb_discard(struct state *s);
 void state_lb_free(struct state *s);
+
+/* Marks the records of the waiting batch whose txn_id only the digest
+ * ledger holds (their events were folded) as dupes, as if the ledger
+ * held their event (state_fold.c). */
+int state_fold_replays(struct state *s, struct err *err);
 
 #endif

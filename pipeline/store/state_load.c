@@ -1020,6 +1020,11 @@ int state_lb_apply(struct state *s, struct err *err)
 		return 0;
 	if (b->n > 1 || b->bulk_on || state_is_pg(s))
 		lb_dupes(b);
+	/* txn_ids only the digest ledger holds are replays (state_fold.c) */
+	if (state_fold_replays(s, err) < 0) {
+		state_lb_discard(s);
+		return -1;
+	}
 	for (i = 0; i < b->n; i++)
 		b->order[i] = (uint32_t)i;
 	if (b->n > 1)

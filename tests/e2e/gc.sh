@@ -11,7 +11,15 @@
 #     is refused with 64 and the reason;
 #   - a replay of a month-old interchange (its file collected) is still
 #     recognised as a duplicate (the interchange ledger stays);
-#   - gc at the end of a run collects what fell out of the window.
+#   - gc at the end of a run collects what fell out of the window;
+#   - folding (state_fold.c): the stock events of collected runs that a
+#     newer snapshot of a collected run covers are deleted, their txn_ids
+#     kept as 16-byte digests: positions and deliveries stay byte for byte
+#     (a twin state folder without gc does the same next step), the event
+#     count goes down, window runs keep every event, a replay of folded
+#     events (the 846 by its interchange, a store count by its txn_ids a
+#     year later) is a duplicate with the same message as before, and the
+#     SQLite file shrinks (auto_vacuum switched to incremental).
 # usage: tests/e2e/gc.sh BINARY   prints "N passed, N failed, N skipped"
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -52,11 +60,18 @@ sp() { "$BIN" -c "$A/stockpipe.yaml" "$@" >"$TMP/o" 2>"$TMP/e"; rc=$?; t_san_cle
 q() { sqlite3 "$A/state/state.db" "$1"; }
 day() { printf '2026-11-%02dT06:00:00Z' "$1"; }
 
-# 30 runs, one a day: a store count each day, the 846 on day 1.
+# 30 runs, one a day: a store count each day, the 846 on day 1 and a
+# newer one (its own control number, the same items) on day 2, which
+# covers day 1's events once both runs are collected.
 cp "$SRC/samples/edi/acme_846_inventory.x12" "$A/drop/edi/acme_846_inventory.x12"
 touch -d 2026-11-01T05:00:00Z "$A/drop/edi/acme_846_inventory.x12"
 bad=0
 for d in $(seq 1 30); do
+	if [ "$d" = 2 ]; then
+		sed -e 's/000000101/000000102/g; s/\*101\*X\*/*102*X*/; s/GE\*2\*101~/GE*2*102~/' \
+			"$SRC/samples/edi/acme_846_inventory.x12" >"$A/drop/edi/acme_846_inventory_b.x12"
+		touch -d 2026-11-02T05:00:00Z "$A/drop/edi/acme_846_inventory_b.x12"
+	fi
 	f=$A/drop/stores/stock_F012_day$(printf %02d "$d").csv
 	printf '\xef\xbb\xbfstore,sku,qty,status,counted_at\nF012,KW-10001,%d,OK,2026-11-%02d 06:00\nF012,KW-10002,%d,OK,2026-11-%02d 06:00\n' \
 		"$d" "$d" "$((d + 100))" "$d" >"$f"
@@ -68,9 +83,15 @@ done
 [ $bad = 0 ] && [ "$(q "select count(*) from runs where status = 'done'")" = 30 ] &&
 	[ "$(q "select count(*) from deliveries")" -ge 30 ] &&
 	pass "30 daily runs, a delivery each" || fail "daily runs ($(q "select count(*) from deliveries") deliveries)"
+# A store count of day 1 as a partner would resend it (same bytes, so the
+# same txn_ids), replayed now and again after its events were folded.
+cp "$A/drop/stores/stock_F012_day01.csv" "$TMP/day01.csv"
+STOCKPIPE_NOW=2026-11-30T06:30:00Z sp replay "$TMP/day01.csv" --source stores
+dupmsg0=$(grep "duplicate records not loaded again" "$TMP/e")
+[ $rc = 0 ] && [ -n "$dupmsg0" ] && pass "a day-1 count replayed before gc: $dupmsg0" || { fail "replay before gc (exit $rc)"; tail -5 "$TMP/e"; }
+
 size0=$(du -sk "$A/state" | cut -f1)
 n0=$(find "$A/state" -type f | wc -l)
-
 export STOCKPIPE_NOW=$(day 30)
 sp gc
 [ $rc = 0 ] && grep -q "no retention: section" "$TMP/o" && [ "$(find "$A/state" -type f | wc -l)" = "$n0" ] &&
@@ -96,8 +117,43 @@ open_run=$(q "select max(run_id) from runs")
 st=$(q "select status from runs where run_id = $open_run")
 [ "$st" = partial ] || [ "$st" = interrupted ] || [ "$st" = running ] && pass "run $open_run stopped after map ($st)" || fail "open run: status '$st' (exit $rc)"
 
+# Before gc: what folding must not change, the events it may fold, and
+# a twin of the state folder that never sees gc.
+pos0=$(q "select * from positions order by sku, location, state")
+show0=$("$BIN" -c "$A/stockpipe.yaml" show 30 2>&1)
+ev0=$(q "select count(*) from stock_events")
+evwin0=$(q "select count(*) from stock_events where doc in (select id from units where run_id > 22)")
+tx846=$(q "select txn_id from stock_events e join units u on u.id = e.doc where u.run_id = 1 and e.source = 'edi' order by txn_id")
+db0=$(stat -c %s "$A/state/state.db")
+B=$TMP/b
+cp -a "$A" "$B"
+sed -i '/^retention:/d' "$B/stockpipe.yaml"
 sp gc
 [ $rc = 0 ] && grep -q "removed the files of 22 runs" "$TMP/o" && pass "gc: the files of 22 runs removed" || { fail "gc (exit $rc)"; cat "$TMP/o" "$TMP/e"; }
+ev1=$(q "select count(*) from stock_events")
+# Days 1-21 of both store counts (covered by day 22's) and day 1's 846
+# (covered by day 2's): 46 events; day 22's counts and day 2's 846 stay.
+[ "$ev1" = $((ev0 - 46)) ] && grep -q "^folded 46 stock events into newer snapshots" "$TMP/o" &&
+	[ "$(q "select count(*) from txn_digests")" = 46 ] &&
+	pass "gc folds 46 stock events ($ev0 -> $ev1 rows), their txn_ids kept as 46 digests" || { fail "fold: $ev0 -> $ev1 events"; cat "$TMP/o"; }
+[ "$(q "select count(*) from stock_events where doc in (select id from units where run_id > 22)")" = "$evwin0" ] &&
+	[ "$(q "select count(*) from stock_events e join units u on u.id = e.doc where u.run_id = 22 and e.source = 'stores'")" = 2 ] &&
+	pass "every event of the window runs (23-31) and the covering day-22 counts are kept" || fail "window events folded"
+[ "$(q "select * from positions order by sku, location, state")" = "$pos0" ] &&
+	[ "$("$BIN" -c "$A/stockpipe.yaml" show 30 2>&1)" = "$show0" ] &&
+	pass "positions and 'show 30' byte for byte the same after folding" || fail "positions changed by folding"
+ok=1
+for t in $tx846; do
+	h=$(printf %s "$t" | sha256sum | cut -c1-32)
+	[ "$(q "select count(*) from txn_digests where hex(digest) = upper('$h')")" = 1 ] || ok=0
+	[ "$(q "select count(*) from stock_events where txn_id = '$t'")" = 0 ] || ok=0
+done
+[ -n "$tx846" ] && [ $ok = 1 ] && pass "day 1's 846 events folded: their txn_ids only in txn_digests (SHA-256, 16 bytes)" || fail "846 digests"
+db1=$(stat -c %s "$A/state/state.db")
+# 46 rows free a few pages, which the next loads reuse: no VACUUM for
+# less than a quarter of the file (t_state_fold checks the one that runs).
+[ "$(q "pragma auto_vacuum")" = 0 ] && [ $(($(q "pragma freelist_count") * 4)) -lt "$(q "pragma page_count")" ] &&
+	pass "state.db: $db0 -> $db1 bytes, $(q "pragma freelist_count") free pages: not worth a VACUUM" || fail "state.db $db0 -> $db1, auto_vacuum $(q "pragma auto_vacuum"), free $(q "pragma freelist_count")"
 size1=$(du -sk "$A/state" | cut -f1)
 [ "$size1" -lt "$size0" ] && pass "state folder shrinks: ${size0} KiB -> ${size1} KiB" || fail "state folder ${size0} -> ${size1} KiB"
 gone=1
@@ -128,6 +184,12 @@ latest=$(q "select file_name from deliveries where target = 'webshop' order by s
 sp resume
 [ $rc = 0 ] && [ "$(q "select status from runs where run_id = $open_run")" = done ] &&
 	pass "resume inside the window finishes run $open_run after gc" || { fail "resume after gc (exit $rc)"; tail -5 "$TMP/e"; }
+# The twin (no gc, no folding) takes the same step: the same delivery.
+"$BIN" -c "$B/stockpipe.yaml" resume >/dev/null 2>"$TMP/eb"
+fa=$(q "select file_name from deliveries where run_id = $open_run")
+[ -n "$fa" ] && cmp -s "$A/out/$fa" "$B/out/$fa" &&
+	[ "$(q "select * from positions order by sku, location, state")" = "$(sqlite3 "$B/state/state.db" "select * from positions order by sku, location, state")" ] &&
+	pass "after folding, run $open_run delivers '$fa' byte for byte as the twin without gc" || { fail "twin delivery differs ($fa)"; tail -3 "$TMP/eb"; }
 sp rerun 28 --from map
 [ $rc = 0 ] || [ $rc = 1 ] && pass "rerun 28 --from map inside the window works (exit $rc)" || { fail "rerun 28 (exit $rc)"; tail -5 "$TMP/e"; }
 sp rerun 5 --from map
@@ -138,14 +200,25 @@ sp rerun 5 --from map
 # and content (a trailing newline): a duplicate by the ledger.
 { cat "$SRC/samples/edi/acme_846_inventory.x12"; echo; } >"$A/drop/edi/resend_846_later.x12"
 touch -d 2026-11-30T07:00:00Z "$A/drop/edi/resend_846_later.x12"
-ev=$(q "select count(*) from stock_events")
 STOCKPIPE_NOW=2026-11-30T08:00:00Z sp run
+last=$(q "select max(run_id) from runs")
 cat "$TMP/o" "$TMP/e" | grep -q "interchange 000000101 from ACMESUPPLY to STOCKPIPE was already loaded from 'acme_846_inventory.x12' (run 1): duplicate, not loaded again" &&
-	[ "$(q "select count(*) from stock_events")" = "$ev" ] &&
-	pass "a month-old interchange replayed after gc: duplicate, nothing loaded" || { fail "replay after gc (exit $rc)"; tail -8 "$TMP/e"; }
+	[ "$(q "select count(*) from stock_events where doc in (select id from units where run_id = $last)")" = 0 ] &&
+	pass "a month-old interchange (its events folded) replayed after gc: duplicate, nothing loaded" || { fail "replay after gc (exit $rc)"; tail -8 "$TMP/e"; }
 
 # gc at the end of a run: a week later, runs 23-28 fall out of the window.
 STOCKPIPE_NOW=2026-12-08T06:00:00Z sp run
 n=$(q "select count(*) from runs where gc_at is not null")
 [ "$n" -gt 22 ] && grep -q "gc: removed the files of" "$TMP/e" && pass "a run's end collects what left the window ($n runs collected)" || { fail "gc at run end: $n"; tail -5 "$TMP/e"; }
+
+# A year later the day-1 count again: its events were folded long ago,
+# its txn_ids are only digests, and the replay is what it was before gc.
+[ "$(q "select count(*) from stock_events e join units u on u.id = e.doc where u.run_id = 1 and e.source = 'stores'")" = 0 ] || fail "day 1's counts not folded"
+STOCKPIPE_NOW=2027-11-30T06:00:00Z sp replay "$TMP/day01.csv" --source stores
+last=$(q "select max(run_id) from runs")
+dupmsg1=$(grep "duplicate records not loaded again" "$TMP/e")
+[ $rc = 0 ] && [ "$dupmsg1" = "$dupmsg0" ] &&
+	[ "$(q "select dupes || ' ' || records_out from units where run_id = $last and stage = 'load'")" = "2 0" ] &&
+	[ "$(q "select * from positions order by sku, location, state")" = "$(sqlite3 "$B/state/state.db" "select * from positions order by sku, location, state")" ] &&
+	pass "a year-old count replayed after folding: 2 dupes, nothing applied, the same message: $dupmsg1" || { fail "year-old replay (exit $rc): '$dupmsg1'"; tail -8 "$TMP/e"; }
 t_done
