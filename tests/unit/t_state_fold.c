@@ -1,0 +1,316 @@
+/* t_state_fold.c - folding the stock events of collected runs
+ * (pipeline/store/state_fold.c): only events a newer snapshot of a
+ * collected run covers go, so unloading a document of a run inside the
+ * window (a rerun's first step) rebuilds the same position as before
+ * folding; a folded txn_id loaded again is a replay with the same counts
+ * as one whose event is still there, one at a time, batched and in bulk;
+ * the digest is SHA-256's first 16 bytes; and the SQLite file shrinks. */
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "pipeline/store/state.h"
+#include "pipeline/store/state_fold.h"
+#include "t.h"
+
+/* One statement on st/state.db beside the store's own handle; returns
+ * the first column of the first row (0 when none). */
+static int64_t sql1(const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *p;
+	int64_t v = 0;
+
+	if (sqlite3_open("st/state.db", &db) != SQLITE_OK)
+		return -1;
+	sqlite3_busy_timeout(db, 2000);
+	if (sqlite3_prepare_v2(db, sql, -1, &p, NULL) != SQLITE_OK) {
+		fprintf(stderr, "    %s: %s\n", sql, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return -1;
+	}
+	while (sqlite3_step(p) == SQLITE_ROW)
+		if (!v)
+			v = sqlite3_column_int64(p, 0);
+	sqlite3_finalize(p);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Run run_id with map unit (document) doc; collected when gc. */
+static void doc_of_run(int run_id, int doc, int gc)
+{
+	char sql[512];
+	sqlite3 *db;
+
+	snprintf(sql, sizeof(sql),
+		 "INSERT OR IGNORE INTO runs(run_id, started_at, status, gc_at)"
+		 " VALUES(%d, '2026-11-01T06:00:00Z', 'done', %s);"
+		 "INSERT INTO units(id, run_id, stage, scope, ukey, state)"
+		 " VALUES(%d, %d, 'map', 's', 'd%d', 0)",
+		 run_id, gc ? "'2026-11-30T06:00:00Z'" : "NULL", doc, run_id,
+		 doc);
+
+	T_ASSERT(sqlite3_open("st/state.db", &db) == SQLITE_OK);
+	T_ASSERT(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static struct canon_record ev(const char *sku, const char *qty,
+			      const char *mode, const char *as_of,
+			      const char *txn)
+{
+	struct canon_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = CANON_STOCK;
+	r.v[STOCK_SKU] = sku;
+	r.v[STOCK_LOCATION] = "L";
+	r.v[STOCK_STATE] = "on_hand";
+	r.v[STOCK_QUANTITY] = qty;
+	r.v[STOCK_MODE] = mode;
+	r.v[STOCK_AS_OF] = as_of;
+	r.v[STOCK_TXN_ID] = txn;
+	r.lin.source = "s";
+	r.lin.file = "f.csv";
+	r.lin.line = 2;
+	return r;
+}
+
+/* Loads r[0..n) as document doc in one transaction (batched when cap). */
+static int load(struct state *st, int doc, struct canon_record *r, int n,
+		size_t cap, struct load_stats *ls, struct err *e)
+{
+	int i;
+
+	memset(ls, 0, sizeof(*ls));
+	if (state_begin(st, e) < 0)
+		return -1;
+	if (cap) {
+		state_load_batch_max(st, cap);
+		state_load_batching(st);
+	}
+	for (i = 0; i < n; i++)
+		if (state_load_record(st, doc, &r[i], ls, e) < 0)
+			goto fail;
+	if (state_load_flush(st, e) < 0)
+		goto fail;
+	return state_commit(st, e);
+fail:
+	state_rollback(st);
+	return -1;
+}
+
+static int64_t qty_of(const char *sku)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT coalesce((SELECT qty / 1000000 FROM positions"
+		 " WHERE sku = '%s'),"
+		 " -1)",
+		 sku);
+	return sql1(sql);
+}
+
+T_TEST(state_fold_digest_is_sha256_prefix)
+{
+	static const unsigned char want[STATE_FOLD_DIGEST] = {
+		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
+		0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23};
+	unsigned char d[STATE_FOLD_DIGEST];
+	struct err e = ERR_INIT;
+
+	T_OK(state_fold_digest("abc", d, &e), &e);
+	T_ASSERT(!memcmp(d, want, sizeof(d)));
+}
+
+/* P: a snapshot and a delta of collected run 1, a newer snapshot of
+ * window run 2. Q: two snapshots of run 1. Only Q's older snapshot may
+ * go: P's events are what P falls back to when run 2's document is
+ * unloaded (a rerun of run 2 after a mapping fix). */
+static void fold_and_replay(size_t cap, int bulk)
+{
+	struct state *st;
+	struct err e = ERR_INIT;
+	struct load_stats ls;
+	struct canon_record r1[] = {
+		ev("P", "10", "snapshot", "2026-11-01T06:00:00Z", "a1"),
+		ev("P", "5", "delta", "2026-11-02T06:00:00Z", "a2"),
+		ev("Q", "1", "snapshot", "2026-11-01T06:00:00Z", "q1"),
+		ev("Q", "2", "snapshot", "2026-11-02T06:00:00Z", "q2"),
+	};
+	struct canon_record r2[] = {
+		ev("P", "100", "snapshot", "2026-11-03T06:00:00Z", "b1"),
+	};
+	struct canon_record old[] = {
+		ev("Q", "1", "snapshot", "2026-11-01T06:00:00Z", "q1"),
+		ev("Q", "1", "snapshot", "2026-11-01T06:00:00Z", "q1"),
+	};
+	struct canon_record live[] = {
+		ev("Q", "1", "snapshot", "2026-11-01T06:00:00Z", "a1"),
+		ev("Q", "1", "snapshot", "2026-11-01T06:00:00Z", "a1"),
+	};
+	struct load_stats want;
+	unsigned char d[STATE_FOLD_DIGEST];
+	char sql[128], hex[2 * STATE_FOLD_DIGEST + 1];
+	int64_t folded;
+	int i;
+
+	T_OK(state_open("st", &st, &e), &e);
+	state_load_bulk(st, bulk);
+	doc_of_run(1, 10, 1);
+	doc_of_run(2, 20, 0);
+	T_OK(load(st, 10, r1, 4, cap, &ls, &e), &e);
+	T_OK(load(st, 20, r2, 1, cap, &ls, &e), &e);
+	T_EQ_INT(qty_of("P"), 100);
+	T_EQ_INT(qty_of("Q"), 2);
+	T_OK(state_fold_events(st, &folded, &e), &e);
+	T_EQ_INT(folded, 1);
+	T_EQ_INT(sql1("SELECT count(*) FROM stock_events"), 4);
+	T_EQ_INT(sql1("SELECT count(*) FROM stock_events WHERE txn_id = 'q1'"),
+		 0);
+	T_OK(state_fold_digest("q1", d, &e), &e);
+	for (i = 0; i < STATE_FOLD_DIGEST; i++)
+		snprintf(hex + 2 * i, 3, "%02X", d[i]);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM txn_digests WHERE hex(digest) = '%s'",
+		 hex);
+	T_EQ_INT(sql1(sql), 1);
+	T_EQ_INT(sql1("SELECT count(*) FROM txn_digests"), 1);
+	T_EQ_INT(qty_of("Q"), 2);
+	/* Folding again finds nothing: the newest snapshot stays. */
+	T_OK(state_fold_events(st, &folded, &e), &e);
+	T_EQ_INT(folded, 0);
+
+	/* A replay of an existing event (a1) and of a folded one (q1), each
+	 * twice in one document: the same counts, nothing applied. */
+	doc_of_run(3, 30, 0);
+	doc_of_run(3, 31, 0);
+	T_OK(load(st, 30, live, 2, cap, &ls, &e), &e);
+	want = ls;
+	T_EQ_INT(want.dupes, 2);
+	T_EQ_INT(want.applied, 0);
+	T_OK(load(st, 31, old, 2, cap, &ls, &e), &e);
+	T_EQ_INT(ls.dupes, want.dupes);
+	T_EQ_INT(ls.applied, want.applied);
+	T_EQ_INT(ls.stale, want.stale);
+	T_EQ_INT(qty_of("Q"), 2);
+	T_EQ_INT(sql1("SELECT count(*) FROM stock_events"), 4);
+
+	/* The window run's document unloaded: P falls back to run 1's
+	 * snapshot and delta, which folding kept. */
+	T_OK(state_begin(st, &e), &e);
+	T_OK(state_unload_doc(st, 20, &e), &e);
+	T_OK(state_commit(st, &e), &e);
+	T_EQ_INT(qty_of("P"), 15);
+	state_close(st);
+}
+
+T_TEST(state_fold_keeps_window_needs_one_at_a_time)
+{
+	fold_and_replay(0, 0);
+}
+
+T_TEST(state_fold_keeps_window_needs_batched)
+{
+	fold_and_replay(64, 0);
+}
+
+T_TEST(state_fold_keeps_window_needs_bulk)
+{
+	fold_and_replay(64, 1);
+}
+
+/* A snapshot of another source does not cover (reconcile compares the
+ * latest snapshot of each source), nor does one of an uncollected run. */
+T_TEST(state_fold_only_same_source_collected_cover)
+{
+	struct state *st;
+	struct err e = ERR_INIT;
+	struct load_stats ls;
+	struct canon_record a = ev("P", "1", "snapshot", "2026-11-01T06:00:00Z",
+				   "x1"),
+			    b = ev("P", "2", "snapshot", "2026-11-02T06:00:00Z",
+				   "x2");
+	int64_t folded;
+
+	b.lin.source = "other";
+	T_OK(state_open("st", &st, &e), &e);
+	doc_of_run(1, 10, 1);
+	doc_of_run(1, 11, 1);
+	T_OK(load(st, 10, &a, 1, 0, &ls, &e), &e);
+	T_OK(load(st, 11, &b, 1, 0, &ls, &e), &e);
+	T_OK(state_fold_events(st, &folded, &e), &e);
+	T_EQ_INT(folded, 0);
+	b.lin.source = "s";
+	b.v[STOCK_TXN_ID] = "x3";
+	doc_of_run(2, 20, 0);
+	T_OK(load(st, 20, &b, 1, 0, &ls, &e), &e);
+	T_OK(state_fold_events(st, &folded, &e), &e);
+	T_EQ_INT(folded, 0);
+	/* Once run 2 is collected, x3 covers x1. */
+	T_ASSERT(sql1("UPDATE runs SET gc_at = 'x' WHERE run_id = 2") == 0);
+	T_OK(state_fold_events(st, &folded, &e), &e);
+	T_EQ_INT(folded, 1);
+	T_EQ_INT(sql1("SELECT count(*) FROM stock_events WHERE txn_id = 'x1'"),
+		 0);
+	T_EQ_INT(qty_of("P"), 2);
+	state_close(st);
+}
+
+static int64_t file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) < 0 ? -1 : (int64_t)sb.st_size;
+}
+
+/* Many old snapshots folded: the file gives the space back, with one
+ * VACUUM that switches auto_vacuum to INCREMENTAL, and the next time
+ * incrementally. */
+T_TEST(state_fold_reclaim_shrinks_sqlite)
+{
+	struct state *st;
+	struct err e = ERR_INIT;
+	struct load_stats ls;
+	char txn[32], as_of[32], qty[16], sku[16];
+	struct canon_record r;
+	int64_t folded, freed, before;
+	int i, round;
+
+	T_OK(state_open("st", &st, &e), &e);
+	for (round = 0; round < 2; round++) {
+		doc_of_run(round + 1, 10 + round, 1);
+		T_OK(state_begin(st, &e), &e);
+		state_load_batching(st);
+		for (i = 0; i < 20000; i++) {
+			snprintf(sku, sizeof(sku), "SKU-%d", i % 50);
+			snprintf(txn, sizeof(txn),
+				 "a-long-enough-txn-id-%d-%06d", round, i);
+			snprintf(as_of, sizeof(as_of),
+				 "2026-%02d-%02dT%02d:%02d:00Z", 1 + round * 6 +
+				 i / 4000, 1 + i % 4000 / 160, i % 160 / 8, 0);
+			snprintf(qty, sizeof(qty), "%d", i);
+			r = ev(sku, qty, "snapshot", as_of, txn);
+			T_OK(state_load_record(st, 10 + round, &r, &ls, &e), &e);
+		}
+		T_OK(state_load_flush(st, &e), &e);
+		T_OK(state_commit(st, &e), &e);
+		T_OK(state_fold_events(st, &folded, &e), &e);
+		T_ASSERT(folded > 19000);
+		T_EQ_INT(sql1("SELECT count(*) FROM stock_events"), 50);
+		before = file_size("st/state.db") +
+			 file_size("st/state.db-wal");
+		T_OK(state_fold_reclaim(st, &freed, &e), &e);
+		T_ASSERT(freed > 0);
+		T_ASSERT(file_size("st/state.db") +
+				 file_size("st/state.db-wal") <
+			 before / 2);
+		T_EQ_INT(sql1("PRAGMA auto_vacuum"), 2);
+		T_EQ_INT(sql1("PRAGMA freelist_count"), 0);
+	}
+	state_close(st);
+}
