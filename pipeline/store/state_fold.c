@@ -65,9 +65,6 @@
 const struct state_sql state_fold_sql[S_NSTMTS] = {
 	[SF_ANY] = {"SELECT 1 FROM txn_digests LIMIT 1", 0},
 	[SF_SEEN] = {"SELECT 1 FROM txn_digests WHERE digest = ?", 0},
-	[SF_PICK] = {"SELECT e.id, e.txn_id FROM stock_events e"
-		     " WHERE e.id > ? AND " FOLD_COVERED
-		     " ORDER BY e.id LIMIT 1024", 0},
 	[SF_DIGEST_ADD] = {"INSERT INTO txn_digests(digest) VALUES(?)"
 			   " ON CONFLICT DO NOTHING", 0},
 	[SF_EV_DEL] = {"DELETE FROM stock_events WHERE id = ?", 0},
@@ -86,6 +83,34 @@ static const char seen_pg_sql[] =
 	"SELECT encode(digest, 'hex') FROM txn_digests WHERE digest IN"
 	" (SELECT decode(h, 'hex') FROM unnest(string_to_array(?, ','))"
 	" AS t(h))";
+/* SQLite: the newest covering snapshot of each (position, source), once
+ * (one pass over the events, sorted), then the events in id order, each
+ * looked up in it: a correlated EXISTS per event read the events table
+ * at random (minutes on a store larger than the page cache). Folding in
+ * chunks never changes a row of the cover: its own snapshot is not older
+ * than itself. The events drive the join (CROSS JOIN keeps that order),
+ * so each chunk starts where the last one ended. */
+static const char cover_lite_sql[] =
+	"CREATE TEMP TABLE fold_cover(sku TEXT, location TEXT, state INTEGER,"
+	" src TEXT, as_of INTEGER, arr_file INTEGER, arr_member INTEGER,"
+	" arr_line INTEGER, PRIMARY KEY(sku, location, state, src))"
+	" WITHOUT ROWID;"
+	"INSERT INTO fold_cover SELECT sku, location, state, src, as_of,"
+	" arr_file, arr_member, arr_line FROM (SELECT s.sku, s.location,"
+	" s.state, coalesce(s.source, '') AS src, s.as_of, s.arr_file,"
+	" s.arr_member, s.arr_line, row_number() OVER (PARTITION BY s.sku,"
+	" s.location, s.state, coalesce(s.source, '') ORDER BY s.as_of DESC,"
+	" s.arr_file DESC, s.arr_member DESC, s.arr_line DESC) AS rn"
+	" FROM stock_events s WHERE s.delta = 0 AND s.applied = 1"
+	" AND s.doc IN " FOLD_DOCS ") WHERE rn = 1";
+static const char pick_lite_sql[] =
+	"SELECT e.id, e.txn_id FROM stock_events e CROSS JOIN"
+	" temp.fold_cover c ON c.sku = e.sku AND c.location = e.location"
+	" AND c.state = e.state AND c.src = coalesce(e.source, '')"
+	" WHERE e.id > ? AND e.doc IN " FOLD_DOCS " AND (e.as_of,"
+	" e.arr_file, e.arr_member, e.arr_line) < (c.as_of, c.arr_file,"
+	" c.arr_member, c.arr_line) ORDER BY e.id LIMIT 1024";
+static const char cover_drop_sql[] = "DROP TABLE IF EXISTS temp.fold_cover";
 /* Folding in two set statements (sha256() is the digest
  * state_fold_digest computes), digests first: both see the events as
  * they were. */
@@ -271,8 +296,7 @@ static int pick_row(void *ud, struct db_stmt *p)
 }
 
 /* SQLite: chunks of FOLD_CHUNK events in id order, each picked, its
- * digests added and its rows deleted. An event picked after its covering
- * snapshot was folded is covered by the snapshot that covered that one. */
+ * digests added and its rows deleted. */
 static int fold_lite(struct state *s, int64_t *folded, struct err *err)
 {
 	struct pick *k = malloc(sizeof(*k));
@@ -282,12 +306,15 @@ static int fold_lite(struct state *s, int64_t *folded, struct err *err)
 
 	if (!k)
 		return err_set(err, E_NOMEM, "out of memory");
+	if (db_exec(s->db, cover_drop_sql, err) < 0 ||
+	    db_exec(s->db, cover_lite_sql, err) < 0)
+		goto out;
 	for (;;) {
 		k->n = 0;
 		k->err = err;
 		k->failed = 0;
-		if (state_rows(s, SF_PICK, SA(SA_I(last)), pick_row, k, err) <
-			    0 ||
+		if (state_sql_rows(s, pick_lite_sql, SA(SA_I(last)), pick_row,
+				   k, err) < 0 ||
 		    k->failed)
 			goto out;
 		for (i = 0; i < k->n; i++)
@@ -302,7 +329,7 @@ static int fold_lite(struct state *s, int64_t *folded, struct err *err)
 			break;
 		last = k->id[k->n - 1];
 	}
-	rc = 0;
+	rc = db_exec(s->db, cover_drop_sql, err);
 out:
 	free(k);
 	return rc;

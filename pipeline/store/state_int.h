@@ -61,7 +61,7 @@ enum stmt_id {
 	/* state_warn.c */
 	S_WARN_DEL, S_WARN_ADD, S_WARN_LIST, S_WARN_RUN,
 	/* state_fold.c */
-	SF_ANY, SF_SEEN, SF_PICK, SF_DIGEST_ADD, SF_EV_DEL, SF_UNITS_DEL,
+	SF_ANY, SF_SEEN, SF_DIGEST_ADD, SF_EV_DEL, SF_UNITS_DEL,
 	S_NSTMTS
 };
 
