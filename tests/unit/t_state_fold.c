@@ -276,7 +276,7 @@ T_TEST(state_fold_reclaim_shrinks_sqlite)
 	struct state *st;
 	struct err e = ERR_INIT;
 	struct load_stats ls;
-	char txn[32], as_of[32], qty[16], sku[16];
+	char txn[64], as_of[80], qty[24], sku[32];
 	struct canon_record r;
 	int64_t folded, freed, before;
 	int i, round;
