@@ -183,14 +183,14 @@ YAML
 
 # step CASE STEP CMD...: time one stockpipe process in the case's folder.
 step() {
-	c=$1 s=$2
+	_c=$1 _s=$2
 	shift 2
-	printf '%s %s ' "$c" "$s" >>"$W/rows"
-	$M time "$W/t.$$" "$PG_PID" -- "$@" >>"$W/$c.log" 2>&1
-	rc=$?
+	printf '%s %s ' "$_c" "$_s" >>"$W/rows"
+	$M time "$W/t.$$" "$PG_PID" -- "$@" >>"$W/$_c.log" 2>&1
+	_rc=$?
 	cat "$W/t.$$" >>"$W/rows"
 	rm -f "$W/t.$$"
-	[ $rc -le 1 ] || echo "scale.sh: $c $s exited $rc (see $W/$c.log)" >&2
+	[ $_rc -le 1 ] || echo "scale.sh: $_c $_s exited $_rc (see $W/$_c.log)" >&2
 }
 
 # day CASE DROP [STATE_DB [DBNAME]]: the day's runs, gc, the facts.
@@ -289,8 +289,11 @@ else
 	echo "note: PostgreSQL rows skipped: SCALE_PG=0 or no tests/e2e/lib/pg.sh" >&2
 fi
 
-commit=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)
-dirty=$(git -C "$SRC" status --porcelain --untracked-files=no 2>/dev/null |
-	grep -q . && echo "+changes")
+# The code measured: the last commit that changed the C sources (a
+# branch that only adds benches and docs measures its base).
+commit=$(git -C "$SRC" log -1 --format=%h -- lib transforms connectors \
+	pipeline 2>/dev/null || echo unknown)
+dirty=$(git -C "$SRC" status --porcelain --untracked-files=no -- lib \
+	transforms connectors pipeline 2>/dev/null | grep -q . && echo "+changes")
 python3 "$SRC/tests/bench/scale_model.py" "$W" "$RUNS" "$CAL" \
 	"$commit$dirty" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" $CASES

@@ -66,14 +66,16 @@ def case_stages(steps, facts, runs):
     The first run's stages are separate processes; a later scheduled run
     is one process, split over its stages by the report's stage times.
     """
-    out = {s: {"cpu": 0.0, "srv": 0.0, "wall": 0.0} for s in STAGES}
-    other = {"cpu": 0.0, "srv": 0.0, "wall": 0.0}
+    out = {s: {"cpu": 0.0, "srv": 0.0, "wall": 0.0, "wb": 0.0}
+           for s in STAGES}
+    other = {"cpu": 0.0, "srv": 0.0, "wall": 0.0, "wb": 0.0}
     for s in STAGES:
         st = steps.get(s)
         if st:
             out[s]["cpu"] += st["user"] + st["sys"]
             out[s]["srv"] += st["srv"]
             out[s]["wall"] += st["wall"]
+            out[s]["wb"] += st["wb"]
     renders = 0
     if facts.get("r1_render_out", 0) > 0:
         renders += TARGETS_MEASURED
@@ -90,6 +92,7 @@ def case_stages(steps, facts, runs):
             dst["cpu"] += (st["user"] + st["sys"]) * share
             dst["srv"] += st["srv"] * share
             dst["wall"] += st["wall"] * share
+            dst["wb"] += st["wb"] * share
         if facts.get("r%d_render_out" % r, 0) > 0:
             renders += TARGETS_MEASURED
     return out, other, renders
@@ -156,18 +159,18 @@ def print_case(name, a):
                                  fmt_n(f.get("edi_records", 0)),
                                  fmt_n(f.get("positions", 0)),
                                  a["renders"]))
-    print("| stage | wall s | CPU s (stockpipe) | CPU s (server) | count | "
-          "cost (CPU) |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| stage | wall s | CPU s (stockpipe) | CPU s (server) | "
+          "written by stockpipe | count | cost (CPU) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for s in STAGES:
         x = a["stages"][s]
         unit, mul, cu = UNITS[s]
-        print("| %s | %.2f | %.2f | %.2f | %s %s | %.3g %s |" % (
-            s, x["wall"], x["cpu"], x["srv"], fmt_n(a["n"][s]), unit,
-            a["cost"][s] * mul, cu))
+        print("| %s | %.2f | %.2f | %.2f | %s | %s %s | %.3g %s |" % (
+            s, x["wall"], x["cpu"], x["srv"], fmt_bytes(x["wb"]),
+            fmt_n(a["n"][s]), unit, a["cost"][s] * mul, cu))
     o = a["other"]
-    print("| (later runs' recounts) | %.2f | %.2f | %.2f | | |" % (
-        o["wall"], o["cpu"], o["srv"]))
+    print("| (later runs' recounts) | %.2f | %.2f | %.2f | %s | | |" % (
+        o["wall"], o["cpu"], o["srv"], fmt_bytes(o["wb"])))
     gc = a["steps"].get("gc")
     tot_cpu = sum(a["stages"][s]["cpu"] + a["stages"][s]["srv"]
                   for s in STAGES)
@@ -257,9 +260,10 @@ def print_full(be, cal, day):
     print("\nfull retailer on %s (2000 stores x 50000 SKUs, 300 suppliers, "
           "20 targets x 96 runs a day), costs of the 1/100 day:" % be)
     print("| stage | input a day | count a day | cost (CPU, measured at "
-          "1/100) | CPU hours a day |")
-    print("|---|---|---:|---:|---:|")
+          "1/100) | CPU hours a day | written a day |")
+    print("|---|---|---:|---:|---:|---:|")
     hours = {}
+    written = 0.0
     what = {
         "fetch": "%.0f GB of store CSV and EDI" % (full["fetch"] / 1024),
         "unpack": "2000 store files + 300 supplier files",
@@ -272,15 +276,23 @@ def print_full(be, cal, day):
         unit, mul, cu = UNITS[s]
         h = day["cost"][s] * full[s] / 3600.0
         hours[s] = h
-        print("| %s | %s | %s %s | %.3g %s | %.2f |" % (
-            s, what[s], fmt_n(full[s]), unit, day["cost"][s] * mul, cu, h))
+        # Render and deliver write what they output: scaled like the
+        # delivered files (per-SKU files stay, per-location ones grow).
+        base = "deliver" if s in ("render", "deliver") else s
+        wb = (day["stages"][s]["wb"] / day["n"][base] * full[base]
+              if day["n"][base] else 0)
+        written += wb
+        print("| %s | %s | %s %s | %.3g %s | %.2f | %s |" % (
+            s, what[s], fmt_n(full[s]), unit, day["cost"][s] * mul, cu, h,
+            fmt_bytes(wb)))
     hl = pess * full["load"] / 3600.0
     print("| load, if the cost per record keeps growing x%.2f per 10x "
           "records (as from 1/1000 to 1/100) | | %s records | %.3g "
-          "us/record | %.2f |" % (g, fmt_n(full["load"]), pess * 1e6, hl))
+          "us/record | %.2f | |" % (g, fmt_n(full["load"]), pess * 1e6, hl))
     tot = sum(hours.values())
     print("| **one process, all stages** | | | | **%.1f** (pessimistic load: "
-          "%.1f) |" % (tot, tot - hours["load"] + hl))
+          "%.1f) | %s |" % (tot, tot - hours["load"] + hl,
+                             fmt_bytes(written)))
     per_run = day["cost"]["render"] * full["positions"] * FULL["targets"]
     print("one 15-minute run renders 20 targets of %s positions: %.0f s CPU "
           "(the window is 900 s); per target %.0f s" % (
@@ -321,8 +333,11 @@ def main(argv):
     cases = argv[6:]
     rows = read_rows(w + "/rows")
     res = {}
-    print("\nscale bench: commit %s, %s cores, load average %s at the end; "
-          "%d runs measured per day" % (commit, cores, load, runs))
+    print("\nscale bench: code of commit %s, %s cores, load average %s at "
+          "the end; %d runs measured per day. CPU = user+sys (+ the "
+          "PostgreSQL server's); \"written\" is stockpipe's own writes "
+          "(getrusage), the server's are not counted" % (
+              commit, cores, load, runs))
     for c in cases:
         res[c] = analyse(c, rows, read_facts("%s/%s.facts" % (w, c)), runs)
         print_case(c, res[c])
