@@ -327,6 +327,31 @@ def print_full(be, cal, day):
     return hours
 
 
+def print_rows(res, commit):
+    """The measured table of docs/scaling.md, one row per stage."""
+    cols = [c for c in ("sqlite-cal", "sqlite-day", "postgres-cal",
+                        "postgres-day") if c in res]
+    print("\ndocs/scaling.md rows (CPU cost per unit, code of commit %s; "
+          "check = 1/100 measured / predicted from 1/1000):" % commit)
+    print("| stage | unit | %s | check SQLite | check PostgreSQL |" %
+          " | ".join(cols))
+    print("|---|---|%s---:|---:|" % ("---:|" * len(cols)))
+    for s in STAGES:
+        unit, mul, cu = UNITS[s]
+        vals = ["%.3g" % (res[c]["cost"][s] * mul) for c in cols]
+        chk = []
+        for be in ("sqlite", "postgres"):
+            cal, day = res.get(be + "-cal"), res.get(be + "-day")
+            if cal and day and cal["cost"][s] and day["n"][s]:
+                pred = cal["cost"][s] * day["n"][s]
+                meas = day["stages"][s]["cpu"] + day["stages"][s]["srv"]
+                chk.append("%.2f" % (meas / pred))
+            else:
+                chk.append("-")
+        print("| %s | %s | %s | %s |" % (s, cu, " | ".join(vals),
+                                         " | ".join(chk)))
+
+
 def main(argv):
     w, runs, _cal, commit, cores, load = argv[:6]
     runs = int(runs)
@@ -347,6 +372,7 @@ def main(argv):
     for be in ("sqlite", "postgres"):
         if be + "-cal" in res and be + "-day" in res:
             print_full(be, res[be + "-cal"], res[be + "-day"])
+    print_rows(res, commit)
     return 0
 
 
