@@ -61,7 +61,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for t in python3 cc bc; do
+for t in python3 cc; do
 	command -v $t >/dev/null 2>&1 || {
 		echo "scale.sh: SKIP: $t not installed" >&2
 		exit 0
