@@ -437,7 +437,8 @@ static int check_mapping(const char *check, const char *input,
 /* ---- the command ------------------------------------------------------- */
 
 static const char new_usage[] =
-	"usage: stockpipe map new --input FILE [--kind stock|item|price]\n"
+	"usage: stockpipe map new --input FILE\n"
+	"                         [--kind stock|item|price|location]\n"
 	"                         [--output FILE [--force]]\n"
 	"\n"
 	"Writes a starting mapping for FILE (CSV, X12, EDIFACT or XML): the\n"
@@ -450,6 +451,10 @@ static const char new_usage[] =
 	"QTY, CTP; EDIFACT LIN, PIA, QTY, PRI, LOC; UBL and openTRANS\n"
 	"elements) and every other canonical field of the kind as a\n"
 	"commented placeholder. Lines marked TODO only make it run.\n"
+	"A file without item lines but with parties (X12 N1 loops, EDIFACT\n"
+	"NAD, UBL cac:Party, openTRANS PARTY, IDoc E1ADRM1; a CSV with a\n"
+	"store column and no item column) gets a location mapping: the\n"
+	"party id, the type from its qualifier, name and region.\n"
 	"\n"
 	"The mapping is compiled and run on FILE first. On stdout by default;\n"
 	"--output FILE writes it atomically, and beside it the golden of a\n"
@@ -458,15 +463,16 @@ static const char new_usage[] =
 	"unless --force.\n"
 	"\n"
 	"  --input FILE    the partner's file\n"
-	"  --kind KIND     stock, item or price\n"
+	"  --kind KIND     stock, item, price or location\n"
 	"  --output FILE   write the mapping (and its test golden) here\n"
 	"  --force         replace an existing --output and golden\n"
 	"\n"
 	"Exit 0; 1 when the mapping also rejects some of FILE's records; 64\n"
 	"usage, or --output exists; 70 a generated mapping that does not\n"
 	"compile (a bug); 78 FILE cannot yield a record (a 997 or other\n"
-	"message without item lines, no item identifier, an unreadable or\n"
-	"empty file; the reason is printed and nothing is written).\n"
+	"message without item lines or parties, no item identifier, an\n"
+	"unreadable or empty file; the reason is printed and nothing is\n"
+	"written).\n"
 	"See docs/mapping.md \"Starting a mapping\".\n";
 
 static int new_opts_parse(int argc, char **argv, struct new_opts *o)
@@ -490,7 +496,7 @@ static int new_opts_parse(int argc, char **argv, struct new_opts *o)
 	else if (i >= 0 && !o->input)
 		log_msg("error", "stockpipe map new: --input is required");
 	else if (i >= 0 && o->kind && mapgen_kind_parse(o->kind) < 0)
-		log_msg("error", "stockpipe map new: --kind is stock, item or price, not '%s'",
+		log_msg("error", "stockpipe map new: --kind is stock, item, price or location, not '%s'",
 			o->kind);
 	else if (i >= 0 && o->force && !o->output)
 		log_msg("error", "stockpipe map new: --force needs --output");
