@@ -107,6 +107,15 @@ static const char *codes_text(const struct sniff_elem *e, struct buf *b,
 	return NULL;
 }
 
+/* N101 and NAD 3035 are qualifiers by the standard: their codes are
+ * wanted (for a location's type) even where each party occurs once and
+ * the sniffer's repetition rule does not call them codes. */
+static int party_qual(const struct sniff_segment *sg, const struct sniff_elem *e)
+{
+	return e->elem == 1 && e->comp == 1 &&
+	       (!strcmp(sg->tag, "N1") || !strcmp(sg->tag, "NAD"));
+}
+
 static int fill_edi(const struct sniff *s, struct new_in *ni)
 {
 	const struct sniff_edi *e = &s->u.edi;
@@ -152,7 +161,8 @@ static int fill_edi(const struct sniff *s, struct new_in *ni)
 			ni->pos[k].n = sg->elems[q].n;
 			ni->pos[k].sample = sg->elems[q].sample;
 			offs[k] = (size_t)-1;
-			if (sg->elems[q].is_code && sg->elems[q].ncodes)
+			if (sg->elems[q].ncodes &&
+			    (sg->elems[q].is_code || party_qual(sg, &sg->elems[q])))
 				codes_text(&sg->elems[q], &ni->codes, &offs[k]);
 		}
 	}

@@ -3,11 +3,14 @@
 # written for four bundled samples (a CSV stock export, an X12 852, an
 # EDIFACT PRICAT, a UBL inventory report), each compiled by `map check`
 # and making records in `map try`; --output with its test golden passing
-# `map test`, no overwrite without --force; a 997 refused; and the corpus:
-# every file under ../shared/data/{x12,edifact,xml,csv} (skipped when
-# absent) gets a mapping that compiles and makes at least one record, or
-# is refused because it cannot give one by its nature (named below with
-# the reason). Counts per format are printed.
+# `map test`, no overwrite without --force; a location mapping (golden
+# and map test golden) for a load tender with N1 loops and --kind location
+# on files with items; a 997 refused; and the corpus: every file under
+# ../shared/data/{x12,edifact,xml,csv} (skipped when absent) gets a
+# mapping that compiles and makes at least one record (a location mapping
+# when it has parties but no items), or is refused because it cannot give
+# one by its nature (named below with the reason). Counts per format are
+# printed.
 # usage: tests/e2e/map_new.sh BINARY    prints "N passed, N failed, N skipped"
 # UPDATE=1 rewrites the goldens of the samples.
 set -u
@@ -86,6 +89,48 @@ sample x12_852 "$S/edi/acme_852_sdq.x12"
 sample edifact_pricat "$S/edi/alpenhof_pricat.edi"
 sample ubl_inventory "$S/xml/ubl/inventory_report_STORE-027_20261120.xml"
 
+# ---- kind location: parties instead of items ----------------------------
+# acme_204_parties.x12 (written for this test): a load tender with four N1
+# loops (SF, WH, ST and BT with N104 ids, N3/N4 addresses) and no items.
+P=$SRCDIR/tests/e2e/map_new/acme_204_parties.x12
+sample x12_204_location "$P"
+grep -q '^  - kind: location' "$G/x12_204_location.yaml" &&
+	pass "204: kind location without --kind" || fail "204: kind location without --kind"
+d=$(t_tmpdir location)
+expect_exit_d 0 "204: --output writes the location mapping" "$BIN" map new \
+	--input "$P" --output "$d/m/acme_204.yaml"
+if [ "${UPDATE:-}" = 1 ]; then
+	cp "$d/m/tests/acme_204_parties.expect.jsonl" "$G/x12_204_location.expect.jsonl"
+fi
+same_file "$G/x12_204_location.expect.jsonl" "$d/m/tests/acme_204_parties.expect.jsonl"
+expect_exit_d 0 "204: map test passes" "$BIN" map test "$d/m/acme_204.yaml"
+n=$(grep -c '^{"kind":"location"' "$d/m/tests/acme_204_parties.expect.jsonl")
+[ "$n" = 4 ] && pass "204: one location per N1 loop (4)" || fail "204: $n locations, not 4"
+grep -q '"location_id":"DC-EAST","type":"dc"' "$d/m/tests/acme_204_parties.expect.jsonl" &&
+	pass "204: N1*WH is a dc" || fail "204: N1*WH is a dc"
+grep -q '"location_id":"KW-AP","type":"store"' "$d/m/tests/acme_204_parties.expect.jsonl" &&
+	grep -q 'TODO: BT has no known type' "$d/m/acme_204.yaml" &&
+	pass "204: N1*BT gets the default with a TODO" || fail "204: N1*BT gets the default with a TODO"
+# --kind location on files with items: the party loops, element or column
+for f in "$S/edi/alpenhof_desadv.edi" "$S/edi/acme_856_asn.x12" \
+	"$S/xml/ubl/inventory_report_STORE-027_20261120.xml"; do
+	b=$(basename "$f")
+	expect_exit_d 0 "--kind location: $b" "$BIN" map new --kind location \
+		--input "$f" --output "$d/k/$b.yaml"
+	expect_exit_d 0 "--kind location: $b: map check" "$BIN" map check "$d/k/$b.yaml"
+	t_run "$BIN" map try --mapping "$d/k/$b.yaml" --input "$f"
+	n=$(records "$T_OUT")
+	[ "$T_RC" = 0 ] && [ "$n" -ge 1 ] && pass "--kind location: $b: $n location(s)" ||
+		fail "--kind location: $b: map try exit $T_RC, $n record(s)"
+done
+printf 'store_id,store_name,city,state\nS001,Main Street,Springfield,IL\nS002,Mall,Shelbyville,IL\n' >"$d/stores.csv"
+expect_exit_d 0 "a store list CSV" "$BIN" map new --input "$d/stores.csv"
+grep -q '^  - kind: location' "$T_OUT" && grep -q 'location_id: col(store_id)' "$T_OUT" &&
+	pass "a store list CSV is a location mapping" || fail "a store list CSV is a location mapping"
+expect_exit_d 78 "--kind location without parties" "$BIN" map new --kind location \
+	--input "$S/edi/acme_846_inventory.x12"
+has_err "--kind location without parties: the reason" "names no party (N1 loops)"
+
 # ---- --output: the mapping, its test and golden ------------------------
 d=$(t_tmpdir output)
 expect_exit_d 0 "--output writes the mapping" "$BIN" map new \
@@ -117,7 +162,7 @@ d=$(t_tmpdir refuse)
 printf 'ISA*00*          *00*          *ZZ*ACME           *ZZ*US             *261120*0600*U*00401*000000001*0*P*>~GS*FA*ACME*US*20261120*0600*1*X*004010~ST*997*0001~AK1*PO*1~AK9*A*1*1*1~SE*4*0001~GE*1*1~IEA*1*000000001~\n' >"$d/ack.x12"
 expect_exit_d 78 "a 997 is refused" "$BIN" map new --input "$d/ack.x12" \
 	--output "$d/ack.yaml"
-has_err "997: the reason" "997 (a functional acknowledgment) has no item lines"
+has_err "997: the reason" "997 (a functional acknowledgment) has no item lines (LIN, PO1, IT1, SLN, W01 or G83) and no parties (N1)"
 [ ! -e "$d/ack.yaml" ] && pass "997: nothing written" || fail "997: nothing written"
 expect_exit_d 78 "--kind stock from an item master is refused" "$BIN" map new \
 	--input "$S/drop/supplier/acme_items_20261120.csv" --kind stock

@@ -512,8 +512,9 @@ void mapgen_plan_party_type(struct plan *p, const char *path,
 	else if (other[0])
 		snprintf(note, sizeof(note),
 			 "the party's role (%s); TODO: %s %s no known type and\n"
-			 "get store (default:store)", what, other,
-			 strchr(other, ' ') ? "have" : "has");
+			 "%s store (default:store)", what, other,
+			 strchr(other, ' ') ? "have" : "has",
+			 strchr(other, ' ') ? "get" : "gets");
 	else
 		snprintf(note, sizeof(note),
 			 "the party's role (%s); another code rejects the party", what);
