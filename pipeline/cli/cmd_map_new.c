@@ -127,6 +127,16 @@ static int fill_edi(const struct sniff *s, struct new_in *ni)
 	str_copy_cut(o->message, sizeof(o->message), s->message);
 	str_copy_cut(o->version, sizeof(o->version), s->message_version);
 	o->decimal_comma = !o->x12 && e->delims.dec == ',';
+	/* the reader's first error, without the location prefix the
+	 * finding's text repeats ("FILE: interchange 1, ..., error: ") */
+	for (j = 0; j < e->nfindings && !o->first_error[0]; j++)
+		if (e->findings[j].severity == EDI_ERROR && e->findings[j].text) {
+			const char *t = strstr(e->findings[j].text, "error: ");
+
+			snprintf(o->first_error, sizeof(o->first_error),
+				 "line %lu: %.200s", e->findings[j].line,
+				 t ? t + 7 : e->findings[j].text);
+		}
 	for (j = 0; j < e->nmessages; j++) {
 		const struct sniff_message *m = &e->messages[j];
 		size_t n = strlen(o->others);

@@ -214,6 +214,12 @@ else
 			"$BIN" map new --input "$f" --output "$d/m.yaml" >"$d/out" 2>"$d/err"
 			rc=$?
 			if [ "$rc" = 78 ] && why=$(by_nature "$rel"); then
+				# the refusal itself says why, not only that
+				if grep -q 'could be read, so there is nothing' "$d/err"; then
+					bad=$((bad + 1))
+					fail "corpus $rel: refused without the reader's reason: $(head -1 "$d/err")"
+					continue
+				fi
 				nat=$((nat + 1))
 				pass "corpus $rel: refused ($why): $(head -c 300 "$d/err" | head -1)"
 				continue

@@ -302,6 +302,15 @@ T_TEST(mapgen_edi_without_items_refused)
 	T_ASSERT(mapgen_write(&in, MAPGEN_AUTO, NULL, &y, &e) < 0);
 	T_EQ_INT(e.code, E_PARSE);
 	T_ASSERT(strstr(e.reason, "997 (a functional acknowledgment) has no item lines"));
+	T_ASSERT(strstr(e.reason, "and no parties (N1)"));
+	/* no set read: the reader's first error is the reason */
+	err_clear(&e);
+	in.edi.nsets = 0;
+	in.edi.message[0] = 0;
+	snprintf(in.edi.first_error, sizeof(in.edi.first_error),
+		 "line 1: bad ISA: element separator (byte 4) is 0x20");
+	T_ASSERT(mapgen_write(&in, MAPGEN_AUTO, NULL, &y, &e) < 0);
+	T_ASSERT(strstr(e.reason, "no transaction set could be read (line 1: bad ISA: element separator"));
 	buf_release(&y);
 }
 

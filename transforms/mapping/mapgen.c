@@ -468,13 +468,15 @@ const char *mapgen_party_type(const char *q)
 void mapgen_plan_party_type(struct plan *p, const char *path,
 			    const char *codes, int all, const char *what)
 {
+	/* EDI codes are at most 24 distinct values of <= 3 characters
+	 * (sniff max_quals); an XML one is a single sample: both fit */
 	char known[400] = "", other[300] = "", e[800], note[800];
 	const char *c = codes;
 	size_t nk = 0, no = 0;
 
 	while (c && *c) {
 		size_t len = strcspn(c, " ");
-		char q[16];
+		char q[64];
 		const char *t;
 
 		if (len && len < sizeof(q)) {

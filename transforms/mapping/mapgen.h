@@ -87,6 +87,9 @@ struct mapgen_edi {
 	int decimal_comma;       /* EDIFACT UNA decimal mark ',' */
 	const struct mapgen_seg *seg; /* in order of first appearance */
 	size_t nseg;
+	char first_error[240];   /* the reader's first error ("line 1: bad
+				  * ISA: ..."), "" for none: why no set
+				  * could be read */
 };
 
 /* XML: the distinct element and attribute paths, a tree in document

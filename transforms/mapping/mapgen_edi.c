@@ -657,6 +657,16 @@ static int no_item_error(const struct mapgen_in *in, struct err *err)
 	const char *what = "a message";
 	size_t i;
 
+	if ((!ed->nsets || !ed->message[0]) && ed->first_error[0])
+		return err_set(err, E_PARSE,
+			       "%s: no %s could be read (%s), so there is nothing to map",
+			       in->file, ed->x12 ? "transaction set" : "message",
+			       ed->first_error);
+	if ((!ed->nsets || !ed->message[0]) && seg_get(ed, ed->x12 ? "TA1" : "UCI"))
+		return err_set(err, E_PARSE,
+			       "%s: the file holds interchange acknowledgments (%s) and no %s, so there is nothing to map",
+			       in->file, ed->x12 ? "TA1" : "UCI",
+			       ed->x12 ? "transaction set" : "message");
 	if (!ed->nsets || !ed->message[0])
 		return err_set(err, E_PARSE,
 			       "%s: no %s could be read, so there is nothing to map",
