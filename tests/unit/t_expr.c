@@ -235,7 +235,7 @@ T_TEST(expr_compile_errors_point_at_columns)
 T_TEST(expr_lookup_missing_policies)
 {
 	struct err e = ERR_INIT;
-	struct lookup_opts o = {"code", "id", 0, NULL, 0};
+	struct lookup_opts o = {"code", "id", 0, NULL, 0, NULL};
 
 	T_ASSERT(t_write_file("stores.csv", "code,id\n# comment\nF012,STORE-012\nF027,STORE-027\n") == 0);
 	T_OK(lookup_load("stores.csv", "stores", &o, &test_lookup, &e), &e);

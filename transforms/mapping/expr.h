@@ -68,6 +68,9 @@ struct expr_scope {
 	int (*var)(void *ud, const char *name, int *id);
 	/* A declared lookup table, or NULL. */
 	struct lookup *(*lookup)(void *ud, const char *name);
+	/* The declared lookups' names into names (at most max); returns
+	 * how many there are (for "unknown lookup" messages). */
+	size_t (*lookup_names)(void *ud, const char **names, size_t max);
 	void *ud;
 	int bare_const;         /* unknown bare words are constants */
 	const char *bare_what;  /* "field" / "row field": for messages */

@@ -24,6 +24,7 @@
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "lib/io.h"
+#include "lib/suggest.h"
 #include "lib/ytree.h"
 #include "expr.h"
 #include "lookup.h"
@@ -44,6 +45,16 @@ static struct lookup *scope_lookup(void *ud, const char *name)
 	return NULL;
 }
 
+static size_t scope_lookup_names(void *ud, const char **names, size_t max)
+{
+	struct mapping *m = ud;
+	size_t i;
+
+	for (i = 0; i < m->nlookups && i < max; i++)
+		names[i] = lookup_name(m->lookups[i]);
+	return m->nlookups;
+}
+
 static int scope_field(void *ud, const char *name, int *id)
 {
 	struct mapping *m = ud;
@@ -62,6 +73,7 @@ void map_scope_at(struct mapping *m, struct expr_scope *sc,
 	sc->path = map_explode_path;    /* pair.*, then the driver's */
 	sc->var = map_var_scope;
 	sc->lookup = scope_lookup;
+	sc->lookup_names = scope_lookup_names;
 	sc->ud = m;
 	sc->bare_const = 1;
 	sc->file = m->path;
@@ -255,6 +267,26 @@ static char *join_dir(struct mapping *m, const char *rel)
 	return p;
 }
 
+/* A lookup's key: or value: column the file lacks is the mapping's
+ * fault: the error moves from the lookup file's line 1 to the option's
+ * line:col in the mapping (lookup.h sets err->field to the option). */
+static int lookup_err_at_option(struct mapping *m, const struct ynode *d,
+				struct err *err)
+{
+	const struct ynode *opt;
+	char reason[sizeof(err->reason)];
+
+	if (err->code != E_CONFIG ||
+	    (strcmp(err->field, "key") && strcmp(err->field, "value")))
+		return -1;
+	opt = ynode_get(d, err->field);
+	if (!opt)
+		return -1;
+	memcpy(reason, err->reason, sizeof(reason));
+	err_clear(err);
+	return ynode_err(m->yt, opt, err, E_CONFIG, "%s", reason);
+}
+
 static int compile_lookups(struct mapping *m, struct err *err)
 {
 	const struct ynode *ls = ynode_get(m->yt->root, "lookups");
@@ -309,8 +341,9 @@ static int compile_lookups(struct mapping *m, struct err *err)
 			return ynode_err(m->yt, ynode_get(d, "file"), err,
 					 E_CONFIG, "lookup file '%s' not found",
 					 path);
+		o.shown = file;
 		if (lookup_load(path, k->value, &o, &l, err))
-			return -1;
+			return lookup_err_at_option(m, d, err);
 		m->lookups[m->nlookups++] = l;
 		miss = scalar(m, d, "missing", "reject", err, &b);
 		if (b)
@@ -389,32 +422,43 @@ static int compile_cond(struct mapping *m, const struct ynode *n,
 	return expr_cond_compile(&m->pool, &sc, n->value, n->len, out, err);
 }
 
+/* "kind 'stock' has no field 'qty' (fields: sku, ..., uom; did you mean
+ * ...?)": every field of the kind, or "... and N more" when the list
+ * does not fit, never a silent cut. */
+static int unknown_field(struct mapping *m, const struct ynode *k,
+			 enum canon_kind kind, struct err *err)
+{
+	const struct canon_field *cf;
+	const char *names[CANON_MAX_FIELDS], *near;
+	char list[400], hint[160] = "";
+	size_t nf, j;
+
+	cf = canon_fields(kind, &nf);
+	for (j = 0; j < nf && j < CANON_MAX_FIELDS; j++)
+		names[j] = cf[j].name;
+	suggest_list(list, sizeof(list), names, j, ", ");
+	near = suggest_nearest(k->value, names, j,
+			       strlen(k->value) > 4 ? 2 : 1);
+	if (near)
+		snprintf(hint, sizeof(hint), "; did you mean %s?", near);
+	return ynode_err(m->yt, k, err, E_CONFIG,
+			 "kind '%s' has no field '%s' (fields: %s%s)",
+			 canon_kind_name(kind), k->value, list, hint);
+}
+
 /* fields: one expression per canonical field of the record's kind. */
 static int compile_fields(struct mapping *m, const struct ynode *fn,
 			  struct map_record *r, struct err *err)
 {
-	const struct canon_field *cf;
-	size_t nf, i, j;
+	size_t i;
 
-	cf = canon_fields(r->kind, &nf);
 	for (i = 0; i < fn->n; i += 2) {
 		const struct ynode *k = fn->items[i], *v = fn->items[i + 1];
 		int idx = canon_field_index(r->kind, k->value);
 		struct expr_scope sc;
 
-		if (idx < 0) {
-			char list[300];
-			size_t o = 0;
-
-			for (j = 0; j < nf && o + 40 < sizeof(list); j++)
-				o += (size_t)snprintf(list + o, sizeof(list) - o,
-						      "%s%s", j ? ", " : "",
-						      cf[j].name);
-			return ynode_err(m->yt, k, err, E_CONFIG,
-					 "kind '%s' has no field '%s' (fields: %s)",
-					 canon_kind_name(r->kind), k->value,
-					 list);
-		}
+		if (idx < 0)
+			return unknown_field(m, k, r->kind, err);
 		if (r->fields[idx])
 			return ynode_err(m->yt, k, err, E_CONFIG,
 					 "field '%s' is mapped twice", k->value);
