@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/suggest.h"
 #include "mapping_int.h"
 #include "transforms/formats/xml_reader.h"
 
@@ -130,6 +131,32 @@ static int intern(struct xml_map *xm, const char *ns, const char *local)
 	return (int)xm->nnames++;
 }
 
+/* "unknown namespace prefix 'cbx' in cbx:Quantity (namespaces: cac,
+ * cbc; did you mean cbc?)": the prefixes input.namespaces declares and
+ * the nearest. s holds the prefix (a bytes) and the name (n bytes). */
+static void unknown_prefix(const struct xml_map *xm, const char *s,
+			   size_t a, size_t n, char *msg, size_t msgn)
+{
+	char word[64], list[300], hint[120] = "";
+	const char *near;
+
+	if (!xm->nns) {
+		snprintf(msg, msgn,
+			 "unknown namespace prefix '%.*s' in %.*s (declare it under input.namespaces)",
+			 (int)a, s, (int)n, s);
+		return;
+	}
+	snprintf(word, sizeof(word), "%.*s", (int)a, s);
+	suggest_list(list, sizeof(list), xm->prefix, xm->nns, ", ");
+	near = suggest_nearest(word, xm->prefix, xm->nns,
+			       strlen(word) > 4 ? 2 : 1);
+	if (near)
+		snprintf(hint, sizeof(hint), "; did you mean %s?", near);
+	snprintf(msg, msgn,
+		 "unknown namespace prefix '%.*s' in %.*s (namespaces: %s%s)",
+		 (int)a, s, (int)n, s, list, hint);
+}
+
 /* Parses prefix:local or local at s; returns bytes used (0 = none, -1 =
  * error in msg). */
 static int parse_qname(struct mapping *m, struct xml_map *xm, const char *s,
@@ -150,9 +177,7 @@ static int parse_qname(struct mapping *m, struct xml_map *xm, const char *s,
 			return -1;
 		}
 		if (!(*ns = ns_lookup(xm, s, a))) {
-			snprintf(msg, msgn,
-				 "unknown namespace prefix '%.*s' (declare it under input.namespaces)",
-				 (int)a, s);
+			unknown_prefix(xm, s, a, a + 1 + b, msg, msgn);
 			return -1;
 		}
 		*local = arena_strndup(&m->pool.arena, s + a + 1, b);
@@ -251,9 +276,9 @@ static int parse_path(struct mapping *m, struct xml_map *xm, const char *s,
 	return (int)i;
 }
 
-/* Is the text at s a relative path? (see docs/mapping.md: a declared
+/* Is the text at s a relative path? (see docs/mapping.md: a
  * prefix, a '/', an '@', or a leading "./") */
-static int looks_relative(const struct xml_map *xm, const char *s, size_t n)
+static int looks_relative(const char *s, size_t n)
 {
 	size_t a;
 
@@ -265,8 +290,11 @@ static int looks_relative(const struct xml_map *xm, const char *s, size_t n)
 	a = name_len(s, n);
 	if (!a || a >= n)
 		return 0;
+	/* prefix:name is a path even when the prefix is not declared, so
+	 * that parse_qname() can say which prefixes are (a typo would
+	 * otherwise be a bare word followed by "unexpected ':'"). */
 	if (s[a] == ':' && a + 1 < n && is_name_start((unsigned char)s[a + 1]))
-		return ns_lookup(xm, s, a) != NULL;
+		return 1;
 	if (s[a] == '/' && a + 1 < n &&
 	    (is_name_start((unsigned char)s[a + 1]) || s[a + 1] == '@'))
 		return 1;
@@ -284,7 +312,7 @@ static int xml_path(void *ud, const char *s, size_t n, int *id, char *msg,
 	size_t i;
 	int used;
 
-	if (!n || (s[0] != '/' && !looks_relative(xm, s, n)))
+	if (!n || (s[0] != '/' && !looks_relative(s, n)))
 		return 0;
 	used = parse_path(m, xm, s, n, &p, msg, msgn);
 	if (used < 0)
