@@ -1070,7 +1070,7 @@ static int unknown_lookup(struct cc *cc, const struct call *c,
 	if (n > 32)
 		n = 32;
 	suggest_list(list, sizeof(list), names, n, ", ");
-	near = suggest_nearest(name, names, n, strlen(name) > 4 ? 2 : 1);
+	near = suggest_nearest(name, names, n, suggest_max_edits(name));
 	if (near)
 		snprintf(hint, sizeof(hint), "; did you mean %s?", near);
 	return expr_cerr(cc, c->args[0]->col - cc->sc->col,

@@ -100,7 +100,7 @@ static void missing_column(const struct csv_reader *r, const char *path,
 		snprintf(list + strlen(list), sizeof(list) - strlen(list),
 			 "%s\xe2\x80\xa6 and %zu more", n ? ", " : "",
 			 h->n - n);
-	near = suggest_nearest(want, cols, n, strlen(want) > 4 ? 2 : 1);
+	near = suggest_nearest(want, cols, n, suggest_max_edits(want));
 	if (near)
 		snprintf(hint, sizeof(hint), "; did you mean %s?", near);
 	err_at(err, E_CONFIG, path, 1, 0,

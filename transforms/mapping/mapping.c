@@ -66,6 +66,15 @@ static int scope_field(void *ud, const char *name, int *id)
 	return 1;
 }
 
+unsigned map_text_col(const struct mapping *m, const char *s)
+{
+	const char *t = m->cur_text;
+
+	if (t && s >= t && s <= t + strlen(t))
+		return m->cur_tcol + (unsigned)(s - t);
+	return m->cur_col;
+}
+
 void map_scope_at(struct mapping *m, struct expr_scope *sc,
 		  const struct ynode *n)
 {
@@ -438,7 +447,7 @@ static int unknown_field(struct mapping *m, const struct ynode *k,
 		names[j] = cf[j].name;
 	suggest_list(list, sizeof(list), names, j, ", ");
 	near = suggest_nearest(k->value, names, j,
-			       strlen(k->value) > 4 ? 2 : 1);
+			       suggest_max_edits(k->value));
 	if (near)
 		snprintf(hint, sizeof(hint), "; did you mean %s?", near);
 	return ynode_err(m->yt, k, err, E_CONFIG,
@@ -1089,8 +1098,8 @@ static int empty_why(struct map_run *run, const struct map_record *rec,
 	      (e->code == E_MAP &&
 	       !strcmp(e->reason, "required value is empty"))))
 		return 0;
-	/* Only drivers that can say what they found (EDI) say it so; the
-	 * CSV and XML messages and their goldens stay as they are. */
+	/* Drivers say what they found (EDI: the segments and qualifiers;
+	 * CSV and XML: map_explain_paths() over the field's paths). */
 	if (fi < 0 || !rec->fields[fi] || !rec->ftext[fi] || !run->explain)
 		return 0;
 	if (!run->explain(run, &run->fail_loc, found, sizeof(found)))
@@ -1099,6 +1108,83 @@ static int empty_why(struct map_run *run, const struct map_record *rec,
 		 run->m->path, rec->fline[fi], rec->fcol[fi], rec->ftext[fi],
 		 found);
 	return 1;
+}
+
+struct explain_acc {
+	struct map_run *run;
+	map_describe_fn *describe;
+	char *out;
+	size_t n, o, more;
+	int seen[8];
+	size_t nseen;
+};
+
+static int explain_path(void *ud, int id, const char *src, size_t srcn,
+			unsigned col)
+{
+	struct explain_acc *a = ud;
+	char one[300];
+	size_t i, len;
+
+	(void)col;
+	if (id >= MAP_PAIR_VALUE_ID) /* pair.value: the piece, not input */
+		return 0;
+	for (i = 0; i < a->nseen; i++)
+		if (a->seen[i] == id)
+			return 0;
+	if (a->nseen == sizeof(a->seen) / sizeof(a->seen[0])) {
+		a->more++;
+		return 0;
+	}
+	a->seen[a->nseen++] = id;
+	one[0] = '\0';
+	if (!a->describe(a->run, id, src, srcn, one, sizeof(one)) || !one[0])
+		return 0;
+	len = strlen(one);
+	/* room for this one and a closing "; ... and N more" */
+	if (a->o + 2 + len + 32 >= a->n) {
+		a->more++;
+		return 0;
+	}
+	a->o += (size_t)snprintf(a->out + a->o, a->n - a->o, "%s%s",
+				 a->o ? "; " : "", one);
+	return 0;
+}
+
+int map_explain_paths(struct map_run *run, map_describe_fn *describe,
+		      char *out, size_t n)
+{
+	const struct map_record *rec = run->rec;
+	struct explain_acc a;
+
+	if (!rec || run->fail_field < 0 || !rec->fields[run->fail_field] || !n)
+		return 0;
+	memset(&a, 0, sizeof(a));
+	a.run = run;
+	a.describe = describe;
+	a.out = out;
+	a.n = n;
+	out[0] = '\0';
+	expr_each_path(rec->fields[run->fail_field], explain_path, &a);
+	if (a.o && a.more)
+		snprintf(out + a.o, n - a.o, "; \xe2\x80\xa6 and %zu more",
+			 a.more);
+	return a.o > 0;
+}
+
+void map_explain_value(const char *s, size_t len, char *out, size_t n)
+{
+	/* a long value is cut and says so (the ellipsis) */
+	size_t k = 40;
+
+	if (len > k) {
+		while (k && ((unsigned char)s[k] & 0xc0) == 0x80)
+			k--; /* not inside a UTF-8 character */
+		snprintf(out, n, "'%.*s\xe2\x80\xa6' (%zu bytes)", (int)k, s,
+			 len);
+		return;
+	}
+	snprintf(out, n, "'%.*s'", (int)len, s);
 }
 
 int map_scope(struct map_run *run, int anchor, int ctx, struct err *err)

@@ -149,7 +149,7 @@ static void unknown_prefix(const struct xml_map *xm, const char *s,
 	snprintf(word, sizeof(word), "%.*s", (int)a, s);
 	suggest_list(list, sizeof(list), xm->prefix, xm->nns, ", ");
 	near = suggest_nearest(word, xm->prefix, xm->nns,
-			       strlen(word) > 4 ? 2 : 1);
+			       suggest_max_edits(word));
 	if (near)
 		snprintf(hint, sizeof(hint), "; did you mean %s?", near);
 	snprintf(msg, msgn,
@@ -1004,6 +1004,47 @@ static int on_end(struct map_run *run, struct xrun *x,
 	return 0;
 }
 
+/* What the record held where path id read (map_explain_paths):
+ * "cac:Item/cbc:ID is absent in this record", "cbc:ID is present but
+ * empty", "@unit: the element is there without the attribute". */
+static int xml_describe(struct map_run *run, int id, const char *src,
+			size_t srcn, char *out, size_t n)
+{
+	struct xrun *x = run->drv;
+	const struct xpath *p = &x->xm->paths[id];
+	struct expr_val v;
+	struct err e = ERR_INIT;
+	char val[80];
+	unsigned col = 0;
+
+	(void)src;
+	(void)srcn;
+	if (xml_rt_path(run, id, &v, &col, &e))
+		return 0;
+	if (v.s && v.n) {
+		map_explain_value(v.s, v.n, val, sizeof(val));
+		snprintf(out, n, "%s holds %s", p->text, val);
+	} else if (v.s) {
+		snprintf(out, n, "%s is present but empty", p->text);
+	} else if (p->absolute) {
+		snprintf(out, n, "%s is absent (nothing read for it before "
+			 "this record)", p->text);
+	} else if (p->attr_local && rel_node(p, x->root)) {
+		snprintf(out, n, "%s is absent: the element has no attribute "
+			 "%s", p->text, p->attr_local);
+	} else {
+		snprintf(out, n, "%s is absent in this record", p->text);
+	}
+	return 1;
+}
+
+static int xml_explain(struct map_run *run, const struct map_dloc *dl,
+		       char *out, size_t n)
+{
+	(void)dl; /* the XML path hook keeps no notes: the record is here */
+	return map_explain_paths(run, xml_describe, out, n);
+}
+
 static int xml_run_doc(struct map_run *run, struct err *err)
 {
 	const struct mapping *m = run->m;
@@ -1031,6 +1072,7 @@ static int xml_run_doc(struct map_run *run, struct err *err)
 	}
 	run->drv = x;
 	run->path = xml_rt_path;
+	run->explain = xml_explain;
 	fd = open(run->doc->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err_sys(err, "open %s", run->doc->path);
@@ -1067,6 +1109,7 @@ cleanup:
 	arena_release(&x->tree);
 	free(x);
 	run->drv = NULL;
+	run->explain = NULL;
 	return rc;
 }
 
