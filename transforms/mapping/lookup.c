@@ -87,22 +87,23 @@ static void missing_column(const struct csv_reader *r, const char *path,
 {
 	const struct csv_row *h = csv_reader_header(r);
 	const char *want = is_key ? o->key : o->value;
-	const char *cols[64], *near;
-	char list[300], hint[160] = "";
-	size_t n = 0;
+	const char *const *cols = h ? h->f : NULL, *near = NULL;
+	char list[300] = "", hint[160] = "";
+	size_t n = h ? h->n : 0, room;
 
-	while (h && n < h->n && n < sizeof(cols) / sizeof(cols[0])) {
-		cols[n] = h->f[n];
-		n++;
+	if (n) {
+		near = suggest_nearest(want, cols, n, suggest_max_edits(want));
+		if (near)
+			snprintf(hint, sizeof(hint), "; did you mean %s?", near);
+		/* the list gets what the reason has left (cut with "... and
+		 * N more"), so the hint after it is never cut */
+		room = strlen(name) + strlen(want) + strlen(hint) +
+		       strlen(o->shown ? o->shown : path) + 80;
+		room = room + 64 >= sizeof(err->reason)
+			       ? 64 : sizeof(err->reason) - room;
+		suggest_list(list, room < sizeof(list) ? room : sizeof(list),
+			     cols, n, ", ");
 	}
-	suggest_list(list, sizeof(list), cols, n, ", ");
-	if (h && h->n > n) /* past cols[]: said, not dropped */
-		snprintf(list + strlen(list), sizeof(list) - strlen(list),
-			 "%s\xe2\x80\xa6 and %zu more", n ? ", " : "",
-			 h->n - n);
-	near = suggest_nearest(want, cols, n, suggest_max_edits(want));
-	if (near)
-		snprintf(hint, sizeof(hint), "; did you mean %s?", near);
 	err_at(err, E_CONFIG, path, 1, 0,
 	       "lookup '%s': column '%s' is not in %s (columns: %s%s)", name,
 	       want, o->shown ? o->shown : path, list, hint);

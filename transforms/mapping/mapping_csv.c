@@ -336,21 +336,26 @@ static int unknown_column(struct map_run *run, const struct csv_run *cr,
 			  const struct map_path *p, struct err *err)
 {
 	const struct csv_row *h = csv_reader_header(cr->r);
-	const char **cols = NULL;
+	const char *const *cols = h ? h->f : NULL;
 	char list[400], hint[200] = "";
-	size_t n = h ? h->n : 0, j;
+	size_t n = h ? h->n : 0, room;
 
 	list[0] = '\0';
-	if (n && (cols = calloc(n, sizeof(*cols)))) {
+	if (n) {
 		const char *near;
 
-		for (j = 0; j < n; j++)
-			cols[j] = h->f[j];
-		suggest_list(list, sizeof(list), cols, n, ", ");
 		near = suggest_nearest(p->name, cols, n, suggest_max_edits(p->name));
 		if (near)
 			snprintf(hint, sizeof(hint), "; did you mean %s?", near);
-		free(cols);
+		/* the list gets what the reason has left: it is cut with
+		 * "... and N more", the rest of the message never */
+		room = strlen(hint) + 2 * strlen(p->name) +
+		       strlen(run->m->path) + 100;
+		room = room + 64 >= sizeof(err->reason)
+			       ? 64 : sizeof(err->reason) - room;
+		if (room > sizeof(list))
+			room = sizeof(list);
+		suggest_list(list, room, cols, n, ", ");
 	}
 	return err_at(err, E_PARSE, run->doc->name, h ? h->line : 1, 0,
 		      "column '%s' (col(%s) at %s:%lu:%u) is not in the header (columns: %s%s)",
