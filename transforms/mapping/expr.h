@@ -126,8 +126,8 @@ int expr_cond_uses_bare(const struct expr_cond *c, int id);
 int expr_uses_input(const struct expr *e);
 
 /* Calls cb with every input path e reads (its id, its text as written,
- * its 1-based column), in the order they are written, also inside
- * function arguments and if/else; stops at the first cb that returns
+ * its 1-based column), in the order they are read (an if's condition
+ * first), also inside function arguments; stops at the first cb that returns
  * non-zero and returns its value (expr_walk.c; for error messages). */
 int expr_each_path(const struct expr *e,
 		   int (*cb)(void *ud, int id, const char *src, size_t n,
