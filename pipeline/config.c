@@ -196,6 +196,8 @@ int config_load_ssh(struct loader *l, const struct ynode *m, const char *what,
 		"key_file", "passphrase_env", "password_env", "known_hosts",
 		"host_fingerprint", "timeout", "connect_timeout", "keepalive",
 		"retries", "retry_time", "key_permissions", NULL};
+	static const char *const perms[] = {"strict", "ignore", NULL};
+	char hint[128];
 	const struct ynode *v = ynode_get(m, "ssh");
 	const char *s;
 	int is_sftp = !strncmp(url, "sftp://", 7);
@@ -276,7 +278,8 @@ int config_load_ssh(struct loader *l, const struct ynode *m, const char *what,
 				 E_CONFIG,
 				 "key_permissions must be strict (the default: "
 				 "a key file group or others can read is not "
-				 "used) or ignore");
+				 "used) or ignore%s",
+				 ynode_hint(s, perms, hint, sizeof(hint)));
 	o->key_perm_ignore = s && !strcmp(s, "ignore");
 	if (!o->key_file && !o->password_env)
 		return ynode_err(l->t, v, l->err, E_CONFIG,

@@ -255,14 +255,17 @@ static int set_uom(const struct ykey_ctx *c, const struct ykey *k,
 static int set_uom_missing(const struct ykey_ctx *c, const struct ykey *k,
 			   const struct ynode *v, void *field)
 {
+	static const char *const names[] = {"fail", "base", NULL};
 	const struct cfg_target *t = c->obj;
 	const char *s = NULL;
+	char hint[128];
 
 	if (ykey_scalar(c, k, v, &s) < 0)
 		return -1;
 	if ((strcmp(s, "fail") && strcmp(s, "base")) || !t->uom)
 		return ynode_err(c->t, v, c->err, E_CONFIG,
-				 "uom_missing is fail or base, with uom:");
+				 "uom_missing is fail or base, with uom:%s",
+				 ynode_hint(s, names, hint, sizeof(hint)));
 	*(int *)field = !strcmp(s, "base");
 	return 0;
 }
