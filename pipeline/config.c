@@ -186,6 +186,27 @@ int config_check_name(struct loader *l, const struct ynode *m,
 	return 0;
 }
 
+/* key_permissions: strict (the default) or ignore. */
+static int ssh_key_permissions(struct loader *l, const struct ynode *v,
+			       struct conn_opts *o)
+{
+	static const char *const perms[] = {"strict", "ignore", NULL};
+	const char *s = NULL;
+	char hint[128];
+
+	if (config_want_scalar(l, v, "key_permissions", 0, &s) < 0)
+		return -1;
+	if (s && strcmp(s, "strict") && strcmp(s, "ignore"))
+		return ynode_err(l->t, ynode_get(v, "key_permissions"), l->err,
+				 E_CONFIG,
+				 "key_permissions must be strict (the default: "
+				 "a key file group or others can read is not "
+				 "used) or ignore%s",
+				 ynode_hint(s, perms, hint, sizeof(hint)));
+	o->key_perm_ignore = s && !strcmp(s, "ignore");
+	return 0;
+}
+
 /* The `ssh:` map of an sftp:// source or target. Secrets are never in the
  * file: only the names of the environment variables that hold them. The
  * host key must be pinned or listed: there is no "trust on first use". */
@@ -196,8 +217,6 @@ int config_load_ssh(struct loader *l, const struct ynode *m, const char *what,
 		"key_file", "passphrase_env", "password_env", "known_hosts",
 		"host_fingerprint", "timeout", "connect_timeout", "keepalive",
 		"retries", "retry_time", "key_permissions", NULL};
-	static const char *const perms[] = {"strict", "ignore", NULL};
-	char hint[128];
 	const struct ynode *v = ynode_get(m, "ssh");
 	const char *s;
 	int is_sftp = !strncmp(url, "sftp://", 7);
@@ -270,17 +289,8 @@ int config_load_ssh(struct loader *l, const struct ynode *m, const char *what,
 					 "retries must be a number 0-20");
 		o->retries = (int)n;
 	}
-	s = NULL;
-	if (config_want_scalar(l, v, "key_permissions", 0, &s) < 0)
+	if (ssh_key_permissions(l, v, o) < 0)
 		return -1;
-	if (s && strcmp(s, "strict") && strcmp(s, "ignore"))
-		return ynode_err(l->t, ynode_get(v, "key_permissions"), l->err,
-				 E_CONFIG,
-				 "key_permissions must be strict (the default: "
-				 "a key file group or others can read is not "
-				 "used) or ignore%s",
-				 ynode_hint(s, perms, hint, sizeof(hint)));
-	o->key_perm_ignore = s && !strcmp(s, "ignore");
 	if (!o->key_file && !o->password_env)
 		return ynode_err(l->t, v, l->err, E_CONFIG,
 				 "'ssh' needs key_file or password_env");
