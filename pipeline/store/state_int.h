@@ -15,6 +15,7 @@
 
 #include "lib/arena.h"
 #include "state.h"
+#include "state_sort.h"
 #include "transforms/model/stock.h"
 
 enum stmt_id {
@@ -106,8 +107,8 @@ extern const struct state_sql state_warn_sql[S_NSTMTS];
  * (state_load_batching, by the load stage), per transaction; otherwise
  * every record is applied at once, as before. Memory is fixed: the
  * batch's arrays and its arena, whatever the size of the input. */
-#define LB_MAX 65536
-#define LB_BYTES (8u << 20)
+#define LB_MAX 32768
+#define LB_BYTES (4u << 20)
 
 struct lb_rec {
 	const char *sku, *loc, *source, *file;
@@ -135,6 +136,12 @@ struct load_batch {
 	const char *source, *file; /* last copies, shared by later records */
 	struct db_stmt *bulk[LB_BULK_N][LB_BULK_LOG + 1];
 	int bulk_on;               /* state_load_bulk (tests) */
+	/* A document larger than a batch (SQLite, batching on): every
+	 * full batch is written sorted as one run of pos (by position,
+	 * then arrival) and of txn (by txn_id, then arrival), and
+	 * state_lb_apply merges them all (state_spill.c). */
+	struct state_sort pos, txn;
+	uint64_t seq0;             /* records in runs before r[0] */
 };
 
 struct state {
@@ -148,6 +155,8 @@ struct state {
 	int in_tx;                 /* between state_begin and commit/rollback */
 	int lb_on;                 /* state_load_batching until flush or end */
 	struct state_arrival arr;  /* of the next loaded record */
+	char *dir;                 /* the state folder (the load's sort
+				    * file); NULL when unknown */
 };
 
 /* The prepared, reset statement id (prepared on first use). */
@@ -245,5 +254,19 @@ int state_light_end(struct state *s, int own, int rc, struct err *err);
 int state_lb_apply(struct state *s, struct err *err);
 void state_lb_discard(struct state *s);
 void state_lb_free(struct state *s);
+/* The rules of one position applied to records lb.r[idx[0..n)], in
+ * arrival order (state_load.c); the batch's sort order (position, then
+ * index in lb.r; qsort_r over uint32_t indexes, ud = lb.r). */
+int state_lb_position(struct state *s, const uint32_t *idx, size_t n,
+		      struct err *err);
+int state_lb_cmp(const void *x, const void *y, void *ud);
+int state_lb_keycmp(const struct lb_rec *a, const struct lb_rec *b);
+/* state_spill.c: whether a full batch may be spilled (SQLite, batching
+ * on, a state folder); writes the batch as one sorted run of each kind
+ * and empties it; merges every run and applies them, position by
+ * position (state_lb_apply, when runs are waiting). */
+int state_spill_ok(struct state *s);
+int state_spill_batch(struct state *s, struct err *err);
+int state_spill_apply(struct state *s, struct err *err);
 
 #endif
