@@ -100,13 +100,17 @@ extern const struct state_sql state_warn_sql[S_NSTMTS];
  * is kept. The one rule across positions, one txn_id counted once, is
  * settled over the batch in arrival order before sorting (the first
  * record with a txn_id is inserted, later ones are dupes), then by the
- * UNIQUE index against earlier batches and documents, as before. A batch
- * is applied when full (LB_MAX records or LB_BYTES of strings), by
- * state_load_flush, before a commit and before any query that reads
- * stock events or positions; a rollback drops it. Batching is asked for
- * (state_load_batching, by the load stage), per transaction; otherwise
- * every record is applied at once, as before. Memory is fixed: the
- * batch's arrays and its arena, whatever the size of the input. */
+ * UNIQUE index against earlier batches and documents, as before. A full
+ * batch (LB_MAX records or LB_BYTES of strings) is applied, or on SQLite
+ * within a load's transaction written as a sorted run that waits for
+ * the others (state_spill.c: one merged pass per document); what waits
+ * is applied by state_load_flush, before a commit and before any query
+ * that reads stock events or positions; a rollback drops it. Batching
+ * is asked for (state_load_batching, by the load stage), per
+ * transaction; otherwise every record is applied at once, as before.
+ * Memory is fixed: the batch's arrays and its arena, whatever the size
+ * of the input (plus one bit a record and one read buffer a run while
+ * runs are merged). */
 #define LB_MAX 32768
 #define LB_BYTES (4u << 20)
 
