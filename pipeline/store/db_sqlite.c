@@ -299,17 +299,10 @@ int db_sqlite_open(const char *path, struct db **out, struct err *err)
 	if (lite_exec(&l->base, "PRAGMA journal_mode=WAL", err) < 0 ||
 	    lite_exec(&l->base, "PRAGMA synchronous=FULL", err) < 0 ||
 	    lite_exec(&l->base, "PRAGMA foreign_keys=OFF", err) < 0 ||
-	    /* 24 MiB of page cache: the load stage touches positions and
+	    /* 16 MiB of page cache: the load stage touches positions and
 	     * three indexes per record; the default 2 MiB spills to the
-	     * WAL constantly. A document's sorted pass (state_spill.c)
-	     * appends to positions and the event index, but its txn_ids
-	     * land in as many places of the UNIQUE index as the document
-	     * has senders' transaction sets (stores): those pages must
-	     * stay cached; 16 MiB did not hold them for 100 MB of X12,
-	     * 32 MiB put the load of 100 MB of CSV over 64 MiB of RSS
-	     * (docs/performance.md). Fixed, so memory does not grow with
-	     * input. */
-	    lite_exec(&l->base, "PRAGMA cache_size=-24576", err) < 0)
+	     * WAL constantly. Fixed, so memory does not grow with input. */
+	    lite_exec(&l->base, "PRAGMA cache_size=-16384", err) < 0)
 		goto fail;
 	*out = &l->base;
 	return 0;

@@ -15,7 +15,6 @@
 
 #include "lib/arena.h"
 #include "state.h"
-#include "state_sort.h"
 #include "transforms/model/stock.h"
 
 enum stmt_id {
@@ -100,19 +99,15 @@ extern const struct state_sql state_warn_sql[S_NSTMTS];
  * is kept. The one rule across positions, one txn_id counted once, is
  * settled over the batch in arrival order before sorting (the first
  * record with a txn_id is inserted, later ones are dupes), then by the
- * UNIQUE index against earlier batches and documents, as before. A full
- * batch (LB_MAX records or LB_BYTES of strings) is applied, or on SQLite
- * within a load's transaction written as a sorted run that waits for
- * the others (state_spill.c: one merged pass per document); what waits
- * is applied by state_load_flush, before a commit and before any query
- * that reads stock events or positions; a rollback drops it. Batching
- * is asked for (state_load_batching, by the load stage), per
- * transaction; otherwise every record is applied at once, as before.
- * Memory is fixed: the batch's arrays and its arena, whatever the size
- * of the input (plus one bit a record and one read buffer a run while
- * runs are merged). */
-#define LB_MAX 32768
-#define LB_BYTES (4u << 20)
+ * UNIQUE index against earlier batches and documents, as before. A batch
+ * is applied when full (LB_MAX records or LB_BYTES of strings), by
+ * state_load_flush, before a commit and before any query that reads
+ * stock events or positions; a rollback drops it. Batching is asked for
+ * (state_load_batching, by the load stage), per transaction; otherwise
+ * every record is applied at once, as before. Memory is fixed: the
+ * batch's arrays and its arena, whatever the size of the input. */
+#define LB_MAX 65536
+#define LB_BYTES (8u << 20)
 
 struct lb_rec {
 	const char *sku, *loc, *source, *file;
@@ -140,12 +135,6 @@ struct load_batch {
 	const char *source, *file; /* last copies, shared by later records */
 	struct db_stmt *bulk[LB_BULK_N][LB_BULK_LOG + 1];
 	int bulk_on;               /* state_load_bulk (tests) */
-	/* A document larger than a batch (SQLite, batching on): every
-	 * full batch is written sorted as one run of pos (by position,
-	 * then arrival) and of txn (by txn_id, then arrival), and
-	 * state_lb_apply merges them all (state_spill.c). */
-	struct state_sort pos, txn;
-	uint64_t seq0;             /* records in runs before r[0] */
 };
 
 struct state {
@@ -159,8 +148,6 @@ struct state {
 	int in_tx;                 /* between state_begin and commit/rollback */
 	int lb_on;                 /* state_load_batching until flush or end */
 	struct state_arrival arr;  /* of the next loaded record */
-	char *dir;                 /* the state folder (the load's sort
-				    * file); NULL when unknown */
 };
 
 /* The prepared, reset statement id (prepared on first use). */
@@ -258,19 +245,5 @@ int state_light_end(struct state *s, int own, int rc, struct err *err);
 int state_lb_apply(struct state *s, struct err *err);
 void state_lb_discard(struct state *s);
 void state_lb_free(struct state *s);
-/* The rules of one position applied to records lb.r[idx[0..n)], in
- * arrival order (state_load.c); the batch's sort order (position, then
- * index in lb.r; qsort_r over uint32_t indexes, ud = lb.r). */
-int state_lb_position(struct state *s, const uint32_t *idx, size_t n,
-		      struct err *err);
-int state_lb_cmp(const void *x, const void *y, void *ud);
-int state_lb_keycmp(const struct lb_rec *a, const struct lb_rec *b);
-/* state_spill.c: whether a full batch may be spilled (SQLite, batching
- * on, a state folder); writes the batch as one sorted run of each kind
- * and empties it; merges every run and applies them, position by
- * position (state_lb_apply, when runs are waiting). */
-int state_spill_ok(struct state *s);
-int state_spill_batch(struct state *s, struct err *err);
-int state_spill_apply(struct state *s, struct err *err);
 
 #endif
