@@ -337,6 +337,20 @@ T_TEST(buf_json_every_byte_every_position)
 				}
 				want[k++] = '"';
 				T_EQ_INT(json_str_len(in, n), k);
+				/* The one-pass writer: the same bytes, or NULL
+				 * exactly when a byte needs a look. */
+				{
+					char got[sizeof(in) + 2];
+					char *e = json_str_put_plain(got, in, n);
+					int plain = v >= 0x20 && v < 0x80 &&
+						    v != '"' && v != '\\';
+
+					if (plain != (e != NULL) ||
+					    (e && ((size_t)(e - got) != k ||
+						   memcmp(got, want, k))))
+						T_FAIL("plain: byte 0x%02x at %zu of %zu",
+						       v, pos, n);
+				}
 				buf_reset(&b);
 				T_EQ_INT(buf_add_json_str(&b, in, n), 0);
 				if (b.len != k || memcmp(b.ptr, want, k))
