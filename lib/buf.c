@@ -403,16 +403,34 @@ int alloc_grow(void *pp, size_t elem, size_t nr, size_t *alloc)
 
 size_t str_ulong(char out[21], unsigned long v)
 {
-	char tmp[21];
-	size_t n = 0, i;
+	/* Two digits per division, written from the end: a line number
+	 * per record and the record numbers of txn_ids went through here. */
+	static const char d2[] =
+		"00010203040506070809101112131415161718192021222324"
+		"25262728293031323334353637383940414243444546474849"
+		"50515253545556575859606162636465666768697071727374"
+		"75767778798081828384858687888990919293949596979899";
+	unsigned long t = v;
+	size_t n = 1, i;
 
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
+	while (t >= 10) {
+		t /= 10;
+		n++;
+	}
 	out[n] = '\0';
+	i = n;
+	while (v >= 100) {
+		unsigned long r = v % 100;
+
+		v /= 100;
+		i -= 2;
+		memcpy(out + i, d2 + 2 * r, 2);
+	}
+	if (v >= 10) {
+		memcpy(out, d2 + 2 * v, 2);
+	} else {
+		out[0] = (char)('0' + v);
+	}
 	return n;
 }
 

@@ -442,3 +442,29 @@ T_TEST(buf_json_invalid_utf8_replaced)
 			      20) < 5);
 	buf_release(&b);
 }
+
+/* str_ulong writes two digits per step: every length, both ends. */
+T_TEST(buf_str_ulong_every_length)
+{
+	char out[21], want[32];
+	unsigned long v = 0, p = 1;
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		unsigned long c[3] = { p - 1, p, p + 7 };
+		int j;
+
+		for (j = 0; j < 3; j++) {
+			snprintf(want, sizeof(want), "%lu", c[j]);
+			T_EQ_INT(str_ulong(out, c[j]), strlen(want));
+			T_EQ_STR(out, want);
+		}
+		if (p > (unsigned long)-1 / 10)
+			break;
+		p *= 10;
+	}
+	v = (unsigned long)-1;
+	snprintf(want, sizeof(want), "%lu", v);
+	T_EQ_INT(str_ulong(out, v), strlen(want));
+	T_EQ_STR(out, want);
+}
