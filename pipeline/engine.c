@@ -56,6 +56,11 @@ int eng_tx_begin(struct state *st, struct err *err)
 	return state_begin(st, err);
 }
 
+int eng_tx_begin_rows(struct state *st, struct err *err)
+{
+	return state_begin_rows(st, err);
+}
+
 int eng_tx_end(struct state *st, int rc, struct err *err)
 {
 	if (rc != 0) {

@@ -127,7 +127,8 @@ const struct state_sql state_load_sql[S_NSTMTS] = {
 			  " txn_id DESC"
 			  " LIMIT 1", 0},
 	[S_EV_DOC_KEYS] = {"SELECT DISTINCT sku, location, state"
-			  " FROM stock_events WHERE doc = ?", 0},
+			  " FROM stock_events WHERE doc = ?"
+			  " ORDER BY sku, location, state", 0},
 	[S_EV_DOC_DEL] = {"DELETE FROM stock_events WHERE doc = ?", 0},
 	[S_POS_DEL] = {"DELETE FROM positions WHERE sku = ? AND location = ?"
 		      " AND state = ?", 0},
@@ -586,7 +587,22 @@ static void lb_dupes(struct load_batch *b)
 #define POS_GET_PG_TAIL                                                  \
 	") AS k(sku, location, state) CROSS JOIN LATERAL (SELECT * FROM"  \
 	" positions x WHERE x.sku = k.sku AND x.location = k.location"    \
-	" AND x.state = k.state LIMIT 1) p"
+	" AND x.state = k.state LIMIT 1 FOR UPDATE) p"
+
+/* Row locks of a load on PostgreSQL (no writer lock: db.h). Before the
+ * read, every position the chunk may change exists: a new one is made
+ * as a placeholder row (POS_FRESH in last_as_of, read back as "not
+ * found") by INSERT ... ON CONFLICT DO NOTHING, which waits for another
+ * load's uncommitted row of the same key. The read then locks them all
+ * FOR UPDATE, in the keys' sorted order (the batch is sorted, VALUES
+ * keeps it), so two loads wait for each other instead of both applying
+ * to the same old row; a placeholder nothing applied to is deleted
+ * before the commit, so none is ever seen outside its transaction. */
+#define POS_FRESH INT64_MIN
+#define POS_NEW_PG_HEAD                                                  \
+	"INSERT INTO positions(sku, location, state, qty, last_as_of) VALUES"
+#define POS_NEW_PG_ROW "(?, ?, CAST(? AS BIGINT), 0, CAST(? AS BIGINT))"
+#define POS_NEW_PG_TAIL " ON CONFLICT(sku, location, state) DO NOTHING"
 
 /* The SQL of a bulk statement of rows rows (malloc'd), NULL when out of
  * memory. */
@@ -623,19 +639,28 @@ static char *bulk_sql(int kind, unsigned rows, int pg)
 	const char *h = pg && kind == LB_BULK_POS_GET ? POS_GET_PG_HEAD
 						      : head[kind],
 		   *t = pg && kind == LB_BULK_POS_GET ? POS_GET_PG_TAIL
-						      : tail[kind];
-	size_t hl = strlen(h), rl = strlen(row[kind]), tl = strlen(t), o;
-	char *sql = malloc(hl + rows * (rl + 1) + tl + 1);
+						      : tail[kind],
+		   *r = row[kind];
+	size_t hl, rl, tl, o;
+	char *sql;
 	unsigned i;
 
-	if (!sql)
+	if (kind == LB_BULK_POS_NEW) {  /* PostgreSQL only */
+		h = POS_NEW_PG_HEAD;
+		r = POS_NEW_PG_ROW;
+		t = POS_NEW_PG_TAIL;
+	}
+	hl = strlen(h);
+	rl = strlen(r);
+	tl = strlen(t);
+	if (!(sql = malloc(hl + rows * (rl + 1) + tl + 1)))
 		return NULL;
 	memcpy(sql, h, hl);
 	o = hl;
 	for (i = 0; i < rows; i++) {
 		if (i)
 			sql[o++] = ',';
-		memcpy(sql + o, row[kind], rl);
+		memcpy(sql + o, r, rl);
 		o += rl;
 	}
 	memcpy(sql + o, t, tl + 1);
@@ -747,6 +772,7 @@ struct bulk_pos {
 	size_t first, n;
 	int want;                  /* some record may apply: read it */
 	int dirty;
+	int fresh;                 /* PostgreSQL: our placeholder row */
 	struct stock_pos cur;
 	const struct lb_rec *key;
 };
@@ -756,18 +782,40 @@ static int bulk_pos_cmp(const void *k, const void *x)
 	return lb_keycmp(k, ((const struct bulk_pos *)x)->key);
 }
 
+/* PostgreSQL: makes the missing positions of g[0..n) (n = 2^k) as
+ * placeholders (POS_FRESH above). */
+static int bulk_fresh(struct state *s, struct bulk_pos *const *g, int k,
+		      struct err *err)
+{
+	struct db_stmt *p = bulk_stmt(s, LB_BULK_POS_NEW, k, err);
+	unsigned i, n = 1u << k;
+
+	if (!p)
+		return -1;
+	for (i = 0; i < n; i++) {
+		db_bind_text(p, (int)i * 4 + 1, g[i]->key->sku);
+		db_bind_text(p, (int)i * 4 + 2, g[i]->key->loc);
+		db_bind_int64(p, (int)i * 4 + 3, g[i]->key->st);
+		db_bind_int64(p, (int)i * 4 + 4, POS_FRESH);
+	}
+	return state_step_done(p, err);
+}
+
 /* Reads the positions of g[0..n) (n = 2^k) in one statement into
- * their cur (found stays 0 for a new position). */
+ * their cur (found stays 0 for a new position); on PostgreSQL locked
+ * FOR UPDATE, placeholders made first. */
 static int bulk_read(struct state *s, struct bulk_pos *const *g, int k,
 		     struct bulk_pos *all, size_t nall, struct err *err)
 {
-	struct db_stmt *p = bulk_stmt(s, LB_BULK_POS_GET, k, err);
+	struct db_stmt *p;
 	unsigned i, n = 1u << k;
 	struct lb_rec key;
 	struct bulk_pos *x;
 	int rc;
 
-	if (!p)
+	if (state_is_pg(s) && bulk_fresh(s, g, k, err) < 0)
+		return -1;
+	if (!(p = bulk_stmt(s, LB_BULK_POS_GET, k, err)))
 		return -1;
 	for (i = 0; i < n; i++) {
 		db_bind_text(p, (int)i * 3 + 1, g[i]->key->sku);
@@ -783,6 +831,10 @@ static int bulk_read(struct state *s, struct bulk_pos *const *g, int k,
 		    !(x = bsearch(&key, all, nall, sizeof(*all),
 				  bulk_pos_cmp)))
 			continue;
+		if (db_col_int64(p, 6) == POS_FRESH) {
+			x->fresh = 1;  /* as new: cur stays stock_pos_init's */
+			continue;
+		}
 		x->cur.found = 1;
 		x->cur.qty = db_col_int64(p, 3);
 		if (!db_col_null(p, 4))
@@ -897,6 +949,20 @@ fail:
 	return -1;
 }
 
+/* Deletes the placeholder of e's position nothing applied to. */
+static int pos_drop(struct state *s, const struct lb_rec *e,
+		    struct err *err)
+{
+	struct db_stmt *p = state_stmt(s, S_POS_DEL, err);
+
+	if (!p)
+		return -1;
+	db_bind_text(p, 1, e->sku);
+	db_bind_text(p, 2, e->loc);
+	db_bind_int64(p, 3, e->st);
+	return state_step_done(p, err);
+}
+
 /* Up to LB_BULK_MAX positions: read, applied, written. */
 static int bulk_chunk(struct state *s, struct bulk_pos *g, size_t ng,
 		      struct err *err)
@@ -917,9 +983,13 @@ static int bulk_chunk(struct state *s, struct bulk_pos *g, size_t ng,
 	for (i = 0; i < ng; i++)
 		if (bulk_apply_pos(s, &g[i], err) < 0)
 			return -1;
-	for (i = n = 0; i < ng; i++)
+	for (i = n = 0; i < ng; i++) {
+		if (g[i].fresh && !g[i].dirty &&
+		    pos_drop(s, g[i].key, err) < 0)
+			return -1;
 		if (g[i].dirty)
 			sel[n++] = &g[i];
+	}
 	for (done = 0, k = LB_BULK_LOG; k >= 0; k--)
 		while (n - done >= (1u << k)) {
 			if (bulk_write(s, sel + done, k, err) < 0)
@@ -1259,6 +1329,28 @@ int state_load_record(struct state *s, int64_t doc,
 	return 0;
 }
 
+/* PostgreSQL: locks position (sku, loc, st) as a load does (POS_FRESH
+ * above) before taking a document's events back; recompute then writes
+ * or deletes the row, the placeholder too. */
+static int pos_lock(struct state *s, const char *sku, const char *loc,
+		    enum stock_state st, struct err *err)
+{
+	static const char fresh[] =
+		POS_NEW_PG_HEAD POS_NEW_PG_ROW POS_NEW_PG_TAIL;
+	static const char lock[] =
+		"SELECT 1 FROM positions WHERE sku = ? AND location = ?"
+		" AND state = CAST(? AS BIGINT) FOR UPDATE";
+
+	if (!state_is_pg(s))
+		return 0;
+	if (state_sql_rows(s, fresh,
+			   SA(SA_T(sku), SA_T(loc), SA_I(st), SA_I(POS_FRESH)),
+			   NULL, NULL, err) < 0)
+		return -1;
+	return state_sql_rows(s, lock, SA(SA_T(sku), SA_T(loc), SA_I(st)),
+			      NULL, NULL, err);
+}
+
 int state_unload_doc(struct state *s, int64_t doc, struct err *err)
 {
 	struct db_stmt *p = state_lb_apply(s, err) < 0
@@ -1293,6 +1385,10 @@ int state_unload_doc(struct state *s, int64_t doc, struct err *err)
 	db_reset(p);
 	if (rc != 0)
 		goto out;
+	/* in the keys' order, as loads lock them */
+	for (i = 0; i < n; i++)
+		if (pos_lock(s, keys[i].sku, keys[i].loc, keys[i].st, err) < 0)
+			goto out;
 	if (!(p = state_stmt(s, S_EV_DOC_DEL, err)))
 		goto out;
 	db_bind_int64(p, 1, doc);
