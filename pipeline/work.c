@@ -170,31 +170,56 @@ static void work_trace(const struct work *w, const struct state_unit *u)
 }
 
 #ifdef STOCKPIPE_TEST_HOOKS
-/* STOCKPIPE_TEST_STALL=WORKER:STAGE:MS: worker WORKER, at the commit of
- * its first unit of STAGE, stops for MS milliseconds with its heartbeat
- * silent (a machine so loaded the thread starves), so its lease runs
- * out and another worker takes the unit over. Once per process. */
-static void stall_hook(struct work *w)
+/* STOCKPIPE_TEST_STALL=WORKER:STAGE:MS: worker WORKER, having read its
+ * first unit u of STAGE, stops for MS milliseconds with its heartbeat
+ * silent (a machine so loaded the thread starves), so its lease runs out
+ * and another worker takes the unit over. Once per process. */
+static void stall_hook(struct work *w, const struct state_unit *u)
 {
 	static int done;
 	const char *v = getenv("STOCKPIPE_TEST_STALL");
-	struct state_unit u;
-	struct err e = ERR_INIT;
 	char who[160], stage[16];
 	int ms;
 
-	if (done || !v || sscanf(v, "%159[^:]:%15[^:]:%d", who, stage,
-				 &ms) != 3 || strcmp(who, w->worker))
-		return;
-	if (state_unit_get(w->r.st, atomic_load(&w->hb->unit), &u, &e) < 0 ||
-	    strcmp(u.stage, stage))
+	if (done || !v ||
+	    sscanf(v, "%159[^:]:%15[^:]:%d", who, stage, &ms) != 3 ||
+	    strcmp(who, w->worker) || strcmp(u->stage, stage))
 		return;
 	done = 1;
-	log_msg("info", "test hook: worker %s stalls %d ms at the commit of "
-		"unit %lld", w->worker, ms, (long long)u.id);
+	log_msg("info", "test hook: worker %s stalls %d ms on unit %lld",
+		w->worker, ms, (long long)u->id);
 	atomic_store(&w->hb->paused, 1);
 	sleep_ms(ms);
 	atomic_store(&w->hb->paused, 0);
+}
+
+/* STOCKPIPE_TEST_LOAD_HOLD=MS: each of the first three loads of a worker
+ * stays MS milliseconds at its commit, every row lock held, and appends
+ * "WORKER UNIT FROM_MS TO_MS" to STOCKPIPE_TEST_LOAD_HOLD_LOG: two
+ * workers' intervals overlap only if their loads ran at once (a store
+ * lock would keep them apart). */
+static void load_hold_hook(struct work *w, int64_t unit)
+{
+	static int n;
+	const char *v = getenv("STOCKPIPE_TEST_LOAD_HOLD");
+	const char *path = getenv("STOCKPIPE_TEST_LOAD_HOLD_LOG");
+	struct state_unit u;
+	struct err e = ERR_INIT;
+	int64_t from;
+	FILE *f;
+
+	if (!v || !path || n >= 3 ||
+	    state_unit_get(w->r.st, unit, &u, &e) < 0 ||
+	    strcmp(u.stage, "load") || u.state != US_DONE)
+		return;  /* not the load's own commit (its unit saved done) */
+	n++;
+	from = eng_now_ms();
+	sleep_ms(atoi(v));
+	if ((f = fopen(path, "a"))) {
+		fprintf(f, "%s %lld %lld %lld\n", w->worker, (long long)unit,
+			(long long)from, (long long)eng_now_ms());
+		fclose(f);
+	}
 }
 #endif
 
@@ -210,7 +235,7 @@ static int work_commit_check(void *ud, struct state *st, struct err *err)
 	if (!unit)
 		return 0;
 #ifdef STOCKPIPE_TEST_HOOKS
-	stall_hook(w);
+	load_hold_hook(w, unit);
 #endif
 	if (!atomic_load(&w->hb->lost) &&
 	    state_work_owned(st, unit, w->worker, &ours, err) < 0)
@@ -262,6 +287,9 @@ static int work_unit_do(struct work *w, int64_t id)
 
 	if (state_unit_get(w->r.st, id, &u, w->err) < 0)
 		return -1;
+#ifdef STOCKPIPE_TEST_HOOKS
+	stall_hook(w, &u);
+#endif
 	sc = src_for(w, u.scope);
 	tc = tgt_for(w, u.scope);
 	if (!sc && !tc) {
