@@ -22,12 +22,17 @@
  *    safety (unpack, map, render, post, quarantine): they keep the lock.
  *  - db_begin_light: BEGIN only (READ COMMITTED), no writer lock: claims,
  *    leases and heartbeats of workers (FOR UPDATE SKIP LOCKED, one-row
- *    updates) and the load of a document (state.h: state_begin_rows),
- *    which locks the positions it touches row by row in key order
- *    (state_load.c) and takes the writer lock in the middle with
- *    db_lock_store only when it must: taking back an earlier load of the
- *    same document (a rerun), or claiming EDI interchanges (two documents
+ *    updates); a unit's start and the record of its failure (one row of
+ *    a unit the process holds: engine.c); and the load of a document
+ *    (state.h: state_begin_rows), which locks the positions it touches
+ *    row by row, all of a batch in key order before writing anything
+ *    (state_load.c; taking back an earlier load of the same document
+ *    locks them the same way), and takes the writer lock in the middle
+ *    with db_lock_store only when it must: upserting items, locations or
+ *    prices (row by row in the document's order, which two such loads
+ *    could deadlock on), or claiming EDI interchanges (two documents
  *    carrying the same interchange must not both see it unclaimed).
+ *    A deadlock or serialization failure is E_BUSY: the unit is retried.
  *  - a fetch listing lists the remote side with no transaction open, then
  *    records the plan in one short db_begin transaction (stage_fetch.c).
  * So the writer lock is never held across a load's rows or a remote call.

@@ -15,7 +15,9 @@
  * a transaction the stage engine opened with state_begin(), which holds
  * the store's single writer lock (db_begin), so writers are serialized
  * and never deadlock on upgrade; claims and heartbeats of workers use
- * light transactions (state_light_begin). The tables and their versions
+ * light transactions (state_light_begin), and on PostgreSQL loads and
+ * unit starts run without the writer lock (state_begin_rows: db.h's
+ * contract says which transaction takes what). The tables and their versions
  * live in schema.c.
  */
 #include "state.h"
