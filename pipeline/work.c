@@ -404,6 +404,28 @@ static int load_parallel(struct work *w)
 	}
 }
 
+/* One turn of the loop at the load: loads in parallel (PostgreSQL),
+ * then the holder of the load lease finishes the phase; the others
+ * wait. *done = 1 when the load phase is over. */
+static int load_step(struct work *w, int *done)
+{
+	struct run *r = &w->r;
+	int got, rc;
+
+	if (state_lease_take(r->st, r->run_id, "load", w->worker, w->lease_ms,
+			     &got, done, w->err) < 0)
+		return -1;
+	if (*done)
+		return 0;
+	if ((rc = load_parallel(w)) != 0)
+		return rc < 0 ? -1 : 0;  /* stopping: the loop's top says */
+	if (got && (rc = load_phase(w)) < 0)
+		return -1;
+	if (!got || rc == 2)
+		sleep_ms(w->o->poll_ms);
+	return 0;
+}
+
 /* Whether the run was concluded (by any worker); *code its exit code. */
 static int run_finished(struct work *w, int *finished, int *code)
 {
@@ -460,7 +482,7 @@ static int work_loop(struct work *w)
 	const char *src_stages = STATE_WORK_SOURCES;
 	const char *tgt_stages = STATE_WORK_TARGETS;
 	int want_src, want_tgt;
-	int finished, code, open, got, done, rc;
+	int finished, code, open, got, done;
 	int64_t id;
 
 	if (o->stage)
@@ -520,24 +542,10 @@ static int work_loop(struct work *w)
 			sleep_ms(o->poll_ms);
 			continue;
 		}
-		if (state_lease_take(r->st, r->run_id, "load", w->worker,
-				     w->lease_ms, &got, &done, w->err) < 0)
+		if (load_step(w, &done) < 0)
 			return -1;
-		if (!done) {
-			if ((rc = load_parallel(w)) < 0)
-				return -1;
-			if (rc > 0)
-				continue;  /* stopping: said at the top */
-			if (!got) {
-				sleep_ms(o->poll_ms);
-				continue;
-			}
-			if ((rc = load_phase(w)) < 0)
-				return -1;
-			if (rc == 2)
-				sleep_ms(o->poll_ms);
+		if (!done)
 			continue;
-		}
 		if (!want_tgt)
 			return EXIT_DONE;
 		if (state_work_claim(r->st, r->run_id, tgt_stages, NULL,
