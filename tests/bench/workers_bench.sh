@@ -65,7 +65,9 @@ setup() {
 	rm -rf "$1"
 	mkdir -p "$1/out/webshop" "$1/out/market" "$1/out/marketxml"
 	cp -R "$SRC/mappings" "$1/mappings"
-	cp -R "$W/drop" "$1/drop"
+	# -p: the arrival order is by mtime, then name; fresh mtimes that
+	# straddle a second would order the copies differently
+	cp -Rp "$W/drop" "$1/drop"
 	awk 'BEGIN { print "store_code,location_id,name";
 		for (i = 1; i <= 999; i++)
 			printf "F%03d,STORE-%03d,Bench store %d\n", i, i, i }' \
