@@ -1006,6 +1006,28 @@ static int bulk_chunk_apply(struct state *s, struct bulk_pos *g, size_t ng,
 	return 0;
 }
 
+/* The events of the sorted batch, duplicates left out, in statements of
+ * 2^k rows (recs: room for the batch); a record whose txn_id the store
+ * already had is marked a replay. Both bulk applies do this between
+ * reading and applying the positions. */
+static int bulk_events_batch(struct state *s, struct lb_rec **recs,
+			     struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	size_t i, n = 0;
+
+	for (i = 0; i < b->n; i++) {
+		b->r[i].ins = 0;
+		if (!b->r[b->order[i]].dupe)
+			recs[n++] = &b->r[b->order[i]];
+	}
+	if (bulk_runs(s, recs, sizeof(*recs), n, bulk_events_fn, err) < 0)
+		return -1;
+	for (i = 0; i < b->n; i++)
+		b->r[i].ev.replay = !b->r[i].dupe && !b->r[i].ins;
+	return 0;
+}
+
 static int bulk_chunk(struct state *s, struct bulk_pos *g, size_t ng,
 		      struct err *err)
 {
@@ -1022,7 +1044,7 @@ static int pg_bulk_apply(struct state *s, struct err *err)
 	struct load_batch *b = &s->lb;
 	struct lb_rec **recs = NULL;
 	struct bulk_pos *g = NULL;
-	size_t i, j, n = 0, ng = 0, step;
+	size_t i, j, ng = 0, step;
 	int rc = -1;
 
 	if (!(recs = malloc(b->n * sizeof(*recs))) ||
@@ -1047,15 +1069,8 @@ static int pg_bulk_apply(struct state *s, struct err *err)
 		if (bulk_chunk_read(s, g + i, step, err) < 0)
 			goto out;
 	}
-	for (i = 0; i < b->n; i++) {
-		b->r[i].ins = 0;
-		if (!b->r[b->order[i]].dupe)
-			recs[n++] = &b->r[b->order[i]];
-	}
-	if (bulk_runs(s, recs, sizeof(*recs), n, bulk_events_fn, err) < 0)
+	if (bulk_events_batch(s, recs, err) < 0)
 		goto out;
-	for (i = 0; i < b->n; i++)
-		b->r[i].ev.replay = !b->r[i].dupe && !b->r[i].ins;
 	for (i = 0; i < ng; i += step) {
 		step = ng - i < LB_BULK_MAX ? ng - i : LB_BULK_MAX;
 		if (bulk_chunk_apply(s, g + i, step, err) < 0)
@@ -1074,7 +1089,7 @@ static int lb_bulk_apply(struct state *s, struct err *err)
 	struct load_batch *b = &s->lb;
 	struct lb_rec **recs = NULL;
 	struct bulk_pos *g = NULL;
-	size_t i, j, w, n = 0, ng = 0;
+	size_t i, j, w, ng = 0;
 	int rc = -1;
 
 	if (!(recs = malloc(b->n * sizeof(*recs))) ||
@@ -1082,15 +1097,8 @@ static int lb_bulk_apply(struct state *s, struct err *err)
 		err_set(err, E_NOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < b->n; i++) {
-		b->r[i].ins = 0;
-		if (!b->r[b->order[i]].dupe)
-			recs[n++] = &b->r[b->order[i]];
-	}
-	if (bulk_runs(s, recs, sizeof(*recs), n, bulk_events_fn, err) < 0)
+	if (bulk_events_batch(s, recs, err) < 0)
 		goto out;
-	for (i = 0; i < b->n; i++)
-		b->r[i].ev.replay = !b->r[i].dupe && !b->r[i].ins;
 	for (i = 0; i < b->n; i = j) {
 		struct bulk_pos *x = &g[ng];
 
