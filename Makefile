@@ -7,6 +7,8 @@
 #   make demo-sftp  the same through a private sshd on 127.0.0.1 (SFTP in/out)
 #   make bench      throughput, peak memory and ratios to references per
 #                   stage (BENCH_SIZES="10M 100M 1G"; not part of make test)
+#   make bench-scale  a 1/100 retailer's day checked against the scale
+#                   model of docs/scaling.md (minutes; not part of make test)
 #   make check-crash  200 demo runs killed by SIGKILL at random moments, each
 #                   resumed and checked (not part of make test; minutes)
 #   make fuzz       libFuzzer harnesses (clang) into build-fuzz/
@@ -177,6 +179,12 @@ bench-workers: all
 
 bench-sftp: all
 	@bash tests/bench/sftp_bench.sh build/stockpipe
+
+# A retailer's day at 1/100 of docs/scaling.md's model, checked against
+# the model (minutes; not part of make test or make bench).
+.PHONY: bench-scale
+bench-scale: all
+	@bash tests/bench/scale.sh build/stockpipe
 
 # Packaging (docs/operations.md "Installing"). The subcommand pages are
 # made from the binary's own --help (docs/man/help2roff.sh); the other

@@ -141,8 +141,10 @@ static int local_fetch(struct conn *c, const char *name,
 	return 0;
 }
 
-/* A target's `mode:` on a published file. io_copy publishes with the
- * process umask; the chmod follows the rename at once. */
+/* A target's `mode:` on a file found already published with our bytes
+ * (a redone delivery): a new file gets its mode before the rename
+ * (io_copy_noreplace_mode), this one may come from a version that
+ * applied it after. */
 static int apply_mode(struct conn *c, const char *path, struct err *err)
 {
 	if (c->opts.file_mode && chmod(path, (mode_t)c->opts.file_mode) < 0)
@@ -163,8 +165,9 @@ static int local_put(struct conn *c, const char *local_file, const char *name,
 	 * and are redoing the delivery (same bytes: done), or something else
 	 * wrote it (different bytes: refuse; never overwrite a target's
 	 * file silently). */
-	if (io_copy_noreplace(local_file, path, NULL, NULL, &e) == 0)
-		return apply_mode(c, path, err);
+	if (io_copy_noreplace_mode(local_file, path, c->opts.file_mode, NULL,
+				   NULL, &e) == 0)
+		return 0;
 	if (e.code != E_EXISTS) {
 		*err = e;
 		return -1;

@@ -161,7 +161,14 @@ size_t json_str_len(const char *s, size_t n)
 	/* Almost every value (SKUs, codes, numbers, times) needs no escape:
 	 * look at 8 bytes per step until one might; the last step is the
 	 * string's last 8 bytes (overlapping), so there is no tail. */
-	if (n >= 8) {
+	if (n < 8) {
+		/* A short value in one step: padded with spaces, which
+		 * need no escape (zero bytes would look like controls). */
+		w = 0x2020202020202020ULL;
+		memcpy(&w, s, n);
+		if (!json_special8(w))
+			return n + 2;
+	} else {
 		while (i + 8 <= n) {
 			memcpy(&w, s + i, 8);
 			if (json_special8(w))
@@ -185,6 +192,52 @@ size_t json_str_len(const char *s, size_t n)
 			i += utf8_span(s + i, n - i, &extra) - 1;
 	}
 	return n + extra + 2;
+}
+
+/* json_special8 for one byte. */
+static int json_special1(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+}
+
+char *json_str_put_plain(char *w, const char *s, size_t n)
+{
+	uint64_t x;
+	uint32_t a, b;
+	size_t i;
+
+	*w++ = '"';
+	if (n >= 8) {
+		/* Checked and copied 8 bytes per step; the last word
+		 * overlaps the one before, so there is no tail loop. */
+		for (i = 0; i + 8 <= n; i += 8) {
+			memcpy(&x, s + i, 8);
+			if (json_special8(x))
+				return NULL;
+			memcpy(w + i, &x, 8);
+		}
+		memcpy(&x, s + n - 8, 8);
+		if (json_special8(x))
+			return NULL;
+		memcpy(w + n - 8, &x, 8);
+	} else if (n >= 4) {
+		/* two overlapping 4-byte words, checked as one 8-byte word */
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		if (json_special8((uint64_t)a << 32 | b))
+			return NULL;
+		memcpy(w, &a, 4);
+		memcpy(w + n - 4, &b, 4);
+	} else {
+		for (i = 0; i < n; i++) {
+			if (json_special1((unsigned char)s[i]))
+				return NULL;
+			w[i] = s[i];
+		}
+	}
+	w += n;
+	*w++ = '"';
+	return w;
 }
 
 char *json_str_put(char *w, const char *s, size_t n, size_t len)
@@ -350,16 +403,34 @@ int alloc_grow(void *pp, size_t elem, size_t nr, size_t *alloc)
 
 size_t str_ulong(char out[21], unsigned long v)
 {
-	char tmp[21];
-	size_t n = 0, i;
+	/* Two digits per division, written from the end: a line number
+	 * per record and the record numbers of txn_ids went through here. */
+	static const char d2[] =
+		"00010203040506070809101112131415161718192021222324"
+		"25262728293031323334353637383940414243444546474849"
+		"50515253545556575859606162636465666768697071727374"
+		"75767778798081828384858687888990919293949596979899";
+	unsigned long t = v;
+	size_t n = 1, i;
 
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
+	while (t >= 10) {
+		t /= 10;
+		n++;
+	}
 	out[n] = '\0';
+	i = n;
+	while (v >= 100) {
+		unsigned long r = v % 100;
+
+		v /= 100;
+		i -= 2;
+		memcpy(out + i, d2 + 2 * r, 2);
+	}
+	if (v >= 10) {
+		memcpy(out, d2 + 2 * v, 2);
+	} else {
+		out[0] = (char)('0' + v);
+	}
 	return n;
 }
 

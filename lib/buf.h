@@ -44,6 +44,11 @@ int buf_add_json_str(struct buf *b, const char *s, size_t n);
  * added); returns the end. */
 size_t json_str_len(const char *s, size_t n);
 char *json_str_put(char *w, const char *s, size_t n, size_t len);
+/* The one-pass form for text that almost never needs a look: writes s
+ * as a JSON string literal at w (room for n + 2 bytes) and returns the
+ * end, or returns NULL (what was written is garbage) when a byte might
+ * need an escape or is >= 0x80; the caller then uses the two steps. */
+char *json_str_put_plain(char *w, const char *s, size_t n);
 /* For a fixed-size line (the log): how many bytes of s to escape so the
  * string body surely fits room bytes. It stops once fewer than 7 bytes
  * would be left (the longest escape, \u00XX, plus a NUL); when it cuts,

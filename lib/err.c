@@ -9,9 +9,25 @@
 static void set_reason(struct err *e, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
+/* A reason longer than its buffer ends in "…", cut on a UTF-8 character
+ * boundary: a cut message must say it was cut (no silent truncation),
+ * and must stay valid UTF-8 for the JSON log and reject files. */
+static void mark_cut(char *s, size_t size)
+{
+	static const char ell[] = "\xe2\x80\xa6"; /* U+2026 */
+	size_t p = size - sizeof(ell);
+
+	while (p > 0 && ((unsigned char)s[p] & 0xC0) == 0x80)
+		p--;
+	memcpy(s + p, ell, sizeof(ell));
+}
+
 static void set_reason(struct err *e, const char *fmt, va_list ap)
 {
-	vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
+	int n = vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
+
+	if (n >= (int)sizeof(e->reason))
+		mark_cut(e->reason, sizeof(e->reason));
 }
 
 int err_set(struct err *e, int code, const char *fmt, ...)
@@ -41,7 +57,9 @@ int err_sys(struct err *e, const char *fmt, ...)
 	set_reason(e, fmt, ap);
 	va_end(ap);
 	n = strlen(e->reason);
-	snprintf(e->reason + n, sizeof(e->reason) - n, ": %s", strerror(saved));
+	if (snprintf(e->reason + n, sizeof(e->reason) - n, ": %s",
+		     strerror(saved)) >= (int)(sizeof(e->reason) - n))
+		mark_cut(e->reason, sizeof(e->reason));
 	return -1;
 }
 

@@ -334,6 +334,12 @@ int io_atomic_commit(struct io_atomic *a, char *sha_hex, struct err *err)
 	}
 	if (flush_pending(a, err) < 0)
 		goto fail;
+	/* The mode before the rename: set after it, a poller of the target
+	 * folder could open the file with the umask's bits in between. */
+	if (a->mode && fchmod(a->fd, (mode_t)a->mode) < 0) {
+		err_sys(err, "cannot chmod '%s' to %04o", a->tmp, a->mode);
+		goto fail;
+	}
 	io_crash_point("fsync");
 	if (fsync(a->fd) < 0) {
 		err_sys(err, "cannot fsync '%s'", a->tmp);
@@ -409,8 +415,9 @@ int io_copy_noreplace(const char *src, const char *dst, char *sha_hex,
 	return io_copy_fd(fd, src, dst, 1, sha_hex, size, err);
 }
 
-int io_copy_fd(int fd, const char *src, const char *dst, int noreplace,
-	       char *sha_hex, uint64_t *size, struct err *err)
+static int copy_fd(int fd, const char *src, const char *dst, int noreplace,
+		   unsigned mode, char *sha_hex, uint64_t *size,
+		   struct err *err)
 {
 	struct io_atomic a;
 	unsigned char *b;
@@ -423,6 +430,7 @@ int io_copy_fd(int fd, const char *src, const char *dst, int noreplace,
 	if (io_atomic_open(&a, dst, err) < 0)
 		goto fail;
 	a.noreplace = noreplace;
+	a.mode = mode;
 	while ((n = read(fd, b, IO_BUF)) > 0)
 		if (io_atomic_write(&a, b, (size_t)n, err) < 0)
 			goto fail_abort;
@@ -441,6 +449,23 @@ fail:
 	free(b);
 	close(fd);
 	return -1;
+}
+
+int io_copy_fd(int fd, const char *src, const char *dst, int noreplace,
+	       char *sha_hex, uint64_t *size, struct err *err)
+{
+	return copy_fd(fd, src, dst, noreplace, 0, sha_hex, size, err);
+}
+
+int io_copy_noreplace_mode(const char *src, const char *dst, unsigned mode,
+			   char *sha_hex, uint64_t *size, struct err *err)
+{
+	struct stat st;
+	int fd = io_open_regular(src, &st, err);
+
+	if (fd < 0)
+		return -1;
+	return copy_fd(fd, src, dst, 1, mode, sha_hex, size, err);
 }
 
 void io_clean_tmp(const char *dir)

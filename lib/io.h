@@ -65,6 +65,7 @@ struct io_atomic {
 	size_t pending;
 	int failed;         /* a write failed; commit will refuse */
 	int noreplace;      /* commit fails (E_EXISTS) rather than replace */
+	unsigned mode;      /* nonzero: permission bits set before the rename */
 	unsigned char *buf; /* 64 KiB write buffer */
 };
 
@@ -72,7 +73,8 @@ struct io_atomic {
  * it (".NAME.tmp", created O_EXCL|O_NOFOLLOW: a symlink or anything else
  * under that name is removed, never written through). On success the
  * caller must call commit or abort. Set a->noreplace after it to publish
- * without replacing an existing final name. */
+ * without replacing an existing final name, a->mode to give the file its
+ * permission bits before it appears under the final name. */
 int io_atomic_open(struct io_atomic *a, const char *final_path,
 		    struct err *err);
 int io_atomic_write(struct io_atomic *a, const void *p, size_t n,
@@ -92,6 +94,10 @@ int io_copy(const char *src, const char *dst, char *sha_hex,
 /* The same, but fails with E_EXISTS rather than replace dst. */
 int io_copy_noreplace(const char *src, const char *dst, char *sha_hex,
 		      uint64_t *size, struct err *err);
+/* io_copy_noreplace, with mode (nonzero) set on the file before the
+ * rename: a reader of the final name never sees other permissions. */
+int io_copy_noreplace_mode(const char *src, const char *dst, unsigned mode,
+			   char *sha_hex, uint64_t *size, struct err *err);
 /* Copies the open descriptor fd (named src in messages; closed in every
  * case) to dst; noreplace as in io_copy_noreplace. */
 int io_copy_fd(int fd, const char *src, const char *dst, int noreplace,

@@ -82,6 +82,11 @@ const char *suggest_nearest(const char *word, const char *const *cands,
 	return best;
 }
 
+unsigned suggest_max_edits(const char *word)
+{
+	return strlen(word) > 4 ? 2 : 1;
+}
+
 size_t suggest_list(char *out, size_t n, const char *const *items,
 		    size_t nitems, const char *sep)
 {

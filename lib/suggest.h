@@ -21,6 +21,11 @@ unsigned suggest_distance(const char *a, const char *b);
 const char *suggest_nearest(const char *word, const char *const *cands,
 			    size_t n, unsigned max);
 
+/* How far a suggestion for word may be: 1 edit for names up to 4 bytes
+ * (QYT -> QTY, cbx -> cbc), 2 beyond (store_cod -> store_code); more
+ * would suggest unrelated names. */
+unsigned suggest_max_edits(const char *word);
+
 /* Writes items joined by sep into out (n bytes); when they do not all
  * fit, as many as fit and then "... and K more" (UTF-8 ellipsis).
  * Returns the number of items written. */

@@ -44,15 +44,39 @@ size_t utf8_char(const unsigned char *s, size_t n, unsigned *cp)
 
 size_t utf8_check(const unsigned char *s, size_t n)
 {
+	const uint64_t high = 0x8080808080808080ULL;
 	size_t i = 0, k;
 	unsigned cp;
+	uint64_t w;
+	uint32_t a, b;
 
+	/* All ASCII, the usual case for a field value, in whole words: the
+	 * last word overlaps the one before, and 4..7 bytes are two
+	 * overlapping 4-byte words, so a short value costs no byte loop. */
+	if (n >= 8) {
+		while (i + 8 <= n) {
+			memcpy(&w, s + i, 8);
+			if (w & high)
+				break;
+			i += 8;
+		}
+		if (i + 8 > n) {
+			if (i == n)
+				return n;
+			memcpy(&w, s + n - 8, 8);
+			if (!(w & high))
+				return n;
+		}
+	} else if (n >= 4) {
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		if (!((a | b) & (uint32_t)high))
+			return n;
+	}
 	while (i < n) {
 		if (i + 8 <= n) {
-			uint64_t w;
-
 			memcpy(&w, s + i, 8);
-			if (!(w & 0x8080808080808080ULL)) {
+			if (!(w & high)) {
 				i += 8;
 				continue;
 			}

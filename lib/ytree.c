@@ -1,6 +1,7 @@
 /* ytree.c - see ytree.h. */
 #include "ytree.h"
 #include "buf.h"
+#include "suggest.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -337,6 +338,25 @@ static void known_list(const char *const *allowed, char *list, size_t cap)
 	list[o] = '\0';
 }
 
+const char *ynode_hint(const char *word, const char *const *names,
+		       char *out, size_t n)
+{
+	const char *near;
+	size_t nn;
+
+	for (nn = 0; names[nn]; nn++)
+		;
+	/* one edit for short names: "url" is not a typo of "age" */
+	near = suggest_nearest(word, names, nn, strlen(word) <= 4 ? 1 : 2);
+	if (!n)
+		return out;
+	if (near)
+		snprintf(out, n, " (did you mean '%s'?)", near);
+	else
+		out[0] = '\0';
+	return out;
+}
+
 int ynode_check_keys(const struct ytree *t, const struct ynode *m,
 		     const char *const *allowed, const char *what,
 		     int list_known, struct err *err)
@@ -346,23 +366,27 @@ int ynode_check_keys(const struct ytree *t, const struct ynode *m,
 	for (i = 0; i < m->n; i += 2) {
 		const struct ynode *k = m->items[i];
 		const char *name = k->value ? k->value : "?";
-		char list[256];
+		char list[256], hint[128];
 
 		for (j = 0; k->value && allowed[j]; j++)
 			if (!strcmp(allowed[j], k->value))
 				break;
 		if (k->value && allowed[j])
 			continue;
+		/* the one place every key table rejects a key: the
+		 * nearest known name is offered here, once */
+		ynode_hint(name, allowed, hint, sizeof(hint));
 		if (!what)
 			return ynode_err(t, k, err, E_CONFIG,
-					 "unknown key '%s'", name);
+					 "unknown key '%s'%s", name, hint);
 		if (!list_known)
 			return ynode_err(t, k, err, E_CONFIG,
-					 "unknown key '%s' in %s", name, what);
+					 "unknown key '%s' in %s%s", name,
+					 what, hint);
 		known_list(allowed, list, sizeof(list));
 		return ynode_err(t, k, err, E_CONFIG,
-				 "unknown key '%s' in %s (known: %s)", name,
-				 what, list);
+				 "unknown key '%s' in %s%s (known: %s)", name,
+				 what, hint, list);
 	}
 	return 0;
 }
@@ -421,6 +445,7 @@ int ykey_choice(const struct ykey_ctx *c, const struct ykey *k,
 {
 	const struct ychoice *ch = k->arg;
 	const char *s = NULL;
+	char hint[128];
 	size_t i;
 
 	if (ykey_scalar(c, k, v, &s) < 0)
@@ -430,10 +455,11 @@ int ykey_choice(const struct ykey_ctx *c, const struct ykey *k,
 			*(int *)field = ch->values ? ch->values[i] : (int)i;
 			return 0;
 		}
+	ynode_hint(s, ch->names, hint, sizeof(hint));
 	if (ch->show_value)
-		return ynode_err(c->t, v, c->err, E_CONFIG, "%s, not '%s'",
-				 ch->msg, s);
-	return ynode_err(c->t, v, c->err, E_CONFIG, "%s", ch->msg);
+		return ynode_err(c->t, v, c->err, E_CONFIG, "%s, not '%s'%s",
+				 ch->msg, s, hint);
+	return ynode_err(c->t, v, c->err, E_CONFIG, "%s%s", ch->msg, hint);
 }
 
 int ynode_err(const struct ytree *t, const struct ynode *n, struct err *err,

@@ -68,10 +68,17 @@ int ynode_err(const struct ytree *t, const struct ynode *n, struct err *err,
  *   what == NULL:        "unknown key 'x'"
  *   what, !list_known:   "unknown key 'x' in WHAT"
  *   what, list_known:    "unknown key 'x' in WHAT (known: a, b, c)"
- * located at the key. Returns 0 or -1. */
+ * located at the key, with " (did you mean 'y'?)" after WHAT when a
+ * known key is near (ynode_hint). Returns 0 or -1. */
 int ynode_check_keys(const struct ytree *t, const struct ynode *m,
 		     const char *const *allowed, const char *what,
 		     int list_known, struct err *err);
+
+/* " (did you mean 'X'?)" into out (n bytes) when X in names
+ * (NULL-terminated) is within an edit or two of word (lib/suggest.h),
+ * else "". Returns out, for a "%s" right after the unknown name. */
+const char *ynode_hint(const char *word, const char *const *names,
+		       char *out, size_t n);
 
 struct ykey;
 

@@ -144,6 +144,24 @@ int config_check_keys(struct loader *l, const struct ynode *m,
 	return ynode_check_keys(l->t, m, allowed, NULL, 0, l->err);
 }
 
+int config_check_keys_in(struct loader *l, const struct ynode *m,
+			 const char *const *allowed, const char *what)
+{
+	return ynode_check_keys(l->t, m, allowed, what, 0, l->err);
+}
+
+const char *config_what(struct loader *l, const char *kind,
+			const struct ynode *m)
+{
+	const char *name = ynode_str(m, "name", NULL);
+	const char *w = name ? arena_printf(&l->t->arena, "%s '%s'", kind,
+					    name)
+			     : arena_printf(&l->t->arena, "a %s", kind);
+
+	/* out of memory: the message loses its "in ..." only */
+	return w;
+}
+
 int config_check_name(struct loader *l, const struct ynode *m,
 		      const char *name)
 {
@@ -165,6 +183,27 @@ int config_check_name(struct loader *l, const struct ynode *m,
 		return ynode_err(l->t, ynode_get(m, "name"), l->err, E_CONFIG,
 				 "name '%.40s...' is longer than 127 bytes",
 				 name);
+	return 0;
+}
+
+/* key_permissions: strict (the default) or ignore. */
+static int ssh_key_permissions(struct loader *l, const struct ynode *v,
+			       struct conn_opts *o)
+{
+	static const char *const perms[] = {"strict", "ignore", NULL};
+	const char *s = NULL;
+	char hint[128];
+
+	if (config_want_scalar(l, v, "key_permissions", 0, &s) < 0)
+		return -1;
+	if (s && strcmp(s, "strict") && strcmp(s, "ignore"))
+		return ynode_err(l->t, ynode_get(v, "key_permissions"), l->err,
+				 E_CONFIG,
+				 "key_permissions must be strict (the default: "
+				 "a key file group or others can read is not "
+				 "used) or ignore%s",
+				 ynode_hint(s, perms, hint, sizeof(hint)));
+	o->key_perm_ignore = s && !strcmp(s, "ignore");
 	return 0;
 }
 
@@ -208,7 +247,7 @@ int config_load_ssh(struct loader *l, const struct ynode *m, const char *what,
 	if (v->type != Y_MAP)
 		return ynode_err(l->t, v, l->err, E_CONFIG,
 				 "'ssh' must be a map of settings");
-	if (config_check_keys(l, v, keys) < 0 ||
+	if (config_check_keys_in(l, v, keys, "ssh") < 0 ||
 	    config_want_scalar(l, v, "key_file", 0, &o->key_file) < 0 ||
 	    config_want_scalar(l, v, "passphrase_env", 0, &o->passphrase_env) < 0 ||
 	    config_want_scalar(l, v, "password_env", 0, &o->password_env) < 0 ||
@@ -250,16 +289,8 @@ int config_load_ssh(struct loader *l, const struct ynode *m, const char *what,
 					 "retries must be a number 0-20");
 		o->retries = (int)n;
 	}
-	s = NULL;
-	if (config_want_scalar(l, v, "key_permissions", 0, &s) < 0)
+	if (ssh_key_permissions(l, v, o) < 0)
 		return -1;
-	if (s && strcmp(s, "strict") && strcmp(s, "ignore"))
-		return ynode_err(l->t, ynode_get(v, "key_permissions"), l->err,
-				 E_CONFIG,
-				 "key_permissions must be strict (the default: "
-				 "a key file group or others can read is not "
-				 "used) or ignore");
-	o->key_perm_ignore = s && !strcmp(s, "ignore");
 	if (!o->key_file && !o->password_env)
 		return ynode_err(l->t, v, l->err, E_CONFIG,
 				 "'ssh' needs key_file or password_env");
@@ -378,6 +409,9 @@ static int load_routes(struct loader *l, const struct ynode *m,
 	static const char *const keys[] = {"pattern", "format", "mapping",
 					   "message", "version", "sender",
 					   NULL};
+	static const char *const formats[] = {"x12", "edifact", "xml", "csv",
+					      NULL};
+	char hint[128];
 	const struct ynode *v = ynode_get(m, "routes");
 	size_t i;
 
@@ -399,7 +433,7 @@ static int load_routes(struct loader *l, const struct ynode *m,
 					 "a route is {pattern, mapping}");
 		const char *fmt = NULL;
 
-		if (config_check_keys(l, r, keys) < 0 ||
+		if (config_check_keys_in(l, r, keys, "a route") < 0 ||
 		    config_want_scalar(l, r, "pattern", 0, &pat) < 0 ||
 		    config_want_scalar(l, r, "format", 0, &fmt) < 0 ||
 		    config_want_scalar(l, r, "mapping", 1, &map) < 0)
@@ -416,8 +450,9 @@ static int load_routes(struct loader *l, const struct ynode *m,
 			return ynode_err(l->t, ynode_get(r, "format"), l->err,
 					 E_CONFIG,
 					 "format must be x12, edifact, xml or "
-					 "csv, not '%s'",
-					 fmt);
+					 "csv, not '%s'%s",
+					 fmt, ynode_hint(fmt, formats, hint,
+							 sizeof(hint)));
 		s->routes[i].pattern = pat;
 		s->routes[i].format = fmt;
 		if (!(s->routes[i].mapping = config_resolve(l, map)))
@@ -466,7 +501,7 @@ static int load_archive(struct loader *l, const struct ynode *m,
 	if (v->type != Y_MAP)
 		return ynode_err(l->t, v, l->err, E_CONFIG,
 				 "archive must be a map of limits");
-	if (config_check_keys(l, v, keys) < 0)
+	if (config_check_keys_in(l, v, keys, "archive") < 0)
 		return -1;
 	for (i = 0; i + 1 < v->n; i += 2) {
 		const struct ynode *k = v->items[i], *val = v->items[i + 1];
@@ -570,6 +605,10 @@ static int load_acks(struct loader *l, const struct ynode *m,
 {
 	static const char *const keys[] = {"url", "path", "x12", "edifact",
 					   "ssh", NULL};
+	static const char *const x12_acks[] = {"auto", "997", "999", "none",
+					       NULL};
+	static const char *const edi_acks[] = {"contrl", "none", NULL};
+	char hint[128];
 	const struct ynode *a = ynode_get(m, "acks");
 	const char *url = NULL, *path = NULL, *v = NULL;
 
@@ -582,7 +621,7 @@ static int load_acks(struct loader *l, const struct ynode *m,
 		return ynode_err(l->t, a, l->err, E_CONFIG,
 				 "'acks' must be a map like { path: DIR, x12: "
 				 "auto|997|999|none, edifact: contrl|none }");
-	if (config_check_keys(l, a, keys) < 0 ||
+	if (config_check_keys_in(l, a, keys, "acks") < 0 ||
 	    config_want_scalar(l, a, "url", 0, &url) < 0 ||
 	    config_want_scalar(l, a, "path", 0, &path) < 0 ||
 	    config_want_scalar(l, a, "x12", 0, &v) < 0)
@@ -608,8 +647,9 @@ static int load_acks(struct loader *l, const struct ynode *m,
 					 E_CONFIG,
 					 "acks x12 must be auto (999 for "
 					 "005010 groups, else 997), 997, 999 "
-					 "or none, not '%s'",
-					 v);
+					 "or none, not '%s'%s",
+					 v, ynode_hint(v, x12_acks, hint,
+						       sizeof(hint)));
 	}
 	v = NULL;
 	if (config_want_scalar(l, a, "edifact", 0, &v) < 0)
@@ -623,8 +663,9 @@ static int load_acks(struct loader *l, const struct ynode *m,
 			return ynode_err(l->t, ynode_get(a, "edifact"), l->err,
 					 E_CONFIG,
 					 "acks edifact must be contrl or none, "
-					 "not '%s'",
-					 v);
+					 "not '%s'%s",
+					 v, ynode_hint(v, edi_acks, hint,
+						       sizeof(hint)));
 	}
 	return config_load_ssh(l, a, "acks of source", s->name, s->ack_url,
 			&s->ack_conn);
@@ -782,7 +823,8 @@ static int load_source(struct loader *l, const struct ynode *m,
 	if (m->type != Y_MAP)
 		return ynode_err(l->t, m, l->err, E_CONFIG,
 				 "a source must be a map of settings");
-	if (ykey_check(l->t, m, source_keys, NULL, l->err) < 0 ||
+	if (ykey_check(l->t, m, source_keys, config_what(l, "source", m),
+		       l->err) < 0 ||
 	    config_want_scalar(l, m, "name", 1, &s->name) < 0 ||
 	    config_check_name(l, m, s->name) < 0 ||
 	    config_want_scalar(l, m, "url", 0, &url) < 0 ||
@@ -834,6 +876,17 @@ int config_state_index(const char *name)
 	return stock_state_from_name(name);
 }
 
+const char *config_state_hint(const char *name, char *out, size_t n)
+{
+	const char *names[STOCK_NSTATES + 1];
+	int i;
+
+	for (i = 0; i < STOCK_NSTATES; i++)
+		names[i] = stock_state_name((enum stock_state)i);
+	names[STOCK_NSTATES] = NULL;
+	return ynode_hint(name, names, out, n);
+}
+
 static int dir_of(const char *path, char *out, size_t n)
 {
 	char tmp[PATH_MAX];
@@ -865,11 +918,14 @@ static int load_authority(struct loader *l, const struct ynode *v)
 	for (i = 0; i + 1 < v->n; i += 2) {
 		const struct ynode *key = v->items[i];
 		int st = config_state_index(key->value);
+		char hint[128];
 
 		if (st < 0 || st >= 8)
 			return ynode_err(l->t, key, l->err, E_CONFIG,
-					 "'%s' is not a stock state (%s)",
-					 key->value, CANON_STATES);
+					 "'%s' is not a stock state (%s)%s",
+					 key->value, CANON_STATES,
+					 config_state_hint(key->value, hint,
+							   sizeof(hint)));
 		if (config_string_list(l, v->items[i + 1], &l->c->authority[st],
 				&l->c->nauthority[st]) < 0)
 			return -1;
@@ -1006,7 +1062,7 @@ static int load_retention(struct loader *l, const struct ynode *root)
 		return ynode_err(l->t, m, l->err, E_CONFIG,
 				 "retention must be a map like {runs: 10, "
 				 "age: 30d}");
-	if (config_check_keys(l, m, keys) < 0 ||
+	if (config_check_keys_in(l, m, keys, "retention") < 0 ||
 	    config_want_scalar(l, m, "runs", 0, &v) < 0)
 		return -1;
 	r->on = 1;
@@ -1182,7 +1238,7 @@ int config_load(const char *path, const char *state_dir_override,
 		goto fail;
 	}
 	if (ytree_interpolate_env(c->tree, c->tree->root, l.err) < 0 ||
-	    config_check_keys(&l, root, keys) < 0)
+	    config_check_keys_in(&l, root, keys, "the top level") < 0)
 		goto fail;
 	c->reject_threshold_pct = 20;
 	if (config_want_scalar(&l, root, "reject_threshold", 0, &s) < 0)

@@ -211,4 +211,13 @@ int config_authorized(const struct config *c, int st, const char *source);
  * name, or -1. */
 int config_state_index(const char *name);
 
+/* A file the config names (a mapping, an ssh key_file or known_hosts,
+ * as the loader resolved it) checked where it is about to be opened: 0
+ * when path exists as a file or is not one the config names; else
+ * E_CONFIG at the config line of the value that names it, e.g.
+ * "stockpipe.yaml:17:14: source 'acme': mapping file 'm/x.yaml' does not
+ * exist" (config_files.c). */
+int config_check_file(const struct config *c, const char *path,
+		      struct err *err);
+
 #endif

@@ -30,11 +30,20 @@ int config_string_list(struct loader *l, const struct ynode *v,
 		       const char ***out, size_t *n);
 int config_check_keys(struct loader *l, const struct ynode *m,
 		      const char *const *allowed);
+/* The same, the message naming the map: "unknown key 'x' in WHAT". */
+int config_check_keys_in(struct loader *l, const struct ynode *m,
+			 const char *const *allowed, const char *what);
+/* "source 'acme'" from m's name:, or "a source" without one. */
+const char *config_what(struct loader *l, const char *kind,
+			const struct ynode *m);
 /* A source or target name: letters, digits, '_' and '-', 1-127 bytes. */
 int config_check_name(struct loader *l, const struct ynode *m,
 		      const char *name);
 int config_load_ssh(struct loader *l, const struct ynode *m, const char *what,
 		    const char *name, const char *url, struct conn_opts *o);
+
+/* " (did you mean 'on_hand'?)" for a misspelt stock state, else "". */
+const char *config_state_hint(const char *name, char *out, size_t n);
 
 /* Key-table setters (lib/ytree.h); c->ud is the loader. */
 struct loader *config_ld(const struct ykey_ctx *c);

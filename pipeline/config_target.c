@@ -29,11 +29,14 @@ static int state_mask(struct loader *l, const struct ynode *m, const char *key,
 	*out = 0;
 	for (i = 0; i < n; i++) {
 		int s = config_state_index(names[i]);
+		char hint[128];
 
 		if (s < 0)
 			return ynode_err(l->t, v, l->err, E_CONFIG,
-					 "'%s' is not a stock state (%s)",
-					 names[i], CANON_STATES);
+					 "'%s' is not a stock state (%s)%s",
+					 names[i], CANON_STATES,
+					 config_state_hint(names[i], hint,
+							   sizeof(hint)));
 		*out |= 1u << s;
 	}
 	return 0;
@@ -252,14 +255,17 @@ static int set_uom(const struct ykey_ctx *c, const struct ykey *k,
 static int set_uom_missing(const struct ykey_ctx *c, const struct ykey *k,
 			   const struct ynode *v, void *field)
 {
+	static const char *const names[] = {"fail", "base", NULL};
 	const struct cfg_target *t = c->obj;
 	const char *s = NULL;
+	char hint[128];
 
 	if (ykey_scalar(c, k, v, &s) < 0)
 		return -1;
 	if ((strcmp(s, "fail") && strcmp(s, "base")) || !t->uom)
 		return ynode_err(c->t, v, c->err, E_CONFIG,
-				 "uom_missing is fail or base, with uom:");
+				 "uom_missing is fail or base, with uom:%s",
+				 ynode_hint(s, names, hint, sizeof(hint)));
 	*(int *)field = !strcmp(s, "base");
 	return 0;
 }
@@ -343,7 +349,7 @@ static int set_acks_in(const struct ykey_ctx *c, const struct ykey *k,
 		return ynode_err(l->t, v, l->err, E_CONFIG,
 				 "'acks_in' must be a map like { path: DIR, "
 				 "after: 4h }");
-	if (config_check_keys(l, v, keys) < 0 ||
+	if (config_check_keys_in(l, v, keys, "acks_in") < 0 ||
 	    config_want_scalar(l, v, "url", 0, &url) < 0 ||
 	    config_want_scalar(l, v, "path", 0, &path) < 0 ||
 	    config_want_scalar(l, v, "after", 0, &after) < 0)
@@ -441,7 +447,8 @@ int config_load_target(struct loader *l, const struct ynode *m,
 	if (m->type != Y_MAP)
 		return ynode_err(l->t, m, l->err, E_CONFIG,
 				 "a target must be a map of settings");
-	if (ykey_check(l->t, m, target_keys, NULL, l->err) < 0 ||
+	if (ykey_check(l->t, m, target_keys, config_what(l, "target", m),
+		       l->err) < 0 ||
 	    config_want_scalar(l, m, "name", 1, &t->name) < 0 ||
 	    config_check_name(l, m, t->name) < 0 ||
 	    config_want_scalar(l, m, "url", 0, &url) < 0 ||

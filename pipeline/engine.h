@@ -67,6 +67,9 @@ int eng_stopping(void);
  * then holds what the failed step said). Returns 0, or -1 with err (the
  * step's error, or the commit's: a failed commit is rolled back). */
 int eng_tx_begin(struct state *st, struct err *err);
+/* Without the store's writer lock on PostgreSQL (state_begin_rows): a
+ * load. */
+int eng_tx_begin_rows(struct state *st, struct err *err);
 int eng_tx_end(struct state *st, int rc, struct err *err);
 
 /* ---- the unit state machine --------------------------------------------- */

@@ -130,6 +130,9 @@ int run_src_open(struct src_ctx *sc, struct err *err)
 {
 	if (sc->conn)
 		return 0;
+	if (config_check_file(sc->r->cfg, sc->src->conn.key_file, err) < 0 ||
+	    config_check_file(sc->r->cfg, sc->src->conn.known_hosts, err) < 0)
+		return -1;
 	return conn_open(sc->src->url, &sc->src->conn, &sc->conn, err);
 }
 

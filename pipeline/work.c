@@ -18,7 +18,13 @@
 
 /* The heartbeat runs on its own thread and its own connection: a worker
  * busy mapping a large file for minutes must keep its leases, and the
- * main connection may be inside a long transaction. */
+ * main connection may be inside a long transaction. It renews only the
+ * unit the loop works on right now (unit; 0 between units): a unit the
+ * loop left behind (a refused save, a lease that ran out while the
+ * machine was starved and another worker took the unit over) must run
+ * out, or nobody would ever finish it. A renewal that finds the unit
+ * taken over sets lost: the loop then commits nothing of that unit
+ * (work_commit_check) and moves on. */
 struct heartbeat {
 	pthread_t thread;
 	atomic_int stop;
@@ -27,6 +33,9 @@ struct heartbeat {
 	int64_t run_id;
 	const char *worker;
 	int64_t lease_ms;
+	atomic_llong unit;
+	atomic_int lost;
+	atomic_int paused;       /* test hook: a starved heartbeat */
 };
 
 struct work {
@@ -38,6 +47,8 @@ struct work {
 	struct tgt_ctx *tgt;
 	struct err *err;
 	int64_t units;           /* units this worker finished */
+	struct heartbeat *hb;
+	int pg;                  /* the store is PostgreSQL: loads in parallel */
 };
 
 static void sleep_ms(int ms)
@@ -45,6 +56,28 @@ static void sleep_ms(int ms)
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
+}
+
+static void heartbeat_beat(struct heartbeat *hb)
+{
+	struct err e = ERR_INIT;
+	int64_t unit = atomic_load(&hb->unit);
+	int taken;
+
+	if (state_work_heartbeat(hb->st, hb->run_id, hb->worker, unit,
+				 hb->lease_ms, &taken, &e) < 0) {
+		char msg[1200];
+
+		/* Missing a beat is not fatal: the lease is three beats
+		 * long. */
+		err_format(&e, msg, sizeof(msg));
+		log_msg("warn", "stockpipe: heartbeat: %s", msg);
+		return;
+	}
+	/* Only if the loop is still on that unit: it may have moved on
+	 * while we asked. */
+	if (taken && atomic_load(&hb->unit) == unit)
+		atomic_store(&hb->lost, 1);
 }
 
 static void *heartbeat_main(void *arg)
@@ -60,20 +93,8 @@ static void *heartbeat_main(void *arg)
 		if (waited < every)
 			continue;
 		waited = 0;
-		{
-			struct err e = ERR_INIT;
-
-			if (state_work_heartbeat(hb->st, hb->run_id, hb->worker,
-						 hb->lease_ms, &e) < 0) {
-				char msg[1200];
-
-				/* Missing a beat is not fatal: the lease is
-				 * three beats long. */
-				err_format(&e, msg, sizeof(msg));
-				log_msg("warn", "stockpipe: heartbeat: %s",
-					msg);
-			}
-		}
+		if (!atomic_load(&hb->paused))
+			heartbeat_beat(hb);
 	}
 	return NULL;
 }
@@ -83,6 +104,9 @@ static int heartbeat_start(struct heartbeat *hb, struct work *w,
 {
 	memset(hb, 0, sizeof(*hb));
 	atomic_init(&hb->stop, 0);
+	atomic_init(&hb->unit, 0);
+	atomic_init(&hb->lost, 0);
+	atomic_init(&hb->paused, 0);
 	hb->run_id = w->r.run_id;
 	hb->worker = w->worker;
 	hb->lease_ms = w->lease_ms;
@@ -108,6 +132,8 @@ static void heartbeat_stop(struct heartbeat *hb)
 	state_close(hb->st);
 	hb->st = NULL;
 }
+
+static int work_unit_do(struct work *w, int64_t id);
 
 static struct src_ctx *src_for(struct work *w, const char *name)
 {
@@ -143,8 +169,116 @@ static void work_trace(const struct work *w, const struct state_unit *u)
 	fclose(f);
 }
 
+#ifdef STOCKPIPE_TEST_HOOKS
+/* STOCKPIPE_TEST_STALL=WORKER:STAGE:MS: worker WORKER, having read its
+ * first unit u of STAGE, stops for MS milliseconds with its heartbeat
+ * silent (a machine so loaded the thread starves), so its lease runs out
+ * and another worker takes the unit over. Once per process. */
+static void stall_hook(struct work *w, const struct state_unit *u)
+{
+	static int done;
+	const char *v = getenv("STOCKPIPE_TEST_STALL");
+	char who[160], stage[16];
+	int ms;
+
+	if (done || !v ||
+	    sscanf(v, "%159[^:]:%15[^:]:%d", who, stage, &ms) != 3 ||
+	    strcmp(who, w->worker) || strcmp(u->stage, stage))
+		return;
+	done = 1;
+	log_msg("info", "test hook: worker %s stalls %d ms on unit %lld",
+		w->worker, ms, (long long)u->id);
+	atomic_store(&w->hb->paused, 1);
+	sleep_ms(ms);
+	atomic_store(&w->hb->paused, 0);
+}
+
+/* STOCKPIPE_TEST_LOAD_HOLD=MS: each of the first three loads of a worker
+ * stays MS milliseconds at its commit, every row lock held, and appends
+ * "WORKER UNIT FROM_MS TO_MS" to STOCKPIPE_TEST_LOAD_HOLD_LOG: two
+ * workers' intervals overlap only if their loads ran at once (a store
+ * lock would keep them apart). */
+static void load_hold_hook(struct work *w, int64_t unit)
+{
+	static int n;
+	const char *v = getenv("STOCKPIPE_TEST_LOAD_HOLD");
+	const char *path = getenv("STOCKPIPE_TEST_LOAD_HOLD_LOG");
+	struct state_unit u;
+	struct err e = ERR_INIT;
+	int64_t from;
+	FILE *f;
+
+	if (!v || !path || n >= 3 ||
+	    state_unit_get(w->r.st, unit, &u, &e) < 0 ||
+	    strcmp(u.stage, "load") || u.state != US_DONE)
+		return;  /* not the load's own commit (its unit saved done) */
+	n++;
+	from = eng_now_ms();
+	sleep_ms(atoi(v));
+	if ((f = fopen(path, "a"))) {
+		fprintf(f, "%s %lld %lld %lld\n", w->worker, (long long)unit,
+			(long long)from, (long long)eng_now_ms());
+		fclose(f);
+	}
+}
+#endif
+
+/* state_commit's last word while the loop works on a unit: nothing of
+ * a unit another worker took over is committed (its outcome is theirs),
+ * whether the heartbeat noticed first or the unit's row says so now. */
+static int work_commit_check(void *ud, struct state *st, struct err *err)
+{
+	struct work *w = ud;
+	int64_t unit = atomic_load(&w->hb->unit);
+	int ours = 1;
+
+	if (!unit)
+		return 0;
+#ifdef STOCKPIPE_TEST_HOOKS
+	load_hold_hook(w, unit);
+#endif
+	if (!atomic_load(&w->hb->lost) &&
+	    state_work_owned(st, unit, w->worker, &ours, err) < 0)
+		return -1;
+	if (!ours)
+		atomic_store(&w->hb->lost, 1);
+	if (!atomic_load(&w->hb->lost))
+		return 0;
+	return err_set(err, E_BUSY,
+		       "unit %lld was taken over by another worker (this "
+		       "worker's lease ran out): its result is abandoned",
+		       (long long)unit);
+}
+
 /* Does unit id, claimed by this worker. 1 = interrupted. */
 static int work_unit(struct work *w, int64_t id)
+{
+	int rc, failed = w->r.failed_units;
+	struct err first = w->r.first;
+
+	atomic_store(&w->hb->lost, 0);
+	atomic_store(&w->hb->unit, id);
+	state_set_commit_check(w->r.st, work_commit_check, w);
+	rc = work_unit_do(w, id);
+	state_set_commit_check(w->r.st, NULL, NULL);
+	atomic_store(&w->hb->unit, 0);
+	if (atomic_load(&w->hb->lost)) {
+		/* Whatever the unit's code made of the refused commits: the
+		 * unit is another worker's now, this one goes on. */
+		atomic_store(&w->hb->lost, 0);
+		err_clear(w->err);
+		w->r.failed_units = failed;  /* not this worker's failure */
+		w->r.first = first;
+		w->r.interrupted = eng_stopping();
+		log_msg("warn", "stockpipe: worker %s: unit %lld was taken "
+			"over by another worker; its result here is abandoned",
+			w->worker, (long long)id);
+		return eng_stopping() ? 1 : 0;
+	}
+	return rc;
+}
+
+static int work_unit_do(struct work *w, int64_t id)
 {
 	struct state_unit u;
 	struct src_ctx *sc = NULL;
@@ -153,6 +287,9 @@ static int work_unit(struct work *w, int64_t id)
 
 	if (state_unit_get(w->r.st, id, &u, w->err) < 0)
 		return -1;
+#ifdef STOCKPIPE_TEST_HOOKS
+	stall_hook(w, &u);
+#endif
 	sc = src_for(w, u.scope);
 	tc = tgt_for(w, u.scope);
 	if (!sc && !tc) {
@@ -237,6 +374,58 @@ static int load_phase(struct work *w)
 	return state_lease_done(r->st, r->run_id, "load", w->err) < 0 ? -1 : 0;
 }
 
+/* PostgreSQL: every worker loads documents, claimed one at a time like
+ * any unit, each in its own transaction with row locks on its positions
+ * (db.h): the result does not depend on the order (stock.h's arrival
+ * keys), so any order any number of workers take gives the positions one
+ * process would. The holder of the "load" lease then walks the units in
+ * order (load_phase) for what is left: units whose worker died, the
+ * sources' tails, the targets' plans. SQLite has one writer: only the
+ * holder loads, as before. 0 nothing (more) to claim, 1 stopping, -1
+ * error. */
+static int load_parallel(struct work *w)
+{
+	struct run *r = &w->r;
+	int64_t id;
+	int rc;
+
+	if (!w->pg)
+		return 0;
+	for (;;) {
+		if (eng_stopping())
+			return 1;
+		if (state_work_claim(r->st, r->run_id, "load", NULL, w->worker,
+				     w->lease_ms, &id, w->err) < 0)
+			return -1;
+		if (!id)
+			return 0;
+		if ((rc = work_unit(w, id)) != 0)
+			return rc;
+	}
+}
+
+/* One turn of the loop at the load: loads in parallel (PostgreSQL),
+ * then the holder of the load lease finishes the phase; the others
+ * wait. *done = 1 when the load phase is over. */
+static int load_step(struct work *w, int *done)
+{
+	struct run *r = &w->r;
+	int got, rc;
+
+	if (state_lease_take(r->st, r->run_id, "load", w->worker, w->lease_ms,
+			     &got, done, w->err) < 0)
+		return -1;
+	if (*done)
+		return 0;
+	if ((rc = load_parallel(w)) != 0)
+		return rc < 0 ? -1 : 0;  /* stopping: the loop's top says */
+	if (got && (rc = load_phase(w)) < 0)
+		return -1;
+	if (!got || rc == 2)
+		sleep_ms(w->o->poll_ms);
+	return 0;
+}
+
 /* Whether the run was concluded (by any worker); *code its exit code. */
 static int run_finished(struct work *w, int *finished, int *code)
 {
@@ -293,7 +482,7 @@ static int work_loop(struct work *w)
 	const char *src_stages = STATE_WORK_SOURCES;
 	const char *tgt_stages = STATE_WORK_TARGETS;
 	int want_src, want_tgt;
-	int finished, code, open, got, done, rc;
+	int finished, code, open, got, done;
 	int64_t id;
 
 	if (o->stage)
@@ -353,20 +542,10 @@ static int work_loop(struct work *w)
 			sleep_ms(o->poll_ms);
 			continue;
 		}
-		if (state_lease_take(r->st, r->run_id, "load", w->worker,
-				     w->lease_ms, &got, &done, w->err) < 0)
+		if (load_step(w, &done) < 0)
 			return -1;
-		if (!done) {
-			if (!got) {
-				sleep_ms(o->poll_ms);
-				continue;
-			}
-			if ((rc = load_phase(w)) < 0)
-				return -1;
-			if (rc == 2)
-				sleep_ms(o->poll_ms);
+		if (!done)
 			continue;
-		}
 		if (!want_tgt)
 			return EXIT_DONE;
 		if (state_work_claim(r->st, r->run_id, tgt_stages, NULL,
@@ -505,6 +684,8 @@ int work_main(const struct cli_global *g, const struct work_opts *o)
 	}
 	if (heartbeat_start(&hb, &w, &err) < 0)
 		goto report_err;
+	w.hb = &hb;
+	w.pg = state_is_postgres(w.r.st);
 	if (!g->quiet)
 		log_msg("info", "worker %s on run %lld%s%s", w.worker,
 			(long long)o->run_id, o->stage ? ", stage " : "",

@@ -92,7 +92,8 @@ int cmd_check(int argc, char **argv, const struct cli_global *g)
 				continue;
 			err_clear(&err);
 			m = NULL;
-			if (mapping_load(path, &m, &err) < 0 ||
+			if (config_check_file(cfg, path, &err) < 0 ||
+			    mapping_load(path, &m, &err) < 0 ||
 			    mapping_check_patterns(m, s->patterns,
 						   s->npatterns, NULL, &err) < 0)
 				report(&err, &nerr);
@@ -114,7 +115,8 @@ int cmd_check(int argc, char **argv, const struct cli_global *g)
 			report(&err, &nerr);
 		}
 		err_clear(&err);
-		if (outbound_load(t->mapping, &o, &err) < 0)
+		if (config_check_file(cfg, t->mapping, &err) < 0 ||
+		    outbound_load(t->mapping, &o, &err) < 0)
 			report(&err, &nerr);
 		else
 			nmap++;

@@ -259,7 +259,8 @@ static int dry_run(const struct cli_global *g, const char *name)
 	} else {
 		printf("last delivery: none\n");
 	}
-	if (outbound_load(t->mapping, &ob, &err) < 0)
+	if (config_check_file(cfg, t->mapping, &err) < 0 ||
+	    outbound_load(t->mapping, &ob, &err) < 0)
 		goto fail;
 	outbound_set_formula_guard(ob, t->csv_formula_guard);
 	is_stock = strcmp(outbound_kind(ob), "item") != 0;

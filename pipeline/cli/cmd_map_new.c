@@ -107,6 +107,15 @@ static const char *codes_text(const struct sniff_elem *e, struct buf *b,
 	return NULL;
 }
 
+/* N101 and NAD 3035 are qualifiers by the standard: their codes are
+ * wanted (for a location's type) even where each party occurs once and
+ * the sniffer's repetition rule does not call them codes. */
+static int party_qual(const struct sniff_segment *sg, const struct sniff_elem *e)
+{
+	return e->elem == 1 && e->comp == 1 &&
+	       (!strcmp(sg->tag, "N1") || !strcmp(sg->tag, "NAD"));
+}
+
 static int fill_edi(const struct sniff *s, struct new_in *ni)
 {
 	const struct sniff_edi *e = &s->u.edi;
@@ -118,6 +127,16 @@ static int fill_edi(const struct sniff *s, struct new_in *ni)
 	str_copy_cut(o->message, sizeof(o->message), s->message);
 	str_copy_cut(o->version, sizeof(o->version), s->message_version);
 	o->decimal_comma = !o->x12 && e->delims.dec == ',';
+	/* the reader's first error, without the location prefix the
+	 * finding's text repeats ("FILE: interchange 1, ..., error: ") */
+	for (j = 0; j < e->nfindings && !o->first_error[0]; j++)
+		if (e->findings[j].severity == EDI_ERROR && e->findings[j].text) {
+			const char *t = strstr(e->findings[j].text, "error: ");
+
+			snprintf(o->first_error, sizeof(o->first_error),
+				 "line %lu: %.200s", e->findings[j].line,
+				 t ? t + 7 : e->findings[j].text);
+		}
 	for (j = 0; j < e->nmessages; j++) {
 		const struct sniff_message *m = &e->messages[j];
 		size_t n = strlen(o->others);
@@ -152,7 +171,8 @@ static int fill_edi(const struct sniff *s, struct new_in *ni)
 			ni->pos[k].n = sg->elems[q].n;
 			ni->pos[k].sample = sg->elems[q].sample;
 			offs[k] = (size_t)-1;
-			if (sg->elems[q].is_code && sg->elems[q].ncodes)
+			if (sg->elems[q].ncodes &&
+			    (sg->elems[q].is_code || party_qual(sg, &sg->elems[q])))
 				codes_text(&sg->elems[q], &ni->codes, &offs[k]);
 		}
 	}
@@ -437,7 +457,8 @@ static int check_mapping(const char *check, const char *input,
 /* ---- the command ------------------------------------------------------- */
 
 static const char new_usage[] =
-	"usage: stockpipe map new --input FILE [--kind stock|item|price]\n"
+	"usage: stockpipe map new --input FILE\n"
+	"                         [--kind stock|item|price|location]\n"
 	"                         [--output FILE [--force]]\n"
 	"\n"
 	"Writes a starting mapping for FILE (CSV, X12, EDIFACT or XML): the\n"
@@ -450,6 +471,10 @@ static const char new_usage[] =
 	"QTY, CTP; EDIFACT LIN, PIA, QTY, PRI, LOC; UBL and openTRANS\n"
 	"elements) and every other canonical field of the kind as a\n"
 	"commented placeholder. Lines marked TODO only make it run.\n"
+	"A file without item lines but with parties (X12 N1 loops, EDIFACT\n"
+	"NAD, UBL cac:Party, openTRANS PARTY, IDoc E1ADRM1; a CSV with a\n"
+	"store column and no item column) gets a location mapping: the\n"
+	"party id, the type from its qualifier, name and region.\n"
 	"\n"
 	"The mapping is compiled and run on FILE first. On stdout by default;\n"
 	"--output FILE writes it atomically, and beside it the golden of a\n"
@@ -458,15 +483,16 @@ static const char new_usage[] =
 	"unless --force.\n"
 	"\n"
 	"  --input FILE    the partner's file\n"
-	"  --kind KIND     stock, item or price\n"
+	"  --kind KIND     stock, item, price or location\n"
 	"  --output FILE   write the mapping (and its test golden) here\n"
 	"  --force         replace an existing --output and golden\n"
 	"\n"
 	"Exit 0; 1 when the mapping also rejects some of FILE's records; 64\n"
 	"usage, or --output exists; 70 a generated mapping that does not\n"
 	"compile (a bug); 78 FILE cannot yield a record (a 997 or other\n"
-	"message without item lines, no item identifier, an unreadable or\n"
-	"empty file; the reason is printed and nothing is written).\n"
+	"message without item lines or parties, no item identifier, an\n"
+	"unreadable or empty file; the reason is printed and nothing is\n"
+	"written).\n"
 	"See docs/mapping.md \"Starting a mapping\".\n";
 
 static int new_opts_parse(int argc, char **argv, struct new_opts *o)
@@ -490,7 +516,7 @@ static int new_opts_parse(int argc, char **argv, struct new_opts *o)
 	else if (i >= 0 && !o->input)
 		log_msg("error", "stockpipe map new: --input is required");
 	else if (i >= 0 && o->kind && mapgen_kind_parse(o->kind) < 0)
-		log_msg("error", "stockpipe map new: --kind is stock, item or price, not '%s'",
+		log_msg("error", "stockpipe map new: --kind is stock, item, price or location, not '%s'",
 			o->kind);
 	else if (i >= 0 && o->force && !o->output)
 		log_msg("error", "stockpipe map new: --force needs --output");

@@ -450,9 +450,16 @@ static int tg_stale(const struct tg_ctx *c, const struct cfg_target *t,
 static int tg_held(const struct tg_ctx *c, const struct cfg_target *t,
 		   int64_t *v, int *has, struct err *err)
 {
+	/* Without stale_hold nothing is held: the stale-source rule, which
+	 * reads the store, is not evaluated a second time for nothing. */
+	if (!t->stale_hold) {
+		*has = 1;
+		*v = 0;
+		return 0;
+	}
 	if (tg_stale(c, t, v, has, err) < 0)
 		return -1;
-	*v = *v && t->stale_hold;
+	*v = *v != 0;
 	return 0;
 }
 

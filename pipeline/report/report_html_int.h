@@ -76,6 +76,10 @@ void html_rejects(const struct html_ctx *h);
 /* "3 h 05 min" for a duration in seconds (>= 0). */
 void html_duration(struct buf *b, int64_t secs);
 
+/* report_html_warn.c: the run's warnings, located; nothing when it has
+ * none. */
+int html_warnings(const struct html_ctx *h, struct err *err);
+
 /* report_html_target.c: the run's deliveries (published and failed told
  * apart) and a panel per configured target: what was published, the
  * changes against the previous delivery to it, the age of its data and

@@ -121,7 +121,9 @@ static int deliver_unit(void *ud, struct state_unit *u)
 			return eng_unit_fail(r, u, &e);
 		return 0;
 	}
-	if (conn_open(tc->t->url, &tc->t->conn, &c, &e) < 0 ||
+	if (config_check_file(r->cfg, tc->t->conn.key_file, &e) < 0 ||
+	    config_check_file(r->cfg, tc->t->conn.known_hosts, &e) < 0 ||
+	    conn_open(tc->t->url, &tc->t->conn, &c, &e) < 0 ||
 	    conn_put(c, u->input_path, name, &e) < 0 ||
 	    put_done(r, tc->t, c, name, &e) < 0) {
 		conn_close(c);

@@ -143,10 +143,36 @@ static int plan_entry(void *ud, const struct conn_entry *e)
 	return 0;
 }
 
+/* A remote listing kept in memory (run_plan_fetch). */
+struct listing {
+	struct conn_entry *v;
+	size_t n, cap;
+	struct err *err;
+};
+
+static int list_keep(void *ud, const struct conn_entry *e)
+{
+	struct listing *l = ud;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct conn_entry *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return err_set(l->err, E_NOMEM, "out of memory");
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *e;
+	return 0;
+}
+
 int run_plan_fetch(struct run *r, const struct cfg_source *src,
 		      struct conn *c, struct err *err)
 {
 	struct plan_ctx p = {r, src, err, 0, {NULL, 0, 0}, c};
+	struct listing ls = {NULL, 0, 0, err};
+	size_t i;
 	int done, rc;
 
 	if (state_plan_done(r->st, r->run_id, "fetch", src->name, &done,
@@ -154,14 +180,23 @@ int run_plan_fetch(struct run *r, const struct cfg_source *src,
 		return -1;
 	if (done)
 		return 0;
-	/* Listing and recording the plan in one transaction: a crash while
-	 * listing leaves no half plan behind. */
-	if (eng_tx_begin(r->st, err) < 0)
+	/* The remote listing first, with no transaction open (a slow
+	 * partner holds up no one: db.h), then the plan recorded in one
+	 * short transaction: a crash leaves no half plan behind. */
+	if (conn_list(c, list_keep, &ls, err) < 0) {
+		free(ls.v);
 		return -1;
+	}
+	if (eng_tx_begin(r->st, err) < 0) {
+		free(ls.v);
+		return -1;
+	}
 	/* The listing is the retry of every fetch older runs parked: what
 	 * is still there and not in the ledger is planned again now. */
-	rc = conn_list(c, plan_entry, &p, err) < 0 ||
-	     state_arrival_plan_assign(&p.ap, r->st, err) < 0 ||
+	for (i = 0, rc = 0; i < ls.n && !rc; i++)
+		rc = plan_entry(&p, &ls.v[i]) < 0;
+	free(ls.v);
+	rc = rc || state_arrival_plan_assign(&p.ap, r->st, err) < 0 ||
 	     state_park_supersede(r->st, r->run_id, "fetch", src->name, NULL,
 				  err) < 0 ||
 	     state_plan_mark(r->st, r->run_id, "fetch", src->name, err) < 0;

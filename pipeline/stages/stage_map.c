@@ -517,7 +517,8 @@ static const struct mapping *mapping_for(struct src_ctx *sc, const char *doc,
 		err_set(err, E_CONFIG, "too many mappings in one source");
 		return NULL;
 	}
-	if (mapping_load(path, &m, err) < 0)
+	if (config_check_file(sc->r->cfg, path, err) < 0 ||
+	    mapping_load(path, &m, err) < 0)
 		return NULL;
 	/* Recorded before the mapping is kept: a document never maps with
 	 * a mapping the run's dependencies do not name. */

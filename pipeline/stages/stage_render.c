@@ -309,7 +309,8 @@ static int render_unit(void *ud, struct state_unit *u)
 		return -1;
 	if (render_stale(r, tc->t, u, &tt))
 		return 0;
-	if (outbound_load(tc->t->mapping, &ob, &e) < 0)
+	if (config_check_file(r->cfg, tc->t->mapping, &e) < 0 ||
+	    outbound_load(tc->t->mapping, &ob, &e) < 0)
 		return eng_unit_fail(r, u, &e);
 	outbound_set_formula_guard(ob, tc->t->csv_formula_guard);
 	/* A failure here is the unit's cause: e must not stay set for a

@@ -69,6 +69,22 @@ int db_begin_light(struct db *d, struct err *err)
 	return d->ops->begin(d, 0, err);
 }
 
+int db_lock_store(struct db *d, struct err *err)
+{
+	char sql[96];
+
+	if (!db_in_tx(d))
+		return err_set(err, E_INTERNAL,
+			       "state store: the writer lock is taken inside "
+			       "a transaction");
+	if (db_kind_of(d) != DB_POSTGRES)
+		return 0;
+	/* Re-entrant within a session: a second take is harmless. */
+	snprintf(sql, sizeof(sql), "SELECT pg_advisory_xact_lock(%lld)",
+		 (long long)DB_WRITER_LOCK);
+	return db_exec(d, sql, err);
+}
+
 int db_commit(struct db *d, struct err *err)
 {
 	return d->ops->commit(d, err);

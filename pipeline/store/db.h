@@ -9,9 +9,33 @@
  * (SQLite BINARY, PostgreSQL COLLATE "C"), so every ORDER BY gives the same
  * rows in the same order and deliveries are byte-identical across backends.
  *
- * Writers are serialized: db_begin() takes the store's single writer lock
- * (SQLite BEGIN IMMEDIATE; PostgreSQL BEGIN + a transaction-scoped
- * advisory lock), which the stage engine relies on.
+ * Locks (the contract every caller keeps; docs/scaling.md says why loads
+ * may run in parallel). SQLite has one writer at a time whatever is
+ * asked: every transaction below is BEGIN IMMEDIATE there. On PostgreSQL:
+ *  - db_begin: BEGIN + the store's writer lock (a transaction-scoped
+ *    advisory lock, DB_WRITER_LOCK). Taken by what needs the whole store
+ *    to itself: schema creation and migration (schema.c); creating a run
+ *    (ids are max + 1: state_run_create) and the run-level transactions
+ *    around it (plan, rerun, retry, conclude: run.c, work.c, engine.c);
+ *    units that number things from the table (deliveries' and EDI acks'
+ *    seq = max + 1: deliver, acks) or that were never audited for row
+ *    safety (unpack, map, render, post, quarantine): they keep the lock.
+ *  - db_begin_light: BEGIN only (READ COMMITTED), no writer lock: claims,
+ *    leases and heartbeats of workers (FOR UPDATE SKIP LOCKED, one-row
+ *    updates); a unit's start and the record of its failure (one row of
+ *    a unit the process holds: engine.c); and the load of a document
+ *    (state.h: state_begin_rows), which locks the positions it touches
+ *    row by row, all of a batch in key order before writing anything
+ *    (state_load.c; taking back an earlier load of the same document
+ *    locks them the same way), and takes the writer lock in the middle
+ *    with db_lock_store only when it must: upserting items, locations or
+ *    prices (row by row in the document's order, which two such loads
+ *    could deadlock on), or claiming EDI interchanges (two documents
+ *    carrying the same interchange must not both see it unclaimed).
+ *    A deadlock or serialization failure is E_BUSY: the unit is retried.
+ *  - a fetch listing lists the remote side with no transaction open, then
+ *    records the plan in one short db_begin transaction (stage_fetch.c).
+ * So the writer lock is never held across a load's rows or a remote call.
  *
  * Errors fill a struct err: busy, locked, serialization failures, lost or
  * refused connections are E_BUSY (exit 75, a retry can help);
@@ -60,6 +84,11 @@ int db_exec(struct db *d, const char *sql, struct err *err);
  * locks (FOR UPDATE SKIP LOCKED). */
 int db_begin(struct db *d, struct err *err);
 int db_begin_light(struct db *d, struct err *err);
+/* Inside an open transaction: takes the writer lock too (PostgreSQL:
+ * pg_advisory_xact_lock(DB_WRITER_LOCK), kept until the transaction
+ * ends; a no-op when already held). SQLite: nothing to do, its
+ * transaction already is the one writer. */
+int db_lock_store(struct db *d, struct err *err);
 /* Commits; on failure the transaction is rolled back (a PostgreSQL
  * transaction aborted by an earlier error is reported, not committed). */
 int db_commit(struct db *d, struct err *err);

@@ -11,7 +11,8 @@
  *
  * Transactions: db_begin takes a transaction-scoped advisory lock
  * (DB_WRITER_LOCK), the one writer lock of the store, as SQLite's BEGIN
- * IMMEDIATE does; lock_timeout (10 minutes, SQLite's busy timeout) turns a
+ * IMMEDIATE does; db_begin_light does not, and loads rely on row locks
+ * (db.h says which transaction takes which); lock_timeout (10 minutes, SQLite's busy timeout) turns a
  * wait that long into E_BUSY. PostgreSQL differs from SQLite in two ways
  * this file hides: an error aborts the whole transaction (COMMIT then
  * answers ROLLBACK, which we report as a failure), and cursors or

@@ -15,7 +15,9 @@
  * a transaction the stage engine opened with state_begin(), which holds
  * the store's single writer lock (db_begin), so writers are serialized
  * and never deadlock on upgrade; claims and heartbeats of workers use
- * light transactions (state_light_begin). The tables and their versions
+ * light transactions (state_light_begin), and on PostgreSQL loads and
+ * unit starts run without the writer lock (state_begin_rows: db.h's
+ * contract says which transaction takes what). The tables and their versions
  * live in schema.c.
  */
 #include "state.h"
@@ -339,26 +341,59 @@ int state_begin(struct state *s, struct err *err)
 	return 0;
 }
 
+int state_begin_rows(struct state *s, struct err *err)
+{
+	if (db_begin_light(s->db, err) < 0)
+		return -1;
+	s->in_tx = 1;
+	s->rows_tx = 1;
+	return 0;
+}
+
+int state_is_postgres(struct state *s)
+{
+	return state_is_pg(s);
+}
+
+int state_lock_store(struct state *s, struct err *err)
+{
+	if (!s->rows_tx)
+		return 0;
+	if (db_lock_store(s->db, err) < 0)
+		return -1;
+	s->rows_tx = 0;
+	return 0;
+}
+
+void state_set_commit_check(struct state *s, state_commit_check_fn *fn,
+			    void *ud)
+{
+	s->commit_check = fn;
+	s->commit_check_ud = ud;
+}
+
 int state_commit(struct state *s, struct err *err)
 {
-	if (state_lb_apply(s, err) < 0) {
+	if (state_lb_apply(s, err) < 0 ||
+	    (s->commit_check &&
+	     s->commit_check(s->commit_check_ud, s, err) < 0)) {
 		state_rollback(s);
 		return -1;
 	}
 	io_crash_point("state-commit");
 	if (db_commit(s->db, err) < 0) { /* rolled back */
 		state_lb_discard(s);
-		s->in_tx = s->lb_on = 0;
+		s->in_tx = s->lb_on = s->rows_tx = 0;
 		return -1;
 	}
-	s->in_tx = s->lb_on = 0;
+	s->in_tx = s->lb_on = s->rows_tx = 0;
 	return 0;
 }
 
 void state_rollback(struct state *s)
 {
 	state_lb_discard(s);
-	s->in_tx = s->lb_on = 0;
+	s->in_tx = s->lb_on = s->rows_tx = 0;
 	db_rollback(s->db);
 }
 

@@ -104,8 +104,24 @@ void state_close(struct state *s);
 
 /* A write transaction holding the store's writer lock (db_begin). */
 int state_begin(struct state *s, struct err *err);
+/* A write transaction WITHOUT the writer lock on PostgreSQL (db.h's
+ * contract; SQLite: the same as state_begin): for the load of one
+ * document, which locks the positions it touches row by row. Code in
+ * it that needs the whole store calls state_lock_store (a no-op in a
+ * state_begin transaction and on SQLite). */
+int state_begin_rows(struct state *s, struct err *err);
+int state_lock_store(struct state *s, struct err *err);
+/* Whether the store is PostgreSQL (several writers) rather than SQLite. */
+int state_is_postgres(struct state *s);
 int state_commit(struct state *s, struct err *err);   /* a crash point */
 void state_rollback(struct state *s);
+/* Called by state_commit just before the commit (workers: is the unit
+ * still ours?); <0 (err set) rolls the transaction back instead. NULL
+ * removes it. */
+typedef int state_commit_check_fn(void *ud, struct state *s,
+				  struct err *err);
+void state_set_commit_check(struct state *s, state_commit_check_fn *fn,
+			    void *ud);
 
 const char *unit_state_name(int st);
 

@@ -116,6 +116,16 @@ int state_ic_load_claim(struct state *s, int64_t doc, const char *source,
 	if (state_rows(s, S_ICL_DOC_ROWS, SA(SA_I(doc)), ic_row_add, &rows,
 		       err) < 0)
 		goto fail;
+	/* A load without the writer lock (db.h): two documents carrying
+	 * the same interchange must not both find it free, so one with
+	 * interchanges takes the lock and reads them again under it. */
+	if (rows.n && s->rows_tx) {
+		rows.n = 0;
+		if (state_lock_store(s, err) < 0 ||
+		    state_rows(s, S_ICL_DOC_ROWS, SA(SA_I(doc)), ic_row_add,
+			       &rows, err) < 0)
+			goto fail;
+	}
 	for (i = 0; i < rows.n; i++) {
 		r = &rows.v[i];
 		if (!r->mine) {

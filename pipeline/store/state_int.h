@@ -127,7 +127,8 @@ struct lb_rec {
 /* The bulk apply (state_load.c, PostgreSQL's way): statements of
  * 2^k rows, k = 0..LB_BULK_LOG, prepared once per handle. */
 #define LB_BULK_LOG 8
-enum { LB_BULK_EV, LB_BULK_POS_GET, LB_BULK_POS_PUT, LB_BULK_N };
+enum { LB_BULK_EV, LB_BULK_POS_GET, LB_BULK_POS_PUT, LB_BULK_POS_NEW,
+       LB_BULK_N };
 
 struct load_batch {
 	struct lb_rec *r;          /* n records in arrival order */
@@ -151,6 +152,9 @@ struct state {
 	int in_tx;                 /* between state_begin and commit/rollback */
 	int lb_on;                 /* state_load_batching until flush or end */
 	struct state_arrival arr;  /* of the next loaded record */
+	int rows_tx;               /* state_begin_rows: no writer lock yet */
+	state_commit_check_fn *commit_check; /* state_set_commit_check */
+	void *commit_check_ud;
 };
 
 /* The prepared, reset statement id (prepared on first use). */

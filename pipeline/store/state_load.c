@@ -127,7 +127,8 @@ const struct state_sql state_load_sql[S_NSTMTS] = {
 			  " txn_id DESC"
 			  " LIMIT 1", 0},
 	[S_EV_DOC_KEYS] = {"SELECT DISTINCT sku, location, state"
-			  " FROM stock_events WHERE doc = ?", 0},
+			  " FROM stock_events WHERE doc = ?"
+			  " ORDER BY sku, location, state", 0},
 	[S_EV_DOC_DEL] = {"DELETE FROM stock_events WHERE doc = ?", 0},
 	[S_POS_DEL] = {"DELETE FROM positions WHERE sku = ? AND location = ?"
 		      " AND state = ?", 0},
@@ -176,7 +177,10 @@ static int upsert(struct state *s, enum stmt_id id, int64_t doc,
 	struct stock_arrival arr = arrival_of(&s->arr);
 	size_t i;
 
-	if (!p)
+	/* Master data upserts row by row in the document's order, not the
+	 * keys': two such loads at once could deadlock, so they hold the
+	 * writer lock (db.h); stock records do not. */
+	if (!p || state_lock_store(s, err) < 0)
 		return -1;
 	for (i = 0; i < nfields; i++)
 		db_bind_text(p, (int)i + 1, r->v[i]);
@@ -191,7 +195,7 @@ static int upsert_price(struct state *s, int64_t doc,
 	struct db_stmt *p = state_stmt(s, S_PRICE_UPSERT, err);
 	struct stock_arrival arr = arrival_of(&s->arr);
 
-	if (!p)
+	if (!p || state_lock_store(s, err) < 0)  /* as upsert's */
 		return -1;
 	/* Column order of the prices table differs from the field table. */
 	db_bind_text(p, 1, r->v[PRICE_SKU]);
@@ -588,6 +592,31 @@ static void lb_dupes(struct load_batch *b)
 	" positions x WHERE x.sku = k.sku AND x.location = k.location"    \
 	" AND x.state = k.state LIMIT 1) p"
 
+/* Row locks of a load on PostgreSQL (no writer lock: db.h). Every
+ * position of the batch is locked before anything else is written
+ * (pg_bulk_apply), by one statement per group of keys: an upsert that
+ * makes a new position as a placeholder row (POS_FRESH in last_as_of,
+ * read back as "not found") and locks an existing one by a no-op
+ * update, returning the row either way. One statement does both in the
+ * VALUES order, which is the keys' sorted order, so every load takes
+ * its locks in one global order and two loads never wait for each other
+ * in a circle (a SELECT ... FOR UPDATE of the existing rows beside an
+ * INSERT of the new ones would take them in two passes per group, and
+ * two loads could each hold a key the other waits for). The stock events
+ * follow under those locks: a txn_id two documents share belongs to the
+ * same position, so its insert waits only for a load that already holds
+ * the position. A placeholder nothing applied to is deleted before the
+ * commit: none is ever seen outside its transaction. */
+#define POS_FRESH INT64_MIN
+#define POS_NEW_PG_HEAD                                                  \
+	"INSERT INTO positions(sku, location, state, qty, last_as_of) VALUES"
+#define POS_NEW_PG_ROW "(?, ?, CAST(? AS BIGINT), 0, CAST(? AS BIGINT))"
+#define POS_NEW_PG_TAIL                                                  \
+	" ON CONFLICT(sku, location, state) DO UPDATE SET"                \
+	" qty = positions.qty RETURNING sku, location, state, qty,"       \
+	" snap_as_of, snap_txn, last_as_of, delta_as_of, snap_arr_file,"  \
+	" snap_arr_member, snap_arr_line"
+
 /* The SQL of a bulk statement of rows rows (malloc'd), NULL when out of
  * memory. */
 static char *bulk_sql(int kind, unsigned rows, int pg)
@@ -623,19 +652,28 @@ static char *bulk_sql(int kind, unsigned rows, int pg)
 	const char *h = pg && kind == LB_BULK_POS_GET ? POS_GET_PG_HEAD
 						      : head[kind],
 		   *t = pg && kind == LB_BULK_POS_GET ? POS_GET_PG_TAIL
-						      : tail[kind];
-	size_t hl = strlen(h), rl = strlen(row[kind]), tl = strlen(t), o;
-	char *sql = malloc(hl + rows * (rl + 1) + tl + 1);
+						      : tail[kind],
+		   *r = row[kind];
+	size_t hl, rl, tl, o;
+	char *sql;
 	unsigned i;
 
-	if (!sql)
+	if (kind == LB_BULK_POS_NEW) {  /* PostgreSQL only */
+		h = POS_NEW_PG_HEAD;
+		r = POS_NEW_PG_ROW;
+		t = POS_NEW_PG_TAIL;
+	}
+	hl = strlen(h);
+	rl = strlen(r);
+	tl = strlen(t);
+	if (!(sql = malloc(hl + rows * (rl + 1) + tl + 1)))
 		return NULL;
 	memcpy(sql, h, hl);
 	o = hl;
 	for (i = 0; i < rows; i++) {
 		if (i)
 			sql[o++] = ',';
-		memcpy(sql + o, row[kind], rl);
+		memcpy(sql + o, r, rl);
 		o += rl;
 	}
 	memcpy(sql + o, t, tl + 1);
@@ -747,6 +785,7 @@ struct bulk_pos {
 	size_t first, n;
 	int want;                  /* some record may apply: read it */
 	int dirty;
+	int fresh;                 /* PostgreSQL: our placeholder row */
 	struct stock_pos cur;
 	const struct lb_rec *key;
 };
@@ -757,22 +796,28 @@ static int bulk_pos_cmp(const void *k, const void *x)
 }
 
 /* Reads the positions of g[0..n) (n = 2^k) in one statement into
- * their cur (found stays 0 for a new position). */
+ * their cur (found stays 0 for a new position); on PostgreSQL the
+ * locking upsert above (fresh set for a placeholder). */
 static int bulk_read(struct state *s, struct bulk_pos *const *g, int k,
 		     struct bulk_pos *all, size_t nall, struct err *err)
 {
-	struct db_stmt *p = bulk_stmt(s, LB_BULK_POS_GET, k, err);
+	struct db_stmt *p;
 	unsigned i, n = 1u << k;
 	struct lb_rec key;
 	struct bulk_pos *x;
 	int rc;
 
-	if (!p)
+	int pg = state_is_pg(s), w = pg ? 4 : 3;
+
+	if (!(p = bulk_stmt(s, pg ? LB_BULK_POS_NEW : LB_BULK_POS_GET, k,
+			    err)))
 		return -1;
 	for (i = 0; i < n; i++) {
-		db_bind_text(p, (int)i * 3 + 1, g[i]->key->sku);
-		db_bind_text(p, (int)i * 3 + 2, g[i]->key->loc);
-		db_bind_int64(p, (int)i * 3 + 3, g[i]->key->st);
+		db_bind_text(p, (int)i * w + 1, g[i]->key->sku);
+		db_bind_text(p, (int)i * w + 2, g[i]->key->loc);
+		db_bind_int64(p, (int)i * w + 3, g[i]->key->st);
+		if (pg)
+			db_bind_int64(p, (int)i * w + 4, POS_FRESH);
 	}
 	memset(&key, 0, sizeof(key));
 	while ((rc = db_step(p, err)) == 1) {
@@ -783,6 +828,10 @@ static int bulk_read(struct state *s, struct bulk_pos *const *g, int k,
 		    !(x = bsearch(&key, all, nall, sizeof(*all),
 				  bulk_pos_cmp)))
 			continue;
+		if (db_col_int64(p, 6) == POS_FRESH) {
+			x->fresh = 1;  /* as new: cur stays stock_pos_init's */
+			continue;
+		}
 		x->cur.found = 1;
 		x->cur.qty = db_col_int64(p, 3);
 		if (!db_col_null(p, 4))
@@ -897,9 +946,23 @@ fail:
 	return -1;
 }
 
+/* Deletes the placeholder of e's position nothing applied to. */
+static int pos_drop(struct state *s, const struct lb_rec *e,
+		    struct err *err)
+{
+	struct db_stmt *p = state_stmt(s, S_POS_DEL, err);
+
+	if (!p)
+		return -1;
+	db_bind_text(p, 1, e->sku);
+	db_bind_text(p, 2, e->loc);
+	db_bind_int64(p, 3, e->st);
+	return state_step_done(p, err);
+}
+
 /* Up to LB_BULK_MAX positions: read, applied, written. */
-static int bulk_chunk(struct state *s, struct bulk_pos *g, size_t ng,
-		      struct err *err)
+static int bulk_chunk_read(struct state *s, struct bulk_pos *g, size_t ng,
+			   struct err *err)
 {
 	struct bulk_pos *sel[LB_BULK_MAX];
 	size_t i, n = 0, done;
@@ -914,12 +977,26 @@ static int bulk_chunk(struct state *s, struct bulk_pos *g, size_t ng,
 				return -1;
 			done += 1u << k;
 		}
+	return 0;
+}
+
+static int bulk_chunk_apply(struct state *s, struct bulk_pos *g, size_t ng,
+			    struct err *err)
+{
+	struct bulk_pos *sel[LB_BULK_MAX];
+	size_t i, n, done;
+	int k;
+
 	for (i = 0; i < ng; i++)
 		if (bulk_apply_pos(s, &g[i], err) < 0)
 			return -1;
-	for (i = n = 0; i < ng; i++)
+	for (i = n = 0; i < ng; i++) {
+		if (g[i].fresh && !g[i].dirty &&
+		    pos_drop(s, g[i].key, err) < 0)
+			return -1;
 		if (g[i].dirty)
 			sel[n++] = &g[i];
+	}
 	for (done = 0, k = LB_BULK_LOG; k >= 0; k--)
 		while (n - done >= (1u << k)) {
 			if (bulk_write(s, sel + done, k, err) < 0)
@@ -929,13 +1006,90 @@ static int bulk_chunk(struct state *s, struct bulk_pos *g, size_t ng,
 	return 0;
 }
 
+/* The events of the sorted batch, duplicates left out, in statements of
+ * 2^k rows (recs: room for the batch); a record whose txn_id the store
+ * already had is marked a replay. Both bulk applies do this between
+ * reading and applying the positions. */
+static int bulk_events_batch(struct state *s, struct lb_rec **recs,
+			     struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	size_t i, n = 0;
+
+	for (i = 0; i < b->n; i++) {
+		b->r[i].ins = 0;
+		if (!b->r[b->order[i]].dupe)
+			recs[n++] = &b->r[b->order[i]];
+	}
+	if (bulk_runs(s, recs, sizeof(*recs), n, bulk_events_fn, err) < 0)
+		return -1;
+	for (i = 0; i < b->n; i++)
+		b->r[i].ev.replay = !b->r[i].dupe && !b->r[i].ins;
+	return 0;
+}
+
+static int bulk_chunk(struct state *s, struct bulk_pos *g, size_t ng,
+		      struct err *err)
+{
+	if (bulk_chunk_read(s, g, ng, err) < 0)
+		return -1;
+	return bulk_chunk_apply(s, g, ng, err);
+}
+
+/* The bulk apply of the sorted batch on PostgreSQL, without the writer
+ * lock: every position of the batch locked and read first, in key order
+ * (POS_FRESH above), then the events, then applied and written. */
+static int pg_bulk_apply(struct state *s, struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	struct lb_rec **recs = NULL;
+	struct bulk_pos *g = NULL;
+	size_t i, j, ng = 0, step;
+	int rc = -1;
+
+	if (!(recs = malloc(b->n * sizeof(*recs))) ||
+	    !(g = malloc(b->n * sizeof(*g)))) {
+		err_set(err, E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < b->n; i = j) {
+		for (j = i + 1; j < b->n && !lb_keycmp(&b->r[b->order[i]],
+						       &b->r[b->order[j]]);
+		     j++)
+			;
+		memset(&g[ng], 0, sizeof(g[ng]));
+		stock_pos_init(&g[ng].cur);
+		g[ng].first = i;
+		g[ng].n = j - i;
+		g[ng].key = &b->r[b->order[i]];
+		g[ng++].want = 1;
+	}
+	for (i = 0; i < ng; i += step) {
+		step = ng - i < LB_BULK_MAX ? ng - i : LB_BULK_MAX;
+		if (bulk_chunk_read(s, g + i, step, err) < 0)
+			goto out;
+	}
+	if (bulk_events_batch(s, recs, err) < 0)
+		goto out;
+	for (i = 0; i < ng; i += step) {
+		step = ng - i < LB_BULK_MAX ? ng - i : LB_BULK_MAX;
+		if (bulk_chunk_apply(s, g + i, step, err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(recs);
+	free(g);
+	return rc;
+}
+
 /* The bulk apply of the sorted batch (see above). */
 static int lb_bulk_apply(struct state *s, struct err *err)
 {
 	struct load_batch *b = &s->lb;
 	struct lb_rec **recs = NULL;
 	struct bulk_pos *g = NULL;
-	size_t i, j, w, n = 0, ng = 0;
+	size_t i, j, w, ng = 0;
 	int rc = -1;
 
 	if (!(recs = malloc(b->n * sizeof(*recs))) ||
@@ -943,15 +1097,8 @@ static int lb_bulk_apply(struct state *s, struct err *err)
 		err_set(err, E_NOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < b->n; i++) {
-		b->r[i].ins = 0;
-		if (!b->r[b->order[i]].dupe)
-			recs[n++] = &b->r[b->order[i]];
-	}
-	if (bulk_runs(s, recs, sizeof(*recs), n, bulk_events_fn, err) < 0)
+	if (bulk_events_batch(s, recs, err) < 0)
 		goto out;
-	for (i = 0; i < b->n; i++)
-		b->r[i].ev.replay = !b->r[i].dupe && !b->r[i].ins;
 	for (i = 0; i < b->n; i = j) {
 		struct bulk_pos *x = &g[ng];
 
@@ -1030,7 +1177,8 @@ int state_lb_apply(struct state *s, struct err *err)
 	if (b->n > 1)
 		qsort_r(b->order, b->n, sizeof(*b->order), lb_cmp, b->r);
 	if (b->bulk_on || state_is_pg(s)) {
-		rc = lb_bulk_apply(s, err);
+		rc = state_is_pg(s) ? pg_bulk_apply(s, err)
+				    : lb_bulk_apply(s, err);
 		state_lb_discard(s);
 		return rc;
 	}
@@ -1264,6 +1412,22 @@ int state_load_record(struct state *s, int64_t doc,
 	return 0;
 }
 
+/* PostgreSQL: locks position (sku, loc, st) as a load does (POS_FRESH
+ * above) before taking a document's events back; recompute then writes
+ * or deletes the row, the placeholder too. */
+static int pos_lock(struct state *s, const char *sku, const char *loc,
+		    enum stock_state st, struct err *err)
+{
+	static const char lock[] =
+		POS_NEW_PG_HEAD POS_NEW_PG_ROW POS_NEW_PG_TAIL;
+
+	if (!state_is_pg(s))
+		return 0;
+	return state_sql_rows(s, lock,
+			      SA(SA_T(sku), SA_T(loc), SA_I(st), SA_I(POS_FRESH)),
+			      NULL, NULL, err);
+}
+
 int state_unload_doc(struct state *s, int64_t doc, struct err *err)
 {
 	struct db_stmt *p = state_lb_apply(s, err) < 0
@@ -1298,6 +1462,10 @@ int state_unload_doc(struct state *s, int64_t doc, struct err *err)
 	db_reset(p);
 	if (rc != 0)
 		goto out;
+	/* in the keys' order, as loads lock them */
+	for (i = 0; i < n; i++)
+		if (pos_lock(s, keys[i].sku, keys[i].loc, keys[i].st, err) < 0)
+			goto out;
 	if (!(p = state_stmt(s, S_EV_DOC_DEL, err)))
 		goto out;
 	db_bind_int64(p, 1, doc);

@@ -168,15 +168,45 @@ int state_work_take(struct state *s, int64_t id, const char *worker,
 	return state_light_end(s, 1, rc, err);
 }
 
+/* The worker column of unit id: *other = 1 when it names someone else. */
+static int owner_row(void *ud, struct db_stmt *p)
+{
+	const char **w = ud;
+	const char *v = db_col_text(p, 0);
+
+	if (v && strcmp(v, w[0]))
+		w[1] = "";  /* another worker's */
+	return 0;
+}
+
+int state_work_owned(struct state *s, int64_t id, const char *worker,
+		     int *ours, struct err *err)
+{
+	const char *w[2] = {worker, NULL};
+
+	*ours = 1;
+	if (state_sql_rows(s,
+			   state_is_pg(s)
+				   ? "SELECT worker FROM units WHERE id = ?1"
+				     " FOR UPDATE"
+				   : "SELECT worker FROM units WHERE id = ?1",
+			   SA(SA_I(id)), owner_row, w, err) < 0)
+		return -1;
+	*ours = w[1] == NULL;
+	return 0;
+}
+
 int state_work_heartbeat(struct state *s, int64_t run_id, const char *worker,
-			 int64_t lease_ms, struct err *err)
+			 int64_t unit, int64_t lease_ms, int *taken,
+			 struct err *err)
 {
 	char units[300], leases[300];
-	int rc;
+	int rc = 0, ours = 1;
 
+	*taken = 0;
 	snprintf(units, sizeof(units),
 		 "UPDATE units SET lease_until = %s + ?1"
-		 " WHERE run_id = ?2 AND worker = ?3 AND state = ?4",
+		 " WHERE id = ?2 AND worker = ?3 AND state = ?4",
 		 state_now_ms_sql(s));
 	snprintf(leases, sizeof(leases),
 		 "UPDATE leases SET lease_until = %s + ?1"
@@ -184,16 +214,20 @@ int state_work_heartbeat(struct state *s, int64_t run_id, const char *worker,
 		 state_now_ms_sql(s));
 	if (state_light_begin(s, NULL, err) < 0)
 		return -1;
-	rc = state_sql_rows(s, units,
-			    SA(SA_I(lease_ms), SA_I(run_id), SA_T(worker),
+	if (unit &&
+	    (state_sql_rows(s, units,
+			    SA(SA_I(lease_ms), SA_I(unit), SA_T(worker),
 			       SA_I(US_RUNNING)),
 			    NULL, NULL, err) < 0 ||
-			     state_sql_rows(s, leases,
-					    SA(SA_I(lease_ms), SA_I(run_id),
-					       SA_T(worker)),
-					    NULL, NULL, err) < 0
-		     ? -1
-		     : 0;
+	     (state_changes(s) == 0 &&
+	      state_work_owned(s, unit, worker, &ours, err) < 0)))
+		rc = -1;
+	if (!rc && state_sql_rows(s, leases,
+				  SA(SA_I(lease_ms), SA_I(run_id),
+				     SA_T(worker)),
+				  NULL, NULL, err) < 0)
+		rc = -1;
+	*taken = !rc && !ours;
 	return state_light_end(s, 1, rc, err);
 }
 

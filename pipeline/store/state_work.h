@@ -41,10 +41,21 @@ int state_work_claim(struct state *s, int64_t run_id, const char *stages,
 int state_work_take(struct state *s, int64_t id, const char *worker,
 		    int64_t lease_ms, int *got, struct err *err);
 
-/* Extends the leases of worker's running units and unfinished named
- * leases in run_id. Its own short transaction. */
+/* Extends the lease of unit `unit` (0: none), the one the worker's loop
+ * works on right now, when it still is worker's and running, and the
+ * worker's unfinished named leases in run_id. Never any other unit: a
+ * unit the loop left behind must run out and be claimed again. *taken =
+ * 1 when another worker holds the unit now (the loop must abandon its
+ * result). Its own short transaction. */
 int state_work_heartbeat(struct state *s, int64_t run_id, const char *worker,
-			 int64_t lease_ms, struct err *err);
+			 int64_t unit, int64_t lease_ms, int *taken,
+			 struct err *err);
+/* Inside the caller's transaction: *ours = 0 when unit id belongs to
+ * another worker now (taken over after worker's lease ran out). On
+ * PostgreSQL the row stays locked until the transaction ends, so no
+ * claim takes it between this check and the commit. */
+int state_work_owned(struct state *s, int64_t id, const char *worker,
+		     int *ours, struct err *err);
 
 /* Named lease `name` of run_id: *done = 1 when its step was finished
  * (then it is not taken); else *got = 1 when worker now holds it (it was

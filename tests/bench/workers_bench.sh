@@ -65,7 +65,9 @@ setup() {
 	rm -rf "$1"
 	mkdir -p "$1/out/webshop" "$1/out/market" "$1/out/marketxml"
 	cp -R "$SRC/mappings" "$1/mappings"
-	cp -R "$W/drop" "$1/drop"
+	# -p: the arrival order is by mtime, then name; fresh mtimes that
+	# straddle a second would order the copies differently
+	cp -Rp "$W/drop" "$1/drop"
 	awk 'BEGIN { print "store_code,location_id,name";
 		for (i = 1; i <= 999; i++)
 			printf "F%03d,STORE-%03d,Bench store %d\n", i, i, i }' \
@@ -126,7 +128,7 @@ measure() {
 	cd "$d" || exit 70
 	t0=$(date +%s.%N)
 	if [ "$n" = 0 ]; then
-		$TIME -f '%M' -o "$d/rss.0" "$BIN" -q -c stockpipe.yaml run \
+		$TIME -f '%M %U %S' -o "$d/rss.0" "$BIN" -q -c stockpipe.yaml run \
 			>/dev/null 2>"$d/err"
 		rc=$?
 	else
@@ -134,7 +136,7 @@ measure() {
 		pids=
 		k=1
 		while [ $k -le "$n" ]; do
-			$TIME -f '%M' -o "$d/rss.$k" "$BIN" -q -c stockpipe.yaml \
+			$TIME -f '%M %U %S' -o "$d/rss.$k" "$BIN" -q -c stockpipe.yaml \
 				work --run "$run" --worker-id "b$k" --poll 20 \
 				>/dev/null 2>>"$d/err" &
 			pids="$pids $!"
@@ -148,9 +150,12 @@ measure() {
 	t1=$(date +%s.%N)
 	cd "$SRC" || exit 70
 	s=$(echo "$t1 - $t0" | bc)
-	rss=$(cat "$d"/rss.* 2>/dev/null | sort -n | tail -n 1)
+	rss=$(cat "$d"/rss.* 2>/dev/null | awk '{ print $1 }' | sort -n | tail -n 1)
+	# user+sys CPU of all processes: the machine may be shared, and wall
+	# seconds then say little (the server's own CPU not included).
+	cpu=$(cat "$d"/rss.* 2>/dev/null | awk '{ c += $2 + $3 } END { printf "%.1f", c }')
 	[ -z "$REF_S" ] && REF_S=$s
-	echo "$be $n $s $rc ${rss:-0} $(stage_ms "$d")" >>"$ROWS"
+	echo "$be $n $s $rc ${rss:-0} $(stage_ms "$d") $cpu" >>"$ROWS"
 	if [ -z "${WBENCH_REF_OUT:-}" ]; then
 		WBENCH_REF_OUT=$d/out
 		cp -R "$d/out" "$W/ref_out"
@@ -189,13 +194,13 @@ fi
 printf '\nworkers bench: %s MB in %s files (CSV store counts, UBL XML), ' \
 	"$(echo "scale=1; $bytes / 1048576" | bc)" "$NF"
 printf 'three targets; %s cores\n' "$(nproc)"
-printf '%-9s %-8s %8s %7s %8s %4s %8s   %s\n' backend mode seconds MB/s \
-	speedup exit "RSS MB" "stage seconds: fetch unpack map load render deliver"
-while read -r be n s rc rss f u m l r dl; do
+printf '%-9s %-8s %8s %7s %8s %4s %8s %8s   %s\n' backend mode seconds MB/s \
+	speedup exit "RSS MB" "cpu s" "stage seconds: fetch unpack map load render deliver"
+while read -r be n s rc rss f u m l r dl cpu; do
 	mode=run
 	[ "$n" != 0 ] && mode="$n work"
-	printf '%-9s %-8s %8.2f %7.1f %7.2fx %4s %8.1f   %s %s %s %s %s %s\n' \
+	printf '%-9s %-8s %8.2f %7.1f %7.2fx %4s %8.1f %8s   %s %s %s %s %s %s\n' \
 		"$be" "$mode" "$s" "$(echo "$bytes / 1048576 / $s" | bc -l)" \
 		"$(echo "$REF_S / $s" | bc -l)" "$rc" \
-		"$(echo "$rss / 1024" | bc -l)" "$f" "$u" "$m" "$l" "$r" "$dl"
+		"$(echo "$rss / 1024" | bc -l)" "$cpu" "$f" "$u" "$m" "$l" "$r" "$dl"
 done <"$ROWS"

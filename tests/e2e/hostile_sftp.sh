@@ -134,6 +134,6 @@ expect_exit_d 1 "the same key at 0600: used (exit 1: the sample's bad rows)" spm
 
 mini "$M" "$K/known_hosts" "$T_TMP/no_such_key"
 expect_exit_d 78 "missing key file: exit 78" spm "$M"
-has_err "cannot use key file '.*no_such_key': No such file or directory" "missing key file: the reason is the errno text"
+has_err "stockpipe.yaml:[0-9]*:[0-9]*: source '[a-z_]*': key_file '.*no_such_key' does not exist" "missing key file: the reason names the config line of key_file"
 grep -q ": ok" "$T_ERR" && fail "missing key file: ': ok' in the message" || pass "missing key file: no ': ok'"
 t_done

@@ -12,7 +12,10 @@
 #   run 4: nothing new: nothing delivered, and no empty section;
 #   run 5: the store source silent past stale_after: the extra buffer
 #          held back is named;
-# and a run the store says failed (red). Every page is checked for
+# and a run the store says failed (red); then an X12 file with three
+# warnings: the page's Warnings section, each warning located as `show`
+# prints it, and 40 such files: 100 rows, then "... and 20 more" (the demo's
+# pages have no Warnings heading: no empty section). Every page is checked for
 # well-formed, self-contained HTML and for headings without content, and
 # rendered with headless Chromium when it is installed.
 # usage: tests/e2e/html_report.sh BINARY   prints "N passed, N failed, N skipped"
@@ -260,6 +263,7 @@ print(html.unescape(re.search(r"<code class=\"cmd\">(stockpipe [^<]*retry [0-9]+
 	    panel = page.split(t + ' &mdash; ')[1].split('</div>')[0]
 	    assert 'Nothing delivered in this run' in panel, (t, panel)
 	assert 'No record was rejected in this run.' in page
+	assert 'id=\"warnings\"' not in page and '>Warnings<' not in page
 	"
 	# the old page showed an empty "Stock published per target" heading here
 	grep -q 'Stock published per target' "$D/run4.html" && fail "run 4 page: the empty stock heading is back" ||
@@ -301,6 +305,72 @@ else
 fi
 T_TAG=
 D=$TMP/sqlite
+
+# ---- a run with warnings: the Warnings section, each located ------------------
+# An X12 file whose ISA11 '-' cuts REF*BM*999999-001, whose ISA12/GS08
+# versions disagree and whose IEA01 counts 2 groups for 1: three warnings,
+# the data loaded (tests/e2e/edi_errors.sh counts the same file by hand).
+W=$TMP/warn
+mkdir -p "$W/drop" "$W/m"
+printf '%s\n' \
+	"ISA*00*          *00*          *ZZ*ACMESUPPLY     *ZZ*STOCKPIPE      *261120*0600*-*00406*000000501*0*P*>~" \
+	"GS*IB*ACMESUPPLY*STOCKPIPE*20261120*0600*501*X*004010~" "ST*846*0001~" \
+	"BIA*00*SI*INV1*20261120~" "REF*BM*999999-001~" "LIN*1*VN*A1~" "QTY*33*5~" \
+	"SE*6*0001~" "GE*1*501~" "IEA*2*000000501~" >"$W/drop/warn.x12"
+cat >"$W/m/inv.yaml" <<'YAML'
+mapping: warn-test
+input:
+  format: x12
+  transaction: "846"
+records:
+  - kind: stock
+    each: LIN
+    fields:
+      sku:      LIN[02=VN].03
+      location: REF[01=BM].02
+      state:    on_hand
+      quantity: QTY[01=33].02 | decimal | required
+      as_of:    '"2026-11-20T00:00:00Z"'
+YAML
+printf '%s\n' 'state_dir: state' 'sources:' '  - name: edi' '    path: drop' \
+	'    patterns: ["*.x12"]' '    mapping: m/inv.yaml' >"$W/stockpipe.yaml"
+(cd "$W" && "$BIN" run >"$TMP/o" 2>"$TMP/e" </dev/null)
+rc=$?
+[ $rc = 0 ] && pass "warnings run: exit 0 (warnings do not stop the data)" || { fail "warnings run: exit $rc"; tail -5 "$TMP/e"; }
+(cd "$W" && "$BIN" show 1 --html >"$TMP/o" 2>"$TMP/e" </dev/null)
+html=$(cat "$TMP/o")
+[ -s "$html" ] && cp "$html" "$W/run1.html" || fail "warnings run: no page"
+check_page "$W/run1.html" "warnings run page: a Warnings section, each warning at file:line:col with its segment and byte, as show prints it" "
+sec = page.split('<h2 id=\"warnings\">Warnings</h2>')[1].split('<h2')[0]
+rows = re.findall(r'<tr><td>edi</td><td>warn.x12</td><td><code>([^<]*)</code>([^<]*)</td><td>([a-z]+)</td><td>([^<]*)</td></tr>', sec)
+assert len(rows) == 3, rows
+byloc = {r[0]: (r[1], r[2], r[3]) for r in rows}
+assert byloc['warn.x12:2:48'][1] == 'version' and 'ISA12 version 00406 and GS08 version 004010 disagree' in byloc['warn.x12:2:48'][2], byloc
+assert byloc['warn.x12:5:15'] [0] == ' (segment 5, byte 214)' and byloc['warn.x12:5:15'][1] == 'repetition', byloc
+assert byloc['warn.x12:10:5'][1] == 'count' and 'IEA01 group count mismatch' in byloc['warn.x12:10:5'][2], byloc
+assert 'more; all of them' not in sec
+"
+(cd "$W" && "$BIN" show 1 >"$TMP/o" 2>"$TMP/e" </dev/null)
+n_show=$(grep -c "^  edi 'warn.x12': warn.x12:" "$TMP/o")
+n_html=$(grep -c '^<tr><td>edi</td><td>warn.x12</td>' "$W/run1.html")
+[ "$n_show" = 3 ] && [ "$n_html" = 3 ] && pass "show and the page list the same 3 warnings" ||
+	fail "warnings: show lists $n_show, the page $n_html"
+# more than the page holds: "... and N more" with the command that lists all
+mv "$W/drop/warn.x12" "$W/warn.x12"
+for i in $(seq 1 40); do
+	# each a new interchange: its own control number and content
+	sed -e "s/INV1\*/INV$((i + 100))*/" -e "s/000000501/000000$((i + 600))/g" "$W/warn.x12" >"$W/drop/warn$i.x12"
+done
+(cd "$W" && "$BIN" run >"$TMP/o" 2>"$TMP/e" </dev/null)
+rc=$?
+(cd "$W" && "$BIN" show 2 --html >"$TMP/o" 2>"$TMP/e" </dev/null)
+html=$(cat "$TMP/o")
+[ $rc = 0 ] && [ -s "$html" ] && cp "$html" "$W/run2.html" || fail "warnings run 2: exit $rc"
+check_page "$W/run2.html" "40 documents x 3 warnings: 100 rows, then '... and 20 more' with the show command" "
+sec = page.split('<h2 id=\"warnings\">Warnings</h2>')[1].split('<h2')[0]
+assert sec.count('<tr><td>edi</td>') == 100, sec.count('<tr><td>edi</td>')
+assert re.search(r'<p>\u2026 and 20 more; all of them: <code class=\"cmd\">stockpipe -c \S+ --state-dir \S+ show 2</code></p>', sec), sec[-400:]
+"
 
 # ---- rendered for real -----------------------------------------------------------
 if command -v chromium >/dev/null; then

@@ -120,6 +120,9 @@ if [ -x "$UNIT" ]; then
 		"$UNIT" db_pg_values_and_changes db_pg_byte_order \
 		db_pg_streaming db_pg_errors_and_tx db_pg_open_errors \
 		schema_v6_fills_typed_unit_columns_pg schema_v7_file_versions_pg
+	check "parallel loads equal serial ones on PostgreSQL (unit test)" \
+		env STOCKPIPE_TEST_PG_URL="$PG_URL" "$UNIT" \
+		state_pg_parallel_loads_equal_serial
 else
 	skip "db.h unit tests on PostgreSQL: no $UNIT"
 fi

@@ -337,6 +337,20 @@ T_TEST(buf_json_every_byte_every_position)
 				}
 				want[k++] = '"';
 				T_EQ_INT(json_str_len(in, n), k);
+				/* The one-pass writer: the same bytes, or NULL
+				 * exactly when a byte needs a look. */
+				{
+					char got[sizeof(in) + 2];
+					char *e = json_str_put_plain(got, in, n);
+					int plain = v >= 0x20 && v < 0x80 &&
+						    v != '"' && v != '\\';
+
+					if (plain != (e != NULL) ||
+					    (e && ((size_t)(e - got) != k ||
+						   memcmp(got, want, k))))
+						T_FAIL("plain: byte 0x%02x at %zu of %zu",
+						       v, pos, n);
+				}
 				buf_reset(&b);
 				T_EQ_INT(buf_add_json_str(&b, in, n), 0);
 				if (b.len != k || memcmp(b.ptr, want, k))
@@ -427,4 +441,30 @@ T_TEST(buf_json_invalid_utf8_replaced)
 	T_ASSERT(json_str_fit("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 10,
 			      20) < 5);
 	buf_release(&b);
+}
+
+/* str_ulong writes two digits per step: every length, both ends. */
+T_TEST(buf_str_ulong_every_length)
+{
+	char out[21], want[32];
+	unsigned long v = 0, p = 1;
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		unsigned long c[3] = { p - 1, p, p + 7 };
+		int j;
+
+		for (j = 0; j < 3; j++) {
+			snprintf(want, sizeof(want), "%lu", c[j]);
+			T_EQ_INT(str_ulong(out, c[j]), strlen(want));
+			T_EQ_STR(out, want);
+		}
+		if (p > (unsigned long)-1 / 10)
+			break;
+		p *= 10;
+	}
+	v = (unsigned long)-1;
+	snprintf(want, sizeof(want), "%lu", v);
+	T_EQ_INT(str_ulong(out, v), strlen(want));
+	T_EQ_STR(out, want);
 }

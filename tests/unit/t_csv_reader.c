@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <csv.h>
+
 #include "transforms/formats/csv_reader.h"
 #include "t.h"
 
@@ -472,4 +474,108 @@ T_TEST(csv_utf8_copy_matches_iconv)
 		}
 		csv_reader_free(r);
 	}
+}
+
+/* What libcsv itself makes of one line (strict, blanks kept): the
+ * fields, or -1 when it stops at a quoting error. */
+struct lc_fields {
+	char f[8][16];
+	size_t len[8];
+	size_t n;
+};
+
+static void lc_field(void *s, size_t n, void *ud)
+{
+	struct lc_fields *lf = ud;
+
+	if (lf->n < 8 && n < 16) {
+		memcpy(lf->f[lf->n], s, n);
+		lf->len[lf->n] = n;
+	}
+	lf->n++;
+}
+
+static int lc_space(unsigned char c)
+{
+	(void)c;
+	return 0;
+}
+
+static int lc_parse(const char *line, struct lc_fields *lf)
+{
+	struct csv_parser p;
+	size_t n = strlen(line);
+	int rc = 0;
+
+	memset(lf, 0, sizeof(*lf));
+	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI))
+		return -2;
+	csv_set_space_func(&p, lc_space);
+	if (csv_parse(&p, line, n, lc_field, NULL, lf) < n)
+		rc = -1;
+	csv_free(&p);
+	return rc;
+}
+
+/* The reader splits most lines itself (memchr) and leaves the others to
+ * libcsv: every line built from fields that are plain, quoted, empty,
+ * blank, doubled-quote or broken gives what libcsv alone gives. */
+T_TEST(csv_split_lines_match_libcsv)
+{
+	static const char *const parts[] = {
+		"", "a", " a ", "\"q\"", "\"q,r\"", "\"\"", "\"a\"\"b\"",
+		"x\"y", "\"a\"b", "\"", "\t", "\"a\" ", "bc\"",
+	};
+	const size_t np = sizeof(parts) / sizeof(parts[0]);
+	char line[64], file[80];
+	struct err e = ERR_INIT;
+	size_t i, j, k, x;
+
+	for (i = 0; i < np; i++)
+		for (j = 0; j < np; j++)
+			for (k = 0; k < 3; k++) {
+				struct lc_fields lf;
+				struct csv_reader *r;
+				const struct csv_row *row;
+				int want;
+
+				if (k == 2)
+					snprintf(line, sizeof(line), "%s",
+						 parts[i]);
+				else
+					snprintf(line, sizeof(line), "%s,%s%s",
+						 parts[i], parts[j],
+						 k ? ",z" : "");
+				if (!*line || !strcmp(line, "\t"))
+					continue; /* a blank line: no record */
+				snprintf(file, sizeof(file), "%s\r\n", line);
+				want = lc_parse(file, &lf);
+				T_ASSERT(want != -2);
+				T_ASSERT(t_write_file("m.csv", file) == 0);
+				r = open_csv("m.csv", 0, NULL, 0, &e);
+				T_ASSERT(r != NULL);
+				if (csv_reader_next(r, &row, &e) != 1) {
+					/* a quote left open: the file fails */
+					T_ASSERT(want == 0);
+					csv_reader_free(r);
+					err_clear(&e);
+					continue;
+				}
+				if (want < 0) {
+					if (!row->bad)
+						T_FAIL("[%s]: libcsv fails, reader does not",
+						       line);
+				} else if (row->bad || row->n != lf.n) {
+					T_FAIL("[%s]: %zu fields, libcsv %zu", line,
+					       row->n, lf.n);
+				} else {
+					for (x = 0; x < lf.n; x++)
+						if (row->len[x] != lf.len[x] ||
+						    memcmp(row->f[x], lf.f[x],
+							   lf.len[x]))
+							T_FAIL("[%s]: field %zu", line,
+							       x);
+				}
+				csv_reader_free(r);
+			}
 }

@@ -65,6 +65,34 @@ T_TEST(err_sys_long_reason_truncates_safely)
 	err_sys(&e, "%s", big);
 	T_EQ_INT(strlen(e.reason), sizeof(e.reason) - 1);
 	T_EQ_INT(e.code, E_IO);
+	/* the cut says so */
+	T_EQ_STR(e.reason + sizeof(e.reason) - 4, "\xe2\x80\xa6");
+}
+
+/* A cut never splits a UTF-8 character and always ends in "…"; a reason
+ * that fits is left as it is. */
+T_TEST(err_long_reason_marks_the_cut)
+{
+	struct err e = ERR_INIT;
+	char big[1200];
+	size_t i, n;
+
+	for (i = 0; i + 2 < sizeof(big); i += 2)
+		memcpy(big + i, "\xc3\xa9", 2); /* é */
+	big[i] = '\0';
+	err_set(&e, E_PARSE, "x%s", big);
+	n = strlen(e.reason);
+	T_ASSERT(n <= sizeof(e.reason) - 1 && n >= sizeof(e.reason) - 4);
+	T_EQ_STR(e.reason + n - 3, "\xe2\x80\xa6");
+	/* before the mark: whole characters only ('x' then pairs of é) */
+	T_EQ_INT((int)((n - 3 - 1) % 2), 0);
+	T_EQ_INT((unsigned char)e.reason[n - 4], 0xa9);
+	err_clear(&e);
+	memset(big, 'y', 510);
+	big[510] = '\0';
+	err_set(&e, E_PARSE, "%s", big); /* 510 bytes: fits */
+	T_EQ_INT(strlen(e.reason), 510);
+	T_EQ_INT(e.reason[509], 'y');
 }
 
 T_TEST(err_at_and_format)

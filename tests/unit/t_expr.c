@@ -235,7 +235,7 @@ T_TEST(expr_compile_errors_point_at_columns)
 T_TEST(expr_lookup_missing_policies)
 {
 	struct err e = ERR_INIT;
-	struct lookup_opts o = {"code", "id", 0, NULL, 0};
+	struct lookup_opts o = {"code", "id", 0, NULL, 0, NULL};
 
 	T_ASSERT(t_write_file("stores.csv", "code,id\n# comment\nF012,STORE-012\nF027,STORE-027\n") == 0);
 	T_OK(lookup_load("stores.csv", "stores", &o, &test_lookup, &e), &e);
@@ -606,4 +606,37 @@ T_TEST(expr_questions_about_a_compiled_tree)
 	T_ASSERT(!expr_cond_uses_bare(c, 4));
 	hooked_release(&h);
 #undef COMPILE
+}
+
+struct paths_seen {
+	char buf[128];
+	size_t o;
+};
+
+static int note_path(void *ud, int id, const char *src, size_t n,
+		     unsigned col)
+{
+	struct paths_seen *p = ud;
+
+	p->o += (size_t)snprintf(p->buf + p->o, sizeof(p->buf) - p->o,
+				 "%d:%.*s@%u ", id, (int)n, src, col);
+	return 0;
+}
+
+/* The paths an expression reads, for "what was read" in errors: also in
+ * function arguments, if/else (its condition first) and later stages. */
+T_TEST(expr_each_path_finds_every_path)
+{
+	struct hooked h;
+	struct err e = ERR_INIT;
+	struct paths_seen p;
+	struct expr *x;
+	const char *t = "concat(f.1, f.2) | default(f.3) if f.4 == \"a\" else f.5";
+
+	hooked_init(&h);
+	T_OK(expr_compile(&h.pool, &h.sc, t, strlen(t), 0, &x, &e), &e);
+	memset(&p, 0, sizeof(p));
+	T_EQ_INT(expr_each_path(x, note_path, &p), 0);
+	T_EQ_STR(p.buf, "4:f.4@36 1:f.1@8 2:f.2@13 3:f.3@28 5:f.5@52 ");
+	hooked_release(&h);
 }

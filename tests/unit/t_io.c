@@ -431,6 +431,28 @@ T_TEST(io_rename_and_exists)
 
 /* Helper run in a child process by io_crash_points (selected by name
  * through /proc/self/exe). Alone it just publishes a file and checks it. */
+/* A target's mode is on the file when it appears under the final name:
+ * the bits come from the temporary file, whatever the umask. */
+T_TEST(io_copy_mode_before_publish)
+{
+	struct err e = ERR_INIT;
+	struct stat st;
+	mode_t old = umask(077);
+
+	T_OK(io_write_file("src", "abc", 3, NULL, &e), &e);
+	T_OK(io_copy_noreplace_mode("src", "m644", 0644, NULL, NULL, &e), &e);
+	T_OK(io_copy_noreplace_mode("src", "m0", 0, NULL, NULL, &e), &e);
+	umask(old);
+	T_ASSERT(stat("m644", &st) == 0);
+	T_EQ_INT((int)(st.st_mode & 07777), 0644);
+	T_ASSERT(stat("m0", &st) == 0);
+	T_EQ_INT((int)(st.st_mode & 07777), 0600);
+	T_EQ_INT(io_copy_noreplace_mode("src", "m644", 0640, NULL, NULL, &e),
+		 -1);
+	T_EQ_INT(e.code, E_EXISTS);
+	T_EQ_INT(count_tmp("."), 0);
+}
+
 T_TEST(io_crash_child)
 {
 	struct err e = ERR_INIT;

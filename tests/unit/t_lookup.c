@@ -18,7 +18,7 @@
 
 T_TEST(lookup_values_by_key)
 {
-	struct lookup_opts o = {"code", "id", 0, NULL, 0};
+	struct lookup_opts o = {"code", "id", 0, NULL, 0, NULL};
 	struct lookup *l = NULL;
 	struct err e = ERR_INIT;
 	char hex[SHA256_HEX_LEN];
@@ -44,7 +44,7 @@ T_TEST(lookup_values_by_key)
 
 T_TEST(lookup_ignore_case_and_delimiter)
 {
-	struct lookup_opts o = {"sku", "ean", ';', NULL, 1};
+	struct lookup_opts o = {"sku", "ean", ';', NULL, 1, NULL};
 	struct lookup *l = NULL;
 	struct err e = ERR_INIT;
 
@@ -70,7 +70,7 @@ T_TEST(lookup_ignore_case_and_delimiter)
 
 T_TEST(lookup_refusals_at_file_line)
 {
-	struct lookup_opts o = {"code", "id", 0, NULL, 0};
+	struct lookup_opts o = {"code", "id", 0, NULL, 0, NULL};
 	struct lookup *l = NULL;
 	struct err e = ERR_INIT;
 
@@ -85,7 +85,9 @@ T_TEST(lookup_refusals_at_file_line)
 	T_ASSERT(t_write_file("nocol.csv", "code,name\nA,x\n") == 0);
 	T_EQ_INT(lookup_load("nocol.csv", "t", &o, &l, &e), -1);
 	T_EQ_INT(e.code, E_CONFIG);
-	T_EQ_STR(e.reason, "lookup 't' has no column 'id'");
+	T_EQ_STR(e.reason, "lookup 't': column 'id' is not in nocol.csv "
+			   "(columns: code, name)");
+	T_EQ_STR(e.field, "value");
 	T_EQ_INT(e.line, 1);
 
 	err_clear(&e);
@@ -103,7 +105,7 @@ T_TEST(lookup_refusals_at_file_line)
 
 T_TEST(lookup_missing_policy)
 {
-	struct lookup_opts o = {"code", "id", 0, NULL, 0};
+	struct lookup_opts o = {"code", "id", 0, NULL, 0, NULL};
 	struct lookup *l = NULL;
 	struct err e = ERR_INIT;
 	const char *def = "unset";
@@ -125,7 +127,7 @@ T_TEST(lookup_missing_policy)
  * every key still finds its own value. */
 T_TEST(lookup_thousand_rows)
 {
-	struct lookup_opts o = {"k", "v", 0, NULL, 0};
+	struct lookup_opts o = {"k", "v", 0, NULL, 0, NULL};
 	struct lookup *l = NULL;
 	struct err e = ERR_INIT;
 	char key[32], val[32];

@@ -1,7 +1,8 @@
 /* t_mapgen.c - the recognizers behind `map new` (column names in several
  * languages, GTIN check digits, date and number formats, X12/EDIFACT
- * qualifiers) and the mapping mapgen writes: it compiles, it runs on the
- * file it was written for, and a file without item lines is refused. */
+ * qualifiers, party roles) and the mapping mapgen writes: it compiles, it
+ * runs on the file it was written for, a file with parties but no item
+ * lines gets a location mapping, and one with neither is refused. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,11 @@ T_TEST(mapgen_names)
 	T_EQ_INT(mapgen_name_field(NULL), MGF_NONE);
 	T_EQ_STR(mapgen_field_name(MGF_QTY), "quantity");
 	T_EQ_STR(mapgen_field_name(MGF_DATE), "as_of");
+	T_EQ_INT(mapgen_name_field("Region"), MGF_REGION);
+	T_EQ_INT(mapgen_name_field("Bundesland"), MGF_REGION);
+	T_EQ_INT(mapgen_name_field("store_name"), MGF_DESC);
+	T_EQ_INT(mapgen_name_field("store_type"), MGF_LOCTYPE);
+	T_EQ_STR(mapgen_field_name(MGF_REGION), "region");
 }
 
 T_TEST(mapgen_values)
@@ -104,6 +110,16 @@ T_TEST(mapgen_qualifiers)
 	T_EQ_INT(mapgen_kind_parse("stock"), MAPGEN_STOCK);
 	T_EQ_INT(mapgen_kind_parse("prices"), -1);
 	T_EQ_STR(mapgen_kind_name(MAPGEN_PRICE), "price");
+	T_EQ_INT(mapgen_kind_parse("location"), MAPGEN_LOCATION);
+	T_EQ_STR(mapgen_kind_name(MAPGEN_LOCATION), "location");
+	T_EQ_STR(mapgen_party_type("ST"), "store");
+	T_EQ_STR(mapgen_party_type("BY"), "store");
+	T_EQ_STR(mapgen_party_type("SU"), "supplier");
+	T_EQ_STR(mapgen_party_type("SF"), "supplier");
+	T_EQ_STR(mapgen_party_type("WH"), "dc");
+	T_EQ_STR(mapgen_party_type("WE"), "store");   /* IDoc ship-to */
+	T_ASSERT(mapgen_party_type("BT") == NULL);
+	T_ASSERT(mapgen_party_type(NULL) == NULL);
 }
 
 /* The generated line "      NAME: EXPR" (the names are aligned). */
@@ -286,6 +302,145 @@ T_TEST(mapgen_edi_without_items_refused)
 	T_ASSERT(mapgen_write(&in, MAPGEN_AUTO, NULL, &y, &e) < 0);
 	T_EQ_INT(e.code, E_PARSE);
 	T_ASSERT(strstr(e.reason, "997 (a functional acknowledgment) has no item lines"));
+	T_ASSERT(strstr(e.reason, "and no parties (N1)"));
+	/* no set read: the reader's first error is the reason */
+	err_clear(&e);
+	in.edi.nsets = 0;
+	in.edi.message[0] = 0;
+	snprintf(in.edi.first_error, sizeof(in.edi.first_error),
+		 "line 1: bad ISA: element separator (byte 4) is 0x20");
+	T_ASSERT(mapgen_write(&in, MAPGEN_AUTO, NULL, &y, &e) < 0);
+	T_ASSERT(strstr(e.reason, "no transaction set could be read (line 1: bad ISA: element separator"));
+	buf_release(&y);
+}
+
+/* A load tender: N1 loops, no item lines. Without --kind it is a
+ * location mapping (one record per N1, the type from N101, the unknown
+ * BT with a TODO), and it runs on the file. */
+T_TEST(mapgen_x12_parties_are_locations)
+{
+	static const struct mapgen_epos n1[] = {
+		{1, 1, 3, "SF", "SF WH BT"}, {2, 1, 3, "ACME Supply", NULL},
+		{3, 1, 3, "92", "92"}, {4, 1, 3, "SUP-0042", NULL},
+	};
+	static const struct mapgen_epos n4[] = {
+		{1, 1, 2, "Columbus", NULL}, {2, 1, 2, "OH", "OH PA"},
+	};
+	static const struct mapgen_epos gs[] = {{4, 1, 1, "20261120", NULL}};
+	static const struct mapgen_seg segs[] = {
+		{"ISA", 1, 1, NULL, 0}, {"GS", 1, 2, gs, 1},
+		{"ST", 1, 3, NULL, 0}, {"N1", 3, 4, n1, 4},
+		{"N4", 2, 5, n4, 2}, {"SE", 1, 9, NULL, 0},
+	};
+	struct mapgen_in in;
+	struct buf y = BUF_INIT(1 << 20);
+	struct count c = {0, 0, "", ""};
+	struct err e = ERR_INIT;
+	enum mapgen_kind k;
+
+	T_ASSERT(t_write_file("tender.x12",
+			      "ISA*00*          *00*          *ZZ*ACME           *ZZ*KW             *261120*0600*U*00401*000000001*0*P*>~\n"
+			      "GS*SM*ACME*KW*20261120*0600*1*X*004010~\n"
+			      "ST*204*0001~\n"
+			      "N1*SF*ACME Supply*92*SUP-0042~\nN4*Columbus*OH~\n"
+			      "N1*WH*DC East*92*DC-EAST~\nN4*Harrisburg*PA~\n"
+			      "N1*BT*Accounts*92*KW-AP~\n"
+			      "SE*7*0001~\nGE*1*1~\nIEA*1*000000001~\n") == 0);
+	memset(&in, 0, sizeof(in));
+	in.format = "x12";
+	in.file = "tender.x12";
+	in.today = "2026-12-05";
+	in.edi.x12 = 1;
+	snprintf(in.edi.message, sizeof(in.edi.message), "204");
+	in.edi.nsets = 1;
+	in.edi.seg = segs;
+	in.edi.nseg = 6;
+	T_OK(mapgen_write(&in, MAPGEN_AUTO, &k, &y, &e), &e);
+	T_ASSERT(t_write_file("gen0.yaml", y.ptr) == 0); /* kept on failure */
+	T_EQ_INT(k, MAPGEN_LOCATION);
+	T_ASSERT(strstr(y.ptr, "    each: N1\n"));
+	T_ASSERT(field_is(y.ptr, "location_id", "N1.04 | trim | required"));
+	T_ASSERT(field_is(y.ptr, "type", "N1.01 | map(SF:supplier, WH:dc, default:store)"));
+	T_ASSERT(strstr(y.ptr, "TODO: BT has no known type"));
+	T_ASSERT(field_is(y.ptr, "name", "N1.02 | trim"));
+	T_ASSERT(field_is(y.ptr, "region", "N4.02 | trim"));
+	buf_reset(&y);
+	T_OK(run_generated(&in, MAPGEN_AUTO, "tender.x12", &c, &y, &e), &e);
+	T_EQ_INT(c.records, 3);
+	T_EQ_INT(c.rejects, 0);
+	T_EQ_STR(c.sku, "SUP-0042");   /* v[0] is the location_id */
+	/* asked for stock, the same file is refused with the reason */
+	buf_reset(&y);
+	T_ASSERT(mapgen_write(&in, MAPGEN_STOCK, NULL, &y, &e) < 0);
+	T_EQ_INT(e.code, E_PARSE);
+	T_ASSERT(strstr(e.reason, "has no item lines"));
+	buf_release(&y);
+}
+
+/* EDIFACT NAD: the id from C082, the name from C080; a qualifier no
+ * type is known for stays a commented placeholder. */
+T_TEST(mapgen_edifact_nad_location)
+{
+	static const struct mapgen_epos nad[] = {
+		{1, 1, 1, "OY", "OY"}, {2, 1, 1, "0010126665", NULL},
+		{4, 1, 1, "NAGASE", NULL},
+	};
+	static const struct mapgen_seg segs[] = {
+		{"UNB", 1, 1, NULL, 0}, {"UNH", 1, 2, NULL, 0},
+		{"NAD", 1, 3, nad, 3}, {"UNT", 1, 4, NULL, 0},
+	};
+	struct mapgen_in in;
+	struct buf y = BUF_INIT(1 << 20);
+	struct err e = ERR_INIT;
+	enum mapgen_kind k;
+
+	memset(&in, 0, sizeof(in));
+	in.format = "edifact";
+	in.file = "partin.edi";
+	snprintf(in.edi.message, sizeof(in.edi.message), "PARTIN");
+	in.edi.nsets = 1;
+	in.edi.seg = segs;
+	in.edi.nseg = 4;
+	T_OK(mapgen_write(&in, MAPGEN_AUTO, &k, &y, &e), &e);
+	T_EQ_INT(k, MAPGEN_LOCATION);
+	T_ASSERT(field_is(y.ptr, "location_id", "NAD.02.01 | trim | required"));
+	T_ASSERT(field_is(y.ptr, "name", "NAD.04.01 | trim"));
+	T_ASSERT(strstr(y.ptr, "# type: NAD.01 | map(OY:store, ...)\n"));
+	T_ASSERT(strstr(y.ptr, "TODO: the NAD 3035 qualifier OY has no known type"));
+	buf_release(&y);
+}
+
+/* A CSV of stores: no item, quantity or price column. */
+T_TEST(mapgen_csv_store_list)
+{
+	static const struct mapgen_col cols[] = {
+		{"store_id", {"S001", "S002"}, 2, 2},
+		{"store_name", {"Main Street", "Mall"}, 2, 2},
+		{"state", {"IL"}, 1, 2},
+	};
+	struct mapgen_in in;
+	struct buf y = BUF_INIT(1 << 20);
+	struct count c = {0, 0, "", ""};
+	struct err e = ERR_INIT;
+
+	T_ASSERT(t_write_file("stores.csv",
+			      "store_id,store_name,state\n"
+			      "S001,Main Street,IL\nS002,Mall,IL\n") == 0);
+	memset(&in, 0, sizeof(in));
+	in.format = "csv";
+	in.file = "stores.csv";
+	in.csv.delimiter = ',';
+	in.csv.header = 1;
+	in.csv.col = cols;
+	in.csv.ncol = 3;
+	in.csv.rows = 2;
+	T_OK(run_generated(&in, MAPGEN_AUTO, "stores.csv", &c, &y, &e), &e);
+	T_ASSERT(strstr(y.ptr, "  - kind: location\n"));
+	T_ASSERT(field_is(y.ptr, "location_id", "col(store_id) | trim | required"));
+	T_ASSERT(field_is(y.ptr, "name", "col(store_name) | trim"));
+	T_ASSERT(field_is(y.ptr, "region", "col(state) | trim"));
+	T_EQ_INT(c.records, 2);
+	T_EQ_STR(c.sku, "S001");
 	buf_release(&y);
 }
 
@@ -345,6 +500,7 @@ T_TEST(mapgen_placeholders_are_canonical_fields)
 		{MAPGEN_ITEM, CANON_ITEM, ITEM_NALLFIELDS},
 		{MAPGEN_PRICE, CANON_PRICE, PRICE_NFIELDS},
 		{MAPGEN_STOCK, CANON_STOCK, STOCK_NFIELDS},
+		{MAPGEN_LOCATION, CANON_LOCATION, LOC_NFIELDS},
 	};
 	struct mapgen_in in;
 	struct err e = ERR_INIT;

@@ -92,6 +92,7 @@ T_TEST(state_work_expired_lease_is_claimed_again)
 	struct state *st, *other;
 	struct state_unit u;
 	struct err e = ERR_INIT;
+	int taken;
 	int64_t f1, id;
 
 	T_ASSERT(open_run(&st) == 0);
@@ -104,13 +105,13 @@ T_TEST(state_work_expired_lease_is_claimed_again)
 	     &e);
 	T_EQ_INT(id, 0);
 	/* a heartbeat extends it */
-	T_OK(state_work_heartbeat(st, 1, "w1", 60000, &e), &e);
+	T_OK(state_work_heartbeat(st, 1, "w1", f1, 60000, &taken, &e), &e);
 	nap_ms(80);
 	T_OK(state_work_claim(other, 1, "fetch", NULL, "w2", 60000, &id, &e),
 	     &e);
 	T_EQ_INT(id, 0);
 	/* without heartbeats it runs out, and another worker takes it */
-	T_OK(state_work_heartbeat(st, 1, "w1", 1, &e), &e);
+	T_OK(state_work_heartbeat(st, 1, "w1", f1, 1, &taken, &e), &e);
 	nap_ms(20);
 	T_OK(state_work_claim(other, 1, "fetch", NULL, "w2", 60000, &id, &e),
 	     &e);
@@ -141,6 +142,7 @@ T_TEST(state_work_take_respects_a_live_lease)
 {
 	struct state *st;
 	struct err e = ERR_INIT;
+	int taken;
 	int64_t l, id;
 	int got;
 
@@ -155,7 +157,7 @@ T_TEST(state_work_take_respects_a_live_lease)
 	T_EQ_INT(got, 0);
 	T_OK(state_work_take(st, id, "w1", 60000, &got, &e), &e);
 	T_EQ_INT(got, 1);
-	T_OK(state_work_heartbeat(st, 1, "w1", 1, &e), &e);
+	T_OK(state_work_heartbeat(st, 1, "w1", id, 1, &taken, &e), &e);
 	nap_ms(20);
 	T_OK(state_work_take(st, id, "w2", 60000, &got, &e), &e);
 	T_EQ_INT(got, 1);
@@ -166,6 +168,7 @@ T_TEST(state_work_named_leases)
 {
 	struct state *st;
 	struct err e = ERR_INIT;
+	int taken;
 	int got, done;
 
 	T_ASSERT(open_run(&st) == 0);
@@ -181,7 +184,7 @@ T_TEST(state_work_named_leases)
 	T_OK(state_lease_take(st, 1, "load", "w2", 60000, &got, &done, &e), &e);
 	T_ASSERT(got && !done);
 	/* expired */
-	T_OK(state_work_heartbeat(st, 1, "w2", 1, &e), &e);
+	T_OK(state_work_heartbeat(st, 1, "w2", 0, 1, &taken, &e), &e);
 	nap_ms(20);
 	T_OK(state_lease_take(st, 1, "load", "w3", 60000, &got, &done, &e), &e);
 	T_ASSERT(got);
@@ -199,6 +202,7 @@ T_TEST(state_work_counts_and_retry)
 	struct state *st;
 	struct state_work_counts c;
 	struct err e = ERR_INIT;
+	int taken;
 	int64_t id, n;
 	int got, done;
 
@@ -221,7 +225,7 @@ T_TEST(state_work_counts_and_retry)
 	T_OK(state_work_count(st, 1, NULL, NULL, &c, &e), &e);
 	T_EQ_INT(c.pending, 2);
 	/* an expired lease counts as pending (someone must take it over) */
-	T_OK(state_work_heartbeat(st, 1, "w1", 1, &e), &e);
+	T_OK(state_work_heartbeat(st, 1, "w1", id, 1, &taken, &e), &e);
 	nap_ms(20);
 	T_OK(state_work_count(st, 1, "fetch", NULL, &c, &e), &e);
 	T_EQ_INT(c.pending, 2);
@@ -323,5 +327,42 @@ T_TEST(state_work_load_units_callback_error_returned)
 	T_OK(state_work_load_units_each(st, 1, "s", stop_first, &calls, &e),
 	     &e);
 	T_EQ_INT(calls, 1);
+	state_close(st);
+}
+
+T_TEST(state_work_heartbeat_renews_only_the_current_unit)
+{
+	struct state *st, *other;
+	struct err e = ERR_INIT;
+	int64_t a, b, id;
+	int taken;
+
+	T_ASSERT(open_run(&st) == 0);
+	T_OK(state_open("st", &other, &e), &e);
+	a = add(st, "fetch", "a", "x", 0, US_PENDING);
+	b = add(st, "fetch", "a", "y", 0, US_PENDING);
+	T_OK(state_work_claim(st, 1, "fetch", NULL, "w1", 40, &id, &e), &e);
+	T_EQ_INT(id, a);
+	T_OK(state_work_claim(st, 1, "fetch", NULL, "w1", 40, &id, &e), &e);
+	T_EQ_INT(id, b);
+	/* the loop works on b now: a, left behind, is not kept alive */
+	T_OK(state_work_heartbeat(st, 1, "w1", b, 60000, &taken, &e), &e);
+	T_EQ_INT(taken, 0);
+	nap_ms(80);
+	T_OK(state_work_claim(other, 1, "fetch", NULL, "w2", 60000, &id, &e),
+	     &e);
+	T_EQ_INT(id, a);
+	/* b's lease runs out too, w2 takes it over: w1's next beat says so */
+	T_OK(state_work_heartbeat(st, 1, "w1", b, 1, &taken, &e), &e);
+	nap_ms(20);
+	T_OK(state_work_claim(other, 1, "fetch", NULL, "w2", 60000, &id, &e),
+	     &e);
+	T_EQ_INT(id, b);
+	T_OK(state_work_heartbeat(st, 1, "w1", b, 60000, &taken, &e), &e);
+	T_EQ_INT(taken, 1);
+	/* and did not renew w2's lease under w1's name */
+	T_OK(state_work_heartbeat(other, 1, "w2", b, 60000, &taken, &e), &e);
+	T_EQ_INT(taken, 0);
+	state_close(other);
 	state_close(st);
 }

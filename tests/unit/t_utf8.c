@@ -90,3 +90,42 @@ T_TEST(utf8_term_copy_escapes)
 	T_EQ_INT(utf8_term_copy(out, 10, "\x1b\x1b\x1b\x1b", 4, 0), 7);
 	T_EQ_STR(out, "\\x1b...");
 }
+
+/* utf8_check looks at whole words first: a character or a bad byte at
+ * every position of every length up to three words gives the offset a
+ * character-by-character walk gives. */
+T_TEST(utf8_check_words_match_a_walk)
+{
+	static const char *const ins[] = {
+		"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xff",
+		"\x80", "\xe2\x82", "\xc0\xaf", "\xed\xa0\x80",
+	};
+	unsigned char in[32];
+	size_t n, pos, x, j;
+
+	for (n = 1; n <= 24; n++)
+		for (pos = 0; pos < n; pos++)
+			for (x = 0; x < sizeof(ins) / sizeof(ins[0]); x++) {
+				size_t l = strlen(ins[x]), want = 0, got;
+				unsigned cp;
+
+				for (j = 0; j < n; j++)
+					in[j] = (unsigned char)('a' + j % 26);
+				memcpy(in + pos, ins[x],
+				       pos + l <= n ? l : n - pos);
+				while (want < n) {
+					size_t k = in[want] < 0x80
+							   ? 1
+							   : utf8_char(in + want,
+								       n - want,
+								       &cp);
+					if (!k)
+						break;
+					want += k;
+				}
+				got = utf8_check(in, n);
+				if (got != want)
+					T_FAIL("%zu bytes, insert %zu at %zu: %zu, want %zu",
+					       n, x, pos, got, want);
+			}
+}

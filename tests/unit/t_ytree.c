@@ -349,3 +349,55 @@ T_TEST(ytree_interpolate_env)
 	T_ASSERT(strstr(e.reason, "unterminated") != NULL);
 	ytree_free(t);
 }
+
+/* The one "did you mean": every key table (ynode_check_keys) and every
+ * fixed set of values (ykey_choice) offers the nearest known name, one
+ * edit away for short names, two for longer; nothing when none is near. */
+T_TEST(ytree_unknown_names_suggest_the_nearest)
+{
+	static const char *const keys[] = {"retention", "runs", "age", "url",
+					   NULL};
+	static const char *const names[] = {"full", "delta", NULL};
+	static const struct ychoice ch = {names, NULL,
+					  "snapshot must be full or delta", 1};
+	static const struct ykey table[] = {{"snapshot", ykey_choice, 0, &ch},
+					    {NULL, NULL, 0, NULL}};
+	struct err e = ERR_INIT;
+	struct ytree *t = load("retension: 1\n", &e);
+	char hint[64], msg[1200];
+	int v = -1;
+	struct ykey_ctx c = {NULL, NULL, &v, NULL, &e};
+
+	T_ASSERT(t != NULL);
+	T_EQ_INT(ynode_check_keys(t, t->root, keys, "the top level", 0, &e),
+		 -1);
+	err_format(&e, msg, sizeof(msg));
+	T_EQ_STR(msg, "m.yaml:1:1: unknown key 'retension' in the top level "
+		      "(did you mean 'retention'?)");
+	err_clear(&e);
+	T_EQ_INT(ynode_check_keys(t, t->root, keys, NULL, 0, &e), -1);
+	T_ASSERT(strstr(e.reason, "unknown key 'retension' (did you mean "
+				  "'retention'?)") != NULL);
+	err_clear(&e);
+	T_EQ_INT(ynode_check_keys(t, t->root, keys, "x", 1, &e), -1);
+	T_ASSERT(strstr(e.reason, "in x (did you mean 'retention'?) (known: "
+				  "retention, runs, age, url)") != NULL);
+	ytree_free(t);
+	/* short names: one edit; "uri" is near "url", "xy" near nothing */
+	T_EQ_STR(ynode_hint("uri", keys, hint, sizeof(hint)),
+		 " (did you mean 'url'?)");
+	T_EQ_STR(ynode_hint("xy", keys, hint, sizeof(hint)), "");
+	T_EQ_STR(ynode_hint("rnus", keys, hint, sizeof(hint)),
+		 " (did you mean 'runs'?)");
+	T_EQ_STR(ynode_hint("colour", keys, hint, sizeof(hint)), "");
+	/* the choice's value */
+	err_clear(&e);
+	T_ASSERT((t = load("snapshot: detla\n", &e)) != NULL);
+	c.t = t;
+	c.map = t->root;
+	T_EQ_INT(ykey_apply(&c, table), -1);
+	err_format(&e, msg, sizeof(msg));
+	T_EQ_STR(msg, "m.yaml:1:11: snapshot must be full or delta, not "
+		      "'detla' (did you mean 'delta'?)");
+	ytree_free(t);
+}

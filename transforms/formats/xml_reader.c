@@ -49,6 +49,12 @@ struct xml_reader {
 	unsigned end_depth;
 	unsigned long elements;
 	int done;
+	/* Names already asked of libxml2, whose xmlTextReaderConstName
+	 * and ConstNamespaceUri hash their string into the dictionary on
+	 * every call (a tenth of the XML map stage); the strings given back
+	 * are the dictionary's, alive as long as the reader. */
+	struct qn_memo { const xmlChar *local; const char *qname; } qn[64];
+	struct ns_memo { const xmlChar *href; const char *uri; } ns[8];
 };
 
 void xml_reader_opts_init(struct xml_reader_opts *o)
@@ -404,6 +410,65 @@ static int read_attrs(struct xml_reader *r, unsigned long line,
 	return 0;
 }
 
+/* Whether q is prefix ":" local. */
+static int qname_is(const char *q, const xmlChar *prefix,
+		    const xmlChar *local)
+{
+	while (*prefix)
+		if (*q++ != (char)*prefix++)
+			return 0;
+	if (*q++ != ':')
+		return 0;
+	while (*local)
+		if (*q++ != (char)*local++)
+			return 0;
+	return *q == '\0';
+}
+
+/* The current element's names as xmlTextReaderConstName,
+ * ConstLocalName and ConstNamespaceUri give them, from the memo when a
+ * name was seen before: an entry is used only when its text is the
+ * node's (a freed name or namespace whose address was reused can never
+ * give a wrong answer). */
+static void elem_names(struct xml_reader *r, struct xml_event *e)
+{
+	xmlNodePtr nd = xmlTextReaderCurrentNode(r->xr);
+	xmlNsPtr ns = nd ? nd->ns : NULL;
+
+	e->local = (const char *)xmlTextReaderConstLocalName(r->xr);
+	if (!nd || !e->local || nd->type != XML_ELEMENT_NODE) {
+		e->qname = (const char *)xmlTextReaderConstName(r->xr);
+		e->ns = (const char *)xmlTextReaderConstNamespaceUri(r->xr);
+		return;
+	}
+	if (!ns || !ns->prefix) {
+		e->qname = e->local;
+	} else {
+		struct qn_memo *m =
+			&r->qn[((uintptr_t)nd->name >> 4) % (sizeof(r->qn) / sizeof(r->qn[0]))];
+
+		if (m->local != nd->name || !m->qname ||
+		    !qname_is(m->qname, ns->prefix, nd->name)) {
+			m->local = nd->name;
+			m->qname = (const char *)xmlTextReaderConstName(r->xr);
+		}
+		e->qname = m->qname;
+	}
+	if (!ns || !ns->href) {
+		e->ns = NULL;
+	} else {
+		struct ns_memo *m =
+			&r->ns[((uintptr_t)ns->href >> 4) % (sizeof(r->ns) / sizeof(r->ns[0]))];
+
+		if (m->href != ns->href || !m->uri ||
+		    strcmp(m->uri, (const char *)ns->href)) {
+			m->href = ns->href;
+			m->uri = (const char *)xmlTextReaderConstNamespaceUri(r->xr);
+		}
+		e->ns = m->uri;
+	}
+}
+
 int xml_reader_next(struct xml_reader *r, const struct xml_event **ev,
 		    struct err *err)
 {
@@ -422,7 +487,10 @@ int xml_reader_next(struct xml_reader *r, const struct xml_event **ev,
 		*ev = &r->ev;
 		return 1;
 	}
-	xmlSetStructuredErrorFunc(r, on_error);
+	/* Setting the handler goes through libxml2's global state on every
+	 * call (2-3% of the XML map stage); reading it back is cheaper. */
+	if (xmlStructuredError != on_error || xmlStructuredErrorContext != r)
+		xmlSetStructuredErrorFunc(r, on_error);
 	while ((rc = xmlTextReaderRead(r->xr)) == 1) {
 		int type = xmlTextReaderNodeType(r->xr);
 		unsigned depth = (unsigned)xmlTextReaderDepth(r->xr) + 1;
@@ -437,9 +505,7 @@ int xml_reader_next(struct xml_reader *r, const struct xml_event **ev,
 					    "elements nested deeper than %u levels (input.max_depth)",
 					    r->o.max_depth);
 			r->ev.type = XML_EV_START;
-			r->ev.qname = (const char *)xmlTextReaderConstName(r->xr);
-			r->ev.local = (const char *)xmlTextReaderConstLocalName(r->xr);
-			r->ev.ns = (const char *)xmlTextReaderConstNamespaceUri(r->xr);
+			elem_names(r, &r->ev);
 			if (!r->ev.qname || !r->ev.local)
 				return err_set(err, E_NOMEM, "out of memory");
 			if (check_name(r, r->ev.qname, line, err))
@@ -463,9 +529,7 @@ int xml_reader_next(struct xml_reader *r, const struct xml_event **ev,
 		}
 		case XML_READER_TYPE_END_ELEMENT:
 			r->ev.type = XML_EV_END;
-			r->ev.qname = (const char *)xmlTextReaderConstName(r->xr);
-			r->ev.local = (const char *)xmlTextReaderConstLocalName(r->xr);
-			r->ev.ns = (const char *)xmlTextReaderConstNamespaceUri(r->xr);
+			elem_names(r, &r->ev);
 			r->ev.depth = depth;
 			*ev = &r->ev;
 			return 1;

@@ -68,6 +68,9 @@ struct expr_scope {
 	int (*var)(void *ud, const char *name, int *id);
 	/* A declared lookup table, or NULL. */
 	struct lookup *(*lookup)(void *ud, const char *name);
+	/* The declared lookups' names into names (at most max); returns
+	 * how many there are (for "unknown lookup" messages). */
+	size_t (*lookup_names)(void *ud, const char **names, size_t max);
 	void *ud;
 	int bare_const;         /* unknown bare words are constants */
 	const char *bare_what;  /* "field" / "row field": for messages */
@@ -121,6 +124,15 @@ int expr_each_output(const struct expr *e,
 int expr_cond_uses_bare(const struct expr_cond *c, int id);
 /* True when e reads a path or a bare word somewhere. */
 int expr_uses_input(const struct expr *e);
+
+/* Calls cb with every input path e reads (its id, its text as written,
+ * its 1-based column), in the order they are read (an if's condition
+ * first), also inside function arguments; stops at the first cb that returns
+ * non-zero and returns its value (expr_walk.c; for error messages). */
+int expr_each_path(const struct expr *e,
+		   int (*cb)(void *ud, int id, const char *src, size_t n,
+			     unsigned col),
+		   void *ud);
 
 /* The function names, NULL-terminated (for docs and tests). */
 extern const char *const expr_function_names[];

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/suggest.h"
 #include "transforms/model/dec.h"
 #include "transforms/model/dt.h"
 
@@ -1051,6 +1052,32 @@ struct lookup_data {
 	const char *def;
 };
 
+/* "unknown lookup 'store' (lookups: stores, units; did you mean
+ * stores?)": the names declared and the nearest. */
+static int unknown_lookup(struct cc *cc, const struct call *c,
+			  const char *name)
+{
+	const char *names[32], *near;
+	char list[300], hint[160] = "";
+	size_t n = 0;
+
+	if (cc->sc->lookup_names)
+		n = cc->sc->lookup_names(cc->sc->ud, names, 32);
+	if (!n)
+		return expr_cerr(cc, c->args[0]->col - cc->sc->col,
+				 "unknown lookup '%s' (declare it under lookups:)",
+				 name);
+	if (n > 32)
+		n = 32;
+	suggest_list(list, sizeof(list), names, n, ", ");
+	near = suggest_nearest(name, names, n, suggest_max_edits(name));
+	if (near)
+		snprintf(hint, sizeof(hint), "; did you mean %s?", near);
+	return expr_cerr(cc, c->args[0]->col - cc->sc->col,
+			 "unknown lookup '%s' (lookups: %s%s)", name, list,
+			 hint);
+}
+
 static int p_lookup(struct cc *cc, struct call *c)
 {
 	struct lookup_data *d = expr_cc_alloc(cc, sizeof(*d));
@@ -1060,9 +1087,7 @@ static int p_lookup(struct cc *cc, struct call *c)
 	if (!d)
 		return -1;
 	if (!cc->sc->lookup || !(d->l = cc->sc->lookup(cc->sc->ud, name)))
-		return expr_cerr(cc, c->args[0]->col - cc->sc->col,
-			    "unknown lookup '%s' (declare it under lookups:)",
-			    name);
+		return unknown_lookup(cc, c, name);
 	d->missing = lookup_missing_policy(d->l, &d->def);
 	if (named_const(cc, c, "missing", &m) < 0)
 		return -1;

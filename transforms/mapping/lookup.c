@@ -1,10 +1,12 @@
 /* lookup.c - see lookup.h. */
 #include "lookup.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/buf.h"
+#include "lib/suggest.h"
 #include "transforms/formats/csv_reader.h"
 
 #define LOOKUP_MAX_BYTES (64u << 20) /* a reference table, not a data feed */
@@ -76,6 +78,39 @@ const char *lookup_get(const struct lookup *l, const char *key, size_t n)
 	return l->text.ptr + e + strlen(l->text.ptr + e) + 1;
 }
 
+/* "lookup 'stores': column 'store_cod' is not in stores.csv (columns:
+ * store_code, location_id, region; did you mean store_code?)", with
+ * err->field "key" or "value" (see lookup.h). */
+static void missing_column(const struct csv_reader *r, const char *path,
+			   const char *name, const struct lookup_opts *o,
+			   int is_key, struct err *err)
+{
+	const struct csv_row *h = csv_reader_header(r);
+	const char *want = is_key ? o->key : o->value;
+	const char *const *cols = h ? h->f : NULL, *near = NULL;
+	char list[300] = "", hint[160] = "";
+	size_t n = h ? h->n : 0, room;
+
+	if (n) {
+		near = suggest_nearest(want, cols, n, suggest_max_edits(want));
+		if (near)
+			snprintf(hint, sizeof(hint), "; did you mean %s?", near);
+		/* the list gets what the reason has left (cut with "... and
+		 * N more"), so the hint after it is never cut */
+		room = strlen(name) + strlen(want) + strlen(hint) +
+		       strlen(o->shown ? o->shown : path) + 80;
+		room = room + 64 >= sizeof(err->reason)
+			       ? 64 : sizeof(err->reason) - room;
+		suggest_list(list, room < sizeof(list) ? room : sizeof(list),
+			     cols, n, ", ");
+	}
+	err_at(err, E_CONFIG, path, 1, 0,
+	       "lookup '%s': column '%s' is not in %s (columns: %s%s)", name,
+	       want, o->shown ? o->shown : path, list, hint);
+	snprintf(err->field, sizeof(err->field), "%s",
+		 is_key ? "key" : "value");
+}
+
 int lookup_load(const char *path, const char *name,
 		const struct lookup_opts *o, struct lookup **out,
 		struct err *err)
@@ -110,9 +145,7 @@ int lookup_load(const char *path, const char *name,
 	kc = csv_reader_column(r, o->key);
 	vc = csv_reader_column(r, o->value);
 	if (kc < 0 || vc < 0) {
-		err_at(err, E_CONFIG, path, 1, 0,
-		       "lookup '%s' has no column '%s'", name,
-		       kc < 0 ? o->key : o->value);
+		missing_column(r, path, name, o, kc < 0, err);
 		goto cleanup;
 	}
 	while ((n = csv_reader_next(r, &row, err)) == 1) {

@@ -28,11 +28,16 @@ struct lookup_opts {
 	char delimiter;         /* ',' when 0 */
 	const char *encoding;   /* NULL = UTF-8 */
 	int ignore_case;        /* keys compared ASCII case-insensitively */
+	const char *shown;      /* the file as the mapping names it, for
+				 * messages (NULL: path) */
 };
 
 /* Loads the CSV file at path (with a header row). A duplicate key, a
- * missing column or a bad row is an error at path:line (E_CONFIG). name is
- * copied. Returns 0 or -1. */
+ * missing column or a bad row is an error at path:line (E_CONFIG). A
+ * missing key or value column is the mapping's fault: its message lists
+ * the header and the nearest name, and err->field says which option
+ * named it ("key" or "value") so the caller can point at that line.
+ * name is copied. Returns 0 or -1. */
 int lookup_load(const char *path, const char *name,
 		const struct lookup_opts *o, struct lookup **out,
 		struct err *err);

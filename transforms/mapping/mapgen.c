@@ -138,6 +138,12 @@ static const struct name_rule exact_names[] = {
 	{"validto", MGF_VALID_TO}, {"dateuntil", MGF_VALID_TO},
 	{"dateuntill", MGF_VALID_TO}, {"gueltigbis", MGF_VALID_TO},
 	{"datbi", MGF_VALID_TO}, {"enddate", MGF_VALID_TO},
+	{"region", MGF_REGION}, {"state", MGF_REGION}, {"province", MGF_REGION},
+	{"bundesland", MGF_REGION}, {"county", MGF_REGION},
+	{"locationtype", MGF_LOCTYPE}, {"storetype", MGF_LOCTYPE},
+	{"sitetype", MGF_LOCTYPE}, {"standorttyp", MGF_LOCTYPE},
+	{"storename", MGF_DESC}, {"locationname", MGF_DESC},
+	{"sitename", MGF_DESC}, {"filialname", MGF_DESC},
 };
 
 /* Then parts of names, in this order: "Lagerbestand" is a quantity
@@ -194,7 +200,7 @@ const char *mapgen_field_name(enum mapgen_field f)
 		"", "sku", "gtin", "supplier_sku", "description", "brand",
 		"category", "uom", "pack_size", "status", "location",
 		"quantity", "as_of", "amount", "currency", "valid_from",
-		"valid_to",
+		"valid_to", "region", "type",
 	};
 
 	return (unsigned)f < MGF_COUNT ? names[f] : "";
@@ -431,6 +437,92 @@ const char *mapgen_dtm_format(const char *code)
 	return NULL;
 }
 
+/* ---- parties ------------------------------------------------------------ */
+
+/* X12 98 and EDIFACT 3035 share most two-letter codes for the parties
+ * a retailer keeps as locations. */
+static const struct {
+	const char *q, *type;
+} party_types[] = {
+	{"ST", "store"}, {"BY", "store"}, {"DP", "store"}, {"SN", "store"},
+	{"UC", "store"}, {"CN", "store"}, {"OB", "store"},
+	{"SU", "supplier"}, {"SF", "supplier"}, {"SE", "supplier"},
+	{"VN", "supplier"}, {"MF", "supplier"}, {"CZ", "supplier"},
+	{"SH", "supplier"},
+	{"WH", "dc"}, {"DC", "dc"}, {"WD", "dc"},
+	/* SAP partner functions (IDoc PARTNER_Q, PARVW), openTRANS roles */
+	{"WE", "store"}, {"AG", "store"}, {"LF", "supplier"},
+	{"buyer", "store"}, {"delivery", "store"}, {"supplier", "supplier"},
+};
+
+const char *mapgen_party_type(const char *q)
+{
+	size_t i;
+
+	for (i = 0; q && i < sizeof(party_types) / sizeof(party_types[0]); i++)
+		if (!strcmp(q, party_types[i].q))
+			return party_types[i].type;
+	return NULL;
+}
+
+void mapgen_plan_party_type(struct plan *p, const char *path,
+			    const char *codes, int all, const char *what)
+{
+	/* EDI codes are at most 24 distinct values of <= 3 characters
+	 * (sniff max_quals); an XML one is a single sample: both fit */
+	char known[400] = "", other[300] = "", e[800], note[800];
+	const char *c = codes;
+	size_t nk = 0, no = 0;
+
+	while (c && *c) {
+		size_t len = strcspn(c, " ");
+		char q[64];
+		const char *t;
+
+		if (len && len < sizeof(q)) {
+			memcpy(q, c, len);
+			q[len] = 0;
+			if ((t = mapgen_party_type(q)) && nk + len + 16 < sizeof(known))
+				nk += (size_t)snprintf(known + nk, sizeof(known) - nk,
+						       "%s%s:%s", nk ? ", " : "", q, t);
+			else if (!t && no + len + 2 < sizeof(other))
+				no += (size_t)snprintf(other + no, sizeof(other) - no,
+						       "%s%s", no ? " " : "", q);
+		}
+		c += len;
+		while (*c == ' ')
+			c++;
+	}
+	if (!nk) {
+		snprintf(e, sizeof(e), "%s | map(%s:store, ...)", path,
+			 other[0] ? other : "XX");
+		snprintf(note, sizeof(note),
+			 "TODO: the %s qualifier%s %s %s no known type (ST/BY store,\n"
+			 "SU/SF supplier, WH dc): every party is a store (the default)",
+			 what, strchr(other, ' ') ? "s" : "", other[0] ? other : "(none)",
+			 strchr(other, ' ') ? "have" : "has");
+		mapgen_plan_hint(p, PF_TYPE, e);
+		str_copy_cut(p->note[PF_TYPE], sizeof(p->note[PF_TYPE]), note);
+		return;
+	}
+	snprintf(e, sizeof(e), "%s | map(%s%s)", path, known,
+		 other[0] || !all ? ", default:store" : "");
+	if (!all)
+		snprintf(note, sizeof(note),
+			 "the party's role (%s); TODO: only %s was seen as a sample,\n"
+			 "other codes get store (default:store)", what, codes);
+	else if (other[0])
+		snprintf(note, sizeof(note),
+			 "the party's role (%s); TODO: %s %s no known type and\n"
+			 "%s store (default:store)", what, other,
+			 strchr(other, ' ') ? "have" : "has",
+			 strchr(other, ' ') ? "get" : "gets");
+	else
+		snprintf(note, sizeof(note),
+			 "the party's role (%s); another code rejects the party", what);
+	mapgen_plan_set(p, PF_TYPE, e, note);
+}
+
 /* ---- kinds -------------------------------------------------------------- */
 
 const char *mapgen_kind_name(enum mapgen_kind k)
@@ -439,6 +531,7 @@ const char *mapgen_kind_name(enum mapgen_kind k)
 	case MAPGEN_STOCK: return "stock";
 	case MAPGEN_ITEM: return "item";
 	case MAPGEN_PRICE: return "price";
+	case MAPGEN_LOCATION: return "location";
 	default: return NULL;
 	}
 }
@@ -453,6 +546,8 @@ int mapgen_kind_parse(const char *s)
 		return MAPGEN_ITEM;
 	if (!strcmp(s, "price"))
 		return MAPGEN_PRICE;
+	if (!strcmp(s, "location"))
+		return MAPGEN_LOCATION;
 	return -1;
 }
 
@@ -499,6 +594,13 @@ static const struct kind_field {
 	{MAPGEN_STOCK, PF_TXN_ID, 0, "default: file hash, line, record"},
 	{MAPGEN_STOCK, PF_UOM, 0, "a code such as CA, or CA>>12"},
 	{MAPGEN_STOCK, PF_PACK_SIZE, 0, ""},
+	{MAPGEN_LOCATION, PF_LOCATION_ID, 1, ""},
+	{MAPGEN_LOCATION, PF_TYPE, 0, "store | dc | supplier | virtual, default store"},
+	{MAPGEN_LOCATION, PF_NAME, 0, "the party's name"},
+	{MAPGEN_LOCATION, PF_REGION, 0, ""},
+	{MAPGEN_LOCATION, PF_TIMEZONE, 0, "\"Europe/Berlin\" (the location's zone)"},
+	{MAPGEN_LOCATION, PF_AS_OF, 0, ""},
+	{MAPGEN_LOCATION, PF_TXN_ID, 0, "default: file hash, line, record"},
 };
 
 static const char *const pf_names[PF_COUNT] = {
@@ -506,6 +608,7 @@ static const char *const pf_names[PF_COUNT] = {
 	"pack_size", "status", "supplier_id", "supplier_sku", "pack_sizes",
 	"location", "state", "quantity", "mode", "price_list", "currency",
 	"amount", "valid_from", "valid_to", "kind", "uom", "as_of", "txn_id",
+	"location_id", "type", "name", "region", "timezone",
 };
 
 const char *mapgen_pf_name(enum pf f)

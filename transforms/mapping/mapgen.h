@@ -22,7 +22,9 @@ enum mapgen_kind {
 	MAPGEN_AUTO = 0, /* choose from the contents */
 	MAPGEN_STOCK,
 	MAPGEN_ITEM,
-	MAPGEN_PRICE
+	MAPGEN_PRICE,
+	MAPGEN_LOCATION          /* parties: EDI N1/NAD loops, XML party
+				  * elements, CSV store lists */
 };
 
 /* The canonical fields the recognizers know (one meaning each). */
@@ -32,6 +34,7 @@ enum mapgen_field {
 	MGF_CATEGORY, MGF_UOM, MGF_PACK, MGF_STATUS,
 	MGF_LOCATION, MGF_QTY, MGF_DATE, MGF_PRICE, MGF_CURRENCY,
 	MGF_VALID_FROM, MGF_VALID_TO,
+	MGF_REGION, MGF_LOCTYPE,
 	MGF_COUNT
 };
 
@@ -84,6 +87,9 @@ struct mapgen_edi {
 	int decimal_comma;       /* EDIFACT UNA decimal mark ',' */
 	const struct mapgen_seg *seg; /* in order of first appearance */
 	size_t nseg;
+	char first_error[240];   /* the reader's first error ("line 1: bad
+				  * ISA: ..."), "" for none: why no set
+				  * could be read */
 };
 
 /* XML: the distinct element and attribute paths, a tree in document
@@ -124,7 +130,7 @@ struct mapgen_in {
 int mapgen_write(const struct mapgen_in *in, enum mapgen_kind kind,
 		 enum mapgen_kind *chosen, struct buf *out, struct err *err);
 
-/* "stock", "item", "price"; NULL for MAPGEN_AUTO. */
+/* "stock", "item", "price", "location"; NULL for MAPGEN_AUTO. */
 const char *mapgen_kind_name(enum mapgen_kind k);
 /* The kind for a --kind value, or -1. */
 int mapgen_kind_parse(const char *s);
@@ -159,6 +165,10 @@ int mapgen_qty_rank(int x12, const char *q);
 /* How well a price qualifier fits (lower is better, -1: no price): X12
  * CTP02 (RES, CON, UCP, ...), EDIFACT PRI C509 5125 (AAA, AAB, ...). */
 int mapgen_price_rank(int x12, const char *q);
+/* The canonical location type (store, dc, supplier) of a party
+ * qualifier: X12 N101 (98) or EDIFACT NAD 3035 (ST BY DP -> store, SU SF
+ * SE VN MF -> supplier, WH DC -> dc); NULL when it is not known. */
+const char *mapgen_party_type(const char *q);
 /* EDIFACT DTM format code (2379) as a date() format: 102 "%Y%m%d", 203
  * "%Y%m%d%H%M", ...; NULL when unknown. */
 const char *mapgen_dtm_format(const char *code);

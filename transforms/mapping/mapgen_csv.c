@@ -407,10 +407,61 @@ static void price_fields(struct plan *p, const struct mapgen_in *in,
 	date_field(p, in, ci, MGF_VALID_TO, PF_VALID_TO, 0);
 }
 
+/* kind location: the location column is the id, a name column the
+ * name; a type column only as a suggestion (its codes are the
+ * partner's). */
+static void location_fields(struct plan *p, const struct mapgen_csv *c,
+			    struct colinfo *ci)
+{
+	char ref[300], e[700], note[700];
+	long i = pick(c, ci, MGF_LOCATION);
+	size_t k;
+	unsigned j;
+
+	if (i >= 0) {
+		ci[i].used = 1;
+		col_ref(c, (size_t)i, ref, sizeof(ref));
+		snprintf(e, sizeof(e), "%s | trim | required", ref);
+		mapgen_plan_set(p, PF_LOCATION_ID, e, NULL);
+	} else {
+		for (k = 0, i = 0; k < c->ncol; k++)
+			if (c->col[k].nonempty > c->col[i].nonempty)
+				i = (long)k;
+		ci[i].used = 1;
+		col_ref(c, (size_t)i, ref, sizeof(ref));
+		snprintf(e, sizeof(e), "%s | trim | required", ref);
+		snprintf(note, sizeof(note),
+			 "TODO: no column is named like a location (store, location,\n"
+			 "warehouse, Filiale, GLN, ...): %s, the fullest column, is a guess.",
+			 ref);
+		mapgen_plan_set(p, PF_LOCATION_ID, e, note);
+	}
+	text_field(p, c, ci, MGF_DESC, PF_NAME);
+	text_field(p, c, ci, MGF_REGION, PF_REGION);
+	if ((i = pick(c, ci, MGF_LOCTYPE)) >= 0) {
+		size_t n;
+
+		ci[i].used = 1;
+		col_ref(c, (size_t)i, ref, sizeof(ref));
+		snprintf(e, sizeof(e), "%s | trim | lower | map(...)", ref);
+		mapgen_plan_hint(p, PF_TYPE, e);
+		n = (size_t)snprintf(note, sizeof(note),
+				     "TODO: map the partner's types to store, dc, supplier,\n"
+				     "virtual (values seen:");
+		for (j = 0; j < c->col[i].nsample && n < sizeof(note); j++)
+			n += (size_t)snprintf(note + n, sizeof(note) - n, " %s",
+					      c->col[i].sample[j]);
+		if (n < sizeof(note))
+			snprintf(note + n, sizeof(note) - n, ")");
+		str_copy_cut(p->note[PF_TYPE], sizeof(p->note[PF_TYPE]), note);
+	}
+}
+
 static void choose_kind(struct plan *p, const struct mapgen_csv *c,
 			struct colinfo *ci)
 {
 	long q = pick(c, ci, MGF_QTY), a = pick(c, ci, MGF_PRICE);
+	long l = pick(c, ci, MGF_LOCATION);
 
 	if (p->kind == MAPGEN_AUTO) {
 		if (q >= 0) {
@@ -423,6 +474,13 @@ static void choose_kind(struct plan *p, const struct mapgen_csv *c,
 			snprintf(p->why, sizeof(p->why),
 				 "kind price: column %zu (%s) holds prices and none quantities.",
 				 (size_t)a + 1, c->header ? c->col[a].name : "no header");
+		} else if (l >= 0 && pick(c, ci, MGF_SKU) < 0 &&
+			   pick(c, ci, MGF_GTIN) < 0) {
+			p->kind = MAPGEN_LOCATION;
+			snprintf(p->why, sizeof(p->why),
+				 "kind location: column %zu (%s) names locations and no column\n"
+				 "names items, quantities or prices.",
+				 (size_t)l + 1, c->header ? c->col[l].name : "no header");
 		} else {
 			p->kind = MAPGEN_ITEM;
 			snprintf(p->why, sizeof(p->why),
@@ -464,6 +522,11 @@ int mapgen_plan_csv(const struct mapgen_in *in, struct plan *p,
 			  c->ncol, c->header ? " with a header" : " without a header",
 			  c->rows);
 	input_block(in, p);
+	if (p->kind == MAPGEN_LOCATION) {
+		location_fields(p, c, ci);
+		unused_columns(p, c, ci);
+		return 0;
+	}
 	sku_field(p, c, ci);
 	if (p->kind == MAPGEN_STOCK)
 		stock_fields(p, in, ci);

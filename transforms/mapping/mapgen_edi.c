@@ -511,6 +511,85 @@ static void edifact_price(const struct mapgen_in *in, struct plan *p)
 				"TODO: no CUX segment; EUR is a placeholder");
 }
 
+/* ---- parties (kind location) ------------------------------------------- */
+
+/* The qualifier codes of a position, or its first sample when the
+ * sniffer did not take it for a code position (*all = 0: other codes may
+ * follow). */
+static const char *codes_or_sample(const struct mapgen_epos *q, int *all)
+{
+	*all = q && q->codes;
+	return !q ? NULL : q->codes ? q->codes : q->sample;
+}
+
+/* One location per party loop: X12 N1 (N2/N3/N4 inside), EDIFACT NAD
+ * (name and address in the segment). The id is the party's code (N104,
+ * NAD C082.3039); the canonical location has no street or city, so the
+ * address elements are named in a comment only. */
+static void edi_location(const struct mapgen_in *in, struct plan *p,
+			 const struct mapgen_seg *party,
+			 const struct mapgen_seg *item)
+{
+	const struct mapgen_edi *ed = &in->edi;
+	int x12 = ed->x12;
+	const char *tag = party->tag, *codes;
+	char e[200], asof[200];
+	int all;
+
+	snprintf(p->each, sizeof(p->each), "%s", tag);
+	/* party loops in the header end where the item lines begin */
+	if (item)
+		snprintf(p->until, sizeof(p->until), "[%s]", item->tag);
+	if (pos_get(party, x12 ? 4 : 2, 1)) {
+		snprintf(e, sizeof(e), "%s | trim | required",
+			 x12 ? "N1.04" : "NAD.02.01");
+		mapgen_plan_set(p, PF_LOCATION_ID, e, x12
+				? "the party's id (N104; N103 names its code list: 92 the\n"
+				  "buyer's own, 1 DUNS, UL GLN); a lookup can translate it"
+				: "the party's id (C082.3039; 3055 names its code list: 9\n"
+				  "GLN, 92 the buyer's own); a lookup can translate it");
+	} else {
+		const char *nm = x12 ? "N1.02" : pos_get(party, 4, 1) ? "NAD.04.01"
+							       : "NAD.03.01";
+
+		snprintf(e, sizeof(e), "%s | trim | required", nm);
+		mapgen_plan_set(p, PF_LOCATION_ID, e, x12
+				? "TODO: no party has an id (N104): the name is a placeholder"
+				: "TODO: no party has an id (C082.3039): the name is a placeholder");
+	}
+	codes = codes_or_sample(pos_get(party, 1, 1), &all);
+	mapgen_plan_party_type(p, x12 ? "N1.01" : "NAD.01", codes, all,
+			       x12 ? "N101" : "NAD 3035");
+	if (x12 && pos_get(party, 2, 1))
+		mapgen_plan_set(p, PF_NAME, "N1.02 | trim", NULL);
+	else if (!x12 && pos_get(party, 4, 1))
+		mapgen_plan_set(p, PF_NAME, "NAD.04.01 | trim", "C080 party name");
+	else if (!x12 && pos_get(party, 3, 1))
+		mapgen_plan_set(p, PF_NAME, "NAD.03.01 | trim",
+				"C058 name and address (unstructured)");
+	if (x12 && pos_get(seg_get(ed, "N4"), 2, 1))
+		mapgen_plan_set(p, PF_REGION, "N4.02 | trim",
+				"the state or province (N402); not mapped: N3 street, N401 city,\n"
+				"N403 postal code, N404 country (the canonical location has no\n"
+				"address)");
+	else if (!x12 && pos_get(party, 7, 1))
+		mapgen_plan_set(p, PF_REGION, "NAD.07.01 | trim",
+				"the country sub-entity (C819); not mapped: 05 street, 06 city,\n"
+				"08 postal code, 09 country (the canonical location has no\n"
+				"address)");
+	/* as_of is optional for a location: suggested, not mapped, since a
+	 * document date in another format than its code says would reject
+	 * every party */
+	if (x12)
+		x12_as_of(in, p);
+	else
+		edifact_as_of(in, p);
+	str_copy_cut(asof, sizeof(asof), p->expr[PF_AS_OF]);
+	p->expr[PF_AS_OF][0] = 0;
+	p->note[PF_AS_OF][0] = 0;
+	mapgen_plan_hint(p, PF_AS_OF, asof);
+}
+
 /* ---- both --------------------------------------------------------------- */
 
 /* Envelope and trailer segments: their codes are counts and ids. */
@@ -528,7 +607,7 @@ static int envelope(const char *tag)
 }
 
 static void found(const struct mapgen_in *in, struct plan *p,
-		  const struct mapgen_seg *item)
+		  const struct mapgen_seg *loop)
 {
 	const struct mapgen_edi *ed = &in->edi;
 	size_t i, j;
@@ -554,7 +633,7 @@ static void found(const struct mapgen_in *in, struct plan *p,
 				mapgen_plan_found(p, " %s%02u=%s;", ed->seg[i].tag,
 						  q->elem, q->codes);
 		}
-	mapgen_plan_found(p, "\nOne record per %s loop.", item->tag);
+	mapgen_plan_found(p, "\nOne record per %s loop.", loop->tag);
 }
 
 static const struct {
@@ -578,6 +657,16 @@ static int no_item_error(const struct mapgen_in *in, struct err *err)
 	const char *what = "a message";
 	size_t i;
 
+	if ((!ed->nsets || !ed->message[0]) && ed->first_error[0])
+		return err_set(err, E_PARSE,
+			       "%s: no %s could be read (%s), so there is nothing to map",
+			       in->file, ed->x12 ? "transaction set" : "message",
+			       ed->first_error);
+	if ((!ed->nsets || !ed->message[0]) && seg_get(ed, ed->x12 ? "TA1" : "UCI"))
+		return err_set(err, E_PARSE,
+			       "%s: the file holds interchange acknowledgments (%s) and no %s, so there is nothing to map",
+			       in->file, ed->x12 ? "TA1" : "UCI",
+			       ed->x12 ? "transaction set" : "message");
 	if (!ed->nsets || !ed->message[0])
 		return err_set(err, E_PARSE,
 			       "%s: no %s could be read, so there is nothing to map",
@@ -586,10 +675,11 @@ static int no_item_error(const struct mapgen_in *in, struct err *err)
 		if (!strcmp(no_items[i].type, ed->message))
 			what = no_items[i].what;
 	return err_set(err, E_PARSE,
-		       "%s: the %s %s (%s) %s no item lines (%s): no item, price or stock record can be made from it",
+		       "%s: the %s %s (%s) %s no item lines (%s) and no parties (%s): no item, price, stock or location record can be made from it",
 		       in->file, ed->x12 ? "X12" : "EDIFACT", ed->message, what,
 		       ed->nsets > 1 ? "have" : "has",
-		       ed->x12 ? "LIN, PO1, IT1, SLN, W01 or G83" : "LIN");
+		       ed->x12 ? "LIN, PO1, IT1, SLN, W01 or G83" : "LIN",
+		       ed->x12 ? "N1" : "NAD");
 }
 
 /* input: with the message type, or every type of the file when it has
@@ -627,7 +717,8 @@ static void input_block(const struct mapgen_in *in, struct plan *p)
 	snprintf(p->input + n, sizeof(p->input) - n, "]\n");
 }
 
-static void choose_kind(const struct mapgen_in *in, struct plan *p)
+static void choose_kind(const struct mapgen_in *in, struct plan *p,
+			const struct mapgen_seg *item)
 {
 	const struct mapgen_edi *ed = &in->edi;
 	const char *m = ed->message;
@@ -637,7 +728,12 @@ static void choose_kind(const struct mapgen_in *in, struct plan *p)
 			 mapgen_kind_name(p->kind));
 		return;
 	}
-	if ((!strcmp(m, "852") && seg_get(ed, "SDQ")) ||
+	if (!item) {
+		p->kind = MAPGEN_LOCATION;
+		snprintf(p->why, sizeof(p->why),
+			 "kind location: %s %s has no item lines but names parties (%s).",
+			 ed->x12 ? "X12" : "EDIFACT", m, ed->x12 ? "N1" : "NAD");
+	} else if ((!strcmp(m, "852") && seg_get(ed, "SDQ")) ||
 	    (!strcmp(m, "846") && seg_get(ed, "QTY")) ||
 	    ((!strcmp(m, "INVRPT") || !strcmp(m, "SLSRPT")) && seg_get(ed, "QTY"))) {
 		p->kind = MAPGEN_STOCK;
@@ -657,7 +753,8 @@ static void choose_kind(const struct mapgen_in *in, struct plan *p)
 			 ed->x12 ? "X12" : "EDIFACT", m);
 	}
 	str_copy_cut(p->why + strlen(p->why), sizeof(p->why) - strlen(p->why),
-		     " Another kind: --kind stock|item|price.");
+		     item ? " Another kind: --kind stock|item|price."
+			  : " The other kinds need item lines.");
 }
 
 /* What the asked kind needs and the file lacks, as an error. */
@@ -681,7 +778,7 @@ int mapgen_plan_edi(const struct mapgen_in *in, struct plan *p,
 		    struct err *err)
 {
 	const struct mapgen_edi *ed = &in->edi;
-	const struct mapgen_seg *item = NULL;
+	const struct mapgen_seg *item = NULL, *party;
 	const struct x12_item *it = NULL;
 	size_t i;
 	int ok;
@@ -693,10 +790,22 @@ int mapgen_plan_edi(const struct mapgen_in *in, struct plan *p,
 	} else {
 		item = seg_get(ed, "LIN");
 	}
-	if (!item || !ed->nsets)
+	party = seg_get(ed, ed->x12 ? "N1" : "NAD");
+	if (!ed->nsets || (!item && (!party || (p->kind != MAPGEN_AUTO &&
+						p->kind != MAPGEN_LOCATION))))
 		return no_item_error(in, err);
-	choose_kind(in, p);
+	if (p->kind == MAPGEN_LOCATION && !party)
+		return err_set(err, E_CONFIG,
+			       "%s: %s %s names no party (%s loops), so no location record can be made",
+			       in->file, ed->x12 ? "X12" : "EDIFACT", ed->message,
+			       ed->x12 ? "N1" : "NAD");
+	choose_kind(in, p, item);
 	input_block(in, p);
+	if (p->kind == MAPGEN_LOCATION) {
+		edi_location(in, p, party, item);
+		found(in, p, party);
+		return 0;
+	}
 	snprintf(p->each, sizeof(p->each), "%s", item->tag);
 	if (ed->x12) {
 		if (x12_item_fields(p, item, it, err, in->file) < 0)

@@ -13,6 +13,7 @@ enum pf {
 	PF_PACK_SIZES, PF_LOCATION, PF_STATE, PF_QUANTITY, PF_MODE,
 	PF_PRICE_LIST, PF_CURRENCY, PF_AMOUNT, PF_VALID_FROM, PF_VALID_TO,
 	PF_KIND, PF_UOM, PF_AS_OF, PF_TXN_ID,
+	PF_LOCATION_ID, PF_TYPE, PF_NAME, PF_REGION, PF_TIMEZONE,
 	PF_COUNT
 };
 
@@ -38,6 +39,15 @@ void mapgen_plan_found(struct plan *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void mapgen_plan_as_of(struct plan *p, const struct mapgen_in *in,
 		       const char *what);
+
+/* The type: expression for the party qualifier codes ("ST SU BT",
+ * space separated) read by path (N1.01, NAD.01, ./PARTNER_Q): a map()
+ * of the known ones into p's type, with a TODO note naming the others
+ * (they get the default, store). No known one: a commented placeholder.
+ * all = 0: codes are only the ones seen, others may occur (they get
+ * store too). what names the qualifier position in the note ("N101"). */
+void mapgen_plan_party_type(struct plan *p, const char *path,
+			    const char *codes, int all, const char *what);
 
 /* The `decimal...` function for a mapgen_number_kind(). */
 const char *mapgen_decimal(int kind);

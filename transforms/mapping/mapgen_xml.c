@@ -504,6 +504,143 @@ static void price_fields(struct plan *p, struct xplan *xp)
 				"TODO: no currency element or currencyID; EUR is a placeholder");
 }
 
+/* ---- parties (kind location) ------------------------------------------- */
+
+/* A party element: UBL cac:Party, openTRANS PARTY, IDoc E1ADRM1 (a
+ * delivery's partner addresses), E1EDKA1 / E1EDPA1 (an order's). */
+static int party_elem(const struct mapgen_xnode *n)
+{
+	static const char *const names[] = {"Party", "PARTY", "E1ADRM1",
+					    "E1EDKA1", "E1EDPA1", NULL};
+	int i;
+
+	for (i = 0; !n->attr && names[i]; i++)
+		if (!strcmp(n->local, names[i]))
+			return 1;
+	return 0;
+}
+
+/* The shallowest descendant of a (or a itself for attributes) with a
+ * value whose local name is one of names, earlier names first; -1. */
+static long find_named(const struct mapgen_xml *x, long a,
+		       const char *const *names)
+{
+	int i;
+
+	for (i = 0; names[i]; i++) {
+		long best = -1;
+		int bd = 1 << 20;
+		size_t k;
+
+		for (k = (size_t)a + 1; k < x->nnode; k++)
+			if (x->node[k].sample && !strcmp(x->node[k].local, names[i]) &&
+			    is_under(x, (long)k, a) && depth_below(x, (long)k, a) < bd) {
+				bd = depth_below(x, (long)k, a);
+				best = (long)k;
+			}
+		if (best >= 0)
+			return best;
+	}
+	return -1;
+}
+
+static const char *const party_ids[] = {"PARTNER_ID", "PARTN", "PARTY_ID",
+					"ID", "EndpointID", "CompanyID",
+					"GLN", "ILN", NULL};
+
+/* The party element with an id that occurs most often (the first of
+ * those in document order); -1 when none. */
+static long choose_party(const struct mapgen_xml *x)
+{
+	long best = -1;
+	size_t k;
+
+	for (k = 0; k < x->nnode; k++)
+		if (party_elem(&x->node[k]) && find_named(x, (long)k, party_ids) >= 0 &&
+		    (best < 0 || x->node[k].count > x->node[best].count))
+			best = (long)k;
+	return best;
+}
+
+/* "rel | tail" of node n inside the party a into the plan. */
+static void party_path(struct plan *p, const struct xctx *c, enum pf f,
+		       long n, long a, const char *tail, const char *note)
+{
+	struct buf b = BUF_INIT(4096);
+
+	rel_path(c, n, a, &b);
+	buf_adds(&b, tail);
+	if (!b.err)
+		mapgen_plan_set(p, f, b.ptr, note);
+	buf_release(&b);
+}
+
+static void party_type(struct plan *p, const struct xctx *c, long a)
+{
+	static const char *const quals[] = {"PARTNER_Q", "PARVW",
+					    "PARTY_ROLE", NULL};
+	const struct mapgen_xml *x = c->x;
+	long q = find_named(x, a, quals);
+	const char *par = x->node[a].parent >= 0 ? x->node[x->node[a].parent].local : "";
+	struct buf b = BUF_INIT(4096);
+
+	if (q >= 0) {
+		rel_path(c, q, a, &b);
+		if (!b.err)
+			mapgen_plan_party_type(p, b.ptr, x->node[q].sample, 0,
+					       x->node[q].local);
+		buf_release(&b);
+		return;
+	}
+	/* UBL says the role in the enclosing element's name */
+	if (strstr(par, "Supplier") || strstr(par, "Seller") ||
+	    strstr(par, "Despatch"))
+		mapgen_plan_set(p, PF_TYPE, "supplier", "the party is a supplier by its element");
+	else if (strstr(par, "Customer") || strstr(par, "Buyer") ||
+		 strstr(par, "Delivery"))
+		mapgen_plan_set(p, PF_TYPE, "store", "the party is a customer by its element");
+}
+
+static int xml_location(const struct mapgen_in *in, struct plan *p,
+			struct xplan *xp, long a)
+{
+	static const char *const names[] = {"NAME1", "NAME", "Name",
+					    "RegistrationName", NULL};
+	static const char *const regions[] = {"REGION", "REGIO",
+					      "CountrySubentity", "STATE", NULL};
+	const struct mapgen_xml *x = xp->c.x;
+	struct buf b = BUF_INIT(4096);
+	long n;
+
+	input_block(p, &xp->c);
+	abs_path(&xp->c, a, &b);
+	if (b.err)
+		return -1;
+	str_copy_cut(p->each, sizeof(p->each), b.ptr);
+	buf_release(&b);
+	n = find_named(x, a, party_ids);
+	party_path(p, &xp->c, PF_LOCATION_ID, n, a, " | trim | required",
+		   "the party's id; a lookup can translate it");
+	party_type(p, &xp->c, a);
+	if ((n = find_named(x, a, names)) >= 0)
+		party_path(p, &xp->c, PF_NAME, n, a, " | trim", NULL);
+	if ((n = find_named(x, a, regions)) >= 0)
+		party_path(p, &xp->c, PF_REGION, n, a, " | trim",
+			   "the state or province; street, city and postal code are not\n"
+			   "mapped (the canonical location has no address)");
+	if (p->kind == MAPGEN_AUTO) {
+		p->kind = MAPGEN_LOCATION;
+		snprintf(p->why, sizeof(p->why),
+			 "kind location: %s names no item but parties (%s). The other\n"
+			 "kinds need items.", x->node[0].local, x->node[a].local);
+	} else {
+		snprintf(p->why, sizeof(p->why), "kind location: as asked (--kind).");
+	}
+	mapgen_plan_found(p, "The file: XML, root %s, %lu %s element(s) (one record each).",
+			  in->xml.node[0].local, x->node[a].count, x->node[a].local);
+	return 0;
+}
+
 int mapgen_plan_xml(const struct mapgen_in *in, struct plan *p,
 		    struct err *err)
 {
@@ -514,8 +651,34 @@ int mapgen_plan_xml(const struct mapgen_in *in, struct plan *p,
 	xp.c.x = &in->xml;
 	if (!in->xml.nnode)
 		return err_set(err, E_PARSE, "%s: no elements", in->file);
-	if (assign_ns(&xp.c, err) < 0 || choose_record(&xp, in->file, err) < 0)
+	if (assign_ns(&xp.c, err) < 0)
 		return -1;
+	if (p->kind == MAPGEN_LOCATION || p->kind == MAPGEN_AUTO) {
+		long a = choose_party(xp.c.x);
+
+		if (a < 0 && p->kind == MAPGEN_LOCATION)
+			return err_set(err, E_CONFIG,
+				       "%s: no party element with an id (UBL cac:Party, openTRANS PARTY, IDoc E1ADRM1/E1EDKA1), so no location record can be made",
+				       in->file);
+		/* a document with items maps its items; parties only when
+		 * asked or when there is nothing else */
+		if (a >= 0 && (p->kind == MAPGEN_LOCATION ||
+			       choose_record(&xp, in->file, err) < 0)) {
+			err_clear(err);
+			if (xml_location(in, p, &xp, a) < 0)
+				return err_set(err, E_TOOBIG, "path too long");
+			return 0;
+		}
+	}
+	if (choose_record(&xp, in->file, err) < 0) {
+		if (p->kind == MAPGEN_AUTO) {
+			err_clear(err);
+			err_set(err, E_PARSE,
+				"%s: no element names an item (an ID under cac:Item, SUPPLIER_PID, BUYER_PID, or an element named like sku, article, EAN, GTIN) and no party element has an id (UBL cac:Party, openTRANS PARTY, IDoc E1ADRM1/E1EDKA1): no item, price, stock or location record can be made from it",
+				in->file);
+		}
+		return -1;
+	}
 	choose_kind(p, &xp);
 	if (p->kind == MAPGEN_STOCK && find_field(xp.c.x, xp.rec, MGF_QTY, 0) < 0)
 		return err_set(err, E_CONFIG,

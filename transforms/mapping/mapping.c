@@ -24,6 +24,7 @@
 #include "lib/arena.h"
 #include "lib/buf.h"
 #include "lib/io.h"
+#include "lib/suggest.h"
 #include "lib/ytree.h"
 #include "expr.h"
 #include "lookup.h"
@@ -44,6 +45,16 @@ static struct lookup *scope_lookup(void *ud, const char *name)
 	return NULL;
 }
 
+static size_t scope_lookup_names(void *ud, const char **names, size_t max)
+{
+	struct mapping *m = ud;
+	size_t i;
+
+	for (i = 0; i < m->nlookups && i < max; i++)
+		names[i] = lookup_name(m->lookups[i]);
+	return m->nlookups;
+}
+
 static int scope_field(void *ud, const char *name, int *id)
 {
 	struct mapping *m = ud;
@@ -55,6 +66,15 @@ static int scope_field(void *ud, const char *name, int *id)
 	return 1;
 }
 
+unsigned map_text_col(const struct mapping *m, const char *s)
+{
+	const char *t = m->cur_text;
+
+	if (t && s >= t && s <= t + strlen(t))
+		return m->cur_tcol + (unsigned)(s - t);
+	return m->cur_col;
+}
+
 void map_scope_at(struct mapping *m, struct expr_scope *sc,
 		  const struct ynode *n)
 {
@@ -62,6 +82,7 @@ void map_scope_at(struct mapping *m, struct expr_scope *sc,
 	sc->path = map_explode_path;    /* pair.*, then the driver's */
 	sc->var = map_var_scope;
 	sc->lookup = scope_lookup;
+	sc->lookup_names = scope_lookup_names;
 	sc->ud = m;
 	sc->bare_const = 1;
 	sc->file = m->path;
@@ -255,6 +276,26 @@ static char *join_dir(struct mapping *m, const char *rel)
 	return p;
 }
 
+/* A lookup's key: or value: column the file lacks is the mapping's
+ * fault: the error moves from the lookup file's line 1 to the option's
+ * line:col in the mapping (lookup.h sets err->field to the option). */
+static int lookup_err_at_option(struct mapping *m, const struct ynode *d,
+				struct err *err)
+{
+	const struct ynode *opt;
+	char reason[sizeof(err->reason)];
+
+	if (err->code != E_CONFIG ||
+	    (strcmp(err->field, "key") && strcmp(err->field, "value")))
+		return -1;
+	opt = ynode_get(d, err->field);
+	if (!opt)
+		return -1;
+	memcpy(reason, err->reason, sizeof(reason));
+	err_clear(err);
+	return ynode_err(m->yt, opt, err, E_CONFIG, "%s", reason);
+}
+
 static int compile_lookups(struct mapping *m, struct err *err)
 {
 	const struct ynode *ls = ynode_get(m->yt->root, "lookups");
@@ -309,8 +350,9 @@ static int compile_lookups(struct mapping *m, struct err *err)
 			return ynode_err(m->yt, ynode_get(d, "file"), err,
 					 E_CONFIG, "lookup file '%s' not found",
 					 path);
+		o.shown = file;
 		if (lookup_load(path, k->value, &o, &l, err))
-			return -1;
+			return lookup_err_at_option(m, d, err);
 		m->lookups[m->nlookups++] = l;
 		miss = scalar(m, d, "missing", "reject", err, &b);
 		if (b)
@@ -389,32 +431,43 @@ static int compile_cond(struct mapping *m, const struct ynode *n,
 	return expr_cond_compile(&m->pool, &sc, n->value, n->len, out, err);
 }
 
+/* "kind 'stock' has no field 'qty' (fields: sku, ..., uom; did you mean
+ * ...?)": every field of the kind, or "... and N more" when the list
+ * does not fit, never a silent cut. */
+static int unknown_field(struct mapping *m, const struct ynode *k,
+			 enum canon_kind kind, struct err *err)
+{
+	const struct canon_field *cf;
+	const char *names[CANON_MAX_FIELDS], *near;
+	char list[400], hint[160] = "";
+	size_t nf, j;
+
+	cf = canon_fields(kind, &nf);
+	for (j = 0; j < nf && j < CANON_MAX_FIELDS; j++)
+		names[j] = cf[j].name;
+	suggest_list(list, sizeof(list), names, j, ", ");
+	near = suggest_nearest(k->value, names, j,
+			       suggest_max_edits(k->value));
+	if (near)
+		snprintf(hint, sizeof(hint), "; did you mean %s?", near);
+	return ynode_err(m->yt, k, err, E_CONFIG,
+			 "kind '%s' has no field '%s' (fields: %s%s)",
+			 canon_kind_name(kind), k->value, list, hint);
+}
+
 /* fields: one expression per canonical field of the record's kind. */
 static int compile_fields(struct mapping *m, const struct ynode *fn,
 			  struct map_record *r, struct err *err)
 {
-	const struct canon_field *cf;
-	size_t nf, i, j;
+	size_t i;
 
-	cf = canon_fields(r->kind, &nf);
 	for (i = 0; i < fn->n; i += 2) {
 		const struct ynode *k = fn->items[i], *v = fn->items[i + 1];
 		int idx = canon_field_index(r->kind, k->value);
 		struct expr_scope sc;
 
-		if (idx < 0) {
-			char list[300];
-			size_t o = 0;
-
-			for (j = 0; j < nf && o + 40 < sizeof(list); j++)
-				o += (size_t)snprintf(list + o, sizeof(list) - o,
-						      "%s%s", j ? ", " : "",
-						      cf[j].name);
-			return ynode_err(m->yt, k, err, E_CONFIG,
-					 "kind '%s' has no field '%s' (fields: %s)",
-					 canon_kind_name(r->kind), k->value,
-					 list);
-		}
+		if (idx < 0)
+			return unknown_field(m, k, r->kind, err);
 		if (r->fields[idx])
 			return ynode_err(m->yt, k, err, E_CONFIG,
 					 "field '%s' is mapped twice", k->value);
@@ -1037,6 +1090,7 @@ static int empty_why(struct map_run *run, const struct map_record *rec,
 {
 	int fi = run->fail_field;
 	char found[400] = "";
+	const char *base;
 
 	/* The two ways an empty value fails: canon validation of a field
 	 * that must be there, and `| required` in the expression. */
@@ -1045,16 +1099,96 @@ static int empty_why(struct map_run *run, const struct map_record *rec,
 	      (e->code == E_MAP &&
 	       !strcmp(e->reason, "required value is empty"))))
 		return 0;
-	/* Only drivers that can say what they found (EDI) say it so; the
-	 * CSV and XML messages and their goldens stay as they are. */
+	/* Drivers say what they found (EDI: the segments and qualifiers;
+	 * CSV and XML: map_explain_paths() over the field's paths). */
 	if (fi < 0 || !rec->fields[fi] || !rec->ftext[fi] || !run->explain)
 		return 0;
 	if (!run->explain(run, &run->fail_loc, found, sizeof(found)))
 		snprintf(found, sizeof(found), "%.200s", e->reason);
+	/* The mapping by its file name: reject files and the goldens of
+	 * `map test` stay the same wherever the mapping is loaded from. */
+	base = strrchr(run->m->path, '/');
 	snprintf(why, n, "field '%s' (%s:%lu:%u `%.120s`) is empty: %s", field,
-		 run->m->path, rec->fline[fi], rec->fcol[fi], rec->ftext[fi],
-		 found);
+		 base ? base + 1 : run->m->path, rec->fline[fi], rec->fcol[fi],
+		 rec->ftext[fi], found);
 	return 1;
+}
+
+struct explain_acc {
+	struct map_run *run;
+	map_describe_fn *describe;
+	char *out;
+	size_t n, o, more;
+	int seen[8];
+	size_t nseen;
+};
+
+static int explain_path(void *ud, int id, const char *src, size_t srcn,
+			unsigned col)
+{
+	struct explain_acc *a = ud;
+	char one[300];
+	size_t i, len;
+
+	(void)col;
+	if (id >= MAP_PAIR_VALUE_ID) /* pair.value: the piece, not input */
+		return 0;
+	for (i = 0; i < a->nseen; i++)
+		if (a->seen[i] == id)
+			return 0;
+	if (a->nseen == sizeof(a->seen) / sizeof(a->seen[0])) {
+		a->more++;
+		return 0;
+	}
+	a->seen[a->nseen++] = id;
+	one[0] = '\0';
+	if (!a->describe(a->run, id, src, srcn, one, sizeof(one)) || !one[0])
+		return 0;
+	len = strlen(one);
+	/* room for this one and a closing "; ... and N more" */
+	if (a->o + 2 + len + 32 >= a->n) {
+		a->more++;
+		return 0;
+	}
+	a->o += (size_t)snprintf(a->out + a->o, a->n - a->o, "%s%s",
+				 a->o ? "; " : "", one);
+	return 0;
+}
+
+int map_explain_paths(struct map_run *run, map_describe_fn *describe,
+		      char *out, size_t n)
+{
+	const struct map_record *rec = run->rec;
+	struct explain_acc a;
+
+	if (!rec || run->fail_field < 0 || !rec->fields[run->fail_field] || !n)
+		return 0;
+	memset(&a, 0, sizeof(a));
+	a.run = run;
+	a.describe = describe;
+	a.out = out;
+	a.n = n;
+	out[0] = '\0';
+	expr_each_path(rec->fields[run->fail_field], explain_path, &a);
+	if (a.o && a.more)
+		snprintf(out + a.o, n - a.o, "; \xe2\x80\xa6 and %zu more",
+			 a.more);
+	return a.o > 0;
+}
+
+void map_explain_value(const char *s, size_t len, char *out, size_t n)
+{
+	/* a long value is cut and says so (the ellipsis) */
+	size_t k = 40;
+
+	if (len > k) {
+		while (k && ((unsigned char)s[k] & 0xc0) == 0x80)
+			k--; /* not inside a UTF-8 character */
+		snprintf(out, n, "'%.*s\xe2\x80\xa6' (%zu bytes)", (int)k, s,
+			 len);
+		return;
+	}
+	snprintf(out, n, "'%.*s'", (int)len, s);
 }
 
 int map_scope(struct map_run *run, int anchor, int ctx, struct err *err)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/arena.h"
+#include "lib/suggest.h"
 #include "transforms/formats/csv_reader.h"
 #include "mapping_int.h"
 
@@ -47,13 +48,36 @@ static int add_path(struct csv_map *cm, const struct map_path *p)
 	return (int)cm->npaths++;
 }
 
+/* A col(name) that input.columns does not declare (map check finds it):
+ * the declared names, cut with "... and N more", and the nearest. */
+static void no_declared_column(const struct csv_map *cm, const char *name,
+			       char *msg, size_t msgn)
+{
+	char list[150], hint[100] = "";
+	const char *near;
+
+	if (!cm->ncolumns) {
+		snprintf(msg, msgn, "col(\"%s\") needs a header row (input.header: true) or input.columns; or use col(N)",
+			 name);
+		return;
+	}
+	suggest_list(list, sizeof(list), cm->columns, cm->ncolumns, ", ");
+	near = suggest_nearest(name, cm->columns, cm->ncolumns,
+			       suggest_max_edits(name));
+	if (near)
+		snprintf(hint, sizeof(hint), "; did you mean %s?", near);
+	snprintf(msg, msgn, "no column '%s' in input.columns (%s%s)", name,
+		 list, hint);
+}
+
 /* CSV paths: col("Name"), col(Name), col(3), preamble(1). */
 static int csv_path(void *ud, const char *s, size_t n, int *id, char *msg,
 		    size_t msgn)
 {
 	struct mapping *m = ud;
 	struct csv_map *cm = m->drv;
-	struct map_path p = {P_COL_INDEX, 0, NULL, m->cur_line, m->cur_col};
+	struct map_path p = {P_COL_INDEX, 0, NULL, m->cur_line,
+			     map_text_col(m, s)};
 	size_t i, k, a, b;
 	int pre = 0;
 
@@ -140,10 +164,7 @@ static int csv_path(void *ud, const char *s, size_t n, int *id, char *msg,
 				if (!strcmp(cm->columns[j], name))
 					break;
 			if (j == cm->ncolumns) {
-				snprintf(msg, msgn,
-					 cm->ncolumns ? "no column '%s' in input.columns"
-						     : "col(\"%s\") needs a header row (input.header: true) or input.columns; or use col(N)",
-					 name);
+				no_declared_column(cm, name, msg, msgn);
 				return -1;
 			}
 			p.kind = P_COL_INDEX;
@@ -308,6 +329,40 @@ static int csv_rt_path(struct map_run *run, int id, struct expr_val *out,
 	return 0;
 }
 
+/* A col("name") the header lacks: the document's header line, where
+ * the mapping reads it (file:line:col), the header's columns (cut with
+ * "... and N more", never silently) and the nearest. */
+static int unknown_column(struct map_run *run, const struct csv_run *cr,
+			  const struct map_path *p, struct err *err)
+{
+	const struct csv_row *h = csv_reader_header(cr->r);
+	const char *const *cols = h ? h->f : NULL;
+	char list[400], hint[200] = "";
+	size_t n = h ? h->n : 0, room;
+
+	list[0] = '\0';
+	if (n) {
+		const char *near;
+
+		near = suggest_nearest(p->name, cols, n, suggest_max_edits(p->name));
+		if (near)
+			snprintf(hint, sizeof(hint), "; did you mean %s?", near);
+		/* the list gets what the reason has left: it is cut with
+		 * "... and N more", the rest of the message never */
+		room = strlen(hint) + 2 * strlen(p->name) +
+		       strlen(run->m->path) + 100;
+		room = room + 64 >= sizeof(err->reason)
+			       ? 64 : sizeof(err->reason) - room;
+		if (room > sizeof(list))
+			room = sizeof(list);
+		suggest_list(list, room, cols, n, ", ");
+	}
+	return err_at(err, E_PARSE, run->doc->name, h ? h->line : 1, 0,
+		      "column '%s' (col(%s) at %s:%lu:%u) is not in the header (columns: %s%s)",
+		      p->name, p->name, run->m->path, p->line, p->col, list,
+		      hint);
+}
+
 static int resolve_columns(struct map_run *run, struct csv_run *cr,
 			   struct err *err)
 {
@@ -325,22 +380,60 @@ static int resolve_columns(struct map_run *run, struct csv_run *cr,
 		if (p->kind != P_COL_NAME)
 			continue;
 		cr->colidx[i] = csv_reader_column(cr->r, p->name);
-		if (cr->colidx[i] < 0) {
-			const struct csv_row *h = csv_reader_header(cr->r);
-			char list[300];
-			size_t j, o = 0;
-
-			list[0] = '\0';
-			for (j = 0; h && j < h->n && o + 40 < sizeof(list); j++)
-				o += (size_t)snprintf(list + o, sizeof(list) - o,
-						      "%s'%s'", j ? ", " : "",
-						      h->f[j]);
-			return err_at(err, E_PARSE, run->doc->name, h ? h->line : 1, 0,
-				      "column '%s' (used at %s:%lu) is not in the header (columns: %s)",
-				      p->name, m->path, p->line, list);
-		}
+		if (cr->colidx[i] < 0)
+			return unknown_column(run, cr, p, err);
 	}
 	return 0;
+}
+
+/* What the row held where path id read (map_explain_paths): "the cell
+ * of column 'qty' (column 3) is empty", "column 'qty' (column 3) is
+ * missing in this row: a short row with 2 cells". */
+static int csv_describe(struct map_run *run, int id, const char *src,
+			size_t srcn, char *out, size_t n)
+{
+	const struct csv_run *cr = run->drv;
+	const struct csv_map *cm = run->m->drv;
+	const struct map_path *p = &cm->paths[id];
+	char name[160], val[80];
+	int c = cr->colidx[id];
+	const struct csv_row *row = cr->row;
+
+	if (p->kind == P_PREAMBLE) {
+		const char *v = csv_reader_preamble(cr->r, (unsigned)p->index + 1);
+
+		if (v && *v)
+			return 0;
+		snprintf(out, n, "preamble line %d is empty", p->index + 1);
+		return 1;
+	}
+	if (p->name)
+		snprintf(name, sizeof(name), "column '%s' (column %d)", p->name,
+			 c + 1);
+	else
+		snprintf(name, sizeof(name), "column %d (%.*s)", c + 1,
+			 (int)srcn, src);
+	if (!row || c < 0)
+		return 0;
+	if ((size_t)c >= row->n) {
+		snprintf(out, n, "%s is missing in this row: a short row with "
+			 "%zu cell%s", name, row->n, row->n == 1 ? "" : "s");
+		return 1;
+	}
+	if (!row->len[c]) {
+		snprintf(out, n, "the cell of %s is empty", name);
+		return 1;
+	}
+	map_explain_value(row->f[c], row->len[c], val, sizeof(val));
+	snprintf(out, n, "the cell of %s holds %s", name, val);
+	return 1;
+}
+
+static int csv_explain(struct map_run *run, const struct map_dloc *dl,
+		       char *out, size_t n)
+{
+	(void)dl; /* the CSV path hook keeps no notes: the row is here */
+	return map_explain_paths(run, csv_describe, out, n);
 }
 
 static int csv_run_doc(struct map_run *run, struct err *err)
@@ -353,6 +446,7 @@ static int csv_run_doc(struct map_run *run, struct err *err)
 	memset(&cr, 0, sizeof(cr));
 	run->drv = &cr;
 	run->path = csv_rt_path;
+	run->explain = csv_explain;
 	if (csv_reader_open(&cr.r, run->doc->path, run->doc->name, &cm->ro,
 			    err))
 		goto cleanup;
@@ -402,6 +496,7 @@ cleanup:
 	csv_reader_free(cr.r);
 	free(cr.colidx);
 	run->drv = NULL;
+	run->explain = NULL;
 	return rc;
 }
 

@@ -275,6 +275,21 @@ int map_scope(struct map_run *run, int anchor, int ctx, struct err *err);
 int map_scope_group(struct map_run *run, int anchor, int xgroup, int ctx,
 		    struct err *err);
 
+/* What a driver found where path id (written src, srcn bytes) read
+ * for the record that failed: "the cell of column 'qty' (column 3) is
+ * empty". Returns 1 with out written, 0 when it has nothing to say. */
+typedef int map_describe_fn(struct map_run *run, int id, const char *src,
+			    size_t srcn, char *out, size_t n);
+/* The explain hook of a driver without map_dloc notes (CSV, XML): what
+ * describe says of each path the failing field's expression reads,
+ * joined by "; " (cut with "... and N more"). Returns 0 when nothing was
+ * said. Only error paths call it. */
+int map_explain_paths(struct map_run *run, map_describe_fn *describe,
+		      char *out, size_t n);
+/* 'value' for a message; over 40 bytes cut with an ellipsis and its
+ * length. */
+void map_explain_value(const char *s, size_t len, char *out, size_t n);
+
 /* mapping_explode.c: explode: for CSV and XML records. Compiles a
  * record's explode: and explode_max: (nothing when absent); the path
  * hook that adds pair.value and pair.index to the driver's paths; their
@@ -289,6 +304,10 @@ int map_explode_scope(struct map_run *run, int anchor, int ctx,
 /* The compile-time scope for expression node n of m (mapping.c). */
 void map_scope_at(struct mapping *m, struct expr_scope *sc,
 		  const struct ynode *n);
+/* The column in the mapping file of s, a pointer into the text of the
+ * expression being compiled (a driver's path hook is told the text,
+ * not where it is); the expression's column when s is not in it. */
+unsigned map_text_col(const struct mapping *m, const char *s);
 /* Sets up the expression run-time hooks over run (mapping.c). */
 void map_rt_init(struct map_run *run, struct expr_rt *rt, struct arena *a);
 

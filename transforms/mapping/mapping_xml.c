@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "lib/buf.h"
+#include "lib/suggest.h"
 #include "mapping_int.h"
 #include "transforms/formats/xml_reader.h"
 
@@ -130,6 +131,32 @@ static int intern(struct xml_map *xm, const char *ns, const char *local)
 	return (int)xm->nnames++;
 }
 
+/* "unknown namespace prefix 'cbx' in cbx:Quantity (namespaces: cac,
+ * cbc; did you mean cbc?)": the prefixes input.namespaces declares and
+ * the nearest. s holds the prefix (a bytes) and the name (n bytes). */
+static void unknown_prefix(const struct xml_map *xm, const char *s,
+			   size_t a, size_t n, char *msg, size_t msgn)
+{
+	char word[64], list[300], hint[120] = "";
+	const char *near;
+
+	if (!xm->nns) {
+		snprintf(msg, msgn,
+			 "unknown namespace prefix '%.*s' in %.*s (declare it under input.namespaces)",
+			 (int)a, s, (int)n, s);
+		return;
+	}
+	snprintf(word, sizeof(word), "%.*s", (int)a, s);
+	suggest_list(list, sizeof(list), xm->prefix, xm->nns, ", ");
+	near = suggest_nearest(word, xm->prefix, xm->nns,
+			       suggest_max_edits(word));
+	if (near)
+		snprintf(hint, sizeof(hint), "; did you mean %s?", near);
+	snprintf(msg, msgn,
+		 "unknown namespace prefix '%.*s' in %.*s (namespaces: %s%s)",
+		 (int)a, s, (int)n, s, list, hint);
+}
+
 /* Parses prefix:local or local at s; returns bytes used (0 = none, -1 =
  * error in msg). */
 static int parse_qname(struct mapping *m, struct xml_map *xm, const char *s,
@@ -150,9 +177,7 @@ static int parse_qname(struct mapping *m, struct xml_map *xm, const char *s,
 			return -1;
 		}
 		if (!(*ns = ns_lookup(xm, s, a))) {
-			snprintf(msg, msgn,
-				 "unknown namespace prefix '%.*s' (declare it under input.namespaces)",
-				 (int)a, s);
+			unknown_prefix(xm, s, a, a + 1 + b, msg, msgn);
 			return -1;
 		}
 		*local = arena_strndup(&m->pool.arena, s + a + 1, b);
@@ -251,9 +276,9 @@ static int parse_path(struct mapping *m, struct xml_map *xm, const char *s,
 	return (int)i;
 }
 
-/* Is the text at s a relative path? (see docs/mapping.md: a declared
+/* Is the text at s a relative path? (see docs/mapping.md: a
  * prefix, a '/', an '@', or a leading "./") */
-static int looks_relative(const struct xml_map *xm, const char *s, size_t n)
+static int looks_relative(const char *s, size_t n)
 {
 	size_t a;
 
@@ -265,8 +290,11 @@ static int looks_relative(const struct xml_map *xm, const char *s, size_t n)
 	a = name_len(s, n);
 	if (!a || a >= n)
 		return 0;
+	/* prefix:name is a path even when the prefix is not declared, so
+	 * that parse_qname() can say which prefixes are (a typo would
+	 * otherwise be a bare word followed by "unexpected ':'"). */
 	if (s[a] == ':' && a + 1 < n && is_name_start((unsigned char)s[a + 1]))
-		return ns_lookup(xm, s, a) != NULL;
+		return 1;
 	if (s[a] == '/' && a + 1 < n &&
 	    (is_name_start((unsigned char)s[a + 1]) || s[a + 1] == '@'))
 		return 1;
@@ -284,7 +312,7 @@ static int xml_path(void *ud, const char *s, size_t n, int *id, char *msg,
 	size_t i;
 	int used;
 
-	if (!n || (s[0] != '/' && !looks_relative(xm, s, n)))
+	if (!n || (s[0] != '/' && !looks_relative(s, n)))
 		return 0;
 	used = parse_path(m, xm, s, n, &p, msg, msgn);
 	if (used < 0)
@@ -976,6 +1004,47 @@ static int on_end(struct map_run *run, struct xrun *x,
 	return 0;
 }
 
+/* What the record held where path id read (map_explain_paths):
+ * "cac:Item/cbc:ID is absent in this record", "cbc:ID is present but
+ * empty", "@unit: the element is there without the attribute". */
+static int xml_describe(struct map_run *run, int id, const char *src,
+			size_t srcn, char *out, size_t n)
+{
+	struct xrun *x = run->drv;
+	const struct xpath *p = &x->xm->paths[id];
+	struct expr_val v;
+	struct err e = ERR_INIT;
+	char val[80];
+	unsigned col = 0;
+
+	(void)src;
+	(void)srcn;
+	if (xml_rt_path(run, id, &v, &col, &e))
+		return 0;
+	if (v.s && v.n) {
+		map_explain_value(v.s, v.n, val, sizeof(val));
+		snprintf(out, n, "%s holds %s", p->text, val);
+	} else if (v.s) {
+		snprintf(out, n, "%s is present but empty", p->text);
+	} else if (p->absolute) {
+		snprintf(out, n, "%s is absent (nothing read for it before "
+			 "this record)", p->text);
+	} else if (p->attr_local && rel_node(p, x->root)) {
+		snprintf(out, n, "%s is absent: the element has no attribute "
+			 "%s", p->text, p->attr_local);
+	} else {
+		snprintf(out, n, "%s is absent in this record", p->text);
+	}
+	return 1;
+}
+
+static int xml_explain(struct map_run *run, const struct map_dloc *dl,
+		       char *out, size_t n)
+{
+	(void)dl; /* the XML path hook keeps no notes: the record is here */
+	return map_explain_paths(run, xml_describe, out, n);
+}
+
 static int xml_run_doc(struct map_run *run, struct err *err)
 {
 	const struct mapping *m = run->m;
@@ -1003,6 +1072,7 @@ static int xml_run_doc(struct map_run *run, struct err *err)
 	}
 	run->drv = x;
 	run->path = xml_rt_path;
+	run->explain = xml_explain;
 	fd = open(run->doc->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err_sys(err, "open %s", run->doc->path);
@@ -1039,6 +1109,7 @@ cleanup:
 	arena_release(&x->tree);
 	free(x);
 	run->drv = NULL;
+	run->explain = NULL;
 	return rc;
 }
 

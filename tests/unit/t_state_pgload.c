@@ -1,0 +1,259 @@
+/* t_state_pgload.c - loads on PostgreSQL without the store's writer lock
+ * (state_begin_rows, row locks on positions: db.h): documents loaded by
+ * two connections at once, on overlapping positions, end with the same
+ * positions and events as the same documents loaded one after the other.
+ * Skipped without a server (STOCKPIPE_TEST_PG_URL; postgres.sh runs it).
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pipeline/store/db.h"
+#include "pipeline/store/state.h"
+#include "t.h"
+
+#define PWENV "SP_TEST_PG_PASSWORD"
+#define NDOC 12
+#define NREC 150
+
+struct pgl_rec {
+	char sku[8], loc[8], txn[32], qty[24], as_of[24];
+	int st, delta;
+};
+
+static struct pgl_rec docs[NDOC][NREC];
+
+static const char *pwenv(void)
+{
+	const char *pw = getenv(PWENV);
+
+	return pw && *pw ? PWENV : NULL;
+}
+
+static uint64_t next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Documents over 6 SKUs x 2 locations x 2 states: every document touches
+ * most positions; snapshots and deltas at a few equal times; txn_ids of
+ * a document its own (a txn_id two documents share makes the first
+ * loaded win, which is order by definition). */
+static void gen(void)
+{
+	static const char *const skus[] = {"A", "B", "C", "D", "E", "F"};
+	uint64_t g = 20261206;
+	int d, i;
+
+	for (d = 0; d < NDOC; d++)
+		for (i = 0; i < NREC; i++) {
+			struct pgl_rec *r = &docs[d][i];
+			uint64_t x = next(&g);
+
+			snprintf(r->sku, sizeof(r->sku), "%s", skus[x % 6]);
+			snprintf(r->loc, sizeof(r->loc), "L%d", (int)(x / 6 % 2));
+			r->st = (int)(x / 12 % 2);
+			r->delta = x / 24 % 10 < 4;
+			snprintf(r->qty, sizeof(r->qty), "%d",
+				 (int)(x / 240 % 30) - (r->delta ? 10 : 0));
+			snprintf(r->as_of, sizeof(r->as_of),
+				 "2026-11-20T%02d:00:00Z", (int)(x / 7200 % 5));
+			snprintf(r->txn, sizeof(r->txn), "d%d-%d", d, i);
+		}
+}
+
+/* Loads document d as the load stage does: its own row-locked
+ * transaction, its records batched, arrival keys (file d, line i). */
+static int load_one_doc(struct state *st, int d, struct err *e)
+{
+	static const char *const states[] = {"on_hand", "reserved"};
+	struct load_stats ls;
+	int i;
+
+	memset(&ls, 0, sizeof(ls));
+	if (state_begin_rows(st, e) < 0)
+		return -1;
+	state_load_batching(st);
+	if (state_unload_doc(st, d + 1, e) < 0)
+		goto fail;
+	for (i = 0; i < NREC; i++) {
+		const struct pgl_rec *g = &docs[d][i];
+		struct state_arrival a = {d + 1, 0, i + 1};
+		struct canon_record c;
+
+		memset(&c, 0, sizeof(c));
+		c.kind = CANON_STOCK;
+		c.v[STOCK_SKU] = g->sku;
+		c.v[STOCK_LOCATION] = g->loc;
+		c.v[STOCK_STATE] = states[g->st];
+		c.v[STOCK_QUANTITY] = g->qty;
+		c.v[STOCK_MODE] = g->delta ? "delta" : "snapshot";
+		c.v[STOCK_AS_OF] = g->as_of;
+		c.v[STOCK_TXN_ID] = g->txn;
+		c.lin.source = "s";
+		c.lin.file = "f.csv";
+		c.lin.line = (size_t)i + 2;
+		state_load_arrival(st, &a);
+		if (state_load_record(st, d + 1, &c, &ls, e) < 0)
+			goto fail;
+	}
+	if (state_load_flush(st, e) < 0)
+		goto fail;
+	return state_commit(st, e);
+fail:
+	state_rollback(st);
+	return -1;
+}
+
+/* url with search_path set to schema (a store of its own). */
+static void schema_url(const char *url, const char *schema, char *out,
+		       size_t n)
+{
+	snprintf(out, n, "%s%soptions=-csearch_path%%3D%s", url,
+		 strchr(url, '?') ? "&" : "?", schema);
+}
+
+static int fresh_schema(const char *url, const char *schema,
+			struct err *e)
+{
+	struct db *d;
+	char sql[200];
+	int rc;
+
+	if (db_open(url, pwenv(), &d, e) < 0)
+		return -1;
+	snprintf(sql, sizeof(sql),
+		 "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema,
+		 schema);
+	rc = db_exec(d, sql, e);
+	db_close(d);
+	return rc;
+}
+
+/* Positions (every column) and events of the store at url, as text. */
+static void dump(const char *url, char *out, size_t n)
+{
+	struct err e = ERR_INIT;
+	struct db *d;
+	struct db_stmt *p;
+	size_t len = 0;
+	int i;
+
+	out[0] = '\0';
+	if (db_open(url, pwenv(), &d, &e) < 0)
+		return;
+	p = db_prepare(d,
+		       "SELECT 'P', sku, location, CAST(state AS TEXT),"
+		       " CAST(qty AS TEXT), coalesce(CAST(snap_as_of AS TEXT), '-'),"
+		       " coalesce(snap_txn, '-'), CAST(last_as_of AS TEXT),"
+		       " coalesce(CAST(delta_as_of AS TEXT), '-'),"
+		       " CAST(snap_arr_file AS TEXT) || '.' ||"
+		       " CAST(snap_arr_line AS TEXT) FROM positions"
+		       " UNION ALL SELECT 'E', txn_id, location, sku,"
+		       " CAST(qty AS TEXT), CAST(doc AS TEXT),"
+		       " CAST(applied AS TEXT), CAST(as_of AS TEXT), '', ''"
+		       " FROM stock_events ORDER BY 1, 2, 3, 4",
+		       0, &e);
+	while (p && db_step(p, &e) == 1 && len < n)
+		for (i = 0; i < 10 && len < n; i++)
+			len += (size_t)snprintf(out + len, n - len, "%s%s",
+						db_col_text(p, i),
+						i == 9 ? "\n" : " ");
+	db_finalize(p);
+	db_close(d);
+}
+
+struct loader {
+	const char *url;
+	int which, busy_retries, rc;
+	pthread_barrier_t *start;
+	struct err e;
+};
+
+/* Every other document, retried when PostgreSQL says a deadlock or a
+ * serialization failure (E_BUSY), as the engine's retries would. */
+static void *loader_main(void *arg)
+{
+	struct loader *l = arg;
+	struct state *st;
+	int d, k;
+
+	err_clear(&l->e);
+	l->rc = state_open_db("pgl", l->url, pwenv(), &st, &l->e);
+	pthread_barrier_wait(l->start);
+	if (l->rc < 0)
+		return NULL;
+	for (d = l->which; d < NDOC && !l->rc; d += 2)
+		for (k = 0;; k++) {
+			err_clear(&l->e);
+			if ((l->rc = load_one_doc(st, d, &l->e)) == 0)
+				break;
+			if (l->e.code != E_BUSY || k == 5)
+				break;
+			l->busy_retries++;
+		}
+	state_close(st);
+	return NULL;
+}
+
+T_TEST(state_pg_parallel_loads_equal_serial)
+{
+	static char want[1 << 18], got[1 << 18];
+	const char *url = getenv("STOCKPIPE_TEST_PG_URL");
+	char ser[600], par[600], s1[64], s2[64];
+	struct loader l[2];
+	pthread_barrier_t start;
+	pthread_t th[2];
+	struct state *st;
+	struct err e = ERR_INIT;
+	int d, i;
+
+	if (!url || !*url)
+		T_SKIP("STOCKPIPE_TEST_PG_URL not set (postgres.sh runs it on "
+		       "a real server)");
+	gen();
+	snprintf(s1, sizeof(s1), "t_pgl_ser_%d", (int)getpid());
+	snprintf(s2, sizeof(s2), "t_pgl_par_%d", (int)getpid());
+	T_OK(fresh_schema(url, s1, &e), &e);
+	T_OK(fresh_schema(url, s2, &e), &e);
+	schema_url(url, s1, ser, sizeof(ser));
+	schema_url(url, s2, par, sizeof(par));
+	/* one after the other */
+	T_OK(state_open_db("pgl", ser, pwenv(), &st, &e), &e);
+	for (d = 0; d < NDOC; d++)
+		T_OK(load_one_doc(st, d, &e), &e);
+	state_close(st);
+	/* two connections at once (the first open makes the tables) */
+	T_OK(state_open_db("pgl", par, pwenv(), &st, &e), &e);
+	state_close(st);
+	pthread_barrier_init(&start, NULL, 2);
+	for (i = 0; i < 2; i++) {
+		memset(&l[i], 0, sizeof(l[i]));
+		l[i].url = par;
+		l[i].which = i;
+		l[i].start = &start;
+		T_ASSERT(pthread_create(&th[i], NULL, loader_main, &l[i]) == 0);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&start);
+	for (i = 0; i < 2; i++)
+		T_OK(l[i].rc, &l[i].e);
+	dump(ser, want, sizeof(want));
+	dump(par, got, sizeof(got));
+	T_ASSERT(strlen(want) > 1000);
+	T_EQ_STR(got, want);
+	/* no placeholder row left behind */
+	T_ASSERT(!strstr(got, "-9223372036854775808"));
+	/* dropped: the next run's schemas have other names anyway */
+	fresh_schema(url, s1, &e);
+	fresh_schema(url, s2, &e);
+}
