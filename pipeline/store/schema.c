@@ -9,6 +9,7 @@
  */
 #include "schema.h"
 #include "lib/io.h"
+#include "state_txn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -488,21 +489,46 @@ static const char v10_warn_pg[] = V10_WARN(C, "BIGINT");
 #undef V10_WARN
 #undef C
 
-/* Version 11 (issue 20, folding): the txn_id dedupe ledger in a compact
- * form. When gc folds a stock event of a collected run away (a newer
- * snapshot covers it, state_fold.c), its txn_id survives as the first 16
- * bytes of its SHA-256, so a replay years later is still a duplicate.
- * Self-contained (renumbered at a merge); IF NOT EXISTS because the
- * schema tests take a new store back and migrate again. */
-static const char v11_fold_sqlite[] =
+/* Version 11 (issue 20): one txn_id dedupe ledger. Every loaded stock
+ * event's txn_id is a 16-byte key in txn_digests (state_txn.c: how the
+ * key is made), written at load time and kept when gc folds the event
+ * away (state_fold.c), so a replay years later is still a duplicate;
+ * stock_events loses its UNIQUE index on txn_id (the second b-tree of
+ * every load, in an order of its own). SQLite rebuilds the table (ids
+ * kept), PostgreSQL drops the constraint; the txn_ids already loaded go
+ * into the ledger (state_txn_fill). Self-contained (renumbered at a
+ * merge); repeatable, because the schema tests take a new store back and
+ * migrate again. */
+#define EV_COLS_V11                                                      \
+	"id, doc, sku, location, state, qty, delta, as_of, txn_id, source," \
+	" file, line, applied, arr_file, arr_member, arr_line"
+static const char v11_sqlite[] =
 	"CREATE TABLE IF NOT EXISTS txn_digests(digest BLOB PRIMARY KEY)"
 	" WITHOUT ROWID;"
-	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
-	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
-static const char v11_fold_pg[] =
+	"DROP TABLE IF EXISTS stock_events_v11;"
+	STATE_EVENTS_SQLITE("stock_events_v11")
+	"INSERT INTO stock_events_v11(" EV_COLS_V11 ") SELECT " EV_COLS_V11
+	" FROM stock_events ORDER BY id;"
+	"DROP TABLE stock_events;"
+	"ALTER TABLE stock_events_v11 RENAME TO stock_events;"
+	STATE_EVENTS_INDEXES;
+static const char v11_pg[] =
 	"CREATE TABLE IF NOT EXISTS txn_digests(digest BYTEA PRIMARY KEY);"
+	"ALTER TABLE stock_events DROP CONSTRAINT IF EXISTS"
+	" stock_events_txn_id_key;";
+static const char v11_meta[] =
 	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
 	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
+#undef EV_COLS_V11
+
+static int v11_ledger(struct db *d, struct err *err)
+{
+	if (db_exec(d, db_kind_of(d) == DB_POSTGRES ? v11_pg : v11_sqlite,
+		    err) < 0 ||
+	    state_txn_fill(d, err) < 0)
+		return -1;
+	return db_exec(d, v11_meta, err);
+}
 
 /* Version 6 as a step: the columns, then their values for old rows
  * (schema_units.c), in the caller's transaction. */
@@ -541,7 +567,7 @@ static const struct migration {
 	{8, v8_udeps_sqlite, v8_udeps_pg, NULL},
 	{9, v_acks_sqlite, v_acks_pg, NULL},
 	{10, v10_warn_sqlite, v10_warn_pg, NULL},
-	{11, v11_fold_sqlite, v11_fold_pg, NULL},
+	{11, NULL, NULL, v11_ledger},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == SCHEMA_LATEST,

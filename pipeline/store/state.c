@@ -47,7 +47,7 @@ static const struct state_sql *const families[] = {
 	state_acks_sql,
 	state_report_sql,
 	state_warn_sql,
-	state_fold_sql,
+	state_txn_sql,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 

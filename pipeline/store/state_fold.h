@@ -1,7 +1,8 @@
 /* state_fold.h - folding the stock events of collected runs (issue 20,
- * retention): an event a newer snapshot covers is deleted, its txn_id kept
- * as a 16-byte digest (table txn_digests, schema 11) so a replay years
- * later is still a duplicate; then the space is given back (SQLite).
+ * retention): an event a newer snapshot covers is deleted (its txn_id
+ * stays in the txn_id ledger, state_txn.h, where every load put it, so a
+ * replay years later is still a duplicate); then the space is given back
+ * (SQLite).
  * state_fold.c's header comment says which events may go and why.
  */
 #ifndef STOCKPIPE_STATE_FOLD_H
@@ -11,13 +12,6 @@
 
 #include "lib/err.h"
 #include "state.h"
-
-/* The digest a folded txn_id is kept as: the first bytes of its SHA-256. */
-#define STATE_FOLD_DIGEST 16
-
-/* The digest of txn (NUL-terminated) into out. 0, or -1 with err. */
-int state_fold_digest(const char *txn, unsigned char out[STATE_FOLD_DIGEST],
-		      struct err *err);
 
 /* Folds, in one transaction of its own, every stock event of a collected
  * run (runs.gc_at set) that a newer snapshot of a collected run covers;

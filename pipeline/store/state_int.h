@@ -60,8 +60,8 @@ enum stmt_id {
 	S_REP_PREV_DELIV, S_REP_AGES, S_REP_SRC_LAST,
 	/* state_warn.c */
 	S_WARN_DEL, S_WARN_ADD, S_WARN_LIST, S_WARN_RUN,
-	/* state_fold.c */
-	SF_ANY, SF_SEEN, SF_DIGEST_ADD, SF_EV_DEL, SF_UNITS_DEL,
+	/* state_txn.c */
+	SX_ADD, SX_DEL, SX_DOC_TXNS,
 	S_NSTMTS
 };
 
@@ -88,7 +88,7 @@ extern const struct state_sql state_uom_sql[S_NSTMTS];
 extern const struct state_sql state_acks_sql[S_NSTMTS];
 extern const struct state_sql state_report_sql[S_NSTMTS];
 extern const struct state_sql state_warn_sql[S_NSTMTS];
-extern const struct state_sql state_fold_sql[S_NSTMTS];
+extern const struct state_sql state_txn_sql[S_NSTMTS];
 
 /* Stock loads are applied in batches inside a transaction: the records
  * of a batch sorted by position (sku, location, state), each position's
@@ -102,7 +102,8 @@ extern const struct state_sql state_fold_sql[S_NSTMTS];
  * is kept. The one rule across positions, one txn_id counted once, is
  * settled over the batch in arrival order before sorting (the first
  * record with a txn_id is inserted, later ones are dupes), then by the
- * UNIQUE index against earlier batches and documents, as before. A batch
+ * txn_id ledger against earlier batches and documents (state_txn.c, its
+ * keys written in their own order before the events). A batch
  * is applied when full (LB_MAX records or LB_BYTES of strings), by
  * state_load_flush, before a commit and before any query that reads
  * stock events or positions; a rollback drops it. Batching is asked for
@@ -121,7 +122,9 @@ struct lb_rec {
 	unsigned long line;
 	enum stock_state st;
 	unsigned char kept, dupe;
-	unsigned char ins;         /* bulk: its event row was inserted */
+	unsigned char ins;         /* its key was new in the txn_id ledger
+				    * (state_txn_mark): its event is inserted */
+	unsigned char key[16];     /* its ledger key (STATE_TXN_KEY) */
 };
 
 /* The bulk apply (state_load.c, PostgreSQL's way): statements of
@@ -273,9 +276,5 @@ int state_pos_lock(struct state *s, const char *sku, const char *loc,
 void state_lb_discard(struct state *s);
 void state_lb_free(struct state *s);
 
-/* Marks the records of the waiting batch whose txn_id only the digest
- * ledger holds (their events were folded) as dupes, as if the ledger
- * held their event (state_fold.c). */
-int state_fold_replays(struct state *s, struct err *err);
 
 #endif

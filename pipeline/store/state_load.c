@@ -13,6 +13,7 @@
  */
 #include "state.h"
 #include "state_int.h"
+#include "state_txn.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,7 @@ const struct state_sql state_load_sql[S_NSTMTS] = {
 	[S_EV_INS] = {"INSERT INTO stock_events(doc, sku, location,"
 		     " state, qty, delta, as_of, txn_id, source, file, line,"
 		     " arr_file, arr_member, arr_line)"
-		     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING", 0},
+		     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", 0},
 	[S_POS_GET] = {"SELECT qty, snap_as_of, snap_txn, last_as_of, delta_as_of,"
 		      " snap_arr_file, snap_arr_member, snap_arr_line FROM positions WHERE sku = ? AND location = ?"
 		      " AND state = ?", 0},
@@ -110,8 +111,7 @@ const struct state_sql state_load_sql[S_NSTMTS] = {
 	[S_EV_INS_KEPT] = {"INSERT INTO stock_events(doc, sku,"
 			  " location, state, qty, delta, as_of, txn_id, source,"
 			  " file, line, applied, arr_file, arr_member, arr_line)"
-			  " VALUES(?,?,?,?,?,?,?,?,?,?,?,0,?,?,?)"
-			  " ON CONFLICT DO NOTHING", 0},
+			  " VALUES(?,?,?,?,?,?,?,?,?,?,?,0,?,?,?)", 0},
 	[S_DELTA_SUM] = {"SELECT coalesce(sum(qty), 0) FROM stock_events"
 			" WHERE sku = ? AND location = ? AND state = ?"
 			" AND delta = 1 AND applied = 1 AND (as_of, arr_file,"
@@ -354,7 +354,7 @@ static int recompute(struct state *s, const char *sku, const char *loc,
 	return state_step_done(p, err);
 }
 
-/* Records e in stock_events (ON CONFLICT DO NOTHING on the txn_id). */
+/* Records e in stock_events (its txn_id new in the ledger). */
 static int lb_event(struct state *s, const struct lb_rec *e, struct err *err)
 {
 	struct db_stmt *p = state_stmt(s, e->kept ? S_EV_INS_KEPT : S_EV_INS, err);
@@ -452,13 +452,13 @@ static int lb_position(struct state *s, const uint32_t *idx, size_t n,
 				e->stats->dupes++;
 			continue;
 		}
-		if (lb_event(s, e, err) < 0)
+		if (e->ins && lb_event(s, e, err) < 0)
 			goto fail;
 		if (e->kept)
 			continue;
-		/* The ledger held this txn_id already (ON CONFLICT DO
-		 * NOTHING): a replay, which never counts twice. */
-		e->ev.replay = db_changes(s->db) == 0;
+		/* The ledger held this txn_id already (state_txn_mark): a
+		 * replay, which never counts twice. */
+		e->ev.replay = !e->ins;
 		if (!e->ev.replay && n == 1 && e->ev.mode == STOCK_SNAPSHOT) {
 			if ((rc = pos_snap(s, e, err)) < 0)
 				goto fail;
@@ -586,11 +586,6 @@ int state_lb_apply(struct state *s, struct err *err)
 		return 0;
 	if (b->n > 1 || b->bulk_on || state_is_pg(s))
 		lb_dupes(b);
-	/* txn_ids only the digest ledger holds are replays (state_fold.c) */
-	if (state_fold_replays(s, err) < 0) {
-		state_lb_discard(s);
-		return -1;
-	}
 	for (i = 0; i < b->n; i++)
 		b->order[i] = (uint32_t)i;
 	if (b->n > 1)
@@ -599,6 +594,12 @@ int state_lb_apply(struct state *s, struct err *err)
 		rc = state_lb_bulk_apply(s, err);
 		state_lb_discard(s);
 		return rc;
+	}
+	/* the txn_id ledger says which are new (state_txn.c); the bulk
+	 * applies ask it after locking their positions */
+	if (state_txn_mark(s, err) < 0) {
+		state_lb_discard(s);
+		return -1;
 	}
 	for (i = 0; i < b->n && !rc; i = j) {
 		for (j = i + 1; j < b->n && !state_lb_keycmp(&b->r[b->order[i]],
@@ -868,7 +869,8 @@ int state_unload_doc(struct state *s, int64_t doc, struct err *err)
 	for (i = 0; i < n; i++)
 		if (state_pos_lock(s, keys[i].sku, keys[i].loc, keys[i].st, err) < 0)
 			goto out;
-	if (!(p = state_stmt(s, S_EV_DOC_DEL, err)))
+	if (state_txn_forget_doc(s, doc, err) < 0 ||
+	    !(p = state_stmt(s, S_EV_DOC_DEL, err)))
 		goto out;
 	db_bind_int64(p, 1, doc);
 	if (state_step_done(p, err) < 0)

@@ -7,6 +7,7 @@
  */
 #include "state.h"
 #include "state_int.h"
+#include "state_txn.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +20,10 @@
  * and one statement per record made the load 20x slower than SQLite's.
  * There a batch goes in a few multi-row statements instead, with the
  * same result as lb_position's one record at a time:
- *   1. every event of the batch (not the batch's own dupes) in INSERT
- *      ... VALUES (...), (...) ON CONFLICT DO NOTHING RETURNING txn_id,
- *      in position order: a txn_id not returned was in the ledger
- *      already (a replay), as db_changes() == 0 says one at a time;
+ *   1. every event of the batch whose txn_id was new in the ledger
+ *      (state_txn_mark, before: the others are the batch's own dupes
+ *      and replays) in INSERT ... VALUES (...), (...), in position
+ *      order;
  *   2. the positions, up to 2^LB_BULK_LOG at a time: read in one SELECT
  *      ... WHERE (sku, location, state) IN (VALUES ...), their records
  *      applied in memory in arrival order by stock.h's rules, the
@@ -64,10 +65,12 @@
  * its locks in one global order and two loads never wait for each other
  * in a circle (a SELECT ... FOR UPDATE of the existing rows beside an
  * INSERT of the new ones would take them in two passes per group, and
- * two loads could each hold a key the other waits for). The stock events
- * follow under those locks: a txn_id two documents share belongs to the
- * same position, so its insert waits only for a load that already holds
- * the position. A placeholder nothing applied to is deleted before the
+ * two loads could each hold a key the other waits for). The txn_id
+ * ledger's keys follow under those locks, in key order in every load
+ * (state_txn.c): a load waits there only for a key another load holds
+ * uncommitted, and that load holds all its positions already, so it
+ * never waits for the first one's: no circle. Then the stock events, a
+ * plain INSERT that waits for nothing. A placeholder nothing applied to is deleted before the
  * commit: none is ever seen outside its transaction. */
 #define POS_FRESH INT64_MIN
 #define POS_NEW_PG_HEAD                                                  \
@@ -99,7 +102,7 @@ static char *bulk_sql(int kind, unsigned rows, int pg)
 		[LB_BULK_POS_PUT] = "(?,?,?,?,?,?,?,?,?,?,?)",
 	};
 	static const char *const tail[LB_BULK_N] = {
-		[LB_BULK_EV] = " ON CONFLICT(txn_id) DO NOTHING RETURNING txn_id",
+		[LB_BULK_EV] = "",
 		[LB_BULK_POS_GET] = ")",
 		[LB_BULK_POS_PUT] =
 			" ON CONFLICT(sku, location, state) DO UPDATE SET"
@@ -162,30 +165,13 @@ static struct db_stmt *bulk_stmt(struct state *s, int kind, int k,
 	return *p;
 }
 
-/* The index of the batch's first record with txn_id t (lb_dupes' hash
- * set), or -1. */
-static long lb_find(const struct load_batch *b, const char *t)
-{
-	size_t mask = state_lb_hash_size(b->n) - 1, h = 2166136261u;
-	const unsigned char *c;
-
-	for (c = (const unsigned char *)t; *c; c++)
-		h = (h ^ *c) * 16777619u;
-	for (h &= mask; b->seen[h]; h = (h + 1) & mask)
-		if (!strcmp(b->r[b->seen[h] - 1].ev.txn, t))
-			return (long)b->seen[h] - 1;
-	return -1;
-}
-
-/* Inserts the events of recs[0..n) (n = 2^k) in one statement and marks
- * those inserted. */
+/* Inserts the events of recs[0..n) (n = 2^k) in one statement. */
 static int bulk_events(struct state *s, struct lb_rec *const *recs, int k,
 		       struct err *err)
 {
 	struct db_stmt *p = bulk_stmt(s, LB_BULK_EV, k, err);
 	unsigned i, n = 1u << k;
-	long x;
-	int rc, c;
+	int c;
 
 	if (!p)
 		return -1;
@@ -207,13 +193,11 @@ static int bulk_events(struct state *s, struct lb_rec *const *recs, int k,
 		db_bind_int64(p, c + 12, !e->kept);
 		state_bind_arrival(p, c + 13, &e->ev.arr);
 	}
-	while ((rc = db_step(p, err)) == 1)
-		if ((x = lb_find(&s->lb, db_col_text(p, 0))) >= 0)
-			s->lb.r[x].ins = 1;
-	db_reset(p);
-	if (rc < 0)
+	if (state_step_done(p, err) < 0) {
 		err_locate(err, recs[0]->file, recs[0]->line, 0, NULL);
-	return rc < 0 ? -1 : 0;
+		return -1;
+	}
+	return 0;
 }
 
 /* Runs fn over items[0..n) in statements of 2^k rows, largest first. */
@@ -468,21 +452,21 @@ static int bulk_chunk_apply(struct state *s, struct bulk_pos *g, size_t ng,
 	return 0;
 }
 
-/* The events of the sorted batch, duplicates left out, in statements of
- * 2^k rows (recs: room for the batch); a record whose txn_id the store
- * already had is marked a replay. Both bulk applies do this between
- * reading and applying the positions. */
+/* The events of the sorted batch whose txn_id was new in the ledger, in
+ * statements of 2^k rows (recs: room for the batch); a record whose
+ * txn_id the ledger already had is marked a replay. Both bulk applies do
+ * this between reading and applying the positions. */
 static int bulk_events_batch(struct state *s, struct lb_rec **recs,
 			     struct err *err)
 {
 	struct load_batch *b = &s->lb;
 	size_t i, n = 0;
 
-	for (i = 0; i < b->n; i++) {
-		b->r[i].ins = 0;
-		if (!b->r[b->order[i]].dupe)
+	if (state_txn_mark(s, err) < 0)
+		return -1;
+	for (i = 0; i < b->n; i++)
+		if (!b->r[b->order[i]].dupe && b->r[b->order[i]].ins)
 			recs[n++] = &b->r[b->order[i]];
-	}
 	if (bulk_runs(s, recs, sizeof(*recs), n, bulk_events_fn, err) < 0)
 		return -1;
 	for (i = 0; i < b->n; i++)

@@ -4,7 +4,9 @@
  * window (a rerun's first step) rebuilds the same position as before
  * folding; a folded txn_id loaded again is a replay with the same counts
  * as one whose event is still there, one at a time, batched and in bulk;
- * the digest is SHA-256's first 16 bytes; and the SQLite file shrinks. */
+ * every loaded txn_id is in the ledger as its 16-byte key (state_txn.c:
+ * the group's SHA-256 prefix, then the record's place or its own
+ * SHA-256 prefix); and the SQLite file shrinks. */
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 
 #include "pipeline/store/state.h"
 #include "pipeline/store/state_fold.h"
+#include "pipeline/store/state_txn.h"
 #include "t.h"
 
 /* One statement on st/state.db beside the store's own handle; returns
@@ -115,16 +118,33 @@ static int64_t qty_of(const char *sku)
 	return sql1(sql);
 }
 
-T_TEST(state_fold_digest_is_sha256_prefix)
+T_TEST(state_txn_key_layout)
 {
-	static const unsigned char want[STATE_FOLD_DIGEST] = {
-		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
-		0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23};
-	unsigned char d[STATE_FOLD_DIGEST];
+	/* SHA-256("abc") and SHA-256("0382c7ac682e02e1") begin so */
+	static const unsigned char abc[8] = {0xba, 0x78, 0x16, 0xbf,
+					     0x8f, 0x01, 0xcf, 0xea};
+	static const unsigned char place[8] = {0, 0, 0, 10, 0, 0, 0, 7};
+	unsigned char k[STATE_TXN_KEY], k2[STATE_TXN_KEY], g[8];
+	struct state_txn_memo m = {0};
 	struct err e = ERR_INIT;
 
-	T_OK(state_fold_digest("abc", d, &e), &e);
-	T_ASSERT(!memcmp(d, want, sizeof(d)));
+	/* no separator: the whole txn_id is its group and its tail */
+	T_OK(state_txn_key("abc", k, NULL, &e), &e);
+	T_ASSERT(!memcmp(k, abc, 8) && !memcmp(k + 8, abc, 8));
+	/* the mapping engine's default: group = the document's hash, tail =
+	 * scope and record, exact and increasing */
+	T_OK(state_txn_key("0382c7ac682e02e1:10:7", k, &m, &e), &e);
+	memcpy(g, k, 8);
+	T_ASSERT(!memcmp(k + 8, place, 8));
+	T_OK(state_txn_key("0382c7ac682e02e1:10:8", k2, &m, &e), &e);
+	T_ASSERT(!memcmp(k2, g, 8) && memcmp(k2, k, STATE_TXN_KEY) > 0);
+	/* not canonical decimals: hashed, still in the document's group */
+	T_OK(state_txn_key("0382c7ac682e02e1:010:7", k2, &m, &e), &e);
+	T_ASSERT(!memcmp(k2, g, 8) && memcmp(k2 + 8, place, 8));
+	/* "<sender>-<control>-<line>": grouped up to the last '-' */
+	T_OK(state_txn_key("ACME-000123-1", k, NULL, &e), &e);
+	T_OK(state_txn_key("ACME-000123-2", k2, NULL, &e), &e);
+	T_ASSERT(!memcmp(k, k2, 8) && memcmp(k + 8, k2 + 8, 8));
 }
 
 /* P: a snapshot and a delta of collected run 1, a newer snapshot of
@@ -154,8 +174,8 @@ static void fold_and_replay(size_t cap, int bulk)
 		ev("Q", "1", "snapshot", "2026-11-01T06:00:00Z", "a1"),
 	};
 	struct load_stats want;
-	unsigned char d[STATE_FOLD_DIGEST];
-	char sql[128], hex[2 * STATE_FOLD_DIGEST + 1];
+	unsigned char d[STATE_TXN_KEY];
+	char sql[128], hex[2 * STATE_TXN_KEY + 1];
 	int64_t folded;
 	int i;
 
@@ -172,14 +192,15 @@ static void fold_and_replay(size_t cap, int bulk)
 	T_EQ_INT(sql1("SELECT count(*) FROM stock_events"), 4);
 	T_EQ_INT(sql1("SELECT count(*) FROM stock_events WHERE txn_id = 'q1'"),
 		 0);
-	T_OK(state_fold_digest("q1", d, &e), &e);
-	for (i = 0; i < STATE_FOLD_DIGEST; i++)
+	T_OK(state_txn_key("q1", d, NULL, &e), &e);
+	for (i = 0; i < STATE_TXN_KEY; i++)
 		snprintf(hex + 2 * i, 3, "%02X", d[i]);
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM txn_digests WHERE hex(digest) = '%s'",
 		 hex);
 	T_EQ_INT(sql1(sql), 1);
-	T_EQ_INT(sql1("SELECT count(*) FROM txn_digests"), 1);
+	/* every txn_id loaded, folded or not */
+	T_EQ_INT(sql1("SELECT count(*) FROM txn_digests"), 5);
 	T_EQ_INT(qty_of("Q"), 2);
 	/* Folding again finds nothing: the newest snapshot stays. */
 	T_OK(state_fold_events(st, &folded, &e), &e);

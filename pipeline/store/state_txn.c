@@ -1,0 +1,440 @@
+/* state_txn.c - the txn_id dedupe ledger (schema 11): see state_txn.h.
+ *
+ * One ledger for every stock event ever loaded: table txn_digests holds
+ * a fixed-size key per txn_id (STATE_TXN_KEY bytes), written when the
+ * event is loaded and kept when gc folds the event away, so a replay is
+ * a duplicate whether its event is still in stock_events or not.
+ * stock_events has no UNIQUE index on txn_id any more: that index was
+ * the second b-tree of the load, in an order that had nothing to do with
+ * the positions', and every sorted batch wrote all over it.
+ *
+ * The key is clustered so that one document's inserts land in one
+ * contiguous range of the b-tree, in the order they are loaded:
+ *   bytes 0..8   the first 8 bytes of SHA-256 of the txn_id's group, the
+ *                part a document's records share: up to the first ':'
+ *                (the mapping engine's default txn_id is "<document
+ *                sha, 16 hex>:<scope seq>:<record>"), else up to the
+ *                last character that is not a letter or digit (e.g.
+ *                "<sender>-<control no>-<line>"), else the whole txn_id;
+ *   bytes 8..16  for "<group>:<a>:<b>" with a and b canonical decimals
+ *                below 2^32, a and b big-endian (exact, and increasing
+ *                along the document: appends at the end of the range);
+ *                otherwise the first 8 bytes of SHA-256 of the whole
+ *                txn_id.
+ * Two different txn_ids get one key (a false duplicate) only if their
+ * groups' 64-bit digests are equal and then their tails' 64 bits are:
+ * about n^2 / 2^65 for n txn_ids of one group (2.7e-8 for a document of
+ * a million records), and 2^-128 per pair across groups.
+ *
+ * The batch's keys are written in key order (one range per document);
+ * on PostgreSQL in multi-row statements whose RETURNING names the new
+ * ones, in the same global order in every load (no two loads wait for
+ * each other in a circle; every position is locked before, see
+ * state_load_pg.c).
+ */
+#include "state_txn.h"
+#include "db.h"
+#include "state_int.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/sha256.h"
+
+/* This file's statements (state_int.h). */
+const struct state_sql state_txn_sql[S_NSTMTS] = {
+	[SX_ADD] = {"INSERT INTO txn_digests(digest) VALUES(?)"
+		    " ON CONFLICT DO NOTHING", 0},
+	[SX_DEL] = {"DELETE FROM txn_digests WHERE digest = ?", 0},
+	[SX_DOC_TXNS] = {"SELECT txn_id FROM stock_events WHERE doc = ?", 0},
+};
+
+/* PostgreSQL: keys of a batch as one comma-separated hex list. */
+static const char del_pg_sql[] =
+	"DELETE FROM txn_digests WHERE digest IN (SELECT decode(h, 'hex')"
+	" FROM unnest(string_to_array(?, ',')) AS t(h))";
+static const char add_pg_sql[] =
+	"INSERT INTO txn_digests(digest) SELECT decode(h, 'hex')"
+	" FROM unnest(string_to_array(?, ',')) AS t(h)"
+	" ON CONFLICT DO NOTHING RETURNING encode(digest, 'hex')";
+/* Keys per PostgreSQL statement. */
+#define TXN_PG_CHUNK 4096
+
+static int hexval(char c)
+{
+	return c >= 'a' ? c - 'a' + 10 : c - '0';
+}
+
+/* The first 8 bytes of SHA-256 of p[0..n). */
+static int digest8(const char *p, size_t n, unsigned char out[8],
+		   struct err *err)
+{
+	char hex[SHA256_HEX_LEN];
+	int i;
+
+	if (sha256_hex_of(p, n, hex, err) < 0)
+		return -1;
+	for (i = 0; i < 8; i++)
+		out[i] = (unsigned char)(hexval(hex[2 * i]) << 4 |
+					 hexval(hex[2 * i + 1]));
+	return 0;
+}
+
+/* A canonical decimal below 2^32 at p (no sign, no leading zero but "0")
+ * ending at end or at stop: its value, *next after it; -1 when not. */
+static int64_t dec32(const char *p, char stop, const char **next)
+{
+	int64_t v = 0;
+	const char *s = p;
+
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (*p - '0');
+		if (v >= (int64_t)1 << 32)
+			return -1;
+	}
+	if (p == s || (*s == '0' && p - s > 1) || *p != stop)
+		return -1;
+	*next = p;
+	return v;
+}
+
+static size_t group_len(const char *txn, size_t n)
+{
+	const char *c = memchr(txn, ':', n);
+	size_t i;
+
+	if (c)
+		return (size_t)(c - txn);
+	for (i = n; i > 0; i--)
+		if (!isalnum((unsigned char)txn[i - 1]))
+			return i - 1;
+	return n;
+}
+
+int state_txn_key(const char *txn, unsigned char key[STATE_TXN_KEY],
+		  struct state_txn_memo *m, struct err *err)
+{
+	size_t n = strlen(txn), g = group_len(txn, n);
+	const char *p;
+	int64_t a, b;
+	uint64_t v;
+	int i;
+
+	if (m && m->len == g && g < sizeof(m->group) &&
+	    !memcmp(m->group, txn, g)) {
+		memcpy(key, m->digest, 8);
+	} else {
+		if (digest8(txn, g, key, err) < 0)
+			return -1;
+		if (m && g < sizeof(m->group)) {
+			memcpy(m->group, txn, g);
+			m->len = g;
+			memcpy(m->digest, key, 8);
+		}
+	}
+	if (txn[g] == ':' && (a = dec32(txn + g + 1, ':', &p)) >= 0 &&
+	    (b = dec32(p + 1, '\0', &p)) >= 0) {
+		v = (uint64_t)a << 32 | (uint64_t)b;
+		for (i = 0; i < 8; i++)
+			key[8 + i] = (unsigned char)(v >> (56 - 8 * i));
+		return 0;
+	}
+	return digest8(txn, n, key + 8, err);
+}
+
+static void key_hex(const unsigned char *k, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	int i;
+
+	for (i = 0; i < STATE_TXN_KEY; i++) {
+		out[2 * i] = digits[k[i] >> 4];
+		out[2 * i + 1] = digits[k[i] & 15];
+	}
+}
+
+/* ---- the load's ledger ----------------------------------------------- */
+
+static int key_cmp(const void *x, const void *y, void *ud)
+{
+	const struct lb_rec *r = ud;
+
+	return memcmp(r[*(const uint32_t *)x].key, r[*(const uint32_t *)y].key,
+		      STATE_TXN_KEY);
+}
+
+struct add_pg {
+	struct load_batch *b;
+	const uint32_t *idx; /* this chunk's records, in key order */
+	size_t n;
+};
+
+/* A key RETURNING named (new in the ledger): its record is marked. */
+static int add_pg_row(void *ud, struct db_stmt *p)
+{
+	struct add_pg *c = ud;
+	const char *h = db_col_text(p, 0);
+	unsigned char k[STATE_TXN_KEY];
+	size_t lo = 0, hi = c->n, mid;
+	int i, d;
+
+	if (!h || strlen(h) != 2 * STATE_TXN_KEY)
+		return 0;
+	for (i = 0; i < STATE_TXN_KEY; i++)
+		k[i] = (unsigned char)(hexval(h[2 * i]) << 4 |
+				       hexval(h[2 * i + 1]));
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		d = memcmp(k, c->b->r[c->idx[mid]].key, STATE_TXN_KEY);
+		if (!d) {
+			c->b->r[c->idx[mid]].ins = 1;
+			break;
+		}
+		if (d < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
+/* PostgreSQL: the keys of idx[0..n) in statements of TXN_PG_CHUNK. */
+static int mark_pg(struct state *s, const uint32_t *idx, size_t n,
+		   struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	char *list = malloc(TXN_PG_CHUNK * (2 * STATE_TXN_KEY + 1) + 1);
+	struct add_pg c = {b, NULL, 0};
+	size_t i, j, o;
+	int rc = 0;
+
+	if (!list)
+		return err_set(err, E_NOMEM, "out of memory");
+	for (i = 0; i < n && !rc; i += c.n) {
+		c.idx = idx + i;
+		c.n = n - i < TXN_PG_CHUNK ? n - i : TXN_PG_CHUNK;
+		for (j = o = 0; j < c.n; j++) {
+			if (j)
+				list[o++] = ',';
+			key_hex(b->r[c.idx[j]].key, list + o);
+			o += 2 * STATE_TXN_KEY;
+		}
+		list[o] = '\0';
+		rc = state_sql_rows(s, add_pg_sql, SA(SA_T(list)), add_pg_row,
+				    &c, err);
+	}
+	free(list);
+	return rc;
+}
+
+int state_txn_mark(struct state *s, struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	struct state_txn_memo memo = {0};
+	uint32_t *idx = malloc(b->n * sizeof(*idx));
+	struct lb_rec *e;
+	size_t i, n = 0;
+	int rc = -1;
+
+	if (!idx)
+		return err_set(err, E_NOMEM, "out of memory");
+	for (i = 0; i < b->n; i++) {
+		e = &b->r[i];
+		e->ins = 0;
+		if (e->dupe || !e->ev.txn)
+			continue;
+		if (state_txn_key(e->ev.txn, e->key, &memo, err) < 0)
+			goto out;
+		idx[n++] = (uint32_t)i;
+	}
+	if (n > 1)
+		qsort_r(idx, n, sizeof(*idx), key_cmp, b->r);
+	if (state_is_pg(s)) {
+		rc = mark_pg(s, idx, n, err);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		e = &b->r[idx[i]];
+		if (state_exec(s, SX_ADD, SA(SA_B(e->key, STATE_TXN_KEY)),
+			       err) < 0) {
+			err_locate(err, e->file, e->line, 0, NULL);
+			goto out;
+		}
+		e->ins = state_changes(s) > 0;
+	}
+	rc = 0;
+out:
+	free(idx);
+	return rc;
+}
+
+/* ---- unloading a document -------------------------------------------- */
+
+struct doc_keys {
+	unsigned char (*k)[STATE_TXN_KEY];
+	size_t n, cap;
+	struct state_txn_memo memo;
+	struct err *err;
+	int failed;
+};
+
+static int doc_key_row(void *ud, struct db_stmt *p)
+{
+	struct doc_keys *d = ud;
+	const char *t = db_col_text(p, 0);
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 256;
+		void *nk = realloc(d->k, cap * sizeof(*d->k));
+
+		if (!nk) {
+			d->failed = 1;
+			return err_set(d->err, E_NOMEM, "out of memory");
+		}
+		d->k = nk;
+		d->cap = cap;
+	}
+	if (state_txn_key(t ? t : "", d->k[d->n], &d->memo, d->err) < 0) {
+		d->failed = 1;
+		return -1;
+	}
+	d->n++;
+	return 0;
+}
+
+static int raw_cmp(const void *x, const void *y)
+{
+	return memcmp(x, y, STATE_TXN_KEY);
+}
+
+/* PostgreSQL: the keys in statements of TXN_PG_CHUNK. */
+static int forget_pg(struct state *s, const struct doc_keys *d,
+		     struct err *err)
+{
+	char *list = malloc(TXN_PG_CHUNK * (2 * STATE_TXN_KEY + 1) + 1);
+	size_t i, j, o, m;
+	int rc = 0;
+
+	if (!list)
+		return err_set(err, E_NOMEM, "out of memory");
+	for (i = 0; i < d->n && !rc; i += m) {
+		m = d->n - i < TXN_PG_CHUNK ? d->n - i : TXN_PG_CHUNK;
+		for (j = o = 0; j < m; j++) {
+			if (j)
+				list[o++] = ',';
+			key_hex(d->k[i + j], list + o);
+			o += 2 * STATE_TXN_KEY;
+		}
+		list[o] = '\0';
+		rc = state_sql_rows(s, del_pg_sql, SA(SA_T(list)), NULL, NULL,
+				    err);
+	}
+	free(list);
+	return rc;
+}
+
+int state_txn_forget_doc(struct state *s, int64_t doc, struct err *err)
+{
+	struct doc_keys d;
+	size_t i;
+	int rc = -1;
+
+	memset(&d, 0, sizeof(d));
+	d.err = err;
+	if (state_rows(s, SX_DOC_TXNS, SA(SA_I(doc)), doc_key_row, &d, err) <
+		    0 ||
+	    d.failed)
+		goto out;
+	qsort(d.k, d.n, sizeof(*d.k), raw_cmp);
+	if (state_is_pg(s)) {
+		rc = forget_pg(s, &d, err);
+		goto out;
+	}
+	for (i = 0; i < d.n; i++)
+		if (state_exec(s, SX_DEL, SA(SA_B(d.k[i], STATE_TXN_KEY)),
+			       err) < 0)
+			goto out;
+	rc = 0;
+out:
+	free(d.k);
+	return rc;
+}
+
+/* ---- schema 11: the ledger of the events already loaded --------------- */
+
+/* Events read per round (by id, so the reads and writes do not share a
+ * cursor). */
+#define FILL_CHUNK 4096
+
+int state_txn_fill(struct db *d, struct err *err)
+{
+	int pg = db_kind_of(d) == DB_POSTGRES;
+	struct db_stmt *sel = NULL, *add = NULL;
+	struct state_txn_memo memo = {0};
+	unsigned char (*k)[STATE_TXN_KEY] = malloc(FILL_CHUNK * sizeof(*k));
+	char *list = malloc(FILL_CHUNK * (2 * STATE_TXN_KEY + 1) + 1);
+	int64_t last = 0;
+	size_t n, i, o;
+	int rc = -1, r;
+
+	if (!k || !list) {
+		err_set(err, E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (!(sel = db_prepare(d, "SELECT id, txn_id FROM stock_events"
+			       " WHERE id > ? ORDER BY id LIMIT 4096", 0, err)) ||
+	    !(add = db_prepare(d, pg ? "INSERT INTO txn_digests(digest)"
+				       " SELECT decode(h, 'hex') FROM"
+				       " unnest(string_to_array(?, ','))"
+				       " AS t(h) ON CONFLICT DO NOTHING"
+				     : "INSERT INTO txn_digests(digest)"
+				       " VALUES(?) ON CONFLICT DO NOTHING",
+			       0, err)))
+		goto out;
+	do {
+		n = 0;
+		db_reset(sel);
+		db_bind_int64(sel, 1, last);
+		while ((r = db_step(sel, err)) == 1) {
+			const char *t = db_col_text(sel, 1);
+
+			last = db_col_int64(sel, 0);
+			if (state_txn_key(t ? t : "", k[n], &memo, err) < 0)
+				goto out;
+			n++;
+		}
+		db_reset(sel);
+		if (r < 0)
+			goto out;
+		qsort(k, n, sizeof(*k), raw_cmp);
+		if (pg && n) {
+			for (i = o = 0; i < n; i++) {
+				if (i)
+					list[o++] = ',';
+				key_hex(k[i], list + o);
+				o += 2 * STATE_TXN_KEY;
+			}
+			list[o] = '\0';
+			db_reset(add);
+			db_bind_text(add, 1, list);
+			if (db_step(add, err) < 0)
+				goto out;
+			db_reset(add);
+		}
+		for (i = 0; !pg && i < n; i++) {
+			db_reset(add);
+			db_bind_blob(add, 1, k[i], STATE_TXN_KEY);
+			if (db_step(add, err) < 0)
+				goto out;
+			db_reset(add);
+		}
+	} while (n == FILL_CHUNK);
+	rc = 0;
+out:
+	db_finalize(sel);
+	db_finalize(add);
+	free(k);
+	free(list);
+	return rc;
+}

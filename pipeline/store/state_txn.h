@@ -1,0 +1,63 @@
+/* state_txn.h - the txn_id dedupe ledger (issue 20, schema 11): one
+ * fixed-size key per txn_id ever loaded, in table txn_digests, written
+ * by every load and kept forever (gc folds events, never keys). How the
+ * key is made, and its false-duplicate odds: state_txn.c.
+ */
+#ifndef STOCKPIPE_STATE_TXN_H
+#define STOCKPIPE_STATE_TXN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/err.h"
+#include "state.h"
+
+struct db;
+
+#define STATE_TXN_KEY 16
+
+/* stock_events on SQLite since schema 11 (no UNIQUE on txn_id: the
+ * ledger is the dedupe), as table T; shared by the migration and the
+ * fold's rebuild (state_fold.c), which both recreate the indexes. */
+#define STATE_EVENTS_SQLITE(T)                                           \
+	"CREATE TABLE " T "(id INTEGER PRIMARY KEY,"                     \
+	" doc INTEGER NOT NULL, sku TEXT NOT NULL, location TEXT NOT NULL," \
+	" state INTEGER NOT NULL, qty INTEGER NOT NULL,"                 \
+	" delta INTEGER NOT NULL, as_of INTEGER NOT NULL,"               \
+	" txn_id TEXT NOT NULL, source TEXT, file TEXT, line INTEGER,"   \
+	" applied INTEGER NOT NULL DEFAULT 1,"                           \
+	" arr_file BIGINT NOT NULL DEFAULT 0,"                           \
+	" arr_member BIGINT NOT NULL DEFAULT 0,"                         \
+	" arr_line BIGINT NOT NULL DEFAULT 0);"
+#define STATE_EVENTS_INDEXES                                             \
+	"CREATE INDEX stock_events_key"                                  \
+	" ON stock_events(sku, location, state, as_of);"                 \
+	"CREATE INDEX stock_events_doc ON stock_events(doc);"
+
+/* The last group's digest, so a document's records hash their shared
+ * part once; zero-initialised before first use. */
+struct state_txn_memo {
+	char group[64];
+	size_t len;
+	unsigned char digest[8];
+};
+
+/* The ledger key of txn (NUL-terminated) into key; m may be NULL. 0, or
+ * -1 with err. */
+int state_txn_key(const char *txn, unsigned char key[STATE_TXN_KEY],
+		  struct state_txn_memo *m, struct err *err);
+
+/* The load's hook: the key of every record of the waiting batch that is
+ * not a dupe of an earlier one is added to the ledger, in key order; a
+ * record whose key was new gets ins = 1, the others are replays. */
+int state_txn_mark(struct state *s, struct err *err);
+
+/* Takes the keys of document doc's stock events out of the ledger (its
+ * events are about to be deleted: a rerun loads them again). */
+int state_txn_forget_doc(struct state *s, int64_t doc, struct err *err);
+
+/* Schema 11: the keys of every event in stock_events added to the
+ * ledger, in the migration's transaction. */
+int state_txn_fill(struct db *d, struct err *err);
+
+#endif
