@@ -18,7 +18,8 @@
  * and runs.clock_s (retention); version 9 the acknowledgments received
  * back from partners (ack_expect, ack_received, ack_received_errors);
  * version 10 the warnings of each map unit (unit_warnings); version 11
- * the txn_id digests of folded stock events (txn_digests).
+ * the one txn_id ledger (txn_digests, every loaded txn_id) and
+ * stock_events without UNIQUE(txn_id).
  * meta.schema follows the version, so an older
  * stockpipe refuses a newer store instead of writing to it.
  *

@@ -346,7 +346,8 @@ int state_txn_forget_doc(struct state *s, int64_t doc, struct err *err)
 		    0 ||
 	    d.failed)
 		goto out;
-	qsort(d.k, d.n, sizeof(*d.k), raw_cmp);
+	if (d.n)
+		qsort(d.k, d.n, sizeof(*d.k), raw_cmp);
 	if (state_is_pg(s)) {
 		rc = forget_pg(s, &d, err);
 		goto out;
