@@ -490,7 +490,7 @@ static const char v10_warn_pg[] = V10_WARN(C, "BIGINT");
 #undef C
 
 /* Version 11 (issue 20): one txn_id dedupe ledger. Every loaded stock
- * event's txn_id is a 16-byte key in txn_digests (state_txn.c: how the
+ * event's txn_id is a 24-byte key in txn_digests (state_txn.c: how the
  * key is made), written at load time and kept when gc folds the event
  * away (state_fold.c), so a replay years later is still a duplicate;
  * stock_events loses its UNIQUE index on txn_id (the second b-tree of

@@ -124,7 +124,7 @@ struct lb_rec {
 	unsigned char kept, dupe;
 	unsigned char ins;         /* its key was new in the txn_id ledger
 				    * (state_txn_mark): its event is inserted */
-	unsigned char key[16];     /* its ledger key (STATE_TXN_KEY) */
+	unsigned char key[24];     /* its ledger key (STATE_TXN_KEY) */
 };
 
 /* The bulk apply (state_load.c, PostgreSQL's way): statements of

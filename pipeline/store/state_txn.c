@@ -16,16 +16,18 @@
  *                sha, 16 hex>:<scope seq>:<record>"), else up to the
  *                last character that is not a letter or digit (e.g.
  *                "<sender>-<control no>-<line>"), else the whole txn_id;
- *   bytes 8..16  for "<group>:<a>:<b>" with a and b canonical decimals
- *                below 2^32, a and b big-endian (exact, and increasing
- *                along the document: appends at the end of the range);
- *                otherwise the first 8 bytes of SHA-256 of the whole
- *                txn_id.
+ *   bytes 8..24  for "<group>:<a>:<b>" with a and b canonical decimals
+ *                below 2^32, a and b big-endian then 8 zero bytes
+ *                (exact, and increasing along the document: appends at
+ *                the end of the range); otherwise the first 16 bytes of
+ *                SHA-256 of the whole txn_id.
  * Two different txn_ids get one key (a false duplicate) only if their
- * groups' 64-bit digests are equal and then their tails' 64 bits are:
- * about n^2 / 2^65 for n txn_ids of one group (2.7e-8 for a document of
- * a million records), and 2^-128 per pair across groups.
- *
+ * groups' 64-bit digests are equal and then their tails' 128 bits are:
+ * about n^2 / 2^129 for n txn_ids of one group. The tail is 16 bytes, not
+ * 8, because a group is not one document: a mapping's txn_id such as
+ * "<sender>:<line>" puts every record a sender ever sends in one group
+ * (10^9 of them would give 64-bit tails a 3 % chance of a false
+ * duplicate, 128-bit ones 1.5e-21).
  * The batch's keys are written in key order (one range per document);
  * on PostgreSQL in multi-row statements whose RETURNING names the new
  * ones, in the same global order in every load (no two loads wait for
@@ -50,6 +52,9 @@ const struct state_sql state_txn_sql[S_NSTMTS] = {
 	[SX_DOC_TXNS] = {"SELECT txn_id FROM stock_events WHERE doc = ?", 0},
 };
 
+_Static_assert(sizeof(((struct lb_rec *)0)->key) == STATE_TXN_KEY,
+	       "lb_rec.key (state_int.h) holds one ledger key");
+
 /* PostgreSQL: keys of a batch as one comma-separated hex list. */
 static const char del_pg_sql[] =
 	"DELETE FROM txn_digests WHERE digest IN (SELECT decode(h, 'hex')"
@@ -66,16 +71,16 @@ static int hexval(char c)
 	return c >= 'a' ? c - 'a' + 10 : c - '0';
 }
 
-/* The first 8 bytes of SHA-256 of p[0..n). */
-static int digest8(const char *p, size_t n, unsigned char out[8],
-		   struct err *err)
+/* The first len (<= 32) bytes of SHA-256 of p[0..n). */
+static int digest_n(const char *p, size_t n, unsigned char *out, int len,
+		    struct err *err)
 {
 	char hex[SHA256_HEX_LEN];
 	int i;
 
 	if (sha256_hex_of(p, n, hex, err) < 0)
 		return -1;
-	for (i = 0; i < 8; i++)
+	for (i = 0; i < len; i++)
 		out[i] = (unsigned char)(hexval(hex[2 * i]) << 4 |
 					 hexval(hex[2 * i + 1]));
 	return 0;
@@ -125,7 +130,7 @@ int state_txn_key(const char *txn, unsigned char key[STATE_TXN_KEY],
 	    !memcmp(m->group, txn, g)) {
 		memcpy(key, m->digest, 8);
 	} else {
-		if (digest8(txn, g, key, err) < 0)
+		if (digest_n(txn, g, key, 8, err) < 0)
 			return -1;
 		if (m && g < sizeof(m->group)) {
 			memcpy(m->group, txn, g);
@@ -138,9 +143,10 @@ int state_txn_key(const char *txn, unsigned char key[STATE_TXN_KEY],
 		v = (uint64_t)a << 32 | (uint64_t)b;
 		for (i = 0; i < 8; i++)
 			key[8 + i] = (unsigned char)(v >> (56 - 8 * i));
+		memset(key + 16, 0, STATE_TXN_KEY - 16);
 		return 0;
 	}
-	return digest8(txn, n, key + 8, err);
+	return digest_n(txn, n, key + 8, STATE_TXN_KEY - 8, err);
 }
 
 static void key_hex(const unsigned char *k, char *out)

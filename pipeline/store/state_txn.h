@@ -14,7 +14,7 @@
 
 struct db;
 
-#define STATE_TXN_KEY 16
+#define STATE_TXN_KEY 24
 
 /* stock_events on SQLite since schema 11 (no UNIQUE on txn_id: the
  * ledger is the dedupe), as table T; shared by the migration and the

@@ -14,7 +14,7 @@
 #   - gc at the end of a run collects what fell out of the window;
 #   - folding (state_fold.c): the stock events of collected runs that a
 #     newer snapshot of a collected run covers are deleted, their txn_ids
-#     kept as 16-byte digests: positions and deliveries stay byte for byte
+#     kept as 24-byte keys: positions and deliveries stay byte for byte
 #     (a twin state folder without gc does the same next step), the event
 #     count goes down, window runs keep every event, a replay of folded
 #     events (the 846 by its interchange, a store count by its txn_ids a
@@ -145,10 +145,10 @@ ev1=$(q "select count(*) from stock_events")
 	pass "positions and 'show 30' byte for byte the same after folding" || fail "positions changed by folding"
 # The ledger key (pipeline/store/state_txn.c) of a txn_id like the
 # mapping's "<sender>-<control>-<set>-<line>": SHA-256 of the group (up
-# to the last '-') and of the whole txn_id, 8 bytes of each.
+# to the last '-') and of the whole txn_id, 8 and 16 bytes.
 txn_key() {
 	printf '%s%s' "$(printf %s "${1%-*}" | sha256sum | cut -c1-16)" \
-		"$(printf %s "$1" | sha256sum | cut -c1-16)"
+		"$(printf %s "$1" | sha256sum | cut -c1-32)"
 }
 ok=1
 for t in $tx846; do
@@ -157,7 +157,7 @@ for t in $tx846; do
 	[ "$(q "select count(*) from txn_digests where hex(digest) = upper('$h')")" = 1 ] || ok=0
 	[ "$(q "select count(*) from stock_events where txn_id = '$t'")" = 0 ] || ok=0
 done
-[ -n "$tx846" ] && [ $ok = 1 ] && pass "day 1's 846 events folded: their txn_ids only in the ledger (16-byte keys)" || fail "846 digests"
+[ -n "$tx846" ] && [ $ok = 1 ] && pass "day 1's 846 events folded: their txn_ids only in the ledger (24-byte keys)" || fail "846 digests"
 db1=$(stat -c %s "$A/state/state.db")
 # 46 rows free a few pages, which the next loads reuse: no VACUUM for
 # less than a quarter of the file (t_state_fold checks the one that runs).

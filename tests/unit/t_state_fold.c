@@ -4,7 +4,7 @@
  * window (a rerun's first step) rebuilds the same position as before
  * folding; a folded txn_id loaded again is a replay with the same counts
  * as one whose event is still there, one at a time, batched and in bulk;
- * every loaded txn_id is in the ledger as its 16-byte key (state_txn.c:
+ * every loaded txn_id is in the ledger as its 24-byte key (state_txn.c:
  * the group's SHA-256 prefix, then the record's place or its own
  * SHA-256 prefix); and the SQLite file shrinks. */
 #include <sqlite3.h>
@@ -120,9 +120,12 @@ static int64_t qty_of(const char *sku)
 
 T_TEST(state_txn_key_layout)
 {
-	/* SHA-256("abc") and SHA-256("0382c7ac682e02e1") begin so */
-	static const unsigned char abc[8] = {0xba, 0x78, 0x16, 0xbf,
-					     0x8f, 0x01, 0xcf, 0xea};
+	/* SHA-256("abc") begins so */
+	static const unsigned char abc[16] = {0xba, 0x78, 0x16, 0xbf,
+					      0x8f, 0x01, 0xcf, 0xea,
+					      0x41, 0x41, 0x40, 0xde,
+					      0x5d, 0xae, 0x22, 0x23};
+	static const unsigned char zero[8] = {0};
 	static const unsigned char place[8] = {0, 0, 0, 10, 0, 0, 0, 7};
 	unsigned char k[STATE_TXN_KEY], k2[STATE_TXN_KEY], g[8];
 	struct state_txn_memo m = {0};
@@ -130,12 +133,12 @@ T_TEST(state_txn_key_layout)
 
 	/* no separator: the whole txn_id is its group and its tail */
 	T_OK(state_txn_key("abc", k, NULL, &e), &e);
-	T_ASSERT(!memcmp(k, abc, 8) && !memcmp(k + 8, abc, 8));
+	T_ASSERT(!memcmp(k, abc, 8) && !memcmp(k + 8, abc, 16));
 	/* the mapping engine's default: group = the document's hash, tail =
 	 * scope and record, exact and increasing */
 	T_OK(state_txn_key("0382c7ac682e02e1:10:7", k, &m, &e), &e);
 	memcpy(g, k, 8);
-	T_ASSERT(!memcmp(k + 8, place, 8));
+	T_ASSERT(!memcmp(k + 8, place, 8) && !memcmp(k + 16, zero, 8));
 	T_OK(state_txn_key("0382c7ac682e02e1:10:8", k2, &m, &e), &e);
 	T_ASSERT(!memcmp(k2, g, 8) && memcmp(k2, k, STATE_TXN_KEY) > 0);
 	/* not canonical decimals: hashed, still in the document's group */
@@ -144,7 +147,7 @@ T_TEST(state_txn_key_layout)
 	/* "<sender>-<control>-<line>": grouped up to the last '-' */
 	T_OK(state_txn_key("ACME-000123-1", k, NULL, &e), &e);
 	T_OK(state_txn_key("ACME-000123-2", k2, NULL, &e), &e);
-	T_ASSERT(!memcmp(k, k2, 8) && memcmp(k + 8, k2 + 8, 8));
+	T_ASSERT(!memcmp(k, k2, 8) && memcmp(k + 8, k2 + 8, 16));
 }
 
 /* P: a snapshot and a delta of collected run 1, a newer snapshot of
