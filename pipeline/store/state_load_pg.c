@@ -78,7 +78,8 @@
 #define POS_NEW_PG_ROW "(?, ?, CAST(? AS BIGINT), 0, CAST(? AS BIGINT))"
 #define POS_NEW_PG_TAIL                                                  \
 	" ON CONFLICT(sku, location, state) DO UPDATE SET"                \
-	" qty = positions.qty RETURNING sku, location, state, qty,"       \
+	" qty = positions.qty WHERE false"                                \
+	" RETURNING sku, location, state, qty,"                           \
 	" snap_as_of, snap_txn, last_as_of, delta_as_of, snap_arr_file,"  \
 	" snap_arr_member, snap_arr_line"
 
@@ -241,30 +242,15 @@ static int bulk_pos_cmp(const void *k, const void *x)
 	return state_lb_keycmp(k, ((const struct bulk_pos *)x)->key);
 }
 
-/* Reads the positions of g[0..n) (n = 2^k) in one statement into
- * their cur (found stays 0 for a new position); on PostgreSQL the
- * locking upsert above (fresh set for a placeholder). */
-static int bulk_read(struct state *s, struct bulk_pos *const *g, int k,
-		     struct bulk_pos *all, size_t nall, struct err *err)
+/* The rows of a read of positions (or the placeholders of the locking
+ * upsert) into their bulk_pos. */
+static int bulk_read_rows(struct db_stmt *p, struct bulk_pos *all,
+			  size_t nall, struct err *err)
 {
-	struct db_stmt *p;
-	unsigned i, n = 1u << k;
 	struct lb_rec key;
 	struct bulk_pos *x;
 	int rc;
 
-	int pg = state_is_pg(s), w = pg ? 4 : 3;
-
-	if (!(p = bulk_stmt(s, pg ? LB_BULK_POS_NEW : LB_BULK_POS_GET, k,
-			    err)))
-		return -1;
-	for (i = 0; i < n; i++) {
-		db_bind_text(p, (int)i * w + 1, g[i]->key->sku);
-		db_bind_text(p, (int)i * w + 2, g[i]->key->loc);
-		db_bind_int64(p, (int)i * w + 3, g[i]->key->st);
-		if (pg)
-			db_bind_int64(p, (int)i * w + 4, POS_FRESH);
-	}
 	memset(&key, 0, sizeof(key));
 	while ((rc = db_step(p, err)) == 1) {
 		key.sku = db_col_text(p, 0);
@@ -292,6 +278,42 @@ static int bulk_read(struct state *s, struct bulk_pos *const *g, int k,
 	}
 	db_reset(p);
 	return rc < 0 ? -1 : 0;
+}
+
+/* Runs statement which (LB_BULK_POS_NEW: w = 4, LB_BULK_POS_GET: w = 3
+ * parameters a position) on g[0..n) (n = 2^k), its rows into all. */
+static int bulk_pos_stmt(struct state *s, int which, struct bulk_pos *const *g,
+			 int k, struct bulk_pos *all, size_t nall,
+			 struct err *err)
+{
+	struct db_stmt *p;
+	unsigned i, n = 1u << k;
+	int w = which == LB_BULK_POS_NEW ? 4 : 3;
+
+	if (!(p = bulk_stmt(s, which, k, err)))
+		return -1;
+	for (i = 0; i < n; i++) {
+		db_bind_text(p, (int)i * w + 1, g[i]->key->sku);
+		db_bind_text(p, (int)i * w + 2, g[i]->key->loc);
+		db_bind_int64(p, (int)i * w + 3, g[i]->key->st);
+		if (w == 4)
+			db_bind_int64(p, (int)i * w + 4, POS_FRESH);
+	}
+	return bulk_read_rows(p, all, nall, err);
+}
+
+/* Reads the positions of g[0..n) (n = 2^k) into their cur (found stays
+ * 0 for a new position). On PostgreSQL the locking upsert above runs
+ * first: it locks every row (WHERE false: an existing row is locked, not
+ * rewritten) and returns only the placeholders it made; the read then
+ * sees the rows under the locks already held. */
+static int bulk_read(struct state *s, struct bulk_pos *const *g, int k,
+		     struct bulk_pos *all, size_t nall, struct err *err)
+{
+	if (state_is_pg(s) &&
+	    bulk_pos_stmt(s, LB_BULK_POS_NEW, g, k, all, nall, err) < 0)
+		return -1;
+	return bulk_pos_stmt(s, LB_BULK_POS_GET, g, k, all, nall, err);
 }
 
 /* Writes the positions of g[0..n) (n = 2^k) in one upsert. */
