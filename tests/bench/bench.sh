@@ -73,7 +73,7 @@ W=${BENCH_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/sp-bench.XXXXXX")}
 mkdir -p "$W"
 [ "${BENCH_KEEP:-0}" = 1 ] || trap 'rm -rf "$W"' EXIT
 LIBS=$(pkg-config --libs libarchive libxml-2.0 libssh2 sqlite3 libpq yaml-0.1 \
-	libcrypto 2>/dev/null)
+	libcrypto zlib 2>/dev/null)
 # The objects of today's sources only (a stale .o of a moved file would
 # clash with its new home).
 objs=$(cd "$SRC" && find lib transforms connectors pipeline -name '*.c' \
