@@ -196,6 +196,71 @@ int gz_close(struct gz_in *g, struct err *err)
 	return rc;
 }
 
+/* An unlinked read-write file in path's folder. */
+static int gz_tmp_beside(const char *path, struct err *err)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return err_set(err, E_TOOBIG, "path too long: '%s'", path);
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0)
+		return err_sys(err, "cannot make a temporary file in '%s'",
+			       dir);
+	return fd;
+}
+
+int gz_open_fd(const char *path, struct err *err)
+{
+	struct gz_in *g;
+	char buf[GZ_CHUNK];
+	size_t n;
+	int fd = -1;
+
+	if (gz_open(&g, path, err) < 0)
+		return -1;
+	if (!g->compressed) {
+		if ((fd = dup(fileno(g->f))) < 0)
+			err_sys(err, "cannot read '%s'", path);
+		gz_close(g, err);
+		return fd;
+	}
+	if ((fd = gz_tmp_beside(path, err)) < 0)
+		goto fail;
+	while ((n = fread(buf, 1, sizeof(buf), g->f)) > 0)
+		if (write(fd, buf, n) != (ssize_t)n) {
+			err_sys(err, "cannot inflate '%s' beside it", g->path);
+			goto fail;
+		}
+	if (gz_close(g, err) < 0) {
+		g = NULL;
+		goto fail;
+	}
+	g = NULL;
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		err_sys(err, "cannot read '%s'", path);
+		goto fail;
+	}
+	return fd;
+fail:
+	gz_close(g, &(struct err)ERR_INIT);
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+ssize_t gz_getline(char **line, size_t *cap, struct gz_in *g)
+{
+	ssize_t n = getline(line, cap, g->f);
+
+	return n > 0 && ferror(g->f) ? -1 : n;
+}
+
 int gz_exists(const char *path)
 {
 	char gz[4096];

@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "err.h"
 
@@ -38,6 +39,17 @@ int gz_open(struct gz_in **out, const char *path, struct err *err);
  * E_PARSE with zlib's reason, a read error E_IO. A reader's loop ends
  * at such an error as at the end of the file, so it must check this. */
 int gz_close(struct gz_in *g, struct err *err);
+
+/* A descriptor of path's plain bytes, for readers that need one (the
+ * EDI readers): path itself, or, when only path.gz is there, an
+ * unlinked temporary file in path's folder holding it inflated (disk,
+ * not memory). -1 with err as gz_open and gz_close. */
+int gz_open_fd(const char *path, struct err *err);
+
+/* getline(3) on g->f, but -1 for a line that ends where reading met an
+ * error (a truncated .gz): its tail would be a partial record. The error
+ * itself comes from gz_close. */
+ssize_t gz_getline(char **line, size_t *cap, struct gz_in *g);
 
 /* 1 when path or path.gz exists. */
 int gz_exists(const char *path);

@@ -390,11 +390,20 @@ int eng_conclude(struct run *r, struct err *err)
 			err_format(err, msg, sizeof(msg));
 			log_err("warn", err, "stockpipe: gc: %s", msg);
 			err_clear(err);
-		} else if (gs.runs) {
-			run_say(r, "gc: removed the files of %lld old run%s "
-				   "(%lld files, %lld bytes)",
-				(long long)gs.runs, gs.runs == 1 ? "" : "s",
-				(long long)gs.files, (long long)gs.bytes);
+		} else {
+			if (gs.runs)
+				run_say(r, "gc: removed the files of %lld old "
+					   "run%s (%lld files, %lld bytes)",
+					(long long)gs.runs,
+					gs.runs == 1 ? "" : "s",
+					(long long)gs.files,
+					(long long)gs.bytes);
+			if (gs.compacted)
+				run_say(r, "gc: compressed %lld file%s of "
+					   "kept runs (%lld bytes saved)",
+					(long long)gs.compacted,
+					gs.compacted == 1 ? "" : "s",
+					(long long)gs.saved);
 		}
 	}
 	/* The metrics file is written at the process's exit, with its

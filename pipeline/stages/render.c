@@ -1,6 +1,7 @@
 /* render.c - see render.h. */
 #include "render.h"
 #include "render_uom.h"
+#include "lib/gz.h"
 #include "lib/io.h"
 #include "lib/utf8.h"
 
@@ -59,6 +60,7 @@ struct rctx {
 	 * the picture of the last delivery, merged in key order. */
 	struct io_atomic pub;
 	int pub_open;
+	struct gz_in *prev_gz; /* it may be compacted (lib/gz.h) */
 	FILE *prev;
 	int prev_ok;
 	char prev_sku[512], prev_loc[512];
@@ -789,12 +791,13 @@ static int render_rows(struct rctx *c, const char *out_path,
 		return -1;
 	c->pub_open = 1;
 	if (t->delta && prev_pub) {
-		if (!(c->prev = fopen(prev_pub, "rb"))) {
-			err_sys(err, "cannot open the last published "
-				     "picture '%s'",
+		if (gz_open(&c->prev_gz, prev_pub, err) < 0) {
+			err_set(err, E_IO, "cannot open the last published "
+					   "picture '%s'",
 				prev_pub);
 			return -1;
 		}
+		c->prev = c->prev_gz->f;
 		if (prev_next(c) < 0)
 			return -1;
 	}
@@ -807,9 +810,13 @@ static int render_rows(struct rctx *c, const char *out_path,
 	while (t->delta && c->prev_ok)
 		if (emit_vanished(c) < 0)
 			return -1;
-	if (c->prev)
-		fclose(c->prev);
 	c->prev = NULL;
+	/* a damaged .gz ends the picture early: the delta would be wrong */
+	if (gz_close(c->prev_gz, err) < 0) {
+		c->prev_gz = NULL;
+		return -1;
+	}
+	c->prev_gz = NULL;
 	c->pub_open = 0;
 	if (io_atomic_commit(&c->pub, NULL, err) < 0)
 		return -1;
@@ -971,8 +978,8 @@ out:
 		io_atomic_abort(&c->pub);
 	if (c->rej_open)
 		io_atomic_abort(&c->rej);
-	if (c->prev)
-		fclose(c->prev);
+	if (c->prev_gz)
+		gz_close(c->prev_gz, &(struct err)ERR_INIT);
 	if (c->rows_sha_open)
 		sha256_release(&c->rows_sha);
 	if (!direct)

@@ -4,6 +4,7 @@
 #include "pipeline/run_int.h"
 #include "stage.h"
 #include "pipeline/config.h"
+#include "lib/gz.h"
 #include "lib/io.h"
 #include "lib/log.h"
 #include "render.h"
@@ -210,7 +211,9 @@ static int render_prev_pub(struct run *r, const struct cfg_target *tt,
 		return 0;
 	run_path_in(r, prev_pub, n, "outbox", tt->name, base);
 	strncat(prev_pub, ".pub", n - strlen(prev_pub) - 1);
-	if (!io_exists(prev_pub)) {
+	/* kept compacted by gc (lib/gz.h); the name stays the plain one:
+	 * it is part of the content key */
+	if (!gz_exists(prev_pub)) {
 		run_say(r, "  %s: the picture of '%s' is gone; sending a full "
 			   "snapshot",
 			tt->name, base);
