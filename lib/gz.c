@@ -148,28 +148,39 @@ int gz_open(struct gz_in **out, const char *path, struct err *err)
 		return -1;
 	}
 	g->size = (int64_t)sb.st_size;
-	*out = g;
 	if (!g->compressed) {
 		if (!(g->f = fdopen(fd, "rb"))) {
-			close(fd);
-			return err_sys(err, "cannot read '%s'", path);
+			err_sys(err, "cannot read '%s'", path);
+			goto fail;
 		}
+		*out = g;
 		return 0;
 	}
 	if (!(g->impl = calloc(1, sizeof(*g->impl)))) {
-		close(fd);
-		return err_set(err, E_NOMEM, "out of memory");
+		err_set(err, E_NOMEM, "out of memory");
+		goto fail;
 	}
 	g->impl->fd = fd;
 	g->impl->err = (struct err)ERR_INIT;
 	/* 15 + 32: the gzip header (zlib's too) is detected and checked */
-	if (inflateInit2(&g->impl->z, 15 + 32) != Z_OK)
-		return err_set(err, E_NOMEM, "cannot start inflating '%s'",
-			       g->path);
+	if (inflateInit2(&g->impl->z, 15 + 32) != Z_OK) {
+		err_set(err, E_NOMEM, "cannot start inflating '%s'", g->path);
+		goto fail;
+	}
 	g->impl->z_live = 1;
-	if (!(g->f = fopencookie(g, "rb", io)))
-		return err_sys(err, "cannot read '%s'", g->path);
+	if (!(g->f = fopencookie(g, "rb", io))) {
+		err_sys(err, "cannot read '%s'", g->path);
+		goto fail;
+	}
+	*out = g;
 	return 0;
+fail:
+	if (g->impl && g->impl->z_live)
+		inflateEnd(&g->impl->z);
+	free(g->impl);
+	close(fd);
+	free(g);
+	return -1;
 }
 
 int gz_close(struct gz_in *g, struct err *err)

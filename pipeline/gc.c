@@ -227,8 +227,10 @@ static int share_pictures(struct gc_ctx *g)
 				goto cleanup;
 			if (strcmp(h[i], h[j]))
 				continue;
-			if ((size_t)snprintf(tmp, sizeof(tmp), "%s.link.tmp",
-					     b) >= sizeof(tmp))
+			/* ".NAME.link.tmp": io_clean_tmp's pattern */
+			if ((size_t)snprintf(tmp, sizeof(tmp), "%.*s/.%s.link.tmp",
+					     (int)(strrchr(b, '/') - b), b,
+					     strrchr(b, '/') + 1) >= sizeof(tmp))
 				continue;
 			unlink(tmp);
 			if (link(a, tmp) < 0) {
