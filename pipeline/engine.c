@@ -294,6 +294,33 @@ static int conclude_write(struct run *r, int64_t run_id, const struct report *re
 			  err);
 }
 
+/* Retention: a concluded run removes the files of old runs and
+ * compresses what it keeps (gc.h). Housekeeping, like the metrics: a
+ * failure is shown, the run's data work stands, and the next run (or
+ * `stockpipe gc`) goes on from what is left. */
+static void conclude_gc(struct run *r, struct err *err)
+{
+	struct gc_stats gs;
+
+	if (gc_collect(r->st, r->cfg, 0, 0, r->now, &gs, err) < 0) {
+		char msg[1200];
+
+		err_format(err, msg, sizeof(msg));
+		log_err("warn", err, "stockpipe: gc: %s", msg);
+		err_clear(err);
+		return;
+	}
+	if (gs.runs)
+		run_say(r, "gc: removed the files of %lld old run%s (%lld "
+			   "files, %lld bytes)", (long long)gs.runs,
+			gs.runs == 1 ? "" : "s", (long long)gs.files,
+			(long long)gs.bytes);
+	if (gs.compacted)
+		run_say(r, "gc: compressed %lld file%s of kept runs (%lld "
+			   "bytes saved)", (long long)gs.compacted,
+			gs.compacted == 1 ? "" : "s", (long long)gs.saved);
+}
+
 int eng_conclude(struct run *r, struct err *err)
 {
 	const struct cli_global *g = r->g;
@@ -376,36 +403,9 @@ int eng_conclude(struct run *r, struct err *err)
 		report_release(&rep);
 		return -1;
 	}
-	/* Retention: a concluded run removes the files of old runs (gc.h).
-	 * Housekeeping, like the metrics: a failure is shown, the run's
-	 * data work stands, and the next run (or `stockpipe gc`) goes on
-	 * from what is left. */
 	if (r->cfg->retention.on && !r->interrupted && !r->held &&
-	    !eng_partial(r)) {
-		struct gc_stats gs;
-
-		if (gc_collect(r->st, r->cfg, 0, 0, r->now, &gs, err) < 0) {
-			char msg[1200];
-
-			err_format(err, msg, sizeof(msg));
-			log_err("warn", err, "stockpipe: gc: %s", msg);
-			err_clear(err);
-		} else {
-			if (gs.runs)
-				run_say(r, "gc: removed the files of %lld old "
-					   "run%s (%lld files, %lld bytes)",
-					(long long)gs.runs,
-					gs.runs == 1 ? "" : "s",
-					(long long)gs.files,
-					(long long)gs.bytes);
-			if (gs.compacted)
-				run_say(r, "gc: compressed %lld file%s of "
-					   "kept runs (%lld bytes saved)",
-					(long long)gs.compacted,
-					gs.compacted == 1 ? "" : "s",
-					(long long)gs.saved);
-		}
-	}
+	    !eng_partial(r))
+		conclude_gc(r, err);
 	/* The metrics file is written at the process's exit, with its
 	 * exit code (metrics_exit, called by main). */
 	if (!g->quiet) {
