@@ -11,6 +11,7 @@
 #   WBENCH_FILES=64
 #   WBENCH_WORKERS="1 2 4"
 #   WBENCH_BACKENDS="sqlite postgres"
+#   WBENCH_SHAPE=mixed  or per-store: one store per CSV file (below)
 #   WBENCH_PGSS=1       also keep pg_stat_statements of each PostgreSQL
 #                       mode in DIR/pgss.MODE (calls, total ms, rows;
 #                       needs WBENCH_KEEP=1 to be read afterwards)
@@ -64,6 +65,20 @@ while [ $i -lt "$NF" ]; do
 	fi || exit 70
 	i=$((i + 1))
 done
+# WBENCH_SHAPE=per-store: each CSV file counts one store of its own (a
+# retailer's stores each send their count), so no two CSV documents share
+# a position; the default drop spreads every file over all 999 stores,
+# so every pair of documents shares positions and their loads wait for
+# each other's row locks (loads of one position never overlap).
+if [ "${WBENCH_SHAPE:-mixed}" = per-store ]; then
+	i=0
+	for f in "$W"/drop/stores/*.csv; do
+		i=$((i + 1))
+		awk -v s="$(printf 'F%03d' $((i % 999 + 1)))" \
+			'NR > 1 { sub(/^F[0-9][0-9][0-9],/, s ",") } { print }' \
+			"$f" >"$f.tmp" && mv "$f.tmp" "$f" || exit 70
+	done
+fi
 bytes=$(du -cb "$W/drop" | tail -n 1 | cut -f1)
 
 # setup DIR [STATE_DB]: config, mappings and a copy of the drop.
