@@ -91,6 +91,7 @@ struct xml_reader {
 	struct qn_memo {
 		const xmlChar *prefix, *local;
 		const char *qname;
+		size_t len;
 	} qn[64];
 };
 
@@ -348,6 +349,27 @@ static void text_flush(struct xml_reader *r)
 	e->len = n;
 }
 
+/* Whether p holds only XML blanks (space, tab, LF, CR): the indentation
+ * between tags, most of what characters() sees, eight spaces a step. */
+static int all_blank(const xmlChar *p, size_t n)
+{
+	const uint64_t blanks = (1ull << ' ') | (1ull << '\t') |
+				(1ull << '\n') | (1ull << '\r');
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		if (w != 0x2020202020202020ull)
+			break;
+	}
+	for (; i < n; i++)
+		if (p[i] > ' ' || !((blanks >> p[i]) & 1))
+			return 0;
+	return 1;
+}
+
 static void on_chars(void *ctx, const xmlChar *ch, int len)
 {
 	struct xml_reader *r = rd_of(ctx);
@@ -362,16 +384,8 @@ static void on_chars(void *ctx, const xmlChar *ch, int len)
 		r->t_count = 0;
 		r->t_line = cur_line(r);
 	}
-	if (r->t_blank) {
-		size_t i;
-
-		for (i = 0; i < n; i++)
-			if (ch[i] != ' ' && ch[i] != '\n' && ch[i] != '\t' &&
-			    ch[i] != '\r')
-				break;
-		if (i < n)
-			r->t_blank = 0;
-	}
+	if (r->t_blank && !all_blank(ch, n))
+		r->t_blank = 0;
 	/* Past the bound only the count goes on, for the message. */
 	keep = r->t_count >= r->o.max_text ? 0
 	       : r->o.max_text - r->t_count < n ? r->o.max_text - r->t_count
@@ -391,24 +405,27 @@ static void on_chars(void *ctx, const xmlChar *ch, int len)
 			r->t_count, r->o.max_text);
 }
 
+/* prefix:local as one dictionary string, and its length. */
 static const char *qname_of(struct xml_reader *r, const xmlChar *prefix,
-			    const xmlChar *local)
+			    const xmlChar *local, size_t *len)
 {
-	struct qn_memo *m;
+	struct qn_memo *m =
+		&r->qn[(((uintptr_t)local >> 4) ^ ((uintptr_t)prefix >> 6)) %
+		       (sizeof(r->qn) / sizeof(r->qn[0]))];
 
-	if (!prefix)
-		return (const char *)local;
-	m = &r->qn[(((uintptr_t)local >> 4) ^ ((uintptr_t)prefix >> 6)) %
-		   (sizeof(r->qn) / sizeof(r->qn[0]))];
-	if (m->local != local || m->prefix != prefix) {
-		const xmlChar *q = xmlDictQLookup(r->ctxt->dict, prefix, local);
+	if (m->local != local || m->prefix != prefix || !m->qname) {
+		const xmlChar *q = prefix ? xmlDictQLookup(r->ctxt->dict,
+							   prefix, local)
+					  : local;
 
 		if (!q)
 			return NULL;
 		m->local = local;
 		m->prefix = prefix;
 		m->qname = (const char *)q;
+		m->len = strlen(m->qname);
 	}
+	*len = m->len;
 	return m->qname;
 }
 
@@ -460,14 +477,14 @@ static int start_attrs(struct xml_reader *r, struct qev *e, int nattr,
 			return -1;
 		}
 		if (ALLOC_GROW(r->qa, r->qan + 1, r->qacap) ||
-		    !(qn = qname_of(r, a[1], a[0]))) {
+		    !(qn = qname_of(r, a[1], a[0], &n))) {
 			cb_fail(r, E_NOMEM, 0, "out of memory");
 			return -1;
 		}
-		if (strlen(qn) > r->o.max_name) {
+		if (n > r->o.max_name) {
 			cb_fail(r, E_TOOBIG, line,
 				"a name of %zu bytes is longer than input.max_name (%zu)",
-				strlen(qn), r->o.max_name);
+				n, r->o.max_name);
 			return -1;
 		}
 		if (attr_value(r, a[3], a[4], &off, &n))
@@ -521,12 +538,11 @@ static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 		return;
 	e->ns = (const char *)uri;
 	e->local = (const char *)local;
-	e->qname = qname_of(r, prefix, local);
+	e->qname = qname_of(r, prefix, local, &qlen);
 	if (!e->qname) {
 		cb_fail(r, E_NOMEM, 0, "out of memory");
 		return;
 	}
-	qlen = strlen(e->qname);
 	if (qlen > r->o.max_name) {
 		cb_fail(r, E_TOOBIG, line,
 			"a name of %zu bytes is longer than input.max_name (%zu)",
