@@ -519,6 +519,7 @@ static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 	unsigned long line;
 	struct open_el *oe;
 	struct qev *e;
+	const char *qname;
 	size_t qlen;
 
 	(void)nns;
@@ -534,12 +535,8 @@ static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 			r->o.max_depth);
 		return;
 	}
-	if (!(e = q_add(r, XML_EV_START)))
-		return;
-	e->ns = (const char *)uri;
-	e->local = (const char *)local;
-	e->qname = qname_of(r, prefix, local, &qlen);
-	if (!e->qname) {
+	qname = qname_of(r, prefix, local, &qlen);
+	if (!qname) {
 		cb_fail(r, E_NOMEM, 0, "out of memory");
 		return;
 	}
@@ -549,6 +546,11 @@ static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 			qlen, r->o.max_name);
 		return;
 	}
+	if (!(e = q_add(r, XML_EV_START)))
+		return;
+	e->ns = (const char *)uri;
+	e->local = (const char *)local;
+	e->qname = qname;
 	e->depth = ++r->depth;
 	e->line = line;
 	e->a0 = e->na = 0;
@@ -556,8 +558,12 @@ static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 	oe->ns = e->ns;
 	oe->local = e->local;
 	oe->qname = e->qname;
-	if (nattr > 0)
-		start_attrs(r, e, nattr, attrs, line);
+	/* An element whose attributes fail is not given out (it still
+	 * counts as read, as it did with xmlTextReader). */
+	if (nattr > 0 && start_attrs(r, e, nattr, attrs, line)) {
+		r->nq--;
+		r->elements++;
+	}
 }
 
 static void on_end(void *ctx, const xmlChar *local, const xmlChar *prefix,
@@ -850,13 +856,13 @@ static void give(struct xml_reader *r, const struct qev *q)
 		e->text = r->tbuf + q->off;
 		e->len = q->len;
 	} else if (q->type == XML_EV_START) {
-		struct xml_attr *a = r->qa + q->a0;
+		struct xml_attr *a;
 
 		/* counted as given out: the mapping numbers records by it */
 		r->elements++;
 		if (!q->na)
 			return;
-
+		a = r->qa + q->a0;
 		for (i = 0; i < q->na; i++)
 			a[i].value = r->tbuf + (uintptr_t)a[i].value;
 		e->attrs = a;
