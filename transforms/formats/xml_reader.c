@@ -409,9 +409,10 @@ static void on_chars(void *ctx, const xmlChar *ch, int len)
 static const char *qname_of(struct xml_reader *r, const xmlChar *prefix,
 			    const xmlChar *local, size_t *len)
 {
-	struct qn_memo *m =
-		&r->qn[(((uintptr_t)local >> 4) ^ ((uintptr_t)prefix >> 6)) %
-		       (sizeof(r->qn) / sizeof(r->qn[0]))];
+	/* Dictionary strings sit a few bytes apart: mix all the bits. */
+	uint64_t h = ((uint64_t)(uintptr_t)local * 31u +
+		      (uint64_t)(uintptr_t)prefix) * 0x9e3779b97f4a7c15ull;
+	struct qn_memo *m = &r->qn[h >> 58];
 
 	if (m->local != local || m->prefix != prefix || !m->qname) {
 		const xmlChar *q = prefix ? xmlDictQLookup(r->ctxt->dict,
