@@ -50,12 +50,18 @@ int map_edi_store_add(struct segstore *s, const struct edi_seg *g,
 	size_t dl = g->tok[g->ntok - 1].off + g->tok[g->ntok - 1].len + 1;
 	struct sseg *x;
 
-	if (grow((void **)&s->data, &s->dcap, s->dlen + dl, 1) ||
-	    grow((void **)&s->tok, &s->tokcap, s->ntok + g->ntok,
-		 sizeof(*s->tok)) ||
-	    grow((void **)&s->ef, &s->efcap, s->nef + g->nelem + 2,
-		 sizeof(*s->ef)) ||
-	    grow((void **)&s->seg, &s->segcap, s->nseg + 1, sizeof(*s->seg)))
+	/* Per segment: the capacities are checked here, grow() only runs
+	 * when one is short. */
+	if ((s->dlen + dl > s->dcap &&
+	     grow((void **)&s->data, &s->dcap, s->dlen + dl, 1)) ||
+	    (s->ntok + g->ntok > s->tokcap &&
+	     grow((void **)&s->tok, &s->tokcap, s->ntok + g->ntok,
+		  sizeof(*s->tok))) ||
+	    (s->nef + g->nelem + 2 > s->efcap &&
+	     grow((void **)&s->ef, &s->efcap, s->nef + g->nelem + 2,
+		  sizeof(*s->ef))) ||
+	    (s->nseg + 1 > s->segcap &&
+	     grow((void **)&s->seg, &s->segcap, s->nseg + 1, sizeof(*s->seg))))
 		return err_set(err, E_NOMEM, "out of memory");
 	if (s->nseg + 1 > s->codecap) {
 		size_t cap = s->codecap;
@@ -67,8 +73,8 @@ int map_edi_store_add(struct segstore *s, const struct edi_seg *g,
 	}
 	s->code[s->nseg] = g->tag[0] && g->tag[1] ? TAGC(g->tag) : 0;
 	s->loops[s->nseg] = 0;
+	/* every field is set below: no memset */
 	x = &s->seg[s->nseg++];
-	memset(x, 0, sizeof(*x));
 	memcpy(x->tag, g->tag, sizeof(x->tag));
 	x->data_off = s->dlen;
 	x->tok_off = s->ntok;
