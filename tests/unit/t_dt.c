@@ -104,3 +104,54 @@ T_TEST(tz_refuses_unknown_and_paths)
 	T_EQ_INT(tz_load("../../etc/passwd", &z, &e), -1);
 	T_ASSERT(z == NULL);
 }
+
+/* tz_offset_at() answers from the interval of its last call when t is
+ * inside it; every answer must be the binary search's, at and next to
+ * each transition (half-hour ones in Lord Howe), going up, going down
+ * and jumping. */
+T_TEST(tz_offset_hint_agrees_with_search)
+{
+	static const char *const zones[] = {"Europe/Berlin",
+					    "America/New_York",
+					    "Australia/Lord_Howe",
+					    "Asia/Kolkata", "UTC"};
+	int64_t from = civil(1960, 1, 1, 0, 0), to = civil(2040, 1, 1, 0, 0);
+	size_t k;
+
+	for (k = 0; k < sizeof(zones) / sizeof(zones[0]); k++) {
+		struct tz *z = NULL;
+		struct err e = ERR_INIT;
+		uint64_t x = 42;
+		int64_t t;
+		int d, i;
+
+		T_OK(tz_load(zones[k], &z, &e), &e);
+		for (t = from; t < to; t += 1800)
+			for (d = -1; d <= 1; d++)
+				if (tz_offset_at(z, t + d) !=
+				    tz_offset_search(z, t + d)) {
+					tz_free(z);
+					T_FAIL("%s up at %lld", zones[k],
+					       (long long)(t + d));
+				}
+		for (t = to; t > from; t -= 1800)
+			for (d = 1; d >= -1; d--)
+				if (tz_offset_at(z, t + d) !=
+				    tz_offset_search(z, t + d)) {
+					tz_free(z);
+					T_FAIL("%s down at %lld", zones[k],
+					       (long long)(t + d));
+				}
+		for (i = 0; i < 200000; i++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			t = from + (int64_t)((x >> 11) % (uint64_t)(to - from));
+			if (i % 2)
+				t = t / 1800 * 1800 - 1 + (int64_t)(x % 3);
+			if (tz_offset_at(z, t) != tz_offset_search(z, t)) {
+				tz_free(z);
+				T_FAIL("%s jump to %lld", zones[k], (long long)t);
+			}
+		}
+		tz_free(z);
+	}
+}

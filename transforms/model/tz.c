@@ -1,6 +1,7 @@
 /* tz.c - see tz.h. Format: RFC 8536 (TZif versions 1-4). */
 #include "tz.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,16 @@ struct tz {
 	 * order (set by tz_load; 0 = not yet) */
 	long cand[TZ_MAX_TYPES + 2];
 	size_t ncand;
+	/* The transition interval [trans[i], trans[i + 1]) that
+	 * tz_offset_at() last answered from: the dates of one file are
+	 * near each other, so the next call usually costs two compares
+	 * instead of a binary search (a date() with a zone asks four
+	 * times per row). One atomic word, so a zone used by several
+	 * threads at once stays right (a stale index is only a miss);
+	 * reached through a pointer because the lookups take a const
+	 * zone. */
+	atomic_size_t hint_word;
+	atomic_size_t *hint;
 };
 
 const char *tz_name(const struct tz *z)
@@ -220,10 +231,14 @@ static long rule_offset(const struct tz *z, int64_t t)
 	return t >= end && t < start ? z->std_off : z->dst_off;
 }
 
-long tz_offset_at(const struct tz *z, int64_t t)
+/* The offset at t by binary search over the transitions; *at is the
+ * index of the interval it came from, or SIZE_MAX when it came from
+ * the footer rule or the time before the first transition. */
+static long offset_search(const struct tz *z, int64_t t, size_t *at)
 {
 	size_t lo = 0, hi = z->ntrans;
 
+	*at = SIZE_MAX;
 	if (!z->ntrans || t < z->trans[0]) {
 		if (!z->ntrans && z->has_rule)
 			return rule_offset(z, t);
@@ -239,7 +254,28 @@ long tz_offset_at(const struct tz *z, int64_t t)
 		else
 			hi = mid;
 	}
+	*at = lo;
 	return z->off[z->idx[lo]];
+}
+
+long tz_offset_search(const struct tz *z, int64_t t)
+{
+	size_t at;
+
+	return offset_search(z, t, &at);
+}
+
+long tz_offset_at(const struct tz *z, int64_t t)
+{
+	size_t i = atomic_load_explicit(z->hint, memory_order_relaxed);
+	long off;
+
+	if (i + 1 < z->ntrans && z->trans[i] <= t && t < z->trans[i + 1])
+		return z->off[z->idx[i]];
+	off = offset_search(z, t, &i);
+	if (i != SIZE_MAX)
+		atomic_store_explicit(z->hint, i, memory_order_relaxed);
+	return off;
 }
 
 /* The offsets a local time may have in z: every type's, the footer
@@ -405,6 +441,8 @@ int tz_load(const char *name, struct tz **out, struct err *err)
 	*out = NULL;
 	if (!z)
 		return err_set(err, E_NOMEM, "out of memory");
+	atomic_init(&z->hint_word, 0);
+	z->hint = &z->hint_word;
 	snprintf(z->name, sizeof(z->name), "%s", name);
 	if (!strcmp(name, "UTC") || !strcmp(name, "Etc/UTC")) {
 		z->ntypes = 1; /* offset 0, no transitions */
