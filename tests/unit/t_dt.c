@@ -155,3 +155,78 @@ T_TEST(tz_offset_hint_agrees_with_search)
 		tz_free(z);
 	}
 }
+
+/* dt_is_canonical(s) is 1 exactly when parsing s and formatting it
+ * again gives s back: canonical instants across the calendar's edges,
+ * each with every position replaced by a digit edge, a separator or a
+ * letter, cut short or lengthened, must agree with the round trip. */
+static int round_trips(const char *s)
+{
+	int64_t t;
+	char out[DT_ISO_LEN];
+
+	if (dt_parse_iso(s, strlen(s), &t))
+		return 0;
+	dt_format_iso(t, out);
+	return !strcmp(out, s);
+}
+
+T_TEST(dt_is_canonical_agrees_with_round_trip)
+{
+	static const char subst[] = "0123456789-T:Z +zt.";
+	static const int64_t base[] = {
+		0, 951782400 /* 2000-02-29 */, 4107542399 /* 2100-02-28T23:59:59 */,
+		-62135596800 /* 0001-01-01 */, 253402300799 /* 9999-12-31T23:59:59 */,
+		1795417200 /* 2026-11-23T07:00 */, 1709251199, 1230767999};
+	size_t b, pos, c;
+	long checked = 0;
+
+	for (b = 0; b < sizeof(base) / sizeof(base[0]); b++) {
+		char s[DT_ISO_LEN + 2];
+
+		dt_format_iso(base[b], s);
+		if (!dt_is_canonical(s))
+			T_FAIL("'%s' is what dt_format_iso writes", s);
+		for (pos = 0; pos < DT_ISO_LEN - 1; pos++) {
+			char m[DT_ISO_LEN + 2];
+
+			for (c = 0; c < sizeof(subst) - 1; c++) {
+				memcpy(m, s, DT_ISO_LEN);
+				m[pos] = subst[c];
+				if (dt_is_canonical(m) != round_trips(m))
+					T_FAIL("'%s': canonical %d, round trip %d",
+					       m, dt_is_canonical(m), round_trips(m));
+				checked++;
+			}
+			/* cut short at pos, and one byte too long */
+			memcpy(m, s, DT_ISO_LEN);
+			m[pos] = '\0';
+			if (dt_is_canonical(m) || round_trips(m))
+				T_FAIL("'%s' (cut) is not canonical", m);
+		}
+		memcpy(s + DT_ISO_LEN - 1, "Z", 2);
+		if (dt_is_canonical(s) || round_trips(s))
+			T_FAIL("'%s' (long) is not canonical", s);
+	}
+	/* every month's last day +1, every hour/minute/second edge */
+	{
+		static const char *const cases[] = {
+			"2026-02-29T00:00:00Z", "2024-02-29T00:00:00Z",
+			"1900-02-29T00:00:00Z", "2000-02-29T00:00:00Z",
+			"2026-04-31T00:00:00Z", "2026-12-31T23:59:59Z",
+			"2026-13-01T00:00:00Z", "2026-00-01T00:00:00Z",
+			"2026-01-00T00:00:00Z", "2026-01-01T24:00:00Z",
+			"2026-01-01T00:60:00Z", "2026-01-01T00:00:60Z",
+			"0000-01-01T00:00:00Z", "2026-11-20 06:00:00Z",
+			"2026-11-20T06:00:00+00:00", "2026-11-20T06:00Z",
+			"2026-11-20T06:00:00.5Z", ""};
+		size_t i;
+
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+			if (dt_is_canonical(cases[i]) != round_trips(cases[i]))
+				T_FAIL("'%s': canonical %d, round trip %d",
+				       cases[i], dt_is_canonical(cases[i]),
+				       round_trips(cases[i]));
+	}
+	T_ASSERT(checked > 1000);
+}

@@ -320,6 +320,13 @@ int canon_validate_memo(struct canon_record *r, struct arena *a,
 
 			if (m && m->dt[0] && !strcmp(v, m->dt))
 				break;
+			/* What dt_format_iso() wrote (a date() field) needs
+			 * no second parse; anything else is normalised. */
+			if (dt_is_canonical(v)) {
+				if (m)
+					memcpy(m->dt, v, DT_ISO_LEN);
+				break;
+			}
 			if (dt_parse_iso(v, strlen(v), &t)) {
 				err_set(err, E_VALIDATE,
 					"not an ISO 8601 date/time: '%s'", v);

@@ -137,6 +137,30 @@ int dt_parse_iso(const char *s, size_t n, int64_t *out)
 	return 0;
 }
 
+/* Two digits at s as a number, or -1. */
+static int two(const char *s)
+{
+	unsigned a = (unsigned char)s[0] - '0', b = (unsigned char)s[1] - '0';
+
+	return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
+}
+
+int dt_is_canonical(const char *s)
+{
+	int y, mo, d;
+
+	if (strnlen(s, DT_ISO_LEN) != DT_ISO_LEN - 1 || s[4] != '-' ||
+	    s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+	    s[19] != 'Z' || two(s) < 0 || two(s + 2) < 0)
+		return 0;
+	y = two(s) * 100 + two(s + 2);
+	mo = two(s + 5);
+	d = two(s + 8);
+	return y >= 1 && mo >= 1 && mo <= 12 && d >= 1 &&
+	       d <= days_in_month(y, mo) && (unsigned)two(s + 11) <= 23 &&
+	       (unsigned)two(s + 14) <= 59 && (unsigned)two(s + 17) <= 59;
+}
+
 void dt_format_iso(int64_t t, char *out)
 {
 	int y, mo, d, h, mi, s;
