@@ -230,3 +230,74 @@ T_TEST(dt_is_canonical_agrees_with_round_trip)
 	}
 	T_ASSERT(checked > 1000);
 }
+
+/* tz_local_to_utc() answers most local times from the remembered
+ * interval alone: every local time every 30 minutes (and a second
+ * either side) from 2000 to 2030, under each policy, must get what the
+ * candidate offsets checked by binary search give. */
+struct ref_hits {
+	int64_t t[2];
+	size_t n;
+};
+
+static void ref_hits(const struct tz *z, int64_t local, struct ref_hits *h)
+{
+	static const long offs[] = {-18000, -14400, 0, 3600, 7200, 10800,
+				    36000, 37800, 39600};
+	size_t i;
+
+	h->n = 0;
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		int64_t t = local - offs[i];
+
+		if (tz_offset_search(z, t) == offs[i] && h->n < 2)
+			h->t[h->n++] = t;
+	}
+	if (h->n == 2 && h->t[0] > h->t[1]) {
+		int64_t x = h->t[0];
+
+		h->t[0] = h->t[1];
+		h->t[1] = x;
+	}
+}
+
+T_TEST(tz_local_to_utc_fast_path_agrees)
+{
+	static const char *const zones[] = {"Europe/Berlin",
+					    "America/New_York",
+					    "Australia/Lord_Howe"};
+	int64_t from = civil(2000, 1, 1, 0, 0), to = civil(2030, 1, 1, 0, 0);
+	size_t k;
+
+	for (k = 0; k < sizeof(zones) / sizeof(zones[0]); k++) {
+		struct tz *z = NULL;
+		struct err e = ERR_INIT;
+		int64_t l;
+		int d, p;
+
+		T_OK(tz_load(zones[k], &z, &e), &e);
+		for (l = from; l < to; l += 1800)
+			for (d = -1; d <= 1; d++) {
+				struct ref_hits h;
+
+				ref_hits(z, l + d, &h);
+				for (p = 0; p < 3; p++) {
+					int64_t u = 7, want = 7;
+					int rc = tz_local_to_utc(z, l + d, (enum tz_ambiguous)p, &u);
+					int wrc = !h.n ? -1 : h.n == 1 ? 0 :
+						  p == TZ_REJECT_AMBIGUOUS ? -1 : 1;
+
+					if (wrc >= 0)
+						want = h.n == 1 || p == TZ_EARLIER
+							       ? h.t[0] : h.t[1];
+					if (rc != wrc || u != want) {
+						tz_free(z);
+						T_FAIL("%s local %lld policy %d: %d %lld, want %d %lld",
+						       zones[k], (long long)(l + d), p, rc,
+						       (long long)u, wrc, (long long)want);
+					}
+				}
+			}
+		tz_free(z);
+	}
+}

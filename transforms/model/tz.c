@@ -32,6 +32,7 @@ struct tz {
 	 * order (set by tz_load; 0 = not yet) */
 	long cand[TZ_MAX_TYPES + 2];
 	size_t ncand;
+	long spread;             /* largest cand minus smallest (tz_load) */
 	/* The transition interval [trans[i], trans[i + 1]) that
 	 * tz_offset_at() last answered from: the dates of one file are
 	 * near each other, so the next call usually costs two compares
@@ -302,6 +303,20 @@ static size_t candidates(const struct tz *z, long *cand)
 	return nc;
 }
 
+static long cand_spread(const long *cand, size_t nc)
+{
+	long lo = nc ? cand[0] : 0, hi = lo;
+	size_t i;
+
+	for (i = 1; i < nc; i++) {
+		if (cand[i] < lo)
+			lo = cand[i];
+		if (cand[i] > hi)
+			hi = cand[i];
+	}
+	return hi - lo;
+}
+
 int tz_local_to_utc(const struct tz *z, int64_t local,
 		    enum tz_ambiguous policy, int64_t *out)
 {
@@ -310,6 +325,23 @@ int tz_local_to_utc(const struct tz *z, int64_t local,
 	int64_t hit[2];
 	size_t nc = z->ncand, i, nhit = 0;
 
+	/* Inside the interval tz_offset_at() last answered from, and at
+	 * least the candidates' spread away from its ends: every candidate
+	 * instant then falls in that interval, so only its own offset maps
+	 * back and the answer is unique (no gap, no overlap). */
+	{
+		size_t h = atomic_load_explicit(z->hint, memory_order_relaxed);
+
+		if (nc && h + 1 < z->ntrans) {
+			int64_t t = local - z->off[z->idx[h]];
+
+			if (t - z->spread >= z->trans[h] &&
+			    t + z->spread < z->trans[h + 1]) {
+				*out = t;
+				return 0;
+			}
+		}
+	}
 	/* Computed once by tz_load(): deduplicating per call was a third
 	 * of a date() with a zone. */
 	if (!nc) {
@@ -447,6 +479,7 @@ int tz_load(const char *name, struct tz **out, struct err *err)
 	if (!strcmp(name, "UTC") || !strcmp(name, "Etc/UTC")) {
 		z->ntypes = 1; /* offset 0, no transitions */
 		z->ncand = candidates(z, z->cand);
+	z->spread = cand_spread(z->cand, z->ncand);
 		*out = z;
 		return 0;
 	}
@@ -479,6 +512,7 @@ int tz_load(const char *name, struct tz **out, struct err *err)
 		goto cleanup;
 	}
 	z->ncand = candidates(z, z->cand);
+	z->spread = cand_spread(z->cand, z->ncand);
 	*out = z;
 	z = NULL;
 	rc = 0;
