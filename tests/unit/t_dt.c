@@ -5,6 +5,7 @@
  * spring gap does not exist and is rejected; a local time in the autumn
  * overlap is ambiguous and resolves to the EARLIER instant (the first
  * occurrence, still summer time) unless the mapping says later/reject. */
+#include <stdio.h>
 #include <string.h>
 
 #include "transforms/model/dt.h"
@@ -299,5 +300,24 @@ T_TEST(tz_local_to_utc_fast_path_agrees)
 				}
 			}
 		tz_free(z);
+	}
+}
+
+/* dt_format_iso() writes digit pairs from a table: the same text as
+ * printf for instants across years 1 to 9999. */
+T_TEST(dt_format_iso_matches_printf)
+{
+	int64_t t;
+
+	for (t = -62135596800LL; t < 253402300799LL; t += 86399LL * 97 + 3541) {
+		char got[DT_ISO_LEN], want[64];
+		int y, mo, d, h, mi, s;
+
+		dt_to_civil(t, &y, &mo, &d, &h, &mi, &s);
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02dZ", y,
+			 mo, d, h, mi, s);
+		dt_format_iso(t, got);
+		if (strcmp(got, want))
+			T_FAIL("%lld: '%s', want '%s'", (long long)t, got, want);
 	}
 }
