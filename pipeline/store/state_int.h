@@ -247,6 +247,26 @@ int state_light_end(struct state *s, int own, int rc, struct err *err);
 /* Applies the waiting load batch / drops it (state_load.c);
  * state_lb_free releases the batch (state_close). */
 int state_lb_apply(struct state *s, struct err *err);
+
+/* Shared by state_load.c and state_load_pg.c (the bulk apply). */
+#define POS_COLS                                                         \
+	"sku, location, state, qty, snap_as_of, snap_txn, last_as_of,"   \
+	" delta_as_of, snap_arr_file, snap_arr_member, snap_arr_line"
+void state_bind_arrival(struct db_stmt *p, int i,
+			const struct stock_arrival *a);
+int state_delta_sum_after(struct state *s, const char *sku, const char *loc,
+			  enum stock_state st, int64_t as_of,
+			  const struct stock_arrival *arr, dec *sum,
+			  struct err *err);
+void state_lb_count(const struct lb_rec *e, enum stock_outcome o, dec qty);
+int state_lb_keycmp(const struct lb_rec *a, const struct lb_rec *b);
+size_t state_lb_hash_size(size_t n);
+/* The bulk apply of the sorted batch (state_load_pg.c). */
+int state_lb_bulk_apply(struct state *s, struct err *err);
+/* PostgreSQL: locks a position as a load does (state_load_pg.c); 0 on
+ * SQLite. */
+int state_pos_lock(struct state *s, const char *sku, const char *loc,
+		   enum stock_state st, struct err *err);
 void state_lb_discard(struct state *s);
 void state_lb_free(struct state *s);
 

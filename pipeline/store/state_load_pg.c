@@ -1,0 +1,613 @@
+/* state_load_pg.c - the load's bulk apply (PostgreSQL's way, and
+ * SQLite's under state_load_bulk) and the row locks of a load on
+ * PostgreSQL; moved out of state_load.c, which keeps the batch, the
+ * one-at-a-time apply and the rules of master data (see state_int.h).
+ *
+ * Tables written: stock_events and positions.
+ */
+#include "state.h"
+#include "state_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "transforms/model/stock.h"
+
+/* ---- the bulk apply ----------------------------------------------------
+ *
+ * On PostgreSQL every statement is a round trip (~100 us on localhost),
+ * and one statement per record made the load 20x slower than SQLite's.
+ * There a batch goes in a few multi-row statements instead, with the
+ * same result as lb_position's one record at a time:
+ *   1. every event of the batch (not the batch's own dupes) in INSERT
+ *      ... VALUES (...), (...) ON CONFLICT DO NOTHING RETURNING txn_id,
+ *      in position order: a txn_id not returned was in the ledger
+ *      already (a replay), as db_changes() == 0 says one at a time;
+ *   2. the positions, up to 2^LB_BULK_LOG at a time: read in one SELECT
+ *      ... WHERE (sku, location, state) IN (VALUES ...), their records
+ *      applied in memory in arrival order by stock.h's rules, the
+ *      changed ones written in one multi-row upsert.
+ * One difference from one at a time: when a record is applied, the
+ * events of later records of its position are already in the table.
+ * The only read of events while applying (the deltas after a snapshot
+ * that arrives older than a delta, stock_needs_later) subtracts those,
+ * from memory, so it sums what one at a time would have seen.
+ * Statements of 2^k rows (k = 0..LB_BULK_LOG) are prepared once; a run
+ * of n rows goes as its binary digits. */
+#define LB_BULK_MAX (1u << LB_BULK_LOG)
+#define EV_COLS                                                          \
+	"doc, sku, location, state, qty, delta, as_of, txn_id, source,"  \
+	" file, line, applied, arr_file, arr_member, arr_line"
+
+/* The read of positions on PostgreSQL: a generic plan made while the
+ * table was small (the first batch of a new store) joined the keys to a
+ * sequential scan of positions by hash, and kept doing so as the table
+ * grew within the load's transaction; a LATERAL ... LIMIT 1 leaves the
+ * planner only the primary key's index. SQLite has no LATERAL and plans
+ * IN (VALUES ...) per execution. */
+#define POS_GET_PG_HEAD                                                  \
+	"SELECT p.sku, p.location, p.state, p.qty, p.snap_as_of,"        \
+	" p.snap_txn, p.last_as_of, p.delta_as_of, p.snap_arr_file,"     \
+	" p.snap_arr_member, p.snap_arr_line FROM (VALUES"
+#define POS_GET_PG_TAIL                                                  \
+	") AS k(sku, location, state) CROSS JOIN LATERAL (SELECT * FROM"  \
+	" positions x WHERE x.sku = k.sku AND x.location = k.location"    \
+	" AND x.state = k.state LIMIT 1) p"
+
+/* Row locks of a load on PostgreSQL (no writer lock: db.h). Every
+ * position of the batch is locked before anything else is written
+ * (pg_bulk_apply), by one statement per group of keys: an upsert that
+ * makes a new position as a placeholder row (POS_FRESH in last_as_of,
+ * read back as "not found") and locks an existing one by a no-op
+ * update, returning the row either way. One statement does both in the
+ * VALUES order, which is the keys' sorted order, so every load takes
+ * its locks in one global order and two loads never wait for each other
+ * in a circle (a SELECT ... FOR UPDATE of the existing rows beside an
+ * INSERT of the new ones would take them in two passes per group, and
+ * two loads could each hold a key the other waits for). The stock events
+ * follow under those locks: a txn_id two documents share belongs to the
+ * same position, so its insert waits only for a load that already holds
+ * the position. A placeholder nothing applied to is deleted before the
+ * commit: none is ever seen outside its transaction. */
+#define POS_FRESH INT64_MIN
+#define POS_NEW_PG_HEAD                                                  \
+	"INSERT INTO positions(sku, location, state, qty, last_as_of) VALUES"
+#define POS_NEW_PG_ROW "(?, ?, CAST(? AS BIGINT), 0, CAST(? AS BIGINT))"
+#define POS_NEW_PG_TAIL                                                  \
+	" ON CONFLICT(sku, location, state) DO UPDATE SET"                \
+	" qty = positions.qty RETURNING sku, location, state, qty,"       \
+	" snap_as_of, snap_txn, last_as_of, delta_as_of, snap_arr_file,"  \
+	" snap_arr_member, snap_arr_line"
+
+/* The SQL of a bulk statement of rows rows (malloc'd), NULL when out of
+ * memory. */
+static char *bulk_sql(int kind, unsigned rows, int pg)
+{
+	static const char *const head[LB_BULK_N] = {
+		[LB_BULK_EV] = "INSERT INTO stock_events(" EV_COLS ") VALUES",
+		[LB_BULK_POS_GET] =
+			"SELECT sku, location, state, qty, snap_as_of,"
+			" snap_txn, last_as_of, delta_as_of, snap_arr_file,"
+			" snap_arr_member, snap_arr_line FROM positions"
+			" WHERE (sku, location, state) IN (VALUES",
+		[LB_BULK_POS_PUT] =
+			"INSERT INTO positions(" POS_COLS ") VALUES",
+	};
+	static const char *const row[LB_BULK_N] = {
+		[LB_BULK_EV] = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		[LB_BULK_POS_GET] = "(?, ?, CAST(? AS BIGINT))",
+		[LB_BULK_POS_PUT] = "(?,?,?,?,?,?,?,?,?,?,?)",
+	};
+	static const char *const tail[LB_BULK_N] = {
+		[LB_BULK_EV] = " ON CONFLICT(txn_id) DO NOTHING RETURNING txn_id",
+		[LB_BULK_POS_GET] = ")",
+		[LB_BULK_POS_PUT] =
+			" ON CONFLICT(sku, location, state) DO UPDATE SET"
+			" snap_arr_file = excluded.snap_arr_file,"
+			" snap_arr_member = excluded.snap_arr_member,"
+			" snap_arr_line = excluded.snap_arr_line,"
+			" qty = excluded.qty, snap_as_of = excluded.snap_as_of,"
+			" snap_txn = excluded.snap_txn,"
+			" last_as_of = excluded.last_as_of,"
+			" delta_as_of = excluded.delta_as_of",
+	};
+	const char *h = pg && kind == LB_BULK_POS_GET ? POS_GET_PG_HEAD
+						      : head[kind],
+		   *t = pg && kind == LB_BULK_POS_GET ? POS_GET_PG_TAIL
+						      : tail[kind],
+		   *r = row[kind];
+	size_t hl, rl, tl, o;
+	char *sql;
+	unsigned i;
+
+	if (kind == LB_BULK_POS_NEW) {  /* PostgreSQL only */
+		h = POS_NEW_PG_HEAD;
+		r = POS_NEW_PG_ROW;
+		t = POS_NEW_PG_TAIL;
+	}
+	hl = strlen(h);
+	rl = strlen(r);
+	tl = strlen(t);
+	if (!(sql = malloc(hl + rows * (rl + 1) + tl + 1)))
+		return NULL;
+	memcpy(sql, h, hl);
+	o = hl;
+	for (i = 0; i < rows; i++) {
+		if (i)
+			sql[o++] = ',';
+		memcpy(sql + o, r, rl);
+		o += rl;
+	}
+	memcpy(sql + o, t, tl + 1);
+	return sql;
+}
+
+/* The prepared bulk statement of 2^k rows, reset. */
+static struct db_stmt *bulk_stmt(struct state *s, int kind, int k,
+				 struct err *err)
+{
+	struct db_stmt **p = &s->lb.bulk[kind][k];
+	char *sql;
+
+	if (*p) {
+		db_reset(*p);
+		return *p;
+	}
+	if (!(sql = bulk_sql(kind, 1u << k, state_is_pg(s)))) {
+		err_set(err, E_NOMEM, "out of memory");
+		return NULL;
+	}
+	*p = db_prepare(s->db, sql, 0, err);
+	free(sql);
+	return *p;
+}
+
+/* The index of the batch's first record with txn_id t (lb_dupes' hash
+ * set), or -1. */
+static long lb_find(const struct load_batch *b, const char *t)
+{
+	size_t mask = state_lb_hash_size(b->n) - 1, h = 2166136261u;
+	const unsigned char *c;
+
+	for (c = (const unsigned char *)t; *c; c++)
+		h = (h ^ *c) * 16777619u;
+	for (h &= mask; b->seen[h]; h = (h + 1) & mask)
+		if (!strcmp(b->r[b->seen[h] - 1].ev.txn, t))
+			return (long)b->seen[h] - 1;
+	return -1;
+}
+
+/* Inserts the events of recs[0..n) (n = 2^k) in one statement and marks
+ * those inserted. */
+static int bulk_events(struct state *s, struct lb_rec *const *recs, int k,
+		       struct err *err)
+{
+	struct db_stmt *p = bulk_stmt(s, LB_BULK_EV, k, err);
+	unsigned i, n = 1u << k;
+	long x;
+	int rc, c;
+
+	if (!p)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const struct lb_rec *e = recs[i];
+
+		c = (int)i * 15;
+		db_bind_int64(p, c + 1, e->doc);
+		db_bind_text(p, c + 2, e->sku);
+		db_bind_text(p, c + 3, e->loc);
+		db_bind_int64(p, c + 4, e->st);
+		db_bind_int64(p, c + 5, e->ev.qty);
+		db_bind_int64(p, c + 6, e->ev.mode == STOCK_DELTA);
+		db_bind_int64(p, c + 7, e->ev.as_of);
+		db_bind_text(p, c + 8, e->ev.txn);
+		db_bind_text(p, c + 9, e->source);
+		db_bind_text(p, c + 10, e->file);
+		db_bind_int64(p, c + 11, (int64_t)e->line);
+		db_bind_int64(p, c + 12, !e->kept);
+		state_bind_arrival(p, c + 13, &e->ev.arr);
+	}
+	while ((rc = db_step(p, err)) == 1)
+		if ((x = lb_find(&s->lb, db_col_text(p, 0))) >= 0)
+			s->lb.r[x].ins = 1;
+	db_reset(p);
+	if (rc < 0)
+		err_locate(err, recs[0]->file, recs[0]->line, 0, NULL);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Runs fn over items[0..n) in statements of 2^k rows, largest first. */
+static int bulk_runs(struct state *s, void *items, size_t size, size_t n,
+		     int (*fn)(struct state *s, void *items, int k,
+			       struct err *err),
+		     struct err *err)
+{
+	char *p = items;
+	int k;
+
+	for (k = LB_BULK_LOG; k >= 0; k--)
+		while (n >= (1u << k)) {
+			if (fn(s, p, k, err) < 0)
+				return -1;
+			p += (size_t)(1u << k) * size;
+			n -= 1u << k;
+		}
+	return 0;
+}
+
+static int bulk_events_fn(struct state *s, void *items, int k,
+			  struct err *err)
+{
+	return bulk_events(s, items, k, err);
+}
+
+/* One position of a bulk chunk: its records order[first..first + n),
+ * the position as read and as applied. */
+struct bulk_pos {
+	size_t first, n;
+	int want;                  /* some record may apply: read it */
+	int dirty;
+	int fresh;                 /* PostgreSQL: our placeholder row */
+	struct stock_pos cur;
+	const struct lb_rec *key;
+};
+
+static int bulk_pos_cmp(const void *k, const void *x)
+{
+	return state_lb_keycmp(k, ((const struct bulk_pos *)x)->key);
+}
+
+/* Reads the positions of g[0..n) (n = 2^k) in one statement into
+ * their cur (found stays 0 for a new position); on PostgreSQL the
+ * locking upsert above (fresh set for a placeholder). */
+static int bulk_read(struct state *s, struct bulk_pos *const *g, int k,
+		     struct bulk_pos *all, size_t nall, struct err *err)
+{
+	struct db_stmt *p;
+	unsigned i, n = 1u << k;
+	struct lb_rec key;
+	struct bulk_pos *x;
+	int rc;
+
+	int pg = state_is_pg(s), w = pg ? 4 : 3;
+
+	if (!(p = bulk_stmt(s, pg ? LB_BULK_POS_NEW : LB_BULK_POS_GET, k,
+			    err)))
+		return -1;
+	for (i = 0; i < n; i++) {
+		db_bind_text(p, (int)i * w + 1, g[i]->key->sku);
+		db_bind_text(p, (int)i * w + 2, g[i]->key->loc);
+		db_bind_int64(p, (int)i * w + 3, g[i]->key->st);
+		if (pg)
+			db_bind_int64(p, (int)i * w + 4, POS_FRESH);
+	}
+	memset(&key, 0, sizeof(key));
+	while ((rc = db_step(p, err)) == 1) {
+		key.sku = db_col_text(p, 0);
+		key.loc = db_col_text(p, 1);
+		key.st = (enum stock_state)db_col_int64(p, 2);
+		if (!key.sku || !key.loc ||
+		    !(x = bsearch(&key, all, nall, sizeof(*all),
+				  bulk_pos_cmp)))
+			continue;
+		if (db_col_int64(p, 6) == POS_FRESH) {
+			x->fresh = 1;  /* as new: cur stays stock_pos_init's */
+			continue;
+		}
+		x->cur.found = 1;
+		x->cur.qty = db_col_int64(p, 3);
+		if (!db_col_null(p, 4))
+			x->cur.snap_as_of = db_col_int64(p, 4);
+		state_col_copy(p, 5, x->cur.snap_txn, sizeof(x->cur.snap_txn));
+		x->cur.last_as_of = db_col_int64(p, 6);
+		if (!db_col_null(p, 7))
+			x->cur.delta_as_of = db_col_int64(p, 7);
+		x->cur.snap_arr.file = db_col_int64(p, 8);
+		x->cur.snap_arr.member = db_col_int64(p, 9);
+		x->cur.snap_arr.line = db_col_int64(p, 10);
+	}
+	db_reset(p);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Writes the positions of g[0..n) (n = 2^k) in one upsert. */
+static int bulk_write(struct state *s, struct bulk_pos *const *g, int k,
+		      struct err *err)
+{
+	struct db_stmt *p = bulk_stmt(s, LB_BULK_POS_PUT, k, err);
+	unsigned i, n = 1u << k;
+	int c;
+
+	if (!p)
+		return -1;
+	for (i = 0; i < n; i++) {
+		const struct stock_pos *v = &g[i]->cur;
+
+		c = (int)i * 11;
+		db_bind_text(p, c + 1, g[i]->key->sku);
+		db_bind_text(p, c + 2, g[i]->key->loc);
+		db_bind_int64(p, c + 3, g[i]->key->st);
+		db_bind_int64(p, c + 4, v->qty);
+		if (v->snap_as_of == STOCK_NONE)
+			db_bind_null(p, c + 5);
+		else
+			db_bind_int64(p, c + 5, v->snap_as_of);
+		db_bind_text(p, c + 6,
+			     v->snap_as_of == STOCK_NONE ? NULL : v->snap_txn);
+		db_bind_int64(p, c + 7, v->last_as_of);
+		if (v->delta_as_of == STOCK_NONE)
+			db_bind_null(p, c + 8);
+		else
+			db_bind_int64(p, c + 8, v->delta_as_of);
+		state_bind_arrival(p, c + 9, &v->snap_arr);
+	}
+	if (state_step_done(p, err) < 0) {
+		err_locate(err, g[0]->key->file, g[0]->key->line, 0, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* The delta sum one at a time would have read for record idx[k] of a
+ * position: the table's, less the deltas of the position's later
+ * records this batch inserted. */
+static int bulk_later(struct state *s, const uint32_t *idx, size_t n,
+		      size_t k, dec *later, struct err *err)
+{
+	const struct lb_rec *e = &s->lb.r[idx[k]], *f;
+	size_t j;
+
+	if (state_delta_sum_after(s, e->sku, e->loc, e->st, e->ev.as_of,
+			    &e->ev.arr, later, err) < 0)
+		return -1;
+	for (j = k + 1; j < n; j++) {
+		f = &s->lb.r[idx[j]];
+		if (f->ins && !f->kept && f->ev.mode == STOCK_DELTA &&
+		    (f->ev.as_of > e->ev.as_of ||
+		     (f->ev.as_of == e->ev.as_of &&
+		      stock_arrival_cmp(&f->ev.arr, &e->ev.arr) > 0)))
+			*later -= f->ev.qty;
+	}
+	return 0;
+}
+
+/* Applies the records of position g in memory (lb_position's rules). */
+static int bulk_apply_pos(struct state *s, struct bulk_pos *g,
+			  struct err *err)
+{
+	const uint32_t *idx = s->lb.order + g->first;
+	struct lb_rec *e;
+	enum stock_outcome o;
+	dec later;
+	size_t k;
+
+	for (k = 0; k < g->n; k++) {
+		e = &s->lb.r[idx[k]];
+		if (e->dupe) {
+			if (e->stats)
+				e->stats->dupes++;
+			continue;
+		}
+		if (e->kept)
+			continue;
+		later = 0;
+		if (stock_needs_later(&g->cur, &e->ev) &&
+		    bulk_later(s, idx, g->n, k, &later, err) < 0)
+			goto fail;
+		o = stock_apply(&g->cur, &e->ev, later);
+		if (o == STOCK_OVERFLOW) {
+			err_set(err, E_VALIDATE, "quantity overflow");
+			goto fail;
+		}
+		state_lb_count(e, o, g->cur.qty);
+		g->dirty |= o == STOCK_APPLIED;
+	}
+	return 0;
+fail:
+	err_locate(err, e->file, e->line, 0, NULL);
+	return -1;
+}
+
+/* Deletes the placeholder of e's position nothing applied to. */
+static int pos_drop(struct state *s, const struct lb_rec *e,
+		    struct err *err)
+{
+	struct db_stmt *p = state_stmt(s, S_POS_DEL, err);
+
+	if (!p)
+		return -1;
+	db_bind_text(p, 1, e->sku);
+	db_bind_text(p, 2, e->loc);
+	db_bind_int64(p, 3, e->st);
+	return state_step_done(p, err);
+}
+
+/* Up to LB_BULK_MAX positions: read, applied, written. */
+static int bulk_chunk_read(struct state *s, struct bulk_pos *g, size_t ng,
+			   struct err *err)
+{
+	struct bulk_pos *sel[LB_BULK_MAX];
+	size_t i, n = 0, done;
+	int k;
+
+	for (i = 0; i < ng; i++)
+		if (g[i].want)
+			sel[n++] = &g[i];
+	for (done = 0, k = LB_BULK_LOG; k >= 0; k--)
+		while (n - done >= (1u << k)) {
+			if (bulk_read(s, sel + done, k, g, ng, err) < 0)
+				return -1;
+			done += 1u << k;
+		}
+	return 0;
+}
+
+static int bulk_chunk_apply(struct state *s, struct bulk_pos *g, size_t ng,
+			    struct err *err)
+{
+	struct bulk_pos *sel[LB_BULK_MAX];
+	size_t i, n, done;
+	int k;
+
+	for (i = 0; i < ng; i++)
+		if (bulk_apply_pos(s, &g[i], err) < 0)
+			return -1;
+	for (i = n = 0; i < ng; i++) {
+		if (g[i].fresh && !g[i].dirty &&
+		    pos_drop(s, g[i].key, err) < 0)
+			return -1;
+		if (g[i].dirty)
+			sel[n++] = &g[i];
+	}
+	for (done = 0, k = LB_BULK_LOG; k >= 0; k--)
+		while (n - done >= (1u << k)) {
+			if (bulk_write(s, sel + done, k, err) < 0)
+				return -1;
+			done += 1u << k;
+		}
+	return 0;
+}
+
+/* The events of the sorted batch, duplicates left out, in statements of
+ * 2^k rows (recs: room for the batch); a record whose txn_id the store
+ * already had is marked a replay. Both bulk applies do this between
+ * reading and applying the positions. */
+static int bulk_events_batch(struct state *s, struct lb_rec **recs,
+			     struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	size_t i, n = 0;
+
+	for (i = 0; i < b->n; i++) {
+		b->r[i].ins = 0;
+		if (!b->r[b->order[i]].dupe)
+			recs[n++] = &b->r[b->order[i]];
+	}
+	if (bulk_runs(s, recs, sizeof(*recs), n, bulk_events_fn, err) < 0)
+		return -1;
+	for (i = 0; i < b->n; i++)
+		b->r[i].ev.replay = !b->r[i].dupe && !b->r[i].ins;
+	return 0;
+}
+
+static int bulk_chunk(struct state *s, struct bulk_pos *g, size_t ng,
+		      struct err *err)
+{
+	if (bulk_chunk_read(s, g, ng, err) < 0)
+		return -1;
+	return bulk_chunk_apply(s, g, ng, err);
+}
+
+/* The bulk apply of the sorted batch on PostgreSQL, without the writer
+ * lock: every position of the batch locked and read first, in key order
+ * (POS_FRESH above), then the events, then applied and written. */
+static int pg_bulk_apply(struct state *s, struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	struct lb_rec **recs = NULL;
+	struct bulk_pos *g = NULL;
+	size_t i, j, ng = 0, step;
+	int rc = -1;
+
+	if (!(recs = malloc(b->n * sizeof(*recs))) ||
+	    !(g = malloc(b->n * sizeof(*g)))) {
+		err_set(err, E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < b->n; i = j) {
+		for (j = i + 1; j < b->n && !state_lb_keycmp(&b->r[b->order[i]],
+						       &b->r[b->order[j]]);
+		     j++)
+			;
+		memset(&g[ng], 0, sizeof(g[ng]));
+		stock_pos_init(&g[ng].cur);
+		g[ng].first = i;
+		g[ng].n = j - i;
+		g[ng].key = &b->r[b->order[i]];
+		g[ng++].want = 1;
+	}
+	for (i = 0; i < ng; i += step) {
+		step = ng - i < LB_BULK_MAX ? ng - i : LB_BULK_MAX;
+		if (bulk_chunk_read(s, g + i, step, err) < 0)
+			goto out;
+	}
+	if (bulk_events_batch(s, recs, err) < 0)
+		goto out;
+	for (i = 0; i < ng; i += step) {
+		step = ng - i < LB_BULK_MAX ? ng - i : LB_BULK_MAX;
+		if (bulk_chunk_apply(s, g + i, step, err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(recs);
+	free(g);
+	return rc;
+}
+
+/* The bulk apply of the sorted batch on SQLite (see above). */
+static int lb_bulk_apply(struct state *s, struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	struct lb_rec **recs = NULL;
+	struct bulk_pos *g = NULL;
+	size_t i, j, w, ng = 0;
+	int rc = -1;
+
+	if (!(recs = malloc(b->n * sizeof(*recs))) ||
+	    !(g = malloc(LB_BULK_MAX * sizeof(*g)))) {
+		err_set(err, E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (bulk_events_batch(s, recs, err) < 0)
+		goto out;
+	for (i = 0; i < b->n; i = j) {
+		struct bulk_pos *x = &g[ng];
+
+		for (j = i + 1; j < b->n && !state_lb_keycmp(&b->r[b->order[i]],
+						       &b->r[b->order[j]]);
+		     j++)
+			;
+		memset(x, 0, sizeof(*x));
+		stock_pos_init(&x->cur);
+		x->first = i;
+		x->n = j - i;
+		x->key = &b->r[b->order[i]];
+		for (w = i; w < j && !x->want; w++) {
+			const struct lb_rec *e = &b->r[b->order[w]];
+
+			x->want = !e->dupe && !e->kept && e->ins;
+		}
+		if (++ng == LB_BULK_MAX || j == b->n) {
+			if (bulk_chunk(s, g, ng, err) < 0)
+				goto out;
+			ng = 0;
+		}
+	}
+	rc = 0;
+out:
+	free(recs);
+	free(g);
+	return rc;
+}
+
+/* PostgreSQL: locks position (sku, loc, st) as a load does (POS_FRESH
+ * above) before taking a document's events back; recompute then writes
+ * or deletes the row, the placeholder too. */
+int state_pos_lock(struct state *s, const char *sku, const char *loc,
+		    enum stock_state st, struct err *err)
+{
+	static const char lock[] =
+		POS_NEW_PG_HEAD POS_NEW_PG_ROW POS_NEW_PG_TAIL;
+
+	if (!state_is_pg(s))
+		return 0;
+	return state_sql_rows(s, lock,
+			      SA(SA_T(sku), SA_T(loc), SA_I(st), SA_I(POS_FRESH)),
+			      NULL, NULL, err);
+}
+
+int state_lb_bulk_apply(struct state *s, struct err *err)
+{
+	return state_is_pg(s) ? pg_bulk_apply(s, err) : lb_bulk_apply(s, err);
+}
