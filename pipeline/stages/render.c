@@ -1,5 +1,6 @@
 /* render.c - see render.h. */
 #include "render.h"
+#include "render_share.h"
 #include "render_uom.h"
 #include "lib/io.h"
 #include "lib/utf8.h"
@@ -805,7 +806,7 @@ static int render_rows(struct rctx *c, const char *out_path,
 {
 	const struct cfg_target *t = c->t;
 	struct err *err = c->err;
-	char pub[4300];
+	char pub[4300], dir[4200], *slash;
 
 	if (!strcmp(outbound_kind(c->ob), "item"))
 		return state_items_each(c->st, on_item, c, err) < 0 ? -1 : 0;
@@ -824,9 +825,17 @@ static int render_rows(struct rctx *c, const char *out_path,
 			return -1;
 	}
 	/* Location types are looked up only when the target
-	 * selects locations by type. */
-	if (state_positions_items_each(c->st, t->nlocation_types != 0,
-				       on_position, c, err) < 0 ||
+	 * selects locations by type. The run's other targets replay this
+	 * read (render_share.h); its scratch copy goes beside the picture. */
+	if (copy_cut(dir, sizeof(dir), out_path))
+		return err_set(err, E_IO, "path too long: '%s'", out_path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	if (render_share_positions(c->st, t->nlocation_types != 0, dir,
+				   on_position, c, err) < 0 ||
 	    flush_row(c) < 0)
 		return -1;
 	while (t->delta && c->prev_ok)
