@@ -110,6 +110,7 @@ static int tee_put(struct tee *t, const struct state_position *p)
 {
 	int64_t v;
 	int32_t st = p->state;
+	uint32_t len;
 	unsigned char flags = 0;
 	size_t i;
 
@@ -136,11 +137,8 @@ static int tee_put(struct tee *t, const struct state_position *p)
 	t->had_item = p->item != NULL;
 	if (t->rec.err || t->sku.err || t->rec.len - 4 >= SH_NULL)
 		return err_set(t->err, E_TOOBIG, "position too long to share");
-	{
-		uint32_t n = (uint32_t)(t->rec.len - 4);
-
-		memcpy(t->rec.ptr, &n, sizeof(n));
-	}
+	len = (uint32_t)(t->rec.len - 4);
+	memcpy(t->rec.ptr, &len, sizeof(len));
 	if (t->out.len + t->rec.len > SH_IO && tee_flush(t) < 0)
 		return -1;
 	if (t->rec.len > SH_IO)
