@@ -8,6 +8,7 @@
 #include "lib/io.h"
 #include "lib/log.h"
 #include "render.h"
+#include "render_share.h"
 #include "pipeline/schedule.h"
 #include "pipeline/store/state.h"
 #include "pipeline/store/state_arrival.h"
@@ -347,7 +348,9 @@ static int render_unit(void *ud, struct state_unit *u)
 	    render_rejects_path(r, &tt, rpath, sizeof(rpath), &e) < 0)
 		goto fail;
 	/* One SELECT streams the positions: a consistent snapshot, and no
-	 * load runs meanwhile (we hold the lock). */
+	 * load runs meanwhile (we hold the lock). The run's targets share
+	 * it: the renders come after all of the run's loads. */
+	render_share_run(r->run_id);
 	if (render_target(r->st, &tt, ob, &env, path,
 			  prev_pub[0] ? prev_pub : NULL, rpath, render_ready,
 			  &rc, key, sha, &rs, &e) < 0)
