@@ -7,6 +7,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "pipeline/report/report.h"
+#include "pipeline/stages/render_share.h"
 #include "pipeline/store/state.h"
 #include "pipeline/store/state_park.h"
 #include "pipeline/store/state_acks.h"
@@ -329,6 +330,10 @@ int eng_conclude(struct run *r, struct err *err)
 
 	int64_t parked = r->failed_units, advanced = r->advanced, bad_acks;
 	int s, st;
+
+	/* A long-lived worker frees the run's shared positions copy now,
+	 * not at the next run's first render. */
+	render_share_drop();
 
 	/* A scheduler task that stops after a stage (run --source S --until
 	 * map) answers for that stage: its map units, not the unpack it did
