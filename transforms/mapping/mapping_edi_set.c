@@ -486,6 +486,27 @@ static int read_parent(struct map_run *run, const struct epath *p,
 			     out, col, err) < 0 ? -1 : 0;
 }
 
+/* A path's segment in the free segments before the loop: the same for
+ * every loop with the same free segments before it, so it is found once
+ * per set, anchor and prefix and kept in x->found[id]. */
+static inline __attribute__((always_inline)) long
+free_find(struct erun *x, int id, const struct epath *p, unsigned *pair_at)
+{
+	struct efound *f = &x->found[id];
+
+	if (f->set != x->nsets_mapped || f->anchor != x->loop->anchor ||
+	    f->nfree != x->loop->nfree) {
+		f->at = find_free(&x->set, &p->sel, &x->free[x->loop->anchor],
+				  x->loop->nfree, &f->pair_at);
+		f->set = x->nsets_mapped;
+		f->anchor = x->loop->anchor;
+		f->nfree = x->loop->nfree;
+		f->have_val = 0;
+	}
+	*pair_at = f->pair_at;
+	return f->at;
+}
+
 /* The segment path id reads in the current scope (-1: none): the explode
  * item, the loop (nearest before the item first), then the free segments
  * before the loop. What a selector found is kept for the scope (paths
@@ -525,24 +546,7 @@ static long find_scope(struct erun *x, int id, unsigned *pair_at_out,
 		}
 	}
 	if (at < 0 && !p->sel.nth) {
-		/* The same for every loop with the same free
-		 * segments before it: found once per set, anchor
-		 * and prefix. */
-		struct efound *f = &x->found[id];
-
-		if (f->set != x->nsets_mapped ||
-		    f->anchor != x->loop->anchor ||
-		    f->nfree != x->loop->nfree) {
-			f->at = find_free(s, &p->sel,
-					  &x->free[x->loop->anchor],
-					  x->loop->nfree, &f->pair_at);
-			f->set = x->nsets_mapped;
-			f->anchor = x->loop->anchor;
-			f->nfree = x->loop->nfree;
-			f->have_val = 0;
-		}
-		at = f->at;
-		pair_at = f->pair_at;
+		at = free_find(x, id, p, &pair_at);
 		from_free = 1;
 	}
 	x->sfound[p->sid].scope = x->nscopes;
@@ -652,21 +656,7 @@ loop_find(struct erun *x, int id, const struct epath *p, unsigned *pair_at,
 			}
 	}
 	if (at < 0 && !p->sel.nth) {
-		struct efound *f = &x->found[id];
-
-		if (f->set != x->nsets_mapped ||
-		    f->anchor != x->loop->anchor ||
-		    f->nfree != x->loop->nfree) {
-			f->at = find_free(s, &p->sel,
-					  &x->free[x->loop->anchor],
-					  x->loop->nfree, &f->pair_at);
-			f->set = x->nsets_mapped;
-			f->anchor = x->loop->anchor;
-			f->nfree = x->loop->nfree;
-			f->have_val = 0;
-		}
-		at = f->at;
-		*pair_at = f->pair_at;
+		at = free_find(x, id, p, pair_at);
 		*from_free = 1;
 	}
 	x->sfound[p->sid].scope = x->nscopes;
