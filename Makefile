@@ -31,7 +31,7 @@
 
 CC       ?= cc
 PREFIX   ?= /usr/local
-PKGS     := libarchive libxml-2.0 libssh2 sqlite3 libpq yaml-0.1 libcrypto
+PKGS     := libarchive libxml-2.0 libssh2 sqlite3 libpq yaml-0.1 libcrypto zlib
 WERROR   ?= 1
 WARN     := -std=c11 -Wall -Wextra -Wshadow -Wformat=2 -Wvla \
             $(if $(filter 1,$(WERROR)),-Werror)

@@ -122,6 +122,8 @@ static void json_line(const char *level, const struct log_at *at,
 	fprintf(stderr, ",\"msg\":%s}\n", body);
 }
 
+/* format(printf): a caller's format is checked where it is written. */
+__attribute__((format(printf, 3, 0)))
 static void vmsg_at(const char *level, const struct log_at *at,
 		    const char *fmt, va_list ap)
 {

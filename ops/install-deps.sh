@@ -7,7 +7,7 @@
 # make fuzz only; deb the Debian packaging tools, for make deb)
 set -eu
 pkgs="build-essential pkg-config libarchive-dev libxml2-dev libcsv-dev libssh2-1-dev
-libsqlite3-dev libpq-dev libyaml-dev libssl-dev"
+libsqlite3-dev libpq-dev libyaml-dev libssl-dev zlib1g-dev"
 if [ "${1:-build}" = test ]; then
     # postgresql: the server tests/e2e/postgres.sh starts privately
     # (its own cluster on 127.0.0.1; the system's cluster is not used).

@@ -7,6 +7,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "pipeline/report/report.h"
+#include "pipeline/stages/render_share.h"
 #include "pipeline/store/state.h"
 #include "pipeline/store/state_park.h"
 #include "pipeline/store/state_acks.h"
@@ -294,6 +295,33 @@ static int conclude_write(struct run *r, int64_t run_id, const struct report *re
 			  err);
 }
 
+/* Retention: a concluded run removes the files of old runs and
+ * compresses what it keeps (gc.h). Housekeeping, like the metrics: a
+ * failure is shown, the run's data work stands, and the next run (or
+ * `stockpipe gc`) goes on from what is left. */
+static void conclude_gc(struct run *r, struct err *err)
+{
+	struct gc_stats gs;
+
+	if (gc_collect(r->st, r->cfg, 0, 0, r->now, &gs, err) < 0) {
+		char msg[1200];
+
+		err_format(err, msg, sizeof(msg));
+		log_err("warn", err, "stockpipe: gc: %s", msg);
+		err_clear(err);
+		return;
+	}
+	if (gs.runs)
+		run_say(r, "gc: removed the files of %lld old run%s (%lld "
+			   "files, %lld bytes)", (long long)gs.runs,
+			gs.runs == 1 ? "" : "s", (long long)gs.files,
+			(long long)gs.bytes);
+	if (gs.compacted)
+		run_say(r, "gc: compressed %lld file%s of kept runs (%lld "
+			   "bytes saved)", (long long)gs.compacted,
+			gs.compacted == 1 ? "" : "s", (long long)gs.saved);
+}
+
 int eng_conclude(struct run *r, struct err *err)
 {
 	const struct cli_global *g = r->g;
@@ -302,6 +330,10 @@ int eng_conclude(struct run *r, struct err *err)
 
 	int64_t parked = r->failed_units, advanced = r->advanced, bad_acks;
 	int s, st;
+
+	/* A long-lived worker frees the run's shared positions copy now,
+	 * not at the next run's first render. */
+	render_share_drop();
 
 	/* A scheduler task that stops after a stage (run --source S --until
 	 * map) answers for that stage: its map units, not the unpack it did
@@ -376,27 +408,9 @@ int eng_conclude(struct run *r, struct err *err)
 		report_release(&rep);
 		return -1;
 	}
-	/* Retention: a concluded run removes the files of old runs (gc.h).
-	 * Housekeeping, like the metrics: a failure is shown, the run's
-	 * data work stands, and the next run (or `stockpipe gc`) goes on
-	 * from what is left. */
 	if (r->cfg->retention.on && !r->interrupted && !r->held &&
-	    !eng_partial(r)) {
-		struct gc_stats gs;
-
-		if (gc_collect(r->st, r->cfg, 0, 0, r->now, &gs, err) < 0) {
-			char msg[1200];
-
-			err_format(err, msg, sizeof(msg));
-			log_err("warn", err, "stockpipe: gc: %s", msg);
-			err_clear(err);
-		} else if (gs.runs) {
-			run_say(r, "gc: removed the files of %lld old run%s "
-				   "(%lld files, %lld bytes)",
-				(long long)gs.runs, gs.runs == 1 ? "" : "s",
-				(long long)gs.files, (long long)gs.bytes);
-		}
-	}
+	    !eng_partial(r))
+		conclude_gc(r, err);
 	/* The metrics file is written at the process's exit, with its
 	 * exit code (metrics_exit, called by main). */
 	if (!g->quiet) {

@@ -20,8 +20,21 @@
  * Stock events of collected runs that a newer snapshot of a collected run
  * covers are folded (pipeline/store/state_fold.c says which and why that
  * never takes what a rerun or resume inside the window needs): deleted,
- * their txn_ids kept as 16-byte digests, then the SQLite file gives the
- * space back.
+ * their txn_ids kept in the ledger (state_txn.h), then the SQLite file
+ * gives the space back.
+ * What is compacted (lib/gz.h: NAME becomes NAME.gz, which every reader
+ * takes when NAME is gone), when not dry:
+ *   - canonical/RUN and rejects/RUN of every concluded run inside the
+ *     retention (the same runs as above, but kept): `rerun --from load`,
+ *     `show`, the reports and `quarantine show` read the .gz;
+ *   - the latest delivery of each target, file and .pub: it is delivered
+ *     (a deliver unit never puts it again), and what still reads it (the
+ *     delta's picture, `deliver --dry-run`, the report, acks_in) reads
+ *     the .gz. Identical pictures of several targets (the same positions
+ *     published) are then one file under several names (hard links).
+ *   It happens at the end of the run, not in the map stage: a run's
+ *   files are written once at full speed and compressed once, off the
+ *   stages' hot paths (docs/operations.md, "Retention").
  * A collected run gets runs.gc_at; rerun refuses it (its inputs are gone)
  * with a usage error that says so. Only paths inside the state folder are
  * removed, and a tree is walked without following links (FTW_PHYS): a
@@ -29,7 +42,10 @@
  */
 #include "gc.h"
 #include "config.h"
+#include "lib/gz.h"
+#include "lib/io.h"
 #include "lib/log.h"
+#include "lib/sha256.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -61,6 +77,7 @@ struct gc_ctx {
 static struct gc_stats *walk_stats;
 static int walk_dry;
 static int walk_errno;
+static struct err *walk_err; /* compact_entry's error */
 
 static int rm_entry(const char *path, const struct stat *sb, int flag,
 		    struct FTW *ftw)
@@ -101,12 +118,27 @@ static int rm_run_tree(struct gc_ctx *g, const char *what, int64_t run_id)
 	return 0;
 }
 
+static int rm_one(struct gc_ctx *g, const char *path)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) < 0)
+		return errno == ENOENT ? 0
+				       : err_sys(g->err, "cannot stat '%s'", path);
+	if (!S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode))
+		return 0;
+	g->stats->files++;
+	g->stats->bytes += (int64_t)sb.st_size;
+	if (!g->dry_run && unlink(path) < 0 && errno != ENOENT)
+		return err_sys(g->err, "cannot remove '%s'", path);
+	return 0;
+}
+
 /* One file a unit made, if it is inside STATE_DIR/under/ and not a kept
- * latest delivery. */
+ * latest delivery: the file, and its compacted copy (lib/gz.h). */
 static int rm_unit_file(struct gc_ctx *g, const char *path, const char *under)
 {
-	char prefix[PATH_MAX];
-	struct stat sb;
+	char gz[PATH_MAX], prefix[PATH_MAX];
 	size_t i, n;
 
 	if (!path[0])
@@ -119,16 +151,129 @@ static int rm_unit_file(struct gc_ctx *g, const char *path, const char *under)
 	for (i = 0; i < g->nlatest; i++)
 		if (!strcmp(g->latest[i], path))
 			return 0;
-	if (lstat(path, &sb) < 0)
-		return errno == ENOENT ? 0
-				       : err_sys(g->err, "cannot stat '%s'", path);
-	if (!S_ISREG(sb.st_mode) && !S_ISLNK(sb.st_mode))
+	if ((size_t)snprintf(gz, sizeof(gz), "%s%s", path, GZ_SUFFIX) >=
+	    sizeof(gz))
+		return err_set(g->err, E_TOOBIG, "path too long: '%s'", path);
+	return rm_one(g, path) < 0 ? -1 : rm_one(g, gz);
+}
+
+/* nftw: compresses one file of a kept run's tree; a .gz, an empty file
+ * and a writer's temporary ".NAME.tmp" are left as they are. */
+static int compact_entry(const char *path, const struct stat *sb, int flag,
+			 struct FTW *ftw)
+{
+	const char *base = path + ftw->base;
+	size_t n = strlen(base);
+	int64_t saved;
+
+	if (flag != FTW_F || !S_ISREG(sb->st_mode) || !sb->st_size ||
+	    base[0] == '.' ||
+	    (n > 3 && !strcmp(base + n - 3, GZ_SUFFIX)))
 		return 0;
-	g->stats->files++;
-	g->stats->bytes += (int64_t)sb.st_size;
-	if (!g->dry_run && unlink(path) < 0 && errno != ENOENT)
-		return err_sys(g->err, "cannot remove '%s'", path);
+	if (gz_compact(path, &saved, walk_err) < 0)
+		return 1;
+	walk_stats->compacted++;
+	walk_stats->saved += saved;
 	return 0;
+}
+
+/* canonical/RUN and rejects/RUN of a kept run, compressed. */
+static int compact_run(struct gc_ctx *g, int64_t run_id)
+{
+	static const char *const trees[] = {"canonical", "rejects"};
+	char dir[PATH_MAX];
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < sizeof(trees) / sizeof(trees[0]); i++) {
+		if ((size_t)snprintf(dir, sizeof(dir), "%s/%s/%lld",
+				     g->cfg->state_dir, trees[i],
+				     (long long)run_id) >= sizeof(dir))
+			return err_set(g->err, E_CONFIG,
+				       "state folder path too long");
+		if (lstat(dir, &sb) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return err_sys(g->err, "cannot stat '%s'", dir);
+		}
+		walk_stats = g->stats;
+		walk_err = g->err;
+		if (nftw(dir, compact_entry, 16, FTW_PHYS) != 0)
+			return g->err->code ? -1
+					    : err_sys(g->err,
+						      "cannot walk '%s'", dir);
+	}
+	return 0;
+}
+
+/* Pictures (.pub.gz) of the latest deliveries with the same bytes become
+ * one file under every name: link to a temporary name, renamed over. */
+static int share_pictures(struct gc_ctx *g)
+{
+	char (*h)[SHA256_HEX_LEN] = calloc(g->nlatest, sizeof(*h));
+	char a[PATH_MAX], b[PATH_MAX], tmp[PATH_MAX];
+	struct stat sa, sb;
+	size_t i, j;
+	int rc = -1;
+
+	if (!h)
+		return err_set(g->err, E_NOMEM, "out of memory");
+	for (j = 3; j < g->nlatest; j += 2)
+		for (i = 1; i < j; i += 2) {
+			snprintf(a, sizeof(a), "%s%s", g->latest[i], GZ_SUFFIX);
+			snprintf(b, sizeof(b), "%s%s", g->latest[j], GZ_SUFFIX);
+			if (lstat(a, &sa) < 0 || lstat(b, &sb) < 0 ||
+			    !S_ISREG(sa.st_mode) || !S_ISREG(sb.st_mode) ||
+			    sa.st_dev != sb.st_dev ||
+			    sa.st_size != sb.st_size)
+				continue;
+			if (sa.st_ino == sb.st_ino)
+				break; /* shared already */
+			if ((!h[i][0] && sha256_file(a, h[i], NULL, g->err) < 0) ||
+			    (!h[j][0] && sha256_file(b, h[j], NULL, g->err) < 0))
+				goto cleanup;
+			if (strcmp(h[i], h[j]))
+				continue;
+			/* ".NAME.link.tmp": io_clean_tmp's pattern */
+			if ((size_t)snprintf(tmp, sizeof(tmp), "%.*s/.%s.link.tmp",
+					     (int)(strrchr(b, '/') - b), b,
+					     strrchr(b, '/') + 1) >= sizeof(tmp))
+				continue;
+			unlink(tmp);
+			if (link(a, tmp) < 0) {
+				err_sys(g->err, "cannot link '%s' to '%s'", tmp,
+					a);
+				goto cleanup;
+			}
+			if (io_rename(tmp, b, g->err) < 0) {
+				unlink(tmp);
+				goto cleanup;
+			}
+			g->stats->saved += (int64_t)sb.st_size;
+			break;
+		}
+	rc = 0;
+cleanup:
+	free(h);
+	return rc;
+}
+
+/* The latest delivery of each target, file and picture, compressed: it
+ * is delivered, and what reads it again reads the .gz (gc.c, top). */
+static int compact_latest(struct gc_ctx *g)
+{
+	int64_t saved;
+	size_t i;
+
+	for (i = 0; i < g->nlatest; i++) {
+		if (!io_exists(g->latest[i]))
+			continue;
+		if (gz_compact(g->latest[i], &saved, g->err) < 0)
+			return -1;
+		g->stats->compacted++;
+		g->stats->saved += saved;
+	}
+	return share_pictures(g);
 }
 
 static int unit_files(void *ud, struct state_unit *u)
@@ -191,13 +336,21 @@ struct cand {
 	int failed;
 };
 
+/* A concluded run inside the retention: kept, compressed. */
+static int keep_run(struct cand *c, const struct state_run *run)
+{
+	if (c->g->dry_run || compact_run(c->g, run->run_id) == 0)
+		return 0;
+	return c->failed = 1, 1;
+}
+
 static int on_candidate(void *ud, const struct state_run *run)
 {
 	struct cand *c = ud;
 	int64_t started;
 
 	if (run->run_id > c->keep_above)
-		return 0;
+		return keep_run(c, run);
 	/* The run's own clock; a run made before schema 8 has only its
 	 * start (wall clock). */
 	started = run->clock_s;
@@ -206,7 +359,7 @@ static int on_candidate(void *ud, const struct state_run *run)
 		    0)
 		return 0;
 	if (started >= c->cutoff)
-		return 0;
+		return keep_run(c, run);
 	if (collect_run(c->g, run, started) < 0)
 		return c->failed = 1, 1;
 	return 0;
@@ -257,7 +410,7 @@ int gc_collect(struct state *st, const struct config *cfg, int dry_run,
 	c.keep_above = last - cfg->retention.runs;
 	c.cutoff = now - cfg->retention.age;
 	if (state_runs_collectable_each(st, on_candidate, &c, err) < 0 ||
-	    c.failed)
+	    c.failed || (!dry_run && compact_latest(&g) < 0))
 		goto cleanup;
 	if (!dry_run && (state_fold_events(st, &stats->events, err) < 0 ||
 			 state_fold_reclaim(st, &stats->freed, err) < 0))
@@ -269,6 +422,12 @@ int gc_collect(struct state *st, const struct config *cfg, int dry_run,
 			"store given back",
 			(long long)stats->events, stats->events == 1 ? "" : "s",
 			(long long)stats->freed);
+	if (say && stats->compacted)
+		log_msg("info",
+			"  gc: compressed %lld file%s of kept runs and latest "
+			"deliveries",
+			(long long)stats->compacted,
+			stats->compacted == 1 ? "" : "s");
 	rc = 0;
 cleanup:
 	free(g.latest);

@@ -18,13 +18,15 @@ struct gc_stats {
 	int64_t bytes;  /* their size */
 	int64_t events; /* stock events folded (state_fold.h) */
 	int64_t freed;  /* bytes the store's file gave back after */
+	int64_t compacted; /* files of kept runs compressed (lib/gz.h) */
+	int64_t saved;     /* bytes compression and shared pictures freed */
 };
 
 /* Collects every concluded run outside cfg->retention (nothing when the
- * config has no `retention:`), then folds the stock events of collected
- * runs that newer snapshots cover and gives the space back
- * (state_fold.h). dry_run: counts and prints what would go,
- * removes and marks nothing. say: a line per run on stderr. 0, or -1 with err (an I/O error stops at the
+ * config has no `retention:`), compacts what is kept (gc.c), then folds
+ * the stock events of collected runs that newer snapshots cover and gives
+ * the space back (state_fold.h). dry_run: counts and prints what would
+ * go, removes, compacts, folds and marks nothing. say: a line per run on stderr. 0, or -1 with err (an I/O error stops at the
  * file it names; what was removed before is counted and its runs, all
  * but the one that failed, are marked). */
 int gc_collect(struct state *st, const struct config *cfg, int dry_run,

@@ -17,6 +17,7 @@
 #include "pipeline/config.h"
 #include "lib/log.h"
 #include "lib/err.h"
+#include "lib/gz.h"
 #include "lib/io.h"
 #include "pipeline/stages/render.h"
 #include "pipeline/run.h"
@@ -132,10 +133,14 @@ static int diff(const char *old_path, const char *new_path, struct err *err)
 {
 	struct pic o = {NULL, 0, "", "", 0}, n = {NULL, 0, "", "", 0};
 	long long same = 0, added = 0, removed = 0, changed = 0;
+	struct gz_in *og = NULL; /* the last delivery's: may be compacted */
 	int rc = -1;
 
-	if (old_path && !(o.f = fopen(old_path, "rb")))
-		return err_sys(err, "cannot open '%s'", old_path);
+	if (old_path) {
+		if (gz_open(&og, old_path, err) < 0)
+			return -1;
+		o.f = og->f;
+	}
 	if (!(n.f = fopen(new_path, "rb"))) {
 		err_sys(err, "cannot open '%s'", new_path);
 		goto out;
@@ -174,8 +179,8 @@ static int diff(const char *old_path, const char *new_path, struct err *err)
 	       changed, added, removed, same);
 	rc = 0;
 out:
-	if (o.f)
-		fclose(o.f);
+	if (gz_close(og, err) < 0)
+		rc = -1;
 	if (n.f)
 		fclose(n.f);
 	return rc;
@@ -251,7 +256,7 @@ static int dry_run(const struct cli_global *g, const char *name)
 	if (found) {
 		snprintf(prev, sizeof(prev), "%s/outbox/%s/%s.pub",
 			 cfg->state_dir, t->name, d.file_name);
-		have_prev = io_exists(prev);
+		have_prev = gz_exists(prev);
 		dt_format_iso(d.delivered_at, iso);
 		printf("last delivery: '%s' at %s%s\n", d.file_name, iso,
 		       have_prev ? "" : " (its published picture is gone "

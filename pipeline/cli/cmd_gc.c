@@ -36,7 +36,12 @@ static void gc_help(FILE *out)
 	      "rerun. --dry-run\n"
 	      "prints what would be removed and removes nothing. Every run "
 	      "also does this\n"
-	      "at its end when retention: is set.\n",
+	      "at its end when retention: is set.\n"
+	      "The canonical records and reject files of the runs kept, and "
+	      "the latest\n"
+	      "delivery of each target (file and picture), are compressed "
+	      "(NAME.gz);\n"
+	      "rerun, show, replay and the reports read them as before.\n",
 	      out);
 }
 
@@ -86,6 +91,11 @@ int cmd_gc(int argc, char **argv, const struct cli_global *g)
 		       "store gave back %lld bytes\n",
 		       (long long)s.events, s.events == 1 ? "" : "s",
 		       (long long)s.freed);
+	if (s.compacted)
+		printf("compressed %lld file%s of kept runs: %lld bytes "
+		       "saved\n",
+		       (long long)s.compacted, s.compacted == 1 ? "" : "s",
+		       (long long)s.saved);
 	goto out;
 fail:
 	err_format(&err, msg, sizeof(msg));

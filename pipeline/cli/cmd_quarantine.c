@@ -19,6 +19,7 @@
 
 #include "lib/log.h"
 #include "lib/buf.h"
+#include "lib/gz.h"
 #include "cli.h"
 #include "pipeline/config.h"
 #include "lib/err.h"
@@ -172,7 +173,8 @@ static const char *who(void)
 static int show(struct config *cfg, struct state_unit *u)
 {
 	char path[4300];
-	FILE *f;
+	struct gz_in *g;
+	struct err re = ERR_INIT;
 
 	printf("unit      %lld (run %lld, source %s)\n", (long long)u->id,
 	       (long long)u->run_id, u->scope);
@@ -189,17 +191,23 @@ static int show(struct config *cfg, struct state_unit *u)
 	snprintf(path, sizeof(path), "%s/rejects/%lld/%s/%lld.jsonl",
 		 cfg->state_dir, (long long)u->run_id, u->scope,
 		 (long long)u->id);
-	if ((f = fopen(path, "rb"))) {
+	/* a concluded run's rejects may be compacted (lib/gz.h) */
+	if (gz_open(&g, path, &re) == 0) {
 		char line[2048];
 		int n = 0;
 
-		printf("rejects   %s\n", path);
-		while (n < 10 && fgets(line, sizeof(line), f)) {
+		printf("rejects   %s%s\n", path, g->compressed ? GZ_SUFFIX : "");
+		while (n < 10 && fgets(line, sizeof(line), g->f)) {
 			printf("  %s%s", line,
 			       strchr(line, '\n') ? "" : "...\n");
 			n++;
 		}
-		fclose(f);
+		if (gz_close(g, &re) < 0) {
+			char msg[1200];
+
+			err_format(&re, msg, sizeof(msg));
+			log_err("warn", &re, "stockpipe quarantine: %s", msg);
+		}
 	}
 	return fflush(stdout) == 0 && !ferror(stdout) ? EXIT_DONE
 						       : EXIT_TEMPFAIL;

@@ -8,6 +8,7 @@
 #include "report_html_int.h"
 #include "pipeline/config.h"
 #include "lib/buf.h"
+#include "lib/gz.h"
 #include "lib/ytree.h"
 
 #include <csv.h>
@@ -401,19 +402,22 @@ void html_rejects(const struct html_ctx *h)
 		const struct unit_row *r = &h->c->rows[i];
 		struct dialect d;
 		char path[4600];
-		FILE *f;
+		struct gz_in *g;
+		struct err re = ERR_INIT;
 
 		if (r->stage < HS_MAP || r->stage > HS_RENDER || !r->rejects)
 			continue;
 		reject_path(h, r, path, sizeof(path));
-		if (!(f = fopen(path, "rb")))
+		/* a concluded run's rejects may be compacted (lib/gz.h) */
+		if (gz_open(&g, path, &re) < 0)
 			continue;
 		memset(&d, 0, sizeof(d));
 		if (r->stage != HS_RENDER)
 			mapping_dialect(html_source_mapping(h->cfg, r->scope,
 						       r->key),
 					&d);
-		while (shown < MAX_REJECTS && getline(&line, &cap, f) > 0) {
+		while (shown < MAX_REJECTS &&
+		       getline(&line, &cap, g->f) > 0) {
 			struct rej j;
 
 			if (parse_reject(line, &j) < 0)
@@ -421,7 +425,14 @@ void html_rejects(const struct html_ctx *h)
 			reject_row(h, r, &j, &d);
 			shown++;
 		}
-		fclose(f);
+		if (gz_close(g, &re) < 0) {
+			char msg[1200];
+
+			err_format(&re, msg, sizeof(msg));
+			buf_adds(b, "<tr><td colspan=\"5\">");
+			html_escs(b, msg);
+			buf_adds(b, "</td></tr>\n");
+		}
 	}
 	free(line);
 	buf_adds(b, "</table>\n");

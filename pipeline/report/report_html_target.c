@@ -31,6 +31,7 @@
 #include "pipeline/stages/render.h"
 #include "pipeline/store/state_report.h"
 #include "lib/io.h"
+#include "lib/gz.h"
 #include "lib/ytree.h"
 
 #include <stdio.h>
@@ -293,6 +294,7 @@ static int panel_outcome(struct tpanel *p, struct err *err)
 
 /* A published picture being read in key order. */
 struct pic {
+	struct gz_in *g; /* the picture may be compacted (lib/gz.h) */
 	FILE *f;
 	int ok;
 	char sku[512], loc[512];
@@ -302,8 +304,9 @@ struct pic {
 static int pic_open(struct pic *p, const char *path, struct err *err)
 {
 	memset(p, 0, sizeof(*p));
-	if (!(p->f = fopen(path, "rb")))
-		return err_sys(err, "cannot open '%s'", path);
+	if (gz_open(&p->g, path, err) < 0)
+		return -1;
+	p->f = p->g->f;
 	return 0;
 }
 
@@ -318,11 +321,15 @@ static int pic_next(struct pic *p, struct err *err)
 	return 0;
 }
 
-static void pic_close(struct pic *p)
+/* Closes p; -1 with err when reading it met an error (a damaged .gz
+ * ends the picture early: the comparison would be wrong). */
+static int pic_close(struct pic *p, struct err *err)
 {
-	if (p->f)
-		fclose(p->f);
+	int rc = gz_close(p->g, err);
+
+	p->g = NULL;
 	p->f = NULL;
+	return rc;
 }
 
 struct change_counts {
@@ -421,8 +428,8 @@ static int panel_changes(struct tpanel *p, struct err *err)
 	buf_addf(b, "</code> (run %lld, %s).", (long long)prev.run_id, iso);
 	snprintf(prev_pub, sizeof(prev_pub), "%s/outbox/%s/%s.pub",
 		 h->cfg->state_dir, p->t->name, prev.file_name);
-	if (!p->pub[0] || !io_exists(p->pub)) {
-		buf_adds(b, io_exists(prev_pub)
+	if (!p->pub[0] || !gz_exists(p->pub)) {
+		buf_adds(b, gz_exists(prev_pub)
 				    ? " This delivery's published picture is "
 				      "no longer in the outbox: no comparison."
 				    : " An item master (no per-SKU quantities): "
@@ -431,7 +438,7 @@ static int panel_changes(struct tpanel *p, struct err *err)
 		buf_adds(b, "</p>\n");
 		return 0;
 	}
-	if (!io_exists(prev_pub)) {
+	if (!gz_exists(prev_pub)) {
 		buf_adds(b, " Its published picture is no longer in the "
 			    "outbox: no comparison.</p>\n");
 		return 0;
@@ -461,8 +468,10 @@ static int panel_changes(struct tpanel *p, struct err *err)
 	}
 	rc = 0;
 out:
-	pic_close(&o);
-	pic_close(&v);
+	if (pic_close(&o, err) < 0)
+		rc = -1;
+	if (pic_close(&v, err) < 0)
+		rc = -1;
 	buf_release(&rows);
 	return rc;
 }
@@ -518,7 +527,7 @@ static int panel_age(struct tpanel *p, struct err *err)
 	if (p->ts != T_PUBLISHED)
 		return 0;
 	buf_adds(b, "<h4>Data age</h4>\n");
-	if (!p->pub[0] || !io_exists(p->pub)) {
+	if (!p->pub[0] || !gz_exists(p->pub)) {
 		buf_adds(b, "<p>No stock quantities in this delivery (an item "
 			    "master, or its picture is gone from the outbox): "
 			    "no data age.</p>\n");
@@ -560,7 +569,8 @@ static int panel_age(struct tpanel *p, struct err *err)
 	}
 	rc = 0;
 out:
-	pic_close(&a.pic);
+	if (pic_close(&a.pic, err) < 0)
+		rc = -1;
 	return rc;
 }
 
@@ -696,6 +706,9 @@ static int panel_stock(struct tpanel *p, struct err *err)
 	char *line = NULL, delim, quote;
 	size_t cap = 0;
 	int n = 0, csv;
+	struct err re = ERR_INIT;
+	struct gz_in *g = NULL;
+	char msg[1200];
 	FILE *f;
 
 	(void)err;
@@ -703,10 +716,12 @@ static int panel_stock(struct tpanel *p, struct err *err)
 		return 0;
 	buf_addf(b, "<h4>Stock published (first %d lines)</h4>\n",
 		 MAX_STOCK_LINES);
-	if (!path[0] || !(f = fopen(path, "rb"))) {
+	/* the latest delivery is kept compacted (lib/gz.h, gc.c) */
+	if (!path[0] || gz_open(&g, path, &re) < 0) {
 		buf_adds(b, "<p>The file is no longer in the outbox.</p>\n");
 		return 0;
 	}
+	f = g->f;
 	csv = dot && !strcmp(dot, ".csv");
 	if (csv)
 		outbound_csv(p->t->mapping, &delim, &quote);
@@ -732,7 +747,13 @@ static int panel_stock(struct tpanel *p, struct err *err)
 				: "...\n");
 	buf_adds(b, csv ? "</table>\n" : "</pre>\n");
 	free(line);
-	fclose(f);
+	if (gz_close(g, &re) < 0) {
+		/* shown, not fatal: the report is about the delivery */
+		err_format(&re, msg, sizeof(msg));
+		buf_adds(b, "<p>The outbox copy could not be read to its end: ");
+		html_escs(b, msg);
+		buf_adds(b, "</p>\n");
+	}
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* load_uom.c - see load_uom.h. */
 #include "load_uom.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 
 #include "lib/buf.h"
 #include "pipeline/store/state_uom.h"
+#include "lib/gz.h"
 #include "lib/io.h"
 #include "lib/log.h"
 #include "pipeline/run_int.h"
@@ -342,21 +344,28 @@ static int publish_rejects(struct load_uom *l, struct err *err)
 {
 	static const char mark[] = ",\"stage\":\"load\"}";
 	struct io_atomic fa;
-	struct stat sb;
-	FILE *f;
+	struct err oe = ERR_INIT;
+	struct gz_in *g = NULL;
 	char *line = NULL;
 	size_t cap = 0, ml = sizeof(mark) - 1;
 	ssize_t n;
 	int had_ours = 0, opened = 0, rc = -1;
 
-	if (!l->nrej && (stat(l->rpath, &sb) < 0 || sb.st_size == 0))
-		return 0;
-	f = fopen(l->rpath, "rb");
-	if (!f && !l->nrej)
-		return 0;
+	/* The map's lines are kept: from the .gz when the run was
+	 * compacted (lib/gz.h; `rerun --from load`). */
+	if (gz_open(&g, l->rpath, &oe) < 0) {
+		if (oe.os_code != ENOENT) {
+			*err = oe;
+			return -1;
+		}
+		if (!l->nrej)
+			return 0;
+	} else if (!l->nrej && g->size == 0) {
+		return gz_close(g, err);
+	}
 	/* Only a file that holds load lines, or gets some, is rewritten. */
-	if (f && !l->nrej) {
-		while ((n = getline(&line, &cap, f)) > 0) {
+	if (g && !l->nrej) {
+		while ((n = gz_getline(&line, &cap, g)) > 0) {
 			size_t k = (size_t)n;
 
 			while (k && line[k - 1] == '\n')
@@ -366,18 +375,19 @@ static int publish_rejects(struct load_uom *l, struct err *err)
 				break;
 			}
 		}
-		if (!had_ours) {
-			rc = ferror(f) ? err_sys(err, "cannot read '%s'",
-						 l->rpath)
-				       : 0;
+		rc = gz_close(g, err);
+		g = NULL;
+		if (rc < 0 || !had_ours)
 			goto cleanup;
-		}
-		rewind(f);
+		rc = -1;
+		/* again from the start (a .gz stream does not seek) */
+		if (gz_open(&g, l->rpath, err) < 0)
+			goto cleanup;
 	}
 	if (io_atomic_open(&fa, l->rpath, err) < 0)
 		goto cleanup;
 	opened = 1;
-	while (f && (n = getline(&line, &cap, f)) > 0) {
+	while (g && (n = gz_getline(&line, &cap, g)) > 0) {
 		size_t k = (size_t)n;
 
 		while (k && line[k - 1] == '\n')
@@ -387,10 +397,11 @@ static int publish_rejects(struct load_uom *l, struct err *err)
 		if (io_atomic_write(&fa, line, (size_t)n, err) < 0)
 			goto cleanup;
 	}
-	if (f && ferror(f)) {
-		err_sys(err, "cannot read '%s'", l->rpath);
+	rc = gz_close(g, err);
+	g = NULL;
+	if (rc < 0)
 		goto cleanup;
-	}
+	rc = -1;
 	if (io_atomic_write(&fa, l->rej.ptr, l->rej.len, err) < 0)
 		goto cleanup;
 	opened = 0;
@@ -401,8 +412,7 @@ cleanup:
 	if (opened)
 		io_atomic_abort(&fa);
 	free(line);
-	if (f)
-		fclose(f);
+	gz_close(g, &oe);
 	return rc;
 }
 

@@ -1,10 +1,13 @@
 /* render.c - see render.h. */
 #include "render.h"
+#include "render_share.h"
 #include "render_uom.h"
+#include "lib/gz.h"
 #include "lib/io.h"
 #include "lib/utf8.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +28,12 @@ struct rctx {
 	struct state *st;
 	const struct cfg_target *t;
 	const struct outbound *ob;
-	struct io_atomic out;  /* the rows (the final file when direct) */
+	struct io_atomic out;  /* the final file, when direct */
 	int out_open;
+	/* The rows of an enveloped format (the header needs the row count
+	 * or a control number): a scratch file read back once and removed,
+	 * so neither hashed nor fsynced nor renamed; -1 when direct. */
+	int body_fd;
 	/* The rows' SHA-256 (the content key's part), taken 64 KiB at a
 	 * time from obuf, which then goes to out. */
 	struct sha256 rows_sha;
@@ -59,6 +66,7 @@ struct rctx {
 	 * the picture of the last delivery, merged in key order. */
 	struct io_atomic pub;
 	int pub_open;
+	struct gz_in *prev_gz; /* it may be compacted (lib/gz.h) */
 	FILE *prev;
 	int prev_ok;
 	char prev_sku[512], prev_loc[512];
@@ -488,6 +496,26 @@ static int flush_row(struct rctx *c)
 	return 0;
 }
 
+/* Writes p to the body file, or to the final file when direct. */
+static int out_write(struct rctx *c, const char *p, size_t n)
+{
+	if (c->body_fd < 0)
+		return io_atomic_write(&c->out, p, n, c->err);
+	while (n) {
+		ssize_t w = write(c->body_fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return err_sys(c->err, "cannot write the rows' "
+					       "scratch file");
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 /* Hashes and writes what obuf holds. */
 static int row_flush(struct rctx *c)
 {
@@ -497,7 +525,7 @@ static int row_flush(struct rctx *c)
 		return 0;
 	c->olen = 0;
 	sha256_update(&c->rows_sha, c->obuf, n);
-	return io_atomic_write(&c->out, c->obuf, n, c->err);
+	return out_write(c, c->obuf, n);
 }
 
 /* Appends a rendered row (or rows) to the output. */
@@ -507,7 +535,7 @@ static int row_out(struct rctx *c, const char *p, size_t n)
 		return -1;
 	if (n > sizeof(c->obuf)) {
 		sha256_update(&c->rows_sha, p, n);
-		return io_atomic_write(&c->out, p, n, c->err);
+		return out_write(c, p, n);
 	}
 	memcpy(c->obuf + c->olen, p, n);
 	c->olen += n;
@@ -751,26 +779,26 @@ static int on_item(void *ud, const char *const *item, const char *price,
 	return 0;
 }
 
-/* Appends the file at path to a; 0 or -1. */
-static int append_file(struct io_atomic *a, const char *path,
-		       struct err *err)
+/* Appends the body file (fd, read from its start) to a, through buf
+ * (n bytes); 0 or -1. */
+static int append_body(struct io_atomic *a, int fd, const char *path,
+		       char *buf, size_t n, struct err *err)
 {
-	char buf[65536];
-	FILE *f = fopen(path, "rb");
-	size_t n;
-	int rc = 0;
+	ssize_t got;
 
-	if (!f)
-		return err_sys(err, "cannot open '%s'", path);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		if (io_atomic_write(a, buf, n, err) < 0) {
-			rc = -1;
-			break;
-		}
-	if (!rc && ferror(f))
-		rc = err_sys(err, "cannot read '%s'", path);
-	fclose(f);
-	return rc;
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return err_sys(err, "cannot rewind '%s'", path);
+	for (;;) {
+		got = read(fd, buf, n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return err_sys(err, "cannot read '%s'", path);
+		if (!got)
+			return 0;
+		if (io_atomic_write(a, buf, (size_t)got, err) < 0)
+			return -1;
+	}
 }
 
 /* Writes the rows: the items, or the positions with their published
@@ -780,7 +808,7 @@ static int render_rows(struct rctx *c, const char *out_path,
 {
 	const struct cfg_target *t = c->t;
 	struct err *err = c->err;
-	char pub[4300];
+	char pub[4300], dir[4200], *slash;
 
 	if (!strcmp(outbound_kind(c->ob), "item"))
 		return state_items_each(c->st, on_item, c, err) < 0 ? -1 : 0;
@@ -789,27 +817,40 @@ static int render_rows(struct rctx *c, const char *out_path,
 		return -1;
 	c->pub_open = 1;
 	if (t->delta && prev_pub) {
-		if (!(c->prev = fopen(prev_pub, "rb"))) {
-			err_sys(err, "cannot open the last published "
-				     "picture '%s'",
+		if (gz_open(&c->prev_gz, prev_pub, err) < 0) {
+			err_set(err, E_IO, "cannot open the last published "
+					   "picture '%s'",
 				prev_pub);
 			return -1;
 		}
+		c->prev = c->prev_gz->f;
 		if (prev_next(c) < 0)
 			return -1;
 	}
 	/* Location types are looked up only when the target
-	 * selects locations by type. */
-	if (state_positions_items_each(c->st, t->nlocation_types != 0,
-				       on_position, c, err) < 0 ||
+	 * selects locations by type. The run's other targets replay this
+	 * read (render_share.h); its scratch copy goes beside the picture. */
+	if (copy_cut(dir, sizeof(dir), out_path))
+		return err_set(err, E_IO, "path too long: '%s'", out_path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	if (render_share_positions(c->st, t->nlocation_types != 0, dir,
+				   on_position, c, err) < 0 ||
 	    flush_row(c) < 0)
 		return -1;
 	while (t->delta && c->prev_ok)
 		if (emit_vanished(c) < 0)
 			return -1;
-	if (c->prev)
-		fclose(c->prev);
 	c->prev = NULL;
+	/* a damaged .gz ends the picture early: the delta would be wrong */
+	if (gz_close(c->prev_gz, err) < 0) {
+		c->prev_gz = NULL;
+		return -1;
+	}
+	c->prev_gz = NULL;
 	c->pub_open = 0;
 	if (io_atomic_commit(&c->pub, NULL, err) < 0)
 		return -1;
@@ -854,6 +895,29 @@ static int render_content_key(const struct rctx *c, const char *prev_pub,
 	return 0;
 }
 
+/* Creates the body file (and its folder, as io_atomic_open would);
+ * 0 or -1. */
+static int body_open(struct rctx *c, const char *body)
+{
+	char dir[4200];
+	const char *slash = strrchr(body, '/');
+
+	if (slash && slash != body) {
+		if ((size_t)(slash - body) >= sizeof(dir))
+			return err_set(c->err, E_IO, "path too long: '%s'",
+				       body);
+		memcpy(dir, body, (size_t)(slash - body));
+		dir[slash - body] = '\0';
+		if (io_mkdirs(dir, c->err) < 0)
+			return -1;
+	}
+	c->body_fd = open(body, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+			  0600);
+	if (c->body_fd < 0)
+		return err_sys(c->err, "cannot create '%s'", body);
+	return 0;
+}
+
 /* Publishes out_path as header, the body file, footer, now that the
  * envelope is known; 0 or -1. */
 static int render_enveloped(struct rctx *c, struct outbound_env *env,
@@ -868,7 +932,8 @@ static int render_enveloped(struct rctx *c, struct outbound_env *env,
 	buf_reset(&c->line);
 	if (outbound_header(c->ob, env, &c->line, err) < 0 ||
 	    io_atomic_write(&fin, c->line.ptr, c->line.len, err) < 0 ||
-	    append_file(&fin, body, err) < 0)
+	    append_body(&fin, c->body_fd, body, c->obuf, sizeof(c->obuf),
+			err) < 0)
 		goto abort_fin;
 	buf_reset(&c->line);
 	if (outbound_footer(c->ob, env, &c->line, err) < 0 ||
@@ -896,6 +961,7 @@ int render_target(struct state *st, const struct cfg_target *t,
 	if (!(c = malloc(sizeof(*c))))
 		return err_set(err, E_NOMEM, "out of memory");
 	*c = zero;
+	c->body_fd = -1;
 	c->st = st;
 	c->t = t;
 	c->ob = ob;
@@ -919,10 +985,13 @@ int render_target(struct state *st, const struct cfg_target *t,
 	if (sha256_init(&c->rows_sha, err) < 0)
 		goto out;
 	c->rows_sha_open = 1;
-	if (io_atomic_open(&c->out, direct ? out_path : body, err) < 0)
-		goto out;
-	c->out_open = 1;
-	if (direct) {
+	if (!direct) {
+		if (body_open(c, body) < 0)
+			goto out;
+	} else {
+		if (io_atomic_open(&c->out, out_path, err) < 0)
+			goto out;
+		c->out_open = 1;
 		buf_reset(&c->line);
 		if (outbound_header(ob, env, &c->line, err) < 0 ||
 		    io_atomic_write(&c->out, c->line.ptr, c->line.len,
@@ -937,11 +1006,6 @@ int render_target(struct state *st, const struct cfg_target *t,
 		goto out;
 	c->rows_sha_open = 0;
 	sha256_final(&c->rows_sha, bsha);
-	if (!direct) {
-		c->out_open = 0;
-		if (io_atomic_commit(&c->out, NULL, err) < 0)
-			goto out;
-	}
 	if (render_content_key(c, prev_pub, bsha, key_hex) < 0)
 		goto out;
 	env->rows = rs->rows;
@@ -967,12 +1031,14 @@ out:
 	/* Whatever was not committed is taken back. */
 	if (c->out_open)
 		io_atomic_abort(&c->out);
+	if (c->body_fd >= 0)
+		close(c->body_fd);
 	if (c->pub_open)
 		io_atomic_abort(&c->pub);
 	if (c->rej_open)
 		io_atomic_abort(&c->rej);
-	if (c->prev)
-		fclose(c->prev);
+	if (c->prev_gz)
+		gz_close(c->prev_gz, &(struct err)ERR_INIT);
 	if (c->rows_sha_open)
 		sha256_release(&c->rows_sha);
 	if (!direct)

@@ -1,7 +1,6 @@
 /* render_uom.c - see render_uom.h. */
 #include "render_uom.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "pipeline/store/state_uom.h"
@@ -20,6 +19,16 @@ static int down(dec q, dec f, dec *out)
 	return 0;
 }
 
+/* Copies a unit code into unit (UOM_CODE_MAX + 1 bytes), cut as the
+ * snprintf it replaces did: it runs for every row of every render. */
+static void unit_copy(char *unit, const char *code)
+{
+	size_t n = strnlen(code, UOM_CODE_MAX);
+
+	memcpy(unit, code, n);
+	unit[n] = '\0';
+}
+
 int render_uom_row(struct state *st, const struct cfg_target *t,
 		   const char *sku, const char *item_base, dec *atp, dec *q,
 		   size_t n, char *unit, struct err *err)
@@ -29,7 +38,7 @@ int render_uom_row(struct state *st, const struct cfg_target *t,
 	dec f;
 	size_t i;
 
-	snprintf(unit, UOM_CODE_MAX + 1, "%s", base);
+	unit_copy(unit, base);
 	if (!t->uom || !strcmp(t->uom, base))
 		return 0;
 	if (state_uom_factor(st, sku, t->uom, &f, err) < 0)
@@ -49,7 +58,7 @@ int render_uom_row(struct state *st, const struct cfg_target *t,
 	for (i = 0; i < n; i++)
 		if (down(q[i], f, &q[i]) < 0)
 			goto overflow;
-	snprintf(unit, UOM_CODE_MAX + 1, "%s", t->uom);
+	unit_copy(unit, t->uom);
 	return 0;
 overflow:
 	return err_set(err, E_VALIDATE,

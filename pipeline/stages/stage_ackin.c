@@ -4,6 +4,7 @@
 #include "pipeline/run.h"
 #include "pipeline/run_int.h"
 #include "pipeline/config.h"
+#include "lib/gz.h"
 #include "lib/buf.h"
 #include "lib/io.h"
 #include "lib/log.h"
@@ -46,12 +47,12 @@ static int sent_sets(const char *path, struct sent *s, int *edi,
 	unsigned char head[4096];
 	struct edi_event ev;
 	ssize_t got;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), fmt, rc = -1, more;
+	/* the latest delivery is kept compacted (lib/gz.h, gc.c) */
+	int fd = gz_open_fd(path, err), fmt, rc = -1, more;
 
 	*edi = 0;
 	if (fd < 0)
-		return err_sys(err, "cannot open the delivered copy '%s'",
-			       path);
+		return -1;
 	got = read(fd, head, sizeof(head));
 	if (got < 0 || lseek(fd, 0, SEEK_SET) < 0) {
 		err_sys(err, "cannot read '%s'", path);

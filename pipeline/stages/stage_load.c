@@ -14,6 +14,7 @@
 #include "stage.h"
 #include "load_uom.h"
 #include "pipeline/config.h"
+#include "lib/gz.h"
 #include "lib/io.h"
 #include "lib/log.h"
 #include "pipeline/store/state.h"
@@ -75,7 +76,7 @@ static int load_file(struct run *r, struct state_unit *u,
 		     struct state_arrival *arr, struct load_stats *ls,
 		     struct load_ctx *c, struct load_uom *ul, struct err *err)
 {
-	FILE *f = fopen(u->input_path, "rb");
+	struct gz_in *g;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
@@ -83,17 +84,18 @@ static int load_file(struct run *r, struct state_unit *u,
 	struct arena a;
 	struct canon_record rec;
 	struct progress pr;
-	struct stat sb;
 	int64_t consumed = 0;
 	int rc = 0, d, k;
 
-	if (!f)
-		return err_sys(err, "cannot open '%s'", u->input_path);
+	/* a concluded run's canonical file may be compacted (lib/gz.h):
+	 * `rerun --from load` reads the .gz */
+	if (gz_open(&g, u->input_path, err) < 0)
+		return -1;
 	arena_init(&a, 16384, 0);
-	progress_begin(&pr, "load", u->ukey,
-		       fstat(fileno(f), &sb) == 0 ? (int64_t)sb.st_size : 0,
+	/* the bar counts bytes of the plain text: unknown for a .gz */
+	progress_begin(&pr, "load", u->ukey, g->compressed ? 0 : g->size,
 		       r->g->quiet);
-	while ((n = getline(&line, &cap, f)) > 0) {
+	while ((n = gz_getline(&line, &cap, g)) > 0) {
 		lineno++;
 		consumed += n;
 		progress_tick(&pr, consumed);
@@ -147,11 +149,12 @@ static int load_file(struct run *r, struct state_unit *u,
 		u->records_in++;
 	}
 	progress_end(&pr);
-	if (!rc && ferror(f))
-		rc = err_sys(err, "cannot read '%s'", u->input_path);
 	free(line);
 	arena_release(&a);
-	fclose(f);
+	if (rc)
+		gz_close(g, &(struct err)ERR_INIT);
+	else
+		rc = gz_close(g, err);
 	return rc;
 }
 
@@ -175,7 +178,7 @@ static int write_stale(struct run *r, struct state_unit *u,
 	struct arena a;
 	struct canon_record rec;
 	struct mapping_reject rj;
-	FILE *f;
+	struct gz_in *g;
 	char *line = NULL;
 	size_t cap = 0, k = 0;
 	ssize_t n;
@@ -186,14 +189,15 @@ static int write_stale(struct run *r, struct state_unit *u,
 	run_notef(path, pathn, "%s/rejects/%lld/%s/%lld.stale.jsonl",
 		  r->cfg->state_dir, (long long)r->run_id, u->scope,
 		  (long long)u->parent);
-	if (!(f = fopen(u->input_path, "rb")))
-		return err_sys(err, "cannot open '%s'", u->input_path);
+	if (gz_open(&g, u->input_path, err) < 0)
+		return -1;
 	if (io_atomic_open(&out, path, err) < 0) {
-		fclose(f);
+		gz_close(g, &(struct err)ERR_INIT);
 		return -1;
 	}
 	arena_init(&a, 16384, 0);
-	while (!rc && k < c->nstale && (n = getline(&line, &cap, f)) > 0) {
+	while (!rc && k < c->nstale &&
+	       (n = gz_getline(&line, &cap, g)) > 0) {
 		if (++lineno != c->stale[k])
 			continue;
 		while (k < c->nstale && c->stale[k] == lineno)
@@ -224,10 +228,11 @@ static int write_stale(struct run *r, struct state_unit *u,
 		else
 			rc = io_atomic_write(&out, b.ptr, b.len, err);
 	}
-	if (!rc && ferror(f))
-		rc = err_sys(err, "cannot read '%s'", u->input_path);
 	free(line);
-	fclose(f);
+	if (rc)
+		gz_close(g, &(struct err)ERR_INIT);
+	else
+		rc = gz_close(g, err);
 	arena_release(&a);
 	buf_release(&b);
 	if (rc < 0) {

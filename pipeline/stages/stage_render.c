@@ -4,9 +4,11 @@
 #include "pipeline/run_int.h"
 #include "stage.h"
 #include "pipeline/config.h"
+#include "lib/gz.h"
 #include "lib/io.h"
 #include "lib/log.h"
 #include "render.h"
+#include "render_share.h"
 #include "pipeline/schedule.h"
 #include "pipeline/store/state.h"
 #include "pipeline/store/state_arrival.h"
@@ -210,7 +212,9 @@ static int render_prev_pub(struct run *r, const struct cfg_target *tt,
 		return 0;
 	run_path_in(r, prev_pub, n, "outbox", tt->name, base);
 	strncat(prev_pub, ".pub", n - strlen(prev_pub) - 1);
-	if (!io_exists(prev_pub)) {
+	/* kept compacted by gc (lib/gz.h); the name stays the plain one:
+	 * it is part of the content key */
+	if (!gz_exists(prev_pub)) {
 		run_say(r, "  %s: the picture of '%s' is gone; sending a full "
 			   "snapshot",
 			tt->name, base);
@@ -344,7 +348,9 @@ static int render_unit(void *ud, struct state_unit *u)
 	    render_rejects_path(r, &tt, rpath, sizeof(rpath), &e) < 0)
 		goto fail;
 	/* One SELECT streams the positions: a consistent snapshot, and no
-	 * load runs meanwhile (we hold the lock). */
+	 * load runs meanwhile (we hold the lock). The run's targets share
+	 * it: the renders come after all of the run's loads. */
+	render_share_run(r->run_id);
 	if (render_target(r->st, &tt, ob, &env, path,
 			  prev_pub[0] ? prev_pub : NULL, rpath, render_ready,
 			  &rc, key, sha, &rs, &e) < 0)

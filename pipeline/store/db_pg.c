@@ -1,11 +1,16 @@
 /* db_pg.c - the PostgreSQL backend of db.h, on libpq.
  *
  * Every statement is prepared once per connection (PQprepare, named
- * spN) with its '?' placeholders rewritten to $N; parameters travel as
+ * spN) with its '?' placeholders rewritten to $N. A finalized statement
+ * stays prepared on the server in a small per-connection cache keyed by
+ * its text (CACHE_MAX, least recently used deallocated first): the
+ * statements written per call (state_sql_rows) then cost one round trip
+ * instead of three (prepare, execute, deallocate). Parameters travel as
  * text (blobs in binary) and the server infers their types, so the
  * common-dialect SQL casts where it cannot. A plain statement's whole
  * result is buffered (PQexecPrepared); a DB_STREAM one is a WITH HOLD
- * cursor read FETCH_ROWS rows at a time, so memory stays bounded and
+ * cursor read FETCH_ROWS rows at first, twice as many each FETCH up to
+ * FETCH_MAX (fewer round trips on long walks), so memory stays bounded and
  * other statements can run on the connection between rows (the render
  * stage looks items up while it walks the positions).
  *
@@ -27,6 +32,8 @@
 #include <string.h>
 
 #define FETCH_ROWS 512
+#define FETCH_MAX 8192
+#define CACHE_MAX 64
 #define LOCK_TIMEOUT "10min"
 #define CONNECT_TIMEOUT "30"
 
@@ -38,6 +45,13 @@ struct pg {
 	unsigned tx_gen;          /* counts transactions begun */
 	char **pending;           /* CLOSE/DEALLOCATE after a rollback */
 	size_t npending, cap;
+	struct pg_cached {        /* prepared, no statement uses it now */
+		char *sql;        /* the text as prepared: the key */
+		char name[24];
+		unsigned long used;
+	} cache[CACHE_MAX];
+	size_t ncache;
+	unsigned long tick;       /* orders cache entries by last use */
 };
 
 enum { ST_IDLE, ST_ROWS, ST_DONE };
@@ -46,6 +60,7 @@ struct pg_stmt {
 	struct db_stmt base;
 	char name[24];            /* prepared statement */
 	char cursor[24];          /* DB_STREAM: its cursor */
+	char *sql;                /* not DB_STREAM: the text, for the cache */
 	int nparams;
 	const char **vals;        /* nparams each */
 	int *lens, *fmts;
@@ -58,6 +73,7 @@ struct pg_stmt {
 	int cursor_in_tx;         /* declared inside transaction cursor_gen */
 	unsigned cursor_gen;
 	int cursor_eof;           /* the last FETCH was short */
+	int fetch_rows;           /* rows the next FETCH asks for */
 	unsigned char **blobs;    /* decoded bytea of the current row */
 	size_t *blob_n;
 	int nblobs;
@@ -246,6 +262,8 @@ static void pg_close(struct db *d)
 	size_t i;
 
 	PQfinish(P(d)->c);
+	for (i = 0; i < P(d)->ncache; i++)
+		free(P(d)->cache[i].sql);
 	for (i = 0; i < P(d)->npending; i++)
 		free(P(d)->pending[i]);
 	free(P(d)->pending);
@@ -366,6 +384,54 @@ static void pg_reset(struct db_stmt *st)
 	s->bad_index = 0;
 }
 
+/* Keeps s's prepared statement for a later prepare of the same text
+ * (takes s->sql); 0 when it cannot (closing, connection lost: the caller
+ * deallocates). A full cache deallocates its least recently used entry.
+ * Prepared statements are not transactional: one prepared in a
+ * transaction that rolls back, or whose execution failed, still exists. */
+static int cache_put(struct pg *p, struct pg_stmt *s)
+{
+	struct pg_cached *c;
+	char sql[48];
+	size_t i, old = 0;
+
+	if (p->base.closing || PQstatus(p->c) == CONNECTION_BAD)
+		return 0;
+	if (p->ncache == CACHE_MAX) {
+		for (i = 1; i < p->ncache; i++)
+			if (p->cache[i].used < p->cache[old].used)
+				old = i;
+		snprintf(sql, sizeof(sql), "DEALLOCATE %s",
+			 p->cache[old].name);
+		send_or_defer(p, sql);
+		free(p->cache[old].sql);
+		p->cache[old] = p->cache[--p->ncache];
+	}
+	c = &p->cache[p->ncache++];
+	c->sql = s->sql;
+	s->sql = NULL;
+	snprintf(c->name, sizeof(c->name), "%s", s->name);
+	c->used = ++p->tick;
+	return 1;
+}
+
+/* Takes the cached statement prepared from sql into s: 1, or 0 when
+ * there is none. */
+static int cache_take(struct pg *p, struct pg_stmt *s, const char *sql)
+{
+	size_t i;
+
+	for (i = 0; i < p->ncache; i++)
+		if (!strcmp(p->cache[i].sql, sql))
+			break;
+	if (i == p->ncache)
+		return 0;
+	snprintf(s->name, sizeof(s->name), "%s", p->cache[i].name);
+	free(p->cache[i].sql);
+	p->cache[i] = p->cache[--p->ncache];
+	return 1;
+}
+
 static void pg_release(struct db_stmt *st)
 {
 	struct pg_stmt *s = PS(st);
@@ -373,9 +439,13 @@ static void pg_release(struct db_stmt *st)
 
 	if (st->d) {
 		pg_reset(st);
-		snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
-		send_or_defer(P(st->d), sql);
+		if (!s->sql || !cache_put(P(st->d), s)) {
+			snprintf(sql, sizeof(sql), "DEALLOCATE %s", s->name);
+			send_or_defer(P(st->d), sql);
+		}
 	}
+	free(s->sql);
+	s->sql = NULL;
 	PQclear(s->res);
 	s->res = NULL;
 	clear_blobs(s);
@@ -410,6 +480,7 @@ static struct db_stmt *pg_prepare(struct db *d, const char *sql,
 	}
 	p->seq++;
 	snprintf(s->name, sizeof(s->name), "sp%u", p->seq);
+	s->fetch_rows = FETCH_ROWS;
 	if (flags & DB_STREAM) {
 		size_t len = strlen(q) + 80;
 
@@ -428,6 +499,11 @@ static struct db_stmt *pg_prepare(struct db *d, const char *sql,
 		  !(s->fmts = calloc((size_t)n, sizeof(*s->fmts))) ||
 		  !(s->num = calloc((size_t)n, sizeof(*s->num)))))
 		goto nomem;
+	if (!(flags & DB_STREAM) && cache_take(p, s, q)) {
+		s->sql = q;
+		db_stmt_init(d, &s->base, sql, flags);
+		return &s->base;
+	}
 	res = PQprepare(p->c, s->name, q, n, NULL);
 	if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
 		char w[80];
@@ -438,7 +514,10 @@ static struct db_stmt *pg_prepare(struct db *d, const char *sql,
 		goto fail;
 	}
 	PQclear(res);
-	free(q);
+	if (flags & DB_STREAM)
+		free(q);
+	else
+		s->sql = q;  /* the cache's key once finalized */
 	db_stmt_init(d, &s->base, sql, flags);
 	return &s->base;
 nomem:
@@ -529,7 +608,7 @@ static int fetch(struct pg_stmt *s, struct err *err)
 
 	PQclear(s->res);
 	clear_blobs(s);
-	snprintf(sql, sizeof(sql), "FETCH FORWARD %d FROM %s", FETCH_ROWS,
+	snprintf(sql, sizeof(sql), "FETCH FORWARD %d FROM %s", s->fetch_rows,
 		 s->cursor);
 	s->res = PQexec(p->c, sql);
 	if (!s->res || PQresultStatus(s->res) != PGRES_TUPLES_OK) {
@@ -541,7 +620,9 @@ static int fetch(struct pg_stmt *s, struct err *err)
 	}
 	s->nrows = PQntuples(s->res);
 	s->row = 0;
-	s->cursor_eof = s->nrows < FETCH_ROWS;
+	s->cursor_eof = s->nrows < s->fetch_rows;
+	if (s->fetch_rows < FETCH_MAX)
+		s->fetch_rows *= 2;
 	if (s->nrows == 0) {
 		close_cursor(s);
 		s->state = ST_DONE;
@@ -578,6 +659,7 @@ static int execute(struct pg_stmt *s, struct err *err)
 	if (s->base.flags & DB_STREAM) {
 		PQclear(s->res);
 		s->res = NULL;
+		s->fetch_rows = FETCH_ROWS;
 		s->cursor_open = 1;
 		s->cursor_in_tx = pg_in_tx(&p->base);
 		s->cursor_gen = p->tx_gen;

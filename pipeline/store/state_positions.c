@@ -49,10 +49,13 @@ const struct state_sql state_positions_sql[S_NSTMTS] = {
 		       " base_uom, pack_size, status, supplier_id,"
 		       " supplier_sku, as_of, txn_id FROM items WHERE sku = ?", 0},
 	[S_POS_NEGATIVE] = {"SELECT count(*) FROM positions WHERE qty < 0", 0},
-	[S_RUN_OLDEST_EV] = {"SELECT min(as_of) FROM stock_events WHERE"
-			    " applied = 1 AND doc IN"
-			    " (SELECT id FROM units WHERE run_id = ?"
-			    " AND stage = 'map')", 0},
+	/* Per map unit through stock_events_doc: a plain `doc IN (...)`
+	 * let PostgreSQL scan every event the store ever kept, four times
+	 * a run, so the cost grew with the store's history. */
+	[S_RUN_OLDEST_EV] = {"SELECT min((SELECT min(e.as_of) FROM"
+			    " stock_events e WHERE e.doc = u.id"
+			    " AND e.applied = 1)) FROM units u"
+			    " WHERE u.run_id = ? AND u.stage = 'map'", 0},
 	/* The latest snapshot (not delta) each of two sources reported per
 	 * (sku, location) for one state, side by side; keys either lacks
 	 * come with NULLs. */

@@ -17,7 +17,7 @@ objs=$(cd "$SRC" && find lib transforms connectors pipeline -name '*.c' \
 	! -name main.c | sort | sed "s|^\(.*\)\.c\$|$SRC/build/\1.o|")
 [ -n "$objs" ] || { echo "edi_bench: run make first" >&2; exit 70; }
 LIBS=$(pkg-config --libs libarchive libxml-2.0 libssh2 sqlite3 yaml-0.1 \
-	libcrypto 2>/dev/null)
+	libcrypto zlib 2>/dev/null)
 cc -std=c11 -O2 -o "$W/gen" "$SRC/tests/bench/gen_bench.c" || exit 70
 # shellcheck disable=SC2086
 cc -std=c11 -O2 -D_GNU_SOURCE -I"$SRC" -o "$W/tok" "$SRC/tests/bench/edi_tok_bench.c" \

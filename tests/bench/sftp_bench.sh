@@ -84,7 +84,7 @@ if [ -n "$objs" ]; then
 	if cc -std=c11 -Wall -Wextra -O2 -D_GNU_SOURCE -I"$SRC" -o "$W/sftp_bench" \
 		"$SRC/tests/bench/sftp_bench.c" $objs \
 		$(pkg-config --libs libarchive libxml-2.0 libssh2 sqlite3 \
-			yaml-0.1 libcrypto) -lcsv -pthread 2>"$W/cc.log"; then
+			yaml-0.1 libcrypto zlib) -lcsv -pthread 2>"$W/cc.log"; then
 		HARN=$W/sftp_bench
 	else
 		NOTES="$NOTES

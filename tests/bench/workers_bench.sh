@@ -10,13 +10,20 @@
 #                       in WBENCH_FILES files)
 #   WBENCH_FILES=64
 #   WBENCH_WORKERS="1 2 4"
+#   WBENCH_BACKENDS="sqlite postgres"
+#   WBENCH_SHAPE=mixed  or per-store: one store per CSV file (below)
+#   WBENCH_PGSS=1       also keep pg_stat_statements of each PostgreSQL
+#                       mode in DIR/pgss.MODE (calls, total ms, rows;
+#                       needs WBENCH_KEEP=1 to be read afterwards)
 #   WBENCH_DIR=DIR      scratch space (default a temp dir, removed unless
 #                       WBENCH_KEEP=1)
 #
 # Three targets (webshop CSV, marketplace JSONL, marketplace XML). Each row:
 # wall seconds from the first command to the last worker's exit, input
 # MB/s, the summed time of each stage as the run report gives it, peak RSS
-# of the largest process, and the speed-up against the single SQLite run.
+# of the largest process, the speed-up against the first row, the user+sys
+# CPU seconds of stockpipe and, on PostgreSQL, of the server (the
+# postmaster's reaped backends plus its live children).
 set -u
 if [ $# -lt 1 ]; then
 	echo "usage: $0 BINARY" >&2
@@ -58,6 +65,20 @@ while [ $i -lt "$NF" ]; do
 	fi || exit 70
 	i=$((i + 1))
 done
+# WBENCH_SHAPE=per-store: each CSV file counts one store of its own (a
+# retailer's stores each send their count), so no two CSV documents share
+# a position; the default drop spreads every file over all 999 stores,
+# so every pair of documents shares positions and their loads wait for
+# each other's row locks (loads of one position never overlap).
+if [ "${WBENCH_SHAPE:-mixed}" = per-store ]; then
+	i=0
+	for f in "$W"/drop/stores/*.csv; do
+		i=$((i + 1))
+		awk -v s="$(printf 'F%03d' $((i % 999 + 1)))" \
+			'NR > 1 { sub(/^F[0-9][0-9][0-9],/, s ",") } { print }' \
+			"$f" >"$f.tmp" && mv "$f.tmp" "$f" || exit 70
+	done
+fi
 bytes=$(du -cb "$W/drop" | tail -n 1 | cut -f1)
 
 # setup DIR [STATE_DB]: config, mappings and a copy of the drop.
@@ -125,6 +146,11 @@ PY
 measure() {
 	be=$1 n=$2 d=$3
 	setup "$d" "${4:-}"
+	if [ "$be" = postgres ]; then
+		[ "${WBENCH_PGSS:-0}" = 1 ] &&
+			pg_psql postgres "SELECT pg_stat_statements_reset()" >/dev/null
+		srv0=$(pg_cpu_ticks)
+	fi
 	cd "$d" || exit 70
 	t0=$(date +%s.%N)
 	if [ "$n" = 0 ]; then
@@ -154,8 +180,17 @@ measure() {
 	# user+sys CPU of all processes: the machine may be shared, and wall
 	# seconds then say little (the server's own CPU not included).
 	cpu=$(cat "$d"/rss.* 2>/dev/null | awk '{ c += $2 + $3 } END { printf "%.1f", c }')
+	srv=-
+	if [ "$be" = postgres ]; then
+		srv=$(echo "$(pg_cpu_ticks) - $srv0" | bc)
+		srv=$(echo "scale=1; $srv / $(getconf CLK_TCK)" | bc)
+		[ "${WBENCH_PGSS:-0}" = 1 ] && pg_psql postgres "SELECT calls,
+			round(total_exec_time), rows, left(regexp_replace(query,
+			'\s+', ' ', 'g'), 110) FROM pg_stat_statements ORDER BY
+			total_exec_time DESC LIMIT 40" >"$W/pgss.$n" 2>&1
+	fi
 	[ -z "$REF_S" ] && REF_S=$s
-	echo "$be $n $s $rc ${rss:-0} $(stage_ms "$d") $cpu" >>"$ROWS"
+	echo "$be $n $s $rc ${rss:-0} $(stage_ms "$d") $cpu $srv" >>"$ROWS"
 	if [ -z "${WBENCH_REF_OUT:-}" ]; then
 		WBENCH_REF_OUT=$d/out
 		cp -R "$d/out" "$W/ref_out"
@@ -165,23 +200,55 @@ measure() {
 	fi
 }
 
-measure sqlite 0 "$W/sqlite-run"
-for n in $WORKERS; do
-	measure sqlite "$n" "$W/sqlite-$n"
-done
+# pg_cpu_ticks: user+sys clock ticks of the server so far: the
+# postmaster's reaped children (cutime+cstime: ended backends) and its live
+# children (checkpointer, WAL writer, open backends).
+pg_cpu_ticks() {
+	{
+		awk '{ print $16 + $17 }' "/proc/$PG_PID/stat"
+		for c in $(pgrep -P "$PG_PID"); do
+			awk '{ print $14 + $15 }' "/proc/$c/stat" 2>/dev/null
+		done
+	} | awk '{ s += $1 } END { print s + 0 }'
+}
+
+case " ${WBENCH_BACKENDS:-sqlite postgres} " in
+*" sqlite "*)
+	measure sqlite 0 "$W/sqlite-run"
+	for n in $WORKERS; do
+		measure sqlite "$n" "$W/sqlite-$n"
+	done ;;
+esac
 
 # PostgreSQL, when a server can be started here (tests/e2e/lib/pg.sh).
-if [ -f "$SRC/tests/e2e/lib/pg.sh" ]; then
+case " ${WBENCH_BACKENDS:-sqlite postgres} " in
+*" postgres "*) want_pg=1 ;;
+*) want_pg=0 ;;
+esac
+if [ $want_pg = 1 ] && [ -f "$SRC/tests/e2e/lib/pg.sh" ]; then
 	# shellcheck source=../e2e/lib/pg.sh
 	. "$SRC/tests/e2e/lib/pg.sh"
 	if pg_start "$W/pg" >"$W/pg.log" 2>&1; then
-		# The test cluster runs with fsync off; the bench wants the
-		# durability a production server has.
-		pg_psql postgres "ALTER SYSTEM SET fsync = on" >/dev/null &&
-			pg_psql postgres "ALTER SYSTEM SET synchronous_commit = on" \
-				>/dev/null &&
-			pg_psql postgres "SELECT pg_reload_conf()" >/dev/null
 		PG_STARTED=1
+		# The test cluster runs with fsync off and 16 MB of shared
+		# buffers; the bench wants what a production server has:
+		# fsync, synchronous commit and full-page writes on, and
+		# PostgreSQL's own default of 128 MB shared buffers (the
+		# positions, events and their indexes of a 50 MB drop do not
+		# fit in 16 MB: every insert then evicts a dirty page).
+		for set in "fsync = on" "synchronous_commit = on" \
+			"full_page_writes = on" "shared_buffers = '128MB'" \
+			"shared_preload_libraries = 'pg_stat_statements'"; do
+			pg_psql postgres "ALTER SYSTEM SET $set" >/dev/null ||
+				echo "note: cannot set $set" >&2
+		done
+		_pg_as "$PG_BIN/pg_ctl" -D "$PG_HOME/data" -l "$PG_LOG" -w -t 60 \
+			restart >>"$W/pg.log" 2>&1 ||
+			echo "note: PostgreSQL restart failed (see $W/pg.log)" >&2
+		PG_PID=$(head -n 1 "$PG_HOME/data/postmaster.pid" 2>/dev/null)
+		[ "${WBENCH_PGSS:-0}" = 1 ] &&
+			pg_psql postgres "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
+				>/dev/null
 		measure postgres 0 "$W/pg-run" "$(pg_newdb wbench_run)"
 		for n in $WORKERS; do
 			measure postgres "$n" "$W/pg-$n" "$(pg_newdb wbench_$n)"
@@ -194,13 +261,15 @@ fi
 printf '\nworkers bench: %s MB in %s files (CSV store counts, UBL XML), ' \
 	"$(echo "scale=1; $bytes / 1048576" | bc)" "$NF"
 printf 'three targets; %s cores\n' "$(nproc)"
-printf '%-9s %-8s %8s %7s %8s %4s %8s %8s   %s\n' backend mode seconds MB/s \
-	speedup exit "RSS MB" "cpu s" "stage seconds: fetch unpack map load render deliver"
-while read -r be n s rc rss f u m l r dl cpu; do
+printf '%-9s %-8s %8s %7s %8s %4s %8s %8s %8s   %s\n' backend mode seconds \
+	MB/s speedup exit "RSS MB" "cpu s" "srv cpu" \
+	"stage seconds: fetch unpack map load render deliver"
+while read -r be n s rc rss f u m l r dl cpu srv; do
 	mode=run
 	[ "$n" != 0 ] && mode="$n work"
-	printf '%-9s %-8s %8.2f %7.1f %7.2fx %4s %8.1f %8s   %s %s %s %s %s %s\n' \
+	printf '%-9s %-8s %8.2f %7.1f %7.2fx %4s %8.1f %8s %8s   %s %s %s %s %s %s\n' \
 		"$be" "$mode" "$s" "$(echo "$bytes / 1048576 / $s" | bc -l)" \
 		"$(echo "$REF_S / $s" | bc -l)" "$rc" \
-		"$(echo "$rss / 1024" | bc -l)" "$cpu" "$f" "$u" "$m" "$l" "$r" "$dl"
+		"$(echo "$rss / 1024" | bc -l)" "$cpu" "$srv" "$f" "$u" "$m" "$l" \
+		"$r" "$dl"
 done <"$ROWS"

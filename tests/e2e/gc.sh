@@ -20,6 +20,13 @@
 #     events (the 846 by its interchange, a store count by its txn_ids a
 #     year later) is a duplicate with the same message as before, and the
 #     SQLite file shrinks (auto_vacuum switched to incremental).
+#   - compaction (lib/gz.h): a kept run's canonical records and rejects and
+#     the latest delivery of each target are stored as valid .gz (plain
+#     ones gone, identical pictures of two targets one file); that run
+#     can still be shown (--html: the published lines and the rejects
+#     read from the .gz), rerun --from load (the same records loaded),
+#     and a replay renders a delta against the compressed picture; a
+#     truncated .gz fails the rerun with a clear error.
 # usage: tests/e2e/gc.sh BINARY   prints "N passed, N failed, N skipped"
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -185,7 +192,7 @@ done
 [ "$(q "select count(*) from runs where gc_at is not null")" = 22 ] && [ -z "$(q "select run_id from runs where gc_at is not null and run_id > 22")" ] &&
 	pass "runs 1-22 marked collected, no other" || fail "gc marks: $(q "select group_concat(run_id) from runs where gc_at is not null")"
 latest=$(q "select file_name from deliveries where target = 'webshop' order by seq desc limit 1")
-[ -f "$A/state/outbox/webshop/$latest" ] && [ -f "$A/state/outbox/webshop/$latest.pub" ] && [ -f "$A/out/$latest" ] &&
+[ -f "$A/state/outbox/webshop/$latest.gz" ] && [ -f "$A/state/outbox/webshop/$latest.pub.gz" ] && [ -f "$A/out/$latest" ] &&
 	pass "the latest delivery ($latest) and its picture are kept" || fail "latest delivery gone"
 [ "$(q "select count(*) from stock_events")" -gt 0 ] && [ "$(q "select count(*) from edi_interchanges")" -ge 1 ] &&
 	pass "the store keeps events and the interchange ledger" || fail "store rows gone"
@@ -230,4 +237,86 @@ dupmsg1=$(grep "duplicate records not loaded again" "$TMP/e")
 	[ "$(q "select dupes || ' ' || records_out from units where run_id = $last and stage = 'load'")" = "2 0" ] &&
 	[ "$(q "select * from positions order by sku, location, state")" = "$(sqlite3 "$B/state/state.db" "select * from positions order by sku, location, state")" ] &&
 	pass "a year-old count replayed after folding: 2 dupes, nothing applied, the same message: $dupmsg1" || { fail "year-old replay (exit $rc): '$dupmsg1'"; tail -8 "$TMP/e"; }
+
+# Compaction. A second target, a delta with the same positions (its
+# picture is the webshop's, byte for byte), and a day with a bad row.
+cat >>"$A/stockpipe.yaml" <<'YAML'
+  - name: webdelta
+    path: out
+    mapping: mappings/targets/webshop_stock.yaml
+    filename: "webdelta_{run_id}.csv"
+    location_types: [store, dc]
+    snapshot: delta
+YAML
+f=$A/drop/stores/stock_F012_dec09y.csv
+{
+	echo store,sku,qty,status,counted_at
+	for k in 1 2 3 4 5 6; do echo "F012,KW-1000$k,50$k,OK,2027-12-09 06:00"; done
+	echo "F012,KW-10007,oops,OK,2027-12-09 06:00" # 1 of 7: no quarantine
+} >"$f"
+touch -d 2027-12-09T05:00:00Z "$f"
+STOCKPIPE_NOW=2027-12-09T06:00:00Z sp run
+cr=$(q "select max(run_id) from runs")
+[ $rc = 1 ] && grep -q "gc: compressed [0-9]* files of kept runs" "$TMP/e" &&
+	pass "run $cr (a reject): its gc compresses the kept files" || { fail "compacting run (exit $rc)"; tail -5 "$TMP/e"; }
+plain=$(find "$A/state/canonical/$cr" "$A/state/rejects/$cr" -type f ! -name '*.gz' -size +0 | wc -l)
+ngz=$(find "$A/state/canonical/$cr" "$A/state/rejects/$cr" -type f -name '*.gz' | wc -l)
+[ "$plain" = 0 ] && [ "$ngz" -ge 2 ] &&
+	pass "run $cr: canonical records and rejects only as .gz ($ngz files)" || fail "run $cr: $plain plain, $ngz .gz files"
+if command -v gzip >/dev/null 2>&1; then
+	bad=0
+	for z in $(find "$A/state" -name '*.gz'); do gzip -t "$z" 2>/dev/null || bad=1; done
+	[ $bad = 0 ] && pass "every .gz is valid gzip (gzip -t)" || fail "an invalid .gz"
+	zcat "$A"/state/rejects/$cr/stores/*.gz | grep -q oops && pass "the rejects .gz holds the bad row" || fail "rejects .gz content"
+else
+	skip "gzip -t: no gzip(1) here"
+fi
+wl=$(q "select file_name from deliveries where target = 'webshop' order by seq desc limit 1")
+dl=$(q "select file_name from deliveries where target = 'webdelta' order by seq desc limit 1")
+o=$A/state/outbox
+[ -f "$o/webshop/$wl.gz" ] && [ -f "$o/webshop/$wl.pub.gz" ] && [ ! -e "$o/webshop/$wl" ] && [ ! -e "$o/webshop/$wl.pub" ] &&
+	[ -f "$o/webdelta/$dl.pub.gz" ] &&
+	pass "the latest deliveries ($wl, $dl) kept compressed, file and picture" || { fail "latest deliveries: $(ls "$o/webshop" "$o/webdelta" | tr '\n' ' ')"; }
+[ "$(stat -c %i "$o/webshop/$wl.pub.gz")" = "$(stat -c %i "$o/webdelta/$dl.pub.gz")" ] &&
+	pass "identical pictures of two targets: one file (hard link)" || fail "pictures not shared"
+cmp -s "$A/out/$wl" <(gzip -dc "$o/webshop/$wl.gz") && pass "the compressed outbox copy is the delivered file" || fail "outbox .gz differs from the delivery"
+
+# show: the page reads the published lines and the rejects from the .gz
+# (a reader that ignores .gz says "no longer in the outbox").
+sp show "$cr" --html --output "$TMP/r.html"
+[ $rc = 0 ] && grep -q "KW-10001" "$TMP/r.html" && grep -q "oops" "$TMP/r.html" &&
+	! grep -q "The file is no longer in the outbox" "$TMP/r.html" &&
+	pass "show $cr --html: published lines and rejects read from the .gz" || { fail "show --html of a compacted run (exit $rc)"; grep -o "no longer in the outbox[^<]*" "$TMP/r.html" | head -3; }
+sp show "$cr"
+[ $rc = 0 ] && pass "show $cr" || fail "show $cr (exit $rc)"
+
+# rerun --from load: the canonical records come from the .gz.
+before=$(q "select group_concat(records_in) from units where run_id = $cr and stage = 'load' order by id")
+STOCKPIPE_NOW=2027-12-09T07:00:00Z sp rerun "$cr" --from load
+after=$(q "select group_concat(records_in) from units where run_id = $cr and stage = 'load' order by id")
+{ [ $rc = 0 ] || [ $rc = 1 ]; } && [ -n "$before" ] && [ "$before" = "$after" ] && ! grep -q "cannot open" "$TMP/e" &&
+	[ "$(q "select count(*) from units where run_id = $cr and state not in (2, 4)")" = 0 ] &&
+	pass "rerun $cr --from load reads the .gz: the same records ($after)" || { fail "rerun --from load of a compacted run (exit $rc, $before -> $after)"; tail -5 "$TMP/e"; }
+plain=$(find "$A/state/canonical/$cr" "$A/state/rejects/$cr" -type f ! -name '*.gz' -size +0 | wc -l)
+zcat "$A"/state/rejects/$cr/stores/*.gz 2>/dev/null | grep -q oops && [ "$plain" = 0 ] &&
+	pass "after the rerun: compacted again, the map's rejects kept" || fail "after the rerun: $plain plain files"
+
+# replay: a changed count; the delta target compares with the picture
+# kept as .gz (a reader that ignores it sends a full snapshot).
+r2=$A/replay_F012.csv
+printf 'store,sku,qty,status,counted_at\nF012,KW-10001,777,OK,2027-12-09 08:00\n' >"$r2"
+STOCKPIPE_NOW=2027-12-09T08:00:00Z sp replay "$r2" --source stores
+dn=$(q "select file_name from deliveries where target = 'webdelta' order by seq desc limit 1")
+wn=$(q "select file_name from deliveries where target = 'webshop' order by seq desc limit 1")
+{ [ $rc = 0 ] || [ $rc = 1 ]; } && [ "$dn" != "$dl" ] && ! grep -q "is gone; sending a full snapshot" "$TMP/e" &&
+	[ "$(wc -l <"$A/out/$dn")" -lt "$(wc -l <"$A/out/$wn")" ] && grep -q "^KW-10001," "$A/out/$dn" &&
+	pass "replay: the delta ($dn, $(wc -l <"$A/out/$dn") lines) is computed against the compressed picture" ||
+	{ fail "replay after compaction (exit $rc, $dl -> $dn)"; tail -5 "$TMP/e"; }
+
+# A damaged .gz is an error that names it, never a short read.
+z=$(find "$A/state/canonical/$cr" -name '*.gz' | head -1)
+truncate -s $(($(stat -c %s "$z") / 2)) "$z"
+STOCKPIPE_NOW=2027-12-09T09:00:00Z sp rerun "$cr" --from load
+[ $rc != 0 ] && grep -q "$(basename "$z")': truncated gzip file" "$TMP/e" &&
+	pass "a truncated canonical .gz: rerun --from load fails naming it (exit $rc)" || { fail "truncated .gz (exit $rc)"; tail -3 "$TMP/e"; }
 t_done

@@ -304,3 +304,46 @@ T_TEST(canon_identifiers_refuse_control_characters)
 	T_EQ_STR(e.field, "gtin");
 	arena_release(&a);
 }
+
+/* Printable ASCII text skips the UTF-8 and control-character checks (8
+ * bytes at a time): every byte 0x01-0xFF at every position of values 1
+ * to 19 bytes long must still be refused in an identifier (sku) when it
+ * is a control character or not UTF-8, and in free text (txn_id) when
+ * it is not UTF-8. */
+T_TEST(canon_text_fast_check_agrees)
+{
+	struct arena a;
+	char v[20];
+	size_t len, pos;
+	unsigned b;
+
+	arena_init(&a, 4096, 0);
+	for (len = 1; len < sizeof(v); len++)
+		for (pos = 0; pos < len; pos++)
+			for (b = 1; b < 256; b++) {
+				struct canon_record r;
+				struct err e = ERR_INIT;
+				int f, rc, want;
+
+				memset(v, 'A', len);
+				v[len] = '\0';
+				v[pos] = (char)b;
+				for (f = 0; f < 2; f++) {
+					memset(&r, 0, sizeof(r));
+					r.kind = CANON_STOCK;
+					r.v[0] = f ? "SKU" : v;
+					r.v[1] = "L";
+					r.v[2] = "on_hand";
+					r.v[3] = "1";
+					r.v[5] = "2026-11-20T06:00:00Z";
+					r.v[6] = f ? v : NULL;
+					rc = canon_validate(&r, &a, &e);
+					want = b >= 0x80 || (!f && (b < 0x20 || b == 0x7F));
+					if (rc != (want ? -1 : 0))
+						T_FAIL("%s of %zu bytes with 0x%02x at %zu: rc %d",
+						       f ? "txn_id" : "sku", len, b, pos, rc);
+					err_clear(&e);
+				}
+			}
+	arena_release(&a);
+}

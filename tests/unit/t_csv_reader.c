@@ -10,6 +10,7 @@
 
 #include <csv.h>
 
+#include "lib/buf.h"
 #include "transforms/formats/csv_reader.h"
 #include "t.h"
 
@@ -578,4 +579,73 @@ T_TEST(csv_split_lines_match_libcsv)
 				}
 				csv_reader_free(r);
 			}
+}
+
+/* Lines without a quote are split in one pass (room for all fields made
+ * once, one NUL check per line): every field of lines with 1 to 150
+ * fields (the field tables grow past 64 inside a line), empty ones and
+ * blanks, comes back whole and NUL-terminated, and a NUL byte marks its
+ * own line only. */
+T_TEST(csv_unquoted_lines_split_whole)
+{
+	static const char alpha[] = "ab \t;x9";
+	struct buf file = BUF_INIT(1 << 24);
+	struct csv_reader *r;
+	const struct csv_row *row;
+	struct err e = ERR_INIT;
+	size_t i, j, k;
+
+	for (i = 0; i < 300; i++) {
+		size_t nf = 1 + (i * 37) % 150;
+
+		for (j = 0; j < nf; j++) {
+			if (j)
+				buf_addc(&file, ',');
+			for (k = 0; k < (i + j) % 7; k++)
+				buf_addc(&file, alpha[(i + j + k) % 7]);
+			if (i % 50 == 7 && j == nf / 2)
+				buf_addc(&file, '\0');
+		}
+		if (i % 50 == 0 && nf == 1)
+			buf_addc(&file, 'z'); /* no blank line */
+		buf_add(&file, i % 2 ? "\r\n" : "\n", i % 2 ? 2 : 1);
+	}
+	T_ASSERT(!file.err);
+	T_ASSERT(write_bytes("u.csv", file.ptr, file.len) == 0);
+	buf_release(&file);
+	r = open_csv("u.csv", 0, NULL, 0, &e);
+	T_ASSERT(r != NULL);
+	for (i = 0; i < 300; i++) {
+		size_t nf = 1 + (i * 37) % 150;
+
+		if (csv_reader_next(r, &row, &e) != 1) {
+			csv_reader_free(r);
+			T_FAIL("line %zu: no record", i + 1);
+		}
+		if (row->n != nf || row->line != i + 1 ||
+		    (row->bad != NULL) != (i % 50 == 7)) {
+			csv_reader_free(r);
+			T_FAIL("line %zu: %zu fields (want %zu), line %lu, bad %s",
+			       i + 1, row->n, nf, row->line,
+			       row->bad ? row->bad : "-");
+		}
+		for (j = 0; j < nf; j++) {
+			size_t want = (i + j) % 7 + (i % 50 == 7 && j == nf / 2);
+
+			if (i % 50 == 0 && nf == 1)
+				want++;
+			if (row->len[j] != want || row->f[j][want] != '\0' ||
+			    (want && row->f[j][0] != (i % 50 == 7 && j == nf / 2 &&
+						      want == 1 ? '\0' :
+						      i % 50 == 0 && nf == 1 &&
+						      want == 1 ? 'z' :
+						      alpha[(i + j) % 7]))) {
+				csv_reader_free(r);
+				T_FAIL("line %zu field %zu: %zu bytes, want %zu",
+				       i + 1, j, row->len[j], want);
+			}
+		}
+	}
+	T_EQ_INT(csv_reader_next(r, &row, &e), 0);
+	csv_reader_free(r);
 }

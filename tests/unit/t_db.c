@@ -9,7 +9,7 @@
  * other statements between rows (and stopping early), reset clearing the
  * bindings, stepping again, transactions, the writer lock, and errors
  * (syntax, constraint, parameter out of range, bad URL, wrong password,
- * no server).
+ * no server), and statements prepared again (PostgreSQL caches them).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -476,6 +476,112 @@ T_TEST(db_sqlite_path_not_a_file)
 	T_ASSERT(d == NULL);
 }
 
+/* Statements prepared, finalized and prepared again (PostgreSQL keeps
+ * them in a cache by text): more texts than the cache holds, the same
+ * text twice at once, after an error aborted a transaction and after a
+ * rollback; and a stream of 12 000 rows (FETCHes that grow up to their
+ * maximum) with every row exactly once, in order. */
+static int64_t sum_over(struct db *d, const char *sql, int64_t min,
+			struct err *e)
+{
+	struct db_stmt *st = db_prepare(d, sql, 0, e);
+	int64_t v = -1;
+
+	if (!st)
+		return -1;
+	db_bind_int64(st, 1, min);
+	if (db_step(st, e) == 1)
+		v = db_col_int64(st, 0);
+	db_finalize(st);
+	return v;
+}
+
+static void stmt_reuse(int pg)
+{
+	struct err e = ERR_INIT;
+	struct db *d;
+	struct db_stmt *ins, *a, *b;
+	char sql[96];
+	int64_t i, last = 0, sum = 0;
+	int rc, rows = 0, k;
+
+	if (!(d = open_backend(pg, &e)))
+		T_OK(-1, &e);
+	T_OK(db_exec(d, ddl(d), &e), &e);
+	T_OK(db_begin(d, &e), &e);
+	T_ASSERT((ins = db_prepare(d, "INSERT INTO t(name, n) VALUES(?, ?)",
+				   0, &e)) != NULL);
+	for (i = 1; i <= 12000; i++) {
+		snprintf(sql, sizeof(sql), "r%06d", (int)i);
+		db_reset(ins);
+		db_bind_text(ins, 1, sql);
+		db_bind_int64(ins, 2, i);
+		T_OK(db_step(ins, &e), &e);
+	}
+	db_finalize(ins);
+	T_OK(db_commit(d, &e), &e);
+	/* 150 texts, each twice: the second finds it cached, or evicted. */
+	for (k = 0; k < 300; k++) {
+		snprintf(sql, sizeof(sql),
+			 "SELECT sum(n) + %d FROM t WHERE n > ?", k % 150);
+		T_ASSERT(sum_over(d, sql, 11990, &e) ==
+			 (int64_t)(11991 + 12000) * 5 + k % 150);
+	}
+	/* The same text twice at once: two statements, two results. */
+	T_ASSERT((a = db_prepare(d, "SELECT n FROM t WHERE n = ?", 0, &e)) !=
+		 NULL);
+	T_ASSERT((b = db_prepare(d, "SELECT n FROM t WHERE n = ?", 0, &e)) !=
+		 NULL);
+	db_bind_int64(a, 1, 7);
+	db_bind_int64(b, 1, 9);
+	T_EQ_INT(db_step(a, &e), 1);
+	T_EQ_INT(db_step(b, &e), 1);
+	T_EQ_INT(db_col_int64(a, 0), 7);
+	T_EQ_INT(db_col_int64(b, 0), 9);
+	db_finalize(a);
+	db_finalize(b);
+	/* Prepared inside a transaction an error then aborts, finalized
+	 * there; after the rollback the text works again. */
+	T_OK(db_begin(d, &e), &e);
+	T_ASSERT(sum_over(d, "SELECT count(*) FROM t WHERE n > ?", 0, &e) ==
+		 12000);
+	T_ASSERT(db_exec(d, "INSERT INTO t(name) VALUES('r000001')", &e) < 0);
+	err_clear(&e);
+	if (pg) {  /* SQLite's transaction goes on after an error */
+		T_ASSERT(sum_over(d, "SELECT count(*) FROM t WHERE n > ?", 0,
+				  &e) < 0);
+		err_clear(&e);
+	}
+	db_rollback(d);
+	T_ASSERT(sum_over(d, "SELECT count(*) FROM t WHERE n > ?", 0, &e) ==
+		 12000);
+	T_ASSERT(sum_over(d, "SELECT count(*) FROM t WHERE n > ?", 11000,
+			  &e) == 1000);
+	/* Every row of a long stream once, in order. */
+	T_ASSERT((a = db_prepare(d, "SELECT n FROM t WHERE n > ? ORDER BY n",
+				 DB_STREAM, &e)) != NULL);
+	db_bind_int64(a, 1, 0);
+	while ((rc = db_step(a, &e)) == 1) {
+		i = db_col_int64(a, 0);
+		T_ASSERT(i == last + 1);
+		last = i;
+		sum += i;
+		rows++;
+	}
+	T_EQ_INT(rc, 0);
+	T_EQ_INT(rows, 12000);
+	T_ASSERT(sum == (int64_t)12000 * 12001 / 2);
+	/* Run again: the FETCH size starts over, nothing is skipped. */
+	db_reset(a);
+	db_bind_int64(a, 1, 11000);
+	for (rows = 0; (rc = db_step(a, &e)) == 1; rows++)
+		;
+	T_EQ_INT(rc, 0);
+	T_EQ_INT(rows, 1000);
+	db_finalize(a);
+	close_backend(d);
+}
+
 /* Without STOCKPIPE_TEST_PG_URL the PostgreSQL tests are skipped (and
  * counted so); tests/e2e/postgres.sh runs them against a real server. */
 #define PG_ONLY()                                                          \
@@ -507,6 +613,17 @@ T_TEST(db_pg_errors_and_tx)
 {
 	PG_ONLY();
 	errors_and_tx(1);
+}
+
+T_TEST(db_sqlite_stmt_reuse)
+{
+	stmt_reuse(0);
+}
+
+T_TEST(db_pg_stmt_reuse)
+{
+	PG_ONLY();
+	stmt_reuse(1);
 }
 
 

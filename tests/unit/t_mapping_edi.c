@@ -519,3 +519,171 @@ T_TEST(mapping_edi_related_loops_compile_errors)
 			  "child() follows the HL hierarchy (HL01 id, HL02 parent): child(HL[03=S])", &failed);
 	T_ASSERT(!failed);
 }
+
+/* ------------------------------------------------------------------ */
+/* Compiled path reads against the general ones                         */
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include "transforms/mapping/mapping_edi_int.h"
+
+/* Maps input with mapping file mf once with the compiled reads and
+ * once without (map_edi_compiled = 0: every path by the general rules)
+ * and compares everything that comes out: records, rejects with their
+ * locations and reasons, the interchange hooks, the return code and the
+ * error. Returns 1 when both runs agree, 0 when not (a message says
+ * which file), and counts the records compared. */
+static int compiled_same(const char *mf, const char *input,
+			 unsigned long *nrec)
+{
+	struct ecollect c[2];
+	const char *base = strrchr(input, '/');
+	int rc[2], k, same;
+	struct err e[2];
+
+	for (k = 0; k < 2; k++) {
+		struct mapping *m = NULL;
+		struct mapping_sink sink = {e_rec, e_rej, &c[k], e_ic, NULL, 0};
+		struct mapping_doc doc = {"src", base ? base + 1 : input, input,
+					  "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210",
+					  NULL};
+
+		memset(&c[k], 0, sizeof(c[k]));
+		buf_init(&c[k].out, 64u << 20);
+		err_clear(&e[k]);
+		if (mapping_load(mf, &m, &e[k])) {
+			printf("  %s: %s\n", mf, e[k].reason);
+			if (k)
+				buf_release(&c[0].out);
+			buf_release(&c[k].out);
+			return 0;
+		}
+		map_edi_compiled = k == 0;
+		rc[k] = mapping_run(m, &doc, &sink, NULL, &e[k]);
+		map_edi_compiled = 1;
+		mapping_free(m);
+	}
+	same = rc[0] == rc[1] && c[0].out.len == c[1].out.len &&
+	       (!c[0].out.len || !memcmp(c[0].out.ptr, c[1].out.ptr, c[0].out.len)) &&
+	       !strcmp(e[0].reason, e[1].reason);
+	if (!same)
+		printf("  compiled and general reads differ: %s on %s\n", mf,
+		       input);
+	/* the sink never fails: -1 is the document's own failure */
+	if (rc[0] && !e[0].reason[0]) {
+		printf("  no reason for the failure of %s on %s\n", mf, input);
+		same = 0;
+	}
+	*nrec += c[0].records + c[0].rejects;
+	buf_release(&c[0].out);
+	buf_release(&c[1].out);
+	return same;
+}
+
+/* Regular files under dir (recursively) into paths (at most max). */
+static size_t edi_files(const char *dir, char (*paths)[512], size_t n,
+			size_t max)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return n;
+	while ((de = readdir(d)) && n < max) {
+		char p[512];
+		struct stat st;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, de->d_name) >=
+		    sizeof(p)) {
+			printf("  path too long, not compared: %s/%s\n", dir,
+			       de->d_name);
+			continue;
+		}
+		if (stat(p, &st))
+			continue;
+		if (S_ISDIR(st.st_mode))
+			n = edi_files(p, paths, n, max);
+		else if (S_ISREG(st.st_mode))
+			snprintf(paths[n++], sizeof(paths[0]), "%s", p);
+	}
+	closedir(d);
+	return n;
+}
+
+/* Every shipped EDI mapping (mappings/edi) and a mapping of the shapes
+ * the shipped ones do not use (occurrence [N], a header path in the
+ * context, pairs with a qualifier, a repeated element read whole and
+ * cut), on the samples (samples/edi), the fuzz seeds (tests/corpus) and the real-world
+ * corpus (../shared/data, when present): the compiled reads give what
+ * the general ones give, byte for byte. */
+T_TEST(mapping_edi_compiled_reads_match_general)
+{
+	static char inputs[600][512];
+	static const char shapes[] =
+		"input: { format: x12, transaction: \"852\" }\n"
+		"context:\n"
+		"  period: XQ.03\n"
+		"records:\n"
+		"  - kind: stock\n"
+		"    each: LIN\n"
+		"    until: [CTT]\n"
+		"    fields:\n"
+		"      sku: LIN[02=VN].03 | default(none)\n"
+		"      location: concat(N9[01=IA].02, \"-\", SDQ[2].03, \"-\", ZA[2].01)\n"
+		"      state: on_hand\n"
+		"      quantity: SDQ.04 | decimal | default(0)\n"
+		"      as_of: '$period | date(\"%Y%m%d\")'\n"
+		"      uom: SDQ.01 | default(EA)\n"
+		"      txn_id: concat(ISA.13, GS.06, ST.02, LIN.03, REF.02, XQ.02)\n";
+	const char *src = getenv("STOCKPIPE_SRCDIR");
+	char dir[512], mf[800];
+	size_t nin = 0, i, nmap = 0, nshared;
+	unsigned long nrec = 0;
+	DIR *d;
+	struct dirent *de;
+
+	if (!src)
+		src = ".";
+	snprintf(dir, sizeof(dir), "%s/samples/edi", src);
+	nin = edi_files(dir, inputs, nin, 600);
+	snprintf(dir, sizeof(dir), "%s/tests/corpus/map", src);
+	nin = edi_files(dir, inputs, nin, 600);
+	snprintf(dir, sizeof(dir), "%s/tests/corpus/x12", src);
+	nin = edi_files(dir, inputs, nin, 600);
+	snprintf(dir, sizeof(dir), "%s/tests/corpus/edifact", src);
+	nin = edi_files(dir, inputs, nin, 600);
+	nshared = nin;
+	snprintf(dir, sizeof(dir), "%s/../shared/data/x12", src);
+	nin = edi_files(dir, inputs, nin, 600);
+	snprintf(dir, sizeof(dir), "%s/../shared/data/edifact", src);
+	nin = edi_files(dir, inputs, nin, 600);
+	T_ASSERT(nshared > 5);
+	snprintf(dir, sizeof(dir), "%s/mappings/edi", src);
+	T_ASSERT((d = opendir(dir)) != NULL);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+
+		if (l < 6 || strcmp(de->d_name + l - 5, ".yaml"))
+			continue;
+		T_ASSERT((size_t)snprintf(mf, sizeof(mf), "%s/%s", dir,
+					  de->d_name) < sizeof(mf));
+		nmap++;
+		for (i = 0; i < nin; i++)
+			T_ASSERT(compiled_same(mf, inputs[i], &nrec));
+	}
+	closedir(d);
+	T_ASSERT(nmap >= 5);
+	T_ASSERT(t_write_file("shapes.yaml", shapes) == 0);
+	for (i = 0; i < nin; i++)
+		T_ASSERT(compiled_same("shapes.yaml", inputs[i], &nrec));
+	/* the comparison saw records, not only failed documents */
+	T_ASSERT(nrec > 50);
+	printf("  %zu mappings + shapes x %zu inputs (%zu from ../shared/data), "
+	       "%lu records and rejects compared\n",
+	       nmap, nin, nin - nshared, nrec);
+}

@@ -332,3 +332,46 @@ T_TEST(xml_shared_corpus)
 			       n, files[i].elements);
 	}
 }
+
+/* What the SAX2 reader must give as xmlTextReader's tree did: one text
+ * for text, CDATA and character references together, a comment ends a
+ * text, '&' in an attribute arrives as '&' (libxml2 hands the SAX layer
+ * "&#38;"), whitespace-only text is not reported, and lines past 65,535
+ * (a tree node's 16 bits) are exact. */
+T_TEST(xml_sax_text_attrs_and_big_lines)
+{
+	struct xml_reader *r;
+	const struct xml_event *ev;
+	struct err e = ERR_INIT;
+	struct buf b = BUF_INIT(1 << 20);
+	char texts[8][32];
+	unsigned long line = 0;
+	int fd, n, nt = 0, i;
+
+	buf_adds(&b, "<r a=\"x&amp;y&#38;z &lt;\">a<![CDATA[<b>]]>&#99;&amp;d<!--c-->e\n  <s/>  \n");
+	for (i = 0; i < 70000; i++)
+		buf_addc(&b, '\n');
+	buf_adds(&b, "<t>f</t></r>\n");
+	T_ASSERT(t_write_file("sx.xml", b.ptr) == 0);
+	buf_release(&b);
+	fd = open("sx.xml", O_RDONLY);
+	T_OK(xml_reader_open_fd(&r, fd, "sx.xml", NULL, &e), &e);
+	T_EQ_INT(xml_reader_next(r, &ev, &e), 1);
+	T_EQ_INT(ev->nattrs, 1);
+	T_EQ_STR(ev->attrs[0].value, "x&y&z <");
+	T_EQ_INT(ev->attrs[0].len, 7);
+	while ((n = xml_reader_next(r, &ev, &e)) == 1) {
+		if (ev->type == XML_EV_TEXT && nt < 8)
+			snprintf(texts[nt++], sizeof(texts[0]), "%s", ev->text);
+		if (ev->type == XML_EV_START && !strcmp(ev->local, "t"))
+			line = ev->line;
+	}
+	T_OK(n, &e);
+	T_EQ_INT(nt, 3);
+	T_EQ_STR(texts[0], "a<b>c&d");
+	T_EQ_STR(texts[1], "e\n  ");
+	T_EQ_STR(texts[2], "f");
+	T_EQ_INT(line, 70003);
+	xml_reader_free(r);
+	close(fd);
+}

@@ -96,30 +96,39 @@ static int no_space(unsigned char c)
 	return 0;
 }
 
+/* Makes room for one more field's offset, length and pointer. Returns 0,
+ * or -1 with fields.err set (checked after the feed). */
+static int field_slot(struct csv_reader *r)
+{
+	size_t cap = r->capf ? r->capf * 2 : 64;
+	size_t *o, *l = NULL;
+	const char **pp = NULL;
+
+	if (r->nf < r->capf)
+		return 0;
+	o = realloc(r->offs, cap * sizeof(*o));
+	if (o)
+		r->offs = o;
+	l = o ? realloc(r->lens, cap * sizeof(*l)) : NULL;
+	if (l)
+		r->lens = l;
+	pp = l ? realloc(r->ptrs, cap * sizeof(*pp)) : NULL;
+	if (pp)
+		r->ptrs = pp;
+	if (!o || !l || !pp) {
+		r->fields.err = E_NOMEM;
+		return -1;
+	}
+	r->capf = cap;
+	return 0;
+}
+
 static void on_field(void *s, size_t n, void *ud)
 {
 	struct csv_reader *r = ud;
 
-	if (r->nf == r->capf) {
-		size_t cap = r->capf ? r->capf * 2 : 64;
-		size_t *o = realloc(r->offs, cap * sizeof(*o));
-		size_t *l = NULL;
-		const char **pp = NULL;
-
-		if (o)
-			r->offs = o;
-		l = o ? realloc(r->lens, cap * sizeof(*l)) : NULL;
-		if (l)
-			r->lens = l;
-		pp = l ? realloc(r->ptrs, cap * sizeof(*pp)) : NULL;
-		if (pp)
-			r->ptrs = pp;
-		if (!o || !l || !pp) {
-			r->fields.err = E_NOMEM; /* checked after the feed */
-			return;
-		}
-		r->capf = cap;
-	}
+	if (field_slot(r))
+		return;
 	if (n && memchr(s, '\0', n))
 		r->field_nul = 1;
 	/* libcsv's entry_pos only shows the field still in progress when a
@@ -350,6 +359,46 @@ static int between_records(struct csv_reader *r, const char *seg, size_t n,
 	return 0;
 }
 
+/* A line without a quote character, [p, end): its fields are the bytes
+ * between delimiters, copied as on_field would copy them, with one NUL
+ * check for the whole line and the room for all of them made once (the
+ * fields and their NULs take exactly the line's length plus one). A
+ * failure leaves fields.err set, which the caller reports after the
+ * feed as for on_field. */
+static void split_unquoted(struct csv_reader *r, const char *p,
+			   const char *end)
+{
+	size_t len = (size_t)(end - p);
+	unsigned char dl = (unsigned char)r->o.delimiter;
+	struct buf *f = &r->fields;
+	const char *d;
+
+	if (buf_grow(f, len + 1) < 0)
+		return;
+	if (len && memchr(p, '\0', len))
+		r->field_nul = 1;
+	for (;;) {
+		size_t k;
+
+		d = memchr(p, dl, (size_t)(end - p));
+		k = (size_t)((d ? d : end) - p);
+		if (field_slot(r))
+			return;
+		if (k > r->o.max_field)
+			r->field_long = 1;
+		r->offs[r->nf] = f->len;
+		r->lens[r->nf] = k;
+		memcpy(f->ptr + f->len, p, k);
+		f->len += k;
+		f->ptr[f->len++] = '\0';
+		r->nf++;
+		if (!d)
+			break;
+		p = d + 1;
+	}
+	f->ptr[f->len] = '\0';
+}
+
 /* A whole physical line that starts a record, split here with memchr
  * when libcsv would only split it: no quote character, or quotes only
  * around whole fields with none inside ("a",b). Blanks are kept (trim is
@@ -369,6 +418,13 @@ static int plain_line(struct csv_reader *r, const char *seg, size_t n,
 	    r->p.entry_pos != 0 || r->mode != RD_NORMAL || dl == qc)
 		return 0;
 	end = seg + n - 1; /* without the CR or LF */
+	/* Most lines have no quote at all: one scan of the line instead
+	 * of one per field. */
+	if (!memchr(p, qc, (size_t)(end - p))) {
+		split_unquoted(r, p, end);
+		r->rec_done = 1;
+		return 1;
+	}
 	for (;;) {
 		if (p < end && (unsigned char)*p == qc) {
 			const char *cq = memchr(p + 1, qc, (size_t)(end - p - 1));

@@ -487,198 +487,264 @@ void core_seg_begin(struct edi_core *c)
 	c->seg_off = c->roff + c->rpos;
 }
 
+/* The tokenizer's hot state while core_seg_feed() runs. Everything hot
+ * lives here, in a local of core_seg_feed() whose address never leaves
+ * the inlined steps below: stores through the char buffer may alias any
+ * field of c, so the compiler would reload c's fields after every byte
+ * written; a local it can keep in registers. Written back at the exit
+ * (feed_save). */
+struct feed {
+	const unsigned char *p, *end;
+	const unsigned char *cls;
+	char *sb;
+	struct edi_tok *tok;
+	size_t slen, smax, ntok, tokcap;
+	unsigned elem, rep, comp;
+#ifdef EDI_SSE2
+	unsigned note; /* bytes >= 0x80 seen by the block step */
+	struct specv sv;
+#endif
+};
+
+static inline __attribute__((always_inline)) void
+feed_load(struct feed *f, struct edi_core *c, const unsigned char *p,
+	  const unsigned char *end)
+{
+	f->p = p;
+	f->end = end;
+	f->cls = c->cls;
+	f->sb = c->sb;
+	f->tok = c->tok;
+	f->slen = c->slen;
+	f->smax = c->smax;
+	f->ntok = c->ntok;
+	f->tokcap = c->tokcap;
+	f->elem = c->cur_elem;
+	f->rep = c->cur_rep;
+	f->comp = c->cur_comp;
+#ifdef EDI_SSE2
+	f->note = 0;
+	specv_init(&f->sv, c);
+#endif
+}
+
+static inline __attribute__((always_inline)) void
+feed_save(const struct feed *f, struct edi_core *c, const unsigned char **pp)
+{
+#ifdef EDI_SSE2
+	if (f->note)
+		c->seg_note = 1;
+#endif
+	*pp = f->p;
+	c->slen = f->slen;
+	c->ntok = f->ntok;
+	c->cur_elem = f->elem;
+	c->cur_rep = f->rep;
+	c->cur_comp = f->comp;
+}
+
+/* Ends the current token at slen (its NUL) and starts token (e, r, cm)
+ * after it. Returns -1 when the segment has too many tokens or an index
+ * does not fit 16 bits. */
+static inline __attribute__((always_inline)) int
+feed_tok_next(struct feed *f, struct edi_core *c, unsigned e, unsigned r,
+	      unsigned cm)
+{
+	struct edi_tok *t;
+
+	if (f->ntok == f->tokcap) {
+		c->ntok = f->ntok;
+		if (tok_grow(c) < 0)
+			return -1;
+		f->tok = c->tok;
+		f->tokcap = c->tokcap;
+	}
+	if (e > 0xFFFF || r > 0xFFFF || cm > 0xFFFF)
+		return -1;
+	t = f->tok;
+	t[f->ntok - 1].len = (uint32_t)(f->slen - t[f->ntok - 1].off);
+	f->sb[f->slen++] = '\0';
+	t[f->ntok].off = (uint32_t)f->slen;
+	t[f->ntok].elem = (uint16_t)e;
+	t[f->ntok].rep = (uint16_t)r;
+	t[f->ntok].comp = (uint16_t)cm;
+	f->ntok++;
+	return 0;
+}
+
+/* An element, component or repetition separator (class k) at slen.
+ * Returns -1 as feed_tok_next(). */
+static inline __attribute__((always_inline)) int
+feed_delim(struct feed *f, struct edi_core *c, unsigned char k)
+{
+	if (k == C_ELEM) {
+		f->elem++;
+		f->rep = f->comp = 1;
+		if (feed_tok_next(f, c, f->elem, 1, 1) < 0)
+			return -1;
+		c->ef[f->elem] = (uint32_t)(f->ntok - 1);
+	} else if (k == C_COMP) {
+		f->comp++;
+		if (feed_tok_next(f, c, f->elem, f->rep, f->comp) < 0)
+			return -1;
+	} else {
+		f->rep++;
+		f->comp = 1;
+		if (feed_tok_next(f, c, f->elem, f->rep, 1) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+#ifdef EDI_SSE2
+/* The hot path, 16 bytes per step while they fit below smax: the block
+ * is stored into sb as it is (EDI_SB_SLACK bytes of room past smax),
+ * then each separator in it becomes the NUL that ends a token, in
+ * place, found from the block's bit mask. A terminator, release
+ * character or CR/LF ends the step at that byte for the byte-wise step
+ * (feed_byte), as does the end of the input or of the segment bound.
+ * Returns 1 at the segment's terminator, 0 when the byte-wise step
+ * takes over, -1 when the segment is too long. */
+static inline __attribute__((always_inline)) int
+feed_blocks(struct feed *f, struct edi_core *c)
+{
+	while (f->end - f->p >= EDI_BLOCK && f->smax - f->slen >= EDI_BLOCK) {
+		const unsigned char *p = f->p;
+		__m128i x;
+		unsigned hi, j = EDI_BLOCK;
+		unsigned m = block_mask(&f->sv, p, &hi, &x);
+		size_t base = f->slen;
+
+		_mm_storeu_si128((__m128i *)(void *)(f->sb + base), x);
+		for (; m; m &= m - 1) {
+			unsigned char k;
+
+			j = (unsigned)__builtin_ctz(m);
+			k = f->cls[p[j]];
+			if (k == C_TERM) {
+				/* the segment's end: as feed_byte's C_TERM */
+				f->note |= hi & ((1u << j) - 1);
+				f->slen = base + j;
+				if (p[j] == '\n')
+					c->line++;
+				f->p = p + j + 1;
+				return 1;
+			}
+			if (k != C_ELEM && k != C_COMP && k != C_REP)
+				break;
+			f->slen = base + j;
+			if (feed_delim(f, c, k) < 0) {
+				f->p = p;
+				return -1;
+			}
+			j = EDI_BLOCK;
+		}
+		if (j < EDI_BLOCK) {
+			f->note |= hi & ((1u << j) - 1);
+			f->slen = base + j;
+			f->p = p + j;
+			return 0;
+		}
+		f->note |= hi;
+		f->slen = base + EDI_BLOCK;
+		f->p = p + EDI_BLOCK;
+	}
+	return 0;
+}
+#endif
+
+/* A run's last bytes (fewer than a block) and the delimiter after them,
+ * one by one. Returns 1 at the segment's terminator, 0 to go on (the
+ * caller stops at the end of the input), -1 when the segment is too
+ * long. */
+static inline __attribute__((always_inline)) int
+feed_byte(struct feed *f, struct edi_core *c)
+{
+	const unsigned char *p = f->p, *q = p, *end = f->end;
+	const unsigned char *cls = f->cls;
+	size_t n;
+
+	while (p < end && cls[*p] == C_DATA)
+		p++;
+	n = (size_t)(p - q);
+	f->p = p;
+	if (n) {
+		if (n > f->smax - f->slen)
+			return -1;
+		memcpy(f->sb + f->slen, q, n);
+		f->slen += n;
+		if (p == end)
+			return 0;
+	}
+	/* Room for a delimiter's NUL (or one more data byte). */
+	if (f->slen >= f->smax && cls[*p] != C_TERM && cls[*p] != C_NL)
+		return -1;
+	switch (cls[*p]) {
+	case C_NOTE:
+		c->seg_note = 1;
+		f->sb[f->slen++] = (char)*p++;
+		break;
+	case C_ELEM:
+	case C_COMP:
+	case C_REP:
+		f->p = ++p;
+		return feed_delim(f, c, cls[p[-1]]);
+	case C_REL:
+		p++;
+		if (p == end) {
+			c->in_rel = 1;
+			break;
+		}
+		if (*p == '\n')
+			c->line++;
+		f->sb[f->slen++] = (char)*p++;
+		break;
+	case C_NL:
+		if (*p == '\n')
+			c->line++;
+		p++;
+		c->seg_wrapped = 1;
+		break;
+	default: /* C_TERM */
+		if (*p == '\n')
+			c->line++;
+		f->p = p + 1;
+		return 1;
+	}
+	f->p = p;
+	return 0;
+}
+
 int core_seg_feed(struct edi_core *c, const unsigned char **pp,
 		  const unsigned char *end)
 {
-	/* Everything hot lives in locals: stores through the char buffer
-	 * may alias any field of c, so the compiler would reload them
-	 * after every byte written. Written back at the exits. */
-	const unsigned char *p = *pp;
-	const unsigned char *cls = c->cls;
-	char *sb = c->sb;
-	struct edi_tok *tok = c->tok;
-	size_t slen = c->slen, smax = c->smax, ntok = c->ntok;
-	size_t tokcap = c->tokcap;
-	unsigned elem = c->cur_elem, rep = c->cur_rep, comp = c->cur_comp;
+	struct feed f;
 	int rc = 0;
-#ifdef EDI_SSE2
-	unsigned note = 0;
-	struct specv sv;
 
-	specv_init(&sv, c);
-#endif
-
-#define TOK_NEXT(e, r, cm)                                                 \
-	do {                                                               \
-		if (ntok == tokcap) {                                      \
-			c->ntok = ntok;                                    \
-			if (tok_grow(c) < 0)                               \
-				goto toobig;                               \
-			tok = c->tok;                                      \
-			tokcap = c->tokcap;                                \
-		}                                                          \
-		if ((e) > 0xFFFF || (r) > 0xFFFF || (cm) > 0xFFFF)         \
-			goto toobig;                                       \
-		tok[ntok - 1].len = (uint32_t)(slen - tok[ntok - 1].off);  \
-		sb[slen++] = '\0';                                         \
-		tok[ntok].off = (uint32_t)slen;                            \
-		tok[ntok].elem = (uint16_t)(e);                            \
-		tok[ntok].rep = (uint16_t)(r);                             \
-		tok[ntok].comp = (uint16_t)(cm);                           \
-		ntok++;                                                    \
-	} while (0)
-
-	if (c->in_rel && p < end) {
-		if (slen >= smax)
-			goto toobig;
-		sb[slen++] = (char)*p++;
-		c->in_rel = 0;
-	}
-	while (p < end) {
-		const unsigned char *q;
-		size_t n;
-
-#ifdef EDI_SSE2
-		/* The hot path, 16 bytes per step while they fit below smax:
-		 * the block is stored into sb as it is (EDI_SB_SLACK bytes
-		 * of room past smax), then each separator in it becomes the
-		 * NUL that ends a token, in place, found from the block's
-		 * bit mask. A terminator, release character or CR/LF ends
-		 * the step at that byte for the byte-wise code below, as
-		 * does the end of the input or of the segment bound. */
-		while (end - p >= EDI_BLOCK && smax - slen >= EDI_BLOCK) {
-			__m128i x;
-			unsigned hi, j = EDI_BLOCK;
-			unsigned m = block_mask(&sv, p, &hi, &x);
-			size_t base = slen;
-
-			_mm_storeu_si128((__m128i *)(void *)(sb + base), x);
-			for (; m; m &= m - 1) {
-				unsigned char k;
-
-				j = (unsigned)__builtin_ctz(m);
-				k = cls[p[j]];
-				if (k == C_TERM) {
-					/* the segment's end: as the byte-wise
-					 * C_TERM case below */
-					note |= hi & ((1u << j) - 1);
-					slen = base + j;
-					if (p[j] == '\n')
-						c->line++;
-					p += j + 1;
-					rc = 1;
-					goto out;
-				}
-				if (k != C_ELEM && k != C_COMP && k != C_REP)
-					break;
-				slen = base + j;
-				if (k == C_ELEM) {
-					elem++;
-					rep = comp = 1;
-					TOK_NEXT(elem, 1, 1);
-					c->ef[elem] = (uint32_t)(ntok - 1);
-				} else if (k == C_COMP) {
-					comp++;
-					TOK_NEXT(elem, rep, comp);
-				} else {
-					rep++;
-					comp = 1;
-					TOK_NEXT(elem, rep, 1);
-				}
-				j = EDI_BLOCK;
-			}
-			if (j < EDI_BLOCK) {
-				note |= hi & ((1u << j) - 1);
-				slen = base + j;
-				p += j;
-				break;
-			}
-			note |= hi;
-			slen = base + EDI_BLOCK;
-			p += EDI_BLOCK;
-		}
-		if (p == end)
-			break;
-#endif
-		/* A run's last bytes (fewer than a block), one by one. */
-		q = p;
-		while (p < end && cls[*p] == C_DATA)
-			p++;
-		n = (size_t)(p - q);
-		if (n) {
-			if (n > smax - slen)
-				goto toobig;
-			memcpy(sb + slen, q, n);
-			slen += n;
-			if (p == end)
-				break;
-		}
-		/* Room for a delimiter's NUL (or one more data byte). */
-		if (slen >= smax && cls[*p] != C_TERM && cls[*p] != C_NL)
-			goto toobig;
-		switch (cls[*p]) {
-		case C_NOTE:
-			c->seg_note = 1;
-			sb[slen++] = (char)*p++;
-			break;
-		case C_ELEM:
-			p++;
-			elem++;
-			rep = comp = 1;
-			TOK_NEXT(elem, 1, 1);
-			c->ef[elem] = (uint32_t)(ntok - 1);
-			break;
-		case C_COMP:
-			p++;
-			comp++;
-			TOK_NEXT(elem, rep, comp);
-			break;
-		case C_REP:
-			p++;
-			rep++;
-			comp = 1;
-			TOK_NEXT(elem, rep, 1);
-			break;
-		case C_REL:
-			p++;
-			if (p == end) {
-				c->in_rel = 1;
-				break;
-			}
-			if (*p == '\n')
-				c->line++;
-			sb[slen++] = (char)*p++;
-			break;
-		case C_NL:
-			if (*p == '\n')
-				c->line++;
-			p++;
-			c->seg_wrapped = 1;
-			break;
-		default: /* C_TERM */
-			if (*p == '\n')
-				c->line++;
-			p++;
-			rc = 1;
+	feed_load(&f, c, *pp, end);
+	if (c->in_rel && f.p < end) {
+		if (f.slen >= f.smax) {
+			rc = -1;
 			goto out;
 		}
+		f.sb[f.slen++] = (char)*f.p++;
+		c->in_rel = 0;
+	}
+	while (f.p < end) {
+#ifdef EDI_SSE2
+		rc = feed_blocks(&f, c);
+		if (rc != 0)
+			goto out;
+		if (f.p == end)
+			break;
+#endif
+		rc = feed_byte(&f, c);
+		if (rc != 0)
+			goto out;
 	}
 out:
-#ifdef EDI_SSE2
-	if (note)
-		c->seg_note = 1;
-#endif
-	*pp = p;
-	c->slen = slen;
-	c->ntok = ntok;
-	c->cur_elem = elem;
-	c->cur_rep = rep;
-	c->cur_comp = comp;
+	feed_save(&f, c, pp);
 	return rc;
-toobig:
-	rc = -1;
-	goto out;
-#undef TOK_NEXT
 }
 
 void core_seg_end(struct edi_core *c, int truncated)

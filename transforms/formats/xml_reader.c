@@ -9,52 +9,90 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libxml/SAX2.h>
+#include <libxml/dict.h>
+#include <libxml/entities.h>
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xmlIO.h>
-#include <libxml/xmlreader.h>
 
 #include "lib/buf.h"
 #include "lib/utf8.h"
+
+/* Bytes read and handed to libxml2 at a time: the events of one chunk
+ * are queued before the first is given out, so this bounds the queue. */
+#define XR_CHUNK 16384
+/* libxml2's own bound on a text node without XML_PARSE_HUGE (the tree
+ * builder of xmlTextReader refused longer ones): counting stops here. */
+#define XR_TEXT_CAP 10000000u
 
 /* Scanner of the prolog: finds "<!DOCTYPE" before the root element. */
 enum { PS_TEXT, PS_LT, PS_BANG, PS_BANG_DASH, PS_COMMENT, PS_CM1, PS_CM2,
        PS_PI, PS_PI_Q, PS_MATCH, PS_DONE, PS_FOUND };
 
+/* A queued event: text and attribute values are offsets into tbuf (it
+ * may move while a chunk is parsed), made pointers when given out. */
+struct qev {
+	enum xml_ev_type type;
+	unsigned depth;
+	unsigned long line;
+	const char *ns, *local, *qname;
+	size_t off, len;        /* TEXT */
+	size_t a0, na;          /* START: qa[a0 .. a0 + na) */
+};
+
+struct open_el { const char *ns, *local, *qname; };
+
 struct xml_reader {
 	int fd;
 	const char *name;
 	struct xml_reader_opts o;
-	xmlTextReaderPtr xr;
-	/* read callback */
+	xmlSAXHandler sax;
+	xmlParserCtxtPtr ctxt;
+	unsigned char chunk[XR_CHUNK];
 	int read_errno;
+	int fed_end;                         /* the last chunk was pushed */
+	int stop;                            /* no more parsing: say why */
+	/* prolog scanner */
 	int pstate;
 	unsigned pmatch;
-	unsigned long pline, pcol;          /* position of the next byte */
-	unsigned long lt_line, lt_col;      /* of the last '<' */
-	unsigned long dt_line, dt_col;      /* of "<!DOCTYPE", 0 = none */
+	unsigned long pline, pcol;           /* position of the next byte */
+	unsigned long lt_line, lt_col;       /* of the last '<' */
+	unsigned long dt_line, dt_col;       /* of "<!DOCTYPE", 0 = none */
 	/* the first error reported by libxml2 */
 	int have_err;
 	unsigned long err_line;
 	unsigned err_col;
 	char err_msg[300];
-	/* the event */
-	struct xml_event ev;
-	struct xml_attr *attrs;
-	size_t capattrs;
-	char *vbuf;                          /* attribute values */
-	size_t vlen, vcap;
-	int pending_end;                     /* an empty element's END */
-	const char *end_ns, *end_local, *end_qname;
-	unsigned end_depth;
-	unsigned long elements;
+	/* a bound or refusal found in a callback, given out after the
+	 * events queued before it */
+	int cb_fail;
+	struct err cb_err;
+	/* the queue */
+	struct qev *q;
+	size_t nq, qcap, qpos;
+	struct xml_attr *qa;
+	size_t qan, qacap;
+	char *tbuf;
+	size_t tlen, tcap;
+	/* the text node being gathered */
+	int in_text, t_blank;
+	size_t t_off, t_count;
+	unsigned long t_line;
+	/* open elements, 1 .. depth */
+	struct open_el *stack;
+	unsigned depth;
+	unsigned long elements;             /* STARTs given out */
 	int done;
-	/* Names already asked of libxml2, whose xmlTextReaderConstName
-	 * and ConstNamespaceUri hash their string into the dictionary on
-	 * every call (a tenth of the XML map stage); the strings given back
-	 * are the dictionary's, alive as long as the reader. */
-	struct qn_memo { const xmlChar *local; const char *qname; } qn[64];
-	struct ns_memo { const xmlChar *href; const char *uri; } ns[8];
+	struct xml_event ev;
+	/* prefix:local names asked of the dictionary (its strings live as
+	 * long as the parser, so a pointer pair names one string) */
+	struct qn_memo {
+		const xmlChar *prefix, *local;
+		const char *qname;
+		size_t len;
+	} qn[64];
 };
 
 void xml_reader_opts_init(struct xml_reader_opts *o)
@@ -136,8 +174,7 @@ static void lib_init(void)
 }
 
 /* Feeds the prolog scanner; returns 1 when "<!DOCTYPE" starts here. */
-static int prolog_scan(struct xml_reader *r, const unsigned char *p, size_t n,
-		       size_t *at)
+static int prolog_scan(struct xml_reader *r, const unsigned char *p, size_t n)
 {
 	static const char dt[] = "DOCTYPE";
 	size_t i;
@@ -195,7 +232,6 @@ static int prolog_scan(struct xml_reader *r, const unsigned char *p, size_t n,
 				r->pstate = PS_FOUND;
 				r->dt_line = r->lt_line;
 				r->dt_col = r->lt_col;
-				*at = i;
 				return 1;
 			}
 			break;
@@ -212,31 +248,440 @@ static int prolog_scan(struct xml_reader *r, const unsigned char *p, size_t n,
 	return 0;
 }
 
-static int read_cb(void *ctx, char *buf, int len)
+static struct xml_reader *rd_of(void *ctx)
 {
-	struct xml_reader *r = ctx;
-	ssize_t n;
-	size_t at;
-
-	if (r->pstate == PS_FOUND)
-		return -1;
-	do
-		n = read(r->fd, buf, (size_t)len);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		r->read_errno = errno;
-		return -1;
-	}
-	if (r->pstate != PS_DONE && !r->o.allow_doctype &&
-	    prolog_scan(r, (const unsigned char *)buf, (size_t)n, &at))
-		return -1; /* never hand the DOCTYPE to libxml2 */
-	return (int)n;
+	return ((xmlParserCtxtPtr)ctx)->_private;
 }
 
-static int close_cb(void *ctx)
+static unsigned long cur_line(struct xml_reader *r)
+{
+	return r->ctxt->input ? (unsigned long)r->ctxt->input->line : 0;
+}
+
+/* A failure found in a callback: kept for after the queued events, and
+ * the parser stops (no callback runs after this one). */
+static void cb_fail(struct xml_reader *r, int code, unsigned long line,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void cb_fail(struct xml_reader *r, int code, unsigned long line,
+		    const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	if (r->cb_fail)
+		return;
+	r->cb_fail = 1;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	err_clear(&r->cb_err);
+	if (code == E_NOMEM)
+		err_set(&r->cb_err, E_NOMEM, "%s", msg);
+	else
+		err_at(&r->cb_err, code, r->name, line, 0, "%s", msg);
+	xmlStopParser(r->ctxt);
+}
+
+static struct qev *q_add(struct xml_reader *r, enum xml_ev_type type)
+{
+	struct qev *e;
+
+	if (ALLOC_GROW(r->q, r->nq + 1, r->qcap)) {
+		cb_fail(r, E_NOMEM, 0, "out of memory");
+		return NULL;
+	}
+	e = &r->q[r->nq++];
+	e->type = type;
+	return e;
+}
+
+/* Appends n bytes and a NUL to tbuf; returns the offset or -1. */
+static int t_put(struct xml_reader *r, const void *p, size_t n, size_t *off)
+{
+	if (ALLOC_GROW(r->tbuf, r->tlen + n + 1, r->tcap)) {
+		cb_fail(r, E_NOMEM, 0, "out of memory");
+		return -1;
+	}
+	*off = r->tlen;
+	memcpy(r->tbuf + r->tlen, p, n);
+	r->tbuf[r->tlen + n] = '\0';
+	r->tlen += n + 1;
+	return 0;
+}
+
+/* The text gathered since the last tag ends: queued unless it is only
+ * blanks (xmlTextReader's WHITESPACE nodes, which were not reported). */
+static void text_flush(struct xml_reader *r)
+{
+	struct qev *e;
+	size_t n = r->t_count;
+
+	if (!r->in_text)
+		return;
+	r->in_text = 0;
+	if (r->t_blank) {
+		r->tlen = r->t_off;
+		return;
+	}
+	if (n > r->o.max_text) {
+		cb_fail(r, E_TOOBIG, r->t_line,
+			"a text node of %zu bytes is longer than input.max_text (%zu)",
+			n, r->o.max_text);
+		return;
+	}
+	/* libxml2 decodes and checks the input; the same validator as the
+	 * CSV and EDIFACT readers makes sure what it hands on is UTF-8 by
+	 * our rule. */
+	if (utf8_check((const unsigned char *)r->tbuf + r->t_off, n) != n) {
+		cb_fail(r, E_PARSE, r->t_line,
+			"invalid UTF-8 byte sequence in text");
+		return;
+	}
+	r->tbuf[r->t_off + n] = '\0';
+	r->tlen = r->t_off + n + 1;
+	if (!(e = q_add(r, XML_EV_TEXT)))
+		return;
+	e->depth = r->depth + 1;
+	e->line = r->t_line;
+	e->ns = e->local = e->qname = NULL;
+	e->off = r->t_off;
+	e->len = n;
+}
+
+/* Whether p holds only XML blanks (space, tab, LF, CR): the indentation
+ * between tags, most of what characters() sees, eight spaces a step. */
+static int all_blank(const xmlChar *p, size_t n)
+{
+	const uint64_t blanks = (1ull << ' ') | (1ull << '\t') |
+				(1ull << '\n') | (1ull << '\r');
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		if (w != 0x2020202020202020ull)
+			break;
+	}
+	for (; i < n; i++)
+		if (p[i] > ' ' || !((blanks >> p[i]) & 1))
+			return 0;
+	return 1;
+}
+
+static void on_chars(void *ctx, const xmlChar *ch, int len)
+{
+	struct xml_reader *r = rd_of(ctx);
+	size_t n = (size_t)len, keep;
+
+	if (r->cb_fail || len <= 0)
+		return;
+	if (!r->in_text) {
+		r->in_text = 1;
+		r->t_blank = 1;
+		r->t_off = r->tlen;
+		r->t_count = 0;
+		r->t_line = cur_line(r);
+	}
+	if (r->t_blank && !all_blank(ch, n))
+		r->t_blank = 0;
+	/* Past the bound only the count goes on, for the message. */
+	keep = r->t_count >= r->o.max_text ? 0
+	       : r->o.max_text - r->t_count < n ? r->o.max_text - r->t_count
+						  : n;
+	r->t_count += n;
+	if (keep) {
+		if (ALLOC_GROW(r->tbuf, r->tlen + keep + 1, r->tcap)) {
+			cb_fail(r, E_NOMEM, 0, "out of memory");
+			return;
+		}
+		memcpy(r->tbuf + r->tlen, ch, keep);
+		r->tlen += keep;
+	}
+	if (r->t_count > XR_TEXT_CAP && !r->t_blank)
+		cb_fail(r, E_TOOBIG, r->t_line,
+			"a text node of %zu bytes is longer than input.max_text (%zu)",
+			r->t_count, r->o.max_text);
+}
+
+/* prefix:local as one dictionary string, and its length. */
+static const char *qname_of(struct xml_reader *r, const xmlChar *prefix,
+			    const xmlChar *local, size_t *len)
+{
+	/* Dictionary strings sit a few bytes apart: mix all the bits. */
+	uint64_t h = ((uint64_t)(uintptr_t)local * 31u +
+		      (uint64_t)(uintptr_t)prefix) * 0x9e3779b97f4a7c15ull;
+	struct qn_memo *m = &r->qn[h >> 58];
+
+	if (m->local != local || m->prefix != prefix || !m->qname) {
+		const xmlChar *q = prefix ? xmlDictQLookup(r->ctxt->dict,
+							   prefix, local)
+					  : local;
+
+		if (!q)
+			return NULL;
+		m->local = local;
+		m->prefix = prefix;
+		m->qname = (const char *)q;
+		m->len = strlen(m->qname);
+	}
+	*len = m->len;
+	return m->qname;
+}
+
+/* An attribute value as xmlTextReader gave it: libxml2 hands the SAX
+ * layer '&' as "&#38;" when entities are not substituted (any other
+ * entity reference has failed the document by now). */
+static int attr_value(struct xml_reader *r, const xmlChar *v,
+		      const xmlChar *end, size_t *off, size_t *len)
+{
+	size_t n = (size_t)(end - v), i, o;
+	char *d;
+
+	if (t_put(r, v, n, off))
+		return -1;
+	d = r->tbuf + *off;
+	if (!memchr(d, '&', n)) {
+		*len = n;
+		return 0;
+	}
+	for (i = o = 0; i < n; o++) {
+		if (d[i] == '&' && n - i >= 5 && !memcmp(d + i, "&#38;", 5)) {
+			d[o] = '&';
+			i += 5;
+		} else {
+			d[o] = d[i++];
+		}
+	}
+	d[o] = '\0';
+	*len = o;
+	return 0;
+}
+
+static int start_attrs(struct xml_reader *r, struct qev *e, int nattr,
+		       const xmlChar **a, unsigned long line)
+{
+	int i;
+
+	e->a0 = r->qan;
+	e->na = 0;
+	for (i = 0; i < nattr; i++, a += 5) {
+		struct xml_attr *xa;
+		const char *qn;
+		size_t off, n;
+
+		if (e->na == r->o.max_attrs) {
+			cb_fail(r, E_TOOBIG, line,
+				"an element has more than %u attributes (input.max_attrs)",
+				r->o.max_attrs);
+			return -1;
+		}
+		if (ALLOC_GROW(r->qa, r->qan + 1, r->qacap) ||
+		    !(qn = qname_of(r, a[1], a[0], &n))) {
+			cb_fail(r, E_NOMEM, 0, "out of memory");
+			return -1;
+		}
+		if (n > r->o.max_name) {
+			cb_fail(r, E_TOOBIG, line,
+				"a name of %zu bytes is longer than input.max_name (%zu)",
+				n, r->o.max_name);
+			return -1;
+		}
+		if (attr_value(r, a[3], a[4], &off, &n))
+			return -1;
+		if (n > r->o.max_text) {
+			cb_fail(r, E_TOOBIG, line,
+				"attribute %s of %zu bytes is longer than input.max_text (%zu)",
+				qn, n, r->o.max_text);
+			return -1;
+		}
+		if (utf8_check((const unsigned char *)r->tbuf + off, n) != n) {
+			cb_fail(r, E_PARSE, line,
+				"attribute %s: invalid UTF-8 byte sequence", qn);
+			return -1;
+		}
+		xa = &r->qa[r->qan++];
+		xa->ns = (const char *)a[2];
+		xa->local = (const char *)a[0];
+		xa->qname = qn;
+		xa->value = (const char *)(uintptr_t)off; /* made a pointer later */
+		xa->len = n;
+		e->na++;
+	}
+	return 0;
+}
+
+static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
+		     const xmlChar *uri, int nns, const xmlChar **nss,
+		     int nattr, int ndef, const xmlChar **attrs)
+{
+	struct xml_reader *r = rd_of(ctx);
+	unsigned long line;
+	struct open_el *oe;
+	struct qev *e;
+	const char *qname;
+	size_t qlen;
+
+	(void)nns;
+	(void)nss;
+	(void)ndef;
+	text_flush(r);
+	if (r->cb_fail)
+		return;
+	line = cur_line(r);
+	if (r->depth + 1 > r->o.max_depth) {
+		cb_fail(r, E_TOOBIG, line,
+			"elements nested deeper than %u levels (input.max_depth)",
+			r->o.max_depth);
+		return;
+	}
+	qname = qname_of(r, prefix, local, &qlen);
+	if (!qname) {
+		cb_fail(r, E_NOMEM, 0, "out of memory");
+		return;
+	}
+	if (qlen > r->o.max_name) {
+		cb_fail(r, E_TOOBIG, line,
+			"a name of %zu bytes is longer than input.max_name (%zu)",
+			qlen, r->o.max_name);
+		return;
+	}
+	if (!(e = q_add(r, XML_EV_START)))
+		return;
+	e->ns = (const char *)uri;
+	e->local = (const char *)local;
+	e->qname = qname;
+	e->depth = ++r->depth;
+	e->line = line;
+	e->a0 = e->na = 0;
+	oe = &r->stack[r->depth];
+	oe->ns = e->ns;
+	oe->local = e->local;
+	oe->qname = e->qname;
+	/* An element whose attributes fail is not given out (it still
+	 * counts as read, as it did with xmlTextReader). */
+	if (nattr > 0 && start_attrs(r, e, nattr, attrs, line)) {
+		r->nq--;
+		r->elements++;
+	}
+}
+
+static void on_end(void *ctx, const xmlChar *local, const xmlChar *prefix,
+		   const xmlChar *uri)
+{
+	struct xml_reader *r = rd_of(ctx);
+	struct open_el *oe;
+	struct qev *e;
+
+	(void)local;
+	(void)prefix;
+	(void)uri;
+	text_flush(r);
+	if (r->cb_fail || !r->depth || !(e = q_add(r, XML_EV_END)))
+		return;
+	oe = &r->stack[r->depth];
+	e->ns = oe->ns;
+	e->local = oe->local;
+	e->qname = oe->qname;
+	e->depth = r->depth--;
+	e->line = 0;
+}
+
+/* Comments and processing instructions end a text node, as they did in
+ * the tree xmlTextReader built; they are not reported. */
+static void on_comment(void *ctx, const xmlChar *v)
+{
+	(void)v;
+	text_flush(rd_of(ctx));
+}
+
+static void on_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+	(void)target;
+	(void)data;
+	text_flush(rd_of(ctx));
+}
+
+/* Called for every reference other than the five predefined entities:
+ * a declared one fails the document before libxml2 parses its text
+ * (which would run our callbacks on it); an undeclared one gets
+ * libxml2's own error. */
+static xmlEntityPtr on_get_entity(void *ctx, const xmlChar *name)
+{
+	struct xml_reader *r = rd_of(ctx);
+	xmlEntityPtr ent = xmlSAX2GetEntity(ctx, name);
+
+	/* In the DTD libxml2 asks while declaring (never expanding). */
+	if (!ent || ent->etype == XML_INTERNAL_PREDEFINED_ENTITY ||
+	    r->ctxt->inSubset)
+		return ent;
+	text_flush(r);
+	cb_fail(r, E_PARSE, cur_line(r),
+		"entity reference '&%s;' is not expanded (only &amp; &lt; &gt; &quot; &apos; and character references are read)",
+		(const char *)name);
+	return NULL;
+}
+
+static void on_reference(void *ctx, const xmlChar *name)
+{
+	struct xml_reader *r = rd_of(ctx);
+
+	text_flush(r);
+	cb_fail(r, E_PARSE, cur_line(r),
+		"entity reference '&%s;' is not expanded (only &amp; &lt; &gt; &quot; &apos; and character references are read)",
+		(const char *)name);
+}
+
+/* The second line against a DOCTYPE, for encodings the byte scan cannot
+ * see (UTF-16): the internal subset is never parsed. */
+static void on_internal_subset(void *ctx, const xmlChar *name,
+			       const xmlChar *eid, const xmlChar *sid)
+{
+	struct xml_reader *r = rd_of(ctx);
+
+	if (r->o.allow_doctype) {
+		xmlSAX2InternalSubset(ctx, name, eid, sid);
+		return;
+	}
+	r->dt_line = cur_line(r);
+	r->dt_col = 0;
+	r->stop = 1;
+	xmlStopParser(r->ctxt);
+}
+
+static xmlParserInputPtr on_resolve(void *ctx, const xmlChar *pub,
+				    const xmlChar *sys)
 {
 	(void)ctx;
-	return 0;
+	(void)pub;
+	(void)sys;
+	return NULL;
+}
+
+static void sax_init(xmlSAXHandler *s)
+{
+	xmlSAXVersion(s, 2);
+	s->startElement = NULL;
+	s->endElement = NULL;
+	s->startElementNs = on_start;
+	s->endElementNs = on_end;
+	/* The same function for both: libxml2 then never sorts blanks. */
+	s->characters = on_chars;
+	s->ignorableWhitespace = on_chars;
+	s->cdataBlock = NULL;  /* CDATA comes as characters */
+	s->comment = on_comment;
+	s->processingInstruction = on_pi;
+	s->reference = on_reference;
+	s->getEntity = on_get_entity;
+	s->internalSubset = on_internal_subset;
+	s->externalSubset = NULL;
+	s->resolveEntity = on_resolve;
+	s->setDocumentLocator = NULL;
+	s->endDocument = NULL;
+	s->serror = NULL;
+	s->error = NULL;
+	s->warning = NULL;
 }
 
 int xml_reader_open_fd(struct xml_reader **out, int fd, const char *name,
@@ -264,21 +709,15 @@ int xml_reader_open_fd(struct xml_reader **out, int fd, const char *name,
 		r->o.allow_doctype = opts->allow_doctype;
 		r->o.encoding = opts->encoding;
 	}
+	r->stack = calloc((size_t)r->o.max_depth + 2, sizeof(*r->stack));
+	if (!r->stack) {
+		free(r);
+		return err_set(err, E_NOMEM, "out of memory");
+	}
 	r->pline = 1;
 	r->pcol = 1;
 	r->pstate = PS_TEXT;
-	xmlSetStructuredErrorFunc(r, on_error);
-	r->xr = xmlReaderForIO(read_cb, close_cb, r, name, r->o.encoding,
-			       XML_PARSE_NONET | XML_PARSE_NOCDATA |
-				       XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-				       XML_PARSE_BIG_LINES | XML_PARSE_COMPACT);
-	if (!r->xr) {
-		xmlSetStructuredErrorFunc(NULL, structured_silent);
-		free(r);
-		return err_set(err, E_NOMEM,
-			       "cannot start the XML reader (out of memory)");
-	}
-	xmlTextReaderSetStructuredErrorHandler(r->xr, on_error, r);
+	sax_init(&r->sax);
 	*out = r;
 	return 0;
 }
@@ -288,35 +727,14 @@ unsigned long xml_reader_elements(const struct xml_reader *r)
 	return r->elements;
 }
 
-static int fail(struct xml_reader *r, struct err *err, int code,
-		unsigned long line, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-
-static int fail(struct xml_reader *r, struct err *err, int code,
-		unsigned long line, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-
-	r->done = 1;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return err_at(err, code, r->name, line, 0, "%s", msg);
-}
-
-static unsigned long node_line(struct xml_reader *r)
-{
-	xmlNodePtr nd = xmlTextReaderCurrentNode(r->xr);
-	long l = nd ? xmlGetLineNo(nd) : -1;
-
-	return l > 0 ? (unsigned long)l
-		     : (unsigned long)xmlTextReaderGetParserLineNumber(r->xr);
-}
-
-/* The reader stopped: say why. */
+/* The parser stopped: say why. */
 static int read_failed(struct xml_reader *r, struct err *err)
 {
+	xmlParserCtxtPtr c = r->ctxt;
+	unsigned long line = c && c->input ? (unsigned long)c->input->line : 0;
+	unsigned col = c && c->input && c->input->col > 0 ?
+			       (unsigned)c->input->col : 0;
+
 	r->done = 1;
 	if (r->dt_line)
 		return err_at(err, E_PARSE, r->name, r->dt_line,
@@ -329,263 +747,176 @@ static int read_failed(struct xml_reader *r, struct err *err)
 		return err_at(err, E_PARSE, r->name, r->err_line, r->err_col,
 			      "%s", r->err_msg);
 	if (r->have_err) /* an encoding error: where the parser stopped */
-		return err_at(err, E_PARSE, r->name,
-			      (unsigned long)xmlTextReaderGetParserLineNumber(r->xr),
-			      (unsigned)xmlTextReaderGetParserColumnNumber(r->xr),
-			      "%s", r->err_msg);
-	return err_at(err, E_PARSE, r->name,
-		      (unsigned long)xmlTextReaderGetParserLineNumber(r->xr),
-		      (unsigned)xmlTextReaderGetParserColumnNumber(r->xr),
-		      "malformed XML");
+		return err_at(err, E_PARSE, r->name, line, col, "%s",
+			      r->err_msg);
+	return err_at(err, E_PARSE, r->name, line, col, "malformed XML");
 }
 
-static int check_name(struct xml_reader *r, const char *qname,
-		      unsigned long line, struct err *err)
+/* Starts the parser on the first bytes, as xmlTextReader did: four
+ * bytes for libxml2 to guess the encoding, then the override. */
+static int ctxt_start(struct xml_reader *r, size_t n, struct err *err)
 {
-	size_t n = strlen(qname);
+	size_t first = n >= 4 ? 4 : 0;
 
-	if (n > r->o.max_name)
-		return fail(r, err, E_TOOBIG, line,
-			    "a name of %zu bytes is longer than input.max_name (%zu)",
-			    n, r->o.max_name);
-	return 0;
-}
+	r->ctxt = xmlCreatePushParserCtxt(&r->sax, NULL,
+					  (const char *)r->chunk, (int)first,
+					  r->name);
+	if (!r->ctxt)
+		return err_set(err, E_NOMEM,
+			       "cannot start the XML parser (out of memory)");
+	r->ctxt->_private = r;
+	xmlCtxtUseOptions(r->ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA |
+					   XML_PARSE_NOERROR |
+					   XML_PARSE_NOWARNING |
+					   XML_PARSE_BIG_LINES);
+	r->ctxt->linenumbers = 1;
+	if (r->o.encoding) {
+		xmlCharEncodingHandlerPtr h =
+			xmlFindCharEncodingHandler(r->o.encoding);
 
-static int read_attrs(struct xml_reader *r, unsigned long line,
-		      struct err *err)
-{
-	size_t i, na = 0;
-	int rc;
-
-	r->vlen = 0;
-	while ((rc = xmlTextReaderMoveToNextAttribute(r->xr)) == 1) {
-		const char *v, *qn;
-		size_t n;
-
-		if (xmlTextReaderIsNamespaceDecl(r->xr) == 1)
-			continue;
-		if (na == r->o.max_attrs)
-			return fail(r, err, E_TOOBIG, line,
-				    "an element has more than %u attributes (input.max_attrs)",
-				    r->o.max_attrs);
-		if (ALLOC_GROW(r->attrs, na + 1, r->capattrs))
-			return err_set(err, E_NOMEM, "out of memory");
-		qn = (const char *)xmlTextReaderConstName(r->xr);
-		if (!qn)
-			return err_set(err, E_NOMEM, "out of memory");
-		if (check_name(r, qn, line, err))
-			return -1;
-		v = (const char *)xmlTextReaderConstValue(r->xr);
-		if (!v)
-			v = "";
-		n = strlen(v);
-		if (n > r->o.max_text)
-			return fail(r, err, E_TOOBIG, line,
-				    "attribute %s of %zu bytes is longer than input.max_text (%zu)",
-				    qn, n, r->o.max_text);
-		if (utf8_check((const unsigned char *)v, n) != n)
-			return fail(r, err, E_PARSE, line,
-				    "attribute %s: invalid UTF-8 byte sequence",
-				    qn);
-		if (ALLOC_GROW(r->vbuf, r->vlen + n + 1, r->vcap))
-			return err_set(err, E_NOMEM, "out of memory");
-		memcpy(r->vbuf + r->vlen, v, n + 1);
-		r->attrs[na].ns = (const char *)xmlTextReaderConstNamespaceUri(r->xr);
-		r->attrs[na].local = (const char *)xmlTextReaderConstLocalName(r->xr);
-		r->attrs[na].qname = qn;
-		r->attrs[na].value = NULL;
-		r->attrs[na].len = n;
-		/* value pointers are fixed below: vbuf may still move */
-		r->attrs[na].value = (const char *)(uintptr_t)r->vlen;
-		r->vlen += n + 1;
-		na++;
+		if (h)
+			xmlSwitchToEncoding(r->ctxt, h);
 	}
-	if (rc < 0)
-		return read_failed(r, err);
-	xmlTextReaderMoveToElement(r->xr);
-	for (i = 0; i < na; i++)
-		r->attrs[i].value = r->vbuf + (uintptr_t)r->attrs[i].value;
-	r->ev.attrs = r->attrs;
-	r->ev.nattrs = na;
+	if (n > first)
+		xmlParseChunk(r->ctxt, (const char *)r->chunk + first,
+			      (int)(n - first), 0);
 	return 0;
 }
 
-/* Whether q is prefix ":" local. */
-static int qname_is(const char *q, const xmlChar *prefix,
-		    const xmlChar *local)
+/* Reads one chunk and parses it (the last one with terminate). */
+static int feed(struct xml_reader *r, struct err *err)
 {
-	while (*prefix)
-		if (*q++ != (char)*prefix++)
-			return 0;
-	if (*q++ != ':')
+	ssize_t n;
+
+	do
+		n = read(r->fd, r->chunk, sizeof(r->chunk));
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		r->read_errno = errno;
+		r->stop = 1;
 		return 0;
-	while (*local)
-		if (*q++ != (char)*local++)
-			return 0;
-	return *q == '\0';
+	}
+	if (r->pstate != PS_DONE && !r->o.allow_doctype &&
+	    prolog_scan(r, r->chunk, (size_t)n)) {
+		r->stop = 1; /* never hand the DOCTYPE to libxml2 */
+		return 0;
+	}
+	/* Other sessions' readers may have set libxml2's global handler. */
+	if (xmlStructuredError != on_error || xmlStructuredErrorContext != r)
+		xmlSetStructuredErrorFunc(r, on_error);
+	if (!r->ctxt) {
+		if (ctxt_start(r, (size_t)n, err))
+			return -1;
+	} else if (n > 0) {
+		xmlParseChunk(r->ctxt, (const char *)r->chunk, (int)n, 0);
+	}
+	if (n == 0 && !r->cb_fail && !r->stop) {
+		xmlParseChunk(r->ctxt, NULL, 0, 1);
+		r->fed_end = 1;
+	}
+	/* A fatal error, or the input could not be decoded (libxml2 halts
+	 * then); other errors (namespaces) fail the document at its end,
+	 * as xmlTextReader's did. */
+	if (!r->ctxt->wellFormed ||
+	    (r->ctxt->instate == XML_PARSER_EOF && !r->fed_end))
+		r->stop = 1;
+	return 0;
 }
 
-/* The current element's names as xmlTextReaderConstName,
- * ConstLocalName and ConstNamespaceUri give them, from the memo when a
- * name was seen before: an entry is used only when its text is the
- * node's (a freed name or namespace whose address was reused can never
- * give a wrong answer). */
-static void elem_names(struct xml_reader *r, struct xml_event *e)
+/* Before the next chunk: the given-out events are dropped, the text
+ * node still open moves to the front of tbuf. */
+static void q_reset(struct xml_reader *r)
 {
-	xmlNodePtr nd = xmlTextReaderCurrentNode(r->xr);
-	xmlNsPtr ns = nd ? nd->ns : NULL;
+	size_t keep = 0;
 
-	e->local = (const char *)xmlTextReaderConstLocalName(r->xr);
-	if (!nd || !e->local || nd->type != XML_ELEMENT_NODE) {
-		e->qname = (const char *)xmlTextReaderConstName(r->xr);
-		e->ns = (const char *)xmlTextReaderConstNamespaceUri(r->xr);
-		return;
+	r->nq = r->qpos = r->qan = 0;
+	if (r->in_text) {
+		keep = r->tlen - r->t_off;
+		memmove(r->tbuf, r->tbuf + r->t_off, keep);
+		r->t_off = 0;
 	}
-	if (!ns || !ns->prefix) {
-		e->qname = e->local;
-	} else {
-		struct qn_memo *m =
-			&r->qn[((uintptr_t)nd->name >> 4) % (sizeof(r->qn) / sizeof(r->qn[0]))];
+	r->tlen = keep;
+}
 
-		if (m->local != nd->name || !m->qname ||
-		    !qname_is(m->qname, ns->prefix, nd->name)) {
-			m->local = nd->name;
-			m->qname = (const char *)xmlTextReaderConstName(r->xr);
-		}
-		e->qname = m->qname;
-	}
-	if (!ns || !ns->href) {
-		e->ns = NULL;
-	} else {
-		struct ns_memo *m =
-			&r->ns[((uintptr_t)ns->href >> 4) % (sizeof(r->ns) / sizeof(r->ns[0]))];
+static void give(struct xml_reader *r, const struct qev *q)
+{
+	struct xml_event *e = &r->ev;
+	size_t i;
 
-		if (m->href != ns->href || !m->uri ||
-		    strcmp(m->uri, (const char *)ns->href)) {
-			m->href = ns->href;
-			m->uri = (const char *)xmlTextReaderConstNamespaceUri(r->xr);
-		}
-		e->ns = m->uri;
+	e->type = q->type;
+	e->ns = q->ns;
+	e->local = q->local;
+	e->qname = q->qname;
+	e->depth = q->depth;
+	e->line = q->line;
+	e->attrs = NULL;
+	e->nattrs = 0;
+	e->text = NULL;
+	e->len = 0;
+	if (q->type == XML_EV_TEXT) {
+		e->text = r->tbuf + q->off;
+		e->len = q->len;
+	} else if (q->type == XML_EV_START) {
+		struct xml_attr *a;
+
+		/* counted as given out: the mapping numbers records by it */
+		r->elements++;
+		if (!q->na)
+			return;
+		a = r->qa + q->a0;
+		for (i = 0; i < q->na; i++)
+			a[i].value = r->tbuf + (uintptr_t)a[i].value;
+		e->attrs = a;
+		e->nattrs = q->na;
 	}
 }
 
 int xml_reader_next(struct xml_reader *r, const struct xml_event **ev,
 		    struct err *err)
 {
-	int rc;
-
-	if (r->done)
-		return 0;
-	if (r->pending_end) {
-		r->pending_end = 0;
-		memset(&r->ev, 0, sizeof(r->ev));
-		r->ev.type = XML_EV_END;
-		r->ev.ns = r->end_ns;
-		r->ev.local = r->end_local;
-		r->ev.qname = r->end_qname;
-		r->ev.depth = r->end_depth;
-		*ev = &r->ev;
-		return 1;
-	}
-	/* Setting the handler goes through libxml2's global state on every
-	 * call (2-3% of the XML map stage); reading it back is cheaper. */
-	if (xmlStructuredError != on_error || xmlStructuredErrorContext != r)
-		xmlSetStructuredErrorFunc(r, on_error);
-	while ((rc = xmlTextReaderRead(r->xr)) == 1) {
-		int type = xmlTextReaderNodeType(r->xr);
-		unsigned depth = (unsigned)xmlTextReaderDepth(r->xr) + 1;
-
-		memset(&r->ev, 0, sizeof(r->ev));
-		switch (type) {
-		case XML_READER_TYPE_ELEMENT: {
-			unsigned long line = node_line(r);
-
-			if (depth > r->o.max_depth)
-				return fail(r, err, E_TOOBIG, line,
-					    "elements nested deeper than %u levels (input.max_depth)",
-					    r->o.max_depth);
-			r->ev.type = XML_EV_START;
-			elem_names(r, &r->ev);
-			if (!r->ev.qname || !r->ev.local)
-				return err_set(err, E_NOMEM, "out of memory");
-			if (check_name(r, r->ev.qname, line, err))
-				return -1;
-			r->ev.depth = depth;
-			r->ev.line = line;
-			r->elements++;
-			if (xmlTextReaderIsEmptyElement(r->xr) == 1) {
-				r->pending_end = 1;
-				r->end_ns = r->ev.ns;
-				r->end_local = r->ev.local;
-				r->end_qname = r->ev.qname;
-				r->end_depth = depth;
-			}
-			if (xmlTextReaderHasAttributes(r->xr) == 1) {
-				if (read_attrs(r, line, err))
-					return -1;
-			}
+	for (;;) {
+		if (r->qpos < r->nq) {
+			give(r, &r->q[r->qpos++]);
 			*ev = &r->ev;
 			return 1;
 		}
-		case XML_READER_TYPE_END_ELEMENT:
-			r->ev.type = XML_EV_END;
-			elem_names(r, &r->ev);
-			r->ev.depth = depth;
-			*ev = &r->ev;
-			return 1;
-		case XML_READER_TYPE_TEXT:
-		case XML_READER_TYPE_CDATA: {
-			const char *t = (const char *)xmlTextReaderConstValue(r->xr);
-			size_t n = t ? strlen(t) : 0;
-
-			if (n > r->o.max_text)
-				return fail(r, err, E_TOOBIG, node_line(r),
-					    "a text node of %zu bytes is longer than input.max_text (%zu)",
-					    n, r->o.max_text);
-			/* libxml2 decodes and checks the input; the same
-			 * validator as the CSV and EDIFACT readers makes
-			 * sure what it hands on is UTF-8 by our rule. */
-			if (n && utf8_check((const unsigned char *)t, n) != n)
-				return fail(r, err, E_PARSE, node_line(r),
-					    "invalid UTF-8 byte sequence in text");
-			r->ev.type = XML_EV_TEXT;
-			r->ev.text = t ? t : "";
-			r->ev.len = n;
-			r->ev.depth = depth;
-			r->ev.line = node_line(r);
-			*ev = &r->ev;
-			return 1;
+		if (r->done)
+			return 0;
+		if (r->cb_fail) {
+			r->done = 1;
+			*err = r->cb_err;
+			return -1;
 		}
-		case XML_READER_TYPE_DOCUMENT_TYPE:
-			if (!r->o.allow_doctype) {
-				r->dt_line = (unsigned long)
-					xmlTextReaderGetParserLineNumber(r->xr);
-				r->dt_col = 0;
+		if (r->stop)
+			return read_failed(r, err);
+		if (r->fed_end) {
+			if (r->have_err)
 				return read_failed(r, err);
-			}
-			break;
-		case XML_READER_TYPE_ENTITY_REFERENCE:
-			return fail(r, err, E_PARSE, node_line(r),
-				    "entity reference '&%s;' is not expanded (only &amp; &lt; &gt; &quot; &apos; and character references are read)",
-				    (const char *)xmlTextReaderConstName(r->xr));
-		default:
-			break;  /* whitespace, comments, PIs */
+			r->done = 1;
+			return 0;
+		}
+		q_reset(r);
+		if (feed(r, err)) {
+			r->done = 1;
+			return -1;
 		}
 	}
-	if (rc < 0 || r->have_err || r->read_errno || r->dt_line)
-		return read_failed(r, err);
-	r->done = 1;
-	return 0;
 }
 
 void xml_reader_free(struct xml_reader *r)
 {
 	if (!r)
 		return;
-	if (r->xr)
-		xmlFreeTextReader(r->xr);
+	if (r->ctxt) {
+		if (r->ctxt->myDoc)
+			xmlFreeDoc(r->ctxt->myDoc);
+		r->ctxt->myDoc = NULL;
+		xmlFreeParserCtxt(r->ctxt);
+	}
 	xmlSetStructuredErrorFunc(NULL, structured_silent);
-	free(r->attrs);
-	free(r->vbuf);
+	free(r->q);
+	free(r->qa);
+	free(r->tbuf);
+	free(r->stack);
 	free(r);
 }

@@ -1,19 +1,23 @@
 /* xml_reader.h - streaming XML events for untrusted documents.
  *
- * Built on libxml2's xmlTextReader (never a whole DOM) fed from a file
- * descriptor through xmlReaderForIO, so no filename API ever gunzips or
- * unxzes behind our back. The parser options are fixed: XML_PARSE_NONET,
- * never NOENT, DTDLOAD, DTDATTR, DTDVALID, XINCLUDE, RECOVER or HUGE; an
- * external entity loader that refuses everything is installed, so no file
- * or URL named by a document is ever opened.
+ * Built on libxml2's SAX2 push parser (never a tree, never a whole DOM):
+ * the reader read()s the file descriptor in fixed chunks (so no filename
+ * API ever gunzips or unxzes behind our back), hands each to
+ * xmlParseChunk, and queues the events of one chunk (bounded memory: a
+ * chunk's events plus one text node of at most max_text bytes). The
+ * parser options are fixed: XML_PARSE_NONET, never NOENT, DTDLOAD,
+ * DTDATTR, DTDVALID, XINCLUDE, RECOVER or HUGE; an external entity loader
+ * and a SAX resolveEntity that refuse everything are installed, so no
+ * file or URL named by a document is ever opened.
  *
  * A document with a DOCTYPE is refused by default: the prolog is scanned
  * as it streams and the read stops at "<!DOCTYPE" before libxml2 parses
  * the internal subset (so entity bombs never reach the parser); libxml2's
- * own DOCUMENT_TYPE node is the second line for encodings the byte scan
+ * internalSubset callback is the second line for encodings the byte scan
  * cannot see (UTF-16). With allow_doctype the DTD is parsed but never
  * loaded, and any entity reference other than the five predefined ones
- * fails the document (entities are never expanded).
+ * fails the document where libxml2 looks it up, before it parses the
+ * entity's text (entities are never expanded).
  *
  * Declared encodings are honoured (libxml2 converts to UTF-8); a byte
  * that is invalid for the encoding fails the document at line:col.
@@ -50,8 +54,8 @@ struct xml_attr {
 	size_t len;
 };
 
-/* Names (ns, local, qname) are interned by libxml2: the same name is the
- * same pointer for the reader's lifetime, so callers may cache by
+/* Names (ns, local, qname) are interned in libxml2's dictionary: the
+ * same name is the same pointer for the reader's lifetime, so callers may cache by
  * pointer. Everything else is valid until the next xml_reader_next(). */
 struct xml_event {
 	enum xml_ev_type type;

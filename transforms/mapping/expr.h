@@ -105,7 +105,7 @@ int expr_cond_compile(struct expr_pool *pool, const struct expr_scope *sc,
 		      struct err *err);
 
 /* Evaluates e. On failure returns -1 with err (E_MAP, reason like
- * "not a number: '12,5x'"). */
+ * "not a number: '12,5x'"); *out is then unspecified. */
 int expr_eval(const struct expr *e, struct expr_rt *rt, struct expr_val *out,
 	      struct err *err);
 int expr_cond_eval(const struct expr_cond *c, struct expr_rt *rt, int *res,

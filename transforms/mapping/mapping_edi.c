@@ -604,6 +604,17 @@ static int edi_path(void *ud, const char *s, size_t n, int *id, char *msg,
 		return -1;
 	}
 	p.sid = (int)em->npaths;
+	p.tagbit = map_edi_tag_bit(p.sel.code);
+	p.note_rep = (uint8_t)(p.at.rep == E_REP_ALL || !p.at.rep ? 1
+			       : p.at.rep > 0xFF		  ? 0xFF
+								  : p.at.rep);
+	p.note_comp = (uint8_t)(p.at.comp > 0xFF ? 0xFF
+				: p.at.comp	 ? p.at.comp
+						 : 1);
+	p.fast = p.kind != EP_SEG || p.has_parent || p.at.rep == E_REP_ALL
+			 ? PF_GENERIC
+		 : p.env ? PF_ENV
+			 : PF_LOOP;
 	for (i = 0; i < em->npaths; i++)
 		if (same_segment(&em->paths[i], &p)) {
 			p.sid = em->paths[i].sid;

@@ -69,7 +69,28 @@ struct epath {
 	int sid;                /* paths with the same sid find the same
 				 * segment (ZA[01=QA].02 and .03) */
 	const char *text;
+	/* Resolved when the path is compiled (edi_path), so that a read
+	 * does not work them out again: how map_edi_rt_path() reads it
+	 * (PF_*), the bit of its tag in a loop's tag summary, and the
+	 * repeat and component map_edi_note_read() records. */
+	int fast;
+	uint64_t tagbit;
+	uint8_t note_rep, note_comp;
 };
+
+/* The read of a path, chosen once per path (edi_path()): PF_ENV an
+ * envelope value (one per set), PF_LOOP a segment of the loop or of the
+ * free segments before it, found by tag code and qualifier; PF_GENERIC
+ * everything else (pair.*, [*], parent/child/sibling), and every read
+ * when map_edi_compiled is 0 (the tests compare both ways). */
+enum { PF_GENERIC, PF_ENV, PF_LOOP };
+extern int map_edi_compiled;
+
+/* A bit per tag code (of 64) for a loop's summary of the tags in it. */
+static inline uint64_t map_edi_tag_bit(uint32_t code)
+{
+	return (uint64_t)1 << ((code * 0x9E3779B1u) >> 26);
+}
 
 enum { EX_NONE, EX_PAIRS, EX_SEG, EX_REPS };
 
@@ -264,12 +285,8 @@ static inline void map_edi_note_read(struct map_run *run, int id,
 	d->store = !s ? 0 : s == &x->set ? 1 : s == &x->ic ? 2 : 3;
 	d->seg = (uint32_t)i;
 	d->elem = (uint16_t)(e > 0xFFFF ? 0xFFFF : e);
-	d->rep = (uint8_t)(p->at.rep == E_REP_ALL || !p->at.rep ? 1
-			   : p->at.rep > 0xFF		    ? 0xFF
-							    : p->at.rep);
-	d->comp = (uint8_t)(p->at.comp > 0xFF ? 0xFF
-			    : p->at.comp      ? p->at.comp
-					      : 1);
+	d->rep = p->note_rep;
+	d->comp = p->note_comp;
 }
 
 /* mapping_edi_err.c: the map_run locate() and explain() hooks. */

@@ -50,12 +50,18 @@ int map_edi_store_add(struct segstore *s, const struct edi_seg *g,
 	size_t dl = g->tok[g->ntok - 1].off + g->tok[g->ntok - 1].len + 1;
 	struct sseg *x;
 
-	if (grow((void **)&s->data, &s->dcap, s->dlen + dl, 1) ||
-	    grow((void **)&s->tok, &s->tokcap, s->ntok + g->ntok,
-		 sizeof(*s->tok)) ||
-	    grow((void **)&s->ef, &s->efcap, s->nef + g->nelem + 2,
-		 sizeof(*s->ef)) ||
-	    grow((void **)&s->seg, &s->segcap, s->nseg + 1, sizeof(*s->seg)))
+	/* Per segment: the capacities are checked here, grow() only runs
+	 * when one is short. */
+	if ((s->dlen + dl > s->dcap &&
+	     grow((void **)&s->data, &s->dcap, s->dlen + dl, 1)) ||
+	    (s->ntok + g->ntok > s->tokcap &&
+	     grow((void **)&s->tok, &s->tokcap, s->ntok + g->ntok,
+		  sizeof(*s->tok))) ||
+	    (s->nef + g->nelem + 2 > s->efcap &&
+	     grow((void **)&s->ef, &s->efcap, s->nef + g->nelem + 2,
+		  sizeof(*s->ef))) ||
+	    (s->nseg + 1 > s->segcap &&
+	     grow((void **)&s->seg, &s->segcap, s->nseg + 1, sizeof(*s->seg))))
 		return err_set(err, E_NOMEM, "out of memory");
 	if (s->nseg + 1 > s->codecap) {
 		size_t cap = s->codecap;
@@ -67,8 +73,8 @@ int map_edi_store_add(struct segstore *s, const struct edi_seg *g,
 	}
 	s->code[s->nseg] = g->tag[0] && g->tag[1] ? TAGC(g->tag) : 0;
 	s->loops[s->nseg] = 0;
+	/* every field is set below: no memset */
 	x = &s->seg[s->nseg++];
-	memset(x, 0, sizeof(*x));
 	memcpy(x->tag, g->tag, sizeof(x->tag));
 	x->data_off = s->dlen;
 	x->tok_off = s->ntok;
@@ -108,8 +114,9 @@ void map_edi_store_view(const struct segstore *s, size_t i,
 
 /* Value (e, r, c) of segment i of s, what edi_seg_value_len() reads
  * from map_edi_store_view(), without building the view (per path, per record). */
-static const char *sv_value(const struct segstore *s, size_t i, unsigned e,
-			    unsigned r, unsigned c, size_t *len)
+static inline const char *sv_value(const struct segstore *s, size_t i,
+				   unsigned e, unsigned r, unsigned c,
+				   size_t *len)
 {
 	const struct sseg *g = &s->seg[i];
 	const struct edi_tok *t, *end;
@@ -131,14 +138,9 @@ static const char *sv_value(const struct segstore *s, size_t i, unsigned e,
 	return NULL;
 }
 
-/* A bit per tag code (of 64) for a loop's summary of the tags in it. */
-static uint64_t tag_bit(uint32_t code)
-{
-	return (uint64_t)1 << ((code * 0x9E3779B1u) >> 26);
-}
 
 /* edi_seg_nrep() of segment i. */
-static unsigned sv_nrep(const struct segstore *s, size_t i, unsigned e)
+static inline unsigned sv_nrep(const struct segstore *s, size_t i, unsigned e)
 {
 	const struct sseg *g = &s->seg[i];
 
@@ -147,7 +149,7 @@ static unsigned sv_nrep(const struct segstore *s, size_t i, unsigned e)
 	return s->tok[g->tok_off + s->ef[g->ef_off + e + 1] - 1].rep;
 }
 
-static int sel_match(const struct esel *sel, const struct segstore *s,
+static inline int sel_match(const struct esel *sel, const struct segstore *s,
 		     size_t i, unsigned *pair_at)
 {
 	const char *x;
@@ -173,7 +175,7 @@ static int sel_match(const struct esel *sel, const struct segstore *s,
 	return 0;
 }
 
-static int seg_matches(const struct esel *sel, const struct segstore *s,
+static inline int seg_matches(const struct esel *sel, const struct segstore *s,
 		       size_t i, unsigned *pair_at)
 {
 	/* The same as strcmp(tag, sel->tag) == 0: sel->tag has 2-3
@@ -484,6 +486,27 @@ static int read_parent(struct map_run *run, const struct epath *p,
 			     out, col, err) < 0 ? -1 : 0;
 }
 
+/* A path's segment in the free segments before the loop: the same for
+ * every loop with the same free segments before it, so it is found once
+ * per set, anchor and prefix and kept in x->found[id]. */
+static inline __attribute__((always_inline)) long
+free_find(struct erun *x, int id, const struct epath *p, unsigned *pair_at)
+{
+	struct efound *f = &x->found[id];
+
+	if (f->set != x->nsets_mapped || f->anchor != x->loop->anchor ||
+	    f->nfree != x->loop->nfree) {
+		f->at = find_free(&x->set, &p->sel, &x->free[x->loop->anchor],
+				  x->loop->nfree, &f->pair_at);
+		f->set = x->nsets_mapped;
+		f->anchor = x->loop->anchor;
+		f->nfree = x->loop->nfree;
+		f->have_val = 0;
+	}
+	*pair_at = f->pair_at;
+	return f->at;
+}
+
 /* The segment path id reads in the current scope (-1: none): the explode
  * item, the loop (nearest before the item first), then the free segments
  * before the loop. What a selector found is kept for the scope (paths
@@ -506,7 +529,7 @@ static long find_scope(struct erun *x, int id, unsigned *pair_at_out,
 		*from_free_out = x->sfound[p->sid].from_free;
 		return x->sfound[p->sid].at;
 	}
-	if (!p->ctx && (x->loop_tags & tag_bit(p->sel.code))) {
+	if (!p->ctx && (x->loop_tags & map_edi_tag_bit(p->sel.code))) {
 		if (x->xkind != EX_NONE)
 			at = find_in(s, &p->sel, x->xs, x->xe, 1, &pair_at,
 				     &seen);
@@ -523,24 +546,7 @@ static long find_scope(struct erun *x, int id, unsigned *pair_at_out,
 		}
 	}
 	if (at < 0 && !p->sel.nth) {
-		/* The same for every loop with the same free
-		 * segments before it: found once per set, anchor
-		 * and prefix. */
-		struct efound *f = &x->found[id];
-
-		if (f->set != x->nsets_mapped ||
-		    f->anchor != x->loop->anchor ||
-		    f->nfree != x->loop->nfree) {
-			f->at = find_free(s, &p->sel,
-					  &x->free[x->loop->anchor],
-					  x->loop->nfree, &f->pair_at);
-			f->set = x->nsets_mapped;
-			f->anchor = x->loop->anchor;
-			f->nfree = x->loop->nfree;
-			f->have_val = 0;
-		}
-		at = f->at;
-		pair_at = f->pair_at;
+		at = free_find(x, id, p, &pair_at);
 		from_free = 1;
 	}
 	x->sfound[p->sid].scope = x->nscopes;
@@ -583,8 +589,10 @@ static int read_free_value(struct map_run *run, int id, long at,
 	return 0;
 }
 
-int map_edi_rt_path(struct map_run *run, int id, struct expr_val *out,
-		    unsigned *col, struct err *err)
+/* Every path by the general rules: the reference the compiled reads
+ * below are checked against (t_mapping_edi, map_edi_compiled = 0). */
+static int rt_path_generic(struct map_run *run, int id, struct expr_val *out,
+			   unsigned *col, struct err *err)
 {
 	struct erun *x = run->drv;
 	const struct epath *p = &x->em->paths[id];
@@ -611,6 +619,124 @@ int map_edi_rt_path(struct map_run *run, int id, struct expr_val *out,
 		return read_free_value(run, id, at, pair_at, out, col, err);
 	return read_value(run, p, &x->set, (size_t)at, pair_at, out, col,
 			  err);
+}
+
+int map_edi_compiled = 1;
+
+/* The segment a PF_LOOP path reads in a scope that is not exploded, as
+ * find_scope() finds it then: the first match in the loop (the loop's
+ * tag summary and the path's tag bit, both resolved ahead, skip loops
+ * without the tag), else the free segments before the loop (kept per
+ * set, anchor and prefix). */
+static inline __attribute__((always_inline)) long
+loop_find(struct erun *x, int id, const struct epath *p, unsigned *pair_at,
+	  int *from_free)
+{
+	const struct segstore *s = &x->set;
+	long at = -1;
+
+	*pair_at = 0;
+	*from_free = 0;
+	if (x->sfound[p->sid].scope == x->nscopes) {
+		*pair_at = x->sfound[p->sid].pair_at;
+		*from_free = x->sfound[p->sid].from_free;
+		return x->sfound[p->sid].at;
+	}
+	if (!p->ctx && (x->loop_tags & p->tagbit)) {
+		const uint32_t *code = s->code;
+		size_t i, end = x->loop->end;
+		unsigned seen = 0;
+
+		for (i = x->loop->start; i < end; i++)
+			if (code[i] == p->sel.code &&
+			    seg_matches(&p->sel, s, i, pair_at) &&
+			    (!p->sel.nth || ++seen == p->sel.nth)) {
+				at = (long)i;
+				break;
+			}
+	}
+	if (at < 0 && !p->sel.nth) {
+		at = free_find(x, id, p, pair_at);
+		*from_free = 1;
+	}
+	x->sfound[p->sid].scope = x->nscopes;
+	x->sfound[p->sid].at = at;
+	x->sfound[p->sid].pair_at = *pair_at;
+	x->sfound[p->sid].from_free = *from_free;
+	return at;
+}
+
+/* The compiled read of a PF_LOOP path (what rt_path_generic() gives for
+ * it when the scope is not exploded): one search or the scope's memo,
+ * then the element read in place. A value cut by the repetition
+ * separator goes the general way, which warns about it. Returns 1 when
+ * done, 0 when the general read must do it. */
+static inline __attribute__((always_inline)) int
+read_loop(struct map_run *run, struct erun *x, int id, const struct epath *p,
+	  struct expr_val *out, unsigned *col, int *rc, struct err *err)
+{
+	const struct segstore *s = &x->set;
+	unsigned pair_at, e, c;
+	int from_free;
+	long at = loop_find(x, id, p, &pair_at, &from_free);
+	const char *v;
+	size_t n;
+
+	if (at < 0) {
+		map_edi_note_read(run, id, NULL, 0, 0);
+		return 1;
+	}
+	if (from_free) {
+		*rc = read_free_value(run, id, at, pair_at, out, col, err);
+		return 1;
+	}
+	e = p->at.elem;
+	c = p->at.comp ? p->at.comp : 1;
+	if (p->sel.pairs && pair_at && p->sel.cond.elem &&
+	    !p->sel.cond.comp && e == p->sel.cond.elem + 1)
+		e = pair_at + 1;
+	if (!p->at.rep && x->delims.rep > 0 && sv_nrep(s, (size_t)at, e) > 1)
+		return 0;
+	*col = e;
+	map_edi_note_read(run, id, s, (size_t)at, e);
+	v = sv_value(s, (size_t)at, e, p->at.rep ? p->at.rep : 1, c, &n);
+	if (v) {
+		out->s = v;
+		out->n = n;
+	}
+	return 1;
+}
+
+int map_edi_rt_path(struct map_run *run, int id, struct expr_val *out,
+		    unsigned *col, struct err *err)
+{
+	struct erun *x = run->drv;
+	const struct epath *p = &x->em->paths[id];
+
+	if (map_edi_compiled && p->fast == PF_ENV) {
+		/* read once per set (read_env()): the kept value */
+		const struct efound *f = &x->found[id];
+
+		if (f->have_val && f->set == x->nsets_mapped &&
+		    f->anchor == -1) {
+			*out = f->val;
+			*col = f->col;
+			map_edi_note_read(run, id,
+					  p->env == ENV_IC ? &x->ic : &x->grp,
+					  0, f->col);
+			return 0;
+		}
+	} else if (map_edi_compiled && p->fast == PF_LOOP && x->loop &&
+		   x->xkind == EX_NONE) {
+		int rc = 0;
+
+		*col = 0;
+		out->s = NULL;
+		out->n = 0;
+		if (read_loop(run, x, id, p, out, col, &rc, err))
+			return rc;
+	}
+	return rt_path_generic(run, id, out, col, err);
 }
 
 void map_edi_raw_seg(struct erun *x, const struct segstore *s, size_t i)
@@ -754,7 +880,7 @@ static int map_loop(struct map_run *run, const struct eloop *lp,
 	 * (a header segment, an envelope value) skips the loop search. */
 	x->loop_tags = 0;
 	for (i = lp->start; i < lp->end; i++)
-		x->loop_tags |= tag_bit(s->code[i]);
+		x->loop_tags |= map_edi_tag_bit(s->code[i]);
 	x->xkind = an->explode;
 	x->pair_id = x->pair_val = NULL;
 	x->pair_index = 0;

@@ -536,6 +536,10 @@ struct xrun {
 	unsigned *lvl_pos;         /* position among same-named siblings */
 	unsigned *counts;          /* per depth: nnames sibling counters */
 	struct xabs *abs;
+	/* the absolute paths' ids, ascending: the per-element loops visit
+	 * only these, not every path of the mapping */
+	unsigned *absi;
+	size_t nabs;
 	unsigned ncapturing;
 	struct xcache cache[X_CACHE];
 	/* the record being read */
@@ -863,7 +867,7 @@ static int on_start(struct map_run *run, struct xrun *x,
 	const struct xml_map *xm = x->xm;
 	unsigned d = ev->depth;
 	int id = name_id(x, ev->ns, ev->local);
-	size_t i;
+	size_t i, k;
 
 	if (d > x->max_depth)
 		return err_set(err, E_INTERNAL, "depth beyond the reader's bound");
@@ -904,12 +908,12 @@ static int on_start(struct map_run *run, struct xrun *x,
 		}
 	}
 	if (id >= 0 && xm->has_abs) {
-		for (i = 0; i < xm->npaths; i++) {
-			const struct xpath *p = &xm->paths[i];
-			struct xabs *a = &x->abs[i];
+		for (k = 0; k < x->nabs; k++) {
+			const struct xpath *p = &xm->paths[x->absi[k]];
+			struct xabs *a = &x->abs[x->absi[k]];
 			size_t j;
 
-			if (!p->absolute || a->set || a->capturing ||
+			if (a->set || a->capturing ||
 			    !stack_matches(x, p, d))
 				continue;
 			a->len = 0;
@@ -941,7 +945,7 @@ static int on_text(struct map_run *run, struct xrun *x,
 		   const struct xml_event *ev, struct err *err)
 {
 	const struct xml_map *xm = x->xm;
-	size_t i;
+	size_t i, k;
 
 	if (x->active >= 0 && x->cur) {
 		x->rec_bytes += ev->len;
@@ -953,8 +957,8 @@ static int on_text(struct map_run *run, struct xrun *x,
 			return -1;
 	}
 	if (x->ncapturing)
-		for (i = 0; i < xm->npaths; i++)
-			if (x->abs[i].capturing &&
+		for (k = 0; k < x->nabs; k++)
+			if (x->abs[i = x->absi[k]].capturing &&
 			    abs_put(&x->abs[i], ev->text, ev->len,
 				    xm->ro.max_text, err)) {
 				err_locate(err, run->doc->name, ev->line, 0,
@@ -969,11 +973,11 @@ static int on_end(struct map_run *run, struct xrun *x,
 {
 	const struct xml_map *xm = x->xm;
 	unsigned d = ev->depth;
-	size_t i;
+	size_t i, k;
 
 	if (x->ncapturing)
-		for (i = 0; i < xm->npaths; i++)
-			if (x->abs[i].capturing == d) {
+		for (k = 0; k < x->nabs; k++)
+			if (x->abs[i = x->absi[k]].capturing == d) {
 				x->abs[i].capturing = 0;
 				x->abs[i].set = 1;
 				x->ncapturing--;
@@ -996,8 +1000,8 @@ static int on_end(struct map_run *run, struct xrun *x,
 		}
 	}
 	if (xm->has_abs)
-		for (i = 0; i < xm->npaths; i++)
-			if (xm->paths[i].absolute && xm->paths[i].scope == d) {
+		for (k = 0; k < x->nabs; k++)
+			if (xm->paths[i = x->absi[k]].scope == d) {
 				x->abs[i].set = 0;
 				x->abs[i].len = 0;
 			}
@@ -1066,10 +1070,14 @@ static int xml_run_doc(struct map_run *run, struct err *err)
 	x->lvl_pos = calloc(x->max_depth + 2, sizeof(*x->lvl_pos));
 	x->counts = calloc((size_t)(x->max_depth + 2) * nn, sizeof(*x->counts));
 	x->abs = calloc(xm->npaths + 1, sizeof(*x->abs));
-	if (!x->lvl_name || !x->lvl_pos || !x->counts || !x->abs) {
+	x->absi = calloc(xm->npaths + 1, sizeof(*x->absi));
+	if (!x->lvl_name || !x->lvl_pos || !x->counts || !x->abs || !x->absi) {
 		err_set(err, E_NOMEM, "out of memory");
 		goto cleanup;
 	}
+	for (i = 0; i < xm->npaths; i++)
+		if (xm->paths[i].absolute)
+			x->absi[x->nabs++] = (unsigned)i;
 	run->drv = x;
 	run->path = xml_rt_path;
 	run->explain = xml_explain;
@@ -1102,6 +1110,7 @@ cleanup:
 		for (i = 0; i < xm->npaths; i++)
 			free(x->abs[i].buf);
 	free(x->abs);
+	free(x->absi);
 	free(x->lvl_name);
 	free(x->lvl_pos);
 	free(x->counts);

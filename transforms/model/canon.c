@@ -7,60 +7,64 @@
 #include "lib/utf8.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* A field's name and its length (the JSON writer's keys). */
+#define NAME(s) s, sizeof(s) - 1
+
 static const struct canon_field item_fields[] = {
-	{"sku", CT_TEXT, CF_REQUIRED | CF_KEY | CF_IDENT, NULL, NULL},
-	{"gtin", CT_TEXT, CF_IDENT, NULL, NULL},
-	{"description", CT_TEXT, 0, NULL, NULL},
-	{"brand", CT_TEXT, 0, NULL, NULL},
-	{"category", CT_TEXT, 0, NULL, NULL},
-	{"base_uom", CT_TEXT, CF_IDENT, NULL, "EA"},
-	{"pack_size", CT_DECIMAL, CF_NONNEG, NULL, "1"},
-	{"status", CT_ENUM, 0, "active|inactive|discontinued", "active"},
-	{"supplier_id", CT_TEXT, CF_IDENT, NULL, NULL},
-	{"supplier_sku", CT_TEXT, CF_IDENT, NULL, NULL},
-	{"as_of", CT_DATETIME, 0, NULL, NULL},
-	{"txn_id", CT_TEXT, 0, NULL, NULL},
-	{"pack_sizes", CT_TEXT, 0, NULL, NULL},
+	{NAME("sku"), CT_TEXT, CF_REQUIRED | CF_KEY | CF_IDENT, NULL, NULL},
+	{NAME("gtin"), CT_TEXT, CF_IDENT, NULL, NULL},
+	{NAME("description"), CT_TEXT, 0, NULL, NULL},
+	{NAME("brand"), CT_TEXT, 0, NULL, NULL},
+	{NAME("category"), CT_TEXT, 0, NULL, NULL},
+	{NAME("base_uom"), CT_TEXT, CF_IDENT, NULL, "EA"},
+	{NAME("pack_size"), CT_DECIMAL, CF_NONNEG, NULL, "1"},
+	{NAME("status"), CT_ENUM, 0, "active|inactive|discontinued", "active"},
+	{NAME("supplier_id"), CT_TEXT, CF_IDENT, NULL, NULL},
+	{NAME("supplier_sku"), CT_TEXT, CF_IDENT, NULL, NULL},
+	{NAME("as_of"), CT_DATETIME, 0, NULL, NULL},
+	{NAME("txn_id"), CT_TEXT, 0, NULL, NULL},
+	{NAME("pack_sizes"), CT_TEXT, 0, NULL, NULL},
 };
 
 static const struct canon_field location_fields[] = {
-	{"location_id", CT_TEXT, CF_REQUIRED | CF_KEY | CF_IDENT, NULL, NULL},
-	{"type", CT_ENUM, 0, "store|dc|supplier|virtual", "store"},
-	{"name", CT_TEXT, 0, NULL, NULL},
-	{"region", CT_TEXT, 0, NULL, NULL},
-	{"timezone", CT_TEXT, 0, NULL, NULL},
-	{"as_of", CT_DATETIME, 0, NULL, NULL},
-	{"txn_id", CT_TEXT, 0, NULL, NULL},
+	{NAME("location_id"), CT_TEXT, CF_REQUIRED | CF_KEY | CF_IDENT, NULL, NULL},
+	{NAME("type"), CT_ENUM, 0, "store|dc|supplier|virtual", "store"},
+	{NAME("name"), CT_TEXT, 0, NULL, NULL},
+	{NAME("region"), CT_TEXT, 0, NULL, NULL},
+	{NAME("timezone"), CT_TEXT, 0, NULL, NULL},
+	{NAME("as_of"), CT_DATETIME, 0, NULL, NULL},
+	{NAME("txn_id"), CT_TEXT, 0, NULL, NULL},
 };
 
 static const struct canon_field price_fields[] = {
-	{"sku", CT_TEXT, CF_REQUIRED | CF_KEY | CF_IDENT, NULL, NULL},
-	{"price_list", CT_TEXT, CF_KEY | CF_IDENT, NULL, "default"},
-	{"currency", CT_TEXT, CF_REQUIRED | CF_KEY | CF_IDENT, NULL, NULL},
-	{"amount", CT_DECIMAL, CF_REQUIRED | CF_NONNEG, NULL, NULL},
-	{"valid_from", CT_DATETIME, CF_KEY, NULL, NULL},
-	{"valid_to", CT_DATETIME, 0, NULL, NULL},
-	{"kind", CT_ENUM, CF_KEY, "regular|promo", "regular"},
-	{"as_of", CT_DATETIME, 0, NULL, NULL},
-	{"txn_id", CT_TEXT, 0, NULL, NULL},
-	{"uom", CT_TEXT, CF_IDENT, NULL, NULL},
-	{"pack_size", CT_DECIMAL, CF_NONNEG, NULL, NULL},
+	{NAME("sku"), CT_TEXT, CF_REQUIRED | CF_KEY | CF_IDENT, NULL, NULL},
+	{NAME("price_list"), CT_TEXT, CF_KEY | CF_IDENT, NULL, "default"},
+	{NAME("currency"), CT_TEXT, CF_REQUIRED | CF_KEY | CF_IDENT, NULL, NULL},
+	{NAME("amount"), CT_DECIMAL, CF_REQUIRED | CF_NONNEG, NULL, NULL},
+	{NAME("valid_from"), CT_DATETIME, CF_KEY, NULL, NULL},
+	{NAME("valid_to"), CT_DATETIME, 0, NULL, NULL},
+	{NAME("kind"), CT_ENUM, CF_KEY, "regular|promo", "regular"},
+	{NAME("as_of"), CT_DATETIME, 0, NULL, NULL},
+	{NAME("txn_id"), CT_TEXT, 0, NULL, NULL},
+	{NAME("uom"), CT_TEXT, CF_IDENT, NULL, NULL},
+	{NAME("pack_size"), CT_DECIMAL, CF_NONNEG, NULL, NULL},
 };
 
 static const struct canon_field stock_fields[] = {
-	{"sku", CT_TEXT, CF_REQUIRED | CF_KEY | CF_IDENT, NULL, NULL},
-	{"location", CT_TEXT, CF_REQUIRED | CF_KEY | CF_IDENT, NULL, NULL},
-	{"state", CT_ENUM, CF_REQUIRED | CF_KEY, CANON_STATES, NULL},
-	{"quantity", CT_DECIMAL, CF_REQUIRED, NULL, NULL},
-	{"mode", CT_ENUM, 0, "snapshot|delta", "snapshot"},
-	{"as_of", CT_DATETIME, CF_REQUIRED, NULL, NULL},
-	{"txn_id", CT_TEXT, 0, NULL, NULL},
-	{"uom", CT_TEXT, CF_IDENT, NULL, NULL},
-	{"pack_size", CT_DECIMAL, CF_NONNEG, NULL, NULL},
+	{NAME("sku"), CT_TEXT, CF_REQUIRED | CF_KEY | CF_IDENT, NULL, NULL},
+	{NAME("location"), CT_TEXT, CF_REQUIRED | CF_KEY | CF_IDENT, NULL, NULL},
+	{NAME("state"), CT_ENUM, CF_REQUIRED | CF_KEY, CANON_STATES, NULL},
+	{NAME("quantity"), CT_DECIMAL, CF_REQUIRED, NULL, NULL},
+	{NAME("mode"), CT_ENUM, 0, "snapshot|delta", "snapshot"},
+	{NAME("as_of"), CT_DATETIME, CF_REQUIRED, NULL, NULL},
+	{NAME("txn_id"), CT_TEXT, 0, NULL, NULL},
+	{NAME("uom"), CT_TEXT, CF_IDENT, NULL, NULL},
+	{NAME("pack_size"), CT_DECIMAL, CF_NONNEG, NULL, NULL},
 };
 
 static const struct {
@@ -197,6 +201,34 @@ static int unit_check(enum canon_kind k, const char *v, struct err *err)
 	return uom_parse(v, &u, err);
 }
 
+/* 1 when every byte of v[0..len) is printable ASCII (0x20-0x7E): then
+ * the value is UTF-8 and holds no control character, and the two checks
+ * below need not run. Whole (overlapping) 8-byte words; a word flags a
+ * byte below 0x20 (borrow test), of 0x7F (it carries into the high bit)
+ * or from 0x80 (its high bit). A borrow or carry that spills into the
+ * next byte comes only from a byte that is itself flagged. */
+static int printable_ascii(const char *v, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+	uint64_t w, acc = 0;
+	size_t i;
+
+	if (len < 8) {
+		for (i = 0; i < len; i++)
+			if ((unsigned char)v[i] < 0x20 ||
+			    (unsigned char)v[i] > 0x7E)
+				return 0;
+		return 1;
+	}
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&w, v + i, 8);
+		acc |= ((w - ones * 0x20) & ~w) | (w + ones) | w;
+	}
+	memcpy(&w, v + len - 8, 8);
+	acc |= ((w - ones * 0x20) & ~w) | (w + ones) | w;
+	return !(acc & high);
+}
+
 /* Identifiers and codes are compared, keyed and written into file
  * names and EDI segments: a control character there (a CR quoted into a
  * CSV field, a TAB from a spreadsheet) makes a second SKU that looks
@@ -265,8 +297,15 @@ int canon_validate_memo(struct canon_record *r, struct arena *a,
 			 * let through (X12 has no character set check), so
 			 * a record never carries bytes its JSON cannot. */
 			size_t len = strlen(v);
-			size_t at = utf8_check((const unsigned char *)v, len);
+			size_t at;
 
+			if (printable_ascii(v, len)) {
+				if (unit_field(r->kind, i) &&
+				    unit_check(r->kind, v, err) < 0)
+					goto bad;
+				break;
+			}
+			at = utf8_check((const unsigned char *)v, len);
 			if (at < len) {
 				err_set(err, E_VALIDATE,
 					"not valid UTF-8 (byte 0x%02x at offset "
@@ -320,6 +359,13 @@ int canon_validate_memo(struct canon_record *r, struct arena *a,
 
 			if (m && m->dt[0] && !strcmp(v, m->dt))
 				break;
+			/* What dt_format_iso() wrote (a date() field) needs
+			 * no second parse; anything else is normalised. */
+			if (dt_is_canonical(v)) {
+				if (m)
+					memcpy(m->dt, v, DT_ISO_LEN);
+				break;
+			}
 			if (dt_parse_iso(v, strlen(v), &t)) {
 				err_set(err, E_VALIDATE,
 					"not an ISO 8601 date/time: '%s'", v);
@@ -453,7 +499,7 @@ int canon_to_jsonl(const struct canon_record *r, struct buf *out)
 		if (!r->v[i])
 			continue;
 		vl[i] = strlen(r->v[i]);
-		ml[i] = strlen(f[i].name);
+		ml[i] = f[i].name_len;
 		total += ml[i] + 6 + vl[i];
 	}
 	srcl = strlen(src);

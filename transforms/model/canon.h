@@ -41,6 +41,7 @@ enum canon_field_flags {
 
 struct canon_field {
 	const char *name;
+	size_t name_len;         /* strlen(name), for the JSON writer */
 	enum canon_type type;
 	unsigned flags;          /* enum canon_field_flags */
 	const char *enum_values; /* "a|b|c" for CT_ENUM, else NULL */

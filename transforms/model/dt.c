@@ -137,32 +137,62 @@ int dt_parse_iso(const char *s, size_t n, int64_t *out)
 	return 0;
 }
 
+/* Two digits at s as a number, or -1. */
+static int two(const char *s)
+{
+	unsigned a = (unsigned char)s[0] - '0', b = (unsigned char)s[1] - '0';
+
+	return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
+}
+
+int dt_is_canonical(const char *s)
+{
+	int y, mo, d;
+
+	if (strnlen(s, DT_ISO_LEN) != DT_ISO_LEN - 1 || s[4] != '-' ||
+	    s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+	    s[19] != 'Z' || two(s) < 0 || two(s + 2) < 0)
+		return 0;
+	y = two(s) * 100 + two(s + 2);
+	mo = two(s + 5);
+	d = two(s + 8);
+	return y >= 1 && mo >= 1 && mo <= 12 && d >= 1 &&
+	       d <= days_in_month(y, mo) && (unsigned)two(s + 11) <= 23 &&
+	       (unsigned)two(s + 14) <= 59 && (unsigned)two(s + 17) <= 59;
+}
+
+/* "00" to "99": two digits per lookup (a date() and its JSON line
+ * format one instant per record). */
+static const char pairs[201] =
+	"00010203040506070809101112131415161718192021222324"
+	"25262728293031323334353637383940414243444546474849"
+	"50515253545556575859606162636465666768697071727374"
+	"75767778798081828384858687888990919293949596979899";
+
+static void put2(char *out, int v)
+{
+	memcpy(out, pairs + 2 * v, 2);
+}
+
 void dt_format_iso(int64_t t, char *out)
 {
 	int y, mo, d, h, mi, s;
 
 	dt_to_civil(t, &y, &mo, &d, &h, &mi, &s);
-	/* Fixed-width digits by hand: every field is range-bound here. */
+	/* Fixed-width digits: every field is range-bound here. */
 	y = ((y % 10000) + 10000) % 10000;
-	out[0] = (char)('0' + y / 1000);
-	out[1] = (char)('0' + y / 100 % 10);
-	out[2] = (char)('0' + y / 10 % 10);
-	out[3] = (char)('0' + y % 10);
+	put2(out, y / 100);
+	put2(out + 2, y % 100);
 	out[4] = '-';
-	out[5] = (char)('0' + mo / 10);
-	out[6] = (char)('0' + mo % 10);
+	put2(out + 5, mo);
 	out[7] = '-';
-	out[8] = (char)('0' + d / 10);
-	out[9] = (char)('0' + d % 10);
+	put2(out + 8, d);
 	out[10] = 'T';
-	out[11] = (char)('0' + h / 10);
-	out[12] = (char)('0' + h % 10);
+	put2(out + 11, h);
 	out[13] = ':';
-	out[14] = (char)('0' + mi / 10);
-	out[15] = (char)('0' + mi % 10);
+	put2(out + 14, mi);
 	out[16] = ':';
-	out[17] = (char)('0' + s / 10);
-	out[18] = (char)('0' + s % 10);
+	put2(out + 17, s);
 	out[19] = 'Z';
 	out[20] = '\0';
 }

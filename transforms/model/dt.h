@@ -25,6 +25,10 @@ void dt_to_civil(int64_t t, int *year, int *mon, int *day, int *hour,
  * fractional seconds are dropped). A time without a zone is taken as UTC.
  * Returns 0 or -1. */
 int dt_parse_iso(const char *s, size_t n, int64_t *out);
+/* 1 when s is exactly what dt_format_iso() writes for some instant
+ * (so dt_parse_iso() then dt_format_iso() would give s back), else 0:
+ * a check of the shape and ranges, without the conversion. */
+int dt_is_canonical(const char *s);
 /* Writes "YYYY-MM-DDTHH:MM:SSZ" into out (DT_ISO_LEN bytes). */
 void dt_format_iso(int64_t t, char *out);
 /* strftime-like formatting of a UTC time with %Y %m %d %H %M %S %j %%

@@ -1,6 +1,7 @@
 /* tz.c - see tz.h. Format: RFC 8536 (TZif versions 1-4). */
 #include "tz.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,17 @@ struct tz {
 	 * order (set by tz_load; 0 = not yet) */
 	long cand[TZ_MAX_TYPES + 2];
 	size_t ncand;
+	long spread;             /* largest cand minus smallest (tz_load) */
+	/* The transition interval [trans[i], trans[i + 1]) that
+	 * tz_offset_at() last answered from: the dates of one file are
+	 * near each other, so the next call usually costs two compares
+	 * instead of a binary search (a date() with a zone asks four
+	 * times per row). One atomic word, so a zone used by several
+	 * threads at once stays right (a stale index is only a miss);
+	 * reached through a pointer because the lookups take a const
+	 * zone. */
+	atomic_size_t hint_word;
+	atomic_size_t *hint;
 };
 
 const char *tz_name(const struct tz *z)
@@ -220,10 +232,14 @@ static long rule_offset(const struct tz *z, int64_t t)
 	return t >= end && t < start ? z->std_off : z->dst_off;
 }
 
-long tz_offset_at(const struct tz *z, int64_t t)
+/* The offset at t by binary search over the transitions; *at is the
+ * index of the interval it came from, or SIZE_MAX when it came from
+ * the footer rule or the time before the first transition. */
+static long offset_search(const struct tz *z, int64_t t, size_t *at)
 {
 	size_t lo = 0, hi = z->ntrans;
 
+	*at = SIZE_MAX;
 	if (!z->ntrans || t < z->trans[0]) {
 		if (!z->ntrans && z->has_rule)
 			return rule_offset(z, t);
@@ -239,7 +255,28 @@ long tz_offset_at(const struct tz *z, int64_t t)
 		else
 			hi = mid;
 	}
+	*at = lo;
 	return z->off[z->idx[lo]];
+}
+
+long tz_offset_search(const struct tz *z, int64_t t)
+{
+	size_t at;
+
+	return offset_search(z, t, &at);
+}
+
+long tz_offset_at(const struct tz *z, int64_t t)
+{
+	size_t i = atomic_load_explicit(z->hint, memory_order_relaxed);
+	long off;
+
+	if (i + 1 < z->ntrans && z->trans[i] <= t && t < z->trans[i + 1])
+		return z->off[z->idx[i]];
+	off = offset_search(z, t, &i);
+	if (i != SIZE_MAX)
+		atomic_store_explicit(z->hint, i, memory_order_relaxed);
+	return off;
 }
 
 /* The offsets a local time may have in z: every type's, the footer
@@ -266,6 +303,20 @@ static size_t candidates(const struct tz *z, long *cand)
 	return nc;
 }
 
+static long cand_spread(const long *cand, size_t nc)
+{
+	long lo = nc ? cand[0] : 0, hi = lo;
+	size_t i;
+
+	for (i = 1; i < nc; i++) {
+		if (cand[i] < lo)
+			lo = cand[i];
+		if (cand[i] > hi)
+			hi = cand[i];
+	}
+	return hi - lo;
+}
+
 int tz_local_to_utc(const struct tz *z, int64_t local,
 		    enum tz_ambiguous policy, int64_t *out)
 {
@@ -274,6 +325,23 @@ int tz_local_to_utc(const struct tz *z, int64_t local,
 	int64_t hit[2];
 	size_t nc = z->ncand, i, nhit = 0;
 
+	/* Inside the interval tz_offset_at() last answered from, and at
+	 * least the candidates' spread away from its ends: every candidate
+	 * instant then falls in that interval, so only its own offset maps
+	 * back and the answer is unique (no gap, no overlap). */
+	{
+		size_t h = atomic_load_explicit(z->hint, memory_order_relaxed);
+
+		if (nc && h + 1 < z->ntrans) {
+			int64_t t = local - z->off[z->idx[h]];
+
+			if (t - z->spread >= z->trans[h] &&
+			    t + z->spread < z->trans[h + 1]) {
+				*out = t;
+				return 0;
+			}
+		}
+	}
 	/* Computed once by tz_load(): deduplicating per call was a third
 	 * of a date() with a zone. */
 	if (!nc) {
@@ -405,10 +473,13 @@ int tz_load(const char *name, struct tz **out, struct err *err)
 	*out = NULL;
 	if (!z)
 		return err_set(err, E_NOMEM, "out of memory");
+	atomic_init(&z->hint_word, 0);
+	z->hint = &z->hint_word;
 	snprintf(z->name, sizeof(z->name), "%s", name);
 	if (!strcmp(name, "UTC") || !strcmp(name, "Etc/UTC")) {
 		z->ntypes = 1; /* offset 0, no transitions */
 		z->ncand = candidates(z, z->cand);
+	z->spread = cand_spread(z->cand, z->ncand);
 		*out = z;
 		return 0;
 	}
@@ -441,6 +512,7 @@ int tz_load(const char *name, struct tz **out, struct err *err)
 		goto cleanup;
 	}
 	z->ncand = candidates(z, z->cand);
+	z->spread = cand_spread(z->cand, z->ncand);
 	*out = z;
 	z = NULL;
 	rc = 0;

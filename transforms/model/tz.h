@@ -29,6 +29,10 @@ const char *tz_name(const struct tz *z);
 
 /* UTC offset in seconds (east positive) in effect at UTC instant t. */
 long tz_offset_at(const struct tz *z, int64_t t);
+/* The same by a binary search alone, neither reading nor setting the
+ * interval tz_offset_at() remembers from its last call (for the test
+ * that compares the two). */
+long tz_offset_search(const struct tz *z, int64_t t);
 
 /* Converts local civil seconds (a local time read as if it were UTC) to a
  * UTC instant. Returns 0, 1 when the local time was ambiguous (resolved by

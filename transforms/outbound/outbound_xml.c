@@ -316,7 +316,11 @@ int ob_xml_row(const struct outbound *o, const struct ob_row *row,
 
 		if (!c->attr || !v[i].s)
 			continue;
-		buf_addf(out, " %s=\"", c->name + 1);
+		/* Per row and column: no format string (buf_addf was 5 %
+		 * of a render's instructions). */
+		buf_addc(out, ' ');
+		buf_adds(out, c->name + 1);
+		buf_add(out, "=\"", 2);
 		if (xml_text(&w, v[i].s, v[i].n, 1, c->name, c->line, c->col))
 			return -1;
 		buf_addc(out, '"');
@@ -337,12 +341,17 @@ int ob_xml_row(const struct outbound *o, const struct ob_row *row,
 		buf_addc(out, '>');
 		if (xml_text(&w, v[i].s, v[i].n, 0, c->name, c->line, c->col))
 			return -1;
-		buf_addf(out, x->indent ? "</%s>\n" : "</%s>", c->name);
+		buf_add(out, "</", 2);
+		buf_adds(out, c->name);
+		buf_adds(out, x->indent ? ">\n" : ">");
 	}
-	if (children)
-		buf_addf(out, x->indent ? "  </%s>\n" : "</%s>\n", x->record);
-	else
+	if (children) {
+		buf_adds(out, x->indent ? "  </" : "</");
+		buf_adds(out, x->record);
+		buf_add(out, ">\n", 2);
+	} else {
 		buf_adds(out, "/>\n");
+	}
 	if (out->err)
 		return err_set(err, out->err, "output line too long");
 	return 0;
