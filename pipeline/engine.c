@@ -320,6 +320,11 @@ static void conclude_gc(struct run *r, struct err *err)
 		run_say(r, "gc: compressed %lld file%s of kept runs (%lld "
 			   "bytes saved)", (long long)gs.compacted,
 			gs.compacted == 1 ? "" : "s", (long long)gs.saved);
+	if (gs.events)
+		run_say(r, "gc: folded %lld stock event%s into newer "
+			   "snapshots (%lld bytes of the store given back)",
+			(long long)gs.events, gs.events == 1 ? "" : "s",
+			(long long)gs.freed);
 }
 
 int eng_conclude(struct run *r, struct err *err)
