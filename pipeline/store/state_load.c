@@ -75,14 +75,7 @@ const struct state_sql state_load_sql[S_NSTMTS] = {
 		      " AND state = ?", 0},
 	[S_POS_PUT] = {"INSERT INTO positions(" POS_COLS ")"
 		      " VALUES(?,?,?,?,?,?,?,?,?,?,?)"
-		      " ON CONFLICT(sku, location, state) DO UPDATE SET"
-		      " snap_arr_file = excluded.snap_arr_file,"
-		      " snap_arr_member = excluded.snap_arr_member,"
-		      " snap_arr_line = excluded.snap_arr_line,"
-		      " qty = excluded.qty, snap_as_of = excluded.snap_as_of,"
-		      " snap_txn = excluded.snap_txn,"
-		      " last_as_of = excluded.last_as_of,"
-		      " delta_as_of = excluded.delta_as_of", 0},
+		      POS_UPSERT_SET, 0},
 	/* A snapshot applied without reading the position first: inserted,
 	 * or written over the position unless that holds a newer snapshot
 	 * (as_of, then arrival, then txn_id: the full txn_id, last bound,

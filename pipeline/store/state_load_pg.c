@@ -106,14 +106,7 @@ static char *bulk_sql(int kind, unsigned rows, int pg)
 		[LB_BULK_EV] = "",
 		[LB_BULK_POS_GET] = ")",
 		[LB_BULK_POS_PUT] =
-			" ON CONFLICT(sku, location, state) DO UPDATE SET"
-			" snap_arr_file = excluded.snap_arr_file,"
-			" snap_arr_member = excluded.snap_arr_member,"
-			" snap_arr_line = excluded.snap_arr_line,"
-			" qty = excluded.qty, snap_as_of = excluded.snap_as_of,"
-			" snap_txn = excluded.snap_txn,"
-			" last_as_of = excluded.last_as_of,"
-			" delta_as_of = excluded.delta_as_of",
+			POS_UPSERT_SET,
 	};
 	const char *h = pg && kind == LB_BULK_POS_GET ? POS_GET_PG_HEAD
 						      : head[kind],

@@ -267,24 +267,20 @@ static void byte_order(int pg)
 
 /* A stream of 2000 rows with a lookup between rows; stopped early and
  * run again; declared inside a transaction that rolls back. */
-static void streaming(int pg)
+/* Rows 1..n of t in one transaction: name is c and i in `digits`
+ * digits (k00001), n is i. */
+static void fill_rows(struct db *d, char c, int digits, int64_t n)
 {
 	struct err e = ERR_INIT;
-	struct db *d;
-	struct db_stmt *ins, *all, *one;
-	int64_t sum = 0, i;
-	int rc, rows = 0;
+	struct db_stmt *ins;
+	char name[24];
+	int64_t i;
 
-	if (!(d = open_backend(pg, &e)))
-		T_OK(-1, &e);
-	T_OK(db_exec(d, ddl(d), &e), &e);
 	T_OK(db_begin(d, &e), &e);
 	T_ASSERT((ins = db_prepare(d, "INSERT INTO t(name, n) VALUES(?, ?)",
 				   0, &e)) != NULL);
-	for (i = 1; i <= 2000; i++) {
-		char name[16];
-
-		snprintf(name, sizeof(name), "k%05d", (int)i);
+	for (i = 1; i <= n; i++) {
+		snprintf(name, sizeof(name), "%c%0*d", c, digits, (int)i);
 		db_reset(ins);
 		db_bind_text(ins, 1, name);
 		db_bind_int64(ins, 2, i);
@@ -292,6 +288,20 @@ static void streaming(int pg)
 	}
 	db_finalize(ins);
 	T_OK(db_commit(d, &e), &e);
+}
+
+static void streaming(int pg)
+{
+	struct err e = ERR_INIT;
+	struct db *d;
+	struct db_stmt *all, *one;
+	int64_t sum = 0;
+	int rc, rows = 0;
+
+	if (!(d = open_backend(pg, &e)))
+		T_OK(-1, &e);
+	T_OK(db_exec(d, ddl(d), &e), &e);
+	fill_rows(d, 'k', 5, 2000);
 	T_ASSERT((all = db_prepare(d, "SELECT name, n FROM t WHERE n > ?"
 				      " ORDER BY name",
 				   DB_STREAM, &e)) != NULL);
@@ -500,7 +510,7 @@ static void stmt_reuse(int pg)
 {
 	struct err e = ERR_INIT;
 	struct db *d;
-	struct db_stmt *ins, *a, *b;
+	struct db_stmt *a, *b;
 	char sql[96];
 	int64_t i, last = 0, sum = 0;
 	int rc, rows = 0, k;
@@ -508,18 +518,7 @@ static void stmt_reuse(int pg)
 	if (!(d = open_backend(pg, &e)))
 		T_OK(-1, &e);
 	T_OK(db_exec(d, ddl(d), &e), &e);
-	T_OK(db_begin(d, &e), &e);
-	T_ASSERT((ins = db_prepare(d, "INSERT INTO t(name, n) VALUES(?, ?)",
-				   0, &e)) != NULL);
-	for (i = 1; i <= 12000; i++) {
-		snprintf(sql, sizeof(sql), "r%06d", (int)i);
-		db_reset(ins);
-		db_bind_text(ins, 1, sql);
-		db_bind_int64(ins, 2, i);
-		T_OK(db_step(ins, &e), &e);
-	}
-	db_finalize(ins);
-	T_OK(db_commit(d, &e), &e);
+	fill_rows(d, 'r', 6, 12000);
 	/* 150 texts, each twice: the second finds it cached, or evicted. */
 	for (k = 0; k < 300; k++) {
 		snprintf(sql, sizeof(sql),
