@@ -6,7 +6,8 @@
  * as one whose event is still there, one at a time, batched and in bulk;
  * every loaded txn_id is in the ledger as its 24-byte key (state_txn.c:
  * the group's SHA-256 prefix, then the record's place or its own
- * SHA-256 prefix); and the SQLite file shrinks. */
+ * SHA-256 prefix); and the SQLite file shrinks, its page cache the
+ * same size after. */
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "pipeline/store/state.h"
 #include "pipeline/store/state_fold.h"
+#include "pipeline/store/state_int.h"
 #include "pipeline/store/state_txn.h"
 #include "t.h"
 
@@ -292,9 +294,23 @@ static int64_t file_size(const char *path)
 	return stat(path, &sb) < 0 ? -1 : (int64_t)sb.st_size;
 }
 
+/* The store handle's page cache size (PRAGMA cache_size). */
+static int64_t cache_size(struct state *st)
+{
+	struct err e = ERR_INIT;
+	int64_t v = 0;
+
+	if (state_sql_rows(st, "PRAGMA cache_size", SA_NONE, state_row_int,
+			   &v, &e) < 0)
+		return 0;
+	return v;
+}
+
 /* Many old snapshots folded: the file gives the space back, with one
  * VACUUM that switches auto_vacuum to INCREMENTAL, and the next time
- * incrementally. */
+ * incrementally. Folding and its VACUUM run in a smaller page cache
+ * (their sorts and VACUUM's copy take as much again) and give the
+ * load's size back after. */
 T_TEST(state_fold_reclaim_shrinks_sqlite)
 {
 	struct state *st;
@@ -303,9 +319,12 @@ T_TEST(state_fold_reclaim_shrinks_sqlite)
 	char txn[64], as_of[80], qty[24], sku[32];
 	struct canon_record r;
 	int64_t folded, freed, before;
+	int64_t cache;
 	int i, round;
 
 	T_OK(state_open("st", &st, &e), &e);
+	cache = cache_size(st);
+	T_ASSERT(cache < -4096);
 	for (round = 0; round < 2; round++) {
 		doc_of_run(round + 1, 10 + round, 1);
 		T_OK(state_begin(st, &e), &e);
@@ -335,6 +354,7 @@ T_TEST(state_fold_reclaim_shrinks_sqlite)
 			 before / 2);
 		T_EQ_INT(sql1("PRAGMA auto_vacuum"), 2);
 		T_EQ_INT(sql1("PRAGMA freelist_count"), 0);
+		T_EQ_INT(cache_size(st), cache);
 	}
 	state_close(st);
 }
