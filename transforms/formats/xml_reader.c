@@ -26,6 +26,10 @@
 /* libxml2's own bound on a text node without XML_PARSE_HUGE (the tree
  * builder of xmlTextReader refused longer ones): counting stops here. */
 #define XR_TEXT_CAP 10000000u
+/* Slots of the prefix:local memo (a power of two; probed XR_QN_WAYS at
+ * a time, so two names on one slot do not evict each other). */
+#define XR_QN_MEMO 256
+#define XR_QN_WAYS 4
 
 /* Scanner of the prolog: finds "<!DOCTYPE" before the root element. */
 enum { PS_TEXT, PS_LT, PS_BANG, PS_BANG_DASH, PS_COMMENT, PS_CM1, PS_CM2,
@@ -38,11 +42,12 @@ struct qev {
 	unsigned depth;
 	unsigned long line;
 	const char *ns, *local, *qname;
+	size_t qlen;
 	size_t off, len;        /* TEXT */
 	size_t a0, na;          /* START: qa[a0 .. a0 + na) */
 };
 
-struct open_el { const char *ns, *local, *qname; };
+struct open_el { const char *ns, *local, *qname; size_t qlen; };
 
 struct xml_reader {
 	int fd;
@@ -86,13 +91,18 @@ struct xml_reader {
 	unsigned long elements;             /* STARTs given out */
 	int done;
 	struct xml_event ev;
+	/* xml_reader_run: events go straight to fn from the callbacks (no
+	 * queue); a failing fn leaves its reason in uerr (cb_fail 2) */
+	xml_event_fn *fn;
+	void *ud;
+	struct err *uerr;
 	/* prefix:local names asked of the dictionary (its strings live as
 	 * long as the parser, so a pointer pair names one string) */
 	struct qn_memo {
 		const xmlChar *prefix, *local;
 		const char *qname;
 		size_t len;
-	} qn[64];
+	} qn[XR_QN_MEMO];
 };
 
 void xml_reader_opts_init(struct xml_reader_opts *o)
@@ -283,6 +293,17 @@ static void cb_fail(struct xml_reader *r, int code, unsigned long line,
 	xmlStopParser(r->ctxt);
 }
 
+/* Push form: r->ev goes to the handler now. */
+static void deliver(struct xml_reader *r)
+{
+	if (r->cb_fail)
+		return; /* nothing after a failure */
+	if (r->fn(r->ud, &r->ev, r->uerr)) {
+		r->cb_fail = 2;
+		xmlStopParser(r->ctxt);
+	}
+}
+
 static struct qev *q_add(struct xml_reader *r, enum xml_ev_type type)
 {
 	struct qev *e;
@@ -340,11 +361,28 @@ static void text_flush(struct xml_reader *r)
 	}
 	r->tbuf[r->t_off + n] = '\0';
 	r->tlen = r->t_off + n + 1;
+	if (r->fn) {
+		struct xml_event *ev = &r->ev;
+
+		ev->type = XML_EV_TEXT;
+		ev->ns = ev->local = ev->qname = NULL;
+		ev->qlen = 0;
+		ev->depth = r->depth + 1;
+		ev->line = r->t_line;
+		ev->attrs = NULL;
+		ev->nattrs = 0;
+		ev->text = r->tbuf + r->t_off;
+		ev->len = n;
+		deliver(r);
+		r->tlen = r->t_off;
+		return;
+	}
 	if (!(e = q_add(r, XML_EV_TEXT)))
 		return;
 	e->depth = r->depth + 1;
 	e->line = r->t_line;
 	e->ns = e->local = e->qname = NULL;
+	e->qlen = 0;
 	e->off = r->t_off;
 	e->len = n;
 }
@@ -355,14 +393,23 @@ static int all_blank(const xmlChar *p, size_t n)
 {
 	const uint64_t blanks = (1ull << ' ') | (1ull << '\t') |
 				(1ull << '\n') | (1ull << '\r');
+	const uint64_t lo = 0x0101010101010101ull, hi = 0x8080808080808080ull;
 	size_t i = 0;
 
+	/* Eight bytes at a time (indentation is "\n" and spaces): XR_EQ
+	 * sets a byte's top bit where it equals c (y = w ^ c is zero there;
+	 * the exact test, no carries from one byte into the next). */
 	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
+		uint64_t w, m = 0;
 
 		memcpy(&w, p + i, 8);
-		if (w != 0x2020202020202020ull)
-			break;
+		if (w == 0x2020202020202020ull)
+			continue;
+#define XR_EQ(c) (~((((w ^ (lo * (c))) & ~hi) + ~hi) | (w ^ (lo * (c)))) & hi)
+		m = XR_EQ(' ') | XR_EQ('\n') | XR_EQ('\t') | XR_EQ('\r');
+#undef XR_EQ
+		if (m != hi)
+			return 0;
 	}
 	for (; i < n; i++)
 		if (p[i] > ' ' || !((blanks >> p[i]) & 1))
@@ -412,20 +459,29 @@ static const char *qname_of(struct xml_reader *r, const xmlChar *prefix,
 	/* Dictionary strings sit a few bytes apart: mix all the bits. */
 	uint64_t h = ((uint64_t)(uintptr_t)local * 31u +
 		      (uint64_t)(uintptr_t)prefix) * 0x9e3779b97f4a7c15ull;
-	struct qn_memo *m = &r->qn[h >> 58];
+	size_t s0 = (size_t)(h >> 56) & (XR_QN_MEMO - 1), k;
+	struct qn_memo *m;
+	const xmlChar *q;
 
-	if (m->local != local || m->prefix != prefix || !m->qname) {
-		const xmlChar *q = prefix ? xmlDictQLookup(r->ctxt->dict,
-							   prefix, local)
-					  : local;
-
-		if (!q)
-			return NULL;
-		m->local = local;
-		m->prefix = prefix;
-		m->qname = (const char *)q;
-		m->len = strlen(m->qname);
+	for (k = 0; k < XR_QN_WAYS; k++) {
+		m = &r->qn[(s0 + k) & (XR_QN_MEMO - 1)];
+		if (m->local == local && m->prefix == prefix && m->qname) {
+			*len = m->len;
+			return m->qname;
+		}
+		if (!m->qname)
+			break;
 	}
+	/* a free slot of the probe, else its first one */
+	if (k == XR_QN_WAYS)
+		m = &r->qn[s0];
+	q = prefix ? xmlDictQLookup(r->ctxt->dict, prefix, local) : local;
+	if (!q)
+		return NULL;
+	m->local = local;
+	m->prefix = prefix;
+	m->qname = (const char *)q;
+	m->len = strlen(m->qname);
 	*len = m->len;
 	return m->qname;
 }
@@ -512,6 +568,41 @@ static int start_attrs(struct xml_reader *r, struct qev *e, int nattr,
 	return 0;
 }
 
+/* Push form of a START: the attributes are made as for the queue (in
+ * tbuf, dropped after the call). */
+static void start_push(struct xml_reader *r, const struct open_el *oe,
+		       unsigned long line, int nattr, const xmlChar **attrs)
+{
+	struct xml_event *ev = &r->ev;
+	struct qev tmp;
+	size_t i;
+
+	ev->type = XML_EV_START;
+	ev->ns = oe->ns;
+	ev->local = oe->local;
+	ev->qname = oe->qname;
+	ev->qlen = oe->qlen;
+	ev->depth = r->depth;
+	ev->line = line;
+	ev->attrs = NULL;
+	ev->nattrs = 0;
+	ev->text = NULL;
+	ev->len = 0;
+	r->qan = 0;
+	r->tlen = 0;
+	r->elements++;
+	if (nattr > 0) {
+		if (start_attrs(r, &tmp, nattr, attrs, line))
+			return; /* counted, not given out (as queued) */
+		for (i = 0; i < tmp.na; i++)
+			r->qa[i].value = r->tbuf + (uintptr_t)r->qa[i].value;
+		ev->attrs = r->qa;
+		ev->nattrs = tmp.na;
+	}
+	deliver(r);
+	r->tlen = 0;
+}
+
 static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 		     const xmlChar *uri, int nns, const xmlChar **nss,
 		     int nattr, int ndef, const xmlChar **attrs)
@@ -547,18 +638,24 @@ static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 			qlen, r->o.max_name);
 		return;
 	}
+	oe = &r->stack[++r->depth];
+	oe->ns = (const char *)uri;
+	oe->local = (const char *)local;
+	oe->qname = qname;
+	oe->qlen = qlen;
+	if (r->fn) {
+		start_push(r, oe, line, nattr, attrs);
+		return;
+	}
 	if (!(e = q_add(r, XML_EV_START)))
 		return;
-	e->ns = (const char *)uri;
-	e->local = (const char *)local;
+	e->ns = oe->ns;
+	e->local = oe->local;
 	e->qname = qname;
-	e->depth = ++r->depth;
+	e->qlen = qlen;
+	e->depth = r->depth;
 	e->line = line;
 	e->a0 = e->na = 0;
-	oe = &r->stack[r->depth];
-	oe->ns = e->ns;
-	oe->local = e->local;
-	oe->qname = e->qname;
 	/* An element whose attributes fail is not given out (it still
 	 * counts as read, as it did with xmlTextReader). */
 	if (nattr > 0 && start_attrs(r, e, nattr, attrs, line)) {
@@ -578,12 +675,32 @@ static void on_end(void *ctx, const xmlChar *local, const xmlChar *prefix,
 	(void)prefix;
 	(void)uri;
 	text_flush(r);
-	if (r->cb_fail || !r->depth || !(e = q_add(r, XML_EV_END)))
+	if (r->cb_fail || !r->depth)
 		return;
 	oe = &r->stack[r->depth];
+	if (r->fn) {
+		struct xml_event *ev = &r->ev;
+
+		ev->type = XML_EV_END;
+		ev->ns = oe->ns;
+		ev->local = oe->local;
+		ev->qname = oe->qname;
+		ev->qlen = oe->qlen;
+		ev->depth = r->depth--;
+		ev->line = 0;
+		ev->attrs = NULL;
+		ev->nattrs = 0;
+		ev->text = NULL;
+		ev->len = 0;
+		deliver(r);
+		return;
+	}
+	if (!(e = q_add(r, XML_EV_END)))
+		return;
 	e->ns = oe->ns;
 	e->local = oe->local;
 	e->qname = oe->qname;
+	e->qlen = oe->qlen;
 	e->depth = r->depth--;
 	e->line = 0;
 }
@@ -847,6 +964,7 @@ static void give(struct xml_reader *r, const struct qev *q)
 	e->ns = q->ns;
 	e->local = q->local;
 	e->qname = q->qname;
+	e->qlen = q->qlen;
 	e->depth = q->depth;
 	e->line = q->line;
 	e->attrs = NULL;
@@ -871,36 +989,66 @@ static void give(struct xml_reader *r, const struct qev *q)
 	}
 }
 
+/* Once the queue is empty (or in the push form, always): 1 to read on,
+ * else the end (0) or the failure (-1 with err). */
+static int read_state(struct xml_reader *r, struct err *err)
+{
+	if (r->done)
+		return 0;
+	if (r->cb_fail) {
+		r->done = 1;
+		if (r->cb_fail == 1) /* 2: the handler filled its err */
+			*err = r->cb_err;
+		return -1;
+	}
+	if (r->stop)
+		return read_failed(r, err);
+	if (r->fed_end) {
+		if (r->have_err)
+			return read_failed(r, err);
+		r->done = 1;
+		return 0;
+	}
+	return 1;
+}
+
 int xml_reader_next(struct xml_reader *r, const struct xml_event **ev,
 		    struct err *err)
 {
+	int st;
+
 	for (;;) {
 		if (r->qpos < r->nq) {
 			give(r, &r->q[r->qpos++]);
 			*ev = &r->ev;
 			return 1;
 		}
-		if (r->done)
-			return 0;
-		if (r->cb_fail) {
-			r->done = 1;
-			*err = r->cb_err;
-			return -1;
-		}
-		if (r->stop)
-			return read_failed(r, err);
-		if (r->fed_end) {
-			if (r->have_err)
-				return read_failed(r, err);
-			r->done = 1;
-			return 0;
-		}
+		if ((st = read_state(r, err)) != 1)
+			return st;
 		q_reset(r);
 		if (feed(r, err)) {
 			r->done = 1;
 			return -1;
 		}
 	}
+}
+
+int xml_reader_run(struct xml_reader *r, xml_event_fn *fn, void *ud,
+		   struct err *err)
+{
+	int st;
+
+	r->fn = fn;
+	r->ud = ud;
+	r->uerr = err;
+	while ((st = read_state(r, err)) == 1) {
+		q_reset(r);
+		if (feed(r, err)) {
+			r->done = 1;
+			return -1;
+		}
+	}
+	return st;
 }
 
 void xml_reader_free(struct xml_reader *r)
