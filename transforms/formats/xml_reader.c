@@ -21,14 +21,17 @@
 #include "lib/utf8.h"
 
 /* Bytes read and handed to libxml2 at a time: the events of one chunk
- * are queued before the first is given out, so this bounds the queue. */
+ * are queued before the first is given out, so this bounds the queue.
+ * Parsing a chunk and then mapping its events is faster than calling
+ * the mapping from the callbacks (docs/performance.md: fewer
+ * instructions, more CPU time, the two working sets taking turns). */
 #define XR_CHUNK 16384
 /* libxml2's own bound on a text node without XML_PARSE_HUGE (the tree
  * builder of xmlTextReader refused longer ones): counting stops here. */
 #define XR_TEXT_CAP 10000000u
 /* Slots of the prefix:local memo (a power of two; probed XR_QN_WAYS at
  * a time, so two names on one slot do not evict each other). */
-#define XR_QN_MEMO 256
+#define XR_QN_MEMO 64
 #define XR_QN_WAYS 4
 
 /* Scanner of the prolog: finds "<!DOCTYPE" before the root element. */
@@ -91,11 +94,6 @@ struct xml_reader {
 	unsigned long elements;             /* STARTs given out */
 	int done;
 	struct xml_event ev;
-	/* xml_reader_run: events go straight to fn from the callbacks (no
-	 * queue); a failing fn leaves its reason in uerr (cb_fail 2) */
-	xml_event_fn *fn;
-	void *ud;
-	struct err *uerr;
 	/* prefix:local names asked of the dictionary (its strings live as
 	 * long as the parser, so a pointer pair names one string) */
 	struct qn_memo {
@@ -293,17 +291,6 @@ static void cb_fail(struct xml_reader *r, int code, unsigned long line,
 	xmlStopParser(r->ctxt);
 }
 
-/* Push form: r->ev goes to the handler now. */
-static void deliver(struct xml_reader *r)
-{
-	if (r->cb_fail)
-		return; /* nothing after a failure */
-	if (r->fn(r->ud, &r->ev, r->uerr)) {
-		r->cb_fail = 2;
-		xmlStopParser(r->ctxt);
-	}
-}
-
 static struct qev *q_add(struct xml_reader *r, enum xml_ev_type type)
 {
 	struct qev *e;
@@ -361,22 +348,6 @@ static void text_flush(struct xml_reader *r)
 	}
 	r->tbuf[r->t_off + n] = '\0';
 	r->tlen = r->t_off + n + 1;
-	if (r->fn) {
-		struct xml_event *ev = &r->ev;
-
-		ev->type = XML_EV_TEXT;
-		ev->ns = ev->local = ev->qname = NULL;
-		ev->qlen = 0;
-		ev->depth = r->depth + 1;
-		ev->line = r->t_line;
-		ev->attrs = NULL;
-		ev->nattrs = 0;
-		ev->text = r->tbuf + r->t_off;
-		ev->len = n;
-		deliver(r);
-		r->tlen = r->t_off;
-		return;
-	}
 	if (!(e = q_add(r, XML_EV_TEXT)))
 		return;
 	e->depth = r->depth + 1;
@@ -434,9 +405,9 @@ static void on_chars(void *ctx, const xmlChar *ch, int len)
 	if (r->t_blank && !all_blank(ch, n))
 		r->t_blank = 0;
 	/* Past the bound only the count goes on, for the message. */
-	keep = r->t_count >= r->o.max_text ? 0
-	       : r->o.max_text - r->t_count < n ? r->o.max_text - r->t_count
-						  : n;
+	keep = r->t_count + n <= r->o.max_text ? n
+	       : r->t_count >= r->o.max_text ? 0
+					    : r->o.max_text - r->t_count;
 	r->t_count += n;
 	if (keep) {
 		if (ALLOC_GROW(r->tbuf, r->tlen + keep + 1, r->tcap)) {
@@ -568,41 +539,6 @@ static int start_attrs(struct xml_reader *r, struct qev *e, int nattr,
 	return 0;
 }
 
-/* Push form of a START: the attributes are made as for the queue (in
- * tbuf, dropped after the call). */
-static void start_push(struct xml_reader *r, const struct open_el *oe,
-		       unsigned long line, int nattr, const xmlChar **attrs)
-{
-	struct xml_event *ev = &r->ev;
-	struct qev tmp;
-	size_t i;
-
-	ev->type = XML_EV_START;
-	ev->ns = oe->ns;
-	ev->local = oe->local;
-	ev->qname = oe->qname;
-	ev->qlen = oe->qlen;
-	ev->depth = r->depth;
-	ev->line = line;
-	ev->attrs = NULL;
-	ev->nattrs = 0;
-	ev->text = NULL;
-	ev->len = 0;
-	r->qan = 0;
-	r->tlen = 0;
-	r->elements++;
-	if (nattr > 0) {
-		if (start_attrs(r, &tmp, nattr, attrs, line))
-			return; /* counted, not given out (as queued) */
-		for (i = 0; i < tmp.na; i++)
-			r->qa[i].value = r->tbuf + (uintptr_t)r->qa[i].value;
-		ev->attrs = r->qa;
-		ev->nattrs = tmp.na;
-	}
-	deliver(r);
-	r->tlen = 0;
-}
-
 static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 		     const xmlChar *uri, int nns, const xmlChar **nss,
 		     int nattr, int ndef, const xmlChar **attrs)
@@ -643,10 +579,6 @@ static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 	oe->local = (const char *)local;
 	oe->qname = qname;
 	oe->qlen = qlen;
-	if (r->fn) {
-		start_push(r, oe, line, nattr, attrs);
-		return;
-	}
 	if (!(e = q_add(r, XML_EV_START)))
 		return;
 	e->ns = oe->ns;
@@ -675,28 +607,9 @@ static void on_end(void *ctx, const xmlChar *local, const xmlChar *prefix,
 	(void)prefix;
 	(void)uri;
 	text_flush(r);
-	if (r->cb_fail || !r->depth)
+	if (r->cb_fail || !r->depth || !(e = q_add(r, XML_EV_END)))
 		return;
 	oe = &r->stack[r->depth];
-	if (r->fn) {
-		struct xml_event *ev = &r->ev;
-
-		ev->type = XML_EV_END;
-		ev->ns = oe->ns;
-		ev->local = oe->local;
-		ev->qname = oe->qname;
-		ev->qlen = oe->qlen;
-		ev->depth = r->depth--;
-		ev->line = 0;
-		ev->attrs = NULL;
-		ev->nattrs = 0;
-		ev->text = NULL;
-		ev->len = 0;
-		deliver(r);
-		return;
-	}
-	if (!(e = q_add(r, XML_EV_END)))
-		return;
 	e->ns = oe->ns;
 	e->local = oe->local;
 	e->qname = oe->qname;
@@ -989,66 +902,36 @@ static void give(struct xml_reader *r, const struct qev *q)
 	}
 }
 
-/* Once the queue is empty (or in the push form, always): 1 to read on,
- * else the end (0) or the failure (-1 with err). */
-static int read_state(struct xml_reader *r, struct err *err)
-{
-	if (r->done)
-		return 0;
-	if (r->cb_fail) {
-		r->done = 1;
-		if (r->cb_fail == 1) /* 2: the handler filled its err */
-			*err = r->cb_err;
-		return -1;
-	}
-	if (r->stop)
-		return read_failed(r, err);
-	if (r->fed_end) {
-		if (r->have_err)
-			return read_failed(r, err);
-		r->done = 1;
-		return 0;
-	}
-	return 1;
-}
-
 int xml_reader_next(struct xml_reader *r, const struct xml_event **ev,
 		    struct err *err)
 {
-	int st;
-
 	for (;;) {
 		if (r->qpos < r->nq) {
 			give(r, &r->q[r->qpos++]);
 			*ev = &r->ev;
 			return 1;
 		}
-		if ((st = read_state(r, err)) != 1)
-			return st;
+		if (r->done)
+			return 0;
+		if (r->cb_fail) {
+			r->done = 1;
+			*err = r->cb_err;
+			return -1;
+		}
+		if (r->stop)
+			return read_failed(r, err);
+		if (r->fed_end) {
+			if (r->have_err)
+				return read_failed(r, err);
+			r->done = 1;
+			return 0;
+		}
 		q_reset(r);
 		if (feed(r, err)) {
 			r->done = 1;
 			return -1;
 		}
 	}
-}
-
-int xml_reader_run(struct xml_reader *r, xml_event_fn *fn, void *ud,
-		   struct err *err)
-{
-	int st;
-
-	r->fn = fn;
-	r->ud = ud;
-	r->uerr = err;
-	while ((st = read_state(r, err)) == 1) {
-		q_reset(r);
-		if (feed(r, err)) {
-			r->done = 1;
-			return -1;
-		}
-	}
-	return st;
 }
 
 void xml_reader_free(struct xml_reader *r)

@@ -85,20 +85,6 @@ int xml_reader_open_fd(struct xml_reader **out, int fd, const char *name,
 int xml_reader_next(struct xml_reader *r, const struct xml_event **ev,
 		    struct err *err);
 
-/* The push form of xml_reader_next: reads the whole document, handing
- * each event to fn from inside the parser (no queue, no copy of a text
- * that is given out at once). ev and everything it points to are valid
- * only during the call. fn returns 0, or -1 after filling err: the read
- * stops there and xml_reader_run returns -1 with that err untouched.
- * Otherwise returns 0 at the end of a well-formed document or -1 with err
- * exactly as xml_reader_next would, after the same events. Call it once,
- * instead of (never after) xml_reader_next. */
-typedef int xml_event_fn(void *ud, const struct xml_event *ev,
-			 struct err *err);
-
-int xml_reader_run(struct xml_reader *r, xml_event_fn *fn, void *ud,
-		   struct err *err);
-
 /* Elements started so far (1 = the root). */
 unsigned long xml_reader_elements(const struct xml_reader *r);
 
