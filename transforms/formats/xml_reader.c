@@ -38,16 +38,12 @@
 enum { PS_TEXT, PS_LT, PS_BANG, PS_BANG_DASH, PS_COMMENT, PS_CM1, PS_CM2,
        PS_PI, PS_PI_Q, PS_MATCH, PS_DONE, PS_FOUND };
 
-/* A queued event: text and attribute values are offsets into tbuf (it
- * may move while a chunk is parsed), made pointers when given out. */
+/* A queued event, given out as it is (no copy per event): its text and
+ * attribute values are offsets into tbuf (it may move while a chunk is
+ * parsed), made pointers when given out. */
 struct qev {
-	enum xml_ev_type type;
-	unsigned depth;
-	unsigned long line;
-	const char *ns, *local, *qname;
-	size_t qlen;
-	size_t off, len;        /* TEXT */
-	size_t a0, na;          /* START: qa[a0 .. a0 + na) */
+	struct xml_event ev;    /* ev.nattrs attributes at qa[a0] */
+	size_t off, a0;
 };
 
 struct open_el { const char *ns, *local, *qname; size_t qlen; };
@@ -93,7 +89,6 @@ struct xml_reader {
 	unsigned depth;
 	unsigned long elements;             /* STARTs given out */
 	int done;
-	struct xml_event ev;
 	/* prefix:local names asked of the dictionary (its strings live as
 	 * long as the parser, so a pointer pair names one string) */
 	struct qn_memo {
@@ -300,7 +295,11 @@ static struct qev *q_add(struct xml_reader *r, enum xml_ev_type type)
 		return NULL;
 	}
 	e = &r->q[r->nq++];
-	e->type = type;
+	e->ev.type = type;
+	e->ev.attrs = NULL;
+	e->ev.nattrs = 0;
+	e->ev.text = NULL;
+	e->ev.len = 0;
 	return e;
 }
 
@@ -350,12 +349,12 @@ static void text_flush(struct xml_reader *r)
 	r->tlen = r->t_off + n + 1;
 	if (!(e = q_add(r, XML_EV_TEXT)))
 		return;
-	e->depth = r->depth + 1;
-	e->line = r->t_line;
-	e->ns = e->local = e->qname = NULL;
-	e->qlen = 0;
+	e->ev.depth = r->depth + 1;
+	e->ev.line = r->t_line;
+	e->ev.ns = e->ev.local = e->ev.qname = NULL;
+	e->ev.qlen = 0;
 	e->off = r->t_off;
-	e->len = n;
+	e->ev.len = n;
 }
 
 /* Whether p holds only XML blanks (space, tab, LF, CR): the indentation
@@ -492,13 +491,13 @@ static int start_attrs(struct xml_reader *r, struct qev *e, int nattr,
 	int i;
 
 	e->a0 = r->qan;
-	e->na = 0;
+	e->ev.nattrs = 0;
 	for (i = 0; i < nattr; i++, a += 5) {
 		struct xml_attr *xa;
 		const char *qn;
 		size_t off, n;
 
-		if (e->na == r->o.max_attrs) {
+		if (e->ev.nattrs == r->o.max_attrs) {
 			cb_fail(r, E_TOOBIG, line,
 				"an element has more than %u attributes (input.max_attrs)",
 				r->o.max_attrs);
@@ -534,7 +533,7 @@ static int start_attrs(struct xml_reader *r, struct qev *e, int nattr,
 		xa->qname = qn;
 		xa->value = (const char *)(uintptr_t)off; /* made a pointer later */
 		xa->len = n;
-		e->na++;
+		e->ev.nattrs++;
 	}
 	return 0;
 }
@@ -581,13 +580,13 @@ static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 	oe->qlen = qlen;
 	if (!(e = q_add(r, XML_EV_START)))
 		return;
-	e->ns = oe->ns;
-	e->local = oe->local;
-	e->qname = qname;
-	e->qlen = qlen;
-	e->depth = r->depth;
-	e->line = line;
-	e->a0 = e->na = 0;
+	e->ev.ns = oe->ns;
+	e->ev.local = oe->local;
+	e->ev.qname = qname;
+	e->ev.qlen = qlen;
+	e->ev.depth = r->depth;
+	e->ev.line = line;
+	e->a0 = 0;
 	/* An element whose attributes fail is not given out (it still
 	 * counts as read, as it did with xmlTextReader). */
 	if (nattr > 0 && start_attrs(r, e, nattr, attrs, line)) {
@@ -610,12 +609,12 @@ static void on_end(void *ctx, const xmlChar *local, const xmlChar *prefix,
 	if (r->cb_fail || !r->depth || !(e = q_add(r, XML_EV_END)))
 		return;
 	oe = &r->stack[r->depth];
-	e->ns = oe->ns;
-	e->local = oe->local;
-	e->qname = oe->qname;
-	e->qlen = oe->qlen;
-	e->depth = r->depth--;
-	e->line = 0;
+	e->ev.ns = oe->ns;
+	e->ev.local = oe->local;
+	e->ev.qname = oe->qname;
+	e->ev.qlen = oe->qlen;
+	e->ev.depth = r->depth--;
+	e->ev.line = 0;
 }
 
 /* Comments and processing instructions end a text node, as they did in
@@ -868,38 +867,25 @@ static void q_reset(struct xml_reader *r)
 	r->tlen = keep;
 }
 
-static void give(struct xml_reader *r, const struct qev *q)
+static const struct xml_event *give(struct xml_reader *r, struct qev *q)
 {
-	struct xml_event *e = &r->ev;
 	size_t i;
 
-	e->type = q->type;
-	e->ns = q->ns;
-	e->local = q->local;
-	e->qname = q->qname;
-	e->qlen = q->qlen;
-	e->depth = q->depth;
-	e->line = q->line;
-	e->attrs = NULL;
-	e->nattrs = 0;
-	e->text = NULL;
-	e->len = 0;
-	if (q->type == XML_EV_TEXT) {
-		e->text = r->tbuf + q->off;
-		e->len = q->len;
-	} else if (q->type == XML_EV_START) {
+	if (q->ev.type == XML_EV_TEXT) {
+		q->ev.text = r->tbuf + q->off;
+	} else if (q->ev.type == XML_EV_START) {
 		struct xml_attr *a;
 
 		/* counted as given out: the mapping numbers records by it */
 		r->elements++;
-		if (!q->na)
-			return;
-		a = r->qa + q->a0;
-		for (i = 0; i < q->na; i++)
-			a[i].value = r->tbuf + (uintptr_t)a[i].value;
-		e->attrs = a;
-		e->nattrs = q->na;
+		if (q->ev.nattrs) {
+			a = r->qa + q->a0;
+			for (i = 0; i < q->ev.nattrs; i++)
+				a[i].value = r->tbuf + (uintptr_t)a[i].value;
+			q->ev.attrs = a;
+		}
 	}
+	return &q->ev;
 }
 
 int xml_reader_next(struct xml_reader *r, const struct xml_event **ev,
@@ -907,8 +893,7 @@ int xml_reader_next(struct xml_reader *r, const struct xml_event **ev,
 {
 	for (;;) {
 		if (r->qpos < r->nq) {
-			give(r, &r->q[r->qpos++]);
-			*ev = &r->ev;
+			*ev = give(r, &r->q[r->qpos++]);
 			return 1;
 		}
 		if (r->done)
