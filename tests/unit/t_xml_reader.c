@@ -33,6 +33,11 @@ static int rd(const char *path, const struct xml_reader_opts *o,
 		return -1;
 	}
 	while ((n = xml_reader_next(r, &ev, e)) == 1) {
+		if (ev->qname && strlen(ev->qname) != ev->qlen) {
+			n = err_set(e, E_INTERNAL, "qlen %zu of %s", ev->qlen,
+				    ev->qname);
+			break;
+		}
 		if (ev->type == XML_EV_START)
 			(*nel)++;
 		if (ev->type == XML_EV_TEXT && out && used + ev->len < outn) {

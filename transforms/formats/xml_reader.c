@@ -21,28 +21,32 @@
 #include "lib/utf8.h"
 
 /* Bytes read and handed to libxml2 at a time: the events of one chunk
- * are queued before the first is given out, so this bounds the queue. */
+ * are queued before the first is given out, so this bounds the queue.
+ * Parsing a chunk and then mapping its events is faster than calling
+ * the mapping from the callbacks (docs/performance.md: fewer
+ * instructions, more CPU time, the two working sets taking turns). */
 #define XR_CHUNK 16384
 /* libxml2's own bound on a text node without XML_PARSE_HUGE (the tree
  * builder of xmlTextReader refused longer ones): counting stops here. */
 #define XR_TEXT_CAP 10000000u
+/* Slots of the prefix:local memo (a power of two; probed XR_QN_WAYS at
+ * a time, so two names on one slot do not evict each other). */
+#define XR_QN_MEMO 64
+#define XR_QN_WAYS 4
 
 /* Scanner of the prolog: finds "<!DOCTYPE" before the root element. */
 enum { PS_TEXT, PS_LT, PS_BANG, PS_BANG_DASH, PS_COMMENT, PS_CM1, PS_CM2,
        PS_PI, PS_PI_Q, PS_MATCH, PS_DONE, PS_FOUND };
 
-/* A queued event: text and attribute values are offsets into tbuf (it
- * may move while a chunk is parsed), made pointers when given out. */
+/* A queued event, given out as it is (no copy per event): its text and
+ * attribute values are offsets into tbuf (it may move while a chunk is
+ * parsed), made pointers when given out. */
 struct qev {
-	enum xml_ev_type type;
-	unsigned depth;
-	unsigned long line;
-	const char *ns, *local, *qname;
-	size_t off, len;        /* TEXT */
-	size_t a0, na;          /* START: qa[a0 .. a0 + na) */
+	struct xml_event ev;    /* ev.nattrs attributes at qa[a0] */
+	size_t off, a0;
 };
 
-struct open_el { const char *ns, *local, *qname; };
+struct open_el { const char *ns, *local, *qname; size_t qlen; };
 
 struct xml_reader {
 	int fd;
@@ -85,14 +89,13 @@ struct xml_reader {
 	unsigned depth;
 	unsigned long elements;             /* STARTs given out */
 	int done;
-	struct xml_event ev;
 	/* prefix:local names asked of the dictionary (its strings live as
 	 * long as the parser, so a pointer pair names one string) */
 	struct qn_memo {
 		const xmlChar *prefix, *local;
 		const char *qname;
 		size_t len;
-	} qn[64];
+	} qn[XR_QN_MEMO];
 };
 
 void xml_reader_opts_init(struct xml_reader_opts *o)
@@ -292,7 +295,11 @@ static struct qev *q_add(struct xml_reader *r, enum xml_ev_type type)
 		return NULL;
 	}
 	e = &r->q[r->nq++];
-	e->type = type;
+	e->ev.type = type;
+	e->ev.attrs = NULL;
+	e->ev.nattrs = 0;
+	e->ev.text = NULL;
+	e->ev.len = 0;
 	return e;
 }
 
@@ -342,11 +349,12 @@ static void text_flush(struct xml_reader *r)
 	r->tlen = r->t_off + n + 1;
 	if (!(e = q_add(r, XML_EV_TEXT)))
 		return;
-	e->depth = r->depth + 1;
-	e->line = r->t_line;
-	e->ns = e->local = e->qname = NULL;
+	e->ev.depth = r->depth + 1;
+	e->ev.line = r->t_line;
+	e->ev.ns = e->ev.local = e->ev.qname = NULL;
+	e->ev.qlen = 0;
 	e->off = r->t_off;
-	e->len = n;
+	e->ev.len = n;
 }
 
 /* Whether p holds only XML blanks (space, tab, LF, CR): the indentation
@@ -355,14 +363,23 @@ static int all_blank(const xmlChar *p, size_t n)
 {
 	const uint64_t blanks = (1ull << ' ') | (1ull << '\t') |
 				(1ull << '\n') | (1ull << '\r');
+	const uint64_t lo = 0x0101010101010101ull, hi = 0x8080808080808080ull;
 	size_t i = 0;
 
+	/* Eight bytes at a time (indentation is "\n" and spaces): XR_EQ
+	 * sets a byte's top bit where it equals c (y = w ^ c is zero there;
+	 * the exact test, no carries from one byte into the next). */
 	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
+		uint64_t w, m = 0;
 
 		memcpy(&w, p + i, 8);
-		if (w != 0x2020202020202020ull)
-			break;
+		if (w == 0x2020202020202020ull)
+			continue;
+#define XR_EQ(c) (~((((w ^ (lo * (c))) & ~hi) + ~hi) | (w ^ (lo * (c)))) & hi)
+		m = XR_EQ(' ') | XR_EQ('\n') | XR_EQ('\t') | XR_EQ('\r');
+#undef XR_EQ
+		if (m != hi)
+			return 0;
 	}
 	for (; i < n; i++)
 		if (p[i] > ' ' || !((blanks >> p[i]) & 1))
@@ -387,9 +404,9 @@ static void on_chars(void *ctx, const xmlChar *ch, int len)
 	if (r->t_blank && !all_blank(ch, n))
 		r->t_blank = 0;
 	/* Past the bound only the count goes on, for the message. */
-	keep = r->t_count >= r->o.max_text ? 0
-	       : r->o.max_text - r->t_count < n ? r->o.max_text - r->t_count
-						  : n;
+	keep = r->t_count + n <= r->o.max_text ? n
+	       : r->t_count >= r->o.max_text ? 0
+					    : r->o.max_text - r->t_count;
 	r->t_count += n;
 	if (keep) {
 		if (ALLOC_GROW(r->tbuf, r->tlen + keep + 1, r->tcap)) {
@@ -412,20 +429,29 @@ static const char *qname_of(struct xml_reader *r, const xmlChar *prefix,
 	/* Dictionary strings sit a few bytes apart: mix all the bits. */
 	uint64_t h = ((uint64_t)(uintptr_t)local * 31u +
 		      (uint64_t)(uintptr_t)prefix) * 0x9e3779b97f4a7c15ull;
-	struct qn_memo *m = &r->qn[h >> 58];
+	size_t s0 = (size_t)(h >> 56) & (XR_QN_MEMO - 1), k;
+	struct qn_memo *m;
+	const xmlChar *q;
 
-	if (m->local != local || m->prefix != prefix || !m->qname) {
-		const xmlChar *q = prefix ? xmlDictQLookup(r->ctxt->dict,
-							   prefix, local)
-					  : local;
-
-		if (!q)
-			return NULL;
-		m->local = local;
-		m->prefix = prefix;
-		m->qname = (const char *)q;
-		m->len = strlen(m->qname);
+	for (k = 0; k < XR_QN_WAYS; k++) {
+		m = &r->qn[(s0 + k) & (XR_QN_MEMO - 1)];
+		if (m->local == local && m->prefix == prefix && m->qname) {
+			*len = m->len;
+			return m->qname;
+		}
+		if (!m->qname)
+			break;
 	}
+	/* a free slot of the probe, else its first one */
+	if (k == XR_QN_WAYS)
+		m = &r->qn[s0];
+	q = prefix ? xmlDictQLookup(r->ctxt->dict, prefix, local) : local;
+	if (!q)
+		return NULL;
+	m->local = local;
+	m->prefix = prefix;
+	m->qname = (const char *)q;
+	m->len = strlen(m->qname);
 	*len = m->len;
 	return m->qname;
 }
@@ -465,13 +491,13 @@ static int start_attrs(struct xml_reader *r, struct qev *e, int nattr,
 	int i;
 
 	e->a0 = r->qan;
-	e->na = 0;
+	e->ev.nattrs = 0;
 	for (i = 0; i < nattr; i++, a += 5) {
 		struct xml_attr *xa;
 		const char *qn;
 		size_t off, n;
 
-		if (e->na == r->o.max_attrs) {
+		if (e->ev.nattrs == r->o.max_attrs) {
 			cb_fail(r, E_TOOBIG, line,
 				"an element has more than %u attributes (input.max_attrs)",
 				r->o.max_attrs);
@@ -507,7 +533,7 @@ static int start_attrs(struct xml_reader *r, struct qev *e, int nattr,
 		xa->qname = qn;
 		xa->value = (const char *)(uintptr_t)off; /* made a pointer later */
 		xa->len = n;
-		e->na++;
+		e->ev.nattrs++;
 	}
 	return 0;
 }
@@ -547,18 +573,20 @@ static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
 			qlen, r->o.max_name);
 		return;
 	}
+	oe = &r->stack[++r->depth];
+	oe->ns = (const char *)uri;
+	oe->local = (const char *)local;
+	oe->qname = qname;
+	oe->qlen = qlen;
 	if (!(e = q_add(r, XML_EV_START)))
 		return;
-	e->ns = (const char *)uri;
-	e->local = (const char *)local;
-	e->qname = qname;
-	e->depth = ++r->depth;
-	e->line = line;
-	e->a0 = e->na = 0;
-	oe = &r->stack[r->depth];
-	oe->ns = e->ns;
-	oe->local = e->local;
-	oe->qname = e->qname;
+	e->ev.ns = oe->ns;
+	e->ev.local = oe->local;
+	e->ev.qname = qname;
+	e->ev.qlen = qlen;
+	e->ev.depth = r->depth;
+	e->ev.line = line;
+	e->a0 = 0;
 	/* An element whose attributes fail is not given out (it still
 	 * counts as read, as it did with xmlTextReader). */
 	if (nattr > 0 && start_attrs(r, e, nattr, attrs, line)) {
@@ -581,11 +609,12 @@ static void on_end(void *ctx, const xmlChar *local, const xmlChar *prefix,
 	if (r->cb_fail || !r->depth || !(e = q_add(r, XML_EV_END)))
 		return;
 	oe = &r->stack[r->depth];
-	e->ns = oe->ns;
-	e->local = oe->local;
-	e->qname = oe->qname;
-	e->depth = r->depth--;
-	e->line = 0;
+	e->ev.ns = oe->ns;
+	e->ev.local = oe->local;
+	e->ev.qname = oe->qname;
+	e->ev.qlen = oe->qlen;
+	e->ev.depth = r->depth--;
+	e->ev.line = 0;
 }
 
 /* Comments and processing instructions end a text node, as they did in
@@ -838,37 +867,25 @@ static void q_reset(struct xml_reader *r)
 	r->tlen = keep;
 }
 
-static void give(struct xml_reader *r, const struct qev *q)
+static const struct xml_event *give(struct xml_reader *r, struct qev *q)
 {
-	struct xml_event *e = &r->ev;
 	size_t i;
 
-	e->type = q->type;
-	e->ns = q->ns;
-	e->local = q->local;
-	e->qname = q->qname;
-	e->depth = q->depth;
-	e->line = q->line;
-	e->attrs = NULL;
-	e->nattrs = 0;
-	e->text = NULL;
-	e->len = 0;
-	if (q->type == XML_EV_TEXT) {
-		e->text = r->tbuf + q->off;
-		e->len = q->len;
-	} else if (q->type == XML_EV_START) {
+	if (q->ev.type == XML_EV_TEXT) {
+		q->ev.text = r->tbuf + q->off;
+	} else if (q->ev.type == XML_EV_START) {
 		struct xml_attr *a;
 
 		/* counted as given out: the mapping numbers records by it */
 		r->elements++;
-		if (!q->na)
-			return;
-		a = r->qa + q->a0;
-		for (i = 0; i < q->na; i++)
-			a[i].value = r->tbuf + (uintptr_t)a[i].value;
-		e->attrs = a;
-		e->nattrs = q->na;
+		if (q->ev.nattrs) {
+			a = r->qa + q->a0;
+			for (i = 0; i < q->ev.nattrs; i++)
+				a[i].value = r->tbuf + (uintptr_t)a[i].value;
+			q->ev.attrs = a;
+		}
 	}
+	return &q->ev;
 }
 
 int xml_reader_next(struct xml_reader *r, const struct xml_event **ev,
@@ -876,8 +893,7 @@ int xml_reader_next(struct xml_reader *r, const struct xml_event **ev,
 {
 	for (;;) {
 		if (r->qpos < r->nq) {
-			give(r, &r->q[r->qpos++]);
-			*ev = &r->ev;
+			*ev = give(r, &r->q[r->qpos++]);
 			return 1;
 		}
 		if (r->done)

@@ -62,6 +62,7 @@ struct xml_event {
 	const char *ns;          /* START/END: namespace URI, NULL for none */
 	const char *local;
 	const char *qname;
+	size_t qlen;             /* START/END: strlen(qname) */
 	unsigned depth;          /* 1 = the root element */
 	unsigned long line;      /* START: line of the start tag; TEXT: its line */
 	const struct xml_attr *attrs;   /* START */

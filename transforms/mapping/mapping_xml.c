@@ -36,7 +36,10 @@
 #define X_MAX_NAMES 512
 #define X_MAX_PATHS 512
 #define X_MAX_STEPS 32
-#define X_CACHE 1024
+/* Slots of the (namespace, name) -> id memo: a document has a few dozen
+ * names; small enough to stay in the first-level cache next to the
+ * parser's own tables. */
+#define X_CACHE 128
 
 static const char xml_ns_uri[] = "http://www.w3.org/XML/1998/namespace";
 
@@ -71,7 +74,11 @@ struct xml_map {
 	struct xpath anchors[MAP_MAX_RECORDS];
 	const struct ynode *anchor_node[MAP_MAX_RECORDS];
 	size_t nanchors;
-	int has_abs;
+	/* per name id: 1 when an absolute path's last step is that name
+	 * (the others never start a capture); per depth (bit d, d < 64, the
+	 * last bit for deeper ones): an absolute path is forgotten there */
+	unsigned char abs_last[X_MAX_NAMES];
+	uint64_t scope_mask;
 	struct xml_reader_opts ro;
 	size_t max_record;
 };
@@ -337,8 +344,6 @@ static int xml_path(void *ud, const char *s, size_t n, int *id, char *msg,
 		snprintf(msg, msgn, "out of memory");
 		return -1;
 	}
-	if (p.absolute)
-		xm->has_abs = 1;
 	xm->paths[xm->npaths] = p;
 	*id = (int)xm->npaths++;
 	return used;
@@ -468,6 +473,13 @@ static int xml_each(struct mapping *m, const struct ynode *en, int *anchor,
 	return 0;
 }
 
+/* Bit of depth d in xml_map.scope_mask (deep ones share the last bit:
+ * the mask only spares looking). */
+static uint64_t depth_bit(unsigned d)
+{
+	return 1ull << (d < 63 ? d : 63);
+}
+
 /* Each absolute path is forgotten when the element it shares with the
  * deepest record anchor closes. */
 static int xml_finish(struct mapping *m, struct err *err)
@@ -492,6 +504,8 @@ static int xml_finish(struct mapping *m, struct err *err)
 			if (k > p->scope)
 				p->scope = k;
 		}
+		xm->abs_last[p->steps[p->nsteps - 1].name] = 1;
+		xm->scope_mask |= depth_bit(p->scope);
 	}
 	return 0;
 }
@@ -531,6 +545,11 @@ struct xcache {
 struct xrun {
 	const struct xml_map *xm;
 	struct xml_reader *xr;
+	struct map_run *run;
+	/* an absolute value changed since the last record's context was
+	 * made: context (which reads only absolute paths, never $line or
+	 * $row) is made again; otherwise the record keeps it */
+	int ctx_dirty;
 	unsigned max_depth;
 	int *lvl_name;             /* per depth (1-based) */
 	unsigned *lvl_pos;         /* position among same-named siblings */
@@ -659,7 +678,7 @@ static int tree_start(struct xrun *x, const struct xml_event *ev, int id,
 	nd->name = id;
 	nd->qname = ev->qname;
 	nd->line = ev->line;
-	x->rec_bytes += strlen(ev->qname) + 16;
+	x->rec_bytes += ev->qlen + 16;
 	if (ev->nattrs) {
 		nd->attrs = arena_alloc(&x->tree, ev->nattrs * sizeof(*nd->attrs));
 		if (!nd->attrs)
@@ -907,7 +926,7 @@ static int on_start(struct map_run *run, struct xrun *x,
 				return -1;
 		}
 	}
-	if (id >= 0 && xm->has_abs) {
+	if (id >= 0 && xm->abs_last[id]) {
 		for (k = 0; k < x->nabs; k++) {
 			const struct xpath *p = &xm->paths[x->absi[k]];
 			struct xabs *a = &x->abs[x->absi[k]];
@@ -930,6 +949,7 @@ static int on_start(struct map_run *run, struct xrun *x,
 						    xm->ro.max_text, err))
 						return -1;
 					a->set = 1;
+					x->ctx_dirty = 1;
 					break;
 				}
 		}
@@ -981,6 +1001,7 @@ static int on_end(struct map_run *run, struct xrun *x,
 				x->abs[i].capturing = 0;
 				x->abs[i].set = 1;
 				x->ncapturing--;
+				x->ctx_dirty = 1;
 			}
 	if (x->active >= 0) {
 		if (d == x->adepth) {
@@ -991,17 +1012,20 @@ static int on_end(struct map_run *run, struct xrun *x,
 			run->scope.raw = NULL;
 			run->scope.raw_len = 0;
 			run->scope.raw_fn = xml_raw;
-			if (map_scope(run, a, 1, err))
+			if (map_scope(run, a, x->ctx_dirty, err))
 				return -1;
+			x->ctx_dirty = 0;
 			x->active = -1;
 			x->cur = x->root = NULL;
 		} else if (x->cur) {
 			x->cur = x->cur->parent;
 		}
 	}
-	if (xm->has_abs)
+	if (xm->scope_mask & depth_bit(d))
 		for (k = 0; k < x->nabs; k++)
 			if (xm->paths[i = x->absi[k]].scope == d) {
+				if (x->abs[i].set || x->abs[i].len)
+					x->ctx_dirty = 1;
 				x->abs[i].set = 0;
 				x->abs[i].len = 0;
 			}
@@ -1049,6 +1073,14 @@ static int xml_explain(struct map_run *run, const struct map_dloc *dl,
 	return map_explain_paths(run, xml_describe, out, n);
 }
 
+static int on_event(struct xrun *x, const struct xml_event *ev,
+		    struct err *err)
+{
+	return ev->type == XML_EV_START ? on_start(x->run, x, ev, err)
+	       : ev->type == XML_EV_END ? on_end(x->run, x, ev, err)
+					: on_text(x->run, x, ev, err);
+}
+
 static int xml_run_doc(struct map_run *run, struct err *err)
 {
 	const struct mapping *m = run->m;
@@ -1061,6 +1093,8 @@ static int xml_run_doc(struct map_run *run, struct err *err)
 	if (!x)
 		return err_set(err, E_NOMEM, "out of memory");
 	x->xm = xm;
+	x->run = run;
+	x->ctx_dirty = 1;
 	x->active = -1;
 	x->max_depth = xm->ro.max_depth;
 	nn = xm->nnames ? xm->nnames : 1;
@@ -1088,14 +1122,12 @@ static int xml_run_doc(struct map_run *run, struct err *err)
 	}
 	if (xml_reader_open_fd(&x->xr, fd, run->doc->name, &xm->ro, err))
 		goto cleanup;
-	while ((n = xml_reader_next(x->xr, &ev, err)) == 1) {
-		int r = ev->type == XML_EV_START ? on_start(run, x, ev, err)
-			: ev->type == XML_EV_END ? on_end(run, x, ev, err)
-						 : on_text(run, x, ev, err);
-
-		if (r)
+	/* Pulled a chunk's events at a time: calling the mapping from the
+	 * parser's callbacks ran fewer instructions but took more CPU time
+	 * (docs/performance.md). */
+	while ((n = xml_reader_next(x->xr, &ev, err)) == 1)
+		if (on_event(x, ev, err))
 			goto cleanup;
-	}
 	if (n < 0)
 		goto cleanup;
 	rc = 0;
