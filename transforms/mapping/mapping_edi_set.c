@@ -1068,6 +1068,7 @@ int map_edi_map_set(struct map_run *run, struct err *err)
 	const struct edi_map *em = x->em;
 	struct segstore *s = &x->set;
 	uint32_t trailer = TAGC(em->x12 ? "SE\0" : "UNT");
+	const struct eloop *ord;
 	size_t a, i, n = s->nseg;
 	unsigned pair_at;
 
@@ -1104,11 +1105,16 @@ int map_edi_map_set(struct map_run *run, struct err *err)
 	}
 	if (free_lists(x, err))
 		return -1;
-	if (order_loops(x, err))
-		return -1;
+	/* One anchor's loops are in start order already. */
+	ord = x->loops;
+	if (em->nanchors > 1) {
+		if (order_loops(x, err))
+			return -1;
+		ord = x->order;
+	}
 	x->ctx_ok = 0;
 	for (i = 0; i < x->nloops; i++)
-		if (map_loop(run, &x->order[i], err))
+		if (map_loop(run, &ord[i], err))
 			return -1;
 	x->loop = NULL;
 	return 0;
