@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pipeline/schedule.h"
 #include "lib/buf.h"
@@ -306,6 +307,9 @@ static void try_input_note(const char *input, const struct mapping *m)
 		mapping_format(m));
 }
 
+/* stdout's buffer in map try (glibc ignores the size without one). */
+static char try_obuf[1 << 16];
+
 static int map_try(int argc, char **argv, const struct cli_global *g)
 {
 	struct try_opts o = {NULL, NULL, "", NULL, NULL, "", "", ""};
@@ -374,6 +378,11 @@ static int map_try(int argc, char **argv, const struct cli_global *g)
 	doc.name = base_name(o.input);
 	doc.path = o.input;
 	doc.facts = &facts;
+	/* Records go out in 64 KiB writes, not stdio's 4 KiB blocks: a
+	 * write(2) per 4 KiB was 11 % of the CPU of an EDI map try (the
+	 * JSONL is ~5x the input). A terminal keeps its line buffering. */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, try_obuf, _IOFBF, sizeof(try_obuf));
 	rc = mapping_run(m, &doc, &sink, &st, &err);
 	fflush(stdout);
 	if (rc) {

@@ -799,14 +799,44 @@ void core_seg_drop_last_empty(struct edi_core *c)
 	}
 }
 
+#ifdef EDI_SSE2
+/* read_fast() stops at a release character or CR/LF: the state
+ * core_seg_begin() and core_seg_feed() would have left there, so the
+ * byte-wise path goes on from that byte (an EDIFACT value with a
+ * release character was read twice). Out of line: it is the rare
+ * case, and inlined it cost the hot loop registers. */
+static __attribute__((noinline)) void
+fast_handover(struct edi_core *c, size_t ntok, size_t start, size_t at,
+	      unsigned elem, unsigned rep, unsigned comp, int note)
+{
+	c->tok[ntok - 1].off = (uint32_t)start;
+	c->tok[0].elem = 0;
+	c->tok[0].rep = 1;
+	c->tok[0].comp = 1;
+	c->ef[0] = 0;
+	c->ntok = ntok;
+	c->slen = at;
+	c->cur_elem = elem;
+	c->cur_rep = rep;
+	c->cur_comp = comp;
+	c->in_rel = 0;
+	c->seg_wrapped = 0;
+	c->seg_note = note;
+	c->seg_line = c->line;
+	c->seg_off = c->roff + c->rpos;
+}
+#endif
+
 /* The common case of core_read_segment(): a segment that lies wholly in
  * the buffer, below smax by a block, with no release character, CR or
  * LF inside. It is tokenized 16 bytes per step: each block is copied to
  * sb as it is, and the separators found in its bit mask become the NULs
  * that end tokens, in place. The result is what core_seg_begin(),
  * core_seg_feed() and core_seg_end() make of the same bytes. Returns 1
- * with the segment read, or 0 having consumed nothing (the byte-wise
- * path then reads it from its start). */
+ * with the segment read; 2 at a release character or CR/LF, having read
+ * the bytes before it as core_seg_begin() and core_seg_feed() would (the
+ * byte-wise path goes on from there); 0 having consumed nothing (the
+ * byte-wise path then reads it from its start). */
 static int read_fast(struct edi_core *c)
 {
 #ifdef EDI_SSE2
@@ -877,8 +907,13 @@ static int read_fast(struct edi_core *c)
 				c->rpos = (size_t)(p + j + 1 - c->rb);
 				core_seg_end(c, 0);
 				return 1;
-			default: /* C_REL, C_NL: the byte-wise path */
-				return 0;
+			default:
+				/* C_REL, C_NL: the byte-wise path goes on from
+				 * this byte with what is read so far */
+				fast_handover(c, ntok, start, at, elem, rep,
+					      comp, (note | (hi & ((1u << j) - 1))) != 0);
+				c->rpos = (size_t)(p + j - c->rb);
+				return 2;
 			}
 			tok[ntok - 1].off = (uint32_t)start;
 			tok[ntok - 1].len = (uint32_t)(at - start);
@@ -901,9 +936,12 @@ static int read_fast(struct edi_core *c)
 
 int core_read_segment(struct edi_core *c, struct err *err)
 {
-	if (read_fast(c))
+	int fast = read_fast(c);
+
+	if (fast == 1)
 		return 1;
-	core_seg_begin(c);
+	if (fast == 0)
+		core_seg_begin(c);
 	for (;;) {
 		const unsigned char *p;
 		int rc;

@@ -222,6 +222,15 @@ struct erun {
 		int from_free;
 	} sfound[E_MAX_PATHS];
 	unsigned long nscopes;
+	/* per path id: the value a compiled PF_LOOP read gave in the scope
+	 * nscopes (a path read twice in a record, LIN[02=UP].03 in sku and
+	 * in the txn_id, is read once), with the location it noted */
+	struct {
+		unsigned long scope;    /* 0 = never */
+		struct expr_val val;
+		unsigned col;
+		struct map_dloc loc;
+	} pv[E_MAX_PATHS];
 	/* The context was evaluated for this anchor and free-segment prefix
 	 * of the set being mapped (ctx_ok); it reads only the envelope and
 	 * the free segments before the loop, so it is the same for every
@@ -238,6 +247,8 @@ struct erun {
 	char pair_index_buf[24];
 	unsigned long nscope[MAP_MAX_RECORDS];
 	char where[96];
+	size_t where_pre;       /* "ic X set Y " at the start of where */
+	unsigned long where_set; /* the nsets_mapped it was written for */
 	struct buf raw, tmp;
 	/* error locations (mapping_edi_err.c): the file's locator, the set
 	 * segment the scope starts at, and what the next reject is about

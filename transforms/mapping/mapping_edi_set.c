@@ -707,12 +707,46 @@ read_loop(struct map_run *run, struct erun *x, int id, const struct epath *p,
 	return 1;
 }
 
+/* A PF_LOOP path read the compiled way the first time in a scope; the
+ * value is kept for the scope's later reads of the same path (x->pv).
+ * Out of line: its frame is what the hits in map_edi_rt_path() skip. */
+static __attribute__((noinline)) int
+read_loop_first(struct map_run *run, struct erun *x, int id,
+		const struct epath *p, struct expr_val *out, unsigned *col,
+		struct err *err)
+{
+	int rc = 0;
+
+	*col = 0;
+	out->s = NULL;
+	out->n = 0;
+	if (!read_loop(run, x, id, p, out, col, &rc, err))
+		return rt_path_generic(run, id, out, col, err);
+	if (!rc) {
+		x->pv[id].scope = x->nscopes;
+		x->pv[id].val = *out;
+		x->pv[id].col = *col;
+		x->pv[id].loc = run->path_loc;
+	}
+	return rc;
+}
+
 int map_edi_rt_path(struct map_run *run, int id, struct expr_val *out,
 		    unsigned *col, struct err *err)
 {
 	struct erun *x = run->drv;
 	const struct epath *p = &x->em->paths[id];
 
+	if (map_edi_compiled && p->fast == PF_LOOP && x->loop &&
+	    x->xkind == EX_NONE) {
+		if (x->pv[id].scope == x->nscopes) {
+			*out = x->pv[id].val;
+			*col = x->pv[id].col;
+			run->path_loc = x->pv[id].loc;
+			return 0;
+		}
+		return read_loop_first(run, x, id, p, out, col, err);
+	}
 	if (map_edi_compiled && p->fast == PF_ENV) {
 		/* read once per set (read_env()): the kept value */
 		const struct efound *f = &x->found[id];
@@ -726,15 +760,6 @@ int map_edi_rt_path(struct map_run *run, int id, struct expr_val *out,
 					  0, f->col);
 			return 0;
 		}
-	} else if (map_edi_compiled && p->fast == PF_LOOP && x->loop &&
-		   x->xkind == EX_NONE) {
-		int rc = 0;
-
-		*col = 0;
-		out->s = NULL;
-		out->n = 0;
-		if (read_loop(run, x, id, p, out, col, &rc, err))
-			return rc;
 	}
 	return rt_path_generic(run, id, out, col, err);
 }
@@ -803,22 +828,28 @@ static void set_where(struct map_run *run, size_t seg)
 	size_t l;
 
 	/* "ic %s set %s %s#%lu" by hand: snprintf per record was ~6% of the
-	 * map stage. Every part is bounded by its array. */
+	 * map stage. Every part is bounded by its array. The "ic X set Y "
+	 * part is written once per set. */
 	_Static_assert(sizeof(x->where) >= 3 + sizeof(x->ic_control) + 5 +
 						   sizeof(x->set_control) + 1 +
 						   sizeof(g->tag) + 1 + 21,
 		       "where[] holds the longest text");
-	memcpy(w, "ic ", 3);
-	w += 3;
-	l = strlen(x->ic_control);
-	memcpy(w, x->ic_control, l);
-	w += l;
-	memcpy(w, " set ", 5);
-	w += 5;
-	l = strlen(x->set_control);
-	memcpy(w, x->set_control, l);
-	w += l;
-	*w++ = ' ';
+	if (x->where_set != x->nsets_mapped) {
+		memcpy(w, "ic ", 3);
+		w += 3;
+		l = strlen(x->ic_control);
+		memcpy(w, x->ic_control, l);
+		w += l;
+		memcpy(w, " set ", 5);
+		w += 5;
+		l = strlen(x->set_control);
+		memcpy(w, x->set_control, l);
+		w += l;
+		*w++ = ' ';
+		x->where_pre = (size_t)(w - x->where);
+		x->where_set = x->nsets_mapped;
+	}
+	w = x->where + x->where_pre;
 	l = strlen(g->tag);
 	memcpy(w, g->tag, l);
 	w += l;
@@ -1037,6 +1068,7 @@ int map_edi_map_set(struct map_run *run, struct err *err)
 	const struct edi_map *em = x->em;
 	struct segstore *s = &x->set;
 	uint32_t trailer = TAGC(em->x12 ? "SE\0" : "UNT");
+	const struct eloop *ord;
 	size_t a, i, n = s->nseg;
 	unsigned pair_at;
 
@@ -1073,11 +1105,16 @@ int map_edi_map_set(struct map_run *run, struct err *err)
 	}
 	if (free_lists(x, err))
 		return -1;
-	if (order_loops(x, err))
-		return -1;
+	/* One anchor's loops are in start order already. */
+	ord = x->loops;
+	if (em->nanchors > 1) {
+		if (order_loops(x, err))
+			return -1;
+		ord = x->order;
+	}
 	x->ctx_ok = 0;
 	for (i = 0; i < x->nloops; i++)
-		if (map_loop(run, &x->order[i], err))
+		if (map_loop(run, &ord[i], err))
 			return -1;
 	x->loop = NULL;
 	return 0;
