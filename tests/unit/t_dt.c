@@ -321,3 +321,32 @@ T_TEST(dt_format_iso_matches_printf)
 			T_FAIL("%lld: '%s', want '%s'", (long long)t, got, want);
 	}
 }
+
+/* dt_format_iso keeps the last day's date text per thread: times in
+ * one day, across midnight, back and forth between days and years
+ * (before 1970 too) give what dt_format spells field by field. */
+T_TEST(dt_format_iso_day_memo)
+{
+	static const int64_t base[] = {1795161600, 0, -86400, 951782400,
+				       253402300799, -62135596800};
+	static const int64_t step[] = {1, 59, 3600, 86399, 86400, -86401,
+				       7 * 86400 + 13, -1};
+	char a[DT_ISO_LEN], b[64];
+	size_t i, j;
+	int k;
+
+	for (i = 0; i < sizeof(base) / sizeof(base[0]); i++) {
+		int64_t t = base[i];
+
+		for (k = 0; k < 200; k++) {
+			j = (size_t)k % (sizeof(step) / sizeof(step[0]));
+			t += step[j] * (k % 3 ? 1 : -1);
+			if (t < -62135596800 || t > 253402300799)
+				t = base[i];
+			dt_format_iso(t, a);
+			T_ASSERT(dt_format(t, "%Y-%m-%dT%H:%M:%SZ", b, sizeof(b)) > 0);
+			if (strcmp(a, b))
+				T_FAIL("%lld: %s, dt_format %s", (long long)t, a, b);
+		}
+	}
+}

@@ -216,6 +216,16 @@ void expr_strip(struct expr_val *v, const char *set, int left, int right)
 {
 	if (!v->s)
 		return;
+	if (!set && v->n) {
+		/* Most values start and end with a visible byte that is
+		 * not part of U+00A0: nothing to strip. */
+		unsigned char a = (unsigned char)v->s[0];
+		unsigned char z = (unsigned char)v->s[v->n - 1];
+
+		if ((!left || (a > ' ' && a != 0xC2)) &&
+		    (!right || (z > ' ' && z != 0xA0)))
+			return;
+	}
 	while (left && v->n && in_set(set, v->s[0]))
 		v->s++, v->n--;
 	while (right && v->n && in_set(set, v->s[v->n - 1]))
@@ -1176,7 +1186,9 @@ static int f_map(const struct call *c, struct expr_rt *rt,
 	for (i = 0; i < c->nnamed; i++) {
 		const char *k = c->names[i];
 
-		if (strlen(k) == v->n && !memcmp(k, v->s, v->n) &&
+		/* the first byte before strlen: most keys differ there */
+		if ((v->n ? k[0] == v->s[0] : !k[0]) && strlen(k) == v->n &&
+		    !memcmp(k, v->s, v->n) &&
 		    strcmp(k, "default")) {
 			v->s = c->nvals[i]->s;
 			v->n = c->nvals[i]->n;

@@ -16,6 +16,7 @@
 
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -892,7 +893,7 @@ static int rt_field(void *ud, int id, struct expr_val *out, struct err *err)
 		const char *v = run->validated->v[id];
 
 		out->s = v;
-		out->n = v ? strlen(v) : 0;
+		out->n = v ? canon_vlen(run->validated, (size_t)id) : 0;
 		return 0;
 	}
 	if (eval_field(run, id, err))
@@ -998,11 +999,18 @@ static int map_one(struct map_run *run, size_t ri, struct canon_record *out,
 		if (!yes)
 			return 0;
 	}
-	memset(out, 0, sizeof(*out));
+	/* Every member is set below (lineage after the fields): a memset
+	 * of the whole record was a rep stos per record. */
 	out->kind = rec->kind;
+	for (i = nf; i < CANON_MAX_FIELDS; i++) {
+		out->v[i] = NULL;
+		out->len[i] = 0;
+	}
 	for (i = 0; i < nf; i++) {
 		if (eval_field(run, (int)i, e))
 			return -1;
+		out->v[i] = NULL;
+		out->len[i] = 0;
 		if (run->fv[i].s) {
 			/* Values are views into NUL-terminated storage that
 			 * lives through the scope (expr.h); copy only those
@@ -1014,6 +1022,8 @@ static int map_one(struct map_run *run, size_t ri, struct canon_record *out,
 							    run->fv[i].n);
 			if (!out->v[i])
 				return err_set(e, E_NOMEM, "out of memory");
+			if (run->nul_free && run->fv[i].n < UINT_MAX)
+				out->len[i] = (unsigned)run->fv[i].n + 1;
 		}
 	}
 	txn = rec->txn;
@@ -1036,8 +1046,9 @@ static int map_one(struct map_run *run, size_t ri, struct canon_record *out,
 		t[k++] = ':';
 		k += str_ulong(t + k, run->scope.seq);
 		t[k++] = ':';
-		str_ulong(t + k, (unsigned long)ri);
+		k += str_ulong(t + k, (unsigned long)ri);
 		out->v[txn] = t;
+		out->len[txn] = (unsigned)k + 1;
 	}
 	out->lin.source = run->doc->source ? run->doc->source : "";
 	out->lin.file = run->doc->name;

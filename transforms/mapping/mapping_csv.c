@@ -447,6 +447,9 @@ static int csv_run_doc(struct map_run *run, struct err *err)
 	run->drv = &cr;
 	run->path = csv_rt_path;
 	run->explain = csv_explain;
+	/* a row with a NUL byte is rejected before it is mapped, lookups
+	 * refuse one: values are C strings of their length */
+	run->nul_free = 1;
 	if (csv_reader_open(&cr.r, run->doc->path, run->doc->name, &cm->ro,
 			    err))
 		goto cleanup;
@@ -496,6 +499,7 @@ cleanup:
 	csv_reader_free(cr.r);
 	free(cr.colidx);
 	run->drv = NULL;
+	run->nul_free = 0;
 	run->explain = NULL;
 	return rc;
 }

@@ -221,6 +221,9 @@ struct map_run {
 	int have_scope;          /* scope is set (for error locations) */
 	/* the driver's run state and its path reader */
 	void *drv;
+	/* set by a driver whose values hold no NUL byte (CSV: a row with
+	 * one is rejected whole): the record keeps each value's length */
+	int nul_free;
 	int (*path)(struct map_run *run, int id, struct expr_val *out,
 		    unsigned *col, struct err *err);
 	/* the record being built */

@@ -285,7 +285,10 @@ int canon_validate_memo(struct canon_record *r, struct arena *a,
 			v = NULL; /* an empty value is an absent value */
 		if (!v)
 			v = f[i].def;
-		r->v[i] = v;
+		if (v != r->v[i]) {
+			r->v[i] = v;
+			r->len[i] = 0;
+		}
 		if (!v) {
 			if (f[i].flags & CF_REQUIRED)
 				goto bad_missing;
@@ -296,7 +299,7 @@ int canon_validate_memo(struct canon_record *r, struct arena *a,
 			/* The canonical model is UTF-8, whatever the reader
 			 * let through (X12 has no character set check), so
 			 * a record never carries bytes its JSON cannot. */
-			size_t len = strlen(v);
+			size_t len = canon_vlen(r, i);
 			size_t at;
 
 			if (printable_ascii(v, len)) {
@@ -338,7 +341,7 @@ int canon_validate_memo(struct canon_record *r, struct arena *a,
 			if (dec_canonical(v, &neg) &&
 			    !(neg && (f[i].flags & CF_NONNEG)))
 				break;
-			if (dec_parse(v, strlen(v), '.', 0, &d)) {
+			if (dec_parse(v, canon_vlen(r, i), '.', 0, &d)) {
 				err_set(err, E_VALIDATE, "not a number: '%s'",
 					v);
 				goto bad;
@@ -349,7 +352,10 @@ int canon_validate_memo(struct canon_record *r, struct arena *a,
 				goto bad;
 			}
 			dec_format(d, out);
-			if (strcmp(out, v) && !(r->v[i] = arena_strdup(a, out)))
+			if (!strcmp(out, v))
+				break;
+			r->len[i] = 0;
+			if (!(r->v[i] = arena_strdup(a, out)))
 				return err_set(err, E_NOMEM, "out of memory");
 			break;
 		}
@@ -366,7 +372,7 @@ int canon_validate_memo(struct canon_record *r, struct arena *a,
 					memcpy(m->dt, v, DT_ISO_LEN);
 				break;
 			}
-			if (dt_parse_iso(v, strlen(v), &t)) {
+			if (dt_parse_iso(v, canon_vlen(r, i), &t)) {
 				err_set(err, E_VALIDATE,
 					"not an ISO 8601 date/time: '%s'", v);
 				goto bad;
@@ -375,8 +381,11 @@ int canon_validate_memo(struct canon_record *r, struct arena *a,
 			if (!strcmp(out, v)) {
 				if (m)
 					memcpy(m->dt, out, sizeof(out));
-			} else if (!(r->v[i] = arena_strdup(a, out))) {
-				return err_set(err, E_NOMEM, "out of memory");
+			} else {
+				r->len[i] = 0;
+				if (!(r->v[i] = arena_strdup(a, out)))
+					return err_set(err, E_NOMEM,
+						       "out of memory");
 			}
 			break;
 		}
@@ -428,7 +437,7 @@ static int jsonl_escaped(const struct canon_record *r, struct buf *out)
 	for (i = 0; i < n; i++) {
 		if (!r->v[i])
 			continue;
-		vl[i] = strlen(r->v[i]);
+		vl[i] = canon_vlen(r, i);
 		jl[i] = json_str_len(r->v[i], vl[i]);
 		total += strlen(f[i].name) + 4 + jl[i];
 	}
@@ -498,7 +507,7 @@ int canon_to_jsonl(const struct canon_record *r, struct buf *out)
 	for (i = 0; i < n; i++) {
 		if (!r->v[i])
 			continue;
-		vl[i] = strlen(r->v[i]);
+		vl[i] = canon_vlen(r, i);
 		ml[i] = f[i].name_len;
 		total += ml[i] + 6 + vl[i];
 	}

@@ -15,6 +15,7 @@
 #define STOCKPIPE_CANON_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "lib/arena.h"
 #include "lib/buf.h"
@@ -82,7 +83,20 @@ struct canon_record {
 	enum canon_kind kind;
 	const char *v[CANON_MAX_FIELDS];
 	struct canon_lineage lin;
+	/* v[i]'s length + 1 where its producer knew it (the mapping, for
+	 * drivers whose values hold no NUL), 0 where not: then strlen.
+	 * Validation and the JSON line read it through canon_vlen (a strlen
+	 * per value and field was a twentieth of the CSV map stage). Who
+	 * changes v[i] sets len[i] again, 0 will do; a zeroed record is
+	 * right as it is. */
+	unsigned len[CANON_MAX_FIELDS];
 };
+
+/* The length of r->v[i] (not NULL). */
+static inline size_t canon_vlen(const struct canon_record *r, size_t i)
+{
+	return r->len[i] ? r->len[i] - 1 : strlen(r->v[i]);
+}
 
 const char *canon_kind_name(enum canon_kind k);
 /* Returns the kind for "item", "location", "price", "stock", or -1. */

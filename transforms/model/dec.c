@@ -43,8 +43,21 @@ int dec_parse(const char *s, size_t n, char decimal_mark, int implied,
 	if (frac < 0)
 		frac = 0;
 	frac += implied;
-	/* Scale up to DEC_DIGITS decimals, or down if implied pushed past. */
-	for (i = frac; i < DEC_DIGITS; i++) {
+	/* Scale up to DEC_DIGITS decimals in one step (v * 10^k fits
+	 * exactly when v <= UINT64_MAX / 10^k, as it did ten at a time),
+	 * or down if implied pushed past. */
+	if (frac >= 0 && frac < DEC_DIGITS) {
+		static const uint64_t p10[] = {1, 10, 100, 1000, 10000,
+					       100000, 1000000, 10000000,
+					       100000000, 1000000000};
+		int k = DEC_DIGITS - frac;
+
+		_Static_assert(DEC_DIGITS < 10, "p10 covers DEC_DIGITS");
+		if (v > UINT64_MAX / p10[k])
+			return -1;
+		v *= p10[k];
+	}
+	for (i = frac; i < DEC_DIGITS && frac < 0; i++) {
 		if (v > UINT64_MAX / 10)
 			return -1;
 		v *= 10;

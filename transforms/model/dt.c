@@ -176,17 +176,31 @@ static void put2(char *out, int v)
 
 void dt_format_iso(int64_t t, char *out)
 {
+	/* Times written one after another mostly fall on the same day:
+	 * its "YYYY-MM-DD" is kept per thread and the civil date worked
+	 * out again only for another day. */
+	static _Thread_local int64_t memo_day = INT64_MIN;
+	static _Thread_local char memo_ymd[10];
+	int64_t z = (t >= 0 ? t : t - 86399) / 86400;
+	int64_t secs = t - z * 86400;
 	int y, mo, d, h, mi, s;
 
-	dt_to_civil(t, &y, &mo, &d, &h, &mi, &s);
-	/* Fixed-width digits: every field is range-bound here. */
-	y = ((y % 10000) + 10000) % 10000;
-	put2(out, y / 100);
-	put2(out + 2, y % 100);
-	out[4] = '-';
-	put2(out + 5, mo);
-	out[7] = '-';
-	put2(out + 8, d);
+	if (z != memo_day || z == INT64_MIN) {
+		dt_to_civil(t, &y, &mo, &d, &h, &mi, &s);
+		/* Fixed-width digits: every field is range-bound here. */
+		y = ((y % 10000) + 10000) % 10000;
+		put2(memo_ymd, y / 100);
+		put2(memo_ymd + 2, y % 100);
+		memo_ymd[4] = '-';
+		put2(memo_ymd + 5, mo);
+		memo_ymd[7] = '-';
+		put2(memo_ymd + 8, d);
+		memo_day = z;
+	}
+	memcpy(out, memo_ymd, 10);
+	h = (int)(secs / 3600);
+	mi = (int)(secs / 60 % 60);
+	s = (int)(secs % 60);
 	out[10] = 'T';
 	put2(out + 11, h);
 	out[13] = ':';

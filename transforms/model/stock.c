@@ -23,7 +23,8 @@ int stock_state_from_name(const char *name)
 	int s;
 
 	for (s = 0; s < STOCK_NSTATES; s++)
-		if (!strcmp(state_names[s], name))
+		if (state_names[s][0] == name[0] &&
+		    !strcmp(state_names[s], name))
 			return s;
 	return -1;
 }
