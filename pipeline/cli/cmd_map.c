@@ -97,11 +97,15 @@ struct try_out {
  * so stdout and stderr keep the order they had. */
 #define TRY_FLUSH_AT (64u * 1024u)
 
-static void try_flush(struct try_out *t)
+static int try_flush(struct try_out *t, struct err *err)
 {
-	if (t->line.len)
-		fwrite(t->line.ptr, 1, t->line.len, stdout);
+	size_t n = t->line.len;
+
+	/* a closed pipe or a full disk stops the try here, named */
+	if (n && fwrite(t->line.ptr, 1, n, stdout) != n)
+		return err_sys(err, "cannot write the records to stdout");
 	buf_reset(&t->line);
+	return 0;
 }
 
 static int try_record(void *ud, const struct canon_record *r, struct err *err)
@@ -109,15 +113,16 @@ static int try_record(void *ud, const struct canon_record *r, struct err *err)
 	struct try_out *t = ud;
 	size_t at;
 
-	if (t->line.len >= TRY_FLUSH_AT)
-		try_flush(t);
+	if (t->line.len >= TRY_FLUSH_AT && try_flush(t, err) < 0)
+		return -1;
 	at = t->line.len;
 	canon_to_jsonl(r, &t->line);
 	if (t->line.err && at) {
 		/* the pending lines took the room: out with them, retry */
 		t->line.len = at;
 		t->line.err = 0;
-		try_flush(t);
+		if (try_flush(t, err) < 0)
+			return -1;
 		canon_to_jsonl(r, &t->line);
 	}
 	if (t->line.err)
@@ -130,8 +135,8 @@ static int try_reject(void *ud, const struct mapping_reject *rj,
 {
 	struct try_out *t = ud;
 
-	(void)err;
-	try_flush(t);
+	if (try_flush(t, err) < 0)
+		return -1;
 	t->rejects++;
 	if (rj->seg)
 		/* EDI: line:col of the element, then the segment and byte */
@@ -155,8 +160,8 @@ static int try_reject(void *ud, const struct mapping_reject *rj,
 static int try_warning(void *ud, const struct mapping_warning *w,
 		       struct err *err)
 {
-	try_flush(ud);
-	(void)err;
+	if (try_flush(ud, err) < 0)
+		return -1;
 	if (w->loc.seg)
 		log_msg("warn", "%s:%lu:%u: warning: %s (segment %lu, byte %llu)",
 			w->file, w->loc.line, w->loc.col, w->message,
@@ -331,9 +336,6 @@ static void try_input_note(const char *input, const struct mapping *m)
 		mapping_format(m));
 }
 
-/* stdout's buffer in map try (glibc ignores the size without one). */
-static char try_obuf[1 << 16];
-
 static int map_try(int argc, char **argv, const struct cli_global *g)
 {
 	struct try_opts o = {NULL, NULL, "", NULL, NULL, "", "", ""};
@@ -402,14 +404,13 @@ static int map_try(int argc, char **argv, const struct cli_global *g)
 	doc.name = base_name(o.input);
 	doc.path = o.input;
 	doc.facts = &facts;
-	/* Records go out in 64 KiB writes, not stdio's 4 KiB blocks: a
-	 * write(2) per 4 KiB was 11 % of the CPU of an EDI map try (the
-	 * JSONL is ~5x the input). A terminal keeps its line buffering. */
-	if (!isatty(STDOUT_FILENO))
-		setvbuf(stdout, try_obuf, _IOFBF, sizeof(try_obuf));
 	rc = mapping_run(m, &doc, &sink, &st, &err);
-	try_flush(&t);
-	fflush(stdout);
+	/* the records mapped before an error are printed too; err keeps
+	 * the first error (lib/err.h) */
+	if (try_flush(&t, &err) < 0)
+		rc = -1;
+	if (fflush(stdout) != 0 || ferror(stdout))
+		rc = err_sys(&err, "cannot write the records to stdout");
 	if (rc) {
 		print_err("stockpipe map try: ", &err);
 		try_input_note(o.input, m);
