@@ -9,7 +9,8 @@
 #     target stays; the folder shrinks; the runs are marked collected;
 #   - inside the window `rerun` and `resume` still work; a collected run
 #     is refused with 64 and the reason; the window runs' inbox copies
-#     are kept as .gz, which a rerun --from map inflates first (a
+#     and unpacked archive members are kept as .gz, which a rerun
+#     --from map inflates first (a
 #     truncated one stops it before anything is reset) and `replay`
 #     reads as it is;
 #   - a replay of a month-old interchange (its file collected) is still
@@ -39,7 +40,7 @@ TMP=$T_TMP
 unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG STOCKPIPE_CONFIG STOCKPIPE_NOW
 
 A=$TMP/a
-mkdir -p "$A/drop/edi" "$A/drop/stores" "$A/drop/erp" "$A/out"
+mkdir -p "$A/drop/edi" "$A/drop/stores" "$A/drop/erp" "$A/drop/zips" "$A/out"
 cp -R "$SRC/mappings" "$A/mappings"
 cp "$SRC/samples/drop/erp/locations_20261120.csv" "$A/drop/erp/"
 touch -d 2026-11-01T04:00:00Z "$A/drop/erp/locations_20261120.csv"
@@ -53,6 +54,10 @@ sources:
   - name: stores
     path: drop/stores
     pattern: "*.csv"
+    mapping: mappings/stores/store_stock_csv.yaml
+  - name: zips
+    path: drop/zips
+    pattern: "*.zip"
     mapping: mappings/stores/store_stock_csv.yaml
   - name: edi
     path: drop/edi
@@ -81,6 +86,12 @@ for d in $(seq 1 30); do
 		sed -e 's/000000101/000000102/g; s/\*101\*X\*/*102*X*/; s/GE\*2\*101~/GE*2*102~/' \
 			"$SRC/samples/edi/acme_846_inventory.x12" >"$A/drop/edi/acme_846_inventory_b.x12"
 		touch -d 2026-11-02T05:00:00Z "$A/drop/edi/acme_846_inventory_b.x12"
+	fi
+	if [ "$d" = 29 ]; then # an archive: its members unpacked into work/29/
+		printf 'store,sku,qty,status,counted_at\nF027,KW-10001,29,OK,2026-11-29 06:00\nF027,KW-10002,129,OK,2026-11-29 06:00\n' >"$TMP/stock_F027_z.csv"
+		(cd "$TMP" && python3 -c 'import zipfile; z = zipfile.ZipFile("counts.zip", "w", zipfile.ZIP_DEFLATED); z.write("stock_F027_z.csv"); z.close()') &&
+			mv "$TMP/counts.zip" "$A/drop/zips/counts_29.zip"
+		touch -d 2026-11-29T05:00:00Z "$A/drop/zips/counts_29.zip"
 	fi
 	f=$A/drop/stores/stock_F012_day$(printf %02d "$d").csv
 	printf '\xef\xbb\xbfstore,sku,qty,status,counted_at\nF012,KW-10001,%d,OK,2026-11-%02d 06:00\nF012,KW-10002,%d,OK,2026-11-%02d 06:00\n' \
@@ -222,6 +233,16 @@ sp rerun 28 --from map
 	pass "rerun 28 --from map inside the window maps its compressed inbox copy again: records $m28 (exit $rc)" || { fail "rerun 28 (exit $rc)"; tail -5 "$TMP/e"; }
 [ ! -e "$in28" ] && zcat "$in28.gz" | grep -q "^F012,KW-10001,28,OK" &&
 	pass "after the rerun its inbox copy is compressed again" || fail "run 28's inbox copy after the rerun: $(ls "$(dirname "$in28")" | tr '\n' ' ')"
+# The same for an archive's members (work/29/): compressed, inflated back
+# for the rerun, the same records.
+w29=$(find "$A/state/work/29" -type f | sort | tr '\n' ' ')
+m29=$(q "select group_concat(records_out) from units where run_id = 29 and stage = 'map' order by id")
+sp rerun 29 --from map --source zips
+{ [ $rc = 0 ] || [ $rc = 1 ]; } && case $w29 in *.gz*) true ;; *) false ;; esac &&
+	[ -z "$(find "$A/state/work/29" -type f ! -name '*.gz')" ] &&
+	[ "$(q "select group_concat(records_out) from units where run_id = 29 and stage = 'map' order by id")" = "$m29" ] &&
+	[ "$(q "select count(*) from units where run_id = 29 and stage = 'map' and state != 2")" = 0 ] &&
+	pass "run 29's unpacked members kept as .gz ($w29), rerun --from map maps them again: records $m29" || { fail "members of run 29 ($w29), rerun exit $rc"; tail -5 "$TMP/e"; }
 # A damaged inbox .gz: the rerun stops before it resets anything, naming it.
 in27=$(q "select output_path from units where run_id = 27 and stage = 'fetch' and output_path != ''" | head -1)
 cp "$in27.gz" "$TMP/in27.gz"
