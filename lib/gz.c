@@ -394,3 +394,74 @@ int gz_compact(const char *path, int64_t *saved, struct err *err)
 		*saved = in - out;
 	return 0;
 }
+
+/* Copies what g inflates into a. */
+static int gz_inflate_to(struct gz_in *g, struct io_atomic *a,
+			 struct err *err)
+{
+	char *buf = malloc(GZ_CHUNK);
+	size_t n;
+	int rc = -1;
+
+	if (!buf)
+		return err_set(err, E_NOMEM, "out of memory");
+	while ((n = fread(buf, 1, GZ_CHUNK, g->f)) > 0)
+		if (io_atomic_write(a, buf, n, err) < 0)
+			goto cleanup;
+	rc = 0;
+cleanup:
+	free(buf);
+	return rc;
+}
+
+int gz_expand(const char *path, int *expanded, struct err *err)
+{
+	struct gz_in *g = NULL;
+	struct io_atomic a;
+	struct err e = ERR_INIT;
+	char gz[4096];
+	int open_a = 0, rc = -1;
+
+	*expanded = 0;
+	if ((size_t)snprintf(gz, sizeof(gz), "%s%s", path, GZ_SUFFIX) >=
+	    sizeof(gz))
+		return err_set(err, E_TOOBIG, "path too long: '%s'", path);
+	if (io_exists(path) || !io_exists(gz))
+		return 0;
+	if (gz_open(&g, path, err) < 0)
+		return -1;
+	if (!g->compressed) { /* NAME appeared since: nothing to do */
+		rc = 0;
+		goto cleanup;
+	}
+	if (io_atomic_open(&a, path, err) < 0)
+		goto cleanup;
+	open_a = 1;
+	if (gz_inflate_to(g, &a, err) < 0)
+		goto cleanup;
+	/* a truncated or damaged .gz must not become a short NAME */
+	if (gz_close(g, &e) < 0) {
+		g = NULL;
+		*err = e;
+		goto cleanup;
+	}
+	g = NULL;
+	open_a = 0;
+	if (io_atomic_commit(&a, NULL, err) < 0)
+		goto cleanup;
+	/* NAME is durable: a crash from here on leaves both, NAME read. */
+	io_crash_point("unlink");
+	if (unlink(gz) < 0 && errno != ENOENT) {
+		err_sys(err, "cannot remove '%s'", gz);
+		goto cleanup;
+	}
+	if (io_fsync_parent(path, err) < 0)
+		goto cleanup;
+	*expanded = 1;
+	rc = 0;
+cleanup:
+	if (open_a)
+		io_atomic_abort(&a);
+	gz_close(g, &e);
+	return rc;
+}

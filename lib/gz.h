@@ -64,4 +64,10 @@ int gz_compress_file(const char *src, const char *dst, int64_t *in_bytes,
  * be NULL) receives the bytes the state folder no longer holds. */
 int gz_compact(const char *path, int64_t *saved, struct err *err);
 
+/* The inverse, for a reader that needs the plain file by its name (a
+ * rerun's map stage): path.gz inflated into path, published durably,
+ * then path.gz removed. Nothing when path is there or path.gz is not
+ * (*expanded 0); a damaged .gz is an error and path is not published. */
+int gz_expand(const char *path, int *expanded, struct err *err);
+
 #endif

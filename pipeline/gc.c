@@ -27,6 +27,10 @@
  *   - canonical/RUN and rejects/RUN of every concluded run inside the
  *     retention (the same runs as above, but kept): `rerun --from load`,
  *     `show`, the reports and `quarantine show` read the .gz;
+ *   - that run's inbox copies and work/RUN (unpacked members): only a
+ *     rerun reads them again, and the stages (and the mapping's content
+ *     sniffing) open them by name, so a rerun inflates them back first
+ *     (gc_restore_run) and its own gc compresses them again;
  *   - the latest delivery of each target, file and .pub: it is delivered
  *     (a deliver unit never puts it again), and what still reads it (the
  *     delta's picture, `deliver --dry-run`, the report, acks_in) reads
@@ -136,17 +140,27 @@ static int rm_one(struct gc_ctx *g, const char *path)
 
 /* One file a unit made, if it is inside STATE_DIR/under/ and not a kept
  * latest delivery: the file, and its compacted copy (lib/gz.h). */
-static int rm_unit_file(struct gc_ctx *g, const char *path, const char *under)
+/* 1 when path is a file inside STATE_DIR/under/ (no ".." step out). */
+static int in_state(const struct config *cfg, const char *path,
+		    const char *under)
 {
-	char gz[PATH_MAX], prefix[PATH_MAX];
-	size_t i, n;
+	char prefix[PATH_MAX];
+	size_t n;
 
 	if (!path[0])
 		return 0;
-	n = (size_t)snprintf(prefix, sizeof(prefix), "%s/%s/",
-			     g->cfg->state_dir, under);
-	if (n >= sizeof(prefix) || strncmp(path, prefix, n) ||
-	    strstr(path + n, "/../") || strstr(path + n, "../") == path + n)
+	n = (size_t)snprintf(prefix, sizeof(prefix), "%s/%s/", cfg->state_dir,
+			     under);
+	return n < sizeof(prefix) && !strncmp(path, prefix, n) &&
+	       !strstr(path + n, "/../") && strstr(path + n, "../") != path + n;
+}
+
+static int rm_unit_file(struct gc_ctx *g, const char *path, const char *under)
+{
+	char gz[PATH_MAX];
+	size_t i;
+
+	if (!in_state(g->cfg, path, under))
 		return 0;
 	for (i = 0; i < g->nlatest; i++)
 		if (!strcmp(g->latest[i], path))
@@ -177,10 +191,28 @@ static int compact_entry(const char *path, const struct stat *sb, int flag,
 	return 0;
 }
 
-/* canonical/RUN and rejects/RUN of a kept run, compressed. */
+/* The inbox copy a fetch unit of a kept run made, compressed. */
+static int compact_inbox(void *ud, struct state_unit *u)
+{
+	struct gc_ctx *g = ud;
+	int64_t saved;
+
+	if (!in_state(g->cfg, u->output_path, "inbox") ||
+	    !io_exists(u->output_path))
+		return 0;
+	if (gz_compact(u->output_path, &saved, g->err) < 0)
+		return g->failed = 1, 1;
+	g->stats->compacted++;
+	g->stats->saved += saved;
+	return 0;
+}
+
+/* canonical/RUN, rejects/RUN and work/RUN (unpacked members) of a kept
+ * run and its inbox copies, compressed: only a rerun reads the inputs
+ * again, and it inflates them first (gc_restore_run). */
 static int compact_run(struct gc_ctx *g, int64_t run_id)
 {
-	static const char *const trees[] = {"canonical", "rejects"};
+	static const char *const trees[] = {"canonical", "rejects", "work"};
 	char dir[PATH_MAX];
 	struct stat sb;
 	size_t i;
@@ -203,6 +235,9 @@ static int compact_run(struct gc_ctx *g, int64_t run_id)
 					    : err_sys(g->err,
 						      "cannot walk '%s'", dir);
 	}
+	if (state_units_each(g->st, run_id, "fetch", NULL, compact_inbox, g,
+			     g->err) < 0 || g->failed)
+		return -1;
 	return 0;
 }
 
@@ -432,4 +467,43 @@ int gc_collect(struct state *st, const struct config *cfg, int dry_run,
 cleanup:
 	free(g.latest);
 	return rc;
+}
+
+struct restore_ctx {
+	const struct config *cfg;
+	struct err *err;
+	int64_t n;
+	int failed;
+};
+
+static int restore_input(void *ud, struct state_unit *u)
+{
+	struct restore_ctx *x = ud;
+	int expanded;
+
+	if (!in_state(x->cfg, u->input_path, "inbox") &&
+	    !in_state(x->cfg, u->input_path, "work"))
+		return 0;
+	if (gz_expand(u->input_path, &expanded, x->err) < 0)
+		return x->failed = 1, 1;
+	x->n += expanded;
+	return 0;
+}
+
+int gc_restore_run(struct state *st, const struct config *cfg,
+		   int64_t run_id, const char *source, int64_t *restored,
+		   struct err *err)
+{
+	static const char *const stages[] = {"unpack", "map"};
+	struct restore_ctx x = {cfg, err, 0, 0};
+	size_t i;
+
+	*restored = 0;
+	for (i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
+		if (state_units_each(st, run_id, stages[i], source,
+				     restore_input, &x, err) < 0 ||
+		    x.failed)
+			return -1;
+	*restored = x.n;
+	return 0;
 }

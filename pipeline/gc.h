@@ -32,4 +32,14 @@ struct gc_stats {
 int gc_collect(struct state *st, const struct config *cfg, int dry_run,
 	       int say, int64_t now, struct gc_stats *stats, struct err *err);
 
+/* Before a rerun redoes unpack, map or load of run_id (source NULL: all
+ * its sources): the inputs of its unpack and map units that gc compacted
+ * (inbox copies, unpacked members) inflated back under their own names
+ * (lib/gz.h gz_expand), so the stages, the mapping's content sniffing
+ * and the quarantine read them as the first time. restored: how many.
+ * 0, or -1 with err (a damaged .gz is named, and nothing is rerun). */
+int gc_restore_run(struct state *st, const struct config *cfg,
+		   int64_t run_id, const char *source, int64_t *restored,
+		   struct err *err);
+
 #endif

@@ -5,6 +5,7 @@
 #include "pipeline/stages/stage.h"
 #include "pipeline/stages/stage_ackin.h"
 #include "config.h"
+#include "gc.h"
 #include "lib/io.h"
 #include "lib/lock.h"
 #include "lib/log.h"
@@ -698,6 +699,8 @@ static int rerun_open(struct run *r, struct err *err)
 {
 	const struct run_opts *o = r->o;
 	struct state_run sr;
+	int64_t restored;
+	int from;
 
 	r->run_id = o->run_id;
 	if (state_run_get(r->st, r->run_id, &sr, err) < 0)
@@ -716,6 +719,13 @@ static int rerun_open(struct run *r, struct err *err)
 	if (o->only_target && !config_target(r->cfg, o->only_target))
 		return err_set(err, E_USAGE, "no target named '%s'",
 			       o->only_target);
+	from = run_stage_index(o->from_stage);
+	/* gc.h: the inputs it compressed, plain again for the stages redone
+	 * (load too: it sniffs a routed document's input for its mapping). */
+	if (from >= ST_UNPACK && from <= ST_LOAD &&
+	    gc_restore_run(r->st, r->cfg, r->run_id, o->only_source,
+			   &restored, err) < 0)
+		return -1;
 	if (prepare_rerun(r, err) < 0)
 		return -1;
 	run_say(r, "rerun %lld from %s", (long long)r->run_id, o->from_stage);

@@ -37,11 +37,13 @@ static void gc_help(FILE *out)
 	      "prints what would be removed and removes nothing. Every run "
 	      "also does this\n"
 	      "at its end when retention: is set.\n"
-	      "The canonical records and reject files of the runs kept, and "
-	      "the latest\n"
-	      "delivery of each target (file and picture), are compressed "
-	      "(NAME.gz);\n"
-	      "rerun, show, replay and the reports read them as before.\n",
+	      "The canonical records, reject files, inbox copies and "
+	      "unpacked members of\n"
+	      "the runs kept, and the latest delivery of each target (file "
+	      "and picture),\n"
+	      "are compressed (NAME.gz); show, replay and the reports read "
+	      "them as before,\n"
+	      "and a rerun inflates the inputs it maps again first.\n",
 	      out);
 }
 

@@ -8,7 +8,11 @@
 #     files), the newer runs keep theirs, the latest delivery of each
 #     target stays; the folder shrinks; the runs are marked collected;
 #   - inside the window `rerun` and `resume` still work; a collected run
-#     is refused with 64 and the reason;
+#     is refused with 64 and the reason; the window runs' inbox copies
+#     and unpacked archive members are kept as .gz, which a rerun
+#     --from map inflates first (a
+#     truncated one stops it before anything is reset) and `replay`
+#     reads as it is;
 #   - a replay of a month-old interchange (its file collected) is still
 #     recognised as a duplicate (the interchange ledger stays);
 #   - gc at the end of a run collects what fell out of the window;
@@ -36,7 +40,7 @@ TMP=$T_TMP
 unset STOCKPIPE_CRASH_AT STOCKPIPE_CRASH_LOG STOCKPIPE_CONFIG STOCKPIPE_NOW
 
 A=$TMP/a
-mkdir -p "$A/drop/edi" "$A/drop/stores" "$A/drop/erp" "$A/out"
+mkdir -p "$A/drop/edi" "$A/drop/stores" "$A/drop/erp" "$A/drop/zips" "$A/out"
 cp -R "$SRC/mappings" "$A/mappings"
 cp "$SRC/samples/drop/erp/locations_20261120.csv" "$A/drop/erp/"
 touch -d 2026-11-01T04:00:00Z "$A/drop/erp/locations_20261120.csv"
@@ -50,6 +54,10 @@ sources:
   - name: stores
     path: drop/stores
     pattern: "*.csv"
+    mapping: mappings/stores/store_stock_csv.yaml
+  - name: zips
+    path: drop/zips
+    pattern: "*.zip"
     mapping: mappings/stores/store_stock_csv.yaml
   - name: edi
     path: drop/edi
@@ -78,6 +86,12 @@ for d in $(seq 1 30); do
 		sed -e 's/000000101/000000102/g; s/\*101\*X\*/*102*X*/; s/GE\*2\*101~/GE*2*102~/' \
 			"$SRC/samples/edi/acme_846_inventory.x12" >"$A/drop/edi/acme_846_inventory_b.x12"
 		touch -d 2026-11-02T05:00:00Z "$A/drop/edi/acme_846_inventory_b.x12"
+	fi
+	if [ "$d" = 29 ]; then # an archive: its members unpacked into work/29/
+		printf 'store,sku,qty,status,counted_at\nF027,KW-10001,29,OK,2026-11-29 06:00\nF027,KW-10002,129,OK,2026-11-29 06:00\n' >"$TMP/stock_F027_z.csv"
+		(cd "$TMP" && python3 -c 'import zipfile; z = zipfile.ZipFile("counts.zip", "w", zipfile.ZIP_DEFLATED); z.write("stock_F027_z.csv"); z.close()') &&
+			mv "$TMP/counts.zip" "$A/drop/zips/counts_29.zip"
+		touch -d 2026-11-29T05:00:00Z "$A/drop/zips/counts_29.zip"
 	fi
 	f=$A/drop/stores/stock_F012_day$(printf %02d "$d").csv
 	printf '\xef\xbb\xbfstore,sku,qty,status,counted_at\nF012,KW-10001,%d,OK,2026-11-%02d 06:00\nF012,KW-10002,%d,OK,2026-11-%02d 06:00\n' \
@@ -186,9 +200,10 @@ kept=1
 for r in 23 27 30; do
 	[ -d "$A/state/canonical/$r" ] || kept=0
 	p=$(q "select output_path from units where run_id = $r and stage = 'fetch' and output_path != ''" | head -1)
-	[ -n "$p" ] && [ -e "$p" ] || kept=0
+	# kept compressed (lib/gz.h): the plain copy gone, the .gz valid
+	[ -n "$p" ] && [ ! -e "$p" ] && gzip -t "$p.gz" 2>/dev/null || kept=0
 done
-[ $kept = 1 ] && pass "runs 23, 27, 30 (inside the window) keep their files" || fail "a run inside the window lost files"
+[ $kept = 1 ] && pass "runs 23, 27, 30 (inside the window) keep their files, inbox copies as .gz" || fail "a run inside the window lost files"
 [ "$(q "select count(*) from runs where gc_at is not null")" = 22 ] && [ -z "$(q "select run_id from runs where gc_at is not null and run_id > 22")" ] &&
 	pass "runs 1-22 marked collected, no other" || fail "gc marks: $(q "select group_concat(run_id) from runs where gc_at is not null")"
 latest=$(q "select file_name from deliveries where target = 'webshop' order by seq desc limit 1")
@@ -206,8 +221,44 @@ fa=$(q "select file_name from deliveries where run_id = $open_run")
 [ -n "$fa" ] && cmp -s "$A/out/$fa" "$B/out/$fa" &&
 	[ "$(q "select * from positions order by sku, location, state")" = "$(sqlite3 "$B/state/state.db" "select * from positions order by sku, location, state")" ] &&
 	pass "after folding, run $open_run delivers '$fa' byte for byte as the twin without gc" || { fail "twin delivery differs ($fa)"; tail -3 "$TMP/eb"; }
+# rerun --from map reads the inbox copies gc compressed: inflated back
+# first (gc_restore_run), the same records mapped, compressed again by
+# the rerun's own gc.
+in28=$(q "select output_path from units where run_id = 28 and stage = 'fetch' and output_path != ''" | head -1)
+m28=$(q "select group_concat(records_out) from units where run_id = 28 and stage = 'map' order by id")
 sp rerun 28 --from map
-[ $rc = 0 ] || [ $rc = 1 ] && pass "rerun 28 --from map inside the window works (exit $rc)" || { fail "rerun 28 (exit $rc)"; tail -5 "$TMP/e"; }
+{ [ $rc = 0 ] || [ $rc = 1 ]; } && [ -n "$m28" ] &&
+	[ "$(q "select group_concat(records_out) from units where run_id = 28 and stage = 'map' order by id")" = "$m28" ] &&
+	[ "$(q "select count(*) from units where run_id = 28 and stage = 'map' and state != 2")" = 0 ] &&
+	pass "rerun 28 --from map inside the window maps its compressed inbox copy again: records $m28 (exit $rc)" || { fail "rerun 28 (exit $rc)"; tail -5 "$TMP/e"; }
+[ ! -e "$in28" ] && zcat "$in28.gz" | grep -q "^F012,KW-10001,28,OK" &&
+	pass "after the rerun its inbox copy is compressed again" || fail "run 28's inbox copy after the rerun: $(ls "$(dirname "$in28")" | tr '\n' ' ')"
+# The same for an archive's members (work/29/): compressed, inflated back
+# for the rerun, the same records.
+w29=$(find "$A/state/work/29" -type f | sort | tr '\n' ' ')
+m29=$(q "select group_concat(records_out) from units where run_id = 29 and stage = 'map' order by id")
+sp rerun 29 --from map --source zips
+{ [ $rc = 0 ] || [ $rc = 1 ]; } && case $w29 in *.gz*) true ;; *) false ;; esac &&
+	[ -z "$(find "$A/state/work/29" -type f ! -name '*.gz')" ] &&
+	[ "$(q "select group_concat(records_out) from units where run_id = 29 and stage = 'map' order by id")" = "$m29" ] &&
+	[ "$(q "select count(*) from units where run_id = 29 and stage = 'map' and state != 2")" = 0 ] &&
+	pass "run 29's unpacked members kept as .gz ($w29), rerun --from map maps them again: records $m29" || { fail "members of run 29 ($w29), rerun exit $rc"; tail -5 "$TMP/e"; }
+# A damaged inbox .gz: the rerun stops before it resets anything, naming it.
+in27=$(q "select output_path from units where run_id = 27 and stage = 'fetch' and output_path != ''" | head -1)
+cp "$in27.gz" "$TMP/in27.gz"
+truncate -s $(($(stat -c %s "$in27.gz") - 12)) "$in27.gz"
+sp rerun 27 --from map
+[ $rc != 0 ] && grep -q "$(basename "$in27").gz': truncated gzip file" "$TMP/e" && [ ! -e "$in27" ] &&
+	[ "$(q "select status from runs where run_id = 27")" = done ] &&
+	[ "$(q "select count(*) from units where run_id = 27 and state != 2")" = 0 ] &&
+	pass "rerun 27 with a truncated inbox .gz: refused naming it (exit $rc), no plain copy made, nothing reset" || { fail "truncated inbox .gz (exit $rc)"; tail -3 "$TMP/e"; }
+cp "$TMP/in27.gz" "$in27.gz"
+# The operator's way back to a collected run's input: replay the inbox
+# .gz as it is (the unpack stage inflates a single gzip file): the same
+# records, all duplicates.
+sp replay "$in27.gz" --source stores
+[ $rc = 0 ] && grep -q "2 duplicate records not loaded again" "$TMP/e" &&
+	pass "replay of a compressed inbox copy: its 2 records found again, duplicates" || { fail "replay of an inbox .gz (exit $rc)"; tail -5 "$TMP/e"; }
 sp rerun 5 --from map
 [ $rc = 64 ] && grep -q "run 5 is outside the retention: gc removed its files at 2026-11-30T06:00:00Z" "$TMP/e" &&
 	pass "rerun of a collected run: 64 with the reason" || { fail "rerun 5 (exit $rc)"; cat "$TMP/e"; }

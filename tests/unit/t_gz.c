@@ -168,3 +168,48 @@ T_TEST(gz_missing_names_the_plain_file)
 	T_ASSERT(!gz_exists("nope.jsonl"));
 	T_OK(gz_close(NULL, &e), &e);
 }
+
+/* gz_expand, what a rerun does with a compressed inbox copy: the plain
+ * file back under its name and the .gz gone; a damaged .gz leaves no
+ * plain file (and no temporary one) behind. */
+T_TEST(gz_expand_restores_the_plain_file)
+{
+	struct err e = ERR_INIT;
+	size_t n;
+	char *text = big_text(&n), *back = malloc(n);
+	FILE *f = fopen("in.csv", "wb");
+	int expanded = -1;
+
+	T_ASSERT(text && back && f);
+	T_EQ_INT(fwrite(text, 1, n, f), n);
+	fclose(f);
+	T_OK(gz_compact("in.csv", NULL, &e), &e);
+	T_OK(gz_expand("in.csv", &expanded, &e), &e);
+	T_EQ_INT(expanded, 1);
+	T_ASSERT(access("in.csv.gz", F_OK) != 0);
+	T_EQ_INT(file_size("in.csv"), (long)n);
+	T_EQ_INT(read_all("in.csv", back, n, &e), n);
+	T_ASSERT(!memcmp(back, text, n));
+	/* plain there (or both, after a crash): nothing to do */
+	T_OK(gz_expand("in.csv", &expanded, &e), &e);
+	T_EQ_INT(expanded, 0);
+	T_OK(gz_compress_file("in.csv", "in.csv.gz", NULL, NULL, &e), &e);
+	T_OK(gz_expand("in.csv", &expanded, &e), &e);
+	T_EQ_INT(expanded, 0);
+	T_ASSERT(access("in.csv.gz", F_OK) == 0);
+	/* neither: nothing to do either (the stage reports the missing file) */
+	T_OK(gz_expand("none.csv", &expanded, &e), &e);
+	T_EQ_INT(expanded, 0);
+	/* truncated: an error naming the .gz, no plain or temporary file */
+	T_ASSERT(unlink("in.csv") == 0);
+	T_ASSERT(truncate("in.csv.gz", file_size("in.csv.gz") - 12) == 0);
+	T_EQ_INT(gz_expand("in.csv", &expanded, &e), -1);
+	T_EQ_INT(e.code, E_PARSE);
+	T_ASSERT(strstr(e.reason, "truncated") && strstr(e.reason, "in.csv.gz"));
+	T_EQ_INT(expanded, 0);
+	T_ASSERT(access("in.csv", F_OK) != 0);
+	T_ASSERT(access(".in.csv.tmp", F_OK) != 0);
+	T_ASSERT(access("in.csv.gz", F_OK) == 0);
+	free(text);
+	free(back);
+}
