@@ -570,13 +570,31 @@ static int bulk_pos_wants(const struct load_batch *b, const struct bulk_pos *g)
 	return 0;
 }
 
+/* Whether a record of position g is a replay (new to the batch, not
+ * new to the ledger). */
+static int bulk_pos_replays(const struct load_batch *b,
+			    const struct bulk_pos *g)
+{
+	const struct lb_rec *e;
+	size_t w;
+
+	for (w = g->first; w < g->first + g->n; w++) {
+		e = &b->r[b->order[w]];
+		if (!e->dupe && !e->kept && !e->ins)
+			return 1;
+	}
+	return 0;
+}
+
 /* PostgreSQL: applies g's records to a new position in g->cur without
  * counting them, and sets g->pre when something applied and nothing had
  * to be read (stock_needs_later: deltas of other loads). Then a new
  * position goes in with its final values in the locking upsert, neither
  * read nor written after; bulk_apply_pos applies its records again from
- * new, the same way, and counts them. Else g->cur is left new. Replays
- * must be known (the ledger before). */
+ * new, the same way, and counts them. Else g->cur is left new. When the
+ * ledger comes after (a batch whose positions are locked first) every
+ * record is presumed new, and a position with a replay is written after
+ * all (pg_bulk_apply clears its pre). */
 static void bulk_presume(struct state *s, struct bulk_pos *g)
 {
 	const uint32_t *idx = s->lb.order + g->first;
@@ -641,7 +659,7 @@ static int pg_bulk_apply(struct state *s, struct err *err)
 		g[ng].n = j - i;
 		g[ng].key = &b->r[b->order[i]];
 		g[ng].want = !late || bulk_pos_wants(b, &g[ng]);
-		if (late && g[ng].want)
+		if (g[ng].want)
 			bulk_presume(s, &g[ng]);
 		b->pos_held |= g[ng++].want;
 	}
@@ -650,8 +668,14 @@ static int pg_bulk_apply(struct state *s, struct err *err)
 		if (bulk_chunk_read(s, g + i, step, err) < 0)
 			goto out;
 	}
-	if (!late && bulk_events_batch(s, recs, err) < 0)
-		goto out;
+	if (!late) {
+		if (bulk_events_batch(s, recs, err) < 0)
+			goto out;
+		/* presumed before the ledger said which are replays */
+		for (i = 0; i < ng; i++)
+			if (g[i].pre && bulk_pos_replays(b, &g[i]))
+				g[i].pre = 0;
+	}
 	for (i = 0; i < ng; i += step) {
 		step = ng - i < LB_BULK_MAX ? ng - i : LB_BULK_MAX;
 		if (bulk_chunk_apply(s, g + i, step, err) < 0)

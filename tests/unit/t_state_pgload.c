@@ -26,6 +26,9 @@ struct pgl_rec {
 };
 
 static struct pgl_rec docs[NDOC][NREC];
+/* load_doc_as: records on new SKUs "Z<i / 7>" (new positions in every
+ * batch of 7), every third with a new txn_id, the others replays. */
+static int twist;
 
 static const char *pwenv(void)
 {
@@ -88,6 +91,7 @@ static int load_doc_as(struct state *st, int d, int doc,
 		const struct pgl_rec *g = &docs[d][i];
 		struct state_arrival a = {doc, 0, i + 1};
 		struct canon_record c;
+		char zsku[16], ztxn[32];
 
 		memset(&c, 0, sizeof(c));
 		c.kind = CANON_STOCK;
@@ -98,6 +102,13 @@ static int load_doc_as(struct state *st, int d, int doc,
 		c.v[STOCK_MODE] = g->delta ? "delta" : "snapshot";
 		c.v[STOCK_AS_OF] = g->as_of;
 		c.v[STOCK_TXN_ID] = g->txn;
+		if (twist) {
+			snprintf(zsku, sizeof(zsku), "Z%d", i / 7);
+			snprintf(ztxn, sizeof(ztxn), "x%d-%d", doc, i);
+			c.v[STOCK_SKU] = zsku;
+			if (i % 3 == 0)
+				c.v[STOCK_TXN_ID] = ztxn;
+		}
 		c.lin.source = "s";
 		c.lin.file = "f.csv";
 		c.lin.line = (size_t)i + 2;
@@ -269,7 +280,8 @@ T_TEST(state_pg_parallel_loads_equal_serial)
 /* Every document, then three of them again (a rerun: its positions are
  * locked by the unload first) in batches of 16, then two documents'
  * records again as other documents (replays of every txn_id), in
- * batches of 7; the counts summed into *ls. */
+ * batches of 7, and once more on new positions (twist); the counts
+ * summed into *ls. */
 static int load_story(struct state *st, struct load_stats *ls,
 		      struct err *e)
 {
@@ -287,7 +299,10 @@ static int load_story(struct state *st, struct load_stats *ls,
 	for (d = 3; d < 5; d++)
 		if (load_doc_as(st, d, 50 + d, ls, e) < 0)
 			return -1;
-	return 0;
+	twist = 1;
+	d = load_doc_as(st, 6, 70, ls, e);
+	twist = 0;
+	return d;
 }
 
 /* The bulk apply on PostgreSQL (the positions locked after the ledger
