@@ -338,6 +338,7 @@ int state_begin(struct state *s, struct err *err)
 	if (db_begin(s->db, err) < 0)
 		return -1;
 	s->in_tx = 1;
+	s->lb.pos_held = 0;
 	return 0;
 }
 
@@ -346,6 +347,7 @@ int state_begin_rows(struct state *s, struct err *err)
 	if (db_begin_light(s->db, err) < 0)
 		return -1;
 	s->in_tx = 1;
+	s->lb.pos_held = 0;
 	s->rows_tx = 1;
 	return 0;
 }

@@ -142,6 +142,9 @@ struct load_batch {
 	const char *source, *file; /* last copies, shared by later records */
 	struct db_stmt *bulk[LB_BULK_N][LB_BULK_LOG + 1];
 	int bulk_on;               /* state_load_bulk (tests) */
+	int pos_held;              /* PostgreSQL: this transaction may hold
+				    * position locks (state_load_pg.c);
+				    * cleared by state_begin* */
 };
 
 struct state {

@@ -55,24 +55,35 @@
 	" positions x WHERE x.sku = k.sku AND x.location = k.location"    \
 	" AND x.state = k.state LIMIT 1) p"
 
-/* Row locks of a load on PostgreSQL (no writer lock: db.h). Every
- * position of the batch is locked before anything else is written
- * (pg_bulk_apply), by one statement per group of keys: an upsert that
- * makes a new position as a placeholder row (POS_FRESH in last_as_of,
- * read back as "not found") and locks an existing one by a no-op
- * update, returning the row either way. One statement does both in the
- * VALUES order, which is the keys' sorted order, so every load takes
- * its locks in one global order and two loads never wait for each other
- * in a circle (a SELECT ... FOR UPDATE of the existing rows beside an
- * INSERT of the new ones would take them in two passes per group, and
- * two loads could each hold a key the other waits for). The txn_id
- * ledger's keys follow under those locks, in key order in every load
- * (state_txn.c): a load waits there only for a key another load holds
- * uncommitted, and that load holds all its positions already, so it
- * never waits for the first one's: no circle. Then the stock events, a
- * plain INSERT that waits for nothing. A placeholder nothing applied to is deleted before the
- * commit: none is ever seen outside its transaction. */
+/* Row locks of a load on PostgreSQL (no writer lock: db.h). The
+ * positions of a batch are locked (pg_bulk_apply) by one statement per
+ * group of keys: an upsert that makes a new position as a placeholder
+ * row (POS_FRESH in last_as_of, read back as "not found") and locks an
+ * existing one by a no-op update (WHERE false: locked, not rewritten).
+ * One statement does both in the VALUES order, which is the keys' sorted
+ * order, so every load takes its locks in one global order and two loads
+ * never wait for each other in a circle over positions (a SELECT ... FOR
+ * UPDATE of the existing rows beside an INSERT of the new ones would
+ * take them in two passes per group, and two loads could each hold a key
+ * the other waits for). The txn_id ledger's keys (state_txn.c, in key
+ * order in every load) and the stock events (a plain INSERT that waits
+ * for nothing) are written before the positions are locked, as long as
+ * the transaction holds no position: a load waits for a ledger key only
+ * when another load wrote the same key uncommitted (the same txn_id in
+ * two documents), and while it waits it holds no position, so no circle
+ * goes through one. A transaction that holds positions already (an
+ * earlier batch of its document, an unload) locks a batch's positions
+ * before its ledger keys instead, as every load did before. A placeholder
+ * nothing applied to is deleted before the commit: none is ever seen
+ * outside its transaction. */
 #define POS_FRESH INT64_MIN
+/* The batch's locking upsert writes whole rows: a position whose records
+ * apply to a new position without reading anything (pg_bulk_apply's
+ * bulk_presume) goes in with its final values, the others as
+ * placeholders. RETURNING names the rows it made: those were new. */
+#define POS_LOCK_PG_TAIL                                                 \
+	" ON CONFLICT(sku, location, state) DO UPDATE SET"                \
+	" qty = positions.qty WHERE false RETURNING sku, location, state"
 #define POS_NEW_PG_HEAD                                                  \
 	"INSERT INTO positions(sku, location, state, qty, last_as_of) VALUES"
 #define POS_NEW_PG_ROW "(?, ?, CAST(? AS BIGINT), 0, CAST(? AS BIGINT))"
@@ -118,9 +129,9 @@ static char *bulk_sql(int kind, unsigned rows, int pg)
 	unsigned i;
 
 	if (kind == LB_BULK_POS_NEW) {  /* PostgreSQL only */
-		h = POS_NEW_PG_HEAD;
-		r = POS_NEW_PG_ROW;
-		t = POS_NEW_PG_TAIL;
+		h = head[LB_BULK_POS_PUT];
+		r = row[LB_BULK_POS_PUT];
+		t = POS_LOCK_PG_TAIL;
 	}
 	hl = strlen(h);
 	rl = strlen(r);
@@ -225,7 +236,10 @@ struct bulk_pos {
 	size_t first, n;
 	int want;                  /* some record may apply: read it */
 	int dirty;
-	int fresh;                 /* PostgreSQL: our placeholder row */
+	int fresh;                 /* PostgreSQL: the locking upsert made
+				    * the row (a placeholder, or pre's) */
+	int pre;                   /* PostgreSQL: cur holds what applying
+				    * to a new position gives (bulk_presume) */
 	struct stock_pos cur;
 	const struct lb_rec *key;
 };
@@ -235,23 +249,31 @@ static int bulk_pos_cmp(const void *k, const void *x)
 	return state_lb_keycmp(k, ((const struct bulk_pos *)x)->key);
 }
 
-/* The rows of a read of positions (or the placeholders of the locking
- * upsert) into their bulk_pos. */
+/* The position of g[0..n) a row's first three columns name, NULL when
+ * none. */
+static struct bulk_pos *bulk_row_pos(struct db_stmt *p, struct bulk_pos *all,
+				     size_t nall)
+{
+	struct lb_rec key;
+
+	memset(&key, 0, sizeof(key));
+	key.sku = db_col_text(p, 0);
+	key.loc = db_col_text(p, 1);
+	key.st = (enum stock_state)db_col_int64(p, 2);
+	if (!key.sku || !key.loc)
+		return NULL;
+	return bsearch(&key, all, nall, sizeof(*all), bulk_pos_cmp);
+}
+
+/* The rows of a read of positions into their bulk_pos. */
 static int bulk_read_rows(struct db_stmt *p, struct bulk_pos *all,
 			  size_t nall, struct err *err)
 {
-	struct lb_rec key;
 	struct bulk_pos *x;
 	int rc;
 
-	memset(&key, 0, sizeof(key));
 	while ((rc = db_step(p, err)) == 1) {
-		key.sku = db_col_text(p, 0);
-		key.loc = db_col_text(p, 1);
-		key.st = (enum stock_state)db_col_int64(p, 2);
-		if (!key.sku || !key.loc ||
-		    !(x = bsearch(&key, all, nall, sizeof(*all),
-				  bulk_pos_cmp)))
+		if (!(x = bulk_row_pos(p, all, nall)))
 			continue;
 		if (db_col_int64(p, 6) == POS_FRESH) {
 			x->fresh = 1;  /* as new: cur stays stock_pos_init's */
@@ -273,40 +295,68 @@ static int bulk_read_rows(struct db_stmt *p, struct bulk_pos *all,
 	return rc < 0 ? -1 : 0;
 }
 
-/* Runs statement which (LB_BULK_POS_NEW: w = 4, LB_BULK_POS_GET: w = 3
- * parameters a position) on g[0..n) (n = 2^k), its rows into all. */
-static int bulk_pos_stmt(struct state *s, int which, struct bulk_pos *const *g,
-			 int k, struct bulk_pos *all, size_t nall,
-			 struct err *err)
+/* Reads the positions of g[0..n) (n = 2^k) into their cur (found stays
+ * 0 for a new position). */
+static int bulk_read(struct state *s, struct bulk_pos *const *g, int k,
+		     struct bulk_pos *all, size_t nall, struct err *err)
 {
 	struct db_stmt *p;
 	unsigned i, n = 1u << k;
-	int w = which == LB_BULK_POS_NEW ? 4 : 3;
 
-	if (!(p = bulk_stmt(s, which, k, err)))
+	if (!(p = bulk_stmt(s, LB_BULK_POS_GET, k, err)))
 		return -1;
 	for (i = 0; i < n; i++) {
-		db_bind_text(p, (int)i * w + 1, g[i]->key->sku);
-		db_bind_text(p, (int)i * w + 2, g[i]->key->loc);
-		db_bind_int64(p, (int)i * w + 3, g[i]->key->st);
-		if (w == 4)
-			db_bind_int64(p, (int)i * w + 4, POS_FRESH);
+		db_bind_text(p, (int)i * 3 + 1, g[i]->key->sku);
+		db_bind_text(p, (int)i * 3 + 2, g[i]->key->loc);
+		db_bind_int64(p, (int)i * 3 + 3, g[i]->key->st);
 	}
 	return bulk_read_rows(p, all, nall, err);
 }
 
-/* Reads the positions of g[0..n) (n = 2^k) into their cur (found stays
- * 0 for a new position). On PostgreSQL the locking upsert above runs
- * first: it locks every row (WHERE false: an existing row is locked, not
- * rewritten) and returns only the placeholders it made; the read then
- * sees the rows under the locks already held. */
-static int bulk_read(struct state *s, struct bulk_pos *const *g, int k,
+/* Binds position (key, v) to parameters c + 1 .. c + 11 (POS_COLS). */
+static void bind_pos(struct db_stmt *p, int c, const struct lb_rec *key,
+		     const struct stock_pos *v)
+{
+	db_bind_text(p, c + 1, key->sku);
+	db_bind_text(p, c + 2, key->loc);
+	db_bind_int64(p, c + 3, key->st);
+	db_bind_int64(p, c + 4, v->qty);
+	if (v->snap_as_of == STOCK_NONE)
+		db_bind_null(p, c + 5);
+	else
+		db_bind_int64(p, c + 5, v->snap_as_of);
+	db_bind_text(p, c + 6, v->snap_as_of == STOCK_NONE ? NULL : v->snap_txn);
+	db_bind_int64(p, c + 7, v->last_as_of);
+	if (v->delta_as_of == STOCK_NONE)
+		db_bind_null(p, c + 8);
+	else
+		db_bind_int64(p, c + 8, v->delta_as_of);
+	state_bind_arrival(p, c + 9, &v->snap_arr);
+}
+
+/* PostgreSQL: locks the positions of g[0..n) (n = 2^k) in one locking
+ * upsert (POS_FRESH, POS_LOCK_PG_TAIL above; WHERE false: an existing
+ * row is locked, not rewritten); the rows it made are marked fresh. */
+static int bulk_lock(struct state *s, struct bulk_pos *const *g, int k,
 		     struct bulk_pos *all, size_t nall, struct err *err)
 {
-	if (state_is_pg(s) &&
-	    bulk_pos_stmt(s, LB_BULK_POS_NEW, g, k, all, nall, err) < 0)
+	struct db_stmt *p = bulk_stmt(s, LB_BULK_POS_NEW, k, err);
+	struct stock_pos ph;
+	struct bulk_pos *x;
+	unsigned i, n = 1u << k;
+	int rc;
+
+	if (!p)
 		return -1;
-	return bulk_pos_stmt(s, LB_BULK_POS_GET, g, k, all, nall, err);
+	stock_pos_init(&ph);
+	ph.last_as_of = POS_FRESH;
+	for (i = 0; i < n; i++)
+		bind_pos(p, (int)i * 11, g[i]->key, g[i]->pre ? &g[i]->cur : &ph);
+	while ((rc = db_step(p, err)) == 1)
+		if ((x = bulk_row_pos(p, all, nall)))
+			x->fresh = 1;
+	db_reset(p);
+	return rc < 0 ? -1 : 0;
 }
 
 /* Writes the positions of g[0..n) (n = 2^k) in one upsert. */
@@ -315,31 +365,11 @@ static int bulk_write(struct state *s, struct bulk_pos *const *g, int k,
 {
 	struct db_stmt *p = bulk_stmt(s, LB_BULK_POS_PUT, k, err);
 	unsigned i, n = 1u << k;
-	int c;
 
 	if (!p)
 		return -1;
-	for (i = 0; i < n; i++) {
-		const struct stock_pos *v = &g[i]->cur;
-
-		c = (int)i * 11;
-		db_bind_text(p, c + 1, g[i]->key->sku);
-		db_bind_text(p, c + 2, g[i]->key->loc);
-		db_bind_int64(p, c + 3, g[i]->key->st);
-		db_bind_int64(p, c + 4, v->qty);
-		if (v->snap_as_of == STOCK_NONE)
-			db_bind_null(p, c + 5);
-		else
-			db_bind_int64(p, c + 5, v->snap_as_of);
-		db_bind_text(p, c + 6,
-			     v->snap_as_of == STOCK_NONE ? NULL : v->snap_txn);
-		db_bind_int64(p, c + 7, v->last_as_of);
-		if (v->delta_as_of == STOCK_NONE)
-			db_bind_null(p, c + 8);
-		else
-			db_bind_int64(p, c + 8, v->delta_as_of);
-		state_bind_arrival(p, c + 9, &v->snap_arr);
-	}
+	for (i = 0; i < n; i++)
+		bind_pos(p, (int)i * 11, g[i]->key, &g[i]->cur);
 	if (state_step_done(p, err) < 0) {
 		err_locate(err, g[0]->key->file, g[0]->key->line, 0, NULL);
 		return -1;
@@ -421,24 +451,51 @@ static int pos_drop(struct state *s, const struct lb_rec *e,
 	return state_step_done(p, err);
 }
 
-/* Up to LB_BULK_MAX positions: read, applied, written. */
-static int bulk_chunk_read(struct state *s, struct bulk_pos *g, size_t ng,
-			   struct err *err)
+typedef int bulk_pos_fn(struct state *s, struct bulk_pos *const *g, int k,
+			struct bulk_pos *all, size_t nall, struct err *err);
+
+/* Runs fn on sel[0..n) in statements of 2^k rows, largest first. */
+static int bulk_sel_runs(struct state *s, struct bulk_pos **sel, size_t n,
+			 struct bulk_pos *all, size_t nall, bulk_pos_fn *fn,
+			 struct err *err)
 {
-	struct bulk_pos *sel[LB_BULK_MAX];
-	size_t i, n = 0, done;
+	size_t done = 0;
 	int k;
 
-	for (i = 0; i < ng; i++)
-		if (g[i].want)
-			sel[n++] = &g[i];
-	for (done = 0, k = LB_BULK_LOG; k >= 0; k--)
+	for (k = LB_BULK_LOG; k >= 0; k--)
 		while (n - done >= (1u << k)) {
-			if (bulk_read(s, sel + done, k, g, ng, err) < 0)
+			if (fn(s, sel + done, k, all, nall, err) < 0)
 				return -1;
 			done += 1u << k;
 		}
 	return 0;
+}
+
+/* Up to LB_BULK_MAX positions read (those a record may change). On
+ * PostgreSQL they are locked first, and only the rows the lock did not
+ * make are read: they see the rows under the locks already held. */
+static int bulk_chunk_read(struct state *s, struct bulk_pos *g, size_t ng,
+			   struct err *err)
+{
+	struct bulk_pos *sel[LB_BULK_MAX];
+	size_t i, n = 0, m;
+
+	for (i = 0; i < ng; i++)
+		if (g[i].want)
+			sel[n++] = &g[i];
+	if (state_is_pg(s)) {
+		if (bulk_sel_runs(s, sel, n, g, ng, bulk_lock, err) < 0)
+			return -1;
+		for (i = m = 0; i < n; i++) {
+			/* applied again (and counted) from new, or read */
+			if (sel[i]->pre)
+				stock_pos_init(&sel[i]->cur);
+			if (!sel[i]->fresh)
+				sel[m++] = sel[i];
+		}
+		n = m;
+	}
+	return bulk_sel_runs(s, sel, n, g, ng, bulk_read, err);
 }
 
 static int bulk_chunk_apply(struct state *s, struct bulk_pos *g, size_t ng,
@@ -455,7 +512,8 @@ static int bulk_chunk_apply(struct state *s, struct bulk_pos *g, size_t ng,
 		if (g[i].fresh && !g[i].dirty &&
 		    pos_drop(s, g[i].key, err) < 0)
 			return -1;
-		if (g[i].dirty)
+		/* a row the lock made with its final values is written */
+		if (g[i].dirty && !(g[i].fresh && g[i].pre))
 			sel[n++] = &g[i];
 	}
 	for (done = 0, k = LB_BULK_LOG; k >= 0; k--)
@@ -497,22 +555,99 @@ static int bulk_chunk(struct state *s, struct bulk_pos *g, size_t ng,
 	return bulk_chunk_apply(s, g, ng, err);
 }
 
+/* Whether a record of position g may apply: not a dupe of the batch, not
+ * kept, new in the ledger (a replay changes nothing). */
+static int bulk_pos_wants(const struct load_batch *b, const struct bulk_pos *g)
+{
+	const struct lb_rec *e;
+	size_t w;
+
+	for (w = g->first; w < g->first + g->n; w++) {
+		e = &b->r[b->order[w]];
+		if (!e->dupe && !e->kept && e->ins)
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether a record of position g is a replay (new to the batch, not
+ * new to the ledger). */
+static int bulk_pos_replays(const struct load_batch *b,
+			    const struct bulk_pos *g)
+{
+	const struct lb_rec *e;
+	size_t w;
+
+	for (w = g->first; w < g->first + g->n; w++) {
+		e = &b->r[b->order[w]];
+		if (!e->dupe && !e->kept && !e->ins)
+			return 1;
+	}
+	return 0;
+}
+
+/* PostgreSQL: applies g's records to a new position in g->cur without
+ * counting them, and sets g->pre when something applied and nothing had
+ * to be read (stock_needs_later: deltas of other loads). Then a new
+ * position goes in with its final values in the locking upsert, neither
+ * read nor written after; bulk_apply_pos applies its records again from
+ * new, the same way, and counts them. Else g->cur is left new. When the
+ * ledger comes after (a batch whose positions are locked first) every
+ * record is presumed new, and a position with a replay is written after
+ * all (pg_bulk_apply clears its pre). */
+static void bulk_presume(struct state *s, struct bulk_pos *g)
+{
+	const uint32_t *idx = s->lb.order + g->first;
+	const struct lb_rec *e;
+	enum stock_outcome o;
+	int applied = 0;
+	size_t k;
+
+	for (k = 0; k < g->n; k++) {
+		e = &s->lb.r[idx[k]];
+		if (e->dupe || e->kept)
+			continue;
+		if (stock_needs_later(&g->cur, &e->ev))
+			goto none;
+		o = stock_apply(&g->cur, &e->ev, 0);
+		if (o == STOCK_OVERFLOW)
+			goto none;
+		applied |= o == STOCK_APPLIED;
+	}
+	if (applied) {
+		g->pre = 1;
+		return;
+	}
+none:
+	stock_pos_init(&g->cur);
+}
+
 /* The bulk apply of the sorted batch on PostgreSQL, without the writer
- * lock: every position of the batch locked and read first, in key order
- * (POS_FRESH above), then the events, then applied and written. */
+ * lock (POS_FRESH above says why the locks are taken as they are).
+ * Positions are locked as late as possible: the batch's ledger keys and
+ * events go first, then its positions are locked and read in key order,
+ * applied and written, and the locks are held only from there to the
+ * commit (two documents that share positions wait for each other that
+ * long; the ledger and the events insert were most of a load's time).
+ * Only the positions a record may change are locked (a replay's are
+ * not). Once the transaction holds position locks (an earlier batch of
+ * the document, or an unload), a batch locks its positions first, as
+ * before: a load never waits for a ledger key while holding a position. */
 static int pg_bulk_apply(struct state *s, struct err *err)
 {
 	struct load_batch *b = &s->lb;
 	struct lb_rec **recs = NULL;
 	struct bulk_pos *g = NULL;
 	size_t i, j, ng = 0, step;
-	int rc = -1;
+	int rc = -1, late = !b->pos_held;
 
 	if (!(recs = malloc(b->n * sizeof(*recs))) ||
 	    !(g = malloc(b->n * sizeof(*g)))) {
 		err_set(err, E_NOMEM, "out of memory");
 		goto out;
 	}
+	if (late && bulk_events_batch(s, recs, err) < 0)
+		goto out;
 	for (i = 0; i < b->n; i = j) {
 		for (j = i + 1; j < b->n && !state_lb_keycmp(&b->r[b->order[i]],
 						       &b->r[b->order[j]]);
@@ -523,15 +658,24 @@ static int pg_bulk_apply(struct state *s, struct err *err)
 		g[ng].first = i;
 		g[ng].n = j - i;
 		g[ng].key = &b->r[b->order[i]];
-		g[ng++].want = 1;
+		g[ng].want = !late || bulk_pos_wants(b, &g[ng]);
+		if (g[ng].want)
+			bulk_presume(s, &g[ng]);
+		b->pos_held |= g[ng++].want;
 	}
 	for (i = 0; i < ng; i += step) {
 		step = ng - i < LB_BULK_MAX ? ng - i : LB_BULK_MAX;
 		if (bulk_chunk_read(s, g + i, step, err) < 0)
 			goto out;
 	}
-	if (bulk_events_batch(s, recs, err) < 0)
-		goto out;
+	if (!late) {
+		if (bulk_events_batch(s, recs, err) < 0)
+			goto out;
+		/* presumed before the ledger said which are replays */
+		for (i = 0; i < ng; i++)
+			if (g[i].pre && bulk_pos_replays(b, &g[i]))
+				g[i].pre = 0;
+	}
 	for (i = 0; i < ng; i += step) {
 		step = ng - i < LB_BULK_MAX ? ng - i : LB_BULK_MAX;
 		if (bulk_chunk_apply(s, g + i, step, err) < 0)
@@ -601,6 +745,7 @@ int state_pos_lock(struct state *s, const char *sku, const char *loc,
 
 	if (!state_is_pg(s))
 		return 0;
+	s->lb.pos_held = 1;
 	return state_sql_rows(s, lock,
 			      SA(SA_T(sku), SA_T(loc), SA_I(st), SA_I(POS_FRESH)),
 			      NULL, NULL, err);

@@ -123,6 +123,9 @@ if [ -x "$UNIT" ]; then
 	check "parallel loads equal serial ones on PostgreSQL (unit test)" \
 		env STOCKPIPE_TEST_PG_URL="$PG_URL" "$UNIT" \
 		state_pg_parallel_loads_equal_serial
+	check "PostgreSQL's bulk load equals SQLite's (unit test)" \
+		env STOCKPIPE_TEST_PG_URL="$PG_URL" "$UNIT" \
+		state_pg_load_equals_sqlite
 else
 	skip "db.h unit tests on PostgreSQL: no $UNIT"
 fi
