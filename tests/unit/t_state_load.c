@@ -676,7 +676,7 @@ static int sp_doc2(struct state *st, struct load_stats *ls,
 	static const char *const t[] = {"2026-11-20T06:00:00Z",
 					"2026-11-21T06:00:00Z",
 					"2026-11-19T06:00:00Z"};
-	char txn[16], qty[8];
+	char txn[32], qty[16];
 	int i;
 
 	for (i = 0; i < 40; i++) {
