@@ -304,8 +304,11 @@ int state_open_db(const char *state_dir, const char *db_url,
 	*out = NULL;
 	if (sql_check(err) < 0)
 		return -1;
-	if (!(s = calloc(1, sizeof(*s))))
+	if (!(s = calloc(1, sizeof(*s))) ||
+	    (state_dir && !(s->dir = strdup(state_dir)))) {
+		free(s);
 		return err_set(err, E_NOMEM, "out of memory");
+	}
 	if (schema_open(state_dir, db_url, password_env, &s->db, err) < 0 ||
 	    schema_check(s->db, err) < 0) {
 		state_close(s);
@@ -330,6 +333,7 @@ void state_close(struct state *s)
 		db_finalize(s->st[i]);
 	db_close(s->db);
 	state_lb_free(s);
+	free(s->dir);
 	free(s);
 }
 

@@ -15,6 +15,7 @@
 
 #include "lib/arena.h"
 #include "state.h"
+#include "state_sort.h"
 #include "transforms/model/stock.h"
 
 enum stmt_id {
@@ -110,8 +111,8 @@ extern const struct state_sql state_txn_sql[S_NSTMTS];
  * (state_load_batching, by the load stage), per transaction; otherwise
  * every record is applied at once, as before. Memory is fixed: the
  * batch's arrays and its arena, whatever the size of the input. */
-#define LB_MAX 65536
-#define LB_BYTES (8u << 20)
+#define LB_MAX 32768
+#define LB_BYTES (4u << 20)
 
 struct lb_rec {
 	const char *sku, *loc, *source, *file;
@@ -145,6 +146,12 @@ struct load_batch {
 	int pos_held;              /* PostgreSQL: this transaction may hold
 				    * position locks (state_load_pg.c);
 				    * cleared by state_begin* */
+	/* A document larger than a batch (SQLite, batching on): every
+	 * full batch is marked (dupes, ledger) and written as one run
+	 * sorted by position, then arrival, and state_lb_apply merges
+	 * them all (state_spill.c). */
+	struct state_sort pos;
+	uint64_t seq0;             /* records in runs before r[0] */
 };
 
 struct state {
@@ -161,6 +168,8 @@ struct state {
 	int rows_tx;               /* state_begin_rows: no writer lock yet */
 	state_commit_check_fn *commit_check; /* state_set_commit_check */
 	void *commit_check_ud;
+	char *dir;                 /* the state folder (the load's sort
+				    * file); NULL when unknown */
 };
 
 /* The prepared, reset statement id (prepared on first use). */
@@ -290,6 +299,22 @@ int state_pos_lock(struct state *s, const char *sku, const char *loc,
 		   enum stock_state st, struct err *err);
 void state_lb_discard(struct state *s);
 void state_lb_free(struct state *s);
+/* The rules of one position applied to records lb.r[idx[0..n)], in
+ * arrival order (state_load.c); the batch's sort order (position, then
+ * index in lb.r; qsort_r over uint32_t indexes, ud = lb.r). */
+int state_lb_position(struct state *s, const uint32_t *idx, size_t n,
+		      struct err *err);
+int state_lb_cmp(const void *x, const void *y, void *ud);
+/* The batch's dupes (lb_dupes) and ledger marks (state_txn_mark), as
+ * state_lb_apply makes them (state_load.c). */
+int state_lb_mark(struct state *s, struct err *err);
+/* state_spill.c: whether a full batch may be spilled (SQLite, batching
+ * on, a state folder); marks the batch, writes it as one sorted run and
+ * empties it; merges every run and applies them, position by position
+ * (state_lb_apply, when runs are waiting). */
+int state_spill_ok(struct state *s);
+int state_spill_batch(struct state *s, struct err *err);
+int state_spill_apply(struct state *s, struct err *err);
 
 
 #endif

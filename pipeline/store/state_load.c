@@ -541,6 +541,25 @@ static void lb_dupes(struct load_batch *b)
 	}
 }
 
+int state_lb_mark(struct state *s, struct err *err)
+{
+	if (s->lb.n > 1 || s->lb.bulk_on || state_is_pg(s))
+		lb_dupes(&s->lb);
+	return state_txn_mark(s, err);
+}
+
+/* For state_spill.c (state_int.h). */
+int state_lb_position(struct state *s, const uint32_t *idx, size_t n,
+		      struct err *err)
+{
+	return lb_position(s, idx, n, err);
+}
+
+int state_lb_cmp(const void *x, const void *y, void *ud)
+{
+	return lb_cmp(x, y, ud);
+}
+
 void state_load_bulk(struct state *s, int on)
 {
 	s->lb.bulk_on = on;
@@ -558,6 +577,9 @@ void state_lb_free(struct state *s)
 	free(s->lb.r);
 	free(s->lb.order);
 	free(s->lb.seen);
+	if (s->lb.a.block_size) { /* the sorts were made with the arena */
+		state_sort_free(&s->lb.pos);
+	}
 	arena_release(&s->lb.a);
 }
 
@@ -566,6 +588,10 @@ void state_lb_discard(struct state *s)
 	s->lb.n = 0;
 	s->lb.source = s->lb.file = NULL;
 	arena_reset(&s->lb.a);
+	if (s->lb.a.block_size) {
+		state_sort_reset(&s->lb.pos);
+	}
+	s->lb.seq0 = 0;
 }
 
 /* Applies the batch (see struct load_batch). */
@@ -575,6 +601,8 @@ int state_lb_apply(struct state *s, struct err *err)
 	size_t i, j;
 	int rc = 0;
 
+	if (b->seq0) /* runs wait: this batch joins them */
+		return state_spill_apply(s, err);
 	if (!b->n)
 		return 0;
 	if (b->n > 1 || b->bulk_on || state_is_pg(s))
@@ -663,6 +691,15 @@ static const char *lb_key(struct load_batch *b, const struct canon_record *r,
 	return c;
 }
 
+/* The batch is full: written as a sorted run when the document may
+ * go on (state_spill.c), else applied. */
+static int lb_full(struct state *s, struct err *err)
+{
+	if (s->lb.n && state_spill_ok(s))
+		return state_spill_batch(s, err);
+	return state_lb_apply(s, err);
+}
+
 /* Queues one validated stock record; applies the batch when it is full,
  * and at once without state_load_batching (one record at a time, as
  * before). */
@@ -677,8 +714,10 @@ static int lb_add(struct state *s, int64_t doc, const struct canon_record *r,
 
 	if (!b->want)
 		b->want = LB_MAX;
-	if (!b->a.block_size)
+	if (!b->a.block_size) {
 		arena_init(&b->a, 256 * 1024, LB_BYTES);
+		state_sort_init(&b->pos, 0);
+	}
 	if (!b->r || b->max != b->want) {
 		if (state_lb_apply(s, err) < 0)
 			return -1;
@@ -701,7 +740,8 @@ static int lb_add(struct state *s, int64_t doc, const struct canon_record *r,
 	}
 	/* A record without a key cannot be sorted: it is applied on its
 	 * own, as one at a time (the store refuses it: NOT NULL). */
-	if ((alone || b->n == b->max) && state_lb_apply(s, err) < 0)
+	if (alone ? state_lb_apply(s, err) < 0
+		  : b->n == b->max && lb_full(s, err) < 0)
 		return -1;
 	for (tries = 0;; tries++) {
 		e = &b->r[b->n];
@@ -723,8 +763,9 @@ static int lb_add(struct state *s, int64_t doc, const struct canon_record *r,
 		}
 		if (ok)
 			break;
-		/* The arena is full: apply what waits, then try again. */
-		if (state_lb_apply(s, err) < 0)
+		/* The arena is full: apply (or spill) what waits, then try
+		 * again. */
+		if (lb_full(s, err) < 0)
 			return -1;
 		arena_reset(&b->a);
 	}
@@ -738,9 +779,9 @@ static int lb_add(struct state *s, int64_t doc, const struct canon_record *r,
 	e->ev.mode = mode;
 	e->kept = (unsigned char)kept;
 	b->n++;
-	if (!s->lb_on || alone || tries == 2 || b->n == b->max)
+	if (!s->lb_on || alone || tries == 2)
 		return state_lb_apply(s, err);
-	return 0;
+	return b->n == b->max ? lb_full(s, err) : 0;
 }
 
 /* The state, quantity and time of stock record r: -1 (E_VALIDATE) when
