@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -275,19 +276,24 @@ int io_atomic_open(struct io_atomic *a, const char *final_path,
 	return 0;
 }
 
-/* Hashes and writes p[0..n) (a crash point); 0 or -1 (recorded). */
+/* Hashes and writes what is pending in buf, then p[0..n) (n may be 0),
+ * in one writev; a crash point. 0 or -1 (recorded). */
 static int write_out(struct io_atomic *a, const unsigned char *p, size_t n,
 		     struct err *err)
 {
-	size_t off = 0;
+	struct iovec v[2] = {{a->buf, a->pending}, {(void *)p, n}};
+	struct iovec *iv = v;
+	int cnt = 2;
 
 	io_crash_point("write");
 	/* Hashed here, 64 KiB at a time: per append it cost more than the
 	 * hashing itself when rows are written one by one. */
-	if (!a->no_hash)
+	if (!a->no_hash) {
+		sha256_update(&a->sha, a->buf, a->pending);
 		sha256_update(&a->sha, p, n);
-	while (off < n) {
-		ssize_t w = write(a->fd, p + off, n - off);
+	}
+	while (cnt) {
+		ssize_t w = writev(a->fd, iv, cnt);
 
 		if (w < 0) {
 			if (errno == EINTR)
@@ -295,8 +301,14 @@ static int write_out(struct io_atomic *a, const unsigned char *p, size_t n,
 			a->failed = 1;
 			return err_sys(err, "cannot write '%s'", a->tmp);
 		}
-		off += (size_t)w;
+		for (; cnt && (size_t)w >= iv->iov_len; iv++, cnt--)
+			w -= (ssize_t)iv->iov_len;
+		if (cnt) {
+			iv->iov_base = (char *)iv->iov_base + w;
+			iv->iov_len -= (size_t)w;
+		}
 	}
+	a->pending = 0;
 	return 0;
 }
 
@@ -304,10 +316,7 @@ static int flush_pending(struct io_atomic *a, struct err *err)
 {
 	if (!a->pending)
 		return 0;
-	if (write_out(a, a->buf, a->pending, err) < 0)
-		return -1;
-	a->pending = 0;
-	return 0;
+	return write_out(a, NULL, 0, err);
 }
 
 int io_atomic_write(struct io_atomic *a, const void *p, size_t n,
@@ -321,8 +330,8 @@ int io_atomic_write(struct io_atomic *a, const void *p, size_t n,
 	a->bytes += n;
 	/* A caller that buffers itself (render's rows, a copy's reads)
 	 * hands over half a buffer or more at a time: written from where
-	 * it is, not copied into buf first. */
-	if (!a->pending && n >= IO_BUF / 2)
+	 * it is, after what is pending, not copied into buf first. */
+	if (n >= IO_BUF / 2)
 		return write_out(a, s, n, err);
 	while (n) {
 		size_t room = IO_BUF - a->pending;
