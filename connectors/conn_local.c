@@ -4,19 +4,6 @@
  * demo. Files are published with the same temp + fsync + rename discipline
  * as everything else, so a consumer polling the folder never picks up a
  * half-written snapshot.
- *
- * put links rather than copies when it can: the file handed to put (the
- * outbox file, already published durably by render) gets a second name in
- * the target folder. link() is atomic and never replaces a name, so the
- * target sees no file or the complete one, as with a rename; no byte is
- * copied, hashed or written to disk twice. The price is one inode for
- * both names, so put copies instead when the target's `mode:` would let
- * group or others write the file (the state's copy with it), and when the
- * folder is on another file system or refuses links. The file's mtime is
- * set to the delivery's time first, as a copy's would be, for pollers
- * that go by mtime. A consumer running as our own user that rewrites a
- * delivered file in place (rather than replacing it) changes the outbox
- * copy too; acks_in and `show --html` then read its bytes.
  */
 #include "connector.h"
 
@@ -25,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -167,77 +153,22 @@ static int apply_mode(struct conn *c, const char *path, struct err *err)
 	return 0;
 }
 
-/* Publishes local_file under path as a second name (see the top of this
- * file): 0 done, 1 when a copy must do it instead (nothing published),
- * 2 when path exists and is this very file (a redone delivery), 3 when
- * path exists and is another file, or -1 with err. */
-static int put_link(struct conn *c, const char *local_file, const char *path,
-		    struct err *err)
-{
-	struct stat st, pst;
-	unsigned mode = (unsigned)c->opts.file_mode;
-	int fd, rc = -1;
-
-	if (mode & 07022)
-		return 1;
-	if ((fd = io_open_regular(local_file, &st, err)) < 0)
-		return -1;
-	/* Durable before it has the target's name (render fsynced it; a
-	 * file of another caller may not be), with the target's mode and
-	 * the delivery's mtime before anyone can see it there. */
-	if (fsync(fd) < 0 || (mode && fchmod(fd, (mode_t)mode) < 0) ||
-	    futimens(fd, NULL) < 0) {
-		err_sys(err, "cannot prepare '%s' for delivery", local_file);
-		goto out;
-	}
-	io_crash_point("rename");
-	if (link(local_file, path) == 0) {
-		rc = io_fsync_parent(path, err) < 0 ? -1 : 0;
-		goto out;
-	}
-	if (errno == EEXIST) {
-		rc = lstat(path, &pst) == 0 && pst.st_ino == st.st_ino &&
-				     pst.st_dev == st.st_dev
-			     ? 2
-			     : 3;
-		goto out;
-	}
-	/* another file system, or one without hard links (EPERM), or the
-	 * inode's link limit: a copy does it */
-	if (errno == EXDEV || errno == EPERM || errno == EMLINK ||
-	    errno == EOPNOTSUPP || errno == ENOSYS)
-		rc = 1;
-	else
-		err_sys(err, "cannot link '%s' to '%s'", local_file, path);
-out:
-	close(fd);
-	return rc;
-}
-
 static int local_put(struct conn *c, const char *local_file, const char *name,
 		     struct err *err)
 {
 	char path[4352], have[SHA256_HEX_LEN], want[SHA256_HEX_LEN];
 	struct err e = ERR_INIT;
-	int rc;
 
 	if (local_path(c, name, path, sizeof(path), err) < 0)
 		return -1;
-	/* The final name exists: either we published it there before a
-	 * crash and are redoing the delivery (same bytes: done), or
-	 * something else wrote it (different bytes: refuse; never
-	 * overwrite a target's file silently). */
-	if ((rc = put_link(c, local_file, path, err)) < 0)
-		return -1;
-	if (rc == 0)
-		return 0;
-	if (rc == 2)
-		return apply_mode(c, path, err);
-	if (rc == 1 &&
-	    io_copy_noreplace_mode(local_file, path, c->opts.file_mode, NULL,
+	/* The final name exists: either we renamed it there before a crash
+	 * and are redoing the delivery (same bytes: done), or something else
+	 * wrote it (different bytes: refuse; never overwrite a target's
+	 * file silently). */
+	if (io_copy_noreplace_mode(local_file, path, c->opts.file_mode, NULL,
 				   NULL, &e) == 0)
 		return 0;
-	if (rc == 1 && e.code != E_EXISTS) {
+	if (e.code != E_EXISTS) {
 		*err = e;
 		return -1;
 	}

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -276,24 +275,19 @@ int io_atomic_open(struct io_atomic *a, const char *final_path,
 	return 0;
 }
 
-/* Hashes and writes what is pending in buf, then p[0..n) (n may be 0),
- * in one writev; a crash point. 0 or -1 (recorded). */
+/* Hashes and writes p[0..n) (a crash point); 0 or -1 (recorded). */
 static int write_out(struct io_atomic *a, const unsigned char *p, size_t n,
 		     struct err *err)
 {
-	struct iovec v[2] = {{a->buf, a->pending}, {(void *)p, n}};
-	struct iovec *iv = v;
-	int cnt = 2;
+	size_t off = 0;
 
 	io_crash_point("write");
 	/* Hashed here, 64 KiB at a time: per append it cost more than the
 	 * hashing itself when rows are written one by one. */
-	if (!a->no_hash) {
-		sha256_update(&a->sha, a->buf, a->pending);
+	if (!a->no_hash)
 		sha256_update(&a->sha, p, n);
-	}
-	while (cnt) {
-		ssize_t w = writev(a->fd, iv, cnt);
+	while (off < n) {
+		ssize_t w = write(a->fd, p + off, n - off);
 
 		if (w < 0) {
 			if (errno == EINTR)
@@ -301,14 +295,8 @@ static int write_out(struct io_atomic *a, const unsigned char *p, size_t n,
 			a->failed = 1;
 			return err_sys(err, "cannot write '%s'", a->tmp);
 		}
-		for (; cnt && (size_t)w >= iv->iov_len; iv++, cnt--)
-			w -= (ssize_t)iv->iov_len;
-		if (cnt) {
-			iv->iov_base = (char *)iv->iov_base + w;
-			iv->iov_len -= (size_t)w;
-		}
+		off += (size_t)w;
 	}
-	a->pending = 0;
 	return 0;
 }
 
@@ -316,7 +304,10 @@ static int flush_pending(struct io_atomic *a, struct err *err)
 {
 	if (!a->pending)
 		return 0;
-	return write_out(a, NULL, 0, err);
+	if (write_out(a, a->buf, a->pending, err) < 0)
+		return -1;
+	a->pending = 0;
+	return 0;
 }
 
 int io_atomic_write(struct io_atomic *a, const void *p, size_t n,
@@ -330,8 +321,8 @@ int io_atomic_write(struct io_atomic *a, const void *p, size_t n,
 	a->bytes += n;
 	/* A caller that buffers itself (render's rows, a copy's reads)
 	 * hands over half a buffer or more at a time: written from where
-	 * it is, after what is pending, not copied into buf first. */
-	if (n >= IO_BUF / 2)
+	 * it is, not copied into buf first. */
+	if (!a->pending && n >= IO_BUF / 2)
 		return write_out(a, s, n, err);
 	while (n) {
 		size_t room = IO_BUF - a->pending;
@@ -449,46 +440,6 @@ int io_copy_noreplace(const char *src, const char *dst, char *sha_hex,
 	return io_copy_fd(fd, src, dst, 1, sha_hex, size, err);
 }
 
-/* Copies the rest of fd into a's temporary file in the kernel
- * (copy_file_range: no pass through user memory, and no hash, which is
- * the point: the caller wants none). 1 MiB per call, each a "write"
- * crash point as io_atomic's own writes are (a file that grows while
- * copied is copied to its end). 0, 1 when the kernel cannot
- * copy between these two files (nothing written: the caller reads and
- * writes), or -1 with err. */
-static int kernel_copy(int fd, const char *src, struct io_atomic *a,
-		       struct err *err)
-{
-	struct stat st;
-	ssize_t n;
-
-	if (fstat(fd, &st) < 0)
-		return err_sys(err, "cannot stat '%s'", src);
-	for (;;) {
-		/* the last call only finds the end: no crash point, as an
-		 * empty flush has none */
-		if (a->bytes < (uint64_t)st.st_size)
-			io_crash_point("write");
-		n = copy_file_range(fd, NULL, a->fd, NULL, 16 * IO_BUF, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && !a->bytes &&
-		    (errno == EXDEV || errno == EINVAL || errno == ENOSYS ||
-		     errno == EOPNOTSUPP))
-			return 1;
-		if (n < 0) {
-			a->failed = 1;
-			return err_sys(err, "cannot copy '%s' to '%s'", src,
-				       a->tmp);
-		}
-		/* nothing from a file that had bytes: a file system whose
-		 * copy_file_range answers 0 (procfs-like); read it instead */
-		if (n == 0)
-			return !a->bytes && st.st_size > 0;
-		a->bytes += (uint64_t)n;
-	}
-}
-
 static int copy_fd(int fd, const char *src, const char *dst, int noreplace,
 		   unsigned mode, char *sha_hex, uint64_t *size,
 		   struct err *err)
@@ -496,7 +447,6 @@ static int copy_fd(int fd, const char *src, const char *dst, int noreplace,
 	struct io_atomic a;
 	unsigned char *b;
 	ssize_t n;
-	int k = 1;
 
 	if (!(b = malloc(IO_BUF))) {
 		close(fd);
@@ -507,9 +457,7 @@ static int copy_fd(int fd, const char *src, const char *dst, int noreplace,
 	a.noreplace = noreplace;
 	a.mode = mode;
 	a.no_hash = !sha_hex;
-	if (a.no_hash && (k = kernel_copy(fd, src, &a, err)) < 0)
-		goto fail_abort;
-	while (k && (n = read(fd, b, IO_BUF)) != 0) {
+	while ((n = read(fd, b, IO_BUF)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {

@@ -92,9 +92,9 @@ void io_atomic_abort(struct io_atomic *a);
 int io_write_file(const char *path, const void *p, size_t n,
 		   char *sha_hex, struct err *err);
 /* Copies src to dst atomically, hashing on the way when sha_hex is given
- * (without it the kernel copies: copy_file_range, no hash taken). src is
- * opened with io_open_regular (never a symlink or fifo). The same for
- * every io_copy* below, and for io_write_file. */
+ * (without it no hash is taken). src is opened with io_open_regular
+ * (never a symlink or fifo). The same for every io_copy* below, and for
+ * io_write_file. */
 int io_copy(const char *src, const char *dst, char *sha_hex,
 	     uint64_t *size, struct err *err);
 /* The same, but fails with E_EXISTS rather than replace dst. */

@@ -278,9 +278,9 @@ T_TEST(io_copy)
 	T_ASSERT(!io_exists("dst2"));
 }
 
-/* Without a hash wanted, the kernel copies (copy_file_range): the same
- * bytes, the size, nothing left behind; an empty file too. A writer that
- * asked for no hash cannot commit with one. */
+/* Without a hash wanted, none is taken: the same bytes, the size,
+ * nothing left behind; an empty file too. A writer that asked for no
+ * hash cannot commit with one. */
 T_TEST(io_copy_without_hash)
 {
 	struct io_atomic a;
