@@ -275,18 +275,19 @@ int io_atomic_open(struct io_atomic *a, const char *final_path,
 	return 0;
 }
 
-static int flush_pending(struct io_atomic *a, struct err *err)
+/* Hashes and writes p[0..n) (a crash point); 0 or -1 (recorded). */
+static int write_out(struct io_atomic *a, const unsigned char *p, size_t n,
+		     struct err *err)
 {
 	size_t off = 0;
 
-	if (!a->pending)
-		return 0;
 	io_crash_point("write");
 	/* Hashed here, 64 KiB at a time: per append it cost more than the
 	 * hashing itself when rows are written one by one. */
-	sha256_update(&a->sha, a->buf, a->pending);
-	while (off < a->pending) {
-		ssize_t w = write(a->fd, a->buf + off, a->pending - off);
+	if (!a->no_hash)
+		sha256_update(&a->sha, p, n);
+	while (off < n) {
+		ssize_t w = write(a->fd, p + off, n - off);
 
 		if (w < 0) {
 			if (errno == EINTR)
@@ -296,6 +297,15 @@ static int flush_pending(struct io_atomic *a, struct err *err)
 		}
 		off += (size_t)w;
 	}
+	return 0;
+}
+
+static int flush_pending(struct io_atomic *a, struct err *err)
+{
+	if (!a->pending)
+		return 0;
+	if (write_out(a, a->buf, a->pending, err) < 0)
+		return -1;
 	a->pending = 0;
 	return 0;
 }
@@ -309,6 +319,11 @@ int io_atomic_write(struct io_atomic *a, const void *p, size_t n,
 		return err_set(err, E_IO, "write after failure on '%s'",
 			       a->tmp);
 	a->bytes += n;
+	/* A caller that buffers itself (render's rows, a copy's reads)
+	 * hands over half a buffer or more at a time: written from where
+	 * it is, not copied into buf first. */
+	if (!a->pending && n >= IO_BUF / 2)
+		return write_out(a, s, n, err);
 	while (n) {
 		size_t room = IO_BUF - a->pending;
 		size_t k = n < room ? n : room;
@@ -332,6 +347,11 @@ int io_atomic_commit(struct io_atomic *a, char *sha_hex, struct err *err)
 			a->final);
 		goto fail;
 	}
+	if (a->no_hash && sha_hex) {
+		err_set(err, E_INTERNAL, "'%s' was written without its hash",
+			a->final);
+		goto fail;
+	}
 	if (flush_pending(a, err) < 0)
 		goto fail;
 	/* The mode before the rename: set after it, a poller of the target
@@ -351,9 +371,13 @@ int io_atomic_commit(struct io_atomic *a, char *sha_hex, struct err *err)
 		goto fail;
 	}
 	a->fd = -1;
-	sha256_final(&a->sha, hex);
-	if (sha_hex)
-		memcpy(sha_hex, hex, SHA256_HEX_LEN);
+	if (a->no_hash) {
+		sha256_release(&a->sha);
+	} else {
+		sha256_final(&a->sha, hex);
+		if (sha_hex)
+			memcpy(sha_hex, hex, SHA256_HEX_LEN);
+	}
 	if ((a->noreplace ? io_rename_noreplace(a->tmp, a->final, err)
 			  : io_rename(a->tmp, a->final, err)) < 0)
 		goto fail;
@@ -386,6 +410,7 @@ int io_write_file(const char *path, const void *p, size_t n, char *sha_hex,
 
 	if (io_atomic_open(&a, path, err) < 0)
 		return -1;
+	a.no_hash = !sha_hex;
 	if (io_atomic_write(&a, p, n, err) < 0) {
 		io_atomic_abort(&a);
 		return -1;
@@ -431,12 +456,16 @@ static int copy_fd(int fd, const char *src, const char *dst, int noreplace,
 		goto fail;
 	a.noreplace = noreplace;
 	a.mode = mode;
-	while ((n = read(fd, b, IO_BUF)) > 0)
+	a.no_hash = !sha_hex;
+	while ((n = read(fd, b, IO_BUF)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err_sys(err, "cannot read '%s'", src);
+			goto fail_abort;
+		}
 		if (io_atomic_write(&a, b, (size_t)n, err) < 0)
 			goto fail_abort;
-	if (n < 0) {
-		err_sys(err, "cannot read '%s'", src);
-		goto fail_abort;
 	}
 	if (size)
 		*size = a.bytes;

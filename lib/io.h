@@ -55,7 +55,7 @@ int io_rename_noreplace(const char *from, const char *to, struct err *err);
 
 /* A file being written for atomic publication. Buffered: appends cost no
  * syscall until 64 KiB are pending. Hashes the content as it goes (each
- * 64 KiB as it is written out). */
+ * 64 KiB as it is written out) unless no_hash is set. */
 struct io_atomic {
 	int fd;
 	char tmp[4096];     /* ".NAME.tmp" in the directory of final */
@@ -66,6 +66,9 @@ struct io_atomic {
 	int failed;         /* a write failed; commit will refuse */
 	int noreplace;      /* commit fails (E_EXISTS) rather than replace */
 	unsigned mode;      /* nonzero: permission bits set before the rename */
+	int no_hash;        /* set before the first write: nobody reads the
+			     * content hash, so none is taken (commit then
+			     * refuses a sha_hex) */
 	unsigned char *buf; /* 64 KiB write buffer */
 };
 
@@ -74,7 +77,8 @@ struct io_atomic {
  * under that name is removed, never written through). On success the
  * caller must call commit or abort. Set a->noreplace after it to publish
  * without replacing an existing final name, a->mode to give the file its
- * permission bits before it appears under the final name. */
+ * permission bits before it appears under the final name, a->no_hash
+ * (before the first write) when the content hash is not wanted. */
 int io_atomic_open(struct io_atomic *a, const char *final_path,
 		    struct err *err);
 int io_atomic_write(struct io_atomic *a, const void *p, size_t n,
@@ -87,8 +91,10 @@ void io_atomic_abort(struct io_atomic *a);
 
 int io_write_file(const char *path, const void *p, size_t n,
 		   char *sha_hex, struct err *err);
-/* Copies src to dst atomically, hashing on the way. src is opened with
- * io_open_regular (never a symlink or fifo). */
+/* Copies src to dst atomically, hashing on the way when sha_hex is given
+ * (without it no hash is taken). src is opened with io_open_regular
+ * (never a symlink or fifo). The same for every io_copy* below, and for
+ * io_write_file. */
 int io_copy(const char *src, const char *dst, char *sha_hex,
 	     uint64_t *size, struct err *err);
 /* The same, but fails with E_EXISTS rather than replace dst. */

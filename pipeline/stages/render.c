@@ -686,6 +686,7 @@ static int bad_row(struct rctx *c, const char *(*get)(void *, const char *))
 		if (!c->rej_open) {
 			if (io_atomic_open(&c->rej, c->reject_path, e) < 0)
 				return -1;
+			c->rej.no_hash = 1;
 			c->rej_open = 1;
 		}
 		if (io_atomic_write(&c->rej, c->line.ptr, c->line.len, e) < 0)
@@ -815,6 +816,8 @@ static int render_rows(struct rctx *c, const char *out_path,
 	snprintf(pub, sizeof(pub), "%s.pub", out_path);
 	if (io_atomic_open(&c->pub, pub, err) < 0)
 		return -1;
+	/* read by the next delta, `show --html` and gc, never by its hash */
+	c->pub.no_hash = 1;
 	c->pub_open = 1;
 	if (t->delta && prev_pub) {
 		if (gz_open(&c->prev_gz, prev_pub, err) < 0) {

@@ -278,6 +278,45 @@ T_TEST(io_copy)
 	T_ASSERT(!io_exists("dst2"));
 }
 
+/* Without a hash wanted, none is taken: the same bytes, the size,
+ * nothing left behind; an empty file too. A writer that asked for no
+ * hash cannot commit with one. */
+T_TEST(io_copy_without_hash)
+{
+	struct io_atomic a;
+	struct err e = ERR_INIT;
+	char hex[SHA256_HEX_LEN];
+	uint64_t size = 0;
+	unsigned char *p = pattern();
+	FILE *f = fopen("src.bin", "wb");
+
+	T_ASSERT(p && f);
+	fwrite(p, 1, PATTERN_LEN, f);
+	fclose(f);
+	free(p);
+	T_OK(io_copy_noreplace("src.bin", "dst/k.bin", NULL, &size, &e), &e);
+	T_EQ_INT(size, PATTERN_LEN);
+	T_OK(sha256_file("dst/k.bin", hex, NULL, &e), &e);
+	T_EQ_STR(hex, SHA_PATTERN);
+	T_EQ_INT(count_tmp("dst"), 0);
+	T_OK(io_write_file("empty", "", 0, NULL, &e), &e);
+	T_OK(io_copy_noreplace("empty", "dst/e.bin", NULL, &size, &e), &e);
+	T_EQ_INT(size, 0);
+	T_EQ_INT(file_size("dst/e.bin"), 0);
+	T_EQ_INT(io_copy_noreplace("src.bin", "dst/k.bin", NULL, NULL, &e),
+		 -1);
+	T_EQ_INT(e.code, E_EXISTS);
+	err_clear(&e);
+
+	T_OK(io_atomic_open(&a, "dst/n.bin", &e), &e);
+	a.no_hash = 1;
+	T_OK(io_atomic_write(&a, "abc", 3, &e), &e);
+	T_EQ_INT(io_atomic_commit(&a, hex, &e), -1);
+	T_EQ_INT(e.code, E_INTERNAL);
+	T_ASSERT(!io_exists("dst/n.bin"));
+	T_EQ_INT(count_tmp("dst"), 0);
+}
+
 /* A symlink or a fifo where a regular file was listed: refused by what
  * the descriptor is, never followed, never waited on. */
 T_TEST(io_open_regular_refuses_links_and_fifos)
