@@ -350,6 +350,7 @@ int gz_compress_file(const char *src, const char *dst, int64_t *in_bytes,
 	if (io_atomic_open(&a, dst, err) < 0)
 		goto cleanup;
 	open_a = 1;
+	a.no_hash = 1; /* nobody reads a compressed copy's hash */
 	if (gz_deflate_fd(fd, src, &z, &a, err) < 0)
 		goto cleanup;
 	if (in_bytes)
@@ -437,6 +438,7 @@ int gz_expand(const char *path, int *expanded, struct err *err)
 	if (io_atomic_open(&a, path, err) < 0)
 		goto cleanup;
 	open_a = 1;
+	a.no_hash = 1; /* nor an inflated input's */
 	if (gz_inflate_to(g, &a, err) < 0)
 		goto cleanup;
 	/* a truncated or damaged .gz must not become a short NAME */

@@ -88,7 +88,27 @@ static void label(struct buf *b, const char *v)
 struct mw {
 	struct buf *b;
 	const char *pl;
+	/* the oldest stock event of run om_run (oldest_event) */
+	int64_t om_run, om_v;
+	int om_has;
 };
+
+/* state_run_oldest_event, once per run per text: the last run's latency
+ * and each target's data_as_of ask it of the same run, and each call is a
+ * min over the run's events (about 0.4 s CPU on a 100 MB run). */
+static int oldest_event(struct mw *w, struct state *st, int64_t run_id,
+			int64_t *v, int *has, struct err *err)
+{
+	if (w->om_run != run_id) {
+		if (state_run_oldest_event(st, run_id, &w->om_v, &w->om_has,
+					   err) < 0)
+			return -1;
+		w->om_run = run_id;
+	}
+	*v = w->om_v;
+	*has = w->om_has;
+	return 0;
+}
 
 static void head(struct mw *w, const char *name, const char *help)
 {
@@ -351,8 +371,7 @@ static int metrics_last_run(struct mw *w, const struct metrics_in *in,
 			     &rj, err) < 0 ||
 	    state_run_deliveries_each(in->st, rep->run_id, on_delivery, &dc,
 				      err) < 0 ||
-	    state_run_oldest_event(in->st, rep->run_id, &oldest, &found,
-				   err) < 0 ||
+	    oldest_event(w, in->st, rep->run_id, &oldest, &found, err) < 0 ||
 	    state_run_last_done(in->st, &last_ok, err) < 0)
 		goto out;
 	metrics_run_lines(w, rep, last_ok);
@@ -410,6 +429,7 @@ struct tg_ctx {
 	struct state *st;
 	const struct config *cfg;
 	int64_t now;
+	struct mw *w;
 };
 
 static int tg_last_delivery(const struct tg_ctx *c, const struct cfg_target *t,
@@ -430,7 +450,7 @@ static int tg_data_as_of(const struct tg_ctx *c, const struct cfg_target *t,
 		return -1;
 	if (!found)
 		return 0;
-	return state_run_oldest_event(c->st, d.run_id, v, has, err);
+	return oldest_event(c->w, c->st, d.run_id, v, has, err);
 }
 
 static int tg_stale(const struct tg_ctx *c, const struct cfg_target *t,
@@ -531,7 +551,7 @@ static const struct target_gauge {
 static int metrics_target_state(struct mw *w, const struct metrics_in *in,
 				struct err *err)
 {
-	const struct tg_ctx c = {in->st, in->cfg, in->now};
+	const struct tg_ctx c = {in->st, in->cfg, in->now, w};
 	size_t g, t;
 	int64_t v;
 	int has;
@@ -600,7 +620,8 @@ out:
 int metrics_format(const struct metrics_in *in, struct buf *out,
 		   struct err *err)
 {
-	struct mw w = {out, in->pipeline ? in->pipeline : "stockpipe"};
+	struct mw w = {out, in->pipeline ? in->pipeline : "stockpipe", -1, 0,
+		       0};
 
 	metrics_exit_lines(&w, in);
 	if (in->st && in->cfg) {
