@@ -267,6 +267,32 @@ static int ident_check(const char *v, size_t len, struct err *err)
 		       (unsigned char)v[i], i, shown, k < len ? "..." : "");
 }
 
+/* A text field's value v (field i of r): UTF-8, an identifier's rules,
+ * a unit's name. The canonical model is UTF-8, whatever the reader let
+ * through (X12 has no character set check), so a record never carries
+ * bytes its JSON cannot. 0, or -1 with err. */
+static int text_check(const struct canon_record *r, size_t i,
+		      const struct canon_field *f, const char *v,
+		      struct err *err)
+{
+	size_t len = canon_vlen(r, i);
+	size_t at;
+
+	if (!printable_ascii(v, len)) {
+		at = utf8_check((const unsigned char *)v, len);
+		if (at < len)
+			return err_set(err, E_VALIDATE,
+				       "not valid UTF-8 (byte 0x%02x at "
+				       "offset %zu)", (unsigned char)v[at],
+				       at);
+		if ((f->flags & CF_IDENT) && ident_check(v, len, err) < 0)
+			return -1;
+	}
+	if (unit_field(r->kind, i) && unit_check(r->kind, v, err) < 0)
+		return -1;
+	return 0;
+}
+
 int canon_validate(struct canon_record *r, struct arena *a, struct err *err)
 {
 	return canon_validate_memo(r, a, err, NULL);
@@ -295,34 +321,10 @@ int canon_validate_memo(struct canon_record *r, struct arena *a,
 			continue;
 		}
 		switch (f[i].type) {
-		case CT_TEXT: {
-			/* The canonical model is UTF-8, whatever the reader
-			 * let through (X12 has no character set check), so
-			 * a record never carries bytes its JSON cannot. */
-			size_t len = canon_vlen(r, i);
-			size_t at;
-
-			if (printable_ascii(v, len)) {
-				if (unit_field(r->kind, i) &&
-				    unit_check(r->kind, v, err) < 0)
-					goto bad;
-				break;
-			}
-			at = utf8_check((const unsigned char *)v, len);
-			if (at < len) {
-				err_set(err, E_VALIDATE,
-					"not valid UTF-8 (byte 0x%02x at offset "
-					"%zu)", (unsigned char)v[at], at);
-				goto bad;
-			}
-			if ((f[i].flags & CF_IDENT) &&
-			    ident_check(v, len, err) < 0)
-				goto bad;
-			if (unit_field(r->kind, i) &&
-			    unit_check(r->kind, v, err) < 0)
+		case CT_TEXT:
+			if (text_check(r, i, &f[i], v, err) < 0)
 				goto bad;
 			break;
-		}
 		case CT_ENUM:
 			if (!enum_ok(r->kind, i, &f[i], v)) {
 				err_set(err, E_VALIDATE,
