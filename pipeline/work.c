@@ -250,6 +250,22 @@ static int work_commit_check(void *ud, struct state *st, struct err *err)
 		       (long long)unit);
 }
 
+/* After a failed unit: was it taken over in the meantime? The lease can
+ * run out between the heartbeat's (or the commit check's) last look and
+ * the unit's own record, which the store then refuses ("taken over by
+ * another worker", state_runs.c): that is the same case as the heartbeat
+ * noticing, not this worker's failure (a starved worker used to exit 75
+ * here while the run finished fine). A failed look changes nothing. */
+static void lost_since_check(struct work *w, int64_t id)
+{
+	struct err e = ERR_INIT;
+	int ours = 1;
+
+	if (state_work_owned(w->r.st, id, w->worker, &ours, &e) == 0 &&
+	    !ours)
+		atomic_store(&w->hb->lost, 1);
+}
+
 /* Does unit id, claimed by this worker. 1 = interrupted. */
 static int work_unit(struct work *w, int64_t id)
 {
@@ -262,6 +278,8 @@ static int work_unit(struct work *w, int64_t id)
 	rc = work_unit_do(w, id);
 	state_set_commit_check(w->r.st, NULL, NULL);
 	atomic_store(&w->hb->unit, 0);
+	if (rc < 0 && !atomic_load(&w->hb->lost))
+		lost_since_check(w, id);
 	if (atomic_load(&w->hb->lost)) {
 		/* Whatever the unit's code made of the refused commits: the
 		 * unit is another worker's now, this one goes on. */
