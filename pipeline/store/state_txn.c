@@ -30,9 +30,12 @@
  * duplicate, 128-bit ones 1.5e-21).
  * The batch's keys are written in key order (one range per document);
  * on PostgreSQL in multi-row statements whose RETURNING names the new
- * ones, in the same global order in every load (no two loads wait for
- * each other in a circle; every position is locked before, see
- * state_load_pg.c).
+ * ones, in the same global order in every load. A batch's positions
+ * are locked after its keys, unless its transaction already holds
+ * positions (a later batch of a large document, an unload): then before
+ * them (state_load_pg.c, pos_held). A circle through the ledger then
+ * needs two loads of the same txn_ids at once; PostgreSQL breaks it as a
+ * deadlock and that load is retried.
  */
 #include "state_txn.h"
 #include "db.h"
