@@ -39,14 +39,26 @@ void progress_begin(struct progress *p, const char *stage, const char *unit,
 	if (p->mode == PROGRESS_OFF)
 		return;
 	p->start_ms = mono_ms();
+	p->phase_ms = p->start_ms;
 	p->next_ms = p->start_ms + PROGRESS_FIRST_MS;
+}
+
+void progress_phase(struct progress *p, int64_t total_records)
+{
+	if (p->mode == PROGRESS_OFF)
+		return;
+	p->total_records = total_records > 0 ? total_records : 1;
+	p->records = 0;
+	p->bytes = 0;
+	p->total_bytes = 0;
+	p->phase_ms = mono_ms();
 }
 
 /* Rates per second and the ETA in seconds (-1 = unknown). */
 static void rates(const struct progress *p, int64_t now, double *rbytes,
 		  double *rrecs, int64_t *eta)
 {
-	double s = (double)(now - p->start_ms) / 1000.0;
+	double s = (double)(now - p->phase_ms) / 1000.0;
 
 	if (s <= 0)
 		s = 0.001;
@@ -57,6 +69,10 @@ static void rates(const struct progress *p, int64_t now, double *rbytes,
 	    p->bytes <= p->total_bytes)
 		*eta = (int64_t)((double)(p->total_bytes - p->bytes) /
 				 *rbytes + 0.5);
+	else if (p->total_records > 0 && p->records > 0 && *rrecs > 0 &&
+		 p->records <= p->total_records)
+		*eta = (int64_t)((double)(p->total_records - p->records) /
+				 *rrecs + 0.5);
 }
 
 /* The terminal line is not a log line: it is redrawn in place with "\r"
@@ -80,8 +96,15 @@ static void draw(struct progress *p, int64_t now)
 			 (double)p->bytes / 1e6);
 	else
 		part[0] = '\0';
-	n += (size_t)snprintf(line + n, sizeof(line) - n, "%s  %lld records",
-			      part, (long long)p->records);
+	if (p->total_records > 0)
+		n += (size_t)snprintf(line + n, sizeof(line) - n,
+				      " applied %lld/%lld records",
+				      (long long)p->records,
+				      (long long)p->total_records);
+	else
+		n += (size_t)snprintf(line + n, sizeof(line) - n,
+				      "%s  %lld records", part,
+				      (long long)p->records);
 	if (p->bytes > 0)
 		n += (size_t)snprintf(line + n, sizeof(line) - n,
 				      "  %.1f MB/s", rb / 1e6);
@@ -112,6 +135,9 @@ static void event(const struct progress *p, int64_t now)
 	buf_add_json_str(&b, p->stage, strlen(p->stage));
 	buf_adds(&b, ",\"unit\":");
 	buf_add_json_str(&b, p->unit, strlen(p->unit));
+	if (p->total_records > 0)
+		buf_addf(&b, ",\"phase\":\"apply\",\"total_records\":%lld",
+			 (long long)p->total_records);
 	buf_addf(&b, ",\"records\":%lld,\"bytes\":%lld,\"total_bytes\":%lld,"
 		 "\"rate_bytes\":%.0f,\"rate_records\":%.0f,"
 		 "\"elapsed_ms\":%lld,\"eta_s\":%lld}",

@@ -17,6 +17,15 @@
  * Anywhere else (stderr is a file or a pipe) nothing is printed. A unit
  * that ends within the first second prints nothing either.
  *
+ * A unit with a second pass over its records (a large document's load:
+ * read and sorted, then applied in one merged pass) goes on with
+ * progress_phase(): the line then counts that pass's records against
+ * their total, with the ETA from the record rate, e.g.
+ *
+ *   load  stores/3.jsonl  applied 120000/400000 records  250000 records/s  ETA 1s
+ *
+ * and the JSON event carries "phase":"apply" and "total_records".
+ *
  * Cost per record: progress_tick() is an increment and a mask test; the
  * clock is read once every PROGRESS_EVERY records.
  */
@@ -36,7 +45,9 @@ struct progress {
 	char unit[96];
 	int64_t total_bytes;   /* 0 = unknown: no ETA */
 	int64_t records, bytes;
+	int64_t total_records; /* > 0: the second pass (progress_phase) */
 	int64_t start_ms, next_ms;
+	int64_t phase_ms;      /* the rates' start: the unit's or the pass's */
 	int drawn;             /* a line is on the terminal */
 };
 
@@ -56,6 +67,11 @@ static inline void progress_tick(struct progress *p, int64_t bytes)
 	if (p->mode != PROGRESS_OFF && !(p->records & (PROGRESS_EVERY - 1)))
 		progress_update(p);
 }
+
+/* The unit's second pass over total_records records begins: records
+ * count from 0 again (progress_tick(p, 0) per record), rates and ETA from
+ * now. The first line still waits for the unit's first second. */
+void progress_phase(struct progress *p, int64_t total_records);
 
 /* Erases the terminal line (if drawn), e.g. before a log line. The next
  * update draws it again. */

@@ -40,6 +40,7 @@ struct load_ctx {
 	int64_t *stale;             /* arrival lines of stale records */
 	size_t nstale, capstale;
 	int nomem;
+	struct progress pr;         /* the unit's line: read, then apply */
 };
 
 static void on_stale(void *ud, int64_t line)
@@ -83,7 +84,7 @@ static int load_file(struct run *r, struct state_unit *u,
 	unsigned long lineno = 0;
 	struct arena a;
 	struct canon_record rec;
-	struct progress pr;
+	struct progress *pr = &c->pr;
 	int64_t consumed = 0;
 	int rc = 0, d, k;
 
@@ -93,12 +94,12 @@ static int load_file(struct run *r, struct state_unit *u,
 		return -1;
 	arena_init(&a, 16384, 0);
 	/* the bar counts bytes of the plain text: unknown for a .gz */
-	progress_begin(&pr, "load", u->ukey, g->compressed ? 0 : g->size,
+	progress_begin(pr, "load", u->ukey, g->compressed ? 0 : g->size,
 		       r->g->quiet);
 	while ((n = gz_getline(&line, &cap, g)) > 0) {
 		lineno++;
 		consumed += n;
-		progress_tick(&pr, consumed);
+		progress_tick(pr, consumed);
 		if (eng_stopping()) {
 			rc = err_set(err, E_INTERRUPT, "stopped by a signal");
 			break;
@@ -148,13 +149,33 @@ static int load_file(struct run *r, struct state_unit *u,
 		}
 		u->records_in++;
 	}
-	progress_end(&pr);
+	/* the line goes on through load_flush (or ends at the unit's end) */
 	free(line);
 	arena_release(&a);
 	if (rc)
 		gz_close(g, &(struct err)ERR_INIT);
 	else
 		rc = gz_close(g, err);
+	return rc;
+}
+
+static void apply_tick(void *ud)
+{
+	progress_tick(ud, 0);
+}
+
+/* state_load_flush with the unit's progress line going on: a document
+ * larger than a batch was only sorted while it was read, and is applied
+ * now in one merged pass, which may be most of the load's time. */
+static int load_flush(struct run *r, struct load_ctx *c, struct err *err)
+{
+	int rc;
+
+	progress_phase(&c->pr, state_load_waiting(r->st));
+	state_load_on_apply(r->st, apply_tick, &c->pr);
+	rc = state_load_flush(r->st, err);
+	state_load_on_apply(r->st, NULL, NULL);
+	progress_end(&c->pr);
 	return rc;
 }
 
@@ -328,7 +349,7 @@ static int load_unit(void *ud, struct state_unit *u)
 	     err_set(&e, E_NOMEM, "out of memory") < 0) ||
 	    state_arrival_doc(r->st, u->parent, &arr, &e) < 0 ||
 	    load_file(r, u, &arr, &ls, &c, ul, &e) < 0 ||
-	    state_load_flush(r->st, &e) < 0 ||
+	    load_flush(r, &c, &e) < 0 ||
 	    (c.nomem && err_set(&e, E_NOMEM, "out of memory") < 0) ||
 	    (c.nstale && write_stale(r, u, &c, stale_path, sizeof(stale_path),
 				     &e) < 0))
@@ -358,6 +379,7 @@ static int load_unit(void *ud, struct state_unit *u)
 	}
 	goto out;
 fail:
+	progress_end(&c.pr); /* a failed read leaves its line drawn */
 	load_uom_close(ul);
 	(void)eng_tx_end(r->st, -1, &e);  /* rolls back; e says why */
 	if (e.code == E_INTERRUPT)

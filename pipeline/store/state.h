@@ -288,6 +288,13 @@ int state_keep_unapplied(struct state *s, int64_t doc,
  * (and outside a transaction) records are applied at once. */
 void state_load_batching(struct state *s);
 int state_load_flush(struct state *s, struct err *err);
+/* Records queued and not yet applied: a document larger than a batch is
+ * sorted while it is read and applied by state_load_flush in one merged
+ * pass, which may take most of the load's time. cb (NULL: none) is
+ * called once per record of that pass, so a caller can show its
+ * progress (cb must not use the store). */
+int64_t state_load_waiting(const struct state *s);
+void state_load_on_apply(struct state *s, void (*cb)(void *ud), void *ud);
 /* For tests: at most n records (>= 1) per batch; the default is 65536. */
 void state_load_batch_max(struct state *s, size_t n);
 /* For tests: apply batches in multi-row statements (what a PostgreSQL

@@ -164,6 +164,8 @@ struct state {
 	struct load_batch lb;
 	int in_tx;                 /* between state_begin and commit/rollback */
 	int lb_on;                 /* state_load_batching until flush or end */
+	void (*apply_cb)(void *ud); /* state_load_on_apply */
+	void *apply_ud;
 	struct state_arrival arr;  /* of the next loaded record */
 	int rows_tx;               /* state_begin_rows: no writer lock yet */
 	state_commit_check_fn *commit_check; /* state_set_commit_check */

@@ -565,6 +565,17 @@ void state_load_bulk(struct state *s, int on)
 	s->lb.bulk_on = on;
 }
 
+int64_t state_load_waiting(const struct state *s)
+{
+	return (int64_t)(s->lb.seq0 + s->lb.n);
+}
+
+void state_load_on_apply(struct state *s, void (*cb)(void *ud), void *ud)
+{
+	s->apply_cb = cb;
+	s->apply_ud = ud;
+}
+
 void state_lb_free(struct state *s)
 {
 	int k, i;

@@ -210,6 +210,8 @@ static int pos_each(const void *rec, size_t n, void *ud)
 	int tries;
 
 	(void)n;
+	if (m->s->apply_cb)
+		m->s->apply_cb(m->s->apply_ud);
 	pos_decode(rec, &h, str);
 	memset(&key, 0, sizeof(key));
 	key.sku = str[0];

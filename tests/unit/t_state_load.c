@@ -760,3 +760,43 @@ T_TEST(state_load_spilled_runs_match_one_by_one)
 	T_ASSERT(ls0.dupes >= 4); /* 2 replays, 3 dupes (one kept) */
 	T_ASSERT(ls0.applied > 10);
 }
+
+static void count_applied(void *ud)
+{
+	(*(int *)ud)++;
+}
+
+/* stage_load's progress line over the merged pass (progress.h): the
+ * records waiting before state_load_flush, and the hook called once per
+ * record of that pass; a document within one batch has no such pass. */
+T_TEST(state_load_apply_pass_counts_its_records)
+{
+	static const size_t caps[] = {4, 0};
+	size_t c;
+
+	for (c = 0; c < sizeof(caps) / sizeof(caps[0]); c++) {
+		struct state *st;
+		struct err e = ERR_INIT;
+		struct load_stats ls;
+		char dir[16];
+		int n = 0;
+
+		snprintf(dir, sizeof(dir), "spa%zu", caps[c]);
+		T_OK(state_open(dir, &st, &e), &e);
+		memset(&ls, 0, sizeof(ls));
+		T_OK(state_begin(st, &e), &e);
+		if (caps[c])
+			state_load_batch_max(st, caps[c]);
+		state_load_batching(st);
+		T_OK(sp_doc2(st, &ls, &e), &e);
+		/* 40 records, the 4 kept unapplied queued too */
+		T_EQ_INT(state_load_waiting(st), 40);
+		state_load_on_apply(st, count_applied, &n);
+		T_OK(state_load_flush(st, &e), &e);
+		state_load_on_apply(st, NULL, NULL);
+		T_EQ_INT(n, caps[c] ? 40 : 0);
+		T_EQ_INT(state_load_waiting(st), 0);
+		T_OK(state_commit(st, &e), &e);
+		state_close(st);
+	}
+}
