@@ -245,18 +245,26 @@ T_TEST(io_atomic_open_errors)
 	T_ASSERT(strstr(e.reason, "too long") != NULL);
 }
 
+/* The test pattern written to path; 0, or -1 when it could not be. */
+static int write_pattern(const char *path)
+{
+	unsigned char *p = pattern();
+	FILE *f = fopen(path, "wb");
+	int rc = p && f && fwrite(p, 1, PATTERN_LEN, f) == PATTERN_LEN ? 0 : -1;
+
+	if (f && fclose(f) != 0)
+		rc = -1;
+	free(p);
+	return rc;
+}
+
 T_TEST(io_copy)
 {
 	struct err e = ERR_INIT;
 	char hex[SHA256_HEX_LEN];
 	uint64_t size = 0;
-	unsigned char *p = pattern();
-	FILE *f = fopen("src.bin", "wb");
 
-	T_ASSERT(p && f);
-	fwrite(p, 1, PATTERN_LEN, f);
-	fclose(f);
-	free(p);
+	T_ASSERT(write_pattern("src.bin") == 0);
 	T_OK(io_copy("src.bin", "dst/copy.bin", hex, &size, &e), &e);
 	T_EQ_STR(hex, SHA_PATTERN);
 	T_EQ_INT(size, PATTERN_LEN);
@@ -287,13 +295,8 @@ T_TEST(io_copy_without_hash)
 	struct err e = ERR_INIT;
 	char hex[SHA256_HEX_LEN];
 	uint64_t size = 0;
-	unsigned char *p = pattern();
-	FILE *f = fopen("src.bin", "wb");
 
-	T_ASSERT(p && f);
-	fwrite(p, 1, PATTERN_LEN, f);
-	fclose(f);
-	free(p);
+	T_ASSERT(write_pattern("src.bin") == 0);
 	T_OK(io_copy_noreplace("src.bin", "dst/k.bin", NULL, &size, &e), &e);
 	T_EQ_INT(size, PATTERN_LEN);
 	T_OK(sha256_file("dst/k.bin", hex, NULL, &e), &e);
