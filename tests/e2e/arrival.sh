@@ -293,7 +293,7 @@ edi_cases() {
 		rcs="$rcs $?"
 	done
 	case $rcs in
-	*[!\ 0]*) fail "4 workers exit codes:$rcs"; tail -5 "$w"/w*.log ;;
+	*[!\ 0]*) fail "4 workers exit codes:$rcs"; tail -n 5 "$w"/w*.log ;;
 	*) pass "4 workers finished (exit codes:$rcs)" ;;
 	esac
 	got=$(total "$w")

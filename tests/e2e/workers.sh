@@ -294,7 +294,7 @@ stalled_worker() {
 	wait_all
 	case $WRC in
 	*[!\ 01]*) fail "stalled worker: exit codes:$WRC"
-		tail -5 "$_s"/w*.log ;;
+		tail -n 5 "$_s"/w*.log ;;
 	*) pass "stalled worker: both workers finished (exit codes:$WRC)" ;;
 	esac
 	if grep -q "taken over by another worker; its result here is abandoned" \
