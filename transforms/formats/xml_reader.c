@@ -357,34 +357,56 @@ static void text_flush(struct xml_reader *r)
 	e->ev.len = n;
 }
 
-/* Whether p holds only XML blanks (space, tab, LF, CR): the indentation
- * between tags, most of what characters() sees, eight spaces a step. */
+/* Whether the eight bytes of w are all XML blanks (space, tab, LF, CR). */
+static int word_blank(uint64_t w)
+{
+	const uint64_t lo = 0x0101010101010101ull, hi = 0x8080808080808080ull;
+	uint64_t m;
+
+	if (w == 0x2020202020202020ull)
+		return 1;
+	/* XR_EQ sets a byte's top bit where it equals c (y = w ^ c is zero
+	 * there; the exact test, no carries from one byte into the next). */
+#define XR_EQ(c) (~((((w ^ (lo * (c))) & ~hi) + ~hi) | (w ^ (lo * (c)))) & hi)
+	m = XR_EQ(' ') | XR_EQ('\n') | XR_EQ('\t') | XR_EQ('\r');
+#undef XR_EQ
+	return m == hi;
+}
+
+static uint64_t word_at(const xmlChar *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return w;
+}
+
+/* Whether p holds only XML blanks: the indentation between tags, most of
+ * what characters() sees ("\n" and spaces), eight bytes a step. Text
+ * mostly starts with a visible byte (one test); indentation's newline
+ * is stepped over so that the words after it are all spaces, and the
+ * last word overlaps the one before instead of a byte loop. */
 static int all_blank(const xmlChar *p, size_t n)
 {
 	const uint64_t blanks = (1ull << ' ') | (1ull << '\t') |
 				(1ull << '\n') | (1ull << '\r');
-	const uint64_t lo = 0x0101010101010101ull, hi = 0x8080808080808080ull;
-	size_t i = 0;
+	size_t i;
 
-	/* Eight bytes at a time (indentation is "\n" and spaces): XR_EQ
-	 * sets a byte's top bit where it equals c (y = w ^ c is zero there;
-	 * the exact test, no carries from one byte into the next). */
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w, m = 0;
-
-		memcpy(&w, p + i, 8);
-		if (w == 0x2020202020202020ull)
-			continue;
-#define XR_EQ(c) (~((((w ^ (lo * (c))) & ~hi) + ~hi) | (w ^ (lo * (c)))) & hi)
-		m = XR_EQ(' ') | XR_EQ('\n') | XR_EQ('\t') | XR_EQ('\r');
-#undef XR_EQ
-		if (m != hi)
-			return 0;
+	if (!n)
+		return 1;
+	if (p[0] > ' ' || !((blanks >> p[0]) & 1))
+		return 0;
+	i = p[0] == '\n';
+	if (n - i < 8) {
+		for (; i < n; i++)
+			if (p[i] > ' ' || !((blanks >> p[i]) & 1))
+				return 0;
+		return 1;
 	}
-	for (; i < n; i++)
-		if (p[i] > ' ' || !((blanks >> p[i]) & 1))
+	for (; i + 8 < n; i += 8)
+		if (!word_blank(word_at(p + i)))
 			return 0;
-	return 1;
+	return word_blank(word_at(p + n - 8));
 }
 
 static void on_chars(void *ctx, const xmlChar *ch, int len)
