@@ -462,3 +462,45 @@ T_TEST(xml_blank_text_test_matches_a_byte_loop)
 	close(fd);
 	free(want);
 }
+
+/* The XML mapping keeps each value's length (mapping_xml.c sets
+ * nul_free): no text or attribute value the reader gives may hold a NUL.
+ * A raw NUL byte or a reference to U+0000, in text or in an attribute,
+ * in XML 1.0 or 1.1, fails the document and no event carries one. */
+T_TEST(xml_nul_never_read)
+{
+	static const struct { const char *doc; size_t len; } bad[] = {
+		{ "<r a=\"x&#0;y\">t</r>", 19 },
+		{ "<r>t&#0;u</r>", 13 },
+		{ "<r>t&#x0;u</r>", 14 },
+		{ "<r>t\0u</r>", 10 },
+		{ "<r a=\"x\0y\">t</r>", 16 },
+		{ "<?xml version=\"1.1\"?><r>t&#x0;u</r>", 35 },
+	};
+	size_t i, j;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct xml_reader *r;
+		const struct xml_event *ev;
+		struct err e = ERR_INIT;
+		int fd, n;
+
+		fd = open("nul.xml", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		T_ASSERT(fd >= 0);
+		T_ASSERT(write(fd, bad[i].doc, bad[i].len) == (ssize_t)bad[i].len);
+		close(fd);
+		fd = open("nul.xml", O_RDONLY);
+		T_OK(xml_reader_open_fd(&r, fd, "nul.xml", NULL, &e), &e);
+		while ((n = xml_reader_next(r, &ev, &e)) == 1) {
+			if (ev->type == XML_EV_TEXT && strlen(ev->text) != ev->len)
+				T_FAIL("document %zu: a NUL in a text", i);
+			for (j = 0; ev->type == XML_EV_START && j < ev->nattrs; j++)
+				if (strlen(ev->attrs[j].value) != ev->attrs[j].len)
+					T_FAIL("document %zu: a NUL in an attribute", i);
+		}
+		if (n != -1)
+			T_FAIL("document %zu was read to its end", i);
+		xml_reader_free(r);
+		close(fd);
+	}
+}
