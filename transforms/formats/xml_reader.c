@@ -286,14 +286,24 @@ static void cb_fail(struct xml_reader *r, int code, unsigned long line,
 	xmlStopParser(r->ctxt);
 }
 
-static struct qev *q_add(struct xml_reader *r, enum xml_ev_type type)
+/* The queue is full: more room, or the reader fails (out of memory). */
+static __attribute__((noinline)) int q_grow(struct xml_reader *r)
+{
+	if (ALLOC_GROW(r->q, r->nq + 1, r->qcap)) {
+		cb_fail(r, E_NOMEM, 0, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* A new event at the end of the queue (the growth out of line: once per
+ * few thousand events). */
+static inline struct qev *q_add(struct xml_reader *r, enum xml_ev_type type)
 {
 	struct qev *e;
 
-	if (ALLOC_GROW(r->q, r->nq + 1, r->qcap)) {
-		cb_fail(r, E_NOMEM, 0, "out of memory");
+	if (r->nq >= r->qcap && q_grow(r))
 		return NULL;
-	}
 	e = &r->q[r->nq++];
 	e->ev.type = type;
 	e->ev.attrs = NULL;
@@ -317,20 +327,12 @@ static int t_put(struct xml_reader *r, const void *p, size_t n, size_t *off)
 	return 0;
 }
 
-/* The text gathered since the last tag ends: queued unless it is only
- * blanks (xmlTextReader's WHITESPACE nodes, which were not reported). */
-static void text_flush(struct xml_reader *r)
+/* A text node with more than blanks ends: checked and queued. */
+static __attribute__((noinline)) void text_queue(struct xml_reader *r)
 {
 	struct qev *e;
 	size_t n = r->t_count;
 
-	if (!r->in_text)
-		return;
-	r->in_text = 0;
-	if (r->t_blank) {
-		r->tlen = r->t_off;
-		return;
-	}
 	if (n > r->o.max_text) {
 		cb_fail(r, E_TOOBIG, r->t_line,
 			"a text node of %zu bytes is longer than input.max_text (%zu)",
@@ -355,6 +357,21 @@ static void text_flush(struct xml_reader *r)
 	e->ev.qlen = 0;
 	e->off = r->t_off;
 	e->ev.len = n;
+}
+
+/* The text gathered since the last tag ends: queued unless it is only
+ * blanks (xmlTextReader's WHITESPACE nodes, which were not reported).
+ * The blank case (the indentation before most tags) stays in line. */
+static inline void text_flush(struct xml_reader *r)
+{
+	if (!r->in_text)
+		return;
+	r->in_text = 0;
+	if (r->t_blank) {
+		r->tlen = r->t_off;
+		return;
+	}
+	text_queue(r);
 }
 
 /* Whether the eight bytes of w are all XML blanks (space, tab, LF, CR). */
@@ -910,8 +927,12 @@ static const struct xml_event *give(struct xml_reader *r, struct qev *q)
 	return &q->ev;
 }
 
-int xml_reader_next(struct xml_reader *r, const struct xml_event **ev,
-		    struct err *err)
+/* The queue is empty: the next chunk, or the end, or why not. Out of
+ * line, so that handing out a queued event (every call but one a chunk)
+ * saves no registers. */
+static __attribute__((noinline)) int refill(struct xml_reader *r,
+					    const struct xml_event **ev,
+					    struct err *err)
 {
 	for (;;) {
 		if (r->qpos < r->nq) {
@@ -939,6 +960,16 @@ int xml_reader_next(struct xml_reader *r, const struct xml_event **ev,
 			return -1;
 		}
 	}
+}
+
+int xml_reader_next(struct xml_reader *r, const struct xml_event **ev,
+		    struct err *err)
+{
+	if (r->qpos < r->nq) {
+		*ev = give(r, &r->q[r->qpos++]);
+		return 1;
+	}
+	return refill(r, ev, err);
 }
 
 void xml_reader_free(struct xml_reader *r)
