@@ -906,7 +906,8 @@ static void q_reset(struct xml_reader *r)
 	r->tlen = keep;
 }
 
-static const struct xml_event *give(struct xml_reader *r, struct qev *q)
+static inline const struct xml_event *give(struct xml_reader *r,
+					     struct qev *q)
 {
 	size_t i;
 
