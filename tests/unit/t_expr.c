@@ -2,6 +2,7 @@
  * expr_*.c): every function, compile errors with their message and
  * column, conditions, evaluation through the run-time hooks, and the
  * questions the mapping compiler asks about a compiled tree. */
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,83 @@ T_TEST(expr_values_maps_and_conditions)
 	T_EV_FAIL("\"ZZ\" | map(OK:on_hand)", E_MAP, "no map() entry for: 'ZZ'");
 	T_EV_FAIL("\"\" | required", E_MAP, "required value is empty");
 	T_EV_FAIL("a if \"x\" > \"1\" else b", E_MAP, "cannot compare");
+}
+
+/* `matches` checks a ^[set]Q$ pattern without regexec (a fast path):
+ * for every such pattern and every string of up to three bytes from an
+ * alphabet around the sets' edges (and a few longer ones, and values
+ * with a NUL inside), its answer is regexec's. Patterns of any other
+ * shape are left to regexec. */
+T_TEST(expr_matches_class_agrees_with_regexec)
+{
+	static const char *fast[] = {
+		"^[0-9]+$", "^[0-9]*$", "^[0-9]$", "^[0-9]{2}$", "^[0-9]{0}$",
+		"^[0-9]{1,3}$", "^[0-9]{2,}$", "^[A-Z0-9-]+$", "^[-a-c]+$",
+		"^[a-c-]*$", "^[0-9A-Z.]{3}$", "^[b-yA]{1,2}$", "^[ _.,]+$",
+		"^[3-5x]+$", "^[a]+$",
+	};
+	static const char *slow[] = {
+		"^[0-9]+", "[0-9]+$", "^[^0-9]+$", "^[[:digit:]]+$", "^[]a]+$",
+		"^[a-Z]+$", "^[9-0]+$", "^[0-9]++$", "^[0-9]{,3}$", "^[0-9]{3,2}$",
+		"^[a-c-e]+$", "^[\\d]+$", "^[0-9]+$x", "^[0-9]+|x$", "^([0-9])+$",
+		"^[.-9]+$", "^[0-9]{99999}$", "^[]$", "^[0-9]{2$",
+	};
+	static const char alpha[] = "0359abcxyzABYZ-._ [\\]^$\n\x80\xc3";
+	static const char *longer[] = {
+		"1234567890", "ABC-123", "abc..", "00000000000000000000000001",
+		"12 3", "\xc3\xa4", "",
+	};
+	const size_t na = sizeof(alpha) - 1;
+	struct expr_re_class rc;
+	char s[8];
+	size_t i, j, n;
+
+	for (i = 0; i < sizeof(slow) / sizeof(slow[0]); i++)
+		if (expr_re_class_parse(slow[i], &rc))
+			T_FAIL("'%s' taken for a plain class", slow[i]);
+	for (i = 0; i < sizeof(fast) / sizeof(fast[0]); i++) {
+		regex_t re;
+		size_t k;
+
+		if (!expr_re_class_parse(fast[i], &rc)) {
+			T_FAIL("'%s' not taken for a plain class", fast[i]);
+			continue;
+		}
+		T_ASSERT(regcomp(&re, fast[i], REG_EXTENDED | REG_NOSUB) == 0);
+		/* every string of 0..3 bytes over alpha: na^3 + na^2 + na + 1 */
+		for (k = 0; k < na * na * na + na * na + na + 1; k++) {
+			size_t v = k, len = k == 0 ? 0 : k <= na ? 1
+					    : k <= na + na * na ? 2 : 3;
+
+			v -= len == 0 ? 0 : len == 1 ? 1 : len == 2 ? 1 + na
+							      : 1 + na + na * na;
+			for (n = 0; n < len; n++, v /= na)
+				s[n] = alpha[v % na];
+			s[len] = '\0';
+			if (expr_re_class_match(&rc, s, len) !=
+			    (regexec(&re, s, 0, NULL, 0) == 0)) {
+				T_FAIL("'%s' on \"%s\": not regexec's answer",
+				       fast[i], s);
+				break;
+			}
+		}
+		for (j = 0; j < sizeof(longer) / sizeof(longer[0]); j++)
+			if (expr_re_class_match(&rc, longer[j], strlen(longer[j])) !=
+			    (regexec(&re, longer[j], 0, NULL, 0) == 0))
+				T_FAIL("'%s' on \"%s\": not regexec's answer",
+				       fast[i], longer[j]);
+		/* a NUL ends the string regexec sees */
+		if (expr_re_class_match(&rc, "12\0x", 4) !=
+		    (regexec(&re, "12", 0, NULL, 0) == 0))
+			T_FAIL("'%s' on \"12\\0x\": not regexec's answer", fast[i]);
+		regfree(&re);
+	}
+	/* and through a condition */
+	T_EV("a if \"0042\" matches \"^[0-9]+$\" else b", "a");
+	T_EV("a if \"42.0\" matches \"^[0-9]+$\" else b", "b");
+	T_EV("a if \"\" matches \"^[0-9]*$\" else b", "a");
+	T_EV("a if \"SKU-12\" matches \"^[A-Z0-9-]{3,6}$\" else b", "a");
+	T_EV("a if \"SKU-123\" matches \"^[A-Z0-9-]{3,6}$\" else b", "b");
 }
 
 /* Found by fuzz_ytree: a match() pattern with stacked or nested

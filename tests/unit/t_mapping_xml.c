@@ -153,6 +153,37 @@ T_TEST(mapping_xml_context_sees_only_what_came_before)
 	buf_release(&c.out);
 }
 
+/* Sibling positions in absolute paths (/doc/head[2]/title) are counted
+ * while the document streams, and only when some absolute path has one:
+ * the same mapping with and without a position-free absolute path reads
+ * the same values. */
+T_TEST(mapping_xml_absolute_paths_with_positions)
+{
+	struct xcollect c = {BUF_INIT(1 << 20), 0, 0};
+	struct err e = ERR_INIT;
+	static const char map[] =
+		"input: { format: xml }\n"
+		"records:\n"
+		"  - kind: item\n"
+		"    each: /doc/g/item\n"
+		"    fields:\n"
+		"      sku: ./@sku\n"
+		"      description: /doc/head[2]/title | default(none)\n"
+		"      brand: /doc/g[2]/b[3] | default(none)\n"
+		"      category: /doc/g/b | default(none)\n";
+	static const char doc[] =
+		"<doc><head><title>first</title></head>\n"
+		"<x/><head><title>second</title><title>third</title></head>\n"
+		"<g><b>b1</b><b>b2</b><b>b3</b><item sku=\"A\"/></g>\n"
+		"<g><b>c1</b><x/><b>c2</b><b>c3</b><item sku=\"B\"/></g></doc>\n";
+
+	T_OK(xrun(map, doc, &c, &e), &e);
+	T_EQ_INT(c.records, 2);
+	HAS("\"sku\":\"A\",\"description\":\"second\",\"brand\":\"none\",\"category\":\"b1\"");
+	HAS("\"sku\":\"B\",\"description\":\"second\",\"brand\":\"c3\",\"category\":\"c1\"");
+	buf_release(&c.out);
+}
+
 static void expect_load_error(const char *yaml, const char *where,
 			      const char *why, int *failed)
 {

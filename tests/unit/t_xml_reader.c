@@ -380,3 +380,127 @@ T_TEST(xml_sax_text_attrs_and_big_lines)
 	xml_reader_free(r);
 	close(fd);
 }
+
+/* Whitespace-only text is dropped by a word-at-a-time test (all_blank):
+ * for texts of 0..40 bytes made of spaces, tabs, newlines and CRs, with
+ * one visible byte (or none) at every position, the reader reports a
+ * text exactly when a byte loop finds a non-blank byte, and reports it
+ * whole (CRs as libxml2 normalises them). */
+T_TEST(xml_blank_text_test_matches_a_byte_loop)
+{
+	static const char fill[4][5] = { "    ", "\n   ", "\t \n ", "\r\n \r" };
+	static const char *vis[] = { "x", "!", "\xc2\xa0" };
+	struct buf b = BUF_INIT(1 << 22);
+	struct xml_reader *r;
+	const struct xml_event *ev;
+	struct err e = ERR_INIT;
+	char (*want)[48] = calloc(20000, sizeof(*want));
+	char got[48];
+	size_t nel = 0, cur = 0, len, k, f, v, bad = 0;
+	int fd, n, in_e = 0;
+
+	T_ASSERT(want != NULL);
+	buf_adds(&b, "<r>");
+	for (f = 0; f < 4; f++)
+		for (len = 0; len <= 40; len++)
+			for (v = 0; v < 3; v++)
+				for (k = 0; k <= len && nel < 20000; k++) {
+					char t[48], *w = want[nel++];
+					size_t o = 0, j;
+
+					/* k == len: blanks only */
+					for (j = 0; j < len; j++)
+						t[j] = fill[f][j % 4];
+					t[len] = '\0';
+					buf_adds(&b, "<e>");
+					buf_add(&b, t, k);
+					if (k < len)
+						buf_adds(&b, vis[v]);
+					buf_add(&b, t + k + (k < len), len - k - (k < len));
+					buf_adds(&b, "</e>");
+					if (k == len) {
+						w[0] = '\0';
+						continue;
+					}
+					/* the text as libxml2 hands it on */
+					for (j = 0; j < len; j++) {
+						if (j == k) {
+							o += (size_t)sprintf(w + o, "%s", vis[v]);
+							continue;
+						}
+						if (t[j] == '\r' && j + 1 < len && j + 1 != k &&
+						    t[j + 1] == '\n')
+							continue;
+						w[o++] = t[j] == '\r' ? '\n' : t[j];
+					}
+					w[o] = '\0';
+				}
+	buf_adds(&b, "</r>\n");
+	T_ASSERT(t_write_file("bl.xml", b.ptr) == 0);
+	buf_release(&b);
+	fd = open("bl.xml", O_RDONLY);
+	T_OK(xml_reader_open_fd(&r, fd, "bl.xml", NULL, &e), &e);
+	got[0] = '\0';
+	while ((n = xml_reader_next(r, &ev, &e)) == 1) {
+		if (ev->type == XML_EV_START && ev->depth == 2) {
+			in_e = 1;
+			got[0] = '\0';
+		} else if (ev->type == XML_EV_TEXT && in_e) {
+			snprintf(got, sizeof(got), "%s", ev->text);
+		} else if (ev->type == XML_EV_END && ev->depth == 2) {
+			if (cur < nel && strcmp(got, want[cur]) && bad++ < 5)
+				T_FAIL("text %zu: got \"%s\", want \"%s\"", cur,
+				       got, want[cur]);
+			cur++;
+			in_e = 0;
+		}
+	}
+	T_OK(n, &e);
+	T_EQ_INT(cur, nel);
+	T_EQ_INT(nel, 4 * 3 * (41 * 42 / 2)); /* fills x visible x (len + 1) */
+	xml_reader_free(r);
+	close(fd);
+	free(want);
+}
+
+/* The XML mapping keeps each value's length (mapping_xml.c sets
+ * nul_free): no text or attribute value the reader gives may hold a NUL.
+ * A raw NUL byte or a reference to U+0000, in text or in an attribute,
+ * in XML 1.0 or 1.1, fails the document and no event carries one. */
+T_TEST(xml_nul_never_read)
+{
+	static const struct { const char *doc; size_t len; } bad[] = {
+		{ "<r a=\"x&#0;y\">t</r>", 19 },
+		{ "<r>t&#0;u</r>", 13 },
+		{ "<r>t&#x0;u</r>", 14 },
+		{ "<r>t\0u</r>", 10 },
+		{ "<r a=\"x\0y\">t</r>", 16 },
+		{ "<?xml version=\"1.1\"?><r>t&#x0;u</r>", 35 },
+	};
+	size_t i, j;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct xml_reader *r;
+		const struct xml_event *ev;
+		struct err e = ERR_INIT;
+		int fd, n;
+
+		fd = open("nul.xml", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		T_ASSERT(fd >= 0);
+		T_ASSERT(write(fd, bad[i].doc, bad[i].len) == (ssize_t)bad[i].len);
+		close(fd);
+		fd = open("nul.xml", O_RDONLY);
+		T_OK(xml_reader_open_fd(&r, fd, "nul.xml", NULL, &e), &e);
+		while ((n = xml_reader_next(r, &ev, &e)) == 1) {
+			if (ev->type == XML_EV_TEXT && strlen(ev->text) != ev->len)
+				T_FAIL("document %zu: a NUL in a text", i);
+			for (j = 0; ev->type == XML_EV_START && j < ev->nattrs; j++)
+				if (strlen(ev->attrs[j].value) != ev->attrs[j].len)
+					T_FAIL("document %zu: a NUL in an attribute", i);
+		}
+		if (n != -1)
+			T_FAIL("document %zu was read to its end", i);
+		xml_reader_free(r);
+		close(fd);
+	}
+}

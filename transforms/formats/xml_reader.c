@@ -286,14 +286,24 @@ static void cb_fail(struct xml_reader *r, int code, unsigned long line,
 	xmlStopParser(r->ctxt);
 }
 
-static struct qev *q_add(struct xml_reader *r, enum xml_ev_type type)
+/* The queue is full: more room, or the reader fails (out of memory). */
+static __attribute__((noinline)) int q_grow(struct xml_reader *r)
+{
+	if (ALLOC_GROW(r->q, r->nq + 1, r->qcap)) {
+		cb_fail(r, E_NOMEM, 0, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* A new event at the end of the queue (the growth out of line: once per
+ * few thousand events). */
+static inline struct qev *q_add(struct xml_reader *r, enum xml_ev_type type)
 {
 	struct qev *e;
 
-	if (ALLOC_GROW(r->q, r->nq + 1, r->qcap)) {
-		cb_fail(r, E_NOMEM, 0, "out of memory");
+	if (r->nq >= r->qcap && q_grow(r))
 		return NULL;
-	}
 	e = &r->q[r->nq++];
 	e->ev.type = type;
 	e->ev.attrs = NULL;
@@ -317,20 +327,12 @@ static int t_put(struct xml_reader *r, const void *p, size_t n, size_t *off)
 	return 0;
 }
 
-/* The text gathered since the last tag ends: queued unless it is only
- * blanks (xmlTextReader's WHITESPACE nodes, which were not reported). */
-static void text_flush(struct xml_reader *r)
+/* A text node with more than blanks ends: checked and queued. */
+static __attribute__((noinline)) void text_queue(struct xml_reader *r)
 {
 	struct qev *e;
 	size_t n = r->t_count;
 
-	if (!r->in_text)
-		return;
-	r->in_text = 0;
-	if (r->t_blank) {
-		r->tlen = r->t_off;
-		return;
-	}
 	if (n > r->o.max_text) {
 		cb_fail(r, E_TOOBIG, r->t_line,
 			"a text node of %zu bytes is longer than input.max_text (%zu)",
@@ -357,34 +359,71 @@ static void text_flush(struct xml_reader *r)
 	e->ev.len = n;
 }
 
-/* Whether p holds only XML blanks (space, tab, LF, CR): the indentation
- * between tags, most of what characters() sees, eight spaces a step. */
+/* The text gathered since the last tag ends: queued unless it is only
+ * blanks (xmlTextReader's WHITESPACE nodes, which were not reported).
+ * The blank case (the indentation before most tags) stays in line. */
+static inline void text_flush(struct xml_reader *r)
+{
+	if (!r->in_text)
+		return;
+	r->in_text = 0;
+	if (r->t_blank) {
+		r->tlen = r->t_off;
+		return;
+	}
+	text_queue(r);
+}
+
+/* Whether the eight bytes of w are all XML blanks (space, tab, LF, CR). */
+static int word_blank(uint64_t w)
+{
+	const uint64_t lo = 0x0101010101010101ull, hi = 0x8080808080808080ull;
+	uint64_t m;
+
+	if (w == 0x2020202020202020ull)
+		return 1;
+	/* XR_EQ sets a byte's top bit where it equals c (y = w ^ c is zero
+	 * there; the exact test, no carries from one byte into the next). */
+#define XR_EQ(c) (~((((w ^ (lo * (c))) & ~hi) + ~hi) | (w ^ (lo * (c)))) & hi)
+	m = XR_EQ(' ') | XR_EQ('\n') | XR_EQ('\t') | XR_EQ('\r');
+#undef XR_EQ
+	return m == hi;
+}
+
+static uint64_t word_at(const xmlChar *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return w;
+}
+
+/* Whether p holds only XML blanks: the indentation between tags, most of
+ * what characters() sees ("\n" and spaces), eight bytes a step. Text
+ * mostly starts with a visible byte (one test); indentation's newline
+ * is stepped over so that the words after it are all spaces, and the
+ * last word overlaps the one before instead of a byte loop. */
 static int all_blank(const xmlChar *p, size_t n)
 {
 	const uint64_t blanks = (1ull << ' ') | (1ull << '\t') |
 				(1ull << '\n') | (1ull << '\r');
-	const uint64_t lo = 0x0101010101010101ull, hi = 0x8080808080808080ull;
-	size_t i = 0;
+	size_t i;
 
-	/* Eight bytes at a time (indentation is "\n" and spaces): XR_EQ
-	 * sets a byte's top bit where it equals c (y = w ^ c is zero there;
-	 * the exact test, no carries from one byte into the next). */
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w, m = 0;
-
-		memcpy(&w, p + i, 8);
-		if (w == 0x2020202020202020ull)
-			continue;
-#define XR_EQ(c) (~((((w ^ (lo * (c))) & ~hi) + ~hi) | (w ^ (lo * (c)))) & hi)
-		m = XR_EQ(' ') | XR_EQ('\n') | XR_EQ('\t') | XR_EQ('\r');
-#undef XR_EQ
-		if (m != hi)
-			return 0;
+	if (!n)
+		return 1;
+	if (p[0] > ' ' || !((blanks >> p[0]) & 1))
+		return 0;
+	i = p[0] == '\n';
+	if (n - i < 8) {
+		for (; i < n; i++)
+			if (p[i] > ' ' || !((blanks >> p[i]) & 1))
+				return 0;
+		return 1;
 	}
-	for (; i < n; i++)
-		if (p[i] > ' ' || !((blanks >> p[i]) & 1))
+	for (; i + 8 < n; i += 8)
+		if (!word_blank(word_at(p + i)))
 			return 0;
-	return 1;
+	return word_blank(word_at(p + n - 8));
 }
 
 static void on_chars(void *ctx, const xmlChar *ch, int len)
@@ -867,7 +906,8 @@ static void q_reset(struct xml_reader *r)
 	r->tlen = keep;
 }
 
-static const struct xml_event *give(struct xml_reader *r, struct qev *q)
+static inline const struct xml_event *give(struct xml_reader *r,
+					     struct qev *q)
 {
 	size_t i;
 
@@ -888,8 +928,12 @@ static const struct xml_event *give(struct xml_reader *r, struct qev *q)
 	return &q->ev;
 }
 
-int xml_reader_next(struct xml_reader *r, const struct xml_event **ev,
-		    struct err *err)
+/* The queue is empty: the next chunk, or the end, or why not. Out of
+ * line, so that handing out a queued event (every call but one a chunk)
+ * saves no registers. */
+static __attribute__((noinline)) int refill(struct xml_reader *r,
+					    const struct xml_event **ev,
+					    struct err *err)
 {
 	for (;;) {
 		if (r->qpos < r->nq) {
@@ -917,6 +961,16 @@ int xml_reader_next(struct xml_reader *r, const struct xml_event **ev,
 			return -1;
 		}
 	}
+}
+
+int xml_reader_next(struct xml_reader *r, const struct xml_event **ev,
+		    struct err *err)
+{
+	if (r->qpos < r->nq) {
+		*ev = give(r, &r->q[r->qpos++]);
+		return 1;
+	}
+	return refill(r, ev, err);
 }
 
 void xml_reader_free(struct xml_reader *r)

@@ -174,9 +174,13 @@ int expr_cond_eval(const struct expr_cond *c, struct expr_rt *rt, int *res,
 		return 0;
 	}
 	case C_MATCH: {
-		const char *s = expr_cstr(rt, &a, err);
+		const char *s;
 
-		if (!s)
+		if (c->rcls) {
+			*res = expr_re_class_match(c->rcls, a.s, a.n);
+			return 0;
+		}
+		if (!(s = expr_cstr(rt, &a, err)))
 			return -1;
 		*res = regexec(c->re, s, 0, NULL, 0) == 0;
 		return 0;
@@ -184,6 +188,21 @@ int expr_cond_eval(const struct expr_cond *c, struct expr_rt *rt, int *res,
 	default:
 		return err_set(err, E_INTERNAL, "bad condition");
 	}
+}
+
+int expr_re_class_match(const struct expr_re_class *rc, const char *s,
+			size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (rc->set[(unsigned char)s[i] / 8] >>
+			 ((unsigned char)s[i] % 8)) & 1)
+		i++;
+	/* a byte outside the set, unless it is the NUL where regexec's
+	 * string would end (NUL is never in the set) */
+	if (i < n && s[i])
+		return 0;
+	return i >= rc->min && i <= rc->max;
 }
 
 /* ------------------------------------------------------------------ */

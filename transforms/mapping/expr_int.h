@@ -58,6 +58,7 @@ struct expr_cond {
 	const char **list;
 	size_t nlist;
 	regex_t *re;
+	const struct expr_re_class *rcls; /* C_MATCH without regexec */
 	unsigned col;
 };
 

@@ -3,6 +3,7 @@
  * so nothing cleverer pays off. */
 #include "expr_int.h"
 
+#include <limits.h>
 #include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -636,6 +637,100 @@ static size_t re_cost(const char *p, size_t limit)
 	return alt[0] + seq[0];
 }
 
+/* One item of a bracket expression: a byte that stands for itself there
+ * (ASCII, printable, none of [ \ ] - ^, which start classes, escape,
+ * end, make ranges or negate), and which of digits / lower / upper it is
+ * (0 = none, -1 = not a plain item). */
+static int class_byte(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return 1;
+	if (c >= 'a' && c <= 'z')
+		return 2;
+	if (c >= 'A' && c <= 'Z')
+		return 3;
+	return c >= ' ' && c <= '~' && !strchr("[\\]-^", c) ? 0 : -1;
+}
+
+/* A repetition count of {n,m}: digits up to RE_DUP_MAX. */
+static int rep_count(const char **p, unsigned *v)
+{
+	unsigned long n = 0;
+	const char *s = *p;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	while (*s >= '0' && *s <= '9' && n <= RE_DUP_MAX)
+		n = n * 10 + (unsigned long)(*s++ - '0');
+	if (n > RE_DUP_MAX)
+		return -1;
+	*v = (unsigned)n;
+	*p = s;
+	return 0;
+}
+
+static int class_quant(const char *p, struct expr_re_class *rc)
+{
+	rc->min = rc->max = 1;
+	if (*p == '+' || *p == '*') {
+		rc->min = *p == '+';
+		rc->max = UINT_MAX;
+		p++;
+	} else if (*p == '{') {
+		p++;
+		if (rep_count(&p, &rc->min))
+			return 0;
+		rc->max = rc->min;
+		if (*p == ',') {
+			p++;
+			rc->max = UINT_MAX;
+			if (*p != '}' && rep_count(&p, &rc->max))
+				return 0;
+		}
+		if (*p++ != '}' || rc->max < rc->min)
+			return 0;
+	}
+	return p[0] == '$' && !p[1];
+}
+
+int expr_re_class_parse(const char *pat, struct expr_re_class *rc)
+{
+	const char *p = pat;
+
+	memset(rc, 0, sizeof(*rc));
+	if (p[0] != '^' || p[1] != '[')
+		return 0;
+	p += 2;
+	if (*p == '-') /* first: a literal '-' */
+		rc->set['-' / 8] |= (unsigned char)(1u << ('-' % 8));
+	p += *p == '-';
+	if (*p == ']') /* empty set, or ']' as its first member */
+		return 0;
+	while (*p != ']') {
+		unsigned char a = (unsigned char)*p, z = a;
+		int k = class_byte(a);
+		unsigned c;
+
+		if (*p == '-' && p[1] == ']') { /* last: a literal '-' */
+			rc->set['-' / 8] |= (unsigned char)(1u << ('-' % 8));
+			p++;
+			break;
+		}
+		if (k < 0)
+			return 0;
+		if (p[1] == '-' && p[2] != ']') {
+			z = (unsigned char)p[2];
+			if (k == 0 || class_byte(z) != k || z < a)
+				return 0;
+			p += 2;
+		}
+		p++;
+		for (c = a; c <= z; c++)
+			rc->set[c / 8] |= (unsigned char)(1u << (c % 8));
+	}
+	return class_quant(p + 1, rc);
+}
+
 regex_t *expr_compile_re(struct cc *cc, const char *pat, size_t at,
 			 int flags)
 {
@@ -760,6 +855,7 @@ static struct expr_cond *parse_cmp(struct cc *cc)
 	}
 	if (peek_word(cc, "matches")) {
 		size_t opat = cc->pos;
+		struct expr_re_class rc;
 		const char *pat;
 		size_t plen;
 
@@ -776,6 +872,16 @@ static struct expr_cond *parse_cmp(struct cc *cc)
 		if (parse_string(cc, &pat, &plen) ||
 		    !(c->re = expr_compile_re(cc, pat, opat, REG_NOSUB)))
 			return NULL;
+		/* regcomp accepted it (and still says why not when it does
+		 * not); a plain character class is then checked without it */
+		if (expr_re_class_parse(pat, &rc)) {
+			struct expr_re_class *k = expr_cc_alloc(cc, sizeof(*k));
+
+			if (!k)
+				return NULL;
+			*k = rc;
+			c->rcls = k;
+		}
 		return c;
 	}
 	expr_cerr(cc, ch < 0 ? cc->n : cc->pos,

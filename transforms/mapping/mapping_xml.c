@@ -79,6 +79,10 @@ struct xml_map {
 	 * last bit for deeper ones): an absolute path is forgotten there */
 	unsigned char abs_last[X_MAX_NAMES];
 	uint64_t scope_mask;
+	/* an absolute path has a position (/R/H[2]/X): only then are the
+	 * sibling counters kept while streaming (relative paths count in
+	 * the record's tree, each: takes none) */
+	int abs_pos;
 	struct xml_reader_opts ro;
 	size_t max_record;
 };
@@ -506,6 +510,9 @@ static int xml_finish(struct mapping *m, struct err *err)
 		}
 		xm->abs_last[p->steps[p->nsteps - 1].name] = 1;
 		xm->scope_mask |= depth_bit(p->scope);
+		for (j = 0; j < p->nsteps; j++)
+			if (p->steps[j].pos)
+				xm->abs_pos = 1;
 	}
 	return 0;
 }
@@ -892,10 +899,13 @@ static int on_start(struct map_run *run, struct xrun *x,
 		return err_set(err, E_INTERNAL, "depth beyond the reader's bound");
 	x->lvl_name[d] = id;
 	x->lvl_pos[d] = 0;
-	if (id >= 0)
-		x->lvl_pos[d] = ++x->counts[(size_t)(d - 1) * xm->nnames + (size_t)id];
-	memset(x->counts + (size_t)d * xm->nnames, 0,
-	       xm->nnames * sizeof(*x->counts));
+	if (xm->abs_pos) {
+		if (id >= 0)
+			x->lvl_pos[d] = ++x->counts[(size_t)(d - 1) * xm->nnames +
+						    (size_t)id];
+		memset(x->counts + (size_t)d * xm->nnames, 0,
+		       xm->nnames * sizeof(*x->counts));
+	}
 	if (d == 1) {
 		for (i = 0; i < xm->nanchors; i++)
 			if (xm->anchors[i].steps[0].name == id)
@@ -1115,6 +1125,11 @@ static int xml_run_doc(struct map_run *run, struct err *err)
 	run->drv = x;
 	run->path = xml_rt_path;
 	run->explain = xml_explain;
+	/* XML text and attribute values hold no NUL: U+0000 is no XML
+	 * character, libxml2 fails the document at a raw one or at &#0;
+	 * before any callback sees it (t_xml_reader xml_nul_never_read),
+	 * so the record keeps each value's length as for CSV */
+	run->nul_free = 1;
 	fd = open(run->doc->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err_sys(err, "open %s", run->doc->path);
@@ -1150,6 +1165,7 @@ cleanup:
 	arena_release(&x->tree);
 	free(x);
 	run->drv = NULL;
+	run->nul_free = 0;
 	run->explain = NULL;
 	return rc;
 }
