@@ -530,6 +530,18 @@ static int v11_ledger(struct db *d, struct err *err)
 	return db_exec(d, v11_meta, err);
 }
 
+/* Version 12 (issue 20, narrower stock events): an event's source and
+ * file are stored NULL where they are its document's (the map unit's
+ * scope and key, state_lineage.h); readers join units. Repeatable: a
+ * NULL stays NULL. */
+static const char v12_events[] =
+	"UPDATE stock_events SET source = NULL WHERE source ="
+	" (SELECT u.scope FROM units u WHERE u.id = stock_events.doc);"
+	"UPDATE stock_events SET file = NULL WHERE file ="
+	" (SELECT u.ukey FROM units u WHERE u.id = stock_events.doc);"
+	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
+	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
+
 /* Version 6 as a step: the columns, then their values for old rows
  * (schema_units.c), in the caller's transaction. */
 static int v6_typed_units(struct db *d, struct err *err)
@@ -568,6 +580,7 @@ static const struct migration {
 	{9, v_acks_sqlite, v_acks_pg, NULL},
 	{10, v10_warn_sqlite, v10_warn_pg, NULL},
 	{11, NULL, NULL, v11_ledger},
+	{12, v12_events, v12_events, NULL},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == SCHEMA_LATEST,

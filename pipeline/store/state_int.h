@@ -63,6 +63,8 @@ enum stmt_id {
 	S_WARN_DEL, S_WARN_ADD, S_WARN_LIST, S_WARN_RUN,
 	/* state_txn.c */
 	SX_ADD, SX_DEL, SX_DOC_TXNS,
+	/* state_lineage.c */
+	SL_DOC,
 	S_NSTMTS
 };
 
@@ -90,6 +92,7 @@ extern const struct state_sql state_acks_sql[S_NSTMTS];
 extern const struct state_sql state_report_sql[S_NSTMTS];
 extern const struct state_sql state_warn_sql[S_NSTMTS];
 extern const struct state_sql state_txn_sql[S_NSTMTS];
+extern const struct state_sql state_lineage_sql[S_NSTMTS];
 
 /* Stock loads are applied in batches inside a transaction: the records
  * of a batch sorted by position (sku, location, state), each position's
@@ -126,6 +129,8 @@ struct lb_rec {
 	unsigned char ins;         /* its key was new in the txn_id ledger
 				    * (state_txn_mark): its event is inserted */
 	unsigned char key[24];     /* its ledger key (STATE_TXN_KEY) */
+	unsigned char src_doc, file_doc; /* source, file are the document's
+				    * (state_lineage_derive): stored NULL */
 };
 
 /* The bulk apply (state_load.c, PostgreSQL's way): statements of
@@ -172,6 +177,12 @@ struct state {
 	void *commit_check_ud;
 	char *dir;                 /* the state folder (the load's sort
 				    * file); NULL when unknown */
+	struct state_doc_names {   /* state_lineage.c: the last document's
+				    * unit, read once per transaction */
+		int64_t id;
+		int known;         /* its unit was read (0: read again) */
+		char *scope, *ukey, *sha; /* malloc'd; NULL when none */
+	} docn;
 };
 
 /* The prepared, reset statement id (prepared on first use). */

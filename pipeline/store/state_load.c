@@ -13,6 +13,7 @@
  */
 #include "state.h"
 #include "state_int.h"
+#include "state_lineage.h"
 #include "state_txn.h"
 
 #include <stdlib.h>
@@ -362,8 +363,8 @@ static int lb_event(struct state *s, const struct lb_rec *e, struct err *err)
 	db_bind_int64(p, 6, e->ev.mode == STOCK_DELTA);
 	db_bind_int64(p, 7, e->ev.as_of);
 	db_bind_text(p, 8, e->ev.txn);
-	db_bind_text(p, 9, e->source);
-	db_bind_text(p, 10, e->file);
+	db_bind_text(p, 9, e->src_doc ? NULL : e->source);
+	db_bind_text(p, 10, e->file_doc ? NULL : e->file);
 	db_bind_int64(p, 11, (int64_t)e->line);
 	state_bind_arrival(p, 12, &e->ev.arr);
 	return state_step_done(p, err);
@@ -789,6 +790,8 @@ static int lb_add(struct state *s, int64_t doc, const struct canon_record *r,
 	e->st = st;
 	e->ev.mode = mode;
 	e->kept = (unsigned char)kept;
+	if (state_lineage_derive(s, e, err) < 0)
+		return -1;
 	b->n++;
 	if (!s->lb_on || alone || tries == 2)
 		return state_lb_apply(s, err);

@@ -192,8 +192,8 @@ static int bulk_events(struct state *s, struct lb_rec *const *recs, int k,
 		db_bind_int64(p, c + 6, e->ev.mode == STOCK_DELTA);
 		db_bind_int64(p, c + 7, e->ev.as_of);
 		db_bind_text(p, c + 8, e->ev.txn);
-		db_bind_text(p, c + 9, e->source);
-		db_bind_text(p, c + 10, e->file);
+		db_bind_text(p, c + 9, e->src_doc ? NULL : e->source);
+		db_bind_text(p, c + 10, e->file_doc ? NULL : e->file);
 		db_bind_int64(p, c + 11, (int64_t)e->line);
 		db_bind_int64(p, c + 12, !e->kept);
 		state_bind_arrival(p, c + 13, &e->ev.arr);

@@ -7,6 +7,7 @@
  */
 #include "state.h"
 #include "state_int.h"
+#include "state_lineage.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -64,8 +65,12 @@ const struct state_sql state_positions_sql[S_NSTMTS] = {
 		" row_number() OVER (PARTITION BY source, sku, location"
 		"  ORDER BY as_of DESC, arr_file DESC, arr_member DESC,"
 		"  arr_line DESC, txn_id DESC) AS rn"
-		" FROM stock_events WHERE state = ?1 AND delta = 0"
-		" AND source IN (?2, ?3)),"
+		" FROM (SELECT " STATE_EV_SOURCE("e", "u") " AS source,"
+		"  e.sku, e.location, e.qty, e.as_of, e.arr_file, e.arr_member,"
+		"  e.arr_line, e.txn_id FROM stock_events e"
+		"  LEFT JOIN units u ON u.id = e.doc"
+		"  WHERE e.state = ?1 AND e.delta = 0) v"
+		" WHERE source IN (?2, ?3)),"
 		" a AS (SELECT sku, location, qty, as_of FROM s"
 		"  WHERE rn = 1 AND source = ?2),"
 		" b AS (SELECT sku, location, qty, as_of FROM s"
