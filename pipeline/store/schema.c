@@ -9,6 +9,7 @@
  */
 #include "schema.h"
 #include "lib/io.h"
+#include "state_lineage.h"
 #include "state_txn.h"
 
 #include <stdio.h>
@@ -506,7 +507,15 @@ static const char v11_sqlite[] =
 	"CREATE TABLE IF NOT EXISTS txn_digests(digest BLOB PRIMARY KEY)"
 	" WITHOUT ROWID;"
 	"DROP TABLE IF EXISTS stock_events_v11;"
-	STATE_EVENTS_SQLITE("stock_events_v11")
+	"CREATE TABLE stock_events_v11(id INTEGER PRIMARY KEY,"
+	" doc INTEGER NOT NULL, sku TEXT NOT NULL, location TEXT NOT NULL,"
+	" state INTEGER NOT NULL, qty INTEGER NOT NULL,"
+	" delta INTEGER NOT NULL, as_of INTEGER NOT NULL,"
+	" txn_id TEXT NOT NULL, source TEXT, file TEXT, line INTEGER,"
+	" applied INTEGER NOT NULL DEFAULT 1,"
+	" arr_file BIGINT NOT NULL DEFAULT 0,"
+	" arr_member BIGINT NOT NULL DEFAULT 0,"
+	" arr_line BIGINT NOT NULL DEFAULT 0);"
 	"INSERT INTO stock_events_v11(" EV_COLS_V11 ") SELECT " EV_COLS_V11
 	" FROM stock_events ORDER BY id;"
 	"DROP TABLE stock_events;"
@@ -519,7 +528,50 @@ static const char v11_pg[] =
 static const char v11_meta[] =
 	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
 	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
+
+/* Version 12 (issue 20, narrower stock events, state_lineage.h): an
+ * event's source and file are NULL where they are its document's (the
+ * map unit's scope and key), its txn_id NULL where it is the mapping
+ * engine's default for the document, kept as two integers (txn_seq,
+ * txn_rec); readers join units. SQLite rebuilds the table (txn_id loses
+ * NOT NULL; ids kept), PostgreSQL alters it; then the rows already
+ * loaded are narrowed (state_lineage_fill). Repeatable: a table that
+ * has the columns is left as it is, and a NULL stays NULL. */
+static const char v12_sqlite[] =
+	"DROP TABLE IF EXISTS stock_events_v12;"
+	STATE_EVENTS_SQLITE("stock_events_v12")
+	"INSERT INTO stock_events_v12(" EV_COLS_V11 ") SELECT " EV_COLS_V11
+	" FROM stock_events ORDER BY id;"
+	"DROP TABLE stock_events;"
+	"ALTER TABLE stock_events_v12 RENAME TO stock_events;"
+	STATE_EVENTS_INDEXES;
 #undef EV_COLS_V11
+static const char v12_pg[] =
+	"ALTER TABLE stock_events ALTER COLUMN txn_id DROP NOT NULL;"
+	"ALTER TABLE stock_events ADD COLUMN txn_seq BIGINT;"
+	"ALTER TABLE stock_events ADD COLUMN txn_rec BIGINT;";
+
+static int query_int(struct db *d, const char *sql, const char *param,
+		     int64_t *v, struct err *err);
+
+static int v12_events(struct db *d, struct err *err)
+{
+	static const char has_lite[] =
+		"SELECT count(*) FROM pragma_table_info('stock_events')"
+		" WHERE name = 'txn_seq'";
+	static const char has_pg[] =
+		"SELECT count(*) FROM information_schema.columns"
+		" WHERE table_schema = current_schema()"
+		" AND table_name = 'stock_events' AND column_name = 'txn_seq'";
+	int pg = db_kind_of(d) == DB_POSTGRES;
+	int64_t has;
+
+	if (query_int(d, pg ? has_pg : has_lite, NULL, &has, err) < 0 ||
+	    (!has && db_exec(d, pg ? v12_pg : v12_sqlite, err) < 0) ||
+	    state_lineage_fill(d, err) < 0)
+		return -1;
+	return db_exec(d, v11_meta, err);
+}
 
 static int v11_ledger(struct db *d, struct err *err)
 {
@@ -529,18 +581,6 @@ static int v11_ledger(struct db *d, struct err *err)
 		return -1;
 	return db_exec(d, v11_meta, err);
 }
-
-/* Version 12 (issue 20, narrower stock events): an event's source and
- * file are stored NULL where they are its document's (the map unit's
- * scope and key, state_lineage.h); readers join units. Repeatable: a
- * NULL stays NULL. */
-static const char v12_events[] =
-	"UPDATE stock_events SET source = NULL WHERE source ="
-	" (SELECT u.scope FROM units u WHERE u.id = stock_events.doc);"
-	"UPDATE stock_events SET file = NULL WHERE file ="
-	" (SELECT u.ukey FROM units u WHERE u.id = stock_events.doc);"
-	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
-	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
 
 /* Version 6 as a step: the columns, then their values for old rows
  * (schema_units.c), in the caller's transaction. */
@@ -580,7 +620,7 @@ static const struct migration {
 	{9, v_acks_sqlite, v_acks_pg, NULL},
 	{10, v10_warn_sqlite, v10_warn_pg, NULL},
 	{11, NULL, NULL, v11_ledger},
-	{12, v12_events, v12_events, NULL},
+	{12, NULL, NULL, v12_events},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == SCHEMA_LATEST,

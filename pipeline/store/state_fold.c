@@ -79,7 +79,8 @@ static const char gone_drop_sql[] = "DROP TABLE IF EXISTS fold_gone";
 /* PostgreSQL's own (prepared per call, state_sql_rows): the events to
  * go, found by a semi-join the planner runs as one hashed pass. */
 static const char gone_pg_sql[] =
-	"CREATE TEMP TABLE fold_gone AS SELECT e.id, e.txn_id"
+	"CREATE TEMP TABLE fold_gone AS SELECT e.id, "
+	STATE_EV_TXN("e", "ue") " AS txn_id"
 	" FROM stock_events e JOIN units ue ON ue.id = e.doc"
 	" WHERE " FOLD_COVERED;
 /* SQLite: the newest covering snapshot of each (position, source), once
@@ -104,7 +105,8 @@ static const char cover_lite_sql[] =
 	" WHERE s.delta = 0 AND s.applied = 1"
 	" AND s.doc IN " FOLD_DOCS ") WHERE rn = 1;"
 	"CREATE TEMP TABLE fold_gone(id INTEGER PRIMARY KEY, txn_id TEXT);"
-	"INSERT INTO fold_gone SELECT e.id, e.txn_id FROM stock_events e"
+	"INSERT INTO fold_gone SELECT e.id, " STATE_EV_TXN("e", "ue")
+	" FROM stock_events e"
 	" CROSS JOIN units ue ON ue.id = e.doc"
 	" CROSS JOIN temp.fold_cover c ON c.sku = e.sku"
 	" AND c.location = e.location AND c.state = e.state"

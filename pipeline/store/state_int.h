@@ -131,6 +131,9 @@ struct lb_rec {
 	unsigned char key[24];     /* its ledger key (STATE_TXN_KEY) */
 	unsigned char src_doc, file_doc; /* source, file are the document's
 				    * (state_lineage_derive): stored NULL */
+	unsigned char txn_doc;     /* txn_id is the document's default:
+				    * stored NULL, and these two */
+	int64_t txn_seq, txn_rec;
 };
 
 /* The bulk apply (state_load.c, PostgreSQL's way): statements of
@@ -184,6 +187,10 @@ struct state {
 		char *scope, *ukey, *sha; /* malloc'd; NULL when none */
 	} docn;
 };
+
+/* Binds e's txn_id to parameter i, and txn_seq, txn_rec to k, k + 1
+ * (state_load.c). */
+void state_bind_txn(struct db_stmt *p, int i, int k, const struct lb_rec *e);
 
 /* The prepared, reset statement id (prepared on first use). */
 struct db_stmt *state_stmt(struct state *s, enum stmt_id id,

@@ -1,12 +1,20 @@
 /* t_state_lineage.c - schema 12's narrower stock events
  * (pipeline/store/state_lineage.c): an event's source and file are
  * stored NULL when they are its document's unit's (scope, key) and read
- * back from the unit; one that differs keeps its text. */
+ * back from the unit, one that differs keeps its text; a txn_id in the
+ * mapping engine's default form is stored as two integers and rebuilt
+ * wherever it is read (the ledger on unload, the order of snapshots on
+ * recompute); a store of schema 11 migrated keeps its replays
+ * duplicates and its positions. */
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "pipeline/store/db.h"
+#include "pipeline/store/schema.h"
 #include "pipeline/store/state.h"
 #include "pipeline/store/state_int.h"
 #include "t.h"
@@ -160,4 +168,208 @@ T_TEST(state_event_source_and_file_are_the_documents)
 	T_EQ_INT(c.a, 4);
 	T_EQ_INT(c.b, 2);
 	state_close(st);
+}
+
+/* ---- txn_id left to the document, and the migration from schema 11 ---- */
+
+#define PWENV "SP_TEST_PG_PASSWORD"
+#define SHA_A "aaaaaaaaaaaaaaaa0123456789abcdef"
+#define SHA_B "bbbbbbbbbbbbbbbb0123456789abcdef"
+
+static const char *pwenv(void)
+{
+	const char *pw = getenv(PWENV);
+
+	return pw && *pw ? PWENV : NULL;
+}
+
+/* The first column of the first row of sql on d, as an integer. */
+static int64_t q1(struct db *d, const char *sql)
+{
+	struct err e = ERR_INIT;
+	struct db_stmt *p = db_prepare(d, sql, 0, &e);
+	int64_t v = -1;
+
+	if (p && db_step(p, &e) == 1)
+		v = db_col_int64(p, 0);
+	if (!p)
+		fprintf(stderr, "    %s: %s\n", sql, e.reason);
+	db_finalize(p);
+	return v;
+}
+
+/* Every position, as text. */
+static void positions(struct db *d, char *out, size_t n)
+{
+	struct err e = ERR_INIT;
+	struct db_stmt *p = db_prepare(
+		d,
+		"SELECT sku || ' ' || location || ' ' || CAST(state AS TEXT)"
+		" || ' ' || CAST(qty AS TEXT) || ' ' || coalesce(snap_txn, '-')"
+		" || ' ' || CAST(last_as_of AS TEXT) FROM positions"
+		" ORDER BY sku, location, state",
+		0, &e);
+	size_t len = 0;
+
+	out[0] = '\0';
+	while (p && db_step(p, &e) == 1 && len < n)
+		len += (size_t)snprintf(out + len, n - len, "%s\n",
+					db_col_text(p, 0));
+	db_finalize(p);
+}
+
+static struct canon_record rec(const char *sku, const char *qty,
+			       const char *mode, const char *as_of,
+			       const char *txn)
+{
+	struct canon_record r = ev(sku, txn, "stores", "a.csv");
+
+	r.v[STOCK_QUANTITY] = qty;
+	r.v[STOCK_MODE] = mode;
+	r.v[STOCK_AS_OF] = as_of;
+	return r;
+}
+
+#define T1 "2026-11-20T06:00:00Z"
+#define T2 "2026-11-21T06:00:00Z"
+
+/* Document 10 (a.csv, SHA_A): default txn_ids of SHA_A and one of the
+ * mapping's own. Document 12 (c.csv, SHA_B): two snapshots of A at the
+ * same time and arrival, told apart by txn_id only ("...:2:0" wins). */
+static void story(struct canon_record *d10, struct canon_record *d12)
+{
+	d10[0] = rec("A", "5", "snapshot", T1, "aaaaaaaaaaaaaaaa:3:0");
+	d10[1] = rec("A", "2", "delta", T2, "aaaaaaaaaaaaaaaa:4:0");
+	d10[2] = rec("B", "7", "snapshot", T1, "custom-1");
+	d10[3] = rec("B", "-1", "delta", T2, "aaaaaaaaaaaaaaaa:6:1");
+	d10[4] = rec("C", "3", "snapshot", T1, "aaaaaaaaaaaaaaaa:07:0");
+	/* the winner first: neither insertion order nor a NULL picks it */
+	d12[0] = rec("A", "4", "snapshot", T1, "bbbbbbbbbbbbbbbb:2:0");
+	d12[1] = rec("A", "9", "snapshot", T1, "bbbbbbbbbbbbbbbb:1:0");
+	d12[0].lin.file = d12[1].lin.file = "c.csv";
+}
+
+/* A store of this version taken back to schema 11 as that stockpipe
+ * left it: every txn_id, source and file as text, no txn_seq/txn_rec. */
+static const char to_v11[] =
+	"UPDATE stock_events SET txn_id = (SELECT substr(u.input_sha, 1, 16)"
+	" || ':' || stock_events.txn_seq || ':' || stock_events.txn_rec"
+	" FROM units u WHERE u.id = stock_events.doc) WHERE txn_id IS NULL;"
+	"UPDATE stock_events SET source = (SELECT u.scope FROM units u"
+	" WHERE u.id = stock_events.doc) WHERE source IS NULL;"
+	"UPDATE stock_events SET file = (SELECT u.ukey FROM units u"
+	" WHERE u.id = stock_events.doc) WHERE file IS NULL;"
+	"ALTER TABLE stock_events DROP COLUMN txn_seq;"
+	"ALTER TABLE stock_events DROP COLUMN txn_rec;"
+	"DELETE FROM schema_version WHERE version >= 12;"
+	"UPDATE meta SET value = '11' WHERE key = 'schema';";
+
+static void migrate_story(const char *url)
+{
+	static char p0[4096], p1[4096];
+	struct canon_record d10[5], d12[2];
+	struct state *st = NULL;
+	struct db *d = NULL;
+	struct err e = ERR_INIT;
+	struct load_stats ls;
+	int from, to;
+
+	story(d10, d12);
+	T_OK(state_open_db("st", url, pwenv(), &st, &e), &e);
+	T_OK(db_open(url ? url : "st/state.db", url ? pwenv() : NULL, &d, &e),
+	     &e);
+	T_OK(db_exec(d,
+		     "INSERT INTO runs(run_id, started_at, status) VALUES(1,"
+		     " '2026-11-01T06:00:00Z', 'done');"
+		     "INSERT INTO units(id, run_id, stage, scope, ukey, state,"
+		     " input_sha) VALUES(10, 1, 'map', 'stores', 'a.csv', 0, '"
+		     SHA_A "'), (11, 1, 'map', 'stores', 'b.csv', 0, '" SHA_A
+		     "'), (12, 1, 'map', 'stores', 'c.csv', 0, '" SHA_B "')",
+		     &e),
+	     &e);
+	T_OK(load(st, 10, d10, 5, 0, &e), &e);
+	T_OK(load(st, 12, d12, 2, 0, &e), &e);
+	/* stored: NULL where the document gives it ("07" is not the
+	 * engine's spelling of 7: kept as text) */
+	T_EQ_INT(q1(d, "SELECT count(*) FROM stock_events WHERE txn_id IS NULL"
+		       " AND txn_seq IS NOT NULL AND txn_rec IS NOT NULL"), 5);
+	T_EQ_INT(q1(d, "SELECT count(*) FROM stock_events WHERE txn_id IN"
+		       " ('custom-1', 'aaaaaaaaaaaaaaaa:07:0') AND txn_seq IS"
+		       " NULL"), 2);
+	T_EQ_INT(q1(d, "SELECT count(*) FROM stock_events WHERE source IS NULL"
+		       " AND file IS NULL"), 7);
+	/* the newest snapshot of A by txn_id (b...:2:0, 4), then the delta */
+	T_EQ_INT(q1(d, "SELECT qty / 1000000 FROM positions WHERE sku = 'A'"),
+		 6);
+	positions(d, p0, sizeof(p0));
+	state_close(st);
+	st = NULL;
+
+	/* back to 11, then migrated: the same rows narrowed again */
+	T_OK(db_exec(d, to_v11, &e), &e);
+	T_EQ_INT(q1(d, "SELECT count(*) FROM stock_events WHERE txn_id ="
+		       " 'bbbbbbbbbbbbbbbb:2:0' AND file = 'c.csv'"), 1);
+	T_OK(schema_migrate(d, &from, &to, &e), &e);
+	T_EQ_INT(from, 11);
+	T_EQ_INT(to, SCHEMA_LATEST);
+	T_EQ_INT(q1(d, "SELECT count(*) FROM stock_events WHERE txn_id IS NULL"
+		       " AND txn_seq IS NOT NULL"), 5);
+	T_EQ_INT(q1(d, "SELECT count(*) FROM stock_events WHERE source IS NULL"
+		       " AND file IS NULL"), 7);
+	T_EQ_INT(q1(d, "SELECT count(*) FROM stock_events WHERE txn_seq = 2"
+		       " AND txn_rec = 0 AND doc = 12"), 1);
+
+	/* a replay of document 10 (as document 11) is duplicates only */
+	T_OK(state_open_db("st", url, pwenv(), &st, &e), &e);
+	memset(&ls, 0, sizeof(ls));
+	T_OK(state_begin(st, &e), &e);
+	for (from = 0; from < 5; from++)
+		T_OK(state_load_record(st, 11, &d10[from], &ls, &e), &e);
+	T_OK(state_load_flush(st, &e), &e);
+	T_OK(state_commit(st, &e), &e);
+	T_EQ_INT(ls.dupes, 5);
+	T_EQ_INT(ls.applied, 0);
+	positions(d, p1, sizeof(p1));
+	T_EQ_STR(p1, p0);
+
+	/* unloading document 10 takes its txn_ids out of the ledger and
+	 * recomputes A from document 12: the greater rebuilt txn_id wins */
+	T_OK(state_begin(st, &e), &e);
+	T_OK(state_unload_doc(st, 10, &e), &e);
+	T_OK(state_commit(st, &e), &e);
+	T_EQ_INT(q1(d, "SELECT qty / 1000000 FROM positions WHERE sku = 'A'"),
+		 4);
+	T_EQ_INT(q1(d, "SELECT count(*) FROM positions WHERE sku = 'B'"), 0);
+	/* and loading it again (a rerun) applies it all, as the first time */
+	T_OK(load(st, 10, d10, 5, 0, &e), &e);
+	positions(d, p1, sizeof(p1));
+	T_EQ_STR(p1, p0);
+	state_close(st);
+	db_close(d);
+}
+
+T_TEST(state_events_migrate_11_to_12_sqlite)
+{
+	migrate_story(NULL);
+}
+
+T_TEST(state_events_migrate_11_to_12_pg)
+{
+	const char *url = getenv("STOCKPIPE_TEST_PG_URL");
+	char sch[64], u[600];
+	struct db *d;
+	struct err e = ERR_INIT;
+
+	if (!url || !*url)
+		T_SKIP("STOCKPIPE_TEST_PG_URL not set (postgres.sh runs it on "
+		       "a real server)");
+	snprintf(sch, sizeof(sch), "t_lineage_%d", (int)getpid());
+	T_OK(db_open(url, pwenv(), &d, &e), &e);
+	snprintf(u, sizeof(u), "DROP SCHEMA IF EXISTS %s CASCADE;"
+		 " CREATE SCHEMA %s", sch, sch);
+	T_OK(db_exec(d, u, &e), &e);
+	db_close(d);
+	snprintf(u, sizeof(u), "%s%soptions=-csearch_path%%3D%s", url,
+		 strchr(url, '?') ? "&" : "?", sch);
+	migrate_story(u);
 }
