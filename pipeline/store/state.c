@@ -404,6 +404,7 @@ int state_commit(struct state *s, struct err *err)
 void state_rollback(struct state *s)
 {
 	state_lb_discard(s);
+	state_lineage_forget(s);
 	s->in_tx = s->lb_on = s->rows_tx = 0;
 	db_rollback(s->db);
 }

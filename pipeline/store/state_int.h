@@ -64,7 +64,7 @@ enum stmt_id {
 	/* state_txn.c */
 	SX_ADD, SX_DEL, SX_DOC_TXNS,
 	/* state_lineage.c */
-	SL_DOC,
+	SL_DOC, SL_FLOOR, SL_RANGE, SL_RANGE_DEL,
 	S_NSTMTS
 };
 
@@ -185,6 +185,10 @@ struct state {
 		int64_t id;
 		int known;         /* its unit was read (0: read again) */
 		char *scope, *ukey, *sha; /* malloc'd; NULL when none */
+		int64_t *docs;     /* documents of the records queued since
+				    * the last apply (their id ranges are
+				    * written after it) */
+		size_t ndocs, capdocs;
 	} docn;
 };
 

@@ -34,6 +34,20 @@
 /* This file's statements (state_int.h). */
 const struct state_sql state_lineage_sql[S_NSTMTS] = {
 	[SL_DOC] = {"SELECT scope, ukey, input_sha FROM units WHERE id = ?", 0},
+	[SL_FLOOR] = {"SELECT coalesce(max(id), 0) FROM stock_events", 0},
+	/* A document's new events are above the floor (ids only grow:
+	 * SQLite's rowid, PostgreSQL's identity, whose values a concurrent
+	 * load may take between ours: the range may hold them, never miss
+	 * ours). */
+	[SL_RANGE] = {"INSERT INTO doc_events(doc, lo, hi)"
+		     " SELECT doc, min(id), max(id) FROM stock_events"
+		     " WHERE id > ?2 AND doc = ?1 GROUP BY doc"
+		     " ON CONFLICT(doc) DO UPDATE SET"
+		     " lo = CASE WHEN excluded.lo < doc_events.lo"
+		     " THEN excluded.lo ELSE doc_events.lo END,"
+		     " hi = CASE WHEN excluded.hi > doc_events.hi"
+		     " THEN excluded.hi ELSE doc_events.hi END", 0},
+	[SL_RANGE_DEL] = {"DELETE FROM doc_events WHERE doc = ?", 0},
 };
 
 static void names_clear(struct state_doc_names *n)
@@ -48,11 +62,65 @@ static void names_clear(struct state_doc_names *n)
 void state_lineage_forget(struct state *s)
 {
 	s->docn.known = 0;
+	s->docn.ndocs = 0;
 }
 
 void state_lineage_free(struct state *s)
 {
 	names_clear(&s->docn);
+	free(s->docn.docs);
+	s->docn.docs = NULL;
+	s->docn.ndocs = s->docn.capdocs = 0;
+}
+
+/* Notes document doc as queued (records come document by document:
+ * the last one is looked at only). */
+static int queued(struct state_doc_names *n, int64_t doc, struct err *err)
+{
+	int64_t *d;
+
+	if (n->ndocs && n->docs[n->ndocs - 1] == doc)
+		return 0;
+	if (n->ndocs == n->capdocs) {
+		size_t cap = n->capdocs ? n->capdocs * 2 : 8;
+
+		if (!(d = realloc(n->docs, cap * sizeof(*d))))
+			return err_set(err, E_NOMEM, "out of memory");
+		n->docs = d;
+		n->capdocs = cap;
+	}
+	n->docs[n->ndocs++] = doc;
+	return 0;
+}
+
+int state_lineage_floor(struct state *s, int64_t *floor, struct err *err)
+{
+	struct db_stmt *p = state_stmt(s, SL_FLOOR, err);
+
+	*floor = 0;
+	if (!p || state_one_row(db_step(p, err), p, err) < 0)
+		return -1;
+	*floor = db_col_int64(p, 0);
+	db_reset(p);
+	return 0;
+}
+
+int state_lineage_ranges(struct state *s, int64_t floor, struct err *err)
+{
+	struct state_doc_names *n = &s->docn;
+	size_t i;
+
+	for (i = 0; i < n->ndocs; i++)
+		if (state_exec(s, SL_RANGE, SA(SA_I(n->docs[i]), SA_I(floor)),
+			       err) < 0)
+			return -1;
+	n->ndocs = 0;
+	return 0;
+}
+
+int state_lineage_range_drop(struct state *s, int64_t doc, struct err *err)
+{
+	return state_exec(s, SL_RANGE_DEL, SA(SA_I(doc)), err);
 }
 
 /* Column i as a malloc'd copy into *out (NULL for NULL); -1 when out
@@ -139,6 +207,8 @@ int state_lineage_derive(struct state *s, struct lb_rec *e, struct err *err)
 	struct state_doc_names *n = &s->docn;
 
 	if ((!n->known || n->id != e->doc) && names_read(s, e->doc, err) < 0)
+		return -1;
+	if (queued(n, e->doc, err) < 0)
 		return -1;
 	e->src_doc = (unsigned char)same(e->source, n->scope);
 	e->file_doc = (unsigned char)same(e->file, n->ukey);

@@ -50,8 +50,26 @@ int state_txn_default(const char *txn, const char *sha, int64_t *seq,
  * in the migration's transaction. */
 int state_lineage_fill(struct db *d, struct err *err);
 
-/* Forgets the unit read last (a transaction begins: units may have
- * changed); state_lineage_free also releases its strings. */
+/* The events of document DOC (an SQL expression, e.g. "?1") among
+ * stock_events E (a prefix: "" or "e."): through the document's id
+ * range in doc_events (schema 12: no index on stock_events.doc), then
+ * its doc column, as the range may hold other documents' events. */
+#define STATE_EV_OF_DOC(E, DOC)                                          \
+	E "id BETWEEN (SELECT lo FROM doc_events WHERE doc = " DOC ")"   \
+	" AND (SELECT hi FROM doc_events WHERE doc = " DOC ") AND " E    \
+	"doc = " DOC
+
+/* Before a batch is applied: *floor = the greatest event id so far. */
+int state_lineage_floor(struct state *s, int64_t *floor, struct err *err);
+/* After it: the id range of every document queued since the last apply
+ * widened to its events above floor. 0, or -1 with err. */
+int state_lineage_ranges(struct state *s, int64_t floor, struct err *err);
+/* Document doc's events are gone (unloaded): its range too. */
+int state_lineage_range_drop(struct state *s, int64_t doc, struct err *err);
+
+/* Forgets the unit read last and the documents queued (a transaction
+ * begins or is rolled back: units may have changed);
+ * state_lineage_free also releases its memory. */
 void state_lineage_forget(struct state *s);
 void state_lineage_free(struct state *s);
 

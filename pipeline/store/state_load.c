@@ -121,9 +121,10 @@ const struct state_sql state_load_sql[S_NSTMTS] = {
 			  " e.arr_member DESC, e.arr_line DESC, txn DESC"
 			  " LIMIT 1", 0},
 	[S_EV_DOC_KEYS] = {"SELECT DISTINCT sku, location, state"
-			  " FROM stock_events WHERE doc = ?"
+			  " FROM stock_events WHERE " STATE_EV_OF_DOC("", "?1")
 			  " ORDER BY sku, location, state", 0},
-	[S_EV_DOC_DEL] = {"DELETE FROM stock_events WHERE doc = ?", 0},
+	[S_EV_DOC_DEL] = {"DELETE FROM stock_events WHERE "
+			 STATE_EV_OF_DOC("", "?1"), 0},
 	[S_POS_DEL] = {"DELETE FROM positions WHERE sku = ? AND location = ?"
 		      " AND state = ?", 0},
 	[S_LAST_AS_OF] = {"SELECT max(as_of), count(*),"
@@ -624,7 +625,7 @@ void state_lb_discard(struct state *s)
 }
 
 /* Applies the batch (see struct load_batch). */
-int state_lb_apply(struct state *s, struct err *err)
+static int lb_apply(struct state *s, struct err *err)
 {
 	struct load_batch *b = &s->lb;
 	size_t i, j;
@@ -660,6 +661,20 @@ int state_lb_apply(struct state *s, struct err *err)
 	}
 	state_lb_discard(s);
 	return rc;
+}
+
+/* Applies the batch, then widens its documents' id ranges (schema 12:
+ * doc_events stands for an index on stock_events.doc). */
+int state_lb_apply(struct state *s, struct err *err)
+{
+	int64_t floor = 0;
+	int docs = s->docn.ndocs > 0;
+
+	if (docs && state_lineage_floor(s, &floor, err) < 0)
+		return -1;
+	if (lb_apply(s, err) < 0)
+		return -1;
+	return docs ? state_lineage_ranges(s, floor, err) : 0;
 }
 
 void state_load_batching(struct state *s)
@@ -938,7 +953,8 @@ int state_unload_doc(struct state *s, int64_t doc, struct err *err)
 	    !(p = state_stmt(s, S_EV_DOC_DEL, err)))
 		goto out;
 	db_bind_int64(p, 1, doc);
-	if (state_step_done(p, err) < 0)
+	if (state_step_done(p, err) < 0 ||
+	    state_lineage_range_drop(s, doc, err) < 0)
 		goto out;
 	for (i = 0; i < n; i++)
 		if (recompute(s, keys[i].sku, keys[i].loc, keys[i].st, err) <

@@ -50,11 +50,13 @@ const struct state_sql state_positions_sql[S_NSTMTS] = {
 		       " base_uom, pack_size, status, supplier_id,"
 		       " supplier_sku, as_of, txn_id FROM items WHERE sku = ?", 0},
 	[S_POS_NEGATIVE] = {"SELECT count(*) FROM positions WHERE qty < 0", 0},
-	/* Per map unit through stock_events_doc: a plain `doc IN (...)`
-	 * let PostgreSQL scan every event the store ever kept, four times
-	 * a run, so the cost grew with the store's history. */
+	/* Per map unit through its id range (doc_events, schema 12; the
+	 * index stock_events_doc before): a plain `doc IN (...)` let
+	 * PostgreSQL scan every event the store ever kept, four times a
+	 * run, so the cost grew with the store's history. */
 	[S_RUN_OLDEST_EV] = {"SELECT min((SELECT min(e.as_of) FROM"
-			    " stock_events e WHERE e.doc = u.id"
+			    " stock_events e WHERE "
+			    STATE_EV_OF_DOC("e.", "u.id")
 			    " AND e.applied = 1)) FROM units u"
 			    " WHERE u.run_id = ? AND u.stage = 'map'", 0},
 	/* The latest snapshot (not delta) each of two sources reported per

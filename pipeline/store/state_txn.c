@@ -54,8 +54,8 @@ const struct state_sql state_txn_sql[S_NSTMTS] = {
 		    " ON CONFLICT DO NOTHING", 0},
 	[SX_DEL] = {"DELETE FROM txn_digests WHERE digest = ?", 0},
 	[SX_DOC_TXNS] = {"SELECT " STATE_EV_TXN("e", "u") " FROM stock_events e"
-			 " LEFT JOIN units u ON u.id = e.doc WHERE e.doc = ?",
-			 0},
+			 " LEFT JOIN units u ON u.id = e.doc WHERE "
+			 STATE_EV_OF_DOC("e.", "?1"), 0},
 };
 
 _Static_assert(sizeof(((struct lb_rec *)0)->key) == STATE_TXN_KEY,

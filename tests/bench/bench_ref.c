@@ -61,7 +61,8 @@ static int scan(const char *path, char c)
  * (pipeline/store/state_txn.h STATE_EVENTS_SQLITE, schema 12: no UNIQUE
  * on txn_id, the txn_id ledger is a table of its own; txn_id, source and
  * file NULL where the document gives them, as the mapping's default
- * txn_id and a map unit's own records do). */
+ * txn_id and a map unit's own records do; no index on doc: a table of
+ * id ranges per document instead). */
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
 	"PRAGMA synchronous=FULL;"
@@ -73,8 +74,7 @@ static const char schema[] =
 	" source TEXT, file TEXT, line INTEGER, txn_seq INTEGER,"
 	" txn_rec INTEGER);"
 	"CREATE INDEX stock_events_key"
-	" ON stock_events(sku, location, state, as_of);"
-	"CREATE INDEX stock_events_doc ON stock_events(doc);";
+	" ON stock_events(sku, location, state, as_of);";
 
 static int sqlite_ref(const char *path, unsigned long rows)
 {

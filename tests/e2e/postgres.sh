@@ -369,7 +369,7 @@ fi
 # What version 6 added: the typed unit columns.
 # What versions 8 and later added (a table each), then version 6's columns.
 # Version 12 narrowed stock events (state_lineage.h): before it, every
-# event's txn_id, source and file were text.
+# event's txn_id, source and file were text, and doc had an index.
 V12_UNDO="UPDATE stock_events SET txn_id = (SELECT substr(u.input_sha, 1, 16)
 	|| ':' || stock_events.txn_seq || ':' || stock_events.txn_rec
 	FROM units u WHERE u.id = stock_events.doc) WHERE txn_id IS NULL;
@@ -378,7 +378,8 @@ V12_UNDO="UPDATE stock_events SET txn_id = (SELECT substr(u.input_sha, 1, 16)
 	UPDATE stock_events SET file = (SELECT u.ukey FROM units u
 	WHERE u.id = stock_events.doc) WHERE file IS NULL;
 	ALTER TABLE stock_events DROP COLUMN txn_seq;
-	ALTER TABLE stock_events DROP COLUMN txn_rec;"
+	ALTER TABLE stock_events DROP COLUMN txn_rec;
+	DROP TABLE doc_events; CREATE INDEX stock_events_doc ON stock_events(doc);"
 V8_DROP="$V12_UNDO DROP TABLE IF EXISTS unit_deps; ALTER TABLE runs DROP COLUMN gc_at; ALTER TABLE runs DROP COLUMN clock_s;"
 # Before version 6 a fetch unit's size, mtime and post state were only in
 # its detail text, as "SIZE MTIME[ posted]" (today's detail is a sentence

@@ -250,7 +250,8 @@ static void story(struct canon_record *d10, struct canon_record *d12)
 }
 
 /* A store of this version taken back to schema 11 as that stockpipe
- * left it: every txn_id, source and file as text, no txn_seq/txn_rec. */
+ * left it: every txn_id, source and file as text, no txn_seq/txn_rec,
+ * an index on doc instead of doc_events. */
 static const char to_v11[] =
 	"UPDATE stock_events SET txn_id = (SELECT substr(u.input_sha, 1, 16)"
 	" || ':' || stock_events.txn_seq || ':' || stock_events.txn_rec"
@@ -261,6 +262,8 @@ static const char to_v11[] =
 	" WHERE u.id = stock_events.doc) WHERE file IS NULL;"
 	"ALTER TABLE stock_events DROP COLUMN txn_seq;"
 	"ALTER TABLE stock_events DROP COLUMN txn_rec;"
+	"DROP TABLE doc_events;"
+	"CREATE INDEX stock_events_doc ON stock_events(doc);"
 	"DELETE FROM schema_version WHERE version >= 12;"
 	"UPDATE meta SET value = '11' WHERE key = 'schema';";
 
@@ -372,4 +375,59 @@ T_TEST(state_events_migrate_11_to_12_pg)
 	snprintf(u, sizeof(u), "%s%soptions=-csearch_path%%3D%s", url,
 		 strchr(url, '?') ? "&" : "?", sch);
 	migrate_story(u);
+}
+
+/* ---- doc_events: each document's id range, for its events ------------- */
+
+/* Two documents loaded in one transaction, batched: sorted by position,
+ * their events' ids interleave, so each range holds the other's events
+ * too; unloading one takes its events only, through its range, and its
+ * range goes with them. */
+T_TEST(state_doc_ranges_find_a_documents_events)
+{
+	struct state *st = NULL;
+	struct err e = ERR_INIT;
+	struct canon_record r[4];
+	struct load_stats ls;
+	int i;
+
+	T_OK(state_open("st", &st, &e), &e);
+	doc_unit(20, "stores", "a.csv", SHA);
+	doc_unit(21, "stores", "b.csv", SHA);
+	r[0] = ev("A", "t1", "stores", "a.csv");
+	r[1] = ev("C", "t2", "stores", "a.csv");
+	r[2] = ev("B", "t3", "stores", "b.csv");
+	r[3] = ev("D", "t4", "stores", "b.csv");
+	memset(&ls, 0, sizeof(ls));
+	T_OK(state_begin(st, &e), &e);
+	state_load_batching(st);
+	for (i = 0; i < 4; i++)
+		T_OK(state_load_record(st, i < 2 ? 20 : 21, &r[i], &ls, &e), &e);
+	T_OK(state_commit(st, &e), &e);
+	T_EQ_INT(sql1("SELECT count(*) FROM doc_events"), 2);
+	/* A, B, C, D in position order: the ranges overlap */
+	T_EQ_INT(sql1("SELECT count(*) FROM stock_events e JOIN doc_events d"
+		      " ON e.id BETWEEN d.lo AND d.hi AND d.doc = 20"), 3);
+	T_EQ_INT(sql1("SELECT count(*) FROM sqlite_master WHERE name ="
+		      " 'stock_events_doc'"), 0);
+	T_OK(state_begin(st, &e), &e);
+	T_OK(state_unload_doc(st, 20, &e), &e);
+	T_OK(state_commit(st, &e), &e);
+	T_EQ_INT(sql1("SELECT count(*) FROM stock_events WHERE doc = 20"), 0);
+	T_EQ_INT(sql1("SELECT count(*) FROM stock_events WHERE doc = 21"), 2);
+	T_EQ_INT(sql1("SELECT count(*) FROM positions"), 2);
+	T_EQ_INT(sql1("SELECT count(*) FROM positions WHERE sku IN ('B', 'D')"),
+		 2);
+	T_EQ_INT(sql1("SELECT count(*) FROM doc_events"), 1);
+	/* loaded again, one record at a time: its range is made anew */
+	T_OK(state_begin(st, &e), &e);
+	for (i = 0; i < 2; i++)
+		T_OK(state_load_record(st, 20, &r[i], &ls, &e), &e);
+	T_OK(state_commit(st, &e), &e);
+	T_EQ_INT(sql1("SELECT count(*) FROM positions"), 4);
+	T_EQ_INT(sql1("SELECT count(*) FROM doc_events d WHERE d.doc = 20 AND"
+		      " d.lo = (SELECT min(id) FROM stock_events WHERE doc = 20)"
+		      " AND d.hi = (SELECT max(id) FROM stock_events"
+		      " WHERE doc = 20)"), 1);
+	state_close(st);
 }
