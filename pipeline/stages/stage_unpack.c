@@ -102,7 +102,8 @@ static void members_free(struct member_ctx *c)
 }
 
 /* The map unit key of member idx (0-based) of archive ukey: "ARCHIVE!NAME"
- * (the document's name in reports and in stock_events.file). When that
+ * (the document's name in reports, and the file of its stock events:
+ * stock_events.file is NULL when it is this key, state_lineage.h). When that
  * does not fit a unit key, or an earlier member of the archive already
  * holds it (a duplicate name, or a name made to look like another's
  * long-name key), the key is "ARCHIVE!HEAD...#N-HASH/BASE": the start of

@@ -9,6 +9,7 @@
  */
 #include "schema.h"
 #include "lib/io.h"
+#include "state_lineage.h"
 #include "state_txn.h"
 
 #include <stdio.h>
@@ -506,12 +507,22 @@ static const char v11_sqlite[] =
 	"CREATE TABLE IF NOT EXISTS txn_digests(digest BLOB PRIMARY KEY)"
 	" WITHOUT ROWID;"
 	"DROP TABLE IF EXISTS stock_events_v11;"
-	STATE_EVENTS_SQLITE("stock_events_v11")
+	"CREATE TABLE stock_events_v11(id INTEGER PRIMARY KEY,"
+	" doc INTEGER NOT NULL, sku TEXT NOT NULL, location TEXT NOT NULL,"
+	" state INTEGER NOT NULL, qty INTEGER NOT NULL,"
+	" delta INTEGER NOT NULL, as_of INTEGER NOT NULL,"
+	" txn_id TEXT NOT NULL, source TEXT, file TEXT, line INTEGER,"
+	" applied INTEGER NOT NULL DEFAULT 1,"
+	" arr_file BIGINT NOT NULL DEFAULT 0,"
+	" arr_member BIGINT NOT NULL DEFAULT 0,"
+	" arr_line BIGINT NOT NULL DEFAULT 0);"
 	"INSERT INTO stock_events_v11(" EV_COLS_V11 ") SELECT " EV_COLS_V11
 	" FROM stock_events ORDER BY id;"
 	"DROP TABLE stock_events;"
 	"ALTER TABLE stock_events_v11 RENAME TO stock_events;"
-	STATE_EVENTS_INDEXES;
+	"CREATE INDEX stock_events_key"
+	" ON stock_events(sku, location, state, as_of);"
+	"CREATE INDEX stock_events_doc ON stock_events(doc);";
 static const char v11_pg[] =
 	"CREATE TABLE IF NOT EXISTS txn_digests(digest BYTEA PRIMARY KEY);"
 	"ALTER TABLE stock_events DROP CONSTRAINT IF EXISTS"
@@ -519,7 +530,67 @@ static const char v11_pg[] =
 static const char v11_meta[] =
 	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
 	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
+
+/* Version 12 (issue 20, narrower stock events, state_lineage.h): an
+ * event's source and file are NULL where they are its document's (the
+ * map unit's scope and key), its txn_id NULL where it is the mapping
+ * engine's default for the document, kept as two integers (txn_seq,
+ * txn_rec); readers join units. And the index on stock_events.doc (an
+ * entry per event) gives way to doc_events, each document's id range.
+ * SQLite rebuilds the table (txn_id loses NOT NULL; ids kept),
+ * PostgreSQL alters it; then the ranges are computed and the rows
+ * already loaded narrowed (state_lineage_fill). Repeatable: a table
+ * that has the columns is left as it is, a NULL stays NULL, a range is
+ * computed again. */
+static const char v12_sqlite[] =
+	"DROP TABLE IF EXISTS stock_events_v12;"
+	STATE_EVENTS_SQLITE("stock_events_v12")
+	"INSERT INTO stock_events_v12(" EV_COLS_V11 ") SELECT " EV_COLS_V11
+	" FROM stock_events ORDER BY id;"
+	"DROP TABLE stock_events;"
+	"ALTER TABLE stock_events_v12 RENAME TO stock_events;"
+	STATE_EVENTS_INDEXES;
 #undef EV_COLS_V11
+static const char v12_pg[] =
+	"ALTER TABLE stock_events ALTER COLUMN txn_id DROP NOT NULL;"
+	"ALTER TABLE stock_events ADD COLUMN txn_seq BIGINT;"
+	"ALTER TABLE stock_events ADD COLUMN txn_rec BIGINT;";
+/* The id range of each document's events (in place of the index on
+ * stock_events.doc, one entry per event), recomputed exactly. */
+#define V12_RANGES(I)                                                    \
+	"CREATE TABLE IF NOT EXISTS doc_events(doc " I " PRIMARY KEY,"   \
+	" lo " I " NOT NULL, hi " I " NOT NULL);"                        \
+	"INSERT INTO doc_events(doc, lo, hi) SELECT doc, min(id), max(id)" \
+	" FROM stock_events WHERE true GROUP BY doc"                      \
+	" ON CONFLICT(doc) DO UPDATE"                                     \
+	" SET lo = excluded.lo, hi = excluded.hi;"                        \
+	"DROP INDEX IF EXISTS stock_events_doc;"
+static const char v12_ranges_sqlite[] = V12_RANGES("INTEGER");
+static const char v12_ranges_pg[] = V12_RANGES("BIGINT");
+#undef V12_RANGES
+
+static int query_int(struct db *d, const char *sql, const char *param,
+		     int64_t *v, struct err *err);
+
+static int v12_events(struct db *d, struct err *err)
+{
+	static const char has_lite[] =
+		"SELECT count(*) FROM pragma_table_info('stock_events')"
+		" WHERE name = 'txn_seq'";
+	static const char has_pg[] =
+		"SELECT count(*) FROM information_schema.columns"
+		" WHERE table_schema = current_schema()"
+		" AND table_name = 'stock_events' AND column_name = 'txn_seq'";
+	int pg = db_kind_of(d) == DB_POSTGRES;
+	int64_t has;
+
+	if (query_int(d, pg ? has_pg : has_lite, NULL, &has, err) < 0 ||
+	    (!has && db_exec(d, pg ? v12_pg : v12_sqlite, err) < 0) ||
+	    db_exec(d, pg ? v12_ranges_pg : v12_ranges_sqlite, err) < 0 ||
+	    state_lineage_fill(d, err) < 0)
+		return -1;
+	return db_exec(d, v11_meta, err);
+}
 
 static int v11_ledger(struct db *d, struct err *err)
 {
@@ -568,6 +639,7 @@ static const struct migration {
 	{9, v_acks_sqlite, v_acks_pg, NULL},
 	{10, v10_warn_sqlite, v10_warn_pg, NULL},
 	{11, NULL, NULL, v11_ledger},
+	{12, NULL, NULL, v12_events},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == SCHEMA_LATEST,

@@ -19,7 +19,8 @@
  * back from partners (ack_expect, ack_received, ack_received_errors);
  * version 10 the warnings of each map unit (unit_warnings); version 11
  * the one txn_id ledger (txn_digests, every loaded txn_id) and
- * stock_events without UNIQUE(txn_id).
+ * stock_events without UNIQUE(txn_id); version 12 narrower stock
+ * events (source and file NULL where they are the document's unit's).
  * meta.schema follows the version, so an older
  * stockpipe refuses a newer store instead of writing to it.
  *
@@ -32,7 +33,7 @@
 #include "db.h"
 #include "lib/err.h"
 
-#define SCHEMA_LATEST 11
+#define SCHEMA_LATEST 12
 
 /* Opens the store's database without looking at its tables: db_url NULL
  * or "" = the SQLite file state_dir/state.db (state_dir is created),

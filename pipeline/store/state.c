@@ -22,6 +22,7 @@
  */
 #include "state.h"
 #include "state_int.h"
+#include "state_lineage.h"
 #include "lib/io.h"
 #include "schema.h"
 
@@ -48,6 +49,7 @@ static const struct state_sql *const families[] = {
 	state_report_sql,
 	state_warn_sql,
 	state_txn_sql,
+	state_lineage_sql,
 };
 #define NFAMILIES (sizeof(families) / sizeof(families[0]))
 
@@ -333,6 +335,7 @@ void state_close(struct state *s)
 		db_finalize(s->st[i]);
 	db_close(s->db);
 	state_lb_free(s);
+	state_lineage_free(s);
 	free(s->dir);
 	free(s);
 }
@@ -343,6 +346,7 @@ int state_begin(struct state *s, struct err *err)
 		return -1;
 	s->in_tx = 1;
 	s->lb.pos_held = 0;
+	state_lineage_forget(s);
 	return 0;
 }
 
@@ -352,6 +356,7 @@ int state_begin_rows(struct state *s, struct err *err)
 		return -1;
 	s->in_tx = 1;
 	s->lb.pos_held = 0;
+	state_lineage_forget(s);
 	s->rows_tx = 1;
 	return 0;
 }
@@ -399,6 +404,7 @@ int state_commit(struct state *s, struct err *err)
 void state_rollback(struct state *s)
 {
 	state_lb_discard(s);
+	state_lineage_forget(s);
 	s->in_tx = s->lb_on = s->rows_tx = 0;
 	db_rollback(s->db);
 }

@@ -43,6 +43,7 @@
 #include "state_fold.h"
 #include "db.h"
 #include "state_int.h"
+#include "state_lineage.h"
 #include "state_txn.h"
 
 #include <stdio.h>
@@ -54,12 +55,16 @@
 #define FOLD_DOCS                                                        \
 	"(SELECT u.id FROM units u JOIN runs r ON r.run_id = u.run_id"   \
 	" WHERE u.stage = 'map' AND r.gc_at IS NOT NULL)"
-/* Event e may be folded (the rule above). */
+/* Event e, joined to its document's unit ue, may be folded (the rule
+ * above); an event's source is its unit's unless it says otherwise
+ * (state_lineage.h). */
 #define FOLD_COVERED                                                     \
 	"e.doc IN " FOLD_DOCS " AND EXISTS (SELECT 1 FROM stock_events s" \
+	" JOIN units us ON us.id = s.doc"                                \
 	" WHERE s.sku = e.sku AND s.location = e.location"               \
 	" AND s.state = e.state AND s.delta = 0 AND s.applied = 1"       \
-	" AND coalesce(s.source, '') = coalesce(e.source, '')"           \
+	" AND coalesce(" STATE_EV_SOURCE("s", "us") ", '') = coalesce("  \
+	STATE_EV_SOURCE("e", "ue") ", '')"                               \
 	" AND s.as_of >= e.as_of AND (s.as_of, s.arr_file, s.arr_member," \
 	" s.arr_line) > (e.as_of, e.arr_file, e.arr_member, e.arr_line)"  \
 	" AND s.doc IN " FOLD_DOCS ")"
@@ -74,8 +79,10 @@ static const char gone_drop_sql[] = "DROP TABLE IF EXISTS fold_gone";
 /* PostgreSQL's own (prepared per call, state_sql_rows): the events to
  * go, found by a semi-join the planner runs as one hashed pass. */
 static const char gone_pg_sql[] =
-	"CREATE TEMP TABLE fold_gone AS SELECT e.id, e.txn_id"
-	" FROM stock_events e WHERE " FOLD_COVERED;
+	"CREATE TEMP TABLE fold_gone AS SELECT e.id, "
+	STATE_EV_TXN("e", "ue") " AS txn_id"
+	" FROM stock_events e JOIN units ue ON ue.id = e.doc"
+	" WHERE " FOLD_COVERED;
 /* SQLite: the newest covering snapshot of each (position, source), once
  * (one pass over the events, sorted), then the events in id order, each
  * looked up in it: a correlated EXISTS per event read the events table
@@ -88,17 +95,23 @@ static const char cover_lite_sql[] =
 	" WITHOUT ROWID;"
 	"INSERT INTO fold_cover SELECT sku, location, state, src, as_of,"
 	" arr_file, arr_member, arr_line FROM (SELECT s.sku, s.location,"
-	" s.state, coalesce(s.source, '') AS src, s.as_of, s.arr_file,"
+	" s.state, coalesce(" STATE_EV_SOURCE("s", "us") ", '') AS src,"
+	" s.as_of, s.arr_file,"
 	" s.arr_member, s.arr_line, row_number() OVER (PARTITION BY s.sku,"
-	" s.location, s.state, coalesce(s.source, '') ORDER BY s.as_of DESC,"
+	" s.location, s.state, coalesce(" STATE_EV_SOURCE("s", "us") ", '')"
+	" ORDER BY s.as_of DESC,"
 	" s.arr_file DESC, s.arr_member DESC, s.arr_line DESC) AS rn"
-	" FROM stock_events s WHERE s.delta = 0 AND s.applied = 1"
+	" FROM stock_events s JOIN units us ON us.id = s.doc"
+	" WHERE s.delta = 0 AND s.applied = 1"
 	" AND s.doc IN " FOLD_DOCS ") WHERE rn = 1;"
 	"CREATE TEMP TABLE fold_gone(id INTEGER PRIMARY KEY, txn_id TEXT);"
-	"INSERT INTO fold_gone SELECT e.id, e.txn_id FROM stock_events e"
+	"INSERT INTO fold_gone SELECT e.id, " STATE_EV_TXN("e", "ue")
+	" FROM stock_events e"
+	" CROSS JOIN units ue ON ue.id = e.doc"
 	" CROSS JOIN temp.fold_cover c ON c.sku = e.sku"
 	" AND c.location = e.location AND c.state = e.state"
-	" AND c.src = coalesce(e.source, '') WHERE e.doc IN " FOLD_DOCS
+	" AND c.src = coalesce(" STATE_EV_SOURCE("e", "ue") ", '')"
+	" WHERE e.doc IN " FOLD_DOCS
 	" AND (e.as_of, e.arr_file, e.arr_member, e.arr_line) < (c.as_of,"
 	" c.arr_file, c.arr_member, c.arr_line) ORDER BY e.id;"
 	"DROP TABLE temp.fold_cover";

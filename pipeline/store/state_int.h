@@ -63,6 +63,8 @@ enum stmt_id {
 	S_WARN_DEL, S_WARN_ADD, S_WARN_LIST, S_WARN_RUN,
 	/* state_txn.c */
 	SX_ADD, SX_DEL, SX_DOC_TXNS,
+	/* state_lineage.c */
+	SL_DOC, SL_FLOOR, SL_RANGE, SL_RANGE_DEL,
 	S_NSTMTS
 };
 
@@ -90,6 +92,7 @@ extern const struct state_sql state_acks_sql[S_NSTMTS];
 extern const struct state_sql state_report_sql[S_NSTMTS];
 extern const struct state_sql state_warn_sql[S_NSTMTS];
 extern const struct state_sql state_txn_sql[S_NSTMTS];
+extern const struct state_sql state_lineage_sql[S_NSTMTS];
 
 /* Stock loads are applied in batches inside a transaction: the records
  * of a batch sorted by position (sku, location, state), each position's
@@ -126,6 +129,11 @@ struct lb_rec {
 	unsigned char ins;         /* its key was new in the txn_id ledger
 				    * (state_txn_mark): its event is inserted */
 	unsigned char key[24];     /* its ledger key (STATE_TXN_KEY) */
+	unsigned char src_doc, file_doc; /* source, file are the document's
+				    * (state_lineage_derive): stored NULL */
+	unsigned char txn_doc;     /* txn_id is the document's default:
+				    * stored NULL, and these two */
+	int64_t txn_seq, txn_rec;
 };
 
 /* The bulk apply (state_load.c, PostgreSQL's way): statements of
@@ -172,7 +180,21 @@ struct state {
 	void *commit_check_ud;
 	char *dir;                 /* the state folder (the load's sort
 				    * file); NULL when unknown */
+	struct state_doc_names {   /* state_lineage.c: the last document's
+				    * unit, read once per transaction */
+		int64_t id;
+		int known;         /* its unit was read (0: read again) */
+		char *scope, *ukey, *sha; /* malloc'd; NULL when none */
+		int64_t *docs;     /* documents of the records queued since
+				    * the last apply (their id ranges are
+				    * written after it) */
+		size_t ndocs, capdocs;
+	} docn;
 };
+
+/* Binds e's txn_id to parameter i, and txn_seq, txn_rec to k, k + 1
+ * (state_load.c). */
+void state_bind_txn(struct db_stmt *p, int i, int k, const struct lb_rec *e);
 
 /* The prepared, reset statement id (prepared on first use). */
 struct db_stmt *state_stmt(struct state *s, enum stmt_id id,

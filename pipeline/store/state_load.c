@@ -13,6 +13,7 @@
  */
 #include "state.h"
 #include "state_int.h"
+#include "state_lineage.h"
 #include "state_txn.h"
 
 #include <stdlib.h>
@@ -68,8 +69,8 @@ const struct state_sql state_load_sql[S_NSTMTS] = {
 		" WHERE " ARR_GE("prices"), 0},
 	[S_EV_INS] = {"INSERT INTO stock_events(doc, sku, location,"
 		     " state, qty, delta, as_of, txn_id, source, file, line,"
-		     " arr_file, arr_member, arr_line)"
-		     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", 0},
+		     " arr_file, arr_member, arr_line, txn_seq, txn_rec)"
+		     " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", 0},
 	[S_POS_GET] = {"SELECT qty, snap_as_of, snap_txn, last_as_of, delta_as_of,"
 		      " snap_arr_file, snap_arr_member, snap_arr_line FROM positions WHERE sku = ? AND location = ?"
 		      " AND state = ?", 0},
@@ -103,23 +104,27 @@ const struct state_sql state_load_sql[S_NSTMTS] = {
 		" OR positions.delta_as_of < excluded.snap_as_of)", 0},
 	[S_EV_INS_KEPT] = {"INSERT INTO stock_events(doc, sku,"
 			  " location, state, qty, delta, as_of, txn_id, source,"
-			  " file, line, applied, arr_file, arr_member, arr_line)"
-			  " VALUES(?,?,?,?,?,?,?,?,?,?,?,0,?,?,?)", 0},
+			  " file, line, applied, arr_file, arr_member, arr_line,"
+			  " txn_seq, txn_rec)"
+			  " VALUES(?,?,?,?,?,?,?,?,?,?,?,0,?,?,?,?,?)", 0},
 	[S_DELTA_SUM] = {"SELECT coalesce(sum(qty), 0) FROM stock_events"
 			" WHERE sku = ? AND location = ? AND state = ?"
 			" AND delta = 1 AND applied = 1 AND (as_of, arr_file,"
 			" arr_member, arr_line) > (?4, ?5, ?6, ?7)", 0},
-	[S_SNAP_LATEST] = {"SELECT qty, as_of, txn_id, arr_file, arr_member,"
-			  " arr_line FROM stock_events"
-			  " WHERE sku = ? AND location = ? AND state = ?"
-			  " AND delta = 0 AND applied = 1 ORDER BY as_of DESC,"
-			  " arr_file DESC, arr_member DESC, arr_line DESC,"
-			  " txn_id DESC"
+	[S_SNAP_LATEST] = {"SELECT e.qty, e.as_of, " STATE_EV_TXN("e", "u")
+			  " AS txn, e.arr_file, e.arr_member, e.arr_line"
+			  " FROM stock_events e LEFT JOIN units u"
+			  " ON u.id = e.doc"
+			  " WHERE e.sku = ? AND e.location = ? AND e.state = ?"
+			  " AND e.delta = 0 AND e.applied = 1"
+			  " ORDER BY e.as_of DESC, e.arr_file DESC,"
+			  " e.arr_member DESC, e.arr_line DESC, txn DESC"
 			  " LIMIT 1", 0},
 	[S_EV_DOC_KEYS] = {"SELECT DISTINCT sku, location, state"
-			  " FROM stock_events WHERE doc = ?"
+			  " FROM stock_events WHERE " STATE_EV_OF_DOC("", "?1")
 			  " ORDER BY sku, location, state", 0},
-	[S_EV_DOC_DEL] = {"DELETE FROM stock_events WHERE doc = ?", 0},
+	[S_EV_DOC_DEL] = {"DELETE FROM stock_events WHERE "
+			 STATE_EV_OF_DOC("", "?1"), 0},
 	[S_POS_DEL] = {"DELETE FROM positions WHERE sku = ? AND location = ?"
 		      " AND state = ?", 0},
 	[S_LAST_AS_OF] = {"SELECT max(as_of), count(*),"
@@ -347,6 +352,20 @@ static int recompute(struct state *s, const char *sku, const char *loc,
 	return state_step_done(p, err);
 }
 
+/* Binds e's txn_id to parameter i, its default form's numbers to k and
+ * k + 1 (state_lineage.h: one or the other is NULL). */
+void state_bind_txn(struct db_stmt *p, int i, int k, const struct lb_rec *e)
+{
+	db_bind_text(p, i, e->txn_doc ? NULL : e->ev.txn);
+	if (e->txn_doc) {
+		db_bind_int64(p, k, e->txn_seq);
+		db_bind_int64(p, k + 1, e->txn_rec);
+	} else {
+		db_bind_null(p, k);
+		db_bind_null(p, k + 1);
+	}
+}
+
 /* Records e in stock_events (its txn_id new in the ledger). */
 static int lb_event(struct state *s, const struct lb_rec *e, struct err *err)
 {
@@ -361,9 +380,9 @@ static int lb_event(struct state *s, const struct lb_rec *e, struct err *err)
 	db_bind_int64(p, 5, e->ev.qty);
 	db_bind_int64(p, 6, e->ev.mode == STOCK_DELTA);
 	db_bind_int64(p, 7, e->ev.as_of);
-	db_bind_text(p, 8, e->ev.txn);
-	db_bind_text(p, 9, e->source);
-	db_bind_text(p, 10, e->file);
+	state_bind_txn(p, 8, 15, e);
+	db_bind_text(p, 9, e->src_doc ? NULL : e->source);
+	db_bind_text(p, 10, e->file_doc ? NULL : e->file);
 	db_bind_int64(p, 11, (int64_t)e->line);
 	state_bind_arrival(p, 12, &e->ev.arr);
 	return state_step_done(p, err);
@@ -606,7 +625,7 @@ void state_lb_discard(struct state *s)
 }
 
 /* Applies the batch (see struct load_batch). */
-int state_lb_apply(struct state *s, struct err *err)
+static int lb_apply(struct state *s, struct err *err)
 {
 	struct load_batch *b = &s->lb;
 	size_t i, j;
@@ -642,6 +661,20 @@ int state_lb_apply(struct state *s, struct err *err)
 	}
 	state_lb_discard(s);
 	return rc;
+}
+
+/* Applies the batch, then widens its documents' id ranges (schema 12:
+ * doc_events stands for an index on stock_events.doc). */
+int state_lb_apply(struct state *s, struct err *err)
+{
+	int64_t floor = 0;
+	int docs = s->docn.ndocs > 0;
+
+	if (docs && state_lineage_floor(s, &floor, err) < 0)
+		return -1;
+	if (lb_apply(s, err) < 0)
+		return -1;
+	return docs ? state_lineage_ranges(s, floor, err) : 0;
 }
 
 void state_load_batching(struct state *s)
@@ -789,6 +822,8 @@ static int lb_add(struct state *s, int64_t doc, const struct canon_record *r,
 	e->st = st;
 	e->ev.mode = mode;
 	e->kept = (unsigned char)kept;
+	if (state_lineage_derive(s, e, err) < 0)
+		return -1;
 	b->n++;
 	if (!s->lb_on || alone || tries == 2)
 		return state_lb_apply(s, err);
@@ -918,7 +953,8 @@ int state_unload_doc(struct state *s, int64_t doc, struct err *err)
 	    !(p = state_stmt(s, S_EV_DOC_DEL, err)))
 		goto out;
 	db_bind_int64(p, 1, doc);
-	if (state_step_done(p, err) < 0)
+	if (state_step_done(p, err) < 0 ||
+	    state_lineage_range_drop(s, doc, err) < 0)
 		goto out;
 	for (i = 0; i < n; i++)
 		if (recompute(s, keys[i].sku, keys[i].loc, keys[i].st, err) <

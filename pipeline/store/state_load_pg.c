@@ -38,7 +38,9 @@
 #define LB_BULK_MAX (1u << LB_BULK_LOG)
 #define EV_COLS                                                          \
 	"doc, sku, location, state, qty, delta, as_of, txn_id, source,"  \
-	" file, line, applied, arr_file, arr_member, arr_line"
+	" file, line, applied, arr_file, arr_member, arr_line, txn_seq,"  \
+	" txn_rec"
+#define EV_NCOLS 17
 
 /* The read of positions on PostgreSQL: a generic plan made while the
  * table was small (the first batch of a new store) joined the keys to a
@@ -109,7 +111,7 @@ static char *bulk_sql(int kind, unsigned rows, int pg)
 			"INSERT INTO positions(" POS_COLS ") VALUES",
 	};
 	static const char *const row[LB_BULK_N] = {
-		[LB_BULK_EV] = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		[LB_BULK_EV] = "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 		[LB_BULK_POS_GET] = "(?, ?, CAST(? AS BIGINT))",
 		[LB_BULK_POS_PUT] = "(?,?,?,?,?,?,?,?,?,?,?)",
 	};
@@ -183,7 +185,7 @@ static int bulk_events(struct state *s, struct lb_rec *const *recs, int k,
 	for (i = 0; i < n; i++) {
 		const struct lb_rec *e = recs[i];
 
-		c = (int)i * 15;
+		c = (int)i * EV_NCOLS;
 		db_bind_int64(p, c + 1, e->doc);
 		db_bind_text(p, c + 2, e->sku);
 		db_bind_text(p, c + 3, e->loc);
@@ -191,9 +193,9 @@ static int bulk_events(struct state *s, struct lb_rec *const *recs, int k,
 		db_bind_int64(p, c + 5, e->ev.qty);
 		db_bind_int64(p, c + 6, e->ev.mode == STOCK_DELTA);
 		db_bind_int64(p, c + 7, e->ev.as_of);
-		db_bind_text(p, c + 8, e->ev.txn);
-		db_bind_text(p, c + 9, e->source);
-		db_bind_text(p, c + 10, e->file);
+		state_bind_txn(p, c + 8, c + 16, e);
+		db_bind_text(p, c + 9, e->src_doc ? NULL : e->source);
+		db_bind_text(p, c + 10, e->file_doc ? NULL : e->file);
 		db_bind_int64(p, c + 11, (int64_t)e->line);
 		db_bind_int64(p, c + 12, !e->kept);
 		state_bind_arrival(p, c + 13, &e->ev.arr);

@@ -7,6 +7,7 @@
  */
 #include "state.h"
 #include "state_int.h"
+#include "state_lineage.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -49,11 +50,13 @@ const struct state_sql state_positions_sql[S_NSTMTS] = {
 		       " base_uom, pack_size, status, supplier_id,"
 		       " supplier_sku, as_of, txn_id FROM items WHERE sku = ?", 0},
 	[S_POS_NEGATIVE] = {"SELECT count(*) FROM positions WHERE qty < 0", 0},
-	/* Per map unit through stock_events_doc: a plain `doc IN (...)`
-	 * let PostgreSQL scan every event the store ever kept, four times
-	 * a run, so the cost grew with the store's history. */
+	/* Per map unit through its id range (doc_events, schema 12; the
+	 * index stock_events_doc before): a plain `doc IN (...)` let
+	 * PostgreSQL scan every event the store ever kept, four times a
+	 * run, so the cost grew with the store's history. */
 	[S_RUN_OLDEST_EV] = {"SELECT min((SELECT min(e.as_of) FROM"
-			    " stock_events e WHERE e.doc = u.id"
+			    " stock_events e WHERE "
+			    STATE_EV_OF_DOC("e.", "u.id")
 			    " AND e.applied = 1)) FROM units u"
 			    " WHERE u.run_id = ? AND u.stage = 'map'", 0},
 	/* The latest snapshot (not delta) each of two sources reported per
@@ -64,8 +67,13 @@ const struct state_sql state_positions_sql[S_NSTMTS] = {
 		" row_number() OVER (PARTITION BY source, sku, location"
 		"  ORDER BY as_of DESC, arr_file DESC, arr_member DESC,"
 		"  arr_line DESC, txn_id DESC) AS rn"
-		" FROM stock_events WHERE state = ?1 AND delta = 0"
-		" AND source IN (?2, ?3)),"
+		" FROM (SELECT " STATE_EV_SOURCE("e", "u") " AS source,"
+		"  e.sku, e.location, e.qty, e.as_of, e.arr_file, e.arr_member,"
+		"  e.arr_line, " STATE_EV_TXN("e", "u") " AS txn_id"
+		"  FROM stock_events e"
+		"  LEFT JOIN units u ON u.id = e.doc"
+		"  WHERE e.state = ?1 AND e.delta = 0) v"
+		" WHERE source IN (?2, ?3)),"
 		" a AS (SELECT sku, location, qty, as_of FROM s"
 		"  WHERE rn = 1 AND source = ?2),"
 		" b AS (SELECT sku, location, qty, as_of FROM s"

@@ -35,6 +35,8 @@ struct spill_hdr {
 	int32_t st, mode;
 	unsigned char kept, has_source, has_file;
 	unsigned char dupe, ins;   /* as the batch's marking said */
+	unsigned char src_doc, file_doc, txn_doc; /* state_lineage_derive's */
+	int64_t txn_seq, txn_rec;
 };
 
 int state_spill_ok(struct state *s)
@@ -76,6 +78,11 @@ static int put_pos(struct state *s, const struct lb_rec *e, uint64_t seq,
 	h.ins = e->ins;
 	h.has_source = e->source != NULL;
 	h.has_file = e->file != NULL;
+	h.src_doc = e->src_doc;
+	h.file_doc = e->file_doc;
+	h.txn_doc = e->txn_doc;
+	h.txn_seq = e->txn_seq;
+	h.txn_rec = e->txn_rec;
 	memcpy(*buf, &h, sizeof(h));
 	p = *buf + sizeof(h);
 	for (i = 0; i < 5; i++) {
@@ -234,6 +241,11 @@ static int pos_each(const void *rec, size_t n, void *ud)
 	e->ev.txn = cp[2];
 	e->source = cp[3];
 	e->file = cp[4];
+	e->src_doc = h.src_doc;
+	e->file_doc = h.file_doc;
+	e->txn_doc = h.txn_doc;
+	e->txn_seq = h.txn_seq;
+	e->txn_rec = h.txn_rec;
 	e->stats = (struct load_stats *)h.stats;
 	e->ev.arr.file = h.arr_file;
 	e->ev.arr.member = h.arr_member;

@@ -40,6 +40,7 @@
 #include "state_txn.h"
 #include "db.h"
 #include "state_int.h"
+#include "state_lineage.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -52,7 +53,9 @@ const struct state_sql state_txn_sql[S_NSTMTS] = {
 	[SX_ADD] = {"INSERT INTO txn_digests(digest) VALUES(?)"
 		    " ON CONFLICT DO NOTHING", 0},
 	[SX_DEL] = {"DELETE FROM txn_digests WHERE digest = ?", 0},
-	[SX_DOC_TXNS] = {"SELECT txn_id FROM stock_events WHERE doc = ?", 0},
+	[SX_DOC_TXNS] = {"SELECT " STATE_EV_TXN("e", "u") " FROM stock_events e"
+			 " LEFT JOIN units u ON u.id = e.doc WHERE "
+			 STATE_EV_OF_DOC("e.", "?1"), 0},
 };
 
 _Static_assert(sizeof(((struct lb_rec *)0)->key) == STATE_TXN_KEY,

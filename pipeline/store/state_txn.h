@@ -16,23 +16,27 @@ struct db;
 
 #define STATE_TXN_KEY 24
 
-/* stock_events on SQLite since schema 11 (no UNIQUE on txn_id: the
- * ledger is the dedupe), as table T; shared by the migration and the
- * fold's rebuild (state_fold.c), which both recreate the indexes. */
+/* stock_events on SQLite since schema 12 (no UNIQUE on txn_id: the
+ * ledger is the dedupe; txn_id, source and file NULL where the document
+ * gives them, state_lineage.h), as table T; shared by the migration and
+ * the fold's rebuild (state_fold.c), which both recreate the indexes.
+ * Schema 11's table is schema.c's own. */
 #define STATE_EVENTS_SQLITE(T)                                           \
 	"CREATE TABLE " T "(id INTEGER PRIMARY KEY,"                     \
 	" doc INTEGER NOT NULL, sku TEXT NOT NULL, location TEXT NOT NULL," \
 	" state INTEGER NOT NULL, qty INTEGER NOT NULL,"                 \
 	" delta INTEGER NOT NULL, as_of INTEGER NOT NULL,"               \
-	" txn_id TEXT NOT NULL, source TEXT, file TEXT, line INTEGER,"   \
+	" txn_id TEXT, source TEXT, file TEXT, line INTEGER,"            \
 	" applied INTEGER NOT NULL DEFAULT 1,"                           \
 	" arr_file BIGINT NOT NULL DEFAULT 0,"                           \
 	" arr_member BIGINT NOT NULL DEFAULT 0,"                         \
-	" arr_line BIGINT NOT NULL DEFAULT 0);"
+	" arr_line BIGINT NOT NULL DEFAULT 0,"                           \
+	" txn_seq INTEGER, txn_rec INTEGER);"
+/* Schema 12: no index on doc (doc_events holds each document's id
+ * range, state_lineage.h). */
 #define STATE_EVENTS_INDEXES                                             \
 	"CREATE INDEX stock_events_key"                                  \
-	" ON stock_events(sku, location, state, as_of);"                 \
-	"CREATE INDEX stock_events_doc ON stock_events(doc);"
+	" ON stock_events(sku, location, state, as_of);"
 
 /* The last group's digest, so a document's records hash their shared
  * part once; zero-initialised before first use. */

@@ -57,7 +57,12 @@ static int scan(const char *path, char c)
 	return 0;
 }
 
-/* Keep in step with the stock_events part of the schema in state.c. */
+/* Keep in step with the stock_events part of the schema
+ * (pipeline/store/state_txn.h STATE_EVENTS_SQLITE, schema 12: no UNIQUE
+ * on txn_id, the txn_id ledger is a table of its own; txn_id, source and
+ * file NULL where the document gives them, as the mapping's default
+ * txn_id and a map unit's own records do; no index on doc: a table of
+ * id ranges per document instead). */
 static const char schema[] =
 	"PRAGMA journal_mode=WAL;"
 	"PRAGMA synchronous=FULL;"
@@ -65,18 +70,18 @@ static const char schema[] =
 	"CREATE TABLE stock_events(id INTEGER PRIMARY KEY,"
 	" doc INTEGER NOT NULL, sku TEXT NOT NULL, location TEXT NOT NULL,"
 	" state INTEGER NOT NULL, qty INTEGER NOT NULL, delta INTEGER NOT NULL,"
-	" as_of INTEGER NOT NULL, txn_id TEXT NOT NULL UNIQUE,"
-	" source TEXT, file TEXT, line INTEGER);"
+	" as_of INTEGER NOT NULL, txn_id TEXT,"
+	" source TEXT, file TEXT, line INTEGER, txn_seq INTEGER,"
+	" txn_rec INTEGER);"
 	"CREATE INDEX stock_events_key"
-	" ON stock_events(sku, location, state, as_of);"
-	"CREATE INDEX stock_events_doc ON stock_events(doc);";
+	" ON stock_events(sku, location, state, as_of);";
 
 static int sqlite_ref(const char *path, unsigned long rows)
 {
 	sqlite3 *db;
 	sqlite3_stmt *p;
 	unsigned long i;
-	char sku[32], loc[32], txn[64];
+	char sku[32], loc[32];
 
 	unlink(path);
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
@@ -87,23 +92,23 @@ static int sqlite_ref(const char *path, unsigned long rows)
 	    sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db,
-			       "INSERT OR IGNORE INTO stock_events(doc, sku,"
+			       "INSERT INTO stock_events(doc, sku,"
 			       " location, state, qty, delta, as_of, txn_id,"
-			       " source, file, line)"
-			       " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+			       " source, file, line, txn_seq, txn_rec)"
+			       " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			       -1, &p, NULL) != SQLITE_OK) {
 		fprintf(stderr, "sqlite: %s\n", sqlite3_errmsg(db));
 		return 70;
 	}
 	for (i = 0; i < rows; i++) {
 		/* The generator's key shape: stores in blocks, SKUs permuted
-		 * within a store, a txn_id like the mapping engine's. */
+		 * within a store, a txn_id like the mapping engine's default
+		 * (stored as its two numbers). */
 		unsigned long store = i / 2000 + 1;
 
 		snprintf(sku, sizeof(sku), "KW-%07lu",
 			 (i % 2000 * 7919 + store * 13) % 1000000);
 		snprintf(loc, sizeof(loc), "STORE-%03lu", store % 999 + 1);
-		snprintf(txn, sizeof(txn), "0123456789abcdef:%lu:0", i + 2);
 		sqlite3_bind_int64(p, 1, 4);
 		sqlite3_bind_text(p, 2, sku, -1, SQLITE_STATIC);
 		sqlite3_bind_text(p, 3, loc, -1, SQLITE_STATIC);
@@ -111,10 +116,12 @@ static int sqlite_ref(const char *path, unsigned long rows)
 		sqlite3_bind_int64(p, 5, (sqlite3_int64)(i % 500) * 10000);
 		sqlite3_bind_int(p, 6, 0);
 		sqlite3_bind_int64(p, 7, 1795500000 + (sqlite3_int64)(i % 240) * 60);
-		sqlite3_bind_text(p, 8, txn, -1, SQLITE_STATIC);
-		sqlite3_bind_text(p, 9, "stores", -1, SQLITE_STATIC);
-		sqlite3_bind_text(p, 10, "store_stock.csv", -1, SQLITE_STATIC);
+		sqlite3_bind_null(p, 8);
+		sqlite3_bind_null(p, 9);
+		sqlite3_bind_null(p, 10);
 		sqlite3_bind_int64(p, 11, (sqlite3_int64)i + 2);
+		sqlite3_bind_int64(p, 12, (sqlite3_int64)i + 2);
+		sqlite3_bind_int64(p, 13, 0);
 		if (sqlite3_step(p) != SQLITE_DONE) {
 			fprintf(stderr, "sqlite: %s\n", sqlite3_errmsg(db));
 			return 70;

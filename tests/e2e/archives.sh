@@ -184,7 +184,7 @@ fi
 grep -q "broken.zip" "$TMP/c.out" && grep -q "QUARANTINED stores 'broken.zip'" "$TMP/c.out" &&
 	pass "corrupt archive quarantined whole" || fail "corrupt archive not quarantined"
 [ -f "$C/state/quarantine/stores/broken.zip" ] && pass "corrupt archive kept in quarantine/" || fail "no quarantine copy"
-loaded=$(sqlite3 "$C/state/state.db" "select count(*) from stock_events where file = 'stock_F027_20261120.csv'")
+loaded=$(sqlite3 "$C/state/state.db" "select count(*) from stock_events e join units u on u.id = e.doc where coalesce(e.file, u.ukey) = 'stock_F027_20261120.csv'")
 [ "${loaded:-0}" -gt 5 ] && pass "the plain file next to them is loaded ($loaded records)" || fail "plain file not loaded"
 du=$(du -sm "$C/state/work" 2>/dev/null | cut -f1)
 [ "${du:-0}" -lt 200 ] && pass "work folder stayed small (${du} MiB)" || fail "work folder ${du} MiB"
@@ -231,9 +231,9 @@ z.close()
 PY
 sp "$F" run >"$TMP/f.out" 2>&1
 rc=$?
-csv_n=$(sqlite3 "$F/state/state.db" "select count(*) from stock_events where file = 'mixed.zip!counts.dat'")
-xml_n=$(sqlite3 "$F/state/state.db" "select count(*) from stock_events where file like 'mixed.zip!erp/%'")
-x12_n=$(sqlite3 "$F/state/state.db" "select count(*) from stock_events where file = 'mixed.zip!edi/inventory.x12'")
+csv_n=$(sqlite3 "$F/state/state.db" "select count(*) from stock_events e join units u on u.id = e.doc where coalesce(e.file, u.ukey) = 'mixed.zip!counts.dat'")
+xml_n=$(sqlite3 "$F/state/state.db" "select count(*) from stock_events e join units u on u.id = e.doc where coalesce(e.file, u.ukey) like 'mixed.zip!erp/%'")
+x12_n=$(sqlite3 "$F/state/state.db" "select count(*) from stock_events e join units u on u.id = e.doc where coalesce(e.file, u.ukey) = 'mixed.zip!edi/inventory.x12'")
 [ $rc = 1 ] && [ "${csv_n:-0}" -gt 5 ] && [ "${xml_n:-0}" -gt 3 ] && [ "${x12_n:-0}" -gt 1 ] &&
 	grep -q "mixed.zip: member '../escape.csv' refused" "$TMP/f.out" &&
 	pass "zip with CSV, X12 and XML members: all loaded by sniffed format ($csv_n + $x12_n + $xml_n records), '..' member quarantined, exit 1" ||
@@ -276,7 +276,7 @@ cp "$STORES/stock_F027_20261120.csv" "$G/samples/drop/stores/"
 sp "$G" run >"$TMP/g.out" 2>&1
 rc=$?
 [ $rc = 1 ] && grep -q "flood100k.zip.*more than 1000 members" "$TMP/g.out" &&
-	[ "$(sqlite3 "$G/state/state.db" "select count(*) from stock_events where file = 'stock_F027_20261120.csv'")" -gt 5 ] &&
+	[ "$(sqlite3 "$G/state/state.db" "select count(*) from stock_events e join units u on u.id = e.doc where coalesce(e.file, u.ukey) = 'stock_F027_20261120.csv'")" -gt 5 ] &&
 	pass "100000 empty members refused at the limit; the plain file next to it is loaded" ||
 	{ fail "100k member flood (exit $rc)"; tail "$TMP/g.out"; }
 

@@ -77,7 +77,7 @@ grep -q "stock_F012_20261120.csv:9:3: field 'quantity': not a number: 'zwölf'" 
 	{ fail "stderr lacks the F012 line 9 reject"; grep -i 'zw' "$TMP/run1.out"; }
 grep -q '"_file":"stock_F012_20261120.csv","_line":9,"_col":3,"field":"quantity","reason":"field '"'"'quantity'"'"': not a number: '"'"'zwölf'"'"'","raw":"F012,KW-10006,zwölf,OK,2026-11-20 06:00"' "$A"/state/rejects/1/stores/*.jsonl &&
 	pass "reject file holds location, field, reason and the raw row" || fail "reject file content for F012 line 9"
-good=$(sqlite3 "$A/state/state.db" "select count(*) from stock_events where file = 'stock_F012_20261120.csv'" 2>/dev/null)
+good=$(sqlite3 "$A/state/state.db" "select count(*) from stock_events e join units u on u.id = e.doc where coalesce(e.file, u.ukey) = 'stock_F012_20261120.csv'" 2>/dev/null)
 [ "${good:-0}" -gt 5 ] && pass "the good rows of the file with bad rows are loaded ($good)" || fail "good rows of F012 not loaded ($good)"
 
 # ---- second run on the same drop ------------------------------------------

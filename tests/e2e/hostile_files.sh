@@ -70,7 +70,7 @@ sp() { # sp DIR ARGS...
 	STOCKPIPE_STATE_DIR="$d/state" STOCKPIPE_OUT="$d/out" \
 		"$BIN" -c "$d/samples/stockpipe.yaml" "$@"
 }
-events() { db "$1" "SELECT count(*) FROM stock_events WHERE file $2"; }
+events() { db "$1" "SELECT count(*) FROM stock_events e join units u on u.id = e.doc where coalesce(e.file, u.ukey) $2"; }
 SECRET="SECRET-$$-do-not-read"
 # leaked DIR: the files under DIR (state, targets) holding the secret
 leaked() { grep -rl "$SECRET" "$1/state" "$1/out" 2>/dev/null; }
@@ -310,7 +310,7 @@ for mode in metadata content; do
 	[ "$mode" = content ] && want=1
 	expect_exit_d $want "detect_changes: $mode, run after a same-size same-mtime replacement: exit $want" sp "$d" run
 	after=$(events "$d" "= '$F012'")
-	n41=$(db "$d" "SELECT count(*) FROM stock_events WHERE file = '$F012' AND qty = 41000000")  # 41, scaled
+	n41=$(db "$d" "SELECT count(*) FROM stock_events e join units u on u.id = e.doc where coalesce(e.file, u.ukey) = '$F012' AND qty = 41000000")  # 41, scaled
 	rows=$(db "$d" "SELECT count(*) FROM files WHERE source = 'stores' AND name = '$F012' AND post_state = 'done'")
 	if [ "$mode" = metadata ]; then
 		[ "$after" = "$before" ] && [ "$n41" = 0 ] && cmp -s "$f" "$T_TMP/v2-$mode.csv" &&
@@ -345,7 +345,7 @@ if paused_run "$d" post-check "$T_TMP/replace-content.out"; then
 		pass "detect_changes: content: a replacement before delete is left for the next run" ||
 		{ fail "replace-content: exit $RUN_RC"; tail -5 "$T_TMP/replace-content.out"; }
 	expect_exit_d 1 "detect_changes: content: the next run loads the new version: exit 1 (its rejects)" sp "$d" run
-	n41=$(db "$d" "SELECT count(*) FROM stock_events WHERE file = '$F012' AND qty = 41000000")
+	n41=$(db "$d" "SELECT count(*) FROM stock_events e join units u on u.id = e.doc where coalesce(e.file, u.ukey) = '$F012' AND qty = 41000000")
 	[ "$n41" -ge 1 ] && [ ! -e "$f" ] &&
 		pass "the new version is loaded (qty 41), then deleted as configured" ||
 		{ fail "replace-content run 2: qty 41 rows $n41"; ls -la "$d/samples/drop/stores"; }

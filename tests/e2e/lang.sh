@@ -148,11 +148,11 @@ ps=$(dq "select sku || '=' || pack_size from items order by sku" 2>/dev/null | t
 echo "$ps" | grep -q "AH-7790=6 " && echo "$ps" | grep -q "AH-7791=12 " && echo "$ps" | grep -q "AH-7795=1 " &&
 	pass "PRICAT sub-lines give the parent items' pack sizes (AH-7790=6, AH-7791=12, AH-7795=1)" ||
 	fail "pack sizes from sub-lines: $ps"
-n=$(dq "select count(*) from stock_events where file = 'allocation_20261120.csv'")
+n=$(dq "select count(*) from stock_events e join units u on u.id = e.doc where coalesce(e.file, u.ukey) = 'allocation_20261120.csv'")
 [ "$n" = 6 ] && pass "CSV store list exploded into 6 stock events (3 + 1 + 2; the 4-store row rejected)" || fail "allocation events $n, expected 6"
 grep -q "allocation_20261120.csv:5:.*explode: col(stores) | split(\"|\") gives 4 pieces, more than explode_max (3) (allocation_explode_csv.yaml:12)" "$TMP/run4.out" &&
 	pass "the row past explode_max is one reject naming the limit" || { fail "explode_max reject"; grep -i explode "$TMP/run4.out"; }
-n=$(dq "select count(*) from stock_events where file = 'stock_by_store_20261120.xml'")
+n=$(dq "select count(*) from stock_events e join units u on u.id = e.doc where coalesce(e.file, u.ukey) = 'stock_by_store_20261120.xml'")
 [ "$n" = 3 ] && pass "XML store element list exploded into 3 stock events" || fail "xml events $n, expected 3"
 grep -q "stock_by_store_20261120.xml:17:.*explode: Stores/Store gives 4 elements, more than explode_max (3)" "$TMP/run4.out" &&
 	pass "the article past explode_max is one reject" || fail "xml explode_max reject"

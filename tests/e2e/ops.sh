@@ -50,7 +50,7 @@ copy=$(awk '/^copy/ { print $2 }' "$TMP/o")
 [ $rc = 0 ] && grep -q 'threshold' "$TMP/o" && [ -f "$copy" ] && grep -q '"reason"' "$TMP/o" &&
 	pass "quarantine show: reason, the quarantined copy, the first rejects" || { fail "quarantine show: exit $rc"; cat "$TMP/o"; }
 web_before=$(ls "$Q/out/webshop" | wc -l)
-ev_before=$(db "$Q" "select count(*) from stock_events where file = 'stock_F012_20261120.csv'")
+ev_before=$(db "$Q" "select count(*) from stock_events e join units u on u.id = e.doc where coalesce(e.file, u.ukey) = 'stock_F012_20261120.csv'")
 # Plain release: the mapping did not change, so it is quarantined again.
 run_sp "$Q" quarantine release "$id"
 [ $rc = 0 ] && [ "$(db "$Q" "select state from units where id = $id")" = 0 ] &&
@@ -61,7 +61,7 @@ run_sp "$Q" run
 # Release accepting the rejects: its good rows are loaded.
 run_sp "$Q" quarantine release "$id" --accept --note "partner confirmed the two bad rows"
 run_sp "$Q" run
-ev_after=$(db "$Q" "select count(*) from stock_events where file = 'stock_F012_20261120.csv'")
+ev_after=$(db "$Q" "select count(*) from stock_events e join units u on u.id = e.doc where coalesce(e.file, u.ukey) = 'stock_F012_20261120.csv'")
 detail=$(db "$Q" "select detail from units where id = $id")
 [ "$(db "$Q" "select state from units where id = $id")" = 2 ] && [ "$ev_before" = 0 ] && [ "$ev_after" -gt 5 ] &&
 	pass "release --accept: the document's $ev_after good records are loaded" ||

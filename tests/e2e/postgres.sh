@@ -126,6 +126,9 @@ if [ -x "$UNIT" ]; then
 	check "PostgreSQL's bulk load equals SQLite's (unit test)" \
 		env STOCKPIPE_TEST_PG_URL="$PG_URL" "$UNIT" \
 		state_pg_load_equals_sqlite
+	check "schema 11 -> 12 keeps replays and positions on PostgreSQL (unit test)" \
+		env STOCKPIPE_TEST_PG_URL="$PG_URL" "$UNIT" \
+		state_events_migrate_11_to_12_pg
 else
 	skip "db.h unit tests on PostgreSQL: no $UNIT"
 fi
@@ -365,7 +368,19 @@ fi
 # ---- older stores --------------------------------------------------------------
 # What version 6 added: the typed unit columns.
 # What versions 8 and later added (a table each), then version 6's columns.
-V8_DROP="DROP TABLE IF EXISTS unit_deps; ALTER TABLE runs DROP COLUMN gc_at; ALTER TABLE runs DROP COLUMN clock_s;"
+# Version 12 narrowed stock events (state_lineage.h): before it, every
+# event's txn_id, source and file were text, and doc had an index.
+V12_UNDO="UPDATE stock_events SET txn_id = (SELECT substr(u.input_sha, 1, 16)
+	|| ':' || stock_events.txn_seq || ':' || stock_events.txn_rec
+	FROM units u WHERE u.id = stock_events.doc) WHERE txn_id IS NULL;
+	UPDATE stock_events SET source = (SELECT u.scope FROM units u
+	WHERE u.id = stock_events.doc) WHERE source IS NULL;
+	UPDATE stock_events SET file = (SELECT u.ukey FROM units u
+	WHERE u.id = stock_events.doc) WHERE file IS NULL;
+	ALTER TABLE stock_events DROP COLUMN txn_seq;
+	ALTER TABLE stock_events DROP COLUMN txn_rec;
+	DROP TABLE doc_events; CREATE INDEX stock_events_doc ON stock_events(doc);"
+V8_DROP="$V12_UNDO DROP TABLE IF EXISTS unit_deps; ALTER TABLE runs DROP COLUMN gc_at; ALTER TABLE runs DROP COLUMN clock_s;"
 # Before version 6 a fetch unit's size, mtime and post state were only in
 # its detail text, as "SIZE MTIME[ posted]" (today's detail is a sentence
 # for people): the old text is what version 6's migration reads.

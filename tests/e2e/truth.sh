@@ -43,8 +43,8 @@ rc=$?
 [ $rc = 1 ] && pass "run 1 exit 1 (sample rejects)" || { fail "run 1 exit $rc"; tail -20 "$TMP/r1.out"; }
 grep -q "erp_stock: 'erp_counts.csv': 1 record(s) not applied: source 'erp_stock' is not the system of record" "$TMP/r1.out" &&
 	pass "a non-owner's record is reported, not applied" || { fail "authority not reported"; grep -i erp_stock "$TMP/r1.out"; }
-n=$(sqlite3 "$A/state/state.db" "select count(*) from stock_events where source = 'erp_stock' and applied = 1")
-k=$(sqlite3 "$A/state/state.db" "select count(*) from stock_events where source = 'erp_stock' and applied = 0")
+n=$(sqlite3 "$A/state/state.db" "select count(*) from stock_events e join units u on u.id = e.doc where coalesce(e.source, u.scope) = 'erp_stock' and applied = 1")
+k=$(sqlite3 "$A/state/state.db" "select count(*) from stock_events e join units u on u.id = e.doc where coalesce(e.source, u.scope) = 'erp_stock' and applied = 0")
 [ "$n" = 0 ] && [ "${k:-0}" -gt 0 ] && pass "the non-owner's records are kept for reconcile, never applied ($k kept)" || fail "$n applied / $k kept from erp_stock"
 cmp -s "$A/out/webshop/webshop_stock_1_20261120T060000Z.csv" "$GOLD/webshop_stock_1_20261120T060000Z.csv" &&
 	pass "webshop snapshot unchanged by the non-owner (golden)" || fail "webshop differs from golden"
