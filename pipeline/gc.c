@@ -430,6 +430,7 @@ int gc_collect(struct state *st, const struct config *cfg, int dry_run,
 {
 	struct gc_ctx g = {st, cfg, dry_run, say, stats, err, 0, NULL, 0};
 	struct cand c = {&g, 0, 0, 0};
+	char when[DT_ISO_LEN];
 	int64_t last;
 	int rc = -1;
 
@@ -447,7 +448,9 @@ int gc_collect(struct state *st, const struct config *cfg, int dry_run,
 	if (state_runs_collectable_each(st, on_candidate, &c, err) < 0 ||
 	    c.failed || (!dry_run && compact_latest(&g) < 0))
 		goto cleanup;
-	if (!dry_run && (state_fold_events(st, &stats->events, err) < 0 ||
+	dt_format_iso(now, when);
+	if (!dry_run && (state_fold_events_pick(st, STATE_FOLD_AUTO, when,
+						&stats->events, err) < 0 ||
 			 state_fold_reclaim(st, &stats->freed, err) < 0))
 		goto cleanup;
 	if (say && stats->events)

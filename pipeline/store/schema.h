@@ -32,7 +32,7 @@
 #include "db.h"
 #include "lib/err.h"
 
-#define SCHEMA_LATEST 11
+#define SCHEMA_LATEST 12
 
 /* Opens the store's database without looking at its tables: db_url NULL
  * or "" = the SQLite file state_dir/state.db (state_dir is created),
