@@ -15,8 +15,8 @@
 
 /* Which events a fold reads (state_fold.c, "Incremental"): the
  * positions of the runs collected since the last fold, every collected
- * event, or one of them by the share the new runs hold (a quarter or
- * more: the full pick). The result is the same. */
+ * event, or one of them by the share the new runs hold (half the table
+ * or more: the full pick). The result is the same. */
 enum state_fold_pick { STATE_FOLD_AUTO, STATE_FOLD_NEW, STATE_FOLD_FULL };
 
 /* Folds, in one transaction of its own, every stock event of a collected
