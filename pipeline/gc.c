@@ -556,8 +556,9 @@ static int latest_deliveries(struct gc_ctx *g, char (*out)[PATH_MAX],
 	return 0;
 }
 
-int gc_collect(struct state *st, const struct config *cfg, int dry_run,
-	       int say, int64_t now, struct gc_stats *stats, struct err *err)
+static int collect(struct state *st, const struct config *cfg, int dry_run,
+		   enum state_fold_pick pick, int say, int64_t now,
+		   struct gc_stats *stats, struct err *err)
 {
 	struct gc_ctx g = {st, cfg, dry_run, say, stats, err, 0, NULL, 0};
 	struct cand c = {&g, 0, 0, 0};
@@ -580,7 +581,7 @@ int gc_collect(struct state *st, const struct config *cfg, int dry_run,
 	    c.failed || (!dry_run && compact_latest(&g) < 0))
 		goto cleanup;
 	dt_format_iso(now, when);
-	if (!dry_run && (state_fold_events_pick(st, STATE_FOLD_AUTO, when,
+	if (!dry_run && (state_fold_events_pick(st, pick, when,
 						&stats->events, err) < 0 ||
 			 state_fold_reclaim(st, &stats->freed, err) < 0))
 		goto cleanup;
@@ -601,6 +602,19 @@ int gc_collect(struct state *st, const struct config *cfg, int dry_run,
 cleanup:
 	free(g.latest);
 	return rc;
+}
+
+int gc_collect(struct state *st, const struct config *cfg, int dry_run,
+	       int say, int64_t now, struct gc_stats *stats, struct err *err)
+{
+	return collect(st, cfg, dry_run, STATE_FOLD_AUTO, say, now, stats,
+		       err);
+}
+
+int gc_collect_full(struct state *st, const struct config *cfg, int say,
+		    int64_t now, struct gc_stats *stats, struct err *err)
+{
+	return collect(st, cfg, 0, STATE_FOLD_FULL, say, now, stats, err);
 }
 
 struct restore_ctx {

@@ -383,6 +383,17 @@ truncate -s $(($(stat -c %s "$z") / 2)) "$z"
 STOCKPIPE_NOW=2027-12-09T09:00:00Z sp rerun "$cr" --from load
 [ $rc != 0 ] && grep -q "$(basename "$z")': truncated gzip file" "$TMP/e" &&
 	pass "a truncated canonical .gz: rerun --from load fails naming it (exit $rc)" || { fail "truncated .gz (exit $rc)"; tail -3 "$TMP/e"; }
+# Every gc so far folded incrementally (the positions of the runs newly
+# collected); the full pick over every collected event (gc --full) finds
+# nothing they missed.
+sp gc --full --dry-run
+[ $rc = 64 ] && pass "gc --full --dry-run: a usage error" || fail "gc --full --dry-run (exit $rc)"
+STOCKPIPE_NOW=2027-12-09T09:30:00Z sp gc --full
+[ $rc = 0 ] && grep -q "^folded 0 stock events" "$TMP/o" &&
+	[ "$(q "select count(*) from runs where gc_at is not null and fold_at is null")" = 0 ] &&
+	[ "$(q "select count(*) from runs where fold_at is not null")" -ge 30 ] &&
+	pass "gc --full after the incremental folds: nothing more to fold" || { fail "gc --full (exit $rc)"; cat "$TMP/o" "$TMP/e"; }
+
 # Identical pictures of two targets are compressed once: the first one's
 # .gz is linked under the other's name. Every gz_compact passes the
 # "unlink" crash point (STOCKPIPE_CRASH_LOG, builds with test hooks), so
