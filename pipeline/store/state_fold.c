@@ -128,6 +128,16 @@ static const char cover_lite_sql[] =
 	" c.arr_file, c.arr_member, c.arr_line) ORDER BY e.id;"
 	"DROP TABLE temp.fold_cover";
 static const char cover_drop_sql[] = "DROP TABLE IF EXISTS temp.fold_cover";
+/* Positions that never had an applied snapshot have nothing to fold (no
+ * S), and their events are read no more: a position of deltas only (an
+ * 852's sales) gains events every day, for ever. positions.snap_as_of is
+ * set by every applied snapshot and kept by every recompute while one is
+ * left; were it ever wrong, an event would stay that could go, never the
+ * other way round. */
+#define KEYS_SNAP_ONLY                                                   \
+	"DELETE FROM fold_keys WHERE NOT EXISTS (SELECT 1 FROM positions p" \
+	" WHERE p.sku = fold_keys.sku AND p.location = fold_keys.location" \
+	" AND p.state = fold_keys.state AND p.snap_as_of IS NOT NULL)"
 /* The incremental pick: the positions of the new runs' events, then the
  * same two statements as above restricted to them, each position's
  * events read through stock_events_key (the keys drive the joins). */
@@ -139,6 +149,7 @@ static const char keys_lite_sql[] =
 	" PRIMARY KEY(sku, location, state)) WITHOUT ROWID;"
 	"INSERT OR IGNORE INTO fold_keys SELECT sku, location, state"
 	" FROM stock_events WHERE doc IN " FOLD_NEW_DOCS ";"
+	KEYS_SNAP_ONLY ";"
 	"CREATE TEMP TABLE fold_cover(sku TEXT, location TEXT, state INTEGER,"
 	" src TEXT, as_of INTEGER, arr_file INTEGER, arr_member INTEGER,"
 	" arr_line INTEGER, PRIMARY KEY(sku, location, state, src))"
@@ -243,6 +254,7 @@ static int pick_new(struct state *s, struct err *err)
 			       ? -1
 			       : db_exec(s->db, keys_lite_sql, err);
 	if (state_sql_rows(s, keys_pg_sql, SA_NONE, NULL, NULL, err) < 0 ||
+	    state_sql_rows(s, KEYS_SNAP_ONLY, SA_NONE, NULL, NULL, err) < 0 ||
 	    state_sql_rows(s, "ANALYZE fold_keys", SA_NONE, NULL, NULL, err) <
 		    0 ||
 	    state_sql_rows(s, gone_keys_pg_sql, SA_NONE, NULL, NULL, err) < 0)

@@ -403,7 +403,8 @@ static void kept_events(const char *dir, char *out, size_t n)
 
 /* Document doc's events, the same in both stores: 4 SKUs on one
  * location, 2 sources, snapshots (3 in 4) and deltas, as_of spread over
- * days so that a later run's record may be older than an earlier one's. */
+ * days so that a later run's record may be older than an earlier one's;
+ * a fifth SKU of deltas only. */
 static void inc_doc(int doc, struct canon_record *r, char (*txt)[3][40])
 {
 	static const char *const skus[] = {"A", "B", "C", "D"};
@@ -425,6 +426,9 @@ static void inc_doc(int doc, struct canon_record *r, char (*txt)[3][40])
 		r[i].lin.source = v / 17 % 3 ? "s" : "t";
 		r[i].lin.line = i + 2;
 	}
+	/* and a position of deltas only (nothing ever covers them) */
+	r[0].v[STOCK_SKU] = "Z";
+	r[0].v[STOCK_MODE] = "delta";
 }
 
 /* Loads run's documents into both stores (not collected yet). */
@@ -520,6 +524,9 @@ T_TEST(state_fold_incremental_equals_full)
 	inc_collect(a, b, 1u << 5, &total);
 	/* the comparison means something: folds happened on the way */
 	T_ASSERT(total > 10);
+	T_EQ_INT(sql1_in("st", "SELECT count(*) FROM stock_events"
+			       " WHERE sku = 'Z'"),
+		 INC_RUNS * INC_DOCS);
 	/* AUTO on a store with nothing new: nothing folded, no error */
 	T_OK(state_fold_events(a, &folded, &e), &e);
 	T_EQ_INT(folded, 0);
