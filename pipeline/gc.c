@@ -21,7 +21,9 @@
  * covers are folded (pipeline/store/state_fold.c says which and why that
  * never takes what a rerun or resume inside the window needs): deleted,
  * their txn_ids kept in the ledger (state_txn.h), then the SQLite file
- * gives the space back.
+ * gives the space back. The fold reads only the positions of the runs
+ * collected since the last one (state_fold.c, "Incremental"); `gc --full`
+ * reads every collected event.
  * What is compacted (lib/gz.h: NAME becomes NAME.gz, which every reader
  * takes when NAME is gone), when not dry:
  *   - canonical/RUN and rejects/RUN of every concluded run inside the
@@ -35,7 +37,8 @@
  *     (a deliver unit never puts it again), and what still reads it (the
  *     delta's picture, `deliver --dry-run`, the report, acks_in) reads
  *     the .gz. Identical pictures of several targets (the same positions
- *     published) are then one file under several names (hard links).
+ *     published) are one file under several names (hard links): compared
+ *     plain first, compressed once.
  *   It happens at the end of the run, not in the map stage: a run's
  *   files are written once at full speed and compressed once, off the
  *   stages' hot paths (docs/operations.md, "Retention").
