@@ -40,9 +40,10 @@
  *
  * Incremental (schema 12, runs.fold_at). An event only becomes
  * foldable when a run is collected: rule 1 needs its own run collected,
- * rule 2 its covering snapshot's. A fold marks every collected run it
- * counted (fold_at, in its own transaction), so after it no event is
- * covered among the runs marked; the next fold need only look at the
+ * rule 2 its covering snapshot's. A fold marks the collected runs it
+ * counted (fold_at, in its own transaction: the runs it took at its
+ * start, table fold_runs), so after it no event is covered among the
+ * runs marked; the next fold need only look at the
  * positions (sku, location, state) of events of the runs collected
  * since (gc_at set, fold_at not): either E is of such a run, or its
  * covering S is, and both share the position. On those positions it
@@ -74,11 +75,13 @@
 #define FOLD_DOCS                                                        \
 	"(SELECT u.id FROM units u JOIN runs r ON r.run_id = u.run_id"   \
 	" WHERE u.stage = 'map' AND r.gc_at IS NOT NULL)"
-/* The map units of runs collected since the last fold (incremental). */
+/* The map units of the runs collected since the last fold (incremental),
+ * as table fold_runs took them at the fold's start: the fold marks those
+ * runs and no other, so a run collected while it works (PostgreSQL reads
+ * each statement's own snapshot) is left for the next one. */
 #define FOLD_NEW_DOCS                                                    \
-	"(SELECT u.id FROM units u JOIN runs r ON r.run_id = u.run_id"   \
-	" WHERE u.stage = 'map' AND r.gc_at IS NOT NULL"                 \
-	" AND r.fold_at IS NULL)"
+	"(SELECT u.id FROM units u JOIN fold_runs f"                     \
+	" ON f.run_id = u.run_id WHERE u.stage = 'map')"
 /* Event e may be folded (the rule above). */
 #define FOLD_COVERED                                                     \
 	"e.doc IN " FOLD_DOCS " AND EXISTS (SELECT 1 FROM stock_events s" \
@@ -184,10 +187,15 @@ static const char gone_keys_pg_sql[] =
 	" FROM fold_keys k JOIN stock_events e ON e.sku = k.sku"
 	" AND e.location = k.location AND e.state = k.state"
 	" WHERE " FOLD_COVERED;
-/* Every collected run is counted from now on (the header's "Incremental"). */
+/* The runs newly collected, taken once (FOLD_NEW_DOCS). */
+static const char runs_drop_sql[] = "DROP TABLE IF EXISTS fold_runs";
+static const char runs_new_sql[] =
+	"CREATE TEMP TABLE fold_runs AS SELECT run_id FROM runs"
+	" WHERE gc_at IS NOT NULL AND fold_at IS NULL";
+/* They are counted from now on (the header's "Incremental"). */
 static const char mark_sql[] =
-	"UPDATE runs SET fold_at = ? WHERE gc_at IS NOT NULL"
-	" AND fold_at IS NULL";
+	"UPDATE runs SET fold_at = ? WHERE run_id IN"
+	" (SELECT run_id FROM fold_runs)";
 /* The rows to go, in id order (the table's own order). */
 static const char del_sql[] =
 	"DELETE FROM stock_events WHERE id IN (SELECT id FROM fold_gone)";
@@ -272,7 +280,9 @@ static int fold_pick(struct state *s, enum state_fold_pick pick,
 	int64_t fresh = 0;
 
 	*n = *all = -1;
-	if (state_sql_rows(s, gone_drop_sql, SA_NONE, NULL, NULL, err) < 0)
+	if (state_sql_rows(s, gone_drop_sql, SA_NONE, NULL, NULL, err) < 0 ||
+	    state_sql_rows(s, runs_drop_sql, SA_NONE, NULL, NULL, err) < 0 ||
+	    state_sql_rows(s, runs_new_sql, SA_NONE, NULL, NULL, err) < 0)
 		return -1;
 	if (pick != STATE_FOLD_FULL &&
 	    state_sql_rows(s, keys_new_sql, SA_NONE, state_row_int, &fresh,
@@ -331,7 +341,8 @@ static int fold_events(struct state *s, enum state_fold_pick pick,
 	}
 	if (state_sql_rows(s, gone_drop_sql, SA_NONE, NULL, NULL, err) < 0 ||
 	    state_sql_rows(s, mark_sql, SA(SA_T(now_iso)), NULL, NULL, err) <
-		    0)
+		    0 ||
+	    state_sql_rows(s, runs_drop_sql, SA_NONE, NULL, NULL, err) < 0)
 		goto fail;
 	*folded = n;
 	return state_commit(s, err);
