@@ -21,7 +21,9 @@
  * covers are folded (pipeline/store/state_fold.c says which and why that
  * never takes what a rerun or resume inside the window needs): deleted,
  * their txn_ids kept in the ledger (state_txn.h), then the SQLite file
- * gives the space back.
+ * gives the space back. The fold reads only the positions of the runs
+ * collected since the last one (state_fold.c, "Incremental"); `gc --full`
+ * reads every collected event.
  * What is compacted (lib/gz.h: NAME becomes NAME.gz, which every reader
  * takes when NAME is gone), when not dry:
  *   - canonical/RUN and rejects/RUN of every concluded run inside the
@@ -35,7 +37,8 @@
  *     (a deliver unit never puts it again), and what still reads it (the
  *     delta's picture, `deliver --dry-run`, the report, acks_in) reads
  *     the .gz. Identical pictures of several targets (the same positions
- *     published) are then one file under several names (hard links).
+ *     published) are one file under several names (hard links): compared
+ *     plain first, compressed once.
  *   It happens at the end of the run, not in the map stage: a run's
  *   files are written once at full speed and compressed once, off the
  *   stages' hot paths (docs/operations.md, "Retention").
@@ -241,12 +244,36 @@ static int compact_run(struct gc_ctx *g, int64_t run_id)
 	return 0;
 }
 
+/* a's file under the name b too (a hard link, published over b): link
+ * to a temporary name, renamed over b. */
+static int link_over(struct gc_ctx *g, const char *a, const char *b)
+{
+	char tmp[PATH_MAX];
+
+	/* ".NAME.link.tmp": io_clean_tmp's pattern */
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%.*s/.%s.link.tmp",
+			     (int)(strrchr(b, '/') - b), b,
+			     strrchr(b, '/') + 1) >= sizeof(tmp))
+		return err_set(g->err, E_TOOBIG, "path too long: '%s'", b);
+	if (unlink(tmp) < 0 && errno != ENOENT)
+		return err_sys(g->err, "cannot remove '%s'", tmp);
+	if (link(a, tmp) < 0)
+		return err_sys(g->err, "cannot link '%s' to '%s'", tmp, a);
+	if (io_rename(tmp, b, g->err) < 0) {
+		unlink(tmp); /* the rename's error is the one reported */
+		return -1;
+	}
+	return 0;
+}
+
 /* Pictures (.pub.gz) of the latest deliveries with the same bytes become
- * one file under every name: link to a temporary name, renamed over. */
+ * one file under every name. For pictures compressed before they were
+ * compared (by a gc of an older stockpipe, or a crash between the two);
+ * compact_latest shares the plain ones as it compresses them. */
 static int share_pictures(struct gc_ctx *g)
 {
 	char (*h)[SHA256_HEX_LEN] = calloc(g->nlatest, sizeof(*h));
-	char a[PATH_MAX], b[PATH_MAX], tmp[PATH_MAX];
+	char a[PATH_MAX], b[PATH_MAX];
 	struct stat sa, sb;
 	size_t i, j;
 	int rc = -1;
@@ -269,21 +296,8 @@ static int share_pictures(struct gc_ctx *g)
 				goto cleanup;
 			if (strcmp(h[i], h[j]))
 				continue;
-			/* ".NAME.link.tmp": io_clean_tmp's pattern */
-			if ((size_t)snprintf(tmp, sizeof(tmp), "%.*s/.%s.link.tmp",
-					     (int)(strrchr(b, '/') - b), b,
-					     strrchr(b, '/') + 1) >= sizeof(tmp))
-				continue;
-			unlink(tmp);
-			if (link(a, tmp) < 0) {
-				err_sys(g->err, "cannot link '%s' to '%s'", tmp,
-					a);
+			if (link_over(g, a, b) < 0)
 				goto cleanup;
-			}
-			if (io_rename(tmp, b, g->err) < 0) {
-				unlink(tmp);
-				goto cleanup;
-			}
 			g->stats->saved += (int64_t)sb.st_size;
 			break;
 		}
@@ -293,22 +307,142 @@ cleanup:
 	return rc;
 }
 
+/* *eq = 1 when the regular files a and b (of the same size) hold the
+ * same bytes. Read, not hashed: the pictures are compared once, and a
+ * comparison stops at the first difference. */
+static int same_bytes(struct gc_ctx *g, const char *a, const char *b,
+		      int *eq)
+{
+	static char ba[1 << 16], bb[1 << 16];
+	FILE *fa = NULL, *fb = NULL;
+	struct stat sb;
+	size_t na, nb;
+	int rc = -1, fd;
+
+	*eq = 0;
+	if ((fd = io_open_regular(a, &sb, g->err)) < 0)
+		return -1;
+	if (!(fa = fdopen(fd, "rb"))) {
+		close(fd);
+		return err_sys(g->err, "cannot read '%s'", a);
+	}
+	if ((fd = io_open_regular(b, &sb, g->err)) < 0)
+		goto cleanup;
+	if (!(fb = fdopen(fd, "rb"))) {
+		close(fd);
+		err_sys(g->err, "cannot read '%s'", b);
+		goto cleanup;
+	}
+	for (;;) {
+		na = fread(ba, 1, sizeof(ba), fa);
+		nb = fread(bb, 1, sizeof(bb), fb);
+		if (ferror(fa) || ferror(fb)) {
+			err_sys(g->err, "cannot read '%s'", ferror(fa) ? a : b);
+			goto cleanup;
+		}
+		if (na != nb || memcmp(ba, bb, na))
+			break;
+		if (!na) {
+			*eq = 1;
+			break;
+		}
+	}
+	rc = 0;
+cleanup:
+	if (fa)
+		fclose(fa);
+	if (fb)
+		fclose(fb);
+	return rc;
+}
+
+/* lead[i] = the first plain picture (odd index) before i with the same
+ * bytes as picture i, else i: identical pictures (the same positions
+ * published) are compressed once. */
+static int picture_leads(struct gc_ctx *g, size_t *lead)
+{
+	struct stat si, sj;
+	size_t i, j;
+	int eq;
+
+	for (i = 0; i < g->nlatest; i++) {
+		lead[i] = i;
+		if (!(i % 2) || lstat(g->latest[i], &si) < 0 ||
+		    !S_ISREG(si.st_mode))
+			continue;
+		for (j = 1; j < i; j += 2) {
+			if (lead[j] != j || lstat(g->latest[j], &sj) < 0 ||
+			    !S_ISREG(sj.st_mode) || sj.st_dev != si.st_dev ||
+			    sj.st_size != si.st_size)
+				continue;
+			if (same_bytes(g, g->latest[j], g->latest[i], &eq) < 0)
+				return -1;
+			if (eq) {
+				lead[i] = j;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Picture i, the same bytes as lead's (compressed just before): lead's
+ * .gz linked under i's .gz name, published durably, then i's plain
+ * copy removed (gz_compact's order: a crash leaves both). */
+static int share_plain(struct gc_ctx *g, size_t lead, size_t i)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	struct stat sb;
+
+	if ((size_t)snprintf(a, sizeof(a), "%s%s", g->latest[lead],
+			     GZ_SUFFIX) >= sizeof(a) ||
+	    (size_t)snprintf(b, sizeof(b), "%s%s", g->latest[i], GZ_SUFFIX) >=
+		    sizeof(b))
+		return err_set(g->err, E_TOOBIG, "path too long: '%s'",
+			       g->latest[i]);
+	if (lstat(g->latest[i], &sb) < 0)
+		return err_sys(g->err, "cannot stat '%s'", g->latest[i]);
+	if (link_over(g, a, b) < 0)
+		return -1;
+	if (unlink(g->latest[i]) < 0 && errno != ENOENT)
+		return err_sys(g->err, "cannot remove '%s'", g->latest[i]);
+	if (io_fsync_parent(g->latest[i], g->err) < 0)
+		return -1;
+	g->stats->compacted++;
+	g->stats->saved += (int64_t)sb.st_size;
+	return 0;
+}
+
 /* The latest delivery of each target, file and picture, compressed: it
  * is delivered, and what reads it again reads the .gz (gc.c, top). */
 static int compact_latest(struct gc_ctx *g)
 {
+	size_t *lead = calloc(g->nlatest + 1, sizeof(*lead));
 	int64_t saved;
 	size_t i;
+	int rc = -1;
 
+	if (!lead)
+		return err_set(g->err, E_NOMEM, "out of memory");
+	if (picture_leads(g, lead) < 0)
+		goto cleanup;
 	for (i = 0; i < g->nlatest; i++) {
 		if (!io_exists(g->latest[i]))
 			continue;
+		if (lead[i] != i) {
+			if (share_plain(g, lead[i], i) < 0)
+				goto cleanup;
+			continue;
+		}
 		if (gz_compact(g->latest[i], &saved, g->err) < 0)
-			return -1;
+			goto cleanup;
 		g->stats->compacted++;
 		g->stats->saved += saved;
 	}
-	return share_pictures(g);
+	rc = share_pictures(g);
+cleanup:
+	free(lead);
+	return rc;
 }
 
 static int unit_files(void *ud, struct state_unit *u)
@@ -425,11 +559,13 @@ static int latest_deliveries(struct gc_ctx *g, char (*out)[PATH_MAX],
 	return 0;
 }
 
-int gc_collect(struct state *st, const struct config *cfg, int dry_run,
-	       int say, int64_t now, struct gc_stats *stats, struct err *err)
+static int collect(struct state *st, const struct config *cfg, int dry_run,
+		   enum state_fold_pick pick, int say, int64_t now,
+		   struct gc_stats *stats, struct err *err)
 {
 	struct gc_ctx g = {st, cfg, dry_run, say, stats, err, 0, NULL, 0};
 	struct cand c = {&g, 0, 0, 0};
+	char when[DT_ISO_LEN];
 	int64_t last;
 	int rc = -1;
 
@@ -447,7 +583,9 @@ int gc_collect(struct state *st, const struct config *cfg, int dry_run,
 	if (state_runs_collectable_each(st, on_candidate, &c, err) < 0 ||
 	    c.failed || (!dry_run && compact_latest(&g) < 0))
 		goto cleanup;
-	if (!dry_run && (state_fold_events(st, &stats->events, err) < 0 ||
+	dt_format_iso(now, when);
+	if (!dry_run && (state_fold_events_pick(st, pick, when,
+						&stats->events, err) < 0 ||
 			 state_fold_reclaim(st, &stats->freed, err) < 0))
 		goto cleanup;
 	if (say && stats->events)
@@ -467,6 +605,19 @@ int gc_collect(struct state *st, const struct config *cfg, int dry_run,
 cleanup:
 	free(g.latest);
 	return rc;
+}
+
+int gc_collect(struct state *st, const struct config *cfg, int dry_run,
+	       int say, int64_t now, struct gc_stats *stats, struct err *err)
+{
+	return collect(st, cfg, dry_run, STATE_FOLD_AUTO, say, now, stats,
+		       err);
+}
+
+int gc_collect_full(struct state *st, const struct config *cfg, int say,
+		    int64_t now, struct gc_stats *stats, struct err *err)
+{
+	return collect(st, cfg, 0, STATE_FOLD_FULL, say, now, stats, err);
 }
 
 struct restore_ctx {

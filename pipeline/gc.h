@@ -31,6 +31,11 @@ struct gc_stats {
  * but the one that failed, are marked). */
 int gc_collect(struct state *st, const struct config *cfg, int dry_run,
 	       int say, int64_t now, struct gc_stats *stats, struct err *err);
+/* gc_collect whose fold reads every collected event (`gc --full`,
+ * state_fold.h STATE_FOLD_FULL) instead of only the positions of the
+ * runs collected since the last fold. */
+int gc_collect_full(struct state *st, const struct config *cfg, int say,
+		    int64_t now, struct gc_stats *stats, struct err *err);
 
 /* Before a rerun redoes unpack, map or load of run_id (source NULL: all
  * its sources): the inputs of its unpack and map units that gc compacted

@@ -1,4 +1,4 @@
-/* cmd_gc.c - `stockpipe gc [--dry-run]`: removes the files of runs
+/* cmd_gc.c - `stockpipe gc [--dry-run | --full]`: removes the files of runs
  * outside the config's retention (gc.h says what goes and what stays). */
 #include <stdio.h>
 #include <string.h>
@@ -14,7 +14,7 @@
 
 static void gc_help(FILE *out)
 {
-	fputs("usage: stockpipe [-c CONFIG] gc [--dry-run]\n"
+	fputs("usage: stockpipe [-c CONFIG] gc [--dry-run | --full]\n"
 	      "\n"
 	      "Removes the files of concluded runs outside the retention "
 	      "(retention: in the\n"
@@ -43,7 +43,12 @@ static void gc_help(FILE *out)
 	      "and picture),\n"
 	      "are compressed (NAME.gz); show, replay and the reports read "
 	      "them as before,\n"
-	      "and a rerun inflates the inputs it maps again first.\n",
+	      "and a rerun inflates the inputs it maps again first.\n"
+	      "Folding looks only at the positions of the runs collected "
+	      "since the last\n"
+	      "gc; --full looks at every stock event of the collected runs "
+	      "(the same\n"
+	      "result, a pass over the whole table).\n",
 	      out);
 }
 
@@ -53,10 +58,11 @@ int cmd_gc(int argc, char **argv, const struct cli_global *g)
 	struct state *st = NULL;
 	struct err err = ERR_INIT;
 	struct gc_stats s;
-	int rc = EXIT_DONE, lock_fd = -1, dry = 0, i;
+	int rc = EXIT_DONE, lock_fd = -1, dry = 0, full = 0, i;
 	char msg[1200];
 	const struct cli_opt opts[] = {
 		{"dry-run", 'n', NULL, &dry},
+		{"full", 0, NULL, &full},
 		{NULL, 0, NULL, NULL},
 	};
 
@@ -68,6 +74,11 @@ int cmd_gc(int argc, char **argv, const struct cli_global *g)
 		return EXIT_USAGE;
 	if (i < argc) {
 		log_msg("error", "stockpipe gc: unexpected '%s'", argv[i]);
+		return EXIT_USAGE;
+	}
+	if (dry && full) {
+		log_msg("error", "stockpipe gc: --full folds, --dry-run "
+			"does not: one or the other");
 		return EXIT_USAGE;
 	}
 	if (config_load(g->config_path, g->state_dir, &cfg, &err) < 0)
@@ -82,7 +93,9 @@ int cmd_gc(int argc, char **argv, const struct cli_global *g)
 	if ((lock_fd = lock_acquire(cfg->state_dir, &err)) < 0 ||
 	    state_open_db(cfg->state_dir, cfg->state_db,
 			  cfg->state_db_password_env, &st, &err) < 0 ||
-	    gc_collect(st, cfg, dry, 1, schedule_clock(), &s, &err) < 0)
+	    (full ? gc_collect_full(st, cfg, 1, schedule_clock(), &s, &err)
+		  : gc_collect(st, cfg, dry, 1, schedule_clock(), &s, &err)) <
+		    0)
 		goto fail;
 	printf("%s %lld run%s: %lld file%s, %lld bytes\n",
 	       dry ? "would remove the files of" : "removed the files of",

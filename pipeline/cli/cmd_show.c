@@ -7,6 +7,7 @@
 #include "pipeline/config.h"
 #include "lib/log.h"
 #include "lib/err.h"
+#include "lib/gz.h"
 #include "lib/io.h"
 #include "lib/utf8.h"
 #include "pipeline/report/ack_view.h"
@@ -35,6 +36,29 @@ static int print_unit_dep(void *ud, const struct state_dep *d)
 	return 0;
 }
 
+/* -v: one of a unit's files, by the name it has now: gc compresses the
+ * files of kept runs and the latest deliveries to NAME.gz (lib/gz.h), so
+ * where NAME is gone and NAME.gz is there, that is the path shown (sha
+ * stays the plain bytes'). */
+static void print_path(const char *label, const char *path,
+		       const char *sha)
+{
+	char gz[4096 + sizeof(GZ_SUFFIX)], msg[4 * sizeof(gz)];
+	int compressed = 0;
+
+	if (!io_exists(path) &&
+	    (size_t)snprintf(gz, sizeof(gz), "%s%s", path, GZ_SUFFIX) <
+		    sizeof(gz) &&
+	    io_exists(gz)) {
+		path = gz;
+		compressed = 1;
+	}
+	utf8_term_copy(msg, sizeof(msg), path, strlen(path), 0);
+	printf("          %s %s%s%s%.16s\n", label, msg,
+	       compressed ? " (compressed by gc)" : "",
+	       sha[0] ? "  sha256 " : "", sha);
+}
+
 static int print_unit(void *ud, struct state_unit *u)
 {
 	/* Unit keys, errors and details carry file names: control bytes
@@ -54,18 +78,10 @@ static int print_unit(void *ud, struct state_unit *u)
 	if (u->detail[0] && u->state != US_FAILED)
 		printf("          %s\n", msg);
 	/* -v: where the unit read from and wrote to */
-	if (*verbose && u->input_path[0]) {
-		utf8_term_copy(msg, sizeof(msg), u->input_path,
-			       strlen(u->input_path), 0);
-		printf("          in:  %s%s%.16s\n", msg,
-		       u->input_sha[0] ? "  sha256 " : "", u->input_sha);
-	}
-	if (*verbose && u->output_path[0]) {
-		utf8_term_copy(msg, sizeof(msg), u->output_path,
-			       strlen(u->output_path), 0);
-		printf("          out: %s%s%.16s\n", msg,
-		       u->output_sha[0] ? "  sha256 " : "", u->output_sha);
-	}
+	if (*verbose && u->input_path[0])
+		print_path("in: ", u->input_path, u->input_sha);
+	if (*verbose && u->output_path[0])
+		print_path("out:", u->output_path, u->output_sha);
 	/* A failed unit is parked until a later run takes it over. */
 	if (u->state == US_FAILED && u->retried_in)
 		printf("          %s failure; retried in run %lld\n",

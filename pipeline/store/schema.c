@@ -601,6 +601,40 @@ static int v11_ledger(struct db *d, struct err *err)
 	return db_exec(d, v11_meta, err);
 }
 
+/* Version 13 (issue 20, w-gcinc): runs.fold_at, when a fold first
+ * counted the run's events as collected (state_fold.c): an event can
+ * only become foldable when a run is collected, so a fold need look only
+ * at the positions of the runs collected since the last one (gc_at set,
+ * fold_at not). The runs collected before this version have none: the
+ * first fold after it considers them all (the full pick). A step of its
+ * own, renumbered at a merge; repeatable (the schema tests take a new
+ * store back and migrate again; SQLite has no ADD COLUMN IF NOT EXISTS). */
+static int query_int(struct db *d, const char *sql, const char *param,
+		     int64_t *v, struct err *err);
+
+static int v13_fold_mark(struct db *d, struct err *err)
+{
+	static const char has_lite[] =
+		"SELECT count(*) FROM pragma_table_info('runs')"
+		" WHERE name = 'fold_at'";
+	static const char add_lite[] = "ALTER TABLE runs ADD COLUMN fold_at TEXT";
+	static const char add_pg[] = "ALTER TABLE runs ADD COLUMN IF NOT EXISTS"
+				     " fold_at TEXT COLLATE \"C\"";
+	static const char meta[] =
+		"UPDATE meta SET value = CAST((SELECT max(version) FROM"
+		" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
+	int64_t has = 0;
+
+	if (db_kind_of(d) == DB_POSTGRES) {
+		if (db_exec(d, add_pg, err) < 0)
+			return -1;
+	} else if (query_int(d, has_lite, NULL, &has, err) < 0 ||
+		   (!has && db_exec(d, add_lite, err) < 0)) {
+		return -1;
+	}
+	return db_exec(d, meta, err);
+}
+
 /* Version 6 as a step: the columns, then their values for old rows
  * (schema_units.c), in the caller's transaction. */
 static int v6_typed_units(struct db *d, struct err *err)
@@ -640,6 +674,7 @@ static const struct migration {
 	{10, v10_warn_sqlite, v10_warn_pg, NULL},
 	{11, NULL, NULL, v11_ledger},
 	{12, NULL, NULL, v12_events},
+	{13, NULL, NULL, v13_fold_mark},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == SCHEMA_LATEST,

@@ -13,9 +13,21 @@
 #include "lib/err.h"
 #include "state.h"
 
+/* Which events a fold reads (state_fold.c, "Incremental"): the
+ * positions of the runs collected since the last fold, every collected
+ * event, or one of them by the share the new runs hold (half the table
+ * or more: the full pick). The result is the same. */
+enum state_fold_pick { STATE_FOLD_AUTO, STATE_FOLD_NEW, STATE_FOLD_FULL };
+
 /* Folds, in one transaction of its own, every stock event of a collected
- * run (runs.gc_at set) that a newer snapshot of a collected run covers;
+ * run (runs.gc_at set) that a newer snapshot of a collected run covers,
+ * and marks every collected run as counted (runs.fold_at = now_iso);
  * *folded = the events deleted. */
+int state_fold_events_pick(struct state *s, enum state_fold_pick pick,
+			   const char *now_iso, int64_t *folded,
+			   struct err *err);
+
+/* state_fold_events_pick with STATE_FOLD_AUTO, at the wall clock's now. */
 int state_fold_events(struct state *s, int64_t *folded, struct err *err);
 
 /* Gives the free pages of the SQLite file back to the file system (no-op

@@ -28,7 +28,15 @@ static int sort_open(struct state_sort *ss, const char *dir, struct err *err)
 		return err_set(err, E_IO, "load sort: folder name too long");
 	if ((ss->fd = mkstemp(path)) < 0)
 		return err_sys(err, "load sort: cannot create '%s'", path);
-	unlink(path);
+	/* Left behind, the file would hold a load's records in the state
+	 * folder for good (until io_clean_tmp, which only knows ".NAME.tmp"):
+	 * an error, the descriptor closed. */
+	if (unlink(path) < 0) {
+		err_sys(err, "load sort: cannot remove '%s'", path);
+		close(ss->fd);
+		ss->fd = -1;
+		return -1;
+	}
 	return 0;
 }
 

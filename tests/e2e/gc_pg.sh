@@ -102,6 +102,16 @@ dg_p=$(pgq "select encode(digest, 'hex') from txn_digests order by 1")
 	fail "fold: events $ev_l/$ev_p, digests $(echo "$dg_l" | wc -l)/$(echo "$dg_p" | wc -l)"
 STOCKPIPE_NOW=2026-11-08T06:00:00Z sp "$P" gc
 [ $rc = 0 ] && grep -q "^folded 0 stock events" "$TMP/o" && pass "gc on PostgreSQL: nothing more to fold" || { fail "gc on pg (exit $rc)"; cat "$TMP/o" "$TMP/e"; }
+# The runs' gcs folded incrementally (the positions of the runs newly
+# collected); the full pick over every collected event finds nothing they
+# missed, on both stores.
+full=
+for x in "$L" "$P"; do
+	STOCKPIPE_NOW=2026-11-08T06:00:00Z sp "$x" gc --full
+	[ $rc = 0 ] && grep -q "^folded 0 stock events" "$TMP/o" && full="$full ok" || { full="$full bad"; cat "$TMP/o" "$TMP/e"; }
+done
+[ "$full" = " ok ok" ] && [ "$(pgq "select count(*) from runs where gc_at is not null and fold_at is null")" = 0 ] &&
+	pass "gc --full after the runs' incremental folds: nothing more to fold (SQLite, PostgreSQL)" || fail "gc --full:$full"
 
 STOCKPIPE_NOW=2027-11-30T06:00:00Z sp "$L" replay "$TMP/day1.csv" --source stores
 m_l=$(grep "duplicate records not loaded again" "$TMP/e")
