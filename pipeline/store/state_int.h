@@ -143,6 +143,11 @@ struct load_batch {
 	const char *source, *file; /* last copies, shared by later records */
 	struct db_stmt *bulk[LB_BULK_N][LB_BULK_LOG + 1];
 	int bulk_on;               /* state_load_bulk (tests) */
+	/* SQLite: the ledger's multi-row INSERT (state_txn.c) of txn_n
+	 * keys; txn_chunk keys per statement, 0 = the default (tests make
+	 * it small). */
+	struct db_stmt *txn_add;
+	size_t txn_n, txn_chunk;
 	int pos_held;              /* PostgreSQL: this transaction may hold
 				    * position locks (state_load_pg.c);
 				    * cleared by state_begin* */

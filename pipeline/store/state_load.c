@@ -585,6 +585,8 @@ void state_lb_free(struct state *s)
 			db_finalize(s->lb.bulk[k][i]);
 			s->lb.bulk[k][i] = NULL;
 		}
+	db_finalize(s->lb.txn_add);
+	s->lb.txn_add = NULL;
 	free(s->lb.r);
 	free(s->lb.order);
 	free(s->lb.seen);
