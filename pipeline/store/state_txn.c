@@ -81,14 +81,11 @@ static int hexval(char c)
 static int digest_n(const char *p, size_t n, unsigned char *out, int len,
 		    struct err *err)
 {
-	char hex[SHA256_HEX_LEN];
-	int i;
+	unsigned char md[SHA256_LEN];
 
-	if (sha256_hex_of(p, n, hex, err) < 0)
+	if (sha256_digest(p, n, md, err) < 0)
 		return -1;
-	for (i = 0; i < len; i++)
-		out[i] = (unsigned char)(hexval(hex[2 * i]) << 4 |
-					 hexval(hex[2 * i + 1]));
+	memcpy(out, md, (size_t)len);
 	return 0;
 }
 
