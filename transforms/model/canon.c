@@ -743,9 +743,12 @@ static char *str_in_place(char *p, char *end, char **out)
 
 	if (p >= end || *p != '"')
 		return NULL;
-	p++;
-	if (!(q = memchr(p, '"', (size_t)(end - p))) ||
-	    memchr(p, '\\', (size_t)(q - p)))
+	/* one pass, byte by byte: keys and values are a few bytes long,
+	 * shorter than two memchr calls' set-up */
+	for (q = ++p; q < end && *q != '"'; q++)
+		if (*q == '\\')
+			return NULL;
+	if (q >= end)
 		return NULL;
 	*q = '\0';
 	*out = p;
