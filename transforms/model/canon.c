@@ -734,21 +734,17 @@ int canon_from_jsonl_general(const char *line, size_t n,
 	return 0;
 }
 
-/* A string without escapes at p, in place: its closing quote becomes
- * its NUL. NULL when p holds no such string (an escape: the general
- * reader's). */
+/* A string at p, in place: its closing quote becomes its NUL. The
+ * line has no backslash (canon_from_jsonl_fast), so no escape: the
+ * string ends at the next quote. NULL when p holds no string. */
 static char *str_in_place(char *p, char *end, char **out)
 {
 	char *q;
 
 	if (p >= end || *p != '"')
 		return NULL;
-	/* one pass, byte by byte: keys and values are a few bytes long,
-	 * shorter than two memchr calls' set-up */
-	for (q = ++p; q < end && *q != '"'; q++)
-		if (*q == '\\')
-			return NULL;
-	if (q >= end)
+	p++;
+	if (!(q = memchr(p, '"', (size_t)(end - p))))
 		return NULL;
 	*q = '\0';
 	*out = p;
@@ -768,7 +764,10 @@ int canon_from_jsonl_fast(const char *line, size_t n, struct canon_record *r,
 	memset(r, 0, sizeof(*r));
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
-	if (!n || line[0] != '{' || !(c = arena_alloc(a, n + 1)))
+	/* a backslash is an escape (or an error): the general reader's,
+	 * and one look at the line spares one per string */
+	if (!n || line[0] != '{' || memchr(line, '\\', n) ||
+	    !(c = arena_alloc(a, n + 1)))
 		return 1;
 	memcpy(c, line, n);
 	c[n] = '\0';
