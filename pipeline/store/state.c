@@ -81,8 +81,6 @@ static int sql_check(struct err *err)
 	return 0;
 }
 
-/* Returns the prepared, reset statement id (prepared on first use,
- * from its family's table). */
 /* The load's statements run once or more per stock record; their text
  * and blob values (the batch's strings, a record's ledger key, a local
  * buffer) live until the step is done and the statement reset, which
@@ -104,6 +102,8 @@ static unsigned bind_flags(enum stmt_id id)
 	}
 }
 
+/* Returns the prepared, reset statement id (prepared on first use,
+ * from its family's table). */
 struct db_stmt *state_stmt(struct state *s, enum stmt_id id,
 			   struct err *err)
 {
