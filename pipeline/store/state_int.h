@@ -126,6 +126,7 @@ struct lb_rec {
 	unsigned char ins;         /* its key was new in the txn_id ledger
 				    * (state_txn_mark): its event is inserted */
 	unsigned char key[24];     /* its ledger key (STATE_TXN_KEY) */
+	uint64_t skey;             /* state_lb_skey(sku): lb_cmp's first look */
 };
 
 /* The bulk apply (state_load.c, PostgreSQL's way): statements of
@@ -312,6 +313,10 @@ void state_lb_free(struct state *s);
 int state_lb_position(struct state *s, const uint32_t *idx, size_t n,
 		      struct err *err);
 int state_lb_cmp(const void *x, const void *y, void *ud);
+/* The first 8 bytes of sku, big-endian, zero-padded: two skus whose keys
+ * differ compare as the keys do (strcmp's order), so the batch's sort
+ * reads neither string (lb_rec.skey). */
+uint64_t state_lb_skey(const char *sku);
 /* The batch's dupes (lb_dupes) and ledger marks (state_txn_mark), as
  * state_lb_apply makes them (state_load.c). */
 int state_lb_mark(struct state *s, struct err *err);
