@@ -191,6 +191,12 @@ T_TEST(canon_jsonl_fast_agrees_with_general)
 		{"{\"kind\":\"stock\",\"_line\":99999999999999999999999}", 0},
 		{"{\"kind\":\"stock\" \"sku\":\"A\"}", 0},
 		{"{\"kind\":\"stock\",\"sku\"\"A\"}", 0},
+		/* keys one byte longer or shorter than a name */
+		{"{\"kinds\":\"stock\"}", 0}, {"{\"kin\":\"stock\"}", 0},
+		{"{\"kind\":\"stock\",\"_filex\":\"f\"}", 0},
+		{"{\"kind\":\"stock\",\"_fil\":\"f\"}", 0},
+		{"{\"kind\":\"stock\",\"skux\":\"A\"}", 0},
+		{"{\"kind\":\"stock\",\"sk\":\"A\"}", 0},
 	};
 	struct arena a;
 	struct err e = ERR_INIT;
@@ -217,6 +223,17 @@ T_TEST(canon_jsonl_fast_agrees_with_general)
 			T_FAIL("canon_from_jsonl differs: %s", cases[i].line);
 		if (rg)
 			T_EQ_INT(e.code, E_PARSE);
+	}
+	/* a NUL in a key or value: the general reader's (C strings) */
+	{
+		static const char nul[] = "{\"kind\":\"stock\",\"sku\0x\":"
+					  "\"A\0B\",\"_source\0\":\"s\"}";
+
+		T_EQ_INT(canon_from_jsonl_fast(nul, sizeof(nul) - 1, &f, &a),
+			 1);
+		rg = canon_from_jsonl_general(nul, sizeof(nul) - 1, &g, &a, &e);
+		T_EQ_INT(canon_from_jsonl(nul, sizeof(nul) - 1, &f, &a, &e), rg);
+		T_ASSERT(rg || same_record(&f, &g));
 	}
 	/* a line in a longer buffer: nothing past n is read */
 	n = strlen("{\"kind\":\"stock\",\"sku\":\"AB\"}");

@@ -638,15 +638,19 @@ struct jl {
 	size_t nf, next;
 };
 
-/* Puts key and its value (val, or num for a bare number: val NULL) into
- * r; the rules of both readers. 0, or -1 with err set (err may be
- * NULL). */
+/* key (klen bytes, no NUL among them) is name. */
+#define KEY_IS(key, klen, name)                                          \
+	((klen) == sizeof(name) - 1 && !memcmp(key, name, sizeof(name) - 1))
+
+/* Puts key (strlen klen) and its value (val, or num for a bare number:
+ * val NULL) into r; the rules of both readers. 0, or -1 with err set
+ * (err may be NULL). */
 static int jl_put(struct jl *j, struct canon_record *r, const char *key,
-		  char *val, unsigned long num, struct err *err)
+		  size_t klen, char *val, unsigned long num, struct err *err)
 {
 	/* The record's kind is always the first key; a later "kind" is the
 	 * price field of that name (regular/promo). */
-	if (!j->have_kind && !strcmp(key, "kind")) {
+	if (!j->have_kind && KEY_IS(key, klen, "kind")) {
 		int k = val ? canon_kind_from_name(val) : -1;
 
 		if (k < 0)
@@ -656,17 +660,18 @@ static int jl_put(struct jl *j, struct canon_record *r, const char *key,
 		j->f = canon_fields(r->kind, &j->nf);
 	} else if (!j->have_kind) {
 		return err_set(err, E_PARSE, "kind must come first");
-	} else if (key[0] == '_' && !strcmp(key, "_source")) {
+	} else if (key[0] == '_' && KEY_IS(key, klen, "_source")) {
 		r->lin.source = val;
-	} else if (key[0] == '_' && !strcmp(key, "_file")) {
+	} else if (key[0] == '_' && KEY_IS(key, klen, "_file")) {
 		r->lin.file = val;
-	} else if (key[0] == '_' && !strcmp(key, "_line")) {
+	} else if (key[0] == '_' && KEY_IS(key, klen, "_line")) {
 		r->lin.line = num;
-	} else if (key[0] == '_' && !strcmp(key, "_where")) {
+	} else if (key[0] == '_' && KEY_IS(key, klen, "_where")) {
 		r->lin.where = val;
 	} else {
 		/* Written in table order: try the next field first. */
-		int i = j->next < j->nf && !strcmp(j->f[j->next].name, key)
+		int i = j->next < j->nf && j->f[j->next].name_len == klen &&
+				!memcmp(j->f[j->next].name, key, klen)
 				? (int)j->next
 				: canon_field_index(r->kind, key);
 
@@ -726,7 +731,7 @@ int canon_from_jsonl_general(const char *line, size_t n,
 			return err_set(err, E_PARSE, "bad number for '%s'",
 				       key);
 		}
-		if (jl_put(&j, r, key, val, num, err) < 0)
+		if (jl_put(&j, r, key, strlen(key), val, num, err) < 0)
 			return -1;
 	}
 	if (p >= end || !j.have_kind)
@@ -737,7 +742,7 @@ int canon_from_jsonl_general(const char *line, size_t n,
 /* A string at p, in place: its closing quote becomes its NUL. The
  * line has no backslash (canon_from_jsonl_fast), so no escape: the
  * string ends at the next quote. NULL when p holds no string. */
-static char *str_in_place(char *p, char *end, char **out)
+static char *str_in_place(char *p, char *end, char **out, size_t *len)
 {
 	char *q;
 
@@ -748,6 +753,7 @@ static char *str_in_place(char *p, char *end, char **out)
 		return NULL;
 	*q = '\0';
 	*out = p;
+	*len = (size_t)(q - p);
 	return q + 1;
 }
 
@@ -765,9 +771,10 @@ int canon_from_jsonl_fast(const char *line, size_t n, struct canon_record *r,
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		n--;
 	/* a backslash is an escape (or an error): the general reader's,
-	 * and one look at the line spares one per string */
+	 * and one look at the line spares one per string; without a NUL,
+	 * a string's length is where its quote was */
 	if (!n || line[0] != '{' || memchr(line, '\\', n) ||
-	    !(c = arena_alloc(a, n + 1)))
+	    memchr(line, '\0', n) || !(c = arena_alloc(a, n + 1)))
 		return 1;
 	memcpy(c, line, n);
 	c[n] = '\0';
@@ -776,19 +783,20 @@ int canon_from_jsonl_fast(const char *line, size_t n, struct canon_record *r,
 	while (p < end && *p != '}') {
 		char *key, *val = NULL;
 		unsigned long num = 0;
+		size_t klen, vlen;
 
 		if (*p == ',')
 			p++;
-		if (!(p = str_in_place(p, end, &key)) || p >= end ||
+		if (!(p = str_in_place(p, end, &key, &klen)) || p >= end ||
 		    *p++ != ':')
 			return 1;
 		if (p < end && *p == '"') {
-			if (!(p = str_in_place(p, end, &val)))
+			if (!(p = str_in_place(p, end, &val, &vlen)))
 				return 1;
 		} else if (!(p = (char *)parse_num(p, end, &num))) {
 			return 1;
 		}
-		if (jl_put(&j, r, key, val, num, NULL) < 0)
+		if (jl_put(&j, r, key, klen, val, num, NULL) < 0)
 			return 1;
 	}
 	return p >= end || !j.have_kind;
