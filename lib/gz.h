@@ -27,6 +27,7 @@ struct gz_in {
 	int compressed; /* f reads NAME.gz */
 	char path[4096]; /* the file opened (NAME or NAME.gz) */
 	struct gz_impl *impl;
+	char *buf;      /* f's buffer (plain files), freed by gz_close */
 };
 
 /* Opens path, or path.gz when path does not exist (neither: errno's

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -63,6 +64,32 @@ int sha256_hex_of(const void *p, size_t n, char hex[SHA256_HEX_LEN],
 		return -1;
 	sha256_update(&s, p, n);
 	sha256_final(&s, hex);
+	return 0;
+}
+
+/* SHA-256 looked up once for sha256_digest: EVP_sha256() is looked up
+ * again by every EVP_DigestInit_ex (OpenSSL 3), which cost more than
+ * hashing a txn_id. Kept for the life of the process, like OpenSSL's own
+ * tables; NULL when the lookup failed. */
+static EVP_MD *digest_md;
+static pthread_once_t digest_once = PTHREAD_ONCE_INIT;
+
+static void digest_fetch(void)
+{
+	digest_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+int sha256_digest(const void *p, size_t n, unsigned char md[SHA256_LEN],
+		  struct err *err)
+{
+	unsigned char out[EVP_MAX_MD_SIZE];
+	unsigned len = 0;
+
+	pthread_once(&digest_once, digest_fetch);
+	if (!digest_md || !EVP_Digest(p, n, out, &len, digest_md, NULL) ||
+	    len != SHA256_LEN)
+		return err_set(err, E_NOMEM, "cannot compute SHA-256");
+	memcpy(md, out, SHA256_LEN);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "err.h"
 
 #define SHA256_HEX_LEN 65 /* 64 hex digits plus NUL */
+#define SHA256_LEN 32     /* the digest in bytes */
 
 /* Incremental SHA-256 (OpenSSL EVP underneath). */
 struct sha256 {
@@ -31,6 +32,12 @@ int sha256_file(const char *path, char hex[SHA256_HEX_LEN], uint64_t *size,
 /* The digest of p[0..n) in hex. 0, or -1 with err when SHA-256 cannot
  * be started (hex untouched). */
 int sha256_hex_of(const void *p, size_t n, char hex[SHA256_HEX_LEN],
+		  struct err *err);
+/* The digest of p[0..n) in bytes, for many short buffers (the load's
+ * ledger keys): the algorithm is looked up once per process, not per
+ * call, so it is the one OpenSSL gave then. 0, or -1 with err (md
+ * untouched). */
+int sha256_digest(const void *p, size_t n, unsigned char md[SHA256_LEN],
 		  struct err *err);
 
 #endif

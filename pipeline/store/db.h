@@ -108,13 +108,21 @@ int db_in_tx(const struct db *d);
  * result. Statements are prepared once (PQprepare / sqlite3_prepare_v3
  * PERSISTENT) and reused after db_reset. */
 #define DB_STREAM 1u
+/* DB_BIND_REF: text and blob values bound to the statement are not
+ * copied; each must stay valid and unchanged until the statement's next
+ * db_reset (which forgets them). PostgreSQL never copies them; with this
+ * flag SQLite does not either (SQLITE_STATIC instead of a malloc'd copy
+ * per value and step): for the load's per-record statements, whose
+ * values live in the load batch until they are stepped and reset. */
+#define DB_BIND_REF 2u
 struct db_stmt *db_prepare(struct db *d, const char *sql, unsigned flags,
 			   struct err *err);
 void db_finalize(struct db_stmt *st);     /* NULL is fine */
 /* Ends the current execution and clears the bindings. */
 void db_reset(struct db_stmt *st);
 /* Parameters are 1-based. A text or blob must stay valid until the next
- * db_step (the SQLite backend copies it; PostgreSQL sends it then). */
+ * db_step (the SQLite backend copies it unless DB_BIND_REF; PostgreSQL
+ * sends it then). */
 void db_bind_int64(struct db_stmt *st, int i, int64_t v);
 /* v NULL binds NULL. */
 void db_bind_text(struct db_stmt *st, int i, const char *v);

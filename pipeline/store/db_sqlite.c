@@ -26,6 +26,10 @@ struct lite_stmt {
 	struct db_stmt base;
 	sqlite3_stmt *p;
 	int bad_index;            /* a bind out of range: reported at step */
+	/* Since the last reset: stepped (sqlite3_reset has work) and bound
+	 * (sqlite3_clear_bindings has): state_stmt resets a statement that
+	 * state_step_done has just reset, once per statement and record. */
+	unsigned char stepped, bound;
 };
 
 static struct lite *L(const struct db *d)
@@ -129,17 +133,31 @@ static void lite_release(struct db_stmt *st)
 
 static void lite_reset(struct db_stmt *st)
 {
-	sqlite3_reset(LS(st)->p);
-	sqlite3_clear_bindings(LS(st)->p);
-	LS(st)->bad_index = 0;
+	struct lite_stmt *l = LS(st);
+
+	if (l->stepped)
+		sqlite3_reset(l->p);
+	/* also forgets DB_BIND_REF values, which may be gone after this */
+	if (l->bound)
+		sqlite3_clear_bindings(l->p);
+	l->stepped = l->bound = 0;
+	l->bad_index = 0;
 }
 
 /* SQLite ignores a bind out of range (SQLITE_RANGE); PostgreSQL cannot
  * (the parameter count is fixed), so both report it at the step. */
 static void bound(struct db_stmt *st, int i, int rc)
 {
+	LS(st)->bound = 1;
 	if (rc == SQLITE_RANGE && !LS(st)->bad_index)
 		LS(st)->bad_index = i;
+}
+
+/* How SQLite keeps a text or blob: copied, or by reference (DB_BIND_REF,
+ * until the next reset). */
+static sqlite3_destructor_type keep(const struct db_stmt *st)
+{
+	return st->flags & DB_BIND_REF ? SQLITE_STATIC : SQLITE_TRANSIENT;
 }
 
 static void lite_bind_int64(struct db_stmt *st, int i, int64_t v)
@@ -147,13 +165,13 @@ static void lite_bind_int64(struct db_stmt *st, int i, int64_t v)
 	bound(st, i, sqlite3_bind_int64(LS(st)->p, i, v));
 }
 
-/* Values are copied (TRANSIENT): the caller's string need only live until
- * the step, though SQLite reads parameters on every later step too. */
+/* Values are copied (TRANSIENT) unless DB_BIND_REF: the caller's string
+ * need only live until the step, though SQLite reads parameters on every
+ * later step too. */
 static void lite_bind_text(struct db_stmt *st, int i, const char *v)
 {
 	if (v)
-		bound(st, i,
-		      sqlite3_bind_text(LS(st)->p, i, v, -1, SQLITE_TRANSIENT));
+		bound(st, i, sqlite3_bind_text(LS(st)->p, i, v, -1, keep(st)));
 	else
 		bound(st, i, sqlite3_bind_null(LS(st)->p, i));
 }
@@ -164,7 +182,7 @@ static void lite_bind_blob(struct db_stmt *st, int i, const void *p,
 	/* A NULL pointer would bind NULL; an empty blob is not NULL. */
 	bound(st, i,
 	      sqlite3_bind_blob64(LS(st)->p, i, p ? p : "", (sqlite3_uint64)n,
-				  SQLITE_TRANSIENT));
+				  keep(st)));
 }
 
 static void lite_bind_null(struct db_stmt *st, int i)
@@ -181,6 +199,7 @@ static int lite_step(struct db_stmt *st, struct err *err)
 			       "state store (sqlite): %s: parameter %d out of "
 			       "range",
 			       st->what, LS(st)->bad_index);
+	LS(st)->stepped = 1;
 	rc = sqlite3_step(LS(st)->p);
 
 	if (rc == SQLITE_ROW)

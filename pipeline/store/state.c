@@ -83,6 +83,27 @@ static int sql_check(struct err *err)
 	return 0;
 }
 
+/* The load's statements run once or more per stock record; their text
+ * and blob values (the batch's strings, a record's ledger key, a local
+ * buffer) live until the step is done and the statement reset, which
+ * every use of them does (state_step_done, or a reset after reading the
+ * row): bound by reference, not copied (DB_BIND_REF). */
+static unsigned bind_flags(enum stmt_id id)
+{
+	switch (id) {
+	case S_EV_INS:
+	case S_EV_INS_KEPT:
+	case S_POS_GET:
+	case S_POS_PUT:
+	case S_POS_SNAP:
+	case S_DELTA_SUM:
+	case SX_ADD:
+		return DB_BIND_REF;
+	default:
+		return 0;
+	}
+}
+
 /* Returns the prepared, reset statement id (prepared on first use,
  * from its family's table). */
 struct db_stmt *state_stmt(struct state *s, enum stmt_id id,
@@ -93,7 +114,8 @@ struct db_stmt *state_stmt(struct state *s, enum stmt_id id,
 
 	if (!p) {
 		q = sql_of(id);
-		if (!(p = db_prepare(s->db, q->sql, q->flags, err)))
+		if (!(p = db_prepare(s->db, q->sql, q->flags | bind_flags(id),
+				     err)))
 			return NULL;
 		s->st[id] = p;
 	} else {

@@ -134,6 +134,7 @@ struct lb_rec {
 	unsigned char txn_doc;     /* txn_id is the document's default:
 				    * stored NULL, and these two */
 	int64_t txn_seq, txn_rec;
+	uint64_t skey;             /* state_lb_skey(sku): lb_cmp's first look */
 };
 
 /* The bulk apply (state_load.c, PostgreSQL's way): statements of
@@ -151,6 +152,11 @@ struct load_batch {
 	const char *source, *file; /* last copies, shared by later records */
 	struct db_stmt *bulk[LB_BULK_N][LB_BULK_LOG + 1];
 	int bulk_on;               /* state_load_bulk (tests) */
+	/* SQLite: the ledger's multi-row INSERT (state_txn.c) of txn_n
+	 * keys; txn_chunk keys per statement, 0 = the default (tests make
+	 * it small). */
+	struct db_stmt *txn_add;
+	size_t txn_n, txn_chunk;
 	int pos_held;              /* PostgreSQL: this transaction may hold
 				    * position locks (state_load_pg.c);
 				    * cleared by state_begin* */
@@ -329,6 +335,10 @@ void state_lb_free(struct state *s);
 int state_lb_position(struct state *s, const uint32_t *idx, size_t n,
 		      struct err *err);
 int state_lb_cmp(const void *x, const void *y, void *ud);
+/* The first 8 bytes of sku, big-endian, zero-padded: two skus whose keys
+ * differ compare as the keys do (strcmp's order), so the batch's sort
+ * reads neither string (lb_rec.skey). */
+uint64_t state_lb_skey(const char *sku);
 /* The batch's dupes (lb_dupes) and ledger marks (state_txn_mark), as
  * state_lb_apply makes them (state_load.c). */
 int state_lb_mark(struct state *s, struct err *err);

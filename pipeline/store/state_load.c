@@ -516,14 +516,31 @@ int state_lb_keycmp(const struct lb_rec *a, const struct lb_rec *b)
 	return c;
 }
 
+uint64_t state_lb_skey(const char *sku)
+{
+	uint64_t k = 0;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		k = k << 8 | (unsigned char)*sku;
+		if (*sku)
+			sku++;
+	}
+	return k;
+}
+
 /* Position order (the positions key, BINARY collation = strcmp), then
- * arrival order. */
+ * arrival order. The skus' first 8 bytes decide most comparisons: the
+ * strings, all over the batch's arena, were a cache miss each. */
 static int lb_cmp(const void *x, const void *y, void *ud)
 {
 	const struct lb_rec *r = ud;
 	uint32_t i = *(const uint32_t *)x, j = *(const uint32_t *)y;
-	int c = state_lb_keycmp(&r[i], &r[j]);
+	int c;
 
+	if (r[i].skey != r[j].skey)
+		return r[i].skey < r[j].skey ? -1 : 1;
+	c = state_lb_keycmp(&r[i], &r[j]);
 	return c ? c : (i > j) - (i < j);
 }
 
@@ -604,6 +621,8 @@ void state_lb_free(struct state *s)
 			db_finalize(s->lb.bulk[k][i]);
 			s->lb.bulk[k][i] = NULL;
 		}
+	db_finalize(s->lb.txn_add);
+	s->lb.txn_add = NULL;
 	free(s->lb.r);
 	free(s->lb.order);
 	free(s->lb.seen);
@@ -814,6 +833,7 @@ static int lb_add(struct state *s, int64_t doc, const struct canon_record *r,
 		arena_reset(&b->a);
 	}
 	e->stats = stats;
+	e->skey = state_lb_skey(e->sku ? e->sku : "");
 	e->ev.arr = arrival_of(&s->arr);
 	e->doc = doc;
 	e->ev.as_of = as_of;

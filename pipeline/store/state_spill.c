@@ -237,6 +237,7 @@ static int pos_each(const void *rec, size_t n, void *ud)
 	e = &b->r[b->n++];
 	memset(e, 0, sizeof(*e));
 	e->sku = cp[0];
+	e->skey = state_lb_skey(cp[0]);
 	e->loc = cp[1];
 	e->ev.txn = cp[2];
 	e->source = cp[3];

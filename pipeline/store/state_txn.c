@@ -29,8 +29,11 @@
  * (10^9 of them would give 64-bit tails a 3 % chance of a false
  * duplicate, 128-bit ones 1.5e-21).
  * The batch's keys are written in key order (one range per document);
- * on PostgreSQL in multi-row statements whose RETURNING names the new
- * ones, in the same global order in every load. A batch's positions
+ * on SQLite in multi-row statements of TXN_LITE_CHUNK keys, each in a
+ * savepoint that is undone when some of its keys were there already
+ * (then they are asked one at a time); on PostgreSQL in multi-row
+ * statements whose RETURNING names the new ones, in the same global
+ * order in every load. A batch's positions
  * are locked after its keys, unless its transaction already holds
  * positions (a later batch of a large document, an unload): then before
  * them (state_load_pg.c, pos_held). A circle through the ledger then
@@ -81,14 +84,11 @@ static int hexval(char c)
 static int digest_n(const char *p, size_t n, unsigned char *out, int len,
 		    struct err *err)
 {
-	char hex[SHA256_HEX_LEN];
-	int i;
+	unsigned char md[SHA256_LEN];
 
-	if (sha256_hex_of(p, n, hex, err) < 0)
+	if (sha256_digest(p, n, md, err) < 0)
 		return -1;
-	for (i = 0; i < len; i++)
-		out[i] = (unsigned char)(hexval(hex[2 * i]) << 4 |
-					 hexval(hex[2 * i + 1]));
+	memcpy(out, md, (size_t)len);
 	return 0;
 }
 
@@ -240,6 +240,119 @@ static int mark_pg(struct state *s, const uint32_t *idx, size_t n,
 	return rc;
 }
 
+/* SQLite: keys per multi-row INSERT. One statement per key cost about
+ * three times the b-tree work of the key (bind, run, halt, reset). */
+#define TXN_LITE_CHUNK 256
+
+/* The multi-row INSERT of n keys, prepared once per handle and size. */
+static struct db_stmt *add_n_stmt(struct state *s, size_t n,
+				  struct err *err)
+{
+	static const char head[] = "INSERT INTO txn_digests(digest) VALUES(?)",
+			  tail[] = " ON CONFLICT DO NOTHING";
+	struct load_batch *b = &s->lb;
+	char *sql, *w;
+	size_t i;
+
+	if (b->txn_add && b->txn_n == n) {
+		db_reset(b->txn_add);
+		return b->txn_add;
+	}
+	db_finalize(b->txn_add);
+	b->txn_add = NULL;
+	if (!(sql = malloc(sizeof(head) + 4 * n + sizeof(tail)))) {
+		err_set(err, E_NOMEM, "out of memory");
+		return NULL;
+	}
+	w = sql + sizeof(head) - 1;
+	memcpy(sql, head, sizeof(head) - 1);
+	for (i = 1; i < n; i++, w += 4)
+		memcpy(w, ",(?)", 4);
+	memcpy(w, tail, sizeof(tail));
+	/* the keys live in the batch until the step is done */
+	b->txn_add = db_prepare(s->db, sql, DB_BIND_REF, err);
+	b->txn_n = n;
+	free(sql);
+	return b->txn_add;
+}
+
+/* Keys idx[0..n) in one statement, in a savepoint: 1 when it inserted
+ * each (all marked new) or none (all were in the ledger: none marked);
+ * 0 when some: then it is undone, and the caller asks one key at a time,
+ * which tells which (and, of two records with one key, marks the first
+ * as one at a time does); -1 on error. */
+static int add_chunk(struct state *s, const uint32_t *idx, size_t n,
+		     struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	struct db_stmt *p;
+	int64_t added;
+	size_t i;
+
+	if (db_exec(s->db, "SAVEPOINT txn_mark", err) < 0)
+		return -1;
+	if (!(p = add_n_stmt(s, n, err)))
+		goto undo;
+	for (i = 0; i < n; i++)
+		db_bind_blob(p, (int)i + 1, b->r[idx[i]].key, STATE_TXN_KEY);
+	if (db_step(p, err) < 0) {
+		db_reset(p);
+		goto undo;
+	}
+	added = db_changes(s->db);
+	db_reset(p);
+	if (added && (size_t)added != n) {
+		if (db_exec(s->db, "ROLLBACK TO txn_mark", err) < 0 ||
+		    db_exec(s->db, "RELEASE txn_mark", err) < 0)
+			return -1;
+		return 0;
+	}
+	if (db_exec(s->db, "RELEASE txn_mark", err) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		b->r[idx[i]].ins = added != 0;
+	return 1;
+undo:
+	db_exec(s->db, "ROLLBACK TO txn_mark", &(struct err)ERR_INIT);
+	db_exec(s->db, "RELEASE txn_mark", &(struct err)ERR_INIT);
+	return -1;
+}
+
+/* SQLite: the keys of idx[0..n), in key order: full chunks in
+ * multi-row statements (inside the load's transaction), the rest and a
+ * chunk with some keys already in the ledger one at a time. */
+static int mark_lite(struct state *s, const uint32_t *idx, size_t n,
+		     struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	size_t chunk = b->txn_chunk ? b->txn_chunk : TXN_LITE_CHUNK, i, m, j;
+	struct lb_rec *e;
+	int rc;
+
+	for (i = 0; i < n; i += m) {
+		m = s->in_tx && chunk > 1 && n - i >= chunk ? chunk : 1;
+		if (m > 1 && (rc = add_chunk(s, idx + i, m, err)) != 0) {
+			if (rc < 0) {
+				e = &b->r[idx[i]];
+				err_locate(err, e->file, e->line, 0, NULL);
+				return -1;
+			}
+			continue;
+		}
+		for (j = i; j < i + m; j++) {
+			e = &b->r[idx[j]];
+			if (state_exec(s, SX_ADD,
+				       SA(SA_B(e->key, STATE_TXN_KEY)),
+				       err) < 0) {
+				err_locate(err, e->file, e->line, 0, NULL);
+				return -1;
+			}
+			e->ins = state_changes(s) > 0;
+		}
+	}
+	return 0;
+}
+
 int state_txn_mark(struct state *s, struct err *err)
 {
 	struct load_batch *b = &s->lb;
@@ -262,20 +375,8 @@ int state_txn_mark(struct state *s, struct err *err)
 	}
 	if (n > 1)
 		qsort_r(idx, n, sizeof(*idx), key_cmp, b->r);
-	if (state_is_pg(s)) {
-		rc = mark_pg(s, idx, n, err);
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		e = &b->r[idx[i]];
-		if (state_exec(s, SX_ADD, SA(SA_B(e->key, STATE_TXN_KEY)),
-			       err) < 0) {
-			err_locate(err, e->file, e->line, 0, NULL);
-			goto out;
-		}
-		e->ins = state_changes(s) > 0;
-	}
-	rc = 0;
+	rc = state_is_pg(s) ? mark_pg(s, idx, n, err)
+			    : mark_lite(s, idx, n, err);
 out:
 	free(idx);
 	return rc;

@@ -118,7 +118,7 @@ UNIT=$(dirname "$BIN")/unit
 if [ -x "$UNIT" ]; then
 	check "db.h and schema 6/7 unit tests on PostgreSQL" env STOCKPIPE_TEST_PG_URL="$PG_URL" \
 		"$UNIT" db_pg_values_and_changes db_pg_byte_order \
-		db_pg_streaming db_pg_errors_and_tx db_pg_open_errors \
+		db_pg_streaming db_pg_errors_and_tx db_pg_open_errors db_pg_bind_ref \
 		schema_v6_fills_typed_unit_columns_pg schema_v7_file_versions_pg
 	check "parallel loads equal serial ones on PostgreSQL (unit test)" \
 		env STOCKPIPE_TEST_PG_URL="$PG_URL" "$UNIT" \

@@ -123,6 +123,126 @@ T_TEST(canon_jsonl_refuses_garbage)
 	arena_release(&a);
 }
 
+/* Equal records, field by field (NULL only where the other is). */
+static int same_record(const struct canon_record *x,
+		       const struct canon_record *y)
+{
+	size_t i;
+
+	if (x->kind != y->kind || x->lin.line != y->lin.line)
+		return 0;
+	for (i = 0; i < CANON_MAX_FIELDS + 3; i++) {
+		const char *a = i < CANON_MAX_FIELDS ? x->v[i]
+				: i == CANON_MAX_FIELDS ? x->lin.source
+				: i == CANON_MAX_FIELDS + 1 ? x->lin.file
+							: x->lin.where;
+		const char *b = i < CANON_MAX_FIELDS ? y->v[i]
+				: i == CANON_MAX_FIELDS ? y->lin.source
+				: i == CANON_MAX_FIELDS + 1 ? y->lin.file
+							: y->lin.where;
+
+		if ((a == NULL) != (b == NULL) || (a && strcmp(a, b)))
+			return 0;
+	}
+	return 1;
+}
+
+/* The load's fast reader (strings cut in place) gives the general
+ * reader's record for every line it takes, takes the lines the map
+ * stage writes, and leaves the rest to the general one (escapes, every
+ * error): canon_from_jsonl is then the general reader on every line. */
+T_TEST(canon_jsonl_fast_agrees_with_general)
+{
+	static const struct {
+		const char *line;
+		int fast; /* 1: the fast reader must take it */
+	} cases[] = {
+		{"{\"kind\":\"stock\",\"sku\":\"KW-0000013\",\"location\":"
+		 "\"STORE-001\",\"state\":\"on_hand\",\"quantity\":\"4363\","
+		 "\"mode\":\"snapshot\",\"as_of\":\"2026-11-20T08:47:00Z\","
+		 "\"txn_id\":\"bf5bc3cfd79bf304:2:0\",\"uom\":\"EA\","
+		 "\"_source\":\"in\",\"_file\":\"input.csv\",\"_line\":2}\n", 1},
+		{"{\"kind\":\"stock\",\"sku\":\"072385773167\",\"location\":"
+		 "\"STORE00001\",\"state\":\"on_hand\",\"quantity\":\"-11.5\","
+		 "\"mode\":\"delta\",\"as_of\":\"2026-11-18T23:00:00Z\","
+		 "\"txn_id\":\"ACME-000000777-0001-072385773167\","
+		 "\"_source\":\"in\",\"_file\":\"x.852\",\"_line\":7,"
+		 "\"_where\":\"ic 000000777 set 0001 LIN#5\"}\r\n", 1},
+		/* out of table order, the price's own "kind" later */
+		{"{\"kind\":\"price\",\"currency\":\"EUR\",\"sku\":\"A\","
+		 "\"kind\":\"promo\",\"amount\":\"2.5\",\"_line\":0}", 1},
+		{"{\"kind\":\"item\",\"sku\":\"\",\"description\":\"K\xc3\xa4se"
+		 " 'x'\"}", 1},
+		{"{\"kind\":\"location\",\"location_id\":\"L1\"}", 1},
+		{"{\"kind\":\"stock\"}", 1},
+		/* escapes: the general reader's */
+		{"{\"kind\":\"stock\",\"sku\":\"a\\\"b\",\"_line\":1}", 0},
+		{"{\"kind\":\"stock\",\"sku\":\"a\\u0001\\n\"}", 0},
+		{"{\"kind\":\"stock\",\"_f\\u0069le\":\"f\"}", 0},
+		/* errors: refused by both */
+		{"", 0}, {"\n", 0}, {"[]", 0}, {"{\"sku\":\"A\"}", 0},
+		{"{\"kind\":\"widget\"}", 0},
+		{"{\"kind\":\"stock\",\"colour\":\"red\"}", 0},
+		{"{\"kind\":\"stock\",\"sku\":\"A", 0},
+		{"{\"kind\":\"stock\",\"sku\":\"A\"", 0},
+		{"{\"kind\":\"stock\",\"sku\":7}", 0},
+		{"{\"kind\":\"stock\",\"_line\":-1}", 0},
+		{"{\"kind\":\"stock\",\"_line\": 1}", 0},
+		{"{\"kind\":\"stock\",\"_line\":99999999999999999999999}", 0},
+		{"{\"kind\":\"stock\" \"sku\":\"A\"}", 0},
+		{"{\"kind\":\"stock\",\"sku\"\"A\"}", 0},
+		/* keys one byte longer or shorter than a name */
+		{"{\"kinds\":\"stock\"}", 0}, {"{\"kin\":\"stock\"}", 0},
+		{"{\"kind\":\"stock\",\"_filex\":\"f\"}", 0},
+		{"{\"kind\":\"stock\",\"_fil\":\"f\"}", 0},
+		{"{\"kind\":\"stock\",\"skux\":\"A\"}", 0},
+		{"{\"kind\":\"stock\",\"sk\":\"A\"}", 0},
+	};
+	struct arena a;
+	struct err e = ERR_INIT;
+	struct canon_record f, g;
+	size_t i, n;
+	int rf, rg;
+
+	arena_init(&a, 4096, 0);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = strlen(cases[i].line);
+		err_clear(&e);
+		rg = canon_from_jsonl_general(cases[i].line, n, &g, &a, &e);
+		rf = canon_from_jsonl_fast(cases[i].line, n, &f, &a);
+		if (cases[i].fast && rf)
+			T_FAIL("left to the general reader: %s", cases[i].line);
+		if (!cases[i].fast && !rf)
+			T_FAIL("taken by the fast reader: %s", cases[i].line);
+		if (!rf && (rg || !same_record(&f, &g)))
+			T_FAIL("fast and general differ: %s", cases[i].line);
+		/* canon_from_jsonl: the same record or the same error */
+		err_clear(&e);
+		T_EQ_INT(canon_from_jsonl(cases[i].line, n, &f, &a, &e), rg);
+		if (!rg && !same_record(&f, &g))
+			T_FAIL("canon_from_jsonl differs: %s", cases[i].line);
+		if (rg)
+			T_EQ_INT(e.code, E_PARSE);
+	}
+	/* a NUL in a key or value: the general reader's (C strings) */
+	{
+		static const char nul[] = "{\"kind\":\"stock\",\"sku\0x\":"
+					  "\"A\0B\",\"_source\0\":\"s\"}";
+
+		T_EQ_INT(canon_from_jsonl_fast(nul, sizeof(nul) - 1, &f, &a),
+			 1);
+		rg = canon_from_jsonl_general(nul, sizeof(nul) - 1, &g, &a, &e);
+		T_EQ_INT(canon_from_jsonl(nul, sizeof(nul) - 1, &f, &a, &e), rg);
+		T_ASSERT(rg || same_record(&f, &g));
+	}
+	/* a line in a longer buffer: nothing past n is read */
+	n = strlen("{\"kind\":\"stock\",\"sku\":\"AB\"}");
+	T_EQ_INT(canon_from_jsonl_fast("{\"kind\":\"stock\",\"sku\":\"AB\"}"
+				       "xyz\"}", n, &f, &a), 0);
+	T_EQ_STR(f.v[STOCK_SKU], "AB");
+	arena_release(&a);
+}
+
 /* _line is decimal digits inside the n bytes given; found while writing
  * fuzz_canon (strtoul took signs and blanks, and may read past n). */
 T_TEST(canon_jsonl_line_number_is_digits_only)

@@ -9,7 +9,8 @@
  * other statements between rows (and stopping early), reset clearing the
  * bindings, stepping again, transactions, the writer lock, and errors
  * (syntax, constraint, parameter out of range, bad URL, wrong password,
- * no server), and statements prepared again (PostgreSQL caches them).
+ * no server), statements prepared again (PostgreSQL caches them), and
+ * values bound by reference (DB_BIND_REF).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -617,6 +618,75 @@ T_TEST(db_pg_errors_and_tx)
 T_TEST(db_sqlite_stmt_reuse)
 {
 	stmt_reuse(0);
+}
+
+/* DB_BIND_REF (the load's statements): values bound by reference are
+ * read at the step, a buffer changed after the reset gives the next row
+ * its new value, and a reset still forgets every binding, whether the
+ * statement was stepped or not, and however often it is reset. */
+static void bind_ref(int pg)
+{
+	struct err e = ERR_INIT;
+	struct db *d;
+	struct db_stmt *ins = NULL, *sel = NULL;
+	char name[16] = "first";
+	unsigned char key[4] = {1, 2, 3, 4};
+	const void *b;
+	size_t n;
+
+	if (!(d = open_backend(pg, &e)))
+		T_OK(-1, &e);
+	T_OK(db_exec(d, ddl(d), &e), &e);
+	T_ASSERT((ins = db_prepare(d, "INSERT INTO t(name, n, b)"
+				      " VALUES(?, ?, ?)",
+				   DB_BIND_REF, &e)) != NULL);
+	db_bind_text(ins, 1, name);
+	db_bind_int64(ins, 2, 1);
+	db_bind_blob(ins, 3, key, sizeof(key));
+	T_EQ_INT(db_step(ins, &e), 0);
+	db_reset(ins);
+	db_reset(ins); /* twice, as state_stmt after state_step_done */
+	strcpy(name, "second");
+	key[0] = 9;
+	db_bind_text(ins, 1, name);
+	db_bind_int64(ins, 2, 2);
+	db_bind_blob(ins, 3, key, sizeof(key));
+	T_EQ_INT(db_step(ins, &e), 0);
+	db_reset(ins);
+	/* bound, never stepped, reset: forgotten all the same */
+	db_bind_text(ins, 1, "stale");
+	db_bind_blob(ins, 3, key, sizeof(key));
+	db_reset(ins);
+	db_bind_int64(ins, 2, 3);
+	T_EQ_INT(db_step(ins, &e), 0);
+	db_reset(ins);
+	T_ASSERT((sel = db_prepare(d, "SELECT name, b FROM t ORDER BY n", 0,
+				   &e)) != NULL);
+	T_EQ_INT(db_step(sel, &e), 1);
+	T_EQ_STR(db_col_text(sel, 0), "first");
+	b = db_col_blob(sel, 1, &n);
+	T_ASSERT(b && n == 4 && !memcmp(b, "\1\2\3\4", 4));
+	T_EQ_INT(db_step(sel, &e), 1);
+	T_EQ_STR(db_col_text(sel, 0), "second");
+	b = db_col_blob(sel, 1, &n);
+	T_ASSERT(b && n == 4 && !memcmp(b, "\11\2\3\4", 4));
+	T_EQ_INT(db_step(sel, &e), 1);
+	T_ASSERT(db_col_null(sel, 0) && db_col_null(sel, 1));
+	T_EQ_INT(db_step(sel, &e), 0);
+	db_finalize(ins);
+	db_finalize(sel);
+	close_backend(d);
+}
+
+T_TEST(db_sqlite_bind_ref)
+{
+	bind_ref(0);
+}
+
+T_TEST(db_pg_bind_ref)
+{
+	PG_ONLY();
+	bind_ref(1);
 }
 
 T_TEST(db_pg_stmt_reuse)

@@ -106,3 +106,34 @@ T_TEST(sha256_hex_of_reports_a_failed_start)
 	T_OK(sha256_hex_of("abc", 3, hex, &e), &e);
 	T_EQ_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
+
+/* sha256_digest (the ledger keys' hash, its algorithm looked up once) is
+ * the digest sha256_hex_of spells, for empty, short and multi-block
+ * input, again and again. */
+T_TEST(sha256_digest_matches_hex_of)
+{
+	static const char digits[] = "0123456789abcdef";
+	static char buf[1000];
+	static const size_t lens[] = {0, 1, 3, 55, 56, 63, 64, 65, 1000};
+	unsigned char md[SHA256_LEN];
+	char hex[SHA256_HEX_LEN], got[SHA256_HEX_LEN];
+	struct err e = ERR_INIT;
+	size_t i, k;
+	int round;
+
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)('a' + i * 7 % 26);
+	for (round = 0; round < 2; round++)
+		for (k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+			T_OK(sha256_hex_of(buf, lens[k], hex, &e), &e);
+			T_OK(sha256_digest(buf, lens[k], md, &e), &e);
+			for (i = 0; i < SHA256_LEN; i++) {
+				got[2 * i] = digits[md[i] >> 4];
+				got[2 * i + 1] = digits[md[i] & 15];
+			}
+			got[64] = '\0';
+			T_EQ_STR(got, hex);
+		}
+	T_OK(sha256_digest("abc", 3, md, &e), &e);
+	T_ASSERT(md[0] == 0xba && md[1] == 0x78 && md[31] == 0xad);
+}

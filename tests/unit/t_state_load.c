@@ -405,9 +405,10 @@ fail:
 #define NREC 300
 
 /* The random documents of the tests below, loaded with every batch size
- * (bulk: in multi-row statements, PostgreSQL's way) and compared with
+ * (bulk: in multi-row statements, PostgreSQL's way; chunk: the SQLite
+ * ledger's keys per multi-row INSERT, 0 the default) and compared with
  * the model after each document and after a rerun of one. */
-static void batches_match(int bulk)
+static void batches_match(int bulk, size_t chunk)
 {
 	static struct gen_rec all[NDOC * NREC];
 	static struct model m;
@@ -429,11 +430,12 @@ static void batches_match(int bulk)
 			struct load_stats ls, ms;
 			char dir[32];
 
-			snprintf(dir, sizeof(dir), "s%d-%zu-%d", seed, caps[c],
-				 bulk);
+			snprintf(dir, sizeof(dir), "s%d-%zu-%d-%zu", seed,
+				 caps[c], bulk, chunk);
 			memset(&m, 0, sizeof(m));
 			T_OK(state_open(dir, &st, &e), &e);
 			state_load_bulk(st, bulk);
+			st->lb.txn_chunk = chunk;
 			for (d = 0; d < NDOC; d++) {
 				memset(&ms, 0, sizeof(ms));
 				for (i = 0; i < NREC; i++)
@@ -482,12 +484,62 @@ static void batches_match(int bulk)
 
 T_TEST(state_load_batches_match_one_by_one)
 {
-	batches_match(0);
+	batches_match(0, 0);
 }
 
 T_TEST(state_load_bulk_matches_one_by_one)
 {
-	batches_match(1);
+	batches_match(1, 0);
+}
+
+/* The ledger's keys in multi-row statements of 2 and 5 (the documents
+ * replay earlier ones' txn_ids, so chunks with keys already there are
+ * undone and asked one at a time): the same marks as one at a time. */
+T_TEST(state_load_ledger_chunks_match_one_by_one)
+{
+	batches_match(0, 2);
+	batches_match(0, 5);
+}
+
+/* The batch's sort (state_lb_cmp, first by state_lb_skey's 8 bytes)
+ * gives strcmp's order of sku, then location, state and arrival: skus
+ * shorter and longer than 8 bytes, equal in their first 8, empty, with
+ * bytes above 0x7f. */
+T_TEST(state_lb_sort_is_strcmp_order)
+{
+	static const char *const skus[] = {
+		"KW-0000013", "KW-0000012", "KW-00000", "KW-0000", "KW-000001",
+		"", "A", "\xc3\xa9t\xc3\xa9", "\xff", "KW-00000130", "a",
+		"KW-0007932", "072385773167", "0723857731", "Z", "KW-0000013"};
+	static const char *const locs[] = {"L2", "L1", "L10", ""};
+	enum { N = 96 };
+	struct lb_rec r[N];
+	uint32_t order[N];
+	size_t i;
+
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < N; i++) {
+		r[i].sku = skus[(i * 7) % (sizeof(skus) / sizeof(skus[0]))];
+		r[i].loc = locs[(i * 5) % 4];
+		r[i].st = (enum stock_state)(i % 3);
+		r[i].skey = state_lb_skey(r[i].sku);
+		order[i] = (uint32_t)i;
+	}
+	qsort_r(order, N, sizeof(*order), state_lb_cmp, r);
+	for (i = 1; i < N; i++) {
+		const struct lb_rec *a = &r[order[i - 1]], *b = &r[order[i]];
+		int c = strcmp(a->sku, b->sku);
+
+		if (!c)
+			c = strcmp(a->loc, b->loc);
+		if (!c)
+			c = (a->st > b->st) - (a->st < b->st);
+		if (!c)
+			c = order[i - 1] < order[i] ? -1 : 1;
+		if (c >= 0)
+			T_FAIL("out of order at %zu: '%s' '%s' after '%s' '%s'",
+			       i, b->sku, b->loc, a->sku, a->loc);
+	}
 }
 
 static struct canon_record snap(const char *sku, const char *qty,

@@ -630,13 +630,84 @@ static const char *parse_str(const char *p, const char *end, struct arena *a,
 	return q + 1;
 }
 
-int canon_from_jsonl(const char *line, size_t n, struct canon_record *r,
-		     struct arena *a, struct err *err)
+/* Where a reader is in one line: the record's kind and field table once
+ * "kind" was read, and the next field in table order. */
+struct jl {
+	int have_kind;
+	const struct canon_field *f;
+	size_t nf, next;
+};
+
+/* key (klen bytes, no NUL among them) is name. */
+#define KEY_IS(key, klen, name)                                          \
+	((klen) == sizeof(name) - 1 && !memcmp(key, name, sizeof(name) - 1))
+
+/* Puts key (strlen klen) and its value (val, or num for a bare number:
+ * val NULL) into r; the rules of both readers. 0, or -1 with err set
+ * (err may be NULL). */
+static int jl_put(struct jl *j, struct canon_record *r, const char *key,
+		  size_t klen, char *val, unsigned long num, struct err *err)
+{
+	/* The record's kind is always the first key; a later "kind" is the
+	 * price field of that name (regular/promo). */
+	if (!j->have_kind && KEY_IS(key, klen, "kind")) {
+		int k = val ? canon_kind_from_name(val) : -1;
+
+		if (k < 0)
+			return err_set(err, E_PARSE, "unknown canonical kind");
+		r->kind = (enum canon_kind)k;
+		j->have_kind = 1;
+		j->f = canon_fields(r->kind, &j->nf);
+	} else if (!j->have_kind) {
+		return err_set(err, E_PARSE, "kind must come first");
+	} else if (key[0] == '_' && KEY_IS(key, klen, "_source")) {
+		r->lin.source = val;
+	} else if (key[0] == '_' && KEY_IS(key, klen, "_file")) {
+		r->lin.file = val;
+	} else if (key[0] == '_' && KEY_IS(key, klen, "_line")) {
+		r->lin.line = num;
+	} else if (key[0] == '_' && KEY_IS(key, klen, "_where")) {
+		r->lin.where = val;
+	} else {
+		/* Written in table order: try the next field first. */
+		int i = j->next < j->nf && j->f[j->next].name_len == klen &&
+				!memcmp(j->f[j->next].name, key, klen)
+				? (int)j->next
+				: canon_field_index(r->kind, key);
+
+		j->next = i < 0 ? j->next : (size_t)i + 1;
+		if (i < 0 || !val)
+			return err_set(err, E_PARSE,
+				       "unknown field '%s' for %s", key,
+				       canon_kind_name(r->kind));
+		r->v[i] = val;
+	}
+	return 0;
+}
+
+/* Decimal digits within [p, end) only: strtoul would look past n (the
+ * line need not be NUL-terminated) and take " 7", "+7" or "-1" (as
+ * ULONG_MAX). NULL when there is none. */
+static const char *parse_num(const char *p, const char *end,
+			     unsigned long *num)
+{
+	const char *q = p;
+
+	*num = 0;
+	while (q < end && *q >= '0' && *q <= '9' &&
+	       *num <= (ULONG_MAX - 9) / 10)
+		*num = *num * 10 + (unsigned long)(*q++ - '0');
+	return q == p ? NULL : q;
+}
+
+/* The general reader: any line canon_to_jsonl writes, with escapes,
+ * and the precise error for one it would not. */
+int canon_from_jsonl_general(const char *line, size_t n,
+			     struct canon_record *r, struct arena *a,
+			     struct err *err)
 {
 	const char *p = line, *end = line + n;
-	int have_kind = 0;
-	const struct canon_field *f = NULL;
-	size_t nf = 0, next = 0;
+	struct jl j = {0, NULL, 0, 0};
 
 	memset(r, 0, sizeof(*r));
 	while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
@@ -656,56 +727,85 @@ int canon_from_jsonl(const char *line, size_t n, struct canon_record *r,
 				return err_set(err, E_PARSE,
 					       "bad canonical value for '%s'",
 					       key);
-		} else {
-			/* Decimal digits within [p, end) only: strtoul would
-			 * look past n (the line need not be NUL-terminated)
-			 * and take " 7", "+7" or "-1" (as ULONG_MAX). */
-			const char *q = p;
-
-			while (q < end && *q >= '0' && *q <= '9' &&
-			       num <= (ULONG_MAX - 9) / 10)
-				num = num * 10 + (unsigned long)(*q++ - '0');
-			if (q == p)
-				return err_set(err, E_PARSE,
-					       "bad number for '%s'", key);
-			p = q;
+		} else if (!(p = parse_num(p, end, &num))) {
+			return err_set(err, E_PARSE, "bad number for '%s'",
+				       key);
 		}
-		/* The record's kind is always the first key; a later "kind"
-		 * is the price field of that name (regular/promo). */
-		if (!have_kind && !strcmp(key, "kind")) {
-			int k = val ? canon_kind_from_name(val) : -1;
-
-			if (k < 0)
-				return err_set(err, E_PARSE,
-					       "unknown canonical kind");
-			r->kind = (enum canon_kind)k;
-			have_kind = 1;
-			f = canon_fields(r->kind, &nf);
-		} else if (!have_kind) {
-			return err_set(err, E_PARSE, "kind must come first");
-		} else if (key[0] == '_' && !strcmp(key, "_source")) {
-			r->lin.source = val;
-		} else if (key[0] == '_' && !strcmp(key, "_file")) {
-			r->lin.file = val;
-		} else if (key[0] == '_' && !strcmp(key, "_line")) {
-			r->lin.line = num;
-		} else if (key[0] == '_' && !strcmp(key, "_where")) {
-			r->lin.where = val;
-		} else {
-			/* Written in table order: try the next field first. */
-			int i = next < nf && !strcmp(f[next].name, key)
-					? (int)next
-					: canon_field_index(r->kind, key);
-
-			next = i < 0 ? next : (size_t)i + 1;
-			if (i < 0 || !val)
-				return err_set(err, E_PARSE,
-					       "unknown field '%s' for %s", key,
-					       canon_kind_name(r->kind));
-			r->v[i] = val;
-		}
+		if (jl_put(&j, r, key, strlen(key), val, num, err) < 0)
+			return -1;
 	}
-	if (p >= end || !have_kind)
+	if (p >= end || !j.have_kind)
 		return err_set(err, E_PARSE, "truncated canonical line");
 	return 0;
+}
+
+/* A string at p, in place: its closing quote becomes its NUL. The
+ * line has no backslash (canon_from_jsonl_fast), so no escape: the
+ * string ends at the next quote. NULL when p holds no string. */
+static char *str_in_place(char *p, char *end, char **out, size_t *len)
+{
+	char *q;
+
+	if (p >= end || *p != '"')
+		return NULL;
+	p++;
+	if (!(q = memchr(p, '"', (size_t)(end - p))))
+		return NULL;
+	*q = '\0';
+	*out = p;
+	*len = (size_t)(q - p);
+	return q + 1;
+}
+
+/* The load reads every canonical line: one copy of the line into the
+ * arena, its strings cut in place, where the general reader allocates
+ * and copies each key and value. Anything else (an escape, any error)
+ * is left to the general reader: 1, nothing reported. */
+int canon_from_jsonl_fast(const char *line, size_t n, struct canon_record *r,
+			  struct arena *a)
+{
+	struct jl j = {0, NULL, 0, 0};
+	char *c, *p, *end;
+
+	memset(r, 0, sizeof(*r));
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	/* a backslash is an escape (or an error): the general reader's,
+	 * and one look at the line spares one per string; without a NUL,
+	 * a string's length is where its quote was */
+	if (!n || line[0] != '{' || memchr(line, '\\', n) ||
+	    memchr(line, '\0', n) || !(c = arena_alloc(a, n + 1)))
+		return 1;
+	memcpy(c, line, n);
+	c[n] = '\0';
+	p = c + 1;
+	end = c + n;
+	while (p < end && *p != '}') {
+		char *key, *val = NULL;
+		unsigned long num = 0;
+		size_t klen, vlen;
+
+		if (*p == ',')
+			p++;
+		if (!(p = str_in_place(p, end, &key, &klen)) || p >= end ||
+		    *p++ != ':')
+			return 1;
+		if (p < end && *p == '"') {
+			if (!(p = str_in_place(p, end, &val, &vlen)))
+				return 1;
+		} else if (!(p = (char *)parse_num(p, end, &num))) {
+			return 1;
+		}
+		if (jl_put(&j, r, key, klen, val, num, NULL) < 0)
+			return 1;
+	}
+	return p >= end || !j.have_kind;
+}
+
+int canon_from_jsonl(const char *line, size_t n, struct canon_record *r,
+		     struct arena *a, struct err *err)
+{
+	if (!canon_from_jsonl_fast(line, n, r, a))
+		return 0;
+	return canon_from_jsonl_general(line, n, r, a, err);
 }
