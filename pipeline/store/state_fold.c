@@ -123,22 +123,26 @@ static const char gone_pg_sql[] =
  * looked up in it: a correlated EXISTS per event read the events table
  * at random (minutes on a store larger than the page cache). The events
  * drive the join (CROSS JOIN keeps that order). */
-static const char cover_lite_sql[] =
-	"CREATE TEMP TABLE fold_cover(sku TEXT, location TEXT, state INTEGER,"
-	" src TEXT, as_of INTEGER, arr_file INTEGER, arr_member INTEGER,"
-	" arr_line INTEGER, PRIMARY KEY(sku, location, state, src))"
-	" WITHOUT ROWID;"
-	"INSERT INTO fold_cover SELECT sku, location, state, src, as_of,"
-	" arr_file, arr_member, arr_line FROM (SELECT s.sku, s.location,"
-	" s.state, coalesce(" STATE_EV_SOURCE("s", "us") ", '') AS src,"
-	" s.as_of, s.arr_file,"
-	" s.arr_member, s.arr_line, row_number() OVER (PARTITION BY s.sku,"
-	" s.location, s.state, coalesce(" STATE_EV_SOURCE("s", "us") ", '')"
-	" ORDER BY s.as_of DESC,"
-	" s.arr_file DESC, s.arr_member DESC, s.arr_line DESC) AS rn"
-	" FROM stock_events s JOIN units us ON us.id = s.doc"
-	" WHERE s.delta = 0 AND s.applied = 1"
+/* Table fold_cover: the newest applied snapshot of each (position,
+ * source) of collected runs among the snapshots s that FROM names (with
+ * us, s's unit); the full and the incremental pick differ only there. */
+#define FOLD_COVER(FROM)                                                 \
+	"CREATE TEMP TABLE fold_cover(sku TEXT, location TEXT,"          \
+	" state INTEGER, src TEXT, as_of INTEGER, arr_file INTEGER,"     \
+	" arr_member INTEGER, arr_line INTEGER,"                         \
+	" PRIMARY KEY(sku, location, state, src)) WITHOUT ROWID;"        \
+	"INSERT INTO fold_cover SELECT sku, location, state, src, as_of," \
+	" arr_file, arr_member, arr_line FROM (SELECT s.sku, s.location," \
+	" s.state, coalesce(" STATE_EV_SOURCE("s", "us") ", '') AS src," \
+	" s.as_of, s.arr_file, s.arr_member, s.arr_line,"                \
+	" row_number() OVER (PARTITION BY s.sku, s.location, s.state,"   \
+	" coalesce(" STATE_EV_SOURCE("s", "us") ", '')"                  \
+	" ORDER BY s.as_of DESC, s.arr_file DESC, s.arr_member DESC,"    \
+	" s.arr_line DESC) AS rn " FROM                                  \
+	" WHERE s.delta = 0 AND s.applied = 1"                           \
 	" AND s.doc IN " FOLD_DOCS ") WHERE rn = 1;"
+static const char cover_lite_sql[] =
+	FOLD_COVER("FROM stock_events s JOIN units us ON us.id = s.doc")
 	"CREATE TEMP TABLE fold_gone(id INTEGER PRIMARY KEY, txn_id TEXT);"
 	"INSERT INTO fold_gone SELECT e.id, " STATE_EV_TXN("e", "ue")
 	" FROM stock_events e"
@@ -173,23 +177,10 @@ static const char keys_lite_sql[] =
 	"INSERT OR IGNORE INTO fold_keys SELECT e.sku, e.location, e.state"
 	" FROM " FOLD_NEW_EVENTS ";"
 	KEYS_SNAP_ONLY ";"
-	"CREATE TEMP TABLE fold_cover(sku TEXT, location TEXT, state INTEGER,"
-	" src TEXT, as_of INTEGER, arr_file INTEGER, arr_member INTEGER,"
-	" arr_line INTEGER, PRIMARY KEY(sku, location, state, src))"
-	" WITHOUT ROWID;"
-	"INSERT INTO fold_cover SELECT sku, location, state, src, as_of,"
-	" arr_file, arr_member, arr_line FROM (SELECT s.sku, s.location,"
-	" s.state, coalesce(" STATE_EV_SOURCE("s", "us") ", '') AS src,"
-	" s.as_of, s.arr_file,"
-	" s.arr_member, s.arr_line, row_number() OVER (PARTITION BY s.sku,"
-	" s.location, s.state, coalesce(" STATE_EV_SOURCE("s", "us") ", '')"
-	" ORDER BY s.as_of DESC,"
-	" s.arr_file DESC, s.arr_member DESC, s.arr_line DESC) AS rn"
-	" FROM temp.fold_keys k CROSS JOIN stock_events s ON s.sku = k.sku"
-	" AND s.location = k.location AND s.state = k.state"
-	" CROSS JOIN units us ON us.id = s.doc"
-	" WHERE s.delta = 0 AND s.applied = 1"
-	" AND s.doc IN " FOLD_DOCS ") WHERE rn = 1;"
+	FOLD_COVER("FROM temp.fold_keys k CROSS JOIN stock_events s"
+		   " ON s.sku = k.sku AND s.location = k.location"
+		   " AND s.state = k.state CROSS JOIN units us"
+		   " ON us.id = s.doc")
 	"DROP TABLE temp.fold_keys;"
 	"CREATE TEMP TABLE fold_gone(id INTEGER PRIMARY KEY, txn_id TEXT);"
 	"INSERT INTO fold_gone SELECT e.id, " STATE_EV_TXN("e", "ue")
