@@ -78,6 +78,10 @@ int main(int argc, char **argv)
 
 	if (!getcwd(cwd, sizeof(cwd)))
 		return 70;
+	/* One line at a time: through a pipe, stdout's block buffer broke
+	 * a result line where a later test's stderr message landed (make
+	 * test's log showed "skip db_pg_stmt_reuse: Sstockpipe: map ..."). */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	/* Tests that read shared fixtures find the project via this. */
 	setenv("STOCKPIPE_SRCDIR", cwd, 0);
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
