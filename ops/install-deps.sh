@@ -25,6 +25,10 @@ if [ "${1:-build}" = test ]; then
     # tests/e2e/package.sh: hardening-check (devscripts), man -l (man-db),
     # systemd-analyze (systemd), zsh -n, the bash completion's helpers.
     pkgs="$pkgs devscripts man-db groff-base systemd zsh bash-completion"
+    # tests/e2e/html_report.sh and ops.sh: the run report rendered by a
+    # headless Chromium (a screenshot of the page, with a font to draw
+    # its text); without it those checks are skipped, not passed.
+    pkgs="$pkgs chromium fonts-liberation"
 fi
 # tests/e2e/promql.sh: promtool from Debian's `prometheus` package. Only
 # the one binary is taken out of the .deb (apt-get download + dpkg -x) and
