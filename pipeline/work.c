@@ -394,13 +394,16 @@ static int load_phase(struct work *w)
 
 /* PostgreSQL: every worker loads documents, claimed one at a time like
  * any unit, each in its own transaction with row locks on its positions
- * (db.h): the result does not depend on the order (stock.h's arrival
- * keys), so any order any number of workers take gives the positions one
- * process would. The holder of the "load" lease then walks the units in
- * order (load_phase) for what is left: units whose worker died, the
- * sources' tails, the targets' plans. SQLite has one writer: only the
- * holder loads, as before. 0 nothing (more) to claim, 1 stopping, -1
- * error. */
+ * (db.h): positions do not depend on the order (stock.h's arrival keys).
+ * A txn_id does: the first load of it is applied, a later one is a
+ * duplicate. So only documents whose txn_ids are their own (the mapping
+ * engine's defaults, units.txn_own) are claimed here, in any order; those
+ * whose mapping names the txn_ids (a resent report has the same ones)
+ * wait for the holder of the "load" lease, who walks the units in
+ * arrival order (load_phase), as one process would, together with what
+ * is left: units whose worker died, the sources' tails, the targets'
+ * plans. SQLite has one writer: only the holder loads, as before. 0
+ * nothing (more) to claim, 1 stopping, -1 error. */
 static int load_parallel(struct work *w)
 {
 	struct run *r = &w->r;
@@ -412,8 +415,8 @@ static int load_parallel(struct work *w)
 	for (;;) {
 		if (eng_stopping())
 			return 1;
-		if (state_work_claim(r->st, r->run_id, "load", NULL, w->worker,
-				     w->lease_ms, &id, w->err) < 0)
+		if (state_work_claim_own_load(r->st, r->run_id, w->worker,
+					      w->lease_ms, &id, w->err) < 0)
 			return -1;
 		if (!id)
 			return 0;

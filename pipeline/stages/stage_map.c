@@ -60,9 +60,22 @@ struct map_out {
 	size_t nics, capics;
 	int64_t dup_ics, conflict_ics;
 	int64_t doc_id, ic_first;  /* map unit; first record of the current IC */
+	/* a stock record's txn_id is not the document's own (txn_own) */
+	int txn_shared;
 	struct progress prog;      /* records and rate; the reader's offset is
 				    * not known here, so no ETA */
 };
+
+/* Whether stock record rec's txn_id is its document's own: the mapping
+ * engine's default, the first 16 hex digits of the document's SHA-256
+ * and ':' (mapping.c), which no other document's txn_id starts with. */
+static int txn_own(const struct canon_record *rec, const char *doc_sha)
+{
+	const char *t = rec->v[STOCK_TXN_ID];
+
+	return t && doc_sha && strlen(doc_sha) >= 16 &&
+	       !strncmp(t, doc_sha, 16) && t[16] == ':';
+}
 
 static int sink_record(void *ud, const struct canon_record *rec,
 		       struct err *err)
@@ -77,6 +90,9 @@ static int sink_record(void *ud, const struct canon_record *rec,
 	if (canon_to_jsonl(rec, &m->line) < 0 || m->line.err)
 		return err_set(err, E_TOOBIG, "canonical record too large");
 	m->records++;
+	if (rec->kind == CANON_STOCK && !m->txn_shared &&
+	    !txn_own(rec, m->doc_sha))
+		m->txn_shared = 1;
 	progress_tick(&m->prog, 0);
 	return io_atomic_write(&m->canon, m->line.ptr, m->line.len, err);
 }
@@ -608,6 +624,10 @@ static int map_publish(struct src_ctx *sc, struct state_unit *u,
 		err_locate(&e, u->ukey, 0, 0, NULL);
 		return run_quarantine(r, u, &e);
 	}
+	/* Before its load unit exists: PostgreSQL's workers read it to
+	 * choose the loads they may run in any order (work.c). */
+	if (state_work_txn_own(r->st, u->id, !m->txn_shared, &e) < 0)
+		return eng_unit_fail(r, u, &e);
 	eng_unit_init(&next, r, ST_LOAD, sc->src->name, u->ukey);
 	next.parent = u->id;
 	if (eng_field(next.input_path, sizeof(next.input_path), cpath,

@@ -612,27 +612,57 @@ static int v11_ledger(struct db *d, struct err *err)
 static int query_int(struct db *d, const char *sql, const char *param,
 		     int64_t *v, struct err *err);
 
+static const char meta_next[] =
+	"UPDATE meta SET value = CAST((SELECT max(version) FROM"
+	" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
+
+/* Adds column `col` to `table` unless it is there (a migration step may
+ * run again: see above), then counts the version. table, col and the
+ * types are this file's constants, never input. */
+static int add_column(struct db *d, const char *table, const char *col,
+		      const char *type_lite, const char *type_pg,
+		      struct err *err)
+{
+	char has[160], add[200];
+	int64_t n = 0;
+
+	snprintf(has, sizeof(has), "SELECT count(*) FROM pragma_table_info('%s')"
+		 " WHERE name = '%s'", table, col);
+	if (db_kind_of(d) == DB_POSTGRES) {
+		snprintf(add, sizeof(add), "ALTER TABLE %s ADD COLUMN IF NOT"
+			 " EXISTS %s %s", table, col, type_pg);
+		if (db_exec(d, add, err) < 0)
+			return -1;
+	} else {
+		snprintf(add, sizeof(add), "ALTER TABLE %s ADD COLUMN %s %s",
+			 table, col, type_lite);
+		if (query_int(d, has, NULL, &n, err) < 0 ||
+		    (!n && db_exec(d, add, err) < 0))
+			return -1;
+	}
+	return db_exec(d, meta_next, err);
+}
+
 static int v13_fold_mark(struct db *d, struct err *err)
 {
-	static const char has_lite[] =
-		"SELECT count(*) FROM pragma_table_info('runs')"
-		" WHERE name = 'fold_at'";
-	static const char add_lite[] = "ALTER TABLE runs ADD COLUMN fold_at TEXT";
-	static const char add_pg[] = "ALTER TABLE runs ADD COLUMN IF NOT EXISTS"
-				     " fold_at TEXT COLLATE \"C\"";
-	static const char meta[] =
-		"UPDATE meta SET value = CAST((SELECT max(version) FROM"
-		" schema_version) + 1 AS TEXT) WHERE key = 'schema';";
-	int64_t has = 0;
+	return add_column(d, "runs", "fold_at", "TEXT", "TEXT COLLATE \"C\"",
+			  err);
+}
 
-	if (db_kind_of(d) == DB_POSTGRES) {
-		if (db_exec(d, add_pg, err) < 0)
-			return -1;
-	} else if (query_int(d, has_lite, NULL, &has, err) < 0 ||
-		   (!has && db_exec(d, add_lite, err) < 0)) {
-		return -1;
-	}
-	return db_exec(d, meta, err);
+/* Version 14 (issue 20): units.txn_own, 1 when every stock record of a
+ * map unit's document has the txn_id the mapping engine gives by default,
+ * "<16 hex of the document's SHA-256>:...": no other document can hold
+ * one of them (the same bytes aside), so its load may run beside others
+ * on PostgreSQL in any order (work.c, load_parallel). A document whose
+ * mapping names its txn_ids (a report ID and a line number) may share
+ * them with another, a resend; which one is loaded first then decides
+ * which is applied and which is a duplicate, so those are loaded in
+ * arrival order (0, the default, also for every unit of an older
+ * version). */
+static int v14_txn_own(struct db *d, struct err *err)
+{
+	return add_column(d, "units", "txn_own", "INTEGER NOT NULL DEFAULT 0",
+			  "BIGINT NOT NULL DEFAULT 0", err);
 }
 
 /* Version 6 as a step: the columns, then their values for old rows
@@ -675,6 +705,7 @@ static const struct migration {
 	{11, NULL, NULL, v11_ledger},
 	{12, NULL, NULL, v12_events},
 	{13, NULL, NULL, v13_fold_mark},
+	{14, NULL, NULL, v14_txn_own},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == SCHEMA_LATEST,

@@ -33,7 +33,7 @@
 #include "db.h"
 #include "lib/err.h"
 
-#define SCHEMA_LATEST 13
+#define SCHEMA_LATEST 14
 
 /* Opens the store's database without looking at its tables: db_url NULL
  * or "" = the SQLite file state_dir/state.db (state_dir is created),

@@ -44,6 +44,7 @@ const struct state_sql state_work_sql[S_NSTMTS] = {
 			       " AND l.scope = ?2"
 			       " ORDER BY coalesce(f.arr_file, 0), coalesce(p.parent, 0),"
 			       " coalesce(m.id, 0), l.id", 0},
+	[S_WORK_TXN_OWN] = {"UPDATE units SET txn_own = ?2 WHERE id = ?1", 0},
 };
 
 static const char *const known_stages[] = {"fetch",  "unpack", "map",
@@ -108,9 +109,11 @@ static size_t with_stages(struct state_arg *all, const struct state_arg *a,
 	return n;
 }
 
-int state_work_claim(struct state *s, int64_t run_id, const char *stages,
-		     const char *scope, const char *worker, int64_t lease_ms,
-		     int64_t *id, struct err *err)
+/* state_work_claim, and when own_txn only the load units of documents
+ * whose txn_ids are their own (units.txn_own of the map unit above). */
+static int claim(struct state *s, int64_t run_id, const char *stages,
+		 const char *scope, int own_txn, const char *worker,
+		 int64_t lease_ms, int64_t *id, struct err *err)
 {
 	char sql[1400];
 	struct stage_list sl;
@@ -128,13 +131,16 @@ int state_work_claim(struct state *s, int64_t run_id, const char *stages,
 	snprintf(sql, sizeof(sql),
 		 "UPDATE units SET state = ?5, worker = ?1,"
 		 " lease_until = %s + ?2"
-		 " WHERE id = (SELECT id FROM units WHERE run_id = ?3 AND %s"
-		 " AND (CAST(?4 AS TEXT) IS NULL OR scope = ?4)"
-		 " AND (state = ?6 OR (state = ?5 AND (lease_until IS NULL"
-		 " OR lease_until < %s)))"
-		 " ORDER BY id LIMIT 1%s)"
+		 " WHERE id = (SELECT c.id FROM units c WHERE c.run_id = ?3"
+		 " AND %s AND (CAST(?4 AS TEXT) IS NULL OR c.scope = ?4)"
+		 " AND (c.state = ?6 OR (c.state = ?5 AND (c.lease_until IS NULL"
+		 " OR c.lease_until < %s)))%s"
+		 " ORDER BY c.id LIMIT 1%s)"
 		 " RETURNING id",
-		 now, sl.sql, now, state_is_pg(s) ? " FOR UPDATE SKIP LOCKED" : "");
+		 now, sl.sql, now,
+		 own_txn ? " AND EXISTS (SELECT 1 FROM units m"
+			   " WHERE m.id = c.parent AND m.txn_own = 1)" : "",
+		 state_is_pg(s) ? " FOR UPDATE SKIP LOCKED" : "");
 	n = with_stages(a,
 			SA(SA_T(worker), SA_I(lease_ms), SA_I(run_id),
 			   SA_T(scope), SA_I(US_RUNNING), SA_I(US_PENDING)),
@@ -143,6 +149,20 @@ int state_work_claim(struct state *s, int64_t run_id, const char *stages,
 		return -1;
 	rc = state_sql_rows(s, sql, a, n, state_row_int, id, err);
 	return state_light_end(s, 1, rc, err);
+}
+
+int state_work_claim(struct state *s, int64_t run_id, const char *stages,
+		     const char *scope, const char *worker, int64_t lease_ms,
+		     int64_t *id, struct err *err)
+{
+	return claim(s, run_id, stages, scope, 0, worker, lease_ms, id, err);
+}
+
+int state_work_claim_own_load(struct state *s, int64_t run_id,
+			      const char *worker, int64_t lease_ms,
+			      int64_t *id, struct err *err)
+{
+	return claim(s, run_id, "load", NULL, 1, worker, lease_ms, id, err);
 }
 
 int state_work_take(struct state *s, int64_t id, const char *worker,
@@ -370,4 +390,11 @@ int state_work_load_units_each(struct state *s, int64_t run_id,
 		rc = state_units_of(s, &x, cb, ud, &cbrc, err);
 	free(x.v);
 	return rc < 0 || cbrc < 0 ? -1 : 0;
+}
+
+int state_work_txn_own(struct state *s, int64_t map_unit, int own,
+		       struct err *err)
+{
+	return write_own(s, S_WORK_TXN_OWN, SA(SA_I(map_unit), SA_I(own)),
+			 NULL, err);
 }

@@ -35,6 +35,21 @@ int state_work_claim(struct state *s, int64_t run_id, const char *stages,
 		     const char *scope, const char *worker, int64_t lease_ms,
 		     int64_t *id, struct err *err);
 
+/* state_work_claim of one load unit whose map unit's document has only
+ * its own txn_ids (units.txn_own, set by state_work_txn_own): those are
+ * the loads PostgreSQL's workers may run in any order; the rest wait for
+ * the in-order walk of the load lease's holder (work.c). */
+int state_work_claim_own_load(struct state *s, int64_t run_id,
+			      const char *worker, int64_t lease_ms,
+			      int64_t *id, struct err *err);
+
+/* Records whether map unit map_unit's document has only txn_ids of its
+ * own (own = 1: each is the mapping engine's default, which starts with
+ * the document's hash) or may share one with another document (0). Set
+ * before the unit's load unit is planned, on every mapping of it. */
+int state_work_txn_own(struct state *s, int64_t map_unit, int own,
+		       struct err *err);
+
 /* Takes unit id for worker (the load phase walks its units in order
  * rather than claiming the oldest): *got = 0 when another worker holds a
  * live lease on it. */

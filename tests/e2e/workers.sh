@@ -310,6 +310,98 @@ stalled_worker() {
 	same_outputs "$ref" "$_s" "stalled worker"
 }
 
+# resent_drop DIR [URL]: six UBL reports resent under one report ID, so
+# each has the same txn_ids (the mapping's "<report>-<line>") with other
+# quantities; their arrival order (mtime) is the reverse of the order the
+# folder lists them in, which is the order their units are made in.
+resent_drop() {
+	mkdir -p "$1/drop/ubl" "$1/out"
+	cp -R "$SRCDIR/mappings" "$1/mappings"
+	{
+		echo "state_dir: ./state"
+		[ -n "${2:-}" ] && printf 'state_db: %s\nstate_db_password_env: %s\n' \
+			"$2" "$PG_PASSWORD_ENV"
+		cat <<'YAML'
+sources:
+  - name: ubl
+    path: drop/ubl
+    pattern: "*.xml"
+    mapping: mappings/xml/ubl_inventory_report.yaml
+targets:
+  - name: webshop
+    path: out
+    mapping: mappings/targets/webshop_stock.yaml
+    filename: "{target}_{run_id}.{ext}"
+YAML
+	} >"$1/stockpipe.yaml"
+	for _f in 0 1 2 3 4 5; do
+		{
+			echo '<?xml version="1.0" encoding="UTF-8"?>'
+			echo '<InventoryReport xmlns="urn:oasis:names:specification:ubl:schema:xsd:InventoryReport-2" xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2" xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">'
+			echo '<cbc:ID>IR-RESENT-1</cbc:ID><cbc:IssueDate>2026-11-20</cbc:IssueDate><cbc:IssueTime>06:30:00+01:00</cbc:IssueTime>'
+			echo '<cac:RetailerCustomerParty><cac:Party><cac:PartyIdentification><cbc:ID>F027</cbc:ID></cac:PartyIdentification></cac:Party></cac:RetailerCustomerParty>'
+			for _l in 1 2 3 4 5 6 7 8; do
+				echo "<cac:InventoryReportLine><cbc:ID>$_l</cbc:ID><cbc:Quantity unitCode=\"H87\">$((_f * 10 + _l))</cbc:Quantity><cac:Item><cac:SellersItemIdentification><cbc:ID>KW-1000$_l</cbc:ID></cac:SellersItemIdentification></cac:Item></cac:InventoryReportLine>"
+			done
+			echo '</InventoryReport>'
+		} >"$1/drop/ubl/report_$_f.xml"
+	done
+	_t=1795000100
+	for _f in $(ls -U "$1/drop/ubl"); do
+		touch -d "@$_t" "$1/drop/ubl/$_f"
+		_t=$((_t - 1))
+	done
+}
+
+# resent_reports: on PostgreSQL, loads whose txn_ids the mapping names are
+# left to the in-order walk: the first to arrive of the resent reports is
+# applied and the others are duplicates, with any number of workers, as
+# in one run (the workers once loaded them in the order their units were
+# made, and the last report to arrive won).
+resent_reports() {
+	_r=$(t_tmpdir resent_ref)
+	resent_drop "$_r"
+	(cd "$_r" && STOCKPIPE_NOW=2026-11-20T09:00:00Z "$BIN" -q -c stockpipe.yaml run) \
+		>"$T_OUT" 2>"$T_ERR" || { fail "resent reports: run (exit $?)"; t_show; return; }
+	_first=$(ls -tr "$_r/drop/ubl" | head -n 1 | sed 's/report_\([0-9]\)\.xml/\1/')
+	_want="KW-10001,,$((_first * 10 + 1)),"
+	if grep -q "^$_want" "$_r"/out/webshop_*; then
+		pass "resent reports: one run applies the first to arrive (report_$_first)"
+	else
+		fail "resent reports: one run did not apply report_$_first ($(grep KW-10001 "$_r"/out/webshop_*))"
+	fi
+	for _n in 1 3; do
+		_w=$(t_tmpdir "resent_w$_n")
+		_u=$(pg_newdb "sp_resent_$_n") || { fail "resent reports: no database"; return; }
+		resent_drop "$_w" "$_u"
+		for _f in "$_r"/drop/ubl/*; do
+			touch -r "$_f" "$_w/drop/ubl/$(basename "$_f")"
+		done
+		_run=$(cd "$_w" && "$BIN" -q -c stockpipe.yaml plan 2>"$T_ERR") ||
+			{ fail "resent reports: plan"; t_show; return; }
+		_pids=
+		_k=1
+		while [ $_k -le $_n ]; do
+			(cd "$_w" && STOCKPIPE_NOW=2026-11-20T09:00:00Z "$BIN" -q \
+				-c stockpipe.yaml work --run "$_run" --worker-id "r$_k" \
+				--poll 20 >"$_w/w$_k.log" 2>&1) &
+			_pids="$_pids $!"
+			_k=$((_k + 1))
+		done
+		_rcs=
+		for _p in $_pids; do
+			wait "$_p"
+			_rcs="$_rcs $?"
+		done
+		if diff -r "$_r/out" "$_w/out" >/dev/null; then
+			pass "resent reports: $_n worker(s) on PostgreSQL deliver what one run does (exit codes:$_rcs)"
+		else
+			fail "resent reports: $_n worker(s) on PostgreSQL deliver other quantities (exit codes:$_rcs)"
+			diff "$_r"/out/webshop_* "$_w"/out/webshop_* | head -n 4
+		fi
+	done
+}
+
 # scenarios: everything below on the backend $BE.
 scenarios() {
 T_TAG=$BE
@@ -504,6 +596,7 @@ else
 	if pg_start "$T_TMP/pg"; then
 		BE=postgres
 		scenarios
+		resent_reports
 		pg_stop
 	else
 		skip "workers on PostgreSQL: the server did not start: $PG_WHY"

@@ -289,6 +289,41 @@ T_TEST(state_work_load_units_in_file_order)
 	state_close(st);
 }
 
+/* Only the load units of documents with txn_ids of their own are claimed
+ * for loading in any order (work.c, load_parallel); a document whose
+ * mapping names its txn_ids waits for the in-order walk. txn_own is
+ * written per mapping, so a map unit mapped again may change it. */
+T_TEST(state_work_claim_own_load_only_own_txn_ids)
+{
+	struct state *st;
+	struct err e = ERR_INIT;
+	int64_t m1, m2, m3, l1, l2, l3, id;
+
+	T_ASSERT(open_run(&st) == 0);
+	m1 = add(st, "map", "s", "named.xml", 0, US_DONE);
+	m2 = add(st, "map", "s", "own.csv", 0, US_DONE);
+	m3 = add(st, "map", "s", "old.csv", 0, US_DONE);
+	T_OK(state_work_txn_own(st, m1, 0, &e), &e);
+	T_OK(state_work_txn_own(st, m2, 1, &e), &e);
+	/* m3: never said (a unit of an older version): not its own */
+	l1 = add(st, "load", "s", "named.xml", m1, US_PENDING);
+	l2 = add(st, "load", "s", "own.csv", m2, US_PENDING);
+	l3 = add(st, "load", "s", "old.csv", m3, US_PENDING);
+	T_ASSERT(l1 && l2 && l3);
+	T_OK(state_work_claim_own_load(st, 1, "w1", 60000, &id, &e), &e);
+	T_EQ_INT(id, l2);
+	T_OK(state_work_claim_own_load(st, 1, "w2", 60000, &id, &e), &e);
+	T_EQ_INT(id, 0);
+	/* the first document mapped again, now with txn_ids of its own */
+	T_OK(state_work_txn_own(st, m1, 1, &e), &e);
+	T_OK(state_work_claim_own_load(st, 1, "w2", 60000, &id, &e), &e);
+	T_EQ_INT(id, l1);
+	/* the plain claim still takes any load unit, the oldest first */
+	T_OK(state_work_claim(st, 1, "load", NULL, "w3", 60000, &id, &e), &e);
+	T_EQ_INT(id, l3);
+	state_close(st);
+}
+
 /* A callback's error (-1 with err set) is the walk's error: the caller
  * (run.c's load loop) must not go on as if every unit had loaded. A
  * positive return only stops the walk. */
