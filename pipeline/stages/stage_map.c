@@ -12,6 +12,7 @@
 #include "pipeline/store/state.h"
 #include "pipeline/store/state_arrival.h"
 #include "pipeline/store/state_ic.h"
+#include "pipeline/store/state_lineage.h"
 #include "pipeline/store/state_park.h"
 #include "pipeline/store/state_work.h"
 #include "pipeline/report/progress.h"
@@ -67,14 +68,14 @@ struct map_out {
 };
 
 /* Whether stock record rec's txn_id is its document's own: the mapping
- * engine's default, the first 16 hex digits of the document's SHA-256
- * and ':' (mapping.c), which no other document's txn_id starts with. */
+ * engine's default, "<16 hex digits of the document's SHA-256>:<n>:<n>"
+ * (mapping.c), which no other document's txn_id starts with; the same
+ * test the load stores such a txn_id by (state_txn_default). */
 static int txn_own(const struct canon_record *rec, const char *doc_sha)
 {
-	const char *t = rec->v[STOCK_TXN_ID];
+	int64_t seq, nrec;
 
-	return t && doc_sha && strlen(doc_sha) >= 16 &&
-	       !strncmp(t, doc_sha, 16) && t[16] == ':';
+	return state_txn_default(rec->v[STOCK_TXN_ID], doc_sha, &seq, &nrec);
 }
 
 static int sink_record(void *ud, const struct canon_record *rec,
