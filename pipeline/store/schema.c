@@ -665,6 +665,18 @@ static int v14_txn_own(struct db *d, struct err *err)
 			  "BIGINT NOT NULL DEFAULT 0", err);
 }
 
+/* Version 15 (issue 20): the txn_id ledger holds one document key for
+ * all the default txn_ids of a document's content (state_txn.c). No
+ * table changes and no rows are rewritten: a document of an older load
+ * has per-record keys, which the load finds and uses as before. The
+ * version is there so that an older stockpipe, which knows no document
+ * keys and would load a replay of such a document again, refuses the
+ * store. */
+static int v15_doc_keys(struct db *d, struct err *err)
+{
+	return db_exec(d, meta_next, err);
+}
+
 /* Version 6 as a step: the columns, then their values for old rows
  * (schema_units.c), in the caller's transaction. */
 static int v6_typed_units(struct db *d, struct err *err)
@@ -706,6 +718,7 @@ static const struct migration {
 	{12, NULL, NULL, v12_events},
 	{13, NULL, NULL, v13_fold_mark},
 	{14, NULL, NULL, v14_txn_own},
+	{15, NULL, NULL, v15_doc_keys},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == SCHEMA_LATEST,

@@ -20,7 +20,9 @@
  * version 10 the warnings of each map unit (unit_warnings); version 11
  * the one txn_id ledger (txn_digests, every loaded txn_id) and
  * stock_events without UNIQUE(txn_id); version 12 narrower stock
- * events (source and file NULL where they are the document's unit's).
+ * events (source and file NULL where they are the document's unit's);
+ * version 15 one ledger key per document for the txn_ids the mapping
+ * engine gives by default (no table change: state_txn.c).
  * meta.schema follows the version, so an older
  * stockpipe refuses a newer store instead of writing to it.
  *
@@ -33,7 +35,7 @@
 #include "db.h"
 #include "lib/err.h"
 
-#define SCHEMA_LATEST 14
+#define SCHEMA_LATEST 15
 
 /* Opens the store's database without looking at its tables: db_url NULL
  * or "" = the SQLite file state_dir/state.db (state_dir is created),

@@ -23,6 +23,7 @@
 #include "state.h"
 #include "state_int.h"
 #include "state_lineage.h"
+#include "state_txn.h"
 #include "lib/io.h"
 #include "schema.h"
 
@@ -369,6 +370,7 @@ int state_begin(struct state *s, struct err *err)
 	s->in_tx = 1;
 	s->lb.pos_held = 0;
 	state_lineage_forget(s);
+	state_txn_docs_reset(s);
 	return 0;
 }
 
@@ -379,6 +381,7 @@ int state_begin_rows(struct state *s, struct err *err)
 	s->in_tx = 1;
 	s->lb.pos_held = 0;
 	state_lineage_forget(s);
+	state_txn_docs_reset(s);
 	s->rows_tx = 1;
 	return 0;
 }
@@ -427,6 +430,7 @@ void state_rollback(struct state *s)
 {
 	state_lb_discard(s);
 	state_lineage_forget(s);
+	state_txn_docs_reset(s);
 	s->in_tx = s->lb_on = s->rows_tx = 0;
 	db_rollback(s->db);
 }

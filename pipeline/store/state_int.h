@@ -62,7 +62,7 @@ enum stmt_id {
 	/* state_warn.c */
 	S_WARN_DEL, S_WARN_ADD, S_WARN_LIST, S_WARN_RUN,
 	/* state_txn.c */
-	SX_ADD, SX_DEL, SX_DOC_TXNS,
+	SX_ADD, SX_DEL, SX_DOC_TXNS, SX_DOC_PROBE,
 	/* state_lineage.c */
 	SL_DOC, SL_FLOOR, SL_RANGE, SL_RANGE_DEL,
 	S_NSTMTS
@@ -166,6 +166,16 @@ struct load_batch {
 	 * them all (state_spill.c). */
 	struct state_sort pos;
 	uint64_t seq0;             /* records in runs before r[0] */
+	/* The documents of this transaction whose default txn_ids (txn_doc)
+	 * the ledger was asked about (state_txn.c): what the first batch
+	 * of each found, which its later batches follow. Emptied by
+	 * state_begin* and state_rollback (state_txn_docs_reset). */
+	struct lb_doc {
+		int64_t doc;
+		int how;           /* state_txn.c's TXN_DOC_*; 0 undecided */
+		uint32_t rep;      /* while undecided: its first record */
+	} *docs;
+	size_t ndocs, capdocs;
 };
 
 struct state {

@@ -626,6 +626,9 @@ void state_lb_free(struct state *s)
 	free(s->lb.r);
 	free(s->lb.order);
 	free(s->lb.seen);
+	free(s->lb.docs);
+	s->lb.docs = NULL;
+	s->lb.ndocs = s->lb.capdocs = 0;
 	if (s->lb.a.block_size) { /* the sorts were made with the arena */
 		state_sort_free(&s->lb.pos);
 	}

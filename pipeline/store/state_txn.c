@@ -28,6 +28,34 @@
  * "<sender>:<line>" puts every record a sender ever sends in one group
  * (10^9 of them would give 64-bit tails a 3 % chance of a false
  * duplicate, 128-bit ones 1.5e-21).
+ * Document keys (schema 15). A txn_id in the mapping engine's default
+ * form of its own document ("<16 hex of the document's SHA-256>:<a>:<b>",
+ * state_txn_default: the load knows it per record, lb_rec.txn_doc) is
+ * all or nothing: it names the document's content, no other record of
+ * the document has it, and the document is loaded in one transaction.
+ * So all of them go in as ONE key (about 270 000 keys of a 10 MB CSV
+ * become one; each was 33 bytes of the state forever and a b-tree
+ * insert of the load):
+ *   bytes 0..8   the group's digest, as the records' keys (the group is
+ *                the 16 hex: one range with any per-record keys of it);
+ *   bytes 8..24  sixteen 0xff bytes (DOC_MARK).
+ * No per-record key is a document key: the numeric form has bytes
+ * 16..24 zero, and a SHA-256 tail equal to DOC_MARK is the 2^-128 event
+ * of any two tails colliding (the odds above). It is the greatest key of
+ * its group. A load asks the ledger once per document, at its first
+ * batch (the later ones follow, lb_doc): the greatest key of the group
+ * (doc_probe). The document key: every default-txn record of the
+ * document is a replay (the same content was delivered before). Some
+ * other key of the group: per-record keys, as a store of schema 14 or
+ * older wrote them: the document goes the per-record way, as then, so an
+ * upgraded store needs no migration. None: its document key joins the
+ * batch's keys, and every default-txn record is new if it was inserted
+ * (on PostgreSQL the insert, not the probe, decides: of two loads of one
+ * content at once the second waits for the first's key and finds it
+ * taken). Records of the document with txn_ids of their own keep a key
+ * each. Outside a transaction every record has its own key, as before.
+ * Unloading a document (a rerun) takes its document key out with its
+ * records' keys.
  * The batch's keys are written in key order (one range per document);
  * on SQLite in multi-row statements of TXN_LITE_CHUNK keys, each in a
  * savepoint that is undone when some of its keys were there already
@@ -56,10 +84,23 @@ const struct state_sql state_txn_sql[S_NSTMTS] = {
 	[SX_ADD] = {"INSERT INTO txn_digests(digest) VALUES(?)"
 		    " ON CONFLICT DO NOTHING", 0},
 	[SX_DEL] = {"DELETE FROM txn_digests WHERE digest = ?", 0},
-	[SX_DOC_TXNS] = {"SELECT " STATE_EV_TXN("e", "u") " FROM stock_events e"
+	[SX_DOC_TXNS] = {"SELECT " STATE_EV_TXN("e", "u") ","
+			 " CASE WHEN e.txn_seq IS NULL THEN 0 ELSE 1 END"
+			 " FROM stock_events e"
 			 " LEFT JOIN units u ON u.id = e.doc WHERE "
 			 STATE_EV_OF_DOC("e.", "?1"), 0},
+	/* the greatest key of [?1, ?2]: one seek down the primary key */
+	[SX_DOC_PROBE] = {"SELECT digest FROM txn_digests WHERE digest >= ?1"
+			  " AND digest <= ?2 ORDER BY digest DESC LIMIT 1", 0},
 };
+
+/* What the ledger said of a document's default txn_ids (struct lb_doc):
+ * its document key was new (all of them loaded), was there (all
+ * replays), or its group has per-record keys (asked one by one). */
+enum { TXN_DOC_NEW = 1, TXN_DOC_OLD, TXN_DOC_EACH };
+
+/* Bytes 8..24 of a document key (see above). */
+#define DOC_MARK 0xff
 
 _Static_assert(sizeof(((struct lb_rec *)0)->key) == STATE_TXN_KEY,
 	       "lb_rec.key (state_int.h) holds one ledger key");
@@ -353,17 +394,127 @@ static int mark_lite(struct state *s, const uint32_t *idx, size_t n,
 	return 0;
 }
 
+void state_txn_doc_key(const unsigned char rec[STATE_TXN_KEY],
+		       unsigned char key[STATE_TXN_KEY])
+{
+	memmove(key, rec, 8);
+	memset(key + 8, DOC_MARK, STATE_TXN_KEY - 8);
+}
+
+void state_txn_docs_reset(struct state *s)
+{
+	s->lb.ndocs = 0;
+}
+
+/* The index in b->docs of document doc (appended undecided, with rep,
+ * when it is not there). Scanned from the end: a transaction loads its
+ * documents one after another (the load stage one in all). */
+static int doc_at(struct load_batch *b, int64_t doc, uint32_t rep,
+		  size_t *at, struct err *err)
+{
+	struct lb_doc *d;
+	size_t i;
+
+	for (i = b->ndocs; i-- > 0;)
+		if (b->docs[i].doc == doc) {
+			*at = i;
+			return 0;
+		}
+	if (b->ndocs == b->capdocs) {
+		size_t cap = b->capdocs ? 2 * b->capdocs : 8;
+
+		if (!(d = realloc(b->docs, cap * sizeof(*d))))
+			return err_set(err, E_NOMEM, "out of memory");
+		b->docs = d;
+		b->capdocs = cap;
+	}
+	b->docs[b->ndocs] = (struct lb_doc){doc, 0, rep};
+	*at = b->ndocs++;
+	return 0;
+}
+
+struct probe {
+	const unsigned char *dk;
+	int how;
+};
+
+static int probe_row(void *ud, struct db_stmt *p)
+{
+	struct probe *q = ud;
+	size_t n = 0;
+	const void *k = db_col_blob(p, 0, &n);
+
+	q->how = n == STATE_TXN_KEY && !memcmp(k, q->dk, STATE_TXN_KEY)
+			 ? TXN_DOC_OLD
+			 : TXN_DOC_EACH;
+	return 1;
+}
+
+/* The greatest key of document key dk's group below hi (dk itself, or
+ * below it): *how TXN_DOC_OLD when it is dk, TXN_DOC_EACH when another,
+ * 0 when the group has none. */
+static int doc_probe(struct state *s, const unsigned char *dk,
+		     const unsigned char *hi, int *how, struct err *err)
+{
+	unsigned char lo[STATE_TXN_KEY];
+	struct probe q = {dk, 0};
+
+	memcpy(lo, dk, 8);
+	memset(lo + 8, 0, STATE_TXN_KEY - 8);
+	if (state_rows(s, SX_DOC_PROBE,
+		       SA(SA_B(lo, STATE_TXN_KEY), SA_B(hi, STATE_TXN_KEY)),
+		       probe_row, &q, err) < 0)
+		return -1;
+	*how = q.how;
+	return 0;
+}
+
+/* The undecided documents b->docs[nd0..): each asked of the ledger
+ * (doc_probe); one whose group holds nothing puts its first record,
+ * keyed with the document key, in idx (*n grows), unless an earlier
+ * document of the batch has the same content: that one decides, this one
+ * is a replay. */
+static int docs_probe(struct state *s, size_t nd0, uint32_t *idx,
+		      size_t *n, struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	unsigned char dk[STATE_TXN_KEY];
+	struct lb_doc *d;
+	size_t i, j;
+
+	for (i = nd0; i < b->ndocs; i++) {
+		d = &b->docs[i];
+		state_txn_doc_key(b->r[d->rep].key, dk);
+		for (j = nd0; j < i; j++)
+			if (!b->docs[j].how &&
+			    !memcmp(b->r[b->docs[j].rep].key, dk, STATE_TXN_KEY))
+				break;
+		if (j < i) {
+			d->how = TXN_DOC_OLD;
+			continue;
+		}
+		if (doc_probe(s, dk, dk, &d->how, err) < 0)
+			return -1;
+		if (!d->how) {
+			memcpy(b->r[d->rep].key, dk, STATE_TXN_KEY);
+			idx[(*n)++] = d->rep;
+		}
+	}
+	return 0;
+}
+
 int state_txn_mark(struct state *s, struct err *err)
 {
 	struct load_batch *b = &s->lb;
 	struct state_txn_memo memo = {0};
-	uint32_t *idx = malloc(b->n * sizeof(*idx));
+	uint32_t *idx = malloc(2 * b->n * sizeof(*idx) + 1), *pend;
+	size_t i, n = 0, np = 0, nd0 = b->ndocs, at = 0;
 	struct lb_rec *e;
-	size_t i, n = 0;
 	int rc = -1;
 
 	if (!idx)
 		return err_set(err, E_NOMEM, "out of memory");
+	pend = idx + b->n; /* the records of undecided documents */
 	for (i = 0; i < b->n; i++) {
 		e = &b->r[i];
 		e->ins = 0;
@@ -371,13 +522,53 @@ int state_txn_mark(struct state *s, struct err *err)
 			continue;
 		if (state_txn_key(e->ev.txn, e->key, &memo, err) < 0)
 			goto out;
+		if (s->in_tx && e->txn_doc) {
+			if ((at >= b->ndocs || b->docs[at].doc != e->doc) &&
+			    doc_at(b, e->doc, (uint32_t)i, &at, err) < 0)
+				goto out;
+			if (!b->docs[at].how) {
+				pend[np++] = (uint32_t)i;
+				continue;
+			}
+			if (b->docs[at].how != TXN_DOC_EACH) {
+				e->ins = b->docs[at].how == TXN_DOC_NEW;
+				continue;
+			}
+		}
 		idx[n++] = (uint32_t)i;
+	}
+	if (docs_probe(s, nd0, idx, &n, err) < 0)
+		goto out;
+	/* the records of documents going the per-record way join the keys */
+	for (i = 0; i < np; i++) {
+		e = &b->r[pend[i]];
+		if (b->docs[at].doc != e->doc && doc_at(b, e->doc, 0, &at,
+							 err) < 0)
+			goto out;
+		if (b->docs[at].how == TXN_DOC_EACH)
+			idx[n++] = pend[i];
 	}
 	if (n > 1)
 		qsort_r(idx, n, sizeof(*idx), key_cmp, b->r);
-	rc = state_is_pg(s) ? mark_pg(s, idx, n, err)
-			    : mark_lite(s, idx, n, err);
+	if ((state_is_pg(s) ? mark_pg(s, idx, n, err)
+			    : mark_lite(s, idx, n, err)) < 0)
+		goto out;
+	for (i = nd0; i < b->ndocs; i++)
+		if (!b->docs[i].how)
+			b->docs[i].how = b->r[b->docs[i].rep].ins ? TXN_DOC_NEW
+								: TXN_DOC_OLD;
+	for (i = 0; i < np; i++) {
+		e = &b->r[pend[i]];
+		if (b->docs[at].doc != e->doc && doc_at(b, e->doc, 0, &at,
+							 err) < 0)
+			goto out;
+		if (b->docs[at].how != TXN_DOC_EACH)
+			e->ins = b->docs[at].how == TXN_DOC_NEW;
+	}
+	rc = 0;
 out:
+	if (rc < 0)
+		b->ndocs = nd0; /* undecided: asked again (or rolled back) */
 	free(idx);
 	return rc;
 }
@@ -387,38 +578,90 @@ out:
 struct doc_keys {
 	unsigned char (*k)[STATE_TXN_KEY];
 	size_t n, cap;
+	unsigned char (*kd)[STATE_TXN_KEY]; /* of default txn_ids */
+	size_t nd, capd;
 	struct state_txn_memo memo;
 	struct err *err;
 	int failed;
 };
 
+/* Room for one more key in *k (n of cap). */
+static int keys_room(unsigned char (**k)[STATE_TXN_KEY], size_t n,
+		     size_t *cap, struct err *err)
+{
+	size_t c = *cap ? 2 * *cap : 256;
+	void *nk;
+
+	if (n < *cap)
+		return 0;
+	if (!(nk = realloc(*k, c * sizeof(**k))))
+		return err_set(err, E_NOMEM, "out of memory");
+	*k = nk;
+	*cap = c;
+	return 0;
+}
+
 static int doc_key_row(void *ud, struct db_stmt *p)
 {
 	struct doc_keys *d = ud;
 	const char *t = db_col_text(p, 0);
+	int dflt = db_col_int64(p, 1) != 0;
 
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 256;
-		void *nk = realloc(d->k, cap * sizeof(*d->k));
-
-		if (!nk) {
-			d->failed = 1;
-			return err_set(d->err, E_NOMEM, "out of memory");
-		}
-		d->k = nk;
-		d->cap = cap;
-	}
-	if (state_txn_key(t ? t : "", d->k[d->n], &d->memo, d->err) < 0) {
+	if ((dflt ? keys_room(&d->kd, d->nd, &d->capd, d->err)
+		  : keys_room(&d->k, d->n, &d->cap, d->err)) < 0) {
 		d->failed = 1;
 		return -1;
 	}
-	d->n++;
+	if (state_txn_key(t ? t : "", dflt ? d->kd[d->nd] : d->k[d->n],
+			  &d->memo, d->err) < 0) {
+		d->failed = 1;
+		return -1;
+	}
+	if (dflt)
+		d->nd++;
+	else
+		d->n++;
 	return 0;
 }
 
 static int raw_cmp(const void *x, const void *y)
 {
 	return memcmp(x, y, STATE_TXN_KEY);
+}
+
+/* The keys of the document's default txn_ids: for each group, its
+ * document key, and the records' own keys only when the group has
+ * per-record keys (a document loaded the per-record way: before schema
+ * 15, or beside keys of its group): one probe instead of a delete per
+ * record that has no key. */
+static int doc_default_keys(struct state *s, struct doc_keys *d,
+			    struct err *err)
+{
+	unsigned char dk[STATE_TXN_KEY], hi[STATE_TXN_KEY];
+	size_t i, j;
+	int how;
+
+	if (d->nd)
+		qsort(d->kd, d->nd, sizeof(*d->kd), raw_cmp);
+	for (i = 0; i < d->nd; i = j) {
+		for (j = i + 1; j < d->nd && !memcmp(d->kd[i], d->kd[j], 8);
+		     j++)
+			;
+		state_txn_doc_key(d->kd[i], dk);
+		memcpy(hi, dk, STATE_TXN_KEY);
+		hi[STATE_TXN_KEY - 1]--; /* below the document key */
+		if (doc_probe(s, dk, hi, &how, err) < 0)
+			return -1;
+		for (; how && i < j; i++) {
+			if (keys_room(&d->k, d->n, &d->cap, err) < 0)
+				return -1;
+			memcpy(d->k[d->n++], d->kd[i], STATE_TXN_KEY);
+		}
+		if (keys_room(&d->k, d->n, &d->cap, err) < 0)
+			return -1;
+		memcpy(d->k[d->n++], dk, STATE_TXN_KEY);
+	}
+	return 0;
 }
 
 /* PostgreSQL: the keys in statements of TXN_PG_CHUNK. */
@@ -455,9 +698,12 @@ int state_txn_forget_doc(struct state *s, int64_t doc, struct err *err)
 
 	memset(&d, 0, sizeof(d));
 	d.err = err;
+	for (i = 0; i < s->lb.ndocs; i++)
+		if (s->lb.docs[i].doc == doc) /* loaded again: asked again */
+			s->lb.docs[i] = s->lb.docs[--s->lb.ndocs];
 	if (state_rows(s, SX_DOC_TXNS, SA(SA_I(doc)), doc_key_row, &d, err) <
 		    0 ||
-	    d.failed)
+	    d.failed || doc_default_keys(s, &d, err) < 0)
 		goto out;
 	if (d.n)
 		qsort(d.k, d.n, sizeof(*d.k), raw_cmp);
@@ -472,6 +718,7 @@ int state_txn_forget_doc(struct state *s, int64_t doc, struct err *err)
 	rc = 0;
 out:
 	free(d.k);
+	free(d.kd);
 	return rc;
 }
 

@@ -1,7 +1,9 @@
 /* state_txn.h - the txn_id dedupe ledger (issue 20, schema 11): one
  * fixed-size key per txn_id ever loaded, in table txn_digests, written
- * by every load and kept forever (gc folds events, never keys). How the
- * key is made, and its false-duplicate odds: state_txn.c.
+ * by every load and kept forever (gc folds events, never keys); since
+ * schema 15 one key per document for the txn_ids the mapping engine
+ * gives by default. How the keys are made, and their false-duplicate
+ * odds: state_txn.c.
  */
 #ifndef STOCKPIPE_STATE_TXN_H
 #define STOCKPIPE_STATE_TXN_H
@@ -51,13 +53,27 @@ struct state_txn_memo {
 int state_txn_key(const char *txn, unsigned char key[STATE_TXN_KEY],
 		  struct state_txn_memo *m, struct err *err);
 
+/* The document key (schema 15) of the group of rec, a record's key:
+ * the ledger's one key for all the default txn_ids of one document's
+ * content (state_txn.c says why it is no record's key). */
+void state_txn_doc_key(const unsigned char rec[STATE_TXN_KEY],
+		       unsigned char key[STATE_TXN_KEY]);
+
 /* The load's hook: the key of every record of the waiting batch that is
  * not a dupe of an earlier one is added to the ledger, in key order; a
- * record whose key was new gets ins = 1, the others are replays. */
+ * record whose key was new gets ins = 1, the others are replays. Inside
+ * a transaction the records whose txn_id is their document's default
+ * (txn_doc) go as one document key instead, decided by the document's
+ * first batch for all of them. */
 int state_txn_mark(struct state *s, struct err *err);
 
+/* Forgets what state_txn_mark decided for the transaction's documents
+ * (a new transaction, a rollback). */
+void state_txn_docs_reset(struct state *s);
+
 /* Takes the keys of document doc's stock events out of the ledger (its
- * events are about to be deleted: a rerun loads them again). */
+ * events are about to be deleted: a rerun loads them again), its
+ * document key too. */
 int state_txn_forget_doc(struct state *s, int64_t doc, struct err *err);
 
 /* Schema 11: the keys of every event in stock_events added to the

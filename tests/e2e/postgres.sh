@@ -129,6 +129,9 @@ if [ -x "$UNIT" ]; then
 	check "schema 11 -> 12 keeps replays and positions on PostgreSQL (unit test)" \
 		env STOCKPIPE_TEST_PG_URL="$PG_URL" "$UNIT" \
 		state_events_migrate_11_to_12_pg
+	check "document keys of the txn_id ledger on PostgreSQL, two loads of one content at once (unit tests)" \
+		env STOCKPIPE_TEST_PG_URL="$PG_URL" "$UNIT" \
+		state_txn_doc_key_pg state_txn_doc_key_pg_two_loads_at_once
 else
 	skip "db.h unit tests on PostgreSQL: no $UNIT"
 fi
