@@ -520,22 +520,23 @@ int state_txn_mark(struct state *s, struct err *err)
 		e->ins = 0;
 		if (e->dupe || !e->ev.txn)
 			continue;
-		if (state_txn_key(e->ev.txn, e->key, &memo, err) < 0)
-			goto out;
 		if (s->in_tx && e->txn_doc) {
 			if ((at >= b->ndocs || b->docs[at].doc != e->doc) &&
 			    doc_at(b, e->doc, (uint32_t)i, &at, err) < 0)
 				goto out;
-			if (!b->docs[at].how) {
-				pend[np++] = (uint32_t)i;
-				continue;
-			}
-			if (b->docs[at].how != TXN_DOC_EACH) {
+			if (b->docs[at].how == TXN_DOC_NEW ||
+			    b->docs[at].how == TXN_DOC_OLD) {
+				/* decided by its first batch: no key */
 				e->ins = b->docs[at].how == TXN_DOC_NEW;
 				continue;
 			}
 		}
-		idx[n++] = (uint32_t)i;
+		if (state_txn_key(e->ev.txn, e->key, &memo, err) < 0)
+			goto out;
+		if (s->in_tx && e->txn_doc && !b->docs[at].how)
+			pend[np++] = (uint32_t)i;
+		else
+			idx[n++] = (uint32_t)i;
 	}
 	if (docs_probe(s, nd0, idx, &n, err) < 0)
 		goto out;

@@ -89,7 +89,7 @@ static void put_key(struct db *d, const char *txn)
 
 #define NREC 12
 struct doc {
-	char txn[NREC][48], sku[NREC][8];
+	char txn[NREC][48], sku[NREC][16];
 	struct canon_record r[NREC];
 	int n;
 };
