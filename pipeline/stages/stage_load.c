@@ -20,6 +20,7 @@
 #include "pipeline/store/state.h"
 #include "pipeline/store/state_arrival.h"
 #include "pipeline/store/state_ic.h"
+#include "pipeline/store/state_txn.h"
 #include "pipeline/report/progress.h"
 
 #include <sys/stat.h>
@@ -40,6 +41,7 @@ struct load_ctx {
 	int64_t *stale;             /* arrival lines of stale records */
 	size_t nstale, capstale;
 	int nomem;
+	int64_t uom_rej;            /* records rejected here (their unit) */
 	struct progress pr;         /* the unit's line: read, then apply */
 };
 
@@ -122,6 +124,7 @@ static int load_file(struct run *r, struct state_unit *u,
 			break;
 		}
 		if (k > 0) { /* rejected: its unit cannot be converted */
+			c->uom_rej++;
 			u->records_in++;
 			continue;
 		}
@@ -350,6 +353,8 @@ static int load_unit(void *ud, struct state_unit *u)
 	    state_arrival_doc(r->st, u->parent, &arr, &e) < 0 ||
 	    load_file(r, u, &arr, &ls, &c, ul, &e) < 0 ||
 	    load_flush(r, &c, &e) < 0 ||
+	    /* a replay after the fix must load what was rejected here */
+	    (c.uom_rej && state_txn_doc_split(r->st, u->parent, &e) < 0) ||
 	    (c.nomem && err_set(&e, E_NOMEM, "out of memory") < 0) ||
 	    (c.nstale && write_stale(r, u, &c, stale_path, sizeof(stale_path),
 				     &e) < 0))

@@ -134,6 +134,8 @@ struct lb_rec {
 	unsigned char txn_doc;     /* txn_id is the document's default:
 				    * stored NULL, and these two */
 	int64_t txn_seq, txn_rec;
+	unsigned char doc_rej;     /* its map unit rejected records (the
+				    * ledger keeps per-record keys) */
 	uint64_t skey;             /* state_lb_skey(sku): lb_cmp's first look */
 };
 
@@ -201,6 +203,7 @@ struct state {
 		int64_t id;
 		int known;         /* its unit was read (0: read again) */
 		char *scope, *ukey, *sha; /* malloc'd; NULL when none */
+		int64_t rejects;   /* the map unit's rejected records */
 		int64_t *docs;     /* documents of the records queued since
 				    * the last apply (their id ranges are
 				    * written after it) */

@@ -33,7 +33,8 @@
 
 /* This file's statements (state_int.h). */
 const struct state_sql state_lineage_sql[S_NSTMTS] = {
-	[SL_DOC] = {"SELECT scope, ukey, input_sha FROM units WHERE id = ?", 0},
+	[SL_DOC] = {"SELECT scope, ukey, input_sha, rejects FROM units"
+		    " WHERE id = ?", 0},
 	[SL_FLOOR] = {"SELECT coalesce(max(id), 0) FROM stock_events", 0},
 	/* A document's new events are above the floor (ids only grow:
 	 * SQLite's rowid, PostgreSQL's identity, whose values a concurrent
@@ -154,6 +155,7 @@ static int names_read(struct state *s, int64_t doc, struct err *err)
 		names_clear(n);
 		return err_set(err, E_NOMEM, "out of memory");
 	}
+	n->rejects = rc == 1 && !db_col_null(p, 3) ? db_col_int64(p, 3) : 0;
 	db_reset(p);
 	if (rc < 0)
 		return -1;
@@ -215,6 +217,7 @@ int state_lineage_derive(struct state *s, struct lb_rec *e, struct err *err)
 	e->txn_doc = (unsigned char)state_txn_default(e->ev.txn, n->sha,
 						      &e->txn_seq,
 						      &e->txn_rec);
+	e->doc_rej = n->rejects > 0;
 	return 0;
 }
 

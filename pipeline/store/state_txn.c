@@ -54,8 +54,22 @@
  * content at once the second waits for the first's key and finds it
  * taken). Records of the document with txn_ids of their own keep a key
  * each. Outside a transaction every record has its own key, as before.
- * Unloading a document (a rerun) takes its document key out with its
- * records' keys.
+ * A document that lost records on the way is not one delivery: a replay
+ * after the fix (a mapping that no longer rejects the row, a unit the
+ * item master now converts) must load those records and only them
+ * (docs/operations.md "Replaying a raw file"). So a document whose map
+ * unit rejected rows goes the per-record way from the start (lb_rec.
+ * doc_rej), and one whose load rejected records is split at its end
+ * (state_txn_doc_split, by the load stage): its records' keys are
+ * added, and its split mark, the document key with 0xfe as its last
+ * byte (no per-record key either, for the same reasons), just below the
+ * document key, which stays: of two loads at once the second still waits
+ * for it. The probe reads the group's two greatest keys: the document
+ * key alone, or above a key that is not its split mark (a mapping's own
+ * txn_id that starts with the hash), is a replay; the document key above
+ * its split mark, or any other greatest key, is the per-record way.
+ * Unloading a document (a rerun) takes its document key and split mark
+ * out with its records' keys.
  * The batch's keys are written in key order (one range per document);
  * on SQLite in multi-row statements of TXN_LITE_CHUNK keys, each in a
  * savepoint that is undone when some of its keys were there already
@@ -89,9 +103,9 @@ const struct state_sql state_txn_sql[S_NSTMTS] = {
 			 " FROM stock_events e"
 			 " LEFT JOIN units u ON u.id = e.doc WHERE "
 			 STATE_EV_OF_DOC("e.", "?1"), 0},
-	/* the greatest key of [?1, ?2]: one seek down the primary key */
+	/* the two greatest keys of [?1, ?2]: one seek down the primary key */
 	[SX_DOC_PROBE] = {"SELECT digest FROM txn_digests WHERE digest >= ?1"
-			  " AND digest <= ?2 ORDER BY digest DESC LIMIT 1", 0},
+			  " AND digest <= ?2 ORDER BY digest DESC LIMIT 2", 0},
 };
 
 /* What the ledger said of a document's default txn_ids (struct lb_doc):
@@ -99,8 +113,10 @@ const struct state_sql state_txn_sql[S_NSTMTS] = {
  * replays), or its group has per-record keys (asked one by one). */
 enum { TXN_DOC_NEW = 1, TXN_DOC_OLD, TXN_DOC_EACH };
 
-/* Bytes 8..24 of a document key (see above). */
+/* Bytes 8..24 of a document key (see above); the split mark's end in
+ * its last byte. */
 #define DOC_MARK 0xff
+#define DOC_SPLIT 0xfe
 
 _Static_assert(sizeof(((struct lb_rec *)0)->key) == STATE_TXN_KEY,
 	       "lb_rec.key (state_int.h) holds one ledger key");
@@ -433,31 +449,47 @@ static int doc_at(struct load_batch *b, int64_t doc, uint32_t rep,
 	return 0;
 }
 
+/* The split mark of document key dk (see above). */
+static void split_key(const unsigned char *dk, unsigned char *k)
+{
+	memcpy(k, dk, STATE_TXN_KEY);
+	k[STATE_TXN_KEY - 1] = DOC_SPLIT;
+}
+
 struct probe {
 	const unsigned char *dk;
-	int how;
+	int how, rows;
 };
 
+/* Rows from the greatest down: dk alone (or above a record's key of
+ * the group: a txn_id of the mapping's own that starts with the hash) is
+ * TXN_DOC_OLD; dk above its split mark, the split mark, or any other
+ * key is TXN_DOC_EACH. */
 static int probe_row(void *ud, struct db_stmt *p)
 {
 	struct probe *q = ud;
+	unsigned char sk[STATE_TXN_KEY];
 	size_t n = 0;
 	const void *k = db_col_blob(p, 0, &n);
+	int is_dk = n == STATE_TXN_KEY && !memcmp(k, q->dk, STATE_TXN_KEY);
 
-	q->how = n == STATE_TXN_KEY && !memcmp(k, q->dk, STATE_TXN_KEY)
-			 ? TXN_DOC_OLD
-			 : TXN_DOC_EACH;
+	split_key(q->dk, sk);
+	if (q->rows++ == 0) {
+		q->how = is_dk ? TXN_DOC_OLD : TXN_DOC_EACH;
+		return !is_dk; /* the second row tells a split from dk */
+	}
+	if (n == STATE_TXN_KEY && !memcmp(k, sk, STATE_TXN_KEY))
+		q->how = TXN_DOC_EACH;
 	return 1;
 }
 
-/* The greatest key of document key dk's group below hi (dk itself, or
- * below it): *how TXN_DOC_OLD when it is dk, TXN_DOC_EACH when another,
- * 0 when the group has none. */
+/* What the greatest keys of document key dk's group up to hi (dk itself,
+ * or below it) say (probe_row); 0 when the group has none. */
 static int doc_probe(struct state *s, const unsigned char *dk,
 		     const unsigned char *hi, int *how, struct err *err)
 {
 	unsigned char lo[STATE_TXN_KEY];
-	struct probe q = {dk, 0};
+	struct probe q = {dk, 0, 0};
 
 	memcpy(lo, dk, 8);
 	memset(lo + 8, 0, STATE_TXN_KEY - 8);
@@ -495,6 +527,10 @@ static int docs_probe(struct state *s, size_t nd0, uint32_t *idx,
 		}
 		if (doc_probe(s, dk, dk, &d->how, err) < 0)
 			return -1;
+		/* its map unit rejected records: a replay after a mapping
+		 * fix loads those, so each record keeps its key */
+		if (!d->how && b->r[d->rep].doc_rej)
+			d->how = TXN_DOC_EACH;
 		if (!d->how) {
 			memcpy(b->r[d->rep].key, dk, STATE_TXN_KEY);
 			idx[(*n)++] = d->rep;
@@ -649,8 +685,8 @@ static int doc_default_keys(struct state *s, struct doc_keys *d,
 		     j++)
 			;
 		state_txn_doc_key(d->kd[i], dk);
-		memcpy(hi, dk, STATE_TXN_KEY);
-		hi[STATE_TXN_KEY - 1]--; /* below the document key */
+		split_key(dk, hi);
+		hi[STATE_TXN_KEY - 1]--; /* below the split mark */
 		if (doc_probe(s, dk, hi, &how, err) < 0)
 			return -1;
 		for (; how && i < j; i++) {
@@ -658,16 +694,19 @@ static int doc_default_keys(struct state *s, struct doc_keys *d,
 				return -1;
 			memcpy(d->k[d->n++], d->kd[i], STATE_TXN_KEY);
 		}
-		if (keys_room(&d->k, d->n, &d->cap, err) < 0)
+		if (keys_room(&d->k, d->n + 1, &d->cap, err) < 0)
 			return -1;
 		memcpy(d->k[d->n++], dk, STATE_TXN_KEY);
+		split_key(dk, d->k[d->n++]);
 	}
 	return 0;
 }
 
-/* PostgreSQL: the keys in statements of TXN_PG_CHUNK. */
-static int forget_pg(struct state *s, const struct doc_keys *d,
-		     struct err *err)
+/* PostgreSQL: sql (del_pg_sql, add_pg_sql) on keys k[0..n) in
+ * statements of TXN_PG_CHUNK. */
+static int keys_pg(struct state *s, const char *sql,
+		   unsigned char (*k)[STATE_TXN_KEY], size_t n,
+		   struct err *err)
 {
 	char *list = malloc(TXN_PG_CHUNK * (2 * STATE_TXN_KEY + 1) + 1);
 	size_t i, j, o, m;
@@ -675,19 +714,73 @@ static int forget_pg(struct state *s, const struct doc_keys *d,
 
 	if (!list)
 		return err_set(err, E_NOMEM, "out of memory");
-	for (i = 0; i < d->n && !rc; i += m) {
-		m = d->n - i < TXN_PG_CHUNK ? d->n - i : TXN_PG_CHUNK;
+	for (i = 0; i < n && !rc; i += m) {
+		m = n - i < TXN_PG_CHUNK ? n - i : TXN_PG_CHUNK;
 		for (j = o = 0; j < m; j++) {
 			if (j)
 				list[o++] = ',';
-			key_hex(d->k[i + j], list + o);
+			key_hex(k[i + j], list + o);
 			o += 2 * STATE_TXN_KEY;
 		}
 		list[o] = '\0';
-		rc = state_sql_rows(s, del_pg_sql, SA(SA_T(list)), NULL, NULL,
-				    err);
+		rc = state_sql_rows(s, sql, SA(SA_T(list)), NULL, NULL, err);
 	}
 	free(list);
+	return rc;
+}
+
+/* Keys k[0..n), sorted, into the ledger (add) or out of it. */
+static int keys_put(struct state *s, int add, unsigned char (*k)[STATE_TXN_KEY],
+		    size_t n, struct err *err)
+{
+	size_t i;
+
+	if (state_is_pg(s))
+		return keys_pg(s, add ? add_pg_sql : del_pg_sql, k, n, err);
+	for (i = 0; i < n; i++)
+		if (state_exec(s, add ? SX_ADD : SX_DEL,
+			       SA(SA_B(k[i], STATE_TXN_KEY)), err) < 0)
+			return -1;
+	return 0;
+}
+
+int state_txn_doc_split(struct state *s, int64_t doc, struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	struct doc_keys d;
+	size_t i, j, n0;
+	int rc = -1;
+
+	for (i = 0; i < b->ndocs && b->docs[i].doc != doc; i++)
+		;
+	if (i == b->ndocs || b->docs[i].how != TXN_DOC_NEW)
+		return 0; /* replays only, or per-record keys already */
+	b->docs[i].how = TXN_DOC_EACH;
+	memset(&d, 0, sizeof(d));
+	d.err = err;
+	if (state_lb_apply(s, err) < 0 ||
+	    state_rows(s, SX_DOC_TXNS, SA(SA_I(doc)), doc_key_row, &d, err) <
+		    0 ||
+	    d.failed)
+		goto out;
+	/* the records' keys, and the split mark of each group */
+	if (d.nd)
+		qsort(d.kd, d.nd, sizeof(*d.kd), raw_cmp);
+	for (i = 0, n0 = d.nd; i < n0; i = j) {
+		for (j = i + 1; j < n0 && !memcmp(d.kd[i], d.kd[j], 8); j++)
+			;
+		if (keys_room(&d.kd, d.nd, &d.capd, err) < 0)
+			goto out;
+		state_txn_doc_key(d.kd[i], d.kd[d.nd]);
+		split_key(d.kd[d.nd], d.kd[d.nd]);
+		d.nd++;
+	}
+	if (d.nd)
+		qsort(d.kd, d.nd, sizeof(*d.kd), raw_cmp);
+	rc = keys_put(s, 1, d.kd, d.nd, err);
+out:
+	free(d.k);
+	free(d.kd);
 	return rc;
 }
 
@@ -708,15 +801,7 @@ int state_txn_forget_doc(struct state *s, int64_t doc, struct err *err)
 		goto out;
 	if (d.n)
 		qsort(d.k, d.n, sizeof(*d.k), raw_cmp);
-	if (state_is_pg(s)) {
-		rc = forget_pg(s, &d, err);
-		goto out;
-	}
-	for (i = 0; i < d.n; i++)
-		if (state_exec(s, SX_DEL, SA(SA_B(d.k[i], STATE_TXN_KEY)),
-			       err) < 0)
-			goto out;
-	rc = 0;
+	rc = keys_put(s, 0, d.k, d.n, err);
 out:
 	free(d.k);
 	free(d.kd);

@@ -67,6 +67,14 @@ void state_txn_doc_key(const unsigned char rec[STATE_TXN_KEY],
  * first batch for all of them. */
 int state_txn_mark(struct state *s, struct err *err);
 
+/* Document doc, loaded in the open transaction under its document key,
+ * lost records on the way (the load rejected some: a unit it cannot
+ * convert): the keys of its loaded default txn_ids are added, and the
+ * split mark (state_txn.c) that sends a later load of its content the
+ * per-record way, so that a replay after the fix loads the records that
+ * were rejected. Nothing for a document loaded otherwise. */
+int state_txn_doc_split(struct state *s, int64_t doc, struct err *err);
+
 /* Forgets what state_txn_mark decided for the transaction's documents
  * (a new transaction, a rollback). */
 void state_txn_docs_reset(struct state *s);

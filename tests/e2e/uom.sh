@@ -224,6 +224,20 @@ cmp -s "$A/expect.tsv" "$A/got2.tsv" && pass "rerun: same positions" || fail "re
 [ "$(q "select count(*) from stock_event_units")" = 4 ] &&
 	pass "rerun: converted events recorded once" || fail "stock_event_units after rerun: $(q "select count(*) from stock_event_units")"
 
+# A replay after the fix (docs/mapping.md "Transaction ids"): the counts'
+# default txn_ids are one ledger key per document (schema 15), but the
+# load rejected the KG count, so it kept a key per record
+# (state_txn_doc_split): the same file replayed once the mapping knows
+# KG -> EA loads that record, and only it (2 x 1.5 = 3 EA).
+printf 'units:\n  table: uom.csv\n' >>"$A/maps/counts.yaml"
+echo "KG,EA,2" >>"$A/maps/uom.csv"
+cf=$(ls "$A"/drop/counts/*.csv | head -n 1)
+t_run "$BIN" -c "$A/stockpipe.yaml" replay "$cf" --source counts
+lr=$(q "select records_out || ' ' || dupes from units where stage = 'load' and run_id = (select max(run_id) from runs)")
+[ "$lr" = "1 3" ] && [ "$(q "select qty / 1000000.0 from positions where sku = 'X1' and location = 'STORE-1' and state = 0")" = 3.0 ] &&
+	pass "replay after the uom fix: the rejected KG count loads (3 EA), the other 3 records are duplicates" ||
+	{ fail "replay after the uom fix: load '$lr' (exit $T_RC)"; tail -5 "$T_ERR"; }
+
 # ---- crash sweep (binaries with test hooks) ---------------------------------
 # SIGKILL before every durable operation of a run, then resume: the
 # positions, the converted events and the reject files (the load rewrites
