@@ -23,8 +23,8 @@
  * same result as lb_position's one record at a time:
  *   1. every event of the batch whose txn_id was new in the ledger
  *      (state_txn_mark, before: the others are the batch's own dupes
- *      and replays) in INSERT ... VALUES (...), (...), in position
- *      order;
+ *      and replays), in position order: on PostgreSQL by one COPY
+ *      (copy_events), on SQLite in INSERT ... VALUES (...), (...);
  *   2. the positions, up to 2^LB_BULK_LOG at a time: read in one SELECT
  *      ... WHERE (sku, location, state) IN (VALUES ...), their records
  *      applied in memory in arrival order by stock.h's rules, the
@@ -69,7 +69,7 @@
  * UPDATE of the existing rows beside an INSERT of the new ones would
  * take them in two passes per group, and two loads could each hold a key
  * the other waits for). The txn_id ledger's keys (state_txn.c, in key
- * order in every load) and the stock events (a plain INSERT that waits
+ * order in every load) and the stock events (a plain COPY that waits
  * for nothing) are written before the positions are locked, as long as
  * the transaction holds no position: a load waits for a ledger key only
  * when another load wrote the same key uncommitted (the same txn_id in
