@@ -6,6 +6,8 @@
 #include "db.h"
 #include "db_impl.h"
 
+#include "lib/buf.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,6 +202,54 @@ const void *db_col_blob(struct db_stmt *st, int i, size_t *n)
 int64_t db_changes(struct db *d)
 {
 	return d->ops->changes(d);
+}
+
+int db_copy_begin(struct db *d, const char *sql, struct err *err)
+{
+	if (!d->ops->copy_begin)
+		return err_set(err, E_INTERNAL,
+			       "state store (%s): COPY is not supported",
+			       d->ops->name);
+	return d->ops->copy_begin(d, sql, err);
+}
+
+int db_copy_put(struct db *d, const void *p, size_t n, struct err *err)
+{
+	return d->ops->copy_put(d, p, n, err);
+}
+
+int db_copy_end(struct db *d, int ok, struct err *err)
+{
+	return d->ops->copy_end(d, ok, err);
+}
+
+/* COPY's text format reads a backslash as an escape and a tab, newline
+ * or carriage return as a field or row end: those four are written as
+ * escapes; everything else goes as it is (the server checks the
+ * encoding, as it does for a bound text parameter). */
+void db_copy_field(struct buf *b, const char *v)
+{
+	const char *run;
+
+	if (!v) {
+		buf_add(b, "\\N", 2);
+		return;
+	}
+	for (run = v;; v++) {
+		const char *esc;
+
+		switch (*v) {
+		case '\\': esc = "\\\\"; break;
+		case '\t': esc = "\\t"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\0': buf_add(b, run, (size_t)(v - run)); return;
+		default: continue;
+		}
+		buf_add(b, run, (size_t)(v - run));
+		buf_add(b, esc, 2);
+		run = v + 1;
+	}
 }
 
 /* ---- text helpers ------------------------------------------------------ */

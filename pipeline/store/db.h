@@ -140,6 +140,26 @@ const void *db_col_blob(struct db_stmt *st, int i, size_t *n);
 /* Rows changed by the last INSERT/UPDATE/DELETE run to its end. */
 int64_t db_changes(struct db *d);
 
+/* Bulk rows by COPY (PostgreSQL; SQLite has none and answers E_INTERNAL).
+ * A multi-row INSERT costs the server a parse and bind of every value
+ * and the client a wait per statement; COPY streams rows the server
+ * inserts as they arrive. db_copy_begin runs sql, a "COPY t(cols) FROM
+ * STDIN" (text format); db_copy_put sends n bytes of rows (any split:
+ * the server joins them): columns joined by a tab, a row ended by a
+ * newline, NULL as \N, text escaped by db_copy_field; db_copy_end ends
+ * it: ok 1 finishes it (an error of any row comes back here, and
+ * db_changes counts the rows), ok 0 abandons it (err is left as the
+ * caller set it; the transaction is aborted: roll back). Nothing else
+ * may run on the connection in between. */
+struct buf;
+int db_copy_begin(struct db *d, const char *sql, struct err *err);
+int db_copy_put(struct db *d, const void *p, size_t n, struct err *err);
+int db_copy_end(struct db *d, int ok, struct err *err);
+/* Appends text v as a COPY text-format field (backslash, tab, newline
+ * and carriage return escaped; every other byte as it is), or \N when v
+ * is NULL; b's sticky error says when it did not fit. */
+void db_copy_field(struct buf *b, const char *v);
+
 /* For tests: the PostgreSQL text of sql ('?', '?N' -> $N outside
  * literals, identifiers and comments) in malloc'd memory, *nparams the
  * highest number; NULL when out of memory or a number is out of range. */

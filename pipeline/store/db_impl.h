@@ -31,6 +31,11 @@ struct db_ops {
 	const char *(*col_text)(struct db_stmt *st, int i);
 	const void *(*col_blob)(struct db_stmt *st, int i, size_t *n);
 	int64_t (*changes)(struct db *d);
+	/* NULL when the backend has no COPY (db_copy_begin) */
+	int (*copy_begin)(struct db *d, const char *sql, struct err *err);
+	int (*copy_put)(struct db *d, const void *p, size_t n,
+			struct err *err);
+	int (*copy_end)(struct db *d, int ok, struct err *err);
 };
 
 struct db {

@@ -596,7 +596,8 @@ static void note_changes(struct pg *p, PGresult *res)
 	const char *cmd = PQcmdStatus(res);
 
 	if (!strncmp(cmd, "INSERT", 6) || !strncmp(cmd, "UPDATE", 6) ||
-	    !strncmp(cmd, "DELETE", 6) || !strncmp(cmd, "MERGE", 5))
+	    !strncmp(cmd, "DELETE", 6) || !strncmp(cmd, "MERGE", 5) ||
+	    !strncmp(cmd, "COPY", 4))
 		p->changes = strtoll(PQcmdTuples(res), NULL, 10);
 }
 
@@ -791,6 +792,63 @@ static int64_t pg_changes(struct db *d)
 	return P(d)->changes;
 }
 
+/* ---- COPY (db.h: db_copy_begin) ---------------------------------------- */
+
+static int pg_copy_begin(struct db *d, const char *sql, struct err *err)
+{
+	struct pg *p = P(d);
+	PGresult *res = PQexec(p->c, sql);
+	int rc = 0;
+
+	if (!res || PQresultStatus(res) != PGRES_COPY_IN)
+		rc = pg_err(p, res, err, "copy");
+	PQclear(res);
+	return rc;
+}
+
+static int pg_copy_put(struct db *d, const void *buf, size_t n,
+		       struct err *err)
+{
+	struct pg *p = P(d);
+	const char *c = buf;
+	size_t m;
+
+	/* PQputCopyData takes an int; callers send far less at a time */
+	for (; n; c += m, n -= m) {
+		m = n < (1u << 30) ? n : (1u << 30);
+		if (PQputCopyData(p->c, c, (int)m) != 1)
+			return pg_err(p, NULL, err, "copy");
+	}
+	return 0;
+}
+
+/* Ends the COPY and reads its results to the end (the connection is
+ * then free again). An abandoned COPY's error is the caller's, not ours:
+ * err is left alone. */
+static int pg_copy_end(struct db *d, int ok, struct err *err)
+{
+	struct pg *p = P(d);
+	PGresult *res;
+	ExecStatusType rs;
+	int rc = ok ? 0 : -1;
+
+	if (PQputCopyEnd(p->c, ok ? NULL : "abandoned by the client") != 1 &&
+	    rc == 0)
+		rc = pg_err(p, NULL, err, "copy");
+	while ((res = PQgetResult(p->c))) {
+		rs = PQresultStatus(res);
+		if (rs == PGRES_COMMAND_OK)
+			note_changes(p, res);
+		else if (rc == 0)
+			rc = pg_err(p, res, err, "copy");
+		PQclear(res);
+		/* still copying: the end did not reach the server */
+		if (rs == PGRES_COPY_IN)
+			break;
+	}
+	return rc;
+}
+
 static const struct db_ops pg_ops = {
 	.name = "postgresql",
 	.close = pg_close,
@@ -812,6 +870,9 @@ static const struct db_ops pg_ops = {
 	.col_text = pg_col_text,
 	.col_blob = pg_col_blob,
 	.changes = pg_changes,
+	.copy_begin = pg_copy_begin,
+	.copy_put = pg_copy_put,
+	.copy_end = pg_copy_end,
 };
 
 static void no_notices(void *arg, const char *message)

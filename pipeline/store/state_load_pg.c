@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/buf.h"
 #include "transforms/model/stock.h"
 
 /* ---- the bulk apply ----------------------------------------------------
@@ -22,8 +23,8 @@
  * same result as lb_position's one record at a time:
  *   1. every event of the batch whose txn_id was new in the ledger
  *      (state_txn_mark, before: the others are the batch's own dupes
- *      and replays) in INSERT ... VALUES (...), (...), in position
- *      order;
+ *      and replays), in position order: on PostgreSQL by one COPY
+ *      (copy_events), on SQLite in INSERT ... VALUES (...), (...);
  *   2. the positions, up to 2^LB_BULK_LOG at a time: read in one SELECT
  *      ... WHERE (sku, location, state) IN (VALUES ...), their records
  *      applied in memory in arrival order by stock.h's rules, the
@@ -68,7 +69,7 @@
  * UPDATE of the existing rows beside an INSERT of the new ones would
  * take them in two passes per group, and two loads could each hold a key
  * the other waits for). The txn_id ledger's keys (state_txn.c, in key
- * order in every load) and the stock events (a plain INSERT that waits
+ * order in every load) and the stock events (a plain COPY that waits
  * for nothing) are written before the positions are locked, as long as
  * the transaction holds no position: a load waits for a ledger key only
  * when another load wrote the same key uncommitted (the same txn_id in
@@ -204,6 +205,106 @@ static int bulk_events(struct state *s, struct lb_rec *const *recs, int k,
 		err_locate(err, recs[0]->file, recs[0]->line, 0, NULL);
 		return -1;
 	}
+	return 0;
+}
+
+/* PostgreSQL: the events by COPY instead (db.h: db_copy_begin). The
+ * multi-row INSERT cost the server a parse and bind of 17 values per
+ * event and the client a wait per 256 events; COPY streams them, the
+ * server inserting while the client writes the next rows. The same
+ * columns, values and order (ids follow it) as bulk_events. */
+#define EV_COPY "COPY stock_events(" EV_COLS ") FROM STDIN"
+#define EV_COPY_SEND (256u << 10)   /* bytes per db_copy_put */
+#define EV_COPY_MAX (64u << 20)     /* one row never comes near: a
+				     * batch's strings are LB_BYTES */
+
+/* Appends v in decimal and then sep. */
+static void copy_int(struct buf *b, int64_t v, char sep)
+{
+	char d[24], *w = d + sizeof(d);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	*--w = sep;
+	do
+		*--w = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--w = '-';
+	buf_add(b, w, (size_t)(d + sizeof(d) - w));
+}
+
+static void copy_text(struct buf *b, const char *v, char sep)
+{
+	db_copy_field(b, v);
+	buf_addc(b, sep);
+}
+
+/* One event as a row of EV_COLS. */
+static void copy_event(struct buf *b, const struct lb_rec *e)
+{
+	copy_int(b, e->doc, '\t');
+	copy_text(b, e->sku, '\t');
+	copy_text(b, e->loc, '\t');
+	copy_int(b, e->st, '\t');
+	copy_int(b, e->ev.qty, '\t');
+	copy_int(b, e->ev.mode == STOCK_DELTA, '\t');
+	copy_int(b, e->ev.as_of, '\t');
+	copy_text(b, e->txn_doc ? NULL : e->ev.txn, '\t');
+	copy_text(b, e->src_doc ? NULL : e->source, '\t');
+	copy_text(b, e->file_doc ? NULL : e->file, '\t');
+	copy_int(b, (int64_t)e->line, '\t');
+	copy_int(b, !e->kept, '\t');
+	copy_int(b, e->ev.arr.file, '\t');
+	copy_int(b, e->ev.arr.member, '\t');
+	copy_int(b, e->ev.arr.line, '\t');
+	if (e->txn_doc) {
+		copy_int(b, e->txn_seq, '\t');
+		copy_int(b, e->txn_rec, '\n');
+	} else {
+		buf_add(b, "\\N\t\\N\n", 6);
+	}
+}
+
+/* Inserts the events recs[0..n) by one COPY; the server's count of rows
+ * must be n (a row split or joined by a missed escape would not be). */
+static int copy_events(struct state *s, struct lb_rec *const *recs,
+		       size_t n, struct err *err)
+{
+	struct buf b = BUF_INIT(EV_COPY_MAX);
+	size_t i;
+	int ok = 0;
+
+	if (!n)
+		return 0;
+	if (db_copy_begin(s->db, EV_COPY, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		copy_event(&b, recs[i]);
+		if (b.err) {
+			err_set(err, b.err, "stock events: %s",
+				b.err == E_NOMEM ? "out of memory"
+						 : "row too long for COPY");
+			err_locate(err, recs[i]->file, recs[i]->line, 0, NULL);
+			goto out;
+		}
+		if (b.len < EV_COPY_SEND && i + 1 < n)
+			continue;
+		if (db_copy_put(s->db, b.ptr, b.len, err) < 0)
+			goto out;
+		buf_reset(&b);
+	}
+	ok = 1;
+out:
+	buf_release(&b);
+	if (db_copy_end(s->db, ok, err) < 0) {
+		if (ok)
+			err_locate(err, recs[0]->file, recs[0]->line, 0, NULL);
+		return -1;
+	}
+	if (db_changes(s->db) != (int64_t)n)
+		return err_set(err, E_INTERNAL,
+			       "stock events: COPY stored %lld rows of %zu",
+			       (long long)db_changes(s->db), n);
 	return 0;
 }
 
@@ -542,7 +643,9 @@ static int bulk_events_batch(struct state *s, struct lb_rec **recs,
 	for (i = 0; i < b->n; i++)
 		if (!b->r[b->order[i]].dupe && b->r[b->order[i]].ins)
 			recs[n++] = &b->r[b->order[i]];
-	if (bulk_runs(s, recs, sizeof(*recs), n, bulk_events_fn, err) < 0)
+	if (state_is_pg(s) ? copy_events(s, recs, n, err) < 0
+			   : bulk_runs(s, recs, sizeof(*recs), n,
+				       bulk_events_fn, err) < 0)
 		return -1;
 	for (i = 0; i < b->n; i++)
 		b->r[i].ev.replay = !b->r[i].dupe && !b->r[i].ins;

@@ -119,6 +119,7 @@ if [ -x "$UNIT" ]; then
 	check "db.h and schema 6/7 unit tests on PostgreSQL" env STOCKPIPE_TEST_PG_URL="$PG_URL" \
 		"$UNIT" db_pg_values_and_changes db_pg_byte_order \
 		db_pg_streaming db_pg_errors_and_tx db_pg_open_errors db_pg_bind_ref \
+		db_pg_copy \
 		schema_v6_fills_typed_unit_columns_pg schema_v7_file_versions_pg
 	check "parallel loads equal serial ones on PostgreSQL (unit test)" \
 		env STOCKPIPE_TEST_PG_URL="$PG_URL" "$UNIT" \
@@ -126,6 +127,9 @@ if [ -x "$UNIT" ]; then
 	check "PostgreSQL's bulk load equals SQLite's (unit test)" \
 		env STOCKPIPE_TEST_PG_URL="$PG_URL" "$UNIT" \
 		state_pg_load_equals_sqlite
+	check "events by COPY keep odd bytes as SQLite does (unit test)" \
+		env STOCKPIPE_TEST_PG_URL="$PG_URL" "$UNIT" \
+		state_pg_copy_odd_text
 	check "schema 11 -> 12 keeps replays and positions on PostgreSQL (unit test)" \
 		env STOCKPIPE_TEST_PG_URL="$PG_URL" "$UNIT" \
 		state_events_migrate_11_to_12_pg

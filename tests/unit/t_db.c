@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/buf.h"
+#include "lib/err.h"
 #include "pipeline/store/db.h"
 #include "t.h"
 
@@ -740,4 +742,121 @@ T_TEST(db_pg_open_errors)
 		T_ASSERT(db_open(url, pg_pwenv(), &d, &e) < 0);
 		T_EQ_INT(e.code, E_CONFIG);
 	}
+}
+
+/* COPY's text format: the four bytes it reads as syntax are escaped,
+ * every other byte (controls, DEL, non-ASCII, a backslash sequence
+ * already escaped) goes as it is; NULL is \N. */
+T_TEST(db_copy_field_escapes)
+{
+	struct buf b = BUF_INIT(1 << 10);
+
+	db_copy_field(&b, "a\tb\\c\nd\re");
+	T_EQ_STR(b.ptr, "a\\tb\\\\c\\nd\\re");
+	buf_reset(&b);
+	db_copy_field(&b, "\\N");
+	buf_addc(&b, '|');
+	db_copy_field(&b, NULL);
+	buf_addc(&b, '|');
+	db_copy_field(&b, "");
+	buf_addc(&b, '|');
+	db_copy_field(&b, "\\.");
+	T_EQ_STR(b.ptr, "\\\\N|\\N||\\\\.");
+	buf_reset(&b);
+	db_copy_field(&b, "\x01\x7f\xc3\xa9\xe6\xbc\xa2\b\f\v");
+	T_EQ_STR(b.ptr, "\x01\x7f\xc3\xa9\xe6\xbc\xa2\b\f\v");
+	T_EQ_INT(b.err, 0);
+	buf_release(&b);
+}
+
+/* The odd texts of a COPY row, each read back as it was sent. */
+static const char *const copy_odd[] = {
+	"tab\there", "back\\slash", "new\nline", "cr\rlf\r\n", "\\N",
+	"\\.", "", "\x01\x02\x7f ctl", "\xc3\xa9t\xc3\xa9 \xe6\xbc\xa2",
+	"\\t\\n literal", "trailing\\",
+};
+
+#define COPY_ODD (sizeof(copy_odd) / sizeof(copy_odd[0]))
+
+T_TEST(db_sqlite_copy_unsupported)
+{
+	struct err e = ERR_INIT;
+	struct db *d;
+
+	T_ASSERT((d = open_backend(0, &e)) != NULL);
+	T_ASSERT(db_copy_begin(d, "COPY t FROM STDIN", &e) < 0);
+	T_EQ_INT(e.code, E_INTERNAL);
+	close_backend(d);
+}
+
+/* Rows by COPY, across many db_copy_put calls split mid-row, read back
+ * byte for byte; a bad row fails db_copy_end with the server's message;
+ * an abandoned COPY leaves the caller's error and the connection usable
+ * after the rollback. */
+T_TEST(db_pg_copy)
+{
+	struct err e = ERR_INIT;
+	struct buf b = BUF_INIT(1 << 24);
+	struct db_stmt *p;
+	struct db *d;
+	char want[64];
+	size_t i, o;
+	int n = 0;
+
+	PG_ONLY();
+	T_ASSERT((d = open_backend(1, &e)) != NULL);
+	T_OK(db_exec(d, "CREATE TABLE c(n BIGINT, s TEXT COLLATE \"C\")", &e),
+	     &e);
+	T_OK(db_begin_light(d, &e), &e);
+	T_OK(db_copy_begin(d, "COPY c(n, s) FROM STDIN", &e), &e);
+	for (i = 0; i < 3000; i++) {
+		snprintf(want, sizeof(want), "%zu\t", i);
+		buf_adds(&b, want);
+		db_copy_field(&b, i % 7 == 6 ? NULL : copy_odd[i % COPY_ODD]);
+		buf_addc(&b, '\n');
+	}
+	T_EQ_INT(b.err, 0);
+	/* 1000-byte pieces: most cut a row, some an escape */
+	for (o = 0; o < b.len; o += 1000)
+		T_OK(db_copy_put(d, b.ptr + o, b.len - o < 1000 ? b.len - o
+								: 1000, &e),
+		     &e);
+	T_OK(db_copy_end(d, 1, &e), &e);
+	T_EQ_INT(db_changes(d), 3000);
+	T_OK(db_commit(d, &e), &e);
+	T_ASSERT((p = db_prepare(d, "SELECT n, s FROM c ORDER BY n", 0, &e)));
+	while (db_step(p, &e) == 1) {
+		i = (size_t)db_col_int64(p, 0);
+		T_EQ_INT(i, n);
+		if (i % 7 == 6)
+			T_ASSERT(db_col_null(p, 1));
+		else
+			T_EQ_STR(db_col_text(p, 1), copy_odd[i % COPY_ODD]);
+		n++;
+	}
+	db_finalize(p);
+	T_EQ_INT(n, 3000);
+	/* a row the server refuses: the error comes back at the end */
+	T_OK(db_begin_light(d, &e), &e);
+	T_OK(db_copy_begin(d, "COPY c(n, s) FROM STDIN", &e), &e);
+	T_OK(db_copy_put(d, "1\tx\nnot a number\ty\n", 20, &e), &e);
+	T_ASSERT(db_copy_end(d, 1, &e) < 0);
+	T_ASSERT(strstr(e.reason, "copy") && strstr(e.reason, "22P02"));
+	db_rollback(d);
+	/* abandoned by the caller: its error stays, nothing is stored */
+	err_clear(&e);
+	T_OK(db_begin_light(d, &e), &e);
+	T_OK(db_copy_begin(d, "COPY c(n, s) FROM STDIN", &e), &e);
+	T_OK(db_copy_put(d, "5000\tz\n", 7, &e), &e);
+	err_set(&e, E_TOOBIG, "the caller's");
+	T_ASSERT(db_copy_end(d, 0, &e) < 0);
+	T_EQ_STR(e.reason, "the caller's");
+	db_rollback(d);
+	err_clear(&e);
+	T_ASSERT((p = db_prepare(d, "SELECT count(*) FROM c", 0, &e)));
+	T_EQ_INT(db_step(p, &e), 1);
+	T_EQ_INT(db_col_int64(p, 0), 3000);
+	db_finalize(p);
+	buf_release(&b);
+	close_backend(d);
 }
