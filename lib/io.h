@@ -115,7 +115,9 @@ int io_copy_fd(int fd, const char *src, const char *dst, int noreplace,
  * fsynced. For a src that is complete, fsynced and never written again
  * (an outbox file): the bytes are not copied. Returns 1, having done
  * nothing, when the file system cannot link the two (another file
- * system, no hard links): the caller copies instead. 0, or -1 with err. */
+ * system, no hard links) or src is not a regular file (missing, a
+ * symlink): the caller copies instead, and io_copy* refuses what is no
+ * regular file with its own message. 0, or -1 with err. */
 int io_link_noreplace(const char *src, const char *dst, unsigned mode,
 		      struct err *err);
 /* Removes leftover ".*.tmp" files in dir (from a killed process). */
