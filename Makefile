@@ -102,7 +102,7 @@ build-san/unit: tests/unit/main.c tests/unit/t.h $(TEST_SRC) build/tests/list.h 
 san: build-san/stockpipe build-san/unit
 
 # The LD_PRELOAD fault shim of tests/e2e/faults.sh (ENOSPC/EIO on chosen
-# write, fsync, rename and close calls).
+# write, fsync, rename, link and close calls).
 build/libinject_io.so: tests/fault/inject_io.c
 	@mkdir -p build
 	$(CC) -std=c11 -Wall -Wextra -Wshadow -Werror -O2 -fPIC -shared -o $@ $< -ldl

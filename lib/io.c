@@ -497,6 +497,124 @@ int io_copy_noreplace_mode(const char *src, const char *dst, unsigned mode,
 	return copy_fd(fd, src, dst, 1, mode, sha_hex, size, err);
 }
 
+/* The hidden temporary name beside path (".NAME.tmp"), as
+ * io_atomic_open gives it. */
+static int tmp_name(const char *path, char *out, size_t n, struct err *err)
+{
+	const char *slash = strrchr(path, '/');
+	int k;
+
+	if (slash)
+		k = snprintf(out, n, "%.*s/.%s.tmp", (int)(slash - path), path,
+			     slash + 1);
+	else
+		k = snprintf(out, n, ".%s.tmp", path);
+	if (k < 0 || (size_t)k >= n)
+		return err_set(err, E_IO, "path too long: '%s'", path);
+	return 0;
+}
+
+/* errno values of a link() the file system cannot make: another file
+ * system, no hard links there, a link count at its limit, a policy
+ * (protected_hardlinks, a mount) refusing it. */
+static int link_unsupported(int e)
+{
+	return e == EXDEV || e == EPERM || e == EMLINK || e == ENOSYS ||
+	       e == EOPNOTSUPP || e == EACCES;
+}
+
+/* link(src, tmp), once more after removing a leftover tmp (a killed
+ * delivery's). 0, 1 when the file system cannot link, or -1 with err. */
+static int link_tmp(const char *src, const char *tmp, struct err *err)
+{
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		if (link(src, tmp) == 0)
+			return 0;
+		if (errno != EEXIST || k)
+			break;
+		if (unlink(tmp) < 0 && errno != ENOENT)
+			break;
+	}
+	if (link_unsupported(errno))
+		return 1;
+	return err_sys(err, "cannot link '%s' to '%s'", src, tmp);
+}
+
+/* The linked tmp is what src was checked to be (a regular file, that
+ * inode): a name swapped between the lstat and the link is refused. */
+static int same_file(const char *tmp, const struct stat *want,
+		     struct err *err)
+{
+	struct stat st;
+
+	if (lstat(tmp, &st) < 0)
+		return err_sys(err, "cannot stat '%s'", tmp);
+	if (!S_ISREG(st.st_mode) || st.st_dev != want->st_dev ||
+	    st.st_ino != want->st_ino)
+		return err_set(err, E_PARSE, "'%s' changed while it was "
+				"linked; not published",
+			       tmp);
+	return 0;
+}
+
+int io_link_noreplace(const char *src, const char *dst, unsigned mode,
+		      struct err *err)
+{
+	char tmp[4096];
+	struct stat st;
+	int fd = -1, rc;
+
+	if (tmp_name(dst, tmp, sizeof(tmp), err) < 0)
+		return -1;
+	/* lstat: link() would link a symlink itself, never what it names.
+	 * Anything but a regular file (gone, a symlink, a fifo) is left to
+	 * the caller's copy, which refuses it with its usual message. */
+	if (lstat(src, &st) < 0 || !S_ISREG(st.st_mode))
+		return 1;
+	io_crash_point("link");
+	if ((rc = link_tmp(src, tmp, err)) != 0)
+		return rc;
+	if (same_file(tmp, &st, err) < 0)
+		goto fail;
+	/* The mode before the rename, as a copy has it; the times of now,
+	 * as a copy made now has them (pollers that go by mtime). */
+	if (mode && chmod(tmp, (mode_t)mode) < 0) {
+		err_sys(err, "cannot chmod '%s' to %04o", tmp, mode);
+		goto fail;
+	}
+	if (utimensat(AT_FDCWD, tmp, NULL, AT_SYMLINK_NOFOLLOW) < 0) {
+		err_sys(err, "cannot set the times of '%s'", tmp);
+		goto fail;
+	}
+	/* The bytes were fsynced when src was published; this commits the
+	 * inode's new link count and times. */
+	if ((fd = open(tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		err_sys(err, "cannot open '%s'", tmp);
+		goto fail;
+	}
+	io_crash_point("fsync");
+	if (fsync(fd) < 0) {
+		err_sys(err, "cannot fsync '%s'", tmp);
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		err_sys(err, "cannot close '%s'", tmp);
+		goto fail;
+	}
+	fd = -1;
+	if (io_rename_noreplace(tmp, dst, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return -1;
+}
+
 void io_clean_tmp(const char *dir)
 {
 	DIR *d = opendir(dir);

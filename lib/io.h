@@ -108,6 +108,18 @@ int io_copy_noreplace_mode(const char *src, const char *dst, unsigned mode,
  * case) to dst; noreplace as in io_copy_noreplace. */
 int io_copy_fd(int fd, const char *src, const char *dst, int noreplace,
 	       char *sha_hex, uint64_t *size, struct err *err);
+/* Publishes the regular file src under dst as well, as a second name of
+ * the same file (a hard link), with a copy's commit sequence: linked to
+ * dst's temporary name, mode (nonzero) set, its times set to now,
+ * fsynced, renamed to dst without replacing it (E_EXISTS), the folder
+ * fsynced. For a src that is complete, fsynced and never written again
+ * (an outbox file): the bytes are not copied. Returns 1, having done
+ * nothing, when the file system cannot link the two (another file
+ * system, no hard links) or src is not a regular file (missing, a
+ * symlink): the caller copies instead, and io_copy* refuses what is no
+ * regular file with its own message. 0, or -1 with err. */
+int io_link_noreplace(const char *src, const char *dst, unsigned mode,
+		      struct err *err);
 /* Removes leftover ".*.tmp" files in dir (from a killed process). */
 void io_clean_tmp(const char *dir);
 

@@ -802,6 +802,78 @@ static int append_body(struct io_atomic *a, int fd, const char *path,
 	}
 }
 
+/* The folder of out_path, where the positions' scratch copy goes. */
+static int share_dir(const char *out_path, char *dir, size_t n,
+		     struct err *err)
+{
+	char *slash;
+
+	if (copy_cut(dir, n, out_path))
+		return err_set(err, E_IO, "path too long: '%s'", out_path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	else
+		snprintf(dir, n, ".");
+	return 0;
+}
+
+/* The rows a stock target gets, counted before they are rendered: one
+ * per (sku[, location]) group on_position starts, compared as it
+ * compares them. */
+struct rcount {
+	const struct cfg_target *t;
+	char sku[sizeof(((struct row *)0)->sku)];
+	char loc[sizeof(((struct row *)0)->location)];
+	int has;
+	int64_t n;
+};
+
+static int count_position(void *ud, const struct state_position *p)
+{
+	struct rcount *k = ud;
+	const char *loc = k->t->per_location ? p->location : "";
+
+	if (!location_wanted(k->t, p))
+		return 0;
+	if (k->has && !strcmp(k->sku, p->sku) && !strcmp(k->loc, loc))
+		return 0;
+	copy_cut(k->sku, sizeof(k->sku), p->sku);
+	copy_cut(k->loc, sizeof(k->loc), loc);
+	k->has = 1;
+	k->n++;
+	return 0;
+}
+
+/* An enveloped format whose header needs only the row count (xml: no
+ * control number) on a full stock snapshot, when the run's renders
+ * share the positions: the rows are counted first (a replay of the
+ * copy, no formatting), so the header goes first and the rows straight
+ * after it, with no body file written and read back. A row left out
+ * (on_bad_row: reject) makes the count wrong: render_target then
+ * renders again with the body file. */
+static int count_first(const struct cfg_target *t, const struct outbound *ob)
+{
+	return !outbound_header_fixed(ob) && !outbound_counter(ob) &&
+	       !t->delta && !strcmp(outbound_kind(ob), "stock") &&
+	       render_share_on();
+}
+
+static int count_rows(struct rctx *c, const char *out_path, int64_t *n)
+{
+	struct rcount k;
+	char dir[4200];
+
+	memset(&k, 0, sizeof(k));
+	k.t = c->t;
+	if (share_dir(out_path, dir, sizeof(dir), c->err) < 0 ||
+	    render_share_positions(c->st, c->t->nlocation_types != 0, dir,
+				   count_position, &k, c->err) < 0)
+		return -1;
+	*n = k.n;
+	return 0;
+}
+
 /* Writes the rows: the items, or the positions with their published
  * picture and, for a delta, the rows gone since prev_pub; 0 or -1. */
 static int render_rows(struct rctx *c, const char *out_path,
@@ -809,7 +881,7 @@ static int render_rows(struct rctx *c, const char *out_path,
 {
 	const struct cfg_target *t = c->t;
 	struct err *err = c->err;
-	char pub[4300], dir[4200], *slash;
+	char pub[4300], dir[4200];
 
 	if (!strcmp(outbound_kind(c->ob), "item"))
 		return state_items_each(c->st, on_item, c, err) < 0 ? -1 : 0;
@@ -833,13 +905,8 @@ static int render_rows(struct rctx *c, const char *out_path,
 	/* Location types are looked up only when the target
 	 * selects locations by type. The run's other targets replay this
 	 * read (render_share.h); its scratch copy goes beside the picture. */
-	if (copy_cut(dir, sizeof(dir), out_path))
-		return err_set(err, E_IO, "path too long: '%s'", out_path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir)
-		*slash = '\0';
-	else
-		strcpy(dir, ".");
+	if (share_dir(out_path, dir, sizeof(dir), err) < 0)
+		return -1;
 	if (render_share_positions(c->st, t->nlocation_types != 0, dir,
 				   on_position, c, err) < 0 ||
 	    flush_row(c) < 0)
@@ -948,16 +1015,40 @@ abort_fin:
 	return -1;
 }
 
-int render_target(struct state *st, const struct cfg_target *t,
-		  const struct outbound *ob, struct outbound_env *env,
-		  const char *out_path, const char *prev_pub,
-		  const char *reject_path, render_ready_fn ready, void *ud,
-		  char *key_hex, char *sha_hex, struct render_stats *rs,
-		  struct err *err)
+/* Opens where the rows go: the final file after its header when the
+ * header is known before the rows (head_first: a fixed header, or the
+ * rows counted), else the body file; 0 or -1. */
+static int rows_open(struct rctx *c, struct outbound_env *env,
+		     const char *out_path, const char *body, int head_first)
+{
+	if (!head_first)
+		return body_open(c, body);
+	if (io_atomic_open(&c->out, out_path, c->err) < 0)
+		return -1;
+	c->out_open = 1;
+	buf_reset(&c->line);
+	if (outbound_header(c->ob, env, &c->line, c->err) < 0 ||
+	    io_atomic_write(&c->out, c->line.ptr, c->line.len, c->err) < 0)
+		return -1;
+	return 0;
+}
+
+/* render_target's one attempt; may_count: count_first may be used.
+ * 1 when the counted rows were not the rows rendered (nothing
+ * published but the picture and the rejects, which the next attempt
+ * publishes again), else 0 or -1. */
+static int render_once(struct state *st, const struct cfg_target *t,
+		       const struct outbound *ob, struct outbound_env *env,
+		       const char *out_path, const char *prev_pub,
+		       const char *reject_path, render_ready_fn ready,
+		       void *ud, char *key_hex, char *sha_hex,
+		       struct render_stats *rs, struct err *err, int may_count)
 {
 	struct rctx *c;
 	char body[4200], bsha[SHA256_HEX_LEN];
 	int rc = -1, skip = 0, direct = outbound_header_fixed(ob);
+	int counted = may_count && count_first(t, ob);
+	int64_t counted_rows = 0;
 	static struct rctx zero;
 
 	memset(rs, 0, sizeof(*rs));
@@ -988,19 +1079,13 @@ int render_target(struct state *st, const struct cfg_target *t,
 	if (sha256_init(&c->rows_sha, err) < 0)
 		goto out;
 	c->rows_sha_open = 1;
-	if (!direct) {
-		if (body_open(c, body) < 0)
+	if (counted) {
+		if (count_rows(c, out_path, &counted_rows) < 0)
 			goto out;
-	} else {
-		if (io_atomic_open(&c->out, out_path, err) < 0)
-			goto out;
-		c->out_open = 1;
-		buf_reset(&c->line);
-		if (outbound_header(ob, env, &c->line, err) < 0 ||
-		    io_atomic_write(&c->out, c->line.ptr, c->line.len,
-				     err) < 0)
-			goto out;
+		env->rows = counted_rows;
 	}
+	if (rows_open(c, env, out_path, body, direct || counted) < 0)
+		goto out;
 	if (render_rows(c, out_path, prev_pub) < 0)
 		goto out;
 	if (row_flush(c) < 0)
@@ -1019,7 +1104,11 @@ int render_target(struct state *st, const struct cfg_target *t,
 		rc = 0;
 		goto out;
 	}
-	if (direct) {
+	if (counted && rs->rows != counted_rows) {
+		rc = 1; /* a row was left out: its header says one too many */
+		goto out;
+	}
+	if (direct || counted) {
 		buf_reset(&c->line);
 		if (outbound_footer(ob, env, &c->line, err) < 0 ||
 		    io_atomic_write(&c->out, c->line.ptr, c->line.len,
@@ -1049,6 +1138,25 @@ out:
 	buf_release(&c->line);
 	arena_release(&c->a);
 	free(c);
+	return rc;
+}
+
+int render_target(struct state *st, const struct cfg_target *t,
+		  const struct outbound *ob, struct outbound_env *env,
+		  const char *out_path, const char *prev_pub,
+		  const char *reject_path, render_ready_fn ready, void *ud,
+		  char *key_hex, char *sha_hex, struct render_stats *rs,
+		  struct err *err)
+{
+	int rc = render_once(st, t, ob, env, out_path, prev_pub, reject_path,
+			     ready, ud, key_hex, sha_hex, rs, err, 1);
+
+	/* The counted rows were wrong (rows left out): the body file, as
+	 * every enveloped format had it before count_first. */
+	if (rc == 1)
+		rc = render_once(st, t, ob, env, out_path, prev_pub,
+				 reject_path, ready, ud, key_hex, sha_hex, rs,
+				 err, 0);
 	return rc;
 }
 

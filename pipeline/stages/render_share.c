@@ -38,6 +38,11 @@ void render_share_drop(void)
 	sh.fd = -1;
 }
 
+int render_share_on(void)
+{
+	return sh.run_id != 0;
+}
+
 void render_share_run(int64_t run_id)
 {
 	if (run_id != sh.run_id)

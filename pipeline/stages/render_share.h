@@ -35,6 +35,11 @@ int render_share_positions(struct state *st, int with_type, const char *dir,
 			   int (*cb)(void *ud, const struct state_position *p),
 			   void *ud, struct err *err);
 
+/* 1 when the renders of a run share (render_share_run with a run id):
+ * a second pass over the positions then replays the copy instead of
+ * asking the store again. */
+int render_share_on(void);
+
 /* Frees the copy (the scratch file's space with it). */
 void render_share_drop(void);
 

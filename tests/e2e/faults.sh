@@ -1,5 +1,5 @@
 #!/bin/bash
-# I/O fault tests: ENOSPC and EIO on write, fsync, rename and close, in
+# I/O fault tests: ENOSPC and EIO on write, fsync, rename, link and close, in
 # every stage (fetch, map, render, deliver, the report, the SQLite state
 # store), injected with the LD_PRELOAD shim tests/fault/inject_io.c
 # (build/libinject_io.so; compiled here when missing). For each fault:
@@ -119,7 +119,10 @@ fault rename:1:EIO:/canonical/      "map: rename EIO"            "$EIO"
 fault close:1:EIO:/rejects/         "map: close EIO (rejects)"   "$EIO"
 fault write:1:ENOSPC:/outbox/       "render: write ENOSPC"       "$NOSPC"
 fault rename:2:EIO:/outbox/         "render: rename EIO"         "$EIO"
-fault write:1:ENOSPC:/out/          "deliver: write ENOSPC"      "$NOSPC"
+fault link:1:ENOSPC:/out/           "deliver: link ENOSPC"       "$NOSPC"
+# another file system (EXDEV): the delivery copies, and the copy's
+# write fails
+fault link:1+:EXDEV:/out/,write:1:ENOSPC:/out/ "deliver: copy write ENOSPC" "$NOSPC"
 fault fsync:1:EIO:/out/             "deliver: fsync EIO"         "$EIO"
 fault rename:1:ENOSPC:/out/         "deliver: rename ENOSPC"     "$NOSPC"
 fault close:1:EIO:/out/             "deliver: close EIO"         "$EIO"

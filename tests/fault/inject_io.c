@@ -5,12 +5,14 @@
  *   INJECT_IO="OP:N:ERRNO[:PATTERN][,OP:N:ERRNO[:PATTERN]...]"
  *
  *   OP       write (write, pwrite, pwrite64, writev), fsync (fsync,
- *            fdatasync), rename (rename, renameat, renameat2) or close
+ *            fdatasync), rename (rename, renameat, renameat2), link
+ *            (link, linkat) or close
  *   N        fail the Nth matching call (1-based); "N+" fails the Nth and
  *            every later one
  *   ERRNO    ENOSPC, EIO, EDQUOT, EFBIG, EROFS or a number
  *   PATTERN  only calls on a path containing PATTERN count (the fd's path
- *            from /proc/self/fd, or rename's destination); write, fsync
+ *            from /proc/self/fd, or rename's and link's destination);
+ *            write, fsync
  *            and close only ever count regular files (never the
  *            terminal, pipes or sockets)
  *
@@ -32,7 +34,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-enum { OP_WRITE, OP_FSYNC, OP_RENAME, OP_CLOSE, NOPS };
+enum { OP_WRITE, OP_FSYNC, OP_RENAME, OP_CLOSE, OP_LINK, NOPS };
 
 struct rule {
 	int op;
@@ -52,7 +54,8 @@ static int errno_of(const char *s)
 		const char *name;
 		int value;
 	} names[] = {{"ENOSPC", ENOSPC}, {"EIO", EIO},     {"EDQUOT", EDQUOT},
-		     {"EFBIG", EFBIG},   {"EROFS", EROFS}, {"EINTR", EINTR}};
+		     {"EFBIG", EFBIG},   {"EROFS", EROFS}, {"EINTR", EINTR},
+		     {"EXDEV", EXDEV}};
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -90,6 +93,8 @@ static void parse(void)
 			r->op = OP_RENAME;
 		else if (!strcmp(f[0], "close"))
 			r->op = OP_CLOSE;
+		else if (!strcmp(f[0], "link"))
+			r->op = OP_LINK;
 		else
 			continue;
 		r->n = strtol(f[1], &p, 10);
@@ -109,7 +114,7 @@ static void *real(const char *name)
 static void log_hit(int op, long n, const char *path, int e)
 {
 	static const char *const opn[NOPS] = {"write", "fsync", "rename",
-					      "close"};
+					      "close", "link"};
 	const char *lp = getenv("INJECT_IO_LOG");
 	ssize_t (*rwrite)(int, const void *, size_t) =
 		(ssize_t(*)(int, const void *, size_t))real("write");
@@ -286,4 +291,29 @@ int renameat2(int dfd, const char *from, int tfd, const char *to,
 	if (hit(OP_RENAME, -1, to))
 		return -1;
 	return f(dfd, from, tfd, to, flags);
+}
+
+/* link, linkat: what delivering an outbox file to a folder on the same
+ * file system uses (io_link_noreplace). */
+int link(const char *from, const char *to)
+{
+	static int (*f)(const char *, const char *);
+
+	if (!f)
+		f = (int (*)(const char *, const char *))real("link");
+	if (hit(OP_LINK, -1, to))
+		return -1;
+	return f(from, to);
+}
+
+int linkat(int fdf, const char *from, int fdt, const char *to, int flags)
+{
+	static int (*f)(int, const char *, int, const char *, int);
+
+	if (!f)
+		f = (int (*)(int, const char *, int, const char *, int))real(
+			"linkat");
+	if (hit(OP_LINK, -1, to))
+		return -1;
+	return f(fdf, from, fdt, to, flags);
 }

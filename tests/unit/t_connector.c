@@ -219,6 +219,7 @@ T_TEST(conn_local_put_publishes)
 	struct conn *c = NULL;
 	struct err e = ERR_INIT;
 	struct listing l;
+	struct stat a, b;
 
 	memset(&l, 0, sizeof(l));
 	T_ASSERT(mkdir("out", 0755) == 0);
@@ -226,10 +227,18 @@ T_TEST(conn_local_put_publishes)
 	T_OK(open_dir("out", &c, &e), &e);
 	T_OK(c->scheme->ops->put(c, "local.csv", "webshop_1.csv", &e), &e);
 	T_EQ_STR(t_read_file("out/webshop_1.csv"), "sku,qty\nA,1\n");
+	/* The same file system: the target's name is a link to the local
+	 * file, not a copy (io_link_noreplace). */
+	T_ASSERT(stat("local.csv", &a) == 0 &&
+		 stat("out/webshop_1.csv", &b) == 0);
+	T_EQ_INT(a.st_ino, b.st_ino);
 	/* A redone delivery of the same bytes is done already (a crash
 	 * between rename and ledger commit); different bytes are refused,
-	 * never written over a target's file (matrix S7). */
+	 * never written over a target's file (matrix S7). The new bytes
+	 * come as a new file, as the render publishes them (io_atomic), not
+	 * written into the delivered one. */
 	T_OK(c->scheme->ops->put(c, "local.csv", "webshop_1.csv", &e), &e);
+	T_ASSERT(unlink("local.csv") == 0);
 	T_ASSERT(t_write_file("local.csv", "sku,qty\n") == 0);
 	T_EQ_INT(c->scheme->ops->put(c, "local.csv", "webshop_1.csv", &e), -1);
 	T_EQ_INT(e.code, E_EXISTS);
@@ -241,6 +250,39 @@ T_TEST(conn_local_put_publishes)
 	/* Missing local file: error, nothing published. */
 	T_EQ_INT(c->scheme->ops->put(c, "nope.csv", "x.csv", &e), -1);
 	T_ASSERT(!io_exists("out/x.csv"));
+	conn_close(c);
+}
+
+/* A target whose mode: lets group or others write gets a copy: whoever
+ * may write the delivered file must not reach the outbox's. */
+T_TEST(conn_local_put_group_writable_copies)
+{
+	struct conn_opts o;
+	struct conn *c = NULL;
+	struct err e = ERR_INIT;
+	struct stat a, b;
+	char url[1024];
+
+	T_ASSERT(mkdir("out", 0755) == 0);
+	T_ASSERT(t_write_file("local.csv", "sku,qty\nA,1\n") == 0);
+	conn_opts_init(&o);
+	o.file_mode = 0664;
+	snprintf(url, sizeof(url), "file://%s/out", t_dir);
+	T_OK(conn_open(url, &o, &c, &e), &e);
+	T_OK(c->scheme->ops->put(c, "local.csv", "w.csv", &e), &e);
+	T_ASSERT(stat("local.csv", &a) == 0 && stat("out/w.csv", &b) == 0);
+	T_ASSERT(a.st_ino != b.st_ino);
+	T_EQ_INT((int)(b.st_mode & 07777), 0664);
+	T_EQ_INT((int)(a.st_mode & 07777) & 022, 0);
+	T_EQ_STR(t_read_file("out/w.csv"), "sku,qty\nA,1\n");
+	conn_close(c);
+	/* 0640: nobody but the owner writes; a link, with that mode */
+	o.file_mode = 0640;
+	T_OK(conn_open(url, &o, &c, &e), &e);
+	T_OK(c->scheme->ops->put(c, "local.csv", "r.csv", &e), &e);
+	T_ASSERT(stat("out/r.csv", &b) == 0);
+	T_EQ_INT(a.st_ino, b.st_ino);
+	T_EQ_INT((int)(b.st_mode & 07777), 0640);
 	conn_close(c);
 }
 

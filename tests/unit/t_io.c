@@ -495,6 +495,64 @@ T_TEST(io_copy_mode_before_publish)
 	T_EQ_INT(count_tmp("."), 0);
 }
 
+/* A published file given a second name: the same file (inode), its
+ * mode set, nothing copied, no temporary left; never over an existing
+ * name; a symlink is never linked. */
+T_TEST(io_link_noreplace_shares_the_file)
+{
+	struct err e = ERR_INIT;
+	struct stat a, b;
+	char hex[SHA256_HEX_LEN];
+
+	T_ASSERT(write_pattern("src.bin") == 0);
+	T_ASSERT(mkdir("out", 0755) == 0);
+	/* a killed delivery's leftover under the temporary name */
+	T_OK(io_write_file("out/.k.bin.tmp", "old", 3, NULL, &e), &e);
+	T_OK(io_link_noreplace("src.bin", "out/k.bin", 0640, &e), &e);
+	T_ASSERT(stat("src.bin", &a) == 0 && stat("out/k.bin", &b) == 0);
+	T_EQ_INT(a.st_ino, b.st_ino);
+	T_EQ_INT(b.st_nlink, 2);
+	T_EQ_INT((int)(b.st_mode & 07777), 0640);
+	T_OK(sha256_file("out/k.bin", hex, NULL, &e), &e);
+	T_EQ_STR(hex, SHA_PATTERN);
+	T_EQ_INT(count_tmp("out"), 0);
+	/* an existing name is never replaced, whatever it holds */
+	T_OK(io_write_file("other", "xy", 2, NULL, &e), &e);
+	T_EQ_INT(io_link_noreplace("other", "out/k.bin", 0, &e), -1);
+	T_EQ_INT(e.code, E_EXISTS);
+	T_EQ_INT(file_size("out/k.bin"), PATTERN_LEN);
+	T_EQ_INT(count_tmp("out"), 0);
+	err_clear(&e);
+	/* a symlink or a missing file: not linked, left to the copy */
+	T_EQ_INT(symlink("src.bin", "sym"), 0);
+	T_EQ_INT(io_link_noreplace("sym", "out/s.bin", 0, &e), 1);
+	T_EQ_INT(io_link_noreplace("gone", "out/s.bin", 0, &e), 1);
+	T_EQ_INT(e.code, E_NONE);
+	T_ASSERT(!io_exists("out/s.bin"));
+	T_EQ_INT(count_tmp("out"), 0);
+}
+
+/* Another file system (/dev/shm, a tmpfs, when the test folder is not
+ * on one): 1, nothing done, so the caller copies. */
+T_TEST(io_link_noreplace_other_fs)
+{
+	struct err e = ERR_INIT;
+	struct stat here, shm;
+	char dst[256];
+	int rc;
+
+	if (stat(".", &here) < 0 || stat("/dev/shm", &shm) < 0 ||
+	    here.st_dev == shm.st_dev || access("/dev/shm", W_OK) < 0)
+		T_SKIP("no writable /dev/shm on another file system");
+	T_OK(io_write_file("src", "abc", 3, NULL, &e), &e);
+	snprintf(dst, sizeof(dst), "/dev/shm/sp-link-%ld", (long)getpid());
+	rc = io_link_noreplace("src", dst, 0, &e);
+	unlink(dst);
+	T_EQ_INT(rc, 1);
+	T_EQ_INT(e.code, E_NONE);
+	T_EQ_INT(count_tmp("/dev/shm"), 0);
+}
+
 T_TEST(io_crash_child)
 {
 	struct err e = ERR_INIT;

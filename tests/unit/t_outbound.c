@@ -611,6 +611,39 @@ T_TEST(outbound_xml_golden)
 	outbound_free(o);
 }
 
+/* Every byte class of XML text, in an attribute and in an element:
+ * plain runs, entities, tab/newline (kept in text, escaped in
+ * attributes), CR, quotes, DEL and UTF-8, byte for byte. */
+T_TEST(outbound_xml_text_escaping)
+{
+	static const char v[] = "ab\tc\nd\re\"f'g>h<i&j\x7fk\xc3\xbcl";
+	static const char *const r1[] = {"sku", v, "description", v,
+					 "available", "1", NULL};
+	struct outbound *o = NULL;
+	struct err e = ERR_INIT;
+	struct buf out = BUF_INIT(1 << 20);
+	struct arena a;
+
+	T_ASSERT(t_write_file("x.yaml",
+		"outbound: feed\nkind: stock\nformat: xml\n"
+		"xml: { root: Feed, record: Offer }\n"
+		"columns:\n"
+		"  - { name: \"@sku\", value: sku }\n"
+		"  - { name: Title, value: description }\n") == 0);
+	T_OK(outbound_load("x.yaml", &o, &e), &e);
+	arena_init(&a, 1024, 0);
+	T_OK(outbound_row(o, row_get, (void *)r1, &a, &out, &e), &e);
+	T_EQ_STR(out.ptr,
+		 "  <Offer sku=\"ab&#9;c&#10;d&#13;e&quot;f'g&gt;h&lt;i&amp;j"
+		 "\x7fk\xc3\xbcl\">\n"
+		 "    <Title>ab\tc\nd&#13;e\"f'g&gt;h&lt;i&amp;j\x7fk\xc3\xbcl"
+		 "</Title>\n"
+		 "  </Offer>\n");
+	arena_release(&a);
+	buf_release(&out);
+	outbound_free(o);
+}
+
 /* file:line:col of mistakes in EDI and XML mappings. */
 T_TEST(outbound_edi_xml_compile_errors)
 {

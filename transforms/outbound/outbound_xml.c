@@ -177,6 +177,17 @@ struct xw {
 
 /* Escaped text (attr: attribute value). Fails on what XML 1.0 cannot
  * carry. */
+/* 1 when c is written as it is (no entity, no UTF-8 check): printable
+ * ASCII but & < > (and " in an attribute), and tab and newline in text. */
+static int xml_plain(unsigned char c, int attr)
+{
+	if (c >= 0x80 || c == '&' || c == '<' || c == '>')
+		return 0;
+	if (c < 0x20)
+		return !attr && (c == '\t' || c == '\n');
+	return !attr || c != '"';
+}
+
 static int xml_text(struct xw *w, const char *s, size_t n, int attr,
 		    const char *field, unsigned long line, unsigned col)
 {
@@ -184,9 +195,21 @@ static int xml_text(struct xw *w, const char *s, size_t n, int attr,
 	unsigned cp;
 
 	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c;
 		const char *bad = NULL;
 
+		/* Most text needs no escape: the run up to the next byte
+		 * that does is added at once, not byte by byte (every value
+		 * of every row passes here). */
+		for (l = i; l < n && xml_plain((unsigned char)s[l], attr); l++)
+			;
+		if (l > i) {
+			buf_add(w->out, s + i, l - i);
+			i = l;
+			if (i == n)
+				break;
+		}
+		c = (unsigned char)s[i];
 		if (c >= 0x80) {
 			if (!(l = utf8_char((const unsigned char *)s + i, n - i,
 					  &cp)))
