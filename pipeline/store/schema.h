@@ -22,7 +22,8 @@
  * stock_events without UNIQUE(txn_id); version 12 narrower stock
  * events (source and file NULL where they are the document's unit's);
  * version 15 one ledger key per document for the txn_ids the mapping
- * engine gives by default (no table change: state_txn.c).
+ * engine gives by default (no table change: state_txn.c); version 16
+ * a partial index of the negative positions (positions_negative).
  * meta.schema follows the version, so an older
  * stockpipe refuses a newer store instead of writing to it.
  *
@@ -35,7 +36,7 @@
 #include "db.h"
 #include "lib/err.h"
 
-#define SCHEMA_LATEST 15
+#define SCHEMA_LATEST 16
 
 /* Opens the store's database without looking at its tables: db_url NULL
  * or "" = the SQLite file state_dir/state.db (state_dir is created),

@@ -1,5 +1,6 @@
 /* t_ops.c - the state-store queries behind `quarantine`, the metrics file
  * and the HTML report, and the metrics text itself. */
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,6 +139,73 @@ T_TEST(ops_state_queries)
 	T_OK(state_run_deliveries_each(st, run + 1, count_deliv, &n, &e), &e);
 	T_EQ_INT(n, 0);
 	state_close(st);
+}
+
+/* The plan SQLite makes for the metrics' count of negative positions,
+ * into out ("" when the store cannot be read). */
+static void negative_plan(const char *dir, char *out, size_t n)
+{
+	char path[256];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *p = NULL;
+	size_t len = 0;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT count(*)"
+			       " FROM positions WHERE qty < 0",
+			       -1, &p, NULL) == SQLITE_OK)
+		while (sqlite3_step(p) == SQLITE_ROW && len < n)
+			len += (size_t)snprintf(out + len, n - len, "%s\n",
+						sqlite3_column_text(p, 3));
+	sqlite3_finalize(p);
+	sqlite3_close(db);
+}
+
+/* Schema 16: the metrics' count of negative positions reads the partial
+ * index positions_negative, not every position of the store (a cost that
+ * grew with the store at every run); the count follows positions that
+ * go below zero and back. */
+T_TEST(ops_negative_positions_by_index)
+{
+	struct state *st;
+	struct err e = ERR_INIT;
+	struct state_unit d;
+	struct load_stats ls;
+	struct canon_record r;
+	int64_t run, v;
+	char plan[512];
+
+	T_OK(state_open("st", &st, &e), &e);
+	T_OK(state_run_create(st, "2026-11-20T06:00:00Z", "x", &run, &e), &e);
+	T_OK(add_unit(st, run, "map", "stores", "neg.csv", US_DONE, 3, 0, &d,
+		      &e),
+	     &e);
+	memset(&ls, 0, sizeof(ls));
+	T_OK(state_begin(st, &e), &e);
+	r = stock_rec("A", "-1", "delta", "2026-11-20T04:00:00Z", "n1");
+	T_OK(state_load_record(st, d.id, &r, &ls, &e), &e);
+	r = stock_rec("B", "-4", "delta", "2026-11-20T04:00:00Z", "n2");
+	T_OK(state_load_record(st, d.id, &r, &ls, &e), &e);
+	r = stock_rec("C", "7", "snapshot", "2026-11-20T04:00:00Z", "n3");
+	T_OK(state_load_record(st, d.id, &r, &ls, &e), &e);
+	T_OK(state_commit(st, &e), &e);
+	T_OK(state_positions_negative(st, &v, &e), &e);
+	T_EQ_INT(v, 2);
+	/* A back to zero, C below it: still two, other ones */
+	T_OK(state_begin(st, &e), &e);
+	r = stock_rec("A", "1", "delta", "2026-11-20T05:00:00Z", "n4");
+	T_OK(state_load_record(st, d.id, &r, &ls, &e), &e);
+	r = stock_rec("C", "-9", "delta", "2026-11-20T05:00:00Z", "n5");
+	T_OK(state_load_record(st, d.id, &r, &ls, &e), &e);
+	T_OK(state_commit(st, &e), &e);
+	T_OK(state_positions_negative(st, &v, &e), &e);
+	T_EQ_INT(v, 2);
+	state_close(st);
+	negative_plan("st", plan, sizeof(plan));
+	T_ASSERT(strstr(plan, "positions_negative") != NULL);
 }
 
 T_TEST(ops_metrics_text)
