@@ -232,6 +232,13 @@ static int bulk_events_fn(struct state *s, void *items, int k,
 	return bulk_events(s, items, k, err);
 }
 
+int state_lb_bulk_events(struct state *s, struct lb_rec *const *recs,
+			 size_t n, struct err *err)
+{
+	return bulk_runs(s, (void *)recs, sizeof(*recs), n, bulk_events_fn,
+			 err);
+}
+
 /* One position of a bulk chunk: its records order[first..first + n),
  * the position as read and as applied. */
 struct bulk_pos {
