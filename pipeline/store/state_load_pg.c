@@ -167,7 +167,10 @@ static struct db_stmt *bulk_stmt(struct state *s, int kind, int k,
 		err_set(err, E_NOMEM, "out of memory");
 		return NULL;
 	}
-	*p = db_prepare(s->db, sql, 0, err);
+	/* Events bind by reference (their records outlive the step): a
+	 * copy was a malloc per text value on SQLite. */
+	*p = db_prepare(s->db, sql, kind == LB_BULK_EV ? DB_BIND_REF : 0,
+			err);
 	free(sql);
 	return *p;
 }
