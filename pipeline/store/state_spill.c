@@ -14,8 +14,10 @@
  * (state_lb_apply) the runs are merged and each position's records go
  * to lb_position in arrival order: the same rules, the same result,
  * each page of positions and stock_events_key visited about once per
- * document. Memory is the batch's arrays (reused for one position at a
- * time) and one read buffer per run.
+ * document. The merged records fill the batch's arrays again, many
+ * positions at a time (group_apply), so that their events go in as
+ * multi-row INSERTs (lb.evq). Memory is the batch's arrays and one read
+ * buffer per run.
  */
 #include "state.h"
 #include "state_int.h"
