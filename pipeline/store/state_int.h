@@ -150,6 +150,13 @@ struct load_batch {
 	uint32_t *order;           /* indexes of r, sorted for applying */
 	uint32_t *seen;            /* txn_id hash set: index + 1, 0 free */
 	size_t n, max, want;
+	/* SQLite, one position at a time (lb_position): the records whose
+	 * events wait to be inserted, in the order they were met, nevq of
+	 * at most max; inserted in multi-row statements before any read
+	 * of stock_events and before the records are gone
+	 * (state_lb_events_flush). */
+	struct lb_rec **evq;
+	size_t nevq;
 	struct arena a;            /* the records' strings */
 	const char *source, *file; /* last copies, shared by later records */
 	struct db_stmt *bulk[LB_BULK_N][LB_BULK_LOG + 1];
@@ -336,6 +343,13 @@ int state_lb_keycmp(const struct lb_rec *a, const struct lb_rec *b);
 size_t state_lb_hash_size(size_t n);
 /* The bulk apply of the sorted batch (state_load_pg.c). */
 int state_lb_bulk_apply(struct state *s, struct err *err);
+/* Inserts the events of recs[0..n) in that order, in multi-row
+ * statements of 2^k rows (state_load_pg.c). */
+int state_lb_bulk_events(struct state *s, struct lb_rec *const *recs,
+			 size_t n, struct err *err);
+/* Inserts the events waiting in lb.evq (state_load.c); the queue is
+ * empty afterwards, also on error. */
+int state_lb_events_flush(struct state *s, struct err *err);
 /* PostgreSQL: locks a position as a load does (state_load_pg.c); 0 on
  * SQLite. */
 int state_pos_lock(struct state *s, const char *sku, const char *loc,

@@ -168,7 +168,10 @@ static struct db_stmt *bulk_stmt(struct state *s, int kind, int k,
 		err_set(err, E_NOMEM, "out of memory");
 		return NULL;
 	}
-	*p = db_prepare(s->db, sql, 0, err);
+	/* Events bind by reference (their records outlive the step): a
+	 * copy was a malloc per text value on SQLite. */
+	*p = db_prepare(s->db, sql, kind == LB_BULK_EV ? DB_BIND_REF : 0,
+			err);
 	free(sql);
 	return *p;
 }
@@ -331,6 +334,13 @@ static int bulk_events_fn(struct state *s, void *items, int k,
 			  struct err *err)
 {
 	return bulk_events(s, items, k, err);
+}
+
+int state_lb_bulk_events(struct state *s, struct lb_rec *const *recs,
+			 size_t n, struct err *err)
+{
+	return bulk_runs(s, (void *)recs, sizeof(*recs), n, bulk_events_fn,
+			 err);
 }
 
 /* One position of a bulk chunk: its records order[first..first + n),

@@ -14,8 +14,10 @@
  * (state_lb_apply) the runs are merged and each position's records go
  * to lb_position in arrival order: the same rules, the same result,
  * each page of positions and stock_events_key visited about once per
- * document. Memory is the batch's arrays (reused for one position at a
- * time) and one read buffer per run.
+ * document. The merged records fill the batch's arrays again, many
+ * positions at a time (group_apply), so that their events go in as
+ * multi-row INSERTs (lb.evq). Memory is the batch's arrays and one read
+ * buffer per run.
  */
 #include "state.h"
 #include "state_int.h"
@@ -170,18 +172,31 @@ static int pos_wire_cmp(const void *a, size_t an, const void *b, size_t bn,
 	return (x.seq > y.seq) - (x.seq < y.seq);
 }
 
-/* Applies the waiting records lb.r[0..n), all of one position. */
+/* Applies the waiting records lb.r[0..n), in position order, each
+ * position's run with state_lb_position; many positions at a time, so
+ * that their events go in as one multi-row INSERT (lb.evq). A position
+ * cut by a full batch or arena is applied in two calls, as before: the
+ * second reads what the first wrote. */
 static int group_apply(struct state *s, struct err *err)
 {
 	struct load_batch *b = &s->lb;
-	size_t i;
-	int rc;
+	size_t i, j;
+	int rc = 0;
 
 	if (!b->n)
 		return 0;
 	for (i = 0; i < b->n; i++)
 		b->order[i] = (uint32_t)i;
-	rc = state_lb_position(s, b->order, b->n, err);
+	for (i = 0; i < b->n && !rc; i = j) {
+		for (j = i + 1;
+		     j < b->n && !state_lb_keycmp(&b->r[i], &b->r[j]); j++)
+			;
+		rc = state_lb_position(s, b->order + i, j - i, err);
+	}
+	/* the queued events point into the arena */
+	if (!rc)
+		rc = state_lb_events_flush(s, err);
+	b->nevq = 0;
 	b->n = 0;
 	b->source = b->file = NULL;
 	arena_reset(&b->a);
@@ -203,30 +218,24 @@ static int copy_strs(struct load_batch *b, const char *str[5],
 	return 1;
 }
 
-/* One merged record: a new position applies the last one's records
- * first; a full batch (a position with more records than a batch)
- * applies what it holds, then goes on with the same position, which
- * lb_position reads again. */
+/* One merged record: a full batch or arena applies what it holds
+ * (group_apply), then goes on; a position cut there is read again by
+ * lb_position. */
 static int pos_each(const void *rec, size_t n, void *ud)
 {
 	struct spill_merge *m = ud;
 	struct load_batch *b = &m->s->lb;
 	struct spill_hdr h;
 	const char *str[5], *cp[5];
-	struct lb_rec *e, key;
+	struct lb_rec *e;
 	int tries;
 
 	(void)n;
 	if (m->s->apply_cb)
 		m->s->apply_cb(m->s->apply_ud);
 	pos_decode(rec, &h, str);
-	memset(&key, 0, sizeof(key));
-	key.sku = str[0];
-	key.loc = str[1];
-	key.st = (enum stock_state)h.st;
-	if ((b->n && state_lb_keycmp(&b->r[0], &key)) || b->n == b->max)
-		if (group_apply(m->s, m->err) < 0)
-			return -1;
+	if (b->n == b->max && group_apply(m->s, m->err) < 0)
+		return -1;
 	for (tries = 0; !copy_strs(b, str, cp); tries++) {
 		if (tries || !b->n)
 			return err_set(m->err, E_NOMEM,
