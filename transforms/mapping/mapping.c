@@ -938,7 +938,7 @@ static int eval_field(struct map_run *run, int idx, struct err *err)
 			return -1;
 		}
 		run->fcol[idx] = rt.col;
-		map_dloc_copy(&run->floc[idx], &run->path_loc);
+		run->floc[idx] = run->path_loc;
 	}
 	run->fstate[idx] = 2;
 	return 0;

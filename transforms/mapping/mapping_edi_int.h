@@ -292,8 +292,10 @@ static inline void map_edi_note_read(struct map_run *run, int id,
 	const struct epath *p = &x->em->paths[id];
 	struct map_dloc d;
 
-	/* Its copies right after go member by member (map_dloc_copy):
-	 * these narrow stores cannot feed one wide load. */
+	/* Built in a local and stored whole: member by member, the byte
+	 * stores could not be forwarded to the wide loads that copy the
+	 * note right after (read_loop_first, eval_field), a store-
+	 * forwarding stall per path read. */
 	d.seg = (uint32_t)i;
 	d.path = (uint16_t)(id + 1);
 	d.elem = (uint16_t)(e > 0xFFFF ? 0xFFFF : e);

@@ -731,7 +731,7 @@ read_loop_first(struct map_run *run, struct erun *x, int id,
 		x->pv[id].val.s = out->s;
 		x->pv[id].val.n = out->n;
 		x->pv[id].col = *col;
-		map_dloc_copy(&x->pv[id].loc, &run->path_loc);
+		x->pv[id].loc = run->path_loc;
 	}
 	return rc;
 }

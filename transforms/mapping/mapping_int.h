@@ -191,22 +191,6 @@ struct map_dloc {
 	uint8_t store, rep, comp, spare;
 };
 
-/* Copies a place member by member. A driver notes a read with narrow
- * stores, and a struct copy right after is one 8-byte load that cannot
- * be forwarded from them: a store-forwarding stall per path read (28%
- * of the EDI path read on X12 852 before this). */
-static inline void map_dloc_copy(struct map_dloc *to,
-				 const struct map_dloc *from)
-{
-	to->seg = from->seg;
-	to->path = from->path;
-	to->elem = from->elem;
-	to->store = from->store;
-	to->rep = from->rep;
-	to->comp = from->comp;
-	to->spare = from->spare;
-}
-
 struct map_run {
 	const struct mapping *m;
 	const struct mapping_doc *doc;
