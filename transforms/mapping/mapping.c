@@ -898,10 +898,7 @@ static int rt_field(void *ud, int id, struct expr_val *out, struct err *err)
 	}
 	if (eval_field(run, id, err))
 		return -1;
-	/* member by member: a 16-byte load of a value just stored as two
-	 * halves stalls (see read_loop_first in mapping_edi_set.c) */
-	out->s = run->fv[id].s;
-	out->n = run->fv[id].n;
+	*out = run->fv[id];
 	return 0;
 }
 

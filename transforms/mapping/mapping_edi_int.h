@@ -290,20 +290,14 @@ static inline void map_edi_note_read(struct map_run *run, int id,
 {
 	const struct erun *x = run->drv;
 	const struct epath *p = &x->em->paths[id];
-	struct map_dloc d;
+	struct map_dloc *d = &run->path_loc;
 
-	/* Built in a local and stored whole: member by member, the byte
-	 * stores could not be forwarded to the wide loads that copy the
-	 * note right after (read_loop_first, eval_field), a store-
-	 * forwarding stall per path read. */
-	d.seg = (uint32_t)i;
-	d.path = (uint16_t)(id + 1);
-	d.elem = (uint16_t)(e > 0xFFFF ? 0xFFFF : e);
-	d.store = !s ? 0 : s == &x->set ? 1 : s == &x->ic ? 2 : 3;
-	d.rep = p->note_rep;
-	d.comp = p->note_comp;
-	d.spare = 0;
-	run->path_loc = d;
+	d->path = (uint16_t)(id + 1);
+	d->store = !s ? 0 : s == &x->set ? 1 : s == &x->ic ? 2 : 3;
+	d->seg = (uint32_t)i;
+	d->elem = (uint16_t)(e > 0xFFFF ? 0xFFFF : e);
+	d->rep = p->note_rep;
+	d->comp = p->note_comp;
 }
 
 /* mapping_edi_err.c: the map_run locate() and explain() hooks. */

@@ -723,13 +723,8 @@ read_loop_first(struct map_run *run, struct erun *x, int id,
 	if (!read_loop(run, x, id, p, out, col, &rc, err))
 		return rt_path_generic(run, id, out, col, err);
 	if (!rc) {
-		/* The value member by member: out's two halves were just
-		 * stored apart, and one 16-byte load of them could not be
-		 * forwarded from those stores (a stall that was most of this
-		 * function's time on X12 852). */
 		x->pv[id].scope = x->nscopes;
-		x->pv[id].val.s = out->s;
-		x->pv[id].val.n = out->n;
+		x->pv[id].val = *out;
 		x->pv[id].col = *col;
 		x->pv[id].loc = run->path_loc;
 	}
