@@ -410,11 +410,15 @@ size_t str_ulong(char out[21], unsigned long v)
 		"25262728293031323334353637383940414243444546474849"
 		"50515253545556575859606162636465666768697071727374"
 		"75767778798081828384858687888990919293949596979899";
-	unsigned long t = v;
+	unsigned long p = 10;
 	size_t n = 1, i;
 
-	while (t >= 10) {
-		t /= 10;
+	/* The length by comparisons with powers of ten (a multiply by ten
+	 * is one lea), not by dividing v down: a chain of dependent
+	 * divisions that cost as much as writing the digits. 20 digits
+	 * at most; the last p *= 10 may wrap and is not read. */
+	while (n < 20 && v >= p) {
+		p *= 10;
 		n++;
 	}
 	out[n] = '\0';

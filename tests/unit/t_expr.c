@@ -605,6 +605,95 @@ T_TEST(expr_eval_reads_paths_variables_and_fields)
 	hooked_release(&h);
 }
 
+/* date() keeps its results by input (expr_func.c, date_memo): one
+ * compiled call evaluated over many inputs, more than the memo has
+ * slots so entries collide and are replaced, twice over, must give what
+ * a fresh compile of each input gives; a bad value still fails. */
+static const char *memo_in;
+
+static int r_memo(void *ud, int id, struct expr_val *out, unsigned *col,
+		  struct err *err)
+{
+	(void)ud;
+	(void)id;
+	(void)err;
+	out->s = memo_in;
+	out->n = strlen(memo_in);
+	*col = 1;
+	return 0;
+}
+
+/* One form of input per branch of the memo's key (expr_func.c
+ * date_memo_has): shorter than 8 bytes, 8 to 16, longer than 16. The
+ * i-th of 5000 distinct inputs of form f (some in the autumn's repeated
+ * hour; the short form has days only). */
+static const char *const memo_fmts[] = {
+	"date(\"%y%m%d\")",
+	"date(\"%Y-%m-%d %H:%M\", tz:\"Europe/Berlin\")",
+	"date(tz:\"Europe/Berlin\")",
+};
+
+static void memo_input(size_t f, int i, char *out, size_t n)
+{
+	int day = 22 + i / 1440, hour = i / 60 % 24, min = i % 60;
+
+	if (f == 0)
+		snprintf(out, n, "26%02d%02d", 1 + i / 31 % 12, 1 + i % 28);
+	else if (f == 1)
+		snprintf(out, n, "2026-10-%02d %02d:%02d", day, hour, min);
+	else
+		snprintf(out, n, "2026-10-%02dT%02d:%02d:00", day, hour, min);
+}
+
+T_TEST(expr_date_memo_gives_what_a_fresh_parse_gives)
+{
+	struct hooked h;
+	struct err e = ERR_INIT;
+	struct expr *x;
+	struct expr_val v;
+	char in[48], core[40], text[160], want[64];
+	int pass, i, bad = 0;
+	size_t f;
+
+	hooked_init(&h);
+	h.rt.path = r_memo;
+	for (f = 0; f < sizeof(memo_fmts) / sizeof(memo_fmts[0]); f++) {
+		snprintf(text, sizeof(text), "f.1 | %s", memo_fmts[f]);
+		T_OK(expr_compile(&h.pool, &h.sc, text, strlen(text), 0, &x,
+				  &e), &e);
+		for (pass = 0; pass < 2; pass++) {
+			for (i = 0; i < 5000; i++) {
+				/* every 7th with blanks around it */
+				memo_input(f, i, core, sizeof(core));
+				snprintf(in, sizeof(in), "%s%s%s",
+					 i % 7 ? "" : "  ", core,
+					 i % 7 ? "" : " ");
+				memo_in = in;
+				snprintf(text, sizeof(text), "\"%s\" | %s", in,
+					 memo_fmts[f]);
+				err_clear(&e);
+				T_OK(ev(text, want, sizeof(want), &e), &e);
+				err_clear(&e);
+				arena_reset(&h.a);
+				if (expr_eval(x, &h.rt, &v, &e) ||
+				    v.n != strlen(want) ||
+				    memcmp(v.s, want, v.n) || v.s[v.n]) {
+					if (bad++ < 3)
+						T_FAIL("form %zu pass %d '%s': want %s",
+						       f, pass, in, want);
+				}
+			}
+			/* a value that is not a date fails every time */
+			memo_in = "2026-13-45 99:99";
+			err_clear(&e);
+			T_EQ_INT(expr_eval(x, &h.rt, &v, &e), -1);
+			T_ASSERT(strstr(e.reason, "not a date/time") != NULL);
+		}
+	}
+	T_EQ_INT(bad, 0);
+	hooked_release(&h);
+}
+
 /* An absent value (an empty column, a missing segment) passes through
  * every function unchanged, so `| default(x)` or `| required` at the end
  * decide what it means. */
