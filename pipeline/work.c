@@ -171,25 +171,38 @@ static void work_trace(const struct work *w, const struct state_unit *u)
 
 #ifdef STOCKPIPE_TEST_HOOKS
 /* STOCKPIPE_TEST_STALL=WORKER:STAGE:MS: worker WORKER, having read its
- * first unit u of STAGE, stops for MS milliseconds with its heartbeat
- * silent (a machine so loaded the thread starves), so its lease runs out
- * and another worker takes the unit over. Once per process. */
+ * first unit u of STAGE, stops with its heartbeat silent (a machine so
+ * loaded the thread starves), so its lease runs out and another worker
+ * takes the unit over; it goes on once the unit is another's, or after
+ * MS milliseconds. Not a fixed sleep: on a loaded machine the other
+ * worker may reach the expired lease only seconds later (workers.sh's
+ * "stalled worker" then saw no takeover). Once per process. */
 static void stall_hook(struct work *w, const struct state_unit *u)
 {
 	static int done;
 	const char *v = getenv("STOCKPIPE_TEST_STALL");
 	char who[160], stage[16];
-	int ms;
+	struct err e = ERR_INIT;
+	int ms, t, ours = 1;
 
 	if (done || !v ||
 	    sscanf(v, "%159[^:]:%15[^:]:%d", who, stage, &ms) != 3 ||
 	    strcmp(who, w->worker) || strcmp(u->stage, stage))
 		return;
 	done = 1;
-	log_msg("info", "test hook: worker %s stalls %d ms on unit %lld",
+	log_msg("info", "test hook: worker %s stalls up to %d ms on unit %lld",
 		w->worker, ms, (long long)u->id);
 	atomic_store(&w->hb->paused, 1);
-	sleep_ms(ms);
+	for (t = 0; t < ms && ours; t += 100) {
+		sleep_ms(100);
+		if (state_work_owned(w->r.st, u->id, w->worker, &ours, &e) < 0) {
+			char msg[600];
+
+			err_format(&e, msg, sizeof(msg));
+			log_msg("warn", "test hook: %s", msg);
+			break; /* the unit's own work meets it again */
+		}
+	}
 	atomic_store(&w->hb->paused, 0);
 }
 

@@ -277,7 +277,7 @@ stalled_worker() {
 	_s=$(t_tmpdir stall-$BE)
 	make_drop "$_s"
 	_run=$(sp "$_s" -q plan)
-	export STOCKPIPE_TEST_STALL=w1:map:4000
+	export STOCKPIPE_TEST_STALL=w1:map:60000
 	start_workers "$_s" "$_run" 2 --lease 1
 	unset STOCKPIPE_TEST_STALL
 	_t=0
