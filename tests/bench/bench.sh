@@ -38,7 +38,8 @@
 #               JSONL, marketplace XML)
 #   load        the run's load stage (duration from the run report)
 #   render      the run's render stage; records/s = positions rendered
-#   state       the state folder after the run (MB column: its size)
+#   state       the state folder after the run (MB column: its size,
+#               each file once: hard links count once, as du has it)
 #   state-gc    the same after `stockpipe gc` with retention {runs: 1,
 #               age: 1s}, the gc a run ends with (the target's measure)
 #   sqlite-ups  SQLite's own upsert rate for as many rows as the load had:
@@ -234,13 +235,18 @@ if not reps:
 st = json.load(open(reps[-1]))["stages"]
 ld, rd = st.get("load", {}), st.get("render", {})
 pg = step == "run-pg"
-size = 0
+# Each file once: gc links identical pictures, and a hard link takes no
+# more disk (du's rule).
+size, seen = 0, set()
 for root, dirs, files in os.walk(state):
     for f in files:
         try:
-            size += os.lstat(os.path.join(root, f)).st_size
+            st = os.lstat(os.path.join(root, f))
         except OSError:
-            pass
+            continue
+        if (st.st_dev, st.st_ino) not in seen:
+            seen.add((st.st_dev, st.st_ino))
+            size += st.st_size
 with open(table, "a") as t:
     t.write("%s %s %s %s %d %.3f %s 0\n" % (sz, fmt,
         "load-pg" if pg else "load", nbytes, ld.get("records_in", 0),
@@ -260,8 +266,9 @@ PY
 		printf 'retention:\n  runs: 1\n  age: 1s\n' >>"$_d/stockpipe.yaml"
 		if env STOCKPIPE_STATE_DIR="$_d/state" "$BIN" -q -c \
 			"$_d/stockpipe.yaml" gc >/dev/null 2>"$W/gc.err"; then
-			_gsz=$(find "$_d/state" -type f -printf '%s\n' |
-				awk '{ s += $1 } END { printf "%d", s }')
+			# each file once (gc links identical pictures)
+			_gsz=$(find "$_d/state" -type f -printf '%D:%i %s\n' |
+				awk '!seen[$1]++ { s += $2 } END { printf "%d", s }')
 			echo "$1 $2 state-gc $_gsz 0 0 0 0" >>"$TABLE"
 		else
 			echo "bench: gc of the $1 $2 state failed: $(head -c 300 "$W/gc.err")" >&2
