@@ -528,21 +528,23 @@ T_TEST(mapping_edi_related_loops_compile_errors)
 
 #include "transforms/mapping/mapping_edi_int.h"
 
-/* Maps input with mapping file mf once with the compiled reads and
- * once without (map_edi_compiled = 0: every path by the general rules)
- * and compares everything that comes out: records, rejects with their
+/* Maps input with mapping file mf with the compiled reads and the
+ * memo of parts fixed per context, without the compiled reads
+ * (map_edi_compiled = 0: every path by the general rules) and without
+ * the memo (map_memo_on = 0: every part evaluated per record), and
+ * compares everything that comes out: records, rejects with their
  * locations and reasons, the interchange hooks, the return code and the
- * error. Returns 1 when both runs agree, 0 when not (a message says
+ * error. Returns 1 when all runs agree, 0 when not (a message says
  * which file), and counts the records compared. */
 static int compiled_same(const char *mf, const char *input,
 			 unsigned long *nrec)
 {
-	struct ecollect c[2];
+	struct ecollect c[3];
 	const char *base = strrchr(input, '/');
-	int rc[2], k, same;
-	struct err e[2];
+	int rc[3], k, same;
+	struct err e[3];
 
-	for (k = 0; k < 2; k++) {
+	for (k = 0; k < 3; k++) {
 		struct mapping *m = NULL;
 		struct mapping_sink sink = {e_rec, e_rej, &c[k], e_ic, NULL, 0};
 		struct mapping_doc doc = {"src", base ? base + 1 : input, input,
@@ -553,31 +555,40 @@ static int compiled_same(const char *mf, const char *input,
 		buf_init(&c[k].out, 64u << 20);
 		err_clear(&e[k]);
 		if (mapping_load(mf, &m, &e[k])) {
+			int j;
+
 			printf("  %s: %s\n", mf, e[k].reason);
-			if (k)
-				buf_release(&c[0].out);
-			buf_release(&c[k].out);
+			for (j = 0; j <= k; j++)
+				buf_release(&c[j].out);
 			return 0;
 		}
-		map_edi_compiled = k == 0;
+		map_edi_compiled = k != 1;
+		map_memo_on = k != 2;
 		rc[k] = mapping_run(m, &doc, &sink, NULL, &e[k]);
 		map_edi_compiled = 1;
+		map_memo_on = 1;
 		mapping_free(m);
 	}
-	same = rc[0] == rc[1] && c[0].out.len == c[1].out.len &&
-	       (!c[0].out.len || !memcmp(c[0].out.ptr, c[1].out.ptr, c[0].out.len)) &&
-	       !strcmp(e[0].reason, e[1].reason);
-	if (!same)
-		printf("  compiled and general reads differ: %s on %s\n", mf,
-		       input);
+	same = 1;
+	for (k = 1; k < 3; k++)
+		if (rc[0] != rc[k] || c[0].out.len != c[k].out.len ||
+		    (c[0].out.len &&
+		     memcmp(c[0].out.ptr, c[k].out.ptr, c[0].out.len)) ||
+		    strcmp(e[0].reason, e[k].reason)) {
+			printf("  %s differ: %s on %s\n",
+			       k == 1 ? "compiled and general reads"
+				      : "runs with and without the memo",
+			       mf, input);
+			same = 0;
+		}
 	/* the sink never fails: -1 is the document's own failure */
 	if (rc[0] && !e[0].reason[0]) {
 		printf("  no reason for the failure of %s on %s\n", mf, input);
 		same = 0;
 	}
 	*nrec += c[0].records + c[0].rejects;
-	buf_release(&c[0].out);
-	buf_release(&c[1].out);
+	for (k = 0; k < 3; k++)
+		buf_release(&c[k].out);
 	return same;
 }
 
@@ -686,4 +697,183 @@ T_TEST(mapping_edi_compiled_reads_match_general)
 	printf("  %zu mappings + shapes x %zu inputs (%zu from ../shared/data), "
 	       "%lu records and rejects compared\n",
 	       nmap, nin, nin - nshared, nrec);
+}
+
+/* The memo of parts fixed per context (expr_mark_memo): the txn_id's
+ * concat() prefix and a header field are kept per set, anchor and
+ * free-segment prefix. Two sets of one interchange with other control
+ * numbers and header stores, a second interchange whose set has the
+ * first one's control number, and a loop with its own N1 (that record
+ * reads it, the next reads the header's again) each get their own
+ * values; a fixed part that fails rejects every record that reads it. */
+T_TEST(mapping_edi_memo_per_set_and_interchange)
+{
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
+	struct err e = ERR_INIT;
+	static const char map[] =
+		"input: { format: x12, transaction: \"852\" }\n"
+		"records:\n"
+		"  - kind: stock\n"
+		"    each: LIN\n"
+		"    until: [CTT]\n"
+		"    fields:\n"
+		"      sku: LIN.03\n"
+		"      location: N1[01=ST].04 | lower\n"
+		"      state: on_hand\n"
+		"      quantity: ZA.02 | decimal\n"
+		"      as_of: '\"2026-11-20\" | date'\n"
+		"      txn_id: concat(ISA.13, \"/\", GS.06, \"/\", ST.02, \"/\", N1[01=ST].04, \"/\", LIN.03)\n";
+	static const char bad[] =
+		"input: { format: x12, transaction: \"852\" }\n"
+		"records:\n"
+		"  - kind: stock\n"
+		"    each: LIN\n"
+		"    until: [CTT]\n"
+		"    fields:\n"
+		"      sku: LIN.03\n"
+		"      location: S\n"
+		"      state: on_hand\n"
+		"      quantity: N1[01=ST].04 | decimal\n"
+		"      as_of: '\"2026-11-20\" | date'\n";
+	static const char in[] =
+		ISA("000000007")
+		"GS*PD*SENDER*RECEIVER*20261120*0600*77*X*005010~\n"
+		"ST*852*0001~\n"
+		"N1*ST*Store*92*S1~\n"
+		"LIN*1*VN*A~\n"
+		"ZA*QA*5~\n"
+		"LIN*2*VN*B~\n"
+		"N1*ST*Other*92*S9~\n"
+		"ZA*QA*6~\n"
+		"LIN*3*VN*C~\n"
+		"ZA*QA*7~\n"
+		"CTT*3~\n"
+		"SE*11*0001~\n"
+		"ST*852*0002~\n"
+		"N1*ST*Store*92*S2~\n"
+		"LIN*1*VN*D~\n"
+		"ZA*QA*8~\n"
+		"CTT*1~\n"
+		"SE*6*0002~\n"
+		"GE*2*77~\n"
+		"IEA*1*000000007~\n"
+		ISA("000000008")
+		"GS*PD*SENDER*RECEIVER*20261120*0600*78*X*005010~\n"
+		"ST*852*0001~\n"
+		"N1*ST*Store*92*S1~\n"
+		"LIN*1*VN*E~\n"
+		"ZA*QA*9~\n"
+		"CTT*1~\n"
+		"SE*6*0001~\n"
+		"GE*1*78~\n"
+		"IEA*1*000000008~\n";
+
+	T_OK(erun(map, in, 0, &c, &e), &e);
+	T_EQ_INT(c.records, 5);
+	T_EQ_INT(c.rejects, 0);
+	HAS("\"sku\":\"A\",\"location\":\"s1\"");
+	HAS("\"txn_id\":\"000000007/77/0001/S1/A\"");
+	/* the loop's own N1, then the header's again */
+	HAS("\"sku\":\"B\",\"location\":\"s9\"");
+	HAS("\"txn_id\":\"000000007/77/0001/S9/B\"");
+	HAS("\"sku\":\"C\",\"location\":\"s1\"");
+	HAS("\"txn_id\":\"000000007/77/0001/S1/C\"");
+	/* the next set of the interchange */
+	HAS("\"sku\":\"D\",\"location\":\"s2\"");
+	HAS("\"txn_id\":\"000000007/77/0002/S2/D\"");
+	/* the next interchange, with the first set's control number */
+	HAS("\"sku\":\"E\",\"location\":\"s1\"");
+	HAS("\"txn_id\":\"000000008/78/0001/S1/E\"");
+	/* not a number, once per record, each at the header's N1 */
+	T_OK(erun(bad, in, 0, &c, &e), &e);
+	T_EQ_INT(c.records, 0);
+	T_EQ_INT(c.rejects, 5);
+	HAS("\"reason\":\"field 'quantity': not a number: 'S9'\"");
+	T_ASSERT(strstr(c.out.ptr, "not a number: 'S1'") !=
+		 strrchr(c.out.ptr, '\n')); /* more than one S1 reject */
+	buf_release(&c.out);
+}
+
+/* A header segment between two loops (until: N1 ends a loop there)
+ * starts a new context: the second loop reads the new one. And EDIFACT:
+ * two messages of one interchange, then a second interchange, each
+ * with its own UNB/UNH numbers in the txn_id prefix. */
+T_TEST(mapping_edi_memo_new_header_and_edifact_messages)
+{
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
+	struct err e = ERR_INIT;
+	static const char xmap[] =
+		"input: { format: x12, transaction: \"852\" }\n"
+		"records:\n"
+		"  - kind: stock\n"
+		"    each: LIN\n"
+		"    until: [CTT, N1]\n"
+		"    fields:\n"
+		"      sku: LIN.03\n"
+		"      location: N1[01=ST].04 | lower\n"
+		"      state: on_hand\n"
+		"      quantity: ZA.02 | decimal\n"
+		"      as_of: '\"2026-11-20\" | date'\n"
+		"      txn_id: concat(ST.02, \"/\", N1[01=ST].04, \"/\", LIN.03)\n";
+	static const char xin[] =
+		ISA("000000007")
+		"GS*PD*SENDER*RECEIVER*20261120*0600*77*X*005010~\n"
+		"ST*852*0001~\n"
+		"N1*ST*Store*92*S1~\n"
+		"LIN*1*VN*A~\n"
+		"ZA*QA*5~\n"
+		"N1*ST*Store*92*S2~\n"
+		"LIN*2*VN*B~\n"
+		"ZA*QA*6~\n"
+		"CTT*2~\n"
+		"SE*9*0001~\n"
+		"GE*1*77~\n"
+		"IEA*1*000000007~\n";
+	static const char fmap[] =
+		"input: { format: edifact, message: INVRPT }\n"
+		"records:\n  - kind: stock\n    each: LIN\n    fields:\n"
+		"      sku: LIN.C212.7140\n"
+		"      location: NAD[01=SU].C082.3039 | upper\n"
+		"      state: on_hand\n"
+		"      quantity: QTY[C186.01=145].C186.02 | decimal\n"
+		"      as_of: '\"2026-11-20\" | date'\n"
+		"      txn_id: concat(UNB.S002.0004, \"-\", UNB.0020, \"-\", UNH.0062, \"-\", LIN.1082)\n";
+	static const char fin[] =
+		"UNA:+.? '"
+		"UNB+UNOC:3+SND:14+RCV:14+261120:2200+IC1'"
+		"UNH+M1+INVRPT:D:96A:UN'"
+		"NAD+SU+g1::9'"
+		"LIN+1++E1:EN'QTY+145:3'"
+		"LIN+2++E2:EN'QTY+145:4'"
+		"UNT+7+M1'"
+		"UNH+M2+INVRPT:D:96A:UN'"
+		"NAD+SU+g2::9'"
+		"LIN+1++E3:EN'QTY+145:5'"
+		"UNT+5+M2'"
+		"UNZ+2+IC1'"
+		"UNB+UNOC:3+SND2:14+RCV:14+261120:2200+IC2'"
+		"UNH+M1+INVRPT:D:96A:UN'"
+		"NAD+SU+g1::9'"
+		"LIN+1++E4:EN'QTY+145:6'"
+		"UNT+5+M1'"
+		"UNZ+1+IC2'";
+
+	T_OK(erun(xmap, xin, 0, &c, &e), &e);
+	T_EQ_INT(c.records, 2);
+	HAS("\"sku\":\"A\",\"location\":\"s1\"");
+	HAS("\"txn_id\":\"0001/S1/A\"");
+	HAS("\"sku\":\"B\",\"location\":\"s2\"");
+	HAS("\"txn_id\":\"0001/S2/B\"");
+	T_OK(erun(fmap, fin, 0, &c, &e), &e);
+	T_EQ_INT(c.records, 4);
+	T_EQ_INT(c.rejects, 0);
+	HAS("\"sku\":\"E1\",\"location\":\"G1\"");
+	HAS("\"txn_id\":\"SND-IC1-M1-1\"");
+	HAS("\"sku\":\"E2\",\"location\":\"G1\"");
+	HAS("\"txn_id\":\"SND-IC1-M1-2\"");
+	HAS("\"sku\":\"E3\",\"location\":\"G2\"");
+	HAS("\"txn_id\":\"SND-IC1-M2-1\"");
+	HAS("\"sku\":\"E4\",\"location\":\"G1\"");
+	HAS("\"txn_id\":\"SND2-IC2-M1-1\"");
+	buf_release(&c.out);
 }

@@ -28,6 +28,7 @@
 #define STOCKPIPE_EXPR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lib/arena.h"
 #include "lib/err.h"
@@ -49,6 +50,7 @@ struct expr_pool {
 	size_t nregs, capregs;
 	struct tz **tzs;        /* loaded zones, shared by name */
 	size_t ntz, captz;
+	unsigned nmemo;         /* memo slots handed out (expr_rt.memo_get) */
 };
 
 void expr_pool_init(struct expr_pool *p);
@@ -71,6 +73,12 @@ struct expr_scope {
 	/* The declared lookups' names into names (at most max); returns
 	 * how many there are (for "unknown lookup" messages). */
 	size_t (*lookup_names)(void *ud, const char **names, size_t max);
+	/* 1 when path id gives the same value in every scope of one
+	 * context, except in a scope whose vary bits (expr_rt.memo_get)
+	 * meet *dep; 0 when it may change from scope to scope. Set by an
+	 * embedder whose paths have such values (EDI envelope and header
+	 * segments); NULL: no expression is memoized. */
+	int (*path_dep)(void *ud, int id, uint64_t *dep);
 	void *ud;
 	int bare_const;         /* unknown bare words are constants */
 	const char *bare_what;  /* "field" / "row field": for messages */
@@ -91,6 +99,19 @@ struct expr_rt {
 	struct arena *a;        /* temporaries; reset by the caller */
 	unsigned col;
 	int first_bare;         /* id of the first bare word read, or -1 */
+	/* Memo of the parts of expressions that read only paths whose
+	 * value is fixed for a context (expr_scope.path_dep), one slot per
+	 * part (expr_pool.nmemo). memo_get returns 1 with the value kept
+	 * for the current context in *out and the col its evaluation left
+	 * (the embedder restores whatever else its path reads note), 0
+	 * when there is none yet (evaluate, then memo_put), -1 when this
+	 * scope's vary bits meet dep (evaluate, keep nothing). memo_put
+	 * copies v (the embedder owns the copy until the context ends).
+	 * NULL: no memo. */
+	int (*memo_get)(void *ud, unsigned slot, uint64_t dep,
+			struct expr_val *out, unsigned *col);
+	int (*memo_put)(void *ud, unsigned slot, const struct expr_val *v,
+			unsigned col, struct err *err);
 };
 
 /* Compiles text (n bytes). literal: take text as a constant as it stands
@@ -122,6 +143,14 @@ int expr_each_output(const struct expr *e,
 		     void *ud);
 /* True when condition c reads bare word id (a field) somewhere. */
 int expr_cond_uses_bare(const struct expr_cond *c, int id);
+/* Hands out memo slots (pool->nmemo) to the parts of e that read
+ * paths sc->path_dep says are fixed for a context and nothing else that
+ * may change (variables, fields, if/else): e itself when it is more
+ * than a plain path, else the leading arguments of a concat() (its
+ * constant prefix: concat(ISA.06, "-", ST.02, "-", LIN.03)) and any
+ * such argument of a call. expr_compile calls it. */
+void expr_mark_memo(struct expr_pool *pool, const struct expr_scope *sc,
+		    struct expr *e);
 /* True when e reads a path or a bare word somewhere. */
 int expr_uses_input(const struct expr *e);
 

@@ -15,7 +15,7 @@
  * local copied out at the end was read back as one 16-byte load right
  * after the stages stored its two halves, a store-forwarding stall that
  * was a third of this function's time. */
-static int eval_tree(const struct expr *e, struct expr_rt *rt,
+static int eval_body(const struct expr *e, struct expr_rt *rt,
 		     struct expr_val *out, struct err *err)
 {
 	struct expr_val *v = out;
@@ -59,6 +59,32 @@ static int eval_tree(const struct expr *e, struct expr_rt *rt,
 		if (e->stages[i]->fn->run(e->stages[i], rt, v, err))
 			return -1;
 	return 0;
+}
+
+/* A memoized part (expr_mark_memo): the context's kept value, or
+ * evaluated and kept. A failure is not kept: every record that reads
+ * the part fails the same way, with its own message. */
+static __attribute__((noinline)) int
+eval_memo(const struct expr *e, struct expr_rt *rt, struct expr_val *out,
+	  struct err *err)
+{
+	int r = rt->memo_get(rt->ud, e->memo - 1, e->memo_dep, out, &rt->col);
+
+	if (r > 0)
+		return 0;
+	if (eval_body(e, rt, out, err))
+		return -1;
+	if (!r && rt->memo_put(rt->ud, e->memo - 1, out, rt->col, err))
+		return -1;
+	return 0;
+}
+
+static int eval_tree(const struct expr *e, struct expr_rt *rt,
+		     struct expr_val *out, struct err *err)
+{
+	if (e->memo && rt->memo_get)
+		return eval_memo(e, rt, out, err);
+	return eval_body(e, rt, out, err);
 }
 
 /* The two shapes most fields and arguments have, a plain path and a
@@ -326,4 +352,117 @@ static int cond_uses(const struct expr_cond *c)
 		return cond_uses(c->l) || cond_uses(c->r);
 	return (c->a && expr_uses_input(c->a)) ||
 	       (c->b && expr_uses_input(c->b));
+}
+
+/* ------------------------------------------------------------------ */
+/* Memo slots                                                           */
+
+static int fixed_call(const struct expr_scope *sc, const struct call *c,
+		      uint64_t *dep, int *reads);
+
+/* 1 when e's value is fixed for a context: constants and paths that
+ * path_dep says are, through pure functions (every function of the
+ * library is a function of its arguments alone). *reads: it reads at
+ * least one path (a memo hit must restore what the read noted). */
+static int fixed_expr(const struct expr_scope *sc, const struct expr *e,
+		      uint64_t *dep, int *reads)
+{
+	uint64_t d = 0;
+	size_t i;
+
+	switch (e->kind) {
+	case N_CONST:
+		break;
+	case N_PATH:
+		if (!sc->path_dep(sc->ud, e->id, &d))
+			return 0;
+		*dep |= d;
+		*reads = 1;
+		break;
+	case N_CALL:
+		if (!fixed_call(sc, e->term_call, dep, reads))
+			return 0;
+		break;
+	default: /* variables, fields, if/else */
+		return 0;
+	}
+	for (i = 0; i < e->nstages; i++)
+		if (!fixed_call(sc, e->stages[i], dep, reads))
+			return 0;
+	return 1;
+}
+
+static int fixed_call(const struct expr_scope *sc, const struct call *c,
+		      uint64_t *dep, int *reads)
+{
+	size_t i;
+
+	for (i = 0; i < c->nargs; i++)
+		if (!fixed_expr(sc, c->args[i], dep, reads))
+			return 0;
+	for (i = 0; i < c->nnamed; i++)
+		if (c->nvals[i] && !fixed_expr(sc, c->nvals[i], dep, reads))
+			return 0;
+	return 1;
+}
+
+static void mark_call(struct expr_pool *pool, const struct expr_scope *sc,
+		      struct call *c, int term)
+{
+	size_t i, k = 0;
+	uint64_t dep = 0;
+	int reads = 0;
+
+	/* A concat() that is the value (no piped input): the longest
+	 * prefix of fixed arguments, when it reads a path and has more
+	 * than one argument (one is the argument's own memo below). */
+	if (term && !strcmp(c->fn->name, "concat")) {
+		uint64_t d = 0;
+		int r = 0;
+
+		while (k < c->nargs && fixed_expr(sc, c->args[k], &d, &r)) {
+			k++;
+			dep = d;
+			reads = r;
+		}
+		if (k >= 2 && reads) {
+			c->memo = ++pool->nmemo;
+			c->memo_n = k;
+			c->memo_dep = dep;
+		} else {
+			k = 0;
+		}
+	}
+	for (i = k; i < c->nargs; i++)
+		expr_mark_memo(pool, sc, c->args[i]);
+}
+
+void expr_mark_memo(struct expr_pool *pool, const struct expr_scope *sc,
+		    struct expr *e)
+{
+	uint64_t dep = 0;
+	int reads = 0;
+	size_t i;
+
+	if (!sc->path_dep)
+		return;
+	if (e->kind == N_PATH && !e->nstages)
+		return; /* a plain read: the reader keeps its value already */
+	if (e->kind != N_CONST && fixed_expr(sc, e, &dep, &reads) && reads) {
+		e->memo = ++pool->nmemo;
+		e->memo_dep = dep;
+		/* Fixed unless the scope has a segment of its tags: in a
+		 * scope that has, a part reading fewer of them may still be
+		 * kept (the constant prefix of the txn_id's concat()). */
+		if (!dep)
+			return;
+	}
+	if (e->kind == N_CALL)
+		mark_call(pool, sc, e->term_call, 1);
+	else if (e->kind == N_IF) {
+		expr_mark_memo(pool, sc, e->then_e);
+		expr_mark_memo(pool, sc, e->else_e);
+	}
+	for (i = 0; i < e->nstages; i++)
+		mark_call(pool, sc, e->stages[i], 0);
 }

@@ -464,16 +464,63 @@ static int f_replace(const struct call *c, struct expr_rt *rt,
 	return 0;
 }
 
+/* The memoized prefix of a concat() (expr_mark_memo: no piped input)
+ * as parts[0], or nothing when it is absent: the context's kept value,
+ * or its arguments joined and kept. *np is 0 or 1 after. */
+static int concat_prefix(const struct call *c, struct expr_rt *rt,
+			 struct expr_val *parts, size_t *np, struct err *err)
+{
+	size_t i, n = 0, total = 0, k = 0;
+	int r = rt->memo_get(rt->ud, c->memo - 1, c->memo_dep, &parts[0],
+			     &rt->col);
+	char *p;
+
+	if (r <= 0) {
+		for (i = 0; i < c->memo_n; i++) {
+			if (eval_arg(c->args[i], rt, &parts[n], err))
+				return -1;
+			if (parts[n].s)
+				total += parts[n++].n;
+		}
+		if (!n) {
+			parts[0].s = NULL;
+			parts[0].n = 0;
+		} else if (n > 1) {
+			if (!(p = rt_alloc(rt, total, err)))
+				return -1;
+			for (i = 0; i < n; i++) {
+				memcpy(p + k, parts[i].s, parts[i].n);
+				k += parts[i].n;
+			}
+			p[k] = '\0';
+			parts[0].s = p;
+			parts[0].n = k;
+		}
+		if (!r && rt->memo_put(rt->ud, c->memo - 1, &parts[0], rt->col,
+				       err))
+			return -1;
+	}
+	*np = parts[0].s ? 1 : 0;
+	return 0;
+}
+
 static int f_concat(const struct call *c, struct expr_rt *rt,
 		    struct expr_val *v, struct err *err)
 {
 	struct expr_val parts[32];
-	size_t i, np = 0, total = 0, k = 0;
+	size_t i = 0, np = 0, total = 0, k = 0;
 	char *p;
 
-	if (v->s) /* piped: the input comes first */
+	if (v->s) { /* piped: the input comes first */
 		parts[np++] = *v;
-	for (i = 0; i < c->nargs && np < 32; i++) {
+	} else if (c->memo && rt->memo_get) {
+		if (concat_prefix(c, rt, parts, &np, err))
+			return -1;
+		if (np)
+			total = parts[0].n;
+		i = c->memo_n;
+	}
+	for (; i < c->nargs && np < 32; i++) {
 		if (eval_arg(c->args[i], rt, &parts[np], err))
 			return -1;
 		if (parts[np].s)

@@ -33,6 +33,8 @@ struct expr {
 	const char *src;        /* source text of the term (for messages) */
 	size_t srclen;
 	unsigned col;           /* 1-based column of the term */
+	unsigned memo;          /* memo slot + 1 (expr_mark_memo); 0 none */
+	uint64_t memo_dep;
 };
 
 struct call {
@@ -45,6 +47,11 @@ struct call {
 	size_t nnamed;
 	void *data;             /* compiled by fn->prep */
 	unsigned col;
+	/* concat(): args [0, memo_n) joined are kept in memo slot
+	 * memo - 1 (expr_mark_memo); memo 0: none */
+	unsigned memo;
+	size_t memo_n;
+	uint64_t memo_dep;
 };
 
 enum cop { C_AND, C_OR, C_NOT, C_EQ, C_NE, C_LT, C_LE, C_GT, C_GE, C_IN,

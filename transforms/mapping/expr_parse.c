@@ -971,6 +971,7 @@ int expr_compile(struct expr_pool *pool, const struct expr_scope *sc,
 		return expr_cerr(&cc, cc.pos,
 			    "unexpected '%c' (functions are chained with '|')",
 			    cc.s[cc.pos]);
+	expr_mark_memo(pool, sc, e);
 	*out = e;
 	return 0;
 }

@@ -76,11 +76,24 @@ unsigned map_text_col(const struct mapping *m, const char *s)
 	return m->cur_col;
 }
 
+/* expr_scope.path_dep: the driver's, outside context expressions
+ * (those are made once per context already) and for its own paths
+ * (pair.* changes with each exploded piece). */
+static int scope_path_dep(void *ud, int id, uint64_t *dep)
+{
+	const struct mapping *m = ud;
+
+	if (m->in_context || id >= MAP_PAIR_VALUE_ID || !m->drv_ops->path_dep)
+		return 0;
+	return m->drv_ops->path_dep(m, id, dep);
+}
+
 void map_scope_at(struct mapping *m, struct expr_scope *sc,
 		  const struct ynode *n)
 {
 	memset(sc, 0, sizeof(*sc));
 	sc->path = map_explode_path;    /* pair.*, then the driver's */
+	sc->path_dep = scope_path_dep;
 	sc->var = map_var_scope;
 	sc->lookup = scope_lookup;
 	sc->lookup_names = scope_lookup_names;
@@ -902,6 +915,43 @@ static int rt_field(void *ud, int id, struct expr_val *out, struct err *err)
 	return 0;
 }
 
+int map_memo_on = 1;
+
+/* expr_rt.memo_get: a hit restores the driver's note of the last path
+ * read too, so that an error later in the record points where it would
+ * have without the memo. */
+static int rt_memo_get(void *ud, unsigned slot, uint64_t dep,
+		       struct expr_val *out, unsigned *col)
+{
+	struct map_run *run = ud;
+	const struct map_memo *mm = &run->memo[slot];
+
+	if (dep & run->memo_vary)
+		return -1;
+	if (mm->gen != run->memo_gen)
+		return 0;
+	*out = mm->val;
+	*col = mm->col;
+	run->path_loc = mm->loc;
+	return 1;
+}
+
+static int rt_memo_put(void *ud, unsigned slot, const struct expr_val *v,
+		       unsigned col, struct err *err)
+{
+	struct map_run *run = ud;
+	struct map_memo *mm = &run->memo[slot];
+
+	mm->val.s = NULL;
+	mm->val.n = v->n;
+	if (v->s && !(mm->val.s = arena_strndup(&run->ctx_arena, v->s, v->n)))
+		return err_set(err, E_NOMEM, "out of memory");
+	mm->col = col;
+	mm->loc = run->path_loc;
+	mm->gen = run->memo_gen;
+	return 0;
+}
+
 void map_rt_init(struct map_run *run, struct expr_rt *rt, struct arena *a)
 {
 	memset(rt, 0, sizeof(*rt));
@@ -911,6 +961,10 @@ void map_rt_init(struct map_run *run, struct expr_rt *rt, struct arena *a)
 	rt->ud = run;
 	rt->a = a;
 	rt->first_bare = -1;
+	if (run->memo) {
+		rt->memo_get = rt_memo_get;
+		rt->memo_put = rt_memo_put;
+	}
 }
 
 static int eval_field(struct map_run *run, int idx, struct err *err)
@@ -1340,6 +1394,12 @@ int mapping_run_verdicts(const struct mapping *m, const struct mapping_doc *doc,
 		}
 		close(fd);
 	}
+	if (m->pool.nmemo && map_memo_on &&
+	    !(run.memo = calloc(m->pool.nmemo, sizeof(*run.memo)))) {
+		err_set(err, E_NOMEM, "out of memory");
+		goto cleanup;
+	}
+	run.memo_gen = 1;
 	map_var_doc_init(&run);
 	if (m->drv_ops->run(&run, err))
 		goto cleanup;
@@ -1354,5 +1414,6 @@ cleanup:
 	arena_release(&run.row_arena);
 	arena_release(&run.ctx_arena);
 	free(run.xcopy);
+	free(run.memo);
 	return rc;
 }

@@ -848,6 +848,38 @@ static void edi_free(struct mapping *m)
 	m->drv = NULL;
 }
 
+/* map_driver.path_dep: an envelope value is the set's; a segment
+ * found by tag and qualifier (PF_LOOP) is the one in the free segments
+ * before the loop, fixed for the set, anchor and free-segment prefix
+ * (one context, see scope_one()), unless the loop has a segment of its
+ * tag (its bit in map_run.memo_vary, the loop's tag summary). The rest
+ * (pair.*, [*], related loops) is read per scope. */
+static int edi_path_dep(const struct mapping *m, int id, uint64_t *dep)
+{
+	const struct edi_map *em = m->drv;
+	const struct epath *p = &em->paths[id];
+
+	if (p->ctx)
+		return 0;
+	if (p->fast == PF_ENV) {
+		*dep = 0;
+		return 1;
+	}
+	if (p->fast == PF_LOOP) {
+		const struct eanchor *an = em->cur_anchor >= 0
+						   ? &em->anchors[em->cur_anchor]
+						   : NULL;
+
+		/* every loop of the record's anchor holds its tag, and a
+		 * whole set holds every tag: such a read is per scope */
+		if (!an || an->whole_set || an->sel.code == p->sel.code)
+			return 0;
+		*dep = p->tagbit;
+		return 1;
+	}
+	return 0;
+}
+
 const struct map_driver map_driver_x12 = {
 	"x12",
 	",format,transaction,max_segment,max_set_segments,max_set_bytes,",
@@ -860,6 +892,7 @@ const struct map_driver map_driver_x12 = {
 	NULL,
 	NULL,
 	NULL,
+	edi_path_dep,
 };
 
 const struct map_driver map_driver_edifact = {
@@ -874,6 +907,7 @@ const struct map_driver map_driver_edifact = {
 	NULL,
 	NULL,
 	NULL,
+	edi_path_dep,
 };
 
 const char *map_driver_record_keys(const struct map_driver *d)

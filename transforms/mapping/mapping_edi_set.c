@@ -912,6 +912,9 @@ static int map_loop(struct map_run *run, const struct eloop *lp,
 	x->loop_tags = 0;
 	for (i = lp->start; i < lp->end; i++)
 		x->loop_tags |= map_edi_tag_bit(s->code[i]);
+	/* a memoized part that reads a tag of this loop is made per scope
+	 * (edi_path_dep()) */
+	run->memo_vary = x->loop_tags;
 	x->xkind = an->explode;
 	x->pair_id = x->pair_val = NULL;
 	x->pair_index = 0;

@@ -111,6 +111,10 @@ struct map_driver {
 	size_t (*explode_count)(struct map_run *run, int id);
 	int (*explode_select)(struct map_run *run, int id, size_t k,
 			      struct expr_val *text, struct err *err);
+	/* expr_scope.path_dep for the driver's path id (never called in a
+	 * context expression); the run's vary bits (map_run.memo_vary)
+	 * are the driver's to set per scope. NULL: none is fixed. */
+	int (*path_dep)(const struct mapping *m, int id, uint64_t *dep);
 };
 
 /* Extra keys a record may have with driver d (",until,explode," for the
@@ -263,6 +267,24 @@ struct map_run {
 	char xindex_buf[24];
 	char *xcopy;
 	size_t xcap;
+	/* The memo of expression parts fixed for a context (expr.h,
+	 * memo_get): m->pool.nmemo slots, valid when their gen is
+	 * memo_gen, which every new context (map_var_new_context) moves
+	 * on; values live in ctx_arena, reset at the same time. memo_vary:
+	 * the driver's bits of what changes in the scope being mapped. */
+	struct map_memo *memo;
+	unsigned long memo_gen;
+	uint64_t memo_vary;
+};
+
+/* 0: no memo (the tests compare both ways); 1 by default. */
+extern int map_memo_on;
+
+struct map_memo {
+	unsigned long gen;      /* 0: never */
+	struct expr_val val;
+	unsigned col;
+	struct map_dloc loc;    /* the driver's note after the evaluation */
 };
 
 /* Maps run->scope through every record whose anchor is `anchor`: emits

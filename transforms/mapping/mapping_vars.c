@@ -278,6 +278,7 @@ void map_var_doc_init(struct map_run *run)
 void map_var_new_context(struct map_run *run)
 {
 	arena_reset(&run->ctx_arena);
+	run->memo_gen++; /* the memo's values were in ctx_arena */
 	memset(run->vstate, 0, run->m->nvars);
 }
 

@@ -1260,4 +1260,5 @@ const struct map_driver map_driver_xml = {
 	xml_explode_path,
 	xml_explode_count,
 	xml_explode_select,
+	NULL, /* path_dep: none kept per context (yet) */
 };
