@@ -107,9 +107,11 @@ struct expr_rt {
 	 * when there is none yet (evaluate, then memo_put), -1 when this
 	 * scope's vary bits meet dep (evaluate, keep nothing). memo_put
 	 * copies v (the embedder owns the copy until the context ends).
-	 * NULL: no memo. */
+	 * memo_vary: the scope's vary bits, checked inline first (a part
+	 * that varies costs no call). NULL: no memo. */
 	int (*memo_get)(void *ud, unsigned slot, uint64_t dep,
 			struct expr_val *out, unsigned *col);
+	const uint64_t *memo_vary;
 	int (*memo_put)(void *ud, unsigned slot, const struct expr_val *v,
 			unsigned col, struct err *err);
 };

@@ -82,7 +82,7 @@ eval_memo(const struct expr *e, struct expr_rt *rt, struct expr_val *out,
 static int eval_tree(const struct expr *e, struct expr_rt *rt,
 		     struct expr_val *out, struct err *err)
 {
-	if (e->memo && rt->memo_get)
+	if (e->memo && rt->memo_get && !(e->memo_dep & *rt->memo_vary))
 		return eval_memo(e, rt, out, err);
 	return eval_body(e, rt, out, err);
 }

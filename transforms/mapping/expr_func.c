@@ -513,7 +513,8 @@ static int f_concat(const struct call *c, struct expr_rt *rt,
 
 	if (v->s) { /* piped: the input comes first */
 		parts[np++] = *v;
-	} else if (c->memo && rt->memo_get) {
+	} else if (c->memo && rt->memo_get &&
+		   !(c->memo_dep & *rt->memo_vary)) {
 		if (concat_prefix(c, rt, parts, &np, err))
 			return -1;
 		if (np)

@@ -964,6 +964,7 @@ void map_rt_init(struct map_run *run, struct expr_rt *rt, struct arena *a)
 	if (run->memo) {
 		rt->memo_get = rt_memo_get;
 		rt->memo_put = rt_memo_put;
+		rt->memo_vary = &run->memo_vary;
 	}
 }
 
