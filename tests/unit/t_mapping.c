@@ -378,3 +378,69 @@ T_TEST(mapping_csv_explode)
 			       "    explode: col(s) | split(\",\")\n    explode_max: 100000\n"
 			       "    fields:\n      sku: col(s)\n", 5, 18, "explode_max"), 0);
 }
+
+/* A field that is one column through functions with constant arguments
+ * keeps its last input and result (struct expr_last): a repeated value
+ * gives the kept result, a new one is evaluated (also after a run of
+ * repeats and between values of which one is the other's prefix: f1
+ * then f12), an empty and an absent cell after a present one, a failure
+ * is not kept (each row with the bad code is rejected with its own
+ * column), and a slot that mostly misses turns itself off with the same
+ * output. */
+T_TEST(mapping_csv_last_value_kept_per_field)
+{
+	struct collect c = {BUF_INIT(1 << 20), 0, 0};
+	struct err e = ERR_INIT;
+	const char *map =
+		"mapping: t\n"
+		"input: { format: csv, delimiter: \";\", ragged: allow }\n"
+		"lookups:\n"
+		"  stores: { file: stores.csv, key: code, value: id, missing: reject }\n"
+		"records:\n"
+		"  - kind: stock\n"
+		"    fields:\n"
+		"      sku: col(sku)\n"
+		"      location: col(store) | trim | upper | lookup(stores)\n"
+		"      state: 'col(st) | map(OK: on_hand, default: damaged)'\n"
+		"      quantity: col(qty) | decimal(comma:true) | default(0)\n"
+		"      as_of: '\"2026-11-20\" | date'\n";
+	const char *in =
+		"sku;store;st;qty\n"
+		"a1;f1;OK;1\n"
+		"a2;f1;OK;1\n"
+		"a3;f1;OK;1\n"
+		"a4;f12;XX;2\n"
+		"a5;f1;OK;\n"
+		"a6;f9;OK;3\n"
+		"a7;f9;OK;3\n"
+		"a8;f12;OK\n";
+	struct buf big = BUF_INIT(1 << 20);
+	int i;
+
+	T_ASSERT(t_write_file("stores.csv",
+			      "code,id\nF1,STORE-1\nF12,STORE-12\n") == 0);
+	T_OK(run_map(map, in, &c, &e), &e);
+	T_EQ_INT(c.records, 6);
+	T_EQ_INT(c.rejects, 2);
+	T_ASSERT(strstr(c.out.ptr, "\"sku\":\"a3\",\"location\":\"STORE-1\",\"state\":\"on_hand\",\"quantity\":\"1\"") != NULL);
+	T_ASSERT(strstr(c.out.ptr, "\"sku\":\"a4\",\"location\":\"STORE-12\",\"state\":\"damaged\",\"quantity\":\"2\"") != NULL);
+	/* empty cell: decimal passes it on, default() fills it */
+	T_ASSERT(strstr(c.out.ptr, "\"sku\":\"a5\",\"location\":\"STORE-1\",\"state\":\"on_hand\",\"quantity\":\"0\"") != NULL);
+	T_ASSERT(strstr(c.out.ptr, "\"_line\":7,\"_col\":2,\"field\":\"location\",\"reason\":\"field 'location': 'F9' not found in lookup 'stores'\"") != NULL);
+	T_ASSERT(strstr(c.out.ptr, "\"_line\":8,\"_col\":2,\"field\":\"location\",\"reason\":\"field 'location': 'F9' not found in lookup 'stores'\"") != NULL);
+	/* absent cell (ragged row) after present ones */
+	T_ASSERT(strstr(c.out.ptr, "\"sku\":\"a8\",\"location\":\"STORE-12\",\"state\":\"on_hand\",\"quantity\":\"0\"") != NULL);
+	/* 300 rows of new quantities (the slot turns off), then repeats */
+	buf_adds(&big, "sku;store;st;qty\n");
+	for (i = 0; i < 300; i++)
+		buf_addf(&big, "s%d;f1;OK;%d\n", i, i);
+	buf_adds(&big, "t1;f1;OK;7\nt2;f1;OK;7\n");
+	buf_reset(&c.out);
+	c.records = c.rejects = 0;
+	T_OK(run_map(map, big.ptr, &c, &e), &e);
+	T_EQ_INT(c.records, 302);
+	T_ASSERT(strstr(c.out.ptr, "\"sku\":\"s299\",\"location\":\"STORE-1\",\"state\":\"on_hand\",\"quantity\":\"299\"") != NULL);
+	T_ASSERT(strstr(c.out.ptr, "\"sku\":\"t2\",\"location\":\"STORE-1\",\"state\":\"on_hand\",\"quantity\":\"7\"") != NULL);
+	buf_release(&big);
+	buf_release(&c.out);
+}

@@ -51,7 +51,24 @@ struct expr_pool {
 	struct tz **tzs;        /* loaded zones, shared by name */
 	size_t ntz, captz;
 	unsigned nmemo;         /* memo slots handed out (expr_rt.memo_get) */
+	unsigned nlast;         /* expr_last slots handed out */
 };
+
+/* The last input and result of a field that is one path piped through
+ * functions with constant arguments (col(store) | trim | upper |
+ * lookup(stores)): a record that repeats the value of the one before
+ * (a store code, a status) skips the functions, which are functions of
+ * their input alone. A slot that mostly misses turns itself off. One
+ * per expr_pool.nlast, zeroed before use, owned by the embedder
+ * (expr_last_release). */
+struct expr_last {
+	char *in, *out;         /* copies, NUL-terminated */
+	size_t inn, outn, incap, outcap;
+	int have, in_abs, out_abs, off;
+	unsigned long hits, misses;
+};
+
+void expr_last_release(struct expr_last *l, size_t n);
 
 void expr_pool_init(struct expr_pool *p);
 void expr_pool_release(struct expr_pool *p);
@@ -112,6 +129,7 @@ struct expr_rt {
 	int (*memo_get)(void *ud, unsigned slot, uint64_t dep,
 			struct expr_val *out, unsigned *col);
 	const uint64_t *memo_vary;
+	struct expr_last *last; /* expr_pool.nlast slots; NULL: none */
 	int (*memo_put)(void *ud, unsigned slot, const struct expr_val *v,
 			unsigned col, struct err *err);
 };
@@ -153,6 +171,11 @@ int expr_cond_uses_bare(const struct expr_cond *c, int id);
  * such argument of a call. expr_compile calls it. */
 void expr_mark_memo(struct expr_pool *pool, const struct expr_scope *sc,
 		    struct expr *e);
+/* Gives e a struct expr_last slot (pool->nlast) when it is one path
+ * piped through functions whose arguments are constants. For a whole
+ * field's expression: the embedder calls it (a part of a field would
+ * be evaluated more than once per record). */
+void expr_mark_last(struct expr_pool *pool, struct expr *e);
 /* True when e reads a path or a bare word somewhere. */
 int expr_uses_input(const struct expr *e);
 

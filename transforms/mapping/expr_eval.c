@@ -3,6 +3,7 @@
 #include "expr_int.h"
 
 #include <regex.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "transforms/model/dec.h"
@@ -79,11 +80,86 @@ eval_memo(const struct expr *e, struct expr_rt *rt, struct expr_val *out,
 	return 0;
 }
 
+static int keep_copy(char **p, size_t *cap, const struct expr_val *v,
+		     struct err *err)
+{
+	if (!v->s)
+		return 0;
+	if (v->n + 1 > *cap) {
+		size_t c = v->n + 1 < 64 ? 64 : v->n + 1;
+		char *q = realloc(*p, c);
+
+		if (!q)
+			return err_set(err, E_NOMEM, "out of memory");
+		*p = q;
+		*cap = c;
+	}
+	memcpy(*p, v->s, v->n);
+	(*p)[v->n] = '\0';
+	return 0;
+}
+
+/* A path piped through functions with constant arguments (struct
+ * expr_last): the path is read as always (its column and note are the
+ * record's), the functions run only when its value differs from the
+ * last one. A failure is not kept. */
+static __attribute__((noinline)) int
+eval_last(const struct expr *e, struct expr_rt *rt, struct expr_val *out,
+	  struct err *err)
+{
+	struct expr_last *l = &rt->last[e->last - 1];
+	struct expr_val in;
+	size_t i;
+
+	out->s = NULL;
+	out->n = 0;
+	if (rt->path(rt->ud, e->id, out, &rt->col, err))
+		return -1;
+	in = *out;
+	if (l->have && (in.s == NULL) == l->in_abs && in.n == l->inn &&
+	    (!in.s || !memcmp(in.s, l->in, in.n))) {
+		l->hits++;
+		out->s = l->out_abs ? NULL : l->out;
+		out->n = l->outn;
+		return 0;
+	}
+	l->have = 0;
+	for (i = 0; i < e->nstages; i++)
+		if (e->stages[i]->fn->run(e->stages[i], rt, out, err))
+			return -1;
+	/* mostly new values (an item code): stop copying them */
+	if (++l->misses > 64 && l->misses > l->hits) {
+		l->off = 1;
+		return 0;
+	}
+	if (keep_copy(&l->in, &l->incap, &in, err) ||
+	    keep_copy(&l->out, &l->outcap, out, err))
+		return -1;
+	l->in_abs = !in.s;
+	l->inn = in.n;
+	l->out_abs = !out->s;
+	l->outn = out->n;
+	l->have = 1;
+	return 0;
+}
+
+void expr_last_release(struct expr_last *l, size_t n)
+{
+	size_t i;
+
+	for (i = 0; l && i < n; i++) {
+		free(l[i].in);
+		free(l[i].out);
+	}
+}
+
 static int eval_tree(const struct expr *e, struct expr_rt *rt,
 		     struct expr_val *out, struct err *err)
 {
 	if (e->memo && rt->memo_get && !(e->memo_dep & *rt->memo_vary))
 		return eval_memo(e, rt, out, err);
+	if (e->last && rt->last && !rt->last[e->last - 1].off)
+		return eval_last(e, rt, out, err);
 	return eval_body(e, rt, out, err);
 }
 
@@ -435,6 +511,44 @@ static void mark_call(struct expr_pool *pool, const struct expr_scope *sc,
 	}
 	for (i = k; i < c->nargs; i++)
 		expr_mark_memo(pool, sc, c->args[i]);
+}
+
+/* Every argument of c is a constant. */
+static int const_call(const struct call *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nargs; i++)
+		if (c->args[i]->kind != N_CONST || c->args[i]->nstages)
+			return 0;
+	for (i = 0; i < c->nnamed; i++)
+		if (c->nvals[i] &&
+		    (c->nvals[i]->kind != N_CONST || c->nvals[i]->nstages))
+			return 0;
+	return 1;
+}
+
+void expr_mark_last(struct expr_pool *pool, struct expr *e)
+{
+	/* the functions whose work outweighs a compare and two copies
+	 * (default(), trim or upper alone do not) */
+	static const char *const dear[] = {"lookup", "date", "format_date",
+					   "decimal", "map", "replace",
+					   "match"};
+	size_t i, k;
+	int worth = 0;
+
+	if (e->kind != N_PATH || !e->nstages)
+		return;
+	for (i = 0; i < e->nstages; i++) {
+		if (!const_call(e->stages[i]))
+			return;
+		for (k = 0; k < sizeof(dear) / sizeof(dear[0]); k++)
+			if (!strcmp(e->stages[i]->fn->name, dear[k]))
+				worth = 1;
+	}
+	if (worth)
+		e->last = ++pool->nlast;
 }
 
 void expr_mark_memo(struct expr_pool *pool, const struct expr_scope *sc,

@@ -35,6 +35,7 @@ struct expr {
 	unsigned col;           /* 1-based column of the term */
 	unsigned memo;          /* memo slot + 1 (expr_mark_memo); 0 none */
 	uint64_t memo_dep;
+	unsigned last;          /* expr_last slot + 1; 0 none */
 };
 
 struct call {

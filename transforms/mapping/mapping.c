@@ -493,6 +493,13 @@ static int compile_fields(struct mapping *m, const struct ynode *fn,
 		if (expr_compile(&m->pool, &sc, v->value, v->len, 0,
 				 &r->fields[idx], err))
 			return -1;
+		/* Rows of a CSV or XML file repeat values (a store code,
+		 * a status); an EDI line's repeated values are its header's,
+		 * kept per context already (expr_mark_memo), and keeping
+		 * the last value of the rest cost more than it saved
+		 * (docs/performance.md, w-edimap2). */
+		if (!m->drv_ops->path_dep)
+			expr_mark_last(&m->pool, r->fields[idx]);
 		r->fcol[idx] = v->col;
 		r->fline[idx] = v->line;
 		r->ftext[idx] = v->value;
@@ -966,6 +973,7 @@ void map_rt_init(struct map_run *run, struct expr_rt *rt, struct arena *a)
 		rt->memo_put = rt_memo_put;
 		rt->memo_vary = &run->memo_vary;
 	}
+	rt->last = run->last;
 }
 
 static int eval_field(struct map_run *run, int idx, struct err *err)
@@ -1400,6 +1408,11 @@ int mapping_run_verdicts(const struct mapping *m, const struct mapping_doc *doc,
 		err_set(err, E_NOMEM, "out of memory");
 		goto cleanup;
 	}
+	if (m->pool.nlast && map_memo_on &&
+	    !(run.last = calloc(m->pool.nlast, sizeof(*run.last)))) {
+		err_set(err, E_NOMEM, "out of memory");
+		goto cleanup;
+	}
 	run.memo_gen = 1;
 	map_var_doc_init(&run);
 	if (m->drv_ops->run(&run, err))
@@ -1416,5 +1429,7 @@ cleanup:
 	arena_release(&run.ctx_arena);
 	free(run.xcopy);
 	free(run.memo);
+	expr_last_release(run.last, m->pool.nlast);
+	free(run.last);
 	return rc;
 }

@@ -275,6 +275,9 @@ struct map_run {
 	struct map_memo *memo;
 	unsigned long memo_gen;
 	uint64_t memo_vary;
+	/* the fields' last input and result (expr.h, struct expr_last):
+	 * m->pool.nlast slots, for the whole document */
+	struct expr_last *last;
 };
 
 /* 0: no memo (the tests compare both ways); 1 by default. */
