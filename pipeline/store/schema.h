@@ -23,7 +23,9 @@
  * events (source and file NULL where they are the document's unit's);
  * version 15 one ledger key per document for the txn_ids the mapping
  * engine gives by default (no table change: state_txn.c); version 16
- * a partial index of the negative positions (positions_negative).
+ * a partial index of the negative positions (positions_negative);
+ * version 17 that index on PostgreSQL by a stored column neg (qty < 0),
+ * so that a change of a quantity stays a HOT update (schema.c).
  * meta.schema follows the version, so an older
  * stockpipe refuses a newer store instead of writing to it.
  *
@@ -36,7 +38,7 @@
 #include "db.h"
 #include "lib/err.h"
 
-#define SCHEMA_LATEST 16
+#define SCHEMA_LATEST 17
 
 /* Opens the store's database without looking at its tables: db_url NULL
  * or "" = the SQLite file state_dir/state.db (state_dir is created),

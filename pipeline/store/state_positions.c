@@ -254,6 +254,13 @@ int state_item_get(struct state *s, const char *sku, const char **fields,
 int state_positions_negative(struct state *s, int64_t *n, struct err *err)
 {
 	*n = 0;
+	/* schema 17: PostgreSQL's partial index is on neg (schema.c); a
+	 * statement of its own, which SQLite's positions have no column for */
+	if (state_is_pg(s))
+		return state_lb_apply(s, err) < 0 ? -1 :
+		       state_sql_rows(s, "SELECT count(*) FROM positions"
+				      " WHERE neg", SA_NONE, state_row_int, n,
+				      err);
 	return read_rows(s, S_POS_NEGATIVE, SA_NONE, state_row_int, n, err);
 }
 

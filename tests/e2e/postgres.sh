@@ -124,6 +124,9 @@ if [ -x "$UNIT" ]; then
 	check "parallel loads equal serial ones on PostgreSQL (unit test)" \
 		env STOCKPIPE_TEST_PG_URL="$PG_URL" "$UNIT" \
 		state_pg_parallel_loads_equal_serial
+	check "a load reads no event table scan while it holds positions (unit test)" \
+		env STOCKPIPE_TEST_PG_URL="$PG_URL" "$UNIT" \
+		state_pg_load_reads_no_event_table_scan
 	check "PostgreSQL's bulk load equals SQLite's (unit test)" \
 		env STOCKPIPE_TEST_PG_URL="$PG_URL" "$UNIT" \
 		state_pg_load_equals_sqlite
