@@ -64,7 +64,7 @@ enum stmt_id {
 	/* state_txn.c */
 	SX_ADD, SX_DEL, SX_DOC_TXNS, SX_DOC_PROBE,
 	/* state_lineage.c */
-	SL_DOC, SL_FLOOR, SL_RANGE, SL_RANGE_DEL,
+	SL_DOC, SL_FLOOR, SL_RANGE, SL_RANGE_ONE, SL_RANGE_DEL,
 	S_NSTMTS
 };
 
