@@ -446,7 +446,7 @@ T_TEST(state_doc_range_of_one_document_is_its_events)
 	static const char *const skus[6] = {"F", "B", "E", "A", "D", "C"};
 	static const char *const names[4] = {"a.csv", "b.csv", "c.csv",
 					     "d.csv"};
-	char txn[6][8];
+	char txn[6][16];
 	int i, d;
 
 	T_OK(state_open("st", &st, &e), &e);
