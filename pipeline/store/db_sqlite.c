@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #define BUSY_TIMEOUT_MS (10 * 60 * 1000)
+#define LITE_STMTJRNL_MEM (4 << 20)
 
 struct lite {
 	struct db base;
@@ -301,6 +302,15 @@ int db_sqlite_open(const char *path, struct db **out, struct err *err)
 	 * allocations take no global mutex either; this works only before
 	 * SQLite initialises, so a refusal on a later open is harmless. */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	/* A statement or savepoint inside a transaction keeps the pages it
+	 * changes in a sub-journal, in memory up to this size, then in a
+	 * temporary file. SQLite's 64 KiB sent the load's ledger chunks
+	 * (256 keys over as many pages, state_txn.c) to a file: 18 500
+	 * pwrites, 37 MB, for X12 852 10 MB. LITE_STMTJRNL_MEM holds the
+	 * largest of the load's; beyond it (an unload of a large document)
+	 * the file is used as before, so memory stays bounded. Same rule
+	 * as above: only before SQLite initialises. */
+	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, LITE_STMTJRNL_MEM);
 	if (sqlite3_open_v2(path, &l->h,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,

@@ -64,7 +64,7 @@ enum stmt_id {
 	/* state_txn.c */
 	SX_ADD, SX_DEL, SX_DOC_TXNS, SX_DOC_PROBE,
 	/* state_lineage.c */
-	SL_DOC, SL_FLOOR, SL_RANGE, SL_RANGE_DEL,
+	SL_DOC, SL_FLOOR, SL_RANGE, SL_RANGE_ONE, SL_RANGE_DEL,
 	S_NSTMTS
 };
 
@@ -157,6 +157,13 @@ struct load_batch {
 	 * (state_lb_events_flush). */
 	struct lb_rec **evq;
 	size_t nevq;
+	/* SQLite, the same way: the snapshots alone at their position
+	 * (lb_position's one-statement case, S_POS_SNAP) wait in snapq,
+	 * nsnapq of at most max, and are upserted 2^k at a time
+	 * (snap[k]) by state_lb_events_flush, before the events. */
+	struct lb_rec **snapq;
+	size_t nsnapq;
+	struct db_stmt *snap[LB_BULK_LOG + 1];
 	struct arena a;            /* the records' strings */
 	const char *source, *file; /* last copies, shared by later records */
 	struct db_stmt *bulk[LB_BULK_N][LB_BULK_LOG + 1];

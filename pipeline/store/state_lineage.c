@@ -57,6 +57,21 @@ const struct state_sql state_lineage_sql[S_NSTMTS] = {
 		     " THEN excluded.lo ELSE doc_events.lo END,"
 		     " hi = CASE WHEN excluded.hi > doc_events.hi"
 		     " THEN excluded.hi ELSE doc_events.hi END", 0},
+	/* SL_RANGE for a batch of one document on SQLite, where the
+	 * writer lock makes every event above the floor that document's:
+	 * two seeks (the first id above the floor, the greatest id)
+	 * instead of reading every new row's doc (1.2k instructions a
+	 * record, ~4 % of the load). The same bounds, so the same rows. */
+	[SL_RANGE_ONE] = {"INSERT INTO doc_events(doc, lo, hi)"
+			 " SELECT ?1, lo, hi FROM (SELECT"
+			 " (SELECT min(id) FROM stock_events WHERE id > ?2)"
+			 " AS lo, (SELECT max(id) FROM stock_events) AS hi)"
+			 " AS r WHERE lo IS NOT NULL"
+			 " ON CONFLICT(doc) DO UPDATE SET"
+			 " lo = CASE WHEN excluded.lo < doc_events.lo"
+			 " THEN excluded.lo ELSE doc_events.lo END,"
+			 " hi = CASE WHEN excluded.hi > doc_events.hi"
+			 " THEN excluded.hi ELSE doc_events.hi END", 0},
 	[SL_RANGE_DEL] = {"DELETE FROM doc_events WHERE doc = ?", 0},
 };
 
@@ -118,12 +133,22 @@ int state_lineage_floor(struct state *s, int64_t *floor, struct err *err)
 int state_lineage_ranges(struct state *s, int64_t floor, struct err *err)
 {
 	struct state_doc_names *n = &s->docn;
+	/* PostgreSQL: a concurrent load may take ids between ours */
+	enum stmt_id one = n->ndocs == 1 && !state_is_pg(s) ? SL_RANGE_ONE
+							    : SL_RANGE;
 	size_t i;
 
-	for (i = 0; i < n->ndocs; i++)
-		if (state_exec(s, SL_RANGE, SA(SA_I(n->docs[i]), SA_I(floor),
-					       SA_I(INT64_MAX)), err) < 0)
+	for (i = 0; i < n->ndocs; i++) {
+		int64_t d = n->docs[i];
+		int rc = one == SL_RANGE_ONE
+				 ? state_exec(s, one, SA(SA_I(d), SA_I(floor)), err)
+				 : state_exec(s, SL_RANGE,
+					      SA(SA_I(d), SA_I(floor),
+						 SA_I(INT64_MAX)), err);
+
+		if (rc < 0)
 			return -1;
+	}
 	n->ndocs = 0;
 	return 0;
 }

@@ -431,3 +431,53 @@ T_TEST(state_doc_ranges_find_a_documents_events)
 		      " WHERE doc = 20)"), 1);
 	state_close(st);
 }
+
+/* A document alone in its batches takes its range from two seeks (the
+ * first id above the floor, the greatest id; SL_RANGE_ONE) instead of
+ * reading every new event's doc: the bounds must be its events' own,
+ * with earlier documents' events below the floor, one at a time,
+ * batched and spilled to sorted runs, and a document whose every record
+ * is a replay gets no range at all. */
+T_TEST(state_doc_range_of_one_document_is_its_events)
+{
+	struct state *st = NULL;
+	struct err e = ERR_INIT;
+	struct canon_record r[6];
+	static const char *const skus[6] = {"F", "B", "E", "A", "D", "C"};
+	static const char *const names[4] = {"a.csv", "b.csv", "c.csv",
+					     "d.csv"};
+	char txn[6][16];
+	int i, d;
+
+	T_OK(state_open("st", &st, &e), &e);
+	for (d = 30; d < 34; d++)
+		doc_unit(d, "stores", names[d - 30], SHA);
+	for (i = 0; i < 6; i++) {
+		snprintf(txn[i], sizeof(txn[i]), "t%d", i);
+		r[i] = ev(skus[i], txn[i], "stores", "a.csv");
+	}
+	/* 30: one at a time; 31: batched, spilled in runs of 2 (its
+	 * events' ids come after 30's) */
+	T_OK(load(st, 30, r, 3, 0, &e), &e);
+	for (i = 0; i < 6; i++)
+		r[i].lin.file = "b.csv";
+	T_OK(load(st, 31, r + 3, 3, 2, &e), &e);
+	for (i = 0; i < 6; i++)
+		r[i].lin.file = "c.csv";
+	/* 32: all replays of 31's txn_ids: no event, no range */
+	T_OK(load(st, 32, r + 3, 3, 2, &e), &e);
+	/* 33: two replays and one new record, one batch */
+	snprintf(txn[0], sizeof(txn[0]), "t9");
+	r[0].v[STOCK_TXN_ID] = txn[0];
+	for (i = 0; i < 6; i++)
+		r[i].lin.file = "d.csv";
+	T_OK(load(st, 33, r, 3, 8, &e), &e);
+	T_EQ_INT(sql1("SELECT count(*) FROM stock_events"), 7);
+	T_EQ_INT(sql1("SELECT count(*) FROM doc_events"), 3);
+	T_EQ_INT(sql1("SELECT count(*) FROM doc_events WHERE doc = 32"), 0);
+	T_EQ_INT(sql1("SELECT count(*) FROM doc_events d WHERE"
+		      " d.lo = (SELECT min(id) FROM stock_events e"
+		      " WHERE e.doc = d.doc) AND d.hi = (SELECT max(id)"
+		      " FROM stock_events e WHERE e.doc = d.doc)"), 3);
+	state_close(st);
+}

@@ -998,7 +998,8 @@ fail:
  * the model above), over positions whose snapshot is newer, as old
  * (arrival decides) or older, or that hold a newer delta (the guard
  * says no: the rules sum the deltas), and txn_ids longer than a
- * position keeps. */
+ * position keeps. One at a time they are written 2^k to a multi-row
+ * upsert (snaps_flush), one by one again when the guard held some back. */
 T_TEST(state_load_snap_upserts_match_bulk)
 {
 	static char want[1 << 17], got[1 << 17];
@@ -1021,6 +1022,10 @@ T_TEST(state_load_snap_upserts_match_bulk)
 			T_OK(snap_doc(st, 1, 400, caps[c], &ls, &e), &e);
 			memset(&ls, 0, sizeof(ls));
 			T_OK(snap_doc(st, 2, 400, caps[c], &ls, &e), &e);
+			/* one at a time: they went in 2^k to a statement
+			 * (snaps_flush), 256 of them in one batch */
+			if (!bulk)
+				T_ASSERT(st->lb.snap[c ? 4 : LB_BULK_LOG] != NULL);
 			state_close(st);
 			dump_db(dir, got, sizeof(got));
 			if (bulk) {
