@@ -127,6 +127,9 @@ if [ -x "$UNIT" ]; then
 	check "a load reads no event table scan while it holds positions (unit test)" \
 		env STOCKPIPE_TEST_PG_URL="$PG_URL" "$UNIT" \
 		state_pg_load_reads_no_event_table_scan
+	check "a load's position updates stay HOT, negatives counted by the index (unit test)" \
+		env STOCKPIPE_TEST_PG_URL="$PG_URL" "$UNIT" \
+		state_pg_position_updates_stay_hot
 	check "PostgreSQL's bulk load equals SQLite's (unit test)" \
 		env STOCKPIPE_TEST_PG_URL="$PG_URL" "$UNIT" \
 		state_pg_load_equals_sqlite
