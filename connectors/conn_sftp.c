@@ -924,6 +924,10 @@ static int op_fetch(struct conn *c, const char *name, const char *local,
 	}
 	if (io_atomic_open(&a, local, err) < 0)
 		goto fail;
+	/* A large file: hashed and written by a thread of its own while
+	 * this one reads and decrypts (lib/io_wq.h). */
+	if (at.filesize >= IO_ASYNC_MIN && io_atomic_async(&a, err) < 0)
+		goto fail;
 	if (read_all(st, path, &a, NULL, &got, err) < 0)
 		goto fail;
 	if (close_handle(st) < 0) {

@@ -1,5 +1,6 @@
 /* io.c - see io.h. */
 #include "io.h"
+#include "io_wq.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -263,6 +264,7 @@ int io_atomic_open(struct io_atomic *a, const char *final_path,
 	}
 	if (!(a->buf = malloc(IO_BUF)))
 		return err_set(err, E_NOMEM, "out of memory");
+	a->cap = IO_BUF;
 	if (sha256_init(&a->sha, err) < 0) {
 		free(a->buf);
 		a->buf = NULL;
@@ -275,29 +277,94 @@ int io_atomic_open(struct io_atomic *a, const char *final_path,
 	return 0;
 }
 
-/* Hashes and writes p[0..n) (a crash point); 0 or -1 (recorded). */
-static int write_out(struct io_atomic *a, const unsigned char *p, size_t n,
-		     struct err *err)
+/* Hashes c's bytes (those inside [also_from, also_to) into also too) and
+ * writes them; 0 or an errno. On the writer thread of an async file, the
+ * caller's otherwise. */
+static int put_chunk(struct io_atomic *a, const struct io_wq_chunk *c)
 {
 	size_t off = 0;
 
-	io_crash_point("write");
-	/* Hashed here, 64 KiB at a time: per append it cost more than the
+	/* Hashed here, a buffer at a time: per append it cost more than the
 	 * hashing itself when rows are written one by one. */
 	if (!a->no_hash)
-		sha256_update(&a->sha, p, n);
-	while (off < n) {
-		ssize_t w = write(a->fd, p + off, n - off);
+		sha256_update(&a->sha, c->p, c->n);
+	if (c->also) {
+		uint64_t lo = c->off > c->also_from ? c->off : c->also_from;
+		uint64_t hi = c->off + c->n < c->also_to ? c->off + c->n
+							 : c->also_to;
+
+		if (lo < hi)
+			sha256_update(c->also, c->p + (lo - c->off),
+				      (size_t)(hi - lo));
+	}
+	while (off < c->n) {
+		ssize_t w = write(a->fd, c->p + off, c->n - off);
 
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			a->failed = 1;
-			return err_sys(err, "cannot write '%s'", a->tmp);
+			return errno;
 		}
 		off += (size_t)w;
 	}
 	return 0;
+}
+
+/* Every IO_FLUSH_AHEAD bytes the writer thread starts the disk writes of
+ * what it wrote (sync_file_range, not waiting): commit's fsync then waits
+ * for the tail, not for 600 MB of canonical records at once. */
+#define IO_FLUSH_AHEAD (8u << 20)
+
+static int wq_put(void *ud, const struct io_wq_chunk *c)
+{
+	struct io_atomic *a = ud;
+	uint64_t end = c->off + c->n;
+	int rc = put_chunk(a, c);
+
+	if (rc || end - a->flushed < IO_FLUSH_AHEAD)
+		return rc;
+	if (sync_file_range(a->fd, (off64_t)a->flushed,
+			    (off64_t)(end - a->flushed),
+			    SYNC_FILE_RANGE_WRITE) < 0 &&
+	    errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+		return errno; /* EIO, ENOSPC: the fsync would say the same */
+	/* EINVAL etc.: a file system without it; the fsync does it all */
+	a->flushed = end;
+	return 0;
+}
+
+/* A write that failed with errno code: recorded (commit refuses), -1. */
+static int write_failed(struct io_atomic *a, int code, struct err *err)
+{
+	a->failed = 1;
+	errno = code;
+	return err_sys(err, "cannot write '%s'", a->tmp);
+}
+
+/* Hashes and writes p[0..n) (a crash point), or hands it (a->buf) to the
+ * writer thread; 0 or -1 (recorded). */
+static int write_out(struct io_atomic *a, const unsigned char *p, size_t n,
+		     struct err *err)
+{
+	struct io_wq_chunk c;
+	int rc;
+
+	io_crash_point("write");
+	c.p = (unsigned char *)p;
+	c.n = n;
+	c.off = a->out;
+	c.also = a->also;
+	c.also_from = a->also_from;
+	c.also_to = a->also_to;
+	a->out += n;
+	if (a->wq) {
+		/* p is a->buf, the queue's: the next one comes back */
+		rc = io_wq_submit(a->wq, &c);
+		a->buf = io_wq_buf(a->wq);
+	} else {
+		rc = put_chunk(a, &c);
+	}
+	return rc ? write_failed(a, rc, err) : 0;
 }
 
 static int flush_pending(struct io_atomic *a, struct err *err)
@@ -321,21 +388,83 @@ int io_atomic_write(struct io_atomic *a, const void *p, size_t n,
 	a->bytes += n;
 	/* A caller that buffers itself (render's rows, a copy's reads)
 	 * hands over half a buffer or more at a time: written from where
-	 * it is, not copied into buf first. */
-	if (!a->pending && n >= IO_BUF / 2)
+	 * it is, not copied into buf first (not with a writer thread: the
+	 * caller's buffer is its own again once this returns). */
+	if (!a->wq && !a->pending && n >= a->cap / 2)
 		return write_out(a, s, n, err);
 	while (n) {
-		size_t room = IO_BUF - a->pending;
+		size_t room = a->cap - a->pending;
 		size_t k = n < room ? n : room;
 
 		memcpy(a->buf + a->pending, s, k);
 		a->pending += k;
 		s += k;
 		n -= k;
-		if (a->pending == IO_BUF && flush_pending(a, err) < 0)
+		if (a->pending == a->cap && flush_pending(a, err) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* Writes out what is buffered and, with a writer thread, waits until it
+ * has written everything; 0 or -1 (recorded). */
+static int write_all_out(struct io_atomic *a, struct err *err)
+{
+	int rc;
+
+	if (flush_pending(a, err) < 0)
+		return -1;
+	if (a->wq && (rc = io_wq_drain(a->wq)))
+		return write_failed(a, rc, err);
+	return 0;
+}
+
+/* Stops the writer thread (before fd is closed: it may be writing). */
+static void wq_end(struct io_atomic *a)
+{
+	if (!a->wq)
+		return;
+	io_wq_stop(a->wq);
+	a->wq = NULL;
+	a->buf = NULL; /* the queue's, freed with it */
+}
+
+int io_atomic_async(struct io_atomic *a, struct err *err)
+{
+	struct io_wq *q;
+
+	if (a->bytes || a->wq) {
+		err_set(err, E_INTERNAL, "'%s': a writer thread is started "
+			"before the first write, once", a->final);
+		goto fail;
+	}
+	if (io_wq_start(&q, wq_put, a, err) < 0)
+		goto fail;
+	free(a->buf);
+	a->wq = q;
+	a->buf = io_wq_buf(q);
+	a->cap = IO_WQ_BUF;
+	return 0;
+fail:
+	io_atomic_abort(a);
+	return -1;
+}
+
+void io_atomic_hash_also(struct io_atomic *a, struct sha256 *also)
+{
+	a->also = also;
+	a->also_from = a->bytes;
+	a->also_to = UINT64_MAX;
+}
+
+int io_atomic_hash_also_end(struct io_atomic *a, struct err *err)
+{
+	int rc;
+
+	a->also_to = a->bytes;
+	rc = write_all_out(a, err);
+	a->also = NULL;
+	return rc;
 }
 
 int io_atomic_commit(struct io_atomic *a, char *sha_hex, struct err *err)
@@ -352,8 +481,9 @@ int io_atomic_commit(struct io_atomic *a, char *sha_hex, struct err *err)
 			a->final);
 		goto fail;
 	}
-	if (flush_pending(a, err) < 0)
+	if (write_all_out(a, err) < 0)
 		goto fail;
+	wq_end(a);
 	/* The mode before the rename: set after it, a poller of the target
 	 * folder could open the file with the umask's bits in between. */
 	if (a->mode && fchmod(a->fd, (mode_t)a->mode) < 0) {
@@ -392,6 +522,7 @@ fail:
 
 void io_atomic_abort(struct io_atomic *a)
 {
+	wq_end(a);
 	if (a->fd >= 0)
 		close(a->fd);
 	a->fd = -1;
@@ -445,6 +576,7 @@ static int copy_fd(int fd, const char *src, const char *dst, int noreplace,
 		   struct err *err)
 {
 	struct io_atomic a;
+	struct stat st;
 	unsigned char *b;
 	ssize_t n;
 
@@ -457,6 +589,11 @@ static int copy_fd(int fd, const char *src, const char *dst, int noreplace,
 	a.noreplace = noreplace;
 	a.mode = mode;
 	a.no_hash = !sha_hex;
+	/* A large file (a fetched 100 MB drop) is read here while the
+	 * thread hashes and writes what was read before. */
+	if (fstat(fd, &st) == 0 && st.st_size >= (off_t)IO_ASYNC_MIN &&
+	    io_atomic_async(&a, err) < 0)
+		goto fail;
 	while ((n = read(fd, b, IO_BUF)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -21,6 +21,8 @@
 #include "err.h"
 #include "sha256.h"
 
+struct io_wq;
+
 /* Counts a durable operation named what; may not return (test builds). */
 void io_crash_point(const char *what);
 
@@ -69,7 +71,14 @@ struct io_atomic {
 	int no_hash;        /* set before the first write: nobody reads the
 			     * content hash, so none is taken (commit then
 			     * refuses a sha_hex) */
-	unsigned char *buf; /* 64 KiB write buffer */
+	unsigned char *buf; /* 64 KiB write buffer (the io_wq's when async) */
+	size_t cap;         /* buf's size */
+	uint64_t out;       /* bytes handed to write_out (file offset) */
+	/* io_atomic_hash_also: bytes [also_from, also_to) go into also */
+	struct sha256 *also;
+	uint64_t also_from, also_to;
+	struct io_wq *wq;   /* io_atomic_async: the writer thread */
+	uint64_t flushed;   /* its disk writes started up to here (io.c) */
 };
 
 /* Creates final's directory if needed and opens a temporary file beside
@@ -88,6 +97,26 @@ int io_atomic_write(struct io_atomic *a, const void *p, size_t n,
 int io_atomic_commit(struct io_atomic *a, char *sha_hex, struct err *err);
 /* Closes and removes the temporary file. Safe to call twice. */
 void io_atomic_abort(struct io_atomic *a);
+
+/* Right after io_atomic_open: the hashing and the write(2) calls go to
+ * a writer thread of their own (io_wq.h) while the caller goes on
+ * formatting; for the large files of a run (canonical records, target
+ * files). The bytes and the hash are the same; a failed write is
+ * reported by a later io_atomic_write or by commit. 0 or -1 (a is
+ * aborted). */
+int io_atomic_async(struct io_atomic *a, struct err *err);
+/* The size from which a copy is worth a writer thread (starting one
+ * costs about as much as hashing and writing 100 KB). */
+#define IO_ASYNC_MIN (4u << 20)
+/* The bytes appended from now on go into also too (as sha256_update
+ * would have), until io_atomic_hash_also_end: render's rows hash, taken
+ * on the writer thread with the file's. also must stay valid until
+ * then. */
+void io_atomic_hash_also(struct io_atomic *a, struct sha256 *also);
+/* Ends io_atomic_hash_also at the bytes appended so far and waits until
+ * they are all hashed into also (which the caller may then finalize);
+ * this writes out what is buffered. 0 or -1 (a failed write). */
+int io_atomic_hash_also_end(struct io_atomic *a, struct err *err);
 
 int io_write_file(const char *path, const void *p, size_t n,
 		   char *sha_hex, struct err *err);

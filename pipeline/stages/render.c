@@ -38,6 +38,7 @@ struct rctx {
 	 * time from obuf, which then goes to out. */
 	struct sha256 rows_sha;
 	int rows_sha_open;
+	int rows_also;         /* rows_sha is taken by out's writer thread */
 	size_t olen;
 	char obuf[65536];
 	struct buf line;
@@ -524,7 +525,8 @@ static int row_flush(struct rctx *c)
 	if (!n)
 		return 0;
 	c->olen = 0;
-	sha256_update(&c->rows_sha, c->obuf, n);
+	if (!c->rows_also)
+		sha256_update(&c->rows_sha, c->obuf, n);
 	return out_write(c, c->obuf, n);
 }
 
@@ -534,7 +536,8 @@ static int row_out(struct rctx *c, const char *p, size_t n)
 	if (n > sizeof(c->obuf) - c->olen && row_flush(c) < 0)
 		return -1;
 	if (n > sizeof(c->obuf)) {
-		sha256_update(&c->rows_sha, p, n);
+		if (!c->rows_also)
+			sha256_update(&c->rows_sha, p, n);
 		return out_write(c, p, n);
 	}
 	memcpy(c->obuf + c->olen, p, n);
@@ -890,6 +893,8 @@ static int render_rows(struct rctx *c, const char *out_path,
 		return -1;
 	/* read by the next delta, `show --html` and gc, never by its hash */
 	c->pub.no_hash = 1;
+	if (io_atomic_async(&c->pub, err) < 0)
+		return -1;
 	c->pub_open = 1;
 	if (t->delta && prev_pub) {
 		if (gz_open(&c->prev_gz, prev_pub, err) < 0) {
@@ -1023,13 +1028,19 @@ static int rows_open(struct rctx *c, struct outbound_env *env,
 {
 	if (!head_first)
 		return body_open(c, body);
-	if (io_atomic_open(&c->out, out_path, c->err) < 0)
+	/* The file and the rows are hashed, and the file written, by a
+	 * thread of its own (io_wq.h) while this one formats: the rows are
+	 * the bytes between the header and the footer. */
+	if (io_atomic_open(&c->out, out_path, c->err) < 0 ||
+	    io_atomic_async(&c->out, c->err) < 0)
 		return -1;
 	c->out_open = 1;
 	buf_reset(&c->line);
 	if (outbound_header(c->ob, env, &c->line, c->err) < 0 ||
 	    io_atomic_write(&c->out, c->line.ptr, c->line.len, c->err) < 0)
 		return -1;
+	io_atomic_hash_also(&c->out, &c->rows_sha);
+	c->rows_also = 1;
 	return 0;
 }
 
@@ -1092,6 +1103,11 @@ static int render_once(struct state *st, const struct cfg_target *t,
 		goto out;
 	if (render_settle_rejects(c, reject_path) < 0)
 		goto out;
+	if (c->rows_also) {
+		c->rows_also = 0;
+		if (io_atomic_hash_also_end(&c->out, err) < 0)
+			goto out;
+	}
 	c->rows_sha_open = 0;
 	sha256_final(&c->rows_sha, bsha);
 	if (render_content_key(c, prev_pub, bsha, key_hex) < 0)

@@ -711,6 +711,14 @@ static int do_map_doc(struct src_ctx *sc, struct state_unit *u)
 		buf_release(&m.line);
 		return eng_unit_fail(r, u, &e);
 	}
+	/* The canonical file is about 6x the input (241 bytes a CSV
+	 * record): its hashing and writing go to a thread of their own
+	 * while this one maps (io_wq.h). */
+	if (io_atomic_async(&m.canon, &e) < 0) {
+		io_atomic_abort(&m.rejects);
+		buf_release(&m.line);
+		return eng_unit_fail(r, u, &e);
+	}
 	doc.source = sc->src->name;
 	doc.name = u->ukey;
 	doc.path = u->input_path;

@@ -565,3 +565,75 @@ T_TEST(render_xml_header_before_counted_rows)
 	render_share_drop();
 	state_close(st);
 }
+
+/* Renders o.yaml for t into out; key gets the content key. */
+static int render_key(struct state *st, struct cfg_target *t,
+		      const char *out, char *key, struct err *e)
+{
+	struct outbound *ob = NULL;
+	struct outbound_env env;
+	struct render_stats rs;
+	char sha[65];
+	int rc;
+
+	if (outbound_load("o.yaml", &ob, e) < 0)
+		return -1;
+	memset(&env, 0, sizeof(env));
+	env.target = t->name;
+	env.now = 1795154400;
+	rc = render_target(st, t, ob, &env, out, NULL, NULL, ready_ctl, NULL,
+			   key, sha, &rs, e);
+	outbound_free(ob);
+	return rc;
+}
+
+/* The content key is SHA-256(mapping hash, SHA-256 of the rows): the rows
+ * are hashed on the file's writer thread (io_atomic_hash_also) when they
+ * go straight to the file, on the render's own when they go through the
+ * body file; both must hash exactly the rows, never the header. */
+T_TEST(render_content_key_hashes_the_rows_only)
+{
+	struct cfg_target t = target();
+	struct state *st = NULL;
+	struct outbound *ob = NULL;
+	struct sha256 k;
+	struct err e = ERR_INIT;
+	char key[65], key2[65], rows[65], want[65];
+	const char *csv, *body;
+
+	t.name = "web";
+	T_OK(state_open("st", &st, &e), &e);
+	T_OK(put_row(st, 1, "A1", "Kanne", "4", "2026-11-20T05:00:00Z", &e),
+	     &e);
+	T_OK(put_row(st, 1, "B2", "Tasse", "5", "2026-11-20T05:00:00Z", &e),
+	     &e);
+	/* csv with a header: the rows are the file after its first line */
+	T_ASSERT(t_write_file("o.yaml",
+			      "outbound: w\nkind: stock\nformat: csv\n"
+			      "csv: { delimiter: \",\", header: true }\n"
+			      "columns:\n"
+			      "  - { name: sku, value: sku }\n"
+			      "  - { name: qty, value: available }\n") == 0);
+	T_OK(render_key(st, &t, "w.csv", key, &e), &e);
+	csv = t_read_file("w.csv");
+	T_ASSERT(csv && (body = strchr(csv, '\n')) != NULL);
+	body++;
+	T_ASSERT(strstr(body, "A1,4") != NULL);
+	T_OK(sha256_hex_of(body, strlen(body), rows, &e), &e);
+	T_OK(outbound_load("o.yaml", &ob, &e), &e);
+	T_OK(sha256_init(&k, &e), &e);
+	sha256_update(&k, outbound_sha256(ob), strlen(outbound_sha256(ob)));
+	sha256_update(&k, rows, strlen(rows));
+	sha256_final(&k, want);
+	outbound_free(ob);
+	T_EQ_STR(key, want);
+	/* xml: counted (straight to the file) and through the body file */
+	T_ASSERT(t_write_file("o.yaml", xml_feed) == 0);
+	render_share_run(21);
+	T_OK(render_key(st, &t, "k1.xml", key, &e), &e);
+	render_share_run(0);
+	T_OK(render_key(st, &t, "k2.xml", key2, &e), &e);
+	T_EQ_STR(key, key2);
+	render_share_drop();
+	state_close(st);
+}
