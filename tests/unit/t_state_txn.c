@@ -4,8 +4,9 @@
  * same content loaded again (another document) is duplicates only; a
  * group that has per-record keys (a store of schema 14) is deduped the
  * per-record way; unloading a document takes its document key out, so a
- * rerun loads it again; txn_ids of the mapping's own keep a key each; two
- * copies in one transaction apply once. On SQLite, and on PostgreSQL with
+ * rerun loads it again, its keys deleted in key order; txn_ids of the
+ * mapping's own keep a key each; two copies in one transaction apply
+ * once. On SQLite, and on PostgreSQL with
  * STOCKPIPE_TEST_PG_URL (postgres.sh), where two connections loading
  * one content at once apply it once. */
 #include <pthread.h>
@@ -17,6 +18,7 @@
 
 #include "pipeline/store/db.h"
 #include "pipeline/store/state.h"
+#include "pipeline/store/state_int.h" /* the store's connection (st->db) */
 #include "pipeline/store/state_txn.h"
 #include "t.h"
 
@@ -387,6 +389,40 @@ static void story(const char *url)
 T_TEST(state_txn_doc_key_sqlite)
 {
 	story(NULL);
+}
+
+/* An unload deletes the document's keys in key order (keys_put: one
+ * b-tree range, PostgreSQL's lock order), however its txn_ids were
+ * named: the store's own connection logs the deletes (a temporary
+ * trigger is its connection's only). */
+T_TEST(state_txn_unload_in_key_order)
+{
+	static const char *const named[NREC] = {
+		"zz-9", "aa-1", NULL, "mm-5", "Q:7:x", "x/3", NULL, "bb-2",
+		"k.8", "c-4"};
+	static struct doc a;
+	struct state *st = NULL;
+	struct err e = ERR_INIT;
+	struct load_stats ls;
+
+	T_OK(state_open_db("st", NULL, NULL, &st, &e), &e);
+	T_OK(db_exec(st->db, units_sql, &e), &e);
+	doc_make(&a, SHA_A, 10, named);
+	T_OK(load(st, 10, &a, 32, &ls, &e), &e);
+	T_EQ_INT(ls.applied, 10);
+	T_EQ_INT(q1(st->db, "SELECT count(*) FROM txn_digests"), 8 + 1);
+	T_OK(db_exec(st->db, "CREATE TEMP TABLE put_log(k BLOB);"
+		     " CREATE TEMP TRIGGER put_del AFTER DELETE ON"
+		     " main.txn_digests BEGIN INSERT INTO put_log(k)"
+		     " VALUES(old.digest); END", &e),
+	     &e);
+	T_OK(unload(st, 10, &e), &e);
+	T_EQ_INT(q1(st->db, "SELECT count(*) FROM txn_digests"), 0);
+	T_EQ_INT(q1(st->db, "SELECT count(*) FROM put_log"), 8 + 1);
+	T_EQ_INT(q1(st->db, "SELECT count(*) FROM put_log a JOIN put_log b"
+			    " ON b.rowid = a.rowid + 1 WHERE b.k <= a.k"),
+		 0);
+	state_close(st);
 }
 
 static void schema_url(const char *url, const char *schema, char *out,
