@@ -673,6 +673,18 @@ static void keys_sort(unsigned char (*k)[STATE_TXN_KEY], size_t n)
 		qsort(k, n, sizeof(*k), raw_cmp);
 }
 
+/* The end of the group that starts at k[i] in sorted k[0..n): the keys
+ * after it that share its 8 bytes of group digest. */
+static size_t group_end(unsigned char (*k)[STATE_TXN_KEY], size_t i,
+			size_t n)
+{
+	size_t j = i + 1;
+
+	while (j < n && !memcmp(k[i], k[j], 8))
+		j++;
+	return j;
+}
+
 /* The keys of the document's default txn_ids: for each group, its
  * document key, and the records' own keys only when the group has
  * per-record keys (a document loaded the per-record way: before schema
@@ -687,9 +699,7 @@ static int doc_default_keys(struct state *s, struct doc_keys *d,
 
 	keys_sort(d->kd, d->nd);
 	for (i = 0; i < d->nd; i = j) {
-		for (j = i + 1; j < d->nd && !memcmp(d->kd[i], d->kd[j], 8);
-		     j++)
-			;
+		j = group_end(d->kd, i, d->nd);
 		state_txn_doc_key(d->kd[i], dk);
 		split_key(dk, hi);
 		hi[STATE_TXN_KEY - 1]--; /* below the split mark */
@@ -777,8 +787,7 @@ int state_txn_doc_split(struct state *s, int64_t doc, struct err *err)
 	/* the records' keys, and the split mark of each group */
 	keys_sort(d.kd, d.nd);
 	for (i = 0, n0 = d.nd; i < n0; i = j) {
-		for (j = i + 1; j < n0 && !memcmp(d.kd[i], d.kd[j], 8); j++)
-			;
+		j = group_end(d.kd, i, n0);
 		if (keys_room(&d.kd, d.nd, &d.capd, err) < 0)
 			goto out;
 		state_txn_doc_key(d.kd[i], d.kd[d.nd]);
