@@ -55,6 +55,9 @@ LIB_SRC  := $(sort $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.c)))
 LIB_SRC  := $(filter-out pipeline/cli/main.c,$(LIB_SRC))
 HDRS     := $(foreach d,$(SRC_DIRS),$(wildcard $(d)/*.h))
 TEST_SRC := $(sort $(wildcard tests/unit/t_*.c))
+# t.h and the helpers tests share (t_edi.h, t_store.h: t_store.c is in
+# TEST_SRC, a file of helpers without T_TEST lines)
+TEST_HDRS := $(wildcard tests/unit/*.h)
 
 # Two build trees: plain (build/) and sanitized (build-san/).
 OBJ      := $(LIB_SRC:%.c=build/%.o)
@@ -92,10 +95,10 @@ build/tests/list.h: $(TEST_SRC)
 	@mkdir -p $(dir $@)
 	@grep -h '^T_TEST(' $(TEST_SRC) > $@.tmp; mv $@.tmp $@
 
-build/unit: tests/unit/main.c tests/unit/t.h $(TEST_SRC) build/tests/list.h $(OBJ)
+build/unit: tests/unit/main.c $(TEST_HDRS) $(TEST_SRC) build/tests/list.h $(OBJ)
 	$(CC) $(WARN) $(DEFS) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(PKG_CFLAGS) -Ibuild/tests -o $@ tests/unit/main.c $(TEST_SRC) $(OBJ) $(PKG_LIBS)
 
-build-san/unit: tests/unit/main.c tests/unit/t.h $(TEST_SRC) build/tests/list.h $(SOBJ)
+build-san/unit: tests/unit/main.c $(TEST_HDRS) $(TEST_SRC) build/tests/list.h $(SOBJ)
 	@mkdir -p build-san
 	$(CC) $(WARN) $(DEFS) -DSTOCKPIPE_TEST_HOOKS $(SAN) $(PKG_CFLAGS) -Ibuild/tests -o $@ tests/unit/main.c $(TEST_SRC) $(SOBJ) $(PKG_LIBS)
 

@@ -666,6 +666,25 @@ static int raw_cmp(const void *x, const void *y)
 	return memcmp(x, y, STATE_TXN_KEY);
 }
 
+/* k[0..n) in key order (none: k may be NULL, which qsort does not take). */
+static void keys_sort(unsigned char (*k)[STATE_TXN_KEY], size_t n)
+{
+	if (n)
+		qsort(k, n, sizeof(*k), raw_cmp);
+}
+
+/* The end of the group that starts at k[i] in sorted k[0..n): the keys
+ * after it that share its 8 bytes of group digest. */
+static size_t group_end(unsigned char (*k)[STATE_TXN_KEY], size_t i,
+			size_t n)
+{
+	size_t j = i + 1;
+
+	while (j < n && !memcmp(k[i], k[j], 8))
+		j++;
+	return j;
+}
+
 /* The keys of the document's default txn_ids: for each group, its
  * document key, and the records' own keys only when the group has
  * per-record keys (a document loaded the per-record way: before schema
@@ -678,12 +697,9 @@ static int doc_default_keys(struct state *s, struct doc_keys *d,
 	size_t i, j;
 	int how;
 
-	if (d->nd)
-		qsort(d->kd, d->nd, sizeof(*d->kd), raw_cmp);
+	keys_sort(d->kd, d->nd);
 	for (i = 0; i < d->nd; i = j) {
-		for (j = i + 1; j < d->nd && !memcmp(d->kd[i], d->kd[j], 8);
-		     j++)
-			;
+		j = group_end(d->kd, i, d->nd);
 		state_txn_doc_key(d->kd[i], dk);
 		split_key(dk, hi);
 		hi[STATE_TXN_KEY - 1]--; /* below the split mark */
@@ -729,12 +745,17 @@ static int keys_pg(struct state *s, const char *sql,
 	return rc;
 }
 
-/* Keys k[0..n), sorted, into the ledger (add) or out of it. */
+/* Keys k[0..n) into the ledger (add) or out of it, sorted here first:
+ * in key order a document's keys are one range of the b-tree (each leaf
+ * page written once), and on PostgreSQL every load and unload locks its
+ * keys in one global order: two at once queue on their first common key
+ * instead of each holding one the other waits for (see above). */
 static int keys_put(struct state *s, int add, unsigned char (*k)[STATE_TXN_KEY],
 		    size_t n, struct err *err)
 {
 	size_t i;
 
+	keys_sort(k, n);
 	if (state_is_pg(s))
 		return keys_pg(s, add ? add_pg_sql : del_pg_sql, k, n, err);
 	for (i = 0; i < n; i++)
@@ -764,19 +785,15 @@ int state_txn_doc_split(struct state *s, int64_t doc, struct err *err)
 	    d.failed)
 		goto out;
 	/* the records' keys, and the split mark of each group */
-	if (d.nd)
-		qsort(d.kd, d.nd, sizeof(*d.kd), raw_cmp);
+	keys_sort(d.kd, d.nd);
 	for (i = 0, n0 = d.nd; i < n0; i = j) {
-		for (j = i + 1; j < n0 && !memcmp(d.kd[i], d.kd[j], 8); j++)
-			;
+		j = group_end(d.kd, i, n0);
 		if (keys_room(&d.kd, d.nd, &d.capd, err) < 0)
 			goto out;
 		state_txn_doc_key(d.kd[i], d.kd[d.nd]);
 		split_key(d.kd[d.nd], d.kd[d.nd]);
 		d.nd++;
 	}
-	if (d.nd)
-		qsort(d.kd, d.nd, sizeof(*d.kd), raw_cmp);
 	rc = keys_put(s, 1, d.kd, d.nd, err);
 out:
 	free(d.k);
@@ -799,8 +816,6 @@ int state_txn_forget_doc(struct state *s, int64_t doc, struct err *err)
 		    0 ||
 	    d.failed || doc_default_keys(s, &d, err) < 0)
 		goto out;
-	if (d.n)
-		qsort(d.k, d.n, sizeof(*d.k), raw_cmp);
 	rc = keys_put(s, 0, d.k, d.n, err);
 out:
 	free(d.k);

@@ -19,37 +19,7 @@
 #include "pipeline/store/state_int.h"
 #include "pipeline/store/state_txn.h"
 #include "t.h"
-
-/* One statement on DIR/state.db beside the store's own handle; returns
- * the first column of the first row (0 when none). */
-static int64_t sql1_in(const char *dir, const char *sql)
-{
-	char path[256];
-	sqlite3 *db;
-	sqlite3_stmt *p;
-	int64_t v = 0;
-
-	snprintf(path, sizeof(path), "%s/state.db", dir);
-	if (sqlite3_open(path, &db) != SQLITE_OK)
-		return -1;
-	sqlite3_busy_timeout(db, 2000);
-	if (sqlite3_prepare_v2(db, sql, -1, &p, NULL) != SQLITE_OK) {
-		fprintf(stderr, "    %s: %s\n", sql, sqlite3_errmsg(db));
-		sqlite3_close(db);
-		return -1;
-	}
-	while (sqlite3_step(p) == SQLITE_ROW)
-		if (!v)
-			v = sqlite3_column_int64(p, 0);
-	sqlite3_finalize(p);
-	sqlite3_close(db);
-	return v;
-}
-
-static int64_t sql1(const char *sql)
-{
-	return sql1_in("st", sql);
-}
+#include "t_store.h"
 
 /* Run run_id with map unit (document) doc in DIR's store; collected
  * when gc. */
@@ -99,30 +69,6 @@ static struct canon_record ev(const char *sku, const char *qty,
 	return r;
 }
 
-/* Loads r[0..n) as document doc in one transaction (batched when cap). */
-static int load(struct state *st, int doc, struct canon_record *r, int n,
-		size_t cap, struct load_stats *ls, struct err *e)
-{
-	int i;
-
-	memset(ls, 0, sizeof(*ls));
-	if (state_begin(st, e) < 0)
-		return -1;
-	if (cap) {
-		state_load_batch_max(st, cap);
-		state_load_batching(st);
-	}
-	for (i = 0; i < n; i++)
-		if (state_load_record(st, doc, &r[i], ls, e) < 0)
-			goto fail;
-	if (state_load_flush(st, e) < 0)
-		goto fail;
-	return state_commit(st, e);
-fail:
-	state_rollback(st);
-	return -1;
-}
-
 static int64_t qty_of(const char *sku)
 {
 	char sql[128];
@@ -132,7 +78,7 @@ static int64_t qty_of(const char *sku)
 		 " WHERE sku = '%s'),"
 		 " -1)",
 		 sku);
-	return sql1(sql);
+	return t_store_sql1(sql);
 }
 
 T_TEST(state_txn_key_layout)
@@ -203,24 +149,24 @@ static void fold_and_replay(size_t cap, int bulk)
 	state_load_bulk(st, bulk);
 	doc_of_run(1, 10, 1);
 	doc_of_run(2, 20, 0);
-	T_OK(load(st, 10, r1, 4, cap, &ls, &e), &e);
-	T_OK(load(st, 20, r2, 1, cap, &ls, &e), &e);
+	T_OK(t_store_load(st, 10, r1, 4, cap, &ls, &e), &e);
+	T_OK(t_store_load(st, 20, r2, 1, cap, &ls, &e), &e);
 	T_EQ_INT(qty_of("P"), 100);
 	T_EQ_INT(qty_of("Q"), 2);
 	T_OK(state_fold_events(st, &folded, &e), &e);
 	T_EQ_INT(folded, 1);
-	T_EQ_INT(sql1("SELECT count(*) FROM stock_events"), 4);
-	T_EQ_INT(sql1("SELECT count(*) FROM stock_events WHERE txn_id = 'q1'"),
-		 0);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM stock_events"), 4);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM stock_events WHERE txn_id ="
+			      " 'q1'"), 0);
 	T_OK(state_txn_key("q1", d, NULL, &e), &e);
 	for (i = 0; i < STATE_TXN_KEY; i++)
 		snprintf(hex + 2 * i, 3, "%02X", d[i]);
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM txn_digests WHERE hex(digest) = '%s'",
 		 hex);
-	T_EQ_INT(sql1(sql), 1);
+	T_EQ_INT(t_store_sql1(sql), 1);
 	/* every txn_id loaded, folded or not */
-	T_EQ_INT(sql1("SELECT count(*) FROM txn_digests"), 5);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM txn_digests"), 5);
 	T_EQ_INT(qty_of("Q"), 2);
 	/* Folding again finds nothing: the newest snapshot stays. */
 	T_OK(state_fold_events(st, &folded, &e), &e);
@@ -230,16 +176,16 @@ static void fold_and_replay(size_t cap, int bulk)
 	 * twice in one document: the same counts, nothing applied. */
 	doc_of_run(3, 30, 0);
 	doc_of_run(3, 31, 0);
-	T_OK(load(st, 30, live, 2, cap, &ls, &e), &e);
+	T_OK(t_store_load(st, 30, live, 2, cap, &ls, &e), &e);
 	want = ls;
 	T_EQ_INT(want.dupes, 2);
 	T_EQ_INT(want.applied, 0);
-	T_OK(load(st, 31, old, 2, cap, &ls, &e), &e);
+	T_OK(t_store_load(st, 31, old, 2, cap, &ls, &e), &e);
 	T_EQ_INT(ls.dupes, want.dupes);
 	T_EQ_INT(ls.applied, want.applied);
 	T_EQ_INT(ls.stale, want.stale);
 	T_EQ_INT(qty_of("Q"), 2);
-	T_EQ_INT(sql1("SELECT count(*) FROM stock_events"), 4);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM stock_events"), 4);
 
 	/* The window run's document unloaded: P falls back to run 1's
 	 * snapshot and delta, which folding kept. */
@@ -282,22 +228,23 @@ T_TEST(state_fold_only_same_source_collected_cover)
 	T_OK(state_open("st", &st, &e), &e);
 	doc_of_run(1, 10, 1);
 	doc_of_run(1, 11, 1);
-	T_OK(load(st, 10, &a, 1, 0, &ls, &e), &e);
-	T_OK(load(st, 11, &b, 1, 0, &ls, &e), &e);
+	T_OK(t_store_load(st, 10, &a, 1, 0, &ls, &e), &e);
+	T_OK(t_store_load(st, 11, &b, 1, 0, &ls, &e), &e);
 	T_OK(state_fold_events(st, &folded, &e), &e);
 	T_EQ_INT(folded, 0);
 	b.lin.source = "s";
 	b.v[STOCK_TXN_ID] = "x3";
 	doc_of_run(2, 20, 0);
-	T_OK(load(st, 20, &b, 1, 0, &ls, &e), &e);
+	T_OK(t_store_load(st, 20, &b, 1, 0, &ls, &e), &e);
 	T_OK(state_fold_events(st, &folded, &e), &e);
 	T_EQ_INT(folded, 0);
 	/* Once run 2 is collected, x3 covers x1. */
-	T_ASSERT(sql1("UPDATE runs SET gc_at = 'x' WHERE run_id = 2") == 0);
+	T_ASSERT(t_store_sql1("UPDATE runs SET gc_at = 'x' WHERE run_id = 2") ==
+		 0);
 	T_OK(state_fold_events(st, &folded, &e), &e);
 	T_EQ_INT(folded, 1);
-	T_EQ_INT(sql1("SELECT count(*) FROM stock_events WHERE txn_id = 'x1'"),
-		 0);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM stock_events WHERE txn_id ="
+			      " 'x1'"), 0);
 	T_EQ_INT(qty_of("P"), 2);
 	state_close(st);
 }
@@ -359,7 +306,7 @@ T_TEST(state_fold_reclaim_shrinks_sqlite)
 		T_OK(state_commit(st, &e), &e);
 		T_OK(state_fold_events(st, &folded, &e), &e);
 		T_ASSERT(folded > 19000);
-		T_EQ_INT(sql1("SELECT count(*) FROM stock_events"), 50);
+		T_EQ_INT(t_store_sql1("SELECT count(*) FROM stock_events"), 50);
 		before = file_size("st/state.db") +
 			 file_size("st/state.db-wal");
 		T_OK(state_fold_reclaim(st, &freed, &e), &e);
@@ -367,8 +314,8 @@ T_TEST(state_fold_reclaim_shrinks_sqlite)
 		T_ASSERT(file_size("st/state.db") +
 				 file_size("st/state.db-wal") <
 			 before / 2);
-		T_EQ_INT(sql1("PRAGMA auto_vacuum"), 2);
-		T_EQ_INT(sql1("PRAGMA freelist_count"), 0);
+		T_EQ_INT(t_store_sql1("PRAGMA auto_vacuum"), 2);
+		T_EQ_INT(t_store_sql1("PRAGMA freelist_count"), 0);
 		T_EQ_INT(cache_size(st), cache);
 	}
 	state_close(st);
@@ -446,9 +393,9 @@ static void inc_load(struct state *a, struct state *b, int run)
 		doc_of_run_in("st", run, doc, 0);
 		doc_of_run_in("st2", run, doc, 0);
 		inc_doc(doc, r, txt);
-		T_OK(load(a, doc, r, INC_EVENTS, 0, &ls, &e), &e);
+		T_OK(t_store_load(a, doc, r, INC_EVENTS, 0, &ls, &e), &e);
 		inc_doc(doc, r, txt);
-		T_OK(load(b, doc, r, INC_EVENTS, 0, &ls, &e), &e);
+		T_OK(t_store_load(b, doc, r, INC_EVENTS, 0, &ls, &e), &e);
 	}
 }
 
@@ -472,7 +419,8 @@ static void inc_collect(struct state *a, struct state *b, unsigned mask,
 			continue;
 		snprintf(sql, sizeof(sql),
 			 "UPDATE runs SET gc_at = 'x' WHERE run_id = %d", run);
-		T_ASSERT(sql1_in("st", sql) == 0 && sql1_in("st2", sql) == 0);
+		T_ASSERT(t_store_sql1_in("st", sql) == 0 &&
+			 t_store_sql1_in("st2", sql) == 0);
 	}
 	T_OK(state_fold_events_pick(a, STATE_FOLD_NEW, "2026-12-01T00:00:00Z",
 				    &fa, &e),
@@ -488,8 +436,9 @@ static void inc_collect(struct state *a, struct state *b, unsigned mask,
 	T_ASSERT(!strcmp(ka, kb));
 	T_EQ_INT(fa, fb);
 	/* every collected run is counted now */
-	T_EQ_INT(sql1_in("st", "SELECT count(*) FROM runs WHERE gc_at IS NOT"
-			       " NULL AND fold_at IS NULL"),
+	T_EQ_INT(t_store_sql1_in("st",
+				 "SELECT count(*) FROM runs WHERE gc_at IS NOT"
+				 " NULL AND fold_at IS NULL"),
 		 0);
 	fold_n = fa;
 	*total += fa;
@@ -524,8 +473,8 @@ T_TEST(state_fold_incremental_equals_full)
 	inc_collect(a, b, 1u << 5, &total);
 	/* the comparison means something: folds happened on the way */
 	T_ASSERT(total > 10);
-	T_EQ_INT(sql1_in("st", "SELECT count(*) FROM stock_events"
-			       " WHERE sku = 'Z'"),
+	T_EQ_INT(t_store_sql1_in("st", "SELECT count(*) FROM stock_events"
+				       " WHERE sku = 'Z'"),
 		 INC_RUNS * INC_DOCS);
 	/* AUTO on a store with nothing new: nothing folded, no error */
 	T_OK(state_fold_events(a, &folded, &e), &e);

@@ -18,28 +18,7 @@
 #include "pipeline/store/state.h"
 #include "pipeline/store/state_int.h"
 #include "t.h"
-
-/* The first column of the first row of sql on st/state.db (0: none). */
-static int64_t sql1(const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *p;
-	int64_t v = 0;
-
-	if (sqlite3_open("st/state.db", &db) != SQLITE_OK)
-		return -1;
-	sqlite3_busy_timeout(db, 2000);
-	if (sqlite3_prepare_v2(db, sql, -1, &p, NULL) != SQLITE_OK) {
-		fprintf(stderr, "    %s: %s\n", sql, sqlite3_errmsg(db));
-		sqlite3_close(db);
-		return -1;
-	}
-	if (sqlite3_step(p) == SQLITE_ROW)
-		v = sqlite3_column_int64(p, 0);
-	sqlite3_finalize(p);
-	sqlite3_close(db);
-	return v;
-}
+#include "t_store.h"
 
 static void sql_do(const char *sql)
 {
@@ -88,32 +67,6 @@ static struct canon_record ev(const char *sku, const char *txn,
 	return r;
 }
 
-/* Loads r[0..n) as document doc in one transaction (batched when cap:
- * the batch spills to sorted runs when the document is larger). */
-static int load(struct state *st, int doc, struct canon_record *r, int n,
-		size_t cap, struct err *e)
-{
-	struct load_stats ls;
-	int i;
-
-	memset(&ls, 0, sizeof(ls));
-	if (state_begin(st, e) < 0)
-		return -1;
-	if (cap) {
-		state_load_batch_max(st, cap);
-		state_load_batching(st);
-	}
-	for (i = 0; i < n; i++)
-		if (state_load_record(st, doc, &r[i], &ls, e) < 0)
-			goto fail;
-	if (state_load_flush(st, e) < 0)
-		goto fail;
-	return state_commit(st, e);
-fail:
-	state_rollback(st);
-	return -1;
-}
-
 struct recon_count {
 	int a, b;
 };
@@ -142,26 +95,30 @@ T_TEST(state_event_source_and_file_are_the_documents)
 	r[0] = ev("A", "t1", "stores", "a.csv");
 	r[1] = ev("B", "t2", "stores", "other.csv");
 	r[2] = ev("C", "t3", "erp", "a.csv");
-	T_OK(load(st, 10, r, 3, 0, &e), &e);
+	T_OK(t_store_load(st, 10, r, 3, 0, NULL, &e), &e);
 	/* the same, batched through the spill (documents over the batch) */
 	r[3] = ev("D", "t4", "stores", "b.csv");
 	r[4] = ev("E", "t5", "stores", "other.csv");
 	r[5] = ev("F", "t6", "erp", "b.csv");
-	T_OK(load(st, 11, r + 3, 3, 2, &e), &e);
-	T_EQ_INT(sql1("SELECT count(*) FROM stock_events"), 6);
-	T_EQ_INT(sql1("SELECT count(*) FROM stock_events WHERE source IS NULL"
-		      " AND file IS NULL AND sku IN ('A', 'D')"), 2);
-	T_EQ_INT(sql1("SELECT count(*) FROM stock_events WHERE source IS NULL"
-		      " AND file = 'other.csv' AND sku IN ('B', 'E')"), 2);
-	T_EQ_INT(sql1("SELECT count(*) FROM stock_events WHERE source = 'erp'"
-		      " AND file IS NULL AND sku IN ('C', 'F')"), 2);
+	T_OK(t_store_load(st, 11, r + 3, 3, 2, NULL, &e), &e);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM stock_events"), 6);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM stock_events WHERE source"
+			      " IS NULL AND file IS NULL AND sku IN ('A',"
+			      " 'D')"), 2);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM stock_events WHERE source"
+			      " IS NULL AND file = 'other.csv' AND sku IN ('B',"
+			      " 'E')"), 2);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM stock_events WHERE source ="
+			      " 'erp' AND file IS NULL AND sku IN ('C', 'F')"),
+		 2);
 	/* read back through the unit: every event as it was loaded */
-	T_EQ_INT(sql1("SELECT count(*) FROM stock_events e JOIN units u"
-		      " ON u.id = e.doc WHERE coalesce(e.source, u.scope) ="
-		      " CASE WHEN e.sku IN ('C', 'F') THEN 'erp' ELSE 'stores'"
-		      " END AND coalesce(e.file, u.ukey) = CASE WHEN e.sku IN"
-		      " ('B', 'E') THEN 'other.csv' WHEN e.doc = 10 THEN 'a.csv'"
-		      " ELSE 'b.csv' END"), 6);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM stock_events e JOIN units u"
+			      " ON u.id = e.doc WHERE coalesce(e.source,"
+			      " u.scope) = CASE WHEN e.sku IN ('C', 'F') THEN"
+			      " 'erp' ELSE 'stores' END AND coalesce(e.file,"
+			      " u.ukey) = CASE WHEN e.sku IN ('B', 'E') THEN"
+			      " 'other.csv' WHEN e.doc = 10 THEN 'a.csv' ELSE"
+			      " 'b.csv' END"), 6);
 	/* reconcile groups by the source the unit gives */
 	T_OK(state_reconcile_each(st, 0, "stores", "erp", recon_row, &c, &e),
 	     &e);
@@ -172,31 +129,8 @@ T_TEST(state_event_source_and_file_are_the_documents)
 
 /* ---- txn_id left to the document, and the migration from schema 11 ---- */
 
-#define PWENV "SP_TEST_PG_PASSWORD"
 #define SHA_A "aaaaaaaaaaaaaaaa0123456789abcdef"
 #define SHA_B "bbbbbbbbbbbbbbbb0123456789abcdef"
-
-static const char *pwenv(void)
-{
-	const char *pw = getenv(PWENV);
-
-	return pw && *pw ? PWENV : NULL;
-}
-
-/* The first column of the first row of sql on d, as an integer. */
-static int64_t q1(struct db *d, const char *sql)
-{
-	struct err e = ERR_INIT;
-	struct db_stmt *p = db_prepare(d, sql, 0, &e);
-	int64_t v = -1;
-
-	if (p && db_step(p, &e) == 1)
-		v = db_col_int64(p, 0);
-	if (!p)
-		fprintf(stderr, "    %s: %s\n", sql, e.reason);
-	db_finalize(p);
-	return v;
-}
 
 /* Every position, as text. */
 static void positions(struct db *d, char *out, size_t n)
@@ -278,9 +212,9 @@ static void migrate_story(const char *url)
 	int from, to;
 
 	story(d10, d12);
-	T_OK(state_open_db("st", url, pwenv(), &st, &e), &e);
-	T_OK(db_open(url ? url : "st/state.db", url ? pwenv() : NULL, &d, &e),
-	     &e);
+	T_OK(state_open_db("st", url, t_store_pwenv(), &st, &e), &e);
+	T_OK(db_open(url ? url : "st/state.db", url ? t_store_pwenv() : NULL,
+		     &d, &e), &e);
 	T_OK(db_exec(d,
 		     "INSERT INTO runs(run_id, started_at, status) VALUES(1,"
 		     " '2026-11-01T06:00:00Z', 'done');"
@@ -290,40 +224,43 @@ static void migrate_story(const char *url)
 		     "'), (12, 1, 'map', 'stores', 'c.csv', 0, '" SHA_B "')",
 		     &e),
 	     &e);
-	T_OK(load(st, 10, d10, 5, 0, &e), &e);
-	T_OK(load(st, 12, d12, 2, 0, &e), &e);
+	T_OK(t_store_load(st, 10, d10, 5, 0, NULL, &e), &e);
+	T_OK(t_store_load(st, 12, d12, 2, 0, NULL, &e), &e);
 	/* stored: NULL where the document gives it ("07" is not the
 	 * engine's spelling of 7: kept as text) */
-	T_EQ_INT(q1(d, "SELECT count(*) FROM stock_events WHERE txn_id IS NULL"
-		       " AND txn_seq IS NOT NULL AND txn_rec IS NOT NULL"), 5);
-	T_EQ_INT(q1(d, "SELECT count(*) FROM stock_events WHERE txn_id IN"
-		       " ('custom-1', 'aaaaaaaaaaaaaaaa:07:0') AND txn_seq IS"
-		       " NULL"), 2);
-	T_EQ_INT(q1(d, "SELECT count(*) FROM stock_events WHERE source IS NULL"
-		       " AND file IS NULL"), 7);
+	T_EQ_INT(t_store_q1(d, "SELECT count(*) FROM stock_events WHERE txn_id"
+			       " IS NULL AND txn_seq IS NOT NULL AND txn_rec IS"
+			       " NOT NULL"), 5);
+	T_EQ_INT(t_store_q1(d, "SELECT count(*) FROM stock_events WHERE txn_id"
+			       " IN ('custom-1', 'aaaaaaaaaaaaaaaa:07:0') AND"
+			       " txn_seq IS NULL"), 2);
+	T_EQ_INT(t_store_q1(d, "SELECT count(*) FROM stock_events WHERE source"
+			       " IS NULL AND file IS NULL"), 7);
 	/* the newest snapshot of A by txn_id (b...:2:0, 4), then the delta */
-	T_EQ_INT(q1(d, "SELECT qty / 1000000 FROM positions WHERE sku = 'A'"),
-		 6);
+	T_EQ_INT(t_store_q1(d, "SELECT qty / 1000000 FROM positions WHERE sku ="
+			       " 'A'"), 6);
 	positions(d, p0, sizeof(p0));
 	state_close(st);
 	st = NULL;
 
 	/* back to 11, then migrated: the same rows narrowed again */
 	T_OK(db_exec(d, to_v11, &e), &e);
-	T_EQ_INT(q1(d, "SELECT count(*) FROM stock_events WHERE txn_id ="
-		       " 'bbbbbbbbbbbbbbbb:2:0' AND file = 'c.csv'"), 1);
+	T_EQ_INT(t_store_q1(d,
+			    "SELECT count(*) FROM stock_events WHERE txn_id ="
+			    " 'bbbbbbbbbbbbbbbb:2:0' AND file = 'c.csv'"),
+		 1);
 	T_OK(schema_migrate(d, &from, &to, &e), &e);
 	T_EQ_INT(from, 11);
 	T_EQ_INT(to, SCHEMA_LATEST);
-	T_EQ_INT(q1(d, "SELECT count(*) FROM stock_events WHERE txn_id IS NULL"
-		       " AND txn_seq IS NOT NULL"), 5);
-	T_EQ_INT(q1(d, "SELECT count(*) FROM stock_events WHERE source IS NULL"
-		       " AND file IS NULL"), 7);
-	T_EQ_INT(q1(d, "SELECT count(*) FROM stock_events WHERE txn_seq = 2"
-		       " AND txn_rec = 0 AND doc = 12"), 1);
+	T_EQ_INT(t_store_q1(d, "SELECT count(*) FROM stock_events WHERE txn_id"
+			       " IS NULL AND txn_seq IS NOT NULL"), 5);
+	T_EQ_INT(t_store_q1(d, "SELECT count(*) FROM stock_events WHERE source"
+			       " IS NULL AND file IS NULL"), 7);
+	T_EQ_INT(t_store_q1(d, "SELECT count(*) FROM stock_events WHERE txn_seq"
+			       " = 2 AND txn_rec = 0 AND doc = 12"), 1);
 
 	/* a replay of document 10 (as document 11) is duplicates only */
-	T_OK(state_open_db("st", url, pwenv(), &st, &e), &e);
+	T_OK(state_open_db("st", url, t_store_pwenv(), &st, &e), &e);
 	memset(&ls, 0, sizeof(ls));
 	T_OK(state_begin(st, &e), &e);
 	for (from = 0; from < 5; from++)
@@ -340,11 +277,13 @@ static void migrate_story(const char *url)
 	T_OK(state_begin(st, &e), &e);
 	T_OK(state_unload_doc(st, 10, &e), &e);
 	T_OK(state_commit(st, &e), &e);
-	T_EQ_INT(q1(d, "SELECT qty / 1000000 FROM positions WHERE sku = 'A'"),
-		 4);
-	T_EQ_INT(q1(d, "SELECT count(*) FROM positions WHERE sku = 'B'"), 0);
+	T_EQ_INT(t_store_q1(d, "SELECT qty / 1000000 FROM positions WHERE sku ="
+			       " 'A'"), 4);
+	T_EQ_INT(t_store_q1(d,
+			    "SELECT count(*) FROM positions WHERE sku = 'B'"),
+		 0);
 	/* and loading it again (a rerun) applies it all, as the first time */
-	T_OK(load(st, 10, d10, 5, 0, &e), &e);
+	T_OK(t_store_load(st, 10, d10, 5, 0, NULL, &e), &e);
 	positions(d, p1, sizeof(p1));
 	T_EQ_STR(p1, p0);
 	state_close(st);
@@ -367,7 +306,7 @@ T_TEST(state_events_migrate_11_to_12_pg)
 		T_SKIP("STOCKPIPE_TEST_PG_URL not set (postgres.sh runs it on "
 		       "a real server)");
 	snprintf(sch, sizeof(sch), "t_lineage_%d", (int)getpid());
-	T_OK(db_open(url, pwenv(), &d, &e), &e);
+	T_OK(db_open(url, t_store_pwenv(), &d, &e), &e);
 	snprintf(u, sizeof(u), "DROP SCHEMA IF EXISTS %s CASCADE;"
 		 " CREATE SCHEMA %s", sch, sch);
 	T_OK(db_exec(d, u, &e), &e);
@@ -404,31 +343,35 @@ T_TEST(state_doc_ranges_find_a_documents_events)
 	for (i = 0; i < 4; i++)
 		T_OK(state_load_record(st, i < 2 ? 20 : 21, &r[i], &ls, &e), &e);
 	T_OK(state_commit(st, &e), &e);
-	T_EQ_INT(sql1("SELECT count(*) FROM doc_events"), 2);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM doc_events"), 2);
 	/* A, B, C, D in position order: the ranges overlap */
-	T_EQ_INT(sql1("SELECT count(*) FROM stock_events e JOIN doc_events d"
-		      " ON e.id BETWEEN d.lo AND d.hi AND d.doc = 20"), 3);
-	T_EQ_INT(sql1("SELECT count(*) FROM sqlite_master WHERE name ="
-		      " 'stock_events_doc'"), 0);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM stock_events e JOIN"
+			      " doc_events d ON e.id BETWEEN d.lo AND d.hi AND"
+			      " d.doc = 20"), 3);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM sqlite_master WHERE name ="
+			      " 'stock_events_doc'"),
+		 0);
 	T_OK(state_begin(st, &e), &e);
 	T_OK(state_unload_doc(st, 20, &e), &e);
 	T_OK(state_commit(st, &e), &e);
-	T_EQ_INT(sql1("SELECT count(*) FROM stock_events WHERE doc = 20"), 0);
-	T_EQ_INT(sql1("SELECT count(*) FROM stock_events WHERE doc = 21"), 2);
-	T_EQ_INT(sql1("SELECT count(*) FROM positions"), 2);
-	T_EQ_INT(sql1("SELECT count(*) FROM positions WHERE sku IN ('B', 'D')"),
-		 2);
-	T_EQ_INT(sql1("SELECT count(*) FROM doc_events"), 1);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM stock_events"
+			      " WHERE doc = 20"), 0);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM stock_events"
+			      " WHERE doc = 21"), 2);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM positions"), 2);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM positions WHERE sku IN"
+			      " ('B', 'D')"), 2);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM doc_events"), 1);
 	/* loaded again, one record at a time: its range is made anew */
 	T_OK(state_begin(st, &e), &e);
 	for (i = 0; i < 2; i++)
 		T_OK(state_load_record(st, 20, &r[i], &ls, &e), &e);
 	T_OK(state_commit(st, &e), &e);
-	T_EQ_INT(sql1("SELECT count(*) FROM positions"), 4);
-	T_EQ_INT(sql1("SELECT count(*) FROM doc_events d WHERE d.doc = 20 AND"
-		      " d.lo = (SELECT min(id) FROM stock_events WHERE doc = 20)"
-		      " AND d.hi = (SELECT max(id) FROM stock_events"
-		      " WHERE doc = 20)"), 1);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM positions"), 4);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM doc_events d WHERE d.doc ="
+			      " 20 AND d.lo = (SELECT min(id) FROM stock_events"
+			      " WHERE doc = 20) AND d.hi = (SELECT max(id) FROM"
+			      " stock_events WHERE doc = 20)"), 1);
 	state_close(st);
 }
 
@@ -458,26 +401,28 @@ T_TEST(state_doc_range_of_one_document_is_its_events)
 	}
 	/* 30: one at a time; 31: batched, spilled in runs of 2 (its
 	 * events' ids come after 30's) */
-	T_OK(load(st, 30, r, 3, 0, &e), &e);
+	T_OK(t_store_load(st, 30, r, 3, 0, NULL, &e), &e);
 	for (i = 0; i < 6; i++)
 		r[i].lin.file = "b.csv";
-	T_OK(load(st, 31, r + 3, 3, 2, &e), &e);
+	T_OK(t_store_load(st, 31, r + 3, 3, 2, NULL, &e), &e);
 	for (i = 0; i < 6; i++)
 		r[i].lin.file = "c.csv";
 	/* 32: all replays of 31's txn_ids: no event, no range */
-	T_OK(load(st, 32, r + 3, 3, 2, &e), &e);
+	T_OK(t_store_load(st, 32, r + 3, 3, 2, NULL, &e), &e);
 	/* 33: two replays and one new record, one batch */
 	snprintf(txn[0], sizeof(txn[0]), "t9");
 	r[0].v[STOCK_TXN_ID] = txn[0];
 	for (i = 0; i < 6; i++)
 		r[i].lin.file = "d.csv";
-	T_OK(load(st, 33, r, 3, 8, &e), &e);
-	T_EQ_INT(sql1("SELECT count(*) FROM stock_events"), 7);
-	T_EQ_INT(sql1("SELECT count(*) FROM doc_events"), 3);
-	T_EQ_INT(sql1("SELECT count(*) FROM doc_events WHERE doc = 32"), 0);
-	T_EQ_INT(sql1("SELECT count(*) FROM doc_events d WHERE"
-		      " d.lo = (SELECT min(id) FROM stock_events e"
-		      " WHERE e.doc = d.doc) AND d.hi = (SELECT max(id)"
-		      " FROM stock_events e WHERE e.doc = d.doc)"), 3);
+	T_OK(t_store_load(st, 33, r, 3, 8, NULL, &e), &e);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM stock_events"), 7);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM doc_events"), 3);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM doc_events WHERE doc = 32"),
+		 0);
+	T_EQ_INT(t_store_sql1("SELECT count(*) FROM doc_events d WHERE"
+			      " d.lo = (SELECT min(id) FROM stock_events e"
+			      " WHERE e.doc = d.doc) AND d.hi = (SELECT max(id)"
+			      " FROM stock_events e WHERE e.doc = d.doc)"),
+		 3);
 	state_close(st);
 }

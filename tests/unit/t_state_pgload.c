@@ -15,8 +15,8 @@
 #include "pipeline/store/db.h"
 #include "pipeline/store/state.h"
 #include "t.h"
+#include "t_store.h"
 
-#define PWENV "SP_TEST_PG_PASSWORD"
 #define NDOC 12
 #define NREC 150
 
@@ -29,13 +29,6 @@ static struct pgl_rec docs[NDOC][NREC];
 /* load_doc_as: records on new SKUs "Z<i / 7>" (new positions in every
  * batch of 7), every third with a new txn_id, the others replays. */
 static int twist;
-
-static const char *pwenv(void)
-{
-	const char *pw = getenv(PWENV);
-
-	return pw && *pw ? PWENV : NULL;
-}
 
 static uint64_t next(uint64_t *s)
 {
@@ -132,31 +125,6 @@ static int load_one_doc(struct state *st, int d, struct err *e)
 	return load_doc_as(st, d, d + 1, &ls, e);
 }
 
-/* url with search_path set to schema (a store of its own). */
-static void schema_url(const char *url, const char *schema, char *out,
-		       size_t n)
-{
-	snprintf(out, n, "%s%soptions=-csearch_path%%3D%s", url,
-		 strchr(url, '?') ? "&" : "?", schema);
-}
-
-static int fresh_schema(const char *url, const char *schema,
-			struct err *e)
-{
-	struct db *d;
-	char sql[200];
-	int rc;
-
-	if (db_open(url, pwenv(), &d, e) < 0)
-		return -1;
-	snprintf(sql, sizeof(sql),
-		 "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema,
-		 schema);
-	rc = db_exec(d, sql, e);
-	db_close(d);
-	return rc;
-}
-
 /* Positions (every column) and events of the store at url, as text. */
 static void dump(const char *url, char *out, size_t n)
 {
@@ -167,7 +135,7 @@ static void dump(const char *url, char *out, size_t n)
 	int i;
 
 	out[0] = '\0';
-	if (db_open(url, pwenv(), &d, &e) < 0)
+	if (db_open(url, t_store_pwenv(), &d, &e) < 0)
 		return;
 	p = db_prepare(d,
 		       "SELECT 'P', sku, location, CAST(state AS TEXT),"
@@ -206,7 +174,7 @@ static void *loader_main(void *arg)
 	int d, k;
 
 	err_clear(&l->e);
-	l->rc = state_open_db("pgl", l->url, pwenv(), &st, &l->e);
+	l->rc = state_open_db("pgl", l->url, t_store_pwenv(), &st, &l->e);
 	pthread_barrier_wait(l->start);
 	if (l->rc < 0)
 		return NULL;
@@ -241,17 +209,17 @@ T_TEST(state_pg_parallel_loads_equal_serial)
 	gen();
 	snprintf(s1, sizeof(s1), "t_pgl_ser_%d", (int)getpid());
 	snprintf(s2, sizeof(s2), "t_pgl_par_%d", (int)getpid());
-	T_OK(fresh_schema(url, s1, &e), &e);
-	T_OK(fresh_schema(url, s2, &e), &e);
-	schema_url(url, s1, ser, sizeof(ser));
-	schema_url(url, s2, par, sizeof(par));
+	T_OK(t_store_fresh_schema(url, s1, &e), &e);
+	T_OK(t_store_fresh_schema(url, s2, &e), &e);
+	t_store_schema_url(url, s1, ser, sizeof(ser));
+	t_store_schema_url(url, s2, par, sizeof(par));
 	/* one after the other */
-	T_OK(state_open_db("pgl", ser, pwenv(), &st, &e), &e);
+	T_OK(state_open_db("pgl", ser, t_store_pwenv(), &st, &e), &e);
 	for (d = 0; d < NDOC; d++)
 		T_OK(load_one_doc(st, d, &e), &e);
 	state_close(st);
 	/* two connections at once (the first open makes the tables) */
-	T_OK(state_open_db("pgl", par, pwenv(), &st, &e), &e);
+	T_OK(state_open_db("pgl", par, t_store_pwenv(), &st, &e), &e);
 	state_close(st);
 	pthread_barrier_init(&start, NULL, 2);
 	for (i = 0; i < 2; i++) {
@@ -273,8 +241,8 @@ T_TEST(state_pg_parallel_loads_equal_serial)
 	/* no placeholder row left behind */
 	T_ASSERT(!strstr(got, "-9223372036854775808"));
 	/* dropped: the next run's schemas have other names anyway */
-	fresh_schema(url, s1, &e);
-	fresh_schema(url, s2, &e);
+	t_store_fresh_schema(url, s1, &e);
+	t_store_fresh_schema(url, s2, &e);
 }
 
 /* Every document, then three of them again (a rerun: its positions are
@@ -323,9 +291,9 @@ T_TEST(state_pg_load_equals_sqlite)
 		       "a real server)");
 	gen();
 	snprintf(sch, sizeof(sch), "t_pgl_lite_%d", (int)getpid());
-	T_OK(fresh_schema(url, sch, &e), &e);
-	schema_url(url, sch, pg, sizeof(pg));
-	T_OK(state_open_db("pgl", pg, pwenv(), &st, &e), &e);
+	T_OK(t_store_fresh_schema(url, sch, &e), &e);
+	t_store_schema_url(url, sch, pg, sizeof(pg));
+	T_OK(state_open_db("pgl", pg, t_store_pwenv(), &st, &e), &e);
 	T_OK(load_story(st, &lp, &e), &e);
 	state_close(st);
 	T_OK(state_open("lite", &st, &e), &e);
@@ -338,7 +306,7 @@ T_TEST(state_pg_load_equals_sqlite)
 	T_ASSERT(lp.applied == ll.applied && lp.dupes == ll.dupes &&
 		 lp.stale == ll.stale && lp.negative == ll.negative);
 	T_ASSERT(ll.dupes > 0 && ll.stale > 0);
-	fresh_schema(url, sch, &e);
+	t_store_fresh_schema(url, sch, &e);
 }
 
 /* Odd bytes in every text column a load writes by COPY (state_load_pg.c:
@@ -423,7 +391,7 @@ static void dump_events(const char *url, char *out, size_t n)
 	int i;
 
 	out[0] = '\0';
-	if (db_open(url, pwenv(), &d, &e) < 0)
+	if (db_open(url, t_store_pwenv(), &d, &e) < 0)
 		return;
 	p = db_prepare(d, sql, 0, &e);
 	while (p && db_step(p, &e) == 1 && len < n)
@@ -449,9 +417,9 @@ T_TEST(state_pg_copy_odd_text)
 		T_SKIP("STOCKPIPE_TEST_PG_URL not set (postgres.sh runs it on "
 		       "a real server)");
 	snprintf(sch, sizeof(sch), "t_pgl_odd_%d", (int)getpid());
-	T_OK(fresh_schema(url, sch, &e), &e);
-	schema_url(url, sch, pg, sizeof(pg));
-	T_OK(state_open_db("pgl", pg, pwenv(), &st, &e), &e);
+	T_OK(t_store_fresh_schema(url, sch, &e), &e);
+	t_store_schema_url(url, sch, pg, sizeof(pg));
+	T_OK(state_open_db("pgl", pg, t_store_pwenv(), &st, &e), &e);
 	T_OK(load_odd(st, &e), &e);
 	state_close(st);
 	T_OK(state_open("lite", &st, &e), &e);
@@ -463,7 +431,7 @@ T_TEST(state_pg_copy_odd_text)
 	T_ASSERT(strstr(want, "\\N") && strstr(want, "t\tab") &&
 		 strstr(want, "\xe6\xbc\xa2"));
 	T_EQ_STR(got, want);
-	fresh_schema(url, sch, &e);
+	t_store_fresh_schema(url, sch, &e);
 }
 
 /* The rows of stock_events read by sequential scans so far, in the
@@ -474,7 +442,7 @@ static int64_t events_seq_read(const char *url, struct err *e)
 	struct db_stmt *p;
 	int64_t v = -1;
 
-	if (db_open(url, pwenv(), &d, e) < 0)
+	if (db_open(url, t_store_pwenv(), &d, e) < 0)
 		return -1;
 	p = db_prepare(d, "SELECT coalesce(seq_tup_read, 0) FROM"
 		       " pg_stat_user_tables WHERE relid ="
@@ -510,9 +478,9 @@ T_TEST(state_pg_load_reads_no_event_table_scan)
 		       "a real server)");
 	gen();
 	snprintf(sch, sizeof(sch), "t_pgl_scan_%d", (int)getpid());
-	T_OK(fresh_schema(url, sch, &e), &e);
-	schema_url(url, sch, u, sizeof(u));
-	T_OK(state_open_db("pgl", u, pwenv(), &st, &e), &e);
+	T_OK(t_store_fresh_schema(url, sch, &e), &e);
+	t_store_schema_url(url, sch, u, sizeof(u));
+	T_OK(state_open_db("pgl", u, t_store_pwenv(), &st, &e), &e);
 	twist = 1; /* new txn_ids: every document inserts events */
 	memset(&ls, 0, sizeof(ls));
 	for (k = 1; k <= 80 && !e.code; k++)
@@ -527,7 +495,7 @@ T_TEST(state_pg_load_reads_no_event_table_scan)
 	/* 80 x 50 new events: once the table */
 	if (seq >= 80 * 50)
 		T_FAIL("sequential scans read %lld events", (long long)seq);
-	fresh_schema(url, sch, &e);
+	t_store_fresh_schema(url, sch, &e);
 }
 
 /* The first column of the first row of sql in the store at url (-1 when
@@ -538,7 +506,7 @@ static int64_t pg_q1(const char *url, const char *sql, struct err *e)
 	struct db_stmt *p;
 	int64_t v = -1;
 
-	if (db_open(url, pwenv(), &d, e) < 0)
+	if (db_open(url, t_store_pwenv(), &d, e) < 0)
 		return -1;
 	p = db_prepare(d, sql, 0, e);
 	if (p && db_step(p, e) == 1)
@@ -570,9 +538,9 @@ T_TEST(state_pg_position_updates_stay_hot)
 		       "a real server)");
 	gen();
 	snprintf(sch, sizeof(sch), "t_pgl_hot_%d", (int)getpid());
-	T_OK(fresh_schema(url, sch, &e), &e);
-	schema_url(url, sch, u, sizeof(u));
-	T_OK(state_open_db("pgl", u, pwenv(), &st, &e), &e);
+	T_OK(t_store_fresh_schema(url, sch, &e), &e);
+	t_store_schema_url(url, sch, u, sizeof(u));
+	T_OK(state_open_db("pgl", u, t_store_pwenv(), &st, &e), &e);
 	for (k = 0; k < NDOC; k++)
 		T_OK(load_one_doc(st, k, &e), &e);
 	T_OK(state_positions_negative(st, &neg, &e), &e);
@@ -590,7 +558,7 @@ T_TEST(state_pg_position_updates_stay_hot)
 			    &e));
 	T_ASSERT(neg > 0);
 	/* the count's plan reads the partial index */
-	T_OK(db_open(u, pwenv(), &d, &e), &e);
+	T_OK(db_open(u, t_store_pwenv(), &d, &e), &e);
 	T_OK(db_exec(d, "SET enable_seqscan = off", &e), &e);
 	p = db_prepare(d, "EXPLAIN SELECT count(*) FROM positions WHERE neg", 0,
 		       &e);
@@ -600,5 +568,5 @@ T_TEST(state_pg_position_updates_stay_hot)
 	db_finalize(p);
 	db_close(d);
 	T_ASSERT(strstr(plan, "positions_negative") != NULL);
-	fresh_schema(url, sch, &e);
+	t_store_fresh_schema(url, sch, &e);
 }

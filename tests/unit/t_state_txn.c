@@ -4,8 +4,9 @@
  * same content loaded again (another document) is duplicates only; a
  * group that has per-record keys (a store of schema 14) is deduped the
  * per-record way; unloading a document takes its document key out, so a
- * rerun loads it again; txn_ids of the mapping's own keep a key each; two
- * copies in one transaction apply once. On SQLite, and on PostgreSQL with
+ * rerun loads it again, its keys deleted in key order; txn_ids of the
+ * mapping's own keep a key each; two copies in one transaction apply
+ * once. On SQLite, and on PostgreSQL with
  * STOCKPIPE_TEST_PG_URL (postgres.sh), where two connections loading
  * one content at once apply it once. */
 #include <pthread.h>
@@ -17,32 +18,10 @@
 
 #include "pipeline/store/db.h"
 #include "pipeline/store/state.h"
+#include "pipeline/store/state_int.h" /* the store's connection (st->db) */
 #include "pipeline/store/state_txn.h"
 #include "t.h"
-
-#define PWENV "SP_TEST_PG_PASSWORD"
-
-static const char *pwenv(void)
-{
-	const char *pw = getenv(PWENV);
-
-	return pw && *pw ? PWENV : NULL;
-}
-
-/* The first column of the first row of sql on d, as an integer. */
-static int64_t q1(struct db *d, const char *sql)
-{
-	struct err e = ERR_INIT;
-	struct db_stmt *p = db_prepare(d, sql, 0, &e);
-	int64_t v = -1;
-
-	if (p && db_step(p, &e) == 1)
-		v = db_col_int64(p, 0);
-	if (!p)
-		fprintf(stderr, "    %s: %s\n", sql, e.reason);
-	db_finalize(p);
-	return v;
-}
+#include "t_store.h"
 
 /* Whether key k is in the ledger (1), not (0), -1 on an error. */
 static int has_key(struct db *d, const unsigned char *k)
@@ -285,9 +264,9 @@ static void story(const char *url)
 	doc_key(SHA_B, kb);
 	doc_key(SHA_C, kc);
 	doc_key(SHA_D, kd);
-	T_OK(state_open_db("st", url, pwenv(), &st, &e), &e);
-	T_OK(db_open(url ? url : "st/state.db", url ? pwenv() : NULL, &d, &e),
-	     &e);
+	T_OK(state_open_db("st", url, t_store_pwenv(), &st, &e), &e);
+	T_OK(db_open(url ? url : "st/state.db", url ? t_store_pwenv() : NULL,
+		     &d, &e), &e);
 	T_OK(db_exec(d, units_sql, &e), &e);
 
 	/* 12 default txn_ids in batches of 4 (SQLite: spilled runs): one
@@ -295,22 +274,22 @@ static void story(const char *url)
 	doc_make(&a, SHA_A, 12, NULL);
 	T_OK(load(st, 10, &a, 4, &ls, &e), &e);
 	T_EQ_INT(ls.applied, 12);
-	T_EQ_INT(q1(d, "SELECT count(*) FROM txn_digests"), 1);
+	T_EQ_INT(t_store_q1(d, "SELECT count(*) FROM txn_digests"), 1);
 	T_EQ_INT(has_key(d, ka), 1);
 	/* the same content again, another document (another archive):
 	 * duplicates only, in other batches */
 	T_OK(load(st, 11, &a, 5, &ls, &e), &e);
 	T_EQ_INT(ls.dupes, 12);
 	T_EQ_INT(ls.applied, 0);
-	T_EQ_INT(q1(d, "SELECT count(*) FROM stock_events"), 12);
-	T_EQ_INT(q1(d, "SELECT count(*) FROM txn_digests"), 1);
+	T_EQ_INT(t_store_q1(d, "SELECT count(*) FROM stock_events"), 12);
+	T_EQ_INT(t_store_q1(d, "SELECT count(*) FROM txn_digests"), 1);
 
 	/* default and named txn_ids in one document: one key for the
 	 * defaults, one each for the named; a replay is duplicates */
 	doc_make(&b, SHA_B, 6, named);
 	T_OK(load(st, 12, &b, 32, &ls, &e), &e);
 	T_EQ_INT(ls.applied, 6);
-	T_EQ_INT(q1(d, "SELECT count(*) FROM txn_digests"), 5);
+	T_EQ_INT(t_store_q1(d, "SELECT count(*) FROM txn_digests"), 5);
 	T_EQ_INT(has_key(d, kb), 1);
 	T_OK(load(st, 15, &b, 32, &ls, &e), &e);
 	T_EQ_INT(ls.dupes, 6);
@@ -327,7 +306,7 @@ static void story(const char *url)
 	T_EQ_INT(ls.dupes, 5);
 	T_EQ_INT(ls.applied, 3);
 	T_EQ_INT(has_key(d, kc), 0);
-	T_EQ_INT(q1(d, "SELECT count(*) FROM txn_digests"), 5 + 8);
+	T_EQ_INT(t_store_q1(d, "SELECT count(*) FROM txn_digests"), 5 + 8);
 	T_OK(load(st, 14, &c, 3, &ls, &e), &e);
 	T_EQ_INT(ls.dupes, 8);
 
@@ -335,7 +314,8 @@ static void story(const char *url)
 	 * applies it all and puts it back */
 	T_OK(unload(st, 10, &e), &e);
 	T_EQ_INT(has_key(d, ka), 0);
-	T_EQ_INT(q1(d, "SELECT count(*) FROM stock_events WHERE doc = 10"), 0);
+	T_EQ_INT(t_store_q1(d, "SELECT count(*) FROM stock_events"
+			       " WHERE doc = 10"), 0);
 	T_OK(load(st, 10, &a, 4, &ls, &e), &e);
 	T_EQ_INT(ls.applied, 12);
 	T_EQ_INT(has_key(d, ka), 1);
@@ -355,7 +335,7 @@ static void story(const char *url)
 	/* a document of the per-record way: its records' keys go, the
 	 * five of the old store stay */
 	T_OK(unload(st, 13, &e), &e);
-	T_EQ_INT(q1(d, "SELECT count(*) FROM txn_digests"), 5 + 5);
+	T_EQ_INT(t_store_q1(d, "SELECT count(*) FROM txn_digests"), 5 + 5);
 	T_OK(load(st, 13, &c, 3, &ls, &e), &e);
 	T_EQ_INT(ls.dupes, 5);
 	T_EQ_INT(ls.applied, 3);
@@ -378,7 +358,8 @@ static void story(const char *url)
 	T_EQ_INT(ls.applied, 6);
 	T_EQ_INT(ls.dupes, 6);
 	T_EQ_INT(has_key(d, kd), 1);
-	T_EQ_INT(q1(d, "SELECT count(*) FROM stock_events WHERE doc = 17"), 0);
+	T_EQ_INT(t_store_q1(d, "SELECT count(*) FROM stock_events"
+			       " WHERE doc = 17"), 0);
 	story_rejects(st, d);
 	state_close(st);
 	db_close(d);
@@ -389,27 +370,39 @@ T_TEST(state_txn_doc_key_sqlite)
 	story(NULL);
 }
 
-static void schema_url(const char *url, const char *schema, char *out,
-		       size_t n)
+/* An unload deletes the document's keys in key order (keys_put: one
+ * b-tree range, PostgreSQL's lock order), however its txn_ids were
+ * named: the store's own connection logs the deletes (a temporary
+ * trigger is its connection's only). */
+T_TEST(state_txn_unload_in_key_order)
 {
-	snprintf(out, n, "%s%soptions=-csearch_path%%3D%s", url,
-		 strchr(url, '?') ? "&" : "?", schema);
-}
+	static const char *const named[NREC] = {
+		"zz-9", "aa-1", NULL, "mm-5", "Q:7:x", "x/3", NULL, "bb-2",
+		"k.8", "c-4"};
+	static struct doc a;
+	struct state *st = NULL;
+	struct err e = ERR_INIT;
+	struct load_stats ls;
 
-static int fresh_schema(const char *url, const char *schema, struct err *e)
-{
-	struct db *d;
-	char sql[200];
-	int rc;
-
-	if (db_open(url, pwenv(), &d, e) < 0)
-		return -1;
-	snprintf(sql, sizeof(sql),
-		 "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s", schema,
-		 schema);
-	rc = db_exec(d, sql, e);
-	db_close(d);
-	return rc;
+	T_OK(state_open_db("st", NULL, NULL, &st, &e), &e);
+	T_OK(db_exec(st->db, units_sql, &e), &e);
+	doc_make(&a, SHA_A, 10, named);
+	T_OK(load(st, 10, &a, 32, &ls, &e), &e);
+	T_EQ_INT(ls.applied, 10);
+	T_EQ_INT(t_store_q1(st->db, "SELECT count(*) FROM txn_digests"), 8 + 1);
+	T_OK(db_exec(st->db, "CREATE TEMP TABLE put_log(k BLOB);"
+		     " CREATE TEMP TRIGGER put_del AFTER DELETE ON"
+		     " main.txn_digests BEGIN INSERT INTO put_log(k)"
+		     " VALUES(old.digest); END", &e),
+	     &e);
+	T_OK(unload(st, 10, &e), &e);
+	T_EQ_INT(t_store_q1(st->db, "SELECT count(*) FROM txn_digests"), 0);
+	T_EQ_INT(t_store_q1(st->db, "SELECT count(*) FROM put_log"), 8 + 1);
+	T_EQ_INT(t_store_q1(st->db,
+			    "SELECT count(*) FROM put_log a JOIN put_log b"
+			    " ON b.rowid = a.rowid + 1 WHERE b.k <= a.k"),
+		 0);
+	state_close(st);
 }
 
 T_TEST(state_txn_doc_key_pg)
@@ -422,10 +415,10 @@ T_TEST(state_txn_doc_key_pg)
 		T_SKIP("STOCKPIPE_TEST_PG_URL not set (postgres.sh runs it on "
 		       "a real server)");
 	snprintf(sch, sizeof(sch), "t_txn_%d", (int)getpid());
-	T_OK(fresh_schema(url, sch, &e), &e);
-	schema_url(url, sch, u, sizeof(u));
+	T_OK(t_store_fresh_schema(url, sch, &e), &e);
+	t_store_schema_url(url, sch, u, sizeof(u));
 	story(u);
-	fresh_schema(url, sch, &e);
+	t_store_fresh_schema(url, sch, &e);
 }
 
 /* ---- two connections, one content (PostgreSQL) ----------------------- */
@@ -452,7 +445,7 @@ static void *twin_main(void *arg)
 	memset(&t->ls, 0, sizeof(t->ls));
 	if (t->first)
 		doc_make(&a, SHA_A, 12, NULL);
-	t->rc = state_open_db("pgt", t->url, pwenv(), &st, &t->e);
+	t->rc = state_open_db("pgt", t->url, t_store_pwenv(), &st, &t->e);
 	if (t->rc == 0 && t->first) {
 		t->rc = state_begin_rows(st, &t->e);
 		state_load_batch_max(st, 5);
@@ -490,11 +483,11 @@ T_TEST(state_txn_doc_key_pg_two_loads_at_once)
 		T_SKIP("STOCKPIPE_TEST_PG_URL not set (postgres.sh runs it on "
 		       "a real server)");
 	snprintf(sch, sizeof(sch), "t_txn2_%d", (int)getpid());
-	T_OK(fresh_schema(url, sch, &e), &e);
-	schema_url(url, sch, u, sizeof(u));
-	T_OK(state_open_db("pgt", u, pwenv(), &st, &e), &e);
+	T_OK(t_store_fresh_schema(url, sch, &e), &e);
+	t_store_schema_url(url, sch, u, sizeof(u));
+	T_OK(state_open_db("pgt", u, t_store_pwenv(), &st, &e), &e);
 	state_close(st);
-	T_OK(db_open(u, pwenv(), &d, &e), &e);
+	T_OK(db_open(u, t_store_pwenv(), &d, &e), &e);
 	T_OK(db_exec(d, units_sql, &e), &e);
 	pthread_barrier_init(&queued, NULL, 2);
 	for (i = 0; i < 2; i++) {
@@ -518,10 +511,10 @@ T_TEST(state_txn_doc_key_pg_two_loads_at_once)
 	T_EQ_INT(t[1].ls.dupes, 12);
 	doc_key(SHA_A, ka);
 	T_EQ_INT(has_key(d, ka), 1);
-	T_EQ_INT(q1(d, "SELECT count(*) FROM txn_digests"), 1);
-	T_EQ_INT(q1(d, "SELECT count(*) FROM stock_events"), 12);
+	T_EQ_INT(t_store_q1(d, "SELECT count(*) FROM txn_digests"), 1);
+	T_EQ_INT(t_store_q1(d, "SELECT count(*) FROM stock_events"), 12);
 	db_close(d);
-	fresh_schema(url, sch, &e);
+	t_store_fresh_schema(url, sch, &e);
 }
 
 /* No per-record key is a document key: not the numeric form at its
