@@ -478,6 +478,29 @@ static int snap_queue(struct state *s, struct lb_rec *e)
 	return 1;
 }
 
+/* Event e judged against position cur by the rules of stock.h and
+ * applied to cur, counted; *o says how. Shared by lb_position and
+ * snap_one, so a snapshot that leaves the multi-row path is judged as
+ * every other event is. */
+static int judge(struct state *s, struct lb_rec *e, struct stock_pos *cur,
+		 enum stock_outcome *o, struct err *err)
+{
+	dec later = 0;
+
+	/* the sum reads the events inserted so far: the queued ones go in
+	 * first, the later ones of this position not yet */
+	if (stock_needs_later(cur, &e->ev) &&
+	    (state_lb_events_flush(s, err) < 0 ||
+	     state_delta_sum_after(s, e->sku, e->loc, e->st, e->ev.as_of,
+				   &e->ev.arr, &later, err) < 0))
+		return -1;
+	*o = stock_apply(cur, &e->ev, later);
+	if (*o == STOCK_OVERFLOW)
+		return err_set(err, E_VALIDATE, "quantity overflow");
+	state_lb_count(e, *o, cur->qty);
+	return 0;
+}
+
 /* Snapshot e (not a replay, alone at its position) applied as
  * lb_position applies it: pos_snap, else the rules of stock.h on the
  * position read. */
@@ -485,7 +508,6 @@ static int snap_one(struct state *s, struct lb_rec *e, struct err *err)
 {
 	struct stock_pos cur;
 	enum stock_outcome o;
-	dec later = 0;
 	int rc;
 
 	if ((rc = pos_snap(s, e, err)) < 0)
@@ -495,19 +517,9 @@ static int snap_one(struct state *s, struct lb_rec *e, struct err *err)
 		return 0;
 	}
 	stock_pos_init(&cur);
-	if (pos_get(s, e->sku, e->loc, e->st, &cur, err) < 0)
+	if (pos_get(s, e->sku, e->loc, e->st, &cur, err) < 0 ||
+	    judge(s, e, &cur, &o, err) < 0)
 		goto fail;
-	if (stock_needs_later(&cur, &e->ev) &&
-	    (state_lb_events_flush(s, err) < 0 ||
-	     state_delta_sum_after(s, e->sku, e->loc, e->st, e->ev.as_of,
-				   &e->ev.arr, &later, err) < 0))
-		goto fail;
-	o = stock_apply(&cur, &e->ev, later);
-	if (o == STOCK_OVERFLOW) {
-		err_set(err, E_VALIDATE, "quantity overflow");
-		goto fail;
-	}
-	state_lb_count(e, o, cur.qty);
 	if (o == STOCK_APPLIED &&
 	    pos_put(s, e->sku, e->loc, e->st, &cur, err) < 0)
 		goto fail;
@@ -661,7 +673,6 @@ static int lb_position(struct state *s, const uint32_t *idx, size_t n,
 	struct stock_pos cur;
 	enum stock_outcome o;
 	int loaded = 0, dirty = 0, rc;
-	dec later;
 	size_t k;
 
 	stock_pos_init(&cur);
@@ -695,20 +706,8 @@ static int lb_position(struct state *s, const uint32_t *idx, size_t n,
 				goto fail;
 			loaded = 1;
 		}
-		later = 0;
-		/* the sum reads the events inserted so far: the queued ones
-		 * go in first, the later ones of this position not yet */
-		if (stock_needs_later(&cur, &e->ev) &&
-		    (state_lb_events_flush(s, err) < 0 ||
-		     state_delta_sum_after(s, e->sku, e->loc, e->st, e->ev.as_of,
-				    &e->ev.arr, &later, err) < 0))
+		if (judge(s, e, &cur, &o, err) < 0)
 			goto fail;
-		o = stock_apply(&cur, &e->ev, later);
-		if (o == STOCK_OVERFLOW) {
-			err_set(err, E_VALIDATE, "quantity overflow");
-			goto fail;
-		}
-		state_lb_count(e, o, cur.qty);
 		dirty |= o == STOCK_APPLIED;
 	}
 	if (dirty && pos_put(s, e->sku, e->loc, e->st, &cur, err) < 0)
