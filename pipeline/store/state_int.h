@@ -327,16 +327,21 @@ int state_lb_apply(struct state *s, struct err *err);
 #define POS_COLS                                                         \
 	"sku, location, state, qty, snap_as_of, snap_txn, last_as_of,"   \
 	" delta_as_of, snap_arr_file, snap_arr_member, snap_arr_line"
-/* The upsert tail that writes a whole position over the stored one: the
- * one-at-a-time write (S_POS_PUT) and the bulk write (state_load_pg.c)
- * must set the same columns. */
-#define POS_UPSERT_SET                                                   \
+/* The start of every position upsert's tail: the snapshot's columns
+ * from the new row. POS_UPSERT_SET and state_load.c's POS_SNAP_TAIL
+ * (the guarded snapshot) go on from it. */
+#define POS_SET_SNAP                                                     \
 	" ON CONFLICT(sku, location, state) DO UPDATE SET"                \
 	" snap_arr_file = excluded.snap_arr_file,"                        \
 	" snap_arr_member = excluded.snap_arr_member,"                    \
 	" snap_arr_line = excluded.snap_arr_line,"                        \
 	" qty = excluded.qty, snap_as_of = excluded.snap_as_of,"          \
-	" snap_txn = excluded.snap_txn,"                                  \
+	" snap_txn = excluded.snap_txn,"
+/* The upsert tail that writes a whole position over the stored one: the
+ * one-at-a-time write (S_POS_PUT) and the bulk write (state_load_pg.c)
+ * must set the same columns. */
+#define POS_UPSERT_SET                                                   \
+	POS_SET_SNAP                                                      \
 	" last_as_of = excluded.last_as_of,"                              \
 	" delta_as_of = excluded.delta_as_of"
 void state_bind_arrival(struct db_stmt *p, int i,

@@ -37,12 +37,7 @@
  * whole txn_id: one row's ?8, or each row's excluded.snap_txn in the
  * multi-row form (snap_stmt). */
 #define POS_SNAP_TAIL(TXN)                                               \
-	" ON CONFLICT(sku, location, state) DO UPDATE SET"                \
-	" snap_arr_file = excluded.snap_arr_file,"                        \
-	" snap_arr_member = excluded.snap_arr_member,"                    \
-	" snap_arr_line = excluded.snap_arr_line,"                        \
-	" qty = excluded.qty, snap_as_of = excluded.snap_as_of,"          \
-	" snap_txn = excluded.snap_txn,"                                  \
+	POS_SET_SNAP                                                      \
 	" last_as_of = CASE WHEN excluded.last_as_of >"                   \
 	" positions.last_as_of THEN excluded.last_as_of"                  \
 	" ELSE positions.last_as_of END"                                  \

@@ -434,25 +434,20 @@ T_TEST(state_pg_copy_odd_text)
 	t_store_fresh_schema(url, sch, &e);
 }
 
-/* The rows of stock_events read by sequential scans so far, in the
- * store at url (the server's statistics of the ended connections). */
-static int64_t events_seq_read(const char *url, struct err *e)
+/* The first column of the first row of sql in the store at url (-1 when
+ * none). */
+static int64_t pg_q1(const char *url, const char *sql, struct err *e)
 {
 	struct db *d;
-	struct db_stmt *p;
-	int64_t v = -1;
+	int64_t v;
 
 	if (db_open(url, t_store_pwenv(), &d, e) < 0)
 		return -1;
-	p = db_prepare(d, "SELECT coalesce(seq_tup_read, 0) FROM"
-		       " pg_stat_user_tables WHERE relid ="
-		       " CAST('stock_events' AS regclass)", 0, e);
-	if (p && db_step(p, e) == 1)
-		v = db_col_int64(p, 0);
-	db_finalize(p);
+	v = t_store_q1(d, sql);
 	db_close(d);
 	return v;
 }
+
 
 /* Issue 20: a load must not read every event of the store while it
  * holds its position locks. The document's id range (state_lineage.c,
@@ -490,7 +485,10 @@ T_TEST(state_pg_load_reads_no_event_table_scan)
 	T_OK(e.code ? -1 : 0, &e);
 	state_close(st);
 	usleep(200 * 1000); /* the ended backend's statistics */
-	seq = events_seq_read(u, &e);
+	/* rows of stock_events read by sequential scans so far */
+	seq = pg_q1(u, "SELECT coalesce(seq_tup_read, 0) FROM"
+		    " pg_stat_user_tables WHERE relid ="
+		    " CAST('stock_events' AS regclass)", &e);
 	T_ASSERT(seq >= 0);
 	/* 80 x 50 new events: once the table */
 	if (seq >= 80 * 50)
@@ -498,23 +496,6 @@ T_TEST(state_pg_load_reads_no_event_table_scan)
 	t_store_fresh_schema(url, sch, &e);
 }
 
-/* The first column of the first row of sql in the store at url (-1 when
- * none). */
-static int64_t pg_q1(const char *url, const char *sql, struct err *e)
-{
-	struct db *d;
-	struct db_stmt *p;
-	int64_t v = -1;
-
-	if (db_open(url, t_store_pwenv(), &d, e) < 0)
-		return -1;
-	p = db_prepare(d, sql, 0, e);
-	if (p && db_step(p, e) == 1)
-		v = db_col_int64(p, 0);
-	db_finalize(p);
-	db_close(d);
-	return v;
-}
 
 /* Schema 17: no index of positions names qty on PostgreSQL, so a load's
  * change of a quantity is a HOT update (schema.c says why that matters);
