@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 
 #define BUSY_TIMEOUT_MS (10 * 60 * 1000)
-#define LITE_STMTJRNL_MEM (4 << 20)
 
 struct lite {
 	struct db base;
@@ -302,15 +301,16 @@ int db_sqlite_open(const char *path, struct db **out, struct err *err)
 	 * allocations take no global mutex either; this works only before
 	 * SQLite initialises, so a refusal on a later open is harmless. */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	/* A statement or savepoint inside a transaction keeps the pages it
-	 * changes in a sub-journal, in memory up to this size, then in a
-	 * temporary file. SQLite's 64 KiB sent the load's ledger chunks
-	 * (256 keys over as many pages, state_txn.c) to a file: 18 500
-	 * pwrites, 37 MB, for X12 852 10 MB. LITE_STMTJRNL_MEM holds the
-	 * largest of the load's; beyond it (an unload of a large document)
-	 * the file is used as before, so memory stays bounded. Same rule
-	 * as above: only before SQLite initialises. */
-	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, LITE_STMTJRNL_MEM);
+	/* No SQLITE_CONFIG_STMTJRNL_SPILL: a sub-journal (and the TEMP
+	 * database's journal) is a list of chunks the size of the spill
+	 * threshold, copied to its file with one write per chunk when it
+	 * spills, and the unix VFS writes at most 128 KiB at a time: with
+	 * any threshold of 128 KiB or more the spill fails with
+	 * SQLITE_FULL ("database or disk is full", exit 75) once a
+	 * savepoint or a gc fold's temporary tables outgrow it (SQLite
+	 * 3.40; seen in make bench-scale's gc with 4 MiB). SQLite's own
+	 * 64 KiB costs the load about 5 % of system time in pwrites to the
+	 * spill file (X12 852 10 MB: 0.15-0.17 s against 0.18-0.19 s). */
 	if (sqlite3_open_v2(path, &l->h,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,

@@ -491,11 +491,28 @@ static int sqlite_temp_fds(void)
 	return count;
 }
 
-/* A savepoint inside a transaction that changes a few hundred pages
- * (the load's ledger chunks, state_txn.c) keeps their old images in
- * memory, not in a temporary file (SQLite's default spills above
- * 64 KiB: 18 500 pwrites per X12 10 MB load). */
-T_TEST(db_sqlite_subjournal_in_memory)
+/* The one integer a query returns, or -1. */
+static int64_t q_int(struct db *d, const char *sql)
+{
+	struct err e = ERR_INIT;
+	struct db_stmt *st = db_prepare(d, sql, 0, &e);
+	int64_t v = -1;
+
+	if (st && db_step(st, &e) == 1)
+		v = db_col_int64(st, 0);
+	db_finalize(st);
+	err_clear(&e);
+	return v;
+}
+
+/* Savepoints and TEMP tables whose journals outgrow memory spill to a
+ * temporary file, and that works: a savepoint over about 9 MB of old
+ * page images, rolled back and redone, and a TEMP table (gc's fold,
+ * state_fold.c) rewritten inside a transaction. A spill threshold of
+ * 128 KiB or more (SQLITE_CONFIG_STMTJRNL_SPILL) makes each of these
+ * fail with SQLITE_FULL: the spill copies a whole chunk in one write
+ * and the unix VFS writes at most 128 KiB. */
+T_TEST(db_sqlite_large_journals_spill)
 {
 	struct db *d = NULL;
 	struct err e = ERR_INIT;
@@ -505,8 +522,9 @@ T_TEST(db_sqlite_subjournal_in_memory)
 
 	if (access("/proc/self/fd", R_OK) != 0)
 		T_SKIP("no /proc/self/fd");
-	/* the setting applies only before SQLite initialises: earlier
-	 * tests closed their handles, so it may start again */
+	/* db_open's sqlite3_config calls apply only before SQLite
+	 * initialises: earlier tests closed their handles, so it may start
+	 * again with whatever db_open sets */
 	T_ASSERT(sqlite3_shutdown() == SQLITE_OK);
 	memset(blob, 'x', sizeof(blob));
 	T_OK(db_open("sj.db", NULL, &d, &e), &e);
@@ -515,7 +533,7 @@ T_TEST(db_sqlite_subjournal_in_memory)
 	T_OK(db_begin(d, &e), &e);
 	T_ASSERT((st = db_prepare(d, "INSERT INTO t(k, v) VALUES(?, ?)", 0,
 				  &e)) != NULL);
-	for (i = 0; i < 400; i++) {
+	for (i = 0; i < 3000; i++) {
 		db_reset(st);
 		db_bind_int64(st, 1, i);
 		db_bind_blob(st, 2, blob, sizeof(blob));
@@ -523,11 +541,26 @@ T_TEST(db_sqlite_subjournal_in_memory)
 	}
 	db_finalize(st);
 	T_OK(db_exec(d, "SAVEPOINT sj", &e), &e);
-	/* every row's page, about 1.6 MB of old images */
+	/* every row's page: about 9 MB of old images, in a file */
 	T_OK(db_exec(d, "UPDATE t SET v = zeroblob(3000)", &e), &e);
-	T_EQ_INT(sqlite_temp_fds(), 0);
+	T_ASSERT(sqlite_temp_fds() > 0);
+	T_OK(db_exec(d, "ROLLBACK TO sj", &e), &e);
+	T_OK(db_exec(d, "RELEASE sj", &e), &e);
+	T_OK(db_exec(d, "SAVEPOINT sj", &e), &e);
+	T_OK(db_exec(d, "UPDATE t SET v = zeroblob(2999)", &e), &e);
 	T_OK(db_exec(d, "RELEASE sj", &e), &e);
 	T_OK(db_commit(d, &e), &e);
+	/* the rollback restored every row before the second update */
+	T_EQ_INT(q_int(d, "SELECT count(*) FROM t WHERE length(v) = 2999"),
+		 3000);
+	/* a TEMP table's own journal: created, then rewritten in one
+	 * transaction (its old pages journaled) */
+	T_OK(db_exec(d, "CREATE TEMP TABLE g AS SELECT k, v FROM t", &e), &e);
+	T_OK(db_begin(d, &e), &e);
+	T_OK(db_exec(d, "UPDATE g SET v = zeroblob(2998)", &e), &e);
+	T_OK(db_commit(d, &e), &e);
+	T_EQ_INT(q_int(d, "SELECT count(*) FROM g WHERE length(v) = 2998"),
+		 3000);
 	db_close(d);
 }
 
