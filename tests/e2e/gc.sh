@@ -31,6 +31,8 @@
 #     read from the .gz), rerun --from load (the same records loaded),
 #     and a replay renders a delta against the compressed picture; a
 #     truncated .gz fails the rerun with a clear error.
+#   - a fold too large for memory (60 000 events, journals that spill to
+#     temporary files) completes with exit 0.
 # usage: tests/e2e/gc.sh BINARY   prints "N passed, N failed, N skipped"
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -429,4 +431,49 @@ if [ -s "$TMP/crash.log" ]; then
 else
 	skip "compressions counted: this build has no test hooks"
 fi
+
+# A fold too large for memory: three daily counts of the same 60 000
+# positions; gc with retention of one run collects the first two, and the
+# second covers the first's 60 000 events. Its temporary tables' journals and the
+# savepoints of the fold spill to files; with a sub-journal spill
+# threshold of 256 KiB or more (SQLITE_CONFIG_STMTJRNL_SPILL) that spill
+# failed with "database or disk is full" and gc exited 75 on every try.
+B=$TMP/big
+mkdir -p "$B/drop/stores" "$B/out"
+cp -R "$SRC/mappings" "$B/mappings"
+cat >"$B/stockpipe.yaml" <<'YAML'
+state_dir: state
+sources:
+  - name: stores
+    path: drop/stores
+    pattern: "*.csv"
+    mapping: mappings/stores/store_stock_csv.yaml
+targets:
+  - name: webshop
+    path: out
+    mapping: mappings/targets/webshop_stock.yaml
+    filename: "{target}_{run_id}.{ext}"
+YAML
+bigday() {
+	awk -v d="$1" 'BEGIN { print "store,sku,qty,status,counted_at";
+		for (i = 1; i <= 60000; i++)
+			printf "F012,KW-%07d,%d,OK,2026-11-%02d 06:00\n", i, i % 997 + d, d }' \
+		>"$B/drop/stores/count_$1.csv"
+	touch -d "2026-11-0$1T05:00:00Z" "$B/drop/stores/count_$1.csv"
+	STOCKPIPE_NOW=2026-11-0$1T06:00:00Z "$BIN" -q -c "$B/stockpipe.yaml" run >"$TMP/o" 2>"$TMP/e"
+	rc=$?
+	t_san_clean "$TMP/e" || fail "sanitizer report in the run of day $1"
+}
+bigday 1 && brc1=$rc
+bigday 2 && brc2=$rc
+bigday 3 && brc3=$rc
+printf 'retention:\n  runs: 1\n  age: 1s\n' >>"$B/stockpipe.yaml"
+ev0=$(sqlite3 "$B/state/state.db" "select count(*) from stock_events")
+STOCKPIPE_NOW=2026-11-03T07:00:00Z "$BIN" -c "$B/stockpipe.yaml" gc >"$TMP/o" 2>"$TMP/e"
+rc=$?
+t_san_clean "$TMP/e" || fail "sanitizer report in the large gc"
+ev1=$(sqlite3 "$B/state/state.db" "select count(*) from stock_events")
+[ "$brc1$brc2$brc3" = 000 ] && [ $rc = 0 ] && grep -q "^folded 60000 stock events" "$TMP/o" && [ "$ev1" = $((ev0 - 60000)) ] &&
+	pass "a fold of 60 000 events with spilling journals: gc exits 0 ($ev0 -> $ev1 events)" ||
+	{ fail "large fold (runs $brc1 $brc2 $brc3, gc exit $rc, $ev0 -> $ev1 events)"; tail -n 3 "$TMP/o" "$TMP/e"; }
 t_done
