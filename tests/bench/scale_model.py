@@ -302,14 +302,25 @@ def print_full(be, cal, day):
     print("one 15-minute run renders 20 targets of %s positions: %.0f s CPU "
           "(the window is 900 s); per target %.0f s" % (
               fmt_n(full["positions"]), per_run, per_run / FULL["targets"]))
-    print("N workers (each a core; load serialized as on main: %.1f h):" %
-          hours["load"])
     par = tot - hours["load"]
-    for n in (1, 2, 4, 8, 16, 32):
-        print("  N=%-2d  day %.1f h = max(load %.1f h, rest %.1f h / N) "
-              "(a sum when load and the rest do not overlap: %.1f h)" % (
-                  n, max(hours["load"], par / n), hours["load"], par,
-                  hours["load"] + par / n))
+    if be == "postgres":
+        # Loads of different documents run in parallel under row locks
+        # per position (docs/scaling.md "Parallel loads on PostgreSQL");
+        # only documents that share positions wait for each other.
+        print("N workers (each a core; loads in parallel under row locks "
+              "per position, like the rest; the database server needs "
+              "cores too):")
+        for n in (1, 2, 4, 8, 16, 32):
+            print("  N=%-2d  day %.1f h = all stages %.1f h / N" % (
+                n, tot / n, tot))
+    else:
+        print("N workers (each a core; SQLite has one writer, so the loads "
+              "stay one after another: %.1f h):" % hours["load"])
+        for n in (1, 2, 4, 8, 16, 32):
+            print("  N=%-2d  day %.1f h = max(load %.1f h, rest %.1f h / N) "
+                  "(a sum when load and the rest do not overlap: %.1f h)" % (
+                      n, max(hours["load"], par / n), hours["load"], par,
+                      hours["load"] + par / n))
     f = day["facts"]
     files_day = sum(f.get(k + "_bytes", 0) for k in
                     ("inbox", "work", "canonical", "rejects")) * fs
@@ -323,12 +334,23 @@ def print_full(be, cal, day):
           "ledgers %s a day, other tables %s" % (
               fmt_bytes(files_day), fmt_bytes(out_day), fmt_bytes(pos),
               fmt_bytes(ev_day), fmt_bytes(db_other)))
+    # gc folds the events of collected runs that a newer snapshot covers
+    # (state_fold.c): what the day's gc left of its events (counted on
+    # SQLite only: the facts after gc read the SQLite file).
+    ev_n, gev_n = f.get("events", 0), f.get("gc_events")
+    if gev_n is not None and ev_n:
+        left = ("this day's gc (retention 1 run) left %d of %d events, "
+                "%.1f %%; " % (gev_n, ev_n, 100.0 * gev_n / ev_n))
+    else:
+        left = ""
     print("  without retention, after a year: %s; with `retention: {age: "
-          "7d}` files of 7 days (%s) + the store, whose events still grow "
-          "%s a year (gc removes files, not rows)" % (
+          "7d}` files of 7 days (%s) + the store: gc folds the events of "
+          "collected runs that a newer snapshot covers (%swith a full "
+          "count every day the store keeps about 7 days of events, %s, "
+          "and the positions, not %s a year)" % (
               fmt_bytes(365 * (files_day + out_day + ev_day) + pos),
-              fmt_bytes(7 * (files_day + out_day)),
-              fmt_bytes(365 * ev_day)))
+              fmt_bytes(7 * (files_day + out_day)), left,
+              fmt_bytes(7 * ev_day), fmt_bytes(365 * ev_day)))
     return hours
 
 
