@@ -11,7 +11,8 @@
 # a copy of that state is loaded with `run --until load`. Printed per
 # size: records, the median CPU seconds (user+sys of the process, GNU
 # time), the median wall seconds of the load stage (run report), the
-# median CPU of bench_ref's upsert of as many rows, and their ratio; then
+# median CPU of bench_ref's upsert of as many rows, and the load's rate
+# over the upsert's (upsert CPU / load CPU, as bench.sh's load row); then
 # the least-squares line CPU = fixed + us/record * records over the sizes
 # (give at least two; e.g. 1M 10M 30M).
 #
