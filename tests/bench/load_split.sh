@@ -14,7 +14,8 @@
 # median CPU of bench_ref's upsert of as many rows, and the load's rate
 # over the upsert's (upsert CPU / load CPU, as bench.sh's load row); then
 # the least-squares line CPU = fixed + us/record * records over the sizes
-# (give at least two; e.g. 1M 10M 30M).
+# (give at least two; e.g. 10M 30M 100M: GNU time counts CPU in 10 ms
+# steps, so loads of a few MB say little).
 #
 #   LOAD_DIR=DIR   scratch space (default a temp dir, removed at the end)
 #   LOAD_REPS=N    loads per size (median)
