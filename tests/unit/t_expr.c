@@ -807,3 +807,23 @@ T_TEST(expr_each_path_finds_every_path)
 	T_EQ_STR(p.buf, "4:f.4@36 1:f.1@8 2:f.2@13 3:f.3@28 5:f.5@52 ");
 	hooked_release(&h);
 }
+
+/* decimal() of 1-12 plain digits hands the trimmed input on as its own
+ * canonical text; everything else is parsed and formatted: leading
+ * zeros, 13 digits, implied decimals, signs give what they gave. */
+T_TEST(expr_decimal_digits_are_their_own_text)
+{
+	T_EV("\"4363\" | decimal", "4363");
+	T_EV("\" 42 \" | decimal", "42");
+	T_EV("\"0\" | decimal", "0");
+	T_EV("\"000\" | decimal", "0");
+	T_EV("\"007\" | decimal(comma:true)", "7");
+	T_EV("\"999999999999\" | decimal", "999999999999");
+	T_EV("\"4006381333931\" | decimal", "4006381333931");
+	T_EV("\"42\" | decimal(implied:2)", "0.42");
+	T_EV("\"+5\" | decimal", "5");
+	T_EV("\"5-\" | decimal(trailing_minus:true)", "-5");
+	T_EV("\"1234\" | decimal(comma:true, thousands:\".\")", "1234");
+	T_EV("\"12\" | decimal | multiply(3)", "36");
+	T_EV_FAIL("\"12a\" | decimal", E_MAP, "not a number");
+}

@@ -712,6 +712,19 @@ static int f_decimal(const struct call *c, struct expr_rt *rt,
 		b--;
 	if (b - a >= sizeof(tmp) - 2)
 		return mapfail(err, "not a number", v);
+	/* 1-12 digits without a leading zero (or "0") are their own
+	 * canonical text: the value is the (trimmed) input itself, no
+	 * parse and format. A store count is this on every row. */
+	if (!d->implied && b > a && b - a <= 12 &&
+	    (v->s[a] != '0' || b - a == 1)) {
+		for (i = a; i < b && (unsigned)(v->s[i] - '0') <= 9; i++)
+			;
+		if (i == b) {
+			v->s += a;
+			v->n = b - a;
+			return 0;
+		}
+	}
 	if (d->trailing_minus && b > a && v->s[b - 1] == '-') {
 		neg = 1;
 		b--;

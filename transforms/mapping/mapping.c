@@ -1085,7 +1085,7 @@ static int map_one(struct map_run *run, size_t ri, struct canon_record *out,
 							    run->fv[i].n);
 			if (!out->v[i])
 				return err_set(e, E_NOMEM, "out of memory");
-			if (run->nul_free && run->fv[i].n < UINT_MAX)
+			if (run->nul_free && run->fv[i].n < CANON_LEN_MAX)
 				out->len[i] = (unsigned)run->fv[i].n + 1;
 		}
 	}
@@ -1107,9 +1107,16 @@ static int map_one(struct map_run *run, size_t ri, struct canon_record *out,
 		k = strnlen(run->doc_sha, 16);
 		memcpy(t, run->doc_sha, k);
 		t[k++] = ':';
-		k += str_ulong(t + k, run->scope.seq);
+		str_ulong_memo(&run->seq_memo, run->scope.seq);
+		memcpy(t + k, run->seq_memo.s, run->seq_memo.n);
+		k += run->seq_memo.n;
 		t[k++] = ':';
-		k += str_ulong(t + k, (unsigned long)ri);
+		if (ri < 10) {
+			t[k++] = (char)('0' + ri);
+			t[k] = '\0';
+		} else {
+			k += str_ulong(t + k, (unsigned long)ri);
+		}
 		out->v[txn] = t;
 		out->len[txn] = (unsigned)k + 1;
 	}
