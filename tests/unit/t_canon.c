@@ -643,3 +643,43 @@ T_TEST(canon_unit_memo_only_skips_the_same_unit)
 	T_OK(canon_validate_memo(&r, &a, &e, &memo), &e);
 	arena_release(&a);
 }
+
+/* An enum value is one whole word of its list: every word passes (with
+ * and without a known length), a prefix, an extension, a word run into
+ * the next or a case change does not. */
+T_TEST(canon_enum_whole_words_only)
+{
+	static const struct {
+		const char *v;
+		int ok;
+	} cases[] = {
+		{"store", 1}, {"dc", 1}, {"supplier", 1}, {"virtual", 1},
+		{"stor", 0}, {"stores", 0}, {"d", 0}, {"dcs", 0},
+		{"store|dc", 0}, {"virtua", 0}, {"Store", 0}, {"|", 0},
+		{"supplierx", 0}, {"c", 0},
+	};
+	struct arena a;
+	size_t k;
+	int known;
+
+	arena_init(&a, 4096, 0);
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+		for (known = 0; known < 2; known++) {
+			struct canon_record r;
+			struct err e = ERR_INIT;
+
+			memset(&r, 0, sizeof(r));
+			r.kind = CANON_LOCATION;
+			r.v[LOC_LOCATION_ID] = "L1";
+			r.v[LOC_TYPE] = cases[k].v;
+			if (known)
+				r.len[LOC_TYPE] = (unsigned)strlen(cases[k].v) + 1;
+			if (canon_validate(&r, &a, &e) != (cases[k].ok ? 0 : -1))
+				T_FAIL("'%s' (length %s): want %s", cases[k].v,
+				       known ? "known" : "measured",
+				       cases[k].ok ? "ok" : "a reject");
+			if (!cases[k].ok)
+				T_EQ_STR(e.field, "type");
+		}
+	arena_release(&a);
+}
