@@ -124,18 +124,13 @@ static int enum_has(const char *values, const char *v, size_t n)
 {
 	const char *p = values;
 
-	/* byte by byte: the lists are a few short words, and a strchr,
-	 * strlen and memcmp call per word cost more than the words */
 	while (p && *p) {
-		size_t k = 0;
+		const char *bar = strchr(p, '|');
+		size_t len = bar ? (size_t)(bar - p) : strlen(p);
 
-		while (p[k] && p[k] != '|' && k < n && p[k] == v[k])
-			k++;
-		if (k == n && (!p[k] || p[k] == '|'))
+		if (len == n && !memcmp(p, v, n))
 			return 1;
-		while (p[k] && p[k] != '|')
-			k++;
-		p = p[k] ? p + k + 1 : NULL;
+		p = bar ? bar + 1 : NULL;
 	}
 	return 0;
 }
