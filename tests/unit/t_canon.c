@@ -5,6 +5,7 @@
 #include "lib/arena.h"
 #include "transforms/model/canon.h"
 #include "transforms/model/dec.h"
+#include "transforms/model/dt.h"
 #include "t.h"
 
 T_TEST(canon_validate_normalises)
@@ -681,5 +682,67 @@ T_TEST(canon_enum_whole_words_only)
 			if (!cases[k].ok)
 				T_EQ_STR(e.field, "type");
 		}
+	arena_release(&a);
+}
+
+/* A date/time on the day of the memo's is checked by its time of day
+ * only: every byte at every position of the time (and the terminator)
+ * gives what validation without the memo gives, the same value and
+ * rewritten values alike, and other days and shapes too. */
+T_TEST(canon_same_day_times_match_the_full_check)
+{
+	static const char *const base[] = {"2026-11-20T06:00:00Z",
+					   "2026-11-20T23:59:59Z",
+					   "2026-11-21T00:00:00Z"};
+	struct arena a;
+	struct buf j1 = BUF_INIT(4096), j2 = BUF_INIT(4096);
+	char v[24];
+	size_t k, pos;
+	unsigned b;
+
+	arena_init(&a, 4096, 0);
+	for (k = 0; k < sizeof(base) / sizeof(base[0]); k++)
+		for (pos = 0; pos <= 20; pos++)
+			for (b = 1; b < 256; b++) {
+				struct canon_record r, q;
+				struct canon_memo memo;
+				struct err e1 = ERR_INIT, e2 = ERR_INIT;
+				int r1, r2;
+
+				memset(&memo, 0, sizeof(memo));
+				memcpy(memo.dt, "2026-11-20T12:34:56Z", DT_ISO_LEN);
+				memcpy(v, base[k], DT_ISO_LEN);
+				v[pos] = (char)b;
+				v[21] = '\0';
+				memset(&r, 0, sizeof(r));
+				r.kind = CANON_STOCK;
+				r.v[STOCK_SKU] = "S";
+				r.v[STOCK_LOCATION] = "L";
+				r.v[STOCK_STATE] = "on_hand";
+				r.v[STOCK_QUANTITY] = "1";
+				r.v[STOCK_AS_OF] = v;
+				r.v[STOCK_TXN_ID] = "t";
+				r.lin.file = "f.csv";
+				q = r;
+				q.len[STOCK_AS_OF] = (unsigned)strlen(v) + 1;
+				r1 = canon_validate(&r, &a, &e1);
+				r2 = canon_validate_memo(&q, &a, &e2, &memo);
+				if (r1 != r2) {
+					T_FAIL("'%s': %d without the memo, %d with",
+					       v, r1, r2);
+					continue;
+				}
+				if (r1)
+					continue;
+				buf_reset(&j1);
+				buf_reset(&j2);
+				T_ASSERT(canon_to_jsonl(&r, &j1) == 0);
+				T_ASSERT(canon_to_jsonl(&q, &j2) == 0);
+				if (strcmp(j1.ptr, j2.ptr))
+					T_FAIL("'%s': '%s' != '%s'", v, j2.ptr,
+					       j1.ptr);
+			}
+	buf_release(&j1);
+	buf_release(&j2);
 	arena_release(&a);
 }

@@ -181,6 +181,26 @@ static int dec_canonical(const char *v, int *neg)
 	return *p == '\0';
 }
 
+/* True when v (DT_ISO_LEN - 1 bytes) is canonical (dt_is_canonical)
+ * and on the day of last, a canonical value: then "YYYY-MM-DDT" is last's and only the time of
+ * day is checked. The times of a file's records mostly fall on a few
+ * days; checking each whole was a tenth of validation. */
+static int same_day_canonical(const char *v, const char *last)
+{
+	uint64_t a, b;
+#define D2(p, max) ((unsigned)((p)[0] - '0') <= 9 && \
+		    (unsigned)((p)[1] - '0') <= 9 && \
+		    ((p)[0] - '0') * 10 + ((p)[1] - '0') <= (max))
+
+	memcpy(&a, v, 8);
+	memcpy(&b, last, 8);
+	return a == b && v[8] == last[8] && v[9] == last[9] &&
+	       v[10] == 'T' && D2(v + 11, 23) && v[13] == ':' &&
+	       D2(v + 14, 59) && v[16] == ':' && D2(v + 17, 59) &&
+	       v[19] == 'Z' && v[20] == '\0';
+#undef D2
+}
+
 /* Units of measure (uom.h): a stock or price uom, an item's pack sizes. */
 static int unit_field(enum canon_kind k, size_t i)
 {
@@ -417,7 +437,9 @@ int canon_validate_memo(struct canon_record *r, struct arena *a,
 			int64_t t;
 			char out[DT_ISO_LEN];
 
-			if (m && m->dt[0] && !strcmp(v, m->dt)) {
+			if (m && m->dt[0] && canon_vlen(r, i) == DT_ISO_LEN - 1 &&
+			    same_day_canonical(v, m->dt)) {
+				memcpy(m->dt, v, DT_ISO_LEN);
 				mark_plain(r, i);
 				break;
 			}
