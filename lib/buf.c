@@ -438,6 +438,32 @@ size_t str_ulong(char out[21], unsigned long v)
 	return n;
 }
 
+size_t str_ulong_memo(struct str_ulong_memo *m, unsigned long v)
+{
+	size_t i;
+
+	if (m->n && v == m->v)
+		return m->n;
+	if (m->n && v == m->v + 1 && v) {
+		/* ...99 + 1: the nines become zeros, the digit before them
+		 * goes up, or a 1 goes in front (v fits, so n < 20) */
+		for (i = m->n; i > 0 && m->s[i - 1] == '9'; i--)
+			m->s[i - 1] = '0';
+		if (i > 0) {
+			m->s[i - 1]++;
+		} else {
+			memmove(m->s + 1, m->s, m->n + 1);
+			m->s[0] = '1';
+			m->n++;
+		}
+		m->v = v;
+		return m->n;
+	}
+	m->n = str_ulong(m->s, v);
+	m->v = v;
+	return m->n;
+}
+
 int str_copy(char *dst, size_t n, const char *src)
 {
 	size_t len = strlen(src);

@@ -82,6 +82,21 @@ int alloc_grow(void *pp, size_t elem, size_t nr, size_t *alloc);
  * for per-record counters (line numbers, row indexes). */
 size_t str_ulong(char out[21], unsigned long v);
 
+/* The text of the last number str_ulong_memo() wrote. Zero it before the
+ * first use. */
+struct str_ulong_memo {
+	unsigned long v;
+	size_t n;               /* 0: nothing yet */
+	char s[21];
+};
+
+/* m->s becomes v's decimal text (NUL-terminated), as str_ulong writes
+ * it; returns its length. The next number of a counter (v one more than
+ * the last) is the last text incremented in place, the same number
+ * again is kept: a line number per record costs a few compares, not a
+ * division per two digits. */
+size_t str_ulong_memo(struct str_ulong_memo *m, unsigned long v);
+
 /* Copies src into dst of size n. Returns 0, or -1 when src does not fit
  * (dst then holds a truncated copy): callers decide, nothing is silently
  * cut. */

@@ -468,3 +468,34 @@ T_TEST(buf_str_ulong_every_length)
 	T_EQ_INT(str_ulong(out, v), strlen(want));
 	T_EQ_STR(out, want);
 }
+
+/* str_ulong_memo writes what str_ulong writes: counting up across every
+ * carry (9, 99, 999...), the same number twice, jumps down and up, and
+ * the top of the range. */
+T_TEST(buf_str_ulong_memo_counts)
+{
+	struct str_ulong_memo m;
+	char want[21];
+	unsigned long v, seq[] = {5, 5, 4, 1000, 999999, 1000000, 0, 1,
+				  (unsigned long)-2, (unsigned long)-1, 0, 1};
+	size_t i, n;
+
+	memset(&m, 0, sizeof(m));
+	for (v = 0; v < 200000; v++) {
+		n = str_ulong_memo(&m, v);
+		str_ulong(want, v);
+		if (n != strlen(want) || strcmp(m.s, want))
+			T_FAIL("%lu: '%s' (%zu), want '%s'", v, m.s, n, want);
+	}
+	for (i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		n = str_ulong_memo(&m, seq[i]);
+		str_ulong(want, seq[i]);
+		T_EQ_INT(n, strlen(want));
+		T_EQ_STR(m.s, want);
+	}
+	for (v = 99999999999999990UL; v < 100000000000000010UL; v++) {
+		str_ulong_memo(&m, v);
+		str_ulong(want, v);
+		T_EQ_STR(m.s, want);
+	}
+}

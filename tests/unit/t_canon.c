@@ -5,6 +5,7 @@
 #include "lib/arena.h"
 #include "transforms/model/canon.h"
 #include "transforms/model/dec.h"
+#include "transforms/model/dt.h"
 #include "t.h"
 
 T_TEST(canon_validate_normalises)
@@ -509,13 +510,238 @@ T_TEST(canon_lengths_kept_with_values)
 		T_OK(canon_validate(&q, &a, &e), &e);
 		for (i = 0; i < CANON_MAX_FIELDS; i++)
 			if (q.v[i] && q.len[i])
-				T_EQ_INT((long)q.len[i], (long)strlen(q.v[i]) + 1);
+				T_EQ_INT((long)(q.len[i] & ~CANON_LEN_PLAIN),
+					 (long)strlen(q.v[i]) + 1);
 		buf_reset(&j1);
 		buf_reset(&j2);
 		T_ASSERT(canon_to_jsonl(&r, &j1) == 0);
 		T_ASSERT(canon_to_jsonl(&q, &j2) == 0);
 		T_EQ_STR(j2.ptr, j1.ptr);
 	}
+	buf_release(&j1);
+	buf_release(&j2);
+	arena_release(&a);
+}
+
+/* A value validation marks CANON_LEN_PLAIN is written without a check:
+ * the mark goes on exactly the printable ASCII values without '"' or
+ * '\\' (every byte at every position of values of 1-19 bytes, as a SKU
+ * and as a unit), and the JSON line of a record with known lengths is
+ * the line of the same record measured by strlen (never marked). */
+T_TEST(canon_plain_mark_writes_the_same_json)
+{
+	struct arena a;
+	struct buf j1 = BUF_INIT(4096), j2 = BUF_INIT(4096);
+	struct canon_memo memo;
+	char v[20];
+	size_t len, pos, i;
+	unsigned b;
+
+	arena_init(&a, 4096, 0);
+	memset(&memo, 0, sizeof(memo));
+	for (len = 1; len < sizeof(v); len++)
+		for (pos = 0; pos < len; pos++)
+			for (b = 1; b < 256; b++) {
+				struct canon_record r, q;
+				struct err e = ERR_INIT;
+				int f, plain;
+
+				memset(v, 'A', len);
+				v[len] = '\0';
+				v[pos] = (char)b;
+				plain = b >= 0x20 && b < 0x7F && b != '"' &&
+					b != '\\';
+				for (f = 0; f < 2; f++) {
+					memset(&r, 0, sizeof(r));
+					r.kind = CANON_STOCK;
+					r.v[STOCK_SKU] = f ? "SKU" : v;
+					r.v[STOCK_LOCATION] = "L";
+					r.v[STOCK_STATE] = "on_hand";
+					r.v[STOCK_QUANTITY] = "1";
+					r.v[STOCK_AS_OF] = "2026-11-20T06:00:00Z";
+					r.v[STOCK_TXN_ID] = v;
+					r.lin.file = "f.csv";
+					r.lin.line = 2;
+					q = r;
+					for (i = 0; i < CANON_MAX_FIELDS; i++)
+						if (q.v[i])
+							q.len[i] = (unsigned)strlen(q.v[i]) + 1;
+					if (canon_validate(&r, &a, &e) < 0) {
+						err_clear(&e);
+						T_ASSERT(canon_validate_memo(&q, &a, &e, &memo) < 0);
+						err_clear(&e);
+						continue;
+					}
+					T_OK(canon_validate_memo(&q, &a, &e, &memo), &e);
+					if (!!(q.len[STOCK_TXN_ID] & CANON_LEN_PLAIN) != plain)
+						T_FAIL("0x%02x at %zu of %zu: mark %d, want %d",
+						       b, pos, len,
+						       !!(q.len[STOCK_TXN_ID] & CANON_LEN_PLAIN),
+						       plain);
+					T_ASSERT(q.len[STOCK_STATE] & CANON_LEN_PLAIN);
+					T_ASSERT(q.len[STOCK_QUANTITY] & CANON_LEN_PLAIN);
+					T_ASSERT(q.len[STOCK_AS_OF] & CANON_LEN_PLAIN);
+					T_ASSERT(!(r.len[STOCK_TXN_ID] & CANON_LEN_PLAIN));
+					buf_reset(&j1);
+					buf_reset(&j2);
+					T_ASSERT(canon_to_jsonl(&r, &j1) == 0);
+					T_ASSERT(canon_to_jsonl(&q, &j2) == 0);
+					if (strcmp(j1.ptr, j2.ptr))
+						T_FAIL("0x%02x at %zu of %zu: '%s' != '%s'",
+						       b, pos, len, j2.ptr, j1.ptr);
+				}
+			}
+	buf_release(&j1);
+	buf_release(&j2);
+	arena_release(&a);
+}
+
+/* The memo of the last unit that passed: a unit that fails after one
+ * that passed still fails, the same unit passes again from the memo,
+ * and an item's pack sizes are checked whatever the memo holds. */
+T_TEST(canon_unit_memo_only_skips_the_same_unit)
+{
+	struct arena a;
+	struct canon_memo memo;
+	struct canon_record r;
+	struct err e = ERR_INIT;
+	static const struct {
+		const char *uom;
+		int ok;
+	} seq[] = {{"EA", 1}, {"EA", 1}, {"E A", 0}, {"EA", 1},
+		   {"CA>>12", 1}, {"CA>>12", 1}, {"CA>2>12", 0}, {"E", 1}};
+	size_t k;
+
+	arena_init(&a, 4096, 0);
+	memset(&memo, 0, sizeof(memo));
+	for (k = 0; k < sizeof(seq) / sizeof(seq[0]); k++) {
+		memset(&r, 0, sizeof(r));
+		r.kind = CANON_STOCK;
+		r.v[STOCK_SKU] = "S";
+		r.v[STOCK_LOCATION] = "L";
+		r.v[STOCK_STATE] = "on_hand";
+		r.v[STOCK_QUANTITY] = "1";
+		r.v[STOCK_AS_OF] = "2026-11-20T06:00:00Z";
+		r.v[STOCK_TXN_ID] = "t";
+		r.v[STOCK_UOM] = seq[k].uom;
+		r.len[STOCK_UOM] = (unsigned)strlen(seq[k].uom) + 1;
+		if (canon_validate_memo(&r, &a, &e, &memo) != (seq[k].ok ? 0 : -1))
+			T_FAIL("'%s': want %s", seq[k].uom,
+			       seq[k].ok ? "ok" : "a reject");
+		err_clear(&e);
+	}
+	/* "EA" is in the memo; as pack sizes it is not valid */
+	memset(&r, 0, sizeof(r));
+	r.kind = CANON_ITEM;
+	r.v[ITEM_SKU] = "S";
+	r.v[ITEM_PACK_SIZES] = "E";
+	r.len[ITEM_PACK_SIZES] = 2;
+	T_ASSERT(canon_validate_memo(&r, &a, &e, &memo) < 0);
+	T_EQ_STR(e.field, "pack_sizes");
+	err_clear(&e);
+	r.v[ITEM_PACK_SIZES] = "CA=12";
+	r.len[ITEM_PACK_SIZES] = 6;
+	T_OK(canon_validate_memo(&r, &a, &e, &memo), &e);
+	arena_release(&a);
+}
+
+/* An enum value is one whole word of its list: every word passes (with
+ * and without a known length), a prefix, an extension, a word run into
+ * the next or a case change does not. */
+T_TEST(canon_enum_whole_words_only)
+{
+	static const struct {
+		const char *v;
+		int ok;
+	} cases[] = {
+		{"store", 1}, {"dc", 1}, {"supplier", 1}, {"virtual", 1},
+		{"stor", 0}, {"stores", 0}, {"d", 0}, {"dcs", 0},
+		{"store|dc", 0}, {"virtua", 0}, {"Store", 0}, {"|", 0},
+		{"supplierx", 0}, {"c", 0},
+	};
+	struct arena a;
+	size_t k;
+	int known;
+
+	arena_init(&a, 4096, 0);
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+		for (known = 0; known < 2; known++) {
+			struct canon_record r;
+			struct err e = ERR_INIT;
+
+			memset(&r, 0, sizeof(r));
+			r.kind = CANON_LOCATION;
+			r.v[LOC_LOCATION_ID] = "L1";
+			r.v[LOC_TYPE] = cases[k].v;
+			if (known)
+				r.len[LOC_TYPE] = (unsigned)strlen(cases[k].v) + 1;
+			if (canon_validate(&r, &a, &e) != (cases[k].ok ? 0 : -1))
+				T_FAIL("'%s' (length %s): want %s", cases[k].v,
+				       known ? "known" : "measured",
+				       cases[k].ok ? "ok" : "a reject");
+			if (!cases[k].ok)
+				T_EQ_STR(e.field, "type");
+		}
+	arena_release(&a);
+}
+
+/* A date/time on the day of the memo's is checked by its time of day
+ * only: every byte at every position of the time (and the terminator)
+ * gives what validation without the memo gives, the same value and
+ * rewritten values alike, and other days and shapes too. */
+T_TEST(canon_same_day_times_match_the_full_check)
+{
+	static const char *const base[] = {"2026-11-20T06:00:00Z",
+					   "2026-11-20T23:59:59Z",
+					   "2026-11-21T00:00:00Z"};
+	struct arena a;
+	struct buf j1 = BUF_INIT(4096), j2 = BUF_INIT(4096);
+	char v[24];
+	size_t k, pos;
+	unsigned b;
+
+	arena_init(&a, 4096, 0);
+	for (k = 0; k < sizeof(base) / sizeof(base[0]); k++)
+		for (pos = 0; pos <= 20; pos++)
+			for (b = 1; b < 256; b++) {
+				struct canon_record r, q;
+				struct canon_memo memo;
+				struct err e1 = ERR_INIT, e2 = ERR_INIT;
+				int r1, r2;
+
+				memset(&memo, 0, sizeof(memo));
+				memcpy(memo.dt, "2026-11-20T12:34:56Z", DT_ISO_LEN);
+				memcpy(v, base[k], DT_ISO_LEN);
+				v[pos] = (char)b;
+				v[21] = '\0';
+				memset(&r, 0, sizeof(r));
+				r.kind = CANON_STOCK;
+				r.v[STOCK_SKU] = "S";
+				r.v[STOCK_LOCATION] = "L";
+				r.v[STOCK_STATE] = "on_hand";
+				r.v[STOCK_QUANTITY] = "1";
+				r.v[STOCK_AS_OF] = v;
+				r.v[STOCK_TXN_ID] = "t";
+				r.lin.file = "f.csv";
+				q = r;
+				q.len[STOCK_AS_OF] = (unsigned)strlen(v) + 1;
+				r1 = canon_validate(&r, &a, &e1);
+				r2 = canon_validate_memo(&q, &a, &e2, &memo);
+				if (r1 != r2) {
+					T_FAIL("'%s': %d without the memo, %d with",
+					       v, r1, r2);
+					continue;
+				}
+				if (r1)
+					continue;
+				buf_reset(&j1);
+				buf_reset(&j2);
+				T_ASSERT(canon_to_jsonl(&r, &j1) == 0);
+				T_ASSERT(canon_to_jsonl(&q, &j2) == 0);
+				if (strcmp(j1.ptr, j2.ptr))
+					T_FAIL("'%s': '%s' != '%s'", v, j2.ptr,
+					       j1.ptr);
+			}
 	buf_release(&j1);
 	buf_release(&j2);
 	arena_release(&a);

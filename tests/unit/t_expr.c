@@ -807,3 +807,67 @@ T_TEST(expr_each_path_finds_every_path)
 	T_EQ_STR(p.buf, "4:f.4@36 1:f.1@8 2:f.2@13 3:f.3@28 5:f.5@52 ");
 	hooked_release(&h);
 }
+
+/* decimal() of 1-12 plain digits hands the trimmed input on as its own
+ * canonical text; everything else is parsed and formatted: leading
+ * zeros, 13 digits, implied decimals, signs give what they gave. */
+T_TEST(expr_decimal_digits_are_their_own_text)
+{
+	T_EV("\"4363\" | decimal", "4363");
+	T_EV("\" 42 \" | decimal", "42");
+	T_EV("\"0\" | decimal", "0");
+	T_EV("\"000\" | decimal", "0");
+	T_EV("\"007\" | decimal(comma:true)", "7");
+	T_EV("\"999999999999\" | decimal", "999999999999");
+	T_EV("\"4006381333931\" | decimal", "4006381333931");
+	T_EV("\"42\" | decimal(implied:2)", "0.42");
+	T_EV("\"+5\" | decimal", "5");
+	T_EV("\"5-\" | decimal(trailing_minus:true)", "-5");
+	T_EV("\"1234\" | decimal(comma:true, thousands:\".\")", "1234");
+	T_EV("\"12\" | decimal | multiply(3)", "36");
+	T_EV_FAIL("\"12a\" | decimal", E_MAP, "not a number");
+}
+
+/* upper() and lower() skip whole ASCII words with nothing to change:
+ * every byte at every position of values of 1-20 bytes (the rest
+ * letters already in the wanted case, digits or '-') gives the byte
+ * loop's answer, computed here byte by byte. */
+T_TEST(expr_case_words_match_bytes)
+{
+	static const char fills[] = "A5-z";
+	char text[64], in[24], want[24], o[64];
+	size_t len, pos, f, i;
+	unsigned b;
+	int up;
+
+	for (up = 0; up < 2; up++)
+		for (f = 0; f < 4; f++)
+			for (len = 1; len <= 20; len++)
+				for (pos = 0; pos < len; pos++)
+					for (b = 0x20; b < 0x7F; b++) {
+						struct err e = ERR_INIT;
+						char fc = fills[f];
+
+						if (b == '"' || b == '\\')
+							continue;
+						if (fc == 'A' && !up)
+							fc = 'a';
+						if (fc == 'z' && up)
+							fc = 'Z';
+						memset(in, fc, len);
+						in[len] = '\0';
+						in[pos] = (char)b;
+						for (i = 0; i <= len; i++) {
+							unsigned char c = (unsigned char)in[i];
+
+							want[i] = (char)(up && c >= 'a' && c <= 'z' ? c - 32
+									 : !up && c >= 'A' && c <= 'Z' ? c + 32
+									 : c);
+						}
+						snprintf(text, sizeof(text), "\"%s\" | %s", in,
+							 up ? "upper" : "lower");
+						T_OK(ev(text, o, sizeof(o), &e), &e);
+						if (strcmp(o, want))
+							T_FAIL("%s: '%s', want '%s'", text, o, want);
+					}
+}

@@ -444,3 +444,74 @@ T_TEST(mapping_csv_last_value_kept_per_field)
 	buf_release(&big);
 	buf_release(&c.out);
 }
+
+/* The kept last input is compared in whole words (expr_eval.c
+ * same_bytes): codes of 1 to 20 bytes, each beside the same code with
+ * one byte changed at every position, each value on three rows in a row
+ * (so the slot keeps hitting and stays on), map to their own lookup
+ * value on every row. */
+T_TEST(mapping_csv_last_value_compares_every_byte)
+{
+	struct collect c = {BUF_INIT(1 << 20), 0, 0};
+	struct err e = ERR_INIT;
+	const char *map =
+		"mapping: t\n"
+		"input: { format: csv }\n"
+		"lookups:\n"
+		"  stores: { file: stores.csv, key: code, value: id, missing: reject }\n"
+		"records:\n"
+		"  - kind: stock\n"
+		"    fields:\n"
+		"      sku: col(sku)\n"
+		"      location: col(store) | trim | upper | lookup(stores)\n"
+		"      state: on_hand\n"
+		"      quantity: 1\n"
+		"      as_of: '\"2026-11-20\" | date'\n";
+	struct buf lk = BUF_INIT(1 << 16), in = BUF_INIT(1 << 20);
+	char code[24], want[96];
+	size_t len, pos, k;
+	int row = 0, n, rows;
+
+	buf_adds(&lk, "code,id\n");
+	buf_adds(&in, "sku,store\n");
+	for (len = 1; len <= 20; len++)
+		for (pos = 0; pos < len; pos++) {
+			memset(code, 'A', len);
+			code[len] = '\0';
+			if (!pos)
+				buf_addf(&lk, "%s,ID-%s\n", code, code);
+			code[pos] = (char)('B' + pos % 20);
+			buf_addf(&lk, "%s,ID-%s\n", code, code);
+			for (k = 0; k < 3; k++)
+				buf_addf(&in, "r%d,%s\n", row++, code);
+			/* the plain code again between two variants */
+			memset(code, 'A', len);
+			for (k = 0; k < 3; k++)
+				buf_addf(&in, "r%d,%s\n", row++, code);
+		}
+	T_ASSERT(t_write_file("stores.csv", lk.ptr) == 0);
+	rows = row;
+	T_OK(run_map(map, in.ptr, &c, &e), &e);
+	T_EQ_INT(c.records, rows);
+	T_EQ_INT(c.rejects, 0);
+	/* every row's location is its own code's */
+	row = 0;
+	for (len = 1; len <= 20; len++)
+		for (pos = 0; pos < len; pos++) {
+			memset(code, 'A', len);
+			code[len] = '\0';
+			code[pos] = (char)('B' + pos % 20);
+			for (n = 0; n < 6; n++, row++) {
+				if (n == 3)
+					memset(code, 'A', len);
+				snprintf(want, sizeof(want),
+					 "\"sku\":\"r%d\",\"location\":\"ID-%s\"",
+					 row, code);
+				if (!strstr(c.out.ptr, want))
+					T_FAIL("row %d: no %s", row, want);
+			}
+		}
+	buf_release(&lk);
+	buf_release(&in);
+	buf_release(&c.out);
+}

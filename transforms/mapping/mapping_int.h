@@ -259,6 +259,8 @@ struct map_run {
 	 * not per scope (a struct err is 1.2 KB) */
 	struct err serr;
 	struct canon_memo cmemo;
+	/* the default txn_id's scope number, last written (map_one) */
+	struct str_ulong_memo seq_memo;
 	/* the explode piece being mapped (mapping_explode.c): pair.value,
 	 * pair.index; xcopy holds the exploded value through its scopes */
 	const char *xval;

@@ -120,9 +120,8 @@ int canon_as_of_field(enum canon_kind k)
 	return canon_field_index(k, "as_of");
 }
 
-static int enum_has(const char *values, const char *v)
+static int enum_has(const char *values, const char *v, size_t n)
 {
-	size_t n = strlen(v);
 	const char *p = values;
 
 	while (p && *p) {
@@ -140,11 +139,11 @@ static int enum_has(const char *values, const char *v)
  * stock.h's table (the state is the one enum every stock record has);
  * the other enums are short lists scanned as written. */
 static int enum_ok(enum canon_kind k, size_t i, const struct canon_field *f,
-		   const char *v)
+		   const char *v, size_t n)
 {
 	if (k == CANON_STOCK && i == STOCK_STATE)
 		return stock_state_from_name(v) >= 0;
-	return enum_has(f->enum_values, v);
+	return enum_has(f->enum_values, v, n);
 }
 
 _Static_assert(sizeof(((struct canon_memo *)0)->dt) >= DT_ISO_LEN,
@@ -182,6 +181,26 @@ static int dec_canonical(const char *v, int *neg)
 	return *p == '\0';
 }
 
+/* True when v (DT_ISO_LEN - 1 bytes) is canonical (dt_is_canonical)
+ * and on the day of last, a canonical value: then "YYYY-MM-DDT" is last's and only the time of
+ * day is checked. The times of a file's records mostly fall on a few
+ * days; checking each whole was a tenth of validation. */
+static int same_day_canonical(const char *v, const char *last)
+{
+	uint64_t a, b;
+#define D2(p, max) ((unsigned)((p)[0] - '0') <= 9 && \
+		    (unsigned)((p)[1] - '0') <= 9 && \
+		    ((p)[0] - '0') * 10 + ((p)[1] - '0') <= (max))
+
+	memcpy(&a, v, 8);
+	memcpy(&b, last, 8);
+	return a == b && v[8] == last[8] && v[9] == last[9] &&
+	       v[10] == 'T' && D2(v + 11, 23) && v[13] == ':' &&
+	       D2(v + 14, 59) && v[16] == ':' && D2(v + 17, 59) &&
+	       v[19] == 'Z' && v[20] == '\0';
+#undef D2
+}
+
 /* Units of measure (uom.h): a stock or price uom, an item's pack sizes. */
 static int unit_field(enum canon_kind k, size_t i)
 {
@@ -203,30 +222,45 @@ static int unit_check(enum canon_kind k, const char *v, struct err *err)
 
 /* 1 when every byte of v[0..len) is printable ASCII (0x20-0x7E): then
  * the value is UTF-8 and holds no control character, and the two checks
- * below need not run. Whole (overlapping) 8-byte words; a word flags a
- * byte below 0x20 (borrow test), of 0x7F (it carries into the high bit)
- * or from 0x80 (its high bit). A borrow or carry that spills into the
- * next byte comes only from a byte that is itself flagged. */
+ * below need not run; 2 when besides it holds no '"' or '\\', so its
+ * JSON needs no escape (CANON_LEN_PLAIN); 0 otherwise. Whole
+ * (overlapping) 8-byte words; a word flags a byte below 0x20 (borrow
+ * test), of 0x7F (it carries into the high bit) or from 0x80 (its high
+ * bit). A borrow or carry that spills into the next byte comes only
+ * from a byte that is itself flagged. A quote or backslash is a zero
+ * byte of the word xor'ed with it (the exact any-zero-byte test). */
 static int printable_ascii(const char *v, size_t len)
 {
 	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
-	uint64_t w, acc = 0;
+	const uint64_t quote = ones * '"', bslash = ones * '\\';
+	uint64_t w, x, y, acc = 0, esc = 0;
 	size_t i;
 
 	if (len < 8) {
-		for (i = 0; i < len; i++)
+		for (i = 0; i < len; i++) {
 			if ((unsigned char)v[i] < 0x20 ||
 			    (unsigned char)v[i] > 0x7E)
 				return 0;
-		return 1;
+			if (v[i] == '"' || v[i] == '\\')
+				esc = 1;
+		}
+		return esc ? 1 : 2;
 	}
 	for (i = 0; i + 8 <= len; i += 8) {
 		memcpy(&w, v + i, 8);
 		acc |= ((w - ones * 0x20) & ~w) | (w + ones) | w;
+		x = w ^ quote;
+		y = w ^ bslash;
+		esc |= ((x - ones) & ~x) | ((y - ones) & ~y);
 	}
 	memcpy(&w, v + len - 8, 8);
 	acc |= ((w - ones * 0x20) & ~w) | (w + ones) | w;
-	return !(acc & high);
+	x = w ^ quote;
+	y = w ^ bslash;
+	esc |= ((x - ones) & ~x) | ((y - ones) & ~y);
+	if (acc & high)
+		return 0;
+	return esc & high ? 1 : 2;
 }
 
 /* Identifiers and codes are compared, keyed and written into file
@@ -270,15 +304,17 @@ static int ident_check(const char *v, size_t len, struct err *err)
 /* A text field's value v (field i of r): UTF-8, an identifier's rules,
  * a unit's name. The canonical model is UTF-8, whatever the reader let
  * through (X12 has no character set check), so a record never carries
- * bytes its JSON cannot. 0, or -1 with err. */
+ * bytes its JSON cannot. 1 when valid and its JSON needs no escape, 0
+ * when valid, or -1 with err. */
 static int text_check(const struct canon_record *r, size_t i,
 		      const struct canon_field *f, const char *v,
-		      struct err *err)
+		      struct err *err, struct canon_memo *m)
 {
 	size_t len = canon_vlen(r, i);
 	size_t at;
+	int pa = printable_ascii(v, len);
 
-	if (!printable_ascii(v, len)) {
+	if (!pa) {
 		at = utf8_check((const unsigned char *)v, len);
 		if (at < len)
 			return err_set(err, E_VALIDATE,
@@ -288,9 +324,36 @@ static int text_check(const struct canon_record *r, size_t i,
 		if ((f->flags & CF_IDENT) && ident_check(v, len, err) < 0)
 			return -1;
 	}
-	if (unit_field(r->kind, i) && unit_check(r->kind, v, err) < 0)
-		return -1;
-	return 0;
+	if (unit_field(r->kind, i)) {
+		/* a unit repeated on every record (a mapping's constant
+		 * "EA") is parsed once; an item's pack sizes are another
+		 * grammar, never memoized */
+		int memo = m && r->kind != CANON_ITEM;
+
+		if (memo && m->unit_n == len + 1) {
+			size_t k = 0;
+
+			while (k < len && m->unit[k] == v[k])
+				k++;
+			if (k == len)
+				return pa == 2;
+		}
+		if (unit_check(r->kind, v, err) < 0)
+			return -1;
+		if (memo && len < sizeof(m->unit)) {
+			memcpy(m->unit, v, len);
+			m->unit_n = len + 1;
+		}
+	}
+	return pa == 2;
+}
+
+/* Marks v[i] (already checked) as needing no JSON escape, where its
+ * length is known. */
+static void mark_plain(struct canon_record *r, size_t i)
+{
+	if (r->len[i])
+		r->len[i] |= CANON_LEN_PLAIN;
 }
 
 int canon_validate(struct canon_record *r, struct arena *a, struct err *err)
@@ -321,17 +384,24 @@ int canon_validate_memo(struct canon_record *r, struct arena *a,
 			continue;
 		}
 		switch (f[i].type) {
-		case CT_TEXT:
-			if (text_check(r, i, &f[i], v, err) < 0)
+		case CT_TEXT: {
+			int t = text_check(r, i, &f[i], v, err, m);
+
+			if (t < 0)
 				goto bad;
+			if (t)
+				mark_plain(r, i);
 			break;
+		}
 		case CT_ENUM:
-			if (!enum_ok(r->kind, i, &f[i], v)) {
+			if (!enum_ok(r->kind, i, &f[i], v, canon_vlen(r, i))) {
 				err_set(err, E_VALIDATE,
 					"'%s' is not one of %s", v,
 					f[i].enum_values);
 				goto bad;
 			}
+			/* one of the tables' words */
+			mark_plain(r, i);
 			break;
 		case CT_DECIMAL: {
 			dec d;
@@ -341,8 +411,10 @@ int canon_validate_memo(struct canon_record *r, struct arena *a,
 			/* What dec_format() wrote (a decimal() field) needs
 			 * no second parse. */
 			if (dec_canonical(v, &neg) &&
-			    !(neg && (f[i].flags & CF_NONNEG)))
+			    !(neg && (f[i].flags & CF_NONNEG))) {
+				mark_plain(r, i);
 				break;
+			}
 			if (dec_parse(v, canon_vlen(r, i), '.', 0, &d)) {
 				err_set(err, E_VALIDATE, "not a number: '%s'",
 					v);
@@ -365,13 +437,18 @@ int canon_validate_memo(struct canon_record *r, struct arena *a,
 			int64_t t;
 			char out[DT_ISO_LEN];
 
-			if (m && m->dt[0] && !strcmp(v, m->dt))
+			if (m && m->dt[0] && canon_vlen(r, i) == DT_ISO_LEN - 1 &&
+			    same_day_canonical(v, m->dt)) {
+				memcpy(m->dt, v, DT_ISO_LEN);
+				mark_plain(r, i);
 				break;
+			}
 			/* What dt_format_iso() wrote (a date() field) needs
 			 * no second parse; anything else is normalised. */
 			if (dt_is_canonical(v)) {
 				if (m)
 					memcpy(m->dt, v, DT_ISO_LEN);
+				mark_plain(r, i);
 				break;
 			}
 			if (dt_parse_iso(v, canon_vlen(r, i), &t)) {
@@ -402,13 +479,40 @@ bad:
 	return -1;
 }
 
+/* Copies n bytes in whole (overlapping) words, inline: the values and
+ * keys of a line are short, and a libc memcpy call per key and value
+ * was a tenth of the line's cost. */
+static inline void copy_short(char *w, const char *v, size_t n)
+{
+	uint64_t x, y;
+	uint32_t a, b;
+	size_t i;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, v + i, 8);
+			memcpy(w + i, &x, 8);
+		}
+		memcpy(&y, v + n - 8, 8);
+		memcpy(w + n - 8, &y, 8);
+	} else if (n >= 4) {
+		memcpy(&a, v, 4);
+		memcpy(&b, v + n - 4, 4);
+		memcpy(w, &a, 4);
+		memcpy(w + n - 4, &b, 4);
+	} else {
+		for (i = 0; i < n; i++)
+			w[i] = v[i];
+	}
+}
+
 /* Appends `,"name":` (field and lineage names are plain identifiers: no
  * escapes). */
 static char *put_key(char *w, const char *name, size_t n)
 {
 	*w++ = ',';
 	*w++ = '"';
-	memcpy(w, name, n);
+	copy_short(w, name, n);
 	w += n;
 	*w++ = '"';
 	*w++ = ':';
@@ -486,12 +590,27 @@ static int jsonl_escaped(const struct canon_record *r, struct buf *out)
 	return 0;
 }
 
+/* `"v"` for a value validation found needs no escape (CANON_LEN_PLAIN):
+ * copied without a check. */
+static inline char *put_plain(char *w, const char *v, size_t n)
+{
+	*w++ = '"';
+	copy_short(w, v, n);
+	w += n;
+	*w++ = '"';
+	return w;
+}
+
 /* The same line in one pass: the length of every value and key is
  * taken once, the line reserved, and each value checked while it is
  * copied (json_str_put_plain); measuring every value for escapes first
  * and copying it after was a tenth of the map stage. A value that might
  * need an escape sends the record to jsonl_escaped, which writes the
  * same bytes. */
+/* canon_to_jsonl's last line number, per thread (workers write their
+ * own files) */
+static _Thread_local struct str_ulong_memo line_memo;
+
 int canon_to_jsonl(const struct canon_record *r, struct buf *out)
 {
 	size_t n, i, total, kl, nl;
@@ -515,7 +634,9 @@ int canon_to_jsonl(const struct canon_record *r, struct buf *out)
 	}
 	srcl = strlen(src);
 	filel = strlen(file);
-	nl = str_ulong(num, r->lin.line);
+	/* the line numbers of a file's records count up one by one */
+	nl = str_ulong_memo(&line_memo, r->lin.line);
+	memcpy(num, line_memo.s, sizeof(num));
 	total += 11 + srcl + 2 + 9 + filel + 2 + 9 + nl + 2;
 	if (where) {
 		wherel = strlen(where);
@@ -533,7 +654,9 @@ int canon_to_jsonl(const struct canon_record *r, struct buf *out)
 		if (!r->v[i])
 			continue;
 		w = put_key(w, f[i].name, ml[i]);
-		if (!(w = json_str_put_plain(w, r->v[i], vl[i])))
+		if (r->len[i] & CANON_LEN_PLAIN)
+			w = put_plain(w, r->v[i], vl[i]);
+		else if (!(w = json_str_put_plain(w, r->v[i], vl[i])))
 			return jsonl_escaped(r, out);
 	}
 	w = put_key(w, "_source", 7);

@@ -92,10 +92,20 @@ struct canon_record {
 	unsigned len[CANON_MAX_FIELDS];
 };
 
+/* The high bit of len[i], set by canon_validate only: v[i] is printable
+ * ASCII without '"' or '\\' (or a validated decimal, time or enum
+ * value), so its JSON is the value in quotes and canon_to_jsonl copies
+ * it without checking it again. Whoever sets len[i] anew clears it. A
+ * known length is below CANON_LEN_MAX. */
+#define CANON_LEN_PLAIN 0x80000000u
+#define CANON_LEN_MAX 0x7fffffffu
+
 /* The length of r->v[i] (not NULL). */
 static inline size_t canon_vlen(const struct canon_record *r, size_t i)
 {
-	return r->len[i] ? r->len[i] - 1 : strlen(r->v[i]);
+	unsigned l = r->len[i] & ~CANON_LEN_PLAIN;
+
+	return l ? l - 1 : strlen(r->v[i]);
 }
 
 const char *canon_kind_name(enum canon_kind k);
@@ -117,9 +127,14 @@ int canon_validate(struct canon_record *r, struct arena *a, struct err *err);
 
 /* What canon_validate_memo() remembers between records: the last
  * date/time value that was already canonical (a document date repeated
- * on every record is then parsed once). Zero it before the first use. */
+ * on every record is then parsed once) and the last unit of measure
+ * that passed. Zero it before the first use. */
 struct canon_memo {
 	char dt[24];
+	/* the last unit name that passed (uom_parse), unit_n its
+	 * length + 1; 0: none */
+	char unit[24];
+	size_t unit_n;
 };
 
 /* canon_validate() with a memo (NULL: none); the result is the same. */

@@ -11,6 +11,22 @@ int dec_parse(const char *s, size_t n, char decimal_mark, int implied,
 	uint64_t v = 0;
 	int i;
 
+	/* An optional minus and 1-12 digits, nothing else (a count, a
+	 * rule's constant): the value at once, the same as below. A
+	 * quantity is parsed by decimal() and again by a rule reading it. */
+	if (!implied && n && n <= 13) {
+		size_t k = *p == '-';
+
+		if (k < n && n - k <= 12) {
+			for (; k < n && (unsigned)(s[k] - '0') <= 9; k++)
+				v = v * 10 + (uint64_t)(s[k] - '0');
+			if (k == n) {
+				*out = (*p == '-' ? -(dec)v : (dec)v) * DEC_SCALE;
+				return 0;
+			}
+			v = 0;
+		}
+	}
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
 	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
