@@ -24,7 +24,6 @@
 
 #include "lib/log.h"
 
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -32,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #define BUSY_TIMEOUT_MS (10 * 60 * 1000)
 #define LITE_STMTJRNL_MEM (4 << 20)
@@ -108,29 +106,6 @@ static int lite_exec(struct db *d, const char *sql, struct err *err)
 	return 0;
 }
 
-/* After a checkpoint that backfilled the whole WAL: its pages leave the
- * page cache now, on the thread. Else the close's unlink of the WAL
- * frees them on the caller's thread (0.15-0.3 s for the ~500 MB a
- * 100 MB load writes, after the run's last stage). A hint: no byte of
- * any file changes, and a reader whose snapshot still has frames in the
- * WAL reads them back from disk; when it cannot be given, the close
- * frees the pages as before. The WAL holds none of SQLite's locks
- * (they are on the -shm file), so closing this descriptor releases
- * none. */
-static void ckpt_drop_cache(const struct lite *l)
-{
-	char wal[sizeof(l->base.where) + 8];
-	int fd;
-
-	if (snprintf(wal, sizeof(wal), "%s-wal", l->base.where) >=
-	    (int)sizeof(wal))
-		return;
-	if ((fd = open(wal, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
-		return;
-	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-	close(fd);
-}
-
 /* One PASSIVE checkpoint on the thread's connection (opened the first
  * time). SQLITE_BUSY is another connection checkpointing: not a
  * failure. */
@@ -158,8 +133,6 @@ static void ckpt_once(struct lite *l)
 				       &log, &done);
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 		goto fail;
-	if (rc == SQLITE_OK && log > 0 && done == log)
-		ckpt_drop_cache(l);
 	pthread_mutex_lock(&c->mu);
 	c->runs++;
 	c->last_ckpt = done;
