@@ -241,6 +241,7 @@ static void ckpt_stop(struct lite *l)
 int db_sqlite_ckpt_wait(struct db *d, int64_t *runs, int64_t *frames)
 {
 	struct lite_ckpt *c;
+	int rc;
 
 	if (d->kind != DB_SQLITE)
 		return -1;
@@ -250,8 +251,9 @@ int db_sqlite_ckpt_wait(struct db *d, int64_t *runs, int64_t *frames)
 		pthread_cond_wait(&c->cv, &c->mu);
 	*runs = c->runs;
 	*frames = c->last_ckpt;
+	rc = c->why[0] ? -1 : 0;
 	pthread_mutex_unlock(&c->mu);
-	return c->why[0] ? -1 : 0;
+	return rc;
 }
 
 static void lite_close(struct db *d)
