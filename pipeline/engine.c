@@ -176,6 +176,21 @@ int eng_unit_finish(struct run *r, struct state_unit *u,
 	return eng_tx_end(r->st, unit_chain(r, u, next, err), err);
 }
 
+int eng_unit_commit(struct run *r, struct state_unit *u, int64_t min_ms,
+		    struct err *err)
+{
+	int64_t now;
+
+	if (eng_tx_end(r->st, 0, err) < 0)
+		return -1;
+	now = eng_now_ms();
+	if (now - u->finished_ms < min_ms)
+		return 0;
+	u->finished_ms = now;
+	unit_save_after(r, u);
+	return 0;
+}
+
 int eng_field(char *dst, size_t n, const char *src, const char *what,
 	      struct err *err)
 {

@@ -165,4 +165,11 @@ void db_copy_field(struct buf *b, const char *v);
  * highest number; NULL when out of memory or a number is out of range. */
 char *db_sql_to_pg(const char *sql, int *nparams);
 
+/* For tests (SQLite): waits until the connection's checkpoint thread
+ * (db_sqlite.c: a commit that leaves the WAL past 16 MiB hands it the
+ * checkpoint) is idle; *runs: the checkpoints it finished, *frames: the
+ * WAL frames backfilled after its last. -1 when one failed or d is not
+ * SQLite. */
+int db_sqlite_ckpt_wait(struct db *d, int64_t *runs, int64_t *frames);
+
 #endif

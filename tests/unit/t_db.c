@@ -564,6 +564,92 @@ T_TEST(db_sqlite_large_journals_spill)
 	db_close(d);
 }
 
+/* n rows of a 4000-byte blob (a page each) in one transaction. */
+static int fill_pages(struct db *d, int n, struct err *e)
+{
+	static char blob[4000];
+	struct db_stmt *st;
+	int i, rc = 0;
+
+	memset(blob, 'y', sizeof(blob));
+	if (db_begin(d, e) < 0)
+		return -1;
+	if (!(st = db_prepare(d, "INSERT INTO t(v) VALUES(?)", 0, e))) {
+		db_rollback(d);
+		return -1;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		db_reset(st);
+		db_bind_blob(st, 1, blob, sizeof(blob));
+		rc = db_step(st, e) < 0 ? -1 : 0;
+	}
+	db_finalize(st);
+	if (rc < 0) {
+		db_rollback(d);
+		return -1;
+	}
+	return db_commit(d, e);
+}
+
+static long long file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) < 0 ? -1 : (long long)sb.st_size;
+}
+
+/* A commit that leaves the WAL past 16 MiB (a large document's load) is
+ * checkpointed by the connection's thread, not inline (db_sqlite.c): the
+ * database file has every page once the thread is idle, the commit's
+ * data survive the close, and the close removes the WAL. */
+T_TEST(db_sqlite_big_commit_checkpoints_on_thread)
+{
+	struct db *d = NULL;
+	struct err e = ERR_INIT;
+	struct db_stmt *st;
+	int64_t runs = -1, frames = -1;
+
+	T_OK(db_open("ck.db", NULL, &d, &e), &e);
+	T_OK(db_exec(d, "CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)", &e),
+	     &e);
+	/* 4 500 pages: past the thread's 4 096 */
+	T_OK(fill_pages(d, 4500, &e), &e);
+	T_OK(db_sqlite_ckpt_wait(d, &runs, &frames), &e);
+	T_ASSERT(runs >= 1);
+	T_ASSERT(frames >= 4096);
+	T_ASSERT(file_size("ck.db") >= 4096LL * 4096);
+	db_close(d);
+	T_EQ_INT(file_size("ck.db-wal"), -1);
+	T_OK(db_open("ck.db", NULL, &d, &e), &e);
+	T_ASSERT((st = db_prepare(d, "SELECT count(*) FROM t", 0, &e)) != NULL);
+	T_EQ_INT(db_step(st, &e), 1);
+	T_EQ_INT(db_col_int64(st, 0), 4500);
+	db_finalize(st);
+	db_close(d);
+}
+
+/* Below 16 MiB the thread is not started: from 1 000 pages the commit
+ * checkpoints inline as SQLite's default hook did (the database file
+ * has the pages when the commit returns); below, the WAL keeps them. */
+T_TEST(db_sqlite_small_commit_checkpoints_inline)
+{
+	struct db *d = NULL;
+	struct err e = ERR_INIT;
+	int64_t runs = -1, frames = -1;
+
+	T_OK(db_open("cs.db", NULL, &d, &e), &e);
+	T_OK(db_exec(d, "CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)", &e),
+	     &e);
+	T_OK(fill_pages(d, 100, &e), &e);
+	T_ASSERT(file_size("cs.db") < 100LL * 4096);
+	/* 1 100 pages: inline */
+	T_OK(fill_pages(d, 1000, &e), &e);
+	T_ASSERT(file_size("cs.db") >= 1000LL * 4096);
+	T_OK(db_sqlite_ckpt_wait(d, &runs, &frames), &e);
+	T_EQ_INT(runs, 0);
+	db_close(d);
+}
+
 /* A store path that is a directory or a symbolic link is the operator's
  * to change: E_CONFIG (exit 78, not 75: retrying cannot help), and the
  * message names the path. */

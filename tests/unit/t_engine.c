@@ -177,6 +177,41 @@ T_TEST(engine_unit_start_then_finish_adds_successor)
 	fixture_close(&f);
 }
 
+/* eng_unit_commit: a commit that took min_ms or more is counted in the
+ * unit's duration (its finish time saved again after it); a shorter one
+ * leaves the finish time the committed transaction saved. */
+T_TEST(engine_unit_commit_counts_a_long_commit)
+{
+	struct fixture f;
+	struct err e = ERR_INIT;
+	struct state_unit u, got;
+	int64_t before;
+
+	T_OK(fixture_open(&f, &e), &e);
+	T_OK(add_unit(&f, &u, ST_LOAD, "a.csv", &e), &e);
+	T_OK(eng_unit_start(&f.r, &u, &e), &e);
+	/* the stage's transaction, with a finish time long past */
+	T_OK(eng_tx_begin_rows(f.r.st, &e), &e);
+	u.state = US_DONE;
+	u.finished_ms = u.started_ms - 5000;
+	T_OK(state_unit_save(f.r.st, &u, &e), &e);
+	before = eng_now_ms();
+	T_OK(eng_unit_commit(&f.r, &u, 0, &e), &e);
+	T_OK(stored(&f, u.id, &got), &e);
+	T_EQ_INT(got.state, US_DONE);
+	T_ASSERT(got.finished_ms >= before);
+	T_EQ_INT(got.finished_ms, u.finished_ms);
+
+	/* a commit shorter than min_ms: the saved time stands */
+	T_OK(eng_tx_begin_rows(f.r.st, &e), &e);
+	u.finished_ms = u.started_ms - 5000;
+	T_OK(state_unit_save(f.r.st, &u, &e), &e);
+	T_OK(eng_unit_commit(&f.r, &u, INT64_MAX / 2, &e), &e);
+	T_OK(stored(&f, u.id, &got), &e);
+	T_EQ_INT(got.finished_ms, u.started_ms - 5000);
+	fixture_close(&f);
+}
+
 T_TEST(engine_unit_fail_records_error_and_class)
 {
 	struct fixture f;
