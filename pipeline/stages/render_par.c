@@ -249,8 +249,19 @@ struct render_part *render_par_take(const struct cfg_target *tt,
 		run_job(j);
 		pthread_mutex_lock(&par.mu);
 	}
-	while (j->state == J_RUNNING)
-		pthread_cond_wait(&par.cv, &par.mu);
+	while (j->state == J_RUNNING) {
+		/* Rather than wait idle, render a job no thread took yet:
+		 * this thread is done with the walk. */
+		struct job *other = claim();
+
+		if (!other) {
+			pthread_cond_wait(&par.cv, &par.mu);
+			continue;
+		}
+		pthread_mutex_unlock(&par.mu);
+		run_job(other);
+		pthread_mutex_lock(&par.mu);
+	}
 	if (j->state == J_DONE) {
 		j->state = J_TAKEN;
 		part = j->part;
