@@ -23,6 +23,8 @@ struct job {
 	struct render_share_src *src;
 	struct render_part *part; /* the rows, once done (rc 0) */
 	struct err err;           /* why not, when rc is -1 */
+	int heavy;                /* an enveloped format: two passes, or
+				   * the body file copied (claimed first) */
 	int state;                /* J_*, under par.mu */
 	int rc;
 };
@@ -34,13 +36,12 @@ static struct {
 	pthread_cond_t cv;        /* a job's state changed */
 	struct job *jobs;
 	size_t njobs;
-	size_t next;              /* the next job a thread may take */
 	int with_type;            /* the jobs' positions query */
 	pthread_t th[RENDER_PAR_MAX];
 	int nth;
 	int stop;
 } par = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0,
-	 0, {0}, 0, 0};
+	 {0}, 0, 0};
 
 /* Test builds: what the jobs did, one line each, appended to the file
  * $STOCKPIPE_RENDER_PAR_LOG names (tests/e2e/render_par.sh checks that
@@ -109,6 +110,7 @@ int render_par_add(const struct cfg_target *tt, struct outbound *ob,
 		return err_set(err, E_IO, "path too long: '%s'", path);
 	j->tt = *tt;
 	j->ob = ob;
+	j->heavy = !outbound_header_fixed(ob);
 	j->env = *env;
 	err_clear(&j->err);
 	par.with_type = with_type;
@@ -116,19 +118,24 @@ int render_par_add(const struct cfg_target *tt, struct outbound *ob,
 	return 0;
 }
 
-/* Claims the next job nobody took yet; NULL when there is none. Called
+/* Claims a job nobody took yet; NULL when there is none. Called
  * with par.mu held. */
 static struct job *claim(void)
 {
-	while (!par.stop && par.next < par.njobs) {
-		struct job *j = &par.jobs[par.next++];
+	struct job *j = NULL;
+	size_t i;
 
-		if (j->state == J_WAITING) {
-			j->state = J_RUNNING;
-			return j;
-		}
+	/* The longest first (an XML target counts its rows, then renders
+	 * them): started last, it would end the stage alone. */
+	for (i = 0; !par.stop && i < par.njobs; i++) {
+		if (par.jobs[i].state != J_WAITING)
+			continue;
+		if (!j || (par.jobs[i].heavy && !j->heavy))
+			j = &par.jobs[i];
 	}
-	return NULL;
+	if (j)
+		j->state = J_RUNNING;
+	return j;
 }
 
 /* Renders j's rows (par.mu not held) and says it is done. */
@@ -294,7 +301,7 @@ void render_par_end(void)
 	}
 	free(par.jobs);
 	par.jobs = NULL;
-	par.njobs = par.next = 0;
+	par.njobs = 0;
 	par.nth = 0;
 	par.stop = 0;
 }
