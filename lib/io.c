@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +19,14 @@
 void io_crash_point(const char *what)
 {
 #ifdef STOCKPIPE_TEST_HOOKS
+	/* Render threads (render_par.h) write too: every point counts once
+	 * and the log keeps whole lines. */
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 	static long count = 0, crash_at = -1;
 	static const char *log_path;
 	static int init;
 
+	pthread_mutex_lock(&mu);
 	if (!init) {
 		const char *s = getenv("STOCKPIPE_CRASH_AT");
 
@@ -40,6 +45,7 @@ void io_crash_point(const char *what)
 	}
 	if (count == crash_at)
 		raise(SIGKILL);
+	pthread_mutex_unlock(&mu);
 #else
 	(void)what;
 #endif

@@ -7,6 +7,7 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "pipeline/report/report.h"
+#include "pipeline/stages/render_par.h"
 #include "pipeline/stages/render_share.h"
 #include "pipeline/store/state.h"
 #include "pipeline/store/state_park.h"
@@ -352,7 +353,9 @@ int eng_conclude(struct run *r, struct err *err)
 	int s, st;
 
 	/* A long-lived worker frees the run's shared positions copy now,
-	 * not at the next run's first render. */
+	 * not at the next run's first render; renders ahead that no unit
+	 * took (an interrupted run) go first. */
+	render_par_end();
 	render_share_drop();
 
 	/* A scheduler task that stops after a stage (run --source S --until

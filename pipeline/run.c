@@ -11,6 +11,7 @@
 #include "lib/log.h"
 #include "pipeline/report/metrics.h"
 #include "pipeline/stages/render.h"
+#include "pipeline/stages/render_par.h"
 #include "pipeline/report/report.h"
 #include "schedule.h"
 #include "pipeline/store/state.h"
@@ -435,6 +436,7 @@ static int execute(struct run *r, struct err *err)
 			return 0;
 		}
 	}
+	run_render_ahead(r);
 	for (i = 0; i < r->cfg->ntargets && !r->interrupted; i++) {
 		const struct cfg_target *t = &r->cfg->targets[i];
 
@@ -593,6 +595,8 @@ int run_setup(struct run *r, const struct cli_global *g,
 
 void run_teardown(struct run *r, int lock_fd)
 {
+	/* renders ahead of a run that failed: their temporary files go */
+	render_par_end();
 	state_close(r->st);
 	r->st = NULL;
 	lock_release(lock_fd);

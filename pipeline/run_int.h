@@ -84,6 +84,15 @@ int run_source_tail(struct run *r, struct src_ctx *sc, struct err *err);
 int run_plan_target(struct run *r, const struct cfg_target *t,
 		    struct err *err);
 
+/* Before the run's first target (one process working the run, not
+ * workers): at its first render unit, the rows of its due targets are
+ * rendered ahead on threads (render_par.h) when the machine has cores to
+ * spare; the render units then publish them in their usual order.
+ * Nothing more is recorded; anything that goes wrong leaves the units to
+ * render as before. render_par_end drops what no unit took
+ * (eng_conclude, run_teardown). */
+void run_render_ahead(struct run *r);
+
 /* The file facts of the document of map unit u of source src for mapping
  * m (run_facts.c). Checks first that src's patterns give every capture m
  * reads (E_CONFIG at the mapping's line). Returns 0, or -1 with err:

@@ -79,6 +79,18 @@ struct rctx {
 	const char *reject_path;
 	struct io_atomic rej;
 	int rej_open;
+	/* A render in two halves (render_part_rows on a thread of its own,
+	 * render_part_publish on the store's): the positions come from src
+	 * and st is NULL; the picture and the rejects wait (defer) until the
+	 * publishing half, as the rest of what the render makes public. */
+	struct render_share_src *src;
+	int defer;
+	int settled;            /* render_settle_rejects done */
+	int direct, counted;    /* as render_once decided them */
+	int64_t counted_rows;
+	char body[4200];
+	char key[SHA256_HEX_LEN];
+	struct render_stats rs_own; /* the stats of a part */
 };
 
 enum { F_AVAILABLE = 1, F_ON_HAND = 2, F_RESERVED = 4, F_IN_TRANSIT = 8,
@@ -403,6 +415,10 @@ static int row_item(struct rctx *c, const struct state_position *p,
 	int i;
 
 	if (sku_cut) {
+		if (!c->st)
+			return err_set(c->err, E_BUSY,
+				       "sku '%.100s...' needs the store",
+				       c->cur.sku);
 		if (state_item_get(c->st, c->cur.sku, got, &c->item_found,
 				   c->err) < 0)
 			return -1;
@@ -855,11 +871,25 @@ static int count_position(void *ud, const struct state_position *p)
  * after it, with no body file written and read back. A row left out
  * (on_bad_row: reject) makes the count wrong: render_target then
  * renders again with the body file. */
-static int count_first(const struct cfg_target *t, const struct outbound *ob)
+static int count_first(const struct rctx *c)
 {
+	const struct outbound *ob = c->ob;
+
 	return !outbound_header_fixed(ob) && !outbound_counter(ob) &&
-	       !t->delta && !strcmp(outbound_kind(ob), "stock") &&
-	       render_share_on();
+	       !c->t->delta && !strcmp(outbound_kind(ob), "stock") &&
+	       (c->src || render_share_on());
+}
+
+/* The positions, from the store (or the run's copy: render_share.h) or,
+ * for a part, from the copy being written. */
+static int positions(struct rctx *c, const char *dir,
+		     int (*cb)(void *ud, const struct state_position *p),
+		     void *ud)
+{
+	if (c->src)
+		return render_share_src_replay(c->src, cb, ud, c->err);
+	return render_share_positions(c->st, c->t->nlocation_types != 0, dir,
+				      cb, ud, c->err);
 }
 
 static int count_rows(struct rctx *c, const char *out_path, int64_t *n)
@@ -870,8 +900,7 @@ static int count_rows(struct rctx *c, const char *out_path, int64_t *n)
 	memset(&k, 0, sizeof(k));
 	k.t = c->t;
 	if (share_dir(out_path, dir, sizeof(dir), c->err) < 0 ||
-	    render_share_positions(c->st, c->t->nlocation_types != 0, dir,
-				   count_position, &k, c->err) < 0)
+	    positions(c, dir, count_position, &k) < 0)
 		return -1;
 	*n = k.n;
 	return 0;
@@ -912,9 +941,7 @@ static int render_rows(struct rctx *c, const char *out_path,
 	 * read (render_share.h); its scratch copy goes beside the picture. */
 	if (share_dir(out_path, dir, sizeof(dir), err) < 0)
 		return -1;
-	if (render_share_positions(c->st, t->nlocation_types != 0, dir,
-				   on_position, c, err) < 0 ||
-	    flush_row(c) < 0)
+	if (positions(c, dir, on_position, c) < 0 || flush_row(c) < 0)
 		return -1;
 	while (t->delta && c->prev_ok)
 		if (emit_vanished(c) < 0)
@@ -926,6 +953,9 @@ static int render_rows(struct rctx *c, const char *out_path,
 		return -1;
 	}
 	c->prev_gz = NULL;
+	/* a part publishes its picture with its file (render_publish) */
+	if (c->defer)
+		return 0;
 	c->pub_open = 0;
 	if (io_atomic_commit(&c->pub, NULL, err) < 0)
 		return -1;
@@ -936,6 +966,7 @@ static int render_rows(struct rctx *c, const char *out_path,
  * committed when rows were rejected, else an earlier one removed; 0 or -1. */
 static int render_settle_rejects(struct rctx *c, const char *reject_path)
 {
+	c->settled = 1;
 	/* The rows are known: their rejects are final whether or not the
 	 * target needs the file. */
 	if (c->rej_open) {
@@ -1044,35 +1075,30 @@ static int rows_open(struct rctx *c, struct outbound_env *env,
 	return 0;
 }
 
-/* render_target's one attempt; may_count: count_first may be used.
- * 1 when the counted rows were not the rows rendered (nothing
- * published but the picture and the rejects, which the next attempt
- * publishes again), else 0 or -1. */
-static int render_once(struct state *st, const struct cfg_target *t,
-		       const struct outbound *ob, struct outbound_env *env,
-		       const char *out_path, const char *prev_pub,
-		       const char *reject_path, render_ready_fn ready,
-		       void *ud, char *key_hex, char *sha_hex,
-		       struct render_stats *rs, struct err *err, int may_count)
+/* A render of t through ob into out_path: its context, or NULL with err.
+ * st may be NULL when src is set (render_part_rows). */
+static struct rctx *rctx_new(struct state *st, const struct cfg_target *t,
+			     const struct outbound *ob, const char *out_path,
+			     const char *reject_path, struct render_stats *rs,
+			     struct err *err)
 {
-	struct rctx *c;
-	char body[4200], bsha[SHA256_HEX_LEN];
-	int rc = -1, skip = 0, direct = outbound_header_fixed(ob);
-	int counted = may_count && count_first(t, ob);
-	int64_t counted_rows = 0;
 	static struct rctx zero;
+	struct rctx *c;
 
-	memset(rs, 0, sizeof(*rs));
-	if (!(c = malloc(sizeof(*c))))
-		return err_set(err, E_NOMEM, "out of memory");
+	if (!(c = malloc(sizeof(*c)))) {
+		err_set(err, E_NOMEM, "out of memory");
+		return NULL;
+	}
 	*c = zero;
 	c->body_fd = -1;
 	c->st = st;
 	c->t = t;
 	c->ob = ob;
-	c->rs = rs;
+	c->rs = rs ? rs : &c->rs_own;
+	memset(c->rs, 0, sizeof(*c->rs));
 	c->err = err;
 	c->reject_path = reject_path;
+	c->direct = outbound_header_fixed(ob);
 	buf_init(&c->line, 1 << 20);
 	arena_init(&c->a, 8192, 1 << 20);
 	/* The rows' hash (with the outbound mapping's) is the content key:
@@ -1081,62 +1107,27 @@ static int render_once(struct state *st, const struct cfg_target *t,
 	 * not depend on the envelope (csv, jsonl), the rows go straight to
 	 * the file after its header; otherwise to NAME.body first, copied
 	 * between header and footer once the envelope is known. */
-	if ((size_t)snprintf(body, sizeof(body), "%s.body", out_path) >=
-	    sizeof(body)) {
+	if ((size_t)snprintf(c->body, sizeof(c->body), "%s.body", out_path) >=
+	    sizeof(c->body)) {
 		err_set(err, E_IO, "path too long: '%s'", out_path);
-		goto out;
+		goto fail;
 	}
-	c->now = env->now;
 	if (sha256_init(&c->rows_sha, err) < 0)
-		goto out;
+		goto fail;
 	c->rows_sha_open = 1;
-	if (counted) {
-		if (count_rows(c, out_path, &counted_rows) < 0)
-			goto out;
-		env->rows = counted_rows;
-	}
-	if (rows_open(c, env, out_path, body, direct || counted) < 0)
-		goto out;
-	if (render_rows(c, out_path, prev_pub) < 0)
-		goto out;
-	if (row_flush(c) < 0)
-		goto out;
-	if (render_settle_rejects(c, reject_path) < 0)
-		goto out;
-	if (c->rows_also) {
-		c->rows_also = 0;
-		if (io_atomic_hash_also_end(&c->out, err) < 0)
-			goto out;
-	}
-	c->rows_sha_open = 0;
-	sha256_final(&c->rows_sha, bsha);
-	if (render_content_key(c, prev_pub, bsha, key_hex) < 0)
-		goto out;
-	env->rows = rs->rows;
-	env->segments = c->segments;
-	if (ready && ready(ud, key_hex, env, &skip, err) < 0)
-		goto out;
-	if (skip) {
-		rc = 0;
-		goto out;
-	}
-	if (counted && rs->rows != counted_rows) {
-		rc = 1; /* a row was left out: its header says one too many */
-		goto out;
-	}
-	if (direct || counted) {
-		buf_reset(&c->line);
-		if (outbound_footer(ob, env, &c->line, err) < 0 ||
-		    io_atomic_write(&c->out, c->line.ptr, c->line.len,
-				     err) < 0)
-			goto out;
-		c->out_open = 0;
-		rc = io_atomic_commit(&c->out, sha_hex, err);
-		goto out;
-	}
-	rc = render_enveloped(c, env, out_path, body, sha_hex);
-out:
-	/* Whatever was not committed is taken back. */
+	return c;
+fail:
+	buf_release(&c->line);
+	arena_release(&c->a);
+	free(c);
+	return NULL;
+}
+
+/* Takes back whatever c did not publish and frees it. */
+static void rctx_free(struct rctx *c)
+{
+	if (!c)
+		return;
 	if (c->out_open)
 		io_atomic_abort(&c->out);
 	if (c->body_fd >= 0)
@@ -1149,12 +1140,181 @@ out:
 		gz_close(c->prev_gz, &(struct err)ERR_INIT);
 	if (c->rows_sha_open)
 		sha256_release(&c->rows_sha);
-	if (!direct)
-		unlink(body);
+	if (!c->direct)
+		unlink(c->body);
 	buf_release(&c->line);
 	arena_release(&c->a);
 	free(c);
+}
+
+/* The first half of a render: the rows written (the file after its
+ * header when direct or counted, else the body file), their picture and
+ * rejects, the content key in c->key; nothing published unless c->defer
+ * is off (then the picture and the rejects are). 0 or -1. */
+static int render_rows_half(struct rctx *c, struct outbound_env *env,
+			    const char *out_path, const char *prev_pub,
+			    int may_count)
+{
+	char bsha[SHA256_HEX_LEN];
+
+	c->now = env->now;
+	c->counted = may_count && count_first(c);
+	if (c->counted) {
+		if (count_rows(c, out_path, &c->counted_rows) < 0)
+			return -1;
+		env->rows = c->counted_rows;
+	}
+	if (rows_open(c, env, out_path, c->body, c->direct || c->counted) < 0 ||
+	    render_rows(c, out_path, prev_pub) < 0 || row_flush(c) < 0)
+		return -1;
+	if (!c->defer && render_settle_rejects(c, c->reject_path) < 0)
+		return -1;
+	if (c->rows_also) {
+		c->rows_also = 0;
+		if (io_atomic_hash_also_end(&c->out, c->err) < 0)
+			return -1;
+	}
+	c->rows_sha_open = 0;
+	sha256_final(&c->rows_sha, bsha);
+	if (render_content_key(c, prev_pub, bsha, c->key) < 0)
+		return -1;
+	env->rows = c->rs->rows;
+	env->segments = c->segments;
+	return 0;
+}
+
+/* The second half, on the store's thread: the picture and the rejects
+ * (when deferred), ready(), then the file published. 1 when the counted
+ * rows were not the rows rendered (nothing published but the picture
+ * and the rejects, which the next attempt publishes again), else 0 or
+ * -1. */
+static int render_publish_half(struct rctx *c, struct outbound_env *env,
+			       const char *out_path, render_ready_fn ready,
+			       void *ud, char *key_hex, char *sha_hex)
+{
+	struct err *err = c->err;
+	int skip = 0;
+
+	if (c->pub_open) {
+		c->pub_open = 0;
+		if (io_atomic_commit(&c->pub, NULL, err) < 0)
+			return -1;
+	}
+	if (!c->settled && render_settle_rejects(c, c->reject_path) < 0)
+		return -1;
+	memcpy(key_hex, c->key, sizeof(c->key));
+	env->rows = c->rs->rows;
+	env->segments = c->segments;
+	if (ready && ready(ud, key_hex, env, &skip, err) < 0)
+		return -1;
+	if (skip)
+		return 0;
+	if (c->counted && c->rs->rows != c->counted_rows)
+		return 1; /* a row was left out: its header says one too many */
+	if (c->direct || c->counted) {
+		buf_reset(&c->line);
+		if (outbound_footer(c->ob, env, &c->line, err) < 0 ||
+		    io_atomic_write(&c->out, c->line.ptr, c->line.len, err) < 0)
+			return -1;
+		c->out_open = 0;
+		return io_atomic_commit(&c->out, sha_hex, err);
+	}
+	return render_enveloped(c, env, out_path, c->body, sha_hex);
+}
+
+/* render_target's one attempt; may_count: count_first may be used.
+ * As render_publish_half. */
+static int render_once(struct state *st, const struct cfg_target *t,
+		       const struct outbound *ob, struct outbound_env *env,
+		       const char *out_path, const char *prev_pub,
+		       const char *reject_path, render_ready_fn ready,
+		       void *ud, char *key_hex, char *sha_hex,
+		       struct render_stats *rs, struct err *err, int may_count)
+{
+	struct rctx *c = rctx_new(st, t, ob, out_path, reject_path, rs, err);
+	int rc = -1;
+
+	if (!c)
+		return -1;
+	if (render_rows_half(c, env, out_path, prev_pub, may_count) == 0)
+		rc = render_publish_half(c, env, out_path, ready, ud, key_hex,
+					 sha_hex);
+	rctx_free(c);
 	return rc;
+}
+
+/* ---- a render in two halves (render_par.h) ------------------------------ */
+
+struct render_part {
+	struct rctx *c;
+	char out_path[4096];
+};
+
+int render_part_ok(const struct cfg_target *t, const struct outbound *ob)
+{
+	/* The rows of an item target, the delta's vanished rows and unit
+	 * conversions read the store as they go. */
+	return !strcmp(outbound_kind(ob), "stock") && !t->delta && !t->uom;
+}
+
+int render_part_rows(struct render_share_src *src, const struct cfg_target *t,
+		     const struct outbound *ob, struct outbound_env *env,
+		     const char *out_path, const char *reject_path,
+		     struct render_part **out, struct err *err)
+{
+	struct render_part *p;
+
+	*out = NULL;
+	if (!render_part_ok(t, ob))
+		return err_set(err, E_BUSY, "target '%s' needs the store to "
+					    "render",
+			       t->name);
+	if (!(p = calloc(1, sizeof(*p))))
+		return err_set(err, E_NOMEM, "out of memory");
+	if (str_copy(p->out_path, sizeof(p->out_path), out_path) < 0) {
+		free(p);
+		return err_set(err, E_IO, "path too long: '%s'", out_path);
+	}
+	if (!(p->c = rctx_new(NULL, t, ob, out_path, reject_path, NULL,
+			      err))) {
+		free(p);
+		return -1;
+	}
+	p->c->src = src;
+	p->c->defer = 1;
+	if (render_rows_half(p->c, env, out_path, NULL, 1) < 0) {
+		render_part_free(p);
+		return -1;
+	}
+	/* the source is the copy; it is not read again */
+	p->c->src = NULL;
+	*out = p;
+	return 0;
+}
+
+int render_part_publish(struct render_part *p, struct outbound_env *env,
+			render_ready_fn ready, void *ud, char *key_hex,
+			char *sha_hex, struct render_stats *rs,
+			struct err *err)
+{
+	struct rctx *c = p->c;
+	int rc;
+
+	*rs = c->rs_own;
+	c->rs = rs;
+	c->err = err;
+	rc = render_publish_half(c, env, p->out_path, ready, ud, key_hex,
+				 sha_hex);
+	render_part_free(p);
+	return rc;
+}
+
+void render_part_free(struct render_part *p)
+{
+	if (!p)
+		return;
+	rctx_free(p->c);
+	free(p);
 }
 
 int render_target(struct state *st, const struct cfg_target *t,

@@ -61,6 +61,33 @@ int render_target(struct state *st, const struct cfg_target *t,
 		  char *key_hex, char *sha_hex, struct render_stats *rs,
 		  struct err *err);
 
+/* render_target in two halves, for renders on threads of their own
+ * (render_par.h). render_part_rows, on any thread and without the store,
+ * renders the rows of stock target t (render_part_ok) from src, a copy
+ * of the positions (render_share.h), into out_path's temporary files:
+ * the file, its picture, its rejects; nothing is published. env->target
+ * and env->now must be set. 0 with *part, or -1 with err (E_BUSY: a row
+ * needs the store, such as a sku longer than 511 bytes: render the
+ * target with render_target instead). render_part_publish, on the
+ * store's thread, does the rest as render_target does (the picture and
+ * rejects, ready(), the envelope, the file) and frees part: the same
+ * bytes, return values as render_target's, and 1 when rows were left out
+ * of a file whose header counted them (publish nothing more: render the
+ * target again with render_target). render_part_free takes back an
+ * unpublished part. */
+struct render_part;
+struct render_share_src;
+int render_part_ok(const struct cfg_target *t, const struct outbound *ob);
+int render_part_rows(struct render_share_src *src, const struct cfg_target *t,
+		     const struct outbound *ob, struct outbound_env *env,
+		     const char *out_path, const char *reject_path,
+		     struct render_part **part, struct err *err);
+int render_part_publish(struct render_part *part, struct outbound_env *env,
+			render_ready_fn ready, void *ud, char *key_hex,
+			char *sha_hex, struct render_stats *rs,
+			struct err *err);
+void render_part_free(struct render_part *part);
+
 /* Available-to-sell from per-state sums with the row's extra safety stock
  * (per category or location) and the item's pack size (0 = unknown), then
  * the target's cap and rounding (whole units, or whole packs). */

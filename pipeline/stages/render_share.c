@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,18 +25,91 @@ enum { SH_ITEM = 1, SH_ITEM_FIELDS = 2 };
 #define SH_IO (64 * 1024)
 #define SH_NULL UINT32_MAX
 
-/* The process's copy (one at a time: renders run one after another). */
+/* How far a copy is written: readers on other threads (render_par.h)
+ * replay it while the walk still writes it, up to `written`. Shared by
+ * the copy and its readers, freed by the last of them. */
+enum { FILL_WRITING, FILL_DONE, FILL_FAILED };
+struct fill {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint64_t written; /* bytes of whole records written so far */
+	int state;        /* FILL_* */
+	int refs;
+};
+
+/* A reader's hold on a copy: its own descriptor (a dup: the process's
+ * copy may be dropped meanwhile) and the copy's fill. */
+struct render_share_src {
+	int fd;
+	struct fill *fill;
+};
+
+/* The process's copy (one at a time: renders run one after another;
+ * only the thread that owns the store touches this). */
 static struct {
-	int64_t run_id; /* the run renders share for; 0: sharing off */
-	int fd;         /* the copy, -1 when there is none */
-	int with_type;  /* its query: with location types or not */
-} sh = {0, -1, 0};
+	int64_t run_id;    /* the run renders share for; 0: sharing off */
+	int fd;            /* the copy, -1 when there is none */
+	int with_type;     /* its query: with location types or not */
+	struct fill *fill; /* its progress; set when fd is */
+} sh = {0, -1, 0, NULL};
+
+static struct fill *fill_new(void)
+{
+	struct fill *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	if (pthread_mutex_init(&f->mu, NULL) != 0) {
+		free(f);
+		return NULL;
+	}
+	if (pthread_cond_init(&f->cv, NULL) != 0) {
+		pthread_mutex_destroy(&f->mu);
+		free(f);
+		return NULL;
+	}
+	f->refs = 1;
+	return f;
+}
+
+static void fill_unref(struct fill *f)
+{
+	int last;
+
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->mu);
+	last = --f->refs == 0;
+	pthread_mutex_unlock(&f->mu);
+	if (!last)
+		return;
+	pthread_cond_destroy(&f->cv);
+	pthread_mutex_destroy(&f->mu);
+	free(f);
+}
+
+/* Publishes progress (written bytes, or the end) to the copy's readers. */
+static void fill_set(struct fill *f, uint64_t written, int state)
+{
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->mu);
+	f->written = written;
+	f->state = state;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+}
 
 void render_share_drop(void)
 {
 	if (sh.fd >= 0)
 		close(sh.fd);
 	sh.fd = -1;
+	/* a copy still being written is over for its readers */
+	if (sh.fill && sh.fill->state == FILL_WRITING)
+		fill_set(sh.fill, sh.fill->written, FILL_FAILED);
+	fill_unref(sh.fill);
+	sh.fill = NULL;
 }
 
 int render_share_on(void)
@@ -61,6 +135,8 @@ struct tee {
 	struct buf sku; /* the last record's sku, and whether it had items */
 	int had_item;
 	struct err *err;
+	uint64_t written;     /* bytes of the copy written so far */
+	struct fill *fill;    /* render_share_fill: readers follow */
 };
 
 static void put_u32(struct buf *b, uint32_t v)
@@ -106,7 +182,11 @@ static int tee_flush(struct tee *t)
 {
 	int rc = write_all(t->fd, t->out.ptr, t->out.len, t->err);
 
+	t->written += t->out.len;
 	buf_reset(&t->out);
+	/* whole records only: the buffer never ends inside one */
+	if (rc == 0 && t->fill)
+		fill_set(t->fill, t->written, FILL_WRITING);
 	return rc;
 }
 
@@ -146,8 +226,14 @@ static int tee_put(struct tee *t, const struct state_position *p)
 	memcpy(t->rec.ptr, &len, sizeof(len));
 	if (t->out.len + t->rec.len > SH_IO && tee_flush(t) < 0)
 		return -1;
-	if (t->rec.len > SH_IO)
-		return write_all(t->fd, t->rec.ptr, t->rec.len, t->err);
+	if (t->rec.len > SH_IO) {
+		if (write_all(t->fd, t->rec.ptr, t->rec.len, t->err) < 0)
+			return -1;
+		t->written += t->rec.len;
+		if (t->fill)
+			fill_set(t->fill, t->written, FILL_WRITING);
+		return 0;
+	}
 	buf_add(&t->out, t->rec.ptr, t->rec.len);
 	return t->out.err ? err_set(t->err, E_NOMEM, "out of memory") : 0;
 }
@@ -158,6 +244,9 @@ static int tee_row(void *ud, const struct state_position *p)
 	int rc;
 
 	if (t->fd >= 0 && tee_put(t, p) < 0) {
+		/* render_share_fill: the copy is all this walk is for */
+		if (t->fill)
+			return -1;
 		/* The copy only saves later renders a read: without it
 		 * they read the store, and this render goes on. */
 		log_msg("warn", "  positions not shared between targets: %s",
@@ -187,6 +276,23 @@ static int scratch_open(const char *dir)
 	return fd;
 }
 
+/* Makes the tee's complete copy the process's (sh), with a fill that
+ * says so; 0, or -1 (out of memory: the copy is closed, not shared). */
+static int keep_copy(struct tee *t, int with_type)
+{
+	struct fill *f = fill_new();
+
+	if (!f)
+		return -1;
+	f->written = t->written;
+	f->state = FILL_DONE;
+	sh.fd = t->fd;
+	sh.with_type = with_type;
+	sh.fill = f;
+	t->fd = -1;
+	return 0;
+}
+
 /* Reads the store, keeping a copy when it can. */
 static int read_store(struct state *st, int with_type, const char *dir,
 		      struct tee *t)
@@ -208,23 +314,44 @@ static int read_store(struct state *st, int with_type, const char *dir,
 		close(t->fd);
 		t->fd = -1;
 	}
-	if (rc == 0 && t->complete && t->fd >= 0) {
-		sh.fd = t->fd;
-		sh.with_type = with_type;
-		t->fd = -1;
-	}
+	if (rc == 0 && t->complete && t->fd >= 0 && keep_copy(t, with_type) < 0)
+		log_msg("warn", "  positions not shared between targets: "
+				"out of memory");
 	if (t->fd >= 0)
 		close(t->fd);
 	return rc;
 }
 
-/* The reader: the copy, SH_IO bytes at a time. */
+/* The reader: the copy, SH_IO bytes at a time, up to what its fill says
+ * is written (waiting for more while the walk goes on). */
 struct rd {
 	int fd;
+	struct fill *fill;
 	off_t off;
 	char *b;
 	size_t cap, pos, len;
 };
+
+/* How many bytes from r->off may be read: waits while none are written
+ * yet and the walk goes on. 0 at the end of a complete copy; -1 with err
+ * when the walk failed. */
+static int64_t rd_avail(struct rd *r, struct err *err)
+{
+	struct fill *f = r->fill;
+	uint64_t w;
+	int state;
+
+	pthread_mutex_lock(&f->mu);
+	while (f->state == FILL_WRITING && f->written <= (uint64_t)r->off)
+		pthread_cond_wait(&f->cv, &f->mu);
+	w = f->written;
+	state = f->state;
+	pthread_mutex_unlock(&f->mu);
+	if (state == FILL_FAILED)
+		return err_set(err, E_IO, "the positions' shared copy was not "
+					  "completed");
+	return (int64_t)(w - (uint64_t)r->off);
+}
 
 /* Makes n bytes readable at r->b + r->pos: 1, 0 at the end of the copy
  * before any of them, -1 with err. */
@@ -244,9 +371,17 @@ static int rd_need(struct rd *r, size_t n, struct err *err)
 		r->cap = n;
 	}
 	while (r->len < n) {
-		ssize_t got = pread(r->fd, r->b + r->len, r->cap - r->len,
-				    r->off);
+		int64_t avail = rd_avail(r, err);
+		size_t want = r->cap - r->len;
+		ssize_t got;
 
+		if (avail < 0)
+			return -1;
+		if (!avail)
+			break;
+		if ((uint64_t)avail < want)
+			want = (size_t)avail;
+		got = pread(r->fd, r->b + r->len, want, r->off);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0)
@@ -303,10 +438,33 @@ static void take_items(struct items *it, const char **p)
 	}
 }
 
-static int replay(int (*cb)(void *ud, const struct state_position *p),
+/* Decodes the record of n bytes at p into pos (strings point into p). */
+static void decode(const char *p, struct items *it,
+		   struct state_position *pos)
+{
+	unsigned char flags = (unsigned char)*p++;
+	int32_t st;
+
+	memcpy(&st, p, sizeof(st));
+	p += sizeof(st);
+	pos->state = st;
+	memcpy(&pos->qty, p, sizeof(pos->qty));
+	p += sizeof(pos->qty);
+	memcpy(&pos->as_of, p, sizeof(pos->as_of));
+	p += sizeof(pos->as_of);
+	pos->sku = get_str(&p);
+	pos->location = get_str(&p);
+	pos->location_type = get_str(&p);
+	if (flags & SH_ITEM_FIELDS)
+		take_items(it, &p);
+	pos->item = (flags & SH_ITEM) ? it->v : NULL;
+}
+
+static int replay(int fd, struct fill *fill,
+		  int (*cb)(void *ud, const struct state_position *p),
 		  void *ud, struct err *err)
 {
-	struct rd r = {sh.fd, 0, NULL, SH_IO, 0, 0};
+	struct rd r = {fd, fill, 0, NULL, SH_IO, 0, 0};
 	struct items *it = malloc(sizeof(*it));
 	struct state_position pos;
 	int rc = -1, got;
@@ -317,32 +475,16 @@ static int replay(int (*cb)(void *ud, const struct state_position *p),
 	}
 	while ((got = rd_need(&r, 4, err)) > 0) {
 		uint32_t n;
-		const char *p;
-		unsigned char flags;
-		int32_t st;
 
 		memcpy(&n, r.b + r.pos, sizeof(n));
 		if (rd_need(&r, 4 + (size_t)n, err) <= 0) {
-			err_set(err, E_INTERNAL,
-				"the positions' shared copy is cut");
+			if (!err->code)
+				err_set(err, E_INTERNAL,
+					"the positions' shared copy is cut");
 			goto out;
 		}
-		p = r.b + r.pos + 4;
+		decode(r.b + r.pos + 4, it, &pos);
 		r.pos += 4 + (size_t)n;
-		flags = (unsigned char)*p++;
-		memcpy(&st, p, sizeof(st));
-		p += sizeof(st);
-		pos.state = st;
-		memcpy(&pos.qty, p, sizeof(pos.qty));
-		p += sizeof(pos.qty);
-		memcpy(&pos.as_of, p, sizeof(pos.as_of));
-		p += sizeof(pos.as_of);
-		pos.sku = get_str(&p);
-		pos.location = get_str(&p);
-		pos.location_type = get_str(&p);
-		if (flags & SH_ITEM_FIELDS)
-			take_items(it, &p);
-		pos.item = (flags & SH_ITEM) ? it->v : NULL;
 		/* As the store's walk: -1 an error, 1 stop here. */
 		if ((got = cb(ud, &pos)) != 0) {
 			rc = got < 0 ? -1 : 0;
@@ -365,8 +507,9 @@ int render_share_positions(struct state *st, int with_type, const char *dir,
 
 	if (!sh.run_id)
 		return state_positions_items_each(st, with_type, cb, ud, err);
-	if (sh.fd >= 0 && sh.with_type == with_type)
-		return replay(cb, ud, err);
+	if (sh.fd >= 0 && sh.with_type == with_type &&
+	    sh.fill->state == FILL_DONE)
+		return replay(sh.fd, sh.fill, cb, ud, err);
 	memset(&t, 0, sizeof(t));
 	t.cb = cb;
 	t.ud = ud;
@@ -380,5 +523,107 @@ int render_share_positions(struct state *st, int with_type, const char *dir,
 	buf_release(&t.rec);
 	buf_release(&t.out);
 	buf_release(&t.sku);
+	return rc;
+}
+
+/* ---- a copy read on other threads while it is written ---------------- */
+
+int render_share_fill_begin(int with_type, const char *dir, struct err *err)
+{
+	struct fill *f;
+	int fd;
+
+	if (!sh.run_id)
+		return err_set(err, E_INTERNAL, "positions not shared");
+	render_share_drop();
+	if ((fd = scratch_open(dir)) < 0)
+		return err_sys(err, "cannot create a scratch file in '%s'",
+			       dir);
+	if (!(f = fill_new())) {
+		close(fd);
+		return err_set(err, E_NOMEM, "out of memory");
+	}
+	sh.fd = fd;
+	sh.with_type = with_type;
+	sh.fill = f;
+	return 0;
+}
+
+struct render_share_src *render_share_src_open(struct err *err)
+{
+	struct render_share_src *s;
+
+	if (sh.fd < 0 || !sh.fill) {
+		err_set(err, E_INTERNAL, "no positions' copy to read");
+		return NULL;
+	}
+	if (!(s = malloc(sizeof(*s)))) {
+		err_set(err, E_NOMEM, "out of memory");
+		return NULL;
+	}
+	if ((s->fd = fcntl(sh.fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		err_sys(err, "cannot share the positions' copy");
+		free(s);
+		return NULL;
+	}
+	s->fill = sh.fill;
+	pthread_mutex_lock(&s->fill->mu);
+	s->fill->refs++;
+	pthread_mutex_unlock(&s->fill->mu);
+	return s;
+}
+
+void render_share_src_close(struct render_share_src *s)
+{
+	if (!s)
+		return;
+	close(s->fd);
+	fill_unref(s->fill);
+	free(s);
+}
+
+int render_share_src_replay(struct render_share_src *s,
+			    int (*cb)(void *ud, const struct state_position *p),
+			    void *ud, struct err *err)
+{
+	return replay(s->fd, s->fill, cb, ud, err);
+}
+
+static int fill_row(void *ud, const struct state_position *p)
+{
+	(void)ud;
+	(void)p;
+	return 0;
+}
+
+int render_share_fill(struct state *st, struct err *err)
+{
+	struct tee t;
+	int rc = -1;
+
+	if (sh.fd < 0 || !sh.fill || sh.fill->state != FILL_WRITING)
+		return err_set(err, E_INTERNAL, "no positions' copy begun");
+	memset(&t, 0, sizeof(t));
+	t.cb = fill_row;
+	t.fd = sh.fd;
+	t.complete = 1;
+	t.err = err;
+	t.fill = sh.fill;
+	buf_init(&t.rec, 1 << 24);
+	buf_init(&t.out, 2 * SH_IO);
+	buf_init(&t.sku, 1 << 24);
+	if (state_positions_items_each(st, sh.with_type, tee_row, &t, err) <
+		    0 ||
+	    tee_flush(&t) < 0)
+		goto out;
+	fill_set(sh.fill, t.written, FILL_DONE);
+	rc = 0;
+out:
+	buf_release(&t.rec);
+	buf_release(&t.out);
+	buf_release(&t.sku);
+	/* readers stop with an error; later renders read the store */
+	if (rc < 0)
+		render_share_drop();
 	return rc;
 }

@@ -12,6 +12,11 @@
  * while they run; a later run, another process or another query (with or
  * without location types) reads the store again. The copy lives only in
  * this process: a crash leaves nothing behind.
+ *
+ * Renders on other threads (render_par.h) read the copy while the walk
+ * (render_share_fill, on the thread that owns the store) still writes
+ * it: each reader holds a struct render_share_src and waits for records
+ * the walk has not written yet. Readers never touch the store.
  */
 #ifndef STOCKPIPE_RENDER_SHARE_H
 #define STOCKPIPE_RENDER_SHARE_H
@@ -40,7 +45,29 @@ int render_share_positions(struct state *st, int with_type, const char *dir,
  * asking the store again. */
 int render_share_on(void);
 
-/* Frees the copy (the scratch file's space with it). */
+/* Frees the copy (the scratch file's space with it, once its readers
+ * closed their holds). A copy still being written fails its readers. */
 void render_share_drop(void);
+
+/* A copy read by other threads while it is written, in three steps on
+ * the store's thread: render_share_fill_begin creates the copy (sharing
+ * must be on: render_share_run); render_share_src_open gives each reader
+ * its hold; render_share_fill walks the store into it (a query with or
+ * without location types as with_type says). Later renders of the run
+ * replay the completed copy as they would one render_share_positions
+ * kept. A failed walk fails the readers (their replay returns -1) and
+ * drops the copy. Each 0, or -1 with err. */
+int render_share_fill_begin(int with_type, const char *dir, struct err *err);
+struct render_share_src;
+struct render_share_src *render_share_src_open(struct err *err);
+int render_share_fill(struct state *st, struct err *err);
+
+/* On any thread: streams the copy's rows to cb as
+ * render_share_positions does, waiting for the walk where it is behind;
+ * 0, or -1 with err (cb's -1, or the walk failed). */
+int render_share_src_replay(struct render_share_src *s,
+			    int (*cb)(void *ud, const struct state_position *p),
+			    void *ud, struct err *err);
+void render_share_src_close(struct render_share_src *s);
 
 #endif

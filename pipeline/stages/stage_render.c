@@ -8,6 +8,7 @@
 #include "lib/io.h"
 #include "lib/log.h"
 #include "render.h"
+#include "render_par.h"
 #include "render_share.h"
 #include "pipeline/schedule.h"
 #include "pipeline/store/state.h"
@@ -291,6 +292,35 @@ static void render_detail(struct state_unit *u, const struct render_stats *rs,
 	}
 }
 
+static void render_ahead(struct run *r);
+
+/* The rows rendered ahead by a thread (render_par.h), published; or,
+ * when there is no such job for these inputs or it failed, the target
+ * rendered here as render_target does. As render_target. */
+static int render_rows_of(struct run *r, const struct cfg_target *tt,
+			  const struct outbound *ob, struct outbound_env *env,
+			  const char *path, const char *prev_pub,
+			  const char *rpath, struct ready_ctx *rc, char *key,
+			  char *sha, struct render_stats *rs, struct err *e)
+{
+	struct render_part *part = NULL;
+	int got;
+
+	if (!prev_pub[0])
+		part = render_par_take(tt, ob, path, rpath);
+	if (part) {
+		got = render_part_publish(part, env, render_ready, rc, key, sha,
+					  rs, e);
+		/* 1: rows left out of a counted file; as render_target
+		 * does, the file is made again with a body file */
+		if (got != 1)
+			return got;
+	}
+	return render_target(r->st, tt, ob, env, path,
+			     prev_pub[0] ? prev_pub : NULL, rpath,
+			     render_ready, rc, key, sha, rs, e);
+}
+
 static int render_unit(void *ud, struct state_unit *u)
 {
 	struct tgt_ctx *tc = ud;
@@ -311,6 +341,7 @@ static int render_unit(void *ud, struct state_unit *u)
 		return r->interrupted = 1, 1;
 	if (eng_unit_start(r, u, tc->err) < 0)
 		return -1;
+	render_ahead(r);
 	if (render_stale(r, tc->t, u, &tt))
 		return 0;
 	if (config_check_file(r->cfg, tc->t->mapping, &e) < 0 ||
@@ -351,9 +382,8 @@ static int render_unit(void *ud, struct state_unit *u)
 	 * load runs meanwhile (we hold the lock). The run's targets share
 	 * it: the renders come after all of the run's loads. */
 	render_share_run(r->run_id);
-	if (render_target(r->st, &tt, ob, &env, path,
-			  prev_pub[0] ? prev_pub : NULL, rpath, render_ready,
-			  &rc, key, sha, &rs, &e) < 0)
+	if (render_rows_of(r, &tt, ob, &env, path, prev_pub, rpath, &rc, key,
+			   sha, &rs, &e) < 0)
 		goto fail;
 	if (!sha[0] && !rs.rows && rs.rejects && !tt.delta &&
 	    !strcmp(outbound_kind(ob), "stock"))
@@ -441,6 +471,124 @@ static int target_due(struct run *r, const struct cfg_target *t, int *due,
 	}
 	*due = !last || r->now - last >= t->every;
 	return 0;
+}
+
+/* counts the units of a target not done yet */
+static int count_open_unit(void *ud, struct state_unit *u)
+{
+	if (u->state != US_DONE)
+		(*(int *)ud)++;
+	return 0;
+}
+
+/* 1 when t's render unit will work in this run: planned and not done,
+ * or due; 0 or -1 with err. */
+static int will_render(struct run *r, const struct cfg_target *t,
+		       struct err *err)
+{
+	int planned, n = 0;
+
+	if (state_plan_done(r->st, r->run_id, "render", t->name, &planned,
+			    err) < 0)
+		return -1;
+	if (planned)
+		return state_units_each(r->st, r->run_id, "render", t->name,
+					count_open_unit, &n, err) < 0
+			       ? -1
+			       : n > 0;
+	if (target_due(r, t, &planned, err) < 0)
+		return -1;
+	return planned;
+}
+
+/* Adds t's render as a job (render_par_add) with the inputs render_unit
+ * computes, read without writing anything; the folder of its file in
+ * dir when it is the first. 0 added, 1 not, -1 with err (the store). */
+static int ahead_target(struct run *r, const struct cfg_target *t, char *dir,
+			size_t ndir, struct err *err)
+{
+	struct err e = ERR_INIT;
+	struct outbound *ob = NULL;
+	struct outbound_env env;
+	struct cfg_target tt;
+	enum render_stale stale;
+	char why[512], name[256], path[4096], rpath[4200], *slash;
+	int rc;
+
+	if ((rc = will_render(r, t, err)) <= 0)
+		return rc < 0 ? -1 : 1;
+	tt = *t;
+	/* Whatever the unit would fail on, it fails on itself. */
+	if (render_stale_rule(r->st, r->cfg, t, r->now, &tt, &stale, why,
+			      sizeof(why), &e) < 0 ||
+	    stale == RENDER_STALE_HOLD ||
+	    config_check_file(r->cfg, t->mapping, &e) < 0 ||
+	    outbound_load(t->mapping, &ob, &e) < 0)
+		return 1;
+	outbound_set_formula_guard(ob, t->csv_formula_guard);
+	if (expand_name(r, t, outbound_format(ob), name, sizeof(name), &e) <
+		    0 ||
+	    unique_name(r, t, name, sizeof(name), &e) < 0 ||
+	    render_rejects_path(r, &tt, rpath, sizeof(rpath), &e) < 0) {
+		outbound_free(ob);
+		return 1;
+	}
+	run_path_in(r, path, sizeof(path), "outbox", t->name, name);
+	memset(&env, 0, sizeof(env));
+	env.target = t->name;
+	env.now = r->now;
+	if ((rc = render_par_add(&tt, ob, &env, path, rpath, err)) != 0) {
+		outbound_free(ob);
+		return rc;
+	}
+	if (!dir[0]) {
+		str_copy_cut(dir, ndir, path);
+		if ((slash = strrchr(dir, '/')) && slash != dir)
+			*slash = '\0';
+	}
+	return 0;
+}
+
+/* The run whose first render unit renders ahead (run_render_ahead): the
+ * walk and the threads' start then count in the render stage's time. */
+static int64_t ahead_run;
+
+void run_render_ahead(struct run *r)
+{
+	render_par_end();
+	ahead_run = r->run_id;
+}
+
+/* At the run's first render unit: the jobs added and started. */
+static void render_ahead(struct run *r)
+{
+	struct err e = ERR_INIT;
+	int n = render_par_threads();
+	char dir[4200] = "";
+	size_t i;
+
+	if (ahead_run != r->run_id)
+		return;
+	ahead_run = 0;
+	if (n < 2 || r->interrupted || r->o->mode == RUN_DELIVER)
+		return;
+	render_share_run(r->run_id);
+	for (i = 0; i < r->cfg->ntargets; i++) {
+		const struct cfg_target *t = &r->cfg->targets[i];
+
+		if (r->o->only_target && strcmp(r->o->only_target, t->name))
+			continue;
+		if (ahead_target(r, t, dir, sizeof(dir), &e) < 0)
+			break;
+	}
+	/* One job gains nothing over rendering it in its unit. */
+	if (e.code || render_par_jobs() < 2) {
+		render_par_end();
+		return;
+	}
+	if (render_par_start(r->st, n, dir, &e) < 0)
+		log_msg("warn", "  the targets render one after another: %s",
+			e.reason);
 }
 
 int run_plan_target(struct run *r, const struct cfg_target *t,

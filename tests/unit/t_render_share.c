@@ -1,8 +1,10 @@
 /* t_render_share.c - the positions read once and replayed to the run's
  * other targets: the same rows as the store's walk, item fields and NULLs
  * included; a new run, another query or sharing off read the store. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "pipeline/stages/render_share.h"
 #include "pipeline/store/state.h"
@@ -47,7 +49,7 @@ static int put(struct state *st, int64_t doc, const char *sku,
 }
 
 struct seen {
-	char s[8192];
+	char s[1 << 18]; /* every row of the tests, uncut */
 	int stop_after; /* 0: never */
 	int n;
 };
@@ -136,5 +138,94 @@ T_TEST(render_share_keeps_no_partial_copy)
 	T_OK(render_share_positions(st, 0, ".", seen_row, &full, &e), &e);
 	T_ASSERT(strstr(full.s, "D4|F001|") != NULL);
 	render_share_drop();
+	state_close(st);
+}
+
+/* ---- readers on other threads (render_par.h) ----------------------------- */
+
+struct follower {
+	struct render_share_src *src;
+	struct seen *seen;
+	struct err e;
+	int rc;
+};
+
+static void *follow(void *arg)
+{
+	struct follower *f = arg;
+
+	f->rc = render_share_src_replay(f->src, seen_row, f->seen, &f->e);
+	return NULL;
+}
+
+/* Readers started before the walk wait for its records and get every row
+ * the store's walk hands over, in order; a later render of the run
+ * replays the completed copy. */
+T_TEST(render_share_readers_follow_the_walk)
+{
+	struct state *st;
+	struct err e = ERR_INIT;
+	static struct seen want, a, b, later;
+	struct follower fa = {NULL, &a, ERR_INIT, -1};
+	struct follower fb = {NULL, &b, ERR_INIT, -1};
+	struct timespec pause = {0, 50 * 1000 * 1000};
+	pthread_t ta, tb;
+	char sku[400];
+	int i;
+
+	T_ASSERT((st = store(&e)) != NULL);
+	/* more than one 64 KiB write of the copy */
+	for (i = 0; i < 200; i++) {
+		snprintf(sku, sizeof(sku), "M%03d-%0300d", i, i);
+		T_OK(put(st, 3, sku, "F001", "Viel", "1", &e), &e);
+	}
+	T_OK(state_positions_items_each(st, 0, seen_row, &want, &e), &e);
+	render_share_run(10);
+	T_OK(render_share_fill_begin(0, ".", &e), &e);
+	T_ASSERT((fa.src = render_share_src_open(&e)) != NULL);
+	T_ASSERT((fb.src = render_share_src_open(&e)) != NULL);
+	T_ASSERT(pthread_create(&ta, NULL, follow, &fa) == 0);
+	T_ASSERT(pthread_create(&tb, NULL, follow, &fb) == 0);
+	/* the readers find nothing written yet: they must wait */
+	nanosleep(&pause, NULL);
+	T_OK(render_share_fill(st, &e), &e);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	T_OK(fa.rc, &fa.e);
+	T_OK(fb.rc, &fb.e);
+	T_EQ_STR(a.s, want.s);
+	T_EQ_STR(b.s, want.s);
+	render_share_src_close(fa.src);
+	render_share_src_close(fb.src);
+	T_OK(render_share_positions(st, 0, ".", seen_row, &later, &e), &e);
+	T_EQ_STR(later.s, want.s);
+	render_share_run(0);
+	render_share_drop();
+	state_close(st);
+}
+
+/* A copy dropped before its walk wrote it fails a reader waiting for it
+ * (the jobs then fail and their units render themselves). */
+T_TEST(render_share_reader_of_a_dropped_copy_fails)
+{
+	struct state *st;
+	struct err e = ERR_INIT;
+	static struct seen a;
+	struct follower fa = {NULL, &a, ERR_INIT, 0};
+	struct timespec pause = {0, 20 * 1000 * 1000};
+	pthread_t ta;
+
+	T_ASSERT((st = store(&e)) != NULL);
+	render_share_run(11);
+	T_OK(render_share_fill_begin(0, ".", &e), &e);
+	T_ASSERT((fa.src = render_share_src_open(&e)) != NULL);
+	T_ASSERT(pthread_create(&ta, NULL, follow, &fa) == 0);
+	nanosleep(&pause, NULL);
+	render_share_drop();
+	pthread_join(ta, NULL);
+	T_EQ_INT(fa.rc, -1);
+	T_EQ_INT(a.n, 0);
+	render_share_src_close(fa.src);
+	render_share_run(0);
 	state_close(st);
 }
