@@ -343,6 +343,7 @@ static int load_unit(void *ud, struct state_unit *u)
 	/* One document, one transaction: its records and the unit's "done"
 	 * commit together, after taking back an earlier load of the same
 	 * document (a rerun after a mapping fix). */
+	state_settle(r->st);
 	if (load_uom_open(sc, u, &ul, &e) < 0 ||
 	    eng_tx_begin_rows(r->st, &e) < 0) {
 		load_uom_close(ul);

@@ -165,6 +165,13 @@ void db_copy_field(struct buf *b, const char *v);
  * highest number; NULL when out of memory or a number is out of range. */
 char *db_sql_to_pg(const char *sql, int *nparams);
 
+/* Before a large write transaction (the load of a document), on
+ * SQLite: waits until the connection's checkpoint thread is idle, so
+ * the WAL starts again from its beginning instead of growing by the
+ * whole transaction. Small writers do not call it: they commit while
+ * the checkpoint runs. PostgreSQL: nothing to wait for. */
+void db_settle(struct db *d);
+
 /* For tests (SQLite): waits until the connection's checkpoint thread
  * (db_sqlite.c: a commit that leaves the WAL past 16 MiB hands it the
  * checkpoint) is idle; *runs: the checkpoints it finished, *frames: the

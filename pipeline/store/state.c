@@ -386,6 +386,11 @@ int state_begin_rows(struct state *s, struct err *err)
 	return 0;
 }
 
+void state_settle(struct state *s)
+{
+	db_settle(s->db);
+}
+
 int state_is_postgres(struct state *s)
 {
 	return state_is_pg(s);

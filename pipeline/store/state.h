@@ -110,6 +110,10 @@ int state_begin(struct state *s, struct err *err);
  * it that needs the whole store calls state_lock_store (a no-op in a
  * state_begin transaction and on SQLite). */
 int state_begin_rows(struct state *s, struct err *err);
+/* Before a document's load (state_begin_rows): lets the store settle
+ * its last large commit first (db_settle: SQLite's checkpoint thread),
+ * so the WAL does not grow by every load of a run. */
+void state_settle(struct state *s);
 int state_lock_store(struct state *s, struct err *err);
 /* Whether the store is PostgreSQL (several writers) rather than SQLite. */
 int state_is_postgres(struct state *s);
