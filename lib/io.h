@@ -26,6 +26,15 @@ struct io_wq;
 /* Counts a durable operation named what; may not return (test builds). */
 void io_crash_point(const char *what);
 
+/* Test builds: on 1, this thread's crash points are not counted until
+ * the matching 0 (nestable). For work whose timing against the other
+ * threads varies from run to run (render_par.c's jobs, on a render
+ * thread or on the store's): counted, they made the numbering of every
+ * later point differ between a clean run and a crash sweep's run. What
+ * they write stays temporary until the store's thread publishes it at
+ * counted points, and a crash at any of those kills them mid-write. */
+void io_crash_mute(int on);
+
 /* Test builds: when STOCKPIPE_PAUSE_AT is what, creates the file named by
  * STOCKPIPE_PAUSE_FILE and waits until a test removes it (at most a
  * minute; the first such point of the process only), so a test can

@@ -76,6 +76,17 @@ int render_par_threads(void)
 			n = 1; /* not a number: the safe reading */
 	} else {
 		n = sysconf(_SC_NPROCESSORS_ONLN);
+#ifdef STOCKPIPE_TEST_HOOKS
+		/* A crash test numbers a clean run's durable operations and
+		 * kills a later run at the n-th: with renders on threads the
+		 * numbering varied from run to run (sftp_crash.sh's sweep
+		 * failed 1 run in 3), even with the jobs' writes uncounted
+		 * (io_crash_mute). Such a test gets threads only when it asks
+		 * (render_par.sh's threaded sweep, which does not compare
+		 * the numbering). */
+		if (getenv("STOCKPIPE_CRASH_AT") || getenv("STOCKPIPE_CRASH_LOG"))
+			n = 1;
+#endif
 	}
 	if (n < 1)
 		n = 1;
@@ -141,8 +152,15 @@ static struct job *claim(void)
 /* Renders j's rows (par.mu not held) and says it is done. */
 static void run_job(struct job *j)
 {
-	int rc = render_part_rows(j->src, &j->tt, j->ob, &j->env, j->path,
-				  j->rpath, &j->part, &j->err);
+	int rc;
+
+	/* which thread runs a job, and when, varies: its writes are not
+	 * crash points (io_crash_mute), so a crash sweep's numbering is
+	 * the clean run's */
+	io_crash_mute(1);
+	rc = render_part_rows(j->src, &j->tt, j->ob, &j->env, j->path,
+			      j->rpath, &j->part, &j->err);
+	io_crash_mute(0);
 
 	/* the copy is read no more: its space goes with the last reader */
 	render_share_src_close(j->src);
