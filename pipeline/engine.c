@@ -177,19 +177,16 @@ int eng_unit_finish(struct run *r, struct state_unit *u,
 	return eng_tx_end(r->st, unit_chain(r, u, next, err), err);
 }
 
-int eng_unit_commit(struct run *r, struct state_unit *u, int64_t min_ms,
+int eng_unit_commit(struct run *r, struct state_unit *u, int again,
 		    struct err *err)
 {
 	struct err e = ERR_INIT;
 	char msg[1200];
-	int64_t now;
-
 	if (eng_tx_end(r->st, 0, err) < 0)
 		return -1;
-	now = eng_now_ms();
-	if (now - u->finished_ms < min_ms)
+	if (!again)
 		return 0;
-	u->finished_ms = now;
+	u->finished_ms = eng_now_ms();
 	/* not unit_save_after: the unit is done and recorded, only its
 	 * duration stays short when this save fails, and the log says so */
 	if (eng_tx_begin_rows(r->st, &e) == 0 &&

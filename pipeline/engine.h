@@ -96,13 +96,15 @@ int eng_unit_finish(struct run *r, struct state_unit *u,
 /* Commits the open transaction that saved u done with its finish time
  * (a stage's own, as the load's: its rows and the unit together). That
  * time cannot count the commit, which on a large document writes the
- * rest of its pages and fsyncs them (0.4 s of a 100 MB CSV load): when
- * the commit took min_ms or more, u's finish time is saved again after
- * it, in a transaction of its own (an fsync more), so the unit's
- * duration is what it cost. 0, or -1 with err when the commit failed
+ * rest of its pages and fsyncs them (0.4 s of a 100 MB CSV load): with
+ * again, u's finish time is saved again after it, in a transaction of
+ * its own (an fsync more), so the unit's duration is what it cost. The
+ * caller decides from the work, not from the time the commit took: the
+ * number of durable operations of a run must not depend on timing
+ * (crash tests number them). 0, or -1 with err when the commit failed
  * (rolled back); a failure of the second save is logged, as the unit is
  * done whatever its finish time says. */
-int eng_unit_commit(struct run *r, struct state_unit *u, int64_t min_ms,
+int eng_unit_commit(struct run *r, struct state_unit *u, int again,
 		    struct err *err);
 
 /* running -> failed with e and its class (err_class): the run goes on

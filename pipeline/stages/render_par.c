@@ -78,10 +78,10 @@ int render_par_threads(void)
 		n = sysconf(_SC_NPROCESSORS_ONLN);
 #ifdef STOCKPIPE_TEST_HOOKS
 		/* A crash test numbers a clean run's durable operations and
-		 * kills a later run at the n-th: with renders on threads the
-		 * numbering varied from run to run (sftp_crash.sh's sweep
-		 * failed 1 run in 3), even with the jobs' writes uncounted
-		 * (io_crash_mute). Such a test gets threads only when it asks
+		 * kills a later run at the n-th, so the numbering must not
+		 * depend on timing. The jobs' writes are uncounted
+		 * (io_crash_mute), but which thread runs a job, and when,
+		 * still varies: such a test gets threads only when it asks
 		 * (render_par.sh's threaded sweep, which does not compare
 		 * the numbering). */
 		if (getenv("STOCKPIPE_CRASH_AT") || getenv("STOCKPIPE_CRASH_LOG"))
