@@ -514,14 +514,15 @@ int db_sqlite_open(const char *path, struct db **out, struct err *err)
 	 * allocations take no global mutex either; this works only before
 	 * SQLite initialises, so a refusal on a later open is harmless. */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	/* No SQLITE_CONFIG_STMTJRNL_SPILL: a sub-journal (and the TEMP
-	 * database's journal) is a list of chunks the size of the spill
-	 * threshold, copied to its file with one write per chunk when it
-	 * spills, and the unix VFS writes at most 128 KiB at a time: with
-	 * any threshold of 128 KiB or more the spill fails with
-	 * SQLITE_FULL ("database or disk is full", exit 75) once a
-	 * savepoint or a gc fold's temporary tables outgrow it (SQLite
-	 * 3.40; seen in make bench-scale's gc with 4 MiB). SQLite's own
+	/* No SQLITE_CONFIG_STMTJRNL_SPILL: with a threshold of 256 KiB or
+	 * more, a sub-journal (or the TEMP database's journal) that
+	 * outgrows it fails to spill to its file with SQLITE_FULL
+	 * ("database or disk is full", exit 75 on every retry): a
+	 * savepoint or a gc fold's temporary tables (Debian's SQLite
+	 * 3.40.1: fails from 262 144, works at 65 536 and 131 072; the
+	 * in-memory journal is kept in chunks of the threshold's size and
+	 * copied to the file a chunk per write when it spills; seen in
+	 * make bench-scale's gc with 4 MiB). SQLite's own
 	 * 64 KiB costs the load about 5 % of system time in pwrites to the
 	 * spill file (X12 852 10 MB: 0.15-0.17 s against 0.18-0.19 s). */
 	if (sqlite3_open_v2(path, &l->h,

@@ -509,9 +509,8 @@ static int64_t q_int(struct db *d, const char *sql)
  * temporary file, and that works: a savepoint over about 9 MB of old
  * page images, rolled back and redone, and a TEMP table (gc's fold,
  * state_fold.c) rewritten inside a transaction. A spill threshold of
- * 128 KiB or more (SQLITE_CONFIG_STMTJRNL_SPILL) makes each of these
- * fail with SQLITE_FULL: the spill copies a whole chunk in one write
- * and the unix VFS writes at most 128 KiB. */
+ * 256 KiB or more (SQLITE_CONFIG_STMTJRNL_SPILL) makes each of these
+ * fail with SQLITE_FULL (SQLite 3.40.1; db_sqlite.c). */
 T_TEST(db_sqlite_large_journals_spill)
 {
 	struct db *d = NULL;
