@@ -93,13 +93,20 @@ int eng_unit_start(struct run *r, struct state_unit *u, struct err *err)
  * up on it (failed, quarantined, interrupted). The unit's own error is
  * what the run reports; a store that cannot even record it is said
  * beside it, and the next run finds the unit running and redoes it. */
+static int unit_save_tx(struct run *r, struct state_unit *u,
+			struct err *e)
+{
+	if (eng_tx_begin_rows(r->st, e) < 0)
+		return -1;
+	return eng_tx_end(r->st, state_unit_save(r->st, u, e), e);
+}
+
 static void unit_save_after(struct run *r, struct state_unit *u)
 {
 	struct err e = ERR_INIT;
 	char msg[1200];
 
-	if (eng_tx_begin_rows(r->st, &e) == 0 &&
-	    eng_tx_end(r->st, state_unit_save(r->st, u, &e), &e) == 0)
+	if (unit_save_tx(r, u, &e) == 0)
 		return;
 	err_format(&e, msg, sizeof(msg));
 	log_err("error", &e, "stockpipe: %s %s '%s': its state not recorded: %s",
@@ -189,8 +196,7 @@ int eng_unit_commit(struct run *r, struct state_unit *u, int again,
 	u->finished_ms = eng_now_ms();
 	/* not unit_save_after: the unit is done and recorded, only its
 	 * duration stays short when this save fails, and the log says so */
-	if (eng_tx_begin_rows(r->st, &e) == 0 &&
-	    eng_tx_end(r->st, state_unit_save(r->st, u, &e), &e) == 0)
+	if (unit_save_tx(r, u, &e) == 0)
 		return 0;
 	err_format(&e, msg, sizeof(msg));
 	log_err("warn", &e, "stockpipe: %s %s '%s': done, but its finish time "

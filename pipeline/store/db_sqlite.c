@@ -237,6 +237,14 @@ static void ckpt_stop(struct lite *l)
 	pthread_mutex_destroy(&c->mu);
 }
 
+/* With c->mu held: until the thread has no checkpoint asked for or
+ * under way. */
+static void ckpt_await(struct lite_ckpt *c)
+{
+	while (c->started && (c->want || c->busy))
+		pthread_cond_wait(&c->cv, &c->mu);
+}
+
 int db_sqlite_ckpt_wait(struct db *d, int64_t *runs, int64_t *frames)
 {
 	struct lite_ckpt *c;
@@ -246,8 +254,7 @@ int db_sqlite_ckpt_wait(struct db *d, int64_t *runs, int64_t *frames)
 		return -1;
 	c = &L(d)->ck;
 	pthread_mutex_lock(&c->mu);
-	while (c->started && (c->want || c->busy))
-		pthread_cond_wait(&c->cv, &c->mu);
+	ckpt_await(c);
 	*runs = c->runs;
 	*frames = c->last_ckpt;
 	rc = c->why[0] ? -1 : 0;
@@ -277,8 +284,7 @@ static void ckpt_idle(struct lite *l)
 	struct lite_ckpt *c = &l->ck;
 
 	pthread_mutex_lock(&c->mu);
-	while (c->started && (c->want || c->busy))
-		pthread_cond_wait(&c->cv, &c->mu);
+	ckpt_await(c);
 	pthread_mutex_unlock(&c->mu);
 }
 
