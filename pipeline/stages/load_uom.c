@@ -333,6 +333,8 @@ int load_uom_record(struct load_uom *l, struct canon_record *r,
 		return err_set(err, E_NOMEM, "out of memory");
 	r->v[iq] = v;
 	r->v[ip] = NULL;
+	/* canon.h: who changes v[i] sets len[i] again (0: strlen) */
+	r->len[iq] = r->len[iu] = r->len[ip] = 0;
 	l->converted++;
 	l->rounded += rounded;
 	return 0;

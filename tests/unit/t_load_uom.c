@@ -123,9 +123,16 @@ T_TEST(load_uom_converts_to_base_units)
 	st.v[STOCK_QUANTITY] = "3";
 	st.v[STOCK_UOM] = "CA";
 	st.v[STOCK_TXN_ID] = "T1";
+	/* lengths its producer knew, as a mapping sets them (canon.h):
+	 * the new values' lengths must be read, not the old ones */
+	st.len[STOCK_QUANTITY] = 2 | CANON_LEN_PLAIN;
+	st.len[STOCK_UOM] = 3 | CANON_LEN_PLAIN;
 	T_EQ_INT(load_uom_record(l, &st, line, sizeof(line) - 1, &a, &e), 0);
 	T_EQ_STR(st.v[STOCK_QUANTITY], "36");
 	T_EQ_STR(st.v[STOCK_UOM], "EA");
+	T_EQ_INT(canon_vlen(&st, STOCK_QUANTITY), 2);
+	T_EQ_INT(canon_vlen(&st, STOCK_UOM), 2);
+	T_EQ_INT(st.len[STOCK_QUANTITY] & CANON_LEN_PLAIN, 0);
 	T_ASSERT(st.v[STOCK_PACK_SIZE] == NULL);
 	rec(&pr, CANON_PRICE, "SKU1");
 	pr.v[PRICE_AMOUNT] = "10";
