@@ -172,13 +172,24 @@ demo: all
 demo-sftp: all
 	@bash samples/demo-sftp.sh build/stockpipe
 
+# The workers' target (2 PostgreSQL workers >= 1.6x one on a drop of
+# several hundred files) is measured on 300 files, medians of 3, twice:
+# each store's count its own file (per-store, as stores send them) and
+# every file over all stores (mixed: every pair of loads shares positions).
+WBENCH_TARGET = WBENCH_MB=20 WBENCH_FILES=300 WBENCH_WORKERS="1 2" \
+	WBENCH_BACKENDS=postgres WBENCH_REPEAT=3
+
 bench: all
 	@sh tests/bench/bench.sh build/stockpipe
 	@bash tests/bench/sftp_bench.sh build/stockpipe
-	@bash tests/bench/workers_bench.sh build/stockpipe
+	@$(MAKE) --no-print-directory bench-workers
 
 bench-workers: all
 	@bash tests/bench/workers_bench.sh build/stockpipe
+	@$(WBENCH_TARGET) WBENCH_SHAPE=per-store \
+		bash tests/bench/workers_bench.sh build/stockpipe
+	@$(WBENCH_TARGET) WBENCH_SHAPE=mixed \
+		bash tests/bench/workers_bench.sh build/stockpipe
 
 bench-sftp: all
 	@bash tests/bench/sftp_bench.sh build/stockpipe

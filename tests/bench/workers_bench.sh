@@ -12,6 +12,9 @@
 #   WBENCH_WORKERS="1 2 4"
 #   WBENCH_BACKENDS="sqlite postgres"
 #   WBENCH_SHAPE=mixed  or per-store: one store per CSV file (below)
+#   WBENCH_REPEAT=1     runs of each mode; the row is the run with the
+#                       median seconds (a 2-core machine's wall time
+#                       varies by 10-20 % between runs of one mode)
 #   WBENCH_PGSS=1       also keep pg_stat_statements of each PostgreSQL
 #                       mode in DIR/pgss.MODE (calls, total ms, rows;
 #                       needs WBENCH_KEEP=1 to be read afterwards)
@@ -126,7 +129,16 @@ YAML
 
 ROWS=$W/rows
 : >"$ROWS"
-REF_S=
+REPEAT=${WBENCH_REPEAT:-1}
+
+# repeat CMD...: CMD WBENCH_REPEAT times (SQLite: a fresh folder each).
+repeat() {
+	_k=0
+	while [ $_k -lt "$REPEAT" ]; do
+		"$@"
+		_k=$((_k + 1))
+	done
+}
 
 # stage_ms DIR: "fetch unpack map load render deliver" summed unit ms.
 stage_ms() {
@@ -189,7 +201,6 @@ measure() {
 			'\s+', ' ', 'g'), 110) FROM pg_stat_statements ORDER BY
 			total_exec_time DESC LIMIT 40" >"$W/pgss.$n" 2>&1
 	fi
-	[ -z "$REF_S" ] && REF_S=$s
 	echo "$be $n $s $rc ${rss:-0} $(stage_ms "$d") $cpu $srv" >>"$ROWS"
 	if [ -z "${WBENCH_REF_OUT:-}" ]; then
 		WBENCH_REF_OUT=$d/out
@@ -214,9 +225,9 @@ pg_cpu_ticks() {
 
 case " ${WBENCH_BACKENDS:-sqlite postgres} " in
 *" sqlite "*)
-	measure sqlite 0 "$W/sqlite-run"
+	repeat measure sqlite 0 "$W/sqlite-run"
 	for n in $WORKERS; do
-		measure sqlite "$n" "$W/sqlite-$n"
+		repeat measure sqlite "$n" "$W/sqlite-$n"
 	done ;;
 esac
 
@@ -249,27 +260,59 @@ if [ $want_pg = 1 ] && [ -f "$SRC/tests/e2e/lib/pg.sh" ]; then
 		[ "${WBENCH_PGSS:-0}" = 1 ] &&
 			pg_psql postgres "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
 				>/dev/null
-		measure postgres 0 "$W/pg-run" "$(pg_newdb wbench_run)"
-		for n in $WORKERS; do
-			measure postgres "$n" "$W/pg-$n" "$(pg_newdb wbench_$n)"
+		k=0
+		while [ $k -lt "$REPEAT" ]; do
+			k=$((k + 1))
+			measure postgres 0 "$W/pg-run" \
+				"$(pg_newdb wbench_run_$k)"
+			for n in $WORKERS; do
+				measure postgres "$n" "$W/pg-$n" \
+					"$(pg_newdb wbench_${n}_$k)"
+			done
 		done
 	else
 		echo "note: PostgreSQL rows skipped: $PG_WHY" >&2
 	fi
 fi
 
-printf '\nworkers bench: %s MB in %s files (CSV store counts, UBL XML), ' \
-	"$(echo "scale=1; $bytes / 1048576" | bc)" "$NF"
-printf 'three targets; %s cores\n' "$(nproc)"
-printf '%-9s %-8s %8s %7s %8s %4s %8s %8s %8s   %s\n' backend mode seconds \
-	MB/s speedup exit "RSS MB" "cpu s" "srv cpu" \
-	"stage seconds: fetch unpack map load render deliver"
-while read -r be n s rc rss f u m l r dl cpu srv; do
-	mode=run
-	[ "$n" != 0 ] && mode="$n work"
-	printf '%-9s %-8s %8.2f %7.1f %7.2fx %4s %8.1f %8s %8s   %s %s %s %s %s %s\n' \
-		"$be" "$mode" "$s" "$(echo "$bytes / 1048576 / $s" | bc -l)" \
-		"$(echo "$REF_S / $s" | bc -l)" "$rc" \
-		"$(echo "$rss / 1024" | bc -l)" "$cpu" "$srv" "$f" "$u" "$m" "$l" \
-		"$r" "$dl"
-done <"$ROWS"
+printf '\nworkers bench: %s MB in %s files (%s drop: CSV store counts, ' \
+	"$(echo "scale=1; $bytes / 1048576" | bc)" "$NF" "${WBENCH_SHAPE:-mixed}"
+printf 'UBL XML), three targets; %s cores; median of %s\n' "$(nproc)" "$REPEAT"
+# One row per backend and mode: the run with the median seconds; the
+# speed-up is against the first row; then the target's line (2 workers
+# against 1 on PostgreSQL), with each run's seconds.
+python3 - "$ROWS" "$bytes" <<'PY'
+import sys
+rows, nbytes = sys.argv[1], int(sys.argv[2])
+modes, runs = [], {}
+for line in open(rows):
+    f = line.split()
+    key = (f[0], f[1])
+    if key not in runs:
+        modes.append(key)
+        runs[key] = []
+    runs[key].append(f)
+def median(key):
+    r = sorted(runs[key], key=lambda f: float(f[2]))
+    return r[(len(r) - 1) // 2]
+print("%-9s %-8s %8s %7s %8s %4s %8s %8s %8s   %s" % ("backend", "mode",
+      "seconds", "MB/s", "speedup", "exit", "RSS MB", "cpu s", "srv cpu",
+      "stage seconds: fetch unpack map load render deliver"))
+ref = float(median(modes[0])[2]) if modes else 0
+for key in modes:
+    be, n, s, rc, rss, fe, un, ma, lo, re, de, cpu, srv = median(key)
+    s = float(s)
+    print("%-9s %-8s %8.2f %7.1f %7.2fx %4s %8.1f %8s %8s   %s %s %s %s %s %s"
+          % (be, "run" if n == "0" else n + " work", s,
+             nbytes / 1048576 / s, ref / s, rc, float(rss) / 1024, cpu,
+             srv, fe, un, ma, lo, re, de))
+# (SQLite has one writer: its loads do not run in parallel, no target.)
+for be in ("postgres",):
+    one, two = (be, "1"), (be, "2")
+    if one in runs and two in runs:
+        r = float(median(one)[2]) / float(median(two)[2])
+        each = lambda k: " ".join("%.2f" % float(f[2]) for f in runs[k])
+        print("  2 workers >= 1.6x one   %-8s %5.2fx  %s   (1 work: %s s;"
+              " 2 work: %s s)" % (be, r, "yes" if r >= 1.6 else "NO",
+                                each(one), each(two)))
+PY
