@@ -438,9 +438,40 @@ static int load_parallel(struct work *w)
 	}
 }
 
-/* One turn of the loop at the load: loads in parallel (PostgreSQL),
- * then the holder of the load lease finishes the phase; the others
- * wait. *done = 1 when the load phase is over. */
+/* PostgreSQL, the holder of the load lease: the documents whose txn_ids
+ * may be shared, in arrival order, before it helps with the others. Only
+ * the holder loads them; left for load_phase, after every order-free
+ * document, they were a serial tail that the other workers sat out (300
+ * files, 2 workers: the UBL reports, 0.7 s of 8.7 s with one worker
+ * idle). Order-free documents may load before or after them, as they
+ * may today, so nothing a result depends on moves. A unit another worker
+ * holds ends the walk: load_phase's walk waits for it. 0 done or left to
+ * load_phase, 1 stopping, -1 error. */
+static int named_first(struct work *w)
+{
+	struct run *r = &w->r;
+	size_t i;
+
+	for (i = 0; i < r->cfg->nsources; i++) {
+		struct load_ctx lc = {w, &w->src[i], 0};
+
+		if (state_work_named_load_units_each(r->st, r->run_id,
+						     r->cfg->sources[i].name,
+						     load_one, &lc,
+						     w->err) < 0)
+			return -1;
+		if (lc.rc == 2)
+			return 0;
+		if (lc.rc)
+			return lc.rc;
+	}
+	return 0;
+}
+
+/* One turn of the loop at the load: the lease's holder loads the
+ * documents that must go in order (PostgreSQL), every worker loads the
+ * others in parallel (PostgreSQL), then the holder finishes the phase;
+ * the others wait. *done = 1 when the load phase is over. */
 static int load_step(struct work *w, int *done)
 {
 	struct run *r = &w->r;
@@ -451,6 +482,8 @@ static int load_step(struct work *w, int *done)
 		return -1;
 	if (*done)
 		return 0;
+	if (got && w->pg && (rc = named_first(w)) != 0)
+		return rc < 0 ? -1 : 0;  /* stopping: the loop's top says */
 	if ((rc = load_parallel(w)) != 0)
 		return rc < 0 ? -1 : 0;  /* stopping: the loop's top says */
 	if (got && (rc = load_phase(w)) < 0)

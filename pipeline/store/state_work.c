@@ -44,6 +44,17 @@ const struct state_sql state_work_sql[S_NSTMTS] = {
 			       " AND l.scope = ?2"
 			       " ORDER BY coalesce(f.arr_file, 0), coalesce(p.parent, 0),"
 			       " coalesce(m.id, 0), l.id", 0},
+	/* The same walk over the documents whose txn_ids may be shared
+	 * (units.txn_own = 0, or no map unit to say): the ones only the load
+	 * lease's holder loads, in this order. */
+	[S_WORK_NAMED_LOAD_UNITS] = {"SELECT l.id FROM units l"
+			       " LEFT JOIN units m ON m.id = l.parent"
+			       " LEFT JOIN units p ON p.id = m.parent"
+			       " LEFT JOIN units f ON f.id = p.parent"
+			       " WHERE l.run_id = ?1 AND l.stage = ?3"
+			       " AND l.scope = ?2 AND coalesce(m.txn_own, 0) = 0"
+			       " ORDER BY coalesce(f.arr_file, 0), coalesce(p.parent, 0),"
+			       " coalesce(m.id, 0), l.id", 0},
 	[S_WORK_TXN_OWN] = {"UPDATE units SET txn_own = ?2 WHERE id = ?1", 0},
 };
 
@@ -372,16 +383,16 @@ int state_work_count(struct state *s, int64_t run_id, const char *stages,
 	return state_sql_rows(s, sql, a, n, count_row, c, err);
 }
 
-int state_work_load_units_each(struct state *s, int64_t run_id,
-			       const char *scope,
-			       int (*cb)(void *ud, struct state_unit *u),
-			       void *ud, struct err *err)
+static int load_units_each(struct state *s, enum stmt_id id, int64_t run_id,
+			   const char *scope,
+			   int (*cb)(void *ud, struct state_unit *u),
+			   void *ud, struct err *err)
 {
 	struct state_ids x = {NULL, 0, 0, err};
 	int cbrc, rc;
 
 	/* Ids first, then the units: the callbacks write to the store. */
-	rc = state_rows(s, S_WORK_LOAD_UNITS,
+	rc = state_rows(s, id,
 			SA(SA_I(run_id), SA_T(scope), SA_T("load")),
 			state_row_id, &x, err);
 	/* A callback's positive return only stops the walk; its -1 (an
@@ -390,6 +401,25 @@ int state_work_load_units_each(struct state *s, int64_t run_id,
 		rc = state_units_of(s, &x, cb, ud, &cbrc, err);
 	free(x.v);
 	return rc < 0 || cbrc < 0 ? -1 : 0;
+}
+
+int state_work_load_units_each(struct state *s, int64_t run_id,
+			       const char *scope,
+			       int (*cb)(void *ud, struct state_unit *u),
+			       void *ud, struct err *err)
+{
+	return load_units_each(s, S_WORK_LOAD_UNITS, run_id, scope, cb, ud,
+			       err);
+}
+
+int state_work_named_load_units_each(struct state *s, int64_t run_id,
+				     const char *scope,
+				     int (*cb)(void *ud,
+					       struct state_unit *u),
+				     void *ud, struct err *err)
+{
+	return load_units_each(s, S_WORK_NAMED_LOAD_UNITS, run_id, scope,
+			       cb, ud, err);
 }
 
 int state_work_txn_own(struct state *s, int64_t map_unit, int own,

@@ -114,5 +114,13 @@ int state_work_load_units_each(struct state *s, int64_t run_id,
 			       const char *scope,
 			       int (*cb)(void *ud, struct state_unit *u),
 			       void *ud, struct err *err);
+/* The same walk over the load units whose documents may share a txn_id
+ * with another (their map unit's txn_own is 0, or there is none): the
+ * ones PostgreSQL's workers never claim in any order. */
+int state_work_named_load_units_each(struct state *s, int64_t run_id,
+				     const char *scope,
+				     int (*cb)(void *ud,
+					       struct state_unit *u),
+				     void *ud, struct err *err);
 
 #endif

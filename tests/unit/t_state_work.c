@@ -324,6 +324,39 @@ T_TEST(state_work_claim_own_load_only_own_txn_ids)
 	state_close(st);
 }
 
+/* The load lease's holder walks the documents that must go in order
+ * first (work.c, named_first): the walk passes over the order-free ones
+ * and keeps the arrival order of the rest. */
+T_TEST(state_work_named_load_units_skip_own_txn_ids)
+{
+	struct state *st;
+	struct err e = ERR_INIT;
+	struct order o = {{0}, 0};
+	int64_t m1, m2, m3, m4, l1, l3, l4;
+
+	T_ASSERT(open_run(&st) == 0);
+	m1 = add(st, "map", "s", "a.xml", 0, US_DONE);
+	m2 = add(st, "map", "s", "b.csv", 0, US_DONE);
+	m3 = add(st, "map", "s", "c.csv", 0, US_DONE);
+	m4 = add(st, "map", "s", "d.xml", 0, US_DONE);
+	T_OK(state_work_txn_own(st, m1, 0, &e), &e);
+	T_OK(state_work_txn_own(st, m2, 1, &e), &e);
+	/* m3: never said (a unit of an older version): not its own */
+	T_OK(state_work_txn_own(st, m4, 0, &e), &e);
+	l1 = add(st, "load", "s", "a.xml", m1, US_PENDING);
+	T_ASSERT(add(st, "load", "s", "b.csv", m2, US_PENDING) > 0);
+	l3 = add(st, "load", "s", "c.csv", m3, US_PENDING);
+	l4 = add(st, "load", "s", "d.xml", m4, US_DONE);
+	add(st, "load", "other", "x.xml", m1, US_PENDING);
+	T_OK(state_work_named_load_units_each(st, 1, "s", collect, &o, &e),
+	     &e);
+	T_EQ_INT(o.n, 3);
+	T_EQ_INT(o.ids[0], l1);
+	T_EQ_INT(o.ids[1], l3);
+	T_EQ_INT(o.ids[2], l4);  /* done ones too: the callback skips them */
+	state_close(st);
+}
+
 /* A callback's error (-1 with err set) is the walk's error: the caller
  * (run.c's load loop) must not go on as if every unit had loaded. A
  * positive return only stops the walk. */
