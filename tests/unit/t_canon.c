@@ -8,6 +8,21 @@
 #include "transforms/model/dt.h"
 #include "t.h"
 
+/* A stock record of sku at location "L", on hand: the fields every
+ * validation test sets; each test sets or overrides the rest. */
+static void stock_rec(struct canon_record *r, const char *sku,
+		      const char *qty, const char *as_of, const char *txn)
+{
+	memset(r, 0, sizeof(*r));
+	r->kind = CANON_STOCK;
+	r->v[STOCK_SKU] = sku;
+	r->v[STOCK_LOCATION] = "L";
+	r->v[STOCK_STATE] = "on_hand";
+	r->v[STOCK_QUANTITY] = qty;
+	r->v[STOCK_AS_OF] = as_of;
+	r->v[STOCK_TXN_ID] = txn;
+}
+
 T_TEST(canon_validate_normalises)
 {
 	struct arena a;
@@ -15,13 +30,7 @@ T_TEST(canon_validate_normalises)
 	struct canon_record r;
 
 	arena_init(&a, 4096, 0);
-	memset(&r, 0, sizeof(r));
-	r.kind = CANON_STOCK;
-	r.v[STOCK_SKU] = "A-1";
-	r.v[STOCK_LOCATION] = "L";
-	r.v[STOCK_STATE] = "on_hand";
-	r.v[STOCK_QUANTITY] = "012.500";
-	r.v[STOCK_AS_OF] = "2026-11-20T07:30:00+01:00";
+	stock_rec(&r, "A-1", "012.500", "2026-11-20T07:30:00+01:00", NULL);
 	T_OK(canon_validate(&r, &a, &e), &e);
 	T_EQ_STR(r.v[STOCK_QUANTITY], "12.5");
 	T_EQ_STR(r.v[STOCK_AS_OF], "2026-11-20T06:30:00Z");
@@ -337,13 +346,7 @@ T_TEST(canon_validate_fast_paths_agree)
 		struct err e1 = ERR_INIT, e2 = ERR_INIT;
 		int rc1, rc2;
 
-		memset(&r, 0, sizeof(r));
-		r.kind = CANON_STOCK;
-		r.v[0] = "SKU";
-		r.v[1] = "L";
-		r.v[2] = "on_hand";
-		r.v[3] = "1";
-		r.v[5] = dts[i];
+		stock_rec(&r, "SKU", "1", dts[i], NULL);
 		s2 = r;
 		rc1 = canon_validate_memo(&r, &a, &e1, &memo);
 		rc2 = canon_validate(&s2, &a, &e2);
@@ -366,14 +369,7 @@ T_TEST(canon_validate_refuses_invalid_utf8)
 	struct canon_record r;
 
 	arena_init(&a, 4096, 0);
-	memset(&r, 0, sizeof(r));
-	r.kind = CANON_STOCK;
-	r.v[STOCK_SKU] = "A-1";
-	r.v[STOCK_LOCATION] = "L";
-	r.v[STOCK_STATE] = "on_hand";
-	r.v[STOCK_QUANTITY] = "1";
-	r.v[STOCK_AS_OF] = "2026-11-20T06:30:00Z";
-	r.v[STOCK_TXN_ID] = "ACME-000\xaf/002";
+	stock_rec(&r, "A-1", "1", "2026-11-20T06:30:00Z", "ACME-000\xaf/002");
 	T_ASSERT(canon_validate(&r, &a, &e) < 0);
 	T_EQ_INT(e.code, E_VALIDATE);
 	T_EQ_STR(e.field, "txn_id");
@@ -397,13 +393,7 @@ T_TEST(canon_identifiers_refuse_control_characters)
 	struct canon_record r;
 
 	arena_init(&a, 4096, 0);
-	memset(&r, 0, sizeof(r));
-	r.kind = CANON_STOCK;
-	r.v[STOCK_SKU] = "KW-10\r";
-	r.v[STOCK_LOCATION] = "L";
-	r.v[STOCK_STATE] = "on_hand";
-	r.v[STOCK_QUANTITY] = "1";
-	r.v[STOCK_AS_OF] = "2026-11-20T07:30:00Z";
+	stock_rec(&r, "KW-10\r", "1", "2026-11-20T07:30:00Z", NULL);
 	T_ASSERT(canon_validate(&r, &a, &e) < 0);
 	T_EQ_INT(e.code, E_VALIDATE);
 	T_EQ_STR(e.field, "sku");
@@ -450,14 +440,8 @@ T_TEST(canon_text_fast_check_agrees)
 				v[len] = '\0';
 				v[pos] = (char)b;
 				for (f = 0; f < 2; f++) {
-					memset(&r, 0, sizeof(r));
-					r.kind = CANON_STOCK;
-					r.v[0] = f ? "SKU" : v;
-					r.v[1] = "L";
-					r.v[2] = "on_hand";
-					r.v[3] = "1";
-					r.v[5] = "2026-11-20T06:00:00Z";
-					r.v[6] = f ? v : NULL;
+					stock_rec(&r, f ? "SKU" : v, "1", "2026-11-20T06:00:00Z",
+						 f ? v : NULL);
 					rc = canon_validate(&r, &a, &e);
 					want = b >= 0x80 || (!f && (b < 0x20 || b == 0x7F));
 					if (rc != (want ? -1 : 0))
@@ -491,13 +475,8 @@ T_TEST(canon_lengths_kept_with_values)
 	for (k = 0; k < sizeof(vals) / sizeof(vals[0]); k++) {
 		struct canon_record r, q;
 
-		memset(&r, 0, sizeof(r));
-		r.kind = CANON_STOCK;
-		r.v[STOCK_SKU] = "A-1";
+		stock_rec(&r, "A-1", vals[k][0], vals[k][1], NULL);
 		r.v[STOCK_LOCATION] = "L\"\xc3\xa9";
-		r.v[STOCK_STATE] = "on_hand";
-		r.v[STOCK_QUANTITY] = vals[k][0];
-		r.v[STOCK_AS_OF] = vals[k][1];
 		r.v[STOCK_MODE] = vals[k][2];
 		r.v[STOCK_TXN_ID] = "t:1:0";
 		r.lin.file = "f.csv";
@@ -552,14 +531,7 @@ T_TEST(canon_plain_mark_writes_the_same_json)
 				plain = b >= 0x20 && b < 0x7F && b != '"' &&
 					b != '\\';
 				for (f = 0; f < 2; f++) {
-					memset(&r, 0, sizeof(r));
-					r.kind = CANON_STOCK;
-					r.v[STOCK_SKU] = f ? "SKU" : v;
-					r.v[STOCK_LOCATION] = "L";
-					r.v[STOCK_STATE] = "on_hand";
-					r.v[STOCK_QUANTITY] = "1";
-					r.v[STOCK_AS_OF] = "2026-11-20T06:00:00Z";
-					r.v[STOCK_TXN_ID] = v;
+					stock_rec(&r, f ? "SKU" : v, "1", "2026-11-20T06:00:00Z", v);
 					r.lin.file = "f.csv";
 					r.lin.line = 2;
 					q = r;
@@ -615,14 +587,7 @@ T_TEST(canon_unit_memo_only_skips_the_same_unit)
 	arena_init(&a, 4096, 0);
 	memset(&memo, 0, sizeof(memo));
 	for (k = 0; k < sizeof(seq) / sizeof(seq[0]); k++) {
-		memset(&r, 0, sizeof(r));
-		r.kind = CANON_STOCK;
-		r.v[STOCK_SKU] = "S";
-		r.v[STOCK_LOCATION] = "L";
-		r.v[STOCK_STATE] = "on_hand";
-		r.v[STOCK_QUANTITY] = "1";
-		r.v[STOCK_AS_OF] = "2026-11-20T06:00:00Z";
-		r.v[STOCK_TXN_ID] = "t";
+		stock_rec(&r, "S", "1", "2026-11-20T06:00:00Z", "t");
 		r.v[STOCK_UOM] = seq[k].uom;
 		r.len[STOCK_UOM] = (unsigned)strlen(seq[k].uom) + 1;
 		if (canon_validate_memo(&r, &a, &e, &memo) != (seq[k].ok ? 0 : -1))
@@ -714,14 +679,7 @@ T_TEST(canon_same_day_times_match_the_full_check)
 				memcpy(v, base[k], DT_ISO_LEN);
 				v[pos] = (char)b;
 				v[21] = '\0';
-				memset(&r, 0, sizeof(r));
-				r.kind = CANON_STOCK;
-				r.v[STOCK_SKU] = "S";
-				r.v[STOCK_LOCATION] = "L";
-				r.v[STOCK_STATE] = "on_hand";
-				r.v[STOCK_QUANTITY] = "1";
-				r.v[STOCK_AS_OF] = v;
-				r.v[STOCK_TXN_ID] = "t";
+				stock_rec(&r, "S", "1", v, "t");
 				r.lin.file = "f.csv";
 				q = r;
 				q.len[STOCK_AS_OF] = (unsigned)strlen(v) + 1;
