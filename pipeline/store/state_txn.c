@@ -70,12 +70,11 @@
  * its split mark, or any other greatest key, is the per-record way.
  * Unloading a document (a rerun) takes its document key and split mark
  * out with its records' keys.
- * The batch's keys are written in key order (one range per document);
- * on SQLite in multi-row statements of TXN_LITE_CHUNK keys, each in a
- * savepoint that is undone when some of its keys were there already
- * (then they are asked one at a time); on PostgreSQL in multi-row
- * statements whose RETURNING names the new ones, in the same global
- * order in every load. A batch's positions
+ * The batch's keys are written in key order (one range per document),
+ * in multi-row statements whose RETURNING names the new ones: on SQLite
+ * INSERT OR IGNORE of TXN_LITE_CHUNK keys, which needs no savepoint and
+ * opens no statement journal (nothing is undone: add_n_stmt); on
+ * PostgreSQL in the same global order in every load. A batch's positions
  * are locked after its keys, unless its transaction already holds
  * positions (a later batch of a large document, an unload): then before
  * them (state_load_pg.c, pos_held). A circle through the ledger then
@@ -301,12 +300,20 @@ static int mark_pg(struct state *s, const uint32_t *idx, size_t n,
  * three times the b-tree work of the key (bind, run, halt, reset). */
 #define TXN_LITE_CHUNK 256
 
-/* The multi-row INSERT of n keys, prepared once per handle and size. */
+/* The multi-row INSERT of n keys, prepared once per handle and size.
+ * OR IGNORE, not ON CONFLICT DO NOTHING: that one keeps the primary
+ * key's NOT NULL (implied by WITHOUT ROWID) as ABORT, and a multi-row
+ * statement that may abort opens a statement journal, which copies each
+ * b-tree page it touches first (spilled to a file past 64 KiB,
+ * db_sqlite.c). With no constraint left that can abort, SQLite opens
+ * none (t_state_txn.c state_txn_chunk_opens_no_statement_journal).
+ * RETURNING names the keys it inserted, so nothing has to be undone. */
 static struct db_stmt *add_n_stmt(struct state *s, size_t n,
 				  struct err *err)
 {
-	static const char head[] = "INSERT INTO txn_digests(digest) VALUES(?)",
-			  tail[] = " ON CONFLICT DO NOTHING";
+	static const char head[] =
+		"INSERT OR IGNORE INTO txn_digests(digest) VALUES(?)",
+			  tail[] = " RETURNING digest";
 	struct load_batch *b = &s->lb;
 	char *sql, *w;
 	size_t i;
@@ -333,63 +340,76 @@ static struct db_stmt *add_n_stmt(struct state *s, size_t n,
 	return b->txn_add;
 }
 
-/* Keys idx[0..n) in one statement, in a savepoint: 1 when it inserted
- * each (all marked new) or none (all were in the ledger: none marked);
- * 0 when some: then it is undone, and the caller asks one key at a time,
- * which tells which (and, of two records with one key, marks the first
- * as one at a time does); -1 on error. */
+/* Key k, which the chunk idx[0..n) (in key order) holds: the first of
+ * its records with it is marked new, as one at a time marks it (the
+ * later ones find it in the ledger). SQLite does not promise RETURNING's
+ * order, so each is looked up. 0, or -1 for a key the chunk lacks. */
+static int mark_returned(struct load_batch *b, const uint32_t *idx,
+			 size_t n, const void *k, size_t len)
+{
+	size_t lo = 0, hi = n, mid;
+
+	if (len != STATE_TXN_KEY)
+		return -1;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (memcmp(b->r[idx[mid]].key, k, STATE_TXN_KEY) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == n || memcmp(b->r[idx[lo]].key, k, STATE_TXN_KEY))
+		return -1;
+	b->r[idx[lo]].ins = 1;
+	return 0;
+}
+
+/* Keys idx[0..n) (in key order) in one statement: each record marked new
+ * when RETURNING names its key (mark_returned), else a replay; no
+ * savepoint and no statement journal (add_n_stmt). 0, or -1 on error
+ * (the load's transaction is then rolled back). */
 static int add_chunk(struct state *s, const uint32_t *idx, size_t n,
 		     struct err *err)
 {
 	struct load_batch *b = &s->lb;
 	struct db_stmt *p;
-	int64_t added;
-	size_t i;
+	const void *k;
+	size_t i, len;
+	int rc;
 
-	if (db_exec(s->db, "SAVEPOINT txn_mark", err) < 0)
-		return -1;
 	if (!(p = add_n_stmt(s, n, err)))
-		goto undo;
-	for (i = 0; i < n; i++)
-		db_bind_blob(p, (int)i + 1, b->r[idx[i]].key, STATE_TXN_KEY);
-	if (db_step(p, err) < 0) {
-		db_reset(p);
-		goto undo;
-	}
-	added = db_changes(s->db);
-	db_reset(p);
-	if (added && (size_t)added != n) {
-		if (db_exec(s->db, "ROLLBACK TO txn_mark", err) < 0 ||
-		    db_exec(s->db, "RELEASE txn_mark", err) < 0)
-			return -1;
-		return 0;
-	}
-	if (db_exec(s->db, "RELEASE txn_mark", err) < 0)
 		return -1;
-	for (i = 0; i < n; i++)
-		b->r[idx[i]].ins = added != 0;
-	return 1;
-undo:
-	db_exec(s->db, "ROLLBACK TO txn_mark", &(struct err)ERR_INIT);
-	db_exec(s->db, "RELEASE txn_mark", &(struct err)ERR_INIT);
-	return -1;
+	for (i = 0; i < n; i++) {
+		b->r[idx[i]].ins = 0;
+		db_bind_blob(p, (int)i + 1, b->r[idx[i]].key, STATE_TXN_KEY);
+	}
+	while ((rc = db_step(p, err)) > 0) {
+		k = db_col_blob(p, 0, &len);
+		if (mark_returned(b, idx, n, k, len) < 0) {
+			rc = err_set(err, E_INTERNAL,
+				     "ledger: RETURNING named a key the"
+				     " statement did not insert");
+			break;
+		}
+	}
+	db_reset(p);
+	return rc;
 }
 
 /* SQLite: the keys of idx[0..n), in key order: full chunks in
- * multi-row statements (inside the load's transaction), the rest and a
- * chunk with some keys already in the ledger one at a time. */
+ * multi-row statements (inside the load's transaction), the rest one at
+ * a time. */
 static int mark_lite(struct state *s, const uint32_t *idx, size_t n,
 		     struct err *err)
 {
 	struct load_batch *b = &s->lb;
 	size_t chunk = b->txn_chunk ? b->txn_chunk : TXN_LITE_CHUNK, i, m, j;
 	struct lb_rec *e;
-	int rc;
 
 	for (i = 0; i < n; i += m) {
 		m = s->in_tx && chunk > 1 && n - i >= chunk ? chunk : 1;
-		if (m > 1 && (rc = add_chunk(s, idx + i, m, err)) != 0) {
-			if (rc < 0) {
+		if (m > 1) {
+			if (add_chunk(s, idx + i, m, err) < 0) {
 				e = &b->r[idx[i]];
 				err_locate(err, e->file, e->line, 0, NULL);
 				return -1;
