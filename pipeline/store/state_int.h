@@ -169,6 +169,7 @@ struct load_batch {
 	struct db_stmt *snap[LB_BULK_LOG + 1];
 	struct db_stmt *snap_new[LB_BULK_LOG + 1];
 	unsigned snap_skip;
+	int snap_try;              /* tests: every chunk tries the insert */
 	struct arena a;            /* the records' strings */
 	const char *source, *file; /* last copies, shared by later records */
 	struct db_stmt *bulk[LB_BULK_N][LB_BULK_LOG + 1];

@@ -687,7 +687,8 @@ static int snap_chunk(struct state *s, struct lb_rec *const *q, int k,
 			state_lb_count(q[i], STOCK_APPLIED, q[i]->ev.qty);
 		return 0;
 	}
-	b->snap_skip = SNAP_OLD_SKIP;
+	if (!b->snap_try)
+		b->snap_skip = SNAP_OLD_SKIP;
 	return snap_upsert_chunk(s, q, k, err);
 }
 
