@@ -130,7 +130,6 @@ static char *bulk_sql(int kind, unsigned rows, int pg)
 			POS_UPSERT_SET,
 	};
 	const char *h = pg && kind == LB_BULK_POS_GET ? POS_GET_PG_HEAD
-			: !pg && kind == LB_BULK_EV ? EV_HEAD_LITE
 						      : head[kind],
 		   *t = pg && kind == LB_BULK_POS_GET ? POS_GET_PG_TAIL
 						      : tail[kind],
@@ -139,6 +138,8 @@ static char *bulk_sql(int kind, unsigned rows, int pg)
 	char *sql;
 	unsigned i;
 
+	if (kind == LB_BULK_EV && !pg)
+		h = EV_HEAD_LITE;
 	if (kind == LB_BULK_POS_NEW) {  /* PostgreSQL only */
 		h = head[LB_BULK_POS_PUT];
 		r = row[LB_BULK_POS_PUT];
