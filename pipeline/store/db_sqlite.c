@@ -529,8 +529,15 @@ int db_sqlite_open(const char *path, struct db **out, struct err *err)
 	 * in-memory journal is kept in chunks of the threshold's size and
 	 * copied to the file a chunk per write when it spills; seen in
 	 * make bench-scale's gc with 4 MiB). SQLite's own
-	 * 64 KiB costs the load about 5 % of system time in pwrites to the
-	 * spill file (X12 852 10 MB: 0.15-0.17 s against 0.18-0.19 s). */
+	 * 64 KiB cost the load about 5 % of system time in pwrites to the
+	 * spill file (X12 852 10 MB: 0.15-0.17 s against 0.18-0.19 s)
+	 * until the load's usual statements stopped needing a sub-journal
+	 * (w-nojrnl): new ledger keys, snapshots at new positions and
+	 * events go in by INSERT OR IGNORE, which opens no statement
+	 * journal, without a savepoint (state_txn.c add_new, state_load.c
+	 * snap_chunk, state_load_pg.c EV_HEAD_LITE). The savepoints left
+	 * (a ledger chunk with replays, snapshots over known positions)
+	 * and gc's TEMP tables still spill past 64 KiB. */
 	if (sqlite3_open_v2(path, &l->h,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,

@@ -62,7 +62,7 @@ enum stmt_id {
 	/* state_warn.c */
 	S_WARN_DEL, S_WARN_ADD, S_WARN_LIST, S_WARN_RUN,
 	/* state_txn.c */
-	SX_ADD, SX_DEL, SX_DOC_TXNS, SX_DOC_PROBE,
+	SX_ADD, SX_DEL, SX_DOC_TXNS, SX_DOC_PROBE, SX_RANGE_ANY,
 	/* state_lineage.c */
 	SL_DOC, SL_FLOOR, SL_RANGE, SL_RANGE_ONE, SL_RANGE_DEL,
 	S_NSTMTS
@@ -160,10 +160,16 @@ struct load_batch {
 	/* SQLite, the same way: the snapshots alone at their position
 	 * (lb_position's one-statement case, S_POS_SNAP) wait in snapq,
 	 * nsnapq of at most max, and are upserted 2^k at a time
-	 * (snap[k]) by state_lb_events_flush, before the events. */
+	 * (snap[k]) by state_lb_events_flush, before the events; those
+	 * at new positions first by an INSERT OR IGNORE (snap_new[k]),
+	 * unless snap_skip chunks are left after one that found most of
+	 * its positions there (state_load.c snap_chunk). */
 	struct lb_rec **snapq;
 	size_t nsnapq;
 	struct db_stmt *snap[LB_BULK_LOG + 1];
+	struct db_stmt *snap_new[LB_BULK_LOG + 1];
+	unsigned snap_skip;
+	int snap_try;              /* tests: every chunk tries the insert */
 	struct arena a;            /* the records' strings */
 	const char *source, *file; /* last copies, shared by later records */
 	struct db_stmt *bulk[LB_BULK_N][LB_BULK_LOG + 1];

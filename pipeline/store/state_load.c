@@ -526,55 +526,70 @@ fail:
 
 #define SNAP_NCOLS 10
 
-/* The multi-row S_POS_SNAP of 2^k rows (the guard's txn_id is each
- * row's excluded.snap_txn, see snap_queue), prepared once. */
-static struct db_stmt *snap_stmt(struct state *s, int k, struct err *err)
+/* A multi-row statement of 2^k rows of S_POS_SNAP's VALUES, between head
+ * and tail, prepared once in *p. */
+static struct db_stmt *snap_stmt(struct state *s, struct db_stmt **p, int k,
+				 const char *head, const char *tail,
+				 struct err *err)
 {
-	static const char head[] = "INSERT INTO positions(" POS_COLS ") VALUES",
-			  row[] = "(?,?,?,?,?,?,?,NULL,?,?,?)",
-			  tail[] = POS_SNAP_TAIL("excluded.snap_txn");
-	struct db_stmt **p = &s->lb.snap[k];
-	size_t rows = (size_t)1 << k, i;
+	static const char row[] = "(?,?,?,?,?,?,?,NULL,?,?,?)";
+	size_t rows = (size_t)1 << k, i, nh = strlen(head);
 	char *sql, *w;
 
 	if (*p) {
 		db_reset(*p);
 		return *p;
 	}
-	if (!(sql = malloc(sizeof(head) + rows * sizeof(row) + sizeof(tail)))) {
+	if (!(sql = malloc(nh + rows * sizeof(row) + strlen(tail) + 1))) {
 		err_set(err, E_NOMEM, "out of memory");
 		return NULL;
 	}
-	w = sql + sizeof(head) - 1;
-	memcpy(sql, head, sizeof(head) - 1);
+	memcpy(sql, head, nh);
+	w = sql + nh;
 	for (i = 0; i < rows; i++) {
 		if (i)
 			*w++ = ',';
 		memcpy(w, row, sizeof(row) - 1);
 		w += sizeof(row) - 1;
 	}
-	memcpy(w, tail, sizeof(tail));
+	strcpy(w, tail);
 	/* the records outlive the step (the batch's arena) */
 	*p = db_prepare(s->db, sql, DB_BIND_REF, err);
 	free(sql);
 	return *p;
 }
 
-/* q[0..2^k) in one statement inside a savepoint: every one applied
- * (each row inserted or written over), or, when the guard held some
- * back, undone and applied one at a time (snap_one), which tells which. */
-static int snap_chunk(struct state *s, struct lb_rec *const *q, int k,
-		      struct err *err)
+/* The multi-row S_POS_SNAP of 2^k rows (the guard's txn_id is each
+ * row's excluded.snap_txn, see snap_queue). */
+static struct db_stmt *snap_upsert_stmt(struct state *s, int k,
+					struct err *err)
 {
-	struct db_stmt *p;
-	size_t m = (size_t)1 << k, i;
-	int64_t changed;
+	return snap_stmt(s, &s->lb.snap[k], k,
+			 "INSERT INTO positions(" POS_COLS ") VALUES",
+			 POS_SNAP_TAIL("excluded.snap_txn"), err);
+}
+
+/* The same rows inserted where their position is new, and only there:
+ * what S_POS_SNAP does for a row without a conflict. OR IGNORE and no
+ * DO UPDATE: the upsert's UPDATE keeps qty's and last_as_of's NOT NULL
+ * as ABORT, so SQLite opens a statement journal for it (and
+ * snap_upsert_chunk's savepoint another); this statement can abort on
+ * no constraint and opens none. No RETURNING (SQLite runs it as a
+ * trigger program per row): the count of rows inserted tells all or
+ * not all. */
+static struct db_stmt *snap_new_stmt(struct state *s, int k,
+				     struct err *err)
+{
+	return snap_stmt(s, &s->lb.snap_new[k], k,
+			 "INSERT OR IGNORE INTO positions(" POS_COLS ") VALUES",
+			 "", err);
+}
+
+static void snap_bind(struct db_stmt *p, struct lb_rec *const *q, size_t m)
+{
+	size_t i;
 	int c;
 
-	if (db_exec(s->db, "SAVEPOINT lb_snap", err) < 0)
-		return -1;
-	if (!(p = snap_stmt(s, k, err)))
-		goto undo;
 	for (i = 0; i < m; i++) {
 		const struct lb_rec *e = q[i];
 
@@ -588,6 +603,23 @@ static int snap_chunk(struct state *s, struct lb_rec *const *q, int k,
 		db_bind_int64(p, c + 7, e->ev.as_of);
 		state_bind_arrival(p, c + 8, &e->ev.arr);
 	}
+}
+
+/* q[0..2^k) in one upsert inside a savepoint: every one applied
+ * (each row inserted or written over), or, when the guard held some
+ * back, undone and applied one at a time (snap_one), which tells which. */
+static int snap_upsert_chunk(struct state *s, struct lb_rec *const *q, int k,
+			     struct err *err)
+{
+	struct db_stmt *p;
+	size_t m = (size_t)1 << k, i;
+	int64_t changed;
+
+	if (db_exec(s->db, "SAVEPOINT lb_snap", err) < 0)
+		return -1;
+	if (!(p = snap_upsert_stmt(s, k, err)))
+		goto undo;
+	snap_bind(p, q, m);
 	if (db_step(p, err) < 0) {
 		db_reset(p);
 		err_locate(err, q[0]->file, q[0]->line, 0, NULL);
@@ -613,6 +645,51 @@ undo:
 	db_exec(s->db, "ROLLBACK TO lb_snap", &(struct err)ERR_INIT);
 	db_exec(s->db, "RELEASE lb_snap", &(struct err)ERR_INIT);
 	return -1;
+}
+
+/* Chunks after one whose positions were not all new that go straight
+ * to snap_upsert_chunk: a load of snapshots of known positions (a daily
+ * feed) would otherwise try each insert first for nothing. */
+#define SNAP_OLD_SKIP 15
+
+/* q[0..2^k): when every position is new (a first load), one statement
+ * without a savepoint or a statement journal inserts them all
+ * (snap_new_stmt), each applied as S_POS_SNAP applies a row without a
+ * conflict. Else the chunk goes the old way (snap_upsert_chunk), the
+ * rows just inserted included: a snapshot written over itself passes
+ * the guard (an equal tuple, no delta_as_of), writes the same values
+ * and counts as applied once, so the positions, counts and events are
+ * those of snap_upsert_chunk alone (t_state_load.c). */
+static int snap_chunk(struct state *s, struct lb_rec *const *q, int k,
+		      struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	struct db_stmt *p;
+	size_t m = (size_t)1 << k, i;
+	int64_t added;
+
+	if (b->snap_skip) {
+		b->snap_skip--;
+		return snap_upsert_chunk(s, q, k, err);
+	}
+	if (!(p = snap_new_stmt(s, k, err)))
+		return -1;
+	snap_bind(p, q, m);
+	if (db_step(p, err) < 0) {
+		db_reset(p);
+		err_locate(err, q[0]->file, q[0]->line, 0, NULL);
+		return -1;
+	}
+	added = db_changes(s->db);
+	db_reset(p);
+	if (added == (int64_t)m) {
+		for (i = 0; i < m; i++)
+			state_lb_count(q[i], STOCK_APPLIED, q[i]->ev.qty);
+		return 0;
+	}
+	if (!b->snap_try)
+		b->snap_skip = SNAP_OLD_SKIP;
+	return snap_upsert_chunk(s, q, k, err);
 }
 
 /* The queued snapshots q[0..n), in the order they were met: chunks of
@@ -840,6 +917,8 @@ void state_lb_free(struct state *s)
 	for (i = 0; i <= LB_BULK_LOG; i++) {
 		db_finalize(s->lb.snap[i]);
 		s->lb.snap[i] = NULL;
+		db_finalize(s->lb.snap_new[i]);
+		s->lb.snap_new[i] = NULL;
 	}
 	free(s->lb.snapq);
 	s->lb.snapq = NULL;

@@ -70,12 +70,14 @@
  * its split mark, or any other greatest key, is the per-record way.
  * Unloading a document (a rerun) takes its document key and split mark
  * out with its records' keys.
- * The batch's keys are written in key order (one range per document);
- * on SQLite in multi-row statements of TXN_LITE_CHUNK keys, each in a
- * savepoint that is undone when some of its keys were there already
- * (then they are asked one at a time); on PostgreSQL in multi-row
- * statements whose RETURNING names the new ones, in the same global
- * order in every load. A batch's positions
+ * The batch's keys are written in key order (one range per document).
+ * On SQLite in multi-row statements of TXN_LITE_CHUNK keys: a chunk
+ * whose groups' ranges the ledger has no key in (one seek per group:
+ * new documents) without a savepoint or a statement journal, each
+ * record new (add_new); any other in a savepoint that is undone when
+ * some of its keys were there already (then they are asked one at a
+ * time). On PostgreSQL in multi-row statements whose RETURNING names
+ * the new ones, in the same global order in every load. A batch's positions
  * are locked after its keys, unless its transaction already holds
  * positions (a later batch of a large document, an unload): then before
  * them (state_load_pg.c, pos_held). A circle through the ledger then
@@ -106,6 +108,9 @@ const struct state_sql state_txn_sql[S_NSTMTS] = {
 	/* the two greatest keys of [?1, ?2]: one seek down the primary key */
 	[SX_DOC_PROBE] = {"SELECT digest FROM txn_digests WHERE digest >= ?1"
 			  " AND digest <= ?2 ORDER BY digest DESC LIMIT 2", 0},
+	/* any key in [?1, ?2]: one seek (chunk_is_new) */
+	[SX_RANGE_ANY] = {"SELECT 1 FROM txn_digests WHERE digest >= ?1"
+			  " AND digest <= ?2 LIMIT 1", 0},
 };
 
 /* What the ledger said of a document's default txn_ids (struct lb_doc):
@@ -301,12 +306,21 @@ static int mark_pg(struct state *s, const uint32_t *idx, size_t n,
  * three times the b-tree work of the key (bind, run, halt, reset). */
 #define TXN_LITE_CHUNK 256
 
-/* The multi-row INSERT of n keys, prepared once per handle and size. */
+/* The multi-row INSERT of n keys, prepared once per handle and size.
+ * OR IGNORE, not ON CONFLICT DO NOTHING: that one keeps the primary
+ * key's NOT NULL (implied by WITHOUT ROWID) as ABORT, and a multi-row
+ * statement that may abort opens a statement journal, which copies each
+ * b-tree page it touches first (spilled to a file past 64 KiB,
+ * db_sqlite.c). With no constraint left that can abort, SQLite opens
+ * none (t_state_txn.c: state_txn_new_chunk_opens_no_sub_journal). No
+ * RETURNING: SQLite runs it as a trigger program per row, which cost
+ * more than the journal saved (x12-852 10 MB: load user CPU 0.37 ->
+ * 0.42 s). */
 static struct db_stmt *add_n_stmt(struct state *s, size_t n,
 				  struct err *err)
 {
-	static const char head[] = "INSERT INTO txn_digests(digest) VALUES(?)",
-			  tail[] = " ON CONFLICT DO NOTHING";
+	static const char head[] =
+		"INSERT OR IGNORE INTO txn_digests(digest) VALUES(?)";
 	struct load_batch *b = &s->lb;
 	char *sql, *w;
 	size_t i;
@@ -317,7 +331,7 @@ static struct db_stmt *add_n_stmt(struct state *s, size_t n,
 	}
 	db_finalize(b->txn_add);
 	b->txn_add = NULL;
-	if (!(sql = malloc(sizeof(head) + 4 * n + sizeof(tail)))) {
+	if (!(sql = malloc(sizeof(head) + 4 * n))) {
 		err_set(err, E_NOMEM, "out of memory");
 		return NULL;
 	}
@@ -325,7 +339,7 @@ static struct db_stmt *add_n_stmt(struct state *s, size_t n,
 	memcpy(sql, head, sizeof(head) - 1);
 	for (i = 1; i < n; i++, w += 4)
 		memcpy(w, ",(?)", 4);
-	memcpy(w, tail, sizeof(tail));
+	*w = '\0';
 	/* the keys live in the batch until the step is done */
 	b->txn_add = db_prepare(s->db, sql, DB_BIND_REF, err);
 	b->txn_n = n;
@@ -333,31 +347,105 @@ static struct db_stmt *add_n_stmt(struct state *s, size_t n,
 	return b->txn_add;
 }
 
-/* Keys idx[0..n) in one statement, in a savepoint: 1 when it inserted
- * each (all marked new) or none (all were in the ledger: none marked);
- * 0 when some: then it is undone, and the caller asks one key at a time,
- * which tells which (and, of two records with one key, marks the first
- * as one at a time does); -1 on error. */
-static int add_chunk(struct state *s, const uint32_t *idx, size_t n,
-		     struct err *err)
+/* Keys idx[0..n) in one statement: the number it inserted in *added,
+ * -1 on error. */
+static int add_n(struct state *s, const uint32_t *idx, size_t n,
+		 int64_t *added, struct err *err)
 {
 	struct load_batch *b = &s->lb;
 	struct db_stmt *p;
-	int64_t added;
 	size_t i;
 
-	if (db_exec(s->db, "SAVEPOINT txn_mark", err) < 0)
-		return -1;
 	if (!(p = add_n_stmt(s, n, err)))
-		goto undo;
+		return -1;
 	for (i = 0; i < n; i++)
 		db_bind_blob(p, (int)i + 1, b->r[idx[i]].key, STATE_TXN_KEY);
 	if (db_step(p, err) < 0) {
 		db_reset(p);
-		goto undo;
+		return -1;
 	}
-	added = db_changes(s->db);
+	*added = db_changes(s->db);
 	db_reset(p);
+	return 0;
+}
+
+/* 1 when the ledger holds none of the keys idx[0..n) (in key order):
+ * each run of one group (its first 8 bytes: one document, as a rule)
+ * asked for any key between its first and its last (SX_RANGE_ANY, one
+ * seek; only keys of that group lie between); 0 when some run's range
+ * holds one; -1 on error. */
+static int chunk_is_new(struct state *s, const uint32_t *idx, size_t n,
+			struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	size_t i, j;
+	int found;
+
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && !memcmp(b->r[idx[i]].key,
+						 b->r[idx[j]].key, 8);
+		     j++)
+			;
+		found = 0;
+		if (state_rows(s, SX_RANGE_ANY,
+			       SA(SA_B(b->r[idx[i]].key, STATE_TXN_KEY),
+				  SA_B(b->r[idx[j - 1]].key, STATE_TXN_KEY)),
+			       state_row_found, &found, err) < 0)
+			return -1;
+		if (found)
+			return 0;
+	}
+	return 1;
+}
+
+/* Keys idx[0..n) (in key order) none of which the ledger holds
+ * (chunk_is_new): one statement, no savepoint, no statement journal.
+ * Of two records with one key the first is new, as one at a time marks
+ * it: the statement must have inserted one row per distinct key. */
+static int add_new(struct state *s, const uint32_t *idx, size_t n,
+		   struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	int64_t added, distinct = 0;
+	size_t i;
+	int first;
+
+	if (add_n(s, idx, n, &added, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		first = !i || memcmp(b->r[idx[i - 1]].key, b->r[idx[i]].key,
+				     STATE_TXN_KEY);
+		b->r[idx[i]].ins = (unsigned char)first;
+		distinct += first;
+	}
+	if (added != distinct)
+		return err_set(err, E_INTERNAL,
+			       "ledger: %lld of %lld new keys inserted",
+			       (long long)added, (long long)distinct);
+	return 1;
+}
+
+/* Keys idx[0..n) in one statement: 1 when each record is marked; 0
+ * when some keys were in the ledger and some not: then the caller asks
+ * one key at a time, which tells which; -1 on error. A chunk of keys
+ * the ledger has none of (the usual load: new documents) goes in
+ * without a savepoint (add_new); any other in a savepoint, undone when
+ * some keys were new: all inserted (all new) or none (all replays) is
+ * kept. */
+static int add_chunk(struct state *s, const uint32_t *idx, size_t n,
+		     struct err *err)
+{
+	struct load_batch *b = &s->lb;
+	int64_t added;
+	size_t i;
+	int rc;
+
+	if ((rc = chunk_is_new(s, idx, n, err)) != 0)
+		return rc < 0 ? -1 : add_new(s, idx, n, err);
+	if (db_exec(s->db, "SAVEPOINT txn_mark", err) < 0)
+		return -1;
+	if (add_n(s, idx, n, &added, err) < 0)
+		goto undo;
 	if (added && (size_t)added != n) {
 		if (db_exec(s->db, "ROLLBACK TO txn_mark", err) < 0 ||
 		    db_exec(s->db, "RELEASE txn_mark", err) < 0)

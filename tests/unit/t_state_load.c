@@ -18,6 +18,7 @@
 #include "pipeline/store/state.h"
 #include "pipeline/store/state_int.h" /* lb.pos.nruns: runs were spilled */
 #include "t.h"
+#include "t_store.h"
 
 /* ---- the reference model ------------------------------------------ */
 
@@ -998,17 +999,22 @@ fail:
  * the model above), over positions whose snapshot is newer, as old
  * (arrival decides) or older, or that hold a newer delta (the guard
  * says no: the rules sum the deltas), and txn_ids longer than a
- * position keeps. One at a time they are written 2^k to a multi-row
- * upsert (snaps_flush), one by one again when the guard held some back. */
+ * position keeps. One at a time they are written 2^k to a statement
+ * (snaps_flush): doc 1's positions are new, inserted without a
+ * savepoint (snap_chunk); doc 2's are there: the insert adds none and
+ * the chunk is upserted in a savepoint, one by one again when the guard
+ * held some back; try: every chunk tries the insert first (else the
+ * chunks after one that was not all new skip it). */
 T_TEST(state_load_snap_upserts_match_bulk)
 {
 	static char want[1 << 17], got[1 << 17];
 	static const size_t caps[] = {65536, 37};
-	struct load_stats ls, lw;
+	struct load_stats ls, lw, l1, w1;
 	size_t c;
 	int bulk;
 
 	memset(&lw, 0, sizeof(lw));
+	memset(&w1, 0, sizeof(w1));
 	for (c = 0; c < sizeof(caps) / sizeof(caps[0]); c++)
 		for (bulk = 1; bulk >= 0; bulk--) {
 			struct state *st;
@@ -1018,14 +1024,25 @@ T_TEST(state_load_snap_upserts_match_bulk)
 			snprintf(dir, sizeof(dir), "sn%zu-%d", caps[c], bulk);
 			T_OK(state_open(dir, &st, &e), &e);
 			state_load_bulk(st, bulk);
-			memset(&ls, 0, sizeof(ls));
-			T_OK(snap_doc(st, 1, 400, caps[c], &ls, &e), &e);
+			st->lb.snap_try = c == 1;
+			memset(&l1, 0, sizeof(l1));
+			T_OK(snap_doc(st, 1, 400, caps[c], &l1, &e), &e);
 			memset(&ls, 0, sizeof(ls));
 			T_OK(snap_doc(st, 2, 400, caps[c], &ls, &e), &e);
 			/* one at a time: they went in 2^k to a statement
-			 * (snaps_flush), 256 of them in one batch */
-			if (!bulk)
-				T_ASSERT(st->lb.snap[c ? 4 : LB_BULK_LOG] != NULL);
+			 * (snaps_flush), 256 of them in one batch: inserted,
+			 * and upserted */
+			if (!bulk) {
+				int k = c ? 4 : LB_BULK_LOG;
+
+				T_ASSERT(st->lb.snap_new[k] != NULL);
+				T_ASSERT(st->lb.snap[k] != NULL);
+				T_EQ_INT(l1.applied, w1.applied);
+				T_EQ_INT(l1.stale, w1.stale);
+				T_EQ_INT(l1.negative, w1.negative);
+			} else {
+				w1 = l1;
+			}
 			state_close(st);
 			dump_db(dir, got, sizeof(got));
 			if (bulk) {
@@ -1039,4 +1056,62 @@ T_TEST(state_load_snap_upserts_match_bulk)
 			T_EQ_INT(ls.dupes, lw.dupes);
 			T_ASSERT(ls.stale > 100 && ls.applied > 200);
 		}
+}
+
+/* A batch of snapshots at new positions (a first load) saves no page to
+ * a sub-journal: its ledger keys, its positions (snap_chunk's insert)
+ * and its events (SQLite's OR IGNORE insert) are written without a
+ * savepoint or a statement journal. With SQLite's sub-journal spilling
+ * at once (t_store_subjournal_files) the pages saved are in its file:
+ * one, doc_events' (state_lineage_ranges' upsert, once per batch); doc
+ * 2, whose snapshots meet their positions (the insert adds none: the
+ * upsert in a savepoint), saves those of positions too. */
+#define NJ_N 2048
+
+T_TEST(state_load_new_snapshots_open_no_sub_journal)
+{
+	struct state *st;
+	struct err e = ERR_INIT;
+	struct load_stats ls;
+	int64_t pages[3], b0;
+	int doc;
+
+	if (t_store_temp_fds() < 0)
+		T_SKIP("no /proc/self/fd");
+	T_ASSERT(t_store_subjournal_files(1) == 0);
+	T_OK(state_open("nj", &st, &e), &e);
+	st->lb.txn_chunk = 8;
+	for (doc = 1; doc <= 2; doc++) {
+		char sku[16], txn[32];
+		int i;
+
+		memset(&ls, 0, sizeof(ls));
+		/* the store's TEMP database (state_open) is one such file */
+		b0 = t_store_temp_bytes();
+		T_OK(state_begin(st, &e), &e);
+		state_load_batch_max(st, 65536);
+		state_load_batching(st);
+		for (i = 0; i < NJ_N; i++) {
+			struct canon_record r;
+
+			snprintf(sku, sizeof(sku), "N%04d", i);
+			snprintf(txn, sizeof(txn), "nj%d:%d:0", doc, i);
+			r = sp_rec(sku, "L1", "snapshot", doc == 1 ? "5" : "6",
+				   "2026-11-20T06:00:00Z", txn,
+				   (unsigned long)i + 2);
+			T_OK(state_load_record(st, doc, &r, &ls, &e), &e);
+		}
+		T_OK(state_load_flush(st, &e), &e);
+		pages[doc] = (t_store_temp_bytes() - b0) / (4 + 4096);
+		T_OK(state_commit(st, &e), &e);
+		T_EQ_INT(ls.applied, NJ_N);
+	}
+	T_EQ_INT(pages[1], 1);
+	T_ASSERT(pages[2] > 1);
+	T_EQ_INT(t_store_sql1_in("nj", "SELECT count(*) FROM stock_events"),
+		 2 * NJ_N);
+	T_EQ_INT(t_store_sql1_in("nj", "SELECT sum(qty) FROM positions"),
+		 NJ_N * 6 * DEC_SCALE);
+	state_close(st);
+	T_ASSERT(t_store_subjournal_files(0) == 0);
 }

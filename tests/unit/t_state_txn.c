@@ -536,3 +536,122 @@ T_TEST(state_txn_doc_key_is_no_records_key)
 		T_ASSERT(memcmp(k, dk, STATE_TXN_KEY) < 0);
 	}
 }
+
+/* ---- the SQLite ledger's chunks (mark_lite) ----------------------------- */
+
+/* Marks txns[0..n) as one batch's records (none a dupe of another by
+ * txn_id: the batch's own rule is not asked) in the open transaction:
+ * each record's ins into ins[]. */
+static int mark_txns(struct state *st, const char *const *txns, size_t n,
+		     unsigned char *ins, struct err *e)
+{
+	struct load_batch *b = &st->lb;
+	struct lb_rec r[32], *r0 = b->r;
+	size_t n0 = b->n, i;
+	int rc;
+
+	if (n > 32)
+		return err_set(e, E_INTERNAL, "mark_txns: 32 records at most");
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < n; i++) {
+		r[i].ev.txn = txns[i];
+		r[i].doc = 1;
+		r[i].file = "a.csv";
+		r[i].line = (unsigned long)i + 2;
+	}
+	b->r = r;
+	b->n = n;
+	rc = state_txn_mark(st, e);
+	b->r = r0;
+	b->n = n0;
+	for (i = 0; i < n; i++)
+		ins[i] = r[i].ins;
+	return rc;
+}
+
+/* Chunks of 4 keys (the txn_ids "G:a:b" keep key order = (a, b) order;
+ * the records come in another): all in the ledger already, all new,
+ * some there, a key twice among new ones, a key twice among some that
+ * are there. Each record is marked as one key at a time marks it: new
+ * when its key was not there, and of two records with one key only the
+ * first. The ledger then holds each key once. */
+T_TEST(state_txn_chunks_mark_each_record)
+{
+	static const char *const pre[] = {"G:1:0", "G:1:1", "G:1:2",
+					  "G:1:3", "G:3:1", "G:5:0"};
+	static const char *const txns[] = {
+		"G:2:3", "G:1:2", "G:3:3", "G:4:0", "G:5:2", "G:1:0",
+		"G:2:0", "G:3:0", "G:4:2", "G:5:1", "G:2:1", "G:3:1",
+		"G:4:0", "G:1:3", "G:5:0", "G:5:1", "G:2:2", "G:3:2",
+		"G:4:1", "G:1:1"};
+	/* per record above: 1 = new; 2 = one of the two records with
+	 * its key (3 and 12, 9 and 15) is new (qsort_r's order decides
+	 * which is first, as it did one key at a time) */
+	static const unsigned char want[] = {1, 0, 1, 2, 1, 0, 1, 1, 1, 2,
+					     1, 0, 2, 0, 0, 2, 1, 1, 1, 0};
+	unsigned char ins[32], k[STATE_TXN_KEY];
+	struct state *st;
+	struct err e = ERR_INIT;
+	size_t i;
+
+	T_OK(state_open("cm", &st, &e), &e);
+	st->lb.txn_chunk = 4;
+	for (i = 0; i < sizeof(pre) / sizeof(pre[0]); i++)
+		put_key(st->db, pre[i]);
+	T_OK(state_begin(st, &e), &e);
+	T_OK(mark_txns(st, txns, sizeof(txns) / sizeof(txns[0]), ins, &e),
+	     &e);
+	T_OK(state_commit(st, &e), &e);
+	for (i = 0; i < sizeof(txns) / sizeof(txns[0]); i++) {
+		if (want[i] < 2)
+			T_EQ_INT(ins[i], want[i]);
+		T_OK(state_txn_key(txns[i], k, NULL, &e), &e);
+		T_EQ_INT(has_key(st->db, k), 1);
+	}
+	T_EQ_INT(ins[3] + ins[12], 1);
+	T_EQ_INT(ins[9] + ins[15], 1);
+	/* 6 there before, 12 new distinct keys */
+	T_EQ_INT(t_store_q1(st->db, "SELECT count(*) FROM txn_digests"), 18);
+	state_close(st);
+}
+
+/* A chunk of new keys (a new document's: the usual load) goes in with
+ * no savepoint and no statement journal: with SQLite's sub-journal
+ * spilling at once (t_store_subjournal_files), its file never opens;
+ * a chunk with some keys there and some not still takes the savepoint,
+ * whose sub-journal opens: the check sees one. */
+T_TEST(state_txn_new_chunk_opens_no_sub_journal)
+{
+	static const char *const txns[] = {"H:1:0", "H:1:1", "H:1:2",
+					   "H:1:3", "H:2:0", "H:2:1",
+					   "H:2:2", "H:2:3"},
+			  *const mixed[] = {"H:1:2", "H:1:3", "H:1:4",
+					    "H:1:5"};
+	unsigned char ins[32];
+	struct state *st;
+	struct err e = ERR_INIT;
+	int fds, fds0;
+
+	if (t_store_temp_fds() < 0)
+		T_SKIP("no /proc/self/fd");
+	T_ASSERT(t_store_subjournal_files(1) == 0);
+	T_OK(state_open("nj", &st, &e), &e);
+	st->lb.txn_chunk = 4;
+	/* the store's TEMP database (state_open) has one already */
+	fds0 = t_store_temp_fds();
+	T_OK(state_begin(st, &e), &e);
+	T_OK(mark_txns(st, txns, 8, ins, &e), &e);
+	fds = t_store_temp_fds();
+	T_OK(state_commit(st, &e), &e);
+	T_EQ_INT(fds, fds0);
+	T_EQ_INT(ins[0] + ins[3] + ins[4] + ins[7], 4);
+	/* two keys there, two not: the savepoint, written to, undone */
+	T_OK(state_begin(st, &e), &e);
+	T_OK(mark_txns(st, mixed, 4, ins, &e), &e);
+	fds = t_store_temp_fds();
+	T_OK(state_commit(st, &e), &e);
+	T_ASSERT(fds > fds0);
+	T_EQ_INT(ins[0] + 2 * ins[1] + 4 * ins[2] + 8 * ins[3], 12);
+	state_close(st);
+	T_ASSERT(t_store_subjournal_files(0) == 0);
+}

@@ -2,10 +2,13 @@
  * tests here (no T_TEST lines). */
 #include "t_store.h"
 
+#include <dirent.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define PWENV "SP_TEST_PG_PASSWORD"
 
@@ -106,4 +109,51 @@ int t_store_load(struct state *st, int doc, struct canon_record *r, int n,
 fail:
 	state_rollback(st);
 	return -1;
+}
+
+int t_store_subjournal_files(int on)
+{
+	if (sqlite3_shutdown() != SQLITE_OK ||
+	    sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL,
+			   on ? 0 : 64 * 1024) != SQLITE_OK)
+		return -1;
+	return 0;
+}
+
+/* Count (bytes 0) or total size (bytes 1) of SQLite's temporary files
+ * open in this process; -1 without /proc/self/fd. */
+static int64_t temp_files(int bytes)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *de;
+	struct stat sb;
+	char path[300], target[512];
+	ssize_t n;
+	int64_t v = 0;
+
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir)) != NULL) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (!strstr(target, "etilqs_"))
+			continue;
+		/* stat follows the link to the file, unlinked or not */
+		v += !bytes ? 1 : stat(path, &sb) == 0 ? (int64_t)sb.st_size : 0;
+	}
+	closedir(dir);
+	return v;
+}
+
+int t_store_temp_fds(void)
+{
+	return (int)temp_files(0);
+}
+
+int64_t t_store_temp_bytes(void)
+{
+	return temp_files(1);
 }

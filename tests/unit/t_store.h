@@ -40,4 +40,17 @@ int64_t t_store_sql1(const char *sql);
 int t_store_load(struct state *st, int doc, struct canon_record *r, int n,
 		 size_t cap, struct load_stats *ls, struct err *e);
 
+/* Sub-journals (a savepoint's or a statement journal's) made visible:
+ * t_store_subjournal_files(1) restarts SQLite with a spill threshold of
+ * 0 (SQLITE_CONFIG_STMTJRNL_SPILL), so the first page a savepoint or a
+ * statement journal saves opens its temporary file (etilqs_*), open
+ * until the transaction ends; t_store_subjournal_files(0) restarts it
+ * with SQLite's default (64 KiB). Every handle must be closed. 0, or -1
+ * when SQLite refused. t_store_temp_fds: this process's descriptors on
+ * SQLite's temporary files (-1 without /proc/self/fd), t_store_temp_bytes
+ * their size (a sub-journal holds 4 + page size bytes per page saved). */
+int t_store_subjournal_files(int on);
+int t_store_temp_fds(void);
+int64_t t_store_temp_bytes(void);
+
 #endif
