@@ -274,6 +274,10 @@ long core_fill(struct edi_core *c, size_t need, struct err *err)
 			for (i = 0; i < n; i++)
 				p[i] = c->xlat[p[i]];
 		}
+		/* a memchr per read (64 KiB): what lets the mapping take
+		 * each value's length as its string's (edi_nul_seen) */
+		if (!c->nul_seen && memchr(c->rb + c->rlen, 0, (size_t)n))
+			c->nul_seen = 1;
 		c->rlen += (size_t)n;
 	}
 	return (long)(c->rlen - c->rpos);

@@ -105,6 +105,11 @@ struct edi_core {
 	struct edi_ctx ctx;
 	unsigned long nissues, nerrors;
 	int junk;                      /* NUL/^Z seen between segments */
+	/* A NUL byte was among the bytes read so far (after the EBCDIC
+	 * translation), anywhere: between segments or inside a value.
+	 * Until it is set no value handed out holds one (edi.h,
+	 * edi_nul_seen). */
+	int nul_seen;
 	int done;
 };
 
