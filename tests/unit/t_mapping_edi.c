@@ -20,6 +20,9 @@ struct ecollect {
 	char last_sha[65];
 	/* records whose sku came with its length (nul_free) */
 	unsigned long len_known;
+	/* records whose _where came with its length, and those where that
+	 * length or its plain mark was wrong */
+	unsigned long where_known, where_bad;
 };
 
 static int e_rec(void *ud, const struct canon_record *r, struct err *err)
@@ -32,6 +35,13 @@ static int e_rec(void *ud, const struct canon_record *r, struct err *err)
 	c->records++;
 	if (sku >= 0 && r->v[sku] && r->len[sku])
 		c->len_known++;
+	if (r->lin.where && r->lin_len[CANON_LIN_WHERE]) {
+		unsigned want = canon_text_len(r->lin.where,
+					       strlen(r->lin.where));
+
+		c->where_known++;
+		c->where_bad += r->lin_len[CANON_LIN_WHERE] != want;
+	}
 	return canon_to_jsonl(r, &c->out);
 }
 
@@ -80,6 +90,7 @@ static int erun_n(const char *mapping_text, const char *input, size_t n,
 
 	buf_reset(&c->out);
 	c->records = c->rejects = c->starts = c->ends = c->len_known = 0;
+	c->where_known = c->where_bad = 0;
 	if (t_write_file("m.yaml", mapping_text))
 		return -1;
 	f = fopen("in.edi", "wb");
@@ -127,7 +138,7 @@ static const char x12_map[] =
 
 T_TEST(mapping_edi_x12_paths_pairs_explode_envelope)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char in[] =
 		ISA("000000007")
@@ -168,7 +179,7 @@ T_TEST(mapping_edi_x12_paths_pairs_explode_envelope)
  * for the loops between two such segments). */
 T_TEST(mapping_edi_header_between_loops_and_context)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char map[] =
 		"input: { format: x12 }\n"
@@ -212,7 +223,7 @@ T_TEST(mapping_edi_header_between_loops_and_context)
  * reads the header's N1*S1.) */
 T_TEST(mapping_edi_records_in_loop_order)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char map[] =
 		"input: { format: x12 }\n"
@@ -255,7 +266,7 @@ T_TEST(mapping_edi_records_in_loop_order)
 
 T_TEST(mapping_edi_broken_set_is_one_reject_siblings_load)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char map[] =
 		"input: { format: x12, max_set_segments: 6 }\n"
@@ -286,7 +297,7 @@ T_TEST(mapping_edi_broken_set_is_one_reject_siblings_load)
 
 T_TEST(mapping_edi_hl_parents)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char map[] =
 		"input: { format: x12, transaction: \"856\" }\n"
@@ -318,7 +329,7 @@ T_TEST(mapping_edi_hl_parents)
 
 T_TEST(mapping_edi_edifact_composites_ids_levels)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char map[] =
 		"input: { format: edifact, message: SLSRPT }\n"
@@ -422,7 +433,7 @@ T_TEST(mapping_edi_compile_errors_at_file_line_col)
 
 T_TEST(mapping_edi_documents_that_fail_whole)
 {
-	struct ecollect c = {BUF_INIT(1 << 16), 0, 0, 0, 0, 0, 0, "", 0};
+	struct ecollect c = {BUF_INIT(1 << 16), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 
 	T_EQ_INT(erun(x12_map, "UNA:+.? 'UNB+UNOC:3+S+R+261120:2200+1'UNZ+0+1'", 0, &c, &e), -1);
@@ -443,7 +454,7 @@ T_TEST(mapping_edi_documents_that_fail_whole)
  * nor replace the open interchange's header. */
 T_TEST(mapping_edi_released_unb_is_not_an_interchange)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char map[] =
 		"input: { format: edifact, message: SLSRPT }\n"
@@ -478,7 +489,7 @@ T_TEST(mapping_edi_released_unb_is_not_an_interchange)
  * no siblings; the search for children stops at the next top-level line. */
 T_TEST(mapping_edi_related_loops)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char map[] =
 		"input: { format: edifact, message: PRICAT }\n"
@@ -731,7 +742,7 @@ T_TEST(mapping_edi_compiled_reads_match_general)
  * values; a fixed part that fails rejects every record that reads it. */
 T_TEST(mapping_edi_memo_per_set_and_interchange)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char map[] =
 		"input: { format: x12, transaction: \"852\" }\n"
@@ -823,7 +834,7 @@ T_TEST(mapping_edi_memo_per_set_and_interchange)
  * with its own UNB/UNH numbers in the txn_id prefix. */
 T_TEST(mapping_edi_memo_new_header_and_edifact_messages)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char xmap[] =
 		"input: { format: x12, transaction: \"852\" }\n"
@@ -908,7 +919,7 @@ T_TEST(mapping_edi_memo_new_header_and_edifact_messages)
  * either way. */
 T_TEST(mapping_edi_value_lengths_kept_until_a_nul_byte)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char map[] =
 		"input: { format: x12, transaction: \"852\" }\n"
@@ -940,6 +951,8 @@ T_TEST(mapping_edi_value_lengths_kept_until_a_nul_byte)
 	T_OK(erun(map, in, 0, &c, &e), &e);
 	T_EQ_INT(c.records, 2);
 	T_EQ_INT(c.len_known, 2);
+	T_EQ_INT(c.where_known, 2);
+	T_EQ_INT(c.where_bad, 0);
 	HAS("\"sku\":\"V-1X\",\"location\":\"S42\",\"state\":\"on_hand\","
 	    "\"quantity\":\"5\",\"mode\":\"snapshot\"");
 	HAS("\"txn_id\":\"SENDER/0001/2\"");
@@ -954,5 +967,55 @@ T_TEST(mapping_edi_value_lengths_kept_until_a_nul_byte)
 	T_EQ_INT(c.len_known, 0);
 	HAS("\"sku\":\"V-1X\",\"location\":\"S42\"");
 	HAS("\"sku\":\"V-2\",\"location\":\"S42\"");
+	buf_release(&c.out);
+}
+
+/* The _where text comes with its length and plain mark (set_where):
+ * right for control numbers that need a JSON escape and for those that
+ * do not, across sets and segment numbers that grow by more than one. */
+T_TEST(mapping_edi_where_lengths_match_the_text)
+{
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
+	struct err e = ERR_INIT;
+	static const char map[] =
+		"input: { format: x12, transaction: \"852\" }\n"
+		"records:\n"
+		"  - kind: stock\n"
+		"    each: LIN\n"
+		"    fields:\n"
+		"      sku: LIN[02=VN].03 | required\n"
+		"      location: L\n"
+		"      state: on_hand\n"
+		"      quantity: ZA.02 | decimal\n"
+		"      as_of: '\"2026-11-20\" | date'\n"
+		"      txn_id: concat(ST.02, \"/\", LIN.01)\n";
+	static const char in[] =
+		ISA("00000\"\\07")
+		"GS*PD*SENDER*RECEIVER*20261120*0600*77*X*005010~\n"
+		"ST*852*0001~\n"
+		"LIN*1*VN*V-1~\n"
+		"ZA*QA*5~\n"
+		"ZA*QS*1~\n"
+		"LIN*2*VN*V-2~\n"
+		"ZA*QA*6~\n"
+		"SE*7*0001~\n"
+		"ST*852*00\"2~\n"
+		"LIN*3*VN*V-3~\n"
+		"ZA*QA*7~\n"
+		"SE*4*00\"2~\n"
+		"ST*852*0003~\n"
+		"LIN*4*VN*V-4~\n"
+		"ZA*QA*8~\n"
+		"SE*4*0003~\n"
+		"GE*3*77~\n"
+		"IEA*1*00000\"\\07~\n";
+
+	T_OK(erun(map, in, 0, &c, &e), &e);
+	T_EQ_INT(c.records, 4);
+	T_EQ_INT(c.where_known, 4);
+	T_EQ_INT(c.where_bad, 0);
+	HAS("\"_where\":\"ic 00000\\\"\\\\07 set 0001 LIN#5\"");
+	HAS("\"_where\":\"ic 00000\\\"\\\\07 set 00\\\"2 LIN#2\"");
+	HAS("\"_where\":\"ic 00000\\\"\\\\07 set 0003 LIN#2\"");
 	buf_release(&c.out);
 }
