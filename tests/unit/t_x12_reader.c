@@ -428,3 +428,51 @@ T_TEST(x12_nul_seen_only_after_a_nul_byte)
 	T_EQ_INT(s.nul_seen, 1);
 	free(big);
 }
+
+static void probe_lines(const struct edi_event *ev, struct t_edi_sum *s)
+{
+	size_t l = strlen(seen);
+
+	(void)s;
+	snprintf(seen + l, sizeof(seen) - l, "%s:%lu ", ev->seg->tag,
+		 ev->seg->line);
+}
+
+/* The physical line of each segment whatever comes between segments:
+ * nothing, one LF (core_skip_ws_inline's fast case), CRLF, blank lines,
+ * a blank before the LF, a NUL; the last segments without a newline. */
+T_TEST(x12_segment_lines_across_separators)
+{
+	char h[200], f[2048];
+	struct t_edi_sum s;
+	size_t l;
+
+	isa(h, sizeof(h), '*', 'U', "00401", "000000042", '>', '~');
+	snprintf(f, sizeof(f),
+		 "%s\nGS*IB*SND*RCV*20240131*1100*7*X*004010~\n"
+		 "ST*846*0001~BIA*00*SI*R1*20240131~\n\n"
+		 "LIN**UP*012345678905~\r\nQTY*33*12*EA~ \n"
+		 "SE*5*0001~\n\n\nGE*1*7~IEA*1*000000042~",
+		 h);
+	seen[0] = '\0';
+	t_edi_probe = probe_lines;
+	T_EDI_RUN(f, EDI_FMT_X12, &s);
+	t_edi_probe = NULL;
+	T_EQ_INT(s.rc, 0);
+	T_EQ_INT(s.nerr, 0);
+	T_EQ_STR(seen, "ISA:1 GS:2 ST:3 BIA:3 LIN:5 QTY:6 SE:7 GE:10 IEA:10 ");
+	/* a NUL between segments: junk, the lines still counted */
+	l = (size_t)snprintf(f, sizeof(f),
+		 "%s\nGS*IB*SND*RCV*20240131*1100*7*X*004010~\n"
+		 "ST*846*0001~\n%cBIA*00*SI*R1*20240131~\n"
+		 "LIN**UP*012345678905~\nQTY*33*12*EA~\n"
+		 "SE*5*0001~\nGE*1*7~\nIEA*1*000000042~\n",
+		 h, 1);
+	*strchr(f, '\1') = '\0';
+	seen[0] = '\0';
+	t_edi_probe = probe_lines;
+	T_ASSERT(l < sizeof(f));
+	T_ASSERT(t_edi_run_mem(f, l, EDI_FMT_X12, NULL, &s) == 0);
+	t_edi_probe = NULL;
+	T_EQ_STR(seen, "ISA:1 GS:2 ST:3 BIA:4 LIN:5 QTY:6 SE:7 GE:8 IEA:9 ");
+}
