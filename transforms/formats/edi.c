@@ -1172,19 +1172,6 @@ void core_push_end(struct edi_core *c, int kind, int ok)
 	s->ev.ctx = &s->ctx;
 }
 
-int core_pop(struct edi_core *c, struct edi_event *ev)
-{
-	struct edi_qslot *s;
-
-	if (!c->qlen)
-		return 0;
-	s = &c->q[c->qhead];
-	c->qhead = (c->qhead + 1) % EDI_QMAX;
-	c->qlen--;
-	*ev = s->ev;
-	return 1;
-}
-
 /* ---- core: helpers ----------------------------------------------------- */
 
 static int all_digits(const char *s)
