@@ -444,14 +444,19 @@ size_t str_ulong_memo(struct str_ulong_memo *m, unsigned long v)
 
 	if (m->n && v == m->v)
 		return m->n;
-	if (m->n && v == m->v + 1 && v) {
-		/* ...99 + 1: the nines become zeros, the digit before them
-		 * goes up, or a 1 goes in front (v fits, so n < 20) */
-		for (i = m->n; i > 0 && m->s[i - 1] == '9'; i--)
-			m->s[i - 1] = '0';
-		if (i > 0) {
-			m->s[i - 1]++;
-		} else {
+	if (m->n && v > m->v && v - m->v <= 9) {
+		/* + d (1-9: an X12 852's records are every third line): d
+		 * goes on the last digit, a carry on the ones before it,
+		 * or a 1 goes in front (v fits, so n < 20) */
+		unsigned carry = (unsigned)(v - m->v);
+
+		for (i = m->n; i > 0 && carry; i--) {
+			unsigned d = (unsigned)(m->s[i - 1] - '0') + carry;
+
+			carry = d >= 10;
+			m->s[i - 1] = (char)('0' + (carry ? d - 10 : d));
+		}
+		if (carry) {
 			memmove(m->s + 1, m->s, m->n + 1);
 			m->s[0] = '1';
 			m->n++;

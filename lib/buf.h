@@ -91,10 +91,10 @@ struct str_ulong_memo {
 };
 
 /* m->s becomes v's decimal text (NUL-terminated), as str_ulong writes
- * it; returns its length. The next number of a counter (v one more than
- * the last) is the last text incremented in place, the same number
- * again is kept: a line number per record costs a few compares, not a
- * division per two digits. */
+ * it; returns its length. A number up to 9 above the last (a counter,
+ * the line of every third segment) is the last text added to in place,
+ * the same number again is kept: a line number per record costs a few
+ * compares, not a division per two digits. */
 size_t str_ulong_memo(struct str_ulong_memo *m, unsigned long v);
 
 /* Copies src into dst of size n. Returns 0, or -1 when src does not fit

@@ -499,3 +499,32 @@ T_TEST(buf_str_ulong_memo_counts)
 		T_EQ_STR(m.s, want);
 	}
 }
+
+/* Steps of 2 to 9 (the line numbers of an X12 852's records go up by
+ * 3) across carries into every digit and a new digit in front, and a
+ * step of 10, which is written anew: what str_ulong writes. */
+T_TEST(buf_str_ulong_memo_small_steps)
+{
+	static const unsigned long starts[] = {0, 1, 7, 95, 991, 99990,
+					       (unsigned long)-40};
+	struct str_ulong_memo m;
+	char want[21];
+	unsigned long v, step;
+	size_t i, k, n;
+
+	for (step = 2; step <= 10; step++)
+		for (i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+			memset(&m, 0, sizeof(m));
+			v = starts[i];
+			for (k = 0; k < 3000 && v >= starts[i]; k++) {
+				n = str_ulong_memo(&m, v);
+				str_ulong(want, v);
+				if (n != strlen(want) || strcmp(m.s, want))
+					T_FAIL("+%lu to %lu: '%s' (%zu), want "
+					       "'%s'", step, v, m.s, n, want);
+				if (v > (unsigned long)-1 - step)
+					break;
+				v += step;
+			}
+		}
+}

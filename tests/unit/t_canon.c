@@ -704,3 +704,64 @@ T_TEST(canon_same_day_times_match_the_full_check)
 	buf_release(&j2);
 	arena_release(&a);
 }
+
+/* canon_text_len() marks plain exactly the printable ASCII text without
+ * '"' or '\\', and a record whose lineage (source, file, where) comes
+ * with those lengths writes the same JSON line as one without: every
+ * byte at every position of texts of 1 to 19 bytes, in each of the
+ * three, and an empty source. */
+T_TEST(canon_lineage_lengths_write_the_same_json)
+{
+	struct buf j1 = BUF_INIT(4096), j2 = BUF_INIT(4096);
+	char v[20];
+	size_t len, pos;
+	unsigned b, l;
+	int k;
+
+	T_EQ_INT(canon_text_len("", 0), 1u | CANON_LEN_PLAIN);
+	T_EQ_INT(canon_text_len("a\"b", 3), 4);
+	T_EQ_INT(canon_text_len("ab\\", 3), 4);
+	T_EQ_INT(canon_text_len("a b~", 4), 5u | CANON_LEN_PLAIN);
+	for (len = 1; len < sizeof(v); len++)
+		for (pos = 0; pos < len; pos++)
+			for (b = 1; b < 256; b++)
+				for (k = 0; k < 3; k++) {
+					struct canon_record r, q;
+					int plain = b >= 0x20 && b < 0x7F &&
+						    b != '"' && b != '\\';
+
+					memset(v, 'A', len);
+					v[len] = '\0';
+					v[pos] = (char)b;
+					l = canon_text_len(v, len);
+					if ((l & ~CANON_LEN_PLAIN) != len + 1 ||
+					    !!(l & CANON_LEN_PLAIN) != plain)
+						T_FAIL("0x%02x at %zu of %zu: %x",
+						       b, pos, len, l);
+					memset(&r, 0, sizeof(r));
+					r.kind = CANON_STOCK;
+					r.v[STOCK_SKU] = "SKU";
+					r.v[STOCK_STATE] = "on_hand";
+					r.lin.source = k == 0 ? v : "";
+					r.lin.file = k == 1 ? v : "f.x12";
+					r.lin.where = k == 2 ? v : "ic 1 set 2 LIN#3";
+					r.lin.line = 7;
+					q = r;
+					q.lin_len[CANON_LIN_SOURCE] = canon_text_len(
+						q.lin.source, strlen(q.lin.source));
+					q.lin_len[CANON_LIN_FILE] = canon_text_len(
+						q.lin.file, strlen(q.lin.file));
+					q.lin_len[CANON_LIN_WHERE] = canon_text_len(
+						q.lin.where, strlen(q.lin.where));
+					buf_reset(&j1);
+					buf_reset(&j2);
+					T_ASSERT(canon_to_jsonl(&r, &j1) == 0);
+					T_ASSERT(canon_to_jsonl(&q, &j2) == 0);
+					if (j1.len != j2.len || strcmp(j1.ptr, j2.ptr))
+						T_FAIL("0x%02x at %zu of %zu in %d: "
+						       "'%s' != '%s'", b, pos, len,
+						       k, j2.ptr, j1.ptr);
+				}
+	buf_release(&j1);
+	buf_release(&j2);
+}

@@ -35,6 +35,7 @@ struct t_edi_sum {
 	struct edi_delims delims[4];
 	struct edi_ctx last_ic;      /* context at the last IC_END */
 	char values[4096];           /* optional: see t_edi_probe */
+	int nul_seen;                /* *_reader_nul_seen() at the end */
 };
 
 /* Called for every segment when set (tests that look at values). */
@@ -151,12 +152,16 @@ static void t_edi_run_fd(int fd, const char *name, int fmt,
 			break;
 		}
 	}
-	if (xr)
+	if (xr) {
 		x12_reader_stats(xr, NULL, NULL, &s->nic, &s->ngroups,
 				 &s->nsets);
-	if (er)
+		s->nul_seen = x12_reader_nul_seen(xr);
+	}
+	if (er) {
 		edifact_reader_stats(er, NULL, NULL, &s->nic, &s->ngroups,
 				     &s->nsets);
+		s->nul_seen = edifact_reader_nul_seen(er);
+	}
 	x12_reader_free(xr);
 	edifact_reader_free(er);
 }

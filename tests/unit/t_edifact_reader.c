@@ -335,3 +335,41 @@ T_TEST(edifact_segment_length_bound)
 	T_EQ_INT(s.rc, 0);
 	T_EQ_INT(s.nerr, 0);
 }
+
+/* As x12_nul_seen_only_after_a_nul_byte: the mapping's nul_free rests
+ * on it for EDIFACT too. A value with a release character goes through
+ * the byte-wise tokenizer, so the NUL after one is read there. */
+T_TEST(edifact_nul_seen_only_after_a_nul_byte)
+{
+	char f[1024];
+	struct t_edi_sum s;
+	char *p;
+	size_t l;
+
+	l = (size_t)snprintf(f, sizeof(f), "%s",
+			     "UNB+UNOC:3+5412345678908:14+8712345678906:14+"
+			     "240131:1100+IC0001'\r\n" INVRPT("M1") "\r\n"
+			     "UNZ+1+IC0001'\r\n");
+	T_ASSERT(t_edi_run_mem(f, l, EDI_FMT_EDIFACT, NULL, &s) == 0);
+	T_EQ_INT(s.rc, 0);
+	T_EQ_INT(s.nerr, 0);
+	T_EQ_INT(s.nul_seen, 0);
+	p = strstr(f, "4000862141404");
+	T_ASSERT(p != NULL);
+	p[2] = '\0';
+	T_ASSERT(t_edi_run_mem(f, l, EDI_FMT_EDIFACT, NULL, &s) == 0);
+	T_EQ_INT(s.rc, 0);
+	T_EQ_INT(s.nul_seen, 1);
+	/* after a release character */
+	p[1] = '?';
+	T_ASSERT(t_edi_run_mem(f, l, EDI_FMT_EDIFACT, NULL, &s) == 0);
+	T_EQ_INT(s.nul_seen, 1);
+	p[1] = '0';
+	p[2] = '0';
+	/* between segments */
+	p = strstr(f, "UNZ");
+	T_ASSERT(p != NULL);
+	p[-1] = '\0';
+	T_ASSERT(t_edi_run_mem(f, l, EDI_FMT_EDIFACT, NULL, &s) == 0);
+	T_EQ_INT(s.nul_seen, 1);
+}

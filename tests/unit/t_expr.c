@@ -159,6 +159,9 @@ T_TEST(expr_values_maps_and_conditions)
 	T_EV("a if \"10\" > \"9\" else b", "a");              /* numbers, not text */
 	T_EV("a if \"2026-01-02\" > \"2026-01-01T23:00Z\" else b", "a");
 	T_EV("a if \" \" is empty and \"x\" is not empty else b", "a");
+	/* the empty value, which skips the strip */
+	T_EV("a if \"\" is empty and not (\"\" is not empty) else b", "a");
+	T_EV("a if \"\" is not empty or \" \" is not empty else b", "b");
 	T_EV("a if \"SKU-1\" matches \"^[A-Z]+-[0-9]+$\" else b", "a");
 	T_EV("a if not (\"x\" == \"x\" or \"y\" == \"z\") else b", "b");
 	T_EV_FAIL("\"ZZ\" | map(OK:on_hand)", E_MAP, "no map() entry for: 'ZZ'");

@@ -18,14 +18,30 @@ struct ecollect {
 	int skip;            /* hook: skip interchanges at start */
 	int reject_end;      /* hook: reject skipped ones at the end */
 	char last_sha[65];
+	/* records whose sku came with its length (nul_free) */
+	unsigned long len_known;
+	/* records whose _where came with its length, and those where that
+	 * length or its plain mark was wrong */
+	unsigned long where_known, where_bad;
 };
 
 static int e_rec(void *ud, const struct canon_record *r, struct err *err)
 {
 	struct ecollect *c = ud;
 
+	int sku = canon_field_index(r->kind, "sku");
+
 	(void)err;
 	c->records++;
+	if (sku >= 0 && r->v[sku] && r->len[sku])
+		c->len_known++;
+	if (r->lin.where && r->lin_len[CANON_LIN_WHERE]) {
+		unsigned want = canon_text_len(r->lin.where,
+					       strlen(r->lin.where));
+
+		c->where_known++;
+		c->where_bad += r->lin_len[CANON_LIN_WHERE] != want;
+	}
 	return canon_to_jsonl(r, &c->out);
 }
 
@@ -61,24 +77,42 @@ static int e_ic(void *ud, int phase, const struct mapping_interchange *ic,
 	return 0;
 }
 
-static int erun(const char *mapping_text, const char *input, int hook,
-		struct ecollect *c, struct err *e)
+/* erun() of an input of n bytes (it may hold NUL bytes). */
+static int erun_n(const char *mapping_text, const char *input, size_t n,
+		  int hook, struct ecollect *c, struct err *e)
 {
 	struct mapping *m = NULL;
 	struct mapping_sink sink = {e_rec, e_rej, c, hook ? e_ic : NULL, NULL, 0};
 	struct mapping_doc doc = {"src", "in.edi", "in.edi",
 				  "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210", NULL};
+	FILE *f;
 	int rc;
 
 	buf_reset(&c->out);
-	c->records = c->rejects = c->starts = c->ends = 0;
-	if (t_write_file("m.yaml", mapping_text) || t_write_file("in.edi", input))
+	c->records = c->rejects = c->starts = c->ends = c->len_known = 0;
+	c->where_known = c->where_bad = 0;
+	if (t_write_file("m.yaml", mapping_text))
+		return -1;
+	f = fopen("in.edi", "wb");
+	if (!f)
+		return -1;
+	if (fwrite(input, 1, n, f) != n) {
+		fclose(f);
+		return -1;
+	}
+	if (fclose(f))
 		return -1;
 	if (mapping_load("m.yaml", &m, e))
 		return -1;
 	rc = mapping_run(m, &doc, &sink, NULL, e);
 	mapping_free(m);
 	return rc;
+}
+
+static int erun(const char *mapping_text, const char *input, int hook,
+		struct ecollect *c, struct err *e)
+{
+	return erun_n(mapping_text, input, strlen(input), hook, c, e);
 }
 
 #define HAS(s) T_ASSERT(strstr(c.out.ptr ? c.out.ptr : "", (s)) != NULL)
@@ -104,7 +138,7 @@ static const char x12_map[] =
 
 T_TEST(mapping_edi_x12_paths_pairs_explode_envelope)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char in[] =
 		ISA("000000007")
@@ -145,7 +179,7 @@ T_TEST(mapping_edi_x12_paths_pairs_explode_envelope)
  * for the loops between two such segments). */
 T_TEST(mapping_edi_header_between_loops_and_context)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char map[] =
 		"input: { format: x12 }\n"
@@ -189,7 +223,7 @@ T_TEST(mapping_edi_header_between_loops_and_context)
  * reads the header's N1*S1.) */
 T_TEST(mapping_edi_records_in_loop_order)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char map[] =
 		"input: { format: x12 }\n"
@@ -232,7 +266,7 @@ T_TEST(mapping_edi_records_in_loop_order)
 
 T_TEST(mapping_edi_broken_set_is_one_reject_siblings_load)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char map[] =
 		"input: { format: x12, max_set_segments: 6 }\n"
@@ -263,7 +297,7 @@ T_TEST(mapping_edi_broken_set_is_one_reject_siblings_load)
 
 T_TEST(mapping_edi_hl_parents)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char map[] =
 		"input: { format: x12, transaction: \"856\" }\n"
@@ -295,7 +329,7 @@ T_TEST(mapping_edi_hl_parents)
 
 T_TEST(mapping_edi_edifact_composites_ids_levels)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char map[] =
 		"input: { format: edifact, message: SLSRPT }\n"
@@ -399,7 +433,7 @@ T_TEST(mapping_edi_compile_errors_at_file_line_col)
 
 T_TEST(mapping_edi_documents_that_fail_whole)
 {
-	struct ecollect c = {BUF_INIT(1 << 16), 0, 0, 0, 0, 0, 0, ""};
+	struct ecollect c = {BUF_INIT(1 << 16), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 
 	T_EQ_INT(erun(x12_map, "UNA:+.? 'UNB+UNOC:3+S+R+261120:2200+1'UNZ+0+1'", 0, &c, &e), -1);
@@ -420,7 +454,7 @@ T_TEST(mapping_edi_documents_that_fail_whole)
  * nor replace the open interchange's header. */
 T_TEST(mapping_edi_released_unb_is_not_an_interchange)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char map[] =
 		"input: { format: edifact, message: SLSRPT }\n"
@@ -455,7 +489,7 @@ T_TEST(mapping_edi_released_unb_is_not_an_interchange)
  * no siblings; the search for children stops at the next top-level line. */
 T_TEST(mapping_edi_related_loops)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char map[] =
 		"input: { format: edifact, message: PRICAT }\n"
@@ -708,7 +742,7 @@ T_TEST(mapping_edi_compiled_reads_match_general)
  * values; a fixed part that fails rejects every record that reads it. */
 T_TEST(mapping_edi_memo_per_set_and_interchange)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char map[] =
 		"input: { format: x12, transaction: \"852\" }\n"
@@ -800,7 +834,7 @@ T_TEST(mapping_edi_memo_per_set_and_interchange)
  * with its own UNB/UNH numbers in the txn_id prefix. */
 T_TEST(mapping_edi_memo_new_header_and_edifact_messages)
 {
-	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, ""};
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
 	struct err e = ERR_INIT;
 	static const char xmap[] =
 		"input: { format: x12, transaction: \"852\" }\n"
@@ -875,5 +909,113 @@ T_TEST(mapping_edi_memo_new_header_and_edifact_messages)
 	HAS("\"txn_id\":\"SND-IC1-M2-1\"");
 	HAS("\"sku\":\"E4\",\"location\":\"G1\"");
 	HAS("\"txn_id\":\"SND2-IC2-M1-1\"");
+	buf_release(&c.out);
+}
+
+/* While the reader has read no NUL byte, every record keeps each
+ * value's length (run->nul_free; validation then marks plain values and
+ * the JSON line copies them); a file with a NUL byte anywhere maps its
+ * values as C strings, cut at the NUL, as before: the same bytes
+ * either way. */
+T_TEST(mapping_edi_value_lengths_kept_until_a_nul_byte)
+{
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
+	struct err e = ERR_INIT;
+	static const char map[] =
+		"input: { format: x12, transaction: \"852\" }\n"
+		"records:\n"
+		"  - kind: stock\n"
+		"    each: LIN\n"
+		"    fields:\n"
+		"      sku: LIN[02=VN].03 | required\n"
+		"      location: N1[01=ST].04\n"
+		"      state: on_hand\n"
+		"      quantity: ZA.02 | decimal\n"
+		"      as_of: '\"2026-11-20\" | date'\n"
+		"      txn_id: concat(ISA.06, \"/\", ST.02, \"/\", LIN.01)\n";
+	static const char in[] =
+		ISA("000000007")
+		"GS*PD*SENDER*RECEIVER*20261120*0600*77*X*005010~\n"
+		"ST*852*0001~\n"
+		"N1*ST*Store*92*S42~\n"
+		"LIN*1*VN*V-1X~\n"
+		"ZA*QA*5~\n"
+		"LIN*2*VN*V-2X~\n"
+		"ZA*QA*6~\n"
+		"SE*7*0001~\n"
+		"GE*1*77~\n"
+		"IEA*1*000000007~\n";
+	char nul[sizeof(in)];
+	char *p;
+
+	T_OK(erun(map, in, 0, &c, &e), &e);
+	T_EQ_INT(c.records, 2);
+	T_EQ_INT(c.len_known, 2);
+	T_EQ_INT(c.where_known, 2);
+	T_EQ_INT(c.where_bad, 0);
+	HAS("\"sku\":\"V-1X\",\"location\":\"S42\",\"state\":\"on_hand\","
+	    "\"quantity\":\"5\",\"mode\":\"snapshot\"");
+	HAS("\"txn_id\":\"SENDER/0001/2\"");
+	/* the second SKU V-2<NUL>: both records are C strings now */
+	memcpy(nul, in, sizeof(in));
+	p = strstr(nul, "V-2X");
+	T_ASSERT(p != NULL);
+	p[3] = '\0';
+	T_OK(erun_n(map, nul, sizeof(in) - 1, 0, &c, &e), &e);
+	T_EQ_INT(c.records, 2);
+	T_EQ_INT(c.rejects, 0);
+	T_EQ_INT(c.len_known, 0);
+	HAS("\"sku\":\"V-1X\",\"location\":\"S42\"");
+	HAS("\"sku\":\"V-2\",\"location\":\"S42\"");
+	buf_release(&c.out);
+}
+
+/* The _where text comes with its length and plain mark (set_where):
+ * right for control numbers that need a JSON escape and for those that
+ * do not, across sets and segment numbers that grow by more than one. */
+T_TEST(mapping_edi_where_lengths_match_the_text)
+{
+	struct ecollect c = {BUF_INIT(1 << 20), 0, 0, 0, 0, 0, 0, "", 0, 0, 0};
+	struct err e = ERR_INIT;
+	static const char map[] =
+		"input: { format: x12, transaction: \"852\" }\n"
+		"records:\n"
+		"  - kind: stock\n"
+		"    each: LIN\n"
+		"    fields:\n"
+		"      sku: LIN[02=VN].03 | required\n"
+		"      location: L\n"
+		"      state: on_hand\n"
+		"      quantity: ZA.02 | decimal\n"
+		"      as_of: '\"2026-11-20\" | date'\n"
+		"      txn_id: concat(ST.02, \"/\", LIN.01)\n";
+	static const char in[] =
+		ISA("00000\"\\07")
+		"GS*PD*SENDER*RECEIVER*20261120*0600*77*X*005010~\n"
+		"ST*852*0001~\n"
+		"LIN*1*VN*V-1~\n"
+		"ZA*QA*5~\n"
+		"ZA*QS*1~\n"
+		"LIN*2*VN*V-2~\n"
+		"ZA*QA*6~\n"
+		"SE*7*0001~\n"
+		"ST*852*00\"2~\n"
+		"LIN*3*VN*V-3~\n"
+		"ZA*QA*7~\n"
+		"SE*4*00\"2~\n"
+		"ST*852*0003~\n"
+		"LIN*4*VN*V-4~\n"
+		"ZA*QA*8~\n"
+		"SE*4*0003~\n"
+		"GE*3*77~\n"
+		"IEA*1*00000\"\\07~\n";
+
+	T_OK(erun(map, in, 0, &c, &e), &e);
+	T_EQ_INT(c.records, 4);
+	T_EQ_INT(c.where_known, 4);
+	T_EQ_INT(c.where_bad, 0);
+	HAS("\"_where\":\"ic 00000\\\"\\\\07 set 0001 LIN#5\"");
+	HAS("\"_where\":\"ic 00000\\\"\\\\07 set 00\\\"2 LIN#2\"");
+	HAS("\"_where\":\"ic 00000\\\"\\\\07 set 0003 LIN#2\"");
 	buf_release(&c.out);
 }

@@ -369,3 +369,110 @@ T_TEST(x12_sniff)
 	T_EQ_INT(edi_sniff((const unsigned char *)"hello world", 11),
 		 EDI_FMT_UNKNOWN);
 }
+
+/* A NUL byte read anywhere sets nul_seen, which the mapping trusts to
+ * take each value's length as its strlen (mapping_edi_run.c): clean
+ * input leaves it 0; a NUL inside a value, one between segments and
+ * one in the third 64 KiB read (core_fill checks every read, not the
+ * first) each set it. */
+T_TEST(x12_nul_seen_only_after_a_nul_byte)
+{
+	const char *sets[] = {"0001", "0002"};
+	char f[4096], *big, *p;
+	struct t_edi_sum s;
+	size_t l, n, i;
+
+	ic846(f, sizeof(f), "000000042", sets, 2);
+	l = strlen(f);
+	T_EDI_RUN(f, EDI_FMT_X12, &s);
+	T_EQ_INT(s.rc, 0);
+	T_EQ_INT(s.nul_seen, 0);
+	/* inside the first LIN's product code */
+	p = strstr(f, "012345678905");
+	T_ASSERT(p != NULL);
+	p[3] = '\0';
+	T_ASSERT(t_edi_run_mem(f, l, EDI_FMT_X12, NULL, &s) == 0);
+	T_EQ_INT(s.rc, 0);
+	T_EQ_INT(s.nul_seen, 1);
+	p[3] = '3';
+	/* between segments (junk the reader skips) */
+	p = strstr(f, "GE*");
+	T_ASSERT(p != NULL);
+	memmove(p + 1, p, strlen(p) + 1);
+	*p = '\0';
+	T_ASSERT(t_edi_run_mem(f, l + 1, EDI_FMT_X12, NULL, &s) == 0);
+	T_EQ_INT(s.nul_seen, 1);
+	/* 3 000 sets (about 180 KB): the NUL in the last one */
+	n = 3000 * 80 + 400;
+	big = malloc(n);
+	T_ASSERT(big != NULL);
+	isa(f, sizeof(f), '*', 'U', "00401", "000000043", '>', '~');
+	l = (size_t)snprintf(big, n, "%sGS*IB*SND*RCV*20240131*1100*7*X*"
+			     "004010~\n", f);
+	for (i = 0; i < 3000; i++)
+		l += (size_t)snprintf(big + l, n - l,
+				      "ST*846*%04zu~LIN**UP*012345678905~"
+				      "QTY*33*12*EA~SE*4*%04zu~\n", i, i);
+	l += (size_t)snprintf(big + l, n - l, "GE*3000*7~IEA*1*000000043~\n");
+	T_ASSERT(l > 2 * 64 * 1024 && l < n);
+	T_ASSERT(t_edi_run_mem(big, l, EDI_FMT_X12, NULL, &s) == 0);
+	T_EQ_INT(s.rc, 0);
+	T_EQ_INT(s.nsets, 3000);
+	T_EQ_INT(s.nerr, 0);
+	T_EQ_INT(s.nul_seen, 0);
+	p = strstr(big + l - 200, "012345678905");
+	T_ASSERT(p != NULL);
+	p[5] = '\0';
+	T_ASSERT(t_edi_run_mem(big, l, EDI_FMT_X12, NULL, &s) == 0);
+	T_EQ_INT(s.nsets, 3000);
+	T_EQ_INT(s.nul_seen, 1);
+	free(big);
+}
+
+static void probe_lines(const struct edi_event *ev, struct t_edi_sum *s)
+{
+	size_t l = strlen(seen);
+
+	(void)s;
+	snprintf(seen + l, sizeof(seen) - l, "%s:%lu ", ev->seg->tag,
+		 ev->seg->line);
+}
+
+/* The physical line of each segment whatever comes between segments:
+ * nothing, one LF (core_skip_ws_inline's fast case), CRLF, blank lines,
+ * a blank before the LF, a NUL; the last segments without a newline. */
+T_TEST(x12_segment_lines_across_separators)
+{
+	char h[200], f[2048];
+	struct t_edi_sum s;
+	size_t l;
+
+	isa(h, sizeof(h), '*', 'U', "00401", "000000042", '>', '~');
+	snprintf(f, sizeof(f),
+		 "%s\nGS*IB*SND*RCV*20240131*1100*7*X*004010~\n"
+		 "ST*846*0001~BIA*00*SI*R1*20240131~\n\n"
+		 "LIN**UP*012345678905~\r\nQTY*33*12*EA~ \n"
+		 "SE*5*0001~\n\n\nGE*1*7~IEA*1*000000042~",
+		 h);
+	seen[0] = '\0';
+	t_edi_probe = probe_lines;
+	T_EDI_RUN(f, EDI_FMT_X12, &s);
+	t_edi_probe = NULL;
+	T_EQ_INT(s.rc, 0);
+	T_EQ_INT(s.nerr, 0);
+	T_EQ_STR(seen, "ISA:1 GS:2 ST:3 BIA:3 LIN:5 QTY:6 SE:7 GE:10 IEA:10 ");
+	/* a NUL between segments: junk, the lines still counted */
+	l = (size_t)snprintf(f, sizeof(f),
+		 "%s\nGS*IB*SND*RCV*20240131*1100*7*X*004010~\n"
+		 "ST*846*0001~\n%cBIA*00*SI*R1*20240131~\n"
+		 "LIN**UP*012345678905~\nQTY*33*12*EA~\n"
+		 "SE*5*0001~\nGE*1*7~\nIEA*1*000000042~\n",
+		 h, 1);
+	*strchr(f, '\1') = '\0';
+	seen[0] = '\0';
+	t_edi_probe = probe_lines;
+	T_ASSERT(l < sizeof(f));
+	T_ASSERT(t_edi_run_mem(f, l, EDI_FMT_X12, NULL, &s) == 0);
+	t_edi_probe = NULL;
+	T_EQ_STR(seen, "ISA:1 GS:2 ST:3 BIA:4 LIN:5 QTY:6 SE:7 GE:8 IEA:9 ");
+}

@@ -274,6 +274,10 @@ long core_fill(struct edi_core *c, size_t need, struct err *err)
 			for (i = 0; i < n; i++)
 				p[i] = c->xlat[p[i]];
 		}
+		/* a memchr per read (64 KiB): what lets the mapping take
+		 * each value's length as its string's (edi_nul_seen) */
+		if (!c->nul_seen && memchr(c->rb + c->rlen, 0, (size_t)n))
+			c->nul_seen = 1;
 		c->rlen += (size_t)n;
 	}
 	return (long)(c->rlen - c->rpos);
@@ -1166,19 +1170,6 @@ void core_push_end(struct edi_core *c, int kind, int ok)
 	s->ev.ok = ok;
 	s->ctx = c->ctx;
 	s->ev.ctx = &s->ctx;
-}
-
-int core_pop(struct edi_core *c, struct edi_event *ev)
-{
-	struct edi_qslot *s;
-
-	if (!c->qlen)
-		return 0;
-	s = &c->q[c->qhead];
-	c->qhead = (c->qhead + 1) % EDI_QMAX;
-	c->qlen--;
-	*ev = s->ev;
-	return 1;
 }
 
 /* ---- core: helpers ----------------------------------------------------- */

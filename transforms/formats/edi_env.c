@@ -396,7 +396,7 @@ static int step(struct edi_env *e, struct err *err)
 	long n;
 	int rc;
 
-	rc = core_skip_ws(c, err);
+	rc = core_skip_ws_inline(c, err);
 	if (rc < 0)
 		return -1;
 	if (rc == 0) {

@@ -454,6 +454,11 @@ void edifact_reader_stats(const struct edifact_reader *r,
 	env_stats(&r->e, nissues, nerrors, nic, ngroups, nsets);
 }
 
+int edifact_reader_nul_seen(const struct edifact_reader *r)
+{
+	return r->e.c.nul_seen;
+}
+
 void edifact_reader_free(struct edifact_reader *r)
 {
 	if (!r)

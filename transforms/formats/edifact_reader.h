@@ -49,6 +49,12 @@ void edifact_reader_stats(const struct edifact_reader *r,
 			  unsigned long *nissues, unsigned long *nerrors,
 			  unsigned long *nic, unsigned long *ngroups,
 			  unsigned long *nsets);
+/* 1 once a NUL byte was among the bytes read (anywhere in the file so
+ * far, even between segments); 0 while none was: then no value of a
+ * segment or context handed out so far holds one, so a value's length
+ * is its strlen (the mapping's nul_free). */
+int edifact_reader_nul_seen(const struct edifact_reader *r);
+
 void edifact_reader_free(struct edifact_reader *r);
 
 #endif

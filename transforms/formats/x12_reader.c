@@ -550,6 +550,9 @@ static int setup_ebcdic(struct edi_core *c, struct err *err)
 	c->ctx.ebcdic = 1;
 	for (i = (unsigned)c->rpos; i < c->rlen; i++)
 		c->rb[i] = c->xlat[c->rb[i]];
+	/* core_fill looked at these bytes untranslated */
+	if (memchr(c->rb + c->rpos, 0, c->rlen - c->rpos))
+		c->nul_seen = 1;
 	return 0;
 }
 
@@ -602,6 +605,11 @@ void x12_reader_stats(const struct x12_reader *r, unsigned long *nissues,
 		      unsigned long *ngroups, unsigned long *nsets)
 {
 	env_stats(&r->e, nissues, nerrors, nic, ngroups, nsets);
+}
+
+int x12_reader_nul_seen(const struct x12_reader *r)
+{
+	return r->e.c.nul_seen;
 }
 
 void x12_reader_free(struct x12_reader *r)

@@ -71,6 +71,12 @@ void x12_reader_stats(const struct x12_reader *r, unsigned long *nissues,
 		      unsigned long *nerrors, unsigned long *nic,
 		      unsigned long *ngroups, unsigned long *nsets);
 
+/* 1 once a NUL byte was among the bytes read (anywhere in the file so
+ * far, even between segments); 0 while none was: then no value of a
+ * segment or context handed out so far holds one, so a value's length
+ * is its strlen (the mapping's nul_free). */
+int x12_reader_nul_seen(const struct x12_reader *r);
+
 void x12_reader_free(struct x12_reader *r);
 
 #endif

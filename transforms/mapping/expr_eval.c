@@ -302,7 +302,10 @@ int expr_cond_eval(const struct expr_cond *c, struct expr_rt *rt, int *res,
 	case C_EMPTY: {
 		struct expr_val t = a;
 
-		expr_strip(&t, NULL, 1, 1);
+		/* an absent value (a path the scope does not have: an X12
+		 * 852's `when: SDQ.01 is empty`) needs no strip call */
+		if (t.n)
+			expr_strip(&t, NULL, 1, 1);
 		*res = c->neg ? t.n != 0 : t.n == 0;
 		return 0;
 	}

@@ -1136,6 +1136,10 @@ static int map_one(struct map_run *run, size_t ri, struct canon_record *out,
 	out->lin.file = run->doc->name;
 	out->lin.line = run->scope.line;
 	out->lin.where = run->scope.where;
+	out->lin_len[CANON_LIN_SOURCE] = run->lin_len[CANON_LIN_SOURCE];
+	out->lin_len[CANON_LIN_FILE] = run->lin_len[CANON_LIN_FILE];
+	out->lin_len[CANON_LIN_WHERE] =
+		run->scope.where ? run->scope.where_len : 0;
 	if (canon_validate_memo(out, &run->row_arena, e, &run->cmemo)) {
 		int fi = canon_field_index(rec->kind, e->field);
 
@@ -1401,6 +1405,12 @@ int mapping_run_verdicts(const struct mapping *m, const struct mapping_doc *doc,
 	arena_init(&run.ctx_arena, 4096, 0);
 	if (!d.name)
 		d.name = d.path;
+	if (d.source)
+		run.lin_len[CANON_LIN_SOURCE] =
+			canon_text_len(d.source, strlen(d.source));
+	if (d.name)
+		run.lin_len[CANON_LIN_FILE] =
+			canon_text_len(d.name, strlen(d.name));
 	if (d.sha256 && strlen(d.sha256) >= 16) {
 		run.doc_sha = d.sha256;
 	} else {

@@ -248,6 +248,8 @@ struct erun {
 	unsigned long nscope[MAP_MAX_RECORDS];
 	char where[96];
 	size_t where_pre;       /* "ic X set Y " at the start of where */
+	int where_pre_plain;    /* ... its JSON needs no escape */
+	struct str_ulong_memo where_num; /* the segment number's text */
 	unsigned long where_set; /* the nsets_mapped it was written for */
 	struct buf raw, tmp;
 	/* error locations (mapping_edi_err.c): the file's locator, the set

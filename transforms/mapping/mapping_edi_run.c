@@ -190,7 +190,14 @@ static int on_set_end(struct map_run *run, const struct edi_event *ev,
 			 x->em->nwant > 1 ? ", ..." : "");
 		rc = reject_set(run, ctx, NULL, why, err);
 	} else {
+		/* The set's values are the reader's tokens (or made from
+		 * them): while no NUL byte was read, each one's length is
+		 * its strlen and the record keeps it, as for CSV. A file
+		 * with one anywhere maps the old way from there on. */
+		run->nul_free = x->xr ? !x12_reader_nul_seen(x->xr)
+				      : !edifact_reader_nul_seen(x->fr);
 		rc = map_edi_map_set(run, err);
+		run->nul_free = 0;
 	}
 	map_edi_store_reset(&x->set);
 	x->have_set_issue = 0;

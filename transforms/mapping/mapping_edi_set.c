@@ -825,7 +825,8 @@ static void set_where(struct map_run *run, size_t seg)
 	const struct sseg *g = &x->set.seg[seg];
 
 	char *w = x->where;
-	size_t l;
+	size_t l, k;
+	int plain;
 
 	/* "ic %s set %s %s#%lu" by hand: snprintf per record was ~6% of the
 	 * map stage. Every part is bounded by its array. The "ic X set Y "
@@ -848,14 +849,28 @@ static void set_where(struct map_run *run, size_t seg)
 		*w++ = ' ';
 		x->where_pre = (size_t)(w - x->where);
 		x->where_set = x->nsets_mapped;
+		x->where_pre_plain = (canon_text_len(x->where, x->where_pre) &
+				      CANON_LEN_PLAIN) != 0;
 	}
+	/* The text's length and whether its JSON needs an escape go with
+	 * it (scope.where_len): the control numbers are checked once per
+	 * set, the tag here, the digits need none. */
 	w = x->where + x->where_pre;
 	l = strlen(g->tag);
 	memcpy(w, g->tag, l);
+	plain = x->where_pre_plain;
+	for (k = 0; k < l; k++)
+		if ((unsigned char)w[k] < 0x20 || (unsigned char)w[k] > 0x7E ||
+		    w[k] == '"' || w[k] == '\\')
+			plain = 0;
 	w += l;
 	*w++ = '#';
-	str_ulong(w, g->num_in_set);
+	l = str_ulong_memo(&x->where_num, g->num_in_set);
+	memcpy(w, x->where_num.s, l + 1);
+	w += l;
 	run->scope.where = x->where;
+	run->scope.where_len = ((unsigned)(w - x->where) + 1) |
+			       (plain ? CANON_LEN_PLAIN : 0);
 }
 
 static void map_item(struct map_run *run, int a, size_t seg,

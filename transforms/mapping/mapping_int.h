@@ -182,6 +182,7 @@ struct map_scope {
 	/* ...or, when raw is NULL, made on demand (only for a reject) */
 	const char *(*raw_fn)(struct map_run *run, size_t *len);
 	const char *where;      /* lineage detail (_where), NULL = none */
+	unsigned where_len;     /* where's canon_text_len(), set with it */
 };
 
 /* What a driver's path hook read last, for errors that locate it and
@@ -228,6 +229,9 @@ struct map_run {
 	/* set by a driver whose values hold no NUL byte (CSV: a row with
 	 * one is rejected whole): the record keeps each value's length */
 	int nul_free;
+	/* canon_text_len() of the document's source and name, the
+	 * lineage of every record (CANON_LIN_SOURCE, CANON_LIN_FILE) */
+	unsigned lin_len[2];
 	int (*path)(struct map_run *run, int id, struct expr_val *out,
 		    unsigned *col, struct err *err);
 	/* the record being built */

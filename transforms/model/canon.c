@@ -263,6 +263,14 @@ static int printable_ascii(const char *v, size_t len)
 	return esc & high ? 1 : 2;
 }
 
+unsigned canon_text_len(const char *s, size_t n)
+{
+	if (n >= CANON_LEN_MAX)
+		return 0;
+	return ((unsigned)n + 1) |
+	       (printable_ascii(s, n) == 2 ? CANON_LEN_PLAIN : 0);
+}
+
 /* Identifiers and codes are compared, keyed and written into file
  * names and EDI segments: a control character there (a CR quoted into a
  * CSV field, a TAB from a spreadsheet) makes a second SKU that looks
@@ -601,6 +609,25 @@ static inline char *put_plain(char *w, const char *v, size_t n)
 	return w;
 }
 
+/* The length of lineage text s (lin_len[i] or strlen). */
+static inline size_t lin_strlen(const struct canon_record *r, int i,
+				const char *s)
+{
+	unsigned l = r->lin_len[i] & ~CANON_LEN_PLAIN;
+
+	return l ? l - 1 : strlen(s);
+}
+
+/* Lineage text s of n bytes as a JSON string: copied when the mapping
+ * found it plain, else checked while copied (NULL: needs an escape). */
+static inline char *put_lin(char *w, const struct canon_record *r, int i,
+			    const char *s, size_t n)
+{
+	if (r->lin_len[i] & CANON_LEN_PLAIN)
+		return put_plain(w, s, n);
+	return json_str_put_plain(w, s, n);
+}
+
 /* The same line in one pass: the length of every value and key is
  * taken once, the line reserved, and each value checked while it is
  * copied (json_str_put_plain); measuring every value for escapes first
@@ -632,14 +659,14 @@ int canon_to_jsonl(const struct canon_record *r, struct buf *out)
 		ml[i] = f[i].name_len;
 		total += ml[i] + 6 + vl[i];
 	}
-	srcl = strlen(src);
-	filel = strlen(file);
+	srcl = lin_strlen(r, CANON_LIN_SOURCE, src);
+	filel = lin_strlen(r, CANON_LIN_FILE, file);
 	/* the line numbers of a file's records count up one by one */
 	nl = str_ulong_memo(&line_memo, r->lin.line);
 	memcpy(num, line_memo.s, sizeof(num));
 	total += 11 + srcl + 2 + 9 + filel + 2 + 9 + nl + 2;
 	if (where) {
-		wherel = strlen(where);
+		wherel = lin_strlen(r, CANON_LIN_WHERE, where);
 		total += 10 + wherel + 2;
 	}
 	if (buf_grow(out, total) < 0)
@@ -660,17 +687,17 @@ int canon_to_jsonl(const struct canon_record *r, struct buf *out)
 			return jsonl_escaped(r, out);
 	}
 	w = put_key(w, "_source", 7);
-	if (!(w = json_str_put_plain(w, src, srcl)))
+	if (!(w = put_lin(w, r, CANON_LIN_SOURCE, src, srcl)))
 		return jsonl_escaped(r, out);
 	w = put_key(w, "_file", 5);
-	if (!(w = json_str_put_plain(w, file, filel)))
+	if (!(w = put_lin(w, r, CANON_LIN_FILE, file, filel)))
 		return jsonl_escaped(r, out);
 	w = put_key(w, "_line", 5);
 	memcpy(w, num, nl);
 	w += nl;
 	if (where) {
 		w = put_key(w, "_where", 6);
-		if (!(w = json_str_put_plain(w, where, wherel)))
+		if (!(w = put_lin(w, r, CANON_LIN_WHERE, where, wherel)))
 			return jsonl_escaped(r, out);
 	}
 	*w++ = '}';

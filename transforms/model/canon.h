@@ -90,7 +90,15 @@ struct canon_record {
 	 * changes v[i] sets len[i] again, 0 will do; a zeroed record is
 	 * right as it is. */
 	unsigned len[CANON_MAX_FIELDS];
+	/* lin.source, lin.file and lin.where (CANON_LIN_*) in len[]'s
+	 * form, set by the mapping (the same for a whole document, or made
+	 * with the scope's where): length + 1, CANON_LEN_PLAIN when its
+	 * JSON needs no escape; 0 where not known, then strlen and a check
+	 * as before. A zeroed record is right as it is. */
+	unsigned lin_len[3];
 };
+
+enum { CANON_LIN_SOURCE, CANON_LIN_FILE, CANON_LIN_WHERE };
 
 /* The high bit of len[i], set by canon_validate only: v[i] is printable
  * ASCII without '"' or '\\' (or a validated decimal, time or enum
@@ -107,6 +115,11 @@ static inline size_t canon_vlen(const struct canon_record *r, size_t i)
 
 	return l ? l - 1 : strlen(r->v[i]);
 }
+
+/* s[0..n) in len[]'s form (canon_record.lin_len): n + 1, with
+ * CANON_LEN_PLAIN when it is printable ASCII without '"' or '\\' (its
+ * JSON is itself in quotes); 0 when n is CANON_LEN_MAX or more. */
+unsigned canon_text_len(const char *s, size_t n);
 
 const char *canon_kind_name(enum canon_kind k);
 /* Returns the kind for "item", "location", "price", "stock", or -1. */
