@@ -18,6 +18,8 @@
 #   WBENCH_PGSS=1       also keep pg_stat_statements of each PostgreSQL
 #                       mode in DIR/pgss.MODE (calls, total ms, rows;
 #                       needs WBENCH_KEEP=1 to be read afterwards)
+#   WBENCH_PGSS_TOP=40  statements kept there, by total time (1000: all,
+#                       to count round trips and COMMITs per unit)
 #   WBENCH_DIR=DIR      scratch space (default a temp dir, removed unless
 #                       WBENCH_KEEP=1)
 #
@@ -199,7 +201,7 @@ measure() {
 		[ "${WBENCH_PGSS:-0}" = 1 ] && pg_psql postgres "SELECT calls,
 			round(total_exec_time), rows, left(regexp_replace(query,
 			'\s+', ' ', 'g'), 110) FROM pg_stat_statements ORDER BY
-			total_exec_time DESC LIMIT 40" >"$W/pgss.$n" 2>&1
+			total_exec_time DESC LIMIT ${WBENCH_PGSS_TOP:-40}" >"$W/pgss.$n" 2>&1
 	fi
 	echo "$be $n $s $rc ${rss:-0} $(stage_ms "$d") $cpu $srv" >>"$ROWS"
 	if [ -z "${WBENCH_REF_OUT:-}" ]; then
