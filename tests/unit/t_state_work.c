@@ -560,8 +560,10 @@ T_TEST(state_work_save_says_whose_the_unit_is)
 	T_EQ_INT(state_tx_holds(st, f + 1), 0);
 	T_OK(state_commit(st, &e), &e);
 	T_EQ_INT(state_tx_holds(st, f), 0);
-	/* a rollback ends it too */
+	/* the next transaction starts holding nothing; a rollback ends it
+	 * too */
 	T_OK(state_begin(st, &e), &e);
+	T_EQ_INT(state_tx_holds(st, f), 0);
 	T_OK(state_unit_save(st, u, &e), &e);
 	T_EQ_INT(state_tx_holds(st, f), 1);
 	state_rollback(st);
