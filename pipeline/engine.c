@@ -174,14 +174,27 @@ static int unit_chain(struct run *r, struct state_unit *u,
 	return state_unit_save(r->st, next, err);
 }
 
-int eng_unit_finish(struct run *r, struct state_unit *u,
-		    struct state_unit *next, struct err *err)
+int eng_unit_finish_with(struct run *r, struct state_unit *u,
+			 struct state_unit *next,
+			 int (*also)(void *ud, struct err *err), void *ud,
+			 struct err *err)
 {
 	u->state = US_DONE;
 	u->finished_ms = eng_now_ms();
 	if (eng_tx_begin(r->st, err) < 0)
 		return -1;
-	return eng_tx_end(r->st, unit_chain(r, u, next, err), err);
+	return eng_tx_end(r->st,
+			  (also && also(ud, err) < 0) ||
+				  unit_chain(r, u, next, err) < 0
+				  ? -1
+				  : 0,
+			  err);
+}
+
+int eng_unit_finish(struct run *r, struct state_unit *u,
+		    struct state_unit *next, struct err *err)
+{
+	return eng_unit_finish_with(r, u, next, NULL, NULL, err);
 }
 
 int eng_unit_commit(struct run *r, struct state_unit *u, int again,

@@ -92,6 +92,13 @@ int eng_unit_start(struct run *r, struct state_unit *u, struct err *err);
  * transaction: the chain of units never has a gap. */
 int eng_unit_finish(struct run *r, struct state_unit *u,
 		    struct state_unit *next, struct err *err);
+/* eng_unit_finish that also runs also(ud, err) in its transaction, before
+ * the units are saved: a write the successor needs (the map's txn_own)
+ * commits with it, not in a transaction (a commit) of its own. */
+int eng_unit_finish_with(struct run *r, struct state_unit *u,
+			 struct state_unit *next,
+			 int (*also)(void *ud, struct err *err), void *ud,
+			 struct err *err);
 
 /* Commits the open transaction that saved u done with its finish time
  * (a stage's own, as the load's: its rows and the unit together). That

@@ -113,18 +113,18 @@ void run_path_in(const struct run *r, char *out, size_t n, const char *area,
 
 /* ---- after load: the source's files --------------------------------- */
 
-struct count_ctx {
-	int pending, failed;
-};
-
-static int count_open(void *ud, struct state_unit *u)
+/* How many of run r's source units (scope NULL: every source's) are not
+ * finished: pending or running. One counting query: reading each unit to
+ * count it was one round trip per unit of the source. */
+static int open_source_units(struct run *r, const char *scope, int64_t *open,
+			     struct err *err)
 {
-	struct count_ctx *c = ud;
+	struct state_work_counts c;
 
-	if (u->state == US_FAILED)
-		c->failed++;
-	else if (u->state == US_PENDING || u->state == US_RUNNING)
-		c->pending++;
+	if (state_work_count(r->st, r->run_id, STATE_WORK_SOURCES ",load",
+			     scope, &c, err) < 0)
+		return -1;
+	*open = c.pending + c.running;
 	return 0;
 }
 
@@ -207,20 +207,16 @@ int run_do_unit(struct run *r, struct src_ctx *sc, struct tgt_ctx *tc,
 
 int run_source_tail(struct run *r, struct src_ctx *sc, struct err *err)
 {
-	struct count_ctx cc = {0, 0};
-	int s;
+	int64_t open;
 
-	for (s = ST_FETCH; s <= ST_LOAD; s++)
-		if (state_units_each(r->st, r->run_id, run_stage_names[s], sc->src->name,
-				     count_open, &cc, err) < 0)
-			return -1;
-	if (stage_acks.source_done(r, sc, err) < 0)
+	if (open_source_units(r, sc->src->name, &open, err) < 0 ||
+	    stage_acks.source_done(r, sc, err) < 0)
 		return -1;
 	/* Post-process the partner's files only when every document made
 	 * from the file is loaded (or deliberately set aside): never before
 	 * (the post stage checks each file's units). Pending units mean this
 	 * invocation stopped early (--until, a signal). */
-	if (!cc.pending && !r->interrupted &&
+	if (!open && !r->interrupted &&
 	    (run_src_open(sc, err) < 0 ||
 	     state_units_each(r->st, r->run_id,
 			      run_stage_names[stage_post.stage], sc->src->name,
@@ -418,18 +414,15 @@ static int execute(struct run *r, struct err *err)
 		/* The sources ran in earlier invocations (scheduler tasks):
 		 * a source unit not done yet holds the targets, since its
 		 * task has not finished. */
-		struct count_ctx cc = {0, 0};
-		int s;
+		int64_t open;
 
-		for (s = ST_FETCH; s <= ST_LOAD; s++)
-			if (state_units_each(r->st, r->run_id, run_stage_names[s], NULL,
-					     count_open, &cc, err) < 0)
-				return -1;
-		if (cc.pending) {
+		if (open_source_units(r, NULL, &open, err) < 0)
+			return -1;
+		if (open) {
 			err_set(&r->first, E_BUSY,
-				"targets held: %d source unit%s of run %lld "
+				"targets held: %lld source unit%s of run %lld "
 				"not done yet; finish the sources first",
-				cc.pending, cc.pending == 1 ? "" : "s",
+				(long long)open, open == 1 ? "" : "s",
 				(long long)r->run_id);
 			run_say(r, "%s", r->first.reason);
 			r->held = 1;

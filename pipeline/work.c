@@ -49,6 +49,7 @@ struct work {
 	int64_t units;           /* units this worker finished */
 	struct heartbeat *hb;
 	int pg;                  /* the store is PostgreSQL: loads in parallel */
+	struct state_unit cu;    /* the unit the last claim returned */
 };
 
 static void sleep_ms(int ms)
@@ -133,7 +134,7 @@ static void heartbeat_stop(struct heartbeat *hb)
 	hb->st = NULL;
 }
 
-static int work_unit_do(struct work *w, int64_t id);
+static int work_unit_do(struct work *w, struct state_unit *u);
 
 static struct src_ctx *src_for(struct work *w, const char *name)
 {
@@ -238,7 +239,9 @@ static void load_hold_hook(struct work *w, int64_t unit)
 
 /* state_commit's last word while the loop works on a unit: nothing of
  * a unit another worker took over is committed (its outcome is theirs),
- * whether the heartbeat noticed first or the unit's row says so now. */
+ * whether the heartbeat noticed first or the unit's row says so now. A
+ * transaction that saved the unit read its row then, locked until the
+ * commit (state_tx_holds): asking again would read the same row. */
 static int work_commit_check(void *ud, struct state *st, struct err *err)
 {
 	struct work *w = ud;
@@ -250,7 +253,7 @@ static int work_commit_check(void *ud, struct state *st, struct err *err)
 #ifdef STOCKPIPE_TEST_HOOKS
 	load_hold_hook(w, unit);
 #endif
-	if (!atomic_load(&w->hb->lost) &&
+	if (!atomic_load(&w->hb->lost) && !state_tx_holds(st, unit) &&
 	    state_work_owned(st, unit, w->worker, &ours, err) < 0)
 		return -1;
 	if (!ours)
@@ -279,16 +282,19 @@ static void lost_since_check(struct work *w, int64_t id)
 		atomic_store(&w->hb->lost, 1);
 }
 
-/* Does unit id, claimed by this worker. 1 = interrupted. */
-static int work_unit(struct work *w, int64_t id)
+/* Does unit u, claimed by this worker (u: its row as the claim left
+ * it). 1 = interrupted. */
+static int work_unit(struct work *w, struct state_unit *u)
 {
 	int rc, failed = w->r.failed_units;
 	struct err first = w->r.first;
+	int64_t id = u->id;
 
 	atomic_store(&w->hb->lost, 0);
 	atomic_store(&w->hb->unit, id);
+	state_unit_refused_reset(w->r.st);
 	state_set_commit_check(w->r.st, work_commit_check, w);
-	rc = work_unit_do(w, id);
+	rc = work_unit_do(w, u);
 	state_set_commit_check(w->r.st, NULL, NULL);
 	atomic_store(&w->hb->unit, 0);
 	if (rc < 0 && !atomic_load(&w->hb->lost))
@@ -309,37 +315,38 @@ static int work_unit(struct work *w, int64_t id)
 	return rc;
 }
 
-static int work_unit_do(struct work *w, int64_t id)
+static int work_unit_do(struct work *w, struct state_unit *u)
 {
-	struct state_unit u;
 	struct src_ctx *sc = NULL;
 	struct tgt_ctx *tc = NULL;
 	int rc;
 
-	if (state_unit_get(w->r.st, id, &u, w->err) < 0)
-		return -1;
 #ifdef STOCKPIPE_TEST_HOOKS
-	stall_hook(w, &u);
+	stall_hook(w, u);
 #endif
-	sc = src_for(w, u.scope);
-	tc = tgt_for(w, u.scope);
+	sc = src_for(w, u->scope);
+	tc = tgt_for(w, u->scope);
 	if (!sc && !tc) {
 		/* A unit of a source or target the config no longer has. */
 		log_msg("warn", "stockpipe: unit %lld: %s '%s' is not in the "
-			"config; left alone", (long long)id, u.stage, u.scope);
+			"config; left alone", (long long)u->id, u->stage,
+			u->scope);
 		return 0;
 	}
-	rc = run_do_unit(&w->r, sc, tc, &u);
+	rc = run_do_unit(&w->r, sc, tc, u);
 	if (rc < 0)
 		return -1;
 	if (rc > 0 || eng_stopping())
 		return 1;
-	/* Still running here means the unit was not ours to finish (our
-	 * lease was taken over while we worked): the store refused it. */
-	if (state_unit_get(w->r.st, id, &u, w->err) == 0 &&
-	    u.state != US_RUNNING && u.state != US_PENDING) {
+	/* Finished here unless the store refused its record (our lease was
+	 * taken over while we worked: the unit is still running, another
+	 * worker's) or the heartbeat saw it taken over. u is what this
+	 * worker saved: no need to read it back. */
+	if (state_unit_refused(w->r.st) != u->id &&
+	    !atomic_load(&w->hb->lost) && u->state != US_RUNNING &&
+	    u->state != US_PENDING) {
 		w->units++;
-		work_trace(w, &u);
+		work_trace(w, u);
 	}
 	return 0;
 }
@@ -360,14 +367,17 @@ static int load_one(void *ud, struct state_unit *u)
 		return 0;
 	if (eng_stopping())
 		return lc->rc = 1;
-	if (state_work_take(w->r.st, u->id, w->worker, w->lease_ms, &got,
-			    w->err) < 0)
+	/* u as the take left it: read before, it may be stale. */
+	if (state_work_take_unit(w->r.st, u->id, w->worker, w->lease_ms, &got,
+				 u, w->err) < 0)
 		return lc->rc = -1;
 	if (!got)
 		/* An earlier holder of the load lease still works on it
 		 * (its lease on the unit is alive): come back later. */
 		return lc->rc = 2;
-	if ((lc->rc = work_unit(w, u->id)) != 0)
+	if (u->state == US_DONE)
+		return 0;  /* finished by another worker since the walk read it */
+	if ((lc->rc = work_unit(w, u)) != 0)
 		return 1;
 	return 0;
 }
@@ -383,9 +393,10 @@ static int load_phase(struct work *w)
 	for (i = 0; i < r->cfg->nsources; i++) {
 		struct load_ctx lc = {w, &w->src[i], 0};
 
-		if (state_work_load_units_each(r->st, r->run_id,
-					       r->cfg->sources[i].name,
-					       load_one, &lc, w->err) < 0)
+		if (state_work_open_load_units_each(r->st, r->run_id,
+						    r->cfg->sources[i].name,
+						    load_one, &lc,
+						    w->err) < 0)
 			return -1;
 		if (lc.rc)
 			return lc.rc;
@@ -420,7 +431,6 @@ static int load_phase(struct work *w)
 static int load_parallel(struct work *w)
 {
 	struct run *r = &w->r;
-	int64_t id;
 	int rc;
 
 	if (!w->pg)
@@ -428,12 +438,13 @@ static int load_parallel(struct work *w)
 	for (;;) {
 		if (eng_stopping())
 			return 1;
-		if (state_work_claim_own_load(r->st, r->run_id, w->worker,
-					      w->lease_ms, &id, w->err) < 0)
+		if (state_work_claim_own_load_unit(r->st, r->run_id, w->worker,
+						   w->lease_ms, &w->cu,
+						   w->err) < 0)
 			return -1;
-		if (!id)
+		if (!w->cu.id)
 			return 0;
-		if ((rc = work_unit(w, id)) != 0)
+		if ((rc = work_unit(w, &w->cu)) != 0)
 			return rc;
 	}
 }
@@ -550,7 +561,6 @@ static int work_loop(struct work *w)
 	const char *tgt_stages = STATE_WORK_TARGETS;
 	int want_src, want_tgt;
 	int finished, code, open, got, done;
-	int64_t id;
 
 	if (o->stage)
 		run_stage_mask(o->stage, &mask);
@@ -580,12 +590,13 @@ static int work_loop(struct work *w)
 			return EXIT_TEMPFAIL;
 		}
 		if (want_src) {
-			if (state_work_claim(r->st, r->run_id, src_stages,
-					     o->source, w->worker, w->lease_ms,
-					     &id, w->err) < 0)
+			if (state_work_claim_unit(r->st, r->run_id, src_stages,
+						  o->source, w->worker,
+						  w->lease_ms, &w->cu,
+						  w->err) < 0)
 				return -1;
-			if (id) {
-				if (work_unit(w, id) < 0)
+			if (w->cu.id) {
+				if (work_unit(w, &w->cu) < 0)
 					return -1;
 				continue;
 			}
@@ -615,11 +626,12 @@ static int work_loop(struct work *w)
 			continue;
 		if (!want_tgt)
 			return EXIT_DONE;
-		if (state_work_claim(r->st, r->run_id, tgt_stages, NULL,
-				     w->worker, w->lease_ms, &id, w->err) < 0)
+		if (state_work_claim_unit(r->st, r->run_id, tgt_stages, NULL,
+					  w->worker, w->lease_ms, &w->cu,
+					  w->err) < 0)
 			return -1;
-		if (id) {
-			if (work_unit(w, id) < 0)
+		if (w->cu.id) {
+			if (work_unit(w, &w->cu) < 0)
 				return -1;
 			continue;
 		}

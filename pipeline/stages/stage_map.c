@@ -569,6 +569,21 @@ static int map_unit(void *ud, struct state_unit *u)
 	return rc;
 }
 
+/* The map unit's txn_own (state_work_txn_own), written in its finish's
+ * transaction. */
+struct txn_own_arg {
+	struct state *st;
+	int64_t unit;
+	int own;
+};
+
+static int txn_own_write(void *ud, struct err *err)
+{
+	struct txn_own_arg *a = ud;
+
+	return state_work_txn_own(a->st, a->unit, a->own, err);
+}
+
 /* A mapped document: its canonical and reject files published, its
  * acknowledgments recorded, then the reject threshold (quarantine) or
  * the unit done with its load unit next. released: who released it, for
@@ -581,6 +596,7 @@ static int map_publish(struct src_ctx *sc, struct state_unit *u,
 	struct run *r = sc->r;
 	struct err e = ERR_INIT;
 	struct state_unit next;
+	struct txn_own_arg to;
 
 	if (io_atomic_commit(&m->canon, u->output_sha, &e) < 0) {
 		io_atomic_abort(&m->rejects);
@@ -625,10 +641,6 @@ static int map_publish(struct src_ctx *sc, struct state_unit *u,
 		err_locate(&e, u->ukey, 0, 0, NULL);
 		return run_quarantine(r, u, &e);
 	}
-	/* Before its load unit exists: PostgreSQL's workers read it to
-	 * choose the loads they may run in any order (work.c). */
-	if (state_work_txn_own(r->st, u->id, !m->txn_shared, &e) < 0)
-		return eng_unit_fail(r, u, &e);
 	eng_unit_init(&next, r, ST_LOAD, sc->src->name, u->ukey);
 	next.parent = u->id;
 	if (eng_field(next.input_path, sizeof(next.input_path), cpath,
@@ -637,7 +649,14 @@ static int map_publish(struct src_ctx *sc, struct state_unit *u,
 	if (eng_field(next.input_sha, sizeof(next.input_sha), u->output_sha,
 		      "input sha", &e) < 0)
 		return eng_unit_fail(r, u, &e);
-	if (eng_unit_finish(r, u, &next, &e) < 0)
+	/* txn_own with its load unit, in the finish's transaction (not a
+	 * commit of its own): PostgreSQL's workers read it to choose the
+	 * loads they may run in any order (work.c), and never see the load
+	 * unit without it. */
+	to.st = r->st;
+	to.unit = u->id;
+	to.own = !m->txn_shared;
+	if (eng_unit_finish_with(r, u, &next, txn_own_write, &to, &e) < 0)
 		return eng_unit_fail(r, u, &e);
 	if (m->warned)
 		run_say(r, "  %s: '%s': %lld warning%s%s", u->scope, u->ukey,

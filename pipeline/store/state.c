@@ -368,6 +368,7 @@ int state_begin(struct state *s, struct err *err)
 	if (db_begin(s->db, err) < 0)
 		return -1;
 	s->in_tx = 1;
+	s->tx_held = 0;
 	s->lb.pos_held = 0;
 	state_lineage_forget(s);
 	state_txn_docs_reset(s);
@@ -379,6 +380,7 @@ int state_begin_rows(struct state *s, struct err *err)
 	if (db_begin_light(s->db, err) < 0)
 		return -1;
 	s->in_tx = 1;
+	s->tx_held = 0;
 	s->lb.pos_held = 0;
 	state_lineage_forget(s);
 	state_txn_docs_reset(s);
@@ -425,9 +427,11 @@ int state_commit(struct state *s, struct err *err)
 	if (db_commit(s->db, err) < 0) { /* rolled back */
 		state_lb_discard(s);
 		s->in_tx = s->lb_on = s->rows_tx = 0;
+		s->tx_held = 0;
 		return -1;
 	}
 	s->in_tx = s->lb_on = s->rows_tx = 0;
+	s->tx_held = 0;
 	return 0;
 }
 
@@ -437,6 +441,7 @@ void state_rollback(struct state *s)
 	state_lineage_forget(s);
 	state_txn_docs_reset(s);
 	s->in_tx = s->lb_on = s->rows_tx = 0;
+	s->tx_held = 0;
 	db_rollback(s->db);
 }
 

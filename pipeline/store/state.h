@@ -126,6 +126,17 @@ typedef int state_commit_check_fn(void *ud, struct state *s,
 				  struct err *err);
 void state_set_commit_check(struct state *s, state_commit_check_fn *fn,
 			    void *ud);
+/* Whether the open transaction saved unit (state_unit_save) and the
+ * save's own row said it runs under this handle's worker (its row is
+ * locked until the commit, by the UPDATE itself: nobody can take it over
+ * in between). A commit check may skip asking again. 0 outside a
+ * transaction and for one process (no worker). */
+int state_tx_holds(struct state *s, int64_t unit);
+/* The last unit whose state_unit_save was refused because another worker
+ * holds it (0: none since state_unit_refused_reset): the caller's result
+ * of that unit is not its own to count. */
+int64_t state_unit_refused(struct state *s);
+void state_unit_refused_reset(struct state *s);
 
 const char *unit_state_name(int st);
 

@@ -216,6 +216,8 @@ struct state {
 	int rows_tx;               /* state_begin_rows: no writer lock yet */
 	state_commit_check_fn *commit_check; /* state_set_commit_check */
 	void *commit_check_ud;
+	int64_t tx_held;           /* state_tx_holds; 0 at begin and end */
+	int64_t refused;           /* state_unit_refused */
 	char *dir;                 /* the state folder (the load's sort
 				    * file); NULL when unknown */
 	struct state_doc_names {   /* state_lineage.c: the last document's
@@ -291,6 +293,20 @@ struct state_text {
 	int found;
 };
 state_row_fn state_row_int, state_row_found, state_row_text;
+/* The columns of a unit row in the order state_unit_read reads them (for
+ * a SELECT or a RETURNING list), and the reader: the claim returns the
+ * row it took, so the worker needs no state_unit_get after it. */
+#define STATE_UNIT_COLS                                                     \
+	"id, run_id, parent, stage, scope, ukey, state,"                     \
+	" attempts, input_path, input_sha, output_path,"                     \
+	" output_sha, records_in, records_out, rejects, dupes,"              \
+	" stale, started_ms, finished_ms, error, detail,"                    \
+	" err_class, retried_in, retry_requested, held,"                     \
+	" converted, listed, file_size, file_mtime, posted,"                 \
+	" list_standin, accept_rejects, released_by,"                        \
+	" release_note, ic_conflicts, rejects_path, control_no,"             \
+	" outcome"
+void state_unit_read(struct db_stmt *p, struct state_unit *u);
 /* Ids from column 0, for a walk whose callback writes to the store
  * (state_row_id appends one; ud a struct state_ids, err set when out of
  * memory). The caller frees v. */

@@ -75,7 +75,8 @@ const struct state_sql state_runs_sql[S_NSTMTS] = {
 		       " AND scope = ?", 0},
 	[S_UNIT_INS] = {"INSERT INTO units(run_id, stage, scope, ukey,"
 		       " parent, state, input_path, input_sha)"
-		       " VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", 0},
+		       " VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+		       " RETURNING id", 0},
 	[S_UNIT_FIND] = {"SELECT id FROM units WHERE run_id = ? AND stage = ?"
 			" AND scope = ? AND ukey = ?", 0},
 	[S_UNIT_SAVE] = {"UPDATE units SET state = ?, attempts = ?,"
@@ -91,16 +92,9 @@ const struct state_sql state_runs_sql[S_NSTMTS] = {
 			" release_note = ?31, ic_conflicts = ?32,"
 			" rejects_path = ?33, control_no = ?34, outcome = ?35"
 			" WHERE id = ?17 AND (CAST(?18 AS TEXT) IS NULL"
-			" OR state <> 1 OR worker IS NULL OR worker = ?18)", 0},
-	[S_UNIT_GET] = {"SELECT id, run_id, parent, stage, scope, ukey, state,"
-		       " attempts, input_path, input_sha, output_path,"
-		       " output_sha, records_in, records_out, rejects, dupes,"
-		       " stale, started_ms, finished_ms, error, detail,"
-		       " err_class, retried_in, retry_requested, held,"
-		       " converted, listed, file_size, file_mtime, posted,"
-		       " list_standin, accept_rejects, released_by,"
-		       " release_note, ic_conflicts, rejects_path, control_no,"
-		       " outcome FROM units WHERE id = ?", 0},
+			" OR state <> 1 OR worker IS NULL OR worker = ?18)"
+			" RETURNING worker", 0},
+	[S_UNIT_GET] = {"SELECT " STATE_UNIT_COLS " FROM units WHERE id = ?", 0},
 	[S_UNITS] = {"SELECT id FROM units WHERE run_id = ? AND stage = ?"
 		    " AND scope = ? ORDER BY id", 0},
 	[S_UNITS_ALL] = {"SELECT id FROM units WHERE run_id = ? AND stage = ?"
@@ -368,15 +362,18 @@ int state_plan_clear(struct state *s, int64_t run_id, const char *stage,
 int state_unit_add(struct state *s, struct state_unit *u, struct err *err)
 {
 	u->id = 0;
-	if (state_exec(s, S_UNIT_INS,
+	/* A new unit's id comes back from its INSERT; only a unit that
+	 * exists already (a rerun, a resumed run) is looked up by key. */
+	if (state_rows(s, S_UNIT_INS,
 		       SA(SA_I(u->run_id), SA_T(u->stage), SA_T(u->scope),
 			  SA_T(u->ukey), SA_I(u->parent), SA_I(u->state),
 			  SA_T(u->input_path), SA_T(u->input_sha)),
-		       err) < 0 ||
-	    state_rows(s, S_UNIT_FIND,
-		       SA(SA_I(u->run_id), SA_T(u->stage), SA_T(u->scope),
-			  SA_T(u->ukey)),
-		       state_row_int, &u->id, err) < 0)
+		       state_row_int, &u->id, err) < 0 ||
+	    (u->id <= 0 &&
+	     state_rows(s, S_UNIT_FIND,
+			SA(SA_I(u->run_id), SA_T(u->stage), SA_T(u->scope),
+			   SA_T(u->ukey)),
+			state_row_int, &u->id, err) < 0))
 		return -1;
 	if (u->id <= 0)
 		return err_set(err, E_INTERNAL,
@@ -390,11 +387,30 @@ static const char *or_null(const char *v)
 	return v[0] ? v : NULL;
 }
 
+/* The saved row's worker (RETURNING): whether a row was saved, and
+ * whether it runs under this handle's worker. */
+struct saved_row {
+	const char *worker;
+	int found, ours;
+};
+
+static int saved_row(void *ud, struct db_stmt *p)
+{
+	struct saved_row *x = ud;
+	const char *v = db_col_text(p, 0);
+
+	x->found = 1;
+	x->ours = x->worker && v && !strcmp(v, x->worker);
+	return 0;
+}
+
 int state_unit_save(struct state *s, const struct state_unit *u,
 		    struct err *err)
 {
+	struct saved_row x = {s->worker, 0, 0};
+
 	/* in the order of the statement's ?1 .. ?35 */
-	if (state_exec(s, S_UNIT_SAVE,
+	if (state_rows(s, S_UNIT_SAVE,
 		       SA(SA_I(u->state), SA_I(u->attempts),
 			  SA_T(u->input_path), SA_T(u->input_sha),
 			  SA_T(u->output_path), SA_T(u->output_sha),
@@ -414,16 +430,38 @@ int state_unit_save(struct state *s, const struct state_unit *u,
 			  SA_I(u->ic_conflicts),
 			  SA_T(or_null(u->rejects_path)), SA_I(u->control_no),
 			  SA_I(u->outcome)),
-		       err) < 0)
+		       saved_row, &x, err) < 0)
 		return -1;
-	if (s->worker && db_changes(s->db) == 0)
+	if (s->worker && !x.found) {
 		/* Our lease ran out and another worker took the unit over:
 		 * its outcome is theirs to record (work.h). */
+		s->refused = u->id;
 		return err_set(err, E_BUSY,
 			       "unit %lld was taken over by another worker "
 			       "(this worker's lease ran out)",
 			       (long long)u->id);
+	}
+	/* The UPDATE keeps the row locked (PostgreSQL) or the store's
+	 * writer lock held (SQLite) until the commit: whose it is cannot
+	 * change before then (state_tx_holds). */
+	if (x.ours && s->in_tx)
+		s->tx_held = u->id;
 	return 0;
+}
+
+int state_tx_holds(struct state *s, int64_t unit)
+{
+	return unit && s->in_tx && s->tx_held == unit;
+}
+
+int64_t state_unit_refused(struct state *s)
+{
+	return s->refused;
+}
+
+void state_unit_refused_reset(struct state *s)
+{
+	s->refused = 0;
 }
 
 void state_set_worker(struct state *s, const char *worker)
@@ -431,12 +469,8 @@ void state_set_worker(struct state *s, const char *worker)
 	s->worker = worker;
 }
 
-static int unit_row(void *ud, struct db_stmt *p)
+void state_unit_read(struct db_stmt *p, struct state_unit *u)
 {
-	struct row_to *x = ud;
-	struct state_unit *u = x->out;
-
-	x->found = 1;
 	memset(u, 0, sizeof(*u));
 	u->id = db_col_int64(p, 0);
 	u->run_id = db_col_int64(p, 1);
@@ -476,6 +510,14 @@ static int unit_row(void *ud, struct db_stmt *p)
 	state_col_copy(p, 35, u->rejects_path, sizeof(u->rejects_path));
 	u->control_no = db_col_int64(p, 36);
 	u->outcome = (int)db_col_int64(p, 37);
+}
+
+static int unit_row(void *ud, struct db_stmt *p)
+{
+	struct row_to *x = ud;
+
+	x->found = 1;
+	state_unit_read(p, x->out);
 	return 1;
 }
 

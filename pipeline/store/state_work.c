@@ -41,7 +41,7 @@ const struct state_sql state_work_sql[S_NSTMTS] = {
 			       " LEFT JOIN units p ON p.id = m.parent"
 			       " LEFT JOIN units f ON f.id = p.parent"
 			       " WHERE l.run_id = ?1 AND l.stage = ?3"
-			       " AND l.scope = ?2"
+			       " AND l.scope = ?2 AND l.state <> ?4"
 			       " ORDER BY coalesce(f.arr_file, 0), coalesce(p.parent, 0),"
 			       " coalesce(m.id, 0), l.id", 0},
 	/* The same walk over the documents whose txn_ids may be shared
@@ -53,6 +53,7 @@ const struct state_sql state_work_sql[S_NSTMTS] = {
 			       " LEFT JOIN units f ON f.id = p.parent"
 			       " WHERE l.run_id = ?1 AND l.stage = ?3"
 			       " AND l.scope = ?2 AND coalesce(m.txn_own, 0) = 0"
+			       " AND l.state <> ?4"
 			       " ORDER BY coalesce(f.arr_file, 0), coalesce(p.parent, 0),"
 			       " coalesce(m.id, 0), l.id", 0},
 	[S_WORK_TXN_OWN] = {"UPDATE units SET txn_own = ?2 WHERE id = ?1", 0},
@@ -120,20 +121,40 @@ static size_t with_stages(struct state_arg *all, const struct state_arg *a,
 	return n;
 }
 
+/* The unit row a claim or take returned: *u, and its id in *id. */
+struct claimed {
+	struct state_unit *u;
+	int64_t *id;
+};
+
+static int claimed_row(void *ud, struct db_stmt *p)
+{
+	struct claimed *c = ud;
+
+	state_unit_read(p, c->u);
+	*c->id = c->u->id;
+	return 1;
+}
+
 /* state_work_claim, and when own_txn only the load units of documents
- * whose txn_ids are their own (units.txn_own of the map unit above). */
+ * whose txn_ids are their own (units.txn_own of the map unit above). u:
+ * the claimed row, as the UPDATE left it (NULL: the id only). */
 static int claim(struct state *s, int64_t run_id, const char *stages,
 		 const char *scope, int own_txn, const char *worker,
-		 int64_t lease_ms, int64_t *id, struct err *err)
+		 int64_t lease_ms, int64_t *id, struct state_unit *u,
+		 struct err *err)
 {
-	char sql[1400];
+	char sql[1800];
 	struct stage_list sl;
 	struct state_arg a[NARGS];
+	struct claimed c = {u, id};
 	const char *now = state_now_ms_sql(s);
 	size_t n;
 	int rc;
 
 	*id = 0;
+	if (u)
+		u->id = 0;
 	if (stage_filter(stages, 7, &sl, err) < 0)
 		return -1;
 	/* The subquery picks; FOR UPDATE SKIP LOCKED (PostgreSQL) lets
@@ -147,18 +168,20 @@ static int claim(struct state *s, int64_t run_id, const char *stages,
 		 " AND (c.state = ?6 OR (c.state = ?5 AND (c.lease_until IS NULL"
 		 " OR c.lease_until < %s)))%s"
 		 " ORDER BY c.id LIMIT 1%s)"
-		 " RETURNING id",
+		 " RETURNING %s",
 		 now, sl.sql, now,
 		 own_txn ? " AND EXISTS (SELECT 1 FROM units m"
 			   " WHERE m.id = c.parent AND m.txn_own = 1)" : "",
-		 state_is_pg(s) ? " FOR UPDATE SKIP LOCKED" : "");
+		 state_is_pg(s) ? " FOR UPDATE SKIP LOCKED" : "",
+		 u ? STATE_UNIT_COLS : "id");
 	n = with_stages(a,
 			SA(SA_T(worker), SA_I(lease_ms), SA_I(run_id),
 			   SA_T(scope), SA_I(US_RUNNING), SA_I(US_PENDING)),
 			&sl);
 	if (state_light_begin(s, NULL, err) < 0)
 		return -1;
-	rc = state_sql_rows(s, sql, a, n, state_row_int, id, err);
+	rc = state_sql_rows(s, sql, a, n, u ? claimed_row : state_row_int,
+			    u ? (void *)&c : (void *)id, err);
 	return state_light_end(s, 1, rc, err);
 }
 
@@ -166,21 +189,47 @@ int state_work_claim(struct state *s, int64_t run_id, const char *stages,
 		     const char *scope, const char *worker, int64_t lease_ms,
 		     int64_t *id, struct err *err)
 {
-	return claim(s, run_id, stages, scope, 0, worker, lease_ms, id, err);
+	return claim(s, run_id, stages, scope, 0, worker, lease_ms, id, NULL,
+		     err);
+}
+
+int state_work_claim_unit(struct state *s, int64_t run_id,
+			  const char *stages, const char *scope,
+			  const char *worker, int64_t lease_ms,
+			  struct state_unit *u, struct err *err)
+{
+	int64_t id;
+
+	return claim(s, run_id, stages, scope, 0, worker, lease_ms, &id, u,
+		     err);
 }
 
 int state_work_claim_own_load(struct state *s, int64_t run_id,
 			      const char *worker, int64_t lease_ms,
 			      int64_t *id, struct err *err)
 {
-	return claim(s, run_id, "load", NULL, 1, worker, lease_ms, id, err);
+	return claim(s, run_id, "load", NULL, 1, worker, lease_ms, id, NULL,
+		     err);
 }
 
-int state_work_take(struct state *s, int64_t id, const char *worker,
-		    int64_t lease_ms, int *got, struct err *err)
+int state_work_claim_own_load_unit(struct state *s, int64_t run_id,
+				   const char *worker, int64_t lease_ms,
+				   struct state_unit *u, struct err *err)
 {
-	char sql[600];
+	int64_t id;
+
+	return claim(s, run_id, "load", NULL, 1, worker, lease_ms, &id, u,
+		     err);
+}
+
+static int take(struct state *s, int64_t id, const char *worker,
+		int64_t lease_ms, int *got, struct state_unit *u,
+		struct err *err)
+{
+	char sql[1200];
 	const char *now = state_now_ms_sql(s);
+	int64_t got_id = 0;
+	struct claimed c = {u, &got_id};
 	int rc;
 
 	*got = 0;
@@ -188,15 +237,31 @@ int state_work_take(struct state *s, int64_t id, const char *worker,
 		 "UPDATE units SET worker = ?1, lease_until = %s + ?2"
 		 " WHERE id = ?3 AND (state != ?4 OR worker IS NULL"
 		 " OR worker = ?1 OR lease_until IS NULL OR lease_until < %s)"
-		 " RETURNING id",
-		 now, now);
+		 " RETURNING %s",
+		 now, now, u ? STATE_UNIT_COLS : "id");
 	if (state_light_begin(s, NULL, err) < 0)
 		return -1;
 	rc = state_sql_rows(s, sql,
 			    SA(SA_T(worker), SA_I(lease_ms), SA_I(id),
 			       SA_I(US_RUNNING)),
-			    state_row_found, got, err);
+			    u ? claimed_row : state_row_found,
+			    u ? (void *)&c : (void *)got, err);
+	if (u)
+		*got = got_id != 0;
 	return state_light_end(s, 1, rc, err);
+}
+
+int state_work_take(struct state *s, int64_t id, const char *worker,
+		    int64_t lease_ms, int *got, struct err *err)
+{
+	return take(s, id, worker, lease_ms, got, NULL, err);
+}
+
+int state_work_take_unit(struct state *s, int64_t id, const char *worker,
+			 int64_t lease_ms, int *got, struct state_unit *u,
+			 struct err *err)
+{
+	return take(s, id, worker, lease_ms, got, u, err);
 }
 
 /* The worker column of unit id: *other = 1 when it names someone else. */
@@ -383,8 +448,11 @@ int state_work_count(struct state *s, int64_t run_id, const char *stages,
 	return state_sql_rows(s, sql, a, n, count_row, c, err);
 }
 
+/* skip: a unit state the walk leaves out (-1: none). A worker's walks
+ * leave out the done units its callback would read only to skip them
+ * (one round trip per loaded document per walk). */
 static int load_units_each(struct state *s, enum stmt_id id, int64_t run_id,
-			   const char *scope,
+			   const char *scope, int skip,
 			   int (*cb)(void *ud, struct state_unit *u),
 			   void *ud, struct err *err)
 {
@@ -393,7 +461,8 @@ static int load_units_each(struct state *s, enum stmt_id id, int64_t run_id,
 
 	/* Ids first, then the units: the callbacks write to the store. */
 	rc = state_rows(s, id,
-			SA(SA_I(run_id), SA_T(scope), SA_T("load")),
+			SA(SA_I(run_id), SA_T(scope), SA_T("load"),
+			   SA_I(skip)),
 			state_row_id, &x, err);
 	/* A callback's positive return only stops the walk; its -1 (an
 	 * error, in err) is the walk's error too, never dropped. */
@@ -408,8 +477,17 @@ int state_work_load_units_each(struct state *s, int64_t run_id,
 			       int (*cb)(void *ud, struct state_unit *u),
 			       void *ud, struct err *err)
 {
-	return load_units_each(s, S_WORK_LOAD_UNITS, run_id, scope, cb, ud,
-			       err);
+	return load_units_each(s, S_WORK_LOAD_UNITS, run_id, scope, -1, cb,
+			       ud, err);
+}
+
+int state_work_open_load_units_each(struct state *s, int64_t run_id,
+				    const char *scope,
+				    int (*cb)(void *ud, struct state_unit *u),
+				    void *ud, struct err *err)
+{
+	return load_units_each(s, S_WORK_LOAD_UNITS, run_id, scope, US_DONE,
+			       cb, ud, err);
 }
 
 int state_work_named_load_units_each(struct state *s, int64_t run_id,
@@ -419,7 +497,7 @@ int state_work_named_load_units_each(struct state *s, int64_t run_id,
 				     void *ud, struct err *err)
 {
 	return load_units_each(s, S_WORK_NAMED_LOAD_UNITS, run_id, scope,
-			       cb, ud, err);
+			       US_DONE, cb, ud, err);
 }
 
 int state_work_txn_own(struct state *s, int64_t map_unit, int own,

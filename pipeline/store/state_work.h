@@ -42,6 +42,16 @@ int state_work_claim(struct state *s, int64_t run_id, const char *stages,
 int state_work_claim_own_load(struct state *s, int64_t run_id,
 			      const char *worker, int64_t lease_ms,
 			      int64_t *id, struct err *err);
+/* The same two claims returning the claimed unit's row as the claim's
+ * UPDATE left it (u->id = 0 when none): the worker reads no unit after
+ * its claim (one round trip per unit fewer). */
+int state_work_claim_unit(struct state *s, int64_t run_id,
+			  const char *stages, const char *scope,
+			  const char *worker, int64_t lease_ms,
+			  struct state_unit *u, struct err *err);
+int state_work_claim_own_load_unit(struct state *s, int64_t run_id,
+				   const char *worker, int64_t lease_ms,
+				   struct state_unit *u, struct err *err);
 
 /* Records whether map unit map_unit's document has only txn_ids of its
  * own (own = 1: each is the mapping engine's default, which starts with
@@ -55,6 +65,12 @@ int state_work_txn_own(struct state *s, int64_t map_unit, int own,
  * live lease on it. */
 int state_work_take(struct state *s, int64_t id, const char *worker,
 		    int64_t lease_ms, int *got, struct err *err);
+/* state_work_take that, when *got, fills u with the unit's row as the
+ * take left it: a unit read before the take may be stale (another worker
+ * may have finished it in between). */
+int state_work_take_unit(struct state *s, int64_t id, const char *worker,
+			 int64_t lease_ms, int *got, struct state_unit *u,
+			 struct err *err);
 
 /* Extends the lease of unit `unit` (0: none), the one the worker's loop
  * works on right now, when it still is worker's and running, and the
@@ -114,9 +130,15 @@ int state_work_load_units_each(struct state *s, int64_t run_id,
 			       const char *scope,
 			       int (*cb)(void *ud, struct state_unit *u),
 			       void *ud, struct err *err);
-/* The same walk over the load units whose documents may share a txn_id
- * with another (their map unit's txn_own is 0, or there is none): the
- * ones PostgreSQL's workers never claim in any order. */
+/* The same walk without the units already done: a worker's (it would
+ * only skip them, each read for nothing). */
+int state_work_open_load_units_each(struct state *s, int64_t run_id,
+				    const char *scope,
+				    int (*cb)(void *ud, struct state_unit *u),
+				    void *ud, struct err *err);
+/* The same walk over the load units not done yet whose documents may
+ * share a txn_id with another (their map unit's txn_own is 0, or there
+ * is none): the ones PostgreSQL's workers never claim in any order. */
 int state_work_named_load_units_each(struct state *s, int64_t run_id,
 				     const char *scope,
 				     int (*cb)(void *ud,

@@ -18,6 +18,11 @@
 #   WBENCH_PGSS=1       also keep pg_stat_statements of each PostgreSQL
 #                       mode in DIR/pgss.MODE (calls, total ms, rows;
 #                       needs WBENCH_KEEP=1 to be read afterwards)
+#   WBENCH_GAPS=1       also append each PostgreSQL mode's gaps between
+#                       a worker's units (count|mean ms|sum ms) to
+#                       DIR/gaps.MODE (needs WBENCH_KEEP=1)
+#   WBENCH_PGSS_TOP=40  statements kept there, by total time (1000: all,
+#                       to count round trips and COMMITs per unit)
 #   WBENCH_DIR=DIR      scratch space (default a temp dir, removed unless
 #                       WBENCH_KEEP=1)
 #
@@ -199,7 +204,15 @@ measure() {
 		[ "${WBENCH_PGSS:-0}" = 1 ] && pg_psql postgres "SELECT calls,
 			round(total_exec_time), rows, left(regexp_replace(query,
 			'\s+', ' ', 'g'), 110) FROM pg_stat_statements ORDER BY
-			total_exec_time DESC LIMIT 40" >"$W/pgss.$n" 2>&1
+			total_exec_time DESC LIMIT ${WBENCH_PGSS_TOP:-40}" >"$W/pgss.$n" 2>&1
+		# Each worker's time between one unit's end and its next
+		# unit's start (units.started_ms, finished_ms; `run`: one
+		# "worker"): units, mean and summed gap in ms.
+		[ "${WBENCH_GAPS:-0}" = 1 ] && pg_psql "${4##*/}" "SELECT
+			count(*), round(avg(g), 2), sum(g) FROM (SELECT
+			started_ms - lag(finished_ms) OVER (PARTITION BY worker
+			ORDER BY started_ms) AS g FROM units WHERE started_ms > 0)
+			x WHERE g IS NOT NULL" >>"$W/gaps.$n" 2>&1
 	fi
 	echo "$be $n $s $rc ${rss:-0} $(stage_ms "$d") $cpu $srv" >>"$ROWS"
 	if [ -z "${WBENCH_REF_OUT:-}" ]; then

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/io.h"
+#include "lib/log.h"
 #include "pipeline/engine.h"
 #include "pipeline/store/state.h"
 #include "pipeline/store/state_park.h"
@@ -408,4 +409,73 @@ T_TEST(engine_field_too_long_is_an_error)
 	T_EQ_INT(e.code, E_TOOBIG);
 	T_ASSERT(strstr(e.reason, "output path too long (4999 bytes, at "
 				  "most 4095)") != NULL);
+}
+
+/* eng_unit_finish_with: the extra write (the map's txn_own) commits in
+ * the finish's transaction, with the unit done and its successor added
+ * (one commit, not two); when it fails, none of them is committed. */
+struct also_arg {
+	struct fixture *f;
+	int64_t unit;
+	int fail;
+};
+
+static int also_write(void *ud, struct err *err)
+{
+	struct also_arg *a = ud;
+	struct state_unit u;
+
+	/* a unit_deps row: any write of the store will do */
+	if (state_unit_get(a->f->r.st, a->unit, &u, err) < 0 ||
+	    state_unit_dep_add(a->f->r.st, &u, "m.yaml", "sha", 1, err) < 0)
+		return -1;
+	if (a->fail)
+		return err_set(err, E_IO, "planted");
+	return 0;
+}
+
+static int count_dep(void *ud, const struct state_dep *d)
+{
+	(void)d;
+	(*(int *)ud)++;
+	return 0;
+}
+
+T_TEST(engine_unit_finish_with_writes_in_the_same_transaction)
+{
+	struct fixture f;
+	struct err e = ERR_INIT;
+	struct state_unit u, next, got;
+	struct also_arg a;
+	int deps = 0;
+
+	T_OK(fixture_open(&f, &e), &e);
+	T_OK(add_unit(&f, &u, ST_MAP, "a.csv", &e), &e);
+	T_OK(eng_unit_start(&f.r, &u, &e), &e);
+	a.f = &f;
+	a.unit = u.id;
+	a.fail = 1;
+	eng_unit_init(&next, &f.r, ST_LOAD, "src", "a.csv");
+	next.parent = u.id;
+	T_ASSERT(eng_unit_finish_with(&f.r, &u, &next, also_write, &a, &e) < 0);
+	/* rolled back with the unit's save: the write was in the finish's
+	 * transaction, not committed on its own */
+	T_OK(stored(&f, u.id, &got), &e);
+	T_EQ_INT(got.state, US_RUNNING);
+	T_OK(state_unit_deps_each(f.r.st, &got, count_dep, &deps, &e), &e);
+	T_EQ_INT(deps, 0);
+	err_clear(&e);
+	a.fail = 0;
+	eng_unit_init(&next, &f.r, ST_LOAD, "src", "a.csv");
+	next.parent = u.id;
+	T_OK(eng_unit_finish_with(&f.r, &u, &next, also_write, &a, &e), &e);
+	T_OK(stored(&f, u.id, &got), &e);
+	T_EQ_INT(got.state, US_DONE);
+	T_ASSERT(next.id > 0);
+	T_OK(state_unit_deps_each(f.r.st, &got, count_dep, &deps, &e), &e);
+	T_EQ_INT(deps, 1);
+	/* eng_unit_start named the unit in the log; eng_unit_call would
+	 * clear it */
+	log_set_unit(NULL, NULL, NULL);
+	fixture_close(&f);
 }
