@@ -273,14 +273,15 @@ if [ $want_pg = 1 ] && [ -f "$SRC/tests/e2e/lib/pg.sh" ]; then
 		[ "${WBENCH_PGSS:-0}" = 1 ] &&
 			pg_psql postgres "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" \
 				>/dev/null
-		k=0
-		while [ $k -lt "$REPEAT" ]; do
-			k=$((k + 1))
+		# _rep, not k: measure's worker loop counts with k
+		_rep=0
+		while [ $_rep -lt "$REPEAT" ]; do
+			_rep=$((_rep + 1))
 			measure postgres 0 "$W/pg-run" \
-				"$(pg_newdb wbench_run_$k)"
+				"$(pg_newdb wbench_run_$_rep)"
 			for n in $WORKERS; do
 				measure postgres "$n" "$W/pg-$n" \
-					"$(pg_newdb wbench_${n}_$k)"
+					"$(pg_newdb wbench_${n}_$_rep)"
 			done
 		done
 	else
