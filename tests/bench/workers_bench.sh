@@ -326,7 +326,7 @@ for be in ("postgres",):
     if one in runs and two in runs:
         r = float(median(one)[2]) / float(median(two)[2])
         each = lambda k: " ".join("%.2f" % float(f[2]) for f in runs[k])
-        print("  2 workers >= 1.6x one   %-8s %5.2fx  %s   (1 work: %s s;"
+        print("  2 workers >= 1.6x one   %-8s %6.3fx  %s   (1 work: %s s;"
               " 2 work: %s s)" % (be, r, "yes" if r >= 1.6 else "NO",
                                 each(one), each(two)))
 PY
