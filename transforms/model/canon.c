@@ -229,7 +229,8 @@ static int unit_check(enum canon_kind k, const char *v, struct err *err)
  * bit). A borrow or carry that spills into the next byte comes only
  * from a byte that is itself flagged. A quote or backslash is a zero
  * byte of the word xor'ed with it (the exact any-zero-byte test). */
-static int printable_ascii(const char *v, size_t len)
+static inline __attribute__((always_inline)) int
+printable_ascii(const char *v, size_t len)
 {
 	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
 	const uint64_t quote = ones * '"', bslash = ones * '\\';
