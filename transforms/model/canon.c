@@ -229,6 +229,9 @@ static int unit_check(enum canon_kind k, const char *v, struct err *err)
  * bit). A borrow or carry that spills into the next byte comes only
  * from a byte that is itself flagged. A quote or backslash is a zero
  * byte of the word xor'ed with it (the exact any-zero-byte test). */
+/* Always inlined: with canon_text_len as a second caller gcc made it a
+ * call, which cost the CSV map 5 % and X12 10 % of CPU at the same
+ * instructions (docs/performance.md, w-edimap3's note). */
 static inline __attribute__((always_inline)) int
 printable_ascii(const char *v, size_t len)
 {
