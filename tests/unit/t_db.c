@@ -12,7 +12,6 @@
  * no server), statements prepared again (PostgreSQL caches them), and
  * values bound by reference (DB_BIND_REF).
  */
-#include <dirent.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include "lib/err.h"
 #include "pipeline/store/db.h"
 #include "t.h"
+#include "t_store.h"
 
 #define PWENV "SP_TEST_PG_PASSWORD"
 
@@ -467,30 +467,6 @@ T_TEST(db_sqlite_open_errors)
 	T_ASSERT(d == NULL);
 }
 
-/* Open descriptors of this process on SQLite's temporary files (named
- * etilqs_*, unlinked when opened). */
-static int sqlite_temp_fds(void)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	struct dirent *de;
-	char path[300], target[512];
-	ssize_t n;
-	int count = 0;
-
-	if (!dir)
-		return -1;
-	while ((de = readdir(dir)) != NULL) {
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", de->d_name);
-		n = readlink(path, target, sizeof(target) - 1);
-		if (n <= 0)
-			continue;
-		target[n] = '\0';
-		count += strstr(target, "etilqs_") != NULL;
-	}
-	closedir(dir);
-	return count;
-}
-
 /* The one integer a query returns, or -1. */
 static int64_t q_int(struct db *d, const char *sql)
 {
@@ -542,7 +518,7 @@ T_TEST(db_sqlite_large_journals_spill)
 	T_OK(db_exec(d, "SAVEPOINT sj", &e), &e);
 	/* every row's page: about 9 MB of old images, in a file */
 	T_OK(db_exec(d, "UPDATE t SET v = zeroblob(3000)", &e), &e);
-	T_ASSERT(sqlite_temp_fds() > 0);
+	T_ASSERT(t_store_temp_fds() > 0);
 	T_OK(db_exec(d, "ROLLBACK TO sj", &e), &e);
 	T_OK(db_exec(d, "RELEASE sj", &e), &e);
 	T_OK(db_exec(d, "SAVEPOINT sj", &e), &e);
